@@ -1,0 +1,73 @@
+# Strata top-level build.  `make` builds everything, `make test` runs every test,
+# `make deps` installs what the build needs (Debian 12, as root).  Both `make` and
+# `make test` run the deps step first when its stamp is missing.
+#
+# Host code is built twice: release objects in $(BUILD)/rel (the tools people run) and
+# sanitizer objects in $(BUILD)/san (ASan+UBSan, used by `make test`).
+
+BUILD   ?= build
+CC      ?= gcc
+CLANG   ?= clang
+REL     := $(BUILD)/rel
+SAN     := $(BUILD)/san
+FUZZ    := $(BUILD)/fuzz
+
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wpointer-arith -Wvla -Wformat=2 -Wno-unused-parameter
+ifneq ($(CI),)
+WERROR  ?= -Werror
+endif
+CSTD    := -std=c11 -D_GNU_SOURCE
+INCS    := -Iimages/core -Iimages/lib
+CFLAGS_HOST := $(CSTD) $(WARN) $(WERROR) $(INCS) -g -MMD -MP
+REL_CFLAGS  := $(CFLAGS_HOST) -O2
+SAN_FLAGS   := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+SAN_CFLAGS  := $(CFLAGS_HOST) -O1 $(SAN_FLAGS)
+HOST_LIBS   := -lmbedcrypto -lz -lcurl -lpthread
+
+DEPS_STAMP := $(BUILD)/.deps-stamp
+
+.PHONY: all deps test bench demo clean check-freestanding
+all: $(DEPS_STAMP)
+	@$(MAKE) --no-print-directory build-all
+
+deps:
+	sh mk/deps.sh $(BUILD)
+
+$(DEPS_STAMP): mk/deps.sh
+	sh mk/deps.sh $(BUILD)
+
+include mk/images.mk
+-include mk/server.mk
+
+build-all: $(ALL_TARGETS)
+
+test: $(DEPS_STAMP)
+	@$(MAKE) --no-print-directory build-all test-targets
+	bash tests/run.sh $(BUILD)
+
+test-targets: $(TEST_TARGETS)
+
+bench: $(DEPS_STAMP)
+	@$(MAKE) --no-print-directory build-all
+	sh tests/bench/run.sh $(BUILD)
+
+demo: $(DEPS_STAMP)
+	@$(MAKE) --no-print-directory build-all
+	sh tests/demo/local.sh $(BUILD)
+
+clean:
+	rm -rf $(REL) $(SAN) $(FUZZ)
+
+# Pattern rules: one source tree, three object trees.
+$(REL)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(REL_CFLAGS) -c $< -o $@
+$(SAN)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(SAN_CFLAGS) -c $< -o $@
+$(FUZZ)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CLANG) $(CSTD) $(INCS) -g -O1 -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
+
+-include $(shell find $(REL) $(SAN) $(FUZZ) -type f -name '*.d' 2>/dev/null)

@@ -1,0 +1,133 @@
+/*
+ * Strata on-disk formats: the layer index and the GPT structures strata.efi writes.
+ *
+ * Every multi-byte field is little-endian on disk, whatever the host; the structs here
+ * describe bytes, and code reads them only through the le*_get helpers in le.h, so a
+ * struct is never used to "cast" an unaligned buffer.  The static asserts pin every size
+ * and offset: changing a layout is a format version change, not an accident.
+ *
+ * ## The store
+ * A store is a folder of immutable files that any static HTTP server can serve:
+ *
+ *     layers/<hex>.idx        a layer index; <hex> is the SHA-256 of the file's bytes,
+ *                             and "sha256:<hex>" is the layer's id
+ *     chunks/<hh>/<hex>       one chunk; <hex> is the SHA-256 of its *uncompressed*
+ *                             bytes and <hh> the first two hex digits (a 256-way fan-out)
+ *
+ * A chunk file holds a zlib stream (RFC 1950) when that is smaller than the chunk, and the
+ * raw bytes otherwise; its size says which (stored size < chunk length means zlib), so two
+ * layers that share a chunk can never disagree about its encoding.  All-zero chunks have no
+ * file at all.  Files are written under a temporary name and renamed into place, so a crash
+ * never leaves a half chunk under a real name.
+ *
+ * ## The index
+ * A layer is a block image (a whole disk or one partition) cut into chunks of 2^chunk_shift
+ * bytes at fixed offsets; the last chunk may be short.  The index is a 64-byte header
+ * followed by exactly chunk_count 40-byte entries, entry i describing bytes
+ * [i << chunk_shift, min((i+1) << chunk_shift, image_size)).  Nothing may follow the last
+ * entry: the layer id covers the whole file, and trailing bytes would be unsigned data.
+ */
+#ifndef STRATA_FORMAT_H
+#define STRATA_FORMAT_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+/** "STRATAIX": identifies a layer index and its byte order at a glance in a hex dump. */
+#define STRATA_INDEX_MAGIC "STRATAIX"
+/** Bumped on any incompatible change; readers reject versions they do not know. */
+#define STRATA_INDEX_VERSION 1
+
+/** Chunk sizes a layer may use: 4 KiB (one filesystem block) to 4 MiB. */
+#define STRATA_CHUNK_SHIFT_MIN 12
+#define STRATA_CHUNK_SHIFT_MAX 22
+/** Default chunk size (64 KiB); docs/chunk-size.md records the measurement behind it. */
+#define STRATA_CHUNK_SHIFT_DEFAULT 16
+/** Upper bound on a layer's size (1 PiB): keeps every offset product far from overflow. */
+#define STRATA_IMAGE_SIZE_MAX (1ULL << 50)
+
+/** The index header.  64 bytes so entries start cache-line aligned in a mapped file. */
+struct strata_index_header {
+	uint8_t magic[8];         /**< STRATA_INDEX_MAGIC, not NUL-terminated */
+	uint8_t version[2];       /**< le16: STRATA_INDEX_VERSION */
+	uint8_t header_size[2];   /**< le16: 64; lets a reader check it parsed the right struct */
+	uint8_t entry_size[2];    /**< le16: 40, for the same reason */
+	uint8_t chunk_shift;      /**< log2 of the chunk size, 12..22 */
+	uint8_t compression;      /**< STRATA_COMP_ZLIB: how non-raw chunk files are encoded */
+	uint8_t image_size[8];    /**< le64: bytes in the layer's image, 1..STRATA_IMAGE_SIZE_MAX */
+	uint8_t chunk_count[8];   /**< le64: ceil(image_size / chunk size), checked by readers */
+	uint8_t flags[4];         /**< le32: none defined; must be 0 so later flags are safe */
+	uint8_t reserved[28];     /**< must be 0 */
+};
+
+/** Compression of chunk files in the store.  Only zlib exists; the field makes room. */
+#define STRATA_COMP_ZLIB 1
+
+/** One chunk.  40 bytes: 0.06 % of a 64 KiB chunk, under the 0.1 % index budget. */
+struct strata_index_entry {
+	uint8_t digest[32];       /**< SHA-256 of the uncompressed bytes; all zero for a zero chunk */
+	uint8_t stored_size[4];   /**< le32: chunk file size; 0 for a zero chunk, else 1..length */
+	uint8_t flags[4];         /**< le32: STRATA_ENTRY_* */
+};
+
+/** The chunk is all zeros: it has no file, is never fetched, and is written only where the
+ *  target is not already zero. */
+#define STRATA_ENTRY_ZERO 0x1u
+/** The chunk file is a zlib stream (set exactly when stored_size < chunk length). */
+#define STRATA_ENTRY_ZLIB 0x2u
+#define STRATA_ENTRY_KNOWN (STRATA_ENTRY_ZERO | STRATA_ENTRY_ZLIB)
+
+_Static_assert(sizeof(struct strata_index_header) == 64, "index header is 64 bytes");
+_Static_assert(offsetof(struct strata_index_header, chunk_shift) == 14, "chunk_shift at 14");
+_Static_assert(offsetof(struct strata_index_header, image_size) == 16, "image_size at 16");
+_Static_assert(offsetof(struct strata_index_header, chunk_count) == 24, "chunk_count at 24");
+_Static_assert(offsetof(struct strata_index_header, flags) == 32, "flags at 32");
+_Static_assert(sizeof(struct strata_index_entry) == 40, "index entry is 40 bytes");
+_Static_assert(offsetof(struct strata_index_entry, stored_size) == 32, "stored_size at 32");
+
+/*
+ * GPT (UEFI spec 2.10, chapter 5).  strata.efi writes these to make a disk's layout match a
+ * manifest; strata-image reads them in tests.  LBAs are in units of the disk's block size.
+ */
+
+/** "EFI PART" */
+#define STRATA_GPT_SIGNATURE "EFI PART"
+#define STRATA_GPT_REVISION 0x00010000u
+/** Partition entries we write: 128, the minimum the spec requires the array to hold. */
+#define STRATA_GPT_ENTRIES 128
+
+/** GPT header, at LBA 1 (primary) and the disk's last LBA (backup). */
+struct strata_gpt_header {
+	uint8_t signature[8];       /**< STRATA_GPT_SIGNATURE */
+	uint8_t revision[4];        /**< le32: STRATA_GPT_REVISION */
+	uint8_t header_size[4];     /**< le32: 92 */
+	uint8_t header_crc32[4];    /**< le32: CRC32 of the 92 bytes with this field zero */
+	uint8_t reserved[4];        /**< must be 0 */
+	uint8_t my_lba[8];          /**< le64: where this copy lives */
+	uint8_t alternate_lba[8];   /**< le64: where the other copy lives */
+	uint8_t first_usable_lba[8];/**< le64 */
+	uint8_t last_usable_lba[8]; /**< le64 */
+	uint8_t disk_guid[16];      /**< mixed-endian GUID, as stored */
+	uint8_t entries_lba[8];     /**< le64: first LBA of the entry array */
+	uint8_t entry_count[4];     /**< le32 */
+	uint8_t entry_size[4];      /**< le32: 128 */
+	uint8_t entries_crc32[4];   /**< le32: CRC32 of entry_count * entry_size bytes */
+};
+
+/** One GPT partition entry (128 bytes). */
+struct strata_gpt_entry {
+	uint8_t type_guid[16];      /**< all zero: unused entry */
+	uint8_t part_guid[16];
+	uint8_t first_lba[8];       /**< le64 */
+	uint8_t last_lba[8];        /**< le64, inclusive */
+	uint8_t attributes[8];      /**< le64 */
+	uint8_t name[72];           /**< 36 UTF-16LE code units, NUL padded */
+};
+
+_Static_assert(sizeof(struct strata_gpt_header) == 92, "GPT header is 92 bytes");
+_Static_assert(offsetof(struct strata_gpt_header, disk_guid) == 56, "disk_guid at 56");
+_Static_assert(offsetof(struct strata_gpt_header, entries_crc32) == 88, "entries_crc32 at 88");
+_Static_assert(sizeof(struct strata_gpt_entry) == 128, "GPT entry is 128 bytes");
+_Static_assert(offsetof(struct strata_gpt_entry, name) == 56, "name at 56");
+
+#endif /* STRATA_FORMAT_H */

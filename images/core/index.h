@@ -1,0 +1,58 @@
+/*
+ * Layer indexes (format.h): parse, validate and encode.
+ *
+ * Parsing borrows the caller's buffer and allocates nothing, so strata.efi and the server
+ * can validate an index in place; everything a later step relies on (chunk count, sizes,
+ * flags) is checked here once, so the rest of the code can trust a parsed index.
+ */
+#ifndef STRATA_INDEX_H
+#define STRATA_INDEX_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include "format.h"
+#include "rc.h"
+
+/** A parsed index.  Borrows the buffer given to strata_index_parse. */
+struct strata_index {
+	const uint8_t *entries;  /**< chunk_count entries, in the caller's buffer */
+	uint64_t image_size;
+	uint64_t chunk_count;
+	uint32_t chunk_size;
+	uint8_t chunk_shift;
+};
+
+/** One chunk of a layer, decoded from its entry. */
+struct strata_chunk {
+	uint64_t index;        /**< position in the layer */
+	uint64_t offset;       /**< byte offset in the image */
+	uint32_t length;       /**< chunk_size, or less for the last chunk */
+	uint32_t stored_size;  /**< bytes of its store file; 0 for a zero chunk */
+	uint32_t flags;        /**< STRATA_ENTRY_* */
+	uint8_t digest[32];    /**< SHA-256 of the uncompressed bytes */
+};
+
+/** Chunks in an image of image_size bytes cut at 2^shift: the count an index must hold. */
+uint64_t strata_chunk_count(uint64_t image_size, unsigned int shift);
+
+/**
+ * Validate a whole index file and describe it in *idx.  Rejects a bad header, any entry
+ * that is out of range or inconsistent, truncation and trailing bytes.  On failure,
+ * diag->where is the byte offset of the offending field.  idx borrows buf.
+ */
+int strata_index_parse(struct strata_index *idx, const void *buf, size_t len,
+		       struct strata_diag *diag);
+
+/** Decode chunk i (< idx->chunk_count) of a parsed index into *c. */
+void strata_index_chunk(const struct strata_index *idx, uint64_t i, struct strata_chunk *c);
+
+/** Bytes an index of chunk_count entries occupies. */
+uint64_t strata_index_size(uint64_t chunk_count);
+
+/** Write the 64-byte header for an image of image_size bytes in chunks of 2^shift. */
+int strata_index_header_encode(uint8_t out[64], uint64_t image_size, unsigned int shift);
+
+/** Write the 40-byte entry for *c. */
+void strata_index_entry_encode(uint8_t out[40], const struct strata_chunk *c);
+
+#endif /* STRATA_INDEX_H */

@@ -1,0 +1,105 @@
+/*
+ * Machine manifests: what one machine's disk must hold, signed by the server.
+ *
+ * A manifest is short ASCII text a person can read and diff, one statement per line:
+ *
+ *     strata-manifest 1
+ *     version 7
+ *     machine pc01
+ *     disk guid=8A1C37E2-5B0D-4C4B-9D3E-0A1B2C3D4E5F
+ *     part 1 label=ESP type=esp guid=... start=1M size=64M policy=write layer=sha256:<hex>
+ *     part 2 label=root type=linux guid=... start=65M size=1G policy=write layer=sha256:<hex>
+ *     part 3 label=data type=linux guid=... start=1089M size=rest policy=preserve
+ *     signature ecdsa-p256 <base64 DER signature>
+ *
+ * - The first line names the format and its version.  `version` is the manifest's own
+ *   number: it only grows, and a client refuses one lower than the last it applied, so an
+ *   old signed manifest cannot be replayed to roll a machine back.
+ * - `disk` gives the GPT disk GUID and optionally `min-size=SIZE`.
+ * - `part N` lines, N ascending from 1, give each GPT partition: label (1..36 characters of
+ *   [A-Za-z0-9._-]), type (esp, linux, basic, swap or a GUID), guid, start and size (bytes,
+ *   suffix K/M/G/T for binary multiples; multiples of 4 KiB; start at 1 MiB or more; the
+ *   last partition may say size=rest), the policy, and for write/restore the layer id.
+ *   Policies: `write` makes the partition hold the layer; `preserve` never touches its
+ *   contents; `restore` writes the (captured) layer only when the partition is missing or
+ *   not valid.
+ * - Blank lines and lines starting with `#` are allowed before the signature.
+ * - `signature ecdsa-p256 B64` is the last line: an ECDSA P-256 signature (DER) over the
+ *   SHA-256 of every byte before that line.  Nothing may follow it.
+ *
+ * Lines end with LF; CR, NUL, tabs and non-ASCII bytes are rejected, as are unknown
+ * statements and keys, so a typo can never be silently ignored.
+ */
+#ifndef STRATA_MANIFEST_H
+#define STRATA_MANIFEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "rc.h"
+
+#define STRATA_MANIFEST_FORMAT 1
+#define STRATA_MAX_PARTS 16
+#define STRATA_LABEL_MAX 36
+#define STRATA_MACHINE_MAX 63
+/** A manifest larger than this is refused before parsing: it is a few hundred bytes. */
+#define STRATA_MANIFEST_MAX 16384
+#define STRATA_SIG_MAX 80
+
+enum strata_policy {
+	STRATA_POLICY_WRITE = 1,
+	STRATA_POLICY_PRESERVE = 2,
+	STRATA_POLICY_RESTORE = 3,
+};
+
+/** One partition of the layout. */
+struct strata_part {
+	uint32_t num;                      /**< GPT entry number, 1-based */
+	char label[STRATA_LABEL_MAX + 1];  /**< NUL-terminated ASCII */
+	uint8_t type_guid[16];             /**< GPT byte order */
+	uint8_t part_guid[16];             /**< GPT byte order */
+	uint64_t start;                    /**< bytes from the start of the disk */
+	uint64_t size;                     /**< bytes; 0 means "rest of the disk" */
+	enum strata_policy policy;
+	int has_layer;
+	uint8_t layer[32];                 /**< layer id digest when has_layer */
+};
+
+/** A parsed manifest.  Holds no pointers into the text except the signature. */
+struct strata_manifest {
+	uint64_t version;
+	char machine[STRATA_MACHINE_MAX + 1];
+	uint8_t disk_guid[16];
+	uint64_t min_disk;                 /**< 0 when not given */
+	unsigned int nparts;
+	struct strata_part parts[STRATA_MAX_PARTS];
+	size_t signed_len;                 /**< bytes the signature covers (all before it) */
+	uint8_t sig[STRATA_SIG_MAX];       /**< decoded DER signature */
+	size_t sig_len;                    /**< 0 when the manifest is unsigned */
+};
+
+/**
+ * Parse and validate manifest text.  An unsigned manifest parses (sig_len = 0) so that it
+ * can be signed; use strata_manifest_verify before trusting one.  On failure diag->where
+ * is the 1-based line at fault.  Allocates nothing; borrows buf only during the call.
+ */
+int strata_manifest_parse(struct strata_manifest *m, const char *buf, size_t len,
+			  struct strata_diag *diag);
+
+/**
+ * Check the signature of a parsed manifest against pub (PEM or DER public key) over
+ * buf[0..m->signed_len).  STRATA_EBADSIG when unsigned or invalid.  Borrows everything.
+ */
+int strata_manifest_verify(const struct strata_manifest *m, const char *buf,
+			   const uint8_t *pub, size_t pub_len, struct strata_diag *diag);
+
+/** Refuse a manifest older than the last one applied (rollback protection). */
+int strata_manifest_check_version(const struct strata_manifest *m, uint64_t last_applied,
+				  struct strata_diag *diag);
+
+/** Parse "sha256:<64 hex>" into a 32-byte digest.  Returns 0 or STRATA_EINVAL. */
+int strata_layer_id_parse(uint8_t out[32], const char *s, size_t len);
+
+/** Format a digest as "sha256:<64 hex>" plus NUL into out (72 bytes). */
+void strata_layer_id_format(char out[72], const uint8_t digest[32]);
+
+#endif /* STRATA_MANIFEST_H */

@@ -1,0 +1,171 @@
+/* Hex, base64, GUID and size codecs (see text.h). */
+#include "text.h"
+#include "rc.h"
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int strata_hex_decode(uint8_t *out, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return STRATA_EINVAL;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+void strata_hex_encode(char *out, const uint8_t *in, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static int b64val(char c)
+{
+	for (int i = 0; i < 64; i++)
+		if (b64[i] == c)
+			return i;
+	return -1;
+}
+
+int strata_base64_decode(uint8_t *out, size_t cap, size_t *out_len, const char *s, size_t len)
+{
+	size_t n = 0;
+
+	if (len == 0 || len % 4)
+		return STRATA_EINVAL;
+	for (size_t i = 0; i < len; i += 4) {
+		int pad = (s[i + 3] == '=') + (s[i + 2] == '=');
+		int v[4];
+
+		if ((pad && i + 4 != len) || (s[i + 2] == '=' && s[i + 3] != '='))
+			return STRATA_EINVAL;
+		for (int k = 0; k < 4 - pad; k++)
+			if ((v[k] = b64val(s[i + k])) < 0)
+				return STRATA_EINVAL;
+		for (int k = 4 - pad; k < 4; k++)
+			v[k] = 0;
+		if (n + 3 - (size_t)pad > cap)
+			return STRATA_ERANGE;
+		out[n++] = (uint8_t)(v[0] << 2 | v[1] >> 4);
+		if (pad < 2)
+			out[n++] = (uint8_t)(v[1] << 4 | v[2] >> 2);
+		if (pad < 1)
+			out[n++] = (uint8_t)(v[2] << 6 | v[3]);
+	}
+	*out_len = n;
+	return 0;
+}
+
+void strata_base64_encode(char *out, const uint8_t *in, size_t n)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i += 3) {
+		uint32_t v = (uint32_t)in[i] << 16;
+
+		if (i + 1 < n)
+			v |= (uint32_t)in[i + 1] << 8;
+		if (i + 2 < n)
+			v |= in[i + 2];
+		out[o++] = b64[v >> 18];
+		out[o++] = b64[(v >> 12) & 63];
+		out[o++] = i + 1 < n ? b64[(v >> 6) & 63] : '=';
+		out[o++] = i + 2 < n ? b64[v & 63] : '=';
+	}
+	out[o] = '\0';
+}
+
+/* Byte positions of the 16 GUID bytes in text order, for GPT's mixed-endian layout. */
+static const uint8_t guid_order[16] = { 3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15 };
+
+int strata_guid_parse(uint8_t out[16], const char *s, size_t len)
+{
+	size_t pos = 0;
+
+	if (len != 36)
+		return STRATA_EINVAL;
+	for (int i = 0; i < 16; i++) {
+		if (pos == 8 || pos == 13 || pos == 18 || pos == 23) {
+			if (s[pos] != '-')
+				return STRATA_EINVAL;
+			pos++;
+		}
+		if (strata_hex_decode(&out[guid_order[i]], s + pos, 1))
+			return STRATA_EINVAL;
+		pos += 2;
+	}
+	return 0;
+}
+
+void strata_guid_format(char out[37], const uint8_t guid[16])
+{
+	static const char digits[] = "0123456789ABCDEF";
+	size_t pos = 0;
+
+	for (int i = 0; i < 16; i++) {
+		uint8_t b = guid[guid_order[i]];
+
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[pos++] = '-';
+		out[pos++] = digits[b >> 4];
+		out[pos++] = digits[b & 15];
+	}
+	out[pos] = '\0';
+}
+
+int strata_u64_parse(uint64_t *out, const char *s, size_t len, uint64_t max)
+{
+	uint64_t v = 0;
+
+	if (len == 0 || len > 20 || (len > 1 && s[0] == '0'))
+		return STRATA_EINVAL;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return STRATA_EINVAL;
+		if (v > (max - (uint64_t)(s[i] - '0')) / 10)
+			return STRATA_ERANGE;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+int strata_size_parse(uint64_t *out, const char *s, size_t len)
+{
+	static const char suffixes[] = "KMGT";
+	unsigned int shift = 0;
+	uint64_t v;
+	int rc;
+
+	if (len > 1) {
+		for (int i = 0; i < 4; i++)
+			if (s[len - 1] == suffixes[i])
+				shift = 10 * (unsigned int)(i + 1);
+		if (shift)
+			len--;
+	}
+	rc = strata_u64_parse(&v, s, len, UINT64_MAX >> shift);
+	if (rc)
+		return rc;
+	*out = v << shift;
+	return 0;
+}

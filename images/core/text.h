@@ -1,0 +1,42 @@
+/*
+ * Small text codecs the formats need: hex, base64, GUIDs and sizes.  All of them work on
+ * (pointer, length) slices, never rely on NUL termination, and reject anything malformed,
+ * because their input is a manifest or URL path that may be hostile.
+ */
+#ifndef STRATA_TEXT_H
+#define STRATA_TEXT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/** Decode exactly 2*n hex digits (either case) into n bytes.  0 or STRATA_EINVAL. */
+int strata_hex_decode(uint8_t *out, const char *s, size_t n);
+
+/** Encode n bytes as 2*n lowercase hex digits plus a NUL. */
+void strata_hex_encode(char *out, const uint8_t *in, size_t n);
+
+/**
+ * Decode padded base64 (RFC 4648) of s[0..len) into out (cap bytes).  Sets *out_len.
+ * STRATA_EINVAL on bad characters or padding, STRATA_ERANGE when it does not fit.
+ */
+int strata_base64_decode(uint8_t *out, size_t cap, size_t *out_len, const char *s, size_t len);
+
+/** Encode n bytes as padded base64 plus a NUL; out needs 4*((n+2)/3)+1 bytes. */
+void strata_base64_encode(char *out, const uint8_t *in, size_t n);
+
+/**
+ * Parse a GUID "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" into the 16-byte mixed-endian form
+ * GPT stores (first three groups little-endian).  0 or STRATA_EINVAL.
+ */
+int strata_guid_parse(uint8_t out[16], const char *s, size_t len);
+
+/** Format a GPT-order GUID as 36 uppercase characters plus a NUL. */
+void strata_guid_format(char out[37], const uint8_t guid[16]);
+
+/** Parse a decimal byte count with an optional K/M/G/T (binary) suffix.  Rejects overflow. */
+int strata_size_parse(uint64_t *out, const char *s, size_t len);
+
+/** Parse a plain decimal number up to max.  Rejects leading zeros, signs and overflow. */
+int strata_u64_parse(uint64_t *out, const char *s, size_t len, uint64_t max);
+
+#endif /* STRATA_TEXT_H */

@@ -1,0 +1,39 @@
+/*
+ * core/codec.h on zlib.  zlib gets its state from strata_alloc so that the same file works
+ * with zlib built Z_SOLO (no libc) in strata.efi.
+ */
+#include <zlib.h>
+#include "alloc.h"
+#include "codec.h"
+#include "rc.h"
+
+static voidpf zalloc_cb(voidpf opaque, uInt items, uInt size)
+{
+	return strata_alloc((size_t)items * size);
+}
+
+static void zfree_cb(voidpf opaque, voidpf p)
+{
+	strata_free(p);
+}
+
+int strata_inflate(void *dst, size_t dst_len, const void *src, size_t src_len)
+{
+	z_stream zs = { .zalloc = zalloc_cb, .zfree = zfree_cb };
+	int zrc, rc = STRATA_ECORRUPT;
+
+	if (dst_len > UINT32_MAX || src_len > UINT32_MAX)
+		return STRATA_ERANGE;
+	if (inflateInit(&zs) != Z_OK)
+		return STRATA_ENOMEM;
+	zs.next_in = (Bytef *)src;
+	zs.avail_in = (uInt)src_len;
+	zs.next_out = dst;
+	zs.avail_out = (uInt)dst_len;
+	zrc = inflate(&zs, Z_FINISH);
+	/* Whole stream, exactly dst_len bytes, nothing after it. */
+	if (zrc == Z_STREAM_END && zs.avail_out == 0 && zs.avail_in == 0)
+		rc = 0;
+	inflateEnd(&zs);
+	return rc;
+}

@@ -1,0 +1,288 @@
+/*
+ * strata-image build: add an image to a store as a layer.
+ *
+ * Worker threads (one per core) claim batches of chunks from a shared counter, so reading,
+ * hashing and compressing run on every core while each thread still reads runs of
+ * neighbouring chunks.  A chunk already in the store (same name) is not compressed again;
+ * its existing file decides its entry.  The index is written last, after the store is
+ * synced, so a crash never publishes an index whose chunks are not on disk.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+#include "chunk.h"
+#include "cli.h"
+#include "crypto.h"
+#include "image_io.h"
+#include "index.h"
+#include "manifest.h"
+#include "store.h"
+
+#define BATCH 16
+
+/** Shared state of one build. */
+struct build {
+	const char *path;
+	int fd;
+	struct store *store;
+	uint64_t image_size;
+	unsigned int shift;
+	int level;
+	uint64_t count;
+	uint8_t *entries;            /**< count * 40 bytes, each written by one worker */
+	atomic_uint_fast64_t next;   /**< next unclaimed chunk */
+	atomic_int failed;
+	atomic_uint_fast64_t n_zero, n_new, n_known, stored_bytes;
+	atomic_int running;
+	struct progress prog;
+};
+
+/** Per-worker buffers, owned by the worker. */
+struct worker {
+	struct build *b;
+	uint8_t *in, *out;
+	uLong out_cap;
+};
+
+/* Store one chunk's bytes unless the store has it; fill c's size and flags. */
+static int store_chunk(struct worker *w, struct strata_chunk *c)
+{
+	struct build *b = w->b;
+	uint64_t have;
+	uLongf out_len = w->out_cap;
+
+	if (store_chunk_size(b->store, c->digest, &have) == 0) {
+		if (have == 0 || have > c->length)
+			return errorf("%s: chunk file for chunk %llu has a bad size; run verify",
+				      store_name(b->store), (unsigned long long)c->index);
+		c->stored_size = (uint32_t)have;
+		c->flags = have < c->length ? STRATA_ENTRY_ZLIB : 0;
+		atomic_fetch_add(&b->n_known, 1);
+		return 0;
+	}
+	if (compress2(w->out, &out_len, w->in, c->length, b->level) == Z_OK &&
+	    out_len < c->length) {
+		c->stored_size = (uint32_t)out_len;
+		c->flags = STRATA_ENTRY_ZLIB;
+	} else {
+		c->stored_size = c->length;
+		c->flags = 0;
+	}
+	atomic_fetch_add(&b->n_new, 1);
+	atomic_fetch_add(&b->stored_bytes, c->stored_size);
+	return store_put_chunk(b->store, c->digest, c->flags ? w->out : w->in, c->stored_size);
+}
+
+static int build_chunk(struct worker *w, uint64_t i)
+{
+	struct build *b = w->b;
+	struct strata_chunk c = { .index = i, .offset = i << b->shift };
+	uint64_t left = b->image_size - c.offset;
+	int rc;
+
+	c.length = left < (1u << b->shift) ? (uint32_t)left : 1u << b->shift;
+	rc = pread_exact(b->fd, b->path, w->in, c.length, c.offset);
+	if (rc)
+		return rc;
+	if (strata_is_zero(w->in, c.length)) {
+		c.flags = STRATA_ENTRY_ZERO;
+		atomic_fetch_add(&b->n_zero, 1);
+	} else {
+		strata_sha256(w->in, c.length, c.digest);
+		rc = store_chunk(w, &c);
+		if (rc)
+			return rc;
+	}
+	strata_index_entry_encode(b->entries + i * sizeof(struct strata_index_entry), &c);
+	progress_add(&b->prog, c.length);
+	return 0;
+}
+
+static void *build_worker(void *arg)
+{
+	struct worker *w = arg;
+	struct build *b = w->b;
+	uint64_t i, end;
+
+	while (!atomic_load(&b->failed)) {
+		i = atomic_fetch_add(&b->next, BATCH);
+		if (i >= b->count)
+			break;
+		end = i + BATCH < b->count ? i + BATCH : b->count;
+		for (; i < end; i++) {
+			if (build_chunk(w, i)) {
+				atomic_store(&b->failed, 1);
+				break;
+			}
+		}
+	}
+	atomic_fetch_sub(&b->running, 1);
+	return NULL;
+}
+
+/* Run the workers, drawing progress until they finish.  0 or -1. */
+static int run_workers(struct build *b)
+{
+	unsigned int n = cpu_count();
+	pthread_t tid[256];
+	struct worker w[256];
+	int rc = 0;
+
+	if (n > 256)
+		n = 256;
+	atomic_store(&b->running, (int)n);
+	for (unsigned int k = 0; k < n; k++) {
+		w[k] = (struct worker){ .b = b, .out_cap = compressBound(1u << b->shift) };
+		w[k].in = malloc(1u << b->shift);
+		w[k].out = malloc(w[k].out_cap);
+		if (!w[k].in || !w[k].out || pthread_create(&tid[k], NULL, build_worker, &w[k])) {
+			atomic_store(&b->failed, 1);
+			atomic_fetch_sub(&b->running, (int)(n - k));
+			rc = errorf("cannot start worker threads");
+			n = k;
+			free(w[k].in);
+			free(w[k].out);
+			break;
+		}
+	}
+	while (atomic_load(&b->running) > 0) {
+		progress_tick(&b->prog);
+		usleep(50000);
+	}
+	for (unsigned int k = 0; k < n; k++) {
+		pthread_join(tid[k], NULL);
+		free(w[k].in);
+		free(w[k].out);
+	}
+	progress_done(&b->prog);
+	return rc || atomic_load(&b->failed) ? -1 : 0;
+}
+
+/* Write the index for the finished entries and print the layer id. */
+static int publish(struct build *b, double t0)
+{
+	size_t len = (size_t)strata_index_size(b->count);
+	uint8_t *idx = malloc(len), id[32];
+	char idstr[72];
+	int rc;
+
+	if (!idx)
+		return errorf("out of memory for the index");
+	strata_index_header_encode(idx, b->image_size, b->shift);
+	memcpy(idx + sizeof(struct strata_index_header), b->entries,
+	       len - sizeof(struct strata_index_header));
+	rc = store_put_index(b->store, idx, len, id);
+	free(idx);
+	if (rc)
+		return rc;
+	strata_layer_id_format(idstr, id);
+	fprintf(stderr, "%s: %llu bytes, %llu chunks of %u KiB: %llu zero, %llu new "
+		"(%.1f MiB stored), %llu already in the store; %.2f s\n", b->path,
+		(unsigned long long)b->image_size, (unsigned long long)b->count,
+		(1u << b->shift) >> 10, (unsigned long long)b->n_zero,
+		(unsigned long long)b->n_new, (double)b->stored_bytes / 1048576.0,
+		(unsigned long long)b->n_known, now_seconds() - t0);
+	printf("%s\n", idstr);
+	return 0;
+}
+
+static int do_build(struct build *b)
+{
+	double t0 = now_seconds();
+	int rc;
+
+	b->fd = open(b->path, O_RDONLY | O_CLOEXEC);
+	if (b->fd < 0)
+		return errorf("%s: %s", b->path, strerror(errno));
+	rc = fd_size(b->fd, b->path, &b->image_size);
+	if (rc)
+		goto err_size;
+	if (b->image_size == 0 || b->image_size > STRATA_IMAGE_SIZE_MAX) {
+		rc = errorf("%s: image size %llu is out of range", b->path,
+			    (unsigned long long)b->image_size);
+		goto err_size;
+	}
+	posix_fadvise(b->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	b->count = strata_chunk_count(b->image_size, b->shift);
+	b->entries = calloc(b->count, sizeof(struct strata_index_entry));
+	if (!b->entries) {
+		rc = errorf("%s: out of memory for %llu chunks", b->path,
+			    (unsigned long long)b->count);
+		goto err_size;
+	}
+	progress_init(&b->prog, "build", b->image_size);
+	rc = run_workers(b);
+	if (rc == 0)
+		rc = publish(b, t0);
+	free(b->entries);
+err_size:
+	close(b->fd);
+	return rc;
+}
+
+static void build_usage(FILE *f)
+{
+	fputs("usage: strata-image build --store DIR [--chunk-size SIZE] [--level N] IMAGE\n"
+	      "\n"
+	      "Add IMAGE (a file or block device) to the chunk store DIR as a layer and print\n"
+	      "its id (sha256:<hex>) as the last line.  Work runs on every core.\n"
+	      "\n"
+	      "  --store DIR        store folder (created if missing)\n"
+	      "  --chunk-size SIZE  power of two from 4K to 4M (default 64K)\n"
+	      "  --level N          zlib level 1..9 (default 6)\n", f);
+}
+
+/* Parse options into b; returns 0, 1 for --help, or -1. */
+static int build_args(int argc, char **argv, struct build *b, const char **store)
+{
+	uint64_t v;
+	const char *val;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return 1;
+		if (opt_value(argc, argv, &i, "--store", &val)) {
+			if (!(*store = val))
+				return -1;
+		} else if (opt_value(argc, argv, &i, "--chunk-size", &val)) {
+			if (!val || parse_size_arg("--chunk-size", val, &v))
+				return -1;
+			if (v < 4096 || v > (4u << 20) || (v & (v - 1)))
+				return errorf("--chunk-size must be a power of two from 4K to 4M");
+			b->shift = (unsigned int)__builtin_ctzll(v);
+		} else if (opt_value(argc, argv, &i, "--level", &val)) {
+			if (!val || (b->level = atoi(val)) < 1 || b->level > 9)
+				return errorf("--level must be 1..9");
+		} else if (argv[i][0] == '-' || b->path) {
+			return errorf("build: unexpected argument '%s' (see --help)", argv[i]);
+		} else {
+			b->path = argv[i];
+		}
+	}
+	if (!*store || !b->path)
+		return errorf("build needs --store DIR and IMAGE (see --help)");
+	return 0;
+}
+
+int cmd_build(int argc, char **argv)
+{
+	struct build b = { .shift = STRATA_CHUNK_SHIFT_DEFAULT, .level = 6 };
+	const char *store = NULL;
+	int rc = build_args(argc, argv, &b, &store);
+
+	if (rc) {
+		if (rc > 0)
+			build_usage(stdout);
+		return rc > 0 ? 0 : 2;
+	}
+	if (store_open(store, 1, &b.store))
+		return 1;
+	rc = do_build(&b);
+	store_close(b.store);
+	return rc ? 1 : 0;
+}

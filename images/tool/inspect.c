@@ -1,0 +1,237 @@
+/*
+ * `strata-image inspect` and `strata-image verify`: read a layer back from a store.
+ * inspect summarises an index (and can list its chunks); verify re-reads and re-hashes
+ * every chunk a layer names, each distinct chunk once, and names every missing or corrupt
+ * one.
+ */
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+#include "chunk.h"
+#include "cli.h"
+#include "index.h"
+#include "manifest.h"
+#include "store.h"
+#include "text.h"
+
+/** A layer loaded from a store: its index buffer (owned) and parsed view. */
+struct layer {
+	uint8_t id[32];
+	uint8_t *buf;
+	size_t len;
+	struct strata_index idx;
+};
+
+static int layer_load(struct store_reader *r, struct store *s, const char *idstr,
+		      struct layer *l)
+{
+	struct strata_diag diag = { 0 };
+	char rel[96];
+
+	if (strata_layer_id_parse(l->id, idstr, strlen(idstr)))
+		return errorf("'%s' is not a layer id (sha256:<64 hex digits>)", idstr);
+	if (store_get_index(r, l->id, &l->buf, &l->len))
+		return -1;
+	if (strata_index_parse(&l->idx, l->buf, l->len, &diag)) {
+		store_index_rel(rel, l->id);
+		free(l->buf);
+		return errorf("%s/%s: byte %llu: %s", store_root(s), rel,
+			      (unsigned long long)diag.where, diag.msg);
+	}
+	return 0;
+}
+
+static void inspect_print(const char *idstr, const struct layer *l, int list)
+{
+	uint64_t zero = 0, raw = 0, stored = 0;
+	struct strata_chunk c;
+	char hex[65];
+
+	for (uint64_t i = 0; i < l->idx.chunk_count; i++) {
+		strata_index_chunk(&l->idx, i, &c);
+		zero += !!(c.flags & STRATA_ENTRY_ZERO);
+		raw += !(c.flags & STRATA_ENTRY_KNOWN);
+		stored += c.stored_size;
+		if (!list)
+			continue;
+		strata_hex_encode(hex, c.digest, 32);
+		printf("chunk %llu offset %llu length %u stored %u %s %s\n",
+		       (unsigned long long)i, (unsigned long long)c.offset, c.length,
+		       c.stored_size, c.flags & STRATA_ENTRY_ZERO ? "zero" :
+		       c.flags & STRATA_ENTRY_ZLIB ? "zlib" : "raw", hex);
+	}
+	printf("layer       %s\nimage size  %llu bytes\nchunk size  %u bytes\n"
+	       "chunks      %llu (%llu zero, %llu stored raw)\nstored      %llu bytes "
+	       "(%.1f%% of the image, duplicates counted)\nindex       %zu bytes\n", idstr,
+	       (unsigned long long)l->idx.image_size, l->idx.chunk_size,
+	       (unsigned long long)l->idx.chunk_count, (unsigned long long)zero,
+	       (unsigned long long)raw, (unsigned long long)stored,
+	       100.0 * (double)stored / (double)l->idx.image_size, l->len);
+}
+
+int cmd_inspect(int argc, char **argv)
+{
+	const char *store = NULL, *id = NULL, *val;
+	struct store_reader *r = NULL;
+	struct layer l = { 0 };
+	struct store *s;
+	int list = 0, rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			puts("usage: strata-image inspect --store DIR|URL [--chunks] LAYER\n\n"
+			     "Print a layer's size, chunking and storage; --chunks lists every "
+			     "chunk.");
+			return 0;
+		}
+		if (opt_value(argc, argv, &i, "--store", &val)) {
+			if (!(store = val))
+				return 2;
+		} else if (!strcmp(argv[i], "--chunks")) {
+			list = 1;
+		} else if (argv[i][0] == '-' || id) {
+			return errorf("inspect: unexpected argument '%s'", argv[i]), 2;
+		} else {
+			id = argv[i];
+		}
+	}
+	if (!store || !id)
+		return errorf("inspect needs --store and LAYER (see --help)"), 2;
+	if (store_open(store, 0, &s))
+		return 1;
+	rc = store_reader_open(s, &r) || layer_load(r, s, id, &l);
+	if (!rc)
+		inspect_print(id, &l, list);
+	free(l.buf);
+	store_reader_close(r);
+	store_close(s);
+	return rc ? 1 : 0;
+}
+
+/** Verification tallies over all layers checked. */
+struct vstate {
+	struct store *s;
+	struct store_reader *r;
+	uint8_t *data, *stored;
+	uint64_t checked, bad;
+	struct progress prog;
+};
+
+static int cmp_digest(const void *a, const void *b)
+{
+	return memcmp(a, b, 32);
+}
+
+static void verify_chunk(struct vstate *v, const struct strata_chunk *c, const char *layer)
+{
+	struct strata_diag diag = { 0 };
+	const char *why = NULL;
+	char hex[65], rel[96];
+
+	v->checked++;
+	if (store_get_chunk(v->r, c->digest, v->stored, c->stored_size, &why) == 0 &&
+	    strata_chunk_decode(c, v->stored, c->stored_size, v->data, &diag) == 0)
+		return;
+	v->bad++;
+	strata_hex_encode(hex, c->digest, 32);
+	store_chunk_rel(rel, c->digest);
+	errorf("%s/%s: chunk %llu of %s: %s", store_root(v->s), rel,
+	       (unsigned long long)c->index, layer, why ? why : diag.msg);
+}
+
+/* Check every distinct chunk of one layer. */
+static int verify_layer(struct vstate *v, const char *idstr)
+{
+	struct layer l = { 0 };
+	struct strata_chunk c;
+	uint8_t (*seen)[32];
+	uint64_t n = 0;
+
+	if (layer_load(v->r, v->s, idstr, &l))
+		return v->bad++, -1;
+	seen = malloc(l.idx.chunk_count * 32 + 32);
+	v->data = realloc(v->data, l.idx.chunk_size);
+	v->stored = realloc(v->stored, l.idx.chunk_size);
+	if (!seen || !v->data || !v->stored)
+		return free(seen), free(l.buf), errorf("out of memory");
+	for (uint64_t i = 0; i < l.idx.chunk_count; i++) {
+		strata_index_chunk(&l.idx, i, &c);
+		progress_add(&v->prog, c.length);
+		progress_tick(&v->prog);
+		if (c.flags & STRATA_ENTRY_ZERO)
+			continue;
+		if (n && bsearch(c.digest, seen, n, 32, cmp_digest))
+			continue;
+		verify_chunk(v, &c, idstr);
+		memcpy(seen[n++], c.digest, 32);
+		qsort(seen, n, 32, cmp_digest);
+	}
+	free(seen);
+	free(l.buf);
+	return 0;
+}
+
+/* Every layer in DIR/layers. */
+static int verify_all(struct vstate *v)
+{
+	char path[4096], idstr[80];
+	struct dirent *e;
+	DIR *d;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "%s/layers", store_root(v->s));
+	d = opendir(path);
+	if (!d)
+		return errorf("%s: cannot list layers", path);
+	while ((e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+
+		if (len != 68 || strcmp(e->d_name + 64, ".idx"))
+			continue;
+		snprintf(idstr, sizeof(idstr), "sha256:%.64s", e->d_name);
+		verify_layer(v, idstr);
+		n++;
+	}
+	closedir(d);
+	fprintf(stderr, "%d layers\n", n);
+	return 0;
+}
+
+int cmd_verify(int argc, char **argv)
+{
+	struct vstate v = { 0 };
+	const char *store = NULL, *id = NULL, *val;
+	int rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			puts("usage: strata-image verify --store DIR|URL [LAYER]\n\n"
+			     "Re-read and re-hash every chunk of LAYER (default: every layer in\n"
+			     "DIR) and name each missing or corrupt chunk.  Exit 0 only if all\n"
+			     "are sound.");
+			return 0;
+		}
+		if (opt_value(argc, argv, &i, "--store", &val)) {
+			if (!(store = val))
+				return 2;
+		} else if (argv[i][0] == '-' || id) {
+			return errorf("verify: unexpected argument '%s'", argv[i]), 2;
+		} else {
+			id = argv[i];
+		}
+	}
+	if (!store)
+		return errorf("verify needs --store (see --help)"), 2;
+	if (store_open(store, 0, &v.s) || store_reader_open(v.s, &v.r))
+		return 1;
+	progress_init(&v.prog, "verify", 0);
+	rc = id ? verify_layer(&v, id) : verify_all(&v);
+	progress_done(&v.prog);
+	fprintf(stderr, "%llu chunks checked, %llu bad\n", (unsigned long long)v.checked,
+		(unsigned long long)v.bad);
+	free(v.data);
+	free(v.stored);
+	store_reader_close(v.r);
+	store_close(v.s);
+	return rc || v.bad ? 1 : 0;
+}

@@ -1,0 +1,192 @@
+/* Store naming, integrity checks and the local write path (see store.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "cli.h"
+#include "crypto.h"
+#include "store.h"
+#include "text.h"
+
+/** An open store. */
+struct store {
+	char *spec;                         /**< as given, for messages (owned) */
+	char *root;                         /**< folder or URL without trailing '/' (owned) */
+	const struct store_backend *be;
+	int local;
+};
+
+/** The part every reader starts with, so generic code can find its store. */
+struct store_reader {
+	struct store *store;
+};
+
+const char *store_name(const struct store *s)
+{
+	return s->spec;
+}
+
+const char *store_root(const struct store *s)
+{
+	return s->root;
+}
+
+void store_index_rel(char *out, const uint8_t id[32])
+{
+	char hex[65];
+
+	strata_hex_encode(hex, id, 32);
+	sprintf(out, "layers/%s.idx", hex);
+}
+
+void store_chunk_rel(char *out, const uint8_t digest[32])
+{
+	char hex[65];
+
+	strata_hex_encode(hex, digest, 32);
+	sprintf(out, "chunks/%.2s/%s", hex, hex);
+}
+
+static int make_dirs(const char *root)
+{
+	char path[4096];
+
+	if (mkdir(root, 0755) < 0 && errno != EEXIST)
+		return errorf("%s: cannot create store folder: %s", root, strerror(errno));
+	snprintf(path, sizeof(path), "%s/layers", root);
+	if (mkdir(path, 0755) < 0 && errno != EEXIST)
+		return errorf("%s: %s", path, strerror(errno));
+	snprintf(path, sizeof(path), "%s/chunks", root);
+	if (mkdir(path, 0755) < 0 && errno != EEXIST)
+		return errorf("%s: %s", path, strerror(errno));
+	return 0;
+}
+
+int store_open(const char *spec, int create, struct store **out)
+{
+	struct store *s = calloc(1, sizeof(*s));
+	size_t n = strlen(spec);
+
+	if (!s)
+		return errorf("out of memory");
+	s->local = strncmp(spec, "http://", 7) != 0 && strncmp(spec, "https://", 8) != 0;
+	s->be = s->local ? &store_dir_backend : &store_http_backend;
+	while (n > 1 && spec[n - 1] == '/')
+		n--;
+	s->spec = strdup(spec);
+	s->root = strndup(spec, n);
+	if (!s->spec || !s->root) {
+		store_close(s);
+		return errorf("out of memory");
+	}
+	if (create && !s->local) {
+		store_close(s);
+		return errorf("%s: only a local folder store can be written", spec);
+	}
+	if (create && make_dirs(s->root)) {
+		store_close(s);
+		return -1;
+	}
+	*out = s;
+	return 0;
+}
+
+void store_close(struct store *s)
+{
+	if (!s)
+		return;
+	free(s->spec);
+	free(s->root);
+	free(s);
+}
+
+int store_reader_open(struct store *s, struct store_reader **out)
+{
+	return s->be->reader_open(s, out);
+}
+
+void store_reader_close(struct store_reader *r)
+{
+	if (r)
+		r->store->be->reader_close(r);
+}
+
+int store_get_index(struct store_reader *r, const uint8_t id[32], uint8_t **buf, size_t *len)
+{
+	struct store *s = r->store;
+	uint8_t got[32];
+	const char *why = NULL;
+	char rel[96];
+	int rc;
+
+	store_index_rel(rel, id);
+	rc = s->be->get_alloc(r, rel, (size_t)1 << 32, buf, len, &why);
+	if (rc)
+		return errorf("%s/%s: cannot read layer index: %s", s->root, rel, why);
+	strata_sha256(*buf, *len, got);
+	if (memcmp(got, id, 32) != 0) {
+		free(*buf);
+		*buf = NULL;
+		return errorf("%s/%s: index does not hash to its layer id (corrupt store)",
+			      s->root, rel);
+	}
+	return 0;
+}
+
+int store_get_chunk(struct store_reader *r, const uint8_t digest[32], uint8_t *buf,
+		    size_t size, const char **why)
+{
+	char rel[96];
+
+	store_chunk_rel(rel, digest);
+	return r->store->be->get_into(r, rel, buf, size, why);
+}
+
+int store_chunk_size(struct store *s, const uint8_t digest[32], uint64_t *size)
+{
+	char path[4096], rel[96];
+	struct stat st;
+
+	store_chunk_rel(rel, digest);
+	snprintf(path, sizeof(path), "%s/%s", s->root, rel);
+	if (stat(path, &st) < 0)
+		return STRATA_ENOENT;
+	*size = (uint64_t)st.st_size;
+	return 0;
+}
+
+int store_put_chunk(struct store *s, const uint8_t digest[32], const void *buf, size_t len)
+{
+	char path[4096], rel[96], hex[65];
+
+	strata_hex_encode(hex, digest, 32);
+	snprintf(path, sizeof(path), "%s/chunks/%.2s", s->root, hex);
+	if (mkdir(path, 0755) < 0 && errno != EEXIST)
+		return errorf("%s: %s", path, strerror(errno));
+	store_chunk_rel(rel, digest);
+	snprintf(path, sizeof(path), "%s/%s", s->root, rel);
+	return write_file_atomic(path, buf, len, 0644, 0);
+}
+
+int store_put_index(struct store *s, const void *buf, size_t len, uint8_t id[32])
+{
+	char path[4096], rel[96];
+
+	int fd;
+
+	/* Chunk files were written without fsync: make them durable before the index that
+	 * names them is published. */
+	fd = open(s->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || syncfs(fd) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return errorf("%s: syncfs: %s", s->root, strerror(errno));
+	}
+	close(fd);
+	strata_sha256(buf, len, id);
+	store_index_rel(rel, id);
+	snprintf(path, sizeof(path), "%s/%s", s->root, rel);
+	return write_file_atomic(path, buf, len, 0644, 1);
+}

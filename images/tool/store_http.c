@@ -1,0 +1,196 @@
+/*
+ * The HTTP backend of a store, on libcurl (see store.h).
+ *
+ * One easy handle per reader keeps its connection alive across chunks.  A failed transfer
+ * is retried with backoff; a transfer cut off part-way resumes with a Range request from
+ * the bytes already received, falling back to a whole fetch if the server ignores ranges.
+ * 404 is final at once: a missing chunk will not appear by retrying.
+ */
+#include <curl/curl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "cli.h"
+#include "store.h"
+
+#define HTTP_TRIES 6
+#define HTTP_BACKOFF_MS 200
+
+struct store_reader {
+	struct store *store;
+	CURL *curl;
+	char why[96];   /**< last failure, for messages */
+};
+
+/** Where a transfer's body goes: a fixed buffer, or a growing one up to max. */
+struct sink {
+	uint8_t *buf;
+	size_t pos, cap, max;
+	int grow;
+	int overflow;
+	CURL *curl;
+	int checked;    /**< the status of this attempt has been looked at */
+};
+
+static int sink_room(struct sink *k, size_t need)
+{
+	size_t ncap;
+	uint8_t *nb;
+
+	if (k->pos + need <= k->cap)
+		return 0;
+	if (!k->grow || k->pos + need > k->max)
+		return -1;
+	ncap = k->cap ? k->cap : 65536;
+	while (ncap < k->pos + need)
+		ncap *= 2;
+	nb = realloc(k->buf, ncap);
+	if (!nb)
+		return -1;
+	k->buf = nb;
+	k->cap = ncap;
+	return 0;
+}
+
+static size_t on_data(char *data, size_t one, size_t n, void *ctx)
+{
+	struct sink *k = ctx;
+	long code = 0;
+
+	if (!k->checked) {
+		/* A resumed request answered with 200 carries the whole file again. */
+		curl_easy_getinfo(k->curl, CURLINFO_RESPONSE_CODE, &code);
+		if (code == 200)
+			k->pos = 0;
+		k->checked = 1;
+	}
+	if (sink_room(k, n)) {
+		k->overflow = 1;
+		return 0;
+	}
+	memcpy(k->buf + k->pos, data, n);
+	k->pos += n;
+	return n;
+}
+
+static int http_setup(struct store_reader *r, const char *rel, struct sink *k)
+{
+	char url[4096];
+
+	if ((size_t)snprintf(url, sizeof(url), "%s/%s", store_root(r->store), rel) >= sizeof(url))
+		return -1;
+	curl_easy_reset(r->curl);
+	curl_easy_setopt(r->curl, CURLOPT_URL, url);
+	curl_easy_setopt(r->curl, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(r->curl, CURLOPT_WRITEDATA, k);
+	curl_easy_setopt(r->curl, CURLOPT_CONNECTTIMEOUT, 10L);
+	curl_easy_setopt(r->curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(r->curl, CURLOPT_LOW_SPEED_TIME, 30L);
+	curl_easy_setopt(r->curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(r->curl, CURLOPT_USERAGENT, "strata-image/1");
+	return 0;
+}
+
+/* One attempt.  0 done, STRATA_ENOENT final, STRATA_ENET worth retrying. */
+static int http_attempt(struct store_reader *r, const char *rel, struct sink *k,
+			const char **why)
+{
+	long code = 0;
+	CURLcode cc;
+
+	if (http_setup(r, rel, k)) {
+		*why = "URL too long";
+		return STRATA_EINVAL;
+	}
+	k->checked = 0;
+	k->curl = r->curl;
+	if (k->pos)
+		curl_easy_setopt(r->curl, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)k->pos);
+	cc = curl_easy_perform(r->curl);
+	curl_easy_getinfo(r->curl, CURLINFO_RESPONSE_CODE, &code);
+	if (k->overflow) {
+		*why = "server sent more bytes than expected";
+		return STRATA_ECORRUPT;
+	}
+	if (code == 404 || code == 410) {
+		*why = "missing from the store (HTTP 404)";
+		return STRATA_ENOENT;
+	}
+	if (cc == CURLE_OK && (code == 200 || code == 206))
+		return 0;
+	if (cc != CURLE_OK)
+		snprintf(r->why, sizeof(r->why), "%s", curl_easy_strerror(cc));
+	else
+		snprintf(r->why, sizeof(r->why), "unexpected HTTP status %ld", code);
+	*why = r->why;
+	return STRATA_ENET;
+}
+
+static int http_get(struct store_reader *r, const char *rel, struct sink *k, const char **why)
+{
+	int rc = STRATA_ENET;
+
+	for (int t = 0; t < HTTP_TRIES; t++) {
+		if (t)
+			usleep((useconds_t)HTTP_BACKOFF_MS * 1000u << (t - 1));
+		rc = http_attempt(r, rel, k, why);
+		if (rc != STRATA_ENET)
+			break;
+	}
+	return rc;
+}
+
+static int http_get_into(struct store_reader *r, const char *rel, uint8_t *buf, size_t size,
+			 const char **why)
+{
+	struct sink k = { .buf = buf, .cap = size };
+	int rc = http_get(r, rel, &k, why);
+
+	if (rc == 0 && k.pos != size) {
+		*why = "chunk file has a different size than the index says";
+		return STRATA_ECORRUPT;
+	}
+	return rc;
+}
+
+static int http_get_alloc(struct store_reader *r, const char *rel, size_t max, uint8_t **buf,
+			  size_t *len, const char **why)
+{
+	struct sink k = { .grow = 1, .max = max };
+	int rc = http_get(r, rel, &k, why);
+
+	if (rc) {
+		free(k.buf);
+		return rc;
+	}
+	*buf = k.buf ? k.buf : malloc(1);
+	*len = k.pos;
+	return *buf ? 0 : STRATA_ENOMEM;
+}
+
+static int http_reader_open(struct store *s, struct store_reader **out)
+{
+	*out = calloc(1, sizeof(**out));
+	if (!*out)
+		return errorf("out of memory");
+	(*out)->store = s;
+	(*out)->curl = curl_easy_init();
+	if (!(*out)->curl) {
+		free(*out);
+		return errorf("%s: cannot start an HTTP client", store_name(s));
+	}
+	return 0;
+}
+
+static void http_reader_close(struct store_reader *r)
+{
+	curl_easy_cleanup(r->curl);
+	free(r);
+}
+
+const struct store_backend store_http_backend = {
+	.get_alloc = http_get_alloc,
+	.get_into = http_get_into,
+	.reader_open = http_reader_open,
+	.reader_close = http_reader_close,
+};

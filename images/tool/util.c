@@ -1,0 +1,169 @@
+/* Errors, files, options and clocks for strata-image (see cli.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "cli.h"
+#include "text.h"
+
+int errorf(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("strata-image: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return -1;
+}
+
+static int read_all(int fd, const char *path, uint8_t *buf, size_t len)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = read(fd, buf + got, len - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errorf("%s: read: %s", path, strerror(errno));
+		if (n == 0)
+			return errorf("%s: file shrank while being read", path);
+		got += (size_t)n;
+	}
+	return 0;
+}
+
+int read_file(const char *path, size_t max, uint8_t **buf, size_t *len)
+{
+	struct stat st;
+	uint8_t *b;
+	int fd, rc;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errorf("%s: %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		rc = errorf("%s: not a regular file", path);
+		goto err_stat;
+	}
+	if ((uint64_t)st.st_size > max) {
+		rc = errorf("%s: larger than %zu bytes", path, max);
+		goto err_stat;
+	}
+	b = malloc((size_t)st.st_size + 1);
+	if (!b) {
+		rc = errorf("%s: out of memory", path);
+		goto err_stat;
+	}
+	rc = read_all(fd, path, b, (size_t)st.st_size);
+	if (rc)
+		goto err_read;
+	b[st.st_size] = '\0';
+	*buf = b;
+	*len = (size_t)st.st_size;
+	close(fd);
+	return 0;
+err_read:
+	free(b);
+err_stat:
+	close(fd);
+	return rc;
+}
+
+static int write_all(int fd, const char *path, const uint8_t *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errorf("%s: write: %s", path, strerror(errno));
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int write_file_atomic(const char *path, const void *buf, size_t len, int mode, int durable)
+{
+	static atomic_ulong seq;
+	char tmp[4096];
+	int fd, rc;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%d.%lu", path, getpid(),
+			     atomic_fetch_add(&seq, 1)) >= sizeof(tmp))
+		return errorf("%s: path too long", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	if (fd < 0)
+		return errorf("%s: %s", tmp, strerror(errno));
+	rc = write_all(fd, tmp, buf, len);
+	if (rc)
+		goto err_write;
+	if (durable && fsync(fd) < 0) {
+		rc = errorf("%s: fsync: %s", tmp, strerror(errno));
+		goto err_write;
+	}
+	close(fd);
+	if (rename(tmp, path) < 0) {
+		rc = errorf("%s: rename: %s", path, strerror(errno));
+		unlink(tmp);
+		return rc;
+	}
+	return 0;
+err_write:
+	close(fd);
+	unlink(tmp);
+	return rc;
+}
+
+unsigned int cpu_count(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n > 0 ? (unsigned int)n : 1;
+}
+
+double now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int opt_value(int argc, char **argv, int *i, const char *opt, const char **val)
+{
+	size_t n = strlen(opt);
+
+	if (strncmp(argv[*i], opt, n) != 0)
+		return 0;
+	if (argv[*i][n] == '=') {
+		*val = argv[*i] + n + 1;
+		return 1;
+	}
+	if (argv[*i][n] != '\0')
+		return 0;
+	if (*i + 1 >= argc) {
+		errorf("%s needs a value", opt);
+		*val = NULL;
+		return 1;
+	}
+	*val = argv[++*i];
+	return 1;
+}
+
+int parse_size_arg(const char *what, const char *s, uint64_t *out)
+{
+	if (strata_size_parse(out, s, strlen(s)))
+		return errorf("%s: '%s' is not a size (bytes, or with K/M/G/T)", what, s);
+	return 0;
+}
