@@ -18,7 +18,7 @@ ifneq ($(CI),)
 WERROR  ?= -Werror
 endif
 CSTD    := -std=c11 -D_GNU_SOURCE
-INCS    := -Iimages/core -Iimages/lib
+INCS    := -Iimages/core -Iimages/lib -Iimages/host
 CFLAGS_HOST := $(CSTD) $(WARN) $(WERROR) $(INCS) -g -MMD -MP
 REL_CFLAGS  := $(CFLAGS_HOST) -O2
 SAN_FLAGS   := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all

@@ -1,7 +1,9 @@
-# images/: the portable core, its Linux glue, strata-image, and their tests.
+# images/: the portable core, its link-time glue, the Linux host library shared by
+# strata-image and strata-server, strata-image itself, and their tests.
 
 CORE_SRCS := $(wildcard images/core/*.c)
 GLUE_SRCS := images/lib/alloc_libc.c images/lib/crypto_mbedtls.c images/lib/inflate_zlib.c
+HOSTLIB_SRCS := $(wildcard images/host/*.c)
 TOOL_SRCS := $(wildcard images/tool/*.c)
 HOST_LIB_SRCS := $(CORE_SRCS) $(GLUE_SRCS)
 
@@ -15,9 +17,9 @@ check-freestanding:
 	@for f in $(CORE_SRCS); do $(CC) $(FREESTANDING_FLAGS) $$f || exit 1; done
 	@echo "freestanding: $(words $(CORE_SRCS)) core files compile with no libc headers"
 
-$(REL)/strata-image: $(patsubst %.c,$(REL)/%.o,$(HOST_LIB_SRCS) $(TOOL_SRCS))
+$(REL)/strata-image: $(patsubst %.c,$(REL)/%.o,$(HOST_LIB_SRCS) $(HOSTLIB_SRCS) $(TOOL_SRCS))
 	$(CC) -o $@ $^ $(HOST_LIBS)
-$(SAN)/strata-image: $(patsubst %.c,$(SAN)/%.o,$(HOST_LIB_SRCS) $(TOOL_SRCS))
+$(SAN)/strata-image: $(patsubst %.c,$(SAN)/%.o,$(HOST_LIB_SRCS) $(HOSTLIB_SRCS) $(TOOL_SRCS))
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(HOST_LIBS)
 
 # Unit tests: one binary per tests/unit/test_*.c, linked with the core and glue, sanitized.

@@ -1,39 +1,12 @@
 /*
- * Shared pieces of strata-image: error reporting, files, progress, and the store.
- *
- * Every command is `int cmd_X(int argc, char **argv)` returning the process exit status;
- * errors are printed where they happen, naming the file, URL, line or chunk at fault.
+ * strata-image's command-line pieces: option parsing and the subcommands, one file each.
+ * Each command returns the process exit status (0 ok, 1 failure, 2 usage error).
  */
 #ifndef STRATA_CLI_H
 #define STRATA_CLI_H
 
-#include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
-#include "rc.h"
-
-/** Print "strata-image: <fmt>" to stderr.  Returns -1 so a failure site can return it. */
-int errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/**
- * Read a whole file (at most max bytes) into a new buffer the caller owns and frees.
- * Prints its own error naming path.  0 or negative rc.
- */
-int read_file(const char *path, size_t max, uint8_t **buf, size_t *len);
-
-/**
- * Write buf to path atomically: a temporary name in the same folder, then rename, so no
- * reader ever sees a half file under the real name.  With durable, fsync before the rename
- * (otherwise the caller syncs the filesystem before publishing anything that refers to the
- * file).  Borrows buf; prints its own error.
- */
-int write_file_atomic(const char *path, const void *buf, size_t len, int mode, int durable);
-
-/** Number of worker threads: the online CPUs, at least 1. */
-unsigned int cpu_count(void);
-
-/** Monotonic seconds. */
-double now_seconds(void);
+#include "host.h"
 
 /** True when opt matches argv[*i] as "--opt VALUE" or "--opt=VALUE"; sets *val, advances i. */
 int opt_value(int argc, char **argv, int *i, const char *opt, const char **val);
@@ -41,27 +14,6 @@ int opt_value(int argc, char **argv, int *i, const char *opt, const char **val);
 /** Parse a size such as 64K or 1M into bytes; prints an error naming what. */
 int parse_size_arg(const char *what, const char *s, uint64_t *out);
 
-/*
- * Progress: one line on stderr, redrawn in place, only when stderr is a terminal
- * (STRATA_PROGRESS=1 forces it, for tests).  Thread-safe counters; one thread draws.
- */
-struct progress {
-	const char *what;
-	uint64_t total;
-	uint64_t done;           /**< updated with atomic adds by workers */
-	double start;
-	double last_draw;
-	int enabled;
-};
-
-void progress_init(struct progress *p, const char *what, uint64_t total);
-void progress_add(struct progress *p, uint64_t n);
-/** Redraw if due (at most 5 times a second); called by one thread only. */
-void progress_tick(struct progress *p);
-/** Draw the final state and end the line. */
-void progress_done(struct progress *p);
-
-/* The subcommands, one file each; each returns the process exit status. */
 int cmd_build(int argc, char **argv);
 int cmd_apply(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);

@@ -31,6 +31,7 @@ int main(int argc, char **argv)
 {
 	int rc;
 
+	host_prog = "strata-image";
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "cli.h"
+#include "host.h"
 #include "store.h"
 
 #define HTTP_TRIES 6

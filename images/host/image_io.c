@@ -2,7 +2,7 @@
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
-#include "cli.h"
+#include "host.h"
 #include "image_io.h"
 
 int pread_exact(int fd, const char *path, void *buf, size_t len, uint64_t off)

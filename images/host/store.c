@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include "cli.h"
+#include "host.h"
 #include "crypto.h"
 #include "store.h"
 #include "text.h"

@@ -1,4 +1,4 @@
-/* Errors, files, options and clocks for strata-image (see cli.h). */
+/* Errors, files and clocks shared by the Linux programs (see host.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -8,14 +8,15 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include "cli.h"
-#include "text.h"
+#include "host.h"
+
+const char *host_prog = "strata";
 
 int errorf(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("strata-image: ", stderr);
+	fprintf(stderr, "%s: ", host_prog);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -138,32 +139,4 @@ double now_seconds(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-int opt_value(int argc, char **argv, int *i, const char *opt, const char **val)
-{
-	size_t n = strlen(opt);
-
-	if (strncmp(argv[*i], opt, n) != 0)
-		return 0;
-	if (argv[*i][n] == '=') {
-		*val = argv[*i] + n + 1;
-		return 1;
-	}
-	if (argv[*i][n] != '\0')
-		return 0;
-	if (*i + 1 >= argc) {
-		errorf("%s needs a value", opt);
-		*val = NULL;
-		return 1;
-	}
-	*val = argv[++*i];
-	return 1;
-}
-
-int parse_size_arg(const char *what, const char *s, uint64_t *out)
-{
-	if (strata_size_parse(out, s, strlen(s)))
-		return errorf("%s: '%s' is not a size (bytes, or with K/M/G/T)", what, s);
-	return 0;
 }

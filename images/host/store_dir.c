@@ -5,7 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "cli.h"
+#include "host.h"
 #include "store.h"
 
 /** A folder store needs no per-thread state beyond the store. */

@@ -7,7 +7,7 @@
 #include <mbedtls/entropy.h>
 #include <mbedtls/pk.h>
 #include <string.h>
-#include "cli.h"
+#include "host.h"
 #include "keys.h"
 
 /** A seeded random generator; init/free in pairs. */

@@ -1,5 +1,6 @@
 /*
- * strata-image build: add an image to a store as a layer.
+ * Add an image to a store as a layer (strata-image build, and strata-server's per-machine
+ * layers).
  *
  * Worker threads (one per core) claim batches of chunks from a shared counter, so reading,
  * hashing and compressing run on every core while each thread still reads runs of
@@ -16,7 +17,8 @@
 #include <unistd.h>
 #include <zlib.h>
 #include "chunk.h"
-#include "cli.h"
+#include "host.h"
+#include "layer_build.h"
 #include "crypto.h"
 #include "image_io.h"
 #include "index.h"
@@ -27,6 +29,7 @@
 
 /** Shared state of one build. */
 struct build {
+	struct layer_build_stats *st;
 	const char *path;
 	int fd;
 	struct store *store;
@@ -163,12 +166,11 @@ static int run_workers(struct build *b)
 	return rc || atomic_load(&b->failed) ? -1 : 0;
 }
 
-/* Write the index for the finished entries and print the layer id. */
-static int publish(struct build *b, double t0)
+/* Write the index for the finished entries; its digest is the layer id. */
+static int publish(struct build *b, uint8_t id[32])
 {
 	size_t len = (size_t)strata_index_size(b->count);
-	uint8_t *idx = malloc(len), id[32];
-	char idstr[72];
+	uint8_t *idx = malloc(len);
 	int rc;
 
 	if (!idx)
@@ -178,20 +180,19 @@ static int publish(struct build *b, double t0)
 	       len - sizeof(struct strata_index_header));
 	rc = store_put_index(b->store, idx, len, id);
 	free(idx);
-	if (rc)
-		return rc;
-	strata_layer_id_format(idstr, id);
-	fprintf(stderr, "%s: %llu bytes, %llu chunks of %u KiB: %llu zero, %llu new "
-		"(%.1f MiB stored), %llu already in the store; %.2f s\n", b->path,
-		(unsigned long long)b->image_size, (unsigned long long)b->count,
-		(1u << b->shift) >> 10, (unsigned long long)b->n_zero,
-		(unsigned long long)b->n_new, (double)b->stored_bytes / 1048576.0,
-		(unsigned long long)b->n_known, now_seconds() - t0);
-	printf("%s\n", idstr);
-	return 0;
+	return rc;
 }
 
-static int do_build(struct build *b)
+static void fill_stats(struct build *b, double t0)
+{
+	*b->st = (struct layer_build_stats){
+		.image_size = b->image_size, .chunks = b->count, .chunks_zero = b->n_zero,
+		.chunks_new = b->n_new, .chunks_known = b->n_known,
+		.stored_bytes = b->stored_bytes, .seconds = now_seconds() - t0,
+	};
+}
+
+static int do_build(struct build *b, uint8_t id[32])
 {
 	double t0 = now_seconds();
 	int rc;
@@ -218,71 +219,19 @@ static int do_build(struct build *b)
 	progress_init(&b->prog, "build", b->image_size);
 	rc = run_workers(b);
 	if (rc == 0)
-		rc = publish(b, t0);
+		rc = publish(b, id);
+	fill_stats(b, t0);
 	free(b->entries);
 err_size:
 	close(b->fd);
 	return rc;
 }
 
-static void build_usage(FILE *f)
+int layer_build(struct store *store, const char *path, unsigned int shift, int level,
+		uint8_t id[32], struct layer_build_stats *st)
 {
-	fputs("usage: strata-image build --store DIR [--chunk-size SIZE] [--level N] IMAGE\n"
-	      "\n"
-	      "Add IMAGE (a file or block device) to the chunk store DIR as a layer and print\n"
-	      "its id (sha256:<hex>) as the last line.  Work runs on every core.\n"
-	      "\n"
-	      "  --store DIR        store folder (created if missing)\n"
-	      "  --chunk-size SIZE  power of two from 4K to 4M (default 64K)\n"
-	      "  --level N          zlib level 1..9 (default 6)\n", f);
-}
+	struct build b = { .store = store, .path = path, .shift = shift, .level = level,
+			   .st = st };
 
-/* Parse options into b; returns 0, 1 for --help, or -1. */
-static int build_args(int argc, char **argv, struct build *b, const char **store)
-{
-	uint64_t v;
-	const char *val;
-
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
-			return 1;
-		if (opt_value(argc, argv, &i, "--store", &val)) {
-			if (!(*store = val))
-				return -1;
-		} else if (opt_value(argc, argv, &i, "--chunk-size", &val)) {
-			if (!val || parse_size_arg("--chunk-size", val, &v))
-				return -1;
-			if (v < 4096 || v > (4u << 20) || (v & (v - 1)))
-				return errorf("--chunk-size must be a power of two from 4K to 4M");
-			b->shift = (unsigned int)__builtin_ctzll(v);
-		} else if (opt_value(argc, argv, &i, "--level", &val)) {
-			if (!val || (b->level = atoi(val)) < 1 || b->level > 9)
-				return errorf("--level must be 1..9");
-		} else if (argv[i][0] == '-' || b->path) {
-			return errorf("build: unexpected argument '%s' (see --help)", argv[i]);
-		} else {
-			b->path = argv[i];
-		}
-	}
-	if (!*store || !b->path)
-		return errorf("build needs --store DIR and IMAGE (see --help)");
-	return 0;
-}
-
-int cmd_build(int argc, char **argv)
-{
-	struct build b = { .shift = STRATA_CHUNK_SHIFT_DEFAULT, .level = 6 };
-	const char *store = NULL;
-	int rc = build_args(argc, argv, &b, &store);
-
-	if (rc) {
-		if (rc > 0)
-			build_usage(stdout);
-		return rc > 0 ? 0 : 2;
-	}
-	if (store_open(store, 1, &b.store))
-		return 1;
-	rc = do_build(&b);
-	store_close(b.store);
-	return rc ? 1 : 0;
+	return do_build(&b, id);
 }

@@ -1,7 +1,7 @@
 /* A one-line progress display for long commands (see cli.h). */
 #include <stdlib.h>
 #include <unistd.h>
-#include "cli.h"
+#include "host.h"
 
 void progress_init(struct progress *p, const char *what, uint64_t total)
 {

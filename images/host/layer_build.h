@@ -1,0 +1,22 @@
+/* Building a layer from an image file or block device (see layer_build.c). */
+#ifndef STRATA_LAYER_BUILD_H
+#define STRATA_LAYER_BUILD_H
+
+#include <stdint.h>
+#include "store.h"
+
+/** What a build did, for the caller to report. */
+struct layer_build_stats {
+	uint64_t image_size, chunks, chunks_zero, chunks_new, chunks_known, stored_bytes;
+	double seconds;
+};
+
+/**
+ * Add the image at path to a writable store in chunks of 2^shift bytes, compressing with
+ * zlib at level, on every core; the layer id's digest goes into id.  Shows progress on a
+ * terminal.  Prints its own errors.  0 or -1.
+ */
+int layer_build(struct store *store, const char *path, unsigned int shift, int level,
+		uint8_t id[32], struct layer_build_stats *st);
+
+#endif /* STRATA_LAYER_BUILD_H */
