@@ -40,7 +40,9 @@ fuzz() {
 	corpus=tests/fuzz/corpus/${name#fuzz_}
 	work=$(mktemp -d /tmp/strata-fuzz.XXXXXX)
 	[ -d "$corpus" ] && cp -r "$corpus"/. "$work"/
-	if "$bin" -max_total_time="$FUZZ_SECONDS" -artifact_prefix="$work/" "$work" >"$work.log" 2>&1; then
+	dict=tests/fuzz/${name#fuzz_}.dict
+	[ -f "$dict" ] && set -- -dict="$dict" || set --
+	if "$bin" "$@" -max_total_time="$FUZZ_SECONDS" -artifact_prefix="$work/" "$work" >"$work.log" 2>&1; then
 		echo "$(grep -c . "$work.log") lines of fuzzer output; no crash"
 		echo "1 passed, 0 failed"
 	else

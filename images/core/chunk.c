@@ -55,6 +55,9 @@ int strata_chunk_decode(const struct strata_chunk *c, const void *stored, size_t
 		if (rc)
 			return strata_fail(diag, rc, "chunk file is not a valid zlib stream", c->index);
 	} else {
+		if (stored_len != c->length)
+			return strata_fail(diag, STRATA_ECORRUPT, "raw chunk file has the wrong size",
+					   c->index);
 		strata_memcpy(out, stored, c->length);
 	}
 	strata_sha256(out, c->length, digest);

@@ -63,7 +63,9 @@ static int check_entry(const struct strata_chunk *c, uint64_t at, struct strata_
 	if (c->flags & ~STRATA_ENTRY_KNOWN)
 		return strata_fail(diag, STRATA_EINVAL, "unknown chunk flags", at + 36);
 	if (c->flags & STRATA_ENTRY_ZERO) {
-		if (c->flags != STRATA_ENTRY_ZERO || c->stored_size != 0)
+		if (c->flags != STRATA_ENTRY_ZERO)
+			return strata_fail(diag, STRATA_EINVAL, "zero chunk with other flags", at + 36);
+		if (c->stored_size != 0)
 			return strata_fail(diag, STRATA_EINVAL, "zero chunk with a stored size", at + 32);
 		if (!all_zero(c->digest, sizeof(c->digest)))
 			return strata_fail(diag, STRATA_EINVAL, "zero chunk with a digest", at);

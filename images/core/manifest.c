@@ -1,5 +1,6 @@
 /* Manifest parsing and verification (grammar in manifest.h). */
 #include "manifest.h"
+#include "chunk.h"
 #include "crypto.h"
 #include "mem.h"
 #include "text.h"
@@ -183,6 +184,11 @@ static int part_check(struct cursor *c, struct strata_manifest *m, struct strata
 		return fail(c, STRATA_EINVAL, "partition numbers must ascend");
 	if (prev && p->start < prev->start + prev->size)
 		return fail(c, STRATA_EINVAL, "partition overlaps the one before it");
+	if (strata_is_zero(p->part_guid, 16))
+		return fail(c, STRATA_EINVAL, "partition GUID must not be zero");
+	for (unsigned int i = 0; i < m->nparts; i++)
+		if (!strata_memcmp(m->parts[i].part_guid, p->part_guid, 16))
+			return fail(c, STRATA_EINVAL, "partition GUID used twice");
 	return 0;
 }
 
@@ -218,6 +224,7 @@ static int parse_part(struct cursor *c, struct strata_manifest *m)
 static int parse_disk(struct cursor *c, struct strata_manifest *m, int *have)
 {
 	struct slice w, k, v;
+	int seen_min = 0;
 
 	if (*have)
 		return fail(c, STRATA_EINVAL, "disk given twice");
@@ -226,10 +233,14 @@ static int parse_disk(struct cursor *c, struct strata_manifest *m, int *have)
 		if (!split_kv(w, &k, &v))
 			return fail(c, STRATA_EINVAL, "expected key=value");
 		if (eq(k, "guid")) {
+			if (*have == 2)
+				return fail(c, STRATA_EINVAL, "disk key given twice");
 			if (strata_guid_parse(m->disk_guid, v.p, v.len))
 				return fail(c, STRATA_EINVAL, "bad disk GUID");
 			*have = 2;
 		} else if (eq(k, "min-size")) {
+			if (seen_min++)
+				return fail(c, STRATA_EINVAL, "disk key given twice");
 			if (strata_size_parse(&m->min_disk, v.p, v.len))
 				return fail(c, STRATA_EINVAL, "bad disk min-size");
 		} else {
@@ -352,13 +363,19 @@ static int next_line(struct cursor *c, const char *buf, size_t len, size_t *off)
 static int check_complete(struct cursor *c, const struct strata_manifest *m,
 			  const struct seen *s)
 {
+	const struct strata_part *last;
+	uint64_t end;
+
 	if (!s->version)
 		return fail(c, STRATA_EINVAL, "manifest has no version line");
 	if (!s->disk)
 		return fail(c, STRATA_EINVAL, "manifest has no disk line");
 	if (m->nparts == 0)
 		return fail(c, STRATA_EINVAL, "manifest has no partitions");
-	if (m->min_disk && m->min_disk < m->parts[m->nparts - 1].start)
+	last = &m->parts[m->nparts - 1];
+	/* A size=rest partition needs at least one 4 KiB block. */
+	end = last->start + (last->size ? last->size : 4096);
+	if (m->min_disk && m->min_disk < end)
 		return fail(c, STRATA_EINVAL, "disk min-size is smaller than the layout");
 	return 0;
 }
@@ -373,7 +390,7 @@ int strata_manifest_parse(struct strata_manifest *m, const char *buf, size_t len
 
 	strata_memset(m, 0, sizeof(*m));
 	if (len > STRATA_MANIFEST_MAX)
-		return strata_fail(diag, STRATA_ERANGE, "manifest larger than 16 KiB", 0);
+		return strata_fail(diag, STRATA_ERANGE, "manifest larger than 16 KiB", 1);
 	rc = next_line(&c, buf, len, &off);
 	if (rc <= 0)
 		return rc ? rc : fail(&c, STRATA_ETRUNC, "empty manifest");

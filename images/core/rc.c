@@ -9,7 +9,7 @@ const char *strata_strerror(int rc)
 		"I/O error", "not found", "stale version", "no space", "not supported",
 		"network error",
 	};
-	unsigned int i = (unsigned int)-rc;
+	unsigned int i = 0u - (unsigned int)rc;
 
 	if (rc > 0 || i >= sizeof(names) / sizeof(names[0]))
 		return "unknown error";

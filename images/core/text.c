@@ -63,6 +63,9 @@ int strata_base64_decode(uint8_t *out, size_t cap, size_t *out_len, const char *
 				return STRATA_EINVAL;
 		for (int k = 4 - pad; k < 4; k++)
 			v[k] = 0;
+		/* Canonical form only: the bits padding leaves over must be zero. */
+		if ((pad == 2 && (v[1] & 15)) || (pad == 1 && (v[2] & 3)))
+			return STRATA_EINVAL;
 		if (n + 3 - (size_t)pad > cap)
 			return STRATA_ERANGE;
 		out[n++] = (uint8_t)(v[0] << 2 | v[1] >> 4);
@@ -139,11 +142,13 @@ int strata_u64_parse(uint64_t *out, const char *s, size_t len, uint64_t max)
 	if (len == 0 || len > 20 || (len > 1 && s[0] == '0'))
 		return STRATA_EINVAL;
 	for (size_t i = 0; i < len; i++) {
+		uint64_t d = (uint64_t)(s[i] - '0');
+
 		if (s[i] < '0' || s[i] > '9')
 			return STRATA_EINVAL;
-		if (v > (max - (uint64_t)(s[i] - '0')) / 10)
+		if (d > max || v > (max - d) / 10)
 			return STRATA_ERANGE;
-		v = v * 10 + (uint64_t)(s[i] - '0');
+		v = v * 10 + d;
 	}
 	*out = v;
 	return 0;
