@@ -2,12 +2,14 @@
 # Run every test suite of Strata and print one summary line, "N passed, N failed".
 #   unit:        build/san/tests/unit/test_*     (C, ASan+UBSan)
 #   integration: tests/integration/*.sh, tests/server/*.sh   (real peers on loopback)
+#   end to end:  tests/e2e/*.sh   (QEMU with OVMF under TCG)
 #   fuzz:        build/fuzz/fuzz_* for FUZZ_SECONDS each (default 30) over the seed corpus
 # Each suite prints its own "N passed, N failed" as its last line; this sums them.
 # Usage: tests/run.sh [BUILD_DIR]   (make test builds everything first)
 set -u
 BUILD=${1:-build}
 export STRATA_IMAGE=$BUILD/san/strata-image
+export STRATA_EFI=$BUILD/efi/strata.efi
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 FUZZ_SECONDS=${FUZZ_SECONDS:-30}
@@ -57,7 +59,7 @@ fuzz() {
 for t in "$BUILD"/san/tests/unit/test_*; do
 	[ -x "$t" ] && suite "unit $(basename "$t")" "$t"
 done
-for t in tests/integration/*.sh tests/server/*.sh; do
+for t in tests/integration/*.sh tests/server/*.sh tests/e2e/*.sh; do
 	[ -f "$t" ] && suite "$t" bash "$t"
 done
 for t in "$BUILD"/fuzz/fuzz_*; do

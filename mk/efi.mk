@@ -1,0 +1,132 @@
+# efi/: strata.efi, the UEFI agent, built freestanding with gnu-efi.  Included by the top
+# Makefile (before its build-all rule, which expands ALL_TARGETS).
+#
+# strata.efi links no C library.  It is made of:
+#   - efi/*.c             the UEFI front end (entry, log, allocator, EFI_STATUS mapping, self-test)
+#   - efi/libc/           our tiny libc shim (string functions, calloc/free, snprintf)
+#   - images/core/*.c     the portable core, plus images/lib's crypto and inflate glue
+#   - zlib and mbedTLS    compiled from the Debian source packages mk/deps.sh unpacked into
+#                         $(BUILD)/src (never copied into the repo), mbedTLS with our
+#                         verify-only efi/mbedtls_config.h
+#   - a generated file    the self-test vectors, made with the host's strata-image
+# and linked as an ELF shared object with gnu-efi's crt0 and linker script, then converted
+# to a PE32+ EFI application (subsystem 10).
+#
+# Outputs under $(BUILD)/efi: obj/ (objects), gen/ (generated source and its inputs),
+# strata.so (the ELF with symbols, for debugging) and strata.efi.
+
+EFI_OUT := $(BUILD)/efi
+EFI_OBJ := $(EFI_OUT)/obj
+EFI_GEN := $(EFI_OUT)/gen
+EFI_APP := $(EFI_OUT)/strata.efi
+EFI_SO  := $(EFI_OUT)/strata.so
+
+# Size budget, bytes.  Going over prints a warning so growth is noticed, not a failure.
+EFI_SIZE_BUDGET := 262144
+
+# gnu-efi (Debian package gnu-efi 3.0.15).
+GNUEFI_INC := /usr/include/efi
+GNUEFI_LIB := /usr/lib
+EFI_CRT0   := $(GNUEFI_LIB)/crt0-efi-x86_64.o
+EFI_LDS    := $(GNUEFI_LIB)/elf_x86_64_efi.lds
+EFI_LIBGCC := $(shell $(CC) -print-libgcc-file-name)
+EFI_LD      ?= ld
+EFI_OBJCOPY ?= objcopy
+
+# Source trees fetched by mk/deps.sh; their names carry the Debian version, so glob.  When
+# they are missing the placeholder names the fix in the "No rule to make target" error.
+EFI_ZLIB_DIR := $(patsubst %/,%,$(firstword $(wildcard $(BUILD)/src/zlib-*/)))
+EFI_MBED_DIR := $(patsubst %/,%,$(firstword $(wildcard $(BUILD)/src/mbedtls-*/)))
+ifeq ($(EFI_ZLIB_DIR),)
+EFI_ZLIB_DIR := $(BUILD)/src/zlib-missing--run-make-deps
+endif
+ifeq ($(EFI_MBED_DIR),)
+EFI_MBED_DIR := $(BUILD)/src/mbedtls-missing--run-make-deps
+endif
+
+# zlib's inflate side only; Z_SOLO removes every libc call (we set zalloc/zfree).
+EFI_ZLIB_SRCS := adler32 crc32 inflate inftrees inffast zutil
+# mbedTLS modules for SHA-256 and ECDSA P-256 verification with PEM/DER keys.
+EFI_MBED_SRCS := asn1parse asn1write base64 bignum constant_time ecdsa ecp ecp_curves md \
+		 oid pem pk pk_wrap pkparse platform platform_util sha256
+# Ours: the UEFI front end, the libc shim, the core and its glue (not alloc_libc.c:
+# efi/alloc.c is the UEFI allocator).
+EFI_OWN_SRCS := $(wildcard efi/*.c) $(wildcard efi/libc/*.c) $(wildcard images/core/*.c) \
+		images/lib/crypto_mbedtls.c images/lib/inflate_zlib.c
+
+EFI_OBJS := $(patsubst %.c,$(EFI_OBJ)/%.o,$(EFI_OWN_SRCS)) \
+	    $(patsubst %,$(EFI_OBJ)/zlib/%.o,$(EFI_ZLIB_SRCS)) \
+	    $(patsubst %,$(EFI_OBJ)/mbedtls/%.o,$(EFI_MBED_SRCS)) \
+	    $(EFI_OBJ)/gen/selftest_data.o
+
+# Code generation for firmware: position independent (gnu-efi relocates itself), no red
+# zone (firmware interrupts use our stack), no AVX (the firmware has not enabled it), no
+# stack protector (no runtime to back it), MS ABI only where EFIAPI says so.
+EFI_ARCH_FLAGS := -ffreestanding -fpic -fshort-wchar -mno-red-zone -mno-avx \
+		  -fno-stack-protector -fno-stack-check -fno-strict-aliasing \
+		  -fno-merge-all-constants -maccumulate-outgoing-args -DGNU_EFI_USE_MS_ABI
+# Headers: only the compiler's own and our shim's.  gcc's limits.h would include_next a libc
+# limits.h unless told there is none.
+EFI_STDINC := -nostdinc -isystem $(shell $(CC) -print-file-name=include) -D_LIBC_LIMITS_H_ \
+	      -isystem efi/libc/include
+EFI_LIB_DEFS := -DZ_SOLO -DMBEDTLS_CONFIG_FILE='"mbedtls_config.h"'
+EFI_CFLAGS_BASE := -std=gnu11 -O2 -g -MMD -MP $(EFI_ARCH_FLAGS) $(EFI_STDINC) $(EFI_LIB_DEFS) \
+		   -Iefi -I$(EFI_MBED_DIR)/include -I$(EFI_ZLIB_DIR)
+# Our code gets the project's warnings; third-party code is compiled as its authors ship it.
+# gnu-efi's headers are system headers: their old-style declarations are not ours to fix.
+EFI_CFLAGS_OWN := $(EFI_CFLAGS_BASE) $(WARN) $(WERROR) -Iimages/core -Iimages/lib \
+		  -isystem $(GNUEFI_INC) -isystem $(GNUEFI_INC)/x86_64 \
+		  -isystem $(GNUEFI_INC)/protocol
+EFI_CFLAGS_3RD := $(EFI_CFLAGS_BASE) -w
+
+# The shim's loops must stay loops: GCC would otherwise turn memmove's copy loop into a
+# call to memmove itself.
+$(EFI_OBJ)/efi/libc/%.o: EFI_CFLAGS_OWN += -fno-tree-loop-distribute-patterns
+
+$(EFI_OBJ)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(EFI_CFLAGS_OWN) -c $< -o $@
+$(EFI_OBJ)/zlib/%.o: $(EFI_ZLIB_DIR)/%.c
+	@mkdir -p $(@D)
+	$(CC) $(EFI_CFLAGS_3RD) -c $< -o $@
+$(EFI_OBJ)/mbedtls/%.o: $(EFI_MBED_DIR)/library/%.c
+	@mkdir -p $(@D)
+	$(CC) $(EFI_CFLAGS_3RD) -c $< -o $@
+$(EFI_OBJ)/gen/selftest_data.o: $(EFI_GEN)/selftest_data.c
+	@mkdir -p $(@D)
+	$(CC) $(EFI_CFLAGS_OWN) -c $< -o $@
+
+# Self-test vectors from the host tool; regenerated when the tool or the generator changes.
+$(EFI_GEN)/selftest_data.c: efi/gen-selftest.sh $(REL)/strata-image
+	@mkdir -p $(@D)
+	sh efi/gen-selftest.sh $(REL)/strata-image $(EFI_GEN)
+
+# Link: crt0 first (it holds _start), then ours, then libefi (InitializeLib, memset, memcpy),
+# libgnuefi (_relocate) and libgcc (__udivti3 for mbedTLS's bignum division).
+# --no-undefined turns any symbol the shim lacks into a link error.
+$(EFI_SO): $(EFI_OBJS) $(EFI_CRT0) $(EFI_LDS)
+	$(EFI_LD) -nostdlib -z nocombreloc -shared -Bsymbolic --no-undefined -T $(EFI_LDS) \
+		$(EFI_CRT0) $(EFI_OBJS) -L$(GNUEFI_LIB) -lefi -lgnuefi $(EFI_LIBGCC) -o $@
+
+# The PE32+ image: the sections gnu-efi's script lays out (.rodata lives inside .data).
+$(EFI_APP): $(EFI_SO)
+	$(EFI_OBJCOPY) -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel -j .rela \
+		-j '.rel.*' -j '.rela.*' -j .reloc --target efi-app-x86_64 --subsystem=10 \
+		$< $@.tmp
+	@mv $@.tmp $@
+	@size=$$(stat -c %s $@); \
+	echo "strata.efi: $$size bytes ($$((size / 1024)) KiB; budget $$(($(EFI_SIZE_BUDGET) / 1024)) KiB)"; \
+	[ $$size -le $(EFI_SIZE_BUDGET) ] || echo "strata.efi: WARNING: over the size budget"
+
+# Boot strata.efi in QEMU/OVMF and check its self-test (about 10 s under TCG).
+efi-selftest: $(EFI_APP)
+	bash tests/e2e/efi-selftest.sh $(BUILD)
+
+clean-efi:
+	rm -rf $(EFI_OUT)
+clean: clean-efi
+
+.PHONY: efi-selftest clean-efi
+ALL_TARGETS += $(EFI_APP)
+
+-include $(shell find $(EFI_OBJ) -type f -name '*.d' 2>/dev/null)
