@@ -38,6 +38,7 @@ $(DEPS_STAMP): mk/deps.sh
 	sh mk/deps.sh $(BUILD)
 
 include mk/images.mk
+include mk/server.mk
 include mk/efi.mk
 
 build-all: $(ALL_TARGETS)

@@ -1,0 +1,36 @@
+# server/: strata-server's parts.  So far its TFTP server, run alone as strata-tftpd, with
+# its unit test, its protocol test helper and its fuzzer.  Included by the top Makefile.
+
+# The TFTP server and its event loop; independent of any main(), strata-server links them too.
+TFTP_SRCS   := server/loop_epoll.c server/tftp_parse.c server/tftp_path.c server/tftp.c
+TFTPD_SRCS  := $(TFTP_SRCS) server/tftp_main.c
+# What the unit test and the fuzzer exercise without sockets.
+TFTP_PURE_SRCS := server/tftp_parse.c server/tftp_path.c
+
+$(REL)/strata-tftpd: $(patsubst %.c,$(REL)/%.o,$(TFTPD_SRCS))
+	$(CC) -o $@ $^
+$(SAN)/strata-tftpd: $(patsubst %.c,$(SAN)/%.o,$(TFTPD_SRCS))
+	$(CC) $(SAN_FLAGS) -o $@ $^
+
+# Tests under tests/server/ include the server headers by name.
+$(SAN)/tests/server/%.o: SAN_CFLAGS += -Iserver
+
+# Unit test of the parser, the path resolver and the loop's timers (no network).
+$(SAN)/tests/server/tftp_unit: $(SAN)/tests/server/tftp_unit.o \
+		$(patsubst %.c,$(SAN)/%.o,$(TFTP_PURE_SRCS) server/loop_epoll.c)
+	$(CC) $(SAN_FLAGS) -o $@ $^
+
+# Scripted TFTP client that injects what real clients do (size probe, duplicate ACKs, a
+# second source port) for tests/server/tftp.sh.
+$(SAN)/tests/server/tftp_poke: $(SAN)/tests/server/tftp_poke.o
+	$(CC) $(SAN_FLAGS) -o $@ $^
+
+# libFuzzer target for the request/ACK/ERROR parser and the path resolver.  An explicit
+# rule, so it wins over images.mk's pattern rule that would link the images core instead.
+$(FUZZ)/tests/fuzz/fuzz_tftp.o: INCS += -Iserver
+$(FUZZ)/fuzz_tftp: $(FUZZ)/tests/fuzz/fuzz_tftp.o $(patsubst %.c,$(FUZZ)/%.o,$(TFTP_PURE_SRCS))
+	$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^
+
+ALL_TARGETS  += $(REL)/strata-tftpd
+TEST_TARGETS += $(SAN)/strata-tftpd $(SAN)/tests/server/tftp_unit \
+		$(SAN)/tests/server/tftp_poke $(FUZZ)/fuzz_tftp

@@ -1,0 +1,216 @@
+/*
+ * strata-tftpd: the TFTP part of strata-server run alone, for tests and for trying
+ * clients against it.  A short list of steps: parse arguments, create the loop, start the
+ * server, turn SIGTERM/SIGINT into a loop stop, run, tear down in reverse order.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "loop.h"
+#include "tftp.h"
+
+static const char usage[] =
+	"Usage: strata-tftpd --root DIR [options]\n"
+	"Serve the files under DIR read-only over TFTP until SIGTERM or SIGINT.\n"
+	"\n"
+	"  --root DIR            directory to serve (required)\n"
+	"  --addr IP             IPv4 or IPv6 address to listen on (default 127.0.0.1)\n"
+	"  --port N              UDP port (default 69; 0 = any free port, reported on stderr)\n"
+	"  --max-blksize N       largest blksize granted, 8..65464 (default 1468)\n"
+	"  --max-windowsize N    largest windowsize granted, 1..65535 (default 64)\n"
+	"  --max-transfers N     transfers at once; more requests are dropped (default 64)\n"
+	"  --timeout-ms N        first retransmission timeout in ms (default 1000)\n"
+	"  --max-tries N         transmissions of a window before giving up (default 6)\n"
+	"  --help                this text\n"
+	"\n"
+	"One line per finished or refused transfer goes to stderr.\n";
+
+/* Long-only options; the values are returned by getopt_long. */
+enum { OPT_ROOT = 256, OPT_ADDR, OPT_PORT, OPT_BLKSIZE, OPT_WINDOW, OPT_XFERS, OPT_TIMEOUT,
+       OPT_TRIES, OPT_HELP };
+
+static const struct option long_opts[] = {
+	{ "root", required_argument, NULL, OPT_ROOT },
+	{ "addr", required_argument, NULL, OPT_ADDR },
+	{ "port", required_argument, NULL, OPT_PORT },
+	{ "max-blksize", required_argument, NULL, OPT_BLKSIZE },
+	{ "max-windowsize", required_argument, NULL, OPT_WINDOW },
+	{ "max-transfers", required_argument, NULL, OPT_XFERS },
+	{ "timeout-ms", required_argument, NULL, OPT_TIMEOUT },
+	{ "max-tries", required_argument, NULL, OPT_TRIES },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* A decimal number within [min, max]; the whole string must be digits. */
+static int parse_u32(const char *name, const char *s, unsigned long min, unsigned long max,
+		     uint32_t *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-' || v < min || v > max) {
+		fprintf(stderr, "strata-tftpd: --%s wants a number in %lu..%lu, not \"%s\"\n",
+			name, min, max, s);
+		return -EINVAL;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int set_addr(struct tftp_config *cfg, const char *ip, uint32_t port)
+{
+	struct sockaddr_in *a4 = (struct sockaddr_in *)&cfg->addr;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&cfg->addr;
+
+	memset(&cfg->addr, 0, sizeof(cfg->addr));
+	if (inet_pton(AF_INET, ip, &a4->sin_addr) == 1) {
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons((uint16_t)port);
+		cfg->addr_len = sizeof(*a4);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, ip, &a6->sin6_addr) == 1) {
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons((uint16_t)port);
+		cfg->addr_len = sizeof(*a6);
+		return 0;
+	}
+	fprintf(stderr, "strata-tftpd: --addr wants a numeric IPv4 or IPv6 address, not \"%s\"\n",
+		ip);
+	return -EINVAL;
+}
+
+/* Fill cfg from argv.  Returns 0, 1 after --help, or -EINVAL after printing why. */
+static int parse_args(int argc, char **argv, struct tftp_config *cfg)
+{
+	const char *ip = "127.0.0.1";
+	uint32_t port = 69;
+	int c, rc = 0;
+
+	while (rc == 0 && (c = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_ROOT: cfg->root = optarg; break;
+		case OPT_ADDR: ip = optarg; break;
+		case OPT_PORT: rc = parse_u32("port", optarg, 0, 65535, &port); break;
+		case OPT_BLKSIZE:
+			rc = parse_u32("max-blksize", optarg, 8, 65464, &cfg->max_blksize);
+			break;
+		case OPT_WINDOW:
+			rc = parse_u32("max-windowsize", optarg, 1, 65535, &cfg->max_windowsize);
+			break;
+		case OPT_XFERS:
+			rc = parse_u32("max-transfers", optarg, 1, 100000, &cfg->max_transfers);
+			break;
+		case OPT_TIMEOUT:
+			rc = parse_u32("timeout-ms", optarg, 1, 255000, &cfg->timeout_ms);
+			break;
+		case OPT_TRIES: rc = parse_u32("max-tries", optarg, 1, 100, &cfg->max_tries); break;
+		case OPT_HELP: fputs(usage, stdout); return 1;
+		default: rc = -EINVAL; break;
+		}
+	}
+	if (rc == 0 && optind < argc) {
+		fprintf(stderr, "strata-tftpd: unexpected argument \"%s\"\n", argv[optind]);
+		rc = -EINVAL;
+	}
+	if (rc == 0 && !cfg->root) {
+		fprintf(stderr, "strata-tftpd: --root DIR is required\n");
+		rc = -EINVAL;
+	}
+	return rc == 0 ? set_addr(cfg, ip, port) : rc;
+}
+
+/* SIGTERM/SIGINT arrive as a readable signalfd: stop the loop, main tears down. */
+static void on_signal(struct loop *loop, int fd, void *ctx)
+{
+	struct signalfd_siginfo si;
+
+	if (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		loop_stop(loop);
+}
+
+/* Block the stop signals and return a signalfd for them, or -errno. */
+static int stop_signals(void)
+{
+	sigset_t set;
+	int fd;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -errno;
+	fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+static void report_listen(const struct tftp_config *cfg, const struct tftp_server *srv)
+{
+	char ip[INET6_ADDRSTRLEN] = "?";
+
+	if (cfg->addr.ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)&cfg->addr)->sin6_addr, ip,
+			  sizeof(ip));
+	else
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)&cfg->addr)->sin_addr, ip,
+			  sizeof(ip));
+	fprintf(stderr, "strata-tftpd: serving %s on %s port %u\n", cfg->root, ip,
+		tftp_server_port(srv));
+}
+
+int main(int argc, char **argv)
+{
+	struct tftp_config cfg;
+	struct tftp_server *srv = NULL;
+	struct loop *loop = NULL;
+	int rc, sigfd;
+
+	tftp_config_init(&cfg);
+	rc = parse_args(argc, argv, &cfg);
+	if (rc != 0)
+		return rc > 0 ? 0 : 2;
+	rc = loop_new(&loop);
+	if (rc < 0) {
+		fprintf(stderr, "strata-tftpd: cannot create the event loop: %s\n", strerror(-rc));
+		goto err_loop;
+	}
+	sigfd = stop_signals();
+	if (sigfd < 0) {
+		rc = sigfd;
+		fprintf(stderr, "strata-tftpd: cannot set up signals: %s\n", strerror(-rc));
+		goto err_signals;
+	}
+	rc = loop_add_reader(loop, sigfd, on_signal, NULL);
+	if (rc < 0) {
+		fprintf(stderr, "strata-tftpd: cannot watch signals: %s\n", strerror(-rc));
+		goto err_watch;
+	}
+	rc = tftp_server_start(loop, &cfg, &srv);
+	if (rc < 0)
+		goto err_server;
+	report_listen(&cfg, srv);
+	rc = loop_run(loop);
+	if (rc < 0)
+		fprintf(stderr, "strata-tftpd: event loop failed: %s\n", strerror(-rc));
+	else
+		fprintf(stderr, "strata-tftpd: stopping\n");
+	tftp_server_stop(srv);
+err_server:
+	loop_del_reader(loop, sigfd);
+err_watch:
+	close(sigfd);
+err_signals:
+	loop_free(loop);
+err_loop:
+	return rc < 0 ? 1 : 0;
+}
