@@ -18,7 +18,7 @@ ifneq ($(CI),)
 WERROR  ?= -Werror
 endif
 CSTD    := -std=c11 -D_GNU_SOURCE
-INCS    := -Iimages/core -Iimages/lib -Iimages/host
+INCS    := -Iimages/core -Iimages/lib -Iimages/host -Iserver
 CFLAGS_HOST := $(CSTD) $(WARN) $(WERROR) $(INCS) -g -MMD -MP
 REL_CFLAGS  := $(CFLAGS_HOST) -O2
 SAN_FLAGS   := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -40,6 +40,8 @@ $(DEPS_STAMP): mk/deps.sh
 include mk/images.mk
 include mk/server.mk
 include mk/efi.mk
+include mk/dhcp.mk
+include mk/strata-server.mk
 
 build-all: $(ALL_TARGETS)
 

@@ -9,6 +9,7 @@
 set -u
 BUILD=${1:-build}
 export STRATA_IMAGE=$BUILD/san/strata-image
+export STRATA_SERVER=$BUILD/san/strata-server
 export STRATA_EFI=$BUILD/efi/strata.efi
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}

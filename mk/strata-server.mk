@@ -1,0 +1,45 @@
+# strata-server: HTTP (libmicrohttpd), TFTP and proxyDHCP on one loop, the inventory, the
+# machine layers and manifests.  Links the images core and the Linux host library.
+
+SERVER_SRCS := server/main.c server/services.c server/server.c server/state.c \
+	server/inventory.c server/machine.c server/cidata.c server/http.c server/http_parse.c \
+	server/http_run.c server/loop_epoll.c server/tftp.c server/tftp_parse.c \
+	server/tftp_path.c server/dhcp.c server/dhcp_parse.c server/dhcp_reply.c
+SERVER_LIBS := $(HOST_LIBS) -lmicrohttpd
+
+# The iPXE scripts of pxe/ become C strings (server/pxe_scripts.h declares them).
+$(BUILD)/gen/pxe_scripts.c: $(wildcard pxe/*.ipxe) mk/strata-server.mk
+	@mkdir -p $(@D)
+	@{ echo '/* Generated from the scripts in pxe/ by mk/strata-server.mk: do not edit. */'; \
+	  for f in pxe/*.ipxe; do n=$$(basename $$f .ipxe); \
+	    echo "const char pxe_$${n}_ipxe[] ="; \
+	    sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/\t"/' -e 's/$$/\\n"/' $$f; echo ';'; \
+	  done; } > $@
+
+$(REL)/gen/pxe_scripts.o: $(BUILD)/gen/pxe_scripts.c
+	@mkdir -p $(@D)
+	$(CC) $(REL_CFLAGS) -c $< -o $@
+$(SAN)/gen/pxe_scripts.o: $(BUILD)/gen/pxe_scripts.c
+	@mkdir -p $(@D)
+	$(CC) $(SAN_CFLAGS) -c $< -o $@
+
+SERVER_OBJS = $(patsubst %.c,$(1)/%.o,$(SERVER_SRCS) $(HOST_LIB_SRCS) $(HOSTLIB_SRCS)) \
+	$(1)/gen/pxe_scripts.o
+
+$(REL)/strata-server: $(call SERVER_OBJS,$(REL))
+	$(CC) -o $@ $^ $(SERVER_LIBS)
+$(SAN)/strata-server: $(call SERVER_OBJS,$(SAN))
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(SERVER_LIBS)
+
+# libFuzzer target for HTTP routing, ranges and queries.
+$(FUZZ)/fuzz_http: $(FUZZ)/tests/fuzz/fuzz_http.o \
+		$(patsubst %.c,$(FUZZ)/%.o,server/http_parse.c server/inventory.c images/host/util.c $(HOST_LIB_SRCS))
+	$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(HOST_LIBS)
+
+ALL_TARGETS  += $(REL)/strata-server
+TEST_TARGETS += $(SAN)/strata-server $(FUZZ)/fuzz_http
+
+# Unit test of the HTTP parsers: links the parser and what it uses beyond the core.
+$(SAN)/tests/unit/test_http: $(SAN)/tests/unit/test_http.o \
+		$(patsubst %.c,$(SAN)/%.o,server/http_parse.c server/inventory.c images/host/util.c $(HOST_LIB_SRCS))
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(HOST_LIBS)

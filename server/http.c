@@ -1,0 +1,371 @@
+/*
+ * strata-server's HTTP side, on libmicrohttpd (see http.h).
+ *
+ * libmicrohttpd parses HTTP/1.1, keeps connections alive and sends file bodies with
+ * sendfile; this file only routes (http_parse.c, strictly), builds responses and logs one
+ * line per request.  Files are served from fixed folders by names the router has already
+ * restricted to safe characters, and opened with O_NOFOLLOW.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <microhttpd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "host.h"
+#include "http.h"
+#include "http_parse.h"
+#include "http_run.h"
+#include "server.h"
+
+#define BODY_MAX 4096
+
+/** Per-request state, from the first callback to the completion log. */
+struct req {
+	struct http_route route;
+	char method[8];
+	char path[HTTP_PATH_MAX + 1];   /**< as requested, cut to fit, for the log */
+	char body[BODY_MAX + 1];
+	size_t body_len;
+	int too_big;
+	unsigned int status;
+	uint64_t bytes;
+	double start;
+};
+
+static enum MHD_Result queue(struct MHD_Connection *c, struct req *r, unsigned int status,
+			     struct MHD_Response *resp, uint64_t bytes)
+{
+	enum MHD_Result ret;
+
+	if (!resp)
+		return MHD_NO;
+	r->status = status;
+	r->bytes = bytes;
+	ret = MHD_queue_response(c, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+/* A short text response (copied). */
+static enum MHD_Result text(struct MHD_Connection *c, struct req *r, unsigned int status,
+			    const char *type, const char *body, size_t len)
+{
+	struct MHD_Response *resp =
+		MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+
+	if (resp) {
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	}
+	return queue(c, r, status, resp, len);
+}
+
+static enum MHD_Result error(struct MHD_Connection *c, struct req *r, unsigned int status,
+			     const char *msg)
+{
+	char body[256];
+	int n = snprintf(body, sizeof(body), "%u %s\n", status, msg);
+
+	return text(c, r, status, "text/plain", body, (size_t)n);
+}
+
+/* A string the caller allocated: sent and freed. */
+static enum MHD_Result owned(struct MHD_Connection *c, struct req *r, const char *type,
+			     char *body, size_t len)
+{
+	struct MHD_Response *resp;
+
+	if (!body)
+		return error(c, r, 500, "out of memory");
+	resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	if (!resp)
+		return free(body), MHD_NO;
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	return queue(c, r, 200, resp, len);
+}
+
+/* Range handling and headers for a file response; takes ownership of fd. */
+static enum MHD_Result file_body(struct MHD_Connection *c, struct req *r, int fd,
+				 uint64_t size, int immutable)
+{
+	const char *range = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_RANGE);
+	uint64_t start = 0, len = size;
+	enum http_range_result rr = http_range_parse(range, size, &start, &len);
+	struct MHD_Response *resp;
+	char cr[80];
+
+	if (rr == RANGE_UNSATISFIABLE) {
+		close(fd);
+		snprintf(cr, sizeof(cr), "bytes */%llu", (unsigned long long)size);
+		resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+		if (resp)
+			MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, cr);
+		return queue(c, r, 416, resp, 0);
+	}
+	resp = MHD_create_response_from_fd_at_offset64(len, fd, start);
+	if (!resp)
+		return close(fd), MHD_NO;
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/octet-stream");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, immutable
+				? "public, max-age=31536000, immutable" : "no-cache");
+	if (rr == RANGE_PARTIAL) {
+		snprintf(cr, sizeof(cr), "bytes %llu-%llu/%llu", (unsigned long long)start,
+			 (unsigned long long)(start + len - 1), (unsigned long long)size);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, cr);
+	}
+	return queue(c, r, rr == RANGE_PARTIAL ? 206 : 200, resp, len);
+}
+
+/* Serve dir/rel, a path the router built from safe characters. */
+static enum MHD_Result file(struct MHD_Connection *c, struct req *r, const char *dir,
+			    const char *rel, int immutable)
+{
+	char path[4096];
+	struct stat st;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return error(c, r, 404, "not found");
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return error(c, r, 404, "not found");
+	}
+	return file_body(c, r, fd, (uint64_t)st.st_size, immutable);
+}
+
+/* The folder holding rel: the administrator's store, else the machine-layer store. */
+static const char *store_of(struct server *s, const char *rel)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/%s", s->cfg.store_dir, rel);
+	return access(path, F_OK) == 0 ? s->cfg.store_dir : s->cfg.machine_store_dir;
+}
+
+static enum MHD_Result store_file(struct MHD_Connection *c, struct req *r, struct server *s)
+{
+	char rel[96];
+
+	if (r->route.kind == ROUTE_STORE_INDEX)
+		store_index_rel(rel, r->route.digest);
+	else
+		store_chunk_rel(rel, r->route.digest);
+	return file(c, r, store_of(s, rel), rel, 1);
+}
+
+static enum MHD_Result run(struct MHD_Connection *c, struct req *r, struct server *s)
+{
+	struct MHD_Response *resp;
+	const char *why = NULL;
+	uint64_t len;
+	char rel[96];
+
+	store_index_rel(rel, r->route.digest);
+	resp = http_run_response(store_of(s, rel), r->route.digest, r->route.first, r->route.last,
+				 &len, &why);
+	if (!resp)
+		return error(c, r, why && strstr(why, "range") ? 416 : 404, why ? why : "error");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/octet-stream");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+				"public, max-age=31536000, immutable");
+	return queue(c, r, 200, resp, len);
+}
+
+/* A report's fields come from the query (GET, for iPXE's download protocol) or the body. */
+static const char *field(struct MHD_Connection *c, struct req *r, const char *key, char *buf,
+			 size_t cap)
+{
+	const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, key);
+
+	if (v)
+		return v;
+	return http_query_get(r->body, key, buf, cap) == 1 ? buf : NULL;
+}
+
+static enum MHD_Result report(struct MHD_Connection *c, struct req *r, struct server *s)
+{
+	char tok[32], ph[16], dn[24], tt[24], msg[200];
+	const char *token = field(c, r, "token", tok, sizeof(tok));
+	const char *phase = field(c, r, "phase", ph, sizeof(ph));
+	const char *done = field(c, r, "done", dn, sizeof(dn));
+	const char *total = field(c, r, "total", tt, sizeof(tt));
+	int rc;
+
+	if (!phase)
+		return error(c, r, 400, "report needs phase=progress|ok|failed");
+	rc = server_report(s, r->route.mac, token, phase, done ? strtoull(done, NULL, 10) : 0,
+			   total ? strtoull(total, NULL, 10) : 0, field(c, r, "msg", msg, sizeof(msg)));
+	if (rc == -1)
+		return error(c, r, 404, "unknown machine");
+	if (rc == -2)
+		return error(c, r, 403, "bad token");
+	if (rc < 0)
+		return error(c, r, 400, "bad phase");
+	return text(c, r, 200, "text/plain", "ok\n", 3);
+}
+
+static int from_loopback(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr_in *sin;
+
+	if (!ci || !ci->client_addr || ci->client_addr->sa_family != AF_INET)
+		return 0;
+	sin = (const struct sockaddr_in *)ci->client_addr;
+	return (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
+}
+
+static enum MHD_Result deploy(struct MHD_Connection *c, struct req *r, struct server *s)
+{
+	char body[64];
+	int n;
+
+	if (!from_loopback(c))
+		return error(c, r, 403, "the admin API answers only on loopback");
+	n = server_mark_deploy(s, r->route.name);
+	if (n == 0)
+		return error(c, r, 404, "no such machine");
+	snprintf(body, sizeof(body), "deploy pending on %d machines\n", n);
+	return text(c, r, 200, "text/plain", body, strlen(body));
+}
+
+static enum MHD_Result get(struct MHD_Connection *c, struct req *r, struct server *s)
+{
+	size_t len;
+	char *b;
+
+	switch (r->route.kind) {
+	case ROUTE_BOOT:
+		return file(c, r, s->cfg.boot_dir, r->route.name, 0);
+	case ROUTE_SCRIPT_ANY:
+		b = server_entry_script(s);
+		return owned(c, r, "text/plain", b, b ? strlen(b) : 0);
+	case ROUTE_SCRIPT:
+		b = server_script(s, r->route.mac);
+		return owned(c, r, "text/plain", b, b ? strlen(b) : 0);
+	case ROUTE_MANIFEST:
+		b = server_manifest(s, r->route.mac, &len);
+		return b ? owned(c, r, "text/plain", b, len) : error(c, r, 404, "unknown machine");
+	case ROUTE_STORE_INDEX:
+	case ROUTE_STORE_CHUNK:
+		return store_file(c, r, s);
+	case ROUTE_STORE_RUN:
+		return run(c, r, s);
+	case ROUTE_MACHINES:
+		b = server_machines_json(s);
+		return owned(c, r, "application/json", b, b ? strlen(b) : 0);
+	default:
+		return error(c, r, 404, "not found");
+	}
+}
+
+/* Collect a small request body; refuse anything larger than BODY_MAX. */
+static void take_body(struct req *r, const char *data, size_t *size)
+{
+	if (r->body_len + *size > BODY_MAX)
+		r->too_big = 1;
+	else
+		memcpy(r->body + r->body_len, data, *size);
+	if (!r->too_big)
+		r->body_len += *size;
+	r->body[r->body_len] = '\0';
+	*size = 0;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+				  const char *method, const char *version, const char *data,
+				  size_t *size, void **req_cls)
+{
+	struct server *s = cls;
+	struct req *r = *req_cls;
+	int is_get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
+
+	if (!r) {
+		if (!(r = calloc(1, sizeof(*r))))
+			return MHD_NO;
+		r->start = now_seconds();
+		snprintf(r->method, sizeof(r->method), "%s", method);
+		snprintf(r->path, sizeof(r->path), "%s", url);
+		http_route(url, &r->route);
+		*req_cls = r;
+		return MHD_YES;
+	}
+	if (*size) {
+		take_body(r, data, size);
+		return MHD_YES;
+	}
+	if (r->too_big)
+		return error(c, r, 413, "request body too large");
+	if (r->route.kind == ROUTE_REPORT && (is_get || !strcmp(method, "POST")))
+		return report(c, r, s);
+	if (r->route.kind == ROUTE_DEPLOY)
+		return strcmp(method, "POST") ? error(c, r, 405, "use POST") : deploy(c, r, s);
+	if (!is_get)
+		return error(c, r, 405, "method not allowed");
+	return get(c, r, s);
+}
+
+static void client_name(struct MHD_Connection *c, char *out, size_t cap)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
+	snprintf(out, cap, "?");
+	if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)ci->client_addr)->sin_addr, out,
+			  (socklen_t)cap);
+}
+
+/* One log line per request, when it is done: client, method, path, status, bytes, time. */
+static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct req *r = *req_cls;
+	char who[64];
+
+	if (!r)
+		return;
+	client_name(c, who, sizeof(who));
+	fprintf(stderr, "http: %s %s %s %u %llu bytes %.3fs%s\n", who, r->method, r->path,
+		r->status, (unsigned long long)r->bytes, now_seconds() - r->start,
+		toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
+	free(r);
+	*req_cls = NULL;
+}
+
+int http_start(struct server *s, struct MHD_Daemon **out)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)s->cfg.http_port) };
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+
+	if (inet_pton(AF_INET, s->cfg.addr, &sa.sin_addr) != 1)
+		return errorf("--addr %s is not an IPv4 address", s->cfg.addr);
+	*out = MHD_start_daemon(flags, (uint16_t)s->cfg.http_port, NULL, NULL, on_request, s,
+				MHD_OPTION_SOCK_ADDR, &sa,
+				MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cpu_count(),
+				MHD_OPTION_CONNECTION_LIMIT, (unsigned int)s->cfg.max_http,
+				MHD_OPTION_CONNECTION_TIMEOUT, 30u,
+				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
+				MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+				MHD_OPTION_END);
+	if (!*out)
+		return errorf("cannot listen for HTTP on %s:%d: %s", s->cfg.addr, s->cfg.http_port,
+			      strerror(errno));
+	return 0;
+}
+
+void http_stop(struct MHD_Daemon *d)
+{
+	if (d)
+		MHD_stop_daemon(d);
+}

@@ -1,0 +1,221 @@
+/* Routing, Range and query parsing (see http_parse.h). */
+#include <string.h>
+#include "http_parse.h"
+#include "inventory.h"
+#include "text.h"
+
+/* Copy the next '/'-separated segment of *p into seg (cap bytes); advance *p past it. */
+static int segment(const char **p, char *seg, size_t cap)
+{
+	size_t n = strcspn(*p, "/");
+
+	if (n == 0 || n >= cap)
+		return -1;
+	memcpy(seg, *p, n);
+	seg[n] = '\0';
+	*p += n;
+	if (**p == '/')
+		(*p)++;
+	return 0;
+}
+
+/* A file or machine name: [A-Za-z0-9._-], not starting with '.'. */
+static int name_ok(const char *s)
+{
+	if (!*s || *s == '.')
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '.' || *s == '_' || *s == '-'))
+			return 0;
+	return 1;
+}
+
+static int hex64(uint8_t out[32], const char *s, size_t len)
+{
+	return len == 64 && strata_hex_decode(out, s, 32) == 0 ? 0 : -1;
+}
+
+static int mac_seg(uint8_t mac[6], const char *s)
+{
+	return mac_parse(mac, s, strlen(s));
+}
+
+/* "FIRST-LAST" with FIRST <= LAST. */
+static int run_range(struct http_route *r, const char *s)
+{
+	const char *dash = strchr(s, '-');
+
+	if (!dash || strata_u64_parse(&r->first, s, (size_t)(dash - s), UINT32_MAX) ||
+	    strata_u64_parse(&r->last, dash + 1, strlen(dash + 1), UINT32_MAX))
+		return -1;
+	return r->first <= r->last ? 0 : -1;
+}
+
+static enum http_route_kind route_store(const char *p, struct http_route *r)
+{
+	char a[HTTP_NAME_MAX + 8], b[HTTP_NAME_MAX + 8], c[HTTP_NAME_MAX + 8];
+
+	if (segment(&p, a, sizeof(a)) || segment(&p, b, sizeof(b)))
+		return ROUTE_NONE;
+	if (!strcmp(a, "layers") && !*p && strlen(b) == 68 && !strcmp(b + 64, ".idx") &&
+	    !hex64(r->digest, b, 64))
+		return ROUTE_STORE_INDEX;
+	if (segment(&p, c, sizeof(c)) || *p)
+		return ROUTE_NONE;
+	if (!strcmp(a, "chunks") && strlen(b) == 2 && !hex64(r->digest, c, strlen(c)) &&
+	    !strncmp(b, c, 2))
+		return ROUTE_STORE_CHUNK;
+	if (!strcmp(a, "runs") && !hex64(r->digest, b, strlen(b)) && !run_range(r, c))
+		return ROUTE_STORE_RUN;
+	return ROUTE_NONE;
+}
+
+/* Routes of the form /WORD/ARG with nothing after ARG. */
+static enum http_route_kind route_two(const char *word, const char *arg, struct http_route *r)
+{
+	if (!strcmp(word, "boot") && name_ok(arg) && strlen(arg) <= HTTP_NAME_MAX) {
+		strcpy(r->name, arg);
+		return ROUTE_BOOT;
+	}
+	if (!strcmp(word, "ipxe") && !strcmp(arg, "boot.ipxe"))
+		return ROUTE_SCRIPT_ANY;
+	if (!strcmp(word, "ipxe") && !mac_seg(r->mac, arg))
+		return ROUTE_SCRIPT;
+	if (!strcmp(word, "manifest") && !mac_seg(r->mac, arg))
+		return ROUTE_MANIFEST;
+	if (!strcmp(word, "report") && !mac_seg(r->mac, arg))
+		return ROUTE_REPORT;
+	return ROUTE_NONE;
+}
+
+enum http_route_kind http_route(const char *path, struct http_route *r)
+{
+	char a[HTTP_NAME_MAX + 8], b[HTTP_NAME_MAX + 8], c[HTTP_NAME_MAX + 8];
+	const char *p = path;
+
+	size_t n = strlen(path);
+
+	memset(r, 0, sizeof(*r));
+	/* No route ends in '/': refusing it here keeps segment() simple. */
+	if (*p++ != '/' || n > HTTP_PATH_MAX || path[n - 1] == '/')
+		return ROUTE_NONE;
+	if (!strcmp(p, "machines.json"))
+		return r->kind = ROUTE_MACHINES;
+	if (segment(&p, a, sizeof(a)))
+		return ROUTE_NONE;
+	if (!strcmp(a, "store"))
+		return r->kind = route_store(p, r);
+	if (segment(&p, b, sizeof(b)))
+		return ROUTE_NONE;
+	if (!strcmp(a, "api") && !strcmp(b, "deploy") && !segment(&p, c, sizeof(c)) && !*p &&
+	    name_ok(c) && strlen(c) <= HTTP_NAME_MAX) {
+		strcpy(r->name, c);
+		return r->kind = ROUTE_DEPLOY;
+	}
+	if (*p)
+		return ROUTE_NONE;
+	return r->kind = route_two(a, b, r);
+}
+
+/* Decimal digits at *p (no sign); advances *p.  -1 when none or overflow. */
+static int digits(const char **p, uint64_t *v)
+{
+	const char *s = *p;
+
+	while (**p >= '0' && **p <= '9')
+		(*p)++;
+	if (*p == s || strata_u64_parse(v, s, (size_t)(*p - s), UINT64_MAX)) {
+		/* Leading zeros are legal in ranges: retry without them. */
+		while (s < *p - 1 && *s == '0')
+			s++;
+		if (*p == s || strata_u64_parse(v, s, (size_t)(*p - s), UINT64_MAX))
+			return -1;
+	}
+	return 0;
+}
+
+enum http_range_result http_range_parse(const char *hdr, uint64_t size, uint64_t *start,
+					uint64_t *len)
+{
+	const char *p = hdr;
+	uint64_t a = 0, b = 0;
+	int has_a, has_b;
+
+	if (!hdr || strncmp(p, "bytes=", 6) || strchr(p, ','))
+		return RANGE_NONE;
+	p += 6;
+	has_a = *p != '-';
+	if (has_a && digits(&p, &a))
+		return RANGE_NONE;
+	if (*p++ != '-')
+		return RANGE_NONE;
+	has_b = *p != '\0';
+	if (has_b && (digits(&p, &b) || *p))
+		return RANGE_NONE;
+	if (!has_a && !has_b)
+		return RANGE_NONE;
+	if (!has_a) {                        /* suffix: the last b bytes */
+		if (b == 0 || size == 0)
+			return RANGE_UNSATISFIABLE;
+		*start = b >= size ? 0 : size - b;
+		*len = size - *start;
+		return RANGE_PARTIAL;
+	}
+	if (has_b && b < a)
+		return RANGE_NONE;
+	if (a >= size)
+		return RANGE_UNSATISFIABLE;
+	*start = a;
+	*len = (has_b && b < size - 1 ? b : size - 1) - a + 1;
+	return RANGE_PARTIAL;
+}
+
+static int unhex(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+		: c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* Percent-decode s[0..n) into out; '+' is a space. */
+static int decode(const char *s, size_t n, char *out, size_t cap)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		int c = (unsigned char)s[i];
+
+		if (c == '%') {
+			if (i + 2 >= n)
+				return -1;
+			if (unhex(s[i + 1]) < 0 || unhex(s[i + 2]) < 0)
+				return -1;
+			c = unhex(s[i + 1]) << 4 | unhex(s[i + 2]);
+			i += 2;
+		} else if (c == '+') {
+			c = ' ';
+		}
+		if (c < 0x20 || c == 0x7f || o + 1 >= cap)
+			return -1;
+		out[o++] = (char)c;
+	}
+	out[o] = '\0';
+	return 1;
+}
+
+int http_query_get(const char *query, const char *key, char *out, size_t cap)
+{
+	size_t klen = strlen(key);
+	const char *p = query;
+
+	while (p && *p) {
+		size_t n = strcspn(p, "&");
+
+		if (n > klen && !strncmp(p, key, klen) && p[klen] == '=')
+			return decode(p + klen + 1, n - klen - 1, out, cap);
+		p += n;
+		if (*p == '&')
+			p++;
+	}
+	return 0;
+}

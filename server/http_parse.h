@@ -1,0 +1,63 @@
+/*
+ * The parts of HTTP handling that see hostile bytes, as pure functions with no I/O so they
+ * are fuzzed and unit-tested alone: routing a request path, parsing a Range header, and
+ * reading a query string.
+ *
+ * Routing is strict: every route names exactly which characters each path segment may
+ * hold, so no request can name a file outside the folders the server means to serve
+ * (there is no "..", no empty segment, no escape to decode).
+ */
+#ifndef STRATA_HTTP_PARSE_H
+#define STRATA_HTTP_PARSE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define HTTP_PATH_MAX 256
+#define HTTP_NAME_MAX 64
+
+enum http_route_kind {
+	ROUTE_NONE = 0,       /**< no such route: 404 */
+	ROUTE_BOOT,           /**< /boot/NAME: a boot file */
+	ROUTE_SCRIPT,         /**< /ipxe/MAC: the machine's iPXE script */
+	ROUTE_SCRIPT_ANY,     /**< /ipxe/boot.ipxe: chains to /ipxe/${mac} */
+	ROUTE_MANIFEST,       /**< /manifest/MAC */
+	ROUTE_STORE_INDEX,    /**< /store/layers/HEX.idx */
+	ROUTE_STORE_CHUNK,    /**< /store/chunks/HH/HEX */
+	ROUTE_STORE_RUN,      /**< /store/runs/HEX/FIRST-LAST: stored chunks FIRST..LAST */
+	ROUTE_REPORT,         /**< /report/MAC: agent progress and outcome */
+	ROUTE_MACHINES,       /**< /machines.json */
+	ROUTE_DEPLOY,         /**< /api/deploy/NAME-or-MAC-or-all: set a pending deploy */
+};
+
+/** A routed request: the kind and its parameters. */
+struct http_route {
+	enum http_route_kind kind;
+	char name[HTTP_NAME_MAX + 1];  /**< boot file name, or machine for ROUTE_DEPLOY */
+	uint8_t mac[6];
+	uint8_t digest[32];            /**< layer id or chunk name */
+	uint64_t first, last;          /**< ROUTE_STORE_RUN, inclusive */
+};
+
+/** Route a request path (without query).  Returns the kind; fills r for it. */
+enum http_route_kind http_route(const char *path, struct http_route *r);
+
+/** Result of parsing a Range header against a file of size bytes. */
+enum http_range_result {
+	RANGE_NONE = 0,       /**< absent, multiple or unparseable: send the whole file (200) */
+	RANGE_PARTIAL = 1,    /**< one satisfiable range: 206 with *start, *len */
+	RANGE_UNSATISFIABLE = 2, /**< 416 */
+};
+
+/** Parse "bytes=A-B", "bytes=A-" or "bytes=-N" (RFC 9110 section 14), one range only. */
+enum http_range_result http_range_parse(const char *hdr, uint64_t size, uint64_t *start,
+					uint64_t *len);
+
+/**
+ * Find key in a query string "a=1&b=2" and percent-decode its value into out (cap bytes,
+ * NUL-terminated).  Returns 1 when found and valid, 0 when absent, -1 when malformed or
+ * too long (or decoding yields a NUL or control byte).
+ */
+int http_query_get(const char *query, const char *key, char *out, size_t cap);
+
+#endif /* STRATA_HTTP_PARSE_H */

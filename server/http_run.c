@@ -1,0 +1,160 @@
+/* Chunk runs (see http_run.h). */
+#include <fcntl.h>
+#include <microhttpd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "host.h"
+#include "http_run.h"
+#include "index.h"
+#include "store.h"
+
+/** One chunk file of the run. */
+struct run_item {
+	uint8_t digest[32];
+	uint32_t size;
+};
+
+/** Reading state of one run response, owned by the response. */
+struct run {
+	char dir[4096];
+	size_t n, cur;
+	int fd;                 /**< open file of item cur, or -1 */
+	uint32_t left;          /**< bytes of item cur still to send */
+	struct run_item item[]; /**< n items */
+};
+
+static int open_item(struct run *r)
+{
+	char path[4096 + 100], rel[96];
+
+	store_chunk_rel(rel, r->item[r->cur].digest);
+	snprintf(path, sizeof(path), "%s/%s", r->dir, rel);
+	r->fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	r->left = r->item[r->cur].size;
+	return r->fd < 0 ? -1 : 0;
+}
+
+/* libmicrohttpd pulls the body through here, in order. */
+static ssize_t run_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct run *r = cls;
+	ssize_t got;
+
+	while (r->cur < r->n && r->fd < 0) {
+		if (open_item(r))
+			return MHD_CONTENT_READER_END_WITH_ERROR;
+		if (r->left == 0) {
+			close(r->fd);
+			r->fd = -1;
+			r->cur++;
+		}
+	}
+	if (r->cur == r->n)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	got = read(r->fd, buf, max < r->left ? max : r->left);
+	if (got <= 0)
+		return MHD_CONTENT_READER_END_WITH_ERROR;  /* the file changed under us */
+	r->left -= (uint32_t)got;
+	if (r->left == 0) {
+		close(r->fd);
+		r->fd = -1;
+		r->cur++;
+	}
+	return got;
+}
+
+static void run_free(void *cls)
+{
+	struct run *r = cls;
+
+	if (r->fd >= 0)
+		close(r->fd);
+	free(r);
+}
+
+/* Read and validate the layer's index; *buf is the caller's. */
+static int load_index(const char *dir, const uint8_t layer[32], struct strata_index *idx,
+		      uint8_t **buf, const char **why)
+{
+	struct strata_diag diag;
+	char path[4096 + 100], rel[96];
+	size_t len;
+
+	store_index_rel(rel, layer);
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	if (access(path, R_OK) != 0 || read_file(path, (size_t)1 << 30, buf, &len)) {
+		*why = "no such layer";
+		return -1;
+	}
+	if (strata_index_parse(idx, *buf, len, &diag)) {
+		free(*buf);
+		*why = "layer index in the store is corrupt";
+		return -1;
+	}
+	return 0;
+}
+
+/* The run's items and total size; every chunk file must be there with its size. */
+static struct run *collect(const char *dir, const struct strata_index *idx, uint64_t first,
+			   uint64_t last, uint64_t *len, const char **why)
+{
+	struct run *r = calloc(1, sizeof(*r) + (last - first + 1) * sizeof(struct run_item));
+	char path[4096 + 100], rel[96];
+	struct strata_chunk c;
+	struct stat st;
+
+	if (!r)
+		return *why = "out of memory", NULL;
+	snprintf(r->dir, sizeof(r->dir), "%s", dir);
+	r->fd = -1;
+	*len = 0;
+	for (uint64_t i = first; i <= last; i++) {
+		strata_index_chunk(idx, i, &c);
+		if (c.flags & STRATA_ENTRY_ZERO)
+			continue;
+		store_chunk_rel(rel, c.digest);
+		snprintf(path, sizeof(path), "%s/%s", dir, rel);
+		if (stat(path, &st) < 0 || (uint64_t)st.st_size != c.stored_size) {
+			free(r);
+			return *why = "a chunk of the run is missing from the store", NULL;
+		}
+		memcpy(r->item[r->n].digest, c.digest, 32);
+		r->item[r->n++].size = c.stored_size;
+		*len += c.stored_size;
+	}
+	return r;
+}
+
+struct MHD_Response *http_run_response(const char *dir, const uint8_t layer[32],
+				       uint64_t first, uint64_t last, uint64_t *len,
+				       const char **why)
+{
+	struct strata_index idx;
+	struct MHD_Response *resp;
+	uint8_t *buf;
+	struct run *r;
+
+	if (last - first >= RUN_MAX_CHUNKS)
+		return *why = "run longer than 4096 chunks (range)", NULL;
+	if (load_index(dir, layer, &idx, &buf, why))
+		return NULL;
+	if (last >= idx.chunk_count) {
+		free(buf);
+		return *why = "run past the layer's last chunk (range)", NULL;
+	}
+	r = collect(dir, &idx, first, last, len, why);
+	free(buf);
+	if (!r)
+		return NULL;
+	if (*len > RUN_MAX_BYTES) {
+		free(r);
+		return *why = "run larger than 256 MiB (range)", NULL;
+	}
+	resp = MHD_create_response_from_callback(*len, 65536, run_read, r, run_free);
+	if (!resp)
+		free(r);
+	return resp;
+}

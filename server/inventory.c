@@ -1,0 +1,523 @@
+/* Reading the lab inventory (grammar in inventory.h). */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "host.h"
+#include "inventory.h"
+#include "text.h"
+
+#define MAX_WORDS 16
+#define MAX_LINE 4096
+
+/** The words of one line, split in place. */
+struct line {
+	const char *path;
+	unsigned int no;
+	char *word[MAX_WORDS];
+	int n;
+};
+
+/** Parser state across lines. */
+struct parser {
+	struct inventory *inv;
+	int cur_profile;         /**< profile that disk/part lines go to, -1 none */
+	unsigned int default_line;   /**< line of the default statement, 0 if none */
+	char default_name[INV_NAME_MAX + 1];  /**< its profile, resolved at the end */
+};
+
+static int lfail(const struct line *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int lfail(const struct line *l, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return errorf("%s:%u: %s", l->path, l->no, msg);
+}
+
+int mac_parse(uint8_t mac[6], const char *s, size_t len)
+{
+	if (len != 17)
+		return -1;
+	for (int i = 0; i < 6; i++) {
+		if (i && s[3 * i - 1] != ':' && s[3 * i - 1] != '-')
+			return -1;
+		if (strata_hex_decode(&mac[i], s + 3 * i, 1))
+			return -1;
+	}
+	return 0;
+}
+
+void mac_format(char out[18], const uint8_t mac[6])
+{
+	snprintf(out, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
+		 mac[4], mac[5]);
+}
+
+/* Split a line into words; '#' starts a comment. */
+static int split(struct line *l, char *text)
+{
+	char *p = text;
+
+	l->n = 0;
+	for (;;) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0' || *p == '#')
+			return 0;
+		if (l->n == MAX_WORDS)
+			return lfail(l, "too many words on one line");
+		l->word[l->n++] = p;
+		while (*p && *p != ' ' && *p != '\t')
+			p++;
+		if (*p)
+			*p++ = '\0';
+	}
+}
+
+/* Split key=value in place; returns the value or NULL. */
+static char *kv(char *word)
+{
+	char *eq = strchr(word, '=');
+
+	if (!eq || eq == word || eq[1] == '\0')
+		return NULL;
+	*eq = '\0';
+	return eq + 1;
+}
+
+/* A hostname-like name: [A-Za-z0-9-], 1..63, not starting with '-'. */
+static int name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > INV_NAME_MAX || s[0] == '-')
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '-')
+			return 0;
+	return 1;
+}
+
+static int find_profile(const struct inventory *inv, const char *name)
+{
+	for (size_t i = 0; i < inv->nprofiles; i++)
+		if (!strcmp(inv->profiles[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+/* Resolve a file name relative to the inventory's folder; returns a new string. */
+static char *rel_path(const char *inv_path, const char *file)
+{
+	const char *slash = strrchr(inv_path, '/');
+	char *out;
+
+	if (file[0] == '/' || !slash)
+		return strdup(file);
+	if (asprintf(&out, "%.*s/%s", (int)(slash - inv_path), inv_path, file) < 0)
+		return NULL;
+	return out;
+}
+
+static int parse_profile(struct parser *p, struct line *l)
+{
+	struct inventory *inv = p->inv;
+	struct inv_profile *np;
+
+	if (l->n != 2 || !name_ok(l->word[1]))
+		return lfail(l, "expected 'profile NAME' (NAME: letters, digits, '-')");
+	if (find_profile(inv, l->word[1]) >= 0)
+		return lfail(l, "profile '%s' defined twice", l->word[1]);
+	np = realloc(inv->profiles, (inv->nprofiles + 1) * sizeof(*np));
+	if (!np)
+		return lfail(l, "out of memory");
+	inv->profiles = np;
+	np = &inv->profiles[inv->nprofiles];
+	memset(np, 0, sizeof(*np));
+	strcpy(np->name, l->word[1]);
+	np->line = l->no;
+	p->cur_profile = (int)inv->nprofiles++;
+	return 0;
+}
+
+static struct inv_profile *cur_profile(struct parser *p, const struct line *l)
+{
+	if (p->cur_profile < 0) {
+		lfail(l, "'%s' must follow a 'profile NAME' line", l->word[0]);
+		return NULL;
+	}
+	return &p->inv->profiles[p->cur_profile];
+}
+
+static int parse_disk(struct parser *p, struct line *l)
+{
+	struct inv_profile *pr = cur_profile(p, l);
+	char *v;
+
+	if (!pr)
+		return -1;
+	for (int i = 1; i < l->n; i++) {
+		v = kv(l->word[i]);
+		if (!v || strcmp(l->word[i], "min-size"))
+			return lfail(l, "disk takes only min-size=SIZE");
+		if (strata_size_parse(&pr->min_disk, v, strlen(v)))
+			return lfail(l, "bad disk min-size '%s'", v);
+	}
+	return 0;
+}
+
+static int part_layer(const struct line *l, struct inv_part *pt, const char *v)
+{
+	if (!strcmp(v, "machine")) {
+		pt->layer_kind = INV_LAYER_MACHINE;
+		return 0;
+	}
+	if (strata_layer_id_parse(pt->layer, v, strlen(v)))
+		return lfail(l, "layer must be 'machine' or sha256:<64 hex digits>, not '%s'", v);
+	pt->layer_kind = INV_LAYER_ID;
+	return 0;
+}
+
+static int part_policy(const struct line *l, struct inv_part *pt, const char *v)
+{
+	if (!strcmp(v, "write"))
+		pt->policy = STRATA_POLICY_WRITE;
+	else if (!strcmp(v, "preserve"))
+		pt->policy = STRATA_POLICY_PRESERVE;
+	else if (!strcmp(v, "restore"))
+		pt->policy = STRATA_POLICY_RESTORE;
+	else
+		return lfail(l, "policy must be write, preserve or restore, not '%s'", v);
+	return 0;
+}
+
+static int part_size(const struct line *l, struct inv_part *pt, const char *v)
+{
+	if (!strcmp(v, "rest")) {
+		pt->size = 0;
+		return 0;
+	}
+	if (strata_size_parse(&pt->size, v, strlen(v)) || pt->size == 0 || pt->size % 4096)
+		return lfail(l, "size must be a non-zero multiple of 4K (or 'rest'), not '%s'", v);
+	return 0;
+}
+
+/* One key=value of a part line. */
+static int part_key(const struct line *l, struct inv_part *pt, char *k, const char *v,
+		    int *have_size)
+{
+	uint8_t guid[16];
+
+	if (!strcmp(k, "label")) {
+		if (strlen(v) > STRATA_LABEL_MAX)
+			return lfail(l, "label longer than %d characters", STRATA_LABEL_MAX);
+		strcpy(pt->label, v);
+		return 0;
+	}
+	if (!strcmp(k, "type")) {
+		if (strlen(v) >= sizeof(pt->type) ||
+		    (strcmp(v, "esp") && strcmp(v, "linux") && strcmp(v, "basic") &&
+		     strcmp(v, "swap") && strata_guid_parse(guid, v, strlen(v))))
+			return lfail(l, "type must be esp, linux, basic, swap or a GUID");
+		strcpy(pt->type, v);
+		return 0;
+	}
+	if (!strcmp(k, "size"))
+		return *have_size = 1, part_size(l, pt, v);
+	if (!strcmp(k, "layer"))
+		return part_layer(l, pt, v);
+	if (!strcmp(k, "policy"))
+		return part_policy(l, pt, v);
+	return lfail(l, "unknown partition key '%s'", k);
+}
+
+static int part_check(const struct line *l, const struct inv_profile *pr,
+		      struct inv_part *pt, int have_size)
+{
+	if (!pt->label[0] || !pt->type[0] || !have_size)
+		return lfail(l, "part needs label=, type= and size=");
+	if (pr->nparts && pr->parts[pr->nparts - 1].size == 0)
+		return lfail(l, "only the last partition may have size=rest");
+	if (!pt->policy)
+		pt->policy = pt->layer_kind ? STRATA_POLICY_WRITE : STRATA_POLICY_PRESERVE;
+	if ((pt->policy == STRATA_POLICY_PRESERVE) != (pt->layer_kind == INV_LAYER_NONE))
+		return lfail(l, "a part with a layer is written or restored; without one it "
+			     "must be policy=preserve");
+	return 0;
+}
+
+static int parse_part(struct parser *p, struct line *l)
+{
+	struct inv_profile *pr = cur_profile(p, l);
+	struct inv_part pt = { 0 };
+	int have_size = 0;
+	char *v;
+
+	if (!pr)
+		return -1;
+	if (pr->nparts == STRATA_MAX_PARTS)
+		return lfail(l, "more than %d partitions", STRATA_MAX_PARTS);
+	for (int i = 1; i < l->n; i++) {
+		if (!(v = kv(l->word[i])))
+			return lfail(l, "expected key=value, not '%s'", l->word[i]);
+		if (part_key(l, &pt, l->word[i], v, &have_size))
+			return -1;
+	}
+	if (part_check(l, pr, &pt, have_size))
+		return -1;
+	pr->parts[pr->nparts++] = pt;
+	return 0;
+}
+
+static int parse_user_data(struct parser *p, struct line *l)
+{
+	struct inv_profile *pr = cur_profile(p, l);
+
+	if (!pr)
+		return -1;
+	if (l->n != 2)
+		return lfail(l, "expected 'user-data FILE'");
+	if (pr->user_data)
+		return lfail(l, "user-data given twice for profile '%s'", pr->name);
+	pr->user_data = rel_path(l->path, l->word[1]);
+	return pr->user_data ? 0 : lfail(l, "out of memory");
+}
+
+static int parse_action(const struct line *l, enum inv_action *a, const char *v)
+{
+	if (!strcmp(v, "deploy"))
+		*a = INV_ACTION_DEPLOY;
+	else if (!strcmp(v, "none"))
+		*a = INV_ACTION_NONE;
+	else
+		return lfail(l, "action must be deploy or none, not '%s'", v);
+	return 0;
+}
+
+/* One key=value of a machine line. */
+static int machine_key(struct parser *p, const struct line *l, struct inv_machine *m,
+		       const char *k, const char *v)
+{
+	if (!strcmp(k, "name")) {
+		if (!name_ok(v))
+			return lfail(l, "name must be a hostname ([A-Za-z0-9-], 1..63)");
+		strcpy(m->name, v);
+	} else if (!strcmp(k, "profile")) {
+		if ((m->profile = find_profile(p->inv, v)) < 0)
+			return lfail(l, "unknown profile '%s' (define it above)", v);
+	} else if (!strcmp(k, "action")) {
+		return parse_action(l, &m->action, v);
+	} else if (!strcmp(k, "user-data")) {
+		free(m->user_data);
+		m->user_data = rel_path(l->path, v);
+	} else {
+		return lfail(l, "unknown machine key '%s'", k);
+	}
+	return 0;
+}
+
+static int machine_check(struct parser *p, const struct line *l, const struct inv_machine *m)
+{
+	const struct inventory *inv = p->inv;
+
+	if (!m->name[0] || m->profile < 0)
+		return lfail(l, "machine needs name= and profile=");
+	for (size_t i = 0; i < inv->nmachines; i++) {
+		if (!memcmp(inv->machines[i].mac, m->mac, 6))
+			return lfail(l, "MAC already listed on line %u", inv->machines[i].line);
+		if (!strcasecmp(inv->machines[i].name, m->name))
+			return lfail(l, "name '%s' already used on line %u", m->name,
+				     inv->machines[i].line);
+	}
+	return 0;
+}
+
+static int parse_machine(struct parser *p, struct line *l)
+{
+	struct inv_machine m = { .profile = -1, .line = l->no }, *nm;
+	char *v;
+
+	if (l->n < 2 || mac_parse(m.mac, l->word[1], strlen(l->word[1])))
+		return lfail(l, "expected 'machine MAC ...' with MAC like 52:54:00:12:34:56");
+	p->cur_profile = -1;
+	for (int i = 2; i < l->n; i++) {
+		if (!(v = kv(l->word[i])))
+			return free(m.user_data), lfail(l, "expected key=value, not '%s'", l->word[i]);
+		if (machine_key(p, l, &m, l->word[i], v))
+			return free(m.user_data), -1;
+	}
+	if (machine_check(p, l, &m))
+		return free(m.user_data), -1;
+	nm = realloc(p->inv->machines, (p->inv->nmachines + 1) * sizeof(*nm));
+	if (!nm)
+		return free(m.user_data), lfail(l, "out of memory");
+	p->inv->machines = nm;
+	nm[p->inv->nmachines++] = m;
+	return 0;
+}
+
+static int parse_default(struct parser *p, struct line *l)
+{
+	struct inventory *inv = p->inv;
+	char *v;
+
+	if (p->default_line)
+		return lfail(l, "default given twice (first on line %u)", p->default_line);
+	p->default_line = l->no;
+	p->cur_profile = -1;
+	if (l->n == 2 && !strcmp(l->word[1], "local"))
+		return 0;
+	for (int i = 1; i < l->n; i++) {
+		if (!(v = kv(l->word[i])))
+			return lfail(l, "expected 'default local' or 'default profile=NAME'");
+		if (!strcmp(l->word[i], "profile")) {
+			if (!name_ok(v))
+				return lfail(l, "bad profile name '%s'", v);
+			strcpy(p->default_name, v);
+		} else if (!strcmp(l->word[i], "action")) {
+			if (parse_action(l, &inv->default_action, v))
+				return -1;
+		} else {
+			return lfail(l, "unknown default key '%s'", l->word[i]);
+		}
+	}
+	return p->default_name[0] ? 0 : lfail(l, "default needs profile=NAME or local");
+}
+
+/* The default may name a profile defined further down: resolve it once all are read. */
+static int resolve_default(struct parser *p)
+{
+	struct line l = { .path = p->inv->path, .no = p->default_line };
+
+	if (!p->default_name[0])
+		return 0;
+	p->inv->default_profile = find_profile(p->inv, p->default_name);
+	return p->inv->default_profile >= 0 ? 0
+		: lfail(&l, "unknown profile '%s' in default", p->default_name);
+}
+
+static int parse_line(struct parser *p, struct line *l)
+{
+	const char *kw = l->word[0];
+
+	if (!strcmp(kw, "profile"))
+		return parse_profile(p, l);
+	if (!strcmp(kw, "disk"))
+		return parse_disk(p, l);
+	if (!strcmp(kw, "part"))
+		return parse_part(p, l);
+	if (!strcmp(kw, "user-data"))
+		return parse_user_data(p, l);
+	if (!strcmp(kw, "machine"))
+		return parse_machine(p, l);
+	if (!strcmp(kw, "default"))
+		return parse_default(p, l);
+	return lfail(l, "unknown statement '%s'", kw);
+}
+
+/* Whole-file checks once every line is read. */
+static int check_profiles(const struct inventory *inv)
+{
+	for (size_t i = 0; i < inv->nprofiles; i++) {
+		if (inv->profiles[i].nparts == 0) {
+			struct line l = { .path = inv->path, .no = inv->profiles[i].line };
+
+			return lfail(&l, "profile '%s' has no partitions", inv->profiles[i].name);
+		}
+	}
+	return 0;
+}
+
+/* Copy one line of text into buf with checks on its bytes. */
+static int take_line(struct line *l, const char *text, size_t len, size_t *off, char *buf)
+{
+	size_t n = 0;
+
+	while (*off < len && text[*off] != '\n') {
+		unsigned char c = (unsigned char)text[(*off)++];
+
+		if (c == '\r' && (*off == len || text[*off] == '\n'))
+			continue;
+		if (c == '\0' || (c < 0x20 && c != '\t'))
+			return lfail(l, "control character in line");
+		if (n == MAX_LINE - 1)
+			return lfail(l, "line longer than %d bytes", MAX_LINE);
+		buf[n++] = (char)c;
+	}
+	(*off)++;
+	buf[n] = '\0';
+	return 0;
+}
+
+int inventory_parse(const char *path, const char *text, size_t len, struct inventory **out)
+{
+	struct parser p = { .cur_profile = -1 };
+	struct line l = { .path = path };
+	char buf[MAX_LINE];
+	size_t off = 0;
+	int rc = 0;
+
+	p.inv = calloc(1, sizeof(*p.inv));
+	if (!p.inv || !(p.inv->path = strdup(path)))
+		return free(p.inv), errorf("out of memory");
+	p.inv->default_profile = -1;
+	while (off < len && rc == 0) {
+		l.no++;
+		rc = take_line(&l, text, len, &off, buf);
+		if (rc == 0)
+			rc = split(&l, buf);
+		if (rc == 0 && l.n)
+			rc = parse_line(&p, &l);
+	}
+	if (rc == 0)
+		rc = check_profiles(p.inv);
+	if (rc == 0)
+		rc = resolve_default(&p);
+	if (rc) {
+		inventory_free(p.inv);
+		return -1;
+	}
+	*out = p.inv;
+	return 0;
+}
+
+int inventory_load(const char *path, struct inventory **out)
+{
+	uint8_t *text;
+	size_t len;
+	int rc;
+
+	if (read_file(path, 16 << 20, &text, &len))
+		return -1;
+	rc = inventory_parse(path, (const char *)text, len, out);
+	free(text);
+	return rc;
+}
+
+void inventory_free(struct inventory *inv)
+{
+	if (!inv)
+		return;
+	for (size_t i = 0; i < inv->nprofiles; i++)
+		free(inv->profiles[i].user_data);
+	for (size_t i = 0; i < inv->nmachines; i++)
+		free(inv->machines[i].user_data);
+	free(inv->profiles);
+	free(inv->machines);
+	free(inv->path);
+	free(inv);
+}
+
+const struct inv_machine *inventory_find(const struct inventory *inv, const uint8_t mac[6])
+{
+	for (size_t i = 0; i < inv->nmachines; i++)
+		if (!memcmp(inv->machines[i].mac, mac, 6))
+			return &inv->machines[i];
+	return NULL;
+}

@@ -1,0 +1,115 @@
+/*
+ * The lab inventory: which machines exist, what each one's disk should hold, and what is
+ * pending for it.  An administrator writes it and diffs it; strata-server reads it at start
+ * and on SIGHUP.
+ *
+ *     # unknown machines boot their local disk (or: default profile=lab action=deploy)
+ *     default local
+ *
+ *     profile lab
+ *     disk min-size=8G
+ *     part label=ESP type=esp size=64M layer=sha256:<hex>
+ *     part label=root type=linux size=2G layer=sha256:<hex>
+ *     part label=CIDATA type=basic size=8M layer=machine
+ *     part label=data type=linux size=rest policy=preserve
+ *     user-data lab-user-data.yaml
+ *
+ *     machine 52:54:00:12:34:01 name=pc01 profile=lab action=deploy
+ *     machine 52:54:00:12:34:02 name=pc02 profile=lab
+ *
+ * - `profile NAME` starts a profile; the `disk`, `part` and `user-data` lines after it
+ *   belong to it.  Partitions are laid out in order from 1 MiB, each start aligned to
+ *   1 MiB; only the last may be `size=rest`.  `layer=machine` is the machine layer the
+ *   server generates per machine (a FAT volume labelled CIDATA with cloud-init NoCloud
+ *   meta-data and user-data).  A part with a layer has policy write unless it says
+ *   `policy=restore`; a part without one must say `policy=preserve`.
+ * - `user-data FILE` (relative to the inventory's folder) is the cloud-init user-data of
+ *   every machine of the profile; a machine may give its own with `user-data=FILE`.
+ * - `machine MAC` gives a name (a hostname: [A-Za-z0-9-], 1..63), a profile, and optionally
+ *   `action=deploy`.  The inventory's action is an order: it is applied when it changes,
+ *   and an agent's success clears it (see state.h), so a reload does not redeploy a lab.
+ * - `default local` or `default profile=NAME [action=deploy]` says what unknown machines get.
+ *
+ * Every error names the file and line.
+ */
+#ifndef STRATA_INVENTORY_H
+#define STRATA_INVENTORY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "manifest.h"
+
+#define INV_NAME_MAX 63
+
+/** Where a partition's layer comes from. */
+enum inv_layer {
+	INV_LAYER_NONE = 0,   /**< preserve: no layer */
+	INV_LAYER_ID = 1,     /**< a layer id from the store */
+	INV_LAYER_MACHINE = 2,/**< the generated per-machine CIDATA layer */
+};
+
+/** One partition of a profile's layout. */
+struct inv_part {
+	char label[STRATA_LABEL_MAX + 1];
+	char type[40];                 /**< alias or GUID text, as the manifest takes it */
+	uint64_t size;                 /**< bytes; 0 = rest of the disk */
+	enum strata_policy policy;
+	enum inv_layer layer_kind;
+	uint8_t layer[32];             /**< when layer_kind == INV_LAYER_ID */
+};
+
+struct inv_profile {
+	char name[INV_NAME_MAX + 1];
+	uint64_t min_disk;
+	unsigned int nparts;
+	struct inv_part parts[STRATA_MAX_PARTS];
+	char *user_data;               /**< path, owned; NULL for the built-in default */
+	unsigned int line;             /**< where it was defined, for messages */
+};
+
+enum inv_action {
+	INV_ACTION_NONE = 0,
+	INV_ACTION_DEPLOY = 1,
+};
+
+struct inv_machine {
+	uint8_t mac[6];
+	char name[INV_NAME_MAX + 1];
+	int profile;                   /**< index into profiles */
+	enum inv_action action;
+	char *user_data;               /**< path, owned; NULL: the profile's */
+	unsigned int line;
+};
+
+/** A parsed inventory.  Owns everything it points to; free with inventory_free. */
+struct inventory {
+	char *path;                    /**< the file it was read from */
+	struct inv_profile *profiles;
+	size_t nprofiles;
+	struct inv_machine *machines;
+	size_t nmachines;
+	int default_profile;           /**< -1: unknown machines boot locally */
+	enum inv_action default_action;
+};
+
+/**
+ * Read and validate the inventory at path.  On success *out is a new inventory the caller
+ * owns; on failure it prints "path:line: why" and returns a negative rc.
+ */
+int inventory_load(const char *path, struct inventory **out);
+
+/** Parse inventory text (len bytes) as if read from path (for messages and relative paths). */
+int inventory_parse(const char *path, const char *text, size_t len, struct inventory **out);
+
+void inventory_free(struct inventory *inv);
+
+/** The machine with this MAC, or NULL.  Borrowed from inv. */
+const struct inv_machine *inventory_find(const struct inventory *inv, const uint8_t mac[6]);
+
+/** Parse "52:54:00:12:34:56" (or with '-') into 6 bytes.  0 or -1. */
+int mac_parse(uint8_t mac[6], const char *s, size_t len);
+
+/** Format a MAC as "52:54:00:12:34:56" plus NUL. */
+void mac_format(char out[18], const uint8_t mac[6]);
+
+#endif /* STRATA_INVENTORY_H */

@@ -1,0 +1,273 @@
+/*
+ * strata-server: network boot for a lab.  TFTP and proxyDHCP run on one event loop in the
+ * main thread; HTTP runs on libmicrohttpd's threads.  SIGHUP re-reads the inventory
+ * without dropping transfers; SIGTERM and SIGINT stop the server.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+#include "host.h"
+#include "http.h"
+#include "loop.h"
+#include "server.h"
+#include "services.h"
+
+static void usage(FILE *f)
+{
+	fputs("usage: strata-server --root DIR [options]\n\n"
+	      "Network-boot a lab into Strata: TFTP and HTTP for boot files, per-machine iPXE\n"
+	      "scripts and signed manifests, the chunk store, agent reports, and proxyDHCP.\n\n"
+	      "  --root DIR         holds boot/ (iPXE binaries, strata.efi), and by default\n"
+	      "                     store/, state/ and inventory.conf\n"
+	      "  --inventory FILE   machines and profiles (default ROOT/inventory.conf)\n"
+	      "  --store DIR        chunk store built with strata-image (default ROOT/store)\n"
+	      "  --state DIR        versions, actions, reports, keys (default ROOT/state)\n"
+	      "  --key FILE         manifest signing key, created if missing\n"
+	      "                     (default STATE/server.key; strata.efi trusts FILE.pub)\n"
+	      "  --addr IP          address to listen on (default 0.0.0.0)\n"
+	      "  --url URL          base URL PCs are given (default http://ADDR:PORT;\n"
+	      "                     required when ADDR is 0.0.0.0)\n"
+	      "  --http-port N      (default 80)\n"
+	      "  --tftp-port N      (default 69; 0 turns TFTP off)\n"
+	      "  --dhcp off|proxy   proxyDHCP on ports 67 and 4011 (default proxy)\n"
+	      "  --dhcp-port N, --dhcp-alt-port N   (defaults 67, 4011)\n"
+	      "  --user NAME        drop to this user after binding when run as root\n"
+	      "                     (default nobody)\n"
+	      "  --max-http N       concurrent HTTP connections (default 512)\n"
+	      "  --max-tftp N       concurrent TFTP transfers (default 128)\n"
+	      "\nSIGHUP re-reads the inventory.  POST /api/deploy/NAME|MAC|all on loopback marks\n"
+	      "machines for deployment; GET /machines.json shows every machine's state.\n", f);
+}
+
+enum { O_ROOT = 256, O_INV, O_STORE, O_STATE, O_KEY, O_ADDR, O_URL, O_HTTP, O_TFTP, O_DHCP,
+       O_DHCP_PORT, O_DHCP_ALT, O_USER, O_MAX_HTTP, O_MAX_TFTP, O_HELP };
+
+static const struct option long_opts[] = {
+	{ "root", 1, NULL, O_ROOT }, { "inventory", 1, NULL, O_INV }, { "store", 1, NULL, O_STORE },
+	{ "state", 1, NULL, O_STATE }, { "key", 1, NULL, O_KEY }, { "addr", 1, NULL, O_ADDR },
+	{ "url", 1, NULL, O_URL }, { "http-port", 1, NULL, O_HTTP }, { "tftp-port", 1, NULL, O_TFTP },
+	{ "dhcp", 1, NULL, O_DHCP }, { "dhcp-port", 1, NULL, O_DHCP_PORT },
+	{ "dhcp-alt-port", 1, NULL, O_DHCP_ALT }, { "user", 1, NULL, O_USER },
+	{ "max-http", 1, NULL, O_MAX_HTTP }, { "max-tftp", 1, NULL, O_MAX_TFTP },
+	{ "help", 0, NULL, O_HELP }, { NULL, 0, NULL, 0 },
+};
+
+static int port_arg(const char *name, const char *v, int *out, int zero_ok)
+{
+	char *end;
+	long n = strtol(v, &end, 10);
+
+	if (*end || n < (zero_ok ? 0 : 1) || n > 65535)
+		return errorf("%s: '%s' is not a port number", name, v);
+	*out = (int)n;
+	return 0;
+}
+
+static int count_arg(const char *name, const char *v, int *out)
+{
+	char *end;
+	long n = strtol(v, &end, 10);
+
+	if (*end || n < 1 || n > 100000)
+		return errorf("%s: '%s' is not a count from 1 to 100000", name, v);
+	*out = (int)n;
+	return 0;
+}
+
+/* One option into cfg.  0, 1 for --help, -1 on error. */
+static int one_opt(struct server_config *c, int o, const char *v)
+{
+	switch (o) {
+	case O_ROOT: c->root = v; return 0;
+	case O_INV: c->inventory = v; return 0;
+	case O_STORE: c->store_dir = v; return 0;
+	case O_STATE: c->state_dir = v; return 0;
+	case O_KEY: c->key = v; return 0;
+	case O_ADDR: c->addr = v; return 0;
+	case O_URL: c->url = v; return 0;
+	case O_USER: c->user = v; return 0;
+	case O_HTTP: return port_arg("--http-port", v, &c->http_port, 0);
+	case O_TFTP: return port_arg("--tftp-port", v, &c->tftp_port, 1);
+	case O_DHCP_PORT: return port_arg("--dhcp-port", v, &c->dhcp_port, 0);
+	case O_DHCP_ALT: return port_arg("--dhcp-alt-port", v, &c->dhcp_alt_port, 0);
+	case O_MAX_HTTP: return count_arg("--max-http", v, &c->max_http);
+	case O_MAX_TFTP: return count_arg("--max-tftp", v, &c->max_tftp);
+	case O_DHCP:
+		if (strcmp(v, "off") && strcmp(v, "proxy"))
+			return errorf("--dhcp must be off or proxy");
+		c->dhcp = !strcmp(v, "proxy");
+		return 0;
+	case O_HELP: return 1;
+	default: return -1;
+	}
+}
+
+/* Derived paths, kept for the process's life (static, so leak checkers see them held). */
+static char *join(const char *a, const char *b)
+{
+	static char *kept[8];
+	static unsigned int n;
+	char *out;
+
+	if (n == 8 || asprintf(&out, "%s/%s", a, b) < 0)
+		return NULL;
+	return kept[n++] = out;
+}
+
+static int fill_defaults(struct server_config *c)
+{
+	static char url[128];
+
+	if (!c->root)
+		return errorf("--root DIR is required (see --help)");
+	c->boot_dir = join(c->root, "boot");
+	if (!c->store_dir)
+		c->store_dir = join(c->root, "store");
+	if (!c->state_dir)
+		c->state_dir = join(c->root, "state");
+	if (!c->inventory)
+		c->inventory = join(c->root, "inventory.conf");
+	if (!c->key)
+		c->key = join(c->state_dir, "server.key");
+	c->machine_store_dir = join(c->state_dir, "store");
+	if (!c->url && !strcmp(c->addr, "0.0.0.0"))
+		return errorf("--url is required when listening on 0.0.0.0 (PCs need an address)");
+	if (!c->url) {
+		snprintf(url, sizeof(url), "http://%s:%d", c->addr, c->http_port);
+		c->url = url;
+	}
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct server_config *c)
+{
+	int o, rc;
+
+	*c = (struct server_config){ .addr = "0.0.0.0", .http_port = 80, .tftp_port = 69,
+				     .dhcp = 1, .dhcp_port = 67, .dhcp_alt_port = 4011,
+				     .max_http = 512, .max_tftp = 128, .user = "nobody" };
+	while ((o = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
+		rc = one_opt(c, o == 'h' ? O_HELP : o, optarg);
+		if (rc)
+			return rc;
+	}
+	if (optind < argc)
+		return errorf("unexpected argument '%s' (see --help)", argv[optind]);
+	return fill_defaults(c);
+}
+
+/* Root only: hand the state folder to the service user, then become that user. */
+static int drop_privileges(const struct server_config *c)
+{
+	struct passwd *pw;
+	char cmd[4200];
+
+	if (geteuid() != 0)
+		return 0;
+	pw = getpwnam(c->user);
+	if (!pw)
+		return errorf("--user %s: no such user", c->user);
+	snprintf(cmd, sizeof(cmd), "chown -R %u:%u '%s'", pw->pw_uid, pw->pw_gid, c->state_dir);
+	if (strchr(c->state_dir, '\'') || system(cmd) != 0)
+		return errorf("%s: cannot hand the state folder to %s", c->state_dir, c->user);
+	if (setgroups(0, NULL) || setgid(pw->pw_gid) || setuid(pw->pw_uid))
+		return errorf("cannot drop privileges to %s: %s", c->user, strerror(errno));
+	fprintf(stderr, "strata-server: running as %s\n", c->user);
+	return 0;
+}
+
+/** What the signal handler acts on. */
+struct signals {
+	struct server *s;
+	int stop;
+};
+
+static void on_signal(struct loop *loop, int fd, void *ctx)
+{
+	struct signals *sg = ctx;
+	struct signalfd_siginfo si;
+
+	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			fprintf(stderr, "strata-server: SIGHUP: reloading %s\n", sg->s->cfg.inventory);
+			if (server_reload(sg->s))
+				fprintf(stderr, "strata-server: reload failed; keeping the old inventory\n");
+		} else {
+			sg->stop = 1;
+			loop_stop(loop);
+		}
+	}
+}
+
+static int signal_fd(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGPIPE);
+	if (sigprocmask(SIG_BLOCK, &set, NULL))
+		return -1;
+	sigdelset(&set, SIGPIPE);
+	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+/* Everything after argument parsing. */
+static int run(struct server *s)
+{
+	struct services sv = { 0 };
+	struct signals sg = { .s = s };
+	struct loop *loop;
+	int sfd, rc = -1;
+
+	if (server_open(s) || loop_new(&loop))
+		return -1;
+	sfd = signal_fd();
+	if (sfd < 0 || loop_add_reader(loop, sfd, on_signal, &sg)) {
+		errorf("cannot watch signals: %s", strerror(errno));
+		goto err_signals;
+	}
+	if (services_start(s, loop, &sv) || drop_privileges(&s->cfg))
+		goto err_services;
+	fprintf(stderr, "strata-server: serving %s (HTTP %s:%d, TFTP %d, proxyDHCP %s)\n",
+		s->cfg.url, s->cfg.addr, s->cfg.http_port, s->cfg.tftp_port,
+		s->cfg.dhcp ? "on" : "off");
+	rc = loop_run(loop);
+	fprintf(stderr, "strata-server: stopping\n");
+err_services:
+	services_stop(&sv);
+	loop_del_reader(loop, sfd);
+err_signals:
+	if (sfd >= 0)
+		close(sfd);
+	loop_free(loop);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct server s = { 0 };
+	int rc;
+
+	host_prog = "strata-server";
+	setvbuf(stderr, NULL, _IOLBF, 0);
+	rc = parse_args(argc, argv, &s.cfg);
+	if (rc) {
+		usage(rc > 0 ? stdout : stderr);
+		return rc > 0 ? 0 : 2;
+	}
+	rc = run(&s);
+	server_close(&s);
+	return rc ? 1 : 0;
+}

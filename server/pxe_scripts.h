@@ -1,0 +1,12 @@
+/*
+ * The iPXE scripts of pxe/, compiled in (the build turns each pxe/NAME.ipxe into the string
+ * pxe_NAME_ipxe), so a deployed strata-server cannot serve scripts out of step with itself.
+ */
+#ifndef STRATA_PXE_SCRIPTS_H
+#define STRATA_PXE_SCRIPTS_H
+
+extern const char pxe_boot_ipxe[];
+extern const char pxe_deploy_ipxe[];
+extern const char pxe_local_ipxe[];
+
+#endif /* STRATA_PXE_SCRIPTS_H */

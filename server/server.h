@@ -1,0 +1,111 @@
+/*
+ * strata-server's shared state: its configuration, the catalog of what each machine gets,
+ * and the machines' state.  The HTTP threads read it; the main loop rebuilds the catalog on
+ * SIGHUP.
+ *
+ * Why a catalog: everything a machine is served (its machine layer and signed manifest) is
+ * computed once per inventory load, not per request, so a request never signs or builds.
+ * A reload builds a new catalog off to the side and swaps it in under a write lock; a
+ * request holds the read lock only while it copies what it needs.
+ */
+#ifndef STRATA_SERVER_H
+#define STRATA_SERVER_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "inventory.h"
+#include "state.h"
+#include "store.h"
+
+/** Command-line configuration.  Strings borrowed from argv or static. */
+struct server_config {
+	const char *root;        /**< folder holding boot/ and, by default, store/ and state/ */
+	const char *boot_dir;    /**< ROOT/boot: boot files (iPXE binaries, strata.efi) */
+	const char *store_dir;   /**< the administrator's chunk store (never written) */
+	const char *machine_store_dir; /**< STATE/store: machine layers the server builds */
+	const char *state_dir;   /**< versions, actions, reports, keys */
+	const char *inventory;   /**< the inventory file */
+	const char *key;         /**< manifest signing key (created when missing) */
+	const char *addr;        /**< listen address */
+	const char *url;         /**< the public base URL clients are given */
+	const char *user;        /**< drop privileges to this user when started as root */
+	int http_port, tftp_port, dhcp_port, dhcp_alt_port;
+	int dhcp;                /**< 0 off, 1 proxy */
+	int max_http;            /**< concurrent HTTP connections */
+	int max_tftp;            /**< concurrent TFTP transfers */
+};
+
+/** What one known machine is served. */
+struct product {
+	struct inv_machine *m;   /**< borrowed from the catalog's inventory */
+	uint8_t layer[32];       /**< its machine (CIDATA) layer */
+	char *manifest;          /**< signed manifest text, owned */
+	size_t manifest_len;
+	uint64_t version;
+};
+
+/** Most unknown machines served under the default profile per inventory load. */
+#define CATALOG_EXTRA_MAX 256
+
+/**
+ * One inventory's worth of products.  The inventory's machines' products are made when
+ * the catalog is built and never change; unknown machines under the default profile get
+ * theirs on first contact, appended under extra_lock into a fixed array (so pointers to
+ * products stay valid), and are dropped with the catalog on reload.
+ */
+struct catalog {
+	struct inventory *inv;   /**< owned */
+	struct product *p;       /**< one per inventory machine, same order */
+	size_t n;
+	pthread_mutex_t extra_lock;
+	struct product *extra;   /**< CATALOG_EXTRA_MAX slots, owned */
+	struct inv_machine *extra_m;
+	size_t nextra;
+};
+
+struct server {
+	struct server_config cfg;
+	struct store *store;     /**< machine_store_dir, writable */
+	struct state *state;
+	char secret[65];         /**< hex; derives each machine's report token */
+	pthread_rwlock_t lock;   /**< guards cat */
+	struct catalog *cat;
+};
+
+/** Open the store, state, key and secret, and load the first catalog. */
+int server_open(struct server *s);
+void server_close(struct server *s);
+
+/** Re-read the inventory and swap in a new catalog; on error the old one stays. */
+int server_reload(struct server *s);
+
+/** The report token of a machine (16 hex digits plus NUL). */
+void server_token(const struct server *s, const uint8_t mac[6], char out[17]);
+
+/**
+ * The iPXE script for mac, as a new string the caller frees.  Logs the boot decision.
+ * Takes the read lock and the state lock itself.
+ */
+char *server_script(struct server *s, const uint8_t mac[6]);
+
+/** The generic entry script (/ipxe/boot.ipxe), a new string. */
+char *server_entry_script(struct server *s);
+
+/** A copy of mac's signed manifest (caller frees), or NULL when the machine is unknown. */
+char *server_manifest(struct server *s, const uint8_t mac[6], size_t *len);
+
+/** The JSON view of every machine, a new string. */
+char *server_machines_json(struct server *s);
+
+/**
+ * Apply an agent's report.  Returns 0, -1 for an unknown machine, -2 for a bad token.
+ * phase: "progress", "ok" or "failed"; done/total in bytes; msg free text (sanitised).
+ */
+int server_report(struct server *s, const uint8_t mac[6], const char *token, const char *phase,
+		  uint64_t done, uint64_t total, const char *msg);
+
+/** Set a pending deploy for a machine by name or MAC, or "all".  Returns machines marked. */
+int server_mark_deploy(struct server *s, const char *who);
+
+#endif /* STRATA_SERVER_H */

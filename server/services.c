@@ -1,0 +1,71 @@
+/* Starting and stopping strata-server's services (see services.h). */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include "dhcp.h"
+#include "host.h"
+#include "http.h"
+#include "server.h"
+#include "services.h"
+#include "tftp.h"
+
+static int start_tftp(struct server *s, struct loop *loop, struct services *sv)
+{
+	struct tftp_config tc;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&tc.addr;
+
+	tftp_config_init(&tc);
+	tc.root = s->cfg.boot_dir;
+	memset(&tc.addr, 0, sizeof(tc.addr));
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons((uint16_t)s->cfg.tftp_port);
+	inet_pton(AF_INET, s->cfg.addr, &sin->sin_addr);
+	tc.addr_len = sizeof(*sin);
+	tc.max_transfers = (uint32_t)s->cfg.max_tftp;
+	if (tftp_server_start(loop, &tc, &sv->tftp))
+		return errorf("cannot start TFTP on %s:%d", s->cfg.addr, s->cfg.tftp_port);
+	return 0;
+}
+
+static int start_dhcp(struct server *s, struct loop *loop, struct services *sv)
+{
+	static char script[512], http[512];
+	struct dhcp_config dc;
+
+	dhcp_config_init(&dc);
+	if (inet_pton(AF_INET, s->cfg.addr, dc.policy.server) != 1 ||
+	    !strcmp(s->cfg.addr, "0.0.0.0"))
+		return errorf("proxyDHCP needs --addr set to this server's address on the lab "
+			      "network (it is what PCs are told)");
+	snprintf(script, sizeof(script), "%s/ipxe/boot.ipxe", s->cfg.url);
+	snprintf(http, sizeof(http), "%s/boot/strata.efi", s->cfg.url);
+	dc.policy.bios_file = "undionly.kpxe";
+	dc.policy.efi_file = "snponly.efi";
+	dc.policy.script_url = script;
+	dc.policy.http_url = http;
+	dc.port = (uint16_t)s->cfg.dhcp_port;
+	dc.alt_port = (uint16_t)s->cfg.dhcp_alt_port;
+	if (dhcp_server_start(loop, &dc, &sv->dhcp))
+		return errorf("cannot start proxyDHCP on ports %d and %d", s->cfg.dhcp_port,
+			      s->cfg.dhcp_alt_port);
+	return 0;
+}
+
+int services_start(struct server *s, struct loop *loop, struct services *sv)
+{
+	if (s->cfg.tftp_port && start_tftp(s, loop, sv))
+		return -1;
+	if (s->cfg.dhcp && start_dhcp(s, loop, sv))
+		return -1;
+	return http_start(s, &sv->http);
+}
+
+void services_stop(struct services *sv)
+{
+	http_stop(sv->http);
+	dhcp_server_stop(sv->dhcp);
+	if (sv->tftp)
+		tftp_server_stop(sv->tftp);
+	*sv = (struct services){ 0 };
+}

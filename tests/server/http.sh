@@ -1,0 +1,139 @@
+#!/bin/bash
+# strata-server's HTTP side and inventory against real clients: curl (ranges, keep-alive,
+# 404, 416, runs), strata-image (apply from the server's store, manifest verify), mtools
+# and fsck.fat (the generated CIDATA machine layer), plus reports, the deploy API,
+# SIGHUP reload and inventory errors.  Loopback only.
+. "$(dirname "$0")/../lib/common.sh"
+SRV=${STRATA_SERVER:-build/san/strata-server}
+SI=${STRATA_IMAGE:-build/san/strata-image}
+W=$(mktemp -d /tmp/strata-http.XXXXXX)
+chmod 755 "$W"
+PID=
+trap '[ -n "$PID" ] && kill $PID 2>/dev/null; wait 2>/dev/null; rm -rf "$W"' EXIT
+
+mkdir -p "$W/root/boot"
+cp /usr/lib/ipxe/snponly.efi "$W/root/boot/"
+head -c 5000000 /dev/urandom > "$W/base.img"
+head -c 1000000 /dev/zero >> "$W/base.img"
+BASE=$($SI build --store "$W/root/store" "$W/base.img" 2>/dev/null | tail -1)
+printf '#cloud-config\nruncmd: [echo hello]\n' > "$W/root/lab.yaml"
+inventory() {
+	cat > "$W/root/inventory.conf" <<EOC
+# test lab
+default ${1:-local}
+
+profile lab
+disk min-size=1G
+part label=ESP type=esp size=64M layer=$BASE
+part label=CIDATA type=basic size=8M layer=machine
+part label=data type=linux size=rest policy=preserve
+user-data lab.yaml
+
+machine 52:54:00:12:34:01 name=pc01 profile=lab action=deploy
+machine 52:54:00:12:34:02 name=pc02 profile=lab
+EOC
+}
+inventory
+HP=$(free_port)
+U=http://127.0.0.1:$HP
+$SRV --root "$W/root" --addr 127.0.0.1 --http-port "$HP" --tftp-port "$(free_port)" --dhcp off \
+	2>"$W/log" &
+PID=$!
+for _ in $(seq 50); do curl -s -o /dev/null "$U/machines.json" && break; sleep 0.1; done
+
+code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+check "server up" test "$(code "$U/machines.json")" = 200
+check "boot file served whole" sh -c "curl -s '$U/boot/snponly.efi' | cmp - '$W/root/boot/snponly.efi'"
+check "range 0-99 gives 206 and 100 bytes" test "$(curl -s -r 0-99 -o "$W/r" -w '%{http_code}' "$U/boot/snponly.efi")$(stat -c %s "$W/r")" = 206100
+check "range bytes match" sh -c "head -c 100 '$W/root/boot/snponly.efi' | cmp - '$W/r'"
+check "suffix range" test "$(curl -s -H 'Range: bytes=-10' -o "$W/r" -w '%{http_code}' "$U/boot/snponly.efi")" = 206
+check "suffix range bytes" sh -c "tail -c 10 '$W/root/boot/snponly.efi' | cmp - '$W/r'"
+check "range past the end gives 416" test "$(code -r 99999999-100000000 "$U/boot/snponly.efi")" = 416
+check "missing file gives 404" test "$(code "$U/boot/nothing.efi")" = 404
+check "traversal gives 404" test "$(code --path-as-is "$U/boot/../inventory.conf")" = 404
+check "encoded traversal gives 404" test "$(code --path-as-is "$U/boot/%2e%2e/inventory.conf")" = 404
+check "state folder not served" test "$(code --path-as-is "$U/store/../state/server.key")" = 404
+check "keep-alive reuses one connection" sh -c "curl -sv -o /dev/null -o /dev/null '$U/boot/snponly.efi' '$U/machines.json' 2>&1 | grep -q 'Re-using existing connection'"
+check "immutable store files" sh -c "curl -sI '$U/store/layers/${BASE#sha256:}.idx' | grep -qi 'cache-control: .*immutable'"
+check "huge header refused" test "$(code -H "X-Big: $(head -c 40000 /dev/zero | tr '\0' a)" "$U/machines.json")" != 200
+check "POST to a file refused" test "$(code -X POST "$U/boot/snponly.efi")" = 405
+
+# Scripts and manifests.
+curl -s "$U/ipxe/52-54-00-12-34-01" > "$W/s1"
+curl -s "$U/ipxe/52:54:00:12:34:02" > "$W/s2"
+curl -s "$U/ipxe/52:54:00:99:99:99" > "$W/s3"
+check "pending machine chains strata.efi" grep -q "chain $U/boot/strata.efi server=$U mac=52:54:00:12:34:01 token=" "$W/s1"
+check "idle machine exits to its disk" sh -c "grep -q '^exit\$' '$W/s2' && ! grep -q chain '$W/s2'"
+check "unknown machine boots locally" grep -q "unknown boots its local disk" "$W/s3"
+check "scripts start with #!ipxe" sh -c "head -1 '$W/s1' | grep -qx '#!ipxe'"
+check "boot decisions logged" grep -q "boot: 52:54:00:12:34:01 pc01: deploy pending" "$W/log"
+curl -s "$U/manifest/52:54:00:12:34:01" > "$W/m1"
+check "manifest signature verifies" $SI manifest verify --pub "$W/root/state/server.key.pub" "$W/m1"
+check "manifest names the base layer" grep -q "layer=$BASE" "$W/m1"
+check "unknown machine has no manifest" test "$(code "$U/manifest/52:54:00:99:99:99")" = 404
+ML=$(sed -n 's/.*label=CIDATA.*layer=\(sha256:[0-9a-f]*\).*/\1/p' "$W/m1")
+check "machine layer applies over HTTP" $SI apply --store "$U/store" "$ML" "$W/cidata.img"
+check "machine layer is a clean FAT" fsck.fat -n "$W/cidata.img"
+check "machine layer is labelled CIDATA" sh -c "blkid '$W/cidata.img' | grep -q 'LABEL=\"CIDATA\"'"
+check "meta-data names the host" sh -c "mtype -i '$W/cidata.img' ::meta-data | grep -q 'local-hostname: pc01'"
+check "user-data from the inventory" sh -c "mtype -i '$W/cidata.img' ::user-data | grep -q 'runcmd'"
+check "base layer applies over HTTP" $SI apply --store "$U/store" "$BASE" "$W/base.out"
+check "base layer byte identical" cmp "$W/base.img" "$W/base.out"
+
+# A run of chunks is the concatenation of their store files.
+$SI inspect --store "$W/root/store" --chunks "$BASE" | awk '/^chunk/ && $8 != "zero" {print $NF}' | head -10 > "$W/first10"
+for h in $(cat "$W/first10"); do cat "$W/root/store/chunks/${h:0:2}/$h"; done > "$W/run.want"
+check "run of chunks 0-9" sh -c "curl -s '$U/store/runs/${BASE#sha256:}/0-9' | cmp - '$W/run.want'"
+check "run past the end refused" test "$(code "$U/store/runs/${BASE#sha256:}/0-99999")" = 416
+check "run of an unknown layer is 404" test "$(code "$U/store/runs/$(printf '%064d' 0)/0-1")" = 404
+
+# Reports: only with the machine's token, only for known machines.
+TOK=$(sed -n 's/.*token=\([0-9a-f]*\).*/\1/p' "$W/s1")
+check "report with a bad token refused" test "$(code "$U/report/52:54:00:12:34:01?phase=ok&token=0000000000000000")" = 403
+check "report for another machine refused" test "$(code "$U/report/52:54:00:12:34:02?phase=ok&token=$TOK")" = 403
+check "report for an unknown machine is 404" test "$(code "$U/report/52:54:00:99:99:99?phase=ok&token=$TOK")" = 404
+check "progress report" test "$(code "$U/report/52:54:00:12:34:01?phase=progress&done=10&total=100&token=$TOK")" = 200
+check "JSON shows progress" sh -c "curl -s '$U/machines.json' | grep -q '\"result\": \"running\", \"done\": 10, \"total\": 100'"
+check "failure report (POST)" test "$(code -d "phase=failed&msg=disk+too+small&token=$TOK" "$U/report/52:54:00:12:34:01")" = 200
+check "failure kept and shown, deploy still pending" sh -c "curl -s '$U/machines.json' | grep -q '\"pending\": \"deploy\", \"result\": \"failed\".*disk too small'"
+check "success report" test "$(code "$U/report/52:54:00:12:34:01?phase=ok&token=$TOK")" = 200
+check "success clears the action" sh -c "curl -s '$U/ipxe/52-54-00-12-34-01' | grep -q 'boots its local disk'"
+
+# Admin API (loopback) and reload.
+check "deploy API marks a machine" test "$(code -X POST "$U/api/deploy/pc02")" = 200
+check "deploy API: unknown machine" test "$(code -X POST "$U/api/deploy/nosuch")" = 404
+check "deploy API needs POST" test "$(code "$U/api/deploy/pc02")" = 405
+check "pc02 now chains strata.efi" sh -c "curl -s '$U/ipxe/52-54-00-12-34-02' | grep -q strata.efi"
+V1=$(sed -n 's/^version //p' "$W/m1")
+inventory "profile=lab"
+sed -i 's/size=8M layer=machine/size=16M layer=machine/' "$W/root/inventory.conf"
+kill -HUP $PID; sleep 1
+curl -s "$U/manifest/52:54:00:12:34:01" > "$W/m2"
+check "reload: changed layout bumps the version" test "$(sed -n 's/^version //p' "$W/m2")" -gt "$V1"
+check "reload: new manifest still verifies" $SI manifest verify --pub "$W/root/state/server.key.pub" "$W/m2"
+check "reload: success was not undone" sh -c "curl -s '$U/ipxe/52-54-00-12-34-01' | grep -q 'boots its local disk'"
+check "default profile: unknown machine gets a manifest" test "$(code "$U/manifest/52:54:00:99:99:98")" = 200
+echo "profile broken" >> "$W/root/inventory.conf"
+kill -HUP $PID; sleep 1
+check "bad reload names file and line" grep -q "inventory.conf:[0-9]*: " "$W/log"
+check "bad reload keeps serving the old inventory" test "$(code "$U/manifest/52:54:00:12:34:01")" = 200
+check "unchanged content keeps its version" sh -c "test \"\$(curl -s '$U/manifest/52:54:00:12:34:01' | sed -n 's/^version //p')\" = '$(sed -n 's/^version //p' "$W/m2")'"
+
+# Inventory errors name the file and the line.
+bad() {
+	printf '%b' "$1" > "$W/bad.conf"
+	$SRV --root "$W/root" --inventory "$W/bad.conf" --addr 127.0.0.1 --http-port 1 --dhcp off --tftp-port 1 2>&1 | grep -q "bad.conf:$2: .*$3"
+}
+check "inventory: unknown statement" bad 'default local\nfoo bar\n' 2 "unknown statement"
+check "inventory: part before profile" bad 'part label=a type=esp size=1M layer=machine\n' 1 "must follow"
+check "inventory: bad MAC" bad 'profile p\npart label=a type=esp size=1M layer=machine\nmachine 52:54:00 name=x profile=p\n' 3 "expected 'machine MAC"
+check "inventory: unknown profile" bad 'machine 52:54:00:00:00:01 name=x profile=nope\n' 1 "unknown profile"
+check "inventory: duplicate MAC" bad 'profile p\npart label=a type=esp size=1M layer=machine\nmachine 52:54:00:00:00:01 name=x profile=p\nmachine 52:54:00:00:00:01 name=y profile=p\n' 4 "MAC already listed"
+check "inventory: preserve with a layer" bad 'profile p\npart label=a type=esp size=1M layer=machine policy=preserve\n' 2 "without one it must be policy=preserve"
+check "inventory: bad size" bad 'profile p\npart label=a type=esp size=1000 layer=machine\n' 2 "multiple of 4K"
+check "inventory: missing layer in store" sh -c "printf 'profile p\npart label=a type=esp size=1M layer=sha256:%064d\n' 0 > '$W/bad.conf'; $SRV --root '$W/root' --inventory '$W/bad.conf' --addr 127.0.0.1 --http-port 1 --tftp-port 1 --dhcp off 2>&1 | grep -q 'not in the store'"
+
+kill $PID; wait $PID; rc=$?; PID=
+check "clean exit on SIGTERM" test "$rc" = 0
+check "one log line per request" grep -q "http: 127.0.0.1 GET /boot/snponly.efi 200 " "$W/log"
+finish

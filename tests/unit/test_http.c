@@ -1,0 +1,100 @@
+/*
+ * Unit tests for strata-server's HTTP parsers (server/http_parse.c): routes are strict
+ * (nothing outside the served folders can be named), Range follows RFC 9110 for one range,
+ * and query values are decoded with control bytes refused.
+ */
+#include <string.h>
+#include "harness.h"
+#include "http_parse.h"
+
+#define HEX64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+static void test_routes_good(void)
+{
+	struct http_route r;
+
+	CHECK_EQ(http_route("/boot/snponly.efi", &r), ROUTE_BOOT);
+	CHECK(strcmp(r.name, "snponly.efi") == 0);
+	CHECK_EQ(http_route("/ipxe/boot.ipxe", &r), ROUTE_SCRIPT_ANY);
+	CHECK_EQ(http_route("/ipxe/52-54-00-12-34-56", &r), ROUTE_SCRIPT);
+	CHECK(r.mac[0] == 0x52 && r.mac[5] == 0x56);
+	CHECK_EQ(http_route("/manifest/52:54:00:12:34:56", &r), ROUTE_MANIFEST);
+	CHECK_EQ(http_route("/report/52:54:00:12:34:56", &r), ROUTE_REPORT);
+	CHECK_EQ(http_route("/store/layers/" HEX64 ".idx", &r), ROUTE_STORE_INDEX);
+	CHECK(r.digest[0] == 0x01 && r.digest[31] == 0xef);
+	CHECK_EQ(http_route("/store/chunks/01/" HEX64, &r), ROUTE_STORE_CHUNK);
+	CHECK_EQ(http_route("/store/runs/" HEX64 "/3-9", &r), ROUTE_STORE_RUN);
+	CHECK(r.first == 3 && r.last == 9);
+	CHECK_EQ(http_route("/machines.json", &r), ROUTE_MACHINES);
+	CHECK_EQ(http_route("/api/deploy/pc01", &r), ROUTE_DEPLOY);
+}
+
+static void test_routes_bad(void)
+{
+	static const char *const bad[] = {
+		"", "/", "boot/x", "/boot/", "/boot/..", "/boot/../x", "/boot/.hidden",
+		"/boot/a/b", "/boot//x", "/boot/x y", "/boot/%2e%2e", "/ipxe/52-54-00-12-34",
+		"/ipxe/52-54-00-12-34-5g", "/store/chunks/02/" HEX64, "/store/chunks/01/" HEX64 "/",
+		"/store/layers/" HEX64, "/store/layers/" HEX64 ".idx/x", "/store/runs/" HEX64 "/9-3",
+		"/store/runs/" HEX64 "/-1-3", "/store/runs/" HEX64 "/1-99999999999",
+		"/store/runs/" HEX64, "/state/server.key", "/api/deploy", "/api/deploy/../x",
+		"/machines.json/x", "/report/52:54:00:12:34:56/x",
+	};
+	struct http_route r;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK_MSG(http_route(bad[i], &r) == ROUTE_NONE, "'%s' routed", bad[i]);
+}
+
+static void test_range(void)
+{
+	uint64_t s = 0, n = 0;
+
+	CHECK_EQ(http_range_parse(NULL, 100, &s, &n), RANGE_NONE);
+	CHECK_EQ(http_range_parse("bytes=0-9", 100, &s, &n), RANGE_PARTIAL);
+	CHECK(s == 0 && n == 10);
+	CHECK_EQ(http_range_parse("bytes=90-200", 100, &s, &n), RANGE_PARTIAL);
+	CHECK(s == 90 && n == 10);
+	CHECK_EQ(http_range_parse("bytes=95-", 100, &s, &n), RANGE_PARTIAL);
+	CHECK(s == 95 && n == 5);
+	CHECK_EQ(http_range_parse("bytes=-5", 100, &s, &n), RANGE_PARTIAL);
+	CHECK(s == 95 && n == 5);
+	CHECK_EQ(http_range_parse("bytes=-500", 100, &s, &n), RANGE_PARTIAL);
+	CHECK(s == 0 && n == 100);
+	CHECK_EQ(http_range_parse("bytes=100-", 100, &s, &n), RANGE_UNSATISFIABLE);
+	CHECK_EQ(http_range_parse("bytes=-0", 100, &s, &n), RANGE_UNSATISFIABLE);
+	CHECK_EQ(http_range_parse("bytes=0-0", 0, &s, &n), RANGE_UNSATISFIABLE);
+	CHECK_EQ(http_range_parse("bytes=9-3", 100, &s, &n), RANGE_NONE);
+	CHECK_EQ(http_range_parse("bytes=0-1,5-6", 100, &s, &n), RANGE_NONE);
+	CHECK_EQ(http_range_parse("bytes=a-b", 100, &s, &n), RANGE_NONE);
+	CHECK_EQ(http_range_parse("items=0-1", 100, &s, &n), RANGE_NONE);
+	CHECK_EQ(http_range_parse("bytes=-", 100, &s, &n), RANGE_NONE);
+	CHECK_EQ(http_range_parse("bytes=99999999999999999999-", 100, &s, &n), RANGE_NONE);
+	CHECK_EQ(http_range_parse("bytes=007-8", 100, &s, &n), RANGE_PARTIAL);
+	CHECK(s == 7 && n == 2);
+}
+
+static void test_query(void)
+{
+	char out[16];
+
+	CHECK_EQ(http_query_get("a=1&phase=ok&b=2", "phase", out, sizeof(out)), 1);
+	CHECK(strcmp(out, "ok") == 0);
+	CHECK_EQ(http_query_get("msg=disk+too%20small", "msg", out, sizeof(out)), 1);
+	CHECK(strcmp(out, "disk too small") == 0);
+	CHECK_EQ(http_query_get("phases=x", "phase", out, sizeof(out)), 0);
+	CHECK_EQ(http_query_get("msg=%0a", "msg", out, sizeof(out)), -1);
+	CHECK_EQ(http_query_get("msg=%00", "msg", out, sizeof(out)), -1);
+	CHECK_EQ(http_query_get("msg=%4", "msg", out, sizeof(out)), -1);
+	CHECK_EQ(http_query_get("msg=%zz", "msg", out, sizeof(out)), -1);
+	CHECK_EQ(http_query_get("msg=0123456789abcdefXX", "msg", out, sizeof(out)), -1);
+}
+
+int main(void)
+{
+	RUN(test_routes_good);
+	RUN(test_routes_bad);
+	RUN(test_range);
+	RUN(test_query);
+	return harness_summary();
+}
