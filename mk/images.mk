@@ -36,3 +36,9 @@ $(FUZZ)/fuzz_%: $(FUZZ)/tests/fuzz/fuzz_%.o $(patsubst %.c,$(FUZZ)/%.o,$(HOST_LI
 
 ALL_TARGETS  += $(REL)/strata-image
 TEST_TARGETS += check-freestanding $(SAN)/strata-image $(UNIT_BINS) $(FUZZ_BINS)
+
+# Host helper for tests/integration/gpt.sh: writes and reads GPTs in image files through
+# the core (images/core/gpt.c), so that sgdisk and fdisk can check them.
+$(SAN)/tests/tools/gpt_tool: $(SAN)/tests/tools/gpt_tool.o $(patsubst %.c,$(SAN)/%.o,$(HOST_LIB_SRCS))
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(HOST_LIBS)
+TEST_TARGETS += $(SAN)/tests/tools/gpt_tool

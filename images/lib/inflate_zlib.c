@@ -1,6 +1,6 @@
 /*
- * core/codec.h on zlib.  zlib gets its state from strata_alloc so that the same file works
- * with zlib built Z_SOLO (no libc) in strata.efi.
+ * core/codec.h on zlib: inflate, and the CRC-32 GPT uses.  zlib gets its state from
+ * strata_alloc so that the same file works with zlib built Z_SOLO (no libc) in strata.efi.
  */
 #include <zlib.h>
 #include "alloc.h"
@@ -36,4 +36,19 @@ int strata_inflate(void *dst, size_t dst_len, const void *src, size_t src_len)
 		rc = 0;
 	inflateEnd(&zs);
 	return rc;
+}
+
+uint32_t strata_crc32(uint32_t crc, const void *buf, size_t len)
+{
+	const Bytef *p = buf;
+
+	/* zlib's crc32 takes a uInt length: feed it in pieces so any size_t length works. */
+	while (len) {
+		uInt n = len > 0x40000000u ? 0x40000000u : (uInt)len;
+
+		crc = (uint32_t)crc32(crc, p, n);
+		p += n;
+		len -= n;
+	}
+	return crc;
 }
