@@ -253,6 +253,9 @@ static enum MHD_Result get(struct MHD_Connection *c, struct req *r, struct serve
 	case ROUTE_SCRIPT:
 		b = server_script(s, r->route.mac);
 		return owned(c, r, "text/plain", b, b ? strlen(b) : 0);
+	case ROUTE_AGENT:
+		b = server_agent_orders(s, r->route.mac);
+		return owned(c, r, "text/plain", b, b ? strlen(b) : 0);
 	case ROUTE_MANIFEST:
 		b = server_manifest(s, r->route.mac, &len);
 		return b ? owned(c, r, "text/plain", b, len) : error(c, r, 404, "unknown machine");

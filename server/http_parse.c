@@ -86,6 +86,8 @@ static enum http_route_kind route_two(const char *word, const char *arg, struct 
 		return ROUTE_MANIFEST;
 	if (!strcmp(word, "report") && !mac_seg(r->mac, arg))
 		return ROUTE_REPORT;
+	if (!strcmp(word, "agent") && !mac_seg(r->mac, arg))
+		return ROUTE_AGENT;
 	return ROUTE_NONE;
 }
 

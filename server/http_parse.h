@@ -26,6 +26,7 @@ enum http_route_kind {
 	ROUTE_STORE_CHUNK,    /**< /store/chunks/HH/HEX */
 	ROUTE_STORE_RUN,      /**< /store/runs/HEX/FIRST-LAST: stored chunks FIRST..LAST */
 	ROUTE_REPORT,         /**< /report/MAC: agent progress and outcome */
+	ROUTE_AGENT,          /**< /agent/MAC: what an agent booted without a script must do */
 	ROUTE_MACHINES,       /**< /machines.json */
 	ROUTE_DEPLOY,         /**< /api/deploy/NAME-or-MAC-or-all: set a pending deploy */
 };

@@ -333,19 +333,20 @@ char *server_entry_script(struct server *s)
 	return render(pxe_boot_ipxe, kv, 1);
 }
 
-char *server_script(struct server *s, const uint8_t mac[6])
+/* The pending action of mac and its name; logs the boot decision. */
+static enum inv_action decide(struct server *s, const uint8_t mac[6], char *name, size_t cap)
 {
-	char smac[18], token[17], name[INV_NAME_MAX + 1] = "unknown";
 	enum inv_action pending = INV_ACTION_NONE;
 	struct product *p;
 	struct mstate *st;
+	char smac[18];
 
 	mac_format(smac, mac);
-	server_token(s, mac, token);
+	snprintf(name, cap, "unknown");
 	pthread_rwlock_rdlock(&s->lock);
 	p = lookup(s, mac);
 	if (p)
-		snprintf(name, sizeof(name), "%s", p->m->name);
+		snprintf(name, cap, "%s", p->m->name);
 	pthread_rwlock_unlock(&s->lock);
 	pthread_mutex_lock(&s->state->lock);
 	if (p && (st = state_get(s->state, mac)))
@@ -354,6 +355,26 @@ char *server_script(struct server *s, const uint8_t mac[6])
 	fprintf(stderr, "boot: %s %s: %s\n", smac, name,
 		pending == INV_ACTION_DEPLOY ? "deploy pending: run strata.efi"
 		: p ? "nothing pending: local disk" : "unknown machine: local disk");
+	return pending;
+}
+
+char *server_agent_orders(struct server *s, const uint8_t mac[6])
+{
+	char name[INV_NAME_MAX + 1], token[17], *out;
+
+	if (decide(s, mac, name, sizeof(name)) != INV_ACTION_DEPLOY)
+		return strdup("action=none\n");
+	server_token(s, mac, token);
+	return asprintf(&out, "action=deploy token=%s then=reboot\n", token) < 0 ? NULL : out;
+}
+
+char *server_script(struct server *s, const uint8_t mac[6])
+{
+	char smac[18], token[17], name[INV_NAME_MAX + 1];
+	enum inv_action pending = decide(s, mac, name, sizeof(name));
+
+	mac_format(smac, mac);
+	server_token(s, mac, token);
 	const char *const kv[][2] = { { "@SERVER@", s->cfg.url }, { "@NAME@", name },
 				      { "@MAC@", smac }, { "@TOKEN@", token } };
 	return render(pending == INV_ACTION_DEPLOY ? pxe_deploy_ipxe : pxe_local_ipxe, kv, 4);

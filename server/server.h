@@ -89,6 +89,12 @@ void server_token(const struct server *s, const uint8_t mac[6], char out[17]);
  */
 char *server_script(struct server *s, const uint8_t mac[6]);
 
+/**
+ * For an agent booted without a script (UEFI HTTP Boot): "action=deploy token=T then=reboot"
+ * or "action=none", one line, as a new string.  Logs the boot decision like a script does.
+ */
+char *server_agent_orders(struct server *s, const uint8_t mac[6]);
+
 /** The generic entry script (/ipxe/boot.ipxe), a new string. */
 char *server_entry_script(struct server *s);
 
