@@ -1,14 +1,19 @@
 /*
  * strata.efi's entry point: a short list of named steps.
  *
- * Today the agent proves its own build (selftest.c) and powers off.  The deployment steps
- * (find the target disk, fetch and verify the manifest, apply layers) will slot in between
- * the self-test and the power-off.
+ * Today the agent proves its own build (selftest.c), reads its arguments (args.c) and,
+ * when they ask for it (selftest-fetch=), proves its network layer (fetch_selftest.c);
+ * then it powers off.  The deployment steps (find the target disk, fetch and verify the
+ * manifest, apply layers) will slot in after the arguments.
  */
 #include <stddef.h>
 #include <efi.h>
 #include <efilib.h>
+#include "agent.h"
+#include "args.h"
+#include "clock.h"
 #include "efi_rc.h"
+#include "fetch_selftest.h"
 #include "log.h"
 #include "rc.h"
 #include "selftest.h"
@@ -48,11 +53,113 @@ static void watchdog_disable(void)
 		efi_fail(s, "SetWatchdogTimer (disable)");
 }
 
+/** How long a failure stays on screen before the machine restarts (ms). */
+#define FAIL_WAIT_MS 10000
+
 /* End the run.  EfiResetShutdown makes QEMU exit with status 0, which tests rely on. */
 static void power_off(int rc)
 {
 	log_msg("strata.efi: powering off");
 	RT->ResetSystem(EfiResetShutdown, efi_status_from_rc(rc), 0, NULL);
+}
+
+/* The build's own check, first: a broken build must not touch the network or a disk. */
+static int self_test(void)
+{
+	int rc = selftest_run();
+
+	if (rc)
+		log_msg("strata.efi: self-test FAILED [%s]", strata_strerror(rc));
+	else
+		log_msg("strata.efi: self-test ok");
+	return rc;
+}
+
+/* The network self-test, when the arguments ask for it (tests/e2e/efi-fetch.sh). */
+static int network_self_test(const struct args *args, EFI_HANDLE image)
+{
+	int rc = fetch_selftest_run(args, image);
+
+	if (rc)
+		log_msg("strata.efi: fetch FAILED [%s]", strata_strerror(rc));
+	return rc;
+}
+
+/* Wait so a person at the screen can read why, then hand back (see finish). */
+static void show_failure(const struct agent *a, int rc)
+{
+	log_msg("strata.efi: FAILED: %s [%s]", a->why[0] ? a->why : "see above",
+		strata_strerror(rc));
+	log_msg("strata.efi: nothing unverified was written; the next network boot retries");
+	clock_sleep_ms(FAIL_WAIT_MS);
+}
+
+/* Deploy, report the outcome, and say it in one clear final line. */
+static int deploy(const struct args *args, EFI_HANDLE image, enum args_then *then)
+{
+	static struct agent a;
+	int rc;
+
+	a.args = *args;
+	rc = agent_run(&a, image);
+	if (rc == 1) {
+		log_msg("strata.efi: nothing to do; booting the local disk");
+		*then = ARGS_THEN_EXIT;     /* the firmware's next boot option: the disk */
+		return 0;
+	}
+	if (rc == 0) {
+		agent_report(&a, "ok", a.bytes_fetched, a.bytes_fetched, "deployed");
+		log_msg("strata.efi: deployment complete: manifest version %llu, %llu chunks "
+			"fetched (%llu bytes), %llu already in place",
+			(unsigned long long)a.m.version, (unsigned long long)a.chunks_fetched,
+			(unsigned long long)a.bytes_fetched, (unsigned long long)a.chunks_kept);
+	} else {
+		if (a.f)
+			agent_report(&a, "failed", a.bytes_fetched, 0, a.why);
+		show_failure(&a, rc);
+	}
+	fetch_close(a.f);
+	return rc;
+}
+
+/* Every step in order; the first failure ends the run.  *then says how to end it. */
+static int run(EFI_HANDLE image, enum args_then *then)
+{
+	struct args args;
+	int rc;
+
+	*then = ARGS_THEN_POWEROFF;
+	rc = self_test();
+	if (rc)
+		return rc;
+	rc = args_load(&args, image);
+	if (rc)
+		return rc;
+	if (args.selftest_fetch[0])
+		return network_self_test(&args, image);
+	if (!args.server[0])
+		return 0;                    /* started with no server: the self-test was all */
+	*then = args.then == ARGS_THEN_UNSET ? ARGS_THEN_REBOOT : args.then;
+	return deploy(&args, image, then);
+}
+
+/*
+ * How the run ends: a cold reset boots what was written (or, after a failure, retries
+ * from the network once the server is mended); exit hands back to iPXE's script or the
+ * boot manager; power-off is for tests and self-tests.
+ */
+static EFI_STATUS finish(int rc, enum args_then then)
+{
+	if (then == ARGS_THEN_EXIT) {
+		log_msg("strata.efi: returning to the firmware");
+		return efi_status_from_rc(rc);
+	}
+	if (then == ARGS_THEN_REBOOT) {
+		log_msg("strata.efi: rebooting");
+		RT->ResetSystem(EfiResetCold, efi_status_from_rc(rc), 0, NULL);
+	}
+	power_off(rc);
+	return efi_status_from_rc(rc);
 }
 
 /* No gnu-efi header declares the entry point; crt0 calls it by name. */
@@ -64,17 +171,14 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab);
  */
 EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 {
+	enum args_then then;
 	int rc;
 
 	InitializeLib(image, systab);
 	log_init();
+	clock_init();
 	watchdog_disable();
 	banner();
-	rc = selftest_run();
-	if (rc)
-		log_msg("strata.efi: self-test FAILED [%s]", strata_strerror(rc));
-	else
-		log_msg("strata.efi: self-test ok");
-	power_off(rc);
-	return efi_status_from_rc(rc);
+	rc = run(image, &then);
+	return finish(rc, then);
 }

@@ -213,16 +213,21 @@ static enum MHD_Result report(struct MHD_Connection *c, struct req *r, struct se
 	return text(c, r, 200, "text/plain", "ok\n", 3);
 }
 
-static int from_loopback(struct MHD_Connection *c)
+/* The admin API answers this host only: loopback, or the server's own address. */
+static int from_this_host(struct MHD_Connection *c, const struct server *s)
 {
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	const struct sockaddr_in *sin;
+	struct in_addr own;
 
 	if (!ci || !ci->client_addr || ci->client_addr->sa_family != AF_INET)
 		return 0;
 	sin = (const struct sockaddr_in *)ci->client_addr;
-	return (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
+	if ((ntohl(sin->sin_addr.s_addr) >> 24) == 127)
+		return 1;
+	return inet_pton(AF_INET, s->cfg.addr, &own) == 1 && own.s_addr != INADDR_ANY &&
+	       own.s_addr == sin->sin_addr.s_addr;
 }
 
 static enum MHD_Result deploy(struct MHD_Connection *c, struct req *r, struct server *s)
@@ -230,8 +235,8 @@ static enum MHD_Result deploy(struct MHD_Connection *c, struct req *r, struct se
 	char body[64];
 	int n;
 
-	if (!from_loopback(c))
-		return error(c, r, 403, "the admin API answers only on loopback");
+	if (!from_this_host(c, s))
+		return error(c, r, 403, "the admin API answers only this host");
 	n = server_mark_deploy(s, r->route.name);
 	if (n == 0)
 		return error(c, r, 404, "no such machine");

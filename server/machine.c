@@ -185,14 +185,15 @@ int machine_manifest(const struct machine_spec *m, uint64_t version,
 	return 0;
 }
 
-int manifest_sign_buffer(const char *key_path, char **text, size_t *len)
+int manifest_sign_buffer(const uint8_t *key, size_t key_len, const char *key_name,
+			 char **text, size_t *len)
 {
 	uint8_t digest[32], sig[STRATA_SIG_MAX];
 	char b64[4 * ((STRATA_SIG_MAX + 2) / 3) + 1];
 	size_t sig_len;
 
 	strata_sha256(*text, *len, digest);
-	if (key_sign(key_path, digest, sig, sizeof(sig), &sig_len))
+	if (key_sign_mem(key, key_len, key_name, digest, sig, sizeof(sig), &sig_len))
 		return -1;
 	strata_base64_encode(b64, sig, sig_len);
 	return append(text, len, "signature ecdsa-p256 %s\n", b64) ? errorf("out of memory") : 0;

@@ -35,8 +35,10 @@ int machine_layer_build(const struct machine_spec *m, struct store *store, const
 int machine_manifest(const struct machine_spec *m, uint64_t version,
 		     const uint8_t machine_layer[32], char **text, size_t *len);
 
-/** Append a signature line made with the private key at key_path; *text is reallocated. */
-int manifest_sign_buffer(const char *key_path, char **text, size_t *len);
+/** Append a signature line made with a private key held in memory (borrowed); *text is
+ *  reallocated. */
+int manifest_sign_buffer(const uint8_t *key, size_t key_len, const char *key_name,
+			 char **text, size_t *len);
 
 /** A GUID derived from the MAC and a purpose, in GPT byte order (random-looking, v4 bits). */
 void machine_guid(uint8_t guid[16], const uint8_t mac[6], const char *what, unsigned int n);

@@ -191,6 +191,26 @@ struct signals {
 	int stop;
 };
 
+/* Say who asked us to stop: an administrator's kill is fine, anything else is a bug. */
+static void log_sender(const struct signalfd_siginfo *si)
+{
+	char path[64], cmd[160] = "?";
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%u/cmdline", si->ssi_pid);
+	f = fopen(path, "r");
+	if (f) {
+		n = fread(cmd, 1, sizeof(cmd) - 1, f);
+		cmd[n] = '\0';
+		for (size_t i = 0; i + 1 < n; i++)
+			cmd[i] = cmd[i] ? cmd[i] : ' ';
+		fclose(f);
+	}
+	fprintf(stderr, "strata-server: signal %u from pid %u (%s)\n", si->ssi_signo,
+		si->ssi_pid, cmd);
+}
+
 static void on_signal(struct loop *loop, int fd, void *ctx)
 {
 	struct signals *sg = ctx;
@@ -202,6 +222,7 @@ static void on_signal(struct loop *loop, int fd, void *ctx)
 			if (server_reload(sg->s))
 				fprintf(stderr, "strata-server: reload failed; keeping the old inventory\n");
 		} else {
+			log_sender(&si);
 			sg->stop = 1;
 			loop_stop(loop);
 		}
@@ -244,6 +265,8 @@ static int run(struct server *s)
 		s->cfg.url, s->cfg.addr, s->cfg.http_port, s->cfg.tftp_port,
 		s->cfg.dhcp ? "on" : "off");
 	rc = loop_run(loop);
+	if (rc)
+		errorf("event loop failed: %s", strerror(-rc));
 	fprintf(stderr, "strata-server: stopping\n");
 err_services:
 	services_stop(&sv);

@@ -52,13 +52,17 @@ static int load_secret(struct server *s)
 	return write_file_atomic(path, s->secret, 64, 0600, 1);
 }
 
-static int ensure_key(const struct server *s)
+/* Create the key on first start, then hold it in memory: after the server drops its
+ * privileges it may no longer be able to read the file, and reloads must still sign. */
+static int ensure_key(struct server *s)
 {
-	if (access(s->cfg.key, F_OK) == 0)
-		return 0;
-	fprintf(stderr, "strata-server: creating signing key %s (strata.efi trusts %s.pub)\n",
-		s->cfg.key, s->cfg.key);
-	return key_generate(s->cfg.key);
+	if (access(s->cfg.key, F_OK) != 0) {
+		fprintf(stderr, "strata-server: creating signing key %s (strata.efi trusts "
+			"%s.pub)\n", s->cfg.key, s->cfg.key);
+		if (key_generate(s->cfg.key))
+			return -1;
+	}
+	return read_file(s->cfg.key, 65536, &s->key, &s->key_len);
 }
 
 /* Every layer id the inventory names must be in the store. */
@@ -151,7 +155,7 @@ static int product_build(struct server *s, const struct inventory *inv, struct p
 		return free(text), -1;
 	free(text);
 	if (machine_manifest(&spec, p->version, p->layer, &p->manifest, &p->manifest_len) ||
-	    manifest_sign_buffer(s->cfg.key, &p->manifest, &p->manifest_len))
+	    manifest_sign_buffer(s->key, s->key_len, s->cfg.key, &p->manifest, &p->manifest_len))
 		return -1;
 	return 0;
 }
@@ -248,6 +252,7 @@ void server_close(struct server *s)
 	s->cat = NULL;
 	state_close(s->state);
 	store_close(s->store);
+	free(s->key);
 	pthread_rwlock_destroy(&s->lock);
 }
 

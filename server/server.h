@@ -69,6 +69,8 @@ struct server {
 	struct store *store;     /**< machine_store_dir, writable */
 	struct state *state;
 	char secret[65];         /**< hex; derives each machine's report token */
+	uint8_t *key;            /**< the signing key's bytes, read once at start (owned) */
+	size_t key_len;
 	pthread_rwlock_t lock;   /**< guards cat */
 	struct catalog *cat;
 };

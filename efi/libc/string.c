@@ -69,3 +69,27 @@ char *strstr(const char *haystack, const char *needle)
 			return NULL;
 	}
 }
+
+int strncmp(const char *a, const char *b, size_t n)
+{
+	const unsigned char *x = (const unsigned char *)a, *y = (const unsigned char *)b;
+
+	for (; n && *x && *x == *y; n--, x++, y++)
+		;
+	return n ? (*x > *y) - (*x < *y) : 0;
+}
+
+size_t strspn(const char *s, const char *accept)
+{
+	size_t n = 0;
+
+	for (; s[n]; n++) {
+		const char *a = accept;
+
+		while (*a && *a != s[n])
+			a++;
+		if (!*a)
+			break;
+	}
+	return n;
+}

@@ -73,36 +73,54 @@ out:
 	return rc;
 }
 
-int key_sign(const char *key_path, const uint8_t digest[32], uint8_t *sig, size_t cap,
-	     size_t *sig_len)
+/* Sign with a parsed key; the rng is seeded here. */
+static int sign_with(mbedtls_pk_context *pk, const char *name, const uint8_t digest[32],
+		     uint8_t *sig, size_t cap, size_t *sig_len)
 {
 	unsigned char der[MBEDTLS_ECDSA_MAX_LEN];
-	mbedtls_pk_context pk;
 	struct rng r;
 	int rc;
 
-	mbedtls_pk_init(&pk);
+	if (!mbedtls_pk_can_do(pk, MBEDTLS_PK_ECDSA) || mbedtls_pk_get_bitlen(pk) != 256)
+		return errorf("%s: not an ECDSA P-256 key", name);
 	rc = rng_init(&r);
-	if (rc)
-		goto out;
-	if (mbedtls_pk_parse_keyfile(&pk, key_path, NULL)) {
-		rc = errorf("%s: not a readable private key (PEM or DER)", key_path);
-		goto out;
-	}
-	if (!mbedtls_pk_can_do(&pk, MBEDTLS_PK_ECDSA) ||
-	    mbedtls_pk_get_bitlen(&pk) != 256) {
-		rc = errorf("%s: not an ECDSA P-256 key", key_path);
-		goto out;
-	}
 	/* mbedTLS wants room for its largest curve's signature, whatever the key. */
-	if (mbedtls_pk_sign(&pk, MBEDTLS_MD_SHA256, digest, 32, der, sig_len,
-			    mbedtls_ctr_drbg_random, &r.drbg) || *sig_len > cap) {
-		rc = errorf("%s: signing failed", key_path);
-		goto out;
-	}
-	memcpy(sig, der, *sig_len);
-out:
+	if (rc == 0 && (mbedtls_pk_sign(pk, MBEDTLS_MD_SHA256, digest, 32, der, sig_len,
+					mbedtls_ctr_drbg_random, &r.drbg) || *sig_len > cap))
+		rc = errorf("%s: signing failed", name);
+	if (rc == 0)
+		memcpy(sig, der, *sig_len);
 	rng_free(&r);
+	return rc;
+}
+
+int key_sign(const char *key_path, const uint8_t digest[32], uint8_t *sig, size_t cap,
+	     size_t *sig_len)
+{
+	mbedtls_pk_context pk;
+	int rc;
+
+	mbedtls_pk_init(&pk);
+	if (mbedtls_pk_parse_keyfile(&pk, key_path, NULL))
+		rc = errorf("%s: not a readable private key (PEM or DER)", key_path);
+	else
+		rc = sign_with(&pk, key_path, digest, sig, cap, sig_len);
+	mbedtls_pk_free(&pk);
+	return rc;
+}
+
+int key_sign_mem(const uint8_t *key, size_t key_len, const char *name,
+		 const uint8_t digest[32], uint8_t *sig, size_t cap, size_t *sig_len)
+{
+	mbedtls_pk_context pk;
+	int rc;
+
+	/* PEM must be NUL-terminated with the NUL counted; read_file() adds the NUL. */
+	mbedtls_pk_init(&pk);
+	if (mbedtls_pk_parse_key(&pk, key, key_len + (key_len && key[0] == '-'), NULL, 0))
+		rc = errorf("%s: not a private key (PEM or DER)", name);
+	else
+		rc = sign_with(&pk, name, digest, sig, cap, sig_len);
 	mbedtls_pk_free(&pk);
 	return rc;
 }

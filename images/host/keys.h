@@ -12,4 +12,12 @@ int key_generate(const char *path);
 int key_sign(const char *key_path, const uint8_t digest[32], uint8_t *sig, size_t cap,
 	     size_t *sig_len);
 
+/**
+ * The same with the key's PEM or DER bytes already in memory (borrowed), for a daemon
+ * that reads its key once, before it drops the privileges that let it read the file.
+ * name is used in messages.
+ */
+int key_sign_mem(const uint8_t *key, size_t key_len, const char *name,
+		 const uint8_t digest[32], uint8_t *sig, size_t cap, size_t *sig_len);
+
 #endif /* STRATA_KEYS_H */

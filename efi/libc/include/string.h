@@ -21,5 +21,9 @@ int memcmp(const void *a, const void *b, size_t n);
 size_t strlen(const char *s);
 int strcmp(const char *a, const char *b);
 char *strstr(const char *haystack, const char *needle);
+/** Compare at most n characters, like strcmp. */
+int strncmp(const char *a, const char *b, size_t n);
+/** Length of the prefix of s made only of characters in accept. */
+size_t strspn(const char *s, const char *accept);
 
 #endif /* STRATA_EFI_LIBC_STRING_H */

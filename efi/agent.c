@@ -1,0 +1,238 @@
+/*
+ * The deployment, as a list of steps (agent_run):
+ *   orders    -> under UEFI HTTP Boot, ask /agent/MAC whether anything is pending
+ *   manifest  -> fetch, verify the signature with the built-in key, refuse an old version
+ *   disk      -> the first fixed disk large enough for the layout
+ *   table     -> make the GPT match, never moving or overwriting a preserved partition
+ *   layers    -> each write partition, and each restore partition that is missing
+ *   done      -> flush, remember the version, report success
+ * Nothing is written before the manifest is verified and the layout is known to be safe.
+ */
+#include <efi.h>
+#include <efilib.h>
+#include <stdio.h>
+#include <string.h>
+#include "agent.h"
+#include "alloc.h"
+#include "crypto.h"
+#include "fetch_buf.h"
+#include "gpt_disk.h"
+#include "log.h"
+#include "nvram.h"
+#include "pubkey.h"
+#include "rc.h"
+#include "text.h"
+
+static struct strata_gpt_table have;   /* ~17 KiB: static, not on the stack */
+
+/* Record why the run failed (first reason wins) and return rc. */
+static int fail(struct agent *a, int rc, const char *why)
+{
+	if (!a->why[0])
+		snprintf(a->why, sizeof(a->why), "%s", why);
+	return rc;
+}
+
+/* URL-encode msg into out: letters, digits and -._ stay, space becomes '+'. */
+static void url_encode(char *out, size_t cap, const char *msg)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+
+	for (; msg && *msg && o + 4 < cap; msg++) {
+		unsigned char c = (unsigned char)*msg;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    c == '-' || c == '.' || c == '_') {
+			out[o++] = (char)c;
+		} else if (c == ' ') {
+			out[o++] = '+';
+		} else {
+			out[o++] = '%';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		}
+	}
+	out[o] = '\0';
+}
+
+static int discard(void *ctx, uint64_t offset, const void *data, size_t len, uint64_t size)
+{
+	return 0;
+}
+
+void agent_report(struct agent *a, const char *phase, uint64_t done, uint64_t total,
+		  const char *msg)
+{
+	char url[ARGS_URL_MAX + 512], m[300];
+
+	if (!a->token[0])
+		return;
+	url_encode(m, sizeof(m), msg);
+	snprintf(url, sizeof(url), "%s/report/%s?phase=%s&done=%llu&total=%llu&token=%s&msg=%s",
+		 a->args.server, a->mac, phase, (unsigned long long)done,
+		 (unsigned long long)total, a->token, m);
+	if (fetch_get(a->f, url, discard, NULL))
+		log_msg("report: the server did not take our %s report", phase);
+}
+
+/* Under HTTP Boot there is no script: ask the server for our orders. 1 = nothing to do. */
+static int orders(struct agent *a)
+{
+	char url[ARGS_URL_MAX + 64];
+	const char *t;
+	uint8_t *buf;
+	size_t len;
+	int rc, deploy;
+
+	if (a->token[0])
+		return 0;
+	snprintf(url, sizeof(url), "%s/agent/%s", a->args.server, a->mac);
+	rc = fetch_buffer(a->f, url, 512, &buf, &len);
+	if (rc)
+		return fail(a, rc, "cannot ask the server for this machine's orders");
+	deploy = strncmp((char *)buf, "action=deploy ", 14) == 0;
+	t = strstr((char *)buf, "token=");
+	if (deploy && t) {
+		size_t n = strspn(t + 6, "0123456789abcdef");
+
+		if (n && n < sizeof(a->token))
+			memcpy(a->token, t + 6, n);
+	}
+	strata_free(buf);
+	if (!deploy)
+		log_msg("strata.efi: nothing pending for %s", a->mac);
+	return deploy ? 0 : 1;
+}
+
+/* Fetch, parse and verify the manifest; refuse one older than the last applied. */
+static int manifest(struct agent *a)
+{
+	struct strata_diag diag = { 0 };
+	char url[ARGS_URL_MAX + 64];
+	uint8_t *buf;
+	size_t len;
+	int rc;
+
+	snprintf(url, sizeof(url), "%s/manifest/%s", a->args.server, a->mac);
+	rc = fetch_buffer(a->f, url, STRATA_MANIFEST_MAX, &buf, &len);
+	if (rc)
+		return fail(a, log_fail(rc, "manifest: cannot fetch %s", url),
+			    "cannot fetch the manifest");
+	rc = strata_manifest_parse(&a->m, (char *)buf, len, &diag);
+	if (rc == 0)
+		rc = strata_manifest_verify(&a->m, (char *)buf, strata_pubkey, strata_pubkey_len,
+					    &diag);
+	if (rc == 0)
+		rc = strata_manifest_check_version(&a->m, nvram_last_version(), &diag);
+	strata_free(buf);
+	if (rc)
+		return fail(a, log_fail(rc, "manifest: line %llu: %s", (unsigned long long)diag.where,
+					diag.msg), diag.msg);
+	log_msg("manifest: version %llu for %s verified (%u partitions)",
+		(unsigned long long)a->m.version, a->m.machine, a->m.nparts);
+	return 0;
+}
+
+/* The layout's minimum disk: the manifest's min-size, or the end of its last partition. */
+static uint64_t min_disk(const struct strata_manifest *m)
+{
+	const struct strata_part *last = &m->parts[m->nparts - 1];
+	uint64_t end = last->start + (last->size ? last->size : 4096) + (1u << 20);
+
+	return m->min_disk > end ? m->min_disk : end;
+}
+
+/* Find the disk, plan the table and make the disk hold it. */
+static int table(struct agent *a)
+{
+	struct strata_diag diag = { 0 };
+	int rc, have_rc;
+
+	rc = disk_find(&a->disk, min_disk(&a->m));
+	if (rc)
+		return fail(a, rc, "no suitable disk");
+	rc = strata_gpt_plan(&a->m, a->disk.bytes, a->disk.block_size, &a->plan, &diag);
+	if (rc)
+		return fail(a, log_fail(rc, "gpt: partition %llu: %s", (unsigned long long)diag.where,
+					diag.msg), diag.msg);
+	have_rc = gpt_disk_read(&a->disk, &have);
+	rc = gpt_disk_apply(&a->disk, &a->m, &a->plan, &have, have_rc);
+	if (rc)
+		return fail(a, rc, "the partition layout would touch preserved data");
+	if (have_rc)
+		have.nparts = 0;          /* no usable old table: every partition is new */
+	return 0;
+}
+
+static int layers(struct agent *a)
+{
+	int rc;
+
+	for (unsigned int i = 0; i < a->m.nparts; i++) {
+		const struct strata_part *p = &a->m.parts[i];
+
+		if (p->policy == STRATA_POLICY_PRESERVE) {
+			log_msg("part %u (%s): preserved", p->num, p->label);
+			continue;
+		}
+		if (p->policy == STRATA_POLICY_RESTORE &&
+		    strata_gpt_part_exists(&have, &a->plan.parts[i])) {
+			log_msg("part %u (%s): present; not restored", p->num, p->label);
+			continue;
+		}
+		log_msg("part %u (%s): deploying its layer", p->num, p->label);
+		rc = layer_deploy(a, i);
+		if (rc)
+			return fail(a, rc, "a layer could not be deployed (see the log)");
+	}
+	return 0;
+}
+
+/* Without a mac= argument (UEFI HTTP Boot), the NIC we were booted from names us. */
+static void mac_from_device(struct agent *a, EFI_HANDLE image)
+{
+	EFI_LOADED_IMAGE *li;
+	EFI_DEVICE_PATH *dp;
+
+	if (EFI_ERROR(BS->HandleProtocol(image, &LoadedImageProtocol, (void **)&li)))
+		return;
+	for (dp = DevicePathFromHandle(li->DeviceHandle); dp && !IsDevicePathEnd(dp);
+	     dp = NextDevicePathNode(dp)) {
+		if (DevicePathType(dp) == MESSAGING_DEVICE_PATH &&
+		    DevicePathSubType(dp) == MSG_MAC_ADDR_DP) {
+			const UINT8 *m = ((MAC_ADDR_DEVICE_PATH *)dp)->MacAddress.Addr;
+
+			snprintf(a->mac, sizeof(a->mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0],
+				 m[1], m[2], m[3], m[4], m[5]);
+			return;
+		}
+	}
+}
+
+int agent_run(struct agent *a, EFI_HANDLE image)
+{
+	int rc;
+
+	snprintf(a->mac, sizeof(a->mac), "%s", a->args.mac);
+	if (!a->mac[0])
+		mac_from_device(a, image);
+	snprintf(a->token, sizeof(a->token), "%s", a->args.token);
+	if (!a->mac[0])
+		return fail(a, log_fail(STRATA_EINVAL, "strata.efi: no MAC address to ask for"),
+			    "no MAC address");
+	rc = fetch_open(&a->f, image);
+	if (rc)
+		return fail(a, rc, "no network");
+	rc = orders(a);
+	if (rc)
+		return rc;
+	agent_report(a, "progress", 0, 0, "started");
+	if ((rc = manifest(a)) || (rc = table(a)) || (rc = layers(a)))
+		return rc;
+	rc = disk_flush(&a->disk);
+	if (rc)
+		return fail(a, rc, "the disk did not flush");
+	nvram_set_last_version(a->m.version);
+	return 0;
+}

@@ -1,0 +1,412 @@
+/*
+ * strata.efi's arguments (see args.h).  Structure: fetch the options as ASCII text, split
+ * them into words, hand each key=value word to the setter its key names; then, if no
+ * server was named, look for the boot URI in the image's device paths.
+ */
+#include <stddef.h>
+#include <efi.h>
+#include <efilib.h>
+#include <string.h>
+#include "args.h"
+#include "efi_rc.h"
+#include "log.h"
+#include "rc.h"
+
+/** Longest options text accepted, in characters: a deploy line is about 150. */
+#define ARGS_TEXT_MAX 1024
+/** Most device path nodes walked: a network boot path has about six; this only bounds a
+ *  path whose end node is missing. */
+#define ARGS_DP_NODES_MAX 64
+
+/*
+ * Options compiled in for builds whose firmware passes none (UEFI HTTP Boot cannot pass
+ * any): mk/efi.mk builds strata-fetchtest.efi with -DSTRATA_ARGS_FALLBACK='"..."'.  The
+ * production strata.efi has none ("").
+ */
+#ifndef STRATA_ARGS_FALLBACK
+#define STRATA_ARGS_FALLBACK ""
+#endif
+static const char args_fallback[] = STRATA_ARGS_FALLBACK;
+
+/* Whether s[0..n) holds c.  (The libc shim has no memchr.) */
+static int has_char(const char *s, size_t n, char c)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] == c)
+			return 1;
+	return 0;
+}
+
+/* s[0..n) as a C string in buf (cap bytes), cut to fit: for log lines, because the libc
+ * shim's printf has no "%.*s". */
+static const char *slice(char *buf, size_t cap, const char *s, size_t n)
+{
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+/** One key: its name and the function that checks and stores its value. */
+struct args_key {
+	const char *name;
+	int (*set)(struct args *a, const char *v, size_t n);
+};
+
+/* Copy v[0..n) into dst (cap bytes) as a C string; the value must fit. */
+static int copy_value(char *dst, size_t cap, const char *key, const char *v, size_t n)
+{
+	if (n >= cap)
+		return log_fail(STRATA_ERANGE, "args: %s= is %zu characters, at most %zu allowed",
+				key, n, cap - 1);
+	memcpy(dst, v, n);
+	dst[n] = '\0';
+	return 0;
+}
+
+/* Whether s[0..n) starts with prefix (a C string). */
+static int starts_with(const char *s, size_t n, const char *prefix)
+{
+	size_t k = strlen(prefix);
+
+	return n >= k && memcmp(s, prefix, k) == 0;
+}
+
+/* server=: an http(s) base URL; a trailing '/' is dropped so paths join with one. */
+static int set_server(struct args *a, const char *v, size_t n)
+{
+	if (!starts_with(v, n, "http://") && !starts_with(v, n, "https://"))
+		return log_fail(STRATA_EINVAL, "args: server= must be an http:// or https:// URL");
+	while (n && v[n - 1] == '/')
+		n--;
+	a->server_from = "options";
+	return copy_value(a->server, sizeof(a->server), "server", v, n);
+}
+
+/* Character classes by hand: the core and the shim have no ctype.h. */
+static int hex_digit(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* ASCII lowercase; other bytes unchanged. */
+static char lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
+/* mac=: six hex pairs separated by ':' or '-', stored lowercase with ':' as the server
+ * writes it (server/inventory.c mac_format). */
+static int set_mac(struct args *a, const char *v, size_t n)
+{
+	if (n != ARGS_MAC_MAX - 1)
+		goto err_form;
+	for (size_t i = 0; i < n; i++) {
+		if (i % 3 == 2 ? v[i] != ':' && v[i] != '-' : !hex_digit(v[i]))
+			goto err_form;
+		a->mac[i] = i % 3 == 2 ? ':' : lower(v[i]);
+	}
+	a->mac[n] = '\0';
+	return 0;
+err_form:
+	return log_fail(STRATA_EINVAL, "args: mac= is not of the form aa:bb:cc:dd:ee:ff");
+}
+
+/* token=: letters, digits, '-' and '_', so it can go into a URL or header unescaped. */
+static int set_token(struct args *a, const char *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char c = lower(v[i]);
+
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_'))
+			return log_fail(STRATA_EINVAL, "args: token= holds a character other than "
+					"letters, digits, '-' and '_'");
+	}
+	return copy_value(a->token, sizeof(a->token), "token", v, n);
+}
+
+/* then=: one of the words enum args_then names. */
+static int set_then(struct args *a, const char *v, size_t n)
+{
+	static const struct { const char *word; enum args_then then; } words[] = {
+		{ "reboot", ARGS_THEN_REBOOT },
+		{ "poweroff", ARGS_THEN_POWEROFF },
+		{ "exit", ARGS_THEN_EXIT },
+	};
+
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		if (strlen(words[i].word) == n && memcmp(words[i].word, v, n) == 0) {
+			a->then = words[i].then;
+			return 0;
+		}
+	}
+	return log_fail(STRATA_EINVAL, "args: then= must be reboot, poweroff or exit");
+}
+
+/* selftest-fetch=: a URL, or a path relative to the server (resolved later by args_url,
+ * once the server may have come from the boot URI). */
+static int set_selftest_fetch(struct args *a, const char *v, size_t n)
+{
+	return copy_value(a->selftest_fetch, sizeof(a->selftest_fetch), "selftest-fetch", v, n);
+}
+
+/* expect-sha256=: 64 hex digits, stored lowercase to compare with strata_hex_encode. */
+static int set_expect_sha256(struct args *a, const char *v, size_t n)
+{
+	if (n != ARGS_SHA256_HEX_MAX - 1)
+		goto err_form;
+	for (size_t i = 0; i < n; i++) {
+		if (!hex_digit(v[i]))
+			goto err_form;
+		a->expect_sha256[i] = lower(v[i]);
+	}
+	a->expect_sha256[n] = '\0';
+	return 0;
+err_form:
+	return log_fail(STRATA_EINVAL, "args: expect-sha256= must be 64 hex digits");
+}
+
+/** Every key this build knows, with its setter. */
+static const struct args_key args_keys[] = {
+	{ "server", set_server },
+	{ "mac", set_mac },
+	{ "token", set_token },
+	{ "then", set_then },
+	{ "selftest-fetch", set_selftest_fetch },
+	{ "expect-sha256", set_expect_sha256 },
+};
+
+/* One key=value word.  seen has a bit per key in args_keys, to refuse repeats: two
+ * server= words mean a script bug, and neither is safer to pick. */
+static int parse_word(struct args *a, const char *w, size_t n, unsigned int *seen)
+{
+	char shown[64];
+	size_t klen = 0, vlen;
+	const char *eq;
+
+	while (klen < n && w[klen] != '=')
+		klen++;
+	if (klen == n || klen == 0)
+		return log_fail(STRATA_EINVAL, "args: \"%s\" is not key=value",
+				slice(shown, sizeof(shown), w, n));
+	eq = w + klen;
+	vlen = n - klen - 1;
+	for (size_t i = 0; i < sizeof(args_keys) / sizeof(args_keys[0]); i++) {
+		if (strlen(args_keys[i].name) != klen || memcmp(args_keys[i].name, w, klen))
+			continue;
+		if (*seen & 1u << i)
+			return log_fail(STRATA_EINVAL, "args: %s= given twice", args_keys[i].name);
+		*seen |= 1u << i;
+		if (!vlen)
+			return log_fail(STRATA_EINVAL, "args: %s= is empty", args_keys[i].name);
+		return args_keys[i].set(a, eq + 1, vlen);
+	}
+	log_msg("args: ignoring unknown key \"%s\"", slice(shown, sizeof(shown), w, klen));
+	return 0;
+}
+
+int args_parse(struct args *a, const char *text, size_t len)
+{
+	unsigned int seen = 0;
+	size_t i = 0, start;
+	int first = 1, rc;
+
+	while (i < len) {
+		while (i < len && text[i] == ' ')
+			i++;
+		start = i;
+		while (i < len && text[i] != ' ')
+			i++;
+		if (i == start)
+			break;
+		/* iPXE puts the image name first; a firmware boot option may not. */
+		if (first && !has_char(text + start, i - start, '=')) {
+			first = 0;
+			continue;
+		}
+		first = 0;
+		rc = parse_word(a, text + start, i - start, &seen);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int args_server_from_uri(struct args *a, const char *uri, size_t len)
+{
+	static const char boot_dir[] = "/boot/";
+	const size_t dir_len = sizeof(boot_dir) - 1;
+	char shown[ARGS_URL_MAX];
+	size_t end = 0, name, host;
+
+	/* Drop a query or fragment: they belong to the file, not the server. */
+	while (end < len && uri[end] != '?' && uri[end] != '#')
+		end++;
+	/* The file name starts after the last '/' and must not be empty. */
+	for (name = end; name > 0 && uri[name - 1] != '/'; name--)
+		;
+	if (name == end || name < dir_len || memcmp(uri + name - dir_len, boot_dir, dir_len))
+		goto err_shape;
+	/* What is left must still be scheme://host: find "://" inside it (uri is not
+	 * NUL-terminated, so no strstr). */
+	for (host = 0; host + 3 <= name - dir_len && memcmp(uri + host, "://", 3); host++)
+		;
+	if (host == 0 || host + 3 >= name - dir_len)
+		goto err_shape;
+	a->server_from = "boot URI";
+	return copy_value(a->server, sizeof(a->server), "server (from the boot URI)", uri,
+			  name - dir_len);
+err_shape:
+	return log_fail(STRATA_EINVAL, "args: boot URI \"%s\" does not end in /boot/<file>, "
+			"so it names no server", slice(shown, sizeof(shown), uri, len));
+}
+
+int args_url(const struct args *a, const char *ref, char *out, size_t cap)
+{
+	size_t n = strlen(ref), s = strlen(a->server);
+
+	if (strstr(ref, "://")) {
+		if (n >= cap)
+			return log_fail(STRATA_ERANGE, "args: URL \"%s\" too long", ref);
+		memcpy(out, ref, n + 1);
+		return 0;
+	}
+	if (!s)
+		return log_fail(STRATA_EINVAL, "args: \"%s\" is relative, and no server is known "
+				"(no server= option and no boot URI)", ref);
+	while (*ref == '/')
+		ref++, n--;
+	if (s + 1 + n >= cap)
+		return log_fail(STRATA_ERANGE, "args: URL %s/%s too long", a->server, ref);
+	memcpy(out, a->server, s);
+	out[s] = '/';
+	memcpy(out + s + 1, ref, n + 1);
+	return 0;
+}
+
+/*
+ * The LoadOptions as ASCII in text (ARGS_TEXT_MAX + 1 bytes), up to the first NUL.
+ * Options that are not printable text (a firmware boot option may carry binary data there)
+ * are ignored with a log line: they were not written for us.  Sets *len (0: none).
+ */
+static int options_text(const EFI_LOADED_IMAGE *li, char *text, size_t *len)
+{
+	const CHAR16 *w = li->LoadOptions;
+	size_t n = li->LoadOptions ? li->LoadOptionsSize / sizeof(CHAR16) : 0, i;
+
+	*len = 0;
+	for (i = 0; i < n && w[i]; i++) {
+		if (w[i] < 0x20 || w[i] > 0x7e) {
+			log_msg("args: ignoring %u bytes of load options that are not text",
+				li->LoadOptionsSize);
+			return 0;
+		}
+		if (i == ARGS_TEXT_MAX)
+			return log_fail(STRATA_ERANGE, "args: load options longer than %u characters",
+					ARGS_TEXT_MAX);
+		text[i] = (char)w[i];
+	}
+	text[i] = '\0';
+	*len = i;
+	return 0;
+}
+
+/* The text of the last non-empty URI node on dp, or NULL; *len gets its length. */
+static const char *dp_uri(EFI_DEVICE_PATH *dp, size_t *len)
+{
+	const char *uri = NULL;
+
+	for (int k = 0; dp && k < ARGS_DP_NODES_MAX && !IsDevicePathEnd(dp); k++) {
+		size_t n = DevicePathNodeLength(dp);
+
+		if (n < sizeof(EFI_DEVICE_PATH))
+			break;
+		if (DevicePathType(dp) == MESSAGING_DEVICE_PATH &&
+		    DevicePathSubType(dp) == MSG_URI_DP && n > sizeof(EFI_DEVICE_PATH)) {
+			uri = (const char *)dp + sizeof(EFI_DEVICE_PATH);
+			/* The text is not always NUL-terminated: the node length bounds it. */
+			for (*len = 0; *len < n - sizeof(EFI_DEVICE_PATH) && uri[*len]; (*len)++)
+				;
+		}
+		dp = NextDevicePathNode(dp);
+	}
+	return uri && *len ? uri : NULL;
+}
+
+/* The boot URI from the image's own full device path (UEFI 2.x LoadedImageDevicePath) or,
+ * failing that, from its device's path, where edk2's HTTP Boot records the URI it used. */
+static const char *boot_uri(EFI_HANDLE image, const EFI_LOADED_IMAGE *li, size_t *len)
+{
+	static EFI_GUID loaded_image_dp_guid = EFI_LOADED_IMAGE_DEVICE_PATH_PROTOCOL_GUID;
+	EFI_DEVICE_PATH *dp;
+	const char *uri = NULL;
+
+	char shown[ARGS_URL_MAX];
+	const char *from = "the image's device path";
+
+	if (!EFI_ERROR(BS->HandleProtocol(image, &loaded_image_dp_guid, (void **)&dp)))
+		uri = dp_uri(dp, len);
+	if (!uri && li->DeviceHandle &&
+	    !EFI_ERROR(BS->HandleProtocol(li->DeviceHandle, &gEfiDevicePathProtocolGuid,
+					  (void **)&dp))) {
+		from = "its device's path";
+		uri = dp_uri(dp, len);
+	}
+	if (uri)
+		log_msg("args: boot URI %s (from %s)", slice(shown, sizeof(shown), uri, *len), from);
+	return uri;
+}
+
+/* then= as the word that sets it, for the log. */
+static const char *then_name(enum args_then then)
+{
+	switch (then) {
+	case ARGS_THEN_REBOOT: return "reboot";
+	case ARGS_THEN_POWEROFF: return "poweroff";
+	case ARGS_THEN_EXIT: return "exit";
+	default: return "(default)";
+	}
+}
+
+/* One line saying what the agent was told; the token is a secret, so only its presence. */
+static void args_log(const struct args *a)
+{
+	log_msg("args: server=%s (from %s) mac=%s token=%s then=%s",
+		a->server[0] ? a->server : "(none)", a->server_from ? a->server_from : "nowhere",
+		a->mac[0] ? a->mac : "(none)", a->token[0] ? "(set)" : "(none)",
+		then_name(a->then));
+}
+
+int args_load(struct args *a, EFI_HANDLE image)
+{
+	char text[ARGS_TEXT_MAX + 1];
+	const char *uri;
+	EFI_LOADED_IMAGE *li;
+	EFI_STATUS s;
+	size_t len;
+	int rc;
+
+	memset(a, 0, sizeof(*a));
+	s = BS->HandleProtocol(image, &gEfiLoadedImageProtocolGuid, (void **)&li);
+	if (EFI_ERROR(s))
+		return efi_fail(s, "args: HandleProtocol(LoadedImage)");
+	rc = options_text(li, text, &len);
+	if (rc)
+		return rc;
+	if (!len && args_fallback[0]) {
+		log_msg("args: no load options; using the built-in ones: %s", args_fallback);
+		rc = args_parse(a, args_fallback, strlen(args_fallback));
+	} else {
+		rc = args_parse(a, text, len);
+	}
+	if (rc)
+		return rc;
+	if (!a->server[0] && (uri = boot_uri(image, li, &len)) != NULL) {
+		rc = args_server_from_uri(a, uri, len);
+		if (rc)
+			return rc;
+	}
+	args_log(a);
+	return 0;
+}

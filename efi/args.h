@@ -1,0 +1,82 @@
+/*
+ * strata.efi's arguments: what the server tells the agent before it starts.
+ *
+ * Two ways in, because two things can start strata.efi:
+ *   - iPXE runs `chain SERVER/boot/strata.efi server=SERVER mac=MAC token=HEX then=reboot`
+ *     (pxe/deploy.ipxe) and hands the app the rest of that line as its LoadOptions, in UCS-2:
+ *     "<image name> key=value key=value ...".
+ *   - UEFI HTTP Boot starts the app with no options at all.  The one thing it does say is
+ *     the URI the app came from, in a URI node (MSG_URI_DP) of the image's device path; the
+ *     server's base URL is that URI minus its final "/boot/<file>".
+ *
+ * Keys: server (base URL), mac (this machine, as the server names it), token (the secret
+ * that lets the agent report progress), then (reboot, poweroff or exit after the work),
+ * and for the network self-test (efi/fetch_selftest.h) selftest-fetch and expect-sha256.
+ * A key this build does not know is logged and ignored, so a newer server does not stop an
+ * older agent; anything malformed is an error, because a half-understood command line must
+ * not deploy.
+ */
+#ifndef STRATA_EFI_ARGS_H
+#define STRATA_EFI_ARGS_H
+
+#include <stddef.h>
+#include <efi.h>
+
+/** Room for a URL, with its NUL. */
+#define ARGS_URL_MAX 256
+/** Room for the token, with its NUL. */
+#define ARGS_TOKEN_MAX 64
+/** Room for "aa:bb:cc:dd:ee:ff", with its NUL. */
+#define ARGS_MAC_MAX 18
+/** Room for a SHA-256 in hex, with its NUL. */
+#define ARGS_SHA256_HEX_MAX 65
+
+/** What to do when the work is done (then=). */
+enum args_then {
+	ARGS_THEN_UNSET = 0,  /**< not given: the caller's default */
+	ARGS_THEN_REBOOT,     /**< cold reset, so the machine boots what was written */
+	ARGS_THEN_POWEROFF,   /**< shut down (labs, tests) */
+	ARGS_THEN_EXIT,       /**< return to the caller: iPXE's script or the boot manager */
+};
+
+/** The parsed arguments.  Strings are NUL-terminated ASCII; "" means not given. */
+struct args {
+	char server[ARGS_URL_MAX];        /**< base URL, no trailing '/' */
+	const char *server_from;          /**< "options", "boot URI" or NULL: for the log */
+	char mac[ARGS_MAC_MAX];           /**< lowercase, colon-separated */
+	char token[ARGS_TOKEN_MAX];       /**< letters, digits, '-' and '_' only */
+	enum args_then then;
+	char selftest_fetch[ARGS_URL_MAX];       /**< URL or server-relative path to fetch */
+	char expect_sha256[ARGS_SHA256_HEX_MAX]; /**< its digest, lowercase hex */
+};
+
+/**
+ * Fill a from the image's LoadOptions and, when they name no server, from the boot URI.
+ * A build may carry fallback options (mk/efi.mk's strata-fetchtest.efi) used when the
+ * firmware passed none.  Logs what it found (never the token) and every failure.
+ * Returns 0, STRATA_EINVAL or STRATA_ERANGE.
+ */
+int args_load(struct args *a, EFI_HANDLE image);
+
+/**
+ * Parse ASCII options text[0..len): words separated by spaces, the first one the image
+ * name unless it holds '='.  a must be zeroed by the caller; it is filled key by key.
+ * Returns 0 or STRATA_EINVAL / STRATA_ERANGE, logged with the offending word.
+ */
+int args_parse(struct args *a, const char *text, size_t len);
+
+/**
+ * Derive a->server from a boot URI such as "http://10.0.0.1:8080/boot/strata.efi": the
+ * part before the final "/boot/<file>" (a query or fragment is dropped first).
+ * Returns 0, or STRATA_EINVAL when the URI does not have that shape.
+ */
+int args_server_from_uri(struct args *a, const char *uri, size_t len);
+
+/**
+ * Resolve ref against the server: a ref with "://" is used as it is, anything else is a
+ * path under a->server.  Writes a NUL-terminated URL into out (cap bytes).
+ * Returns 0, STRATA_EINVAL (relative ref and no server) or STRATA_ERANGE (too long).
+ */
+int args_url(const struct args *a, const char *ref, char *out, size_t cap);
+
+#endif /* STRATA_EFI_ARGS_H */

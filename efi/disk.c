@@ -1,0 +1,173 @@
+/* Finding and using the target disk (see disk.h). */
+#include <efi.h>
+#include <efilib.h>
+#include <string.h>
+#include "disk.h"
+#include "efi_rc.h"
+#include "log.h"
+#include "rc.h"
+
+/** iPXE's dummy BlockIo on the NIC handle carries this MediaId ("iPXE"). */
+#define IPXE_DUMMY_MEDIA_ID 0x69505845u
+
+/* Firmware that booted from the network connected only the NIC; connect the rest. */
+static void connect_all(void)
+{
+	EFI_HANDLE *handles = NULL;
+	UINTN n = 0;
+
+	if (EFI_ERROR(BS->LocateHandleBuffer(AllHandles, NULL, NULL, &n, &handles)))
+		return;
+	for (UINTN i = 0; i < n; i++)
+		BS->ConnectController(handles[i], NULL, NULL, TRUE);
+	FreePool(handles);
+}
+
+/* Why a block device is not a deployment target, or NULL when it is one. */
+static const char *unsuitable(const EFI_BLOCK_IO_MEDIA *m)
+{
+	if (m->MediaId == IPXE_DUMMY_MEDIA_ID && m->BlockSize == 1)
+		return "iPXE's dummy disk";
+	if (m->LogicalPartition)
+		return "a partition";
+	if (!m->MediaPresent)
+		return "no media";
+	if (m->ReadOnly)
+		return "read-only";
+	if (m->RemovableMedia)
+		return "removable";
+	if (m->BlockSize < 512 || (m->BlockSize & (m->BlockSize - 1)) || m->BlockSize > 65536)
+		return "unusual block size";
+	return NULL;
+}
+
+static void describe(struct disk *d)
+{
+	EFI_DEVICE_PATH *dp = DevicePathFromHandle(d->handle);
+	CHAR16 *s = dp ? DevicePathToStr(dp) : NULL;
+	size_t i = 0;
+
+	for (; s && s[i] && i + 1 < sizeof(d->name); i++)
+		d->name[i] = s[i] < 0x7f ? (char)s[i] : '?';
+	d->name[i] = '\0';
+	if (s)
+		FreePool(s);
+}
+
+/* Consider one handle; 0 when it became the target. */
+static int try_handle(struct disk *d, EFI_HANDLE h, uint64_t min_bytes)
+{
+	EFI_BLOCK_IO *bio;
+	const char *why;
+	uint64_t bytes;
+
+	if (EFI_ERROR(BS->HandleProtocol(h, &BlockIoProtocol, (void **)&bio)))
+		return -1;
+	why = unsuitable(bio->Media);
+	bytes = (bio->Media->LastBlock + 1) * (uint64_t)bio->Media->BlockSize;
+	if (!why && bytes < min_bytes)
+		why = "too small";
+	*d = (struct disk){ .handle = h, .bio = bio, .media_id = bio->Media->MediaId,
+			    .block_size = bio->Media->BlockSize, .io_align = bio->Media->IoAlign,
+			    .bytes = bytes };
+	describe(d);
+	if (why) {
+		log_msg("disk: skipping %s (%llu bytes): %s", d->name, (unsigned long long)bytes, why);
+		return -1;
+	}
+	return 0;
+}
+
+int disk_find(struct disk *d, uint64_t min_bytes)
+{
+	EFI_HANDLE *handles = NULL;
+	UINTN n = 0;
+	int rc = STRATA_ENOENT;
+
+	connect_all();
+	if (EFI_ERROR(BS->LocateHandleBuffer(ByProtocol, &BlockIoProtocol, NULL, &n, &handles)))
+		return log_fail(STRATA_ENOENT, "disk: the firmware reports no block devices");
+	for (UINTN i = 0; i < n && rc; i++)
+		if (try_handle(d, handles[i], min_bytes) == 0)
+			rc = 0;
+	FreePool(handles);
+	if (rc)
+		return log_fail(rc, "disk: no fixed writable disk of at least %llu bytes",
+				(unsigned long long)min_bytes);
+	log_msg("disk: target %s, %llu bytes, %u-byte blocks", d->name,
+		(unsigned long long)d->bytes, d->block_size);
+	return 0;
+}
+
+static int check_io(const struct disk *d, uint64_t off, size_t len)
+{
+	if (off % d->block_size || len % d->block_size || off > d->bytes || len > d->bytes - off)
+		return log_fail(STRATA_ERANGE, "disk: unaligned or out-of-range I/O at %llu+%llu",
+				(unsigned long long)off, (unsigned long long)len);
+	return 0;
+}
+
+/* Page-aligned buffers satisfy any IoAlign up to 4096; the spec allows no more here. */
+static int misaligned(const struct disk *d, const void *buf)
+{
+	return d->io_align > 1 && ((uintptr_t)buf & (d->io_align - 1));
+}
+
+int disk_read(struct disk *d, uint64_t off, void *buf, size_t len)
+{
+	void *io = buf;
+	EFI_STATUS s;
+
+	if (check_io(d, off, len))
+		return STRATA_ERANGE;
+	if (misaligned(d, buf) && !(io = disk_buf_alloc(len)))
+		return log_fail(STRATA_ENOMEM, "disk: no memory for an aligned buffer");
+	s = d->bio->ReadBlocks(d->bio, d->media_id, off / d->block_size, len, io);
+	if (io != buf) {
+		memcpy(buf, io, len);
+		disk_buf_free(io, len);
+	}
+	return EFI_ERROR(s) ? efi_fail(s, "disk: ReadBlocks") : 0;
+}
+
+int disk_write(struct disk *d, uint64_t off, const void *buf, size_t len)
+{
+	void *io = (void *)buf;
+	EFI_STATUS s;
+
+	if (check_io(d, off, len))
+		return STRATA_ERANGE;
+	if (misaligned(d, buf)) {
+		if (!(io = disk_buf_alloc(len)))
+			return log_fail(STRATA_ENOMEM, "disk: no memory for an aligned buffer");
+		memcpy(io, buf, len);
+	}
+	s = d->bio->WriteBlocks(d->bio, d->media_id, off / d->block_size, len, io);
+	if (io != buf)
+		disk_buf_free(io, len);
+	return EFI_ERROR(s) ? efi_fail(s, "disk: WriteBlocks") : 0;
+}
+
+int disk_flush(struct disk *d)
+{
+	EFI_STATUS s = d->bio->FlushBlocks(d->bio);
+
+	return EFI_ERROR(s) ? efi_fail(s, "disk: FlushBlocks") : 0;
+}
+
+void *disk_buf_alloc(size_t len)
+{
+	EFI_PHYSICAL_ADDRESS a = 0;
+
+	if (EFI_ERROR(BS->AllocatePages(AllocateAnyPages, EfiLoaderData,
+					(len + 4095) / 4096, &a)))
+		return NULL;
+	memset((void *)(uintptr_t)a, 0, len);
+	return (void *)(uintptr_t)a;
+}
+
+void disk_buf_free(void *buf, size_t len)
+{
+	if (buf)
+		BS->FreePages((EFI_PHYSICAL_ADDRESS)(uintptr_t)buf, (len + 4095) / 4096);
+}

@@ -1,0 +1,205 @@
+/*
+ * One partition's layer: fetch and check its index, then run the core's deployment engine
+ * (images/core/deploy.c) with the target disk as target and the server as source.  Runs of
+ * chunks come from /store/runs/ in one response each; a server without that endpoint (a
+ * plain static server, 404) is asked chunk by chunk instead.
+ */
+#include <stdio.h>
+#include <string.h>
+#include "agent.h"
+#include "alloc.h"
+#include "clock.h"
+#include "crypto.h"
+#include "deploy.h"
+#include "fetch_buf.h"
+#include "log.h"
+#include "text.h"
+
+#define REPORT_EVERY_MS 3000
+#define INDEX_MAX (64u << 20)
+
+/** What the engine's callbacks need. */
+struct layer {
+	struct agent *a;
+	uint64_t base;               /**< partition start, bytes */
+	char hex[65];                /**< layer id digest */
+	struct strata_index idx;
+	int per_chunk;               /**< the server has no runs endpoint */
+	strata_sink_fn *sink;
+	void *sink_ctx;
+	const char *label;
+	int bar_phase;               /**< which phase the progress bar shows */
+	char bar_label[48];
+};
+
+static int t_read(void *ctx, uint64_t off, void *buf, size_t len)
+{
+	struct layer *l = ctx;
+
+	return disk_read(&l->a->disk, l->base + off, buf, len);
+}
+
+static int t_write(void *ctx, uint64_t off, const void *buf, size_t len)
+{
+	struct layer *l = ctx;
+
+	return disk_write(&l->a->disk, l->base + off, buf, len);
+}
+
+static const struct strata_target_ops disk_target = { t_read, t_write };
+
+/* Bytes from the network go straight to the engine's sink. */
+static int on_bytes(void *ctx, uint64_t offset, const void *data, size_t len, uint64_t size)
+{
+	struct layer *l = ctx;
+
+	return l->sink(l->sink_ctx, data, len);
+}
+
+static int get_chunk(struct layer *l, uint64_t i)
+{
+	struct strata_chunk c;
+	char url[ARGS_URL_MAX + 160], hex[65];
+
+	int rc;
+
+	strata_index_chunk(&l->idx, i, &c);
+	if (c.flags & STRATA_ENTRY_ZERO)
+		return 0;
+	strata_hex_encode(hex, c.digest, 32);
+	snprintf(url, sizeof(url), "%s/store/chunks/%.2s/%s", l->a->args.server, hex, hex);
+	rc = fetch_get(l->a->f, url, on_bytes, l);
+	if (rc && rc != STRATA_ECORRUPT)
+		log_msg("layer %s: chunk %llu (sha256:%s): cannot fetch it", l->label,
+			(unsigned long long)i, hex);
+	return rc;
+}
+
+/* Between runs (never inside a download): tell the server how far we are. */
+static void maybe_report(struct layer *l, const struct strata_deploy *d)
+{
+	uint64_t t = clock_ms();
+
+	if (t - l->a->last_report_ms < REPORT_EVERY_MS)
+		return;
+	l->a->last_report_ms = t;
+	agent_report(l->a, "progress", d ? d->st.bytes_written : 0, d ? d->st.bytes_to_write : 0,
+		     l->label);
+}
+
+static int s_fetch_run(void *ctx, uint64_t first, uint64_t last, strata_sink_fn *sink,
+		       void *sink_ctx)
+{
+	struct layer *l = ctx;
+	char url[ARGS_URL_MAX + 160];
+	int rc = STRATA_ENOENT;
+
+	maybe_report(l, sink_ctx);
+	l->sink = sink;
+	l->sink_ctx = sink_ctx;
+	if (!l->per_chunk) {
+		snprintf(url, sizeof(url), "%s/store/runs/%s/%llu-%llu", l->a->args.server, l->hex,
+			 (unsigned long long)first, (unsigned long long)last);
+		rc = fetch_get(l->a->f, url, on_bytes, l);
+		if (rc == STRATA_ENOENT) {
+			log_msg("layer: the server has no chunk runs; fetching chunk by chunk");
+			l->per_chunk = 1;
+		}
+	}
+	for (uint64_t i = first; l->per_chunk && i <= last; i++)
+		if ((rc = get_chunk(l, i)))
+			return rc;
+	return rc;
+}
+
+static const struct strata_source_ops net_source = { s_fetch_run };
+
+/* One bar per phase: "LABEL check" while reading the disk, "LABEL fetch" while writing. */
+static void on_progress(void *ctx, const struct strata_deploy *d)
+{
+	struct layer *l = ctx;
+	uint64_t scanned;
+
+	if (d->phase != l->bar_phase) {
+		if (l->bar_phase)
+			progress_end(&l->a->bar, l->a->bar.total);
+		l->bar_phase = d->phase;
+		snprintf(l->bar_label, sizeof(l->bar_label), "%s %s", l->label,
+			 d->phase == 1 ? "check" : "fetch");
+		progress_start(&l->a->bar, l->bar_label,
+			       d->phase == 1 ? l->idx.image_size : d->st.bytes_to_write);
+	}
+	scanned = (d->st.chunks_kept + d->st.chunks_zero + d->n_need) * l->idx.chunk_size;
+	progress_update(&l->a->bar, d->phase == 2 ? d->st.bytes_written
+			: scanned < l->idx.image_size ? scanned : l->idx.image_size);
+}
+
+/* The index: fetched, hashed against the layer id, parsed.  *buf is the caller's. */
+static int load_index(struct layer *l, const uint8_t id[32], uint8_t **buf)
+{
+	struct strata_diag diag = { 0 };
+	char url[ARGS_URL_MAX + 100];
+	uint8_t got[32];
+	size_t len;
+	int rc;
+
+	snprintf(url, sizeof(url), "%s/store/layers/%s.idx", l->a->args.server, l->hex);
+	rc = fetch_buffer(l->a->f, url, INDEX_MAX, buf, &len);
+	if (rc)
+		return log_fail(rc, "layer %s: cannot fetch its index %s", l->label, url);
+	strata_sha256(*buf, len, got);
+	if (memcmp(got, id, 32))
+		return log_fail(STRATA_ECORRUPT, "layer %s: index does not hash to sha256:%s",
+				l->label, l->hex);
+	rc = strata_index_parse(&l->idx, *buf, len, &diag);
+	if (rc)
+		return log_fail(rc, "layer %s: index byte %llu: %s", l->label,
+				(unsigned long long)diag.where, diag.msg);
+	return 0;
+}
+
+static int run_engine(struct layer *l, uint64_t part_bytes)
+{
+	struct strata_deploy d = { .idx = &l->idx, .target = &disk_target, .target_ctx = l,
+				   .block_size = l->a->disk.block_size, .source = &net_source,
+				   .source_ctx = l, .progress = on_progress, .progress_ctx = l };
+	int rc;
+
+	if (l->idx.image_size > part_bytes)
+		return log_fail(STRATA_ENOSPC, "layer %s: %llu bytes do not fit its %llu-byte "
+				"partition", l->label, (unsigned long long)l->idx.image_size,
+				(unsigned long long)part_bytes);
+	rc = strata_deploy_run(&d);
+	if (l->bar_phase)
+		progress_end(&l->a->bar, l->bar_phase == 2 ? d.st.bytes_written : l->idx.image_size);
+	l->a->bytes_fetched += d.st.bytes_fetched;
+	l->a->chunks_fetched += d.st.chunks_fetched;
+	l->a->chunks_kept += d.st.chunks_kept + d.st.chunks_zero;
+	log_msg("layer %s: %llu chunks: %llu kept, %llu zero, %llu fetched (%llu bytes), "
+		"%llu failed", l->label, (unsigned long long)d.st.chunks_total,
+		(unsigned long long)d.st.chunks_kept, (unsigned long long)d.st.chunks_zero,
+		(unsigned long long)d.st.chunks_fetched, (unsigned long long)d.st.bytes_fetched,
+		(unsigned long long)d.st.chunks_failed);
+	if (rc == STRATA_ECORRUPT && d.diag.msg)
+		return log_fail(rc, "layer %s: chunk %llu: %s", l->label,
+				(unsigned long long)d.diag.where, d.diag.msg);
+	return rc ? log_fail(rc, "layer %s: deployment stopped", l->label) : 0;
+}
+
+int layer_deploy(struct agent *a, unsigned int i)
+{
+	const struct strata_part *mp = &a->m.parts[i];
+	const struct strata_gpt_part *gp = &a->plan.parts[i];
+	struct layer l = { .a = a, .label = mp->label };
+	uint64_t bs = a->disk.block_size;
+	uint8_t *buf = NULL;
+	int rc;
+
+	l.base = gp->first_lba * bs;
+	strata_hex_encode(l.hex, mp->layer, 32);
+	rc = load_index(&l, mp->layer, &buf);
+	if (rc == 0)
+		rc = run_engine(&l, (gp->last_lba - gp->first_lba + 1) * bs);
+	strata_free(buf);
+	return rc;
+}

@@ -1,0 +1,158 @@
+#!/bin/bash
+# strata.efi end to end: QEMU with OVMF under TCG, network-booted in a lab of network
+# namespaces (tests/lib/lab.sh): dnsmasq as the site DHCP server, strata-server with
+# proxyDHCP, TFTP and HTTP.  Each case checks the VM's disk from the host afterwards.
+#   1. empty disk, iPXE option ROM: a layered gold disk (ESP, root, CIDATA machine layer,
+#      preserved data partition) is deployed; partitions equal their layers byte for byte
+#   2. redeploy after the gold root changes in a few places: only changed chunks cross the
+#      wire, the preserved partition is bit-identical
+#   3. a manifest signed by the wrong key: refused, nothing written
+#   4. a corrupted chunk on the server: deployment fails naming it, only verified data on
+#      disk; after the chunk is mended the next boot completes
+# Needs root (namespaces), QEMU, OVMF, iPXE; without them it says so and counts nothing.
+. "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../server/lib/netns.sh"
+. "$(dirname "$0")/../lib/lab.sh"
+BUILD=${1:-build}
+SI=${STRATA_IMAGE:-$BUILD/san/strata-image}
+EFI=${STRATA_EFI:-$BUILD/efi/strata.efi}
+KEY=$BUILD/keys/strata.key
+export STRATA_SERVER=${STRATA_SERVER:-$BUILD/san/strata-server}
+if [ "$(id -u)" != 0 ] || [ ! -f "$EFI" ] || [ ! -f "$KEY" ] || ! command -v qemu-system-x86_64 >/dev/null; then
+	echo "skip: needs root, qemu, $EFI and $KEY (make build-all)"
+	finish
+	exit
+fi
+W=$(mktemp -d /tmp/strata-e2e.XXXXXX)
+chmod 755 "$W"
+LAB_RUN=$W/run
+mkdir -p "$LAB_RUN"
+netns_init '[ "${KEEP:-0}" = 1 ] && echo "kept $W" || rm -rf "$W"'
+MAC=52:54:00:5a:00:01
+MIB=1048576
+
+# --- the gold disk ---------------------------------------------------------------------------
+gold() {
+	mkdir -p "$W/root/boot" "$W/tree/etc" "$W/esp"
+	cp /usr/lib/ipxe/snponly.efi /usr/lib/ipxe/ipxe.efi /usr/lib/ipxe/undionly.kpxe "$EFI" "$W/root/boot/"
+	cp -a /usr/share/doc/bash /usr/share/doc/coreutils "$W/tree/" 2>/dev/null
+	head -c 6000000 /dev/urandom > "$W/tree/etc/blob"
+	echo "gold 1" > "$W/tree/etc/release"
+	mkfs.ext4 -q -F -U 5f1a2b3c-0000-4000-8000-00000000e2e1 -d "$W/tree" "$W/root-v1.img" 48M
+	mkfs.vfat -n GOLDESP -i 12345678 -C "$W/esp.img" 16384 >/dev/null
+	echo "strata gold esp" > "$W/esp/marker.txt"
+	mcopy -i "$W/esp.img" "$W/esp/marker.txt" ::marker.txt
+	ESP=$($SI build --store "$W/root/store" "$W/esp.img" 2>/dev/null | tail -1)
+	ROOT1=$($SI build --store "$W/root/store" "$W/root-v1.img" 2>/dev/null | tail -1)
+	chmod -R a+rX "$W/root"
+}
+
+inventory() {   # inventory ROOT_LAYER
+	cat > "$W/root/inventory.conf" <<EOF
+default local
+profile gold
+part label=ESP type=esp size=16M layer=$ESP
+part label=root type=linux size=48M layer=$1
+part label=CIDATA type=basic size=4M layer=machine
+part label=data type=linux size=rest policy=preserve
+machine $MAC name=vm1 profile=gold action=deploy
+EOF
+}
+
+# --- checks on the disk ----------------------------------------------------------------------
+part_start() {   # part_start DISK N -> byte offset
+	sfdisk --json "$1" | tr -d ' \n' | grep -o '"node":"[^"]*'"$2"'","start":[0-9]*' | sed 's/.*://' | awk '{print $1 * 512}'
+}
+part_equals() {  # part_equals DISK N IMAGE
+	local off size
+	off=$(part_start "$1" "$2")
+	size=$(stat -c %s "$3")
+	[ -n "$off" ] && cmp <(dd if="$1" bs=1M iflag=skip_bytes,count_bytes skip="$off" count="$size" 2>/dev/null) "$3"
+}
+part_sum() {     # part_sum DISK N BYTES -> sha256 of the first BYTES of partition N
+	dd if="$1" bs=1M iflag=skip_bytes,count_bytes skip="$(part_start "$1" "$2")" count="$3" 2>/dev/null | sha256sum
+}
+debug() { tr -d '\r' < "$LAB_RUN/$1.debug"; }
+mark() { lab_curl -s -X POST "$(lab_url)/api/deploy/vm1" >/dev/null; }
+
+gold
+inventory "$ROOT1"
+lab_start "$W/root" "$KEY" || { check "lab starts" false; finish; exit; }
+
+# 1. Empty disk, iPXE ROM.
+truncate -s 200M "$W/disk.img"
+lab_vm vm1-a "$MAC" "$W/disk.img"
+check "1: VM ends by itself after deploying" test $? -eq 0
+check "1: agent verified the manifest" grep -q "manifest: version [0-9]* for vm1 verified" <(debug vm1-a)
+check "1: clear final line" grep -q "strata.efi: deployment complete" <(debug vm1-a)
+check "1: GPT valid (sgdisk -v)" sh -c "sgdisk -v '$W/disk.img' | grep -q 'No problems found'"
+check "1: ESP equals its layer" part_equals "$W/disk.img" 1 "$W/esp.img"
+check "1: root equals its layer" part_equals "$W/disk.img" 2 "$W/root-v1.img"
+check "1: CIDATA names the machine" sh -c "dd if='$W/disk.img' bs=1M iflag=skip_bytes skip=$(part_start "$W/disk.img" 3) count=1 2>/dev/null > '$W/cid.img' && mtype -i '$W/cid.img' ::meta-data | grep -q 'local-hostname: vm1'"
+check "1: progress bar on the serial console" grep -q "root fetch \[##" <(lab_console "$LAB_RUN/vm1-a.serial")
+check "1: server recorded success" sh -c "ip netns exec '$LAB_NS' curl -s '$(lab_url)/machines.json' | grep -q '\"result\": \"ok\"'"
+
+# 2. User data on the preserved partition; gold root changes; redeploy.
+DATA_OFF=$(part_start "$W/disk.img" 4)
+head -c 3000000 /dev/urandom | dd of="$W/disk.img" bs=1M oflag=seek_bytes seek="$DATA_OFF" conv=notrunc 2>/dev/null
+DATA_SUM=$(part_sum "$W/disk.img" 4 3000000)
+cp "$W/root-v1.img" "$W/root-v2.img"
+echo "gold 2" > "$W/release2"
+debugfs -w -R "rm /etc/release" "$W/root-v2.img" >/dev/null 2>&1
+debugfs -w -R "write $W/release2 /etc/release" "$W/root-v2.img" >/dev/null 2>&1
+ROOT2=$($SI build --store "$W/root/store" "$W/root-v2.img" 2>/dev/null | tail -1)
+chmod -R a+rX "$W/root/store"
+inventory "$ROOT2"
+kill -HUP "$LAB_SERVER"; sleep 2
+mark
+: > "$LAB_RUN/server.log.mark"; LINES_BEFORE=$(wc -l < "$LAB_RUN/server.log")
+lab_vm vm1-b "$MAC" "$W/disk.img"
+check "2: redeploy completes" grep -q "strata.efi: deployment complete" <(debug vm1-b)
+check "2: root equals the new layer" part_equals "$W/disk.img" 2 "$W/root-v2.img"
+check "2: preserved data bit-identical" test "$(part_sum "$W/disk.img" 4 3000000)" = "$DATA_SUM"
+FETCHED=$(sed -n 's/.*layer root: .* fetched (\([0-9]*\) bytes).*/\1/p' <(debug vm1-b))
+check "2: only changed chunks crossed the wire (${FETCHED:-?} bytes)" test "${FETCHED:-999999999}" -lt 1000000
+check "2: server log shows no ESP chunks fetched" sh -c "! tail -n +$LINES_BEFORE '$LAB_RUN/server.log' | grep -q 'runs/${ESP#sha256:}'"
+
+# 3. A manifest signed by another key is refused before anything is written.
+$SI keygen "$W/other.key" 2>/dev/null
+netns_stop "$LAB_SERVER"
+netns_spawn LAB_SERVER "$LAB_NS" "$LAB_RUN/server2.log" "$STRATA_SERVER" --root "$W/root" \
+	--key "$W/other.key" --addr "$LAB_IP" --http-port 80 --tftp-port 69 --dhcp proxy
+sleep 3
+mark
+DISK_SUM=$(sha256sum < "$W/disk.img")
+lab_vm vm1-c "$MAC" "$W/disk.img"
+check "3: bad signature refused" grep -q "manifest signature does not verify" <(debug vm1-c)
+check "3: clear failure line" grep -q "strata.efi: FAILED" <(debug vm1-c)
+check "3: disk untouched" test "$(sha256sum < "$W/disk.img")" = "$DISK_SUM"
+check "3: failure reported to the server" sh -c "ip netns exec '$LAB_NS' curl -s '$(lab_url)/machines.json' | grep -q '\"result\": \"failed\"'"
+netns_stop "$LAB_SERVER"
+netns_spawn LAB_SERVER "$LAB_NS" "$LAB_RUN/server3.log" "$STRATA_SERVER" --root "$W/root" \
+	--key "$KEY" --addr "$LAB_IP" --http-port 80 --tftp-port 69 --dhcp proxy
+sleep 3
+
+# 4. A corrupted chunk of a changed region: the deployment fails naming it; mended, it completes.
+cp "$W/root-v1.img" "$W/root-v3.img"
+head -c 200000 /dev/urandom > "$W/blob3"
+debugfs -w -R "write $W/blob3 /etc/blob3" "$W/root-v3.img" >/dev/null 2>&1
+ROOT3=$($SI build --store "$W/root/store" "$W/root-v3.img" 2>/dev/null | tail -1)
+chmod -R a+rX "$W/root/store"
+CH=$($SI inspect --store "$W/root/store" --chunks "$ROOT3" | awk '/^chunk/ && $8 != "zero" {print $NF}' | while read -r h; do
+	grep -q "$h" <($SI inspect --store "$W/root/store" --chunks "$ROOT2") || { echo "$h"; break; }; done)
+CF="$W/root/store/chunks/${CH:0:2}/$CH"
+cp "$CF" "$W/good-chunk"
+printf '\x55\x55\x55\x55' | dd of="$CF" bs=1 seek=20 conv=notrunc 2>/dev/null
+inventory "$ROOT3"
+kill -HUP "$LAB_SERVER"; sleep 2
+mark
+lab_vm vm1-d "$MAC" "$W/disk.img"
+check "4: corrupt chunk named" grep -q "layer root: chunk [0-9]*: chunk" <(debug vm1-d)
+check "4: deployment failed" grep -q "strata.efi: FAILED" <(debug vm1-d)
+check "4: preserved data still bit-identical" test "$(part_sum "$W/disk.img" 4 3000000)" = "$DATA_SUM"
+cp "$W/good-chunk" "$CF"
+lab_vm vm1-e "$MAC" "$W/disk.img"
+check "4: after the fix the next boot completes" grep -q "strata.efi: deployment complete" <(debug vm1-e)
+check "4: root equals the layer" part_equals "$W/disk.img" 2 "$W/root-v3.img"
+
+finish

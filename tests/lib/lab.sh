@@ -1,0 +1,80 @@
+# A virtual lab for Strata's end-to-end tests and the demo: a "site" namespace running
+# dnsmasq as the site DHCP server (addresses only), a "lab" namespace with a bridge, the
+# real strata-server on it (proxyDHCP, TFTP, HTTP), and QEMU VMs with OVMF on taps of that
+# bridge.  Source it from a bash script run as root, after tests/server/lib/netns.sh.
+#
+#   lab_start ROOT KEY              namespaces, dnsmasq, strata-server --root ROOT --key KEY
+#   lab_vm NAME MAC DISK [ARGS..]   boot one VM (iPXE ROM first, then the disk) until it
+#                                   powers off or LAB_VM_TIMEOUT passes; background it
+#                                   with & to boot several at once.  Logs in $LAB_RUN:
+#                                   NAME.serial (console), NAME.debug (strata.efi's log)
+#   lab_console FILE                the serial log without ANSI escapes
+#   lab_url                         the server's base URL
+#   lab_curl ARGS..                 curl inside the lab namespace
+# Traffic stays inside the namespaces; netns_cleanup (installed by netns_init) removes
+# them and every process in them.
+
+LAB_IP=10.78.0.2
+SITE_IP=10.78.0.3
+LAB_VM_TIMEOUT=${LAB_VM_TIMEOUT:-300}
+OVMF_CODE=/usr/share/OVMF/OVMF_CODE_4M.fd
+OVMF_VARS=/usr/share/OVMF/OVMF_VARS_4M.fd
+
+lab_url() { echo "http://$LAB_IP"; }
+
+lab_curl() { ip netns exec "$LAB_NS" curl "$@"; }
+
+lab_console() { sed 's/\x1b\[[0-9;=?]*[a-zA-Z]//g' "$1" | tr -d '\r'; }
+
+_lab_wait() {   # _lab_wait FILE PATTERN SECONDS
+	local i
+	for i in $(seq $(($3 * 10))); do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+lab_start() {
+	local root=$1 key=$2
+	LAB_RUN=${LAB_RUN:-$(mktemp -d /tmp/strata-lab.XXXXXX)}
+	chmod 755 "$LAB_RUN"
+	netns_add LAB_NS lab && netns_add SITE_NS site &&
+	netns_bridge "$LAB_NS" br0 "$LAB_IP/24" &&
+	netns_veth "$LAB_NS" site0 "$SITE_NS" eth0 &&
+	netns_enslave "$LAB_NS" site0 br0 &&
+	netns_addr "$SITE_NS" eth0 "$SITE_IP/24" || return 1
+	netns_spawn LAB_DNSMASQ "$SITE_NS" "$LAB_RUN/dnsmasq.log" dnsmasq --no-daemon \
+		--conf-file=/dev/null --port=0 --interface=eth0 --bind-interfaces --user=root \
+		--group=root --dhcp-range=10.78.0.100,10.78.0.199,1h \
+		--dhcp-leasefile="$LAB_RUN/leases" --log-facility=-
+	_lab_wait "$LAB_RUN/dnsmasq.log" 'DHCP, IP range' 5 || { echo "lab: dnsmasq did not start" >&2; return 1; }
+	netns_spawn LAB_SERVER "$LAB_NS" "$LAB_RUN/server.log" "${STRATA_SERVER:-build/san/strata-server}" \
+		--root "$root" --key "$key" --addr "$LAB_IP" --http-port 80 --tftp-port 69 --dhcp proxy
+	_lab_wait "$LAB_RUN/server.log" 'strata-server: serving' 20 \
+		|| { echo "lab: strata-server did not start:" >&2; tail -5 "$LAB_RUN/server.log" >&2; return 1; }
+}
+
+# lab_vm NAME MAC DISK [QEMU ARGS...]: the NIC boots first (iPXE ROM unless ARGS add
+# romfile=), the disk second.  Returns QEMU's status (124 on timeout).
+lab_vm() {
+	local name=$1 mac=$2 disk=$3 tap rc
+	LAB_TAPS=$((${LAB_TAPS:-0} + 1))
+	tap="tap$LAB_TAPS"
+	shift 3
+	cp "$OVMF_VARS" "$LAB_RUN/$name.vars"
+	netns_tap "$LAB_NS" "$tap" br0 || return 1
+	ip netns exec "$LAB_NS" timeout "$LAB_VM_TIMEOUT" \
+		qemu-system-x86_64 -machine q35 -accel tcg -m 1024 -nodefaults -display none \
+		-no-reboot -monitor none \
+		-drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE" \
+		-drive "if=pflash,format=raw,unit=1,file=$LAB_RUN/$name.vars" \
+		-serial "file:$LAB_RUN/$name.serial" -debugcon "file:$LAB_RUN/$name.debug" \
+		-netdev "tap,id=n0,ifname=$tap,script=no,downscript=no" \
+		-device "virtio-net-pci,netdev=n0,mac=$mac,bootindex=1${LAB_NIC_OPTS:-}" \
+		-drive "file=$disk,format=raw,if=none,id=d0" \
+		-device "virtio-blk-pci,drive=d0,bootindex=2" "$@" >"$LAB_RUN/$name.qemu.log" 2>&1
+	rc=$?
+	ip netns exec "$LAB_NS" ip link del "$tap" 2>/dev/null
+	return $rc
+}
