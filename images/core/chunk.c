@@ -34,6 +34,10 @@ enum strata_action strata_chunk_action(const struct strata_chunk *c, const void 
 
 	if (c->flags & STRATA_ENTRY_ZERO)
 		return strata_is_zero(have, c->length) ? STRATA_KEEP : STRATA_ZERO;
+	/* A data chunk is never all zeros (build makes those zero chunks): a blank target
+	 * region needs the chunk, and hashing it would only prove that. */
+	if (strata_is_zero(have, c->length))
+		return STRATA_FETCH;
 	strata_sha256(have, c->length, digest);
 	return strata_memcmp(digest, c->digest, sizeof(digest)) ? STRATA_FETCH : STRATA_KEEP;
 }

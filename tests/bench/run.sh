@@ -1,0 +1,40 @@
+#!/bin/sh
+# Benchmarks: `make bench` runs `sh tests/bench/run.sh build`.
+#
+# usage: sh tests/bench/run.sh BUILD_DIR [--all]
+#
+# This file is POSIX sh (make calls it with sh); the scripts it runs are bash scripts and
+# are started with bash.
+#
+#   image.sh      strata-image vs casync (and curl | gunzip): build, full and delta apply;
+#                 writes the "Layer format and strata-image" section of docs/benchmarks.md
+#   chunksize.sh  (--all only) delta bytes, requests and index size per chunk size;
+#                 writes the measurement section of docs/chunk-size.md
+#
+# Run time on 2 cores: about 1 min to make the images the first time (cached in
+# BUILD_DIR/bench/images), 4-5 min for image.sh, 2-3 min more with --all.
+# Environment: STRATA_BENCH_RUNS (default 3), STRATA_BENCH_CACHE (auto|cold|warm),
+# STRATA_BENCH_IMAGE_MIB (default 1024), STRATA_BENCH_CHUNK_SIZES.
+set -eu
+
+die() { echo "run.sh: $*" >&2; exit 1; }
+[ $# -ge 1 ] || die "usage: run.sh BUILD_DIR [--all]"
+BUILD=$1
+shift
+ALL=0
+for a in "$@"; do
+	case $a in
+		--all) ALL=1 ;;
+		*) die "unknown option '$a' (usage: run.sh BUILD_DIR [--all])" ;;
+	esac
+done
+HERE=$(cd "$(dirname "$0")" && pwd)
+[ -x "$BUILD/rel/strata-image" ] || die "$BUILD/rel/strata-image not found: run 'make build/rel/strata-image' (or make bench)"
+
+command -v bash >/dev/null 2>&1 || die "bash is needed by the bench scripts"
+start=$(date +%s)
+bash "$HERE/image.sh" "$BUILD"
+if [ "$ALL" = 1 ]; then
+	bash "$HERE/chunksize.sh" "$BUILD"
+fi
+echo "run.sh: benchmarks done in $(($(date +%s) - start)) s; results in $BUILD/bench/results" >&2
