@@ -23,7 +23,7 @@ CFLAGS_HOST := $(CSTD) $(WARN) $(WERROR) $(INCS) -g -MMD -MP
 REL_CFLAGS  := $(CFLAGS_HOST) -O2
 SAN_FLAGS   := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 SAN_CFLAGS  := $(CFLAGS_HOST) -O1 $(SAN_FLAGS)
-HOST_LIBS   := -lmbedcrypto -lz -lcurl -lpthread
+HOST_LIBS   := -lmbedcrypto -lcrypto -lz -lcurl -lpthread
 
 DEPS_STAMP := $(BUILD)/.deps-stamp
 

@@ -2,7 +2,8 @@
 # strata-image and strata-server, strata-image itself, and their tests.
 
 CORE_SRCS := $(wildcard images/core/*.c)
-GLUE_SRCS := images/lib/alloc_libc.c images/lib/crypto_mbedtls.c images/lib/inflate_zlib.c
+GLUE_SRCS := images/lib/alloc_libc.c images/lib/crypto_mbedtls.c images/lib/sha256_openssl.c \
+	images/lib/inflate_zlib.c
 HOSTLIB_SRCS := $(wildcard images/host/*.c)
 TOOL_SRCS := $(wildcard images/tool/*.c)
 HOST_LIB_SRCS := $(CORE_SRCS) $(GLUE_SRCS)

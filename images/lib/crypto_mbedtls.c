@@ -1,42 +1,13 @@
 /*
- * core/crypto.h on mbedTLS 2.28.  Built against the system's mbedTLS on Linux and against
- * efi/'s verify-only configuration in strata.efi: both provide the functions used here.
+ * core/crypto.h's signature check on mbedTLS 2.28.  Built against the system's mbedTLS on
+ * Linux and against efi/'s verify-only configuration in strata.efi.  SHA-256 is in
+ * sha256_mbedtls.c (strata.efi) or sha256_openssl.c (Linux), chosen at link time.
  */
-#include <mbedtls/sha256.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/ecdsa.h>
 #include "crypto.h"
 #include "mem.h"
 #include "rc.h"
-
-_Static_assert(sizeof(mbedtls_sha256_context) <= sizeof(struct strata_sha256),
-	       "strata_sha256 too small for mbedTLS's context");
-
-void strata_sha256_init(struct strata_sha256 *ctx)
-{
-	mbedtls_sha256_context *s = (void *)ctx->opaque;
-
-	mbedtls_sha256_init(s);
-	mbedtls_sha256_starts_ret(s, 0);
-}
-
-void strata_sha256_update(struct strata_sha256 *ctx, const void *data, size_t len)
-{
-	mbedtls_sha256_update_ret((void *)ctx->opaque, data, len);
-}
-
-void strata_sha256_final(struct strata_sha256 *ctx, uint8_t out[STRATA_SHA256_LEN])
-{
-	mbedtls_sha256_context *s = (void *)ctx->opaque;
-
-	mbedtls_sha256_finish_ret(s, out);
-	mbedtls_sha256_free(s);
-}
-
-void strata_sha256(const void *data, size_t len, uint8_t out[STRATA_SHA256_LEN])
-{
-	mbedtls_sha256_ret(data, len, out, 0);
-}
 
 /* mbedTLS wants PEM NUL-terminated with the NUL counted; DER as is. */
 static int parse_pub(mbedtls_pk_context *pk, const uint8_t *pub, size_t len)
