@@ -123,22 +123,32 @@ static enum MHD_Result file_body(struct MHD_Connection *c, struct req *r, int fd
 	return queue(c, r, rr == RANGE_PARTIAL ? 206 : 200, resp, len);
 }
 
-/* Serve dir/rel, a path the router built from safe characters. */
-static enum MHD_Result file(struct MHD_Connection *c, struct req *r, const char *dir,
-			    const char *rel, int immutable)
+/* Open dir/rel (a path the router built from safe characters) as a regular file, or -1. */
+static int open_in(const char *dir, const char *rel, struct stat *st)
 {
 	char path[4096];
-	struct stat st;
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, rel);
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0 && (fstat(fd, st) < 0 || !S_ISREG(st->st_mode))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Serve rel from dir, or from fallback when dir lacks it (NULL: no fallback). */
+static enum MHD_Result file(struct MHD_Connection *c, struct req *r, const char *dir,
+			    const char *fallback, const char *rel, int immutable)
+{
+	struct stat st;
+	int fd = open_in(dir, rel, &st);
+
+	if (fd < 0 && fallback)
+		fd = open_in(fallback, rel, &st);
 	if (fd < 0)
 		return error(c, r, 404, "not found");
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return error(c, r, 404, "not found");
-	}
 	return file_body(c, r, fd, (uint64_t)st.st_size, immutable);
 }
 
@@ -159,7 +169,7 @@ static enum MHD_Result store_file(struct MHD_Connection *c, struct req *r, struc
 		store_index_rel(rel, r->route.digest);
 	else
 		store_chunk_rel(rel, r->route.digest);
-	return file(c, r, store_of(s, rel), rel, 1);
+	return file(c, r, s->cfg.store_dir, s->cfg.machine_store_dir, rel, 1);
 }
 
 static enum MHD_Result run(struct MHD_Connection *c, struct req *r, struct server *s)
@@ -251,7 +261,7 @@ static enum MHD_Result get(struct MHD_Connection *c, struct req *r, struct serve
 
 	switch (r->route.kind) {
 	case ROUTE_BOOT:
-		return file(c, r, s->cfg.boot_dir, r->route.name, 0);
+		return file(c, r, s->cfg.boot_dir, NULL, r->route.name, 0);
 	case ROUTE_SCRIPT_ANY:
 		b = server_entry_script(s);
 		return owned(c, r, "text/plain", b, b ? strlen(b) : 0);

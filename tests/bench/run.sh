@@ -8,6 +8,8 @@
 #
 #   image.sh      strata-image vs casync (and curl | gunzip): build, full and delta apply;
 #                 writes the "Layer format and strata-image" section of docs/benchmarks.md
+#   server.sh     strata-server vs tftpd-hpa (atftp) and nginx (wrk), 64 clients, memory;
+#                 writes the "strata-server" section of docs/benchmarks.md
 #   chunksize.sh  (--all only) delta bytes, requests and index size per chunk size;
 #                 writes the measurement section of docs/chunk-size.md
 #
@@ -34,6 +36,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 command -v bash >/dev/null 2>&1 || die "bash is needed by the bench scripts"
 start=$(date +%s)
 bash "$HERE/image.sh" "$BUILD"
+bash "$HERE/server.sh" "$BUILD"
 if [ "$ALL" = 1 ]; then
 	bash "$HERE/chunksize.sh" "$BUILD"
 fi

@@ -138,7 +138,7 @@ head -c 200000 /dev/urandom > "$W/blob3"
 debugfs -w -R "write $W/blob3 /etc/blob3" "$W/root-v3.img" >/dev/null 2>&1
 ROOT3=$($SI build --store "$W/root/store" "$W/root-v3.img" 2>/dev/null | tail -1)
 chmod -R a+rX "$W/root/store"
-CH=$($SI inspect --store "$W/root/store" --chunks "$ROOT3" | awk '/^chunk/ && $8 != "zero" {print $NF}' | while read -r h; do
+CH=$($SI inspect --store "$W/root/store" --chunks "$ROOT3" | awk '/^chunk [0-9]/ && $9 != "zero" {print $NF}' | while read -r h; do
 	grep -q "$h" <($SI inspect --store "$W/root/store" --chunks "$ROOT2") || { echo "$h"; break; }; done)
 CF="$W/root/store/chunks/${CH:0:2}/$CH"
 cp "$CF" "$W/good-chunk"

@@ -83,7 +83,7 @@ check "base layer applies over HTTP" $SI apply --store "$U/store" "$BASE" "$W/ba
 check "base layer byte identical" cmp "$W/base.img" "$W/base.out"
 
 # A run of chunks is the concatenation of their store files.
-$SI inspect --store "$W/root/store" --chunks "$BASE" | awk '/^chunk/ && $8 != "zero" {print $NF}' | head -10 > "$W/first10"
+$SI inspect --store "$W/root/store" --chunks "$BASE" | awk '/^chunk [0-9]/ && $2 <= 9 && $9 != "zero" {print $NF}' > "$W/first10"
 for h in $(cat "$W/first10"); do cat "$W/root/store/chunks/${h:0:2}/$h"; done > "$W/run.want"
 check "run of chunks 0-9" sh -c "curl -s '$U/store/runs/${BASE#sha256:}/0-9' | cmp - '$W/run.want'"
 check "run past the end refused" test "$(code "$U/store/runs/${BASE#sha256:}/0-99999")" = 416
