@@ -21,10 +21,14 @@ struct machine_spec {
 
 /**
  * Build the machine's CIDATA layer into store (temporary file under tmp_dir) and return its
- * id in layer.  Prints its own errors.
+ * id in layer.  When the volume's bytes hash to known_image (the previous build's, as
+ * image_sum reports it), the build is skipped and known_layer returned: a reload that
+ * changes nothing for a machine does no store I/O.  image_sum (out) gets this volume's
+ * SHA-256; known_* may be NULL.  Prints its own errors.
  */
 int machine_layer_build(const struct machine_spec *m, struct store *store, const char *tmp_dir,
-			uint8_t layer[32]);
+			const uint8_t *known_image, const uint8_t *known_layer,
+			uint8_t image_sum[32], uint8_t layer[32]);
 
 /**
  * Write the manifest text for m at version (unsigned) into a new buffer the caller owns.

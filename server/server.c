@@ -134,10 +134,49 @@ static int product_version(struct server *s, struct product *p, const char *text
 	return st ? 0 : errorf("out of memory");
 }
 
+/* The previous catalog's product for mac, to reuse what has not changed.  NULL if none. */
+static const struct product *previous(const struct server *s, const uint8_t mac[6])
+{
+	if (!s->cat)
+		return NULL;
+	for (size_t i = 0; i < s->cat->n; i++)
+		if (!memcmp(s->cat->p[i].m->mac, mac, 6))
+			return &s->cat->p[i];
+	return NULL;
+}
+
+/* The signed manifest: the previous one when its text is the same, else newly signed. */
+static int sign_product(struct server *s, const struct machine_spec *spec, struct product *p,
+			const struct product *old)
+{
+	size_t len, cut;
+
+	if (machine_manifest(spec, p->version, p->layer, &p->manifest, &p->manifest_len))
+		return -1;
+	if (old && old->version == p->version && old->manifest_len > p->manifest_len) {
+		/* Same text up to the signature line: reuse the signature (ECDSA signing per
+		 * machine would stall the event loop on every reload of a large lab). */
+		cut = p->manifest_len;
+		len = old->manifest_len;
+		if (!memcmp(old->manifest, p->manifest, cut) &&
+		    !strncmp(old->manifest + cut, "signature ", 10)) {
+			free(p->manifest);
+			if (!(p->manifest = malloc(len)))
+				return errorf("out of memory");
+			memcpy(p->manifest, old->manifest, len);
+			p->manifest_len = len;
+			return 0;
+		}
+	}
+	return manifest_sign_buffer(s->key, s->key_len, s->cfg.key, &p->manifest,
+				    &p->manifest_len);
+}
+
 /* Build the machine layer and signed manifest of one machine. */
 static int product_build(struct server *s, const struct inventory *inv, struct product *p)
 {
 	const struct inv_profile *pr = &inv->profiles[p->m->profile];
+	const struct product *old = previous(s, p->m->mac);
 	struct machine_spec spec = { .profile = pr, .name = p->m->name,
 				     .user_data_path = p->m->user_data ? p->m->user_data
 								       : pr->user_data };
@@ -146,7 +185,8 @@ static int product_build(struct server *s, const struct inventory *inv, struct p
 
 	memcpy(spec.mac, p->m->mac, 6);
 	if (needs_machine_layer(pr) &&
-	    machine_layer_build(&spec, s->store, s->cfg.state_dir, p->layer))
+	    machine_layer_build(&spec, s->store, s->cfg.state_dir, old ? old->cidata_sum : NULL,
+				old ? old->layer : NULL, p->cidata_sum, p->layer))
 		return errorf("%s:%u: machine %s: cannot build its machine layer", inv->path,
 			      p->m->line, p->m->name);
 	if (machine_manifest(&spec, 0, p->layer, &text, &len))
@@ -154,10 +194,7 @@ static int product_build(struct server *s, const struct inventory *inv, struct p
 	if (product_version(s, p, text, len))
 		return free(text), -1;
 	free(text);
-	if (machine_manifest(&spec, p->version, p->layer, &p->manifest, &p->manifest_len) ||
-	    manifest_sign_buffer(s->key, s->key_len, s->cfg.key, &p->manifest, &p->manifest_len))
-		return -1;
-	return 0;
+	return sign_product(s, &spec, p, old);
 }
 
 static void catalog_free(struct catalog *c)

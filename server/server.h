@@ -40,6 +40,7 @@ struct server_config {
 struct product {
 	struct inv_machine *m;   /**< borrowed from the catalog's inventory */
 	uint8_t layer[32];       /**< its machine (CIDATA) layer */
+	uint8_t cidata_sum[32];  /**< SHA-256 of that layer's volume, to skip rebuilding it */
 	char *manifest;          /**< signed manifest text, owned */
 	size_t manifest_len;
 	uint64_t version;
