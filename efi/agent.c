@@ -144,12 +144,12 @@ static uint64_t min_disk(const struct strata_manifest *m)
 }
 
 /* Find the disk, plan the table and make the disk hold it. */
-static int table(struct agent *a)
+static int table(struct agent *a, EFI_HANDLE image)
 {
 	struct strata_diag diag = { 0 };
 	int rc, have_rc;
 
-	rc = disk_find(&a->disk, min_disk(&a->m));
+	rc = disk_find(&a->disk, min_disk(&a->m), image);
 	if (rc)
 		return fail(a, rc, "no suitable disk");
 	rc = strata_gpt_plan(&a->m, a->disk.bytes, a->disk.block_size, &a->plan, &diag);
@@ -228,7 +228,7 @@ int agent_run(struct agent *a, EFI_HANDLE image)
 	if (rc)
 		return rc;
 	agent_report(a, "progress", 0, 0, "started");
-	if ((rc = manifest(a)) || (rc = table(a)) || (rc = layers(a)))
+	if ((rc = manifest(a)) || (rc = table(a, image)) || (rc = layers(a)))
 		return rc;
 	rc = disk_flush(&a->disk);
 	if (rc)

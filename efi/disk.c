@@ -10,16 +10,43 @@
 /** iPXE's dummy BlockIo on the NIC handle carries this MediaId ("iPXE"). */
 #define IPXE_DUMMY_MEDIA_ID 0x69505845u
 
-/* Firmware that booted from the network connected only the NIC; connect the rest. */
-static void connect_all(void)
+/* Bytes of dp up to its first messaging node (the NIC's PCI path), or 0. */
+static size_t pci_prefix(EFI_DEVICE_PATH *dp)
+{
+	EFI_DEVICE_PATH *n = dp;
+
+	for (; n && !IsDevicePathEnd(n); n = NextDevicePathNode(n))
+		if (DevicePathType(n) == MESSAGING_DEVICE_PATH)
+			return (size_t)((UINT8 *)n - (UINT8 *)dp);
+	return 0;
+}
+
+/*
+ * Firmware that booted from the network connected only the boot devices; connect the rest
+ * so the disks appear.  The NIC we were loaded from and everything under it are left
+ * alone: connecting more drivers to it (MNP on the firmware's SNP) takes the network away
+ * from the iPXE that is serving our downloads (seen with OVMF PXE + snponly.efi).
+ */
+static void connect_all(EFI_HANDLE image)
 {
 	EFI_HANDLE *handles = NULL;
+	EFI_LOADED_IMAGE *li = NULL;
+	EFI_DEVICE_PATH *nic = NULL, *dp;
+	size_t skip = 0;
 	UINTN n = 0;
 
+	if (!EFI_ERROR(BS->HandleProtocol(image, &LoadedImageProtocol, (void **)&li)) && li)
+		nic = DevicePathFromHandle(li->DeviceHandle);
+	if (nic)
+		skip = pci_prefix(nic);
 	if (EFI_ERROR(BS->LocateHandleBuffer(AllHandles, NULL, NULL, &n, &handles)))
 		return;
-	for (UINTN i = 0; i < n; i++)
+	for (UINTN i = 0; i < n; i++) {
+		dp = DevicePathFromHandle(handles[i]);
+		if (skip && dp && DevicePathSize(dp) >= skip && !memcmp(dp, nic, skip))
+			continue;
 		BS->ConnectController(handles[i], NULL, NULL, TRUE);
+	}
 	FreePool(handles);
 }
 
@@ -78,13 +105,13 @@ static int try_handle(struct disk *d, EFI_HANDLE h, uint64_t min_bytes)
 	return 0;
 }
 
-int disk_find(struct disk *d, uint64_t min_bytes)
+int disk_find(struct disk *d, uint64_t min_bytes, EFI_HANDLE image)
 {
 	EFI_HANDLE *handles = NULL;
 	UINTN n = 0;
 	int rc = STRATA_ENOENT;
 
-	connect_all();
+	connect_all(image);
 	if (EFI_ERROR(BS->LocateHandleBuffer(ByProtocol, &BlockIoProtocol, NULL, &n, &handles)))
 		return log_fail(STRATA_ENOENT, "disk: the firmware reports no block devices");
 	for (UINTN i = 0; i < n && rc; i++)

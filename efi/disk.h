@@ -21,11 +21,12 @@ struct disk {
 };
 
 /**
- * Connect every controller (firmware that boots from the network connects only the boot
- * devices) and take the first fixed, writable, whole disk of at least min_bytes.  Skips
- * partitions, read-only and removable media, block sizes under 512, and iPXE's dummy disk.
+ * Connect every controller but the NIC image was loaded from (firmware that boots from the
+ * network connects only the boot devices) and take the first fixed, writable, whole disk
+ * of at least min_bytes.  Skips partitions, read-only and removable media, block sizes
+ * under 512, and iPXE's dummy disk.
  */
-int disk_find(struct disk *d, uint64_t min_bytes);
+int disk_find(struct disk *d, uint64_t min_bytes, EFI_HANDLE image);
 
 /** Read len bytes at off into buf (any buffer: a misaligned one is bounced). */
 int disk_read(struct disk *d, uint64_t off, void *buf, size_t len);

@@ -9,6 +9,10 @@
 #   3. a manifest signed by the wrong key: refused, nothing written
 #   4. a corrupted chunk on the server: deployment fails naming it, only verified data on
 #      disk; after the chunk is mended the next boot completes
+#   5. OVMF's own PXE loading snponly.efi (TFTP via proxyDHCP) deploys a fresh disk
+#   6. UEFI HTTP Boot (PXE off): the firmware fetches strata.efi by the proxyDHCP's URL,
+#      and the agent finds its server, MAC and orders by itself
+# E2E_CASES="1 5" runs only those cases (cases 2-4 build on 1).
 # Needs root (namespaces), QEMU, OVMF, iPXE; without them it says so and counts nothing.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../server/lib/netns.sh"
@@ -76,10 +80,12 @@ debug() { tr -d '\r' < "$LAB_RUN/$1.debug"; }
 mark() { lab_curl -s -X POST "$(lab_url)/api/deploy/vm1" >/dev/null; }
 
 gold
-inventory "$ROOT1"
+inventory "$ROOT1"; CUR_ROOT=v1
 lab_start "$W/root" "$KEY" || { check "lab starts" false; finish; exit; }
 
-# 1. Empty disk, iPXE ROM.
+want() { [ -z "${E2E_CASES:-}" ] || [[ " $E2E_CASES " == *" $1 "* ]]; }
+
+# 1. Empty disk, iPXE ROM (always: the lab's first deployment).
 truncate -s 200M "$W/disk.img"
 lab_vm vm1-a "$MAC" "$W/disk.img"
 check "1: VM ends by itself after deploying" test $? -eq 0
@@ -92,6 +98,7 @@ check "1: CIDATA names the machine" sh -c "dd if='$W/disk.img' bs=1M iflag=skip_
 check "1: progress bar on the serial console" grep -q "root fetch \[##" <(lab_console "$LAB_RUN/vm1-a.serial")
 check "1: server recorded success" sh -c "ip netns exec '$LAB_NS' curl -s '$(lab_url)/machines.json' | grep -q '\"result\": \"ok\"'"
 
+if want 2; then
 # 2. User data on the preserved partition; gold root changes; redeploy.
 DATA_OFF=$(part_start "$W/disk.img" 4)
 head -c 3000000 /dev/urandom | dd of="$W/disk.img" bs=1M oflag=seek_bytes seek="$DATA_OFF" conv=notrunc 2>/dev/null
@@ -102,7 +109,7 @@ debugfs -w -R "rm /etc/release" "$W/root-v2.img" >/dev/null 2>&1
 debugfs -w -R "write $W/release2 /etc/release" "$W/root-v2.img" >/dev/null 2>&1
 ROOT2=$($SI build --store "$W/root/store" "$W/root-v2.img" 2>/dev/null | tail -1)
 chmod -R a+rX "$W/root/store"
-inventory "$ROOT2"
+inventory "$ROOT2"; CUR_ROOT=v2
 kill -HUP "$LAB_SERVER"; sleep 2
 mark
 : > "$LAB_RUN/server.log.mark"; LINES_BEFORE=$(wc -l < "$LAB_RUN/server.log")
@@ -143,7 +150,7 @@ CH=$($SI inspect --store "$W/root/store" --chunks "$ROOT3" | awk '/^chunk [0-9]/
 CF="$W/root/store/chunks/${CH:0:2}/$CH"
 cp "$CF" "$W/good-chunk"
 printf '\x55\x55\x55\x55' | dd of="$CF" bs=1 seek=20 conv=notrunc 2>/dev/null
-inventory "$ROOT3"
+inventory "$ROOT3"; CUR_ROOT=v3
 kill -HUP "$LAB_SERVER"; sleep 2
 mark
 lab_vm vm1-d "$MAC" "$W/disk.img"
@@ -154,5 +161,29 @@ cp "$W/good-chunk" "$CF"
 lab_vm vm1-e "$MAC" "$W/disk.img"
 check "4: after the fix the next boot completes" grep -q "strata.efi: deployment complete" <(debug vm1-e)
 check "4: root equals the layer" part_equals "$W/disk.img" 2 "$W/root-v3.img"
+
+fi
+
+# 5. OVMF's own PXE (snponly.efi over TFTP) on a fresh disk.
+if want 5; then
+truncate -s 0 "$W/disk2.img"; truncate -s 200M "$W/disk2.img"
+mark
+LAB_NIC_OPTS=",romfile=" lab_vm vm1-f "$MAC" "$W/disk2.img"
+check "5: OVMF PXE + snponly.efi deploys" grep -q "strata.efi: deployment complete" <(debug vm1-f)
+check "5: root equals its layer" part_equals "$W/disk2.img" 2 "$W/root-$CUR_ROOT.img"
+fi
+
+# 6. UEFI HTTP Boot: no iPXE at all.
+if want 6; then
+truncate -s 0 "$W/disk3.img"; truncate -s 200M "$W/disk3.img"
+mark
+LAB_NIC_OPTS=",romfile=" lab_vm vm1-g "$MAC" "$W/disk3.img" \
+	-fw_cfg name=opt/org.tianocore/IPv4PXESupport,string=no \
+	-fw_cfg name=opt/org.tianocore/IPv6PXESupport,string=no
+check "6: HTTP Boot: server taken from the boot URI" grep -q "server=http://$LAB_IP:80 (from boot URI)" <(debug vm1-g)
+check "6: HTTP Boot: EFI_HTTP back-end" grep -q "using the efi-http back-end" <(debug vm1-g)
+check "6: HTTP Boot deploys" grep -q "strata.efi: deployment complete" <(debug vm1-g)
+check "6: root equals its layer" part_equals "$W/disk3.img" 2 "$W/root-$CUR_ROOT.img"
+fi
 
 finish
