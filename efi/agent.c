@@ -14,6 +14,7 @@
 #include <string.h>
 #include "agent.h"
 #include "alloc.h"
+#include "clock.h"
 #include "crypto.h"
 #include "fetch_buf.h"
 #include "gpt_disk.h"
@@ -227,6 +228,7 @@ int agent_run(struct agent *a, EFI_HANDLE image)
 	rc = orders(a);
 	if (rc)
 		return rc;
+	a->start_ms = clock_ms();
 	agent_report(a, "progress", 0, 0, "started");
 	if ((rc = manifest(a)) || (rc = table(a, image)) || (rc = layers(a)))
 		return rc;

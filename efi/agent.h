@@ -26,6 +26,7 @@ struct agent {
 	uint64_t last_report_ms;
 	uint64_t bytes_fetched;      /**< over every partition, for the final line */
 	uint64_t chunks_fetched, chunks_kept;
+	uint64_t start_ms;           /**< when the deployment began (clock_ms), for the summary */
 	char why[160];               /**< what failed, for the screen and the report */
 };
 

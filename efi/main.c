@@ -110,9 +110,10 @@ static int deploy(const struct args *args, EFI_HANDLE image, enum args_then *the
 	if (rc == 0) {
 		agent_report(&a, "ok", a.bytes_fetched, a.bytes_fetched, "deployed");
 		log_msg("strata.efi: deployment complete: manifest version %llu, %llu chunks "
-			"fetched (%llu bytes), %llu already in place",
+			"fetched (%llu bytes), %llu already in place, %llu ms",
 			(unsigned long long)a.m.version, (unsigned long long)a.chunks_fetched,
-			(unsigned long long)a.bytes_fetched, (unsigned long long)a.chunks_kept);
+			(unsigned long long)a.bytes_fetched, (unsigned long long)a.chunks_kept,
+			(unsigned long long)(clock_ms() - a.start_ms));
 	} else {
 		if (a.f)
 			agent_report(&a, "failed", a.bytes_fetched, 0, a.why);

@@ -12,7 +12,9 @@
 #   5. OVMF's own PXE loading snponly.efi (TFTP via proxyDHCP) deploys a fresh disk
 #   6. UEFI HTTP Boot (PXE off): the firmware fetches strata.efi by the proxyDHCP's URL,
 #      and the agent finds its server, MAC and orders by itself
-# E2E_CASES="1 5" runs only those cases (cases 2-4 build on 1).
+#   7. the server killed in the middle of a deployment: the disk holds only old or verified
+#      new chunks; once the server is back the next boot completes
+# E2E_CASES="1 5" runs only those cases (2-4 and 7 build on 1).
 # Needs root (namespaces), QEMU, OVMF, iPXE; without them it says so and counts nothing.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../server/lib/netns.sh"
@@ -72,6 +74,18 @@ part_equals() {  # part_equals DISK N IMAGE
 	off=$(part_start "$1" "$2")
 	size=$(stat -c %s "$3")
 	[ -n "$off" ] && cmp <(dd if="$1" bs=1M iflag=skip_bytes,count_bytes skip="$off" count="$size" 2>/dev/null) "$3"
+}
+# Every 64 KiB chunk of partition N equals the same chunk of image A or of image B.
+only_known() {   # only_known DISK N A B
+	local off n i
+	off=$(part_start "$1" "$2")
+	n=$(( ($(stat -c %s "$3") + 65535) / 65536 ))
+	for ((i = 0; i < n; i++)); do
+		dd if="$1" bs=64K iflag=skip_bytes skip=$((off + i * 65536)) count=1 2>/dev/null > "$W/c.t"
+		dd if="$3" bs=64K skip=$i count=1 2>/dev/null > "$W/c.a"
+		dd if="$4" bs=64K skip=$i count=1 2>/dev/null > "$W/c.b"
+		cmp -s "$W/c.t" "$W/c.a" || cmp -s "$W/c.t" "$W/c.b" || { echo "chunk $i is neither"; return 1; }
+	done
 }
 part_sum() {     # part_sum DISK N BYTES -> sha256 of the first BYTES of partition N
 	dd if="$1" bs=1M iflag=skip_bytes,count_bytes skip="$(part_start "$1" "$2")" count="$3" 2>/dev/null | sha256sum
@@ -162,6 +176,34 @@ lab_vm vm1-e "$MAC" "$W/disk.img"
 check "4: after the fix the next boot completes" grep -q "strata.efi: deployment complete" <(debug vm1-e)
 check "4: root equals the layer" part_equals "$W/disk.img" 2 "$W/root-v3.img"
 
+fi
+
+# 7. The server killed while the root layer streams; the next boot, with it back, completes.
+if want 7; then
+cp "$W/root-$CUR_ROOT.img" "$W/root-v4.img"
+head -c 30000000 /dev/urandom > "$W/big4"
+debugfs -w -R "write $W/big4 /etc/big4" "$W/root-v4.img" >/dev/null 2>&1
+ROOT4=$($SI build --store "$W/root/store" "$W/root-v4.img" 2>/dev/null | tail -1)
+chmod -R a+rX "$W/root/store"
+PREV_ROOT=$CUR_ROOT
+inventory "$ROOT4"; CUR_ROOT=v4
+kill -HUP "$LAB_SERVER"; sleep 2
+mark
+SLOG=$(ls -t "$LAB_RUN"/server*.log | head -1)
+( for _ in $(seq 1200); do
+	grep -q "GET /store/runs/${ROOT4#sha256:}" "$SLOG" && { kill -KILL "$LAB_SERVER"; break; }
+	sleep 0.05
+  done ) &
+lab_vm vm1-h "$MAC" "$W/disk.img"
+check "7: the deployment failed when the server died" grep -q "strata.efi: FAILED" <(debug vm1-h)
+check "7: root holds only old or verified new chunks" only_known "$W/disk.img" 2 "$W/root-$PREV_ROOT.img" "$W/root-v4.img"
+check "7: preserved data bit-identical" test "$(part_sum "$W/disk.img" 4 3000000)" = "$DATA_SUM"
+netns_spawn LAB_SERVER "$LAB_NS" "$LAB_RUN/server7.log" "$STRATA_SERVER" --root "$W/root" \
+	--key "$KEY" --addr "$LAB_IP" --http-port 80 --tftp-port 69 --dhcp proxy
+sleep 3
+lab_vm vm1-i "$MAC" "$W/disk.img"
+check "7: with the server back, the next boot completes" grep -q "strata.efi: deployment complete" <(debug vm1-i)
+check "7: root equals the layer" part_equals "$W/disk.img" 2 "$W/root-v4.img"
 fi
 
 # 5. OVMF's own PXE (snponly.efi over TFTP) on a fresh disk.
