@@ -1,10 +1,10 @@
 /*
  * strata.efi's entry point: a short list of named steps.
  *
- * Today the agent proves its own build (selftest.c), reads its arguments (args.c) and,
- * when they ask for it (selftest-fetch=), proves its network layer (fetch_selftest.c);
- * then it powers off.  The deployment steps (find the target disk, fetch and verify the
- * manifest, apply layers) will slot in after the arguments.
+ * The agent proves its own build (selftest.c) and reads its arguments (args.c); then it
+ * deploys the machine's manifest (agent.c), or, when the arguments ask for it
+ * (selftest-fetch=), only proves its network layer (fetch_selftest.c).  Started with no
+ * server at all it stops after the self-test.  finish() ends the run as then= says.
  */
 #include <stddef.h>
 #include <efi.h>
