@@ -211,6 +211,20 @@ static void mac_from_device(struct agent *a, EFI_HANDLE image)
 	}
 }
 
+/* The SMBIOS system UUID (type 1), the machine's identity besides its MAC, for the log
+ * and the server's report: it survives a NIC swap.  Left empty when absent. */
+static void smbios_uuid(struct agent *a)
+{
+	EFI_GUID g;
+	CHAR8 *serial = NULL;
+
+	if (EFI_ERROR(LibGetSmbiosSystemGuidAndSerialNumber(&g, &serial)))
+		return;
+	snprintf(a->uuid, sizeof(a->uuid), "%08x-%04x-%04x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 g.Data1, g.Data2, g.Data3, g.Data4[0], g.Data4[1], g.Data4[2], g.Data4[3],
+		 g.Data4[4], g.Data4[5], g.Data4[6], g.Data4[7]);
+}
+
 int agent_run(struct agent *a, EFI_HANDLE image)
 {
 	int rc;
@@ -222,6 +236,8 @@ int agent_run(struct agent *a, EFI_HANDLE image)
 	if (!a->mac[0])
 		return fail(a, log_fail(STRATA_EINVAL, "strata.efi: no MAC address to ask for"),
 			    "no MAC address");
+	smbios_uuid(a);
+	log_msg("identity: MAC %s, SMBIOS UUID %s", a->mac, a->uuid[0] ? a->uuid : "(none)");
 	rc = fetch_open(&a->f, image);
 	if (rc)
 		return fail(a, rc, "no network");
@@ -229,7 +245,12 @@ int agent_run(struct agent *a, EFI_HANDLE image)
 	if (rc)
 		return rc;
 	a->start_ms = clock_ms();
-	agent_report(a, "progress", 0, 0, "started");
+	{
+		char msg[64];
+
+		snprintf(msg, sizeof(msg), "started uuid=%s", a->uuid[0] ? a->uuid : "none");
+		agent_report(a, "progress", 0, 0, msg);
+	}
 	if ((rc = manifest(a)) || (rc = table(a, image)) || (rc = layers(a)))
 		return rc;
 	rc = disk_flush(&a->disk);

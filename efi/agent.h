@@ -18,6 +18,7 @@ struct agent {
 	struct args args;
 	struct fetcher *f;
 	char mac[ARGS_MAC_MAX];
+	char uuid[40];               /**< SMBIOS system UUID, or "" when the firmware has none */
 	char token[ARGS_TOKEN_MAX];
 	struct strata_manifest m;
 	struct disk disk;

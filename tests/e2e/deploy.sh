@@ -103,6 +103,7 @@ want() { [ -z "${E2E_CASES:-}" ] || [[ " $E2E_CASES " == *" $1 "* ]]; }
 truncate -s 200M "$W/disk.img"
 lab_vm vm1-a "$MAC" "$W/disk.img"
 check "1: VM ends by itself after deploying" test $? -eq 0
+check "1: identity: MAC and SMBIOS UUID" grep -q "identity: MAC $MAC, SMBIOS UUID 5a7a0000-0000-4000-8000-${MAC//:/}" <(debug vm1-a)
 check "1: agent verified the manifest" grep -q "manifest: version [0-9]* for vm1 verified" <(debug vm1-a)
 check "1: clear final line" grep -q "strata.efi: deployment complete" <(debug vm1-a)
 check "1: GPT valid (sgdisk -v)" sh -c "sgdisk -v '$W/disk.img' | grep -q 'No problems found'"

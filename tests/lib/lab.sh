@@ -70,6 +70,7 @@ lab_vm() {
 		-drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE" \
 		-drive "if=pflash,format=raw,unit=1,file=$LAB_RUN/$name.vars" \
 		-serial "file:$LAB_RUN/$name.serial" -debugcon "file:$LAB_RUN/$name.debug" \
+		-uuid "5a7a0000-0000-4000-8000-${mac//:/}" \
 		-netdev "tap,id=n0,ifname=$tap,script=no,downscript=no" \
 		-device "virtio-net-pci,netdev=n0,mac=$mac,bootindex=1${LAB_NIC_OPTS:-}" \
 		-drive "file=$disk,format=raw,if=none,id=d0" \
