@@ -117,11 +117,6 @@ struct vstate {
 	struct progress prog;
 };
 
-static int cmp_digest(const void *a, const void *b)
-{
-	return memcmp(a, b, 32);
-}
-
 static void verify_chunk(struct vstate *v, const struct strata_chunk *c, const char *layer)
 {
 	struct strata_diag diag = { 0 };
@@ -139,34 +134,54 @@ static void verify_chunk(struct vstate *v, const struct strata_chunk *c, const c
 	       (unsigned long long)c->index, layer, why ? why : diag.msg);
 }
 
-/* Check every distinct chunk of one layer. */
+/** A data chunk's index, sorted by digest so each distinct chunk is checked once. */
+struct vitem {
+	const struct strata_index *idx;
+	uint64_t i;
+};
+
+static int cmp_vitem(const void *a, const void *b)
+{
+	const struct vitem *x = a, *y = b;
+	int c = memcmp(x->idx->entries + x->i * sizeof(struct strata_index_entry),
+		       y->idx->entries + y->i * sizeof(struct strata_index_entry), 32);
+
+	return c ? c : (x->i > y->i) - (x->i < y->i);
+}
+
+/* Check every distinct chunk of one layer: collect the data chunks, sort once by digest,
+ * verify the first of each run of equal digests. */
 static int verify_layer(struct vstate *v, const char *idstr)
 {
 	struct layer l = { 0 };
-	struct strata_chunk c;
-	uint8_t (*seen)[32];
+	struct strata_chunk c, prev;
+	struct vitem *items;
 	uint64_t n = 0;
 
 	if (layer_load(v->r, v->s, idstr, &l))
 		return v->bad++, -1;
-	seen = malloc(l.idx.chunk_count * 32 + 32);
+	items = malloc(l.idx.chunk_count * sizeof(*items) + 1);
 	v->data = realloc(v->data, l.idx.chunk_size);
 	v->stored = realloc(v->stored, l.idx.chunk_size);
-	if (!seen || !v->data || !v->stored)
-		return free(seen), free(l.buf), errorf("out of memory");
+	if (!items || !v->data || !v->stored)
+		return free(items), free(l.buf), errorf("out of memory");
 	for (uint64_t i = 0; i < l.idx.chunk_count; i++) {
 		strata_index_chunk(&l.idx, i, &c);
+		if (c.flags & STRATA_ENTRY_ZERO)
+			progress_add(&v->prog, c.length);
+		else
+			items[n++] = (struct vitem){ &l.idx, i };
+	}
+	qsort(items, n, sizeof(*items), cmp_vitem);
+	for (uint64_t k = 0; k < n; k++) {
+		strata_index_chunk(&l.idx, items[k].i, &c);
 		progress_add(&v->prog, c.length);
 		progress_tick(&v->prog);
-		if (c.flags & STRATA_ENTRY_ZERO)
-			continue;
-		if (n && bsearch(c.digest, seen, n, 32, cmp_digest))
-			continue;
-		verify_chunk(v, &c, idstr);
-		memcpy(seen[n++], c.digest, 32);
-		qsort(seen, n, 32, cmp_digest);
+		if (k == 0 || memcmp(c.digest, prev.digest, 32))
+			verify_chunk(v, &c, idstr);
+		prev = c;
 	}
-	free(seen);
+	free(items);
 	free(l.buf);
 	return 0;
 }
