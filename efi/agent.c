@@ -113,6 +113,7 @@ static int manifest(struct agent *a)
 	char url[ARGS_URL_MAX + 64];
 	uint8_t *buf;
 	size_t len;
+	uint64_t last;
 	int rc;
 
 	snprintf(url, sizeof(url), "%s/manifest/%s", a->args.server, a->mac);
@@ -124,12 +125,17 @@ static int manifest(struct agent *a)
 	if (rc == 0)
 		rc = strata_manifest_verify(&a->m, (char *)buf, strata_pubkey, strata_pubkey_len,
 					    &diag);
-	if (rc == 0)
-		rc = strata_manifest_check_version(&a->m, nvram_last_version(), &diag);
 	strata_free(buf);
 	if (rc)
 		return fail(a, log_fail(rc, "manifest: line %llu: %s", (unsigned long long)diag.where,
 					diag.msg), diag.msg);
+	last = nvram_last_version();
+	rc = strata_manifest_check_version(&a->m, last, &diag);
+	if (rc)
+		return fail(a, log_fail(rc, "manifest: version %llu for %s is older than version "
+					"%llu, the last applied here; refusing it",
+					(unsigned long long)a->m.version, a->m.machine,
+					(unsigned long long)last), diag.msg);
 	log_msg("manifest: version %llu for %s verified (%u partitions)",
 		(unsigned long long)a->m.version, a->m.machine, a->m.nparts);
 	return 0;

@@ -14,6 +14,8 @@
 #      and the agent finds its server, MAC and orders by itself
 #   7. the server killed in the middle of a deployment: the disk holds only old or verified
 #      new chunks; once the server is back the next boot completes
+#   8. (run with 2, on the NVRAM the VM kept from it) a server that lost its state signs
+#      version 1 again: the agent refuses the older manifest and writes nothing
 # E2E_CASES="1 5" runs only those cases (2-4 and 7 build on 1).
 # Needs root (namespaces), QEMU, OVMF, iPXE; without them it says so and counts nothing.
 . "$(dirname "$0")/../lib/common.sh"
@@ -135,6 +137,20 @@ check "2: preserved data bit-identical" test "$(part_sum "$W/disk.img" 4 3000000
 FETCHED=$(sed -n 's/.*layer root: .* fetched (\([0-9]*\) bytes).*/\1/p' <(debug vm1-b))
 check "2: only changed chunks crossed the wire (${FETCHED:-?} bytes)" test "${FETCHED:-999999999}" -lt 1000000
 check "2: server log shows no ESP chunks fetched" sh -c "! tail -n +$LINES_BEFORE '$LAB_RUN/server.log' | grep -q 'runs/${ESP#sha256:}'"
+
+# 8. A replayed older manifest: a server whose state is lost signs version 1 again, while
+# the VM's NVRAM remembers that it applied case 2's higher version.
+netns_stop "$LAB_SERVER"
+netns_spawn LAB_SERVER "$LAB_NS" "$LAB_RUN/server-lost.log" "$STRATA_SERVER" --root "$W/root" \
+	--state "$W/state-lost" --key "$KEY" --addr "$LAB_IP" --http-port 80 --tftp-port 69 --dhcp proxy
+sleep 3
+DISK_SUM=$(sha256sum < "$W/disk.img")
+LAB_VARS_FROM="$LAB_RUN/vm1-b.vars" lab_vm vm1-r "$MAC" "$W/disk.img"
+check "8: the server issued version 1 again" grep -q "manifest: version 1 for vm1 is older than version 2" <(debug vm1-r)
+check "8: older manifest refused" grep -q "manifest version is older than the one last applied" <(debug vm1-r)
+check "8: clear failure line" grep -q "strata.efi: FAILED" <(debug vm1-r)
+check "8: disk untouched" test "$(sha256sum < "$W/disk.img")" = "$DISK_SUM"
+check "8: failure reported to the server" sh -c "ip netns exec '$LAB_NS' curl -s '$(lab_url)/machines.json' | grep -q '\"result\": \"failed\"'"
 
 # 3. A manifest signed by another key is refused before anything is written.
 $SI keygen "$W/other.key" 2>/dev/null

@@ -4,6 +4,7 @@
 # bridge.  Source it from a bash script run as root, after tests/server/lib/netns.sh.
 #
 #   lab_start ROOT KEY              namespaces, dnsmasq, strata-server --root ROOT --key KEY
+#   lab_stop_services, lab_services ROOT KEY   restart dnsmasq and strata-server
 #   lab_vm NAME MAC DISK [ARGS..]   boot one VM (iPXE ROM first, then the disk) until it
 #                                   powers off or LAB_VM_TIMEOUT passes; background it
 #                                   with & to boot several at once.  Logs in $LAB_RUN:
@@ -11,6 +12,9 @@
 #   lab_console FILE                the serial log without ANSI escapes
 #   lab_url                         the server's base URL
 #   lab_curl ARGS..                 curl inside the lab namespace
+# Environment: LAB_VM_TIMEOUT (s, default 300); LAB_NIC_OPTS (appended to the NIC's -device);
+# LAB_VARS_FROM (an earlier VM's NAME.vars: the VM keeps that NVRAM, as a real PC would);
+# LAB_DNSMASQ_OPTS and LAB_SERVER_OPTS (extra words for dnsmasq and strata-server).
 # Traffic stays inside the namespaces; netns_cleanup (installed by netns_init) removes
 # them and every process in them.
 
@@ -36,7 +40,6 @@ _lab_wait() {   # _lab_wait FILE PATTERN SECONDS
 }
 
 lab_start() {
-	local root=$1 key=$2
 	LAB_RUN=${LAB_RUN:-$(mktemp -d /tmp/strata-lab.XXXXXX)}
 	chmod 755 "$LAB_RUN"
 	netns_add LAB_NS lab && netns_add SITE_NS site &&
@@ -44,15 +47,28 @@ lab_start() {
 	netns_veth "$LAB_NS" site0 "$SITE_NS" eth0 &&
 	netns_enslave "$LAB_NS" site0 br0 &&
 	netns_addr "$SITE_NS" eth0 "$SITE_IP/24" || return 1
+	lab_services "$@"
+}
+
+# lab_services ROOT KEY: start dnsmasq and strata-server (again, after lab_stop_services),
+# with the LAB_DNSMASQ_OPTS and LAB_SERVER_OPTS of the moment.  Logs: dnsmasq.log, server.log.
+lab_services() {
+	local root=$1 key=$2
 	netns_spawn LAB_DNSMASQ "$SITE_NS" "$LAB_RUN/dnsmasq.log" dnsmasq --no-daemon \
 		--conf-file=/dev/null --port=0 --interface=eth0 --bind-interfaces --user=root \
 		--group=root --dhcp-range=10.78.0.100,10.78.0.199,1h \
-		--dhcp-leasefile="$LAB_RUN/leases" --log-facility=-
+		--dhcp-leasefile="$LAB_RUN/leases" --log-facility=- ${LAB_DNSMASQ_OPTS:-}
 	_lab_wait "$LAB_RUN/dnsmasq.log" 'DHCP, IP range' 5 || { echo "lab: dnsmasq did not start" >&2; return 1; }
 	netns_spawn LAB_SERVER "$LAB_NS" "$LAB_RUN/server.log" "${STRATA_SERVER:-build/san/strata-server}" \
-		--root "$root" --key "$key" --addr "$LAB_IP" --http-port 80 --tftp-port 69 --dhcp proxy
+		--root "$root" --key "$key" --addr "$LAB_IP" --http-port 80 --tftp-port 69 --dhcp proxy \
+		${LAB_SERVER_OPTS:-}
 	_lab_wait "$LAB_RUN/server.log" 'strata-server: serving' 20 \
 		|| { echo "lab: strata-server did not start:" >&2; tail -5 "$LAB_RUN/server.log" >&2; return 1; }
+}
+
+lab_stop_services() {
+	netns_stop "$LAB_SERVER"
+	netns_stop "$LAB_DNSMASQ"
 }
 
 # lab_vm NAME MAC DISK [QEMU ARGS...]: the NIC boots first (iPXE ROM unless ARGS add
@@ -62,7 +78,7 @@ lab_vm() {
 	LAB_TAPS=$((${LAB_TAPS:-0} + 1))
 	tap="tap$LAB_TAPS"
 	shift 3
-	cp "$OVMF_VARS" "$LAB_RUN/$name.vars"
+	cp "${LAB_VARS_FROM:-$OVMF_VARS}" "$LAB_RUN/$name.vars"
 	netns_tap "$LAB_NS" "$tap" br0 || return 1
 	ip netns exec "$LAB_NS" timeout "$LAB_VM_TIMEOUT" \
 		qemu-system-x86_64 -machine q35 -accel tcg -m 1024 -nodefaults -display none \
