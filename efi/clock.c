@@ -48,6 +48,13 @@ uint64_t clock_ms(void)
 	return (rdtsc() - tsc_base) / ticks_per_ms;
 }
 
+uint64_t clock_us(void)
+{
+	if (!ticks_per_ms)
+		return 0;
+	return (rdtsc() - tsc_base) * 1000 / ticks_per_ms;
+}
+
 void clock_sleep_ms(uint32_t ms)
 {
 	BS->Stall((UINTN)ms * 1000);

@@ -19,6 +19,9 @@ void clock_init(void);
 /** Milliseconds since clock_init, monotonic; 0 before clock_init. */
 uint64_t clock_ms(void);
 
+/** Microseconds since clock_init, monotonic: for splitting where a deployment's time goes. */
+uint64_t clock_us(void);
+
 /** Wait ms milliseconds (firmware Stall: busy, safe at any TPL up to TPL_HIGH_LEVEL). */
 void clock_sleep_ms(uint32_t ms);
 

@@ -18,6 +18,14 @@
 #define REPORT_EVERY_MS 3000
 #define INDEX_MAX (64u << 20)
 
+/** Where a layer's time went, in microseconds, for its summary line: under emulation or
+ *  on a slow NIC the answer differs, and an administrator tuning a lab needs to know. */
+struct layer_times {
+	uint64_t start, phase2;      /**< clock_us at the start and when fetching began */
+	uint64_t read, write, sink;  /**< in disk reads, disk writes, handling received bytes */
+	uint64_t sink_write;         /**< the part of `write` done inside the sink */
+};
+
 /** What the engine's callbacks need. */
 struct layer {
 	struct agent *a;
@@ -30,20 +38,27 @@ struct layer {
 	const char *label;
 	int bar_phase;               /**< which phase the progress bar shows */
 	char bar_label[48];
+	struct layer_times t;
 };
 
 static int t_read(void *ctx, uint64_t off, void *buf, size_t len)
 {
 	struct layer *l = ctx;
+	uint64_t t0 = clock_us();
+	int rc = disk_read(&l->a->disk, l->base + off, buf, len);
 
-	return disk_read(&l->a->disk, l->base + off, buf, len);
+	l->t.read += clock_us() - t0;
+	return rc;
 }
 
 static int t_write(void *ctx, uint64_t off, const void *buf, size_t len)
 {
 	struct layer *l = ctx;
+	uint64_t t0 = clock_us();
+	int rc = disk_write(&l->a->disk, l->base + off, buf, len);
 
-	return disk_write(&l->a->disk, l->base + off, buf, len);
+	l->t.write += clock_us() - t0;
+	return rc;
 }
 
 static const struct strata_target_ops disk_target = { t_read, t_write };
@@ -52,8 +67,12 @@ static const struct strata_target_ops disk_target = { t_read, t_write };
 static int on_bytes(void *ctx, uint64_t offset, const void *data, size_t len, uint64_t size)
 {
 	struct layer *l = ctx;
+	uint64_t t0 = clock_us(), w0 = l->t.write;
+	int rc = l->sink(l->sink_ctx, data, len);
 
-	return l->sink(l->sink_ctx, data, len);
+	l->t.sink += clock_us() - t0;
+	l->t.sink_write += l->t.write - w0;
+	return rc;
 }
 
 static int get_chunk(struct layer *l, uint64_t i)
@@ -124,6 +143,8 @@ static void on_progress(void *ctx, const struct strata_deploy *d)
 		if (l->bar_phase)
 			progress_end(&l->a->bar, l->a->bar.total);
 		l->bar_phase = d->phase;
+		if (d->phase == 2)
+			l->t.phase2 = clock_us();
 		snprintf(l->bar_label, sizeof(l->bar_label), "%s %s", l->label,
 			 d->phase == 1 ? "check" : "fetch");
 		progress_start(&l->a->bar, l->bar_label,
@@ -158,6 +179,23 @@ static int load_index(struct layer *l, const uint8_t id[32], uint8_t **buf)
 	return 0;
 }
 
+/* Split the layer's time: checking the disk (reading, hashing) and fetching (network,
+ * inflating and verifying, writing).  The sink writes as it verifies, so its writes are
+ * taken out of its time; what fetching spends outside the sink is the network's. */
+static void log_times(const struct layer *l, uint64_t end)
+{
+	uint64_t p2 = l->t.phase2 ? l->t.phase2 : end;
+	uint64_t check = p2 - l->t.start, fetch = end - p2, sink = l->t.sink;
+	uint64_t net = fetch > sink ? fetch - sink : 0, wr = l->t.sink_write;
+
+	log_msg("layer %s: %llu ms: check %llu (disk read %llu), fetch %llu (network %llu, "
+		"inflate+verify %llu, disk write %llu)", l->label,
+		(unsigned long long)(end - l->t.start) / 1000, (unsigned long long)check / 1000,
+		(unsigned long long)l->t.read / 1000, (unsigned long long)fetch / 1000,
+		(unsigned long long)net / 1000, (unsigned long long)(sink - wr) / 1000,
+		(unsigned long long)wr / 1000);
+}
+
 static int run_engine(struct layer *l, uint64_t part_bytes)
 {
 	struct strata_deploy d = { .idx = &l->idx, .target = &disk_target, .target_ctx = l,
@@ -169,7 +207,9 @@ static int run_engine(struct layer *l, uint64_t part_bytes)
 		return log_fail(STRATA_ENOSPC, "layer %s: %llu bytes do not fit its %llu-byte "
 				"partition", l->label, (unsigned long long)l->idx.image_size,
 				(unsigned long long)part_bytes);
+	l->t.start = clock_us();
 	rc = strata_deploy_run(&d);
+	log_times(l, clock_us());
 	if (l->bar_phase)
 		progress_end(&l->a->bar, l->bar_phase == 2 ? d.st.bytes_written : l->idx.image_size);
 	l->a->bytes_fetched += d.st.bytes_fetched;

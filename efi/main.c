@@ -105,7 +105,9 @@ static int deploy(const struct args *args, EFI_HANDLE image, enum args_then *the
 	if (rc == 1) {
 		log_msg("strata.efi: nothing to do; booting the local disk");
 		*then = ARGS_THEN_EXIT;     /* the firmware's next boot option: the disk */
-		return 0;
+		/* Not success: a boot manager whose option succeeds stops there and shows its
+		 * menu (EDK II does); a failed option makes it try the next one, the disk. */
+		return STRATA_ENOENT;
 	}
 	if (rc == 0) {
 		agent_report(&a, "ok", a.bytes_fetched, a.bytes_fetched, "deployed");
