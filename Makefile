@@ -27,7 +27,7 @@ HOST_LIBS   := -lmbedcrypto -lcrypto -lz -lcurl -lpthread
 
 DEPS_STAMP := $(BUILD)/.deps-stamp
 
-.PHONY: all deps test bench demo clean check-freestanding
+.PHONY: all deps test bench demo demo-local clean check-freestanding
 all: $(DEPS_STAMP)
 	@$(MAKE) --no-print-directory build-all
 
@@ -55,7 +55,13 @@ bench: $(DEPS_STAMP)
 	@$(MAKE) --no-print-directory build-all
 	sh tests/bench/run.sh $(BUILD)
 
+# make demo DEMO_OPTS="--vms 5 --keep": see tests/demo/lab.sh --help.
 demo: $(DEPS_STAMP)
+	@$(MAKE) --no-print-directory build-all
+	bash tests/demo/lab.sh $(DEMO_OPTS) $(BUILD)
+
+# The layer pipeline alone, on this machine, without VMs or root.
+demo-local: $(DEPS_STAMP)
 	@$(MAKE) --no-print-directory build-all
 	sh tests/demo/local.sh $(BUILD)
 

@@ -6,7 +6,8 @@
 #   lab_start ROOT KEY              namespaces, dnsmasq, strata-server --root ROOT --key KEY
 #   lab_stop_services, lab_services ROOT KEY   restart dnsmasq and strata-server
 #   lab_vm NAME MAC DISK [ARGS..]   boot one VM (iPXE ROM first, then the disk) until it
-#                                   powers off or LAB_VM_TIMEOUT passes; background it
+#                                   powers off, reboots (unless LAB_REBOOT=1) or
+#                                   LAB_VM_TIMEOUT passes; background it
 #                                   with & to boot several at once.  Logs in $LAB_RUN:
 #                                   NAME.serial (console), NAME.debug (strata.efi's log)
 #   lab_console FILE                the serial log without ANSI escapes
@@ -14,7 +15,9 @@
 #   lab_curl ARGS..                 curl inside the lab namespace
 # Environment: LAB_VM_TIMEOUT (s, default 300); LAB_NIC_OPTS (appended to the NIC's -device);
 # LAB_VARS_FROM (an earlier VM's NAME.vars: the VM keeps that NVRAM, as a real PC would);
-# LAB_DNSMASQ_OPTS and LAB_SERVER_OPTS (extra words for dnsmasq and strata-server).
+# LAB_DNSMASQ_OPTS and LAB_SERVER_OPTS (extra words for dnsmasq and strata-server);
+# LAB_REBOOT=1 (a reboot restarts the VM, as on a PC, instead of ending QEMU).  Each VM's
+# tap is named after its MAC, so VMs with different MACs can run at once.
 # Traffic stays inside the namespaces; netns_cleanup (installed by netns_init) removes
 # them and every process in them.
 
@@ -74,15 +77,14 @@ lab_stop_services() {
 # lab_vm NAME MAC DISK [QEMU ARGS...]: the NIC boots first (iPXE ROM unless ARGS add
 # romfile=), the disk second.  Returns QEMU's status (124 on timeout).
 lab_vm() {
-	local name=$1 mac=$2 disk=$3 tap rc
-	LAB_TAPS=$((${LAB_TAPS:-0} + 1))
-	tap="tap$LAB_TAPS"
+	local name=$1 mac=$2 disk=$3 tap="tap${2//:/}" rc reboot=-no-reboot
+	[ "${LAB_REBOOT:-0}" = 1 ] && reboot=
 	shift 3
 	cp "${LAB_VARS_FROM:-$OVMF_VARS}" "$LAB_RUN/$name.vars"
 	netns_tap "$LAB_NS" "$tap" br0 || return 1
 	ip netns exec "$LAB_NS" timeout "$LAB_VM_TIMEOUT" \
 		qemu-system-x86_64 -machine q35 -accel tcg -m 1024 -nodefaults -display none \
-		-no-reboot -monitor none \
+		$reboot -monitor none \
 		-drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE" \
 		-drive "if=pflash,format=raw,unit=1,file=$LAB_RUN/$name.vars" \
 		-serial "file:$LAB_RUN/$name.serial" -debugcon "file:$LAB_RUN/$name.debug" \

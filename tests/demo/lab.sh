@@ -1,0 +1,250 @@
+#!/bin/bash
+# `make demo`: Strata reimages a small lab of virtual PCs with a bootable gold image.
+#
+#   1. build the gold image v1 (images/demo/gold.sh: Debian's kernel, systemd-boot, busybox)
+#      and add its layers to a chunk store
+#   2. start a lab (tests/lib/lab.sh): strata-server with proxyDHCP on a bridge in a network
+#      namespace, dnsmasq beside it as the site's DHCP server; the inventory names the PCs
+#   3. boot every PC at once with an empty disk: each network-boots, strata.efi deploys the
+#      layers, the PC reboots into its local disk and the gold OS prints its line
+#   4. a user leaves files on pc01's data partition (policy preserve)
+#   5. build gold v2, mark the lab for reimage, boot every PC again: each fetches only the
+#      changed chunks, boots v2, and the user's files are still there
+#   6. a table per machine: bytes fetched, time, result; totals against a full copy
+# Exits non-zero naming the failed step and the log to read.  Needs root (namespaces).
+set -uo pipefail
+
+usage() {
+	cat <<'EOF'
+usage: tests/demo/lab.sh [--vms N] [--keep] [--help] [BUILD_DIR]
+
+Reimage a lab of N QEMU PCs (default 3, at most 9) with Strata: deploy gold v1 to empty
+disks, let a user write files on one PC, then reimage the lab to gold v2 and show that
+only changed chunks crossed the network and the user's files survived.
+
+  --vms N    number of PCs (pc01..pcNN)
+  --keep     keep the work folder (the PCs' disks, the server's store and every log)
+  --help     this text
+BUILD_DIR defaults to build (run `make` first; `make demo` does both).  Expect about
+3-4 minutes for 3 PCs on 2 cores under QEMU TCG, most of it firmware and deployment.
+Environment: STRATA_SERVER, STRATA_IMAGE (default: the release builds in BUILD_DIR/rel).
+EOF
+}
+
+VMS=3 KEEP=${KEEP:-0} BUILD=build
+while [ $# -gt 0 ]; do
+	case $1 in
+		--vms) VMS=${2:-}; shift 2 || { usage >&2; exit 2; } ;;
+		--keep) KEEP=1; shift ;;
+		--help|-h) usage; exit 0 ;;
+		-*) echo "demo: unknown option '$1'" >&2; usage >&2; exit 2 ;;
+		*) BUILD=$1; shift ;;
+	esac
+done
+[[ "$VMS" =~ ^[1-9]$ ]] || { echo "demo: --vms takes 1 to 9, not '$VMS'" >&2; exit 2; }
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+SI=${STRATA_IMAGE:-$BUILD/rel/strata-image}
+EFI=$BUILD/efi/strata.efi
+KEY=$BUILD/keys/strata.key
+export STRATA_SERVER=${STRATA_SERVER:-$BUILD/rel/strata-server}
+STEP="0. check what the demo needs"
+LOG=
+say() { printf '%s\n' "$*"; }
+step() { STEP=$1; LOG=${2:-}; printf '\n== %s\n' "$1"; }
+fail() {
+	printf '\ndemo: FAILED at step "%s": %s\n' "$STEP" "$*" >&2
+	[ -n "$LOG" ] && printf 'demo: look at %s\n' "$LOG" >&2
+	KEEP=1
+	exit 1
+}
+[ "$(id -u)" = 0 ] || fail "needs root (it creates network namespaces); run as root"
+for f in "$SI" "$STRATA_SERVER" "$EFI" "$KEY"; do
+	[ -f "$f" ] || fail "$f is missing: run 'make' first (or 'make demo')"
+done
+command -v qemu-system-x86_64 >/dev/null || fail "QEMU is missing: run 'make deps'"
+. "$REPO/tests/server/lib/netns.sh"
+. "$REPO/tests/lib/lab.sh"
+
+W=$(mktemp -d /tmp/strata-demo.XXXXXX)
+chmod 755 "$W"
+LAB_RUN=$W/logs
+mkdir -p "$LAB_RUN" "$W/root/boot" "$W/disks"
+netns_init '[ "$KEEP" = 1 ] && echo "demo: kept $W (disks in disks/, logs in logs/)" || rm -rf "$W"'
+LAB_VM_TIMEOUT=${LAB_VM_TIMEOUT:-600}
+MIB=1048576
+START=$SECONDS
+
+name_of() { printf 'pc%02d' "$1"; }
+mac_of() { printf '52:54:00:5a:d0:%02x' "$1"; }
+
+# --- gold image and store ----------------------------------------------------------------
+
+# gold VERSION: build the images, add their layers to the store; sets ESP and ROOT.
+gold() {
+	bash "$REPO/images/demo/gold.sh" "$BUILD" "$1" "$W/gold-$1" > "$LAB_RUN/gold-$1.log" 2>&1 \
+		|| fail "images/demo/gold.sh $1 failed"
+	sed 's/^/   /' "$LAB_RUN/gold-$1.log"
+	ESP=$($SI build --store "$W/root/store" "$W/gold-$1/esp.img" 2>>"$LAB_RUN/gold-$1.log" | tail -1)
+	ROOT=$($SI build --store "$W/root/store" "$W/gold-$1/root.img" 2>>"$LAB_RUN/gold-$1.log" | tail -1)
+	[ -n "$ESP" ] && [ -n "$ROOT" ] || fail "strata-image build failed"
+	chmod -R a+rX "$W/root"
+	say "   layers: ESP $ESP"
+	say "           root $ROOT"
+}
+
+inventory() {
+	{
+		echo "# The demo lab: every PC gets the gold profile; 'deploy' until told otherwise."
+		echo "default local"
+		echo "profile gold"
+		echo "part label=ESP type=esp size=32M layer=$ESP"
+		echo "part label=root type=linux size=64M layer=$ROOT"
+		echo "part label=CIDATA type=basic size=4M layer=machine"
+		echo "part label=data type=linux size=rest policy=preserve"
+		for i in $(seq "$VMS"); do
+			echo "machine $(mac_of "$i") name=$(name_of "$i") profile=gold action=deploy"
+		done
+	} > "$W/root/inventory.conf"
+}
+
+# Compressed bytes of a layer's distinct stored chunks: what a full copy sends.
+layer_bytes() {
+	$SI inspect --store "$W/root/store" --chunks "$1" |
+		awk '$1 == "chunk" && $3 == "offset" && $9 != "zero" { print substr($10, 1, 2) "/" $10 }' |
+		sort -u | (cd "$W/root/store/chunks" && xargs stat -c %s) | awk '{ s += $1 } END { print s + 0 }'
+}
+
+# --- the PCs -----------------------------------------------------------------------------
+
+# boot_pc I ROUND: one PC from power-on to power-off (deploy, reboot, gold OS); records
+# "name round seconds status" in $W/runs.
+boot_pc() {
+	local i=$1 r=$2 name t0 rc vars=
+	name=$(name_of "$i")
+	[ -f "$LAB_RUN/$name-$((r - 1)).vars" ] && vars=$LAB_RUN/$name-$((r - 1)).vars
+	t0=$SECONDS
+	# An IPv4 lab whose PCs boot iPXE's ROM: OVMF's own PXE and anything over IPv6, tried
+	# before the disk, would only add minutes of timeouts.
+	LAB_REBOOT=1 LAB_VARS_FROM=$vars lab_vm "$name-$r" "$(mac_of "$i")" "$W/disks/$name.img" \
+		-fw_cfg name=opt/org.tianocore/IPv4PXESupport,string=no \
+		-fw_cfg name=opt/org.tianocore/IPv6Support,string=no
+	rc=$?
+	echo "$name $r $((SECONDS - t0)) $rc" >> "$W/runs"
+}
+
+# boot_all ROUND: every PC at once, with a line per PC as each one finishes.
+boot_all() {
+	local i pids=()
+	for i in $(seq "$VMS"); do
+		boot_pc "$i" "$1" & pids+=($!)
+	done
+	for i in "${!pids[@]}"; do
+		wait "${pids[$i]}"
+		say "   $(name_of $((i + 1))): $(os_line "$(name_of $((i + 1)))-$1")"
+	done
+}
+
+os_line() { lab_console "$LAB_RUN/$1.serial" | grep -o 'strata-demo: .*' | tail -1; }
+agent() { tr -d '\r' < "$LAB_RUN/$1.debug" 2>/dev/null; }
+
+# check_round ROUND VERSION: every PC deployed and printed the line it should.
+check_round() {
+	local i name want files
+	for i in $(seq "$VMS"); do
+		name=$(name_of "$i")
+		LOG=$LAB_RUN/$name-$1.debug
+		agent "$name-$1" | grep -q "strata.efi: deployment complete" \
+			|| fail "$name: strata.efi did not complete a deployment"
+		files=0
+		[ "$1" = 2 ] && [ "$i" = 1 ] && files=$USER_FILES
+		want="strata-demo: $name running gold $2, data files: $files"
+		LOG=$LAB_RUN/$name-$1.serial
+		[ "$(os_line "$name-$1")" = "$want" ] || fail "$name: expected '$want', got '$(os_line "$name-$1")'"
+	done
+	LOG=
+}
+
+# --- a user's files ----------------------------------------------------------------------
+
+part_off() {   # part_off DISK N -> byte offset of partition N
+	sfdisk --json "$1" | tr -d ' \n' | grep -o '"node":"[^"]*'"$2"'","start":[0-9]*' |
+		sed 's/.*://' | awk '{ print $1 * 512 }'
+}
+
+# Write files into pc01's data partition from the host, as its user would have.
+user_files() {
+	local disk=$W/disks/pc01.img off size
+	off=$(part_off "$disk" 4)
+	size=$(( $(stat -c %s "$disk") - off - MIB ))
+	dd if="$disk" of="$W/data.img" bs=1M iflag=skip_bytes,count_bytes skip="$off" count="$size" 2>/dev/null
+	printf 'Quarterly figures, draft 3\n' > "$W/report.txt"
+	head -c 300000 /dev/urandom > "$W/photo.jpg"
+	printf 'remember: back up the lab\n' > "$W/notes.txt"
+	for f in report.txt photo.jpg notes.txt; do
+		debugfs -w -R "write $W/$f $f" "$W/data.img" >/dev/null 2>&1 || return 1
+	done
+	dd if="$W/data.img" of="$disk" bs=1M oflag=seek_bytes seek="$off" conv=notrunc 2>/dev/null
+	USER_FILES=3
+	debugfs -R "ls -l" "$W/data.img" 2>/dev/null | awk '$NF ~ /\.(txt|jpg)$/ { print "   " $NF ", " $(NF - 3) " bytes" }'
+}
+
+# --- the table ---------------------------------------------------------------------------
+
+mb() { awk -v b="$1" 'BEGIN { printf "%.2f MB", b / 1e6 }'; }
+fetched() { agent "$1" | sed -n 's/.*deployment complete:.*(\([0-9]*\) bytes).*/\1/p'; }
+agent_s() { agent "$1" | sed -n 's/.*deployment complete:.*, \([0-9]*\) ms.*/\1/p' | awk '{ printf "%.1f", $1 / 1000 }'; }
+wall() { awk -v n="$1" -v r="$2" '$1 == n && $2 == r { print $3 }' "$W/runs"; }
+
+table() {
+	local r i name total full
+	printf '\n%-6s %-5s %12s %12s %10s  %s\n' machine gold fetched "strata.efi" "power-on" "result (the PC's own line)"
+	for r in 1 2; do
+		total=0
+		for i in $(seq "$VMS"); do
+			name=$(name_of "$i")
+			printf '%-6s %-5s %12s %11ss %9ss  %s\n' "$name" "v$r" "$(mb "$(fetched "$name-$r")")" \
+				"$(agent_s "$name-$r")" "$(wall "$name" "$r")" "$(os_line "$name-$r" | sed 's/^strata-demo: //')"
+			total=$((total + $(fetched "$name-$r")))
+		done
+		full=$(( VMS * FULL_BYTES ))
+		printf 'gold v%s: %s fetched by %s PCs; a full copy of their layers is %s (%s%%)\n' "$r" \
+			"$(mb "$total")" "$VMS" "$(mb "$full")" "$(awk -v a="$total" -v b="$full" 'BEGIN { printf "%.2f", 100 * a / b }')"
+	done
+}
+
+# --- the run -----------------------------------------------------------------------------
+
+step "1. build gold image v1 (Debian kernel + systemd-boot + busybox) and add its layers to a store"
+gold v1
+cp "$EFI" "$W/root/boot/"
+cp /usr/lib/ipxe/snponly.efi /usr/lib/ipxe/ipxe.efi /usr/lib/ipxe/undionly.kpxe "$W/root/boot/"
+
+step "2. start strata-server (proxyDHCP) and a site DHCP server in a lab network namespace" "$LAB_RUN/server.log"
+inventory
+lab_start "$W/root" "$KEY" || fail "the lab did not start"
+say "   strata-server on $LAB_IP (bridge br0 in namespace $LAB_NS), dnsmasq on $SITE_IP hands out 10.78.0.100-199"
+say "   inventory: $(seq "$VMS" | while read -r i; do printf '%s=%s ' "$(name_of "$i")" "$(mac_of "$i")"; done)"
+FULL_BYTES=$(( $(layer_bytes "$ESP") + $(layer_bytes "$ROOT") ))
+
+step "3. boot $VMS PCs with empty disks at once: network boot, deploy, reboot into the disk"
+for i in $(seq "$VMS"); do truncate -s 160M "$W/disks/$(name_of "$i").img"; done
+boot_all 1
+check_round 1 v1
+
+step "4. a user leaves files on pc01's data partition (policy preserve)"
+user_files || fail "could not write the user's files"
+
+step "5. build gold v2, mark the lab for reimage, boot every PC again" "$LAB_RUN/server.log"
+gold v2
+inventory
+kill -HUP "$LAB_SERVER"
+sleep 2
+say "   $(lab_curl -s -X POST "$(lab_url)/api/deploy/all")"
+boot_all 2
+check_round 2 v2
+
+step "6. what crossed the network"
+table
+printf '\ndemo: done in %d s; every PC deployed, booted its gold image and kept its data\n' $((SECONDS - START))
