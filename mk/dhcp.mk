@@ -4,7 +4,7 @@
 # The proxyDHCP service; independent of any main(), strata-server links it too.
 DHCP_PURE_SRCS := server/dhcp_parse.c server/dhcp_reply.c
 DHCP_SRCS      := server/loop_epoll.c $(DHCP_PURE_SRCS) server/dhcp.c
-DHCPD_SRCS     := $(DHCP_SRCS) server/dhcp_main.c
+DHCPD_SRCS     := $(DHCP_SRCS) server/daemon.c server/dhcp_main.c
 
 $(REL)/strata-dhcpd: $(patsubst %.c,$(REL)/%.o,$(DHCPD_SRCS))
 	$(CC) -o $@ $^

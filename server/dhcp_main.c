@@ -6,13 +6,12 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "daemon.h"
 #include "dhcp.h"
 #include "loop.h"
 
@@ -130,30 +129,6 @@ static int parse_args(int argc, char **argv, struct dhcp_config *cfg)
 	return rc;
 }
 
-/* SIGTERM/SIGINT arrive as a readable signalfd: stop the loop, main tears down. */
-static void on_signal(struct loop *loop, int fd, void *ctx)
-{
-	struct signalfd_siginfo si;
-
-	if (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
-		loop_stop(loop);
-}
-
-/* Block the stop signals and return a signalfd for them, or -errno. */
-static int stop_signals(void)
-{
-	sigset_t set;
-	int fd;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
-		return -errno;
-	fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-	return fd < 0 ? -errno : fd;
-}
-
 static void report_listen(const struct dhcp_config *cfg, const struct dhcp_server *srv)
 {
 	char ip[INET_ADDRSTRLEN] = "?";
@@ -168,47 +143,28 @@ int main(int argc, char **argv)
 {
 	struct dhcp_config cfg;
 	struct dhcp_server *srv = NULL;
-	struct loop *loop = NULL;
-	int rc, sigfd;
+	struct daemon d;
+	int rc;
 
 	setvbuf(stderr, NULL, _IOLBF, 0);
 	dhcp_config_init(&cfg);
 	rc = parse_args(argc, argv, &cfg);
 	if (rc != 0)
 		return rc > 0 ? 0 : 2;
-	rc = loop_new(&loop);
-	if (rc < 0) {
-		fprintf(stderr, "strata-dhcpd: cannot create the event loop: %s\n", strerror(-rc));
-		goto err_loop;
-	}
-	sigfd = stop_signals();
-	if (sigfd < 0) {
-		rc = sigfd;
-		fprintf(stderr, "strata-dhcpd: cannot set up signals: %s\n", strerror(-rc));
-		goto err_signals;
-	}
-	rc = loop_add_reader(loop, sigfd, on_signal, NULL);
-	if (rc < 0) {
-		fprintf(stderr, "strata-dhcpd: cannot watch signals: %s\n", strerror(-rc));
-		goto err_watch;
-	}
-	rc = dhcp_server_start(loop, &cfg, &srv);
+	rc = daemon_open(&d, "strata-dhcpd");
+	if (rc < 0)
+		goto err_daemon;
+	rc = dhcp_server_start(d.loop, &cfg, &srv);
 	if (rc < 0)
 		goto err_server;
 	report_listen(&cfg, srv);
-	rc = loop_run(loop);
-	if (rc < 0)
-		fprintf(stderr, "strata-dhcpd: event loop failed: %s\n", strerror(-rc));
-	else
+	rc = daemon_run(&d);
+	if (rc == 0)
 		fprintf(stderr, "strata-dhcpd: stopping after %lu replies\n",
 			dhcp_server_replies(srv));
 	dhcp_server_stop(srv);
 err_server:
-	loop_del_reader(loop, sigfd);
-err_watch:
-	close(sigfd);
-err_signals:
-	loop_free(loop);
-err_loop:
+	daemon_close(&d);
+err_daemon:
 	return rc < 0 ? 1 : 0;
 }

@@ -188,7 +188,6 @@ static int drop_privileges(const struct server_config *c)
 /** What the signal handler acts on. */
 struct signals {
 	struct server *s;
-	int stop;
 };
 
 /* Say who asked us to stop: an administrator's kill is fine, anything else is a bug. */
@@ -223,7 +222,6 @@ static void on_signal(struct loop *loop, int fd, void *ctx)
 				fprintf(stderr, "strata-server: reload failed; keeping the old inventory\n");
 		} else {
 			log_sender(&si);
-			sg->stop = 1;
 			loop_stop(loop);
 		}
 	}

@@ -184,8 +184,7 @@ static int fetch_all(struct strata_deploy *d)
 
 static int alloc_buffers(struct strata_deploy *d)
 {
-	d->buf_len = (size_t)round_up(d, d->idx->chunk_size);
-	d->buf = strata_alloc(d->buf_len);
+	d->buf = strata_alloc((size_t)round_up(d, d->idx->chunk_size));
 	d->stored = strata_alloc(d->idx->chunk_size);
 	d->need = strata_alloc((size_t)d->idx->chunk_count * sizeof(uint64_t));
 	return d->buf && d->stored && d->need ? 0 : STRATA_ENOMEM;

@@ -77,7 +77,6 @@ struct strata_deploy {
 	uint64_t *need;
 	uint64_t n_need;
 	uint8_t *buf, *stored;
-	size_t buf_len;
 	struct strata_chunk cur;       /**< chunk the stream is filling */
 	uint64_t run_next;             /**< next chunk index expected in the stream */
 	uint64_t run_last;
