@@ -10,11 +10,15 @@
 #                 writes the "Layer format and strata-image" section of docs/benchmarks.md
 #   server.sh     strata-server vs tftpd-hpa (atftp) and nginx (wrk), 64 clients, memory;
 #                 writes the "strata-server" section of docs/benchmarks.md
+#   efi.sh        strata.efi in a lab VM (QEMU/OVMF, TCG) vs iPXE's plain imgfetch: full
+#                 and unchanged deployments; writes the "strata.efi in a VM" section of
+#                 docs/benchmarks.md (needs root; skipped without it)
 #   chunksize.sh  (--all only) delta bytes, requests and index size per chunk size;
 #                 writes the measurement section of docs/chunk-size.md
 #
 # Run time on 2 cores: about 1 min to make the images the first time (cached in
-# BUILD_DIR/bench/images), 4-5 min for image.sh, 2-3 min more with --all.
+# BUILD_DIR/bench/images), 4-5 min for image.sh, 3-4 min for server.sh, 4-5 min for
+# efi.sh, 2-3 min more with --all.
 # Environment: STRATA_BENCH_RUNS (default 3), STRATA_BENCH_CACHE (auto|cold|warm),
 # STRATA_BENCH_IMAGE_MIB (default 1024), STRATA_BENCH_CHUNK_SIZES.
 set -eu
@@ -37,6 +41,11 @@ command -v bash >/dev/null 2>&1 || die "bash is needed by the bench scripts"
 start=$(date +%s)
 bash "$HERE/image.sh" "$BUILD"
 bash "$HERE/server.sh" "$BUILD"
+if [ "$(id -u)" = 0 ]; then
+	bash "$HERE/efi.sh" "$BUILD"
+else
+	echo "run.sh: skipping efi.sh (it needs root for the lab's network namespaces)" >&2
+fi
 if [ "$ALL" = 1 ]; then
 	bash "$HERE/chunksize.sh" "$BUILD"
 fi

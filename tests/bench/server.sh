@@ -43,6 +43,7 @@ need() { command -v "$1" >/dev/null 2>&1 || die "missing tool '$1' (install: $2)
 [ $# -eq 1 ] || die "usage: server.sh BUILD_DIR"
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
+. "$HERE/lib/doc.sh"
 BUILD=$(cd "$1" 2>/dev/null && pwd) || die "$1: no such folder"
 SRV=$BUILD/rel/strata-server
 SI=$BUILD/rel/strata-image
@@ -74,7 +75,6 @@ SRV_PID=
 HPA_PID=
 SAMPLER_PID=
 CLIENT_PIDS=
-DOC_TMP=
 # Clients write their downloads to tmpfs when there is room, so the client's disk writes
 # (and the writeback of the store just built) do not time the servers.
 OUT=
@@ -88,7 +88,6 @@ cleanup() {
 	for p in $CLIENT_PIDS $SAMPLER_PID $HPA_PID $SRV_PID; do kill "$p" 2>/dev/null; done
 	for p in $CLIENT_PIDS $SAMPLER_PID $HPA_PID $SRV_PID; do wait "$p" 2>/dev/null; done
 	nginx_stop 2>/dev/null
-	[ -n "$DOC_TMP" ] && rm -f "$DOC_TMP"
 	rm -f "$T_OUT"
 	rm -rf "$T" "$OUT"
 }
@@ -482,29 +481,5 @@ MD=$RES/server.md
 # docs/benchmarks.md: replace only our section (between the markers), keep everything else.
 DOC=$REPO/docs/benchmarks.md
 mkdir -p "$REPO/docs"
-DOC_TMP=$(mktemp "$REPO/docs/.benchmarks.md.XXXXXX") || die "mktemp in docs/ failed"
-if [ -f "$DOC" ]; then
-	chmod --reference="$DOC" "$DOC_TMP"
-else
-	chmod 644 "$DOC_TMP"
-	printf '# Benchmarks\n' >"$DOC"
-fi
-perl -e '
-	my ($doc, $md, $tmp) = @ARGV;
-	local $/;
-	open(my $f, "<", $doc) or die "$doc: $!"; my $d = <$f>; close $f;
-	open(my $g, "<", $md) or die "$md: $!"; my $m = <$g>; close $g;
-	my $b = "<!-- bench:server begin -->";
-	my $e = "<!-- bench:server end -->";
-	my $sec = "$b\n## strata-server\n\nMeasured by tests/bench/server.sh.\n\n$m$e";
-	if ($d =~ /\Q$b\E.*?\Q$e\E/s) {
-		$d =~ s/\Q$b\E.*?\Q$e\E/$sec/s;
-	} else {
-		$d .= "\n" unless $d =~ /\n\z/;
-		$d .= "\n$sec\n";
-	}
-	open(my $o, ">", $tmp) or die "$tmp: $!"; print $o $d; close $o or die "$tmp: $!";
-' "$DOC" "$MD" "$DOC_TMP" || die "cannot update $DOC"
-mv "$DOC_TMP" "$DOC" || die "cannot replace $DOC"
-DOC_TMP=
+doc_section "$DOC" server strata-server "Measured by tests/bench/server.sh." "$MD" || die "cannot update $DOC"
 log "wrote $RES/server.md and the strata-server section of ${DOC#"$REPO"/}"
