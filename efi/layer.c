@@ -113,6 +113,8 @@ static int s_fetch_run(void *ctx, uint64_t first, uint64_t last, strata_sink_fn 
 	char url[ARGS_URL_MAX + 160];
 	int rc = STRATA_ENOENT;
 
+	if (!l->t.phase2)
+		l->t.phase2 = clock_us();   /* fetching starts with the first request */
 	maybe_report(l, sink_ctx);
 	l->sink = sink;
 	l->sink_ctx = sink_ctx;
@@ -143,8 +145,6 @@ static void on_progress(void *ctx, const struct strata_deploy *d)
 		if (l->bar_phase)
 			progress_end(&l->a->bar, l->a->bar.total);
 		l->bar_phase = d->phase;
-		if (d->phase == 2)
-			l->t.phase2 = clock_us();
 		snprintf(l->bar_label, sizeof(l->bar_label), "%s %s", l->label,
 			 d->phase == 1 ? "check" : "fetch");
 		progress_start(&l->a->bar, l->bar_label,

@@ -44,7 +44,7 @@ static void usage(FILE *f)
 	      "                     (default nobody)\n"
 	      "  --max-http N       concurrent HTTP connections (default 512)\n"
 	      "  --max-tftp N       concurrent TFTP transfers (default 128)\n"
-	      "\nSIGHUP re-reads the inventory.  POST /api/deploy/NAME|MAC|all on loopback marks\n"
+	      "\nSIGHUP re-reads the inventory.  POST /api/deploy/NAME|MAC|all from this host marks\n"
 	      "machines for deployment; GET /machines.json shows every machine's state.\n", f);
 }
 

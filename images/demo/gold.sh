@@ -43,7 +43,7 @@ die() { printf 'gold: FAILED in step "%s": %s\n' "$STEP" "$*" >&2; exit 1; }
 
 # linux-image-amd64 is a metapackage; the versioned package it points at holds the kernel.
 kernel_pkg() {
-	apt-cache depends linux-image-amd64 2>/dev/null |
+	{ apt-cache depends linux-image-amd64 2>/dev/null || true; } |
 		sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*-amd64\)$/\1/p' | head -n1
 }
 
@@ -105,13 +105,14 @@ module_ko() {
 	local src=${MODPATH[$1]:-} out="$MODS/$1.ko"
 	KO=$out
 	[ -n "$src" ] || die "module $1 not found in $KPKG"
-	if [ ! -e "$out" ]; then
+	if [ ! -e "$out" ]; then   # via a temporary name: an interrupted run leaves no half module
 		case $src in
-		*.ko.xz) xz -dc "$src" > "$out" ;;
-		*.ko.zst) zstd -qdc "$src" > "$out" ;;
-		*.ko.gz) gzip -dc "$src" > "$out" ;;
-		*) cp "$src" "$out" ;;
+		*.ko.xz) xz -dc "$src" > "$out.tmp" ;;
+		*.ko.zst) zstd -qdc "$src" > "$out.tmp" ;;
+		*.ko.gz) gzip -dc "$src" > "$out.tmp" ;;
+		*) cp "$src" "$out.tmp" ;;
 		esac
+		mv "$out.tmp" "$out"
 	fi
 }
 
@@ -215,13 +216,14 @@ build_root_tree() {
 	find "$r" -exec touch -h -d "@$EPOCH" {} +
 }
 
-# mkfs.ext4 -d copies each inode's ctime from the host, which no touch can set; debugfs
-# rewrites it afterwards so the image depends only on the tree's content.  (crtime already
+# mkfs.ext4 -d copies each inode's ctime and owner from the host, which no touch can set
+# (and a non-root build cannot chown); debugfs rewrites them afterwards so the image
+# depends only on the tree's content.  (crtime already
 # comes from E2FSPROGS_FAKE_TIME.)
 fix_inode_times() {
 	local img=$1 tree=$2 p
 	{ for p in / $(cd "$tree" && find . -mindepth 1 -printf '/%P\n'); do
-		printf 'sif %s ctime @%s\n' "$p" "$EPOCH"
+		printf 'sif %s ctime @%s\nsif %s uid 0\nsif %s gid 0\n' "$p" "$EPOCH" "$p" "$p"
 	done; } > "$TMPD/times.debugfs"
 	E2FSPROGS_FAKE_TIME=$EPOCH debugfs -w -f "$TMPD/times.debugfs" "$img" >/dev/null 2>"$TMPD/debugfs.err" ||
 		{ cat "$TMPD/debugfs.err" >&2; die "debugfs failed"; }
@@ -242,6 +244,7 @@ main() {
 	case ${1:-} in -h | --help) usage; exit 0 ;; esac
 	[ $# -eq 3 ] || { usage >&2; exit 2; }
 	BUILD=$1 VERSION=$2 OUT=$3
+	umask 022   # the images' modes must not depend on the caller's
 	[[ $VERSION =~ ^[A-Za-z0-9._-]{1,32}$ ]] || die "VERSION must be a short word like v1"
 	DEBS=$BUILD/demo/debs PKGS=$BUILD/demo/pkgs MODS=$BUILD/demo/modules
 	mkdir -p "$DEBS" "$PKGS" "$MODS" "$OUT"

@@ -12,10 +12,11 @@
 #   plain      iPXE alone `imgfetch`es the layer's compressed chunks, concatenated into
 #              one file, over HTTP from the same server (strata-server's /boot/ route;
 #              dnsmasq hands iPXE the script by DHCP and strata-server's proxyDHCP is off)
-# Times are taken on the host from strata-server's request log, stamped as lines arrive:
-# strata.efi from the download of strata.efi to its final report (so the agent's start,
-# self-test, manifest, disk scan, fetch, inflate, verify and write all count against it);
-# iPXE from a marker request before the imgfetch to one after it.  The agent's own clock
+# Times are taken on the host from strata-server's request log, stamped as lines arrive
+# (a line is logged when its request completes, with its duration): strata.efi from the
+# request for strata.efi to its final report (so its download, start, self-test, manifest,
+# disk scan, fetch, inflate, verify and write all count against it); iPXE from a marker
+# request before the imgfetch to one after it.  A round with a missing mark stops the run.  The agent's own clock
 # (its final line) is shown beside.  Medians of STRATA_BENCH_RUNS rounds (default 3).
 # Goals (issue 4): full <= 1.3x plain; unchanged < 0.1x full.
 #
@@ -115,13 +116,23 @@ services() {   # services strata|plain
 	stamp_start
 }
 
-# Seconds between the first line matching A and the last line matching B, after line N.
-span() { awk -v n="$1" -v a="$2" -v b="$3" 'NR > n && !t0 && $0 ~ a { t0 = $1 }
-	NR > n && t0 && $0 ~ b { t1 = $1 } END { if (t0 && t1) printf "%.2f\n", t1 - t0; else print "n/a" }' "$W/stamped.log"; }
+# Seconds from the request of the first line matching A (the server logs a request when it
+# completes, with its duration: the stamp minus that) to the last line matching B, after
+# line N; dies when either is missing, so a failed round never counts.
+span() {
+	local s
+	s=$(awk -v n="$1" -v a="$2" -v b="$3" '
+		function took(  i) { for (i = NF; i > 2; i--) if ($i ~ /^[0-9]+\.[0-9]+s$/) return $i + 0; return 0 }
+		NR > n && !t0 && $0 ~ a { t0 = $1 - took() }
+		NR > n && t0 && $0 ~ b { t1 = $1 }
+		END { if (t0 && t1) printf "%.2f\n", t1 - t0 }' "$W/stamped.log")
+	[ -n "$s" ] || die "no '$2' ... '$3' in the server's log (see $LAB_RUN)"
+	echo "$s"
+}
 lines() { wc -l < "$W/stamped.log"; }
 
 strata_boot() {   # strata_boot NAME: prints "span agent_s bytes"
-	local n ms bytes
+	local n ms bytes t
 	lab_curl -s -X POST "$(lab_url)/api/deploy/bench1" >/dev/null
 	n=$(lines)
 	lab_vm "$1" "$MAC" "$W/disk.img" || log "$1: the VM ended with status $?"
@@ -129,20 +140,21 @@ strata_boot() {   # strata_boot NAME: prints "span agent_s bytes"
 	grep -q "strata.efi: deployment complete" "$LAB_RUN/$1.debug" || die "$1: no deployment (see $LAB_RUN/$1.debug)"
 	ms=$(sed -n 's/.*deployment complete:.*, \([0-9]*\) ms.*/\1/p' "$LAB_RUN/$1.debug" | tr -d '\r')
 	bytes=$(sed -n 's/.*chunks fetched (\([0-9]*\) bytes).*/\1/p' "$LAB_RUN/$1.debug" | tr -d '\r')
-	echo "$(span "$n" 'GET /boot/strata.efi ' 'GET /report/') $(awk -v m="$ms" 'BEGIN { printf "%.2f", m / 1000 }') $bytes"
+	t=$(span "$n" 'GET /boot/strata.efi ' 'GET /report/') || exit 1
+	echo "$t $(awk -v m="$ms" 'BEGIN { printf "%.2f", m / 1000 }') $bytes"
 }
 
 plain_boot() {   # plain_boot NAME: prints "span"
 	local n pid i
 	n=$(lines)
 	truncate -s 64M "$W/plain.img"
-	lab_vm "$1" "$MAC" "$W/plain.img" & pid=$!
+	lab_vm "$1" "$MAC" "$W/plain.img" -pidfile "$W/$1.pid" & pid=$!
 	for i in $(seq 3000); do
 		tail -n +"$((n + 1))" "$W/stamped.log" | grep -q 'GET /boot/bench-end ' && break
 		sleep 0.2
 	done
 	sleep 1
-	pkill -f "qemu-system-x86_64.*$1.serial" 2>/dev/null
+	[ -f "$W/$1.pid" ] && kill "$(cat "$W/$1.pid")" 2>/dev/null   # if iPXE has no poweroff
 	wait "$pid"
 	span "$n" 'GET /boot/bench-start ' 'GET /boot/bench-end '
 }

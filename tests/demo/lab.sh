@@ -25,8 +25,8 @@ only changed chunks crossed the network and the user's files survived.
   --vms N    number of PCs (pc01..pcNN)
   --keep     keep the work folder (the PCs' disks, the server's store and every log)
   --help     this text
-BUILD_DIR defaults to build (run `make` first; `make demo` does both).  Expect about
-3-4 minutes for 3 PCs on 2 cores under QEMU TCG, most of it firmware and deployment.
+BUILD_DIR defaults to build (run `make` first; `make demo` does both).  Expect 3 to 5
+minutes for 3 PCs on 2 cores under QEMU TCG, most of it firmware under emulation.
 Environment: STRATA_SERVER, STRATA_IMAGE (default: the release builds in BUILD_DIR/rel).
 EOF
 }
@@ -155,7 +155,7 @@ check_round() {
 	for i in $(seq "$VMS"); do
 		name=$(name_of "$i")
 		LOG=$LAB_RUN/$name-$1.debug
-		agent "$name-$1" | grep -q "strata.efi: deployment complete" \
+		grep -q "strata.efi: deployment complete" <(agent "$name-$1") \
 			|| fail "$name: strata.efi did not complete a deployment"
 		files=0
 		[ "$1" = 2 ] && [ "$i" = 1 ] && files=$USER_FILES
@@ -177,24 +177,42 @@ part_off() {   # part_off DISK N -> byte offset of partition N
 user_files() {
 	local disk=$W/disks/pc01.img off size
 	off=$(part_off "$disk" 4)
+	[ -n "$off" ] || return 1
 	size=$(( $(stat -c %s "$disk") - off - MIB ))
-	dd if="$disk" of="$W/data.img" bs=1M iflag=skip_bytes,count_bytes skip="$off" count="$size" 2>/dev/null
+	dd if="$disk" of="$W/data.img" bs=1M iflag=skip_bytes,count_bytes skip="$off" count="$size" \
+		2>/dev/null || return 1
 	printf 'Quarterly figures, draft 3\n' > "$W/report.txt"
 	head -c 300000 /dev/urandom > "$W/photo.jpg"
 	printf 'remember: back up the lab\n' > "$W/notes.txt"
 	for f in report.txt photo.jpg notes.txt; do
 		debugfs -w -R "write $W/$f $f" "$W/data.img" >/dev/null 2>&1 || return 1
 	done
-	dd if="$W/data.img" of="$disk" bs=1M oflag=seek_bytes seek="$off" conv=notrunc 2>/dev/null
+	dd if="$W/data.img" of="$disk" bs=1M oflag=seek_bytes seek="$off" conv=notrunc 2>/dev/null \
+		|| return 1
 	USER_FILES=3
 	debugfs -R "ls -l" "$W/data.img" 2>/dev/null | awk '$NF ~ /\.(txt|jpg)$/ { print "   " $NF ", " $(NF - 3) " bytes" }'
+}
+
+# SIGHUP, then wait until the server says it took the new inventory.
+reload() {
+	local n i
+	n=$(wc -l < "$LAB_RUN/server.log")
+	kill -HUP "$LAB_SERVER"
+	for i in $(seq 100); do
+		tail -n +"$((n + 1))" "$LAB_RUN/server.log" | grep -q "reload failed" && fail "the server refused the new inventory"
+		tail -n +"$((n + 1))" "$LAB_RUN/server.log" | grep -q "profiles, [0-9]* machines" && return 0
+		sleep 0.1
+	done
+	fail "the server did not reload its inventory"
 }
 
 # --- the table ---------------------------------------------------------------------------
 
 mb() { awk -v b="$1" 'BEGIN { printf "%.2f MB", b / 1e6 }'; }
-fetched() { agent "$1" | sed -n 's/.*deployment complete:.*(\([0-9]*\) bytes).*/\1/p'; }
-agent_s() { agent "$1" | sed -n 's/.*deployment complete:.*, \([0-9]*\) ms.*/\1/p' | awk '{ printf "%.1f", $1 / 1000 }'; }
+# The last deployment of the run (a PC whose report got lost would deploy again).
+fetched() { agent "$1" | sed -n 's/.*deployment complete:.*(\([0-9]*\) bytes).*/\1/p' | tail -n 1; }
+agent_s() { agent "$1" | sed -n 's/.*deployment complete:.*, \([0-9]*\) ms.*/\1/p' | tail -n 1 |
+	awk '{ printf "%.1f", $1 / 1000 }'; }
 wall() { awk -v n="$1" -v r="$2" '$1 == n && $2 == r { print $3 }' "$W/runs"; }
 
 table() {
@@ -216,6 +234,7 @@ table() {
 
 # --- the run -----------------------------------------------------------------------------
 
+say "demo: $VMS PCs under QEMU TCG; expect about $((2 + VMS / 2)) minutes (work folder $W)"
 step "1. build gold image v1 (Debian kernel + systemd-boot + busybox) and add its layers to a store"
 gold v1
 cp "$EFI" "$W/root/boot/"
@@ -239,9 +258,8 @@ user_files || fail "could not write the user's files"
 step "5. build gold v2, mark the lab for reimage, boot every PC again" "$LAB_RUN/server.log"
 gold v2
 inventory
-kill -HUP "$LAB_SERVER"
-sleep 2
-say "   $(lab_curl -s -X POST "$(lab_url)/api/deploy/all")"
+reload
+say "   $(lab_curl -fsS -X POST "$(lab_url)/api/deploy/all")" || fail "the deploy API refused"
 boot_all 2
 check_round 2 v2
 
