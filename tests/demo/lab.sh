@@ -16,13 +16,16 @@ set -uo pipefail
 
 usage() {
 	cat <<'EOF'
-usage: tests/demo/lab.sh [--vms N] [--keep] [--help] [BUILD_DIR]
+usage: tests/demo/lab.sh [--vms N] [--boot rom|pxe|http] [--keep] [--help] [BUILD_DIR]
 
 Reimage a lab of N QEMU PCs (default 3, at most 9) with Strata: deploy gold v1 to empty
 disks, let a user write files on one PC, then reimage the lab to gold v2 and show that
 only changed chunks crossed the network and the user's files survived.
 
   --vms N    number of PCs (pc01..pcNN)
+  --boot     how the PCs network-boot: rom (default) an iPXE option ROM on the NIC;
+             pxe the firmware's own PXE, which loads iPXE's snponly.efi over TFTP;
+             http UEFI HTTP Boot, which loads strata.efi itself (no iPXE at all)
   --keep     keep the work folder (the PCs' disks, the server's store and every log)
   --help     this text
 BUILD_DIR defaults to build (run `make` first; `make demo` does both).  Expect 3 to 5
@@ -31,10 +34,11 @@ Environment: STRATA_SERVER, STRATA_IMAGE (default: the release builds in BUILD_D
 EOF
 }
 
-VMS=3 KEEP=${KEEP:-0} BUILD=build
+VMS=3 KEEP=${KEEP:-0} BUILD=build BOOT=rom
 while [ $# -gt 0 ]; do
 	case $1 in
 		--vms) VMS=${2:-}; shift 2 || { usage >&2; exit 2; } ;;
+		--boot) BOOT=${2:-}; shift 2 || { usage >&2; exit 2; } ;;
 		--keep) KEEP=1; shift ;;
 		--help|-h) usage; exit 0 ;;
 		-*) echo "demo: unknown option '$1'" >&2; usage >&2; exit 2 ;;
@@ -42,6 +46,7 @@ while [ $# -gt 0 ]; do
 	esac
 done
 [[ "$VMS" =~ ^[1-9]$ ]] || { echo "demo: --vms takes 1 to 9, not '$VMS'" >&2; exit 2; }
+[[ "$BOOT" =~ ^(rom|pxe|http)$ ]] || { echo "demo: --boot takes rom, pxe or http, not '$BOOT'" >&2; exit 2; }
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
@@ -118,6 +123,12 @@ layer_bytes() {
 
 # --- the PCs -----------------------------------------------------------------------------
 
+# An IPv4 lab: anything over IPv6, tried before the disk, would only add a minute of
+# timeouts.  With the iPXE ROM or HTTP Boot, OVMF's own PXE is off for the same reason.
+NIC_OPTS= FW_OPTS=(-fw_cfg name=opt/org.tianocore/IPv6Support,string=no)
+[ "$BOOT" = rom ] || NIC_OPTS=,romfile=
+[ "$BOOT" = pxe ] || FW_OPTS+=(-fw_cfg name=opt/org.tianocore/IPv4PXESupport,string=no)
+
 # boot_pc I ROUND: one PC from power-on to power-off (deploy, reboot, gold OS); records
 # "name round seconds status" in $W/runs.
 boot_pc() {
@@ -125,11 +136,8 @@ boot_pc() {
 	name=$(name_of "$i")
 	[ -f "$LAB_RUN/$name-$((r - 1)).vars" ] && vars=$LAB_RUN/$name-$((r - 1)).vars
 	t0=$SECONDS
-	# An IPv4 lab whose PCs boot iPXE's ROM: OVMF's own PXE and anything over IPv6, tried
-	# before the disk, would only add minutes of timeouts.
-	LAB_REBOOT=1 LAB_VARS_FROM=$vars lab_vm "$name-$r" "$(mac_of "$i")" "$W/disks/$name.img" \
-		-fw_cfg name=opt/org.tianocore/IPv4PXESupport,string=no \
-		-fw_cfg name=opt/org.tianocore/IPv6Support,string=no
+	LAB_REBOOT=1 LAB_VARS_FROM=$vars LAB_NIC_OPTS=$NIC_OPTS lab_vm "$name-$r" "$(mac_of "$i")" \
+		"$W/disks/$name.img" "${FW_OPTS[@]}"
 	rc=$?
 	echo "$name $r $((SECONDS - t0)) $rc" >> "$W/runs"
 }
@@ -247,7 +255,7 @@ say "   strata-server on $LAB_IP (bridge br0 in namespace $LAB_NS), dnsmasq on $
 say "   inventory: $(seq "$VMS" | while read -r i; do printf '%s=%s ' "$(name_of "$i")" "$(mac_of "$i")"; done)"
 FULL_BYTES=$(( $(layer_bytes "$ESP") + $(layer_bytes "$ROOT") ))
 
-step "3. boot $VMS PCs with empty disks at once: network boot, deploy, reboot into the disk"
+step "3. boot $VMS PCs with empty disks at once ($BOOT): network boot, deploy, reboot into the disk"
 for i in $(seq "$VMS"); do truncate -s 160M "$W/disks/$(name_of "$i").img"; done
 boot_all 1
 check_round 1 v1
