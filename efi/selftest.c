@@ -14,6 +14,7 @@
 #include "rc.h"
 #include "selftest.h"
 #include "selftest_data.h"
+#include "sha256_x86.h"
 #include "text.h"
 
 /** Largest test layer accepted: the generator makes about 8 KiB; this only bounds a bad one. */
@@ -47,6 +48,8 @@ static int step_sha256(struct selftest_state *st)
 	strata_sha256_final(&ctx, digest);
 	if (memcmp(digest, sha256_abc, sizeof(digest)) != 0)
 		return log_fail(STRATA_ECORRUPT, "selftest: streamed SHA-256 differs from one-shot");
+	log_msg("selftest: sha256 on %s", sha256_x86_available() ? "the x86 SHA extensions"
+		: "mbedTLS's portable code");
 	return 0;
 }
 

@@ -61,7 +61,8 @@ EFI_MBED_SRCS := asn1parse asn1write base64 bignum constant_time ecdsa ecp ecp_c
 # Ours: the UEFI front end, the libc shim, the core and its glue (not alloc_libc.c:
 # efi/alloc.c is the UEFI allocator).
 EFI_OWN_SRCS := $(wildcard efi/*.c) $(wildcard efi/libc/*.c) $(wildcard images/core/*.c) \
-		images/lib/crypto_mbedtls.c images/lib/sha256_mbedtls.c images/lib/inflate_zlib.c
+		images/lib/crypto_mbedtls.c images/lib/sha256_mbedtls.c images/lib/sha256_x86.c \
+		images/lib/inflate_zlib.c
 
 EFI_OBJS := $(patsubst %.c,$(EFI_OBJ)/%.o,$(EFI_OWN_SRCS)) \
 	    $(patsubst %,$(EFI_OBJ)/zlib/%.o,$(EFI_ZLIB_SRCS)) \

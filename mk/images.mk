@@ -3,6 +3,7 @@
 
 CORE_SRCS := $(wildcard images/core/*.c)
 GLUE_SRCS := images/lib/alloc_libc.c images/lib/crypto_mbedtls.c images/lib/sha256_openssl.c \
+	images/lib/sha256_x86.c \
 	images/lib/inflate_zlib.c
 HOSTLIB_SRCS := $(wildcard images/host/*.c)
 TOOL_SRCS := $(wildcard images/tool/*.c)
