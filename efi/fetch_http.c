@@ -407,20 +407,29 @@ static int http_head_check(const EFI_HTTP_TOKEN *tok, EFI_HTTP_STATUS_CODE code,
 	return http_head_fields(msg->Headers, msg->HeaderCount, head, url);
 }
 
+/* Queue a Response on tok and wait for it: the head and each body piece start alike.
+ * call and waiting name the step in the failure message. */
+static int http_receive(struct http_fetcher *h, EFI_HTTP_TOKEN *tok, const char *url,
+			const char *call, const char *waiting)
+{
+	EFI_STATUS s;
+
+	h->done = FALSE;
+	s = h->http->Response(h->http, tok);
+	if (EFI_ERROR(s))
+		return http_fail(s, url, call);
+	return http_wait(h, tok, HTTP_IDLE_TIMEOUT_MS, url, waiting);
+}
+
 /* Receive the status line and headers. */
 static int http_response_head(struct http_fetcher *h, const char *url, struct http_head *head)
 {
 	EFI_HTTP_RESPONSE_DATA resp = { .StatusCode = HTTP_STATUS_UNSUPPORTED_STATUS };
 	EFI_HTTP_MESSAGE msg = { .Data.Response = &resp };
 	EFI_HTTP_TOKEN tok = { .Event = h->event, .Status = EFI_NOT_READY, .Message = &msg };
-	EFI_STATUS s;
 	int rc;
 
-	h->done = FALSE;
-	s = h->http->Response(h->http, &tok);
-	if (EFI_ERROR(s))
-		return http_fail(s, url, "HTTP Response (head)");
-	rc = http_wait(h, &tok, HTTP_IDLE_TIMEOUT_MS, url, "waiting for the response");
+	rc = http_receive(h, &tok, url, "HTTP Response (head)", "waiting for the response");
 	if (!rc)
 		rc = http_head_check(&tok, resp.StatusCode, &msg, head, url);
 	http_free_headers(msg.Headers, msg.HeaderCount);
@@ -464,14 +473,9 @@ static int http_body_piece(struct http_fetcher *h, const char *url, uint64_t lef
 	size_t want = left < HTTP_BUF_SIZE ? (size_t)left : HTTP_BUF_SIZE;
 	EFI_HTTP_MESSAGE msg = { .BodyLength = want, .Body = h->buf };
 	EFI_HTTP_TOKEN tok = { .Event = h->event, .Status = EFI_NOT_READY, .Message = &msg };
-	EFI_STATUS s;
 	int rc;
 
-	h->done = FALSE;
-	s = h->http->Response(h->http, &tok);
-	if (EFI_ERROR(s))
-		return http_fail(s, url, "HTTP Response (body)");
-	rc = http_wait(h, &tok, HTTP_IDLE_TIMEOUT_MS, url, "waiting for body data");
+	rc = http_receive(h, &tok, url, "HTTP Response (body)", "waiting for body data");
 	if (rc)
 		return rc;
 	if (EFI_ERROR(tok.Status))
