@@ -7,11 +7,23 @@
 # BUILD/apt and point apt-get at that folder only for `apt-get source`.
 #
 # Usage: mk/deps.sh [BUILD_DIR]      (default: build)
+#        mk/deps.sh --sources-only DIR  fetch and unpack the two source packages into DIR
+#        (tests/deps/sources.sh runs it into an empty folder)
 set -eu
 
-BUILD=${1:-build}
-STAMP="$BUILD/.deps-stamp"
-SRC="$BUILD/src"
+if [ "${1:-}" = --sources-only ]; then
+	[ -n "${2:-}" ] || { echo "usage: mk/deps.sh --sources-only DIR" >&2; exit 2; }
+	SOURCES_ONLY=$2
+	mkdir -p "$SOURCES_ONLY"
+	[ -z "$(ls -A "$SOURCES_ONLY")" ] || { echo "deps: $SOURCES_ONLY is not empty" >&2; exit 2; }
+	SRC=$(cd "$SOURCES_ONLY" && pwd)/src
+	APTDIR=$(cd "$SOURCES_ONLY" && pwd)/apt
+else
+	BUILD=${1:-build}
+	STAMP="$BUILD/.deps-stamp"
+	SRC="$BUILD/src"
+	APTDIR="$PWD/$BUILD/apt"
+fi
 
 # Debian packages, grouped by what needs them.
 PKGS_BUILD="build-essential pkg-config dpkg-dev clang libclang-rt-14-dev \
@@ -20,6 +32,8 @@ PKGS_TEST="curl nginx-light casync e2fsprogs dosfstools mtools xxd \
  gdisk fdisk tftp-hpa atftp tftpd-hpa dnsmasq-base iproute2 qemu-system-x86 ovmf ipxe ipxe-qemu wrk hyperfine"
 
 log() { printf 'deps: %s\n' "$*"; }
+# shellcheck source=mk/apt-fetch.sh
+. "$(dirname "$0")/apt-fetch.sh"
 
 missing_pkgs() {
 	for p in $PKGS_BUILD $PKGS_TEST; do
@@ -60,20 +74,37 @@ derive_sources() {
 	[ -s "$out" ] || { log "no Debian apt source found in /etc/apt to derive deb-src from"; exit 1; }
 }
 
+# Unpack zlib's and mbedTLS's source packages into $SRC and record the versions used in
+# $SRC/versions ("zlib 1:1.2.13.dfsg-1" a line), which strata.efi's build embeds in its
+# self-test line.  Each package tries every version the index offers (mk/apt-fetch.sh).
 fetch_sources() {
 	have_zlib=$(ls -d "$SRC"/zlib-*/ 2>/dev/null | head -1)
 	have_mbed=$(ls -d "$SRC"/mbedtls-*/ 2>/dev/null | head -1)
-	[ -n "$have_zlib" ] && [ -n "$have_mbed" ] && { log "zlib and mbedTLS sources present"; return 0; }
-	apt="$PWD/$BUILD/apt"
+	if [ -n "$have_zlib" ] && [ -n "$have_mbed" ] && [ -s "$SRC/versions" ]; then
+		log "zlib and mbedTLS sources present ($(tr '\n' ' ' < "$SRC/versions"))"
+		return 0
+	fi
+	apt=$APTDIR
+	rm -rf "$SRC"
 	mkdir -p "$apt/sources.list.d" "$apt/lists/partial" "$apt/cache/archives/partial" "$SRC"
 	derive_sources "$apt/sources.list.d/strata-src.sources"
-	opts="-o Dir::Etc::SourceList=/dev/null -o Dir::Etc::SourceParts=$apt/sources.list.d \
-	      -o Dir::State::Lists=$apt/lists -o Dir::Cache=$apt/cache -o APT::Sandbox::User=root"
+	APT_FETCH_OPTS="-o Dir::Etc::SourceList=/dev/null -o Dir::Etc::SourceParts=$apt/sources.list.d \
+	      -o Dir::State::Lists=$apt/lists -o Dir::Cache=$apt/cache"
 	log "fetching zlib and mbedtls source packages into $SRC"
-	apt-get $opts update -q
-	(cd "$SRC" && apt-get $opts source -q zlib mbedtls)
+	# shellcheck disable=SC2086
+	apt-get $APT_FETCH_OPTS -o APT::Sandbox::User=root update -q
+	: > "$SRC/versions.tmp"
+	for pkg in zlib mbedtls; do
+		apt_fetch source "$pkg" "$SRC" || exit 1
+		printf '%s %s\n' "$pkg" "$APT_FETCHED" >> "$SRC/versions.tmp"
+	done
+	mv "$SRC/versions.tmp" "$SRC/versions"
 }
 
+if [ -n "${SOURCES_ONLY:-}" ]; then
+	fetch_sources
+	exit 0
+fi
 install_pkgs
 fetch_sources
 mkdir -p "$BUILD" && touch "$STAMP"
