@@ -1,6 +1,7 @@
-# Strata top-level build.  `make` builds everything, `make test` runs every test,
-# `make deps` installs what the build needs (Debian 12, as root).  Both `make` and
-# `make test` run the deps step first when its stamp is missing.
+# Strata top-level build.  `make` builds everything, `make test` runs every test, `make soak`
+# the long, repeated and random ones, `make deps` installs what the build needs (Debian 12,
+# as root).  `make`, `make test` and `make soak` run the deps step first when its stamp is
+# missing.
 #
 # Host code is built twice: release objects in $(BUILD)/rel (the tools people run) and
 # sanitizer objects in $(BUILD)/san (ASan+UBSan, used by `make test`).
@@ -27,7 +28,7 @@ HOST_LIBS   := -lmbedcrypto -lcrypto -lz -lcurl -lpthread
 
 DEPS_STAMP := $(BUILD)/.deps-stamp
 
-.PHONY: all deps test bench demo demo-local clean check-freestanding
+.PHONY: all deps test soak bench demo demo-local clean check-freestanding
 all: $(DEPS_STAMP)
 	@$(MAKE) --no-print-directory build-all
 
@@ -50,6 +51,11 @@ test: $(DEPS_STAMP)
 	bash tests/run.sh $(BUILD)
 
 test-targets: $(TEST_TARGETS)
+
+# Long, repeated and random cases, kept out of `make test`: see tests/soak/run.sh --help.
+soak: $(DEPS_STAMP)
+	@$(MAKE) --no-print-directory build-all test-targets
+	bash tests/soak/run.sh $(BUILD)
 
 bench: $(DEPS_STAMP)
 	@$(MAKE) --no-print-directory build-all

@@ -4,13 +4,15 @@
  * The agent proves its own build (selftest.c) and reads its arguments (args.c); then it
  * deploys the machine's manifest (agent.c), or, when the arguments ask for it
  * (selftest-fetch=), only proves its network layer (fetch_selftest.c).  Started with no
- * server at all it stops after the self-test.  finish() ends the run as then= says.
+ * server at all (from a USB stick or a disk entry) it says so and returns to the firmware,
+ * having written nothing.  finish() ends the run as then= says.
  */
 #include <stddef.h>
 #include <efi.h>
 #include <efilib.h>
 #include "agent.h"
 #include "args.h"
+#include "build_info.h"
 #include "clock.h"
 #include "efi_rc.h"
 #include "fetch_selftest.h"
@@ -71,7 +73,8 @@ static int self_test(void)
 	if (rc)
 		log_msg("strata.efi: self-test FAILED [%s]", strata_strerror(rc));
 	else
-		log_msg("strata.efi: self-test ok");
+		log_msg("strata.efi: self-test ok (zlib %s, mbedtls %s)", strata_zlib_version,
+			strata_mbedtls_version);
 	return rc;
 }
 
@@ -92,6 +95,23 @@ static void show_failure(const struct agent *a, int rc)
 		strata_strerror(rc));
 	log_msg("strata.efi: nothing unverified was written; the next network boot retries");
 	clock_sleep_ms(FAIL_WAIT_MS);
+}
+
+/*
+ * Started with no server: from a USB stick, a disk's boot entry, or a network boot that
+ * passed nothing.  Say what was looked for, leave it on screen, and hand the PC back to the
+ * firmware (its boot menu) unless the arguments asked for another ending.
+ */
+static int no_server(const struct args *args, enum args_then *then)
+{
+	log_msg("strata.efi: no Strata server: not started by a network boot and no server= "
+		"given; nothing was written");
+	log_msg("strata.efi: to deploy, network-boot this PC from strata-server (PXE, iPXE or "
+		"UEFI HTTP Boot), or start strata.efi with server=URL");
+	*then = args->then == ARGS_THEN_UNSET ? ARGS_THEN_EXIT : args->then;
+	if (*then == ARGS_THEN_EXIT)
+		clock_sleep_ms(FAIL_WAIT_MS);
+	return 0;
 }
 
 /* Deploy, report the outcome, and say it in one clear final line. */
@@ -131,17 +151,20 @@ static int run(EFI_HANDLE image, enum args_then *then)
 	struct args args;
 	int rc;
 
-	*then = ARGS_THEN_POWEROFF;
+	*then = ARGS_THEN_EXIT;         /* until the arguments say otherwise */
 	rc = self_test();
 	if (rc)
 		return rc;
 	rc = args_load(&args, image);
 	if (rc)
 		return rc;
-	if (args.selftest_fetch[0])
+	if (args.selftest_fetch[0]) {
+		/* A test asked for it: power off after, unless then= says otherwise. */
+		*then = args.then == ARGS_THEN_UNSET ? ARGS_THEN_POWEROFF : args.then;
 		return network_self_test(&args, image);
+	}
 	if (!args.server[0])
-		return 0;                    /* started with no server: the self-test was all */
+		return no_server(&args, then);
 	*then = args.then == ARGS_THEN_UNSET ? ARGS_THEN_REBOOT : args.then;
 	return deploy(&args, image, then);
 }
@@ -149,7 +172,8 @@ static int run(EFI_HANDLE image, enum args_then *then)
 /*
  * How the run ends: a cold reset boots what was written (or, after a failure, retries
  * from the network once the server is mended); exit hands back to iPXE's script or the
- * boot manager; power-off is for tests and self-tests.
+ * boot manager (a success shows EDK II's boot menu); power-off is for tests that ask for
+ * it with then=poweroff.
  */
 static EFI_STATUS finish(int rc, enum args_then then)
 {

@@ -65,7 +65,11 @@ apt_fetch() {
 		try="$dir/.try-$pkg"
 		rm -rf "$try" && mkdir -p "$try"
 		if apt_fetch_one "$kind" "$pkg" "$v" "$try" > "$try.log" 2>&1; then
-			(cd "$try" && for f in * .[!.]*; do [ -e "$f" ] && { rm -rf "../$f"; mv "$f" ..; }; done)
+			for f in "$try"/* "$try"/.[!.]*; do
+				[ -e "$f" ] || continue
+				rm -rf "${dir:?}/${f##*/}"
+				mv "$f" "$dir/"
+			done
 			rm -rf "$try" "$try.log"
 			log "$pkg: using $kind version $v"
 			APT_FETCHED=$v

@@ -8,54 +8,8 @@
 # Usage: tests/run.sh [BUILD_DIR]   (make test builds everything first)
 set -u
 BUILD=${1:-build}
-export STRATA_IMAGE=$BUILD/san/strata-image
-export STRATA_SERVER=$BUILD/san/strata-server
-export STRATA_EFI=$BUILD/efi/strata.efi
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
-export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 FUZZ_SECONDS=${FUZZ_SECONDS:-30}
-PASS=0
-FAIL=0
-FAILED=()
-LOGDIR=$(mktemp -d /tmp/strata-tests.XXXXXX)
-
-# Run one suite, echoing its output, and add its counts.
-suite() {
-	local name=$1 log="$LOGDIR/$(basename "$1").log" p f
-	shift
-	echo "=== $name"
-	"$@" 2>&1 | tee "$log"
-	local rc=${PIPESTATUS[0]}
-	read -r p f < <(tail -n 20 "$log" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed.*/\1 \2/p' | tail -1)
-	p=${p:-0}
-	f=${f:-0}
-	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
-		f=1   # crashed or failed without counting
-	fi
-	PASS=$((PASS + p))
-	FAIL=$((FAIL + f))
-	[ "$f" -eq 0 ] || FAILED+=("$name")
-}
-
-fuzz() {
-	local bin=$1 name corpus work
-	name=$(basename "$bin")
-	corpus=tests/fuzz/corpus/${name#fuzz_}
-	work=$(mktemp -d /tmp/strata-fuzz.XXXXXX)
-	[ -d "$corpus" ] && cp -r "$corpus"/. "$work"/
-	dict=tests/fuzz/${name#fuzz_}.dict
-	[ -f "$dict" ] && set -- -dict="$dict" || set --
-	if "$bin" "$@" -max_total_time="$FUZZ_SECONDS" -artifact_prefix="$work/" "$work" >"$work.log" 2>&1; then
-		echo "$(grep -c . "$work.log") lines of fuzzer output; no crash"
-		echo "1 passed, 0 failed"
-	else
-		tail -n 30 "$work.log"
-		echo "crash input kept in $work"
-		echo "0 passed, 1 failed"
-		return 1
-	fi
-	rm -rf "$work" "$work.log"
-}
+. "$(dirname "$0")/lib/suite.sh"
 
 for t in "$BUILD"/san/tests/unit/test_*; do
 	[ -x "$t" ] && suite "unit $(basename "$t")" "$t"
@@ -67,8 +21,4 @@ for t in "$BUILD"/fuzz/fuzz_*; do
 	[ -x "$t" ] && suite "fuzz $(basename "$t") (${FUZZ_SECONDS}s)" fuzz "$t"
 done
 
-rm -rf "$LOGDIR"
-echo
-[ ${#FAILED[@]} -eq 0 ] || printf 'failed suite: %s\n' "${FAILED[@]}"
-echo "$PASS passed, $FAIL failed"
-[ "$FAIL" -eq 0 ]
+suites_finish

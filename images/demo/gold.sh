@@ -38,6 +38,9 @@ step() { STEP=$1; printf 'gold: %s\n' "$1"; }
 # Report the failing command once, from the main shell (subshells inherit the trap via -E).
 trap '[ "$BASHPID" = $$ ] && printf "gold: FAILED in step \"%s\" (line %s: %s)\n" "$STEP" "$LINENO" "$BASH_COMMAND" >&2' ERR
 die() { printf 'gold: FAILED in step "%s": %s\n' "$STEP" "$*" >&2; exit 1; }
+log() { printf 'gold: %s\n' "$*"; }
+# shellcheck source=../../mk/apt-fetch.sh
+. "$HERE/../../mk/apt-fetch.sh"
 
 # --- packages --------------------------------------------------------------------------
 
@@ -58,20 +61,20 @@ resolve_kernel() {
 	KVER=${KPKG#linux-image-}
 }
 
-# Download into the cache unless a .deb for the package is already there.  apt-get update
-# only when the download fails, since it is slow and changes the machine's lists.
+# Download into the cache unless a .deb for the package is already there, each package at
+# the newest version the mirror really holds (mk/apt-fetch.sh: an index may name files its
+# pool lost).  apt-get update only when that fails, since it is slow and changes the
+# machine's lists.  The versions used are logged and kept in DEBS/versions.
 fetch_debs() {
-	local need=() p
+	local p
 	for p in "$@"; do
-		compgen -G "$DEBS/${p}_*.deb" >/dev/null || need+=("$p")
+		compgen -G "$DEBS/${p}_*.deb" >/dev/null && continue
+		if ! apt_fetch binary "$p" "$DEBS"; then
+			apt-get -q update || die "apt-get update failed"
+			apt_fetch binary "$p" "$DEBS" || die "no version of $p could be downloaded (above)"
+		fi
+		printf '%s %s\n' "$p" "$APT_FETCHED" >> "$DEBS/versions"
 	done
-	[ ${#need[@]} -eq 0 ] && return 0
-	# Running as root, apt would try to drop to the _apt user, who cannot write our cache.
-	if ! (cd "$DEBS" && apt-get -q -o APT::Sandbox::User=root download "${need[@]}"); then
-		apt-get -q update || die "apt-get update failed"
-		(cd "$DEBS" && apt-get -q -o APT::Sandbox::User=root download "${need[@]}") ||
-			die "apt-get download ${need[*]} failed"
-	fi
 }
 
 # Unpack each .deb once into pkgs/<deb name> (set in DIR); a marker makes later runs skip it.

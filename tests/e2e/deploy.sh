@@ -16,7 +16,9 @@
 #      new chunks; once the server is back the next boot completes
 #   8. (run with 2, on the NVRAM the VM kept from it) a server that lost its state signs
 #      version 1 again: the agent refuses the older manifest and writes nothing
-# E2E_CASES="1 5" runs only those cases (2-4 and 7 build on 1).
+# E2E_CASES="1 5" runs only those cases (2-4 and 7 build on 1).  E2E_KILL_AFTER_MS=N makes
+# case 7 kill the server N ms after the root layer's first runs request instead of at once
+# (make soak picks N at random).
 # Needs root (namespaces), QEMU, OVMF, iPXE; without them it says so and counts nothing.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../server/lib/netns.sh"
@@ -208,7 +210,9 @@ kill -HUP "$LAB_SERVER"; sleep 2
 mark
 SLOG=$(ls -t "$LAB_RUN"/server*.log | head -1)
 ( for _ in $(seq 1200); do
-	grep -q "GET /store/runs/${ROOT4#sha256:}" "$SLOG" && { kill -KILL "$LAB_SERVER"; break; }
+	grep -q "GET /store/runs/${ROOT4#sha256:}" "$SLOG" &&
+		{ sleep "$(awk -v ms="${E2E_KILL_AFTER_MS:-0}" 'BEGIN { print ms / 1000 }')"
+		  kill -KILL "$LAB_SERVER"; break; }
 	sleep 0.05
   done ) &
 lab_vm vm1-h "$MAC" "$W/disk.img"

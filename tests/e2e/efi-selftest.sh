@@ -2,10 +2,13 @@
 # strata.efi end to end in QEMU with OVMF (TCG: KVM does not work on these machines).
 #
 # The built strata.efi goes onto an ESP image as EFI/BOOT/BOOTX64.EFI, the firmware boots it
-# from a virtio disk, and the agent runs its start-up self-test and powers off.  We read the
-# clean log it writes to the debug port (-debugcon) and the console it mirrors to serial.
+# from a virtio disk (as from a USB stick: no load options, no network), and the agent runs
+# its start-up self-test, says plainly that it found no Strata server and wrote nothing, and
+# returns to the firmware.  We read the clean log it writes to the debug port (-debugcon)
+# and the console it mirrors to serial, and stop QEMU once the agent has handed back (the
+# firmware then shows its boot menu, which would wait forever).
 # A second boot runs a copy whose embedded manifest has one byte changed: it must report the
-# failed signature check and still power off, which shows both that the verify is real and
+# failed signature check and still hand back, which shows both that the verify is real and
 # that a failing agent ends the run instead of hanging.
 #
 # Usage: tests/e2e/efi-selftest.sh [BUILD_DIR]      (after `make`; about 10 s)
@@ -19,6 +22,11 @@ OVMF_VARS=/usr/share/OVMF/OVMF_VARS_4M.fd
 BOOT_TIMEOUT=120
 W=$(mktemp -d /tmp/strata-efi.XXXXXX)
 BOOT_PID=
+RETURNED="strata.efi: returning to the firmware"
+# The versions mk/deps.sh used, which the self-test line must name.
+ZLIB_V=$(sed -n 's/^zlib //p' "$BUILD/src/versions" 2>/dev/null)
+MBED_V=$(sed -n 's/^mbedtls //p' "$BUILD/src/versions" 2>/dev/null)
+OK_LINE="strata.efi: self-test ok (zlib $ZLIB_V, mbedtls $MBED_V)"
 
 # Stop a boot still running (timeout forwards the TERM to QEMU), then remove everything.
 cleanup() {
@@ -39,7 +47,8 @@ make_esp() {
 }
 
 # boot NAME: boot $W/NAME.img with fresh firmware variables; logs in $W/NAME.*.
-# Sets BOOT_RC (QEMU's status; 124 on timeout) and BOOT_SECS.
+# Sets BOOT_RC (QEMU's status; 124 on timeout; "returned" once the agent handed the PC
+# back to the firmware, when QEMU is stopped) and BOOT_SECS.
 boot() {
 	local start=$SECONDS
 	cp "$OVMF_VARS" "$W/$1.vars.fd"
@@ -52,8 +61,18 @@ boot() {
 		-serial file:"$W/$1.serial" -monitor none -debugcon file:"$W/$1.debugcon" \
 		> "$W/$1.qemu" 2>&1 &
 	BOOT_PID=$!
+	BOOT_RC=
+	while kill -0 "$BOOT_PID" 2>/dev/null; do
+		if grep -qxF "$RETURNED" "$W/$1.debugcon" 2>/dev/null; then
+			sleep 1   # let the firmware print what it does next, for the log
+			kill "$BOOT_PID" 2>/dev/null
+			BOOT_RC=returned
+			break
+		fi
+		sleep 0.5
+	done
 	wait "$BOOT_PID"
-	BOOT_RC=$?
+	BOOT_RC=${BOOT_RC:-$?}
 	BOOT_PID=
 	BOOT_SECS=$((SECONDS - start))
 	# The console log without CRs and terminal escapes (OVMF also sends ESC[=3h, a mode set).
@@ -64,7 +83,7 @@ boot() {
 # has NAME LINE: the debugcon log of boot NAME holds exactly this line.
 has() { grep -qxF "$2" "$W/$1.debugcon" || { tail -n 20 "$W/$1.debugcon"; return 1; }; }
 hasnt() { [ -s "$W/$1.debugcon" ] && ! grep -qF "$2" "$W/$1.debugcon"; }
-powered_off() { [ "$BOOT_RC" = 0 ] || { cat "$W/$1.qemu"; return 1; }; }
+returned() { [ "$BOOT_RC" = returned ] || { cat "$W/$1.qemu"; return 1; }; }
 
 # tamper SRC DST: copy strata.efi with one byte of its embedded signed manifest changed.
 tamper() {
@@ -91,20 +110,26 @@ check "prerequisites (qemu, OVMF, mtools, $EFI)" prereqs
 [ "$T_FAIL" = 0 ] || { finish; exit 1; }
 check "ESP image with EFI/BOOT/BOOTX64.EFI" make_esp "$EFI" "$W/good.img"
 
+sha256sum < "$W/good.img" > "$W/good.before"
 boot good
-check "good: powered off by itself (QEMU exit 0, no timeout)" powered_off good
+check "good: handed back to the firmware by itself (no timeout)" returned good
 check "good: banner on the debug port" grep -q '^strata.efi: Strata UEFI agent on ' "$W/good.debugcon"
 for step in sha256 inflate manifest index layer; do
 	check "good: self-test step $step ok" has good "selftest: $step ok"
 done
-check "good: self-test ok line" has good "strata.efi: self-test ok"
+check "good: versions built from are known ($BUILD/src/versions)" test -n "$ZLIB_V" -a -n "$MBED_V"
+check "good: self-test ok line names zlib $ZLIB_V and mbedtls $MBED_V" has good "$OK_LINE"
 check "good: no error lines" hasnt good "error:"
-check "good: console mirrored to serial" grep -qx 'strata.efi: self-test ok' "$W/good.console"
+check "good: console mirrored to serial" grep -qxF "$OK_LINE" "$W/good.console"
+check "good: says no server was found and nothing was written" has good \
+	"strata.efi: no Strata server: not started by a network boot and no server= given; nothing was written"
+check "good: returns to the firmware, no power-off" hasnt good "powering off"
+check "good: the disk it booted from is untouched" sh -c 'sha256sum < "$1" | cmp -s - "$2"' sh "$W/good.img" "$W/good.before"
 
 check "tampered copy: one manifest byte changed" tamper "$EFI" "$W/tampered.efi"
 check "tampered: ESP image" make_esp "$W/tampered.efi" "$W/tampered.img"
 boot tampered
-check "tampered: powered off by itself" powered_off tampered
+check "tampered: handed back to the firmware by itself" returned tampered
 check "tampered: signature failure reported" \
 	has tampered "error: selftest: manifest: manifest signature does not verify [bad signature]"
 check "tampered: self-test FAILED line" has tampered "strata.efi: self-test FAILED [bad signature]"

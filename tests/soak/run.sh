@@ -1,0 +1,37 @@
+#!/bin/bash
+# make soak: the long, repeated and random cases kept out of `make test` (which must stay
+# under an hour on 2 cores).  Run it before resolving an issue that adds to it.
+#   fuzz:   every libFuzzer target for SOAK_FUZZ_SECONDS (default 300) over its corpus
+#   load:   tests/server/load.sh (slow clients, limits, reloads under load) SOAK_ROUNDS times
+#   cuts:   tests/e2e/deploy.sh cases 1 and 7 SOAK_ROUNDS times, the server killed at a
+#           random point (0-1.5 s) of the root layer's stream each time: the disk must hold
+#           only old or verified chunks, and the next boot must complete
+# Each power-cut round names its kill delay, so a failing round can be run again alone.  It prints one
+# "N passed, N failed" line, like make test.  About 1 h with the defaults.
+# Usage: tests/soak/run.sh [--help] [BUILD_DIR]   (SOAK_ROUNDS, SOAK_FUZZ_SECONDS, SOAK_ONLY)
+set -u
+case ${1:-} in
+-h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+esac
+BUILD=${1:-build}
+ROUNDS=${SOAK_ROUNDS:-3}
+FUZZ_SECONDS=${SOAK_FUZZ_SECONDS:-300}
+ONLY=${SOAK_ONLY:-fuzz load cuts}
+. "$(dirname "$0")/../lib/suite.sh"
+
+want() { case " $ONLY " in *" $1 "*) return 0 ;; esac; return 1; }
+
+if want fuzz; then
+	for t in "$BUILD"/fuzz/fuzz_*; do
+		[ -x "$t" ] && suite "soak fuzz $(basename "$t") (${FUZZ_SECONDS}s)" fuzz "$t"
+	done
+fi
+for r in $(seq "$ROUNDS"); do
+	want load && suite "soak load round $r/$ROUNDS" bash tests/server/load.sh
+	if want cuts; then
+		ms=$((RANDOM % 1500))
+		suite "soak power cut round $r/$ROUNDS (E2E_KILL_AFTER_MS=$ms)" \
+			env E2E_CASES="1 7" E2E_KILL_AFTER_MS=$ms bash tests/e2e/deploy.sh "$BUILD"
+	fi
+done
+suites_finish
