@@ -13,6 +13,7 @@
 # and may define log().  POSIX sh; needs apt-get, apt-cache and dpkg.
 
 APT_FETCH_OPTS=${APT_FETCH_OPTS:-}
+APT_INSTALL_OPTS=${APT_INSTALL_OPTS:-}
 
 command -v log >/dev/null 2>&1 || log() { printf '%s\n' "$*"; }
 
@@ -98,4 +99,45 @@ apt_fetch_one() {
 		# shellcheck disable=SC2086
 		(cd "$try" && apt-get $APT_FETCH_OPTS -o APT::Sandbox::User=root download -q "$pkg=$v")
 	fi
+}
+
+# Install packages with apt-get, as root.  When a download fails because the pool lacks the
+# file the index names, pin that package to the next older version the index offers and try
+# again (at most APT_INSTALL_TRIES times, default 6).  Extra apt-get options come from
+# APT_INSTALL_OPTS.  On failure, logs the pins tried and apt's errors, and returns 1.
+apt_install() {
+	pins="" tries=0
+	while :; do
+		tries=$((tries + 1))
+		log "apt-get install $*${pins:+ (pinned:$pins)}"
+		# shellcheck disable=SC2086
+		apt-get install -y -q --no-install-recommends $APT_INSTALL_OPTS "$@" $pins \
+			> "${TMPDIR:-/tmp}/strata-apt-install.log" 2>&1 && return 0
+		tail -n 20 "${TMPDIR:-/tmp}/strata-apt-install.log"
+		more=$(apt_pins_for_failures "${TMPDIR:-/tmp}/strata-apt-install.log") || {
+			log "apt-get install failed (see above)"
+			return 1
+		}
+		[ "$tries" -lt "${APT_INSTALL_TRIES:-6}" ] || { log "apt-get install: gave up after $tries tries (pinned:$pins)"; return 1; }
+		for p in $more; do      # a newer pin of the same package replaces the older one
+			pins="$(printf '%s\n' $pins | grep -v "^${p%%=*}=") $p"
+		done
+	done
+}
+
+# From an apt-get log, print "pkg=older" for each .deb the mirror failed to serve; fail if a
+# failed .deb has no older version in the index (or nothing failed to download).  Logs go
+# to stderr: stdout is the caller's answer.
+apt_pins_for_failures() {
+	out=""
+	for deb in $(sed -n 's|^E: Failed to fetch [a-z]*://[^ ]*/\([^/ ]*\.deb\) .*|\1|p' "$1" | sort -u); do
+		deb=$(printf '%s' "$deb" | sed 's/%3a/:/gI; s/%2b/+/gI; s/%7e/~/gI')
+		pkg=${deb%%_*} rest=${deb#*_} bad=${rest%_*}
+		older=$(apt_versions binary "$pkg" | awk -v bad="$bad" '
+			{ v = $0; sub(/^[0-9]+:/, "", v) } seen { print $0; exit } v == bad { seen = 1 }')
+		[ -n "$older" ] || { log "$pkg: version $bad is not in the mirror's pool and no older one is indexed" >&2; return 1; }
+		log "$pkg: version $bad is not in the mirror's pool; trying $older" >&2
+		out="$out $pkg=$older"
+	done
+	[ -n "$out" ] && printf '%s\n' "$out"
 }

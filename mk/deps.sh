@@ -29,7 +29,7 @@ fi
 PKGS_BUILD="build-essential pkg-config dpkg-dev clang libclang-rt-14-dev \
  zlib1g-dev libmbedtls-dev libssl-dev libcurl4-openssl-dev libmicrohttpd-dev gnu-efi"
 PKGS_TEST="curl nginx-light casync e2fsprogs dosfstools mtools xxd \
- gdisk fdisk tftp-hpa atftp tftpd-hpa dnsmasq-base iproute2 qemu-system-x86 ovmf ipxe ipxe-qemu wrk hyperfine"
+ ntfs-3g partclone gdisk fdisk tftp-hpa atftp tftpd-hpa dnsmasq-base iproute2 qemu-system-x86 ovmf ipxe ipxe-qemu wrk hyperfine"
 
 log() { printf 'deps: %s\n' "$*"; }
 # shellcheck source=mk/apt-fetch.sh
@@ -52,7 +52,7 @@ install_pkgs() {
 	# tftpd-hpa and nginx start services on install; we run our own instances in tests.
 	printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d.strata
 	[ -e /usr/sbin/policy-rc.d ] || { cp /usr/sbin/policy-rc.d.strata /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; rmpol=1; }
-	apt-get install -y -q --no-install-recommends $need || rc=$?
+	apt_install $need || rc=$?
 	[ "${rmpol:-0}" = 1 ] && rm -f /usr/sbin/policy-rc.d
 	rm -f /usr/sbin/policy-rc.d.strata
 	[ "${rc:-0}" = 0 ] || { log "apt-get install failed ($rc)"; exit 1; }
