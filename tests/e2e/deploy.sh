@@ -19,7 +19,7 @@
 # E2E_CASES="1 5" runs only those cases (2-4 and 7 build on 1).
 # Needs root (namespaces), QEMU, OVMF, iPXE; without them it says so and counts nothing.
 . "$(dirname "$0")/../lib/common.sh"
-. "$(dirname "$0")/../server/lib/netns.sh"
+. "$(dirname "$0")/../lib/netns.sh"
 . "$(dirname "$0")/../lib/lab.sh"
 BUILD=${1:-build}
 SI=${STRATA_IMAGE:-$BUILD/san/strata-image}
