@@ -1,8 +1,8 @@
 /*
  * strata.efi's entry point: a short list of named steps.
  *
- * The agent proves its own build (selftest.c) and reads its arguments (args.c); then it
- * deploys the machine's manifest (agent.c), or, when the arguments ask for it
+ * The agent proves its own build (selftest.c) and reads its arguments (args_load.c);
+ * then it deploys the machine's manifest (agent.c), or, when the arguments ask for it
  * (selftest-fetch=), only proves its network layer (fetch_selftest.c).  Started with no
  * server at all it stops after the self-test.  finish() ends the run as then= says.
  */
@@ -10,7 +10,7 @@
 #include <efi.h>
 #include <efilib.h>
 #include "agent.h"
-#include "args.h"
+#include "args_load.h"
 #include "clock.h"
 #include "efi_rc.h"
 #include "fetch_selftest.h"

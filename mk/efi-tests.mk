@@ -1,0 +1,23 @@
+# Host unit tests of strata.efi's portable files: the efi/ sources that call no firmware
+# (argument parsing, the log's formatting), built with the host compiler and the
+# sanitizers like every unit test.
+# Included by the top Makefile after mk/efi.mk and mk/strata-server.mk.
+#
+# What stands in for the firmware is chosen at link time: tests/unit/efi_host/ supplies
+# log_write (in place of efi/log_console.c) and the clock (in place of efi/clock.c).  The
+# core's rc.c names return codes, images/lib/alloc_libc.c allocates.
+
+EFI_HOST_GLUE := tests/unit/efi_host/log_capture.c tests/unit/efi_host/clock_fake.c
+EFI_HOST_BASE := efi/log.c images/core/rc.c $(EFI_HOST_GLUE)
+
+# The tests and the glue include efi/'s headers by name.
+$(SAN)/tests/unit/test_efi_%.o: SAN_CFLAGS += -Iefi
+$(SAN)/tests/unit/efi_host/%.o: SAN_CFLAGS += -Iefi
+
+# Explicit rules, so they win over images.mk's pattern rule that links every
+# tests/unit/test_* with the images core instead.
+$(SAN)/tests/unit/test_efi_args: $(SAN)/tests/unit/test_efi_args.o \
+		$(patsubst %.c,$(SAN)/%.o,efi/args.c $(EFI_HOST_BASE))
+	$(CC) $(SAN_FLAGS) -o $@ $^
+
+TEST_TARGETS += $(SAN)/tests/unit/test_efi_args
