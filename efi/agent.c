@@ -17,6 +17,7 @@
 #include "clock.h"
 #include "crypto.h"
 #include "fetch_buf.h"
+#include "fetch_open.h"
 #include "gpt_disk.h"
 #include "log.h"
 #include "nvram.h"

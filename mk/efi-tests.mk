@@ -1,6 +1,6 @@
 # Host unit tests of strata.efi's portable files: the efi/ sources that call no firmware
-# (argument parsing, the log's formatting), built with the host compiler and the
-# sanitizers like every unit test.
+# (argument parsing, the fetch contract and whole-body fetches, the log's formatting),
+# built with the host compiler and the sanitizers like every unit test.
 # Included by the top Makefile after mk/efi.mk and mk/strata-server.mk.
 #
 # What stands in for the firmware is chosen at link time: tests/unit/efi_host/ supplies
@@ -20,4 +20,9 @@ $(SAN)/tests/unit/test_efi_args: $(SAN)/tests/unit/test_efi_args.o \
 		$(patsubst %.c,$(SAN)/%.o,efi/args.c $(EFI_HOST_BASE))
 	$(CC) $(SAN_FLAGS) -o $@ $^
 
-TEST_TARGETS += $(SAN)/tests/unit/test_efi_args
+$(SAN)/tests/unit/test_efi_fetch: $(SAN)/tests/unit/test_efi_fetch.o \
+		$(patsubst %.c,$(SAN)/%.o,efi/fetch.c efi/fetch_buf.c images/lib/alloc_libc.c \
+		$(EFI_HOST_BASE))
+	$(CC) $(SAN_FLAGS) -o $@ $^
+
+TEST_TARGETS += $(SAN)/tests/unit/test_efi_args $(SAN)/tests/unit/test_efi_fetch
