@@ -1,6 +1,6 @@
 # Host unit tests of strata.efi's portable files: the efi/ sources that call no firmware
-# (argument parsing, the fetch contract and whole-body fetches, the log's formatting),
-# built with the host compiler and the sanitizers like every unit test.
+# (argument parsing, the fetch contract and whole-body fetches, the log's formatting, URL
+# encoding), built with the host compiler and the sanitizers like every unit test.
 # Included by the top Makefile after mk/efi.mk and mk/strata-server.mk.
 #
 # What stands in for the firmware is chosen at link time: tests/unit/efi_host/ supplies
@@ -25,4 +25,10 @@ $(SAN)/tests/unit/test_efi_fetch: $(SAN)/tests/unit/test_efi_fetch.o \
 		$(EFI_HOST_BASE))
 	$(CC) $(SAN_FLAGS) -o $@ $^
 
-TEST_TARGETS += $(SAN)/tests/unit/test_efi_args $(SAN)/tests/unit/test_efi_fetch
+# URL encoding, checked against the server's own query decoder (server/http_parse.c).
+$(SAN)/tests/unit/test_efi_url: $(SAN)/tests/unit/test_efi_url.o \
+		$(patsubst %.c,$(SAN)/%.o,efi/url.c $(HTTP_PARSE_SRCS) $(HOST_LIB_SRCS))
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(HOST_LIBS)
+
+TEST_TARGETS += $(SAN)/tests/unit/test_efi_args $(SAN)/tests/unit/test_efi_fetch \
+		$(SAN)/tests/unit/test_efi_url
