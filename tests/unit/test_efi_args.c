@@ -16,36 +16,37 @@
 #include "harness.h"
 #include "rc.h"
 
-/* Parse text (as a slice without NUL) into a fresh *a, with a fresh log. */
-static int parse(struct args *a, const char *text)
+/* A heap copy of s without its NUL (the functions take slices, not C strings); a fresh
+ * *a and a fresh log for the call that reads it. */
+static char *slice(const char *s, struct args *a)
 {
-	size_t n = strlen(text);
+	size_t n = strlen(s);
 	char *p = malloc(n ? n : 1);
-	int rc;
 
 	if (!p)
 		abort();
-	memcpy(p, text, n);
+	memcpy(p, s, n);
 	memset(a, 0, sizeof(*a));
 	log_capture_reset();
-	rc = args_parse(a, p, n);
+	return p;
+}
+
+/* Parse text into a fresh *a. */
+static int parse(struct args *a, const char *text)
+{
+	char *p = slice(text, a);
+	int rc = args_parse(a, p, strlen(text));
+
 	free(p);
 	return rc;
 }
 
-/* Derive the server from uri (a slice without NUL) into a fresh *a, with a fresh log. */
+/* Derive the server from uri into a fresh *a. */
 static int from_uri(struct args *a, const char *uri)
 {
-	size_t n = strlen(uri);
-	char *p = malloc(n ? n : 1);
-	int rc;
+	char *p = slice(uri, a);
+	int rc = args_server_from_uri(a, p, strlen(uri));
 
-	if (!p)
-		abort();
-	memcpy(p, uri, n);
-	memset(a, 0, sizeof(*a));
-	log_capture_reset();
-	rc = args_server_from_uri(a, p, n);
 	free(p);
 	return rc;
 }
@@ -63,6 +64,20 @@ static const char *repeat(char c, size_t n)
 /* Checks that the last log line is want, and shows it when not. */
 #define CHECK_LOG(want) CHECK_MSG(strcmp(log_capture_last(), want) == 0, "logged \"%s\"", \
 				  log_capture_last())
+
+/* Every one of texts[0..n) is refused with rc, and want is the line logged. */
+static void check_refused(const char *const *texts, size_t n, int rc, const char *want)
+{
+	struct args a;
+
+	for (size_t i = 0; i < n; i++) {
+		CHECK_MSG(parse(&a, texts[i]) == rc, "%s", texts[i]);
+		CHECK_MSG(strcmp(log_capture_last(), want) == 0, "%s logged \"%s\"", texts[i],
+			  log_capture_last());
+	}
+}
+
+#define COUNT(array) (sizeof(array) / sizeof((array)[0]))
 
 static void test_deploy_line(void)
 {
@@ -127,15 +142,16 @@ static void test_unknown_and_repeats(void)
 
 static void test_server(void)
 {
+	static const char *const not_http[] = {
+		"server=ftp://10.0.0.1", "server=HTTP://10.0.0.1", "server=http:/",
+	};
 	struct args a;
 	char text[400];
 
 	CHECK_EQ(parse(&a, "server=https://deploy.example/strata///"), 0);
 	CHECK(strcmp(a.server, "https://deploy.example/strata") == 0);
-	CHECK_EQ(parse(&a, "server=ftp://10.0.0.1"), STRATA_EINVAL);
-	CHECK_LOG("error: args: server= must be an http:// or https:// URL [malformed input]");
-	CHECK_EQ(parse(&a, "server=HTTP://10.0.0.1"), STRATA_EINVAL);
-	CHECK_EQ(parse(&a, "server=http:/"), STRATA_EINVAL);
+	check_refused(not_http, COUNT(not_http), STRATA_EINVAL,
+		      "error: args: server= must be an http:// or https:// URL [malformed input]");
 	/* Exactly ARGS_URL_MAX - 1 characters fit; one more does not. */
 	snprintf(text, sizeof(text), "server=http://%s", repeat('h', ARGS_URL_MAX - 1 - 7));
 	CHECK_EQ(parse(&a, text), 0);
@@ -148,31 +164,30 @@ static void test_server(void)
 
 static void test_mac(void)
 {
+	static const char *const bad[] = {
+		"mac=52:54:00:ab:cd", "mac=52:54:00:ab:cd:ef:01", "mac=52.54.00.ab.cd.ef",
+		"mac=52:54:00:ab:cd:eg", "mac=525:4:00:ab:cd:ef",
+	};
 	struct args a;
 
 	CHECK_EQ(parse(&a, "mac=52-54-00-AB-cd-EF"), 0);
 	CHECK(strcmp(a.mac, "52:54:00:ab:cd:ef") == 0);
 	CHECK_EQ(parse(&a, "mac=52:54-00:ab-cd:ef"), 0);
 	CHECK(strcmp(a.mac, "52:54:00:ab:cd:ef") == 0);
-	CHECK_EQ(parse(&a, "mac=52:54:00:ab:cd"), STRATA_EINVAL);
-	CHECK_LOG("error: args: mac= is not of the form aa:bb:cc:dd:ee:ff [malformed input]");
-	CHECK_EQ(parse(&a, "mac=52:54:00:ab:cd:ef:01"), STRATA_EINVAL);
-	CHECK_EQ(parse(&a, "mac=52.54.00.ab.cd.ef"), STRATA_EINVAL);
-	CHECK_EQ(parse(&a, "mac=52:54:00:ab:cd:eg"), STRATA_EINVAL);
-	CHECK_EQ(parse(&a, "mac=525:4:00:ab:cd:ef"), STRATA_EINVAL);
+	check_refused(bad, COUNT(bad), STRATA_EINVAL,
+		      "error: args: mac= is not of the form aa:bb:cc:dd:ee:ff [malformed input]");
 }
 
 static void test_token(void)
 {
+	static const char *const bad[] = { "token=a+b", "token=a%20b", "token=a.b" };
 	struct args a;
 	char text[200];
 
 	CHECK_EQ(parse(&a, "token=Ab-9_z"), 0);
 	CHECK(strcmp(a.token, "Ab-9_z") == 0);
-	CHECK_EQ(parse(&a, "token=a+b"), STRATA_EINVAL);
-	CHECK_LOG("error: args: token= holds a character other than letters, digits, '-' and '_' "
-		  "[malformed input]");
-	CHECK_EQ(parse(&a, "token=a%20b"), STRATA_EINVAL);
+	check_refused(bad, COUNT(bad), STRATA_EINVAL, "error: args: token= holds a character "
+		      "other than letters, digits, '-' and '_' [malformed input]");
 	snprintf(text, sizeof(text), "token=%s", repeat('t', ARGS_TOKEN_MAX - 1));
 	CHECK_EQ(parse(&a, text), 0);
 	snprintf(text, sizeof(text), "token=%s", repeat('t', ARGS_TOKEN_MAX));
@@ -182,18 +197,20 @@ static void test_token(void)
 
 static void test_then(void)
 {
+	static const struct { const char *text; enum args_then then; } words[] = {
+		{ "then=reboot", ARGS_THEN_REBOOT },
+		{ "then=poweroff", ARGS_THEN_POWEROFF },
+		{ "then=exit", ARGS_THEN_EXIT },
+	};
+	static const char *const bad[] = { "then=Reboot", "then=rebooted", "then=reboo" };
 	struct args a;
 
-	CHECK_EQ(parse(&a, "then=reboot"), 0);
-	CHECK_EQ(a.then, ARGS_THEN_REBOOT);
-	CHECK_EQ(parse(&a, "then=poweroff"), 0);
-	CHECK_EQ(a.then, ARGS_THEN_POWEROFF);
-	CHECK_EQ(parse(&a, "then=exit"), 0);
-	CHECK_EQ(a.then, ARGS_THEN_EXIT);
-	CHECK_EQ(parse(&a, "then=Reboot"), STRATA_EINVAL);
-	CHECK_LOG("error: args: then= must be reboot, poweroff or exit [malformed input]");
-	CHECK_EQ(parse(&a, "then=rebooted"), STRATA_EINVAL);
-	CHECK_EQ(parse(&a, "then=reboo"), STRATA_EINVAL);
+	for (size_t i = 0; i < COUNT(words); i++) {
+		CHECK_EQ(parse(&a, words[i].text), 0);
+		CHECK_EQ(a.then, words[i].then);
+	}
+	check_refused(bad, COUNT(bad), STRATA_EINVAL,
+		      "error: args: then= must be reboot, poweroff or exit [malformed input]");
 }
 
 static void test_selftest_keys(void)

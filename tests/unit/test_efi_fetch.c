@@ -253,17 +253,28 @@ static void test_short_body(void)
 	CHECK_EQ(clock_fake_sleeps(), 2);
 }
 
+/* The one attempt of script fails with rc and is not retried, after the callback took
+ * the body's first len bytes; line was logged. */
+static void check_fails_at_once(const struct attempt *script, int rc, uint64_t len,
+				const char *line)
+{
+	struct seen s = { 0 };
+	struct fake fk;
+
+	CHECK_EQ(get(&fk, script, 1, &s), rc);
+	CHECK(got_body(&s, len));
+	CHECK_EQ(fk.calls, 1);
+	CHECK_EQ(clock_fake_sleeps(), 0);
+	CHECK_LOGGED(line);
+}
+
 /* Faults of the body itself are not retried: another attempt would not mend them. */
 static void test_long_body(void)
 {
 	static const struct attempt script[] = { { .size = 1000, .stop = 1500, .piece = 400 } };
-	struct seen s = { 0 };
-	struct fake fk;
 
-	CHECK_EQ(get(&fk, script, 1, &s), STRATA_ETRAIL);
-	CHECK(got_body(&s, 800));
-	CHECK_EQ(fk.calls, 1);
-	CHECK_LOGGED("error: fetch: body runs past its size of 1000 bytes [trailing bytes]");
+	check_fails_at_once(script, STRATA_ETRAIL, 800,
+			    "error: fetch: body runs past its size of 1000 bytes [trailing bytes]");
 	CHECK_LOGGED("error: fetch: " URL ": failed (1 attempt) [trailing bytes]");
 }
 
@@ -295,25 +306,17 @@ static void test_gap(void)
 	static const struct attempt script[] = {
 		{ .size = 5000, .stop = 5000, .piece = 1000, .gap_at = 1000 },
 	};
-	struct seen s = { 0 };
-	struct fake fk;
 
-	CHECK_EQ(get(&fk, script, 1, &s), STRATA_EINVAL);
-	CHECK(got_body(&s, 1000));
-	CHECK_EQ(fk.calls, 1);
-	CHECK_LOGGED("error: fetch: piece at byte 1001, expected 1000 [malformed input]");
+	check_fails_at_once(script, STRATA_EINVAL, 1000,
+			    "error: fetch: piece at byte 1001, expected 1000 [malformed input]");
 }
 
 static void test_not_found(void)
 {
 	static const struct attempt script[] = { { .size = FETCH_SIZE_UNKNOWN, .rc = STRATA_ENOENT } };
-	struct seen s = { 0 };
-	struct fake fk;
 
-	CHECK_EQ(get(&fk, script, 1, &s), STRATA_ENOENT);
-	CHECK_EQ(s.calls, 0);
-	CHECK_EQ(clock_fake_sleeps(), 0);
-	CHECK_LOGGED("error: fetch: " URL ": failed (1 attempt) [not found]");
+	check_fails_at_once(script, STRATA_ENOENT, 0,
+			    "error: fetch: " URL ": failed (1 attempt) [not found]");
 }
 
 /* The callback's rc ends the fetch at once, unretried, and is the caller's to report. */
