@@ -22,9 +22,10 @@ $(SAN)/tests/unit/test_tftp: $(SAN)/tests/unit/test_tftp.o \
 	$(CC) $(SAN_FLAGS) -o $@ $^
 
 # Scripted TFTP client that injects what real clients do (size probe, duplicate ACKs, a
-# second source port) for tests/server/tftp.sh.
+# second source port) for tests/server/tftp.sh; the core's hex decoder reads its raw bytes.
 $(SAN)/tests/tools/tftp_poke.o: SAN_CFLAGS += -Iserver
-$(SAN)/tests/tools/tftp_poke: $(SAN)/tests/tools/tftp_poke.o
+$(SAN)/tests/tools/tftp_poke: $(SAN)/tests/tools/tftp_poke.o \
+		$(patsubst %.c,$(SAN)/%.o,images/core/text.c images/core/rc.c)
 	$(CC) $(SAN_FLAGS) -o $@ $^
 
 # libFuzzer target for the request/ACK/ERROR parser and the path resolver.  An explicit
