@@ -17,12 +17,14 @@
 #include "clock.h"
 #include "crypto.h"
 #include "fetch_buf.h"
+#include "fetch_open.h"
 #include "gpt_disk.h"
 #include "log.h"
 #include "nvram.h"
 #include "pubkey.h"
 #include "rc.h"
 #include "text.h"
+#include "url.h"
 
 static struct strata_gpt_table have;   /* ~17 KiB: static, not on the stack */
 
@@ -32,29 +34,6 @@ static int fail(struct agent *a, int rc, const char *why)
 	if (!a->why[0])
 		snprintf(a->why, sizeof(a->why), "%s", why);
 	return rc;
-}
-
-/* URL-encode msg into out: letters, digits and -._ stay, space becomes '+'. */
-static void url_encode(char *out, size_t cap, const char *msg)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t o = 0;
-
-	for (; msg && *msg && o + 4 < cap; msg++) {
-		unsigned char c = (unsigned char)*msg;
-
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		    c == '-' || c == '.' || c == '_') {
-			out[o++] = (char)c;
-		} else if (c == ' ') {
-			out[o++] = '+';
-		} else {
-			out[o++] = '%';
-			out[o++] = hex[c >> 4];
-			out[o++] = hex[c & 15];
-		}
-	}
-	out[o] = '\0';
 }
 
 static int discard(void *ctx, uint64_t offset, const void *data, size_t len, uint64_t size)

@@ -1,32 +1,14 @@
 /*
- * strata.efi's arguments (see args.h).  Structure: fetch the options as ASCII text, split
- * them into words, hand each key=value word to the setter its key names; then, if no
- * server was named, look for the boot URI in the image's device paths.
+ * strata.efi's arguments (see args.h): the text of the options split into words, each
+ * key=value word handed to the setter its key names; the server from a boot URI; URLs
+ * relative to the server.  No firmware call here (args_load.c reads the firmware), so the
+ * host unit tests run this file.
  */
 #include <stddef.h>
-#include <efi.h>
-#include <efilib.h>
 #include <string.h>
 #include "args.h"
-#include "efi_rc.h"
 #include "log.h"
 #include "rc.h"
-
-/** Longest options text accepted, in characters: a deploy line is about 150. */
-#define ARGS_TEXT_MAX 1024
-/** Most device path nodes walked: a network boot path has about six; this only bounds a
- *  path whose end node is missing. */
-#define ARGS_DP_NODES_MAX 64
-
-/*
- * Options compiled in for builds whose firmware passes none (UEFI HTTP Boot cannot pass
- * any): mk/efi.mk builds strata-fetchtest.efi with -DSTRATA_ARGS_FALLBACK='"..."'.  The
- * production strata.efi has none ("").
- */
-#ifndef STRATA_ARGS_FALLBACK
-#define STRATA_ARGS_FALLBACK ""
-#endif
-static const char args_fallback[] = STRATA_ARGS_FALLBACK;
 
 /* Whether s[0..n) holds c.  (The libc shim has no memchr.) */
 static int has_char(const char *s, size_t n, char c)
@@ -35,17 +17,6 @@ static int has_char(const char *s, size_t n, char c)
 		if (s[i] == c)
 			return 1;
 	return 0;
-}
-
-/* s[0..n) as a C string in buf (cap bytes), cut to fit: for log lines, because the libc
- * shim's printf has no "%.*s". */
-static const char *slice(char *buf, size_t cap, const char *s, size_t n)
-{
-	if (n >= cap)
-		n = cap - 1;
-	memcpy(buf, s, n);
-	buf[n] = '\0';
-	return buf;
 }
 
 /** One key: its name and the function that checks and stores its value. */
@@ -189,7 +160,7 @@ static int parse_word(struct args *a, const char *w, size_t n, unsigned int *see
 		klen++;
 	if (klen == n || klen == 0)
 		return log_fail(STRATA_EINVAL, "args: \"%s\" is not key=value",
-				slice(shown, sizeof(shown), w, n));
+				log_slice(shown, sizeof(shown), w, n));
 	eq = w + klen;
 	vlen = n - klen - 1;
 	for (size_t i = 0; i < sizeof(args_keys) / sizeof(args_keys[0]); i++) {
@@ -202,7 +173,7 @@ static int parse_word(struct args *a, const char *w, size_t n, unsigned int *see
 			return log_fail(STRATA_EINVAL, "args: %s= is empty", args_keys[i].name);
 		return args_keys[i].set(a, eq + 1, vlen);
 	}
-	log_msg("args: ignoring unknown key \"%s\"", slice(shown, sizeof(shown), w, klen));
+	log_msg("args: ignoring unknown key \"%s\"", log_slice(shown, sizeof(shown), w, klen));
 	return 0;
 }
 
@@ -259,7 +230,7 @@ int args_server_from_uri(struct args *a, const char *uri, size_t len)
 			  name - dir_len);
 err_shape:
 	return log_fail(STRATA_EINVAL, "args: boot URI \"%s\" does not end in /boot/<file>, "
-			"so it names no server", slice(shown, sizeof(shown), uri, len));
+			"so it names no server", log_slice(shown, sizeof(shown), uri, len));
 }
 
 int args_url(const struct args *a, const char *ref, char *out, size_t cap)
@@ -282,131 +253,5 @@ int args_url(const struct args *a, const char *ref, char *out, size_t cap)
 	memcpy(out, a->server, s);
 	out[s] = '/';
 	memcpy(out + s + 1, ref, n + 1);
-	return 0;
-}
-
-/*
- * The LoadOptions as ASCII in text (ARGS_TEXT_MAX + 1 bytes), up to the first NUL.
- * Options that are not printable text (a firmware boot option may carry binary data there)
- * are ignored with a log line: they were not written for us.  Sets *len (0: none).
- */
-static int options_text(const EFI_LOADED_IMAGE *li, char *text, size_t *len)
-{
-	const CHAR16 *w = li->LoadOptions;
-	size_t n = li->LoadOptions ? li->LoadOptionsSize / sizeof(CHAR16) : 0, i;
-
-	*len = 0;
-	for (i = 0; i < n && w[i]; i++) {
-		if (w[i] < 0x20 || w[i] > 0x7e) {
-			log_msg("args: ignoring %u bytes of load options that are not text",
-				li->LoadOptionsSize);
-			return 0;
-		}
-		if (i == ARGS_TEXT_MAX)
-			return log_fail(STRATA_ERANGE, "args: load options longer than %u characters",
-					ARGS_TEXT_MAX);
-		text[i] = (char)w[i];
-	}
-	text[i] = '\0';
-	*len = i;
-	return 0;
-}
-
-/* The text of the last non-empty URI node on dp, or NULL; *len gets its length. */
-static const char *dp_uri(EFI_DEVICE_PATH *dp, size_t *len)
-{
-	const char *uri = NULL;
-
-	for (int k = 0; dp && k < ARGS_DP_NODES_MAX && !IsDevicePathEnd(dp); k++) {
-		size_t n = DevicePathNodeLength(dp);
-
-		if (n < sizeof(EFI_DEVICE_PATH))
-			break;
-		if (DevicePathType(dp) == MESSAGING_DEVICE_PATH &&
-		    DevicePathSubType(dp) == MSG_URI_DP && n > sizeof(EFI_DEVICE_PATH)) {
-			uri = (const char *)dp + sizeof(EFI_DEVICE_PATH);
-			/* The text is not always NUL-terminated: the node length bounds it. */
-			for (*len = 0; *len < n - sizeof(EFI_DEVICE_PATH) && uri[*len]; (*len)++)
-				;
-		}
-		dp = NextDevicePathNode(dp);
-	}
-	return uri && *len ? uri : NULL;
-}
-
-/* The boot URI from the image's own full device path (UEFI 2.x LoadedImageDevicePath) or,
- * failing that, from its device's path, where edk2's HTTP Boot records the URI it used. */
-static const char *boot_uri(EFI_HANDLE image, const EFI_LOADED_IMAGE *li, size_t *len)
-{
-	static EFI_GUID loaded_image_dp_guid = EFI_LOADED_IMAGE_DEVICE_PATH_PROTOCOL_GUID;
-	EFI_DEVICE_PATH *dp;
-	const char *uri = NULL;
-
-	char shown[ARGS_URL_MAX];
-	const char *from = "the image's device path";
-
-	if (!EFI_ERROR(BS->HandleProtocol(image, &loaded_image_dp_guid, (void **)&dp)))
-		uri = dp_uri(dp, len);
-	if (!uri && li->DeviceHandle &&
-	    !EFI_ERROR(BS->HandleProtocol(li->DeviceHandle, &gEfiDevicePathProtocolGuid,
-					  (void **)&dp))) {
-		from = "its device's path";
-		uri = dp_uri(dp, len);
-	}
-	if (uri)
-		log_msg("args: boot URI %s (from %s)", slice(shown, sizeof(shown), uri, *len), from);
-	return uri;
-}
-
-/* then= as the word that sets it, for the log. */
-static const char *then_name(enum args_then then)
-{
-	switch (then) {
-	case ARGS_THEN_REBOOT: return "reboot";
-	case ARGS_THEN_POWEROFF: return "poweroff";
-	case ARGS_THEN_EXIT: return "exit";
-	default: return "(default)";
-	}
-}
-
-/* One line saying what the agent was told; the token is a secret, so only its presence. */
-static void args_log(const struct args *a)
-{
-	log_msg("args: server=%s (from %s) mac=%s token=%s then=%s",
-		a->server[0] ? a->server : "(none)", a->server_from ? a->server_from : "nowhere",
-		a->mac[0] ? a->mac : "(none)", a->token[0] ? "(set)" : "(none)",
-		then_name(a->then));
-}
-
-int args_load(struct args *a, EFI_HANDLE image)
-{
-	char text[ARGS_TEXT_MAX + 1];
-	const char *uri;
-	EFI_LOADED_IMAGE *li;
-	EFI_STATUS s;
-	size_t len;
-	int rc;
-
-	memset(a, 0, sizeof(*a));
-	s = BS->HandleProtocol(image, &gEfiLoadedImageProtocolGuid, (void **)&li);
-	if (EFI_ERROR(s))
-		return efi_fail(s, "args: HandleProtocol(LoadedImage)");
-	rc = options_text(li, text, &len);
-	if (rc)
-		return rc;
-	if (!len && args_fallback[0]) {
-		log_msg("args: no load options; using the built-in ones: %s", args_fallback);
-		rc = args_parse(a, args_fallback, strlen(args_fallback));
-	} else {
-		rc = args_parse(a, text, len);
-	}
-	if (rc)
-		return rc;
-	if (!a->server[0] && (uri = boot_uri(image, li, &len)) != NULL) {
-		rc = args_server_from_uri(a, uri, len);
-		if (rc)
-			return rc;
-	}
-	args_log(a);
 	return 0;
 }

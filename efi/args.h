@@ -15,12 +15,14 @@
  * A key this build does not know is logged and ignored, so a newer server does not stop an
  * older agent; anything malformed is an error, because a half-understood command line must
  * not deploy.
+ *
+ * This header and args.c are the parsing, with no firmware in them; args_load.h reads the
+ * options and the boot URI from the firmware and hands them here.
  */
 #ifndef STRATA_EFI_ARGS_H
 #define STRATA_EFI_ARGS_H
 
 #include <stddef.h>
-#include <efi.h>
 
 /** Room for a URL, with its NUL. */
 #define ARGS_URL_MAX 256
@@ -49,14 +51,6 @@ struct args {
 	char selftest_fetch[ARGS_URL_MAX];       /**< URL or server-relative path to fetch */
 	char expect_sha256[ARGS_SHA256_HEX_MAX]; /**< its digest, lowercase hex */
 };
-
-/**
- * Fill a from the image's LoadOptions and, when they name no server, from the boot URI.
- * A build may carry fallback options (mk/efi.mk's strata-fetchtest.efi) used when the
- * firmware passed none.  Logs what it found (never the token) and every failure.
- * Returns 0, STRATA_EINVAL or STRATA_ERANGE.
- */
-int args_load(struct args *a, EFI_HANDLE image);
 
 /**
  * Parse ASCII options text[0..len): words separated by spaces, the first one the image

@@ -1,15 +1,13 @@
 /*
- * The fetch interface (see fetch.h): back-end choice, the retry loop, and the sink that
- * keeps the byte-once contract for every back-end (see fetch_impl.h).
+ * The fetch interface (see fetch.h): the retry loop, and the sink that keeps the byte-once
+ * contract for every back-end (see fetch_sink.h).  Which back-end runs is fetch_open.c's
+ * choice; nothing here calls the firmware.
  */
 #include <stddef.h>
-#include <efi.h>
-#include <efilib.h>
 #include "alloc.h"
 #include "clock.h"
-#include "efi_rc.h"
 #include "fetch.h"
-#include "fetch_impl.h"
+#include "fetch_sink.h"
 #include "log.h"
 #include "rc.h"
 
@@ -108,36 +106,6 @@ int fetch_get(struct fetcher *f, const char *url, fetch_data_fn *cb, void *ctx)
 		return log_fail(rc, "fetch: %s: failed (%d attempt%s)", url, attempt,
 				attempt == 1 ? "" : "s");
 	return 0;
-}
-
-int fetch_open(struct fetcher **out, EFI_HANDLE image)
-{
-	EFI_LOADED_IMAGE *li;
-	struct fetcher *f;
-	EFI_STATUS s;
-	int rc;
-
-	s = BS->HandleProtocol(image, &gEfiLoadedImageProtocolGuid, (void **)&li);
-	if (EFI_ERROR(s))
-		return efi_fail(s, "fetch: HandleProtocol(LoadedImage)");
-	f = strata_alloc(sizeof(*f));
-	if (!f)
-		return log_fail(STRATA_ENOMEM, "fetch: no memory for the fetcher");
-	rc = fetch_ipxe_open(f, li->DeviceHandle);
-	if (rc == STRATA_ENOTSUP)
-		rc = fetch_http_open(f, li->DeviceHandle);
-	if (rc == STRATA_ENOTSUP)
-		log_fail(rc, "fetch: no network: neither iPXE's download protocol nor the "
-			 "firmware's HTTP service is present");
-	if (rc)
-		goto err_open;
-	log_msg("fetch: using the %s back-end", f->be->name);
-	*out = f;
-	return 0;
-
-err_open:
-	strata_free(f);
-	return rc;
 }
 
 const char *fetch_backend_name(const struct fetcher *f)

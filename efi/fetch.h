@@ -17,13 +17,15 @@
  *
  * Only one fetcher exists at a time and only one fetch runs at a time (firmware networking
  * is single-threaded and polled).
+ *
+ * fetch_open.h opens a fetcher on the firmware; this header and fetch.c hold no firmware
+ * types or calls, so the contract is unit-tested on the host (tests/unit/test_efi_fetch.c).
  */
 #ifndef STRATA_EFI_FETCH_H
 #define STRATA_EFI_FETCH_H
 
 #include <stddef.h>
 #include <stdint.h>
-#include <efi.h>
 
 /** The size argument when the server did not say how big the body is. */
 #define FETCH_SIZE_UNKNOWN UINT64_MAX
@@ -39,15 +41,6 @@ typedef int fetch_data_fn(void *ctx, uint64_t offset, const void *data, size_t l
 
 /** An open network back-end; opaque. */
 struct fetcher;
-
-/**
- * Pick and start a back-end for the network the image was started from: iPXE's download
- * protocol if it is on the image's device handle or anywhere (LocateProtocol), else
- * EFI_HTTP (which may first wait for a DHCP address: up to fetch_http.c's timeout).
- * On success *f is the caller's, released with fetch_close.  Returns 0, STRATA_ENOTSUP
- * when neither back-end exists, or the failing step's rc; every failure is logged.
- */
-int fetch_open(struct fetcher **f, EFI_HANDLE image);
 
 /**
  * GET url (http://, or whatever the back-end's firmware supports) and stream its body to

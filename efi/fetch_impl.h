@@ -1,51 +1,12 @@
 /*
- * Between fetch.c and its back-ends (fetch_ipxe.c, fetch_http.c): the operations a
- * back-end provides and the sink it delivers body bytes into.
- *
- * Why a sink: the byte-once contract of fetch.h is the same for every back-end, so it is
- * kept in one place.  A back-end reports each piece at its offset in the body; the sink
- * drops what an earlier attempt already delivered, checks that pieces are contiguous and
- * that the size agrees with earlier attempts, and calls the user's callback.  A back-end
- * that can resume (HTTP Range) starts at sink->delivered; one that cannot starts at 0.
+ * fetch's back-ends on the firmware: how fetch_open (fetch_open.c) starts each of them.
+ * What a back-end is, and the sink it delivers into, are in fetch_sink.h.
  */
 #ifndef STRATA_EFI_FETCH_IMPL_H
 #define STRATA_EFI_FETCH_IMPL_H
 
-#include <stddef.h>
-#include <stdint.h>
 #include <efi.h>
-#include "fetch.h"
-
-/** One fetch_get's progress, over all its attempts. */
-struct fetch_sink {
-	fetch_data_fn *cb;   /**< the caller's callback */
-	void *ctx;           /**< and its context */
-	uint64_t delivered;  /**< bytes the callback took, over all attempts: where to resume */
-	uint64_t size;       /**< body size once an attempt learned it, else FETCH_SIZE_UNKNOWN */
-	uint64_t next;       /**< offset the current attempt's next piece must start at */
-	int cb_rc;           /**< non-zero once the callback refused: never retried */
-};
-
-/** What a back-end does.  priv is the back-end's own state, from its open function. */
-struct fetch_backend {
-	const char *name;  /**< "ipxe", "efi-http": for messages */
-	/**
-	 * One attempt to GET url.  Calls fetch_sink_begin first (at sink->delivered when it can
-	 * resume there, else at 0), then fetch_sink_size once the size is known and
-	 * fetch_sink_data for each piece, in order.  Returns 0 when the body ended (fetch.c
-	 * checks it against the size), else an rc, logged.  A failed attempt leaves the
-	 * back-end ready for the next one (a half-read connection is dropped before return).
-	 */
-	int (*get)(void *priv, const char *url, struct fetch_sink *sink);
-	/** Stop and free priv. */
-	void (*close)(void *priv);
-};
-
-/** An open back-end (fetch.h's opaque struct). */
-struct fetcher {
-	const struct fetch_backend *be;
-	void *priv;
-};
+#include "fetch_sink.h"
 
 /**
  * Start the iPXE back-end if iPXE's download protocol is on device or anywhere.  Fills
@@ -60,22 +21,5 @@ int fetch_ipxe_open(struct fetcher *f, EFI_HANDLE device);
  * firmware has no HTTP service binding, or an rc, logged.
  */
 int fetch_http_open(struct fetcher *f, EFI_HANDLE device);
-
-/** An attempt starts delivering at body offset start (0, or sink->delivered to resume). */
-void fetch_sink_begin(struct fetch_sink *s, uint64_t start);
-
-/**
- * The attempt learned the body's size.  Returns 0, or STRATA_ECORRUPT (logged) when an
- * earlier attempt saw another size or more bytes were already delivered.
- */
-int fetch_sink_size(struct fetch_sink *s, uint64_t size);
-
-/**
- * A piece of the body at offset.  Bytes before sink->delivered are dropped, the rest go
- * to the callback.  Returns 0; STRATA_EINVAL when the piece does not start where the last
- * ended; STRATA_ETRAIL when it runs past the size; or the callback's rc (also kept in
- * s->cb_rc).  data is borrowed.
- */
-int fetch_sink_data(struct fetch_sink *s, uint64_t offset, const void *data, size_t len);
 
 #endif /* STRATA_EFI_FETCH_IMPL_H */

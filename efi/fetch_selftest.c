@@ -5,7 +5,7 @@
 #include <string.h>
 #include "clock.h"
 #include "crypto.h"
-#include "fetch.h"
+#include "fetch_open.h"
 #include "fetch_selftest.h"
 #include "log.h"
 #include "rc.h"

@@ -1,88 +1,24 @@
-/* The log (see log.h): format once in ASCII, then write to ConOut and port 0xe9. */
-#include <stddef.h>
-#include <efi.h>
-#include <efilib.h>
+/*
+ * The log (see log.h): each line is formatted once, in ASCII, and handed to the platform's
+ * outputs through log_write.  No firmware call here, so the host unit tests run this file.
+ */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 #include "log.h"
 #include "rc.h"
 
-/** QEMU's and Bochs's debug console port. */
-#define DEBUGCON_PORT 0xe9
-/** Longest line, in bytes, without its newline. */
-#define LOG_LINE_MAX 255
-
-/** Whether port 0xe9 is a debug console (set by log_init). */
-static int debugcon_present;
-
-static inline uint8_t port_in8(uint16_t port)
-{
-	uint8_t v;
-
-	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
-
-static inline void port_out8(uint16_t port, uint8_t v)
-{
-	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
-}
-
-void log_init(void)
-{
-	/* QEMU's and Bochs's debugcon read back as 0xe9, which is how OVMF's own
-	 * PlatformDebugLibIoPort detects it; an unclaimed port on real hardware reads 0xff. */
-	debugcon_present = port_in8(DEBUGCON_PORT) == DEBUGCON_PORT;
-}
-
-static void debugcon_write(const char *s, size_t n)
-{
-	if (!debugcon_present)
-		return;
-	for (size_t i = 0; i < n; i++)
-		port_out8(DEBUGCON_PORT, (uint8_t)s[i]);
-	port_out8(DEBUGCON_PORT, '\n');
-}
-
-/* ConOut takes UCS-2 and wants CR LF; convert in small pieces to keep the stack small. */
-static void console_write(const char *s, size_t n)
-{
-	CHAR16 wide[64 + 3];
-	size_t i = 0, k;
-
-	if (!ST || !ST->ConOut)
-		return;
-	do {
-		for (k = 0; k < 64 && i < n; k++)
-			wide[k] = (CHAR16)(unsigned char)s[i++];
-		if (i == n) {
-			wide[k++] = L'\r';
-			wide[k++] = L'\n';
-		}
-		wide[k] = 0;
-		ST->ConOut->OutputString(ST->ConOut, wide);
-	} while (i < n);
-}
-
-static void log_line(const char *fmt, va_list ap)
-{
-	char line[LOG_LINE_MAX + 1];
-	int len = vsnprintf(line, sizeof(line), fmt, ap);
-	size_t n = len < 0 ? 0 : (size_t)len;
-
-	if (n > LOG_LINE_MAX)
-		n = LOG_LINE_MAX;
-	debugcon_write(line, n);
-	console_write(line, n);
-}
-
 void log_msg(const char *fmt, ...)
 {
+	char line[LOG_LINE_MAX + 1];
 	va_list ap;
+	int len;
 
 	va_start(ap, fmt);
-	log_line(fmt, ap);
+	len = vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	log_write(line, len < 0 ? 0 : len > LOG_LINE_MAX ? LOG_LINE_MAX : (size_t)len);
 }
 
 int log_fail(int rc, const char *fmt, ...)
@@ -95,4 +31,13 @@ int log_fail(int rc, const char *fmt, ...)
 	va_end(ap);
 	log_msg("error: %s [%s]", text, strata_strerror(rc));
 	return rc;
+}
+
+const char *log_slice(char *buf, size_t cap, const char *s, size_t n)
+{
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	return buf;
 }

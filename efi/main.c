@@ -1,8 +1,8 @@
 /*
  * strata.efi's entry point: a short list of named steps.
  *
- * The agent proves its own build (selftest.c) and reads its arguments (args.c); then it
- * deploys the machine's manifest (agent.c), or, when the arguments ask for it
+ * The agent proves its own build (selftest.c) and reads its arguments (args_load.c);
+ * then it deploys the machine's manifest (agent.c), or, when the arguments ask for it
  * (selftest-fetch=), only proves its network layer (fetch_selftest.c).  Started with no
  * server at all (from a USB stick or a disk entry) it says so and returns to the firmware,
  * having written nothing.  finish() ends the run as then= says.
@@ -11,7 +11,7 @@
 #include <efi.h>
 #include <efilib.h>
 #include "agent.h"
-#include "args.h"
+#include "args_load.h"
 #include "build_info.h"
 #include "clock.h"
 #include "efi_rc.h"

@@ -16,7 +16,7 @@
 # strata.so (the ELF with symbols, for debugging) and strata.efi.
 #
 # strata-fetchtest.efi is the same program with fallback load options compiled in
-# (efi/args.c, STRATA_ARGS_FALLBACK): UEFI HTTP Boot passes an app no options, so this is
+# (efi/args_load.c, STRATA_ARGS_FALLBACK): UEFI HTTP Boot passes an app no options, so this is
 # how tests/e2e/efi-fetch.sh asks an HTTP-booted agent for its network self-test.  It
 # fetches <server>/blob and checks it against <server>/blob.sha256, the server being the
 # boot URI minus /boot/<file>.  Never deploy it: it only tests and powers off.
@@ -69,8 +69,9 @@ EFI_OBJS := $(patsubst %.c,$(EFI_OBJ)/%.o,$(EFI_OWN_SRCS)) \
 	    $(patsubst %,$(EFI_OBJ)/mbedtls/%.o,$(EFI_MBED_SRCS)) \
 	    $(EFI_OBJ)/gen/selftest_data.o $(EFI_OBJ)/gen/pubkey.o $(EFI_OBJ)/gen/build_info.o
 
-# The fetch-test build: every object of strata.efi but args.o, which it replaces.
-EFI_FT_OBJS := $(filter-out $(EFI_OBJ)/efi/args.o,$(EFI_OBJS)) $(EFI_OBJ)/efi/args-fetchtest.o
+# The fetch-test build: every object of strata.efi but args_load.o, which it replaces.
+EFI_FT_OBJS := $(filter-out $(EFI_OBJ)/efi/args_load.o,$(EFI_OBJS)) \
+	       $(EFI_OBJ)/efi/args_load-fetchtest.o
 
 # Code generation for firmware: position independent (gnu-efi relocates itself), no red
 # zone (firmware interrupts use our stack), no AVX (the firmware has not enabled it), no
@@ -105,7 +106,7 @@ $(EFI_OBJ)/zlib/%.o: $(EFI_ZLIB_DIR)/%.c
 $(EFI_OBJ)/mbedtls/%.o: $(EFI_MBED_DIR)/library/%.c
 	@mkdir -p $(@D)
 	$(CC) $(EFI_CFLAGS_3RD) -c $< -o $@
-$(EFI_OBJ)/efi/args-fetchtest.o: efi/args.c
+$(EFI_OBJ)/efi/args_load-fetchtest.o: efi/args_load.c
 	@mkdir -p $(@D)
 	$(CC) $(EFI_CFLAGS_OWN) -DSTRATA_ARGS_FALLBACK='"$(EFI_FT_ARGS)"' -c $< -o $@
 $(EFI_OBJ)/gen/selftest_data.o: $(EFI_GEN)/selftest_data.c
@@ -143,11 +144,13 @@ $(EFI_SO): $(EFI_OBJS) $(EFI_CRT0) $(EFI_LDS)
 $(EFI_FT_SO): $(EFI_FT_OBJS) $(EFI_CRT0) $(EFI_LDS)
 	$(call efi_link,$(EFI_FT_OBJS))
 
-# The PE32+ image: the sections gnu-efi's script lays out (.rodata lives inside .data).
+# The PE32+ image: the sections gnu-efi's script lays out (.rodata lives inside .data),
+# without a COFF symbol table: no firmware reads one, and strata.so keeps the symbols for
+# debugging.  (It cost 18 bytes and more per function, static ones included.)
 $(EFI_OUT)/%.efi: $(EFI_OUT)/%.so
 	$(EFI_OBJCOPY) -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel -j .rela \
 		-j '.rel.*' -j '.rela.*' -j .reloc --target efi-app-x86_64 --subsystem=10 \
-		$< $@.tmp
+		--strip-all $< $@.tmp
 	@mv $@.tmp $@
 	@size=$$(stat -c %s $@); \
 	echo "$(@F): $$size bytes ($$((size / 1024)) KiB; budget $$(($(EFI_SIZE_BUDGET) / 1024)) KiB)"; \

@@ -1,5 +1,6 @@
 # server/: strata-server's parts.  So far its TFTP server, run alone as strata-tftpd, with
-# its unit test, its protocol test helper and its fuzzer.  Included by the top Makefile.
+# its unit test (tests/unit/test_tftp.c), its protocol test helper (tests/tools/tftp_poke.c)
+# and its fuzzer.  Included by the top Makefile.
 
 # The TFTP server and its event loop; independent of any main(), strata-server links them too.
 TFTP_SRCS   := server/loop_epoll.c server/tftp_parse.c server/tftp_path.c server/tftp.c
@@ -12,17 +13,19 @@ $(REL)/strata-tftpd: $(patsubst %.c,$(REL)/%.o,$(TFTPD_SRCS))
 $(SAN)/strata-tftpd: $(patsubst %.c,$(SAN)/%.o,$(TFTPD_SRCS))
 	$(CC) $(SAN_FLAGS) -o $@ $^
 
-# Tests under tests/server/ include the server headers by name.
-$(SAN)/tests/server/%.o: SAN_CFLAGS += -Iserver
-
-# Unit test of the parser, the path resolver and the loop's timers (no network).
-$(SAN)/tests/server/tftp_unit: $(SAN)/tests/server/tftp_unit.o \
+# Unit test of the parser, the path resolver and the loop's timers (no network).  An
+# explicit rule, so it wins over images.mk's pattern rule that links every tests/unit/test_*
+# with the images core instead of these files.
+$(SAN)/tests/unit/test_tftp.o: SAN_CFLAGS += -Iserver
+$(SAN)/tests/unit/test_tftp: $(SAN)/tests/unit/test_tftp.o \
 		$(patsubst %.c,$(SAN)/%.o,$(TFTP_PURE_SRCS) server/loop_epoll.c)
 	$(CC) $(SAN_FLAGS) -o $@ $^
 
 # Scripted TFTP client that injects what real clients do (size probe, duplicate ACKs, a
-# second source port) for tests/server/tftp.sh.
-$(SAN)/tests/server/tftp_poke: $(SAN)/tests/server/tftp_poke.o
+# second source port) for tests/server/tftp.sh; the core's hex decoder reads its raw bytes.
+$(SAN)/tests/tools/tftp_poke.o: SAN_CFLAGS += -Iserver
+$(SAN)/tests/tools/tftp_poke: $(SAN)/tests/tools/tftp_poke.o \
+		$(patsubst %.c,$(SAN)/%.o,images/core/text.c images/core/rc.c)
 	$(CC) $(SAN_FLAGS) -o $@ $^
 
 # libFuzzer target for the request/ACK/ERROR parser and the path resolver.  An explicit
@@ -32,5 +35,5 @@ $(FUZZ)/fuzz_tftp: $(FUZZ)/tests/fuzz/fuzz_tftp.o $(patsubst %.c,$(FUZZ)/%.o,$(T
 	$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^
 
 ALL_TARGETS  += $(REL)/strata-tftpd
-TEST_TARGETS += $(SAN)/strata-tftpd $(SAN)/tests/server/tftp_unit \
-		$(SAN)/tests/server/tftp_poke $(FUZZ)/fuzz_tftp
+TEST_TARGETS += $(SAN)/strata-tftpd $(SAN)/tests/unit/test_tftp \
+		$(SAN)/tests/tools/tftp_poke $(FUZZ)/fuzz_tftp

@@ -6,6 +6,8 @@ SERVER_SRCS := server/main.c server/services.c server/server.c server/state.c \
 	server/http_run.c server/loop_epoll.c server/tftp.c server/tftp_parse.c \
 	server/tftp_path.c server/dhcp.c server/dhcp_parse.c server/dhcp_reply.c
 SERVER_LIBS := $(HOST_LIBS) -lmicrohttpd
+# The HTTP parsers and what they use beyond the core: what their unit test and fuzzer link.
+HTTP_PARSE_SRCS := server/http_parse.c server/inventory.c images/host/util.c
 
 # The iPXE scripts of pxe/ become C strings (server/pxe_scripts.h declares them).
 $(BUILD)/gen/pxe_scripts.c: $(wildcard pxe/*.ipxe) mk/strata-server.mk
@@ -33,7 +35,7 @@ $(SAN)/strata-server: $(call SERVER_OBJS,$(SAN))
 
 # libFuzzer target for HTTP routing, ranges and queries.
 $(FUZZ)/fuzz_http: $(FUZZ)/tests/fuzz/fuzz_http.o \
-		$(patsubst %.c,$(FUZZ)/%.o,server/http_parse.c server/inventory.c images/host/util.c $(HOST_LIB_SRCS))
+		$(patsubst %.c,$(FUZZ)/%.o,$(HTTP_PARSE_SRCS) $(HOST_LIB_SRCS))
 	$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(HOST_LIBS)
 
 ALL_TARGETS  += $(REL)/strata-server
@@ -41,5 +43,5 @@ TEST_TARGETS += $(SAN)/strata-server $(FUZZ)/fuzz_http
 
 # Unit test of the HTTP parsers: links the parser and what it uses beyond the core.
 $(SAN)/tests/unit/test_http: $(SAN)/tests/unit/test_http.o \
-		$(patsubst %.c,$(SAN)/%.o,server/http_parse.c server/inventory.c images/host/util.c $(HOST_LIB_SRCS))
+		$(patsubst %.c,$(SAN)/%.o,$(HTTP_PARSE_SRCS) $(HOST_LIB_SRCS))
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(HOST_LIBS)

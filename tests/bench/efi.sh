@@ -43,7 +43,7 @@ MAC=52:54:00:5a:0b:01
 [ "$(id -u)" = 0 ] || die "needs root (network namespaces)"
 for f in "$SI" "$STRATA_SERVER" "$EFI" "$KEY"; do [ -f "$f" ] || die "$f not found: run 'make build-all'"; done
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing: run 'make deps'"
-. "$REPO/tests/server/lib/netns.sh"
+. "$REPO/tests/lib/netns.sh"
 . "$REPO/tests/lib/lab.sh"
 . "$HERE/lib/doc.sh"
 

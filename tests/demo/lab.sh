@@ -69,7 +69,7 @@ for f in "$SI" "$STRATA_SERVER" "$EFI" "$KEY"; do
 	[ -f "$f" ] || fail "$f is missing: run 'make' first (or 'make demo')"
 done
 command -v qemu-system-x86_64 >/dev/null || fail "QEMU is missing: run 'make deps'"
-. "$REPO/tests/server/lib/netns.sh"
+. "$REPO/tests/lib/netns.sh"
 . "$REPO/tests/lib/lab.sh"
 
 W=$(mktemp -d /tmp/strata-demo.XXXXXX)

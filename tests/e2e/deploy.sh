@@ -21,7 +21,7 @@
 # (make soak picks N at random).
 # Needs root (namespaces), QEMU, OVMF, iPXE; without them it says so and counts nothing.
 . "$(dirname "$0")/../lib/common.sh"
-. "$(dirname "$0")/../server/lib/netns.sh"
+. "$(dirname "$0")/../lib/netns.sh"
 . "$(dirname "$0")/../lib/lab.sh"
 BUILD=${1:-build}
 SI=${STRATA_IMAGE:-$BUILD/san/strata-image}

@@ -20,6 +20,7 @@
 # Usage: tests/e2e/efi-fetch.sh [BUILD_DIR]      (after `make`; about 2 minutes)
 #        STRATA_KEEP_LOGS=1 keeps the work folder (debugcon, console, server logs).
 . "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../lib/netns.sh"
 BUILD=${1:-build}
 EFI=${STRATA_EFI:-$BUILD/efi/strata.efi}
 EFI_FT=$(dirname "$EFI")/strata-fetchtest.efi
@@ -31,20 +32,20 @@ BOOT_TIMEOUT=180
 W=$(mktemp -d /tmp/strata-efi-fetch.XXXXXX)
 # nginx's workers run as an unprivileged user: they must be able to read what we serve.
 chmod 755 "$W"
-NS=strata-fetch-$$
+NS=              # the HTTP Boot namespace, once ns_setup made it (netns_add)
 NS_NET=10.77.0
 NS_PORT=8080
 VM_PID=
 VM_PREFIX=()
 SERVER_PIDS=()
-NS_MADE=
 
-# Stop what is still running (by the ids we started), then remove everything.
+# Stop what is still running (by the ids we started), then remove everything.  It runs
+# after netns_cleanup (netns_init's trap), which has already stopped whatever was left in
+# the namespace and deleted it.
 cleanup() {
 	[ -n "$VM_PID" ] && kill "$VM_PID" 2>/dev/null && wait "$VM_PID" 2>/dev/null
 	stop_servers
 	nginx_stop
-	[ -n "$NS_MADE" ] && ip netns del "$NS" 2>/dev/null
 	if [ -n "${STRATA_KEEP_LOGS:-}" ]; then
 		echo "     logs kept in $W"
 	else
@@ -52,8 +53,7 @@ cleanup() {
 	fi
 	rm -f "$T_OUT"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+netns_init cleanup
 
 # Servers started by this script: pids in SERVER_PIDS, or pid files in $W/*.pid.
 stop_servers() {
@@ -293,16 +293,12 @@ nginx_stop
 
 # ---- 2. UEFI HTTP Boot in a network namespace ------------------------------------------
 
-# The namespace: a bridge at $NS_NET.1 with the VM's tap on it.
+# The namespace (tests/lib/netns.sh names it and sets NS): a bridge at $NS_NET.1 with the
+# VM's tap on it.
 ns_setup() {
-	ip netns add "$NS" && NS_MADE=1 &&
-	ip -n "$NS" link set lo up &&
-	ip -n "$NS" link add br0 type bridge forward_delay 0 &&
-	ip -n "$NS" addr add "$NS_NET.1/24" dev br0 &&
-	ip -n "$NS" link set br0 up &&
-	ip -n "$NS" tuntap add dev tap0 mode tap &&
-	ip -n "$NS" link set tap0 master br0 &&
-	ip -n "$NS" link set tap0 up
+	netns_add NS fetch &&
+	netns_bridge "$NS" br0 "$NS_NET.1/24" &&
+	netns_tap "$NS" tap0 br0
 }
 
 # dnsmasq: addresses for all, and the boot URI for UEFI HTTP Boot clients (vendor class
@@ -375,7 +371,7 @@ else
 	cp "$EFI_FT" "$HW/boot/strata.efi"
 	cp "$WWW/big" "$HW/blob"
 	(cd "$HW" && sha256sum blob > blob.sha256)
-	check "namespace $NS with bridge and tap" ns_setup
+	check "namespace with bridge and tap" ns_setup
 	check "dnsmasq in the namespace" dnsmasq_start
 	check "nginx in the namespace" ns_nginx_start "$HW"
 

@@ -1,7 +1,7 @@
 # A virtual lab for Strata's end-to-end tests and the demo: a "site" namespace running
 # dnsmasq as the site DHCP server (addresses only), a "lab" namespace with a bridge, the
 # real strata-server on it (proxyDHCP, TFTP, HTTP), and QEMU VMs with OVMF on taps of that
-# bridge.  Source it from a bash script run as root, after tests/server/lib/netns.sh.
+# bridge.  Source it from a bash script run as root, after tests/lib/netns.sh.
 #
 #   lab_start ROOT KEY              namespaces, dnsmasq, strata-server --root ROOT --key KEY
 #   lab_stop_services, lab_services ROOT KEY   restart dnsmasq and strata-server

@@ -35,7 +35,7 @@ set -u
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
-. "$HERE/lib/netns.sh"
+. "$ROOT/tests/lib/netns.sh"
 
 if [ -n "${1:-}" ]; then
 	BUILD=$1

@@ -8,11 +8,13 @@
 #     atftp (blksize 1468, windowsize 1/4/16) and curl (blksize 512 and 1468), compared
 #     byte for byte;
 #   - what boot firmware does: OVMF's tsize probe, repeated RRQs, duplicate ACKs, a
-#     packet from a foreign port (tests/server/tftp_poke.c);
+#     packet from a foreign port (tests/tools/tftp_poke.c);
 #   - refusals: path traversal, symlinks out of the root, missing file, WRQ, netascii;
 #   - hostile packets do not crash it, and it still serves afterwards;
 #   - many transfers at once; max-transfers and the retransmission timeout (a second
 #     instance with short timers); a clean exit on SIGTERM with no sanitizer report.
+# The parser, path resolver and loop alone are unit-tested by tests/unit/test_tftp.c,
+# which tests/run.sh runs with the other unit tests.
 #
 # Usage: sh tests/server/tftp.sh [BUILD_DIR]   (needs `make test-targets`)
 # BUILD_DIR defaults to the one tests/run.sh exported through STRATA_IMAGE, else build.
@@ -28,8 +30,7 @@ else
 	BUILD=build
 fi
 TFTPD=$BUILD/san/strata-tftpd
-POKE=$BUILD/san/tests/server/tftp_poke
-UNIT=$BUILD/san/tests/server/tftp_unit
+POKE=$BUILD/san/tests/tools/tftp_poke
 
 pass=0
 fail=0
@@ -52,15 +53,12 @@ T0=$(now_ms)
 summary() { printf '%d passed, %d failed (tftp.sh, %d ms)\n' "$pass" "$fail" "$(($(now_ms) - T0))"; }
 give_up() { bad "$*"; summary; exit 1; }
 
-for f in "$TFTPD" "$POKE" "$UNIT"; do
+for f in "$TFTPD" "$POKE"; do
 	[ -x "$f" ] || give_up "missing $f (run 'make test-targets' first)"
 done
 for c in tftp atftp curl timeout cmp od; do
 	command -v "$c" >/dev/null || give_up "missing client $c"
 done
-
-# --- unit test --------------------------------------------------------------------------
-if r=$("$UNIT" 2>&1); then ok "unit: $r"; else bad "unit: $r"; fi
 
 # --- the served tree --------------------------------------------------------------------
 mkdir -p "$T/root/sub" "$T/outside"

@@ -37,6 +37,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "text.h"
 #include "tftp_wire.h"
 
 struct opts {
@@ -369,29 +370,18 @@ static int cmd_get(struct client *c, int argc, char **argv)
 	return 0;
 }
 
-static int hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 /* raw: send bytes given in hex, print the first reply in words. */
 static int cmd_raw(struct client *c, const char *hex)
 {
 	uint8_t p[70000];
-	size_t n = 0;
+	size_t n = strlen(hex) / 2;
 	ssize_t r;
 
-	for (; hex[0] && hex[1] && n < sizeof(p); hex += 2) {
-		if (hexval(hex[0]) < 0 || hexval(hex[1]) < 0)
-			return die("bad hex");
-		p[n++] = (uint8_t)(hexval(hex[0]) << 4 | hexval(hex[1]));
-	}
+	/* Whole pairs only (an odd last digit is ignored), at most a buffer's worth. */
+	if (n > sizeof(p))
+		n = sizeof(p);
+	if (strata_hex_decode(p, hex, n))
+		return die("bad hex");
 	send_to(c->sock, &c->srv, p, n);
 	r = recv_pkt(c, 1000);
 	if (r <= 0)

@@ -1,0 +1,34 @@
+# Host unit tests of strata.efi's portable files: the efi/ sources that call no firmware
+# (argument parsing, the fetch contract and whole-body fetches, the log's formatting, URL
+# encoding), built with the host compiler and the sanitizers like every unit test.
+# Included by the top Makefile after mk/efi.mk and mk/strata-server.mk.
+#
+# What stands in for the firmware is chosen at link time: tests/unit/efi_host/ supplies
+# log_write (in place of efi/log_console.c) and the clock (in place of efi/clock.c).  The
+# core's rc.c names return codes, images/lib/alloc_libc.c allocates.
+
+EFI_HOST_GLUE := tests/unit/efi_host/log_capture.c tests/unit/efi_host/clock_fake.c
+EFI_HOST_BASE := efi/log.c images/core/rc.c $(EFI_HOST_GLUE)
+
+# The tests and the glue include efi/'s headers by name.
+$(SAN)/tests/unit/test_efi_%.o: SAN_CFLAGS += -Iefi
+$(SAN)/tests/unit/efi_host/%.o: SAN_CFLAGS += -Iefi
+
+# Explicit rules, so they win over images.mk's pattern rule that links every
+# tests/unit/test_* with the images core instead.
+$(SAN)/tests/unit/test_efi_args: $(SAN)/tests/unit/test_efi_args.o \
+		$(patsubst %.c,$(SAN)/%.o,efi/args.c $(EFI_HOST_BASE))
+	$(CC) $(SAN_FLAGS) -o $@ $^
+
+$(SAN)/tests/unit/test_efi_fetch: $(SAN)/tests/unit/test_efi_fetch.o \
+		$(patsubst %.c,$(SAN)/%.o,efi/fetch.c efi/fetch_buf.c images/lib/alloc_libc.c \
+		$(EFI_HOST_BASE))
+	$(CC) $(SAN_FLAGS) -o $@ $^
+
+# URL encoding, checked against the server's own query decoder (server/http_parse.c).
+$(SAN)/tests/unit/test_efi_url: $(SAN)/tests/unit/test_efi_url.o \
+		$(patsubst %.c,$(SAN)/%.o,efi/url.c $(HTTP_PARSE_SRCS) $(HOST_LIB_SRCS))
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(HOST_LIBS)
+
+TEST_TARGETS += $(SAN)/tests/unit/test_efi_args $(SAN)/tests/unit/test_efi_fetch \
+		$(SAN)/tests/unit/test_efi_url

@@ -1,0 +1,421 @@
+/*
+ * Unit tests for strata.efi's fetch contract (efi/fetch.h, efi/fetch.c) and whole-body
+ * fetches (efi/fetch_buf.c), on the host, with a scripted back-end.
+ *
+ * Why: fetch.h promises every caller, whatever the back-end, that the callback sees the
+ * body's bytes in order and each exactly once, also across retries that resume with a
+ * Range request or re-read from byte 0; that a body cut short is retried with growing
+ * pauses; and that a body that changes size, runs past its size or arrives out of order
+ * fails at once.  In a VM (tests/e2e/efi-fetch.sh) only a few of these cases can be
+ * provoked; here each one is a scripted attempt, and the fake clock records the pauses
+ * instead of waiting for them.
+ */
+#include <stdint.h>
+#include <string.h>
+#include "alloc.h"
+#include "efi_host/efi_host.h"
+#include "fetch.h"
+#include "fetch_buf.h"
+#include "fetch_sink.h"
+#include "harness.h"
+#include "rc.h"
+
+#define URL "http://h/blob"
+/** The largest body a test serves. */
+#define BODY_MAX 20000
+
+/** One scripted attempt of the fake back-end. */
+struct attempt {
+	int resume;       /**< start at sink->delivered (a Range request), else at 0 */
+	uint64_t size;    /**< told to the sink first; FETCH_SIZE_UNKNOWN: not told */
+	uint64_t stop;    /**< body offset where the attempt stops sending */
+	size_t piece;     /**< bytes per fetch_sink_data call (0: 1460, a TCP segment) */
+	int rc;           /**< returned once it stopped sending (0: "the body ended") */
+	uint64_t gap_at;  /**< non-zero: the piece starting there is reported one byte late */
+};
+
+/** The fake back-end's state: its script and what happened. */
+struct fake {
+	const struct attempt *script;
+	unsigned int nscript;
+	unsigned int calls;  /**< attempts made */
+	int closed;
+};
+
+/** What the caller's callback saw. */
+struct seen {
+	uint8_t buf[BODY_MAX];
+	uint64_t len;         /**< bytes taken */
+	unsigned int calls;
+	uint64_t size;        /**< the size argument of the first call */
+	int size_changed;     /**< a later call had another size */
+	int out_of_order;     /**< a call's offset was not len */
+	uint64_t refuse_at;   /**< non-zero: refuse the piece that would pass this many bytes */
+	int refuse_rc;
+};
+
+static uint8_t body[BODY_MAX];
+
+static void body_init(void)
+{
+	for (size_t i = 0; i < sizeof(body); i++)
+		body[i] = (uint8_t)(i * 7 + i / 251);
+}
+
+/* Send body[from, a->stop) in pieces, the way a back-end reports what it receives. */
+static int fake_send(const struct attempt *a, struct fetch_sink *sink, uint64_t from)
+{
+	size_t piece = a->piece ? a->piece : 1460;
+	uint64_t off, n;
+	int rc;
+
+	for (off = from; off < a->stop; off += n) {
+		n = a->stop - off < piece ? a->stop - off : piece;
+		rc = fetch_sink_data(sink, off + (a->gap_at && off == a->gap_at), body + off,
+				     (size_t)n);
+		if (rc)
+			return rc;
+	}
+	return a->rc;
+}
+
+/* fetch_backend.get: play the next attempt of the script. */
+static int fake_get(void *priv, const char *url, struct fetch_sink *sink)
+{
+	struct fake *fk = priv;
+	const struct attempt *a;
+	uint64_t start;
+	int rc;
+
+	if (!CHECK(fk->calls < fk->nscript))
+		return STRATA_EIO;
+	a = &fk->script[fk->calls++];
+	start = a->resume ? sink->delivered : 0;
+	fetch_sink_begin(sink, start);
+	if (a->size != FETCH_SIZE_UNKNOWN) {
+		rc = fetch_sink_size(sink, a->size);
+		if (rc)
+			return rc;
+	}
+	return fake_send(a, sink, start);
+}
+
+static void fake_close(void *priv)
+{
+	((struct fake *)priv)->closed = 1;
+}
+
+static const struct fetch_backend fake_backend = { "fake", fake_get, fake_close };
+
+/* The caller's callback: record, check order and size, maybe refuse. */
+static int on_data(void *ctx, uint64_t offset, const void *data, size_t len, uint64_t size)
+{
+	struct seen *s = ctx;
+
+	if (offset != s->len)
+		s->out_of_order++;
+	if (s->calls++ == 0)
+		s->size = size;
+	else if (size != s->size)
+		s->size_changed++;
+	if (s->refuse_at && s->len + len > s->refuse_at)
+		return s->refuse_rc;
+	if (s->len + len > sizeof(s->buf))
+		return STRATA_ENOSPC;
+	memcpy(s->buf + s->len, data, len);
+	s->len += len;
+	return 0;
+}
+
+/* A fetcher on a fake playing script[0..n), with a fresh log and clock. */
+static struct fetcher fake_fetcher(struct fake *fk, const struct attempt *script, unsigned int n)
+{
+	struct fetcher f = { &fake_backend, fk };
+
+	memset(fk, 0, sizeof(*fk));
+	fk->script = script;
+	fk->nscript = n;
+	log_capture_reset();
+	clock_fake_reset();
+	return f;
+}
+
+/* fetch_get of URL through a fake playing script[0..n) into *s. */
+static int get(struct fake *fk, const struct attempt *script, unsigned int n, struct seen *s)
+{
+	struct fetcher f = fake_fetcher(fk, script, n);
+
+	return fetch_get(&f, URL, on_data, s);
+}
+
+/* Whether the callback got exactly body[0..len), in order, with one size. */
+static int got_body(const struct seen *s, uint64_t len)
+{
+	return s->len == len && memcmp(s->buf, body, (size_t)len) == 0 && !s->out_of_order &&
+	       !s->size_changed;
+}
+
+/* Checks that want was logged, and shows the last line when not. */
+#define CHECK_LOGGED(want) CHECK_MSG(log_capture_has(want), "last line \"%s\"", \
+				     log_capture_last())
+
+static void test_one_attempt(void)
+{
+	static const struct attempt script[] = { { .size = 10000, .stop = 10000 } };
+	struct seen s = { 0 };
+	struct fake fk;
+
+	CHECK_EQ(get(&fk, script, 1, &s), 0);
+	CHECK(got_body(&s, 10000));
+	CHECK_EQ(s.calls, 7);            /* ceil(10000 / 1460) pieces, each passed on */
+	CHECK_EQ(s.size, 10000);
+	CHECK_EQ(fk.calls, 1);
+	CHECK_EQ(clock_fake_sleeps(), 0);
+	CHECK_EQ(log_capture_count(), 0);
+}
+
+static void test_size_unknown_and_empty(void)
+{
+	static const struct attempt unknown[] = { { .size = FETCH_SIZE_UNKNOWN, .stop = 3000 } };
+	static const struct attempt empty[] = { { .size = 0, .stop = 0 } };
+	struct seen s = { 0 }, e = { 0 };
+	struct fake fk;
+
+	CHECK_EQ(get(&fk, unknown, 1, &s), 0);
+	CHECK(got_body(&s, 3000));
+	CHECK(s.size == FETCH_SIZE_UNKNOWN);
+	CHECK_EQ(get(&fk, empty, 1, &e), 0);
+	CHECK_EQ(e.calls, 0);
+}
+
+static void test_resume_with_range(void)
+{
+	static const struct attempt script[] = {
+		{ .size = 10000, .stop = 4000, .rc = STRATA_ENET },
+		{ .resume = 1, .size = 10000, .stop = 10000 },
+	};
+	struct seen s = { 0 };
+	struct fake fk;
+
+	CHECK_EQ(get(&fk, script, 2, &s), 0);
+	CHECK(got_body(&s, 10000));
+	CHECK_EQ(fk.calls, 2);
+	CHECK_EQ(clock_fake_sleeps(), 1);
+	CHECK_EQ(clock_fake_sleep(0), 500);
+	CHECK_LOGGED("fetch: " URL ": attempt 1 of 5 failed [network error]; retrying in 500 ms "
+		     "from byte 4000");
+}
+
+/* A back-end that cannot resume re-reads from 0; the sink drops what was delivered,
+ * also inside a piece that straddles the resume point. */
+static void test_reread_from_zero(void)
+{
+	static const struct attempt script[] = {
+		{ .size = 10000, .stop = 4000, .rc = STRATA_EIO },
+		{ .size = 10000, .stop = 10000 },
+	};
+	struct seen s = { 0 };
+	struct fake fk;
+
+	CHECK_EQ(get(&fk, script, 2, &s), 0);
+	CHECK(got_body(&s, 10000));
+	CHECK_EQ(fk.calls, 2);
+	CHECK_LOGGED("fetch: " URL ": attempt 1 of 5 failed [I/O error]; retrying in 500 ms "
+		     "from byte 4000");
+}
+
+/* A body that ends before its size is cut short: retried, pauses doubling, then given up. */
+static void test_short_body(void)
+{
+	static const struct attempt always[] = {
+		{ .size = 10000, .stop = 6000 }, { .resume = 1, .size = 10000, .stop = 6000 },
+		{ .resume = 1, .size = 10000, .stop = 6000 },
+		{ .resume = 1, .size = 10000, .stop = 6000 },
+		{ .resume = 1, .size = 10000, .stop = 6000 },
+	};
+	static const struct attempt third[] = {
+		{ .size = 10000, .stop = 6000 }, { .resume = 1, .size = 10000, .stop = 7000 },
+		{ .resume = 1, .size = 10000, .stop = 10000 },
+	};
+	struct seen s = { 0 }, t = { 0 };
+	struct fake fk;
+
+	CHECK_EQ(get(&fk, always, 5, &s), STRATA_ETRUNC);
+	CHECK(got_body(&s, 6000));
+	CHECK_EQ(fk.calls, 5);
+	CHECK_EQ(clock_fake_sleeps(), 4);
+	CHECK(clock_fake_sleep(0) == 500 && clock_fake_sleep(1) == 1000);
+	CHECK(clock_fake_sleep(2) == 2000 && clock_fake_sleep(3) == 4000);
+	CHECK_LOGGED("error: fetch: " URL ": body ended at byte 6000 of 10000 [truncated]");
+	CHECK_LOGGED("error: fetch: " URL ": failed (5 attempts) [truncated]");
+	CHECK_EQ(get(&fk, third, 3, &t), 0);
+	CHECK(got_body(&t, 10000));
+	CHECK_EQ(clock_fake_sleeps(), 2);
+}
+
+/* The one attempt of script fails with rc and is not retried, after the callback took
+ * the body's first len bytes; line was logged. */
+static void check_fails_at_once(const struct attempt *script, int rc, uint64_t len,
+				const char *line)
+{
+	struct seen s = { 0 };
+	struct fake fk;
+
+	CHECK_EQ(get(&fk, script, 1, &s), rc);
+	CHECK(got_body(&s, len));
+	CHECK_EQ(fk.calls, 1);
+	CHECK_EQ(clock_fake_sleeps(), 0);
+	CHECK_LOGGED(line);
+}
+
+/* Faults of the body itself are not retried: another attempt would not mend them. */
+static void test_long_body(void)
+{
+	static const struct attempt script[] = { { .size = 1000, .stop = 1500, .piece = 400 } };
+
+	check_fails_at_once(script, STRATA_ETRAIL, 800,
+			    "error: fetch: body runs past its size of 1000 bytes [trailing bytes]");
+	CHECK_LOGGED("error: fetch: " URL ": failed (1 attempt) [trailing bytes]");
+}
+
+static void test_size_changes(void)
+{
+	static const struct attempt bigger[] = {
+		{ .size = 10000, .stop = 3000, .rc = STRATA_ENET },
+		{ .resume = 1, .size = 12000, .stop = 12000 },
+	};
+	static const struct attempt smaller[] = {
+		{ .size = FETCH_SIZE_UNKNOWN, .stop = 3000, .rc = STRATA_ENET },
+		{ .size = 2000, .stop = 2000 },
+	};
+	struct seen s = { 0 }, t = { 0 };
+	struct fake fk;
+
+	CHECK_EQ(get(&fk, bigger, 2, &s), STRATA_ECORRUPT);
+	CHECK(got_body(&s, 3000));
+	CHECK_LOGGED("error: fetch: body size changed between attempts (10000, now 12000 bytes) "
+		     "[corrupt data]");
+	CHECK_EQ(get(&fk, smaller, 2, &t), STRATA_ECORRUPT);
+	CHECK(got_body(&t, 3000));
+	CHECK_LOGGED("error: fetch: body is 2000 bytes, but 3000 were already delivered "
+		     "[corrupt data]");
+}
+
+static void test_gap(void)
+{
+	static const struct attempt script[] = {
+		{ .size = 5000, .stop = 5000, .piece = 1000, .gap_at = 1000 },
+	};
+
+	check_fails_at_once(script, STRATA_EINVAL, 1000,
+			    "error: fetch: piece at byte 1001, expected 1000 [malformed input]");
+}
+
+static void test_not_found(void)
+{
+	static const struct attempt script[] = { { .size = FETCH_SIZE_UNKNOWN, .rc = STRATA_ENOENT } };
+
+	check_fails_at_once(script, STRATA_ENOENT, 0,
+			    "error: fetch: " URL ": failed (1 attempt) [not found]");
+}
+
+/* The callback's rc ends the fetch at once, unretried, and is the caller's to report. */
+static void test_callback_stops(void)
+{
+	static const struct attempt script[] = { { .size = 10000, .stop = 10000 } };
+	struct seen s = { .refuse_at = 5000, .refuse_rc = STRATA_ENOSPC };
+	struct fake fk;
+
+	CHECK_EQ(get(&fk, script, 1, &s), STRATA_ENOSPC);
+	CHECK(got_body(&s, 4380));   /* three 1460-byte pieces; the fourth was refused */
+	CHECK_EQ(fk.calls, 1);
+	CHECK_EQ(clock_fake_sleeps(), 0);
+	CHECK_EQ(log_capture_count(), 0);
+}
+
+/* fetch_buffer of URL through a fake playing script[0..n); *buf and *len as it left them. */
+static int buffer(const struct attempt *script, unsigned int n, size_t max, uint8_t **buf,
+		  size_t *len)
+{
+	struct fake fk;
+	struct fetcher f = fake_fetcher(&fk, script, n);
+
+	return fetch_buffer(&f, URL, max, buf, len);
+}
+
+static void test_buffer(void)
+{
+	static const struct attempt known[] = { { .size = 10000, .stop = 10000 } };
+	static const struct attempt unknown[] = { { .size = FETCH_SIZE_UNKNOWN, .stop = 10000 } };
+	static const struct attempt reread[] = {
+		{ .size = 9000, .stop = 5000, .rc = STRATA_ENET }, { .size = 9000, .stop = 9000 },
+	};
+	static const struct attempt empty[] = { { .size = 0, .stop = 0 } };
+	uint8_t *buf = NULL;
+	size_t len = 0;
+
+	CHECK_EQ(buffer(known, 1, 10000, &buf, &len), 0);
+	CHECK(len == 10000 && buf && memcmp(buf, body, len) == 0 && buf[len] == '\0');
+	strata_free(buf);
+	buf = NULL;
+	/* Growing past the first 4 KiB, twice, when the size is not known up front. */
+	CHECK_EQ(buffer(unknown, 1, 10000, &buf, &len), 0);
+	CHECK(len == 10000 && buf && memcmp(buf, body, len) == 0 && buf[len] == '\0');
+	strata_free(buf);
+	buf = NULL;
+	CHECK_EQ(buffer(reread, 2, 10000, &buf, &len), 0);
+	CHECK(len == 9000 && buf && memcmp(buf, body, len) == 0 && buf[len] == '\0');
+	strata_free(buf);
+	buf = NULL;
+	CHECK_EQ(buffer(empty, 1, 0, &buf, &len), 0);
+	CHECK(len == 0 && buf && buf[0] == '\0');
+	strata_free(buf);
+}
+
+static void test_buffer_limits(void)
+{
+	static const struct attempt known[] = { { .size = 10000, .stop = 10000 } };
+	static const struct attempt unknown[] = { { .size = FETCH_SIZE_UNKNOWN, .stop = 10000 } };
+	static const struct attempt missing[] = { { .size = FETCH_SIZE_UNKNOWN, .rc = STRATA_ENOENT } };
+	uint8_t sentinel = 0, *buf = &sentinel;
+	size_t len = 7;
+
+	CHECK_EQ(buffer(known, 1, 9999, &buf, &len), STRATA_ERANGE);
+	CHECK_EQ(buffer(unknown, 1, 9999, &buf, &len), STRATA_ERANGE);
+	CHECK_EQ(buffer(missing, 1, 9999, &buf, &len), STRATA_ENOENT);
+	CHECK(buf == &sentinel && len == 7);   /* untouched on failure */
+}
+
+static void test_name_and_close(void)
+{
+	struct fetcher *f = strata_alloc(sizeof(*f));
+	struct fake fk = { 0 };
+
+	if (!CHECK(f != NULL))
+		return;
+	f->be = &fake_backend;
+	f->priv = &fk;
+	CHECK(strcmp(fetch_backend_name(f), "fake") == 0);
+	fetch_close(f);
+	CHECK(fk.closed);
+	fetch_close(NULL);
+}
+
+int main(void)
+{
+	body_init();
+	RUN(test_one_attempt);
+	RUN(test_size_unknown_and_empty);
+	RUN(test_resume_with_range);
+	RUN(test_reread_from_zero);
+	RUN(test_short_body);
+	RUN(test_long_body);
+	RUN(test_size_changes);
+	RUN(test_gap);
+	RUN(test_not_found);
+	RUN(test_callback_stops);
+	RUN(test_buffer);
+	RUN(test_buffer_limits);
+	RUN(test_name_and_close);
+	return harness_summary();
+}
