@@ -97,7 +97,7 @@ static char lower(char c)
 }
 
 /* mac=: six hex pairs separated by ':' or '-', stored lowercase with ':' as the server
- * writes it (server/inventory.c mac_format). */
+ * writes it (images/core/text.c strata_mac_format). */
 static int set_mac(struct args *a, const char *v, size_t n)
 {
 	if (n != ARGS_MAC_MAX - 1)

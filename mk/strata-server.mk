@@ -3,7 +3,7 @@
 
 SERVER_SRCS := server/main.c server/services.c server/server.c server/state.c \
 	server/inventory.c server/machine.c server/cidata.c server/http.c server/http_parse.c \
-	server/http_run.c server/loop_epoll.c server/tftp.c server/tftp_parse.c \
+	server/http_run.c server/layer_cache.c server/loop_epoll.c server/tftp.c server/tftp_parse.c \
 	server/tftp_path.c server/dhcp.c server/dhcp_parse.c server/dhcp_reply.c
 SERVER_LIBS := $(HOST_LIBS) -lmicrohttpd
 
@@ -33,13 +33,13 @@ $(SAN)/strata-server: $(call SERVER_OBJS,$(SAN))
 
 # libFuzzer target for HTTP routing, ranges and queries.
 $(FUZZ)/fuzz_http: $(FUZZ)/tests/fuzz/fuzz_http.o \
-		$(patsubst %.c,$(FUZZ)/%.o,server/http_parse.c server/inventory.c images/host/util.c $(HOST_LIB_SRCS))
+		$(patsubst %.c,$(FUZZ)/%.o,server/http_parse.c $(HOST_LIB_SRCS))
 	$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(HOST_LIBS)
 
 ALL_TARGETS  += $(REL)/strata-server
 TEST_TARGETS += $(SAN)/strata-server $(FUZZ)/fuzz_http
 
-# Unit test of the HTTP parsers: links the parser and what it uses beyond the core.
+# Unit test of the HTTP parsers: links the parser and the core it uses, nothing else.
 $(SAN)/tests/unit/test_http: $(SAN)/tests/unit/test_http.o \
-		$(patsubst %.c,$(SAN)/%.o,server/http_parse.c server/inventory.c images/host/util.c $(HOST_LIB_SRCS))
+		$(patsubst %.c,$(SAN)/%.o,server/http_parse.c $(HOST_LIB_SRCS))
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(HOST_LIBS)

@@ -40,25 +40,6 @@ static int lfail(const struct line *l, const char *fmt, ...)
 	return errorf("%s:%u: %s", l->path, l->no, msg);
 }
 
-int mac_parse(uint8_t mac[6], const char *s, size_t len)
-{
-	if (len != 17)
-		return -1;
-	for (int i = 0; i < 6; i++) {
-		if (i && s[3 * i - 1] != ':' && s[3 * i - 1] != '-')
-			return -1;
-		if (strata_hex_decode(&mac[i], s + 3 * i, 1))
-			return -1;
-	}
-	return 0;
-}
-
-void mac_format(char out[18], const uint8_t mac[6])
-{
-	snprintf(out, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
-		 mac[4], mac[5]);
-}
-
 /* Split a line into words; '#' starts a comment. */
 static int split(struct line *l, char *text)
 {
@@ -343,7 +324,7 @@ static int parse_machine(struct parser *p, struct line *l)
 	struct inv_machine m = { .profile = -1, .line = l->no }, *nm;
 	char *v;
 
-	if (l->n < 2 || mac_parse(m.mac, l->word[1], strlen(l->word[1])))
+	if (l->n < 2 || strata_mac_parse(m.mac, l->word[1], strlen(l->word[1])))
 		return lfail(l, "expected 'machine MAC ...' with MAC like 52:54:00:12:34:56");
 	p->cur_profile = -1;
 	for (int i = 2; i < l->n; i++) {

@@ -16,6 +16,7 @@
 #include "machine.h"
 #include "pxe_scripts.h"
 #include "server.h"
+#include "store_path.h"
 #include "text.h"
 
 void server_token(const struct server *s, const uint8_t mac[6], char out[17])
@@ -68,7 +69,7 @@ static int ensure_key(struct server *s)
 /* Every layer id the inventory names must be in the store. */
 static int check_layers(const struct server *s, const struct inventory *inv)
 {
-	char path[4096], rel[96];
+	char path[4096], rel[STRATA_STORE_FILE_MAX];
 
 	for (size_t i = 0; i < inv->nprofiles; i++) {
 		const struct inv_profile *pr = &inv->profiles[i];
@@ -76,7 +77,7 @@ static int check_layers(const struct server *s, const struct inventory *inv)
 		for (unsigned int k = 0; k < pr->nparts; k++) {
 			if (pr->parts[k].layer_kind != INV_LAYER_ID)
 				continue;
-			store_index_rel(rel, pr->parts[k].layer);
+			strata_store_index_rel(rel, pr->parts[k].layer);
 			snprintf(path, sizeof(path), "%s/%s", s->cfg.store_dir, rel);
 			if (access(path, R_OK) != 0)
 				return errorf("%s: profile %s (line %u), part %s: layer is not in the "
@@ -272,6 +273,7 @@ int server_reload(struct server *s)
 int server_open(struct server *s)
 {
 	pthread_rwlock_init(&s->lock, NULL);
+	layer_cache_init(&s->layers, s->cfg.store_dir, s->cfg.machine_store_dir);
 	if (mkdir(s->cfg.state_dir, 0700) < 0 && errno != EEXIST)
 		return errorf("%s: %s", s->cfg.state_dir, strerror(errno));
 	if (access(s->cfg.store_dir, R_OK | X_OK) != 0)
@@ -290,6 +292,7 @@ void server_close(struct server *s)
 	state_close(s->state);
 	store_close(s->store);
 	free(s->key);
+	layer_cache_free(&s->layers);
 	pthread_rwlock_destroy(&s->lock);
 }
 
@@ -383,7 +386,7 @@ static enum inv_action decide(struct server *s, const uint8_t mac[6], char *name
 	struct mstate *st;
 	char smac[18];
 
-	mac_format(smac, mac);
+	strata_mac_format(smac, mac);
 	snprintf(name, cap, "unknown");
 	pthread_rwlock_rdlock(&s->lock);
 	p = lookup(s, mac);
@@ -415,7 +418,7 @@ char *server_script(struct server *s, const uint8_t mac[6])
 	char smac[18], token[17], name[INV_NAME_MAX + 1];
 	enum inv_action pending = decide(s, mac, name, sizeof(name));
 
-	mac_format(smac, mac);
+	strata_mac_format(smac, mac);
 	server_token(s, mac, token);
 	const char *const kv[][2] = { { "@SERVER@", s->cfg.url }, { "@NAME@", name },
 				      { "@MAC@", smac }, { "@TOKEN@", token } };
@@ -467,7 +470,7 @@ static int update_state(struct server *s, const uint8_t mac[6], const char *phas
 			state_save(s->state);
 	}
 	pthread_mutex_unlock(&s->state->lock);
-	return st ? 0 : -1;
+	return st ? 0 : STRATA_ENOMEM;
 }
 
 int server_report(struct server *s, const uint8_t mac[6], const char *token, const char *phase,
@@ -480,17 +483,17 @@ int server_report(struct server *s, const uint8_t mac[6], const char *token, con
 	known = lookup(s, mac) != NULL;
 	pthread_rwlock_unlock(&s->lock);
 	if (!known)
-		return -1;
+		return STRATA_ENOENT;
 	server_token(s, mac, want);
 	if (!token || strcmp(token, want))
-		return -2;
+		return STRATA_EACCES;
 	if (strcmp(phase, "progress") && strcmp(phase, "ok") && strcmp(phase, "failed"))
-		return -3;
-	mac_format(smac, mac);
+		return STRATA_EINVAL;
+	strata_mac_format(smac, mac);
 	if (strcmp(phase, "progress"))
 		fprintf(stderr, "report: %s %s: %llu/%llu bytes: %s\n", smac, phase,
 			(unsigned long long)done, (unsigned long long)total, msg ? msg : "");
-	return update_state(s, mac, phase, done, total, msg) ? -1 : 0;
+	return update_state(s, mac, phase, done, total, msg);
 }
 
 static int mark_one(struct server *s, const uint8_t mac[6])
@@ -508,7 +511,7 @@ static int mark_one(struct server *s, const uint8_t mac[6])
 int server_mark_deploy(struct server *s, const char *who)
 {
 	uint8_t mac[6];
-	int n = 0, by_mac = mac_parse(mac, who, strlen(who)) == 0;
+	int n = 0, by_mac = strata_mac_parse(mac, who, strlen(who)) == 0;
 
 	pthread_rwlock_rdlock(&s->lock);
 	for (size_t i = 0; i < s->cat->n; i++) {
@@ -532,7 +535,7 @@ static void json_machine(FILE *f, struct server *s, const struct product *p, int
 	char smac[18];
 	struct mstate *st = state_get(s->state, p->m->mac);
 
-	mac_format(smac, p->m->mac);
+	strata_mac_format(smac, p->m->mac);
 	fprintf(f, "%s\n  {\"mac\": \"%s\", \"name\": \"%s\", \"profile\": \"%s\", "
 		"\"manifest_version\": %llu, \"pending\": \"%s\", \"result\": \"%s\", "
 		"\"done\": %llu, \"total\": %llu, \"updated\": %lld, \"message\": \"%s\"}",

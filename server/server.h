@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "inventory.h"
+#include "layer_cache.h"
 #include "state.h"
 #include "store.h"
 
@@ -74,6 +75,7 @@ struct server {
 	size_t key_len;
 	pthread_rwlock_t lock;   /**< guards cat */
 	struct catalog *cat;
+	struct layer_cache layers; /**< opened layers of both stores, for runs requests */
 };
 
 /** Open the store, state, key and secret, and load the first catalog. */
@@ -108,8 +110,9 @@ char *server_manifest(struct server *s, const uint8_t mac[6], size_t *len);
 char *server_machines_json(struct server *s);
 
 /**
- * Apply an agent's report.  Returns 0, -1 for an unknown machine, -2 for a bad token.
- * phase: "progress", "ok" or "failed"; done/total in bytes; msg free text (sanitised).
+ * Apply an agent's report.  Returns 0, STRATA_ENOENT for an unknown machine, STRATA_EACCES
+ * for a bad token, STRATA_EINVAL for an unknown phase.  phase: "progress", "ok" or
+ * "failed"; done/total in bytes; msg free text (sanitised).
  */
 int server_report(struct server *s, const uint8_t mac[6], const char *token, const char *phase,
 		  uint64_t done, uint64_t total, const char *msg);

@@ -13,7 +13,8 @@ static void put(char *out, size_t *pos, const char *s, size_t n)
 	*pos += n;
 }
 
-size_t strata_store_rel(char out[STRATA_STORE_REL_MAX], const struct strata_store_ref *ref)
+/* strata_store_rel, on a plain pointer: the public builders size out by what they write. */
+static size_t write_rel(char *out, const struct strata_store_ref *ref)
 {
 	char hex[HEX_LEN + 1], num[STRATA_U64_TEXT];
 	size_t pos = 0;
@@ -40,20 +41,25 @@ size_t strata_store_rel(char out[STRATA_STORE_REL_MAX], const struct strata_stor
 	return pos;
 }
 
-size_t strata_store_index_rel(char out[STRATA_STORE_REL_MAX], const uint8_t id[32])
+size_t strata_store_rel(char out[STRATA_STORE_REL_MAX], const struct strata_store_ref *ref)
+{
+	return write_rel(out, ref);
+}
+
+size_t strata_store_index_rel(char out[STRATA_STORE_FILE_MAX], const uint8_t id[32])
 {
 	struct strata_store_ref ref = { .kind = STRATA_STORE_INDEX };
 
 	strata_memcpy(ref.digest, id, 32);
-	return strata_store_rel(out, &ref);
+	return write_rel(out, &ref);
 }
 
-size_t strata_store_chunk_rel(char out[STRATA_STORE_REL_MAX], const uint8_t digest[32])
+size_t strata_store_chunk_rel(char out[STRATA_STORE_FILE_MAX], const uint8_t digest[32])
 {
 	struct strata_store_ref ref = { .kind = STRATA_STORE_CHUNK };
 
 	strata_memcpy(ref.digest, digest, 32);
-	return strata_store_rel(out, &ref);
+	return write_rel(out, &ref);
 }
 
 /** The unread rest of a path being parsed. */
@@ -143,7 +149,7 @@ int strata_store_url(char *out, size_t cap, const char *base,
 		     const struct strata_store_ref *ref)
 {
 	char rel[STRATA_STORE_REL_MAX];
-	size_t blen = __builtin_strlen(base), rlen = strata_store_rel(rel, ref), pos = 0;
+	size_t blen = __builtin_strlen(base), rlen = write_rel(rel, ref), pos = 0;
 
 	if (blen + 7 + rlen + 1 > cap)
 		return STRATA_ERANGE;

@@ -19,6 +19,8 @@
 
 /** Room for any relative store path plus its NUL: "runs/" 64 "/" 20 "-" 20. */
 #define STRATA_STORE_REL_MAX 128
+/** Room for the path of a file (index or chunk) plus its NUL: "layers/" 64 ".idx". */
+#define STRATA_STORE_FILE_MAX 96
 
 /** Largest chunk number a run may name: indexes never hold 2^32 chunks of a server's. */
 #define STRATA_RUN_INDEX_MAX 0xffffffffu
@@ -42,10 +44,10 @@ struct strata_store_ref {
 size_t strata_store_rel(char out[STRATA_STORE_REL_MAX], const struct strata_store_ref *ref);
 
 /** The index path of layer id: strata_store_rel for a STRATA_STORE_INDEX ref. */
-size_t strata_store_index_rel(char out[STRATA_STORE_REL_MAX], const uint8_t id[32]);
+size_t strata_store_index_rel(char out[STRATA_STORE_FILE_MAX], const uint8_t id[32]);
 
 /** The chunk file path of digest: strata_store_rel for a STRATA_STORE_CHUNK ref. */
-size_t strata_store_chunk_rel(char out[STRATA_STORE_REL_MAX], const uint8_t digest[32]);
+size_t strata_store_chunk_rel(char out[STRATA_STORE_FILE_MAX], const uint8_t digest[32]);
 
 /**
  * Decode a relative store path s[0..len) (hostile: a URL path) into *ref.  Accepts exactly
