@@ -202,9 +202,7 @@ static int part_key(const struct line *l, struct inv_part *pt, char *k, const ch
 		return 0;
 	}
 	if (!strcmp(k, "type")) {
-		if (strlen(v) >= sizeof(pt->type) ||
-		    (strcmp(v, "esp") && strcmp(v, "linux") && strcmp(v, "basic") &&
-		     strcmp(v, "swap") && strata_guid_parse(guid, v, strlen(v))))
+		if (strlen(v) >= sizeof(pt->type) || strata_part_type_parse(guid, v, strlen(v)))
 			return lfail(l, "type must be esp, linux, basic, swap or a GUID");
 		strcpy(pt->type, v);
 		return 0;

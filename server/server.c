@@ -146,31 +146,32 @@ static const struct product *previous(const struct server *s, const uint8_t mac[
 	return NULL;
 }
 
-/* The signed manifest: the previous one when its text is the same, else newly signed. */
-static int sign_product(struct server *s, const struct machine_spec *spec, struct product *p,
-			const struct product *old)
+/* True when old's signed manifest is text (len bytes) plus a signature line: its
+ * signature can be reused (ECDSA signing per machine would stall the event loop on every
+ * reload of a large lab). */
+static int same_text(const struct product *old, const char *text, size_t len)
 {
-	size_t len, cut;
+	return old && old->manifest_len > len && !memcmp(old->manifest, text, len) &&
+	       !strncmp(old->manifest + len, "signature ", 10);
+}
 
-	if (machine_manifest(spec, p->version, p->layer, &p->manifest, &p->manifest_len))
-		return -1;
-	if (old && old->version == p->version && old->manifest_len > p->manifest_len) {
-		/* Same text up to the signature line: reuse the signature (ECDSA signing per
-		 * machine would stall the event loop on every reload of a large lab). */
-		cut = p->manifest_len;
-		len = old->manifest_len;
-		if (!memcmp(old->manifest, p->manifest, cut) &&
-		    !strncmp(old->manifest + cut, "signature ", 10)) {
-			free(p->manifest);
-			if (!(p->manifest = malloc(len)))
-				return errorf("out of memory");
-			memcpy(p->manifest, old->manifest, len);
-			p->manifest_len = len;
-			return 0;
-		}
-	}
-	return manifest_sign_buffer(s->key, s->key_len, s->cfg.key, &p->manifest,
-				    &p->manifest_len);
+/* Number text (the manifest at version 0, MACHINE_MANIFEST_CAP bytes, borrowed) with
+ * p->version and sign it into p->manifest: the previous signed text when it is the same,
+ * else newly signed. */
+static int sign_product(struct server *s, struct product *p, const struct product *old,
+			char *text, size_t len)
+{
+	if (strata_manifest_renumber(text, &len, MACHINE_MANIFEST_CAP, p->version))
+		return errorf("manifest for %s: cannot number it", p->m->name);
+	if (!same_text(old, text, len))
+		return manifest_sign_mem(s->key, s->key_len, s->cfg.key, text, len,
+					 &p->manifest, &p->manifest_len);
+	p->manifest = malloc(old->manifest_len);
+	if (!p->manifest)
+		return errorf("out of memory");
+	memcpy(p->manifest, old->manifest, old->manifest_len);
+	p->manifest_len = old->manifest_len;
+	return 0;
 }
 
 /* Build the machine layer and signed manifest of one machine. */
@@ -183,6 +184,7 @@ static int product_build(struct server *s, const struct inventory *inv, struct p
 								       : pr->user_data };
 	char *text;
 	size_t len;
+	int rc;
 
 	memcpy(spec.mac, p->m->mac, 6);
 	if (needs_machine_layer(pr) &&
@@ -190,12 +192,14 @@ static int product_build(struct server *s, const struct inventory *inv, struct p
 				old ? old->layer : NULL, p->cidata_sum, p->layer))
 		return errorf("%s:%u: machine %s: cannot build its machine layer", inv->path,
 			      p->m->line, p->m->name);
-	if (machine_manifest(&spec, 0, p->layer, &text, &len))
-		return -1;
-	if (product_version(s, p, text, len))
-		return free(text), -1;
+	rc = machine_manifest(&spec, p->layer, &text, &len);
+	if (rc)
+		return rc;
+	rc = product_version(s, p, text, len);
+	if (rc == 0)
+		rc = sign_product(s, p, old, text, len);
 	free(text);
-	return sign_product(s, &spec, p, old);
+	return rc;
 }
 
 static void catalog_free(struct catalog *c)
