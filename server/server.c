@@ -210,6 +210,7 @@ static void catalog_free(struct catalog *c)
 		free(c->p[i].manifest);
 	for (size_t i = 0; i < c->nextra; i++)
 		free(c->extra[i].manifest);
+	pthread_cond_destroy(&c->extra_done);
 	pthread_mutex_destroy(&c->extra_lock);
 	free(c->extra);
 	free(c->extra_m);
@@ -235,6 +236,7 @@ static int catalog_build(struct server *s, struct inventory *inv, struct catalog
 		return errorf("out of memory");
 	}
 	pthread_mutex_init(&c->extra_lock, NULL);
+	pthread_cond_init(&c->extra_done, NULL);
 	c->inv = inv;
 	for (c->n = 0; c->n < inv->nmachines; c->n++) {
 		c->p[c->n].m = &inv->machines[c->n];
@@ -274,32 +276,6 @@ int server_reload(struct server *s)
 	return 0;
 }
 
-int server_open(struct server *s)
-{
-	pthread_rwlock_init(&s->lock, NULL);
-	layer_cache_init(&s->layers, s->cfg.store_dir, s->cfg.machine_store_dir);
-	if (mkdir(s->cfg.state_dir, 0700) < 0 && errno != EEXIST)
-		return errorf("%s: %s", s->cfg.state_dir, strerror(errno));
-	if (access(s->cfg.store_dir, R_OK | X_OK) != 0)
-		return errorf("%s: cannot read the store: %s", s->cfg.store_dir, strerror(errno));
-	if (store_open(s->cfg.machine_store_dir, 1, &s->store))
-		return -1;
-	if (state_open(s->cfg.state_dir, &s->state) || load_secret(s) || ensure_key(s))
-		return -1;
-	return server_reload(s);
-}
-
-void server_close(struct server *s)
-{
-	catalog_free(s->cat);
-	s->cat = NULL;
-	state_close(s->state);
-	store_close(s->store);
-	free(s->key);
-	layer_cache_free(&s->layers);
-	pthread_rwlock_destroy(&s->lock);
-}
-
 /* The product for mac in the catalog, or NULL.  Call with the read lock. */
 static struct product *find_product(struct catalog *c, const uint8_t mac[6])
 {
@@ -309,7 +285,31 @@ static struct product *find_product(struct catalog *c, const uint8_t mac[6])
 	return NULL;
 }
 
-/* Make (once) the product of an unknown machine under the default profile.  Read lock. */
+/* Apply the default action to a newly queued machine's state, so its first boot decision
+ * is right before its product exists.  Call with extra_lock. */
+static void queue_order(struct server *s, const struct inv_machine *m)
+{
+	struct mstate *st;
+
+	pthread_mutex_lock(&s->state->lock);
+	st = state_get(s->state, m->mac);
+	if (st)
+		apply_order(st, m->action);
+	pthread_mutex_unlock(&s->state->lock);
+}
+
+/* Wake the preparer: a product was queued, or it must stop. */
+static void prep_signal(struct server *s, int stop)
+{
+	pthread_mutex_lock(&s->prep_lock);
+	s->prep_wake = 1;
+	s->prep_stop |= stop;
+	pthread_cond_signal(&s->prep_cond);
+	pthread_mutex_unlock(&s->prep_lock);
+}
+
+/* Queue (once) the product of an unknown machine under the default profile; the preparer
+ * makes it.  NULL when the table is full or making it failed.  Read lock. */
 static struct product *extra_product(struct server *s, const uint8_t mac[6])
 {
 	struct catalog *c = s->cat;
@@ -329,12 +329,151 @@ static struct product *extra_product(struct server *s, const uint8_t mac[6])
 	snprintf(m->name, sizeof(m->name), "pc-%s", hex);
 	m->profile = c->inv->default_profile;
 	m->action = c->inv->default_action;
-	c->extra[c->nextra].m = m;
-	if (product_build(s, c->inv, &c->extra[c->nextra]) == 0)
-		p = &c->extra[c->nextra++];
+	p = &c->extra[c->nextra++];
+	*p = (struct product){ .m = m, .state = PRODUCT_QUEUED };
+	queue_order(s, m);
+	prep_signal(s, 0);
 out:
+	if (p && p->state == PRODUCT_FAILED)
+		p = NULL;
 	pthread_mutex_unlock(&c->extra_lock);
 	return p;
+}
+
+/* The first queued default-profile product, or NULL.  Read lock. */
+static struct product *next_queued(struct catalog *c)
+{
+	struct product *p = NULL;
+
+	pthread_mutex_lock(&c->extra_lock);
+	for (size_t i = 0; i < c->nextra && !p; i++)
+		if (c->extra[i].state == PRODUCT_QUEUED)
+			p = &c->extra[i];
+	pthread_mutex_unlock(&c->extra_lock);
+	return p;
+}
+
+/* Make queued product p into a copy, then publish it, so requests never see it half
+ * made.  Read lock. */
+static void prepare_one(struct server *s, struct product *p)
+{
+	struct product made = { .m = p->m };
+	int rc = product_build(s, s->cat->inv, &made);
+
+	if (rc)
+		fprintf(stderr, "strata-server: machine %s (default profile): cannot prepare "
+			"its manifest\n", p->m->name);
+	pthread_mutex_lock(&s->cat->extra_lock);
+	if (rc == 0)
+		*p = made;
+	p->state = rc ? PRODUCT_FAILED : PRODUCT_READY;
+	pthread_cond_broadcast(&s->cat->extra_done);
+	pthread_mutex_unlock(&s->cat->extra_lock);
+}
+
+/* The preparer thread: make queued products until told to stop. */
+static void *preparer_main(void *arg)
+{
+	struct server *s = arg;
+	struct product *p;
+
+	pthread_mutex_lock(&s->prep_lock);
+	while (!s->prep_stop) {
+		if (!s->prep_wake) {
+			pthread_cond_wait(&s->prep_cond, &s->prep_lock);
+			continue;
+		}
+		s->prep_wake = 0;
+		pthread_mutex_unlock(&s->prep_lock);
+		pthread_rwlock_rdlock(&s->lock);
+		while ((p = next_queued(s->cat)))
+			prepare_one(s, p);
+		pthread_rwlock_unlock(&s->lock);
+		pthread_mutex_lock(&s->prep_lock);
+	}
+	pthread_mutex_unlock(&s->prep_lock);
+	return NULL;
+}
+
+/* Wait until p is no longer queued; 0 when it is ready.  Read lock. */
+static int wait_ready(struct catalog *c, struct product *p)
+{
+	int ready;
+
+	pthread_mutex_lock(&c->extra_lock);
+	while (p->state == PRODUCT_QUEUED)
+		pthread_cond_wait(&c->extra_done, &c->extra_lock);
+	ready = p->state == PRODUCT_READY;
+	pthread_mutex_unlock(&c->extra_lock);
+	return ready ? 0 : STRATA_ENOENT;
+}
+
+/* Start the preparer thread. */
+static int preparer_start(struct server *s)
+{
+	int rc = pthread_create(&s->preparer, NULL, preparer_main, s);
+
+	if (rc)
+		return errorf("cannot start the manifest preparer: %s", strerror(rc));
+	s->preparer_running = 1;
+	return 0;
+}
+
+/* Stop the preparer (it finishes the product it is making) and wait for it. */
+static void preparer_stop(struct server *s)
+{
+	if (!s->preparer_running)
+		return;
+	prep_signal(s, 1);
+	pthread_join(s->preparer, NULL);
+	s->preparer_running = 0;
+}
+
+
+/* The catalog lock prefers readers (glibc's default, said here because it matters): a
+ * request waiting for the preparer holds a read lock, and the preparer must get its own
+ * even while a reload waits to write. */
+static void catalog_lock_init(struct server *s)
+{
+	pthread_rwlockattr_t a;
+
+	pthread_rwlockattr_init(&a);
+	pthread_rwlockattr_setkind_np(&a, PTHREAD_RWLOCK_PREFER_READER_NP);
+	pthread_rwlock_init(&s->lock, &a);
+	pthread_rwlockattr_destroy(&a);
+}
+
+int server_open(struct server *s)
+{
+	catalog_lock_init(s);
+	pthread_mutex_init(&s->prep_lock, NULL);
+	pthread_cond_init(&s->prep_cond, NULL);
+	layer_cache_init(&s->layers, s->cfg.store_dir, s->cfg.machine_store_dir);
+	if (mkdir(s->cfg.state_dir, 0700) < 0 && errno != EEXIST)
+		return errorf("%s: %s", s->cfg.state_dir, strerror(errno));
+	if (access(s->cfg.store_dir, R_OK | X_OK) != 0)
+		return errorf("%s: cannot read the store: %s", s->cfg.store_dir, strerror(errno));
+	if (store_open(s->cfg.machine_store_dir, 1, &s->store))
+		return -1;
+	if (state_open(s->cfg.state_dir, &s->state) || load_secret(s) || ensure_key(s))
+		return -1;
+	if (server_reload(s))
+		return STRATA_EREPORTED;
+	return preparer_start(s);
+}
+
+void server_close(struct server *s)
+{
+	preparer_stop(s);
+	catalog_free(s->cat);
+	s->cat = NULL;
+	state_close(s->state);
+	store_close(s->store);
+	free(s->key);
+	layer_cache_free(&s->layers);
+	pthread_cond_destroy(&s->prep_cond);
+	pthread_mutex_destroy(&s->prep_lock);
+	pthread_rwlock_destroy(&s->lock);
 }
 
 /* The product serving mac: known, default-profile, or NULL (boot locally). */
@@ -436,7 +575,7 @@ char *server_manifest(struct server *s, const uint8_t mac[6], size_t *len)
 
 	pthread_rwlock_rdlock(&s->lock);
 	p = lookup(s, mac);
-	if (p && (out = malloc(p->manifest_len))) {
+	if (p && wait_ready(s->cat, p) == 0 && (out = malloc(p->manifest_len))) {
 		memcpy(out, p->manifest, p->manifest_len);
 		*len = p->manifest_len;
 	}
@@ -566,8 +705,9 @@ char *server_machines_json(struct server *s)
 	pthread_mutex_lock(&s->state->lock);
 	for (size_t i = 0; i < s->cat->n; i++)
 		json_machine(f, s, &s->cat->p[i], i > 0);
-	for (size_t i = 0; i < s->cat->nextra; i++)
-		json_machine(f, s, &s->cat->extra[i], s->cat->n + i > 0);
+	for (size_t i = 0, k = s->cat->n; i < s->cat->nextra; i++)
+		if (s->cat->extra[i].state != PRODUCT_FAILED)
+			json_machine(f, s, &s->cat->extra[i], k++ > 0);
 	pthread_mutex_unlock(&s->state->lock);
 	pthread_mutex_unlock(&s->cat->extra_lock);
 	pthread_rwlock_unlock(&s->lock);
