@@ -178,13 +178,19 @@ static void test_base64_capacity(void)
 	CHECK_EQ(b64_decode(out, 3, &n, "Zm9vYg=="), STRATA_ERANGE);
 }
 
-static int guid_parse(uint8_t out[16], const char *s)
+/* Run a (out, text, len) parser on a NUL-less heap copy of s. */
+static int parse_slice(int (*fn)(uint8_t *, const char *, size_t), uint8_t *out, const char *s)
 {
 	char *p = slice(s);
-	int rc = strata_guid_parse(out, p, strlen(s));
+	int rc = fn(out, p, strlen(s));
 
 	free(p);
 	return rc;
+}
+
+static int guid_parse(uint8_t out[16], const char *s)
+{
+	return parse_slice(strata_guid_parse, out, s);
 }
 
 static void test_guid_esp(void)
@@ -382,11 +388,7 @@ static void test_u64_format(void)
 
 static int mac_parse(uint8_t mac[6], const char *s)
 {
-	char *p = slice(s);
-	int rc = strata_mac_parse(mac, p, strlen(s));
-
-	free(p);
-	return rc;
+	return parse_slice(strata_mac_parse, mac, s);
 }
 
 /* MACs: either separator, either case, exactly six pairs; formatting is lowercase ':'. */
