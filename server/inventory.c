@@ -142,7 +142,7 @@ static int parse_disk(struct parser *p, struct line *l)
 	char *v;
 
 	if (!pr)
-		return -1;
+		return STRATA_EREPORTED;
 	for (int i = 1; i < l->n; i++) {
 		v = kv(l->word[i]);
 		if (!v || strcmp(l->word[i], "min-size"))
@@ -239,17 +239,17 @@ static int parse_part(struct parser *p, struct line *l)
 	char *v;
 
 	if (!pr)
-		return -1;
+		return STRATA_EREPORTED;
 	if (pr->nparts == STRATA_MAX_PARTS)
 		return lfail(l, "more than %d partitions", STRATA_MAX_PARTS);
 	for (int i = 1; i < l->n; i++) {
 		if (!(v = kv(l->word[i])))
 			return lfail(l, "expected key=value, not '%s'", l->word[i]);
 		if (part_key(l, &pt, l->word[i], v, &have_size))
-			return -1;
+			return STRATA_EREPORTED;
 	}
 	if (part_check(l, pr, &pt, have_size))
-		return -1;
+		return STRATA_EREPORTED;
 	pr->parts[pr->nparts++] = pt;
 	return 0;
 }
@@ -259,7 +259,7 @@ static int parse_user_data(struct parser *p, struct line *l)
 	struct inv_profile *pr = cur_profile(p, l);
 
 	if (!pr)
-		return -1;
+		return STRATA_EREPORTED;
 	if (l->n != 2)
 		return lfail(l, "expected 'user-data FILE'");
 	if (pr->user_data)
@@ -329,10 +329,10 @@ static int parse_machine(struct parser *p, struct line *l)
 		if (!(v = kv(l->word[i])))
 			return free(m.user_data), lfail(l, "expected key=value, not '%s'", l->word[i]);
 		if (machine_key(p, l, &m, l->word[i], v))
-			return free(m.user_data), -1;
+			return free(m.user_data), STRATA_EREPORTED;
 	}
 	if (machine_check(p, l, &m))
-		return free(m.user_data), -1;
+		return free(m.user_data), STRATA_EREPORTED;
 	nm = realloc(p->inv->machines, (p->inv->nmachines + 1) * sizeof(*nm));
 	if (!nm)
 		return free(m.user_data), lfail(l, "out of memory");
@@ -361,7 +361,7 @@ static int parse_default(struct parser *p, struct line *l)
 			strcpy(p->default_name, v);
 		} else if (!strcmp(l->word[i], "action")) {
 			if (parse_action(l, &inv->default_action, v))
-				return -1;
+				return STRATA_EREPORTED;
 		} else {
 			return lfail(l, "unknown default key '%s'", l->word[i]);
 		}
@@ -460,7 +460,7 @@ int inventory_parse(const char *path, const char *text, size_t len, struct inven
 		rc = resolve_default(&p);
 	if (rc) {
 		inventory_free(p.inv);
-		return -1;
+		return STRATA_EREPORTED;
 	}
 	*out = p.inv;
 	return 0;
@@ -473,7 +473,7 @@ int inventory_load(const char *path, struct inventory **out)
 	int rc;
 
 	if (read_file(path, 16 << 20, &text, &len))
-		return -1;
+		return STRATA_EREPORTED;
 	rc = inventory_parse(path, (const char *)text, len, out);
 	free(text);
 	return rc;

@@ -52,7 +52,7 @@ static int cidata_for(const struct machine_spec *m, uint8_t *img)
 	int rc;
 
 	if (user_data(m, &ud, &ud_len))
-		return -1;
+		return STRATA_EREPORTED;
 	strata_hex_encode(hex, m->mac, 6);
 	snprintf(meta, sizeof(meta), "instance-id: strata-%s\nlocal-hostname: %s\n", hex,
 		 m->name);
@@ -71,7 +71,7 @@ int machine_layer_build(const struct machine_spec *m, struct store *store, const
 	struct layer_build_stats st;
 	char path[4096];
 	uint8_t *img = malloc(CIDATA_SIZE);
-	int rc = -1;
+	int rc = STRATA_EREPORTED;
 
 	if (!img)
 		return errorf("out of memory");

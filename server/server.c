@@ -39,7 +39,7 @@ static int load_secret(struct server *s)
 	snprintf(path, sizeof(path), "%s/secret", s->cfg.state_dir);
 	if (access(path, F_OK) == 0) {
 		if (read_file(path, 64, &buf, &len))
-			return -1;
+			return STRATA_EREPORTED;
 		if (len != 64)
 			return free(buf), errorf("%s: expected 64 hex digits", path);
 		memcpy(s->secret, buf, 64);
@@ -61,7 +61,7 @@ static int ensure_key(struct server *s)
 		fprintf(stderr, "strata-server: creating signing key %s (strata.efi trusts "
 			"%s.pub)\n", s->cfg.key, s->cfg.key);
 		if (key_generate(s->cfg.key))
-			return -1;
+			return STRATA_EREPORTED;
 	}
 	return read_file(s->cfg.key, 65536, &s->key, &s->key_len);
 }
@@ -243,7 +243,7 @@ static int catalog_build(struct server *s, struct inventory *inv, struct catalog
 		if (product_build(s, inv, &c->p[c->n])) {
 			c->n++;
 			catalog_free(c);
-			return -1;
+			return STRATA_EREPORTED;
 		}
 	}
 	*out = c;
@@ -256,13 +256,13 @@ int server_reload(struct server *s)
 	struct catalog *c = NULL, *old;
 
 	if (inventory_load(s->cfg.inventory, &inv))
-		return -1;
+		return STRATA_EREPORTED;
 	if (check_layers(s, inv)) {
 		inventory_free(inv);
-		return -1;
+		return STRATA_EREPORTED;
 	}
 	if (catalog_build(s, inv, &c))
-		return -1;
+		return STRATA_EREPORTED;
 	pthread_mutex_lock(&s->state->lock);
 	state_save(s->state);
 	pthread_mutex_unlock(&s->state->lock);
@@ -454,9 +454,9 @@ int server_open(struct server *s)
 	if (access(s->cfg.store_dir, R_OK | X_OK) != 0)
 		return errorf("%s: cannot read the store: %s", s->cfg.store_dir, strerror(errno));
 	if (store_open(s->cfg.machine_store_dir, 1, &s->store))
-		return -1;
+		return STRATA_EREPORTED;
 	if (state_open(s->cfg.state_dir, &s->state) || load_secret(s) || ensure_key(s))
-		return -1;
+		return STRATA_EREPORTED;
 	if (server_reload(s))
 		return STRATA_EREPORTED;
 	return preparer_start(s);

@@ -82,7 +82,7 @@ int store_open(const char *spec, int create, struct store **out)
 	}
 	if (create && make_dirs(s->root)) {
 		store_close(s);
-		return -1;
+		return STRATA_EREPORTED;
 	}
 	*out = s;
 	return 0;
