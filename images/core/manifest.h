@@ -105,6 +105,8 @@ int strata_manifest_check_version(const struct strata_manifest *m, uint64_t last
  * types known by an alias are written as the alias, sizes in bytes, and a size of 0 as
  * "rest"; the machine line only when m->machine is set.  m is not validated: parse the
  * result before serving it.  STRATA_ERANGE when it does not fit.  Borrows everything.
+ * The writers (this, renumber, the signature line) are in manifest_write.c, which
+ * strata.efi does not link: it only reads manifests.
  */
 int strata_manifest_write(const struct strata_manifest *m, char *out, size_t cap, size_t *len);
 
@@ -125,6 +127,12 @@ int strata_manifest_renumber(char *text, size_t *len, size_t cap, uint64_t versi
  */
 size_t strata_manifest_sig_line(char out[STRATA_SIG_LINE_MAX], const uint8_t *sig,
 				size_t sig_len);
+
+/** The alias of a partition type GUID (esp, linux, basic, swap), or NULL.  Static text. */
+const char *strata_part_type_name(const uint8_t guid[16]);
+
+/** The manifest word for a policy, or NULL for a value outside the enum.  Static text. */
+const char *strata_policy_name(enum strata_policy p);
 
 /**
  * Parse a partition type: an alias (esp, linux, basic, swap) or a GUID, into the GPT-order

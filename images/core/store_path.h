@@ -17,6 +17,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/** The store's two folders (a writer creates them; a lister reads the first). */
+#define STRATA_STORE_LAYERS "layers"
+#define STRATA_STORE_CHUNKS "chunks"
+
 /** Room for any relative store path plus its NUL: "runs/" 64 "/" 20 "-" 20. */
 #define STRATA_STORE_REL_MAX 128
 /** Room for the path of a file (index or chunk) plus its NUL: "layers/" 64 ".idx". */
@@ -53,6 +57,7 @@ size_t strata_store_chunk_rel(char out[STRATA_STORE_FILE_MAX], const uint8_t dig
  * Decode a relative store path s[0..len) (hostile: a URL path) into *ref.  Accepts exactly
  * the grammar above and nothing near it (no empty segment, no trailing '/', no leading
  * zeros, a chunk's <hh> equal to its name's first two digits).  0 or STRATA_EINVAL.
+ * In store_path_parse.c, which strata.efi does not link.
  */
 int strata_store_rel_parse(struct strata_store_ref *ref, const char *s, size_t len);
 

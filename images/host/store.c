@@ -50,10 +50,10 @@ static int make_dirs(const char *root)
 
 	if (mkdir(root, 0755) < 0 && errno != EEXIST)
 		return errorf("%s: cannot create store folder: %s", root, strerror(errno));
-	snprintf(path, sizeof(path), "%s/layers", root);
+	snprintf(path, sizeof(path), "%s/" STRATA_STORE_LAYERS, root);
 	if (mkdir(path, 0755) < 0 && errno != EEXIST)
 		return errorf("%s: %s", path, strerror(errno));
-	snprintf(path, sizeof(path), "%s/chunks", root);
+	snprintf(path, sizeof(path), "%s/" STRATA_STORE_CHUNKS, root);
 	if (mkdir(path, 0755) < 0 && errno != EEXIST)
 		return errorf("%s: %s", path, strerror(errno));
 	return 0;
@@ -167,14 +167,16 @@ int store_chunk_size(struct store *s, const uint8_t digest[32], uint64_t *size)
 
 int store_put_chunk(struct store *s, const uint8_t digest[32], const void *buf, size_t len)
 {
-	char path[4096], rel[96], hex[65];
+	char path[4096], rel[STRATA_STORE_FILE_MAX];
+	char *slash;
 
-	strata_hex_encode(hex, digest, 32);
-	snprintf(path, sizeof(path), "%s/chunks/%.2s", s->root, hex);
+	strata_store_chunk_rel(rel, digest);
+	snprintf(path, sizeof(path), "%s/%s", s->root, rel);
+	slash = strrchr(path, '/');             /* the chunk's fan-out folder */
+	*slash = '\0';
 	if (mkdir(path, 0755) < 0 && errno != EEXIST)
 		return errorf("%s: %s", path, strerror(errno));
-	store_chunk_rel(rel, digest);
-	snprintf(path, sizeof(path), "%s/%s", s->root, rel);
+	*slash = '/';
 	return write_file_atomic(path, buf, len, 0644, 0);
 }
 

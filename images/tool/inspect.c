@@ -12,6 +12,7 @@
 #include "index.h"
 #include "manifest.h"
 #include "store.h"
+#include "store_path.h"
 #include "text.h"
 
 /** A layer loaded from a store: its index buffer (owned) and parsed view. */
@@ -185,16 +186,18 @@ static int verify_all(struct vstate *v)
 	DIR *d;
 	int n = 0;
 
-	snprintf(path, sizeof(path), "%s/layers", store_root(v->s));
+	snprintf(path, sizeof(path), "%s/" STRATA_STORE_LAYERS, store_root(v->s));
 	d = opendir(path);
 	if (!d)
 		return errorf("%s: cannot list layers", path);
 	while ((e = readdir(d))) {
-		size_t len = strlen(e->d_name);
+		struct strata_store_ref ref;
 
-		if (len != 68 || strcmp(e->d_name + 64, ".idx"))
+		snprintf(path, sizeof(path), STRATA_STORE_LAYERS "/%s", e->d_name);
+		if (strata_store_rel_parse(&ref, path, strlen(path)) ||
+		    ref.kind != STRATA_STORE_INDEX)
 			continue;
-		snprintf(idstr, sizeof(idstr), "sha256:%.64s", e->d_name);
+		strata_layer_id_format(idstr, ref.digest);
 		verify_layer(v, idstr);
 		n++;
 	}
