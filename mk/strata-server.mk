@@ -43,3 +43,9 @@ TEST_TARGETS += $(SAN)/strata-server $(FUZZ)/fuzz_http
 $(SAN)/tests/unit/test_http: $(SAN)/tests/unit/test_http.o \
 		$(patsubst %.c,$(SAN)/%.o,server/http_parse.c $(HOST_LIB_SRCS))
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(HOST_LIBS)
+
+# Unit test of the layer cache: the cache, the host's file reader and the core.
+$(SAN)/tests/unit/test_layer_cache.o: SAN_CFLAGS += -Iserver
+$(SAN)/tests/unit/test_layer_cache: $(SAN)/tests/unit/test_layer_cache.o \
+		$(patsubst %.c,$(SAN)/%.o,server/layer_cache.c images/host/util.c $(HOST_LIB_SRCS))
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(HOST_LIBS)
