@@ -429,7 +429,6 @@ static void preparer_stop(struct server *s)
 	s->preparer_running = 0;
 }
 
-
 /* The catalog lock prefers readers (glibc's default, said here because it matters): a
  * request waiting for the preparer holds a read lock, and the preparer must get its own
  * even while a reload waits to write. */
