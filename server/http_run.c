@@ -27,6 +27,7 @@ struct run {
 	struct run_item item[]; /**< n items */
 };
 
+/* Open the chunk file of item cur.  0, or STRATA_ENOENT when it went away since collect. */
 static int open_item(struct run *r)
 {
 	char path[4096 + 100], rel[STRATA_STORE_FILE_MAX];
@@ -35,7 +36,7 @@ static int open_item(struct run *r)
 	snprintf(path, sizeof(path), "%s/%s", r->dir, rel);
 	r->fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	r->left = r->item[r->cur].size;
-	return r->fd < 0 ? -1 : 0;
+	return r->fd < 0 ? STRATA_ENOENT : 0;
 }
 
 /* libmicrohttpd pulls the body through here, in order. */
