@@ -1,7 +1,7 @@
 # strata-server: HTTP (libmicrohttpd), TFTP and proxyDHCP on one loop, the inventory, the
 # machine layers and manifests.  Links the images core and the Linux host library.
 
-SERVER_SRCS := server/main.c server/services.c server/server.c server/state.c \
+SERVER_SRCS := server/main.c server/services.c server/server.c server/catalog.c server/state.c \
 	server/inventory.c server/machine.c server/cidata.c server/http.c server/http_parse.c \
 	server/http_run.c server/layer_cache.c server/daemon.c server/loop_epoll.c server/tftp.c server/tftp_parse.c \
 	server/tftp_path.c server/dhcp.c server/dhcp_parse.c server/dhcp_reply.c
