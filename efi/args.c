@@ -9,6 +9,7 @@
 #include "args.h"
 #include "log.h"
 #include "rc.h"
+#include "text.h"
 
 /* Whether s[0..n) holds c.  (The libc shim has no memchr.) */
 static int has_char(const char *s, size_t n, char c)
@@ -67,21 +68,18 @@ static char lower(char c)
 	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
 }
 
-/* mac=: six hex pairs separated by ':' or '-', stored lowercase with ':' as the server
- * writes it (server/inventory.c mac_format). */
+/* mac=: six hex pairs separated by ':' or '-' (the core's MAC codec), stored lowercase
+ * with ':' as the server writes it. */
+_Static_assert(ARGS_MAC_MAX == 18, "args.mac holds strata_mac_format's 17 characters and NUL");
+
 static int set_mac(struct args *a, const char *v, size_t n)
 {
-	if (n != ARGS_MAC_MAX - 1)
-		goto err_form;
-	for (size_t i = 0; i < n; i++) {
-		if (i % 3 == 2 ? v[i] != ':' && v[i] != '-' : !hex_digit(v[i]))
-			goto err_form;
-		a->mac[i] = i % 3 == 2 ? ':' : lower(v[i]);
-	}
-	a->mac[n] = '\0';
+	uint8_t mac[6];
+
+	if (strata_mac_parse(mac, v, n))
+		return log_fail(STRATA_EINVAL, "args: mac= is not of the form aa:bb:cc:dd:ee:ff");
+	strata_mac_format(a->mac, mac);
 	return 0;
-err_form:
-	return log_fail(STRATA_EINVAL, "args: mac= is not of the form aa:bb:cc:dd:ee:ff");
 }
 
 /* token=: letters, digits, '-' and '_', so it can go into a URL or header unescaped. */

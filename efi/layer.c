@@ -9,10 +9,10 @@
 #include "agent.h"
 #include "alloc.h"
 #include "clock.h"
-#include "crypto.h"
 #include "deploy.h"
 #include "fetch_buf.h"
 #include "log.h"
+#include "store_path.h"
 #include "text.h"
 
 #define REPORT_EVERY_MS 3000
@@ -30,7 +30,8 @@ struct layer_times {
 struct layer {
 	struct agent *a;
 	uint64_t base;               /**< partition start, bytes */
-	char hex[65];                /**< layer id digest */
+	char hex[65];                /**< layer id digest, in hex for messages */
+	const uint8_t *id;           /**< layer id digest (the manifest's) */
 	struct strata_index idx;
 	int per_chunk;               /**< the server has no runs endpoint */
 	strata_sink_fn *sink;
@@ -77,17 +78,19 @@ static int on_bytes(void *ctx, uint64_t offset, const void *data, size_t len, ui
 
 static int get_chunk(struct layer *l, uint64_t i)
 {
-	struct strata_chunk c;
+	struct strata_store_ref ref = { .kind = STRATA_STORE_CHUNK };
 	char url[ARGS_URL_MAX + 160], hex[65];
-
+	struct strata_chunk c;
 	int rc;
 
 	strata_index_chunk(&l->idx, i, &c);
 	if (c.flags & STRATA_ENTRY_ZERO)
 		return 0;
 	strata_hex_encode(hex, c.digest, 32);
-	snprintf(url, sizeof(url), "%s/store/chunks/%.2s/%s", l->a->args.server, hex, hex);
-	rc = fetch_get(l->a->f, url, on_bytes, l);
+	memcpy(ref.digest, c.digest, 32);
+	rc = strata_store_url(url, sizeof(url), l->a->args.server, &ref);
+	if (rc == 0)
+		rc = fetch_get(l->a->f, url, on_bytes, l);
 	if (rc && rc != STRATA_ECORRUPT)
 		log_msg("layer %s: chunk %llu (sha256:%s): cannot fetch it", l->label,
 			(unsigned long long)i, hex);
@@ -110,6 +113,7 @@ static int s_fetch_run(void *ctx, uint64_t first, uint64_t last, strata_sink_fn 
 		       void *sink_ctx)
 {
 	struct layer *l = ctx;
+	struct strata_store_ref ref = { .kind = STRATA_STORE_RUN, .first = first, .last = last };
 	char url[ARGS_URL_MAX + 160];
 	int rc = STRATA_ENOENT;
 
@@ -119,9 +123,10 @@ static int s_fetch_run(void *ctx, uint64_t first, uint64_t last, strata_sink_fn 
 	l->sink = sink;
 	l->sink_ctx = sink_ctx;
 	if (!l->per_chunk) {
-		snprintf(url, sizeof(url), "%s/store/runs/%s/%llu-%llu", l->a->args.server, l->hex,
-			 (unsigned long long)first, (unsigned long long)last);
-		rc = fetch_get(l->a->f, url, on_bytes, l);
+		memcpy(ref.digest, l->id, 32);
+		rc = strata_store_url(url, sizeof(url), l->a->args.server, &ref);
+		if (rc == 0)
+			rc = fetch_get(l->a->f, url, on_bytes, l);
 		if (rc == STRATA_ENOENT) {
 			log_msg("layer: the server has no chunk runs; fetching chunk by chunk");
 			l->per_chunk = 1;
@@ -155,24 +160,25 @@ static void on_progress(void *ctx, const struct strata_deploy *d)
 			: scanned < l->idx.image_size ? scanned : l->idx.image_size);
 }
 
-/* The index: fetched, hashed against the layer id, parsed.  *buf is the caller's. */
-static int load_index(struct layer *l, const uint8_t id[32], uint8_t **buf)
+/* The index: fetched and opened by the core (hashed against the layer id, parsed).
+ * *buf is the caller's; l->idx borrows it. */
+static int load_index(struct layer *l, uint8_t **buf)
 {
+	struct strata_store_ref ref = { .kind = STRATA_STORE_INDEX };
 	struct strata_diag diag = { 0 };
-	char url[ARGS_URL_MAX + 100];
-	uint8_t got[32];
+	char url[ARGS_URL_MAX + 100] = "";
 	size_t len;
 	int rc;
 
-	snprintf(url, sizeof(url), "%s/store/layers/%s.idx", l->a->args.server, l->hex);
-	rc = fetch_buffer(l->a->f, url, INDEX_MAX, buf, &len);
+	memcpy(ref.digest, l->id, 32);
+	rc = strata_store_url(url, sizeof(url), l->a->args.server, &ref);
+	if (rc == 0)
+		rc = fetch_buffer(l->a->f, url, INDEX_MAX, buf, &len);
 	if (rc)
 		return log_fail(rc, "layer %s: cannot fetch its index %s", l->label, url);
-	strata_sha256(*buf, len, got);
-	if (memcmp(got, id, 32))
-		return log_fail(STRATA_ECORRUPT, "layer %s: index does not hash to sha256:%s",
-				l->label, l->hex);
-	rc = strata_index_parse(&l->idx, *buf, len, &diag);
+	rc = strata_layer_open(&l->idx, l->id, *buf, len, &diag);
+	if (rc == STRATA_ECORRUPT)
+		return log_fail(rc, "layer %s: index does not hash to sha256:%s", l->label, l->hex);
 	if (rc)
 		return log_fail(rc, "layer %s: index byte %llu: %s", l->label,
 				(unsigned long long)diag.where, diag.msg);
@@ -230,14 +236,14 @@ int layer_deploy(struct agent *a, unsigned int i)
 {
 	const struct strata_part *mp = &a->m.parts[i];
 	const struct strata_gpt_part *gp = &a->plan.parts[i];
-	struct layer l = { .a = a, .label = mp->label };
+	struct layer l = { .a = a, .label = mp->label, .id = mp->layer };
 	uint64_t bs = a->disk.block_size;
 	uint8_t *buf = NULL;
 	int rc;
 
 	l.base = gp->first_lba * bs;
 	strata_hex_encode(l.hex, mp->layer, 32);
-	rc = load_index(&l, mp->layer, &buf);
+	rc = load_index(&l, &buf);
 	if (rc == 0)
 		rc = run_engine(&l, (gp->last_lba - gp->first_lba + 1) * bs);
 	strata_free(buf);

@@ -17,7 +17,7 @@ $(SAN)/tests/unit/efi_host/%.o: SAN_CFLAGS += -Iefi
 # Explicit rules, so they win over images.mk's pattern rule that links every
 # tests/unit/test_* with the images core instead.
 $(SAN)/tests/unit/test_efi_args: $(SAN)/tests/unit/test_efi_args.o \
-		$(patsubst %.c,$(SAN)/%.o,efi/args.c $(EFI_HOST_BASE))
+		$(patsubst %.c,$(SAN)/%.o,efi/args.c images/core/text.c $(EFI_HOST_BASE))
 	$(CC) $(SAN_FLAGS) -o $@ $^
 
 $(SAN)/tests/unit/test_efi_fetch: $(SAN)/tests/unit/test_efi_fetch.o \

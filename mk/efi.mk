@@ -60,7 +60,11 @@ EFI_MBED_SRCS := asn1parse asn1write base64 bignum constant_time ecdsa ecp ecp_c
 		 oid pem pk pk_wrap pkparse platform platform_util sha256
 # Ours: the UEFI front end, the libc shim, the core and its glue (not alloc_libc.c:
 # efi/alloc.c is the UEFI allocator).
-EFI_OWN_SRCS := $(wildcard efi/*.c) $(wildcard efi/libc/*.c) $(wildcard images/core/*.c) \
+# Core files strata.efi does not need: it reads manifests but never writes them, and
+# builds store paths but never parses them.
+EFI_CORE_SKIP := images/core/manifest_write.c images/core/store_path_parse.c
+EFI_OWN_SRCS := $(wildcard efi/*.c) $(wildcard efi/libc/*.c) \
+		$(filter-out $(EFI_CORE_SKIP),$(wildcard images/core/*.c)) \
 		images/lib/crypto_mbedtls.c images/lib/sha256_mbedtls.c images/lib/sha256_x86.c \
 		images/lib/inflate_zlib.c
 

@@ -1,13 +1,13 @@
 # strata-server: HTTP (libmicrohttpd), TFTP and proxyDHCP on one loop, the inventory, the
 # machine layers and manifests.  Links the images core and the Linux host library.
 
-SERVER_SRCS := server/main.c server/services.c server/server.c server/state.c \
+SERVER_SRCS := server/main.c server/services.c server/server.c server/catalog.c server/state.c \
 	server/inventory.c server/machine.c server/cidata.c server/http.c server/http_parse.c \
-	server/http_run.c server/loop_epoll.c server/tftp.c server/tftp_parse.c \
+	server/http_run.c server/layer_cache.c server/daemon.c server/loop_epoll.c server/tftp.c server/tftp_parse.c \
 	server/tftp_path.c server/dhcp.c server/dhcp_parse.c server/dhcp_reply.c
 SERVER_LIBS := $(HOST_LIBS) -lmicrohttpd
-# The HTTP parsers and what they use beyond the core: what their unit test and fuzzer link.
-HTTP_PARSE_SRCS := server/http_parse.c server/inventory.c images/host/util.c
+# The HTTP parsers: what their unit test, fuzzer and test_efi_url link beside the core.
+HTTP_PARSE_SRCS := server/http_parse.c
 
 # The iPXE scripts of pxe/ become C strings (server/pxe_scripts.h declares them).
 $(BUILD)/gen/pxe_scripts.c: $(wildcard pxe/*.ipxe) mk/strata-server.mk
@@ -41,7 +41,13 @@ $(FUZZ)/fuzz_http: $(FUZZ)/tests/fuzz/fuzz_http.o \
 ALL_TARGETS  += $(REL)/strata-server
 TEST_TARGETS += $(SAN)/strata-server $(FUZZ)/fuzz_http
 
-# Unit test of the HTTP parsers: links the parser and what it uses beyond the core.
+# Unit test of the HTTP parsers: links the parser and the core it uses, nothing else.
 $(SAN)/tests/unit/test_http: $(SAN)/tests/unit/test_http.o \
 		$(patsubst %.c,$(SAN)/%.o,$(HTTP_PARSE_SRCS) $(HOST_LIB_SRCS))
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(HOST_LIBS)
+
+# Unit test of the layer cache: the cache, the host's file reader and the core.
+$(SAN)/tests/unit/test_layer_cache.o: SAN_CFLAGS += -Iserver
+$(SAN)/tests/unit/test_layer_cache: $(SAN)/tests/unit/test_layer_cache.o \
+		$(patsubst %.c,$(SAN)/%.o,server/layer_cache.c images/host/util.c $(HOST_LIB_SRCS))
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(HOST_LIBS)

@@ -151,7 +151,7 @@ int main(int argc, char **argv)
 	rc = parse_args(argc, argv, &cfg);
 	if (rc != 0)
 		return rc > 0 ? 0 : 2;
-	rc = daemon_open(&d, "strata-dhcpd");
+	rc = daemon_open(&d, "strata-dhcpd", NULL, NULL);
 	if (rc < 0)
 		goto err_daemon;
 	rc = dhcp_server_start(d.loop, &cfg, &srv);

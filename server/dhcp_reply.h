@@ -2,8 +2,9 @@
  * What a proxyDHCP server tells a network-boot client, decided and encoded without I/O.
  *
  * A proxyDHCP server gives boot information only; the site's DHCP server still assigns
- * addresses (see /work/shared/notes/network-boot.md).  So every reply has yiaddr = 0,
- * and only clients whose option 60 starts with "PXEClient" or "HTTPClient" get one.
+ * addresses (the PXE specification; RFC 4578 for its options).  So every reply has
+ * yiaddr = 0, and only clients whose option 60 starts with "PXEClient" or "HTTPClient"
+ * get one.
  *
  * The decision (dhcp_decide), in order:
  *  1. Class: option 60 must start with "PXEClient" or "HTTPClient"; other clients are

@@ -21,6 +21,7 @@
 #include "http_parse.h"
 #include "http_run.h"
 #include "server.h"
+#include "store_path.h"
 
 #define BODY_MAX 4096
 
@@ -65,6 +66,7 @@ static enum MHD_Result text(struct MHD_Connection *c, struct req *r, unsigned in
 	return queue(c, r, status, resp, len);
 }
 
+/* An error the HTTP protocol itself defines (405, 413): status and a short text body. */
 static enum MHD_Result error(struct MHD_Connection *c, struct req *r, unsigned int status,
 			     const char *msg)
 {
@@ -74,6 +76,12 @@ static enum MHD_Result error(struct MHD_Connection *c, struct req *r, unsigned i
 	return text(c, r, status, "text/plain", body, (size_t)n);
 }
 
+/* A request that failed with rc: answered with the status http_status_of gives it. */
+static enum MHD_Result fail(struct MHD_Connection *c, struct req *r, int rc, const char *msg)
+{
+	return error(c, r, http_status_of(rc), msg);
+}
+
 /* A string the caller allocated: sent and freed. */
 static enum MHD_Result owned(struct MHD_Connection *c, struct req *r, const char *type,
 			     char *body, size_t len)
@@ -81,7 +89,7 @@ static enum MHD_Result owned(struct MHD_Connection *c, struct req *r, const char
 	struct MHD_Response *resp;
 
 	if (!body)
-		return error(c, r, 500, "out of memory");
+		return fail(c, r, STRATA_ENOMEM, "out of memory");
 	resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
 	if (!resp)
 		return free(body), MHD_NO;
@@ -148,42 +156,38 @@ static enum MHD_Result file(struct MHD_Connection *c, struct req *r, const char 
 	if (fd < 0 && fallback)
 		fd = open_in(fallback, rel, &st);
 	if (fd < 0)
-		return error(c, r, 404, "not found");
+		return fail(c, r, STRATA_ENOENT, "not found");
 	return file_body(c, r, fd, (uint64_t)st.st_size, immutable);
-}
-
-/* The folder holding rel: the administrator's store, else the machine-layer store. */
-static const char *store_of(struct server *s, const char *rel)
-{
-	char path[4096];
-
-	snprintf(path, sizeof(path), "%s/%s", s->cfg.store_dir, rel);
-	return access(path, F_OK) == 0 ? s->cfg.store_dir : s->cfg.machine_store_dir;
 }
 
 static enum MHD_Result store_file(struct MHD_Connection *c, struct req *r, struct server *s)
 {
-	char rel[96];
+	char rel[STRATA_STORE_FILE_MAX];
 
 	if (r->route.kind == ROUTE_STORE_INDEX)
-		store_index_rel(rel, r->route.digest);
+		strata_store_index_rel(rel, r->route.digest);
 	else
-		store_chunk_rel(rel, r->route.digest);
+		strata_store_chunk_rel(rel, r->route.digest);
 	return file(c, r, s->cfg.store_dir, s->cfg.machine_store_dir, rel, 1);
 }
 
+/* A run: the layer's index comes from the server's layer cache, opened once. */
 static enum MHD_Result run(struct MHD_Connection *c, struct req *r, struct server *s)
 {
+	const struct layer_entry *e;
 	struct MHD_Response *resp;
-	const char *why = NULL;
+	const char *why = "no such layer";
 	uint64_t len;
-	char rel[96];
+	int rc;
 
-	store_index_rel(rel, r->route.digest);
-	resp = http_run_response(store_of(s, rel), r->route.digest, r->route.first, r->route.last,
-				 &len, &why);
-	if (!resp)
-		return error(c, r, why && strstr(why, "range") ? 416 : 404, why ? why : "error");
+	rc = layer_cache_get(&s->layers, r->route.digest, &e);
+	if (rc == 0)
+		rc = http_run_response(e->dir, &e->idx, r->route.first, r->route.last, &resp,
+				       &len, &why);
+	else if (rc == STRATA_ECORRUPT)
+		why = "layer index in the store is corrupt";
+	if (rc)
+		return fail(c, r, rc, why);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/octet-stream");
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
 				"public, max-age=31536000, immutable");
@@ -211,15 +215,12 @@ static enum MHD_Result report(struct MHD_Connection *c, struct req *r, struct se
 	int rc;
 
 	if (!phase)
-		return error(c, r, 400, "report needs phase=progress|ok|failed");
+		return fail(c, r, STRATA_EINVAL, "report needs phase=progress|ok|failed");
 	rc = server_report(s, r->route.mac, token, phase, done ? strtoull(done, NULL, 10) : 0,
 			   total ? strtoull(total, NULL, 10) : 0, field(c, r, "msg", msg, sizeof(msg)));
-	if (rc == -1)
-		return error(c, r, 404, "unknown machine");
-	if (rc == -2)
-		return error(c, r, 403, "bad token");
-	if (rc < 0)
-		return error(c, r, 400, "bad phase");
+	if (rc)
+		return fail(c, r, rc, rc == STRATA_ENOENT ? "unknown machine" : rc == STRATA_EACCES
+			    ? "bad token" : rc == STRATA_EINVAL ? "bad phase" : "cannot record it");
 	return text(c, r, 200, "text/plain", "ok\n", 3);
 }
 
@@ -246,10 +247,10 @@ static enum MHD_Result deploy(struct MHD_Connection *c, struct req *r, struct se
 	int n;
 
 	if (!from_this_host(c, s))
-		return error(c, r, 403, "the admin API answers only this host");
+		return fail(c, r, STRATA_EACCES, "the admin API answers only this host");
 	n = server_mark_deploy(s, r->route.name);
 	if (n == 0)
-		return error(c, r, 404, "no such machine");
+		return fail(c, r, STRATA_ENOENT, "no such machine");
 	snprintf(body, sizeof(body), "deploy pending on %d machines\n", n);
 	return text(c, r, 200, "text/plain", body, strlen(body));
 }
@@ -273,7 +274,8 @@ static enum MHD_Result get(struct MHD_Connection *c, struct req *r, struct serve
 		return owned(c, r, "text/plain", b, b ? strlen(b) : 0);
 	case ROUTE_MANIFEST:
 		b = server_manifest(s, r->route.mac, &len);
-		return b ? owned(c, r, "text/plain", b, len) : error(c, r, 404, "unknown machine");
+		return b ? owned(c, r, "text/plain", b, len) : fail(c, r, STRATA_ENOENT,
+								     "unknown machine");
 	case ROUTE_STORE_INDEX:
 	case ROUTE_STORE_CHUNK:
 		return store_file(c, r, s);
@@ -283,7 +285,7 @@ static enum MHD_Result get(struct MHD_Connection *c, struct req *r, struct serve
 		b = server_machines_json(s);
 		return owned(c, r, "application/json", b, b ? strlen(b) : 0);
 	default:
-		return error(c, r, 404, "not found");
+		return fail(c, r, STRATA_ENOENT, "not found");
 	}
 }
 

@@ -5,7 +5,8 @@
 struct MHD_Daemon;
 struct server;
 
-/** Listen on cfg.addr:cfg.http_port with libmicrohttpd's own threads.  0 or -1. */
+/** Listen on cfg.addr:cfg.http_port with libmicrohttpd's own threads.  0 or
+ *  STRATA_EREPORTED (the failure is printed). */
 int http_start(struct server *s, struct MHD_Daemon **out);
 void http_stop(struct MHD_Daemon *d);
 

@@ -1,7 +1,8 @@
 /* Routing, Range and query parsing (see http_parse.h). */
 #include <string.h>
 #include "http_parse.h"
-#include "inventory.h"
+#include "rc.h"
+#include "store_path.h"
 #include "text.h"
 
 /* Copy the next '/'-separated segment of *p into seg (cap bytes); advance *p past it. */
@@ -31,44 +32,26 @@ static int name_ok(const char *s)
 	return 1;
 }
 
-static int hex64(uint8_t out[32], const char *s, size_t len)
-{
-	return len == 64 && strata_hex_decode(out, s, 32) == 0 ? 0 : -1;
-}
-
 static int mac_seg(uint8_t mac[6], const char *s)
 {
-	return mac_parse(mac, s, strlen(s));
+	return strata_mac_parse(mac, s, strlen(s));
 }
 
-/* "FIRST-LAST" with FIRST <= LAST. */
-static int run_range(struct http_route *r, const char *s)
-{
-	const char *dash = strchr(s, '-');
-
-	if (!dash || strata_u64_parse(&r->first, s, (size_t)(dash - s), UINT32_MAX) ||
-	    strata_u64_parse(&r->last, dash + 1, strlen(dash + 1), UINT32_MAX))
-		return -1;
-	return r->first <= r->last ? 0 : -1;
-}
-
+/* /store/REL: the core decides what REL names (store_path.h). */
 static enum http_route_kind route_store(const char *p, struct http_route *r)
 {
-	char a[HTTP_NAME_MAX + 8], b[HTTP_NAME_MAX + 8], c[HTTP_NAME_MAX + 8];
+	static const enum http_route_kind kinds[] = {
+		[STRATA_STORE_NONE] = ROUTE_NONE, [STRATA_STORE_INDEX] = ROUTE_STORE_INDEX,
+		[STRATA_STORE_CHUNK] = ROUTE_STORE_CHUNK, [STRATA_STORE_RUN] = ROUTE_STORE_RUN,
+	};
+	struct strata_store_ref ref;
 
-	if (segment(&p, a, sizeof(a)) || segment(&p, b, sizeof(b)))
+	if (strata_store_rel_parse(&ref, p, strlen(p)))
 		return ROUTE_NONE;
-	if (!strcmp(a, "layers") && !*p && strlen(b) == 68 && !strcmp(b + 64, ".idx") &&
-	    !hex64(r->digest, b, 64))
-		return ROUTE_STORE_INDEX;
-	if (segment(&p, c, sizeof(c)) || *p)
-		return ROUTE_NONE;
-	if (!strcmp(a, "chunks") && strlen(b) == 2 && !hex64(r->digest, c, strlen(c)) &&
-	    !strncmp(b, c, 2))
-		return ROUTE_STORE_CHUNK;
-	if (!strcmp(a, "runs") && !hex64(r->digest, b, strlen(b)) && !run_range(r, c))
-		return ROUTE_STORE_RUN;
-	return ROUTE_NONE;
+	memcpy(r->digest, ref.digest, 32);
+	r->first = ref.first;
+	r->last = ref.last;
+	return kinds[ref.kind];
 }
 
 /* Routes of the form /WORD/ARG with nothing after ARG. */
@@ -220,4 +203,28 @@ int http_query_get(const char *query, const char *key, char *out, size_t cap)
 			p++;
 	}
 	return 0;
+}
+
+unsigned int http_status_of(int rc)
+{
+	static const struct {
+		int rc;
+		unsigned int status;
+	} table[] = {
+		{ 0, 200 },
+		{ STRATA_EINVAL, 400 }, { STRATA_ETRUNC, 400 }, { STRATA_ETRAIL, 400 },
+		{ STRATA_EACCES, 403 }, { STRATA_EBADSIG, 403 },
+		{ STRATA_ENOENT, 404 }, { STRATA_ECORRUPT, 404 },
+		{ STRATA_ESTALE, 409 },
+		{ STRATA_ERANGE, 416 },
+		{ STRATA_ENOMEM, 500 }, { STRATA_EIO, 500 }, { STRATA_EREPORTED, 500 },
+		{ STRATA_ENOTSUP, 501 },
+		{ STRATA_ENET, 502 },
+		{ STRATA_ENOSPC, 503 },
+	};
+
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+		if (table[i].rc == rc)
+			return table[i].status;
+	return 500;
 }

@@ -55,6 +55,14 @@ enum http_range_result http_range_parse(const char *hdr, uint64_t size, uint64_t
 					uint64_t *len);
 
 /**
+ * The HTTP status that answers a request failing with rc (0 gives 200): the one table from
+ * Strata's codes (rc.h) to statuses, so every handler answers a failure the same way.
+ * A corrupt store file answers 404 like a missing one: a client can do nothing else about
+ * either.  Codes without a row give 500.
+ */
+unsigned int http_status_of(int rc);
+
+/**
  * Find key in a query string "a=1&b=2" and percent-decode its value into out (cap bytes,
  * NUL-terminated).  Returns 1 when found and valid, 0 when absent, -1 when malformed or
  * too long (or decoding yields a NUL or control byte).

@@ -9,7 +9,8 @@
 #include "host.h"
 #include "http_run.h"
 #include "index.h"
-#include "store.h"
+#include "rc.h"
+#include "store_path.h"
 
 /** One chunk file of the run. */
 struct run_item {
@@ -26,15 +27,16 @@ struct run {
 	struct run_item item[]; /**< n items */
 };
 
+/* Open the chunk file of item cur.  0, or STRATA_ENOENT when it went away since collect. */
 static int open_item(struct run *r)
 {
-	char path[4096 + 100], rel[96];
+	char path[4096 + 100], rel[STRATA_STORE_FILE_MAX];
 
-	store_chunk_rel(rel, r->item[r->cur].digest);
+	strata_store_chunk_rel(rel, r->item[r->cur].digest);
 	snprintf(path, sizeof(path), "%s/%s", r->dir, rel);
 	r->fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	r->left = r->item[r->cur].size;
-	return r->fd < 0 ? -1 : 0;
+	return r->fd < 0 ? STRATA_ENOENT : 0;
 }
 
 /* libmicrohttpd pulls the body through here, in order. */
@@ -75,39 +77,18 @@ static void run_free(void *cls)
 	free(r);
 }
 
-/* Read and validate the layer's index; *buf is the caller's. */
-static int load_index(const char *dir, const uint8_t layer[32], struct strata_index *idx,
-		      uint8_t **buf, const char **why)
-{
-	struct strata_diag diag;
-	char path[4096 + 100], rel[96];
-	size_t len;
-
-	store_index_rel(rel, layer);
-	snprintf(path, sizeof(path), "%s/%s", dir, rel);
-	if (access(path, R_OK) != 0 || read_file(path, (size_t)1 << 30, buf, &len)) {
-		*why = "no such layer";
-		return -1;
-	}
-	if (strata_index_parse(idx, *buf, len, &diag)) {
-		free(*buf);
-		*why = "layer index in the store is corrupt";
-		return -1;
-	}
-	return 0;
-}
-
-/* The run's items and total size; every chunk file must be there with its size. */
-static struct run *collect(const char *dir, const struct strata_index *idx, uint64_t first,
-			   uint64_t last, uint64_t *len, const char **why)
+/* The run's items (*out, the caller's) and total size; every chunk file must be there
+ * with its size. */
+static int collect(const char *dir, const struct strata_index *idx, uint64_t first,
+		   uint64_t last, struct run **out, uint64_t *len, const char **why)
 {
 	struct run *r = calloc(1, sizeof(*r) + (last - first + 1) * sizeof(struct run_item));
-	char path[4096 + 100], rel[96];
+	char path[4096 + 100], rel[STRATA_STORE_FILE_MAX];
 	struct strata_chunk c;
 	struct stat st;
 
 	if (!r)
-		return *why = "out of memory", NULL;
+		return *why = "out of memory", STRATA_ENOMEM;
 	snprintf(r->dir, sizeof(r->dir), "%s", dir);
 	r->fd = -1;
 	*len = 0;
@@ -115,46 +96,41 @@ static struct run *collect(const char *dir, const struct strata_index *idx, uint
 		strata_index_chunk(idx, i, &c);
 		if (c.flags & STRATA_ENTRY_ZERO)
 			continue;
-		store_chunk_rel(rel, c.digest);
+		strata_store_chunk_rel(rel, c.digest);
 		snprintf(path, sizeof(path), "%s/%s", dir, rel);
 		if (stat(path, &st) < 0 || (uint64_t)st.st_size != c.stored_size) {
 			free(r);
-			return *why = "a chunk of the run is missing from the store", NULL;
+			return *why = "a chunk of the run is missing from the store", STRATA_ENOENT;
 		}
 		memcpy(r->item[r->n].digest, c.digest, 32);
 		r->item[r->n++].size = c.stored_size;
 		*len += c.stored_size;
 	}
-	return r;
+	*out = r;
+	return 0;
 }
 
-struct MHD_Response *http_run_response(const char *dir, const uint8_t layer[32],
-				       uint64_t first, uint64_t last, uint64_t *len,
-				       const char **why)
+int http_run_response(const char *dir, const struct strata_index *idx, uint64_t first,
+		      uint64_t last, struct MHD_Response **out, uint64_t *len, const char **why)
 {
-	struct strata_index idx;
-	struct MHD_Response *resp;
-	uint8_t *buf;
 	struct run *r;
+	int rc;
 
 	if (last - first >= RUN_MAX_CHUNKS)
-		return *why = "run longer than 4096 chunks (range)", NULL;
-	if (load_index(dir, layer, &idx, &buf, why))
-		return NULL;
-	if (last >= idx.chunk_count) {
-		free(buf);
-		return *why = "run past the layer's last chunk (range)", NULL;
-	}
-	r = collect(dir, &idx, first, last, len, why);
-	free(buf);
-	if (!r)
-		return NULL;
+		return *why = "run longer than 4096 chunks", STRATA_ERANGE;
+	if (last >= idx->chunk_count)
+		return *why = "run past the layer's last chunk", STRATA_ERANGE;
+	rc = collect(dir, idx, first, last, &r, len, why);
+	if (rc)
+		return rc;
 	if (*len > RUN_MAX_BYTES) {
 		free(r);
-		return *why = "run larger than 256 MiB (range)", NULL;
+		return *why = "run larger than 256 MiB", STRATA_ERANGE;
 	}
-	resp = MHD_create_response_from_callback(*len, 65536, run_read, r, run_free);
-	if (!resp)
+	*out = MHD_create_response_from_callback(*len, 65536, run_read, r, run_free);
+	if (!*out) {
 		free(r);
-	return resp;
+		return *why = "out of memory", STRATA_ENOMEM;
+	}
+	return 0;
 }

@@ -10,6 +10,7 @@
 #define STRATA_HTTP_RUN_H
 
 #include <stdint.h>
+#include "index.h"
 
 struct MHD_Response;
 
@@ -18,12 +19,13 @@ struct MHD_Response;
 #define RUN_MAX_BYTES (256u << 20)
 
 /**
- * A streaming response for chunks first..last of layer in the store at dir; *len is its
- * body size.  NULL with *why set when the layer or a chunk is missing, or the range is
- * out of bounds or too large.  The response owns its reading state.
+ * A streaming response *out for chunks first..last of the layer whose opened index is idx
+ * (borrowed, from the server's layer cache), with its chunk files in the store at dir;
+ * *len is its body size.  STRATA_ERANGE when the range is out of bounds or too large,
+ * STRATA_ENOENT when a chunk file is missing or of the wrong size, STRATA_ENOMEM; *why
+ * then says which, for the error body.  The response owns its reading state.
  */
-struct MHD_Response *http_run_response(const char *dir, const uint8_t layer[32],
-				       uint64_t first, uint64_t last, uint64_t *len,
-				       const char **why);
+int http_run_response(const char *dir, const struct strata_index *idx, uint64_t first,
+		      uint64_t last, struct MHD_Response **out, uint64_t *len, const char **why);
 
 #endif /* STRATA_HTTP_RUN_H */

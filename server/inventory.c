@@ -40,25 +40,6 @@ static int lfail(const struct line *l, const char *fmt, ...)
 	return errorf("%s:%u: %s", l->path, l->no, msg);
 }
 
-int mac_parse(uint8_t mac[6], const char *s, size_t len)
-{
-	if (len != 17)
-		return -1;
-	for (int i = 0; i < 6; i++) {
-		if (i && s[3 * i - 1] != ':' && s[3 * i - 1] != '-')
-			return -1;
-		if (strata_hex_decode(&mac[i], s + 3 * i, 1))
-			return -1;
-	}
-	return 0;
-}
-
-void mac_format(char out[18], const uint8_t mac[6])
-{
-	snprintf(out, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
-		 mac[4], mac[5]);
-}
-
 /* Split a line into words; '#' starts a comment. */
 static int split(struct line *l, char *text)
 {
@@ -161,7 +142,7 @@ static int parse_disk(struct parser *p, struct line *l)
 	char *v;
 
 	if (!pr)
-		return -1;
+		return STRATA_EREPORTED;
 	for (int i = 1; i < l->n; i++) {
 		v = kv(l->word[i]);
 		if (!v || strcmp(l->word[i], "min-size"))
@@ -221,9 +202,7 @@ static int part_key(const struct line *l, struct inv_part *pt, char *k, const ch
 		return 0;
 	}
 	if (!strcmp(k, "type")) {
-		if (strlen(v) >= sizeof(pt->type) ||
-		    (strcmp(v, "esp") && strcmp(v, "linux") && strcmp(v, "basic") &&
-		     strcmp(v, "swap") && strata_guid_parse(guid, v, strlen(v))))
+		if (strlen(v) >= sizeof(pt->type) || strata_part_type_parse(guid, v, strlen(v)))
 			return lfail(l, "type must be esp, linux, basic, swap or a GUID");
 		strcpy(pt->type, v);
 		return 0;
@@ -260,17 +239,17 @@ static int parse_part(struct parser *p, struct line *l)
 	char *v;
 
 	if (!pr)
-		return -1;
+		return STRATA_EREPORTED;
 	if (pr->nparts == STRATA_MAX_PARTS)
 		return lfail(l, "more than %d partitions", STRATA_MAX_PARTS);
 	for (int i = 1; i < l->n; i++) {
 		if (!(v = kv(l->word[i])))
 			return lfail(l, "expected key=value, not '%s'", l->word[i]);
 		if (part_key(l, &pt, l->word[i], v, &have_size))
-			return -1;
+			return STRATA_EREPORTED;
 	}
 	if (part_check(l, pr, &pt, have_size))
-		return -1;
+		return STRATA_EREPORTED;
 	pr->parts[pr->nparts++] = pt;
 	return 0;
 }
@@ -280,7 +259,7 @@ static int parse_user_data(struct parser *p, struct line *l)
 	struct inv_profile *pr = cur_profile(p, l);
 
 	if (!pr)
-		return -1;
+		return STRATA_EREPORTED;
 	if (l->n != 2)
 		return lfail(l, "expected 'user-data FILE'");
 	if (pr->user_data)
@@ -343,17 +322,17 @@ static int parse_machine(struct parser *p, struct line *l)
 	struct inv_machine m = { .profile = -1, .line = l->no }, *nm;
 	char *v;
 
-	if (l->n < 2 || mac_parse(m.mac, l->word[1], strlen(l->word[1])))
+	if (l->n < 2 || strata_mac_parse(m.mac, l->word[1], strlen(l->word[1])))
 		return lfail(l, "expected 'machine MAC ...' with MAC like 52:54:00:12:34:56");
 	p->cur_profile = -1;
 	for (int i = 2; i < l->n; i++) {
 		if (!(v = kv(l->word[i])))
 			return free(m.user_data), lfail(l, "expected key=value, not '%s'", l->word[i]);
 		if (machine_key(p, l, &m, l->word[i], v))
-			return free(m.user_data), -1;
+			return free(m.user_data), STRATA_EREPORTED;
 	}
 	if (machine_check(p, l, &m))
-		return free(m.user_data), -1;
+		return free(m.user_data), STRATA_EREPORTED;
 	nm = realloc(p->inv->machines, (p->inv->nmachines + 1) * sizeof(*nm));
 	if (!nm)
 		return free(m.user_data), lfail(l, "out of memory");
@@ -382,7 +361,7 @@ static int parse_default(struct parser *p, struct line *l)
 			strcpy(p->default_name, v);
 		} else if (!strcmp(l->word[i], "action")) {
 			if (parse_action(l, &inv->default_action, v))
-				return -1;
+				return STRATA_EREPORTED;
 		} else {
 			return lfail(l, "unknown default key '%s'", l->word[i]);
 		}
@@ -481,7 +460,7 @@ int inventory_parse(const char *path, const char *text, size_t len, struct inven
 		rc = resolve_default(&p);
 	if (rc) {
 		inventory_free(p.inv);
-		return -1;
+		return STRATA_EREPORTED;
 	}
 	*out = p.inv;
 	return 0;
@@ -494,7 +473,7 @@ int inventory_load(const char *path, struct inventory **out)
 	int rc;
 
 	if (read_file(path, 16 << 20, &text, &len))
-		return -1;
+		return STRATA_EREPORTED;
 	rc = inventory_parse(path, (const char *)text, len, out);
 	free(text);
 	return rc;

@@ -106,10 +106,4 @@ void inventory_free(struct inventory *inv);
 /** The machine with this MAC, or NULL.  Borrowed from inv. */
 const struct inv_machine *inventory_find(const struct inventory *inv, const uint8_t mac[6]);
 
-/** Parse "52:54:00:12:34:56" (or with '-') into 6 bytes.  0 or -1. */
-int mac_parse(uint8_t mac[6], const char *s, size_t len);
-
-/** Format a MAC as "52:54:00:12:34:56" plus NUL. */
-void mac_format(char out[18], const uint8_t mac[6]);
-
 #endif /* STRATA_INVENTORY_H */

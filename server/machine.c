@@ -1,6 +1,5 @@
 /* Machine layers and manifests (see machine.h). */
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,7 +7,6 @@
 #include "cidata.h"
 #include "crypto.h"
 #include "host.h"
-#include "keys.h"
 #include "layer_build.h"
 #include "machine.h"
 #include "manifest.h"
@@ -54,7 +52,7 @@ static int cidata_for(const struct machine_spec *m, uint8_t *img)
 	int rc;
 
 	if (user_data(m, &ud, &ud_len))
-		return -1;
+		return STRATA_EREPORTED;
 	strata_hex_encode(hex, m->mac, 6);
 	snprintf(meta, sizeof(meta), "instance-id: strata-%s\nlocal-hostname: %s\n", hex,
 		 m->name);
@@ -73,7 +71,7 @@ int machine_layer_build(const struct machine_spec *m, struct store *store, const
 	struct layer_build_stats st;
 	char path[4096];
 	uint8_t *img = malloc(CIDATA_SIZE);
-	int rc = -1;
+	int rc = STRATA_EREPORTED;
 
 	if (!img)
 		return errorf("out of memory");
@@ -95,63 +93,41 @@ out:
 	return rc;
 }
 
-/* Append printf-formatted text to a growing buffer. */
-static int append(char **buf, size_t *len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int append(char **buf, size_t *len, const char *fmt, ...)
+/* Partition i of m's profile, starting at *start, which advances past it (1 MiB aligned). */
+static void fill_part(struct strata_part *p, const struct machine_spec *m, unsigned int i,
+		      uint64_t *start, const uint8_t machine_layer[32])
 {
-	va_list ap;
-	char *s, *nb;
-	int n;
+	const struct inv_part *ip = &m->profile->parts[i];
 
-	va_start(ap, fmt);
-	n = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return -1;
-	nb = realloc(*buf, *len + (size_t)n + 1);
-	if (!nb)
-		return free(s), -1;
-	memcpy(nb + *len, s, (size_t)n + 1);
-	*buf = nb;
-	*len += (size_t)n;
-	free(s);
-	return 0;
+	memset(p, 0, sizeof(*p));
+	p->num = i + 1;
+	snprintf(p->label, sizeof(p->label), "%s", ip->label);
+	strata_part_type_parse(p->type_guid, ip->type, strlen(ip->type)); /* inventory checked */
+	machine_guid(p->part_guid, m->mac, "part", i + 1);
+	p->start = *start;
+	p->size = ip->size;
+	p->policy = ip->policy;
+	p->has_layer = ip->layer_kind != INV_LAYER_NONE;
+	if (p->has_layer)
+		memcpy(p->layer, ip->layer_kind == INV_LAYER_ID ? ip->layer : machine_layer, 32);
+	*start += (ip->size + MIB - 1) / MIB * MIB;
 }
 
-static const char *policy_name(enum strata_policy p)
+/* m's layout as the core describes a manifest, at version 0. */
+static void fill_manifest(struct strata_manifest *mf, const struct machine_spec *m,
+			  const uint8_t machine_layer[32])
 {
-	return p == STRATA_POLICY_WRITE ? "write" : p == STRATA_POLICY_PRESERVE ? "preserve"
-									     : "restore";
+	uint64_t start = MIB;
+
+	memset(mf, 0, sizeof(*mf));
+	snprintf(mf->machine, sizeof(mf->machine), "%s", m->name);
+	machine_guid(mf->disk_guid, m->mac, "disk", 0);
+	mf->min_disk = m->profile->min_disk;
+	for (; mf->nparts < m->profile->nparts && mf->nparts < STRATA_MAX_PARTS; mf->nparts++)
+		fill_part(&mf->parts[mf->nparts], m, mf->nparts, &start, machine_layer);
 }
 
-/* One part line; *start advances past the partition. */
-static int part_line(char **t, size_t *len, const struct machine_spec *m, unsigned int i,
-		     uint64_t *start, const uint8_t machine_layer[32])
-{
-	const struct inv_part *p = &m->profile->parts[i];
-	char guid[37], layer[80] = "", size[32] = "rest";
-	uint8_t g[16];
-
-	machine_guid(g, m->mac, "part", i + 1);
-	strata_guid_format(guid, g);
-	if (p->layer_kind != INV_LAYER_NONE) {
-		strcpy(layer, " layer=");
-		strata_layer_id_format(layer + 7,
-				       p->layer_kind == INV_LAYER_ID ? p->layer : machine_layer);
-	}
-	if (p->size)
-		snprintf(size, sizeof(size), "%llu", (unsigned long long)p->size);
-	if (append(t, len, "part %u label=%s type=%s guid=%s start=%llu size=%s policy=%s%s\n",
-		   i + 1, p->label, p->type, guid, (unsigned long long)*start, size,
-		   policy_name(p->policy), layer))
-		return -1;
-	*start += (p->size + MIB - 1) / MIB * MIB;
-	return 0;
-}
-
-/* Parse the generated text back with the core's parser: it must be valid. */
+/* Parse the written text back with the core's parser: it must be valid. */
 static int self_check(const char *text, size_t len, const char *name)
 {
 	struct strata_manifest mf;
@@ -163,45 +139,24 @@ static int self_check(const char *text, size_t len, const char *name)
 	return 0;
 }
 
-int machine_manifest(const struct machine_spec *m, uint64_t version,
-		     const uint8_t machine_layer[32], char **text, size_t *len)
+int machine_manifest(const struct machine_spec *m, const uint8_t machine_layer[32],
+		     char **text, size_t *len)
 {
-	char dguid[37], minsz[48] = "";
-	uint64_t start = MIB;
-	uint8_t g[16];
+	struct strata_manifest mf;
 	int rc;
 
-	*text = NULL;
-	*len = 0;
-	machine_guid(g, m->mac, "disk", 0);
-	strata_guid_format(dguid, g);
-	if (m->profile->min_disk)
-		snprintf(minsz, sizeof(minsz), " min-size=%llu",
-			 (unsigned long long)m->profile->min_disk);
-	rc = append(text, len, "strata-manifest 1\nversion %llu\nmachine %s\ndisk guid=%s%s\n",
-		    (unsigned long long)version, m->name, dguid, minsz);
-	for (unsigned int i = 0; rc == 0 && i < m->profile->nparts; i++)
-		rc = part_line(text, len, m, i, &start, machine_layer);
-	if (rc == 0)
+	fill_manifest(&mf, m, machine_layer);
+	*text = malloc(MACHINE_MANIFEST_CAP);
+	if (!*text)
+		return errorf("out of memory");
+	rc = strata_manifest_write(&mf, *text, MACHINE_MANIFEST_CAP, len);
+	if (rc)
+		rc = errorf("manifest for %s: larger than %d bytes", m->name, STRATA_MANIFEST_MAX);
+	else
 		rc = self_check(*text, *len, m->name);
 	if (rc) {
 		free(*text);
 		*text = NULL;
-		return -1;
 	}
-	return 0;
-}
-
-int manifest_sign_buffer(const uint8_t *key, size_t key_len, const char *key_name,
-			 char **text, size_t *len)
-{
-	uint8_t digest[32], sig[STRATA_SIG_MAX];
-	char b64[4 * ((STRATA_SIG_MAX + 2) / 3) + 1];
-	size_t sig_len;
-
-	strata_sha256(*text, *len, digest);
-	if (key_sign_mem(key, key_len, key_name, digest, sig, sizeof(sig), &sig_len))
-		return -1;
-	strata_base64_encode(b64, sig, sig_len);
-	return append(text, len, "signature ecdsa-p256 %s\n", b64) ? errorf("out of memory") : 0;
+	return rc;
 }

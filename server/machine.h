@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "inventory.h"
+#include "manifest.h"
 #include "store.h"
 
 /** Everything that defines one machine's deployment. */
@@ -30,19 +31,19 @@ int machine_layer_build(const struct machine_spec *m, struct store *store, const
 			const uint8_t *known_image, const uint8_t *known_layer,
 			uint8_t image_sum[32], uint8_t layer[32]);
 
-/**
- * Write the manifest text for m at version (unsigned) into a new buffer the caller owns.
- * machine_layer is used for `layer=machine` partitions.  The result is parsed back with the
- * core parser before it is returned, so the server never serves a manifest a client would
- * refuse.
- */
-int machine_manifest(const struct machine_spec *m, uint64_t version,
-		     const uint8_t machine_layer[32], char **text, size_t *len);
+/** Size of the buffer machine_manifest returns: room to renumber the text in place. */
+#define MACHINE_MANIFEST_CAP (STRATA_MANIFEST_MAX + 1)
 
-/** Append a signature line made with a private key held in memory (borrowed); *text is
- *  reallocated. */
-int manifest_sign_buffer(const uint8_t *key, size_t key_len, const char *key_name,
-			 char **text, size_t *len);
+/**
+ * Render m's manifest once: the layout is built from the profile as a strata_manifest and
+ * written by the core's writer at version 0, unsigned, into a new buffer *text of
+ * MACHINE_MANIFEST_CAP bytes the caller owns (renumber it with strata_manifest_renumber,
+ * then sign it).  machine_layer is used for `layer=machine` partitions.  The text is
+ * parsed back with the core parser before it is returned, so the server never serves a
+ * manifest a client would refuse.  Prints its own errors.
+ */
+int machine_manifest(const struct machine_spec *m, const uint8_t machine_layer[32],
+		     char **text, size_t *len);
 
 /** A GUID derived from the MAC and a purpose, in GPT byte order (random-looking, v4 bits). */
 void machine_guid(uint8_t guid[16], const uint8_t mac[6], const char *what, unsigned int n);

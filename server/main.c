@@ -1,7 +1,8 @@
 /*
  * strata-server: network boot for a lab.  TFTP and proxyDHCP run on one event loop in the
- * main thread; HTTP runs on libmicrohttpd's threads.  SIGHUP re-reads the inventory
- * without dropping transfers; SIGTERM and SIGINT stop the server.
+ * main thread (daemon.c, shared with strata-tftpd and strata-dhcpd); HTTP runs on
+ * libmicrohttpd's threads.  SIGHUP re-reads the inventory without dropping transfers;
+ * SIGTERM and SIGINT stop the server.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -9,15 +10,13 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <pwd.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
+#include "daemon.h"
 #include "host.h"
 #include "http.h"
-#include "loop.h"
 #include "server.h"
 #include "services.h"
 
@@ -185,94 +184,43 @@ static int drop_privileges(const struct server_config *c)
 	return 0;
 }
 
-/** What the signal handler acts on. */
-struct signals {
-	struct server *s;
-};
-
-/* Say who asked us to stop: an administrator's kill is fine, anything else is a bug. */
-static void log_sender(const struct signalfd_siginfo *si)
+/* SIGHUP, on the loop's thread: re-read the inventory; a bad one keeps the old. */
+static void on_reload(void *ctx)
 {
-	char path[64], cmd[160] = "?";
-	FILE *f;
-	size_t n;
+	struct server *s = ctx;
 
-	snprintf(path, sizeof(path), "/proc/%u/cmdline", si->ssi_pid);
-	f = fopen(path, "r");
-	if (f) {
-		n = fread(cmd, 1, sizeof(cmd) - 1, f);
-		cmd[n] = '\0';
-		for (size_t i = 0; i + 1 < n; i++)
-			cmd[i] = cmd[i] ? cmd[i] : ' ';
-		fclose(f);
-	}
-	fprintf(stderr, "strata-server: signal %u from pid %u (%s)\n", si->ssi_signo,
-		si->ssi_pid, cmd);
+	fprintf(stderr, "strata-server: SIGHUP: reloading %s\n", s->cfg.inventory);
+	if (server_reload(s))
+		fprintf(stderr, "strata-server: reload failed; keeping the old inventory\n");
 }
 
-static void on_signal(struct loop *loop, int fd, void *ctx)
-{
-	struct signals *sg = ctx;
-	struct signalfd_siginfo si;
-
-	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
-		if (si.ssi_signo == SIGHUP) {
-			fprintf(stderr, "strata-server: SIGHUP: reloading %s\n", sg->s->cfg.inventory);
-			if (server_reload(sg->s))
-				fprintf(stderr, "strata-server: reload failed; keeping the old inventory\n");
-		} else {
-			log_sender(&si);
-			loop_stop(loop);
-		}
-	}
-}
-
-static int signal_fd(void)
-{
-	sigset_t set;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGPIPE);
-	if (sigprocmask(SIG_BLOCK, &set, NULL))
-		return -1;
-	sigdelset(&set, SIGPIPE);
-	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-}
-
-/* Everything after argument parsing. */
+/* Everything after argument parsing: the daemon's loop (daemon.c) runs the services. */
 static int run(struct server *s)
 {
 	struct services sv = { 0 };
-	struct signals sg = { .s = s };
-	struct loop *loop;
-	int sfd, rc = -1;
+	struct daemon d;
+	int rc;
 
-	if (server_open(s) || loop_new(&loop))
-		return -1;
-	sfd = signal_fd();
-	if (sfd < 0 || loop_add_reader(loop, sfd, on_signal, &sg)) {
-		errorf("cannot watch signals: %s", strerror(errno));
-		goto err_signals;
-	}
-	if (services_start(s, loop, &sv) || drop_privileges(&s->cfg))
+	/* Signals first: every thread started later (the preparer, HTTP's) inherits them
+	 * blocked, so they reach the signalfd and never kill a worker. */
+	rc = daemon_open(&d, "strata-server", on_reload, s);
+	if (rc)
+		return rc;
+	rc = server_open(s);
+	if (rc == 0)
+		rc = services_start(s, d.loop, &sv);
+	if (rc == 0)
+		rc = drop_privileges(&s->cfg);
+	if (rc)
 		goto err_services;
 	fprintf(stderr, "strata-server: serving %s (HTTP %s:%d, TFTP %d, proxyDHCP %s)\n",
 		s->cfg.url, s->cfg.addr, s->cfg.http_port, s->cfg.tftp_port,
 		s->cfg.dhcp ? "on" : "off");
-	rc = loop_run(loop);
-	if (rc)
-		errorf("event loop failed: %s", strerror(-rc));
+	rc = daemon_run(&d);
 	fprintf(stderr, "strata-server: stopping\n");
 err_services:
 	services_stop(&sv);
-	loop_del_reader(loop, sfd);
-err_signals:
-	if (sfd >= 0)
-		close(sfd);
-	loop_free(loop);
+	daemon_close(&d);
 	return rc;
 }
 

@@ -1,8 +1,8 @@
 /*
- * strata-server's catalog, machine state and boot decisions (see server.h).
+ * strata-server's open and close, machine state and boot decisions (see server.h); the
+ * catalog of what each machine is served is built in catalog.c.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,10 +10,10 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "catalog.h"
 #include "crypto.h"
 #include "host.h"
 #include "keys.h"
-#include "machine.h"
 #include "pxe_scripts.h"
 #include "server.h"
 #include "text.h"
@@ -38,7 +38,7 @@ static int load_secret(struct server *s)
 	snprintf(path, sizeof(path), "%s/secret", s->cfg.state_dir);
 	if (access(path, F_OK) == 0) {
 		if (read_file(path, 64, &buf, &len))
-			return -1;
+			return STRATA_EREPORTED;
 		if (len != 64)
 			return free(buf), errorf("%s: expected 64 hex digits", path);
 		memcpy(s->secret, buf, 64);
@@ -60,284 +60,55 @@ static int ensure_key(struct server *s)
 		fprintf(stderr, "strata-server: creating signing key %s (strata.efi trusts "
 			"%s.pub)\n", s->cfg.key, s->cfg.key);
 		if (key_generate(s->cfg.key))
-			return -1;
+			return STRATA_EREPORTED;
 	}
 	return read_file(s->cfg.key, 65536, &s->key, &s->key_len);
 }
 
-/* Every layer id the inventory names must be in the store. */
-static int check_layers(const struct server *s, const struct inventory *inv)
+/* The catalog lock prefers readers (glibc's default, said here because it matters): a
+ * request waiting for the preparer holds a read lock, and the preparer must get its own
+ * even while a reload waits to write. */
+static void catalog_lock_init(struct server *s)
 {
-	char path[4096], rel[96];
+	pthread_rwlockattr_t a;
 
-	for (size_t i = 0; i < inv->nprofiles; i++) {
-		const struct inv_profile *pr = &inv->profiles[i];
-
-		for (unsigned int k = 0; k < pr->nparts; k++) {
-			if (pr->parts[k].layer_kind != INV_LAYER_ID)
-				continue;
-			store_index_rel(rel, pr->parts[k].layer);
-			snprintf(path, sizeof(path), "%s/%s", s->cfg.store_dir, rel);
-			if (access(path, R_OK) != 0)
-				return errorf("%s: profile %s (line %u), part %s: layer is not in the "
-					      "store %s", inv->path, pr->name, pr->line,
-					      pr->parts[k].label, s->cfg.store_dir);
-		}
-	}
-	return 0;
-}
-
-static int needs_machine_layer(const struct inv_profile *pr)
-{
-	for (unsigned int k = 0; k < pr->nparts; k++)
-		if (pr->parts[k].layer_kind == INV_LAYER_MACHINE)
-			return 1;
-	return 0;
-}
-
-/*
- * The version for a manifest whose version-0 rendering hashes to content: unchanged
- * content keeps its version; anything else gets the next one.  Call with the state lock.
- */
-static uint64_t next_version(struct mstate *st, const uint8_t content[32])
-{
-	if (st->version == 0 || memcmp(st->content, content, 32)) {
-		st->version++;
-		memcpy(st->content, content, 32);
-	}
-	return st->version;
-}
-
-/* Apply the inventory's order when it changed since last seen.  Call with the state lock. */
-static void apply_order(struct mstate *st, enum inv_action order)
-{
-	if (order == st->inv_seen)
-		return;
-	st->inv_seen = order;
-	st->pending = order;
-}
-
-/* The version of a product, under the state lock. */
-static int product_version(struct server *s, struct product *p, const char *text, size_t len)
-{
-	uint8_t content[32];
-	struct mstate *st;
-
-	strata_sha256(text, len, content);
-	pthread_mutex_lock(&s->state->lock);
-	st = state_get(s->state, p->m->mac);
-	if (st) {
-		p->version = next_version(st, content);
-		apply_order(st, p->m->action);
-	}
-	pthread_mutex_unlock(&s->state->lock);
-	return st ? 0 : errorf("out of memory");
-}
-
-/* The previous catalog's product for mac, to reuse what has not changed.  NULL if none. */
-static const struct product *previous(const struct server *s, const uint8_t mac[6])
-{
-	if (!s->cat)
-		return NULL;
-	for (size_t i = 0; i < s->cat->n; i++)
-		if (!memcmp(s->cat->p[i].m->mac, mac, 6))
-			return &s->cat->p[i];
-	return NULL;
-}
-
-/* The signed manifest: the previous one when its text is the same, else newly signed. */
-static int sign_product(struct server *s, const struct machine_spec *spec, struct product *p,
-			const struct product *old)
-{
-	size_t len, cut;
-
-	if (machine_manifest(spec, p->version, p->layer, &p->manifest, &p->manifest_len))
-		return -1;
-	if (old && old->version == p->version && old->manifest_len > p->manifest_len) {
-		/* Same text up to the signature line: reuse the signature (ECDSA signing per
-		 * machine would stall the event loop on every reload of a large lab). */
-		cut = p->manifest_len;
-		len = old->manifest_len;
-		if (!memcmp(old->manifest, p->manifest, cut) &&
-		    !strncmp(old->manifest + cut, "signature ", 10)) {
-			free(p->manifest);
-			if (!(p->manifest = malloc(len)))
-				return errorf("out of memory");
-			memcpy(p->manifest, old->manifest, len);
-			p->manifest_len = len;
-			return 0;
-		}
-	}
-	return manifest_sign_buffer(s->key, s->key_len, s->cfg.key, &p->manifest,
-				    &p->manifest_len);
-}
-
-/* Build the machine layer and signed manifest of one machine. */
-static int product_build(struct server *s, const struct inventory *inv, struct product *p)
-{
-	const struct inv_profile *pr = &inv->profiles[p->m->profile];
-	const struct product *old = previous(s, p->m->mac);
-	struct machine_spec spec = { .profile = pr, .name = p->m->name,
-				     .user_data_path = p->m->user_data ? p->m->user_data
-								       : pr->user_data };
-	char *text;
-	size_t len;
-
-	memcpy(spec.mac, p->m->mac, 6);
-	if (needs_machine_layer(pr) &&
-	    machine_layer_build(&spec, s->store, s->cfg.state_dir, old ? old->cidata_sum : NULL,
-				old ? old->layer : NULL, p->cidata_sum, p->layer))
-		return errorf("%s:%u: machine %s: cannot build its machine layer", inv->path,
-			      p->m->line, p->m->name);
-	if (machine_manifest(&spec, 0, p->layer, &text, &len))
-		return -1;
-	if (product_version(s, p, text, len))
-		return free(text), -1;
-	free(text);
-	return sign_product(s, &spec, p, old);
-}
-
-static void catalog_free(struct catalog *c)
-{
-	if (!c)
-		return;
-	for (size_t i = 0; i < c->n; i++)
-		free(c->p[i].manifest);
-	for (size_t i = 0; i < c->nextra; i++)
-		free(c->extra[i].manifest);
-	pthread_mutex_destroy(&c->extra_lock);
-	free(c->extra);
-	free(c->extra_m);
-	free(c->p);
-	inventory_free(c->inv);
-	free(c);
-}
-
-/* Build a catalog for inv (taking ownership of it). */
-static int catalog_build(struct server *s, struct inventory *inv, struct catalog **out)
-{
-	struct catalog *c = calloc(1, sizeof(*c));
-
-	if (!c || !(c->p = calloc(inv->nmachines + 1, sizeof(*c->p))) ||
-	    !(c->extra = calloc(CATALOG_EXTRA_MAX, sizeof(*c->extra))) ||
-	    !(c->extra_m = calloc(CATALOG_EXTRA_MAX, sizeof(*c->extra_m)))) {
-		if (c) {
-			free(c->p);
-			free(c->extra);
-		}
-		free(c);
-		inventory_free(inv);
-		return errorf("out of memory");
-	}
-	pthread_mutex_init(&c->extra_lock, NULL);
-	c->inv = inv;
-	for (c->n = 0; c->n < inv->nmachines; c->n++) {
-		c->p[c->n].m = &inv->machines[c->n];
-		if (product_build(s, inv, &c->p[c->n])) {
-			c->n++;
-			catalog_free(c);
-			return -1;
-		}
-	}
-	*out = c;
-	return 0;
-}
-
-int server_reload(struct server *s)
-{
-	struct inventory *inv;
-	struct catalog *c = NULL, *old;
-
-	if (inventory_load(s->cfg.inventory, &inv))
-		return -1;
-	if (check_layers(s, inv)) {
-		inventory_free(inv);
-		return -1;
-	}
-	if (catalog_build(s, inv, &c))
-		return -1;
-	pthread_mutex_lock(&s->state->lock);
-	state_save(s->state);
-	pthread_mutex_unlock(&s->state->lock);
-	pthread_rwlock_wrlock(&s->lock);
-	old = s->cat;
-	s->cat = c;
-	pthread_rwlock_unlock(&s->lock);
-	catalog_free(old);
-	fprintf(stderr, "strata-server: %s: %zu profiles, %zu machines\n", s->cfg.inventory,
-		c->inv->nprofiles, c->n);
-	return 0;
+	pthread_rwlockattr_init(&a);
+	pthread_rwlockattr_setkind_np(&a, PTHREAD_RWLOCK_PREFER_READER_NP);
+	pthread_rwlock_init(&s->lock, &a);
+	pthread_rwlockattr_destroy(&a);
 }
 
 int server_open(struct server *s)
 {
-	pthread_rwlock_init(&s->lock, NULL);
+	catalog_lock_init(s);
+	pthread_mutex_init(&s->prep_lock, NULL);
+	pthread_cond_init(&s->prep_cond, NULL);
+	layer_cache_init(&s->layers, s->cfg.store_dir, s->cfg.machine_store_dir);
 	if (mkdir(s->cfg.state_dir, 0700) < 0 && errno != EEXIST)
 		return errorf("%s: %s", s->cfg.state_dir, strerror(errno));
 	if (access(s->cfg.store_dir, R_OK | X_OK) != 0)
 		return errorf("%s: cannot read the store: %s", s->cfg.store_dir, strerror(errno));
 	if (store_open(s->cfg.machine_store_dir, 1, &s->store))
-		return -1;
+		return STRATA_EREPORTED;
 	if (state_open(s->cfg.state_dir, &s->state) || load_secret(s) || ensure_key(s))
-		return -1;
-	return server_reload(s);
+		return STRATA_EREPORTED;
+	if (server_reload(s))
+		return STRATA_EREPORTED;
+	return catalog_preparer_start(s);
 }
 
 void server_close(struct server *s)
 {
+	catalog_preparer_stop(s);
 	catalog_free(s->cat);
 	s->cat = NULL;
 	state_close(s->state);
 	store_close(s->store);
 	free(s->key);
+	layer_cache_free(&s->layers);
+	pthread_cond_destroy(&s->prep_cond);
+	pthread_mutex_destroy(&s->prep_lock);
 	pthread_rwlock_destroy(&s->lock);
-}
-
-/* The product for mac in the catalog, or NULL.  Call with the read lock. */
-static struct product *find_product(struct catalog *c, const uint8_t mac[6])
-{
-	for (size_t i = 0; i < c->n; i++)
-		if (!memcmp(c->p[i].m->mac, mac, 6))
-			return &c->p[i];
-	return NULL;
-}
-
-/* Make (once) the product of an unknown machine under the default profile.  Read lock. */
-static struct product *extra_product(struct server *s, const uint8_t mac[6])
-{
-	struct catalog *c = s->cat;
-	struct product *p = NULL;
-	struct inv_machine *m;
-	char hex[13];
-
-	pthread_mutex_lock(&c->extra_lock);
-	for (size_t i = 0; i < c->nextra && !p; i++)
-		if (!memcmp(c->extra_m[i].mac, mac, 6))
-			p = &c->extra[i];
-	if (p || c->nextra == CATALOG_EXTRA_MAX)
-		goto out;
-	m = &c->extra_m[c->nextra];
-	memcpy(m->mac, mac, 6);
-	strata_hex_encode(hex, mac, 6);
-	snprintf(m->name, sizeof(m->name), "pc-%s", hex);
-	m->profile = c->inv->default_profile;
-	m->action = c->inv->default_action;
-	c->extra[c->nextra].m = m;
-	if (product_build(s, c->inv, &c->extra[c->nextra]) == 0)
-		p = &c->extra[c->nextra++];
-out:
-	pthread_mutex_unlock(&c->extra_lock);
-	return p;
-}
-
-/* The product serving mac: known, default-profile, or NULL (boot locally). */
-static struct product *lookup(struct server *s, const uint8_t mac[6])
-{
-	struct product *p = find_product(s->cat, mac);
-
-	if (!p && s->cat->inv->default_profile >= 0)
-		p = extra_product(s, mac);
-	return p;
 }
 
 /* Replace @KEY@ markers in a template; returns a new string. */
@@ -383,10 +154,10 @@ static enum inv_action decide(struct server *s, const uint8_t mac[6], char *name
 	struct mstate *st;
 	char smac[18];
 
-	mac_format(smac, mac);
+	strata_mac_format(smac, mac);
 	snprintf(name, cap, "unknown");
 	pthread_rwlock_rdlock(&s->lock);
-	p = lookup(s, mac);
+	p = catalog_lookup(s, mac);
 	if (p)
 		snprintf(name, cap, "%s", p->m->name);
 	pthread_rwlock_unlock(&s->lock);
@@ -415,7 +186,7 @@ char *server_script(struct server *s, const uint8_t mac[6])
 	char smac[18], token[17], name[INV_NAME_MAX + 1];
 	enum inv_action pending = decide(s, mac, name, sizeof(name));
 
-	mac_format(smac, mac);
+	strata_mac_format(smac, mac);
 	server_token(s, mac, token);
 	const char *const kv[][2] = { { "@SERVER@", s->cfg.url }, { "@NAME@", name },
 				      { "@MAC@", smac }, { "@TOKEN@", token } };
@@ -428,8 +199,8 @@ char *server_manifest(struct server *s, const uint8_t mac[6], size_t *len)
 	struct product *p;
 
 	pthread_rwlock_rdlock(&s->lock);
-	p = lookup(s, mac);
-	if (p && (out = malloc(p->manifest_len))) {
+	p = catalog_lookup(s, mac);
+	if (p && catalog_wait_ready(s->cat, p) == 0 && (out = malloc(p->manifest_len))) {
 		memcpy(out, p->manifest, p->manifest_len);
 		*len = p->manifest_len;
 	}
@@ -467,7 +238,7 @@ static int update_state(struct server *s, const uint8_t mac[6], const char *phas
 			state_save(s->state);
 	}
 	pthread_mutex_unlock(&s->state->lock);
-	return st ? 0 : -1;
+	return st ? 0 : STRATA_ENOMEM;
 }
 
 int server_report(struct server *s, const uint8_t mac[6], const char *token, const char *phase,
@@ -477,20 +248,20 @@ int server_report(struct server *s, const uint8_t mac[6], const char *token, con
 	int known;
 
 	pthread_rwlock_rdlock(&s->lock);
-	known = lookup(s, mac) != NULL;
+	known = catalog_lookup(s, mac) != NULL;
 	pthread_rwlock_unlock(&s->lock);
 	if (!known)
-		return -1;
+		return STRATA_ENOENT;
 	server_token(s, mac, want);
 	if (!token || strcmp(token, want))
-		return -2;
+		return STRATA_EACCES;
 	if (strcmp(phase, "progress") && strcmp(phase, "ok") && strcmp(phase, "failed"))
-		return -3;
-	mac_format(smac, mac);
+		return STRATA_EINVAL;
+	strata_mac_format(smac, mac);
 	if (strcmp(phase, "progress"))
 		fprintf(stderr, "report: %s %s: %llu/%llu bytes: %s\n", smac, phase,
 			(unsigned long long)done, (unsigned long long)total, msg ? msg : "");
-	return update_state(s, mac, phase, done, total, msg) ? -1 : 0;
+	return update_state(s, mac, phase, done, total, msg);
 }
 
 static int mark_one(struct server *s, const uint8_t mac[6])
@@ -508,7 +279,7 @@ static int mark_one(struct server *s, const uint8_t mac[6])
 int server_mark_deploy(struct server *s, const char *who)
 {
 	uint8_t mac[6];
-	int n = 0, by_mac = mac_parse(mac, who, strlen(who)) == 0;
+	int n = 0, by_mac = strata_mac_parse(mac, who, strlen(who)) == 0;
 
 	pthread_rwlock_rdlock(&s->lock);
 	for (size_t i = 0; i < s->cat->n; i++) {
@@ -532,7 +303,7 @@ static void json_machine(FILE *f, struct server *s, const struct product *p, int
 	char smac[18];
 	struct mstate *st = state_get(s->state, p->m->mac);
 
-	mac_format(smac, p->m->mac);
+	strata_mac_format(smac, p->m->mac);
 	fprintf(f, "%s\n  {\"mac\": \"%s\", \"name\": \"%s\", \"profile\": \"%s\", "
 		"\"manifest_version\": %llu, \"pending\": \"%s\", \"result\": \"%s\", "
 		"\"done\": %llu, \"total\": %llu, \"updated\": %lld, \"message\": \"%s\"}",
@@ -559,8 +330,9 @@ char *server_machines_json(struct server *s)
 	pthread_mutex_lock(&s->state->lock);
 	for (size_t i = 0; i < s->cat->n; i++)
 		json_machine(f, s, &s->cat->p[i], i > 0);
-	for (size_t i = 0; i < s->cat->nextra; i++)
-		json_machine(f, s, &s->cat->extra[i], s->cat->n + i > 0);
+	for (size_t i = 0, k = s->cat->n; i < s->cat->nextra; i++)
+		if (s->cat->extra[i].state != PRODUCT_FAILED)
+			json_machine(f, s, &s->cat->extra[i], k++ > 0);
 	pthread_mutex_unlock(&s->state->lock);
 	pthread_mutex_unlock(&s->cat->extra_lock);
 	pthread_rwlock_unlock(&s->lock);

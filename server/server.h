@@ -6,7 +6,12 @@
  * Why a catalog: everything a machine is served (its machine layer and signed manifest) is
  * computed once per inventory load, not per request, so a request never signs or builds.
  * A reload builds a new catalog off to the side and swaps it in under a write lock; a
- * request holds the read lock only while it copies what it needs.
+ * request holds the read lock only while it copies what it needs.  Unknown machines under
+ * the default profile cannot be prepared at load (their MACs are not known yet): a
+ * request only queues one, and the server's preparer thread builds and signs its product,
+ * so that work stays off the request path too.
+ *
+ * Lock order everywhere: the catalog (rwlock), then extra_lock, then the state lock.
  */
 #ifndef STRATA_SERVER_H
 #define STRATA_SERVER_H
@@ -15,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "inventory.h"
+#include "layer_cache.h"
 #include "state.h"
 #include "store.h"
 
@@ -36,9 +42,17 @@ struct server_config {
 	int max_tftp;            /**< concurrent TFTP transfers */
 };
 
+/** Where a product stands.  Inventory machines' products are ready when the catalog is. */
+enum product_state {
+	PRODUCT_READY = 0,       /**< manifest and layer made */
+	PRODUCT_QUEUED,          /**< a default-profile machine waiting for the preparer */
+	PRODUCT_FAILED,          /**< the preparer could not make it (logged); served as unknown */
+};
+
 /** What one known machine is served. */
 struct product {
 	struct inv_machine *m;   /**< borrowed from the catalog's inventory */
+	enum product_state state; /**< for default-profile products, guarded by extra_lock */
 	uint8_t layer[32];       /**< its machine (CIDATA) layer */
 	uint8_t cidata_sum[32];  /**< SHA-256 of that layer's volume, to skip rebuilding it */
 	char *manifest;          /**< signed manifest text, owned */
@@ -51,15 +65,17 @@ struct product {
 
 /**
  * One inventory's worth of products.  The inventory's machines' products are made when
- * the catalog is built and never change; unknown machines under the default profile get
- * theirs on first contact, appended under extra_lock into a fixed array (so pointers to
- * products stay valid), and are dropped with the catalog on reload.
+ * the catalog is built and never change; unknown machines under the default profile are
+ * queued on first contact, appended under extra_lock into a fixed array (so pointers to
+ * products stay valid), made by the preparer thread, and dropped with the catalog on
+ * reload.
  */
 struct catalog {
 	struct inventory *inv;   /**< owned */
 	struct product *p;       /**< one per inventory machine, same order */
 	size_t n;
 	pthread_mutex_t extra_lock;
+	pthread_cond_t extra_done; /**< broadcast (extra_lock) when a queued product is settled */
 	struct product *extra;   /**< CATALOG_EXTRA_MAX slots, owned */
 	struct inv_machine *extra_m;
 	size_t nextra;
@@ -74,9 +90,15 @@ struct server {
 	size_t key_len;
 	pthread_rwlock_t lock;   /**< guards cat */
 	struct catalog *cat;
+	struct layer_cache layers; /**< opened layers of both stores, for runs requests */
+	pthread_t preparer;      /**< makes queued default-profile products */
+	int preparer_running;
+	pthread_mutex_t prep_lock; /**< guards prep_wake and prep_stop */
+	pthread_cond_t prep_cond;
+	int prep_wake, prep_stop;
 };
 
-/** Open the store, state, key and secret, and load the first catalog. */
+/** Open the store, state, key and secret, load the first catalog, start the preparer. */
 int server_open(struct server *s);
 void server_close(struct server *s);
 
@@ -101,15 +123,20 @@ char *server_agent_orders(struct server *s, const uint8_t mac[6]);
 /** The generic entry script (/ipxe/boot.ipxe), a new string. */
 char *server_entry_script(struct server *s);
 
-/** A copy of mac's signed manifest (caller frees), or NULL when the machine is unknown. */
+/**
+ * A copy of mac's signed manifest (caller frees), or NULL when the machine is unknown.
+ * For a default-profile machine seen for the first time, waits for the preparer to make
+ * it (it never makes it itself).
+ */
 char *server_manifest(struct server *s, const uint8_t mac[6], size_t *len);
 
 /** The JSON view of every machine, a new string. */
 char *server_machines_json(struct server *s);
 
 /**
- * Apply an agent's report.  Returns 0, -1 for an unknown machine, -2 for a bad token.
- * phase: "progress", "ok" or "failed"; done/total in bytes; msg free text (sanitised).
+ * Apply an agent's report.  Returns 0, STRATA_ENOENT for an unknown machine, STRATA_EACCES
+ * for a bad token, STRATA_EINVAL for an unknown phase.  phase: "progress", "ok" or
+ * "failed"; done/total in bytes; msg free text (sanitised).
  */
 int server_report(struct server *s, const uint8_t mac[6], const char *token, const char *phase,
 		  uint64_t done, uint64_t total, const char *msg);

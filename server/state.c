@@ -44,7 +44,7 @@ static void load_line(struct state *st, char *line, unsigned int no)
 	struct mstate *s;
 
 	if (sscanf(line, "%17s %llu %64s %d %d %d %llu %llu %llu %n", mac, &ver, content, &pend,
-		   &seen, &res, &done, &total, &upd, &off) < 9 || mac_parse(m, mac, strlen(mac))) {
+		   &seen, &res, &done, &total, &upd, &off) < 9 || strata_mac_parse(m, mac, strlen(mac))) {
 		errorf("%s:%u: unreadable state line skipped", st->path, no);
 		return;
 	}
@@ -108,7 +108,7 @@ int state_save(struct state *st)
 	for (size_t i = 0; i < st->n; i++) {
 		const struct mstate *s = &st->m[i];
 
-		mac_format(mac, s->mac);
+		strata_mac_format(mac, s->mac);
 		strata_hex_encode(hex, s->content, 32);
 		fprintf(f, "%s %llu %s %d %d %d %llu %llu %llu %s\n", mac,
 			(unsigned long long)s->version, hex, s->pending, s->inv_seen, s->result,

@@ -1,7 +1,7 @@
 /*
  * Read-only TFTP server on the event loop of loop.h.
  *
- * What it owes network-boot clients (see /work/shared/notes/network-boot.md):
+ * What it owes network-boot clients (RFC 1350 and the option RFCs below):
  *  - many transfers at once, each from its own new UDP port (the transfer ID), bound to
  *    the address the request came to;
  *  - options: blksize (RFC 2348, capped by max_blksize: the default 1468 fills an

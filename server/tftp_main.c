@@ -154,7 +154,7 @@ int main(int argc, char **argv)
 	rc = parse_args(argc, argv, &cfg);
 	if (rc != 0)
 		return rc > 0 ? 0 : 2;
-	rc = daemon_open(&d, "strata-tftpd");
+	rc = daemon_open(&d, "strata-tftpd", NULL, NULL);
 	if (rc < 0)
 		goto err_daemon;
 	rc = tftp_server_start(d.loop, &cfg, &srv);

@@ -7,7 +7,8 @@
  * and offset: changing a layout is a format version change, not an accident.
  *
  * ## The store
- * A store is a folder of immutable files that any static HTTP server can serve:
+ * A store is a folder of immutable files that any static HTTP server can serve (their
+ * names are built and parsed in store_path.h, nowhere else):
  *
  *     layers/<hex>.idx        a layer index; <hex> is the SHA-256 of the file's bytes,
  *                             and "sha256:<hex>" is the layer's id

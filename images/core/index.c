@@ -3,6 +3,7 @@
 #include "le.h"
 #include "mem.h"
 #include "chunk.h"
+#include "crypto.h"
 
 #define HDR_SIZE sizeof(struct strata_index_header)
 #define ENT_SIZE sizeof(struct strata_index_entry)
@@ -105,6 +106,17 @@ int strata_index_parse(struct strata_index *idx, const void *buf, size_t len,
 			return rc;
 	}
 	return 0;
+}
+
+int strata_layer_open(struct strata_index *idx, const uint8_t id[32], const void *buf,
+		      size_t len, struct strata_diag *diag)
+{
+	uint8_t got[STRATA_SHA256_LEN];
+
+	strata_sha256(buf, len, got);
+	if (strata_memcmp(got, id, sizeof(got)) != 0)
+		return strata_fail(diag, STRATA_ECORRUPT, "index does not hash to its layer id", 0);
+	return strata_index_parse(idx, buf, len, diag);
 }
 
 void strata_index_chunk(const struct strata_index *idx, uint64_t i, struct strata_chunk *c)

@@ -43,6 +43,16 @@ uint64_t strata_chunk_count(uint64_t image_size, unsigned int shift);
 int strata_index_parse(struct strata_index *idx, const void *buf, size_t len,
 		       struct strata_diag *diag);
 
+/**
+ * Open a layer from its index file: check that buf[0..len) hashes to the layer id (the
+ * digest of "sha256:<hex>"), then parse it.  This is the only way from fetched bytes to a
+ * trusted index, so every front end refuses a corrupt store the same way: STRATA_ECORRUPT
+ * (diag->where 0) on a hash mismatch, else strata_index_parse's rc and diag.  idx borrows
+ * buf, which stays the caller's.
+ */
+int strata_layer_open(struct strata_index *idx, const uint8_t id[32], const void *buf,
+		      size_t len, struct strata_diag *diag);
+
 /** Decode chunk i (< idx->chunk_count) of a parsed index into *c. */
 void strata_index_chunk(const struct strata_index *idx, uint64_t i, struct strata_chunk *c);
 

@@ -86,25 +86,56 @@ static const struct {
 	{ "swap", "0657FD6D-A4AB-43C4-84E5-0933C84B4F4F" },
 };
 
-static int parse_type(uint8_t out[16], struct slice v)
+#define N_ALIASES (sizeof(type_aliases) / sizeof(type_aliases[0]))
+
+int strata_part_type_parse(uint8_t out[16], const char *s, size_t len)
 {
-	for (size_t i = 0; i < sizeof(type_aliases) / sizeof(type_aliases[0]); i++)
+	struct slice v = { s, len };
+
+	for (size_t i = 0; i < N_ALIASES; i++)
 		if (eq(v, type_aliases[i].name))
 			return strata_guid_parse(out, type_aliases[i].guid, 36);
-	return strata_guid_parse(out, v.p, v.len);
+	return strata_guid_parse(out, s, len);
+}
+
+const char *strata_part_type_name(const uint8_t guid[16])
+{
+	uint8_t g[16];
+
+	for (size_t i = 0; i < N_ALIASES; i++) {
+		strata_guid_parse(g, type_aliases[i].guid, 36);
+		if (!strata_memcmp(g, guid, 16))
+			return type_aliases[i].name;
+	}
+	return NULL;
+}
+
+static int parse_type(uint8_t out[16], struct slice v)
+{
+	return strata_part_type_parse(out, v.p, v.len);
+}
+
+/** Policy names, indexed by enum strata_policy: the parser's words and the writer's. */
+static const char *const policy_names[] = {
+	[STRATA_POLICY_WRITE] = "write",
+	[STRATA_POLICY_PRESERVE] = "preserve",
+	[STRATA_POLICY_RESTORE] = "restore",
+};
+
+const char *strata_policy_name(enum strata_policy p)
+{
+	return p >= STRATA_POLICY_WRITE && p <= STRATA_POLICY_RESTORE ? policy_names[p] : NULL;
 }
 
 static int parse_policy(enum strata_policy *p, struct slice v)
 {
-	if (eq(v, "write"))
-		*p = STRATA_POLICY_WRITE;
-	else if (eq(v, "preserve"))
-		*p = STRATA_POLICY_PRESERVE;
-	else if (eq(v, "restore"))
-		*p = STRATA_POLICY_RESTORE;
-	else
-		return STRATA_EINVAL;
-	return 0;
+	for (int i = STRATA_POLICY_WRITE; i <= STRATA_POLICY_RESTORE; i++) {
+		if (eq(v, policy_names[i])) {
+			*p = (enum strata_policy)i;
+			return 0;
+		}
+	}
+	return STRATA_EINVAL;
 }
 
 /* A size field of a partition: bytes, 4 KiB multiple, or "rest" where allowed. */

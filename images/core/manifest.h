@@ -96,6 +96,50 @@ int strata_manifest_verify(const struct strata_manifest *m, const char *buf,
 int strata_manifest_check_version(const struct strata_manifest *m, uint64_t last_applied,
 				  struct strata_diag *diag);
 
+/** Room for a signature line plus its NUL: "signature ecdsa-p256 " and base64 of 80 bytes. */
+#define STRATA_SIG_LINE_MAX 136
+
+/**
+ * Write m as manifest text, unsigned (no signature line), plus a NUL into out (cap bytes);
+ * *len gets its length without the NUL.  The inverse of strata_manifest_parse: partition
+ * types known by an alias are written as the alias, sizes in bytes, and a size of 0 as
+ * "rest"; the machine line only when m->machine is set.  m is not validated: parse the
+ * result before serving it.  STRATA_ERANGE when it does not fit.  Borrows everything.
+ * The writers (this, renumber, the signature line) are in manifest_write.c, which
+ * strata.efi does not link: it only reads manifests.
+ */
+int strata_manifest_write(const struct strata_manifest *m, char *out, size_t cap, size_t *len);
+
+/**
+ * Change the version of text written by strata_manifest_write (unsigned; the version is
+ * its second line) to version, in place: the one field that differs between a manifest's
+ * renderings, so a server can write a manifest once, hash it at version 0, and number it
+ * after.  *len is updated; text keeps a NUL.  STRATA_EINVAL when text does not start with
+ * the header and a version line, STRATA_ERANGE when the result plus NUL exceeds cap.
+ */
+int strata_manifest_renumber(char *text, size_t *len, size_t cap, uint64_t version);
+
+/**
+ * Write the signature line for a DER signature sig[0..sig_len) (at most STRATA_SIG_MAX
+ * bytes): "signature ecdsa-p256 <base64>\n" plus a NUL, into out; returns its length
+ * without the NUL, or 0 when sig_len is 0 or too large.  Signers sign the SHA-256 of
+ * every byte before this line (strata_manifest_verify's rule).
+ */
+size_t strata_manifest_sig_line(char out[STRATA_SIG_LINE_MAX], const uint8_t *sig,
+				size_t sig_len);
+
+/** The alias of a partition type GUID (esp, linux, basic, swap), or NULL.  Static text. */
+const char *strata_part_type_name(const uint8_t guid[16]);
+
+/** The manifest word for a policy, or NULL for a value outside the enum.  Static text. */
+const char *strata_policy_name(enum strata_policy p);
+
+/**
+ * Parse a partition type: an alias (esp, linux, basic, swap) or a GUID, into the GPT-order
+ * GUID.  0 or STRATA_EINVAL.  Borrows s only during the call.
+ */
+int strata_part_type_parse(uint8_t out[16], const char *s, size_t len);
+
 /** Parse "sha256:<64 hex>" into a 32-byte digest.  Returns 0 or STRATA_EINVAL. */
 int strata_layer_id_parse(uint8_t out[32], const char *s, size_t len);
 

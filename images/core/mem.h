@@ -9,5 +9,6 @@
 #define strata_memcpy(d, s, n) __builtin_memcpy((d), (s), (n))
 #define strata_memset(d, c, n) __builtin_memset((d), (c), (n))
 #define strata_memcmp(a, b, n) __builtin_memcmp((a), (b), (n))
+#define strata_memmove(d, s, n) __builtin_memmove((d), (s), (n))
 
 #endif /* STRATA_MEM_H */

@@ -174,3 +174,39 @@ int strata_size_parse(uint64_t *out, const char *s, size_t len)
 	*out = v << shift;
 	return 0;
 }
+
+size_t strata_u64_format(char out[STRATA_U64_TEXT], uint64_t v)
+{
+	char rev[STRATA_U64_TEXT];
+	size_t n = 0;
+
+	do {
+		rev[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	for (size_t i = 0; i < n; i++)
+		out[i] = rev[n - 1 - i];
+	out[n] = '\0';
+	return n;
+}
+
+int strata_mac_parse(uint8_t mac[6], const char *s, size_t len)
+{
+	if (len != 17)
+		return STRATA_EINVAL;
+	for (int i = 0; i < 6; i++) {
+		if (i && s[3 * i - 1] != ':' && s[3 * i - 1] != '-')
+			return STRATA_EINVAL;
+		if (strata_hex_decode(&mac[i], s + 3 * i, 1))
+			return STRATA_EINVAL;
+	}
+	return 0;
+}
+
+void strata_mac_format(char out[18], const uint8_t mac[6])
+{
+	for (int i = 0; i < 6; i++) {
+		strata_hex_encode(out + 3 * i, &mac[i], 1);
+		out[3 * i + 2] = i < 5 ? ':' : '\0';
+	}
+}

@@ -39,4 +39,23 @@ int strata_size_parse(uint64_t *out, const char *s, size_t len);
 /** Parse a plain decimal number up to max.  Rejects leading zeros, signs and overflow. */
 int strata_u64_parse(uint64_t *out, const char *s, size_t len, uint64_t max);
 
+/** Longest decimal text of a uint64_t plus its NUL. */
+#define STRATA_U64_TEXT 21
+
+/**
+ * Format v in decimal plus a NUL into out; returns the digits written.  The core has no
+ * printf, and store paths and manifests need numbers.
+ */
+size_t strata_u64_format(char out[STRATA_U64_TEXT], uint64_t v);
+
+/**
+ * Parse a MAC "52:54:00:12:34:56" (or with '-'; either case) into 6 bytes.  In the core
+ * because URL paths, the inventory and the server's state all name machines by it, and a
+ * parser of hostile text belongs beside the other codecs.  0 or STRATA_EINVAL.
+ */
+int strata_mac_parse(uint8_t mac[6], const char *s, size_t len);
+
+/** Format a MAC as "52:54:00:12:34:56" (lowercase) plus a NUL, the form the server logs. */
+void strata_mac_format(char out[18], const uint8_t mac[6]);
+
 #endif /* STRATA_TEXT_H */

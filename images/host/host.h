@@ -14,7 +14,10 @@
 /** The program's name for messages; each main() sets it. */
 extern const char *host_prog;
 
-/** Print "<prog>: <fmt>" to stderr.  Returns -1 so a failure site can return it. */
+/**
+ * Print "<prog>: <fmt>" to stderr.  Returns STRATA_EREPORTED, so a failure site can return
+ * it and a caller can tell "already reported" from a core code it must still explain.
+ */
 int errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /**

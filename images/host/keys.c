@@ -6,9 +6,12 @@
 #include <mbedtls/ecdsa.h>
 #include <mbedtls/entropy.h>
 #include <mbedtls/pk.h>
+#include <stdlib.h>
 #include <string.h>
+#include "crypto.h"
 #include "host.h"
 #include "keys.h"
+#include "manifest.h"
 
 /** A seeded random generator; init/free in pairs. */
 struct rng {
@@ -94,21 +97,6 @@ static int sign_with(mbedtls_pk_context *pk, const char *name, const uint8_t dig
 	return rc;
 }
 
-int key_sign(const char *key_path, const uint8_t digest[32], uint8_t *sig, size_t cap,
-	     size_t *sig_len)
-{
-	mbedtls_pk_context pk;
-	int rc;
-
-	mbedtls_pk_init(&pk);
-	if (mbedtls_pk_parse_keyfile(&pk, key_path, NULL))
-		rc = errorf("%s: not a readable private key (PEM or DER)", key_path);
-	else
-		rc = sign_with(&pk, key_path, digest, sig, cap, sig_len);
-	mbedtls_pk_free(&pk);
-	return rc;
-}
-
 int key_sign_mem(const uint8_t *key, size_t key_len, const char *name,
 		 const uint8_t digest[32], uint8_t *sig, size_t cap, size_t *sig_len)
 {
@@ -123,4 +111,28 @@ int key_sign_mem(const uint8_t *key, size_t key_len, const char *name,
 		rc = sign_with(&pk, name, digest, sig, cap, sig_len);
 	mbedtls_pk_free(&pk);
 	return rc;
+}
+
+int manifest_sign_mem(const uint8_t *key, size_t key_len, const char *key_name,
+		      const char *text, size_t signed_len, char **out, size_t *out_len)
+{
+	uint8_t digest[32], sig[STRATA_SIG_MAX];
+	char line[STRATA_SIG_LINE_MAX];
+	size_t sig_len, n;
+	int rc;
+
+	strata_sha256(text, signed_len, digest);
+	rc = key_sign_mem(key, key_len, key_name, digest, sig, sizeof(sig), &sig_len);
+	if (rc)
+		return rc;
+	n = strata_manifest_sig_line(line, sig, sig_len);
+	if (n == 0)
+		return errorf("%s: signature longer than a manifest holds", key_name);
+	*out = malloc(signed_len + n + 1);
+	if (!*out)
+		return errorf("out of memory");
+	memcpy(*out, text, signed_len);
+	memcpy(*out + signed_len, line, n + 1);
+	*out_len = signed_len + n;
+	return 0;
 }

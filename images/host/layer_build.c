@@ -163,7 +163,8 @@ static int run_workers(struct build *b)
 		free(w[k].out);
 	}
 	progress_done(&b->prog);
-	return rc || atomic_load(&b->failed) ? -1 : 0;
+	/* A worker that failed has printed why. */
+	return rc ? rc : atomic_load(&b->failed) ? STRATA_EREPORTED : 0;
 }
 
 /* Write the index for the finished entries; its digest is the layer id. */

@@ -14,7 +14,7 @@ struct layer_build_stats {
 /**
  * Add the image at path to a writable store in chunks of 2^shift bytes, compressing with
  * zlib at level, on every core; the layer id's digest goes into id.  Shows progress on a
- * terminal.  Prints its own errors.  0 or -1.
+ * terminal.  Prints its own errors.  0 or a negative rc.
  */
 int layer_build(struct store *store, const char *path, unsigned int shift, int level,
 		uint8_t id[32], struct layer_build_stats *st);

@@ -8,6 +8,7 @@
 #include "host.h"
 #include "crypto.h"
 #include "store.h"
+#include "store_path.h"
 #include "text.h"
 
 /** An open store. */
@@ -35,18 +36,12 @@ const char *store_root(const struct store *s)
 
 void store_index_rel(char *out, const uint8_t id[32])
 {
-	char hex[65];
-
-	strata_hex_encode(hex, id, 32);
-	sprintf(out, "layers/%s.idx", hex);
+	strata_store_index_rel(out, id);
 }
 
 void store_chunk_rel(char *out, const uint8_t digest[32])
 {
-	char hex[65];
-
-	strata_hex_encode(hex, digest, 32);
-	sprintf(out, "chunks/%.2s/%s", hex, hex);
+	strata_store_chunk_rel(out, digest);
 }
 
 static int make_dirs(const char *root)
@@ -55,10 +50,10 @@ static int make_dirs(const char *root)
 
 	if (mkdir(root, 0755) < 0 && errno != EEXIST)
 		return errorf("%s: cannot create store folder: %s", root, strerror(errno));
-	snprintf(path, sizeof(path), "%s/layers", root);
+	snprintf(path, sizeof(path), "%s/" STRATA_STORE_LAYERS, root);
 	if (mkdir(path, 0755) < 0 && errno != EEXIST)
 		return errorf("%s: %s", path, strerror(errno));
-	snprintf(path, sizeof(path), "%s/chunks", root);
+	snprintf(path, sizeof(path), "%s/" STRATA_STORE_CHUNKS, root);
 	if (mkdir(path, 0755) < 0 && errno != EEXIST)
 		return errorf("%s: %s", path, strerror(errno));
 	return 0;
@@ -87,7 +82,7 @@ int store_open(const char *spec, int create, struct store **out)
 	}
 	if (create && make_dirs(s->root)) {
 		store_close(s);
-		return -1;
+		return STRATA_EREPORTED;
 	}
 	*out = s;
 	return 0;
@@ -113,26 +108,39 @@ void store_reader_close(struct store_reader *r)
 		r->store->be->reader_close(r);
 }
 
-int store_get_index(struct store_reader *r, const uint8_t id[32], uint8_t **buf, size_t *len)
+int store_get_layer(struct store_reader *r, const uint8_t id[32], uint8_t **buf, size_t *len,
+		    struct strata_index *idx)
 {
+	struct strata_diag diag = { 0 };
 	struct store *s = r->store;
-	uint8_t got[32];
+	char rel[STRATA_STORE_FILE_MAX];
 	const char *why = NULL;
-	char rel[96];
 	int rc;
 
-	store_index_rel(rel, id);
+	strata_store_index_rel(rel, id);
 	rc = s->be->get_alloc(r, rel, (size_t)1 << 32, buf, len, &why);
-	if (rc)
-		return errorf("%s/%s: cannot read layer index: %s", s->root, rel, why);
-	strata_sha256(*buf, *len, got);
-	if (memcmp(got, id, 32) != 0) {
+	if (rc) {
+		errorf("%s/%s: cannot read layer index: %s", s->root, rel, why);
+		return rc;
+	}
+	rc = strata_layer_open(idx, id, *buf, *len, &diag);
+	if (rc == STRATA_ECORRUPT)
+		errorf("%s/%s: %s (corrupt store)", s->root, rel, diag.msg);
+	else if (rc)
+		errorf("%s/%s: byte %llu: %s", s->root, rel, (unsigned long long)diag.where,
+		       diag.msg);
+	if (rc) {
 		free(*buf);
 		*buf = NULL;
-		return errorf("%s/%s: index does not hash to its layer id (corrupt store)",
-			      s->root, rel);
 	}
-	return 0;
+	return rc;
+}
+
+int store_get_index(struct store_reader *r, const uint8_t id[32], uint8_t **buf, size_t *len)
+{
+	struct strata_index idx;
+
+	return store_get_layer(r, id, buf, len, &idx);
 }
 
 int store_get_chunk(struct store_reader *r, const uint8_t digest[32], uint8_t *buf,
@@ -159,14 +167,16 @@ int store_chunk_size(struct store *s, const uint8_t digest[32], uint64_t *size)
 
 int store_put_chunk(struct store *s, const uint8_t digest[32], const void *buf, size_t len)
 {
-	char path[4096], rel[96], hex[65];
+	char path[4096], rel[STRATA_STORE_FILE_MAX];
+	char *slash;
 
-	strata_hex_encode(hex, digest, 32);
-	snprintf(path, sizeof(path), "%s/chunks/%.2s", s->root, hex);
+	strata_store_chunk_rel(rel, digest);
+	snprintf(path, sizeof(path), "%s/%s", s->root, rel);
+	slash = strrchr(path, '/');             /* the chunk's fan-out folder */
+	*slash = '\0';
 	if (mkdir(path, 0755) < 0 && errno != EEXIST)
 		return errorf("%s: %s", path, strerror(errno));
-	store_chunk_rel(rel, digest);
-	snprintf(path, sizeof(path), "%s/%s", s->root, rel);
+	*slash = '/';
 	return write_file_atomic(path, buf, len, 0644, 0);
 }
 

@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "index.h"
 
 struct store;
 struct store_reader;
@@ -24,7 +25,8 @@ void store_close(struct store *s);
 /** The spec the store was opened with, for messages.  Borrowed. */
 const char *store_name(const struct store *s);
 
-/** "layers/<hex>.idx" or "chunks/<hh>/<hex>" for a digest, into out (>= 96 bytes). */
+/** "layers/<hex>.idx" or "chunks/<hh>/<hex>" for a digest, into out (>= 96 bytes): the
+ *  core's names (store_path.h), kept for callers that predate them. */
 void store_index_rel(char *out, const uint8_t id[32]);
 void store_chunk_rel(char *out, const uint8_t digest[32]);
 
@@ -33,9 +35,14 @@ int store_reader_open(struct store *s, struct store_reader **out);
 void store_reader_close(struct store_reader *r);
 
 /**
- * Fetch a layer index and check that it hashes to id.  *buf is allocated and owned by the
- * caller.  Prints its error naming the store and file.
+ * Fetch a layer index and open it with the core (strata_layer_open: it must hash to id,
+ * then parse).  *buf is allocated and owned by the caller; idx borrows it.  Prints its
+ * error naming the store and file.
  */
+int store_get_layer(struct store_reader *r, const uint8_t id[32], uint8_t **buf, size_t *len,
+		    struct strata_index *idx);
+
+/** store_get_layer for a caller that parses the index itself. */
 int store_get_index(struct store_reader *r, const uint8_t id[32], uint8_t **buf, size_t *len);
 
 /**

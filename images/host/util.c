@@ -21,7 +21,7 @@ int errorf(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
-	return -1;
+	return STRATA_EREPORTED;
 }
 
 static int read_all(int fd, const char *path, uint8_t *buf, size_t len)

@@ -399,11 +399,17 @@ int apply_layer(struct apply_opts *o, struct apply_stats *st)
 	memset(w, 0, sizeof(w));
 	if (store_open(o->store, 0, &a.store))
 		return -1;
-	rc = store_reader_open(a.store, &r) || load_index(&a, r, &index_buf);
+	rc = store_reader_open(a.store, &r);
+	if (!rc)
+		rc = load_index(&a, r, &index_buf);
 	store_reader_close(r);
 	if (rc)
 		goto err_index;
-	rc = workers_open(&a, w, n) || open_target(&a) || alloc_tables(&a);
+	rc = workers_open(&a, w, n);
+	if (!rc)
+		rc = open_target(&a);
+	if (!rc)
+		rc = alloc_tables(&a);
 	if (rc)
 		goto err_target;
 	rc = apply_run(&a, w, n);
@@ -422,5 +428,5 @@ err_index:
 	workers_close(w, n);
 	free(index_buf);
 	store_close(a.store);
-	return rc ? -1 : 0;
+	return rc;
 }

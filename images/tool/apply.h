@@ -19,7 +19,7 @@ struct apply_stats {
 	double seconds;
 };
 
-/** Make o->target hold exactly the layer.  Prints its own errors.  0 or -1. */
+/** Make o->target hold exactly the layer.  Prints its own errors.  0 or a negative rc. */
 int apply_layer(struct apply_opts *o, struct apply_stats *st);
 
 #endif /* STRATA_APPLY_H */

@@ -12,6 +12,7 @@
 #include "index.h"
 #include "manifest.h"
 #include "store.h"
+#include "store_path.h"
 #include "text.h"
 
 /** A layer loaded from a store: its index buffer (owned) and parsed view. */
@@ -22,23 +23,12 @@ struct layer {
 	struct strata_index idx;
 };
 
-static int layer_load(struct store_reader *r, struct store *s, const char *idstr,
-		      struct layer *l)
+/* Parse idstr and open that layer from the store; l->buf is the caller's. */
+static int layer_load(struct store_reader *r, const char *idstr, struct layer *l)
 {
-	struct strata_diag diag = { 0 };
-	char rel[96];
-
 	if (strata_layer_id_parse(l->id, idstr, strlen(idstr)))
 		return errorf("'%s' is not a layer id (sha256:<64 hex digits>)", idstr);
-	if (store_get_index(r, l->id, &l->buf, &l->len))
-		return -1;
-	if (strata_index_parse(&l->idx, l->buf, l->len, &diag)) {
-		store_index_rel(rel, l->id);
-		free(l->buf);
-		return errorf("%s/%s: byte %llu: %s", store_root(s), rel,
-			      (unsigned long long)diag.where, diag.msg);
-	}
-	return 0;
+	return store_get_layer(r, l->id, &l->buf, &l->len, &l->idx);
 }
 
 static void inspect_print(const char *idstr, const struct layer *l, int list)
@@ -99,7 +89,9 @@ int cmd_inspect(int argc, char **argv)
 		return errorf("inspect needs --store and LAYER (see --help)"), 2;
 	if (store_open(store, 0, &s))
 		return 1;
-	rc = store_reader_open(s, &r) || layer_load(r, s, id, &l);
+	rc = store_reader_open(s, &r);
+	if (!rc)
+		rc = layer_load(r, id, &l);
 	if (!rc)
 		inspect_print(id, &l, list);
 	free(l.buf);
@@ -158,7 +150,7 @@ static int verify_layer(struct vstate *v, const char *idstr)
 	struct vitem *items;
 	uint64_t n = 0;
 
-	if (layer_load(v->r, v->s, idstr, &l))
+	if (layer_load(v->r, idstr, &l))
 		return v->bad++, -1;
 	items = malloc(l.idx.chunk_count * sizeof(*items) + 1);
 	v->data = realloc(v->data, l.idx.chunk_size);
@@ -194,16 +186,18 @@ static int verify_all(struct vstate *v)
 	DIR *d;
 	int n = 0;
 
-	snprintf(path, sizeof(path), "%s/layers", store_root(v->s));
+	snprintf(path, sizeof(path), "%s/" STRATA_STORE_LAYERS, store_root(v->s));
 	d = opendir(path);
 	if (!d)
 		return errorf("%s: cannot list layers", path);
 	while ((e = readdir(d))) {
-		size_t len = strlen(e->d_name);
+		struct strata_store_ref ref;
 
-		if (len != 68 || strcmp(e->d_name + 64, ".idx"))
+		snprintf(path, sizeof(path), STRATA_STORE_LAYERS "/%s", e->d_name);
+		if (strata_store_rel_parse(&ref, path, strlen(path)) ||
+		    ref.kind != STRATA_STORE_INDEX)
 			continue;
-		snprintf(idstr, sizeof(idstr), "sha256:%.64s", e->d_name);
+		strata_layer_id_format(idstr, ref.digest);
 		verify_layer(v, idstr);
 		n++;
 	}

@@ -2,10 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
-#include "crypto.h"
 #include "keys.h"
 #include "manifest.h"
-#include "text.h"
 
 static int help_asked(int argc, char **argv)
 {
@@ -52,33 +50,29 @@ static int load_manifest(const char *path, struct strata_manifest *m, uint8_t **
 static int sign_file(const char *key, const char *path)
 {
 	struct strata_manifest m;
-	uint8_t *buf, digest[32], sig[STRATA_SIG_MAX];
-	char line[200], b64[4 * ((STRATA_SIG_MAX + 2) / 3) + 1], *out;
-	size_t len, sig_len;
+	uint8_t *buf, *kbuf;
+	size_t len, klen, out_len;
+	char *out;
 	int rc;
 
-	if (load_manifest(path, &m, &buf, &len))
-		return -1;
-	strata_sha256(buf, m.signed_len, digest);
-	rc = key_sign(key, digest, sig, sizeof(sig), &sig_len);
+	rc = read_file(key, 65536, &kbuf, &klen);
 	if (rc)
-		goto out;
-	strata_base64_encode(b64, sig, sig_len);
-	snprintf(line, sizeof(line), "signature ecdsa-p256 %s\n", b64);
-	out = malloc(m.signed_len + strlen(line));
-	if (!out) {
-		rc = errorf("out of memory");
-		goto out;
-	}
-	memcpy(out, buf, m.signed_len);
-	memcpy(out + m.signed_len, line, strlen(line));
-	rc = write_file_atomic(path, out, m.signed_len + strlen(line), 0644, 1);
+		return rc;
+	rc = load_manifest(path, &m, &buf, &len);
+	if (rc)
+		goto err_manifest;
+	rc = manifest_sign_mem(kbuf, klen, key, (const char *)buf, m.signed_len, &out, &out_len);
+	if (rc)
+		goto err_sign;
+	rc = write_file_atomic(path, out, out_len, 0644, 1);
 	free(out);
 	if (!rc)
 		fprintf(stderr, "%s: signed (version %llu)\n", path,
 			(unsigned long long)m.version);
-out:
+err_sign:
 	free(buf);
+err_manifest:
+	free(kbuf);
 	return rc;
 }
 

@@ -6,7 +6,9 @@
  * grammar in manifest.h.  Each input is parsed; an accepted manifest is checked against
  * the layout rules, and a signed one is verified against the fixed public key below (the
  * corpus seed "valid-signed" was signed with its private key, which was discarded), which
- * drives mbedTLS's DER signature parsing with fuzzed bytes.  A broken invariant aborts.
+ * drives mbedTLS's DER signature parsing with fuzzed bytes.  Every accepted manifest is
+ * also written back with the core's writer (manifest_write.c) and parsed again: the same
+ * manifest must come out.  A broken invariant aborts.
  *
  * Run:  cp -r tests/fuzz/corpus/manifest /tmp/man-corpus
  *       build/fuzz/fuzz_manifest -max_total_time=60 -artifact_prefix=/tmp/ \
@@ -83,6 +85,25 @@ static void check_accepted(const struct strata_manifest *m, const uint8_t *data,
 	REQUIRE(rc == 0 || diag.msg != NULL);
 }
 
+/* The writer is the parser's inverse: parse(write(m)) is m, signature aside. */
+static void check_round_trip(const struct strata_manifest *m)
+{
+	static char text[4 * STRATA_MANIFEST_MAX];
+	struct strata_diag diag = { NULL, 0 };
+	struct strata_manifest want = *m, got;
+	size_t len;
+
+	REQUIRE(strata_manifest_write(m, text, sizeof(text), &len) == 0);
+	REQUIRE(len == strlen(text));
+	if (len > STRATA_MANIFEST_MAX)
+		return;                 /* sizes written in bytes can outgrow the limit */
+	REQUIRE(strata_manifest_parse(&got, text, len, &diag) == 0);
+	want.signed_len = len;
+	memset(want.sig, 0, sizeof(want.sig));
+	want.sig_len = 0;
+	REQUIRE(memcmp(&want, &got, sizeof(got)) == 0);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct strata_manifest m;
@@ -92,6 +113,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (rc == 0) {
 		check_accepted(&m, data, size);
+		check_round_trip(&m);
 		return 0;
 	}
 	for (size_t i = 0; i < size; i++)

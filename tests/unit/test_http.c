@@ -6,6 +6,7 @@
 #include <string.h>
 #include "harness.h"
 #include "http_parse.h"
+#include "rc.h"
 
 #define HEX64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
@@ -90,8 +91,27 @@ static void test_query(void)
 	CHECK_EQ(http_query_get("msg=0123456789abcdefXX", "msg", out, sizeof(out)), -1);
 }
 
+/* One table from rc to status: the codes handlers use, and 500 for anything else. */
+static void test_status_table(void)
+{
+	CHECK_EQ(http_status_of(0), 200);
+	CHECK_EQ(http_status_of(STRATA_EINVAL), 400);
+	CHECK_EQ(http_status_of(STRATA_EACCES), 403);
+	CHECK_EQ(http_status_of(STRATA_ENOENT), 404);
+	CHECK_EQ(http_status_of(STRATA_ECORRUPT), 404);
+	CHECK_EQ(http_status_of(STRATA_ERANGE), 416);
+	CHECK_EQ(http_status_of(STRATA_ENOMEM), 500);
+	CHECK_EQ(http_status_of(STRATA_EREPORTED), 500);
+	CHECK_EQ(http_status_of(STRATA_ENOSPC), 503);
+	CHECK_EQ(http_status_of(-1000), 500);
+	CHECK_EQ(http_status_of(1), 500);
+	/* errorf's code is its own, no longer the same number as malformed input. */
+	CHECK(STRATA_EREPORTED != STRATA_EINVAL && STRATA_EREPORTED != -1);
+}
+
 int main(void)
 {
+	RUN(test_status_table);
 	RUN(test_routes_good);
 	RUN(test_routes_bad);
 	RUN(test_range);

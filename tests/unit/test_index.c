@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "harness.h"
+#include "crypto.h"
 #include "index.h"
 #include "le.h"
 
@@ -486,8 +487,31 @@ static void test_one_byte_chunk(void)
 	free(buf);
 }
 
+/* A layer opens only from bytes that hash to its id; then it parses as usual. */
+static void test_layer_open(void)
+{
+	struct strata_diag d = { 0 };
+	struct strata_index idx;
+	uint8_t id[32];
+	size_t len;
+	uint8_t *buf = sample_index(100000, 12, &len);
+
+	strata_sha256(buf, len, id);
+	CHECK_EQ(strata_layer_open(&idx, id, buf, len, &d), 0);
+	CHECK_EQ(idx.chunk_count, strata_chunk_count(100000, 12));
+	id[31] ^= 1;
+	CHECK_EQ(strata_layer_open(&idx, id, buf, len, &d), STRATA_ECORRUPT);
+	CHECK(d.msg != NULL && d.where == 0);
+	/* Hashing comes first: a corrupt index under its own id still fails to parse. */
+	buf[0] ^= 1;
+	strata_sha256(buf, len, id);
+	CHECK_EQ(strata_layer_open(&idx, id, buf, len, &d), STRATA_EINVAL);
+	free(buf);
+}
+
 int main(void)
 {
+	RUN(test_layer_open);
 	RUN(test_round_trip);
 	RUN(test_short_last_chunk);
 	RUN(test_header_layout);

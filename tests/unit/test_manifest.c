@@ -780,6 +780,120 @@ static void test_verify_unsigned(void)
 	(void)len;
 }
 
+/* Parse the base manifest (its comment line is not written back) into *m. */
+static void parsed_base(struct strata_manifest *m)
+{
+	char text[4096];
+	size_t len = build(text, sizeof(text), NBASE, 0, NULL);
+	struct strata_diag d;
+
+	if (parse_text(m, text, len, &d))
+		abort();
+}
+
+/* The writer is the parser's inverse: write, parse back, same manifest; and writing that
+ * gives the same bytes again. */
+static void test_write_round_trip(void)
+{
+	static const char head[] = "strata-manifest 1\nversion 7\nmachine pc01\n" DISK
+		" min-size=2147483648\npart 1 label=ESP type=esp guid=" GUID1
+		" start=1048576 size=67108864 policy=write layer=" LAYER_A "\npart 2 ";
+	struct strata_manifest m, m2;
+	struct strata_diag d;
+	char text[4096], again[4096];
+	size_t len, len2;
+
+	parsed_base(&m);
+	CHECK_EQ(strata_manifest_write(&m, text, sizeof(text), &len), 0);
+	CHECK_EQ(strlen(text), len);
+	CHECK(strncmp(text, head, strlen(head)) == 0);
+	CHECK(strstr(text, " type=" SWAP_GUID " ") == NULL);   /* an alias when there is one */
+	CHECK(strstr(text, "type=swap") && strstr(text, "size=rest policy=preserve\n"));
+	CHECK_EQ(parse_text(&m2, text, len, &d), 0);
+	m.signed_len = m2.signed_len;
+	CHECK(memcmp(&m, &m2, sizeof(m)) == 0);
+	CHECK_EQ(strata_manifest_write(&m2, again, sizeof(again), &len2), 0);
+	CHECK(len2 == len && memcmp(text, again, len) == 0);
+	m.machine[0] = '\0';
+	m.min_disk = 0;
+	CHECK_EQ(strata_manifest_write(&m, text, sizeof(text), &len), 0);
+	CHECK(strncmp(text, "strata-manifest 1\nversion 7\n" DISK "\npart 1 ",
+		      strlen("strata-manifest 1\nversion 7\n" DISK "\npart 1 ")) == 0);
+}
+
+/* Every too-small buffer is refused, and nothing is written past cap. */
+static void test_write_range(void)
+{
+	struct strata_manifest m;
+	char text[4096];
+	size_t len, got;
+
+	parsed_base(&m);
+	CHECK_EQ(strata_manifest_write(&m, text, sizeof(text), &len), 0);
+	for (size_t cap = 0; cap <= len; cap++) {
+		char *p = malloc(cap ? cap : 1);
+
+		CHECK_MSG(strata_manifest_write(&m, p, cap, &got) == STRATA_ERANGE, "cap %zu", cap);
+		free(p);
+	}
+}
+
+/* Renumbering written text gives what writing at that version gives. */
+static void test_renumber(void)
+{
+	struct strata_manifest m;
+	char text[4096], want[4096];
+	size_t len, wlen;
+
+	parsed_base(&m);
+	m.version = 0;
+	CHECK_EQ(strata_manifest_write(&m, text, sizeof(text), &len), 0);
+	m.version = 18446744073709551615u;
+	CHECK_EQ(strata_manifest_write(&m, want, sizeof(want), &wlen), 0);
+	CHECK_EQ(strata_manifest_renumber(text, &len, sizeof(text), m.version), 0);
+	CHECK(len == wlen && strcmp(text, want) == 0);
+	CHECK_EQ(strata_manifest_renumber(text, &len, wlen + 1, 0), 0);   /* shrinks */
+	CHECK(strncmp(text, "strata-manifest 1\nversion 0\nmachine ", 36) == 0);
+	CHECK_EQ(strata_manifest_renumber(text, &len, len + 1, 10), STRATA_ERANGE);
+	len = 26;
+	CHECK_EQ(strata_manifest_renumber(text, &len, sizeof(text), 1), STRATA_EINVAL);
+	strcpy(text, "strata-manifest 2\nversion 1\n");
+	len = strlen(text);
+	CHECK_EQ(strata_manifest_renumber(text, &len, sizeof(text), 1), STRATA_EINVAL);
+}
+
+/* The core's signature line is the line every signer wrote before it existed. */
+static void test_sig_line(void)
+{
+	char line[STRATA_SIG_LINE_MAX], b64[200], want[300];
+	uint8_t sig[STRATA_SIG_MAX];
+
+	for (size_t n = 1; n <= STRATA_SIG_MAX; n++) {
+		for (size_t i = 0; i < n; i++)
+			sig[i] = (uint8_t)(n * 7 + i);
+		strata_base64_encode(b64, sig, n);
+		snprintf(want, sizeof(want), "signature ecdsa-p256 %s\n", b64);
+		CHECK_MSG(strata_manifest_sig_line(line, sig, n) == strlen(want) &&
+			  strcmp(line, want) == 0, "%zu bytes", n);
+	}
+	CHECK_EQ(strata_manifest_sig_line(line, sig, 0), 0);
+	CHECK_EQ(strata_manifest_sig_line(line, sig, STRATA_SIG_MAX + 1), 0);
+}
+
+/* Part types: aliases and GUIDs, as the inventory and the parser take them. */
+static void test_part_type(void)
+{
+	uint8_t a[16], b[16];
+
+	CHECK_EQ(strata_part_type_parse(a, "swap", 4), 0);
+	CHECK_EQ(strata_guid_parse(b, SWAP_GUID, 36), 0);
+	CHECK(memcmp(a, b, 16) == 0);
+	CHECK_EQ(strata_part_type_parse(a, "0657fd6d-a4ab-43c4-84e5-0933c84b4f4f", 36), 0);
+	CHECK(memcmp(a, b, 16) == 0);
+	CHECK_EQ(strata_part_type_parse(a, "swa", 3), STRATA_EINVAL);
+	CHECK_EQ(strata_part_type_parse(a, "ESP", 3), STRATA_EINVAL);
+}
+
 int main(void)
 {
 	RUN(test_valid);
@@ -797,6 +911,11 @@ int main(void)
 	RUN(test_check_version);
 	RUN(test_disk_duplicate_keys);
 	RUN(test_min_size_covers_layout);
+	RUN(test_write_round_trip);
+	RUN(test_write_range);
+	RUN(test_renumber);
+	RUN(test_sig_line);
+	RUN(test_part_type);
 	RUN(test_keys);
 	if (k.ready) {
 		RUN(test_verify_good);

@@ -178,13 +178,19 @@ static void test_base64_capacity(void)
 	CHECK_EQ(b64_decode(out, 3, &n, "Zm9vYg=="), STRATA_ERANGE);
 }
 
-static int guid_parse(uint8_t out[16], const char *s)
+/* Run a (out, text, len) parser on a NUL-less heap copy of s. */
+static int parse_slice(int (*fn)(uint8_t *, const char *, size_t), uint8_t *out, const char *s)
 {
 	char *p = slice(s);
-	int rc = strata_guid_parse(out, p, strlen(s));
+	int rc = fn(out, p, strlen(s));
 
 	free(p);
 	return rc;
+}
+
+static int guid_parse(uint8_t out[16], const char *s)
+{
+	return parse_slice(strata_guid_parse, out, s);
 }
 
 static void test_guid_esp(void)
@@ -366,6 +372,44 @@ static void test_u64_small_max(void)
 	CHECK_EQ(u64_parse(&v, "1", 0), STRATA_ERANGE);
 }
 
+static void test_u64_format(void)
+{
+	static const uint64_t vals[] = { 0, 7, 10, 4294967295u, UINT64_MAX };
+	static const char *const want[] = { "0", "7", "10", "4294967295", "18446744073709551615" };
+	char out[STRATA_U64_TEXT];
+	uint64_t back;
+
+	for (size_t i = 0; i < 5; i++) {
+		CHECK_EQ(strata_u64_format(out, vals[i]), strlen(want[i]));
+		CHECK_MSG(strcmp(out, want[i]) == 0, "%s", want[i]);
+		CHECK(strata_u64_parse(&back, out, strlen(out), UINT64_MAX) == 0 && back == vals[i]);
+	}
+}
+
+static int mac_parse(uint8_t mac[6], const char *s)
+{
+	return parse_slice(strata_mac_parse, mac, s);
+}
+
+/* MACs: either separator, either case, exactly six pairs; formatting is lowercase ':'. */
+static void test_mac(void)
+{
+	static const char *const bad[] = {
+		"", "52:54:00:12:34", "52:54:00:12:34:5", "52:54:00:12:34:567", "52:54:00:12:34:5g",
+		"52.54.00.12.34.56", "52:54:00:12:34:56:", " 52:54:00:12:34:5", "525400123456",
+	};
+	uint8_t mac[6];
+	char out[18];
+
+	CHECK_EQ(mac_parse(mac, "52:54:00:12:34:56"), 0);
+	CHECK(mac[0] == 0x52 && mac[2] == 0 && mac[5] == 0x56);
+	CHECK_EQ(mac_parse(mac, "AA-bb-0C:dD-Ee:Ff"), 0);
+	strata_mac_format(out, mac);
+	CHECK(strcmp(out, "aa:bb:0c:dd:ee:ff") == 0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK_MSG(mac_parse(mac, bad[i]) == STRATA_EINVAL, "'%s'", bad[i]);
+}
+
 int main(void)
 {
 	RUN(test_hex);
@@ -384,5 +428,7 @@ int main(void)
 	RUN(test_u64);
 	RUN(test_u64_bad);
 	RUN(test_u64_small_max);
+	RUN(test_u64_format);
+	RUN(test_mac);
 	return harness_summary();
 }
