@@ -26,6 +26,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "text.h"
 #include "tftp.h"
 #include "tftp_parse.h"
 #include "tftp_path.h"
@@ -39,8 +40,8 @@
 #define ERRMSG_MAX 128
 /** "[v6 address]:port" and its NUL. */
 #define PEER_STR (INET6_ADDRSTRLEN + 8)
-/** A filename with every byte escaped as \xNN, and the NUL. */
-#define NAME_STR (TFTP_FILENAME_MAX * 4 + 1)
+/** A filename with every byte escaped as \xNN (strata_escape), and the NUL. */
+#define NAME_STR STRATA_ESCAPE_SIZE(TFTP_FILENAME_MAX)
 /** A blocking send waits at most this long for socket buffer space, then gives up. */
 #define SEND_TIMEOUT_MS 200
 /** Retransmission timeout doubles per try, up to 2^this times the first one. */
@@ -156,22 +157,6 @@ static void peer_str(const struct sockaddr_storage *ss, char *buf, size_t n)
 		inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof(ip));
 		snprintf(buf, n, "[%s]:%u", ip, ntohs(a->sin6_port));
 	}
-}
-
-/* Client-supplied text goes to the log escaped, so it cannot forge or break lines. */
-static void escape(const char *in, size_t len, char *out, size_t n)
-{
-	size_t i, o = 0;
-
-	for (i = 0; i < len && o + 5 <= n; i++) {
-		unsigned char c = (unsigned char)in[i];
-
-		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\')
-			out[o++] = (char)c;
-		else
-			o += (size_t)snprintf(out + o, n - o, "\\x%02x", c);
-	}
-	out[o] = 0;
 }
 
 static bool addr_equal(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
@@ -420,7 +405,7 @@ static bool xfer_on_error(struct tftp_xfer *x, size_t len)
 	if (tftp_parse_error(x->srv->rxbuf, len, &e, NULL) < 0) {
 		snprintf(why, sizeof(why), "aborted by client (malformed ERROR)");
 	} else {
-		escape(e.msg, e.msg_len, msg, sizeof(msg));
+		strata_escape(msg, sizeof(msg), e.msg, e.msg_len);
 		if (x->oack && e.code == TFTP_ERR_OPTNEG && (x->opts & TFTP_OPT_TSIZE))
 			snprintf(why, sizeof(why), "size probe (client ERROR 8 \"%s\")", msg);
 		else
@@ -493,7 +478,7 @@ static void xfer_log(const struct tftp_xfer *x, int rc, const char *why)
 	if (bytes > x->size)
 		bytes = x->size;
 	peer_str(&x->peer, peer, sizeof(peer));
-	escape(x->name, strlen(x->name), name, sizeof(name));
+	strata_escape(name, sizeof(name), x->name, strlen(x->name));
 	tftp_log("%s \"%s\" %s, %" PRIu64 "/%" PRIu64 " bytes in %.3f s (blksize %u, windowsize %u)",
 		 peer, name, rc == 0 ? "ok" : why, bytes, x->size,
 		 (double)(loop_now() - x->started_ms) / 1000.0, x->blksize, x->windowsize);
@@ -619,7 +604,7 @@ static int refuse(struct tftp_server *srv, const struct rx_info *rx,
 
 	peer_str(&rx->peer, peer, sizeof(peer));
 	if (req)
-		escape(req->filename, req->filename_len, name, sizeof(name));
+		strata_escape(name, sizeof(name), req->filename, req->filename_len);
 	tftp_log("%s \"%s\" refused: %s", peer, name, why);
 	send_error(srv->sock, &rx->peer, rx->peer_len, tftp_code_of(rc), why);
 	return rc;
