@@ -23,6 +23,11 @@ $(SAN)/tests/unit/test_tftp: $(SAN)/tests/unit/test_tftp.o \
 		$(patsubst %.c,$(SAN)/%.o,$(TFTP_PURE_SRCS) server/loop_epoll.c)
 	$(CC) $(SAN_FLAGS) -o $@ $^
 
+# Unit test of the log line rate limiter (server/ratelimit.c), which needs nothing else.
+$(SAN)/tests/unit/test_ratelimit.o: SAN_CFLAGS += -Iserver
+$(SAN)/tests/unit/test_ratelimit: $(SAN)/tests/unit/test_ratelimit.o $(SAN)/server/ratelimit.o
+	$(CC) $(SAN_FLAGS) -o $@ $^
+
 # Scripted TFTP client that injects what real clients do (size probe, duplicate ACKs, a
 # second source port) for tests/server/tftp.sh; the core's hex decoder reads its raw bytes.
 $(SAN)/tests/tools/tftp_poke.o: SAN_CFLAGS += -Iserver
@@ -37,5 +42,5 @@ $(FUZZ)/fuzz_tftp: $(FUZZ)/tests/fuzz/fuzz_tftp.o $(patsubst %.c,$(FUZZ)/%.o,$(T
 	$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^
 
 ALL_TARGETS  += $(REL)/strata-tftpd
-TEST_TARGETS += $(SAN)/strata-tftpd $(SAN)/tests/unit/test_tftp \
+TEST_TARGETS += $(SAN)/strata-tftpd $(SAN)/tests/unit/test_tftp $(SAN)/tests/unit/test_ratelimit \
 		$(SAN)/tests/tools/tftp_poke $(FUZZ)/fuzz_tftp
