@@ -176,17 +176,20 @@ static void tftp_log(const char *fmt, ...)
 	fprintf(stderr, "tftp: %s\n", line);
 }
 
-/* Say how many lines of each kind were held back since the last report. */
+/* Say how many refusal lines of a kind were held back, if any. */
+static void log_held(int kind, uint32_t n)
+{
+	if (n)
+		tftp_log("%u more %s line(s) suppressed", n, log_kind_names[kind]);
+}
+
+/* Report every kind's held lines (at an interval's end, and at shutdown). */
 static void report_held(struct tftp_server *srv)
 {
-	uint32_t n;
 	int k;
 
-	for (k = 0; k < LOG_KINDS; k++) {
-		n = ratelimit_take_held(&srv->limits[k]);
-		if (n)
-			tftp_log("%u more %s lines suppressed", n, log_kind_names[k]);
-	}
+	for (k = 0; k < LOG_KINDS; k++)
+		log_held(k, ratelimit_take_held(&srv->limits[k]));
 }
 
 static void log_timer_fired(struct loop *loop, struct loop_timer *timer)
@@ -212,8 +215,7 @@ static bool refusal_may_log(struct tftp_server *srv, enum log_kind kind)
 					     ratelimit_interval_end(rl) - now);
 		return false;
 	}
-	if (held)
-		tftp_log("%u more %s lines suppressed", held, log_kind_names[kind]);
+	log_held(kind, held);
 	return true;
 }
 
