@@ -51,9 +51,8 @@
 #define SHORT_STR 64
 /** What a transfer's log line adds about options it did not grant. */
 #define NOTE_STR (2 * SHORT_STR + 96)
-/** Refusal lines of one kind let through per interval (then "N more suppressed"). */
-#define REFUSAL_LOG_BURST 5
-#define REFUSAL_LOG_INTERVAL_MS 10000
+/** The interval of the log rate limiters (each kind's burst is in log_kinds). */
+#define LOG_INTERVAL_MS 10000
 /** Holders named in a "table full" line; the rest are counted. */
 #define HOLDERS_NAMED 4
 /** A client for the per-address limit, as host_str writes it: an address and "/64". */
@@ -61,15 +60,29 @@
 /** The holders of a full table: each as ", ADDRESS xCOUNT", and "(+N more addresses)". */
 #define HOLDERS_STR (HOLDERS_NAMED * (HOLDER_STR + 16) + 40)
 
-/** Kinds of refusal line, each with its own rate limiter. */
+/**
+ * Kinds of log line a client can cause at will, each with its own rate limiter: the
+ * refusals, and transfers the client ended (two packets, an RRQ and an ERROR, make one).
+ */
 enum log_kind {
 	LOG_REFUSED,  /**< malformed, missing file, access, WRQ, netascii */
 	LOG_PER_ADDR, /**< over max_per_addr */
 	LOG_FULL,     /**< over max_transfers */
+	LOG_ENDED,    /**< ended by the client: aborts, size probes, superseded requests */
 	LOG_KINDS,
 };
 
-static const char *const log_kind_names[LOG_KINDS] = { "refusal", "max-per-addr", "table full" };
+/** Each kind's name in "N more NAME line(s) suppressed", and its lines per interval. */
+static const struct {
+	const char *name;
+	uint32_t burst;
+} log_kinds[LOG_KINDS] = {
+	[LOG_REFUSED] = { "refusal", 5 },
+	[LOG_PER_ADDR] = { "max-per-addr", 5 },
+	[LOG_FULL] = { "table full", 5 },
+	/* Every OVMF boot ends a size probe: room for a lab booting at once. */
+	[LOG_ENDED] = { "client-ended transfer", 20 },
+};
 
 /**
  * Who a client is for the per-address limit: the IPv4 address, or the IPv6 /64 (a host
@@ -120,8 +133,8 @@ struct tftp_server {
 	uint64_t wait_max_ms;            /**< longest wait between retransmissions */
 	uint8_t *txbuf;                  /**< send buffer shared by all transfers, owned */
 	uint8_t rxbuf[RX_BUF];           /**< receive buffer shared by all sockets */
-	struct ratelimit limits[LOG_KINDS]; /**< one per kind of refusal line */
-	struct loop_timer log_timer;     /**< reports held refusal lines at interval ends */
+	struct ratelimit limits[LOG_KINDS]; /**< one per kind of line a client causes */
+	struct loop_timer log_timer;     /**< reports held lines at interval ends */
 };
 
 /** Where a request arrived from and to: the reply must come from the address it hit. */
@@ -176,11 +189,11 @@ static void tftp_log(const char *fmt, ...)
 	fprintf(stderr, "tftp: %s\n", line);
 }
 
-/* Say how many refusal lines of a kind were held back, if any. */
+/* Say how many lines of a kind were held back, if any. */
 static void log_held(int kind, uint32_t n)
 {
 	if (n)
-		tftp_log("%u more %s line(s) suppressed", n, log_kind_names[kind]);
+		tftp_log("%u more %s line(s) suppressed", n, log_kinds[kind].name);
 }
 
 /* Report every kind's held lines (at an interval's end, and at shutdown). */
@@ -198,12 +211,12 @@ static void log_timer_fired(struct loop *loop, struct loop_timer *timer)
 }
 
 /*
- * Whether a refusal line of this kind may be written now (its rate limiter).  A held
+ * Whether a line of this kind may be written now (its rate limiter).  A held
  * line is counted and reported by the log timer when its interval ends, or before the
  * next line let through, so a flood shows as a few lines and a count.  Asked before the
  * line is built, so a flood does not pay for formatting lines nobody sees.
  */
-static bool refusal_may_log(struct tftp_server *srv, enum log_kind kind)
+static bool may_log(struct tftp_server *srv, enum log_kind kind)
 {
 	struct ratelimit *rl = &srv->limits[kind];
 	uint64_t now = loop_now();
@@ -632,7 +645,8 @@ static void xfer_log(const struct tftp_xfer *x, int rc, const char *why)
 }
 
 /*
- * The single end of every transfer.  rc 0: complete.  -ECANCELED: the client ended it.
+ * The single end of every transfer.  rc 0: complete.  -ECANCELED: the client ended it
+ * (its line is rate-limited: a client can end transfers as fast as it sends packets).
  * -ETIMEDOUT: the client went silent.  Anything else is the server giving up, so the
  * client is told with an ERROR whose code comes from rc_codes and whose text is why.
  */
@@ -643,7 +657,8 @@ static void xfer_done(struct tftp_xfer *x, int rc, const char *why)
 	if (rc < 0 && rc != -ECANCELED && rc != -ETIMEDOUT)
 		send_error(x->sock >= 0 ? x->sock : srv->sock, &x->peer, x->peer_len,
 			   tftp_code_of(rc), why);
-	xfer_log(x, rc, why);
+	if (rc != -ECANCELED || may_log(srv, LOG_ENDED))
+		xfer_log(x, rc, why);
 	xfer_unlink(srv, x);
 	loop_timer_disarm(srv->loop, &x->timer);
 	if (x->sock >= 0) {
@@ -802,7 +817,7 @@ static int refuse(struct tftp_server *srv, const struct rx_info *rx,
 	char peer[PEER_STR], name[NAME_STR] = "?", opt[2 * SHORT_STR + 32];
 
 	send_error(srv->sock, &rx->peer, rx->peer_len, tftp_code_of(rc), why);
-	if (!refusal_may_log(srv, LOG_REFUSED))
+	if (!may_log(srv, LOG_REFUSED))
 		return rc;
 	peer_str(&rx->peer, peer, sizeof(peer));
 	if (req->filename)
@@ -837,7 +852,7 @@ static int drop_per_addr(struct tftp_server *srv, const struct rx_info *rx,
 {
 	char peer[PEER_STR], name[NAME_STR], who[HOLDER_STR];
 
-	if (!refusal_may_log(srv, LOG_PER_ADDR))
+	if (!may_log(srv, LOG_PER_ADDR))
 		return -EBUSY;
 	dropped_str(rx, req, peer, name);
 	host_str(h, who, sizeof(who));
@@ -915,7 +930,7 @@ static int drop_full(struct tftp_server *srv, const struct rx_info *rx,
 {
 	char peer[PEER_STR], name[NAME_STR], holders[HOLDERS_STR];
 
-	if (!refusal_may_log(srv, LOG_FULL))
+	if (!may_log(srv, LOG_FULL))
 		return -EBUSY;
 	dropped_str(rx, req, peer, name);
 	holders_str(srv, holders, sizeof(holders));
@@ -1142,14 +1157,14 @@ err_close:
 	return rc;
 }
 
-/* The refusal lines' rate limiters and their timer, the longest retransmission wait. */
+/* The log's rate limiters and their timer, the longest retransmission wait. */
 static void limits_init(struct tftp_server *srv)
 {
 	uint64_t cap_ms = (uint64_t)srv->cfg.max_timeout_s * 1000;
 	int k;
 
 	for (k = 0; k < LOG_KINDS; k++)
-		ratelimit_init(&srv->limits[k], REFUSAL_LOG_BURST, REFUSAL_LOG_INTERVAL_MS);
+		ratelimit_init(&srv->limits[k], log_kinds[k].burst, LOG_INTERVAL_MS);
 	loop_timer_init(&srv->log_timer, log_timer_fired, srv);
 	srv->wait_max_ms = cap_ms > srv->cfg.timeout_ms ? cap_ms : srv->cfg.timeout_ms;
 }

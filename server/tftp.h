@@ -29,8 +29,9 @@
  *    and a transfer still running max_time_s after its request ends with an ERROR;
  *  - one line per finished or refused transfer on stderr: client, file, bytes, result,
  *    duration.  Client-controlled text (file names, options, ERROR messages) is escaped
- *    (strata_escape); refusal lines are rate-limited per kind (ratelimit.h) with a count
- *    of those held back; a full table is logged with the addresses that hold it.
+ *    (strata_escape); refusal lines, and those of transfers the client ended, are
+ *    rate-limited per kind (ratelimit.h) with a count of those held back; a full table
+ *    is logged with the addresses that hold it.
  *
  * Errors are negative errno values.  Each failure site has its own message; the mapping
  * from errno class to TFTP error code is one table in tftp.c.

@@ -35,8 +35,9 @@ static const char usage[] =
 	"  --max-time S          a transfer still running after S seconds ends (default 600)\n"
 	"  --help                this text\n"
 	"\n"
-	"One line per finished or refused transfer goes to stderr; refusals at most 5 lines\n"
-	"of each kind per 10 s, then a count of those held back.\n";
+	"One line per finished or refused transfer goes to stderr.  Refusals (5 lines per\n"
+	"10 s of each kind) and transfers the client ended (20 per 10 s) are rate-limited,\n"
+	"then counted.\n";
 
 /* Long-only options; the values are returned by getopt_long. */
 enum { OPT_ROOT = 256, OPT_ADDR, OPT_PORT, OPT_BLKSIZE, OPT_WINDOW, OPT_XFERS, OPT_TIMEOUT,
