@@ -18,43 +18,20 @@
 #     slots serve a real client again; both servers exit cleanly with no sanitizer report.
 #
 # usage: bash tests/security/tftp-slots.sh [BUILD_DIR]   (about 35 s)
-# env STRATA_SERVER: the server to test (default BUILD_DIR/san/strata-server; without
-# BUILD_DIR, the build folder is the one STRATA_SERVER is in, as tests/run.sh sets it).
+# env STRATA_SERVER: the server to test (default BUILD_DIR/san/strata-server; BUILD_DIR
+# defaults to the one tests/run.sh exported STRATA_IMAGE from, else build).
 # Prints "ok"/"FAIL" lines and, last, "N passed, N failed".
 . "$(dirname "$0")/../lib/common.sh"
-if [ -n "${1:-}" ]; then
-	BUILD=$1
-elif [ -n "${STRATA_SERVER:-}" ]; then
-	BUILD=${STRATA_SERVER%/san/strata-server}
-else
-	BUILD=build
-fi
+BUILD=$(build_dir "${1:-}")
 SRV=${STRATA_SERVER:-$BUILD/san/strata-server}
 POKE=$BUILD/san/tests/tools/tftp_poke
-for c in tftp atftp cmp timeout ss; do
-	command -v "$c" >/dev/null || { echo "FAIL missing tool $c"; echo "0 passed, 1 failed"; exit 1; }
-done
-for b in "$SRV" "$POKE"; do
-	[ -x "$b" ] || { echo "FAIL missing $b (run 'make test-targets')"; echo "0 passed, 1 failed"; exit 1; }
-done
+need_tools tftp atftp cmp timeout ss
+need_built "$SRV" "$POKE"
 
 W=$(mktemp -d /tmp/strata-sec-tftp.XXXXXX)
 chmod 755 "$W"   # the server drops to nobody when started as root
-PIDS=
-cleanup() {
-	local p
-	for p in $PIDS; do kill "$p" 2>/dev/null; done
-	for p in $PIDS; do wait "$p" 2>/dev/null; done
-	rm -f "$T_OUT"
-	rm -rf "$W"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
-export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
-
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
-alive() { kill -0 "$1" 2>/dev/null; }
+rm_on_exit "$W"
+server_sanitizers
 EVIL_NAME=$'\e[2J\e[31mevil\nfake: line'   # clears a terminal, turns it red, forges a line
 EVIL_OPT=$'x\e]0;pwned\a'                  # sets a terminal's title
 EVIL_VAL=$'v\nl'
@@ -86,7 +63,7 @@ start_server() {
 			sleep 0.1
 		done
 		if alive "$pid" && grep -q '^strata-server: serving ' "$W/$name.log"; then
-			PIDS="$PIDS $pid"
+			kill_on_exit "$pid"
 			eval "PID_$name=$pid TP_$name=$tp"
 			return 0
 		fi
@@ -192,9 +169,8 @@ check "and so are the probe lines beyond 20: $(grep -m1 'more client-ended' "$LO
 check "the slots serve a real client again: atftp gets boot.bin (2 MB)" atftp_get boot.bin
 
 # --- clean exits ------------------------------------------------------------------------
-stop() { kill -TERM "$1" && wait "$1"; }
+stop() { forget_pid "$1"; kill -TERM "$1" && wait "$1"; }
 check "strata-server exits 0 on SIGTERM" stop "$PID_main"
 [ -n "${PID_slow:-}" ] && check "the second server exits 0 on SIGTERM" stop "$PID_slow"
-PIDS=
 check_not "no ASan/UBSan/LSan report" grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:|SUMMARY: ' "$W/main.log" "$W/slow.log"
 finish
