@@ -7,6 +7,11 @@
  * logs the result, tells the client when the server is the one giving up, and releases
  * everything in reverse order of acquisition.
  *
+ * What a client can hold is bounded where it asks: handle_request counts its live
+ * transfers (max_per_addr, max_transfers), xfer_negotiate caps its timeout, and every ACK
+ * that moves a transfer and every retransmission check its total deadline.  Log lines a client can cause at will go through
+ * one rate limiter per kind (may_log), and client text through strata_escape.
+ *
  * Block bookkeeping uses 64-bit block numbers that never wrap (1 = first block of the
  * file); only the wire carries them modulo 65536.  An ACK's 16-bit number is mapped back
  * by its distance from the last acknowledged block, which is unambiguous because a window
