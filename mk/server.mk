@@ -3,7 +3,9 @@
 # and its fuzzer.  Included by the top Makefile.
 
 # The TFTP server and its event loop; independent of any main(), strata-server links them too.
-TFTP_SRCS   := server/loop_epoll.c server/tftp_parse.c server/tftp_path.c server/tftp.c
+# The core's text.c escapes what clients send before it reaches the log.
+TFTP_SRCS   := server/loop_epoll.c server/tftp_parse.c server/tftp_path.c server/tftp.c \
+	server/ratelimit.c images/core/text.c
 TFTPD_SRCS  := $(TFTP_SRCS) server/daemon.c server/tftp_main.c
 # What the unit test and the fuzzer exercise without sockets.
 TFTP_PURE_SRCS := server/tftp_parse.c server/tftp_path.c
@@ -21,6 +23,11 @@ $(SAN)/tests/unit/test_tftp: $(SAN)/tests/unit/test_tftp.o \
 		$(patsubst %.c,$(SAN)/%.o,$(TFTP_PURE_SRCS) server/loop_epoll.c)
 	$(CC) $(SAN_FLAGS) -o $@ $^
 
+# Unit test of the log line rate limiter (server/ratelimit.c), which needs nothing else.
+$(SAN)/tests/unit/test_ratelimit.o: SAN_CFLAGS += -Iserver
+$(SAN)/tests/unit/test_ratelimit: $(SAN)/tests/unit/test_ratelimit.o $(SAN)/server/ratelimit.o
+	$(CC) $(SAN_FLAGS) -o $@ $^
+
 # Scripted TFTP client that injects what real clients do (size probe, duplicate ACKs, a
 # second source port) for tests/server/tftp.sh; the core's hex decoder reads its raw bytes.
 $(SAN)/tests/tools/tftp_poke.o: SAN_CFLAGS += -Iserver
@@ -35,5 +42,5 @@ $(FUZZ)/fuzz_tftp: $(FUZZ)/tests/fuzz/fuzz_tftp.o $(patsubst %.c,$(FUZZ)/%.o,$(T
 	$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^
 
 ALL_TARGETS  += $(REL)/strata-tftpd
-TEST_TARGETS += $(SAN)/strata-tftpd $(SAN)/tests/unit/test_tftp \
+TEST_TARGETS += $(SAN)/strata-tftpd $(SAN)/tests/unit/test_tftp $(SAN)/tests/unit/test_ratelimit \
 		$(SAN)/tests/tools/tftp_poke $(FUZZ)/fuzz_tftp

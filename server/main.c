@@ -43,12 +43,17 @@ static void usage(FILE *f)
 	      "                     (default nobody)\n"
 	      "  --max-http N       concurrent HTTP connections (default 512)\n"
 	      "  --max-tftp N       concurrent TFTP transfers (default 128)\n"
+	      "  --max-tftp-per-addr N   of which from one IPv4 address or IPv6 /64 (default 8)\n"
+	      "  --max-tftp-timeout S    largest TFTP timeout option granted, 1..255 (default 5)\n"
+	      "  --max-tftp-time S       a TFTP transfer still running after S seconds ends\n"
+	      "                          (default 600)\n"
 	      "\nSIGHUP re-reads the inventory.  POST /api/deploy/NAME|MAC|all from this host marks\n"
 	      "machines for deployment; GET /machines.json shows every machine's state.\n", f);
 }
 
 enum { O_ROOT = 256, O_INV, O_STORE, O_STATE, O_KEY, O_ADDR, O_URL, O_HTTP, O_TFTP, O_DHCP,
-       O_DHCP_PORT, O_DHCP_ALT, O_USER, O_MAX_HTTP, O_MAX_TFTP, O_HELP };
+       O_DHCP_PORT, O_DHCP_ALT, O_USER, O_MAX_HTTP, O_MAX_TFTP, O_TFTP_PER_ADDR,
+       O_TFTP_TIMEOUT, O_TFTP_TIME, O_HELP };
 
 static const struct option long_opts[] = {
 	{ "root", 1, NULL, O_ROOT }, { "inventory", 1, NULL, O_INV }, { "store", 1, NULL, O_STORE },
@@ -57,6 +62,8 @@ static const struct option long_opts[] = {
 	{ "dhcp", 1, NULL, O_DHCP }, { "dhcp-port", 1, NULL, O_DHCP_PORT },
 	{ "dhcp-alt-port", 1, NULL, O_DHCP_ALT }, { "user", 1, NULL, O_USER },
 	{ "max-http", 1, NULL, O_MAX_HTTP }, { "max-tftp", 1, NULL, O_MAX_TFTP },
+	{ "max-tftp-per-addr", 1, NULL, O_TFTP_PER_ADDR },
+	{ "max-tftp-timeout", 1, NULL, O_TFTP_TIMEOUT }, { "max-tftp-time", 1, NULL, O_TFTP_TIME },
 	{ "help", 0, NULL, O_HELP }, { NULL, 0, NULL, 0 },
 };
 
@@ -71,15 +78,20 @@ static int port_arg(const char *name, const char *v, int *out, int zero_ok)
 	return 0;
 }
 
-static int count_arg(const char *name, const char *v, int *out)
+static int range_arg(const char *name, const char *v, long max, int *out)
 {
 	char *end;
 	long n = strtol(v, &end, 10);
 
-	if (*end || n < 1 || n > 100000)
-		return errorf("%s: '%s' is not a count from 1 to 100000", name, v);
+	if (*end || n < 1 || n > max)
+		return errorf("%s: '%s' is not a number from 1 to %ld", name, v, max);
 	*out = (int)n;
 	return 0;
+}
+
+static int count_arg(const char *name, const char *v, int *out)
+{
+	return range_arg(name, v, 100000, out);
 }
 
 /* One option into cfg.  0, 1 for --help, -1 on error. */
@@ -100,6 +112,9 @@ static int one_opt(struct server_config *c, int o, const char *v)
 	case O_DHCP_ALT: return port_arg("--dhcp-alt-port", v, &c->dhcp_alt_port, 0);
 	case O_MAX_HTTP: return count_arg("--max-http", v, &c->max_http);
 	case O_MAX_TFTP: return count_arg("--max-tftp", v, &c->max_tftp);
+	case O_TFTP_PER_ADDR: return count_arg("--max-tftp-per-addr", v, &c->max_tftp_per_addr);
+	case O_TFTP_TIMEOUT: return range_arg("--max-tftp-timeout", v, 255, &c->max_tftp_timeout);
+	case O_TFTP_TIME: return range_arg("--max-tftp-time", v, 86400, &c->max_tftp_time);
 	case O_DHCP:
 		if (strcmp(v, "off") && strcmp(v, "proxy"))
 			return errorf("--dhcp must be off or proxy");

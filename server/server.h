@@ -40,6 +40,9 @@ struct server_config {
 	int dhcp;                /**< 0 off, 1 proxy */
 	int max_http;            /**< concurrent HTTP connections */
 	int max_tftp;            /**< concurrent TFTP transfers */
+	int max_tftp_per_addr;   /**< of which from one client; 0: TFTP's default */
+	int max_tftp_timeout;    /**< largest TFTP timeout option granted (s); 0: default */
+	int max_tftp_time;       /**< total deadline of a TFTP transfer (s); 0: default */
 };
 
 /** Where a product stands.  Inventory machines' products are ready when the catalog is. */

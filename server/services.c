@@ -23,6 +23,12 @@ static int start_tftp(struct server *s, struct loop *loop, struct services *sv)
 	inet_pton(AF_INET, s->cfg.addr, &sin->sin_addr);
 	tc.addr_len = sizeof(*sin);
 	tc.max_transfers = (uint32_t)s->cfg.max_tftp;
+	if (s->cfg.max_tftp_per_addr)
+		tc.max_per_addr = (uint32_t)s->cfg.max_tftp_per_addr;
+	if (s->cfg.max_tftp_timeout)
+		tc.max_timeout_s = (uint32_t)s->cfg.max_tftp_timeout;
+	if (s->cfg.max_tftp_time)
+		tc.max_time_s = (uint32_t)s->cfg.max_tftp_time;
 	if (tftp_server_start(loop, &tc, &sv->tftp))
 		return errorf("cannot start TFTP on %s:%d", s->cfg.addr, s->cfg.tftp_port);
 	return 0;

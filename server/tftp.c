@@ -7,6 +7,11 @@
  * logs the result, tells the client when the server is the one giving up, and releases
  * everything in reverse order of acquisition.
  *
+ * What a client can hold is bounded where it asks: handle_request counts its live
+ * transfers (max_per_addr, max_transfers), xfer_negotiate caps its timeout, and every ACK
+ * that moves a transfer and every retransmission check its total deadline.  Log lines a client can cause at will go through
+ * one rate limiter per kind (may_log), and client text through strata_escape.
+ *
  * Block bookkeeping uses 64-bit block numbers that never wrap (1 = first block of the
  * file); only the wire carries them modulo 65536.  An ACK's 16-bit number is mapped back
  * by its distance from the last acknowledged block, which is unambiguous because a window
@@ -26,6 +31,8 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "ratelimit.h"
+#include "text.h"
 #include "tftp.h"
 #include "tftp_parse.h"
 #include "tftp_path.h"
@@ -39,12 +46,57 @@
 #define ERRMSG_MAX 128
 /** "[v6 address]:port" and its NUL. */
 #define PEER_STR (INET6_ADDRSTRLEN + 8)
-/** A filename with every byte escaped as \xNN, and the NUL. */
-#define NAME_STR (TFTP_FILENAME_MAX * 4 + 1)
+/** A filename with every byte escaped as \xNN (strata_escape), and the NUL. */
+#define NAME_STR STRATA_ESCAPE_SIZE(TFTP_FILENAME_MAX)
 /** A blocking send waits at most this long for socket buffer space, then gives up. */
 #define SEND_TIMEOUT_MS 200
 /** Retransmission timeout doubles per try, up to 2^this times the first one. */
 #define BACKOFF_MAX_SHIFT 2
+/** A client string shortened for a log line: up to 60 escaped characters and "...". */
+#define SHORT_STR 64
+/** What a transfer's log line adds about options it did not grant. */
+#define NOTE_STR (2 * SHORT_STR + 96)
+/** The interval of the log rate limiters (each kind's burst is in log_kinds). */
+#define LOG_INTERVAL_MS 10000
+/** Holders named in a "table full" line; the rest are counted. */
+#define HOLDERS_NAMED 4
+/** A client for the per-address limit, as host_str writes it: an address and "/64". */
+#define HOLDER_STR (INET6_ADDRSTRLEN + 4)
+/** The holders of a full table: each as ", ADDRESS xCOUNT", and "(+N more addresses)". */
+#define HOLDERS_STR (HOLDERS_NAMED * (HOLDER_STR + 16) + 40)
+
+/**
+ * Kinds of log line a client can cause at will, each with its own rate limiter: the
+ * refusals, and transfers the client ended (two packets, an RRQ and an ERROR, make one).
+ */
+enum log_kind {
+	LOG_REFUSED,  /**< malformed, missing file, access, WRQ, netascii */
+	LOG_PER_ADDR, /**< over max_per_addr */
+	LOG_FULL,     /**< over max_transfers */
+	LOG_ENDED,    /**< ended by the client: aborts, size probes, superseded requests */
+	LOG_KINDS,
+};
+
+/** Each kind's name in "N more NAME line(s) suppressed", and its lines per interval. */
+static const struct {
+	const char *name;
+	uint32_t burst;
+} log_kinds[LOG_KINDS] = {
+	[LOG_REFUSED] = { "refusal", 5 },
+	[LOG_PER_ADDR] = { "max-per-addr", 5 },
+	[LOG_FULL] = { "table full", 5 },
+	/* Every OVMF boot ends a size probe: room for a lab booting at once. */
+	[LOG_ENDED] = { "client-ended transfer", 20 },
+};
+
+/**
+ * Who a client is for the per-address limit: the IPv4 address, or the IPv6 /64 (a host
+ * picks any address in its /64 at will), or the whole IPv4-mapped IPv6 address.
+ */
+struct host {
+	sa_family_t family;
+	uint8_t addr[16]; /**< IPv4 in the first 4 bytes; the rest zero */
+};
 
 /** One live read transfer. */
 struct tftp_xfer {
@@ -56,6 +108,8 @@ struct tftp_xfer {
 	struct sockaddr_storage peer;    /**< client address and port */
 	socklen_t peer_len;
 	char name[TFTP_FILENAME_MAX + 1];/**< requested name, for the log */
+	char note[NOTE_STR];             /**< options not granted, escaped, for the log */
+	struct host host;                /**< the client, for max_per_addr */
 	uint64_t req_hash;               /**< hash of the RRQ: tells a retransmission apart */
 	uint64_t size;                   /**< file size at open; exactly this much is sent */
 	unsigned int opts;               /**< TFTP_OPT_* accepted, answered in the OACK */
@@ -81,10 +135,11 @@ struct tftp_server {
 	socklen_t local_len;
 	struct tftp_xfer *xfers;         /**< live transfers */
 	unsigned int nxfers;
+	uint64_t wait_max_ms;            /**< longest wait between retransmissions */
 	uint8_t *txbuf;                  /**< send buffer shared by all transfers, owned */
 	uint8_t rxbuf[RX_BUF];           /**< receive buffer shared by all sockets */
-	unsigned int busy_dropped;       /**< requests dropped since the last busy log line */
-	uint64_t busy_logged_ms;         /**< when that line was last written */
+	struct ratelimit limits[LOG_KINDS]; /**< one per kind of line a client causes */
+	struct loop_timer log_timer;     /**< reports held lines at interval ends */
 };
 
 /** Where a request arrived from and to: the reply must come from the address it hit. */
@@ -139,6 +194,49 @@ static void tftp_log(const char *fmt, ...)
 	fprintf(stderr, "tftp: %s\n", line);
 }
 
+/* Say how many lines of a kind were held back, if any. */
+static void log_held(int kind, uint32_t n)
+{
+	if (n)
+		tftp_log("%u more %s line(s) suppressed", n, log_kinds[kind].name);
+}
+
+/* Report every kind's held lines (at an interval's end, and at shutdown). */
+static void report_held(struct tftp_server *srv)
+{
+	int k;
+
+	for (k = 0; k < LOG_KINDS; k++)
+		log_held(k, ratelimit_take_held(&srv->limits[k]));
+}
+
+static void log_timer_fired(struct loop *loop, struct loop_timer *timer)
+{
+	report_held(timer->ctx);
+}
+
+/*
+ * Whether a line of this kind may be written now (its rate limiter).  A held
+ * line is counted and reported by the log timer when its interval ends, or before the
+ * next line let through, so a flood shows as a few lines and a count.  Asked before the
+ * line is built, so a flood does not pay for formatting lines nobody sees.
+ */
+static bool may_log(struct tftp_server *srv, enum log_kind kind)
+{
+	struct ratelimit *rl = &srv->limits[kind];
+	uint64_t now = loop_now();
+	uint32_t held;
+
+	if (!ratelimit_allow(rl, now, &held)) {
+		if (!loop_timer_armed(&srv->log_timer))
+			(void)loop_timer_arm(srv->loop, &srv->log_timer,
+					     ratelimit_interval_end(rl) - now);
+		return false;
+	}
+	log_held(kind, held);
+	return true;
+}
+
 /* --- small helpers ------------------------------------------------------------------- */
 
 static void peer_str(const struct sockaddr_storage *ss, char *buf, size_t n)
@@ -158,22 +256,6 @@ static void peer_str(const struct sockaddr_storage *ss, char *buf, size_t n)
 	}
 }
 
-/* Client-supplied text goes to the log escaped, so it cannot forge or break lines. */
-static void escape(const char *in, size_t len, char *out, size_t n)
-{
-	size_t i, o = 0;
-
-	for (i = 0; i < len && o + 5 <= n; i++) {
-		unsigned char c = (unsigned char)in[i];
-
-		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\')
-			out[o++] = (char)c;
-		else
-			o += (size_t)snprintf(out + o, n - o, "\\x%02x", c);
-	}
-	out[o] = 0;
-}
-
 static bool addr_equal(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 {
 	if (a->ss_family != b->ss_family)
@@ -190,6 +272,48 @@ static bool addr_equal(const struct sockaddr_storage *a, const struct sockaddr_s
 		       memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0;
 	}
 	return false;
+}
+
+/* A client string cut to SHORT_STR for a log line, escaped, with "..." when cut. */
+static void escape_short(char out[SHORT_STR], const char *in, size_t len)
+{
+	if (strata_escape(out, SHORT_STR - 3, in, len) < len)
+		strcat(out, "...");
+}
+
+/* ::ffff:a.b.c.d, an IPv4 client seen through an IPv6 socket. */
+static bool v4_mapped(const uint8_t a[16])
+{
+	static const uint8_t prefix[12] = { [10] = 0xff, [11] = 0xff };
+
+	return memcmp(a, prefix, sizeof(prefix)) == 0;
+}
+
+static void host_of(const struct sockaddr_storage *ss, struct host *h)
+{
+	const uint8_t *a6 = ((const struct sockaddr_in6 *)ss)->sin6_addr.s6_addr;
+
+	memset(h, 0, sizeof(*h));
+	h->family = ss->ss_family;
+	if (ss->ss_family == AF_INET)
+		memcpy(h->addr, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+	else
+		memcpy(h->addr, a6, v4_mapped(a6) ? 16 : 8);
+}
+
+static int host_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct host));
+}
+
+/* "192.0.2.7", or "2001:db8::/64" for an IPv6 host. */
+static void host_str(const struct host *h, char *buf, size_t n)
+{
+	char ip[INET6_ADDRSTRLEN] = "?";
+	bool v4 = h->family == AF_INET;
+
+	inet_ntop(h->family, h->addr, ip, sizeof(ip));
+	snprintf(buf, n, "%s%s", ip, v4 || v4_mapped(h->addr) ? "" : "/64");
 }
 
 /* FNV-1a: enough to tell a retransmitted RRQ from a different one. */
@@ -352,20 +476,41 @@ static int send_window(struct tftp_xfer *x, const char **why)
 	return 0;
 }
 
+/* The wait before the next retransmission: doubled per try, never past wait_max_ms. */
+static uint64_t xfer_wait_ms(const struct tftp_xfer *x)
+{
+	unsigned int shift = x->tries < BACKOFF_MAX_SHIFT ? x->tries : BACKOFF_MAX_SHIFT;
+	uint64_t wait = (uint64_t)x->timeout_ms << shift;
+
+	return wait < x->srv->wait_max_ms ? wait : x->srv->wait_max_ms;
+}
+
 /* (Re)send whatever the client is waiting for and arm the timer, backing off per try. */
 static int xfer_transmit(struct tftp_xfer *x, const char **why)
 {
-	unsigned int shift = x->tries < BACKOFF_MAX_SHIFT ? x->tries : BACKOFF_MAX_SHIFT;
 	int rc = x->oack ? send_oack(x) : send_window(x, why);
 
 	if (rc == -EAGAIN)
 		rc = 0;
 	if (rc < 0)
 		return rc;
-	rc = loop_timer_arm(x->srv->loop, &x->timer, (uint64_t)x->timeout_ms << shift);
+	rc = loop_timer_arm(x->srv->loop, &x->timer, xfer_wait_ms(x));
 	if (rc < 0)
 		return tftp_fail(why, rc, "cannot arm the retransmission timer");
 	return 0;
+}
+
+/*
+ * The total deadline (max_time_s): however the client keeps a transfer alive, it ends
+ * then.  Checked whenever the transfer would send, which a live transfer does at least
+ * every wait_max_ms.  Returns true when the transfer ended (x is freed).
+ */
+static bool xfer_overdue(struct tftp_xfer *x)
+{
+	if (loop_now() - x->started_ms < (uint64_t)x->srv->cfg.max_time_s * 1000)
+		return false;
+	xfer_done(x, -ETIME, "transfer took longer than the server allows (max-time)");
+	return true;
 }
 
 /* --- receiving on a transfer --------------------------------------------------------- */
@@ -398,6 +543,8 @@ static bool xfer_on_ack(struct tftp_xfer *x, size_t len)
 			return true;
 		}
 	}
+	if (xfer_overdue(x))
+		return true;
 	x->tries = 0;
 	rc = xfer_transmit(x, &why);
 	if (rc < 0) {
@@ -420,7 +567,7 @@ static bool xfer_on_error(struct tftp_xfer *x, size_t len)
 	if (tftp_parse_error(x->srv->rxbuf, len, &e, NULL) < 0) {
 		snprintf(why, sizeof(why), "aborted by client (malformed ERROR)");
 	} else {
-		escape(e.msg, e.msg_len, msg, sizeof(msg));
+		strata_escape(msg, sizeof(msg), e.msg, e.msg_len);
 		if (x->oack && e.code == TFTP_ERR_OPTNEG && (x->opts & TFTP_OPT_TSIZE))
 			snprintf(why, sizeof(why), "size probe (client ERROR 8 \"%s\")", msg);
 		else
@@ -478,6 +625,8 @@ static void xfer_timeout(struct loop *loop, struct loop_timer *timer)
 		xfer_done(x, -ETIMEDOUT, "timeout (client stopped acknowledging)");
 		return;
 	}
+	if (xfer_overdue(x))
+		return;
 	rc = xfer_transmit(x, &why);
 	if (rc < 0)
 		xfer_done(x, rc, why);
@@ -493,14 +642,16 @@ static void xfer_log(const struct tftp_xfer *x, int rc, const char *why)
 	if (bytes > x->size)
 		bytes = x->size;
 	peer_str(&x->peer, peer, sizeof(peer));
-	escape(x->name, strlen(x->name), name, sizeof(name));
-	tftp_log("%s \"%s\" %s, %" PRIu64 "/%" PRIu64 " bytes in %.3f s (blksize %u, windowsize %u)",
+	strata_escape(name, sizeof(name), x->name, strlen(x->name));
+	tftp_log("%s \"%s\" %s, %" PRIu64 "/%" PRIu64 " bytes in %.3f s (blksize %u, windowsize %u%s)",
 		 peer, name, rc == 0 ? "ok" : why, bytes, x->size,
-		 (double)(loop_now() - x->started_ms) / 1000.0, x->blksize, x->windowsize);
+		 (double)(loop_now() - x->started_ms) / 1000.0, x->blksize, x->windowsize,
+		 x->note);
 }
 
 /*
- * The single end of every transfer.  rc 0: complete.  -ECANCELED: the client ended it.
+ * The single end of every transfer.  rc 0: complete.  -ECANCELED: the client ended it
+ * (its line is rate-limited: a client can end transfers as fast as it sends packets).
  * -ETIMEDOUT: the client went silent.  Anything else is the server giving up, so the
  * client is told with an ERROR whose code comes from rc_codes and whose text is why.
  */
@@ -511,7 +662,8 @@ static void xfer_done(struct tftp_xfer *x, int rc, const char *why)
 	if (rc < 0 && rc != -ECANCELED && rc != -ETIMEDOUT)
 		send_error(x->sock >= 0 ? x->sock : srv->sock, &x->peer, x->peer_len,
 			   tftp_code_of(rc), why);
-	xfer_log(x, rc, why);
+	if (rc != -ECANCELED || may_log(srv, LOG_ENDED))
+		xfer_log(x, rc, why);
 	xfer_unlink(srv, x);
 	loop_timer_disarm(srv->loop, &x->timer);
 	if (x->sock >= 0) {
@@ -534,12 +686,47 @@ static void workaround_curl_tsize_zero(struct tftp_xfer *x)
 		x->opts &= ~(unsigned int)TFTP_OPT_TSIZE;
 }
 
+/*
+ * A client's timeout is granted up to max_timeout_s.  Above that it is left out of the
+ * OACK rather than answered lower: RFC 2349 wants the value echoed, so a server that will
+ * not honour it declines it (RFC 2347), and timeout_ms applies.
+ */
+static void negotiate_timeout(struct tftp_xfer *x, uint32_t asked)
+{
+	uint32_t cap = x->srv->cfg.max_timeout_s;
+	size_t n = strlen(x->note);
+
+	if (asked <= cap) {
+		x->timeout_s = asked;
+		x->timeout_ms = asked * 1000u;
+		return;
+	}
+	x->opts &= ~(unsigned int)TFTP_OPT_TIMEOUT;
+	snprintf(x->note + n, sizeof(x->note) - n, "; timeout %u s not granted, max-timeout %u",
+		 asked, cap);
+}
+
+/* The log's note on options ignored: how many, and the first as the client sent it. */
+static void note_ignored(struct tftp_xfer *x, const struct tftp_request *req)
+{
+	char name[SHORT_STR], value[SHORT_STR];
+	const struct tftp_opt_text *o = &req->noted;
+
+	if (!req->ignored || !o->name)
+		return;
+	escape_short(name, o->name, o->name_len);
+	escape_short(value, o->value, o->value_len);
+	snprintf(x->note, sizeof(x->note), "; %u option(s) ignored, first \"%s\"=\"%s\"",
+		 req->ignored, name, value);
+}
+
 /* Choose the transfer's parameters from what the client asked and our caps. */
 static void xfer_negotiate(struct tftp_xfer *x, const struct tftp_request *req)
 {
 	const struct tftp_config *cfg = &x->srv->cfg;
 
 	x->opts = req->opts;
+	note_ignored(x, req);
 	x->blksize = TFTP_BLKSIZE_DEFAULT;
 	x->windowsize = 1;
 	x->timeout_ms = cfg->timeout_ms;
@@ -548,10 +735,8 @@ static void xfer_negotiate(struct tftp_xfer *x, const struct tftp_request *req)
 	if (req->opts & TFTP_OPT_WINDOWSIZE)
 		x->windowsize = req->windowsize < cfg->max_windowsize ? req->windowsize
 								       : cfg->max_windowsize;
-	if (req->opts & TFTP_OPT_TIMEOUT) {
-		x->timeout_s = req->timeout;
-		x->timeout_ms = req->timeout * 1000u;
-	}
+	if (req->opts & TFTP_OPT_TIMEOUT)
+		negotiate_timeout(x, req->timeout);
 	workaround_curl_tsize_zero(x);
 	x->last = x->size / x->blksize + 1;
 	x->oack = x->opts != 0;
@@ -594,6 +779,7 @@ static void xfer_start(struct tftp_server *srv, const struct tftp_request *req,
 	x->size = size;
 	x->peer = rx->peer;
 	x->peer_len = rx->peer_len;
+	host_of(&rx->peer, &x->host);
 	x->req_hash = hash;
 	x->started_ms = loop_now();
 	memcpy(x->name, req->filename, req->filename_len + 1);
@@ -611,32 +797,151 @@ static void xfer_start(struct tftp_server *srv, const struct tftp_request *req,
 
 /* --- requests on the listening socket ------------------------------------------------ */
 
-/* Log a refused request and tell the client why.  Returns rc, for one-line call sites. */
+/* The option a refused request is refused for, escaped, as ' (option "n"="v")'. */
+static void refused_option(const struct tftp_request *req, int rc, char *buf, size_t n)
+{
+	char name[SHORT_STR], value[SHORT_STR];
+	const struct tftp_opt_text *o = &req->noted;
+
+	buf[0] = 0;
+	if (rc != -ENOPROTOOPT || !o->name)
+		return;
+	escape_short(name, o->name, o->name_len);
+	escape_short(value, o->value, o->value_len);
+	snprintf(buf, n, " (option \"%s\"=\"%s\")", name, value);
+}
+
+/*
+ * Log a refused request (rate-limited) and tell the client why.  req holds what the
+ * parser got before it refused (filename NULL when it got nothing).  Returns rc, for
+ * one-line call sites.
+ */
 static int refuse(struct tftp_server *srv, const struct rx_info *rx,
 		  const struct tftp_request *req, int rc, const char *why)
 {
-	char peer[PEER_STR], name[NAME_STR] = "?";
+	char peer[PEER_STR], name[NAME_STR] = "?", opt[2 * SHORT_STR + 32];
 
-	peer_str(&rx->peer, peer, sizeof(peer));
-	if (req)
-		escape(req->filename, req->filename_len, name, sizeof(name));
-	tftp_log("%s \"%s\" refused: %s", peer, name, why);
 	send_error(srv->sock, &rx->peer, rx->peer_len, tftp_code_of(rc), why);
+	if (!may_log(srv, LOG_REFUSED))
+		return rc;
+	peer_str(&rx->peer, peer, sizeof(peer));
+	if (req->filename)
+		strata_escape(name, sizeof(name), req->filename, req->filename_len);
+	refused_option(req, rc, opt, sizeof(opt));
+	tftp_log("%s \"%s\" refused: %s%s", peer, name, why, opt);
 	return rc;
 }
 
-/* Over max_transfers: drop quietly (the client retries), log at most once a second. */
-static void note_busy(struct tftp_server *srv)
+/* Live transfers of host h. */
+static unsigned int host_xfers(const struct tftp_server *srv, const struct host *h)
 {
-	uint64_t now = loop_now();
+	const struct tftp_xfer *x;
+	unsigned int n = 0;
 
-	srv->busy_dropped++;
-	if (now - srv->busy_logged_ms < 1000)
+	for (x = srv->xfers; x; x = x->next)
+		n += host_cmp(&x->host, h) == 0;
+	return n;
+}
+
+/* "peer" and "name" of a dropped request, for its log line. */
+static void dropped_str(const struct rx_info *rx, const struct tftp_request *req,
+			char peer[PEER_STR], char name[NAME_STR])
+{
+	peer_str(&rx->peer, peer, PEER_STR);
+	strata_escape(name, NAME_STR, req->filename, req->filename_len);
+}
+
+/* Over max_per_addr: drop quietly like a full table, and say whose limit it is. */
+static int drop_per_addr(struct tftp_server *srv, const struct rx_info *rx,
+			 const struct tftp_request *req, const struct host *h)
+{
+	char peer[PEER_STR], name[NAME_STR], who[HOLDER_STR];
+
+	if (!may_log(srv, LOG_PER_ADDR))
+		return -EBUSY;
+	dropped_str(rx, req, peer, name);
+	host_str(h, who, sizeof(who));
+	tftp_log("%s \"%s\" dropped: %u transfers live from %s (max-per-addr)", peer, name,
+		 srv->cfg.max_per_addr, who);
+	return -EBUSY;
+}
+
+/** A client holding part of a full table, for its log line. */
+struct holder {
+	struct host host;
+	unsigned int count; /**< its live transfers */
+};
+
+/* Keep top[] (HOLDERS_NAMED, most transfers first) the largest holders seen so far. */
+static void top_insert(struct holder *top, const struct host *h, unsigned int count)
+{
+	int i = HOLDERS_NAMED - 1;
+
+	if (count <= top[i].count)
 		return;
-	tftp_log("busy: dropped %u request(s), %u transfers live (max-transfers)",
-		 srv->busy_dropped, srv->nxfers);
-	srv->busy_dropped = 0;
-	srv->busy_logged_ms = now;
+	for (; i > 0 && top[i - 1].count < count; i--)
+		top[i] = top[i - 1];
+	top[i] = (struct holder){ *h, count };
+}
+
+/*
+ * Fill top[] with the largest holders of the table; returns how many distinct clients
+ * hold it, or 0 without memory.  Sorting a copy puts each client's transfers in a run.
+ */
+static unsigned int count_holders(const struct tftp_server *srv, struct holder *top)
+{
+	struct host *hosts = calloc(srv->nxfers + 1, sizeof(*hosts));
+	const struct tftp_xfer *x;
+	unsigned int i = 0, run, distinct = 0;
+
+	if (!hosts)
+		return 0;
+	for (x = srv->xfers; x; x = x->next)
+		hosts[i++] = x->host;
+	qsort(hosts, srv->nxfers, sizeof(*hosts), host_cmp);
+	for (i = 0; i < srv->nxfers; i += run, distinct++) {
+		for (run = 1; i + run < srv->nxfers; run++)
+			if (host_cmp(&hosts[i], &hosts[i + run]) != 0)
+				break;
+		top_insert(top, &hosts[i], run);
+	}
+	free(hosts);
+	return distinct;
+}
+
+/* "192.0.2.7 x8, 192.0.2.9 x3 (+5 more addresses)": who holds a full table. */
+static void holders_str(const struct tftp_server *srv, char *buf, size_t n)
+{
+	struct holder top[HOLDERS_NAMED] = { 0 };
+	unsigned int distinct = count_holders(srv, top), i;
+	char who[HOLDER_STR];
+	size_t off = 0;
+
+	buf[0] = 0;
+	for (i = 0; i < HOLDERS_NAMED && top[i].count && off < n; i++) {
+		host_str(&top[i].host, who, sizeof(who));
+		off += (size_t)snprintf(buf + off, n - off, "%s%s x%u", i ? ", " : "", who,
+					top[i].count);
+	}
+	if (distinct > i && off < n)
+		snprintf(buf + off, n - off, " (+%u more addresses)", distinct - i);
+	if (!distinct)
+		snprintf(buf, n, "? (no memory to list them)");
+}
+
+/* Over max_transfers: drop quietly (the client retries) and name who holds the table. */
+static int drop_full(struct tftp_server *srv, const struct rx_info *rx,
+		     const struct tftp_request *req)
+{
+	char peer[PEER_STR], name[NAME_STR], holders[HOLDERS_STR];
+
+	if (!may_log(srv, LOG_FULL))
+		return -EBUSY;
+	dropped_str(rx, req, peer, name);
+	holders_str(srv, holders, sizeof(holders));
+	tftp_log("%s \"%s\" dropped: table full, %u transfers live (max-transfers), held by %s",
+		 peer, name, srv->nxfers, holders);
+	return -EBUSY;
 }
 
 /*
@@ -662,13 +967,14 @@ static int handle_request(struct tftp_server *srv, size_t len, const struct rx_i
 {
 	struct tftp_request req;
 	struct tftp_xfer *x;
+	struct host host;
 	const char *why = NULL;
 	uint64_t hash = hash_bytes(srv->rxbuf, len), size;
 	int rc, fd;
 
 	rc = tftp_parse_request(srv->rxbuf, len, &req, &why);
 	if (rc < 0)
-		return refuse(srv, rx, NULL, rc, why);
+		return refuse(srv, rx, &req, rc, why);
 	if (req.opcode == TFTP_WRQ)
 		return refuse(srv, rx, &req, -EROFS, "write refused: read-only server");
 	if (req.netascii)
@@ -676,10 +982,11 @@ static int handle_request(struct tftp_server *srv, size_t len, const struct rx_i
 	x = xfer_find(srv, &rx->peer);
 	if (x && !supersede(x, hash))
 		return 0;
-	if (srv->nxfers >= srv->cfg.max_transfers) {
-		note_busy(srv);
-		return -EBUSY;
-	}
+	host_of(&rx->peer, &host);
+	if (host_xfers(srv, &host) >= srv->cfg.max_per_addr)
+		return drop_per_addr(srv, rx, &req, &host);
+	if (srv->nxfers >= srv->cfg.max_transfers)
+		return drop_full(srv, rx, &req);
 	rc = tftp_path_open(srv->root_fd, req.filename, req.filename_len, &fd, &size, &why);
 	if (rc < 0)
 		return refuse(srv, rx, &req, rc, why);
@@ -791,8 +1098,11 @@ void tftp_config_init(struct tftp_config *cfg)
 	cfg->max_blksize = 1468;
 	cfg->max_windowsize = 64;
 	cfg->max_transfers = 64;
+	cfg->max_per_addr = 8;
 	cfg->timeout_ms = 1000;
+	cfg->max_timeout_s = 5;
 	cfg->max_tries = 6;
+	cfg->max_time_s = 600;
 }
 
 static int config_check(const struct tftp_config *cfg, const char **why)
@@ -811,6 +1121,12 @@ static int config_check(const struct tftp_config *cfg, const char **why)
 		return tftp_fail(why, -EINVAL, "timeout outside 1 ms..255 s");
 	if (cfg->max_tries < 1)
 		return tftp_fail(why, -EINVAL, "max tries must be at least 1");
+	if (cfg->max_per_addr < 1)
+		return tftp_fail(why, -EINVAL, "max transfers per address must be at least 1");
+	if (cfg->max_timeout_s < TFTP_TIMEOUT_MIN || cfg->max_timeout_s > TFTP_TIMEOUT_MAX)
+		return tftp_fail(why, -EINVAL, "max timeout outside 1..255 s");
+	if (cfg->max_time_s < 1)
+		return tftp_fail(why, -EINVAL, "max time must be at least 1 s");
 	return 0;
 }
 
@@ -846,6 +1162,18 @@ err_close:
 	return rc;
 }
 
+/* The log's rate limiters and their timer, the longest retransmission wait. */
+static void limits_init(struct tftp_server *srv)
+{
+	uint64_t cap_ms = (uint64_t)srv->cfg.max_timeout_s * 1000;
+	int k;
+
+	for (k = 0; k < LOG_KINDS; k++)
+		ratelimit_init(&srv->limits[k], log_kinds[k].burst, LOG_INTERVAL_MS);
+	loop_timer_init(&srv->log_timer, log_timer_fired, srv);
+	srv->wait_max_ms = cap_ms > srv->cfg.timeout_ms ? cap_ms : srv->cfg.timeout_ms;
+}
+
 int tftp_server_start(struct loop *loop, const struct tftp_config *cfg,
 		      struct tftp_server **out)
 {
@@ -866,6 +1194,7 @@ int tftp_server_start(struct loop *loop, const struct tftp_config *cfg,
 	srv->loop = loop;
 	srv->cfg = *cfg;
 	srv->cfg.root = NULL;
+	limits_init(srv);
 	srv->txbuf = malloc(TFTP_HDR_LEN + blk);
 	if (!srv->txbuf) {
 		rc = tftp_fail(&why, -ENOMEM, "out of memory for the send buffer");
@@ -918,6 +1247,8 @@ void tftp_server_stop(struct tftp_server *srv)
 		return;
 	while (srv->xfers)
 		xfer_done(srv->xfers, -ESHUTDOWN, "server shutting down");
+	loop_timer_disarm(srv->loop, &srv->log_timer);
+	report_held(srv);
 	loop_del_reader(srv->loop, srv->sock);
 	close(srv->sock);
 	close(srv->root_fd);

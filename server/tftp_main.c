@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,15 +26,22 @@ static const char usage[] =
 	"  --max-blksize N       largest blksize granted, 8..65464 (default 1468)\n"
 	"  --max-windowsize N    largest windowsize granted, 1..65535 (default 64)\n"
 	"  --max-transfers N     transfers at once; more requests are dropped (default 64)\n"
+	"  --max-per-addr N      transfers at once from one IPv4 address or IPv6 /64; more\n"
+	"                        are dropped (default 8)\n"
 	"  --timeout-ms N        first retransmission timeout in ms (default 1000)\n"
+	"  --max-timeout S       largest timeout option granted, 1..255 s; a client asking\n"
+	"                        more gets timeout-ms (default 5)\n"
 	"  --max-tries N         transmissions of a window before giving up (default 6)\n"
+	"  --max-time S          a transfer still running after S seconds ends (default 600)\n"
 	"  --help                this text\n"
 	"\n"
-	"One line per finished or refused transfer goes to stderr.\n";
+	"One line per finished or refused transfer goes to stderr.  Refusals (5 lines per\n"
+	"10 s of each kind) and transfers the client ended (20 per 10 s) are rate-limited,\n"
+	"then counted.\n";
 
 /* Long-only options; the values are returned by getopt_long. */
 enum { OPT_ROOT = 256, OPT_ADDR, OPT_PORT, OPT_BLKSIZE, OPT_WINDOW, OPT_XFERS, OPT_TIMEOUT,
-       OPT_TRIES, OPT_HELP };
+       OPT_TRIES, OPT_PER_ADDR, OPT_MAX_TIMEOUT, OPT_MAX_TIME, OPT_HELP };
 
 static const struct option long_opts[] = {
 	{ "root", required_argument, NULL, OPT_ROOT },
@@ -44,6 +52,9 @@ static const struct option long_opts[] = {
 	{ "max-transfers", required_argument, NULL, OPT_XFERS },
 	{ "timeout-ms", required_argument, NULL, OPT_TIMEOUT },
 	{ "max-tries", required_argument, NULL, OPT_TRIES },
+	{ "max-per-addr", required_argument, NULL, OPT_PER_ADDR },
+	{ "max-timeout", required_argument, NULL, OPT_MAX_TIMEOUT },
+	{ "max-time", required_argument, NULL, OPT_MAX_TIME },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -64,6 +75,35 @@ static int parse_u32(const char *name, const char *s, unsigned long min, unsigne
 	}
 	*out = (uint32_t)v;
 	return 0;
+}
+
+/* The numeric limits: option, name, range, and the field of tftp_config it sets. */
+static const struct {
+	int opt;
+	const char *name;
+	unsigned long min, max;
+	size_t field;
+} limits[] = {
+	{ OPT_BLKSIZE, "max-blksize", 8, 65464, offsetof(struct tftp_config, max_blksize) },
+	{ OPT_WINDOW, "max-windowsize", 1, 65535, offsetof(struct tftp_config, max_windowsize) },
+	{ OPT_XFERS, "max-transfers", 1, 100000, offsetof(struct tftp_config, max_transfers) },
+	{ OPT_PER_ADDR, "max-per-addr", 1, 100000, offsetof(struct tftp_config, max_per_addr) },
+	{ OPT_TIMEOUT, "timeout-ms", 1, 255000, offsetof(struct tftp_config, timeout_ms) },
+	{ OPT_MAX_TIMEOUT, "max-timeout", 1, 255, offsetof(struct tftp_config, max_timeout_s) },
+	{ OPT_TRIES, "max-tries", 1, 100, offsetof(struct tftp_config, max_tries) },
+	{ OPT_MAX_TIME, "max-time", 1, 86400, offsetof(struct tftp_config, max_time_s) },
+};
+
+/* Set the limit of option opt from its argument; -EINVAL for an unknown option. */
+static int set_limit(struct tftp_config *cfg, int opt, const char *arg)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(limits) / sizeof(limits[0]); i++)
+		if (limits[i].opt == opt)
+			return parse_u32(limits[i].name, arg, limits[i].min, limits[i].max,
+					 (uint32_t *)((char *)cfg + limits[i].field));
+	return -EINVAL;
 }
 
 static int set_addr(struct tftp_config *cfg, const char *ip, uint32_t port)
@@ -101,21 +141,8 @@ static int parse_args(int argc, char **argv, struct tftp_config *cfg)
 		case OPT_ROOT: cfg->root = optarg; break;
 		case OPT_ADDR: ip = optarg; break;
 		case OPT_PORT: rc = parse_u32("port", optarg, 0, 65535, &port); break;
-		case OPT_BLKSIZE:
-			rc = parse_u32("max-blksize", optarg, 8, 65464, &cfg->max_blksize);
-			break;
-		case OPT_WINDOW:
-			rc = parse_u32("max-windowsize", optarg, 1, 65535, &cfg->max_windowsize);
-			break;
-		case OPT_XFERS:
-			rc = parse_u32("max-transfers", optarg, 1, 100000, &cfg->max_transfers);
-			break;
-		case OPT_TIMEOUT:
-			rc = parse_u32("timeout-ms", optarg, 1, 255000, &cfg->timeout_ms);
-			break;
-		case OPT_TRIES: rc = parse_u32("max-tries", optarg, 1, 100, &cfg->max_tries); break;
 		case OPT_HELP: fputs(usage, stdout); return 1;
-		default: rc = -EINVAL; break;
+		default: rc = set_limit(cfg, c, optarg); break;
 		}
 	}
 	if (rc == 0 && optind < argc) {

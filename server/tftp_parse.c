@@ -121,15 +121,15 @@ static int parse_mode(struct cursor *c, struct tftp_request *req, const char **w
 }
 
 /*
- * Store a known option's value, or count it as ignored when the RFC range excludes it.
+ * Store a known option's value.  Returns 1 when the RFC range excludes it (ignored).
  * Clamping a too-large blksize or windowsize is allowed: the server may answer less.
  */
-static void apply_option(struct tftp_request *req, unsigned int bit, uint64_t v)
+static int apply_option(struct tftp_request *req, unsigned int bit, uint64_t v)
 {
 	switch (bit) {
 	case TFTP_OPT_BLKSIZE:
 		if (v < TFTP_BLKSIZE_MIN)
-			goto ignore;
+			return 1;
 		req->blksize = v > TFTP_BLKSIZE_MAX ? TFTP_BLKSIZE_MAX : (uint32_t)v;
 		break;
 	case TFTP_OPT_TSIZE:
@@ -137,19 +137,17 @@ static void apply_option(struct tftp_request *req, unsigned int bit, uint64_t v)
 		break;
 	case TFTP_OPT_TIMEOUT:
 		if (v < TFTP_TIMEOUT_MIN || v > TFTP_TIMEOUT_MAX)
-			goto ignore;
+			return 1;
 		req->timeout = (uint32_t)v;
 		break;
 	default: /* TFTP_OPT_WINDOWSIZE */
 		if (v < TFTP_WINDOWSIZE_MIN)
-			goto ignore;
+			return 1;
 		req->windowsize = v > TFTP_WINDOWSIZE_MAX ? TFTP_WINDOWSIZE_MAX : (uint32_t)v;
 		break;
 	}
 	req->opts |= bit;
-	return;
-ignore:
-	req->ignored++;
+	return 0;
 }
 
 static unsigned int known_option_bit(const struct field *name)
@@ -162,13 +160,33 @@ static unsigned int known_option_bit(const struct field *name)
 	return 0;
 }
 
-/* One name/value pair; *seen collects known names to catch duplicates. */
+/*
+ * Judge one option: 0 taken, 1 ignored (unknown, or outside its RFC range), or a
+ * negative errno when the whole request is refused.  *seen collects known names to catch
+ * duplicates.
+ */
+static int judge_option(struct tftp_request *req, const struct field *name,
+			const struct field *value, unsigned int *seen, const char **why)
+{
+	unsigned int bit = known_option_bit(name);
+	uint64_t v;
+
+	if (!bit)
+		return 1;
+	if (*seen & bit)
+		return tftp_fail(why, -ENOPROTOOPT, "option given twice");
+	*seen |= bit;
+	if (parse_decimal(value, &v) < 0)
+		return tftp_fail(why, -ENOPROTOOPT, "option value is not a decimal number");
+	return apply_option(req, bit, v);
+}
+
+/* One name/value pair.  The first ignored option, or the refused one, is noted. */
 static int parse_option(struct cursor *c, struct tftp_request *req, unsigned int *seen,
 			const char **why)
 {
 	struct field name, value;
-	unsigned int bit;
-	uint64_t v;
+	int rc;
 
 	if (take_field(c, &name) < 0)
 		return tftp_fail(why, -EINVAL, "option name without terminating NUL");
@@ -176,18 +194,12 @@ static int parse_option(struct cursor *c, struct tftp_request *req, unsigned int
 		return tftp_fail(why, -EINVAL, "empty option name (trailing garbage)");
 	if (take_field(c, &value) < 0)
 		return tftp_fail(why, -EINVAL, "option without a NUL-terminated value");
-	bit = known_option_bit(&name);
-	if (!bit) {
+	rc = judge_option(req, &name, &value, seen, why);
+	if (rc < 0 || (rc > 0 && !req->noted.name))
+		req->noted = (struct tftp_opt_text){ name.s, name.len, value.s, value.len };
+	if (rc > 0)
 		req->ignored++;
-		return 0;
-	}
-	if (*seen & bit)
-		return tftp_fail(why, -ENOPROTOOPT, "option given twice");
-	*seen |= bit;
-	if (parse_decimal(&value, &v) < 0)
-		return tftp_fail(why, -ENOPROTOOPT, "option value is not a decimal number");
-	apply_option(req, bit, v);
-	return 0;
+	return rc < 0 ? rc : 0;
 }
 
 int tftp_parse_request(const uint8_t *pkt, size_t len, struct tftp_request *req,
@@ -197,6 +209,7 @@ int tftp_parse_request(const uint8_t *pkt, size_t len, struct tftp_request *req,
 	unsigned int seen = 0;
 	int op, rc;
 
+	memset(req, 0, sizeof(*req));
 	if (len > TFTP_REQ_MAX)
 		return tftp_fail(why, -EMSGSIZE, "request longer than 512 bytes");
 	op = tftp_opcode(pkt, len);
@@ -204,7 +217,6 @@ int tftp_parse_request(const uint8_t *pkt, size_t len, struct tftp_request *req,
 		return tftp_fail(why, -EINVAL, "packet shorter than an opcode");
 	if (op != TFTP_RRQ && op != TFTP_WRQ)
 		return tftp_fail(why, -EINVAL, "not a read or write request");
-	memset(req, 0, sizeof(*req));
 	req->opcode = (uint16_t)op;
 	c.p = pkt + 2;
 	c.end = pkt + len;

@@ -37,6 +37,17 @@ enum tftp_opt_bit {
 };
 
 /**
+ * An option as the client sent it, for the log.  Borrowed from the packet like the
+ * filename; the server escapes it before it prints it.
+ */
+struct tftp_opt_text {
+	const char *name;  /**< NULL when there is nothing to note */
+	size_t name_len;
+	const char *value; /**< NUL-terminated in the packet, may be empty */
+	size_t value_len;
+};
+
+/**
  * A parsed RRQ or WRQ.  The strings are borrowed: they point into the packet buffer the
  * caller passed, where each is NUL-terminated, so they live as long as that buffer.
  */
@@ -51,6 +62,7 @@ struct tftp_request {
 	uint64_t tsize;         /**< if TFTP_OPT_TSIZE: as sent (0 in a read request) */
 	uint32_t timeout;       /**< if TFTP_OPT_TIMEOUT: 1..255 seconds */
 	uint32_t windowsize;    /**< if TFTP_OPT_WINDOWSIZE: 1..65535 blocks */
+	struct tftp_opt_text noted; /**< the first option ignored, or the one refused */
 };
 
 /** A parsed ERROR packet; msg is borrowed from the packet buffer like the request's. */
@@ -68,9 +80,10 @@ int tftp_opcode(const uint8_t *pkt, size_t len);
 
 /**
  * Parse a read or write request.  pkt/len are borrowed and must outlive *req (its strings
- * point into pkt).  On failure *req is unspecified and *why (if why is non-NULL) is a
- * static string naming the check that failed; rc is a negative errno whose class tftp.c
- * maps to a TFTP error code.
+ * point into pkt).  On failure *why (if why is non-NULL) is a static string naming the
+ * check that failed, rc is a negative errno whose class tftp.c maps to a TFTP error code,
+ * and *req keeps what was parsed before the failing check (zero before the filename), so
+ * the refusal can be logged with the filename and, for -ENOPROTOOPT, the option in noted.
  */
 int tftp_parse_request(const uint8_t *pkt, size_t len, struct tftp_request *req,
 		       const char **why);

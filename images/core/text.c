@@ -1,4 +1,4 @@
-/* Hex, base64, GUID and size codecs (see text.h). */
+/* Hex, base64, GUID and size codecs, and log escaping (see text.h). */
 #include "text.h"
 #include "rc.h"
 
@@ -34,6 +34,37 @@ void strata_hex_encode(char *out, const uint8_t *in, size_t n)
 		out[2 * i + 1] = digits[in[i] & 15];
 	}
 	out[2 * n] = '\0';
+}
+
+/* Bytes a log line cannot carry as they are (see strata_escape). */
+static int must_escape(unsigned char c)
+{
+	return c < 0x20 || c >= 0x7f || c == '"' || c == '\'' || c == '\\';
+}
+
+size_t strata_escape(char *out, size_t cap, const char *s, size_t len)
+{
+	size_t i, o = 0;
+
+	if (cap == 0)
+		return 0;
+	for (i = 0; i < len; i++) {
+		uint8_t c = (uint8_t)s[i];
+		size_t need = must_escape(c) ? 4 : 1;
+
+		if (o + need >= cap)
+			break;
+		if (need == 1) {
+			out[o++] = (char)c;
+			continue;
+		}
+		out[o] = '\\';
+		out[o + 1] = 'x';
+		strata_hex_encode(out + o + 2, &c, 1);
+		o += 4;
+	}
+	out[o] = '\0';
+	return i;
 }
 
 static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

@@ -1,7 +1,8 @@
 /*
- * Small text codecs the formats need: hex, base64, GUIDs and sizes.  All of them work on
- * (pointer, length) slices, never rely on NUL termination, and reject anything malformed,
- * because their input is a manifest or URL path that may be hostile.
+ * Small text codecs the formats need: hex, base64, GUIDs and sizes, and the escaping of
+ * hostile text for logs.  All of them work on (pointer, length) slices, never rely on NUL
+ * termination, and reject anything malformed, because their input is a manifest or URL
+ * path that may be hostile.
  */
 #ifndef STRATA_TEXT_H
 #define STRATA_TEXT_H
@@ -14,6 +15,23 @@ int strata_hex_decode(uint8_t *out, const char *s, size_t n);
 
 /** Encode n bytes as 2*n lowercase hex digits plus a NUL. */
 void strata_hex_encode(char *out, const uint8_t *in, size_t n);
+
+/** Buffer size for strata_escape to take n bytes whole: each as "\xNN", and the NUL. */
+#define STRATA_ESCAPE_SIZE(n) ((n) * 4 + 1)
+
+/**
+ * Copy s[0..len) into out (cap bytes, always NUL-terminated when cap > 0) for a log line:
+ * printable ASCII stays as it is; control bytes, DEL, every non-ASCII byte, both quote
+ * characters and the backslash become "\xNN" (lowercase hex).
+ *
+ * Why: a string a client sent (a file name, an option, a header) must not be able to
+ * break a log line, forge a new one, drive the reader's terminal with escape sequences or
+ * close the quotes around it; and "\xNN" reads back to the exact bytes, so nothing is
+ * lost.  Never writes part of an escape: when out is too small it stops after the last
+ * byte that fits whole.  Returns how many bytes of s were written (len when all of s
+ * fit); STRATA_ESCAPE_SIZE(len) bytes always suffice.
+ */
+size_t strata_escape(char *out, size_t cap, const char *s, size_t len);
 
 /**
  * Decode padded base64 (RFC 4648) of s[0..len) into out (cap bytes).  Sets *out_len.

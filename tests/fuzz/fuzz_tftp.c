@@ -4,7 +4,8 @@
  *
  * Beyond "no crash", it checks the properties the server relies on:
  *  - a parsed request's strings lie inside the input and end at their NUL, and every
- *    option value is inside its RFC range;
+ *    option value is inside its RFC range; so do the filename and the option a refused
+ *    request keeps for its log line;
  *  - a normalized path is non-empty, relative, without "..", "\" or "//";
  *  - whatever name the parser lets through, tftp_path_open (openat2 and the O_NOFOLLOW
  *    walk) only ever opens one of the regular files of a temporary root built at start,
@@ -106,14 +107,32 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
+/* A borrowed string must lie inside the input and end at its NUL there. */
+static void check_inside(const uint8_t *data, size_t size, const char *s, size_t len)
+{
+	const uint8_t *p = (const uint8_t *)s;
+
+	if (p < data || p + len >= data + size || p[len] != 0 || strlen(s) != len)
+		__builtin_trap();
+}
+
+/* The option noted for the log, if any, is one of the packet's name/value pairs. */
+static void check_noted(const uint8_t *data, size_t size, const struct tftp_request *r)
+{
+	const struct tftp_opt_text *o = &r->noted;
+
+	if (!o->name)
+		return;
+	check_inside(data, size, o->name, o->name_len);
+	check_inside(data, size, o->value, o->value_len);
+	if (o->name_len == 0 || o->value != o->name + o->name_len + 1)
+		__builtin_trap();
+}
+
 static void check_request(const uint8_t *data, size_t size, const struct tftp_request *r)
 {
-	const uint8_t *name = (const uint8_t *)r->filename;
-
-	if (name < data || name + r->filename_len >= data + size)
-		__builtin_trap();
-	if (name[r->filename_len] != 0 || strlen(r->filename) != r->filename_len)
-		__builtin_trap();
+	check_inside(data, size, r->filename, r->filename_len);
+	check_noted(data, size, r);
 	if (r->filename_len < 1 || r->filename_len > TFTP_FILENAME_MAX)
 		__builtin_trap();
 	if ((r->opts & TFTP_OPT_BLKSIZE) && (r->blksize < 8 || r->blksize > 65464))
@@ -164,11 +183,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct tftp_request req;
 	struct tftp_error_pkt err;
 	uint16_t block;
+	int rc;
 
-	if (tftp_parse_request(data, size, &req, NULL) == 0) {
+	rc = tftp_parse_request(data, size, &req, NULL);
+	if (rc == 0) {
 		check_request(data, size, &req);
 		check_normalized(req.filename, req.filename_len);
 		check_open(req.filename, req.filename_len);
+	} else {
+		/* A refusal is logged with what was parsed: it must be as sound. */
+		if (req.filename)
+			check_inside(data, size, req.filename, req.filename_len);
+		check_noted(data, size, &req);
 	}
 	if (tftp_parse_ack(data, size, &block, NULL) == 0 && size != 4)
 		__builtin_trap();

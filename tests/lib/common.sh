@@ -3,6 +3,17 @@
 # check NAME CMD...   runs CMD; prints "ok NAME" or "FAIL NAME" and counts the result
 # finish              prints "N passed, N failed" and exits non-zero on any failure
 # free_port           prints a TCP/UDP port free on 127.0.0.1
+# build_dir [DIR]     prints the build folder: DIR, else the one tests/run.sh exported
+#                     STRATA_IMAGE from, else build
+# now_ms              prints milliseconds since the epoch
+# alive PID           succeeds while process PID runs
+# kill_on_exit PID... kills and reaps these processes when the test exits; forget_pid
+#                     PID takes one off (once the test has reaped it itself)
+# rm_on_exit PATH...  removes these (paths without spaces) when the test exits
+# need_tools CMD...   ends the test as one failure when a command is missing
+# need_built FILE...  the same for executables of the build ("run 'make test-targets'")
+# server_sanitizers   ASan/UBSan options for a server under test: report in its log and
+#                     go on, for the test to find (unless already set)
 # nginx_start DIR     serves DIR on 127.0.0.1:$NGINX_PORT (sets NGINX_PORT, NGINX_DIR)
 # nginx_stop
 set -u
@@ -42,6 +53,59 @@ finish() {
 	rm -f "$T_OUT"
 	echo "$T_PASS passed, $T_FAIL failed"
 	[ "$T_FAIL" -eq 0 ]
+}
+
+build_dir() {
+	if [ -n "${1:-}" ]; then
+		echo "$1"
+	elif [ -n "${STRATA_IMAGE:-}" ]; then
+		echo "${STRATA_IMAGE%/san/strata-image}"
+	else
+		echo build
+	fi
+}
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+alive() { kill -0 "$1" 2>/dev/null; }
+
+T_KILL=
+T_RM=
+t_on_exit() {
+	local p
+	for p in $T_KILL; do kill "$p" 2>/dev/null; done
+	for p in $T_KILL; do wait "$p" 2>/dev/null; done
+	rm -rf $T_RM
+	rm -f "$T_OUT"
+}
+t_trap() {
+	trap t_on_exit EXIT
+	trap 'exit 130' INT TERM HUP
+}
+kill_on_exit() { T_KILL="$T_KILL $*"; t_trap; }
+forget_pid() { T_KILL=$(echo "$T_KILL" | tr ' ' '\n' | grep -vx "$1" | tr '\n' ' '); }
+rm_on_exit() { T_RM="$T_RM $*"; t_trap; }
+
+t_give_up() {
+	echo "FAIL $*"
+	echo "0 passed, 1 failed"
+	exit 1
+}
+need_tools() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null || t_give_up "missing tool $c"
+	done
+}
+need_built() {
+	local f
+	for f in "$@"; do
+		[ -x "$f" ] || t_give_up "missing $f (run 'make test-targets')"
+	done
+}
+
+server_sanitizers() {
+	export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+	export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 }
 
 free_port() {

@@ -95,8 +95,10 @@ start_server() {
 	return 1
 }
 
+# Every client here comes from 127.0.0.1: let it hold the 16 transfers of the concurrency
+# check below (max-per-addr itself is tested by tests/security/tftp-slots.sh).
 LOG=$T/server.log
-if start_server "$LOG"; then
+if start_server "$LOG" --max-per-addr 16; then
 	ok "strata-tftpd started on 127.0.0.1 port $SRV_PORT"
 else
 	give_up "strata-tftpd did not start: $(cat "$LOG")"

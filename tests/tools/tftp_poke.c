@@ -1,6 +1,6 @@
 /*
- * tftp_poke: a scripted TFTP client for tests/server/tftp.sh.  Only ever talks to
- * 127.0.0.1.
+ * tftp_poke: a scripted TFTP client for tests/server/tftp.sh and
+ * tests/security/tftp-slots.sh.  Only ever talks to 127.0.0.1, from 127.x addresses.
  *
  * Why not just the stock clients: they cannot do what real boot firmware does to a
  * server (OVMF's size probe, a repeated RRQ, duplicate ACKs) nor what an attacker does
@@ -8,8 +8,9 @@
  *
  *   tftp_poke raw PORT HEX
  *       Send the bytes HEX from a new socket, print the first reply (or "none" after 1 s).
- *   tftp_poke get PORT FILE OUT [blksize=N] [windowsize=N] [tsize] [probe] [dupack]
- *                                [duprrq] [badtid] [stall=N]
+ *   tftp_poke get PORT FILE OUT [blksize=N] [windowsize=N] [timeout=N] [tsize] [probe]
+ *                                [dupack] [duprrq] [badtid] [stall=N] [slow=MS]
+ *                                [opt=NAME=VALUE]
  *       Download FILE to OUT with the given options and injections:
  *         probe   first RRQ with tsize, ERROR 8 after the OACK, then the real RRQ from
  *                 the same port (what OVMF does);
@@ -19,8 +20,16 @@
  *                 port counts as a failure;
  *         badtid  after the first reply, send an ACK from another port to the transfer
  *                 port: it must get ERROR 5 and the transfer must go on;
- *         stall=N stop acknowledging after N blocks and exit 0 (the server must time out).
- *       Prints "ok data=D dups=U tsize=T" on success and exits 0.
+ *         stall=N stop acknowledging after N blocks and exit 0 (the server must time out);
+ *         slow=MS wait MS before each ACK (a client that trickles, for the deadline);
+ *         opt=NAME=VALUE  one more option, any bytes (an unknown one is ignored).
+ *       Prints "ok data=D dups=U tsize=T" on success and exits 0; an ERROR from the
+ *       server is printed as "ERROR code message" and exits 1.
+ *   tftp_poke hold PORT FROM COUNT FILE [blksize=N] [timeout=N] [tsize]
+ *       The slot hold of "Trust and limits": from COUNT new sockets bound to FROM (any
+ *       127.x address), one RRQ each; then the first reply of each within 1 s, and exit
+ *       without another packet, as a client that vanishes.  Prints "replies=R data=D
+ *       oack=O errors=E timeout=T" (T: the timeout the OACKs echoed, -1 for none).
  *   tftp_poke spray PORT COUNT SEED
  *       Send COUNT pseudo-random datagrams (0..600 bytes; most start with a real opcode
  *       and mix option names, NULs and digits) without waiting for replies.
@@ -35,14 +44,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "text.h"
 #include "tftp_wire.h"
 
 struct opts {
-	unsigned int blksize, windowsize, stall;
+	unsigned int blksize, windowsize, timeout, stall, slow;
 	bool tsize, probe, dupack, duprrq, badtid;
+	const char *opt_name, *opt_value; /* opt=NAME=VALUE */
 };
 
 struct client {
@@ -53,6 +64,7 @@ struct client {
 	unsigned int blksize, windowsize;
 	uint64_t tsize;
 	bool got_tsize;
+	long timeout;              /* echoed in the OACK, or -1 */
 	unsigned long data, dups, foreign;
 	uint8_t buf[TFTP_PKT_MAX + 16];
 };
@@ -63,14 +75,20 @@ static int die(const char *msg)
 	return 1;
 }
 
-static int udp_socket(void)
+/* A socket on a new port of the loopback address from ("127.0.0.1" and the like). */
+static int udp_socket(const char *from)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET };
 	int s = socket(AF_INET, SOCK_DGRAM, 0);
 
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) < 0)
+	if (s < 0)
 		return -1;
+	if (inet_pton(AF_INET, from, &a.sin_addr) != 1 ||
+	    (ntohl(a.sin_addr.s_addr) >> 24) != 127 ||
+	    bind(s, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		close(s);
+		return -1;
+	}
 	return s;
 }
 
@@ -125,6 +143,10 @@ static void send_rrq(struct client *c, const char *file, const struct opts *o, b
 		n = put_opt(p, n, "blksize", o->blksize);
 	if (o->windowsize)
 		n = put_opt(p, n, "windowsize", o->windowsize);
+	if (o->timeout)
+		n = put_opt(p, n, "timeout", o->timeout);
+	if (o->opt_name && n + strlen(o->opt_name) + strlen(o->opt_value) + 2 <= sizeof(p))
+		n = put_str(p, put_str(p, n, o->opt_name), o->opt_value);
 	send_to(c->sock, &c->srv, p, n);
 }
 
@@ -163,6 +185,8 @@ static void parse_oack(struct client *c, size_t n)
 			c->blksize = (unsigned int)strtoul(val, NULL, 10);
 		else if (!strcasecmp(name, "windowsize"))
 			c->windowsize = (unsigned int)strtoul(val, NULL, 10);
+		else if (!strcasecmp(name, "timeout"))
+			c->timeout = strtol(val, NULL, 10);
 		else if (!strcasecmp(name, "tsize")) {
 			c->tsize = strtoull(val, NULL, 10);
 			c->got_tsize = true;
@@ -198,7 +222,7 @@ static int check_badtid(struct client *c)
 {
 	struct sockaddr_in from;
 	uint8_t r[600];
-	int s = udp_socket();
+	int s = udp_socket("127.0.0.1");
 	ssize_t n;
 
 	if (s < 0)
@@ -282,6 +306,10 @@ static int receive(struct client *c, FILE *out, const struct opts *o, ssize_t n)
 			}
 		}
 		idle = 0;
+		if (n >= 5 && tftp_be16_get(c->buf) == TFTP_ERROR) {
+			printf("ERROR %u %.*s\n", tftp_be16_get(c->buf + 2), (int)n - 5, c->buf + 4);
+			return 1;
+		}
 		if (n < 4 || tftp_be16_get(c->buf) != TFTP_DATA)
 			return die("expected DATA");
 		c->data++;
@@ -296,6 +324,8 @@ static int receive(struct client *c, FILE *out, const struct opts *o, ssize_t n)
 			return 2;
 		since_ack++;
 		if ((size_t)n - 4 < c->blksize || since_ack == c->windowsize) {
+			if (o->slow)
+				poll(NULL, 0, (int)o->slow);
 			send_ack(c, c->sock, expect & 0xffff);
 			if (o->dupack)
 				send_ack(c, c->sock, expect & 0xffff);
@@ -306,6 +336,16 @@ static int receive(struct client *c, FILE *out, const struct opts *o, ssize_t n)
 		expect++;
 		n = 0;
 	}
+}
+
+/* opt=NAME=VALUE: split at the first '=' (the argument is ours to cut). */
+static void parse_extra_opt(char *nv, struct opts *o)
+{
+	char *eq = strchr(nv, '=');
+
+	*eq = 0;
+	o->opt_name = nv;
+	o->opt_value = eq + 1;
 }
 
 static int parse_opts(int argc, char **argv, struct opts *o)
@@ -321,6 +361,12 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			o->windowsize = (unsigned int)atoi(a + 11);
 		else if (!strncmp(a, "stall=", 6))
 			o->stall = (unsigned int)atoi(a + 6);
+		else if (!strncmp(a, "timeout=", 8))
+			o->timeout = (unsigned int)atoi(a + 8);
+		else if (!strncmp(a, "slow=", 5))
+			o->slow = (unsigned int)atoi(a + 5);
+		else if (!strncmp(a, "opt=", 4) && strchr(a + 4, '='))
+			parse_extra_opt(argv[i] + 4, o);
 		else if (!strcmp(a, "tsize"))
 			o->tsize = true;
 		else if (!strcmp(a, "probe"))
@@ -367,6 +413,55 @@ static int cmd_get(struct client *c, int argc, char **argv)
 		return rc ? rc : die("DATA from a second server port (duplicated transfer)");
 	printf("ok data=%lu dups=%lu tsize=%lld\n", c->data, c->dups,
 	       c->got_tsize ? (long long)c->tsize : -1LL);
+	return 0;
+}
+
+/* Milliseconds on a monotonic clock. */
+static long now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* hold: count the first reply of socket s (within the time left) into tallies. */
+static void hold_reply(struct client *c, int s, long deadline, unsigned long tally[3])
+{
+	struct sockaddr_in from;
+	long left = deadline - now_ms();
+	ssize_t n = recv_wait(s, c->buf, sizeof(c->buf), &from, left > 0 ? (int)left : 0);
+
+	if (n < 2)
+		return;
+	switch (tftp_be16_get(c->buf)) {
+	case TFTP_DATA: tally[0]++; break;
+	case TFTP_OACK: tally[1]++; parse_oack(c, (size_t)n); break;
+	default: tally[2]++; break;
+	}
+}
+
+/* hold FROM COUNT FILE [opts]: the slot hold; the sockets close when the process ends. */
+static int cmd_hold(struct client *c, int argc, char **argv)
+{
+	unsigned long tally[3] = { 0 }, i, count = argc > 1 ? strtoul(argv[1], NULL, 10) : 0;
+	static int socks[1024];
+	struct opts o = { 0 };
+	long deadline;
+
+	if (argc < 3 || count < 1 || count > 1024 || parse_opts(argc - 3, argv + 3, &o))
+		return die("usage: hold PORT FROM COUNT FILE [options]");
+	for (i = 0; i < count; i++) {
+		socks[i] = c->sock = udp_socket(argv[0]);
+		if (c->sock < 0)
+			return die("cannot bind a socket to FROM");
+		send_rrq(c, argv[2], &o, o.tsize);
+	}
+	deadline = now_ms() + 1000;
+	for (i = 0; i < count; i++)
+		hold_reply(c, socks[i], deadline, tally);
+	printf("replies=%lu data=%lu oack=%lu errors=%lu timeout=%ld\n",
+	       tally[0] + tally[1] + tally[2], tally[0], tally[1], tally[2], c->timeout);
 	return 0;
 }
 
@@ -444,8 +539,10 @@ int main(int argc, char **argv)
 	static struct client c;
 
 	if (argc < 4)
-		return die("usage: tftp_poke raw PORT HEX | get PORT FILE OUT [opts] | spray PORT N SEED");
-	c.sock = udp_socket();
+		return die("usage: tftp_poke raw PORT HEX | get PORT FILE OUT [opts] | spray PORT N SEED"
+			   " | hold PORT FROM COUNT FILE [opts]");
+	c.timeout = -1;
+	c.sock = udp_socket("127.0.0.1");
 	if (c.sock < 0)
 		return die("cannot create a socket");
 	c.srv.sin_family = AF_INET;
@@ -457,5 +554,7 @@ int main(int argc, char **argv)
 		return cmd_get(&c, argc - 3, argv + 3);
 	if (!strcmp(argv[1], "spray"))
 		return cmd_spray(&c, argc - 3, argv + 3);
+	if (!strcmp(argv[1], "hold"))
+		return cmd_hold(&c, argc - 3, argv + 3);
 	return die("unknown command");
 }

@@ -1,5 +1,6 @@
 /*
- * Unit tests for the text codecs (images/core/text.c): hex, base64, GUIDs, sizes, u64.
+ * Unit tests for the text codecs (images/core/text.c): hex, base64, GUIDs, sizes, u64, and
+ * the escaping of hostile text for logs (every byte value reads back from its escape).
  *
  * Why: these parse manifest values and URL paths that may be hostile, so each must accept
  * exactly its grammar and nothing near it.  Base64 is checked against the RFC 4648 test
@@ -54,6 +55,86 @@ static void test_hex(void)
 	CHECK_EQ(hex_decode(out, "", 0), 0);
 	strata_hex_encode(enc, bytes, 0);
 	CHECK(enc[0] == '\0');
+}
+
+/* strata_escape on a heap slice (no NUL after it) into a cap-byte buffer; returns taken. */
+static size_t escape(char *out, size_t cap, const char *s, size_t len)
+{
+	char *p = malloc(len ? len : 1);
+	size_t n;
+
+	if (!p)
+		abort();
+	memcpy(p, s, len);
+	n = strata_escape(out, cap, p, len);
+	free(p);
+	return n;
+}
+
+/* Read "\xNN" escapes back; returns the byte count, or (size_t)-1 on anything else. */
+static size_t unescape(uint8_t *out, const char *s)
+{
+	size_t n = 0;
+
+	while (*s) {
+		if (*s == '\\' && s[1] == 'x' && strlen(s) >= 4 &&
+		    strata_hex_decode(&out[n], s + 2, 1) == 0)
+			s += 4;
+		else if (*s != '\\' && *s != '"' && *s != '\'')
+			out[n] = (uint8_t)*s++;
+		else
+			return (size_t)-1;
+		n++;
+	}
+	return n;
+}
+
+static void test_escape_classes(void)
+{
+	char out[64];
+
+	CHECK(escape(out, sizeof(out), "boot/snponly.efi", 16) == 16);
+	CHECK(strcmp(out, "boot/snponly.efi") == 0);
+	CHECK(escape(out, sizeof(out), "a\nb\033[2J", 7) == 7);
+	CHECK(strcmp(out, "a\\x0ab\\x1b[2J") == 0);
+	CHECK(escape(out, sizeof(out), "\"'\\ ~", 5) == 5);
+	CHECK(strcmp(out, "\\x22\\x27\\x5c ~") == 0);
+	CHECK(escape(out, sizeof(out), "\x7f\x80\xff\0z", 5) == 5);
+	CHECK(strcmp(out, "\\x7f\\x80\\xff\\x00z") == 0);
+	CHECK(escape(out, sizeof(out), "", 0) == 0 && out[0] == '\0');
+}
+
+/* Too small a buffer: a whole prefix, never half an escape, always a NUL. */
+static void test_escape_bounds(void)
+{
+	char out[8];
+
+	memset(out, '#', sizeof(out));
+	CHECK(escape(out, 0, "abc", 3) == 0 && out[0] == '#');
+	CHECK(escape(out, 1, "abc", 3) == 0 && out[0] == '\0');
+	CHECK(escape(out, 3, "abc", 3) == 2 && strcmp(out, "ab") == 0);
+	CHECK(escape(out, 4, "abc", 3) == 3 && strcmp(out, "abc") == 0);
+	CHECK(escape(out, 4, "\n", 1) == 0 && out[0] == '\0');
+	CHECK(escape(out, 5, "\n", 1) == 1 && strcmp(out, "\\x0a") == 0);
+	CHECK(escape(out, 6, "ab\ncd", 5) == 2 && strcmp(out, "ab") == 0);
+	CHECK(escape(out, 7, "ab\ncd", 5) == 3 && strcmp(out, "ab\\x0a") == 0);
+	CHECK(out[7] == '#');
+}
+
+/* Every byte value: at most STRATA_ESCAPE_SIZE bytes, only printable ASCII, reads back. */
+static void test_escape_all_bytes(void)
+{
+	char in[256], out[STRATA_ESCAPE_SIZE(256)];
+	uint8_t back[256];
+	size_t i;
+
+	for (i = 0; i < 256; i++)
+		in[i] = (char)i;
+	CHECK(escape(out, sizeof(out), in, 256) == 256);
+	for (i = 0; out[i]; i++)
+		CHECK_MSG(out[i] >= 0x20 && out[i] < 0x7f && out[i] != '"', "at %zu", i);
+	CHECK(i < sizeof(out));
+	CHECK(unescape(back, out) == 256 && memcmp(back, in, 256) == 0);
 }
 
 /* Every single byte value round trips, and only hex digits decode. */
@@ -414,6 +495,9 @@ int main(void)
 {
 	RUN(test_hex);
 	RUN(test_hex_all_bytes);
+	RUN(test_escape_classes);
+	RUN(test_escape_bounds);
+	RUN(test_escape_all_bytes);
 	RUN(test_base64_vectors);
 	RUN(test_base64_round_trip);
 	RUN(test_base64_bad);

@@ -95,6 +95,35 @@ static void test_option_values(void)
 	CHECK(parse(PKT("\0\1f\0octet\0multicast\0\0x\0y\0x\0z\0"), &r) == 0 && r.ignored == 3);
 }
 
+/* Whether the noted option is name=value. */
+static int noted_is(const struct tftp_request *r, const char *name, const char *value)
+{
+	const struct tftp_opt_text *o = &r->noted;
+
+	return o->name && o->name_len == strlen(name) && !memcmp(o->name, name, o->name_len) &&
+	       o->value_len == strlen(value) && !memcmp(o->value, value, o->value_len);
+}
+
+/* What a refusal or a transfer's log line names: the filename and the option noted. */
+static void test_noted_for_the_log(void)
+{
+	struct tftp_request r;
+
+	CHECK(parse(PKT("\0\1f\0octet\0blksize\0" "1468\0"), &r) == 0 && !r.noted.name);
+	CHECK(parse(PKT("\0\1f\0octet\0x\0" "1\0timeout\0" "0\0y\0\0"), &r) == 0);
+	CHECK(noted_is(&r, "x", "1") && r.ignored == 3);
+	CHECK(parse(PKT("\0\1f\0octet\0timeout\0" "300\0"), &r) == 0);
+	CHECK(noted_is(&r, "timeout", "300"));
+	/* A refused option is noted over an ignored one, and the filename is kept. */
+	CHECK(parse(PKT("\0\1boot\0octet\0x\0" "1\0tsize\0\033[2J\0"), &r) == -ENOPROTOOPT);
+	CHECK(noted_is(&r, "tsize", "\033[2J") && r.filename_len == 4 && !strcmp(r.filename, "boot"));
+	CHECK(parse(PKT("\0\1f\0octet\0tsize\0" "0\0TSIZE\0" "1\0"), &r) == -ENOPROTOOPT);
+	CHECK(noted_is(&r, "TSIZE", "1"));
+	/* Failures before the filename leave nothing to name. */
+	CHECK(parse(PKT("\0\3f\0octet\0"), &r) == -EINVAL && !r.filename && !r.noted.name);
+	CHECK(parse(PKT("\0\1\0octet\0"), &r) == -EINVAL && !r.filename);
+}
+
 static void test_malformed(void)
 {
 	uint8_t big[TFTP_REQ_MAX + 1], name[300];
@@ -364,6 +393,7 @@ int main(void)
 	RUN(test_real_clients);
 	RUN(test_case_and_modes);
 	RUN(test_option_values);
+	RUN(test_noted_for_the_log);
 	RUN(test_malformed);
 	RUN(test_ack_error);
 	RUN(test_normalize);
