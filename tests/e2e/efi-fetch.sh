@@ -171,7 +171,8 @@ flaky_start() {
 }
 
 # vm NAME QEMU-ARGS...: boot with fresh firmware variables (inside ${VM_PREFIX[@]});
-# logs in $W/NAME.*.  Sets VM_RC (QEMU's status; 124 on timeout) and VM_MS.
+# logs in $W/NAME.*.  Sets VM_RC (QEMU's status; 124 on timeout; "returned" when the agent
+# handed the PC back to the firmware, as after a bad argument) and VM_MS.
 vm() {
 	local name=$1 start
 	shift
@@ -185,8 +186,8 @@ vm() {
 		-serial file:"$W/$name.serial" -monitor none -debugcon file:"$W/$name.debugcon" \
 		> "$W/$name.qemu" 2>&1 &
 	VM_PID=$!
-	wait "$VM_PID"
-	VM_RC=$?
+	wait_vm "$VM_PID" "$W/$name.debugcon"
+	VM_RC=$VM_WAIT
 	VM_PID=
 	VM_MS=$((($(date +%s%N) - start) / 1000000))
 	sed 's/\x1b\[[0-9;=?]*[a-zA-Z]//g; s/\r//g' "$W/$name.serial" > "$W/$name.console" 2>/dev/null
@@ -276,6 +277,7 @@ ipxe_vm ipxe-badarg "$IPXE_PORT" "selftest-fetch=$U/blob expect-sha256=xyz"
 check "ipxe-badarg: malformed option refused" \
 	has ipxe-badarg "error: args: expect-sha256= must be 64 hex digits [malformed input]"
 check "ipxe-badarg: nothing fetched" hasnt ipxe-badarg "fetch:"
+check "ipxe-badarg: handed back to iPXE by itself, no timeout" test "$VM_RC" = returned
 
 FLAKY_PORT=$(free_port)
 check "flaky server on loopback" flaky_start "$WWW" 127.0.0.1 "$FLAKY_PORT" "$W/flaky-ipxe.log" /blob

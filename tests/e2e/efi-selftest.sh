@@ -22,7 +22,6 @@ OVMF_VARS=/usr/share/OVMF/OVMF_VARS_4M.fd
 BOOT_TIMEOUT=120
 W=$(mktemp -d /tmp/strata-efi.XXXXXX)
 BOOT_PID=
-RETURNED="strata.efi: returning to the firmware"
 # The versions mk/deps.sh used, which the self-test line must name.
 ZLIB_V=$(sed -n 's/^zlib //p' "$BUILD/src/versions" 2>/dev/null)
 MBED_V=$(sed -n 's/^mbedtls //p' "$BUILD/src/versions" 2>/dev/null)
@@ -61,18 +60,8 @@ boot() {
 		-serial file:"$W/$1.serial" -monitor none -debugcon file:"$W/$1.debugcon" \
 		> "$W/$1.qemu" 2>&1 &
 	BOOT_PID=$!
-	BOOT_RC=
-	while kill -0 "$BOOT_PID" 2>/dev/null; do
-		if grep -qxF "$RETURNED" "$W/$1.debugcon" 2>/dev/null; then
-			sleep 1   # let the firmware print what it does next, for the log
-			kill "$BOOT_PID" 2>/dev/null
-			BOOT_RC=returned
-			break
-		fi
-		sleep 0.5
-	done
-	wait "$BOOT_PID"
-	BOOT_RC=${BOOT_RC:-$?}
+	wait_vm "$BOOT_PID" "$W/$1.debugcon"
+	BOOT_RC=$VM_WAIT
 	BOOT_PID=
 	BOOT_SECS=$((SECONDS - start))
 	# The console log without CRs and terminal escapes (OVMF also sends ESC[=3h, a mode set).

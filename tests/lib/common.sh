@@ -165,3 +165,23 @@ nginx_stop() {
 	rm -rf "$NGINX_DIR"
 	NGINX_DIR=
 }
+
+# wait_vm PID DEBUGCON: wait for a QEMU this shell started in the background; sets VM_WAIT
+# to its exit status, or to "returned" when strata.efi logged that it hands the PC back to
+# the firmware (QEMU is then stopped: the firmware would show its boot menu and wait
+# forever).  Call it directly, not in $(...): only this shell can wait for its child.
+wait_vm() {
+	local pid=$1 log=$2
+	while kill -0 "$pid" 2>/dev/null; do
+		if grep -qxF "strata.efi: returning to the firmware" "$log" 2>/dev/null; then
+			sleep 1   # let the firmware print what it does next, for the log
+			kill "$pid" 2>/dev/null
+			wait "$pid" 2>/dev/null
+			VM_WAIT=returned
+			return 0
+		fi
+		sleep 0.5
+	done
+	wait "$pid"
+	VM_WAIT=$?
+}
