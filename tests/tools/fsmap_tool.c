@@ -8,7 +8,8 @@
  *
  *   map   [--unit N] IMAGE      type, verdict, state, then the used and zero-log byte
  *                               ranges ("used OFF LEN", "zero OFF LEN"), merged
- *   free  [--unit N] IMAGE      the free units as "A-B" ranges of unit numbers
+ *   free  [--unit N] IMAGE      the free units (neither used nor log) as "A-B" ranges of
+ *                               unit numbers
  *   chunks [--chunk N] IMAGE    per-class chunk counts at 64 KiB (or N) chunks
  *   seed  IMAGE OUT             a fuzz seed: the image's non-zero 512-byte sectors in the
  *                               sparse form tests/fuzz/fuzz_fs.h reads
@@ -77,19 +78,25 @@ static const char *verdict_name(enum strata_fs_verdict v)
 	return v == STRATA_FS_REFUSE ? "refuse" : v == STRATA_FS_WARN ? "warn" : "ok";
 }
 
-/* Print runs of units whose usedness equals want: "used OFF LEN" bytes, or "A-B" units. */
-static void print_runs(const struct strata_fsmap *m, int want, int as_units)
+/* The class of unit u alone. */
+static enum strata_fs_class unit_class(const struct strata_fsmap *m, uint64_t u)
+{
+	return strata_fsmap_chunk_class(m, u << m->unit_shift, 1ULL << m->unit_shift);
+}
+
+/* Print runs of units of class want: "used OFF LEN" bytes, or "A-B" units. */
+static void print_runs(const struct strata_fsmap *m, enum strata_fs_class want, int as_units)
 {
 	uint64_t u = 0, unit = 1ULL << m->unit_shift;
 
 	while (u < m->units) {
 		uint64_t v = u;
 
-		if (strata_fsmap_unit_used(m, u) != want) {
+		if (unit_class(m, u) != want) {
 			u++;
 			continue;
 		}
-		while (v + 1 < m->units && strata_fsmap_unit_used(m, v + 1) == want)
+		while (v + 1 < m->units && unit_class(m, v + 1) == want)
 			v++;
 		if (as_units)
 			printf("%llu-%llu\n", (unsigned long long)u, (unsigned long long)v);
@@ -205,9 +212,9 @@ int main(int argc, char **argv)
 		return 1;
 	print_header(&m);
 	if (!strcmp(cmd, "map"))
-		print_runs(&m, 1, 0);
+		print_runs(&m, STRATA_FS_USED, 0);
 	else if (!strcmp(cmd, "free"))
-		print_runs(&m, 0, 1);
+		print_runs(&m, STRATA_FS_FREE, 1);
 	else
 		cmd_chunks(&m, chunk);
 	strata_fsmap_done(&m);
