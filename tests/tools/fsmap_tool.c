@@ -145,13 +145,24 @@ static int seed_segment(FILE *out, uint64_t sector, const uint8_t *p, size_t len
 	return fwrite(h, 1, 6, out) != 6 || fwrite(p, 1, len, out) != len ? -1 : 0;
 }
 
-/* The seed format: le32 partition sectors, then segments of non-zero sectors. */
+/* 1 when the sector is to be left out of a seed: all zero, or deep inside a run of 0xFF
+ * (an emptied NTFS log: the parsers read its first 8 KiB only).  *ff counts the run. */
+static int seed_skip(const uint8_t sec[512], unsigned int *ff)
+{
+	int same = !memcmp(sec, sec + 1, 511);
+
+	*ff = same && sec[0] == 0xFF ? *ff + 1 : 0;
+	return same && (sec[0] == 0 || *ff > 16);
+}
+
+/* The seed format: le32 partition sectors, then segments of kept sectors. */
 static int cmd_seed(const char *in_path, const char *out_path)
 {
 	FILE *in = fopen(in_path, "rb"), *out = fopen(out_path, "wb");
 	static uint8_t run[65024];
 	uint8_t sec[512], h[4];
 	uint64_t s = 0, start = 0;
+	unsigned int ff = 0;
 	size_t have = 0;
 	int rc = 0;
 
@@ -164,8 +175,7 @@ static int cmd_seed(const char *in_path, const char *out_path)
 	fseek(in, 0, SEEK_SET);
 	fwrite(h, 1, 4, out);
 	for (; fread(sec, 1, 512, in) == 512 && !rc; s++) {
-		int zero = !memcmp(sec, run + sizeof(run) - 512, 0) && !sec[0] &&
-			   !memcmp(sec, sec + 1, 511);
+		int zero = seed_skip(sec, &ff);
 
 		if ((zero || have == sizeof(run)) && have) {
 			rc = seed_segment(out, start, run, have);
