@@ -182,14 +182,15 @@ check "ntfs: detected, clean" test "$(field "$IMG" type)/$(field "$IMG" verdict)
 check "ntfs: free clusters equal partclone's" same "ours_free $IMG 4096" "pc_free $IMG ntfs 4096"
 check "ntfs: the backup boot sector past the volume is used" eval "'$TOOL' map --unit 512 '$IMG' |
 	awk '\$1 == \"used\" && \$2 + \$3 == $((96 * 1048576)) { f = 1 } END { exit !f }'"
-printf 'wake%0508d' 0 > "$W/wake"
-printf 'hibr%0508d' 0 > "$W/hibr"
+# 64 KiB, so that $DATA is non-resident (tests/unit/test_fsmap.c covers a resident one).
+{ printf 'wake'; head -c 65532 /dev/zero; } > "$W/wake"
+{ printf 'hibr'; head -c 65532 /dev/zero; } > "$W/hibr"
 cp "$IMG" "$W/resumed.img"
 ntfscp "$W/resumed.img" "$W/wake" /hiberfil.sys > /dev/null
 check "ntfs: hiberfil.sys after a resume (wake): clean" says "verdict ok" "$TOOL" map "$W/resumed.img"
 cp "$IMG" "$W/hib.img"
 ntfscp "$W/hib.img" "$W/hibr" /hiberfil.sys > /dev/null
-check "ntfs hibernated: ntfs-3g agrees" says "Hibernated" ntfs-3g.probe --readwrite "$W/hib.img"
+check "ntfs hibernated: ntfs-3g agrees" says "ibernated, refused to mount" ntfs-3g.probe --readwrite "$W/hib.img"
 check "ntfs hibernated: refused with the fix" says \
 	"state Windows was hibernated or shut down with Fast Startup; boot Windows and choose Restart, or disable Fast Startup" \
 	"$TOOL" map "$W/hib.img"
