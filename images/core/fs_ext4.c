@@ -444,8 +444,9 @@ static int scan_journal(struct ext4 *e)
 	int64_t pb;
 	int rc;
 
-	if (!(e->compat & EXT4_COMPAT_HAS_JOURNAL) || e->s->m->verdict != STRATA_FS_OK)
-		return 0;
+	if (!(e->compat & EXT4_COMPAT_HAS_JOURNAL) || e->s->m->verdict != STRATA_FS_OK ||
+	    e->journal_ino == 0)
+		return 0;   /* no journal, a log to replay, or an external journal device */
 	rc = read_inode(e, e->journal_ino, &in);
 	if (rc)
 		return rc;
