@@ -144,7 +144,7 @@ static uint32_t entry(const struct fat *f, const uint8_t *buf, uint64_t base, ui
 /* The dirty bits: the boot sector's state byte, and the clean bit of table entry 1. */
 static void check_dirty(struct fat *f, const struct fat_boot *bs, const uint8_t *piece)
 {
-	uint8_t state = f->bits == 32 ? bs->ext.f32.state : bs->ext.f16.state;
+	uint8_t state = f->bits == 32 ? bs->ext.f32.t.state : bs->ext.f16.t.state;
 	uint32_t e1 = entry(f, piece, 0, 1);
 	int clean_bit = f->bits == 16 ? !!(e1 & FAT16_CLEAN_BIT)
 				      : f->bits == 32 ? !!(e1 & FAT32_CLEAN_BIT) : 1;

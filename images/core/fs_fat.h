@@ -46,14 +46,19 @@ struct fat_bpb {
 	uint8_t total_sectors32[4];
 };
 
-/** Bytes 36.. of a FAT12/16 boot sector. */
-struct fat16_ext {
+/** The drive and volume fields every type has, after its own fields. */
+struct fat_ext_tail {
 	uint8_t drive;
 	uint8_t state;                /**< FAT_STATE_DIRTY */
 	uint8_t boot_sig;
 	uint8_t volume_id[4];
 	uint8_t label[11];
 	uint8_t fs_type[8];
+};
+
+/** Bytes 36.. of a FAT12/16 boot sector. */
+struct fat16_ext {
+	struct fat_ext_tail t;
 };
 
 /** Bytes 36.. of a FAT32 boot sector. */
@@ -65,12 +70,7 @@ struct fat32_ext {
 	uint8_t fsinfo_sector[2];
 	uint8_t backup_boot[2];
 	uint8_t reserved[12];
-	uint8_t drive;
-	uint8_t state;                /**< FAT_STATE_DIRTY */
-	uint8_t boot_sig;
-	uint8_t volume_id[4];
-	uint8_t label[11];
-	uint8_t fs_type[8];
+	struct fat_ext_tail t;
 };
 
 /** The boot sector's first 512 bytes. */
@@ -88,8 +88,8 @@ _Static_assert(sizeof(struct fat_bpb) == 36, "BPB is 36 bytes");
 _Static_assert(offsetof(struct fat_bpb, total_sectors32) == 32, "total_sectors32 at 32");
 _Static_assert(sizeof(struct fat16_ext) == 26, "FAT16 extension is 26 bytes");
 _Static_assert(sizeof(struct fat32_ext) == 54, "FAT32 extension is 54 bytes");
-_Static_assert(offsetof(struct fat_boot, ext.f16.state) == 37, "FAT16 state at 37");
-_Static_assert(offsetof(struct fat_boot, ext.f32.state) == 65, "FAT32 state at 65");
+_Static_assert(offsetof(struct fat_boot, ext.f16.t.state) == 37, "FAT16 state at 37");
+_Static_assert(offsetof(struct fat_boot, ext.f32.t.state) == 65, "FAT32 state at 65");
 _Static_assert(offsetof(struct fat_boot, signature) == 510, "signature at 510");
 _Static_assert(sizeof(struct fat_boot) == 512, "boot sector is 512 bytes");
 

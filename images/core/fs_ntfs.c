@@ -280,19 +280,61 @@ int ntfs_attr_runs(struct ntfs *nt, const uint8_t *a, uint32_t alen, struct ntfs
 	return decode_runs(nt, a + off, alen - off, r);
 }
 
-/* Load $MFT's runlist from record 0, read at the boot sector's MFT place. */
-static int load_mft(struct ntfs *nt)
+/* Read the unnamed $DATA of record n: its runs into nt->tmp and its size; or, resident,
+ * its value in *v (pointing into nt->rec) and *vlen.  Reads the record into nt->rec. */
+int ntfs_record_data(struct ntfs *nt, uint64_t n, uint64_t *size, const uint8_t **v,
+		     uint32_t *vlen)
 {
 	const uint8_t *a;
 	uint32_t alen;
+	int rc;
+
+	*v = NULL;
+	rc = ntfs_read_record(nt, n);
+	if (!rc)
+		rc = ntfs_find_attr(nt, NTFS_AT_DATA, 1, &a, &alen);
+	if (rc)
+		return rc;
+	if (((const struct ntfs_attr *)(const void *)a)->non_resident)
+		return ntfs_attr_runs(nt, a, alen, &nt->tmp, size);
+	rc = ntfs_resident_value(nt, a, alen, v, vlen);
+	*size = *vlen;
+	return rc;
+}
+
+int ntfs_resident_attr(struct ntfs *nt, uint64_t n, uint32_t type, const uint8_t **v,
+		       uint32_t *vlen)
+{
+	const uint8_t *a;
+	uint32_t alen;
+	int rc;
+
+	rc = ntfs_read_record(nt, n);
+	if (!rc)
+		rc = ntfs_find_attr(nt, type, 0, &a, &alen);
+	return rc ? rc : ntfs_resident_value(nt, a, alen, v, vlen);
+}
+
+/* The runlist of record n's unnamed, non-resident $DATA into nt->tmp, and its size. */
+static int data_runs(struct ntfs *nt, uint64_t n, uint64_t *size)
+{
+	const uint8_t *v;
+	uint32_t vlen;
+	int rc;
+
+	rc = ntfs_record_data(nt, n, size, &v, &vlen);
+	if (!rc && v)
+		return strata_fail(nt->s->diag, STRATA_EINVAL, "NTFS system file is resident", n);
+	return rc;
+}
+
+/* Load $MFT's runlist from record 0, read at the boot sector's MFT place. */
+static int load_mft(struct ntfs *nt)
+{
 	uint64_t size;
 	int rc;
 
-	rc = ntfs_read_record(nt, NTFS_REC_MFT);
-	if (!rc)
-		rc = ntfs_find_attr(nt, NTFS_AT_DATA, 1, &a, &alen);
-	if (!rc)
-		rc = ntfs_attr_runs(nt, a, alen, &nt->tmp, &size);
+	rc = data_runs(nt, NTFS_REC_MFT, &size);
 	if (rc)
 		return rc;
 	if (size < 16ull * nt->rec_size)
@@ -301,20 +343,13 @@ static int load_mft(struct ntfs *nt)
 	return 0;
 }
 
-
 /* Mark the clusters $Bitmap says are used, piece by piece through its runlist. */
 static int scan_bitmap(struct ntfs *nt)
 {
 	uint64_t size, need = (nt->clusters + 7) / 8;
-	const uint8_t *a;
-	uint32_t alen;
 	int rc;
 
-	rc = ntfs_read_record(nt, NTFS_REC_BITMAP);
-	if (!rc)
-		rc = ntfs_find_attr(nt, NTFS_AT_DATA, 1, &a, &alen);
-	if (!rc)
-		rc = ntfs_attr_runs(nt, a, alen, &nt->tmp, &size);
+	rc = data_runs(nt, NTFS_REC_BITMAP, &size);
 	if (rc)
 		return rc;
 	if (size < need)

@@ -15,15 +15,11 @@
 int ntfs_check_volume(struct ntfs *nt)
 {
 	const struct ntfs_volume_info *vi;
-	const uint8_t *a, *v;
-	uint32_t alen, vlen;
+	const uint8_t *v;
+	uint32_t vlen;
 	int rc;
 
-	rc = ntfs_read_record(nt, NTFS_REC_VOLUME);
-	if (!rc)
-		rc = ntfs_find_attr(nt, NTFS_AT_VOLUME_INFO, 0, &a, &alen);
-	if (!rc)
-		rc = ntfs_resident_value(nt, a, alen, &v, &vlen);
+	rc = ntfs_resident_attr(nt, NTFS_REC_VOLUME, NTFS_AT_VOLUME_INFO, &v, &vlen);
 	if (rc)
 		return rc;
 	if (vlen < sizeof(*vi))
@@ -31,28 +27,6 @@ int ntfs_check_volume(struct ntfs *nt)
 	vi = (const void *)v;
 	nt->vol_dirty = !!(le16_get(vi->flags) & NTFS_VOLUME_DIRTY);
 	return 0;
-}
-
-/* Read the unnamed $DATA of record n: its runs into nt->tmp and its size; or, resident,
- * its value in *v (pointing into nt->rec) and *vlen.  Reads the record into nt->rec. */
-static int record_data(struct ntfs *nt, uint64_t n, uint64_t *size, const uint8_t **v,
-		       uint32_t *vlen)
-{
-	const uint8_t *a;
-	uint32_t alen;
-	int rc;
-
-	*v = NULL;
-	rc = ntfs_read_record(nt, n);
-	if (!rc)
-		rc = ntfs_find_attr(nt, NTFS_AT_DATA, 1, &a, &alen);
-	if (rc)
-		return rc;
-	if (((const struct ntfs_attr *)(const void *)a)->non_resident)
-		return ntfs_attr_runs(nt, a, alen, &nt->tmp, size);
-	rc = ntfs_resident_value(nt, a, alen, v, vlen);
-	*size = *vlen;
-	return rc;
 }
 
 /* One restart page at p (p[0..avail) is ours to fix up): 1 when valid, with its LSN and
@@ -96,7 +70,7 @@ int ntfs_check_log(struct ntfs *nt)
 	const uint8_t *v;
 	uint32_t vlen, page;
 
-	rc = record_data(nt, NTFS_REC_LOGFILE, &size, &v, &vlen);
+	rc = ntfs_record_data(nt, NTFS_REC_LOGFILE, &size, &v, &vlen);
 	if (rc)
 		return rc;
 	if (v || size < NTFS_LOG_HEAD)
@@ -198,15 +172,11 @@ static int find_in_blocks(struct ntfs *nt, uint32_t block, uint64_t *ref)
 static int find_hiberfil(struct ntfs *nt, uint64_t *ref)
 {
 	const struct ntfs_index_root *root;
-	const uint8_t *a, *v;
-	uint32_t alen, vlen, block;
+	const uint8_t *v;
+	uint32_t vlen, block;
 	int rc;
 
-	rc = ntfs_read_record(nt, NTFS_REC_ROOT);
-	if (!rc)
-		rc = ntfs_find_attr(nt, NTFS_AT_INDEX_ROOT, 0, &a, &alen);
-	if (!rc)
-		rc = ntfs_resident_value(nt, a, alen, &v, &vlen);
+	rc = ntfs_resident_attr(nt, NTFS_REC_ROOT, NTFS_AT_INDEX_ROOT, &v, &vlen);
 	if (rc)
 		return rc;
 	if (vlen < sizeof(*root))
@@ -243,7 +213,7 @@ int ntfs_check_hiberfile(struct ntfs *nt)
 	rc = find_hiberfil(nt, &ref);
 	if (rc <= 0)
 		return rc;
-	rc = record_data(nt, ref & 0xFFFFFFFFFFFFull, &size, &v, &vlen);
+	rc = ntfs_record_data(nt, ref & 0xFFFFFFFFFFFFull, &size, &v, &vlen);
 	if (rc)
 		return rc;
 	if (le16_get(((const struct ntfs_record *)(const void *)nt->rec)->sequence) != ref >> 48)

@@ -78,6 +78,18 @@ int ntfs_resident_value(struct ntfs *nt, const uint8_t *a, uint32_t alen, const 
 int ntfs_attr_runs(struct ntfs *nt, const uint8_t *a, uint32_t alen, struct ntfs_runs *r,
 		   uint64_t *size);
 
+/**
+ * Read record n and its unnamed $DATA: non-resident, its runs into nt->tmp and its data
+ * size in *size (*v NULL); resident, its value in *v (pointing into nt->rec), *vlen bytes.
+ */
+int ntfs_record_data(struct ntfs *nt, uint64_t n, uint64_t *size, const uint8_t **v,
+		     uint32_t *vlen);
+
+/** Read record n and the value of its first resident attribute of `type` (*v points into
+ *  nt->rec, *vlen bytes). */
+int ntfs_resident_attr(struct ntfs *nt, uint64_t n, uint32_t type, const uint8_t **v,
+		       uint32_t *vlen);
+
 /** Consistency checks (fs_ntfs_state.c): each sets its flag in nt. */
 int ntfs_check_volume(struct ntfs *nt);
 int ntfs_check_log(struct ntfs *nt);

@@ -130,6 +130,20 @@ static int run_parser(struct fs_scan *s, enum strata_fs_type type)
 	return 0;
 }
 
+/* Run the parser of `type` over the map map_init made; on an error, free the map. */
+static int scan_type(struct fs_scan *s, enum strata_fs_type type, struct strata_diag *diag)
+{
+	int rc = run_parser(s, type);
+
+	if (rc)
+		goto err_parse;
+	return 0;
+
+err_parse:
+	strata_fsmap_done(s->m);
+	return strata_fail(diag, rc, rc == STRATA_ENOMEM ? "out of memory" : "read failed", 0);
+}
+
 int strata_fsmap_scan_as(const struct strata_fs_reader *r, enum strata_fs_type type,
 			 unsigned int unit_shift, struct strata_fsmap *m,
 			 struct strata_diag *diag)
@@ -138,23 +152,14 @@ int strata_fsmap_scan_as(const struct strata_fs_reader *r, enum strata_fs_type t
 	int rc;
 
 	rc = map_init(m, r, unit_shift, diag);
-	if (rc)
-		return rc;
-	rc = run_parser(&s, type);
-	if (rc)
-		goto err_parse;
-	return 0;
-
-err_parse:
-	strata_fsmap_done(m);
-	return strata_fail(diag, rc, rc == STRATA_EIO ? "read failed" : "out of memory", 0);
+	return rc ? rc : scan_type(&s, type, diag);
 }
 
 int strata_fsmap_scan(const struct strata_fs_reader *r, unsigned int unit_shift,
 		      struct strata_fsmap *m, struct strata_diag *diag)
 {
 	struct fs_scan s = { r, m, diag, FS_BUDGET_START };
-	enum strata_fs_type type;
+	enum strata_fs_type type = STRATA_FS_UNKNOWN;
 	uint8_t page[PROBE_BYTES];
 	size_t len;
 	int rc;
@@ -166,15 +171,13 @@ int strata_fsmap_scan(const struct strata_fs_reader *r, unsigned int unit_shift,
 	rc = fs_read(&s, 0, page, len);
 	if (!rc)
 		rc = detect(&s, page, len, &type);
-	if (!rc)
-		rc = run_parser(&s, type);
 	if (rc)
-		goto err_scan;
-	return 0;
+		goto err_detect;
+	return scan_type(&s, type, diag);
 
-err_scan:
+err_detect:
 	strata_fsmap_done(m);
-	return strata_fail(diag, rc, rc == STRATA_ENOMEM ? "out of memory" : "read failed", 0);
+	return rc;   /* fs_read set diag */
 }
 
 void strata_fsmap_done(struct strata_fsmap *m)

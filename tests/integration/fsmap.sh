@@ -21,17 +21,12 @@
 # Prints "ok   ..." / "FAIL ..." per check and "N passed, N failed" last.
 . "$(dirname "$0")/../lib/common.sh"
 
-if [ -n "${1:-}" ]; then
-	BUILD=$1
-elif [ -n "${STRATA_IMAGE:-}" ]; then
-	BUILD=${STRATA_IMAGE%/san/strata-image}
-else
-	BUILD=build
-fi
-TOOL=$BUILD/san/tests/tools/fsmap_tool
+# The build directory: the argument, else the one make test's STRATA_IMAGE lives in.
+BUILD=${1:-${STRATA_IMAGE:+${STRATA_IMAGE%/san/strata-image}}}
+TOOL=${BUILD:-build}/san/tests/tools/fsmap_tool
 W=$(mktemp -d /tmp/strata-fsmap.XXXXXX) || exit 1
+trap 'rm -rf "$W"; exit 130' INT TERM HUP
 trap 'rm -rf "$W"' EXIT
-trap 'exit 130' INT TERM HUP
 
 for t in "$TOOL" mkfs.ext4 debugfs dumpe2fs mkfs.vfat fsck.fat mcopy mkntfs ntfscp ntfsinfo \
 	partclone.extfs partclone.fat partclone.ntfs; do
