@@ -280,8 +280,15 @@ int ntfs_attr_runs(struct ntfs *nt, const uint8_t *a, uint32_t alen, struct ntfs
 	return decode_runs(nt, a + off, alen - off, r);
 }
 
-/* Read the unnamed $DATA of record n: its runs into nt->tmp and its size; or, resident,
- * its value in *v (pointing into nt->rec) and *vlen.  Reads the record into nt->rec. */
+/* Read record n into nt->rec and find its first attribute of `type` there. */
+static int record_attr(struct ntfs *nt, uint64_t n, uint32_t type, int unnamed,
+		       const uint8_t **a, uint32_t *alen)
+{
+	int rc = ntfs_read_record(nt, n);
+
+	return rc ? rc : ntfs_find_attr(nt, type, unnamed, a, alen);
+}
+
 int ntfs_record_data(struct ntfs *nt, uint64_t n, uint64_t *size, const uint8_t **v,
 		     uint32_t *vlen)
 {
@@ -290,9 +297,7 @@ int ntfs_record_data(struct ntfs *nt, uint64_t n, uint64_t *size, const uint8_t 
 	int rc;
 
 	*v = NULL;
-	rc = ntfs_read_record(nt, n);
-	if (!rc)
-		rc = ntfs_find_attr(nt, NTFS_AT_DATA, 1, &a, &alen);
+	rc = record_attr(nt, n, NTFS_AT_DATA, 1, &a, &alen);
 	if (rc)
 		return rc;
 	if (((const struct ntfs_attr *)(const void *)a)->non_resident)
@@ -307,11 +312,8 @@ int ntfs_resident_attr(struct ntfs *nt, uint64_t n, uint32_t type, const uint8_t
 {
 	const uint8_t *a;
 	uint32_t alen;
-	int rc;
+	int rc = record_attr(nt, n, type, 0, &a, &alen);
 
-	rc = ntfs_read_record(nt, n);
-	if (!rc)
-		rc = ntfs_find_attr(nt, type, 0, &a, &alen);
 	return rc ? rc : ntfs_resident_value(nt, a, alen, v, vlen);
 }
 
