@@ -14,8 +14,8 @@ int fs_read(struct fs_scan *s, uint64_t off, void *buf, size_t len)
 				   "metadata reads exceed what its own size allows", off);
 	s->budget -= len;
 	rc = s->r->read(s->r->ctx, off, buf, len);
-	if (rc)
-		return strata_fail(s->diag, rc < 0 ? rc : STRATA_EIO, "read failed", off);
+	if (rc)   /* whatever the reader says, it is a read failure, never "bad metadata" */
+		return strata_fail(s->diag, STRATA_EIO, "read failed", off);
 	return 0;
 }
 

@@ -27,8 +27,8 @@ struct fs_scan {
 
 /**
  * Read len bytes at off into buf (the caller's).  STRATA_ETRUNC when the range passes the
- * partition's end (or wraps), STRATA_ERANGE when it would pass the budget, the reader's
- * code (STRATA_EIO) when the read fails.  diag->where is off.
+ * partition's end (or wraps), STRATA_ERANGE when it would pass the budget, STRATA_EIO
+ * when the reader fails (whatever its code).  diag->where is off.
  */
 int fs_read(struct fs_scan *s, uint64_t off, void *buf, size_t len);
 

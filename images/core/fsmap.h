@@ -44,7 +44,8 @@
  */
 struct strata_fs_reader {
 	/** Read exactly len bytes at byte offset off (off + len <= size is guaranteed) into
-	 *  buf, which the parser owns.  0, or a negative STRATA_E* code (normally EIO). */
+	 *  buf, which the parser owns.  0, or non-zero for a failure (the scan then fails
+	 *  with STRATA_EIO, whatever the code). */
 	int (*read)(void *ctx, uint64_t off, void *buf, size_t len);
 	void *ctx;      /**< the caller's, passed back to read */
 	uint64_t size;  /**< bytes in the partition */
@@ -120,8 +121,7 @@ struct strata_fsmap {
  * Detect the filesystem on r's partition and scan it: fill *m (type, map at one bit per
  * 2^unit_shift bytes, log ranges, verdict).  Errors (*m then holds nothing to free):
  * STRATA_ERANGE for a unit_shift outside STRATA_FSMAP_SHIFT_MIN..MAX or an empty or
- * larger-than-1-PiB partition, STRATA_ENOMEM, and the reader's code (STRATA_EIO) for a
- * failed read.  diag is set only on those errors.  Borrows r; m owns m->used.
+ * larger-than-1-PiB partition, STRATA_ENOMEM, and STRATA_EIO for a failed read.  diag is set only on those errors.  Borrows r; m owns m->used.
  */
 int strata_fsmap_scan(const struct strata_fs_reader *r, unsigned int unit_shift,
 		      struct strata_fsmap *m, struct strata_diag *diag);

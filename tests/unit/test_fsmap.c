@@ -34,6 +34,7 @@ struct part {
 	uint64_t size;
 	uint64_t bytes_read;
 	int fail_at;           /**< fail the n-th read (1-based); 0: never */
+	int fail_rc;           /**< what the failed read returns; 0: STRATA_EIO */
 	int reads;
 };
 
@@ -42,7 +43,7 @@ static int part_read(void *ctx, uint64_t off, void *buf, size_t len)
 	struct part *p = ctx;
 
 	if (++p->reads == p->fail_at)
-		return STRATA_EIO;
+		return p->fail_rc ? p->fail_rc : STRATA_EIO;
 	if (off > p->size || len > p->size - off)
 		abort();   /* fsmap.h promises never to ask */
 	memcpy(buf, p->b + off, len);
@@ -514,7 +515,7 @@ static void test_truncation(void)
 		strata_fsmap_done(&fm);
 		for (unsigned int k = 0; k <= sizeof(cuts) / sizeof(cuts[0]); k++) {
 			uint64_t n = k < sizeof(cuts) / sizeof(cuts[0]) ? cuts[k] : full.size - 512;
-			struct part p = { malloc(n), n, 0, 0, 0 };
+			struct part p = { malloc(n), n, 0, 0, 0, 0 };
 			struct strata_fsmap m;
 
 			if (n > full.size)
@@ -549,6 +550,10 @@ static void test_api_errors(void)
 		CHECK_MSG(strata_fsmap_scan(&r, 12, &m, &d) == STRATA_EIO, "read %d fails", n);
 		CHECK(m.used == NULL);
 	}
+	p.fail_at = 3;                          /* any reader code is a read failure */
+	p.fail_rc = STRATA_ENOENT;
+	p.reads = 0;
+	CHECK_EQ(strata_fsmap_scan(&r, 12, &m, &d), STRATA_EIO);
 	p.fail_at = 0;
 	CHECK_EQ(strata_fsmap_scan(&r, 9, &m, &d), 0);
 	CHECK_EQ(m.units, p.size / 512);
