@@ -10,8 +10,9 @@
  *     swap keeps one page);
  *   - make each unsafe state by patching the bytes that hold it: ext4 needs_recovery,
  *     state not clean, recorded errors; FAT dirty bits (boot sector and table entry 1, for
- *     FAT12/16/32); NTFS dirty flag, an unclean $LogFile restart area, a hibernated
- *     hiberfil.sys; swap holding a hibernation image; BitLocker's signature;
+ *     FAT12/16/32, and the active table of a FAT32 without mirroring); NTFS dirty flag,
+ *     an unclean $LogFile restart area, a hibernated hiberfil.sys; swap holding a
+ *     hibernation image; BitLocker's signature;
  *   - put fields out of range (block size, counts, table pointers, cluster sizes, MFT
  *     place) and check the volume falls back to fully used with the parser's code;
  *   - cut every seed short at many sizes: never an error, never an overread, and fully
@@ -285,6 +286,25 @@ static void test_fat_dirty(void)
 			  "%s entry 1", fats[i].name);
 		free(p.b);
 	}
+}
+
+/* FAT32 with mirroring off reads the table ext_flags names, and only a table that exists. */
+static void test_fat32_active_table(void)
+{
+	struct part p = load("fs_fat", "fat32");
+	uint64_t fat = (uint64_t)le16_get(p.b + 14) * 512;
+	uint64_t fat2 = fat + (uint64_t)le32_get(p.b + 36) * 512;
+	enum strata_fs_verdict v;
+
+	p.b[fat2 + 7] &= 0xF7;                    /* the second table says dirty */
+	state_of(&p, &v);
+	CHECK_EQ(v, STRATA_FS_OK);                /* mirrored: the first table counts */
+	set16(&p, 40, 0x81);                      /* mirroring off, table 1 active */
+	state_of(&p, &v);
+	CHECK_EQ(v, STRATA_FS_REFUSE);
+	set16(&p, 40, 0x85);                      /* table 5 of 2 */
+	CHECK_EQ(fallback_of(&p, STRATA_FS_FAT32), STRATA_ERANGE);
+	free(p.b);
 }
 
 static void test_fat_out_of_range(void)
@@ -571,6 +591,7 @@ int main(void)
 	RUN(test_ext4_out_of_range);
 	RUN(test_ext4_desc_size);
 	RUN(test_fat_dirty);
+	RUN(test_fat32_active_table);
 	RUN(test_fat_out_of_range);
 	RUN(test_ntfs_dirty_flag);
 	RUN(test_ntfs_hibernated);
