@@ -80,12 +80,17 @@ int ntfs_check_log(struct ntfs *nt)
 		return rc;
 	if (all_ff(nt->buf, NTFS_LOG_HEAD))
 		return 0;
-	page = le32_get(nt->buf + offsetof(struct ntfs_restart_page, system_page_size));
 	ok0 = restart_page(nt, nt->buf, NTFS_LOG_HEAD, &lsn0, &clean0);
-	ok1 = ok0 && page <= NTFS_LOG_HEAD / 2 &&
+	/* The second copy is one system page in: as the first says, or 4 KiB if it is torn. */
+	page = ok0 ? le32_get(nt->buf + offsetof(struct ntfs_restart_page, system_page_size))
+		   : 4096;
+	ok1 = page <= NTFS_LOG_HEAD / 2 &&
 	      restart_page(nt, nt->buf + page, NTFS_LOG_HEAD - page, &lsn1, &clean1);
 	/* The newer copy wins, as in the kernel's driver; no readable copy is not clean. */
-	nt->log_dirty = !ok0 || !(ok1 && lsn1 > lsn0 ? clean1 : clean0);
+	if (ok0 && ok1)
+		nt->log_dirty = !(lsn1 > lsn0 ? clean1 : clean0);
+	else
+		nt->log_dirty = ok0 ? !clean0 : ok1 ? !clean1 : 1;
 	return 0;
 }
 

@@ -428,8 +428,14 @@ static void test_ntfs_log(void)
 	CHECK_EQ(*state_of(&p, &v), '\0');
 	put_restart_page(&p, log + 4096, 110, 0, 0x0002);   /* volume closed cleanly */
 	CHECK_EQ(*state_of(&p, &v), '\0');
-	p.b[log + 1000] ^= 1;                 /* a torn first page: the second decides */
+	p.b[log + 1000] ^= 1;                 /* not at a stride end: still a valid page */
 	CHECK_EQ(*state_of(&p, &v), '\0');
+	put_restart_page(&p, log, 120, 0, 0);  /* newest, not clean */
+	CHECK(strstr(state_of(&p, &v), "NTFS log is not clean") != NULL);
+	p.b[log + 510] ^= 1;                  /* torn: the second copy decides */
+	CHECK_EQ(*state_of(&p, &v), '\0');
+	put_restart_page(&p, log + 4096, 110, 0, 0);
+	CHECK(strstr(state_of(&p, &v), "NTFS log is not clean") != NULL);
 	memset(p.b + log, 0x11, 8192);        /* neither copy readable */
 	CHECK(strstr(state_of(&p, &v), "NTFS log is not clean") != NULL);
 	free(p.b);
