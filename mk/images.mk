@@ -44,3 +44,9 @@ TEST_TARGETS += check-freestanding $(SAN)/strata-image $(UNIT_BINS) $(FUZZ_BINS)
 $(SAN)/tests/tools/gpt_tool: $(SAN)/tests/tools/gpt_tool.o $(patsubst %.c,$(SAN)/%.o,$(HOST_LIB_SRCS))
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(HOST_LIBS)
 TEST_TARGETS += $(SAN)/tests/tools/gpt_tool
+
+# Host helper for tests/integration/fsmap.sh: prints the core's used-block map and verdict
+# for a partition image (images/core/fsmap.c), and writes the fs fuzz seeds.
+$(SAN)/tests/tools/fsmap_tool: $(SAN)/tests/tools/fsmap_tool.o $(patsubst %.c,$(SAN)/%.o,$(HOST_LIB_SRCS))
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(HOST_LIBS)
+TEST_TARGETS += $(SAN)/tests/tools/fsmap_tool

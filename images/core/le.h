@@ -25,6 +25,13 @@ static inline uint64_t le64_get(const uint8_t *p)
 	return (uint64_t)le32_get(p) | (uint64_t)le32_get(p + 4) << 32;
 }
 
+/* Big-endian, for the few foreign structures the filesystem parsers read (the ext4
+ * journal's superblock); kept here so the core has one set of byte-order helpers. */
+static inline uint32_t be32_get(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
 static inline void le16_put(uint8_t *p, uint16_t v)
 {
 	p[0] = (uint8_t)v;
