@@ -29,6 +29,8 @@ enum strata_rc {
 	STRATA_EACCES = -14,  /**< not allowed: a wrong token, or a request from the wrong host */
 	STRATA_EREPORTED = -15, /**< a host-side failure (file, system call) whose site already
 				     printed why; what host errorf returns */
+	STRATA_EAUTH = -16,   /**< no credentials, or ones nobody issued: the caller may retry
+				   with valid ones (unlike STRATA_EACCES) */
 };
 
 /** Where and why a core function failed; filled only on failure. */
