@@ -51,3 +51,9 @@ $(SAN)/tests/unit/test_layer_cache.o: SAN_CFLAGS += -Iserver
 $(SAN)/tests/unit/test_layer_cache: $(SAN)/tests/unit/test_layer_cache.o \
 		$(patsubst %.c,$(SAN)/%.o,server/layer_cache.c images/host/util.c $(HOST_LIB_SRCS))
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(HOST_LIBS)
+
+# Unit test of the token file parser and check: the parser, the host's file reader and the
+# core's SHA-256.
+$(SAN)/tests/unit/test_api_tokens: $(SAN)/tests/unit/test_api_tokens.o \
+		$(patsubst %.c,$(SAN)/%.o,server/api_tokens.c images/host/util.c $(HOST_LIB_SRCS))
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(HOST_LIBS)
