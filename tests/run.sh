@@ -14,7 +14,7 @@ FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 for t in "$BUILD"/san/tests/unit/test_*; do
 	[ -x "$t" ] && suite "unit $(basename "$t")" "$t"
 done
-for t in tests/integration/*.sh tests/server/*.sh tests/e2e/*.sh; do
+for t in tests/integration/*.sh tests/server/*.sh tests/security/*.sh tests/e2e/*.sh; do
 	[ -f "$t" ] && suite "$t" bash "$t"
 done
 for t in "$BUILD"/fuzz/fuzz_*; do
