@@ -265,10 +265,10 @@ static enum MHD_Result deploy(struct MHD_Connection *c, struct req *r, struct se
 {
 	char body[64], by[API_TOKEN_NAME_MAX + 1];
 	const char *why;
-	int n = authorize(c, s, by, &why);
+	int rc = authorize(c, s, by, &why), n;
 
-	if (n)
-		return fail(c, r, n, why);
+	if (rc)
+		return fail(c, r, rc, why);
 	n = server_mark_deploy(s, r->route.name, by);
 	if (n < 0)
 		return fail(c, r, n, "cannot record the order");

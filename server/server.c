@@ -235,24 +235,35 @@ static int save_outcome(struct server *s, const struct mstate *st)
 	return db_end(s->state->db, rc);
 }
 
+/* What a report makes of a machine's state. */
+static void apply_report(struct mstate *st, const char *phase, uint64_t done, uint64_t total,
+			 const char *msg)
+{
+	st->done = done;
+	st->total = total;
+	st->updated = time(NULL);
+	sanitise(st->message, sizeof(st->message), msg);
+	st->result = !strcmp(phase, "ok") ? MSTATE_OK : !strcmp(phase, "failed")
+		? MSTATE_FAILED : MSTATE_RUNNING;
+	if (st->result == MSTATE_OK)
+		st->pending = INV_ACTION_NONE;  /* done: next boot is local */
+}
+
+/* Apply a report; an outcome changes memory only once it is stored. */
 static int update_state(struct server *s, const uint8_t mac[6], const char *phase,
 			uint64_t done, uint64_t total, const char *msg)
 {
-	struct mstate *st;
+	struct mstate *st, next;
 	int rc = STRATA_ENOMEM;
 
 	pthread_mutex_lock(&s->state->lock);
 	st = state_get(s->state, mac);
 	if (st) {
-		st->done = done;
-		st->total = total;
-		st->updated = time(NULL);
-		sanitise(st->message, sizeof(st->message), msg);
-		st->result = !strcmp(phase, "ok") ? MSTATE_OK : !strcmp(phase, "failed")
-			? MSTATE_FAILED : MSTATE_RUNNING;
-		if (st->result == MSTATE_OK)
-			st->pending = INV_ACTION_NONE;  /* done: next boot is local */
-		rc = st->result == MSTATE_RUNNING ? 0 : save_outcome(s, st);
+		next = *st;
+		apply_report(&next, phase, done, total, msg);
+		rc = next.result == MSTATE_RUNNING ? 0 : save_outcome(s, &next);
+		if (rc == 0)
+			*st = next;
 	}
 	pthread_mutex_unlock(&s->state->lock);
 	return rc;
@@ -301,28 +312,32 @@ static size_t matching(struct server *s, const char *who, uint8_t (*macs)[6])
 	return n;
 }
 
-/* Mark the n machines of macs and record the order, in one transaction.  Call with the
- * state lock. */
+/* Mark the n machines of macs and record the order, in one transaction; memory says they
+ * are marked only once it committed.  Call with the state lock. */
 static int record_order(struct server *s, const char *who, const char *by,
 			const uint8_t (*macs)[6], size_t n)
 {
-	struct mstate *st;
+	struct mstate *st, next;
 	int rc = db_begin(s->state->db);
 
 	if (rc)
 		return rc;
 	for (size_t i = 0; rc == 0 && i < n; i++) {
-		st = state_get(s->state, macs[i]);
-		if (!st)
+		if (!(st = state_get(s->state, macs[i]))) {
 			rc = errorf("out of memory");
-		else
-			st->pending = INV_ACTION_DEPLOY;
-		if (rc == 0)
-			rc = state_put(s->state, st);
+			break;
+		}
+		next = *st;
+		next.pending = INV_ACTION_DEPLOY;
+		rc = state_put(s->state, &next);
 	}
 	if (rc == 0)
 		rc = audit_order(s->state->db, by, who, "deploy", macs, n);
-	return db_end(s->state->db, rc);
+	rc = db_end(s->state->db, rc);
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		if ((st = state_get(s->state, macs[i])))
+			st->pending = INV_ACTION_DEPLOY;
+	return rc;
 }
 
 int server_mark_deploy(struct server *s, const char *who, const char *by)
