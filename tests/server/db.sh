@@ -40,6 +40,20 @@ srv_stop
 srv_start "$W" "$W/log2" --api-tokens "$W/api-tokens"
 check "restart: no import, same version" sh -c "! grep -q imported '$W/log2' && curl -s '$U/manifest/52:54:00:5e:00:01' | grep -qx 'version 8'"
 
+# A database of an older schema is migrated step by step; a newer one is refused.
+srv_stop
+srv_sql "$W" "DROP TABLE machine_keys; DROP TABLE nonces; PRAGMA user_version = 1"
+migrates_v1() {
+	srv_start "$W" "$W/log-v1" --api-tokens "$W/api-tokens" && srv_stop &&
+	grep -q "strata.db: schema version 2" "$W/log-v1" && test "$(srv_sql "$W" "PRAGMA user_version")" = 2
+}
+check "schema 1 migrated to 2 on start" migrates_v1
+check "migration kept the machines" test "$(srv_sql "$W" "SELECT version FROM machines WHERE mac = '52:54:00:5e:00:01'")" = 8
+srv_sql "$W" "PRAGMA user_version = 99"
+check "a newer schema is refused" sh -c "'$SRV' --root '$W/root' --addr 127.0.0.1 --http-port 1 --tftp-port 1 --dhcp off 2>&1 | grep -q 'schema version 99 is newer than this server.s (2)'"
+srv_sql "$W" "PRAGMA user_version = 2"
+srv_start "$W" "$W/log-v2" --api-tokens "$W/api-tokens"
+
 # 2. SIGKILL during a burst of orders from 4 clients: every acknowledged order is there.
 burst() {   # burst N: orders until killed; one line per acknowledged order in acked.N
 	local t
