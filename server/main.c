@@ -36,8 +36,8 @@ static void usage(FILE *f)
 	      "  --key FILE         manifest signing key, created if missing\n"
 	      "                     (default STATE/server.key; strata.efi trusts FILE.pub)\n"
 	      "  --addr IP          address to listen on (default 0.0.0.0)\n"
-	      "  --url URL          base URL PCs are given (default http://ADDR:PORT;\n"
-	      "                     required when ADDR is 0.0.0.0)\n"
+	      "  --url URL          base URL PCs are given, and the one Origin the API takes\n"
+	      "                     (default http://ADDR:PORT; required when ADDR is 0.0.0.0)\n"
 	      "  --http-port N      (default 80)\n"
 	      "  --tftp-port N      (default 69; 0 turns TFTP off)\n"
 	      "  --dhcp off|proxy   proxyDHCP on ports 67 and 4011 (default proxy)\n"
@@ -51,7 +51,7 @@ static void usage(FILE *f)
 	      "Both need 'Authorization: Bearer TOKEN' with a token of --api-tokens, from every\n"
 	      "address, and refuse a browser's request from another origin.  Each order is kept\n"
 	      "in the audit log with the token's NAME.  Back up the database while the server\n"
-	      "runs with: sqlite3 STATE/strata.db \".backup BACKUP.db\"\n", f);
+	      "runs with: sqlite3 STATE/strata.db \".backup BACKUP.db\"  (docs/security.md)\n", f);
 }
 
 enum { O_ROOT = 256, O_INV, O_STORE, O_STATE, O_TOKENS, O_KEY, O_ADDR, O_URL, O_HTTP, O_TFTP, O_DHCP,
