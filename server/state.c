@@ -207,3 +207,14 @@ int state_save(struct state *st)
 		rc = state_put(st, &st->m[i]);
 	return db_end(st->db, rc);
 }
+
+int state_save_one(struct state *st, const uint8_t mac[6])
+{
+	const struct mstate *m = find(st, mac);
+	int rc;
+
+	if (!m)
+		return 0;
+	rc = db_begin(st->db);
+	return rc ? rc : db_end(st->db, state_put(st, m));
+}

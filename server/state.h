@@ -61,6 +61,10 @@ struct mstate *state_get(struct state *st, const uint8_t mac[6]);
 /** Write every machine in one transaction.  Call with st->lock held. */
 int state_save(struct state *st);
 
+/** Write mac's row (if it has one) in a transaction of its own.  Call with st->lock held.
+ *  0 or STRATA_EREPORTED. */
+int state_save_one(struct state *st, const uint8_t mac[6]);
+
 /**
  * Write one machine's row inside a transaction the caller opened with db_begin on st->db,
  * so it commits together with the caller's other records (an order and its audit row).

@@ -123,6 +123,7 @@ check "reload: changed layout bumps the version" test "$(sed -n 's/^version //p'
 check "reload: new manifest still verifies" $SI manifest verify --pub "$W/root/state/server.key.pub" "$W/m2"
 check "reload: success was not undone" sh -c "curl -s '$U/ipxe/52-54-00-12-34-01' | grep -q 'boots its local disk'"
 check "default profile: unknown machine gets a manifest" test "$(code "$U/manifest/52:54:00:99:99:98")" = 200
+check "default profile: its version is stored before it is served" test "$(sqlite3 "$W/root/state/strata.db" "SELECT version FROM machines WHERE mac = '52:54:00:99:99:98'")" = 1
 echo "profile broken" >> "$W/root/inventory.conf"
 kill -HUP $PID; sleep 1
 check "bad reload names file and line" grep -q "inventory.conf:[0-9]*: " "$W/log"
