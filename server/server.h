@@ -11,7 +11,8 @@
  * request only queues one, and the server's preparer thread builds and signs its product,
  * so that work stays off the request path too.
  *
- * Lock order everywhere: the catalog (rwlock), then extra_lock, then the state lock.
+ * Lock order everywhere: the catalog (rwlock), then extra_lock, then the state lock, then
+ * the database's (db.h).
  */
 #ifndef STRATA_SERVER_H
 #define STRATA_SERVER_H
