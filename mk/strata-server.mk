@@ -2,11 +2,12 @@
 # machine layers and manifests.  Links the images core and the Linux host library.
 
 SERVER_SRCS := server/main.c server/services.c server/server.c server/catalog.c server/state.c \
+	server/db.c server/audit.c server/api_tokens.c \
 	server/inventory.c server/machine.c server/cidata.c server/http.c server/http_parse.c \
 	server/http_run.c server/layer_cache.c server/daemon.c server/loop_epoll.c server/tftp.c \
 	server/tftp_parse.c server/tftp_path.c server/ratelimit.c server/dhcp.c server/dhcp_parse.c \
 	server/dhcp_reply.c
-SERVER_LIBS := $(HOST_LIBS) -lmicrohttpd
+SERVER_LIBS := $(HOST_LIBS) -lmicrohttpd -lsqlite3
 # The HTTP parsers: what their unit test, fuzzer and test_efi_url link beside the core.
 HTTP_PARSE_SRCS := server/http_parse.c
 
@@ -51,4 +52,10 @@ $(SAN)/tests/unit/test_http: $(SAN)/tests/unit/test_http.o \
 $(SAN)/tests/unit/test_layer_cache.o: SAN_CFLAGS += -Iserver
 $(SAN)/tests/unit/test_layer_cache: $(SAN)/tests/unit/test_layer_cache.o \
 		$(patsubst %.c,$(SAN)/%.o,server/layer_cache.c images/host/util.c $(HOST_LIB_SRCS))
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(HOST_LIBS)
+
+# Unit test of the token file parser and check: the parser, the host's file reader and the
+# core's SHA-256.
+$(SAN)/tests/unit/test_api_tokens: $(SAN)/tests/unit/test_api_tokens.o \
+		$(patsubst %.c,$(SAN)/%.o,server/api_tokens.c images/host/util.c $(HOST_LIB_SRCS))
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(HOST_LIBS)

@@ -302,12 +302,27 @@ static struct product *next_queued(struct catalog *c)
 	return p;
 }
 
-/* Make queued product p into a copy, then publish it, so requests never see it half
- * made.  Read lock. */
+/* Store the state of a machine whose product was just made (the version it carries, the
+ * default action), so nothing is served that a restart would not remember. */
+static int save_made(struct server *s, const uint8_t mac[6])
+{
+	int rc;
+
+	pthread_mutex_lock(&s->state->lock);
+	rc = state_save_one(s->state, mac);
+	pthread_mutex_unlock(&s->state->lock);
+	return rc;
+}
+
+/* Make queued product p into a copy, store its machine's state, then publish it, so
+ * requests never see it half made.  Read lock. */
 static void prepare_one(struct server *s, struct product *p)
 {
 	struct product made = { .m = p->m };
 	int rc = product_build(s, s->cat->inv, &made);
+
+	if (rc == 0 && (rc = save_made(s, p->m->mac)))
+		free(made.manifest);
 
 	if (rc)
 		fprintf(stderr, "strata-server: machine %s (default profile): cannot prepare "

@@ -22,6 +22,7 @@
 #include "http_run.h"
 #include "server.h"
 #include "store_path.h"
+#include "text.h"
 
 #define BODY_MAX 4096
 
@@ -63,6 +64,9 @@ static enum MHD_Result text(struct MHD_Connection *c, struct req *r, unsigned in
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	}
+	if (resp && status == 401)   /* RFC 6750 section 3: say which scheme to use */
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+					"Bearer realm=\"strata\"");
 	return queue(c, r, status, resp, len);
 }
 
@@ -205,54 +209,86 @@ static const char *field(struct MHD_Connection *c, struct req *r, const char *ke
 	return http_query_get(r->body, key, buf, cap) == 1 ? buf : NULL;
 }
 
+/* A report's byte count: absent is 0; anything but a decimal number up to STATE_BYTES_MAX
+ * is refused (a forged "-5" must not become 2^64-5). */
+static int report_bytes(const char *v, uint64_t *out)
+{
+	*out = 0;
+	return v ? strata_u64_parse(out, v, strlen(v), STATE_BYTES_MAX) : 0;
+}
+
 static enum MHD_Result report(struct MHD_Connection *c, struct req *r, struct server *s)
 {
 	char tok[32], ph[16], dn[24], tt[24], msg[200];
 	const char *token = field(c, r, "token", tok, sizeof(tok));
 	const char *phase = field(c, r, "phase", ph, sizeof(ph));
-	const char *done = field(c, r, "done", dn, sizeof(dn));
-	const char *total = field(c, r, "total", tt, sizeof(tt));
+	uint64_t done, total;
 	int rc;
 
 	if (!phase)
 		return fail(c, r, STRATA_EINVAL, "report needs phase=progress|ok|failed");
-	rc = server_report(s, r->route.mac, token, phase, done ? strtoull(done, NULL, 10) : 0,
-			   total ? strtoull(total, NULL, 10) : 0, field(c, r, "msg", msg, sizeof(msg)));
+	if (report_bytes(field(c, r, "done", dn, sizeof(dn)), &done) ||
+	    report_bytes(field(c, r, "total", tt, sizeof(tt)), &total))
+		return fail(c, r, STRATA_EINVAL, "done and total must be numbers of bytes");
+	rc = server_report(s, r->route.mac, token, phase, done, total,
+			   field(c, r, "msg", msg, sizeof(msg)));
 	if (rc)
 		return fail(c, r, rc, rc == STRATA_ENOENT ? "unknown machine" : rc == STRATA_EACCES
 			    ? "bad token" : rc == STRATA_EINVAL ? "bad phase" : "cannot record it");
 	return text(c, r, 200, "text/plain", "ok\n", 3);
 }
 
-/* The admin API answers this host only: loopback, or the server's own address. */
-static int from_this_host(struct MHD_Connection *c, const struct server *s)
+/*
+ * Orders and lab-wide views need a credential, from every address: a browser's request
+ * from a foreign Origin is refused first, then the bearer token must name one of
+ * --api-tokens.  0 with the credential's name in by, or an rc with *why for the body.
+ */
+static int authorize(struct MHD_Connection *c, struct server *s,
+		     char by[API_TOKEN_NAME_MAX + 1], const char **why)
 {
-	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	const struct sockaddr_in *sin;
-	struct in_addr own;
+	const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ORIGIN);
+	const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						       MHD_HTTP_HEADER_AUTHORIZATION);
+	int rc;
 
-	if (!ci || !ci->client_addr || ci->client_addr->sa_family != AF_INET)
-		return 0;
-	sin = (const struct sockaddr_in *)ci->client_addr;
-	if ((ntohl(sin->sin_addr.s_addr) >> 24) == 127)
-		return 1;
-	return inet_pton(AF_INET, s->cfg.addr, &own) == 1 && own.s_addr != INADDR_ANY &&
-	       own.s_addr == sin->sin_addr.s_addr;
+	if (!http_origin_ok(origin, s->cfg.url))
+		return *why = "requests from another origin are refused", STRATA_EACCES;
+	rc = server_api_auth(s, http_bearer(auth), by);
+	if (rc == STRATA_EACCES)
+		*why = "the API is off: start strata-server with --api-tokens FILE";
+	else if (rc)
+		*why = "send Authorization: Bearer TOKEN with a token of --api-tokens";
+	return rc;
 }
 
 static enum MHD_Result deploy(struct MHD_Connection *c, struct req *r, struct server *s)
 {
-	char body[64];
-	int n;
+	char body[64], by[API_TOKEN_NAME_MAX + 1];
+	const char *why;
+	int rc = authorize(c, s, by, &why), n;
 
-	if (!from_this_host(c, s))
-		return fail(c, r, STRATA_EACCES, "the admin API answers only this host");
-	n = server_mark_deploy(s, r->route.name);
+	if (rc)
+		return fail(c, r, rc, why);
+	n = server_mark_deploy(s, r->route.name, by);
+	if (n < 0)
+		return fail(c, r, n, "cannot record the order");
 	if (n == 0)
 		return fail(c, r, STRATA_ENOENT, "no such machine");
 	snprintf(body, sizeof(body), "deploy pending on %d machines\n", n);
 	return text(c, r, 200, "text/plain", body, strlen(body));
+}
+
+/* /machines.json, for a request with a credential. */
+static enum MHD_Result machines(struct MHD_Connection *c, struct req *r, struct server *s)
+{
+	char by[API_TOKEN_NAME_MAX + 1], *b;
+	const char *why;
+	int rc = authorize(c, s, by, &why);
+
+	if (rc)
+		return fail(c, r, rc, why);
+	b = server_machines_json(s);
+	return owned(c, r, "application/json", b, b ? strlen(b) : 0);
 }
 
 static enum MHD_Result get(struct MHD_Connection *c, struct req *r, struct server *s)
@@ -282,8 +318,7 @@ static enum MHD_Result get(struct MHD_Connection *c, struct req *r, struct serve
 	case ROUTE_STORE_RUN:
 		return run(c, r, s);
 	case ROUTE_MACHINES:
-		b = server_machines_json(s);
-		return owned(c, r, "application/json", b, b ? strlen(b) : 0);
+		return machines(c, r, s);
 	default:
 		return fail(c, r, STRATA_ENOENT, "not found");
 	}

@@ -1,5 +1,6 @@
 /* Routing, Range and query parsing (see http_parse.h). */
 #include <string.h>
+#include <strings.h>
 #include "http_parse.h"
 #include "rc.h"
 #include "store_path.h"
@@ -213,6 +214,7 @@ unsigned int http_status_of(int rc)
 	} table[] = {
 		{ 0, 200 },
 		{ STRATA_EINVAL, 400 }, { STRATA_ETRUNC, 400 }, { STRATA_ETRAIL, 400 },
+		{ STRATA_EAUTH, 401 },
 		{ STRATA_EACCES, 403 }, { STRATA_EBADSIG, 403 },
 		{ STRATA_ENOENT, 404 }, { STRATA_ECORRUPT, 404 },
 		{ STRATA_ESTALE, 409 },
@@ -227,4 +229,47 @@ unsigned int http_status_of(int rc)
 		if (table[i].rc == rc)
 			return table[i].status;
 	return 500;
+}
+
+const char *http_bearer(const char *hdr)
+{
+	const char *t;
+
+	if (!hdr || strncasecmp(hdr, "Bearer ", 7))
+		return NULL;
+	for (t = hdr + 7; *t == ' '; t++)
+		;
+	return *t ? t : NULL;
+}
+
+/* "scheme://host[:port]" of s, lower-cased and without its scheme's default port, into
+ * out (cap bytes).  0, or -1 when s has no scheme or is too long. */
+static int origin_of(const char *s, char *out, size_t cap)
+{
+	const char *host = strstr(s, "://");
+	size_t n;
+
+	if (!host)
+		return -1;
+	n = (size_t)(host + 3 - s) + strcspn(host + 3, "/?#");
+	if (!strncasecmp(s, "http://", 7) && n > 10 && !strncmp(s + n - 3, ":80", 3))
+		n -= 3;
+	else if (!strncasecmp(s, "https://", 8) && n > 12 && !strncmp(s + n - 4, ":443", 4))
+		n -= 4;
+	if (n >= cap)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		out[i] = (char)((s[i] >= 'A' && s[i] <= 'Z') ? s[i] + 32 : s[i]);
+	out[n] = '\0';
+	return 0;
+}
+
+int http_origin_ok(const char *origin, const char *url)
+{
+	char a[HTTP_PATH_MAX], b[HTTP_PATH_MAX];
+
+	if (!origin)
+		return 1;
+	return origin_of(origin, a, sizeof(a)) == 0 && origin_of(url, b, sizeof(b)) == 0 &&
+	       !strcmp(a, b);
 }

@@ -1,7 +1,7 @@
 /*
  * The parts of HTTP handling that see hostile bytes, as pure functions with no I/O so they
- * are fuzzed and unit-tested alone: routing a request path, parsing a Range header, and
- * reading a query string.
+ * are fuzzed and unit-tested alone: routing a request path, parsing a Range header,
+ * reading a query string, and reading the Authorization and Origin headers.
  *
  * Routing is strict: every route names exactly which characters each path segment may
  * hold, so no request can name a file outside the folders the server means to serve
@@ -68,5 +68,20 @@ unsigned int http_status_of(int rc);
  * too long (or decoding yields a NUL or control byte).
  */
 int http_query_get(const char *query, const char *key, char *out, size_t cap);
+
+/**
+ * The token of an Authorization header value "Bearer TOKEN" (RFC 6750 section 2.1; the
+ * scheme is case-insensitive), borrowed from hdr, or NULL for any other value or none.
+ */
+const char *http_bearer(const char *hdr);
+
+/**
+ * Whether a request's Origin header (RFC 6454) allows it to act: 1 when there is none (not
+ * a browser's cross-site request) or it is the origin of url, the server's public base URL
+ * (same scheme, host and port; default ports and letter case do not matter); 0 for any
+ * other origin, "null" included.  So a page from another site, or from another port of
+ * the server host, cannot make a browser order a reimage.
+ */
+int http_origin_ok(const char *origin, const char *url);
 
 #endif /* STRATA_HTTP_PARSE_H */

@@ -29,12 +29,15 @@ static void usage(FILE *f)
 	      "                     store/, state/ and inventory.conf\n"
 	      "  --inventory FILE   machines and profiles (default ROOT/inventory.conf)\n"
 	      "  --store DIR        chunk store built with strata-image (default ROOT/store)\n"
-	      "  --state DIR        versions, actions, reports, keys (default ROOT/state)\n"
+	      "  --state DIR        the database strata.db (machines' state, the audit log of\n"
+	      "                     orders), the signing key (default ROOT/state)\n"
+	      "  --api-tokens FILE  admin credentials, one 'NAME TOKEN' a line; without it\n"
+	      "                     /api and /machines.json refuse every request\n"
 	      "  --key FILE         manifest signing key, created if missing\n"
 	      "                     (default STATE/server.key; strata.efi trusts FILE.pub)\n"
 	      "  --addr IP          address to listen on (default 0.0.0.0)\n"
-	      "  --url URL          base URL PCs are given (default http://ADDR:PORT;\n"
-	      "                     required when ADDR is 0.0.0.0)\n"
+	      "  --url URL          base URL PCs are given, and the one Origin the API takes\n"
+	      "                     (default http://ADDR:PORT; required when ADDR is 0.0.0.0)\n"
 	      "  --http-port N      (default 80)\n"
 	      "  --tftp-port N      (default 69; 0 turns TFTP off)\n"
 	      "  --dhcp off|proxy   proxyDHCP on ports 67 and 4011 (default proxy)\n"
@@ -47,17 +50,21 @@ static void usage(FILE *f)
 	      "  --max-tftp-timeout S    largest TFTP timeout option granted, 1..255 (default 5)\n"
 	      "  --max-tftp-time S       a TFTP transfer still running after S seconds ends\n"
 	      "                          (default 600)\n"
-	      "\nSIGHUP re-reads the inventory.  POST /api/deploy/NAME|MAC|all from this host marks\n"
-	      "machines for deployment; GET /machines.json shows every machine's state.\n", f);
+	      "\nSIGHUP re-reads the inventory and the token file.  POST /api/deploy/NAME|MAC|all\n"
+	      "marks machines for deployment; GET /machines.json shows every machine's state.\n"
+	      "Both need 'Authorization: Bearer TOKEN' with a token of --api-tokens, from every\n"
+	      "address, and refuse a browser's request from another origin.  Each order is kept\n"
+	      "in the audit log with the token's NAME.  Back up the database while the server\n"
+	      "runs with: sqlite3 STATE/strata.db \".backup BACKUP.db\"  (docs/security.md)\n", f);
 }
 
-enum { O_ROOT = 256, O_INV, O_STORE, O_STATE, O_KEY, O_ADDR, O_URL, O_HTTP, O_TFTP, O_DHCP,
+enum { O_ROOT = 256, O_INV, O_STORE, O_STATE, O_TOKENS, O_KEY, O_ADDR, O_URL, O_HTTP, O_TFTP, O_DHCP,
        O_DHCP_PORT, O_DHCP_ALT, O_USER, O_MAX_HTTP, O_MAX_TFTP, O_TFTP_PER_ADDR,
        O_TFTP_TIMEOUT, O_TFTP_TIME, O_HELP };
 
 static const struct option long_opts[] = {
 	{ "root", 1, NULL, O_ROOT }, { "inventory", 1, NULL, O_INV }, { "store", 1, NULL, O_STORE },
-	{ "state", 1, NULL, O_STATE }, { "key", 1, NULL, O_KEY }, { "addr", 1, NULL, O_ADDR },
+	{ "state", 1, NULL, O_STATE }, { "api-tokens", 1, NULL, O_TOKENS }, { "key", 1, NULL, O_KEY }, { "addr", 1, NULL, O_ADDR },
 	{ "url", 1, NULL, O_URL }, { "http-port", 1, NULL, O_HTTP }, { "tftp-port", 1, NULL, O_TFTP },
 	{ "dhcp", 1, NULL, O_DHCP }, { "dhcp-port", 1, NULL, O_DHCP_PORT },
 	{ "dhcp-alt-port", 1, NULL, O_DHCP_ALT }, { "user", 1, NULL, O_USER },
@@ -102,6 +109,7 @@ static int one_opt(struct server_config *c, int o, const char *v)
 	case O_INV: c->inventory = v; return 0;
 	case O_STORE: c->store_dir = v; return 0;
 	case O_STATE: c->state_dir = v; return 0;
+	case O_TOKENS: c->api_tokens = v; return 0;
 	case O_KEY: c->key = v; return 0;
 	case O_ADDR: c->addr = v; return 0;
 	case O_URL: c->url = v; return 0;
@@ -199,7 +207,8 @@ static int drop_privileges(const struct server_config *c)
 	return 0;
 }
 
-/* SIGHUP, on the loop's thread: re-read the inventory; a bad one keeps the old. */
+/* SIGHUP, on the loop's thread: re-read the inventory and the token file; a bad one keeps
+ * the old. */
 static void on_reload(void *ctx)
 {
 	struct server *s = ctx;
@@ -207,6 +216,8 @@ static void on_reload(void *ctx)
 	fprintf(stderr, "strata-server: SIGHUP: reloading %s\n", s->cfg.inventory);
 	if (server_reload(s))
 		fprintf(stderr, "strata-server: reload failed; keeping the old inventory\n");
+	if (server_load_tokens(s))
+		fprintf(stderr, "strata-server: keeping the old API tokens\n");
 }
 
 /* Everything after argument parsing: the daemon's loop (daemon.c) runs the services. */

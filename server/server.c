@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "audit.h"
 #include "catalog.h"
 #include "crypto.h"
 #include "host.h"
@@ -90,7 +91,8 @@ int server_open(struct server *s)
 		return errorf("%s: cannot read the store: %s", s->cfg.store_dir, strerror(errno));
 	if (store_open(s->cfg.machine_store_dir, 1, &s->store))
 		return STRATA_EREPORTED;
-	if (state_open(s->cfg.state_dir, &s->state) || load_secret(s) || ensure_key(s))
+	if (state_open(s->cfg.state_dir, &s->state) || load_secret(s) || ensure_key(s) ||
+	    server_load_tokens(s))
 		return STRATA_EREPORTED;
 	if (server_reload(s))
 		return STRATA_EREPORTED;
@@ -102,6 +104,8 @@ void server_close(struct server *s)
 	catalog_preparer_stop(s);
 	catalog_free(s->cat);
 	s->cat = NULL;
+	api_tokens_free(s->tokens);
+	s->tokens = NULL;
 	state_close(s->state);
 	store_close(s->store);
 	free(s->key);
@@ -218,27 +222,51 @@ static void sanitise(char *dst, size_t cap, const char *src)
 	dst[o] = '\0';
 }
 
+/* Store an outcome with its audit row in one transaction.  Call with the state lock. */
+static int save_outcome(struct server *s, const struct mstate *st)
+{
+	int rc = db_begin(s->state->db);
+
+	if (rc)
+		return rc;
+	rc = state_put(s->state, st);
+	if (rc == 0)
+		rc = audit_outcome(s->state->db, st->mac, mstate_result_name(st->result));
+	return db_end(s->state->db, rc);
+}
+
+/* What a report makes of a machine's state. */
+static void apply_report(struct mstate *st, const char *phase, uint64_t done, uint64_t total,
+			 const char *msg)
+{
+	st->done = done;
+	st->total = total;
+	st->updated = time(NULL);
+	sanitise(st->message, sizeof(st->message), msg);
+	st->result = !strcmp(phase, "ok") ? MSTATE_OK : !strcmp(phase, "failed")
+		? MSTATE_FAILED : MSTATE_RUNNING;
+	if (st->result == MSTATE_OK)
+		st->pending = INV_ACTION_NONE;  /* done: next boot is local */
+}
+
+/* Apply a report; an outcome changes memory only once it is stored. */
 static int update_state(struct server *s, const uint8_t mac[6], const char *phase,
 			uint64_t done, uint64_t total, const char *msg)
 {
-	struct mstate *st;
+	struct mstate *st, next;
+	int rc = STRATA_ENOMEM;
 
 	pthread_mutex_lock(&s->state->lock);
 	st = state_get(s->state, mac);
 	if (st) {
-		st->done = done;
-		st->total = total;
-		st->updated = time(NULL);
-		sanitise(st->message, sizeof(st->message), msg);
-		st->result = !strcmp(phase, "ok") ? MSTATE_OK : !strcmp(phase, "failed")
-			? MSTATE_FAILED : MSTATE_RUNNING;
-		if (st->result == MSTATE_OK)
-			st->pending = INV_ACTION_NONE;  /* done: next boot is local */
-		if (st->result != MSTATE_RUNNING)
-			state_save(s->state);
+		next = *st;
+		apply_report(&next, phase, done, total, msg);
+		rc = next.result == MSTATE_RUNNING ? 0 : save_outcome(s, &next);
+		if (rc == 0)
+			*st = next;
 	}
 	pthread_mutex_unlock(&s->state->lock);
-	return st ? 0 : STRATA_ENOMEM;
+	return rc;
 }
 
 int server_report(struct server *s, const uint8_t mac[6], const char *token, const char *phase,
@@ -257,6 +285,8 @@ int server_report(struct server *s, const uint8_t mac[6], const char *token, con
 		return STRATA_EACCES;
 	if (strcmp(phase, "progress") && strcmp(phase, "ok") && strcmp(phase, "failed"))
 		return STRATA_EINVAL;
+	if (done > STATE_BYTES_MAX || total > STATE_BYTES_MAX)
+		return STRATA_EINVAL;
 	strata_mac_format(smac, mac);
 	if (strcmp(phase, "progress"))
 		fprintf(stderr, "report: %s %s: %llu/%llu bytes: %s\n", smac, phase,
@@ -264,37 +294,105 @@ int server_report(struct server *s, const uint8_t mac[6], const char *token, con
 	return update_state(s, mac, phase, done, total, msg);
 }
 
-static int mark_one(struct server *s, const uint8_t mac[6])
-{
-	struct mstate *st;
-
-	pthread_mutex_lock(&s->state->lock);
-	st = state_get(s->state, mac);
-	if (st)
-		st->pending = INV_ACTION_DEPLOY;
-	pthread_mutex_unlock(&s->state->lock);
-	return st ? 1 : 0;
-}
-
-int server_mark_deploy(struct server *s, const char *who)
+/* The MACs of the catalog's machines that who names (a name, a MAC or "all"), into
+ * macs (room for s->cat->n).  Call with the catalog read lock.  Returns how many. */
+static size_t matching(struct server *s, const char *who, uint8_t (*macs)[6])
 {
 	uint8_t mac[6];
-	int n = 0, by_mac = strata_mac_parse(mac, who, strlen(who)) == 0;
+	int by_mac = strata_mac_parse(mac, who, strlen(who)) == 0;
+	size_t n = 0;
 
-	pthread_rwlock_rdlock(&s->lock);
 	for (size_t i = 0; i < s->cat->n; i++) {
 		const struct inv_machine *m = s->cat->p[i].m;
 
 		if (!strcmp(who, "all") || !strcasecmp(who, m->name) ||
 		    (by_mac && !memcmp(mac, m->mac, 6)))
-			n += mark_one(s, m->mac);
+			memcpy(macs[n++], m->mac, 6);
 	}
-	pthread_rwlock_unlock(&s->lock);
-	pthread_mutex_lock(&s->state->lock);
-	state_save(s->state);
-	pthread_mutex_unlock(&s->state->lock);
-	fprintf(stderr, "action: deploy marked for %d machines (%s)\n", n, who);
 	return n;
+}
+
+/* Mark the n machines of macs and record the order, in one transaction; memory says they
+ * are marked only once it committed.  Call with the state lock. */
+static int record_order(struct server *s, const char *who, const char *by,
+			const uint8_t (*macs)[6], size_t n)
+{
+	struct mstate *st, next;
+	int rc = db_begin(s->state->db);
+
+	if (rc)
+		return rc;
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		if (!(st = state_get(s->state, macs[i]))) {
+			rc = errorf("out of memory");
+			break;
+		}
+		next = *st;
+		next.pending = INV_ACTION_DEPLOY;
+		rc = state_put(s->state, &next);
+	}
+	if (rc == 0)
+		rc = audit_order(s->state->db, by, who, "deploy", macs, n);
+	rc = db_end(s->state->db, rc);
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		if ((st = state_get(s->state, macs[i])))
+			st->pending = INV_ACTION_DEPLOY;
+	return rc;
+}
+
+int server_mark_deploy(struct server *s, const char *who, const char *by)
+{
+	uint8_t (*macs)[6];
+	size_t n = 0;
+	int rc = 0;
+
+	pthread_rwlock_rdlock(&s->lock);
+	macs = calloc(s->cat->n + 1, sizeof(*macs));
+	if (macs)
+		n = matching(s, who, macs);
+	pthread_mutex_lock(&s->state->lock);
+	if (!macs)
+		rc = errorf("out of memory");
+	else if (n)
+		rc = record_order(s, who, by, (const uint8_t (*)[6])macs, n);
+	pthread_mutex_unlock(&s->state->lock);
+	pthread_rwlock_unlock(&s->lock);
+	free(macs);
+	if (rc)
+		return rc;
+	fprintf(stderr, "action: deploy marked for %zu machines (%s) by %s\n", n, who, by);
+	return (int)n;
+}
+
+int server_load_tokens(struct server *s)
+{
+	struct api_tokens *t, *old;
+
+	if (!s->cfg.api_tokens)
+		return 0;
+	if (api_tokens_load(s->cfg.api_tokens, &t))
+		return STRATA_EREPORTED;
+	pthread_rwlock_wrlock(&s->lock);
+	old = s->tokens;
+	s->tokens = t;
+	pthread_rwlock_unlock(&s->lock);
+	api_tokens_free(old);
+	fprintf(stderr, "strata-server: %s: %zu API tokens\n", s->cfg.api_tokens, t->n);
+	return 0;
+}
+
+int server_api_auth(struct server *s, const char *bearer, char name[API_TOKEN_NAME_MAX + 1])
+{
+	const char *who;
+	int rc;
+
+	pthread_rwlock_rdlock(&s->lock);
+	who = api_tokens_check(s->tokens, bearer);
+	rc = !s->tokens ? STRATA_EACCES : who ? 0 : STRATA_EAUTH;
+	if (who)
+		snprintf(name, API_TOKEN_NAME_MAX + 1, "%s", who);
+	pthread_rwlock_unlock(&s->lock);
+	return rc;
 }
 
 /* One machine's JSON object. */

@@ -11,7 +11,8 @@
  * request only queues one, and the server's preparer thread builds and signs its product,
  * so that work stays off the request path too.
  *
- * Lock order everywhere: the catalog (rwlock), then extra_lock, then the state lock.
+ * Lock order everywhere: the catalog (rwlock), then extra_lock, then the state lock, then
+ * the database's (db.h).
  */
 #ifndef STRATA_SERVER_H
 #define STRATA_SERVER_H
@@ -19,6 +20,7 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "api_tokens.h"
 #include "inventory.h"
 #include "layer_cache.h"
 #include "state.h"
@@ -32,6 +34,7 @@ struct server_config {
 	const char *machine_store_dir; /**< STATE/store: machine layers the server builds */
 	const char *state_dir;   /**< versions, actions, reports, keys */
 	const char *inventory;   /**< the inventory file */
+	const char *api_tokens;  /**< NAME TOKEN pairs for /api and lab-wide views; NULL: none */
 	const char *key;         /**< manifest signing key (created when missing) */
 	const char *addr;        /**< listen address */
 	const char *url;         /**< the public base URL clients are given */
@@ -91,8 +94,9 @@ struct server {
 	char secret[65];         /**< hex; derives each machine's report token */
 	uint8_t *key;            /**< the signing key's bytes, read once at start (owned) */
 	size_t key_len;
-	pthread_rwlock_t lock;   /**< guards cat */
+	pthread_rwlock_t lock;   /**< guards cat and tokens */
 	struct catalog *cat;
+	struct api_tokens *tokens; /**< from cfg.api_tokens, or NULL (owned) */
 	struct layer_cache layers; /**< opened layers of both stores, for runs requests */
 	pthread_t preparer;      /**< makes queued default-profile products */
 	int preparer_running;
@@ -107,6 +111,19 @@ void server_close(struct server *s);
 
 /** Re-read the inventory and swap in a new catalog; on error the old one stays. */
 int server_reload(struct server *s);
+
+/**
+ * Read cfg.api_tokens (when given) and swap its credentials in; on error the old ones
+ * stay.  0 or STRATA_EREPORTED.
+ */
+int server_load_tokens(struct server *s);
+
+/**
+ * Who presents bearer (the Authorization header's value, or NULL): 0 with the credential's
+ * name copied into name, STRATA_EAUTH when it names no credential, STRATA_EACCES when
+ * the server was started without --api-tokens (nobody may order).
+ */
+int server_api_auth(struct server *s, const char *bearer, char name[API_TOKEN_NAME_MAX + 1]);
 
 /** The report token of a machine (16 hex digits plus NUL). */
 void server_token(const struct server *s, const uint8_t mac[6], char out[17]);
@@ -138,13 +155,20 @@ char *server_machines_json(struct server *s);
 
 /**
  * Apply an agent's report.  Returns 0, STRATA_ENOENT for an unknown machine, STRATA_EACCES
- * for a bad token, STRATA_EINVAL for an unknown phase.  phase: "progress", "ok" or
- * "failed"; done/total in bytes; msg free text (sanitised).
+ * for a bad token, STRATA_EINVAL for an unknown phase, STRATA_EREPORTED when it could not
+ * be stored.  phase: "progress", "ok" or "failed"; done/total in bytes, at most
+ * STATE_BYTES_MAX; msg free text (sanitised).  An outcome (ok, failed) is also written to
+ * the audit log's open orders of the machine.
  */
 int server_report(struct server *s, const uint8_t mac[6], const char *token, const char *phase,
 		  uint64_t done, uint64_t total, const char *msg);
 
-/** Set a pending deploy for a machine by name or MAC, or "all".  Returns machines marked. */
-int server_mark_deploy(struct server *s, const char *who);
+/**
+ * Set a pending deploy for a machine by name or MAC, or "all", ordered by the credential
+ * named by.  The machines' state and the order's audit row commit together before this
+ * returns.  Returns how many machines it marked (0: none matched, nothing recorded), or
+ * STRATA_EREPORTED when the database refused the write.
+ */
+int server_mark_deploy(struct server *s, const char *who, const char *by);
 
 #endif /* STRATA_SERVER_H */

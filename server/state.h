@@ -1,8 +1,11 @@
 /*
  * What strata-server knows about each machine beyond the inventory: its manifest version,
  * its pending action, and what its agent last reported.  Kept in memory behind a lock
- * (HTTP threads and the main loop share it) and written to STATE_DIR/machines after every
- * change, so a restart keeps versions growing and failures visible.
+ * (HTTP threads and the main loop share it) and written to the database's machines table
+ * (db.h) after every change, so a restart keeps versions growing and failures visible.
+ *
+ * Older servers kept it in a text file, STATE_DIR/machines; state_open imports that file
+ * into a database that lacks its machines and renames it machines.imported.
  */
 #ifndef STRATA_STATE_H
 #define STRATA_STATE_H
@@ -10,6 +13,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <time.h>
+#include "db.h"
 #include "inventory.h"
 
 enum mstate_result {
@@ -18,6 +22,9 @@ enum mstate_result {
 	MSTATE_OK = 2,        /**< the last deployment succeeded */
 	MSTATE_FAILED = 3,    /**< the last deployment failed; kept until the next one */
 };
+
+/** Largest byte count a report may give: SQLite stores signed 64-bit integers. */
+#define STATE_BYTES_MAX ((uint64_t)INT64_MAX)
 
 /** One machine's state. */
 struct mstate {
@@ -35,20 +42,35 @@ struct mstate {
 /** All machines' state.  Lock `lock` around any access to `m`. */
 struct state {
 	pthread_mutex_t lock;
-	char *path;                  /**< STATE_DIR/machines */
+	struct db *db;               /**< STATE_DIR/strata.db, owned; also the audit log's */
 	struct mstate *m;
 	size_t n;
 };
 
-/** Load STATE_DIR/machines (missing is fine).  The caller owns *st. */
+/**
+ * Open STATE_DIR/strata.db (created and migrated when needed), import an old
+ * STATE_DIR/machines file, and load every machine.  The caller owns *st.  0 or
+ * STRATA_EREPORTED.
+ */
 int state_open(const char *dir, struct state **st);
 void state_close(struct state *st);
 
 /** The entry for mac, created if missing.  Call with st->lock held. */
 struct mstate *state_get(struct state *st, const uint8_t mac[6]);
 
-/** Write the state file atomically.  Call with st->lock held. */
+/** Write every machine in one transaction.  Call with st->lock held. */
 int state_save(struct state *st);
+
+/** Write mac's row (if it has one) in a transaction of its own.  Call with st->lock held.
+ *  0 or STRATA_EREPORTED. */
+int state_save_one(struct state *st, const uint8_t mac[6]);
+
+/**
+ * Write one machine's row inside a transaction the caller opened with db_begin on st->db,
+ * so it commits together with the caller's other records (an order and its audit row).
+ * Call with st->lock held.  0 or STRATA_EREPORTED.
+ */
+int state_put(struct state *st, const struct mstate *m);
 
 const char *mstate_result_name(enum mstate_result r);
 

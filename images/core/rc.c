@@ -7,7 +7,7 @@ const char *strata_strerror(int rc)
 		"success", "malformed input", "value out of range", "truncated",
 		"trailing bytes", "bad signature", "corrupt data", "out of memory",
 		"I/O error", "not found", "stale version", "no space", "not supported",
-		"network error", "not allowed", "failed (reported)",
+		"network error", "not allowed", "failed (reported)", "no valid credentials",
 	};
 	unsigned int i = 0u - (unsigned int)rc;
 

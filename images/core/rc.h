@@ -26,9 +26,12 @@ enum strata_rc {
 	STRATA_ENOSPC = -11,  /**< a target too small for what it must hold */
 	STRATA_ENOTSUP = -12, /**< a version or feature this build does not know */
 	STRATA_ENET = -13,    /**< a network transfer failed */
-	STRATA_EACCES = -14,  /**< not allowed: a wrong token, or a request from the wrong host */
+	STRATA_EACCES = -14,  /**< not allowed: a wrong report token, a foreign Origin, an API the
+				   server was started without */
 	STRATA_EREPORTED = -15, /**< a host-side failure (file, system call) whose site already
 				     printed why; what host errorf returns */
+	STRATA_EAUTH = -16,   /**< no credentials, or ones nobody issued: the caller may retry
+				   with valid ones (unlike STRATA_EACCES) */
 };
 
 /** Where and why a core function failed; filled only on failure. */

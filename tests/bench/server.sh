@@ -108,7 +108,7 @@ start_server() {
 	SRV_PID=$!
 	U=http://127.0.0.1:$HTTP_PORT
 	for _ in $(seq 100); do
-		curl -s -o /dev/null "$U/machines.json" && return 0
+		curl -s -o /dev/null "$U/ipxe/boot.ipxe" && return 0
 		kill -0 "$SRV_PID" 2>/dev/null || break
 		sleep 0.1
 	done

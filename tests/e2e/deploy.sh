@@ -115,7 +115,7 @@ check "1: ESP equals its layer" part_equals "$W/disk.img" 1 "$W/esp.img"
 check "1: root equals its layer" part_equals "$W/disk.img" 2 "$W/root-v1.img"
 check "1: CIDATA names the machine" sh -c "dd if='$W/disk.img' bs=1M iflag=skip_bytes skip=$(part_start "$W/disk.img" 3) count=1 2>/dev/null > '$W/cid.img' && mtype -i '$W/cid.img' ::meta-data | grep -q 'local-hostname: vm1'"
 check "1: progress bar on the serial console" grep -q "root fetch \[##" <(lab_console "$LAB_RUN/vm1-a.serial")
-check "1: server recorded success" sh -c "ip netns exec '$LAB_NS' curl -s '$(lab_url)/machines.json' | grep -q '\"result\": \"ok\"'"
+check "1: server recorded success" grep -q '"result": "ok"' <(lab_machines)
 
 if want 2; then
 # 2. User data on the preserved partition; gold root changes; redeploy.
@@ -144,7 +144,8 @@ check "2: server log shows no ESP chunks fetched" sh -c "! tail -n +$LINES_BEFOR
 # the VM's NVRAM remembers that it applied case 2's higher version.
 netns_stop "$LAB_SERVER"
 netns_spawn LAB_SERVER "$LAB_NS" "$LAB_RUN/server-lost.log" "$STRATA_SERVER" --root "$W/root" \
-	--state "$W/state-lost" --key "$KEY" --addr "$LAB_IP" --http-port 80 --tftp-port 69 --dhcp proxy
+	--state "$W/state-lost" --key "$KEY" --addr "$LAB_IP" --http-port 80 --tftp-port 69 --dhcp proxy \
+	--api-tokens "$LAB_RUN/api-tokens"
 sleep 3
 DISK_SUM=$(sha256sum < "$W/disk.img")
 LAB_VARS_FROM="$LAB_RUN/vm1-b.vars" lab_vm vm1-r "$MAC" "$W/disk.img"
@@ -152,13 +153,14 @@ check "8: the server issued version 1 again" grep -q "manifest: version 1 for vm
 check "8: older manifest refused" grep -q "manifest version is older than the one last applied" <(debug vm1-r)
 check "8: clear failure line" grep -q "strata.efi: FAILED" <(debug vm1-r)
 check "8: disk untouched" test "$(sha256sum < "$W/disk.img")" = "$DISK_SUM"
-check "8: failure reported to the server" sh -c "ip netns exec '$LAB_NS' curl -s '$(lab_url)/machines.json' | grep -q '\"result\": \"failed\"'"
+check "8: failure reported to the server" grep -q '"result": "failed"' <(lab_machines)
 
 # 3. A manifest signed by another key is refused before anything is written.
 $SI keygen "$W/other.key" 2>/dev/null
 netns_stop "$LAB_SERVER"
 netns_spawn LAB_SERVER "$LAB_NS" "$LAB_RUN/server2.log" "$STRATA_SERVER" --root "$W/root" \
-	--key "$W/other.key" --addr "$LAB_IP" --http-port 80 --tftp-port 69 --dhcp proxy
+	--key "$W/other.key" --addr "$LAB_IP" --http-port 80 --tftp-port 69 --dhcp proxy \
+	--api-tokens "$LAB_RUN/api-tokens"
 sleep 3
 mark
 DISK_SUM=$(sha256sum < "$W/disk.img")
@@ -166,10 +168,11 @@ lab_vm vm1-c "$MAC" "$W/disk.img"
 check "3: bad signature refused" grep -q "manifest signature does not verify" <(debug vm1-c)
 check "3: clear failure line" grep -q "strata.efi: FAILED" <(debug vm1-c)
 check "3: disk untouched" test "$(sha256sum < "$W/disk.img")" = "$DISK_SUM"
-check "3: failure reported to the server" sh -c "ip netns exec '$LAB_NS' curl -s '$(lab_url)/machines.json' | grep -q '\"result\": \"failed\"'"
+check "3: failure reported to the server" grep -q '"result": "failed"' <(lab_machines)
 netns_stop "$LAB_SERVER"
 netns_spawn LAB_SERVER "$LAB_NS" "$LAB_RUN/server3.log" "$STRATA_SERVER" --root "$W/root" \
-	--key "$KEY" --addr "$LAB_IP" --http-port 80 --tftp-port 69 --dhcp proxy
+	--key "$KEY" --addr "$LAB_IP" --http-port 80 --tftp-port 69 --dhcp proxy \
+	--api-tokens "$LAB_RUN/api-tokens"
 sleep 3
 
 # 4. A corrupted chunk of a changed region: the deployment fails naming it; mended, it completes.
@@ -220,7 +223,8 @@ check "7: the deployment failed when the server died" grep -q "strata.efi: FAILE
 check "7: root holds only old or verified new chunks" only_known "$W/disk.img" 2 "$W/root-$PREV_ROOT.img" "$W/root-v4.img"
 check "7: preserved data bit-identical" test "$(part_sum "$W/disk.img" 4 3000000)" = "$DATA_SUM"
 netns_spawn LAB_SERVER "$LAB_NS" "$LAB_RUN/server7.log" "$STRATA_SERVER" --root "$W/root" \
-	--key "$KEY" --addr "$LAB_IP" --http-port 80 --tftp-port 69 --dhcp proxy
+	--key "$KEY" --addr "$LAB_IP" --http-port 80 --tftp-port 69 --dhcp proxy \
+	--api-tokens "$LAB_RUN/api-tokens"
 sleep 3
 lab_vm vm1-i "$MAC" "$W/disk.img"
 check "7: with the server back, the next boot completes" grep -q "strata.efi: deployment complete" <(debug vm1-i)

@@ -1,10 +1,13 @@
 /*
  * libFuzzer target for the HTTP request pieces that see hostile bytes: routing a path,
- * parsing a Range header against a file size, and reading a query string.  Invariants:
- * a routed store path names 64 hex digits, and the core's builder (store_path.h) writes
- * a path for it that routes back to the same thing; a partial range lies inside the file.
+ * parsing a Range header against a file size, reading a query string, and the
+ * Authorization and Origin headers.  Invariants: a routed store path names 64 hex digits,
+ * and the core's builder (store_path.h) writes a path for it that routes back to the same
+ * thing; a partial range lies inside the file; a bearer token is a non-empty tail of the
+ * header; an origin is accepted as its own server's, and one differing in its port is not.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "http_parse.h"
@@ -41,6 +44,24 @@ static void fuzz_store_round_trip(const struct http_route *r)
 		abort();
 }
 
+/* The Authorization and Origin checks on the same bytes. */
+static void fuzz_auth(const char *s)
+{
+	const char *t = http_bearer(s), *host = strstr(s, "://");
+	char other[300];
+
+	if (t && (!*t || t < s + 7 || t > s + strlen(s)))
+		abort();
+	/* Only "scheme://host", with no port, path or second scheme, gets a port added. */
+	if (!host || strlen(s) > 200 || strpbrk(s, "/?#:") != host || strpbrk(host + 3, "/?#:"))
+		return;
+	if (!http_origin_ok(s, s))
+		abort();
+	snprintf(other, sizeof(other), "%s:1", s);
+	if (http_origin_ok(other, s))
+		abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct http_route r;
@@ -59,6 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_range(s, UINT64_MAX);
 	if (http_query_get(s, "msg", out, sizeof(out)) == 1 && strlen(out) >= sizeof(out))
 		abort();
+	fuzz_auth(s);
 	free(s);
 	return 0;
 }

@@ -12,7 +12,10 @@
 #                                   NAME.serial (console), NAME.debug (strata.efi's log)
 #   lab_console FILE                the serial log without ANSI escapes
 #   lab_url                         the server's base URL
-#   lab_curl ARGS..                 curl inside the lab namespace
+#   lab_curl ARGS..                 curl inside the lab namespace, with the lab's admin
+#                                   credential (LAB_TOKEN, in $LAB_RUN/api-tokens, which
+#                                   the lab's server takes with --api-tokens)
+#   lab_machines                    the server's /machines.json
 # Environment: LAB_VM_TIMEOUT (s, default 300); LAB_NIC_OPTS (appended to the NIC's -device);
 # LAB_VARS_FROM (an earlier VM's NAME.vars: the VM keeps that NVRAM, as a real PC would);
 # LAB_DNSMASQ_OPTS and LAB_SERVER_OPTS (extra words for dnsmasq and strata-server);
@@ -29,7 +32,16 @@ OVMF_VARS=/usr/share/OVMF/OVMF_VARS_4M.fd
 
 lab_url() { echo "http://$LAB_IP"; }
 
-lab_curl() { ip netns exec "$LAB_NS" curl "$@"; }
+lab_curl() { ip netns exec "$LAB_NS" curl -H "Authorization: Bearer ${LAB_TOKEN:-}" "$@"; }
+
+lab_machines() { lab_curl -s "$(lab_url)/machines.json"; }
+
+# The lab's admin credential, made once per lab: "lab TOKEN" in $LAB_RUN/api-tokens.
+_lab_token() {
+	[ -n "${LAB_TOKEN:-}" ] && return 0
+	LAB_TOKEN=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+	printf 'lab %s\n' "$LAB_TOKEN" > "$LAB_RUN/api-tokens"
+}
 
 lab_console() { sed 's/\x1b\[[0-9;=?]*[a-zA-Z]//g' "$1" | tr -d '\r'; }
 
@@ -54,9 +66,11 @@ lab_start() {
 }
 
 # lab_services ROOT KEY: start dnsmasq and strata-server (again, after lab_stop_services),
-# with the LAB_DNSMASQ_OPTS and LAB_SERVER_OPTS of the moment.  Logs: dnsmasq.log, server.log.
+# with the LAB_DNSMASQ_OPTS and LAB_SERVER_OPTS of the moment and the lab's credential.
+# Logs: dnsmasq.log, server.log.
 lab_services() {
 	local root=$1 key=$2
+	_lab_token
 	netns_spawn LAB_DNSMASQ "$SITE_NS" "$LAB_RUN/dnsmasq.log" dnsmasq --no-daemon \
 		--conf-file=/dev/null --port=0 --interface=eth0 --bind-interfaces --user=root \
 		--group=root --dhcp-range=10.78.0.100,10.78.0.199,1h \
@@ -64,7 +78,7 @@ lab_services() {
 	_lab_wait "$LAB_RUN/dnsmasq.log" 'DHCP, IP range' 5 || { echo "lab: dnsmasq did not start" >&2; return 1; }
 	netns_spawn LAB_SERVER "$LAB_NS" "$LAB_RUN/server.log" "${STRATA_SERVER:-build/san/strata-server}" \
 		--root "$root" --key "$key" --addr "$LAB_IP" --http-port 80 --tftp-port 69 --dhcp proxy \
-		${LAB_SERVER_OPTS:-}
+		--api-tokens "$LAB_RUN/api-tokens" ${LAB_SERVER_OPTS:-}
 	_lab_wait "$LAB_RUN/server.log" 'strata-server: serving' 20 \
 		|| { echo "lab: strata-server did not start:" >&2; tail -5 "$LAB_RUN/server.log" >&2; return 1; }
 }

@@ -1,8 +1,9 @@
 #!/bin/bash
 # strata-server's HTTP side and inventory against real clients: curl (ranges, keep-alive,
 # 404, 416, runs), strata-image (apply from the server's store, manifest verify), mtools
-# and fsck.fat (the generated CIDATA machine layer), plus reports, the deploy API,
-# SIGHUP reload and inventory errors.  Loopback only.
+# and fsck.fat (the generated CIDATA machine layer), plus reports (numbers range-checked),
+# the deploy API and /machines.json with an admin token, SIGHUP reload and inventory
+# errors.  Loopback only.  tests/security/api-auth.sh tests the refusals of the API.
 . "$(dirname "$0")/../lib/common.sh"
 SRV=${STRATA_SERVER:-build/san/strata-server}
 SI=${STRATA_IMAGE:-build/san/strata-image}
@@ -34,15 +35,18 @@ machine 52:54:00:12:34:02 name=pc02 profile=lab
 EOC
 }
 inventory
+TOKEN=$(head -c 24 /dev/urandom | xxd -p)
+AUTH="Authorization: Bearer $TOKEN"
+printf 'admin %s\n' "$TOKEN" > "$W/api-tokens"
 HP=$(free_port)
 U=http://127.0.0.1:$HP
 $SRV --root "$W/root" --addr 127.0.0.1 --http-port "$HP" --tftp-port "$(free_port)" --dhcp off \
-	2>"$W/log" &
+	--api-tokens "$W/api-tokens" 2>"$W/log" &
 PID=$!
-for _ in $(seq 50); do curl -s -o /dev/null "$U/machines.json" && break; sleep 0.1; done
+for _ in $(seq 50); do curl -s -o /dev/null "$U/ipxe/boot.ipxe" && break; sleep 0.1; done
 
 code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
-check "server up" test "$(code "$U/machines.json")" = 200
+check "server up" test "$(code -H "$AUTH" "$U/machines.json")" = 200
 check "boot file served whole" sh -c "curl -s '$U/boot/snponly.efi' | cmp - '$W/root/boot/snponly.efi'"
 check "range 0-99 gives 206 and 100 bytes" test "$(curl -s -r 0-99 -o "$W/r" -w '%{http_code}' "$U/boot/snponly.efi")$(stat -c %s "$W/r")" = 206100
 check "range bytes match" sh -c "head -c 100 '$W/root/boot/snponly.efi' | cmp - '$W/r'"
@@ -53,9 +57,9 @@ check "missing file gives 404" test "$(code "$U/boot/nothing.efi")" = 404
 check "traversal gives 404" test "$(code --path-as-is "$U/boot/../inventory.conf")" = 404
 check "encoded traversal gives 404" test "$(code --path-as-is "$U/boot/%2e%2e/inventory.conf")" = 404
 check "state folder not served" test "$(code --path-as-is "$U/store/../state/server.key")" = 404
-check "keep-alive reuses one connection" sh -c "curl -sv -o /dev/null -o /dev/null '$U/boot/snponly.efi' '$U/machines.json' 2>&1 | grep -q 'Re-using existing connection'"
+check "keep-alive reuses one connection" sh -c "curl -sv -o /dev/null -o /dev/null '$U/boot/snponly.efi' '$U/ipxe/boot.ipxe' 2>&1 | grep -q 'Re-using existing connection'"
 check "immutable store files" sh -c "curl -sI '$U/store/layers/${BASE#sha256:}.idx' | grep -qi 'cache-control: .*immutable'"
-check "huge header refused" test "$(code -H "X-Big: $(head -c 40000 /dev/zero | tr '\0' a)" "$U/machines.json")" != 200
+check "huge header refused" test "$(code -H "$AUTH" -H "X-Big: $(head -c 40000 /dev/zero | tr '\0' a)" "$U/machines.json")" != 200
 check "POST to a file refused" test "$(code -X POST "$U/boot/snponly.efi")" = 405
 
 # Scripts and manifests.
@@ -94,17 +98,21 @@ TOK=$(sed -n 's/.*token=\([0-9a-f]*\).*/\1/p' "$W/s1")
 check "report with a bad token refused" test "$(code "$U/report/52:54:00:12:34:01?phase=ok&token=0000000000000000")" = 403
 check "report for another machine refused" test "$(code "$U/report/52:54:00:12:34:02?phase=ok&token=$TOK")" = 403
 check "report for an unknown machine is 404" test "$(code "$U/report/52:54:00:99:99:99?phase=ok&token=$TOK")" = 404
+check "report with done=-5 refused" test "$(code "$U/report/52:54:00:12:34:01?phase=progress&done=-5&total=100&token=$TOK")" = 400
+check "report with total past 2^63 refused" test "$(code "$U/report/52:54:00:12:34:01?phase=progress&done=1&total=9223372036854775808&token=$TOK")" = 400
+check "report with done=1e3 refused" test "$(code -d "phase=progress&done=1e3&token=$TOK" "$U/report/52:54:00:12:34:01")" = 400
+check "refused reports stored nothing" sh -c "curl -s -H '$AUTH' '$U/machines.json' | grep -q '\"name\": \"pc01\".*\"result\": \"none\", \"done\": 0, \"total\": 0'"
 check "progress report" test "$(code "$U/report/52:54:00:12:34:01?phase=progress&done=10&total=100&token=$TOK")" = 200
-check "JSON shows progress" sh -c "curl -s '$U/machines.json' | grep -q '\"result\": \"running\", \"done\": 10, \"total\": 100'"
+check "JSON shows progress" sh -c "curl -s -H '$AUTH' '$U/machines.json' | grep -q '\"result\": \"running\", \"done\": 10, \"total\": 100'"
 check "failure report (POST)" test "$(code -d "phase=failed&msg=disk+too+small&token=$TOK" "$U/report/52:54:00:12:34:01")" = 200
-check "failure kept and shown, deploy still pending" sh -c "curl -s '$U/machines.json' | grep -q '\"pending\": \"deploy\", \"result\": \"failed\".*disk too small'"
+check "failure kept and shown, deploy still pending" sh -c "curl -s -H '$AUTH' '$U/machines.json' | grep -q '\"pending\": \"deploy\", \"result\": \"failed\".*disk too small'"
 check "success report" test "$(code "$U/report/52:54:00:12:34:01?phase=ok&token=$TOK")" = 200
 check "success clears the action" sh -c "curl -s '$U/ipxe/52-54-00-12-34-01' | grep -q 'boots its local disk'"
 
-# Admin API (loopback) and reload.
-check "deploy API marks a machine" test "$(code -X POST "$U/api/deploy/pc02")" = 200
-check "deploy API: unknown machine" test "$(code -X POST "$U/api/deploy/nosuch")" = 404
-check "deploy API needs POST" test "$(code "$U/api/deploy/pc02")" = 405
+# Admin API (with the token) and reload.
+check "deploy API marks a machine" test "$(code -H "$AUTH" -X POST "$U/api/deploy/pc02")" = 200
+check "deploy API: unknown machine" test "$(code -H "$AUTH" -X POST "$U/api/deploy/nosuch")" = 404
+check "deploy API needs POST" test "$(code -H "$AUTH" "$U/api/deploy/pc02")" = 405
 check "pc02 now chains strata.efi" sh -c "curl -s '$U/ipxe/52-54-00-12-34-02' | grep -q strata.efi"
 V1=$(sed -n 's/^version //p' "$W/m1")
 inventory "profile=lab"
@@ -115,6 +123,7 @@ check "reload: changed layout bumps the version" test "$(sed -n 's/^version //p'
 check "reload: new manifest still verifies" $SI manifest verify --pub "$W/root/state/server.key.pub" "$W/m2"
 check "reload: success was not undone" sh -c "curl -s '$U/ipxe/52-54-00-12-34-01' | grep -q 'boots its local disk'"
 check "default profile: unknown machine gets a manifest" test "$(code "$U/manifest/52:54:00:99:99:98")" = 200
+check "default profile: its version is stored before it is served" test "$(sqlite3 "$W/root/state/strata.db" "SELECT version FROM machines WHERE mac = '52:54:00:99:99:98'")" = 1
 echo "profile broken" >> "$W/root/inventory.conf"
 kill -HUP $PID; sleep 1
 check "bad reload names file and line" grep -q "inventory.conf:[0-9]*: " "$W/log"
@@ -138,4 +147,5 @@ check "inventory: missing layer in store" sh -c "printf 'profile p\npart label=a
 kill $PID; wait $PID; rc=$?; PID=
 check "clean exit on SIGTERM" test "$rc" = 0
 check "one log line per request" grep -q "http: 127.0.0.1 GET /boot/snponly.efi 200 " "$W/log"
+check "the token is never logged" sh -c "! grep -q '$TOKEN' '$W/log'"
 finish

@@ -59,6 +59,10 @@ BASE=$($SI build --store "$W/root/store" "$W/base.img" 2>/dev/null | tail -n1)
 printf '#cloud-config\nruncmd: [echo one]\n' >"$W/root/one.yaml"
 printf '#cloud-config\nruncmd: [echo two]\n' >"$W/root/two.yaml"
 chmod -R a+rX "$W/root"
+# The admin credential /machines.json needs.
+TOKEN=$(head -c 24 /dev/urandom | xxd -p)
+AUTH="Authorization: Bearer $TOKEN"
+printf 'load %s\n' "$TOKEN" >"$W/api-tokens"
 # inventory EXTRA_LINES DEFAULT USERDATA: write the inventory atomically (temp file + mv).
 inventory() {
 	cat >"$W/inv.tmp" <<EOC
@@ -87,13 +91,13 @@ start_server() {
 	hp=$(free_port)
 	tp=$(free_port)
 	"$SRV" --root "$W/root" --addr 127.0.0.1 --http-port "$hp" --tftp-port "$tp" --dhcp off \
-		"$@" 2>>"$log" &
+		--api-tokens "$W/api-tokens" "$@" 2>>"$log" &
 	LAST_PID=$!
 	LAST_URL=http://127.0.0.1:$hp
 	LAST_PORT=$hp
 	LAST_TFTP=$tp
 	for _ in $(seq 100); do
-		curl -s -o /dev/null "$LAST_URL/machines.json" && return 0
+		curl -s -o /dev/null "$LAST_URL/ipxe/boot.ipxe" && return 0
 		alive "$LAST_PID" || return 1
 		sleep 0.1
 	done
@@ -139,7 +143,7 @@ quick_requests() {
 	for _ in $(seq "$n"); do
 		t0=$(now_ms)
 		curl -s -m 5 "$U/boot/small.bin" | cmp -s - "$W/root/boot/small.bin" || { echo "wrong body"; return 1; }
-		[ "$(code "$U/machines.json")" = 200 ] || { echo "machines.json not 200"; return 1; }
+		[ "$(code -H "$AUTH" "$U/machines.json")" = 200 ] || { echo "machines.json not 200"; return 1; }
 		t1=$(now_ms)
 		[ $((t1 - t0)) -gt "$worst" ] && worst=$((t1 - t0))
 	done
@@ -226,7 +230,7 @@ check "server never restarted (same process, started once)" sh -c "kill -0 $PID 
 check "log shows 5 reloads" test "$(reloads_seen)" = 5
 check "log shows 4 loaded inventories after the first" test "$(($(loaded_seen) - L0))" = 4
 check "log shows 1 refused reload" test "$(grep -c 'reload failed; keeping the old inventory' "$W/log")" = 1
-check "last inventory in effect (pc04 pending deploy)" sh -c "curl -s '$U/machines.json' | grep -q '\"name\": \"pc04\".*\"pending\": \"deploy\"'"
+check "last inventory in effect (pc04 pending deploy)" sh -c "curl -s -H '$AUTH' '$U/machines.json' | grep -q '\"name\": \"pc04\".*\"pending\": \"deploy\"'"
 check "default profile in effect (unknown machine gets a manifest)" test "$(code "$U/manifest/52:54:00:aa:00:99")" = 200
 curl -s "$U/manifest/52:54:00:aa:00:01" >"$W/m1"
 check "manifest after the reloads verifies" $SI manifest verify --pub "$W/root/state/server.key.pub" "$W/m1"
@@ -285,12 +289,13 @@ h_bad_chunked() { printf 'POST /report/52:54:00:aa:00:01 HTTP/1.1\r\nHost: 127.0
 h_bad_query() { printf 'GET /report/52:54:00:aa:00:01?phase=%%00&msg=%%zz%%&token=%s&done=-1&total=99999999999999999999999 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n' "$(big 3000 '%')"; }
 h_weird_method() { printf '\x01\x02\x03 /boot/small.bin HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'; printf '%s /boot/small.bin HTTP/1.1\r\n\r\n' "$(big 5000 G)"; }
 h_absolute_uri() { printf 'GET http://127.0.0.1/boot/small.bin HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'; }
-h_pipeline_flood() { for i in $(seq 500); do printf 'GET /machines.json HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'; done; }
+h_pipeline_flood() { for i in $(seq 500); do printf 'GET /machines.json HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n\r\n' "$TOKEN"; done; }
 h_high_bytes() { printf 'GET /boot/\xff\xfe\xc0\xaf HTTP/1.1\r\nHost: \xff\xff\r\n\r\n'; }
 HOSTILE="h_nul_header h_nul_url h_huge_value h_huge_range h_many_headers h_long_url h_long_store_url
 	h_garbage h_garbage_after_get h_http09 h_http09_bare h_bad_version h_bare_lf h_no_colon h_bad_ranges
 	h_huge_length h_neg_length h_big_body h_bad_chunked h_bad_query h_weird_method h_absolute_uri
 	h_pipeline_flood h_high_bytes"
+export TOKEN
 export -f big $HOSTILE
 HPIDS=
 for h in $HOSTILE; do send "$h" & HPIDS="$HPIDS $!"; done
@@ -301,7 +306,7 @@ check "100 KB URL not answered 200" test "$(status_of h_long_url)" != 200
 check "200 KB header value not answered 200" test "$(status_of h_huge_value)" != 200
 check "serves a file after hostile requests" sh -c "curl -s -m 5 '$U/boot/big.bin' | cmp -s - '$W/root/boot/big.bin'"
 check "serves TFTP after hostile requests" sh -c "timeout 30 atftp --option 'blksize 1468' -g -r small.bin -l '$W/t.small' 127.0.0.1 $TP >/dev/null 2>&1 && cmp -s '$W/t.small' '$W/root/boot/small.bin'"
-check "bad report not applied" sh -c "! curl -s '$U/machines.json' | grep -q '\"name\": \"pc01\".*\"result\": \"ok\"'"
+check "bad report not applied" sh -c "curl -s -H '$AUTH' '$U/machines.json' | grep -q pc01 && ! curl -s -H '$AUTH' '$U/machines.json' | grep -q '\"name\": \"pc01\".*\"result\": \"ok\"'"
 
 kill "$PID"
 wait "$PID"

@@ -96,6 +96,7 @@ static void test_status_table(void)
 {
 	CHECK_EQ(http_status_of(0), 200);
 	CHECK_EQ(http_status_of(STRATA_EINVAL), 400);
+	CHECK_EQ(http_status_of(STRATA_EAUTH), 401);
 	CHECK_EQ(http_status_of(STRATA_EACCES), 403);
 	CHECK_EQ(http_status_of(STRATA_ENOENT), 404);
 	CHECK_EQ(http_status_of(STRATA_ECORRUPT), 404);
@@ -109,6 +110,42 @@ static void test_status_table(void)
 	CHECK(STRATA_EREPORTED != STRATA_EINVAL && STRATA_EREPORTED != -1);
 }
 
+static const char *or_empty(const char *s)
+{
+	return s ? s : "";
+}
+
+/* Only "Bearer TOKEN" carries a token; nothing else is taken for one. */
+static void test_bearer(void)
+{
+	CHECK(http_bearer(NULL) == NULL);
+	CHECK(strcmp(or_empty(http_bearer("Bearer abc")), "abc") == 0);
+	CHECK(strcmp(or_empty(http_bearer("bearer  abc")), "abc") == 0);
+	CHECK(http_bearer("Bearer ") == NULL);
+	CHECK(http_bearer("Bearer") == NULL);
+	CHECK(http_bearer("Basic YWxpY2U6eA==") == NULL);
+	CHECK(http_bearer("Bearerabc") == NULL);
+}
+
+/* A browser's request from any other origin than the server's own is refused. */
+static void test_origin(void)
+{
+	const char *url = "http://10.78.0.2";
+
+	CHECK(http_origin_ok(NULL, url));
+	CHECK(http_origin_ok("http://10.78.0.2", url));
+	CHECK(http_origin_ok("HTTP://10.78.0.2:80", url));
+	CHECK(http_origin_ok("http://10.78.0.2", "http://10.78.0.2:80/"));
+	CHECK(http_origin_ok("https://lab.example:443", "https://lab.example/strata"));
+	CHECK(!http_origin_ok("http://10.78.0.2:8080", url));
+	CHECK(!http_origin_ok("http://127.0.0.1", url));
+	CHECK(!http_origin_ok("https://10.78.0.2", url));
+	CHECK(!http_origin_ok("http://10.78.0.2.evil.example", url));
+	CHECK(!http_origin_ok("null", url));
+	CHECK(!http_origin_ok("", url));
+	CHECK(!http_origin_ok("http://127.0.0.1:8080", "http://127.0.0.1:80"));
+}
+
 int main(void)
 {
 	RUN(test_status_table);
@@ -116,5 +153,7 @@ int main(void)
 	RUN(test_routes_bad);
 	RUN(test_range);
 	RUN(test_query);
+	RUN(test_bearer);
+	RUN(test_origin);
 	return harness_summary();
 }

@@ -1,0 +1,33 @@
+/* The audit log of orders and their outcomes (see audit.h). */
+#include <sqlite3.h>
+#include <time.h>
+#include "audit.h"
+#include "text.h"
+
+int audit_order(struct db *d, const char *by, const char *target, const char *action,
+		const uint8_t (*macs)[6], size_t n)
+{
+	int64_t id;
+	char mac[18];
+	int rc;
+
+	rc = db_run(d, "INSERT INTO orders (at, token_name, target, action) VALUES (?, ?, ?, ?)",
+		    "ittt", (int64_t)time(NULL), by, target, action);
+	id = sqlite3_last_insert_rowid(d->h);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		strata_mac_format(mac, macs[i]);
+		rc = db_run(d, "INSERT INTO order_machines (order_id, mac) VALUES (?, ?)", "it",
+			    id, mac);
+	}
+	return rc;
+}
+
+int audit_outcome(struct db *d, const uint8_t mac[6], const char *outcome)
+{
+	char smac[18];
+
+	strata_mac_format(smac, mac);
+	return db_run(d, "UPDATE order_machines SET outcome = ?, outcome_at = ? "
+		      "WHERE mac = ? AND outcome IS NULL", "tit", outcome, (int64_t)time(NULL),
+		      smac);
+}

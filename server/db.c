@@ -1,0 +1,257 @@
+/* strata-server's SQLite database: open, migrations, transactions (see db.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "db.h"
+#include "host.h"
+
+/*
+ * The schema, one step per version: step i takes a database from user_version i to i+1.
+ * Steps are never edited once released; a change is a new step.  Times are Unix seconds,
+ * MACs are text "52:54:00:12:34:01".
+ */
+static const char *const migrations[] = {
+	/* 1: the machines' state (what STATE_DIR/machines held) and the audit log. */
+	"CREATE TABLE machines ("
+	"  mac TEXT PRIMARY KEY,"
+	"  version INTEGER NOT NULL,"        /* last manifest version issued */
+	"  content BLOB NOT NULL,"           /* SHA-256 of that manifest minus its version */
+	"  pending INTEGER NOT NULL,"        /* enum inv_action */
+	"  inv_seen INTEGER NOT NULL,"       /* enum inv_action */
+	"  result INTEGER NOT NULL,"         /* enum mstate_result */
+	"  done INTEGER NOT NULL, total INTEGER NOT NULL, updated INTEGER NOT NULL,"
+	"  message TEXT NOT NULL);"
+	/* Every order: who gave it (the API token's NAME), what it named, what it asked. */
+	"CREATE TABLE orders ("
+	"  id INTEGER PRIMARY KEY,"
+	"  at INTEGER NOT NULL,"
+	"  token_name TEXT NOT NULL,"
+	"  target TEXT NOT NULL,"            /* as requested: a name, a MAC or all */
+	"  action TEXT NOT NULL);"
+	/* The machines an order marked, and how each one's deployment ended. */
+	"CREATE TABLE order_machines ("
+	"  order_id INTEGER NOT NULL REFERENCES orders(id),"
+	"  mac TEXT NOT NULL,"
+	"  outcome TEXT,"                    /* NULL until the agent reports ok or failed */
+	"  outcome_at INTEGER,"
+	"  PRIMARY KEY (order_id, mac));"
+	"CREATE INDEX order_machines_open ON order_machines(mac) WHERE outcome IS NULL;",
+	/* 2: empty until machine-key pinning uses them: each machine's pinned public key, and
+	 * the single-use nonces handed out to machines, kept until they expire. */
+	"CREATE TABLE machine_keys ("
+	"  mac TEXT PRIMARY KEY,"
+	"  pubkey BLOB NOT NULL,"
+	"  pinned_at INTEGER NOT NULL);"
+	"CREATE TABLE nonces ("
+	"  nonce BLOB PRIMARY KEY,"
+	"  mac TEXT NOT NULL,"
+	"  expires INTEGER NOT NULL);",
+};
+
+#define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+int db_schema_version(void)
+{
+	return N_MIGRATIONS;
+}
+
+/* Report SQLite's last error on d with what we were doing. */
+static int db_fail(struct db *d, const char *what)
+{
+	return errorf("%s: %s: %s", d->path, what, sqlite3_errmsg(d->h));
+}
+
+int db_exec(struct db *d, const char *sql)
+{
+	char *msg = NULL;
+	int rc;
+
+	if (sqlite3_exec(d->h, sql, NULL, NULL, &msg) == SQLITE_OK)
+		return 0;
+	rc = errorf("%s: %s", d->path, msg ? msg : sqlite3_errmsg(d->h));
+	sqlite3_free(msg);
+	return rc;
+}
+
+int db_begin(struct db *d)
+{
+	pthread_mutex_lock(&d->lock);
+	if (db_exec(d, "BEGIN IMMEDIATE") == 0)
+		return 0;
+	pthread_mutex_unlock(&d->lock);
+	return STRATA_EREPORTED;
+}
+
+int db_end(struct db *d, int rc)
+{
+	if (rc == 0 && db_exec(d, "COMMIT"))
+		rc = STRATA_EREPORTED;
+	if (rc)
+		sqlite3_exec(d->h, "ROLLBACK", NULL, NULL, NULL);
+	pthread_mutex_unlock(&d->lock);
+	return rc;
+}
+
+/* Bind the parameters fmt describes (see db_prepare). */
+static int bind_all(sqlite3_stmt *st, const char *fmt, va_list ap)
+{
+	int rc = SQLITE_OK;
+
+	for (int i = 1; fmt[i - 1] && rc == SQLITE_OK; i++) {
+		if (fmt[i - 1] == 't')
+			rc = sqlite3_bind_text(st, i, va_arg(ap, const char *), -1, SQLITE_TRANSIENT);
+		else if (fmt[i - 1] == 'b')
+			rc = sqlite3_bind_blob(st, i, va_arg(ap, const uint8_t *), 32,
+					       SQLITE_TRANSIENT);
+		else
+			rc = sqlite3_bind_int64(st, i, va_arg(ap, int64_t));
+	}
+	return rc;
+}
+
+static int prepare_v(struct db *d, const char *sql, const char *fmt, sqlite3_stmt **out,
+		     va_list ap)
+{
+	if (sqlite3_prepare_v2(d->h, sql, -1, out, NULL) != SQLITE_OK)
+		return db_fail(d, "cannot prepare a statement");
+	if (bind_all(*out, fmt, ap) == SQLITE_OK)
+		return 0;
+	sqlite3_finalize(*out);
+	*out = NULL;
+	return db_fail(d, "cannot bind a parameter");
+}
+
+int db_prepare(struct db *d, const char *sql, const char *fmt, sqlite3_stmt **out, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, out);
+	rc = prepare_v(d, sql, fmt, out, ap);
+	va_end(ap);
+	return rc;
+}
+
+int db_run(struct db *d, const char *sql, const char *fmt, ...)
+{
+	sqlite3_stmt *st;
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = prepare_v(d, sql, fmt, &st, ap);
+	va_end(ap);
+	if (rc)
+		return rc;
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = db_fail(d, "cannot write");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* The database's user_version, or -1. */
+static int user_version(struct db *d)
+{
+	sqlite3_stmt *st;
+	int v = -1;
+
+	if (sqlite3_prepare_v2(d->h, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* Apply the steps the database lacks, each with its new version in one transaction. */
+static int migrate(struct db *d)
+{
+	int v = user_version(d);
+	char set[40];
+
+	if (v < 0)
+		return db_fail(d, "cannot read the schema version");
+	if (v > N_MIGRATIONS)
+		return errorf("%s: schema version %d is newer than this server's (%d)", d->path, v,
+			      N_MIGRATIONS);
+	for (; v < N_MIGRATIONS; v++) {
+		snprintf(set, sizeof(set), "PRAGMA user_version = %d", v + 1);
+		if (db_begin(d))
+			return STRATA_EREPORTED;
+		if (db_end(d, db_exec(d, migrations[v]) || db_exec(d, set) ? STRATA_EREPORTED : 0))
+			return STRATA_EREPORTED;
+		fprintf(stderr, "strata-server: %s: schema version %d\n", d->path, v + 1);
+	}
+	return 0;
+}
+
+/* WAL (the backup and crash story of db.h relies on it), durable commits, a busy wait for
+ * an outside reader such as `sqlite3 .backup`. */
+static int configure(struct db *d)
+{
+	sqlite3_stmt *st;
+	int wal = 0;
+
+	sqlite3_busy_timeout(d->h, 5000);
+	if (sqlite3_prepare_v2(d->h, "PRAGMA journal_mode = WAL", -1, &st, NULL) == SQLITE_OK) {
+		wal = sqlite3_step(st) == SQLITE_ROW &&
+		      !strcmp((const char *)sqlite3_column_text(st, 0), "wal");
+		sqlite3_finalize(st);
+	}
+	if (!wal)
+		return db_fail(d, "cannot turn on WAL mode");
+	return db_exec(d, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON");
+}
+
+/* Create a missing database file readable by the server alone: it holds the audit log, and
+ * SQLite gives its -wal and -shm files the database file's mode. */
+static int create_private(const char *path)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return errorf("%s: %s", path, strerror(errno));
+	close(fd);
+	return 0;
+}
+
+int db_open(const char *path, struct db **out)
+{
+	struct db *d = calloc(1, sizeof(*d));
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX;
+
+	if (!d || !(d->path = strdup(path)))
+		goto err_mem;
+	pthread_mutex_init(&d->lock, NULL);
+	if (create_private(path))
+		goto err_db;
+	if (sqlite3_open_v2(path, &d->h, flags, NULL) != SQLITE_OK) {
+		db_fail(d, "cannot open the database");
+		goto err_db;
+	}
+	if (configure(d) || migrate(d))
+		goto err_db;
+	*out = d;
+	return 0;
+err_db:
+	db_close(d);
+	return STRATA_EREPORTED;
+err_mem:
+	free(d);
+	return errorf("out of memory");
+}
+
+void db_close(struct db *d)
+{
+	if (!d)
+		return;
+	sqlite3_close(d->h);
+	pthread_mutex_destroy(&d->lock);
+	free(d->path);
+	free(d);
+}
