@@ -180,17 +180,19 @@ static int s_fetch_run(void *ctx, uint64_t first, uint64_t last, strata_sink_fn 
 
 static const struct strata_source_ops mem_source_ops = { s_fetch_run };
 
+/* An engine over the memory target and source, runs of at most 8; reuse may be NULL. */
+static struct strata_deploy engine(struct layer *l, struct mem_target *t, struct mem_source *s,
+				   struct strata_reuse *reuse)
+{
+	return (struct strata_deploy){ .idx = &l->idx, .target = &mem_target_ops, .target_ctx = t,
+				       .block_size = t->bs, .source = &mem_source_ops,
+				       .source_ctx = s, .max_run = 8, .reuse = reuse };
+}
+
 static int deploy(struct layer *l, struct mem_target *t, struct mem_source *s,
 		  struct strata_deploy *d)
 {
-	memset(d, 0, sizeof(*d));
-	d->idx = &l->idx;
-	d->target = &mem_target_ops;
-	d->target_ctx = t;
-	d->block_size = t->bs;
-	d->source = &mem_source_ops;
-	d->source_ctx = s;
-	d->max_run = 8;
+	*d = engine(l, t, s, NULL);
 	return strata_deploy_run(d);
 }
 
@@ -326,10 +328,7 @@ static int deploy_reusing(struct layer *l, struct mem_target *t, struct mem_sour
 	int rc;
 
 	CHECK_EQ(strata_reuse_init(&table, &l->idx), 0);
-	memset(d, 0, sizeof(*d));
-	*d = (struct strata_deploy){ .idx = &l->idx, .target = &mem_target_ops, .target_ctx = t,
-				     .block_size = t->bs, .source = &mem_source_ops,
-				     .source_ctx = s, .max_run = 8, .reuse = &table };
+	*d = engine(l, t, s, &table);
 	rc = strata_deploy_run(d);
 	strata_reuse_done(&table);
 	return rc;
@@ -377,9 +376,7 @@ static void test_reuse_verifies_the_copy(void)
 	memcpy(t.bytes, v.image, CS);           /* chunk 0 already there: kept */
 	s = source(&v);
 	CHECK_EQ(strata_reuse_init(&table, &v.idx), 0);
-	d = (struct strata_deploy){ .idx = &v.idx, .target = &mem_target_ops, .target_ctx = &t,
-				    .block_size = t.bs, .source = &mem_source_ops,
-				    .source_ctx = &s, .reuse = &table };
+	d = engine(&v, &t, &s, &table);
 	CHECK_EQ(strata_deploy_init(&d), 0);
 	CHECK_EQ(strata_deploy_scan(&d, 0, 12, need, &n), 0);
 	CHECK_EQ(d.st.chunks_kept, 1);
@@ -427,10 +424,9 @@ static void test_slices_share_a_table(void)
 	s.corrupt_chunk = 2;
 	CHECK_EQ(strata_reuse_init(&table, &v.idx), 0);
 	for (int k = 0; k < 2; k++) {
-		d[k] = (struct strata_deploy){ .idx = &v.idx, .target = &mem_target_ops,
-					       .target_ctx = &t, .block_size = t.bs,
-					       .source = &mem_source_ops, .source_ctx = &s,
-					       .failed = on_failed, .hook_ctx = &f, .reuse = &table };
+		d[k] = engine(&v, &t, &s, &table);
+		d[k].failed = on_failed;
+		d[k].hook_ctx = &f;
 		CHECK_EQ(strata_deploy_init(&d[k]), 0);
 		CHECK_EQ(strata_deploy_scan(&d[k], k * 6, k * 6 + 6, need, &n), 0);
 	}
