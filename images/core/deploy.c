@@ -7,6 +7,11 @@
 
 #define DEFAULT_RUN 256
 
+static uint32_t max_run(const struct strata_deploy *d)
+{
+	return d->max_run ? d->max_run : DEFAULT_RUN;
+}
+
 static uint64_t round_up(const struct strata_deploy *d, uint32_t len)
 {
 	return ((uint64_t)len + d->block_size - 1) & ~((uint64_t)d->block_size - 1);
@@ -211,22 +216,19 @@ static int only_zeros_between(const struct strata_deploy *d, uint64_t a, uint64_
 	return 1;
 }
 
-/* True when need[k] repeats a chunk of need[first..k) or one the reuse table knows: it
- * must wait until that one is on the target, so the run ends before it. */
-static int is_repeat(struct strata_deploy *d, const uint64_t *need, uint64_t first, uint64_t k)
+/* True when chunk i repeats a chunk of the run being built or one the reuse table knows:
+ * it must wait until that one is on the target, so the run ends before it.  Otherwise i
+ * joins the run's set. */
+static int is_repeat(struct strata_deploy *d, uint64_t i)
 {
-	struct strata_chunk c, o;
+	struct strata_chunk c;
 
 	if (!d->reuse)
 		return 0;
-	strata_index_chunk(d->idx, need[k], &c);
-	if (strata_reuse_find(d->reuse, c.digest))
+	strata_index_chunk(d->idx, i, &c);
+	if (strata_reuse_find(d->reuse, c.digest) || strata_reuse_find(&d->run_set, c.digest))
 		return 1;
-	for (uint64_t j = first; j < k; j++) {
-		strata_index_chunk(d->idx, need[j], &o);
-		if (!strata_memcmp(o.digest, c.digest, 32))
-			return 1;
-	}
+	strata_reuse_add(&d->run_set, i);
 	return 0;
 }
 
@@ -234,11 +236,14 @@ static int is_repeat(struct strata_deploy *d, const uint64_t *need, uint64_t fir
  * may sit between), at most max_run of them, no repeats. */
 static uint64_t run_end(struct strata_deploy *d, const uint64_t *need, uint64_t n, uint64_t k)
 {
-	uint32_t max = d->max_run ? d->max_run : DEFAULT_RUN;
 	uint64_t e = k + 1;
 
-	while (e < n && need[e] - need[k] < max && only_zeros_between(d, need[e - 1], need[e]) &&
-	       !is_repeat(d, need, k, e))
+	if (d->reuse) {
+		strata_reuse_clear(&d->run_set);
+		strata_reuse_add(&d->run_set, need[k]);
+	}
+	while (e < n && need[e] - need[k] < max_run(d) &&
+	       only_zeros_between(d, need[e - 1], need[e]) && !is_repeat(d, need[e]))
 		e++;
 	return e;
 }
@@ -284,18 +289,23 @@ int strata_deploy_init(struct strata_deploy *d)
 	strata_memset(&d->st, 0, sizeof(d->st));
 	d->st.chunks_total = d->idx->chunk_count;
 	d->buf = d->stored = (void *)0;
+	d->run_set.slot = (void *)0;
+	d->run_set.lock = (void *)0;            /* one engine, one thread */
 	if (d->block_size == 0 || d->block_size > d->idx->chunk_size ||
 	    (d->block_size & (d->block_size - 1)))
 		return strata_fail(&d->diag, STRATA_EINVAL, "block size does not suit the chunks", 0);
 	d->buf = strata_alloc((size_t)round_up(d, d->idx->chunk_size));
 	d->stored = strata_alloc(d->idx->chunk_size);
-	return d->buf && d->stored ? 0 : STRATA_ENOMEM;
+	if (!d->buf || !d->stored)
+		return STRATA_ENOMEM;
+	return d->reuse ? strata_reuse_init_for(&d->run_set, d->idx, max_run(d)) : 0;
 }
 
 void strata_deploy_done(struct strata_deploy *d)
 {
 	strata_free(d->buf);
 	strata_free(d->stored);
+	strata_reuse_done(&d->run_set);
 	d->buf = d->stored = (void *)0;
 }
 

@@ -97,6 +97,7 @@ struct strata_deploy {
 	struct strata_diag diag;       /**< the first chunk failure, where = chunk index */
 	/* internal */
 	uint8_t *buf, *stored;
+	struct strata_reuse run_set;   /**< digests of the run being built, to stop at repeats */
 	struct strata_chunk cur;       /**< chunk the stream is filling */
 	uint64_t run_next;             /**< next chunk index expected in the stream */
 	uint64_t run_last;
@@ -120,8 +121,8 @@ int strata_deploy_run(struct strata_deploy *d);
  */
 
 /**
- * Check the block size, zero the stats and allocate the engine's chunk buffers
- * (strata_alloc; owned by d until strata_deploy_done).  0, STRATA_EINVAL or STRATA_ENOMEM.
+ * Check the block size, zero the stats and allocate the engine's chunk buffers (and, with
+ * d->reuse, its run set) with strata_alloc; d owns them until strata_deploy_done.  0, STRATA_EINVAL or STRATA_ENOMEM.
  */
 int strata_deploy_init(struct strata_deploy *d);
 

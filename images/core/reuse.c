@@ -18,14 +18,24 @@ static void unlock(struct strata_reuse *t)
 
 int strata_reuse_init(struct strata_reuse *t, const struct strata_index *idx)
 {
+	return strata_reuse_init_for(t, idx, idx->chunk_count);
+}
+
+int strata_reuse_init_for(struct strata_reuse *t, const struct strata_index *idx, uint64_t n)
+{
 	uint64_t slots = 16;
 
-	while (slots < 2 * idx->chunk_count)
+	while (slots < 2 * n)
 		slots *= 2;
 	t->idx = idx;
 	t->mask = slots - 1;
 	t->slot = strata_alloc((size_t)slots * sizeof(uint64_t));
 	return t->slot ? 0 : STRATA_ENOMEM;
+}
+
+void strata_reuse_clear(struct strata_reuse *t)
+{
+	strata_memset(t->slot, 0, (size_t)(t->mask + 1) * sizeof(uint64_t));
 }
 
 void strata_reuse_done(struct strata_reuse *t)

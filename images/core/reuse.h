@@ -38,6 +38,13 @@ struct strata_reuse {
  */
 int strata_reuse_init(struct strata_reuse *t, const struct strata_index *idx);
 
+/** The same for a table that will hold at most n of idx's chunks (the engine's set of
+ *  the digests in the run it is building). */
+int strata_reuse_init_for(struct strata_reuse *t, const struct strata_index *idx, uint64_t n);
+
+/** Empty the table, keeping its slots. */
+void strata_reuse_clear(struct strata_reuse *t);
+
 /** Free the slots; t may be zeroed or already done. */
 void strata_reuse_done(struct strata_reuse *t);
 
