@@ -10,6 +10,7 @@
 #include "alloc.h"
 #include "clock.h"
 #include "deploy.h"
+#include "reuse.h"
 #include "fetch_buf.h"
 #include "log.h"
 #include "store_path.h"
@@ -39,6 +40,7 @@ struct layer {
 	const char *label;
 	int bar_phase;               /**< which phase the progress bar shows */
 	char bar_label[48];
+	uint64_t written, to_write;  /**< fetch progress, for the reports to the server */
 	struct layer_times t;
 };
 
@@ -98,15 +100,14 @@ static int get_chunk(struct layer *l, uint64_t i)
 }
 
 /* Between runs (never inside a download): tell the server how far we are. */
-static void maybe_report(struct layer *l, const struct strata_deploy *d)
+static void maybe_report(struct layer *l)
 {
 	uint64_t t = clock_ms();
 
 	if (t - l->a->last_report_ms < REPORT_EVERY_MS)
 		return;
 	l->a->last_report_ms = t;
-	agent_report(l->a, "progress", d ? d->st.bytes_written : 0, d ? d->st.bytes_to_write : 0,
-		     l->label);
+	agent_report(l->a, "progress", l->written, l->to_write, l->label);
 }
 
 static int s_fetch_run(void *ctx, uint64_t first, uint64_t last, strata_sink_fn *sink,
@@ -119,7 +120,7 @@ static int s_fetch_run(void *ctx, uint64_t first, uint64_t last, strata_sink_fn 
 
 	if (!l->t.phase2)
 		l->t.phase2 = clock_us();   /* fetching starts with the first request */
-	maybe_report(l, sink_ctx);
+	maybe_report(l);
 	l->sink = sink;
 	l->sink_ctx = sink_ctx;
 	if (!l->per_chunk) {
@@ -140,24 +141,25 @@ static int s_fetch_run(void *ctx, uint64_t first, uint64_t last, strata_sink_fn 
 
 static const struct strata_source_ops net_source = { s_fetch_run };
 
-/* One bar per phase: "LABEL check" while reading the disk, "LABEL fetch" while writing. */
-static void on_progress(void *ctx, const struct strata_deploy *d)
+/* One bar per phase: "LABEL check" while reading the disk, "LABEL fetch" while writing.
+ * The engine passes the phase's bytes done and total (deploy.h). */
+static void on_progress(void *ctx, int phase, uint64_t done, uint64_t total)
 {
 	struct layer *l = ctx;
-	uint64_t scanned;
 
-	if (d->phase != l->bar_phase) {
+	if (phase != l->bar_phase) {
 		if (l->bar_phase)
 			progress_end(&l->a->bar, l->a->bar.total);
-		l->bar_phase = d->phase;
+		l->bar_phase = phase;
 		snprintf(l->bar_label, sizeof(l->bar_label), "%s %s", l->label,
-			 d->phase == 1 ? "check" : "fetch");
-		progress_start(&l->a->bar, l->bar_label,
-			       d->phase == 1 ? l->idx.image_size : d->st.bytes_to_write);
+			 phase == 1 ? "check" : "fetch");
+		progress_start(&l->a->bar, l->bar_label, total);
 	}
-	scanned = (d->st.chunks_kept + d->st.chunks_zero + d->n_need) * l->idx.chunk_size;
-	progress_update(&l->a->bar, d->phase == 2 ? d->st.bytes_written
-			: scanned < l->idx.image_size ? scanned : l->idx.image_size);
+	if (phase == 2) {
+		l->written = done;
+		l->to_write = total;
+	}
+	progress_update(&l->a->bar, done);
 }
 
 /* The index: fetched and opened by the core (hashed against the layer id, parsed).
@@ -202,30 +204,43 @@ static void log_times(const struct layer *l, uint64_t end)
 		(unsigned long long)wr / 1000);
 }
 
+/* The layer's summary line: what the engine did with each chunk. */
+static void log_stats(const struct layer *l, const struct strata_deploy_stats *st)
+{
+	log_msg("layer %s: %llu chunks: %llu kept, %llu zero, %llu fetched (%llu bytes), "
+		"%llu reused, %llu failed", l->label, (unsigned long long)st->chunks_total,
+		(unsigned long long)st->chunks_kept, (unsigned long long)st->chunks_zero,
+		(unsigned long long)st->chunks_fetched, (unsigned long long)st->bytes_fetched,
+		(unsigned long long)st->chunks_reused, (unsigned long long)st->chunks_failed);
+}
+
+/* The engine over the whole layer, with a reuse table so a repeated chunk is fetched
+ * once.  The table is this function's (strata_reuse_init/done). */
 static int run_engine(struct layer *l, uint64_t part_bytes)
 {
+	struct strata_reuse reuse = { 0 };
 	struct strata_deploy d = { .idx = &l->idx, .target = &disk_target, .target_ctx = l,
 				   .block_size = l->a->disk.block_size, .source = &net_source,
-				   .source_ctx = l, .progress = on_progress, .progress_ctx = l };
+				   .source_ctx = l, .progress = on_progress, .hook_ctx = l,
+				   .reuse = &reuse };
 	int rc;
 
 	if (l->idx.image_size > part_bytes)
 		return log_fail(STRATA_ENOSPC, "layer %s: %llu bytes do not fit its %llu-byte "
 				"partition", l->label, (unsigned long long)l->idx.image_size,
 				(unsigned long long)part_bytes);
+	if (strata_reuse_init(&reuse, &l->idx))
+		return log_fail(STRATA_ENOMEM, "layer %s: no memory for its reuse table", l->label);
 	l->t.start = clock_us();
 	rc = strata_deploy_run(&d);
+	strata_reuse_done(&reuse);
 	log_times(l, clock_us());
 	if (l->bar_phase)
 		progress_end(&l->a->bar, l->bar_phase == 2 ? d.st.bytes_written : l->idx.image_size);
 	l->a->bytes_fetched += d.st.bytes_fetched;
 	l->a->chunks_fetched += d.st.chunks_fetched;
 	l->a->chunks_kept += d.st.chunks_kept + d.st.chunks_zero;
-	log_msg("layer %s: %llu chunks: %llu kept, %llu zero, %llu fetched (%llu bytes), "
-		"%llu failed", l->label, (unsigned long long)d.st.chunks_total,
-		(unsigned long long)d.st.chunks_kept, (unsigned long long)d.st.chunks_zero,
-		(unsigned long long)d.st.chunks_fetched, (unsigned long long)d.st.bytes_fetched,
-		(unsigned long long)d.st.chunks_failed);
+	log_stats(l, &d.st);
 	if (rc == STRATA_ECORRUPT && d.diag.msg)
 		return log_fail(rc, "layer %s: chunk %llu: %s", l->label,
 				(unsigned long long)d.diag.where, d.diag.msg);

@@ -1,33 +1,45 @@
 /* Deploying a layer onto a target region (see deploy.h). */
 #include "alloc.h"
 #include "chunk.h"
+#include "crypto.h"
 #include "deploy.h"
 #include "mem.h"
 
 #define DEFAULT_RUN 256
+
+static uint32_t max_run(const struct strata_deploy *d)
+{
+	return d->max_run ? d->max_run : DEFAULT_RUN;
+}
 
 static uint64_t round_up(const struct strata_deploy *d, uint32_t len)
 {
 	return ((uint64_t)len + d->block_size - 1) & ~((uint64_t)d->block_size - 1);
 }
 
-static void progress(struct strata_deploy *d)
+static void progress(struct strata_deploy *d, int phase)
 {
-	if (d->progress)
-		d->progress(d->progress_ctx, d);
+	if (!d->progress)
+		return;
+	if (phase == 1)
+		d->progress(d->hook_ctx, 1, d->st.bytes_scanned, d->idx->image_size);
+	else
+		d->progress(d->hook_ctx, 2, d->st.bytes_written, d->st.bytes_to_write);
 }
 
-/* Remember the first chunk failure for the caller's message; count every one. */
-static void chunk_failed(struct strata_deploy *d, uint64_t index, const char *why)
+/* Remember the first chunk failure for the caller's message; count and report every one. */
+static void chunk_failed(struct strata_deploy *d, const struct strata_chunk *c, const char *why)
 {
 	if (d->st.chunks_failed++ == 0) {
 		d->diag.msg = why;
-		d->diag.where = index;
+		d->diag.where = c->index;
 	}
+	if (d->failed)
+		d->failed(d->hook_ctx, c, why);
 }
 
-/* Phase 1 for chunk i: keep it, zero it, or put it on the need list. */
-static int scan_chunk(struct strata_deploy *d, uint64_t i)
+/* Phase 1 for chunk i: keep it (and offer it for reuse), zero it, or put it on need. */
+static int scan_chunk(struct strata_deploy *d, uint64_t i, uint64_t *need, uint64_t *n_need)
 {
 	struct strata_chunk c;
 	uint64_t len;
@@ -40,10 +52,13 @@ static int scan_chunk(struct strata_deploy *d, uint64_t i)
 		return rc;
 	switch (strata_chunk_action(&c, d->buf)) {
 	case STRATA_KEEP:
-		if (c.flags & STRATA_ENTRY_ZERO)
+		if (c.flags & STRATA_ENTRY_ZERO) {
 			d->st.chunks_zero++;
-		else
-			d->st.chunks_kept++;
+			break;
+		}
+		d->st.chunks_kept++;
+		if (d->reuse)
+			strata_reuse_add(d->reuse, i);
 		break;
 	case STRATA_ZERO:
 		strata_memset(d->buf, 0, c.length);
@@ -52,10 +67,11 @@ static int scan_chunk(struct strata_deploy *d, uint64_t i)
 		d->st.chunks_zeroed++;
 		break;
 	case STRATA_FETCH:
-		d->need[d->n_need++] = i;
+		need[(*n_need)++] = i;
 		d->st.bytes_to_write += c.length;
 		break;
 	}
+	d->st.bytes_scanned += c.length;
 	return rc;
 }
 
@@ -89,7 +105,7 @@ static int finish_chunk(struct strata_deploy *d)
 			return rc;
 	}
 	if (strata_chunk_decode(c, d->stored, c->stored_size, d->buf, &diag)) {
-		chunk_failed(d, c->index, diag.msg);
+		chunk_failed(d, c, diag.msg);
 		return STRATA_ECORRUPT;
 	}
 	rc = d->target->write(d->target_ctx, c->offset, d->buf, (size_t)len);
@@ -97,7 +113,9 @@ static int finish_chunk(struct strata_deploy *d)
 		return rc;
 	d->st.chunks_fetched++;
 	d->st.bytes_written += c->length;
-	progress(d);
+	if (d->reuse)
+		strata_reuse_add(d->reuse, c->index);
+	progress(d, 2);
 	next_in_run(d, c->index + 1);
 	return 0;
 }
@@ -143,7 +161,7 @@ static int fetch_run(struct strata_deploy *d, uint64_t first, uint64_t last)
 			continue;
 		}
 		if (rc == 0) {
-			chunk_failed(d, d->cur.index, "store sent fewer bytes than the run holds");
+			chunk_failed(d, &d->cur, "store sent fewer bytes than the run holds");
 			first = d->cur.index + 1;
 			continue;
 		}
@@ -152,77 +170,164 @@ static int fetch_run(struct strata_deploy *d, uint64_t first, uint64_t last)
 	return 0;
 }
 
-/* Group the need list into runs of consecutive indices (zero chunks may sit between). */
-static int fetch_all(struct strata_deploy *d)
+/*
+ * Phase 2 for a chunk that a verified copy elsewhere on the target may stand in for: read
+ * the copy, hash it again, write it.  0 copied; 1 when there is no usable copy (none
+ * known, a length that is not whole blocks, or bytes that no longer hash to the digest);
+ * or a target rc.
+ */
+static int reuse_chunk(struct strata_deploy *d, const struct strata_chunk *c)
 {
-	uint32_t max = d->max_run ? d->max_run : DEFAULT_RUN;
-	uint64_t k = 0;
+	struct strata_chunk from;
+	uint8_t digest[32];
+	uint64_t at = d->reuse ? strata_reuse_find(d->reuse, c->digest) : 0;
 	int rc;
 
-	while (k < d->n_need) {
-		uint64_t first = d->need[k], last = first;
-		struct strata_chunk c;
+	if (!at || round_up(d, c->length) != c->length)
+		return 1;
+	strata_index_chunk(d->idx, at - 1, &from);
+	if (from.length != c->length)
+		return 1;
+	rc = d->target->read(d->target_ctx, from.offset, d->buf, c->length);
+	if (rc)
+		return rc;
+	strata_sha256(d->buf, c->length, digest);
+	if (strata_memcmp(digest, c->digest, 32))
+		return 1;
+	rc = d->target->write(d->target_ctx, c->offset, d->buf, c->length);
+	if (rc)
+		return rc;
+	d->st.chunks_reused++;
+	d->st.bytes_written += c->length;
+	progress(d, 2);
+	return 0;
+}
 
-		for (k++; k < d->n_need && d->need[k] - first < max; k++) {
-			uint64_t j = last + 1;
+/* True when chunks a+1..b-1 are all zero chunks, so a and b can share a run. */
+static int only_zeros_between(const struct strata_deploy *d, uint64_t a, uint64_t b)
+{
+	struct strata_chunk c;
 
-			for (; j < d->need[k]; j++) {
-				strata_index_chunk(d->idx, j, &c);
-				if (!(c.flags & STRATA_ENTRY_ZERO))
-					break;
-			}
-			if (j != d->need[k])
-				break;
-			last = d->need[k];
+	for (uint64_t j = a + 1; j < b; j++) {
+		strata_index_chunk(d->idx, j, &c);
+		if (!(c.flags & STRATA_ENTRY_ZERO))
+			return 0;
+	}
+	return 1;
+}
+
+/* True when chunk i repeats a chunk of the run being built or one the reuse table knows:
+ * it must wait until that one is on the target, so the run ends before it.  Otherwise i
+ * joins the run's set. */
+static int is_repeat(struct strata_deploy *d, uint64_t i)
+{
+	struct strata_chunk c;
+
+	if (!d->reuse)
+		return 0;
+	strata_index_chunk(d->idx, i, &c);
+	if (strata_reuse_find(d->reuse, c.digest) || strata_reuse_find(&d->run_set, c.digest))
+		return 1;
+	strata_reuse_add(&d->run_set, i);
+	return 0;
+}
+
+/* The end (exclusive) of the run that starts at need[k]: consecutive chunks (zero chunks
+ * may sit between), at most max_run of them, no repeats. */
+static uint64_t run_end(struct strata_deploy *d, const uint64_t *need, uint64_t n, uint64_t k)
+{
+	uint64_t e = k + 1;
+
+	if (d->reuse) {
+		strata_reuse_clear(&d->run_set);
+		strata_reuse_add(&d->run_set, need[k]);
+	}
+	while (e < n && need[e] - need[k] < max_run(d) &&
+	       only_zeros_between(d, need[e - 1], need[e]) && !is_repeat(d, need[e]))
+		e++;
+	return e;
+}
+
+int strata_deploy_fetch(struct strata_deploy *d, const uint64_t *need, uint64_t n)
+{
+	struct strata_chunk c;
+	uint64_t k = 0, e;
+	int rc;
+
+	while (k < n) {
+		strata_index_chunk(d->idx, need[k], &c);
+		rc = reuse_chunk(d, &c);
+		if (rc < 0)
+			return rc;
+		if (rc == 0) {
+			k++;
+			continue;
 		}
-		rc = fetch_run(d, first, last);
+		e = run_end(d, need, n, k);
+		rc = fetch_run(d, need[k], need[e - 1]);
 		if (rc)
 			return rc;
+		k = e;
 	}
 	return 0;
 }
 
-static int alloc_buffers(struct strata_deploy *d)
+int strata_deploy_scan(struct strata_deploy *d, uint64_t first, uint64_t end, uint64_t *need,
+		       uint64_t *n_need)
 {
-	d->buf = strata_alloc((size_t)round_up(d, d->idx->chunk_size));
-	d->stored = strata_alloc(d->idx->chunk_size);
-	d->need = strata_alloc((size_t)d->idx->chunk_count * sizeof(uint64_t));
-	return d->buf && d->stored && d->need ? 0 : STRATA_ENOMEM;
+	int rc = 0;
+
+	for (uint64_t i = first; i < end && !rc; i++) {
+		rc = scan_chunk(d, i, need, n_need);
+		progress(d, 1);
+	}
+	return rc;
 }
 
-static void free_buffers(struct strata_deploy *d)
+int strata_deploy_init(struct strata_deploy *d)
+{
+	strata_memset(&d->st, 0, sizeof(d->st));
+	d->st.chunks_total = d->idx->chunk_count;
+	d->buf = d->stored = (void *)0;
+	d->run_set.slot = (void *)0;
+	d->run_set.lock = (void *)0;            /* one engine, one thread */
+	if (d->block_size == 0 || d->block_size > d->idx->chunk_size ||
+	    (d->block_size & (d->block_size - 1)))
+		return strata_fail(&d->diag, STRATA_EINVAL, "block size does not suit the chunks", 0);
+	d->buf = strata_alloc((size_t)round_up(d, d->idx->chunk_size));
+	d->stored = strata_alloc(d->idx->chunk_size);
+	if (!d->buf || !d->stored)
+		return STRATA_ENOMEM;
+	return d->reuse ? strata_reuse_init_for(&d->run_set, d->idx, max_run(d)) : 0;
+}
+
+void strata_deploy_done(struct strata_deploy *d)
 {
 	strata_free(d->buf);
 	strata_free(d->stored);
-	strata_free(d->need);
-	d->buf = d->stored = NULL;
-	d->need = NULL;
+	strata_reuse_done(&d->run_set);
+	d->buf = d->stored = (void *)0;
 }
 
 int strata_deploy_run(struct strata_deploy *d)
 {
+	uint64_t *need, n_need = 0;
 	int rc;
 
-	strata_memset(&d->st, 0, sizeof(d->st));
-	d->n_need = 0;
-	d->st.chunks_total = d->idx->chunk_count;
-	if (d->block_size < 512 || d->block_size > d->idx->chunk_size ||
-	    (d->block_size & (d->block_size - 1)))
-		return strata_fail(&d->diag, STRATA_EINVAL, "block size does not suit the chunks", 0);
-	rc = alloc_buffers(d);
+	rc = strata_deploy_init(d);
 	if (rc)
-		goto out;
-	d->phase = 1;
-	for (uint64_t i = 0; i < d->idx->chunk_count && !rc; i++) {
-		rc = scan_chunk(d, i);
-		progress(d);
-	}
-	d->phase = 2;
+		goto err_init;
+	need = strata_alloc((size_t)d->idx->chunk_count * sizeof(uint64_t) + 1);
+	rc = STRATA_ENOMEM;
+	if (!need)
+		goto err_init;
+	rc = strata_deploy_scan(d, 0, d->idx->chunk_count, need, &n_need);
 	if (rc == 0)
-		rc = fetch_all(d);
+		rc = strata_deploy_fetch(d, need, n_need);
 	if (rc == 0 && d->st.chunks_failed)
 		rc = STRATA_ECORRUPT;
-out:
-	free_buffers(d);
+	strata_free(need);
+err_init:
+	strata_deploy_done(d);
 	return rc;
 }

@@ -4,11 +4,17 @@
  *
  * 1. Scan: read the target chunk by chunk and decide (chunk.h): keep, write zeros, or
  *    fetch.  Zero chunks are written only where the target is not already zero.
- * 2. Fetch: chunks to fetch are grouped into runs of consecutive chunk indices (zero
- *    chunks inside a run cost nothing: they have no store file), and each run is asked of
- *    the source as one stream of store files.  Each chunk is decoded and verified
- *    (strata_chunk_decode) before it is written; a chunk that fails is counted and named
- *    in the diag, the rest of its run is asked for again, and the deployment goes on.
+ * 2. Fetch: a chunk whose digest the reuse table (reuse.h) finds elsewhere on the target
+ *    is read back, verified again and copied.  The others are grouped into runs of
+ *    consecutive chunk indices (zero chunks inside a run cost nothing: they have no store
+ *    file; a run stops before a repeat of one of its chunks, which is then copied), and
+ *    each run is asked of the source as one stream of store files.  Each chunk is decoded
+ *    and verified (strata_chunk_decode) before it is written; a chunk that fails is
+ *    counted and named in the diag, the rest of its run is asked for again, and the
+ *    deployment goes on.
+ *
+ * strata_deploy_run does both phases over a whole layer; the range API below lets a driver
+ * run them over slices (the host's threaded apply).
  *
  * The target only ever receives zeros (for zero chunks) and verified chunks, so a run cut
  * off at any point leaves a target that the next run finishes, fetching only what is still
@@ -21,6 +27,7 @@
 #include <stdint.h>
 #include "index.h"
 #include "rc.h"
+#include "reuse.h"
 
 /** Where the layer goes.  Offsets are bytes from the start of the region. */
 struct strata_target_ops {
@@ -44,39 +51,53 @@ struct strata_source_ops {
 			 void *sink_ctx);
 };
 
-/** What a deployment did. */
+/** What a deployment did.  Counts add up over every scan and fetch of one engine. */
 struct strata_deploy_stats {
 	uint64_t chunks_total;
 	uint64_t chunks_kept;      /**< data chunks already right on the target */
 	uint64_t chunks_zero;      /**< zero chunks, already zero or written */
 	uint64_t chunks_zeroed;    /**< zero chunks written because the target was not zero */
 	uint64_t chunks_fetched;   /**< fetched, verified and written */
+	uint64_t chunks_reused;    /**< copied from elsewhere on the target, re-verified */
 	uint64_t chunks_failed;    /**< fetched but did not verify, or not delivered */
 	uint64_t bytes_fetched;    /**< store bytes received */
+	uint64_t bytes_scanned;    /**< image bytes the scan has looked at */
 	uint64_t bytes_to_write;   /**< image bytes the fetch phase must write */
 	uint64_t bytes_written;    /**< image bytes written so far by the fetch phase */
 };
 
-/** One deployment.  The caller fills the first block; the engine owns the rest. */
+/**
+ * Progress, called after every chunk: phase 1 (scan) or 2 (fetch), and this engine's
+ * bytes done and to do in that phase (scan: bytes_scanned of the image size; fetch:
+ * bytes_written of bytes_to_write).  The driver decides how often to draw or report.
+ */
+typedef void strata_progress_fn(void *ctx, int phase, uint64_t done, uint64_t total);
+
+/** A chunk that did not arrive or verify; why is static.  The deployment goes on. */
+typedef void strata_failed_fn(void *ctx, const struct strata_chunk *c, const char *why);
+
+/** One engine.  The caller fills the first block; the engine owns the rest. */
 struct strata_deploy {
 	const struct strata_index *idx;
 	const struct strata_target_ops *target;
 	void *target_ctx;
-	uint32_t block_size;           /**< target's; a power of two, 512..4096 */
+	/** Target's; a power of two up to the chunk size: 512..4096 for a disk, 1 for a
+	 *  byte-addressable target such as a file. */
+	uint32_t block_size;
 	const struct strata_source_ops *source;
 	void *source_ctx;
-	/** Called after every chunk; the caller decides how often to draw or report. */
-	void (*progress)(void *ctx, const struct strata_deploy *d);
-	void *progress_ctx;
+	strata_progress_fn *progress;  /**< optional */
+	strata_failed_fn *failed;      /**< optional: name every failed chunk, not just one */
+	void *hook_ctx;                /**< for progress and failed */
+	/** Optional duplicate reuse (reuse.h): NULL fetches every chunk the target lacks. */
+	struct strata_reuse *reuse;
 	uint32_t max_run;              /**< chunks per run; 0 means 256 */
 
 	struct strata_deploy_stats st;
-	int phase;                     /**< 1 scan, 2 fetch */
 	struct strata_diag diag;       /**< the first chunk failure, where = chunk index */
 	/* internal */
-	uint64_t *need;
-	uint64_t n_need;
 	uint8_t *buf, *stored;
+	struct strata_reuse run_set;   /**< digests of the run being built, to stop at repeats */
 	struct strata_chunk cur;       /**< chunk the stream is filling */
 	uint64_t run_next;             /**< next chunk index expected in the stream */
 	uint64_t run_last;
@@ -84,11 +105,44 @@ struct strata_deploy {
 };
 
 /**
- * Deploy d->idx onto the target.  Returns 0 when every chunk is in place; STRATA_ECORRUPT
- * when some chunks failed to verify or arrive (d->st.chunks_failed, d->diag names the
- * first); another rc for a target or transfer failure.  Allocates its buffers with
- * strata_alloc and frees them before returning.
+ * Deploy d->idx onto the target: scan every chunk, then fetch what is missing.  Returns 0
+ * when every chunk is in place; STRATA_ECORRUPT when some chunks failed to verify or
+ * arrive (d->st.chunks_failed, d->diag names the first); another rc for a target or
+ * transfer failure.  Allocates its buffers with strata_alloc and frees them before
+ * returning.
  */
 int strata_deploy_run(struct strata_deploy *d);
+
+/*
+ * The range API, for drivers that split a layer between engines (threads, each with its
+ * own struct strata_deploy sharing one reuse table): init, any number of scans and fetches
+ * over slices, done.  Scans of all slices should end before fetches start, so that every
+ * kept chunk is in the reuse table when the fetches look for duplicates.
+ */
+
+/**
+ * Check the block size, zero the stats and allocate the engine's chunk buffers (and, with
+ * d->reuse, its run set) with strata_alloc; d owns them until strata_deploy_done.  0, STRATA_EINVAL or STRATA_ENOMEM.
+ */
+int strata_deploy_init(struct strata_deploy *d);
+
+/** Free the engine's buffers; safe after a failed init. */
+void strata_deploy_done(struct strata_deploy *d);
+
+/**
+ * Phase 1 over chunks first..end-1: keep each, write zeros, or append its index to
+ * need[*n_need] and count it in bytes_to_write.  need is the caller's, with room for
+ * end - first more entries.  0, or a target rc.
+ */
+int strata_deploy_scan(struct strata_deploy *d, uint64_t first, uint64_t end, uint64_t *need,
+		       uint64_t *n_need);
+
+/**
+ * Phase 2 over need[0..n) (ascending chunk indices, borrowed): copy each chunk from a
+ * verified duplicate on the target when d->reuse knows one, else fetch runs of them from
+ * the source.  A chunk that fails is counted and named (diag, d->failed) and the rest go
+ * on.  0, or a target or transfer rc that stopped the phase.
+ */
+int strata_deploy_fetch(struct strata_deploy *d, const uint64_t *need, uint64_t n);
 
 #endif /* STRATA_DEPLOY_H */

@@ -152,6 +152,16 @@ int store_get_chunk(struct store_reader *r, const uint8_t digest[32], uint8_t *b
 	return r->store->be->get_into(r, rel, buf, size, why);
 }
 
+int store_get_stream(struct store_reader *r, const char *rel, strata_sink_fn *fn,
+		     void *fn_ctx, const char **why)
+{
+	if (!r->store->be->get_stream) {
+		*why = "the store serves only files";
+		return STRATA_ENOTSUP;
+	}
+	return r->store->be->get_stream(r, rel, fn, fn_ctx, why);
+}
+
 int store_chunk_size(struct store *s, const uint8_t digest[32], uint64_t *size)
 {
 	char path[4096], rel[96];

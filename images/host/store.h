@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "deploy.h"
 #include "index.h"
 
 struct store;
@@ -53,6 +54,15 @@ int store_get_index(struct store_reader *r, const uint8_t id[32], uint8_t **buf,
 int store_get_chunk(struct store_reader *r, const uint8_t digest[32], uint8_t *buf,
 		    size_t size, const char **why);
 
+/**
+ * Stream rel (relative to the store's root) to fn, for stores that serve more than files
+ * (strata-server's chunk runs).  STRATA_ENOTSUP when the backend cannot stream,
+ * STRATA_ENOENT when the server has no such path; fn's non-zero return; other failures
+ * after retries.  Prints nothing; *why gets a static reason on failure.
+ */
+int store_get_stream(struct store_reader *r, const char *rel, strata_sink_fn *fn,
+		     void *fn_ctx, const char **why);
+
 /** Writable folder stores only.  Size of an existing chunk file, or STRATA_ENOENT. */
 int store_chunk_size(struct store *s, const uint8_t digest[32], uint64_t *size);
 /** Add a chunk file atomically (temporary name, then rename).  Borrows buf. */
@@ -68,6 +78,11 @@ struct store_backend {
 	/** Read rel, which must be exactly size bytes, into buf. */
 	int (*get_into)(struct store_reader *r, const char *rel, uint8_t *buf, size_t size,
 			const char **why);
+	/** Pass rel's body to fn as it arrives, each byte once (a cut transfer resumes where
+	 *  it stopped); fn's non-zero return stops it and is returned.  NULL for backends
+	 *  whose servers have nothing to stream (a folder). */
+	int (*get_stream)(struct store_reader *r, const char *rel, strata_sink_fn *fn,
+			  void *fn_ctx, const char **why);
 	int (*reader_open)(struct store *s, struct store_reader **out);
 	void (*reader_close)(struct store_reader *r);
 };

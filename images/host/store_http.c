@@ -22,7 +22,7 @@ struct store_reader {
 	char why[96];   /**< last failure, for messages */
 };
 
-/** Where a transfer's body goes: a fixed buffer, or a growing one up to max. */
+/** Where a transfer's body goes: a fixed buffer, a growing one up to max, or a stream. */
 struct sink {
 	uint8_t *buf;
 	size_t pos, cap, max;
@@ -30,6 +30,11 @@ struct sink {
 	int overflow;
 	CURL *curl;
 	int checked;    /**< the status of this attempt has been looked at */
+	strata_sink_fn *fn;  /**< stream mode: bytes go to fn, each once, pos counts them */
+	void *fn_ctx;
+	int fn_rc;      /**< fn's non-zero return, which stopped the transfer */
+	int discard;    /**< stream mode: an error page, not the body */
+	size_t skip;    /**< stream mode: bytes a resumed 200 repeats, to drop */
 };
 
 static int sink_room(struct sink *k, size_t need)
@@ -52,18 +57,43 @@ static int sink_room(struct sink *k, size_t need)
 	return 0;
 }
 
+/* A resumed request answered with 200 carries the whole file again: a buffer starts over,
+ * a stream drops what it already passed on.  A stream never passes on an error page. */
+static void check_status(struct sink *k)
+{
+	long code = 0;
+
+	curl_easy_getinfo(k->curl, CURLINFO_RESPONSE_CODE, &code);
+	if (code == 200 && k->fn)
+		k->skip = k->pos;
+	else if (code == 200)
+		k->pos = 0;
+	k->discard = code != 200 && code != 206;
+	k->checked = 1;
+}
+
+/* Stream mode: hand the new bytes on; 0 (curl stops) when the consumer said stop. */
+static size_t stream_data(struct sink *k, const char *data, size_t n)
+{
+	size_t skip = k->skip < n ? k->skip : n;
+
+	if (k->discard)
+		return n;
+	k->skip -= skip;
+	if (n > skip && (k->fn_rc = k->fn(k->fn_ctx, data + skip, n - skip)))
+		return 0;
+	k->pos += n - skip;
+	return n;
+}
+
 static size_t on_data(char *data, size_t one, size_t n, void *ctx)
 {
 	struct sink *k = ctx;
-	long code = 0;
 
-	if (!k->checked) {
-		/* A resumed request answered with 200 carries the whole file again. */
-		curl_easy_getinfo(k->curl, CURLINFO_RESPONSE_CODE, &code);
-		if (code == 200)
-			k->pos = 0;
-		k->checked = 1;
-	}
+	if (!k->checked)
+		check_status(k);
+	if (k->fn)
+		return stream_data(k, data, n);
 	if (sink_room(k, n)) {
 		k->overflow = 1;
 		return 0;
@@ -108,6 +138,10 @@ static int http_attempt(struct store_reader *r, const char *rel, struct sink *k,
 		curl_easy_setopt(r->curl, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)k->pos);
 	cc = curl_easy_perform(r->curl);
 	curl_easy_getinfo(r->curl, CURLINFO_RESPONSE_CODE, &code);
+	if (k->fn_rc) {
+		*why = "the receiver stopped the transfer";
+		return k->fn_rc;
+	}
 	if (k->overflow) {
 		*why = "server sent more bytes than expected";
 		return STRATA_ECORRUPT;
@@ -168,6 +202,15 @@ static int http_get_alloc(struct store_reader *r, const char *rel, size_t max, u
 	return *buf ? 0 : STRATA_ENOMEM;
 }
 
+/* Stream mode: resumed where a cut attempt stopped, so fn sees every byte once. */
+static int http_get_stream(struct store_reader *r, const char *rel, strata_sink_fn *fn,
+			   void *fn_ctx, const char **why)
+{
+	struct sink k = { .fn = fn, .fn_ctx = fn_ctx };
+
+	return http_get(r, rel, &k, why);
+}
+
 static int http_reader_open(struct store *s, struct store_reader **out)
 {
 	*out = calloc(1, sizeof(**out));
@@ -191,6 +234,7 @@ static void http_reader_close(struct store_reader *r)
 const struct store_backend store_http_backend = {
 	.get_alloc = http_get_alloc,
 	.get_into = http_get_into,
+	.get_stream = http_get_stream,
 	.reader_open = http_reader_open,
 	.reader_close = http_reader_close,
 };

@@ -1,13 +1,14 @@
 /*
  * strata-image apply: make a target hold exactly a layer, moving as few bytes as possible.
  *
- * Two phases, each run by a pool of threads:
- *  1. scan: read every chunk the target holds and decide (core/chunk.h): keep it, write
- *     zeros, or fetch.  Kept chunks go into a table of verified bytes already on the target.
- *  2. fetch: for each chunk to fetch, in disk order: if the table has its digest, copy it
- *     from the target (re-verified); otherwise fetch it from the store, decode and verify it
- *     (strata_chunk_decode), write it, and add it to the table.  Identical chunks thus cross
- *     the network once.
+ * A driver of the core's deployment engine (core/deploy.h), which does all the work:
+ * scan, reuse of verified duplicates, fetch, decode, verify, write.  Here a pool of
+ * threads, each with its own engine and store reader, runs it over slices of the layer:
+ *  1. scan: each thread claims slices of chunks and scans them; kept chunks go into the
+ *     reuse table all threads share (under a mutex), chunks to fetch into one need list;
+ *  2. fetch: the need list, in disk order, is cut into slices again; for each chunk the
+ *     engine copies a verified duplicate from the target or fetches it (source.h: chunk
+ *     runs from strata-server, chunk files from a folder or any static server).
  * Only bytes that hashed to their name are ever written, so an interrupted or failed apply
  * leaves the target holding old data and verified chunks, and running it again fetches
  * only what is still missing.  A chunk that fails is named and skipped; the rest go on.
@@ -24,8 +25,11 @@
 #include "chunk.h"
 #include "cli.h"
 #include "crypto.h"
+#include "deploy.h"
 #include "image_io.h"
 #include "manifest.h"
+#include "reuse.h"
+#include "source.h"
 #include "store.h"
 #include "text.h"
 
@@ -37,166 +41,92 @@ struct apply {
 	struct apply_opts *o;
 	struct store *store;
 	int fd;
+	uint8_t layer[32];
 	struct strata_index idx;
+	struct strata_reuse reuse;   /**< shared by every thread's engine */
+	pthread_mutex_t lock;        /**< guards reuse */
 	uint64_t *need;              /**< chunks to fetch, filled by the scan */
 	atomic_uint_fast64_t n_need;
 	atomic_uint_fast64_t next;   /**< next unclaimed item of the current phase */
-	uint64_t *table;             /**< open-addressed: chunk index + 1 of verified chunks */
-	uint64_t table_mask;
-	pthread_mutex_t lock;        /**< guards table */
-	atomic_uint_fast64_t n_fetched, n_reused, n_zero, bytes_fetched;
-	atomic_uint_fast64_t n_failed;
+	atomic_uint_fast64_t n_reported;
 	atomic_int fatal;            /**< a target I/O error: stop everything */
 	atomic_int running;
 	int phase;                   /**< 1 scan, 2 fetch */
 	struct progress prog;
 };
 
-/** Per-thread buffers and store handle, owned by the thread. */
+/** One thread: its engine, source and reader, all owned by the thread's slot. */
 struct apply_worker {
 	struct apply *a;
 	struct store_reader *reader;
-	uint8_t *data, *stored;
+	struct store_source src;
+	struct strata_deploy d;
+	uint64_t shown;              /**< bytes of this phase already on the progress line */
+	uint64_t need[BATCH];        /**< what one scanned slice needs */
 };
 
-static const uint8_t *entry_digest(const struct apply *a, uint64_t i)
+/* The target, for the engine: a file or device, any alignment (block size 1). */
+static int t_read(void *ctx, uint64_t off, void *buf, size_t len)
 {
-	return a->idx.entries + i * sizeof(struct strata_index_entry);
+	struct apply *a = ctx;
+
+	return pread_exact(a->fd, a->o->target, buf, len, off) ? STRATA_EIO : 0;
 }
 
-/* Find a verified chunk with this digest; returns its index + 1, or 0. */
-static uint64_t table_find(struct apply *a, const uint8_t *digest)
+static int t_write(void *ctx, uint64_t off, const void *buf, size_t len)
 {
-	uint64_t h, v = 0;
+	struct apply *a = ctx;
 
-	memcpy(&h, digest, sizeof(h));
-	pthread_mutex_lock(&a->lock);
-	for (h &= a->table_mask; a->table[h]; h = (h + 1) & a->table_mask) {
-		if (!memcmp(entry_digest(a, a->table[h] - 1), digest, 32)) {
-			v = a->table[h];
-			break;
-		}
-	}
-	pthread_mutex_unlock(&a->lock);
-	return v;
+	return pwrite_exact(a->fd, a->o->target, buf, len, off) ? STRATA_EIO : 0;
 }
 
-static void table_add(struct apply *a, uint64_t i)
-{
-	const uint8_t *digest = entry_digest(a, i);
-	uint64_t h;
+static const struct strata_target_ops file_target = { t_read, t_write };
 
-	memcpy(&h, digest, sizeof(h));
-	pthread_mutex_lock(&a->lock);
-	for (h &= a->table_mask; a->table[h]; h = (h + 1) & a->table_mask)
-		if (!memcmp(entry_digest(a, a->table[h] - 1), digest, 32))
-			goto out;
-	a->table[h] = i + 1;
-out:
-	pthread_mutex_unlock(&a->lock);
+static void lock_reuse(void *ctx)
+{
+	pthread_mutex_lock(ctx);
 }
 
-static void report_chunk(struct apply *a, const struct strata_chunk *c, const char *why)
+static void unlock_reuse(void *ctx)
 {
+	pthread_mutex_unlock(ctx);
+}
+
+static const struct strata_lock_ops mutex_ops = { lock_reuse, unlock_reuse };
+
+/* The engine's failed-chunk hook: name the chunk, its file and the store's reason. */
+static void report_chunk(void *ctx, const struct strata_chunk *c, const char *why)
+{
+	struct apply_worker *w = ctx;
+	const char *store_why = source_take_why(&w->src);
 	char hex[65], rel[96];
 
-	if (atomic_fetch_add(&a->n_failed, 1) >= MAX_REPORTED)
+	if (atomic_fetch_add(&w->a->n_reported, 1) >= MAX_REPORTED)
 		return;
 	strata_hex_encode(hex, c->digest, 32);
 	store_chunk_rel(rel, c->digest);
 	errorf("chunk %llu (sha256:%s) from %s/%s: %s; the target keeps its old bytes there",
-	       (unsigned long long)c->index, hex, store_root(a->store), rel, why);
+	       (unsigned long long)c->index, hex, store_root(w->a->store), rel,
+	       store_why ? store_why : why);
 }
 
-/* Phase 1 for one chunk. */
-static int scan_chunk(struct apply_worker *w, uint64_t i)
+/* The engine's progress hook: add what this thread did since its last call. */
+static void on_progress(void *ctx, int phase, uint64_t done, uint64_t total)
 {
-	struct apply *a = w->a;
-	struct strata_chunk c;
-	int rc;
+	struct apply_worker *w = ctx;
 
-	strata_index_chunk(&a->idx, i, &c);
-	rc = pread_exact(a->fd, a->o->target, w->data, c.length, c.offset);
-	if (rc)
-		return rc;
-	switch (strata_chunk_action(&c, w->data)) {
-	case STRATA_KEEP:
-		atomic_fetch_add(c.flags & STRATA_ENTRY_ZERO ? &a->n_zero : &a->n_reused, 1);
-		if (!(c.flags & STRATA_ENTRY_ZERO))
-			table_add(a, i);
-		break;
-	case STRATA_ZERO:
-		memset(w->data, 0, c.length);
-		rc = pwrite_exact(a->fd, a->o->target, w->data, c.length, c.offset);
-		atomic_fetch_add(&a->n_zero, 1);
-		break;
-	case STRATA_FETCH:
-		a->need[atomic_fetch_add(&a->n_need, 1)] = i;
-		break;
-	}
-	progress_add(&a->prog, c.length);
-	return rc;
+	progress_add(&w->a->prog, done - w->shown);
+	w->shown = done;
 }
 
-/* Copy a chunk the target already holds elsewhere; 0, or 1 when it no longer verifies. */
-static int copy_local(struct apply_worker *w, const struct strata_chunk *c, uint64_t from)
+/* Phase 1 over chunks i..end-1; what they need joins the shared list. */
+static int worker_scan(struct apply_worker *w, uint64_t i, uint64_t end)
 {
-	struct apply *a = w->a;
-	uint8_t digest[32];
-	int rc;
+	uint64_t n = 0, at;
+	int rc = strata_deploy_scan(&w->d, i, end, w->need, &n);
 
-	rc = pread_exact(a->fd, a->o->target, w->data, c->length,
-			 from << a->idx.chunk_shift);
-	if (rc)
-		return rc;
-	strata_sha256(w->data, c->length, digest);
-	if (memcmp(digest, c->digest, 32))
-		return 1;
-	atomic_fetch_add(&a->n_reused, 1);
-	return pwrite_exact(a->fd, a->o->target, w->data, c->length, c->offset);
-}
-
-/* Fetch, verify and write one chunk.  Chunk failures are reported, not returned. */
-static int fetch_chunk(struct apply_worker *w, const struct strata_chunk *c)
-{
-	struct apply *a = w->a;
-	struct strata_diag diag = { 0 };
-	const char *why = NULL;
-	int rc;
-
-	rc = store_get_chunk(w->reader, c->digest, w->stored, c->stored_size, &why);
-	if (rc) {
-		report_chunk(a, c, why);
-		return 0;
-	}
-	atomic_fetch_add(&a->bytes_fetched, c->stored_size);
-	if (strata_chunk_decode(c, w->stored, c->stored_size, w->data, &diag)) {
-		report_chunk(a, c, diag.msg);
-		return 0;
-	}
-	rc = pwrite_exact(a->fd, a->o->target, w->data, c->length, c->offset);
-	if (rc)
-		return rc;
-	atomic_fetch_add(&a->n_fetched, 1);
-	table_add(a, c->index);
-	return 0;
-}
-
-/* Phase 2 for one chunk. */
-static int fill_chunk(struct apply_worker *w, uint64_t i)
-{
-	struct apply *a = w->a;
-	struct strata_chunk c;
-	uint64_t from;
-	int rc = 1;
-
-	strata_index_chunk(&a->idx, i, &c);
-	from = table_find(a, c.digest);
-	if (from)
-		rc = copy_local(w, &c, from - 1);
-	if (rc == 1)
-		rc = fetch_chunk(w, &c);
-	progress_add(&a->prog, c.length);
+	at = atomic_fetch_add(&w->a->n_need, n);
+	memcpy(w->a->need + at, w->need, n * sizeof(uint64_t));
 	return rc;
 }
 
@@ -206,15 +136,18 @@ static void *apply_worker(void *arg)
 	struct apply *a = w->a;
 	uint64_t total = a->phase == 1 ? a->idx.chunk_count : atomic_load(&a->n_need);
 	uint64_t i, end;
+	int rc;
 
+	w->shown = 0;
 	while (!atomic_load(&a->fatal)) {
 		i = atomic_fetch_add(&a->next, BATCH);
 		if (i >= total)
 			break;
 		end = i + BATCH < total ? i + BATCH : total;
-		for (; i < end && !atomic_load(&a->fatal); i++)
-			if (a->phase == 1 ? scan_chunk(w, i) : fill_chunk(w, a->need[i]))
-				atomic_store(&a->fatal, 1);
+		rc = a->phase == 1 ? worker_scan(w, i, end)
+				   : strata_deploy_fetch(&w->d, a->need + i, end - i);
+		if (rc)
+			atomic_store(&a->fatal, 1);
 	}
 	atomic_fetch_sub(&a->running, 1);
 	return NULL;
@@ -255,15 +188,20 @@ static int run_phase(struct apply *a, struct apply_worker *w, unsigned int n, in
 	return atomic_load(&a->fatal) ? -1 : 0;
 }
 
+/* Each thread's reader, source and engine; all freed by workers_close. */
 static int workers_open(struct apply *a, struct apply_worker *w, unsigned int n)
 {
-	size_t cs = a->idx.chunk_size;
-
 	for (unsigned int k = 0; k < n; k++) {
-		w[k] = (struct apply_worker){ .a = a };
-		w[k].data = malloc(cs);
-		w[k].stored = malloc(cs);
-		if (!w[k].data || !w[k].stored || store_reader_open(a->store, &w[k].reader))
+		w[k].a = a;
+		w[k].d = (struct strata_deploy){
+			.idx = &a->idx, .target = &file_target, .target_ctx = a, .block_size = 1,
+			.source = &store_source_ops, .source_ctx = &w[k].src,
+			.progress = on_progress, .failed = report_chunk, .hook_ctx = &w[k],
+			.reuse = &a->reuse,
+		};
+		if (store_reader_open(a->store, &w[k].reader) ||
+		    source_init(&w[k].src, w[k].reader, &a->idx, a->layer) ||
+		    strata_deploy_init(&w[k].d))
 			return errorf("cannot set up worker %u", k);
 	}
 	return 0;
@@ -272,41 +210,49 @@ static int workers_open(struct apply *a, struct apply_worker *w, unsigned int n)
 static void workers_close(struct apply_worker *w, unsigned int n)
 {
 	for (unsigned int k = 0; k < n; k++) {
+		strata_deploy_done(&w[k].d);
+		source_done(&w[k].src);
 		store_reader_close(w[k].reader);
-		free(w[k].data);
-		free(w[k].stored);
 	}
 }
 
-/* Bytes of the chunks still to fetch, for the progress display. */
-static uint64_t need_bytes(const struct apply *a)
+/* What every thread's engine did, added up. */
+static void sum_stats(const struct apply_worker *w, unsigned int n,
+		      struct strata_deploy_stats *t)
 {
-	uint64_t n = atomic_load(&a->n_need), sum = 0;
-	struct strata_chunk c;
+	memset(t, 0, sizeof(*t));
+	for (unsigned int k = 0; k < n; k++) {
+		const struct strata_deploy_stats *s = &w[k].d.st;
 
-	for (uint64_t k = 0; k < n; k++) {
-		strata_index_chunk(&a->idx, a->need[k], &c);
-		sum += c.length;
+		t->chunks_kept += s->chunks_kept;
+		t->chunks_zero += s->chunks_zero;
+		t->chunks_fetched += s->chunks_fetched;
+		t->chunks_reused += s->chunks_reused;
+		t->chunks_failed += s->chunks_failed;
+		t->bytes_fetched += s->bytes_fetched;
+		t->bytes_to_write += s->bytes_to_write;
 	}
-	return sum;
 }
 
-/* Both phases, then flush.  Fills stats.  0 when every chunk is in place. */
-static int apply_run(struct apply *a, struct apply_worker *w, unsigned int n)
+/* Both phases, then flush.  Fills *t.  0 when every chunk is in place. */
+static int apply_run(struct apply *a, struct apply_worker *w, unsigned int n,
+		     struct strata_deploy_stats *t)
 {
 	int rc;
 
 	rc = run_phase(a, w, n, 1, "scan ", a->idx.image_size);
 	if (rc == 0) {
 		qsort(a->need, atomic_load(&a->n_need), sizeof(uint64_t), cmp_u64);
-		rc = run_phase(a, w, n, 2, "fetch", need_bytes(a));
+		sum_stats(w, n, t);
+		rc = run_phase(a, w, n, 2, "fetch", t->bytes_to_write);
 	}
+	sum_stats(w, n, t);
 	if (fdatasync(a->fd) < 0 && errno != EINVAL)
 		rc = errorf("%s: flush: %s", a->o->target, strerror(errno));
-	if (rc == 0 && atomic_load(&a->n_failed)) {
+	if (rc == 0 && t->chunks_failed) {
 		errorf("%s: %llu chunks could not be fetched or verified; run apply again "
 		       "when the store is mended", a->o->target,
-		       (unsigned long long)atomic_load(&a->n_failed));
+		       (unsigned long long)t->chunks_failed);
 		rc = -1;
 	}
 	return rc;
@@ -316,7 +262,7 @@ static int apply_run(struct apply *a, struct apply_worker *w, unsigned int n)
 static int load_index(struct apply *a, struct store_reader *r, uint8_t **buf)
 {
 	struct strata_diag diag = { 0 };
-	uint8_t id[32];
+	uint8_t *id = a->layer;
 	size_t len;
 	char rel[96];
 	int rc;
@@ -361,18 +307,15 @@ static int open_target(struct apply *a)
 	return 0;
 }
 
+/* The need list and the shared reuse table; freed by apply_layer. */
 static int alloc_tables(struct apply *a)
 {
-	uint64_t slots = 16;
-
-	while (slots < 2 * a->idx.chunk_count)
-		slots *= 2;
-	a->table_mask = slots - 1;
-	a->table = calloc(slots, sizeof(uint64_t));
-	a->need = calloc(a->idx.chunk_count, sizeof(uint64_t));
-	if (!a->table || !a->need)
+	a->need = calloc(a->idx.chunk_count + 1, sizeof(uint64_t));
+	if (!a->need || strata_reuse_init(&a->reuse, &a->idx))
 		return errorf("out of memory for %llu chunks",
 			      (unsigned long long)a->idx.chunk_count);
+	a->reuse.lock = &mutex_ops;
+	a->reuse.lock_ctx = &a->lock;
 	return 0;
 }
 
@@ -385,16 +328,29 @@ static unsigned int thread_count(const struct apply_opts *o)
 	return n > 64 ? 64 : n;
 }
 
+/* The --json report from the engines' sums.  "Reused" counts every data chunk that did
+ * not cross the network: kept where it was, or copied from a duplicate. */
+static void fill_stats(const struct apply *a, const struct strata_deploy_stats *t,
+		       double seconds, struct apply_stats *st)
+{
+	*st = (struct apply_stats){
+		.chunks_total = a->idx.chunk_count, .chunks_fetched = t->chunks_fetched,
+		.chunks_reused = t->chunks_kept + t->chunks_reused, .chunks_zero = t->chunks_zero,
+		.bytes_fetched = t->bytes_fetched, .chunks_failed = t->chunks_failed,
+		.image_size = a->idx.image_size, .seconds = seconds,
+	};
+}
+
 int apply_layer(struct apply_opts *o, struct apply_stats *st)
 {
 	struct apply a = { .o = o, .fd = -1, .lock = PTHREAD_MUTEX_INITIALIZER };
 	unsigned int n = thread_count(o);
 	struct apply_worker w[64];
+	struct strata_deploy_stats t = { 0 };
+	struct store_reader *r = NULL;
 	uint8_t *index_buf = NULL;
 	double t0 = now_seconds();
 	int rc;
-
-	struct store_reader *r = NULL;
 
 	memset(w, 0, sizeof(w));
 	if (store_open(o->store, 0, &a.store))
@@ -412,17 +368,12 @@ int apply_layer(struct apply_opts *o, struct apply_stats *st)
 		rc = alloc_tables(&a);
 	if (rc)
 		goto err_target;
-	rc = apply_run(&a, w, n);
-	*st = (struct apply_stats){
-		.chunks_total = a.idx.chunk_count, .chunks_fetched = a.n_fetched,
-		.chunks_reused = a.n_reused, .chunks_zero = a.n_zero,
-		.bytes_fetched = a.bytes_fetched, .chunks_failed = a.n_failed,
-		.image_size = a.idx.image_size, .seconds = now_seconds() - t0,
-	};
+	rc = apply_run(&a, w, n, &t);
+	fill_stats(&a, &t, now_seconds() - t0, st);
 err_target:
 	if (a.fd >= 0)
 		close(a.fd);
-	free(a.table);
+	strata_reuse_done(&a.reuse);
 	free(a.need);
 err_index:
 	workers_close(w, n);

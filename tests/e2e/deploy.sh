@@ -3,7 +3,8 @@
 # namespaces (tests/lib/lab.sh): dnsmasq as the site DHCP server, strata-server with
 # proxyDHCP, TFTP and HTTP.  Each case checks the VM's disk from the host afterwards.
 #   1. empty disk, iPXE option ROM: a layered gold disk (ESP, root, CIDATA machine layer,
-#      preserved data partition) is deployed; partitions equal their layers byte for byte
+#      preserved data partition) is deployed; partitions equal their layers byte for byte;
+#      a chunk the root layer repeats is asked of the server once, the repeats are copied
 #   2. redeploy after the gold root changes in a few places: only changed chunks cross the
 #      wire, the preserved partition is bit-identical
 #   3. a manifest signed by the wrong key: refused, nothing written
@@ -47,6 +48,8 @@ gold() {
 	cp /usr/lib/ipxe/snponly.efi /usr/lib/ipxe/ipxe.efi /usr/lib/ipxe/undionly.kpxe "$EFI" "$W/root/boot/"
 	cp -a /usr/share/doc/bash /usr/share/doc/coreutils "$W/tree/" 2>/dev/null
 	head -c 6000000 /dev/urandom > "$W/tree/etc/blob"
+	head -c 65536 /dev/urandom > "$W/rep"
+	for _ in $(seq 16); do cat "$W/rep"; done > "$W/tree/etc/repeated"
 	echo "gold 1" > "$W/tree/etc/release"
 	mkfs.ext4 -q -F -U 5f1a2b3c-0000-4000-8000-00000000e2e1 -d "$W/tree" "$W/root-v1.img" 48M
 	mkfs.vfat -n GOLDESP -i 12345678 -C "$W/esp.img" 16384 >/dev/null
@@ -115,6 +118,20 @@ check "1: ESP equals its layer" part_equals "$W/disk.img" 1 "$W/esp.img"
 check "1: root equals its layer" part_equals "$W/disk.img" 2 "$W/root-v1.img"
 check "1: CIDATA names the machine" sh -c "dd if='$W/disk.img' bs=1M iflag=skip_bytes skip=$(part_start "$W/disk.img" 3) count=1 2>/dev/null > '$W/cid.img' && mtype -i '$W/cid.img' ::meta-data | grep -q 'local-hostname: vm1'"
 check "1: progress bar on the serial console" grep -q "root fetch \[##" <(lab_console "$LAB_RUN/vm1-a.serial")
+# The root layer's most repeated data chunk (etc/repeated): how many of its indices fall in
+# the chunk runs (or chunk files) the agent asked for.
+REP=$($SI inspect --store "$W/root/store" --chunks "$ROOT1" | awk '/^chunk [0-9]/ && $9 != "zero" {print $10}' | sort | uniq -c | sort -rn | head -1)
+REP_N=$(echo "$REP" | awk '{print $1}'); REP_HEX=$(echo "$REP" | awk '{print $2}')
+REP_IDX=$($SI inspect --store "$W/root/store" --chunks "$ROOT1" | awk -v h="$REP_HEX" '$10 == h {print $2}' | tr '\n' ' ')
+REP_ASKED=$(awk -v l="${ROOT1#sha256:}" -v h="$REP_HEX" -v idx="$REP_IDX" '
+	BEGIN { n = split(idx, want, " ") }
+	$4 ~ ("/store/chunks/../" h "$") { asked++ }
+	$4 ~ ("/store/runs/" l "/") { split($4, p, "/"); split(p[5], r, "-")
+		for (k = 1; k <= n; k++) if (want[k] + 0 >= r[1] + 0 && want[k] + 0 <= r[2] + 0) asked++ }
+	END { print asked + 0 }' "$LAB_RUN/server.log")
+REUSED=$(sed -n 's/.*layer root: .* \([0-9]*\) reused.*/\1/p' <(debug vm1-a))
+check "1: a chunk the root repeats ${REP_N:-?} times was asked for once (${REP_ASKED} times)" test "${REP_N:-0}" -ge 8 -a "$REP_ASKED" = 1
+check "1: the agent copied its repeats (${REUSED:-?} reused)" test "${REUSED:-0}" -ge $((${REP_N:-1} - 1))
 check "1: server recorded success" grep -q '"result": "ok"' <(lab_machines)
 
 if want 2; then

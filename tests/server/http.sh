@@ -85,6 +85,7 @@ check "meta-data names the host" sh -c "mtype -i '$W/cidata.img' ::meta-data | g
 check "user-data from the inventory" sh -c "mtype -i '$W/cidata.img' ::user-data | grep -q 'runcmd'"
 check "base layer applies over HTTP" $SI apply --store "$U/store" "$BASE" "$W/base.out"
 check "base layer byte identical" cmp "$W/base.img" "$W/base.out"
+check "apply asked for chunk runs" grep -q "GET /store/runs/${BASE#sha256:}/" "$W/log"
 
 # A run of chunks is the concatenation of their store files.
 $SI inspect --store "$W/root/store" --chunks "$BASE" | awk '/^chunk [0-9]/ && $2 <= 9 && $9 != "zero" {print $NF}' > "$W/first10"

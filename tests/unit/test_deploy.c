@@ -12,6 +12,7 @@
 #include "crypto.h"
 #include "deploy.h"
 #include "index.h"
+#include "reuse.h"
 
 #define SHIFT 12
 #define CS (1u << SHIFT)
@@ -41,6 +42,7 @@ struct mem_source {
 	int fail_after_chunk;    /**< stop with a transfer error before this chunk (-1: none) */
 	int short_chunk;         /**< deliver this chunk one byte short and end (-1: none) */
 	unsigned int runs;
+	unsigned int sent[64];   /**< store files sent, per chunk index */
 };
 
 static uint8_t *xmalloc(size_t n)
@@ -143,6 +145,8 @@ static int send_file(struct mem_source *s, uint64_t i, strata_sink_fn *sink, voi
 	strata_index_chunk(&s->l->idx, i, &c);
 	n = c.stored_size;
 	memcpy(tmp, s->l->file[i], n);
+	if (i < 64)
+		s->sent[i]++;
 	if ((int)i == s->corrupt_chunk)
 		tmp[n / 2] ^= 0x40;
 	if ((int)i == s->short_chunk)
@@ -176,17 +180,19 @@ static int s_fetch_run(void *ctx, uint64_t first, uint64_t last, strata_sink_fn 
 
 static const struct strata_source_ops mem_source_ops = { s_fetch_run };
 
+/* An engine over the memory target and source, runs of at most 8; reuse may be NULL. */
+static struct strata_deploy engine(struct layer *l, struct mem_target *t, struct mem_source *s,
+				   struct strata_reuse *reuse)
+{
+	return (struct strata_deploy){ .idx = &l->idx, .target = &mem_target_ops, .target_ctx = t,
+				       .block_size = t->bs, .source = &mem_source_ops,
+				       .source_ctx = s, .max_run = 8, .reuse = reuse };
+}
+
 static int deploy(struct layer *l, struct mem_target *t, struct mem_source *s,
 		  struct strata_deploy *d)
 {
-	memset(d, 0, sizeof(*d));
-	d->idx = &l->idx;
-	d->target = &mem_target_ops;
-	d->target_ctx = t;
-	d->block_size = t->bs;
-	d->source = &mem_source_ops;
-	d->source_ctx = s;
-	d->max_run = 8;
+	*d = engine(l, t, s, NULL);
 	return strata_deploy_run(d);
 }
 
@@ -306,10 +312,147 @@ static void test_transfer_failure_and_short(void)
 	free(t.bytes);
 }
 
+/* A layer whose chunks 0, 6, 9 and 11 hold the same bytes, deployed with a reuse table. */
+static void make_repeats(struct layer *l, unsigned int seed)
+{
+	make_image(l, 12 * CS, seed);
+	memcpy(l->image + 9 * CS, l->image, CS);
+	memcpy(l->image + 11 * CS, l->image, CS);
+	build_layer(l);
+}
+
+static int deploy_reusing(struct layer *l, struct mem_target *t, struct mem_source *s,
+			  struct strata_deploy *d)
+{
+	struct strata_reuse table = { 0 };
+	int rc;
+
+	CHECK_EQ(strata_reuse_init(&table, &l->idx), 0);
+	*d = engine(l, t, s, &table);
+	rc = strata_deploy_run(d);
+	strata_reuse_done(&table);
+	return rc;
+}
+
+static void test_repeated_chunk_fetched_once(void)
+{
+	struct layer v = { 0 };
+	struct mem_target t = { .size = 12 * CS, .bs = 512 };
+	struct mem_source s;
+	struct strata_deploy d;
+
+	make_repeats(&v, 4);
+	t.bytes = xmalloc(t.size);
+	s = source(&v);
+	CHECK_EQ(deploy_reusing(&v, &t, &s, &d), 0);
+	CHECK(memcmp(t.bytes, v.image, v.size) == 0);
+	CHECK_EQ(s.sent[0], 1);                 /* chunk 0's bytes crossed once ... */
+	CHECK_EQ(s.sent[6] + s.sent[9] + s.sent[11], 0);
+	CHECK_EQ(d.st.chunks_reused, 3);        /* ... and were copied three times */
+	CHECK_EQ(d.st.chunks_fetched, 7);
+	CHECK_EQ(d.st.bytes_written, d.st.bytes_to_write);
+	memset(t.bytes + 9 * CS, 0x33, CS);     /* one copy damaged; chunk 0 kept by the scan */
+	s = source(&v);
+	CHECK_EQ(deploy_reusing(&v, &t, &s, &d), 0);
+	CHECK(memcmp(t.bytes, v.image, v.size) == 0);
+	CHECK_EQ(d.st.chunks_fetched, 0);
+	CHECK_EQ(d.st.chunks_reused, 1);
+	free_layer(&v);
+	free(t.bytes);
+}
+
+/* Range API: a copy that stops hashing to its digest after the scan is not trusted. */
+static void test_reuse_verifies_the_copy(void)
+{
+	struct layer v = { 0 };
+	struct mem_target t = { .size = 12 * CS, .bs = 4096 };
+	struct mem_source s;
+	struct strata_reuse table = { 0 };
+	struct strata_deploy d = { 0 };
+	uint64_t need[12], n = 0;
+
+	make_repeats(&v, 5);
+	t.bytes = xmalloc(t.size);
+	memcpy(t.bytes, v.image, CS);           /* chunk 0 already there: kept */
+	s = source(&v);
+	CHECK_EQ(strata_reuse_init(&table, &v.idx), 0);
+	d = engine(&v, &t, &s, &table);
+	CHECK_EQ(strata_deploy_init(&d), 0);
+	CHECK_EQ(strata_deploy_scan(&d, 0, 12, need, &n), 0);
+	CHECK_EQ(d.st.chunks_kept, 1);
+	t.bytes[100] ^= 1;                      /* the kept copy changes under us */
+	CHECK_EQ(strata_deploy_fetch(&d, need, n), 0);
+	strata_deploy_done(&d);
+	CHECK(memcmp(t.bytes + CS, v.image + CS, v.size - CS) == 0);
+	CHECK_EQ(d.st.chunks_reused, 2);        /* 9 and 11 copy the fetched chunk 6 */
+	CHECK_EQ(s.sent[6], 1);
+	CHECK_EQ(d.st.chunks_failed, 0);
+	strata_reuse_done(&table);
+	free_layer(&v);
+	free(t.bytes);
+}
+
+/** What the failed hook saw. */
+struct failures {
+	unsigned int n;
+	uint64_t last;
+};
+
+static void on_failed(void *ctx, const struct strata_chunk *c, const char *why)
+{
+	struct failures *f = ctx;
+
+	f->n++;
+	f->last = c->index;
+	CHECK(why != NULL);
+}
+
+/* Range API: two engines over two halves sharing one table, as the host's threads do. */
+static void test_slices_share_a_table(void)
+{
+	struct layer v = { 0 };
+	struct mem_target t = { .size = 12 * CS, .bs = 512 };
+	struct mem_source s;
+	struct strata_reuse table = { 0 };
+	struct strata_deploy d[2];
+	struct failures f = { 0 };
+	uint64_t need[12], n = 0, half;
+
+	make_repeats(&v, 6);
+	t.bytes = xmalloc(t.size);
+	s = source(&v);
+	s.corrupt_chunk = 2;
+	CHECK_EQ(strata_reuse_init(&table, &v.idx), 0);
+	for (int k = 0; k < 2; k++) {
+		d[k] = engine(&v, &t, &s, &table);
+		d[k].failed = on_failed;
+		d[k].hook_ctx = &f;
+		CHECK_EQ(strata_deploy_init(&d[k]), 0);
+		CHECK_EQ(strata_deploy_scan(&d[k], k * 6, k * 6 + 6, need, &n), 0);
+	}
+	half = n / 2;
+	CHECK_EQ(strata_deploy_fetch(&d[0], need, half), 0);
+	CHECK_EQ(strata_deploy_fetch(&d[1], need + half, n - half), 0);
+	CHECK_EQ(d[0].st.chunks_fetched + d[1].st.chunks_fetched, 6);
+	CHECK_EQ(d[0].st.chunks_reused + d[1].st.chunks_reused, 3);
+	CHECK_EQ(f.n, 1);
+	CHECK_EQ(f.last, 2);
+	CHECK(strata_is_zero(t.bytes + 2 * CS, CS));  /* the bad chunk left the old bytes */
+	CHECK(memcmp(t.bytes + 5 * CS, v.image + 5 * CS, 7 * CS) == 0);
+	for (int k = 0; k < 2; k++)
+		strata_deploy_done(&d[k]);
+	strata_reuse_done(&table);
+	free_layer(&v);
+	free(t.bytes);
+}
+
 int main(void)
 {
 	RUN(test_full_and_delta);
 	RUN(test_corrupt_chunk);
 	RUN(test_transfer_failure_and_short);
+	RUN(test_repeated_chunk_fetched_once);
+	RUN(test_reuse_verifies_the_copy);
+	RUN(test_slices_share_a_table);
 	return harness_summary();
 }
