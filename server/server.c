@@ -81,6 +81,8 @@ static void catalog_lock_init(struct server *s)
 int server_open(struct server *s)
 {
 	catalog_lock_init(s);
+	log_limit_init(&s->unknown_log, "strata-server", "unknown-machine table",
+		       LOG_LIMIT_BURST);
 	pthread_mutex_init(&s->prep_lock, NULL);
 	pthread_cond_init(&s->prep_cond, NULL);
 	layer_cache_init(&s->layers, s->cfg.store_dir, s->cfg.machine_store_dir);
@@ -109,6 +111,7 @@ void server_close(struct server *s)
 	pthread_cond_destroy(&s->prep_cond);
 	pthread_mutex_destroy(&s->prep_lock);
 	pthread_rwlock_destroy(&s->lock);
+	log_limit_done(&s->unknown_log);
 }
 
 /* Replace @KEY@ markers in a template; returns a new string. */

@@ -21,6 +21,7 @@
 #include <stdint.h>
 #include "inventory.h"
 #include "layer_cache.h"
+#include "log_limit.h"
 #include "state.h"
 #include "store.h"
 
@@ -39,6 +40,10 @@ struct server_config {
 	int http_port, tftp_port, dhcp_port, dhcp_alt_port;
 	int dhcp;                /**< 0 off, 1 proxy */
 	int max_http;            /**< concurrent HTTP connections */
+	int max_http_per_addr;   /**< of which from one address (outside trusted_proxies) */
+	int max_http_request_time; /**< seconds a connection has to deliver a whole request */
+	const char *trusted_proxies; /**< site caches' networks "A.B.C.D[/N],...", or NULL */
+	int max_unknown;         /**< unknown machines remembered per inventory load */
 	int max_tftp;            /**< concurrent TFTP transfers */
 	int max_tftp_per_addr;   /**< of which from one client; 0: TFTP's default */
 	int max_tftp_timeout;    /**< largest TFTP timeout option granted (s); 0: default */
@@ -99,6 +104,7 @@ struct server {
 	pthread_mutex_t prep_lock; /**< guards prep_wake and prep_stop */
 	pthread_cond_t prep_cond;
 	int prep_wake, prep_stop;
+	struct log_limit unknown_log; /**< the unknown-machine table's churn and refusals */
 };
 
 /** Open the store, state, key and secret, load the first catalog, start the preparer. */
