@@ -55,12 +55,25 @@ enum product_state {
 	PRODUCT_READY = 0,       /**< manifest and layer made */
 	PRODUCT_QUEUED,          /**< a default-profile machine waiting for the preparer */
 	PRODUCT_FAILED,          /**< the preparer could not make it (logged); served as unknown */
+	PRODUCT_MAKING,          /**< queued, and the preparer is making it now */
+};
+
+/**
+ * How far an unknown machine has gone with its deployment: what decides which entry of a
+ * full unknown-machine table is forgotten first (catalog.c says the rule).
+ */
+enum product_use {
+	PRODUCT_ASKED = 0,       /**< only asked what to boot */
+	PRODUCT_DEPLOYING,       /**< fetched its manifest or reported progress */
+	PRODUCT_DONE,            /**< reported that its deployment ended (ok or failed) */
 };
 
 /** What one known machine is served. */
 struct product {
 	struct inv_machine *m;   /**< borrowed from the catalog's inventory */
 	enum product_state state; /**< for default-profile products, guarded by extra_lock */
+	enum product_use use;    /**< default-profile products, guarded by extra_lock */
+	uint64_t seen_ms;        /**< their last request (loop_now), guarded by extra_lock */
 	uint8_t layer[32];       /**< its machine (CIDATA) layer */
 	uint8_t cidata_sum[32];  /**< SHA-256 of that layer's volume, to skip rebuilding it */
 	char *manifest;          /**< signed manifest text, owned */
@@ -68,15 +81,16 @@ struct product {
 	uint64_t version;
 };
 
-/** Most unknown machines served under the default profile per inventory load. */
+/** Unknown machines remembered under the default profile by default (--max-unknown). */
 #define CATALOG_EXTRA_MAX 256
 
 /**
  * One inventory's worth of products.  The inventory's machines' products are made when
  * the catalog is built and never change; unknown machines under the default profile are
- * queued on first contact, appended under extra_lock into a fixed array (so pointers to
- * products stay valid), made by the preparer thread, and dropped with the catalog on
- * reload.
+ * queued on first contact into a fixed array of cfg.max_unknown slots under extra_lock,
+ * made by the preparer thread, and dropped with the catalog on reload.  A full array
+ * forgets one entry for a new machine (catalog.c), so an unknown machine's product is
+ * read only under extra_lock, never through a pointer kept after it is released.
  */
 struct catalog {
 	struct inventory *inv;   /**< owned */
@@ -84,9 +98,9 @@ struct catalog {
 	size_t n;
 	pthread_mutex_t extra_lock;
 	pthread_cond_t extra_done; /**< broadcast (extra_lock) when a queued product is settled */
-	struct product *extra;   /**< CATALOG_EXTRA_MAX slots, owned */
+	struct product *extra;   /**< cfg.max_unknown slots, owned */
 	struct inv_machine *extra_m;
-	size_t nextra;
+	size_t nextra, extra_cap;
 };
 
 struct server {

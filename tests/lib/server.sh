@@ -1,12 +1,36 @@
 # strata-server for the security suites.  Source it after common.sh, with W (the test's
-# folder) and SRV (the server binary) set.
+# folder), SRV (the server binary) and, for lab_root, SI (strata-image) set.
 #
+# lab_root DIR DEFAULT       a root a deployment can be served from: DIR/boot/boot.bin,
+#                            a store with one layer (its id in LAB_LAYER, built with SI,
+#                            strata-image), and an inventory with profile "lab", pc01
+#                            (52:54:00:12:34:01, action=deploy) and "default DEFAULT"
 # start_server NAME ARGS...  runs SRV --root $W/NAME on 127.0.0.1, free HTTP and TFTP
 #                            ports (retried when taken) and no proxyDHCP, logging to
 #                            $W/NAME.log; sets PID_<NAME>, HP_<NAME> (HTTP port) and
 #                            TP_<NAME> (TFTP port); killed on exit
 # stop_server PID            SIGTERM, and succeeds when it exits 0
 # sanitizer_clean LOG...     no ASan/UBSan/LSan report in these logs
+
+lab_root() {
+	mkdir -p "$1/boot"
+	head -c 300000 /dev/urandom >"$1/boot/boot.bin"
+	head -c 2000000 /dev/urandom >"$1/base.img"
+	LAB_LAYER=$("$SI" build --store "$1/store" "$1/base.img" 2>/dev/null | tail -n1)
+	rm -f "$1/base.img"
+	cat >"$1/inventory.conf" <<EOC
+default $2
+
+profile lab
+disk min-size=1G
+part label=ESP type=esp size=64M layer=$LAB_LAYER
+part label=CIDATA type=basic size=8M layer=machine
+part label=data type=linux size=rest policy=preserve
+
+machine 52:54:00:12:34:01 name=pc01 profile=lab action=deploy
+EOC
+	chmod -R a+rX "$1"
+}
 
 start_server() {
 	local name=$1 hp tp pid try i
