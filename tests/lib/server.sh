@@ -1,6 +1,12 @@
-# strata-server for the security suites.  Source it after common.sh, with W (the test's
-# folder), SRV (the server binary) and, for lab_root, SI (strata-image) set.
+# strata-server for the security suites.  Source it after common.sh.
 #
+# suite_setup BUILD_ARG NAME TOOL...
+#                            sets BUILD (build_dir BUILD_ARG), SRV and SI (STRATA_SERVER,
+#                            STRATA_IMAGE, else BUILD/san/...); ends the test when a tool
+#                            or either binary is missing; makes the test's folder W
+#                            (/tmp/strata-sec-NAME.*, removed on exit, readable by the
+#                            user the server drops to when run as root); sets the
+#                            server's sanitizer options
 # lab_root DIR DEFAULT       a root a deployment can be served from: DIR/boot/boot.bin,
 #                            a store with one layer (its id in LAB_LAYER, built with SI,
 #                            strata-image), and an inventory with profile "lab", pc01
@@ -11,6 +17,20 @@
 #                            TP_<NAME> (TFTP port); killed on exit
 # stop_server PID            SIGTERM, and succeeds when it exits 0
 # sanitizer_clean LOG...     no ASan/UBSan/LSan report in these logs
+
+suite_setup() {
+	local arg=$1 name=$2
+	shift 2
+	BUILD=$(build_dir "$arg")
+	SRV=${STRATA_SERVER:-$BUILD/san/strata-server}
+	SI=${STRATA_IMAGE:-$BUILD/san/strata-image}
+	need_tools "$@"
+	need_built "$SRV" "$SI"
+	W=$(mktemp -d "/tmp/strata-sec-$name.XXXXXX")
+	chmod 755 "$W"
+	rm_on_exit "$W"
+	server_sanitizers
+}
 
 lab_root() {
 	mkdir -p "$1/boot"

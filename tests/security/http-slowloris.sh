@@ -19,17 +19,8 @@
 # Prints "ok"/"FAIL" lines and, last, "N passed, N failed".
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/server.sh"
-BUILD=$(build_dir "${1:-}")
-SRV=${STRATA_SERVER:-$BUILD/san/strata-server}
-SI=${STRATA_IMAGE:-$BUILD/san/strata-image}
+suite_setup "${1:-}" slowloris curl python3 cmp timeout ss
 TRICKLE=$(dirname "$0")/../tools/http_trickle.py
-need_tools curl python3 cmp timeout ss
-need_built "$SRV" "$SI"
-
-W=$(mktemp -d /tmp/strata-sec-slowloris.XXXXXX)
-chmod 755 "$W"   # the server drops to nobody when started as root
-rm_on_exit "$W"
-server_sanitizers
 PC01=52:54:00:12:34:01
 
 lab_root "$W/main" local

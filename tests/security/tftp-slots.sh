@@ -23,16 +23,9 @@
 # Prints "ok"/"FAIL" lines and, last, "N passed, N failed".
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/server.sh"
-BUILD=$(build_dir "${1:-}")
-SRV=${STRATA_SERVER:-$BUILD/san/strata-server}
+suite_setup "${1:-}" tftp tftp atftp cmp timeout ss
 POKE=$BUILD/san/tests/tools/tftp_poke
-need_tools tftp atftp cmp timeout ss
-need_built "$SRV" "$POKE"
-
-W=$(mktemp -d /tmp/strata-sec-tftp.XXXXXX)
-chmod 755 "$W"   # the server drops to nobody when started as root
-rm_on_exit "$W"
-server_sanitizers
+need_built "$POKE"
 EVIL_NAME=$'\e[2J\e[31mevil\nfake: line'   # clears a terminal, turns it red, forges a line
 EVIL_OPT=$'x\e]0;pwned\a'                  # sets a terminal's title
 EVIL_VAL=$'v\nl'

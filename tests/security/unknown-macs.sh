@@ -16,16 +16,7 @@
 # Prints "ok"/"FAIL" lines and, last, "N passed, N failed".
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/server.sh"
-BUILD=$(build_dir "${1:-}")
-SRV=${STRATA_SERVER:-$BUILD/san/strata-server}
-SI=${STRATA_IMAGE:-$BUILD/san/strata-image}
-need_tools curl timeout ss
-need_built "$SRV" "$SI"
-
-W=$(mktemp -d /tmp/strata-sec-unknown.XXXXXX)
-chmod 755 "$W"   # the server drops to nobody when started as root
-rm_on_exit "$W"
-server_sanitizers
+suite_setup "${1:-}" unknown curl timeout ss
 A=52:54:00:0a:00:01
 B=52:54:00:0b:00:01
 
