@@ -7,7 +7,8 @@
  * Anyone can make up MACs, so a full table forgets an entry for a new machine, never at
  * the expense of a real PC's deployment.  It forgets, in this order, the least recently
  * seen of:
- *   1. machines that only asked what to boot (or whose product could not be made);
+ *   1. machines that only asked what to boot (or whose product could not be made), whose
+ *      state entries go too unless they hold a report (state_forget_unreported);
  *   2. machines whose agent reported that its deployment ended (their state, kept apart,
  *      still says so: one that comes back is not deployed again unless ordered to);
  *   3. machines deploying (manifest fetched or progress reported) but silent for
@@ -352,8 +353,14 @@ static struct product *extra_slot(struct server *s, const uint8_t mac[6], uint64
 	}
 	p = forget_pick(c, now);
 	forget_log(s, p, mac, now);
-	if (p)
-		free(p->manifest);
+	if (!p)
+		return NULL;
+	free(p->manifest);
+	if (p->use == PRODUCT_ASKED) {
+		pthread_mutex_lock(&s->state->lock);
+		state_forget_unreported(s->state, p->m->mac);
+		pthread_mutex_unlock(&s->state->lock);
+	}
 	return p;
 }
 

@@ -34,6 +34,17 @@ struct mstate *state_get(struct state *st, const uint8_t mac[6])
 	return &nm[st->n++];
 }
 
+void state_forget_unreported(struct state *st, const uint8_t mac[6])
+{
+	for (size_t i = 0; i < st->n; i++) {
+		if (memcmp(st->m[i].mac, mac, 6))
+			continue;
+		if (st->m[i].result == MSTATE_NONE)
+			st->m[i] = st->m[--st->n];
+		return;
+	}
+}
+
 /* Parse one saved line; lines that do not parse are skipped with a warning. */
 static void load_line(struct state *st, char *line, unsigned int no)
 {

@@ -6,8 +6,9 @@
 #   - a real new PC (A) starts its deployment (asks, fetches its manifest, reports);
 #   - 127.0.0.5 asks for 300 made-up MACs while a second real new PC (B) boots: B is still
 #     told to deploy and gets a manifest that verifies, and A's reports are still taken;
-#   - the table stays at 16 entries; the entries it forgot only ever asked (never A nor B),
-#     and the churn is logged, rate-limited, with a count of the rest;
+#   - the table stays at 16 entries, and the state file at pc01, A, B and those 16; the
+#     entries it forgot only ever asked (never A nor B), and the churn is logged,
+#     rate-limited, with a count of the rest;
 #   - when every entry is deploying, a new MAC boots its local disk and the log says why;
 #   - the server exits cleanly with no sanitizer report.
 #
@@ -63,6 +64,8 @@ check "... and its final one" test "$(report "$A" "$TOK_A" ok)" = 200
 check "B's report is taken" test "$(report "$B" "$TOK_B" ok)" = 200
 unknown_listed() { get machines.json | grep -o '"name": "pc-[0-9a-f]*"' | wc -l; }
 check "the table holds 16 unknown machines ($(unknown_listed))" test "$(unknown_listed)" = 16
+check "the state file keeps no forgotten made-up MAC ($(wc -l <"$W/main/state/machines") lines)" \
+	test "$(wc -l <"$W/main/state/machines")" -le 19
 check "a full table's choice is logged with what it forgot" grep -qE \
 	'^strata-server: unknown-machine table full \(16, max-unknown\): forgot 52:54:00:ee:[0-9a-f:]+ \(only asked, [0-9]+ s ago\) for 52:54:00:' "$LOG"
 check_not "it never forgot A or B" grep -qE "forgot ($A|$B) " "$LOG"
