@@ -192,7 +192,6 @@ void catalog_free(struct catalog *c)
 static int catalog_build(struct server *s, struct inventory *inv, struct catalog **out)
 {
 	struct catalog *c = calloc(1, sizeof(*c));
-
 	size_t cap = (size_t)s->cfg.max_unknown;
 
 	if (!c || !(c->p = calloc(inv->nmachines + 1, sizeof(*c->p))) ||
@@ -484,8 +483,12 @@ int catalog_name(struct server *s, const uint8_t mac[6], char *name, size_t cap)
 	struct product *p = find_product(s->cat, mac);
 	int known;
 
-	if (p || !default_applies(s, mac))
-		return p ? snprintf(name, cap, "%s", p->m->name), 1 : 0;
+	if (p) {
+		snprintf(name, cap, "%s", p->m->name);
+		return 1;
+	}
+	if (!default_applies(s, mac))
+		return 0;
 	pthread_mutex_lock(&s->cat->extra_lock);
 	p = extra_get(s, mac);
 	known = p && p->state != PRODUCT_FAILED;
@@ -507,7 +510,8 @@ static char *manifest_copy(const struct product *p, size_t *len)
 	return out;
 }
 
-/* Deploying entries are never forgotten, so p stays mac's while this waits. */
+/* Deploying entries are never forgotten, so p is still mac's when the preparer is done
+ * (checked all the same). */
 char *catalog_manifest(struct server *s, const uint8_t mac[6], size_t *len)
 {
 	struct catalog *c = s->cat;

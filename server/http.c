@@ -4,8 +4,9 @@
  * libmicrohttpd parses HTTP/1.1, keeps connections alive and sends file bodies with
  * sendfile; this file only routes (http_parse.c, strictly), builds responses and logs one
  * line per request, its path and method escaped, and failed requests' lines rate-limited.
- * What a connection may hold (per-address cap, request deadline) is http_guard.c's.  Files are served from fixed folders by names the router has already
- * restricted to safe characters, and opened with O_NOFOLLOW.
+ * What a connection may hold (per-address cap, request deadline) is http_guard.c's.
+ * Files are served from fixed folders by names the router has already restricted to safe
+ * characters, and opened with O_NOFOLLOW.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -382,7 +383,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 	http_guard_request_done(c);
 	if (!r)
 		return;
-	if (r->status < 400 || log_limit_allow(&h->failed)) {
+	if ((r->status && r->status < 400) || log_limit_allow(&h->failed)) {
 		client_name(c, who, sizeof(who));
 		strata_escape(method, sizeof(method), r->method, strlen(r->method));
 		strata_escape(path, sizeof(path), r->path, strlen(r->path));
