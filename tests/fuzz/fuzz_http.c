@@ -1,8 +1,10 @@
 /*
  * libFuzzer target for the HTTP request pieces that see hostile bytes: routing a path,
- * parsing a Range header against a file size, and reading a query string.  Invariants:
- * a routed store path names 64 hex digits, and the core's builder (store_path.h) writes
- * a path for it that routes back to the same thing; a partial range lies inside the file.
+ * parsing a Range header against a file size, and reading a query string; and the
+ * --trusted-proxies network list.  Invariants: a routed store path names 64 hex digits,
+ * and the core's builder (store_path.h) writes a path for it that routes back to the same
+ * thing; a partial range lies inside the file; an accepted network has no host bits and
+ * matches its own address.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -41,6 +43,20 @@ static void fuzz_store_round_trip(const struct http_route *r)
 		abort();
 }
 
+static void fuzz_cidr(const char *s)
+{
+	struct http_cidr c[4];
+	size_t n;
+
+	if (http_cidr_list_parse(s, c, 4, &n))
+		return;
+	if (n == 0 || n > 4)
+		abort();
+	for (size_t i = 0; i < n; i++)
+		if ((c[i].net & ~c[i].mask) || !http_cidr_match(&c[i], 1, c[i].net))
+			abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct http_route r;
@@ -59,6 +75,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_range(s, UINT64_MAX);
 	if (http_query_get(s, "msg", out, sizeof(out)) == 1 && strlen(out) >= sizeof(out))
 		abort();
+	fuzz_cidr(s);
 	free(s);
 	return 0;
 }
