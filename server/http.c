@@ -408,7 +408,8 @@ static void tick(struct loop *loop, struct loop_timer *t)
 /* The guard's limits from the server's options. */
 static int guard_open(const struct server *s, struct http_guard **out)
 {
-	struct http_guard_config gc = { .max_per_addr = (unsigned int)s->cfg.max_http_per_addr,
+	struct http_guard_config gc = { .max_conns = (unsigned int)s->cfg.max_http,
+					.max_per_addr = (unsigned int)s->cfg.max_http_per_addr,
 					.request_s = (unsigned int)s->cfg.max_http_request_time };
 
 	if (s->cfg.trusted_proxies &&

@@ -24,12 +24,17 @@
 #define PEER_STR 24
 /** A libmicrohttpd message, and the same escaped. */
 #define MHD_MSG_MAX 256
+/** Holders named in a "connections full" line; the rest are counted. */
+#define HOLDERS_NAMED 4
+/** Those holders: each as ", ADDRESS xCOUNT", and "(+N more addresses)". */
+#define HOLDERS_STR (HOLDERS_NAMED * (INET_ADDRSTRLEN + 16) + 40)
 
 /** Kinds of refusal line, each with its own limiter. */
 enum guard_log {
 	GUARD_PER_ADDR,   /**< over max_per_addr */
 	GUARD_DEADLINE,   /**< no whole request in time */
 	GUARD_MHD,        /**< libmicrohttpd's own lines (malformed requests, limits) */
+	GUARD_FULL,       /**< every connection taken (max_conns) */
 	GUARD_LOGS,
 };
 
@@ -37,6 +42,7 @@ static const char *const guard_log_kind[GUARD_LOGS] = {
 	[GUARD_PER_ADDR] = "max-http-per-addr",
 	[GUARD_DEADLINE] = "max-http-request-time",
 	[GUARD_MHD] = "libmicrohttpd",
+	[GUARD_FULL] = "max-http",
 };
 
 /** One live connection. */
@@ -54,6 +60,7 @@ struct http_guard {
 	struct http_guard_config cfg;
 	pthread_mutex_t lock;           /**< guards conns and every conn's fields */
 	struct conn *conns;
+	unsigned int nconns;
 	struct log_limit logs[GUARD_LOGS];
 };
 
@@ -128,6 +135,61 @@ enum MHD_Result http_guard_accept(void *cls, const struct sockaddr *addr, sockle
 	return MHD_NO;
 }
 
+/** An address and how many connections it holds, for a "connections full" line. */
+struct holder {
+	struct in_addr addr;
+	unsigned int n;
+};
+
+/* The distinct addresses of the live connections with their counts, into h (nconns
+ * entries); returns how many.  Call with the lock. */
+static size_t holders_count(const struct http_guard *g, struct holder *h)
+{
+	size_t n = 0, i;
+
+	for (const struct conn *c = g->conns; c; c = c->next) {
+		for (i = 0; i < n && h[i].addr.s_addr != c->peer.sin_addr.s_addr; i++)
+			;
+		if (i == n)
+			h[n++] = (struct holder){ .addr = c->peer.sin_addr };
+		h[i].n++;
+	}
+	return n;
+}
+
+/* ", A xN, B xM (+K more addresses)": the HOLDERS_NAMED largest first.  Call with the
+ * lock. */
+static void holders_str(const struct http_guard *g, char out[HOLDERS_STR])
+{
+	struct holder *h = calloc(g->nconns, sizeof(*h)), t;
+	size_t n = h ? holders_count(g, h) : 0, o = 0, k;
+	char ip[INET_ADDRSTRLEN];
+
+	out[0] = '\0';
+	for (k = 0; k < n && k < HOLDERS_NAMED; k++) {
+		for (size_t i = k + 1; i < n; i++)
+			if (h[i].n > h[k].n)
+				t = h[k], h[k] = h[i], h[i] = t;
+		inet_ntop(AF_INET, &h[k].addr, ip, sizeof(ip));
+		o += (size_t)snprintf(out + o, HOLDERS_STR - o, ", %s x%u", ip, h[k].n);
+	}
+	if (n > k)
+		snprintf(out + o, HOLDERS_STR - o, " (+%zu more addresses)", n - k);
+	free(h);
+}
+
+/* Every connection is taken: say who holds them.  Call with the lock. */
+static void log_full(struct http_guard *g)
+{
+	char holders[HOLDERS_STR];
+
+	if (!log_limit_allow(&g->logs[GUARD_FULL]))
+		return;
+	holders_str(g, holders);
+	fprintf(stderr, "http: %u connections live (max-http), new ones wait; held by%s\n",
+		g->nconns, holders[0] ? holders + 1 : " ?");
+}
+
 /* A new connection joins the list, its first request awaited from now. */
 static struct conn *conn_start(struct http_guard *g, struct MHD_Connection *mc)
 {
@@ -151,6 +213,8 @@ static struct conn *conn_start(struct http_guard *g, struct MHD_Connection *mc)
 		c->next->pprev = &c->next;
 	c->pprev = &g->conns;
 	g->conns = c;
+	if (++g->nconns >= g->cfg.max_conns)
+		log_full(g);
 	pthread_mutex_unlock(&g->lock);
 	return c;
 }
@@ -161,6 +225,7 @@ static void conn_end(struct http_guard *g, struct conn *c)
 	*c->pprev = c->next;
 	if (c->next)
 		c->next->pprev = c->pprev;
+	g->nconns--;
 	pthread_mutex_unlock(&g->lock);
 	free(c);
 }

@@ -12,7 +12,9 @@
  *    and body) request_s seconds after it opened, or after its previous answer, is shut
  *    down by http_guard_tick;
  *  - every refusal, and every line of libmicrohttpd's own, is logged with the peer,
- *    escaped (strata_escape) and rate-limited per kind (log_limit.h).
+ *    escaped (strata_escape) and rate-limited per kind (log_limit.h); when the
+ *    connections reach --max-http (libmicrohttpd then stops accepting, silently), a line
+ *    names the addresses holding the most.
  */
 #ifndef STRATA_HTTP_GUARD_H
 #define STRATA_HTTP_GUARD_H
@@ -24,6 +26,7 @@
 
 /** The limits, from strata-server's options. */
 struct http_guard_config {
+	unsigned int max_conns;        /**< --max-http, libmicrohttpd's own limit */
 	unsigned int max_per_addr;     /**< live connections from one address */
 	unsigned int request_s;        /**< seconds to deliver a whole request */
 	struct http_cidr trusted[HTTP_CIDR_MAX]; /**< site caches: no per-address cap */

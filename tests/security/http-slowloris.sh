@@ -8,8 +8,9 @@
 #     second, reconnecting when closed (tests/tools/http_trickle.py), for 12 s;
 #   - meanwhile a PC at 127.0.0.2 fetches a boot file, the entry script, its manifest and
 #     a chunk, each quickly, three times over;
-#   - a site cache at 127.0.0.9 (trusted) holds 20 connections and is still served; 12 at
-#     once from 127.0.0.6 meet the cap;
+#   - a site cache at 127.0.0.9 (trusted) holds 20 connections and is still served; then
+#     60, which fill --max-http: a line names who holds the connections; 12 at once from
+#     127.0.0.6 meet the cap;
 #   - no trickling connection lives past the deadline; refusals and closes are logged with
 #     the peer, at most 5 lines per kind per 10 s, and the rest counted;
 #   - the server exits cleanly with no sanitizer report.
@@ -68,6 +69,9 @@ check "the trusted site cache 127.0.0.9 is served while it holds 20 connections"
 	sh -c "curl -sf -m 5 --interface 127.0.0.9 '$U/boot/boot.bin' | cmp -s - '$W/main/boot/boot.bin'"
 wait "$HOLD"
 check "... all 20 held, none refused: $(cat "$W/hold.127.0.0.9")" grep -q ' refused=0 ' "$W/hold.127.0.0.9"
+hold 127.0.0.9 60
+check "the site cache's 60 more fill --max-http 64: logged with who holds them" grep -qE \
+	'^http: 64 connections live \(max-http\), new ones wait; held by 127\.0\.0\.9 x[0-9]+' "$LOG"
 hold 127.0.0.6 12
 check "127.0.0.6 asking for 12 at once meets the cap: $(cat "$W/hold.127.0.0.6")" \
 	grep -qE ' refused=([4-9]|[1-9][0-9]+) ' "$W/hold.127.0.0.6"
