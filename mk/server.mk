@@ -5,7 +5,7 @@
 # The TFTP server and its event loop; independent of any main(), strata-server links them too.
 # The core's text.c escapes what clients send before it reaches the log.
 TFTP_SRCS   := server/loop_epoll.c server/tftp_parse.c server/tftp_path.c server/tftp.c \
-	server/ratelimit.c images/core/text.c
+	server/ratelimit.c server/holders.c images/core/text.c
 TFTPD_SRCS  := $(TFTP_SRCS) server/daemon.c server/tftp_main.c
 # What the unit test and the fuzzer exercise without sockets.
 TFTP_PURE_SRCS := server/tftp_parse.c server/tftp_path.c

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include "holders.h"
 #include "http_guard.h"
 #include "log_limit.h"
 #include "loop.h"
@@ -24,10 +25,6 @@
 #define PEER_STR 24
 /** A libmicrohttpd message, and the same escaped. */
 #define MHD_MSG_MAX 256
-/** Holders named in a "connections full" line; the rest are counted. */
-#define HOLDERS_NAMED 4
-/** Those holders: each as ", ADDRESS xCOUNT", and "(+N more addresses)". */
-#define HOLDERS_STR (HOLDERS_NAMED * (INET_ADDRSTRLEN + 16) + 40)
 
 /** Kinds of refusal line, each with its own limiter. */
 enum guard_log {
@@ -135,47 +132,20 @@ enum MHD_Result http_guard_accept(void *cls, const struct sockaddr *addr, sockle
 	return MHD_NO;
 }
 
-/** An address and how many connections it holds, for a "connections full" line. */
-struct holder {
-	struct in_addr addr;
-	unsigned int n;
-};
-
-/* The distinct addresses of the live connections with their counts, into h (nconns
- * entries); returns how many.  Call with the lock. */
-static size_t holders_count(const struct http_guard *g, struct holder *h)
-{
-	size_t n = 0, i;
-
-	for (const struct conn *c = g->conns; c; c = c->next) {
-		for (i = 0; i < n && h[i].addr.s_addr != c->peer.sin_addr.s_addr; i++)
-			;
-		if (i == n)
-			h[n++] = (struct holder){ .addr = c->peer.sin_addr };
-		h[i].n++;
-	}
-	return n;
-}
-
-/* ", A xN, B xM (+K more addresses)": the HOLDERS_NAMED largest first.  Call with the
- * lock. */
+/* "A xN, B xM (+K more addresses)": who holds the connections.  Call with the lock. */
 static void holders_str(const struct http_guard *g, char out[HOLDERS_STR])
 {
-	struct holder *h = calloc(g->nconns, sizeof(*h)), t;
-	size_t n = h ? holders_count(g, h) : 0, o = 0, k;
-	char ip[INET_ADDRSTRLEN];
+	char (*names)[HOLDER_NAME] = calloc(g->nconns + 1, HOLDER_NAME);
+	size_t i = 0;
 
-	out[0] = '\0';
-	for (k = 0; k < n && k < HOLDERS_NAMED; k++) {
-		for (size_t i = k + 1; i < n; i++)
-			if (h[i].n > h[k].n)
-				t = h[k], h[k] = h[i], h[i] = t;
-		inet_ntop(AF_INET, &h[k].addr, ip, sizeof(ip));
-		o += (size_t)snprintf(out + o, HOLDERS_STR - o, ", %s x%u", ip, h[k].n);
+	if (!names) {
+		snprintf(out, HOLDERS_STR, "? (no memory to list them)");
+		return;
 	}
-	if (n > k)
-		snprintf(out + o, HOLDERS_STR - o, " (+%zu more addresses)", n - k);
-	free(h);
+	for (const struct conn *c = g->conns; c; c = c->next)
+		inet_ntop(AF_INET, &c->peer.sin_addr, names[i++], HOLDER_NAME);
+	holders_describe(names, i, out, HOLDERS_STR);
+	free(names);
 }
 
 /* Every connection is taken: say who holds them.  Call with the lock. */
@@ -186,8 +156,8 @@ static void log_full(struct http_guard *g)
 	if (!log_limit_allow(&g->logs[GUARD_FULL]))
 		return;
 	holders_str(g, holders);
-	fprintf(stderr, "http: %u connections live (max-http), new ones wait; held by%s\n",
-		g->nconns, holders[0] ? holders + 1 : " ?");
+	fprintf(stderr, "http: %u connections live (max-http), new ones wait; held by %s\n",
+		g->nconns, holders);
 }
 
 /* A new connection joins the list, its first request awaited from now. */
