@@ -32,7 +32,8 @@ void holders_describe(char (*names)[HOLDER_NAME], size_t n, char *buf, size_t ca
 	struct holder top[HOLDERS_NAMED] = { { 0 } };
 	size_t i, run, distinct = 0, off = 0;
 
-	qsort(names, n, HOLDER_NAME, name_cmp);
+	if (n)
+		qsort(names, n, HOLDER_NAME, name_cmp);
 	for (i = 0; i < n; i += run, distinct++) {
 		for (run = 1; i + run < n && !strcmp(names[i], names[i + run]); run++)
 			;
