@@ -412,10 +412,10 @@ static int guard_open(const struct server *s, struct http_guard **out)
 					.max_per_addr = (unsigned int)s->cfg.max_http_per_addr,
 					.request_s = (unsigned int)s->cfg.max_http_request_time };
 
+	/* main.c has checked it. */
 	if (s->cfg.trusted_proxies &&
 	    http_cidr_list_parse(s->cfg.trusted_proxies, gc.trusted, HTTP_CIDR_MAX, &gc.ntrusted))
-		return errorf("--trusted-proxies %s: not a list of up to %d IPv4 networks "
-			      "A.B.C.D[/N]", s->cfg.trusted_proxies, HTTP_CIDR_MAX);
+		return errorf("--trusted-proxies %s: not a network list", s->cfg.trusted_proxies);
 	return http_guard_new(&gc, out) ? errorf("out of memory") : 0;
 }
 

@@ -17,6 +17,7 @@
 #include "daemon.h"
 #include "host.h"
 #include "http.h"
+#include "http_parse.h"
 #include "server.h"
 #include "services.h"
 
@@ -104,6 +105,20 @@ static int count_arg(const char *name, const char *v, int *out)
 	return range_arg(name, v, 100000, out);
 }
 
+/* --trusted-proxies is checked here, so a typo stops the server before it binds
+ * anything; http.c parses it again when it starts. */
+static int proxies_arg(const char *v, const char **out)
+{
+	struct http_cidr list[HTTP_CIDR_MAX];
+	size_t n;
+
+	if (http_cidr_list_parse(v, list, HTTP_CIDR_MAX, &n))
+		return errorf("--trusted-proxies: '%s' is not a list of up to %d IPv4 networks "
+			      "A.B.C.D[/N] without host bits", v, HTTP_CIDR_MAX);
+	*out = v;
+	return 0;
+}
+
 /* One option into cfg.  0, 1 for --help, -1 on error. */
 static int one_opt(struct server_config *c, int o, const char *v)
 {
@@ -116,7 +131,7 @@ static int one_opt(struct server_config *c, int o, const char *v)
 	case O_ADDR: c->addr = v; return 0;
 	case O_URL: c->url = v; return 0;
 	case O_USER: c->user = v; return 0;
-	case O_TRUSTED: c->trusted_proxies = v; return 0;
+	case O_TRUSTED: return proxies_arg(v, &c->trusted_proxies);
 	case O_HTTP: return port_arg("--http-port", v, &c->http_port, 0);
 	case O_TFTP: return port_arg("--tftp-port", v, &c->tftp_port, 1);
 	case O_DHCP_PORT: return port_arg("--dhcp-port", v, &c->dhcp_port, 0);
