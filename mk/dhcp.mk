@@ -3,7 +3,8 @@
 
 # The proxyDHCP service; independent of any main(), strata-server links it too.
 DHCP_PURE_SRCS := server/dhcp_parse.c server/dhcp_reply.c
-DHCP_SRCS      := server/loop_epoll.c $(DHCP_PURE_SRCS) server/dhcp.c
+DHCP_SRCS      := server/loop_epoll.c $(DHCP_PURE_SRCS) server/dhcp.c server/ratelimit.c \
+	server/log_limit.c images/core/text.c
 DHCPD_SRCS     := $(DHCP_SRCS) server/daemon.c server/dhcp_main.c
 
 $(REL)/strata-dhcpd: $(patsubst %.c,$(REL)/%.o,$(DHCPD_SRCS))

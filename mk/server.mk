@@ -5,7 +5,7 @@
 # The TFTP server and its event loop; independent of any main(), strata-server links them too.
 # The core's text.c escapes what clients send before it reaches the log.
 TFTP_SRCS   := server/loop_epoll.c server/tftp_parse.c server/tftp_path.c server/tftp.c \
-	server/ratelimit.c images/core/text.c
+	server/ratelimit.c server/holders.c images/core/text.c
 TFTPD_SRCS  := $(TFTP_SRCS) server/daemon.c server/tftp_main.c
 # What the unit test and the fuzzer exercise without sockets.
 TFTP_PURE_SRCS := server/tftp_parse.c server/tftp_path.c
@@ -28,6 +28,11 @@ $(SAN)/tests/unit/test_ratelimit.o: SAN_CFLAGS += -Iserver
 $(SAN)/tests/unit/test_ratelimit: $(SAN)/tests/unit/test_ratelimit.o $(SAN)/server/ratelimit.o
 	$(CC) $(SAN_FLAGS) -o $@ $^
 
+# Unit test of the "held by" describer of full tables (server/holders.c).
+$(SAN)/tests/unit/test_holders.o: SAN_CFLAGS += -Iserver
+$(SAN)/tests/unit/test_holders: $(SAN)/tests/unit/test_holders.o $(SAN)/server/holders.o
+	$(CC) $(SAN_FLAGS) -o $@ $^
+
 # Scripted TFTP client that injects what real clients do (size probe, duplicate ACKs, a
 # second source port) for tests/server/tftp.sh; the core's hex decoder reads its raw bytes.
 $(SAN)/tests/tools/tftp_poke.o: SAN_CFLAGS += -Iserver
@@ -43,4 +48,5 @@ $(FUZZ)/fuzz_tftp: $(FUZZ)/tests/fuzz/fuzz_tftp.o $(patsubst %.c,$(FUZZ)/%.o,$(T
 
 ALL_TARGETS  += $(REL)/strata-tftpd
 TEST_TARGETS += $(SAN)/strata-tftpd $(SAN)/tests/unit/test_tftp $(SAN)/tests/unit/test_ratelimit \
+		$(SAN)/tests/unit/test_holders \
 		$(SAN)/tests/tools/tftp_poke $(FUZZ)/fuzz_tftp

@@ -2,6 +2,22 @@
  * strata-server's catalog: what each machine is served, built once per inventory load,
  * and the preparer thread that makes default-profile products off the request path (see
  * server.h and catalog.h).
+ *
+ * The unknown-machine table (default-profile products) is bounded by --max-unknown.
+ * Anyone can make up MACs, so a full table forgets an entry for a new machine, never at
+ * the expense of a real PC's deployment.  It forgets, in this order, the least recently
+ * seen of:
+ *   1. machines that only asked what to boot (or whose product could not be made), whose
+ *      state entries go too unless they hold a report (state_forget_unreported);
+ *   2. machines whose agent reported that its deployment ended (their state, kept apart,
+ *      still says so: one that comes back is not deployed again unless ordered to);
+ *   3. machines deploying (manifest fetched or progress reported) but silent for
+ *      DEPLOY_STALE_MS, far longer than strata.efi's 3 s between reports.
+ * A product the preparer is making and a machine deploying are never forgotten; when
+ * every entry is one of those, the new machine boots its local disk.  (A product only
+ * queued may be forgotten: a flood of made-up MACs queues faster than the preparer makes
+ * them, and the preparer makes deploying machines' products first.)  Either event is logged
+ * (rate-limited), so an administrator sees the table churn.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,9 +27,13 @@
 #include "crypto.h"
 #include "host.h"
 #include "keys.h"
+#include "loop.h"
 #include "machine.h"
 #include "store_path.h"
 #include "text.h"
+
+/** A deploying unknown machine silent this long may be forgotten (see above). */
+#define DEPLOY_STALE_MS (10 * 60 * 1000)
 
 /* Every layer id the inventory names must be in the store. */
 static int check_layers(const struct server *s, const struct inventory *inv)
@@ -172,10 +192,11 @@ void catalog_free(struct catalog *c)
 static int catalog_build(struct server *s, struct inventory *inv, struct catalog **out)
 {
 	struct catalog *c = calloc(1, sizeof(*c));
+	size_t cap = (size_t)s->cfg.max_unknown;
 
 	if (!c || !(c->p = calloc(inv->nmachines + 1, sizeof(*c->p))) ||
-	    !(c->extra = calloc(CATALOG_EXTRA_MAX, sizeof(*c->extra))) ||
-	    !(c->extra_m = calloc(CATALOG_EXTRA_MAX, sizeof(*c->extra_m)))) {
+	    !(c->extra = calloc(cap, sizeof(*c->extra))) ||
+	    !(c->extra_m = calloc(cap, sizeof(*c->extra_m)))) {
 		if (c) {
 			free(c->p);
 			free(c->extra);
@@ -186,6 +207,7 @@ static int catalog_build(struct server *s, struct inventory *inv, struct catalog
 	}
 	pthread_mutex_init(&c->extra_lock, NULL);
 	pthread_cond_init(&c->extra_done, NULL);
+	c->extra_cap = cap;
 	c->inv = inv;
 	for (c->n = 0; c->n < inv->nmachines; c->n++) {
 		c->p[c->n].m = &inv->machines[c->n];
@@ -257,47 +279,131 @@ static void prep_signal(struct server *s, int stop)
 	pthread_mutex_unlock(&s->prep_lock);
 }
 
-/* Queue (once) the product of an unknown machine under the default profile; the preparer
- * makes it.  NULL when the table is full or making it failed.  Read lock. */
-static struct product *extra_product(struct server *s, const uint8_t mac[6])
+/* The entry of mac among the unknown machines, or NULL.  extra_lock. */
+static struct product *extra_find(struct catalog *c, const uint8_t mac[6])
+{
+	for (size_t i = 0; i < c->nextra; i++)
+		if (!memcmp(c->extra_m[i].mac, mac, 6))
+			return &c->extra[i];
+	return NULL;
+}
+
+/* Which entries a full table forgets first (the rule at the top): lower first, -1 never. */
+static int forget_rank(const struct product *p, uint64_t now)
+{
+	if (p->state == PRODUCT_MAKING)
+		return -1;
+	if (p->use == PRODUCT_ASKED || p->state == PRODUCT_FAILED)
+		return 0;
+	if (p->use == PRODUCT_DONE)
+		return 1;
+	return now - p->seen_ms >= DEPLOY_STALE_MS ? 2 : -1;
+}
+
+/* The entry a full table forgets for a new machine, or NULL.  extra_lock. */
+static struct product *forget_pick(struct catalog *c, uint64_t now)
+{
+	struct product *best = NULL;
+	int best_rank = 3, rank;
+
+	for (size_t i = 0; i < c->nextra; i++) {
+		rank = forget_rank(&c->extra[i], now);
+		if (rank < 0 || rank > best_rank ||
+		    (rank == best_rank && c->extra[i].seen_ms >= best->seen_ms))
+			continue;
+		best = &c->extra[i];
+		best_rank = rank;
+	}
+	return best;
+}
+
+/* Log a full table's choice for mac: old forgotten, or (NULL) mac refused. */
+static void forget_log(struct server *s, const struct product *old, const uint8_t mac[6],
+		       uint64_t now)
+{
+	static const char *const use[] = { "only asked", "deploying", "done" };
+	char smac[18], omac[18];
+
+	if (!log_limit_allow(&s->unknown_log))
+		return;
+	strata_mac_format(smac, mac);
+	if (!old) {
+		fprintf(stderr, "strata-server: unknown-machine table full (%zu, max-unknown), "
+			"every entry deploying: %s boots its local disk\n", s->cat->extra_cap, smac);
+		return;
+	}
+	strata_mac_format(omac, old->m->mac);
+	fprintf(stderr, "strata-server: unknown-machine table full (%zu, max-unknown): "
+		"forgot %s (%s, %.0f s ago) for %s\n", s->cat->extra_cap, omac,
+		old->state == PRODUCT_FAILED ? "not prepared" : use[old->use],
+		(double)(now - old->seen_ms) / 1000, smac);
+}
+
+/* A slot for new machine mac: a free one, or one a full table forgets (logged).  NULL
+ * when none may go.  extra_lock. */
+static struct product *extra_slot(struct server *s, const uint8_t mac[6], uint64_t now)
 {
 	struct catalog *c = s->cat;
-	struct product *p = NULL;
-	struct inv_machine *m;
-	char hex[13];
+	struct product *p;
 
-	pthread_mutex_lock(&c->extra_lock);
-	for (size_t i = 0; i < c->nextra && !p; i++)
-		if (!memcmp(c->extra_m[i].mac, mac, 6))
-			p = &c->extra[i];
-	if (p || c->nextra == CATALOG_EXTRA_MAX)
-		goto out;
-	m = &c->extra_m[c->nextra];
-	memcpy(m->mac, mac, 6);
-	strata_hex_encode(hex, mac, 6);
-	snprintf(m->name, sizeof(m->name), "pc-%s", hex);
-	m->profile = c->inv->default_profile;
-	m->action = c->inv->default_action;
-	p = &c->extra[c->nextra++];
-	*p = (struct product){ .m = m, .state = PRODUCT_QUEUED };
-	queue_order(s, m);
-	prep_signal(s, 0);
-out:
-	if (p && p->state == PRODUCT_FAILED)
-		p = NULL;
-	pthread_mutex_unlock(&c->extra_lock);
+	if (c->nextra < c->extra_cap) {
+		c->extra[c->nextra].m = &c->extra_m[c->nextra];
+		return &c->extra[c->nextra++];
+	}
+	p = forget_pick(c, now);
+	forget_log(s, p, mac, now);
+	if (!p)
+		return NULL;
+	free(p->manifest);
+	if (p->use == PRODUCT_ASKED) {
+		pthread_mutex_lock(&s->state->lock);
+		state_forget_unreported(s->state, p->m->mac);
+		pthread_mutex_unlock(&s->state->lock);
+	}
 	return p;
 }
 
-/* The first queued default-profile product, or NULL.  Read lock. */
+/* The entry of mac among the unknown machines under the default profile, queued for the
+ * preparer when new; NULL when a full table has no room for it.  extra_lock. */
+static struct product *extra_get(struct server *s, const uint8_t mac[6])
+{
+	struct catalog *c = s->cat;
+	uint64_t now = loop_now();
+	struct product *p = extra_find(c, mac);
+	struct inv_machine *m;
+	char hex[13];
+
+	if (!p && (p = extra_slot(s, mac, now))) {
+		m = p->m;
+		*m = (struct inv_machine){ .profile = c->inv->default_profile,
+					   .action = c->inv->default_action };
+		memcpy(m->mac, mac, 6);
+		strata_hex_encode(hex, mac, 6);
+		snprintf(m->name, sizeof(m->name), "pc-%s", hex);
+		*p = (struct product){ .m = m, .state = PRODUCT_QUEUED };
+		queue_order(s, m);
+		prep_signal(s, 0);
+	}
+	if (p)
+		p->seen_ms = now;
+	return p;
+}
+
+/* The next queued default-profile product to make, marked as being made, or NULL: a
+ * machine waiting for its manifest first, then the first queued.  Read lock. */
 static struct product *next_queued(struct catalog *c)
 {
 	struct product *p = NULL;
 
 	pthread_mutex_lock(&c->extra_lock);
-	for (size_t i = 0; i < c->nextra && !p; i++)
-		if (c->extra[i].state == PRODUCT_QUEUED)
+	for (size_t i = 0; i < c->nextra; i++) {
+		if (c->extra[i].state != PRODUCT_QUEUED || (p && p->use == PRODUCT_DEPLOYING))
+			continue;
+		if (!p || c->extra[i].use == PRODUCT_DEPLOYING)
 			p = &c->extra[i];
+	}
+	if (p)
+		p->state = PRODUCT_MAKING;
 	pthread_mutex_unlock(&c->extra_lock);
 	return p;
 }
@@ -328,6 +434,8 @@ static void prepare_one(struct server *s, struct product *p)
 		fprintf(stderr, "strata-server: machine %s (default profile): cannot prepare "
 			"its manifest\n", p->m->name);
 	pthread_mutex_lock(&s->cat->extra_lock);
+	made.use = p->use;
+	made.seen_ms = p->seen_ms;
 	if (rc == 0)
 		*p = made;
 	p->state = rc ? PRODUCT_FAILED : PRODUCT_READY;
@@ -359,18 +467,6 @@ static void *preparer_main(void *arg)
 	return NULL;
 }
 
-int catalog_wait_ready(struct catalog *c, struct product *p)
-{
-	int ready;
-
-	pthread_mutex_lock(&c->extra_lock);
-	while (p->state == PRODUCT_QUEUED)
-		pthread_cond_wait(&c->extra_done, &c->extra_lock);
-	ready = p->state == PRODUCT_READY;
-	pthread_mutex_unlock(&c->extra_lock);
-	return ready ? 0 : STRATA_ENOENT;
-}
-
 int catalog_preparer_start(struct server *s)
 {
 	int rc = pthread_create(&s->preparer, NULL, preparer_main, s);
@@ -390,11 +486,78 @@ void catalog_preparer_stop(struct server *s)
 	s->preparer_running = 0;
 }
 
-struct product *catalog_lookup(struct server *s, const uint8_t mac[6])
+/* The unknown machines' table applies: no inventory machine has mac, and unknown ones get
+ * the default profile. */
+static int default_applies(struct server *s, const uint8_t mac[6])
+{
+	return !find_product(s->cat, mac) && s->cat->inv->default_profile >= 0;
+}
+
+int catalog_name(struct server *s, const uint8_t mac[6], char *name, size_t cap)
 {
 	struct product *p = find_product(s->cat, mac);
+	int known;
 
-	if (!p && s->cat->inv->default_profile >= 0)
-		p = extra_product(s, mac);
-	return p;
+	if (p) {
+		snprintf(name, cap, "%s", p->m->name);
+		return 1;
+	}
+	if (!default_applies(s, mac))
+		return 0;
+	pthread_mutex_lock(&s->cat->extra_lock);
+	p = extra_get(s, mac);
+	known = p && p->state != PRODUCT_FAILED;
+	if (known)
+		snprintf(name, cap, "%s", p->m->name);
+	pthread_mutex_unlock(&s->cat->extra_lock);
+	return known;
+}
+
+/* A copy of p's manifest, or NULL. */
+static char *manifest_copy(const struct product *p, size_t *len)
+{
+	char *out = malloc(p->manifest_len);
+
+	if (out) {
+		memcpy(out, p->manifest, p->manifest_len);
+		*len = p->manifest_len;
+	}
+	return out;
+}
+
+/* Deploying entries are never forgotten, so p is still mac's when the preparer is done
+ * (checked all the same). */
+char *catalog_manifest(struct server *s, const uint8_t mac[6], size_t *len)
+{
+	struct catalog *c = s->cat;
+	struct product *p = find_product(c, mac);
+	char *out = NULL;
+
+	if (p || !default_applies(s, mac))
+		return p ? manifest_copy(p, len) : NULL;
+	pthread_mutex_lock(&c->extra_lock);
+	p = extra_get(s, mac);
+	if (p)
+		p->use = PRODUCT_DEPLOYING;
+	while (p && (p->state == PRODUCT_QUEUED || p->state == PRODUCT_MAKING))
+		pthread_cond_wait(&c->extra_done, &c->extra_lock);
+	if (p && p->state == PRODUCT_READY && !memcmp(p->m->mac, mac, 6))
+		out = manifest_copy(p, len);
+	pthread_mutex_unlock(&c->extra_lock);
+	return out;
+}
+
+void catalog_reported(struct server *s, const uint8_t mac[6], int final)
+{
+	struct product *p;
+
+	if (!default_applies(s, mac))
+		return;
+	pthread_mutex_lock(&s->cat->extra_lock);
+	p = extra_find(s->cat, mac);
+	if (p) {
+		p->use = final ? PRODUCT_DONE : PRODUCT_DEPLOYING;
+		p->seen_ms = loop_now();
+	}
+	pthread_mutex_unlock(&s->cat->extra_lock);
 }

@@ -1,7 +1,7 @@
 /*
  * The catalog's side of strata-server (catalog.c), for server.c: finding what a machine is
- * served, waiting for a default-profile product the preparer is making, and starting and
- * stopping the preparer.  The structures are in server.h; server_reload is declared there.
+ * served, copied out under the catalog's locks (a full unknown-machine table reuses its
+ * entries), and starting and stopping the preparer.  The structures are in server.h; server_reload is declared there.
  */
 #ifndef STRATA_CATALOG_H
 #define STRATA_CATALOG_H
@@ -10,18 +10,23 @@
 #include "server.h"
 
 /**
- * The product serving mac: an inventory machine's, a default-profile one (queued for the
- * preparer on first contact, never made here), or NULL (boot locally).  Call with the
- * catalog read lock; the product is borrowed from s->cat while it is held.
+ * Whether mac is served: an inventory machine, or an unknown one under the default profile
+ * (queued for the preparer on first contact, never made here).  When it is, its name is
+ * copied into name (cap bytes).  Counts as the machine asking what to boot.  Call with
+ * the catalog read lock.
  */
-struct product *catalog_lookup(struct server *s, const uint8_t mac[6]);
+int catalog_name(struct server *s, const uint8_t mac[6], char *name, size_t cap);
 
 /**
- * Wait until p (from catalog_lookup) is no longer queued.  0 when it is ready,
- * STRATA_ENOENT when the preparer could not make it.  Call with the catalog read lock,
- * which the preparer can still take (the lock prefers readers).
+ * A copy of mac's signed manifest (the caller frees it; *len its length), or NULL when mac
+ * is not served or its product could not be made.  For an unknown machine, waits for the
+ * preparer, and marks it deploying, so a full unknown-machine table does not forget it.
+ * Call with the catalog read lock, which the preparer can still take (it prefers readers).
  */
-int catalog_wait_ready(struct catalog *c, struct product *p);
+char *catalog_manifest(struct server *s, const uint8_t mac[6], size_t *len);
+
+/** Note a report from mac's agent: deploying, or done when final.  Read lock. */
+void catalog_reported(struct server *s, const uint8_t mac[6], int final);
 
 /** Free a catalog and everything it owns.  NULL is allowed. */
 void catalog_free(struct catalog *c);

@@ -4,7 +4,9 @@
  * Structure: each socket's read handler drains a burst of datagrams; each datagram goes
  * through parse (dhcp_parse.c), decide and build (dhcp_reply.c), send, log.  The service
  * itself only does I/O and logging, so everything a client can influence is covered by
- * the unit test and the fuzzer of the pure modules.
+ * the unit test and the fuzzer of the pure modules.  Client text reaches the log through
+ * strata_escape, and lines of requests that get no reply, which anyone can send, through
+ * a rate limiter (log_limit.h).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -21,6 +23,8 @@
 #include "dhcp_parse.h"
 #include "dhcp_reply.h"
 #include "dhcp_wire.h"
+#include "log_limit.h"
+#include "text.h"
 
 /** Datagrams read per wakeup of one socket, so a flood on one cannot starve the loop. */
 #define RX_BURST 64
@@ -41,6 +45,7 @@ struct dhcp_server {
 	uint16_t bootps_port;              /**< bound port of bootps_sock */
 	uint16_t pxe_port;                 /**< bound port of pxe_sock, 0 when unused */
 	unsigned long replies;             /**< replies sent */
+	struct log_limit unanswered;       /**< lines of requests that get no reply */
 	uint8_t rxbuf[DHCP_PKT_MAX + 1];   /**< one byte more: a longer datagram is cut */
 	uint8_t txbuf[DHCP_REPLY_MAX];     /**< the reply being sent */
 };
@@ -69,17 +74,7 @@ static void dhcp_log(const char *fmt, ...)
 /* Client-supplied text goes to the log escaped, so it cannot forge or break lines. */
 static void escape(const struct dhcp_bytes *b, char *out, size_t n)
 {
-	size_t i, o = 0;
-
-	for (i = 0; b->data && i < b->len && o + 5 <= n; i++) {
-		unsigned char c = b->data[i];
-
-		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\')
-			out[o++] = (char)c;
-		else
-			o += (size_t)snprintf(out + o, n - o, "\\x%02x", c);
-	}
-	out[o] = 0;
+	strata_escape(out, n, b->data ? (const char *)b->data : "", b->data ? b->len : 0);
 }
 
 static void mac_str(const struct dhcp_request *req, char *out, size_t n)
@@ -234,14 +229,14 @@ static void handle_request(struct dhcp_server *srv, const struct rx_info *rx, si
 	inet_ntop(AF_INET, &rx->peer.sin_addr, peer, sizeof(peer));
 	rc = dhcp_parse(srv->rxbuf, len, &req, &why);
 	if (rc < 0) {
-		if (srv->verbose)
+		if (srv->verbose && log_limit_allow(&srv->unanswered))
 			dhcp_log("ignored %zu bytes from %s:%u: %s", len, peer,
 				 ntohs(rx->peer.sin_port), why);
 		return;
 	}
 	dhcp_decide(&req, &srv->policy, rx->via, &dec);
 	if (dec.boot == DHCP_BOOT_NONE) {
-		if (srv->verbose || dec.refused)
+		if ((srv->verbose || dec.refused) && log_limit_allow(&srv->unanswered))
 			log_decision(srv, rx, &req, &dec);
 		return;
 	}
@@ -523,6 +518,7 @@ int dhcp_server_start(struct loop *loop, const struct dhcp_config *cfg,
 	srv->client_port = cfg->client_port;
 	srv->verbose = cfg->verbose;
 	srv->bootps_sock = srv->pxe_sock = -1;
+	log_limit_init(&srv->unanswered, "dhcp", "unanswered request", LOG_LIMIT_BURST);
 	rc = copy_policy(&srv->policy, &cfg->policy);
 	if (rc < 0)
 		goto err_policy;
@@ -540,6 +536,7 @@ err_pxe:
 	close(srv->bootps_sock);
 err_policy:
 	free_policy(&srv->policy);
+	log_limit_done(&srv->unanswered);
 	free(srv);
 	return rc;
 }
@@ -570,5 +567,6 @@ void dhcp_server_stop(struct dhcp_server *srv)
 	loop_del_reader(srv->loop, srv->bootps_sock);
 	close(srv->bootps_sock);
 	free_policy(&srv->policy);
+	log_limit_done(&srv->unanswered);
 	free(srv);
 }

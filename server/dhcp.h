@@ -18,7 +18,8 @@
  *  - logs one line per boot decision on stderr: client MAC, message, port, arch, class,
  *    user class, options present, and what it was told.  Requests that get no reply are
  *    logged only with cfg.verbose, except boot clients we identified but have no boot
- *    file for, which are always logged.
+ *    file for, which are always logged; anyone can send those, so their lines are
+ *    rate-limited (5 per 10 s, the rest counted at the next line or at stop).
  *
  * Errors are negative errno values; each failure site logs its own message.
  *

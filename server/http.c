@@ -3,8 +3,10 @@
  *
  * libmicrohttpd parses HTTP/1.1, keeps connections alive and sends file bodies with
  * sendfile; this file only routes (http_parse.c, strictly), builds responses and logs one
- * line per request.  Files are served from fixed folders by names the router has already
- * restricted to safe characters, and opened with O_NOFOLLOW.
+ * line per request, its path and method escaped, and failed requests' lines rate-limited.
+ * What a connection may hold (per-address cap, request deadline) is http_guard.c's.
+ * Files are served from fixed folders by names the router has already restricted to safe
+ * characters, and opened with O_NOFOLLOW.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -18,13 +20,30 @@
 #include <unistd.h>
 #include "host.h"
 #include "http.h"
+#include "http_guard.h"
 #include "http_parse.h"
 #include "http_run.h"
+#include "log_limit.h"
+#include "loop.h"
 #include "server.h"
 #include "store_path.h"
 #include "text.h"
 
 #define BODY_MAX 4096
+/** How often http_guard_tick runs: deadlines are met within this. */
+#define TICK_MS 500
+/** Lines of failed requests (status 400 and up, or none) let through per 10 s. */
+#define FAILED_LINES 20
+
+/** The running HTTP service: libmicrohttpd's daemon and what guards it. */
+struct http_service {
+	struct server *s;
+	struct MHD_Daemon *d;
+	struct http_guard *guard;
+	struct loop *loop;            /**< borrowed; runs the tick */
+	struct loop_timer tick;
+	struct log_limit failed;      /**< access lines of failed requests */
+};
 
 /** Per-request state, from the first callback to the completion log. */
 struct req {
@@ -359,6 +378,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		take_body(r, data, size);
 		return MHD_YES;
 	}
+	http_guard_request_in(c);
 	if (r->too_big)
 		return error(c, r, 413, "request body too large");
 	if (r->route.kind == ROUTE_REPORT && (is_get || !strcmp(method, "POST")))
@@ -381,46 +401,117 @@ static void client_name(struct MHD_Connection *c, char *out, size_t cap)
 			  (socklen_t)cap);
 }
 
-/* One log line per request, when it is done: client, method, path, status, bytes, time. */
+/*
+ * One log line per request, when it is done: client, method, path, status, bytes, time.
+ * The method and path are the client's bytes, so escaped; anyone can fail requests at
+ * will, so lines of failed ones (status 400 and up, or none) are rate-limited.
+ */
 static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
+	struct http_service *h = cls;
 	struct req *r = *req_cls;
-	char who[64];
+	char who[64], method[STRATA_ESCAPE_SIZE(sizeof(r->method))];
+	char path[STRATA_ESCAPE_SIZE(sizeof(r->path))];
 
+	http_guard_request_done(c);
 	if (!r)
 		return;
-	client_name(c, who, sizeof(who));
-	fprintf(stderr, "http: %s %s %s %u %llu bytes %.3fs%s\n", who, r->method, r->path,
-		r->status, (unsigned long long)r->bytes, now_seconds() - r->start,
-		toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
+	if ((r->status && r->status < 400) || log_limit_allow(&h->failed)) {
+		client_name(c, who, sizeof(who));
+		strata_escape(method, sizeof(method), r->method, strlen(r->method));
+		strata_escape(path, sizeof(path), r->path, strlen(r->path));
+		fprintf(stderr, "http: %s %s %s %u %llu bytes %.3fs%s\n", who, method, path,
+			r->status, (unsigned long long)r->bytes, now_seconds() - r->start,
+			toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
+	}
 	free(r);
 	*req_cls = NULL;
 }
 
-int http_start(struct server *s, struct MHD_Daemon **out)
+static void tick(struct loop *loop, struct loop_timer *t)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)s->cfg.http_port) };
+	struct http_service *h = t->ctx;
+
+	http_guard_tick(h->guard);
+	log_limit_flush(&h->failed);
+	log_limit_flush(&h->s->unknown_log);
+	(void)loop_timer_arm(loop, t, TICK_MS);
+}
+
+/* The guard's limits from the server's options. */
+static int guard_open(const struct server *s, struct http_guard **out)
+{
+	struct http_guard_config gc = { .max_conns = (unsigned int)s->cfg.max_http,
+					.max_per_addr = (unsigned int)s->cfg.max_http_per_addr,
+					.request_s = (unsigned int)s->cfg.max_http_request_time };
+
+	/* main.c has checked it. */
+	if (s->cfg.trusted_proxies &&
+	    http_cidr_list_parse(s->cfg.trusted_proxies, gc.trusted, HTTP_CIDR_MAX, &gc.ntrusted))
+		return errorf("--trusted-proxies %s: not a network list", s->cfg.trusted_proxies);
+	return http_guard_new(&gc, out) ? errorf("out of memory") : 0;
+}
+
+static struct MHD_Daemon *daemon_start(struct http_service *h, const struct sockaddr_in *sa)
+{
+	const struct server *s = h->s;
 	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
 
-	if (inet_pton(AF_INET, s->cfg.addr, &sa.sin_addr) != 1)
-		return errorf("--addr %s is not an IPv4 address", s->cfg.addr);
-	*out = MHD_start_daemon(flags, (uint16_t)s->cfg.http_port, NULL, NULL, on_request, s,
-				MHD_OPTION_SOCK_ADDR, &sa,
+	return MHD_start_daemon(flags, (uint16_t)s->cfg.http_port, http_guard_accept, h->guard,
+				on_request, h->s,
+				MHD_OPTION_EXTERNAL_LOGGER, http_guard_mhd_log, h->guard,
+				MHD_OPTION_SOCK_ADDR, sa,
 				MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cpu_count(),
 				MHD_OPTION_CONNECTION_LIMIT, (unsigned int)s->cfg.max_http,
 				MHD_OPTION_CONNECTION_TIMEOUT, 30u,
 				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
-				MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+				MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+				MHD_OPTION_NOTIFY_CONNECTION, http_guard_notify, h->guard,
 				MHD_OPTION_END);
-	if (!*out)
-		return errorf("cannot listen for HTTP on %s:%d: %s", s->cfg.addr, s->cfg.http_port,
-			      strerror(errno));
-	return 0;
 }
 
-void http_stop(struct MHD_Daemon *d)
+int http_start(struct server *s, struct loop *loop, struct http_service **out)
 {
-	if (d)
-		MHD_stop_daemon(d);
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)s->cfg.http_port) };
+	struct http_service *h;
+	int rc;
+
+	if (inet_pton(AF_INET, s->cfg.addr, &sa.sin_addr) != 1)
+		return errorf("--addr %s is not an IPv4 address", s->cfg.addr);
+	if (!(h = calloc(1, sizeof(*h))))
+		return errorf("out of memory");
+	h->s = s;
+	h->loop = loop;
+	log_limit_init(&h->failed, "http", "failed request", FAILED_LINES);
+	rc = guard_open(s, &h->guard);
+	if (rc)
+		goto err_guard;
+	h->d = daemon_start(h, &sa);
+	if (!h->d) {
+		rc = errorf("cannot listen for HTTP on %s:%d: %s", s->cfg.addr, s->cfg.http_port,
+			    strerror(errno));
+		goto err_daemon;
+	}
+	loop_timer_init(&h->tick, tick, h);
+	(void)loop_timer_arm(loop, &h->tick, TICK_MS);
+	*out = h;
+	return 0;
+err_daemon:
+	http_guard_free(h->guard);
+err_guard:
+	log_limit_done(&h->failed);
+	free(h);
+	return rc;
+}
+
+void http_stop(struct http_service *h)
+{
+	if (!h)
+		return;
+	loop_timer_disarm(h->loop, &h->tick);
+	MHD_stop_daemon(h->d);
+	http_guard_free(h->guard);
+	log_limit_done(&h->failed);
+	free(h);
 }

@@ -1,4 +1,5 @@
 /* Routing, Range and query parsing (see http_parse.h). */
+#include <arpa/inet.h>
 #include <string.h>
 #include <strings.h>
 #include "http_parse.h"
@@ -272,4 +273,52 @@ int http_origin_ok(const char *origin, const char *url)
 		return 1;
 	return origin_of(origin, a, sizeof(a)) == 0 && origin_of(url, b, sizeof(b)) == 0 &&
 	       !strcmp(a, b);
+}
+
+/* One "A.B.C.D[/N]" of len bytes. */
+static int cidr_parse(const char *s, size_t len, struct http_cidr *out)
+{
+	char ip[16];
+	const char *slash = memchr(s, '/', len);
+	size_t iplen = slash ? (size_t)(slash - s) : len;
+	uint64_t bits = 32;
+	struct in_addr a;
+
+	if (iplen == 0 || iplen >= sizeof(ip))
+		return STRATA_EINVAL;
+	memcpy(ip, s, iplen);
+	ip[iplen] = '\0';
+	if (inet_pton(AF_INET, ip, &a) != 1)
+		return STRATA_EINVAL;
+	if (slash && strata_u64_parse(&bits, slash + 1, len - iplen - 1, 32))
+		return STRATA_EINVAL;
+	out->mask = bits ? 0xffffffffu << (32 - bits) : 0;
+	out->net = ntohl(a.s_addr);
+	return (out->net & ~out->mask) ? STRATA_EINVAL : 0;
+}
+
+int http_cidr_list_parse(const char *s, struct http_cidr *out, size_t cap, size_t *n)
+{
+	size_t len;
+	int rc;
+
+	for (*n = 0;; s += len + 1) {
+		len = strcspn(s, ",");
+		if (*n == cap)
+			return STRATA_ERANGE;
+		rc = cidr_parse(s, len, &out[*n]);
+		if (rc)
+			return rc;
+		(*n)++;
+		if (!s[len])
+			return 0;
+	}
+}
+
+int http_cidr_match(const struct http_cidr *list, size_t n, uint32_t addr)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((addr & list[i].mask) == list[i].net)
+			return 1;
+	return 0;
 }

@@ -84,4 +84,23 @@ const char *http_bearer(const char *hdr);
  */
 int http_origin_ok(const char *origin, const char *url);
 
+/** Most networks --trusted-proxies takes. */
+#define HTTP_CIDR_MAX 16
+
+/** An IPv4 network: addresses a with (a & mask) == net, in host byte order. */
+struct http_cidr {
+	uint32_t net, mask;
+};
+
+/**
+ * Parse a comma-separated list of IPv4 networks "A.B.C.D[/N],..." (no /N: one address)
+ * into out (cap entries), for --trusted-proxies.  Host bits set under the mask are refused,
+ * so "10.0.0.1/8" cannot be mistaken for one address.  0 with *n set; STRATA_EINVAL when
+ * malformed, STRATA_ERANGE when more than cap.
+ */
+int http_cidr_list_parse(const char *s, struct http_cidr *out, size_t cap, size_t *n);
+
+/** Whether addr (IPv4, host byte order) lies in one of the n networks. */
+int http_cidr_match(const struct http_cidr *list, size_t n, uint32_t addr);
+
 #endif /* STRATA_HTTP_PARSE_H */

@@ -17,6 +17,7 @@
 #include "daemon.h"
 #include "host.h"
 #include "http.h"
+#include "http_parse.h"
 #include "server.h"
 #include "services.h"
 
@@ -45,6 +46,13 @@ static void usage(FILE *f)
 	      "  --user NAME        drop to this user after binding when run as root\n"
 	      "                     (default nobody)\n"
 	      "  --max-http N       concurrent HTTP connections (default 512)\n"
+	      "  --max-http-per-addr N   of which from one address (default 16)\n"
+	      "  --trusted-proxies A.B.C.D[/N],...   site caches: no per-address HTTP cap\n"
+	      "  --max-http-request-time S   a connection that has not sent a whole request\n"
+	      "                          S seconds after it opened or was last answered is\n"
+	      "                          closed (default 10)\n"
+	      "  --max-unknown N    unknown machines remembered under `default profile=`\n"
+	      "                     (default 256; see docs/security.md for which are forgotten)\n"
 	      "  --max-tftp N       concurrent TFTP transfers (default 128)\n"
 	      "  --max-tftp-per-addr N   of which from one IPv4 address or IPv6 /64 (default 8)\n"
 	      "  --max-tftp-timeout S    largest TFTP timeout option granted, 1..255 (default 5)\n"
@@ -60,7 +68,8 @@ static void usage(FILE *f)
 
 enum { O_ROOT = 256, O_INV, O_STORE, O_STATE, O_TOKENS, O_KEY, O_ADDR, O_URL, O_HTTP, O_TFTP, O_DHCP,
        O_DHCP_PORT, O_DHCP_ALT, O_USER, O_MAX_HTTP, O_MAX_TFTP, O_TFTP_PER_ADDR,
-       O_TFTP_TIMEOUT, O_TFTP_TIME, O_HELP };
+       O_TFTP_TIMEOUT, O_TFTP_TIME, O_HTTP_PER_ADDR, O_TRUSTED, O_HTTP_TIME, O_MAX_UNKNOWN,
+       O_HELP };
 
 static const struct option long_opts[] = {
 	{ "root", 1, NULL, O_ROOT }, { "inventory", 1, NULL, O_INV }, { "store", 1, NULL, O_STORE },
@@ -71,6 +80,8 @@ static const struct option long_opts[] = {
 	{ "max-http", 1, NULL, O_MAX_HTTP }, { "max-tftp", 1, NULL, O_MAX_TFTP },
 	{ "max-tftp-per-addr", 1, NULL, O_TFTP_PER_ADDR },
 	{ "max-tftp-timeout", 1, NULL, O_TFTP_TIMEOUT }, { "max-tftp-time", 1, NULL, O_TFTP_TIME },
+	{ "max-http-per-addr", 1, NULL, O_HTTP_PER_ADDR }, { "trusted-proxies", 1, NULL, O_TRUSTED },
+	{ "max-http-request-time", 1, NULL, O_HTTP_TIME }, { "max-unknown", 1, NULL, O_MAX_UNKNOWN },
 	{ "help", 0, NULL, O_HELP }, { NULL, 0, NULL, 0 },
 };
 
@@ -101,6 +112,20 @@ static int count_arg(const char *name, const char *v, int *out)
 	return range_arg(name, v, 100000, out);
 }
 
+/* --trusted-proxies is checked here, so a typo stops the server before it binds
+ * anything; http.c parses it again when it starts. */
+static int proxies_arg(const char *v, const char **out)
+{
+	struct http_cidr list[HTTP_CIDR_MAX];
+	size_t n;
+
+	if (http_cidr_list_parse(v, list, HTTP_CIDR_MAX, &n))
+		return errorf("--trusted-proxies: '%s' is not a list of up to %d IPv4 networks "
+			      "A.B.C.D[/N] without host bits", v, HTTP_CIDR_MAX);
+	*out = v;
+	return 0;
+}
+
 /* One option into cfg.  0, 1 for --help, -1 on error. */
 static int one_opt(struct server_config *c, int o, const char *v)
 {
@@ -114,6 +139,7 @@ static int one_opt(struct server_config *c, int o, const char *v)
 	case O_ADDR: c->addr = v; return 0;
 	case O_URL: c->url = v; return 0;
 	case O_USER: c->user = v; return 0;
+	case O_TRUSTED: return proxies_arg(v, &c->trusted_proxies);
 	case O_HTTP: return port_arg("--http-port", v, &c->http_port, 0);
 	case O_TFTP: return port_arg("--tftp-port", v, &c->tftp_port, 1);
 	case O_DHCP_PORT: return port_arg("--dhcp-port", v, &c->dhcp_port, 0);
@@ -123,6 +149,10 @@ static int one_opt(struct server_config *c, int o, const char *v)
 	case O_TFTP_PER_ADDR: return count_arg("--max-tftp-per-addr", v, &c->max_tftp_per_addr);
 	case O_TFTP_TIMEOUT: return range_arg("--max-tftp-timeout", v, 255, &c->max_tftp_timeout);
 	case O_TFTP_TIME: return range_arg("--max-tftp-time", v, 86400, &c->max_tftp_time);
+	case O_HTTP_PER_ADDR: return count_arg("--max-http-per-addr", v, &c->max_http_per_addr);
+	case O_HTTP_TIME:
+		return range_arg("--max-http-request-time", v, 3600, &c->max_http_request_time);
+	case O_MAX_UNKNOWN: return count_arg("--max-unknown", v, &c->max_unknown);
 	case O_DHCP:
 		if (strcmp(v, "off") && strcmp(v, "proxy"))
 			return errorf("--dhcp must be off or proxy");
@@ -176,7 +206,9 @@ static int parse_args(int argc, char **argv, struct server_config *c)
 
 	*c = (struct server_config){ .addr = "0.0.0.0", .http_port = 80, .tftp_port = 69,
 				     .dhcp = 1, .dhcp_port = 67, .dhcp_alt_port = 4011,
-				     .max_http = 512, .max_tftp = 128, .user = "nobody" };
+				     .max_http = 512, .max_tftp = 128, .user = "nobody",
+				     .max_http_per_addr = 16, .max_http_request_time = 10,
+				     .max_unknown = CATALOG_EXTRA_MAX };
 	while ((o = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
 		rc = one_opt(c, o == 'h' ? O_HELP : o, optarg);
 		if (rc)

@@ -19,6 +19,9 @@
 #include "server.h"
 #include "text.h"
 
+/** Bytes of a report's message that reach the log (escaped), then "...". */
+#define REPORT_MSG_LOGGED 200
+
 void server_token(const struct server *s, const uint8_t mac[6], char out[17])
 {
 	uint8_t buf[64 + 6], d[32];
@@ -82,6 +85,8 @@ static void catalog_lock_init(struct server *s)
 int server_open(struct server *s)
 {
 	catalog_lock_init(s);
+	log_limit_init(&s->unknown_log, "strata-server", "unknown-machine table",
+		       LOG_LIMIT_BURST);
 	pthread_mutex_init(&s->prep_lock, NULL);
 	pthread_cond_init(&s->prep_cond, NULL);
 	layer_cache_init(&s->layers, s->cfg.store_dir, s->cfg.machine_store_dir);
@@ -113,6 +118,7 @@ void server_close(struct server *s)
 	pthread_cond_destroy(&s->prep_cond);
 	pthread_mutex_destroy(&s->prep_lock);
 	pthread_rwlock_destroy(&s->lock);
+	log_limit_done(&s->unknown_log);
 }
 
 /* Replace @KEY@ markers in a template; returns a new string. */
@@ -154,16 +160,15 @@ char *server_entry_script(struct server *s)
 static enum inv_action decide(struct server *s, const uint8_t mac[6], char *name, size_t cap)
 {
 	enum inv_action pending = INV_ACTION_NONE;
-	struct product *p;
 	struct mstate *st;
 	char smac[18];
+	int p;
 
 	strata_mac_format(smac, mac);
-	snprintf(name, cap, "unknown");
 	pthread_rwlock_rdlock(&s->lock);
-	p = catalog_lookup(s, mac);
-	if (p)
-		snprintf(name, cap, "%s", p->m->name);
+	p = catalog_name(s, mac, name, cap);
+	if (!p)
+		snprintf(name, cap, "unknown");
 	pthread_rwlock_unlock(&s->lock);
 	pthread_mutex_lock(&s->state->lock);
 	if (p && (st = state_get(s->state, mac)))
@@ -199,15 +204,10 @@ char *server_script(struct server *s, const uint8_t mac[6])
 
 char *server_manifest(struct server *s, const uint8_t mac[6], size_t *len)
 {
-	char *out = NULL;
-	struct product *p;
+	char *out;
 
 	pthread_rwlock_rdlock(&s->lock);
-	p = catalog_lookup(s, mac);
-	if (p && catalog_wait_ready(s->cat, p) == 0 && (out = malloc(p->manifest_len))) {
-		memcpy(out, p->manifest, p->manifest_len);
-		*len = p->manifest_len;
-	}
+	out = catalog_manifest(s, mac, len);
 	pthread_rwlock_unlock(&s->lock);
 	return out;
 }
@@ -269,28 +269,44 @@ static int update_state(struct server *s, const uint8_t mac[6], const char *phas
 	return rc;
 }
 
+/* An agent's final report: its message is the client's text, so escaped. */
+static void log_report(const char *smac, const char *phase, uint64_t done, uint64_t total,
+		       const char *msg)
+{
+	char esc[STRATA_ESCAPE_SIZE(REPORT_MSG_LOGGED) + 3];
+
+	if (!msg)
+		msg = "";
+	if (strata_escape(esc, sizeof(esc) - 3, msg, strlen(msg)) < strlen(msg))
+		strcat(esc, "...");
+	fprintf(stderr, "report: %s %s: %llu/%llu bytes: %s\n", smac, phase,
+		(unsigned long long)done, (unsigned long long)total, esc);
+}
+
 int server_report(struct server *s, const uint8_t mac[6], const char *token, const char *phase,
 		  uint64_t done, uint64_t total, const char *msg)
 {
-	char want[17], smac[18];
-	int known;
+	char want[17], smac[18], name[INV_NAME_MAX + 1];
+	int known, final = strcmp(phase, "progress") != 0;
 
 	pthread_rwlock_rdlock(&s->lock);
-	known = catalog_lookup(s, mac) != NULL;
+	known = catalog_name(s, mac, name, sizeof(name));
 	pthread_rwlock_unlock(&s->lock);
 	if (!known)
 		return STRATA_ENOENT;
 	server_token(s, mac, want);
 	if (!token || strcmp(token, want))
 		return STRATA_EACCES;
-	if (strcmp(phase, "progress") && strcmp(phase, "ok") && strcmp(phase, "failed"))
+	if (final && strcmp(phase, "ok") && strcmp(phase, "failed"))
 		return STRATA_EINVAL;
 	if (done > STATE_BYTES_MAX || total > STATE_BYTES_MAX)
 		return STRATA_EINVAL;
+	pthread_rwlock_rdlock(&s->lock);
+	catalog_reported(s, mac, final);
+	pthread_rwlock_unlock(&s->lock);
 	strata_mac_format(smac, mac);
-	if (strcmp(phase, "progress"))
-		fprintf(stderr, "report: %s %s: %llu/%llu bytes: %s\n", smac, phase,
-			(unsigned long long)done, (unsigned long long)total, msg ? msg : "");
+	if (final)
+		log_report(smac, phase, done, total, msg);
 	return update_state(s, mac, phase, done, total, msg);
 }
 

@@ -23,6 +23,7 @@
 #include "api_tokens.h"
 #include "inventory.h"
 #include "layer_cache.h"
+#include "log_limit.h"
 #include "state.h"
 #include "store.h"
 
@@ -42,6 +43,10 @@ struct server_config {
 	int http_port, tftp_port, dhcp_port, dhcp_alt_port;
 	int dhcp;                /**< 0 off, 1 proxy */
 	int max_http;            /**< concurrent HTTP connections */
+	int max_http_per_addr;   /**< of which from one address (outside trusted_proxies) */
+	int max_http_request_time; /**< seconds a connection has to deliver a whole request */
+	const char *trusted_proxies; /**< site caches' networks "A.B.C.D[/N],...", or NULL */
+	int max_unknown;         /**< unknown machines remembered per inventory load */
 	int max_tftp;            /**< concurrent TFTP transfers */
 	int max_tftp_per_addr;   /**< of which from one client; 0: TFTP's default */
 	int max_tftp_timeout;    /**< largest TFTP timeout option granted (s); 0: default */
@@ -53,12 +58,25 @@ enum product_state {
 	PRODUCT_READY = 0,       /**< manifest and layer made */
 	PRODUCT_QUEUED,          /**< a default-profile machine waiting for the preparer */
 	PRODUCT_FAILED,          /**< the preparer could not make it (logged); served as unknown */
+	PRODUCT_MAKING,          /**< queued, and the preparer is making it now */
+};
+
+/**
+ * How far an unknown machine has gone with its deployment: what decides which entry of a
+ * full unknown-machine table is forgotten first (catalog.c says the rule).
+ */
+enum product_use {
+	PRODUCT_ASKED = 0,       /**< only asked what to boot */
+	PRODUCT_DEPLOYING,       /**< fetched its manifest or reported progress */
+	PRODUCT_DONE,            /**< reported that its deployment ended (ok or failed) */
 };
 
 /** What one known machine is served. */
 struct product {
 	struct inv_machine *m;   /**< borrowed from the catalog's inventory */
 	enum product_state state; /**< for default-profile products, guarded by extra_lock */
+	enum product_use use;    /**< default-profile products, guarded by extra_lock */
+	uint64_t seen_ms;        /**< their last request (loop_now), guarded by extra_lock */
 	uint8_t layer[32];       /**< its machine (CIDATA) layer */
 	uint8_t cidata_sum[32];  /**< SHA-256 of that layer's volume, to skip rebuilding it */
 	char *manifest;          /**< signed manifest text, owned */
@@ -66,15 +84,16 @@ struct product {
 	uint64_t version;
 };
 
-/** Most unknown machines served under the default profile per inventory load. */
+/** Unknown machines remembered under the default profile by default (--max-unknown). */
 #define CATALOG_EXTRA_MAX 256
 
 /**
  * One inventory's worth of products.  The inventory's machines' products are made when
  * the catalog is built and never change; unknown machines under the default profile are
- * queued on first contact, appended under extra_lock into a fixed array (so pointers to
- * products stay valid), made by the preparer thread, and dropped with the catalog on
- * reload.
+ * queued on first contact into a fixed array of cfg.max_unknown slots under extra_lock,
+ * made by the preparer thread, and dropped with the catalog on reload.  A full array
+ * forgets one entry for a new machine (catalog.c), so an unknown machine's product is
+ * read only under extra_lock, never through a pointer kept after it is released.
  */
 struct catalog {
 	struct inventory *inv;   /**< owned */
@@ -82,9 +101,9 @@ struct catalog {
 	size_t n;
 	pthread_mutex_t extra_lock;
 	pthread_cond_t extra_done; /**< broadcast (extra_lock) when a queued product is settled */
-	struct product *extra;   /**< CATALOG_EXTRA_MAX slots, owned */
+	struct product *extra;   /**< cfg.max_unknown slots, owned */
 	struct inv_machine *extra_m;
-	size_t nextra;
+	size_t nextra, extra_cap;
 };
 
 struct server {
@@ -103,6 +122,7 @@ struct server {
 	pthread_mutex_t prep_lock; /**< guards prep_wake and prep_stop */
 	pthread_cond_t prep_cond;
 	int prep_wake, prep_stop;
+	struct log_limit unknown_log; /**< the unknown-machine table's churn and refusals */
 };
 
 /** Open the store, state, key and secret, load the first catalog, start the preparer. */

@@ -64,7 +64,7 @@ int services_start(struct server *s, struct loop *loop, struct services *sv)
 		return -1;
 	if (s->cfg.dhcp && start_dhcp(s, loop, sv))
 		return -1;
-	return http_start(s, &sv->http);
+	return http_start(s, loop, &sv->http);
 }
 
 void services_stop(struct services *sv)

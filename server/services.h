@@ -9,13 +9,13 @@ struct loop;
 struct server;
 struct tftp_server;
 struct dhcp_server;
-struct MHD_Daemon;
+struct http_service;
 
 /** The running services; zero means "not running". */
 struct services {
 	struct tftp_server *tftp;
 	struct dhcp_server *dhcp;
-	struct MHD_Daemon *http;
+	struct http_service *http;
 };
 
 /** Bind and start every service the configuration enables.  0, or -1 (printed). */

@@ -218,3 +218,15 @@ int state_save_one(struct state *st, const uint8_t mac[6])
 	rc = db_begin(st->db);
 	return rc ? rc : db_end(st->db, state_put(st, m));
 }
+
+int state_forget_unreported(struct state *st, const uint8_t mac[6])
+{
+	struct mstate *m = find(st, mac);
+	char text[18];
+
+	if (!m || m->result != MSTATE_NONE)
+		return 0;
+	*m = st->m[--st->n];
+	strata_mac_format(text, mac);
+	return db_run(st->db, "DELETE FROM machines WHERE mac = ?", "t", text);
+}

@@ -58,6 +58,15 @@ void state_close(struct state *st);
 /** The entry for mac, created if missing.  Call with st->lock held. */
 struct mstate *state_get(struct state *st, const uint8_t mac[6]);
 
+/**
+ * Drop mac's entry, in memory and in the database, if its agent never reported (a machine
+ * that only asked what to boot): the unknown-machine table forgets such machines, and
+ * their entries must not pile up when someone makes up MACs.  Entries with a report stay,
+ * so a machine that comes back keeps its history.  Call with st->lock held.
+ * 0 or STRATA_EREPORTED.
+ */
+int state_forget_unreported(struct state *st, const uint8_t mac[6]);
+
 /** Write every machine in one transaction.  Call with st->lock held. */
 int state_save(struct state *st);
 

@@ -31,6 +31,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "holders.h"
 #include "ratelimit.h"
 #include "text.h"
 #include "tftp.h"
@@ -58,12 +59,9 @@
 #define NOTE_STR (2 * SHORT_STR + 96)
 /** The interval of the log rate limiters (each kind's burst is in log_kinds). */
 #define LOG_INTERVAL_MS 10000
-/** Holders named in a "table full" line; the rest are counted. */
-#define HOLDERS_NAMED 4
 /** A client for the per-address limit, as host_str writes it: an address and "/64". */
 #define HOLDER_STR (INET6_ADDRSTRLEN + 4)
-/** The holders of a full table: each as ", ADDRESS xCOUNT", and "(+N more addresses)". */
-#define HOLDERS_STR (HOLDERS_NAMED * (HOLDER_STR + 16) + 40)
+_Static_assert(HOLDER_STR <= HOLDER_NAME, "a client's name fits holders_describe's");
 
 /**
  * Kinds of log line a client can cause at will, each with its own rate limiter: the
@@ -866,67 +864,21 @@ static int drop_per_addr(struct tftp_server *srv, const struct rx_info *rx,
 	return -EBUSY;
 }
 
-/** A client holding part of a full table, for its log line. */
-struct holder {
-	struct host host;
-	unsigned int count; /**< its live transfers */
-};
-
-/* Keep top[] (HOLDERS_NAMED, most transfers first) the largest holders seen so far. */
-static void top_insert(struct holder *top, const struct host *h, unsigned int count)
-{
-	int i = HOLDERS_NAMED - 1;
-
-	if (count <= top[i].count)
-		return;
-	for (; i > 0 && top[i - 1].count < count; i--)
-		top[i] = top[i - 1];
-	top[i] = (struct holder){ *h, count };
-}
-
-/*
- * Fill top[] with the largest holders of the table; returns how many distinct clients
- * hold it, or 0 without memory.  Sorting a copy puts each client's transfers in a run.
- */
-static unsigned int count_holders(const struct tftp_server *srv, struct holder *top)
-{
-	struct host *hosts = calloc(srv->nxfers + 1, sizeof(*hosts));
-	const struct tftp_xfer *x;
-	unsigned int i = 0, run, distinct = 0;
-
-	if (!hosts)
-		return 0;
-	for (x = srv->xfers; x; x = x->next)
-		hosts[i++] = x->host;
-	qsort(hosts, srv->nxfers, sizeof(*hosts), host_cmp);
-	for (i = 0; i < srv->nxfers; i += run, distinct++) {
-		for (run = 1; i + run < srv->nxfers; run++)
-			if (host_cmp(&hosts[i], &hosts[i + run]) != 0)
-				break;
-		top_insert(top, &hosts[i], run);
-	}
-	free(hosts);
-	return distinct;
-}
-
 /* "192.0.2.7 x8, 192.0.2.9 x3 (+5 more addresses)": who holds a full table. */
 static void holders_str(const struct tftp_server *srv, char *buf, size_t n)
 {
-	struct holder top[HOLDERS_NAMED] = { 0 };
-	unsigned int distinct = count_holders(srv, top), i;
-	char who[HOLDER_STR];
-	size_t off = 0;
+	char (*names)[HOLDER_NAME] = calloc(srv->nxfers + 1, HOLDER_NAME);
+	const struct tftp_xfer *x;
+	size_t i = 0;
 
-	buf[0] = 0;
-	for (i = 0; i < HOLDERS_NAMED && top[i].count && off < n; i++) {
-		host_str(&top[i].host, who, sizeof(who));
-		off += (size_t)snprintf(buf + off, n - off, "%s%s x%u", i ? ", " : "", who,
-					top[i].count);
-	}
-	if (distinct > i && off < n)
-		snprintf(buf + off, n - off, " (+%u more addresses)", distinct - i);
-	if (!distinct)
+	if (!names) {
 		snprintf(buf, n, "? (no memory to list them)");
+		return;
+	}
+	for (x = srv->xfers; x; x = x->next)
+		host_str(&x->host, names[i++], HOLDER_NAME);
+	holders_describe(names, i, buf, n);
+	free(names);
 }
 
 /* Over max_transfers: drop quietly (the client retries) and name who holds the table. */

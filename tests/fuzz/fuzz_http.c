@@ -1,10 +1,12 @@
 /*
  * libFuzzer target for the HTTP request pieces that see hostile bytes: routing a path,
- * parsing a Range header against a file size, reading a query string, and the
- * Authorization and Origin headers.  Invariants: a routed store path names 64 hex digits,
- * and the core's builder (store_path.h) writes a path for it that routes back to the same
- * thing; a partial range lies inside the file; a bearer token is a non-empty tail of the
- * header; an origin is accepted as its own server's, and one differing in its port is not.
+ * parsing a Range header against a file size, reading a query string, the
+ * Authorization and Origin headers, and the --trusted-proxies network list.  Invariants: a
+ * routed store path names 64 hex digits, and the core's builder (store_path.h) writes a
+ * path for it that routes back to the same thing; a partial range lies inside the file; a
+ * bearer token is a non-empty tail of the header; an origin is accepted as its own
+ * server's, and one differing in its port is not; an accepted network has no host bits and
+ * matches its own address.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -62,6 +64,20 @@ static void fuzz_auth(const char *s)
 		abort();
 }
 
+static void fuzz_cidr(const char *s)
+{
+	struct http_cidr c[4];
+	size_t n;
+
+	if (http_cidr_list_parse(s, c, 4, &n))
+		return;
+	if (n == 0 || n > 4)
+		abort();
+	for (size_t i = 0; i < n; i++)
+		if ((c[i].net & ~c[i].mask) || !http_cidr_match(&c[i], 1, c[i].net))
+			abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct http_route r;
@@ -81,6 +97,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (http_query_get(s, "msg", out, sizeof(out)) == 1 && strlen(out) >= sizeof(out))
 		abort();
 	fuzz_auth(s);
+	fuzz_cidr(s);
 	free(s);
 	return 0;
 }

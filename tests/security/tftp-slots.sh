@@ -22,16 +22,10 @@
 # defaults to the one tests/run.sh exported STRATA_IMAGE from, else build).
 # Prints "ok"/"FAIL" lines and, last, "N passed, N failed".
 . "$(dirname "$0")/../lib/common.sh"
-BUILD=$(build_dir "${1:-}")
-SRV=${STRATA_SERVER:-$BUILD/san/strata-server}
+. "$(dirname "$0")/../lib/security.sh"
+suite_setup "${1:-}" tftp tftp atftp cmp timeout ss
 POKE=$BUILD/san/tests/tools/tftp_poke
-need_tools tftp atftp cmp timeout ss
-need_built "$SRV" "$POKE"
-
-W=$(mktemp -d /tmp/strata-sec-tftp.XXXXXX)
-chmod 755 "$W"   # the server drops to nobody when started as root
-rm_on_exit "$W"
-server_sanitizers
+need_built "$POKE"
 EVIL_NAME=$'\e[2J\e[31mevil\nfake: line'   # clears a terminal, turns it red, forges a line
 EVIL_OPT=$'x\e]0;pwned\a'                  # sets a terminal's title
 EVIL_VAL=$'v\nl'
@@ -45,34 +39,6 @@ root() {
 	echo x >"$1/boot/tiny"
 	echo '# security test: no machines' >"$1/inventory.conf"
 	chmod -R a+rX "$1"
-}
-
-# start_server NAME ARGS...: on free ports (retried when taken); sets PID_<NAME>, TP_<NAME>.
-start_server() {
-	local name=$1 hp tp pid try i
-	shift
-	for try in 1 2 3; do
-		hp=$(free_port)
-		tp=$(free_port)
-		"$SRV" --root "$W/$name" --addr 127.0.0.1 --http-port "$hp" --tftp-port "$tp" \
-			--dhcp off "$@" 2>"$W/$name.log" &
-		pid=$!
-		for i in $(seq 100); do
-			grep -q '^strata-server: serving ' "$W/$name.log" && break
-			alive "$pid" || break
-			sleep 0.1
-		done
-		if alive "$pid" && grep -q '^strata-server: serving ' "$W/$name.log"; then
-			kill_on_exit "$pid"
-			eval "PID_$name=$pid TP_$name=$tp"
-			return 0
-		fi
-		kill "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-		grep -q 'in use' "$W/$name.log" || break
-	done
-	cat "$W/$name.log"
-	return 1
 }
 
 root "$W/main"
@@ -169,8 +135,7 @@ check "and so are the probe lines beyond 20: $(grep -m1 'more client-ended' "$LO
 check "the slots serve a real client again: atftp gets boot.bin (2 MB)" atftp_get boot.bin
 
 # --- clean exits ------------------------------------------------------------------------
-stop() { forget_pid "$1"; kill -TERM "$1" && wait "$1"; }
-check "strata-server exits 0 on SIGTERM" stop "$PID_main"
-[ -n "${PID_slow:-}" ] && check "the second server exits 0 on SIGTERM" stop "$PID_slow"
-check_not "no ASan/UBSan/LSan report" grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:|SUMMARY: ' "$W/main.log" "$W/slow.log"
+check "strata-server exits 0 on SIGTERM" stop_server "$PID_main"
+[ -n "${PID_slow:-}" ] && check "the second server exits 0 on SIGTERM" stop_server "$PID_slow"
+check "no ASan/UBSan/LSan report" sanitizer_clean "$W/main.log" "$W/slow.log"
 finish

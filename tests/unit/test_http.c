@@ -146,8 +146,33 @@ static void test_origin(void)
 	CHECK(!http_origin_ok("http://127.0.0.1:8080", "http://127.0.0.1:80"));
 }
 
+/* --trusted-proxies: networks and single addresses; host bits, junk and too many refused. */
+static void test_cidr(void)
+{
+	struct http_cidr c[HTTP_CIDR_MAX];
+	size_t n;
+
+	CHECK_EQ(http_cidr_list_parse("10.1.2.3,192.168.0.0/16,0.0.0.0/0", c, 3, &n), 0);
+	CHECK_EQ(n, 3);
+	CHECK(http_cidr_match(c, 1, 0x0a010203));
+	CHECK(!http_cidr_match(c, 1, 0x0a010204));
+	CHECK(http_cidr_match(c + 1, 1, 0xc0a8ff01));
+	CHECK(!http_cidr_match(c + 1, 1, 0xc0a90001));
+	CHECK(http_cidr_match(c + 2, 1, 0x01020304));
+	CHECK_EQ(http_cidr_list_parse("10.0.0.1/8", c, 3, &n), STRATA_EINVAL);
+	CHECK_EQ(http_cidr_list_parse("10.0.0.0/33", c, 3, &n), STRATA_EINVAL);
+	CHECK_EQ(http_cidr_list_parse("10.0.0.0/", c, 3, &n), STRATA_EINVAL);
+	CHECK_EQ(http_cidr_list_parse("10.0.0.0/08", c, 3, &n), STRATA_EINVAL);
+	CHECK_EQ(http_cidr_list_parse("", c, 3, &n), STRATA_EINVAL);
+	CHECK_EQ(http_cidr_list_parse("10.0.0.1,", c, 3, &n), STRATA_EINVAL);
+	CHECK_EQ(http_cidr_list_parse("10.0.0.1 ", c, 3, &n), STRATA_EINVAL);
+	CHECK_EQ(http_cidr_list_parse("host.example", c, 3, &n), STRATA_EINVAL);
+	CHECK_EQ(http_cidr_list_parse("1.1.1.1,2.2.2.2,3.3.3.3,4.4.4.4", c, 3, &n), STRATA_ERANGE);
+}
+
 int main(void)
 {
+	RUN(test_cidr);
 	RUN(test_status_table);
 	RUN(test_routes_good);
 	RUN(test_routes_bad);
