@@ -268,8 +268,10 @@ int strata_deploy_fetch(struct strata_deploy *d, const uint64_t *need, uint64_t 
 	while (k < n) {
 		strata_index_chunk(d->idx, need[k], &c);
 		rc = reuse_chunk(d, &c);
-		if (rc < 0)
+		if (rc < 0) {
+			chunk_failed(d, &c, "not copied: the target failed");
 			return rc;
+		}
 		if (rc == 0) {
 			k++;
 			continue;

@@ -368,6 +368,26 @@ static int deploy_reusing(struct layer *l, struct mem_target *t, struct mem_sour
 	return rc;
 }
 
+/* A target that fills up while a repeated chunk is copied: the copy counts as failed. */
+static void test_target_full_on_copy(void)
+{
+	struct layer v = { 0 };
+	struct mem_target t = { .size = 12 * CS, .bs = 512, .full_at = 6 * CS + 1 };
+	struct mem_source s;
+	struct strata_deploy d;
+
+	make_repeats(&v, 9);
+	t.bytes = xmalloc(t.size);
+	s = source(&v);
+	CHECK_EQ(deploy_reusing(&v, &t, &s, &d), STRATA_EIO);
+	CHECK_EQ(d.st.chunks_failed, 1);
+	CHECK_EQ(d.diag.where, 6);              /* chunk 6 repeats chunk 0 */
+	CHECK(d.diag.msg != NULL && strstr(d.diag.msg, "copied") != NULL);
+	CHECK_EQ(d.st.chunks_reused, 0);
+	free_layer(&v);
+	free(t.bytes);
+}
+
 static void test_repeated_chunk_fetched_once(void)
 {
 	struct layer v = { 0 };
@@ -487,6 +507,7 @@ int main(void)
 	RUN(test_transfer_failure_and_short);
 	RUN(test_target_full);
 	RUN(test_repeated_chunk_fetched_once);
+	RUN(test_target_full_on_copy);
 	RUN(test_reuse_verifies_the_copy);
 	RUN(test_slices_share_a_table);
 	return harness_summary();
