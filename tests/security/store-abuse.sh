@@ -13,7 +13,7 @@
 . "$(dirname "$0")/../lib/common.sh"
 SI=${STRATA_IMAGE:-build/san/strata-image}
 SRV_PY=$(dirname "$0")/store_abuse_server.py
-need_tools python3 unshare cmp
+need_tools python3 unshare cmp curl mountpoint
 need_built "$SI"
 W=$(mktemp -d /tmp/strata-abuse.XXXXXX)
 rm_on_exit "$W"
