@@ -8,7 +8,8 @@
  * The Range header is set by hand (CURLOPT_RANGE), because libcurl's own resume
  * (CURLOPT_RESUME_FROM) fails a 200 answer outright and the fallback would never run.
  * 404 is final at once: a missing chunk will not appear by retrying.  So is a transfer
- * slower than the store's limits (store_limits): it ends with STRATA_ETIMEDOUT.
+ * slower than the store's limits (store_limits), or a connection not made in 10 s: it
+ * ends with STRATA_ETIMEDOUT, since another try would wait as long again.
  */
 #include <curl/curl.h>
 #include <stdlib.h>

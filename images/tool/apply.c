@@ -250,9 +250,9 @@ static void explain_stop(const struct apply *a, int rc)
 	const struct store_limits *l = &a->o->limits;
 
 	if (rc == STRATA_ETIMEDOUT)
-		errorf("%s: the store sent less than %u bytes/s for %u s: apply stopped "
-		       "(--low-speed-limit, --low-speed-time)", store_root(a->store),
-		       l->low_speed_limit, l->low_speed_time);
+		errorf("%s: apply stopped: the store timed out (under %u bytes/s for %u s: "
+		       "--low-speed-limit, --low-speed-time; or no connection in 10 s)",
+		       store_root(a->store), l->low_speed_limit, l->low_speed_time);
 }
 
 /* Both phases, then flush.  Fills *t.  0 when every chunk is in place. */

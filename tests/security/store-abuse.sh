@@ -72,7 +72,7 @@ trickle() {
 	check "$mode: names the chunk and the store" grep -Eq \
 		"chunk [0-9]+ \(sha256:[0-9a-f]{64}\) from $U/chunks/.*Operation too slow" "$W/$mode.err"
 	check "$mode: says which limit stopped it" grep -q \
-		"$U: the store sent less than .* bytes/s for 2 s: apply stopped" "$W/$mode.err"
+		"$U: apply stopped: the store timed out (under [0-9]* bytes/s for 2 s" "$W/$mode.err"
 	check "$mode: summary counts the failure" grep -Eq "[1-9][0-9]* failed, [0-9]+ not reached" "$W/$mode.err"
 	check "$mode: json says not ok, failed > 0" test "$(json "$W/$mode.json" ok)" = false -a \
 		"$(json "$W/$mode.json" chunks_failed)" -gt 0
