@@ -12,6 +12,8 @@
  * Only bytes that hashed to their name are ever written, so an interrupted or failed apply
  * leaves the target holding old data and verified chunks, and running it again fetches
  * only what is still missing.  A chunk that fails is named and skipped; the rest go on.
+ * A target error or a store slower than its limits (store_limits) stops every thread at
+ * its next slice; the summary then counts the chunks not reached (apply.h).
  */
 #include <errno.h>
 #include <fcntl.h>
