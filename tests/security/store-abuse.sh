@@ -1,8 +1,8 @@
 #!/bin/bash
 # strata-image apply against a hostile store (tests/security/store_abuse_server.py on
 # loopback) and a full disk:
-#  - a store that trickles 2 bytes/s (chunk runs, then chunk files): apply stops within
-#    the low-speed window, naming the chunk (index and digest) and the store, exit 1;
+#  - a store that trickles 2 bytes/s (chunk runs, chunk files, the index): apply stops
+#    within the low-speed window, naming the chunk (index and digest) and the store, exit 1;
 #  - a store that ignores Range and cuts each first answer mid-chunk: the whole-fetch
 #    fallback finishes (runs and chunk files) and the target is byte identical;
 #  - a target on a 1 MiB tmpfs (a private mount namespace): the error names the target
@@ -80,6 +80,17 @@ trickle() {
 }
 trickle trickle --low-speed-limit 100 --low-speed-time 2
 trickle trickle-files --low-speed-time 2
+
+# A trickled index: refused within the window, naming the index's URL.
+serve trickle-index
+t0=$(now_ms)
+$SI apply --store "$U" --low-speed-time 2 "$ID" "$W/ti.t" 2>"$W/ti.err"
+echo $? > "$W/ti.rc"
+ms=$(($(now_ms) - t0))
+unserve
+check "trickle-index: apply exits 1 within the window ($ms ms)" test "$(cat "$W/ti.rc")" = 1 -a "$ms" -lt 8000
+check "trickle-index: names the index and the limit" grep -q \
+	"$U/layers/${ID#sha256:}.idx: cannot read layer index: Operation too slow" "$W/ti.err"
 
 # Range ignored, each first answer cut mid-chunk: the resume gets a whole 200 and uses it.
 norange() {

@@ -8,6 +8,7 @@ Serves STORE's layers/ and chunks/ files and strata-server's runs/<layer>/<first
 MODE:
   trickle        layer indexes whole; runs sent at 2 bytes/s
   trickle-files  layer indexes whole; runs 404, chunk files sent at 2 bytes/s
+  trickle-index  everything sent at 2 bytes/s, the layer index first
   norange        Range ignored (always 200 and the whole body); the first answer to
                  each path is cut off part-way, so the client must resume
   norange-files  the same, with runs 404 (chunk files only)
@@ -76,7 +77,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        if MODE.startswith("trickle") and "/layers/" not in "/" + self.path.strip("/"):
+        index = "/layers/" in "/" + self.path.strip("/")
+        if MODE.startswith("trickle") and (MODE == "trickle-index" or not index):
             self.trickle(body)
         elif MODE.startswith("norange"):
             self.cut_first(body)
