@@ -145,6 +145,17 @@ static int sink(void *ctx, const void *data, size_t len)
 	return 0;
 }
 
+/* A transfer or target failure stops the run: the chunk the stream was filling is not on
+ * the target, so it counts as failed and is named (a summary must not say "0 failed" after
+ * a disk error).  Its bytes all arrived when the target is what failed. */
+static int stop_run(struct strata_deploy *d, uint64_t last, int rc)
+{
+	if (d->run_next <= last)
+		chunk_failed(d, &d->cur, d->cur_got == d->cur.stored_size ?
+			     "not written: the target failed" : "the transfer failed");
+	return rc;
+}
+
 /* Chunks first..last: fetch, and after a bad chunk ask again for the rest of the run. */
 static int fetch_run(struct strata_deploy *d, uint64_t first, uint64_t last)
 {
@@ -165,7 +176,7 @@ static int fetch_run(struct strata_deploy *d, uint64_t first, uint64_t last)
 			first = d->cur.index + 1;
 			continue;
 		}
-		return rc;                              /* transfer or target failure */
+		return stop_run(d, last, rc);           /* transfer or target failure */
 	}
 	return 0;
 }
@@ -257,8 +268,10 @@ int strata_deploy_fetch(struct strata_deploy *d, const uint64_t *need, uint64_t 
 	while (k < n) {
 		strata_index_chunk(d->idx, need[k], &c);
 		rc = reuse_chunk(d, &c);
-		if (rc < 0)
+		if (rc < 0) {
+			chunk_failed(d, &c, "not copied: the target failed");
 			return rc;
+		}
 		if (rc == 0) {
 			k++;
 			continue;

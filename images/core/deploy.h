@@ -59,7 +59,8 @@ struct strata_deploy_stats {
 	uint64_t chunks_zeroed;    /**< zero chunks written because the target was not zero */
 	uint64_t chunks_fetched;   /**< fetched, verified and written */
 	uint64_t chunks_reused;    /**< copied from elsewhere on the target, re-verified */
-	uint64_t chunks_failed;    /**< fetched but did not verify, or not delivered */
+	uint64_t chunks_failed;    /**< did not verify, not delivered, or the transfer or
+				    target failure that stopped the phase hit it */
 	uint64_t bytes_fetched;    /**< store bytes received */
 	uint64_t bytes_scanned;    /**< image bytes the scan has looked at */
 	uint64_t bytes_to_write;   /**< image bytes the fetch phase must write */
@@ -141,7 +142,8 @@ int strata_deploy_scan(struct strata_deploy *d, uint64_t first, uint64_t end, ui
  * Phase 2 over need[0..n) (ascending chunk indices, borrowed): copy each chunk from a
  * verified duplicate on the target when d->reuse knows one, else fetch runs of them from
  * the source.  A chunk that fails is counted and named (diag, d->failed) and the rest go
- * on.  0, or a target or transfer rc that stopped the phase.
+ * on.  0, or a target or transfer rc that stopped the phase; the chunk that rc stopped
+ * counts as failed and is named too.
  */
 int strata_deploy_fetch(struct strata_deploy *d, const uint64_t *need, uint64_t n);
 

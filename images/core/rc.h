@@ -32,6 +32,8 @@ enum strata_rc {
 				     printed why; what host errorf returns */
 	STRATA_EAUTH = -16,   /**< no credentials, or ones nobody issued: the caller may retry
 				   with valid ones (unlike STRATA_EACCES) */
+	STRATA_ETIMEDOUT = -17, /**< a peer too slow for the caller's limits (a store that
+				     trickles): retrying would only wait as long again */
 };
 
 /** Where and why a core function failed; filled only on failure. */

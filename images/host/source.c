@@ -38,7 +38,10 @@ static int fetch_files(struct store_source *s, uint64_t first, uint64_t last,
 		strata_index_chunk(s->idx, i, &c);
 		if (c.flags & STRATA_ENTRY_ZERO)
 			continue;
-		if (store_get_chunk(s->r, c.digest, s->file, c.stored_size, &s->why))
+		rc = store_get_chunk(s->r, c.digest, s->file, c.stored_size, &s->why);
+		if (rc == STRATA_ETIMEDOUT)
+			return rc;      /* the whole store is too slow: stop (source.h) */
+		if (rc)
 			return 0;
 		rc = sink(sink_ctx, s->file, c.stored_size);
 		if (rc)
@@ -60,7 +63,8 @@ static int fetch_stream(struct store_source *s, uint64_t first, uint64_t last,
 	rc = store_get_stream(s->r, rel, sink, sink_ctx, &s->why);
 	if (rc == STRATA_ENET)
 		return 0;       /* after the store's retries: the engine fails the chunk */
-	s->why = NULL;          /* the engine already named a chunk that stopped the stream */
+	if (rc != STRATA_ETIMEDOUT)
+		s->why = NULL;  /* the engine already named a chunk that stopped the stream */
 	return rc;
 }
 

@@ -11,6 +11,10 @@
  * asks for the rest of the run again.  The store's reason waits in the source until the
  * driver's failed-chunk hook takes it (source_take_why), so the message names the real
  * cause and not only "fewer bytes".
+ *
+ * A store slower than its limits (STRATA_ETIMEDOUT, store_limits) is not a chunk's fault:
+ * the run stops with that rc, the engine names the chunk it was waiting for and the driver
+ * stops, instead of waiting out the limit again for every chunk that is left.
  */
 #ifndef STRATA_SOURCE_H
 #define STRATA_SOURCE_H

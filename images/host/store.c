@@ -1,4 +1,5 @@
 /* Store naming, integrity checks and the local write path (see store.h). */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@ struct store {
 	char *spec;                         /**< as given, for messages (owned) */
 	char *root;                         /**< folder or URL without trailing '/' (owned) */
 	const struct store_backend *be;
+	struct store_limits limits;
 	int local;
 };
 
@@ -32,6 +34,51 @@ const char *store_name(const struct store *s)
 const char *store_root(const struct store *s)
 {
 	return s->root;
+}
+
+void store_set_limits(struct store *s, const struct store_limits *l)
+{
+	s->limits = *l;
+}
+
+const struct store_limits *store_get_limits(const struct store *s)
+{
+	return &s->limits;
+}
+
+/* A '%' must start an escape of two hex digits, and none may decode to a NUL. */
+static const char *url_escape_why(const char *p)
+{
+	if (!isxdigit((unsigned char)p[1]) || !isxdigit((unsigned char)p[2]))
+		return "a '%' not followed by two hex digits";
+	if (p[1] == '0' && p[2] == '0')
+		return "%00, which a server decodes to a NUL that cuts the path";
+	return NULL;
+}
+
+/* Why spec cannot be a store URL, or NULL when it can. */
+static const char *url_why(const char *spec)
+{
+	const char *why;
+
+	for (const char *p = spec; *p; p++) {
+		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
+			return "a byte that is not printable ASCII";
+		if (*p == '%' && (why = url_escape_why(p)))
+			return why;
+	}
+	return NULL;
+}
+
+static int check_url(const char *spec)
+{
+	char shown[STRATA_ESCAPE_SIZE(200)];
+	const char *why = url_why(spec);
+
+	if (!why)
+		return 0;
+	strata_escape(shown, sizeof(shown), spec, strlen(spec));
+	return errorf("store URL '%s' holds %s: refused", shown, why);
 }
 
 void store_index_rel(char *out, const uint8_t id[32])
@@ -66,7 +113,12 @@ int store_open(const char *spec, int create, struct store **out)
 
 	if (!s)
 		return errorf("out of memory");
+	s->limits = (struct store_limits){ STORE_LOW_SPEED_LIMIT, STORE_LOW_SPEED_TIME };
 	s->local = strncmp(spec, "http://", 7) != 0 && strncmp(spec, "https://", 8) != 0;
+	if (!s->local && check_url(spec)) {
+		free(s);
+		return STRATA_EREPORTED;
+	}
 	s->be = s->local ? &store_dir_backend : &store_http_backend;
 	while (n > 1 && spec[n - 1] == '/')
 		n--;

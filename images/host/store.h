@@ -20,11 +20,34 @@
 struct store;
 struct store_reader;
 
-/** Open a store: spec is a folder or an http(s):// URL.  Folders are created if create. */
+/**
+ * Open a store: spec is a folder or an http(s):// URL.  Folders are created if create.  A
+ * URL with a byte that is not printable ASCII, a "%00" or a '%' without two hex digits is
+ * refused: a server that decodes it would cut the path at the NUL and serve another file.
+ */
 int store_open(const char *spec, int create, struct store **out);
 void store_close(struct store *s);
 /** The spec the store was opened with, for messages.  Borrowed. */
 const char *store_name(const struct store *s);
+
+/**
+ * How slow a remote store may be.  A transfer that averages under low_speed_limit bytes/s
+ * for low_speed_time seconds is abandoned with STRATA_ETIMEDOUT and not retried: a store
+ * that trickles (2 bytes/s keeps a connection alive for ever) would otherwise hold an
+ * apply without a word, and each retry would only wait as long again.  Folders ignore it.
+ */
+struct store_limits {
+	uint32_t low_speed_limit;   /**< bytes/s; STORE_LOW_SPEED_LIMIT by default */
+	uint32_t low_speed_time;    /**< seconds; STORE_LOW_SPEED_TIME by default */
+};
+
+#define STORE_LOW_SPEED_LIMIT 1024
+#define STORE_LOW_SPEED_TIME 30
+
+/** Replace the defaults store_open set; readers opened afterwards use them. */
+void store_set_limits(struct store *s, const struct store_limits *l);
+/** The limits in force, for the backends.  Borrowed. */
+const struct store_limits *store_get_limits(const struct store *s);
 
 /** "layers/<hex>.idx" or "chunks/<hh>/<hex>" for a digest, into out (>= 96 bytes): the
  *  core's names (store_path.h), kept for callers that predate them. */

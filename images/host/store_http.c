@@ -3,8 +3,13 @@
  *
  * One easy handle per reader keeps its connection alive across chunks.  A failed transfer
  * is retried with backoff; a transfer cut off part-way resumes with a Range request from
- * the bytes already received, falling back to a whole fetch if the server ignores ranges.
- * 404 is final at once: a missing chunk will not appear by retrying.
+ * the bytes already received, falling back to a whole fetch if the server ignores ranges
+ * (a 200 to the Range request: a buffer starts over, a stream drops what it passed on).
+ * The Range header is set by hand (CURLOPT_RANGE), because libcurl's own resume
+ * (CURLOPT_RESUME_FROM) fails a 200 answer outright and the fallback would never run.
+ * 404 is final at once: a missing chunk will not appear by retrying.  So is a transfer
+ * slower than the store's limits (store_limits), or a connection not made in 10 s: it
+ * ends with STRATA_ETIMEDOUT, since another try would wait as long again.
  */
 #include <curl/curl.h>
 #include <stdlib.h>
@@ -19,7 +24,7 @@
 struct store_reader {
 	struct store *store;
 	CURL *curl;
-	char why[96];   /**< last failure, for messages */
+	char why[CURL_ERROR_SIZE];   /**< last failure, for messages (libcurl's own words) */
 };
 
 /** Where a transfer's body goes: a fixed buffer, a growing one up to max, or a stream. */
@@ -103,8 +108,18 @@ static size_t on_data(char *data, size_t one, size_t n, void *ctx)
 	return n;
 }
 
+/* A resumed attempt asks for the bytes from k->pos on (see the top of the file). */
+static void http_resume(struct store_reader *r, const struct sink *k)
+{
+	char range[32];
+
+	snprintf(range, sizeof(range), "%zu-", k->pos);
+	curl_easy_setopt(r->curl, CURLOPT_RANGE, k->pos ? range : NULL);
+}
+
 static int http_setup(struct store_reader *r, const char *rel, struct sink *k)
 {
+	const struct store_limits *l = store_get_limits(r->store);
 	char url[4096];
 
 	if ((size_t)snprintf(url, sizeof(url), "%s/%s", store_root(r->store), rel) >= sizeof(url))
@@ -113,15 +128,27 @@ static int http_setup(struct store_reader *r, const char *rel, struct sink *k)
 	curl_easy_setopt(r->curl, CURLOPT_URL, url);
 	curl_easy_setopt(r->curl, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(r->curl, CURLOPT_WRITEDATA, k);
+	curl_easy_setopt(r->curl, CURLOPT_ERRORBUFFER, r->why);
 	curl_easy_setopt(r->curl, CURLOPT_CONNECTTIMEOUT, 10L);
-	curl_easy_setopt(r->curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(r->curl, CURLOPT_LOW_SPEED_TIME, 30L);
+	curl_easy_setopt(r->curl, CURLOPT_LOW_SPEED_LIMIT, (long)l->low_speed_limit);
+	curl_easy_setopt(r->curl, CURLOPT_LOW_SPEED_TIME, (long)l->low_speed_time);
 	curl_easy_setopt(r->curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(r->curl, CURLOPT_USERAGENT, "strata-image/1");
+	http_resume(r, k);
 	return 0;
 }
 
-/* One attempt.  0 done, STRATA_ENOENT final, STRATA_ENET worth retrying. */
+/* A failed attempt's reason into r->why: libcurl's message when it left one. */
+static void http_why(struct store_reader *r, CURLcode cc, long code)
+{
+	if (cc == CURLE_OK)
+		snprintf(r->why, sizeof(r->why), "unexpected HTTP status %ld", code);
+	else if (!r->why[0])
+		snprintf(r->why, sizeof(r->why), "%s", curl_easy_strerror(cc));
+}
+
+/* One attempt.  0 done; STRATA_ENOENT and STRATA_ETIMEDOUT final; STRATA_ENET worth
+ * retrying. */
 static int http_attempt(struct store_reader *r, const char *rel, struct sink *k,
 			const char **why)
 {
@@ -134,8 +161,7 @@ static int http_attempt(struct store_reader *r, const char *rel, struct sink *k,
 	}
 	k->checked = 0;
 	k->curl = r->curl;
-	if (k->pos)
-		curl_easy_setopt(r->curl, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)k->pos);
+	r->why[0] = '\0';
 	cc = curl_easy_perform(r->curl);
 	curl_easy_getinfo(r->curl, CURLINFO_RESPONSE_CODE, &code);
 	if (k->fn_rc) {
@@ -152,12 +178,9 @@ static int http_attempt(struct store_reader *r, const char *rel, struct sink *k,
 	}
 	if (cc == CURLE_OK && (code == 200 || code == 206))
 		return 0;
-	if (cc != CURLE_OK)
-		snprintf(r->why, sizeof(r->why), "%s", curl_easy_strerror(cc));
-	else
-		snprintf(r->why, sizeof(r->why), "unexpected HTTP status %ld", code);
+	http_why(r, cc, code);
 	*why = r->why;
-	return STRATA_ENET;
+	return cc == CURLE_OPERATION_TIMEDOUT ? STRATA_ETIMEDOUT : STRATA_ENET;
 }
 
 static int http_get(struct store_reader *r, const char *rel, struct sink *k, const char **why)

@@ -12,6 +12,8 @@
  * Only bytes that hashed to their name are ever written, so an interrupted or failed apply
  * leaves the target holding old data and verified chunks, and running it again fetches
  * only what is still missing.  A chunk that fails is named and skipped; the rest go on.
+ * A target error or a store slower than its limits (store_limits) stops every thread at
+ * its next slice; the summary then counts the chunks not reached (apply.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -49,7 +51,8 @@ struct apply {
 	atomic_uint_fast64_t n_need;
 	atomic_uint_fast64_t next;   /**< next unclaimed item of the current phase */
 	atomic_uint_fast64_t n_reported;
-	atomic_int fatal;            /**< a target I/O error: stop everything */
+	atomic_int fatal;            /**< the first rc that stops everything (a target I/O
+					  error, a store too slow), 0 while none */
 	atomic_int running;
 	int phase;                   /**< 1 scan, 2 fetch */
 	struct progress prog;
@@ -105,7 +108,7 @@ static void report_chunk(void *ctx, const struct strata_chunk *c, const char *wh
 		return;
 	strata_hex_encode(hex, c->digest, 32);
 	store_chunk_rel(rel, c->digest);
-	errorf("chunk %llu (sha256:%s) from %s/%s: %s; the target keeps its old bytes there",
+	errorf("chunk %llu (sha256:%s) from %s/%s: %s; nothing unverified was written there",
 	       (unsigned long long)c->index, hex, store_root(w->a->store), rel,
 	       store_why ? store_why : why);
 }
@@ -130,6 +133,14 @@ static int worker_scan(struct apply_worker *w, uint64_t i, uint64_t end)
 	return rc;
 }
 
+/* Keep the first rc that stops the apply; every thread stops at its next slice. */
+static void stop_all(struct apply *a, int rc)
+{
+	int none = 0;
+
+	atomic_compare_exchange_strong(&a->fatal, &none, rc);
+}
+
 static void *apply_worker(void *arg)
 {
 	struct apply_worker *w = arg;
@@ -147,7 +158,7 @@ static void *apply_worker(void *arg)
 		rc = a->phase == 1 ? worker_scan(w, i, end)
 				   : strata_deploy_fetch(&w->d, a->need + i, end - i);
 		if (rc)
-			atomic_store(&a->fatal, 1);
+			stop_all(a, rc);
 	}
 	atomic_fetch_sub(&a->running, 1);
 	return NULL;
@@ -173,7 +184,7 @@ static int run_phase(struct apply *a, struct apply_worker *w, unsigned int n, in
 	atomic_store(&a->running, (int)n);
 	for (k = 0; k < n; k++) {
 		if (pthread_create(&tid[k], NULL, apply_worker, &w[k])) {
-			atomic_store(&a->fatal, 1);
+			stop_all(a, errorf("cannot start worker thread %u", k));
 			atomic_fetch_sub(&a->running, (int)(n - k));
 			break;
 		}
@@ -185,7 +196,7 @@ static int run_phase(struct apply *a, struct apply_worker *w, unsigned int n, in
 	while (k--)
 		pthread_join(tid[k], NULL);
 	progress_done(&a->prog);
-	return atomic_load(&a->fatal) ? -1 : 0;
+	return atomic_load(&a->fatal);
 }
 
 /* Each thread's reader, source and engine; all freed by workers_close. */
@@ -234,6 +245,18 @@ static void sum_stats(const struct apply_worker *w, unsigned int n,
 	}
 }
 
+/* What a stop's rc means when its site could not say all of it (a target error names the
+ * target and offset where it happens). */
+static void explain_stop(const struct apply *a, int rc)
+{
+	const struct store_limits *l = &a->o->limits;
+
+	if (rc == STRATA_ETIMEDOUT)
+		errorf("%s: apply stopped: the store timed out (under %u bytes/s for %u s: "
+		       "--low-speed-limit, --low-speed-time; or no connection in 10 s)",
+		       store_root(a->store), l->low_speed_limit, l->low_speed_time);
+}
+
 /* Both phases, then flush.  Fills *t.  0 when every chunk is in place. */
 static int apply_run(struct apply *a, struct apply_worker *w, unsigned int n,
 		     struct strata_deploy_stats *t)
@@ -247,13 +270,14 @@ static int apply_run(struct apply *a, struct apply_worker *w, unsigned int n,
 		rc = run_phase(a, w, n, 2, "fetch", t->bytes_to_write);
 	}
 	sum_stats(w, n, t);
+	explain_stop(a, rc);
 	if (fdatasync(a->fd) < 0 && errno != EINVAL)
 		rc = errorf("%s: flush: %s", a->o->target, strerror(errno));
 	if (rc == 0 && t->chunks_failed) {
 		errorf("%s: %llu chunks could not be fetched or verified; run apply again "
 		       "when the store is mended", a->o->target,
 		       (unsigned long long)t->chunks_failed);
-		rc = -1;
+		rc = STRATA_ECORRUPT;
 	}
 	return rc;
 }
@@ -300,7 +324,7 @@ static int open_target(struct apply *a)
 		return 0;
 	}
 	if (fd_size(a->fd, a->o->target, &size))
-		return -1;
+		return STRATA_EREPORTED;
 	if (size < a->idx.image_size)
 		return errorf("%s: holds %llu bytes, the layer needs %llu", a->o->target,
 			      (unsigned long long)size, (unsigned long long)a->idx.image_size);
@@ -329,7 +353,8 @@ static unsigned int thread_count(const struct apply_opts *o)
 }
 
 /* The --json report from the engines' sums.  "Reused" counts every data chunk that did
- * not cross the network: kept where it was, or copied from a duplicate. */
+ * not cross the network: kept where it was, or copied from a duplicate.  What no count
+ * holds was not reached. */
 static void fill_stats(const struct apply *a, const struct strata_deploy_stats *t,
 		       double seconds, struct apply_stats *st)
 {
@@ -339,6 +364,8 @@ static void fill_stats(const struct apply *a, const struct strata_deploy_stats *
 		.bytes_fetched = t->bytes_fetched, .chunks_failed = t->chunks_failed,
 		.image_size = a->idx.image_size, .seconds = seconds,
 	};
+	st->chunks_left = st->chunks_total - st->chunks_fetched - st->chunks_reused -
+			  st->chunks_zero - st->chunks_failed;
 }
 
 int apply_layer(struct apply_opts *o, struct apply_stats *st)
@@ -353,8 +380,10 @@ int apply_layer(struct apply_opts *o, struct apply_stats *st)
 	int rc;
 
 	memset(w, 0, sizeof(w));
-	if (store_open(o->store, 0, &a.store))
-		return -1;
+	rc = store_open(o->store, 0, &a.store);
+	if (rc)
+		return rc;
+	store_set_limits(a.store, &o->limits);
 	rc = store_reader_open(a.store, &r);
 	if (!rc)
 		rc = load_index(&a, r, &index_buf);

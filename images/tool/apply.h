@@ -3,6 +3,7 @@
 #define STRATA_APPLY_H
 
 #include <stdint.h>
+#include "store.h"
 
 /** What to apply where.  All strings borrowed. */
 struct apply_opts {
@@ -10,11 +11,17 @@ struct apply_opts {
 	const char *layer;   /**< "sha256:<hex>" */
 	const char *target;  /**< file (created or resized) or block device */
 	unsigned int jobs;   /**< threads; 0 = automatic */
+	struct store_limits limits;  /**< how slow the store may be (store.h) */
 };
 
-/** What an apply did; the --json report. */
+/**
+ * What an apply did; the summary line and the --json report.  Every chunk is counted
+ * once: fetched + reused + zero + failed + left = total, so a stopped apply (a full
+ * disk, a store too slow) says how much it did not do instead of "0 failed".
+ */
 struct apply_stats {
 	uint64_t chunks_total, chunks_fetched, chunks_reused, chunks_zero, chunks_failed;
+	uint64_t chunks_left;   /**< not reached: the apply stopped before them */
 	uint64_t bytes_fetched, image_size;
 	double seconds;
 };

@@ -3,10 +3,12 @@
 #include <string.h>
 #include "apply.h"
 #include "cli.h"
+#include "text.h"
 
 static void apply_usage(FILE *f)
 {
-	fputs("usage: strata-image apply --store DIR|URL [--json FILE] [--jobs N] LAYER TARGET\n"
+	fputs("usage: strata-image apply --store DIR|URL [--json FILE] [--jobs N]\n"
+	      "                          [--low-speed-limit B] [--low-speed-time S] LAYER TARGET\n"
 	      "\n"
 	      "Make TARGET (a file or block device) hold exactly LAYER (sha256:<hex>).  Reads\n"
 	      "and hashes what TARGET holds, fetches only the chunks that differ, verifies each\n"
@@ -14,9 +16,14 @@ static void apply_usage(FILE *f)
 	      "apply leaves only verified data; running it again finishes the job.\n"
 	      "\n"
 	      "  --store DIR|URL  chunk store folder or http:// URL\n"
-	      "  --json FILE      write bytes_fetched, chunks_total, chunks_fetched,\n"
-	      "                   chunks_reused, chunks_zero, seconds as JSON\n"
-	      "  --jobs N         worker threads (default: cores, at least 8 over HTTP)\n", f);
+	      "  --json FILE      write ok, bytes_fetched, chunks_total, chunks_fetched,\n"
+	      "                   chunks_reused, chunks_zero, chunks_failed, chunks_left (not\n"
+	      "                   reached: the apply stopped), image_size, seconds as JSON\n"
+	      "  --jobs N         worker threads (default: cores, at least 8 over HTTP)\n"
+	      "  --low-speed-limit B, --low-speed-time S\n"
+	      "                   a transfer from an http:// store that averages under B\n"
+	      "                   bytes/s for S seconds stops the apply, naming the chunk and\n"
+	      "                   the store (default 1024 bytes/s for 30 s)\n", f);
 }
 
 static int write_json(const char *path, const struct apply_stats *s, int ok)
@@ -27,13 +34,41 @@ static int write_json(const char *path, const struct apply_stats *s, int ok)
 		return errorf("%s: cannot write the JSON report", path);
 	fprintf(f, "{\"ok\": %s, \"bytes_fetched\": %llu, \"chunks_total\": %llu, "
 		"\"chunks_fetched\": %llu, \"chunks_reused\": %llu, \"chunks_zero\": %llu, "
-		"\"chunks_failed\": %llu, \"image_size\": %llu, \"seconds\": %.3f}\n",
+		"\"chunks_failed\": %llu, \"chunks_left\": %llu, \"image_size\": %llu, "
+		"\"seconds\": %.3f}\n",
 		ok ? "true" : "false", (unsigned long long)s->bytes_fetched,
 		(unsigned long long)s->chunks_total, (unsigned long long)s->chunks_fetched,
 		(unsigned long long)s->chunks_reused, (unsigned long long)s->chunks_zero,
-		(unsigned long long)s->chunks_failed, (unsigned long long)s->image_size,
-		s->seconds);
+		(unsigned long long)s->chunks_failed, (unsigned long long)s->chunks_left,
+		(unsigned long long)s->image_size, s->seconds);
 	return fclose(f) ? errorf("%s: write failed", path) : 0;
+}
+
+/* The summary line: every chunk counted once (apply.h), the ones not reached named when
+ * the apply stopped before them. */
+static void print_summary(const char *target, const struct apply_stats *s)
+{
+	char left[48] = "";
+
+	if (s->chunks_left)
+		snprintf(left, sizeof(left), ", %llu not reached",
+			 (unsigned long long)s->chunks_left);
+	fprintf(stderr, "%s: %llu chunks: %llu fetched (%.1f MiB), %llu reused, %llu zero, "
+		"%llu failed%s; %.2f s\n", target, (unsigned long long)s->chunks_total,
+		(unsigned long long)s->chunks_fetched, (double)s->bytes_fetched / 1048576.0,
+		(unsigned long long)s->chunks_reused, (unsigned long long)s->chunks_zero,
+		(unsigned long long)s->chunks_failed, left, s->seconds);
+}
+
+/* A limit of 1..max from the command line; prints its error. */
+static int limit_arg(const char *opt, const char *val, uint32_t max, uint32_t *out)
+{
+	uint64_t v;
+
+	if (!val || strata_u64_parse(&v, val, strlen(val), max) || v == 0)
+		return errorf("%s must be a number from 1 to %u", opt, max);
+	*out = (uint32_t)v;
+	return 0;
 }
 
 /* Options into o; 1 for --help, -1 on error. */
@@ -55,6 +90,12 @@ static int apply_args(int argc, char **argv, struct apply_opts *o, const char **
 			if (!val || atoi(val) < 1 || atoi(val) > 64)
 				return errorf("--jobs must be 1..64");
 			o->jobs = (unsigned int)atoi(val);
+		} else if (opt_value(argc, argv, &i, "--low-speed-limit", &val)) {
+			if (limit_arg("--low-speed-limit", val, 1u << 30, &o->limits.low_speed_limit))
+				return -1;
+		} else if (opt_value(argc, argv, &i, "--low-speed-time", &val)) {
+			if (limit_arg("--low-speed-time", val, 86400, &o->limits.low_speed_time))
+				return -1;
 		} else if (argv[i][0] == '-' || npos == 2) {
 			return errorf("apply: unexpected argument '%s' (see --help)", argv[i]);
 		} else {
@@ -70,7 +111,7 @@ static int apply_args(int argc, char **argv, struct apply_opts *o, const char **
 
 int cmd_apply(int argc, char **argv)
 {
-	struct apply_opts o = { 0 };
+	struct apply_opts o = { .limits = { STORE_LOW_SPEED_LIMIT, STORE_LOW_SPEED_TIME } };
 	struct apply_stats st = { 0 };
 	const char *json = NULL;
 	int rc = apply_args(argc, argv, &o, &json);
@@ -82,11 +123,7 @@ int cmd_apply(int argc, char **argv)
 	}
 	rc = apply_layer(&o, &st);
 	if (st.chunks_total)
-		fprintf(stderr, "%s: %llu chunks: %llu fetched (%.1f MiB), %llu reused, %llu zero, "
-			"%llu failed; %.2f s\n", o.target, (unsigned long long)st.chunks_total,
-			(unsigned long long)st.chunks_fetched, (double)st.bytes_fetched / 1048576.0,
-			(unsigned long long)st.chunks_reused, (unsigned long long)st.chunks_zero,
-			(unsigned long long)st.chunks_failed, st.seconds);
+		print_summary(o.target, &st);
 	if (json && write_json(json, &st, rc == 0))
 		rc = -1;
 	return rc ? 1 : 0;

@@ -90,8 +90,13 @@ F="$W/bad/chunks/${CH:0:2}/$CH"
 cp "$F" "$W/good-chunk"
 printf '\xff' | dd of="$F" bs=1 seek=10 conv=notrunc 2>/dev/null
 cp "$W/t1" "$W/c1"
-$SI apply --store "$W/bad" "$ID2" "$W/c1" 2>"$W/err1"; rc=$?
+$SI apply --store "$W/bad" --json "$W/jc" "$ID2" "$W/c1" 2>"$W/err1"; rc=$?
 check "corrupt chunk: apply fails" test $rc = 1
+check "corrupt chunk: summary says 1 failed" grep -q " 1 failed; " "$W/err1"
+check "corrupt chunk: json not ok, 1 failed, none left" test "$(json "$W/jc" ok)" = false -a \
+	"$(json "$W/jc" chunks_failed)" = 1 -a "$(json "$W/jc" chunks_left)" = 0
+check "corrupt chunk: json counts every chunk once" test $(($(json "$W/jc" chunks_fetched) + \
+	$(json "$W/jc" chunks_reused) + $(json "$W/jc" chunks_zero) + 1)) = "$(json "$W/jc" chunks_total)"
 check "corrupt chunk: message names chunk and file" grep -q "chunk 91 (sha256:$CH).*$CH" "$W/err1"
 check "corrupt chunk: verify names it" sh -c "! $SI verify --store '$W/bad' '$ID2' 2>&1 | grep -q 'chunk 91' && false || true"
 check "corrupt chunk: target holds only verified data" only_known_chunks "$W/c1" "$W/v1" "$W/v2"

@@ -32,6 +32,7 @@ struct mem_target {
 	size_t size;
 	uint32_t bs;
 	unsigned int writes;
+	uint64_t full_at;    /**< writes reaching this offset fail, as on a full disk (0: none) */
 };
 
 /** A source with faults to inject. */
@@ -127,6 +128,8 @@ static int t_write(void *ctx, uint64_t off, const void *buf, size_t len)
 
 	if (off % t->bs || len % t->bs || off + len > t->size)
 		return STRATA_ERANGE;
+	if (t->full_at && off + len > t->full_at)
+		return STRATA_EIO;
 	memcpy(t->bytes + off, buf, len);
 	t->writes++;
 	return 0;
@@ -297,6 +300,8 @@ static void test_transfer_failure_and_short(void)
 	s = source(&v);
 	s.fail_after_chunk = 8;                 /* the server dies mid-run */
 	CHECK_EQ(deploy(&v, &t, &s, &d), STRATA_ENET);
+	CHECK_EQ(d.st.chunks_failed, 1);        /* the chunk the failure stopped is counted */
+	CHECK_EQ(d.diag.where, 8);
 	CHECK(only_known(&t, v.image, NULL, 8 * CS));
 	CHECK(strata_is_zero(t.bytes + 8 * CS, 4 * CS));
 	s = source(&v);
@@ -308,6 +313,35 @@ static void test_transfer_failure_and_short(void)
 	s = source(&v);
 	CHECK_EQ(deploy(&v, &t, &s, &d), 0);
 	CHECK(memcmp(t.bytes, v.image, v.size) == 0);
+	free_layer(&v);
+	free(t.bytes);
+}
+
+/* A target that fills up: the chunk whose write failed counts as failed, is named, and
+ * the target holds only old bytes or verified chunks. */
+static void test_target_full(void)
+{
+	struct layer v = { 0 };
+	struct mem_target t = { .size = 12 * CS, .bs = 512, .full_at = 5 * CS };
+	struct mem_source s;
+	struct strata_deploy d;
+	uint8_t *before = xmalloc(12 * CS);     /* the empty target: zeros */
+
+	make_image(&v, 12 * CS, 4);
+	build_layer(&v);
+	t.bytes = xmalloc(t.size);
+	s = source(&v);
+	CHECK_EQ(deploy(&v, &t, &s, &d), STRATA_EIO);
+	CHECK_EQ(d.st.chunks_failed, 1);
+	CHECK_EQ(d.diag.where, 5);
+	CHECK(d.diag.msg != NULL && strstr(d.diag.msg, "target") != NULL);
+	CHECK_EQ(d.st.chunks_fetched + d.st.chunks_zero + d.st.chunks_failed, 6);
+	CHECK(only_known(&t, v.image, before, v.size));
+	t.full_at = 0;                          /* room again: the next run finishes */
+	s = source(&v);
+	CHECK_EQ(deploy(&v, &t, &s, &d), 0);
+	CHECK(memcmp(t.bytes, v.image, v.size) == 0);
+	free(before);
 	free_layer(&v);
 	free(t.bytes);
 }
@@ -332,6 +366,26 @@ static int deploy_reusing(struct layer *l, struct mem_target *t, struct mem_sour
 	rc = strata_deploy_run(d);
 	strata_reuse_done(&table);
 	return rc;
+}
+
+/* A target that fills up while a repeated chunk is copied: the copy counts as failed. */
+static void test_target_full_on_copy(void)
+{
+	struct layer v = { 0 };
+	struct mem_target t = { .size = 12 * CS, .bs = 512, .full_at = 6 * CS + 1 };
+	struct mem_source s;
+	struct strata_deploy d;
+
+	make_repeats(&v, 9);
+	t.bytes = xmalloc(t.size);
+	s = source(&v);
+	CHECK_EQ(deploy_reusing(&v, &t, &s, &d), STRATA_EIO);
+	CHECK_EQ(d.st.chunks_failed, 1);
+	CHECK_EQ(d.diag.where, 6);              /* chunk 6 repeats chunk 0 */
+	CHECK(d.diag.msg != NULL && strstr(d.diag.msg, "copied") != NULL);
+	CHECK_EQ(d.st.chunks_reused, 0);
+	free_layer(&v);
+	free(t.bytes);
 }
 
 static void test_repeated_chunk_fetched_once(void)
@@ -451,7 +505,9 @@ int main(void)
 	RUN(test_full_and_delta);
 	RUN(test_corrupt_chunk);
 	RUN(test_transfer_failure_and_short);
+	RUN(test_target_full);
 	RUN(test_repeated_chunk_fetched_once);
+	RUN(test_target_full_on_copy);
 	RUN(test_reuse_verifies_the_copy);
 	RUN(test_slices_share_a_table);
 	return harness_summary();
