@@ -167,18 +167,20 @@ static int run_workers(struct build *b)
 	return rc ? rc : atomic_load(&b->failed) ? STRATA_EREPORTED : 0;
 }
 
-/* Write the index for the finished entries; its digest is the layer id. */
+/* Encode the index (version 2, runs of zero chunks) from the finished per-chunk entries
+ * and store it; its digest is the layer id.  The index buffer is this function's. */
 static int publish(struct build *b, uint8_t id[32])
 {
-	size_t len = (size_t)strata_index_size(b->count);
-	uint8_t *idx = malloc(len);
+	size_t len;
+	uint8_t *idx;
 	int rc;
 
+	if (strata_index_encode(NULL, &len, b->entries, b->image_size, b->shift, 0))
+		return errorf("%s: cannot encode the index", b->path);
+	idx = malloc(len);
 	if (!idx)
 		return errorf("out of memory for the index");
-	strata_index_header_encode(idx, b->image_size, b->shift);
-	memcpy(idx + sizeof(struct strata_index_header), b->entries,
-	       len - sizeof(struct strata_index_header));
+	strata_index_encode(idx, &len, b->entries, b->image_size, b->shift, 0);
 	rc = store_put_index(b->store, idx, len, id);
 	free(idx);
 	return rc;

@@ -14,7 +14,8 @@ struct apply_opts {
 
 /** What an apply did; the --json report. */
 struct apply_stats {
-	uint64_t chunks_total, chunks_fetched, chunks_reused, chunks_zero, chunks_failed;
+	uint64_t chunks_total, chunks_fetched, chunks_reused, chunks_zero, chunks_free;
+	uint64_t chunks_failed;
 	uint64_t bytes_fetched, image_size;
 	double seconds;
 };

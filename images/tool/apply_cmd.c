@@ -15,7 +15,7 @@ static void apply_usage(FILE *f)
 	      "\n"
 	      "  --store DIR|URL  chunk store folder or http:// URL\n"
 	      "  --json FILE      write bytes_fetched, chunks_total, chunks_fetched,\n"
-	      "                   chunks_reused, chunks_zero, seconds as JSON\n"
+	      "                   chunks_reused, chunks_zero, chunks_free, seconds as JSON\n"
 	      "  --jobs N         worker threads (default: cores, at least 8 over HTTP)\n", f);
 }
 
@@ -27,11 +27,11 @@ static int write_json(const char *path, const struct apply_stats *s, int ok)
 		return errorf("%s: cannot write the JSON report", path);
 	fprintf(f, "{\"ok\": %s, \"bytes_fetched\": %llu, \"chunks_total\": %llu, "
 		"\"chunks_fetched\": %llu, \"chunks_reused\": %llu, \"chunks_zero\": %llu, "
-		"\"chunks_failed\": %llu, \"image_size\": %llu, \"seconds\": %.3f}\n",
+		"\"chunks_free\": %llu, \"chunks_failed\": %llu, \"image_size\": %llu, \"seconds\": %.3f}\n",
 		ok ? "true" : "false", (unsigned long long)s->bytes_fetched,
 		(unsigned long long)s->chunks_total, (unsigned long long)s->chunks_fetched,
 		(unsigned long long)s->chunks_reused, (unsigned long long)s->chunks_zero,
-		(unsigned long long)s->chunks_failed, (unsigned long long)s->image_size,
+		(unsigned long long)s->chunks_free, (unsigned long long)s->chunks_failed, (unsigned long long)s->image_size,
 		s->seconds);
 	return fclose(f) ? errorf("%s: write failed", path) : 0;
 }
@@ -83,9 +83,10 @@ int cmd_apply(int argc, char **argv)
 	rc = apply_layer(&o, &st);
 	if (st.chunks_total)
 		fprintf(stderr, "%s: %llu chunks: %llu fetched (%.1f MiB), %llu reused, %llu zero, "
-			"%llu failed; %.2f s\n", o.target, (unsigned long long)st.chunks_total,
-			(unsigned long long)st.chunks_fetched, (double)st.bytes_fetched / 1048576.0,
-			(unsigned long long)st.chunks_reused, (unsigned long long)st.chunks_zero,
+			"%llu free, %llu failed; %.2f s\n", o.target,
+			(unsigned long long)st.chunks_total, (unsigned long long)st.chunks_fetched,
+			(double)st.bytes_fetched / 1048576.0, (unsigned long long)st.chunks_reused,
+			(unsigned long long)st.chunks_zero, (unsigned long long)st.chunks_free,
 			(unsigned long long)st.chunks_failed, st.seconds);
 	if (json && write_json(json, &st, rc == 0))
 		rc = -1;

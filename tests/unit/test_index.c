@@ -153,7 +153,7 @@ static void test_header_layout(void)
 
 	CHECK_EQ(strata_index_header_encode(h, 1000000, 16), 0);
 	CHECK(memcmp(h, "STRATAIX", 8) == 0);
-	CHECK_EQ(le16_get(h + 8), STRATA_INDEX_VERSION);
+	CHECK_EQ(le16_get(h + 8), STRATA_INDEX_VERSION_V1);   /* the per-chunk form */
 	CHECK_EQ(le16_get(h + 10), 64);
 	CHECK_EQ(le16_get(h + 12), 40);
 	CHECK_EQ(h[14], 16);
@@ -200,7 +200,7 @@ static const struct hcase header_cases[] = {
 	{ "magic[0]", 0, 1, 's', STRATA_EINVAL, 0 },
 	{ "magic[7]", 7, 1, 'Y', STRATA_EINVAL, 0 },
 	{ "version 0", 8, 2, 0, STRATA_ENOTSUP, 8 },
-	{ "version 2", 8, 2, 2, STRATA_ENOTSUP, 8 },
+	{ "version 3", 8, 2, 3, STRATA_ENOTSUP, 8 },
 	{ "version 0x101", 8, 2, 0x101, STRATA_ENOTSUP, 8 },
 	{ "header_size 63", 10, 2, 63, STRATA_EINVAL, 10 },
 	{ "header_size 0x140", 10, 2, 0x140, STRATA_EINVAL, 10 },
@@ -263,8 +263,10 @@ static void test_header_fields(void)
 	}
 	for (unsigned int off = 32; off < 36; off++)
 		expect_reject(base, len, off, 1, 0x10, STRATA_ENOTSUP, 32, "flags byte");
+	/* Version 1: run_count (36..43) was reserved, and still must be zero. */
 	for (unsigned int off = 36; off < 64; off++)
-		expect_reject(base, len, off, 1, 0x01, STRATA_EINVAL, 36, "reserved byte");
+		expect_reject(base, len, off, 1, 0x01, STRATA_EINVAL, off < 44 ? 36 : 44,
+			      "reserved byte");
 	free(base);
 }
 
