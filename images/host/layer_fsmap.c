@@ -2,8 +2,10 @@
  * A build's filesystem view (see layer_fsmap.h): scan the image once before the workers
  * start, decide whether it may be built by its used blocks, then answer per chunk.
  *
- * The map has one bit per 4 KiB: the smallest chunk, so a chunk's class is exact, and a
- * 512-byte FAT cluster in a used 4 KiB unit only keeps a few free bytes (never loses one).
+ * The map has one bit per 4 KiB, the smallest chunk, so a chunk's class is exact.  A
+ * filesystem with smaller blocks (FAT's 512-byte clusters, 1 KiB ext4) is scanned again
+ * at its own block size while that map stays under FINE_MAP_MAX bytes: otherwise a 4 KiB
+ * unit shared by a kept file and a deleted one would carry the deleted bytes to the store.
  */
 #include <stdio.h>
 #include <string.h>
@@ -13,6 +15,7 @@
 #include "layer_fsmap.h"
 
 #define UNIT_SHIFT 12
+#define FINE_MAP_MAX (64u << 20)
 
 /** The reader's context: the image. */
 struct image {
@@ -46,19 +49,45 @@ static int unsafe(struct layer_fsmap *f, const char *path, unsigned int flags,
 	return 0;
 }
 
+/* Scan at unit_shift; on failure print why.  0 or STRATA_EREPORTED. */
+static int scan(struct layer_fsmap *f, const struct strata_fs_reader *r, const char *path,
+		unsigned int unit_shift)
+{
+	struct strata_diag diag = { 0 };
+
+	if (strata_fsmap_scan(r, unit_shift, &f->map, &diag))
+		return errorf("%s: cannot scan its filesystem: %s", path, diag.msg);
+	f->on = 1;
+	return 0;
+}
+
+/* Scan again at the filesystem's block size when it is below 4 KiB and the map stays
+ * small; keep the 4 KiB map otherwise. */
+static int refine(struct layer_fsmap *f, const struct strata_fs_reader *r, const char *path)
+{
+	uint32_t bs = f->map.block_size;
+	unsigned int shift;
+
+	if (bs < 512 || bs >= (1u << UNIT_SHIFT) || (bs & (bs - 1)))
+		return 0;
+	shift = (unsigned int)__builtin_ctz(bs);
+	if ((r->size >> shift) / 8 > FINE_MAP_MAX)
+		return 0;
+	layer_fsmap_done(f);
+	return scan(f, r, path, shift);
+}
+
 int layer_fsmap_open(struct layer_fsmap *f, int fd, const char *path, uint64_t size,
 		     unsigned int flags, uint32_t *index_flags)
 {
 	struct image im = { fd, path };
 	struct strata_fs_reader r = { image_read, &im, size };
-	struct strata_diag diag = { 0 };
 
 	memset(f, 0, sizeof(*f));
 	if (!(flags & LAYER_BUILD_FSMAP))
 		return 0;
-	if (strata_fsmap_scan(&r, UNIT_SHIFT, &f->map, &diag))
-		return errorf("%s: cannot scan its filesystem: %s", path, diag.msg);
-	f->on = 1;
+	if (scan(f, &r, path, UNIT_SHIFT) || refine(f, &r, path))
+		return STRATA_EREPORTED;
 	if (f->map.verdict == STRATA_FS_REFUSE)
 		return unsafe(f, path, flags, index_flags);
 	if (f->map.verdict == STRATA_FS_WARN)
@@ -77,14 +106,15 @@ enum strata_fs_class layer_fsmap_class(const struct layer_fsmap *f, uint64_t off
 void layer_fsmap_clear_free(const struct layer_fsmap *f, uint64_t off, uint8_t *buf,
 			    uint32_t len)
 {
-	uint32_t unit = 1u << UNIT_SHIFT;
+	unsigned int shift = f->map.unit_shift;
+	uint32_t unit = 1u << shift;
 
 	if (!f->on)
 		return;
 	for (uint32_t at = 0; at < len; at += unit) {
 		uint32_t n = len - at < unit ? len - at : unit;
 
-		if (!strata_fsmap_unit_used(&f->map, (off + at) >> UNIT_SHIFT))
+		if (!strata_fsmap_unit_used(&f->map, (off + at) >> shift))
 			memset(buf + at, 0, n);
 	}
 }
