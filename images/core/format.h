@@ -23,7 +23,7 @@
  *
  * ## The index
  * A layer is a block image (a whole disk or one partition) cut into chunks of 2^chunk_shift
- * bytes at fixed offsets; the last chunk may be short.  Every chunk is in one of four
+ * bytes at fixed offsets; the last chunk may be short.  Every chunk is in one of three
  * classes: a *data* chunk has a store file; a *zero* chunk is all zeros, has no file, and
  * is written only where the target is not already zero; a *free* chunk (version 2) holds
  * only blocks the layer's own filesystem marks free, so it has no file and is neither read,
@@ -45,7 +45,7 @@
  * Chunk i covers bytes [i << chunk_shift, min((i+1) << chunk_shift, image_size)).  Nothing
  * may follow the last entry: the layer id covers the whole file, and trailing bytes would
  * be unsigned data.  A reader refuses a version newer than its own with a message that
- * names both, so an old strata.efi asks for an upgrade instead of misreading a layer.
+ * names its version and asks for an upgrade, instead of misreading a layer.
  */
 #ifndef STRATA_FORMAT_H
 #define STRATA_FORMAT_H
