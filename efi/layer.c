@@ -86,7 +86,7 @@ static int get_chunk(struct layer *l, uint64_t i)
 	int rc;
 
 	strata_index_chunk(&l->idx, i, &c);
-	if (c.flags & STRATA_ENTRY_ZERO)
+	if (c.flags & STRATA_ENTRY_NOFILE)
 		return 0;
 	strata_hex_encode(hex, c.digest, 32);
 	memcpy(ref.digest, c.digest, 32);
@@ -207,9 +207,10 @@ static void log_times(const struct layer *l, uint64_t end)
 /* The layer's summary line: what the engine did with each chunk. */
 static void log_stats(const struct layer *l, const struct strata_deploy_stats *st)
 {
-	log_msg("layer %s: %llu chunks: %llu kept, %llu zero, %llu fetched (%llu bytes), "
-		"%llu reused, %llu failed", l->label, (unsigned long long)st->chunks_total,
-		(unsigned long long)st->chunks_kept, (unsigned long long)st->chunks_zero,
+	log_msg("layer %s: %llu chunks: %llu kept, %llu zero, %llu free, %llu fetched "
+		"(%llu bytes), %llu reused, %llu failed", l->label,
+		(unsigned long long)st->chunks_total, (unsigned long long)st->chunks_kept,
+		(unsigned long long)st->chunks_zero, (unsigned long long)st->chunks_free,
 		(unsigned long long)st->chunks_fetched, (unsigned long long)st->bytes_fetched,
 		(unsigned long long)st->chunks_reused, (unsigned long long)st->chunks_failed);
 }
@@ -239,7 +240,7 @@ static int run_engine(struct layer *l, uint64_t part_bytes)
 		progress_end(&l->a->bar, l->bar_phase == 2 ? d.st.bytes_written : l->idx.image_size);
 	l->a->bytes_fetched += d.st.bytes_fetched;
 	l->a->chunks_fetched += d.st.chunks_fetched;
-	l->a->chunks_kept += d.st.chunks_kept + d.st.chunks_zero;
+	l->a->chunks_kept += d.st.chunks_kept + d.st.chunks_zero + d.st.chunks_free;
 	log_stats(l, &d.st);
 	if (rc == STRATA_ECORRUPT && d.diag.msg)
 		return log_fail(rc, "layer %s: chunk %llu: %s", l->label,

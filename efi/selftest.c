@@ -197,7 +197,7 @@ static int decode_one(const struct strata_chunk *c, uint8_t *image, struct chunk
 	struct strata_diag diag = { 0 };
 	int rc;
 
-	if (c->flags & STRATA_ENTRY_ZERO) {
+	if (c->flags & STRATA_ENTRY_NOFILE) {
 		k->zero++;
 	} else {
 		blob = store_find(c->digest);

@@ -94,7 +94,7 @@ static int collect(const char *dir, const struct strata_index *idx, uint64_t fir
 	*len = 0;
 	for (uint64_t i = first; i <= last; i++) {
 		strata_index_chunk(idx, i, &c);
-		if (c.flags & STRATA_ENTRY_ZERO)
+		if (c.flags & STRATA_ENTRY_NOFILE)
 			continue;
 		strata_store_chunk_rel(rel, c.digest);
 		snprintf(path, sizeof(path), "%s/%s", dir, rel);

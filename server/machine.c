@@ -86,7 +86,7 @@ int machine_layer_build(const struct machine_spec *m, struct store *store, const
 	snprintf(path, sizeof(path), "%s/cidata-%s.img", tmp_dir, m->name);
 	if (write_file_atomic(path, img, CIDATA_SIZE, 0600, 0))
 		goto out;
-	rc = layer_build(store, path, 12, 6, layer, &st);
+	rc = layer_build(store, path, 12, 6, 0, layer, &st);
 	unlink(path);
 out:
 	free(img);

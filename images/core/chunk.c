@@ -32,6 +32,8 @@ enum strata_action strata_chunk_action(const struct strata_chunk *c, const void 
 {
 	uint8_t digest[STRATA_SHA256_LEN];
 
+	if (c->flags & STRATA_ENTRY_FREE)
+		return STRATA_KEEP;
 	if (c->flags & STRATA_ENTRY_ZERO)
 		return strata_is_zero(have, c->length) ? STRATA_KEEP : STRATA_ZERO;
 	/* A data chunk is never all zeros (build makes those zero chunks): a blank target
@@ -48,6 +50,8 @@ int strata_chunk_decode(const struct strata_chunk *c, const void *stored, size_t
 	uint8_t digest[STRATA_SHA256_LEN];
 	int rc;
 
+	if (c->flags & STRATA_ENTRY_FREE)
+		return 0;                       /* what the target holds may stay */
 	if (c->flags & STRATA_ENTRY_ZERO) {
 		strata_memset(out, 0, c->length);
 		return 0;

@@ -14,7 +14,7 @@
 
 /** What a target must do for one chunk. */
 enum strata_action {
-	STRATA_KEEP = 0,    /**< the target already holds the chunk */
+	STRATA_KEEP = 0,    /**< the target already holds the chunk, or it is free */
 	STRATA_ZERO = 1,    /**< a zero chunk where the target is not zero: write zeros */
 	STRATA_FETCH = 2,   /**< the target differs: fetch, verify, write */
 };
@@ -24,14 +24,15 @@ int strata_is_zero(const void *p, size_t n);
 
 /**
  * Compare what the target holds for chunk c (have[0..c->length)) with the chunk, and say
- * what must be done.  Hashes have only when it is not already decided by zeros.
+ * what must be done.  Hashes have only when it is not already decided by zeros; a free
+ * chunk is always kept, so callers need not even read it (have may then be NULL).
  * Borrows have.
  */
 enum strata_action strata_chunk_action(const struct strata_chunk *c, const void *have);
 
 /**
  * Turn a chunk's store file (stored[0..stored_len)) into its c->length bytes in out, and
- * verify them against c->digest.  Fails with STRATA_ECORRUPT (diag->where = c->index) when
+ * verify them against c->digest; a free chunk leaves out untouched.  Fails with STRATA_ECORRUPT (diag->where = c->index) when
  * the size, the zlib stream or the hash is wrong; then out holds garbage that must not be
  * written.  Borrows both buffers.
  */

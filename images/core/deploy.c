@@ -38,7 +38,8 @@ static void chunk_failed(struct strata_deploy *d, const struct strata_chunk *c, 
 		d->failed(d->hook_ctx, c, why);
 }
 
-/* Phase 1 for chunk i: keep it (and offer it for reuse), zero it, or put it on need. */
+/* Phase 1 for chunk i: keep it (and offer it for reuse), zero it, or put it on need.  A
+ * free chunk is not even read: the layer's filesystem ignores whatever it holds. */
 static int scan_chunk(struct strata_deploy *d, uint64_t i, uint64_t *need, uint64_t *n_need)
 {
 	struct strata_chunk c;
@@ -46,6 +47,11 @@ static int scan_chunk(struct strata_deploy *d, uint64_t i, uint64_t *need, uint6
 	int rc;
 
 	strata_index_chunk(d->idx, i, &c);
+	d->st.bytes_scanned += c.length;
+	if (c.flags & STRATA_ENTRY_FREE) {
+		d->st.chunks_free++;
+		return 0;
+	}
 	len = round_up(d, c.length);
 	rc = d->target->read(d->target_ctx, c.offset, d->buf, (size_t)len);
 	if (rc)
@@ -71,16 +77,15 @@ static int scan_chunk(struct strata_deploy *d, uint64_t i, uint64_t *need, uint6
 		d->st.bytes_to_write += c.length;
 		break;
 	}
-	d->st.bytes_scanned += c.length;
 	return rc;
 }
 
-/* Make cur the next non-zero chunk of the run at or after index from; 0 when none. */
+/* Make cur the next chunk with a file of the run at or after index from; 0 when none. */
 static int next_in_run(struct strata_deploy *d, uint64_t from)
 {
 	for (uint64_t i = from; i <= d->run_last; i++) {
 		strata_index_chunk(d->idx, i, &d->cur);
-		if (!(d->cur.flags & STRATA_ENTRY_ZERO)) {
+		if (!(d->cur.flags & STRATA_ENTRY_NOFILE)) {
 			d->run_next = i;
 			d->cur_got = 0;
 			return 1;
@@ -214,14 +219,14 @@ static int reuse_chunk(struct strata_deploy *d, const struct strata_chunk *c)
 	return 0;
 }
 
-/* True when chunks a+1..b-1 are all zero chunks, so a and b can share a run. */
+/* True when chunks a+1..b-1 all lack a file (zero or free), so a and b can share a run. */
 static int only_zeros_between(const struct strata_deploy *d, uint64_t a, uint64_t b)
 {
 	struct strata_chunk c;
 
 	for (uint64_t j = a + 1; j < b; j++) {
 		strata_index_chunk(d->idx, j, &c);
-		if (!(c.flags & STRATA_ENTRY_ZERO))
+		if (!(c.flags & STRATA_ENTRY_NOFILE))
 			return 0;
 	}
 	return 1;
@@ -243,8 +248,8 @@ static int is_repeat(struct strata_deploy *d, uint64_t i)
 	return 0;
 }
 
-/* The end (exclusive) of the run that starts at need[k]: consecutive chunks (zero chunks
- * may sit between), at most max_run of them, no repeats. */
+/* The end (exclusive) of the run that starts at need[k]: consecutive chunks (zero and free
+ * chunks may sit between), at most max_run of them, no repeats. */
 static uint64_t run_end(struct strata_deploy *d, const uint64_t *need, uint64_t n, uint64_t k)
 {
 	uint64_t e = k + 1;

@@ -43,8 +43,8 @@ typedef int strata_sink_fn(void *sink_ctx, const void *data, size_t len);
 /** Where chunks come from. */
 struct strata_source_ops {
 	/**
-	 * Deliver the store files of chunks first..last (inclusive; zero chunks have none),
-	 * concatenated in index order, to sink, each byte once.  Returns 0, the sink's
+	 * Deliver the store files of chunks first..last (inclusive; zero and free chunks have
+	 * none), concatenated in index order, to sink, each byte once.  Returns 0, the sink's
 	 * non-zero return, or a transfer error (after the source's own retries).
 	 */
 	int (*fetch_run)(void *ctx, uint64_t first, uint64_t last, strata_sink_fn *sink,
@@ -57,6 +57,7 @@ struct strata_deploy_stats {
 	uint64_t chunks_kept;      /**< data chunks already right on the target */
 	uint64_t chunks_zero;      /**< zero chunks, already zero or written */
 	uint64_t chunks_zeroed;    /**< zero chunks written because the target was not zero */
+	uint64_t chunks_free;      /**< free chunks: neither read, hashed nor written */
 	uint64_t chunks_fetched;   /**< fetched, verified and written */
 	uint64_t chunks_reused;    /**< copied from elsewhere on the target, re-verified */
 	uint64_t chunks_failed;    /**< did not verify, not delivered, or the transfer or

@@ -23,10 +23,29 @@
  *
  * ## The index
  * A layer is a block image (a whole disk or one partition) cut into chunks of 2^chunk_shift
- * bytes at fixed offsets; the last chunk may be short.  The index is a 64-byte header
- * followed by exactly chunk_count 40-byte entries, entry i describing bytes
- * [i << chunk_shift, min((i+1) << chunk_shift, image_size)).  Nothing may follow the last
- * entry: the layer id covers the whole file, and trailing bytes would be unsigned data.
+ * bytes at fixed offsets; the last chunk may be short.  Every chunk is in one of three
+ * classes: a *data* chunk has a store file; a *zero* chunk is all zeros, has no file, and
+ * is written only where the target is not already zero; a *free* chunk (version 2) holds
+ * only blocks the layer's own filesystem marks free, so it has no file and is neither read,
+ * hashed nor written on deployment.
+ *
+ * Version 2 (written today) is a 64-byte header, then run_count 24-byte run records, then
+ * exactly one 40-byte data entry per chunk that no run covers, in chunk order.  A run
+ * record says that chunks [first, first + count) are all zero or all free; it also carries
+ * data_before, the number of data entries before it, so a reader finds chunk i's entry by
+ * a binary search over the runs, in place, without allocating.  The encoding is canonical,
+ * so one image always gives one layer id: every zero and free chunk is in a run, runs are
+ * in chunk order and do not overlap, and two runs of one class touch only when the first
+ * is full (count 2^32 - 1).  A mostly empty layer's index shrinks to the size of its data.
+ *
+ * Version 1 (read, never written) is the header followed by exactly chunk_count entries,
+ * entry i describing chunk i; zero chunks are entries flagged STRATA_ENTRY_ZERO, and there
+ * is no free class and no run.
+ *
+ * Chunk i covers bytes [i << chunk_shift, min((i+1) << chunk_shift, image_size)).  Nothing
+ * may follow the last entry: the layer id covers the whole file, and trailing bytes would
+ * be unsigned data.  A reader refuses a version newer than its own with a message that
+ * names its version and asks for an upgrade, instead of misreading a layer.
  */
 #ifndef STRATA_FORMAT_H
 #define STRATA_FORMAT_H
@@ -36,8 +55,11 @@
 
 /** "STRATAIX": identifies a layer index and its byte order at a glance in a hex dump. */
 #define STRATA_INDEX_MAGIC "STRATAIX"
-/** Bumped on any incompatible change; readers reject versions they do not know. */
-#define STRATA_INDEX_VERSION 1
+/** Bumped on any incompatible change; readers reject versions they do not know.  This is
+ *  the version written; readers also accept every older one (STRATA_INDEX_VERSION_V1). */
+#define STRATA_INDEX_VERSION 2
+/** The first format: one entry per chunk, no runs, no free class.  Still read. */
+#define STRATA_INDEX_VERSION_V1 1
 
 /** Chunk sizes a layer may use: 4 KiB (one filesystem block) to 4 MiB. */
 #define STRATA_CHUNK_SHIFT_MIN 12
@@ -57,9 +79,15 @@ struct strata_index_header {
 	uint8_t compression;      /**< STRATA_COMP_ZLIB: how non-raw chunk files are encoded */
 	uint8_t image_size[8];    /**< le64: bytes in the layer's image, 1..STRATA_IMAGE_SIZE_MAX */
 	uint8_t chunk_count[8];   /**< le64: ceil(image_size / chunk size), checked by readers */
-	uint8_t flags[4];         /**< le32: none defined; must be 0 so later flags are safe */
-	uint8_t reserved[28];     /**< must be 0 */
+	uint8_t flags[4];         /**< le32: STRATA_INDEX_* (version 2); 0 in version 1 */
+	uint8_t run_count[8];     /**< le64: run records after the header (version 2; 0 in 1) */
+	uint8_t reserved[20];     /**< must be 0 */
 };
+
+/** The image's filesystem was unsafe to read by its used blocks (hibernated, dirty) and the
+ *  layer was built anyway with --force: recorded so inspect and audits can tell. */
+#define STRATA_INDEX_FORCED 0x1u
+#define STRATA_INDEX_KNOWN STRATA_INDEX_FORCED
 
 /** Compression of chunk files in the store.  Only zlib exists; the field makes room. */
 #define STRATA_COMP_ZLIB 1
@@ -71,18 +99,37 @@ struct strata_index_entry {
 	uint8_t flags[4];         /**< le32: STRATA_ENTRY_* */
 };
 
+/** A run of zero or free chunks (version 2).  24 bytes instead of 40 per chunk. */
+struct strata_index_run {
+	uint8_t first[8];         /**< le64: first chunk of the run */
+	uint8_t data_before[8];   /**< le64: data entries before the run: lets a reader index
+				       the entries with one binary search and no running sum */
+	uint8_t count[4];         /**< le32: chunks in the run, at least 1 */
+	uint8_t flags[4];         /**< le32: exactly STRATA_ENTRY_ZERO or STRATA_ENTRY_FREE */
+};
+
 /** The chunk is all zeros: it has no file, is never fetched, and is written only where the
  *  target is not already zero. */
 #define STRATA_ENTRY_ZERO 0x1u
 /** The chunk file is a zlib stream (set exactly when stored_size < chunk length). */
 #define STRATA_ENTRY_ZLIB 0x2u
+/** The layer's filesystem marks every block of the chunk free: no file, and deployment
+ *  neither reads, hashes nor writes it (version 2, in runs only). */
+#define STRATA_ENTRY_FREE 0x4u
+/** Flags a version 1 entry may carry. */
 #define STRATA_ENTRY_KNOWN (STRATA_ENTRY_ZERO | STRATA_ENTRY_ZLIB)
+/** Chunks that have no store file: never fetched, never offered for reuse. */
+#define STRATA_ENTRY_NOFILE (STRATA_ENTRY_ZERO | STRATA_ENTRY_FREE)
 
 _Static_assert(sizeof(struct strata_index_header) == 64, "index header is 64 bytes");
 _Static_assert(offsetof(struct strata_index_header, chunk_shift) == 14, "chunk_shift at 14");
 _Static_assert(offsetof(struct strata_index_header, image_size) == 16, "image_size at 16");
 _Static_assert(offsetof(struct strata_index_header, chunk_count) == 24, "chunk_count at 24");
 _Static_assert(offsetof(struct strata_index_header, flags) == 32, "flags at 32");
+_Static_assert(offsetof(struct strata_index_header, run_count) == 36, "run_count at 36");
+_Static_assert(sizeof(struct strata_index_run) == 24, "run record is 24 bytes");
+_Static_assert(offsetof(struct strata_index_run, count) == 16, "run count at 16");
+_Static_assert(offsetof(struct strata_index_run, flags) == 20, "run flags at 20");
 _Static_assert(sizeof(struct strata_index_entry) == 40, "index entry is 40 bytes");
 _Static_assert(offsetof(struct strata_index_entry, stored_size) == 32, "stored_size at 32");
 

@@ -15,10 +15,15 @@
 
 /** A parsed index.  Borrows the buffer given to strata_index_parse. */
 struct strata_index {
-	const uint8_t *entries;  /**< chunk_count entries, in the caller's buffer */
+	const uint8_t *entries;  /**< data entries, in the caller's buffer: chunk_count of them
+				      in version 1, one per chunk no run covers in version 2 */
+	const uint8_t *runs;     /**< run_count run records (version 2), in the caller's buffer */
+	uint64_t run_count;
 	uint64_t image_size;
 	uint64_t chunk_count;
 	uint32_t chunk_size;
+	uint32_t flags;          /**< STRATA_INDEX_*: how the layer was built */
+	uint16_t version;        /**< 1 or 2: what the file was, for inspect */
 	uint8_t chunk_shift;
 };
 
@@ -53,16 +58,33 @@ int strata_index_parse(struct strata_index *idx, const void *buf, size_t len,
 int strata_layer_open(struct strata_index *idx, const uint8_t id[32], const void *buf,
 		      size_t len, struct strata_diag *diag);
 
-/** Decode chunk i (< idx->chunk_count) of a parsed index into *c. */
+/** Decode chunk i (< idx->chunk_count) of a parsed index into *c.  A zero or free chunk
+ *  has stored_size 0 and an all-zero digest.  O(log runs): a binary search in version 2. */
 void strata_index_chunk(const struct strata_index *idx, uint64_t i, struct strata_chunk *c);
 
-/** Bytes an index of chunk_count entries occupies. */
+/*
+ * Writing.  The per-chunk form (a version 1 header and one 40-byte entry per chunk) is what
+ * a build fills, one entry per chunk from any thread, and what tests write as an old index;
+ * strata_index_encode turns its entries into the version 2 file that is published.
+ */
+
+/** Bytes a version 1 index of chunk_count entries occupies. */
 uint64_t strata_index_size(uint64_t chunk_count);
 
-/** Write the 64-byte header for an image of image_size bytes in chunks of 2^shift. */
+/** Write a version 1 header for an image of image_size bytes in chunks of 2^shift. */
 int strata_index_header_encode(uint8_t out[64], uint64_t image_size, unsigned int shift);
 
-/** Write the 40-byte entry for *c. */
+/** Write the 40-byte per-chunk entry for *c (zero chunks flagged, free ones too). */
 void strata_index_entry_encode(uint8_t out[40], const struct strata_chunk *c);
+
+/**
+ * Encode the version 2 index of an image from its per-chunk entries (one per chunk, as
+ * strata_index_entry_encode writes them; a data entry flagged ZERO or FREE is not data).
+ * With out NULL, only sets *len to the size needed; otherwise out must hold *len bytes.
+ * flags is STRATA_INDEX_* for the header.  Both buffers stay the caller's.  STRATA_ERANGE
+ * for a shift or size the format does not allow.
+ */
+int strata_index_encode(uint8_t *out, size_t *len, const uint8_t *entries, uint64_t image_size,
+			unsigned int shift, uint32_t flags);
 
 #endif /* STRATA_INDEX_H */

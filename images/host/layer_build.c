@@ -5,7 +5,9 @@
  * Worker threads (one per core) claim batches of chunks from a shared counter, so reading,
  * hashing and compressing run on every core while each thread still reads runs of
  * neighbouring chunks.  A chunk already in the store (same name) is not compressed again;
- * its existing file decides its entry.  The index is written last, after the store is
+ * its existing file decides its entry.  With a filesystem map (layer_fsmap.h), a chunk
+ * with no used block is a free chunk and is not read; a used chunk's free blocks are
+ * zeroed before it is hashed.  The index is written last, after the store is
  * synced, so a crash never publishes an index whose chunks are not on disk.
  */
 #include <errno.h>
@@ -37,10 +39,13 @@ struct build {
 	unsigned int shift;
 	int level;
 	uint64_t count;
+	unsigned int flags;          /**< LAYER_BUILD_* */
+	uint32_t index_flags;        /**< STRATA_INDEX_*: what the index records */
+	struct layer_fsmap fs;
 	uint8_t *entries;            /**< count * 40 bytes, each written by one worker */
 	atomic_uint_fast64_t next;   /**< next unclaimed chunk */
 	atomic_int failed;
-	atomic_uint_fast64_t n_zero, n_new, n_known, stored_bytes;
+	atomic_uint_fast64_t n_zero, n_free, n_new, n_known, stored_bytes;
 	atomic_int running;
 	struct progress prog;
 };
@@ -81,26 +86,47 @@ static int store_chunk(struct worker *w, struct strata_chunk *c)
 	return store_put_chunk(b->store, c->digest, c->flags ? w->out : w->in, c->stored_size);
 }
 
+/* Read a used chunk (its free blocks zeroed) and make it a zero or a stored chunk. */
+static int read_chunk(struct worker *w, struct strata_chunk *c)
+{
+	struct build *b = w->b;
+	int rc = pread_exact(b->fd, b->path, w->in, c->length, c->offset);
+
+	if (rc)
+		return rc;
+	layer_fsmap_clear_free(&b->fs, c->offset, w->in, c->length);
+	if (strata_is_zero(w->in, c->length)) {
+		c->flags = STRATA_ENTRY_ZERO;
+		atomic_fetch_add(&b->n_zero, 1);
+		return 0;
+	}
+	strata_sha256(w->in, c->length, c->digest);
+	return store_chunk(w, c);
+}
+
 static int build_chunk(struct worker *w, uint64_t i)
 {
 	struct build *b = w->b;
 	struct strata_chunk c = { .index = i, .offset = i << b->shift };
 	uint64_t left = b->image_size - c.offset;
-	int rc;
+	int rc = 0;
 
 	c.length = left < (1u << b->shift) ? (uint32_t)left : 1u << b->shift;
-	rc = pread_exact(b->fd, b->path, w->in, c.length, c.offset);
-	if (rc)
-		return rc;
-	if (strata_is_zero(w->in, c.length)) {
+	switch (layer_fsmap_class(&b->fs, c.offset, c.length)) {
+	case STRATA_FS_FREE:
+		c.flags = STRATA_ENTRY_FREE;
+		atomic_fetch_add(&b->n_free, 1);
+		break;
+	case STRATA_FS_ZERO_LOG:        /* a stale log must read as zeros on the target */
 		c.flags = STRATA_ENTRY_ZERO;
 		atomic_fetch_add(&b->n_zero, 1);
-	} else {
-		strata_sha256(w->in, c.length, c.digest);
-		rc = store_chunk(w, &c);
-		if (rc)
-			return rc;
+		break;
+	case STRATA_FS_USED:
+		rc = read_chunk(w, &c);
+		break;
 	}
+	if (rc)
+		return rc;
 	strata_index_entry_encode(b->entries + i * sizeof(struct strata_index_entry), &c);
 	progress_add(&b->prog, c.length);
 	return 0;
@@ -167,18 +193,20 @@ static int run_workers(struct build *b)
 	return rc ? rc : atomic_load(&b->failed) ? STRATA_EREPORTED : 0;
 }
 
-/* Write the index for the finished entries; its digest is the layer id. */
+/* Encode the index (version 2, runs of zero and free chunks) from the finished per-chunk entries
+ * and store it; its digest is the layer id.  The index buffer is this function's. */
 static int publish(struct build *b, uint8_t id[32])
 {
-	size_t len = (size_t)strata_index_size(b->count);
-	uint8_t *idx = malloc(len);
+	size_t len;
+	uint8_t *idx;
 	int rc;
 
+	if (strata_index_encode(NULL, &len, b->entries, b->image_size, b->shift, b->index_flags))
+		return errorf("%s: cannot encode the index", b->path);
+	idx = malloc(len);
 	if (!idx)
 		return errorf("out of memory for the index");
-	strata_index_header_encode(idx, b->image_size, b->shift);
-	memcpy(idx + sizeof(struct strata_index_header), b->entries,
-	       len - sizeof(struct strata_index_header));
+	strata_index_encode(idx, &len, b->entries, b->image_size, b->shift, b->index_flags);
 	rc = store_put_index(b->store, idx, len, id);
 	free(idx);
 	return rc;
@@ -188,6 +216,7 @@ static void fill_stats(struct build *b, double t0)
 {
 	*b->st = (struct layer_build_stats){
 		.image_size = b->image_size, .chunks = b->count, .chunks_zero = b->n_zero,
+		.chunks_free = b->n_free,
 		.chunks_new = b->n_new, .chunks_known = b->n_known,
 		.stored_bytes = b->stored_bytes, .seconds = now_seconds() - t0,
 	};
@@ -210,12 +239,15 @@ static int do_build(struct build *b, uint8_t id[32])
 		goto err_size;
 	}
 	posix_fadvise(b->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	rc = layer_fsmap_open(&b->fs, b->fd, b->path, b->image_size, b->flags, &b->index_flags);
+	if (rc)
+		goto err_size;
 	b->count = strata_chunk_count(b->image_size, b->shift);
 	b->entries = calloc(b->count, sizeof(struct strata_index_entry));
 	if (!b->entries) {
 		rc = errorf("%s: out of memory for %llu chunks", b->path,
 			    (unsigned long long)b->count);
-		goto err_size;
+		goto err_map;
 	}
 	progress_init(&b->prog, "build", b->image_size);
 	rc = run_workers(b);
@@ -223,16 +255,18 @@ static int do_build(struct build *b, uint8_t id[32])
 		rc = publish(b, id);
 	fill_stats(b, t0);
 	free(b->entries);
+err_map:
+	layer_fsmap_done(&b->fs);
 err_size:
 	close(b->fd);
 	return rc;
 }
 
 int layer_build(struct store *store, const char *path, unsigned int shift, int level,
-		uint8_t id[32], struct layer_build_stats *st)
+		unsigned int flags, uint8_t id[32], struct layer_build_stats *st)
 {
 	struct build b = { .store = store, .path = path, .shift = shift, .level = level,
-			   .st = st };
+			   .flags = flags, .st = st };
 
 	return do_build(&b, id);
 }

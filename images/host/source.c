@@ -36,7 +36,7 @@ static int fetch_files(struct store_source *s, uint64_t first, uint64_t last,
 
 	for (uint64_t i = first; i <= last; i++) {
 		strata_index_chunk(s->idx, i, &c);
-		if (c.flags & STRATA_ENTRY_ZERO)
+		if (c.flags & STRATA_ENTRY_NOFILE)
 			continue;
 		rc = store_get_chunk(s->r, c.digest, s->file, c.stored_size, &s->why);
 		if (rc == STRATA_ETIMEDOUT)

@@ -237,6 +237,7 @@ static void sum_stats(const struct apply_worker *w, unsigned int n,
 
 		t->chunks_kept += s->chunks_kept;
 		t->chunks_zero += s->chunks_zero;
+		t->chunks_free += s->chunks_free;
 		t->chunks_fetched += s->chunks_fetched;
 		t->chunks_reused += s->chunks_reused;
 		t->chunks_failed += s->chunks_failed;
@@ -361,11 +362,12 @@ static void fill_stats(const struct apply *a, const struct strata_deploy_stats *
 	*st = (struct apply_stats){
 		.chunks_total = a->idx.chunk_count, .chunks_fetched = t->chunks_fetched,
 		.chunks_reused = t->chunks_kept + t->chunks_reused, .chunks_zero = t->chunks_zero,
+		.chunks_free = t->chunks_free,
 		.bytes_fetched = t->bytes_fetched, .chunks_failed = t->chunks_failed,
 		.image_size = a->idx.image_size, .seconds = seconds,
 	};
 	st->chunks_left = st->chunks_total - st->chunks_fetched - st->chunks_reused -
-			  st->chunks_zero - st->chunks_failed;
+			  st->chunks_zero - st->chunks_free - st->chunks_failed;
 }
 
 int apply_layer(struct apply_opts *o, struct apply_stats *st)

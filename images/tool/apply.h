@@ -20,7 +20,8 @@ struct apply_opts {
  * disk, a store too slow) says how much it did not do instead of "0 failed".
  */
 struct apply_stats {
-	uint64_t chunks_total, chunks_fetched, chunks_reused, chunks_zero, chunks_failed;
+	uint64_t chunks_total, chunks_fetched, chunks_reused, chunks_zero, chunks_free;
+	uint64_t chunks_failed;
 	uint64_t chunks_left;   /**< not reached: the apply stopped before them */
 	uint64_t bytes_fetched, image_size;
 	double seconds;

@@ -17,8 +17,9 @@ static void apply_usage(FILE *f)
 	      "\n"
 	      "  --store DIR|URL  chunk store folder or http:// URL\n"
 	      "  --json FILE      write ok, bytes_fetched, chunks_total, chunks_fetched,\n"
-	      "                   chunks_reused, chunks_zero, chunks_failed, chunks_left (not\n"
-	      "                   reached: the apply stopped), image_size, seconds as JSON\n"
+	      "                   chunks_reused, chunks_zero, chunks_free, chunks_failed,\n"
+	      "                   chunks_left (not reached: the apply stopped), image_size,\n"
+	      "                   seconds as JSON\n"
 	      "  --jobs N         worker threads (default: cores, at least 8 over HTTP)\n"
 	      "  --low-speed-limit B, --low-speed-time S\n"
 	      "                   a transfer from an http:// store that averages under B\n"
@@ -34,13 +35,13 @@ static int write_json(const char *path, const struct apply_stats *s, int ok)
 		return errorf("%s: cannot write the JSON report", path);
 	fprintf(f, "{\"ok\": %s, \"bytes_fetched\": %llu, \"chunks_total\": %llu, "
 		"\"chunks_fetched\": %llu, \"chunks_reused\": %llu, \"chunks_zero\": %llu, "
-		"\"chunks_failed\": %llu, \"chunks_left\": %llu, \"image_size\": %llu, "
-		"\"seconds\": %.3f}\n",
+		"\"chunks_free\": %llu, \"chunks_failed\": %llu, \"chunks_left\": %llu, "
+		"\"image_size\": %llu, \"seconds\": %.3f}\n",
 		ok ? "true" : "false", (unsigned long long)s->bytes_fetched,
 		(unsigned long long)s->chunks_total, (unsigned long long)s->chunks_fetched,
 		(unsigned long long)s->chunks_reused, (unsigned long long)s->chunks_zero,
-		(unsigned long long)s->chunks_failed, (unsigned long long)s->chunks_left,
-		(unsigned long long)s->image_size, s->seconds);
+		(unsigned long long)s->chunks_free, (unsigned long long)s->chunks_failed,
+		(unsigned long long)s->chunks_left, (unsigned long long)s->image_size, s->seconds);
 	return fclose(f) ? errorf("%s: write failed", path) : 0;
 }
 
@@ -54,10 +55,11 @@ static void print_summary(const char *target, const struct apply_stats *s)
 		snprintf(left, sizeof(left), ", %llu not reached",
 			 (unsigned long long)s->chunks_left);
 	fprintf(stderr, "%s: %llu chunks: %llu fetched (%.1f MiB), %llu reused, %llu zero, "
-		"%llu failed%s; %.2f s\n", target, (unsigned long long)s->chunks_total,
+		"%llu free, %llu failed%s; %.2f s\n", target, (unsigned long long)s->chunks_total,
 		(unsigned long long)s->chunks_fetched, (double)s->bytes_fetched / 1048576.0,
 		(unsigned long long)s->chunks_reused, (unsigned long long)s->chunks_zero,
-		(unsigned long long)s->chunks_failed, left, s->seconds);
+		(unsigned long long)s->chunks_free, (unsigned long long)s->chunks_failed, left,
+		s->seconds);
 }
 
 /* A limit of 1..max from the command line; prints its error. */

@@ -8,14 +8,20 @@
 
 static void build_usage(FILE *f)
 {
-	fputs("usage: strata-image build --store DIR [--chunk-size SIZE] [--level N] IMAGE\n"
+	fputs("usage: strata-image build --store DIR [--chunk-size SIZE] [--level N]\n"
+	      "                          [--force | --no-fsmap] IMAGE\n"
 	      "\n"
 	      "Add IMAGE (a file or block device) to the chunk store DIR as a layer and print\n"
-	      "its id (sha256:<hex>) as the last line.  Work runs on every core.\n"
+	      "its id (sha256:<hex>) as the last line.  Work runs on every core.  When IMAGE\n"
+	      "holds ext2/3/4, FAT or NTFS (or swap), blocks its filesystem marks free are\n"
+	      "neither read nor stored; a hibernated or dirty volume is refused.\n"
 	      "\n"
 	      "  --store DIR        store folder (created if missing)\n"
 	      "  --chunk-size SIZE  power of two from 4K to 4M (default 64K)\n"
-	      "  --level N          zlib level 1..9 (default 6)\n", f);
+	      "  --level N          zlib level 1..9 (default 6)\n"
+	      "  --force            build a hibernated or dirty volume anyway: every block is\n"
+	      "                     stored and the layer records that it was forced\n"
+	      "  --no-fsmap         store every block, whatever the filesystem says\n", f);
 }
 
 /** The parsed command line. */
@@ -23,6 +29,7 @@ struct build_args {
 	const char *store, *path;
 	unsigned int shift;
 	int level;
+	unsigned int flags;   /**< LAYER_BUILD_* */
 };
 
 static int parse_chunk_size(const char *val, unsigned int *shift)
@@ -51,6 +58,10 @@ static int build_args(int argc, char **argv, struct build_args *a)
 		} else if (opt_value(argc, argv, &i, "--chunk-size", &val)) {
 			if (parse_chunk_size(val, &a->shift))
 				return -1;
+		} else if (!strcmp(argv[i], "--force")) {
+			a->flags |= LAYER_BUILD_FORCE;
+		} else if (!strcmp(argv[i], "--no-fsmap")) {
+			a->flags &= ~LAYER_BUILD_FSMAP;
 		} else if (opt_value(argc, argv, &i, "--level", &val)) {
 			if (!val || (a->level = atoi(val)) < 1 || a->level > 9)
 				return errorf("--level must be 1..9");
@@ -67,7 +78,8 @@ static int build_args(int argc, char **argv, struct build_args *a)
 
 int cmd_build(int argc, char **argv)
 {
-	struct build_args a = { .shift = STRATA_CHUNK_SHIFT_DEFAULT, .level = 6 };
+	struct build_args a = { .shift = STRATA_CHUNK_SHIFT_DEFAULT, .level = 6,
+				.flags = LAYER_BUILD_FSMAP };
 	struct layer_build_stats st = { 0 };
 	struct store *store;
 	uint8_t id[32];
@@ -81,15 +93,16 @@ int cmd_build(int argc, char **argv)
 	}
 	if (store_open(a.store, 1, &store))
 		return 1;
-	rc = layer_build(store, a.path, a.shift, a.level, id, &st);
+	rc = layer_build(store, a.path, a.shift, a.level, a.flags, id, &st);
 	store_close(store);
 	if (rc)
 		return 1;
 	strata_layer_id_format(idstr, id);
-	fprintf(stderr, "%s: %llu bytes, %llu chunks of %u KiB: %llu zero, %llu new "
+	fprintf(stderr, "%s: %llu bytes, %llu chunks of %u KiB: %llu zero, %llu free, %llu new "
 		"(%.1f MiB stored), %llu already in the store; %.2f s\n", a.path,
 		(unsigned long long)st.image_size, (unsigned long long)st.chunks,
 		(1u << a.shift) >> 10, (unsigned long long)st.chunks_zero,
+		(unsigned long long)st.chunks_free,
 		(unsigned long long)st.chunks_new, (double)st.stored_bytes / 1048576.0,
 		(unsigned long long)st.chunks_known, st.seconds);
 	printf("%s\n", idstr);

@@ -33,14 +33,15 @@ static int layer_load(struct store_reader *r, const char *idstr, struct layer *l
 
 static void inspect_print(const char *idstr, const struct layer *l, int list)
 {
-	uint64_t zero = 0, raw = 0, stored = 0;
+	uint64_t zero = 0, free_ = 0, raw = 0, stored = 0;
 	struct strata_chunk c;
 	char hex[65];
 
 	for (uint64_t i = 0; i < l->idx.chunk_count; i++) {
 		strata_index_chunk(&l->idx, i, &c);
 		zero += !!(c.flags & STRATA_ENTRY_ZERO);
-		raw += !(c.flags & STRATA_ENTRY_KNOWN);
+		free_ += !!(c.flags & STRATA_ENTRY_FREE);
+		raw += !(c.flags & (STRATA_ENTRY_KNOWN | STRATA_ENTRY_FREE));
 		stored += c.stored_size;
 		if (!list)
 			continue;
@@ -48,15 +49,20 @@ static void inspect_print(const char *idstr, const struct layer *l, int list)
 		printf("chunk %llu offset %llu length %u stored %u %s %s\n",
 		       (unsigned long long)i, (unsigned long long)c.offset, c.length,
 		       c.stored_size, c.flags & STRATA_ENTRY_ZERO ? "zero" :
+		       c.flags & STRATA_ENTRY_FREE ? "free" :
 		       c.flags & STRATA_ENTRY_ZLIB ? "zlib" : "raw", hex);
 	}
 	printf("layer       %s\nimage size  %llu bytes\nchunk size  %u bytes\n"
-	       "chunks      %llu (%llu zero, %llu stored raw)\nstored      %llu bytes "
-	       "(%.1f%% of the image, duplicates counted)\nindex       %zu bytes\n", idstr,
+	       "chunks      %llu (%llu zero, %llu free, %llu stored raw)\nstored      %llu bytes "
+	       "(%.1f%% of the image, duplicates counted)\nindex       %zu bytes (version %u, "
+	       "%llu runs)%s\n", idstr,
 	       (unsigned long long)l->idx.image_size, l->idx.chunk_size,
 	       (unsigned long long)l->idx.chunk_count, (unsigned long long)zero,
-	       (unsigned long long)raw, (unsigned long long)stored,
-	       100.0 * (double)stored / (double)l->idx.image_size, l->len);
+	       (unsigned long long)free_, (unsigned long long)raw, (unsigned long long)stored,
+	       100.0 * (double)stored / (double)l->idx.image_size, l->len, l->idx.version,
+	       (unsigned long long)l->idx.run_count,
+	       l->idx.flags & STRATA_INDEX_FORCED ? "\nforced      built with --force from an "
+	       "unsafe filesystem" : "");
 }
 
 int cmd_inspect(int argc, char **argv)
@@ -126,17 +132,17 @@ static void verify_chunk(struct vstate *v, const struct strata_chunk *c, const c
 	       (unsigned long long)c->index, layer, why ? why : diag.msg);
 }
 
-/** A data chunk's index, sorted by digest so each distinct chunk is checked once. */
+/** A data chunk's index and digest, sorted by digest so each distinct chunk is checked
+ *  once (the digest is copied: a version 2 index has no entry per chunk to point at). */
 struct vitem {
-	const struct strata_index *idx;
+	uint8_t digest[32];
 	uint64_t i;
 };
 
 static int cmp_vitem(const void *a, const void *b)
 {
 	const struct vitem *x = a, *y = b;
-	int c = memcmp(x->idx->entries + x->i * sizeof(struct strata_index_entry),
-		       y->idx->entries + y->i * sizeof(struct strata_index_entry), 32);
+	int c = memcmp(x->digest, y->digest, 32);
 
 	return c ? c : (x->i > y->i) - (x->i < y->i);
 }
@@ -159,10 +165,12 @@ static int verify_layer(struct vstate *v, const char *idstr)
 		return free(items), free(l.buf), errorf("out of memory");
 	for (uint64_t i = 0; i < l.idx.chunk_count; i++) {
 		strata_index_chunk(&l.idx, i, &c);
-		if (c.flags & STRATA_ENTRY_ZERO)
+		if (c.flags & STRATA_ENTRY_NOFILE) {
 			progress_add(&v->prog, c.length);
-		else
-			items[n++] = (struct vitem){ &l.idx, i };
+			continue;
+		}
+		items[n].i = i;
+		memcpy(items[n++].digest, c.digest, 32);
 	}
 	qsort(items, n, sizeof(*items), cmp_vitem);
 	for (uint64_t k = 0; k < n; k++) {

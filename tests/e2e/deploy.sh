@@ -118,9 +118,9 @@ check "1: ESP equals its layer" part_equals "$W/disk.img" 1 "$W/esp.img"
 check "1: root equals its layer" part_equals "$W/disk.img" 2 "$W/root-v1.img"
 check "1: CIDATA names the machine" sh -c "dd if='$W/disk.img' bs=1M iflag=skip_bytes skip=$(part_start "$W/disk.img" 3) count=1 2>/dev/null > '$W/cid.img' && mtype -i '$W/cid.img' ::meta-data | grep -q 'local-hostname: vm1'"
 check "1: progress bar on the serial console" grep -q "root fetch \[##" <(lab_console "$LAB_RUN/vm1-a.serial")
-# The root layer's most repeated data chunk (etc/repeated): how many of its indices fall in
-# the chunk runs (or chunk files) the agent asked for.
-REP=$($SI inspect --store "$W/root/store" --chunks "$ROOT1" | awk '/^chunk [0-9]/ && $9 != "zero" {print $10}' | sort | uniq -c | sort -rn | head -1)
+# The root layer's most repeated data chunk (etc/repeated; zero and free chunks have no
+# file): how many of its indices fall in the chunk runs (or chunk files) the agent asked for.
+REP=$($SI inspect --store "$W/root/store" --chunks "$ROOT1" | awk '/^chunk [0-9]/ && $9 != "zero" && $9 != "free" {print $10}' | sort | uniq -c | sort -rn | head -1)
 REP_N=$(echo "$REP" | awk '{print $1}'); REP_HEX=$(echo "$REP" | awk '{print $2}')
 REP_IDX=$($SI inspect --store "$W/root/store" --chunks "$ROOT1" | awk -v h="$REP_HEX" '$10 == h {print $2}' | tr '\n' ' ')
 REP_ASKED=$(awk -v l="${ROOT1#sha256:}" -v h="$REP_HEX" -v idx="$REP_IDX" '

@@ -152,6 +152,21 @@ static void test_action_zero_chunk(void)
 	free(have);
 }
 
+/* A free chunk is kept whatever the target holds, without looking (have may be NULL), and
+ * decoding it leaves the output alone. */
+static void test_free_chunk(void)
+{
+	struct strata_chunk c;
+	struct strata_diag diag = { 0 };
+	uint8_t out[100];
+
+	make_chunk(&c, 4, NULL, 100, 0, STRATA_ENTRY_FREE);
+	CHECK_EQ(strata_chunk_action(&c, NULL), STRATA_KEEP);
+	memset(out, 0x5A, sizeof(out));
+	CHECK_EQ(strata_chunk_decode(&c, NULL, 0, out, &diag), 0);
+	CHECK(out[0] == 0x5A && out[99] == 0x5A);
+}
+
 static void test_action_data_chunk(void)
 {
 	struct strata_chunk c;
@@ -381,6 +396,7 @@ int main(void)
 	RUN(test_is_zero_alignments);
 	RUN(test_is_zero_large);
 	RUN(test_action_zero_chunk);
+	RUN(test_free_chunk);
 	RUN(test_action_data_chunk);
 	RUN(test_action_short_chunk);
 	RUN(test_decode_raw);

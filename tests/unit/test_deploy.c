@@ -33,6 +33,7 @@ struct mem_target {
 	uint32_t bs;
 	unsigned int writes;
 	uint64_t full_at;    /**< writes reaching this offset fail, as on a full disk (0: none) */
+	uint64_t read_chunks;    /**< bit i: chunk i (< 64) was read */
 };
 
 /** A source with faults to inject. */
@@ -119,6 +120,8 @@ static int t_read(void *ctx, uint64_t off, void *buf, size_t len)
 	if (off % t->bs || len % t->bs || off + len > t->size)
 		return STRATA_ERANGE;
 	memcpy(buf, t->bytes + off, len);
+	for (uint64_t c = off / CS; c <= (off + len - 1) / CS && c < 64; c++)
+		t->read_chunks |= 1ULL << c;
 	return 0;
 }
 
@@ -169,7 +172,7 @@ static int s_fetch_run(void *ctx, uint64_t first, uint64_t last, strata_sink_fn 
 	s->runs++;
 	for (uint64_t i = first; i <= last; i++) {
 		strata_index_chunk(&s->l->idx, i, &c);
-		if (c.flags & STRATA_ENTRY_ZERO)
+		if (c.flags & STRATA_ENTRY_NOFILE)
 			continue;
 		if ((int)i == s->fail_after_chunk)
 			return STRATA_ENET;
@@ -251,6 +254,64 @@ static void test_full_and_delta(void)
 	CHECK_EQ(d.st.chunks_fetched, 0);
 	free_layer(&v1);
 	free_layer(&v2);
+	free(t.bytes);
+}
+
+/* Re-encode l's index as version 2 with the chunks in mask (bits < 64) made free. */
+static void make_free(struct layer *l, uint64_t mask)
+{
+	uint64_t n = l->idx.chunk_count;
+	uint8_t *e = xmalloc(n * 40), *buf;
+	struct strata_chunk c = { .flags = STRATA_ENTRY_FREE };
+	struct strata_diag diag;
+	size_t len;
+
+	memcpy(e, l->index_buf + 64, n * 40);
+	for (uint64_t i = 0; i < n && i < 64; i++)
+		if (mask >> i & 1)
+			strata_index_entry_encode(e + i * 40, &c);
+	strata_index_encode(NULL, &len, e, l->size, SHIFT, 0);
+	buf = xmalloc(len);
+	strata_index_encode(buf, &len, e, l->size, SHIFT, 0);
+	free(l->index_buf);
+	free(e);
+	l->index_buf = buf;
+	if (strata_index_parse(&l->idx, buf, len, &diag))
+		abort();
+}
+
+/* Free chunks are neither read, fetched nor written: the target keeps whatever it held
+ * there, and runs of fetched chunks span them. */
+static void test_free_chunks(void)
+{
+	struct layer v = { 0 };
+	struct mem_target t = { .size = 10 * CS, .bs = 512 };
+	struct mem_source s;
+	struct strata_deploy d;
+	uint8_t *junk = xmalloc(10 * CS);
+
+	make_image(&v, 10 * CS, 5);
+	build_layer(&v);
+	make_free(&v, 1u << 1 | 1u << 2 | 1u << 8);
+	for (size_t i = 0; i < 10 * CS; i++)
+		junk[i] = (uint8_t)(i * 7 + 3);
+	t.bytes = xmalloc(t.size);
+	memcpy(t.bytes, junk, t.size);
+	s = source(&v);
+	CHECK_EQ(deploy(&v, &t, &s, &d), 0);
+	CHECK_EQ(d.st.chunks_free, 3);
+	CHECK_EQ(d.st.chunks_fetched, 5);       /* 0, 5, 6, 7, 9; zero chunks 3, 4 zeroed */
+	CHECK_EQ(d.st.chunks_zeroed, 2);
+	CHECK_EQ(t.read_chunks & (1u << 1 | 1u << 2 | 1u << 8), 0);
+	CHECK(s.sent[1] == 0 && s.sent[2] == 0 && s.sent[8] == 0);
+	CHECK(memcmp(t.bytes + CS, junk + CS, 2 * CS) == 0);
+	CHECK(memcmp(t.bytes + 8 * CS, junk + 8 * CS, CS) == 0);
+	CHECK(memcmp(t.bytes, v.image, CS) == 0);
+	CHECK(memcmp(t.bytes + 3 * CS, v.image + 3 * CS, 5 * CS) == 0);
+	CHECK(memcmp(t.bytes + 9 * CS, v.image + 9 * CS, CS) == 0);
+	CHECK_EQ(d.st.bytes_scanned, 10 * CS);
+	free_layer(&v);
+	free(junk);
 	free(t.bytes);
 }
 
@@ -503,6 +564,7 @@ static void test_slices_share_a_table(void)
 int main(void)
 {
 	RUN(test_full_and_delta);
+	RUN(test_free_chunks);
 	RUN(test_corrupt_chunk);
 	RUN(test_transfer_failure_and_short);
 	RUN(test_target_full);
