@@ -45,26 +45,13 @@ int key_reg_parse(struct key_reg *r, const char *pub, const char *nonce, const c
 	return sig_parse(r, sig);
 }
 
-void key_reg_digest(const uint8_t nonce[KEY_NONCE_LEN], const uint8_t mac[6],
-		    const uint8_t pub[KEY_PUB_LEN], uint8_t out[32])
-{
-	struct strata_sha256 h;
-
-	strata_sha256_init(&h);
-	strata_sha256_update(&h, KEY_REG_TAG, sizeof(KEY_REG_TAG) - 1);
-	strata_sha256_update(&h, nonce, KEY_NONCE_LEN);
-	strata_sha256_update(&h, mac, 6);
-	strata_sha256_update(&h, pub, KEY_PUB_LEN);
-	strata_sha256_final(&h, out);
-}
-
 int key_reg_verify(const struct key_reg *r, const uint8_t mac[6])
 {
 	uint8_t der[sizeof(spki_prefix) + KEY_PUB_LEN], digest[32];
 
 	memcpy(der, spki_prefix, sizeof(spki_prefix));
 	memcpy(der + sizeof(spki_prefix), r->pub, KEY_PUB_LEN);
-	key_reg_digest(r->nonce, mac, r->pub, digest);
+	strata_key_reg_digest(r->nonce, mac, r->pub, digest);
 	return strata_ecdsa_verify(der, sizeof(der), digest, r->sig, r->sig_len);
 }
 

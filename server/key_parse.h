@@ -7,22 +7,19 @@
  *     GET /key/MAC?pub=HEX&nonce=HEX&sig=HEX
  * pub   the machine's ECDSA P-256 public key, uncompressed point (65 bytes, 04 || X || Y)
  * nonce the 16 bytes the server handed out at GET /key/MAC/nonce (single use)
- * sig   ECDSA P-256 over SHA-256 of KEY_REG_TAG || nonce || MAC (6 bytes) || pub, DER
- * The tag names the protocol version, so a signature made for this step can never be
- * replayed as part of a later handshake (the ECDH step of docs/security.md signs more).
+ * sig   ECDSA P-256, DER, over the digest of images/core/key_reg.h
  */
 #ifndef STRATA_KEY_PARSE_H
 #define STRATA_KEY_PARSE_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include "key_reg.h"
 
-#define KEY_PUB_LEN 65       /**< uncompressed P-256 point */
-#define KEY_NONCE_LEN 16
+#define KEY_PUB_LEN STRATA_KEY_PUB_LEN
+#define KEY_NONCE_LEN STRATA_KEY_NONCE_LEN
 #define KEY_SIG_MIN 8        /**< shortest DER ECDSA signature */
-#define KEY_SIG_MAX 72       /**< longest DER ECDSA P-256 signature */
-/** Domain separation of the registration signature (no NUL is signed). */
-#define KEY_REG_TAG "strata-machine-key-v1"
+#define KEY_SIG_MAX STRATA_KEY_SIG_MAX
 /** A key's fingerprint: SHA-256 of the 65-byte point, as 64 hex digits plus a NUL. */
 #define KEY_FP_TEXT 65
 
@@ -40,10 +37,6 @@ struct key_reg {
  * 0, or STRATA_EINVAL for anything else.
  */
 int key_reg_parse(struct key_reg *r, const char *pub, const char *nonce, const char *sig);
-
-/** The digest a registration signs (see above), into out. */
-void key_reg_digest(const uint8_t nonce[KEY_NONCE_LEN], const uint8_t mac[6],
-		    const uint8_t pub[KEY_PUB_LEN], uint8_t out[32]);
 
 /**
  * Whether r's signature proves possession of r->pub for mac and r->nonce.  0, STRATA_EINVAL

@@ -59,7 +59,7 @@ static void make_reg(struct key_reg *r, struct machine *m, const uint8_t *pub,
 	memset(r, 0, sizeof(*r));
 	memcpy(r->pub, pub, KEY_PUB_LEN);
 	memcpy(r->nonce, nonce, KEY_NONCE_LEN);
-	key_reg_digest(nonce, mac, pub, digest);
+	strata_key_reg_digest(nonce, mac, pub, digest);
 	if (mbedtls_ecdsa_write_signature(&m->key, MBEDTLS_MD_SHA256, digest, 32, r->sig,
 					  &r->sig_len, mbedtls_ctr_drbg_random, &m->drbg))
 		abort();
