@@ -81,8 +81,13 @@ static int read_or_create(uint8_t pub[STRATA_KEY_PUB_LEN])
 
 int machine_key_load(uint8_t pub[STRATA_KEY_PUB_LEN])
 {
-	int rc = rng_open();
+	int rc;
 
+	/* Start clean: a second load (the host tests make several) must not leak the first. */
+	mbedtls_ecdsa_free(&key);
+	mbedtls_hmac_drbg_free(&drbg);
+	loaded = 0;
+	rc = rng_open();
 	if (rc)
 		return rc;
 	log_msg("machine key: randomness from %s", rng_source_name());
