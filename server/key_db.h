@@ -5,6 +5,8 @@
  *
  * Why nonces in the database: a nonce must be usable once even across a restart, and
  * expire; a table with its expiry makes both one DELETE.
+ *
+ * Ownership: every argument is borrowed for the call; every output buffer is the caller's.
  */
 #ifndef STRATA_KEY_DB_H
 #define STRATA_KEY_DB_H

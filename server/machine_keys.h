@@ -8,6 +8,7 @@
  * While a differing key awaits acceptance the machine is not served its manifest.
  *
  * Locks: the catalog's and the state's are taken and released before the database's.
+ * Ownership: every argument is borrowed for the call; every output buffer is the caller's.
  */
 #ifndef STRATA_MACHINE_KEYS_H
 #define STRATA_MACHINE_KEYS_H
