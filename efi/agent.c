@@ -1,6 +1,8 @@
 /*
  * The deployment, as a list of steps (agent_run):
  *   orders    -> under UEFI HTTP Boot, ask /agent/MAC whether anything is pending
+ *   key       -> load or make the machine key, prove it to the server; a PC whose key
+ *                differs from the pinned one stops here until an admin accepts it
  *   manifest  -> fetch, verify the signature with the built-in key, refuse an old version
  *   disk      -> the first fixed disk large enough for the layout
  *   table     -> make the GPT match, never moving or overwriting a preserved partition
@@ -19,7 +21,9 @@
 #include "fetch_buf.h"
 #include "fetch_open.h"
 #include "gpt_disk.h"
+#include "key_register.h"
 #include "log.h"
+#include "machine_key.h"
 #include "nvram.h"
 #include "pubkey.h"
 #include "rc.h"
@@ -83,6 +87,34 @@ static int orders(struct agent *a)
 	if (!deploy)
 		log_msg("strata.efi: nothing pending for %s", a->mac);
 	return deploy ? 0 : 1;
+}
+
+/* Prove the machine key to the server.  A key the server has not pinned (no order) is
+ * its business; a key that differs from the pinned one ends the run before any write. */
+static int machine_key(struct agent *a)
+{
+	static const char *const said[] = {
+		[KEY_PINNED] = "pinned by the server (first use)", [KEY_KNOWN] = "known to the server",
+		[KEY_UNPINNED] = "not pinned (no pending order)", [KEY_DIFFERS] = "differs",
+	};
+	uint8_t pub[STRATA_KEY_PUB_LEN];
+	enum key_verdict v;
+	char name[64];
+	int rc = machine_key_load(pub);
+
+	if (rc)
+		return fail(a, rc, rc == STRATA_ENOTSUP ? "no source of randomness for the machine key"
+			    : "the machine key cannot be loaded");
+	rc = key_register(a->f, a->args.server, a->mac, pub, &v, name, sizeof(name));
+	if (rc)
+		return fail(a, rc, "the server did not take the machine key");
+	log_msg("machine key: %s", said[v]);
+	if (v != KEY_DIFFERS)
+		return 0;
+	log_msg("%s: this PC's key differs from the one the server pinned; an admin must accept "
+		"it: POST /api/accept-key/%s", name, name);
+	return fail(a, STRATA_EACCES, "this PC's key differs from the pinned one; an admin must "
+		    "accept it");
 }
 
 /* Fetch, parse and verify the manifest; refuse one older than the last applied. */
@@ -227,6 +259,8 @@ int agent_run(struct agent *a, EFI_HANDLE image)
 	if (rc)
 		return fail(a, rc, "no network");
 	rc = orders(a);
+	if (rc == 0)
+		rc = machine_key(a);
 	if (rc)
 		return rc;
 	a->start_ms = clock_ms();

@@ -1,10 +1,12 @@
 /*
- * mbedTLS 2.28 configuration for strata.efi: verification only.
+ * mbedTLS 2.28 configuration for strata.efi: verification, and one key pair of its own.
  *
  * Why so small: strata.efi checks what the server signed (ECDSA P-256 over SHA-256, public
- * key in PEM or DER) and names chunks by SHA-256.  It never signs, never makes keys and never
- * talks TLS, so it needs no random generator, no entropy, no clock and no files.  Every
- * module left out is code that cannot fail in firmware and bytes strata.efi does not carry.
+ * key in PEM or DER) and names chunks by SHA-256.  Its one private key is the machine key
+ * (machine_key.c): made once with a HMAC_DRBG seeded from the firmware's or the CPU's
+ * randomness (rng.c), used to sign a registration.  It never talks TLS and needs no
+ * entropy module, no clock and no files.  Every module left out is code that cannot fail in
+ * firmware and bytes strata.efi does not carry.
  *
  * Selected with -DMBEDTLS_CONFIG_FILE='"mbedtls_config.h"' (see mk/efi.mk); mbedTLS's own
  * check_config.h then rejects any inconsistent combination at compile time.
@@ -16,7 +18,7 @@
 
 /** x86_64 inline assembly in bn_mul.h: bignum multiply is the hot loop of a verify. */
 #define MBEDTLS_HAVE_ASM
-/** No OS entropy source in firmware; nothing here needs randomness. */
+/** No OS entropy source in firmware: rng.c feeds the DRBG directly. */
 #define MBEDTLS_NO_PLATFORM_ENTROPY
 
 /* --- Platform: memory from our allocator, no libc ------------------------------------- */
@@ -50,9 +52,15 @@
 #define MBEDTLS_ECP_DP_SECP256R1_ENABLED
 /** Fast modular reduction for NIST curves: several times faster verification. */
 #define MBEDTLS_ECP_NIST_OPTIM
-/** Verification needs no blinding RNG; without this ECP would demand a DRBG module. */
+/** Verification needs no blinding RNG, and the machine key passes its own DRBG to every
+ *  operation that blinds; so ECP needs no DRBG of its own. */
 #define MBEDTLS_ECP_NO_INTERNAL_RNG
 #define MBEDTLS_ECDSA_C
+/** RFC 6979: the machine key's signatures take their nonce k from the key and the digest,
+ *  not from the randomness source, so a weak source cannot leak the key. */
+#define MBEDTLS_ECDSA_DETERMINISTIC
+/** The machine key's DRBG (SHA-256 only: no cipher module is needed, unlike CTR_DRBG). */
+#define MBEDTLS_HMAC_DRBG_C
 /** Signatures arrive DER-encoded; ECDSA_C also requires the writer (check_config.h). */
 #define MBEDTLS_ASN1_PARSE_C
 #define MBEDTLS_ASN1_WRITE_C
@@ -65,7 +73,7 @@
 #define MBEDTLS_BASE64_C
 
 /* Deliberately absent: MBEDTLS_FS_IO (no files), MBEDTLS_HAVE_TIME (no clock),
- * MBEDTLS_ENTROPY_C / CTR_DRBG / HMAC_DRBG (no signing), MBEDTLS_SELF_TEST (efi/selftest.c
+ * MBEDTLS_ENTROPY_C / CTR_DRBG (rng.c seeds HMAC_DRBG itself; CTR_DRBG would need AES), MBEDTLS_SELF_TEST (efi/selftest.c
  * tests what Strata uses), MBEDTLS_ERROR_C (error strings), every cipher and TLS module. */
 
 #include "mbedtls/check_config.h"

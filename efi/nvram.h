@@ -1,7 +1,11 @@
 /*
- * The agent's memory across boots: the version of the last manifest it applied, kept in a
- * non-volatile UEFI variable, so an old (validly signed) manifest cannot be replayed to
- * roll the machine back.
+ * The agent's memory across boots, in non-volatile UEFI variables under Strata's vendor
+ * GUID, all boot-services-only (NV|BS, never RT): the OS cannot read or change them through
+ * the firmware once ExitBootServices has run.
+ * - the version of the last manifest it applied, so an old (validly signed) manifest cannot
+ *   be replayed to roll the machine back;
+ * - the machine key's private scalar (machine_key.c), which docs/security.md says what
+ *   this does and does not protect.
  */
 #ifndef STRATA_EFI_NVRAM_H
 #define STRATA_EFI_NVRAM_H
@@ -13,5 +17,19 @@ uint64_t nvram_last_version(void);
 
 /** Record version as applied.  0, or an rc when the firmware refuses (logged). */
 int nvram_set_last_version(uint64_t version);
+
+/** Size of the stored machine key: a P-256 private scalar. */
+#define NVRAM_KEY_LEN 32
+
+/**
+ * Read the machine key into d (the caller's).  0; STRATA_ENOENT when there is none or the
+ * variable cannot be trusted (wrong size, or attributes other than NV|BS: a variable with
+ * runtime access could have been planted or read by the OS); such a variable is deleted
+ * first (logged) so a new key can take its place.
+ */
+int nvram_machine_key(uint8_t d[NVRAM_KEY_LEN]);
+
+/** Store d (borrowed) as the machine key, NV|BS.  0, or an rc (logged). */
+int nvram_set_machine_key(const uint8_t d[NVRAM_KEY_LEN]);
 
 #endif /* STRATA_EFI_NVRAM_H */

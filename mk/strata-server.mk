@@ -2,7 +2,8 @@
 # machine layers and manifests.  Links the images core and the Linux host library.
 
 SERVER_SRCS := server/main.c server/services.c server/server.c server/catalog.c server/state.c \
-	server/db.c server/audit.c server/api_tokens.c \
+	server/db.c server/audit.c server/api_tokens.c server/key_parse.c server/key_db.c \
+	server/machine_keys.c \
 	server/inventory.c server/machine.c server/cidata.c server/http.c server/http_parse.c \
 	server/http_run.c server/layer_cache.c server/daemon.c server/loop_epoll.c server/tftp.c \
 	server/tftp_parse.c server/tftp_path.c server/ratelimit.c server/log_limit.c server/http_guard.c server/holders.c \
@@ -60,3 +61,18 @@ $(SAN)/tests/unit/test_layer_cache: $(SAN)/tests/unit/test_layer_cache.o \
 $(SAN)/tests/unit/test_api_tokens: $(SAN)/tests/unit/test_api_tokens.o \
 		$(patsubst %.c,$(SAN)/%.o,server/api_tokens.c images/host/util.c $(HOST_LIB_SRCS))
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(HOST_LIBS)
+
+# Unit test of machine key registration: the parser and proof (the core's verifier), the
+# key and nonce rows on a temporary database.
+KEY_PURE_SRCS := server/key_parse.c
+$(SAN)/tests/unit/test_machine_keys.o: SAN_CFLAGS += -Iserver
+$(SAN)/tests/unit/test_machine_keys: $(SAN)/tests/unit/test_machine_keys.o \
+		$(patsubst %.c,$(SAN)/%.o,$(KEY_PURE_SRCS) server/key_db.c server/db.c \
+		images/host/util.c $(HOST_LIB_SRCS))
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(HOST_LIBS) -lsqlite3
+
+# libFuzzer target for the registration parser and the proof of possession.
+$(FUZZ)/tests/fuzz/fuzz_key.o: INCS += -Iserver
+$(FUZZ)/fuzz_key: $(FUZZ)/tests/fuzz/fuzz_key.o \
+		$(patsubst %.c,$(FUZZ)/%.o,$(KEY_PURE_SRCS) $(HTTP_PARSE_SRCS) $(HOST_LIB_SRCS))
+	$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(HOST_LIBS)

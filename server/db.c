@@ -51,6 +51,10 @@ static const char *const migrations[] = {
 	"  nonce BLOB PRIMARY KEY,"
 	"  mac TEXT NOT NULL,"
 	"  expires INTEGER NOT NULL);",
+	/* 3: a key a machine presented that differs from its pinned one, kept until an admin
+	 * accepts it (POST /api/accept-key) or the machine presents the pinned one again. */
+	"ALTER TABLE machine_keys ADD COLUMN pending BLOB;"
+	"ALTER TABLE machine_keys ADD COLUMN pending_at INTEGER;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -101,6 +105,7 @@ int db_end(struct db *d, int rc)
 static int bind_all(sqlite3_stmt *st, const char *fmt, va_list ap)
 {
 	int rc = SQLITE_OK;
+	const uint8_t *p;
 
 	for (int i = 1; fmt[i - 1] && rc == SQLITE_OK; i++) {
 		if (fmt[i - 1] == 't')
@@ -108,7 +113,10 @@ static int bind_all(sqlite3_stmt *st, const char *fmt, va_list ap)
 		else if (fmt[i - 1] == 'b')
 			rc = sqlite3_bind_blob(st, i, va_arg(ap, const uint8_t *), 32,
 					       SQLITE_TRANSIENT);
-		else
+		else if (fmt[i - 1] == 'B') {
+			p = va_arg(ap, const uint8_t *);
+			rc = sqlite3_bind_blob(st, i, p, (int)va_arg(ap, size_t), SQLITE_TRANSIENT);
+		} else
 			rc = sqlite3_bind_int64(st, i, va_arg(ap, int64_t));
 	}
 	return rc;

@@ -58,7 +58,8 @@ int db_exec(struct db *d, const char *sql);
 
 /**
  * Prepare one statement and bind its parameters from fmt, one letter each: 't' text
- * (const char *), 'b' a 32-byte blob (const uint8_t *), 'i' int64_t.  *out is the
+ * (const char *), 'b' a 32-byte blob (const uint8_t *), 'B' a blob of any size (const
+ * uint8_t *, then its size_t length), 'i' int64_t.  *out is the
  * caller's, finalised with sqlite3_finalize.  0 or STRATA_EREPORTED.
  */
 int db_prepare(struct db *d, const char *sql, const char *fmt, struct sqlite3_stmt **out,

@@ -25,6 +25,7 @@
 #include "http_run.h"
 #include "log_limit.h"
 #include "loop.h"
+#include "machine_keys.h"
 #include "server.h"
 #include "store_path.h"
 #include "text.h"
@@ -297,6 +298,82 @@ static enum MHD_Result deploy(struct MHD_Connection *c, struct req *r, struct se
 	return text(c, r, 200, "text/plain", body, strlen(body));
 }
 
+/* GET /key/MAC/nonce: a nonce for the machine to sign. */
+static enum MHD_Result key_nonce(struct MHD_Connection *c, struct req *r, struct server *s)
+{
+	char body[96];
+	int rc = server_key_nonce(s, r->route.mac, body, sizeof(body));
+
+	if (rc)
+		return fail(c, r, rc, rc == STRATA_ENOENT ? "unknown machine" : "cannot make a nonce");
+	return text(c, r, 200, "text/plain", body, strlen(body));
+}
+
+/* Why a registration failed, for the body. */
+static const char *key_why(int rc)
+{
+	switch (rc) {
+	case STRATA_ENOENT:
+		return "unknown machine";
+	case STRATA_EINVAL:
+		return "pub, nonce and sig must be hex: a P-256 point, 16 bytes, a DER signature";
+	case STRATA_EBADSIG:
+		return "the signature does not prove the key";
+	case STRATA_EAUTH:
+		return "nonce unknown, used or expired: ask /key/MAC/nonce again";
+	default:
+		return "cannot record the key";
+	}
+}
+
+/* GET /key/MAC?pub=&nonce=&sig=: a machine registers its key (machine_keys.h). */
+static enum MHD_Result key_register(struct MHD_Connection *c, struct req *r, struct server *s)
+{
+	char pb[2 * KEY_PUB_LEN + 2], nb[2 * KEY_NONCE_LEN + 2], sb[2 * KEY_SIG_MAX + 2];
+	char answer[KEY_ANSWER_MAX];
+	struct key_reg reg;
+	int rc = key_reg_parse(&reg, field(c, r, "pub", pb, sizeof(pb)),
+			       field(c, r, "nonce", nb, sizeof(nb)), field(c, r, "sig", sb, sizeof(sb)));
+
+	if (rc == 0)
+		rc = server_key_register(s, r->route.mac, &reg, answer, sizeof(answer));
+	if (rc)
+		return fail(c, r, rc, key_why(rc));
+	return text(c, r, 200, "text/plain", answer, strlen(answer));
+}
+
+/* POST /api/accept-key/NAME (or ?names=a,b,c): accept pending machine keys. */
+static enum MHD_Result accept_key(struct MHD_Connection *c, struct req *r, struct server *s)
+{
+	char body[64], by[API_TOKEN_NAME_MAX + 1], list[1024];
+	const char *why, *who = r->route.name;
+	int rc = authorize(c, s, by, &why), n;
+
+	if (rc)
+		return fail(c, r, rc, why);
+	if (!who[0] && !(who = field(c, r, "names", list, sizeof(list))))
+		return fail(c, r, STRATA_EINVAL, "name the machines: /api/accept-key/NAME or ?names=");
+	n = server_accept_keys(s, who, by);
+	if (n < 0)
+		return fail(c, r, n, "cannot record the acceptance");
+	snprintf(body, sizeof(body), "accepted the pending keys of %d machines\n", n);
+	return text(c, r, 200, "text/plain", body, strlen(body));
+}
+
+/* The manifest, unless the machine presented a key an admin has not accepted. */
+static enum MHD_Result manifest(struct MHD_Connection *c, struct req *r, struct server *s)
+{
+	size_t len;
+	char *b;
+	int rc = server_key_allows(s, r->route.mac);
+
+	if (rc)
+		return fail(c, r, STRATA_EACCES, "this machine's key differs from the pinned one; "
+			    "an admin must accept it: POST /api/accept-key/NAME");
+	b = server_manifest(s, r->route.mac, &len);
+	return b ? owned(c, r, "text/plain", b, len) : fail(c, r, STRATA_ENOENT, "unknown machine");
+}
+
 /* /machines.json, for a request with a credential. */
 static enum MHD_Result machines(struct MHD_Connection *c, struct req *r, struct server *s)
 {
@@ -312,7 +389,6 @@ static enum MHD_Result machines(struct MHD_Connection *c, struct req *r, struct 
 
 static enum MHD_Result get(struct MHD_Connection *c, struct req *r, struct server *s)
 {
-	size_t len;
 	char *b;
 
 	switch (r->route.kind) {
@@ -328,9 +404,11 @@ static enum MHD_Result get(struct MHD_Connection *c, struct req *r, struct serve
 		b = server_agent_orders(s, r->route.mac);
 		return owned(c, r, "text/plain", b, b ? strlen(b) : 0);
 	case ROUTE_MANIFEST:
-		b = server_manifest(s, r->route.mac, &len);
-		return b ? owned(c, r, "text/plain", b, len) : fail(c, r, STRATA_ENOENT,
-								     "unknown machine");
+		return manifest(c, r, s);
+	case ROUTE_KEY_NONCE:
+		return key_nonce(c, r, s);
+	case ROUTE_KEY:
+		return key_register(c, r, s);
 	case ROUTE_STORE_INDEX:
 	case ROUTE_STORE_CHUNK:
 		return store_file(c, r, s);
@@ -385,6 +463,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return report(c, r, s);
 	if (r->route.kind == ROUTE_DEPLOY)
 		return strcmp(method, "POST") ? error(c, r, 405, "use POST") : deploy(c, r, s);
+	if (r->route.kind == ROUTE_ACCEPT_KEY)
+		return strcmp(method, "POST") ? error(c, r, 405, "use POST") : accept_key(c, r, s);
 	if (!is_get)
 		return error(c, r, 405, "method not allowed");
 	return get(c, r, s);

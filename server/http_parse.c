@@ -73,7 +73,22 @@ static enum http_route_kind route_two(const char *word, const char *arg, struct 
 		return ROUTE_REPORT;
 	if (!strcmp(word, "agent") && !mac_seg(r->mac, arg))
 		return ROUTE_AGENT;
+	if (!strcmp(word, "key") && !mac_seg(r->mac, arg))
+		return ROUTE_KEY;
+	if (!strcmp(word, "api") && !strcmp(arg, "accept-key"))
+		return ROUTE_ACCEPT_KEY;
 	return ROUTE_NONE;
+}
+
+/* /api/deploy/NAME and /api/accept-key/NAME. */
+static enum http_route_kind route_api(const char *verb, const char *arg, struct http_route *r)
+{
+	if (!name_ok(arg) || strlen(arg) > HTTP_NAME_MAX)
+		return ROUTE_NONE;
+	strcpy(r->name, arg);
+	if (!strcmp(verb, "deploy"))
+		return ROUTE_DEPLOY;
+	return !strcmp(verb, "accept-key") ? ROUTE_ACCEPT_KEY : ROUTE_NONE;
 }
 
 enum http_route_kind http_route(const char *path, struct http_route *r)
@@ -95,11 +110,10 @@ enum http_route_kind http_route(const char *path, struct http_route *r)
 		return r->kind = route_store(p, r);
 	if (segment(&p, b, sizeof(b)))
 		return ROUTE_NONE;
-	if (!strcmp(a, "api") && !strcmp(b, "deploy") && !segment(&p, c, sizeof(c)) && !*p &&
-	    name_ok(c) && strlen(c) <= HTTP_NAME_MAX) {
-		strcpy(r->name, c);
-		return r->kind = ROUTE_DEPLOY;
-	}
+	if (*p && !strcmp(a, "api") && !segment(&p, c, sizeof(c)) && !*p)
+		return r->kind = route_api(b, c, r);
+	if (*p && !strcmp(a, "key") && !mac_seg(r->mac, b) && !strcmp(p, "nonce"))
+		return r->kind = ROUTE_KEY_NONCE;
 	if (*p)
 		return ROUTE_NONE;
 	return r->kind = route_two(a, b, r);

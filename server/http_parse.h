@@ -29,12 +29,17 @@ enum http_route_kind {
 	ROUTE_AGENT,          /**< /agent/MAC: what an agent booted without a script must do */
 	ROUTE_MACHINES,       /**< /machines.json */
 	ROUTE_DEPLOY,         /**< /api/deploy/NAME-or-MAC-or-all: set a pending deploy */
+	ROUTE_KEY_NONCE,      /**< /key/MAC/nonce: a single-use nonce to sign */
+	ROUTE_KEY,            /**< /key/MAC?pub=&nonce=&sig=: register the machine's key */
+	ROUTE_ACCEPT_KEY,     /**< /api/accept-key/NAME-or-MAC-or-all, or /api/accept-key with
+				   ?names=a,b,c: accept pending machine keys */
 };
 
 /** A routed request: the kind and its parameters. */
 struct http_route {
 	enum http_route_kind kind;
-	char name[HTTP_NAME_MAX + 1];  /**< boot file name, or machine for ROUTE_DEPLOY */
+	char name[HTTP_NAME_MAX + 1];  /**< boot file name, or machine for ROUTE_DEPLOY and
+					    ROUTE_ACCEPT_KEY (empty: the names= list) */
 	uint8_t mac[6];
 	uint8_t digest[32];            /**< layer id or chunk name */
 	uint64_t first, last;          /**< ROUTE_STORE_RUN, inclusive */

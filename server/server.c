@@ -15,6 +15,7 @@
 #include "crypto.h"
 #include "host.h"
 #include "keys.h"
+#include "machine_keys.h"
 #include "pxe_scripts.h"
 #include "server.h"
 #include "text.h"
@@ -310,9 +311,8 @@ int server_report(struct server *s, const uint8_t mac[6], const char *token, con
 	return update_state(s, mac, phase, done, total, msg);
 }
 
-/* The MACs of the catalog's machines that who names (a name, a MAC or "all"), into
- * macs (room for s->cat->n).  Call with the catalog read lock.  Returns how many. */
-static size_t matching(struct server *s, const char *who, uint8_t (*macs)[6])
+size_t server_match(struct server *s, const char *who, uint8_t (*macs)[6],
+		    char (*names)[INV_NAME_MAX + 1])
 {
 	uint8_t mac[6];
 	int by_mac = strata_mac_parse(mac, who, strlen(who)) == 0;
@@ -322,8 +322,11 @@ static size_t matching(struct server *s, const char *who, uint8_t (*macs)[6])
 		const struct inv_machine *m = s->cat->p[i].m;
 
 		if (!strcmp(who, "all") || !strcasecmp(who, m->name) ||
-		    (by_mac && !memcmp(mac, m->mac, 6)))
+		    (by_mac && !memcmp(mac, m->mac, 6))) {
+			if (names)
+				snprintf(names[n], INV_NAME_MAX + 1, "%s", m->name);
 			memcpy(macs[n++], m->mac, 6);
+		}
 	}
 	return n;
 }
@@ -365,7 +368,7 @@ int server_mark_deploy(struct server *s, const char *who, const char *by)
 	pthread_rwlock_rdlock(&s->lock);
 	macs = calloc(s->cat->n + 1, sizeof(*macs));
 	if (macs)
-		n = matching(s, who, macs);
+		n = server_match(s, who, macs, NULL);
 	pthread_mutex_lock(&s->state->lock);
 	if (!macs)
 		rc = errorf("out of memory");
@@ -420,13 +423,15 @@ static void json_machine(FILE *f, struct server *s, const struct product *p, int
 	strata_mac_format(smac, p->m->mac);
 	fprintf(f, "%s\n  {\"mac\": \"%s\", \"name\": \"%s\", \"profile\": \"%s\", "
 		"\"manifest_version\": %llu, \"pending\": \"%s\", \"result\": \"%s\", "
-		"\"done\": %llu, \"total\": %llu, \"updated\": %lld, \"message\": \"%s\"}",
+		"\"done\": %llu, \"total\": %llu, \"updated\": %lld, \"message\": \"%s\"",
 		comma ? "," : "", smac, p->m->name, s->cat->inv->profiles[p->m->profile].name,
 		(unsigned long long)p->version,
 		st && st->pending == INV_ACTION_DEPLOY ? "deploy" : "none",
 		mstate_result_name(st ? st->result : MSTATE_NONE),
 		(unsigned long long)(st ? st->done : 0), (unsigned long long)(st ? st->total : 0),
 		(long long)(st ? st->updated : 0), st ? st->message : "");
+	server_key_json(f, s, p->m->mac);
+	fputs("}", f);
 }
 
 char *server_machines_json(struct server *s)

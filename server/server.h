@@ -184,6 +184,14 @@ int server_report(struct server *s, const uint8_t mac[6], const char *token, con
 		  uint64_t done, uint64_t total, const char *msg);
 
 /**
+ * The inventory machines that who names (a name, a MAC or "all"): their MACs into macs
+ * and, when names is not NULL, their names into names (each with room for s->cat->n).
+ * Call with the catalog read lock.  Returns how many.
+ */
+size_t server_match(struct server *s, const char *who, uint8_t (*macs)[6],
+		    char (*names)[INV_NAME_MAX + 1]);
+
+/**
  * Set a pending deploy for a machine by name or MAC, or "all", ordered by the credential
  * named by.  The machines' state and the order's audit row commit together before this
  * returns.  Returns how many machines it marked (0: none matched, nothing recorded), or

@@ -79,17 +79,28 @@ int strncmp(const char *a, const char *b, size_t n)
 	return n ? (*x > *y) - (*x < *y) : 0;
 }
 
+/* Whether c is one of the characters of set. */
+static int in_set(const char *set, char c)
+{
+	while (*set && *set != c)
+		set++;
+	return *set != '\0';
+}
+
 size_t strspn(const char *s, const char *accept)
 {
 	size_t n = 0;
 
-	for (; s[n]; n++) {
-		const char *a = accept;
+	while (s[n] && in_set(accept, s[n]))
+		n++;
+	return n;
+}
 
-		while (*a && *a != s[n])
-			a++;
-		if (!*a)
-			break;
-	}
+size_t strcspn(const char *s, const char *reject)
+{
+	size_t n = 0;
+
+	while (s[n] && !in_set(reject, s[n]))
+		n++;
 	return n;
 }

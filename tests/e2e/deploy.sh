@@ -17,7 +17,11 @@
 #      new chunks; once the server is back the next boot completes
 #   8. (run with 2, on the NVRAM the VM kept from it) a server that lost its state signs
 #      version 1 again: the agent refuses the older manifest and writes nothing
-# E2E_CASES="1 5" runs only those cases (2-4 and 7 build on 1).  E2E_KILL_AFTER_MS=N makes
+#   9. the PC's NVRAM wiped: its new machine key differs from the one case 1 pinned, so it
+#      is refused and writes nothing until POST /api/accept-key/vm1; then it is served
+# Case 1 also checks the machine key: made from EFI_RNG_PROTOCOL (the lab's virtio-rng),
+# pinned on first use in the database, the audit log and /machines.json.
+# E2E_CASES="1 5" runs only those cases (2-4, 7 and 9 build on 1).  E2E_KILL_AFTER_MS=N makes
 # case 7 kill the server N ms after the root layer's first runs request instead of at once
 # (make soak picks N at random).
 # Needs root (namespaces), QEMU, OVMF, iPXE; without them it says so and counts nothing.
@@ -133,6 +137,32 @@ REUSED=$(sed -n 's/.*layer root: .* \([0-9]*\) reused.*/\1/p' <(debug vm1-a))
 check "1: a chunk the root repeats ${REP_N:-?} times was asked for once (${REP_ASKED} times)" test "${REP_N:-0}" -ge 8 -a "$REP_ASKED" = 1
 check "1: the agent copied its repeats (${REUSED:-?} reused)" test "${REUSED:-0}" -ge $((${REP_N:-1} - 1))
 check "1: server recorded success" grep -q '"result": "ok"' <(lab_machines)
+DB=$W/root/state/strata.db
+FP=$(sed -n 's/.*machine key: created, .* sha256:\([0-9a-f]*\).*/\1/p' <(debug vm1-a))
+check "1: machine key from EFI_RNG_PROTOCOL (virtio-rng)" grep -q "machine key: randomness from EFI_RNG_PROTOCOL" <(debug vm1-a)
+check "1: machine key created (${FP:0:16}..)" test -n "$FP"
+check "1: machine key pinned on first use" grep -q "machine key: pinned by the server (first use)" <(debug vm1-a)
+check "1: the key's DB row" test "$(sqlite3 "$DB" "SELECT count(*) FROM machine_keys WHERE mac = '$MAC' AND pending IS NULL")" = 1
+check "1: the key's audit row" test "$(sqlite3 "$DB" "SELECT token_name || ' ' || target || ' ' || action FROM orders WHERE action LIKE 'key-%'")" = "machine vm1 key-pinned sha256:$FP"
+check "1: /machines.json shows the pinned key" grep -q "\"key\": {\"state\": \"pinned\", \"fingerprint\": \"sha256:$FP\"" <(lab_machines)
+
+# 9. The PC's NVRAM wiped (a firmware update, a CMOS reset): a new key, refused until accepted.
+if want 9; then
+mark
+DISK_SUM=$(sha256sum < "$W/disk.img")
+LAB_NVRAM=fresh lab_vm vm1-k "$MAC" "$W/disk.img"
+check "9: wiped NVRAM: a new machine key" sh -c "grep 'machine key: created' '$LAB_RUN/vm1-k.debug' | grep -vq '$FP'"
+check "9: the agent says an admin must accept it" grep -q "vm1: this PC's key differs from the one the server pinned; an admin must accept it: POST /api/accept-key/vm1" <(debug vm1-k)
+check "9: clear failure line" grep -q "strata.efi: FAILED" <(debug vm1-k)
+check "9: disk untouched" test "$(sha256sum < "$W/disk.img")" = "$DISK_SUM"
+check "9: /machines.json shows the key awaiting acceptance" grep -q "\"state\": \"differs\", \"fingerprint\": \"sha256:$FP\", \"pinned_at\": [0-9]*, \"pending_fingerprint\"" <(lab_machines)
+check "9: its manifest is withheld" test "$(lab_curl -s -o /dev/null -w '%{http_code}' "$(lab_url)/manifest/$MAC")" = 403
+check "9: POST /api/accept-key/vm1" grep -qx "accepted the pending keys of 1 machines" <(lab_curl -s -X POST "$(lab_url)/api/accept-key/vm1")
+check "9: acceptance audited" test "$(sqlite3 "$DB" "SELECT token_name || ' ' || target FROM orders WHERE action LIKE 'key-accepted %'")" = "lab vm1"
+lab_vm vm1-l "$MAC" "$W/disk.img"
+check "9: after acceptance the key is known" grep -q "machine key: known to the server" <(debug vm1-l)
+check "9: and the PC is served" grep -q "strata.efi: deployment complete" <(debug vm1-l)
+fi
 
 if want 2; then
 # 2. User data on the preserved partition; gold root changes; redeploy.

@@ -16,8 +16,14 @@
 #                                   credential (LAB_TOKEN, in $LAB_RUN/api-tokens, which
 #                                   the lab's server takes with --api-tokens)
 #   lab_machines                    the server's /machines.json
+# Each MAC is one PC with its own NVRAM ($LAB_RUN/nvram-MAC.fd, from OVMF's template on its
+# first boot), kept from boot to boot as a real PC's is: strata.efi's machine key and
+# rollback counter live there.  After a boot NAME.vars holds a copy of it.  Every VM has a
+# virtio-rng device (OVMF's EFI_RNG_PROTOCOL).
 # Environment: LAB_VM_TIMEOUT (s, default 300); LAB_NIC_OPTS (appended to the NIC's -device);
-# LAB_VARS_FROM (an earlier VM's NAME.vars: the VM keeps that NVRAM, as a real PC would);
+# LAB_VARS_FROM (an earlier VM's NAME.vars: the PC's NVRAM becomes that one);
+# LAB_NVRAM=fresh (the PC's NVRAM wiped back to OVMF's template first, as a firmware
+# update or a CMOS reset may do);
 # LAB_DNSMASQ_OPTS and LAB_SERVER_OPTS (extra words for dnsmasq and strata-server);
 # LAB_REBOOT=1 (a reboot restarts the VM, as on a PC, instead of ending QEMU).  Each VM's
 # tap is named after its MAC, so VMs with different MACs can run at once.
@@ -93,14 +99,19 @@ lab_stop_services() {
 lab_vm() {
 	local name=$1 mac=$2 disk=$3 tap="tap${2//:/}" rc reboot=-no-reboot
 	[ "${LAB_REBOOT:-0}" = 1 ] && reboot=
+	local nv="$LAB_RUN/nvram-${mac//:/}.fd"
 	shift 3
-	cp "${LAB_VARS_FROM:-$OVMF_VARS}" "$LAB_RUN/$name.vars"
+	if [ -n "${LAB_VARS_FROM:-}" ]; then
+		cp "$LAB_VARS_FROM" "$nv"
+	elif [ "${LAB_NVRAM:-}" = fresh ] || [ ! -f "$nv" ]; then
+		cp "$OVMF_VARS" "$nv"
+	fi
 	netns_tap "$LAB_NS" "$tap" br0 || return 1
 	ip netns exec "$LAB_NS" timeout "$LAB_VM_TIMEOUT" \
 		qemu-system-x86_64 -machine q35 -accel tcg -m 1024 -nodefaults -display none \
 		$reboot -monitor none \
 		-drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE" \
-		-drive "if=pflash,format=raw,unit=1,file=$LAB_RUN/$name.vars" \
+		-drive "if=pflash,format=raw,unit=1,file=$nv" -device virtio-rng-pci \
 		-serial "file:$LAB_RUN/$name.serial" -debugcon "file:$LAB_RUN/$name.debug" \
 		-uuid "5a7a0000-0000-4000-8000-${mac//:/}" \
 		-netdev "tap,id=n0,ifname=$tap,script=no,downscript=no" \
@@ -108,6 +119,7 @@ lab_vm() {
 		-drive "file=$disk,format=raw,if=none,id=d0" \
 		-device "virtio-blk-pci,drive=d0,bootindex=2" "$@" >"$LAB_RUN/$name.qemu.log" 2>&1
 	rc=$?
+	cp "$nv" "$LAB_RUN/$name.vars"
 	ip netns exec "$LAB_NS" ip link del "$tap" 2>/dev/null
 	return $rc
 }

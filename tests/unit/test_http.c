@@ -28,6 +28,13 @@ static void test_routes_good(void)
 	CHECK(r.first == 3 && r.last == 9);
 	CHECK_EQ(http_route("/machines.json", &r), ROUTE_MACHINES);
 	CHECK_EQ(http_route("/api/deploy/pc01", &r), ROUTE_DEPLOY);
+	CHECK_EQ(http_route("/key/52:54:00:12:34:56/nonce", &r), ROUTE_KEY_NONCE);
+	CHECK(r.mac[0] == 0x52 && r.mac[5] == 0x56);
+	CHECK_EQ(http_route("/key/52:54:00:12:34:56", &r), ROUTE_KEY);
+	CHECK_EQ(http_route("/api/accept-key/pc01", &r), ROUTE_ACCEPT_KEY);
+	CHECK(strcmp(r.name, "pc01") == 0);
+	CHECK_EQ(http_route("/api/accept-key", &r), ROUTE_ACCEPT_KEY);
+	CHECK(r.name[0] == '\0');
 }
 
 static void test_routes_bad(void)
@@ -39,7 +46,9 @@ static void test_routes_bad(void)
 		"/store/layers/" HEX64, "/store/layers/" HEX64 ".idx/x", "/store/runs/" HEX64 "/9-3",
 		"/store/runs/" HEX64 "/-1-3", "/store/runs/" HEX64 "/1-99999999999",
 		"/store/runs/" HEX64, "/state/server.key", "/api/deploy", "/api/deploy/../x",
-		"/machines.json/x", "/report/52:54:00:12:34:56/x",
+		"/machines.json/x", "/report/52:54:00:12:34:56/x", "/key/52:54:00:12:34:56/nonce/x",
+		"/key/52:54:00:12:34:56/other", "/key/pc01/nonce", "/key/52:54:00:12:34",
+		"/api/accept-key/../x", "/api/accept-key/a/b", "/api/other/pc01",
 	};
 	struct http_route r;
 

@@ -25,5 +25,7 @@ char *strstr(const char *haystack, const char *needle);
 int strncmp(const char *a, const char *b, size_t n);
 /** Length of the prefix of s made only of characters in accept. */
 size_t strspn(const char *s, const char *accept);
+/** Length of the prefix of s made only of characters not in reject. */
+size_t strcspn(const char *s, const char *reject);
 
 #endif /* STRATA_EFI_LIBC_STRING_H */

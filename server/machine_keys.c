@@ -1,0 +1,231 @@
+/* Machine key pinning: nonces, trust on first use, acceptance (see machine_keys.h). */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "audit.h"
+#include "catalog.h"
+#include "host.h"
+#include "key_db.h"
+#include "machine_keys.h"
+#include "text.h"
+
+/** What a verified registration did, in the words of the answer line. */
+enum key_verdict { KEY_PINNED, KEY_KNOWN, KEY_DIFFERS, KEY_UNPINNED };
+
+static const char *const verdict_names[] = {
+	[KEY_PINNED] = "pinned", [KEY_KNOWN] = "known", [KEY_DIFFERS] = "differs",
+	[KEY_UNPINNED] = "unpinned",
+};
+
+/* mac's name into name (cap bytes) and whether it has a pending deploy (*pending).
+ * 0, or STRATA_ENOENT when the server does not serve it.  Takes the locks it needs. */
+static int machine_of(struct server *s, const uint8_t mac[6], char *name, size_t cap,
+		      int *pending)
+{
+	struct mstate *st;
+	int known;
+
+	pthread_rwlock_rdlock(&s->lock);
+	known = catalog_name(s, mac, name, cap);
+	pthread_rwlock_unlock(&s->lock);
+	if (!known)
+		return STRATA_ENOENT;
+	pthread_mutex_lock(&s->state->lock);
+	st = state_get(s->state, mac);
+	*pending = st && st->pending == INV_ACTION_DEPLOY;
+	pthread_mutex_unlock(&s->state->lock);
+	return 0;
+}
+
+int server_key_nonce(struct server *s, const uint8_t mac[6], char *out, size_t cap)
+{
+	char name[INV_NAME_MAX + 1], smac[18], hex[2 * KEY_NONCE_LEN + 1];
+	uint8_t nonce[KEY_NONCE_LEN];
+	int pending, rc = machine_of(s, mac, name, sizeof(name), &pending);
+
+	if (rc)
+		return rc;
+	strata_mac_format(smac, mac);
+	rc = key_nonce_issue(s->state->db, smac, (int64_t)time(NULL), nonce);
+	if (rc)
+		return rc;
+	strata_hex_encode(hex, nonce, sizeof(nonce));
+	snprintf(out, cap, "nonce=%s expires=%d\n", hex, KEY_NONCE_TTL);
+	return 0;
+}
+
+/* Audit a key event of machine name: action "key-WHAT sha256:FP", by by. */
+static int audit_key(struct db *d, const char *by, const char *name, const char *what,
+		     const uint8_t pub[KEY_PUB_LEN])
+{
+	char fp[KEY_FP_TEXT], action[32 + KEY_FP_TEXT];
+
+	key_fingerprint(fp, pub);
+	snprintf(action, sizeof(action), "key-%s sha256:%s", what, fp);
+	return audit_order(d, by, name, action, NULL, 0);
+}
+
+/* Decide on a registration whose nonce was good; write and audit what changes.  Call
+ * between db_begin and db_end.  The verdict into *v. */
+static int decide(struct db *d, const char *smac, const char *name, int pending,
+		  const uint8_t pub[KEY_PUB_LEN], enum key_verdict *v)
+{
+	int64_t now = (int64_t)time(NULL);
+	struct key_row row;
+	int rc = key_row_get(d, smac, &row);
+
+	if (rc)
+		return rc;
+	if (row.pinned && !memcmp(row.pub, pub, KEY_PUB_LEN))
+		return *v = KEY_KNOWN, 0;
+	if (row.pinned) {
+		*v = KEY_DIFFERS;
+		if (row.pending && !memcmp(row.other, pub, KEY_PUB_LEN))
+			return 0;       /* already shown to the admin, already audited */
+		rc = key_set_pending(d, smac, pub, now);
+		return rc ? rc : audit_key(d, "machine", name, "differs", pub);
+	}
+	if (!pending)
+		return *v = KEY_UNPINNED, 0;   /* trust on first use needs an order */
+	*v = KEY_PINNED;
+	rc = key_pin(d, smac, pub, now);
+	return rc ? rc : audit_key(d, "machine", name, "pinned", pub);
+}
+
+/* Use the nonce up and decide, in one transaction. */
+static int register_tx(struct server *s, const char *smac, const char *name, int pending,
+		       const struct key_reg *r, enum key_verdict *v)
+{
+	struct db *d = s->state->db;
+	int rc = db_begin(d);
+
+	if (rc)
+		return rc;
+	rc = key_nonce_take(d, smac, r->nonce, (int64_t)time(NULL));
+	if (rc == 0)
+		rc = decide(d, smac, name, pending, r->pub, v);
+	/* A refused nonce is still used up: commit its deletion, report the refusal. */
+	if (rc == STRATA_EAUTH)
+		return db_end(d, 0) ? STRATA_EREPORTED : STRATA_EAUTH;
+	return db_end(d, rc);
+}
+
+int server_key_register(struct server *s, const uint8_t mac[6], const struct key_reg *r,
+			char *out, size_t cap)
+{
+	char name[INV_NAME_MAX + 1], smac[18], fp[KEY_FP_TEXT];
+	enum key_verdict v = KEY_UNPINNED;
+	int pending, rc = machine_of(s, mac, name, sizeof(name), &pending);
+
+	if (rc)
+		return rc;
+	rc = key_reg_verify(r, mac);
+	if (rc)
+		return rc;
+	strata_mac_format(smac, mac);
+	rc = register_tx(s, smac, name, pending, r, &v);
+	if (rc)
+		return rc;
+	key_fingerprint(fp, r->pub);
+	fprintf(stderr, "key: %s %s: key %s sha256:%s\n", smac, name, verdict_names[v], fp);
+	snprintf(out, cap, "key=%s name=%s fingerprint=%s\n", verdict_names[v], name, fp);
+	return 0;
+}
+
+int server_key_allows(struct server *s, const uint8_t mac[6])
+{
+	struct key_row row;
+	char smac[18];
+
+	strata_mac_format(smac, mac);
+	if (key_row_get(s->state->db, smac, &row))
+		return STRATA_EREPORTED;
+	return row.pending ? STRATA_EACCES : 0;
+}
+
+/* Accept mac's pending key, if any, audited as by's.  1 accepted, 0 none, or an rc. */
+static int accept_one(struct db *d, const uint8_t mac[6], const char *name, const char *by)
+{
+	struct key_row row;
+	char smac[18];
+	int rc = db_begin(d);
+
+	if (rc)
+		return rc;
+	strata_mac_format(smac, mac);
+	rc = key_row_get(d, smac, &row);
+	if (rc == 0 && row.pending)
+		rc = key_pin(d, smac, row.other, (int64_t)time(NULL));
+	if (rc == 0 && row.pending)
+		rc = audit_key(d, by, name, "accepted", row.other);
+	rc = db_end(d, rc);
+	return rc ? rc : row.pending;
+}
+
+/* Accept the pending keys of the machines one name (no commas) names. */
+static int accept_named(struct server *s, const char *one, const char *by)
+{
+	uint8_t (*macs)[6];
+	char (*names)[INV_NAME_MAX + 1];
+	size_t n = 0;
+	int rc = 0, total = 0;
+
+	pthread_rwlock_rdlock(&s->lock);
+	macs = calloc(s->cat->n + 1, sizeof(*macs));
+	names = calloc(s->cat->n + 1, sizeof(*names));
+	if (macs && names)
+		n = server_match(s, one, macs, names);
+	pthread_rwlock_unlock(&s->lock);
+	if (!macs || !names)
+		rc = errorf("out of memory");
+	for (size_t i = 0; rc >= 0 && i < n; i++) {
+		rc = accept_one(s->state->db, macs[i], names[i], by);
+		total += rc > 0;
+	}
+	free(names);
+	free(macs);
+	return rc < 0 ? rc : total;
+}
+
+int server_accept_keys(struct server *s, const char *who, const char *by)
+{
+	char one[INV_NAME_MAX + 1];
+	int rc, total = 0;
+
+	for (const char *p = who; *p; p += *p == ',') {
+		size_t len = strcspn(p, ",");
+
+		snprintf(one, sizeof(one), "%.*s", (int)len, p);
+		p += len;
+		if (!one[0])
+			continue;
+		rc = accept_named(s, one, by);
+		if (rc < 0)
+			return rc;   /* those before it stay accepted: each commits alone */
+		total += rc;
+	}
+	fprintf(stderr, "key: %d pending keys accepted (%s) by %s\n", total, who, by);
+	return total;
+}
+
+void server_key_json(FILE *f, struct server *s, const uint8_t mac[6])
+{
+	char smac[18], fp[KEY_FP_TEXT], other[KEY_FP_TEXT];
+	struct key_row row;
+
+	strata_mac_format(smac, mac);
+	if (key_row_get(s->state->db, smac, &row) || !row.pinned) {
+		fputs(", \"key\": {\"state\": \"none\"}", f);
+		return;
+	}
+	key_fingerprint(fp, row.pub);
+	fprintf(f, ", \"key\": {\"state\": \"%s\", \"fingerprint\": \"sha256:%s\", "
+		"\"pinned_at\": %lld", row.pending ? "differs" : "pinned", fp,
+		(long long)row.pinned_at);
+	if (row.pending) {
+		key_fingerprint(other, row.other);
+		fprintf(f, ", \"pending_fingerprint\": \"sha256:%s\", \"pending_at\": %lld", other,
+			(long long)row.pending_at);
+	}
+	fputs("}", f);
+}
