@@ -11,6 +11,8 @@
 #                                   with & to boot several at once.  Logs in $LAB_RUN:
 #                                   NAME.serial (console), NAME.debug (strata.efi's log)
 #   lab_console FILE                the serial log without ANSI escapes
+#   lab_wait FILE PATTERN SECONDS   wait until FILE has a line matching PATTERN (grep);
+#                                   non-zero if it has none after SECONDS
 #   lab_url                         the server's base URL
 #   lab_curl ARGS..                 curl inside the lab namespace, with the lab's admin
 #                                   credential (LAB_TOKEN, in $LAB_RUN/api-tokens, which
@@ -45,7 +47,7 @@ _lab_token() {
 
 lab_console() { sed 's/\x1b\[[0-9;=?]*[a-zA-Z]//g' "$1" | tr -d '\r'; }
 
-_lab_wait() {   # _lab_wait FILE PATTERN SECONDS
+lab_wait() {
 	local i
 	for i in $(seq $(($3 * 10))); do
 		grep -q "$2" "$1" 2>/dev/null && return 0
@@ -75,11 +77,11 @@ lab_services() {
 		--conf-file=/dev/null --port=0 --interface=eth0 --bind-interfaces --user=root \
 		--group=root --dhcp-range=10.78.0.100,10.78.0.199,1h \
 		--dhcp-leasefile="$LAB_RUN/leases" --log-facility=- ${LAB_DNSMASQ_OPTS:-}
-	_lab_wait "$LAB_RUN/dnsmasq.log" 'DHCP, IP range' 5 || { echo "lab: dnsmasq did not start" >&2; return 1; }
+	lab_wait "$LAB_RUN/dnsmasq.log" 'DHCP, IP range' 5 || { echo "lab: dnsmasq did not start" >&2; return 1; }
 	netns_spawn LAB_SERVER "$LAB_NS" "$LAB_RUN/server.log" "${STRATA_SERVER:-build/san/strata-server}" \
 		--root "$root" --key "$key" --addr "$LAB_IP" --http-port 80 --tftp-port 69 --dhcp proxy \
 		--api-tokens "$LAB_RUN/api-tokens" ${LAB_SERVER_OPTS:-}
-	_lab_wait "$LAB_RUN/server.log" 'strata-server: serving' 20 \
+	lab_wait "$LAB_RUN/server.log" 'strata-server: serving' 20 \
 		|| { echo "lab: strata-server did not start:" >&2; tail -5 "$LAB_RUN/server.log" >&2; return 1; }
 }
 
