@@ -25,12 +25,16 @@ struct layer {
 	uint8_t **file;      /**< store file of chunk i (NULL for zero chunks) */
 };
 
-/** The target: a memory disk with a block size. */
+/** The target: a memory disk with a block size, and a block that can refuse writes. */
 struct mem_target {
 	uint8_t *bytes;
 	size_t size;
 	uint32_t bs;
 	unsigned int writes;
+	int fail;                     /**< writes covering byte fail_off fail with EIO */
+	uint64_t fail_off;
+	unsigned int failed;          /**< writes refused */
+	unsigned int after_failed;    /**< writes asked for after the first refusal */
 };
 
 /** A source with faults to inject. */
@@ -125,6 +129,12 @@ static int t_write(void *ctx, uint64_t off, const void *buf, size_t len)
 
 	if (off % t->bs || len % t->bs || off + len > t->size)
 		return STRATA_ERANGE;
+	if (t->failed)
+		t->after_failed++;
+	if (t->fail && off <= t->fail_off && t->fail_off < off + len) {
+		t->failed++;
+		return STRATA_EIO;
+	}
 	memcpy(t->bytes + off, buf, len);
 	t->writes++;
 	return 0;
@@ -306,10 +316,45 @@ static void test_transfer_failure_and_short(void)
 	free(t.bytes);
 }
 
+/* A disk that refuses a write (a bad block): the engine stops at it and asks for no other
+ * write, so the target holds the chunks before it new and verified, it and the rest old. */
+static void test_target_write_error(void)
+{
+	struct layer v = { 0 };
+	struct mem_target t = { .size = 12 * CS, .bs = 512, .fail = 1, .fail_off = 9 * CS + 512 };
+	struct mem_source s;
+	struct strata_deploy d;
+	uint8_t *before;
+
+	make_image(&v, 12 * CS, 4);
+	build_layer(&v);
+	t.bytes = xmalloc(t.size);
+	memset(t.bytes, 0x11, t.size);
+	before = xmalloc(t.size);
+	memcpy(before, t.bytes, t.size);
+	s = source(&v);
+	CHECK_EQ(deploy(&v, &t, &s, &d), STRATA_EIO);
+	CHECK_EQ(t.failed, 1);
+	CHECK_EQ(t.after_failed, 0);
+	CHECK_EQ(d.st.chunks_failed, 0);        /* a disk error, not a bad chunk */
+	CHECK(memcmp(t.bytes, v.image, 9 * CS) == 0);
+	CHECK(memcmp(t.bytes + 9 * CS, before + 9 * CS, 3 * CS) == 0);
+	CHECK(only_known(&t, v.image, before, v.size));
+	t.fail = 0;                             /* the disk is replaced: the next run finishes */
+	s = source(&v);
+	CHECK_EQ(deploy(&v, &t, &s, &d), 0);
+	CHECK_EQ(d.st.chunks_fetched, 3);
+	CHECK(memcmp(t.bytes, v.image, v.size) == 0);
+	free(before);
+	free_layer(&v);
+	free(t.bytes);
+}
+
 int main(void)
 {
 	RUN(test_full_and_delta);
 	RUN(test_corrupt_chunk);
 	RUN(test_transfer_failure_and_short);
+	RUN(test_target_write_error);
 	return harness_summary();
 }
