@@ -21,7 +21,9 @@
 # Environment: LAB_VM_TIMEOUT (s, default 300); LAB_NIC_OPTS (appended to the NIC's -device);
 # LAB_VARS_FROM (an earlier VM's NAME.vars: the VM keeps that NVRAM, as a real PC would);
 # LAB_DNSMASQ_OPTS and LAB_SERVER_OPTS (extra words for dnsmasq and strata-server);
-# LAB_REBOOT=1 (a reboot restarts the VM, as on a PC, instead of ending QEMU).  Each VM's
+# LAB_REBOOT=1 (a reboot restarts the VM, as on a PC, instead of ending QEMU); LAB_DRIVE
+# (the disk's -drive options before ",if=none,id=d0", default "file=DISK,format=raw": e.g. a
+# blkdebug filter that injects errors).  Each VM's
 # tap is named after its MAC, so VMs with different MACs can run at once.
 # Traffic stays inside the namespaces; netns_cleanup (installed by netns_init) removes
 # them and every process in them.
@@ -107,7 +109,7 @@ lab_vm() {
 		-uuid "5a7a0000-0000-4000-8000-${mac//:/}" \
 		-netdev "tap,id=n0,ifname=$tap,script=no,downscript=no" \
 		-device "virtio-net-pci,netdev=n0,mac=$mac,bootindex=1${LAB_NIC_OPTS:-}" \
-		-drive "file=$disk,format=raw,if=none,id=d0" \
+		-drive "${LAB_DRIVE:-file=$disk,format=raw},if=none,id=d0" \
 		-device "virtio-blk-pci,drive=d0,bootindex=2" "$@" >"$LAB_RUN/$name.qemu.log" 2>&1
 	rc=$?
 	ip netns exec "$LAB_NS" ip link del "$tap" 2>/dev/null
