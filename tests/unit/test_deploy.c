@@ -255,6 +255,36 @@ static void test_full_and_delta(void)
 	free(t.bytes);
 }
 
+/* A 12-chunk layer v made from seed, and t's bytes all 0x11 (an old disk); returns a copy
+ * of t's bytes as they were, the caller's to free. */
+static uint8_t *old_target(struct layer *v, struct mem_target *t, unsigned int seed)
+{
+	uint8_t *before;
+
+	make_image(v, 12 * CS, seed);
+	build_layer(v);
+	t->bytes = xmalloc(t->size);
+	memset(t->bytes, 0x11, t->size);
+	before = xmalloc(t->size);
+	memcpy(before, t->bytes, t->size);
+	return before;
+}
+
+/* With the fault gone, the next run fetches only the `left` chunks still missing and
+ * completes; then the test's layer and buffers are freed. */
+static void resumes(struct layer *v, struct mem_target *t, struct mem_source *s, uint64_t left,
+		    uint8_t *before)
+{
+	struct strata_deploy d;
+
+	CHECK_EQ(deploy(v, t, s, &d), 0);
+	CHECK_EQ(d.st.chunks_fetched, left);
+	CHECK(memcmp(t->bytes, v->image, v->size) == 0);
+	free(before);
+	free_layer(v);
+	free(t->bytes);
+}
+
 static void test_corrupt_chunk(void)
 {
 	struct layer v = { 0 };
@@ -263,12 +293,7 @@ static void test_corrupt_chunk(void)
 	struct strata_deploy d;
 	uint8_t *before;
 
-	make_image(&v, 12 * CS, 2);
-	build_layer(&v);
-	t.bytes = xmalloc(t.size);
-	memset(t.bytes, 0x11, t.size);
-	before = xmalloc(t.size);
-	memcpy(before, t.bytes, t.size);
+	before = old_target(&v, &t, 2);
 	s = source(&v);
 	s.corrupt_chunk = 5;
 	s.piece = 1;                            /* byte by byte through the sink */
@@ -280,12 +305,7 @@ static void test_corrupt_chunk(void)
 	CHECK(only_known(&t, v.image, before, v.size));
 	CHECK(memcmp(t.bytes + 6 * CS, v.image + 6 * CS, CS) == 0);  /* the rest went on */
 	s.corrupt_chunk = -1;                   /* the store is mended: resume */
-	CHECK_EQ(deploy(&v, &t, &s, &d), 0);
-	CHECK_EQ(d.st.chunks_fetched, 1);
-	CHECK(memcmp(t.bytes, v.image, v.size) == 0);
-	free(before);
-	free_layer(&v);
-	free(t.bytes);
+	resumes(&v, &t, &s, 1, before);
 }
 
 static void test_transfer_failure_and_short(void)
@@ -326,12 +346,7 @@ static void test_target_write_error(void)
 	struct strata_deploy d;
 	uint8_t *before;
 
-	make_image(&v, 12 * CS, 4);
-	build_layer(&v);
-	t.bytes = xmalloc(t.size);
-	memset(t.bytes, 0x11, t.size);
-	before = xmalloc(t.size);
-	memcpy(before, t.bytes, t.size);
+	before = old_target(&v, &t, 4);
 	s = source(&v);
 	CHECK_EQ(deploy(&v, &t, &s, &d), STRATA_EIO);
 	CHECK_EQ(t.failed, 1);
@@ -342,12 +357,7 @@ static void test_target_write_error(void)
 	CHECK(only_known(&t, v.image, before, v.size));
 	t.fail = 0;                             /* the disk is replaced: the next run finishes */
 	s = source(&v);
-	CHECK_EQ(deploy(&v, &t, &s, &d), 0);
-	CHECK_EQ(d.st.chunks_fetched, 3);
-	CHECK(memcmp(t.bytes, v.image, v.size) == 0);
-	free(before);
-	free_layer(&v);
-	free(t.bytes);
+	resumes(&v, &t, &s, 3, before);
 }
 
 int main(void)
