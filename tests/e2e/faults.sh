@@ -101,7 +101,7 @@ netem_on() {
 	NET_FAULT="tc netem loss $LOSS% delay 20ms"
 	tc -n "$LAB_NS" qdisc add dev br0 root netem loss "$LOSS%" delay 20ms 2>/dev/null && return 0
 	NET_FAULT="cBPF loss $LOSS% each way + filter-buffer 20 ms (no sch_netem)"
-	DELAY_ARGS=(-object filter-buffer,id=fb0,netdev=n0,interval=20000)
+	DELAY_ARGS=(-object "filter-buffer,id=fb0,netdev=n0,interval=20000")
 	tc -n "$LAB_NS" qdisc add dev br0 clsact &&
 		tc -n "$LAB_NS" filter add dev br0 ingress bpf da bytecode "$(loss_bpf "$LOSS")" &&
 		tc -n "$LAB_NS" filter add dev br0 egress bpf da bytecode "$(loss_bpf "$LOSS")"
@@ -154,7 +154,7 @@ serve "$ROOT3"
 if want eio; then
 # The block: the first of the middle chunk among those v3 changes.
 MAP=$(chunk_map "$DISK" 2 "$W/root-$CUR.img" "$W/root-v3.img")
-CHANGED=($(awk -v m="$MAP" 'BEGIN { for (i = 1; i <= length(m); i++) if (substr(m, i, 1) == "o") print i - 1 }'))
+mapfile -t CHANGED < <(awk -v m="$MAP" 'BEGIN { for (i = 1; i <= length(m); i++) if (substr(m, i, 1) == "o") print i - 1 }')
 BAD=${CHANGED[$((${#CHANGED[@]} / 2))]}
 LBA=$((($(part_start "$DISK" 2) + BAD * 65536) / 512))
 eio_config "$W/eio.cfg" "$LBA"

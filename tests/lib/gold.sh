@@ -135,5 +135,5 @@ chunk_map() {
 only_known() {
 	local map
 	map=$(chunk_map "$@") || return 1
-	[[ $map != *x* ]] || { echo "chunk $(($(expr index "$map" x) - 1)) is neither"; return 1; }
+	[[ $map != *x* ]] || { map=${map%%x*}; echo "chunk ${#map} is neither"; return 1; }
 }
