@@ -40,6 +40,11 @@ static int fail(struct agent *a, int rc, const char *why)
 	return rc;
 }
 
+int agent_fail(struct agent *a, int rc, const char *why)
+{
+	return fail(a, rc, why);
+}
+
 static int discard(void *ctx, uint64_t offset, const void *data, size_t len, uint64_t size)
 {
 	return 0;

@@ -37,6 +37,10 @@ struct agent {
  */
 int agent_run(struct agent *a, EFI_HANDLE image);
 
+/** Record why the run failed, for the screen and the report (the first reason recorded
+ *  wins: it is the closest to the cause).  Returns rc. */
+int agent_fail(struct agent *a, int rc, const char *why);
+
 /** Tell the server how far we are: phase is "progress", "ok" or "failed". */
 void agent_report(struct agent *a, const char *phase, uint64_t done, uint64_t total,
 		  const char *msg);

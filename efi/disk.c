@@ -1,6 +1,7 @@
 /* Finding and using the target disk (see disk.h). */
 #include <efi.h>
 #include <efilib.h>
+#include <stdio.h>
 #include <string.h>
 #include "disk.h"
 #include "efi_rc.h"
@@ -140,6 +141,20 @@ static int misaligned(const struct disk *d, const void *buf)
 	return d->io_align > 1 && ((uintptr_t)buf & (d->io_align - 1));
 }
 
+/*
+ * A transfer the device refused, named by its first block and length: whoever replaces or
+ * tests the disk needs to know where it failed, not only that it did.
+ */
+static int io_fail(const struct disk *d, EFI_STATUS s, const char *op, uint64_t off, size_t len)
+{
+	char what[80];
+
+	snprintf(what, sizeof(what), "disk: %s at LBA %llu (%llu blocks)", op,
+		 (unsigned long long)(off / d->block_size),
+		 (unsigned long long)(len / d->block_size));
+	return efi_fail(s, what);
+}
+
 int disk_read(struct disk *d, uint64_t off, void *buf, size_t len)
 {
 	void *io = buf;
@@ -154,7 +169,7 @@ int disk_read(struct disk *d, uint64_t off, void *buf, size_t len)
 		memcpy(buf, io, len);
 		disk_buf_free(io, len);
 	}
-	return EFI_ERROR(s) ? efi_fail(s, "disk: ReadBlocks") : 0;
+	return EFI_ERROR(s) ? io_fail(d, s, "ReadBlocks", off, len) : 0;
 }
 
 int disk_write(struct disk *d, uint64_t off, const void *buf, size_t len)
@@ -172,7 +187,7 @@ int disk_write(struct disk *d, uint64_t off, const void *buf, size_t len)
 	s = d->bio->WriteBlocks(d->bio, d->media_id, off / d->block_size, len, io);
 	if (io != buf)
 		disk_buf_free(io, len);
-	return EFI_ERROR(s) ? efi_fail(s, "disk: WriteBlocks") : 0;
+	return EFI_ERROR(s) ? io_fail(d, s, "WriteBlocks", off, len) : 0;
 }
 
 int disk_flush(struct disk *d)

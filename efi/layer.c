@@ -54,6 +54,23 @@ static int t_read(void *ctx, uint64_t off, void *buf, size_t len)
 	return rc;
 }
 
+/*
+ * A write the disk refused: name its block and partition on screen and in the failure
+ * report.  The engine stops at a target error, so nothing is written after this one.
+ */
+static void write_failed(struct layer *l, uint64_t off, int rc)
+{
+	uint64_t lba = (l->base + off) / l->a->disk.block_size;
+	char why[96];
+
+	log_msg("layer %s: writing chunk %llu failed at disk LBA %llu (partition byte %llu); "
+		"the deployment stops here", l->label, (unsigned long long)(off / l->idx.chunk_size),
+		(unsigned long long)lba, (unsigned long long)off);
+	snprintf(why, sizeof(why), "disk write failed at LBA %llu (partition %s)",
+		 (unsigned long long)lba, l->label);
+	agent_fail(l->a, rc, why);
+}
+
 static int t_write(void *ctx, uint64_t off, const void *buf, size_t len)
 {
 	struct layer *l = ctx;
@@ -61,6 +78,8 @@ static int t_write(void *ctx, uint64_t off, const void *buf, size_t len)
 	int rc = disk_write(&l->a->disk, l->base + off, buf, len);
 
 	l->t.write += clock_us() - t0;
+	if (rc)
+		write_failed(l, off, rc);
 	return rc;
 }
 

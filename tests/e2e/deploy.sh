@@ -28,81 +28,10 @@
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/netns.sh"
 . "$(dirname "$0")/../lib/lab.sh"
-BUILD=${1:-build}
-SI=${STRATA_IMAGE:-$BUILD/san/strata-image}
-EFI=${STRATA_EFI:-$BUILD/efi/strata.efi}
-KEY=$BUILD/keys/strata.key
-export STRATA_SERVER=${STRATA_SERVER:-$BUILD/san/strata-server}
-if [ "$(id -u)" != 0 ] || [ ! -f "$EFI" ] || [ ! -f "$KEY" ] || ! command -v qemu-system-x86_64 >/dev/null; then
-	echo "skip: needs root, qemu, $EFI and $KEY (make build-all)"
-	finish
-	exit
-fi
-W=$(mktemp -d /tmp/strata-e2e.XXXXXX)
-chmod 755 "$W"
-LAB_RUN=$W/run
-mkdir -p "$LAB_RUN"
-netns_init '[ "${KEEP:-0}" = 1 ] && echo "kept $W" || rm -rf "$W"'
+. "$(dirname "$0")/../lib/gold.sh"
+gold_init "${1:-build}" e2e
 MAC=52:54:00:5a:00:01
 MIB=1048576
-
-# --- the gold disk ---------------------------------------------------------------------------
-gold() {
-	mkdir -p "$W/root/boot" "$W/tree/etc" "$W/esp"
-	cp /usr/lib/ipxe/snponly.efi /usr/lib/ipxe/ipxe.efi /usr/lib/ipxe/undionly.kpxe "$EFI" "$W/root/boot/"
-	cp -a /usr/share/doc/bash /usr/share/doc/coreutils "$W/tree/" 2>/dev/null
-	head -c 6000000 /dev/urandom > "$W/tree/etc/blob"
-	head -c 65536 /dev/urandom > "$W/rep"
-	for _ in $(seq 16); do cat "$W/rep"; done > "$W/tree/etc/repeated"
-	echo "gold 1" > "$W/tree/etc/release"
-	mkfs.ext4 -q -F -U 5f1a2b3c-0000-4000-8000-00000000e2e1 -d "$W/tree" "$W/root-v1.img" 48M
-	mkfs.vfat -n GOLDESP -i 12345678 -C "$W/esp.img" 16384 >/dev/null
-	echo "strata gold esp" > "$W/esp/marker.txt"
-	mcopy -i "$W/esp.img" "$W/esp/marker.txt" ::marker.txt
-	ESP=$($SI build --store "$W/root/store" "$W/esp.img" 2>/dev/null | tail -1)
-	ROOT1=$($SI build --store "$W/root/store" "$W/root-v1.img" 2>/dev/null | tail -1)
-	chmod -R a+rX "$W/root"
-}
-
-inventory() {   # inventory ROOT_LAYER
-	cat > "$W/root/inventory.conf" <<EOF
-default local
-profile gold
-part label=ESP type=esp size=16M layer=$ESP
-part label=root type=linux size=48M layer=$1
-part label=CIDATA type=basic size=4M layer=machine
-part label=data type=linux size=rest policy=preserve
-machine $MAC name=vm1 profile=gold action=deploy
-EOF
-}
-
-# --- checks on the disk ----------------------------------------------------------------------
-part_start() {   # part_start DISK N -> byte offset
-	sfdisk --json "$1" | tr -d ' \n' | grep -o '"node":"[^"]*'"$2"'","start":[0-9]*' | sed 's/.*://' | awk '{print $1 * 512}'
-}
-part_equals() {  # part_equals DISK N IMAGE
-	local off size
-	off=$(part_start "$1" "$2")
-	size=$(stat -c %s "$3")
-	[ -n "$off" ] && cmp <(dd if="$1" bs=1M iflag=skip_bytes,count_bytes skip="$off" count="$size" 2>/dev/null) "$3"
-}
-# Every 64 KiB chunk of partition N equals the same chunk of image A or of image B.
-only_known() {   # only_known DISK N A B
-	local off n i
-	off=$(part_start "$1" "$2")
-	n=$(( ($(stat -c %s "$3") + 65535) / 65536 ))
-	for ((i = 0; i < n; i++)); do
-		dd if="$1" bs=64K iflag=skip_bytes skip=$((off + i * 65536)) count=1 2>/dev/null > "$W/c.t"
-		dd if="$3" bs=64K skip=$i count=1 2>/dev/null > "$W/c.a"
-		dd if="$4" bs=64K skip=$i count=1 2>/dev/null > "$W/c.b"
-		cmp -s "$W/c.t" "$W/c.a" || cmp -s "$W/c.t" "$W/c.b" || { echo "chunk $i is neither"; return 1; }
-	done
-}
-part_sum() {     # part_sum DISK N BYTES -> sha256 of the first BYTES of partition N
-	dd if="$1" bs=1M iflag=skip_bytes,count_bytes skip="$(part_start "$1" "$2")" count="$3" 2>/dev/null | sha256sum
-}
-debug() { tr -d '\r' < "$LAB_RUN/$1.debug"; }
-mark() { lab_curl -s -X POST "$(lab_url)/api/deploy/vm1" >/dev/null; }
 
 gold
 inventory "$ROOT1"; CUR_ROOT=v1
@@ -120,7 +49,7 @@ check "1: clear final line" grep -q "strata.efi: deployment complete" <(debug vm
 check "1: GPT valid (sgdisk -v)" sh -c "sgdisk -v '$W/disk.img' | grep -q 'No problems found'"
 check "1: ESP equals its layer" part_equals "$W/disk.img" 1 "$W/esp.img"
 check "1: root equals its layer" part_equals "$W/disk.img" 2 "$W/root-v1.img"
-check "1: CIDATA names the machine" sh -c "dd if='$W/disk.img' bs=1M iflag=skip_bytes skip=$(part_start "$W/disk.img" 3) count=1 2>/dev/null > '$W/cid.img' && mtype -i '$W/cid.img' ::meta-data | grep -q 'local-hostname: vm1'"
+check "1: CIDATA names the machine" cidata_names "$W/disk.img" vm1
 check "1: progress bar on the serial console" grep -q "root fetch \[##" <(lab_console "$LAB_RUN/vm1-a.serial")
 # The root layer's most repeated data chunk (etc/repeated; zero and free chunks have no
 # file): how many of its indices fall in the chunk runs (or chunk files) the agent asked for.
@@ -166,15 +95,9 @@ fi
 
 if want 2; then
 # 2. User data on the preserved partition; gold root changes; redeploy.
-DATA_OFF=$(part_start "$W/disk.img" 4)
-head -c 3000000 /dev/urandom | dd of="$W/disk.img" bs=1M oflag=seek_bytes seek="$DATA_OFF" conv=notrunc 2>/dev/null
-DATA_SUM=$(part_sum "$W/disk.img" 4 3000000)
-cp "$W/root-v1.img" "$W/root-v2.img"
+DATA_SUM=$(user_data "$W/disk.img")
 echo "gold 2" > "$W/release2"
-debugfs -w -R "rm /etc/release" "$W/root-v2.img" >/dev/null 2>&1
-debugfs -w -R "write $W/release2 /etc/release" "$W/root-v2.img" >/dev/null 2>&1
-ROOT2=$($SI build --store "$W/root/store" "$W/root-v2.img" 2>/dev/null | tail -1)
-chmod -R a+rX "$W/root/store"
+ROOT2=$(gold_change v1 v2 "rm /etc/release" "write $W/release2 /etc/release")
 inventory "$ROOT2"; CUR_ROOT=v2
 kill -HUP "$LAB_SERVER"; sleep 2
 mark
@@ -182,7 +105,7 @@ mark
 lab_vm vm1-b "$MAC" "$W/disk.img"
 check "2: redeploy completes" grep -q "strata.efi: deployment complete" <(debug vm1-b)
 check "2: root equals the new layer" part_equals "$W/disk.img" 2 "$W/root-v2.img"
-check "2: preserved data bit-identical" test "$(part_sum "$W/disk.img" 4 3000000)" = "$DATA_SUM"
+check "2: preserved data bit-identical" test "$(data_sum "$W/disk.img")" = "$DATA_SUM"
 FETCHED=$(sed -n 's/.*layer root: .* fetched (\([0-9]*\) bytes).*/\1/p' <(debug vm1-b))
 check "2: only changed chunks crossed the wire (${FETCHED:-?} bytes)" test "${FETCHED:-999999999}" -lt 1000000
 check "2: server log shows no ESP chunks fetched" sh -c "! tail -n +$LINES_BEFORE '$LAB_RUN/server.log' | grep -q 'runs/${ESP#sha256:}'"
@@ -223,11 +146,8 @@ netns_spawn LAB_SERVER "$LAB_NS" "$LAB_RUN/server3.log" "$STRATA_SERVER" --root 
 sleep 3
 
 # 4. A corrupted chunk of a changed region: the deployment fails naming it; mended, it completes.
-cp "$W/root-v1.img" "$W/root-v3.img"
 head -c 200000 /dev/urandom > "$W/blob3"
-debugfs -w -R "write $W/blob3 /etc/blob3" "$W/root-v3.img" >/dev/null 2>&1
-ROOT3=$($SI build --store "$W/root/store" "$W/root-v3.img" 2>/dev/null | tail -1)
-chmod -R a+rX "$W/root/store"
+ROOT3=$(gold_change v1 v3 "write $W/blob3 /etc/blob3")
 CH=$($SI inspect --store "$W/root/store" --chunks "$ROOT3" | awk '/^chunk [0-9]/ && $9 != "zero" {print $NF}' | while read -r h; do
 	grep -q "$h" <($SI inspect --store "$W/root/store" --chunks "$ROOT2") || { echo "$h"; break; }; done)
 CF="$W/root/store/chunks/${CH:0:2}/$CH"
@@ -239,7 +159,7 @@ mark
 lab_vm vm1-d "$MAC" "$W/disk.img"
 check "4: corrupt chunk named" grep -q "layer root: chunk [0-9]*: chunk" <(debug vm1-d)
 check "4: deployment failed" grep -q "strata.efi: FAILED" <(debug vm1-d)
-check "4: preserved data still bit-identical" test "$(part_sum "$W/disk.img" 4 3000000)" = "$DATA_SUM"
+check "4: preserved data still bit-identical" test "$(data_sum "$W/disk.img")" = "$DATA_SUM"
 cp "$W/good-chunk" "$CF"
 lab_vm vm1-e "$MAC" "$W/disk.img"
 check "4: after the fix the next boot completes" grep -q "strata.efi: deployment complete" <(debug vm1-e)
@@ -249,11 +169,8 @@ fi
 
 # 7. The server killed while the root layer streams; the next boot, with it back, completes.
 if want 7; then
-cp "$W/root-$CUR_ROOT.img" "$W/root-v4.img"
 head -c 30000000 /dev/urandom > "$W/big4"
-debugfs -w -R "write $W/big4 /etc/big4" "$W/root-v4.img" >/dev/null 2>&1
-ROOT4=$($SI build --store "$W/root/store" "$W/root-v4.img" 2>/dev/null | tail -1)
-chmod -R a+rX "$W/root/store"
+ROOT4=$(gold_change "$CUR_ROOT" v4 "write $W/big4 /etc/big4")
 PREV_ROOT=$CUR_ROOT
 inventory "$ROOT4"; CUR_ROOT=v4
 kill -HUP "$LAB_SERVER"; sleep 2
@@ -268,7 +185,7 @@ SLOG=$(ls -t "$LAB_RUN"/server*.log | head -1)
 lab_vm vm1-h "$MAC" "$W/disk.img"
 check "7: the deployment failed when the server died" grep -q "strata.efi: FAILED" <(debug vm1-h)
 check "7: root holds only old or verified new chunks" only_known "$W/disk.img" 2 "$W/root-$PREV_ROOT.img" "$W/root-v4.img"
-check "7: preserved data bit-identical" test "$(part_sum "$W/disk.img" 4 3000000)" = "$DATA_SUM"
+check "7: preserved data bit-identical" test "$(data_sum "$W/disk.img")" = "$DATA_SUM"
 netns_spawn LAB_SERVER "$LAB_NS" "$LAB_RUN/server7.log" "$STRATA_SERVER" --root "$W/root" \
 	--key "$KEY" --addr "$LAB_IP" --http-port 80 --tftp-port 69 --dhcp proxy \
 	--api-tokens "$LAB_RUN/api-tokens"

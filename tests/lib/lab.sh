@@ -11,6 +11,8 @@
 #                                   with & to boot several at once.  Logs in $LAB_RUN:
 #                                   NAME.serial (console), NAME.debug (strata.efi's log)
 #   lab_console FILE                the serial log without ANSI escapes
+#   lab_wait FILE PATTERN SECONDS   wait until FILE has a line matching PATTERN (grep);
+#                                   non-zero if it has none after SECONDS
 #   lab_url                         the server's base URL
 #   lab_curl ARGS..                 curl inside the lab namespace, with the lab's admin
 #                                   credential (LAB_TOKEN, in $LAB_RUN/api-tokens, which
@@ -25,7 +27,9 @@
 # LAB_NVRAM=fresh (the PC's NVRAM wiped back to OVMF's template first, as a firmware
 # update or a CMOS reset may do);
 # LAB_DNSMASQ_OPTS and LAB_SERVER_OPTS (extra words for dnsmasq and strata-server);
-# LAB_REBOOT=1 (a reboot restarts the VM, as on a PC, instead of ending QEMU).  Each VM's
+# LAB_REBOOT=1 (a reboot restarts the VM, as on a PC, instead of ending QEMU); LAB_DRIVE
+# (the disk's -drive options before ",if=none,id=d0", default "file=DISK,format=raw": e.g. a
+# blkdebug filter that injects errors).  Each VM's
 # tap is named after its MAC, so VMs with different MACs can run at once.
 # Traffic stays inside the namespaces; netns_cleanup (installed by netns_init) removes
 # them and every process in them.
@@ -51,7 +55,7 @@ _lab_token() {
 
 lab_console() { sed 's/\x1b\[[0-9;=?]*[a-zA-Z]//g' "$1" | tr -d '\r'; }
 
-_lab_wait() {   # _lab_wait FILE PATTERN SECONDS
+lab_wait() {
 	local i
 	for i in $(seq $(($3 * 10))); do
 		grep -q "$2" "$1" 2>/dev/null && return 0
@@ -81,11 +85,11 @@ lab_services() {
 		--conf-file=/dev/null --port=0 --interface=eth0 --bind-interfaces --user=root \
 		--group=root --dhcp-range=10.78.0.100,10.78.0.199,1h \
 		--dhcp-leasefile="$LAB_RUN/leases" --log-facility=- ${LAB_DNSMASQ_OPTS:-}
-	_lab_wait "$LAB_RUN/dnsmasq.log" 'DHCP, IP range' 5 || { echo "lab: dnsmasq did not start" >&2; return 1; }
+	lab_wait "$LAB_RUN/dnsmasq.log" 'DHCP, IP range' 5 || { echo "lab: dnsmasq did not start" >&2; return 1; }
 	netns_spawn LAB_SERVER "$LAB_NS" "$LAB_RUN/server.log" "${STRATA_SERVER:-build/san/strata-server}" \
 		--root "$root" --key "$key" --addr "$LAB_IP" --http-port 80 --tftp-port 69 --dhcp proxy \
 		--api-tokens "$LAB_RUN/api-tokens" ${LAB_SERVER_OPTS:-}
-	_lab_wait "$LAB_RUN/server.log" 'strata-server: serving' 20 \
+	lab_wait "$LAB_RUN/server.log" 'strata-server: serving' 20 \
 		|| { echo "lab: strata-server did not start:" >&2; tail -5 "$LAB_RUN/server.log" >&2; return 1; }
 }
 
@@ -116,7 +120,7 @@ lab_vm() {
 		-uuid "5a7a0000-0000-4000-8000-${mac//:/}" \
 		-netdev "tap,id=n0,ifname=$tap,script=no,downscript=no" \
 		-device "virtio-net-pci,netdev=n0,mac=$mac,bootindex=1${LAB_NIC_OPTS:-}" \
-		-drive "file=$disk,format=raw,if=none,id=d0" \
+		-drive "${LAB_DRIVE:-file=$disk,format=raw},if=none,id=d0" \
 		-device "virtio-blk-pci,drive=d0,bootindex=2" "$@" >"$LAB_RUN/$name.qemu.log" 2>&1
 	rc=$?
 	cp "$nv" "$LAB_RUN/$name.vars"

@@ -6,17 +6,23 @@
 #   cuts:   tests/e2e/deploy.sh cases 1 and 7 SOAK_ROUNDS times, the server killed at a
 #           random point (0-1.5 s) of the root layer's stream each time: the disk must hold
 #           only old or verified chunks, and the next boot must complete
-# Each power-cut round names its kill delay, so a failing round can be run again alone.  It prints one
-# "N passed, N failed" line, like make test.  About 1 h with the defaults.
-# Usage: tests/soak/run.sh [--help] [BUILD_DIR]   (SOAK_ROUNDS, SOAK_FUZZ_SECONDS, SOAK_ONLY)
+#   faults: tests/e2e/faults.sh's power cut and packet loss SOAK_ROUNDS times: QEMU killed
+#           at a random point (FAULT_CUT_MS 0-1.2 s after the root layer's first runs
+#           request), then booted again to converge; netem loss of 1-10% (FAULT_LOSS) with
+#           20 ms latency on an HTTP path and a TFTP boot
+# Each cut round names its kill delay (and each faults round its loss), so a failing round
+# can be run again alone.  It prints one "N passed, N failed" line, like make test.  About
+# 1 h 10 with the defaults.
+# Usage: tests/soak/run.sh [--help] [BUILD_DIR]   (SOAK_ROUNDS, SOAK_FUZZ_SECONDS,
+#        SOAK_ONLY="fuzz load cuts faults")
 set -u
 case ${1:-} in
--h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+-h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 esac
 BUILD=${1:-build}
 ROUNDS=${SOAK_ROUNDS:-3}
 FUZZ_SECONDS=${SOAK_FUZZ_SECONDS:-300}
-ONLY=${SOAK_ONLY:-fuzz load cuts}
+ONLY=${SOAK_ONLY:-fuzz load cuts faults}
 . "$(dirname "$0")/../lib/suite.sh"
 
 want() { case " $ONLY " in *" $1 "*) return 0 ;; esac; return 1; }
@@ -32,6 +38,13 @@ for r in $(seq "$ROUNDS"); do
 		ms=$((RANDOM % 1500))
 		suite "soak power cut round $r/$ROUNDS (E2E_KILL_AFTER_MS=$ms)" \
 			env E2E_CASES="1 7" E2E_KILL_AFTER_MS=$ms bash tests/e2e/deploy.sh "$BUILD"
+	fi
+	if want faults; then
+		ms=$((RANDOM % 1200))   # the writes of its 30 MB change last about 1.5 s
+		loss=$((1 + RANDOM % 10))
+		suite "soak faults round $r/$ROUNDS (FAULT_CUT_MS=$ms FAULT_LOSS=$loss)" \
+			env FAULT_CASES="cut netem" FAULT_CUT_MS=$ms FAULT_LOSS=$loss \
+			bash tests/e2e/faults.sh "$BUILD"
 	fi
 done
 suites_finish

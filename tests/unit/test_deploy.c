@@ -26,7 +26,7 @@ struct layer {
 	uint8_t **file;      /**< store file of chunk i (NULL for zero chunks) */
 };
 
-/** The target: a memory disk with a block size. */
+/** The target: a memory disk with a block size, and a block that can refuse writes. */
 struct mem_target {
 	uint8_t *bytes;
 	size_t size;
@@ -34,6 +34,10 @@ struct mem_target {
 	unsigned int writes;
 	uint64_t full_at;    /**< writes reaching this offset fail, as on a full disk (0: none) */
 	uint64_t read_chunks;    /**< bit i: chunk i (< 64) was read */
+	int fail;                     /**< writes covering byte fail_off fail with EIO */
+	uint64_t fail_off;
+	unsigned int failed;          /**< writes refused */
+	unsigned int after_failed;    /**< writes asked for after the first refusal */
 };
 
 /** A source with faults to inject. */
@@ -133,6 +137,12 @@ static int t_write(void *ctx, uint64_t off, const void *buf, size_t len)
 		return STRATA_ERANGE;
 	if (t->full_at && off + len > t->full_at)
 		return STRATA_EIO;
+	if (t->failed)
+		t->after_failed++;
+	if (t->fail && off <= t->fail_off && t->fail_off < off + len) {
+		t->failed++;
+		return STRATA_EIO;
+	}
 	memcpy(t->bytes + off, buf, len);
 	t->writes++;
 	return 0;
@@ -315,6 +325,36 @@ static void test_free_chunks(void)
 	free(t.bytes);
 }
 
+/* A 12-chunk layer v made from seed, and t's bytes all 0x11 (an old disk); returns a copy
+ * of t's bytes as they were, the caller's to free. */
+static uint8_t *old_target(struct layer *v, struct mem_target *t, unsigned int seed)
+{
+	uint8_t *before;
+
+	make_image(v, 12 * CS, seed);
+	build_layer(v);
+	t->bytes = xmalloc(t->size);
+	memset(t->bytes, 0x11, t->size);
+	before = xmalloc(t->size);
+	memcpy(before, t->bytes, t->size);
+	return before;
+}
+
+/* With the fault gone, the next run fetches only the `left` chunks still missing and
+ * completes; then the test's layer and buffers are freed. */
+static void resumes(struct layer *v, struct mem_target *t, struct mem_source *s, uint64_t left,
+		    uint8_t *before)
+{
+	struct strata_deploy d;
+
+	CHECK_EQ(deploy(v, t, s, &d), 0);
+	CHECK_EQ(d.st.chunks_fetched, left);
+	CHECK(memcmp(t->bytes, v->image, v->size) == 0);
+	free(before);
+	free_layer(v);
+	free(t->bytes);
+}
+
 static void test_corrupt_chunk(void)
 {
 	struct layer v = { 0 };
@@ -323,12 +363,7 @@ static void test_corrupt_chunk(void)
 	struct strata_deploy d;
 	uint8_t *before;
 
-	make_image(&v, 12 * CS, 2);
-	build_layer(&v);
-	t.bytes = xmalloc(t.size);
-	memset(t.bytes, 0x11, t.size);
-	before = xmalloc(t.size);
-	memcpy(before, t.bytes, t.size);
+	before = old_target(&v, &t, 2);
 	s = source(&v);
 	s.corrupt_chunk = 5;
 	s.piece = 1;                            /* byte by byte through the sink */
@@ -340,12 +375,7 @@ static void test_corrupt_chunk(void)
 	CHECK(only_known(&t, v.image, before, v.size));
 	CHECK(memcmp(t.bytes + 6 * CS, v.image + 6 * CS, CS) == 0);  /* the rest went on */
 	s.corrupt_chunk = -1;                   /* the store is mended: resume */
-	CHECK_EQ(deploy(&v, &t, &s, &d), 0);
-	CHECK_EQ(d.st.chunks_fetched, 1);
-	CHECK(memcmp(t.bytes, v.image, v.size) == 0);
-	free(before);
-	free_layer(&v);
-	free(t.bytes);
+	resumes(&v, &t, &s, 1, before);
 }
 
 static void test_transfer_failure_and_short(void)
@@ -561,6 +591,30 @@ static void test_slices_share_a_table(void)
 	free(t.bytes);
 }
 
+/* A disk that refuses a write (a bad block): the engine stops at it and asks for no other
+ * write, so the target holds the chunks before it new and verified, it and the rest old. */
+static void test_target_write_error(void)
+{
+	struct layer v = { 0 };
+	struct mem_target t = { .size = 12 * CS, .bs = 512, .fail = 1, .fail_off = 9 * CS + 512 };
+	struct mem_source s;
+	struct strata_deploy d;
+	uint8_t *before;
+
+	before = old_target(&v, &t, 4);
+	s = source(&v);
+	CHECK_EQ(deploy(&v, &t, &s, &d), STRATA_EIO);
+	CHECK_EQ(t.failed, 1);
+	CHECK_EQ(t.after_failed, 0);
+	CHECK_EQ(d.st.chunks_failed, 1);        /* the chunk the disk refused; rc says why */
+	CHECK(memcmp(t.bytes, v.image, 9 * CS) == 0);
+	CHECK(memcmp(t.bytes + 9 * CS, before + 9 * CS, 3 * CS) == 0);
+	CHECK(only_known(&t, v.image, before, v.size));
+	t.fail = 0;                             /* the disk is replaced: the next run finishes */
+	s = source(&v);
+	resumes(&v, &t, &s, 3, before);
+}
+
 int main(void)
 {
 	RUN(test_full_and_delta);
@@ -572,5 +626,6 @@ int main(void)
 	RUN(test_target_full_on_copy);
 	RUN(test_reuse_verifies_the_copy);
 	RUN(test_slices_share_a_table);
+	RUN(test_target_write_error);
 	return harness_summary();
 }
