@@ -352,11 +352,13 @@ static uint32_t entry_class(const uint8_t *entries, uint64_t i)
 	return f & STRATA_ENTRY_FREE ? STRATA_ENTRY_FREE : f & STRATA_ENTRY_ZERO;
 }
 
+/* Append one run record (only counted while e->runs is NULL: no pointer is formed then,
+ * since arithmetic on a null pointer is undefined). */
 static void put_run(struct enc *e, uint64_t first, uint32_t count, uint32_t flags)
 {
-	struct strata_index_run *r = (void *)(e->runs + e->n_runs * RUN_SIZE);
-
 	if (e->runs) {
+		struct strata_index_run *r = (void *)(e->runs + e->n_runs * RUN_SIZE);
+
 		le64_put(r->first, first);
 		le64_put(r->data_before, e->n_data);
 		le32_put(r->count, count);
