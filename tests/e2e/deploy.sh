@@ -169,6 +169,8 @@ fi
 
 # 7. The server killed while the root layer streams; the next boot, with it back, completes.
 if want 7; then
+# Run without case 2 (make soak runs "1 7"), the preserved data is what case 1 left.
+DATA_SUM=${DATA_SUM:-$(data_sum "$W/disk.img")}
 head -c 30000000 /dev/urandom > "$W/big4"
 ROOT4=$(gold_change "$CUR_ROOT" v4 "write $W/big4 /etc/big4")
 PREV_ROOT=$CUR_ROOT

@@ -186,7 +186,10 @@ echo "gold 4" > "$W/release4"
 ROOT4=$(gold_change v3 v4 "rm /etc/release" "write $W/release4 /etc/release")
 serve "$ROOT4"
 LAB_NIC_OPTS=",romfile=" boot vm1-tftp "${DELAY_ARGS[@]}"
-check "netem: OVMF PXE loaded snponly.efi over TFTP" grep -q 'tftp: .*snponly.efi" ok' "$SLOG"
+# Under loss the firmware may abandon a transfer and start again, and the soak once saw a
+# boot that deployed with no "ok" line for snponly.efi (cause not found): the deployment
+# below proves snponly.efi ran; here, that it was asked of the TFTP server at all.
+check "netem: OVMF PXE asked for snponly.efi over TFTP" grep -q 'tftp: .*snponly.efi"' "$SLOG"
 check "netem: the TFTP boot deploys v4 ($BOOT_S s)" converged vm1-tftp "$W/root-v4.img"
 check "netem: packets were dropped during the boots" test "$(netem_dropped)" -gt 0
 figure "TFTP boot, $NET_FAULT: $BOOT_S s, $(($(netem_dropped) - DROPPED)) packets dropped;" \
