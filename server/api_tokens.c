@@ -4,6 +4,7 @@
 #include "api_tokens.h"
 #include "crypto.h"
 #include "host.h"
+#include "mem.h"
 
 /** Most tokens in one file: a lab's admins and robots, with room to spare. */
 #define API_TOKENS_MAX 1024
@@ -162,18 +163,14 @@ void api_tokens_free(struct api_tokens *t)
 
 const char *api_tokens_check(const struct api_tokens *t, const char *presented)
 {
-	uint8_t d[32], diff;
+	uint8_t d[32];
 	const char *name = NULL;
 
 	if (!t || !presented)
 		return NULL;
 	strata_sha256(presented, strlen(presented), d);
-	for (size_t i = 0; i < t->n; i++) {
-		diff = 0;
-		for (size_t k = 0; k < 32; k++)
-			diff |= (uint8_t)(d[k] ^ t->t[i].digest[k]);
-		if (diff == 0)
+	for (size_t i = 0; i < t->n; i++)
+		if (strata_memeq_ct(d, t->t[i].digest, sizeof(d)))
 			name = t->t[i].name;
-	}
 	return name;
 }

@@ -189,7 +189,7 @@ static int accept_named(struct server *s, const char *one, const char *by)
 
 int server_accept_keys(struct server *s, const char *who, const char *by)
 {
-	char one[INV_NAME_MAX + 1];
+	char one[INV_NAME_MAX + 1], esc[256];
 	int rc, total = 0;
 
 	for (const char *p = who; *p; p += *p == ',') {
@@ -204,7 +204,8 @@ int server_accept_keys(struct server *s, const char *who, const char *by)
 			return rc;   /* those before it stay accepted: each commits alone */
 		total += rc;
 	}
-	fprintf(stderr, "key: %d pending keys accepted (%s) by %s\n", total, who, by);
+	strata_escape(esc, sizeof(esc), who, strlen(who));
+	fprintf(stderr, "key: %d pending keys accepted (%s) by %s\n", total, esc, by);
 	return total;
 }
 

@@ -16,6 +16,7 @@
 #include "host.h"
 #include "keys.h"
 #include "machine_keys.h"
+#include "mem.h"
 #include "pxe_scripts.h"
 #include "server.h"
 #include "text.h"
@@ -296,7 +297,8 @@ int server_report(struct server *s, const uint8_t mac[6], const char *token, con
 	if (!known)
 		return STRATA_ENOENT;
 	server_token(s, mac, want);
-	if (!token || strcmp(token, want))
+	if (!token || strlen(token) != sizeof(want) - 1 ||
+	    !strata_memeq_ct(token, want, sizeof(want) - 1))
 		return STRATA_EACCES;
 	if (final && strcmp(phase, "ok") && strcmp(phase, "failed"))
 		return STRATA_EINVAL;

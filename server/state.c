@@ -223,10 +223,13 @@ int state_forget_unreported(struct state *st, const uint8_t mac[6])
 {
 	struct mstate *m = find(st, mac);
 	char text[18];
+	int rc;
 
 	if (!m || m->result != MSTATE_NONE)
 		return 0;
 	*m = st->m[--st->n];
 	strata_mac_format(text, mac);
-	return db_run(st->db, "DELETE FROM machines WHERE mac = ?", "t", text);
+	rc = db_begin(st->db);     /* under the database's lock, like every other write */
+	return rc ? rc : db_end(st->db, db_run(st->db, "DELETE FROM machines WHERE mac = ?",
+					       "t", text));
 }

@@ -11,4 +11,19 @@
 #define strata_memcmp(a, b, n) __builtin_memcmp((a), (b), (n))
 #define strata_memmove(d, s, n) __builtin_memmove((d), (s), (n))
 
+/**
+ * Whether a[0..n) equals b[0..n), in time that does not depend on where they differ: for
+ * secrets a client guesses at (tokens), where memcmp's early exit would tell it how many
+ * leading bytes it got right.  1 when equal, 0 otherwise.
+ */
+static inline int strata_memeq_ct(const void *a, const void *b, unsigned long n)
+{
+	const volatile unsigned char *x = a, *y = b;
+	unsigned char diff = 0;
+
+	for (unsigned long i = 0; i < n; i++)
+		diff |= (unsigned char)(x[i] ^ y[i]);
+	return diff == 0;
+}
+
 #endif /* STRATA_MEM_H */
