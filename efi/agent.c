@@ -107,10 +107,13 @@ static int machine_key(struct agent *a)
 	char name[64];
 	int rc = machine_key_load(pub);
 
-	if (rc)
+	if (rc) {
+		machine_key_unload();
 		return fail(a, rc, rc == STRATA_ENOTSUP ? "no source of randomness for the machine key"
 			    : "the machine key cannot be loaded");
+	}
 	rc = key_register(a->f, a->args.server, a->mac, pub, &v, name, sizeof(name));
+	machine_key_unload();           /* signed once: the scalar leaves memory now */
 	if (rc)
 		return fail(a, rc, "the server did not take the machine key");
 	log_msg("machine key: %s", said[v]);

@@ -2,6 +2,7 @@
 #include <string.h>
 #include <mbedtls/ecdsa.h>
 #include <mbedtls/hmac_drbg.h>
+#include <mbedtls/platform_util.h>
 #include "crypto.h"
 #include "log.h"
 #include "machine_key.h"
@@ -46,7 +47,7 @@ static int create(void)
 	    mbedtls_mpi_write_binary(&key.d, d, sizeof(d)))
 		return log_fail(rc, "machine key: cannot make a key pair");
 	rc = nvram_set_machine_key(d);
-	memset(d, 0, sizeof(d));
+	mbedtls_platform_zeroize(d, sizeof(d));
 	return rc;
 }
 
@@ -69,7 +70,7 @@ static int read_or_create(uint8_t pub[STRATA_KEY_PUB_LEN])
 	int rc = nvram_machine_key(d), made = rc == STRATA_ENOENT;
 
 	rc = made ? create() : rc ? rc : from_scalar(d);
-	memset(d, 0, sizeof(d));
+	mbedtls_platform_zeroize(d, sizeof(d));
 	if (rc)
 		return rc;
 	if (mbedtls_ecp_point_write_binary(&key.grp, &key.Q, MBEDTLS_ECP_PF_UNCOMPRESSED, &n, pub,
@@ -79,14 +80,19 @@ static int read_or_create(uint8_t pub[STRATA_KEY_PUB_LEN])
 	return 0;
 }
 
+void machine_key_unload(void)
+{
+	mbedtls_ecdsa_free(&key);         /* mbedTLS zeroizes the limbs and the DRBG state */
+	mbedtls_hmac_drbg_free(&drbg);
+	loaded = 0;
+}
+
 int machine_key_load(uint8_t pub[STRATA_KEY_PUB_LEN])
 {
 	int rc;
 
 	/* Start clean: a second load (the host tests make several) must not leak the first. */
-	mbedtls_ecdsa_free(&key);
-	mbedtls_hmac_drbg_free(&drbg);
-	loaded = 0;
+	machine_key_unload();
 	rc = rng_open();
 	if (rc)
 		return rc;

@@ -28,4 +28,10 @@ int machine_key_load(uint8_t pub[STRATA_KEY_PUB_LEN]);
  */
 int machine_key_sign(const uint8_t digest[32], uint8_t sig[STRATA_KEY_SIG_MAX], size_t *len);
 
+/**
+ * Forget the key and the DRBG (mbedTLS wipes both), so the private scalar does not stay in
+ * memory that the OS inherits after the agent hands over.  Safe to call more than once.
+ */
+void machine_key_unload(void);
+
 #endif /* STRATA_EFI_MACHINE_KEY_H */

@@ -16,15 +16,31 @@ static CHAR16 key_name[] = L"StrataMachineKey";
 /** Non-volatile, boot services only: no EFI_VARIABLE_RUNTIME_ACCESS, ever. */
 #define STRATA_VAR_ATTRS (EFI_VARIABLE_NON_VOLATILE | EFI_VARIABLE_BOOTSERVICE_ACCESS)
 
+/*
+ * A variable of ours with other attributes or size than strata.efi writes was planted (the
+ * OS can create NV|BS|RT variables, never see ours): delete it, so the agent can write its
+ * own.  Logs it, naming the variable.
+ */
+static void delete_planted(CHAR16 *name, const char *what, UINT32 attr, UINTN size)
+{
+	log_msg("%s: the variable is not one strata.efi wrote (attributes 0x%x, %u bytes): "
+		"deleting it", what, attr, (unsigned int)size);
+	RT->SetVariable(name, &strata_vendor, 0, 0, NULL);
+}
+
 uint64_t nvram_last_version(void)
 {
 	uint64_t v = 0;
-	UINTN size = sizeof(v);
-	UINT32 attr;
+	UINTN size = sizeof(v) + 1;
+	UINT8 buf[sizeof(v) + 1];
+	UINT32 attr = 0;
+	EFI_STATUS s = RT->GetVariable(var_name, &strata_vendor, &attr, &size, buf);
 
-	if (EFI_ERROR(RT->GetVariable(var_name, &strata_vendor, &attr, &size, &v)) ||
-	    size != sizeof(v))
-		return 0;
+	if (s == EFI_BUFFER_TOO_SMALL || (!EFI_ERROR(s) && (size != sizeof(v) ||
+							    attr != STRATA_VAR_ATTRS)))
+		delete_planted(var_name, "rollback counter", attr, size);
+	else if (!EFI_ERROR(s))
+		CopyMem(&v, buf, sizeof(v));
 	return v;
 }
 
@@ -45,15 +61,16 @@ int nvram_machine_key(uint8_t d[NVRAM_KEY_LEN])
 
 	if (s == EFI_NOT_FOUND)
 		return STRATA_ENOENT;
+	/* A read that failed says nothing of the key: never replace a pinned key for it. */
+	if (EFI_ERROR(s) && s != EFI_BUFFER_TOO_SMALL)
+		return efi_fail(s, "GetVariable StrataMachineKey");
 	if (!EFI_ERROR(s) && size == NVRAM_KEY_LEN && attr == STRATA_VAR_ATTRS) {
 		CopyMem(d, buf, NVRAM_KEY_LEN);
 		SetMem(buf, sizeof(buf), 0);
 		return 0;
 	}
-	log_msg("machine key: the StrataMachineKey variable is not one strata.efi wrote "
-		"(attributes 0x%x, %u bytes): deleting it", attr, (unsigned int)size);
 	SetMem(buf, sizeof(buf), 0);
-	RT->SetVariable(key_name, &strata_vendor, 0, 0, NULL);
+	delete_planted(key_name, "machine key", attr, size);
 	return STRATA_ENOENT;
 }
 

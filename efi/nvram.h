@@ -12,7 +12,9 @@
 
 #include <stdint.h>
 
-/** The last applied version, or 0 when none was recorded. */
+/** The last applied version, or 0 when none was recorded.  A variable of that name that
+ *  strata.efi did not write (other attributes or size: planted by the OS before the first
+ *  deployment) is deleted and read as 0, so it cannot make every manifest look old. */
 uint64_t nvram_last_version(void);
 
 /** Record version as applied.  0, or an rc when the firmware refuses (logged). */
@@ -25,7 +27,8 @@ int nvram_set_last_version(uint64_t version);
  * Read the machine key into d (the caller's).  0; STRATA_ENOENT when there is none or the
  * variable cannot be trusted (wrong size, or attributes other than NV|BS: a variable with
  * runtime access could have been planted or read by the OS); such a variable is deleted
- * first (logged) so a new key can take its place.
+ * first (logged) so a new key can take its place.  Any other failed read returns its rc:
+ * the key may be there, and replacing it would lock the machine out.
  */
 int nvram_machine_key(uint8_t d[NVRAM_KEY_LEN]);
 
