@@ -188,13 +188,6 @@ int store_get_layer(struct store_reader *r, const uint8_t id[32], uint8_t **buf,
 	return rc;
 }
 
-int store_get_index(struct store_reader *r, const uint8_t id[32], uint8_t **buf, size_t *len)
-{
-	struct strata_index idx;
-
-	return store_get_layer(r, id, buf, len, &idx);
-}
-
 int store_get_chunk(struct store_reader *r, const uint8_t digest[32], uint8_t *buf,
 		    size_t size, const char **why)
 {

@@ -66,9 +66,6 @@ void store_reader_close(struct store_reader *r);
 int store_get_layer(struct store_reader *r, const uint8_t id[32], uint8_t **buf, size_t *len,
 		    struct strata_index *idx);
 
-/** store_get_layer for a caller that parses the index itself. */
-int store_get_index(struct store_reader *r, const uint8_t id[32], uint8_t **buf, size_t *len);
-
 /**
  * Fetch a chunk file of exactly `size` bytes into buf (borrowed, >= size).  STRATA_ENOENT
  * when missing, STRATA_ECORRUPT on a wrong size; other failures after retries.  Prints

@@ -283,27 +283,16 @@ static int apply_run(struct apply *a, struct apply_worker *w, unsigned int n,
 	return rc;
 }
 
-/* Load and validate the layer's index. */
+/* Fetch the layer's index and open it (hashed against its id, parsed) once, through the
+ * store, which prints any error naming the store and file.  *buf is the caller's to free;
+ * a->idx borrows it. */
 static int load_index(struct apply *a, struct store_reader *r, uint8_t **buf)
 {
-	struct strata_diag diag = { 0 };
-	uint8_t *id = a->layer;
 	size_t len;
-	char rel[96];
-	int rc;
 
-	if (strata_layer_id_parse(id, a->o->layer, strlen(a->o->layer)))
+	if (strata_layer_id_parse(a->layer, a->o->layer, strlen(a->o->layer)))
 		return errorf("'%s' is not a layer id (sha256:<64 hex digits>)", a->o->layer);
-	rc = store_get_index(r, id, buf, &len);
-	if (rc)
-		return rc;
-	rc = strata_index_parse(&a->idx, *buf, len, &diag);
-	if (rc) {
-		store_index_rel(rel, id);
-		return errorf("%s/%s: byte %llu: %s", store_root(a->store), rel,
-			      (unsigned long long)diag.where, diag.msg);
-	}
-	return 0;
+	return store_get_layer(r, a->layer, buf, &len, &a->idx);
 }
 
 /* Open the target and give it the layer's size (files) or check it (devices). */
