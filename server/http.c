@@ -218,15 +218,33 @@ static enum MHD_Result run(struct MHD_Connection *c, struct req *r, struct serve
 	return queue(c, r, 200, resp, len);
 }
 
-/* A report's fields come from the query (GET, for iPXE's download protocol) or the body. */
+/*
+ * A request's value of key, from the query (GET, for iPXE's download protocol) or the
+ * form-encoded body (POST): 1 with *v set (borrowed from the connection or buf), 0 when
+ * absent, -1 when the body's value fails to decode (a bad %-escape, a control byte, longer
+ * than cap), which a caller that stores it must refuse rather than take as absent.
+ */
+static int field_get(struct MHD_Connection *c, struct req *r, const char *key, char *buf,
+		     size_t cap, const char **v)
+{
+	int rc;
+
+	*v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, key);
+	if (*v)
+		return 1;
+	rc = http_query_get(r->body, key, buf, cap);
+	if (rc == 1)
+		*v = buf;
+	return rc;
+}
+
+/* field_get for callers that check the value themselves: malformed reads as absent. */
 static const char *field(struct MHD_Connection *c, struct req *r, const char *key, char *buf,
 			 size_t cap)
 {
-	const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, key);
+	const char *v;
 
-	if (v)
-		return v;
-	return http_query_get(r->body, key, buf, cap) == 1 ? buf : NULL;
+	return field_get(c, r, key, buf, cap, &v) == 1 ? v : NULL;
 }
 
 /* A report's byte count: absent is 0; anything but a decimal number up to STATE_BYTES_MAX
@@ -240,18 +258,22 @@ static int report_bytes(const char *v, uint64_t *out)
 static enum MHD_Result report(struct MHD_Connection *c, struct req *r, struct server *s)
 {
 	char tok[32], ph[16], dn[24], tt[24], msg[200];
-	const char *token = field(c, r, "token", tok, sizeof(tok));
-	const char *phase = field(c, r, "phase", ph, sizeof(ph));
+	const char *token, *phase, *dv, *tv, *note;
 	uint64_t done, total;
 	int rc;
 
+	if (field_get(c, r, "token", tok, sizeof(tok), &token) < 0 ||
+	    field_get(c, r, "phase", ph, sizeof(ph), &phase) < 0 ||
+	    field_get(c, r, "done", dn, sizeof(dn), &dv) < 0 ||
+	    field_get(c, r, "total", tt, sizeof(tt), &tv) < 0 ||
+	    field_get(c, r, "msg", msg, sizeof(msg), &note) < 0)
+		return fail(c, r, STRATA_EINVAL, "a report value does not decode (a bad %-escape or "
+			    "a control byte) or is too long (msg: 199 bytes)");
 	if (!phase)
 		return fail(c, r, STRATA_EINVAL, "report needs phase=progress|ok|failed");
-	if (report_bytes(field(c, r, "done", dn, sizeof(dn)), &done) ||
-	    report_bytes(field(c, r, "total", tt, sizeof(tt)), &total))
+	if (report_bytes(dv, &done) || report_bytes(tv, &total))
 		return fail(c, r, STRATA_EINVAL, "done and total must be numbers of bytes");
-	rc = server_report(s, r->route.mac, token, phase, done, total,
-			   field(c, r, "msg", msg, sizeof(msg)));
+	rc = server_report(s, r->route.mac, token, phase, done, total, note);
 	if (rc)
 		return fail(c, r, rc, rc == STRATA_ENOENT ? "unknown machine" : rc == STRATA_EACCES
 			    ? "bad token" : rc == STRATA_EINVAL ? "bad phase" : "cannot record it");

@@ -102,6 +102,9 @@ check "report for an unknown machine is 404" test "$(code "$U/report/52:54:00:99
 check "report with done=-5 refused" test "$(code "$U/report/52:54:00:12:34:01?phase=progress&done=-5&total=100&token=$TOK")" = 400
 check "report with total past 2^63 refused" test "$(code "$U/report/52:54:00:12:34:01?phase=progress&done=1&total=9223372036854775808&token=$TOK")" = 400
 check "report with done=1e3 refused" test "$(code -d "phase=progress&done=1e3&token=$TOK" "$U/report/52:54:00:12:34:01")" = 400
+check "report with done=%zz refused (GET)" test "$(code "$U/report/52:54:00:12:34:01?phase=progress&done=%zz&total=100&token=$TOK")" = 400
+check "report with done=%zz refused (POST)" test "$(code -d "phase=progress&done=%zz&total=100&token=$TOK" "$U/report/52:54:00:12:34:01")" = 400
+check "report with a cut escape in msg refused (POST)" test "$(code -d "phase=failed&msg=disk%2&token=$TOK" "$U/report/52:54:00:12:34:01")" = 400
 check "refused reports stored nothing" sh -c "curl -s -H '$AUTH' '$U/machines.json' | grep -q '\"name\": \"pc01\".*\"result\": \"none\", \"done\": 0, \"total\": 0'"
 check "progress report" test "$(code "$U/report/52:54:00:12:34:01?phase=progress&done=10&total=100&token=$TOK")" = 200
 check "JSON shows progress" sh -c "curl -s -H '$AUTH' '$U/machines.json' | grep -q '\"result\": \"running\", \"done\": 10, \"total\": 100'"
