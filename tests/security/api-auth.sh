@@ -10,7 +10,7 @@
 . "$(dirname "$0")/../lib/server.sh"
 W=$(mktemp -d /tmp/strata-auth.XXXXXX)
 chmod 755 "$W"
-trap '[ -n "$SRV_PID" ] && kill $SRV_PID 2>/dev/null; wait 2>/dev/null; rm -rf "$W"' EXIT
+rm_on_exit "$W"
 
 code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 orders() { srv_sql "$W" "SELECT count(*) FROM orders"; }

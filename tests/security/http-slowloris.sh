@@ -26,15 +26,15 @@ PC01=52:54:00:12:34:01
 
 lab_root "$W/main" local
 check "strata-server starts with --max-http 64 --max-http-per-addr 8 --max-http-request-time 3" \
-	start_server main --max-http 64 --max-http-per-addr 8 --max-http-request-time 3 \
+	srv_run "$W/main" "$W/main.log" --api-tokens "$W/api-tokens" \
+	--max-http 64 --max-http-per-addr 8 --max-http-request-time 3 \
 	--trusted-proxies 127.0.0.9
-[ -n "${PID_main:-}" ] || { finish; exit 1; }
-U=http://127.0.0.1:$HP_main
+[ -n "$SRV_PID" ] || { finish; exit 1; }
 LOG=$W/main.log
 CHUNK=$(cd "$W/main/store" && find chunks -type f | head -n1)
 
 # --- the attack ---------------------------------------------------------------------------
-python3 "$TRICKLE" "$HP_main" 127.0.0.3,127.0.0.4 120 12 1 >"$W/trickle.out" &
+python3 "$TRICKLE" "$SRV_HP" 127.0.0.3,127.0.0.4 120 12 1 >"$W/trickle.out" &
 ATTACK=$!
 kill_on_exit "$ATTACK"
 sleep 2
@@ -61,7 +61,7 @@ done
 
 # --- a site cache and an ordinary address, many connections at once ----------------------
 # hold SOURCE N: N connections from SOURCE for 2 s (under the deadline), trickling.
-hold() { python3 "$TRICKLE" "$HP_main" "$1" "$2" 2 1 >"$W/hold.$1"; }
+hold() { python3 "$TRICKLE" "$SRV_HP" "$1" "$2" 2 1 >"$W/hold.$1"; }
 hold 127.0.0.9 20 &
 HOLD=$!
 sleep 1
@@ -99,6 +99,6 @@ held() { grep -qE '^http: [0-9]+ more max-http-per-addr line\(s\) suppressed$' "
 check "the rest are counted: $(grep -m1 'more max-http-per-addr' "$LOG")" held
 check "after the attack, 127.0.0.3 itself is served again" fetch boot/boot.bin "$W/main/boot/boot.bin"
 
-check "strata-server exits 0 on SIGTERM" stop_server "$PID_main"
+check "strata-server exits 0 on SIGTERM" srv_stop
 check "no ASan/UBSan/LSan report" sanitizer_clean "$LOG"
 finish

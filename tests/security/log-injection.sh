@@ -21,13 +21,12 @@ suite_setup "${1:-}" loginj curl timeout ss
 PC01=52:54:00:12:34:01
 
 lab_root "$W/main" local
-check "strata-server starts" start_server main
-[ -n "${PID_main:-}" ] || { finish; exit 1; }
-U=http://127.0.0.1:$HP_main
+check "strata-server starts" srv_run "$W/main" "$W/main.log" --api-tokens "$W/api-tokens"
+[ -n "$SRV_PID" ] || { finish; exit 1; }
 LOG=$W/main.log
 code() { curl -s -o /dev/null -m 10 -w '%{http_code}' "$@"; }
 # raw BYTES: send them as one request on a new connection, read the answer for 2 s.
-raw() { timeout 2 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" && printf "$2" >&3 && cat <&3' _ "$HP_main" "$1" >/dev/null 2>&1; true; }
+raw() { timeout 2 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" && printf "$2" >&3 && cat <&3' _ "$SRV_HP" "$1" >/dev/null 2>&1; true; }
 
 # --- paths ---------------------------------------------------------------------------------
 FORGED_BOOT='%0aboot:%2052:54:00:12:34:01%20pc01:%20deploy%20pending:%20run%20strata.efi'
@@ -54,7 +53,7 @@ check "a POST report with quotes, a backslash and an 8-bit byte is taken" \
 	test "$(code --data "token=$TOKEN&phase=ok&done=2&total=2&msg=%22q%22%5c%c3%a9" "$U/report/$PC01")" = 200
 check "its line has them escaped" grep -qF "report: $PC01 ok: 2/2 bytes: \\x22q\\x22\\x5c\\xc3\\xa9" "$LOG"
 check "the JSON view keeps the message harmless" sh -c \
-	"curl -s -H '$SEC_AUTH' '$U/machines.json' | grep -qF '\"message\": \"_q__'"
+	"curl -s -H '$SRV_AUTH' '$U/machines.json' | grep -qF '\"message\": \"_q__'"
 
 # --- failed requests are rate-limited -------------------------------------------------------
 for i in $(seq 40); do printf 'url = "%s/boot/missing-%d"\noutput = "/dev/null"\n' "$U" "$i"; done >"$W/404.cfg"
@@ -68,7 +67,7 @@ check "a served request is still logged" sh -c \
 	"curl -s -o /dev/null '$U/boot/boot.bin' && sleep 0.2 && grep -q 'GET /boot/boot.bin 200 300000 bytes' '$LOG'"
 
 # --- nothing raw reached the log ---------------------------------------------------------------
-check "strata-server exits 0 on SIGTERM" stop_server "$PID_main"
+check "strata-server exits 0 on SIGTERM" srv_stop
 check_not "no ESC byte in the log" grep -q $'\e' "$LOG"
 check_not "no BEL byte in the log" grep -q $'\a' "$LOG"
 check_not "no 8-bit byte in the log" env LC_ALL=C grep -q $'[\x80-\xff]' "$LOG"

@@ -44,9 +44,10 @@ root() {
 root "$W/main"
 root "$W/slow"
 check "strata-server starts with --max-tftp 12 --max-tftp-per-addr 8 --max-tftp-timeout 5" \
-	start_server main --max-tftp 12 --max-tftp-per-addr 8 --max-tftp-timeout 5
-[ -n "${PID_main:-}" ] || { finish; exit 1; }
-TP=$TP_main
+	srv_run "$W/main" "$W/main.log" --api-tokens "$W/api-tokens" \
+	--max-tftp 12 --max-tftp-per-addr 8 --max-tftp-timeout 5
+[ -n "$SRV_PID" ] || { finish; exit 1; }
+MAIN_PID=$SRV_PID TP=$SRV_TP
 LOG=$W/main.log
 
 # --- the attack, from one address -----------------------------------------------------------
@@ -101,10 +102,12 @@ check "the full table is logged with who holds it" \
 	grep -qE '^tftp: 127\.0\.0\.5:[0-9]+ "boot\.bin" dropped: table full, 12 transfers live \(max-transfers\), held by 127\.0\.0\.3 x8, 127\.0\.0\.4 x4$' "$LOG"
 
 # --- a client that trickles ACKs meets the total deadline (second server) -----------------
-check "a second server starts with --max-tftp-time 2" start_server slow --max-tftp-time 2
-if [ -n "${PID_slow:-}" ]; then
+check "a second server starts with --max-tftp-time 2" \
+	srv_run "$W/slow" "$W/slow.log" --api-tokens "$W/api-tokens" --max-tftp-time 2
+SLOW_PID=$SRV_PID
+if [ -n "$SLOW_PID" ]; then
 	t0=$(now_ms)
-	SLOW=$("$POKE" get "$TP_slow" snponly.efi "$W/out" blksize=8 slow=50)
+	SLOW=$("$POKE" get "$SRV_TP" snponly.efi "$W/out" blksize=8 slow=50)
 	t1=$(now_ms)
 	check "blksize 8 and an ACK every 50 ms: ended after 2 s with an ERROR ($SLOW, $((t1 - t0)) ms)" \
 		test "$SLOW" = "ERROR 0 transfer took longer than the server allows (max-time)" -a $((t1 - t0)) -lt 5000
@@ -135,7 +138,7 @@ check "and so are the probe lines beyond 20: $(grep -m1 'more client-ended' "$LO
 check "the slots serve a real client again: atftp gets boot.bin (2 MB)" atftp_get boot.bin
 
 # --- clean exits ------------------------------------------------------------------------
-check "strata-server exits 0 on SIGTERM" stop_server "$PID_main"
-[ -n "${PID_slow:-}" ] && check "the second server exits 0 on SIGTERM" stop_server "$PID_slow"
+check "strata-server exits 0 on SIGTERM" srv_stop "$MAIN_PID"
+[ -n "$SLOW_PID" ] && check "the second server exits 0 on SIGTERM" srv_stop "$SLOW_PID"
 check "no ASan/UBSan/LSan report" sanitizer_clean "$W/main.log" "$W/slow.log"
 finish

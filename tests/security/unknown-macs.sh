@@ -23,9 +23,8 @@ B=52:54:00:0b:00:01
 
 lab_root "$W/main" "profile=lab action=deploy"
 check "strata-server starts in image-any-PC mode with --max-unknown 16" \
-	start_server main --max-unknown 16
-[ -n "${PID_main:-}" ] || { finish; exit 1; }
-U=http://127.0.0.1:$HP_main
+	srv_run "$W/main" "$W/main.log" --api-tokens "$W/api-tokens" --max-unknown 16
+[ -n "$SRV_PID" ] || { finish; exit 1; }
 LOG=$W/main.log
 
 get() { curl -s -m 20 "$U/$1"; }
@@ -62,7 +61,7 @@ check "the flood asked for 300 made-up MACs" test "$(grep -c 'boot: 52:54:00:ee:
 check "after the flood, A's reports are still taken (progress)" test "$(report "$A" "$TOK_A" progress)" = 200
 check "... and its final one" test "$(report "$A" "$TOK_A" ok)" = 200
 check "B's report is taken" test "$(report "$B" "$TOK_B" ok)" = 200
-unknown_listed() { curl -s -m 20 -H "$SEC_AUTH" "$U/machines.json" | grep -o '"name": "pc-[0-9a-f]*"' | wc -l; }
+unknown_listed() { curl -s -m 20 -H "$SRV_AUTH" "$U/machines.json" | grep -o '"name": "pc-[0-9a-f]*"' | wc -l; }
 check "the table holds 16 unknown machines ($(unknown_listed))" test "$(unknown_listed)" = 16
 state_rows() { sqlite3 "$W/main/state/strata.db" 'SELECT count(*) FROM machines'; }
 check "the state keeps no forgotten made-up MAC ($(state_rows) rows)" test "$(state_rows)" -le 19
@@ -91,6 +90,6 @@ check "and the log says why" grep -qF \
 check "inventory machines never depend on the table: pc01's manifest verifies" \
 	manifest_ok 52:54:00:12:34:01
 
-check "strata-server exits 0 on SIGTERM" stop_server "$PID_main"
+check "strata-server exits 0 on SIGTERM" srv_stop
 check "no ASan/UBSan/LSan report" sanitizer_clean "$LOG"
 finish

@@ -9,8 +9,7 @@
 . "$(dirname "$0")/../lib/server.sh"
 W=$(mktemp -d /tmp/strata-db.XXXXXX)
 chmod 755 "$W"
-BURST=
-trap '[ -n "$BURST" ] && kill $BURST 2>/dev/null; [ -n "$SRV_PID" ] && kill -9 $SRV_PID 2>/dev/null; wait 2>/dev/null; rm -rf "$W"' EXIT
+rm_on_exit "$W"
 
 code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 json() { curl -s -H "$SRV_AUTH" "$U/machines.json"; }
@@ -66,10 +65,12 @@ burst() {   # burst N: orders until killed; one line per acknowledged order in a
 	done
 }
 BEFORE=$(srv_sql "$W" "SELECT count(*) FROM orders")
+BURST=
 for n in 1 2 3 4; do burst "$n" & BURST="$BURST $!"; done
+kill_on_exit $BURST
 sleep 2
-kill -9 "$SRV_PID"; wait "$SRV_PID" 2>/dev/null; SRV_PID=
-for p in $BURST; do wait "$p" 2>/dev/null; done; BURST=
+kill -9 "$SRV_PID"; wait "$SRV_PID" 2>/dev/null; forget_pid "$SRV_PID"; SRV_PID=
+for p in $BURST; do wait "$p" 2>/dev/null; forget_pid "$p"; done
 ACKED=$(cat "$W"/acked.* 2>/dev/null | wc -l)
 ROWS=$(srv_sql "$W" "SELECT count(*) FROM orders")
 check "orders were acknowledged before the kill ($ACKED)" test "$ACKED" -gt 10
@@ -81,10 +82,12 @@ check "restart keeps every order" test "$(srv_sql "$W" "SELECT count(*) FROM ord
 check "restart: the machines are pending" sh -c "curl -s -H '$SRV_AUTH' '$U/machines.json' | grep -c '\"pending\": \"deploy\"' | grep -qx 3"
 
 # 3. An online backup while orders come in, then a restore from it.
+BURST=
 for n in 1 2; do burst "$n" & BURST="$BURST $!"; done
+kill_on_exit $BURST
 sleep 0.5
 check "sqlite3 .backup while the server runs" sqlite3 "$W/root/state/strata.db" ".backup '$W/backup.db'"
-for p in $BURST; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; BURST=
+for p in $BURST; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; forget_pid "$p"; done
 srv_stop
 check "the backup passes integrity_check" test "$(sqlite3 "$W/backup.db" "PRAGMA integrity_check")" = ok
 WANT=$(sqlite3 "$W/backup.db" "SELECT count(*), max(id) FROM orders")

@@ -10,7 +10,7 @@
 need_tools curl sqlite3 openssl xxd
 W=$(mktemp -d /tmp/strata-keys.XXXXXX)
 chmod 755 "$W"
-trap '[ -n "$SRV_PID" ] && kill -9 $SRV_PID 2>/dev/null; wait 2>/dev/null; rm -rf "$W"' EXIT
+rm_on_exit "$W"
 
 code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 json() { curl -s -H "$SRV_AUTH" "$U/machines.json"; }
