@@ -14,8 +14,10 @@
 #   netem packet loss and latency (tc netem loss FAULT_LOSS% delay 20ms on the lab bridge;
 #         on a kernel without sch_netem, a cBPF filter dropping FAULT_LOSS% each way and
 #         QEMU's filter-buffer holding packets 20 ms): the iPXE ROM's HTTP path finishes
-#         v3, then OVMF's PXE loads snponly.efi over TFTP and deploys v4; both complete and
-#         equal their layers
+#         v3; then the same disk in a second PC (vm2: its own MAC, so OVMF's NVRAM fresh
+#         from its template, with no boot options left by vm1's boots) boots through
+#         OVMF's PXE, which loads snponly.efi over TFTP, which starts strata.efi, which
+#         deploys v4; both complete and equal their layers
 # It prints its figures (time to converge, bytes refetched, packets dropped) as "figure:"
 # lines.  FAULT_CUT_MS (default 700) and FAULT_LOSS (percent, default 5) are picked at
 # random by make soak; FAULT_CASES="cut netem" runs some (base always runs).
@@ -28,25 +30,29 @@ CUT_MS=${FAULT_CUT_MS:-700}
 LOSS=${FAULT_LOSS:-5}
 gold_init "${1:-build}" faults tc
 MAC=52:54:00:5a:00:02
+MAC2=52:54:00:5a:00:03   # vm2: the same disk in another PC, for the OVMF PXE boot
 DISK=$W/disk.img
 SLOG=$LAB_RUN/server.log
 
 want() { [ -z "${FAULT_CASES:-}" ] || [[ " $FAULT_CASES " == *" $1 "* ]]; }
 figure() { echo "figure: $*"; }
 
-# Serve root layer ROOT from now on and order vm1 to deploy it.
+# serve ROOT [MACHINE]: serve root layer ROOT from now on and order MACHINE (vm1 unless
+# named) to deploy it.  The inventory also lists vm2.
 serve() {
 	inventory "$1"
+	echo "machine $MAC2 name=vm2 profile=gold" >> "$W/root/inventory.conf"
 	kill -HUP "$LAB_SERVER"
 	sleep 2
-	mark
+	lab_curl -s -X POST "$(lab_url)/api/deploy/${2:-vm1}" >/dev/null
 }
 
-# boot NAME [QEMU ARGS..]: lab_vm on the disk, timed; sets BOOT_S (seconds).
+# boot NAME [QEMU ARGS..]: lab_vm on the disk (as the PC with MAC BOOT_MAC, default vm1's),
+# timed; sets BOOT_S (seconds).
 boot() {
 	local t0
 	t0=$(now_ms)
-	lab_vm "$1" "$MAC" "$DISK" "${@:2}"
+	lab_vm "$1" "${BOOT_MAC:-$MAC}" "$DISK" "${@:2}"
 	BOOT_S=$(awk -v ms=$(($(now_ms) - t0)) 'BEGIN { printf "%.1f", ms / 1000 }')
 }
 
@@ -54,11 +60,11 @@ completed() { grep -q "strata.efi: deployment complete" <(debug "$1"); }
 # Bytes the root layer fetched in VM NAME's run.
 root_fetched() { sed -n 's/.*layer root: .* fetched (\([0-9]*\) bytes).*/\1/p' <(debug "$1"); }
 
-# converged NAME ROOT_IMG: VM NAME's deployment completed and every partition equals its
-# layer (the preserved one its user's files).
+# converged NAME ROOT_IMG [MACHINE]: VM NAME's deployment completed and every partition
+# equals its layer (CIDATA MACHINE's, vm1 unless named; the preserved one its user's files).
 converged() {
 	completed "$1" && part_equals "$DISK" 1 "$W/esp.img" && part_equals "$DISK" 2 "$2" &&
-		cidata_names "$DISK" vm1 && test "$(data_sum "$DISK")" = "$DATA_SUM"
+		cidata_names "$DISK" "${3:-vm1}" && test "$(data_sum "$DISK")" = "$DATA_SUM"
 }
 
 # power_cut NAME LAYER: boot VM NAME and SIGKILL its QEMU (by its pidfile) CUT_MS after the
@@ -184,22 +190,22 @@ DROPPED=$(netem_dropped)
 figure "HTTP path, $NET_FAULT: $BOOT_S s, $(root_fetched vm1-http) root bytes, $DROPPED packets dropped"
 echo "gold 4" > "$W/release4"
 ROOT4=$(gold_change v3 v4 "rm /etc/release" "write $W/release4 /etc/release")
-serve "$ROOT4"
-LAB_NIC_OPTS=",romfile=" boot vm1-tftp "${DELAY_ARGS[@]}"
-# Under loss OVMF's PXE can give up, and OVMF then tries its next boot option, UEFI HTTP
-# Boot, which the lab also offers (make soak saw it twice: no TFTP request at all, and the
-# PC deployed through HTTP Boot).  Either way the PC must network-boot and deploy; which
-# path it took is printed below.
-tftp_or_http_boot() {
-	grep -q 'tftp: .*snponly.efi"' "$SLOG" || grep -q '^args: boot URI ' <(debug vm1-tftp)
-}
-check "netem: the PC network-booted (OVMF PXE over TFTP, or HTTP Boot after PXE gave up)" \
-	tftp_or_http_boot
-check "netem: the TFTP boot deploys v4 ($BOOT_S s)" converged vm1-tftp "$W/root-v4.img"
+# The OVMF PXE boot is the disk's second PC, vm2: its own MAC, so its NVRAM starts from
+# OVMF's template.  In vm1's NVRAM, kept from its iPXE ROM boots, OVMF drops the ROM's
+# stale PXEv4 boot options and makes a new one at the end of BootOrder, behind HTTPv4: vm1
+# would boot through UEFI HTTP Boot (which the lab also offers) and never use TFTP.
+serve "$ROOT4" vm2
+FROM=$(($(wc -l < "$SLOG") + 1))
+BOOT_MAC=$MAC2 LAB_NIC_OPTS=",romfile=" boot vm2-tftp "${DELAY_ARGS[@]}"
+TFTP_LINE=$(tail -n "+$FROM" "$SLOG" | grep -m1 '^tftp: .* "snponly\.efi" ok, ')
+check "netem: OVMF's PXE loaded snponly.efi over TFTP (${TFTP_LINE#tftp: })" test -n "$TFTP_LINE"
+check "netem: snponly.efi started strata.efi (its iPXE back-end, no HTTP Boot)" sh -c \
+	"grep -q 'fetch: using the ipxe back-end' '$LAB_RUN/vm2-tftp.debug' &&
+	 ! grep -q '^args: boot URI ' '$LAB_RUN/vm2-tftp.debug'"
+check "netem: the TFTP boot deploys v4 ($BOOT_S s)" converged vm2-tftp "$W/root-v4.img" vm2
 check "netem: packets were dropped during the boots" test "$(netem_dropped)" -gt 0
 figure "TFTP boot, $NET_FAULT: $BOOT_S s, $(($(netem_dropped) - DROPPED)) packets dropped;" \
-	"$(grep -o 'tftp: .*snponly.efi" ok.*' "$SLOG" | tail -1 | grep . ||
-	   echo 'no TFTP transfer: the firmware fell back to HTTP Boot')"
+	"${TFTP_LINE:-no snponly.efi delivered over TFTP}"
 fi
 
 finish
