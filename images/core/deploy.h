@@ -116,8 +116,8 @@ struct strata_deploy {
 /**
  * Deploy d->idx onto the target: scan every chunk, then fetch what is missing.  Returns 0
  * when every chunk is in place; STRATA_ECORRUPT when some chunks failed to verify or
- * arrive (d->st.chunks_failed, d->diag names the first); another rc for a target or
- * transfer failure.  Allocates its buffers with strata_alloc and frees them before
+ * arrive, or with wipe to read back as zeros (d->st.chunks_failed, d->diag names the
+ * first); another rc for a target or transfer failure.  Allocates its buffers with strata_alloc and frees them before
  * returning.
  */
 int strata_deploy_run(struct strata_deploy *d);
