@@ -38,6 +38,7 @@ struct layer {
 	strata_sink_fn *sink;
 	void *sink_ctx;
 	const char *label;
+	int wipe;                    /**< the manifest's wipe=yes for this partition */
 	int bar_phase;               /**< which phase the progress bar shows */
 	char bar_label[48];
 	uint64_t written, to_write;  /**< fetch progress, for the reports to the server */
@@ -226,12 +227,26 @@ static void log_times(const struct layer *l, uint64_t end)
 /* The layer's summary line: what the engine did with each chunk. */
 static void log_stats(const struct layer *l, const struct strata_deploy_stats *st)
 {
-	log_msg("layer %s: %llu chunks: %llu kept, %llu zero, %llu free, %llu fetched "
-		"(%llu bytes), %llu reused, %llu failed", l->label,
+	log_msg("layer %s: %llu chunks: %llu kept, %llu zero (%llu written), %llu free "
+		"(%llu wiped), %llu fetched (%llu bytes), %llu reused, %llu failed", l->label,
 		(unsigned long long)st->chunks_total, (unsigned long long)st->chunks_kept,
-		(unsigned long long)st->chunks_zero, (unsigned long long)st->chunks_free,
+		(unsigned long long)st->chunks_zero, (unsigned long long)st->chunks_zeroed,
+		(unsigned long long)st->chunks_free, (unsigned long long)st->chunks_wiped,
 		(unsigned long long)st->chunks_fetched, (unsigned long long)st->bytes_fetched,
 		(unsigned long long)st->chunks_reused, (unsigned long long)st->chunks_failed);
+}
+
+/* The engine's first chunk failure, named by partition, chunk and the disk LBA where the
+ * chunk starts, so a wipe that did not read back says which block to look at. */
+static int chunk_fail(const struct layer *l, const struct strata_diag *diag, int rc)
+{
+	struct strata_chunk c;
+
+	strata_index_chunk(&l->idx, diag->where, &c);
+	return log_fail(rc, "layer %s: chunk %llu (disk LBA %llu): %s", l->label,
+			(unsigned long long)diag->where,
+			(unsigned long long)((l->base + c.offset) / l->a->disk.block_size),
+			diag->msg);
 }
 
 /* The engine over the whole layer, with a reuse table so a repeated chunk is fetched
@@ -242,7 +257,7 @@ static int run_engine(struct layer *l, uint64_t part_bytes)
 	struct strata_deploy d = { .idx = &l->idx, .target = &disk_target, .target_ctx = l,
 				   .block_size = l->a->disk.block_size, .source = &net_source,
 				   .source_ctx = l, .progress = on_progress, .hook_ctx = l,
-				   .reuse = &reuse };
+				   .reuse = &reuse, .wipe = l->wipe };
 	int rc;
 
 	if (l->idx.image_size > part_bytes)
@@ -262,8 +277,7 @@ static int run_engine(struct layer *l, uint64_t part_bytes)
 	l->a->chunks_kept += d.st.chunks_kept + d.st.chunks_zero + d.st.chunks_free;
 	log_stats(l, &d.st);
 	if (rc == STRATA_ECORRUPT && d.diag.msg)
-		return log_fail(rc, "layer %s: chunk %llu: %s", l->label,
-				(unsigned long long)d.diag.where, d.diag.msg);
+		return chunk_fail(l, &d.diag, rc);
 	return rc ? log_fail(rc, "layer %s: deployment stopped", l->label) : 0;
 }
 
@@ -271,7 +285,7 @@ int layer_deploy(struct agent *a, unsigned int i)
 {
 	const struct strata_part *mp = &a->m.parts[i];
 	const struct strata_gpt_part *gp = &a->plan.parts[i];
-	struct layer l = { .a = a, .label = mp->label, .id = mp->layer };
+	struct layer l = { .a = a, .label = mp->label, .id = mp->layer, .wipe = mp->wipe };
 	uint64_t bs = a->disk.block_size;
 	uint8_t *buf = NULL;
 	int rc;

@@ -178,6 +178,14 @@ static int part_policy(const struct line *l, struct inv_part *pt, const char *v)
 	return 0;
 }
 
+static int part_wipe(const struct line *l, struct inv_part *pt, const char *v)
+{
+	if (strcmp(v, "yes") && strcmp(v, "no"))
+		return lfail(l, "wipe must be yes or no, not '%s'", v);
+	pt->wipe = !strcmp(v, "yes");
+	return 0;
+}
+
 static int part_size(const struct line *l, struct inv_part *pt, const char *v)
 {
 	if (!strcmp(v, "rest")) {
@@ -213,6 +221,8 @@ static int part_key(const struct line *l, struct inv_part *pt, char *k, const ch
 		return part_layer(l, pt, v);
 	if (!strcmp(k, "policy"))
 		return part_policy(l, pt, v);
+	if (!strcmp(k, "wipe"))
+		return part_wipe(l, pt, v);
 	return lfail(l, "unknown partition key '%s'", k);
 }
 
@@ -228,6 +238,8 @@ static int part_check(const struct line *l, const struct inv_profile *pr,
 	if ((pt->policy == STRATA_POLICY_PRESERVE) != (pt->layer_kind == INV_LAYER_NONE))
 		return lfail(l, "a part with a layer is written or restored; without one it "
 			     "must be policy=preserve");
+	if (pt->wipe && pt->layer_kind == INV_LAYER_NONE)
+		return lfail(l, "wipe=yes needs a layer: a preserved part is never written");
 	return 0;
 }
 

@@ -23,6 +23,8 @@
  *   server generates per machine (a FAT volume labelled CIDATA with cloud-init NoCloud
  *   meta-data and user-data).  A part with a layer has policy write unless it says
  *   `policy=restore`; a part without one must say `policy=preserve`.
+ *   `wipe=yes` (or `wipe=no`, the default) on a part with a layer makes the agent zero
+ *   the layer's free chunks and read them back (the manifest's wipe=yes, manifest.h).
  * - `user-data FILE` (relative to the inventory's folder) is the cloud-init user-data of
  *   every machine of the profile; a machine may give its own with `user-data=FILE`.
  * - `machine MAC` gives a name (a hostname: [A-Za-z0-9-], 1..63), a profile, and optionally
@@ -56,6 +58,7 @@ struct inv_part {
 	enum strata_policy policy;
 	enum inv_layer layer_kind;
 	uint8_t layer[32];             /**< when layer_kind == INV_LAYER_ID */
+	int wipe;                      /**< wipe=yes: zero the layer's free chunks */
 };
 
 struct inv_profile {

@@ -38,8 +38,34 @@ static void chunk_failed(struct strata_deploy *d, const struct strata_chunk *c, 
 		d->failed(d->hook_ctx, c, why);
 }
 
+/*
+ * wipe=yes for free chunk c: read it; when it is not all zeros, write zeros and read it
+ * back.  A chunk that still does not read as zeros fails (named, counted) and the scan
+ * goes on.  A short last chunk's tail block keeps the bytes past the layer.  0 or a
+ * target rc.  Uses d->buf.
+ */
+static int wipe_chunk(struct strata_deploy *d, const struct strata_chunk *c)
+{
+	uint64_t len = round_up(d, c->length);
+	int rc = d->target->read(d->target_ctx, c->offset, d->buf, (size_t)len);
+
+	if (rc || strata_is_zero(d->buf, c->length))
+		return rc;
+	strata_memset(d->buf, 0, c->length);
+	rc = d->target->write(d->target_ctx, c->offset, d->buf, (size_t)len);
+	if (rc == 0)
+		rc = d->target->read(d->target_ctx, c->offset, d->buf, (size_t)len);
+	if (rc)
+		return rc;
+	d->st.chunks_wiped++;
+	if (!strata_is_zero(d->buf, c->length))
+		chunk_failed(d, c, "free chunk does not read back as zeros after the wipe");
+	return 0;
+}
+
 /* Phase 1 for chunk i: keep it (and offer it for reuse), zero it, or put it on need.  A
- * free chunk is not even read: the layer's filesystem ignores whatever it holds. */
+ * free chunk is not even read, unless d->wipe: the layer's filesystem ignores whatever it
+ * holds. */
 static int scan_chunk(struct strata_deploy *d, uint64_t i, uint64_t *need, uint64_t *n_need)
 {
 	struct strata_chunk c;
@@ -50,7 +76,7 @@ static int scan_chunk(struct strata_deploy *d, uint64_t i, uint64_t *need, uint6
 	d->st.bytes_scanned += c.length;
 	if (c.flags & STRATA_ENTRY_FREE) {
 		d->st.chunks_free++;
-		return 0;
+		return d->wipe ? wipe_chunk(d, &c) : 0;
 	}
 	len = round_up(d, c.length);
 	rc = d->target->read(d->target_ctx, c.offset, d->buf, (size_t)len);

@@ -3,7 +3,8 @@
  * strata.efi runs for each partition, testable on a Linux host.
  *
  * 1. Scan: read the target chunk by chunk and decide (chunk.h): keep, write zeros, or
- *    fetch.  Zero chunks are written only where the target is not already zero.
+ *    fetch.  Zero chunks are written only where the target is not already zero.  Free
+ *    chunks are skipped, or with d->wipe made zero and read back to check.
  * 2. Fetch: a chunk whose digest the reuse table (reuse.h) finds elsewhere on the target
  *    is read back, verified again and copied.  The others are grouped into runs of
  *    consecutive chunk indices (zero chunks inside a run cost nothing: they have no store
@@ -57,7 +58,9 @@ struct strata_deploy_stats {
 	uint64_t chunks_kept;      /**< data chunks already right on the target */
 	uint64_t chunks_zero;      /**< zero chunks, already zero or written */
 	uint64_t chunks_zeroed;    /**< zero chunks written because the target was not zero */
-	uint64_t chunks_free;      /**< free chunks: neither read, hashed nor written */
+	uint64_t chunks_free;      /**< free chunks: neither read, hashed nor written
+				    (with wipe: read, and zeroed where not zero) */
+	uint64_t chunks_wiped;     /**< free chunks written as zeros and read back (wipe) */
 	uint64_t chunks_fetched;   /**< fetched, verified and written */
 	uint64_t chunks_reused;    /**< copied from elsewhere on the target, re-verified */
 	uint64_t chunks_failed;    /**< did not verify, not delivered, or the transfer or
@@ -94,6 +97,10 @@ struct strata_deploy {
 	/** Optional duplicate reuse (reuse.h): NULL fetches every chunk the target lacks. */
 	struct strata_reuse *reuse;
 	uint32_t max_run;              /**< chunks per run; 0 means 256 */
+	/** The manifest's wipe=yes: free chunks are not left as they are but made zero (where
+	 *  not already zero) and read back; a chunk that does not read back as zeros fails
+	 *  like a chunk that did not verify. */
+	int wipe;
 
 	struct strata_deploy_stats st;
 	struct strata_diag diag;       /**< the first chunk failure, where = chunk index */
@@ -109,8 +116,8 @@ struct strata_deploy {
 /**
  * Deploy d->idx onto the target: scan every chunk, then fetch what is missing.  Returns 0
  * when every chunk is in place; STRATA_ECORRUPT when some chunks failed to verify or
- * arrive (d->st.chunks_failed, d->diag names the first); another rc for a target or
- * transfer failure.  Allocates its buffers with strata_alloc and frees them before
+ * arrive, or with wipe to read back as zeros (d->st.chunks_failed, d->diag names the
+ * first); another rc for a target or transfer failure.  Allocates its buffers with strata_alloc and frees them before
  * returning.
  */
 int strata_deploy_run(struct strata_deploy *d);

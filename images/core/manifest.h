@@ -23,6 +23,11 @@
  *   Policies: `write` makes the partition hold the layer; `preserve` never touches its
  *   contents; `restore` writes the (captured) layer only when the partition is missing or
  *   not valid.
+ * - A write/restore partition may add `wipe=yes` (the only value; no key means no wipe):
+ *   the layer's free chunks, which are otherwise left as the disk holds them, are made
+ *   zero and read back to check, so no earlier user's data stays in the free space.  A
+ *   reader older than this key refuses such a manifest ("unknown partition key") rather
+ *   than deploying without the wipe.
  * - Blank lines and lines starting with `#` are allowed before the signature.
  * - `signature ecdsa-p256 B64` is the last line: an ECDSA P-256 signature (DER) over the
  *   SHA-256 of every byte before that line.  Nothing may follow it.
@@ -62,6 +67,7 @@ struct strata_part {
 	enum strata_policy policy;
 	int has_layer;
 	uint8_t layer[32];                 /**< layer id digest when has_layer */
+	int wipe;                          /**< wipe=yes: zero the layer's free chunks */
 };
 
 /** A parsed manifest.  Holds no pointers into the text except the signature. */

@@ -77,6 +77,8 @@ static void put_part(struct out *o, const struct strata_part *p)
 		put_str(o, " layer=");
 		put(o, id, 71);
 	}
+	if (p->wipe)
+		put_str(o, " wipe=yes");
 	put_str(o, "\n");
 }
 

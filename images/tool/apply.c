@@ -54,6 +54,7 @@ struct apply {
 	atomic_int fatal;            /**< the first rc that stops everything (a target I/O
 					  error, a store too slow), 0 while none */
 	atomic_int running;
+	atomic_uint_fast64_t target_read, target_written;   /**< bytes, for the stats */
 	int phase;                   /**< 1 scan, 2 fetch */
 	struct progress prog;
 };
@@ -73,6 +74,7 @@ static int t_read(void *ctx, uint64_t off, void *buf, size_t len)
 {
 	struct apply *a = ctx;
 
+	atomic_fetch_add(&a->target_read, len);
 	return pread_exact(a->fd, a->o->target, buf, len, off) ? STRATA_EIO : 0;
 }
 
@@ -80,6 +82,7 @@ static int t_write(void *ctx, uint64_t off, const void *buf, size_t len)
 {
 	struct apply *a = ctx;
 
+	atomic_fetch_add(&a->target_written, len);
 	return pwrite_exact(a->fd, a->o->target, buf, len, off) ? STRATA_EIO : 0;
 }
 
@@ -106,6 +109,11 @@ static void report_chunk(void *ctx, const struct strata_chunk *c, const char *wh
 
 	if (atomic_fetch_add(&w->a->n_reported, 1) >= MAX_REPORTED)
 		return;
+	if (c->flags & STRATA_ENTRY_FREE) {     /* --wipe: the target is at fault */
+		errorf("%s: chunk %llu (byte %llu): %s", w->a->o->target,
+		       (unsigned long long)c->index, (unsigned long long)c->offset, why);
+		return;
+	}
 	strata_hex_encode(hex, c->digest, 32);
 	store_chunk_rel(rel, c->digest);
 	errorf("chunk %llu (sha256:%s) from %s/%s: %s; nothing unverified was written there",
@@ -208,7 +216,7 @@ static int workers_open(struct apply *a, struct apply_worker *w, unsigned int n)
 			.idx = &a->idx, .target = &file_target, .target_ctx = a, .block_size = 1,
 			.source = &store_source_ops, .source_ctx = &w[k].src,
 			.progress = on_progress, .failed = report_chunk, .hook_ctx = &w[k],
-			.reuse = &a->reuse,
+			.reuse = &a->reuse, .wipe = a->o->wipe,
 		};
 		if (store_reader_open(a->store, &w[k].reader) ||
 		    source_init(&w[k].src, w[k].reader, &a->idx, a->layer) ||
@@ -238,6 +246,7 @@ static void sum_stats(const struct apply_worker *w, unsigned int n,
 		t->chunks_kept += s->chunks_kept;
 		t->chunks_zero += s->chunks_zero;
 		t->chunks_free += s->chunks_free;
+		t->chunks_wiped += s->chunks_wiped;
 		t->chunks_fetched += s->chunks_fetched;
 		t->chunks_reused += s->chunks_reused;
 		t->chunks_failed += s->chunks_failed;
@@ -351,7 +360,9 @@ static void fill_stats(const struct apply *a, const struct strata_deploy_stats *
 	*st = (struct apply_stats){
 		.chunks_total = a->idx.chunk_count, .chunks_fetched = t->chunks_fetched,
 		.chunks_reused = t->chunks_kept + t->chunks_reused, .chunks_zero = t->chunks_zero,
-		.chunks_free = t->chunks_free,
+		.chunks_free = t->chunks_free, .chunks_wiped = t->chunks_wiped,
+		.target_read = atomic_load(&a->target_read),
+		.target_written = atomic_load(&a->target_written),
 		.bytes_fetched = t->bytes_fetched, .chunks_failed = t->chunks_failed,
 		.image_size = a->idx.image_size, .seconds = seconds,
 	};

@@ -12,6 +12,7 @@ struct apply_opts {
 	const char *target;  /**< file (created or resized) or block device */
 	unsigned int jobs;   /**< threads; 0 = automatic */
 	struct store_limits limits;  /**< how slow the store may be (store.h) */
+	int wipe;            /**< --wipe: free chunks made zero and read back (deploy.h) */
 };
 
 /**
@@ -21,7 +22,11 @@ struct apply_opts {
  */
 struct apply_stats {
 	uint64_t chunks_total, chunks_fetched, chunks_reused, chunks_zero, chunks_free;
+	uint64_t chunks_wiped;  /**< free chunks written as zeros (--wipe) */
 	uint64_t chunks_failed;
+	/** Bytes the engines read from and wrote to the target: what a deployment costs the
+	 *  disk, for comparing with other tools (tests/bench/fsaware.sh). */
+	uint64_t target_read, target_written;
 	uint64_t chunks_left;   /**< not reached: the apply stopped before them */
 	uint64_t bytes_fetched, image_size;
 	double seconds;

@@ -7,7 +7,7 @@
 
 static void apply_usage(FILE *f)
 {
-	fputs("usage: strata-image apply --store DIR|URL [--json FILE] [--jobs N]\n"
+	fputs("usage: strata-image apply --store DIR|URL [--json FILE] [--jobs N] [--wipe]\n"
 	      "                          [--low-speed-limit B] [--low-speed-time S] LAYER TARGET\n"
 	      "\n"
 	      "Make TARGET (a file or block device) hold exactly LAYER (sha256:<hex>).  Reads\n"
@@ -18,9 +18,12 @@ static void apply_usage(FILE *f)
 	      "  --store DIR|URL  chunk store folder or http:// URL\n"
 	      "  --json FILE      write ok, bytes_fetched, chunks_total, chunks_fetched,\n"
 	      "                   chunks_reused, chunks_zero, chunks_free, chunks_failed,\n"
-	      "                   chunks_left (not reached: the apply stopped), image_size,\n"
-	      "                   seconds as JSON\n"
+	      "                   chunks_wiped, chunks_left (not reached: the apply\n"
+	      "                   stopped), image_size, target_read, target_written (bytes\n"
+	      "                   read from and written to TARGET), seconds as JSON\n"
 	      "  --jobs N         worker threads (default: cores, at least 8 over HTTP)\n"
+	      "  --wipe           make the layer's free chunks zero and read them back (the\n"
+	      "                   manifest's wipe=yes); without it they are left as they are\n"
 	      "  --low-speed-limit B, --low-speed-time S\n"
 	      "                   a transfer from an http:// store that averages under B\n"
 	      "                   bytes/s for S seconds stops the apply, naming the chunk and\n"
@@ -35,13 +38,16 @@ static int write_json(const char *path, const struct apply_stats *s, int ok)
 		return errorf("%s: cannot write the JSON report", path);
 	fprintf(f, "{\"ok\": %s, \"bytes_fetched\": %llu, \"chunks_total\": %llu, "
 		"\"chunks_fetched\": %llu, \"chunks_reused\": %llu, \"chunks_zero\": %llu, "
-		"\"chunks_free\": %llu, \"chunks_failed\": %llu, \"chunks_left\": %llu, "
-		"\"image_size\": %llu, \"seconds\": %.3f}\n",
+		"\"chunks_free\": %llu, \"chunks_wiped\": %llu, \"chunks_failed\": %llu, "
+		"\"chunks_left\": %llu, \"image_size\": %llu, \"target_read\": %llu, "
+		"\"target_written\": %llu, \"seconds\": %.3f}\n",
 		ok ? "true" : "false", (unsigned long long)s->bytes_fetched,
 		(unsigned long long)s->chunks_total, (unsigned long long)s->chunks_fetched,
 		(unsigned long long)s->chunks_reused, (unsigned long long)s->chunks_zero,
-		(unsigned long long)s->chunks_free, (unsigned long long)s->chunks_failed,
-		(unsigned long long)s->chunks_left, (unsigned long long)s->image_size, s->seconds);
+		(unsigned long long)s->chunks_free, (unsigned long long)s->chunks_wiped,
+		(unsigned long long)s->chunks_failed, (unsigned long long)s->chunks_left,
+		(unsigned long long)s->image_size, (unsigned long long)s->target_read,
+		(unsigned long long)s->target_written, s->seconds);
 	return fclose(f) ? errorf("%s: write failed", path) : 0;
 }
 
@@ -82,7 +88,9 @@ static int apply_args(int argc, char **argv, struct apply_opts *o, const char **
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
 			return 1;
-		if (opt_value(argc, argv, &i, "--store", &val)) {
+		if (!strcmp(argv[i], "--wipe"))
+			o->wipe = 1;
+		else if (opt_value(argc, argv, &i, "--store", &val)) {
 			if (!(o->store = val))
 				return -1;
 		} else if (opt_value(argc, argv, &i, "--json", &val)) {

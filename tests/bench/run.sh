@@ -13,12 +13,17 @@
 #   efi.sh        strata.efi in a lab VM (QEMU/OVMF, TCG) vs iPXE's plain imgfetch: full
 #                 and unchanged deployments; writes the "strata.efi in a VM" section of
 #                 docs/benchmarks.md (needs root; skipped without it)
+#   fsaware.sh    filesystem-aware layers: a 4 GiB ext4 onto old data (strata-image apply
+#                 with and without the free class, partclone.ext4 -r), and a debootstrap
+#                 gold update against casync (root); writes the "Filesystem-aware layers"
+#                 section of docs/benchmarks.md
 #   chunksize.sh  (--all only) delta bytes, requests and index size per chunk size;
 #                 writes the measurement section of docs/chunk-size.md
 #
 # Run time on 2 cores: about 1 min to make the images the first time (cached in
 # BUILD_DIR/bench/images), 4-5 min for image.sh, 3-4 min for server.sh, 4-5 min for
-# efi.sh, 2-3 min more with --all.
+# efi.sh, about 3 min for fsaware.sh (plus 2 min the first time for its images and the
+# debootstrap, cached in BUILD_DIR/bench/fsaware), 2-3 min more with --all.
 # Environment: STRATA_BENCH_RUNS (default 3), STRATA_BENCH_CACHE (auto|cold|warm),
 # STRATA_BENCH_IMAGE_MIB (default 1024), STRATA_BENCH_CHUNK_SIZES.
 set -eu
@@ -46,6 +51,7 @@ if [ "$(id -u)" = 0 ]; then
 else
 	echo "run.sh: skipping efi.sh (it needs root for the lab's network namespaces)" >&2
 fi
+bash "$HERE/fsaware.sh" "$BUILD"
 if [ "$ALL" = 1 ]; then
 	bash "$HERE/chunksize.sh" "$BUILD"
 fi

@@ -19,6 +19,10 @@
 #      version 1 again: the agent refuses the older manifest and writes nothing
 #   9. the PC's NVRAM wiped: its new machine key differs from the one case 1 pinned, so it
 #      is refused and writes nothing until POST /api/accept-key/vm1; then it is served
+#  10. the root partition full of random bytes (a used disk): the agent writes only the
+#      layer's used chunks (its summary's counts against inspect's), the free chunks keep
+#      the old bytes, e2fsck -fn is clean; then with wipe=yes every free chunk is zeroed
+#      (the agent's count, and read from the host) and the partition equals its layer
 # Case 1 also checks the machine key: made from EFI_RNG_PROTOCOL (the lab's virtio-rng),
 # pinned on first use in the database, the audit log and /machines.json.
 # E2E_CASES="1 5" runs only those cases (2-4, 7 and 9 build on 1).  E2E_KILL_AFTER_MS=N makes
@@ -157,7 +161,7 @@ inventory "$ROOT3"; CUR_ROOT=v3
 kill -HUP "$LAB_SERVER"; sleep 2
 mark
 lab_vm vm1-d "$MAC" "$W/disk.img"
-check "4: corrupt chunk named" grep -q "layer root: chunk [0-9]*: chunk" <(debug vm1-d)
+check "4: corrupt chunk named" grep -q "layer root: chunk [0-9]* (disk LBA [0-9]*): chunk" <(debug vm1-d)
 check "4: deployment failed" grep -q "strata.efi: FAILED" <(debug vm1-d)
 check "4: preserved data still bit-identical" test "$(data_sum "$W/disk.img")" = "$DATA_SUM"
 cp "$W/good-chunk" "$CF"
@@ -195,6 +199,42 @@ sleep 3
 lab_vm vm1-i "$MAC" "$W/disk.img"
 check "7: with the server back, the next boot completes" grep -q "strata.efi: deployment complete" <(debug vm1-i)
 check "7: root equals the layer" part_equals "$W/disk.img" 2 "$W/root-v4.img"
+fi
+
+# 10. A used disk: the root partition full of random bytes.  The gold root is a filesystem,
+# not a bootable OS: e2fsck stands for "the OS still boots".
+if want 10; then
+# The agent's summary for root: total kept zero zero-written free wiped fetched reused.
+root_counts() {
+	sed -n 's/.*layer root: \([0-9]*\) chunks: \([0-9]*\) kept, \([0-9]*\) zero (\([0-9]*\) written), \([0-9]*\) free (\([0-9]*\) wiped), \([0-9]*\) fetched ([0-9]* bytes), \([0-9]*\) reused.*/\1 \2 \3 \4 \5 \6 \7 \8/p' <(debug "$1")
+}
+head -c $((48 * MIB)) /dev/urandom > "$W/fill"
+part_fill "$W/disk.img" 2 "$W/fill"
+inventory "$ROOT1"; CUR_ROOT=v1
+kill -HUP "$LAB_SERVER"; sleep 2
+mark
+lab_vm vm1-m "$MAC" "$W/disk.img"
+check "10: deploys onto a root full of random bytes" grep -q "strata.efi: deployment complete" <(debug vm1-m)
+read -r T K Z ZW F FW X R < <(root_counts vm1-m)
+FREE=$(free_chunks "$ROOT1" | wc -l)
+USED=$($SI inspect --store "$W/root/store" --chunks "$ROOT1" | awk '/^chunk [0-9]/ && $9 != "free"' | wc -l)
+check "10: the agent wrote only the used chunks (${ZW:-?} zeroed + ${X:-?} fetched + ${R:-?} copied of ${T:-?}; inspect: $USED used, $FREE free)" \
+	test "$((${ZW:-0} + ${X:-0} + ${R:-0}))" = "$USED" -a "${F:-}" = "$FREE" -a "${FW:-}" = 0 -a "${K:-}" = 0
+check "10: free chunks still hold the old bytes" free_hold "$W/disk.img" 2 "$ROOT1" "$W/fill"
+check "10: the root filesystem checks clean (e2fsck -fn)" part_fsck "$W/disk.img" 2 $((48 * MIB))
+inventory "$ROOT1" wipe
+kill -HUP "$LAB_SERVER"; sleep 2
+mark
+lab_vm vm1-n "$MAC" "$W/disk.img"
+check "10: wipe=yes: deployment completes" grep -q "strata.efi: deployment complete" <(debug vm1-n)
+read -r T K Z ZW F FW X R < <(root_counts vm1-n)
+check "10: wipe=yes: every free chunk zeroed (${FW:-?} of $FREE), nothing fetched (${X:-?})" \
+	test "${FW:-}" = "$FREE" -a "${X:-}" = 0
+check "10: wipe=yes: the free chunks read as zeros from the host" free_hold "$W/disk.img" 2 "$ROOT1" zero
+check "10: wipe=yes: the root partition equals its layer" part_equals "$W/disk.img" 2 "$W/root-v1.img"
+check "10: wipe=yes: e2fsck -fn clean" part_fsck "$W/disk.img" 2 $((48 * MIB))
+inventory "$ROOT1"
+kill -HUP "$LAB_SERVER"; sleep 2
 fi
 
 # 5. OVMF's own PXE (snponly.efi over TFTP) on a fresh disk.

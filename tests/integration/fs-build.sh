@@ -8,7 +8,9 @@
 #   - free chunks are counted by build and inspect, and the index is version 2;
 #   - the layer applied to a target full of random bytes checks clean (e2fsck -fn,
 #     ntfsfix -n and ntfsinfo, fsck.fat -n) and a kept file reads back intact;
-#   - --no-fsmap stores every block (the marker is then in the store).
+#   - --no-fsmap stores every block (the marker is then in the store);
+#   - ext4: apply --wipe zeroes every free chunk (read back from the file), e2fsck stays
+#     clean, and a second --wipe writes nothing.
 # A dirty ext4, a dirty FAT and a hibernated NTFS are each refused with their message and
 # fix, and build with --force, which the layer records (inspect says "forced").
 #
@@ -78,6 +80,22 @@ common_checks ext4 "$W/ext4.img"
 check "ext4: e2fsck -fn is clean after apply" e2fsck -fn "$W/t.img"
 check "ext4: the kept file reads back" eval "debugfs -R 'cat keep' '$W/t.img' 2> /dev/null |
 	cmp -s - '$W/keep'"
+# --wipe (the manifest's wipe=yes): the free chunks, random after apply_random, become zero.
+free_zero() { "$SI" inspect --store "$W/store" --chunks "$(tail -1 "$W/id")" |
+	awk '/^chunk [0-9]/ && $9 == "free" { print $4, $6 }' | python3 -c '
+import sys
+f = open(sys.argv[1], "rb")
+for line in sys.stdin:
+    off, n = map(int, line.split())
+    f.seek(off)
+    if f.read(n).strip(b"\0"):
+        sys.exit("free chunk at byte %d is not zero" % off)' "$W/t.img"; }
+wipe_json() { "$SI" apply --wipe --json "$W/wipe.json" --store "$W/store" "$(tail -1 "$W/id")" \
+	"$W/t.img" > "$W/apply.log" 2>&1 && grep -q "\"$1\": $2," "$W/wipe.json"; }
+check "ext4 --wipe: every free chunk zeroed ($(free_chunks))" wipe_json chunks_wiped "$(free_chunks)"
+check "ext4 --wipe: the free chunks read as zeros" free_zero
+check "ext4 --wipe: e2fsck -fn is clean" e2fsck -fn "$W/t.img"
+check "ext4 --wipe again: nothing written" wipe_json target_written 0
 check "ext4 --no-fsmap: every block stored, marker included" eval \
 	"build '$W/ext4.img' --no-fsmap && store_has_marker"
 

@@ -13,8 +13,10 @@
 #   gold_change OLD NEW [CMD..]
 #                           $W/root-NEW.img: a copy of root-OLD.img changed by debugfs
 #                           commands (e.g. "write FILE /etc/x"); prints the new layer's id
-#   inventory ROOT_LAYER    the lab's inventory: ESP, root, CIDATA (machine layer), and a
-#                           preserved data partition filling the disk
+#   inventory ROOT_LAYER [wipe]
+#                           the lab's inventory: ESP, root, CIDATA (machine layer), and a
+#                           preserved data partition filling the disk; with "wipe", the
+#                           root part says wipe=yes
 #   mark                    order vm1 to deploy (through the lab's admin API)
 #   debug NAME              strata.efi's log of VM NAME, without carriage returns
 #   part_start DISK N       byte offset of partition N
@@ -29,6 +31,12 @@
 #                           "=" where OLD and NEW agree and the disk holds it, "o" old,
 #                           "n" new, "x" neither
 #   only_known DISK N OLD NEW   every chunk of partition N is OLD's or NEW's
+#   part_fill DISK N FILE   write FILE's bytes at the start of partition N
+#   part_fsck DISK N BYTES  e2fsck -fn of the first BYTES of partition N is clean
+#   free_chunks LAYER       the indices of LAYER's free chunks (from inspect), one a line
+#   free_hold DISK N LAYER REF
+#                           every free chunk of LAYER in partition N holds what REF (a
+#                           file at least as long as the layer, or "zero") holds there
 
 gold_init() {
 	local build=$1 name=$2 c missing=
@@ -85,7 +93,7 @@ inventory() {
 default local
 profile gold
 part label=ESP type=esp size=16M layer=$ESP
-part label=root type=linux size=48M layer=$1
+part label=root type=linux size=48M layer=$1${2:+ wipe=yes}
 part label=CIDATA type=basic size=4M layer=machine
 part label=data type=linux size=rest policy=preserve
 machine $MAC name=vm1 profile=gold action=deploy
@@ -138,4 +146,32 @@ only_known() {
 	local map
 	map=$(chunk_map "$@") || return 1
 	[[ $map != *x* ]] || { map=${map%%x*}; echo "chunk ${#map} is neither"; return 1; }
+}
+
+part_fill() {
+	dd if="$3" of="$1" bs=1M oflag=seek_bytes seek="$(part_start "$1" "$2")" conv=notrunc 2>/dev/null
+}
+
+part_fsck() {
+	dd if="$1" of="$W/fsck.img" bs=1M iflag=skip_bytes,count_bytes skip="$(part_start "$1" "$2")" \
+		count="$3" 2>/dev/null && e2fsck -fn "$W/fsck.img" >"$W/fsck.log" 2>&1
+}
+
+free_chunks() {
+	$SI inspect --store "$W/root/store" --chunks "$1" | awk '/^chunk [0-9]/ && $9 == "free" {print $2}'
+}
+
+free_hold() {
+	local size free
+	size=$($SI inspect --store "$W/root/store" "$3" | awk '$1 == "image" {print $3}')
+	free=$(free_chunks "$3" | tr '\n' ' ')
+	paste <(dd if="$1" bs=1M iflag=skip_bytes,count_bytes skip="$(part_start "$1" "$2")" \
+			count="$size" 2>/dev/null | _chunk_sums) \
+		<(if [ "$4" = zero ]; then head -c "$size" /dev/zero; else head -c "$size" "$4"; fi |
+			_chunk_sums) |
+		awk -v free="$free" '
+			BEGIN { n = split(free, f, " "); for (k = 1; k <= n; k++) want[f[k]] = 1 }
+			(NR - 1) in want { seen++; if ($1 != $2 && !bad) bad = NR - 1 "" }
+			END { if (bad != "") { print "free chunk " bad " differs"; exit 1 }
+			      if (n == 0 || seen != n) { print "saw " seen + 0 " of " n " free chunks"; exit 1 } }'
 }

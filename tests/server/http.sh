@@ -120,10 +120,11 @@ check "deploy API needs POST" test "$(code -H "$AUTH" "$U/api/deploy/pc02")" = 4
 check "pc02 now chains strata.efi" sh -c "curl -s '$U/ipxe/52-54-00-12-34-02' | grep -q strata.efi"
 V1=$(sed -n 's/^version //p' "$W/m1")
 inventory "profile=lab"
-sed -i 's/size=8M layer=machine/size=16M layer=machine/' "$W/root/inventory.conf"
+sed -i 's/size=8M layer=machine/size=16M layer=machine/; s/size=64M layer=\(.*\)$/size=64M layer=\1 wipe=yes/' "$W/root/inventory.conf"
 kill -HUP $PID; sleep 1
 curl -s "$U/manifest/52:54:00:12:34:01" > "$W/m2"
 check "reload: changed layout bumps the version" test "$(sed -n 's/^version //p' "$W/m2")" -gt "$V1"
+check "wipe=yes reaches the manifest's part line" sh -c "grep -q '^part 1 label=ESP .* wipe=yes\$' '$W/m2' && test \$(grep -c wipe '$W/m2') = 1"
 check "reload: new manifest still verifies" $SI manifest verify --pub "$W/root/state/server.key.pub" "$W/m2"
 check "reload: success was not undone" sh -c "curl -s '$U/ipxe/52-54-00-12-34-01' | grep -q 'boots its local disk'"
 check "default profile: unknown machine gets a manifest" test "$(code "$U/manifest/52:54:00:99:99:98")" = 200
@@ -145,6 +146,8 @@ check "inventory: bad MAC" bad 'profile p\npart label=a type=esp size=1M layer=m
 check "inventory: unknown profile" bad 'machine 52:54:00:00:00:01 name=x profile=nope\n' 1 "unknown profile"
 check "inventory: duplicate MAC" bad 'profile p\npart label=a type=esp size=1M layer=machine\nmachine 52:54:00:00:00:01 name=x profile=p\nmachine 52:54:00:00:00:01 name=y profile=p\n' 4 "MAC already listed"
 check "inventory: preserve with a layer" bad 'profile p\npart label=a type=esp size=1M layer=machine policy=preserve\n' 2 "without one it must be policy=preserve"
+check "inventory: wipe on a preserved part" bad 'profile p\npart label=a type=linux size=1M policy=preserve wipe=yes\n' 2 "wipe=yes needs a layer"
+check "inventory: wipe=maybe" bad 'profile p\npart label=a type=esp size=1M layer=machine wipe=maybe\n' 2 "wipe must be yes or no"
 check "inventory: bad size" bad 'profile p\npart label=a type=esp size=1000 layer=machine\n' 2 "multiple of 4K"
 check "inventory: missing layer in store" sh -c "printf 'profile p\npart label=a type=esp size=1M layer=sha256:%064d\n' 0 > '$W/bad.conf'; $SRV --root '$W/root' --inventory '$W/bad.conf' --addr 127.0.0.1 --http-port 1 --tftp-port 1 --dhcp off 2>&1 | grep -q 'not in the store'"
 

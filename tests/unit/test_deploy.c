@@ -38,6 +38,9 @@ struct mem_target {
 	uint64_t fail_off;
 	unsigned int failed;          /**< writes refused */
 	unsigned int after_failed;    /**< writes asked for after the first refusal */
+	int lose;                     /**< writes covering byte lose_off say 0 but store
+				       *   nothing, as a disk that drops writes */
+	uint64_t lose_off;
 };
 
 /** A source with faults to inject. */
@@ -143,8 +146,10 @@ static int t_write(void *ctx, uint64_t off, const void *buf, size_t len)
 		t->failed++;
 		return STRATA_EIO;
 	}
-	memcpy(t->bytes + off, buf, len);
 	t->writes++;
+	if (t->lose && off <= t->lose_off && t->lose_off < off + len)
+		return 0;
+	memcpy(t->bytes + off, buf, len);
 	return 0;
 }
 
@@ -322,6 +327,51 @@ static void test_free_chunks(void)
 	CHECK_EQ(d.st.bytes_scanned, 10 * CS);
 	free_layer(&v);
 	free(junk);
+	free(t.bytes);
+}
+
+/* wipe: free chunks are read, made zero where they are not and read back; a free chunk
+ * already zero is not written.  A disk that drops the wipe's write fails that chunk (named
+ * by its index) while the rest of the layer is still deployed. */
+static void test_wipe_free_chunks(void)
+{
+	struct layer v = { 0 };
+	struct mem_target t = { .size = 10 * CS, .bs = 512 };
+	struct mem_source s;
+	struct strata_deploy d;
+
+	make_image(&v, 10 * CS, 5);
+	build_layer(&v);
+	make_free(&v, 1u << 1 | 1u << 2 | 1u << 8);
+	t.bytes = xmalloc(t.size);
+	memset(t.bytes, 0x5a, t.size);
+	memset(t.bytes + 2 * CS, 0, CS);        /* free chunk 2 is already zero */
+	s = source(&v);
+	d = engine(&v, &t, &s, NULL);
+	d.wipe = 1;
+	CHECK_EQ(strata_deploy_run(&d), 0);
+	CHECK_EQ(d.st.chunks_free, 3);
+	CHECK_EQ(d.st.chunks_wiped, 2);         /* 1 and 8; 2 read as zero, not written */
+	CHECK_EQ(t.read_chunks & (1u << 1 | 1u << 2 | 1u << 8), 1u << 1 | 1u << 2 | 1u << 8);
+	CHECK(s.sent[1] == 0 && s.sent[2] == 0 && s.sent[8] == 0);
+	CHECK(strata_is_zero(t.bytes + CS, 2 * CS) && strata_is_zero(t.bytes + 8 * CS, CS));
+	CHECK(memcmp(t.bytes, v.image, CS) == 0);
+	CHECK(memcmp(t.bytes + 3 * CS, v.image + 3 * CS, 5 * CS) == 0);
+	CHECK(memcmp(t.bytes + 9 * CS, v.image + 9 * CS, CS) == 0);
+
+	memset(t.bytes, 0x5a, t.size);          /* a disk that drops writes to chunk 8 */
+	t.lose = 1;
+	t.lose_off = 8 * CS + 512;
+	s = source(&v);
+	d = engine(&v, &t, &s, NULL);
+	d.wipe = 1;
+	CHECK_EQ(strata_deploy_run(&d), STRATA_ECORRUPT);
+	CHECK_EQ(d.st.chunks_failed, 1);
+	CHECK_EQ(d.diag.where, 8);
+	CHECK(d.diag.msg && strstr(d.diag.msg, "zeros"));
+	CHECK(strata_is_zero(t.bytes + CS, 2 * CS));
+	CHECK(memcmp(t.bytes + 9 * CS, v.image + 9 * CS, CS) == 0);   /* the rest deployed */
+	free_layer(&v);
 	free(t.bytes);
 }
 
@@ -619,6 +669,7 @@ int main(void)
 {
 	RUN(test_full_and_delta);
 	RUN(test_free_chunks);
+	RUN(test_wipe_free_chunks);
 	RUN(test_corrupt_chunk);
 	RUN(test_transfer_failure_and_short);
 	RUN(test_target_full);

@@ -235,6 +235,14 @@ static const struct mcase cases[] = {
 	  " layer=" LAYER_B), STRATA_EINVAL, 7 },
 	{ "number descends", 8, P3X("2", " start=1089M", " size=rest", " policy=preserve", ""),
 	  STRATA_EINVAL, 8 },
+	/* wipe */
+	{ "wipe no", 6, P1 " wipe=no", STRATA_EINVAL, 6 },
+	{ "wipe YES", 6, P1 " wipe=YES", STRATA_EINVAL, 6 },
+	{ "wipe 1", 6, P1 " wipe=1", STRATA_EINVAL, 6 },
+	{ "wipe without value", 6, P1 " wipe=", STRATA_EINVAL, 6 },
+	{ "wipe bare", 6, P1 " wipe", STRATA_EINVAL, 6 },
+	{ "wipe twice", 6, P1 " wipe=yes wipe=yes", STRATA_EINVAL, 6 },
+	{ "wipe on preserve", 8, P3 " wipe=yes", STRATA_EINVAL, 8 },
 	{ "rest not last", 7, P2X("2", " start=65M", " size=rest", " policy=restore",
 	  " layer=" LAYER_B), STRATA_EINVAL, 8 },
 	{ "start below 1M", 6, P1X(L1, T1, G1, " start=1020K", Z1, W1, Y1), STRATA_ERANGE, 6 },
@@ -328,6 +336,9 @@ static const struct { unsigned int line; const char *repl; } good_cases[] = {
 	{ 8, P3X("3", " start=1089M", " size=512M", " policy=restore", " layer=" LAYER_A) },
 	{ 8, P3X("3", " start=2000M", " size=rest", " policy=preserve", "") }, /* a gap */
 	{ 8, P3 SIG },
+	{ 6, P1 " wipe=yes" },
+	{ 6, "part 1 wipe=yes" Y1 W1 Z1 S1 G1 T1 L1 },
+	{ 7, P2 " wipe=yes" },                                            /* restore */
 	{ 2, "version 0" },
 	{ 2, "version 18446744073709551615" },
 };
@@ -821,6 +832,26 @@ static void test_write_round_trip(void)
 		      strlen("strata-manifest 1\nversion 7\n" DISK "\npart 1 ")) == 0);
 }
 
+/* wipe=yes is read where given, defaults to off in older manifests, and is written back
+ * as the last key of its line. */
+static void test_wipe(void)
+{
+	char text[4096];
+	size_t len = build(text, sizeof(text), NBASE, 7, P2 " wipe=yes");
+	struct strata_manifest m, m2;
+	struct strata_diag d;
+
+	CHECK_EQ(parse_text(&m, text, len, &d), 0);
+	CHECK(!m.parts[0].wipe && m.parts[1].wipe && !m.parts[2].wipe);
+	CHECK_EQ(strata_manifest_write(&m, text, sizeof(text), &len), 0);
+	CHECK(strstr(text, "policy=restore layer=" LAYER_B " wipe=yes\n") != NULL);
+	CHECK_EQ(count_lines(text, len), 7);
+	CHECK(strstr(text, " wipe") == strstr(text, " wipe=yes\npart 3"));   /* only part 2 */
+	CHECK_EQ(parse_text(&m2, text, len, &d), 0);
+	m.signed_len = m2.signed_len;
+	CHECK(memcmp(&m, &m2, sizeof(m)) == 0);
+}
+
 /* Every too-small buffer is refused, and nothing is written past cap. */
 static void test_write_range(void)
 {
@@ -912,6 +943,7 @@ int main(void)
 	RUN(test_disk_duplicate_keys);
 	RUN(test_min_size_covers_layout);
 	RUN(test_write_round_trip);
+	RUN(test_wipe);
 	RUN(test_write_range);
 	RUN(test_renumber);
 	RUN(test_sig_line);
