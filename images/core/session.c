@@ -110,13 +110,45 @@ static size_t text_len(const char *s)
 	return n;
 }
 
+/* The value of hex digit c, or -1. */
+static int hex_value(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+		: c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* pq[0..len) with every "%HH" decoded, into out (STRATA_SESSION_PQ_MAX bytes); its length
+ * into *olen.  Why decoded: iPXE decodes the URL it is given and encodes it again its own
+ * way (':' in the path as %3A), so only the decoded text is the same on both sides. */
+static int canonical(const char *pq, size_t len, char *out, size_t *olen)
+{
+	size_t o = 0;
+
+	if (len > STRATA_SESSION_PQ_MAX)
+		return STRATA_ERANGE;
+	for (size_t i = 0; i < len; i++) {
+		int hi = i + 2 < len && pq[i] == '%' ? hex_value(pq[i + 1]) : -1;
+		int lo = hi >= 0 ? hex_value(pq[i + 2]) : -1;
+
+		out[o++] = lo >= 0 ? (char)(hi * 16 + lo) : pq[i];
+		i += lo >= 0 ? 2 : 0;
+	}
+	*olen = o;
+	return 0;
+}
+
 /* The raw tag of request n into mac. */
 static int tag_raw(const struct strata_session_keys *k, const char *method, const char *pq,
 		   size_t len, uint64_t n, uint8_t mac[32])
 {
-	char sfx[STRATA_SESSION_SUFFIX_MAX + 1];
+	char sfx[STRATA_SESSION_SUFFIX_MAX + 1], canon[STRATA_SESSION_PQ_MAX];
+	size_t clen;
+	int rc = canonical(pq, len, canon, &clen);
+
+	if (rc)
+		return rc;
 	const struct strata_span parts[] = {
-		{ method, text_len(method) }, LIT(" "), { pq, len },
+		{ method, text_len(method) }, LIT(" "), { canon, clen },
 		{ sfx, suffix(k, has_query(pq, len), n, sfx) },
 	};
 	return strata_hmac_sha256(k->req, sizeof(k->req), parts, sizeof(parts) / sizeof(parts[0]),
@@ -195,6 +227,22 @@ static int parse_n(const char *pq, size_t end, struct strata_session_query *q, s
 	return 0;
 }
 
+/* Whether pq[0..len) encodes '&', '=' or '+' (%26, %3D, %2B in either case): decoded for
+ * the tag, those would read the same as a separator, which the server's query parser
+ * tells apart. */
+static int encodes_separator(const char *pq, size_t len)
+{
+	for (size_t i = 0; i + 2 < len; i++) {
+		int hi = pq[i] == '%' ? hex_value(pq[i + 1]) : -1;
+		int lo = hi >= 0 ? hex_value(pq[i + 2]) : -1;
+		int v = lo >= 0 ? hi * 16 + lo : -1;
+
+		if (v == '&' || v == '=' || v == '+')
+			return 1;
+	}
+	return 0;
+}
+
 int strata_session_parse(const char *pq, size_t len, struct strata_session_query *q)
 {
 	const size_t hlen = 3 + 2 * STRATA_SESSION_MAC_LEN, slen = 3 + 2 * STRATA_SESSION_SID_LEN;
@@ -211,7 +259,8 @@ int strata_session_parse(const char *pq, size_t len, struct strata_session_query
 	    !hex_run(pq + at + 3, slen - 3) ||
 	    strata_hex_decode(q->sid, pq + at + 3, STRATA_SESSION_SID_LEN))
 		return STRATA_EINVAL;
-	if ((pq[at] == '&') != has_query(pq, at))
+	if ((pq[at] == '&') != has_query(pq, at) || at > STRATA_SESSION_PQ_MAX ||
+	    encodes_separator(pq, at))
 		return STRATA_EINVAL;
 	q->prefix_len = at;
 	return 0;

@@ -108,9 +108,11 @@ def sign(st, n, url):
     u = urllib.parse.urlsplit(url)
     pq = u.path + (("?" + u.query) if u.query else "")
     sep = "&" if "?" in pq else "?"
-    signed = f"{pq}{sep}s={st['sid']}&n={n}"
-    tag = hmac.new(bytes.fromhex(st["req"]), b"GET " + signed.encode(),
-                   hashlib.sha256).hexdigest()[:32]
+    sfx = f"{sep}s={st['sid']}&n={n}"
+    signed = pq + sfx
+    # The tag covers the percent-decoded text (iPXE re-encodes URLs its own way).
+    msg = b"GET " + urllib.parse.unquote_to_bytes(pq) + sfx.encode()
+    tag = hmac.new(bytes.fromhex(st["req"]), msg, hashlib.sha256).hexdigest()[:32]
     return url + signed[len(pq):] + "&h=" + tag
 
 
