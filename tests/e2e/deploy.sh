@@ -18,12 +18,16 @@
 #      new chunks; once the server is back the next boot completes
 #   8. (run with 2, on the NVRAM the VM kept from it) a server that lost its state signs
 #      version 1 again: the agent refuses the older manifest and writes nothing
+#  10. (after 1) a second PC claims vm1's MAC, with its own NVRAM and so its own key: it
+#      gets no session, stops before fetching a manifest, writes nothing; the manifest is
+#      refused it and a forged report in its name is ignored, the order still pending.  Its
+#      key stays pending (there is no "reject"): run it with 9, whose acceptance clears it
 #   9. the PC's NVRAM wiped: its new machine key differs from the one case 1 pinned, so it
 #      is refused and writes nothing until POST /api/accept-key/vm1; then it is served
 # Case 1 also checks the machine key: made from EFI_RNG_PROTOCOL (the lab's virtio-rng),
 # pinned on first use in the database, the audit log and /machines.json; and the session:
 # established once, every orders, manifest and report request signed (s=, n=, h=).
-# E2E_CASES="1 5" runs only those cases (2-4, 7 and 9 build on 1).  E2E_KILL_AFTER_MS=N makes
+# E2E_CASES="1 5" runs only those cases (2-4, 7, 9 and 10 build on 1).  E2E_KILL_AFTER_MS=N makes
 # case 7 kill the server N ms after the root layer's first runs request instead of at once
 # (make soak picks N at random).
 # Needs root (namespaces), QEMU, OVMF, iPXE; without them it says so and counts nothing.
@@ -78,6 +82,23 @@ check "1: the key's audit row" test "$(sqlite3 "$DB" "SELECT token_name || ' ' |
 check "1: /machines.json shows the pinned key" grep -q "\"key\": {\"state\": \"pinned\", \"fingerprint\": \"sha256:$FP\"" <(lab_machines)
 check "1: session established once" test "$(grep -c "session: established with http://" <(debug vm1-a))" = 1
 check "1: orders, manifest, reports all signed and taken" sh -c "grep -E 'GET /(agent|manifest|report)/' '$LAB_RUN/server.log' | grep -vq ' 200 ' && exit 1; grep -cE 'GET /(agent|manifest|report)/.* 200 ' '$LAB_RUN/server.log' | grep -qv '^0$'"
+
+# 10. A spoofer: another PC (its own NVRAM, so its own key, and its own disk) claims vm1's MAC.
+if want 10; then
+mark
+cp "$LAB_RUN/nvram-${MAC//:/}.fd" "$W/vm1-nvram.fd"
+truncate -s 0 "$W/spoof.img"; truncate -s 200M "$W/spoof.img"
+SLINES=$(wc -l < "$LAB_RUN/server.log")
+LAB_NVRAM=fresh lab_vm vm1-s "$MAC" "$W/spoof.img"
+check "10: the spoofer's key differs from vm1's; it stops" grep -q "vm1: this PC's key differs from the one the server pinned" <(debug vm1-s)
+check "10: it got no session" sh -c "! grep -q 'session: established' '$LAB_RUN/vm1-s.debug'"
+check "10: it asked for no orders and no manifest" sh -c "! tail -n +$((SLINES + 1)) '$LAB_RUN/server.log' | grep -qE 'GET /(agent|manifest)/'"
+check "10: its disk is untouched (all zeros)" test "$(tr -d '\0' < "$W/spoof.img" | head -c 1 | wc -c)" = 0
+check "10: vm1's manifest is refused while the spoofer's key is pending" test "$(lab_curl -s -o /dev/null -w '%{http_code}' "$(lab_url)/manifest/$MAC")" = 403
+check "10: a forged report in vm1's name is ignored (401)" test "$(lab_curl -s -o /dev/null -w '%{http_code}' "$(lab_url)/report/$MAC?phase=ok&done=1&total=1")" = 401
+check "10: vm1's order is still pending" grep -q '"name": "vm1".*"pending": "deploy"' <(lab_machines)
+cp "$W/vm1-nvram.fd" "$LAB_RUN/nvram-${MAC//:/}.fd"   # the real vm1 again
+fi
 
 # 9. The PC's NVRAM wiped (a firmware update, a CMOS reset): a new key, refused until accepted.
 if want 9; then
