@@ -4,7 +4,9 @@
  * libmicrohttpd parses HTTP/1.1, keeps connections alive and sends file bodies with
  * sendfile; this file only routes (http_parse.c, strictly), builds responses and logs one
  * line per request, its path and method escaped, and failed requests' lines rate-limited.
- * What a connection may hold (per-address cap, request deadline) is http_guard.c's.
+ * What a connection may hold (per-address cap, request deadline) is http_guard.c's.  A
+ * machine's orders, manifest and reports answer only requests signed by its session
+ * (sessions.h), checked against the raw URI as the client sent it (on_uri).
  * Files are served from fixed folders by names the router has already restricted to safe
  * characters, and opened with O_NOFOLLOW.
  */
@@ -27,10 +29,13 @@
 #include "loop.h"
 #include "machine_keys.h"
 #include "server.h"
+#include "sessions.h"
 #include "store_path.h"
 #include "text.h"
 
 #define BODY_MAX 4096
+/** Longest raw path and query kept for a signed request's check; longer ones fail it. */
+#define URI_MAX 2048
 /** How often http_guard_tick runs: deadlines are met within this. */
 #define TICK_MS 500
 /** Lines of failed requests (status 400 and up, or none) let through per 10 s. */
@@ -51,6 +56,9 @@ struct req {
 	struct http_route route;
 	char method[8];
 	char path[HTTP_PATH_MAX + 1];   /**< as requested, cut to fit, for the log */
+	char uri[URI_MAX + 1];          /**< raw path and query, as sent: what a tag covers */
+	int uri_long;                   /**< the raw URI did not fit in uri */
+	int routed;                     /**< the first call of on_request has run */
 	char body[BODY_MAX + 1];
 	size_t body_len;
 	int too_big;
@@ -255,28 +263,73 @@ static int report_bytes(const char *v, uint64_t *out)
 	return v ? strata_u64_parse(out, v, strlen(v), STATE_BYTES_MAX) : 0;
 }
 
+/* Why a machine's request was refused by its session check (sessions.h's codes). */
+static const char *session_why(int rc)
+{
+	switch (rc) {
+	case STRATA_EAUTH:
+		return "sign the request with a session of this machine: register at /key/MAC";
+	case STRATA_EACCES:
+		return "that session belongs to another machine";
+	case STRATA_EBADSIG:
+		return "the request's tag is wrong";
+	case STRATA_ESTALE:
+		return "that signed request was already taken";
+	default:
+		return "s=, n= and h= must end the query: 32 hex digits, a counter, 32 hex digits";
+	}
+}
+
+/* Whether the request is signed by a live session of its machine (use says whether its
+ * counter may repeat).  0 or an rc with *why. */
+static int signed_by_machine(struct req *r, struct server *s, enum session_use use,
+			     const char **why)
+{
+	int rc = r->uri_long ? STRATA_EINVAL
+		: use == SESSION_ONCE ? server_session_once(s, r->route.mac, r->method, r->uri, NULL)
+		: server_session_check(s, r->route.mac, r->method, r->uri, NULL, NULL);
+
+	*why = session_why(rc);
+	return rc;
+}
+
+static int authorize(struct MHD_Connection *c, struct server *s,
+		     char by[API_TOKEN_NAME_MAX + 1], const char **why);
+
+/* A machine's read route (orders, the manifest): signed by a session of that machine, or
+ * asked by an admin with a credential.  0 or an rc with *why. */
+static int machine_read(struct MHD_Connection *c, struct req *r, struct server *s,
+			const char **why)
+{
+	char by[API_TOKEN_NAME_MAX + 1];
+
+	if (MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION))
+		return authorize(c, s, by, why);
+	return signed_by_machine(r, s, SESSION_READ, why);
+}
+
+/* A report's fields come from its query only: that is what the session's tag covers. */
+static const char *qfield(struct MHD_Connection *c, const char *key)
+{
+	return MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, key);
+}
+
 static enum MHD_Result report(struct MHD_Connection *c, struct req *r, struct server *s)
 {
-	char tok[32], ph[16], dn[24], tt[24], msg[200];
-	const char *token, *phase, *dv, *tv, *note;
+	const char *phase = qfield(c, "phase"), *why;
 	uint64_t done, total;
-	int rc;
+	int rc = signed_by_machine(r, s, SESSION_ONCE, &why);
 
-	if (field_get(c, r, "token", tok, sizeof(tok), &token) < 0 ||
-	    field_get(c, r, "phase", ph, sizeof(ph), &phase) < 0 ||
-	    field_get(c, r, "done", dn, sizeof(dn), &dv) < 0 ||
-	    field_get(c, r, "total", tt, sizeof(tt), &tv) < 0 ||
-	    field_get(c, r, "msg", msg, sizeof(msg), &note) < 0)
-		return fail(c, r, STRATA_EINVAL, "a report value does not decode (a bad %-escape or "
-			    "a control byte) or is too long (msg: 199 bytes)");
+	if (rc)
+		return fail(c, r, rc, why);
 	if (!phase)
 		return fail(c, r, STRATA_EINVAL, "report needs phase=progress|ok|failed");
-	if (report_bytes(dv, &done) || report_bytes(tv, &total))
+	if (report_bytes(qfield(c, "done"), &done) || report_bytes(qfield(c, "total"), &total))
 		return fail(c, r, STRATA_EINVAL, "done and total must be numbers of bytes");
-	rc = server_report(s, r->route.mac, token, phase, done, total, note);
+	rc = server_report(s, r->route.mac, phase, done, total, qfield(c, "msg"));
 	if (rc)
-		return fail(c, r, rc, rc == STRATA_ENOENT ? "unknown machine" : rc == STRATA_EACCES
-			    ? "bad token" : rc == STRATA_EINVAL ? "bad phase" : "cannot record it");
+		return fail(c, r, rc, rc == STRATA_ENOENT ? "unknown machine" : rc == STRATA_EINVAL
+			    ? "bad phase" : "cannot record it");
 	return text(c, r, 200, "text/plain", "ok\n", 3);
 }
 
@@ -338,7 +391,8 @@ static const char *key_why(int rc)
 	case STRATA_ENOENT:
 		return "unknown machine";
 	case STRATA_EINVAL:
-		return "pub, nonce and sig must be hex: a P-256 point, 16 bytes, a DER signature";
+		return "pub, eph, nonce and sig must be hex: two P-256 points, 16 bytes, a DER "
+		       "signature";
 	case STRATA_EBADSIG:
 		return "the signature does not prove the key";
 	case STRATA_EAUTH:
@@ -348,14 +402,14 @@ static const char *key_why(int rc)
 	}
 }
 
-/* GET /key/MAC?pub=&nonce=&sig=: a machine registers its key (machine_keys.h). */
+/* GET /key/MAC?pub=&eph=&nonce=&sig=: a machine registers its key and opens a session
+ * (machine_keys.h). */
 static enum MHD_Result key_register(struct MHD_Connection *c, struct req *r, struct server *s)
 {
-	char pb[2 * KEY_PUB_LEN + 2], nb[2 * KEY_NONCE_LEN + 2], sb[2 * KEY_SIG_MAX + 2];
 	char answer[KEY_ANSWER_MAX];
 	struct key_reg reg;
-	int rc = key_reg_parse(&reg, field(c, r, "pub", pb, sizeof(pb)),
-			       field(c, r, "nonce", nb, sizeof(nb)), field(c, r, "sig", sb, sizeof(sb)));
+	int rc = key_reg_parse(&reg, qfield(c, "pub"), qfield(c, "eph"), qfield(c, "nonce"),
+			       qfield(c, "sig"));
 
 	if (rc == 0)
 		rc = server_key_register(s, r->route.mac, &reg, answer, sizeof(answer));
@@ -382,9 +436,11 @@ static enum MHD_Result accept_key(struct MHD_Connection *c, struct req *r, struc
 	return text(c, r, 200, "text/plain", body, strlen(body));
 }
 
-/* The manifest, unless the machine presented a key an admin has not accepted. */
+/* The manifest, to its machine's signed request or an admin, unless the machine presented
+ * a key an admin has not accepted. */
 static enum MHD_Result manifest(struct MHD_Connection *c, struct req *r, struct server *s)
 {
+	const char *why;
 	size_t len;
 	char *b;
 	int rc = server_key_allows(s, r->route.mac);
@@ -392,8 +448,24 @@ static enum MHD_Result manifest(struct MHD_Connection *c, struct req *r, struct 
 	if (rc)
 		return fail(c, r, STRATA_EACCES, "this machine's key differs from the pinned one; "
 			    "an admin must accept it: POST /api/accept-key/NAME");
+	rc = machine_read(c, r, s, &why);
+	if (rc)
+		return fail(c, r, rc, why);
 	b = server_manifest(s, r->route.mac, &len);
 	return b ? owned(c, r, "text/plain", b, len) : fail(c, r, STRATA_ENOENT, "unknown machine");
+}
+
+/* A machine's orders, to its signed request or an admin. */
+static enum MHD_Result orders(struct MHD_Connection *c, struct req *r, struct server *s)
+{
+	const char *why;
+	char *b;
+	int rc = machine_read(c, r, s, &why);
+
+	if (rc)
+		return fail(c, r, rc, why);
+	b = server_agent_orders(s, r->route.mac);
+	return owned(c, r, "text/plain", b, b ? strlen(b) : 0);
 }
 
 /* /machines.json, for a request with a credential. */
@@ -423,8 +495,7 @@ static enum MHD_Result get(struct MHD_Connection *c, struct req *r, struct serve
 		b = server_script(s, r->route.mac);
 		return owned(c, r, "text/plain", b, b ? strlen(b) : 0);
 	case ROUTE_AGENT:
-		b = server_agent_orders(s, r->route.mac);
-		return owned(c, r, "text/plain", b, b ? strlen(b) : 0);
+		return orders(c, r, s);
 	case ROUTE_MANIFEST:
 		return manifest(c, r, s);
 	case ROUTE_KEY_NONCE:
@@ -464,10 +535,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	struct req *r = *req_cls;
 	int is_get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
 
-	if (!r) {
-		if (!(r = calloc(1, sizeof(*r))))
-			return MHD_NO;
-		r->start = now_seconds();
+	if (!r)
+		return MHD_NO;            /* on_uri made it; it fails only without memory */
+	if (!r->routed) {
+		r->routed = 1;
 		snprintf(r->method, sizeof(r->method), "%s", method);
 		snprintf(r->path, sizeof(r->path), "%s", url);
 		http_route(url, &r->route);
@@ -481,8 +552,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	http_guard_request_in(c);
 	if (r->too_big)
 		return error(c, r, 413, "request body too large");
-	if (r->route.kind == ROUTE_REPORT && (is_get || !strcmp(method, "POST")))
-		return report(c, r, s);
+	if (r->route.kind == ROUTE_REPORT)
+		return is_get ? report(c, r, s)
+			: error(c, r, 405, "use GET: a report's fields travel in its signed URL");
 	if (r->route.kind == ROUTE_DEPLOY)
 		return strcmp(method, "POST") ? error(c, r, 405, "use POST") : deploy(c, r, s);
 	if (r->route.kind == ROUTE_ACCEPT_KEY)
@@ -490,6 +562,24 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (!is_get)
 		return error(c, r, 405, "method not allowed");
 	return get(c, r, s);
+}
+
+/*
+ * libmicrohttpd's first sight of a request: the raw URI, before it splits and decodes the
+ * query.  A session's tag covers the URL as the client wrote it, so it is kept here.
+ * Returns the request's state, which libmicrohttpd hands to on_request and on_completed.
+ */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
+{
+	struct req *r = calloc(1, sizeof(*r));
+	size_t n = strlen(uri);
+
+	if (!r)
+		return NULL;
+	r->start = now_seconds();
+	r->uri_long = n > URI_MAX;
+	memcpy(r->uri, uri, r->uri_long ? 0 : n + 1);
+	return r;
 }
 
 static void client_name(struct MHD_Connection *c, char *out, size_t cap)
@@ -569,6 +659,7 @@ static struct MHD_Daemon *daemon_start(struct http_service *h, const struct sock
 				MHD_OPTION_CONNECTION_TIMEOUT, 30u,
 				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
 				MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+				MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
 				MHD_OPTION_NOTIFY_CONNECTION, http_guard_notify, h->guard,
 				MHD_OPTION_END);
 }

@@ -7,7 +7,8 @@
 #      a chunk the root layer repeats is asked of the server once, the repeats are copied
 #   2. redeploy after the gold root changes in a few places: only changed chunks cross the
 #      wire, the preserved partition is bit-identical
-#   3. a manifest signed by the wrong key: refused, nothing written
+#   3. a server signing with the wrong key: its session is refused (it cannot prove itself
+#      with the key strata.efi trusts), so no manifest is fetched and nothing written
 #   4. a corrupted chunk on the server: deployment fails naming it, only verified data on
 #      disk; after the chunk is mended the next boot completes
 #   5. OVMF's own PXE loading snponly.efi (TFTP via proxyDHCP) deploys a fresh disk
@@ -17,15 +18,20 @@
 #      new chunks; once the server is back the next boot completes
 #   8. (run with 2, on the NVRAM the VM kept from it) a server that lost its state signs
 #      version 1 again: the agent refuses the older manifest and writes nothing
+#  10. (after 1) a second PC claims vm1's MAC, with its own NVRAM and so its own key: it
+#      gets no session, stops before fetching a manifest, writes nothing; the manifest is
+#      refused it and a forged report in its name is ignored, the order still pending.  Its
+#      key stays pending (there is no "reject"): run it with 9, whose acceptance clears it
 #   9. the PC's NVRAM wiped: its new machine key differs from the one case 1 pinned, so it
 #      is refused and writes nothing until POST /api/accept-key/vm1; then it is served
-#  10. the root partition full of random bytes (a used disk): the agent writes only the
+#  11. the root partition full of random bytes (a used disk): the agent writes only the
 #      layer's used chunks (its summary's counts against inspect's), the free chunks keep
 #      the old bytes, e2fsck -fn is clean; then with wipe=yes every free chunk is zeroed
 #      (the agent's count, and read from the host) and the partition equals its layer
 # Case 1 also checks the machine key: made from EFI_RNG_PROTOCOL (the lab's virtio-rng),
-# pinned on first use in the database, the audit log and /machines.json.
-# E2E_CASES="1 5" runs only those cases (2-4, 7 and 9 build on 1).  E2E_KILL_AFTER_MS=N makes
+# pinned on first use in the database, the audit log and /machines.json; and the session:
+# established once, every orders, manifest and report request signed (s=, n=, h=).
+# E2E_CASES="1 5" runs only those cases (2-4, 7 and 9-11 build on 1).  E2E_KILL_AFTER_MS=N makes
 # case 7 kill the server N ms after the root layer's first runs request instead of at once
 # (make soak picks N at random).
 # Needs root (namespaces), QEMU, OVMF, iPXE; without them it says so and counts nothing.
@@ -78,6 +84,25 @@ check "1: machine key pinned on first use" grep -q "machine key: pinned by the s
 check "1: the key's DB row" test "$(sqlite3 "$DB" "SELECT count(*) FROM machine_keys WHERE mac = '$MAC' AND pending IS NULL")" = 1
 check "1: the key's audit row" test "$(sqlite3 "$DB" "SELECT token_name || ' ' || target || ' ' || action FROM orders WHERE action LIKE 'key-%'")" = "machine vm1 key-pinned sha256:$FP"
 check "1: /machines.json shows the pinned key" grep -q "\"key\": {\"state\": \"pinned\", \"fingerprint\": \"sha256:$FP\"" <(lab_machines)
+check "1: session established once" test "$(grep -c "session: established with http://" <(debug vm1-a))" = 1
+check "1: orders, manifest, reports all signed and taken" sh -c "grep -E 'GET /(agent|manifest|report)/' '$LAB_RUN/server.log' | grep -vq ' 200 ' && exit 1; grep -cE 'GET /(agent|manifest|report)/.* 200 ' '$LAB_RUN/server.log' | grep -qv '^0$'"
+
+# 10. A spoofer: another PC (its own NVRAM, so its own key, and its own disk) claims vm1's MAC.
+if want 10; then
+mark
+cp "$LAB_RUN/nvram-${MAC//:/}.fd" "$W/vm1-nvram.fd"
+truncate -s 0 "$W/spoof.img"; truncate -s 200M "$W/spoof.img"
+SLINES=$(wc -l < "$LAB_RUN/server.log")
+LAB_NVRAM=fresh lab_vm vm1-s "$MAC" "$W/spoof.img"
+check "10: the spoofer's key differs from vm1's; it stops" grep -q "vm1: this PC's key differs from the one the server pinned" <(debug vm1-s)
+check "10: it got no session" sh -c "! grep -q 'session: established' '$LAB_RUN/vm1-s.debug'"
+check "10: it asked for no orders and no manifest" sh -c "! tail -n +$((SLINES + 1)) '$LAB_RUN/server.log' | grep -qE 'GET /(agent|manifest)/'"
+check "10: its disk is untouched (all zeros)" test "$(tr -d '\0' < "$W/spoof.img" | head -c 1 | wc -c)" = 0
+check "10: vm1's manifest is refused while the spoofer's key is pending" test "$(lab_curl -s -o /dev/null -w '%{http_code}' "$(lab_url)/manifest/$MAC")" = 403
+check "10: a forged report in vm1's name is ignored (401)" test "$(lab_curl -s -o /dev/null -w '%{http_code}' "$(lab_url)/report/$MAC?phase=ok&done=1&total=1")" = 401
+check "10: vm1's order is still pending" grep -q '"name": "vm1".*"pending": "deploy"' <(lab_machines)
+cp "$W/vm1-nvram.fd" "$LAB_RUN/nvram-${MAC//:/}.fd"   # the real vm1 again
+fi
 
 # 9. The PC's NVRAM wiped (a firmware update, a CMOS reset): a new key, refused until accepted.
 if want 9; then
@@ -139,10 +164,10 @@ sleep 3
 mark
 DISK_SUM=$(sha256sum < "$W/disk.img")
 lab_vm vm1-c "$MAC" "$W/disk.img"
-check "3: bad signature refused" grep -q "manifest signature does not verify" <(debug vm1-c)
+check "3: the other key's session refused" grep -q "key: the session is not signed by the server's manifest key" <(debug vm1-c)
 check "3: clear failure line" grep -q "strata.efi: FAILED" <(debug vm1-c)
 check "3: disk untouched" test "$(sha256sum < "$W/disk.img")" = "$DISK_SUM"
-check "3: failure reported to the server" grep -q '"result": "failed"' <(lab_machines)
+check "3: no manifest asked for" sh -c "! grep -q 'GET /manifest/' '$LAB_RUN/server2.log'"
 netns_stop "$LAB_SERVER"
 netns_spawn LAB_SERVER "$LAB_NS" "$LAB_RUN/server3.log" "$STRATA_SERVER" --root "$W/root" \
 	--key "$KEY" --addr "$LAB_IP" --http-port 80 --tftp-port 69 --dhcp proxy \
@@ -201,9 +226,9 @@ check "7: with the server back, the next boot completes" grep -q "strata.efi: de
 check "7: root equals the layer" part_equals "$W/disk.img" 2 "$W/root-v4.img"
 fi
 
-# 10. A used disk: the root partition full of random bytes.  The gold root is a filesystem,
+# 11. A used disk: the root partition full of random bytes.  The gold root is a filesystem,
 # not a bootable OS: e2fsck stands for "the OS still boots".
-if want 10; then
+if want 11; then
 # The agent's summary for root: total kept zero zero-written free wiped fetched reused.
 root_counts() {
 	sed -n 's/.*layer root: \([0-9]*\) chunks: \([0-9]*\) kept, \([0-9]*\) zero (\([0-9]*\) written), \([0-9]*\) free (\([0-9]*\) wiped), \([0-9]*\) fetched ([0-9]* bytes), \([0-9]*\) reused.*/\1 \2 \3 \4 \5 \6 \7 \8/p' <(debug "$1")
@@ -214,25 +239,25 @@ inventory "$ROOT1"; CUR_ROOT=v1
 kill -HUP "$LAB_SERVER"; sleep 2
 mark
 lab_vm vm1-m "$MAC" "$W/disk.img"
-check "10: deploys onto a root full of random bytes" grep -q "strata.efi: deployment complete" <(debug vm1-m)
+check "11: deploys onto a root full of random bytes" grep -q "strata.efi: deployment complete" <(debug vm1-m)
 read -r T K Z ZW F FW X R < <(root_counts vm1-m)
 FREE=$(free_chunks "$ROOT1" | wc -l)
 USED=$($SI inspect --store "$W/root/store" --chunks "$ROOT1" | awk '/^chunk [0-9]/ && $9 != "free"' | wc -l)
-check "10: the agent wrote only the used chunks (${ZW:-?} zeroed + ${X:-?} fetched + ${R:-?} copied of ${T:-?}; inspect: $USED used, $FREE free)" \
+check "11: the agent wrote only the used chunks (${ZW:-?} zeroed + ${X:-?} fetched + ${R:-?} copied of ${T:-?}; inspect: $USED used, $FREE free)" \
 	test "$((${ZW:-0} + ${X:-0} + ${R:-0}))" = "$USED" -a "${F:-}" = "$FREE" -a "${FW:-}" = 0 -a "${K:-}" = 0
-check "10: free chunks still hold the old bytes" free_hold "$W/disk.img" 2 "$ROOT1" "$W/fill"
-check "10: the root filesystem checks clean (e2fsck -fn)" part_fsck "$W/disk.img" 2 $((48 * MIB))
+check "11: free chunks still hold the old bytes" free_hold "$W/disk.img" 2 "$ROOT1" "$W/fill"
+check "11: the root filesystem checks clean (e2fsck -fn)" part_fsck "$W/disk.img" 2 $((48 * MIB))
 inventory "$ROOT1" wipe
 kill -HUP "$LAB_SERVER"; sleep 2
 mark
 lab_vm vm1-n "$MAC" "$W/disk.img"
-check "10: wipe=yes: deployment completes" grep -q "strata.efi: deployment complete" <(debug vm1-n)
+check "11: wipe=yes: deployment completes" grep -q "strata.efi: deployment complete" <(debug vm1-n)
 read -r T K Z ZW F FW X R < <(root_counts vm1-n)
-check "10: wipe=yes: every free chunk zeroed (${FW:-?} of $FREE), nothing fetched (${X:-?})" \
+check "11: wipe=yes: every free chunk zeroed (${FW:-?} of $FREE), nothing fetched (${X:-?})" \
 	test "${FW:-}" = "$FREE" -a "${X:-}" = 0
-check "10: wipe=yes: the free chunks read as zeros from the host" free_hold "$W/disk.img" 2 "$ROOT1" zero
-check "10: wipe=yes: the root partition equals its layer" part_equals "$W/disk.img" 2 "$W/root-v1.img"
-check "10: wipe=yes: e2fsck -fn clean" part_fsck "$W/disk.img" 2 $((48 * MIB))
+check "11: wipe=yes: the free chunks read as zeros from the host" free_hold "$W/disk.img" 2 "$ROOT1" zero
+check "11: wipe=yes: the root partition equals its layer" part_equals "$W/disk.img" 2 "$W/root-v1.img"
+check "11: wipe=yes: e2fsck -fn clean" part_fsck "$W/disk.img" 2 $((48 * MIB))
 inventory "$ROOT1"
 kill -HUP "$LAB_SERVER"; sleep 2
 fi
