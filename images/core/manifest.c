@@ -155,6 +155,7 @@ static int parse_extent(struct cursor *c, uint64_t *out, struct slice v, int res
 /** Bits for the keys a part line has given, to catch duplicates and omissions. */
 enum {
 	K_LABEL = 1, K_TYPE = 2, K_GUID = 4, K_START = 8, K_SIZE = 16, K_POLICY = 32, K_LAYER = 64,
+	K_STORE = 128,
 	K_REQUIRED = K_LABEL | K_TYPE | K_GUID | K_START | K_SIZE | K_POLICY,
 };
 
@@ -187,6 +188,10 @@ static int part_key(struct cursor *c, struct strata_part *p, struct slice k, str
 		bit = K_LAYER;
 		rc = strata_layer_id_parse(p->layer, v.p, v.len);
 		p->has_layer = 1;
+	} else if (eq(k, "store")) {
+		bit = K_STORE;
+		rc = eq(v, "private") ? 0 : STRATA_EINVAL;
+		p->private_layer = 1;
 	} else {
 		return fail(c, STRATA_EINVAL, "unknown partition key");
 	}
@@ -207,6 +212,8 @@ static int part_check(struct cursor *c, struct strata_manifest *m, struct strata
 			    "partition needs label, type, guid, start, size and policy");
 	if ((p->policy == STRATA_POLICY_PRESERVE) == !!(seen & K_LAYER))
 		return fail(c, STRATA_EINVAL, "write and restore need a layer; preserve takes none");
+	if ((seen & K_STORE) && !(seen & K_LAYER))
+		return fail(c, STRATA_EINVAL, "store=private needs a layer");
 	if (p->start < (1u << 20))
 		return fail(c, STRATA_ERANGE, "partitions start at 1 MiB or later");
 	if (prev && prev->size == 0)
