@@ -2,7 +2,6 @@
 #include <string.h>
 #include "alloc.h"
 #include "fetch_buf.h"
-#include "fetch_sealed.h"
 #include "rc.h"
 
 /** A growing body buffer. */
@@ -52,15 +51,13 @@ static int on_data(void *ctx, uint64_t offset, const void *data, size_t len, uin
 	return 0;
 }
 
-/* A whole body into a new buffer, by fetch_get (s NULL) or fetch_sealed. */
-static int whole(struct fetcher *f, const char *url, const struct fetch_seal *s, size_t max,
-		 uint8_t **buf, size_t *len)
+int fetch_buffer(struct fetcher *f, const char *url, size_t max, uint8_t **buf, size_t *len)
 {
 	struct body b = { .max = max };
 	int rc = grow(&b, 0);
 
 	if (rc == 0)
-		rc = s ? fetch_sealed(f, url, s, on_data, &b) : fetch_get(f, url, on_data, &b);
+		rc = fetch_get(f, url, on_data, &b);
 	if (rc) {
 		strata_free(b.buf);
 		return rc;
@@ -69,15 +66,4 @@ static int whole(struct fetcher *f, const char *url, const struct fetch_seal *s,
 	*buf = b.buf;
 	*len = b.len;
 	return 0;
-}
-
-int fetch_buffer(struct fetcher *f, const char *url, size_t max, uint8_t **buf, size_t *len)
-{
-	return whole(f, url, NULL, max, buf, len);
-}
-
-int fetch_sealed_buffer(struct fetcher *f, const char *url, const struct fetch_seal *s,
-			size_t max, uint8_t **buf, size_t *len)
-{
-	return whole(f, url, s, max, buf, len);
 }

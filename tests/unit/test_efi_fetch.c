@@ -449,8 +449,9 @@ static void test_sealed(void)
 		other.n = seal_of.n + (uint64_t)(k == 0);
 		other.aad = k == 0 ? seal_of.aad : "/private/52:54:00:00:00:02/runs/x";
 		CHECK_EQ(get_sealed(one, 1, &s, &other), STRATA_EBADSIG);
-		CHECK_LOGGED("fetch: " URL ": the sealed body fails its check (AES-GCM tag): it was "
-			     "changed on the way or sealed for another request or session");
+		CHECK_LOGGED("error: fetch: " URL ": the sealed body fails its check (AES-GCM tag): "
+			     "it was changed on the way or sealed for another request or session "
+			     "[bad signature]");
 	}
 	body[B - 1] ^= 1;
 	{
