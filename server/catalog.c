@@ -373,6 +373,8 @@ static struct product *extra_slot(struct server *s, const uint8_t mac[6], uint64
 		pthread_mutex_lock(&s->state->lock);
 		state_forget_unreported(s->state, p->m->mac);
 		pthread_mutex_unlock(&s->state->lock);
+		/* It fetched nothing: its CIDATA goes too, so made-up MACs leave no folders. */
+		(void)private_store_remove(s->cfg.private_dir, p->m->mac);
 	}
 	return p;
 }

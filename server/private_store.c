@@ -37,6 +37,25 @@ static int remove_one(const char *path, const struct stat *st, int flag, struct 
 	return 0;
 }
 
+/* Remove the tree at dir; a missing one is fine. */
+static int remove_tree(const char *dir)
+{
+	struct stat st;
+
+	if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+		return 0;
+	return nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS) ? STRATA_EREPORTED : 0;
+}
+
+int private_store_remove(const char *root, const uint8_t mac[6])
+{
+	char dir[PRIVATE_DIR_MAX];
+
+	if (private_store_dir(dir, sizeof(dir), root, mac))
+		return 0;
+	return remove_tree(dir);
+}
+
 int private_store_prepare(const char *root, const char *old_dir, const char *public)
 {
 	struct stat st, pub;
@@ -52,5 +71,5 @@ int private_store_prepare(const char *root, const char *old_dir, const char *pub
 		return 0;
 	fprintf(stderr, "strata-server: removing %s: machine layers an older server kept there "
 		"are rebuilt in %s/MAC/\n", old_dir, root);
-	return nftw(old_dir, remove_one, 16, FTW_DEPTH | FTW_PHYS) ? STRATA_EREPORTED : 0;
+	return remove_tree(old_dir);
 }

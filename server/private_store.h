@@ -33,6 +33,13 @@ int private_store_dir(char *out, size_t cap, const char *root, const uint8_t mac
 int private_store_open(const char *root, const uint8_t mac[6], struct store **out);
 
 /**
+ * Remove mac's private store under root, if any: an unknown machine that only asked what
+ * to boot and is forgotten (catalog.c), so made-up MACs leave no folders behind.  0 or
+ * STRATA_EREPORTED (printed).
+ */
+int private_store_remove(const char *root, const uint8_t mac[6]);
+
+/**
  * Make root (mode 0700: only the server reads machines' secrets) and remove old_dir, the
  * folder where an older server kept every machine's CIDATA layer together (STATE/store),
  * served beside the public store: those layers are rebuilt into the private stores at
