@@ -1,14 +1,18 @@
 /*
  * The deployment, as a list of steps (agent_run):
- *   orders    -> under UEFI HTTP Boot, ask /agent/MAC whether anything is pending
- *   key       -> load or make the machine key, prove it to the server; a PC whose key
- *                differs from the pinned one stops here until an admin accepts it
- *   manifest  -> fetch, verify the signature with the built-in key, refuse an old version
+ *   key       -> load or make the machine key, prove it to the server and open this
+ *                boot's session; a PC whose key differs from the pinned one stops here
+ *                until an admin accepts it, and one with no key pinned has no order
+ *   orders    -> ask /agent/MAC (signed) whether anything is pending
+ *   manifest  -> fetch (signed), verify the signature with the built-in key, refuse an
+ *                old version
  *   disk      -> the first fixed disk large enough for the layout
  *   table     -> make the GPT match, never moving or overwriting a preserved partition
  *   layers    -> each write partition, and each restore partition that is missing
  *   done      -> flush, remember the version, report success
- * Nothing is written before the manifest is verified and the layout is known to be safe.
+ * Every per-machine request (orders, manifest, reports) carries the session's tag
+ * (agent_session.c).  Nothing is written before the manifest is verified and the layout is
+ * known to be safe.
  */
 #include <efi.h>
 #include <efilib.h>
@@ -21,9 +25,7 @@
 #include "fetch_buf.h"
 #include "fetch_open.h"
 #include "gpt_disk.h"
-#include "key_register.h"
 #include "log.h"
-#include "machine_key.h"
 #include "nvram.h"
 #include "pubkey.h"
 #include "rc.h"
@@ -53,70 +55,58 @@ static int discard(void *ctx, uint64_t offset, const void *data, size_t len, uin
 void agent_report(struct agent *a, const char *phase, uint64_t done, uint64_t total,
 		  const char *msg)
 {
-	char url[ARGS_URL_MAX + 512], m[300];
+	char url[ARGS_URL_MAX + 512 + STRATA_SESSION_SUFFIX_MAX], m[300];
 
-	if (!a->token[0])
+	if (!a->has_session)
 		return;
 	url_encode(m, sizeof(m), msg);
-	snprintf(url, sizeof(url), "%s/report/%s?phase=%s&done=%llu&total=%llu&token=%s&msg=%s",
+	snprintf(url, sizeof(url), "%s/report/%s?phase=%s&done=%llu&total=%llu&msg=%s",
 		 a->args.server, a->mac, phase, (unsigned long long)done,
-		 (unsigned long long)total, a->token, m);
-	if (fetch_get(a->f, url, discard, NULL))
+		 (unsigned long long)total, m);
+	if (agent_signed_get(a, url, sizeof(url), discard, NULL))
 		log_msg("report: the server did not take our %s report", phase);
 }
 
-/* Under HTTP Boot there is no script: ask the server for our orders. 1 = nothing to do. */
+/* Ask the server for our orders (signed).  1 = nothing to do. */
 static int orders(struct agent *a)
 {
-	char url[ARGS_URL_MAX + 64];
-	const char *t;
+	char url[ARGS_URL_MAX + 64 + STRATA_SESSION_SUFFIX_MAX];
 	uint8_t *buf;
 	size_t len;
 	int rc, deploy;
 
-	if (a->token[0])
-		return 0;
 	snprintf(url, sizeof(url), "%s/agent/%s", a->args.server, a->mac);
-	rc = fetch_buffer(a->f, url, 512, &buf, &len);
+	rc = agent_signed_buffer(a, url, sizeof(url), 512, &buf, &len);
 	if (rc)
 		return fail(a, rc, "cannot ask the server for this machine's orders");
-	deploy = strncmp((char *)buf, "action=deploy ", 14) == 0;
-	t = strstr((char *)buf, "token=");
-	if (deploy && t) {
-		size_t n = strspn(t + 6, "0123456789abcdef");
-
-		if (n && n < sizeof(a->token))
-			memcpy(a->token, t + 6, n);
-	}
+	deploy = strncmp((char *)buf, "action=deploy", 13) == 0 && (buf[13] == ' ' ||
+								   buf[13] == '\n');
 	strata_free(buf);
 	if (!deploy)
 		log_msg("strata.efi: nothing pending for %s", a->mac);
 	return deploy ? 0 : 1;
 }
 
-/* Prove the machine key to the server.  A key the server has not pinned (no order) is
- * its business; a key that differs from the pinned one ends the run before any write. */
+/* Prove the machine key to the server and open the session.  A key the server has not
+ * pinned means no pending order (trust on first use needs one): nothing to do.  A key that
+ * differs from the pinned one ends the run before any write. */
 static int machine_key(struct agent *a)
 {
 	static const char *const said[] = {
 		[KEY_PINNED] = "pinned by the server (first use)", [KEY_KNOWN] = "known to the server",
 		[KEY_UNPINNED] = "not pinned (no pending order)", [KEY_DIFFERS] = "differs",
 	};
-	uint8_t pub[STRATA_KEY_PUB_LEN];
 	enum key_verdict v;
-	char name[64];
-	int rc = machine_key_load(pub);
+	char name[KEY_NAME_MAX];
+	int rc = agent_register(a, &v, name, sizeof(name));
 
-	if (rc) {
-		machine_key_unload();
-		return fail(a, rc, rc == STRATA_ENOTSUP ? "no source of randomness for the machine key"
-			    : "the machine key cannot be loaded");
-	}
-	rc = key_register(a->f, a->args.server, a->mac, pub, &v, name, sizeof(name));
-	machine_key_unload();           /* signed once: the scalar leaves memory now */
 	if (rc)
-		return fail(a, rc, "the server did not take the machine key");
+		return rc;
 	log_msg("machine key: %s", said[v]);
+	if (v == KEY_UNPINNED) {
+		log_msg("strata.efi: nothing pending for %s", a->mac);
+		return 1;
+	}
 	if (v != KEY_DIFFERS)
 		return 0;
 	log_msg("%s: this PC's key differs from the one the server pinned; an admin must accept "
@@ -129,17 +119,17 @@ static int machine_key(struct agent *a)
 static int manifest(struct agent *a)
 {
 	struct strata_diag diag = { 0 };
-	char url[ARGS_URL_MAX + 64];
+	char url[ARGS_URL_MAX + 64 + STRATA_SESSION_SUFFIX_MAX];
 	uint8_t *buf;
 	size_t len;
 	uint64_t last;
 	int rc;
 
 	snprintf(url, sizeof(url), "%s/manifest/%s", a->args.server, a->mac);
-	rc = fetch_buffer(a->f, url, STRATA_MANIFEST_MAX, &buf, &len);
+	rc = agent_signed_buffer(a, url, sizeof(url), STRATA_MANIFEST_MAX, &buf, &len);
 	if (rc)
-		return fail(a, log_fail(rc, "manifest: cannot fetch %s", url),
-			    "cannot fetch the manifest");
+		return fail(a, log_fail(rc, "manifest: cannot fetch %s/manifest/%s", a->args.server,
+					a->mac), "cannot fetch the manifest");
 	rc = strata_manifest_parse(&a->m, (char *)buf, len, &diag);
 	if (rc == 0)
 		rc = strata_manifest_verify(&a->m, (char *)buf, strata_pubkey, strata_pubkey_len,
@@ -257,7 +247,6 @@ int agent_run(struct agent *a, EFI_HANDLE image)
 	snprintf(a->mac, sizeof(a->mac), "%s", a->args.mac);
 	if (!a->mac[0])
 		mac_from_device(a, image);
-	snprintf(a->token, sizeof(a->token), "%s", a->args.token);
 	if (!a->mac[0])
 		return fail(a, log_fail(STRATA_EINVAL, "strata.efi: no MAC address to ask for"),
 			    "no MAC address");
@@ -266,9 +255,9 @@ int agent_run(struct agent *a, EFI_HANDLE image)
 	rc = fetch_open(&a->f, image);
 	if (rc)
 		return fail(a, rc, "no network");
-	rc = orders(a);
+	rc = machine_key(a);
 	if (rc == 0)
-		rc = machine_key(a);
+		rc = orders(a);
 	if (rc)
 		return rc;
 	a->start_ms = clock_ms();

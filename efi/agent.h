@@ -11,15 +11,20 @@
 #include "disk.h"
 #include "fetch.h"
 #include "gpt.h"
+#include "key_answer.h"
 #include "manifest.h"
 #include "progress.h"
+#include "session.h"
 
 struct agent {
 	struct args args;
 	struct fetcher *f;
 	char mac[ARGS_MAC_MAX];
 	char uuid[40];               /**< SMBIOS system UUID, or "" when the firmware has none */
-	char token[ARGS_TOKEN_MAX];
+	struct strata_session_keys sess; /**< this boot's session (agent_session.c); secret */
+	int has_session;             /**< the server handed one out (a pinned or known key) */
+	uint64_t sess_n;             /**< the number of the session's last signed request */
+	int renewed;                 /**< registered again after a refusal (once per run) */
 	struct strata_manifest m;
 	struct disk disk;
 	struct strata_gpt_plan plan;
@@ -40,6 +45,28 @@ int agent_run(struct agent *a, EFI_HANDLE image);
 /** Record why the run failed, for the screen and the report (the first reason recorded
  *  wins: it is the closest to the cause).  Returns rc. */
 int agent_fail(struct agent *a, int rc, const char *why);
+
+/**
+ * Load the machine key, register it (key_register.h) and unload it: the verdict into *v,
+ * the machine's name into name (cap bytes), and the session, if the server handed one out,
+ * into a->sess.  0 or an rc with a->why set.
+ */
+int agent_register(struct agent *a, enum key_verdict *v, char *name, size_t cap);
+
+/**
+ * GET url (NUL-terminated, in a buffer of cap bytes that the signature is appended to)
+ * signed by the session, into a new buffer *buf (the caller frees it) of *len bytes, at
+ * most max: fetch_buffer's contract.  A refusal other than 404 renews the session once
+ * (agent_session.c).  For every per-machine request: orders, manifest, private layers.
+ */
+int agent_signed_buffer(struct agent *a, char *url, size_t cap, size_t max, uint8_t **buf,
+			size_t *len);
+
+/** The same, streamed to cb(ctx, ...) under fetch_get's contract. */
+int agent_signed_get(struct agent *a, char *url, size_t cap, fetch_data_fn *cb, void *ctx);
+
+/** Wipe the session's keys: the run is over, nothing more is signed. */
+void agent_done(struct agent *a);
 
 /** Tell the server how far we are: phase is "progress", "ok" or "failed". */
 void agent_report(struct agent *a, const char *phase, uint64_t done, uint64_t total,

@@ -82,19 +82,6 @@ static int set_mac(struct args *a, const char *v, size_t n)
 	return 0;
 }
 
-/* token=: letters, digits, '-' and '_', so it can go into a URL or header unescaped. */
-static int set_token(struct args *a, const char *v, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		char c = lower(v[i]);
-
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_'))
-			return log_fail(STRATA_EINVAL, "args: token= holds a character other than "
-					"letters, digits, '-' and '_'");
-	}
-	return copy_value(a->token, sizeof(a->token), "token", v, n);
-}
-
 /* then=: one of the words enum args_then names. */
 static int set_then(struct args *a, const char *v, size_t n)
 {
@@ -140,7 +127,6 @@ err_form:
 static const struct args_key args_keys[] = {
 	{ "server", set_server },
 	{ "mac", set_mac },
-	{ "token", set_token },
 	{ "then", set_then },
 	{ "selftest-fetch", set_selftest_fetch },
 	{ "expect-sha256", set_expect_sha256 },

@@ -2,15 +2,15 @@
  * strata.efi's arguments: what the server tells the agent before it starts.
  *
  * Two ways in, because two things can start strata.efi:
- *   - iPXE runs `chain SERVER/boot/strata.efi server=SERVER mac=MAC token=HEX then=reboot`
+ *   - iPXE runs `chain SERVER/boot/strata.efi server=SERVER mac=MAC then=reboot`
  *     (pxe/deploy.ipxe) and hands the app the rest of that line as its LoadOptions, in UCS-2:
  *     "<image name> key=value key=value ...".
  *   - UEFI HTTP Boot starts the app with no options at all.  The one thing it does say is
  *     the URI the app came from, in a URI node (MSG_URI_DP) of the image's device path; the
  *     server's base URL is that URI minus its final "/boot/<file>".
  *
- * Keys: server (base URL), mac (this machine, as the server names it), token (the secret
- * that lets the agent report progress), then (reboot, poweroff or exit after the work),
+ * Keys: server (base URL), mac (this machine, as the server names it), then (reboot,
+ * poweroff or exit after the work),
  * and for the network self-test (efi/fetch_selftest.h) selftest-fetch and expect-sha256.
  * A key this build does not know is logged and ignored, so a newer server does not stop an
  * older agent; anything malformed is an error, because a half-understood command line must
@@ -26,8 +26,6 @@
 
 /** Room for a URL, with its NUL. */
 #define ARGS_URL_MAX 256
-/** Room for the token, with its NUL. */
-#define ARGS_TOKEN_MAX 64
 /** Room for "aa:bb:cc:dd:ee:ff", with its NUL. */
 #define ARGS_MAC_MAX 18
 /** Room for a SHA-256 in hex, with its NUL. */
@@ -46,7 +44,6 @@ struct args {
 	char server[ARGS_URL_MAX];        /**< base URL, no trailing '/' */
 	const char *server_from;          /**< "options", "boot URI" or NULL: for the log */
 	char mac[ARGS_MAC_MAX];           /**< lowercase, colon-separated */
-	char token[ARGS_TOKEN_MAX];       /**< letters, digits, '-' and '_' only */
 	enum args_then then;
 	char selftest_fetch[ARGS_URL_MAX];       /**< URL or server-relative path to fetch */
 	char expect_sha256[ARGS_SHA256_HEX_MAX]; /**< its digest, lowercase hex */

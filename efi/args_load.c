@@ -112,13 +112,12 @@ static const char *then_name(enum args_then then)
 	}
 }
 
-/* One line saying what the agent was told; the token is a secret, so only its presence. */
+/* One line saying what the agent was told. */
 static void args_log(const struct args *a)
 {
-	log_msg("args: server=%s (from %s) mac=%s token=%s then=%s",
+	log_msg("args: server=%s (from %s) mac=%s then=%s",
 		a->server[0] ? a->server : "(none)", a->server_from ? a->server_from : "nowhere",
-		a->mac[0] ? a->mac : "(none)", a->token[0] ? "(set)" : "(none)",
-		then_name(a->then));
+		a->mac[0] ? a->mac : "(none)", then_name(a->then));
 }
 
 int args_load(struct args *a, EFI_HANDLE image)

@@ -121,3 +121,8 @@ int machine_key_sign(const uint8_t digest[32], uint8_t sig[STRATA_KEY_SIG_MAX], 
 	memcpy(sig, buf, *len);
 	return 0;
 }
+
+int machine_key_rng(void *ctx, unsigned char *out, size_t len)
+{
+	return loaded ? mbedtls_hmac_drbg_random(&drbg, out, len) : -1;
+}

@@ -29,6 +29,13 @@ int machine_key_load(uint8_t pub[STRATA_KEY_PUB_LEN]);
 int machine_key_sign(const uint8_t digest[32], uint8_t sig[STRATA_KEY_SIG_MAX], size_t *len);
 
 /**
+ * Random bytes from the loaded key's DRBG, in core/crypto.h's strata_rng_fn shape (ctx
+ * unused): this boot's ephemeral session key and the blinding of its ECDH.  Non-zero
+ * when no key is loaded or the DRBG failed.
+ */
+int machine_key_rng(void *ctx, unsigned char *out, size_t len);
+
+/**
  * Forget the key and the DRBG (mbedTLS wipes both), so the private scalar does not stay in
  * memory that the OS inherits after the agent hands over.  Safe to call more than once.
  */

@@ -123,6 +123,7 @@ static int deploy(const struct args *args, EFI_HANDLE image, enum args_then *the
 	a.args = *args;
 	rc = agent_run(&a, image);
 	if (rc == 1) {
+		agent_done(&a);
 		log_msg("strata.efi: nothing to do; booting the local disk");
 		*then = ARGS_THEN_EXIT;     /* the firmware's next boot option: the disk */
 		/* Not success: a boot manager whose option succeeds stops there and shows its
@@ -141,6 +142,7 @@ static int deploy(const struct args *args, EFI_HANDLE image, enum args_then *the
 			agent_report(&a, "failed", a.bytes_fetched, 0, a.why);
 		show_failure(&a, rc);
 	}
+	agent_done(&a);
 	fetch_close(a.f);
 	return rc;
 }

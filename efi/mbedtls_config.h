@@ -4,7 +4,8 @@
  * Why so small: strata.efi checks what the server signed (ECDSA P-256 over SHA-256, public
  * key in PEM or DER) and names chunks by SHA-256.  Its one private key is the machine key
  * (machine_key.c): made once with a HMAC_DRBG seeded from the firmware's or the CPU's
- * randomness (rng.c), used to sign a registration.  It never talks TLS and needs no
+ * randomness (rng.c), used to sign a registration; the same DRBG makes one ephemeral
+ * P-256 key per boot whose ECDH with the server's gives the session key.  It never talks TLS and needs no
  * entropy module, no clock and no files.  Every module left out is code that cannot fail in
  * firmware and bytes strata.efi does not carry.
  *
@@ -41,8 +42,12 @@
 /** SHA-256: chunk names, layer ids and the digest a manifest signature covers.  Not
  *  MBEDTLS_SHA256_SMALLER: every byte written to a disk is hashed, so speed beats 2 KiB. */
 #define MBEDTLS_SHA256_C
-/** The generic digest layer; pk_verify looks hash sizes up through it. */
+/** The generic digest layer; pk_verify looks hash sizes up through it, and it is the
+ *  HMAC of session requests (core/session.h). */
 #define MBEDTLS_MD_C
+/** HKDF-SHA-256: the session's keys from the ECDH secret (core/session.h).  ECDH itself
+ *  is one ecp_mul (images/lib/crypto_mbedtls.c), so MBEDTLS_ECDH_C is not needed. */
+#define MBEDTLS_HKDF_C
 
 /* --- Public keys and signatures ----------------------------------------------------- */
 

@@ -56,9 +56,10 @@ endif
 # zlib's inflate side only; Z_SOLO removes every libc call (we set zalloc/zfree).
 EFI_ZLIB_SRCS := adler32 crc32 inflate inftrees inffast zutil
 # mbedTLS modules for SHA-256 and ECDSA P-256 verification with PEM/DER keys, and the
-# HMAC_DRBG that makes and signs with the machine key, and AES-256-GCM for sealed bodies.
+# HMAC_DRBG that makes and signs with the machine key; HKDF for the session key; AES-256-GCM
+# for sealed bodies.
 EFI_MBED_SRCS := aes asn1parse asn1write base64 bignum cipher cipher_wrap constant_time ecdsa \
-		 ecp ecp_curves gcm hmac_drbg md oid pem pk pk_wrap pkparse platform \
+		 ecp ecp_curves gcm hkdf hmac_drbg md oid pem pk pk_wrap pkparse platform \
 		 platform_util sha256
 # Ours: the UEFI front end, the libc shim, the core and its glue (not alloc_libc.c:
 # efi/alloc.c is the UEFI allocator).

@@ -2,6 +2,7 @@
 # machine layers and manifests.  Links the images core and the Linux host library.
 
 SERVER_SRCS := server/main.c server/services.c server/server.c server/catalog.c server/state.c \
+	server/sessions.c \
 	server/db.c server/audit.c server/api_tokens.c server/key_parse.c server/key_db.c \
 	server/machine_keys.c \
 	server/inventory.c server/machine.c server/cidata.c server/http.c server/http_parse.c \

@@ -29,12 +29,15 @@
 #include "machine_keys.h"
 #include "private_store.h"
 #include "server.h"
+#include "sessions.h"
 #include "store_path.h"
 #include "text.h"
 #include "audit.h"
 #include "state.h"
 
 #define BODY_MAX 4096
+/** Longest raw path and query kept for a signed request's check; longer ones fail it. */
+#define URI_MAX 2048
 /** How often http_guard_tick runs: deadlines are met within this. */
 #define TICK_MS 500
 /** Lines of failed requests (status 400 and up, or none) let through per 10 s. */
@@ -55,6 +58,9 @@ struct req {
 	struct http_route route;
 	char method[8];
 	char path[HTTP_PATH_MAX + 1];   /**< as requested, cut to fit, for the log */
+	char uri[URI_MAX + 1];          /**< raw path and query, as sent: what a tag covers */
+	int uri_long;                   /**< the raw URI did not fit in uri */
+	int routed;                     /**< the first call of on_request has run */
 	char body[BODY_MAX + 1];
 	size_t body_len;
 	int too_big;
@@ -248,7 +254,7 @@ static enum MHD_Result run(struct MHD_Connection *c, struct req *r, struct serve
 	return queue(c, r, 200, resp, len);
 }
 
-/* A report's fields come from the query (GET, for iPXE's download protocol) or the body. */
+/* A field of the query or, for a POST, of the body. */
 static const char *field(struct MHD_Connection *c, struct req *r, const char *key, char *buf,
 			 size_t cap)
 {
@@ -267,24 +273,73 @@ static int report_bytes(const char *v, uint64_t *out)
 	return v ? strata_u64_parse(out, v, strlen(v), STATE_BYTES_MAX) : 0;
 }
 
+/* Why a machine's request was refused by its session check (sessions.h's codes). */
+static const char *session_why(int rc)
+{
+	switch (rc) {
+	case STRATA_EAUTH:
+		return "sign the request with a session of this machine: register at /key/MAC";
+	case STRATA_EACCES:
+		return "that session belongs to another machine";
+	case STRATA_EBADSIG:
+		return "the request's tag is wrong";
+	case STRATA_ESTALE:
+		return "that signed request was already taken";
+	default:
+		return "s=, n= and h= must end the query: 32 hex digits, a counter, 32 hex digits";
+	}
+}
+
+/* Whether the request is signed by a live session of its machine (use says whether its
+ * counter may repeat).  0 or an rc with *why. */
+static int signed_by_machine(struct req *r, struct server *s, enum session_use use,
+			     const char **why)
+{
+	int rc = r->uri_long ? STRATA_EINVAL
+		: use == SESSION_ONCE ? server_session_once(s, r->route.mac, r->method, r->uri, NULL)
+		: server_session_check(s, r->route.mac, r->method, r->uri, NULL, NULL);
+
+	*why = session_why(rc);
+	return rc;
+}
+
+static int authorize(struct MHD_Connection *c, struct server *s,
+		     char by[API_TOKEN_NAME_MAX + 1], const char **why);
+
+/* A machine's read route (orders, the manifest): signed by a session of that machine, or
+ * asked by an admin with a credential.  0 or an rc with *why. */
+static int machine_read(struct MHD_Connection *c, struct req *r, struct server *s,
+			const char **why)
+{
+	char by[API_TOKEN_NAME_MAX + 1];
+
+	if (MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION))
+		return authorize(c, s, by, why);
+	return signed_by_machine(r, s, SESSION_READ, why);
+}
+
+/* A report's fields come from its query only: that is what the session's tag covers. */
+static const char *qfield(struct MHD_Connection *c, const char *key)
+{
+	return MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, key);
+}
+
 static enum MHD_Result report(struct MHD_Connection *c, struct req *r, struct server *s)
 {
-	char tok[32], ph[16], dn[24], tt[24], msg[200];
-	const char *token = field(c, r, "token", tok, sizeof(tok));
-	const char *phase = field(c, r, "phase", ph, sizeof(ph));
+	const char *phase = qfield(c, "phase"), *why;
 	uint64_t done, total;
-	int rc;
+	int rc = signed_by_machine(r, s, SESSION_ONCE, &why);
 
+	if (rc)
+		return fail(c, r, rc, why);
 	if (!phase)
 		return fail(c, r, STRATA_EINVAL, "report needs phase=progress|ok|failed");
-	if (report_bytes(field(c, r, "done", dn, sizeof(dn)), &done) ||
-	    report_bytes(field(c, r, "total", tt, sizeof(tt)), &total))
+	if (report_bytes(qfield(c, "done"), &done) || report_bytes(qfield(c, "total"), &total))
 		return fail(c, r, STRATA_EINVAL, "done and total must be numbers of bytes");
-	rc = server_report(s, r->route.mac, token, phase, done, total,
-			   field(c, r, "msg", msg, sizeof(msg)));
+	rc = server_report(s, r->route.mac, phase, done, total, qfield(c, "msg"));
 	if (rc)
-		return fail(c, r, rc, rc == STRATA_ENOENT ? "unknown machine" : rc == STRATA_EACCES
-			    ? "bad token" : rc == STRATA_EINVAL ? "bad phase" : "cannot record it");
+		return fail(c, r, rc, rc == STRATA_ENOENT ? "unknown machine" : rc == STRATA_EINVAL
+			    ? "bad phase" : "cannot record it");
 	return text(c, r, 200, "text/plain", "ok\n", 3);
 }
 
@@ -346,7 +401,8 @@ static const char *key_why(int rc)
 	case STRATA_ENOENT:
 		return "unknown machine";
 	case STRATA_EINVAL:
-		return "pub, nonce and sig must be hex: a P-256 point, 16 bytes, a DER signature";
+		return "pub, eph, nonce and sig must be hex: two P-256 points, 16 bytes, a DER "
+		       "signature";
 	case STRATA_EBADSIG:
 		return "the signature does not prove the key";
 	case STRATA_EAUTH:
@@ -356,14 +412,14 @@ static const char *key_why(int rc)
 	}
 }
 
-/* GET /key/MAC?pub=&nonce=&sig=: a machine registers its key (machine_keys.h). */
+/* GET /key/MAC?pub=&eph=&nonce=&sig=: a machine registers its key and opens a session
+ * (machine_keys.h). */
 static enum MHD_Result key_register(struct MHD_Connection *c, struct req *r, struct server *s)
 {
-	char pb[2 * KEY_PUB_LEN + 2], nb[2 * KEY_NONCE_LEN + 2], sb[2 * KEY_SIG_MAX + 2];
 	char answer[KEY_ANSWER_MAX];
 	struct key_reg reg;
-	int rc = key_reg_parse(&reg, field(c, r, "pub", pb, sizeof(pb)),
-			       field(c, r, "nonce", nb, sizeof(nb)), field(c, r, "sig", sb, sizeof(sb)));
+	int rc = key_reg_parse(&reg, qfield(c, "pub"), qfield(c, "eph"), qfield(c, "nonce"),
+			       qfield(c, "sig"));
 
 	if (rc == 0)
 		rc = server_key_register(s, r->route.mac, &reg, answer, sizeof(answer));
@@ -390,9 +446,11 @@ static enum MHD_Result accept_key(struct MHD_Connection *c, struct req *r, struc
 	return text(c, r, 200, "text/plain", body, strlen(body));
 }
 
-/* The manifest, unless the machine presented a key an admin has not accepted. */
+/* The manifest, to its machine's signed request or an admin, unless the machine presented
+ * a key an admin has not accepted. */
 static enum MHD_Result manifest(struct MHD_Connection *c, struct req *r, struct server *s)
 {
+	const char *why;
 	size_t len;
 	char *b;
 	int rc = server_key_allows(s, r->route.mac);
@@ -400,8 +458,24 @@ static enum MHD_Result manifest(struct MHD_Connection *c, struct req *r, struct 
 	if (rc)
 		return fail(c, r, STRATA_EACCES, "this machine's key differs from the pinned one; "
 			    "an admin must accept it: POST /api/accept-key/NAME");
+	rc = machine_read(c, r, s, &why);
+	if (rc)
+		return fail(c, r, rc, why);
 	b = server_manifest(s, r->route.mac, &len);
 	return b ? owned(c, r, "text/plain", b, len) : fail(c, r, STRATA_ENOENT, "unknown machine");
+}
+
+/* A machine's orders, to its signed request or an admin. */
+static enum MHD_Result orders(struct MHD_Connection *c, struct req *r, struct server *s)
+{
+	const char *why;
+	char *b;
+	int rc = machine_read(c, r, s, &why);
+
+	if (rc)
+		return fail(c, r, rc, why);
+	b = server_agent_orders(s, r->route.mac);
+	return owned(c, r, "text/plain", b, b ? strlen(b) : 0);
 }
 
 /* /machines.json, for a request with a credential. */
@@ -430,18 +504,26 @@ struct private_grant {
  * session) or to an admin's API token (in clear, audited); anything else is refused: 401
  * without a proof, 403 with another machine's.  0 with *g filled, or an rc with *why.
  */
-static int private_authorize(struct MHD_Connection *c, struct server *s,
+static int private_authorize(struct MHD_Connection *c, struct req *r, struct server *s,
 			     struct private_grant *g, const char **why)
 {
 	const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 						       MHD_HTTP_HEADER_AUTHORIZATION);
+	struct strata_session_keys k;
+	int rc;
 
 	memset(g, 0, sizeof(*g));
 	if (auth)
 		return authorize(c, s, g->by, why);
-	*why = "a machine's private layers are served to its own signed requests, or to an "
-	       "admin's Authorization: Bearer TOKEN";
-	return STRATA_EAUTH;
+	rc = r->uri_long ? STRATA_EINVAL
+		: server_session_check(s, r->route.mac, r->method, r->uri, &k, &g->n);
+	*why = session_why(rc);
+	if (rc)
+		return rc;
+	g->sealed = 1;
+	memcpy(g->key, k.enc, sizeof(g->key));
+	strata_wipe(&k, sizeof(k));
+	return 0;
 }
 
 /* An admin's read of a machine's private file, in the audit log before it is answered. */
@@ -555,21 +637,26 @@ static enum MHD_Result private_file(struct MHD_Connection *c, struct req *r, str
 	const struct layer_entry *e;
 	struct private_grant g;
 	const char *why;
-	int rc = private_authorize(c, s, &g, &why);
+	enum MHD_Result ret;
+	int rc = private_authorize(c, r, s, &g, &why);
 
 	if (rc)
 		return fail(c, r, rc, why);
 	if (private_store_dir(dir, sizeof(dir), s->cfg.private_dir, r->route.mac))
-		return fail(c, r, STRATA_ENOENT, "no such private layer");
-	rc = layer_cache_get_in(&s->private_layers, dir, r->route.digest, &e);
+		rc = STRATA_ENOENT;
+	else
+		rc = layer_cache_get_in(&s->private_layers, dir, r->route.digest, &e);
 	if (rc)
-		return fail(c, r, rc, rc == STRATA_ECORRUPT ? "private layer index is corrupt"
-			    : "no such private layer for this machine");
-	if (!g.sealed && audit_private_read(s, r, g.by))
-		return fail(c, r, STRATA_EREPORTED, "cannot record the read in the audit log");
-	if (r->route.kind == ROUTE_PRIVATE_INDEX)
-		return private_index(c, r, e, &g);
-	return private_run(c, r, e, &g);
+		ret = fail(c, r, rc, rc == STRATA_ECORRUPT ? "private layer index is corrupt"
+			   : "no such private layer for this machine");
+	else if (!g.sealed && audit_private_read(s, r, g.by))
+		ret = fail(c, r, STRATA_EREPORTED, "cannot record the read in the audit log");
+	else if (r->route.kind == ROUTE_PRIVATE_INDEX)
+		ret = private_index(c, r, e, &g);
+	else
+		ret = private_run(c, r, e, &g);
+	strata_wipe(g.key, sizeof(g.key));   /* the response holds its own cipher state */
+	return ret;
 }
 
 static enum MHD_Result get(struct MHD_Connection *c, struct req *r, struct server *s)
@@ -586,8 +673,7 @@ static enum MHD_Result get(struct MHD_Connection *c, struct req *r, struct serve
 		b = server_script(s, r->route.mac);
 		return owned(c, r, "text/plain", b, b ? strlen(b) : 0);
 	case ROUTE_AGENT:
-		b = server_agent_orders(s, r->route.mac);
-		return owned(c, r, "text/plain", b, b ? strlen(b) : 0);
+		return orders(c, r, s);
 	case ROUTE_MANIFEST:
 		return manifest(c, r, s);
 	case ROUTE_KEY_NONCE:
@@ -630,10 +716,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	struct req *r = *req_cls;
 	int is_get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
 
-	if (!r) {
-		if (!(r = calloc(1, sizeof(*r))))
-			return MHD_NO;
-		r->start = now_seconds();
+	if (!r)
+		return MHD_NO;            /* on_uri made it; it fails only without memory */
+	if (!r->routed) {
+		r->routed = 1;
 		snprintf(r->method, sizeof(r->method), "%s", method);
 		snprintf(r->path, sizeof(r->path), "%s", url);
 		http_route(url, &r->route);
@@ -647,8 +733,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	http_guard_request_in(c);
 	if (r->too_big)
 		return error(c, r, 413, "request body too large");
-	if (r->route.kind == ROUTE_REPORT && (is_get || !strcmp(method, "POST")))
-		return report(c, r, s);
+	if (r->route.kind == ROUTE_REPORT)
+		return is_get ? report(c, r, s)
+			: error(c, r, 405, "use GET: a report's fields travel in its signed URL");
 	if (r->route.kind == ROUTE_DEPLOY)
 		return strcmp(method, "POST") ? error(c, r, 405, "use POST") : deploy(c, r, s);
 	if (r->route.kind == ROUTE_ACCEPT_KEY)
@@ -656,6 +743,24 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (!is_get)
 		return error(c, r, 405, "method not allowed");
 	return get(c, r, s);
+}
+
+/*
+ * libmicrohttpd's first sight of a request: the raw URI, before it splits and decodes the
+ * query.  A session's tag covers the URL as the client wrote it, so it is kept here.
+ * Returns the request's state, which libmicrohttpd hands to on_request and on_completed.
+ */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
+{
+	struct req *r = calloc(1, sizeof(*r));
+	size_t n = strlen(uri);
+
+	if (!r)
+		return NULL;
+	r->start = now_seconds();
+	r->uri_long = n > URI_MAX;
+	memcpy(r->uri, uri, r->uri_long ? 0 : n + 1);
+	return r;
 }
 
 static void client_name(struct MHD_Connection *c, char *out, size_t cap)
@@ -735,6 +840,7 @@ static struct MHD_Daemon *daemon_start(struct http_service *h, const struct sock
 				MHD_OPTION_CONNECTION_TIMEOUT, 30u,
 				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
 				MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+				MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
 				MHD_OPTION_NOTIFY_CONNECTION, http_guard_notify, h->guard,
 				MHD_OPTION_END);
 }

@@ -35,10 +35,13 @@ static int sig_parse(struct key_reg *r, const char *s)
 	return 0;
 }
 
-int key_reg_parse(struct key_reg *r, const char *pub, const char *nonce, const char *sig)
+int key_reg_parse(struct key_reg *r, const char *pub, const char *eph, const char *nonce,
+		  const char *sig)
 {
 	memset(r, 0, sizeof(*r));
 	if (hex_exact(r->pub, pub, KEY_PUB_LEN) || r->pub[0] != 0x04)
+		return STRATA_EINVAL;
+	if (hex_exact(r->eph, eph, KEY_PUB_LEN) || r->eph[0] != 0x04)
 		return STRATA_EINVAL;
 	if (hex_exact(r->nonce, nonce, KEY_NONCE_LEN))
 		return STRATA_EINVAL;
@@ -51,7 +54,7 @@ int key_reg_verify(const struct key_reg *r, const uint8_t mac[6])
 
 	memcpy(der, spki_prefix, sizeof(spki_prefix));
 	memcpy(der + sizeof(spki_prefix), r->pub, KEY_PUB_LEN);
-	strata_key_reg_digest(r->nonce, mac, r->pub, digest);
+	strata_session_reg_digest(r->nonce, mac, r->pub, r->eph, digest);
 	return strata_ecdsa_verify(der, sizeof(der), digest, r->sig, r->sig_len);
 }
 

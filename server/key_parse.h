@@ -4,10 +4,11 @@
  *
  * Why in the URL: iPXE's download protocol sends a GET with nothing but a URL (no body, no
  * headers), so strata.efi's registration is
- *     GET /key/MAC?pub=HEX&nonce=HEX&sig=HEX
+ *     GET /key/MAC?pub=HEX&eph=HEX&nonce=HEX&sig=HEX
  * pub   the machine's ECDSA P-256 public key, uncompressed point (65 bytes, 04 || X || Y)
+ * eph   the agent's ephemeral P-256 point of this boot, for the session (65 bytes)
  * nonce the 16 bytes the server handed out at GET /key/MAC/nonce (single use)
- * sig   ECDSA P-256, DER, over the digest of images/core/key_reg.h
+ * sig   ECDSA P-256, DER, over images/core/session.h's strata_session_reg_digest
  */
 #ifndef STRATA_KEY_PARSE_H
 #define STRATA_KEY_PARSE_H
@@ -15,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "key_reg.h"
+#include "session.h"
 
 #define KEY_PUB_LEN STRATA_KEY_PUB_LEN
 #define KEY_NONCE_LEN STRATA_KEY_NONCE_LEN
@@ -26,20 +28,22 @@
 /** A parsed registration; every field decoded, nothing verified yet. */
 struct key_reg {
 	uint8_t pub[KEY_PUB_LEN];
+	uint8_t eph[KEY_PUB_LEN];
 	uint8_t nonce[KEY_NONCE_LEN];
 	uint8_t sig[KEY_SIG_MAX];
 	size_t sig_len;
 };
 
 /**
- * Decode the pub, nonce and sig query values (borrowed; NULL when absent) into r: exact
- * hex lengths, an uncompressed point's 04 prefix, a DER SEQUENCE whose length matches.
+ * Decode the pub, eph, nonce and sig query values (borrowed; NULL when absent) into r:
+ * exact hex lengths, uncompressed points' 04 prefix, a DER SEQUENCE whose length matches.
  * 0, or STRATA_EINVAL for anything else.
  */
-int key_reg_parse(struct key_reg *r, const char *pub, const char *nonce, const char *sig);
+int key_reg_parse(struct key_reg *r, const char *pub, const char *eph, const char *nonce,
+		  const char *sig);
 
 /**
- * Whether r's signature proves possession of r->pub for mac and r->nonce.  0, STRATA_EINVAL
+ * Whether r's signature proves possession of r->pub for mac, r->nonce and r->eph.  0, STRATA_EINVAL
  * when pub is not a point on P-256, STRATA_EBADSIG when the signature does not verify.
  */
 int key_reg_verify(const struct key_reg *r, const uint8_t mac[6]);

@@ -4,9 +4,12 @@
 #include <time.h>
 #include "audit.h"
 #include "catalog.h"
+#include "crypto.h"
 #include "host.h"
+#include "keys.h"
 #include "key_db.h"
 #include "machine_keys.h"
+#include "sessions.h"
 #include "text.h"
 
 /** What a verified registration did, in the words of the answer line. */
@@ -110,26 +113,83 @@ static int register_tx(struct server *s, const char *smac, const char *name, int
 	return db_end(d, rc);
 }
 
+/** The server's half of a session's handshake, before the verdict is known. */
+struct half {
+	uint8_t x[32];                     /**< the ECDH secret (wiped) */
+	uint8_t eph[KEY_PUB_LEN];          /**< the server's ephemeral point */
+	uint8_t sid[STRATA_SESSION_SID_LEN];
+};
+
+/* A fresh ephemeral key, its ECDH with the agent's point and a session id into h.  First,
+ * so an eph off the curve is refused (400) before the nonce is used up. */
+static int half_open(const struct key_reg *r, struct half *h)
+{
+	uint8_t priv[STRATA_P256_PRIV_LEN];
+	int rc = server_rng(NULL, h->sid, sizeof(h->sid)) ? STRATA_EIO : 0;
+
+	if (rc == 0)
+		rc = strata_p256_keygen(server_rng, NULL, priv, h->eph);
+	if (rc == 0)
+		rc = strata_p256_ecdh(priv, r->eph, server_rng, NULL, h->x);
+	strata_wipe(priv, sizeof(priv));
+	return rc == STRATA_EINVAL ? rc : rc ? errorf("cannot make a session key") : 0;
+}
+
+/* Derive the session, remember it, and append " session=SID eph=HEX ssig=HEX" to out,
+ * signed with the manifest key the agent trusts. */
+static int session_answer(struct server *s, const uint8_t mac[6], const struct key_reg *r,
+			  const struct half *h, char *out, size_t cap)
+{
+	char hs[2 * STRATA_SESSION_SID_LEN + 1], he[2 * KEY_PUB_LEN + 1], hg[2 * KEY_SIG_MAX + 1];
+	uint8_t digest[32], sig[KEY_SIG_MAX];
+	struct strata_session_keys k;
+	size_t len, o = strlen(out);
+	int rc;
+
+	strata_session_srv_digest(r->nonce, mac, r->pub, r->eph, h->sid, h->eph, digest);
+	rc = key_sign_mem(s->key, s->key_len, s->cfg.key, digest, sig, sizeof(sig), &len);
+	if (rc == 0)
+		rc = strata_session_derive(h->x, r->nonce, mac, r->pub, r->eph, h->eph, h->sid, &k);
+	if (rc)
+		return rc;
+	sessions_add(s->sessions, mac, r->pub, &k, (int64_t)time(NULL));
+	strata_wipe(&k, sizeof(k));
+	strata_hex_encode(hs, h->sid, sizeof(h->sid));
+	strata_hex_encode(he, h->eph, sizeof(h->eph));
+	strata_hex_encode(hg, sig, len);
+	if (o && out[o - 1] == '\n')
+		o--;
+	snprintf(out + o, cap - o, " session=%s eph=%s ssig=%s\n", hs, he, hg);
+	return 0;
+}
+
 int server_key_register(struct server *s, const uint8_t mac[6], const struct key_reg *r,
 			char *out, size_t cap)
 {
 	char name[INV_NAME_MAX + 1], smac[18], fp[KEY_FP_TEXT];
 	enum key_verdict v = KEY_UNPINNED;
+	struct half h;
 	int pending, rc = machine_of(s, mac, name, sizeof(name), &pending);
 
 	if (rc)
 		return rc;
 	rc = key_reg_verify(r, mac);
+	if (rc == 0)
+		rc = half_open(r, &h);
 	if (rc)
 		return rc;
 	strata_mac_format(smac, mac);
 	rc = register_tx(s, smac, name, pending, r, &v);
 	if (rc)
-		return rc;
+		goto out;
 	key_fingerprint(fp, r->pub);
 	fprintf(stderr, "key: %s %s: key %s sha256:%s\n", smac, name, verdict_names[v], fp);
 	snprintf(out, cap, "key=%s name=%s fingerprint=%s\n", verdict_names[v], name, fp);
-	return 0;
+	if (v == KEY_PINNED || v == KEY_KNOWN)
+		rc = session_answer(s, mac, r, &h, out, cap);
+out:
+	strata_wipe(&h, sizeof(h));
+	return rc;
 }
 
 int server_key_allows(struct server *s, const uint8_t mac[6])
@@ -180,6 +240,8 @@ static int accept_named(struct server *s, const char *one, const char *by)
 		rc = errorf("out of memory");
 	for (size_t i = 0; rc >= 0 && i < n; i++) {
 		rc = accept_one(s->state->db, macs[i], names[i], by);
+		if (rc > 0)      /* the old key's sessions end with it */
+			sessions_drop_machine(s->sessions, macs[i]);
 		total += rc > 0;
 	}
 	free(names);

@@ -20,7 +20,7 @@
 #include "server.h"
 
 /** Room for a registration's answer line (see server_key_register). */
-#define KEY_ANSWER_MAX 192
+#define KEY_ANSWER_MAX 512
 
 /**
  * A fresh nonce for mac as "nonce=HEX expires=SECONDS\n" into out (cap bytes).  0,
@@ -30,11 +30,13 @@ int server_key_nonce(struct server *s, const uint8_t mac[6], char *out, size_t c
 
 /**
  * Register r (parsed, borrowed) for mac.  On 0, out holds the verdict line the agent reads:
- * "key=pinned|known|differs|unpinned name=NAME fingerprint=HEX\n".  Every verified
+ * "key=pinned|known|differs|unpinned name=NAME fingerprint=HEX", and for pinned and known
+ * " session=SID eph=HEX ssig=HEX" (images/core/session.h), then "\n"; the session is
+ * remembered in s->sessions.  Every verified
  * registration answers 0, a differing key too, because iPXE's download protocol hands the
  * body of a failed request to nobody; the refusal itself is the manifest's (see
  * server_key_allows).  STRATA_ENOENT unknown machine, STRATA_EINVAL / STRATA_EBADSIG a
- * key or signature that does not verify, STRATA_EAUTH a nonce not issued to mac, used or
+ * key, ephemeral point or signature that does not verify, STRATA_EAUTH a nonce not issued to mac, used or
  * expired, STRATA_EREPORTED.
  */
 int server_key_register(struct server *s, const uint8_t mac[6], const struct key_reg *r,

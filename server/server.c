@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -20,44 +19,11 @@
 #include "private_store.h"
 #include "pxe_scripts.h"
 #include "server.h"
+#include "sessions.h"
 #include "text.h"
 
 /** Bytes of a report's message that reach the log (escaped), then "...". */
 #define REPORT_MSG_LOGGED 200
-
-void server_token(const struct server *s, const uint8_t mac[6], char out[17])
-{
-	uint8_t buf[64 + 6], d[32];
-
-	memcpy(buf, s->secret, 64);
-	memcpy(buf + 64, mac, 6);
-	strata_sha256(buf, sizeof(buf), d);
-	strata_hex_encode(out, d, 8);
-}
-
-/* Read STATE/secret, or create it from the kernel's random generator. */
-static int load_secret(struct server *s)
-{
-	char path[4096];
-	uint8_t raw[32], *buf;
-	size_t len;
-
-	snprintf(path, sizeof(path), "%s/secret", s->cfg.state_dir);
-	if (access(path, F_OK) == 0) {
-		if (read_file(path, 64, &buf, &len))
-			return STRATA_EREPORTED;
-		if (len != 64)
-			return free(buf), errorf("%s: expected 64 hex digits", path);
-		memcpy(s->secret, buf, 64);
-		s->secret[64] = '\0';
-		free(buf);
-		return 0;
-	}
-	if (getrandom(raw, sizeof(raw), 0) != sizeof(raw))
-		return errorf("cannot get random bytes for %s", path);
-	strata_hex_encode(s->secret, raw, 32);
-	return write_file_atomic(path, s->secret, 64, 0600, 1);
-}
 
 /* Create the key on first start, then hold it in memory: after the server drops its
  * privileges it may no longer be able to read the file, and reloads must still sign. */
@@ -101,8 +67,9 @@ int server_open(struct server *s)
 	if (private_store_prepare(s->cfg.private_dir, s->cfg.old_machine_store_dir,
 				  s->cfg.store_dir))
 		return STRATA_EREPORTED;
-	if (state_open(s->cfg.state_dir, &s->state) || load_secret(s) || ensure_key(s) ||
-	    server_load_tokens(s))
+	if (sessions_new(SESSIONS_MAX, SESSIONS_PER_MACHINE, SESSIONS_IDLE_S, &s->sessions))
+		return errorf("out of memory");
+	if (state_open(s->cfg.state_dir, &s->state) || ensure_key(s) || server_load_tokens(s))
 		return STRATA_EREPORTED;
 	if (server_reload(s))
 		return STRATA_EREPORTED;
@@ -117,6 +84,8 @@ void server_close(struct server *s)
 	api_tokens_free(s->tokens);
 	s->tokens = NULL;
 	state_close(s->state);
+	sessions_free(s->sessions);
+	s->sessions = NULL;
 	free(s->key);
 	layer_cache_free(&s->layers);
 	layer_cache_free(&s->private_layers);
@@ -187,24 +156,22 @@ static enum inv_action decide(struct server *s, const uint8_t mac[6], char *name
 
 char *server_agent_orders(struct server *s, const uint8_t mac[6])
 {
-	char name[INV_NAME_MAX + 1], token[17], *out;
+	char name[INV_NAME_MAX + 1];
 
 	if (decide(s, mac, name, sizeof(name)) != INV_ACTION_DEPLOY)
 		return strdup("action=none\n");
-	server_token(s, mac, token);
-	return asprintf(&out, "action=deploy token=%s then=reboot\n", token) < 0 ? NULL : out;
+	return strdup("action=deploy then=reboot\n");
 }
 
 char *server_script(struct server *s, const uint8_t mac[6])
 {
-	char smac[18], token[17], name[INV_NAME_MAX + 1];
+	char smac[18], name[INV_NAME_MAX + 1];
 	enum inv_action pending = decide(s, mac, name, sizeof(name));
 
 	strata_mac_format(smac, mac);
-	server_token(s, mac, token);
 	const char *const kv[][2] = { { "@SERVER@", s->cfg.url }, { "@NAME@", name },
-				      { "@MAC@", smac }, { "@TOKEN@", token } };
-	return render(pending == INV_ACTION_DEPLOY ? pxe_deploy_ipxe : pxe_local_ipxe, kv, 4);
+				      { "@MAC@", smac } };
+	return render(pending == INV_ACTION_DEPLOY ? pxe_deploy_ipxe : pxe_local_ipxe, kv, 3);
 }
 
 char *server_manifest(struct server *s, const uint8_t mac[6], size_t *len)
@@ -288,10 +255,10 @@ static void log_report(const char *smac, const char *phase, uint64_t done, uint6
 		(unsigned long long)done, (unsigned long long)total, esc);
 }
 
-int server_report(struct server *s, const uint8_t mac[6], const char *token, const char *phase,
-		  uint64_t done, uint64_t total, const char *msg)
+int server_report(struct server *s, const uint8_t mac[6], const char *phase, uint64_t done,
+		  uint64_t total, const char *msg)
 {
-	char want[17], smac[18], name[INV_NAME_MAX + 1];
+	char smac[18], name[INV_NAME_MAX + 1];
 	int known, final = strcmp(phase, "progress") != 0;
 
 	pthread_rwlock_rdlock(&s->lock);
@@ -299,10 +266,6 @@ int server_report(struct server *s, const uint8_t mac[6], const char *token, con
 	pthread_rwlock_unlock(&s->lock);
 	if (!known)
 		return STRATA_ENOENT;
-	server_token(s, mac, want);
-	if (!token || strlen(token) != sizeof(want) - 1 ||
-	    !strata_memeq_ct(token, want, sizeof(want) - 1))
-		return STRATA_EACCES;
 	if (final && strcmp(phase, "ok") && strcmp(phase, "failed"))
 		return STRATA_EINVAL;
 	if (done > STATE_BYTES_MAX || total > STATE_BYTES_MAX)

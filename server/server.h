@@ -27,6 +27,8 @@
 #include "state.h"
 #include "store.h"
 
+struct sessions;
+
 /** Command-line configuration.  Strings borrowed from argv or static. */
 struct server_config {
 	const char *root;        /**< folder holding boot/ and, by default, store/ and state/ */
@@ -110,7 +112,7 @@ struct catalog {
 struct server {
 	struct server_config cfg;
 	struct state *state;
-	char secret[65];         /**< hex; derives each machine's report token */
+	struct sessions *sessions; /**< machines' sessions (sessions.h), owned */
 	uint8_t *key;            /**< the signing key's bytes, read once at start (owned) */
 	size_t key_len;
 	pthread_rwlock_t lock;   /**< guards cat and tokens */
@@ -126,7 +128,7 @@ struct server {
 	struct log_limit unknown_log; /**< the unknown-machine table's churn and refusals */
 };
 
-/** Open the store, state, key and secret, load the first catalog, start the preparer. */
+/** Open the store, state, key and session table, load the first catalog, start the preparer. */
 int server_open(struct server *s);
 void server_close(struct server *s);
 
@@ -146,9 +148,6 @@ int server_load_tokens(struct server *s);
  */
 int server_api_auth(struct server *s, const char *bearer, char name[API_TOKEN_NAME_MAX + 1]);
 
-/** The report token of a machine (16 hex digits plus NUL). */
-void server_token(const struct server *s, const uint8_t mac[6], char out[17]);
-
 /**
  * The iPXE script for mac, as a new string the caller frees.  Logs the boot decision.
  * Takes the read lock and the state lock itself.
@@ -156,8 +155,9 @@ void server_token(const struct server *s, const uint8_t mac[6], char out[17]);
 char *server_script(struct server *s, const uint8_t mac[6]);
 
 /**
- * For an agent booted without a script (UEFI HTTP Boot): "action=deploy token=T then=reboot"
- * or "action=none", one line, as a new string.  Logs the boot decision like a script does.
+ * An agent's orders: "action=deploy then=reboot" or "action=none", one line, as a new
+ * string.  Logs the boot decision like a script does.  The caller has checked that the
+ * request is signed by a session of mac (or comes from an admin).
  */
 char *server_agent_orders(struct server *s, const uint8_t mac[6]);
 
@@ -175,14 +175,14 @@ char *server_manifest(struct server *s, const uint8_t mac[6], size_t *len);
 char *server_machines_json(struct server *s);
 
 /**
- * Apply an agent's report.  Returns 0, STRATA_ENOENT for an unknown machine, STRATA_EACCES
- * for a bad token, STRATA_EINVAL for an unknown phase, STRATA_EREPORTED when it could not
+ * Apply an agent's report, whose request the caller has checked (server_session_once).
+ * Returns 0, STRATA_ENOENT for an unknown machine, STRATA_EINVAL for an unknown phase, STRATA_EREPORTED when it could not
  * be stored.  phase: "progress", "ok" or "failed"; done/total in bytes, at most
  * STATE_BYTES_MAX; msg free text (sanitised).  An outcome (ok, failed) is also written to
  * the audit log's open orders of the machine.
  */
-int server_report(struct server *s, const uint8_t mac[6], const char *token, const char *phase,
-		  uint64_t done, uint64_t total, const char *msg);
+int server_report(struct server *s, const uint8_t mac[6], const char *phase, uint64_t done,
+		  uint64_t total, const char *msg);
 
 /**
  * The inventory machines that who names (a name, a MAC or "all"): their MACs into macs

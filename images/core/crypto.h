@@ -1,5 +1,7 @@
 /*
- * The core's view of cryptography: SHA-256, ECDSA P-256 verification and AES-256-GCM.
+ * The core's view of cryptography: SHA-256, ECDSA P-256 verification, what a session
+ * key needs (HMAC-SHA-256, HKDF-SHA-256, P-256 key pairs and ECDH; session.h), and
+ * AES-256-GCM for sealed bodies (seal.h).
  *
  * Why an interface: the core must not include mbedTLS's headers (their host configuration
  * pulls in stdio), and the host and strata.efi build mbedTLS with different configurations.
@@ -33,6 +35,55 @@ void strata_sha256(const void *data, size_t len, uint8_t out[STRATA_SHA256_LEN])
 int strata_ecdsa_verify(const uint8_t *pub, size_t pub_len,
 			const uint8_t digest[STRATA_SHA256_LEN],
 			const uint8_t *sig, size_t sig_len);
+
+/**
+ * A source of random bytes, in mbedTLS's f_rng shape so the glue passes it through: fill
+ * out[0..len), return 0, or non-zero when the source failed.
+ */
+typedef int (*strata_rng_fn)(void *ctx, unsigned char *out, size_t len);
+
+/** One piece of a message that is hashed as the concatenation of its pieces. */
+struct strata_span {
+	const void *p;
+	size_t len;
+};
+
+/**
+ * HMAC-SHA-256 (RFC 2104) with key[0..key_len) over the concatenation of the n spans, into
+ * out.  Pieces, so a caller authenticates text it holds in several places without copying
+ * it together.  0, or STRATA_ENOMEM.  Borrows every buffer.
+ */
+int strata_hmac_sha256(const uint8_t *key, size_t key_len, const struct strata_span *parts,
+		       size_t n, uint8_t out[STRATA_SHA256_LEN]);
+
+/**
+ * HKDF-SHA-256 (RFC 5869), extract then expand: out_len bytes (at most 255 * 32) of key
+ * material into out.  0, or STRATA_EINVAL.  Borrows every buffer.
+ */
+int strata_hkdf_sha256(const uint8_t *salt, size_t salt_len, const uint8_t *ikm, size_t ikm_len,
+		       const uint8_t *info, size_t info_len, uint8_t *out, size_t out_len);
+
+#define STRATA_P256_PRIV_LEN 32   /**< a private scalar, big-endian */
+#define STRATA_P256_PUB_LEN 65    /**< an uncompressed point: 04 || X || Y */
+
+/**
+ * A fresh P-256 key pair from rng: the private scalar into priv, the point into pub (the
+ * caller's; the caller wipes priv when done).  0, or STRATA_EIO when rng failed.
+ */
+int strata_p256_keygen(strata_rng_fn rng, void *rng_ctx, uint8_t priv[STRATA_P256_PRIV_LEN],
+		       uint8_t pub[STRATA_P256_PUB_LEN]);
+
+/**
+ * ECDH on P-256: the x-coordinate of priv * peer into x (the caller's; a secret it wipes).
+ * peer must be an uncompressed point on the curve, else STRATA_EINVAL: a point off the
+ * curve would leak bits of priv.  rng blinds the multiplication.  Borrows every buffer.
+ */
+int strata_p256_ecdh(const uint8_t priv[STRATA_P256_PRIV_LEN],
+		     const uint8_t peer[STRATA_P256_PUB_LEN], strata_rng_fn rng, void *rng_ctx,
+		     uint8_t x[32]);
+
+/** Overwrite n bytes at p with zeros in a way the compiler cannot drop (secrets). */
+void strata_wipe(void *p, size_t n);
 
 #define STRATA_GCM_KEY_LEN 32
 #define STRATA_GCM_IV_LEN 12

@@ -85,11 +85,10 @@ static void test_deploy_line(void)
 
 	/* What pxe/deploy.ipxe chains, with the image name first. */
 	CHECK_EQ(parse(&a, "strata.efi server=http://10.0.0.1:8080 mac=52:54:00:12:34:56 "
-		       "token=0123abcdef then=reboot"), 0);
+		       "then=reboot"), 0);
 	CHECK(strcmp(a.server, "http://10.0.0.1:8080") == 0);
 	CHECK(a.server_from && strcmp(a.server_from, "options") == 0);
 	CHECK(strcmp(a.mac, "52:54:00:12:34:56") == 0);
-	CHECK(strcmp(a.token, "0123abcdef") == 0);
 	CHECK_EQ(a.then, ARGS_THEN_REBOOT);
 	CHECK(a.selftest_fetch[0] == '\0' && a.expect_sha256[0] == '\0');
 	CHECK_EQ(log_capture_count(), 0);
@@ -178,21 +177,14 @@ static void test_mac(void)
 		      "error: args: mac= is not of the form aa:bb:cc:dd:ee:ff [malformed input]");
 }
 
+/* An older server's script passes token=; reports are signed by the session now, so the
+ * key is unknown, logged and ignored like any other. */
 static void test_token(void)
 {
-	static const char *const bad[] = { "token=a+b", "token=a%20b", "token=a.b" };
 	struct args a;
-	char text[200];
 
-	CHECK_EQ(parse(&a, "token=Ab-9_z"), 0);
-	CHECK(strcmp(a.token, "Ab-9_z") == 0);
-	check_refused(bad, COUNT(bad), STRATA_EINVAL, "error: args: token= holds a character "
-		      "other than letters, digits, '-' and '_' [malformed input]");
-	snprintf(text, sizeof(text), "token=%s", repeat('t', ARGS_TOKEN_MAX - 1));
-	CHECK_EQ(parse(&a, text), 0);
-	snprintf(text, sizeof(text), "token=%s", repeat('t', ARGS_TOKEN_MAX));
-	CHECK_EQ(parse(&a, text), STRATA_ERANGE);
-	CHECK_LOG("error: args: token= is 64 characters, at most 63 allowed [value out of range]");
+	CHECK_EQ(parse(&a, "token=0123abcdef mac=52:54:00:12:34:56"), 0);
+	CHECK(strcmp(a.mac, "52:54:00:12:34:56") == 0);
 }
 
 static void test_then(void)

@@ -71,7 +71,8 @@ static int registration_verifies(const uint8_t pub[KEY_PUB_LEN])
 
 	memset(r.nonce, 0x5a, sizeof(r.nonce));
 	memcpy(r.pub, pub, KEY_PUB_LEN);
-	strata_key_reg_digest(r.nonce, mac, r.pub, digest);
+	memcpy(r.eph, pub, KEY_PUB_LEN);
+	strata_session_reg_digest(r.nonce, mac, r.pub, r.eph, digest);
 	if (machine_key_sign(digest, r.sig, &r.sig_len))
 		return 0;
 	return key_reg_verify(&r, mac) == 0;

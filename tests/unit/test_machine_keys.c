@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "crypto.h"
 #include "harness.h"
 #include "key_db.h"
 #include "key_parse.h"
@@ -58,8 +59,26 @@ static void make_reg(struct key_reg *r, struct machine *m, const uint8_t *pub,
 
 	memset(r, 0, sizeof(*r));
 	memcpy(r->pub, pub, KEY_PUB_LEN);
+	memcpy(r->eph, pub, KEY_PUB_LEN);      /* any point on the curve stands in for eph */
 	memcpy(r->nonce, nonce, KEY_NONCE_LEN);
-	strata_key_reg_digest(nonce, mac, pub, digest);
+	strata_session_reg_digest(nonce, mac, pub, r->eph, digest);
+	if (mbedtls_ecdsa_write_signature(&m->key, MBEDTLS_MD_SHA256, digest, 32, r->sig,
+					  &r->sig_len, mbedtls_ctr_drbg_random, &m->drbg))
+		abort();
+}
+
+/* Sign r as registration v1 did (no eph, tag "strata-machine-key-v1"): a signature an
+ * attacker may have recorded, which v2 must refuse. */
+static void v1_sign(struct key_reg *r, struct machine *m, const uint8_t mac[6],
+		    const uint8_t nonce[KEY_NONCE_LEN])
+{
+	uint8_t buf[21 + KEY_NONCE_LEN + 6 + KEY_PUB_LEN], digest[32];
+
+	memcpy(buf, "strata-machine-key-v1", 21);
+	memcpy(buf + 21, nonce, KEY_NONCE_LEN);
+	memcpy(buf + 21 + KEY_NONCE_LEN, mac, 6);
+	memcpy(buf + 27 + KEY_NONCE_LEN, r->pub, KEY_PUB_LEN);
+	strata_sha256(buf, sizeof(buf), digest);
 	if (mbedtls_ecdsa_write_signature(&m->key, MBEDTLS_MD_SHA256, digest, 32, r->sig,
 					  &r->sig_len, mbedtls_ctr_drbg_random, &m->drbg))
 		abort();
@@ -84,18 +103,19 @@ static void test_parse(void)
 	machine_init(&m);
 	make_reg(&r, &m, m.pub, mac1, nonce);
 	to_hex(&r, pub, n, sig);
-	CHECK_EQ(key_reg_parse(&back, pub, n, sig), 0);
+	CHECK_EQ(key_reg_parse(&back, pub, pub, n, sig), 0);
 	CHECK(memcmp(&back, &r, sizeof(r)) == 0);
-	CHECK_EQ(key_reg_parse(&back, NULL, n, sig), STRATA_EINVAL);
-	CHECK_EQ(key_reg_parse(&back, pub, n, NULL), STRATA_EINVAL);
-	CHECK_EQ(key_reg_parse(&back, pub + 2, n, sig), STRATA_EINVAL);     /* short point */
-	CHECK_EQ(key_reg_parse(&back, pub, n + 2, sig), STRATA_EINVAL);     /* short nonce */
-	CHECK_EQ(key_reg_parse(&back, pub, n, sig + 2), STRATA_EINVAL);     /* DER length off */
+	CHECK_EQ(key_reg_parse(&back, NULL, pub, n, sig), STRATA_EINVAL);
+	CHECK_EQ(key_reg_parse(&back, pub, NULL, n, sig), STRATA_EINVAL);   /* v1: no eph */
+	CHECK_EQ(key_reg_parse(&back, pub, pub, n, NULL), STRATA_EINVAL);
+	CHECK_EQ(key_reg_parse(&back, pub + 2, pub, n, sig), STRATA_EINVAL);     /* short point */
+	CHECK_EQ(key_reg_parse(&back, pub, pub, n + 2, sig), STRATA_EINVAL);     /* short nonce */
+	CHECK_EQ(key_reg_parse(&back, pub, pub, n, sig + 2), STRATA_EINVAL);     /* DER length off */
 	pub[1] = '2';                                           /* compressed point: refused */
-	CHECK_EQ(key_reg_parse(&back, pub, n, sig), STRATA_EINVAL);
+	CHECK_EQ(key_reg_parse(&back, pub, pub, n, sig), STRATA_EINVAL);
 	pub[1] = '4';
 	n[0] = 'g';
-	CHECK_EQ(key_reg_parse(&back, pub, n, sig), STRATA_EINVAL);
+	CHECK_EQ(key_reg_parse(&back, pub, pub, n, sig), STRATA_EINVAL);
 	machine_free(&m);
 }
 
@@ -113,6 +133,11 @@ static void test_verify(void)
 	memcpy(r.nonce, other, KEY_NONCE_LEN);
 	CHECK_EQ(key_reg_verify(&r, mac1), STRATA_EBADSIG);          /* another nonce */
 	make_reg(&r, &b, a.pub, mac1, nonce);                          /* b signs for a's key */
+	CHECK_EQ(key_reg_verify(&r, mac1), STRATA_EBADSIG);
+	make_reg(&r, &a, a.pub, mac1, nonce);
+	memcpy(r.eph, b.pub, KEY_PUB_LEN);                             /* a grafted eph */
+	CHECK_EQ(key_reg_verify(&r, mac1), STRATA_EBADSIG);
+	v1_sign(&r, &a, mac1, nonce);                                  /* v1's signature */
 	CHECK_EQ(key_reg_verify(&r, mac1), STRATA_EBADSIG);
 	make_reg(&r, &a, a.pub, mac1, nonce);
 	for (size_t i = 0; i < r.sig_len * 8; i += 7) {

@@ -1,0 +1,229 @@
+/* A machine's session: digests, key derivation, request tags (see session.h). */
+#include "crypto.h"
+#include "mem.h"
+#include "rc.h"
+#include "session.h"
+#include "text.h"
+
+#define LIT(s) { s, sizeof(s) - 1 }
+
+/* SHA-256 of the n spans, concatenated. */
+static void digest_of(const struct strata_span *parts, size_t n, uint8_t out[32])
+{
+	struct strata_sha256 h;
+
+	strata_sha256_init(&h);
+	for (size_t i = 0; i < n; i++)
+		strata_sha256_update(&h, parts[i].p, parts[i].len);
+	strata_sha256_final(&h, out);
+}
+
+void strata_session_reg_digest(const uint8_t nonce[STRATA_KEY_NONCE_LEN], const uint8_t mac[6],
+			       const uint8_t pub[STRATA_KEY_PUB_LEN],
+			       const uint8_t eph[STRATA_KEY_PUB_LEN], uint8_t out[32])
+{
+	const struct strata_span parts[] = {
+		LIT(STRATA_SESSION_REG_TAG), { nonce, STRATA_KEY_NONCE_LEN }, { mac, 6 },
+		{ pub, STRATA_KEY_PUB_LEN }, { eph, STRATA_KEY_PUB_LEN },
+	};
+
+	digest_of(parts, sizeof(parts) / sizeof(parts[0]), out);
+}
+
+void strata_session_srv_digest(const uint8_t nonce[STRATA_KEY_NONCE_LEN], const uint8_t mac[6],
+			       const uint8_t pub[STRATA_KEY_PUB_LEN],
+			       const uint8_t eph[STRATA_KEY_PUB_LEN],
+			       const uint8_t sid[STRATA_SESSION_SID_LEN],
+			       const uint8_t server_eph[STRATA_KEY_PUB_LEN], uint8_t out[32])
+{
+	const struct strata_span parts[] = {
+		LIT(STRATA_SESSION_TAG), { nonce, STRATA_KEY_NONCE_LEN }, { mac, 6 },
+		{ pub, STRATA_KEY_PUB_LEN }, { eph, STRATA_KEY_PUB_LEN },
+		{ sid, STRATA_SESSION_SID_LEN }, { server_eph, STRATA_KEY_PUB_LEN },
+	};
+
+	digest_of(parts, sizeof(parts) / sizeof(parts[0]), out);
+}
+
+int strata_session_derive(const uint8_t shared_x[32], const uint8_t nonce[STRATA_KEY_NONCE_LEN],
+			  const uint8_t mac[6], const uint8_t pub[STRATA_KEY_PUB_LEN],
+			  const uint8_t eph[STRATA_KEY_PUB_LEN],
+			  const uint8_t server_eph[STRATA_KEY_PUB_LEN],
+			  const uint8_t sid[STRATA_SESSION_SID_LEN],
+			  struct strata_session_keys *out)
+{
+	uint8_t info[sizeof(STRATA_SESSION_TAG) - 1 + 6 + 3 * STRATA_KEY_PUB_LEN +
+		     STRATA_SESSION_SID_LEN], okm[64];
+	size_t o = sizeof(STRATA_SESSION_TAG) - 1;
+	int rc;
+
+	strata_memcpy(info, STRATA_SESSION_TAG, o);
+	strata_memcpy(info + o, mac, 6);
+	strata_memcpy(info + o + 6, pub, STRATA_KEY_PUB_LEN);
+	o += 6 + STRATA_KEY_PUB_LEN;
+	strata_memcpy(info + o, eph, STRATA_KEY_PUB_LEN);
+	strata_memcpy(info + o + STRATA_KEY_PUB_LEN, server_eph, STRATA_KEY_PUB_LEN);
+	strata_memcpy(info + o + 2 * STRATA_KEY_PUB_LEN, sid, STRATA_SESSION_SID_LEN);
+	rc = strata_hkdf_sha256(nonce, STRATA_KEY_NONCE_LEN, shared_x, 32, info, sizeof(info),
+				okm, sizeof(okm));
+	if (rc == 0) {
+		strata_memcpy(out->sid, sid, STRATA_SESSION_SID_LEN);
+		strata_memcpy(out->req, okm, 32);
+		strata_memcpy(out->enc, okm + 32, 32);
+	}
+	strata_wipe(okm, sizeof(okm));
+	return rc;
+}
+
+/* Whether pq[0..len) holds a '?'. */
+static int has_query(const char *pq, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (pq[i] == '?')
+			return 1;
+	return 0;
+}
+
+/* The session's parameters before the tag, "SEP s=SID&n=N", into out; their length. */
+static size_t suffix(const struct strata_session_keys *k, int query, uint64_t n,
+		     char out[STRATA_SESSION_SUFFIX_MAX + 1])
+{
+	size_t o = 0;
+
+	out[o++] = query ? '&' : '?';
+	out[o++] = 's';
+	out[o++] = '=';
+	strata_hex_encode(out + o, k->sid, STRATA_SESSION_SID_LEN);
+	o += 2 * STRATA_SESSION_SID_LEN;
+	strata_memcpy(out + o, "&n=", 3);
+	o += 3;
+	return o + strata_u64_format(out + o, n);
+}
+
+/* The length of NUL-terminated s (the core has no strlen). */
+static size_t text_len(const char *s)
+{
+	size_t n = 0;
+
+	while (s[n])
+		n++;
+	return n;
+}
+
+/* The raw tag of request n into mac. */
+static int tag_raw(const struct strata_session_keys *k, const char *method, const char *pq,
+		   size_t len, uint64_t n, uint8_t mac[32])
+{
+	char sfx[STRATA_SESSION_SUFFIX_MAX + 1];
+	const struct strata_span parts[] = {
+		{ method, text_len(method) }, LIT(" "), { pq, len },
+		{ sfx, suffix(k, has_query(pq, len), n, sfx) },
+	};
+	return strata_hmac_sha256(k->req, sizeof(k->req), parts, sizeof(parts) / sizeof(parts[0]),
+				  mac);
+}
+
+int strata_session_tag(const struct strata_session_keys *k, const char *method, const char *pq,
+		       size_t len, uint64_t n, char out[STRATA_SESSION_TAG_HEX])
+{
+	uint8_t mac[32];
+	int rc = tag_raw(k, method, pq, len, n, mac);
+
+	if (rc == 0)
+		strata_hex_encode(out, mac, STRATA_SESSION_MAC_LEN);
+	return rc;
+}
+
+/* Where an absolute URL's path starts (after "scheme://host"); 0 for a bare path. */
+static int path_start(const char *url, size_t len, size_t *at)
+{
+	size_t i = 0;
+
+	if (len && url[0] == '/')
+		return *at = 0, 0;
+	while (i + 2 < len && !(url[i] == ':' && url[i + 1] == '/' && url[i + 2] == '/'))
+		i++;
+	for (i += 3; i < len && url[i] != '/'; i++)
+		;
+	if (i >= len)
+		return STRATA_EINVAL;
+	*at = i;
+	return 0;
+}
+
+int strata_session_sign(const struct strata_session_keys *k, uint64_t n, char *url, size_t cap)
+{
+	char tag[STRATA_SESSION_TAG_HEX];
+	size_t len = 0, at, o;
+	int rc;
+
+	while (len < cap && url[len])
+		len++;
+	rc = len < cap ? path_start(url, len, &at) : STRATA_EINVAL;
+	if (rc == 0)
+		rc = strata_session_tag(k, "GET", url + at, len - at, n, tag);
+	if (rc)
+		return rc;
+	if (cap - len <= STRATA_SESSION_SUFFIX_MAX)
+		return STRATA_ERANGE;
+	o = len + suffix(k, has_query(url + at, len - at), n, url + len);
+	strata_memcpy(url + o, "&h=", 3);
+	strata_memcpy(url + o + 3, tag, STRATA_SESSION_TAG_HEX);
+	return 0;
+}
+
+/* Whether s[0..n) are hex digits (lowercase, as the agent writes them). */
+static int hex_run(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+/* The counter between "&n=" and "&h=", ending at end (exclusive); its start into *at. */
+static int parse_n(const char *pq, size_t end, struct strata_session_query *q, size_t *at)
+{
+	size_t b = end;
+
+	while (b > 0 && pq[b - 1] >= '0' && pq[b - 1] <= '9' && end - b <= 20)
+		b--;
+	if (b < 3 || b == end || strata_memcmp(pq + b - 3, "&n=", 3) ||
+	    strata_u64_parse(&q->n, pq + b, end - b, UINT64_MAX) || q->n == 0)
+		return STRATA_EINVAL;
+	*at = b - 3;
+	return 0;
+}
+
+int strata_session_parse(const char *pq, size_t len, struct strata_session_query *q)
+{
+	const size_t hlen = 3 + 2 * STRATA_SESSION_MAC_LEN, slen = 3 + 2 * STRATA_SESSION_SID_LEN;
+	size_t at;
+
+	if (len < hlen || strata_memcmp(pq + len - hlen, "&h=", 3))
+		return STRATA_ENOENT;
+	if (!hex_run(pq + len - hlen + 3, hlen - 3) ||
+	    strata_hex_decode(q->tag, pq + len - hlen + 3, STRATA_SESSION_MAC_LEN) ||
+	    parse_n(pq, len - hlen, q, &at) || at < slen)
+		return STRATA_EINVAL;
+	at -= slen;
+	if ((pq[at] != '?' && pq[at] != '&') || pq[at + 1] != 's' || pq[at + 2] != '=' ||
+	    !hex_run(pq + at + 3, slen - 3) ||
+	    strata_hex_decode(q->sid, pq + at + 3, STRATA_SESSION_SID_LEN))
+		return STRATA_EINVAL;
+	if ((pq[at] == '&') != has_query(pq, at))
+		return STRATA_EINVAL;
+	q->prefix_len = at;
+	return 0;
+}
+
+int strata_session_verify(const struct strata_session_keys *k, const char *method,
+			  const char *pq, const struct strata_session_query *q)
+{
+	uint8_t mac[32];
+	int rc = tag_raw(k, method, pq, q->prefix_len, q->n, mac);
+
+	if (rc)
+		return rc;
+	return strata_memeq_ct(mac, q->tag, STRATA_SESSION_MAC_LEN) ? 0 : STRATA_EBADSIG;
+}

@@ -1,0 +1,146 @@
+#!/usr/bin/env python3
+"""A machine's side of Strata's session protocol, written apart from the C code
+(images/core/session.h) with python3-cryptography, so the tests check one implementation
+against another.  Used by tests/security/forged-requests.sh and tests/server/*.sh to play
+a machine against a real strata-server on loopback.
+
+  session_client.py key FILE                 make a P-256 machine key (PEM) unless FILE exists
+  session_client.py register BASE MAC KEY STATE [SERVER_PUB]
+        register KEY for MAC at BASE (registration v2); print the answer line; with a
+        session, check its signature with SERVER_PUB (PEM) when given, derive the keys and
+        write them to STATE (JSON).  Exit 1 when the server refused (status on stderr).
+  session_client.py sign STATE URL           print URL signed with the next number
+  session_client.py sign-n STATE N URL       print URL signed with number N (the state's
+                                             counter is not touched)
+"""
+import hashlib
+import hmac
+import json
+import os
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+REG_TAG = b"strata-machine-key-v2"
+SESSION_TAG = b"strata-session-v2"
+
+
+def point(pub):
+    return pub.public_bytes(serialization.Encoding.X962,
+                            serialization.PublicFormat.UncompressedPoint)
+
+
+def get(url):
+    try:
+        with urllib.request.urlopen(url, timeout=20) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode(errors="replace")
+
+
+def mac_bytes(mac):
+    return bytes(int(x, 16) for x in mac.split(":"))
+
+
+def cmd_key(path):
+    if not os.path.exists(path):
+        k = ec.generate_private_key(ec.SECP256R1())
+        with open(path, "wb") as f:
+            f.write(k.private_bytes(serialization.Encoding.PEM,
+                                    serialization.PrivateFormat.PKCS8,
+                                    serialization.NoEncryption()))
+    with open(path, "rb") as f:
+        k = serialization.load_pem_private_key(f.read(), None)
+    print(point(k.public_key()).hex())
+
+
+def derive(shared, nonce, mac, pub, eph, seph, sid):
+    info = SESSION_TAG + mac + pub + eph + seph + sid
+    okm = HKDF(hashes.SHA256(), 64, nonce, info).derive(shared)
+    return okm[:32], okm[32:]
+
+
+def cmd_register(base, mac, keyfile, state, server_pub=None):
+    with open(keyfile, "rb") as f:
+        key = serialization.load_pem_private_key(f.read(), None)
+    pub = point(key.public_key())
+    status, body = get(f"{base}/key/{mac}/nonce")
+    if status != 200:
+        print(f"nonce: HTTP {status}: {body.strip()}", file=sys.stderr)
+        return 1
+    nonce = bytes.fromhex(body.split()[0].split("=")[1])
+    eph_key = ec.generate_private_key(ec.SECP256R1())
+    eph = point(eph_key.public_key())
+    digest = hashlib.sha256(REG_TAG + nonce + mac_bytes(mac) + pub + eph).digest()
+    from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
+    sig = key.sign(digest, ec.ECDSA(Prehashed(hashes.SHA256())))
+    q = f"pub={pub.hex()}&eph={eph.hex()}&nonce={nonce.hex()}&sig={sig.hex()}"
+    status, body = get(f"{base}/key/{mac}?{q}")
+    if status != 200:
+        print(f"register: HTTP {status}: {body.strip()}", file=sys.stderr)
+        return 1
+    line = body.strip()
+    print(line)
+    words = dict(w.split("=", 1) for w in line.split())
+    if "session" not in words:
+        return 0
+    sid, seph, ssig = (bytes.fromhex(words[k]) for k in ("session", "eph", "ssig"))
+    if server_pub:
+        with open(server_pub, "rb") as f:
+            spub = serialization.load_pem_public_key(f.read())
+        d = hashlib.sha256(SESSION_TAG + nonce + mac_bytes(mac) + pub + eph + sid +
+                           seph).digest()
+        spub.verify(ssig, d, ec.ECDSA(Prehashed(hashes.SHA256())))
+    peer = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), seph)
+    shared = eph_key.exchange(ec.ECDH(), peer)
+    req, enc = derive(shared, nonce, mac_bytes(mac), pub, eph, seph, sid)
+    with open(state, "w") as f:
+        json.dump({"sid": sid.hex(), "req": req.hex(), "enc": enc.hex(), "n": 0}, f)
+    return 0
+
+
+def sign(st, n, url):
+    u = urllib.parse.urlsplit(url)
+    pq = u.path + (("?" + u.query) if u.query else "")
+    sep = "&" if "?" in pq else "?"
+    signed = f"{pq}{sep}s={st['sid']}&n={n}"
+    tag = hmac.new(bytes.fromhex(st["req"]), b"GET " + signed.encode(),
+                   hashlib.sha256).hexdigest()[:32]
+    return url + signed[len(pq):] + "&h=" + tag
+
+
+def cmd_sign(state, url):
+    with open(state) as f:
+        st = json.load(f)
+    st["n"] += 1
+    with open(state, "w") as f:
+        json.dump(st, f)
+    print(sign(st, st["n"], url))
+
+
+def cmd_sign_n(state, n, url):
+    with open(state) as f:
+        st = json.load(f)
+    print(sign(st, int(n), url))
+
+
+def main(argv):
+    cmds = {"key": (cmd_key, 1), "register": (cmd_register, 4), "sign": (cmd_sign, 2),
+            "sign-n": (cmd_sign_n, 3)}
+    if len(argv) < 2 or argv[1] not in cmds:
+        print(__doc__, file=sys.stderr)
+        return 2
+    fn, n = cmds[argv[1]]
+    if len(argv) - 2 < n:
+        print(__doc__, file=sys.stderr)
+        return 2
+    return fn(*argv[2:]) or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
