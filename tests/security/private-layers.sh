@@ -13,6 +13,14 @@
 #   - an admin token reads the index and a run in clear, equal to the files, and each
 #     read is in the audit log with the token's name; a run of the private layer's
 #     chunks holds the marker once inflated;
+#   - the manifest needs a session; the machine (tests/tools/session_client.py, python3's
+#     cryptography) registers and reads its index and a run signed: sealed, each 16 bytes
+#     longer than the files and holding no 32-byte window of them, opened by an
+#     implementation written apart from the server's (tests/tools/seal_open.py) into
+#     exactly the files; the same signed URL answers the same bytes, a Range the same
+#     slice of them (206); opened under another path or counter the tag fails;
+#   - another machine's session on that route is 403, a wrong tag 403, the machine's own
+#     session asking another machine's layer id 404; sealed reads are not audited;
 #   - the server exits cleanly with no sanitizer report.
 #
 # usage: bash tests/security/private-layers.sh [BUILD_DIR]   (about 5 s)
@@ -21,7 +29,10 @@
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/security.sh"
 suite_setup "${1:-}" private curl sqlite3 python3
-SCAN="python3 $(dirname "$0")/../tools/private_scan.py"
+python3 -c 'import cryptography' 2>/dev/null || { echo "skip: python3-cryptography is missing"; finish; exit 0; }
+T=$(dirname "$0")/../tools
+SCAN="python3 $T/private_scan.py"
+SC="python3 $T/session_client.py"
 A=52:54:00:12:34:01
 B=52:54:00:12:34:02
 
@@ -41,7 +52,7 @@ code() { curl -s -o /dev/null -w '%{http_code}' -m 20 "$@"; }
 
 check "the old STATE/store is removed on start" test ! -e "$W/main/state/store"
 check "its removal is logged" grep -q "removing $W/main/state/store" "$W/main.log"
-curl -s "$U/manifest/$A" >"$W/m"
+curl -s -H "$SEC_AUTH" "$U/manifest/$A" >"$W/m"   # an admin may read it
 ID=$(sed -n 's/.*label=CIDATA.*layer=sha256:\([0-9a-f]*\) store=private$/\1/p' "$W/m")
 check "the manifest marks the CIDATA layer store=private" test -n "$ID"
 PRIV=$W/main/state/private/525400123401
@@ -72,6 +83,35 @@ check "the private run holds the marker once inflated" sh -c "! $SCAN marker '$W
 check "each admin read is audited with the token's name" test "$(sqlite3 "$W/main/state/strata.db" \
 	"SELECT count(*) FROM orders WHERE token_name = 'admin' AND target = '$A' AND action LIKE 'private-read /private/$A/%'")" = 2
 check "refused reads are not audited" test "$(sqlite3 "$W/main/state/strata.db" \
+	"SELECT count(*) FROM orders WHERE action LIKE 'private-read%'")" = 2
+
+# --- the machine's own signed requests: sealed ------------------------------------------
+check "the manifest needs a session (401)" test "$(code "$U/manifest/$A")" = 401
+$SC key "$W/key.a" >/dev/null && $SC key "$W/key.b" >/dev/null
+check "pc01 registers and gets a session" sh -c "$SC register '$U' '$A' '$W/key.a' '$W/sess.a' '$W/main/state/server.key.pub' | grep -q ' session='"
+check "pc02 registers and gets a session" sh -c "$SC register '$U' '$B' '$W/key.b' '$W/sess.b' '$W/main/state/server.key.pub' | grep -q ' session='"
+nof() { sed -n 's/.*[?&]n=\([0-9]*\)&h=.*/\1/p' <<<"$1"; }
+SI_URL=$($SC sign "$W/sess.a" "$PI")
+curl -s -o "$W/idx.sealed" -w '%{http_code}' "$SI_URL" >"$W/st"
+check "pc01's signed index request is served (200)" test "$(cat "$W/st")" = 200
+IDX=$PRIV/layers/$ID.idx
+check "sealed: 16 bytes longer than the index ($(stat -c %s "$W/idx.sealed"))" test "$(stat -c %s "$W/idx.sealed")" = $(($(stat -c %s "$IDX") + 16))
+check "sealed: no 32-byte window of the index in it" test "$($SCAN windows "$W/idx.sealed" "$IDX" | tail -1 | cut -d' ' -f3)" = 0
+check "it opens apart from the server's code into the index" sh -c "python3 '$T/seal_open.py' '$W/sess.a' '$(nof "$SI_URL")' '/private/$A/layers/$ID.idx' <'$W/idx.sealed' | cmp - '$IDX'"
+check "opened under another path, the tag fails" sh -c "! python3 '$T/seal_open.py' '$W/sess.a' '$(nof "$SI_URL")' '/private/$B/layers/$ID.idx' <'$W/idx.sealed' >/dev/null 2>&1"
+check "opened under another counter, the tag fails" sh -c "! python3 '$T/seal_open.py' '$W/sess.a' '$(($(nof "$SI_URL") + 1))' '/private/$A/layers/$ID.idx' <'$W/idx.sealed' >/dev/null 2>&1"
+check "the same signed URL answers the same sealed bytes" sh -c "curl -s '$SI_URL' | cmp - '$W/idx.sealed'"
+check "a Range of it is 206 and the same slice" sh -c "test \"\$(curl -s -r 7-40 -o '$W/slice' -w '%{http_code}' '$SI_URL')\" = 206 && dd if='$W/idx.sealed' bs=1 skip=7 count=34 2>/dev/null | cmp - '$W/slice'"
+check "a sealed body is not cached" sh -c "curl -s -D - -o /dev/null '$SI_URL' | grep -qi '^cache-control: no-store'"
+SR_URL=$($SC sign "$W/sess.a" "$PR")
+curl -s -o "$W/run.sealed" "$SR_URL"
+check "pc01's signed run is sealed: no 32-byte window of its chunk files in it" test "$($SCAN windows "$W/run.sealed" "$W/run" | tail -1 | cut -d' ' -f3)" = 0
+check "it opens into the run's chunk files" sh -c "python3 '$T/seal_open.py' '$W/sess.a' '$(nof "$SR_URL")' '/private/$A/runs/$ID/0-$N' <'$W/run.sealed' | cmp - '$W/run.want'"
+check "pc02's session on pc01's private route is 403" test "$(code "$($SC sign "$W/sess.b" "$PI")")" = 403
+check "pc02's session on its own route for pc01's layer is 404" test "$(code "$($SC sign "$W/sess.b" "$U/private/$B/layers/$ID.idx")")" = 404
+BAD=$($SC sign "$W/sess.a" "$PI")
+check "a wrong tag is 403" test "$(code "${BAD%?}$( [ "${BAD: -1}" = 0 ] && echo 1 || echo 0)")" = 403
+check "sealed reads are not audited" test "$(sqlite3 "$W/main/state/strata.db" \
 	"SELECT count(*) FROM orders WHERE action LIKE 'private-read%'")" = 2
 
 check "strata-server exits cleanly" stop_server "$PID_main"
