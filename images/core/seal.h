@@ -8,7 +8,7 @@
  *     key  = the session's encryption key (session keys' `enc`, 32 bytes)
  *     IV   = 4 zero bytes || the request's counter n as a little-endian u64 (12 bytes)
  *     AAD  = the request's canonical private path, "/private/MAC/REL" (store_path.h's
- *            strata_private_path: MAC lowercase with colons, REL the store path)
+ *            strata_private_path: MAC lowercase with dashes, REL the store path)
  *
  * Why these choices:
  * - The counter n is the request's own (the session signs it; the server takes each n at

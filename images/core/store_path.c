@@ -86,7 +86,11 @@ size_t strata_private_path(char out[STRATA_PRIVATE_PATH_MAX], const uint8_t mac[
 		out[0] = '\0';
 		return 0;
 	}
+	/* Dashes, not colons: iPXE escapes ':' in a URL's path, and the path must reach the
+	 * server as it was signed. */
 	strata_mac_format(m, mac);
+	for (int i = 2; i < 17; i += 3)
+		m[i] = '-';
 	put(out, &pos, "/private/", 9);
 	put(out, &pos, m, 17);
 	put(out, &pos, "/", 1);

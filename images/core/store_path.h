@@ -9,7 +9,8 @@
  *
  * A server serves these under <base>/store/, and a machine's private layers (its own store
  * folder on the server, never under /store/) under <base>/private/<MAC>/, MAC written
- * "52:54:00:12:34:56" (lowercase, colons) by these builders; only index and run paths are
+ * "52-54-00-12-34-56" (lowercase, dashes: iPXE escapes a colon in a URL's path) by these
+ * builders; only index and run paths are
  * served there.  Digests are written in lowercase hex; the
  * parser takes either case, as a URL may carry either.  Builders write into fixed buffers
  * and parsers take (pointer, length) slices, so both run in strata.efi as on the host.
