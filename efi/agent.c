@@ -52,14 +52,27 @@ static int discard(void *ctx, uint64_t offset, const void *data, size_t len, uin
 	return 0;
 }
 
+/* msg for a report, into out (cap bytes): '&', '=' and '+' become spaces.  iPXE decodes
+ * the URL it sends, so an encoded one would arrive as a separator; a signed request may
+ * not hold one encoded (core/session.h). */
+static const char *report_text(char *out, size_t cap, const char *msg)
+{
+	size_t i = 0;
+
+	for (; msg && msg[i] && i + 1 < cap; i++)
+		out[i] = msg[i] == '&' || msg[i] == '=' || msg[i] == '+' ? ' ' : msg[i];
+	out[i] = '\0';
+	return out;
+}
+
 void agent_report(struct agent *a, const char *phase, uint64_t done, uint64_t total,
 		  const char *msg)
 {
-	char url[ARGS_URL_MAX + 512 + STRATA_SESSION_SUFFIX_MAX], m[300];
+	char url[ARGS_URL_MAX + 512 + STRATA_SESSION_SUFFIX_MAX], m[300], plain[100];
 
 	if (!a->has_session)
 		return;
-	url_encode(m, sizeof(m), msg);
+	url_encode(m, sizeof(m), report_text(plain, sizeof(plain), msg));
 	snprintf(url, sizeof(url), "%s/report/%s?phase=%s&done=%llu&total=%llu&msg=%s",
 		 a->args.server, a->mac, phase, (unsigned long long)done,
 		 (unsigned long long)total, m);

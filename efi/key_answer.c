@@ -47,10 +47,10 @@ static int hex_into(uint8_t *out, size_t min, size_t cap, const char *v, size_t 
 	return strata_hex_decode(out, v, n / 2);
 }
 
-/* name=: printable ASCII (it reaches the screen and the log), and it must fit. */
+/* name=: printable ASCII (it reaches the screen and the log), not empty, and it fits. */
 static int name(const char *v, size_t n, struct key_answer *out)
 {
-	if (n >= sizeof(out->name))
+	if (n == 0 || n >= sizeof(out->name))
 		return STRATA_EINVAL;
 	for (size_t i = 0; i < n; i++)
 		if (v[i] <= ' ' || v[i] > '~')

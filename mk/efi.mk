@@ -31,7 +31,13 @@ EFI_FT_SO  := $(EFI_OUT)/strata-fetchtest.so
 EFI_FT_ARGS := selftest-fetch=blob
 
 # Size budget, bytes.  Going over prints a warning so growth is noticed, not a failure.
-EFI_SIZE_BUDGET := 262144
+# 256 KiB until the session key (core/session.c's signing half, the registration answer's
+# parser, the ECDH and HKDF glue, mbedTLS's hkdf.c): measured 264,704 bytes before it (the
+# machine key had already gone over) and 270,848 with it; the server's half of the check
+# stays out (EFI_CORE_SKIP).  Sealed private layers (core/seal.c, efi/fetch_sealed.c,
+# mbedTLS's aes.c with MBEDTLS_AES_FEWER_TABLES, gcm.c, cipher.c and cipher_wrap.c) add
+# 19,456 bytes: 290,304 with both.  296 KiB: about 6 KiB of headroom over that.
+EFI_SIZE_BUDGET := 303104
 
 # gnu-efi (Debian package gnu-efi 3.0.15).
 GNUEFI_INC := /usr/include/efi
@@ -63,9 +69,10 @@ EFI_MBED_SRCS := aes asn1parse asn1write base64 bignum cipher cipher_wrap consta
 		 platform_util sha256
 # Ours: the UEFI front end, the libc shim, the core and its glue (not alloc_libc.c:
 # efi/alloc.c is the UEFI allocator).
-# Core files strata.efi does not need: it reads manifests but never writes them, and
-# builds store paths but never parses them.
-EFI_CORE_SKIP := images/core/manifest_write.c images/core/store_path_parse.c
+# Core files strata.efi does not need: it reads manifests but never writes them, builds
+# store paths but never parses them, and signs requests but never checks them.
+EFI_CORE_SKIP := images/core/manifest_write.c images/core/store_path_parse.c \
+		 images/core/session_check.c
 EFI_OWN_SRCS := $(wildcard efi/*.c) $(wildcard efi/libc/*.c) \
 		$(filter-out $(EFI_CORE_SKIP),$(wildcard images/core/*.c)) \
 		images/lib/crypto_mbedtls.c images/lib/sha256_mbedtls.c images/lib/sha256_x86.c \

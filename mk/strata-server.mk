@@ -77,3 +77,9 @@ $(FUZZ)/tests/fuzz/fuzz_key.o: INCS += -Iserver
 $(FUZZ)/fuzz_key: $(FUZZ)/tests/fuzz/fuzz_key.o \
 		$(patsubst %.c,$(FUZZ)/%.o,$(KEY_PURE_SRCS) $(HTTP_PARSE_SRCS) $(HOST_LIB_SRCS))
 	$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(HOST_LIBS)
+
+# Unit test of the session table: the table and the core's session code it checks with.
+$(SAN)/tests/unit/test_sessions.o: SAN_CFLAGS += -Iserver
+$(SAN)/tests/unit/test_sessions: $(SAN)/tests/unit/test_sessions.o \
+		$(patsubst %.c,$(SAN)/%.o,server/sessions.c $(HOST_LIB_SRCS))
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(HOST_LIBS)

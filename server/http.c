@@ -4,7 +4,9 @@
  * libmicrohttpd parses HTTP/1.1, keeps connections alive and sends file bodies with
  * sendfile; this file only routes (http_parse.c, strictly), builds responses and logs one
  * line per request, its path and method escaped, and failed requests' lines rate-limited.
- * What a connection may hold (per-address cap, request deadline) is http_guard.c's.
+ * What a connection may hold (per-address cap, request deadline) is http_guard.c's.  A
+ * machine's orders, manifest and reports answer only requests signed by its session
+ * (sessions.h), checked against the raw URI as the client sent it (on_uri).
  * Files are served from fixed folders by names the router has already restricted to safe
  * characters, and opened with O_NOFOLLOW.
  */

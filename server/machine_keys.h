@@ -5,7 +5,9 @@
  * server pins a machine's first key when the machine has a pending order (trust on first
  * use) and writes it to the audit log; a different key later is refused, kept as pending
  * and shown in /machines.json until an admin accepts it (POST /api/accept-key/NAME).
- * While a differing key awaits acceptance the machine is not served its manifest.
+ * While a differing key awaits acceptance the machine is not served its manifest.  A
+ * verified registration of the pinned key opens the boot's session (sessions.h), signed
+ * with the server's manifest key (images/core/session.h has the handshake).
  *
  * Locks: the catalog's and the state's are taken and released before the database's.
  * Ownership: every argument is borrowed for the call; every output buffer is the caller's.

@@ -110,13 +110,38 @@ static size_t text_len(const char *s)
 	return n;
 }
 
+/* pq[0..len) with every "%HH" decoded, into out (STRATA_SESSION_PQ_MAX bytes); its length
+ * into *olen.  Why decoded: iPXE decodes the URL it is given and encodes it again its own
+ * way (':' in the path as %3A), so only the decoded text is the same on both sides. */
+static int canonical(const char *pq, size_t len, char *out, size_t *olen)
+{
+	size_t o = 0;
+
+	if (len > STRATA_SESSION_PQ_MAX)
+		return STRATA_ERANGE;
+	for (size_t i = 0; i < len; i++) {
+		uint8_t v;
+		int hex = i + 2 < len && pq[i] == '%' && strata_hex_decode(&v, pq + i + 1, 1) == 0;
+
+		out[o++] = hex ? (char)v : pq[i];
+		i += hex ? 2 : 0;
+	}
+	*olen = o;
+	return 0;
+}
+
 /* The raw tag of request n into mac. */
 static int tag_raw(const struct strata_session_keys *k, const char *method, const char *pq,
 		   size_t len, uint64_t n, uint8_t mac[32])
 {
-	char sfx[STRATA_SESSION_SUFFIX_MAX + 1];
+	char sfx[STRATA_SESSION_SUFFIX_MAX + 1], canon[STRATA_SESSION_PQ_MAX];
+	size_t clen;
+	int rc = canonical(pq, len, canon, &clen);
+
+	if (rc)
+		return rc;
 	const struct strata_span parts[] = {
-		{ method, text_len(method) }, LIT(" "), { pq, len },
+		{ method, text_len(method) }, LIT(" "), { canon, clen },
 		{ sfx, suffix(k, has_query(pq, len), n, sfx) },
 	};
 	return strata_hmac_sha256(k->req, sizeof(k->req), parts, sizeof(parts) / sizeof(parts[0]),
@@ -170,60 +195,4 @@ int strata_session_sign(const struct strata_session_keys *k, uint64_t n, char *u
 	strata_memcpy(url + o, "&h=", 3);
 	strata_memcpy(url + o + 3, tag, STRATA_SESSION_TAG_HEX);
 	return 0;
-}
-
-/* Whether s[0..n) are hex digits (lowercase, as the agent writes them). */
-static int hex_run(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return 1;
-}
-
-/* The counter between "&n=" and "&h=", ending at end (exclusive); its start into *at. */
-static int parse_n(const char *pq, size_t end, struct strata_session_query *q, size_t *at)
-{
-	size_t b = end;
-
-	while (b > 0 && pq[b - 1] >= '0' && pq[b - 1] <= '9' && end - b <= 20)
-		b--;
-	if (b < 3 || b == end || strata_memcmp(pq + b - 3, "&n=", 3) ||
-	    strata_u64_parse(&q->n, pq + b, end - b, UINT64_MAX) || q->n == 0)
-		return STRATA_EINVAL;
-	*at = b - 3;
-	return 0;
-}
-
-int strata_session_parse(const char *pq, size_t len, struct strata_session_query *q)
-{
-	const size_t hlen = 3 + 2 * STRATA_SESSION_MAC_LEN, slen = 3 + 2 * STRATA_SESSION_SID_LEN;
-	size_t at;
-
-	if (len < hlen || strata_memcmp(pq + len - hlen, "&h=", 3))
-		return STRATA_ENOENT;
-	if (!hex_run(pq + len - hlen + 3, hlen - 3) ||
-	    strata_hex_decode(q->tag, pq + len - hlen + 3, STRATA_SESSION_MAC_LEN) ||
-	    parse_n(pq, len - hlen, q, &at) || at < slen)
-		return STRATA_EINVAL;
-	at -= slen;
-	if ((pq[at] != '?' && pq[at] != '&') || pq[at + 1] != 's' || pq[at + 2] != '=' ||
-	    !hex_run(pq + at + 3, slen - 3) ||
-	    strata_hex_decode(q->sid, pq + at + 3, STRATA_SESSION_SID_LEN))
-		return STRATA_EINVAL;
-	if ((pq[at] == '&') != has_query(pq, at))
-		return STRATA_EINVAL;
-	q->prefix_len = at;
-	return 0;
-}
-
-int strata_session_verify(const struct strata_session_keys *k, const char *method,
-			  const char *pq, const struct strata_session_query *q)
-{
-	uint8_t mac[32];
-	int rc = tag_raw(k, method, pq, q->prefix_len, q->n, mac);
-
-	if (rc)
-		return rc;
-	return strata_memeq_ct(mac, q->tag, STRATA_SESSION_MAC_LEN) ? 0 : STRATA_EBADSIG;
 }

@@ -41,6 +41,8 @@
 #define STRATA_SESSION_MAC_LEN 16
 /** Room for the hex of a request's tag, with its NUL. */
 #define STRATA_SESSION_TAG_HEX (2 * STRATA_SESSION_MAC_LEN + 1)
+/** Longest path and query (before the session's parameters) a tag covers. */
+#define STRATA_SESSION_PQ_MAX 2048
 /** Longest suffix strata_session_sign appends: "&s=" SID "&n=" 20 digits "&h=" TAG. */
 #define STRATA_SESSION_SUFFIX_MAX (3 + 2 * STRATA_SESSION_SID_LEN + 3 + 20 + 3 + \
 				   2 * STRATA_SESSION_MAC_LEN)
@@ -90,11 +92,12 @@ int strata_session_derive(const uint8_t shared_x[32], const uint8_t nonce[STRATA
 
 /**
  * The tag of request number n: hex (lowercase, NUL-terminated) of the first
- * STRATA_SESSION_MAC_LEN bytes of HMAC-SHA-256(req, method || " " || pq[0..len) || SEP ||
- * "s=" SIDHEX "&n=" N), where pq[0..len) is the path and query before the session's
- * parameters and SEP is '&' when it holds a '?', else '?'.  That message is exactly the
- * request line's method and URL up to "&h=", so the tag covers the path, every parameter,
- * the session and the counter.  0 or STRATA_ENOMEM.
+ * STRATA_SESSION_MAC_LEN bytes of HMAC-SHA-256(req, method || " " || D || SEP || "s="
+ * SIDHEX "&n=" N), where pq[0..len) is the path and query before the session's parameters,
+ * D is pq with every "%HH" decoded, and SEP is '&' when pq holds a '?', else '?'.  So the
+ * tag covers the path, every parameter, the session and the counter, as text that survives
+ * iPXE, which decodes a URL and encodes it again its own way (':' as %3A).  0,
+ * STRATA_ERANGE when pq is longer than STRATA_SESSION_PQ_MAX, or STRATA_ENOMEM.
  */
 int strata_session_tag(const struct strata_session_keys *k, const char *method, const char *pq,
 		       size_t len, uint64_t n, char out[STRATA_SESSION_TAG_HEX]);
@@ -118,8 +121,11 @@ struct strata_session_query {
 /**
  * Find the session parameters at the end of pq[0..len) (a raw path and query, as the
  * client sent it): exactly SEP "s=" 32 hex "&n=" decimal "&h=" 32 hex and nothing after,
- * with SEP '?' only when the prefix holds no '?'.  0 with q filled, STRATA_ENOENT when pq
- * carries no session at all, STRATA_EINVAL when it is malformed.  pq is hostile: every
+ * with SEP '?' only when the prefix holds no '?'.  A prefix that encodes '&', '=' or '+'
+ * (%26, %3D, %2B) is refused: decoded for the tag, it would read like one whose separators
+ * were moved, which the server's query parser tells apart.  0 with q filled, STRATA_ENOENT
+ * when pq carries no session at all, STRATA_EINVAL when it is malformed or longer than
+ * STRATA_SESSION_PQ_MAX.  pq is hostile: every
  * byte is checked, nothing is read past len.
  */
 int strata_session_parse(const char *pq, size_t len, struct strata_session_query *q);

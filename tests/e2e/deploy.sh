@@ -7,7 +7,8 @@
 #      a chunk the root layer repeats is asked of the server once, the repeats are copied
 #   2. redeploy after the gold root changes in a few places: only changed chunks cross the
 #      wire, the preserved partition is bit-identical
-#   3. a manifest signed by the wrong key: refused, nothing written
+#   3. a server signing with the wrong key: its session is refused (it cannot prove itself
+#      with the key strata.efi trusts), so no manifest is fetched and nothing written
 #   4. a corrupted chunk on the server: deployment fails naming it, only verified data on
 #      disk; after the chunk is mended the next boot completes
 #   5. OVMF's own PXE loading snponly.efi (TFTP via proxyDHCP) deploys a fresh disk
@@ -17,15 +18,20 @@
 #      new chunks; once the server is back the next boot completes
 #   8. (run with 2, on the NVRAM the VM kept from it) a server that lost its state signs
 #      version 1 again: the agent refuses the older manifest and writes nothing
+#  10. (after 1) a second PC claims vm1's MAC, with its own NVRAM and so its own key: it
+#      gets no session, stops before fetching a manifest, writes nothing; the manifest is
+#      refused it and a forged report in its name is ignored, the order still pending.  Its
+#      key stays pending (there is no "reject"): run it with 9, whose acceptance clears it
 #   9. the PC's NVRAM wiped: its new machine key differs from the one case 1 pinned, so it
 #      is refused and writes nothing until POST /api/accept-key/vm1; then it is served
 # Case 1 also checks the machine key: made from EFI_RNG_PROTOCOL (the lab's virtio-rng),
-# pinned on first use in the database, the audit log and /machines.json; and that the
-# CIDATA layer came sealed from the machine's private route: a packet capture of the VM's
-# NIC during the deployment (QEMU's filter-dump) holds no 32-byte window of any of its
+# pinned on first use in the database, the audit log and /machines.json; the session:
+# established once, every orders, manifest and report request signed (s=, n=, h=); and that
+# the CIDATA layer came sealed from the machine's private route: a packet capture of the
+# VM's NIC during the deployment (QEMU's filter-dump) holds no 32-byte window of any of its
 # private chunk files, while it does hold one of a public chunk that was sent (so the check
 # is not blind).
-# E2E_CASES="1 5" runs only those cases (2-4, 7 and 9 build on 1).  E2E_KILL_AFTER_MS=N makes
+# E2E_CASES="1 5" runs only those cases (2-4, 7, 9 and 10 build on 1).  E2E_KILL_AFTER_MS=N makes
 # case 7 kill the server N ms after the root layer's first runs request instead of at once
 # (make soak picks N at random).
 # Needs root (namespaces), QEMU, OVMF, iPXE; without them it says so and counts nothing.
@@ -89,6 +95,25 @@ check "1: machine key pinned on first use" grep -q "machine key: pinned by the s
 check "1: the key's DB row" test "$(sqlite3 "$DB" "SELECT count(*) FROM machine_keys WHERE mac = '$MAC' AND pending IS NULL")" = 1
 check "1: the key's audit row" test "$(sqlite3 "$DB" "SELECT token_name || ' ' || target || ' ' || action FROM orders WHERE action LIKE 'key-%'")" = "machine vm1 key-pinned sha256:$FP"
 check "1: /machines.json shows the pinned key" grep -q "\"key\": {\"state\": \"pinned\", \"fingerprint\": \"sha256:$FP\"" <(lab_machines)
+check "1: session established once" test "$(grep -c "session: established with http://" <(debug vm1-a))" = 1
+check "1: orders, manifest, reports all signed and taken" sh -c "grep -E 'GET /(agent|manifest|report)/' '$LAB_RUN/server.log' | grep -vq ' 200 ' && exit 1; grep -cE 'GET /(agent|manifest|report)/.* 200 ' '$LAB_RUN/server.log' | grep -qv '^0$'"
+
+# 10. A spoofer: another PC (its own NVRAM, so its own key, and its own disk) claims vm1's MAC.
+if want 10; then
+mark
+cp "$LAB_RUN/nvram-${MAC//:/}.fd" "$W/vm1-nvram.fd"
+truncate -s 0 "$W/spoof.img"; truncate -s 200M "$W/spoof.img"
+SLINES=$(wc -l < "$LAB_RUN/server.log")
+LAB_NVRAM=fresh lab_vm vm1-s "$MAC" "$W/spoof.img"
+check "10: the spoofer's key differs from vm1's; it stops" grep -q "vm1: this PC's key differs from the one the server pinned" <(debug vm1-s)
+check "10: it got no session" sh -c "! grep -q 'session: established' '$LAB_RUN/vm1-s.debug'"
+check "10: it asked for no orders and no manifest" sh -c "! tail -n +$((SLINES + 1)) '$LAB_RUN/server.log' | grep -qE 'GET /(agent|manifest)/'"
+check "10: its disk is untouched (all zeros)" test "$(tr -d '\0' < "$W/spoof.img" | head -c 1 | wc -c)" = 0
+check "10: vm1's manifest is refused while the spoofer's key is pending" test "$(lab_curl -s -o /dev/null -w '%{http_code}' "$(lab_url)/manifest/$MAC")" = 403
+check "10: a forged report in vm1's name is ignored (401)" test "$(lab_curl -s -o /dev/null -w '%{http_code}' "$(lab_url)/report/$MAC?phase=ok&done=1&total=1")" = 401
+check "10: vm1's order is still pending" grep -q '"name": "vm1".*"pending": "deploy"' <(lab_machines)
+cp "$W/vm1-nvram.fd" "$LAB_RUN/nvram-${MAC//:/}.fd"   # the real vm1 again
+fi
 
 # 9. The PC's NVRAM wiped (a firmware update, a CMOS reset): a new key, refused until accepted.
 if want 9; then
@@ -150,10 +175,10 @@ sleep 3
 mark
 DISK_SUM=$(sha256sum < "$W/disk.img")
 lab_vm vm1-c "$MAC" "$W/disk.img"
-check "3: bad signature refused" grep -q "manifest signature does not verify" <(debug vm1-c)
+check "3: the other key's session refused" grep -q "key: the session is not signed by the server's manifest key" <(debug vm1-c)
 check "3: clear failure line" grep -q "strata.efi: FAILED" <(debug vm1-c)
 check "3: disk untouched" test "$(sha256sum < "$W/disk.img")" = "$DISK_SUM"
-check "3: failure reported to the server" grep -q '"result": "failed"' <(lab_machines)
+check "3: no manifest asked for" sh -c "! grep -q 'GET /manifest/' '$LAB_RUN/server2.log'"
 netns_stop "$LAB_SERVER"
 netns_spawn LAB_SERVER "$LAB_NS" "$LAB_RUN/server3.log" "$STRATA_SERVER" --root "$W/root" \
 	--key "$KEY" --addr "$LAB_IP" --http-port 80 --tftp-port 69 --dhcp proxy \

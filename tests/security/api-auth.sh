@@ -8,6 +8,7 @@
 # token ever reaches the log.  Loopback only; needs curl and sqlite3.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/server.sh"
+. "$(dirname "$0")/../lib/session.sh"
 W=$(mktemp -d /tmp/strata-auth.XXXXXX)
 chmod 755 "$W"
 trap '[ -n "$SRV_PID" ] && kill $SRV_PID 2>/dev/null; wait 2>/dev/null; rm -rf "$W"' EXIT
@@ -55,8 +56,8 @@ check "audit: the second order names bob and all 3 machines" test "$(srv_sql "$W
 check "order log line names the token's NAME" grep -q "action: deploy marked for 3 machines (all) by bob" "$W/log"
 
 # An outcome closes the machine's open orders in the audit log.
-TOK=$(curl -s "$U/ipxe/52:54:00:5e:00:02" | sed -n 's/.*token=\([0-9a-f]*\).*/\1/p')
-check "pc02 reports failure" test "$(code "$U/report/52:54:00:5e:00:02?phase=failed&token=$TOK&msg=disk+too+small")" = 200
+sess_register "$U" 52:54:00:5e:00:02 "$W" >/dev/null
+check "pc02 reports failure (signed by its session)" test "$(code "$(sess_url "$W" 52:54:00:5e:00:02 "$U/report/52:54:00:5e:00:02?phase=failed&msg=disk+too+small")")" = 200
 check "audit: both of pc02's orders say failed" test "$(srv_sql "$W" "SELECT group_concat(outcome) FROM order_machines WHERE mac = '52:54:00:5e:00:02'")" = "failed,failed"
 check "audit: pc01's order still open" test "$(srv_sql "$W" "SELECT count(*) FROM order_machines WHERE mac = '52:54:00:5e:00:01' AND outcome IS NULL")" = 1
 

@@ -44,14 +44,15 @@ sleep 2
 fetch() {
 	local t0 t1
 	t0=$(now_ms)
-	curl -sf -m 5 --interface 127.0.0.2 -o "$W/got" "$U/$1" || return 1
+	curl -sf -m 5 --interface 127.0.0.2 ${FETCH_AUTH:+-H "$FETCH_AUTH"} -o "$W/got" "$U/$1" ||
+		return 1
 	t1=$(now_ms)
 	echo "$1: $((t1 - t0)) ms"
 	[ $((t1 - t0)) -le 2000 ] && { [ -z "${2:-}" ] || cmp -s "$W/got" "$2"; }
 }
 boot_once() {
 	fetch boot/boot.bin "$W/main/boot/boot.bin" && fetch ipxe/boot.ipxe &&
-		fetch "manifest/$PC01" && "$SI" manifest verify --pub "$W/main/state/server.key.pub" "$W/got" &&
+		FETCH_AUTH=$SEC_AUTH fetch "manifest/$PC01" && "$SI" manifest verify --pub "$W/main/state/server.key.pub" "$W/got" &&
 		fetch "store/$CHUNK" "$W/main/store/$CHUNK"
 }
 for round in 1 2 3; do

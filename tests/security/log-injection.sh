@@ -17,6 +17,7 @@
 # Prints "ok"/"FAIL" lines and, last, "N passed, N failed".
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/security.sh"
+. "$(dirname "$0")/../lib/session.sh"
 suite_setup "${1:-}" loginj curl timeout ss
 PC01=52:54:00:12:34:01
 
@@ -43,15 +44,17 @@ check "the escapes are in the log as text" grep -qF \
 	'GET /boot/\x1b[2J\x1b]0;pwned\x07\x9b31m\xff 404 ' "$LOG"
 
 # --- report messages ----------------------------------------------------------------------
-TOKEN=$(curl -s "$U/agent/$PC01" | sed -n 's/.*token=\([0-9a-f]*\).*/\1/p')
-check "pc01 is told to deploy (token ${TOKEN:-none})" test -n "$TOKEN"
+# Reports come from pc01's session (tests/tools/session_client.py): the machine itself
+# writes the hostile message.
+sess_register "$U" "$PC01" "$W" > "$W/reg"
+check "pc01 registers and gets a session" grep -q ' session=' "$W/reg"
 FORGED_REPORT='disk%20error%0areport:%2052:54:00:12:34:01%20ok:%201/1%20bytes:%20all%20fine%1b%5d0;pwned%07'
-check "a GET report whose message forges a report: line is taken" \
-	test "$(code "$U/report/$PC01?token=$TOKEN&phase=failed&done=1&total=2&msg=$FORGED_REPORT")" = 200
+check "a report whose message forges a report: line is taken" \
+	test "$(code "$(sess_url "$W" "$PC01" "$U/report/$PC01?phase=failed&done=1&total=2&msg=$FORGED_REPORT")")" = 200
 check "its line has the message escaped" grep -qF \
 	"report: $PC01 failed: 1/2 bytes: disk error\\x0areport: 52:54:00:12:34:01 ok: 1/1 bytes: all fine\\x1b]0;pwned\\x07" "$LOG"
-check "a POST report with quotes, a backslash and an 8-bit byte is taken" \
-	test "$(code --data "token=$TOKEN&phase=ok&done=2&total=2&msg=%22q%22%5c%c3%a9" "$U/report/$PC01")" = 200
+check "a report with quotes, a backslash and an 8-bit byte is taken" \
+	test "$(code "$(sess_url "$W" "$PC01" "$U/report/$PC01?phase=ok&done=2&total=2&msg=%22q%22%5c%c3%a9")")" = 200
 check "its line has them escaped" grep -qF "report: $PC01 ok: 2/2 bytes: \\x22q\\x22\\x5c\\xc3\\xa9" "$LOG"
 check "the JSON view keeps the message harmless" sh -c \
 	"curl -s -H '$SEC_AUTH' '$U/machines.json' | grep -qF '\"message\": \"_q__'"
@@ -72,10 +75,10 @@ check "strata-server exits 0 on SIGTERM" stop_server "$PID_main"
 check_not "no ESC byte in the log" grep -q $'\e' "$LOG"
 check_not "no BEL byte in the log" grep -q $'\a' "$LOG"
 check_not "no 8-bit byte in the log" env LC_ALL=C grep -q $'[\x80-\xff]' "$LOG"
-check "exactly the one boot: line the server wrote (pc01's agent)" test "$(grep -c '^boot:' "$LOG")" = 1
+check "no boot: line (the server wrote none: nothing asked for orders)" test "$(grep -c '^boot:' "$LOG")" = 0
 check "exactly the two report: lines the server wrote" test "$(grep -c '^report:' "$LOG")" = 2
 check_not "no line starts with the forged text" grep -qE '^(all fine|disk error|red|x)' "$LOG"
 check "every line is the server's (a known prefix)" sh -c \
-	"! grep -vE '^(http|tftp|strata-server|report|boot|action): ' '$LOG'"
+	"! grep -vE '^(http|tftp|strata-server|report|boot|action|key): ' '$LOG'"
 check "no ASan/UBSan/LSan report" sanitizer_clean "$LOG"
 finish

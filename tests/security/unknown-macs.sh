@@ -3,8 +3,10 @@
 # if it works again.  The attack: in "image any PC" mode (default profile=...), 256
 # made-up MACs filled the unknown-machine table, and real new PCs were then silently sent
 # to their local disk.  Here, on loopback, with --max-unknown 16:
-#   - a real new PC (A) starts its deployment (asks, fetches its manifest, reports);
-#   - 127.0.0.5 asks for 300 made-up MACs while a second real new PC (B) boots: B is still
+#   - a real new PC (A) starts its deployment (registers its key, asks, fetches its
+#     manifest, reports, all signed by its session: tests/tools/session_client.py);
+#   - 127.0.0.5 asks for the iPXE scripts of 300 made-up MACs while a second real new PC
+#     (B) boots: B is still
 #     told to deploy and gets a manifest that verifies, and A's reports are still taken;
 #   - the table stays at 16 entries, and the state file and the private stores' folders
 #     (STATE/private/MAC) at pc01, A, B and those 16; the
@@ -18,6 +20,7 @@
 # Prints "ok"/"FAIL" lines and, last, "N passed, N failed".
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/security.sh"
+. "$(dirname "$0")/../lib/session.sh"
 suite_setup "${1:-}" unknown curl timeout ss sqlite3
 A=52:54:00:0a:00:01
 B=52:54:00:0b:00:01
@@ -30,39 +33,44 @@ U=http://127.0.0.1:$HP_main
 LOG=$W/main.log
 
 get() { curl -s -m 20 "$U/$1"; }
-token() { sed -n 's/.*token=\([0-9a-f]*\).*/\1/p'; }
-report() { curl -s -o /dev/null -w '%{http_code}' -m 20 "$U/report/$1?token=$2&phase=$3&done=1&total=2"; }
-# manifest_ok MAC: the MAC's manifest is served and verifies against the server's key.
+admin() { curl -s -m 20 -H "$SEC_AUTH" "$U/$1"; }
+# signed MAC PATH: PATH asked by MAC's session
+signed() { curl -s -m 20 "$(sess_url "$W" "$1" "$U/$2")"; }
+report() { curl -s -o /dev/null -w '%{http_code}' -m 20 "$(sess_url "$W" "$1" "$U/report/$1?phase=$2&done=1&total=2")"; }
+# manifest_ok MAC: the MAC's manifest is served to its session (or, for a MAC without
+# one, to an admin) and verifies against the server's key.
 manifest_ok() {
-	get "manifest/$1" >"$W/m.$1" && "$SI" manifest verify --pub "$W/main/state/server.key.pub" "$W/m.$1"
+	if [ -f "$W/$1.state" ]; then signed "$1" "manifest/$1"; else admin "manifest/$1"; fi \
+		>"$W/m.$1" && "$SI" manifest verify --pub "$W/main/state/server.key.pub" "$W/m.$1"
 }
 
 # --- real PC A starts its deployment -----------------------------------------------------
-TOK_A=$(get "agent/$A" | token)
-check "new PC A is told to deploy (token ${TOK_A:-none})" test -n "$TOK_A"
+sess_register "$U" "$A" "$W" >/dev/null
+ORDERS_A=$(signed "$A" "agent/$A")
+check "new PC A registers and is told to deploy ($ORDERS_A)" test "$ORDERS_A" = "action=deploy then=reboot"
 check "A's manifest verifies" manifest_ok "$A"
-check "A's progress report is taken" test "$(report "$A" "$TOK_A" progress)" = 200
+check "A's progress report is taken" test "$(report "$A" progress)" = 200
 
 # --- the flood, with real PC B booting in the middle of it -------------------------------
 flood() {
 	local i
 	for i in $(seq 300); do
-		printf 'url = "%s/agent/52:54:00:ee:%02x:%02x"\noutput = "/dev/null"\n' "$U" $((i / 256)) $((i % 256))
+		printf 'url = "%s/ipxe/52:54:00:ee:%02x:%02x"\noutput = "/dev/null"\n' "$U" $((i / 256)) $((i % 256))
 	done >"$W/flood.cfg"
 	curl -s --interface 127.0.0.5 -K "$W/flood.cfg"
 }
 flood &
 FLOOD=$!
 sleep 0.5
-ORDERS_B=$(get "agent/$B")
-TOK_B=$(echo "$ORDERS_B" | token)
-check "new PC B, booting during the flood, is told to deploy ($ORDERS_B)" test -n "$TOK_B"
+sess_register "$U" "$B" "$W" >/dev/null
+ORDERS_B=$(signed "$B" "agent/$B")
+check "new PC B, booting during the flood, is told to deploy ($ORDERS_B)" test "$ORDERS_B" = "action=deploy then=reboot"
 check "B's manifest verifies" manifest_ok "$B"
 wait "$FLOOD"
 check "the flood asked for 300 made-up MACs" test "$(grep -c 'boot: 52:54:00:ee:' "$LOG")" -ge 300
-check "after the flood, A's reports are still taken (progress)" test "$(report "$A" "$TOK_A" progress)" = 200
-check "... and its final one" test "$(report "$A" "$TOK_A" ok)" = 200
-check "B's report is taken" test "$(report "$B" "$TOK_B" ok)" = 200
+check "after the flood, A's reports are still taken (progress)" test "$(report "$A" progress)" = 200
+check "... and its final one" test "$(report "$A" ok)" = 200
+check "B's report is taken" test "$(report "$B" ok)" = 200
 unknown_listed() { curl -s -m 20 -H "$SEC_AUTH" "$U/machines.json" | grep -o '"name": "pc-[0-9a-f]*"' | wc -l; }
 check "the table holds 16 unknown machines ($(unknown_listed))" test "$(unknown_listed)" = 16
 state_rows() { sqlite3 "$W/main/state/strata.db" 'SELECT count(*) FROM machines'; }
@@ -82,13 +90,13 @@ check "the rest are counted: $(grep -m1 'more unknown-machine' "$LOG")" held
 deploy_all() {
 	local i
 	for i in $(seq 16); do
-		get "manifest/52:54:00:dd:00:$(printf %02x "$i")" >/dev/null || return 1
+		admin "manifest/52:54:00:dd:00:$(printf %02x "$i")" | grep -q '^version ' || return 1
 	done
 }
 check "16 more MACs fetch their manifests (all deploying)" deploy_all
 sleep 10   # the limiter's interval, so the refusal line is not held
-check "then a new MAC is sent to its local disk: $(get agent/52:54:00:cc:00:01)" \
-	test "$(get agent/52:54:00:cc:00:01)" = "action=none"
+check "then a new MAC is sent to its local disk: $(admin agent/52:54:00:cc:00:01)" \
+	test "$(admin agent/52:54:00:cc:00:01)" = "action=none"
 check "and the log says why" grep -qF \
 	'unknown-machine table full (16, max-unknown), every entry deploying: 52:54:00:cc:00:01 boots its local disk' "$LOG"
 check "inventory machines never depend on the table: pc01's manifest verifies" \

@@ -29,7 +29,7 @@ check "server starts on an old state folder" srv_start "$W" "$W/log" --api-token
 check "migration says what it imported" grep -q "state/machines: 2 machines imported into the database" "$W/log"
 check "the damaged line is named" grep -q "state/machines:3: unreadable state line skipped" "$W/log"
 check "the old file is kept aside" test -f "$W/root/state/machines.imported" -a ! -e "$W/root/state/machines"
-check "versions keep growing (7 then 8)" sh -c "curl -s '$U/manifest/52:54:00:5e:00:01' | grep -qx 'version 8'"
+check "versions keep growing (7 then 8)" sh -c "curl -s -H '$SRV_AUTH' '$U/manifest/52:54:00:5e:00:01' | grep -qx 'version 8'"
 check "pending deploy and failure kept" sh -c "curl -s -H '$SRV_AUTH' '$U/machines.json' | grep -q '\"name\": \"pc01\".*\"pending\": \"deploy\", \"result\": \"failed\", \"done\": 1000, \"total\": 5000, \"updated\": 1700000000, \"message\": \"disk too small\"'"
 check "forged done read as 0" sh -c "curl -s -H '$SRV_AUTH' '$U/machines.json' | grep -q '\"name\": \"pc02\".*\"done\": 0, \"total\": 100'"
 check "schema version 3" test "$(srv_sql "$W" "PRAGMA user_version")" = 3
@@ -38,7 +38,7 @@ check "key pinning tables defined, empty" test "$(srv_sql "$W" "SELECT (SELECT c
 srv_stop
 : > "$W/log2"
 srv_start "$W" "$W/log2" --api-tokens "$W/api-tokens"
-check "restart: no import, same version" sh -c "! grep -q imported '$W/log2' && curl -s '$U/manifest/52:54:00:5e:00:01' | grep -qx 'version 8'"
+check "restart: no import, same version" sh -c "! grep -q imported '$W/log2' && curl -s -H '$SRV_AUTH' '$U/manifest/52:54:00:5e:00:01' | grep -qx 'version 8'"
 
 # A database of an older schema is migrated step by step; a newer one is refused.
 srv_stop
@@ -89,15 +89,15 @@ srv_stop
 check "the backup passes integrity_check" test "$(sqlite3 "$W/backup.db" "PRAGMA integrity_check")" = ok
 WANT=$(sqlite3 "$W/backup.db" "SELECT count(*), max(id) FROM orders")
 WANT_M=$(sqlite3 "$W/backup.db" "SELECT mac, version, pending, result FROM machines ORDER BY mac")
-# Restore: the state folder's files that do not change (key, secret) and the backup.
+# Restore: the state folder's file that does not change (the key) and the backup.
 mkdir -p "$W/restored/root/state"
 cp -r "$W/root/boot" "$W/root/store" "$W/root/inventory.conf" "$W/root/lab.yaml" "$W/restored/root/"
-cp "$W/root/state/server.key" "$W/root/state/server.key.pub" "$W/root/state/secret" "$W/restored/root/state/"
+cp "$W/root/state/server.key" "$W/root/state/server.key.pub" "$W/restored/root/state/"
 cp "$W/backup.db" "$W/restored/root/state/strata.db"
 check "a server starts on the restored database" srv_start "$W/restored" "$W/log4" --api-tokens "$W/api-tokens"
 check "restored: the same orders" test "$(srv_sql "$W/restored" "SELECT count(*), max(id) FROM orders")" = "$WANT"
 check "restored: the same machines" test "$(srv_sql "$W/restored" "SELECT mac, version, pending, result FROM machines ORDER BY mac")" = "$WANT_M"
-check "restored: pc01 still at version 8" sh -c "curl -s '$U/manifest/52:54:00:5e:00:01' | grep -qx 'version 8'"
+check "restored: pc01 still at version 8" sh -c "curl -s -H '$SRV_AUTH' '$U/manifest/52:54:00:5e:00:01' | grep -qx 'version 8'"
 srv_stop; rc=$?
 check "clean exit on SIGTERM" test "$rc" = 0
 finish

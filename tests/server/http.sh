@@ -1,10 +1,13 @@
 #!/bin/bash
 # strata-server's HTTP side and inventory against real clients: curl (ranges, keep-alive,
 # 404, 416, runs), strata-image (apply from the server's store, manifest verify), mtools
-# and fsck.fat (the generated CIDATA machine layer, in its private store), plus reports (numbers range-checked),
+# and fsck.fat (the generated CIDATA machine layer, in its private store), plus orders and
+# reports of a machine's session (tests/tools/session_client.py; numbers range-checked),
 # the deploy API and /machines.json with an admin token, SIGHUP reload and inventory
-# errors.  Loopback only.  tests/security/api-auth.sh tests the refusals of the API.
+# errors.  Loopback only.  tests/security/api-auth.sh tests the refusals of the API,
+# forged-requests.sh those of machines' requests.
 . "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../lib/session.sh"
 SRV=${STRATA_SERVER:-build/san/strata-server}
 SI=${STRATA_IMAGE:-build/san/strata-image}
 W=$(mktemp -d /tmp/strata-http.XXXXXX)
@@ -66,17 +69,24 @@ check "POST to a file refused" test "$(code -X POST "$U/boot/snponly.efi")" = 40
 curl -s "$U/ipxe/52-54-00-12-34-01" > "$W/s1"
 curl -s "$U/ipxe/52:54:00:12:34:02" > "$W/s2"
 curl -s "$U/ipxe/52:54:00:99:99:99" > "$W/s3"
-check "pending machine chains strata.efi" grep -q "chain $U/boot/strata.efi server=$U mac=52:54:00:12:34:01 token=" "$W/s1"
+check "pending machine chains strata.efi" grep -q "chain $U/boot/strata.efi server=$U mac=52:54:00:12:34:01 then=reboot" "$W/s1"
+check "the script holds no report token" sh -c "! grep -q token '$W/s1'"
 check "idle machine exits to its disk" sh -c "grep -q '^exit 1\$' '$W/s2' && ! grep -q chain '$W/s2'"
 check "unknown machine boots locally" grep -q "unknown boots its local disk" "$W/s3"
-check "agent orders: deploy with token" sh -c "curl -s '$U/agent/52:54:00:12:34:01' | grep -q '^action=deploy token=[0-9a-f]\{16\} then=reboot\$'"
-check "agent orders: none" sh -c "curl -s '$U/agent/52:54:00:12:34:02' | grep -qx 'action=none'"
+sess_register "$U" 52:54:00:12:34:01 "$W" "$W/root/state/server.key.pub" > "$W/reg1"
+sess_register "$U" 52:54:00:12:34:02 "$W" > "$W/reg2"
+check "pc01 registers (pending order: pinned, a session)" grep -q '^key=pinned name=pc01 .* session=' "$W/reg1"
+check "pc02 registers (no order: unpinned, no session)" grep -qx 'key=unpinned name=pc02 fingerprint=[0-9a-f]*' "$W/reg2"
+check "agent orders: unsigned refused" test "$(code "$U/agent/52:54:00:12:34:01")" = 401
+check "agent orders: deploy, to the session" sh -c "curl -s '$(sess_url "$W" 52:54:00:12:34:01 "$U/agent/52:54:00:12:34:01")' | grep -qx 'action=deploy then=reboot'"
+check "agent orders: none, to an admin" sh -c "curl -s -H '$AUTH' '$U/agent/52:54:00:12:34:02' | grep -qx 'action=none'"
 check "scripts start with #!ipxe" sh -c "head -1 '$W/s1' | grep -qx '#!ipxe'"
 check "boot decisions logged" grep -q "boot: 52:54:00:12:34:01 pc01: deploy pending" "$W/log"
-curl -s "$U/manifest/52:54:00:12:34:01" > "$W/m1"
+check "manifest: unsigned refused" test "$(code "$U/manifest/52:54:00:12:34:01")" = 401
+curl -s "$(sess_url "$W" 52:54:00:12:34:01 "$U/manifest/52:54:00:12:34:01")" > "$W/m1"
 check "manifest signature verifies" $SI manifest verify --pub "$W/root/state/server.key.pub" "$W/m1"
 check "manifest names the base layer" grep -q "layer=$BASE" "$W/m1"
-check "unknown machine has no manifest" test "$(code "$U/manifest/52:54:00:99:99:99")" = 404
+check "unknown machine has no manifest" test "$(code -H "$AUTH" "$U/manifest/52:54:00:99:99:99")" = 404
 ML=$(sed -n 's/.*label=CIDATA.*layer=\(sha256:[0-9a-f]*\).*/\1/p' "$W/m1")
 PRIV="$W/root/state/private/525400123401"
 check "manifest marks the machine layer private" grep -q "layer=$ML store=private\$" "$W/m1"
@@ -99,20 +109,21 @@ check "run of chunks 0-9" sh -c "curl -s '$U/store/runs/${BASE#sha256:}/0-9' | c
 check "run past the end refused" test "$(code "$U/store/runs/${BASE#sha256:}/0-99999")" = 416
 check "run of an unknown layer is 404" test "$(code "$U/store/runs/$(printf '%064d' 0)/0-1")" = 404
 
-# Reports: only with the machine's token, only for known machines.
-TOK=$(sed -n 's/.*token=\([0-9a-f]*\).*/\1/p' "$W/s1")
-check "report with a bad token refused" test "$(code "$U/report/52:54:00:12:34:01?phase=ok&token=0000000000000000")" = 403
-check "report for another machine refused" test "$(code "$U/report/52:54:00:12:34:02?phase=ok&token=$TOK")" = 403
-check "report for an unknown machine is 404" test "$(code "$U/report/52:54:00:99:99:99?phase=ok&token=$TOK")" = 404
-check "report with done=-5 refused" test "$(code "$U/report/52:54:00:12:34:01?phase=progress&done=-5&total=100&token=$TOK")" = 400
-check "report with total past 2^63 refused" test "$(code "$U/report/52:54:00:12:34:01?phase=progress&done=1&total=9223372036854775808&token=$TOK")" = 400
-check "report with done=1e3 refused" test "$(code -d "phase=progress&done=1e3&token=$TOK" "$U/report/52:54:00:12:34:01")" = 400
+# Reports: only signed by a session of the machine, each once, numbers range-checked.
+R1="$U/report/52:54:00:12:34:01"
+check "unsigned report refused" test "$(code "$R1?phase=ok")" = 401
+check "report with an old token refused" test "$(code "$R1?phase=ok&token=0000000000000000")" = 401
+check "report for another machine with pc01's session refused" test "$(code "$(sess_url "$W" 52:54:00:12:34:01 "$U/report/52:54:00:12:34:02?phase=ok")")" = 403
+check "report for an unknown machine refused" test "$(code "$(sess_url "$W" 52:54:00:12:34:01 "$U/report/52:54:00:99:99:99?phase=ok")")" = 403
+check "report with done=-5 refused" test "$(code "$(sess_url "$W" 52:54:00:12:34:01 "$R1?phase=progress&done=-5&total=100")")" = 400
+check "report with total past 2^63 refused" test "$(code "$(sess_url "$W" 52:54:00:12:34:01 "$R1?phase=progress&done=1&total=9223372036854775808")")" = 400
+check "report by POST refused (its body is not signed)" test "$(code -d "phase=progress&done=1" "$(sess_url "$W" 52:54:00:12:34:01 "$R1")")" = 405
 check "refused reports stored nothing" sh -c "curl -s -H '$AUTH' '$U/machines.json' | grep -q '\"name\": \"pc01\".*\"result\": \"none\", \"done\": 0, \"total\": 0'"
-check "progress report" test "$(code "$U/report/52:54:00:12:34:01?phase=progress&done=10&total=100&token=$TOK")" = 200
+check "progress report" test "$(code "$(sess_url "$W" 52:54:00:12:34:01 "$R1?phase=progress&done=10&total=100")")" = 200
 check "JSON shows progress" sh -c "curl -s -H '$AUTH' '$U/machines.json' | grep -q '\"result\": \"running\", \"done\": 10, \"total\": 100'"
-check "failure report (POST)" test "$(code -d "phase=failed&msg=disk+too+small&token=$TOK" "$U/report/52:54:00:12:34:01")" = 200
+check "failure report" test "$(code "$(sess_url "$W" 52:54:00:12:34:01 "$R1?phase=failed&msg=disk+too+small")")" = 200
 check "failure kept and shown, deploy still pending" sh -c "curl -s -H '$AUTH' '$U/machines.json' | grep -q '\"pending\": \"deploy\", \"result\": \"failed\".*disk too small'"
-check "success report" test "$(code "$U/report/52:54:00:12:34:01?phase=ok&token=$TOK")" = 200
+check "success report" test "$(code "$(sess_url "$W" 52:54:00:12:34:01 "$R1?phase=ok")")" = 200
 check "success clears the action" sh -c "curl -s '$U/ipxe/52-54-00-12-34-01' | grep -q 'boots its local disk'"
 
 # Admin API (with the token) and reload.
@@ -124,17 +135,17 @@ V1=$(sed -n 's/^version //p' "$W/m1")
 inventory "profile=lab"
 sed -i 's/size=8M layer=machine/size=16M layer=machine/' "$W/root/inventory.conf"
 kill -HUP $PID; sleep 1
-curl -s "$U/manifest/52:54:00:12:34:01" > "$W/m2"
+curl -s -H "$AUTH" "$U/manifest/52:54:00:12:34:01" > "$W/m2"
 check "reload: changed layout bumps the version" test "$(sed -n 's/^version //p' "$W/m2")" -gt "$V1"
 check "reload: new manifest still verifies" $SI manifest verify --pub "$W/root/state/server.key.pub" "$W/m2"
 check "reload: success was not undone" sh -c "curl -s '$U/ipxe/52-54-00-12-34-01' | grep -q 'boots its local disk'"
-check "default profile: unknown machine gets a manifest" test "$(code "$U/manifest/52:54:00:99:99:98")" = 200
+check "default profile: unknown machine gets a manifest" test "$(code -H "$AUTH" "$U/manifest/52:54:00:99:99:98")" = 200
 check "default profile: its version is stored before it is served" test "$(sqlite3 "$W/root/state/strata.db" "SELECT version FROM machines WHERE mac = '52:54:00:99:99:98'")" = 1
 echo "profile broken" >> "$W/root/inventory.conf"
 kill -HUP $PID; sleep 1
 check "bad reload names file and line" grep -q "inventory.conf:[0-9]*: " "$W/log"
-check "bad reload keeps serving the old inventory" test "$(code "$U/manifest/52:54:00:12:34:01")" = 200
-check "unchanged content keeps its version" sh -c "test \"\$(curl -s '$U/manifest/52:54:00:12:34:01' | sed -n 's/^version //p')\" = '$(sed -n 's/^version //p' "$W/m2")'"
+check "bad reload keeps serving the old inventory" test "$(code -H "$AUTH" "$U/manifest/52:54:00:12:34:01")" = 200
+check "unchanged content keeps its version" sh -c "test \"\$(curl -s -H '$AUTH' '$U/manifest/52:54:00:12:34:01' | sed -n 's/^version //p')\" = '$(sed -n 's/^version //p' "$W/m2")'"
 
 # Inventory errors name the file and the line.
 bad() {

@@ -212,7 +212,7 @@ sleep 1
 inventory 'machine 52:54:00:aa:00:03 name=pc03 profile=lab\nprofile broken\nmachine 52:54:00:aa:00:04 name=pc04 profile=nope\n' local two.yaml
 check "reload 3 (invalid inventory) answered under load" hup
 check "invalid inventory refused with FILE:LINE" grep -q 'inventory.conf:[0-9]*: ' "$W/log"
-check "refused reload keeps the old inventory" test "$(code "$U/manifest/52:54:00:aa:00:03")" = 200
+check "refused reload keeps the old inventory" test "$(code -H "$AUTH" "$U/manifest/52:54:00:aa:00:03")" = 200
 sleep 1
 inventory 'machine 52:54:00:aa:00:03 name=pc03 profile=lab\nmachine 52:54:00:aa:00:04 name=pc04 profile=lab action=deploy\n' local two.yaml
 check "reload 4 (another machine) under load" hup
@@ -234,8 +234,8 @@ check "log shows 5 reloads" test "$(reloads_seen)" = 5
 check "log shows 4 loaded inventories after the first" test "$(($(loaded_seen) - L0))" = 4
 check "log shows 1 refused reload" test "$(grep -c 'reload failed; keeping the old inventory' "$W/log")" = 1
 check "last inventory in effect (pc04 pending deploy)" sh -c "curl -s -H '$AUTH' '$U/machines.json' | grep -q '\"name\": \"pc04\".*\"pending\": \"deploy\"'"
-check "default profile in effect (unknown machine gets a manifest)" test "$(code "$U/manifest/52:54:00:aa:00:99")" = 200
-curl -s "$U/manifest/52:54:00:aa:00:01" >"$W/m1"
+check "default profile in effect (unknown machine gets a manifest)" test "$(code -H "$AUTH" "$U/manifest/52:54:00:aa:00:99")" = 200
+curl -s -H "$AUTH" "$U/manifest/52:54:00:aa:00:01" >"$W/m1"
 check "manifest after the reloads verifies" $SI manifest verify --pub "$W/root/state/server.key.pub" "$W/m1"
 check "HTTP and TFTP transfers logged" sh -c "grep -q 'http: 127.0.0.1 GET /boot/big.bin 200 ' '$W/log' && grep -q 'tftp: .*\"big.bin\" ok' '$W/log'"
 

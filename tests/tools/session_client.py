@@ -9,6 +9,7 @@ a machine against a real strata-server on loopback.
         register KEY for MAC at BASE (registration v2); print the answer line; with a
         session, check its signature with SERVER_PUB (PEM) when given, derive the keys and
         write them to STATE (JSON).  Exit 1 when the server refused (status on stderr).
+        With SESSION_CLIENT_URLS=FILE, the registration URL is appended to FILE.
   session_client.py sign STATE URL           print URL signed with the next number
   session_client.py sign-n STATE N URL       print URL signed with number N (the state's
                                              counter is not touched)
@@ -80,6 +81,9 @@ def cmd_register(base, mac, keyfile, state, server_pub=None):
     from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
     sig = key.sign(digest, ec.ECDSA(Prehashed(hashes.SHA256())))
     q = f"pub={pub.hex()}&eph={eph.hex()}&nonce={nonce.hex()}&sig={sig.hex()}"
+    if os.environ.get("SESSION_CLIENT_URLS"):      # for a test that replays it
+        with open(os.environ["SESSION_CLIENT_URLS"], "a") as f:
+            f.write(f"{base}/key/{mac}?{q}\n")
     status, body = get(f"{base}/key/{mac}?{q}")
     if status != 200:
         print(f"register: HTTP {status}: {body.strip()}", file=sys.stderr)
@@ -108,9 +112,11 @@ def sign(st, n, url):
     u = urllib.parse.urlsplit(url)
     pq = u.path + (("?" + u.query) if u.query else "")
     sep = "&" if "?" in pq else "?"
-    signed = f"{pq}{sep}s={st['sid']}&n={n}"
-    tag = hmac.new(bytes.fromhex(st["req"]), b"GET " + signed.encode(),
-                   hashlib.sha256).hexdigest()[:32]
+    sfx = f"{sep}s={st['sid']}&n={n}"
+    signed = pq + sfx
+    # The tag covers the percent-decoded text (iPXE re-encodes URLs its own way).
+    msg = b"GET " + urllib.parse.unquote_to_bytes(pq) + sfx.encode()
+    tag = hmac.new(bytes.fromhex(st["req"]), msg, hashlib.sha256).hexdigest()[:32]
     return url + signed[len(pq):] + "&h=" + tag
 
 

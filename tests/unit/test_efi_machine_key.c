@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include "crypto.h"
 #include "efi_host/efi_host.h"
 #include "harness.h"
 #include "key_parse.h"
@@ -126,10 +127,31 @@ static void test_bad_scalar(void)
 	CHECK_EQ(machine_key_load(pub), STRATA_EINVAL);
 }
 
+/* This boot's ephemeral key comes from the loaded key's DRBG: fresh each time, good for
+ * ECDH with the server's; once the key is unloaded the DRBG gives nothing. */
+static void test_ephemeral(void)
+{
+	uint8_t pub[KEY_PUB_LEN], pa[32], qa[65], pb[32], qb[65], xa[32], xb[32];
+
+	have_rng = 1;
+	var_set = 0;                                    /* a first boot: a key is made */
+	CHECK_EQ(machine_key_load(pub), 0);
+	CHECK_EQ(strata_p256_keygen(machine_key_rng, NULL, pa, qa), 0);
+	CHECK_EQ(strata_p256_keygen(machine_key_rng, NULL, pb, qb), 0);
+	CHECK(memcmp(qa, qb, sizeof(qa)) != 0 && memcmp(qa, pub, sizeof(qa)) != 0);
+	CHECK_EQ(strata_p256_ecdh(pa, qb, machine_key_rng, NULL, xa), 0);
+	CHECK_EQ(strata_p256_ecdh(pb, qa, machine_key_rng, NULL, xb), 0);
+	CHECK(memcmp(xa, xb, sizeof(xa)) == 0);
+	machine_key_unload();
+	CHECK(machine_key_rng(NULL, xa, sizeof(xa)) != 0);
+	CHECK(strata_p256_keygen(machine_key_rng, NULL, pa, qa) != 0);
+}
+
 int main(void)
 {
 	RUN(test_no_randomness);
 	RUN(test_create_then_load);
 	RUN(test_bad_scalar);
+	RUN(test_ephemeral);
 	return harness_summary();
 }
