@@ -345,6 +345,18 @@ static int run_engine(struct layer *l, uint64_t part_bytes)
 	return rc ? log_fail(rc, "layer %s: deployment stopped", l->label) : 0;
 }
 
+/* Say that a layer comes sealed from the private route (efi/libc's printf has no
+ * precision, so the id's first 16 digits are cut here). */
+static void log_private(const struct layer *l)
+{
+	char id[17];
+
+	memcpy(id, l->hex, 16);
+	id[16] = '\0';
+	log_msg("layer %s: private (sha256:%s..), fetched sealed from this machine's "
+		"/private/ route", l->label, id);
+}
+
 int layer_deploy(struct agent *a, unsigned int i)
 {
 	const struct strata_part *mp = &a->m.parts[i];
@@ -361,8 +373,7 @@ int layer_deploy(struct agent *a, unsigned int i)
 		return log_fail(STRATA_EINVAL, "layer %s: %s is not a MAC for its private store",
 				l.label, a->mac);
 	if (l.priv)
-		log_msg("layer %s: private (sha256:%.16s..), fetched sealed from /private/%s/",
-			l.label, l.hex, a->mac);
+		log_private(&l);
 	rc = load_index(&l, &buf);
 	if (rc == 0)
 		rc = run_engine(&l, (gp->last_lba - gp->first_lba + 1) * bs);

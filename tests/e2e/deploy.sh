@@ -63,7 +63,7 @@ check "1: CIDATA names the machine" cidata_names "$W/disk.img" vm1
 PRIV=$W/root/state/private/${MAC//:/}
 CID=$(sed -n 's/.*layer CIDATA: private (sha256:\([0-9a-f]*\)\.\.).*/\1/p' <(debug vm1-a))
 check "1: the agent fetched CIDATA as a private layer (${CID:-none})" test -n "$CID"
-check "1: its index and runs came signed from /private/" sh -c "grep -q 'GET /private/$MAC/layers/$CID[0-9a-f]*.idx 200 ' '$LAB_RUN/server.log' && grep -q 'GET /private/$MAC/runs/$CID[0-9a-f]*/[0-9]*-[0-9]* 200 ' '$LAB_RUN/server.log'"
+check "1: its index and runs came signed from /private/" sh -c "grep -q 'GET /private/${MAC//:/-}/layers/$CID[0-9a-f]*.idx 200 ' '$LAB_RUN/server.log' && grep -q 'GET /private/${MAC//:/-}/runs/$CID[0-9a-f]*/[0-9]*-[0-9]* 200 ' '$LAB_RUN/server.log'"
 check "1: nothing of it was asked under /store/" sh -c "! grep -q 'GET /store/[a-z]*/$CID' '$LAB_RUN/server.log'"
 LEAK=$(python3 tests/tools/private_scan.py windows "$LAB_RUN/vm1-a.pcap" "$PRIV" | tail -1)
 check "1: the capture ($(stat -c %s "$LAB_RUN/vm1-a.pcap" 2>/dev/null) bytes) holds no 32-byte window of the $(echo "$LEAK" | cut -d' ' -f1) private chunk files ($LEAK)" \
