@@ -3,6 +3,12 @@
  * (images/core/deploy.c) with the target disk as target and the server as source.  Runs of
  * chunks come from /store/runs/ in one response each; a server without that endpoint (a
  * plain static server, 404) is asked chunk by chunk instead.
+ *
+ * A private layer (the manifest's store=private: the machine's own CIDATA) comes from
+ * /private/MAC/ instead, each request signed by the session and each body sealed to it
+ * (images/core/seal.h): the index is opened whole once its tag matched, the runs are opened
+ * as they arrive (efi/fetch_sealed.c), and every chunk is still checked against the index
+ * by the engine before it is written.  There is no chunk-by-chunk fallback for it.
  */
 #include <stdio.h>
 #include <string.h>
@@ -12,6 +18,7 @@
 #include "deploy.h"
 #include "reuse.h"
 #include "fetch_buf.h"
+#include "fetch_sealed.h"
 #include "log.h"
 #include "store_path.h"
 #include "text.h"
@@ -35,6 +42,10 @@ struct layer {
 	const uint8_t *id;           /**< layer id digest (the manifest's) */
 	struct strata_index idx;
 	int per_chunk;               /**< the server has no runs endpoint */
+	int priv;                    /**< a private layer: signed requests, sealed bodies */
+	uint8_t mac[6];              /**< the machine's, for private paths */
+	char aad[STRATA_PRIVATE_PATH_MAX]; /**< the current private request's canonical path */
+	struct fetch_opening opening; /**< the current sealed run being opened */
 	strata_sink_fn *sink;
 	void *sink_ctx;
 	const char *label;
@@ -130,12 +141,54 @@ static void maybe_report(struct layer *l)
 	agent_report(l->a, "progress", l->written, l->to_write, l->label);
 }
 
+/* How the current private request's body is sealed: the session's key, the counter the
+ * request was just signed with (agent_session.c numbers them), its path. */
+static struct fetch_seal seal_of(const struct layer *l)
+{
+	return (struct fetch_seal){ l->a->sess.enc, l->a->sess_n, l->aad };
+}
+
+/* The URL of ref, private or public, into url (cap bytes); a private one's canonical path
+ * into l->aad. */
+static int layer_url(struct layer *l, const struct strata_store_ref *ref, char *url,
+		     size_t cap)
+{
+	if (!l->priv)
+		return strata_store_url(url, cap, l->a->args.server, ref);
+	strata_private_path(l->aad, l->mac, ref);
+	return strata_private_url(url, cap, l->a->args.server, l->mac, ref);
+}
+
+/* A private run's sealed bytes: a new request (offset 0, also after the session was
+ * renewed) starts opening under the counter it was signed with. */
+static int on_sealed(void *ctx, uint64_t offset, const void *data, size_t len, uint64_t size)
+{
+	struct layer *l = ctx;
+	struct fetch_seal how = seal_of(l);
+	int rc;
+
+	if (offset == 0 && (rc = fetch_opening_start(&l->opening, &how, on_bytes, l)))
+		return rc;
+	return fetch_opening_data(&l->opening, offset, data, len, size);
+}
+
+/* A private run: signed, its body opened as it arrives and its tag checked at the end. */
+static int get_private_run(struct layer *l, char *url, size_t cap)
+{
+	int rc = agent_signed_get(l->a, url, cap, on_sealed, l);
+
+	if (rc == 0)
+		return fetch_opening_end(&l->opening, url);
+	fetch_opening_free(&l->opening);
+	return rc;
+}
+
 static int s_fetch_run(void *ctx, uint64_t first, uint64_t last, strata_sink_fn *sink,
 		       void *sink_ctx)
 {
 	struct layer *l = ctx;
 	struct strata_store_ref ref = { .kind = STRATA_STORE_RUN, .first = first, .last = last };
-	char url[ARGS_URL_MAX + 160];
+	char url[ARGS_URL_MAX + 256];
 	int rc = STRATA_ENOENT;
 
 	if (!l->t.phase2)
@@ -145,9 +198,14 @@ static int s_fetch_run(void *ctx, uint64_t first, uint64_t last, strata_sink_fn 
 	l->sink_ctx = sink_ctx;
 	if (!l->per_chunk) {
 		memcpy(ref.digest, l->id, 32);
-		rc = strata_store_url(url, sizeof(url), l->a->args.server, &ref);
+		rc = layer_url(l, &ref, url, sizeof(url));
 		if (rc == 0)
-			rc = fetch_get(l->a->f, url, on_bytes, l);
+			rc = l->priv ? get_private_run(l, url, sizeof(url))
+				: fetch_get(l->a->f, url, on_bytes, l);
+		if (rc == STRATA_ENOENT && l->priv)
+			return log_fail(rc, "layer %s: the server has no run %llu-%llu of this "
+					"machine's private layer", l->label, (unsigned long long)first,
+					(unsigned long long)last);
 		if (rc == STRATA_ENOENT) {
 			log_msg("layer: the server has no chunk runs; fetching chunk by chunk");
 			l->per_chunk = 1;
@@ -182,20 +240,40 @@ static void on_progress(void *ctx, int phase, uint64_t done, uint64_t total)
 	progress_update(&l->a->bar, done);
 }
 
+/* A private layer's index: a signed request, its sealed body opened whole into *buf (the
+ * caller's) once its tag matched. */
+static int get_private_index(struct layer *l, char *url, size_t cap, uint8_t **buf,
+			     size_t *len)
+{
+	struct fetch_seal how;
+	uint8_t *sealed;
+	size_t slen;
+	int rc = agent_signed_buffer(l->a, url, cap, INDEX_MAX + STRATA_SEAL_OVERHEAD, &sealed,
+				     &slen);
+
+	if (rc)
+		return rc;
+	how = seal_of(l);
+	rc = fetch_sealed_open(&how, url, sealed, slen, buf, len);
+	strata_free(sealed);
+	return rc;
+}
+
 /* The index: fetched and opened by the core (hashed against the layer id, parsed).
  * *buf is the caller's; l->idx borrows it. */
 static int load_index(struct layer *l, uint8_t **buf)
 {
 	struct strata_store_ref ref = { .kind = STRATA_STORE_INDEX };
 	struct strata_diag diag = { 0 };
-	char url[ARGS_URL_MAX + 100] = "";
+	char url[ARGS_URL_MAX + 256] = "";
 	size_t len;
 	int rc;
 
 	memcpy(ref.digest, l->id, 32);
-	rc = strata_store_url(url, sizeof(url), l->a->args.server, &ref);
+	rc = layer_url(l, &ref, url, sizeof(url));
 	if (rc == 0)
-		rc = fetch_buffer(l->a->f, url, INDEX_MAX, buf, &len);
+		rc = l->priv ? get_private_index(l, url, sizeof(url), buf, &len)
+			: fetch_buffer(l->a->f, url, INDEX_MAX, buf, &len);
 	if (rc)
 		return log_fail(rc, "layer %s: cannot fetch its index %s", l->label, url);
 	rc = strata_layer_open(&l->idx, l->id, *buf, len, &diag);
@@ -281,17 +359,35 @@ static int run_engine(struct layer *l, uint64_t part_bytes)
 	return rc ? log_fail(rc, "layer %s: deployment stopped", l->label) : 0;
 }
 
+/* Say that a layer comes sealed from the private route (efi/libc's printf has no
+ * precision, so the id's first 16 digits are cut here). */
+static void log_private(const struct layer *l)
+{
+	char id[17];
+
+	memcpy(id, l->hex, 16);
+	id[16] = '\0';
+	log_msg("layer %s: private (sha256:%s..), fetched sealed from this machine's "
+		"/private/ route", l->label, id);
+}
+
 int layer_deploy(struct agent *a, unsigned int i)
 {
 	const struct strata_part *mp = &a->m.parts[i];
 	const struct strata_gpt_part *gp = &a->plan.parts[i];
-	struct layer l = { .a = a, .label = mp->label, .id = mp->layer, .wipe = mp->wipe };
+	struct layer l = { .a = a, .label = mp->label, .id = mp->layer, .wipe = mp->wipe,
+			   .priv = mp->private_layer };
 	uint64_t bs = a->disk.block_size;
 	uint8_t *buf = NULL;
 	int rc;
 
 	l.base = gp->first_lba * bs;
 	strata_hex_encode(l.hex, mp->layer, 32);
+	if (l.priv && strata_mac_parse(l.mac, a->mac, strlen(a->mac)))
+		return log_fail(STRATA_EINVAL, "layer %s: %s is not a MAC for its private store",
+				l.label, a->mac);
+	if (l.priv)
+		log_private(&l);
 	rc = load_index(&l, &buf);
 	if (rc == 0)
 		rc = run_engine(&l, (gp->last_lba - gp->first_lba + 1) * bs);

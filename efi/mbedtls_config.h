@@ -77,9 +77,21 @@
 #define MBEDTLS_PEM_PARSE_C
 #define MBEDTLS_BASE64_C
 
+/* --- Sealed private layers (images/core/seal.h) -------------------------------------- */
+
+/** AES-256-GCM opens the sealed index and runs of the machine's private layers. */
+#define MBEDTLS_AES_C
+#define MBEDTLS_GCM_C
+/** GCM reaches AES through the generic cipher layer in mbedTLS 2.28. */
+#define MBEDTLS_CIPHER_C
+/** AES tables computed at first use instead of 8 KiB of constants each way; the tables
+ *  are built once, and only the forward direction is used by GCM.  See the size figure
+ *  in docs/security.md. */
+#define MBEDTLS_AES_FEWER_TABLES
+
 /* Deliberately absent: MBEDTLS_FS_IO (no files), MBEDTLS_HAVE_TIME (no clock),
- * MBEDTLS_ENTROPY_C / CTR_DRBG (rng.c seeds HMAC_DRBG itself; CTR_DRBG would need AES), MBEDTLS_SELF_TEST (efi/selftest.c
- * tests what Strata uses), MBEDTLS_ERROR_C (error strings), every cipher and TLS module. */
+ * MBEDTLS_ENTROPY_C / CTR_DRBG (rng.c seeds HMAC_DRBG itself), MBEDTLS_SELF_TEST (efi/selftest.c
+ * tests what Strata uses), MBEDTLS_ERROR_C (error strings), every other cipher and mode, and TLS. */
 
 #include "mbedtls/check_config.h"
 

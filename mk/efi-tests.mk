@@ -21,9 +21,10 @@ $(SAN)/tests/unit/test_efi_args: $(SAN)/tests/unit/test_efi_args.o \
 	$(CC) $(SAN_FLAGS) -o $@ $^
 
 $(SAN)/tests/unit/test_efi_fetch: $(SAN)/tests/unit/test_efi_fetch.o \
-		$(patsubst %.c,$(SAN)/%.o,efi/fetch.c efi/fetch_buf.c images/lib/alloc_libc.c \
-		$(EFI_HOST_BASE))
-	$(CC) $(SAN_FLAGS) -o $@ $^
+		$(patsubst %.c,$(SAN)/%.o,efi/fetch.c efi/fetch_buf.c efi/fetch_sealed.c \
+		images/core/seal.c images/core/store_path.c images/core/text.c \
+		images/lib/crypto_mbedtls.c images/lib/alloc_libc.c $(EFI_HOST_BASE))
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(HOST_LIBS)
 
 # URL encoding, checked against the server's own query decoder (server/http_parse.c).
 $(SAN)/tests/unit/test_efi_url: $(SAN)/tests/unit/test_efi_url.o \

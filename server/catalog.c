@@ -29,6 +29,7 @@
 #include "keys.h"
 #include "loop.h"
 #include "machine.h"
+#include "private_store.h"
 #include "store_path.h"
 #include "text.h"
 
@@ -143,6 +144,21 @@ static int sign_product(struct server *s, struct product *p, const struct produc
 	return 0;
 }
 
+/* Build the machine's CIDATA layer into its own private store (private_store.h). */
+static int private_layer_build(struct server *s, const struct machine_spec *spec,
+			       const struct product *old, struct product *p)
+{
+	struct store *st;
+	int rc = private_store_open(s->cfg.private_dir, spec->mac, &st);
+
+	if (rc)
+		return rc;
+	rc = machine_layer_build(spec, st, s->cfg.state_dir, old ? old->cidata_sum : NULL,
+				 old ? old->layer : NULL, p->cidata_sum, p->layer);
+	store_close(st);
+	return rc;
+}
+
 /* Build the machine layer and signed manifest of one machine. */
 static int product_build(struct server *s, const struct inventory *inv, struct product *p)
 {
@@ -156,9 +172,7 @@ static int product_build(struct server *s, const struct inventory *inv, struct p
 	int rc;
 
 	memcpy(spec.mac, p->m->mac, 6);
-	if (needs_machine_layer(pr) &&
-	    machine_layer_build(&spec, s->store, s->cfg.state_dir, old ? old->cidata_sum : NULL,
-				old ? old->layer : NULL, p->cidata_sum, p->layer))
+	if (needs_machine_layer(pr) && private_layer_build(s, &spec, old, p))
 		return errorf("%s:%u: machine %s: cannot build its machine layer", inv->path,
 			      p->m->line, p->m->name);
 	rc = machine_manifest(&spec, p->layer, &text, &len);
@@ -359,6 +373,8 @@ static struct product *extra_slot(struct server *s, const uint8_t mac[6], uint64
 		pthread_mutex_lock(&s->state->lock);
 		state_forget_unreported(s->state, p->m->mac);
 		pthread_mutex_unlock(&s->state->lock);
+		/* It fetched nothing: its CIDATA goes too, so made-up MACs leave no folders. */
+		(void)private_store_remove(s->cfg.private_dir, p->m->mac);
 	}
 	return p;
 }

@@ -56,6 +56,17 @@ static enum http_route_kind route_store(const char *p, struct http_route *r)
 	return kinds[ref.kind];
 }
 
+/* /private/MAC/REL: a machine's private store, its indexes and runs only (no chunk files:
+ * a private layer's chunks travel in sealed runs). */
+static enum http_route_kind route_private(const char *p, struct http_route *r)
+{
+	enum http_route_kind kind = route_store(p, r);
+
+	if (kind == ROUTE_STORE_INDEX)
+		return ROUTE_PRIVATE_INDEX;
+	return kind == ROUTE_STORE_RUN ? ROUTE_PRIVATE_RUN : ROUTE_NONE;
+}
+
 /* Routes of the form /WORD/ARG with nothing after ARG. */
 static enum http_route_kind route_two(const char *word, const char *arg, struct http_route *r)
 {
@@ -114,6 +125,8 @@ enum http_route_kind http_route(const char *path, struct http_route *r)
 		return r->kind = route_api(b, c, r);
 	if (*p && !strcmp(a, "key") && !mac_seg(r->mac, b) && !strcmp(p, "nonce"))
 		return r->kind = ROUTE_KEY_NONCE;
+	if (*p && !strcmp(a, "private") && !mac_seg(r->mac, b))
+		return r->kind = route_private(p, r);
 	if (*p)
 		return ROUTE_NONE;
 	return r->kind = route_two(a, b, r);

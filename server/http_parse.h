@@ -33,6 +33,8 @@ enum http_route_kind {
 	ROUTE_KEY,            /**< /key/MAC?pub=&nonce=&sig=: register the machine's key */
 	ROUTE_ACCEPT_KEY,     /**< /api/accept-key/NAME-or-MAC-or-all, or /api/accept-key with
 				   ?names=a,b,c: accept pending machine keys */
+	ROUTE_PRIVATE_INDEX,  /**< /private/MAC/layers/HEX.idx: a private layer's index */
+	ROUTE_PRIVATE_RUN,    /**< /private/MAC/runs/HEX/FIRST-LAST: its chunks FIRST..LAST */
 };
 
 /** A routed request: the kind and its parameters. */
@@ -42,7 +44,7 @@ struct http_route {
 					    ROUTE_ACCEPT_KEY (empty: the names= list) */
 	uint8_t mac[6];
 	uint8_t digest[32];            /**< layer id or chunk name */
-	uint64_t first, last;          /**< ROUTE_STORE_RUN, inclusive */
+	uint64_t first, last;          /**< ROUTE_STORE_RUN and ROUTE_PRIVATE_RUN, inclusive */
 };
 
 /** Route a request path (without query).  Returns the kind; fills r for it. */

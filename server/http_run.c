@@ -39,15 +39,13 @@ static int open_item(struct run *r)
 	return r->fd < 0 ? STRATA_ENOENT : 0;
 }
 
-/* libmicrohttpd pulls the body through here, in order. */
-static ssize_t run_read(void *cls, uint64_t pos, char *buf, size_t max)
+ssize_t http_run_read(struct run *r, void *buf, size_t max)
 {
-	struct run *r = cls;
 	ssize_t got;
 
 	while (r->cur < r->n && r->fd < 0) {
 		if (open_item(r))
-			return MHD_CONTENT_READER_END_WITH_ERROR;
+			return -1;
 		if (r->left == 0) {
 			close(r->fd);
 			r->fd = -1;
@@ -55,10 +53,10 @@ static ssize_t run_read(void *cls, uint64_t pos, char *buf, size_t max)
 		}
 	}
 	if (r->cur == r->n)
-		return MHD_CONTENT_READER_END_OF_STREAM;
+		return 0;
 	got = read(r->fd, buf, max < r->left ? max : r->left);
 	if (got <= 0)
-		return MHD_CONTENT_READER_END_WITH_ERROR;  /* the file changed under us */
+		return -1;  /* the file changed under us */
 	r->left -= (uint32_t)got;
 	if (r->left == 0) {
 		close(r->fd);
@@ -68,13 +66,26 @@ static ssize_t run_read(void *cls, uint64_t pos, char *buf, size_t max)
 	return got;
 }
 
-static void run_free(void *cls)
+/* libmicrohttpd pulls the body through here, in order. */
+static ssize_t run_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
-	struct run *r = cls;
+	ssize_t got = http_run_read(cls, buf, max);
 
+	(void)pos;
+	return got > 0 ? got : got == 0 ? MHD_CONTENT_READER_END_OF_STREAM
+		: MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+void http_run_free(struct run *r)
+{
 	if (r->fd >= 0)
 		close(r->fd);
 	free(r);
+}
+
+static void run_free(void *cls)
+{
+	http_run_free(cls);
 }
 
 /* The run's items (*out, the caller's) and total size; every chunk file must be there
@@ -110,23 +121,33 @@ static int collect(const char *dir, const struct strata_index *idx, uint64_t fir
 	return 0;
 }
 
-int http_run_response(const char *dir, const struct strata_index *idx, uint64_t first,
-		      uint64_t last, struct MHD_Response **out, uint64_t *len, const char **why)
+int http_run_open(const char *dir, const struct strata_index *idx, uint64_t first,
+		  uint64_t last, struct run **out, uint64_t *len, const char **why)
 {
-	struct run *r;
 	int rc;
 
 	if (last - first >= RUN_MAX_CHUNKS)
 		return *why = "run longer than 4096 chunks", STRATA_ERANGE;
 	if (last >= idx->chunk_count)
 		return *why = "run past the layer's last chunk", STRATA_ERANGE;
-	rc = collect(dir, idx, first, last, &r, len, why);
+	rc = collect(dir, idx, first, last, out, len, why);
 	if (rc)
 		return rc;
 	if (*len > RUN_MAX_BYTES) {
-		free(r);
+		free(*out);
 		return *why = "run larger than 256 MiB", STRATA_ERANGE;
 	}
+	return 0;
+}
+
+int http_run_response(const char *dir, const struct strata_index *idx, uint64_t first,
+		      uint64_t last, struct MHD_Response **out, uint64_t *len, const char **why)
+{
+	struct run *r;
+	int rc = http_run_open(dir, idx, first, last, &r, len, why);
+
+	if (rc)
+		return rc;
 	*out = MHD_create_response_from_callback(*len, 65536, run_read, r, run_free);
 	if (!*out) {
 		free(r);

@@ -10,9 +10,11 @@
 #define STRATA_HTTP_RUN_H
 
 #include <stdint.h>
+#include <sys/types.h>
 #include "index.h"
 
 struct MHD_Response;
+struct run;
 
 /** Longest run served, in chunks, and in bytes. */
 #define RUN_MAX_CHUNKS 4096
@@ -27,5 +29,19 @@ struct MHD_Response;
  */
 int http_run_response(const char *dir, const struct strata_index *idx, uint64_t first,
 		      uint64_t last, struct MHD_Response **out, uint64_t *len, const char **why);
+
+/**
+ * The same run as a reader *out (the caller's, freed with http_run_free) of *len bytes,
+ * for a response that transforms the body (a sealed one, http_seal.h).  Same checks and
+ * results as http_run_response.
+ */
+int http_run_open(const char *dir, const struct strata_index *idx, uint64_t first,
+		  uint64_t last, struct run **out, uint64_t *len, const char **why);
+
+/** The run's next bytes into buf (at most max): the count, 0 at its end, -1 when a chunk
+ *  file went away or changed under the server. */
+ssize_t http_run_read(struct run *r, void *buf, size_t max);
+
+void http_run_free(struct run *r);
 
 #endif /* STRATA_HTTP_RUN_H */

@@ -23,8 +23,9 @@
 /** One opened layer.  Immutable once published. */
 struct layer_entry {
 	uint8_t id[32];            /**< layer id digest */
-	const char *dir;           /**< the store folder holding it (borrowed from the config) */
+	char *dir;                 /**< the store folder holding it (owned copy) */
 	uint8_t *buf;              /**< the index file's bytes (owned) */
+	size_t len;                /**< bytes in buf */
 	struct strata_index idx;   /**< parsed; borrows buf */
 };
 
@@ -36,7 +37,11 @@ struct layer_cache {
 	struct layer_entry *e[LAYER_CACHE_MAX]; /**< owned */
 };
 
-/** Search dirs[0] then dirs[1] (may be NULL) for layers.  Both strings are borrowed. */
+/**
+ * Search dirs[0] then dirs[1] (may be NULL) for layers.  Both strings are borrowed.  A cache
+ * for machines' private stores is given none (NULL, NULL) and asked with layer_cache_get_in
+ * only, so no private layer is ever found by id alone.
+ */
 void layer_cache_init(struct layer_cache *c, const char *dir0, const char *dir1);
 
 /** Free every entry. */
@@ -51,5 +56,14 @@ void layer_cache_free(struct layer_cache *c);
  */
 int layer_cache_get(struct layer_cache *c, const uint8_t id[32],
 		    const struct layer_entry **out);
+
+/**
+ * layer_cache_get for the layer id held in the store folder dir alone (borrowed; copied
+ * into a new entry): a machine's private store.  An entry matches only with the same
+ * folder, so one machine's request never reaches a layer of another's folder, even one
+ * with the same id.  Same results as layer_cache_get.
+ */
+int layer_cache_get_in(struct layer_cache *c, const char *dir, const uint8_t id[32],
+		       const struct layer_entry **out);
 
 #endif /* STRATA_LAYER_CACHE_H */

@@ -109,6 +109,8 @@ static void fill_part(struct strata_part *p, const struct machine_spec *m, unsig
 	p->policy = ip->policy;
 	p->has_layer = ip->layer_kind != INV_LAYER_NONE;
 	p->wipe = ip->wipe;
+	/* The machine layer is the machine's own: fetched from its private store. */
+	p->private_layer = ip->layer_kind == INV_LAYER_MACHINE;
 	if (p->has_layer)
 		memcpy(p->layer, ip->layer_kind == INV_LAYER_ID ? ip->layer : machine_layer, 32);
 	*start += (ip->size + MIB - 1) / MIB * MIB;

@@ -21,7 +21,8 @@ struct machine_spec {
 };
 
 /**
- * Build the machine's CIDATA layer into store (temporary file under tmp_dir) and return its
+ * Build the machine's CIDATA layer into store (the machine's private store, private_store.h;
+ * temporary file under tmp_dir) and return its
  * id in layer.  When the volume's bytes hash to known_image (the previous build's, as
  * image_sum reports it), the build is skipped and known_layer returned: a reload that
  * changes nothing for a machine does no store I/O.  image_sum (out) gets this volume's
@@ -38,7 +39,8 @@ int machine_layer_build(const struct machine_spec *m, struct store *store, const
  * Render m's manifest once: the layout is built from the profile as a strata_manifest and
  * written by the core's writer at version 0, unsigned, into a new buffer *text of
  * MACHINE_MANIFEST_CAP bytes the caller owns (renumber it with strata_manifest_renumber,
- * then sign it).  machine_layer is used for `layer=machine` partitions.  The text is
+ * then sign it).  machine_layer is used for `layer=machine` partitions, marked
+ * `store=private` (manifest.h): it lives in the machine's private store.  The text is
  * parsed back with the core parser before it is returned, so the server never serves a
  * manifest a client would refuse.  Prints its own errors.
  */

@@ -190,7 +190,8 @@ static int fill_defaults(struct server_config *c)
 		c->inventory = join(c->root, "inventory.conf");
 	if (!c->key)
 		c->key = join(c->state_dir, "server.key");
-	c->machine_store_dir = join(c->state_dir, "store");
+	c->private_dir = join(c->state_dir, "private");
+	c->old_machine_store_dir = join(c->state_dir, "store");
 	if (!c->url && !strcmp(c->addr, "0.0.0.0"))
 		return errorf("--url is required when listening on 0.0.0.0 (PCs need an address)");
 	if (!c->url) {

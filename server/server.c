@@ -16,6 +16,7 @@
 #include "keys.h"
 #include "machine_keys.h"
 #include "mem.h"
+#include "private_store.h"
 #include "pxe_scripts.h"
 #include "server.h"
 #include "sessions.h"
@@ -57,12 +58,14 @@ int server_open(struct server *s)
 		       LOG_LIMIT_BURST);
 	pthread_mutex_init(&s->prep_lock, NULL);
 	pthread_cond_init(&s->prep_cond, NULL);
-	layer_cache_init(&s->layers, s->cfg.store_dir, s->cfg.machine_store_dir);
+	layer_cache_init(&s->layers, s->cfg.store_dir, NULL);
+	layer_cache_init(&s->private_layers, NULL, NULL);
 	if (mkdir(s->cfg.state_dir, 0700) < 0 && errno != EEXIST)
 		return errorf("%s: %s", s->cfg.state_dir, strerror(errno));
 	if (access(s->cfg.store_dir, R_OK | X_OK) != 0)
 		return errorf("%s: cannot read the store: %s", s->cfg.store_dir, strerror(errno));
-	if (store_open(s->cfg.machine_store_dir, 1, &s->store))
+	if (private_store_prepare(s->cfg.private_dir, s->cfg.old_machine_store_dir,
+				  s->cfg.store_dir))
 		return STRATA_EREPORTED;
 	if (sessions_new(SESSIONS_MAX, SESSIONS_PER_MACHINE, SESSIONS_IDLE_S, &s->sessions))
 		return errorf("out of memory");
@@ -83,9 +86,9 @@ void server_close(struct server *s)
 	state_close(s->state);
 	sessions_free(s->sessions);
 	s->sessions = NULL;
-	store_close(s->store);
 	free(s->key);
 	layer_cache_free(&s->layers);
+	layer_cache_free(&s->private_layers);
 	pthread_cond_destroy(&s->prep_cond);
 	pthread_mutex_destroy(&s->prep_lock);
 	pthread_rwlock_destroy(&s->lock);

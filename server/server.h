@@ -34,7 +34,8 @@ struct server_config {
 	const char *root;        /**< folder holding boot/ and, by default, store/ and state/ */
 	const char *boot_dir;    /**< ROOT/boot: boot files (iPXE binaries, strata.efi) */
 	const char *store_dir;   /**< the administrator's chunk store (never written) */
-	const char *machine_store_dir; /**< STATE/store: machine layers the server builds */
+	const char *private_dir; /**< STATE/private: machines' private stores (private_store.h) */
+	const char *old_machine_store_dir; /**< STATE/store: where an older server kept them */
 	const char *state_dir;   /**< versions, actions, reports, keys */
 	const char *inventory;   /**< the inventory file */
 	const char *api_tokens;  /**< NAME TOKEN pairs for /api and lab-wide views; NULL: none */
@@ -110,7 +111,6 @@ struct catalog {
 
 struct server {
 	struct server_config cfg;
-	struct store *store;     /**< machine_store_dir, writable */
 	struct state *state;
 	struct sessions *sessions; /**< machines' sessions (sessions.h), owned */
 	uint8_t *key;            /**< the signing key's bytes, read once at start (owned) */
@@ -118,7 +118,8 @@ struct server {
 	pthread_rwlock_t lock;   /**< guards cat and tokens */
 	struct catalog *cat;
 	struct api_tokens *tokens; /**< from cfg.api_tokens, or NULL (owned) */
-	struct layer_cache layers; /**< opened layers of both stores, for runs requests */
+	struct layer_cache layers; /**< opened layers of the public store, for runs requests */
+	struct layer_cache private_layers; /**< of machines' private stores (layer_cache_get_in) */
 	pthread_t preparer;      /**< makes queued default-profile products */
 	int preparer_running;
 	pthread_mutex_t prep_lock; /**< guards prep_wake and prep_stop */

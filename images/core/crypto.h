@@ -1,6 +1,7 @@
 /*
- * The core's view of cryptography: SHA-256, ECDSA P-256 verification, and what a session
- * key needs (HMAC-SHA-256, HKDF-SHA-256, P-256 key pairs and ECDH; session.h).
+ * The core's view of cryptography: SHA-256, ECDSA P-256 verification, what a session
+ * key needs (HMAC-SHA-256, HKDF-SHA-256, P-256 key pairs and ECDH; session.h), and
+ * AES-256-GCM for sealed bodies (seal.h).
  *
  * Why an interface: the core must not include mbedTLS's headers (their host configuration
  * pulls in stdio), and the host and strata.efi build mbedTLS with different configurations.
@@ -83,5 +84,46 @@ int strata_p256_ecdh(const uint8_t priv[STRATA_P256_PRIV_LEN],
 
 /** Overwrite n bytes at p with zeros in a way the compiler cannot drop (secrets). */
 void strata_wipe(void *p, size_t n);
+
+#define STRATA_GCM_KEY_LEN 32
+#define STRATA_GCM_IV_LEN 12
+#define STRATA_GCM_TAG_LEN 16
+
+/**
+ * Opaque streaming AES-256-GCM state (mbedTLS's context, asserted in the glue).  Why a
+ * stream: a sealed body (seal.h) can be a 256 MiB run, sealed and opened as it flows.
+ * mbedTLS 2.28 takes whole 16-byte blocks until the last call, so the glue holds back a
+ * partial block: update writes fewer bytes than it is given, final writes the rest.
+ */
+struct strata_gcm {
+	_Alignas(16) uint8_t opaque[512];
+	uint8_t part[16];      /**< input not yet processed: less than one block */
+	size_t part_len;
+	int decrypt;
+};
+
+/**
+ * Start sealing (decrypt = 0) or opening (1) with a 256-bit key and a 96-bit IV, over the
+ * additional authenticated data aad[0..aad_len).  0, or STRATA_EINVAL when mbedTLS refuses
+ * (it never does for these sizes).  Borrows everything during the call; call
+ * strata_gcm_free after, on every path.
+ */
+int strata_gcm_start(struct strata_gcm *ctx, int decrypt, const uint8_t key[STRATA_GCM_KEY_LEN],
+		     const uint8_t iv[STRATA_GCM_IV_LEN], const void *aad, size_t aad_len);
+
+/**
+ * Process in[0..len) into out, which has room for len + 15 bytes (in and out must not
+ * overlap); returns the bytes written: all whole 16-byte blocks of what is held and given.
+ */
+size_t strata_gcm_update(struct strata_gcm *ctx, const uint8_t *in, size_t len, uint8_t *out);
+
+/**
+ * Process what is held (up to 15 bytes, into out) and write the tag; returns the bytes
+ * written to out.
+ */
+size_t strata_gcm_final(struct strata_gcm *ctx, uint8_t *out, uint8_t tag[STRATA_GCM_TAG_LEN]);
+
+/** Release the context (mbedTLS allocates the cipher's state); safe after a failed start. */
+void strata_gcm_free(struct strata_gcm *ctx);
 
 #endif /* STRATA_CRYPTO_H */

@@ -155,7 +155,7 @@ static int parse_extent(struct cursor *c, uint64_t *out, struct slice v, int res
 /** Bits for the keys a part line has given, to catch duplicates and omissions. */
 enum {
 	K_LABEL = 1, K_TYPE = 2, K_GUID = 4, K_START = 8, K_SIZE = 16, K_POLICY = 32, K_LAYER = 64,
-	K_WIPE = 128,
+	K_WIPE = 128, K_STORE = 256,
 	K_REQUIRED = K_LABEL | K_TYPE | K_GUID | K_START | K_SIZE | K_POLICY,
 };
 
@@ -192,6 +192,10 @@ static int part_key(struct cursor *c, struct strata_part *p, struct slice k, str
 		bit = K_WIPE;
 		rc = eq(v, "yes") ? 0 : STRATA_EINVAL;
 		p->wipe = 1;
+	} else if (eq(k, "store")) {
+		bit = K_STORE;
+		rc = eq(v, "private") ? 0 : STRATA_EINVAL;
+		p->private_layer = 1;
 	} else {
 		return fail(c, STRATA_EINVAL, "unknown partition key");
 	}
@@ -214,6 +218,8 @@ static int part_check(struct cursor *c, struct strata_manifest *m, struct strata
 		return fail(c, STRATA_EINVAL, "write and restore need a layer; preserve takes none");
 	if (p->wipe && p->policy == STRATA_POLICY_PRESERVE)
 		return fail(c, STRATA_EINVAL, "wipe=yes needs a layer: preserve never writes");
+	if ((seen & K_STORE) && !(seen & K_LAYER))
+		return fail(c, STRATA_EINVAL, "store=private needs a layer");
 	if (p->start < (1u << 20))
 		return fail(c, STRATA_ERANGE, "partitions start at 1 MiB or later");
 	if (prev && prev->size == 0)

@@ -9,7 +9,8 @@
  *     disk guid=8A1C37E2-5B0D-4C4B-9D3E-0A1B2C3D4E5F
  *     part 1 label=ESP type=esp guid=... start=1M size=64M policy=write layer=sha256:<hex>
  *     part 2 label=root type=linux guid=... start=65M size=1G policy=write layer=sha256:<hex>
- *     part 3 label=data type=linux guid=... start=1089M size=rest policy=preserve
+ *     part 3 label=cidata type=basic guid=... start=1089M size=1M policy=write layer=sha256:<hex> store=private
+ *     part 4 label=data type=linux guid=... start=1090M size=rest policy=preserve
  *     signature ecdsa-p256 <base64 DER signature>
  *
  * - The first line names the format and its version.  `version` is the manifest's own
@@ -20,6 +21,11 @@
  *   [A-Za-z0-9._-]), type (esp, linux, basic, swap or a GUID), guid, start and size (bytes,
  *   suffix K/M/G/T for binary multiples; multiples of 4 KiB; start at 1 MiB or more; the
  *   last partition may say size=rest), the policy, and for write/restore the layer id.
+ *   A partition with a layer may add `store=private`: the layer is the machine's own (its
+ *   CIDATA, its captured data), kept in the machine's private store on the server and
+ *   fetched from /private/MAC/ with signed requests, its bytes sealed (seal.h), never from
+ *   the public /store/.  Without it the layer is public.  Older manifests have no such
+ *   key and read as before.
  *   Policies: `write` makes the partition hold the layer; `preserve` never touches its
  *   contents; `restore` writes the (captured) layer only when the partition is missing or
  *   not valid.
@@ -68,6 +74,7 @@ struct strata_part {
 	int has_layer;
 	uint8_t layer[32];                 /**< layer id digest when has_layer */
 	int wipe;                          /**< wipe=yes: zero the layer's free chunks */
+	int private_layer;                 /**< store=private: fetch it from the private route */
 };
 
 /** A parsed manifest.  Holds no pointers into the text except the signature. */

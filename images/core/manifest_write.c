@@ -77,6 +77,8 @@ static void put_part(struct out *o, const struct strata_part *p)
 		put_str(o, " layer=");
 		put(o, id, 71);
 	}
+	if (p->has_layer && p->private_layer)
+		put_str(o, " store=private");
 	if (p->wipe)
 		put_str(o, " wipe=yes");
 	put_str(o, "\n");

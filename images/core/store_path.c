@@ -75,3 +75,37 @@ int strata_store_url(char *out, size_t cap, const char *base,
 	put(out, &pos, rel, rlen + 1);
 	return 0;
 }
+
+size_t strata_private_path(char out[STRATA_PRIVATE_PATH_MAX], const uint8_t mac[6],
+			   const struct strata_store_ref *ref)
+{
+	char m[18];
+	size_t pos = 0;
+
+	if (ref->kind == STRATA_STORE_NONE) {
+		out[0] = '\0';
+		return 0;
+	}
+	/* Dashes, not colons: iPXE escapes ':' in a URL's path, and the path must reach the
+	 * server as it was signed. */
+	strata_mac_format(m, mac);
+	for (int i = 2; i < 17; i += 3)
+		m[i] = '-';
+	put(out, &pos, "/private/", 9);
+	put(out, &pos, m, 17);
+	put(out, &pos, "/", 1);
+	return pos + write_rel(out + pos, ref);
+}
+
+int strata_private_url(char *out, size_t cap, const char *base, const uint8_t mac[6],
+		       const struct strata_store_ref *ref)
+{
+	char path[STRATA_PRIVATE_PATH_MAX];
+	size_t blen = __builtin_strlen(base), plen = strata_private_path(path, mac, ref);
+
+	if (blen + plen + 1 > cap)
+		return STRATA_ERANGE;
+	strata_memcpy(out, base, blen);
+	strata_memcpy(out + blen, path, plen + 1);
+	return 0;
+}

@@ -7,7 +7,11 @@
  *     runs/<hex>/<first>-<last>      (server only) the chunk files of layer <hex>'s chunks
  *                                    first..last, concatenated; decimal, first <= last
  *
- * A server serves these under <base>/store/.  Digests are written in lowercase hex; the
+ * A server serves these under <base>/store/, and a machine's private layers (its own store
+ * folder on the server, never under /store/) under <base>/private/<MAC>/, MAC written
+ * "52-54-00-12-34-56" (lowercase, dashes: iPXE escapes a colon in a URL's path) by these
+ * builders; only index and run paths are
+ * served there.  Digests are written in lowercase hex; the
  * parser takes either case, as a URL may carry either.  Builders write into fixed buffers
  * and parsers take (pointer, length) slices, so both run in strata.efi as on the host.
  */
@@ -68,5 +72,23 @@ int strata_store_rel_parse(struct strata_store_ref *ref, const char *s, size_t l
  */
 int strata_store_url(char *out, size_t cap, const char *base,
 		     const struct strata_store_ref *ref);
+
+/** Room for a private path plus its NUL: "/private/" MAC "/" and a relative path. */
+#define STRATA_PRIVATE_PATH_MAX (9 + 17 + 1 + STRATA_STORE_REL_MAX)
+
+/**
+ * "/private/<mac>/<rel>" plus a NUL into out: the route of machine mac's private store
+ * file ref, and the canonical path a sealed body's tag covers (seal.h).  Returns its
+ * length (0 for STRATA_STORE_NONE).
+ */
+size_t strata_private_path(char out[STRATA_PRIVATE_PATH_MAX], const uint8_t mac[6],
+			   const struct strata_store_ref *ref);
+
+/**
+ * The URL a Strata server serves machine mac's private file ref under:
+ * "<base>/private/<mac>/<rel>", NUL-terminated, into out (cap bytes).  0 or STRATA_ERANGE.
+ */
+int strata_private_url(char *out, size_t cap, const char *base, const uint8_t mac[6],
+		       const struct strata_store_ref *ref);
 
 #endif /* STRATA_STORE_PATH_H */

@@ -29,8 +29,12 @@
 #      the old bytes, e2fsck -fn is clean; then with wipe=yes every free chunk is zeroed
 #      (the agent's count, and read from the host) and the partition equals its layer
 # Case 1 also checks the machine key: made from EFI_RNG_PROTOCOL (the lab's virtio-rng),
-# pinned on first use in the database, the audit log and /machines.json; and the session:
-# established once, every orders, manifest and report request signed (s=, n=, h=).
+# pinned on first use in the database, the audit log and /machines.json; the session:
+# established once, every orders, manifest and report request signed (s=, n=, h=); and that
+# the CIDATA layer came sealed from the machine's private route: a packet capture of the
+# VM's NIC during the deployment (QEMU's filter-dump) holds no 32-byte window of any of its
+# private chunk files, while it does hold one of a public chunk that was sent (so the check
+# is not blind).
 # E2E_CASES="1 5" runs only those cases (2-4, 7 and 9-11 build on 1).  E2E_KILL_AFTER_MS=N makes
 # case 7 kill the server N ms after the root layer's first runs request instead of at once
 # (make soak picks N at random).
@@ -51,7 +55,7 @@ want() { [ -z "${E2E_CASES:-}" ] || [[ " $E2E_CASES " == *" $1 "* ]]; }
 
 # 1. Empty disk, iPXE ROM (always: the lab's first deployment).
 truncate -s 200M "$W/disk.img"
-lab_vm vm1-a "$MAC" "$W/disk.img"
+lab_vm vm1-a "$MAC" "$W/disk.img" -object "filter-dump,id=cap0,netdev=n0,file=$LAB_RUN/vm1-a.pcap"
 check "1: VM ends by itself after deploying" test $? -eq 0
 check "1: identity: MAC and SMBIOS UUID" grep -q "identity: MAC $MAC, SMBIOS UUID 5a7a0000-0000-4000-8000-${MAC//:/}" <(debug vm1-a)
 check "1: agent verified the manifest" grep -q "manifest: version [0-9]* for vm1 verified" <(debug vm1-a)
@@ -60,6 +64,17 @@ check "1: GPT valid (sgdisk -v)" sh -c "sgdisk -v '$W/disk.img' | grep -q 'No pr
 check "1: ESP equals its layer" part_equals "$W/disk.img" 1 "$W/esp.img"
 check "1: root equals its layer" part_equals "$W/disk.img" 2 "$W/root-v1.img"
 check "1: CIDATA names the machine" cidata_names "$W/disk.img" vm1
+PRIV=$W/root/state/private/${MAC//:/}
+CID=$(sed -n 's/.*layer CIDATA: private (sha256:\([0-9a-f]*\)\.\.).*/\1/p' <(debug vm1-a))
+check "1: the agent fetched CIDATA as a private layer (${CID:-none})" test -n "$CID"
+check "1: its index and runs came signed from /private/" sh -c "grep -q 'GET /private/${MAC//:/-}/layers/$CID[0-9a-f]*.idx 200 ' '$LAB_RUN/server.log' && grep -q 'GET /private/${MAC//:/-}/runs/$CID[0-9a-f]*/[0-9]*-[0-9]* 200 ' '$LAB_RUN/server.log'"
+check "1: nothing of it was asked under /store/" sh -c "! grep -q 'GET /store/[a-z]*/$CID' '$LAB_RUN/server.log'"
+LEAK=$(python3 tests/tools/private_scan.py windows "$LAB_RUN/vm1-a.pcap" "$PRIV" | tail -1)
+check "1: the capture ($(stat -c %s "$LAB_RUN/vm1-a.pcap" 2>/dev/null) bytes) holds no 32-byte window of the $(echo "$LEAK" | cut -d' ' -f1) private chunk files ($LEAK)" \
+	sh -c "test '$(echo "$LEAK" | cut -d' ' -f1)' -gt 0 && test '$(echo "$LEAK" | cut -d' ' -f3)' = 0"
+PUB=$($SI inspect --store "$W/root/store" --chunks "$ESP" | awk '/^chunk [0-9]/ && $9 != "zero" && $9 != "free" {print $NF; exit}')
+CTRL=$(python3 tests/tools/private_scan.py windows "$LAB_RUN/vm1-a.pcap" "$W/root/store/chunks/${PUB:0:2}/$PUB" | tail -1)
+check "1: control: it holds the ESP's first chunk file, sent in clear ($CTRL)" test "$(echo "$CTRL" | cut -d' ' -f3)" = 1
 check "1: progress bar on the serial console" grep -q "root fetch \[##" <(lab_console "$LAB_RUN/vm1-a.serial")
 # The root layer's most repeated data chunk (etc/repeated; zero and free chunks have no
 # file): how many of its indices fall in the chunk runs (or chunk files) the agent asked for.

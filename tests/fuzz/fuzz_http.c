@@ -3,7 +3,9 @@
  * parsing a Range header against a file size, reading a query string, the
  * Authorization and Origin headers, and the --trusted-proxies network list.  Invariants: a
  * routed store path names 64 hex digits, and the core's builder (store_path.h) writes a
- * path for it that routes back to the same thing; a partial range lies inside the file; a
+ * path for it that routes back to the same thing; a routed private path (an index or a
+ * run of one machine's store) is rebuilt by strata_private_path and routes back to the
+ * same machine and thing; a partial range lies inside the file; a
  * bearer token is a non-empty tail of the header; an origin is accepted as its own
  * server's, and one differing in its port is not; an accepted network has no host bits and
  * matches its own address.
@@ -43,6 +45,23 @@ static void fuzz_store_round_trip(const struct http_route *r)
 	strata_store_rel(path + 7, &ref);
 	if (http_route(path, &again) != r->kind || memcmp(again.digest, r->digest, 32) ||
 	    again.first != r->first || again.last != r->last)
+		abort();
+}
+
+/* A routed private path, rebuilt by the core (the path a sealed body's tag covers), routes
+ * back to the same machine, layer and chunks. */
+static void fuzz_private_round_trip(const struct http_route *r)
+{
+	struct strata_store_ref ref = { .kind = r->kind == ROUTE_PRIVATE_INDEX ? STRATA_STORE_INDEX
+					: STRATA_STORE_RUN, .first = r->first, .last = r->last };
+	char path[STRATA_PRIVATE_PATH_MAX];
+	struct http_route again;
+
+	memcpy(ref.digest, r->digest, 32);
+	strata_private_path(path, r->mac, &ref);
+	if (http_route(path, &again) != r->kind || memcmp(again.mac, r->mac, 6) ||
+	    memcmp(again.digest, r->digest, 32) || again.first != r->first ||
+	    again.last != r->last)
 		abort();
 }
 
@@ -87,8 +106,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(s, data, size);
 	s[size] = '\0';
-	if (http_route(s, &r) == ROUTE_STORE_RUN && r.first > r.last)
+	if ((http_route(s, &r) == ROUTE_STORE_RUN || r.kind == ROUTE_PRIVATE_RUN) &&
+	    r.first > r.last)
 		abort();
+	if (r.kind == ROUTE_PRIVATE_INDEX || r.kind == ROUTE_PRIVATE_RUN)
+		fuzz_private_round_trip(&r);
 	if (r.kind == ROUTE_STORE_INDEX || r.kind == ROUTE_STORE_CHUNK ||
 	    r.kind == ROUTE_STORE_RUN)
 		fuzz_store_round_trip(&r);

@@ -8,7 +8,8 @@
 #   - 127.0.0.5 asks for the iPXE scripts of 300 made-up MACs while a second real new PC
 #     (B) boots: B is still
 #     told to deploy and gets a manifest that verifies, and A's reports are still taken;
-#   - the table stays at 16 entries, and the state file at pc01, A, B and those 16; the
+#   - the table stays at 16 entries, and the state file and the private stores' folders
+#     (STATE/private/MAC) at pc01, A, B and those 16; the
 #     entries it forgot only ever asked (never A nor B), and the churn is logged,
 #     rate-limited, with a count of the rest;
 #   - when every entry is deploying, a new MAC boots its local disk and the log says why;
@@ -73,6 +74,8 @@ unknown_listed() { curl -s -m 20 -H "$SRV_AUTH" "$U/machines.json" | grep -o '"n
 check "the table holds 16 unknown machines ($(unknown_listed))" test "$(unknown_listed)" = 16
 state_rows() { sqlite3 "$W/main/state/strata.db" 'SELECT count(*) FROM machines'; }
 check "the state keeps no forgotten made-up MAC ($(state_rows) rows)" test "$(state_rows)" -le 19
+private_dirs() { find "$W/main/state/private" -mindepth 1 -maxdepth 1 -type d | wc -l; }
+check "nor its private store folder ($(private_dirs) folders)" test "$(private_dirs)" -le 19
 check "a full table's choice is logged with what it forgot" grep -qE \
 	'^strata-server: unknown-machine table full \(16, max-unknown\): forgot 52:54:00:ee:[0-9a-f:]+ \(only asked, [0-9]+ s ago\) for 52:54:00:' "$LOG"
 check_not "it never forgot A or B" grep -qE "forgot ($A|$B) " "$LOG"

@@ -1,11 +1,11 @@
 #!/bin/bash
 # strata-server's HTTP side and inventory against real clients: curl (ranges, keep-alive,
 # 404, 416, runs), strata-image (apply from the server's store, manifest verify), mtools
-# and fsck.fat (the generated CIDATA machine layer), plus orders and reports of a machine's
-# session (tests/tools/session_client.py; numbers range-checked), the deploy API and
-# /machines.json with an admin token, SIGHUP reload and inventory errors.  Loopback only.
-# tests/security/api-auth.sh tests the refusals of the API, forged-requests.sh those of
-# machines' requests.
+# and fsck.fat (the generated CIDATA machine layer, in its private store), plus orders and
+# reports of a machine's session (tests/tools/session_client.py; numbers range-checked),
+# the deploy API and /machines.json with an admin token, SIGHUP reload and inventory
+# errors.  Loopback only.  tests/security/api-auth.sh tests the refusals of the API,
+# forged-requests.sh those of machines' requests.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/session.sh"
 SRV=${STRATA_SERVER:-build/san/strata-server}
@@ -88,7 +88,12 @@ check "manifest signature verifies" $SI manifest verify --pub "$W/root/state/ser
 check "manifest names the base layer" grep -q "layer=$BASE" "$W/m1"
 check "unknown machine has no manifest" test "$(code -H "$AUTH" "$U/manifest/52:54:00:99:99:99")" = 404
 ML=$(sed -n 's/.*label=CIDATA.*layer=\(sha256:[0-9a-f]*\).*/\1/p' "$W/m1")
-check "machine layer applies over HTTP" $SI apply --store "$U/store" "$ML" "$W/cidata.img"
+PRIV="$W/root/state/private/525400123401"
+check "manifest marks the machine layer private" grep -q "layer=$ML store=private\$" "$W/m1"
+check "machine layer is not in the public store" test "$(code "$U/store/layers/${ML#sha256:}.idx")" = 404
+check "machine layer is in the machine's private store" test -f "$PRIV/layers/${ML#sha256:}.idx"
+check "an admin reads its index in clear" sh -c "curl -s -H '$AUTH' '$U/private/52:54:00:12:34:01/layers/${ML#sha256:}.idx' | cmp - '$PRIV/layers/${ML#sha256:}.idx'"
+check "machine layer applies from its private store" $SI apply --store "$PRIV" "$ML" "$W/cidata.img"
 check "machine layer is a clean FAT" fsck.fat -n "$W/cidata.img"
 check "machine layer is labelled CIDATA" sh -c "blkid '$W/cidata.img' | grep -q 'LABEL=\"CIDATA\"'"
 check "meta-data names the host" sh -c "mtype -i '$W/cidata.img' ::meta-data | grep -q 'local-hostname: pc01'"

@@ -1,6 +1,7 @@
 /*
- * Unit tests for strata.efi's fetch contract (efi/fetch.h, efi/fetch.c) and whole-body
- * fetches (efi/fetch_buf.c), on the host, with a scripted back-end.
+ * Unit tests for strata.efi's fetch contract (efi/fetch.h, efi/fetch.c), whole-body
+ * fetches (efi/fetch_buf.c) and sealed bodies opened as they arrive (efi/fetch_sealed.c),
+ * on the host, with a scripted back-end.
  *
  * Why: fetch.h promises every caller, whatever the back-end, that the callback sees the
  * body's bytes in order and each exactly once, also across retries that resume with a
@@ -16,6 +17,7 @@
 #include "efi_host/efi_host.h"
 #include "fetch.h"
 #include "fetch_buf.h"
+#include "fetch_sealed.h"
 #include "fetch_sink.h"
 #include "harness.h"
 #include "rc.h"
@@ -386,6 +388,103 @@ static void test_buffer_limits(void)
 	CHECK(buf == &sentinel && len == 7);   /* untouched on failure */
 }
 
+/** The sealed tests' plaintext, key, counter and path. */
+#define SEALED_PLAIN 10000
+static uint8_t plain[SEALED_PLAIN];
+static const uint8_t seal_key[32] = { 9, 8, 7 };
+static const struct fetch_seal seal_of = { seal_key, 42, "/private/52:54:00:00:00:01/runs/x" };
+
+/* Make body[0..SEALED_PLAIN + 16) the sealed form of plain, as the server sends it. */
+static void body_sealed(void)
+{
+	struct strata_seal sl;
+	size_t n;
+
+	for (size_t i = 0; i < sizeof(plain); i++)
+		plain[i] = (uint8_t)(i * 13 + 5);
+	strata_seal_start(&sl, 0, seal_key, seal_of.n, seal_of.aad, strlen(seal_of.aad));
+	n = strata_seal_update(&sl, plain, sizeof(plain), body);
+	strata_seal_final(&sl, body + n);
+	strata_seal_free(&sl);
+}
+
+static int get_sealed(const struct attempt *script, unsigned int n, struct seen *s,
+		      const struct fetch_seal *how)
+{
+	struct fake fk;
+	struct fetcher f = fake_fetcher(&fk, script, n);
+
+	return fetch_sealed(&f, URL, how, on_data, s);
+}
+
+/* The callback sees the plaintext once and in order, with the plaintext's size, whether
+ * the back-end resumes with Range or re-reads from 0; a wrong tag fails by name. */
+static void test_sealed(void)
+{
+	enum { B = SEALED_PLAIN + STRATA_SEAL_OVERHEAD };
+	static const struct attempt one[] = { { .size = B, .stop = B, .piece = 5000 } };
+	static const struct attempt resume[] = {
+		{ .size = B, .stop = 4001, .rc = STRATA_ENET }, { .resume = 1, .size = B, .stop = B },
+	};
+	static const struct attempt reread[] = {
+		{ .size = B, .stop = B - 7, .rc = STRATA_EIO }, { .size = B, .stop = B },
+	};
+	static const struct attempt unknown[] = { { .size = FETCH_SIZE_UNKNOWN, .stop = B } };
+	static const struct attempt *const scripts[] = { one, resume, reread, unknown };
+	static const unsigned int lens[] = { 1, 2, 2, 1 };
+	struct fetch_seal other = seal_of;
+
+	body_sealed();
+	for (int i = 0; i < 4; i++) {
+		struct seen s = { 0 };
+
+		CHECK_MSG(get_sealed(scripts[i], lens[i], &s, &seal_of) == 0, "script %d", i);
+		CHECK_MSG(s.len == SEALED_PLAIN && !memcmp(s.buf, plain, SEALED_PLAIN) &&
+			  !s.out_of_order && !s.size_changed, "script %d", i);
+		CHECK(s.size == (i == 3 ? FETCH_SIZE_UNKNOWN : SEALED_PLAIN));
+	}
+	for (int k = 0; k < 2; k++) {
+		struct seen s = { 0 };
+
+		other.n = seal_of.n + (uint64_t)(k == 0);
+		other.aad = k == 0 ? seal_of.aad : "/private/52:54:00:00:00:02/runs/x";
+		CHECK_EQ(get_sealed(one, 1, &s, &other), STRATA_EBADSIG);
+		CHECK_LOGGED("error: fetch: " URL ": the sealed body fails its check (AES-GCM tag): "
+			     "it was changed on the way or sealed for another request or session "
+			     "[bad signature]");
+	}
+	body[B - 1] ^= 1;
+	{
+		struct seen s = { 0 };
+
+		CHECK_EQ(get_sealed(one, 1, &s, &seal_of), STRATA_EBADSIG);
+	}
+	body_init();
+}
+
+/* A whole sealed index: the buffer holds the plaintext only after the tag matched. */
+static void test_sealed_buffer(void)
+{
+	enum { B = SEALED_PLAIN + STRATA_SEAL_OVERHEAD };
+	static const struct attempt one[] = { { .size = B, .stop = B } };
+	uint8_t sentinel = 0, *buf = NULL;
+	size_t len = 0;
+	struct fake fk;
+	struct fetcher f;
+
+	body_sealed();
+	f = fake_fetcher(&fk, one, 1);
+	CHECK_EQ(fetch_sealed_buffer(&f, URL, &seal_of, SEALED_PLAIN, &buf, &len), 0);
+	CHECK(buf && len == SEALED_PLAIN && !memcmp(buf, plain, len) && buf[len] == '\0');
+	strata_free(buf);
+	body[3] ^= 0x40;
+	buf = &sentinel;
+	f = fake_fetcher(&fk, one, 1);
+	CHECK_EQ(fetch_sealed_buffer(&f, URL, &seal_of, SEALED_PLAIN, &buf, &len), STRATA_EBADSIG);
+	CHECK(buf == &sentinel);
+	body_init();
+}
+
 static void test_name_and_close(void)
 {
 	struct fetcher *f = strata_alloc(sizeof(*f));
@@ -416,6 +515,8 @@ int main(void)
 	RUN(test_callback_stops);
 	RUN(test_buffer);
 	RUN(test_buffer_limits);
+	RUN(test_sealed);
+	RUN(test_sealed_buffer);
 	RUN(test_name_and_close);
 	return harness_summary();
 }

@@ -35,6 +35,12 @@ static void test_routes_good(void)
 	CHECK(strcmp(r.name, "pc01") == 0);
 	CHECK_EQ(http_route("/api/accept-key", &r), ROUTE_ACCEPT_KEY);
 	CHECK(r.name[0] == '\0');
+	CHECK_EQ(http_route("/private/52:54:00:12:34:56/layers/" HEX64 ".idx", &r),
+		 ROUTE_PRIVATE_INDEX);
+	CHECK(r.mac[0] == 0x52 && r.mac[5] == 0x56 && r.digest[0] == 0x01);
+	CHECK_EQ(http_route("/private/52-54-00-12-34-57/runs/" HEX64 "/0-15", &r),
+		 ROUTE_PRIVATE_RUN);
+	CHECK(r.mac[5] == 0x57 && r.first == 0 && r.last == 15 && r.digest[31] == 0xef);
 }
 
 static void test_routes_bad(void)
@@ -49,6 +55,15 @@ static void test_routes_bad(void)
 		"/machines.json/x", "/report/52:54:00:12:34:56/x", "/key/52:54:00:12:34:56/nonce/x",
 		"/key/52:54:00:12:34:56/other", "/key/pc01/nonce", "/key/52:54:00:12:34",
 		"/api/accept-key/../x", "/api/accept-key/a/b", "/api/other/pc01",
+		/* a private store serves indexes and runs of a named machine, nothing else */
+		"/private/52:54:00:12:34:56/chunks/01/" HEX64, "/private/52:54:00:12:34:56",
+		"/private/52:54:00:12:34:56/", "/private/pc01/layers/" HEX64 ".idx",
+		"/private/52:54:00:12:34/layers/" HEX64 ".idx",
+		"/private/52:54:00:12:34:56/layers/" HEX64 ".idx/x",
+		"/private/52:54:00:12:34:56/runs/" HEX64 "/9-3",
+		"/private/52:54:00:12:34:56/runs/" HEX64, "/private/layers/" HEX64 ".idx",
+		"/private/52:54:00:12:34:56/../store/layers/" HEX64 ".idx",
+		"/private/52:54:00:12:34:56//layers/" HEX64 ".idx",
 	};
 	struct http_route r;
 

@@ -89,7 +89,7 @@ static void test_open_once(void)
 	layer_cache_init(&c, d.a, d.b);
 	put_index(d.b, 40000, NULL, id, path);
 	CHECK_EQ(layer_cache_get(&c, id, &e), 0);
-	CHECK(e && e->dir == d.b && e->idx.chunk_count == strata_chunk_count(40000, 12));
+	CHECK(e && !strcmp(e->dir, d.b) && e->idx.chunk_count == strata_chunk_count(40000, 12));
 	unlink(path);                     /* opened once: the file is not read again */
 	CHECK_EQ(layer_cache_get(&c, id, &e2), 0);
 	CHECK(e2 == e);
@@ -111,7 +111,34 @@ static void test_first_folder_wins(void)
 	put_index(d.b, 8192, NULL, id2, path);
 	CHECK(memcmp(id, id2, 32) == 0);
 	CHECK_EQ(layer_cache_get(&c, id, &e), 0);
-	CHECK(e && e->dir == d.a);
+	CHECK(e && !strcmp(e->dir, d.a));
+	layer_cache_free(&c);
+	remove_dirs(&d);
+}
+
+/* A private cache: a layer is found only in the folder asked, never by id alone or in
+ * another machine's folder, even when both hold the same layer. */
+static void test_private_folders(void)
+{
+	struct layer_cache c;
+	const struct layer_entry *e = NULL, *e2 = NULL;
+	struct dirs d;
+	uint8_t id[32], id2[32];
+	char path[256];
+
+	make_dirs(&d);
+	layer_cache_init(&c, NULL, NULL);
+	put_index(d.a, 8192, NULL, id, path);
+	CHECK_EQ(layer_cache_get(&c, id, &e), STRATA_ENOENT);
+	CHECK_EQ(layer_cache_get_in(&c, d.b, id, &e), STRATA_ENOENT);
+	CHECK_EQ(layer_cache_get_in(&c, d.a, id, &e), 0);
+	CHECK(e && !strcmp(e->dir, d.a) && e->len > 0);
+	CHECK_EQ(layer_cache_get_in(&c, d.b, id, &e2), STRATA_ENOENT);   /* cached for a only */
+	put_index(d.b, 8192, NULL, id2, path);
+	CHECK_EQ(layer_cache_get_in(&c, d.b, id2, &e2), 0);
+	CHECK(e2 && e2 != e && !strcmp(e2->dir, d.b));
+	CHECK_EQ(layer_cache_get_in(&c, d.a, id, &e2), 0);
+	CHECK(e2 == e);
 	layer_cache_free(&c);
 	remove_dirs(&d);
 }
@@ -138,6 +165,7 @@ int main(void)
 {
 	RUN(test_open_once);
 	RUN(test_first_folder_wins);
+	RUN(test_private_folders);
 	RUN(test_refused);
 	return harness_summary();
 }

@@ -203,6 +203,12 @@ static const struct mcase cases[] = {
 	{ "size twice", 6, P1 Z1, STRATA_EINVAL, 6 },
 	{ "policy twice", 6, P1 W1, STRATA_EINVAL, 6 },
 	{ "layer twice", 6, P1 " layer=" LAYER_B, STRATA_EINVAL, 6 },
+	{ "store twice", 6, P1 " store=private store=private", STRATA_EINVAL, 6 },
+	{ "store public", 6, P1 " store=public", STRATA_EINVAL, 6 },
+	{ "store case", 6, P1 " store=Private", STRATA_EINVAL, 6 },
+	{ "store empty", 6, P1 " store=", STRATA_EINVAL, 6 },
+	{ "store without layer", 8, P3X("3", " start=1089M", " size=rest", " policy=preserve",
+	  " store=private"), STRATA_EINVAL, 8 },
 	{ "no label", 6, P1X("", T1, G1, S1, Z1, W1, Y1), STRATA_EINVAL, 6 },
 	{ "no type", 6, P1X(L1, "", G1, S1, Z1, W1, Y1), STRATA_EINVAL, 6 },
 	{ "no guid", 6, P1X(L1, T1, "", S1, Z1, W1, Y1), STRATA_EINVAL, 6 },
@@ -339,6 +345,8 @@ static const struct { unsigned int line; const char *repl; } good_cases[] = {
 	{ 6, P1 " wipe=yes" },
 	{ 6, "part 1 wipe=yes" Y1 W1 Z1 S1 G1 T1 L1 },
 	{ 7, P2 " wipe=yes" },                                            /* restore */
+	{ 6, P1 " store=private" },
+	{ 6, "part 1 store=private" L1 T1 G1 S1 Z1 W1 Y1 },                /* before layer= */
 	{ 2, "version 0" },
 	{ 2, "version 18446744073709551615" },
 };
@@ -852,6 +860,31 @@ static void test_wipe(void)
 	CHECK(memcmp(&m, &m2, sizeof(m)) == 0);
 }
 
+/* store=private: parsed into private_layer, written back after the layer, and absent
+ * (public) in a manifest that does not say it, as every older manifest. */
+static void test_private_layer(void)
+{
+	struct strata_manifest m, m2;
+	struct strata_diag d;
+	char text[4096];
+	size_t len = build(text, sizeof(text), NBASE, 6, P1 " store=private");
+
+	CHECK_EQ(parse_text(&m, text, len, &d), 0);
+	CHECK(m.parts[0].private_layer && !m.parts[1].private_layer);
+	CHECK(!m.parts[2].private_layer);
+	CHECK_EQ(strata_manifest_write(&m, text, sizeof(text), &len), 0);
+	CHECK(strstr(text, " layer=" LAYER_A " store=private\n") != NULL);
+	CHECK(strstr(strstr(text, "store=private") + 1, "store=private") == NULL);
+	CHECK_EQ(parse_text(&m2, text, len, &d), 0);
+	m.signed_len = m2.signed_len;
+	CHECK(memcmp(&m, &m2, sizeof(m)) == 0);
+	parsed_base(&m);
+	for (unsigned int i = 0; i < m.nparts; i++)
+		CHECK_MSG(!m.parts[i].private_layer, "part %u of the base manifest", i + 1);
+	CHECK_EQ(strata_manifest_write(&m, text, sizeof(text), &len), 0);
+	CHECK(strstr(text, "store=") == NULL);
+}
+
 /* Every too-small buffer is refused, and nothing is written past cap. */
 static void test_write_range(void)
 {
@@ -940,6 +973,7 @@ int main(void)
 	RUN(test_type_aliases);
 	RUN(test_layer_id);
 	RUN(test_check_version);
+	RUN(test_private_layer);
 	RUN(test_disk_duplicate_keys);
 	RUN(test_min_size_covers_layout);
 	RUN(test_write_round_trip);
