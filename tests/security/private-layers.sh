@@ -48,14 +48,13 @@ sed -i "s|^machine $A name=pc01 profile=lab action=deploy\$|& user-data=secret.y
 mkdir -p "$W/main/state/store/chunks/00"
 printf '%s\n' "$MARK" >"$W/main/state/store/chunks/00/old"
 chmod -R a+rX "$W/main"
-check "strata-server starts" start_server main
-[ -n "${PID_main:-}" ] || { finish; exit 1; }
-U=http://127.0.0.1:$HP_main
+check "strata-server starts" srv_run "$W/main" "$W/main.log" --api-tokens "$W/api-tokens"
+[ -n "$SRV_PID" ] || { finish; exit 1; }
 code() { curl -s -o /dev/null -w '%{http_code}' -m 20 "$@"; }
 
 check "the old STATE/store is removed on start" test ! -e "$W/main/state/store"
 check "its removal is logged" grep -q "removing $W/main/state/store" "$W/main.log"
-curl -s -H "$SEC_AUTH" "$U/manifest/$A" >"$W/m"   # an admin may read it
+curl -s -H "$SRV_AUTH" "$U/manifest/$A" >"$W/m"   # an admin may read it
 ID=$(sed -n 's/.*label=CIDATA.*layer=sha256:\([0-9a-f]*\) store=private$/\1/p' "$W/m")
 check "the manifest marks the CIDATA layer store=private" test -n "$ID"
 PRIV=$W/main/state/private/525400123401
@@ -71,15 +70,15 @@ PR=$U/private/$AD/runs/$ID/0-$N
 check "/private/ without a proof is 401" test "$(code "$PI")" = 401
 check "/private/ run without a proof is 401" test "$(code "$PR")" = 401
 check "/private/ with a wrong token is 401" test "$(code -H "Authorization: Bearer nottoken" "$PI")" = 401
-check "/private/ with Basic credentials is 401" test "$(code -u admin:$SEC_TOKEN "$PI")" = 401
-check "/private/ from a foreign Origin is 403" test "$(code -H "$SEC_AUTH" -H 'Origin: http://evil.example' "$PI")" = 403
-check "/private/ of another machine's layer is 404" test "$(code -H "$SEC_AUTH" "$U/private/$BD/layers/$ID.idx")" = 404
-check "/private/ chunk files are not routed" test "$(code -H "$SEC_AUTH" "$U/private/$AD/chunks/${ID:0:2}/$ID")" = 404
-check "the route takes a MAC with colons too" test "$(code -H "$SEC_AUTH" "$U/private/$A/layers/$ID.idx")" = 200
-check "an admin reads the index in clear" sh -c "curl -s -H '$SEC_AUTH' '$PI' | cmp - '$PRIV/layers/$ID.idx'"
+check "/private/ with Basic credentials is 401" test "$(code -u admin:$SRV_TOKEN "$PI")" = 401
+check "/private/ from a foreign Origin is 403" test "$(code -H "$SRV_AUTH" -H 'Origin: http://evil.example' "$PI")" = 403
+check "/private/ of another machine's layer is 404" test "$(code -H "$SRV_AUTH" "$U/private/$BD/layers/$ID.idx")" = 404
+check "/private/ chunk files are not routed" test "$(code -H "$SRV_AUTH" "$U/private/$AD/chunks/${ID:0:2}/$ID")" = 404
+check "the route takes a MAC with colons too" test "$(code -H "$SRV_AUTH" "$U/private/$A/layers/$ID.idx")" = 200
+check "an admin reads the index in clear" sh -c "curl -s -H '$SRV_AUTH' '$PI' | cmp - '$PRIV/layers/$ID.idx'"
 "$SI" inspect --store "$PRIV" --chunks "sha256:$ID" | awk '/^chunk [0-9]/ && $9 != "zero" {print $NF}' >"$W/hashes"
 for h in $(cat "$W/hashes"); do cat "$PRIV/chunks/${h:0:2}/$h"; done >"$W/run.want"
-check "an admin reads the run in clear" sh -c "curl -s -H '$SEC_AUTH' '$PR' | cmp - '$W/run.want'"
+check "an admin reads the run in clear" sh -c "curl -s -H '$SRV_AUTH' '$PR' | cmp - '$W/run.want'"
 mkdir -p "$W/run/chunks"
 n=0
 for h in $(cat "$W/hashes"); do cp "$PRIV/chunks/${h:0:2}/$h" "$W/run/chunks/$n"; n=$((n + 1)); done
@@ -118,6 +117,6 @@ check "a wrong tag is 403" test "$(code "${BAD%?}$( [ "${BAD: -1}" = 0 ] && echo
 check "sealed reads are not audited" test "$(sqlite3 "$W/main/state/strata.db" \
 	"SELECT count(*) FROM orders WHERE action LIKE 'private-read%'")" = 3
 
-check "strata-server exits cleanly" stop_server "$PID_main"
+check "strata-server exits cleanly" srv_stop
 check "no sanitizer report" sanitizer_clean "$W/main.log"
 finish
