@@ -52,7 +52,7 @@ fetch() {
 }
 boot_once() {
 	fetch boot/boot.bin "$W/main/boot/boot.bin" && fetch ipxe/boot.ipxe &&
-		FETCH_AUTH=$SEC_AUTH fetch "manifest/$PC01" && "$SI" manifest verify --pub "$W/main/state/server.key.pub" "$W/got" &&
+		FETCH_AUTH=$SRV_AUTH fetch "manifest/$PC01" && "$SI" manifest verify --pub "$W/main/state/server.key.pub" "$W/got" &&
 		fetch "store/$CHUNK" "$W/main/store/$CHUNK"
 }
 for round in 1 2 3; do
