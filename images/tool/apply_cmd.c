@@ -64,11 +64,11 @@ static void print_summary(const char *target, const struct apply_stats *s)
 		snprintf(left, sizeof(left), ", %llu not reached",
 			 (unsigned long long)s->chunks_left);
 	fprintf(stderr, "%s: %llu chunks: %llu fetched (%.1f MiB), %llu reused, %llu zero, "
-		"%llu free, %llu failed%s, %llu written blind; %.2f s\n", target, (unsigned long long)s->chunks_total,
+		"%llu free, %llu written blind, %llu failed%s; %.2f s\n", target, (unsigned long long)s->chunks_total,
 		(unsigned long long)s->chunks_fetched, (double)s->bytes_fetched / 1048576.0,
 		(unsigned long long)s->chunks_reused, (unsigned long long)s->chunks_zero,
-		(unsigned long long)s->chunks_free, (unsigned long long)s->chunks_failed, left,
-		(unsigned long long)s->chunks_blind, s->seconds);
+		(unsigned long long)s->chunks_free, (unsigned long long)s->chunks_blind,
+		(unsigned long long)s->chunks_failed, left, s->seconds);
 }
 
 /* A limit of 1..max from the command line; prints its error. */
