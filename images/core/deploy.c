@@ -88,19 +88,22 @@ static int must_read(struct strata_deploy *d, const struct strata_chunk *c)
 	return 1;                               /* the sample */
 }
 
-/* Blind writes: learn from data chunk c that the scan read whether the target holds it.
- * A miss that a verified copy on the target stands in for does not count: that chunk
- * costs no fetch. */
-static void learn(struct strata_deploy *d, const struct strata_chunk *c, int held)
+/* Blind writes: learn from used chunk c, read by the scan, what action it needs.  A data
+ * chunk the target holds ends the streak; a zero chunk already zero says nothing (a new
+ * disk is zero where the layer is not); a miss that a verified copy on the target stands
+ * in for does not count, since that chunk costs no fetch. */
+static void learn(struct strata_deploy *d, const struct strata_chunk *c, enum strata_action act)
 {
 	uint32_t after = d->blind_after ? d->blind_after : STRATA_BLIND_AFTER;
 	uint32_t widest = d->blind_gap ? d->blind_gap : STRATA_BLIND_GAP;
+	int zero = (c->flags & STRATA_ENTRY_ZERO) != 0;
 
-	if (held) {
-		d->missed = d->gap = d->skip = 0;
+	if (act == STRATA_KEEP) {
+		if (!zero)
+			d->missed = d->gap = d->skip = 0;
 		return;
 	}
-	if (d->reuse && strata_reuse_find(d->reuse, c->digest))
+	if (!zero && d->reuse && strata_reuse_find(d->reuse, c->digest))
 		return;
 	if (d->gap)
 		d->gap = d->gap < widest / 2 ? d->gap * 2 : widest;
@@ -146,8 +149,7 @@ static int scan_chunk(struct strata_deploy *d, uint64_t i, uint64_t *need, uint6
 	if (rc)
 		return rc;
 	act = strata_chunk_action(&c, d->buf);
-	if (!(c.flags & STRATA_ENTRY_ZERO))
-		learn(d, &c, act == STRATA_KEEP);
+	learn(d, &c, act);
 	switch (act) {
 	case STRATA_KEEP:
 		if (c.flags & STRATA_ENTRY_ZERO) {

@@ -6,8 +6,9 @@
  *    fetch.  Zero chunks are written only where the target is not already zero.  Free
  *    chunks are skipped, or with d->wipe made zero and read back to check.
  *    Blind writes: reading pays only where the target may already hold the layer (a
- *    redeployment, a delta).  After blind_after data chunks in a row that the target does
- *    not hold (and no verified copy on the target stands in for), the scan stops reading:
+ *    redeployment, a delta).  After blind_after used chunks in a row that the target does
+ *    not hold (data chunks no verified copy on the target stands in for, zero chunks
+ *    where the target is not zero), the scan stops reading:
  *    the next data chunks go straight to the fetch list and zero chunks are written
  *    without a look, which is what they would cost anyway on a disk of unrelated data.
  *    It still reads a sample: one data chunk after 1, 3, 7, ... skipped ones, the gap
@@ -114,7 +115,7 @@ struct strata_deploy {
 	 *  not already zero) and read back; a chunk that does not read back as zeros fails
 	 *  like a chunk that did not verify. */
 	int wipe;
-	/** Blind writes (see the top): data chunks missing in a row before the scan stops
+	/** Blind writes (see the top): used chunks missing in a row before the scan stops
 	 *  reading; 0 means STRATA_BLIND_AFTER, UINT32_MAX never. */
 	uint32_t blind_after;
 	/** The widest sampling gap while blind, in data chunks; 0 means STRATA_BLIND_GAP. */
