@@ -79,8 +79,6 @@ static int must_read(struct strata_deploy *d, const struct strata_chunk *c)
 {
 	if (!d->gap || round_up(d, c->length) != c->length)
 		return 1;
-	if (c->flags & STRATA_ENTRY_ZERO)
-		return 0;
 	if (d->skip) {
 		d->skip--;
 		return 0;
@@ -88,22 +86,20 @@ static int must_read(struct strata_deploy *d, const struct strata_chunk *c)
 	return 1;                               /* the sample */
 }
 
-/* Blind writes: learn from used chunk c, read by the scan, what action it needs.  A data
- * chunk the target holds ends the streak; a zero chunk already zero says nothing (a new
- * disk is zero where the layer is not); a miss that a verified copy on the target stands
- * in for does not count, since that chunk costs no fetch. */
+/* Blind writes: learn from used chunk c, read by the scan, what action it needs.  A chunk
+ * the target holds (data, or zeros where the target is zero) ends the streak; a miss that
+ * a verified copy on the target stands in for does not count, since that chunk costs no
+ * fetch. */
 static void learn(struct strata_deploy *d, const struct strata_chunk *c, enum strata_action act)
 {
 	uint32_t after = d->blind_after ? d->blind_after : STRATA_BLIND_AFTER;
 	uint32_t widest = d->blind_gap ? d->blind_gap : STRATA_BLIND_GAP;
-	int zero = (c->flags & STRATA_ENTRY_ZERO) != 0;
 
 	if (act == STRATA_KEEP) {
-		if (!zero)
-			d->missed = d->gap = d->skip = 0;
+		d->missed = d->gap = d->skip = 0;
 		return;
 	}
-	if (!zero && d->reuse && strata_reuse_find(d->reuse, c->digest))
+	if (!(c->flags & STRATA_ENTRY_ZERO) && d->reuse && strata_reuse_find(d->reuse, c->digest))
 		return;
 	if (d->gap)
 		d->gap = d->gap < widest / 2 ? d->gap * 2 : widest;

@@ -8,15 +8,15 @@
  *    Blind writes: reading pays only where the target may already hold the layer (a
  *    redeployment, a delta).  After blind_after used chunks in a row that the target does
  *    not hold (data chunks no verified copy on the target stands in for, zero chunks
- *    where the target is not zero), the scan stops reading:
- *    the next data chunks go straight to the fetch list and zero chunks are written
- *    without a look, which is what they would cost anyway on a disk of unrelated data.
- *    It still reads a sample: one data chunk after 1, 3, 7, ... skipped ones, the gap
- *    doubling up to blind_gap - 1, and it reads again from the first sample that the
- *    target holds.  So a disk of old data is read only for the samples, and a disk that
- *    holds the layer again after a changed region costs at most blind_gap - 1 needless
- *    fetches.  Correctness does not depend on the guess: a blind chunk is written only
- *    verified (or as zeros), like any other.
+ *    where the target is not zero), the scan stops reading: the next used chunks go
+ *    straight to the fetch list, or are written as zeros, without a look, which is what
+ *    they would cost anyway on a disk of unrelated data.  It still reads a sample: one
+ *    used chunk after 1, 3, 7, ... passed blind, the gap doubling up to blind_gap - 1,
+ *    and it reads again from the first sample that the target holds.  So a disk of old
+ *    data is read only for the samples, and a disk that holds the layer again after a
+ *    changed region costs at most blind_gap - 1 needless writes.  Correctness does not
+ *    depend on the guess: a blind chunk is written only verified (or as zeros), like any
+ *    other.
  * 2. Fetch: a chunk whose digest the reuse table (reuse.h) finds elsewhere on the target
  *    is read back, verified again and copied.  The others are grouped into runs of
  *    consecutive chunk indices (zero chunks inside a run cost nothing: they have no store
@@ -118,7 +118,7 @@ struct strata_deploy {
 	/** Blind writes (see the top): used chunks missing in a row before the scan stops
 	 *  reading; 0 means STRATA_BLIND_AFTER, UINT32_MAX never. */
 	uint32_t blind_after;
-	/** The widest sampling gap while blind, in data chunks; 0 means STRATA_BLIND_GAP. */
+	/** The widest sampling gap while blind, in used chunks; 0 means STRATA_BLIND_GAP. */
 	uint32_t blind_gap;
 
 	struct strata_deploy_stats st;
@@ -130,9 +130,9 @@ struct strata_deploy {
 	uint64_t run_next;             /**< next chunk index expected in the stream */
 	uint64_t run_last;
 	uint32_t cur_got;
-	uint32_t missed;               /**< data chunks missing in a row while reading */
+	uint32_t missed;               /**< used chunks missing in a row while reading */
 	uint32_t gap;                  /**< 0 reading; else blind, sampling every gap */
-	uint32_t skip;                 /**< data chunks to pass blind before the next sample */
+	uint32_t skip;                 /**< used chunks to pass blind before the next sample */
 };
 
 /** Defaults for blind_after and blind_gap, measured in docs/benchmarks.md ("Blind
