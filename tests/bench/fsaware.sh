@@ -11,8 +11,8 @@
 #       - strata-image apply of the same image built with --no-fsmap (every block),
 #       - partclone.ext4 -r of an image made by partclone.ext4 -c of the same filesystem.
 #     strata-image apply runs the same engine as strata.efi (images/core/deploy.c).  Bytes:
-#     strata's own counts (--json target_read, target_written, bytes_fetched, chunks_blind); for every
-#     command also the block I/O the kernel charged it (GNU time %I/%O, 512-byte units,
+#     strata's own counts (--json target_read, target_written, bytes_fetched,
+#     chunks_blind); for every command also the block I/O the kernel charged it (GNU time %I/%O, 512-byte units,
 #     page cache dropped first when /proc/sys/vm/drop_caches is writable).  Time: wall
 #     clock of the command plus `sync` of the target.  Each target then passes e2fsck -fn.
 # (b) A realistic gold update (needs root, debootstrap and a reachable Debian mirror; else
