@@ -12,9 +12,10 @@
 #       - partclone.ext4 -r of an image made by partclone.ext4 -c of the same filesystem.
 #     strata-image apply runs the same engine as strata.efi (images/core/deploy.c).  Bytes:
 #     strata's own counts (--json target_read, target_written, bytes_fetched,
-#     chunks_blind); for every command also the block I/O the kernel charged it (GNU time %I/%O, 512-byte units,
-#     page cache dropped first when /proc/sys/vm/drop_caches is writable).  Time: wall
-#     clock of the command plus `sync` of the target.  Each target then passes e2fsck -fn.
+#     chunks_blind); for every command also the block I/O the kernel charged it (GNU time
+#     %I/%O, 512-byte units, page cache dropped first when /proc/sys/vm/drop_caches is
+#     writable).  Time: wall clock of the command plus `sync` of the target.  Each target
+#     then passes e2fsck -fn.
 # (b) A realistic gold update (needs root, debootstrap and a reachable Debian mirror; else
 #     skipped and said so): a GOLD_MIB (default 2048) MiB ext4 loop-mounted, debootstrap
 #     --variant=minbase bookworm into it, unmounted (v1); a copy loop-mounted again, chroot
