@@ -306,12 +306,14 @@ static void log_times(const struct layer *l, uint64_t end)
 static void log_stats(const struct layer *l, const struct strata_deploy_stats *st)
 {
 	log_msg("layer %s: %llu chunks: %llu kept, %llu zero (%llu written), %llu free "
-		"(%llu wiped), %llu fetched (%llu bytes), %llu reused, %llu failed", l->label,
+		"(%llu wiped), %llu fetched (%llu bytes), %llu reused, %llu failed, "
+		"%llu written blind", l->label,
 		(unsigned long long)st->chunks_total, (unsigned long long)st->chunks_kept,
 		(unsigned long long)st->chunks_zero, (unsigned long long)st->chunks_zeroed,
 		(unsigned long long)st->chunks_free, (unsigned long long)st->chunks_wiped,
 		(unsigned long long)st->chunks_fetched, (unsigned long long)st->bytes_fetched,
-		(unsigned long long)st->chunks_reused, (unsigned long long)st->chunks_failed);
+		(unsigned long long)st->chunks_reused, (unsigned long long)st->chunks_failed,
+		(unsigned long long)st->chunks_blind);
 }
 
 /* The engine's first chunk failure, named by partition, chunk and the disk LBA where the

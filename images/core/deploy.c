@@ -63,12 +63,72 @@ static int wipe_chunk(struct strata_deploy *d, const struct strata_chunk *c)
 	return 0;
 }
 
-/* Phase 1 for chunk i: keep it (and offer it for reuse), zero it, or put it on need.  A
- * free chunk is not even read, unless d->wipe: the layer's filesystem ignores whatever it
- * holds. */
+/* Write zeros over zero chunk c (len: its length rounded up to whole blocks; a short last
+ * chunk's tail block, read into d->buf by the caller, keeps the bytes past the layer). */
+static int write_zeros(struct strata_deploy *d, const struct strata_chunk *c, uint64_t len)
+{
+	strata_memset(d->buf, 0, c->length);
+	d->st.chunks_zero++;
+	d->st.chunks_zeroed++;
+	return d->target->write(d->target_ctx, c->offset, d->buf, (size_t)len);
+}
+
+/* Blind writes (deploy.h): 1 when the scan must read used chunk c, 0 when it passes c
+ * blind.  A short last chunk is always read, for the bytes past the layer. */
+static int must_read(struct strata_deploy *d, const struct strata_chunk *c)
+{
+	if (!d->gap || round_up(d, c->length) != c->length)
+		return 1;
+	if (d->skip) {
+		d->skip--;
+		return 0;
+	}
+	return 1;                               /* the sample */
+}
+
+/* Blind writes: learn from used chunk c, read by the scan, what action it needs.  A chunk
+ * the target holds (data, or zeros where the target is zero) ends the streak; a miss that
+ * a verified copy on the target stands in for does not count, since that chunk costs no
+ * fetch. */
+static void learn(struct strata_deploy *d, const struct strata_chunk *c, enum strata_action act)
+{
+	uint32_t after = d->blind_after ? d->blind_after : STRATA_BLIND_AFTER;
+	uint32_t widest = d->blind_gap ? d->blind_gap : STRATA_BLIND_GAP;
+
+	if (act == STRATA_KEEP) {
+		d->missed = d->gap = d->skip = 0;
+		return;
+	}
+	if (!(c->flags & STRATA_ENTRY_ZERO) && d->reuse && strata_reuse_find(d->reuse, c->digest))
+		return;
+	if (d->gap)
+		d->gap = d->gap < widest / 2 ? d->gap * 2 : widest;
+	else if (++d->missed >= after)
+		d->gap = widest < 2 ? widest : 2;
+	else
+		return;
+	d->skip = d->gap - 1;
+}
+
+/* Phase 1 for used chunk c passed blind: zeros written, or onto need unread. */
+static int scan_blind(struct strata_deploy *d, const struct strata_chunk *c, uint64_t *need,
+		      uint64_t *n_need)
+{
+	d->st.chunks_blind++;
+	if (c->flags & STRATA_ENTRY_ZERO)
+		return write_zeros(d, c, c->length);
+	need[(*n_need)++] = c->index;
+	d->st.bytes_to_write += c->length;
+	return 0;
+}
+
+/* Phase 1 for chunk i: keep it (and offer it for reuse), zero it, or put it on need,
+ * reading it unless blind writes pass it.  A free chunk is not even read, unless d->wipe:
+ * the layer's filesystem ignores whatever it holds. */
 static int scan_chunk(struct strata_deploy *d, uint64_t i, uint64_t *need, uint64_t *n_need)
 {
 	struct strata_chunk c;
+	enum strata_action act;
 	uint64_t len;
 	int rc;
 
@@ -78,11 +138,15 @@ static int scan_chunk(struct strata_deploy *d, uint64_t i, uint64_t *need, uint6
 		d->st.chunks_free++;
 		return d->wipe ? wipe_chunk(d, &c) : 0;
 	}
+	if (!must_read(d, &c))
+		return scan_blind(d, &c, need, n_need);
 	len = round_up(d, c.length);
 	rc = d->target->read(d->target_ctx, c.offset, d->buf, (size_t)len);
 	if (rc)
 		return rc;
-	switch (strata_chunk_action(&c, d->buf)) {
+	act = strata_chunk_action(&c, d->buf);
+	learn(d, &c, act);
+	switch (act) {
 	case STRATA_KEEP:
 		if (c.flags & STRATA_ENTRY_ZERO) {
 			d->st.chunks_zero++;
@@ -93,10 +157,7 @@ static int scan_chunk(struct strata_deploy *d, uint64_t i, uint64_t *need, uint6
 			strata_reuse_add(d->reuse, i);
 		break;
 	case STRATA_ZERO:
-		strata_memset(d->buf, 0, c.length);
-		rc = d->target->write(d->target_ctx, c.offset, d->buf, (size_t)len);
-		d->st.chunks_zero++;
-		d->st.chunks_zeroed++;
+		rc = write_zeros(d, &c, len);
 		break;
 	case STRATA_FETCH:
 		need[(*n_need)++] = i;
@@ -335,6 +396,7 @@ int strata_deploy_init(struct strata_deploy *d)
 	d->buf = d->stored = (void *)0;
 	d->run_set.slot = (void *)0;
 	d->run_set.lock = (void *)0;            /* one engine, one thread */
+	d->missed = d->gap = d->skip = 0;
 	if (d->block_size == 0 || d->block_size > d->idx->chunk_size ||
 	    (d->block_size & (d->block_size - 1)))
 		return strata_fail(&d->diag, STRATA_EINVAL, "block size does not suit the chunks", 0);

@@ -5,6 +5,18 @@
  * 1. Scan: read the target chunk by chunk and decide (chunk.h): keep, write zeros, or
  *    fetch.  Zero chunks are written only where the target is not already zero.  Free
  *    chunks are skipped, or with d->wipe made zero and read back to check.
+ *    Blind writes: reading pays only where the target may already hold the layer (a
+ *    redeployment, a delta).  After blind_after used chunks in a row that the target does
+ *    not hold (data chunks no verified copy on the target stands in for, zero chunks
+ *    where the target is not zero), the scan stops reading: the next used chunks go
+ *    straight to the fetch list, or are written as zeros, without a look, which is what
+ *    they would cost anyway on a disk of unrelated data.  It still reads a sample: one
+ *    used chunk after 1, 3, 7, ... passed blind, the gap doubling up to blind_gap - 1,
+ *    and it reads again from the first sample that the target holds.  So a disk of old
+ *    data is read only for the samples, and a disk that holds the layer again after a
+ *    changed region costs at most blind_gap - 1 needless writes.  Correctness does not
+ *    depend on the guess: a blind chunk is written only verified (or as zeros), like any
+ *    other.
  * 2. Fetch: a chunk whose digest the reuse table (reuse.h) finds elsewhere on the target
  *    is read back, verified again and copied.  The others are grouped into runs of
  *    consecutive chunk indices (zero chunks inside a run cost nothing: they have no store
@@ -65,6 +77,8 @@ struct strata_deploy_stats {
 	uint64_t chunks_reused;    /**< copied from elsewhere on the target, re-verified */
 	uint64_t chunks_failed;    /**< did not verify, not delivered, or the transfer or
 				    target failure that stopped the phase hit it */
+	uint64_t chunks_blind;     /**< used chunks (data or zero) the scan did not read:
+				    put on the fetch list or zeroed blind (see the top) */
 	uint64_t bytes_fetched;    /**< store bytes received */
 	uint64_t bytes_scanned;    /**< image bytes the scan has looked at */
 	uint64_t bytes_to_write;   /**< image bytes the fetch phase must write */
@@ -101,6 +115,11 @@ struct strata_deploy {
 	 *  not already zero) and read back; a chunk that does not read back as zeros fails
 	 *  like a chunk that did not verify. */
 	int wipe;
+	/** Blind writes (see the top): used chunks missing in a row before the scan stops
+	 *  reading; 0 means STRATA_BLIND_AFTER, UINT32_MAX never. */
+	uint32_t blind_after;
+	/** The widest sampling gap while blind, in used chunks; 0 means STRATA_BLIND_GAP. */
+	uint32_t blind_gap;
 
 	struct strata_deploy_stats st;
 	struct strata_diag diag;       /**< the first chunk failure, where = chunk index */
@@ -111,7 +130,15 @@ struct strata_deploy {
 	uint64_t run_next;             /**< next chunk index expected in the stream */
 	uint64_t run_last;
 	uint32_t cur_got;
+	uint32_t missed;               /**< used chunks missing in a row while reading */
+	uint32_t gap;                  /**< 0 reading; else blind, sampling every gap */
+	uint32_t skip;                 /**< used chunks to pass blind before the next sample */
 };
+
+/** Defaults for blind_after and blind_gap, measured in docs/benchmarks.md ("Blind
+ *  writes"): 1 MiB and 2 MiB of 64 KiB chunks. */
+#define STRATA_BLIND_AFTER 16
+#define STRATA_BLIND_GAP 32
 
 /**
  * Deploy d->idx onto the target: scan every chunk, then fetch what is missing.  Returns 0

@@ -250,6 +250,7 @@ static void sum_stats(const struct apply_worker *w, unsigned int n,
 		t->chunks_fetched += s->chunks_fetched;
 		t->chunks_reused += s->chunks_reused;
 		t->chunks_failed += s->chunks_failed;
+		t->chunks_blind += s->chunks_blind;
 		t->bytes_fetched += s->bytes_fetched;
 		t->bytes_to_write += s->bytes_to_write;
 	}
@@ -364,6 +365,7 @@ static void fill_stats(const struct apply *a, const struct strata_deploy_stats *
 		.target_read = atomic_load(&a->target_read),
 		.target_written = atomic_load(&a->target_written),
 		.bytes_fetched = t->bytes_fetched, .chunks_failed = t->chunks_failed,
+		.chunks_blind = t->chunks_blind,
 		.image_size = a->idx.image_size, .seconds = seconds,
 	};
 	st->chunks_left = st->chunks_total - st->chunks_fetched - st->chunks_reused -

@@ -24,6 +24,9 @@ struct apply_stats {
 	uint64_t chunks_total, chunks_fetched, chunks_reused, chunks_zero, chunks_free;
 	uint64_t chunks_wiped;  /**< free chunks written as zeros (--wipe) */
 	uint64_t chunks_failed;
+	/** Used chunks the scan did not read, after a streak of chunks that the target did
+	 *  not hold (deploy.h, blind writes): fetched or zeroed without a look. */
+	uint64_t chunks_blind;
 	/** Bytes the engines read from and wrote to the target: what a deployment costs the
 	 *  disk, for comparing with other tools (tests/bench/fsaware.sh). */
 	uint64_t target_read, target_written;

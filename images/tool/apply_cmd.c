@@ -11,7 +11,8 @@ static void apply_usage(FILE *f)
 	      "                          [--low-speed-limit B] [--low-speed-time S] LAYER TARGET\n"
 	      "\n"
 	      "Make TARGET (a file or block device) hold exactly LAYER (sha256:<hex>).  Reads\n"
-	      "and hashes what TARGET holds, fetches only the chunks that differ, verifies each\n"
+	      "and hashes what TARGET holds (after a streak of chunks it lacks, only samples),\n"
+	      "fetches only the chunks that differ, verifies each\n"
 	      "against its SHA-256 before writing it, and flushes.  A failed or interrupted\n"
 	      "apply leaves only verified data; running it again finishes the job.\n"
 	      "\n"
@@ -19,7 +20,9 @@ static void apply_usage(FILE *f)
 	      "  --json FILE      write ok, bytes_fetched, chunks_total, chunks_fetched,\n"
 	      "                   chunks_reused, chunks_zero, chunks_free, chunks_failed,\n"
 	      "                   chunks_wiped, chunks_left (not reached: the apply\n"
-	      "                   stopped), image_size, target_read, target_written (bytes\n"
+	      "                   stopped), chunks_blind (used chunks written without\n"
+	      "                   reading TARGET, after a streak of chunks it lacked),\n"
+	      "                   image_size, target_read, target_written (bytes\n"
 	      "                   read from and written to TARGET), seconds as JSON\n"
 	      "  --jobs N         worker threads (default: cores, at least 8 over HTTP)\n"
 	      "  --wipe           make the layer's free chunks zero and read them back (the\n"
@@ -39,14 +42,14 @@ static int write_json(const char *path, const struct apply_stats *s, int ok)
 	fprintf(f, "{\"ok\": %s, \"bytes_fetched\": %llu, \"chunks_total\": %llu, "
 		"\"chunks_fetched\": %llu, \"chunks_reused\": %llu, \"chunks_zero\": %llu, "
 		"\"chunks_free\": %llu, \"chunks_wiped\": %llu, \"chunks_failed\": %llu, "
-		"\"chunks_left\": %llu, \"image_size\": %llu, \"target_read\": %llu, "
+		"\"chunks_left\": %llu, \"chunks_blind\": %llu, \"image_size\": %llu, \"target_read\": %llu, "
 		"\"target_written\": %llu, \"seconds\": %.3f}\n",
 		ok ? "true" : "false", (unsigned long long)s->bytes_fetched,
 		(unsigned long long)s->chunks_total, (unsigned long long)s->chunks_fetched,
 		(unsigned long long)s->chunks_reused, (unsigned long long)s->chunks_zero,
 		(unsigned long long)s->chunks_free, (unsigned long long)s->chunks_wiped,
 		(unsigned long long)s->chunks_failed, (unsigned long long)s->chunks_left,
-		(unsigned long long)s->image_size, (unsigned long long)s->target_read,
+		(unsigned long long)s->chunks_blind, (unsigned long long)s->image_size, (unsigned long long)s->target_read,
 		(unsigned long long)s->target_written, s->seconds);
 	return fclose(f) ? errorf("%s: write failed", path) : 0;
 }
@@ -61,11 +64,11 @@ static void print_summary(const char *target, const struct apply_stats *s)
 		snprintf(left, sizeof(left), ", %llu not reached",
 			 (unsigned long long)s->chunks_left);
 	fprintf(stderr, "%s: %llu chunks: %llu fetched (%.1f MiB), %llu reused, %llu zero, "
-		"%llu free, %llu failed%s; %.2f s\n", target, (unsigned long long)s->chunks_total,
+		"%llu free, %llu written blind, %llu failed%s; %.2f s\n", target, (unsigned long long)s->chunks_total,
 		(unsigned long long)s->chunks_fetched, (double)s->bytes_fetched / 1048576.0,
 		(unsigned long long)s->chunks_reused, (unsigned long long)s->chunks_zero,
-		(unsigned long long)s->chunks_free, (unsigned long long)s->chunks_failed, left,
-		s->seconds);
+		(unsigned long long)s->chunks_free, (unsigned long long)s->chunks_blind,
+		(unsigned long long)s->chunks_failed, left, s->seconds);
 }
 
 /* A limit of 1..max from the command line; prints its error. */

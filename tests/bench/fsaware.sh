@@ -11,10 +11,11 @@
 #       - strata-image apply of the same image built with --no-fsmap (every block),
 #       - partclone.ext4 -r of an image made by partclone.ext4 -c of the same filesystem.
 #     strata-image apply runs the same engine as strata.efi (images/core/deploy.c).  Bytes:
-#     strata's own counts (--json target_read, target_written, bytes_fetched); for every
-#     command also the block I/O the kernel charged it (GNU time %I/%O, 512-byte units,
-#     page cache dropped first when /proc/sys/vm/drop_caches is writable).  Time: wall
-#     clock of the command plus `sync` of the target.  Each target then passes e2fsck -fn.
+#     strata's own counts (--json target_read, target_written, bytes_fetched,
+#     chunks_blind); for every command also the block I/O the kernel charged it (GNU time
+#     %I/%O, 512-byte units, page cache dropped first when /proc/sys/vm/drop_caches is
+#     writable).  Time: wall clock of the command plus `sync` of the target.  Each target
+#     then passes e2fsck -fn.
 # (b) A realistic gold update (needs root, debootstrap and a reachable Debian mirror; else
 #     skipped and said so): a GOLD_MIB (default 2048) MiB ext4 loop-mounted, debootstrap
 #     --variant=minbase bookworm into it, unmounted (v1); a copy loop-mounted again, chroot
@@ -277,6 +278,7 @@ fi
 # --- report -----------------------------------------------------------------------------------
 SR=$(json target_read "$T/strata.json"); SW=$(json target_written "$T/strata.json")
 SF=$(json bytes_fetched "$T/strata.json")
+SB=$(json chunks_blind "$T/strata.json"); NB=$(json chunks_blind "$T/nofsmap.json")
 NR=$(json target_read "$T/nofsmap.json"); NW=$(json target_written "$T/nofsmap.json")
 NF=$(json bytes_fetched "$T/nofsmap.json")
 CPU=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
@@ -293,7 +295,7 @@ MD=$RES/fsaware.md
 	echo "| strata-image apply, --no-fsmap layer | $(f nofsmap 2) | $(mib "$NR") | $(mib "$NW") | $(mib "$NF") (store) | $(ratio $((NR + NW)) "$USED") | $(mib "$(f nofsmap 3)") / $(mib "$(f nofsmap 4)") |"
 	echo "| partclone.ext4 -r | $(f partclone 2) | 0 | $(mib "$(f partclone 4)") (block I/O) | $(mib "$PC_BYTES") (image) | $(ratio "$(f partclone 4)" "$USED") (written only) | $(mib "$(f partclone 3)") / $(mib "$(f partclone 4)") |"
 	echo
-	echo "Ratios: strata time / partclone time = **$(ratio "$(f strata 2)" "$(f partclone 2)")** (goal <= 1.00); strata's target (read + written) / used data = **$(ratio $((SR + SW)) "$USED")** (goal <= 1.10), of which written / used = $(ratio "$SW" "$USED") and read / used = $(ratio "$SR" "$USED"); free class / --no-fsmap: time $(ratio "$(f strata 2)" "$(f nofsmap 2)"), target bytes $(ratio $((SR + SW)) $((NR + NW))). Counting the source instead of the target's reads (what crosses from the store or image, plus what is written): strata $(ratio $((SF + SW)) "$USED") x used, partclone $(ratio $((PC_BYTES + $(f partclone 4))) "$USED") x used."
+	echo "Ratios: strata time / partclone time = **$(ratio "$(f strata 2)" "$(f partclone 2)")** (goal <= 1.00); strata's target (read + written) / used data = **$(ratio $((SR + SW)) "$USED")** (goal <= 1.10), of which written / used = $(ratio "$SW" "$USED") and read / used = $(ratio "$SR" "$USED"); free class / --no-fsmap: time $(ratio "$(f strata 2)" "$(f nofsmap 2)"), target bytes $(ratio $((SR + SW)) $((NR + NW))). Counting the source instead of the target's reads (what crosses from the store or image, plus what is written): strata $(ratio $((SF + SW)) "$USED") x used, partclone $(ratio $((PC_BYTES + $(f partclone 4))) "$USED") x used. Written blind (used chunks the scan did not read, images/core/deploy.h): $SB (free class), $NB (--no-fsmap)."
 	echo
 	echo "Commands (\$SRC the ext4 image, \$T a copy of the old data):"
 	echo

@@ -26,7 +26,9 @@
 #      is refused and writes nothing until POST /api/accept-key/vm1; then it is served
 #  11. the root partition full of random bytes (a used disk): the agent writes only the
 #      layer's used chunks (its summary's counts against inspect's), the free chunks keep
-#      the old bytes, e2fsck -fn is clean; then with wipe=yes every free chunk is zeroed
+#      the old bytes, e2fsck -fn is clean, and after a streak of chunks the disk lacked
+#      the agent wrote the rest blind (its summary's "written blind"); then with wipe=yes
+#      every free chunk is zeroed
 #      (the agent's count, and read from the host) and the partition equals its layer
 # Case 1 also checks the machine key: made from EFI_RNG_PROTOCOL (the lab's virtio-rng),
 # pinned on first use in the database, the audit log and /machines.json; the session:
@@ -260,6 +262,9 @@ FREE=$(free_chunks "$ROOT1" | wc -l)
 USED=$($SI inspect --store "$W/root/store" --chunks "$ROOT1" | awk '/^chunk [0-9]/ && $9 != "free"' | wc -l)
 check "11: the agent wrote only the used chunks (${ZW:-?} zeroed + ${X:-?} fetched + ${R:-?} copied of ${T:-?}; inspect: $USED used, $FREE free)" \
 	test "$((${ZW:-0} + ${X:-0} + ${R:-0}))" = "$USED" -a "${F:-}" = "$FREE" -a "${FW:-}" = 0 -a "${K:-}" = 0
+BLIND=$(sed -n 's/.*layer root: .*, \([0-9]*\) written blind.*/\1/p' <(debug vm1-m))
+check "11: after a streak of chunks the disk lacked, the agent wrote blind (${BLIND:-?} written blind)" \
+	test "${BLIND:-0}" -gt 0
 check "11: free chunks still hold the old bytes" free_hold "$W/disk.img" 2 "$ROOT1" "$W/fill"
 check "11: the root filesystem checks clean (e2fsck -fn)" part_fsck "$W/disk.img" 2 $((48 * MIB))
 inventory "$ROOT1" wipe

@@ -34,6 +34,7 @@ struct mem_target {
 	unsigned int writes;
 	uint64_t full_at;    /**< writes reaching this offset fail, as on a full disk (0: none) */
 	uint64_t read_chunks;    /**< bit i: chunk i (< 64) was read */
+	unsigned int reads;      /**< read calls */
 	int fail;                     /**< writes covering byte fail_off fail with EIO */
 	uint64_t fail_off;
 	unsigned int failed;          /**< writes refused */
@@ -127,6 +128,7 @@ static int t_read(void *ctx, uint64_t off, void *buf, size_t len)
 	if (off % t->bs || len % t->bs || off + len > t->size)
 		return STRATA_ERANGE;
 	memcpy(buf, t->bytes + off, len);
+	t->reads++;
 	for (uint64_t c = off / CS; c <= (off + len - 1) / CS && c < 64; c++)
 		t->read_chunks |= 1ULL << c;
 	return 0;
@@ -665,6 +667,93 @@ static void test_target_write_error(void)
 	resumes(&v, &t, &s, 3, before);
 }
 
+/* Blind writes (deploy.h) over a 64-chunk layer with blind_after 4 and blind_gap 8, on a
+ * target whose chunks from first to last-1 hold other data and the rest the layer.  The
+ * target must end equal to the layer whatever the policy guessed. */
+static void blind_deploy(struct layer *v, struct mem_target *t, struct strata_deploy *d,
+			 struct mem_source *s, unsigned int first, unsigned int last)
+{
+	make_image(v, 64 * CS, 7);
+	build_layer(v);
+	t->size = 64 * CS;
+	t->bs = 512;
+	t->bytes = xmalloc(t->size);
+	memcpy(t->bytes, v->image, t->size);
+	for (size_t i = first * CS; i < last * CS; i++)
+		t->bytes[i] = (uint8_t)(i * 13 + 5);
+	*s = source(v);
+	*d = engine(v, t, s, NULL);
+	d->blind_after = 4;
+	d->blind_gap = 8;
+	CHECK_EQ(strata_deploy_run(d), 0);
+	CHECK(memcmp(t->bytes, v->image, t->size) == 0);
+}
+
+/* A target of unrelated data is read only until 4 used chunks in a row miss (0, 1, 2 and
+ * zero chunk 3, which is zeroed), then only for the samples after 1, 3, 7, 7, ... chunks
+ * passed blind (zero chunk 4 is zeroed blind): every data chunk is fetched. */
+static void test_blind_unrelated_target(void)
+{
+	struct layer v = { 0 };
+	struct mem_target t = { 0 };
+	struct mem_source s;
+	struct strata_deploy d;
+	uint64_t want = 0xf | 1ull << 5 | 1ull << 9;
+
+	for (unsigned int i = 17; i < 64; i += 8)
+		want |= 1ull << i;
+	blind_deploy(&v, &t, &d, &s, 0, 64);
+	CHECK_EQ(t.read_chunks, want);
+	CHECK_EQ(t.reads, 12);
+	CHECK_EQ(d.st.chunks_blind, 52);
+	CHECK_EQ(d.st.chunks_fetched, 62);
+	CHECK_EQ(d.st.chunks_zeroed, 2);
+	CHECK_EQ(d.st.chunks_kept, 0);
+	free_layer(&v);
+	free(t.bytes);
+}
+
+/* A target that holds the layer again after 40 unrelated chunks: the sample at chunk 41
+ * matches and the scan reads again from there, so at most blind_gap - 1 chunks (here 40)
+ * are fetched without need and every chunk from 40 + 8 on is read and kept. */
+static void test_blind_returns_to_reading(void)
+{
+	struct layer v = { 0 };
+	struct mem_target t = { 0 };
+	struct mem_source s;
+	struct strata_deploy d;
+
+	blind_deploy(&v, &t, &d, &s, 0, 40);
+	CHECK_EQ(t.read_chunks >> 48, 0xffff);
+	CHECK(d.st.chunks_fetched <= 38 + 7);
+	CHECK_EQ(d.st.chunks_fetched + d.st.chunks_kept, 62);
+	CHECK(d.st.chunks_kept >= 64 - 48);
+	CHECK_EQ(d.st.chunks_kept, 23);          /* 41..63 */
+	CHECK(s.sent[50] == 0 && s.sent[63] == 0);
+	free_layer(&v);
+	free(t.bytes);
+}
+
+/* An unchanged target is read in full and nothing is written or fetched: blind writes
+ * never start while chunks match. */
+static void test_blind_unchanged_target(void)
+{
+	struct layer v = { 0 };
+	struct mem_target t = { 0 };
+	struct mem_source s;
+	struct strata_deploy d;
+
+	blind_deploy(&v, &t, &d, &s, 0, 0);
+	CHECK_EQ(t.read_chunks, ~0ull);
+	CHECK_EQ(t.reads, 64);
+	CHECK_EQ(t.writes, 0);
+	CHECK_EQ(s.runs, 0);
+	CHECK_EQ(d.st.chunks_blind, 0);
+	CHECK_EQ(d.st.chunks_kept, 62);
+	free_layer(&v);
+	free(t.bytes);
+}
+
 int main(void)
 {
 	RUN(test_full_and_delta);
@@ -678,5 +767,8 @@ int main(void)
 	RUN(test_reuse_verifies_the_copy);
 	RUN(test_slices_share_a_table);
 	RUN(test_target_write_error);
+	RUN(test_blind_unrelated_target);
+	RUN(test_blind_returns_to_reading);
+	RUN(test_blind_unchanged_target);
 	return harness_summary();
 }
