@@ -78,6 +78,22 @@ int key_row_get(struct db *d, const char *mac, struct key_row *out)
 	return rc;
 }
 
+int key_pending_macs(struct db *d, char (*macs)[18], int cap)
+{
+	sqlite3_stmt *st;
+	int n = 0, step, rc = db_prepare(d, "SELECT mac FROM machine_keys WHERE pending IS NOT "
+					 "NULL ORDER BY mac LIMIT ?", "i", &st, (int64_t)cap);
+
+	if (rc)
+		return rc;
+	while ((step = sqlite3_step(st)) == SQLITE_ROW)
+		snprintf(macs[n++], 18, "%s", (const char *)sqlite3_column_text(st, 0));
+	if (step != SQLITE_DONE)
+		n = errorf("%s: cannot list pending keys: %s", d->path, sqlite3_errmsg(d->h));
+	sqlite3_finalize(st);
+	return n;
+}
+
 int key_pin(struct db *d, const char *mac, const uint8_t pub[KEY_PUB_LEN], int64_t now)
 {
 	return db_run(d, "INSERT OR REPLACE INTO machine_keys (mac, pubkey, pinned_at, pending, "

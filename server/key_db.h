@@ -49,6 +49,13 @@ int key_nonce_take(struct db *d, const char *mac, const uint8_t nonce[KEY_NONCE_
 /** Read mac's row into *out (zeroed when none).  0 or STRATA_EREPORTED. */
 int key_row_get(struct db *d, const char *mac, struct key_row *out);
 
+/**
+ * The MACs (text, into macs) of up to cap machines with a differing key awaiting an admin,
+ * so an acceptance can reach machines that no inventory line names (those served under
+ * the default profile).  The count found, or STRATA_EREPORTED.
+ */
+int key_pending_macs(struct db *d, char (*macs)[18], int cap);
+
 /** Pin pub as mac's key at now, dropping any pending one.  Between db_begin and db_end. */
 int key_pin(struct db *d, const char *mac, const uint8_t pub[KEY_PUB_LEN], int64_t now);
 

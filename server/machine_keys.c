@@ -222,6 +222,46 @@ static int accept_one(struct db *d, const uint8_t mac[6], const char *name, cons
 	return rc ? rc : row.pending;
 }
 
+/* Whether mac is among the n of macs. */
+static int listed(const uint8_t (*macs)[6], size_t n, const uint8_t mac[6])
+{
+	for (size_t i = 0; i < n; i++)
+		if (!memcmp(macs[i], mac, 6))
+			return 1;
+	return 0;
+}
+
+/*
+ * Accept the pending keys of machines no inventory line names (served under the default
+ * profile) that one ("all" or a MAC) reaches; the n inventory machines in macs are done
+ * already.  Accepted count, or an rc.
+ */
+static int accept_unlisted(struct server *s, const char *one, const uint8_t (*macs)[6],
+			   size_t n, const char *by)
+{
+	char pend[64][18];
+	uint8_t mac[6], want[6];
+	int by_mac = strata_mac_parse(want, one, strlen(one)) == 0;
+	int rc = 0, total = 0, batch, k;
+
+	if (strcmp(one, "all") && !by_mac)
+		return 0;
+	do {    /* accepted keys leave the pending list: the next batch is the rest */
+		k = key_pending_macs(s->state->db, pend, 64);
+		for (int i = batch = 0; rc >= 0 && i < k; i++) {
+			if (strata_mac_parse(mac, pend[i], strlen(pend[i])) ||
+			    listed(macs, n, mac) || (by_mac && memcmp(mac, want, 6)))
+				continue;
+			rc = accept_one(s->state->db, mac, pend[i], by);
+			if (rc > 0)
+				sessions_drop_machine(s->sessions, mac);
+			batch += rc > 0;
+		}
+		total += batch;
+	} while (rc >= 0 && k == 64 && batch > 0);
+	return k < 0 ? k : rc < 0 ? rc : total;
+}
+
 /* Accept the pending keys of the machines one name (no commas) names. */
 static int accept_named(struct server *s, const char *one, const char *by)
 {
@@ -243,6 +283,10 @@ static int accept_named(struct server *s, const char *one, const char *by)
 		if (rc > 0)      /* the old key's sessions end with it */
 			sessions_drop_machine(s->sessions, macs[i]);
 		total += rc > 0;
+	}
+	if (rc >= 0) {
+		rc = accept_unlisted(s, one, (const uint8_t (*)[6])macs, n, by);
+		total += rc > 0 ? rc : 0;
 	}
 	free(names);
 	free(macs);

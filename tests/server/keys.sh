@@ -5,7 +5,7 @@
 # use only for a machine with a pending order (a DB row and an audit row, shown in
 # /machines.json), single-use nonces, a forged signature refused, a different key refused
 # with the manifest withheld until POST /api/accept-key/NAME, and the selection form
-# ?names=.  Loopback only; needs curl, sqlite3, openssl, xxd.
+# ?names=; a default-profile machine's key accepted by its MAC and by all.  Loopback only; needs curl, sqlite3, openssl, xxd.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/server.sh"
 need_tools curl sqlite3 openssl xxd
@@ -84,6 +84,19 @@ register a $M2 > /dev/null; register b $M2 > /dev/null; register a $M1 > /dev/nu
 check "two keys pending" test "$(srv_sql "$W" "SELECT count(*) FROM machine_keys WHERE pending IS NOT NULL")" = 2
 check "?names=pc01,pc02 accepts both" sh -c "curl -s -X POST -H '$SRV_AUTH' '$U/api/accept-key?names=pc01,pc02' | grep -qx 'accepted the pending keys of 2 machines'"
 check "  none left pending" test "$(srv_sql "$W" "SELECT count(*) FROM machine_keys WHERE pending IS NOT NULL")" = 0
+# A machine no inventory line names, served under the default profile ("image any PC"):
+# its keys are pinned and refused like any other, and accept-key reaches it by MAC or all.
+M9=52:54:00:5e:00:99
+sed -i 's/^default local$/default profile=lab action=deploy/' "$W/root/inventory.conf"
+kill -HUP "$SRV_PID"; sleep 1
+curl -s "$U/ipxe/${M9//:/-}" > /dev/null
+check "a default-profile machine's first key is pinned" says '^key=pinned ' register a $M9
+check "  another key for it differs" says '^key=differs ' register b $M9
+check "accept-key by its MAC reaches it" sh -c "curl -s -X POST -H '$SRV_AUTH' '$U/api/accept-key/${M9//:/-}' | grep -qx 'accepted the pending keys of 1 machines'"
+check "  the new key is known" says '^key=known ' register b $M9
+register a $M9 > /dev/null
+check "accept-key/all reaches it too" sh -c "curl -s -X POST -H '$SRV_AUTH' '$U/api/accept-key/all' | grep -qx 'accepted the pending keys of 1 machines'"
+check "  audited with its MAC" test "$(srv_sql "$W" "SELECT count(*) FROM orders WHERE target = '$M9' AND action LIKE 'key-accepted %'")" = 2
 check "nonces do not pile up" sh -c "for i in 1 2 3 4 5 6 7 8; do curl -s '$U/key/$M2/nonce' >/dev/null; done; test \"\$(sqlite3 '$W/root/state/strata.db' \"SELECT count(*) FROM nonces WHERE mac = '$M2'\")\" -le 4"
 check "server stops cleanly" srv_stop
 finish
