@@ -4,7 +4,7 @@
 SERVER_SRCS := server/main.c server/services.c server/server.c server/catalog.c server/state.c \
 	server/sessions.c \
 	server/db.c server/audit.c server/api_tokens.c server/key_parse.c server/key_db.c \
-	server/machine_keys.c \
+	server/machine_keys.c server/capture.c server/capture_parse.c \
 	server/inventory.c server/machine.c server/cidata.c server/http.c server/http_parse.c \
 	server/http_run.c server/http_seal.c server/private_store.c server/layer_cache.c server/daemon.c server/loop_epoll.c server/tftp.c \
 	server/tftp_parse.c server/tftp_path.c server/ratelimit.c server/log_limit.c server/http_guard.c server/holders.c \
@@ -83,3 +83,16 @@ $(SAN)/tests/unit/test_sessions.o: SAN_CFLAGS += -Iserver
 $(SAN)/tests/unit/test_sessions: $(SAN)/tests/unit/test_sessions.o \
 		$(patsubst %.c,$(SAN)/%.o,server/sessions.c $(HOST_LIB_SRCS))
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(HOST_LIBS)
+
+# A capture order's parameters: the parser and the inventory's name rule it shares.
+CAPTURE_PURE_SRCS := server/capture_parse.c server/inventory.c images/host/util.c
+$(SAN)/tests/unit/test_capture.o: SAN_CFLAGS += -Iserver
+$(SAN)/tests/unit/test_capture: $(SAN)/tests/unit/test_capture.o \
+		$(patsubst %.c,$(SAN)/%.o,$(CAPTURE_PURE_SRCS) $(HOST_LIB_SRCS))
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(HOST_LIBS)
+
+# libFuzzer target for a capture order's query through the query decoder and the parser.
+$(FUZZ)/tests/fuzz/fuzz_capture.o: INCS += -Iserver
+$(FUZZ)/fuzz_capture: $(FUZZ)/tests/fuzz/fuzz_capture.o \
+		$(patsubst %.c,$(FUZZ)/%.o,$(CAPTURE_PURE_SRCS) $(HTTP_PARSE_SRCS) $(HOST_LIB_SRCS))
+	$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(HOST_LIBS)

@@ -55,6 +55,20 @@ static const char *const migrations[] = {
 	 * accepts it (POST /api/accept-key) or the machine presents the pinned one again. */
 	"ALTER TABLE machine_keys ADD COLUMN pending BLOB;"
 	"ALTER TABLE machine_keys ADD COLUMN pending_at INTEGER;",
+	/* 4: capture tasks (capture.h): one a machine at most while open.  token is the
+	 * SHA-256 of the task's token, never the token itself. */
+	"CREATE TABLE capture_tasks ("
+	"  id INTEGER PRIMARY KEY,"
+	"  token BLOB NOT NULL UNIQUE,"
+	"  mac TEXT NOT NULL,"
+	"  kind TEXT NOT NULL,"              /* gold or machine */
+	"  profile TEXT,"                    /* gold: the profile it becomes */
+	"  prepared INTEGER NOT NULL,"       /* gold: the admin confirmed generalization */
+	"  token_name TEXT NOT NULL,"        /* the API credential that ordered it */
+	"  created INTEGER NOT NULL,"
+	"  ended INTEGER,"                   /* NULL while the task is open */
+	"  outcome TEXT);"                   /* cancelled, once ended */
+	"CREATE UNIQUE INDEX capture_tasks_open ON capture_tasks(mac) WHERE ended IS NULL;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

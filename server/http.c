@@ -35,6 +35,8 @@
 #include "store_path.h"
 #include "text.h"
 #include "audit.h"
+#include "capture.h"
+#include "crypto.h"
 #include "state.h"
 
 #define BODY_MAX 4096
@@ -466,6 +468,78 @@ static enum MHD_Result accept_key(struct MHD_Connection *c, struct req *r, struc
 	return text(c, r, 200, "text/plain", body, strlen(body));
 }
 
+/* Why a capture order or cancellation of who failed with rc, for the body. */
+static const char *capture_why(int rc)
+{
+	switch (rc) {
+	case STRATA_ENOENT:
+		return "no such machine, or no capture pending on it";
+	case STRATA_EINVAL:
+		return "name one machine: /api/capture/NAME or /api/capture/MAC";
+	case STRATA_ESTALE:
+		return "a capture is already pending on this machine: cancel it first with POST "
+		       "/api/capture-cancel/NAME";
+	default:
+		return "cannot record the order";
+	}
+}
+
+/* The answer to an accepted capture order, as JSON; the token is wiped from t here. */
+static enum MHD_Result capture_answer(struct MHD_Connection *c, struct req *r,
+				      const struct capture_order *o, struct capture_ticket *t)
+{
+	char body[512];
+	int n = snprintf(body, sizeof(body), "{\"machine\": \"%s\", \"mac\": \"%s\", "
+			 "\"kind\": \"%s\", \"profile\": \"%s\", \"prepared\": %s, "
+			 "\"token\": \"%s\"}\n", t->name, t->mac,
+			 o->kind == CAPTURE_GOLD ? "gold" : "machine", o->profile,
+			 o->prepared ? "true" : "false", t->token);
+	enum MHD_Result ret = text(c, r, 200, "application/json", body, (size_t)n);
+
+	strata_wipe(body, sizeof(body));
+	strata_wipe(t->token, sizeof(t->token));
+	return ret;
+}
+
+/* POST /api/capture/NAME[?as=PROFILE&prepared=yes]: open a capture task (capture.h). */
+static enum MHD_Result capture(struct MHD_Connection *c, struct req *r, struct server *s)
+{
+	char by[API_TOKEN_NAME_MAX + 1], as[INV_NAME_MAX + 2], prep[8];
+	const char *why, *a = NULL, *p = NULL;
+	struct capture_order o;
+	struct capture_ticket t;
+	int rc = authorize(c, s, by, &why);
+
+	if (rc)
+		return fail(c, r, rc, why);
+	if (field_get(c, r, "as", as, sizeof(as), &a) < 0 ||
+	    field_get(c, r, "prepared", prep, sizeof(prep), &p) < 0)
+		return fail(c, r, STRATA_EINVAL, "as= and prepared= must be short plain text");
+	rc = capture_order_parse(a, p, &o, &why);
+	if (rc)
+		return fail(c, r, rc, why);
+	rc = server_capture_order(s, r->route.name, &o, by, &t);
+	if (rc)
+		return fail(c, r, rc, capture_why(rc));
+	return capture_answer(c, r, &o, &t);
+}
+
+/* POST /api/capture-cancel/NAME: end the machine's open capture task. */
+static enum MHD_Result capture_cancel(struct MHD_Connection *c, struct req *r,
+				      struct server *s)
+{
+	char by[API_TOKEN_NAME_MAX + 1];
+	const char *why;
+	int rc = authorize(c, s, by, &why);
+
+	if (rc)
+		return fail(c, r, rc, why);
+	rc = server_capture_cancel(s, r->route.name, by);
+	if (rc)
+		return fail(c, r, rc, capture_why(rc));
+	return text(c, r, 200, "text/plain", "capture cancelled\n", 18);
+}
+
 /* The manifest, to its machine's signed request or an admin, unless the machine presented
  * a key an admin has not accepted. */
 static enum MHD_Result manifest(struct MHD_Connection *c, struct req *r, struct server *s)
@@ -760,6 +834,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return strcmp(method, "POST") ? error(c, r, 405, "use POST") : deploy(c, r, s);
 	if (r->route.kind == ROUTE_ACCEPT_KEY)
 		return strcmp(method, "POST") ? error(c, r, 405, "use POST") : accept_key(c, r, s);
+	if (r->route.kind == ROUTE_CAPTURE)
+		return strcmp(method, "POST") ? error(c, r, 405, "use POST") : capture(c, r, s);
+	if (r->route.kind == ROUTE_CAPTURE_CANCEL)
+		return strcmp(method, "POST") ? error(c, r, 405, "use POST")
+			: capture_cancel(c, r, s);
 	if (!is_get)
 		return error(c, r, 405, "method not allowed");
 	return get(c, r, s);

@@ -91,7 +91,7 @@ static enum http_route_kind route_two(const char *word, const char *arg, struct 
 	return ROUTE_NONE;
 }
 
-/* /api/deploy/NAME and /api/accept-key/NAME. */
+/* /api/deploy/NAME, /api/accept-key/NAME, /api/capture/NAME, /api/capture-cancel/NAME. */
 static enum http_route_kind route_api(const char *verb, const char *arg, struct http_route *r)
 {
 	if (!name_ok(arg) || strlen(arg) > HTTP_NAME_MAX)
@@ -99,6 +99,10 @@ static enum http_route_kind route_api(const char *verb, const char *arg, struct 
 	strcpy(r->name, arg);
 	if (!strcmp(verb, "deploy"))
 		return ROUTE_DEPLOY;
+	if (!strcmp(verb, "capture"))
+		return ROUTE_CAPTURE;
+	if (!strcmp(verb, "capture-cancel"))
+		return ROUTE_CAPTURE_CANCEL;
 	return !strcmp(verb, "accept-key") ? ROUTE_ACCEPT_KEY : ROUTE_NONE;
 }
 

@@ -35,13 +35,16 @@ enum http_route_kind {
 				   ?names=a,b,c: accept pending machine keys */
 	ROUTE_PRIVATE_INDEX,  /**< /private/MAC/layers/HEX.idx: a private layer's index */
 	ROUTE_PRIVATE_RUN,    /**< /private/MAC/runs/HEX/FIRST-LAST: its chunks FIRST..LAST */
+	ROUTE_CAPTURE,        /**< /api/capture/NAME-or-MAC: order a capture (capture.h) */
+	ROUTE_CAPTURE_CANCEL, /**< /api/capture-cancel/NAME-or-MAC: end its open task */
 };
 
 /** A routed request: the kind and its parameters. */
 struct http_route {
 	enum http_route_kind kind;
-	char name[HTTP_NAME_MAX + 1];  /**< boot file name, or machine for ROUTE_DEPLOY and
-					    ROUTE_ACCEPT_KEY (empty: the names= list) */
+	char name[HTTP_NAME_MAX + 1];  /**< boot file name, or machine for ROUTE_DEPLOY,
+					    ROUTE_ACCEPT_KEY (empty: the names= list) and
+					    the capture routes */
 	uint8_t mac[6];
 	uint8_t digest[32];            /**< layer id or chunk name */
 	uint64_t first, last;          /**< ROUTE_STORE_RUN and ROUTE_PRIVATE_RUN, inclusive */

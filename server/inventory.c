@@ -85,6 +85,11 @@ static int name_ok(const char *s)
 	return 1;
 }
 
+int inv_name_ok(const char *s)
+{
+	return name_ok(s);
+}
+
 static int find_profile(const struct inventory *inv, const char *name)
 {
 	for (size_t i = 0; i < inv->nprofiles; i++)

@@ -43,6 +43,11 @@
 
 #define INV_NAME_MAX 63
 
+/** Whether s is a name the inventory takes for a machine or profile: [A-Za-z0-9-],
+ *  1..INV_NAME_MAX, not starting with '-'.  One rule, so a name from elsewhere (a capture
+ *  order's as=PROFILE) is one the inventory can name. */
+int inv_name_ok(const char *s);
+
 /** Where a partition's layer comes from. */
 enum inv_layer {
 	INV_LAYER_NONE = 0,   /**< preserve: no layer */

@@ -35,6 +35,10 @@ static void test_routes_good(void)
 	CHECK(strcmp(r.name, "pc01") == 0);
 	CHECK_EQ(http_route("/api/accept-key", &r), ROUTE_ACCEPT_KEY);
 	CHECK(r.name[0] == '\0');
+	CHECK_EQ(http_route("/api/capture/pc01", &r), ROUTE_CAPTURE);
+	CHECK(strcmp(r.name, "pc01") == 0);
+	CHECK_EQ(http_route("/api/capture-cancel/52-54-00-12-34-56", &r), ROUTE_CAPTURE_CANCEL);
+	CHECK(strcmp(r.name, "52-54-00-12-34-56") == 0);
 	CHECK_EQ(http_route("/private/52:54:00:12:34:56/layers/" HEX64 ".idx", &r),
 		 ROUTE_PRIVATE_INDEX);
 	CHECK(r.mac[0] == 0x52 && r.mac[5] == 0x56 && r.digest[0] == 0x01);
@@ -55,6 +59,8 @@ static void test_routes_bad(void)
 		"/machines.json/x", "/report/52:54:00:12:34:56/x", "/key/52:54:00:12:34:56/nonce/x",
 		"/key/52:54:00:12:34:56/other", "/key/pc01/nonce", "/key/52:54:00:12:34",
 		"/api/accept-key/../x", "/api/accept-key/a/b", "/api/other/pc01",
+		"/api/capture", "/api/capture/", "/api/capture/../x", "/api/capture/a/b",
+		"/api/capture-cancel", "/api/capture-cancel/.x", "/api/Capture/pc01",
 		/* a private store serves indexes and runs of a named machine, nothing else */
 		"/private/52:54:00:12:34:56/chunks/01/" HEX64, "/private/52:54:00:12:34:56",
 		"/private/52:54:00:12:34:56/", "/private/pc01/layers/" HEX64 ".idx",

@@ -1,0 +1,177 @@
+/* Capture orders and their task tokens (see capture.h). */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include "audit.h"
+#include "capture.h"
+#include "catalog.h"
+#include "crypto.h"
+#include "host.h"
+#include "server.h"
+#include "sessions.h"
+#include "text.h"
+
+/* The one machine who names, into name and mac (the caller's).  0, STRATA_ENOENT or
+ * STRATA_EINVAL (several, or "all").  Call with s->lock held. */
+static int one_machine(struct server *s, const char *who, char name[INV_NAME_MAX + 1],
+		       uint8_t mac[6])
+{
+	uint8_t (*macs)[6];
+	char (*names)[INV_NAME_MAX + 1];
+	size_t n = 0;
+	int rc = STRATA_ENOMEM;
+
+	if (!strcasecmp(who, "all"))
+		return STRATA_EINVAL;
+	macs = calloc(s->cat->n + 1, sizeof(*macs));
+	names = calloc(s->cat->n + 1, sizeof(*names));
+	if (macs && names) {
+		n = server_match(s, who, macs, names);
+		rc = n == 0 ? STRATA_ENOENT : n > 1 ? STRATA_EINVAL : 0;
+	}
+	if (rc == 0) {
+		memcpy(mac, macs[0], 6);
+		memcpy(name, names[0], INV_NAME_MAX + 1);
+	}
+	free(names);
+	free(macs);
+	return rc == STRATA_ENOMEM ? errorf("out of memory") : rc;
+}
+
+/* Whether mac (text) has an open task: 1, 0, or STRATA_EREPORTED.  In a transaction. */
+static int task_open_exists(struct db *d, const char *mac)
+{
+	sqlite3_stmt *st;
+	int step, rc = db_prepare(d, "SELECT 1 FROM capture_tasks WHERE mac = ? AND ended IS "
+				  "NULL", "t", &st, mac);
+
+	if (rc)
+		return rc;
+	step = sqlite3_step(st);
+	rc = step == SQLITE_ROW ? 1 : step == SQLITE_DONE ? 0
+		: errorf("%s: cannot read the capture tasks of %s: %s", d->path, mac,
+			 sqlite3_errmsg(d->h));
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* The audit log's action text for o, into out (cap bytes, the caller's). */
+static void order_action(const struct capture_order *o, char *out, size_t cap)
+{
+	if (o->kind == CAPTURE_GOLD)
+		snprintf(out, cap, "capture gold as=%s prepared=yes", o->profile);
+	else
+		snprintf(out, cap, "capture machine");
+}
+
+/* Insert the task row of t (token hashed) and its audit row.  In a transaction.  The
+ * audit row names the machine as its target and marks no machine: a capture has no
+ * deployment outcome for audit_outcome to close. */
+static int task_insert(struct db *d, const struct capture_order *o, const char *by,
+		       const struct capture_ticket *t)
+{
+	uint8_t digest[32];
+	char action[INV_NAME_MAX + 64];
+
+	strata_sha256(t->token, strlen(t->token), digest);
+	order_action(o, action, sizeof(action));
+	if (db_run(d, "INSERT INTO capture_tasks (token, mac, kind, profile, prepared, "
+		   "token_name, created) VALUES (?, ?, ?, ?, ?, ?, ?)", "btttiti", digest, t->mac,
+		   o->kind == CAPTURE_GOLD ? "gold" : "machine",
+		   o->kind == CAPTURE_GOLD ? o->profile : NULL,
+		   (int64_t)o->prepared, by, (int64_t)time(NULL)))
+		return STRATA_EREPORTED;
+	return audit_order(d, by, t->name, action, NULL, 0);
+}
+
+/* A fresh token for t, as hex.  0 or STRATA_EREPORTED. */
+static int new_token(struct capture_ticket *t)
+{
+	uint8_t raw[CAPTURE_TOKEN_LEN];
+
+	if (server_rng(NULL, raw, sizeof(raw)))
+		return errorf("cannot read random bytes for a capture token");
+	strata_hex_encode(t->token, raw, sizeof(raw));
+	strata_wipe(raw, sizeof(raw));
+	return 0;
+}
+
+/* Open the task in one transaction: refused when one is open already. */
+static int task_open(struct db *d, const struct capture_order *o, const char *by,
+		     struct capture_ticket *t)
+{
+	int rc = db_begin(d);
+
+	if (rc)
+		return rc;
+	rc = task_open_exists(d, t->mac);
+	if (rc == 1)
+		rc = STRATA_ESTALE;
+	if (rc == 0)
+		rc = task_insert(d, o, by, t);
+	return db_end(d, rc);
+}
+
+int server_capture_order(struct server *s, const char *who, const struct capture_order *o,
+			 const char *by, struct capture_ticket *out)
+{
+	uint8_t mac[6];
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	pthread_rwlock_rdlock(&s->lock);
+	rc = one_machine(s, who, out->name, mac);
+	pthread_rwlock_unlock(&s->lock);
+	if (rc)
+		return rc;
+	strata_mac_format(out->mac, mac);
+	rc = new_token(out);
+	if (rc == 0)
+		rc = task_open(s->state->db, o, by, out);
+	if (rc) {
+		strata_wipe(out->token, sizeof(out->token));
+		return rc;
+	}
+	fprintf(stderr, "action: capture (%s%s) ordered on %s by %s\n",
+		o->kind == CAPTURE_GOLD ? "gold as " : "machine layers", o->profile, out->name, by);
+	return 0;
+}
+
+/* End mac's open task as cancelled and audit it, in one transaction. */
+static int task_cancel(struct db *d, const char *name, const char *mac_text, const char *by)
+{
+	int rc = db_begin(d);
+
+	if (rc)
+		return rc;
+	rc = task_open_exists(d, mac_text);
+	if (rc == 0)
+		rc = STRATA_ENOENT;
+	if (rc == 1)
+		rc = db_run(d, "UPDATE capture_tasks SET ended = ?, outcome = 'cancelled' WHERE "
+			    "mac = ? AND ended IS NULL", "it", (int64_t)time(NULL), mac_text);
+	if (rc == 0)
+		rc = audit_order(d, by, name, "capture-cancel", NULL, 0);
+	return db_end(d, rc);
+}
+
+int server_capture_cancel(struct server *s, const char *who, const char *by)
+{
+	char name[INV_NAME_MAX + 1], mac_text[18];
+	uint8_t mac[6];
+	int rc;
+
+	pthread_rwlock_rdlock(&s->lock);
+	rc = one_machine(s, who, name, mac);
+	pthread_rwlock_unlock(&s->lock);
+	if (rc)
+		return rc;
+	strata_mac_format(mac_text, mac);
+	rc = task_cancel(s->state->db, name, mac_text, by);
+	if (rc == 0)
+		fprintf(stderr, "action: capture on %s cancelled by %s\n", name, by);
+	return rc;
+}

@@ -1,0 +1,59 @@
+#!/bin/bash
+# strata-server's capture orders (server/capture.c, docs/capture.md): POST
+# /api/capture/NAME needs a credential and POST; a gold order (as=PROFILE) needs
+# prepared=yes, and the answer is recorded; the answer's JSON carries a 64-hex task token;
+# only its SHA-256 is stored and it appears in no log; one open task a machine (a second
+# order is refused with 409 until POST /api/capture-cancel/NAME ends the first); both are
+# audited; a task survives a restart.  Loopback only; needs curl, sqlite3, sha256sum.
+. "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../lib/server.sh"
+need_tools curl sqlite3 sha256sum
+W=$(mktemp -d /tmp/strata-capture.XXXXXX)
+chmod 755 "$W"
+rm_on_exit "$W"
+
+code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+post() { curl -s -X POST -H "$SRV_AUTH" "$@"; }
+srv_root "$W"
+check "server starts" srv_start "$W" "$W/log" --api-tokens "$W/api-tokens"
+
+check "an order needs a credential" test "$(code -X POST "$U/api/capture/pc01")" = 401
+check "an order needs POST" test "$(code -H "$SRV_AUTH" "$U/api/capture/pc01")" = 405
+check "an unknown machine is refused" test "$(code -X POST -H "$SRV_AUTH" "$U/api/capture/pc99")" = 404
+check "all is refused: one machine per order" test "$(code -X POST -H "$SRV_AUTH" "$U/api/capture/all")" = 400
+check "a gold order without prepared=yes is refused" sh -c "curl -s -X POST -H '$SRV_AUTH' '$U/api/capture/pc01?as=gold1' | grep -q 'generalize the PC first'"
+check "  prepared=no too" test "$(code -X POST -H "$SRV_AUTH" "$U/api/capture/pc01?as=gold1&prepared=no")" = 400
+check "a bad profile name is refused" test "$(code -X POST -H "$SRV_AUTH" "$U/api/capture/pc01?as=-x&prepared=yes")" = 400
+check "prepared= without as= is refused" test "$(code -X POST -H "$SRV_AUTH" "$U/api/capture/pc01?prepared=yes")" = 400
+check "  no task was opened" test "$(srv_sql "$W" "SELECT count(*) FROM capture_tasks")" = 0
+
+A=$(post "$U/api/capture/pc01?as=gold1&prepared=yes")
+TOK=$(printf '%s' "$A" | sed -n 's/.*"token": "\([0-9a-f]*\)".*/\1/p')
+check "a gold order answers JSON with a token" sh -c "printf '%s' '$A' | grep -q '^{\"machine\": \"pc01\", \"mac\": \"52:54:00:5e:00:01\", \"kind\": \"gold\", \"profile\": \"gold1\", \"prepared\": true, \"token\": \"[0-9a-f]\{64\}\"}$'"
+check "  the task row holds the token's SHA-256 only" test "$(srv_sql "$W" "SELECT lower(hex(token)) || ' ' || kind || ' ' || profile || ' ' || prepared || ' ' || token_name FROM capture_tasks WHERE ended IS NULL AND mac = '52:54:00:5e:00:01'")" = "$(printf '%s' "$TOK" | sha256sum | cut -c1-64) gold gold1 1 admin"
+check "  the token is in no log and not in the database" sh -c "! grep -rqa '$TOK' '$W/log' '$W/root/state'"
+check "  audited" test "$(srv_sql "$W" "SELECT token_name || ' ' || target || ' ' || action FROM orders WHERE action LIKE 'capture%'")" = "admin pc01 capture gold as=gold1 prepared=yes"
+check "a second order on the machine is refused (409)" test "$(code -X POST -H "$SRV_AUTH" "$U/api/capture/pc01")" = 409
+check "  and says how to cancel" sh -c "curl -s -X POST -H '$SRV_AUTH' '$U/api/capture/pc01' | grep -q 'capture-cancel'"
+
+B=$(post "$U/api/capture/52-54-00-5e-00-02")
+check "a machine-layer order by MAC answers its own token" sh -c "printf '%s' '$B' | grep -q '\"machine\": \"pc02\", .*\"kind\": \"machine\", \"profile\": \"\", \"prepared\": false, \"token\": \"[0-9a-f]\{64\}\"'"
+check "  tokens differ" test "$(printf '%s' "$B" | sed -n 's/.*"token": "\([0-9a-f]*\)".*/\1/p')" != "$TOK"
+check "  its row has no profile" test "$(srv_sql "$W" "SELECT kind || ' ' || ifnull(profile, 'NULL') FROM capture_tasks WHERE mac = '52:54:00:5e:00:02'")" = "machine NULL"
+
+# SIGKILL: no clean shutdown, so what survives is what was committed.
+kill -KILL "$SRV_PID"; { wait "$SRV_PID"; } 2>/dev/null; forget_pid "$SRV_PID"
+check "server starts again after SIGKILL" srv_start "$W" "$W/log2" --api-tokens "$W/api-tokens"
+check "  two open tasks" test "$(srv_sql "$W" "SELECT count(*) FROM capture_tasks WHERE ended IS NULL")" = 2
+check "  the order is still refused while open" test "$(code -X POST -H "$SRV_AUTH" "$U/api/capture/pc01")" = 409
+
+check "cancelling needs a credential" test "$(code -X POST "$U/api/capture-cancel/pc01")" = 401
+check "cancelling needs POST" test "$(code -H "$SRV_AUTH" "$U/api/capture-cancel/pc01")" = 405
+check "POST /api/capture-cancel/pc01 ends the task" sh -c "curl -s -X POST -H '$SRV_AUTH' '$U/api/capture-cancel/pc01' | grep -qx 'capture cancelled'"
+check "  the row says cancelled" test "$(srv_sql "$W" "SELECT outcome FROM capture_tasks WHERE mac = '52:54:00:5e:00:01'")" = cancelled
+check "  audited" test "$(srv_sql "$W" "SELECT count(*) FROM orders WHERE action = 'capture-cancel' AND target = 'pc01'")" = 1
+check "cancelling again finds no task (404)" test "$(code -X POST -H "$SRV_AUTH" "$U/api/capture-cancel/pc01")" = 404
+check "a new order after the cancel opens a new task" sh -c "curl -s -X POST -H '$SRV_AUTH' '$U/api/capture/pc01' | grep -q '\"token\": \"[0-9a-f]\{64\}\"'"
+check "  one open task a machine" test "$(srv_sql "$W" "SELECT count(*) FROM capture_tasks WHERE mac = '52:54:00:5e:00:01'")" = 2
+check "server stops cleanly" srv_stop
+finish
