@@ -41,6 +41,36 @@ static int one_machine(struct server *s, const char *who, char name[INV_NAME_MAX
 	return rc == STRATA_ENOMEM ? errorf("out of memory") : rc;
 }
 
+/* How many partitions of mac's profile say capture=yes.  Call with s->lock held. */
+static unsigned int machine_captured(struct server *s, const uint8_t mac[6])
+{
+	const struct inventory *inv = s->cat->inv;
+
+	for (size_t i = 0; i < s->cat->n; i++)
+		if (!memcmp(s->cat->p[i].m->mac, mac, 6))
+			return inv_profile_captured(&inv->profiles[s->cat->p[i].m->profile]);
+	return 0;
+}
+
+/* The one machine who names, for order o: into name and mac.  0, STRATA_ENOENT,
+ * STRATA_EINVAL (several, "all", or a machine order on a profile with no capture=yes
+ * part, with *why set). */
+static int order_machine(struct server *s, const char *who, const struct capture_order *o,
+			 char name[INV_NAME_MAX + 1], uint8_t mac[6], const char **why)
+{
+	int rc;
+
+	pthread_rwlock_rdlock(&s->lock);
+	rc = one_machine(s, who, name, mac);
+	if (rc == 0 && o->kind == CAPTURE_MACHINE && !machine_captured(s, mac)) {
+		*why = "its profile marks no partition capture=yes: a machine capture takes "
+		       "those (docs/capture.md)";
+		rc = STRATA_EINVAL;
+	}
+	pthread_rwlock_unlock(&s->lock);
+	return rc;
+}
+
 /* Whether mac (text) has an open task: 1, 0, or STRATA_EREPORTED.  In a transaction. */
 static int task_open_exists(struct db *d, const char *mac)
 {
@@ -116,15 +146,14 @@ static int task_open(struct db *d, const struct capture_order *o, const char *by
 }
 
 int server_capture_order(struct server *s, const char *who, const struct capture_order *o,
-			 const char *by, struct capture_ticket *out)
+			 const char *by, struct capture_ticket *out, const char **why)
 {
 	uint8_t mac[6];
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	pthread_rwlock_rdlock(&s->lock);
-	rc = one_machine(s, who, out->name, mac);
-	pthread_rwlock_unlock(&s->lock);
+	*why = NULL;
+	rc = order_machine(s, who, o, out->name, mac, why);
 	if (rc)
 		return rc;
 	strata_mac_format(out->mac, mac);

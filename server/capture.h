@@ -32,11 +32,12 @@ struct capture_ticket {
 /**
  * Open a capture task o on the one machine who names (its name or MAC) for the credential
  * by (borrowed).  0 with *out filled (the caller's); STRATA_ENOENT when who names no
- * machine, STRATA_EINVAL when it names several ("all"), STRATA_ESTALE when the machine
- * already has an open task, STRATA_EREPORTED.
+ * machine, STRATA_EINVAL when it names several ("all") or, with *why (static) set, when o
+ * is a machine capture and the machine's profile marks no part capture=yes;
+ * STRATA_ESTALE when the machine already has an open task, STRATA_EREPORTED.
  */
 int server_capture_order(struct server *s, const char *who, const struct capture_order *o,
-			 const char *by, struct capture_ticket *out);
+			 const char *by, struct capture_ticket *out, const char **why);
 
 /**
  * End the open capture task of the machine who names, as cancelled, for by: its token is

@@ -518,9 +518,9 @@ static enum MHD_Result capture(struct MHD_Connection *c, struct req *r, struct s
 	rc = capture_order_parse(a, p, &o, &why);
 	if (rc)
 		return fail(c, r, rc, why);
-	rc = server_capture_order(s, r->route.name, &o, by, &t);
+	rc = server_capture_order(s, r->route.name, &o, by, &t, &why);
 	if (rc)
-		return fail(c, r, rc, capture_why(rc));
+		return fail(c, r, rc, why ? why : capture_why(rc));
 	return capture_answer(c, r, &o, &t);
 }
 

@@ -90,6 +90,15 @@ int inv_name_ok(const char *s)
 	return name_ok(s);
 }
 
+unsigned int inv_profile_captured(const struct inv_profile *pr)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < pr->nparts; i++)
+		n += pr->parts[i].capture != 0;
+	return n;
+}
+
 static int find_profile(const struct inventory *inv, const char *name)
 {
 	for (size_t i = 0; i < inv->nprofiles; i++)
@@ -191,6 +200,14 @@ static int part_wipe(const struct line *l, struct inv_part *pt, const char *v)
 	return 0;
 }
 
+static int part_capture(const struct line *l, struct inv_part *pt, const char *v)
+{
+	if (strcmp(v, "yes") && strcmp(v, "no"))
+		return lfail(l, "capture must be yes or no, not '%s'", v);
+	pt->capture = !strcmp(v, "yes");
+	return 0;
+}
+
 static int part_size(const struct line *l, struct inv_part *pt, const char *v)
 {
 	if (!strcmp(v, "rest")) {
@@ -228,6 +245,8 @@ static int part_key(const struct line *l, struct inv_part *pt, char *k, const ch
 		return part_policy(l, pt, v);
 	if (!strcmp(k, "wipe"))
 		return part_wipe(l, pt, v);
+	if (!strcmp(k, "capture"))
+		return part_capture(l, pt, v);
 	return lfail(l, "unknown partition key '%s'", k);
 }
 
@@ -245,6 +264,9 @@ static int part_check(const struct line *l, const struct inv_profile *pr,
 			     "must be policy=preserve");
 	if (pt->wipe && pt->layer_kind == INV_LAYER_NONE)
 		return lfail(l, "wipe=yes needs a layer: a preserved part is never written");
+	if (pt->capture && pt->layer_kind == INV_LAYER_MACHINE)
+		return lfail(l, "capture=yes cannot mark layer=machine: the server generates that "
+			     "partition, there is nothing of the machine's to take");
 	return 0;
 }
 

@@ -25,6 +25,9 @@
  *   `policy=restore`; a part without one must say `policy=preserve`.
  *   `wipe=yes` (or `wipe=no`, the default) on a part with a layer makes the agent zero
  *   the layer's free chunks and read them back (the manifest's wipe=yes, manifest.h).
+ *   `capture=yes` (or `capture=no`, the default) marks a part as the machine's own (the
+ *   user's data, whatever makes the PC itself): a machine capture (docs/capture.md) takes
+ *   these parts, and a gold capture leaves them out.  Not on `layer=machine`.
  * - `user-data FILE` (relative to the inventory's folder) is the cloud-init user-data of
  *   every machine of the profile; a machine may give its own with `user-data=FILE`.
  * - `machine MAC` gives a name (a hostname: [A-Za-z0-9-], 1..63), a profile, and optionally
@@ -64,6 +67,8 @@ struct inv_part {
 	enum inv_layer layer_kind;
 	uint8_t layer[32];             /**< when layer_kind == INV_LAYER_ID */
 	int wipe;                      /**< wipe=yes: zero the layer's free chunks */
+	int capture;                   /**< capture=yes: the machine's own, captured as its
+					    generations (docs/capture.md); private */
 };
 
 struct inv_profile {
@@ -99,6 +104,9 @@ struct inventory {
 	int default_profile;           /**< -1: unknown machines boot locally */
 	enum inv_action default_action;
 };
+
+/** How many partitions of pr say capture=yes: what a machine capture of it takes. */
+unsigned int inv_profile_captured(const struct inv_profile *pr);
 
 /**
  * Read and validate the inventory at path.  On success *out is a new inventory the caller

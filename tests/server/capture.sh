@@ -2,7 +2,8 @@
 # strata-server's capture orders (server/capture.c, docs/capture.md): POST
 # /api/capture/NAME needs a credential and POST; a gold order (as=PROFILE) needs
 # prepared=yes, and the answer is recorded; the answer's JSON carries a 64-hex task token;
-# only its SHA-256 is stored and it appears in no log; one open task a machine (a second
+# only its SHA-256 is stored and it appears in no log; a machine order needs a capture=yes
+# part in the machine's profile; one open task a machine (a second
 # order is refused with 409 until POST /api/capture-cancel/NAME ends the first); both are
 # audited; a task survives a restart.  Loopback only; needs curl, sqlite3, sha256sum.
 . "$(dirname "$0")/../lib/common.sh"
@@ -33,9 +34,13 @@ check "a gold order answers JSON with a token" sh -c "printf '%s' '$A' | grep -q
 check "  the task row holds the token's SHA-256 only" test "$(srv_sql "$W" "SELECT lower(hex(token)) || ' ' || kind || ' ' || profile || ' ' || prepared || ' ' || token_name FROM capture_tasks WHERE ended IS NULL AND mac = '52:54:00:5e:00:01'")" = "$(printf '%s' "$TOK" | sha256sum | cut -c1-64) gold gold1 1 admin"
 check "  the token is in no log and not in the database" sh -c "! grep -rqa '$TOK' '$W/log' '$W/root/state'"
 check "  audited" test "$(srv_sql "$W" "SELECT token_name || ' ' || target || ' ' || action FROM orders WHERE action LIKE 'capture%'")" = "admin pc01 capture gold as=gold1 prepared=yes"
-check "a second order on the machine is refused (409)" test "$(code -X POST -H "$SRV_AUTH" "$U/api/capture/pc01")" = 409
-check "  and says how to cancel" sh -c "curl -s -X POST -H '$SRV_AUTH' '$U/api/capture/pc01' | grep -q 'capture-cancel'"
+check "a second order on the machine is refused (409)" test "$(code -X POST -H "$SRV_AUTH" "$U/api/capture/pc01?as=gold2&prepared=yes")" = 409
+check "  and says how to cancel" sh -c "curl -s -X POST -H '$SRV_AUTH' '$U/api/capture/pc01?as=gold2&prepared=yes' | grep -q 'capture-cancel'"
 
+check "a machine order on a profile with no capture=yes part is refused" sh -c "curl -s -X POST -H '$SRV_AUTH' '$U/api/capture/pc02' | grep -q '^400 .*capture=yes'"
+sed -i 's/^part label=data type=linux size=rest policy=preserve$/& capture=yes/' "$W/root/inventory.conf"
+kill -HUP "$SRV_PID"
+for _ in $(seq 50); do [ "$(grep -c 'profiles, 3 machines$' "$W/log")" -ge 2 ] && break; sleep 0.1; done
 B=$(post "$U/api/capture/52-54-00-5e-00-02")
 check "a machine-layer order by MAC answers its own token" sh -c "printf '%s' '$B' | grep -q '\"machine\": \"pc02\", .*\"kind\": \"machine\", \"profile\": \"\", \"prepared\": false, \"token\": \"[0-9a-f]\{64\}\"'"
 check "  tokens differ" test "$(printf '%s' "$B" | sed -n 's/.*"token": "\([0-9a-f]*\)".*/\1/p')" != "$TOK"

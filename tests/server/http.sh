@@ -162,6 +162,8 @@ check "inventory: duplicate MAC" bad 'profile p\npart label=a type=esp size=1M l
 check "inventory: preserve with a layer" bad 'profile p\npart label=a type=esp size=1M layer=machine policy=preserve\n' 2 "without one it must be policy=preserve"
 check "inventory: wipe on a preserved part" bad 'profile p\npart label=a type=linux size=1M policy=preserve wipe=yes\n' 2 "wipe=yes needs a layer"
 check "inventory: wipe=maybe" bad 'profile p\npart label=a type=esp size=1M layer=machine wipe=maybe\n' 2 "wipe must be yes or no"
+check "inventory: capture=maybe" bad 'profile p\npart label=a type=linux size=1M policy=preserve capture=maybe\n' 2 "capture must be yes or no"
+check "inventory: capture on the machine layer" bad 'profile p\npart label=a type=basic size=1M layer=machine capture=yes\n' 2 "capture=yes cannot mark layer=machine"
 check "inventory: bad size" bad 'profile p\npart label=a type=esp size=1000 layer=machine\n' 2 "multiple of 4K"
 check "inventory: missing layer in store" sh -c "printf 'profile p\npart label=a type=esp size=1M layer=sha256:%064d\n' 0 > '$W/bad.conf'; $SRV --root '$W/root' --inventory '$W/bad.conf' --addr 127.0.0.1 --http-port 1 --tftp-port 1 --dhcp off 2>&1 | grep -q 'not in the store'"
 
