@@ -1,16 +1,19 @@
 /* Capture orders and their task tokens (see capture.h). */
+#include <errno.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 #include "audit.h"
 #include "capture.h"
 #include "catalog.h"
 #include "crypto.h"
 #include "host.h"
 #include "server.h"
+#include "session.h"
 #include "sessions.h"
 #include "text.h"
 
@@ -97,19 +100,52 @@ static void order_action(const struct capture_order *o, char *out, size_t cap)
 		snprintf(out, cap, "capture machine");
 }
 
-/* Insert the task row of t (token hashed) and its audit row.  In a transaction.  The
- * audit row names the machine as its target and marks no machine: a capture has no
- * deployment outcome for audit_outcome to close. */
-static int task_insert(struct db *d, const struct capture_order *o, const char *by,
-		       const struct capture_ticket *t)
+/* The token of the task made with nonce: HMAC-SHA-256(key, CAPTURE_TOKEN_TAG || nonce),
+ * into token (the caller's, a secret).  0 or STRATA_ENOMEM. */
+static int task_token(const uint8_t key[32], const uint8_t nonce[CAPTURE_NONCE_LEN],
+		      uint8_t token[CAPTURE_TOKEN_LEN])
 {
-	uint8_t digest[32];
+	struct strata_span parts[] = { { CAPTURE_TOKEN_TAG, sizeof(CAPTURE_TOKEN_TAG) - 1 },
+				       { nonce, CAPTURE_NONCE_LEN } };
+
+	return strata_hmac_sha256(key, 32, parts, 2, token);
+}
+
+/* A fresh task for t: a random nonce, the token made from it (hex into t->token) and its
+ * session's id, into nonce and sid (the caller's).  0 or STRATA_EREPORTED. */
+static int new_token(const struct server *s, struct capture_ticket *t,
+		     uint8_t nonce[CAPTURE_NONCE_LEN], uint8_t sid[STRATA_SESSION_SID_LEN])
+{
+	uint8_t raw[CAPTURE_TOKEN_LEN];
+	struct strata_session_keys k;
+	int rc = STRATA_EREPORTED;
+
+	if (server_rng(NULL, nonce, CAPTURE_NONCE_LEN))
+		return errorf("cannot read random bytes for a capture token");
+	if (task_token(s->capture_key, nonce, raw) || strata_session_task_derive(raw, &k))
+		goto err_derive;
+	strata_hex_encode(t->token, raw, sizeof(raw));
+	memcpy(sid, k.sid, STRATA_SESSION_SID_LEN);
+	rc = 0;
+err_derive:
+	strata_wipe(&k, sizeof(k));
+	strata_wipe(raw, sizeof(raw));
+	return rc ? errorf("cannot make a capture token") : 0;
+}
+
+/* Insert the task row of t (its sid and nonce, never the token) and its audit row.  In a
+ * transaction.  The audit row names the machine as its target and marks no machine: a
+ * capture has no deployment outcome for audit_outcome to close. */
+static int task_insert(struct db *d, const struct capture_order *o, const char *by,
+		       const struct capture_ticket *t, const uint8_t nonce[CAPTURE_NONCE_LEN],
+		       const uint8_t sid[STRATA_SESSION_SID_LEN])
+{
 	char action[INV_NAME_MAX + 64];
 
-	strata_sha256(t->token, strlen(t->token), digest);
 	order_action(o, action, sizeof(action));
-	if (db_run(d, "INSERT INTO capture_tasks (token, mac, kind, profile, prepared, "
-		   "token_name, created) VALUES (?, ?, ?, ?, ?, ?, ?)", "btttiti", digest, t->mac,
+	if (db_run(d, "INSERT INTO capture_tasks (sid, nonce, mac, kind, profile, prepared, "
+		   "token_name, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", "BBtttiti",
+		   sid, (size_t)STRATA_SESSION_SID_LEN, nonce, (size_t)CAPTURE_NONCE_LEN, t->mac,
 		   o->kind == CAPTURE_GOLD ? "gold" : "machine",
 		   o->kind == CAPTURE_GOLD ? o->profile : NULL,
 		   (int64_t)o->prepared, by, (int64_t)time(NULL)))
@@ -117,21 +153,10 @@ static int task_insert(struct db *d, const struct capture_order *o, const char *
 	return audit_order(d, by, t->name, action, NULL, 0);
 }
 
-/* A fresh token for t, as hex.  0 or STRATA_EREPORTED. */
-static int new_token(struct capture_ticket *t)
-{
-	uint8_t raw[CAPTURE_TOKEN_LEN];
-
-	if (server_rng(NULL, raw, sizeof(raw)))
-		return errorf("cannot read random bytes for a capture token");
-	strata_hex_encode(t->token, raw, sizeof(raw));
-	strata_wipe(raw, sizeof(raw));
-	return 0;
-}
-
 /* Open the task in one transaction: refused when one is open already. */
 static int task_open(struct db *d, const struct capture_order *o, const char *by,
-		     struct capture_ticket *t)
+		     struct capture_ticket *t, const uint8_t nonce[CAPTURE_NONCE_LEN],
+		     const uint8_t sid[STRATA_SESSION_SID_LEN])
 {
 	int rc = db_begin(d);
 
@@ -141,14 +166,14 @@ static int task_open(struct db *d, const struct capture_order *o, const char *by
 	if (rc == 1)
 		rc = STRATA_ESTALE;
 	if (rc == 0)
-		rc = task_insert(d, o, by, t);
+		rc = task_insert(d, o, by, t, nonce, sid);
 	return db_end(d, rc);
 }
 
 int server_capture_order(struct server *s, const char *who, const struct capture_order *o,
 			 const char *by, struct capture_ticket *out, const char **why)
 {
-	uint8_t mac[6];
+	uint8_t mac[6], nonce[CAPTURE_NONCE_LEN], sid[STRATA_SESSION_SID_LEN];
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -157,9 +182,9 @@ int server_capture_order(struct server *s, const char *who, const struct capture
 	if (rc)
 		return rc;
 	strata_mac_format(out->mac, mac);
-	rc = new_token(out);
+	rc = new_token(s, out, nonce, sid);
 	if (rc == 0)
-		rc = task_open(s->state->db, o, by, out);
+		rc = task_open(s->state->db, o, by, out, nonce, sid);
 	if (rc) {
 		strata_wipe(out->token, sizeof(out->token));
 		return rc;
@@ -202,5 +227,102 @@ int server_capture_cancel(struct server *s, const char *who, const char *by)
 	rc = task_cancel(s->state->db, name, mac_text, by);
 	if (rc == 0)
 		fprintf(stderr, "action: capture on %s cancelled by %s\n", name, by);
+	return rc;
+}
+
+/* Make path (STATE/capture.key): 32 random bytes, mode 0600, durable. */
+static int key_create(const char *path)
+{
+	uint8_t fresh[32];
+	int rc;
+
+	if (server_rng(NULL, fresh, sizeof(fresh)))
+		return errorf("cannot read random bytes for %s", path);
+	rc = write_file_atomic(path, fresh, sizeof(fresh), 0600, 1);
+	strata_wipe(fresh, sizeof(fresh));
+	if (rc)
+		return STRATA_EREPORTED;
+	fprintf(stderr, "strata-server: created %s (capture tokens are made with it)\n", path);
+	return 0;
+}
+
+int capture_key_open(struct server *s)
+{
+	char path[4096];
+	uint8_t *buf;
+	size_t len;
+	int rc;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/capture.key", s->cfg.state_dir) >=
+	    sizeof(path))
+		return errorf("%s: state folder path too long", s->cfg.state_dir);
+	if (access(path, F_OK) != 0 && key_create(path))
+		return STRATA_EREPORTED;
+	if (read_file(path, 64, &buf, &len))
+		return STRATA_EREPORTED;
+	rc = len == sizeof(s->capture_key) ? 0
+		: errorf("%s: %zu bytes, not 32: restore it from a backup, or delete it (every "
+			 "open capture task's token then stops working)", path, len);
+	if (rc == 0)
+		memcpy(s->capture_key, buf, sizeof(s->capture_key));
+	strata_wipe(buf, len);
+	free(buf);
+	return rc;
+}
+
+/* Fill task from a capture_tasks row (mac, kind, profile, ended, nonce) into task and
+ * nonce (the caller's).  0, or STRATA_ECORRUPT for a nonce of the wrong size. */
+static int task_row(sqlite3_stmt *st, struct capture_task *task,
+		    uint8_t nonce[CAPTURE_NONCE_LEN])
+{
+	const unsigned char *profile = sqlite3_column_text(st, 2);
+
+	snprintf(task->mac, sizeof(task->mac), "%s", (const char *)sqlite3_column_text(st, 0));
+	task->kind = strcmp((const char *)sqlite3_column_text(st, 1), "gold") ? CAPTURE_MACHINE
+		: CAPTURE_GOLD;
+	snprintf(task->profile, sizeof(task->profile), "%s", profile ? (const char *)profile : "");
+	task->open = sqlite3_column_type(st, 3) == SQLITE_NULL;
+	if (sqlite3_column_bytes(st, 4) != CAPTURE_NONCE_LEN)
+		return STRATA_ECORRUPT;
+	memcpy(nonce, sqlite3_column_blob(st, 4), CAPTURE_NONCE_LEN);
+	return 0;
+}
+
+/* The row of the task whose session id is sid: 0, STRATA_EAUTH, STRATA_EREPORTED. */
+static int task_lookup(struct db *d, const uint8_t sid[STRATA_SESSION_SID_LEN],
+		       struct capture_task *task, uint8_t nonce[CAPTURE_NONCE_LEN])
+{
+	sqlite3_stmt *st;
+	int step, rc = db_prepare(d, "SELECT mac, kind, profile, ended, nonce FROM "
+				  "capture_tasks WHERE sid = ?", "B", &st, sid,
+				  (size_t)STRATA_SESSION_SID_LEN);
+
+	if (rc)
+		return rc;
+	step = sqlite3_step(st);
+	if (step == SQLITE_ROW)
+		rc = task_row(st, task, nonce) ? errorf("%s: a capture task's nonce is damaged",
+							d->path) : 0;
+	else
+		rc = step == SQLITE_DONE ? STRATA_EAUTH
+			: errorf("%s: cannot read the capture tasks: %s", d->path,
+				 sqlite3_errmsg(d->h));
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int capture_task_find(struct server *s, const uint8_t sid[STRATA_SESSION_SID_LEN],
+		      struct capture_task *task, struct strata_session_keys *keys)
+{
+	uint8_t nonce[CAPTURE_NONCE_LEN], token[CAPTURE_TOKEN_LEN];
+	int rc;
+
+	memset(task, 0, sizeof(*task));
+	rc = task_lookup(s->state->db, sid, task, nonce);    /* one statement: serialized */
+	if (rc)
+		return rc;
+	rc = task_token(s->capture_key, nonce, token) || strata_session_task_derive(token, keys)
+		? errorf("cannot remake a capture task's keys") : 0;
+	strata_wipe(token, sizeof(token));
 	return rc;
 }

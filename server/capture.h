@@ -4,10 +4,12 @@
  * An admin orders a capture of one machine (POST /api/capture/NAME); the server opens a
  * capture task for it and answers the task's token: 32 random bytes, as hex.  The token is
  * the authority of one task only: a machine that never network-boots hands it to
- * strata-image.  It is void once the task ends, and an admin ends a task at will (POST
- * /api/capture-cancel/NAME).  The database keeps only its SHA-256 (capture_tasks.token),
- * so a copy of the database or a backup gives no live token away; the token is never
- * logged.  A machine has at most one open task, so an order never silently replaces
+ * strata-image, which signs its requests with the task's session
+ * (strata_session_task_derive), so the token never crosses the wire again.  It is void
+ * once the task ends, and an admin ends a task at will (POST /api/capture-cancel/NAME).
+ * The token is HMAC-SHA-256(STATE/capture.key, tag || nonce) for a random nonce: the
+ * database keeps the nonce and the task session's id, never the token, so a copy of the
+ * database or a backup gives no live token away; the token is never logged.  A machine has at most one open task, so an order never silently replaces
  * another.  Every order and cancellation is audited (audit.h) in the transaction that
  * opens or ends the task.
  */
@@ -15,12 +17,43 @@
 #define STRATA_CAPTURE_H
 
 #include "capture_parse.h"
+#include "session.h"
 
 struct server;
 
 /** Bytes of a task's token, and room for its hex with the NUL. */
-#define CAPTURE_TOKEN_LEN 32
+#define CAPTURE_TOKEN_LEN STRATA_SESSION_TOKEN_LEN
 #define CAPTURE_TOKEN_HEX (2 * CAPTURE_TOKEN_LEN + 1)
+/** Bytes of the random nonce a task's token is made from. */
+#define CAPTURE_NONCE_LEN 16
+/** Domain separation of the token: HMAC-SHA-256(capture key, tag || nonce). */
+#define CAPTURE_TOKEN_TAG "strata-capture-token-v1"
+
+/** A capture task, as a request signed with its token finds it. */
+struct capture_task {
+	char mac[18];
+	enum capture_kind kind;
+	char profile[INV_NAME_MAX + 1];  /**< gold: the profile it becomes, else "" */
+	int open;                        /**< 0 once the task ended (cancelled) */
+};
+
+/**
+ * Read STATE/capture.key into s->capture_key, making it (32 random bytes, mode 0600) on
+ * first start.  Why a key: the token is remade from the task's nonce with it when a
+ * request of the task comes, so the database never holds the token, and a copy of the
+ * database without this file holds nothing that signs a task's requests.  Called before
+ * the server drops its privileges.  0 or STRATA_EREPORTED.
+ */
+int capture_key_open(struct server *s);
+
+/**
+ * The task whose session id is sid (strata_session_task_derive of its token), with its
+ * session's keys, remade from its nonce and the capture key.  0 with *task and *keys
+ * (the caller's; the caller wipes keys); STRATA_EAUTH when no task has sid;
+ * STRATA_EREPORTED.
+ */
+int capture_task_find(struct server *s, const uint8_t sid[STRATA_SESSION_SID_LEN],
+		      struct capture_task *task, struct strata_session_keys *keys);
 
 /** What an accepted order names, for its answer. */
 struct capture_ticket {

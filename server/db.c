@@ -55,11 +55,13 @@ static const char *const migrations[] = {
 	 * accepts it (POST /api/accept-key) or the machine presents the pinned one again. */
 	"ALTER TABLE machine_keys ADD COLUMN pending BLOB;"
 	"ALTER TABLE machine_keys ADD COLUMN pending_at INTEGER;",
-	/* 4: capture tasks (capture.h): one a machine at most while open.  token is the
-	 * SHA-256 of the task's token, never the token itself. */
+	/* 4: capture tasks (capture.h): one a machine at most while open.  The token is
+	 * never stored: it is remade from nonce with STATE/capture.key, and sid (its task
+	 * session's id, strata_session_task_derive) finds the task. */
 	"CREATE TABLE capture_tasks ("
 	"  id INTEGER PRIMARY KEY,"
-	"  token BLOB NOT NULL UNIQUE,"
+	"  sid BLOB NOT NULL UNIQUE,"
+	"  nonce BLOB NOT NULL,"
 	"  mac TEXT NOT NULL,"
 	"  kind TEXT NOT NULL,"              /* gold or machine */
 	"  profile TEXT,"                    /* gold: the profile it becomes */

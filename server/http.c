@@ -540,6 +540,59 @@ static enum MHD_Result capture_cancel(struct MHD_Connection *c, struct req *r,
 	return text(c, r, 200, "text/plain", "capture cancelled\n", 18);
 }
 
+/* Why a request of a capture task was refused (rc from its check), for the body. */
+static const char *task_why(int rc)
+{
+	switch (rc) {
+	case STRATA_ENOENT:
+		return "sign the request with the capture task's token (strata-image --token)";
+	case STRATA_EAUTH:
+	case STRATA_EBADSIG:
+		return "no capture task has this token: check it, or order a new capture (POST "
+		       "/api/capture/NAME) and use its token";
+	case STRATA_EACCES:
+		return "the capture task has ended: order a new capture (POST /api/capture/NAME)";
+	default:
+		return "cannot check the request";
+	}
+}
+
+/* The open task that signed r (its session, strata_session_task_derive), into *t.
+ * 0, STRATA_ENOENT (unsigned), STRATA_EAUTH (no such task), STRATA_EBADSIG,
+ * STRATA_EACCES (ended), or STRATA_EREPORTED. */
+static int signed_by_task(struct req *r, struct server *s, struct capture_task *t)
+{
+	struct strata_session_query q;
+	struct strata_session_keys k;
+	int rc = r->uri_long ? STRATA_ENOENT : strata_session_parse(r->uri, strlen(r->uri), &q);
+
+	if (rc)
+		return STRATA_ENOENT;
+	rc = capture_task_find(s, q.sid, t, &k);
+	if (rc == 0)
+		rc = strata_session_verify(&k, r->method, r->uri, &q);
+	strata_wipe(&k, sizeof(k));
+	return rc == 0 && !t->open ? STRATA_EACCES : rc;
+}
+
+/* GET /capture/task, signed by a capture task: what the task is, so a client checks its
+ * token before it reads a disk. */
+static enum MHD_Result capture_task(struct MHD_Connection *c, struct req *r,
+				    struct server *s)
+{
+	char body[192];
+	struct capture_task t;
+	int rc = signed_by_task(r, s, &t), n;
+
+	if (rc)
+		return error(c, r, rc == STRATA_EREPORTED || rc == STRATA_ENOMEM ? 500 : 403,
+			     task_why(rc));
+	n = snprintf(body, sizeof(body), "task=open kind=%s mac=%s profile=%s\n",
+		     t.kind == CAPTURE_GOLD ? "gold" : "machine", t.mac, t.profile[0] ? t.profile
+		     : "-");
+	return text(c, r, 200, "text/plain", body, (size_t)n);
+}
+
 /* The manifest, to its machine's signed request or an admin, unless the machine presented
  * a key an admin has not accepted. */
 static enum MHD_Result manifest(struct MHD_Connection *c, struct req *r, struct server *s)
@@ -779,6 +832,8 @@ static enum MHD_Result get(struct MHD_Connection *c, struct req *r, struct serve
 		return store_file(c, r, s);
 	case ROUTE_STORE_RUN:
 		return run(c, r, s);
+	case ROUTE_CAPTURE_TASK:
+		return capture_task(c, r, s);
 	case ROUTE_MACHINES:
 		return machines(c, r, s);
 	case ROUTE_PRIVATE_INDEX:

@@ -88,6 +88,8 @@ static enum http_route_kind route_two(const char *word, const char *arg, struct 
 		return ROUTE_KEY;
 	if (!strcmp(word, "api") && !strcmp(arg, "accept-key"))
 		return ROUTE_ACCEPT_KEY;
+	if (!strcmp(word, "capture") && !strcmp(arg, "task"))
+		return ROUTE_CAPTURE_TASK;
 	return ROUTE_NONE;
 }
 

@@ -37,6 +37,7 @@ enum http_route_kind {
 	ROUTE_PRIVATE_RUN,    /**< /private/MAC/runs/HEX/FIRST-LAST: its chunks FIRST..LAST */
 	ROUTE_CAPTURE,        /**< /api/capture/NAME-or-MAC: order a capture (capture.h) */
 	ROUTE_CAPTURE_CANCEL, /**< /api/capture-cancel/NAME-or-MAC: end its open task */
+	ROUTE_CAPTURE_TASK,   /**< /capture/task: a capture task's state, to its signed request */
 };
 
 /** A routed request: the kind and its parameters. */

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "audit.h"
+#include "capture.h"
 #include "catalog.h"
 #include "crypto.h"
 #include "host.h"
@@ -69,7 +70,8 @@ int server_open(struct server *s)
 		return STRATA_EREPORTED;
 	if (sessions_new(SESSIONS_MAX, SESSIONS_PER_MACHINE, SESSIONS_IDLE_S, &s->sessions))
 		return errorf("out of memory");
-	if (state_open(s->cfg.state_dir, &s->state) || ensure_key(s) || server_load_tokens(s))
+	if (state_open(s->cfg.state_dir, &s->state) || ensure_key(s) || server_load_tokens(s) ||
+	    capture_key_open(s))
 		return STRATA_EREPORTED;
 	if (server_reload(s))
 		return STRATA_EREPORTED;
@@ -87,6 +89,7 @@ void server_close(struct server *s)
 	sessions_free(s->sessions);
 	s->sessions = NULL;
 	free(s->key);
+	strata_wipe(s->capture_key, sizeof(s->capture_key));
 	layer_cache_free(&s->layers);
 	layer_cache_free(&s->private_layers);
 	pthread_cond_destroy(&s->prep_cond);

@@ -196,3 +196,20 @@ int strata_session_sign(const struct strata_session_keys *k, uint64_t n, char *u
 	strata_memcpy(url + o + 3, tag, STRATA_SESSION_TAG_HEX);
 	return 0;
 }
+
+int strata_session_task_derive(const uint8_t token[STRATA_SESSION_TOKEN_LEN],
+			       struct strata_session_keys *out)
+{
+	uint8_t okm[STRATA_SESSION_SID_LEN + 64];
+	int rc = strata_hkdf_sha256(NULL, 0, token, STRATA_SESSION_TOKEN_LEN,
+				    (const uint8_t *)STRATA_SESSION_TASK_TAG,
+				    sizeof(STRATA_SESSION_TASK_TAG) - 1, okm, sizeof(okm));
+
+	if (rc == 0) {
+		strata_memcpy(out->sid, okm, STRATA_SESSION_SID_LEN);
+		strata_memcpy(out->req, okm + STRATA_SESSION_SID_LEN, 32);
+		strata_memcpy(out->enc, okm + STRATA_SESSION_SID_LEN + 32, 32);
+	}
+	strata_wipe(okm, sizeof(okm));
+	return rc;
+}

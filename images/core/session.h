@@ -110,6 +110,23 @@ int strata_session_tag(const struct strata_session_keys *k, const char *method, 
  */
 int strata_session_sign(const struct strata_session_keys *k, uint64_t n, char *url, size_t cap);
 
+/** Domain separation of a capture task's session (docs/capture.md). */
+#define STRATA_SESSION_TASK_TAG "strata-capture-task-v1"
+/** Bytes of a capture task's token. */
+#define STRATA_SESSION_TOKEN_LEN 32
+
+/**
+ * A capture task's session, from its token alone: HKDF-SHA-256 with no salt, ikm the
+ * token's 32 bytes, info STRATA_SESSION_TASK_TAG, 80 bytes = sid || req || enc.  Why: a
+ * machine that never network-boots has no machine key, only the token an admin handed it;
+ * both ends derive the same keys from it, so the token itself never crosses the wire and
+ * the requests are tagged exactly like a machine's (strata_session_tag, _sign, _verify).
+ * The sid is public (it names the task in every request) and says nothing of req or enc.
+ * 0 or STRATA_EINVAL.  Borrows token; out is the caller's, wiped by it when done.
+ */
+int strata_session_task_derive(const uint8_t token[STRATA_SESSION_TOKEN_LEN],
+			       struct strata_session_keys *out);
+
 /** A signed request's session parameters, as strata_session_parse finds them. */
 struct strata_session_query {
 	size_t prefix_len;                    /**< bytes of path and query before SEP */

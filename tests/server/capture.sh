@@ -2,13 +2,16 @@
 # strata-server's capture orders (server/capture.c, docs/capture.md): POST
 # /api/capture/NAME needs a credential and POST; a gold order (as=PROFILE) needs
 # prepared=yes, and the answer is recorded; the answer's JSON carries a 64-hex task token;
-# only its SHA-256 is stored and it appears in no log; a machine order needs a capture=yes
+# the database holds its session id and nonce, never the token, and no log holds it; a machine order needs a capture=yes
 # part in the machine's profile; one open task a machine (a second
 # order is refused with 409 until POST /api/capture-cancel/NAME ends the first); both are
-# audited; a task survives a restart.  Loopback only; needs curl, sqlite3, sha256sum.
+# audited; a task survives a restart; GET /capture/task signed with the task's session
+# (tests/tools/session_client.py derives it from the token apart from the C code) and
+# refused unsigned, with another token, a changed tag or once cancelled.  Loopback only;
+# needs curl, sqlite3, python3-cryptography.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/server.sh"
-need_tools curl sqlite3 sha256sum
+need_tools curl sqlite3 python3
 W=$(mktemp -d /tmp/strata-capture.XXXXXX)
 chmod 755 "$W"
 rm_on_exit "$W"
@@ -31,9 +34,21 @@ check "  no task was opened" test "$(srv_sql "$W" "SELECT count(*) FROM capture_
 A=$(post "$U/api/capture/pc01?as=gold1&prepared=yes")
 TOK=$(printf '%s' "$A" | sed -n 's/.*"token": "\([0-9a-f]*\)".*/\1/p')
 check "a gold order answers JSON with a token" sh -c "printf '%s' '$A' | grep -q '^{\"machine\": \"pc01\", \"mac\": \"52:54:00:5e:00:01\", \"kind\": \"gold\", \"profile\": \"gold1\", \"prepared\": true, \"token\": \"[0-9a-f]\{64\}\"}$'"
-check "  the task row holds the token's SHA-256 only" test "$(srv_sql "$W" "SELECT lower(hex(token)) || ' ' || kind || ' ' || profile || ' ' || prepared || ' ' || token_name FROM capture_tasks WHERE ended IS NULL AND mac = '52:54:00:5e:00:01'")" = "$(printf '%s' "$TOK" | sha256sum | cut -c1-64) gold gold1 1 admin"
+SC=tests/tools/session_client.py
+python3 $SC task "$TOK" "$W/task1"
+SID=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['sid'])" "$W/task1")
+check "  the task row holds its session id (from the token) and a nonce, not the token" test "$(srv_sql "$W" "SELECT lower(hex(sid)) || ' ' || length(nonce) || ' ' || kind || ' ' || profile || ' ' || prepared || ' ' || token_name FROM capture_tasks WHERE ended IS NULL AND mac = '52:54:00:5e:00:01'")" = "$SID 16 gold gold1 1 admin"
+check "  STATE/capture.key: 32 bytes, mode 600" test "$(stat -c '%s %a' "$W/root/state/capture.key")" = "32 600"
 check "  the token is in no log and not in the database" sh -c "! grep -rqa '$TOK' '$W/log' '$W/root/state'"
 check "  audited" test "$(srv_sql "$W" "SELECT token_name || ' ' || target || ' ' || action FROM orders WHERE action LIKE 'capture%'")" = "admin pc01 capture gold as=gold1 prepared=yes"
+# The task's session (strata_session_task_derive of the token), played by session_client.py.
+check "a request signed with the task's token reads the task" sh -c "curl -s \"\$(python3 $SC sign '$W/task1' '$U/capture/task')\" | grep -qx 'task=open kind=gold mac=52:54:00:5e:00:01 profile=gold1'"
+check "  unsigned: 403, saying what to do" sh -c "curl -s -w '%{http_code}' '$U/capture/task' | grep -q 'strata-image --token' && test \"\$(curl -s -o /dev/null -w '%{http_code}' '$U/capture/task')\" = 403"
+python3 $SC task "$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" "$W/wrong"
+check "  another token: 403" test "$(code "$(python3 $SC sign "$W/wrong" "$U/capture/task")")" = 403
+BADTAG=$(python3 $SC sign "$W/task1" "$U/capture/task" | sed 's/h=\(.\)/h=0\1/; s/h=\(.\{32\}\).*/h=\1/')
+check "  a changed tag: 403" test "$(code "$BADTAG")" = 403
+check "  the token itself as a bearer credential: no" test "$(code -H "Authorization: Bearer $TOK" "$U/capture/task")" = 403
 check "a second order on the machine is refused (409)" test "$(code -X POST -H "$SRV_AUTH" "$U/api/capture/pc01?as=gold2&prepared=yes")" = 409
 check "  and says how to cancel" sh -c "curl -s -X POST -H '$SRV_AUTH' '$U/api/capture/pc01?as=gold2&prepared=yes' | grep -q 'capture-cancel'"
 
@@ -55,6 +70,7 @@ check "  the order is still refused while open" test "$(code -X POST -H "$SRV_AU
 check "cancelling needs a credential" test "$(code -X POST "$U/api/capture-cancel/pc01")" = 401
 check "cancelling needs POST" test "$(code -H "$SRV_AUTH" "$U/api/capture-cancel/pc01")" = 405
 check "POST /api/capture-cancel/pc01 ends the task" sh -c "curl -s -X POST -H '$SRV_AUTH' '$U/api/capture-cancel/pc01' | grep -qx 'capture cancelled'"
+check "  its token reads the task no more (403, ended)" sh -c "curl -s \"\$(python3 $SC sign '$W/task1' '$U/capture/task')\" | grep -q '^403 the capture task has ended'"
 check "  the row says cancelled" test "$(srv_sql "$W" "SELECT outcome FROM capture_tasks WHERE mac = '52:54:00:5e:00:01'")" = cancelled
 check "  audited" test "$(srv_sql "$W" "SELECT count(*) FROM orders WHERE action = 'capture-cancel' AND target = 'pc01'")" = 1
 check "cancelling again finds no task (404)" test "$(code -X POST -H "$SRV_AUTH" "$U/api/capture-cancel/pc01")" = 404

@@ -49,7 +49,7 @@ migrates_v1() {
 	grep -q "strata.db: schema version 4" "$W/log-v1" &&
 	test "$(srv_sql "$W" "PRAGMA user_version")" = 4 &&
 	srv_sql "$W" "SELECT pending, pending_at FROM machine_keys" >/dev/null &&
-	srv_sql "$W" "SELECT token, ended, outcome FROM capture_tasks" >/dev/null
+	srv_sql "$W" "SELECT sid, nonce, ended, outcome FROM capture_tasks" >/dev/null
 }
 check "schema 1 migrated to 2, 3 and 4 on start" migrates_v1
 check "migration kept the machines" test "$(srv_sql "$W" "SELECT version FROM machines WHERE mac = '52:54:00:5e:00:01'")" = 8

@@ -10,6 +10,8 @@ a machine against a real strata-server on loopback.
         session, check its signature with SERVER_PUB (PEM) when given, derive the keys and
         write them to STATE (JSON).  Exit 1 when the server refused (status on stderr).
         With SESSION_CLIENT_URLS=FILE, the registration URL is appended to FILE.
+  session_client.py task TOKEN STATE         a capture task's session from its token (hex):
+                                             derive the keys and write them to STATE
   session_client.py sign STATE URL           print URL signed with the next number
   session_client.py sign-n STATE N URL       print URL signed with number N (the state's
                                              counter is not touched)
@@ -29,6 +31,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 REG_TAG = b"strata-machine-key-v2"
 SESSION_TAG = b"strata-session-v2"
+TASK_TAG = b"strata-capture-task-v1"
 
 
 def point(pub):
@@ -108,6 +111,13 @@ def cmd_register(base, mac, keyfile, state, server_pub=None):
     return 0
 
 
+def cmd_task(token, state):
+    okm = HKDF(hashes.SHA256(), 80, None, TASK_TAG).derive(bytes.fromhex(token))
+    with open(state, "w") as f:
+        json.dump({"sid": okm[:16].hex(), "req": okm[16:48].hex(), "enc": okm[48:].hex(),
+                   "n": 0}, f)
+
+
 def sign(st, n, url):
     u = urllib.parse.urlsplit(url)
     pq = u.path + (("?" + u.query) if u.query else "")
@@ -136,7 +146,8 @@ def cmd_sign_n(state, n, url):
 
 
 def main(argv):
-    cmds = {"key": (cmd_key, 1), "register": (cmd_register, 4), "sign": (cmd_sign, 2),
+    cmds = {"key": (cmd_key, 1), "register": (cmd_register, 4), "task": (cmd_task, 2),
+            "sign": (cmd_sign, 2),
             "sign-n": (cmd_sign_n, 3)}
     if len(argv) < 2 or argv[1] not in cmds:
         print(__doc__, file=sys.stderr)

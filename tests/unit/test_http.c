@@ -39,6 +39,7 @@ static void test_routes_good(void)
 	CHECK(strcmp(r.name, "pc01") == 0);
 	CHECK_EQ(http_route("/api/capture-cancel/52-54-00-12-34-56", &r), ROUTE_CAPTURE_CANCEL);
 	CHECK(strcmp(r.name, "52-54-00-12-34-56") == 0);
+	CHECK_EQ(http_route("/capture/task", &r), ROUTE_CAPTURE_TASK);
 	CHECK_EQ(http_route("/private/52:54:00:12:34:56/layers/" HEX64 ".idx", &r),
 		 ROUTE_PRIVATE_INDEX);
 	CHECK(r.mac[0] == 0x52 && r.mac[5] == 0x56 && r.digest[0] == 0x01);
@@ -61,6 +62,7 @@ static void test_routes_bad(void)
 		"/api/accept-key/../x", "/api/accept-key/a/b", "/api/other/pc01",
 		"/api/capture", "/api/capture/", "/api/capture/../x", "/api/capture/a/b",
 		"/api/capture-cancel", "/api/capture-cancel/.x", "/api/Capture/pc01",
+		"/capture", "/capture/", "/capture/task/x", "/capture/other",
 		/* a private store serves indexes and runs of a named machine, nothing else */
 		"/private/52:54:00:12:34:56/chunks/01/" HEX64, "/private/52:54:00:12:34:56",
 		"/private/52:54:00:12:34:56/", "/private/pc01/layers/" HEX64 ".idx",

@@ -90,6 +90,24 @@ static void test_hkdf_rfc5869(void)
 	CHECK(eq_hex(okm + 32, 10, "34007208d5b887185865"));
 }
 
+/* A capture task's keys from its token: the values python3-cryptography's HKDF gives for
+ * token 00 01 .. 1f (no salt, info "strata-capture-task-v1", 80 bytes). */
+static void test_task_derive(void)
+{
+	struct strata_session_keys k, k2;
+	uint8_t token[STRATA_SESSION_TOKEN_LEN];
+
+	for (int i = 0; i < STRATA_SESSION_TOKEN_LEN; i++)
+		token[i] = (uint8_t)i;
+	CHECK_EQ(strata_session_task_derive(token, &k), 0);
+	CHECK(eq_hex(k.sid, 16, "025e0ad3fc64bb2de54b8ce539afcb51"));
+	CHECK(eq_hex(k.req, 32, "ab6437f8034b8f1bba7cc76117819ad5ed5fcc70f8d5043d3222e07007b308ac"));
+	CHECK(eq_hex(k.enc, 32, "d90b7a9f94659895ff2f9df654bdb91d011f331c3e7d5e617abab81b16514aa2"));
+	token[31] ^= 1;
+	CHECK_EQ(strata_session_task_derive(token, &k2), 0);
+	CHECK(memcmp(k.sid, k2.sid, 16) && memcmp(k.req, k2.req, 32));
+}
+
 static void test_ecdh(void)
 {
 	struct fixture f;
@@ -258,6 +276,7 @@ int main(void)
 {
 	RUN(test_hmac_rfc4231);
 	RUN(test_hkdf_rfc5869);
+	RUN(test_task_derive);
 	RUN(test_ecdh);
 	RUN(test_digests_and_keys);
 	RUN(test_tag_and_sign);
