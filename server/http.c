@@ -36,6 +36,7 @@
 #include "text.h"
 #include "audit.h"
 #include "capture.h"
+#include "capture_store.h"
 #include "crypto.h"
 #include "state.h"
 
@@ -67,6 +68,9 @@ struct req {
 	int routed;                     /**< the first call of on_request has run */
 	char body[BODY_MAX + 1];
 	size_t body_len;
+	char *big;                      /**< a have/need body (owned), up to
+					     CAPTURE_NEED_BODY_MAX, instead of body */
+	size_t big_len;
 	int too_big;
 	unsigned int status;
 	uint64_t bytes;
@@ -575,6 +579,88 @@ static int signed_by_task(struct req *r, struct server *s, struct capture_task *
 	return rc == 0 && !t->open ? STRATA_EACCES : rc;
 }
 
+/* The status answering a task's refusal rc (signed_by_task's codes). */
+static unsigned int task_status(int rc)
+{
+	return rc == STRATA_EREPORTED || rc == STRATA_ENOMEM ? 500 : 403;
+}
+
+/* Whether the signed query's b= is the SHA-256 of body[0..len) (64 hex digits): the tag
+ * covers the query, so it covers the body through b=. */
+static int body_signed(struct MHD_Connection *c, const char *body, size_t len)
+{
+	const char *b = qfield(c, "b");
+	uint8_t want[32], got[32];
+
+	if (!b || strlen(b) != 64 || strata_hex_decode(want, b, 32))
+		return 0;
+	strata_sha256(body, len, got);
+	return !memcmp(want, got, 32);
+}
+
+/* The missing digests of d (missing[i] set), one hex line each, as a new string (the
+ * caller's, or NULL without memory), its length in *len. */
+static char *need_answer(const uint8_t (*d)[32], const uint8_t *missing, size_t n,
+			 size_t *len)
+{
+	char *out = malloc(n * CAPTURE_NEED_LINE + 1);
+
+	*len = 0;
+	for (size_t i = 0; out && i < n; i++) {
+		if (!missing[i])
+			continue;
+		strata_hex_encode(out + *len, d[i], 32);
+		out[*len + 64] = '\n';
+		*len += CAPTURE_NEED_LINE;
+	}
+	return out;
+}
+
+/* Parse r's have/need body and answer which chunks the task t lacks. */
+static enum MHD_Result need_parsed(struct MHD_Connection *c, struct req *r,
+				   struct server *s, const struct capture_task *t,
+				   uint8_t (*d)[32], uint8_t *missing)
+{
+	char why[160], *answer;
+	size_t n, line, len;
+	int rc = capture_need_parse(r->big, r->big_len, d, CAPTURE_NEED_MAX, &n, &line);
+
+	if (rc) {
+		snprintf(why, sizeof(why), "have/need body, line %zu: send 1..%d lines of 64 "
+			 "lowercase hex digits, each ending in a newline", line, CAPTURE_NEED_MAX);
+		return error(c, r, 400, why);
+	}
+	if (capture_need(s, t, (const uint8_t (*)[32])d, n, missing))
+		return error(c, r, 500, "cannot look the chunks up");
+	answer = need_answer((const uint8_t (*)[32])d, missing, n, &len);
+	return owned(c, r, "text/plain", answer, len);
+}
+
+/* POST /capture/need?b=SHA256&s=&n=&h=, signed by a capture task: of the chunks the body
+ * names, the ones the store lacks for this task (capture_store.h). */
+static enum MHD_Result capture_need_req(struct MHD_Connection *c, struct req *r,
+					struct server *s)
+{
+	struct capture_task t;
+	uint8_t (*d)[32];
+	uint8_t *missing;
+	enum MHD_Result ret;
+	int rc = signed_by_task(r, s, &t);
+
+	if (rc)
+		return error(c, r, task_status(rc), task_why(rc));
+	if (!body_signed(c, r->big ? r->big : "", r->big_len))
+		return error(c, r, 403, "the body does not match the signed b=: sign b=SHA-256 "
+			     "of the body (hex) in the query");
+	d = malloc(CAPTURE_NEED_MAX * sizeof(*d));
+	missing = malloc(CAPTURE_NEED_MAX);
+	ret = d && missing ? need_parsed(c, r, s, &t, d, missing)
+		: fail(c, r, STRATA_ENOMEM, "out of memory");
+	free(missing);
+	free(d);
+	return ret;
+}
+
 /* GET /capture/task, signed by a capture task: what the task is, so a client checks its
  * token before it reads a disk. */
 static enum MHD_Result capture_task(struct MHD_Connection *c, struct req *r,
@@ -585,8 +671,7 @@ static enum MHD_Result capture_task(struct MHD_Connection *c, struct req *r,
 	int rc = signed_by_task(r, s, &t), n;
 
 	if (rc)
-		return error(c, r, rc == STRATA_EREPORTED || rc == STRATA_ENOMEM ? 500 : 403,
-			     task_why(rc));
+		return error(c, r, task_status(rc), task_why(rc));
 	n = snprintf(body, sizeof(body), "task=open kind=%s mac=%s profile=%s\n",
 		     t.kind == CAPTURE_GOLD ? "gold" : "machine", t.mac, t.profile[0] ? t.profile
 		     : "-");
@@ -844,9 +929,27 @@ static enum MHD_Result get(struct MHD_Connection *c, struct req *r, struct serve
 	}
 }
 
+/* Collect a have/need body into r->big; refuse anything beyond CAPTURE_NEED_BODY_MAX. */
+static void take_big_body(struct req *r, const char *data, size_t *size)
+{
+	if (!r->big && !(r->big = malloc(CAPTURE_NEED_BODY_MAX)))
+		r->too_big = 1;
+	if (r->too_big || *size > CAPTURE_NEED_BODY_MAX - r->big_len)
+		r->too_big = 1;
+	else
+		memcpy(r->big + r->big_len, data, *size);
+	if (!r->too_big)
+		r->big_len += *size;
+	*size = 0;
+}
+
 /* Collect a small request body; refuse anything larger than BODY_MAX. */
 static void take_body(struct req *r, const char *data, size_t *size)
 {
+	if (r->route.kind == ROUTE_CAPTURE_NEED) {
+		take_big_body(r, data, size);
+		return;
+	}
 	if (r->body_len + *size > BODY_MAX)
 		r->too_big = 1;
 	else
@@ -891,6 +994,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return strcmp(method, "POST") ? error(c, r, 405, "use POST") : accept_key(c, r, s);
 	if (r->route.kind == ROUTE_CAPTURE)
 		return strcmp(method, "POST") ? error(c, r, 405, "use POST") : capture(c, r, s);
+	if (r->route.kind == ROUTE_CAPTURE_NEED)
+		return strcmp(method, "POST") ? error(c, r, 405, "use POST") : capture_need_req(c, r, s);
 	if (r->route.kind == ROUTE_CAPTURE_CANCEL)
 		return strcmp(method, "POST") ? error(c, r, 405, "use POST")
 			: capture_cancel(c, r, s);
@@ -952,6 +1057,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 			r->status, (unsigned long long)r->bytes, now_seconds() - r->start,
 			toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
 	}
+	free(r->big);
 	free(r);
 	*req_cls = NULL;
 }

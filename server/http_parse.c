@@ -90,6 +90,8 @@ static enum http_route_kind route_two(const char *word, const char *arg, struct 
 		return ROUTE_ACCEPT_KEY;
 	if (!strcmp(word, "capture") && !strcmp(arg, "task"))
 		return ROUTE_CAPTURE_TASK;
+	if (!strcmp(word, "capture") && !strcmp(arg, "need"))
+		return ROUTE_CAPTURE_NEED;
 	return ROUTE_NONE;
 }
 

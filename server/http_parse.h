@@ -38,6 +38,7 @@ enum http_route_kind {
 	ROUTE_CAPTURE,        /**< /api/capture/NAME-or-MAC: order a capture (capture.h) */
 	ROUTE_CAPTURE_CANCEL, /**< /api/capture-cancel/NAME-or-MAC: end its open task */
 	ROUTE_CAPTURE_TASK,   /**< /capture/task: a capture task's state, to its signed request */
+	ROUTE_CAPTURE_NEED,   /**< /capture/need: which of the chunks a body names are missing */
 };
 
 /** A routed request: the kind and its parameters. */

@@ -1,15 +1,20 @@
 /*
- * libFuzzer target for a capture order's parameters as they arrive: a query string
- * "as=..&prepared=.." read with the server's query decoder, then capture_order_parse
- * (server/capture_parse.c).  Invariants: an accepted gold order names a profile equal to
- * as= that the inventory's name rule takes and says prepared, and came with prepared=yes;
- * an accepted machine order came with neither parameter; a refusal always gives a reason.
+ * libFuzzer target for server/capture_parse.c, both parsers on every input:
+ * - a capture order's parameters as they arrive: a query string "as=..&prepared=.." read
+ *   with the server's query decoder, then capture_order_parse.  An accepted gold order
+ *   names a profile equal to as= that the inventory's name rule takes and says prepared,
+ *   and came with prepared=yes; an accepted machine order came with neither parameter; a
+ *   refusal always gives a reason.
+ * - a have/need body (capture_need_parse): an accepted body is exactly n lines of 65
+ *   bytes, each digest re-encodes to its line; a refusal names a line inside the body or
+ *   none, and gives no digests.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "capture_parse.h"
 #include "http_parse.h"
+#include "text.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -33,6 +38,27 @@ static void check(const char *as, const char *prepared)
 		abort();
 }
 
+/* Check what capture_need_parse did with body[0..len). */
+static void check_need(const char *body, size_t len)
+{
+	static uint8_t d[CAPTURE_NEED_MAX][32];
+	char hex[65];
+	size_t n, line;
+
+	if (capture_need_parse(body, len, d, CAPTURE_NEED_MAX, &n, &line)) {
+		if (n || line > len / CAPTURE_NEED_LINE + 1)
+			abort();
+		return;
+	}
+	if (n == 0 || n * CAPTURE_NEED_LINE != len)
+		abort();
+	for (size_t i = 0; i < n; i++) {
+		strata_hex_encode(hex, d[i], 32);
+		if (memcmp(hex, body + i * CAPTURE_NEED_LINE, 64))
+			abort();
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *q = malloc(size + 1), as[INV_NAME_MAX + 2], prep[8];
@@ -46,6 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	has_prep = http_query_get(q, "prepared", prep, sizeof(prep));
 	if (has_as >= 0 && has_prep >= 0)
 		check(has_as ? as : NULL, has_prep ? prep : NULL);
+	check_need(q, size);
 	free(q);
 	return 0;
 }

@@ -49,6 +49,27 @@ check "  another token: 403" test "$(code "$(python3 $SC sign "$W/wrong" "$U/cap
 BADTAG=$(python3 $SC sign "$W/task1" "$U/capture/task" | sed 's/h=\(.\)/h=0\1/; s/h=\(.\{32\}\).*/h=\1/')
 check "  a changed tag: 403" test "$(code "$BADTAG")" = 403
 check "  the token itself as a bearer credential: no" test "$(code -H "Authorization: Bearer $TOK" "$U/capture/task")" = 403
+
+# Have/need: the body lists digests; the answer lists the ones the task lacks.  The public
+# store holds P; pc02's private store holds Q, which pc01's gold task must not see.
+P=$(printf p | sha256sum | cut -c1-64) Q=$(printf q | sha256sum | cut -c1-64) R=$(printf r | sha256sum | cut -c1-64)
+mkdir -p "$W/root/store/chunks/${P:0:2}" "$W/root/state/private/5254005e0002/chunks/${Q:0:2}"
+printf x > "$W/root/store/chunks/${P:0:2}/$P"; printf x > "$W/root/state/private/5254005e0002/chunks/${Q:0:2}/$Q"
+printf '%s\n%s\n%s\n' "$P" "$Q" "$R" > "$W/need"
+# need STATE [BODYFILE [B]]: POST the body signed with b= (B, or the body's SHA-256)
+need() {
+	local b=${3:-$(sha256sum < "${2:-$W/need}" | cut -c1-64)}
+	curl -s -w '%{http_code}' -X POST --data-binary @"${2:-$W/need}" "$(python3 $SC sign-post "$1" "$U/capture/need?b=$b")"
+}
+check "have/need: the gold task lacks Q and R (Q is another machine's)" test "$(need "$W/task1")" = "$(printf '%s\n%s\n200' "$Q" "$R")"
+printf '%s\n' "$R" > "$W/need1"
+check "  a body that differs from b=: 403" test "$(need "$W/task1" "$W/need1" "$(sha256sum < "$W/need" | cut -c1-64)" | tail -n1)" = 403
+printf '%s\n' "$P" | tr a-f A-F > "$W/needbad"
+check "  a malformed body: 400 naming its line" grep -q "^400 have/need body, line 1:" <(need "$W/task1" "$W/needbad")
+check "  a GET: 405" test "$(code "$(python3 $SC sign "$W/task1" "$U/capture/need")")" = 405
+check "  unsigned: 403" test "$(code -X POST --data-binary @"$W/need" "$U/capture/need?b=$(sha256sum < "$W/need" | cut -c1-64)")" = 403
+head -c $((1025 * 65)) /dev/zero | tr '\0' a > "$W/needbig"
+check "  a body over 1024 lines: 413" test "$(need "$W/task1" "$W/needbig" | tail -n1)" = 413
 check "a second order on the machine is refused (409)" test "$(code -X POST -H "$SRV_AUTH" "$U/api/capture/pc01?as=gold2&prepared=yes")" = 409
 check "  and says how to cancel" sh -c "curl -s -X POST -H '$SRV_AUTH' '$U/api/capture/pc01?as=gold2&prepared=yes' | grep -q 'capture-cancel'"
 
@@ -60,6 +81,8 @@ B=$(post "$U/api/capture/52-54-00-5e-00-02")
 check "a machine-layer order by MAC answers its own token" sh -c "printf '%s' '$B' | grep -q '\"machine\": \"pc02\", .*\"kind\": \"machine\", \"profile\": \"\", \"prepared\": false, \"token\": \"[0-9a-f]\{64\}\"'"
 check "  tokens differ" test "$(printf '%s' "$B" | sed -n 's/.*"token": "\([0-9a-f]*\)".*/\1/p')" != "$TOK"
 check "  its row has no profile" test "$(srv_sql "$W" "SELECT kind || ' ' || ifnull(profile, 'NULL') FROM capture_tasks WHERE mac = '52:54:00:5e:00:02'")" = "machine NULL"
+python3 $SC task "$(printf '%s' "$B" | sed -n 's/.*"token": "\([0-9a-f]*\)".*/\1/p')" "$W/task2"
+check "have/need: pc02's machine task holds its own Q too" test "$(need "$W/task2")" = "$(printf '%s\n200' "$R")"
 
 # SIGKILL: no clean shutdown, so what survives is what was committed.
 kill -KILL "$SRV_PID"; { wait "$SRV_PID"; } 2>/dev/null; forget_pid "$SRV_PID"

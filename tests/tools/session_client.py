@@ -15,6 +15,7 @@ a machine against a real strata-server on loopback.
   session_client.py sign STATE URL           print URL signed with the next number
   session_client.py sign-n STATE N URL       print URL signed with number N (the state's
                                              counter is not touched)
+  session_client.py sign-post STATE URL      print URL signed for a POST, next number
 """
 import hashlib
 import hmac
@@ -118,14 +119,14 @@ def cmd_task(token, state):
                    "n": 0}, f)
 
 
-def sign(st, n, url):
+def sign(st, n, url, method="GET"):
     u = urllib.parse.urlsplit(url)
     pq = u.path + (("?" + u.query) if u.query else "")
     sep = "&" if "?" in pq else "?"
     sfx = f"{sep}s={st['sid']}&n={n}"
     signed = pq + sfx
     # The tag covers the percent-decoded text (iPXE re-encodes URLs its own way).
-    msg = b"GET " + urllib.parse.unquote_to_bytes(pq) + sfx.encode()
+    msg = method.encode() + b" " + urllib.parse.unquote_to_bytes(pq) + sfx.encode()
     tag = hmac.new(bytes.fromhex(st["req"]), msg, hashlib.sha256).hexdigest()[:32]
     return url + signed[len(pq):] + "&h=" + tag
 
@@ -139,6 +140,15 @@ def cmd_sign(state, url):
     print(sign(st, st["n"], url))
 
 
+def cmd_sign_post(state, url):
+    with open(state) as f:
+        st = json.load(f)
+    st["n"] += 1
+    with open(state, "w") as f:
+        json.dump(st, f)
+    print(sign(st, st["n"], url, "POST"))
+
+
 def cmd_sign_n(state, n, url):
     with open(state) as f:
         st = json.load(f)
@@ -147,7 +157,7 @@ def cmd_sign_n(state, n, url):
 
 def main(argv):
     cmds = {"key": (cmd_key, 1), "register": (cmd_register, 4), "task": (cmd_task, 2),
-            "sign": (cmd_sign, 2),
+            "sign": (cmd_sign, 2), "sign-post": (cmd_sign_post, 2),
             "sign-n": (cmd_sign_n, 3)}
     if len(argv) < 2 or argv[1] not in cmds:
         print(__doc__, file=sys.stderr)

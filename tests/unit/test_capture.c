@@ -1,6 +1,7 @@
 /*
- * Unit tests for a capture order's parameters (server/capture_parse.c): a machine-layer
- * order, a gold order with its confirmation, and every refusal with the reason it gives.
+ * Unit tests for server/capture_parse.c: a capture order's parameters, a machine-layer
+ * order, a gold order with its confirmation, and every refusal with the reason it gives;
+ * a have/need body: good ones, and every malformed shape with the line it names.
  */
 #include <string.h>
 #include "capture_parse.h"
@@ -53,9 +54,54 @@ static void test_bad(void)
 	CHECK_EQ(parse(long_name, "yes", &o, &why), 0);
 }
 
+#define D1 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define D2 "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
+
+/* Parse a have/need body given as a C string; the rc, digests in d, count, bad line. */
+static int need(const char *body, uint8_t (*d)[32], size_t cap, size_t *n, size_t *line)
+{
+	return capture_need_parse(body, strlen(body), d, cap, n, line);
+}
+
+static void test_need_good(void)
+{
+	uint8_t d[3][32];
+	size_t n, line;
+
+	CHECK_EQ(need(D1 "\n", d, 3, &n, &line), 0);
+	CHECK_EQ(n, 1);
+	CHECK(d[0][0] == 0x01 && d[0][31] == 0xef);
+	CHECK_EQ(need(D1 "\n" D2 "\n" D1 "\n", d, 3, &n, &line), 0);
+	CHECK_EQ(n, 3);
+	CHECK(d[1][0] == 0xff && d[2][1] == 0x23);
+}
+
+static void test_need_bad(void)
+{
+	uint8_t d[2][32];
+	size_t n, line;
+
+	CHECK_EQ(need("", d, 2, &n, &line), STRATA_EINVAL);
+	CHECK_EQ(line, 0);
+	CHECK_EQ(need(D1, d, 2, &n, &line), STRATA_EINVAL);             /* no newline */
+	CHECK_EQ(need(D1 "\n" D1 "\n" D1 "\n", d, 2, &n, &line), STRATA_EINVAL);   /* > cap */
+	CHECK_EQ(line, 0);
+	CHECK_EQ(need(D1 "\n" "0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef\n",
+		      d, 2, &n, &line), STRATA_EINVAL);                      /* upper case */
+	CHECK_EQ(line, 2);
+	CHECK_EQ(need(D1 "\r" D1 "\n", d, 2, &n, &line), STRATA_EINVAL);
+	CHECK_EQ(line, 1);
+	CHECK_EQ(need("g123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n", d, 2,
+		      &n, &line), STRATA_EINVAL);
+	CHECK_EQ(need(D1 "\n\n", d, 2, &n, &line), STRATA_EINVAL);      /* a stray line */
+	CHECK_EQ(n, 0);
+}
+
 int main(void)
 {
 	RUN(test_good);
 	RUN(test_bad);
+	RUN(test_need_good);
+	RUN(test_need_bad);
 	return harness_summary();
 }

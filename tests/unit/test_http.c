@@ -40,6 +40,7 @@ static void test_routes_good(void)
 	CHECK_EQ(http_route("/api/capture-cancel/52-54-00-12-34-56", &r), ROUTE_CAPTURE_CANCEL);
 	CHECK(strcmp(r.name, "52-54-00-12-34-56") == 0);
 	CHECK_EQ(http_route("/capture/task", &r), ROUTE_CAPTURE_TASK);
+	CHECK_EQ(http_route("/capture/need", &r), ROUTE_CAPTURE_NEED);
 	CHECK_EQ(http_route("/private/52:54:00:12:34:56/layers/" HEX64 ".idx", &r),
 		 ROUTE_PRIVATE_INDEX);
 	CHECK(r.mac[0] == 0x52 && r.mac[5] == 0x56 && r.digest[0] == 0x01);

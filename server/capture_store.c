@@ -1,0 +1,37 @@
+/* Where a capture task's chunks are already held (see capture_store.h). */
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "capture_store.h"
+#include "private_store.h"
+#include "server.h"
+#include "store_path.h"
+#include "text.h"
+
+/* Whether dir holds the chunk file of digest (a regular file). */
+static int has_chunk(const char *dir, const uint8_t digest[32])
+{
+	char rel[STRATA_STORE_FILE_MAX], path[PRIVATE_DIR_MAX + STRATA_STORE_FILE_MAX + 2];
+	struct stat st;
+
+	strata_store_chunk_rel(rel, digest);
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, rel) >= sizeof(path))
+		return 0;
+	return lstat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+int capture_need(const struct server *s, const struct capture_task *t,
+		 const uint8_t (*d)[32], size_t n, uint8_t *missing)
+{
+	char own[PRIVATE_DIR_MAX];
+	uint8_t mac[6];
+	int mine = t->kind == CAPTURE_MACHINE;
+
+	if (mine && strata_mac_parse(mac, t->mac, strlen(t->mac)))
+		return STRATA_EINVAL;
+	if (mine && private_store_dir(own, sizeof(own), s->cfg.private_dir, mac))
+		return STRATA_ERANGE;
+	for (size_t i = 0; i < n; i++)
+		missing[i] = !has_chunk(s->cfg.store_dir, d[i]) && !(mine && has_chunk(own, d[i]));
+	return 0;
+}
