@@ -54,3 +54,23 @@ int capture_need_parse(const char *body, size_t len, uint8_t (*out)[32], size_t 
 	*n = lines;
 	return 0;
 }
+
+int capture_chunk_query(const char *z, const char *len, size_t body_len, int *zlib,
+			size_t *out_len, const char **why)
+{
+	uint64_t n = body_len;
+
+	*zlib = z && !strcmp(z, "1");
+	if (z && !*zlib && strcmp(z, "0"))
+		return *why = "z must be 1 (a zlib stream) or 0 (raw bytes)", STRATA_EINVAL;
+	if (*zlib && !len)
+		return *why = "a zlib upload needs len=BYTES, the chunk's size", STRATA_EINVAL;
+	if (len && strata_u64_parse(&n, len, strlen(len), UINT64_MAX))
+		return *why = "len must be a decimal number of bytes", STRATA_EINVAL;
+	if (!*zlib && n != body_len)
+		return *why = "len differs from the raw body's size", STRATA_EINVAL;
+	if (n == 0 || n > CAPTURE_CHUNK_MAX)
+		return *why = "a chunk holds 1 byte to 4 MiB", STRATA_ERANGE;
+	*out_len = (size_t)n;
+	return 0;
+}

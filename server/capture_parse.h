@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "format.h"
 #include "inventory.h"
 
 /** What a capture takes and where it goes. */
@@ -44,6 +45,22 @@ int capture_order_parse(const char *as, const char *prepared, struct capture_ord
 #define CAPTURE_NEED_LINE 65
 /** Largest have/need body. */
 #define CAPTURE_NEED_BODY_MAX (CAPTURE_NEED_MAX * CAPTURE_NEED_LINE)
+
+/** Largest chunk an upload carries: the store's largest chunk size (format.h). */
+#define CAPTURE_CHUNK_MAX (1u << STRATA_CHUNK_SHIFT_MAX)
+/** Largest chunk upload body: a chunk, or its zlib stream, which for incompressible bytes
+ *  is a little longer (zlib's bound: 5 bytes a 16 KiB block, and 6 of framing). */
+#define CAPTURE_CHUNK_BODY_MAX (CAPTURE_CHUNK_MAX + CAPTURE_CHUNK_MAX / 1024 + 64)
+
+/**
+ * Read a chunk upload's query values (decoded, borrowed, NULL when absent): z "1" for a
+ * zlib stream or absent / "0" for raw bytes, len the chunk's bytes in decimal (required
+ * with z=1; when given for raw bytes it must equal body_len).  0 with *zlib and *len
+ * set, or STRATA_EINVAL (malformed), STRATA_ERANGE (len 0 or over CAPTURE_CHUNK_MAX),
+ * with *why (static) saying which.
+ */
+int capture_chunk_query(const char *z, const char *len, size_t body_len, int *zlib,
+			size_t *out_len, const char **why);
 
 /**
  * Read a have/need body (POST /capture/need, docs/capture.md): 1..CAPTURE_NEED_MAX lines,

@@ -1,8 +1,9 @@
-/* Where a capture task's chunks are already held (see capture_store.h). */
+/* Where a capture task's chunks are held and kept (see capture_store.h). */
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include "capture_store.h"
+#include "host.h"
 #include "private_store.h"
 #include "server.h"
 #include "store_path.h"
@@ -34,4 +35,37 @@ int capture_need(const struct server *s, const struct capture_task *t,
 	for (size_t i = 0; i < n; i++)
 		missing[i] = !has_chunk(s->cfg.store_dir, d[i]) && !(mine && has_chunk(own, d[i]));
 	return 0;
+}
+
+/* Open the store task t's chunks go to: *out is the caller's (store_close). */
+static int target_store(const struct server *s, const struct capture_task *t,
+			struct store **out)
+{
+	uint8_t mac[6];
+
+	if (t->kind == CAPTURE_GOLD)
+		return store_open(s->cfg.store_dir, 1, out) ? STRATA_EREPORTED : 0;
+	if (strata_mac_parse(mac, t->mac, strlen(t->mac)))
+		return errorf("capture task of %s: not a MAC", t->mac);
+	return private_store_open(s->cfg.private_dir, mac, out);
+}
+
+int capture_keep_chunk(const struct server *s, const struct capture_task *t,
+		       const uint8_t digest[32], const void *stored, size_t len)
+{
+	struct store *st;
+	uint64_t size;
+	int rc = target_store(s, t, &st);
+
+	if (rc)
+		return rc;
+	rc = store_chunk_size(st, digest, &size);
+	if (rc == 0)
+		rc = 1;                         /* there already: never rewritten */
+	else if (rc == STRATA_ENOENT)
+		rc = store_put_chunk(st, digest, stored, len) ? STRATA_EREPORTED : 0;
+	else
+		rc = errorf("%s: cannot look up a chunk", store_name(st));
+	store_close(st);
+	return rc;
 }

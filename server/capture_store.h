@@ -1,5 +1,6 @@
 /*
- * Where a capture task's chunks are already held (docs/capture.md, "Have and need").
+ * Where a capture task's chunks are held and kept (docs/capture.md, "Have and need",
+ * "Chunk upload").
  *
  * Deduplication runs against the public store and, for a machine capture, that machine's
  * own private store only: no task learns whether another machine holds a chunk.
@@ -19,5 +20,14 @@
  */
 int capture_need(const struct server *s, const struct capture_task *t,
 		 const uint8_t (*d)[32], size_t n, uint8_t *missing);
+
+/**
+ * Keep an uploaded chunk file (stored[0..len), borrowed, already checked against its
+ * name digest by the caller) for task t: a gold capture's in the public store, a machine
+ * capture's in that machine's private store.  A chunk already there is never rewritten.
+ * 1 when it was there, 0 when stored, or STRATA_EREPORTED (printed, naming the store).
+ */
+int capture_keep_chunk(const struct server *s, const struct capture_task *t,
+		       const uint8_t digest[32], const void *stored, size_t len);
 
 #endif /* STRATA_CAPTURE_STORE_H */

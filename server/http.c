@@ -37,6 +37,7 @@
 #include "audit.h"
 #include "capture.h"
 #include "capture_store.h"
+#include "codec.h"
 #include "crypto.h"
 #include "state.h"
 
@@ -68,9 +69,12 @@ struct req {
 	int routed;                     /**< the first call of on_request has run */
 	char body[BODY_MAX + 1];
 	size_t body_len;
-	char *big;                      /**< a have/need body (owned), up to
-					     CAPTURE_NEED_BODY_MAX, instead of body */
+	char *big;                      /**< a capture task's body (owned), up to
+					     big_max(route), instead of body */
 	size_t big_len;
+	int task_rc;                    /**< a capture task's request: its signature's check,
+					     made before any body byte is taken */
+	struct capture_task task;       /**< the task, when task_rc is 0 */
 	int too_big;
 	unsigned int status;
 	uint64_t bytes;
@@ -641,24 +645,92 @@ static enum MHD_Result need_parsed(struct MHD_Connection *c, struct req *r,
 static enum MHD_Result capture_need_req(struct MHD_Connection *c, struct req *r,
 					struct server *s)
 {
-	struct capture_task t;
 	uint8_t (*d)[32];
 	uint8_t *missing;
 	enum MHD_Result ret;
-	int rc = signed_by_task(r, s, &t);
 
-	if (rc)
-		return error(c, r, task_status(rc), task_why(rc));
+	if (r->task_rc)
+		return error(c, r, task_status(r->task_rc), task_why(r->task_rc));
 	if (!body_signed(c, r->big ? r->big : "", r->big_len))
 		return error(c, r, 403, "the body does not match the signed b=: sign b=SHA-256 "
 			     "of the body (hex) in the query");
 	d = malloc(CAPTURE_NEED_MAX * sizeof(*d));
 	missing = malloc(CAPTURE_NEED_MAX);
-	ret = d && missing ? need_parsed(c, r, s, &t, d, missing)
+	ret = d && missing ? need_parsed(c, r, s, &r->task, d, missing)
 		: fail(c, r, STRATA_ENOMEM, "out of memory");
 	free(missing);
 	free(d);
 	return ret;
+}
+
+/* The chunk r uploads as its bytes, into *bytes: the body itself (borrowed) or, for a
+ * zlib upload, a new buffer (set in *owned too, the caller frees it).  0, or an rc with
+ * *why (static) for the answer. */
+static int chunk_bytes(struct MHD_Connection *c, struct req *r, const uint8_t **bytes,
+		       size_t *len, uint8_t **owned_buf, const char **why)
+{
+	int zlib, rc = capture_chunk_query(qfield(c, "z"), qfield(c, "len"), r->big_len, &zlib,
+					   len, why);
+
+	*owned_buf = NULL;
+	*bytes = (const uint8_t *)r->big;
+	if (rc || !zlib)
+		return rc;
+	if (!(*owned_buf = malloc(*len)))
+		return *why = "out of memory", STRATA_ENOMEM;
+	if (strata_inflate(*owned_buf, *len, r->big, r->big_len))
+		return *why = "not a zlib stream of len bytes; nothing stored", STRATA_ECORRUPT;
+	*bytes = *owned_buf;
+	return 0;
+}
+
+/* Check r's chunk against its name and keep it; the answer's text into *why. */
+static int chunk_keep(struct MHD_Connection *c, struct req *r, struct server *s,
+		      const char **why)
+{
+	const uint8_t *bytes;
+	uint8_t got[32], *owned_buf;
+	size_t len;
+	int rc = chunk_bytes(c, r, &bytes, &len, &owned_buf, why);
+
+	if (rc == 0) {
+		strata_sha256(bytes, len, got);
+		if (memcmp(got, r->route.digest, 32))
+			rc = STRATA_ECORRUPT, *why = "its bytes hash to another name; nothing stored";
+	}
+	free(owned_buf);
+	if (rc)
+		return rc;
+	rc = capture_keep_chunk(s, &r->task, r->route.digest, r->big, r->big_len);
+	*why = rc == 1 ? "present" : rc == 0 ? "stored" : "cannot store it";
+	return rc == 1 ? 0 : rc;
+}
+
+/* POST /capture/chunk/HEX?b=&[z=1&len=N&]s=&n=&h=, signed by a capture task: the chunk
+ * named HEX, raw or as a zlib stream.  It enters the store only if it hashes to HEX, and
+ * one already there is never rewritten. */
+static enum MHD_Result capture_chunk_req(struct MHD_Connection *c, struct req *r,
+					 struct server *s)
+{
+	char hex[65], body[192];
+	const char *why;
+	int rc;
+
+	if (r->task_rc)
+		return error(c, r, task_status(r->task_rc), task_why(r->task_rc));
+	if (!body_signed(c, r->big ? r->big : "", r->big_len))
+		return error(c, r, 403, "the body does not match the signed b=: sign b=SHA-256 "
+			     "of the body (hex) in the query");
+	rc = chunk_keep(c, r, s, &why);
+	strata_hex_encode(hex, r->route.digest, 32);
+	snprintf(body, sizeof(body), "chunk %s: %s", hex, why);
+	if (rc == STRATA_ECORRUPT)
+		return error(c, r, 400, body);
+	if (rc)
+		return error(c, r, rc == STRATA_ERANGE ? 413 : rc == STRATA_EINVAL ? 400 : 500,
+			     body);
+	strcat(body, "\n");
+	return text(c, r, 200, "text/plain", body, strlen(body));
 }
 
 /* GET /capture/task, signed by a capture task: what the task is, so a client checks its
@@ -929,12 +1001,26 @@ static enum MHD_Result get(struct MHD_Connection *c, struct req *r, struct serve
 	}
 }
 
-/* Collect a have/need body into r->big; refuse anything beyond CAPTURE_NEED_BODY_MAX. */
+/* The largest body a capture task's route takes, 0 for other routes. */
+static size_t big_max(enum http_route_kind kind)
+{
+	return kind == ROUTE_CAPTURE_NEED ? CAPTURE_NEED_BODY_MAX
+		: kind == ROUTE_CAPTURE_CHUNK ? CAPTURE_CHUNK_BODY_MAX : 0;
+}
+
+/* Collect a capture task's body into r->big; refuse anything beyond big_max, and take
+ * nothing for a request whose signature failed (no memory for strangers). */
 static void take_big_body(struct req *r, const char *data, size_t *size)
 {
-	if (!r->big && !(r->big = malloc(CAPTURE_NEED_BODY_MAX)))
+	size_t max = big_max(r->route.kind);
+
+	if (r->task_rc) {
+		*size = 0;
+		return;
+	}
+	if (!r->big && !(r->big = malloc(max)))
 		r->too_big = 1;
-	if (r->too_big || *size > CAPTURE_NEED_BODY_MAX - r->big_len)
+	if (r->too_big || *size > max - r->big_len)
 		r->too_big = 1;
 	else
 		memcpy(r->big + r->big_len, data, *size);
@@ -946,7 +1032,7 @@ static void take_big_body(struct req *r, const char *data, size_t *size)
 /* Collect a small request body; refuse anything larger than BODY_MAX. */
 static void take_body(struct req *r, const char *data, size_t *size)
 {
-	if (r->route.kind == ROUTE_CAPTURE_NEED) {
+	if (big_max(r->route.kind)) {
 		take_big_body(r, data, size);
 		return;
 	}
@@ -975,6 +1061,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		snprintf(r->method, sizeof(r->method), "%s", method);
 		snprintf(r->path, sizeof(r->path), "%s", url);
 		http_route(url, &r->route);
+		if (big_max(r->route.kind))
+			r->task_rc = signed_by_task(r, s, &r->task);
 		*req_cls = r;
 		return MHD_YES;
 	}
@@ -996,6 +1084,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return strcmp(method, "POST") ? error(c, r, 405, "use POST") : capture(c, r, s);
 	if (r->route.kind == ROUTE_CAPTURE_NEED)
 		return strcmp(method, "POST") ? error(c, r, 405, "use POST") : capture_need_req(c, r, s);
+	if (r->route.kind == ROUTE_CAPTURE_CHUNK)
+		return strcmp(method, "POST") ? error(c, r, 405, "use POST")
+			: capture_chunk_req(c, r, s);
 	if (r->route.kind == ROUTE_CAPTURE_CANCEL)
 		return strcmp(method, "POST") ? error(c, r, 405, "use POST")
 			: capture_cancel(c, r, s);

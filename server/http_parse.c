@@ -34,6 +34,15 @@ static int name_ok(const char *s)
 	return 1;
 }
 
+/* A chunk's name as exactly 64 lowercase hex digits (the store's spelling) into d.  0 or
+ * -1. */
+static int lower_hex_digest(uint8_t d[32], const char *s)
+{
+	if (strlen(s) != 64 || strspn(s, "0123456789abcdef") != 64)
+		return -1;
+	return strata_hex_decode(d, s, 32) ? -1 : 0;
+}
+
 static int mac_seg(uint8_t mac[6], const char *s)
 {
 	return strata_mac_parse(mac, s, strlen(s));
@@ -131,6 +140,8 @@ enum http_route_kind http_route(const char *path, struct http_route *r)
 		return ROUTE_NONE;
 	if (*p && !strcmp(a, "api") && !segment(&p, c, sizeof(c)) && !*p)
 		return r->kind = route_api(b, c, r);
+	if (*p && !strcmp(a, "capture") && !strcmp(b, "chunk"))
+		return r->kind = lower_hex_digest(r->digest, p) ? ROUTE_NONE : ROUTE_CAPTURE_CHUNK;
 	if (*p && !strcmp(a, "key") && !mac_seg(r->mac, b) && !strcmp(p, "nonce"))
 		return r->kind = ROUTE_KEY_NONCE;
 	if (*p && !strcmp(a, "private") && !mac_seg(r->mac, b))

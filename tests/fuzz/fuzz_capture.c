@@ -8,6 +8,9 @@
  * - a have/need body (capture_need_parse): an accepted body is exactly n lines of 65
  *   bytes, each digest re-encodes to its line; a refusal names a line inside the body or
  *   none, and gives no digests.
+ * - a chunk upload's "z=..&len=.." (capture_chunk_query), against the input's size as the
+ *   body's: an accepted one has 1..CAPTURE_CHUNK_MAX bytes, equal to the body's when raw;
+ *   a refusal gives a reason.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -59,6 +62,26 @@ static void check_need(const char *body, size_t len)
 	}
 }
 
+/* Check what capture_chunk_query did with the query q of a body of body_len bytes. */
+static void check_chunk(const char *q, size_t body_len)
+{
+	char z[8], len[32];
+	const char *why = NULL;
+	int hz = http_query_get(q, "z", z, sizeof(z)), hl = http_query_get(q, "len", len,
+									     sizeof(len)), zlib;
+	size_t n;
+
+	if (hz < 0 || hl < 0)
+		return;
+	if (capture_chunk_query(hz ? z : NULL, hl ? len : NULL, body_len, &zlib, &n, &why)) {
+		if (!why || !*why)
+			abort();
+		return;
+	}
+	if (n == 0 || n > CAPTURE_CHUNK_MAX || (!zlib && n != body_len))
+		abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *q = malloc(size + 1), as[INV_NAME_MAX + 2], prep[8];
@@ -73,6 +96,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (has_as >= 0 && has_prep >= 0)
 		check(has_as ? as : NULL, has_prep ? prep : NULL);
 	check_need(q, size);
+	check_chunk(q, size);
 	free(q);
 	return 0;
 }

@@ -55,6 +55,7 @@ check "  the token itself as a bearer credential: no" test "$(code -H "Authoriza
 P=$(printf p | sha256sum | cut -c1-64) Q=$(printf q | sha256sum | cut -c1-64) R=$(printf r | sha256sum | cut -c1-64)
 mkdir -p "$W/root/store/chunks/${P:0:2}" "$W/root/state/private/5254005e0002/chunks/${Q:0:2}"
 printf x > "$W/root/store/chunks/${P:0:2}/$P"; printf x > "$W/root/state/private/5254005e0002/chunks/${Q:0:2}/$Q"
+chmod -R a+rwX "$W/root/store"   # a gold capture writes the public store, as the server's --user
 printf '%s\n%s\n%s\n' "$P" "$Q" "$R" > "$W/need"
 # need STATE [BODYFILE [B]]: POST the body signed with b= (B, or the body's SHA-256)
 need() {
@@ -70,6 +71,31 @@ check "  a GET: 405" test "$(code "$(python3 $SC sign "$W/task1" "$U/capture/nee
 check "  unsigned: 403" test "$(code -X POST --data-binary @"$W/need" "$U/capture/need?b=$(sha256sum < "$W/need" | cut -c1-64)")" = 403
 head -c $((1025 * 65)) /dev/zero | tr '\0' a > "$W/needbig"
 check "  a body over 1024 lines: 413" test "$(need "$W/task1" "$W/needbig" | tail -n1)" = 413
+
+# Chunk upload: raw or zlib, checked against its name, never rewritten.
+# put STATE FILE NAME [QUERY]: POST FILE as chunk NAME, signed with b=; body and status
+put() {
+	local b=$(sha256sum < "$2" | cut -c1-64)
+	curl -s -w '%{http_code}' -X POST --data-binary @"$2" "$(python3 $SC sign-post "$1" "$U/capture/chunk/$3?b=$b${4:+&$4}")"
+}
+printf 'hello gold' > "$W/c1"; C1=$(sha256sum < "$W/c1" | cut -c1-64)
+check "a gold task's raw chunk is stored in the public store" sh -c "test \"\$(cat)\" = \"chunk $C1: stored
+200\" && cmp -s '$W/c1' '$W/root/store/chunks/${C1:0:2}/$C1'" <<< "$(put "$W/task1" "$W/c1" "$C1")"
+check "  again: present, not rewritten" test "$(put "$W/task1" "$W/c1" "$C1")" = "chunk $C1: present
+200"
+head -c 20000 /dev/zero | tr '\0' z > "$W/c2"; C2=$(sha256sum < "$W/c2" | cut -c1-64)
+python3 -c "import sys, zlib; sys.stdout.buffer.write(zlib.compress(open(sys.argv[1], 'rb').read(), 6))" "$W/c2" > "$W/c2.z"
+check "a zlib chunk is inflated, checked and kept as sent" sh -c "test \"\$(cat)\" = \"chunk $C2: stored
+200\" && cmp -s '$W/c2.z' '$W/root/store/chunks/${C2:0:2}/$C2'" <<< "$(put "$W/task1" "$W/c2.z" "$C2" "z=1&len=20000")"
+printf 'not it' > "$W/c3"
+check "bytes that hash to another name: 400 naming the chunk, nothing stored" sh -c "grep -q '^400 chunk $R: its bytes hash to another name; nothing stored' && test ! -e '$W/root/store/chunks/${R:0:2}/$R'" <<< "$(put "$W/task1" "$W/c3" "$R")"
+check "  a bad zlib stream: 400" grep -q "^400 chunk $R: not a zlib stream" <<< "$(put "$W/task1" "$W/c3" "$R" "z=1&len=6")"
+check "  len over 4 MiB: 413" grep -q '413$' <<< "$(put "$W/task1" "$W/c2.z" "$C2" "z=1&len=4194305")"
+check "  raw with a len that differs: 400" grep -q '400$' <<< "$(put "$W/task1" "$W/c1" "$C1" "len=3")"
+check "  unsigned: 403" test "$(code -X POST --data-binary @"$W/c1" "$U/capture/chunk/$C1?b=$(sha256sum < "$W/c1" | cut -c1-64)")" = 403
+X
+printf '%s\n%s\n' "$C1" "$C2" > "$W/need2"
+check "have/need now holds both" test "$(need "$W/task1" "$W/need2")" = 200
 check "a second order on the machine is refused (409)" test "$(code -X POST -H "$SRV_AUTH" "$U/api/capture/pc01?as=gold2&prepared=yes")" = 409
 check "  and says how to cancel" sh -c "curl -s -X POST -H '$SRV_AUTH' '$U/api/capture/pc01?as=gold2&prepared=yes' | grep -q 'capture-cancel'"
 
@@ -83,6 +109,8 @@ check "  tokens differ" test "$(printf '%s' "$B" | sed -n 's/.*"token": "\([0-9a
 check "  its row has no profile" test "$(srv_sql "$W" "SELECT kind || ' ' || ifnull(profile, 'NULL') FROM capture_tasks WHERE mac = '52:54:00:5e:00:02'")" = "machine NULL"
 python3 $SC task "$(printf '%s' "$B" | sed -n 's/.*"token": "\([0-9a-f]*\)".*/\1/p')" "$W/task2"
 check "have/need: pc02's machine task holds its own Q too" test "$(need "$W/task2")" = "$(printf '%s\n200' "$R")"
+printf 'my own data' > "$W/c4"; C4=$(sha256sum < "$W/c4" | cut -c1-64)
+check "a machine task's chunk goes to its private store, not the public one" sh -c "grep -q 'stored' && test -f '$W/root/state/private/5254005e0002/chunks/${C4:0:2}/$C4' && test ! -e '$W/root/store/chunks/${C4:0:2}/$C4'" <<< "$(put "$W/task2" "$W/c4" "$C4")"
 
 # SIGKILL: no clean shutdown, so what survives is what was committed.
 kill -KILL "$SRV_PID"; { wait "$SRV_PID"; } 2>/dev/null; forget_pid "$SRV_PID"

@@ -1,7 +1,8 @@
 /*
  * Unit tests for server/capture_parse.c: a capture order's parameters, a machine-layer
  * order, a gold order with its confirmation, and every refusal with the reason it gives;
- * a have/need body: good ones, and every malformed shape with the line it names.
+ * a have/need body: good ones, and every malformed shape with the line it names; a chunk
+ * upload's z= and len=.
  */
 #include <string.h>
 #include "capture_parse.h"
@@ -97,11 +98,37 @@ static void test_need_bad(void)
 	CHECK_EQ(n, 0);
 }
 
+static void test_chunk_query(void)
+{
+	const char *why;
+	size_t len;
+	int z;
+
+	CHECK_EQ(capture_chunk_query(NULL, NULL, 10, &z, &len, &why), 0);
+	CHECK(z == 0 && len == 10);
+	CHECK_EQ(capture_chunk_query("0", "10", 10, &z, &len, &why), 0);
+	CHECK_EQ(capture_chunk_query("1", "65536", 300, &z, &len, &why), 0);
+	CHECK(z == 1 && len == 65536);
+	CHECK_EQ(capture_chunk_query("1", "4194304", 5, &z, &len, &why), 0);
+	CHECK_EQ(capture_chunk_query("1", "4194305", 5, &z, &len, &why), STRATA_ERANGE);
+	CHECK_EQ(capture_chunk_query(NULL, NULL, 4194305, &z, &len, &why), STRATA_ERANGE);
+	CHECK_EQ(capture_chunk_query(NULL, NULL, 0, &z, &len, &why), STRATA_ERANGE);
+	CHECK_EQ(capture_chunk_query("1", NULL, 5, &z, &len, &why), STRATA_EINVAL);
+	CHECK(strstr(why, "len=") != NULL);
+	CHECK_EQ(capture_chunk_query("2", NULL, 5, &z, &len, &why), STRATA_EINVAL);
+	CHECK_EQ(capture_chunk_query(NULL, "4", 5, &z, &len, &why), STRATA_EINVAL);
+	CHECK_EQ(capture_chunk_query("1", "-5", 5, &z, &len, &why), STRATA_EINVAL);
+	CHECK_EQ(capture_chunk_query("1", "1e3", 5, &z, &len, &why), STRATA_EINVAL);
+	CHECK_EQ(capture_chunk_query("1", "99999999999999999999999", 5, &z, &len, &why),
+		 STRATA_EINVAL);
+}
+
 int main(void)
 {
 	RUN(test_good);
 	RUN(test_bad);
 	RUN(test_need_good);
 	RUN(test_need_bad);
+	RUN(test_chunk_query);
 	return harness_summary();
 }

@@ -41,6 +41,8 @@ static void test_routes_good(void)
 	CHECK(strcmp(r.name, "52-54-00-12-34-56") == 0);
 	CHECK_EQ(http_route("/capture/task", &r), ROUTE_CAPTURE_TASK);
 	CHECK_EQ(http_route("/capture/need", &r), ROUTE_CAPTURE_NEED);
+	CHECK_EQ(http_route("/capture/chunk/" HEX64, &r), ROUTE_CAPTURE_CHUNK);
+	CHECK(r.digest[0] == 0x01 && r.digest[31] == 0xef);
 	CHECK_EQ(http_route("/private/52:54:00:12:34:56/layers/" HEX64 ".idx", &r),
 		 ROUTE_PRIVATE_INDEX);
 	CHECK(r.mac[0] == 0x52 && r.mac[5] == 0x56 && r.digest[0] == 0x01);
@@ -63,7 +65,9 @@ static void test_routes_bad(void)
 		"/api/accept-key/../x", "/api/accept-key/a/b", "/api/other/pc01",
 		"/api/capture", "/api/capture/", "/api/capture/../x", "/api/capture/a/b",
 		"/api/capture-cancel", "/api/capture-cancel/.x", "/api/Capture/pc01",
-		"/capture", "/capture/", "/capture/task/x", "/capture/other",
+		"/capture", "/capture/", "/capture/task/x", "/capture/other", "/capture/chunk",
+		"/capture/chunk/", "/capture/chunk/0123", "/capture/chunk/" HEX64 "/x",
+		"/capture/chunk/" HEX64 "0",
 		/* a private store serves indexes and runs of a named machine, nothing else */
 		"/private/52:54:00:12:34:56/chunks/01/" HEX64, "/private/52:54:00:12:34:56",
 		"/private/52:54:00:12:34:56/", "/private/pc01/layers/" HEX64 ".idx",
