@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include "capture_store.h"
 #include "host.h"
 #include "private_store.h"
@@ -50,9 +51,23 @@ static int target_store(const struct server *s, const struct capture_task *t,
 	return private_store_open(s->cfg.private_dir, mac, out);
 }
 
+/* Whether writing len bytes under dir leaves at least reserve bytes free there: 0, or
+ * STRATA_ENOSPC (also when the free space cannot be read). */
+static int within_reserve(const char *dir, uint64_t reserve, size_t len)
+{
+	struct statvfs v;
+	uint64_t avail;
+
+	if (statvfs(dir, &v) != 0)
+		return STRATA_ENOSPC;
+	avail = (uint64_t)v.f_bavail * v.f_frsize;
+	return avail >= reserve && avail - reserve >= len ? 0 : STRATA_ENOSPC;
+}
+
 int capture_keep_chunk(const struct server *s, const struct capture_task *t,
 		       const uint8_t digest[32], const void *stored, size_t len)
 {
+	const char *dir = t->kind == CAPTURE_GOLD ? s->cfg.store_dir : s->cfg.private_dir;
 	struct store *st;
 	uint64_t size;
 	int rc = target_store(s, t, &st);
@@ -62,6 +77,8 @@ int capture_keep_chunk(const struct server *s, const struct capture_task *t,
 	rc = store_chunk_size(st, digest, &size);
 	if (rc == 0)
 		rc = 1;                         /* there already: never rewritten */
+	else if (rc == STRATA_ENOENT && within_reserve(dir, s->cfg.capture_reserve, len))
+		rc = STRATA_ENOSPC;
 	else if (rc == STRATA_ENOENT)
 		rc = store_put_chunk(st, digest, stored, len) ? STRATA_EREPORTED : 0;
 	else

@@ -702,7 +702,9 @@ static int chunk_keep(struct MHD_Connection *c, struct req *r, struct server *s,
 	if (rc)
 		return rc;
 	rc = capture_keep_chunk(s, &r->task, r->route.digest, r->big, r->big_len);
-	*why = rc == 1 ? "present" : rc == 0 ? "stored" : "cannot store it";
+	*why = rc == 1 ? "present" : rc == 0 ? "stored" : rc == STRATA_ENOSPC
+		? "the server keeps --capture-reserve free where it stores; nothing stored: "
+		  "free space on the server, or lower the reserve" : "cannot store it";
 	return rc == 1 ? 0 : rc;
 }
 
@@ -712,7 +714,7 @@ static int chunk_keep(struct MHD_Connection *c, struct req *r, struct server *s,
 static enum MHD_Result capture_chunk_req(struct MHD_Connection *c, struct req *r,
 					 struct server *s)
 {
-	char hex[65], body[192];
+	char hex[65], body[256];
 	const char *why;
 	int rc;
 
@@ -726,6 +728,8 @@ static enum MHD_Result capture_chunk_req(struct MHD_Connection *c, struct req *r
 	snprintf(body, sizeof(body), "chunk %s: %s", hex, why);
 	if (rc == STRATA_ECORRUPT)
 		return error(c, r, 400, body);
+	if (rc == STRATA_ENOSPC)
+		return error(c, r, 507, body);      /* RFC 4918: Insufficient Storage */
 	if (rc)
 		return error(c, r, rc == STRATA_ERANGE ? 413 : rc == STRATA_EINVAL ? 400 : 500,
 			     body);

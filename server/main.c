@@ -20,6 +20,7 @@
 #include "http_parse.h"
 #include "server.h"
 #include "services.h"
+#include "text.h"
 
 static void usage(FILE *f)
 {
@@ -51,6 +52,8 @@ static void usage(FILE *f)
 	      "  --max-http-request-time S   a connection that has not sent a whole request\n"
 	      "                          S seconds after it opened or was last answered is\n"
 	      "                          closed (default 10)\n"
+	      "  --capture-reserve SIZE   a capture upload that would leave less free where\n"
+	      "                     it writes is refused (507) (default 1G)\n"
 	      "  --max-unknown N    unknown machines remembered under `default profile=`\n"
 	      "                     (default 256; see docs/security.md for which are forgotten)\n"
 	      "  --max-tftp N       concurrent TFTP transfers (default 128)\n"
@@ -69,6 +72,7 @@ static void usage(FILE *f)
 enum { O_ROOT = 256, O_INV, O_STORE, O_STATE, O_TOKENS, O_KEY, O_ADDR, O_URL, O_HTTP, O_TFTP, O_DHCP,
        O_DHCP_PORT, O_DHCP_ALT, O_USER, O_MAX_HTTP, O_MAX_TFTP, O_TFTP_PER_ADDR,
        O_TFTP_TIMEOUT, O_TFTP_TIME, O_HTTP_PER_ADDR, O_TRUSTED, O_HTTP_TIME, O_MAX_UNKNOWN,
+       O_CAPTURE_RESERVE,
        O_HELP };
 
 static const struct option long_opts[] = {
@@ -82,6 +86,7 @@ static const struct option long_opts[] = {
 	{ "max-tftp-timeout", 1, NULL, O_TFTP_TIMEOUT }, { "max-tftp-time", 1, NULL, O_TFTP_TIME },
 	{ "max-http-per-addr", 1, NULL, O_HTTP_PER_ADDR }, { "trusted-proxies", 1, NULL, O_TRUSTED },
 	{ "max-http-request-time", 1, NULL, O_HTTP_TIME }, { "max-unknown", 1, NULL, O_MAX_UNKNOWN },
+	{ "capture-reserve", 1, NULL, O_CAPTURE_RESERVE },
 	{ "help", 0, NULL, O_HELP }, { NULL, 0, NULL, 0 },
 };
 
@@ -153,6 +158,9 @@ static int one_opt(struct server_config *c, int o, const char *v)
 	case O_HTTP_TIME:
 		return range_arg("--max-http-request-time", v, 3600, &c->max_http_request_time);
 	case O_MAX_UNKNOWN: return count_arg("--max-unknown", v, &c->max_unknown);
+	case O_CAPTURE_RESERVE:
+		return strata_size_parse(&c->capture_reserve, v, strlen(v))
+			? errorf("--capture-reserve: '%s' is not a size (like 1G)", v) : 0;
 	case O_DHCP:
 		if (strcmp(v, "off") && strcmp(v, "proxy"))
 			return errorf("--dhcp must be off or proxy");
@@ -209,7 +217,8 @@ static int parse_args(int argc, char **argv, struct server_config *c)
 				     .dhcp = 1, .dhcp_port = 67, .dhcp_alt_port = 4011,
 				     .max_http = 512, .max_tftp = 128, .user = "nobody",
 				     .max_http_per_addr = 16, .max_http_request_time = 10,
-				     .max_unknown = CATALOG_EXTRA_MAX };
+				     .max_unknown = CATALOG_EXTRA_MAX,
+				     .capture_reserve = 1ull << 30 };
 	while ((o = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
 		rc = one_opt(c, o == 'h' ? O_HELP : o, optarg);
 		if (rc)

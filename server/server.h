@@ -48,6 +48,7 @@ struct server_config {
 	int max_http;            /**< concurrent HTTP connections */
 	int max_http_per_addr;   /**< of which from one address (outside trusted_proxies) */
 	int max_http_request_time; /**< seconds a connection has to deliver a whole request */
+	uint64_t capture_reserve; /**< bytes a capture upload leaves free where it writes */
 	const char *trusted_proxies; /**< site caches' networks "A.B.C.D[/N],...", or NULL */
 	int max_unknown;         /**< unknown machines remembered per inventory load */
 	int max_tftp;            /**< concurrent TFTP transfers */

@@ -94,6 +94,18 @@ check "  len over 4 MiB: 413" grep -q '413$' <<< "$(put "$W/task1" "$W/c2.z" "$C
 check "  raw with a len that differs: 400" grep -q '400$' <<< "$(put "$W/task1" "$W/c1" "$C1" "len=3")"
 check "  unsigned: 403" test "$(code -X POST --data-binary @"$W/c1" "$U/capture/chunk/$C1?b=$(sha256sum < "$W/c1" | cut -c1-64)")" = 403
 X
+
+# Free-space reserve: a server that must keep more free than the disk has refuses (507),
+# writes nothing, and keeps what it had.
+srv_stop; SRV_PID=
+check "server starts with a reserve larger than the disk" srv_start "$W" "$W/log-reserve" --api-tokens "$W/api-tokens" --capture-reserve 1000000000G
+printf 'too much' > "$W/c5"; C5=$(sha256sum < "$W/c5" | cut -c1-64)
+check "  an upload past the reserve: 507, nothing stored" sh -c "grep -q '^507 chunk $C5: the server keeps --capture-reserve free' && test ! -e '$W/root/store/chunks/${C5:0:2}/$C5'" <<< "$(put "$W/task1" "$W/c5" "$C5")"
+check "  what was stored is kept" cmp -s "$W/c1" "$W/root/store/chunks/${C1:0:2}/$C1"
+check "  a chunk already stored is still present" test "$(put "$W/task1" "$W/c1" "$C1")" = "chunk $C1: present
+200"
+srv_stop; SRV_PID=
+check "server starts again with the default reserve" srv_start "$W" "$W/log-r2" --api-tokens "$W/api-tokens"
 printf '%s\n%s\n' "$C1" "$C2" > "$W/need2"
 check "have/need now holds both" test "$(need "$W/task1" "$W/need2")" = 200
 check "a second order on the machine is refused (409)" test "$(code -X POST -H "$SRV_AUTH" "$U/api/capture/pc01?as=gold2&prepared=yes")" = 409
