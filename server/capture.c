@@ -270,7 +270,7 @@ int capture_key_open(struct server *s)
 	return rc;
 }
 
-/* Fill task from a capture_tasks row (mac, kind, profile, ended, nonce) into task and
+/* Fill task from a capture_tasks row (mac, kind, profile, ended, nonce, id) into task and
  * nonce (the caller's).  0, or STRATA_ECORRUPT for a nonce of the wrong size. */
 static int task_row(sqlite3_stmt *st, struct capture_task *task,
 		    uint8_t nonce[CAPTURE_NONCE_LEN])
@@ -282,6 +282,7 @@ static int task_row(sqlite3_stmt *st, struct capture_task *task,
 		: CAPTURE_GOLD;
 	snprintf(task->profile, sizeof(task->profile), "%s", profile ? (const char *)profile : "");
 	task->open = sqlite3_column_type(st, 3) == SQLITE_NULL;
+	task->id = sqlite3_column_int64(st, 5);
 	if (sqlite3_column_bytes(st, 4) != CAPTURE_NONCE_LEN)
 		return STRATA_ECORRUPT;
 	memcpy(nonce, sqlite3_column_blob(st, 4), CAPTURE_NONCE_LEN);
@@ -293,7 +294,7 @@ static int task_lookup(struct db *d, const uint8_t sid[STRATA_SESSION_SID_LEN],
 		       struct capture_task *task, uint8_t nonce[CAPTURE_NONCE_LEN])
 {
 	sqlite3_stmt *st;
-	int step, rc = db_prepare(d, "SELECT mac, kind, profile, ended, nonce FROM "
+	int step, rc = db_prepare(d, "SELECT mac, kind, profile, ended, nonce, id FROM "
 				  "capture_tasks WHERE sid = ?", "B", &st, sid,
 				  (size_t)STRATA_SESSION_SID_LEN);
 

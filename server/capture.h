@@ -31,6 +31,7 @@ struct server;
 
 /** A capture task, as a request signed with its token finds it. */
 struct capture_task {
+	int64_t id;                      /**< its capture_tasks row */
 	char mac[18];
 	enum capture_kind kind;
 	char profile[INV_NAME_MAX + 1];  /**< gold: the profile it becomes, else "" */

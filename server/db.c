@@ -69,8 +69,23 @@ static const char *const migrations[] = {
 	"  token_name TEXT NOT NULL,"        /* the API credential that ordered it */
 	"  created INTEGER NOT NULL,"
 	"  ended INTEGER,"                   /* NULL while the task is open */
-	"  outcome TEXT);"                   /* cancelled, once ended */
-	"CREATE UNIQUE INDEX capture_tasks_open ON capture_tasks(mac) WHERE ended IS NULL;",
+	"  outcome TEXT,"                    /* cancelled or committed, once ended */
+	"  uploaded INTEGER NOT NULL DEFAULT 0);"  /* bytes of chunk files it stored */
+	"CREATE UNIQUE INDEX capture_tasks_open ON capture_tasks(mac) WHERE ended IS NULL;"
+	/* A machine's captured generations, one per commit of a capture=yes partition. */
+	"CREATE TABLE generations ("
+	"  id INTEGER PRIMARY KEY,"
+	"  mac TEXT NOT NULL,"
+	"  part TEXT NOT NULL,"              /* the partition's label */
+	"  number INTEGER NOT NULL,"         /* 1, 2, .. per machine and partition */
+	"  at INTEGER NOT NULL,"
+	"  size INTEGER NOT NULL,"           /* the layer's image size */
+	"  stored INTEGER NOT NULL,"         /* bytes of the chunk files its index names */
+	"  uploaded INTEGER NOT NULL,"       /* bytes its task uploaded */
+	"  source TEXT NOT NULL,"            /* upload: a task token's client */
+	"  layer BLOB NOT NULL,"             /* layer id */
+	"  task_id INTEGER NOT NULL REFERENCES capture_tasks(id),"
+	"  UNIQUE (mac, part, number));",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -36,6 +36,7 @@
 #include "text.h"
 #include "audit.h"
 #include "capture.h"
+#include "capture_commit.h"
 #include "capture_store.h"
 #include "codec.h"
 #include "crypto.h"
@@ -702,6 +703,8 @@ static int chunk_keep(struct MHD_Connection *c, struct req *r, struct server *s,
 	if (rc)
 		return rc;
 	rc = capture_keep_chunk(s, &r->task, r->route.digest, r->big, r->big_len);
+	if (rc == 0 && capture_count_upload(s, &r->task, r->big_len))
+		rc = STRATA_EREPORTED;
 	*why = rc == 1 ? "present" : rc == 0 ? "stored" : rc == STRATA_ENOSPC
 		? "the server keeps --capture-reserve free where it stores; nothing stored: "
 		  "free space on the server, or lower the reserve" : "cannot store it";
@@ -734,6 +737,32 @@ static enum MHD_Result capture_chunk_req(struct MHD_Connection *c, struct req *r
 		return error(c, r, rc == STRATA_ERANGE ? 413 : rc == STRATA_EINVAL ? 400 : 500,
 			     body);
 	strcat(body, "\n");
+	return text(c, r, 200, "text/plain", body, strlen(body));
+}
+
+/* POST /capture/commit?part=LABEL&b=&s=&n=&h=, signed by a machine's capture task: the
+ * body, a layer index, becomes the next generation of that partition (capture_commit.h). */
+static enum MHD_Result capture_commit_req(struct MHD_Connection *c, struct req *r,
+					  struct server *s)
+{
+	struct capture_generation g;
+	char why[256], hex[65], body[320];
+	int rc;
+
+	if (r->task_rc)
+		return error(c, r, task_status(r->task_rc), task_why(r->task_rc));
+	if (!body_signed(c, r->big ? r->big : "", r->big_len))
+		return error(c, r, 403, "the body does not match the signed b=: sign b=SHA-256 "
+			     "of the body (hex) in the query");
+	rc = capture_commit(s, &r->task, qfield(c, "part"), (const uint8_t *)r->big,
+			    r->big_len, &g, why, sizeof(why));
+	if (rc)
+		return error(c, r, rc == STRATA_ENOENT ? 409 : rc == STRATA_ENOTSUP ? 501
+			     : rc == STRATA_EINVAL ? 400 : 500, why);
+	strata_hex_encode(hex, g.layer, 32);
+	snprintf(body, sizeof(body), "generation %lld layer=sha256:%s size=%llu stored=%llu "
+		 "uploaded=%llu\n", (long long)g.number, hex, (unsigned long long)g.size,
+		 (unsigned long long)g.stored, (unsigned long long)g.uploaded);
 	return text(c, r, 200, "text/plain", body, strlen(body));
 }
 
@@ -1009,7 +1038,8 @@ static enum MHD_Result get(struct MHD_Connection *c, struct req *r, struct serve
 static size_t big_max(enum http_route_kind kind)
 {
 	return kind == ROUTE_CAPTURE_NEED ? CAPTURE_NEED_BODY_MAX
-		: kind == ROUTE_CAPTURE_CHUNK ? CAPTURE_CHUNK_BODY_MAX : 0;
+		: kind == ROUTE_CAPTURE_CHUNK ? CAPTURE_CHUNK_BODY_MAX
+		: kind == ROUTE_CAPTURE_COMMIT ? CAPTURE_INDEX_MAX : 0;
 }
 
 /* Collect a capture task's body into r->big; refuse anything beyond big_max, and take
@@ -1088,6 +1118,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return strcmp(method, "POST") ? error(c, r, 405, "use POST") : capture(c, r, s);
 	if (r->route.kind == ROUTE_CAPTURE_NEED)
 		return strcmp(method, "POST") ? error(c, r, 405, "use POST") : capture_need_req(c, r, s);
+	if (r->route.kind == ROUTE_CAPTURE_COMMIT)
+		return strcmp(method, "POST") ? error(c, r, 405, "use POST")
+			: capture_commit_req(c, r, s);
 	if (r->route.kind == ROUTE_CAPTURE_CHUNK)
 		return strcmp(method, "POST") ? error(c, r, 405, "use POST")
 			: capture_chunk_req(c, r, s);

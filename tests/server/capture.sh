@@ -12,6 +12,7 @@
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/server.sh"
 need_tools curl sqlite3 python3
+STRATA_IMAGE_BIN=${STRATA_IMAGE:-build/san/strata-image}
 W=$(mktemp -d /tmp/strata-capture.XXXXXX)
 chmod 755 "$W"
 rm_on_exit "$W"
@@ -129,6 +130,69 @@ kill -KILL "$SRV_PID"; { wait "$SRV_PID"; } 2>/dev/null; forget_pid "$SRV_PID"
 check "server starts again after SIGKILL" srv_start "$W" "$W/log2" --api-tokens "$W/api-tokens"
 check "  two open tasks" test "$(srv_sql "$W" "SELECT count(*) FROM capture_tasks WHERE ended IS NULL")" = 2
 check "  the order is still refused while open" test "$(code -X POST -H "$SRV_AUTH" "$U/api/capture/pc01")" = 409
+
+# Generations: a machine task uploads a layer built by strata-image (random bytes, so its
+# chunk files are raw) and commits its index as the next generation of pc02's "data".
+need_built "$STRATA_IMAGE_BIN"
+head -c 524288 /dev/urandom > "$W/img"; head -c 131072 /dev/zero >> "$W/img"
+layer() { "$STRATA_IMAGE_BIN" build --store "$1" "$W/img" 2>/dev/null | tail -n1 | sed 's/^sha256://'; }
+ID1=$(layer "$W/L1")
+# names DIR: the chunk names of store DIR, one a line (the have/need body)
+names() { find "$1/chunks" -type f -printf '%f\n' | sort; }
+# commit STATE IDX [PART]: POST the index for PART (default data); body and status
+commit() {
+	local b=$(sha256sum < "$2" | cut -c1-64)
+	curl -s -w '%{http_code}' -X POST --data-binary @"$2" "$(python3 $SC sign-post "$1" "$U/capture/commit?part=${3:-data}&b=$b")"
+}
+# upload STATE DIR: every chunk the task lacks, from store DIR; prints the bytes sent
+upload() {
+	local n bytes=0
+	names "$2" > "$W/names"
+	for n in $(need "$1" "$W/names" | grep -E '^[0-9a-f]{64}$'); do
+		put "$1" "$2/chunks/${n:0:2}/$n" "$n" > /dev/null
+		bytes=$((bytes + $(stat -c %s "$2/chunks/${n:0:2}/$n")))
+	done
+	echo "$bytes"
+}
+check "a gold task's commit: 501, not built" grep -q '^501 ' <<< "$(commit "$W/task1" "$W/L1/layers/$ID1.idx")"
+check "a commit naming a missing chunk: 409 naming it" grep -q '^409 the index names chunk [0-9a-f]\{64\} (chunk 0, 65536 bytes stored), which is not stored' <<< "$(commit "$W/task2" "$W/L1/layers/$ID1.idx")"
+check "  a part that is not capture=yes: 400" grep -q '^400 part=' <<< "$(commit "$W/task2" "$W/L1/layers/$ID1.idx" CIDATA)"
+check "  a malformed index: 400" grep -q '^400 the index does not parse' <<< "$(commit "$W/task2" "$W/c1")"
+UP1=$(upload "$W/task2" "$W/L1")
+G1=$(commit "$W/task2" "$W/L1/layers/$ID1.idx")
+# The task uploaded the 8 chunks and, above, an 11-byte chunk of its own.
+check "generation 1 commits: all 8 chunks uploaded ($UP1 bytes)" test "$G1" = "generation 1 layer=sha256:$ID1 size=655360 stored=524288 uploaded=$((UP1 + 11))
+200"
+check "  its row" test "$(srv_sql "$W" "SELECT mac || ' ' || part || ' ' || number || ' ' || size || ' ' || stored || ' ' || uploaded || ' ' || source || ' ' || lower(hex(layer)) FROM generations")" = "52:54:00:5e:00:02 data 1 655360 524288 $((UP1 + 11)) upload $ID1"
+check "  the index is in pc02's private store" test -f "$W/root/state/private/5254005e0002/layers/$ID1.idx"
+check "  the task ended: its token reads nothing" grep -q '^403 the capture task has ended' <<< "$(curl -s "$(python3 $SC sign "$W/task2" "$U/capture/task")")"
+# Generation 2 after a small change: only the changed chunk travels.
+printf 'a small change' | dd of="$W/img" bs=1 seek=70000 conv=notrunc 2>/dev/null
+ID2=$(layer "$W/L2")
+B2=$(post "$U/api/capture/pc02"); python3 $SC task "$(printf '%s' "$B2" | sed -n 's/.*"token": "\([0-9a-f]*\)".*/\1/p')" "$W/task3"
+UP2=$(upload "$W/task3" "$W/L2")
+G2=$(commit "$W/task3" "$W/L2/layers/$ID2.idx")
+echo "     generation 1 uploaded $UP1 bytes; generation 2, after a 14-byte change, uploaded $UP2 bytes"
+check "generation 2 uploads only the changed chunk ($UP2 bytes)" test "$G2" = "generation 2 layer=sha256:$ID2 size=655360 stored=524288 uploaded=65536
+200"
+check "  two generations recorded" test "$(srv_sql "$W" "SELECT group_concat(number) FROM generations WHERE mac = '52:54:00:5e:00:02' AND part = 'data'")" = "1,2"
+
+# SIGKILL during commits: after each restart a task is committed with its generation, or
+# open with none; never one without the other.
+consistent() {
+	test "$(srv_sql "$W" "SELECT count(*) FROM capture_tasks t WHERE (t.outcome = 'committed') != EXISTS (SELECT 1 FROM generations g WHERE g.task_id = t.id)")" = 0
+}
+for delay in 0 0.01 0.03 0.06 0.1 0.2 0.4; do
+	B3=$(post "$U/api/capture/pc02"); python3 $SC task "$(printf '%s' "$B3" | sed -n 's/.*"token": "\([0-9a-f]*\)".*/\1/p')" "$W/task4"
+	commit "$W/task4" "$W/L2/layers/$ID2.idx" > /dev/null &
+	sleep "$delay"; kill -KILL "$SRV_PID"; { wait "$SRV_PID"; } 2>/dev/null; forget_pid "$SRV_PID"; wait
+	srv_start "$W" "$W/log-kill" --api-tokens "$W/api-tokens" || break
+	consistent || break
+	post "$U/api/capture-cancel/pc02" > /dev/null
+done
+check "SIGKILL during 7 commits: every generation has its committed task and back" consistent
+check "  PRAGMA integrity_check" test "$(srv_sql "$W" "PRAGMA integrity_check")" = ok
+echo "     $(srv_sql "$W" "SELECT count(*) - 2 FROM generations") of the 7 killed commits landed whole, the rest not at all"
 
 check "cancelling needs a credential" test "$(code -X POST "$U/api/capture-cancel/pc01")" = 401
 check "cancelling needs POST" test "$(code -H "$SRV_AUTH" "$U/api/capture-cancel/pc01")" = 405

@@ -41,7 +41,7 @@ check "restart: no import, same version" sh -c "! grep -q imported '$W/log2' && 
 
 # A database of an older schema is migrated step by step; a newer one is refused.
 srv_stop
-srv_sql "$W" "DROP TABLE machine_keys; DROP TABLE nonces; DROP TABLE capture_tasks; PRAGMA user_version = 1"
+srv_sql "$W" "DROP TABLE machine_keys; DROP TABLE nonces; DROP TABLE capture_tasks; DROP TABLE generations; PRAGMA user_version = 1"
 migrates_v1() {
 	srv_start "$W" "$W/log-v1" --api-tokens "$W/api-tokens" && srv_stop &&
 	grep -q "strata.db: schema version 2" "$W/log-v1" &&
@@ -49,7 +49,8 @@ migrates_v1() {
 	grep -q "strata.db: schema version 4" "$W/log-v1" &&
 	test "$(srv_sql "$W" "PRAGMA user_version")" = 4 &&
 	srv_sql "$W" "SELECT pending, pending_at FROM machine_keys" >/dev/null &&
-	srv_sql "$W" "SELECT sid, nonce, ended, outcome FROM capture_tasks" >/dev/null
+	srv_sql "$W" "SELECT sid, nonce, ended, outcome, uploaded FROM capture_tasks" >/dev/null &&
+	srv_sql "$W" "SELECT mac, part, number, layer FROM generations" >/dev/null
 }
 check "schema 1 migrated to 2, 3 and 4 on start" migrates_v1
 check "migration kept the machines" test "$(srv_sql "$W" "SELECT version FROM machines WHERE mac = '52:54:00:5e:00:01'")" = 8
