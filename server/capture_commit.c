@@ -131,9 +131,10 @@ static int record(struct db *d, const struct capture_task *t, const char *part,
 			    "'upload', ?, ?)", "ttiiiiibi", t->mac, part, g->number, now,
 			    (int64_t)g->size, (int64_t)g->stored, (int64_t)g->uploaded, g->layer,
 			    t->id);
-	if (rc == 0 && db_run(d, "UPDATE capture_tasks SET ended = ?, outcome = 'committed' "
-			      "WHERE id = ? AND ended IS NULL", "ii", now, t->id) == 0 &&
-	    sqlite3_changes(d->h) != 1)
+	if (rc == 0)
+		rc = db_run(d, "UPDATE capture_tasks SET ended = ?, outcome = 'committed' WHERE "
+			    "id = ? AND ended IS NULL", "ii", now, t->id);
+	if (rc == 0 && sqlite3_changes(d->h) != 1)
 		rc = errorf("capture task %lld ended meanwhile", (long long)t->id);
 	return db_end(d, rc);
 }
