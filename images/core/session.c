@@ -178,6 +178,12 @@ static int path_start(const char *url, size_t len, size_t *at)
 
 int strata_session_sign(const struct strata_session_keys *k, uint64_t n, char *url, size_t cap)
 {
+	return strata_session_sign_method(k, "GET", n, url, cap);
+}
+
+int strata_session_sign_method(const struct strata_session_keys *k, const char *method,
+			       uint64_t n, char *url, size_t cap)
+{
 	char tag[STRATA_SESSION_TAG_HEX];
 	size_t len = 0, at, o;
 	int rc;
@@ -186,7 +192,7 @@ int strata_session_sign(const struct strata_session_keys *k, uint64_t n, char *u
 		len++;
 	rc = len < cap ? path_start(url, len, &at) : STRATA_EINVAL;
 	if (rc == 0)
-		rc = strata_session_tag(k, "GET", url + at, len - at, n, tag);
+		rc = strata_session_tag(k, method, url + at, len - at, n, tag);
 	if (rc)
 		return rc;
 	if (cap - len <= STRATA_SESSION_SUFFIX_MAX)

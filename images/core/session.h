@@ -110,6 +110,11 @@ int strata_session_tag(const struct strata_session_keys *k, const char *method, 
  */
 int strata_session_sign(const struct strata_session_keys *k, uint64_t n, char *url, size_t cap);
 
+/** strata_session_sign for a request of another method (a capture task's POSTs, whose
+ *  body the query covers through b=, docs/capture.md). */
+int strata_session_sign_method(const struct strata_session_keys *k, const char *method,
+			       uint64_t n, char *url, size_t cap);
+
 /** Domain separation of a capture task's session (docs/capture.md). */
 #define STRATA_SESSION_TASK_TAG "strata-capture-task-v1"
 /** Bytes of a capture task's token. */

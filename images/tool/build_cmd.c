@@ -10,6 +10,9 @@ static void build_usage(FILE *f)
 {
 	fputs("usage: strata-image build --store DIR [--chunk-size SIZE] [--level N]\n"
 	      "                          [--force | --no-fsmap] IMAGE\n"
+	      "       strata-image build --store URL --token TOKEN [--part LABEL] [--json]\n"
+	      "                          [--chunk-size SIZE] [--level N] [--force | --no-fsmap]\n"
+	      "                          IMAGE\n"
 	      "\n"
 	      "Add IMAGE (a file or block device) to the chunk store DIR as a layer and print\n"
 	      "its id (sha256:<hex>) as the last line.  Work runs on every core.  When IMAGE\n"
@@ -21,12 +24,24 @@ static void build_usage(FILE *f)
 	      "  --level N          zlib level 1..9 (default 6)\n"
 	      "  --force            build a hibernated or dirty volume anyway: every block is\n"
 	      "                     stored and the layer records that it was forced\n"
-	      "  --no-fsmap         store every block, whatever the filesystem says\n", f);
+	      "  --no-fsmap         store every block, whatever the filesystem says\n"
+	      "\n"
+	      "With --token, --store is strata-server's base URL and the layer is built into a\n"
+	      "staging folder, then uploaded under the capture task the token names (the answer\n"
+	      "of POST /api/capture/NAME): only the chunks the server lacks travel, and the\n"
+	      "token itself never does (docs/capture.md).\n"
+	      "  --token TOKEN      the capture task's token (64 hex digits)\n"
+	      "  --part LABEL       commit the layer as the next generation of the machine's\n"
+	      "                     capture=yes partition LABEL\n"
+	      "  --json             print {\"layer\", \"bytes_uploaded\", \"chunks_uploaded\",\n"
+	      "                     \"chunks_present\"} as the last line\n", f);
 }
 
 /** The parsed command line. */
 struct build_args {
 	const char *store, *path;
+	const char *token, *part;  /**< an upload under a capture task (build_upload.c) */
+	int json;
 	unsigned int shift;
 	int level;
 	unsigned int flags;   /**< LAYER_BUILD_* */
@@ -58,6 +73,14 @@ static int build_args(int argc, char **argv, struct build_args *a)
 		} else if (opt_value(argc, argv, &i, "--chunk-size", &val)) {
 			if (parse_chunk_size(val, &a->shift))
 				return -1;
+		} else if (opt_value(argc, argv, &i, "--token", &val)) {
+			if (!(a->token = val))
+				return -1;
+		} else if (opt_value(argc, argv, &i, "--part", &val)) {
+			if (!(a->part = val))
+				return -1;
+		} else if (!strcmp(argv[i], "--json")) {
+			a->json = 1;
 		} else if (!strcmp(argv[i], "--force")) {
 			a->flags |= LAYER_BUILD_FORCE;
 		} else if (!strcmp(argv[i], "--no-fsmap")) {
@@ -91,6 +114,13 @@ int cmd_build(int argc, char **argv)
 			build_usage(stdout);
 		return rc > 0 ? 0 : 2;
 	}
+	if (a.token || a.part || a.json)
+		return build_upload(a.store, a.token, a.part, a.json, a.path, a.shift, a.level,
+				    a.flags);
+	if (!strncmp(a.store, "http://", 7) || !strncmp(a.store, "https://", 8))
+		return errorf("build: a store URL takes uploads only under a capture task: add "
+			      "--token TOKEN (the answer of POST /api/capture/NAME), or give a "
+			      "folder"), 2;
 	if (store_open(a.store, 1, &store))
 		return 1;
 	rc = layer_build(store, a.path, a.shift, a.level, a.flags, id, &st);

@@ -15,6 +15,13 @@ int opt_value(int argc, char **argv, int *i, const char *opt, const char **val);
 int parse_size_arg(const char *what, const char *s, uint64_t *out);
 
 int cmd_build(int argc, char **argv);
+/**
+ * `build --store URL --token TOKEN`: build path into a staging folder (removed after),
+ * then upload it under the capture task (upload.h) and commit it as a generation of part
+ * when given.  Returns the process's exit code: 0, 1 (failed, printed), 2 (usage).
+ */
+int build_upload(const char *url, const char *token, const char *part, int json,
+		 const char *path, unsigned int shift, int level, unsigned int flags);
 int cmd_apply(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_verify(int argc, char **argv);

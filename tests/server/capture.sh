@@ -7,7 +7,9 @@
 # order is refused with 409 until POST /api/capture-cancel/NAME ends the first); both are
 # audited; a task survives a restart; GET /capture/task signed with the task's session
 # (tests/tools/session_client.py derives it from the token apart from the C code) and
-# refused unsigned, with another token, a changed tag or once cancelled.  Loopback only;
+# refused unsigned, with another token, a changed tag or once cancelled; have/need, chunk
+# uploads, the free-space reserve, generations committed (and SIGKILL during commits);
+# strata-image build --store URL --token TOKEN end to end.  Loopback only;
 # needs curl, sqlite3, python3-cryptography.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/server.sh"
@@ -193,6 +195,25 @@ done
 check "SIGKILL during 7 commits: every generation has its committed task and back" consistent
 check "  PRAGMA integrity_check" test "$(srv_sql "$W" "PRAGMA integrity_check")" = ok
 echo "     $(srv_sql "$W" "SELECT count(*) - 2 FROM generations") of the 7 killed commits landed whole, the rest not at all"
+
+# strata-image build --store URL --token TOKEN: the same protocol from Linux.
+order_pc02() { post "$U/api/capture/pc02" | sed -n 's/.*"token": "\([0-9a-f]*\)".*/\1/p'; }
+post "$U/api/capture-cancel/pc02" > /dev/null
+head -c 393216 /dev/urandom > "$W/img2"; head -c 131072 /dev/zero >> "$W/img2"
+TK=$(order_pc02)
+J1=$("$STRATA_IMAGE_BIN" build --store "$U//" --token "$TK" --part data --json "$W/img2" 2>"$W/up1.err")
+check "strata-image uploads a new layer (trailing slashes normalized): 6 chunks" grep -qE '^\{"layer": "sha256:[0-9a-f]{64}", "bytes_uploaded": 393216, "chunks_uploaded": 6, "chunks_present": 0\}$' <<< "$J1"
+check "  progress and the commit on stderr" grep -q '^commit: generation [0-9]* layer=sha256:' "$W/up1.err"
+printf 'changed' | dd of="$W/img2" bs=1 seek=200000 conv=notrunc 2>/dev/null
+TK=$(order_pc02)
+J2=$("$STRATA_IMAGE_BIN" build --store "$U" --token "$TK" --part data --json "$W/img2" 2>"$W/up2.err")
+echo "     strata-image: first upload $J1"
+echo "     strata-image: after a 7-byte change $J2"
+check "  after a small change only the changed chunk travels" grep -qE '"bytes_uploaded": 65536, "chunks_uploaded": 1, "chunks_present": 5\}$' <<< "$J2"
+check "  the generation is recorded" test "$(srv_sql "$W" "SELECT uploaded FROM generations ORDER BY id DESC LIMIT 1")" = 65536
+check "a used token: non-zero exit, saying what to do" sh -c "! '$STRATA_IMAGE_BIN' build --store '$U' --token '$TK' --part data '$W/img2' 2>'$W/up3.err' && grep -q 'ask the admin for a new capture order' '$W/up3.err'"
+check "a malformed token: non-zero exit, saying what a token is" sh -c "! '$STRATA_IMAGE_BIN' build --store '$U' --token 1234 '$W/img2' 2>'$W/up5.err' && grep -q 'must be the 64 hex digits' '$W/up5.err'"
+check "a store URL without --token: exit 2, saying what to add" sh -c "'$STRATA_IMAGE_BIN' build --store '$U' '$W/img2' 2>'$W/up4.err'; test \$? = 2 && grep -q 'add --token TOKEN' '$W/up4.err'"
 
 check "cancelling needs a credential" test "$(code -X POST "$U/api/capture-cancel/pc01")" = 401
 check "cancelling needs POST" test "$(code -H "$SRV_AUTH" "$U/api/capture-cancel/pc01")" = 405
