@@ -33,7 +33,8 @@ struct sessions;
 struct server_config {
 	const char *root;        /**< folder holding boot/ and, by default, store/ and state/ */
 	const char *boot_dir;    /**< ROOT/boot: boot files (iPXE binaries, strata.efi) */
-	const char *store_dir;   /**< the administrator's chunk store (never written) */
+	const char *store_dir;   /**< the administrator's chunk store; written only by a gold
+				      capture's chunk uploads (capture_store.h) */
 	const char *private_dir; /**< STATE/private: machines' private stores (private_store.h) */
 	const char *old_machine_store_dir; /**< STATE/store: where an older server kept them */
 	const char *state_dir;   /**< versions, actions, reports, keys */
