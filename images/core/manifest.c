@@ -337,10 +337,16 @@ static int parse_machine(struct cursor *c, struct strata_manifest *m)
 
 static int parse_signature(struct cursor *c, struct strata_manifest *m)
 {
+	static const char form[] = "signature ecdsa-p256 ";
 	struct slice alg, b;
 
 	if (!next_word(c, &alg) || !eq(alg, "ecdsa-p256"))
 		return fail(c, STRATA_ENOTSUP, "signature algorithm must be ecdsa-p256");
+	/* One exact form: the signed text ends where this line starts, so the line itself
+	 * must leave nothing to vary (a second space would be unsigned slack). */
+	if (c->line.len < sizeof(form) || strata_memcmp(c->line.p, form, sizeof(form) - 1))
+		return fail(c, STRATA_EINVAL, "signature line must read \"signature ecdsa-p256 "
+			    "BASE64\", one space apart");
 	if (one_arg(c, &b))
 		return fail(c, STRATA_EINVAL, "signature needs one base64 value");
 	if (strata_base64_decode(m->sig, sizeof(m->sig), &m->sig_len, b.p, b.len) ||

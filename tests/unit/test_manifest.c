@@ -294,6 +294,7 @@ static const struct mcase cases[] = {
 	{ "blank line after signature", 8, P3 SIG "\n", STRATA_ETRAIL, 10 },
 	{ "part after signature", 7, P2 SIG "\n" P3, STRATA_ETRAIL, 9 },
 	{ "two signatures", 8, P3 SIG SIG, STRATA_ETRAIL, 10 },
+	{ "two spaces in the signature line", 8, P3 "\nsignature  ecdsa-p256 AAAA", STRATA_EINVAL, 9 },
 	{ "signature algorithm", 8, P3 "\nsignature ecdsa-p384 AAAA", STRATA_ENOTSUP, 9 },
 	{ "signature without algorithm", 8, P3 "\nsignature", STRATA_ENOTSUP, 9 },
 	{ "signature without value", 8, P3 "\nsignature ecdsa-p256", STRATA_EINVAL, 9 },
