@@ -24,6 +24,9 @@
 #include "http.h"
 #include "http_guard.h"
 #include "http_parse.h"
+#include "http_req.h"
+#include "http_capture.h"
+#include "http_private.h"
 #include "http_run.h"
 #include "http_seal.h"
 #include "log_limit.h"
@@ -42,9 +45,6 @@
 #include "crypto.h"
 #include "state.h"
 
-#define BODY_MAX 4096
-/** Longest raw path and query kept for a signed request's check; longer ones fail it. */
-#define URI_MAX 2048
 /** How often http_guard_tick runs: deadlines are met within this. */
 #define TICK_MS 500
 /** Lines of failed requests (status 400 and up, or none) let through per 10 s. */
@@ -60,29 +60,7 @@ struct http_service {
 	struct log_limit failed;      /**< access lines of failed requests */
 };
 
-/** Per-request state, from the first callback to the completion log. */
-struct req {
-	struct http_route route;
-	char method[8];
-	char path[HTTP_PATH_MAX + 1];   /**< as requested, cut to fit, for the log */
-	char uri[URI_MAX + 1];          /**< raw path and query, as sent: what a tag covers */
-	int uri_long;                   /**< the raw URI did not fit in uri */
-	int routed;                     /**< the first call of on_request has run */
-	char body[BODY_MAX + 1];
-	size_t body_len;
-	char *big;                      /**< a capture task's body (owned), up to
-					     big_max(route), instead of body */
-	size_t big_len;
-	int task_rc;                    /**< a capture task's request: its signature's check,
-					     made before any body byte is taken */
-	struct capture_task task;       /**< the task, when task_rc is 0 */
-	int too_big;
-	unsigned int status;
-	uint64_t bytes;
-	double start;
-};
-
-static enum MHD_Result queue(struct MHD_Connection *c, struct req *r, unsigned int status,
+enum MHD_Result http_queue(struct MHD_Connection *c, struct req *r, unsigned int status,
 			     struct MHD_Response *resp, uint64_t bytes)
 {
 	enum MHD_Result ret;
@@ -97,7 +75,7 @@ static enum MHD_Result queue(struct MHD_Connection *c, struct req *r, unsigned i
 }
 
 /* A short text response (copied). */
-static enum MHD_Result text(struct MHD_Connection *c, struct req *r, unsigned int status,
+enum MHD_Result http_text(struct MHD_Connection *c, struct req *r, unsigned int status,
 			    const char *type, const char *body, size_t len)
 {
 	struct MHD_Response *resp =
@@ -110,43 +88,43 @@ static enum MHD_Result text(struct MHD_Connection *c, struct req *r, unsigned in
 	if (resp && status == 401)   /* RFC 6750 section 3: say which scheme to use */
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
 					"Bearer realm=\"strata\"");
-	return queue(c, r, status, resp, len);
+	return http_queue(c, r, status, resp, len);
 }
 
 /* An error the HTTP protocol itself defines (405, 413): status and a short text body. */
-static enum MHD_Result error(struct MHD_Connection *c, struct req *r, unsigned int status,
+enum MHD_Result http_error(struct MHD_Connection *c, struct req *r, unsigned int status,
 			     const char *msg)
 {
 	char body[256];
 	int n = snprintf(body, sizeof(body), "%u %s\n", status, msg);
 
-	return text(c, r, status, "text/plain", body, (size_t)n);
+	return http_text(c, r, status, "text/plain", body, (size_t)n);
 }
 
 /* A request that failed with rc: answered with the status http_status_of gives it. */
-static enum MHD_Result fail(struct MHD_Connection *c, struct req *r, int rc, const char *msg)
+enum MHD_Result http_fail(struct MHD_Connection *c, struct req *r, int rc, const char *msg)
 {
-	return error(c, r, http_status_of(rc), msg);
+	return http_error(c, r, http_status_of(rc), msg);
 }
 
 /* A string the caller allocated: sent and freed. */
-static enum MHD_Result owned(struct MHD_Connection *c, struct req *r, const char *type,
+enum MHD_Result http_owned(struct MHD_Connection *c, struct req *r, const char *type,
 			     char *body, size_t len)
 {
 	struct MHD_Response *resp;
 
 	if (!body)
-		return fail(c, r, STRATA_ENOMEM, "out of memory");
+		return http_fail(c, r, STRATA_ENOMEM, "out of memory");
 	resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
 	if (!resp)
 		return free(body), MHD_NO;
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-	return queue(c, r, 200, resp, len);
+	return http_queue(c, r, 200, resp, len);
 }
 
 /* The request's Range header against a body of size bytes. */
-static enum http_range_result range_of(struct MHD_Connection *c, uint64_t size,
+enum http_range_result http_range_of(struct MHD_Connection *c, uint64_t size,
 				       uint64_t *start, uint64_t *len)
 {
 	const char *range = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_RANGE);
@@ -157,7 +135,7 @@ static enum http_range_result range_of(struct MHD_Connection *c, uint64_t size,
 }
 
 /* 416 for a range outside a body of size bytes. */
-static enum MHD_Result unsatisfiable(struct MHD_Connection *c, struct req *r, uint64_t size)
+enum MHD_Result http_unsatisfiable(struct MHD_Connection *c, struct req *r, uint64_t size)
 {
 	struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
 	char cr[80];
@@ -165,11 +143,11 @@ static enum MHD_Result unsatisfiable(struct MHD_Connection *c, struct req *r, ui
 	snprintf(cr, sizeof(cr), "bytes */%llu", (unsigned long long)size);
 	if (resp)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, cr);
-	return queue(c, r, 416, resp, 0);
+	return http_queue(c, r, 416, resp, 0);
 }
 
 /* The headers of a binary body that may be a range [start, start + len) of size bytes. */
-static void body_headers(struct MHD_Response *resp, enum http_range_result rr, uint64_t start,
+void http_body_headers(struct MHD_Response *resp, enum http_range_result rr, uint64_t start,
 			 uint64_t len, uint64_t size, const char *cache)
 {
 	char cr[80];
@@ -189,19 +167,19 @@ static enum MHD_Result file_body(struct MHD_Connection *c, struct req *r, int fd
 				 uint64_t size, int immutable)
 {
 	uint64_t start, len;
-	enum http_range_result rr = range_of(c, size, &start, &len);
+	enum http_range_result rr = http_range_of(c, size, &start, &len);
 	struct MHD_Response *resp;
 
 	if (rr == RANGE_UNSATISFIABLE) {
 		close(fd);
-		return unsatisfiable(c, r, size);
+		return http_unsatisfiable(c, r, size);
 	}
 	resp = MHD_create_response_from_fd_at_offset64(len, fd, start);
 	if (!resp)
 		return close(fd), MHD_NO;
-	body_headers(resp, rr, start, len, size, immutable
+	http_body_headers(resp, rr, start, len, size, immutable
 		     ? "public, max-age=31536000, immutable" : "no-cache");
-	return queue(c, r, rr == RANGE_PARTIAL ? 206 : 200, resp, len);
+	return http_queue(c, r, rr == RANGE_PARTIAL ? 206 : 200, resp, len);
 }
 
 /* Open dir/rel (a path the router built from safe characters) as a regular file, or -1. */
@@ -220,7 +198,7 @@ static int open_in(const char *dir, const char *rel, struct stat *st)
 }
 
 /* Serve rel from dir, or from fallback when dir lacks it (NULL: no fallback). */
-static enum MHD_Result file(struct MHD_Connection *c, struct req *r, const char *dir,
+static enum MHD_Result http_file(struct MHD_Connection *c, struct req *r, const char *dir,
 			    const char *fallback, const char *rel, int immutable)
 {
 	struct stat st;
@@ -229,7 +207,7 @@ static enum MHD_Result file(struct MHD_Connection *c, struct req *r, const char 
 	if (fd < 0 && fallback)
 		fd = open_in(fallback, rel, &st);
 	if (fd < 0)
-		return fail(c, r, STRATA_ENOENT, "not found");
+		return http_fail(c, r, STRATA_ENOENT, "not found");
 	return file_body(c, r, fd, (uint64_t)st.st_size, immutable);
 }
 
@@ -241,7 +219,7 @@ static enum MHD_Result store_file(struct MHD_Connection *c, struct req *r, struc
 		strata_store_index_rel(rel, r->route.digest);
 	else
 		strata_store_chunk_rel(rel, r->route.digest);
-	return file(c, r, s->cfg.store_dir, NULL, rel, 1);
+	return http_file(c, r, s->cfg.store_dir, NULL, rel, 1);
 }
 
 /* A run: the layer's index comes from the server's layer cache, opened once. */
@@ -260,11 +238,11 @@ static enum MHD_Result run(struct MHD_Connection *c, struct req *r, struct serve
 	else if (rc == STRATA_ECORRUPT)
 		why = "layer index in the store is corrupt";
 	if (rc)
-		return fail(c, r, rc, why);
+		return http_fail(c, r, rc, why);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/octet-stream");
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
 				"public, max-age=31536000, immutable");
-	return queue(c, r, 200, resp, len);
+	return http_queue(c, r, 200, resp, len);
 }
 
 /*
@@ -273,7 +251,7 @@ static enum MHD_Result run(struct MHD_Connection *c, struct req *r, struct serve
  * absent, -1 when the body's value fails to decode (a bad %-escape, a control byte, longer
  * than cap), which a caller that stores it must refuse rather than take as absent.
  */
-static int field_get(struct MHD_Connection *c, struct req *r, const char *key, char *buf,
+int http_field_get(struct MHD_Connection *c, struct req *r, const char *key, char *buf,
 		     size_t cap, const char **v)
 {
 	int rc;
@@ -288,12 +266,12 @@ static int field_get(struct MHD_Connection *c, struct req *r, const char *key, c
 }
 
 /* field_get for callers that check the value themselves: malformed reads as absent. */
-static const char *field(struct MHD_Connection *c, struct req *r, const char *key, char *buf,
+const char *http_field(struct MHD_Connection *c, struct req *r, const char *key, char *buf,
 			 size_t cap)
 {
 	const char *v;
 
-	return field_get(c, r, key, buf, cap, &v) == 1 ? v : NULL;
+	return http_field_get(c, r, key, buf, cap, &v) == 1 ? v : NULL;
 }
 
 /* A report's byte count: absent is 0; anything but a decimal number up to STATE_BYTES_MAX
@@ -305,7 +283,7 @@ static int report_bytes(const char *v, uint64_t *out)
 }
 
 /* Why a machine's request was refused by its session check (sessions.h's codes). */
-static const char *session_why(int rc)
+const char *http_session_why(int rc)
 {
 	switch (rc) {
 	case STRATA_EAUTH:
@@ -323,55 +301,52 @@ static const char *session_why(int rc)
 
 /* Whether the request is signed by a live session of its machine (use says whether its
  * counter may repeat).  0 or an rc with *why. */
-static int signed_by_machine(struct req *r, struct server *s, enum session_use use,
+int http_signed_by_machine(struct req *r, struct server *s, enum session_use use,
 			     const char **why)
 {
 	int rc = r->uri_long ? STRATA_EINVAL
 		: use == SESSION_ONCE ? server_session_once(s, r->route.mac, r->method, r->uri, NULL)
 		: server_session_check(s, r->route.mac, r->method, r->uri, NULL, NULL);
 
-	*why = session_why(rc);
+	*why = http_session_why(rc);
 	return rc;
 }
 
-static int authorize(struct MHD_Connection *c, struct server *s,
-		     char by[API_TOKEN_NAME_MAX + 1], const char **why);
-
 /* A machine's read route (orders, the manifest): signed by a session of that machine, or
  * asked by an admin with a credential.  0 or an rc with *why. */
-static int machine_read(struct MHD_Connection *c, struct req *r, struct server *s,
+static int http_machine_read(struct MHD_Connection *c, struct req *r, struct server *s,
 			const char **why)
 {
 	char by[API_TOKEN_NAME_MAX + 1];
 
 	if (MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION))
-		return authorize(c, s, by, why);
-	return signed_by_machine(r, s, SESSION_READ, why);
+		return http_authorize(c, s, by, why);
+	return http_signed_by_machine(r, s, SESSION_READ, why);
 }
 
 /* A report's fields come from its query only: that is what the session's tag covers. */
-static const char *qfield(struct MHD_Connection *c, const char *key)
+const char *http_qfield(struct MHD_Connection *c, const char *key)
 {
 	return MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, key);
 }
 
 static enum MHD_Result report(struct MHD_Connection *c, struct req *r, struct server *s)
 {
-	const char *phase = qfield(c, "phase"), *why;
+	const char *phase = http_qfield(c, "phase"), *why;
 	uint64_t done, total;
-	int rc = signed_by_machine(r, s, SESSION_ONCE, &why);
+	int rc = http_signed_by_machine(r, s, SESSION_ONCE, &why);
 
 	if (rc)
-		return fail(c, r, rc, why);
+		return http_fail(c, r, rc, why);
 	if (!phase)
-		return fail(c, r, STRATA_EINVAL, "report needs phase=progress|ok|failed");
-	if (report_bytes(qfield(c, "done"), &done) || report_bytes(qfield(c, "total"), &total))
-		return fail(c, r, STRATA_EINVAL, "done and total must be numbers of bytes");
-	rc = server_report(s, r->route.mac, phase, done, total, qfield(c, "msg"));
+		return http_fail(c, r, STRATA_EINVAL, "report needs phase=progress|ok|failed");
+	if (report_bytes(http_qfield(c, "done"), &done) || report_bytes(http_qfield(c, "total"), &total))
+		return http_fail(c, r, STRATA_EINVAL, "done and total must be numbers of bytes");
+	rc = server_report(s, r->route.mac, phase, done, total, http_qfield(c, "msg"));
 	if (rc)
-		return fail(c, r, rc, rc == STRATA_ENOENT ? "unknown machine" : rc == STRATA_EINVAL
+		return http_fail(c, r, rc, rc == STRATA_ENOENT ? "unknown machine" : rc == STRATA_EINVAL
 			    ? "bad phase" : "cannot record it");
-	return text(c, r, 200, "text/plain", "ok\n", 3);
+	return http_text(c, r, 200, "text/plain", "ok\n", 3);
 }
 
 /*
@@ -379,7 +354,7 @@ static enum MHD_Result report(struct MHD_Connection *c, struct req *r, struct se
  * from a foreign Origin is refused first, then the bearer token must name one of
  * --api-tokens.  0 with the credential's name in by, or an rc with *why for the body.
  */
-static int authorize(struct MHD_Connection *c, struct server *s,
+int http_authorize(struct MHD_Connection *c, struct server *s,
 		     char by[API_TOKEN_NAME_MAX + 1], const char **why)
 {
 	const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ORIGIN);
@@ -401,17 +376,17 @@ static enum MHD_Result deploy(struct MHD_Connection *c, struct req *r, struct se
 {
 	char body[64], by[API_TOKEN_NAME_MAX + 1];
 	const char *why;
-	int rc = authorize(c, s, by, &why), n;
+	int rc = http_authorize(c, s, by, &why), n;
 
 	if (rc)
-		return fail(c, r, rc, why);
+		return http_fail(c, r, rc, why);
 	n = server_mark_deploy(s, r->route.name, by);
 	if (n < 0)
-		return fail(c, r, n, "cannot record the order");
+		return http_fail(c, r, n, "cannot record the order");
 	if (n == 0)
-		return fail(c, r, STRATA_ENOENT, "no such machine");
+		return http_fail(c, r, STRATA_ENOENT, "no such machine");
 	snprintf(body, sizeof(body), "deploy pending on %d machines\n", n);
-	return text(c, r, 200, "text/plain", body, strlen(body));
+	return http_text(c, r, 200, "text/plain", body, strlen(body));
 }
 
 /* GET /key/MAC/nonce: a nonce for the machine to sign. */
@@ -421,8 +396,8 @@ static enum MHD_Result key_nonce(struct MHD_Connection *c, struct req *r, struct
 	int rc = server_key_nonce(s, r->route.mac, body, sizeof(body));
 
 	if (rc)
-		return fail(c, r, rc, rc == STRATA_ENOENT ? "unknown machine" : "cannot make a nonce");
-	return text(c, r, 200, "text/plain", body, strlen(body));
+		return http_fail(c, r, rc, rc == STRATA_ENOENT ? "unknown machine" : "cannot make a nonce");
+	return http_text(c, r, 200, "text/plain", body, strlen(body));
 }
 
 /* Why a registration failed, for the body. */
@@ -449,14 +424,14 @@ static enum MHD_Result key_register(struct MHD_Connection *c, struct req *r, str
 {
 	char answer[KEY_ANSWER_MAX];
 	struct key_reg reg;
-	int rc = key_reg_parse(&reg, qfield(c, "pub"), qfield(c, "eph"), qfield(c, "nonce"),
-			       qfield(c, "sig"));
+	int rc = key_reg_parse(&reg, http_qfield(c, "pub"), http_qfield(c, "eph"), http_qfield(c, "nonce"),
+			       http_qfield(c, "sig"));
 
 	if (rc == 0)
 		rc = server_key_register(s, r->route.mac, &reg, answer, sizeof(answer));
 	if (rc)
-		return fail(c, r, rc, key_why(rc));
-	return text(c, r, 200, "text/plain", answer, strlen(answer));
+		return http_fail(c, r, rc, key_why(rc));
+	return http_text(c, r, 200, "text/plain", answer, strlen(answer));
 }
 
 /* POST /api/accept-key/NAME (or ?names=a,b,c): accept pending machine keys. */
@@ -464,323 +439,17 @@ static enum MHD_Result accept_key(struct MHD_Connection *c, struct req *r, struc
 {
 	char body[64], by[API_TOKEN_NAME_MAX + 1], list[1024];
 	const char *why, *who = r->route.name;
-	int rc = authorize(c, s, by, &why), n;
+	int rc = http_authorize(c, s, by, &why), n;
 
 	if (rc)
-		return fail(c, r, rc, why);
-	if (!who[0] && !(who = field(c, r, "names", list, sizeof(list))))
-		return fail(c, r, STRATA_EINVAL, "name the machines: /api/accept-key/NAME or ?names=");
+		return http_fail(c, r, rc, why);
+	if (!who[0] && !(who = http_field(c, r, "names", list, sizeof(list))))
+		return http_fail(c, r, STRATA_EINVAL, "name the machines: /api/accept-key/NAME or ?names=");
 	n = server_accept_keys(s, who, by);
 	if (n < 0)
-		return fail(c, r, n, "cannot record the acceptance");
+		return http_fail(c, r, n, "cannot record the acceptance");
 	snprintf(body, sizeof(body), "accepted the pending keys of %d machines\n", n);
-	return text(c, r, 200, "text/plain", body, strlen(body));
-}
-
-/* Why a capture order or cancellation of who failed with rc, for the body. */
-static const char *capture_why(int rc)
-{
-	switch (rc) {
-	case STRATA_ENOENT:
-		return "no such machine, or no capture pending on it";
-	case STRATA_EINVAL:
-		return "name one machine: /api/capture/NAME or /api/capture/MAC";
-	case STRATA_ESTALE:
-		return "a capture is already pending on this machine: cancel it first with POST "
-		       "/api/capture-cancel/NAME";
-	default:
-		return "cannot record the order";
-	}
-}
-
-/* The answer to an accepted capture order, as JSON; the token is wiped from t here. */
-static enum MHD_Result capture_answer(struct MHD_Connection *c, struct req *r,
-				      const struct capture_order *o, struct capture_ticket *t)
-{
-	char body[512];
-	int n = snprintf(body, sizeof(body), "{\"machine\": \"%s\", \"mac\": \"%s\", "
-			 "\"kind\": \"%s\", \"profile\": \"%s\", \"prepared\": %s, "
-			 "\"token\": \"%s\"}\n", t->name, t->mac,
-			 o->kind == CAPTURE_GOLD ? "gold" : "machine", o->profile,
-			 o->prepared ? "true" : "false", t->token);
-	enum MHD_Result ret = text(c, r, 200, "application/json", body, (size_t)n);
-
-	strata_wipe(body, sizeof(body));
-	strata_wipe(t->token, sizeof(t->token));
-	return ret;
-}
-
-/* POST /api/capture/NAME[?as=PROFILE&prepared=yes]: open a capture task (capture.h). */
-static enum MHD_Result capture(struct MHD_Connection *c, struct req *r, struct server *s)
-{
-	char by[API_TOKEN_NAME_MAX + 1], as[INV_NAME_MAX + 2], prep[8];
-	const char *why, *a = NULL, *p = NULL;
-	struct capture_order o;
-	struct capture_ticket t;
-	int rc = authorize(c, s, by, &why);
-
-	if (rc)
-		return fail(c, r, rc, why);
-	if (field_get(c, r, "as", as, sizeof(as), &a) < 0 ||
-	    field_get(c, r, "prepared", prep, sizeof(prep), &p) < 0)
-		return fail(c, r, STRATA_EINVAL, "as= and prepared= must be short plain text");
-	rc = capture_order_parse(a, p, &o, &why);
-	if (rc)
-		return fail(c, r, rc, why);
-	rc = server_capture_order(s, r->route.name, &o, by, &t, &why);
-	if (rc)
-		return fail(c, r, rc, why ? why : capture_why(rc));
-	return capture_answer(c, r, &o, &t);
-}
-
-/* POST /api/capture-cancel/NAME: end the machine's open capture task. */
-static enum MHD_Result capture_cancel(struct MHD_Connection *c, struct req *r,
-				      struct server *s)
-{
-	char by[API_TOKEN_NAME_MAX + 1];
-	const char *why;
-	int rc = authorize(c, s, by, &why);
-
-	if (rc)
-		return fail(c, r, rc, why);
-	rc = server_capture_cancel(s, r->route.name, by);
-	if (rc)
-		return fail(c, r, rc, capture_why(rc));
-	return text(c, r, 200, "text/plain", "capture cancelled\n", 18);
-}
-
-/* Why a request of a capture task was refused (rc from its check), for the body. */
-static const char *task_why(int rc)
-{
-	switch (rc) {
-	case STRATA_ENOENT:
-		return "sign the request with the capture task's token (strata-image --token)";
-	case STRATA_EAUTH:
-	case STRATA_EBADSIG:
-		return "no capture task has this token: check it, or order a new capture (POST "
-		       "/api/capture/NAME) and use its token";
-	case STRATA_EACCES:
-		return "the capture task has ended: order a new capture (POST /api/capture/NAME)";
-	default:
-		return "cannot check the request";
-	}
-}
-
-/* The open task that signed r (its session, strata_session_task_derive), into *t.
- * 0, STRATA_ENOENT (unsigned), STRATA_EAUTH (no such task), STRATA_EBADSIG,
- * STRATA_EACCES (ended), or STRATA_EREPORTED. */
-static int signed_by_task(struct req *r, struct server *s, struct capture_task *t)
-{
-	struct strata_session_query q;
-	struct strata_session_keys k;
-	int rc = r->uri_long ? STRATA_ENOENT : strata_session_parse(r->uri, strlen(r->uri), &q);
-
-	if (rc)
-		return STRATA_ENOENT;
-	rc = capture_task_find(s, q.sid, t, &k);
-	if (rc == 0)
-		rc = strata_session_verify(&k, r->method, r->uri, &q);
-	strata_wipe(&k, sizeof(k));
-	return rc == 0 && !t->open ? STRATA_EACCES : rc;
-}
-
-/* The status answering a task's refusal rc (signed_by_task's codes). */
-static unsigned int task_status(int rc)
-{
-	return rc == STRATA_EREPORTED || rc == STRATA_ENOMEM ? 500 : 403;
-}
-
-/* Whether the signed query's b= is the SHA-256 of body[0..len) (64 hex digits): the tag
- * covers the query, so it covers the body through b=. */
-static int body_signed(struct MHD_Connection *c, const char *body, size_t len)
-{
-	const char *b = qfield(c, "b");
-	uint8_t want[32], got[32];
-
-	if (!b || strlen(b) != 64 || strata_hex_decode(want, b, 32))
-		return 0;
-	strata_sha256(body, len, got);
-	return !memcmp(want, got, 32);
-}
-
-/* The missing digests of d (missing[i] set), one hex line each, as a new string (the
- * caller's, or NULL without memory), its length in *len. */
-static char *need_answer(const uint8_t (*d)[32], const uint8_t *missing, size_t n,
-			 size_t *len)
-{
-	char *out = malloc(n * CAPTURE_NEED_LINE + 1);
-
-	*len = 0;
-	for (size_t i = 0; out && i < n; i++) {
-		if (!missing[i])
-			continue;
-		strata_hex_encode(out + *len, d[i], 32);
-		out[*len + 64] = '\n';
-		*len += CAPTURE_NEED_LINE;
-	}
-	return out;
-}
-
-/* Parse r's have/need body and answer which chunks the task t lacks. */
-static enum MHD_Result need_parsed(struct MHD_Connection *c, struct req *r,
-				   struct server *s, const struct capture_task *t,
-				   uint8_t (*d)[32], uint8_t *missing)
-{
-	char why[160], *answer;
-	size_t n, line, len;
-	int rc = capture_need_parse(r->big, r->big_len, d, CAPTURE_NEED_MAX, &n, &line);
-
-	if (rc) {
-		snprintf(why, sizeof(why), "have/need body, line %zu: send 1..%d lines of 64 "
-			 "lowercase hex digits, each ending in a newline", line, CAPTURE_NEED_MAX);
-		return error(c, r, 400, why);
-	}
-	if (capture_need(s, t, (const uint8_t (*)[32])d, n, missing))
-		return error(c, r, 500, "cannot look the chunks up");
-	answer = need_answer((const uint8_t (*)[32])d, missing, n, &len);
-	return owned(c, r, "text/plain", answer, len);
-}
-
-/* POST /capture/need?b=SHA256&s=&n=&h=, signed by a capture task: of the chunks the body
- * names, the ones the store lacks for this task (capture_store.h). */
-static enum MHD_Result capture_need_req(struct MHD_Connection *c, struct req *r,
-					struct server *s)
-{
-	uint8_t (*d)[32];
-	uint8_t *missing;
-	enum MHD_Result ret;
-
-	if (r->task_rc)
-		return error(c, r, task_status(r->task_rc), task_why(r->task_rc));
-	if (!body_signed(c, r->big ? r->big : "", r->big_len))
-		return error(c, r, 403, "the body does not match the signed b=: sign b=SHA-256 "
-			     "of the body (hex) in the query");
-	d = malloc(CAPTURE_NEED_MAX * sizeof(*d));
-	missing = malloc(CAPTURE_NEED_MAX);
-	ret = d && missing ? need_parsed(c, r, s, &r->task, d, missing)
-		: fail(c, r, STRATA_ENOMEM, "out of memory");
-	free(missing);
-	free(d);
-	return ret;
-}
-
-/* The chunk r uploads as its bytes, into *bytes: the body itself (borrowed) or, for a
- * zlib upload, a new buffer (set in *owned too, the caller frees it).  0, or an rc with
- * *why (static) for the answer. */
-static int chunk_bytes(struct MHD_Connection *c, struct req *r, const uint8_t **bytes,
-		       size_t *len, uint8_t **owned_buf, const char **why)
-{
-	int zlib, rc = capture_chunk_query(qfield(c, "z"), qfield(c, "len"), r->big_len, &zlib,
-					   len, why);
-
-	*owned_buf = NULL;
-	*bytes = (const uint8_t *)r->big;
-	if (rc || !zlib)
-		return rc;
-	if (!(*owned_buf = malloc(*len)))
-		return *why = "out of memory", STRATA_ENOMEM;
-	if (strata_inflate(*owned_buf, *len, r->big, r->big_len))
-		return *why = "not a zlib stream of len bytes; nothing stored", STRATA_ECORRUPT;
-	*bytes = *owned_buf;
-	return 0;
-}
-
-/* Check r's chunk against its name and keep it; the answer's text into *why. */
-static int chunk_keep(struct MHD_Connection *c, struct req *r, struct server *s,
-		      const char **why)
-{
-	const uint8_t *bytes;
-	uint8_t got[32], *owned_buf;
-	size_t len;
-	int rc = chunk_bytes(c, r, &bytes, &len, &owned_buf, why);
-
-	if (rc == 0) {
-		strata_sha256(bytes, len, got);
-		if (memcmp(got, r->route.digest, 32))
-			rc = STRATA_ECORRUPT, *why = "its bytes hash to another name; nothing stored";
-	}
-	free(owned_buf);
-	if (rc)
-		return rc;
-	rc = capture_keep_chunk(s, &r->task, r->route.digest, r->big, r->big_len);
-	if (rc == 0 && capture_count_upload(s, &r->task, r->big_len))
-		rc = STRATA_EREPORTED;
-	*why = rc == 1 ? "present" : rc == 0 ? "stored" : rc == STRATA_ENOSPC
-		? "the server keeps --capture-reserve free where it stores; nothing stored: "
-		  "free space on the server, or lower the reserve" : "cannot store it";
-	return rc == 1 ? 0 : rc;
-}
-
-/* POST /capture/chunk/HEX?b=&[z=1&len=N&]s=&n=&h=, signed by a capture task: the chunk
- * named HEX, raw or as a zlib stream.  It enters the store only if it hashes to HEX, and
- * one already there is never rewritten. */
-static enum MHD_Result capture_chunk_req(struct MHD_Connection *c, struct req *r,
-					 struct server *s)
-{
-	char hex[65], body[256];
-	const char *why;
-	int rc;
-
-	if (r->task_rc)
-		return error(c, r, task_status(r->task_rc), task_why(r->task_rc));
-	if (!body_signed(c, r->big ? r->big : "", r->big_len))
-		return error(c, r, 403, "the body does not match the signed b=: sign b=SHA-256 "
-			     "of the body (hex) in the query");
-	rc = chunk_keep(c, r, s, &why);
-	strata_hex_encode(hex, r->route.digest, 32);
-	snprintf(body, sizeof(body), "chunk %s: %s", hex, why);
-	if (rc == STRATA_ECORRUPT)
-		return error(c, r, 400, body);
-	if (rc == STRATA_ENOSPC)
-		return error(c, r, 507, body);      /* RFC 4918: Insufficient Storage */
-	if (rc)
-		return error(c, r, rc == STRATA_ERANGE ? 413 : rc == STRATA_EINVAL ? 400 : 500,
-			     body);
-	strcat(body, "\n");
-	return text(c, r, 200, "text/plain", body, strlen(body));
-}
-
-/* POST /capture/commit?part=LABEL&b=&s=&n=&h=, signed by a machine's capture task: the
- * body, a layer index, becomes the next generation of that partition (capture_commit.h). */
-static enum MHD_Result capture_commit_req(struct MHD_Connection *c, struct req *r,
-					  struct server *s)
-{
-	struct capture_generation g;
-	char why[256], hex[65], body[320];
-	int rc;
-
-	if (r->task_rc)
-		return error(c, r, task_status(r->task_rc), task_why(r->task_rc));
-	if (!body_signed(c, r->big ? r->big : "", r->big_len))
-		return error(c, r, 403, "the body does not match the signed b=: sign b=SHA-256 "
-			     "of the body (hex) in the query");
-	rc = capture_commit(s, &r->task, qfield(c, "part"), (const uint8_t *)r->big,
-			    r->big_len, &g, why, sizeof(why));
-	if (rc)
-		return error(c, r, rc == STRATA_ENOENT ? 409 : rc == STRATA_ENOTSUP ? 501
-			     : rc == STRATA_EINVAL ? 400 : 500, why);
-	strata_hex_encode(hex, g.layer, 32);
-	snprintf(body, sizeof(body), "generation %lld layer=sha256:%s size=%llu stored=%llu "
-		 "uploaded=%llu\n", (long long)g.number, hex, (unsigned long long)g.size,
-		 (unsigned long long)g.stored, (unsigned long long)g.uploaded);
-	return text(c, r, 200, "text/plain", body, strlen(body));
-}
-
-/* GET /capture/task, signed by a capture task: what the task is, so a client checks its
- * token before it reads a disk. */
-static enum MHD_Result capture_task(struct MHD_Connection *c, struct req *r,
-				    struct server *s)
-{
-	char body[192];
-	struct capture_task t;
-	int rc = signed_by_task(r, s, &t), n;
-
-	if (rc)
-		return error(c, r, task_status(rc), task_why(rc));
-	n = snprintf(body, sizeof(body), "task=open kind=%s mac=%s profile=%s\n",
-		     t.kind == CAPTURE_GOLD ? "gold" : "machine", t.mac, t.profile[0] ? t.profile
-		     : "-");
-	return text(c, r, 200, "text/plain", body, (size_t)n);
+	return http_text(c, r, 200, "text/plain", body, strlen(body));
 }
 
 /* The manifest, to its machine's signed request or an admin, unless the machine presented
@@ -793,13 +462,13 @@ static enum MHD_Result manifest(struct MHD_Connection *c, struct req *r, struct 
 	int rc = server_key_allows(s, r->route.mac);
 
 	if (rc)
-		return fail(c, r, STRATA_EACCES, "this machine's key differs from the pinned one; "
+		return http_fail(c, r, STRATA_EACCES, "this machine's key differs from the pinned one; "
 			    "an admin must accept it: POST /api/accept-key/NAME");
-	rc = machine_read(c, r, s, &why);
+	rc = http_machine_read(c, r, s, &why);
 	if (rc)
-		return fail(c, r, rc, why);
+		return http_fail(c, r, rc, why);
 	b = server_manifest(s, r->route.mac, &len);
-	return b ? owned(c, r, "text/plain", b, len) : fail(c, r, STRATA_ENOENT, "unknown machine");
+	return b ? http_owned(c, r, "text/plain", b, len) : http_fail(c, r, STRATA_ENOENT, "unknown machine");
 }
 
 /* A machine's orders, to its signed request or an admin. */
@@ -807,12 +476,12 @@ static enum MHD_Result orders(struct MHD_Connection *c, struct req *r, struct se
 {
 	const char *why;
 	char *b;
-	int rc = machine_read(c, r, s, &why);
+	int rc = http_machine_read(c, r, s, &why);
 
 	if (rc)
-		return fail(c, r, rc, why);
+		return http_fail(c, r, rc, why);
 	b = server_agent_orders(s, r->route.mac);
-	return owned(c, r, "text/plain", b, b ? strlen(b) : 0);
+	return http_owned(c, r, "text/plain", b, b ? strlen(b) : 0);
 }
 
 /* /machines.json, for a request with a credential. */
@@ -820,180 +489,12 @@ static enum MHD_Result machines(struct MHD_Connection *c, struct req *r, struct 
 {
 	char by[API_TOKEN_NAME_MAX + 1], *b;
 	const char *why;
-	int rc = authorize(c, s, by, &why);
+	int rc = http_authorize(c, s, by, &why);
 
 	if (rc)
-		return fail(c, r, rc, why);
+		return http_fail(c, r, rc, why);
 	b = server_machines_json(s);
-	return owned(c, r, "application/json", b, b ? strlen(b) : 0);
-}
-
-/** Who a private request is answered to, and how. */
-struct private_grant {
-	int sealed;                        /**< 1: the machine's session, sealed; 0: an admin */
-	char by[API_TOKEN_NAME_MAX + 1];   /**< the admin's token name */
-	uint8_t key[STRATA_SEAL_KEY_LEN];  /**< the session's encryption key */
-	uint64_t n;                        /**< the request's counter: the seal's IV */
-};
-
-/*
- * A machine's private layer is served to that machine's signed request (sealed to its
- * session) or to an admin's API token (in clear, audited); anything else is refused: 401
- * without a proof, 403 with another machine's.  0 with *g filled, or an rc with *why.
- */
-static int private_authorize(struct MHD_Connection *c, struct req *r, struct server *s,
-			     struct private_grant *g, const char **why)
-{
-	const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-						       MHD_HTTP_HEADER_AUTHORIZATION);
-	struct strata_session_keys k;
-	int rc;
-
-	memset(g, 0, sizeof(*g));
-	if (auth)
-		return authorize(c, s, g->by, why);
-	rc = r->uri_long ? STRATA_EINVAL
-		: server_session_check(s, r->route.mac, r->method, r->uri, &k, &g->n);
-	*why = session_why(rc);
-	if (rc)
-		return rc;
-	g->sealed = 1;
-	memcpy(g->key, k.enc, sizeof(g->key));
-	strata_wipe(&k, sizeof(k));
-	return 0;
-}
-
-/* An admin's read of a machine's private file, in the audit log before it is answered. */
-static int audit_private_read(struct server *s, struct req *r, const char *by)
-{
-	struct db *d = s->state->db;
-	char mac[18], action[32 + HTTP_PATH_MAX];
-	int rc = db_begin(d);
-
-	if (rc)
-		return STRATA_EREPORTED;
-	strata_mac_format(mac, r->route.mac);
-	snprintf(action, sizeof(action), "private-read %s", r->path);
-	rc = audit_order(d, by, mac, action, NULL, 0);
-	return db_end(d, rc) ? STRATA_EREPORTED : 0;
-}
-
-/* The canonical path of the private file a request names: a sealed body's AAD. */
-static void private_path_of(const struct req *r, char out[STRATA_PRIVATE_PATH_MAX])
-{
-	struct strata_store_ref ref = { .kind = r->route.kind == ROUTE_PRIVATE_INDEX
-					? STRATA_STORE_INDEX : STRATA_STORE_RUN,
-					.first = r->route.first, .last = r->route.last };
-
-	memcpy(ref.digest, r->route.digest, 32);
-	strata_private_path(out, r->route.mac, &ref);
-}
-
-/* src's plaintext sealed to the session of g, or the asked range of it.  Takes src. */
-static enum MHD_Result sealed(struct MHD_Connection *c, struct req *r,
-			      const struct seal_source *src, const struct private_grant *g)
-{
-	uint64_t size = http_sealed_size(src->len), start, len;
-	enum http_range_result rr = range_of(c, size, &start, &len);
-	char aad[STRATA_PRIVATE_PATH_MAX];
-	struct MHD_Response *resp;
-	int rc;
-
-	if (rr == RANGE_UNSATISFIABLE) {
-		src->free(src->ctx);
-		return unsatisfiable(c, r, size);
-	}
-	private_path_of(r, aad);
-	rc = http_sealed_response(src, g->key, g->n, aad, start, len, &resp);
-	if (rc)
-		return fail(c, r, rc, "cannot seal the body");
-	body_headers(resp, rr, start, len, size, "no-store");
-	return queue(c, r, rr == RANGE_PARTIAL ? 206 : 200, resp, len);
-}
-
-/* A private layer's index: sealed, or in clear to an admin (no range: admins use curl). */
-static enum MHD_Result private_index(struct MHD_Connection *c, struct req *r,
-				     const struct layer_entry *e, const struct private_grant *g)
-{
-	struct seal_source src;
-	struct MHD_Response *resp;
-
-	if (g->sealed) {
-		if (http_seal_source_mem(&src, e->buf, e->len))
-			return fail(c, r, STRATA_ENOMEM, "out of memory");
-		return sealed(c, r, &src, g);
-	}
-	/* The cache keeps the index for the server's life, past any response. */
-	resp = MHD_create_response_from_buffer(e->len, e->buf, MHD_RESPMEM_PERSISTENT);
-	if (resp)
-		body_headers(resp, RANGE_NONE, 0, e->len, e->len, "no-store");
-	return queue(c, r, 200, resp, e->len);
-}
-
-static ssize_t run_source_read(void *ctx, uint8_t *buf, size_t max)
-{
-	return http_run_read(ctx, buf, max);
-}
-
-static void run_source_free(void *ctx)
-{
-	http_run_free(ctx);
-}
-
-/* A private layer's run: sealed, or in clear to an admin. */
-static enum MHD_Result private_run(struct MHD_Connection *c, struct req *r,
-				   const struct layer_entry *e, const struct private_grant *g)
-{
-	const char *why = "out of memory";
-	struct seal_source src = { run_source_read, run_source_free, NULL, 0 };
-	struct MHD_Response *resp;
-	struct run *run;
-	uint64_t len;
-	int rc;
-
-	if (!g->sealed) {
-		rc = http_run_response(e->dir, &e->idx, r->route.first, r->route.last, &resp,
-				       &len, &why);
-		if (rc)
-			return fail(c, r, rc, why);
-		body_headers(resp, RANGE_NONE, 0, len, len, "no-store");
-		return queue(c, r, 200, resp, len);
-	}
-	rc = http_run_open(e->dir, &e->idx, r->route.first, r->route.last, &run, &len, &why);
-	if (rc)
-		return fail(c, r, rc, why);
-	src.ctx = run;
-	src.len = len;
-	return sealed(c, r, &src, g);
-}
-
-/* /private/MAC/...: one machine's private store (private_store.h), never /store/. */
-static enum MHD_Result private_file(struct MHD_Connection *c, struct req *r, struct server *s)
-{
-	char dir[PRIVATE_DIR_MAX];
-	const struct layer_entry *e;
-	struct private_grant g;
-	const char *why;
-	enum MHD_Result ret;
-	int rc = private_authorize(c, r, s, &g, &why);
-
-	if (rc)
-		return fail(c, r, rc, why);
-	if (private_store_dir(dir, sizeof(dir), s->cfg.private_dir, r->route.mac))
-		rc = STRATA_ENOENT;
-	else
-		rc = layer_cache_get_in(&s->private_layers, dir, r->route.digest, &e);
-	if (rc)
-		ret = fail(c, r, rc, rc == STRATA_ECORRUPT ? "private layer index is corrupt"
-			   : "no such private layer for this machine");
-	else if (!g.sealed && audit_private_read(s, r, g.by))
-		ret = fail(c, r, STRATA_EREPORTED, "cannot record the read in the audit log");
-	else if (r->route.kind == ROUTE_PRIVATE_INDEX)
-		ret = private_index(c, r, e, &g);
-	else
-		ret = private_run(c, r, e, &g);
-	strata_wipe(g.key, sizeof(g.key));   /* the response holds its own cipher state */
-	return ret;
+	return http_owned(c, r, "application/json", b, b ? strlen(b) : 0);
 }
 
 static enum MHD_Result get(struct MHD_Connection *c, struct req *r, struct server *s)
@@ -1002,13 +503,13 @@ static enum MHD_Result get(struct MHD_Connection *c, struct req *r, struct serve
 
 	switch (r->route.kind) {
 	case ROUTE_BOOT:
-		return file(c, r, s->cfg.boot_dir, NULL, r->route.name, 0);
+		return http_file(c, r, s->cfg.boot_dir, NULL, r->route.name, 0);
 	case ROUTE_SCRIPT_ANY:
 		b = server_entry_script(s);
-		return owned(c, r, "text/plain", b, b ? strlen(b) : 0);
+		return http_owned(c, r, "text/plain", b, b ? strlen(b) : 0);
 	case ROUTE_SCRIPT:
 		b = server_script(s, r->route.mac);
-		return owned(c, r, "text/plain", b, b ? strlen(b) : 0);
+		return http_owned(c, r, "text/plain", b, b ? strlen(b) : 0);
 	case ROUTE_AGENT:
 		return orders(c, r, s);
 	case ROUTE_MANIFEST:
@@ -1023,30 +524,22 @@ static enum MHD_Result get(struct MHD_Connection *c, struct req *r, struct serve
 	case ROUTE_STORE_RUN:
 		return run(c, r, s);
 	case ROUTE_CAPTURE_TASK:
-		return capture_task(c, r, s);
+		return http_capture_task(c, r, s);
 	case ROUTE_MACHINES:
 		return machines(c, r, s);
 	case ROUTE_PRIVATE_INDEX:
 	case ROUTE_PRIVATE_RUN:
-		return private_file(c, r, s);
+		return http_private_file(c, r, s);
 	default:
-		return fail(c, r, STRATA_ENOENT, "not found");
+		return http_fail(c, r, STRATA_ENOENT, "not found");
 	}
-}
-
-/* The largest body a capture task's route takes, 0 for other routes. */
-static size_t big_max(enum http_route_kind kind)
-{
-	return kind == ROUTE_CAPTURE_NEED ? CAPTURE_NEED_BODY_MAX
-		: kind == ROUTE_CAPTURE_CHUNK ? CAPTURE_CHUNK_BODY_MAX
-		: kind == ROUTE_CAPTURE_COMMIT ? CAPTURE_INDEX_MAX : 0;
 }
 
 /* Collect a capture task's body into r->big; refuse anything beyond big_max, and take
  * nothing for a request whose signature failed (no memory for strangers). */
 static void take_big_body(struct req *r, const char *data, size_t *size)
 {
-	size_t max = big_max(r->route.kind);
+	size_t max = http_capture_body_max(r->route.kind);
 
 	if (r->task_rc) {
 		*size = 0;
@@ -1066,7 +559,7 @@ static void take_big_body(struct req *r, const char *data, size_t *size)
 /* Collect a small request body; refuse anything larger than BODY_MAX. */
 static void take_body(struct req *r, const char *data, size_t *size)
 {
-	if (big_max(r->route.kind)) {
+	if (http_capture_body_max(r->route.kind)) {
 		take_big_body(r, data, size);
 		return;
 	}
@@ -1095,8 +588,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		snprintf(r->method, sizeof(r->method), "%s", method);
 		snprintf(r->path, sizeof(r->path), "%s", url);
 		http_route(url, &r->route);
-		if (big_max(r->route.kind))
-			r->task_rc = signed_by_task(r, s, &r->task);
+		if (http_capture_body_max(r->route.kind))
+			r->task_rc = http_capture_check(r, s, &r->task);
 		*req_cls = r;
 		return MHD_YES;
 	}
@@ -1106,29 +599,29 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	}
 	http_guard_request_in(c);
 	if (r->too_big)
-		return error(c, r, 413, "request body too large");
+		return http_error(c, r, 413, "request body too large");
 	if (r->route.kind == ROUTE_REPORT)
 		return is_get ? report(c, r, s)
-			: error(c, r, 405, "use GET: a report's fields travel in its signed URL");
+			: http_error(c, r, 405, "use GET: a report's fields travel in its signed URL");
 	if (r->route.kind == ROUTE_DEPLOY)
-		return strcmp(method, "POST") ? error(c, r, 405, "use POST") : deploy(c, r, s);
+		return strcmp(method, "POST") ? http_error(c, r, 405, "use POST") : deploy(c, r, s);
 	if (r->route.kind == ROUTE_ACCEPT_KEY)
-		return strcmp(method, "POST") ? error(c, r, 405, "use POST") : accept_key(c, r, s);
+		return strcmp(method, "POST") ? http_error(c, r, 405, "use POST") : accept_key(c, r, s);
 	if (r->route.kind == ROUTE_CAPTURE)
-		return strcmp(method, "POST") ? error(c, r, 405, "use POST") : capture(c, r, s);
+		return strcmp(method, "POST") ? http_error(c, r, 405, "use POST") : http_capture_order(c, r, s);
 	if (r->route.kind == ROUTE_CAPTURE_NEED)
-		return strcmp(method, "POST") ? error(c, r, 405, "use POST") : capture_need_req(c, r, s);
+		return strcmp(method, "POST") ? http_error(c, r, 405, "use POST") : http_capture_need(c, r, s);
 	if (r->route.kind == ROUTE_CAPTURE_COMMIT)
-		return strcmp(method, "POST") ? error(c, r, 405, "use POST")
-			: capture_commit_req(c, r, s);
+		return strcmp(method, "POST") ? http_error(c, r, 405, "use POST")
+			: http_capture_commit(c, r, s);
 	if (r->route.kind == ROUTE_CAPTURE_CHUNK)
-		return strcmp(method, "POST") ? error(c, r, 405, "use POST")
-			: capture_chunk_req(c, r, s);
+		return strcmp(method, "POST") ? http_error(c, r, 405, "use POST")
+			: http_capture_chunk(c, r, s);
 	if (r->route.kind == ROUTE_CAPTURE_CANCEL)
-		return strcmp(method, "POST") ? error(c, r, 405, "use POST")
-			: capture_cancel(c, r, s);
+		return strcmp(method, "POST") ? http_error(c, r, 405, "use POST")
+			: http_capture_cancel(c, r, s);
 	if (!is_get)
-		return error(c, r, 405, "method not allowed");
+		return http_error(c, r, 405, "method not allowed");
 	return get(c, r, s);
 }
 

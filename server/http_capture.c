@@ -1,0 +1,335 @@
+/*
+ * strata-server's capture routes (docs/capture.md): an admin's capture order and its
+ * cancellation, and the signed requests of a capture task (its state, have/need, chunk
+ * uploads, the commit).  The task's records and stores are capture*.c's; this file checks
+ * requests and words the answers.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "capture.h"
+#include "capture_commit.h"
+#include "capture_parse.h"
+#include "capture_store.h"
+#include "codec.h"
+#include "crypto.h"
+#include "http_capture.h"
+#include "http_req.h"
+#include "rc.h"
+#include "session.h"
+#include "text.h"
+
+/* Why a capture order or cancellation of who failed with rc, for the body. */
+static const char *capture_why(int rc)
+{
+	switch (rc) {
+	case STRATA_ENOENT:
+		return "no such machine, or no capture pending on it";
+	case STRATA_EINVAL:
+		return "name one machine: /api/capture/NAME or /api/capture/MAC";
+	case STRATA_ESTALE:
+		return "a capture is already pending on this machine: cancel it first with POST "
+		       "/api/capture-cancel/NAME";
+	default:
+		return "cannot record the order";
+	}
+}
+
+/* The answer to an accepted capture order, as JSON; the token is wiped from t here. */
+static enum MHD_Result capture_answer(struct MHD_Connection *c, struct req *r,
+				      const struct capture_order *o, struct capture_ticket *t)
+{
+	char body[512];
+	int n = snprintf(body, sizeof(body), "{\"machine\": \"%s\", \"mac\": \"%s\", "
+			 "\"kind\": \"%s\", \"profile\": \"%s\", \"prepared\": %s, "
+			 "\"token\": \"%s\"}\n", t->name, t->mac,
+			 o->kind == CAPTURE_GOLD ? "gold" : "machine", o->profile,
+			 o->prepared ? "true" : "false", t->token);
+	enum MHD_Result ret = http_text(c, r, 200, "application/json", body, (size_t)n);
+
+	strata_wipe(body, sizeof(body));
+	strata_wipe(t->token, sizeof(t->token));
+	return ret;
+}
+
+/* POST /api/capture/NAME[?as=PROFILE&prepared=yes]: open a capture task (capture.h). */
+enum MHD_Result http_capture_order(struct MHD_Connection *c, struct req *r, struct server *s)
+{
+	char by[API_TOKEN_NAME_MAX + 1], as[INV_NAME_MAX + 2], prep[8];
+	const char *why, *a = NULL, *p = NULL;
+	struct capture_order o;
+	struct capture_ticket t;
+	int rc = http_authorize(c, s, by, &why);
+
+	if (rc)
+		return http_fail(c, r, rc, why);
+	if (http_field_get(c, r, "as", as, sizeof(as), &a) < 0 ||
+	    http_field_get(c, r, "prepared", prep, sizeof(prep), &p) < 0)
+		return http_fail(c, r, STRATA_EINVAL, "as= and prepared= must be short plain text");
+	rc = capture_order_parse(a, p, &o, &why);
+	if (rc)
+		return http_fail(c, r, rc, why);
+	rc = server_capture_order(s, r->route.name, &o, by, &t, &why);
+	if (rc)
+		return http_fail(c, r, rc, why ? why : capture_why(rc));
+	return capture_answer(c, r, &o, &t);
+}
+
+/* POST /api/capture-cancel/NAME: end the machine's open capture task. */
+enum MHD_Result http_capture_cancel(struct MHD_Connection *c, struct req *r,
+				      struct server *s)
+{
+	char by[API_TOKEN_NAME_MAX + 1];
+	const char *why;
+	int rc = http_authorize(c, s, by, &why);
+
+	if (rc)
+		return http_fail(c, r, rc, why);
+	rc = server_capture_cancel(s, r->route.name, by);
+	if (rc)
+		return http_fail(c, r, rc, capture_why(rc));
+	return http_text(c, r, 200, "text/plain", "capture cancelled\n", 18);
+}
+
+/* Why a request of a capture task was refused (rc from its check), for the body. */
+static const char *task_why(int rc)
+{
+	switch (rc) {
+	case STRATA_ENOENT:
+		return "sign the request with the capture task's token (strata-image --token)";
+	case STRATA_EAUTH:
+	case STRATA_EBADSIG:
+		return "no capture task has this token: check it, or order a new capture (POST "
+		       "/api/capture/NAME) and use its token";
+	case STRATA_EACCES:
+		return "the capture task has ended: order a new capture (POST /api/capture/NAME)";
+	default:
+		return "cannot check the request";
+	}
+}
+
+/* The open task that signed r (its session, strata_session_task_derive), into *t.
+ * 0, STRATA_ENOENT (unsigned), STRATA_EAUTH (no such task), STRATA_EBADSIG,
+ * STRATA_EACCES (ended), or STRATA_EREPORTED. */
+int http_capture_check(struct req *r, struct server *s, struct capture_task *t)
+{
+	struct strata_session_query q;
+	struct strata_session_keys k;
+	int rc = r->uri_long ? STRATA_ENOENT : strata_session_parse(r->uri, strlen(r->uri), &q);
+
+	if (rc)
+		return STRATA_ENOENT;
+	rc = capture_task_find(s, q.sid, t, &k);
+	if (rc == 0)
+		rc = strata_session_verify(&k, r->method, r->uri, &q);
+	strata_wipe(&k, sizeof(k));
+	return rc == 0 && !t->open ? STRATA_EACCES : rc;
+}
+
+/* The status answering a task's refusal rc (signed_by_task's codes). */
+static unsigned int task_status(int rc)
+{
+	return rc == STRATA_EREPORTED || rc == STRATA_ENOMEM ? 500 : 403;
+}
+
+/* Whether the signed query's b= is the SHA-256 of body[0..len) (64 hex digits): the tag
+ * covers the query, so it covers the body through b=. */
+static int body_signed(struct MHD_Connection *c, const char *body, size_t len)
+{
+	const char *b = http_qfield(c, "b");
+	uint8_t want[32], got[32];
+
+	if (!b || strlen(b) != 64 || strata_hex_decode(want, b, 32))
+		return 0;
+	strata_sha256(body, len, got);
+	return !memcmp(want, got, 32);
+}
+
+/* The missing digests of d (missing[i] set), one hex line each, as a new string (the
+ * caller's, or NULL without memory), its length in *len. */
+static char *need_answer(const uint8_t (*d)[32], const uint8_t *missing, size_t n,
+			 size_t *len)
+{
+	char *out = malloc(n * CAPTURE_NEED_LINE + 1);
+
+	*len = 0;
+	for (size_t i = 0; out && i < n; i++) {
+		if (!missing[i])
+			continue;
+		strata_hex_encode(out + *len, d[i], 32);
+		out[*len + 64] = '\n';
+		*len += CAPTURE_NEED_LINE;
+	}
+	return out;
+}
+
+/* Parse r's have/need body and answer which chunks the task t lacks. */
+static enum MHD_Result need_parsed(struct MHD_Connection *c, struct req *r,
+				   struct server *s, const struct capture_task *t,
+				   uint8_t (*d)[32], uint8_t *missing)
+{
+	char why[160], *answer;
+	size_t n, line, len;
+	int rc = capture_need_parse(r->big, r->big_len, d, CAPTURE_NEED_MAX, &n, &line);
+
+	if (rc) {
+		snprintf(why, sizeof(why), "have/need body, line %zu: send 1..%d lines of 64 "
+			 "lowercase hex digits, each ending in a newline", line, CAPTURE_NEED_MAX);
+		return http_error(c, r, 400, why);
+	}
+	if (capture_need(s, t, (const uint8_t (*)[32])d, n, missing))
+		return http_error(c, r, 500, "cannot look the chunks up");
+	answer = need_answer((const uint8_t (*)[32])d, missing, n, &len);
+	return http_owned(c, r, "text/plain", answer, len);
+}
+
+/* POST /capture/need?b=SHA256&s=&n=&h=, signed by a capture task: of the chunks the body
+ * names, the ones the store lacks for this task (capture_store.h). */
+enum MHD_Result http_capture_need(struct MHD_Connection *c, struct req *r,
+					struct server *s)
+{
+	uint8_t (*d)[32];
+	uint8_t *missing;
+	enum MHD_Result ret;
+
+	if (r->task_rc)
+		return http_error(c, r, task_status(r->task_rc), task_why(r->task_rc));
+	if (!body_signed(c, r->big ? r->big : "", r->big_len))
+		return http_error(c, r, 403, "the body does not match the signed b=: sign b=SHA-256 "
+			     "of the body (hex) in the query");
+	d = malloc(CAPTURE_NEED_MAX * sizeof(*d));
+	missing = malloc(CAPTURE_NEED_MAX);
+	ret = d && missing ? need_parsed(c, r, s, &r->task, d, missing)
+		: http_fail(c, r, STRATA_ENOMEM, "out of memory");
+	free(missing);
+	free(d);
+	return ret;
+}
+
+/* The chunk r uploads as its bytes, into *bytes: the body itself (borrowed) or, for a
+ * zlib upload, a new buffer (set in *owned too, the caller frees it).  0, or an rc with
+ * *why (static) for the answer. */
+static int chunk_bytes(struct MHD_Connection *c, struct req *r, const uint8_t **bytes,
+		       size_t *len, uint8_t **owned_buf, const char **why)
+{
+	int zlib, rc = capture_chunk_query(http_qfield(c, "z"), http_qfield(c, "len"), r->big_len, &zlib,
+					   len, why);
+
+	*owned_buf = NULL;
+	*bytes = (const uint8_t *)r->big;
+	if (rc || !zlib)
+		return rc;
+	if (!(*owned_buf = malloc(*len)))
+		return *why = "out of memory", STRATA_ENOMEM;
+	if (strata_inflate(*owned_buf, *len, r->big, r->big_len))
+		return *why = "not a zlib stream of len bytes; nothing stored", STRATA_ECORRUPT;
+	*bytes = *owned_buf;
+	return 0;
+}
+
+/* Check r's chunk against its name and keep it; the answer's text into *why. */
+static int chunk_keep(struct MHD_Connection *c, struct req *r, struct server *s,
+		      const char **why)
+{
+	const uint8_t *bytes;
+	uint8_t got[32], *owned_buf;
+	size_t len;
+	int rc = chunk_bytes(c, r, &bytes, &len, &owned_buf, why);
+
+	if (rc == 0) {
+		strata_sha256(bytes, len, got);
+		if (memcmp(got, r->route.digest, 32))
+			rc = STRATA_ECORRUPT, *why = "its bytes hash to another name; nothing stored";
+	}
+	free(owned_buf);
+	if (rc)
+		return rc;
+	rc = capture_keep_chunk(s, &r->task, r->route.digest, r->big, r->big_len);
+	if (rc == 0 && capture_count_upload(s, &r->task, r->big_len))
+		rc = STRATA_EREPORTED;
+	*why = rc == 1 ? "present" : rc == 0 ? "stored" : rc == STRATA_ENOSPC
+		? "the server keeps --capture-reserve free where it stores; nothing stored: "
+		  "free space on the server, or lower the reserve" : "cannot store it";
+	return rc == 1 ? 0 : rc;
+}
+
+/* POST /capture/chunk/HEX?b=&[z=1&len=N&]s=&n=&h=, signed by a capture task: the chunk
+ * named HEX, raw or as a zlib stream.  It enters the store only if it hashes to HEX, and
+ * one already there is never rewritten. */
+enum MHD_Result http_capture_chunk(struct MHD_Connection *c, struct req *r,
+					 struct server *s)
+{
+	char hex[65], body[256];
+	const char *why;
+	int rc;
+
+	if (r->task_rc)
+		return http_error(c, r, task_status(r->task_rc), task_why(r->task_rc));
+	if (!body_signed(c, r->big ? r->big : "", r->big_len))
+		return http_error(c, r, 403, "the body does not match the signed b=: sign b=SHA-256 "
+			     "of the body (hex) in the query");
+	rc = chunk_keep(c, r, s, &why);
+	strata_hex_encode(hex, r->route.digest, 32);
+	snprintf(body, sizeof(body), "chunk %s: %s", hex, why);
+	if (rc == STRATA_ECORRUPT)
+		return http_error(c, r, 400, body);
+	if (rc == STRATA_ENOSPC)
+		return http_error(c, r, 507, body);      /* RFC 4918: Insufficient Storage */
+	if (rc)
+		return http_error(c, r, rc == STRATA_ERANGE ? 413 : rc == STRATA_EINVAL ? 400 : 500,
+			     body);
+	strcat(body, "\n");
+	return http_text(c, r, 200, "text/plain", body, strlen(body));
+}
+
+/* POST /capture/commit?part=LABEL&b=&s=&n=&h=, signed by a machine's capture task: the
+ * body, a layer index, becomes the next generation of that partition (capture_commit.h). */
+enum MHD_Result http_capture_commit(struct MHD_Connection *c, struct req *r,
+					  struct server *s)
+{
+	struct capture_generation g;
+	char why[256], hex[65], body[320];
+	int rc;
+
+	if (r->task_rc)
+		return http_error(c, r, task_status(r->task_rc), task_why(r->task_rc));
+	if (!body_signed(c, r->big ? r->big : "", r->big_len))
+		return http_error(c, r, 403, "the body does not match the signed b=: sign b=SHA-256 "
+			     "of the body (hex) in the query");
+	rc = capture_commit(s, &r->task, http_qfield(c, "part"), (const uint8_t *)r->big,
+			    r->big_len, &g, why, sizeof(why));
+	if (rc)
+		return http_error(c, r, rc == STRATA_ENOENT ? 409 : rc == STRATA_ENOTSUP ? 501
+			     : rc == STRATA_EINVAL ? 400 : 500, why);
+	strata_hex_encode(hex, g.layer, 32);
+	snprintf(body, sizeof(body), "generation %lld layer=sha256:%s size=%llu stored=%llu "
+		 "uploaded=%llu\n", (long long)g.number, hex, (unsigned long long)g.size,
+		 (unsigned long long)g.stored, (unsigned long long)g.uploaded);
+	return http_text(c, r, 200, "text/plain", body, strlen(body));
+}
+
+/* GET /capture/task, signed by a capture task: what the task is, so a client checks its
+ * token before it reads a disk. */
+enum MHD_Result http_capture_task(struct MHD_Connection *c, struct req *r,
+				    struct server *s)
+{
+	char body[192];
+	struct capture_task t;
+	int rc = http_capture_check(r, s, &t), n;
+
+	if (rc)
+		return http_error(c, r, task_status(rc), task_why(rc));
+	n = snprintf(body, sizeof(body), "task=open kind=%s mac=%s profile=%s\n",
+		     t.kind == CAPTURE_GOLD ? "gold" : "machine", t.mac, t.profile[0] ? t.profile
+		     : "-");
+	return http_text(c, r, 200, "text/plain", body, (size_t)n);
+}
+
+
+/* The largest body a capture task's route takes, 0 for other routes. */
+size_t http_capture_body_max(enum http_route_kind kind)
+{
+	return kind == ROUTE_CAPTURE_NEED ? CAPTURE_NEED_BODY_MAX
+		: kind == ROUTE_CAPTURE_CHUNK ? CAPTURE_CHUNK_BODY_MAX
+		: kind == ROUTE_CAPTURE_COMMIT ? CAPTURE_INDEX_MAX : 0;
+}

@@ -1,0 +1,90 @@
+/*
+ * What strata-server's HTTP route handlers share (http.c routes and answers; http_capture.c
+ * and http_private.c handle their own routes): the per-request state and the answers every
+ * handler builds.  Internal to server/http*.c.
+ */
+#ifndef STRATA_HTTP_REQ_H
+#define STRATA_HTTP_REQ_H
+
+#include <microhttpd.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "capture.h"
+#include "http_parse.h"
+#include "server.h"
+#include "sessions.h"
+
+/** Largest small (form-encoded) request body kept; a larger one is refused with 413. */
+#define BODY_MAX 4096
+/** Longest raw path and query kept for a signed request's check; longer ones fail it. */
+#define URI_MAX 2048
+
+/** Per-request state, from the first callback to the completion log. */
+struct req {
+	struct http_route route;
+	char method[8];
+	char path[HTTP_PATH_MAX + 1];   /**< as requested, cut to fit, for the log */
+	char uri[URI_MAX + 1];          /**< raw path and query, as sent: what a tag covers */
+	int uri_long;                   /**< the raw URI did not fit in uri */
+	int routed;                     /**< the first call of on_request has run */
+	char body[BODY_MAX + 1];
+	size_t body_len;
+	char *big;                      /**< a capture task's body (owned), up to
+					     http_capture_body_max(route), instead of body */
+	size_t big_len;
+	int task_rc;                    /**< a capture task's request: its signature's check,
+					     made before any body byte is taken */
+	struct capture_task task;       /**< the task, when task_rc is 0 */
+	int too_big;
+	unsigned int status;
+	uint64_t bytes;
+	double start;
+};
+
+
+/** Queue resp (taken) with status for r; bytes is what the log line counts. */
+enum MHD_Result http_queue(struct MHD_Connection *c, struct req *r, unsigned int status,
+			   struct MHD_Response *resp, uint64_t bytes);
+/** A short text answer (body copied) of type with status. */
+enum MHD_Result http_text(struct MHD_Connection *c, struct req *r, unsigned int status,
+			  const char *type, const char *body, size_t len);
+/** An error the HTTP protocol itself defines (405, 413): status and a short text body. */
+enum MHD_Result http_error(struct MHD_Connection *c, struct req *r, unsigned int status,
+			   const char *msg);
+/** A request that failed with rc: answered with the status http_status_of gives it. */
+enum MHD_Result http_fail(struct MHD_Connection *c, struct req *r, int rc, const char *msg);
+/** body (allocated by the caller, NULL without memory) sent and freed. */
+enum MHD_Result http_owned(struct MHD_Connection *c, struct req *r, const char *type,
+			   char *body, size_t len);
+/** The request's Range header against a body of size bytes. */
+enum http_range_result http_range_of(struct MHD_Connection *c, uint64_t size,
+				     uint64_t *start, uint64_t *len);
+/** 416 for a range outside a body of size bytes. */
+enum MHD_Result http_unsatisfiable(struct MHD_Connection *c, struct req *r, uint64_t size);
+/** The headers of a binary body that may be a range [start, start + len) of size bytes. */
+void http_body_headers(struct MHD_Response *resp, enum http_range_result rr, uint64_t start,
+		       uint64_t len, uint64_t size, const char *cache);
+/**
+ * A request's value of key, from the query or the form-encoded body: 1 with *v set
+ * (borrowed from the connection or buf), 0 when absent, -1 when the body's value fails to
+ * decode, which a caller that stores it must refuse.
+ */
+int http_field_get(struct MHD_Connection *c, struct req *r, const char *key, char *buf,
+		   size_t cap, const char **v);
+/** http_field_get for callers that check the value themselves: malformed reads as absent. */
+const char *http_field(struct MHD_Connection *c, struct req *r, const char *key, char *buf,
+		       size_t cap);
+/** A value from the query only (what a session's tag covers), borrowed, or NULL. */
+const char *http_qfield(struct MHD_Connection *c, const char *key);
+/** An admin's credential (bearer token, same origin): 0 with its name in by, or an rc
+ *  with *why for the body. */
+int http_authorize(struct MHD_Connection *c, struct server *s,
+		   char by[API_TOKEN_NAME_MAX + 1], const char **why);
+/** Why a machine's request was refused by its session check (sessions.h's codes). */
+const char *http_session_why(int rc);
+/** Whether r is signed by a live session of its machine (use: whether its counter may
+ *  repeat).  0 or an rc with *why. */
+int http_signed_by_machine(struct req *r, struct server *s, enum session_use use,
+			   const char **why);
+
+#endif /* STRATA_HTTP_REQ_H */
