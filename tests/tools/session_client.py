@@ -131,22 +131,23 @@ def sign(st, n, url, method="GET"):
     return url + signed[len(pq):] + "&h=" + tag
 
 
-def cmd_sign(state, url):
+def next_n(state):
+    """The session state's next request counter, saved back before it is used."""
     with open(state) as f:
         st = json.load(f)
     st["n"] += 1
     with open(state, "w") as f:
         json.dump(st, f)
-    print(sign(st, st["n"], url))
+    return st
+
+
+def cmd_sign(state, url, method="GET"):
+    st = next_n(state)
+    print(sign(st, st["n"], url, method))
 
 
 def cmd_sign_post(state, url):
-    with open(state) as f:
-        st = json.load(f)
-    st["n"] += 1
-    with open(state, "w") as f:
-        json.dump(st, f)
-    print(sign(st, st["n"], url, "POST"))
+    cmd_sign(state, url, "POST")
 
 
 def cmd_sign_n(state, n, url):
