@@ -218,6 +218,24 @@ static int hello(struct conn *c, struct upload_stats *st)
 	return rc ? STRATA_EREPORTED : 0;
 }
 
+/* A sealed upload (request with aad): when the server has no upload key for the task (it
+ * restarted since the hello: 403 naming /capture/hello), say hello again and send it once
+ * more.  Same returns as request. */
+static int upload(struct conn *c, const char *q, const char *aad, const void *body, size_t len,
+		  long *status, struct resp *out, struct upload_stats *st)
+{
+	int rc = request(c, q, aad, body, len, status, out);
+
+	if (rc || *status != 403 || !strstr(out->p ? out->p : "", "POST /capture/hello first"))
+		return rc;
+	free(out->p);
+	fprintf(stderr, "capture hello: the server forgot the upload key (restarted?): saying "
+		"hello again\n");
+	if (hello(c, st))
+		return STRATA_EREPORTED;
+	return request(c, q, aad, body, len, status, out);
+}
+
 /* Read the staged index of the layer: *buf (the caller's) and *idx. */
 static int read_index(const struct upload_job *job, uint8_t **buf, size_t *len,
 		      struct strata_index *idx)
@@ -257,7 +275,7 @@ static int put_chunk(struct conn *c, const struct strata_chunk *ch, struct uploa
 	else
 		snprintf(q, sizeof(q), "/capture/chunk/%s", hex);
 	snprintf(aad, sizeof(aad), "/capture/chunk/%s", hex);
-	rc = request(c, q, aad, file, len, &status, &r);
+	rc = upload(c, q, aad, file, len, &status, &r, st);
 	if (rc == 0 && status != 200)
 		rc = errorf("chunk %s: the server refused it (HTTP %ld: %s)", hex, status,
 			    said(&r));
@@ -333,7 +351,8 @@ static int upload_chunks(struct conn *c, const struct strata_index *idx,
 }
 
 /* Commit the index as the next generation of job->part; its answer into answer. */
-static int commit(struct conn *c, const uint8_t *idx, size_t len, char *answer, size_t cap)
+static int commit(struct conn *c, const uint8_t *idx, size_t len, char *answer, size_t cap,
+		  struct upload_stats *st)
 {
 	char q[160], *part = curl_easy_escape(c->curl, c->job->part, 0);
 	struct resp r;
@@ -344,7 +363,7 @@ static int commit(struct conn *c, const uint8_t *idx, size_t len, char *answer, 
 		return errorf("out of memory");
 	snprintf(q, sizeof(q), "/capture/commit?part=%s", part);
 	curl_free(part);
-	rc = request(c, q, "/capture/commit", idx, len, &status, &r);
+	rc = upload(c, q, "/capture/commit", idx, len, &status, &r, st);
 	if (rc == 0 && status != 200)
 		rc = errorf("%s: the commit was refused (HTTP %ld: %s)", c->job->base, status,
 			    said(&r));
@@ -395,7 +414,7 @@ int upload_layer(const struct upload_job *job, struct upload_stats *st, char *an
 	if (rc == 0)
 		rc = upload_chunks(&c, &idx, st);
 	if (rc == 0 && job->part)
-		rc = commit(&c, ibuf, ilen, answer, cap);
+		rc = commit(&c, ibuf, ilen, answer, cap, st);
 	free(ibuf);
 	curl_easy_cleanup(c.curl);
 err_curl:

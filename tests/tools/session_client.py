@@ -25,7 +25,9 @@ a machine against a real strata-server on loopback.
   session_client.py sign-sealed STATE URL FILE OUT
         seal FILE as an upload (AES-256-GCM under STATE's "up" key, IV 00000001 ||
         le64(n), AAD the URL's path) into OUT and print URL with e=1&b=SHA256(OUT),
-        signed for a POST with the next number
+        signed for a POST with the next number.  With SEAL_FLIP=I, byte I of the sealed
+        body has a bit flipped before b= is taken (a tampered body that b= still covers);
+        with SEAL_AAD=PATH, sealed for PATH instead of the URL's
 """
 import hashlib
 import hmac
@@ -227,9 +229,12 @@ def cmd_sign_sealed(state, url, path, out):
     st = next_n(state)
     with open(path, "rb") as f:
         plain = f.read()
-    aad = urllib.parse.urlsplit(url).path.encode()
+    aad = os.environ.get("SEAL_AAD", urllib.parse.urlsplit(url).path).encode()
     iv = b"\0\0\0\1" + struct.pack("<Q", st["n"])
     body = AESGCM(bytes.fromhex(st["up"])).encrypt(iv, plain, aad)
+    if os.environ.get("SEAL_FLIP"):        # a test's tampered body: one bit flipped
+        i = int(os.environ["SEAL_FLIP"]) % len(body)
+        body = body[:i] + bytes([body[i] ^ 1]) + body[i + 1:]
     with open(out, "wb") as f:
         f.write(body)
     sep = "&" if "?" in url else "?"
