@@ -97,3 +97,9 @@ $(FUZZ)/tests/fuzz/fuzz_capture.o: INCS += -Iserver
 $(FUZZ)/fuzz_capture: $(FUZZ)/tests/fuzz/fuzz_capture.o \
 		$(patsubst %.c,$(FUZZ)/%.o,$(CAPTURE_PURE_SRCS) $(HTTP_PARSE_SRCS) $(HOST_LIB_SRCS))
 	$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(HOST_LIBS)
+
+# libFuzzer target for a capture hello's body and a sealed upload's opening.
+$(FUZZ)/tests/fuzz/fuzz_capture_seal.o: INCS += -Iserver
+$(FUZZ)/fuzz_capture_seal: $(FUZZ)/tests/fuzz/fuzz_capture_seal.o \
+		$(patsubst %.c,$(FUZZ)/%.o,$(CAPTURE_PURE_SRCS) $(HOST_LIB_SRCS))
+	$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(HOST_LIBS)
