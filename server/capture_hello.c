@@ -72,6 +72,14 @@ static struct hello *take(struct capture_hellos *t, const uint8_t sid[STRATA_SES
 	return o;
 }
 
+/* The time as a slot's use stamp: never 0, which marks a free slot. */
+static int64_t stamp(void)
+{
+	int64_t t = (int64_t)time(NULL);
+
+	return t > 0 ? t : 1;
+}
+
 /* Whether h's hellos had the point whose digest is d. */
 static int seen(const struct hello *h, const uint8_t d[16])
 {
@@ -101,7 +109,7 @@ static int remember(struct capture_hellos *t, const uint8_t sid[STRATA_SESSION_S
 		memcpy(h->key, key, 32);
 		memcpy(h->seen[h->next_seen], d, 16);
 		h->next_seen = (h->next_seen + 1) % HELLOS_SEEN;
-		h->used = (int64_t)time(NULL) > 0 ? (int64_t)time(NULL) : 1;
+		h->used = stamp();
 	}
 	pthread_mutex_unlock(&t->lock);
 	return rc;
@@ -116,7 +124,7 @@ int capture_hello_key(struct capture_hellos *t, const uint8_t sid[STRATA_SESSION
 	h = find(t, sid);
 	if (h) {
 		memcpy(key, h->key, 32);
-		h->used = (int64_t)time(NULL) > h->used ? (int64_t)time(NULL) : h->used;
+		h->used = stamp();
 	}
 	pthread_mutex_unlock(&t->lock);
 	return h ? 0 : STRATA_ENOENT;
