@@ -417,6 +417,9 @@ static enum MHD_Result hello_agreed(struct MHD_Connection *c, struct req *r, str
 	if (rc == STRATA_ESTALE)
 		return http_error(c, r, 409, "hello: this ephemeral point was sent before (a "
 			     "replayed hello): make a new one; the upload key is unchanged");
+	if (rc == STRATA_EAUTH)          /* signed, but not by a task's token session */
+		return http_error(c, r, 400, "hello: only a capture task's token says hello; a "
+			     "machine's session seals its uploads with its own key");
 	if (rc)
 		return http_error(c, r, 500, "hello: cannot agree an upload key");
 	n = hello_line(line, sizeof(line), &r->task, client, q.sid, &a);
