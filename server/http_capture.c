@@ -379,6 +379,7 @@ enum MHD_Result http_capture_task(struct MHD_Connection *c, struct req *r,
 		     : "-");
 	return http_text(c, r, 200, "text/plain", body, (size_t)n);
 }
+
 /* The hello's answer line into out (cap bytes): the registration answer's words
  * (key_answer.h parses both), for the task's machine mac, the client's point and a. */
 static int hello_line(char *out, size_t cap, const struct capture_task *t,
