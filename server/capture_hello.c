@@ -89,10 +89,8 @@ static int seen(const struct hello *h, const uint8_t d[16])
 	return 0;
 }
 
-/* Remember key as sid's upload key, from the client point client.  0, or STRATA_ESTALE
- * (nothing changed) when sid's hellos had that point. */
-static int remember(struct capture_hellos *t, const uint8_t sid[STRATA_SESSION_SID_LEN],
-		    const uint8_t client[STRATA_KEY_PUB_LEN], const uint8_t key[32])
+int capture_hellos_put(struct capture_hellos *t, const uint8_t sid[STRATA_SESSION_SID_LEN],
+		       const uint8_t client[STRATA_KEY_PUB_LEN], const uint8_t key[32])
 {
 	uint8_t d[32];
 	struct hello *h;
@@ -159,7 +157,7 @@ int capture_hello(struct server *s, const struct strata_session_keys *task,
 				  sizeof(out->sig), &out->sig_len) ? STRATA_EREPORTED : 0;
 	}
 	if (rc == 0)
-		rc = remember(s->hellos, task->sid, client, up);
+		rc = capture_hellos_put(s->hellos, task->sid, client, up);
 	strata_wipe(up, sizeof(up));
 	return rc;
 }
