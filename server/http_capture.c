@@ -15,6 +15,7 @@
 #include "crypto.h"
 #include "http_capture.h"
 #include "http_req.h"
+#include "quota.h"
 #include "rc.h"
 #include "session.h"
 #include "text.h"
@@ -271,6 +272,10 @@ enum MHD_Result http_capture_chunk(struct MHD_Connection *c, struct req *r,
 	rc = chunk_keep(c, r, s, &why);
 	strata_hex_encode(hex, r->route.digest, 32);
 	snprintf(body, sizeof(body), "chunk %s: %s", hex, why);
+	if (rc == STRATA_EQUOTA) {                       /* its previous generation is kept */
+		quota_why(s, &r->task, r->big_len, body, sizeof(body));
+		return http_error(c, r, 507, body);
+	}
 	if (rc == STRATA_ECORRUPT)
 		return http_error(c, r, 400, body);
 	if (rc == STRATA_ENOSPC)
