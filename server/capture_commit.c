@@ -6,6 +6,7 @@
 #include <time.h>
 #include "capture_commit.h"
 #include "clock.h"
+#include "gc.h"
 #include "catalog.h"
 #include "host.h"
 #include "index.h"
@@ -184,15 +185,17 @@ int capture_commit(struct server *s, const struct capture_task *t, const char *p
 	if (strata_mac_parse(mac, t->mac, strlen(t->mac)) ||
 	    private_store_dir(own, sizeof(own), s->cfg.private_dir, mac))
 		return snprintf(why, why_cap, "cannot name the machine's store"), STRATA_EREPORTED;
+	gc_commit_begin();          /* no garbage collection between the check and the row */
 	rc = chunks_present(s, own, &parsed, &out->stored, why, why_cap);
 	if (rc)
-		return rc;
+		return gc_commit_end(), rc;
 	out->size = parsed.image_size;
 	rc = put_index(s, t, idx, len, out->layer);
 	retention_start(s, t->mac, &keep);
 	if (rc == 0)
 		rc = record(s->state->db, t, part, out, &keep);
 	retention_finish(s, &keep, part, rc);
+	gc_commit_end();
 	if (rc)
 		snprintf(why, why_cap, "cannot record the generation (the server's log says why)");
 	return rc;

@@ -31,6 +31,19 @@ struct gc {
 };
 
 static pthread_mutex_t running = PTHREAD_MUTEX_INITIALIZER;
+/* Commits hold it shared, a collection exclusive; writers first, so a stream of commits
+ * cannot starve a collection. */
+static pthread_rwlock_t commits = PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
+
+void gc_commit_begin(void)
+{
+	pthread_rwlock_rdlock(&commits);
+}
+
+void gc_commit_end(void)
+{
+	pthread_rwlock_unlock(&commits);
+}
 
 /* The cutoff: the oldest open task's creation or now - grace, the earlier. */
 static int cutoff_of(struct server *s, time_t *out)
@@ -402,10 +415,12 @@ int gc_run(struct server *s, int dry_run, const char *by, struct gc_result *out)
 	out->dry_run = dry_run;
 	if (pthread_mutex_trylock(&running))
 		return STRATA_ESTALE;
+	pthread_rwlock_wrlock(&commits);
 	rc = collect(&g);
 	digest_set_free(&g.pub);
 	if (!dry_run)
 		quota_forget();
+	pthread_rwlock_unlock(&commits);
 	pthread_mutex_unlock(&running);
 	if (audit(s, by, out) && rc == 0)
 		rc = STRATA_EREPORTED;

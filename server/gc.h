@@ -15,7 +15,9 @@
  * replaced, the stores of machines no longer in the inventory and with no generation.
  *
  * A dry run walks the same way and removes nothing; its counts are what a run at that
- * moment frees.  One collection runs at a time.  A layer index that cannot be read or
+ * moment frees.  One collection runs at a time, and no commit runs beside it
+ * (gc_commit_begin): a chunk a task's have/need found present may be gone at its commit,
+ * which then names it (409) and the client uploads it again.  A layer index that cannot be read or
  * does not match its name stops the collection before anything is removed, naming it.
  */
 #ifndef STRATA_GC_H
@@ -43,6 +45,16 @@ struct gc_result {
  * while removing, some removed and counted.
  */
 int gc_run(struct server *s, int dry_run, const char *by, struct gc_result *out);
+
+/**
+ * Hold off collections while a commit checks that its index's chunks are stored and
+ * records its generation (capture_commit.c); gc_commit_end ends it.  Why: a collection
+ * that read a machine's layers before a commit and swept its store after would remove
+ * old chunks the new generation names (chunks of a dropped generation it deduplicated
+ * against).  Commits run side by side; a collection waits for them, and they for it.
+ */
+void gc_commit_begin(void);
+void gc_commit_end(void);
 
 /** The answer's JSON for r, into out (cap bytes). */
 void gc_json(const struct gc_result *r, char *out, size_t cap);
