@@ -228,21 +228,23 @@ static int machine_roots(struct gc *g, const uint8_t mac[6], struct digest_set *
 	struct server *s = g->s;
 	sqlite3_stmt *st;
 	char smac[18];
-	int rc;
+	int rc = 0;
 
 	*busy = 0;
 	pthread_rwlock_rdlock(&s->lock);
 	pthread_mutex_lock(&s->cat->extra_lock);
 	for (size_t i = 0; i < s->cat->n; i++)
 		if (!memcmp(s->cat->p[i].m->mac, mac, 6))
-			(void)digest_set_add(roots, s->cat->p[i].layer);
+			rc |= digest_set_add(roots, s->cat->p[i].layer);
 	for (size_t i = 0; i < s->cat->nextra; i++)
-		if (!memcmp(s->cat->extra[i].m->mac, mac, 6))
-			*busy |= s->cat->extra[i].state == PRODUCT_READY
-				? digest_set_add(roots, s->cat->extra[i].layer) != 0
-				: s->cat->extra[i].state != PRODUCT_FAILED;
+		if (!memcmp(s->cat->extra[i].m->mac, mac, 6) &&
+		    s->cat->extra[i].state != PRODUCT_FAILED)
+			rc |= s->cat->extra[i].state == PRODUCT_READY
+				? digest_set_add(roots, s->cat->extra[i].layer) : (*busy = 1, 0);
 	pthread_mutex_unlock(&s->cat->extra_lock);
 	pthread_rwlock_unlock(&s->lock);
+	if (rc)
+		return errorf("out of memory");
 	strata_mac_format(smac, mac);
 	rc = db_prepare(s->state->db, "SELECT layer FROM generations WHERE mac = ?", "t", &st,
 			smac);
@@ -275,8 +277,8 @@ static int index_kept(const struct gc *g, const struct gc_store *st, const char 
 	return digest_set_has(&st->roots, id) || !old_file(g, path, fst);
 }
 
-/* Pass 1 over a store's indexes: the kept ones add their chunks to st->own and g->pub
- * (pass 2 removes the others). */
+/* A walk of a store's indexes: in pass 1 (sweep 0) the kept ones add their chunks to
+ * st->own and g->pub; in pass 2 (sweep 1) the others go. */
 static int read_indexes(struct gc *g, struct gc_store *st, int sweep)
 {
 	char layers[PRIVATE_DIR_MAX + 16], path[PRIVATE_DIR_MAX + 100];

@@ -119,6 +119,7 @@ TOPEN=$(token pc01)
 img "$W/p1-5.img" 128
 check "an open task uploads without committing (no --part)" sh -c "'$STRATA_IMAGE_BIN' build --store '$U' --token '$TOPEN' --json '$W/p1-5.img' 2>/dev/null | grep -q '\"chunks_uploaded\": 2'"
 check "GC needs a credential and POST" test "$(code -X POST "$U/api/gc") $(code -H "$SRV_AUTH" "$U/api/gc")" = "401 405"
+check "  from another origin: 403" test "$(code -X POST -H "$SRV_AUTH" -H "Origin: http://evil.example" "$U/api/gc")" = 403
 check "  dry-run=maybe is refused" test "$(code -X POST -H "$SRV_AUTH" "$U/api/gc?dry-run=maybe")" = 400
 # files DIR: "count bytes" of the files under DIR
 files() { find "$W/root/store" "$W/root/state/private" -type f -printf '%s\n' | awk '{n++; b+=$1} END {print n+0, b+0}'; }
