@@ -96,6 +96,14 @@ static int open_interval(struct server *s, const char *mac)
 	return rc;
 }
 
+int interval_is_open(struct server *s, const uint8_t mac[6])
+{
+	char smac[18];
+
+	strata_mac_format(smac, mac);
+	return open_task(s->state->db, smac) == 1;
+}
+
 int interval_boot(struct server *s, const uint8_t mac[6])
 {
 	struct db *d = s->state->db;
@@ -118,5 +126,5 @@ int interval_boot(struct server *s, const uint8_t mac[6])
 	if (rc == 0)
 		fprintf(stderr, "boot: %s: interval capture due (capture-every=%llus): capture, "
 			"then local disk\n", smac, (unsigned long long)every);
-	return open_task(d, smac) == 1;
+	return interval_is_open(s, mac);
 }

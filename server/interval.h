@@ -30,6 +30,10 @@ struct server;
  */
 int interval_boot(struct server *s, const uint8_t mac[6]);
 
+/** Whether mac's open capture task, if any, is an interval capture (then the agent boots
+ *  the disk after it: then=local).  1 or 0. */
+int interval_is_open(struct server *s, const uint8_t mac[6]);
+
 /** The orders line of a machine with an open interval task. */
 #define INTERVAL_ORDERS "action=capture kind=machine then=local\n"
 

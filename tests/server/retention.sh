@@ -167,8 +167,8 @@ echo $((NOW + DAY + 60)) > "$W/clock"
 check "a day later the boot script chains strata.efi" sh -c "curl -s '$U/ipxe/52-54-00-5e-00-04' | grep -q strata.efi"
 check "  the server opened a machine task itself, by 'interval'" test "$(srv_sql "$W" "SELECT kind || ' ' || token_name FROM capture_tasks WHERE mac = '52:54:00:5e:00:04' AND ended IS NULL")" = "machine interval"
 check "  audited like an order" test "$(srv_sql "$W" "SELECT count(*) FROM orders WHERE token_name = 'interval' AND target = 'pc04' AND action = 'capture machine'")" = 1
-check "  orders: capture, then boot the disk" test "$(curl -s -H "$SRV_AUTH" "$U/agent/52:54:00:5e:00:04")" = "action=capture kind=machine then=local"
-check "  a second boot opens no second task" test "$(curl -s -H "$SRV_AUTH" "$U/agent/52:54:00:5e:00:04"; srv_sql "$W" "SELECT count(*) FROM capture_tasks WHERE mac = '52:54:00:5e:00:04'")" = "action=capture kind=machine then=local
+check "  orders: capture, then boot the disk" grep -q '^action=capture kind=machine then=local' <<< "$(curl -s -H "$SRV_AUTH" "$U/agent/52:54:00:5e:00:04")"
+check "  a second boot opens no second task" test "$(curl -s -H "$SRV_AUTH" "$U/agent/52:54:00:5e:00:04" | cut -d' ' -f1-3; srv_sql "$W" "SELECT count(*) FROM capture_tasks WHERE mac = '52:54:00:5e:00:04'")" = "action=capture kind=machine then=local
 1"
 check "  a machine without capture-every gets no task" test "$(curl -s -H "$SRV_AUTH" "$U/agent/52:54:00:5e:00:03")" = action=none
 # The interval then runs from the last generation (here committed by an admin's order).
@@ -176,7 +176,7 @@ post "$U/api/capture-cancel/pc04" > /dev/null
 img "$W/p4.img" 64; gen pc04 "$W/p4.img" > /dev/null
 check "after a generation: no task until a day has passed since it" test "$(curl -s -H "$SRV_AUTH" "$U/agent/52:54:00:5e:00:04")" = action=none
 echo $((NOW + 2 * DAY + 120)) > "$W/clock"
-check "  a day after it: the interval capture again" test "$(curl -s -H "$SRV_AUTH" "$U/agent/52:54:00:5e:00:04")" = "action=capture kind=machine then=local"
+check "  a day after it: the interval capture again" grep -q '^action=capture kind=machine then=local' <<< "$(curl -s -H "$SRV_AUTH" "$U/agent/52:54:00:5e:00:04")"
 check "  a deploy pending goes first" sh -c "post() { curl -s -X POST -H '$SRV_AUTH' \"\$@\"; }; post '$U/api/capture-cancel/pc04' > /dev/null; post '$U/api/deploy/pc04' > /dev/null; test \"\$(curl -s -H '$SRV_AUTH' '$U/agent/52:54:00:5e:00:04')\" = 'action=deploy then=reboot'"
 
 # SIGKILL during commits that drop generations (pc01, keep=2): after each restart the
