@@ -99,6 +99,12 @@ $(SAN)/tests/unit/test_keep: $(SAN)/tests/unit/test_keep.o \
 		$(patsubst %.c,$(SAN)/%.o,$(CAPTURE_PURE_SRCS) $(HOST_LIB_SRCS))
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(HOST_LIBS)
 
+# The digest set garbage collection keeps referenced chunks in (digest_set.h).
+$(SAN)/tests/unit/test_digest_set.o: SAN_CFLAGS += -Iserver
+$(SAN)/tests/unit/test_digest_set: $(SAN)/tests/unit/test_digest_set.o \
+		$(patsubst %.c,$(SAN)/%.o,server/digest_set.c $(HOST_LIB_SRCS))
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(HOST_LIBS)
+
 # libFuzzer target for a capture order's query through the query decoder and the parser.
 $(FUZZ)/tests/fuzz/fuzz_capture.o: INCS += -Iserver
 $(FUZZ)/fuzz_capture: $(FUZZ)/tests/fuzz/fuzz_capture.o \
