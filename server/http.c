@@ -26,6 +26,7 @@
 #include "http_parse.h"
 #include "http_req.h"
 #include "http_capture.h"
+#include "http_keep.h"
 #include "http_private.h"
 #include "http_run.h"
 #include "http_seal.h"
@@ -527,6 +528,8 @@ static enum MHD_Result get(struct MHD_Connection *c, struct req *r, struct serve
 		return http_capture_task(c, r, s);
 	case ROUTE_MACHINES:
 		return machines(c, r, s);
+	case ROUTE_GENERATIONS:
+		return http_generations(c, r, s);
 	case ROUTE_PRIVATE_INDEX:
 	case ROUTE_PRIVATE_RUN:
 		return http_private_file(c, r, s);
@@ -620,6 +623,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (r->route.kind == ROUTE_CAPTURE_HELLO)
 		return strcmp(method, "POST") ? http_error(c, r, 405, "use POST")
 			: http_capture_hello(c, r, s);
+	if (r->route.kind == ROUTE_GC)
+		return strcmp(method, "POST") ? http_error(c, r, 405, "use POST") : http_gc(c, r, s);
 	if (r->route.kind == ROUTE_CAPTURE_CANCEL)
 		return strcmp(method, "POST") ? http_error(c, r, 405, "use POST")
 			: http_capture_cancel(c, r, s);

@@ -17,6 +17,7 @@
 #include "http_capture.h"
 #include "http_req.h"
 #include "key_parse.h"
+#include "quota.h"
 #include "rc.h"
 #include "seal.h"
 #include "session.h"
@@ -322,6 +323,10 @@ enum MHD_Result http_capture_chunk(struct MHD_Connection *c, struct req *r,
 	snprintf(body, sizeof(body), "chunk %s: %s", hex, why);
 	if (st)
 		return http_error(c, r, st, body);
+	if (rc == STRATA_EQUOTA) {                       /* its previous generation is kept */
+		quota_why(s, &r->task, r->big_len, body, sizeof(body));
+		return http_error(c, r, 507, body);
+	}
 	if (rc == STRATA_ECORRUPT)
 		return http_error(c, r, 400, body);
 	if (rc == STRATA_ENOSPC)

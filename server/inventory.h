@@ -33,6 +33,10 @@
  * - `machine MAC` gives a name (a hostname: [A-Za-z0-9-], 1..63), a profile, and optionally
  *   `action=deploy`.  The inventory's action is an order: it is applied when it changes,
  *   and an agent's success clears it (see state.h), so a reload does not redeploy a lab.
+ * - `keep=N keep-daily=D quota=SIZE capture-every=DURATION` on a `profile` line or a
+ *   `machine` line (the machine's wins, key by key): what retention keeps of the machine's
+ *   generations, its private store's quota, and its interval capture (keep.h,
+ *   docs/retention.md).
  * - `default local` or `default profile=NAME [action=deploy]` says what unknown machines get.
  *
  * Every error names the file and line.
@@ -42,6 +46,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "keep.h"
 #include "manifest.h"
 
 #define INV_NAME_MAX 63
@@ -78,6 +83,7 @@ struct inv_profile {
 	struct inv_part parts[STRATA_MAX_PARTS];
 	char *user_data;               /**< path, owned; NULL for the built-in default */
 	unsigned int line;             /**< where it was defined, for messages */
+	struct keep_policy keep;       /**< keep=, keep-daily=, quota=, capture-every= (keep.h) */
 };
 
 enum inv_action {
@@ -92,6 +98,7 @@ struct inv_machine {
 	enum inv_action action;
 	char *user_data;               /**< path, owned; NULL: the profile's */
 	unsigned int line;
+	struct keep_policy keep;       /**< its own keep keys; each one set wins (keep.h) */
 };
 
 /** A parsed inventory.  Owns everything it points to; free with inventory_free. */

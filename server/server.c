@@ -13,7 +13,9 @@
 #include "capture.h"
 #include "catalog.h"
 #include "crypto.h"
+#include "generations.h"
 #include "host.h"
+#include "interval.h"
 #include "keys.h"
 #include "machine_keys.h"
 #include "mem.h"
@@ -165,9 +167,9 @@ char *server_agent_orders(struct server *s, const uint8_t mac[6])
 {
 	char name[INV_NAME_MAX + 1];
 
-	if (decide(s, mac, name, sizeof(name)) != INV_ACTION_DEPLOY)
-		return strdup("action=none\n");
-	return strdup("action=deploy then=reboot\n");
+	if (decide(s, mac, name, sizeof(name)) == INV_ACTION_DEPLOY)
+		return strdup("action=deploy then=reboot\n");
+	return strdup(interval_boot(s, mac) ? INTERVAL_ORDERS : "action=none\n");
 }
 
 char *server_script(struct server *s, const uint8_t mac[6])
@@ -178,7 +180,8 @@ char *server_script(struct server *s, const uint8_t mac[6])
 	strata_mac_format(smac, mac);
 	const char *const kv[][2] = { { "@SERVER@", s->cfg.url }, { "@NAME@", name },
 				      { "@MAC@", smac } };
-	return render(pending == INV_ACTION_DEPLOY ? pxe_deploy_ipxe : pxe_local_ipxe, kv, 3);
+	return render(pending == INV_ACTION_DEPLOY || interval_boot(s, mac) ? pxe_deploy_ipxe
+		      : pxe_local_ipxe, kv, 3);
 }
 
 char *server_manifest(struct server *s, const uint8_t mac[6], size_t *len)
@@ -406,6 +409,7 @@ static void json_machine(FILE *f, struct server *s, const struct product *p, int
 		(unsigned long long)(st ? st->done : 0), (unsigned long long)(st ? st->total : 0),
 		(long long)(st ? st->updated : 0), st ? st->message : "");
 	server_key_json(f, s, p->m->mac);
+	generations_latest_json(f, s, p->m->mac);
 	fputs("}", f);
 }
 
