@@ -156,7 +156,7 @@ upload() {
 	done
 	echo "$bytes"
 }
-check "a gold task's commit: 501, not built" grep -q '^501 ' <<< "$(commit "$W/task1" "$W/L1/layers/$ID1.idx")"
+check "a gold task's commit of an index whose chunks are only in a machine's store: 409" grep -q '^409 the index names chunk' <<< "$(commit "$W/task1" "$W/L1/layers/$ID1.idx")"
 check "a commit naming a missing chunk: 409 naming it" grep -q '^409 the index names chunk [0-9a-f]\{64\} (chunk 0, 65536 bytes stored), which is not stored' <<< "$(commit "$W/task2" "$W/L1/layers/$ID1.idx")"
 check "  a part that is not capture=yes: 400" grep -q '^400 part=' <<< "$(commit "$W/task2" "$W/L1/layers/$ID1.idx" CIDATA)"
 check "  a malformed index: 400" grep -q '^400 the index does not parse' <<< "$(commit "$W/task2" "$W/c1")"
@@ -167,7 +167,20 @@ check "generation 1 commits: all 8 chunks uploaded ($UP1 bytes)" test "$G1" = "g
 200"
 check "  its row" test "$(srv_sql "$W" "SELECT mac || ' ' || part || ' ' || number || ' ' || size || ' ' || stored || ' ' || uploaded || ' ' || source || ' ' || lower(hex(layer)) FROM generations")" = "52:54:00:5e:00:02 data 1 655360 524288 $((UP1 + 11)) upload $ID1"
 check "  the index is in pc02's private store" test -f "$W/root/state/private/5254005e0002/layers/$ID1.idx"
-check "  the task ended: its token reads nothing" grep -q '^403 the capture task has ended' <<< "$(curl -s "$(python3 $SC sign "$W/task2" "$U/capture/task")")"
+check "  the task stays open until done" grep -qx 'task=open kind=machine mac=52:54:00:5e:00:02 profile=-' <<< "$(curl -s "$(python3 $SC sign "$W/task2" "$U/capture/task")")"
+check "  a second commit of one part in one task: 409" grep -q '^409 part data was committed by this task already' <<< "$(commit "$W/task2" "$W/L1/layers/$ID1.idx")"
+check "  its commit row" test "$(srv_sql "$W" "SELECT part || ' ' || lower(hex(layer)) || ' ' || forced FROM capture_commits")" = "data $ID1 0"
+# done DIR-STATE [BODYFILE]: POST /capture/done with the body (empty by default)
+done_() {
+	local f=${2:-/dev/null} b
+	b=$(sha256sum < "$f" | cut -c1-64)
+	curl -s -w '%{http_code}' -X POST --data-binary @"$f" "$(python3 $SC sign-post "$1" "$U/capture/done?b=$b")"
+}
+check "  a machine task's done with a body: 400" grep -q '^400 a machine capture' <<< "$(done_ "$W/task2" "$W/c1")"
+check "  done ends the task" test "$(done_ "$W/task2")" = "task committed: 1 partitions
+200"
+check "  then its token reads nothing" grep -q '^403 the capture task has ended' <<< "$(curl -s "$(python3 $SC sign "$W/task2" "$U/capture/task")")"
+check "  the row says committed" test "$(srv_sql "$W" "SELECT outcome FROM capture_tasks WHERE id = (SELECT task_id FROM capture_commits)")" = committed
 # Generation 2 after a small change: only the changed chunk travels.
 printf 'a small change' | dd of="$W/img" bs=1 seek=70000 conv=notrunc 2>/dev/null
 ID2=$(layer "$W/L2")
@@ -178,11 +191,13 @@ echo "     generation 1 uploaded $UP1 bytes; generation 2, after a 14-byte chang
 check "generation 2 uploads only the changed chunk ($UP2 bytes)" test "$G2" = "generation 2 layer=sha256:$ID2 size=655360 stored=524288 uploaded=65536
 200"
 check "  two generations recorded" test "$(srv_sql "$W" "SELECT group_concat(number) FROM generations WHERE mac = '52:54:00:5e:00:02' AND part = 'data'")" = "1,2"
+done_ "$W/task3" > /dev/null
 
-# SIGKILL during commits: after each restart a task is committed with its generation, or
-# open with none; never one without the other.
+# SIGKILL during commits: after each restart a commit is recorded with its generation, or
+# neither is; never one without the other.
 consistent() {
-	test "$(srv_sql "$W" "SELECT count(*) FROM capture_tasks t WHERE (t.outcome = 'committed') != EXISTS (SELECT 1 FROM generations g WHERE g.task_id = t.id)")" = 0
+	test "$(srv_sql "$W" "SELECT count(*) FROM capture_commits c JOIN capture_tasks t ON t.id = c.task_id WHERE t.kind = 'machine' AND NOT EXISTS (SELECT 1 FROM generations g WHERE g.task_id = c.task_id AND g.part = c.part)")" = 0 &&
+	test "$(srv_sql "$W" "SELECT count(*) FROM generations g WHERE NOT EXISTS (SELECT 1 FROM capture_commits c WHERE c.task_id = g.task_id AND c.part = g.part)")" = 0
 }
 for delay in 0 0.01 0.03 0.06 0.1 0.2 0.4; do
 	B3=$(post "$U/api/capture/pc02"); python3 $SC task "$(printf '%s' "$B3" | sed -n 's/.*"token": "\([0-9a-f]*\)".*/\1/p')" "$W/task4"
@@ -192,7 +207,7 @@ for delay in 0 0.01 0.03 0.06 0.1 0.2 0.4; do
 	consistent || break
 	post "$U/api/capture-cancel/pc02" > /dev/null
 done
-check "SIGKILL during 7 commits: every generation has its committed task and back" consistent
+check "SIGKILL during 7 commits: every generation has its commit row and back" consistent
 check "  PRAGMA integrity_check" test "$(srv_sql "$W" "PRAGMA integrity_check")" = ok
 echo "     $(srv_sql "$W" "SELECT count(*) - 2 FROM generations") of the 7 killed commits landed whole, the rest not at all"
 
@@ -204,6 +219,8 @@ TK=$(order_pc02)
 J1=$("$STRATA_IMAGE_BIN" build --store "$U//" --token "$TK" --part data --json "$W/img2" 2>"$W/up1.err")
 check "strata-image uploads a new layer (trailing slashes normalized): 6 chunks" grep -qE '^\{"layer": "sha256:[0-9a-f]{64}", "bytes_uploaded": 393216, "chunks_uploaded": 6, "chunks_present": 0\}$' <<< "$J1"
 check "  progress and the commit on stderr" grep -q '^commit: generation [0-9]* layer=sha256:' "$W/up1.err"
+check "strata-image capture-done ends the task" test "$("$STRATA_IMAGE_BIN" capture-done --store "$U" --token "$TK" 2>/dev/null)" = "task committed: 1 partitions"
+check "  capture-done --help says what it does" sh -c "'$STRATA_IMAGE_BIN' capture-done --help | grep -q -- '--layout FILE'"
 printf 'changed' | dd of="$W/img2" bs=1 seek=200000 conv=notrunc 2>/dev/null
 TK=$(order_pc02)
 J2=$("$STRATA_IMAGE_BIN" build --store "$U" --token "$TK" --part data --json "$W/img2" 2>"$W/up2.err")
@@ -211,6 +228,8 @@ echo "     strata-image: first upload $J1"
 echo "     strata-image: after a 7-byte change $J2"
 check "  after a small change only the changed chunk travels" grep -qE '"bytes_uploaded": 65536, "chunks_uploaded": 1, "chunks_present": 5\}$' <<< "$J2"
 check "  the generation is recorded" test "$(srv_sql "$W" "SELECT uploaded FROM generations ORDER BY id DESC LIMIT 1")" = 65536
+check "  the same part again in the task: non-zero exit, 409" sh -c "! '$STRATA_IMAGE_BIN' build --store '$U' --token '$TK' --part data '$W/img2' 2>'$W/up6.err' && grep -q 'HTTP 409: 409 part data was committed by this task already' '$W/up6.err'"
+"$STRATA_IMAGE_BIN" capture-done --store "$U" --token "$TK" > /dev/null
 check "a used token: non-zero exit, saying what to do" sh -c "! '$STRATA_IMAGE_BIN' build --store '$U' --token '$TK' --part data '$W/img2' 2>'$W/up3.err' && grep -q 'ask the admin for a new capture order' '$W/up3.err'"
 check "a malformed token: non-zero exit, saying what a token is" sh -c "! '$STRATA_IMAGE_BIN' build --store '$U' --token 1234 '$W/img2' 2>'$W/up5.err' && grep -q 'must be the 64 hex digits' '$W/up5.err'"
 check "a store URL without --token: exit 2, saying what to add" sh -c "'$STRATA_IMAGE_BIN' build --store '$U' '$W/img2' 2>'$W/up4.err'; test \$? = 2 && grep -q 'add --token TOKEN' '$W/up4.err'"
