@@ -107,8 +107,7 @@ int strata_manifest_parse(struct strata_manifest *m, const char *buf, size_t len
  * two partitions (a profile names its partitions by label).  The GUIDs, starts and machine
  * line are read as the parser reads them, but belong to the reference disk: a profile made
  * from the layout gives every machine its own (machine_guid on the server).  On failure
- * diag->where is the 1-based line at fault, or for these rules the partition's number
- * (0: the text as a whole).  Allocates nothing; borrows buf only during the call.
+ * diag->where is the 1-based line at fault.  Allocates nothing; borrows buf only during the call.
  */
 int strata_layout_parse(struct strata_manifest *m, const char *buf, size_t len,
 			struct strata_diag *diag);
