@@ -97,3 +97,9 @@ $(FUZZ)/tests/fuzz/fuzz_capture.o: INCS += -Iserver
 $(FUZZ)/fuzz_capture: $(FUZZ)/tests/fuzz/fuzz_capture.o \
 		$(patsubst %.c,$(FUZZ)/%.o,$(CAPTURE_PURE_SRCS) $(HTTP_PARSE_SRCS) $(HOST_LIB_SRCS))
 	$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(HOST_LIBS)
+
+# libFuzzer target for a captured layout and the profile the server makes of it.
+$(FUZZ)/tests/fuzz/fuzz_layout.o: INCS += -Iserver
+$(FUZZ)/fuzz_layout: $(FUZZ)/tests/fuzz/fuzz_layout.o \
+		$(patsubst %.c,$(FUZZ)/%.o,$(CAPTURE_PURE_SRCS) $(HOST_LIB_SRCS))
+	$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(HOST_LIBS)
