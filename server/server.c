@@ -408,13 +408,14 @@ int server_api_auth(struct server *s, const char *bearer, char name[API_TOKEN_NA
 }
 
 /* A capture's progress from its phase=capture reports ("part LABEL uploaded N"): the
- * partition, bytes read of the total, bytes uploaded, and the rate and time left since
- * the capture's first report (null until a second one). */
+ * partition, bytes read of the total, bytes uploaded, and the rate between the capture's
+ * first report and its last with the time left at that rate (null until a report comes a
+ * second or more after the first). */
 static void json_capture(FILE *f, const struct mstate *st)
 {
 	char part[STRATA_LABEL_MAX + 1] = "";
 	unsigned long long up = 0;
-	double secs = difftime(time(NULL), st->cap_t0);
+	double secs = difftime(st->updated, st->cap_t0);
 	double rate = secs > 0 ? (double)(st->done - st->cap_d0) / secs : 0;
 
 	if (sscanf(st->message, "part %36s uploaded %llu", part, &up) < 1)
