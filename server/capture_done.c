@@ -129,6 +129,20 @@ int capture_profile_taken(struct db *d, const char *name)
 	return rc;
 }
 
+/* Whether a captured profile of name is recorded: 1 or 0 (an error reads as 1: nothing
+ * is written then, and the client may try again). */
+static int profile_recorded(struct db *d, const char *name)
+{
+	sqlite3_stmt *st;
+	int rc = db_prepare(d, "SELECT 1 FROM captured_profiles WHERE name = ?", "t", &st, name);
+
+	if (rc)
+		return 1;
+	rc = sqlite3_step(st) != SQLITE_DONE;
+	sqlite3_finalize(st);
+	return rc;
+}
+
 /* The profile's row and the task's end, in one transaction (capture_done.h).  name and
  * machine borrowed; text NUL-terminated. */
 static int record_profile(struct db *d, const struct capture_task *t, const char *machine,
@@ -229,8 +243,8 @@ static int gold_done(struct server *s, const struct capture_task *t, const char 
 
 	if (rc)
 		return rc;
-	if (inventory_has(s, t->profile))
-		return done_why(STRATA_ESTALE, t, why, why_cap);
+	if (inventory_has(s, t->profile) || profile_recorded(s->state->db, t->profile))
+		return done_why(STRATA_ESTALE, t, why, why_cap);   /* its file is not touched */
 	if (!(text = malloc(len + 1)))
 		return snprintf(why, why_cap, "out of memory"), STRATA_ENOMEM;
 	memcpy(text, body, len);

@@ -574,6 +574,19 @@ static void part_from_layout(const struct strata_part *mp, struct inv_part *pt)
 	pt->wipe = mp->wipe;
 }
 
+/* The disk min-size of profile pr whose layout said min: at least where pr's partitions,
+ * laid out from 1 MiB at 1 MiB boundaries (machine.c), end, so a layout whose starts were
+ * not aligned still renders as a valid manifest; 0 stays 0 (no minimum). */
+static uint64_t laid_out_min(const struct inv_profile *pr, uint64_t min)
+{
+	uint64_t end = 1u << 20;
+
+	for (unsigned int i = 0; i < pr->nparts; i++)
+		end += pr->parts[i].size ? (pr->parts[i].size + (1u << 20) - 1) >> 20 << 20
+			: 4096;
+	return min && min < end ? end : min;
+}
+
 int inv_profile_from_layout(const struct strata_manifest *m, const char *name,
 			    const char *origin, struct inv_profile *out, const char **why)
 {
@@ -591,7 +604,7 @@ int inv_profile_from_layout(const struct strata_manifest *m, const char *name,
 	}
 	snprintf(out->name, sizeof(out->name), "%s", name);
 	out->nparts = m->nparts;
-	out->min_disk = m->min_disk;
+	out->min_disk = laid_out_min(out, m->min_disk);
 	if (!(out->captured = strdup(origin)))
 		return *why = "out of memory", STRATA_ENOMEM;
 	return 0;

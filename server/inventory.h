@@ -113,9 +113,10 @@ unsigned int inv_profile_captured(const struct inv_profile *pr);
 
 /**
  * The profile name for a captured layout m (strata_layout_parse): each partition's label,
- * type, size, policy, layer and wipe, in order; min-size from its disk line.  The layout's
- * GUIDs and starts are the reference disk's and are not kept: partitions are laid out as
- * an inventory profile's, and each machine gets its own GUIDs (machine.h).  origin (copied)
+ * type, size, policy, layer and wipe, in order; min-size from its disk line (raised to
+ * where the partitions end when laid out, if less).  The layout's GUIDs and starts are the
+ * reference disk's and are not kept: partitions are laid out as an inventory profile's,
+ * and each machine gets its own GUIDs (machine.h).  origin (copied)
  * says where the layout is kept, for messages.  0 with *out filled (out->captured owned:
  * inventory_free or inv_profile_done frees it), or STRATA_EINVAL with *why (static) when
  * the layout breaks a profile's rule, STRATA_ENOMEM.

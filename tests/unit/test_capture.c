@@ -4,8 +4,8 @@
  * a have/need body: good ones, and every malformed shape with the line it names; a chunk
  * upload's z= and len=; a gold commit's label; a captured layout (strata_layout_parse:
  * accepted, and every layout rule's refusal with its line), the profile made of it
- * (inv_profile_from_layout), and an inventory parsed with it (a machine names it; a profile
- * line of its name is refused).
+ * (inv_profile_from_layout; its min-size raised for a layout of odd sizes), and an
+ * inventory parsed with it (a machine names it; a profile line of its name is refused).
  */
 #include <stdio.h>
 #include <string.h>
@@ -216,6 +216,28 @@ static void test_layout_profile(void)
 	inv_profile_done(&pr);
 }
 
+/* A layout whose partitions are not 1 MiB multiples: laid out at 1 MiB boundaries they
+ * end past its min-size, which the profile raises so its manifests stay valid. */
+static void test_layout_min_size(void)
+{
+	static const char odd[] =
+		"strata-manifest 1\nversion 0\ndisk guid=11111111-2222-4333-8444-555555555500 "
+		"min-size=8196K\n"
+		"part 1 label=a type=linux guid=11111111-2222-4333-8444-555555555501 start=1M "
+		"size=3076K policy=write layer=sha256:" L64 "\n"
+		"part 2 label=b type=linux guid=11111111-2222-4333-8444-555555555502 start=4100K "
+		"size=4M policy=preserve\n";
+	struct strata_manifest m;
+	struct strata_diag diag = { 0 };
+	struct inv_profile pr;
+	const char *why;
+
+	CHECK_EQ(strata_layout_parse(&m, odd, strlen(odd), &diag), 0);
+	CHECK_EQ(inv_profile_from_layout(&m, "odd", "odd.layout", &pr, &why), 0);
+	CHECK_EQ(pr.min_disk, 9ull << 20);
+	inv_profile_done(&pr);
+}
+
 static void test_inventory_with(void)
 {
 	static const char uses[] = "machine 52:54:00:00:00:01 name=pc01 profile=golden\n";
@@ -249,6 +271,7 @@ int main(void)
 	RUN(test_label);
 	RUN(test_layout);
 	RUN(test_layout_profile);
+	RUN(test_layout_min_size);
 	RUN(test_inventory_with);
 	return harness_summary();
 }
