@@ -29,6 +29,8 @@ enum MHD_Result http_capture_chunk(struct MHD_Connection *c, struct req *r, stru
 enum MHD_Result http_capture_commit(struct MHD_Connection *c, struct req *r, struct server *s);
 /** POST /capture/done: the task ends; a gold task's body, its layout, becomes a profile. */
 enum MHD_Result http_capture_done(struct MHD_Connection *c, struct req *r, struct server *s);
+/** POST /capture/hello: agree the signing task's upload key (capture_hello.h). */
+enum MHD_Result http_capture_hello(struct MHD_Connection *c, struct req *r, struct server *s);
 
 /**
  * The open task that signed r, into *t, checked when the request arrives so that a

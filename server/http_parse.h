@@ -42,6 +42,7 @@ enum http_route_kind {
 	ROUTE_CAPTURE_CHUNK,  /**< /capture/chunk/HEX: upload the chunk named HEX (digest) */
 	ROUTE_CAPTURE_COMMIT, /**< /capture/commit: an index becomes a partition's layer */
 	ROUTE_CAPTURE_DONE,   /**< /capture/done: the task ends (a gold one's layout with it) */
+	ROUTE_CAPTURE_HELLO,  /**< /capture/hello: agree a task's upload key (capture_hello.h) */
 };
 
 /** A routed request: the kind and its parameters. */

@@ -18,10 +18,12 @@ int cmd_build(int argc, char **argv);
 /**
  * `build --store URL --token TOKEN`: build path into a staging folder (removed after),
  * then upload it under the capture task (upload.h) and commit it as the layer of part
- * when given (force=yes when flags has LAYER_BUILD_FORCE).  Returns the process's exit code: 0, 1 (failed, printed), 2 (usage).
+ * when given (force=yes when flags has LAYER_BUILD_FORCE); pubkey (a file, or NULL) checks
+ * the server's signature on the upload key's handshake.  Returns the process's exit code:
+ * 0, 1 (failed, printed), 2 (usage).
  */
-int build_upload(const char *url, const char *token, const char *part, int json,
-		 const char *path, unsigned int shift, int level, unsigned int flags);
+int build_upload(const char *url, const char *token, const char *part, const char *pubkey,
+		 int json, const char *path, unsigned int shift, int level, unsigned int flags);
 /** strata-server's base URL from --store url, without trailing slashes, into out (cap
  *  bytes).  0, or 2 (usage, printed). */
 int capture_base_url(const char *url, char *out, size_t cap);
