@@ -27,6 +27,16 @@ int build_upload(const char *url, const char *token, const char *part, const cha
 /** strata-server's base URL from --store url, without trailing slashes, into out (cap
  *  bytes).  0, or 2 (usage, printed). */
 int capture_base_url(const char *url, char *out, size_t cap);
+/**
+ * Build path (a partition's image) and upload it under the capture task token at
+ * strata-server base, committed as partition label (capture-disk's step for each
+ * partition); the layer id into id.  0 or 1 (printed).
+ */
+int capture_part_upload(const char *base, const char *token, const char *pubkey,
+			const char *label, const char *path, unsigned int flags, uint8_t id[32]);
+/** `capture-disk --store URL --token TOKEN [--keep LABEL].. DISK`: a gold capture of a
+ *  whole disk (capture_disk.c). */
+int cmd_capture_disk(int argc, char **argv);
 /** `capture-done --store URL --token TOKEN [--layout FILE]`: end a capture task. */
 int cmd_capture_done(int argc, char **argv);
 int cmd_apply(int argc, char **argv);

@@ -18,6 +18,7 @@ static const struct {
 	{ "keygen", cmd_keygen, "create an ECDSA P-256 key pair for signing manifests" },
 	{ "manifest", cmd_manifest, "sign or verify a machine manifest" },
 	{ "capture-done", cmd_capture_done, "end a capture task (after build --token --part)" },
+	{ "capture-disk", cmd_capture_disk, "a gold capture of a whole GPT disk, then done" },
 };
 
 static void usage(FILE *f)
