@@ -17,6 +17,7 @@
 #include "format.h"
 #include "inventory.h"
 #include "key_reg.h"
+#include "manifest.h"
 
 /** What a capture takes and where it goes. */
 enum capture_kind {
@@ -39,6 +40,13 @@ struct capture_order {
  */
 int capture_order_parse(const char *as, const char *prepared, struct capture_order *out,
 			const char **why);
+
+/**
+ * Whether s is a partition label a gold commit may name (POST /capture/commit?part=): the
+ * manifest's label rule, 1..STRATA_LABEL_MAX of [A-Za-z0-9._-], so the captured layout can
+ * name the partition.  s borrowed, NUL-terminated.
+ */
+int capture_label_ok(const char *s);
 
 /** Most digests one have/need request asks about. */
 #define CAPTURE_NEED_MAX 1024

@@ -119,6 +119,8 @@ struct server {
 	struct server_config cfg;
 	struct state *state;
 	struct sessions *sessions; /**< machines' sessions (sessions.h), owned */
+	struct sessions *task_sessions; /**< capture task sessions' replay windows
+					     (capture_task_verify), owned */
 	struct capture_hellos *hellos; /**< capture tasks' upload keys (capture_hello.h), owned */
 	uint8_t *key;            /**< the signing key's bytes, read once at start (owned) */
 	size_t key_len;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 #include "crypto.h"
 #include "host.h"
 #include "index.h"
@@ -353,7 +354,8 @@ static int upload_chunks(struct conn *c, const struct strata_index *idx,
 	return rc;
 }
 
-/* Commit the index as the next generation of job->part; its answer into answer. */
+/* Commit the index as the layer of job->part (a machine's next generation, or a gold
+ * capture's partition); its answer into answer. */
 static int commit(struct conn *c, const uint8_t *idx, size_t len, char *answer, size_t cap,
 		  struct upload_stats *st)
 {
@@ -364,7 +366,8 @@ static int commit(struct conn *c, const uint8_t *idx, size_t len, char *answer, 
 
 	if (!part)
 		return errorf("out of memory");
-	snprintf(q, sizeof(q), "/capture/commit?part=%s", part);
+	snprintf(q, sizeof(q), "/capture/commit?part=%s%s", part, c->job->forced ? "&force=yes"
+		 : "");
 	curl_free(part);
 	rc = upload(c, q, "/capture/commit", idx, len, &status, &r, st);
 	if (rc == 0 && status != 200)
@@ -390,10 +393,56 @@ static int task_keys(const char *token, struct strata_session_keys *k)
 	return rc;
 }
 
+/* The first counter of this run: the clock in microseconds.  The server keeps a replay
+ * window per task session (docs/capture.md): a write's n must be new and a request's n
+ * not older than the window, across every run that uses one token, so each run starts
+ * above the last without keeping a file. */
+static uint64_t first_counter(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* Open c for job: the task's keys, a libcurl handle, and the token checked with the
+ * server (GET /capture/task).  0, or STRATA_EREPORTED with c closed. */
+static int conn_open(struct conn *c, const struct upload_job *job)
+{
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	c->job = job;
+	c->n = first_counter();
+	if (task_keys(job->token, &c->k))
+		return STRATA_EREPORTED;
+	if (!(c->curl = curl_easy_init())) {
+		rc = errorf("cannot start libcurl");
+		goto err_curl;
+	}
+	curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c->curl, CURLOPT_USERAGENT, "strata-image/1");
+	rc = check_task(c);
+	if (rc == 0)
+		return 0;
+	curl_easy_cleanup(c->curl);
+err_curl:
+	strata_wipe(&c->k, sizeof(c->k));
+	return STRATA_EREPORTED;
+}
+
+/* Close what conn_open opened. */
+static void conn_close(struct conn *c)
+{
+	curl_easy_cleanup(c->curl);
+	strata_wipe(&c->k, sizeof(c->k));
+	strata_wipe(c->up, sizeof(c->up));
+}
+
 int upload_layer(const struct upload_job *job, struct upload_stats *st, char *answer,
 		 size_t cap)
 {
-	struct conn c = { .job = job };
+	struct conn c;
 	struct strata_index idx;
 	uint8_t *ibuf = NULL;
 	size_t ilen;
@@ -401,17 +450,9 @@ int upload_layer(const struct upload_job *job, struct upload_stats *st, char *an
 
 	memset(st, 0, sizeof(*st));
 	answer[0] = '\0';
-	if (task_keys(job->token, &c.k))
+	if (conn_open(&c, job))
 		return STRATA_EREPORTED;
-	if (!(c.curl = curl_easy_init())) {
-		rc = errorf("cannot start libcurl");
-		goto err_curl;
-	}
-	curl_easy_setopt(c.curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c.curl, CURLOPT_USERAGENT, "strata-image/1");
-	rc = check_task(&c);
-	if (rc == 0)
-		rc = hello(&c, st);
+	rc = hello(&c, st);
 	if (rc == 0)
 		rc = read_index(job, &ibuf, &ilen, &idx);
 	if (rc == 0)
@@ -419,9 +460,28 @@ int upload_layer(const struct upload_job *job, struct upload_stats *st, char *an
 	if (rc == 0 && job->part)
 		rc = commit(&c, ibuf, ilen, answer, cap, st);
 	free(ibuf);
-	curl_easy_cleanup(c.curl);
-err_curl:
-	strata_wipe(&c.k, sizeof(c.k));
-	strata_wipe(c.up, sizeof(c.up));
+	conn_close(&c);
+	return rc ? STRATA_EREPORTED : 0;
+}
+
+int upload_done(const struct upload_job *job, const char *layout, size_t len, char *answer,
+		size_t cap)
+{
+	struct conn c;
+	struct resp r;
+	long status;
+	int rc;
+
+	answer[0] = '\0';
+	if (conn_open(&c, job))
+		return STRATA_EREPORTED;
+	rc = request(&c, "/capture/done", NULL, layout ? layout : "", layout ? len : 0, &status,
+		     &r);
+	if (rc == 0 && status != 200)
+		rc = errorf("%s: done was refused (HTTP %ld: %s)", job->base, status, said(&r));
+	if (rc == 0)
+		snprintf(answer, cap, "%s", r.p ? r.p : "");
+	free(r.p);
+	conn_close(&c);
 	return rc ? STRATA_EREPORTED : 0;
 }

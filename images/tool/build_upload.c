@@ -33,6 +33,11 @@ static int base_url(const char *url, char *out, size_t cap)
 	return 0;
 }
 
+int capture_base_url(const char *url, char *out, size_t cap)
+{
+	return base_url(url, out, cap);
+}
+
 /* Build path into the folder store dir: the layer id into id.  0 or 1. */
 static int stage(const char *dir, const char *path, unsigned int shift, int level,
 		 unsigned int flags, uint8_t id[32])
@@ -71,11 +76,36 @@ static void report(const uint8_t id[32], const struct upload_stats *st, const ch
 		printf("%s\n", idstr);
 }
 
+/* Build path into a staging folder (removed after) and upload it under job's task (its
+ * staging and id filled here): the layer id into id, the counts into *st, the commit's
+ * answer into answer.  0 or 1 (printed). */
+static int stage_upload(struct upload_job *job, const char *path, unsigned int shift,
+			int level, unsigned int flags, uint8_t id[32], struct upload_stats *st,
+			char *answer, size_t cap)
+{
+	const char *tmp = getenv("TMPDIR");
+	char dir[4096];
+	int rc;
+
+	snprintf(dir, sizeof(dir), "%s/strata-stage.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(dir))
+		return errorf("cannot make a staging folder under %s", tmp ? tmp : "/tmp"), 1;
+	rc = stage(dir, path, shift, level, flags, id);
+	if (rc == 0) {
+		job->staging = dir;
+		job->id = id;
+		job->forced = !!(flags & LAYER_BUILD_FORCE);
+		rc = upload_layer(job, st, answer, cap) ? 1 : 0;
+	}
+	nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+	return rc;
+}
+
 int build_upload(const char *url, const char *token, const char *part, const char *pubkey,
 		 int json, const char *path, unsigned int shift, int level, unsigned int flags)
 {
-	const char *tmp = getenv("TMPDIR");
-	char base[1024], dir[4096], answer[512];
+	struct upload_job job = { .token = token, .part = part, .pubkey = pubkey };
+	char base[1024], answer[512];
 	struct upload_stats st;
 	uint8_t id[32];
 	int rc;
@@ -86,18 +116,25 @@ int build_upload(const char *url, const char *token, const char *part, const cha
 	rc = base_url(url, base, sizeof(base));
 	if (rc)
 		return rc;
-	snprintf(dir, sizeof(dir), "%s/strata-stage.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(dir))
-		return errorf("cannot make a staging folder under %s", tmp ? tmp : "/tmp"), 1;
-	rc = stage(dir, path, shift, level, flags, id);
-	if (rc == 0) {
-		struct upload_job job = { .base = base, .token = token, .staging = dir, .id = id,
-					  .part = part, .pubkey = pubkey };
-
-		rc = upload_layer(&job, &st, answer, sizeof(answer)) ? 1 : 0;
-	}
+	job.base = base;
+	rc = stage_upload(&job, path, shift, level, flags, id, &st, answer, sizeof(answer));
 	if (rc == 0)
 		report(id, &st, answer, json);
-	nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+	return rc;
+}
+
+int capture_part_upload(const char *base, const char *token, const char *pubkey,
+			const char *label, const char *path, unsigned int flags, uint8_t id[32])
+{
+	struct upload_job job = { .base = base, .token = token, .part = label,
+				  .pubkey = pubkey };
+	char answer[512];
+	struct upload_stats st;
+	int rc = stage_upload(&job, path, STRATA_CHUNK_SHIFT_DEFAULT, 6, flags, id, &st, answer,
+			      sizeof(answer));
+
+	if (rc == 0)
+		fprintf(stderr, "%s: %llu bytes uploaded; commit: %s", label,
+			(unsigned long long)st.bytes_uploaded, answer);
 	return rc;
 }

@@ -86,6 +86,7 @@ kill -TERM "$SNIFF"; wait "$SNIFF"; forget_pid "$SNIFF"
 check "strata-image captures pc02's data partition, sealed" grep -qE '^\{"layer": "sha256:[0-9a-f]{64}", "bytes_uploaded": 393216, "chunks_uploaded": 6, .*"server_key": "unchecked \(trust on first use\)"\}$' <<< "$J"
 check "  without --pubkey it says that the server's key is not checked" grep -q "server's key is NOT checked (no --pubkey): trust on first use" "$W/up.err"
 check "  the generation is committed" test "$(srv_sql "$W" "SELECT count(*) FROM generations WHERE mac = '52:54:00:5e:00:02' AND part = 'data'")" = 1
+"$SI" capture-done --store "$U" --token "$TK" > /dev/null 2>&1   # the task ends (docs/capture.md, "Done")
 check "  the server's private store holds the marker (the scan is not blind)" sh -c "! $SCAN marker '$PRIV' '$MARK'"
 check "  the capture ($(stat -c %s "$W/cap.pcap") bytes) holds no byte of the marker" sh -c "! grep -qaF '$MARK' '$W/cap.pcap'"
 LEAK=$($SCAN windows "$W/cap.pcap" "$PRIV/chunks" | tail -1)
@@ -139,6 +140,7 @@ printf 'not a key\n' > "$W/junk.pub"
 check "  --pubkey of a file that holds no key: exit 1 saying so" sh -c "! '$SI' build --store '$U' --token '$TK3' --part data --pubkey '$W/junk.pub' '$W/img' 2>'$W/up3b.err' && grep -q 'junk.pub: not a public key' '$W/up3b.err'"
 J4=$("$SI" build --store "$U" --token "$TK3" --part data --pubkey "$PUB" --json "$W/img" 2>"$W/up4.err")
 check "  with server.key.pub: checked, and only the changed chunk travels" grep -qE '"chunks_uploaded": 1, "chunks_present": 5, "server_key": "checked"\}$' <<< "$J4"
+"$SI" capture-done --store "$U" --token "$TK3" > /dev/null 2>&1
 
 # 5. A gold task: sealed is taken too.
 $SC hello "$U" "$W/gold" > /dev/null

@@ -69,8 +69,11 @@ token() { post "$U/api/capture/$1" | sed -n 's/.*"token": "\([0-9a-f]*\)".*/\1/p
 # gen NAME IMG [PART]: a capture of IMG as NAME's next generation of data; the JSON
 gen() {
 	local t=$(token "$1")
-	"$STRATA_IMAGE_BIN" build --store "$U" --token "$t" --part data --json "$2" 2>>"$W/gen.err"
+	"$STRATA_IMAGE_BIN" build --store "$U" --token "$t" --part data --json "$2" 2>>"$W/gen.err" &&
+	done_task "$t"
 }
+# done_task TOKEN: end the task after its commits (a task stays open until done)
+done_task() { "$STRATA_IMAGE_BIN" capture-done --store "$U" --token "$1" > /dev/null 2>>"$W/gen.err"; }
 # img FILE KB: KB KiB of random bytes then 64 KiB of zeros
 img() { head -c $(($2 * 1024)) /dev/urandom > "$1"; head -c 65536 /dev/zero >> "$1"; }
 gens() { srv_sql "$W" "SELECT group_concat(number) FROM (SELECT number FROM generations WHERE mac = '$1' AND part = 'data' ORDER BY number)"; }
@@ -103,7 +106,8 @@ check "/machines.json shows each machine's latest generation" test "$(curl -s -H
 
 # 4. Quota: pc03 may hold 600 KiB.  Generation 1 (256 KiB) fits; a new 448 KiB does not.
 img "$W/p3-1.img" 256
-check "quota=600K: a first generation within it commits" sh -c "'$STRATA_IMAGE_BIN' build --store '$U' --token '$(token pc03)' --part data '$W/p3-1.img' > /dev/null 2>&1"
+T3=$(token pc03)
+check "quota=600K: a first generation within it commits" sh -c "'$STRATA_IMAGE_BIN' build --store '$U' --token '$T3' --part data '$W/p3-1.img' > /dev/null 2>&1 && '$STRATA_IMAGE_BIN' capture-done --store '$U' --token '$T3' > /dev/null 2>&1"
 USE=$(curl -s -H "$SRV_AUTH" "$U/api/generations/pc03" | json 'd["store_bytes"]')
 img "$W/p3-2.img" 448
 T3=$(token pc03)
@@ -154,6 +158,7 @@ check "no referenced chunk removed: every layer of every store verifies" verify_
 check "  pc01's generation 4 applies from what remains" sh -c "'$STRATA_IMAGE_BIN' apply --store '$PC01' sha256:${L[4]} '$W/p1-out.img' > /dev/null 2>&1 && cmp -s '$W/p1-out.img' '$W/p1-4.img'"
 check "  the gold layer applies from the public store" sh -c "'$STRATA_IMAGE_BIN' apply --store '$W/root/store' $GOLD '$W/gold-out.img' > /dev/null 2>&1 && cmp -s '$W/gold-out.img' '$W/gold.img'"
 check "the open task's uploads survived: its commit uploads nothing" sh -c "'$STRATA_IMAGE_BIN' build --store '$U' --token '$TOPEN' --part data --json '$W/p1-5.img' 2>/dev/null | grep -q '\"chunks_uploaded\": 0, \"chunks_present\": 2'"
+done_task "$TOPEN"
 check "  generation 5 committed; keep=2 leaves 4 and 5" test "$(gens 52:54:00:5e:00:01)" = 4,5
 
 # 6. Interval capture: pc04 says capture-every=1d.

@@ -11,7 +11,9 @@ a machine against a real strata-server on loopback.
         write them to STATE (JSON).  Exit 1 when the server refused (status on stderr).
         With SESSION_CLIENT_URLS=FILE, the registration URL is appended to FILE.
   session_client.py task TOKEN STATE         a capture task's session from its token (hex):
-                                             derive the keys and write them to STATE
+                                             derive the keys and write them to STATE; its
+                                             numbers follow the clock in microseconds
+                                             when that is higher (as strata-image's)
   session_client.py sign STATE URL           print URL signed with the next number
   session_client.py sign-n STATE N URL       print URL signed with number N (the state's
                                              counter is not touched)
@@ -34,6 +36,7 @@ import hmac
 import json
 import os
 import sys
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -129,7 +132,16 @@ def cmd_task(token, state):
     okm = HKDF(hashes.SHA256(), 80, None, TASK_TAG).derive(bytes.fromhex(token))
     with open(state, "w") as f:
         json.dump({"sid": okm[:16].hex(), "req": okm[16:48].hex(), "enc": okm[48:].hex(),
-                   "n": 0}, f)
+                   "n": 0, "clock": True}, f)
+
+
+def step(st):
+    """The next counter: one more, or for a task session the clock in microseconds when
+    that is higher, as strata-image counts, so both may sign for one token in turn."""
+    st["n"] += 1
+    if st.get("clock"):
+        st["n"] = max(st["n"], time.time_ns() // 1000)
+    return st["n"]
 
 
 def sign(st, n, url, method="GET"):
@@ -148,7 +160,7 @@ def next_n(state):
     """The session state's next request counter, saved back before it is used."""
     with open(state) as f:
         st = json.load(f)
-    st["n"] += 1
+    step(st)
     with open(state, "w") as f:
         json.dump(st, f)
     return st
