@@ -33,6 +33,33 @@ int strata_capture_scan(const struct strata_fs_reader *r, struct strata_fsmap *m
 	return refine(r, m, diag);
 }
 
+int strata_capture_map_open(struct strata_capture_map *cm, const struct strata_fs_reader *r,
+			    unsigned int flags, struct strata_diag *diag)
+{
+	int rc;
+
+	strata_memset(cm, 0, sizeof(*cm));
+	if (!(flags & STRATA_CAPTURE_FSMAP))
+		return 0;
+	rc = strata_capture_scan(r, &cm->m, diag);
+	if (rc)
+		return rc;
+	if (cm->m.verdict != STRATA_FS_REFUSE) {
+		cm->use = &cm->m;
+		return 0;
+	}
+	if (!(flags & STRATA_CAPTURE_FORCE))
+		return strata_fail(diag, STRATA_EUNSAFE, cm->m.state, 0);
+	cm->forced = 1;
+	return 0;
+}
+
+void strata_capture_map_done(struct strata_capture_map *cm)
+{
+	strata_fsmap_done(&cm->m);
+	cm->use = NULL;
+}
+
 /* Zero the units of buf[0..len) (read at partition offset off) that the map marks free:
  * free blocks and stale log blocks.  buf is the caller's. */
 static void clear_free(const struct strata_fsmap *m, uint64_t off, uint8_t *buf,

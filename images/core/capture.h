@@ -24,9 +24,12 @@
  * lacks (need.h's exchange, through the caller's callback), hands each missing one to the
  * caller's upload callback, reports progress, and encodes the index (index.h).  The
  * callbacks are the only I/O besides the reader: the engine holds no socket and no file.
+ *
+ * strata-server has a server/capture.h of its own (capture tasks); a file in server/ that
+ * includes "capture.h" gets that one, so this header's guard is STRATA_CORE_CAPTURE_H.
  */
-#ifndef STRATA_CAPTURE_H
-#define STRATA_CAPTURE_H
+#ifndef STRATA_CORE_CAPTURE_H
+#define STRATA_CORE_CAPTURE_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -52,6 +55,34 @@
  */
 int strata_capture_scan(const struct strata_fs_reader *r, struct strata_fsmap *m,
 			struct strata_diag *diag);
+
+/** A capture's flags (strata_capture_map_open, strata_capture_job). */
+#define STRATA_CAPTURE_FSMAP 0x1u  /**< read used blocks only (the map); else every byte */
+#define STRATA_CAPTURE_FORCE 0x2u  /**< capture an unsafe volume anyway: every block, and the
+				        index records STRATA_INDEX_FORCED */
+
+/** A capture's view of its partition's filesystem: the scan, and whether chunks go by it. */
+struct strata_capture_map {
+	struct strata_fsmap m;           /**< type, verdict, state, fallback and the map (owned) */
+	const struct strata_fsmap *use;  /**< &m when chunks go by the map; NULL: every byte is
+					      used (no STRATA_CAPTURE_FSMAP, or forced) */
+	int forced;                      /**< an unsafe volume taken whole under FORCE */
+};
+
+/**
+ * Decide how a capture with flags (STRATA_CAPTURE_*) reads r's partition, the same for
+ * every front end: without STRATA_CAPTURE_FSMAP every byte; else scan (strata_capture_scan)
+ * and go by the map, unless the verdict is REFUSE: then STRATA_EUNSAFE (diag->msg =
+ * cm->m.state, the state and its fix) without STRATA_CAPTURE_FORCE, or every byte and
+ * cm->forced with it (a dirty volume's bitmaps are not to be trusted).  A WARN verdict or a
+ * fallback is the caller's to print (cm->m.state, cm->m.fallback).  The caller calls
+ * strata_capture_map_done after any return, success or not.
+ */
+int strata_capture_map_open(struct strata_capture_map *cm, const struct strata_fs_reader *r,
+			    unsigned int flags, struct strata_diag *diag);
+
+/** Release what cm holds (safe on a cleared or failed cm, and twice). */
+void strata_capture_map_done(struct strata_capture_map *cm);
 
 /** Where chunks are read from.  Borrows everything it points at. */
 struct strata_capture_src {
@@ -80,11 +111,6 @@ int strata_capture_read(const struct strata_capture_src *src, uint64_t i, uint8_
  */
 int strata_capture_pack(struct strata_chunk *c, const uint8_t *in, uint8_t *out, int level,
 			const uint8_t **file);
-
-/** strata_capture_job's flags. */
-#define STRATA_CAPTURE_FSMAP 0x1u  /**< read used blocks only (the map); else every byte */
-#define STRATA_CAPTURE_FORCE 0x2u  /**< capture an unsafe volume anyway: every block, and the
-				        index records STRATA_INDEX_FORCED */
 
 /** What a capture of one partition found and did; the progress callback sees it grow. */
 struct strata_capture_stats {
@@ -155,4 +181,4 @@ int strata_capture_partition(const struct strata_capture_job *job,
 			     struct strata_capture_stats *st, uint8_t **index, size_t *index_len,
 			     struct strata_diag *diag);
 
-#endif /* STRATA_CAPTURE_H */
+#endif /* STRATA_CORE_CAPTURE_H */

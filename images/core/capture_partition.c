@@ -25,7 +25,7 @@ struct cap {
 	const struct strata_capture_ops *ops;
 	struct strata_capture_stats *st;
 	struct strata_diag *diag;
-	struct strata_fsmap map;
+	struct strata_capture_map map;
 	struct strata_capture_src src;
 	uint32_t index_flags;      /**< STRATA_INDEX_* for the header */
 	uint64_t count;            /**< chunks in the partition */
@@ -57,33 +57,21 @@ static int check_job(const struct strata_capture_job *job, const struct strata_c
 	return 0;
 }
 
-/* Scan the map (with STRATA_CAPTURE_FSMAP) and decide: used blocks, every block (forced),
- * or STRATA_EUNSAFE.  On 0, src.map points at cap->map when a map is used. */
+/* Scan the map and decide (strata_capture_map_open); what it found into st. */
 static int open_map(struct cap *cap)
 {
 	struct strata_capture_stats *st = cap->st;
-	int rc;
+	int rc = strata_capture_map_open(&cap->map, cap->job->r, cap->job->flags, cap->diag);
 
-	if (!(cap->job->flags & STRATA_CAPTURE_FSMAP))
-		return 0;
-	rc = strata_capture_scan(cap->job->r, &cap->map, cap->diag);
-	if (rc)
-		return rc;
-	st->fs = cap->map.type;
-	st->verdict = cap->map.verdict;
-	st->state = cap->map.state;
-	st->fallback = cap->map.fallback;
-	if (cap->map.verdict != STRATA_FS_REFUSE) {
-		cap->src.map = &cap->map;
-		return 0;
-	}
-	/* An unsafe volume's bitmaps are not to be trusted: refuse, or store every block. */
-	strata_fsmap_done(&cap->map);
-	if (!(cap->job->flags & STRATA_CAPTURE_FORCE))
-		return strata_fail(cap->diag, STRATA_EUNSAFE, st->state, 0);
-	st->forced = 1;
-	cap->index_flags |= STRATA_INDEX_FORCED;
-	return 0;
+	st->fs = cap->map.m.type;
+	st->verdict = cap->map.m.verdict;
+	st->state = cap->map.m.state;
+	st->fallback = cap->map.m.fallback;
+	st->forced = cap->map.forced;
+	if (cap->map.forced)
+		cap->index_flags |= STRATA_INDEX_FORCED;
+	cap->src.map = cap->map.use;
+	return rc;
 }
 
 /* Bytes of the used chunks: what the walk will read, for progress. */
@@ -134,7 +122,7 @@ static void cap_done(struct cap *cap)
 	strata_free(cap->out);
 	strata_free(cap->in);
 	strata_free(cap->entries);
-	strata_fsmap_done(&cap->map);
+	strata_capture_map_done(&cap->map);
 }
 
 static void report(struct cap *cap)
