@@ -145,7 +145,8 @@ struct strata_capture_ops {
 	 * an rc that stops the capture and is returned.
 	 */
 	int (*upload)(void *ctx, const struct strata_chunk *c, const uint8_t *file);
-	/** After each batch and at the end; may be NULL.  st is borrowed for the call. */
+	/** After each batch, every STRATA_NEED_MAX chunks walked, and at the end; may be
+	 *  NULL.  st is borrowed for the call. */
 	void (*progress)(void *ctx, const struct strata_capture_stats *st);
 	void *ctx;
 };
