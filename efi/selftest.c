@@ -1,10 +1,13 @@
 /*
  * The start-up self-test (see selftest.h).  Steps run in the order an apply uses the same
  * code: hashes, inflate, the signed manifest, the index it names, then every chunk of that
- * layer.  Each step returns an rc and logs its own failure site; the runner logs success.
+ * layer; last, the capture engine takes the rebuilt image back into a layer, which must be
+ * the host's to the byte.  Each step returns an rc and logs its own failure site; the
+ * runner logs success.
  */
 #include <string.h>
 #include "alloc.h"
+#include "capture.h"
 #include "chunk.h"
 #include "codec.h"
 #include "crypto.h"
@@ -24,6 +27,7 @@
 struct selftest_state {
 	struct strata_manifest manifest;  /**< parsed and verified by step_manifest */
 	struct strata_index index;        /**< parsed by step_index; borrows selftest_index */
+	uint8_t *image;                   /**< rebuilt by step_layer; owned, freed by the runner */
 };
 
 /** SHA-256("abc"), FIPS 180-2 appendix B.1. */
@@ -257,7 +261,69 @@ static int step_layer(struct selftest_state *st)
 		return log_fail(STRATA_ENOMEM, "selftest: %llu bytes for the test image",
 				(unsigned long long)st->index.image_size);
 	rc = layer_check(&st->index, image);
-	strata_free(image);
+	st->image = image;                /* for step_capture; the runner frees it */
+	return rc;
+}
+
+/** The capture step's partition (the rebuilt image) and what the engine handed over. */
+struct capture_check {
+	const uint8_t *image;
+	unsigned int files;
+};
+
+static int image_read(void *ctx, uint64_t off, void *buf, size_t len)
+{
+	const struct capture_check *cc = ctx;
+
+	memcpy(buf, cc->image + off, len);
+	return 0;
+}
+
+/* The server of this step lacks every chunk, so each file comes to same_file. */
+static int all_missing(void *ctx, const uint8_t (*d)[32], size_t n, uint8_t *missing)
+{
+	memset(missing, 1, n);
+	return 0;
+}
+
+/* A chunk file the engine made (deflated here) must be the host's store file, byte for
+ * byte: the same zlib at the same level, or captured indexes would not match stores. */
+static int same_file(void *ctx, const struct strata_chunk *c, const uint8_t *file)
+{
+	struct capture_check *cc = ctx;
+	const struct selftest_blob *blob = store_find(c->digest);
+
+	if (!blob || blob->len != c->stored_size || memcmp(blob->data, file, blob->len))
+		return log_fail(STRATA_ECORRUPT, "selftest: chunk %llu: the capture engine's file "
+				"differs from the host's", (unsigned long long)c->index);
+	cc->files++;
+	return 0;
+}
+
+/* The rebuilt image captured as strata-image build took it: the same index, byte for byte. */
+static int step_capture(struct selftest_state *st)
+{
+	struct capture_check cc = { st->image, 0 };
+	struct strata_fs_reader r = { image_read, &cc, st->index.image_size };
+	struct strata_capture_job job = { &r, st->index.chunk_shift, STRATA_DEFLATE_LEVEL,
+					  STRATA_CAPTURE_FSMAP, 1u << 16 };
+	struct strata_capture_ops ops = { all_missing, same_file, NULL, &cc };
+	struct strata_capture_stats cst;
+	struct strata_diag diag = { 0 };
+	uint8_t *idx;
+	size_t len;
+	int rc = strata_capture_partition(&job, &ops, &cst, &idx, &len, &diag);
+
+	if (rc)
+		return log_fail(rc, "selftest: capture, chunk %llu: %s",
+				(unsigned long long)diag.where, diag.msg);
+	if (len != selftest_index_len || memcmp(idx, selftest_index, len) != 0)
+		rc = log_fail(STRATA_ECORRUPT, "selftest: the captured index differs from the "
+			      "host's build of the same image");
+	strata_free(idx);
+	if (rc == 0)
+		log_msg("selftest: captured the image again: %u chunk files deflated as on the "
+			"host, the host's index", cc.files);
 	return rc;
 }
 
@@ -271,6 +337,7 @@ static const struct selftest_step {
 	{ "manifest", step_manifest },
 	{ "index", step_index },
 	{ "layer", step_layer },
+	{ "capture", step_capture },
 };
 
 int selftest_run(void)
@@ -290,6 +357,7 @@ int selftest_run(void)
 		log_msg("selftest: %s ok", selftest_steps[i].name);
 	}
 err_step:
+	strata_free(st->image);
 	strata_free(st);
 	return rc;
 }

@@ -1,7 +1,8 @@
 /*
  * The start-up self-test: proves, inside the firmware, that the libraries strata.efi links
- * (mbedTLS SHA-256/ECDSA/PEM, zlib inflate, the Strata core) work in this build, on vectors
- * the host's strata-image produced (selftest_data.h).
+ * (mbedTLS SHA-256/ECDSA/PEM, zlib inflate and deflate, the Strata core and its capture
+ * engine) work in this build, on vectors the host's strata-image produced
+ * (selftest_data.h).
  *
  * Why at start-up: a freestanding build can compile and link and still be wrong (a libc
  * shim bug, a config that drops a curve, a miscompiled bignum).  Running the real verify

@@ -40,32 +40,13 @@ int capture_label_ok(const char *s)
 	return 1;
 }
 
-/* Whether the 64 bytes at p are lowercase hex digits. */
+/* Whether the n bytes at p are lowercase hex digits. */
 static int lower_hex(const char *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
 			return 0;
 	return 1;
-}
-
-int capture_need_parse(const char *body, size_t len, uint8_t (*out)[32], size_t cap,
-		       size_t *n, size_t *line)
-{
-	size_t lines = len / CAPTURE_NEED_LINE;
-
-	*n = 0;
-	*line = 0;
-	if (len == 0 || len % CAPTURE_NEED_LINE || lines > cap)
-		return STRATA_EINVAL;
-	for (size_t i = 0; i < lines; i++) {
-		const char *p = body + i * CAPTURE_NEED_LINE;
-
-		if (!lower_hex(p, 64) || p[64] != '\n' || strata_hex_decode(out[i], p, 32))
-			return *line = i + 1, STRATA_EINVAL;
-	}
-	*n = lines;
-	return 0;
 }
 
 int capture_chunk_query(const char *z, const char *len, size_t body_len, int *zlib,

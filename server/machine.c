@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "cidata.h"
+#include "codec.h"
 #include "crypto.h"
 #include "host.h"
 #include "layer_build.h"
@@ -86,7 +87,7 @@ int machine_layer_build(const struct machine_spec *m, struct store *store, const
 	snprintf(path, sizeof(path), "%s/cidata-%s.img", tmp_dir, m->name);
 	if (write_file_atomic(path, img, CIDATA_SIZE, 0600, 0))
 		goto out;
-	rc = layer_build(store, path, 12, 6, 0, layer, &st);
+	rc = layer_build(store, path, 12, STRATA_DEFLATE_LEVEL, 0, layer, &st);
 	unlink(path);
 out:
 	free(img);

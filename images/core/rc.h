@@ -35,6 +35,8 @@ enum strata_rc {
 	STRATA_ETIMEDOUT = -17, /**< a peer too slow for the caller's limits (a store that
 				     trickles): retrying would only wait as long again */
 	STRATA_EQUOTA = -18,  /**< an owner's limit reached: a machine's private store quota */
+	STRATA_EUNSAFE = -19, /**< a volume whose on-disk state is not consistent (hibernated,
+				   dirty): capturing it needs force, the message says the fix */
 };
 
 /** Where and why a core function failed; filled only on failure. */

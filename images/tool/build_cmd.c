@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+#include "codec.h"
 #include "format.h"
 #include "layer_build.h"
 #include "manifest.h"
@@ -21,7 +22,8 @@ static void build_usage(FILE *f)
 	      "\n"
 	      "  --store DIR        store folder (created if missing)\n"
 	      "  --chunk-size SIZE  power of two from 4K to 4M (default 64K)\n"
-	      "  --level N          zlib level 1..9 (default 6)\n"
+	      "  --level N          zlib level 1..9 (default 6, the level captures use: keep\n"
+	      "                     it for a store that takes captures)\n"
 	      "  --force            build a hibernated or dirty volume anyway: every block is\n"
 	      "                     stored and the layer records that it was forced\n"
 	      "  --no-fsmap         store every block, whatever the filesystem says\n"
@@ -108,7 +110,8 @@ static int build_args(int argc, char **argv, struct build_args *a)
 
 int cmd_build(int argc, char **argv)
 {
-	struct build_args a = { .shift = STRATA_CHUNK_SHIFT_DEFAULT, .level = 6,
+	struct build_args a = { .shift = STRATA_CHUNK_SHIFT_DEFAULT,
+				.level = STRATA_DEFLATE_LEVEL,
 				.flags = LAYER_BUILD_FSMAP };
 	struct layer_build_stats st = { 0 };
 	struct store *store;

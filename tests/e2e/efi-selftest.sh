@@ -103,7 +103,7 @@ sha256sum < "$W/good.img" > "$W/good.before"
 boot good
 check "good: handed back to the firmware by itself (no timeout)" returned good
 check "good: banner on the debug port" grep -q '^strata.efi: Strata UEFI agent on ' "$W/good.debugcon"
-for step in sha256 inflate manifest index layer; do
+for step in sha256 inflate manifest index layer capture; do
 	check "good: self-test step $step ok" has good "selftest: $step ok"
 done
 check "good: versions built from are known ($BUILD/src/versions)" test -n "$ZLIB_V" -a -n "$MBED_V"
