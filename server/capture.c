@@ -312,6 +312,30 @@ static int task_lookup(struct db *d, const uint8_t sid[STRATA_SESSION_SID_LEN],
 	return rc;
 }
 
+int capture_task_of_mac(struct server *s, const char *mac, struct capture_task *task)
+{
+	uint8_t nonce[CAPTURE_NONCE_LEN];
+	sqlite3_stmt *st;
+	int step, rc = db_prepare(s->state->db, "SELECT mac, kind, profile, ended, nonce, id "
+				  "FROM capture_tasks WHERE mac = ? AND ended IS NULL", "t", &st,
+				  mac);
+
+	memset(task, 0, sizeof(*task));
+	if (rc)
+		return rc;
+	step = sqlite3_step(st);
+	if (step == SQLITE_ROW)
+		rc = task_row(st, task, nonce) ? errorf("%s: a capture task's nonce is damaged",
+							s->state->db->path) : 0;
+	else
+		rc = step == SQLITE_DONE ? STRATA_ENOENT
+			: errorf("%s: cannot read the capture tasks: %s", s->state->db->path,
+				 sqlite3_errmsg(s->state->db->h));
+	sqlite3_finalize(st);
+	strata_wipe(nonce, sizeof(nonce));
+	return rc;
+}
+
 int capture_task_find(struct server *s, const uint8_t sid[STRATA_SESSION_SID_LEN],
 		      struct capture_task *task, struct strata_session_keys *keys)
 {

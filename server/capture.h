@@ -56,6 +56,13 @@ int capture_key_open(struct server *s);
 int capture_task_find(struct server *s, const uint8_t sid[STRATA_SESSION_SID_LEN],
 		      struct capture_task *task, struct strata_session_keys *keys);
 
+/**
+ * The open task of the machine mac ("52:54:00:12:34:56"), for a request strata.efi signed
+ * with that machine's session: the machine acts for its own open task.  0 with *task (the
+ * caller's); STRATA_ENOENT when it has none; STRATA_EREPORTED.
+ */
+int capture_task_of_mac(struct server *s, const char *mac, struct capture_task *task);
+
 /** What an accepted order names, for its answer. */
 struct capture_ticket {
 	char name[INV_NAME_MAX + 1];      /**< the machine */

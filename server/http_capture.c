@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "capture.h"
 #include "capture_commit.h"
 #include "capture_parse.h"
@@ -17,6 +18,7 @@
 #include "http_req.h"
 #include "rc.h"
 #include "session.h"
+#include "sessions.h"
 #include "text.h"
 
 /* Why a capture order or cancellation of who failed with rc, for the body. */
@@ -102,15 +104,43 @@ static const char *task_why(int rc)
 		return "no capture task has this token: check it, or order a new capture (POST "
 		       "/api/capture/NAME) and use its token";
 	case STRATA_EACCES:
-		return "the capture task has ended: order a new capture (POST /api/capture/NAME)";
+		return "the capture task has ended, or this machine has none open: order a new "
+		       "capture (POST /api/capture/NAME)";
+	case STRATA_ESTALE:
+		return "this signed write was seen before: sign each upload with a new counter n";
 	default:
 		return "cannot check the request";
 	}
 }
 
-/* The open task that signed r (its session, strata_session_task_derive), into *t.
- * 0, STRATA_ENOENT (unsigned), STRATA_EAUTH (no such task), STRATA_EBADSIG,
- * STRATA_EACCES (ended), or STRATA_EREPORTED. */
+/*
+ * r signed by a machine's per-boot session (strata.efi, docs/capture.md): the machine acts
+ * for its own open task, into *t.  Why the two uses: a write (chunk, commit, done) changes
+ * state, so its counter counts once and a replay gets 409; a read (task, need) may repeat
+ * inside the window, as strata.efi's retries do.  0; STRATA_EAUTH (no such session, so no
+ * task either); STRATA_EBADSIG; STRATA_ESTALE (a write's counter seen before);
+ * STRATA_EACCES (the machine has no open task); STRATA_EREPORTED.
+ */
+static int machine_check(struct req *r, struct server *s, struct capture_task *t)
+{
+	enum session_use use = r->route.kind == ROUTE_CAPTURE_NEED ||
+		r->route.kind == ROUTE_CAPTURE_TASK ? SESSION_READ : SESSION_ONCE;
+	uint8_t mac[6];
+	char smac[18];
+	int rc = sessions_check_sid(s->sessions, r->method, r->uri, strlen(r->uri), use,
+				    (int64_t)time(NULL), mac);
+
+	if (rc)
+		return rc == STRATA_EINVAL ? STRATA_EAUTH : rc;
+	strata_mac_format(smac, mac);
+	rc = capture_task_of_mac(s, smac, t);
+	return rc == STRATA_ENOENT ? STRATA_EACCES : rc;
+}
+
+/* The open task that signed r, into *t: a task's session (strata_session_task_derive)
+ * first, then a machine's (machine_check).  0, STRATA_ENOENT (unsigned), STRATA_EAUTH (no
+ * such task or session), STRATA_EBADSIG, STRATA_EACCES (ended, or none open),
+ * STRATA_ESTALE (a replayed write), or STRATA_EREPORTED. */
 int http_capture_check(struct req *r, struct server *s, struct capture_task *t)
 {
 	struct strata_session_query q;
@@ -123,13 +153,16 @@ int http_capture_check(struct req *r, struct server *s, struct capture_task *t)
 	if (rc == 0)
 		rc = strata_session_verify(&k, r->method, r->uri, &q);
 	strata_wipe(&k, sizeof(k));
+	if (rc == STRATA_EAUTH)
+		return machine_check(r, s, t);
 	return rc == 0 && !t->open ? STRATA_EACCES : rc;
 }
 
 /* The status answering a task's refusal rc (signed_by_task's codes). */
 static unsigned int task_status(int rc)
 {
-	return rc == STRATA_EREPORTED || rc == STRATA_ENOMEM ? 500 : 403;
+	return rc == STRATA_EREPORTED || rc == STRATA_ENOMEM ? 500 : rc == STRATA_ESTALE ? 409
+		: 403;
 }
 
 /* Whether the signed query's b= is the SHA-256 of body[0..len) (64 hex digits): the tag
