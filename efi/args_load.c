@@ -101,6 +101,40 @@ static const char *boot_uri(EFI_HANDLE image, const EFI_LOADED_IMAGE *li, size_t
 	return uri;
 }
 
+/*
+ * Firmware PXE loaded us (strata-server's proxyDHCP does that for a capture): the
+ * arguments are in the proxy's reply, which the PXE base code on our device keeps.  The
+ * port-4011 reply first (it is the one that named us), then the proxy offer, then the
+ * lease.  Then stop the PXE base code: the firmware's HTTP stack (fetch_http.c) takes the
+ * NIC from here on.  0 with a->server set, STRATA_ENOENT when no packet carries them.
+ */
+static int pxe_args(struct args *a, const EFI_LOADED_IMAGE *li)
+{
+	EFI_PXE_BASE_CODE_PROTOCOL *pxe;
+	EFI_PXE_BASE_CODE_MODE *m;
+	int rc = STRATA_ENOENT;
+
+	if (!li->DeviceHandle || EFI_ERROR(BS->HandleProtocol(li->DeviceHandle,
+							      &gEfiPxeBaseCodeProtocolGuid,
+							      (void **)&pxe)) || !pxe->Mode)
+		return STRATA_ENOENT;
+	m = pxe->Mode;
+	if (m->PxeReplyReceived)
+		rc = args_from_dhcp(a, m->PxeReply.Raw, sizeof(m->PxeReply.Raw));
+	if (rc == STRATA_ENOENT && m->ProxyOfferReceived)
+		rc = args_from_dhcp(a, m->ProxyOffer.Raw, sizeof(m->ProxyOffer.Raw));
+	if (rc == STRATA_ENOENT && m->DhcpAckReceived)
+		rc = args_from_dhcp(a, m->DhcpAck.Raw, sizeof(m->DhcpAck.Raw));
+	if (rc == STRATA_EINVAL)
+		rc = STRATA_ENOENT;              /* a packet that is not ours says nothing */
+	if (rc)
+		return rc;
+	a->server_from = "the PXE reply";
+	if (m->Started && EFI_ERROR(pxe->Stop(pxe)))
+		log_msg("args: the PXE base code did not stop; going on");
+	return 0;
+}
+
 /* then= as the word that sets it, for the log. */
 static const char *then_name(enum args_then then)
 {
@@ -147,6 +181,11 @@ int args_load(struct args *a, EFI_HANDLE image)
 	if (!a->server[0] && (uri = boot_uri(image, li, &len)) != NULL) {
 		rc = args_server_from_uri(a, uri, len);
 		if (rc)
+			return rc;
+	}
+	if (!a->server[0]) {
+		rc = pxe_args(a, li);
+		if (rc && rc != STRATA_ENOENT)
 			return rc;
 	}
 	args_log(a);

@@ -51,3 +51,10 @@ $(FUZZ)/fuzz_key_answer: $(FUZZ)/tests/fuzz/fuzz_key_answer.o \
 		$(patsubst %.c,$(FUZZ)/%.o,efi/key_answer.c $(HOST_LIB_SRCS))
 	$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(HOST_LIBS)
 TEST_TARGETS += $(SAN)/tests/unit/test_efi_key_answer
+
+# The DHCP packet strata.efi reads its arguments from after firmware PXE (untrusted bytes).
+$(FUZZ)/tests/fuzz/fuzz_efi_args.o: INCS += -Iefi
+$(FUZZ)/tests/unit/efi_host/%.o: INCS += -Iefi
+$(FUZZ)/fuzz_efi_args: $(FUZZ)/tests/fuzz/fuzz_efi_args.o \
+		$(patsubst %.c,$(FUZZ)/%.o,efi/args.c images/core/text.c $(EFI_HOST_BASE))
+	$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^
