@@ -101,36 +101,57 @@ static const char *boot_uri(EFI_HANDLE image, const EFI_LOADED_IMAGE *li, size_t
 	return uri;
 }
 
-/*
- * Firmware PXE loaded us (strata-server's proxyDHCP does that for a capture): the
- * arguments are in the proxy's reply, which the PXE base code on our device keeps.  The
- * port-4011 reply first (it is the one that named us), then the proxy offer, then the
- * lease.  Then stop the PXE base code: the firmware's HTTP stack (fetch_http.c) takes the
- * NIC from here on.  0 with a->server set, STRATA_ENOENT when no packet carries them.
- */
-static int pxe_args(struct args *a, const EFI_LOADED_IMAGE *li)
+/* The arguments in one PXE base code's packets: the port-4011 reply first (it is the
+ * one that named us), then the proxy offer, then the lease.  0 or STRATA_ENOENT. */
+static int pxe_mode_args(struct args *a, EFI_PXE_BASE_CODE_PROTOCOL *pxe)
 {
-	EFI_PXE_BASE_CODE_PROTOCOL *pxe;
-	EFI_PXE_BASE_CODE_MODE *m;
+	EFI_PXE_BASE_CODE_MODE *m = pxe->Mode;
 	int rc = STRATA_ENOENT;
 
-	if (!li->DeviceHandle || EFI_ERROR(BS->HandleProtocol(li->DeviceHandle,
-							      &gEfiPxeBaseCodeProtocolGuid,
-							      (void **)&pxe)) || !pxe->Mode)
+	if (!m)
 		return STRATA_ENOENT;
-	m = pxe->Mode;
+	log_msg("args: PXE base code: lease %s, proxy offer %s, PXE reply %s",
+		m->DhcpAckReceived ? "yes" : "no", m->ProxyOfferReceived ? "yes" : "no",
+		m->PxeReplyReceived ? "yes" : "no");
 	if (m->PxeReplyReceived)
 		rc = args_from_dhcp(a, m->PxeReply.Raw, sizeof(m->PxeReply.Raw));
 	if (rc == STRATA_ENOENT && m->ProxyOfferReceived)
 		rc = args_from_dhcp(a, m->ProxyOffer.Raw, sizeof(m->ProxyOffer.Raw));
 	if (rc == STRATA_ENOENT && m->DhcpAckReceived)
 		rc = args_from_dhcp(a, m->DhcpAck.Raw, sizeof(m->DhcpAck.Raw));
-	if (rc == STRATA_EINVAL)
-		rc = STRATA_ENOENT;              /* a packet that is not ours says nothing */
+	return rc ? STRATA_ENOENT : 0;       /* a packet that is not ours says nothing */
+}
+
+/*
+ * Firmware PXE loaded us (strata-server's proxyDHCP does that for a capture): the
+ * arguments are in the proxy's reply, which the PXE base code keeps in its mode, on our
+ * device or, failing that, on any handle (edk2 installs one per IP version).  Then stop
+ * that PXE base code: the firmware's HTTP stack (fetch_http.c) takes the NIC from here
+ * on.  0 with a->server set, STRATA_ENOENT when no packet carries them.
+ */
+static int pxe_args(struct args *a, const EFI_LOADED_IMAGE *li)
+{
+	EFI_PXE_BASE_CODE_PROTOCOL *pxe = NULL;
+	EFI_HANDLE *all = NULL;
+	UINTN n = 0, i;
+	int rc = STRATA_ENOENT;
+
+	if (li->DeviceHandle && !EFI_ERROR(BS->HandleProtocol(li->DeviceHandle,
+							      &gEfiPxeBaseCodeProtocolGuid,
+							      (void **)&pxe)))
+		rc = pxe_mode_args(a, pxe);
+	if (rc && !EFI_ERROR(BS->LocateHandleBuffer(ByProtocol, &gEfiPxeBaseCodeProtocolGuid,
+						    NULL, &n, &all))) {
+		for (i = 0; i < n && rc; i++)
+			if (!EFI_ERROR(BS->HandleProtocol(all[i], &gEfiPxeBaseCodeProtocolGuid,
+							  (void **)&pxe)))
+				rc = pxe_mode_args(a, pxe);
+		BS->FreePool(all);
+	}
 	if (rc)
 		return rc;
 	a->server_from = "the PXE reply";
-	if (m->Started && EFI_ERROR(pxe->Stop(pxe)))
+	if (pxe->Mode->Started && EFI_ERROR(pxe->Stop(pxe)))
 		log_msg("args: the PXE base code did not stop; going on");
 	return 0;
 }
