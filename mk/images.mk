@@ -50,3 +50,9 @@ TEST_TARGETS += $(SAN)/tests/tools/gpt_tool
 $(SAN)/tests/tools/fsmap_tool: $(SAN)/tests/tools/fsmap_tool.o $(patsubst %.c,$(SAN)/%.o,$(HOST_LIB_SRCS))
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(HOST_LIBS)
 TEST_TARGETS += $(SAN)/tests/tools/fsmap_tool
+
+# Unit test of the capture engine: the core's engine against the host's layer_build (the
+# same index byte for byte), so it links the host library too.
+$(SAN)/tests/unit/test_capture_engine: $(SAN)/tests/unit/test_capture_engine.o \
+		$(patsubst %.c,$(SAN)/%.o,$(HOST_LIB_SRCS) $(HOSTLIB_SRCS))
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(HOST_LIBS)

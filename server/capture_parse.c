@@ -27,34 +27,6 @@ int capture_order_parse(const char *as, const char *prepared, struct capture_ord
 	return 0;
 }
 
-/* Whether the 64 bytes at p are lowercase hex digits. */
-static int lower_hex64(const char *p)
-{
-	for (int i = 0; i < 64; i++)
-		if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
-			return 0;
-	return 1;
-}
-
-int capture_need_parse(const char *body, size_t len, uint8_t (*out)[32], size_t cap,
-		       size_t *n, size_t *line)
-{
-	size_t lines = len / CAPTURE_NEED_LINE;
-
-	*n = 0;
-	*line = 0;
-	if (len == 0 || len % CAPTURE_NEED_LINE || lines > cap)
-		return STRATA_EINVAL;
-	for (size_t i = 0; i < lines; i++) {
-		const char *p = body + i * CAPTURE_NEED_LINE;
-
-		if (!lower_hex64(p) || p[64] != '\n' || strata_hex_decode(out[i], p, 32))
-			return *line = i + 1, STRATA_EINVAL;
-	}
-	*n = lines;
-	return 0;
-}
-
 int capture_chunk_query(const char *z, const char *len, size_t body_len, int *zlib,
 			size_t *out_len, const char **why)
 {

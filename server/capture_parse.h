@@ -7,7 +7,7 @@
  * deployed from it would otherwise share one identity), so the order must say
  * prepared=yes, and that answer is recorded with the task.  POST /api/capture/NAME with
  * neither parameter orders a capture of the machine's own layers.  A task's have/need
- * request names the chunks a client holds, in a body parsed here too.
+ * body is core's format (need.h: strata_need_parse), shared with the clients.
  */
 #ifndef STRATA_CAPTURE_PARSE_H
 #define STRATA_CAPTURE_PARSE_H
@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include "format.h"
 #include "inventory.h"
+#include "need.h"
 
 /** What a capture takes and where it goes. */
 enum capture_kind {
@@ -39,13 +40,6 @@ struct capture_order {
 int capture_order_parse(const char *as, const char *prepared, struct capture_order *out,
 			const char **why);
 
-/** Most digests one have/need request asks about. */
-#define CAPTURE_NEED_MAX 1024
-/** Bytes of one have/need line: 64 hex digits and '\n'. */
-#define CAPTURE_NEED_LINE 65
-/** Largest have/need body. */
-#define CAPTURE_NEED_BODY_MAX (CAPTURE_NEED_MAX * CAPTURE_NEED_LINE)
-
 /** Largest chunk an upload carries: the store's largest chunk size (format.h). */
 #define CAPTURE_CHUNK_MAX (1u << STRATA_CHUNK_SHIFT_MAX)
 /** Largest chunk upload body: a chunk, or its zlib stream, which for incompressible bytes
@@ -61,15 +55,5 @@ int capture_order_parse(const char *as, const char *prepared, struct capture_ord
  */
 int capture_chunk_query(const char *z, const char *len, size_t body_len, int *zlib,
 			size_t *out_len, const char **why);
-
-/**
- * Read a have/need body (POST /capture/need, docs/capture.md): 1..CAPTURE_NEED_MAX lines,
- * each a chunk's name as 64 lowercase hex digits ending in '\n', nothing else.  body is
- * hostile (len bytes, borrowed; need not end in NUL); nothing is read past len.  0 with
- * *n digests in out (cap entries, the caller's), or STRATA_EINVAL naming the 1-based line
- * in *line (0: the body as a whole: empty, cut short, or more than cap lines).
- */
-int capture_need_parse(const char *body, size_t len, uint8_t (*out)[32], size_t cap,
-		       size_t *n, size_t *line);
 
 #endif /* STRATA_CAPTURE_PARSE_H */

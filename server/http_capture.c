@@ -178,21 +178,14 @@ static int body_signed(struct MHD_Connection *c, const char *body, size_t len)
 	return !memcmp(want, got, 32);
 }
 
-/* The missing digests of d (missing[i] set), one hex line each, as a new string (the
- * caller's, or NULL without memory), its length in *len. */
+/* The missing digests of d (missing[i] set), one hex line each (need.h), as a new string
+ * (the caller's, or NULL without memory), its length in *len. */
 static char *need_answer(const uint8_t (*d)[32], const uint8_t *missing, size_t n,
 			 size_t *len)
 {
-	char *out = malloc(n * CAPTURE_NEED_LINE + 1);
+	char *out = malloc(n * STRATA_NEED_LINE + 1);
 
-	*len = 0;
-	for (size_t i = 0; out && i < n; i++) {
-		if (!missing[i])
-			continue;
-		strata_hex_encode(out + *len, d[i], 32);
-		out[*len + 64] = '\n';
-		*len += CAPTURE_NEED_LINE;
-	}
+	*len = out ? strata_need_write(out, d, n, missing) : 0;
 	return out;
 }
 
@@ -203,11 +196,11 @@ static enum MHD_Result need_parsed(struct MHD_Connection *c, struct req *r,
 {
 	char why[160], *answer;
 	size_t n, line, len;
-	int rc = capture_need_parse(r->big, r->big_len, d, CAPTURE_NEED_MAX, &n, &line);
+	int rc = strata_need_parse(r->big, r->big_len, d, STRATA_NEED_MAX, &n, &line);
 
 	if (rc) {
 		snprintf(why, sizeof(why), "have/need body, line %zu: send 1..%d lines of 64 "
-			 "lowercase hex digits, each ending in a newline", line, CAPTURE_NEED_MAX);
+			 "lowercase hex digits, each ending in a newline", line, STRATA_NEED_MAX);
 		return http_error(c, r, 400, why);
 	}
 	if (capture_need(s, t, (const uint8_t (*)[32])d, n, missing))
@@ -230,8 +223,8 @@ enum MHD_Result http_capture_need(struct MHD_Connection *c, struct req *r,
 	if (!body_signed(c, r->big ? r->big : "", r->big_len))
 		return http_error(c, r, 403, "the body does not match the signed b=: sign b=SHA-256 "
 			     "of the body (hex) in the query");
-	d = malloc(CAPTURE_NEED_MAX * sizeof(*d));
-	missing = malloc(CAPTURE_NEED_MAX);
+	d = malloc(STRATA_NEED_MAX * sizeof(*d));
+	missing = malloc(STRATA_NEED_MAX);
 	ret = d && missing ? need_parsed(c, r, s, &r->task, d, missing)
 		: http_fail(c, r, STRATA_ENOMEM, "out of memory");
 	free(missing);
@@ -362,7 +355,7 @@ enum MHD_Result http_capture_task(struct MHD_Connection *c, struct req *r,
 /* The largest body a capture task's route takes, 0 for other routes. */
 size_t http_capture_body_max(enum http_route_kind kind)
 {
-	return kind == ROUTE_CAPTURE_NEED ? CAPTURE_NEED_BODY_MAX
+	return kind == ROUTE_CAPTURE_NEED ? STRATA_NEED_BODY_MAX
 		: kind == ROUTE_CAPTURE_CHUNK ? CAPTURE_CHUNK_BODY_MAX
 		: kind == ROUTE_CAPTURE_COMMIT ? CAPTURE_INDEX_MAX : 0;
 }

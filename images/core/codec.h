@@ -1,6 +1,6 @@
 /*
- * The core's view of decompression (inflate one zlib stream into a bounded buffer) and of
- * the CRC-32 the GPT code needs.
+ * The core's view of compression (inflate one zlib stream into a bounded buffer, deflate a
+ * chunk into one) and of the CRC-32 the GPT code needs.
  * Implemented by images/lib/inflate_zlib.c with zlib (Z_SOLO on UEFI), chosen at link time.
  */
 #ifndef STRATA_CODEC_H
@@ -16,6 +16,24 @@
  * stream's end.  Borrows both buffers; allocates only zlib's own state.
  */
 int strata_inflate(void *dst, size_t dst_len, const void *src, size_t src_len);
+
+/**
+ * The zlib level chunk files are written at, by strata-image build (its --level default)
+ * and by the capture engine (capture.h), measured in docs/capture.md.  One level for both,
+ * because an index records each chunk file's size: a chunk a store already holds at another
+ * level has another size, and an index captured against it would not match the store.
+ */
+#define STRATA_DEFLATE_LEVEL 6
+
+/**
+ * Deflate src[0..src_len) into one zlib stream (RFC 1950) at level (1..9), with zlib's
+ * defaults otherwise (32 KiB window, memLevel 8: the stream compress2() writes), into
+ * dst[0..*dst_len).  0 with *dst_len set to the stream's bytes; STRATA_ENOSPC when the
+ * stream would not fit (a caller that keeps a chunk only when it shrinks passes the chunk's
+ * length - 1), STRATA_ENOMEM, STRATA_ERANGE for a length over 4 GiB or a bad level.
+ * Borrows both buffers; allocates only zlib's own state, freed before it returns.
+ */
+int strata_deflate(void *dst, size_t *dst_len, const void *src, size_t src_len, int level);
 
 /**
  * Update a CRC-32 with buf[0..len): the zlib/IEEE 802.3 CRC (reflected polynomial

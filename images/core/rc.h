@@ -34,6 +34,8 @@ enum strata_rc {
 				   with valid ones (unlike STRATA_EACCES) */
 	STRATA_ETIMEDOUT = -17, /**< a peer too slow for the caller's limits (a store that
 				     trickles): retrying would only wait as long again */
+	STRATA_EUNSAFE = -18, /**< a volume whose on-disk state is not consistent (hibernated,
+				   dirty): capturing it needs force, the message says the fix */
 };
 
 /** Where and why a core function failed; filled only on failure. */

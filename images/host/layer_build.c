@@ -4,11 +4,13 @@
  *
  * Worker threads (one per core) claim batches of chunks from a shared counter, so reading,
  * hashing and compressing run on every core while each thread still reads runs of
- * neighbouring chunks.  A chunk already in the store (same name) is not compressed again;
- * its existing file decides its entry.  With a filesystem map (layer_fsmap.h), a chunk
- * with no used block is a free chunk and is not read; a used chunk's free blocks are
- * zeroed before it is hashed.  The index is written last, after the store is
- * synced, so a crash never publishes an index whose chunks are not on disk.
+ * neighbouring chunks.  Each chunk goes through the capture engine's per-chunk step (core
+ * capture.h, the code strata.efi's capture runs): with a filesystem map (layer_fsmap.h) a
+ * chunk with no used block is a free chunk and is not read, a used chunk's free blocks are
+ * zeroed before it is hashed, and a data chunk's file is its zlib stream when smaller.  A
+ * chunk already in the store (same name) is not compressed again; its existing file
+ * decides its entry.  The index is written last, after the store is synced, so a crash
+ * never publishes an index whose chunks are not on disk.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <zlib.h>
+#include "capture.h"
 #include "chunk.h"
 #include "host.h"
 #include "layer_build.h"
@@ -41,7 +43,9 @@ struct build {
 	uint64_t count;
 	unsigned int flags;          /**< LAYER_BUILD_* */
 	uint32_t index_flags;        /**< STRATA_INDEX_*: what the index records */
-	struct layer_fsmap fs;
+	struct strata_fs_reader reader;  /**< the image, for the scan and the chunks */
+	struct strata_capture_map fs;
+	struct strata_capture_src src;   /**< reader, fs.use, shift: the engine's view */
 	uint8_t *entries;            /**< count * 40 bytes, each written by one worker */
 	atomic_uint_fast64_t next;   /**< next unclaimed chunk */
 	atomic_int failed;
@@ -53,16 +57,24 @@ struct build {
 /** Per-worker buffers, owned by the worker. */
 struct worker {
 	struct build *b;
-	uint8_t *in, *out;
-	uLong out_cap;
+	uint8_t *in, *out;           /**< a chunk's bytes and its zlib stream: 2^shift each */
 };
 
-/* Store one chunk's bytes unless the store has it; fill c's size and flags. */
+/* The image as the engine reads it: exactly len bytes at off. */
+static int image_read(void *ctx, uint64_t off, void *buf, size_t len)
+{
+	const struct build *b = ctx;
+
+	return pread_exact(b->fd, b->path, buf, len, off);
+}
+
+/* Store data chunk c (its bytes in w->in) unless the store has it; fill c's size and
+ * flags, from the existing file or from the engine's pack step. */
 static int store_chunk(struct worker *w, struct strata_chunk *c)
 {
 	struct build *b = w->b;
+	const uint8_t *file;
 	uint64_t have;
-	uLongf out_len = w->out_cap;
 
 	if (store_chunk_size(b->store, c->digest, &have) == 0) {
 		if (have == 0 || have > c->length)
@@ -73,58 +85,29 @@ static int store_chunk(struct worker *w, struct strata_chunk *c)
 		atomic_fetch_add(&b->n_known, 1);
 		return 0;
 	}
-	if (compress2(w->out, &out_len, w->in, c->length, b->level) == Z_OK &&
-	    out_len < c->length) {
-		c->stored_size = (uint32_t)out_len;
-		c->flags = STRATA_ENTRY_ZLIB;
-	} else {
-		c->stored_size = c->length;
-		c->flags = 0;
-	}
+	if (strata_capture_pack(c, w->in, w->out, b->level, &file))
+		return errorf("%s: chunk %llu: out of memory for zlib", b->path,
+			      (unsigned long long)c->index);
 	atomic_fetch_add(&b->n_new, 1);
 	atomic_fetch_add(&b->stored_bytes, c->stored_size);
-	return store_put_chunk(b->store, c->digest, c->flags ? w->out : w->in, c->stored_size);
+	return store_put_chunk(b->store, c->digest, file, c->stored_size);
 }
 
-/* Read a used chunk (its free blocks zeroed) and make it a zero or a stored chunk. */
-static int read_chunk(struct worker *w, struct strata_chunk *c)
-{
-	struct build *b = w->b;
-	int rc = pread_exact(b->fd, b->path, w->in, c->length, c->offset);
-
-	if (rc)
-		return rc;
-	layer_fsmap_clear_free(&b->fs, c->offset, w->in, c->length);
-	if (strata_is_zero(w->in, c->length)) {
-		c->flags = STRATA_ENTRY_ZERO;
-		atomic_fetch_add(&b->n_zero, 1);
-		return 0;
-	}
-	strata_sha256(w->in, c->length, c->digest);
-	return store_chunk(w, c);
-}
-
+/* Chunk i through the engine's per-chunk step, then the store; its entry. */
 static int build_chunk(struct worker *w, uint64_t i)
 {
 	struct build *b = w->b;
-	struct strata_chunk c = { .index = i, .offset = i << b->shift };
-	uint64_t left = b->image_size - c.offset;
-	int rc = 0;
+	struct strata_chunk c;
+	int rc = strata_capture_read(&b->src, i, w->in, &c, NULL);
 
-	c.length = left < (1u << b->shift) ? (uint32_t)left : 1u << b->shift;
-	switch (layer_fsmap_class(&b->fs, c.offset, c.length)) {
-	case STRATA_FS_FREE:
-		c.flags = STRATA_ENTRY_FREE;
+	if (rc)
+		return rc;      /* the reader printed why */
+	if (c.flags & STRATA_ENTRY_FREE)
 		atomic_fetch_add(&b->n_free, 1);
-		break;
-	case STRATA_FS_ZERO_LOG:        /* a stale log must read as zeros on the target */
-		c.flags = STRATA_ENTRY_ZERO;
+	else if (c.flags & STRATA_ENTRY_ZERO)
 		atomic_fetch_add(&b->n_zero, 1);
-		break;
-	case STRATA_FS_USED:
-		rc = read_chunk(w, &c);
-		break;
-	}
+	else
+		rc = store_chunk(w, &c);
 	if (rc)
 		return rc;
 	strata_index_entry_encode(b->entries + i * sizeof(struct strata_index_entry), &c);
@@ -166,9 +149,9 @@ static int run_workers(struct build *b)
 		n = 256;
 	atomic_store(&b->running, (int)n);
 	for (unsigned int k = 0; k < n; k++) {
-		w[k] = (struct worker){ .b = b, .out_cap = compressBound(1u << b->shift) };
+		w[k] = (struct worker){ .b = b };
 		w[k].in = malloc(1u << b->shift);
-		w[k].out = malloc(w[k].out_cap);
+		w[k].out = malloc(1u << b->shift);
 		if (!w[k].in || !w[k].out || pthread_create(&tid[k], NULL, build_worker, &w[k])) {
 			atomic_store(&b->failed, 1);
 			atomic_fetch_sub(&b->running, (int)(n - k));
@@ -239,9 +222,11 @@ static int do_build(struct build *b, uint8_t id[32])
 		goto err_size;
 	}
 	posix_fadvise(b->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	rc = layer_fsmap_open(&b->fs, b->fd, b->path, b->image_size, b->flags, &b->index_flags);
+	b->reader = (struct strata_fs_reader){ image_read, b, b->image_size };
+	rc = layer_fsmap_open(&b->fs, &b->reader, b->path, b->flags, &b->index_flags);
 	if (rc)
-		goto err_size;
+		goto err_map;
+	b->src = (struct strata_capture_src){ &b->reader, b->fs.use, b->shift };
 	b->count = strata_chunk_count(b->image_size, b->shift);
 	b->entries = calloc(b->count, sizeof(struct strata_index_entry));
 	if (!b->entries) {
@@ -256,7 +241,7 @@ static int do_build(struct build *b, uint8_t id[32])
 	fill_stats(b, t0);
 	free(b->entries);
 err_map:
-	layer_fsmap_done(&b->fs);
+	strata_capture_map_done(&b->fs);
 err_size:
 	close(b->fd);
 	return rc;

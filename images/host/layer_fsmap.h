@@ -1,43 +1,28 @@
 /*
  * Which bytes of an image a build reads and stores, from the used-block map of the
- * filesystem it holds (core fsmap.h).  See layer_fsmap.c.
+ * filesystem it holds: the capture engine's decision (core capture.h,
+ * strata_capture_map_open) with the build's messages.  See layer_fsmap.c.
  */
 #ifndef STRATA_LAYER_FSMAP_H
 #define STRATA_LAYER_FSMAP_H
 
 #include <stdint.h>
-#include "fsmap.h"
+#include "capture.h"
 
-/** layer_build flags. */
-#define LAYER_BUILD_FSMAP 0x1u  /**< store used blocks only (strata-image build's default) */
-#define LAYER_BUILD_FORCE 0x2u  /**< build an unsafe volume anyway, every block, recorded */
-
-/** A build's view of its image's filesystem.  Owns map.used while on. */
-struct layer_fsmap {
-	struct strata_fsmap map;
-	int on;                 /**< 0: every byte is used (no map, or --no-fsmap, or forced) */
-};
+/** layer_build flags: the capture engine's, so a build and a capture decide alike. */
+#define LAYER_BUILD_FSMAP STRATA_CAPTURE_FSMAP  /**< store used blocks only (the default) */
+#define LAYER_BUILD_FORCE STRATA_CAPTURE_FORCE  /**< build an unsafe volume anyway, every
+						     block, recorded */
 
 /**
- * Scan the image (fd, size bytes, named path in messages) when flags has LAYER_BUILD_FSMAP.
- * An unsafe volume (hibernated, dirty) is refused with a message naming path, the state and
- * the fix, unless flags has LAYER_BUILD_FORCE: then every block is stored and
- * STRATA_INDEX_FORCED is added to *index_flags.  A warning verdict is printed and the map
- * used.  0, or STRATA_EREPORTED after printing why.  f owns what it holds until
- * layer_fsmap_done.
+ * Decide how the build of the image r reads (path names it in messages), for flags
+ * LAYER_BUILD_*: cm->use is the map to go by, or NULL for every byte.  An unsafe volume
+ * (hibernated, dirty) is refused with a message naming path, the state and the fix, unless
+ * flags has LAYER_BUILD_FORCE: then every block is stored and STRATA_INDEX_FORCED is added
+ * to *index_flags.  A warning verdict and a fallback are printed.  0, or STRATA_EREPORTED
+ * after printing why.  The caller calls strata_capture_map_done(cm) after any return.
  */
-int layer_fsmap_open(struct layer_fsmap *f, int fd, const char *path, uint64_t size,
-		     unsigned int flags, uint32_t *index_flags);
-
-/** The class of the chunk at [off, off + len): STRATA_FS_USED whenever the map is off. */
-enum strata_fs_class layer_fsmap_class(const struct layer_fsmap *f, uint64_t off, uint32_t len);
-
-/** Zero the free blocks of a used chunk's bytes buf[0..len) read at off, so deleted data
- *  never leaves the PC and equal files give equal chunks.  buf is the caller's. */
-void layer_fsmap_clear_free(const struct layer_fsmap *f, uint64_t off, uint8_t *buf,
-			    uint32_t len);
-
-/** Release what f holds (safe to call twice). */
-void layer_fsmap_done(struct layer_fsmap *f);
+int layer_fsmap_open(struct strata_capture_map *cm, const struct strata_fs_reader *r,
+		     const char *path, unsigned int flags, uint32_t *index_flags);
 
 #endif /* STRATA_LAYER_FSMAP_H */

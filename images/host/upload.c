@@ -6,13 +6,12 @@
 #include "crypto.h"
 #include "host.h"
 #include "index.h"
+#include "need.h"
 #include "session.h"
 #include "store_path.h"
 #include "text.h"
 #include "upload.h"
 
-/** Chunks asked about in one have/need request (the server's limit). */
-#define NEED_BATCH 1024
 #define URL_MAX 2048
 /** Largest chunk file: a 4 MiB chunk's zlib stream at worst (the server's limit). */
 #define UPLOAD_FILE_MAX ((4u << 20) + (4u << 10) + 64)
@@ -164,46 +163,59 @@ static int put_chunk(struct conn *c, const struct strata_chunk *ch, struct uploa
 	return rc ? STRATA_EREPORTED : 0;
 }
 
-/* Ask which of the m chunks ch[0..m) the server lacks (one request) and upload those.
- * The answer lists the missing names in the order asked.  0 or STRATA_EREPORTED. */
-static int need_batch(struct conn *c, const struct strata_chunk *ch, size_t m,
-		      struct upload_stats *st)
+/* Ask which of the m chunks ch[0..m) the server lacks (one request, need.h) into missing
+ * (m entries, the caller's).  0 or STRATA_EREPORTED. */
+static int ask_need(struct conn *c, const struct strata_chunk *ch, size_t m, uint8_t *missing)
 {
-	char *body = malloc(m * 65 + 1), hex[65];
-	const char *p;
+	uint8_t (*d)[32] = malloc(m * sizeof(*d));
+	char *body = malloc(m * STRATA_NEED_LINE);
 	struct resp r = { 0 };
 	long status = 0;
-	int rc = body ? 0 : errorf("out of memory");
+	size_t len = 0, line;
+	int rc = d && body ? 0 : errorf("out of memory");
 
-	for (size_t i = 0; rc == 0 && i < m; i++) {
-		strata_hex_encode(body + i * 65, ch[i].digest, 32);
-		body[i * 65 + 64] = '\n';
-	}
+	for (size_t i = 0; rc == 0 && i < m; i++)
+		memcpy(d[i], ch[i].digest, 32);
 	if (rc == 0)
-		rc = request(c, "/capture/need", body, m * 65, &status, &r);
+		len = strata_need_write(body, (const uint8_t (*)[32])d, m, NULL);
+	if (rc == 0)
+		rc = request(c, "/capture/need", body, len, &status, &r);
 	if (rc == 0 && status != 200)
 		rc = errorf("%s: have/need refused (HTTP %ld: %s)", c->job->base, status,
 			    said(&r));
-	p = r.p ? r.p : "";
-	for (size_t i = 0; rc == 0 && i < m; i++) {
-		strata_hex_encode(hex, ch[i].digest, 32);
-		if (strncmp(p, hex, 64)) {
-			st->chunks_present++;
-			continue;
-		}
-		p += 65;
-		rc = put_chunk(c, &ch[i], st);
-	}
+	if (rc == 0 && strata_need_answer_parse(r.p ? r.p : "", r.len,
+						(const uint8_t (*)[32])d, m, missing, &line))
+		rc = errorf("%s: have/need answer, line %zu: not a name asked, in order",
+			    c->job->base, line);
 	free(r.p);
 	free(body);
+	free(d);
+	return rc ? STRATA_EREPORTED : 0;
+}
+
+/* Ask which of the m chunks ch[0..m) the server lacks and upload those.  0 or
+ * STRATA_EREPORTED. */
+static int need_batch(struct conn *c, const struct strata_chunk *ch, size_t m,
+		      struct upload_stats *st)
+{
+	uint8_t *missing = malloc(m);
+	int rc = missing ? ask_need(c, ch, m, missing) : errorf("out of memory");
+
+	for (size_t i = 0; rc == 0 && i < m; i++) {
+		if (!missing[i])
+			st->chunks_present++;
+		else
+			rc = put_chunk(c, &ch[i], st);
+	}
+	free(missing);
 	return rc;
 }
 
-/* Every stored chunk of idx, in batches of NEED_BATCH.  0 or STRATA_EREPORTED. */
+/* Every stored chunk of idx, in batches of STRATA_NEED_MAX.  0 or STRATA_EREPORTED. */
 static int upload_chunks(struct conn *c, const struct strata_index *idx,
 			 struct upload_stats *st)
 {
-	struct strata_chunk *batch = malloc(NEED_BATCH * sizeof(*batch));
+	struct strata_chunk *batch = malloc(STRATA_NEED_MAX * sizeof(*batch));
 	size_t m = 0;
 	int rc = batch ? 0 : errorf("out of memory");
 
@@ -211,7 +223,7 @@ static int upload_chunks(struct conn *c, const struct strata_index *idx,
 		strata_index_chunk(idx, i, &batch[m]);
 		if (batch[m].stored_size)
 			m++;
-		if (m == NEED_BATCH || (m && i + 1 == idx->chunk_count)) {
+		if (m == STRATA_NEED_MAX || (m && i + 1 == idx->chunk_count)) {
 			rc = need_batch(c, batch, m, st);
 			m = 0;
 			fprintf(stderr, "upload: %llu chunks uploaded (%llu bytes), %llu present\n",

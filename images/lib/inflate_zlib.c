@@ -1,5 +1,5 @@
 /*
- * core/codec.h on zlib: inflate, and the CRC-32 GPT uses.  zlib gets its state from
+ * core/codec.h on zlib: inflate, deflate, and the CRC-32 GPT uses.  zlib gets its state from
  * strata_alloc so that the same file works with zlib built Z_SOLO (no libc) in strata.efi.
  */
 #include <zlib.h>
@@ -51,4 +51,25 @@ uint32_t strata_crc32(uint32_t crc, const void *buf, size_t len)
 		len -= n;
 	}
 	return crc;
+}
+
+int strata_deflate(void *dst, size_t *dst_len, const void *src, size_t src_len, int level)
+{
+	z_stream zs = { .zalloc = zalloc_cb, .zfree = zfree_cb };
+	int zrc;
+
+	if (*dst_len > UINT32_MAX || src_len > UINT32_MAX || level < 1 || level > 9)
+		return STRATA_ERANGE;
+	if (deflateInit(&zs, level) != Z_OK)
+		return STRATA_ENOMEM;
+	zs.next_in = (Bytef *)src;
+	zs.avail_in = (uInt)src_len;
+	zs.next_out = dst;
+	zs.avail_out = (uInt)*dst_len;
+	/* All input at once with Z_FINISH: the same stream compress2() writes.  Anything but
+	 * the stream's end means the output did not fit. */
+	zrc = deflate(&zs, Z_FINISH);
+	*dst_len -= zs.avail_out;
+	deflateEnd(&zs);
+	return zrc == Z_STREAM_END ? 0 : STRATA_ENOSPC;
 }

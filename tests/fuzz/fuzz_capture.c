@@ -5,9 +5,12 @@
  *   names a profile equal to as= that the inventory's name rule takes and says prepared,
  *   and came with prepared=yes; an accepted machine order came with neither parameter; a
  *   refusal always gives a reason.
- * - a have/need body (capture_need_parse): an accepted body is exactly n lines of 65
- *   bytes, each digest re-encodes to its line; a refusal names a line inside the body or
- *   none, and gives no digests.
+ * - a have/need body (core's strata_need_parse, need.h): an accepted body is exactly n
+ *   lines of 65 bytes, each digest re-encodes to its line; a refusal names a line inside
+ *   the body or none, and gives no digests.  The same bytes as a server's answer
+ *   (strata_need_answer_parse, what a client reads): to the names an accepted body asked,
+ *   every one is missing; to a fixed list of names, an accepted answer marks exactly as
+ *   many names as it has lines, and a refusal names a line inside it.
  * - a chunk upload's "z=..&len=.." (capture_chunk_query), against the input's size as the
  *   body's: an accepted one has 1..CAPTURE_CHUNK_MAX bytes, equal to the body's when raw;
  *   a refusal gives a reason.
@@ -17,6 +20,7 @@
 #include <string.h>
 #include "capture_parse.h"
 #include "http_parse.h"
+#include "need.h"
 #include "text.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -41,25 +45,53 @@ static void check(const char *as, const char *prepared)
 		abort();
 }
 
-/* Check what capture_need_parse did with body[0..len). */
-static void check_need(const char *body, size_t len)
+/* Check what strata_need_answer_parse does with body[0..len) as the answer to the names
+ * 00.., 11.., .. ff.. (16 names of one repeated byte, the ones the seeds use). */
+static void check_answer(const char *body, size_t len)
 {
-	static uint8_t d[CAPTURE_NEED_MAX][32];
-	char hex[65];
-	size_t n, line;
+	static uint8_t d[16][32];
+	uint8_t missing[16];
+	size_t line, marked = 0;
 
-	if (capture_need_parse(body, len, d, CAPTURE_NEED_MAX, &n, &line)) {
-		if (n || line > len / CAPTURE_NEED_LINE + 1)
+	for (int i = 0; i < 16; i++)
+		memset(d[i], 0x11 * i, 32);
+	if (strata_need_answer_parse(body, len, (const uint8_t (*)[32])d, 16, missing, &line)) {
+		if (line == 0 || line > len / STRATA_NEED_LINE + 1)
 			abort();
 		return;
 	}
-	if (n == 0 || n * CAPTURE_NEED_LINE != len)
+	for (int i = 0; i < 16; i++)
+		marked += missing[i];
+	if (len % STRATA_NEED_LINE || marked != len / STRATA_NEED_LINE)
+		abort();
+}
+
+/* Check what strata_need_parse did with body[0..len). */
+static void check_need(const char *body, size_t len)
+{
+	static uint8_t d[STRATA_NEED_MAX][32], missing[STRATA_NEED_MAX];
+	char hex[65];
+	size_t n, line;
+
+	check_answer(body, len);
+	if (strata_need_parse(body, len, d, STRATA_NEED_MAX, &n, &line)) {
+		if (n || line > len / STRATA_NEED_LINE + 1)
+			abort();
+		return;
+	}
+	if (n == 0 || n * STRATA_NEED_LINE != len)
 		abort();
 	for (size_t i = 0; i < n; i++) {
 		strata_hex_encode(hex, d[i], 32);
-		if (memcmp(hex, body + i * CAPTURE_NEED_LINE, 64))
+		if (memcmp(hex, body + i * STRATA_NEED_LINE, 64))
 			abort();
 	}
+	/* The body as the answer to itself: every name missing. */
+	if (strata_need_answer_parse(body, len, (const uint8_t (*)[32])d, n, missing, &line))
+		abort();
+	for (size_t i = 0; i < n; i++)
+		if (!missing[i])
+			abort();
 }
 
 /* Check what capture_chunk_query did with the query q of a body of body_len bytes. */

@@ -61,7 +61,7 @@ static void test_bad(void)
 /* Parse a have/need body given as a C string; the rc, digests in d, count, bad line. */
 static int need(const char *body, uint8_t (*d)[32], size_t cap, size_t *n, size_t *line)
 {
-	return capture_need_parse(body, strlen(body), d, cap, n, line);
+	return strata_need_parse(body, strlen(body), d, cap, n, line);
 }
 
 static void test_need_good(void)
