@@ -5,7 +5,11 @@ CORE_SRCS := $(wildcard images/core/*.c)
 GLUE_SRCS := images/lib/alloc_libc.c images/lib/crypto_mbedtls.c images/lib/sha256_openssl.c \
 	images/lib/sha256_x86.c \
 	images/lib/inflate_zlib.c
-HOSTLIB_SRCS := $(wildcard images/host/*.c)
+# upload.c reads a capture hello's answer with strata.efi's parser of the registration's
+# answer (the same words: efi/key_answer.c, plain C), so both read one format one way.
+HOSTLIB_SRCS := $(wildcard images/host/*.c) efi/key_answer.c
+$(REL)/images/host/upload.o: REL_CFLAGS += -Iefi
+$(SAN)/images/host/upload.o: SAN_CFLAGS += -Iefi
 TOOL_SRCS := $(wildcard images/tool/*.c)
 HOST_LIB_SRCS := $(CORE_SRCS) $(GLUE_SRCS)
 

@@ -27,6 +27,15 @@ int capture_order_parse(const char *as, const char *prepared, struct capture_ord
 	return 0;
 }
 
+/* Whether the n bytes at p are lowercase hex digits. */
+static int lower_hex(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
 int capture_chunk_query(const char *z, const char *len, size_t body_len, int *zlib,
 			size_t *out_len, const char **why)
 {
@@ -45,4 +54,14 @@ int capture_chunk_query(const char *z, const char *len, size_t body_len, int *zl
 		return *why = "a chunk holds 1 byte to 4 MiB", STRATA_ERANGE;
 	*out_len = (size_t)n;
 	return 0;
+}
+
+int capture_hello_parse(const char *body, size_t len, uint8_t eph[STRATA_KEY_PUB_LEN])
+{
+	const size_t hex = 2 * STRATA_KEY_PUB_LEN;
+
+	if (len != CAPTURE_HELLO_BODY || memcmp(body, "eph=", 4) || body[4 + hex] != '\n' ||
+	    !lower_hex(body + 4, hex))
+		return STRATA_EINVAL;
+	return strata_hex_decode(eph, body + 4, STRATA_KEY_PUB_LEN);
 }

@@ -617,6 +617,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (r->route.kind == ROUTE_CAPTURE_CHUNK)
 		return strcmp(method, "POST") ? http_error(c, r, 405, "use POST")
 			: http_capture_chunk(c, r, s);
+	if (r->route.kind == ROUTE_CAPTURE_HELLO)
+		return strcmp(method, "POST") ? http_error(c, r, 405, "use POST")
+			: http_capture_hello(c, r, s);
 	if (r->route.kind == ROUTE_CAPTURE_CANCEL)
 		return strcmp(method, "POST") ? http_error(c, r, 405, "use POST")
 			: http_capture_cancel(c, r, s);
@@ -679,6 +682,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 			toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
 	}
 	free(r->big);
+	strata_wipe(r->up_key, sizeof(r->up_key));
 	free(r);
 	*req_cls = NULL;
 }

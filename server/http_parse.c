@@ -103,6 +103,8 @@ static enum http_route_kind route_two(const char *word, const char *arg, struct 
 		return ROUTE_CAPTURE_NEED;
 	if (!strcmp(word, "capture") && !strcmp(arg, "commit"))
 		return ROUTE_CAPTURE_COMMIT;
+	if (!strcmp(word, "capture") && !strcmp(arg, "hello"))
+		return ROUTE_CAPTURE_HELLO;
 	return ROUTE_NONE;
 }
 

@@ -41,6 +41,7 @@ enum http_route_kind {
 	ROUTE_CAPTURE_NEED,   /**< /capture/need: which of the chunks a body names are missing */
 	ROUTE_CAPTURE_CHUNK,  /**< /capture/chunk/HEX: upload the chunk named HEX (digest) */
 	ROUTE_CAPTURE_COMMIT, /**< /capture/commit: an index becomes a generation */
+	ROUTE_CAPTURE_HELLO,  /**< /capture/hello: agree a task's upload key (capture_hello.h) */
 };
 
 /** A routed request: the kind and its parameters. */

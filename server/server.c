@@ -21,6 +21,7 @@
 #include "pxe_scripts.h"
 #include "server.h"
 #include "sessions.h"
+#include "capture_hello.h"
 #include "text.h"
 
 /** Bytes of a report's message that reach the log (escaped), then "...". */
@@ -68,7 +69,8 @@ int server_open(struct server *s)
 	if (private_store_prepare(s->cfg.private_dir, s->cfg.old_machine_store_dir,
 				  s->cfg.store_dir))
 		return STRATA_EREPORTED;
-	if (sessions_new(SESSIONS_MAX, SESSIONS_PER_MACHINE, SESSIONS_IDLE_S, &s->sessions))
+	if (sessions_new(SESSIONS_MAX, SESSIONS_PER_MACHINE, SESSIONS_IDLE_S, &s->sessions) ||
+	    capture_hellos_new(HELLOS_MAX, &s->hellos))
 		return errorf("out of memory");
 	if (state_open(s->cfg.state_dir, &s->state) || ensure_key(s) || server_load_tokens(s) ||
 	    capture_key_open(s))
@@ -88,6 +90,8 @@ void server_close(struct server *s)
 	state_close(s->state);
 	sessions_free(s->sessions);
 	s->sessions = NULL;
+	capture_hellos_free(s->hellos);
+	s->hellos = NULL;
 	free(s->key);
 	strata_wipe(s->capture_key, sizeof(s->capture_key));
 	layer_cache_free(&s->layers);

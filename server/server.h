@@ -28,6 +28,7 @@
 #include "store.h"
 
 struct sessions;
+struct capture_hellos;
 
 /** Command-line configuration.  Strings borrowed from argv or static. */
 struct server_config {
@@ -115,6 +116,7 @@ struct server {
 	struct server_config cfg;
 	struct state *state;
 	struct sessions *sessions; /**< machines' sessions (sessions.h), owned */
+	struct capture_hellos *hellos; /**< capture tasks' upload keys (capture_hello.h), owned */
 	uint8_t *key;            /**< the signing key's bytes, read once at start (owned) */
 	size_t key_len;
 	pthread_rwlock_t lock;   /**< guards cat and tokens */

@@ -179,7 +179,8 @@ int sessions_check(struct sessions *t, const uint8_t mac[6], const char *method,
 }
 
 int sessions_check_sid(struct sessions *t, const char *method, const char *pq, size_t len,
-		       enum session_use use, int64_t now, uint8_t mac_out[6])
+		       enum session_use use, int64_t now, uint8_t mac_out[6],
+		       struct strata_session_keys *keys_out, uint64_t *n_out)
 {
 	struct strata_session_query q;
 	int rc = strata_session_parse(pq, len, &q);
@@ -187,8 +188,10 @@ int sessions_check_sid(struct sessions *t, const char *method, const char *pq, s
 	if (rc)
 		return rc == STRATA_ENOENT ? STRATA_EAUTH : rc;
 	pthread_mutex_lock(&t->lock);
-	rc = check_locked(t, NULL, method, pq, &q, use, now, NULL, mac_out);
+	rc = check_locked(t, NULL, method, pq, &q, use, now, keys_out, mac_out);
 	pthread_mutex_unlock(&t->lock);
+	if (rc == 0 && n_out)
+		*n_out = q.n;
 	return rc;
 }
 
