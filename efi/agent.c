@@ -111,6 +111,8 @@ static int orders_parse(struct agent *a, const char *line)
 		return 1;
 	order_word(line, "kind", kind, sizeof(kind));
 	order_word(line, "profile", a->capture_profile, sizeof(a->capture_profile));
+	order_word(line, kind[0] == 'g' ? "private" : "parts", a->capture_labels,
+		   sizeof(a->capture_labels));
 	if (strcmp(kind, "gold") && strcmp(kind, "machine"))
 		return fail(a, log_fail(STRATA_ENOTSUP, "orders: capture of kind \"%s\" is not "
 					"known to this strata.efi", kind), "unknown capture kind");

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "agent.h"
+#include "alloc.h"
 #include "clock.h"
 #include "crypto.h"
 #include "fetch_buf.h"
@@ -14,6 +15,7 @@
 #include "log.h"
 #include "machine_key.h"
 #include "rc.h"
+#include "seal.h"
 #include "text.h"
 
 int agent_register(struct agent *a, enum key_verdict *v, char *name, size_t cap)
@@ -130,47 +132,71 @@ int agent_signed_get(struct agent *a, char *url, size_t cap, fetch_data_fn *cb, 
 	return signed_do(a, url, cap, do_get, &g);
 }
 
-/** A POST's arguments (fetch_post_buffer's). */
-struct post_args {
-	const struct fetch_body *body;
-	size_t max;
-	uint8_t **buf;
-	size_t *len;
-};
-
-static int do_post(struct agent *a, const char *url, void *ctx)
-{
-	struct post_args *p = ctx;
-
-	return fetch_post_buffer(a->f, url, p->body, p->max, p->buf, p->len);
-}
-
-/** Attempts of a signed POST that failed in transit; each is signed anew. */
+/** Attempts of a signed POST; each is sealed (when asked) and signed anew. */
 #define POST_ATTEMPTS 3
 
-int agent_signed_post(struct agent *a, char *url, size_t cap, const struct fetch_body *body,
-		      size_t max, uint8_t **buf, size_t *len)
+/* Failures worth another signed attempt: the network's, and a counter the server saw
+ * before (409: a first attempt that arrived after all). */
+static int post_retry(int rc)
 {
-	struct post_args p = { body, max, buf, len };
-	uint8_t digest[32];
+	return rc == STRATA_ENET || rc == STRATA_EIO || rc == STRATA_ETRUNC || rc == STRATA_ESTALE;
+}
+
+/*
+ * One attempt: url[0..base) is the unsigned request; seal body under this attempt's
+ * counter when aad is set (the session's enc key, docs/capture.md), append e=1 and b= (the
+ * SHA-256 of what travels), sign, POST.  The answer into *buf (the caller frees it).
+ */
+static int post_once(struct agent *a, char *url, size_t cap, size_t base,
+		     const struct fetch_body *body, const char *aad, size_t max, uint8_t **buf,
+		     size_t *len)
+{
+	struct fetch_body send = *body;
+	uint8_t digest[32], *sealed = NULL;
 	char hex[65];
-	size_t base;
+	size_t at;
+	int rc = 0;
+
+	url[base] = '\0';
+	if (aad) {
+		sealed = strata_alloc(body->len + STRATA_SEAL_OVERHEAD);
+		if (!sealed)
+			return log_fail(STRATA_ENOMEM, "session: no memory to seal %s", url);
+		rc = strata_upload_seal(a->sess.enc, a->sess_n + 1, aad, strlen(aad), body->data,
+					body->len, sealed, &send.len);
+		send.data = sealed;
+	}
+	strata_sha256(send.data, send.len, digest);
+	strata_hex_encode(hex, digest, 32);
+	at = strlen(url);
+	if (rc == 0 && (size_t)snprintf(url + at, cap - at, "%c%sb=%s", strstr(url, "?") ? '&'
+					: '?', aad ? "e=1&" : "", hex) >= cap - at)
+		rc = log_fail(STRATA_ERANGE, "session: %s: no room for b=", url);
+	if (rc == 0)
+		rc = sign(a, "POST", url, cap, strlen(url));
+	if (rc == 0)
+		rc = fetch_post_buffer(a->f, url, &send, max, buf, len);
+	strata_free(sealed);
+	return rc;
+}
+
+int agent_signed_post(struct agent *a, char *url, size_t cap, const struct fetch_body *body,
+		      const char *aad, size_t max, uint8_t **buf, size_t *len)
+{
+	size_t base = strlen(url);
 	int rc, attempt;
 
-	strata_sha256(body->data, body->len, digest);
-	strata_hex_encode(hex, digest, 32);
-	base = strlen(url);
-	if (base + 4 + 64 >= cap)
-		return log_fail(STRATA_ERANGE, "session: %s: no room for b=", url);
-	snprintf(url + base, cap - base, "%cb=%s", strstr(url, "?") ? '&' : '?', hex);
-	base = strlen(url);
 	for (attempt = 1;; attempt++) {
-		url[base] = '\0';
-		rc = signed_do_method(a, "POST", url, cap, do_post, &p);
-		if (rc != STRATA_ENET && rc != STRATA_EIO && rc != STRATA_ETRUNC)
+		rc = post_once(a, url, cap, base, body, aad, max, buf, len);
+		if (rc == 0 || rc == STRATA_ENOENT || rc == STRATA_ENOMEM || rc == STRATA_ERANGE)
+			return rc;
+		if (!post_retry(rc) && (a->renewed || !a->has_session))
 			return rc;
 		if (attempt == POST_ATTEMPTS)
 			return log_fail(rc, "session: POST failed %d times", attempt);
+		/* A refusal: the server may have forgotten the session (restarted): once. */
+		if (!post_retry(rc) && (rc = renew(a)) != 0)
+			return rc;
 		log_msg("session: POST attempt %d failed; signing it again", attempt);
 		clock_sleep_ms(500u << attempt);
 	}

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <efi.h>
 #include <efilib.h>
+#include <stdio.h>
 #include <string.h>
 #include "args_load.h"
 #include "efi_rc.h"
@@ -101,6 +102,26 @@ static const char *boot_uri(EFI_HANDLE image, const EFI_LOADED_IMAGE *li, size_t
 	return uri;
 }
 
+/* The option codes of a DHCP packet kept by the PXE base code, for the log when none of
+ * them is ours (a proxy that is not strata-server's, or firmware that keeps less). */
+static void log_codes(const char *what, const uint8_t *pkt, size_t len)
+{
+	char codes[128];
+	size_t i = 240, n = 0;
+
+	codes[0] = '\0';
+	while (i + 1 < len && pkt[i] != 255 && n + 5 < sizeof(codes)) {
+		if (pkt[i] == 0) {
+			i++;
+			continue;
+		}
+		n += (size_t)snprintf(codes + n, sizeof(codes) - n, "%s%u", n ? "," : "", pkt[i]);
+		i += 2 + (size_t)pkt[i + 1];
+	}
+	log_msg("args: the %s carries DHCP options %s (file \"%s\"), not %u", what, codes,
+		log_slice((char[130]){ 0 }, 130, (const char *)pkt + 108, 127), ARGS_DHCP_OPTION);
+}
+
 /* The arguments in one PXE base code's packets: the port-4011 reply first (it is the
  * one that named us), then the proxy offer, then the lease.  0 or STRATA_ENOENT. */
 static int pxe_mode_args(struct args *a, EFI_PXE_BASE_CODE_PROTOCOL *pxe)
@@ -119,6 +140,8 @@ static int pxe_mode_args(struct args *a, EFI_PXE_BASE_CODE_PROTOCOL *pxe)
 		rc = args_from_dhcp(a, m->ProxyOffer.Raw, sizeof(m->ProxyOffer.Raw));
 	if (rc == STRATA_ENOENT && m->DhcpAckReceived)
 		rc = args_from_dhcp(a, m->DhcpAck.Raw, sizeof(m->DhcpAck.Raw));
+	if (rc && m->ProxyOfferReceived)
+		log_codes("proxy offer", m->ProxyOffer.Raw, sizeof(m->ProxyOffer.Raw));
 	return rc ? STRATA_ENOENT : 0;       /* a packet that is not ours says nothing */
 }
 

@@ -55,6 +55,38 @@ static unsigned int machine_captured(struct server *s, const uint8_t mac[6])
 	return 0;
 }
 
+int capture_labels(struct server *s, const uint8_t mac[6], enum capture_kind kind, char *out,
+		   size_t cap)
+{
+	const struct inventory *inv;
+	const struct inv_profile *pr = NULL;
+	size_t used = 0;
+	int rc = 0;
+
+	out[0] = '\0';
+	pthread_rwlock_rdlock(&s->lock);
+	inv = s->cat->inv;
+	for (size_t i = 0; i < s->cat->n && !pr; i++)
+		if (!memcmp(s->cat->p[i].m->mac, mac, 6))
+			pr = &inv->profiles[s->cat->p[i].m->profile];
+	for (unsigned int i = 0; pr && i < pr->nparts && rc == 0; i++) {
+		const struct inv_part *pt = &pr->parts[i];
+		int take = kind == CAPTURE_MACHINE ? pt->capture
+			: pt->capture || pt->policy == STRATA_POLICY_PRESERVE;
+		int n;
+
+		if (!take)
+			continue;
+		n = snprintf(out + used, cap - used, "%s%s", used ? "," : "", pt->label);
+		if (n < 0 || (size_t)n >= cap - used)
+			rc = STRATA_ERANGE;
+		else
+			used += (size_t)n;
+	}
+	pthread_rwlock_unlock(&s->lock);
+	return rc;
+}
+
 /* The one machine who names, for order o: into name and mac.  0, STRATA_ENOENT,
  * STRATA_EINVAL (several, "all", or a machine order on a profile with no capture=yes
  * part, with *why set). */

@@ -63,6 +63,17 @@ int capture_task_find(struct server *s, const uint8_t sid[STRATA_SESSION_SID_LEN
  */
 int capture_task_of_mac(struct server *s, const char *mac, struct capture_task *task);
 
+/**
+ * The labels of mac's profile a capture of kind treats specially, comma-separated into out
+ * (cap bytes): for a machine capture the capture=yes parts (what it takes), for a gold
+ * capture the private ones it leaves out besides CIDATA (capture=yes and policy=preserve).
+ * Why in the orders: the manifest strata.efi verifies says nothing of capture=.  "" when
+ * the machine's profile has none (or the machine is served by the default).  0, or
+ * STRATA_ERANGE when they do not fit.  Takes the catalog's read lock.
+ */
+int capture_labels(struct server *s, const uint8_t mac[6], enum capture_kind kind, char *out,
+		   size_t cap);
+
 /** What an accepted order names, for its answer. */
 struct capture_ticket {
 	char name[INV_NAME_MAX + 1];      /**< the machine */

@@ -177,16 +177,22 @@ static enum inv_action decide(struct server *s, const uint8_t mac[6], char *name
 	return pending;
 }
 
-/* The orders line of an open capture task t (docs/capture.md). */
-static char *capture_orders(const struct capture_task *t)
+/* The orders line of mac's open capture task t (docs/capture.md), with the labels the
+ * agent needs (capture_labels): parts= what a machine capture takes, private= what a gold
+ * capture leaves out besides CIDATA. */
+static char *capture_orders(struct server *s, const uint8_t mac[6], const struct capture_task *t)
 {
-	char line[INV_NAME_MAX + 96];
+	char line[INV_NAME_MAX + 96 + STRATA_MAX_PARTS * (STRATA_LABEL_MAX + 1)];
+	char labels[STRATA_MAX_PARTS * (STRATA_LABEL_MAX + 1)];
 
+	if (capture_labels(s, mac, t->kind, labels, sizeof(labels)))
+		labels[0] = '\0';
 	if (t->kind == CAPTURE_GOLD)
-		snprintf(line, sizeof(line), "action=capture kind=gold profile=%s then=reboot\n",
-			 t->profile);
+		snprintf(line, sizeof(line), "action=capture kind=gold profile=%s then=reboot%s%s\n",
+			 t->profile, labels[0] ? " private=" : "", labels);
 	else
-		snprintf(line, sizeof(line), "action=capture kind=machine then=reboot\n");
+		snprintf(line, sizeof(line), "action=capture kind=machine then=reboot%s%s\n",
+			 labels[0] ? " parts=" : "", labels);
 	return strdup(line);
 }
 
@@ -198,7 +204,7 @@ char *server_agent_orders(struct server *s, const uint8_t mac[6])
 
 	if (decide(s, mac, name, sizeof(name), &t, &capture) != INV_ACTION_DEPLOY)
 		return strdup("action=none\n");
-	return capture ? capture_orders(&t) : strdup("action=deploy then=reboot\n");
+	return capture ? capture_orders(s, mac, &t) : strdup("action=deploy then=reboot\n");
 }
 
 char *server_script(struct server *s, const uint8_t mac[6])

@@ -112,7 +112,7 @@ check "  unsigned: 403" test "$(code -X POST --data-binary @"$W/c1" "$U/capture/
 # (chunks) take each counter once.
 sess_register "$U" 52:54:00:5e:00:01 "$W" > "$W/reg1"
 check "pc01's machine key is pinned on first use: the open capture task is an order" grep -q '^key=pinned ' "$W/reg1"
-check "  its orders say capture kind=gold" sh -c "curl -s '$(sess_url "$W" 52:54:00:5e:00:01 "$U/agent/52:54:00:5e:00:01")' | grep -qx 'action=capture kind=gold profile=gold1 then=reboot'"
+check "  its orders say capture kind=gold" sh -c "curl -s '$(sess_url "$W" 52:54:00:5e:00:01 "$U/agent/52:54:00:5e:00:01")' | grep -qx 'action=capture kind=gold profile=gold1 then=reboot private=data'"
 check "  its iPXE script chains strata.efi" grep -q 'strata.efi' <(curl -s "$U/ipxe/52-54-00-5e-00-01")
 check "  GET /capture/task signed by the machine's session reads its task" sh -c "curl -s \"\$(python3 $SC sign '$W/52:54:00:5e:00:01.state' '$U/capture/task')\" | grep -qx 'task=open kind=gold mac=52:54:00:5e:00:01 profile=gold1'"
 check "  have/need signed by the machine's session" test "$(need "$W/52:54:00:5e:00:01.state" "$W/need1")" = "$(printf '%s\n200' "$R")"
