@@ -5,7 +5,7 @@ SERVER_SRCS := server/main.c server/services.c server/server.c server/catalog.c 
 	server/sessions.c \
 	server/db.c server/audit.c server/api_tokens.c server/key_parse.c server/key_db.c \
 	server/machine_keys.c server/capture.c server/capture_parse.c server/capture_store.c \
-	server/capture_commit.c server/capture_hello.c \
+	server/capture_commit.c server/capture_hello.c server/capture_done.c \
 	server/inventory.c server/machine.c server/cidata.c server/http.c server/http_capture.c server/http_private.c server/http_parse.c \
 	server/http_run.c server/http_seal.c server/private_store.c server/layer_cache.c server/daemon.c server/loop_epoll.c server/tftp.c \
 	server/tftp_parse.c server/tftp_path.c server/ratelimit.c server/log_limit.c server/http_guard.c server/holders.c \
@@ -101,5 +101,11 @@ $(FUZZ)/fuzz_capture: $(FUZZ)/tests/fuzz/fuzz_capture.o \
 # libFuzzer target for a capture hello's body and a sealed upload's opening.
 $(FUZZ)/tests/fuzz/fuzz_capture_seal.o: INCS += -Iserver
 $(FUZZ)/fuzz_capture_seal: $(FUZZ)/tests/fuzz/fuzz_capture_seal.o \
+		$(patsubst %.c,$(FUZZ)/%.o,$(CAPTURE_PURE_SRCS) $(HOST_LIB_SRCS))
+	$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(HOST_LIBS)
+
+# libFuzzer target for a captured layout and the profile the server makes of it.
+$(FUZZ)/tests/fuzz/fuzz_layout.o: INCS += -Iserver
+$(FUZZ)/fuzz_layout: $(FUZZ)/tests/fuzz/fuzz_layout.o \
 		$(patsubst %.c,$(FUZZ)/%.o,$(CAPTURE_PURE_SRCS) $(HOST_LIB_SRCS))
 	$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(HOST_LIBS)

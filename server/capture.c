@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include "audit.h"
 #include "capture.h"
+#include "capture_done.h"
 #include "catalog.h"
 #include "crypto.h"
 #include "host.h"
@@ -87,6 +88,19 @@ int capture_labels(struct server *s, const uint8_t mac[6], enum capture_kind kin
 	return rc;
 }
 
+/** Why a gold order is refused whose as= names a profile. */
+#define PROFILE_TAKEN "as=: a profile of that name exists (in the inventory, captured, or " \
+	"being captured): a capture never overwrites; choose another name"
+
+/* Whether the inventory (with the captured profiles) defines name.  Call with s->lock. */
+static int profile_defined(struct server *s, const char *name)
+{
+	for (size_t i = 0; i < s->cat->inv->nprofiles; i++)
+		if (!strcmp(s->cat->inv->profiles[i].name, name))
+			return 1;
+	return 0;
+}
+
 /* The one machine who names, for order o: into name and mac.  0, STRATA_ENOENT,
  * STRATA_EINVAL (several, "all", or a machine order on a profile with no capture=yes
  * part, with *why set). */
@@ -101,6 +115,10 @@ static int order_machine(struct server *s, const char *who, const struct capture
 		*why = "its profile marks no partition capture=yes: a machine capture takes "
 		       "those (docs/capture.md)";
 		rc = STRATA_EINVAL;
+	}
+	if (rc == 0 && o->kind == CAPTURE_GOLD && profile_defined(s, o->profile)) {
+		*why = PROFILE_TAKEN;
+		rc = STRATA_ESTALE;
 	}
 	pthread_rwlock_unlock(&s->lock);
 	return rc;
@@ -185,10 +203,11 @@ static int task_insert(struct db *d, const struct capture_order *o, const char *
 	return audit_order(d, by, t->name, action, NULL, 0);
 }
 
-/* Open the task in one transaction: refused when one is open already. */
+/* Open the task in one transaction: refused when one is open already, or (with *why)
+ * when a gold order's profile is captured or being captured. */
 static int task_open(struct db *d, const struct capture_order *o, const char *by,
 		     struct capture_ticket *t, const uint8_t nonce[CAPTURE_NONCE_LEN],
-		     const uint8_t sid[STRATA_SESSION_SID_LEN])
+		     const uint8_t sid[STRATA_SESSION_SID_LEN], const char **why)
 {
 	int rc = db_begin(d);
 
@@ -197,6 +216,10 @@ static int task_open(struct db *d, const struct capture_order *o, const char *by
 	rc = task_open_exists(d, t->mac);
 	if (rc == 1)
 		rc = STRATA_ESTALE;
+	if (rc == 0 && o->kind == CAPTURE_GOLD)
+		rc = capture_profile_taken(d, o->profile);
+	if (rc == 1)
+		rc = STRATA_ESTALE, *why = PROFILE_TAKEN;
 	if (rc == 0)
 		rc = task_insert(d, o, by, t, nonce, sid);
 	return db_end(d, rc);
@@ -216,7 +239,7 @@ int server_capture_order(struct server *s, const char *who, const struct capture
 	strata_mac_format(out->mac, mac);
 	rc = new_token(s, out, nonce, sid);
 	if (rc == 0)
-		rc = task_open(s->state->db, o, by, out, nonce, sid);
+		rc = task_open(s->state->db, o, by, out, nonce, sid, why);
 	if (rc) {
 		strata_wipe(out->token, sizeof(out->token));
 		return rc;
@@ -382,4 +405,37 @@ int capture_task_find(struct server *s, const uint8_t sid[STRATA_SESSION_SID_LEN
 		? errorf("cannot remake a capture task's keys") : 0;
 	strata_wipe(token, sizeof(token));
 	return rc;
+}
+
+int capture_task_verify(struct server *s, const struct capture_task *t,
+			const struct strata_session_keys *k, const char *method, const char *pq,
+			enum session_use use)
+{
+	struct strata_session_query q;
+	static const uint8_t no_key[STRATA_KEY_PUB_LEN];
+	uint8_t mac[6];
+	int64_t now = (int64_t)time(NULL);
+	size_t len = strlen(pq);
+	int rc = strata_session_parse(pq, len, &q);
+
+	if (rc == 0)
+		rc = strata_session_verify(k, method, pq, &q);
+	if (rc || !t->open)
+		return rc;
+	if (strata_mac_parse(mac, t->mac, strlen(t->mac)))
+		return errorf("capture task %lld: not a MAC: %s", (long long)t->id, t->mac);
+	rc = sessions_check(s->task_sessions, mac, method, pq, len, use, now, NULL, NULL);
+	if (rc != STRATA_EAUTH)
+		return rc;
+	sessions_add(s->task_sessions, mac, no_key, k, now);   /* its first request here */
+	return sessions_check(s->task_sessions, mac, method, pq, len, use, now, NULL, NULL);
+}
+
+int capture_task_fail(struct db *d, const uint8_t mac[6], const char *msg)
+{
+	char text[18];
+
+	strata_mac_format(text, mac);
+	return db_run(d, "UPDATE capture_tasks SET ended = ?, outcome = 'failed', message = ? "
+		      "WHERE mac = ? AND ended IS NULL", "itt", (int64_t)time(NULL), msg, text);
 }

@@ -18,8 +18,10 @@
 
 #include "capture_parse.h"
 #include "session.h"
+#include "sessions.h"
 
 struct server;
+struct db;
 
 /** Bytes of a task's token, and room for its hex with the NUL. */
 #define CAPTURE_TOKEN_LEN STRATA_SESSION_TOKEN_LEN
@@ -73,6 +75,27 @@ int capture_task_of_mac(struct server *s, const char *mac, struct capture_task *
  */
 int capture_labels(struct server *s, const uint8_t mac[6], enum capture_kind kind, char *out,
 		   size_t cap);
+/** Task sessions the server remembers at once (their replay windows), and how many of one
+ *  machine's (an old task's is replaced by the machine's next). */
+#define CAPTURE_SESSIONS_MAX 1024
+#define CAPTURE_SESSIONS_PER_MACHINE 2
+
+/**
+ * Check a request of task t signed with its session k (capture_task_find): method and pq
+ * (the raw path and query, NUL-terminated) against the tag, and, while the task is open,
+ * its counter n against the task session's replay window.  The window is sessions.c's
+ * (s->task_sessions: a table of task sessions keyed by the task's machine, added on its
+ * first verified request): a write (use SESSION_ONCE: chunk, commit, done) takes each n
+ * once, a read (SESSION_READ: task, need) may repeat one inside the window, and an n older
+ * than the window is refused.  Like machine sessions it lives in memory only: a restarted
+ * server, or a task session idle for SESSIONS_IDLE_S, starts a new window, and what a
+ * replay can then do is bounded by the records (a chunk present, a part committed once, a
+ * task ended).  0, STRATA_ENOENT / STRATA_EINVAL (no or malformed session parameters),
+ * STRATA_EBADSIG, STRATA_ESTALE (a replayed or too old n), STRATA_EREPORTED.
+ */
+int capture_task_verify(struct server *s, const struct capture_task *t,
+			const struct strata_session_keys *k, const char *method, const char *pq,
+			enum session_use use);
 
 /** What an accepted order names, for its answer. */
 struct capture_ticket {
@@ -97,5 +120,13 @@ int server_capture_order(struct server *s, const char *who, const struct capture
  * STRATA_EINVAL when who names several; STRATA_EREPORTED.
  */
 int server_capture_cancel(struct server *s, const char *who, const char *by);
+
+/**
+ * End mac's open capture task, if it has one, as failed with msg (the agent's report,
+ * sanitised, borrowed): its agent reported phase=failed.  Run in the transaction that
+ * stores the machine's failed state (server_report), so the two agree.  0 (also with no
+ * open task) or STRATA_EREPORTED.
+ */
+int capture_task_fail(struct db *d, const uint8_t mac[6], const char *msg);
 
 #endif /* STRATA_CAPTURE_H */

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include "capture_commit.h"
+#include "capture_parse.h"
 #include "catalog.h"
 #include "host.h"
 #include "index.h"
@@ -54,8 +55,9 @@ static int64_t chunk_file_size(const char *dir, const uint8_t digest[32])
 }
 
 /* Whether every stored chunk of idx is in the public store or own (the machine's private
- * store) with the size idx gives; the first that is not named in why.  Sums the stored
- * sizes into *stored.  0 or STRATA_ENOENT. */
+ * store; NULL for a gold task, whose public layer may name public chunks only) with the
+ * size idx gives; the first that is not named in why.  Sums the stored sizes into *stored.
+ * 0 or STRATA_ENOENT. */
 static int chunks_present(const struct server *s, const char *own,
 			  const struct strata_index *idx, uint64_t *stored, char *why,
 			  size_t why_cap)
@@ -69,7 +71,7 @@ static int chunks_present(const struct server *s, const char *own,
 		if (!c.stored_size)
 			continue;
 		if (chunk_file_size(s->cfg.store_dir, c.digest) != c.stored_size &&
-		    chunk_file_size(own, c.digest) != c.stored_size) {
+		    (!own || chunk_file_size(own, c.digest) != c.stored_size)) {
 			strata_hex_encode(hex, c.digest, 32);
 			snprintf(why, why_cap, "the index names chunk %s (chunk %llu, %u bytes "
 				 "stored), which is not stored: upload it, then commit again", hex,
@@ -112,9 +114,44 @@ static int next_number(struct db *d, const char *mac, const char *part, int64_t 
 	return rc;
 }
 
-/* The generation's row and the end of its task, in one transaction.  Ending only a task
- * still open makes a second commit of one task fail whole. */
-static int record(struct db *d, const struct capture_task *t, const char *part,
+/* Whether task id is open and has not committed part: 0, STRATA_EACCES (ended),
+ * STRATA_ESTALE (part committed), STRATA_EREPORTED.  In a transaction. */
+static int part_fresh(struct db *d, int64_t id, const char *part)
+{
+	sqlite3_stmt *st;
+	int rc = db_prepare(d, "SELECT ended IS NULL, EXISTS (SELECT 1 FROM capture_commits "
+			    "WHERE task_id = ?1 AND part = ?2) FROM capture_tasks WHERE id = ?1",
+			    "it", &st, id, part);
+
+	if (rc)
+		return rc;
+	rc = sqlite3_step(st) != SQLITE_ROW ? errorf("%s: capture task %lld is gone", d->path,
+						     (long long)id)
+		: !sqlite3_column_int(st, 0) ? STRATA_EACCES
+		: sqlite3_column_int(st, 1) ? STRATA_ESTALE : 0;
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* A machine task's generation row.  In a transaction. */
+static int record_generation(struct db *d, const struct capture_task *t, const char *part,
+			     struct capture_generation *g, int64_t now)
+{
+	int rc = next_number(d, t->mac, part, &g->number);
+
+	if (rc == 0)
+		rc = db_run(d, "INSERT INTO generations (mac, part, number, at, size, stored, "
+			    "uploaded, source, layer, task_id) VALUES (?, ?, ?, ?, ?, ?, ?, "
+			    "'upload', ?, ?)", "ttiiiiibi", t->mac, part, g->number, now,
+			    (int64_t)g->size, (int64_t)g->stored, (int64_t)g->uploaded, g->layer,
+			    t->id);
+	return rc;
+}
+
+/* The commit's row (and a machine task's generation), in one transaction that finds the
+ * task open and part not committed by it yet: a commit counts once per task and part, and
+ * the task stays open until done (capture_done.h). */
+static int record(struct db *d, const struct capture_task *t, const char *part, int forced,
 		  struct capture_generation *g)
 {
 	int64_t now = (int64_t)time(NULL);
@@ -122,24 +159,21 @@ static int record(struct db *d, const struct capture_task *t, const char *part,
 
 	if (rc)
 		return rc;
-	rc = task_uploaded(d, t->id, &g->uploaded);
+	rc = part_fresh(d, t->id, part);
 	if (rc == 0)
-		rc = next_number(d, t->mac, part, &g->number);
+		rc = task_uploaded(d, t->id, &g->uploaded);
 	if (rc == 0)
-		rc = db_run(d, "INSERT INTO generations (mac, part, number, at, size, stored, "
-			    "uploaded, source, layer, task_id) VALUES (?, ?, ?, ?, ?, ?, ?, "
-			    "'upload', ?, ?)", "ttiiiiibi", t->mac, part, g->number, now,
-			    (int64_t)g->size, (int64_t)g->stored, (int64_t)g->uploaded, g->layer,
-			    t->id);
-	if (rc == 0)
-		rc = db_run(d, "UPDATE capture_tasks SET ended = ?, outcome = 'committed' WHERE "
-			    "id = ? AND ended IS NULL", "ii", now, t->id);
-	if (rc == 0 && sqlite3_changes(d->h) != 1)
-		rc = errorf("capture task %lld ended meanwhile", (long long)t->id);
+		rc = db_run(d, "INSERT INTO capture_commits (task_id, part, layer, forced, size, "
+			    "stored, at) VALUES (?, ?, ?, ?, ?, ?, ?)", "itbiiii", t->id, part,
+			    g->layer, (int64_t)(forced != 0), (int64_t)g->size, (int64_t)g->stored,
+			    now);
+	if (rc == 0 && t->kind == CAPTURE_MACHINE)
+		rc = record_generation(d, t, part, g, now);
 	return db_end(d, rc);
 }
 
-/* Put the index in the machine's private store (durable, with its chunks). */
+/* Put the index where t's layers go (durable, with its chunks): a gold task's in the
+ * public store (it is public data), a machine task's in the machine's private store. */
 static int put_index(const struct server *s, const struct capture_task *t,
 		     const uint8_t *idx, size_t len, uint8_t layer[32])
 {
@@ -147,45 +181,89 @@ static int put_index(const struct server *s, const struct capture_task *t,
 	uint8_t mac[6];
 	int rc;
 
-	if (strata_mac_parse(mac, t->mac, strlen(t->mac)) ||
-	    private_store_open(s->cfg.private_dir, mac, &st))
-		return STRATA_EREPORTED;
+	if (t->kind == CAPTURE_GOLD)
+		rc = store_open(s->cfg.store_dir, 1, &st) ? STRATA_EREPORTED : 0;
+	else if (strata_mac_parse(mac, t->mac, strlen(t->mac)))
+		rc = errorf("capture task of %s: not a MAC", t->mac);
+	else
+		rc = private_store_open(s->cfg.private_dir, mac, &st);
+	if (rc)
+		return rc;
 	rc = store_put_index(st, idx, len, layer) ? STRATA_EREPORTED : 0;
 	store_close(st);
 	return rc;
 }
 
+/* Whether part names a partition t may commit: a capture=yes part of the machine's
+ * profile for a machine task, a partition label for a gold one.  0, or STRATA_EINVAL with
+ * why. */
+static int part_ok(struct server *s, const struct capture_task *t, const char *part,
+		   char *why, size_t why_cap)
+{
+	if (t->kind == CAPTURE_GOLD && (!part || !capture_label_ok(part)))
+		return snprintf(why, why_cap, "part= must be the partition's label on the "
+				"reference disk: 1 to 36 of [A-Za-z0-9._-]"), STRATA_EINVAL;
+	if (t->kind == CAPTURE_MACHINE && (!part || !part_captured(s, t, part)))
+		return snprintf(why, why_cap, "part= must name a capture=yes partition of the "
+				"machine's profile"), STRATA_EINVAL;
+	return 0;
+}
+
+/* The directory of the machine's private store for a machine task, into own; "" for a
+ * gold task.  0 or STRATA_EREPORTED. */
+static int own_store(const struct server *s, const struct capture_task *t,
+		     char own[PRIVATE_DIR_MAX])
+{
+	uint8_t mac[6];
+
+	own[0] = '\0';
+	if (t->kind == CAPTURE_GOLD)
+		return 0;
+	if (strata_mac_parse(mac, t->mac, strlen(t->mac)) ||
+	    private_store_dir(own, PRIVATE_DIR_MAX, s->cfg.private_dir, mac))
+		return STRATA_EREPORTED;
+	return 0;
+}
+
+/* Why record failed with rc, into why. */
+static int record_why(int rc, const char *part, char *why, size_t why_cap)
+{
+	if (rc == STRATA_ESTALE)
+		snprintf(why, why_cap, "part %s was committed by this task already: a task "
+			 "commits each partition once (order a new capture to take it again)", part);
+	else if (rc == STRATA_EACCES)
+		snprintf(why, why_cap, "the capture task has ended: order a new capture");
+	else
+		snprintf(why, why_cap, "cannot record the commit (the server's log says why)");
+	return rc;
+}
+
 int capture_commit(struct server *s, const struct capture_task *t, const char *part,
-		   const uint8_t *idx, size_t len, struct capture_generation *out,
+		   int forced, const uint8_t *idx, size_t len, struct capture_generation *out,
 		   char *why, size_t why_cap)
 {
 	struct strata_diag diag = { 0 };
 	struct strata_index parsed;
 	char own[PRIVATE_DIR_MAX];
-	uint8_t mac[6];
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (t->kind != CAPTURE_MACHINE)
-		return snprintf(why, why_cap, "a gold capture's commit is not built yet"),
-		       STRATA_ENOTSUP;
-	if (!part || !part_captured(s, t, part))
-		return snprintf(why, why_cap, "part= must name a capture=yes partition of the "
-				"machine's profile"), STRATA_EINVAL;
+	rc = part_ok(s, t, part, why, why_cap);
+	if (rc)
+		return rc;
 	if (strata_index_parse(&parsed, idx, len, &diag))
 		return snprintf(why, why_cap, "the index does not parse at byte %llu: %s",
 				(unsigned long long)diag.where, diag.msg), STRATA_EINVAL;
-	if (strata_mac_parse(mac, t->mac, strlen(t->mac)) ||
-	    private_store_dir(own, sizeof(own), s->cfg.private_dir, mac))
+	if (own_store(s, t, own))
 		return snprintf(why, why_cap, "cannot name the machine's store"), STRATA_EREPORTED;
-	rc = chunks_present(s, own, &parsed, &out->stored, why, why_cap);
+	rc = chunks_present(s, own[0] ? own : NULL, &parsed, &out->stored, why, why_cap);
 	if (rc)
 		return rc;
 	out->size = parsed.image_size;
 	rc = put_index(s, t, idx, len, out->layer);
-	if (rc == 0)
-		rc = record(s->state->db, t, part, out);
 	if (rc)
-		snprintf(why, why_cap, "cannot record the generation (the server's log says why)");
-	return rc;
+		return snprintf(why, why_cap, "cannot store the index (the server's log says "
+				"why)"), rc;
+	rc = record(s->state->db, t, part, forced, out);
+	return rc ? record_why(rc, part, why, why_cap) : 0;
 }

@@ -1,13 +1,18 @@
 /*
- * Committing a capture: an uploaded layer index becomes a machine's next generation
- * (docs/capture.md, "Commit").
+ * Committing a capture: an uploaded layer index becomes one partition's layer
+ * (docs/capture.md, "Commit").  A task commits each partition once and stays open until
+ * its done (capture_done.h): a machine task's commit is the next generation of a
+ * capture=yes partition, kept in the machine's private store; a gold task's is a layer of
+ * the reference disk, kept in the public store (it is public data), which its done names
+ * in the captured layout.
  *
- * Why one step: a generation is a row of the generations table, written in one SQLite
- * transaction with the end of its task, and only after the index file is durable in the
- * machine's private store and every chunk it names is there with the size it gives.  A
- * server killed at any moment restarts with the generation committed or not at all; an
- * index file written before a kill that its row never followed names nothing and is
- * overwritten by the same bytes when the client commits again.
+ * Why one step: a commit is a capture_commits row (and a machine's generations row),
+ * written in one SQLite transaction that finds the task open and the partition not
+ * committed yet, and only after the index file is durable in its store and every chunk it
+ * names is there with the size it gives.  A server killed at any moment restarts with the
+ * commit recorded or not at all; an index file written before a kill that its row never
+ * followed names nothing and is overwritten by the same bytes when the client commits
+ * again.
  */
 #ifndef STRATA_CAPTURE_COMMIT_H
 #define STRATA_CAPTURE_COMMIT_H
@@ -28,15 +33,18 @@ struct capture_generation {
 };
 
 /**
- * Commit idx[0..len) (borrowed) as the next generation of partition part (a capture=yes
- * label of the machine's profile) for the open machine task t, ending the task.  0 with
- * *out; otherwise an rc with why (why_cap bytes, the caller's) saying what to do:
- * STRATA_ENOTSUP for a gold task, STRATA_EINVAL for a part that is not capture=yes or an
- * index that does not parse, STRATA_ENOENT for an index naming a chunk that is not stored
- * (naming it), STRATA_EREPORTED.
+ * Commit idx[0..len) (borrowed) as the layer of partition part for the open task t:
+ * for a machine task a capture=yes label of the machine's profile (the next generation),
+ * for a gold task a partition label of the reference disk.  forced records the agent's
+ * force=yes (it built a layer of a filesystem it could not map, or whose check failed).
+ * 0 with *out (number 0 for a gold task); otherwise an rc with why (why_cap bytes, the
+ * caller's) saying what to do: STRATA_EINVAL for a part it may not commit or an index
+ * that does not parse, STRATA_ENOENT for an index naming a chunk that is not stored
+ * (naming it), STRATA_ESTALE for a part this task committed already, STRATA_EACCES for a
+ * task that ended meanwhile, STRATA_EREPORTED.
  */
 int capture_commit(struct server *s, const struct capture_task *t, const char *part,
-		   const uint8_t *idx, size_t len, struct capture_generation *out,
+		   int forced, const uint8_t *idx, size_t len, struct capture_generation *out,
 		   char *why, size_t why_cap);
 
 /** Count len bytes of chunk files stored for task t (capture_tasks.uploaded).  0 or

@@ -27,6 +27,19 @@ int capture_order_parse(const char *as, const char *prepared, struct capture_ord
 	return 0;
 }
 
+int capture_label_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > STRATA_LABEL_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == '_' || s[i] == '-'))
+			return 0;
+	return 1;
+}
+
 /* Whether the n bytes at p are lowercase hex digits. */
 static int lower_hex(const char *p, size_t n)
 {

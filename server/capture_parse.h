@@ -17,6 +17,7 @@
 #include "format.h"
 #include "inventory.h"
 #include "key_reg.h"
+#include "manifest.h"
 #include "need.h"
 
 /** What a capture takes and where it goes. */
@@ -40,6 +41,20 @@ struct capture_order {
  */
 int capture_order_parse(const char *as, const char *prepared, struct capture_order *out,
 			const char **why);
+
+/**
+ * Whether s is a partition label a gold commit may name (POST /capture/commit?part=): the
+ * manifest's label rule, 1..STRATA_LABEL_MAX of [A-Za-z0-9._-], so the captured layout can
+ * name the partition.  s borrowed, NUL-terminated.
+ */
+int capture_label_ok(const char *s);
+
+/** Most digests one have/need request asks about. */
+#define CAPTURE_NEED_MAX 1024
+/** Bytes of one have/need line: 64 hex digits and '\n'. */
+#define CAPTURE_NEED_LINE 65
+/** Largest have/need body. */
+#define CAPTURE_NEED_BODY_MAX (CAPTURE_NEED_MAX * CAPTURE_NEED_LINE)
 
 /** Largest chunk an upload carries: the store's largest chunk size (format.h). */
 #define CAPTURE_CHUNK_MAX (1u << STRATA_CHUNK_SHIFT_MAX)

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "capture_done.h"
 #include "catalog.h"
 #include "crypto.h"
 #include "host.h"
@@ -50,9 +51,13 @@ static int check_layers(const struct server *s, const struct inventory *inv)
 			strata_store_index_rel(rel, pr->parts[k].layer);
 			snprintf(path, sizeof(path), "%s/%s", s->cfg.store_dir, rel);
 			if (access(path, R_OK) != 0)
-				return errorf("%s: profile %s (line %u), part %s: layer is not in the "
-					      "store %s", inv->path, pr->name, pr->line,
-					      pr->parts[k].label, s->cfg.store_dir);
+				return pr->captured
+					? errorf("captured profile %s (%s), part %s: layer is not in "
+						 "the store %s", pr->name, pr->captured,
+						 pr->parts[k].label, s->cfg.store_dir)
+					: errorf("%s: profile %s (line %u), part %s: layer is not in "
+						 "the store %s", inv->path, pr->name, pr->line,
+						 pr->parts[k].label, s->cfg.store_dir);
 		}
 	}
 	return 0;
@@ -235,12 +240,28 @@ static int catalog_build(struct server *s, struct inventory *inv, struct catalog
 	return 0;
 }
 
+/* The inventory with the captured profiles (capture_done.h) defined before its lines. */
+static int inventory_read(struct server *s, struct inventory **inv)
+{
+	struct inv_profile *captured;
+	size_t n;
+	int rc = capture_profiles_load(s, &captured, &n);
+
+	if (rc)
+		return rc;
+	rc = inventory_load_with(s->cfg.inventory, captured, n, inv);
+	for (size_t i = 0; i < n; i++)
+		inv_profile_done(&captured[i]);
+	free(captured);
+	return rc;
+}
+
 int server_reload(struct server *s)
 {
 	struct inventory *inv;
 	struct catalog *c = NULL, *old;
 
-	if (inventory_load(s->cfg.inventory, &inv))
+	if (inventory_read(s, &inv))
 		return STRATA_EREPORTED;
 	if (check_layers(s, inv)) {
 		inventory_free(inv);

@@ -86,6 +86,30 @@ static const char *const migrations[] = {
 	"  layer BLOB NOT NULL,"             /* layer id */
 	"  task_id INTEGER NOT NULL REFERENCES capture_tasks(id),"
 	"  UNIQUE (mac, part, number));",
+	/* 5: a capture task commits each partition once (capture_commit.h) and ends with
+	 * done, or failed with the agent's message; a gold task's done records the captured
+	 * profile (capture_done.h), which the inventory loads beside its own. */
+	"ALTER TABLE capture_tasks ADD COLUMN message TEXT;"   /* failed: the agent's text */
+	"CREATE TABLE capture_commits ("
+	"  task_id INTEGER NOT NULL REFERENCES capture_tasks(id),"
+	"  part TEXT NOT NULL,"              /* the partition's label */
+	"  layer BLOB NOT NULL,"             /* layer id: public (gold) or the machine's own */
+	"  forced INTEGER NOT NULL,"         /* force=yes: built under force (no fs map, or a
+						failed check) */
+	"  size INTEGER NOT NULL,"
+	"  stored INTEGER NOT NULL,"
+	"  at INTEGER NOT NULL,"
+	"  PRIMARY KEY (task_id, part));"
+	"CREATE TABLE captured_profiles ("
+	"  name TEXT PRIMARY KEY,"           /* the order's as=: never overwritten */
+	"  task_id INTEGER NOT NULL REFERENCES capture_tasks(id),"
+	"  mac TEXT NOT NULL,"               /* the source machine */
+	"  machine TEXT NOT NULL,"           /* its inventory name then */
+	"  token_name TEXT NOT NULL,"        /* the credential that ordered it */
+	"  at INTEGER NOT NULL,"
+	"  prepared INTEGER NOT NULL,"
+	"  forced TEXT NOT NULL,"            /* labels committed with force=yes, comma-separated */
+	"  layout TEXT NOT NULL);",          /* the unsigned layout (manifest text) */
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

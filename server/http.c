@@ -614,6 +614,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (r->route.kind == ROUTE_CAPTURE_COMMIT)
 		return strcmp(method, "POST") ? http_error(c, r, 405, "use POST")
 			: http_capture_commit(c, r, s);
+	if (r->route.kind == ROUTE_CAPTURE_DONE)
+		return strcmp(method, "POST") ? http_error(c, r, 405, "use POST")
+			: http_capture_done(c, r, s);
 	if (r->route.kind == ROUTE_CAPTURE_CHUNK)
 		return strcmp(method, "POST") ? http_error(c, r, 405, "use POST")
 			: http_capture_chunk(c, r, s);

@@ -10,6 +10,7 @@
 #include <time.h>
 #include "capture.h"
 #include "capture_commit.h"
+#include "capture_done.h"
 #include "capture_hello.h"
 #include "capture_parse.h"
 #include "capture_store.h"
@@ -110,7 +111,10 @@ static const char *task_why(int rc)
 		return "the capture task has ended, or this machine has none open: order a new "
 		       "capture (POST /api/capture/NAME)";
 	case STRATA_ESTALE:
-		return "this signed write was seen before: sign each upload with a new counter n";
+		return "that signed request was already taken, or its n is older than the "
+		       "window: sign each request with a new, higher n";
+	case STRATA_EINVAL:
+		return "s=, n= and h= must end the query: 32 hex digits, a counter, 32 hex digits";
 	default:
 		return "cannot check the request";
 	}
@@ -126,8 +130,7 @@ static const char *task_why(int rc)
  */
 static int machine_check(struct req *r, struct server *s, struct capture_task *t)
 {
-	enum session_use use = r->route.kind == ROUTE_CAPTURE_NEED ||
-		r->route.kind == ROUTE_CAPTURE_TASK ? SESSION_READ : SESSION_ONCE;
+	enum session_use use = capture_route_use(r->route.kind);
 	struct strata_session_keys k;
 	uint8_t mac[6];
 	char smac[18];
@@ -159,7 +162,7 @@ int http_capture_check(struct req *r, struct server *s, struct capture_task *t)
 		return STRATA_ENOENT;
 	rc = capture_task_find(s, q.sid, t, &k);
 	if (rc == 0)
-		rc = strata_session_verify(&k, r->method, r->uri, &q);
+		rc = capture_task_verify(s, t, &k, r->method, r->uri, capture_route_use(r->route.kind));
 	strata_wipe(&k, sizeof(k));
 	if (rc == STRATA_EAUTH)
 		return machine_check(r, s, t);
@@ -364,14 +367,21 @@ enum MHD_Result http_capture_chunk(struct MHD_Connection *c, struct req *r,
 	return http_text(c, r, 200, "text/plain", body, strlen(body));
 }
 
-/* POST /capture/commit?part=LABEL&b=&s=&n=&h=, signed by a machine's capture task: the
- * body, a layer index, becomes the next generation of that partition (capture_commit.h). */
+/* The status of a commit's or done's refusal rc. */
+static unsigned int end_status(int rc)
+{
+	return rc == STRATA_ENOENT || rc == STRATA_ESTALE ? 409 : rc == STRATA_EINVAL ? 400
+		: rc == STRATA_EACCES ? 403 : 500;
+}
+
+/* POST /capture/commit?part=LABEL[&force=yes]&b=&s=&n=&h=, signed by a capture task: the
+ * body, a layer index, becomes that partition's layer (capture_commit.h). */
 enum MHD_Result http_capture_commit(struct MHD_Connection *c, struct req *r,
 					  struct server *s)
 {
 	struct capture_generation g;
-	char why[256], hex[65], body[320];
-	const char *wh;
+	const char *force = http_qfield(c, "force"), *wh;
+	char why[320], hex[65], body[360], num[40] = "";
 	unsigned int st;
 	int rc;
 
@@ -382,15 +392,42 @@ enum MHD_Result http_capture_commit(struct MHD_Connection *c, struct req *r,
 			     "of the body (hex) in the query");
 	if ((st = upload_opened(c, r, "/capture/commit", &wh)))
 		return http_error(c, r, st, wh);
-	rc = capture_commit(s, &r->task, http_qfield(c, "part"), (const uint8_t *)r->big,
-			    r->big_len, &g, why, sizeof(why));
+	if (force && strcmp(force, "yes"))
+		return http_error(c, r, 400, "force= is yes or absent");
+	rc = capture_commit(s, &r->task, http_qfield(c, "part"), force != NULL,
+			    (const uint8_t *)r->big, r->big_len, &g, why, sizeof(why));
 	if (rc)
-		return http_error(c, r, rc == STRATA_ENOENT ? 409 : rc == STRATA_ENOTSUP ? 501
-			     : rc == STRATA_EINVAL ? 400 : 500, why);
+		return http_error(c, r, end_status(rc), why);
 	strata_hex_encode(hex, g.layer, 32);
-	snprintf(body, sizeof(body), "generation %lld layer=sha256:%s size=%llu stored=%llu "
-		 "uploaded=%llu\n", (long long)g.number, hex, (unsigned long long)g.size,
-		 (unsigned long long)g.stored, (unsigned long long)g.uploaded);
+	if (g.number)
+		snprintf(num, sizeof(num), "generation %lld ", (long long)g.number);
+	snprintf(body, sizeof(body), "%slayer=sha256:%s size=%llu stored=%llu uploaded=%llu%s\n",
+		 num, hex, (unsigned long long)g.size, (unsigned long long)g.stored,
+		 (unsigned long long)g.uploaded, force ? " forced" : "");
+	return http_text(c, r, 200, "text/plain", body, strlen(body));
+}
+
+/* POST /capture/done?b=&s=&n=&h=, signed by a capture task: the task ends; a gold task's
+ * body, the captured layout, becomes its profile (capture_done.h). */
+enum MHD_Result http_capture_done(struct MHD_Connection *c, struct req *r, struct server *s)
+{
+	struct capture_end e;
+	char why[400], body[INV_NAME_MAX + 96];
+	int rc;
+
+	if (r->task_rc)
+		return http_error(c, r, task_status(r->task_rc), task_why(r->task_rc));
+	if (!body_signed(c, r->big ? r->big : "", r->big_len))
+		return http_error(c, r, 403, "the body does not match the signed b=: sign b=SHA-256 "
+			     "of the body (hex) in the query");
+	rc = capture_done(s, &r->task, r->big ? r->big : "", r->big_len, &e, why, sizeof(why));
+	if (rc)
+		return http_error(c, r, end_status(rc), why);
+	if (r->task.kind == CAPTURE_GOLD)
+		snprintf(body, sizeof(body), "task committed: profile %s, %u layers\n",
+			 r->task.profile, e.layers);
+	else
+		snprintf(body, sizeof(body), "task committed: %u partitions\n", e.parts);
 	return http_text(c, r, 200, "text/plain", body, strlen(body));
 }
 
@@ -480,5 +517,13 @@ size_t http_capture_body_max(enum http_route_kind kind)
 	return kind == ROUTE_CAPTURE_NEED ? STRATA_NEED_BODY_MAX
 		: kind == ROUTE_CAPTURE_CHUNK ? CAPTURE_CHUNK_BODY_MAX + STRATA_SEAL_OVERHEAD
 		: kind == ROUTE_CAPTURE_COMMIT ? CAPTURE_INDEX_MAX + STRATA_SEAL_OVERHEAD
-		: kind == ROUTE_CAPTURE_HELLO ? CAPTURE_HELLO_BODY : 0;
+		: kind == ROUTE_CAPTURE_HELLO ? CAPTURE_HELLO_BODY
+		: kind == ROUTE_CAPTURE_DONE ? STRATA_MANIFEST_MAX : 0;
+}
+
+/* Whether a task's request on route kind may repeat its n: reads may, writes may not. */
+enum session_use capture_route_use(enum http_route_kind kind)
+{
+	return kind == ROUTE_CAPTURE_TASK || kind == ROUTE_CAPTURE_NEED ? SESSION_READ
+		: SESSION_ONCE;
 }

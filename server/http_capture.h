@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include "http_parse.h"
 #include "server.h"
+#include "sessions.h"
 
 struct req;
 struct capture_task;
@@ -23,10 +24,13 @@ enum MHD_Result http_capture_task(struct MHD_Connection *c, struct req *r, struc
 enum MHD_Result http_capture_need(struct MHD_Connection *c, struct req *r, struct server *s);
 /** POST /capture/chunk/HEX: one chunk, checked against its name before it is kept. */
 enum MHD_Result http_capture_chunk(struct MHD_Connection *c, struct req *r, struct server *s);
-/** POST /capture/commit?part=LABEL: the body, an index, becomes a generation. */
+/** POST /capture/commit?part=LABEL[&force=yes]: the body, an index, becomes a partition's
+ *  layer (a machine's generation, or a layer of a gold capture). */
 enum MHD_Result http_capture_commit(struct MHD_Connection *c, struct req *r, struct server *s);
 /** POST /capture/hello: agree the signing task's upload key (capture_hello.h). */
 enum MHD_Result http_capture_hello(struct MHD_Connection *c, struct req *r, struct server *s);
+/** POST /capture/done: the task ends; a gold task's body, its layout, becomes a profile. */
+enum MHD_Result http_capture_done(struct MHD_Connection *c, struct req *r, struct server *s);
 
 /**
  * The open task that signed r, into *t, checked when the request arrives so that a
@@ -37,5 +41,10 @@ int http_capture_check(struct req *r, struct server *s, struct capture_task *t);
 
 /** The largest body a capture task's route takes, 0 for other routes. */
 size_t http_capture_body_max(enum http_route_kind kind);
+
+/** Whether a capture task's request on route kind may repeat its counter (SESSION_READ:
+ *  /capture/task and /capture/need answer the same again) or not (SESSION_ONCE: chunk,
+ *  commit and done write). */
+enum session_use capture_route_use(enum http_route_kind kind);
 
 #endif /* STRATA_HTTP_CAPTURE_H */

@@ -101,6 +101,8 @@ static enum http_route_kind route_two(const char *word, const char *arg, struct 
 		return ROUTE_CAPTURE_TASK;
 	if (!strcmp(word, "capture") && !strcmp(arg, "need"))
 		return ROUTE_CAPTURE_NEED;
+	if (!strcmp(word, "capture") && !strcmp(arg, "done"))
+		return ROUTE_CAPTURE_DONE;
 	if (!strcmp(word, "capture") && !strcmp(arg, "commit"))
 		return ROUTE_CAPTURE_COMMIT;
 	if (!strcmp(word, "capture") && !strcmp(arg, "hello"))

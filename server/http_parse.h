@@ -40,8 +40,9 @@ enum http_route_kind {
 	ROUTE_CAPTURE_TASK,   /**< /capture/task: a capture task's state, to its signed request */
 	ROUTE_CAPTURE_NEED,   /**< /capture/need: which of the chunks a body names are missing */
 	ROUTE_CAPTURE_CHUNK,  /**< /capture/chunk/HEX: upload the chunk named HEX (digest) */
-	ROUTE_CAPTURE_COMMIT, /**< /capture/commit: an index becomes a generation */
+	ROUTE_CAPTURE_COMMIT, /**< /capture/commit: an index becomes a partition's layer */
 	ROUTE_CAPTURE_HELLO,  /**< /capture/hello: agree a task's upload key (capture_hello.h) */
+	ROUTE_CAPTURE_DONE,   /**< /capture/done: the task ends (a gold one's layout with it) */
 };
 
 /** A routed request: the kind and its parameters. */

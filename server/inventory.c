@@ -125,9 +125,15 @@ static int parse_profile(struct parser *p, struct line *l)
 	struct inventory *inv = p->inv;
 	struct inv_profile *np;
 
+	int at;
+
 	if (l->n != 2 || !name_ok(l->word[1]))
 		return lfail(l, "expected 'profile NAME' (NAME: letters, digits, '-')");
-	if (find_profile(inv, l->word[1]) >= 0)
+	at = find_profile(inv, l->word[1]);
+	if (at >= 0 && inv->profiles[at].captured)
+		return lfail(l, "profile '%s' is also the captured profile %s: a capture never "
+			     "overwrites; rename this one", l->word[1], inv->profiles[at].captured);
+	if (at >= 0)
 		return lfail(l, "profile '%s' defined twice", l->word[1]);
 	np = realloc(inv->profiles, (inv->nprofiles + 1) * sizeof(*np));
 	if (!np)
@@ -473,7 +479,32 @@ static int take_line(struct line *l, const char *text, size_t len, size_t *off, 
 	return 0;
 }
 
+/* Copy the captured profiles pre[0..n) into inv, first.  0 or STRATA_EREPORTED. */
+static int take_captured(struct inventory *inv, const struct inv_profile *pre, size_t n)
+{
+	if (n == 0)
+		return 0;
+	if (!(inv->profiles = calloc(n, sizeof(*inv->profiles))))
+		return errorf("out of memory");
+	for (; inv->nprofiles < n; inv->nprofiles++) {
+		struct inv_profile *pr = &inv->profiles[inv->nprofiles];
+
+		*pr = pre[inv->nprofiles];
+		pr->user_data = NULL;
+		if (!(pr->captured = strdup(pre[inv->nprofiles].captured
+					    ? pre[inv->nprofiles].captured : pr->name)))
+			return errorf("out of memory");
+	}
+	return 0;
+}
+
 int inventory_parse(const char *path, const char *text, size_t len, struct inventory **out)
+{
+	return inventory_parse_with(path, text, len, NULL, 0, out);
+}
+
+int inventory_parse_with(const char *path, const char *text, size_t len,
+			 const struct inv_profile *pre, size_t npre, struct inventory **out)
 {
 	struct parser p = { .cur_profile = -1 };
 	struct line l = { .path = path };
@@ -485,6 +516,7 @@ int inventory_parse(const char *path, const char *text, size_t len, struct inven
 	if (!p.inv || !(p.inv->path = strdup(path)))
 		return free(p.inv), errorf("out of memory");
 	p.inv->default_profile = -1;
+	rc = take_captured(p.inv, pre, npre);
 	while (off < len && rc == 0) {
 		l.no++;
 		rc = take_line(&l, text, len, &off, buf);
@@ -507,15 +539,82 @@ int inventory_parse(const char *path, const char *text, size_t len, struct inven
 
 int inventory_load(const char *path, struct inventory **out)
 {
+	return inventory_load_with(path, NULL, 0, out);
+}
+
+int inventory_load_with(const char *path, const struct inv_profile *pre, size_t npre,
+			struct inventory **out)
+{
 	uint8_t *text;
 	size_t len;
 	int rc;
 
 	if (read_file(path, 16 << 20, &text, &len))
 		return STRATA_EREPORTED;
-	rc = inventory_parse(path, (const char *)text, len, out);
+	rc = inventory_parse_with(path, (const char *)text, len, pre, npre, out);
 	free(text);
 	return rc;
+}
+
+/* Partition i of layout m as a profile's part: its type as the manifest's alias or GUID. */
+static void part_from_layout(const struct strata_part *mp, struct inv_part *pt)
+{
+	const char *alias = strata_part_type_name(mp->type_guid);
+
+	memset(pt, 0, sizeof(*pt));
+	snprintf(pt->label, sizeof(pt->label), "%s", mp->label);
+	if (alias)
+		snprintf(pt->type, sizeof(pt->type), "%s", alias);
+	else
+		strata_guid_format(pt->type, mp->type_guid);
+	pt->size = mp->size;
+	pt->policy = mp->policy;
+	pt->layer_kind = mp->has_layer ? INV_LAYER_ID : INV_LAYER_NONE;
+	memcpy(pt->layer, mp->layer, 32);
+	pt->wipe = mp->wipe;
+}
+
+/* The disk min-size of profile pr whose layout said min: at least where pr's partitions,
+ * laid out from 1 MiB at 1 MiB boundaries (machine.c), end, so a layout whose starts were
+ * not aligned still renders as a valid manifest; 0 stays 0 (no minimum). */
+static uint64_t laid_out_min(const struct inv_profile *pr, uint64_t min)
+{
+	uint64_t end = 1u << 20;
+
+	for (unsigned int i = 0; i < pr->nparts; i++)
+		end += pr->parts[i].size ? (pr->parts[i].size + (1u << 20) - 1) >> 20 << 20
+			: 4096;
+	return min && min < end ? end : min;
+}
+
+int inv_profile_from_layout(const struct strata_manifest *m, const char *name,
+			    const char *origin, struct inv_profile *out, const char **why)
+{
+	memset(out, 0, sizeof(*out));
+	if (!name_ok(name))
+		return *why = "a profile name is [A-Za-z0-9-], 1..63, not starting with '-'",
+		       STRATA_EINVAL;
+	if (m->nparts == 0 || m->nparts > STRATA_MAX_PARTS)
+		return *why = "a profile has 1 to 16 partitions", STRATA_EINVAL;
+	for (unsigned int i = 0; i < m->nparts; i++) {
+		if (m->parts[i].private_layer)
+			return *why = "a captured profile is public: no store=private",
+			       STRATA_EINVAL;
+		part_from_layout(&m->parts[i], &out->parts[i]);
+	}
+	snprintf(out->name, sizeof(out->name), "%s", name);
+	out->nparts = m->nparts;
+	out->min_disk = laid_out_min(out, m->min_disk);
+	if (!(out->captured = strdup(origin)))
+		return *why = "out of memory", STRATA_ENOMEM;
+	return 0;
+}
+
+void inv_profile_done(struct inv_profile *pr)
+{
+	free(pr->user_data);
+	free(pr->captured);
+	pr->user_data = pr->captured = NULL;
 }
 
 void inventory_free(struct inventory *inv)
@@ -523,7 +622,7 @@ void inventory_free(struct inventory *inv)
 	if (!inv)
 		return;
 	for (size_t i = 0; i < inv->nprofiles; i++)
-		free(inv->profiles[i].user_data);
+		inv_profile_done(&inv->profiles[i]);
 	for (size_t i = 0; i < inv->nmachines; i++)
 		free(inv->machines[i].user_data);
 	free(inv->profiles);

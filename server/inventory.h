@@ -78,6 +78,9 @@ struct inv_profile {
 	struct inv_part parts[STRATA_MAX_PARTS];
 	char *user_data;               /**< path, owned; NULL for the built-in default */
 	unsigned int line;             /**< where it was defined, for messages */
+	char *captured;                /**< a captured profile: where its layout is kept
+					    (STATE/profiles/NAME.layout), owned; NULL for one
+					    the inventory defines */
 };
 
 enum inv_action {
@@ -109,6 +112,22 @@ struct inventory {
 unsigned int inv_profile_captured(const struct inv_profile *pr);
 
 /**
+ * The profile name for a captured layout m (strata_layout_parse): each partition's label,
+ * type, size, policy, layer and wipe, in order; min-size from its disk line (raised to
+ * where the partitions end when laid out, if less).  The layout's GUIDs and starts are the
+ * reference disk's and are not kept: partitions are laid out as an inventory profile's,
+ * and each machine gets its own GUIDs (machine.h).  origin (copied)
+ * says where the layout is kept, for messages.  0 with *out filled (out->captured owned:
+ * inventory_free or inv_profile_done frees it), or STRATA_EINVAL with *why (static) when
+ * the layout breaks a profile's rule, STRATA_ENOMEM.
+ */
+int inv_profile_from_layout(const struct strata_manifest *m, const char *name,
+			    const char *origin, struct inv_profile *out, const char **why);
+
+/** Free what a profile owns (not the profile itself). */
+void inv_profile_done(struct inv_profile *pr);
+
+/**
  * Read and validate the inventory at path.  On success *out is a new inventory the caller
  * owns; on failure it prints "path:line: why" and returns a negative rc.
  */
@@ -116,6 +135,19 @@ int inventory_load(const char *path, struct inventory **out);
 
 /** Parse inventory text (len bytes) as if read from path (for messages and relative paths). */
 int inventory_parse(const char *path, const char *text, size_t len, struct inventory **out);
+
+/**
+ * inventory_load with the captured profiles pre[0..npre) (copied; see
+ * inv_profile_from_layout) defined before its first line, so `machine ... profile=NAME`
+ * names one like any other.  A `profile` line with a captured profile's name is an error
+ * naming both: a capture never overwrites, and the inventory cannot shadow a capture.
+ */
+int inventory_load_with(const char *path, const struct inv_profile *pre, size_t npre,
+			struct inventory **out);
+
+/** inventory_parse with captured profiles, as inventory_load_with. */
+int inventory_parse_with(const char *path, const char *text, size_t len,
+			 const struct inv_profile *pre, size_t npre, struct inventory **out);
 
 void inventory_free(struct inventory *inv);
 

@@ -70,7 +70,9 @@ int server_open(struct server *s)
 				  s->cfg.store_dir))
 		return STRATA_EREPORTED;
 	if (sessions_new(SESSIONS_MAX, SESSIONS_PER_MACHINE, SESSIONS_IDLE_S, &s->sessions) ||
-	    capture_hellos_new(HELLOS_MAX, &s->hellos))
+	    capture_hellos_new(HELLOS_MAX, &s->hellos) ||
+	    sessions_new(CAPTURE_SESSIONS_MAX, CAPTURE_SESSIONS_PER_MACHINE, SESSIONS_IDLE_S,
+			 &s->task_sessions))
 		return errorf("out of memory");
 	if (state_open(s->cfg.state_dir, &s->state) || ensure_key(s) || server_load_tokens(s) ||
 	    capture_key_open(s))
@@ -92,6 +94,8 @@ void server_close(struct server *s)
 	s->sessions = NULL;
 	capture_hellos_free(s->hellos);
 	s->hellos = NULL;
+	sessions_free(s->task_sessions);
+	s->task_sessions = NULL;
 	free(s->key);
 	strata_wipe(s->capture_key, sizeof(s->capture_key));
 	layer_cache_free(&s->layers);
@@ -247,7 +251,9 @@ static void sanitise(char *dst, size_t cap, const char *src)
 	dst[o] = '\0';
 }
 
-/* Store an outcome with its audit row in one transaction.  Call with the state lock. */
+/* Store an outcome with its audit row in one transaction; a failure also ends the
+ * machine's open capture task as failed, with the agent's message.  Call with the state
+ * lock. */
 static int save_outcome(struct server *s, const struct mstate *st)
 {
 	int rc = db_begin(s->state->db);
@@ -257,13 +263,29 @@ static int save_outcome(struct server *s, const struct mstate *st)
 	rc = state_put(s->state, st);
 	if (rc == 0)
 		rc = audit_outcome(s->state->db, st->mac, mstate_result_name(st->result));
+	if (rc == 0 && st->result == MSTATE_FAILED)
+		rc = capture_task_fail(s->state->db, st->mac, st->message);
 	return db_end(s->state->db, rc);
+}
+
+/* Note a phase=capture report in st's in-memory progress: a new capture (or bytes read
+ * going back: a new partition count) starts the rate's clock. */
+static void capture_progress(struct mstate *st, const char *phase, uint64_t done)
+{
+	int capture = !strcmp(phase, "capture");
+
+	if (capture && (!st->capturing || done < st->done)) {
+		st->cap_t0 = time(NULL);
+		st->cap_d0 = done;
+	}
+	st->capturing = capture;
 }
 
 /* What a report makes of a machine's state. */
 static void apply_report(struct mstate *st, const char *phase, uint64_t done, uint64_t total,
 			 const char *msg)
 {
+	capture_progress(st, phase, done);
 	st->done = done;
 	st->total = total;
 	st->updated = time(NULL);
@@ -312,7 +334,7 @@ int server_report(struct server *s, const uint8_t mac[6], const char *phase, uin
 		  uint64_t total, const char *msg)
 {
 	char smac[18], name[INV_NAME_MAX + 1];
-	int known, final = strcmp(phase, "progress") != 0;
+	int known, final = strcmp(phase, "progress") && strcmp(phase, "capture");
 
 	pthread_rwlock_rdlock(&s->lock);
 	known = catalog_name(s, mac, name, sizeof(name));
@@ -435,6 +457,29 @@ int server_api_auth(struct server *s, const char *bearer, char name[API_TOKEN_NA
 	return rc;
 }
 
+/* A capture's progress from its phase=capture reports ("part LABEL uploaded N"): the
+ * partition, bytes read of the total, bytes uploaded, and the rate between the capture's
+ * first report and its last with the time left at that rate (null until a report comes a
+ * second or more after the first). */
+static void json_capture(FILE *f, const struct mstate *st)
+{
+	char part[STRATA_LABEL_MAX + 1] = "";
+	unsigned long long up = 0;
+	double secs = difftime(st->updated, st->cap_t0);
+	double rate = secs > 0 ? (double)(st->done - st->cap_d0) / secs : 0;
+
+	if (sscanf(st->message, "part %36s uploaded %llu", part, &up) < 1)
+		part[0] = '\0';
+	fprintf(f, ", \"capture\": {\"part\": \"%s\", \"read\": %llu, \"total\": %llu, "
+		"\"uploaded\": %llu, ", part, (unsigned long long)st->done,
+		(unsigned long long)st->total, up);
+	if (rate > 0)
+		fprintf(f, "\"rate\": %.0f, \"eta\": %.0f}", rate,
+			st->total > st->done ? (double)(st->total - st->done) / rate : 0.0);
+	else
+		fputs("\"rate\": null, \"eta\": null}", f);
+}
+
 /* One machine's JSON object. */
 static void json_machine(FILE *f, struct server *s, const struct product *p, int comma)
 {
@@ -451,6 +496,8 @@ static void json_machine(FILE *f, struct server *s, const struct product *p, int
 		mstate_result_name(st ? st->result : MSTATE_NONE),
 		(unsigned long long)(st ? st->done : 0), (unsigned long long)(st ? st->total : 0),
 		(long long)(st ? st->updated : 0), st ? st->message : "");
+	if (st && st->capturing && st->result == MSTATE_RUNNING)
+		json_capture(f, st);
 	server_key_json(f, s, p->m->mac);
 	fputs("}", f);
 }

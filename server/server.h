@@ -117,6 +117,8 @@ struct server {
 	struct state *state;
 	struct sessions *sessions; /**< machines' sessions (sessions.h), owned */
 	struct capture_hellos *hellos; /**< capture tasks' upload keys (capture_hello.h), owned */
+	struct sessions *task_sessions; /**< capture task sessions' replay windows
+					     (capture_task_verify), owned */
 	uint8_t *key;            /**< the signing key's bytes, read once at start (owned) */
 	size_t key_len;
 	pthread_rwlock_t lock;   /**< guards cat and tokens */

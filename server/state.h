@@ -37,6 +37,10 @@ struct mstate {
 	uint64_t done, total;        /**< bytes, from the last progress report */
 	time_t updated;              /**< last report */
 	char message[160];           /**< last report's text, for the JSON view */
+	/* In memory only: a capture's progress (phase=capture reports), for its rate. */
+	int capturing;               /**< the last report was phase=capture */
+	time_t cap_t0;               /**< when this capture's first report came */
+	uint64_t cap_d0;             /**< the bytes read it said */
 };
 
 /** All machines' state.  Lock `lock` around any access to `m`. */

@@ -99,6 +99,20 @@ int strata_manifest_parse(struct strata_manifest *m, const char *buf, size_t len
 			  struct strata_diag *diag);
 
 /**
+ * Parse a captured layout (docs/capture.md, "Done"): what a gold capture's agent sends as
+ * the reference disk's partitions, in this format, to become a profile.  It is held to the
+ * rules of a profile rather than of one machine's deployment: no signature line (the
+ * server signs what it serves, never what a client sends), no store=private (a gold image
+ * is public: a private partition says policy=preserve and no layer), and no label given to
+ * two partitions (a profile names its partitions by label).  The GUIDs, starts and machine
+ * line are read as the parser reads them, but belong to the reference disk: a profile made
+ * from the layout gives every machine its own (machine_guid on the server).  On failure
+ * diag->where is the 1-based line at fault.  Allocates nothing; borrows buf only during the call.
+ */
+int strata_layout_parse(struct strata_manifest *m, const char *buf, size_t len,
+			struct strata_diag *diag);
+
+/**
  * Check the signature of a parsed manifest against pub (PEM or DER public key) over
  * buf[0..m->signed_len).  STRATA_EBADSIG when unsigned or invalid.  Borrows everything.
  */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 #include "crypto.h"
 #include "host.h"
 #include "index.h"
@@ -373,7 +374,8 @@ static int commit(struct conn *c, const uint8_t *idx, size_t len, char *answer, 
 
 	if (!part)
 		return errorf("out of memory");
-	snprintf(q, sizeof(q), "/capture/commit?part=%s", part);
+	snprintf(q, sizeof(q), "/capture/commit?part=%s%s", part, c->job->forced ? "&force=yes"
+		 : "");
 	curl_free(part);
 	rc = upload(c, q, "/capture/commit", idx, len, &status, &r, st);
 	if (rc == 0 && status != 200)
@@ -399,10 +401,54 @@ static int task_keys(const char *token, struct strata_session_keys *k)
 	return rc;
 }
 
+/* The first counter of a run: the clock in microseconds, so a later run of one token
+ * passes the task session's replay window (capture_task_verify) without a state file. */
+static uint64_t first_counter(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* Derive the task's keys, start libcurl and check the task (GET /capture/task).  0 or
+ * STRATA_EREPORTED; on 0, conn_close releases c. */
+static int conn_open(struct conn *c, const struct upload_job *job)
+{
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	c->job = job;
+	c->n = first_counter();
+	if (task_keys(job->token, &c->k))
+		return STRATA_EREPORTED;
+	if (!(c->curl = curl_easy_init())) {
+		rc = errorf("cannot start libcurl");
+		goto err_curl;
+	}
+	curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c->curl, CURLOPT_USERAGENT, "strata-image/1");
+	rc = check_task(c);
+	if (rc == 0)
+		return 0;
+	curl_easy_cleanup(c->curl);
+err_curl:
+	strata_wipe(&c->k, sizeof(c->k));
+	return STRATA_EREPORTED;
+}
+
+/* Close what conn_open opened; the keys are wiped. */
+static void conn_close(struct conn *c)
+{
+	curl_easy_cleanup(c->curl);
+	strata_wipe(&c->k, sizeof(c->k));
+	strata_wipe(c->up, sizeof(c->up));
+}
+
 int upload_layer(const struct upload_job *job, struct upload_stats *st, char *answer,
 		 size_t cap)
 {
-	struct conn c = { .job = job };
+	struct conn c;
 	struct strata_index idx;
 	uint8_t *ibuf = NULL;
 	size_t ilen;
@@ -410,17 +456,9 @@ int upload_layer(const struct upload_job *job, struct upload_stats *st, char *an
 
 	memset(st, 0, sizeof(*st));
 	answer[0] = '\0';
-	if (task_keys(job->token, &c.k))
+	if (conn_open(&c, job))
 		return STRATA_EREPORTED;
-	if (!(c.curl = curl_easy_init())) {
-		rc = errorf("cannot start libcurl");
-		goto err_curl;
-	}
-	curl_easy_setopt(c.curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c.curl, CURLOPT_USERAGENT, "strata-image/1");
-	rc = check_task(&c);
-	if (rc == 0)
-		rc = hello(&c, st);
+	rc = hello(&c, st);
 	if (rc == 0)
 		rc = read_index(job, &ibuf, &ilen, &idx);
 	if (rc == 0)
@@ -428,9 +466,28 @@ int upload_layer(const struct upload_job *job, struct upload_stats *st, char *an
 	if (rc == 0 && job->part)
 		rc = commit(&c, ibuf, ilen, answer, cap, st);
 	free(ibuf);
-	curl_easy_cleanup(c.curl);
-err_curl:
-	strata_wipe(&c.k, sizeof(c.k));
-	strata_wipe(c.up, sizeof(c.up));
+	conn_close(&c);
+	return rc ? STRATA_EREPORTED : 0;
+}
+
+int upload_done(const struct upload_job *job, const char *layout, size_t len, char *answer,
+		size_t cap)
+{
+	struct conn c;
+	struct resp r;
+	long status;
+	int rc;
+
+	answer[0] = '\0';
+	if (conn_open(&c, job))
+		return STRATA_EREPORTED;
+	rc = request(&c, "/capture/done", NULL, layout ? layout : "", layout ? len : 0, &status,
+		     &r);
+	if (rc == 0 && status != 200)
+		rc = errorf("%s: done was refused (HTTP %ld: %s)", job->base, status, said(&r));
+	if (rc == 0)
+		snprintf(answer, cap, "%s", r.p ? r.p : "");
+	free(r.p);
+	conn_close(&c);
 	return rc ? STRATA_EREPORTED : 0;
 }

@@ -1,10 +1,11 @@
 /*
  * Uploading a built layer to strata-server under a capture task (docs/capture.md): what
  * `strata-image build --store URL --token TOKEN` does after building into a staging
- * folder.  The token never crosses the wire: every request is signed with the task's
- * session (strata_session_task_derive, strata_session_sign_method).  A hello agrees an
- * upload key with the server (strata_session_hello_derive), and every chunk and the index
- * travel sealed under it (strata_upload_seal).
+ * folder, and `strata-image capture-done` ending the task.  The token never crosses the
+ * wire: every request is signed with the task's session (strata_session_task_derive,
+ * strata_session_sign_method).  A hello agrees an upload key with the server
+ * (strata_session_hello_derive), and every chunk and the index travel sealed under it
+ * (strata_upload_seal).
  */
 #ifndef STRATA_UPLOAD_H
 #define STRATA_UPLOAD_H
@@ -26,7 +27,8 @@ struct upload_job {
 	const char *token;         /**< the task's token, 64 hex digits (borrowed) */
 	const char *staging;       /**< the folder store the layer was built into (borrowed) */
 	const uint8_t *id;         /**< the layer id (32 bytes, borrowed) */
-	const char *part;          /**< partition label for a machine capture, or NULL */
+	const char *part;          /**< partition label to commit, or NULL */
+	int forced;                /**< built under --force: the commit says force=yes */
 	const char *pubkey;        /**< the server's manifest public key file, or NULL: the
 				        hello's signature is then not checked (borrowed) */
 };
@@ -40,5 +42,14 @@ struct upload_job {
  */
 int upload_layer(const struct upload_job *job, struct upload_stats *st, char *answer,
 		 size_t cap);
+
+/**
+ * End the task (POST /capture/done): for a gold capture layout[0..len) (borrowed) is the
+ * reference disk's layout, an unsigned manifest (strata_layout_parse); NULL for a machine
+ * capture.  job->staging, id and part are not used.  The server's answer line goes into
+ * answer (cap bytes).  0 or STRATA_EREPORTED (printed, with the server's reason).
+ */
+int upload_done(const struct upload_job *job, const char *layout, size_t len, char *answer,
+		size_t cap);
 
 #endif /* STRATA_UPLOAD_H */

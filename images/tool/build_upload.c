@@ -33,6 +33,11 @@ static int base_url(const char *url, char *out, size_t cap)
 	return 0;
 }
 
+int capture_base_url(const char *url, char *out, size_t cap)
+{
+	return base_url(url, out, cap);
+}
+
 /* Build path into the folder store dir: the layer id into id.  0 or 1. */
 static int stage(const char *dir, const char *path, unsigned int shift, int level,
 		 unsigned int flags, uint8_t id[32])
@@ -92,7 +97,8 @@ int build_upload(const char *url, const char *token, const char *part, const cha
 	rc = stage(dir, path, shift, level, flags, id);
 	if (rc == 0) {
 		struct upload_job job = { .base = base, .token = token, .staging = dir, .id = id,
-					  .part = part, .pubkey = pubkey };
+					  .part = part, .pubkey = pubkey,
+					  .forced = !!(flags & LAYER_BUILD_FORCE) };
 
 		rc = upload_layer(&job, &st, answer, sizeof(answer)) ? 1 : 0;
 	}

@@ -17,6 +17,7 @@ static const struct {
 	{ "verify", cmd_verify, "re-hash every chunk of a layer, or of a whole store" },
 	{ "keygen", cmd_keygen, "create an ECDSA P-256 key pair for signing manifests" },
 	{ "manifest", cmd_manifest, "sign or verify a machine manifest" },
+	{ "capture-done", cmd_capture_done, "end a capture task (after build --token --part)" },
 };
 
 static void usage(FILE *f)
@@ -24,7 +25,7 @@ static void usage(FILE *f)
 	fputs("usage: strata-image COMMAND [OPTIONS]   (COMMAND --help for its options)\n\n"
 	      "commands:\n", f);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].help);
+		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].help);
 }
 
 int main(int argc, char **argv)

@@ -11,8 +11,7 @@
 # /capture/need), sealed chunk uploads (POST /capture/chunk/HEX, e=1), the index committed
 # (POST /capture/commit?part=home), every request signed by its per-boot machine session
 # (no task token on the PC).  The layer id equals what strata-image build makes of the same
-# image.  The server's /capture/done is not in this branch (helper capgold's), so each run
-# ends failed at that last step, saying so; the generation is committed before it.
+# image.  Then POST /capture/done ends the task (committed), and the run ends complete.
 #   1. the iPXE option ROM: downloads through iPXE's download protocol, the POSTs through
 #      the firmware's EFI_HTTP on the same NIC
 #   2. UEFI HTTP Boot (PXE off): everything through EFI_HTTP
@@ -78,7 +77,8 @@ capture_case() {
 	check "$n: the generation is recorded" test "$(sqlite3 "$W/root/state/strata.db" "SELECT count(*) FROM generations WHERE mac = '$mac' AND part = 'home'")" = 1
 	check "$n: its chunks went sealed to the machine's private store, not the public one" sh -c "ls '$W/root/state/private/${mac//:/}/chunks' >/dev/null && ! grep -q 'POST /capture/chunk/[0-9a-f]* 403' '$LAB_RUN/server.log'"
 	check "$n: requests over $be" grep -q "fetch: using the $be back-end" <(debug "$vm")
-	check "$n: the run ends at /capture/done (not in this branch), saying so" grep -q "the server did not end the capture task" <(debug "$vm")
+	check "$n: POST /capture/done ends the task" sh -c "grep -q 'capture: server: task committed' '$LAB_RUN/$vm.debug' && test \"\$(sqlite3 '$W/root/state/strata.db' \"SELECT outcome FROM capture_tasks WHERE mac = '$mac'\")\" = committed"
+	check "$n: the run ends with the capture complete" grep -q "strata.efi: capture complete" <(debug "$vm")
 	echo "     $n: $(grep -a 'capture: part home (ext4)' "$LAB_RUN/$vm.debug" | tr -d '\r' | sed 's/.*read/read/')"
 	echo "     $n: chunk uploads answered 200: $(($(count 'POST /capture/chunk/[0-9a-f]* 200') - chunks))"
 }

@@ -10,8 +10,14 @@
 # refused unsigned, with another token, a changed tag or once cancelled; have/need, chunk
 # uploads, the same routes signed by a machine's per-boot session (strata.efi: it acts for
 # its open task; the orders say action=capture; a replayed write is 409), the free-space
-# reserve, generations committed (and SIGKILL during commits);
-# strata-image build --store URL --token TOKEN end to end.  Loopback only;
+# reserve, generations committed once per part and task (and
+# SIGKILL during commits), done ending a task; strata-image build --store URL --token
+# TOKEN and capture-done end to end.  Gold: two partitions committed to the public store,
+# done with the layout makes a captured profile (file and row) that inventory machines
+# name, each with its own GUIDs; as= of an existing profile 409; a layout naming a layer
+# not committed 400; an inventory profile of a captured name refused naming both; SIGKILL
+# during done leaves the profile whole or absent.  The task session's replay window; a
+# failed report ends the task; phase=capture progress in /machines.json.  Loopback only;
 # needs curl, sqlite3, python3-cryptography.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/server.sh"
@@ -186,7 +192,7 @@ upload() {
 	done
 	echo "$bytes"
 }
-check "a gold task's commit: 501, not built" grep -q '^501 ' <<< "$(commit "$W/task1" "$W/L1/layers/$ID1.idx")"
+check "a gold task's commit of an index whose chunks are only in a machine's store: 409" grep -q '^409 the index names chunk' <<< "$(commit "$W/task1" "$W/L1/layers/$ID1.idx")"
 check "a commit naming a missing chunk: 409 naming it" grep -q '^409 the index names chunk [0-9a-f]\{64\} (chunk 0, 65536 bytes stored), which is not stored' <<< "$(commit "$W/task2" "$W/L1/layers/$ID1.idx")"
 check "  a part that is not capture=yes: 400" grep -q '^400 part=' <<< "$(commit "$W/task2" "$W/L1/layers/$ID1.idx" CIDATA)"
 check "  a malformed index: 400" grep -q '^400 the index does not parse' <<< "$(commit "$W/task2" "$W/c1")"
@@ -197,7 +203,20 @@ check "generation 1 commits: all 8 chunks uploaded ($UP1 bytes)" test "$G1" = "g
 200"
 check "  its row" test "$(srv_sql "$W" "SELECT mac || ' ' || part || ' ' || number || ' ' || size || ' ' || stored || ' ' || uploaded || ' ' || source || ' ' || lower(hex(layer)) FROM generations")" = "52:54:00:5e:00:02 data 1 655360 524288 $((UP1 + 11)) upload $ID1"
 check "  the index is in pc02's private store" test -f "$W/root/state/private/5254005e0002/layers/$ID1.idx"
-check "  the task ended: its token reads nothing" grep -q '^403 the capture task has ended' <<< "$(curl -s "$(python3 $SC sign "$W/task2" "$U/capture/task")")"
+check "  the task stays open until done" grep -qx 'task=open kind=machine mac=52:54:00:5e:00:02 profile=-' <<< "$(curl -s "$(python3 $SC sign "$W/task2" "$U/capture/task")")"
+check "  a second commit of one part in one task: 409" grep -q '^409 part data was committed by this task already' <<< "$(commit "$W/task2" "$W/L1/layers/$ID1.idx")"
+check "  its commit row" test "$(srv_sql "$W" "SELECT part || ' ' || lower(hex(layer)) || ' ' || forced FROM capture_commits")" = "data $ID1 0"
+# done DIR-STATE [BODYFILE]: POST /capture/done with the body (empty by default)
+done_() {
+	local f=${2:-/dev/null} b
+	b=$(sha256sum < "$f" | cut -c1-64)
+	curl -s -w '%{http_code}' -X POST --data-binary @"$f" "$(python3 $SC sign-post "$1" "$U/capture/done?b=$b")"
+}
+check "  a machine task's done with a body: 400" grep -q '^400 a machine capture' <<< "$(done_ "$W/task2" "$W/c1")"
+check "  done ends the task" test "$(done_ "$W/task2")" = "task committed: 1 partitions
+200"
+check "  then its token reads nothing" grep -q '^403 the capture task has ended' <<< "$(curl -s "$(python3 $SC sign "$W/task2" "$U/capture/task")")"
+check "  the row says committed" test "$(srv_sql "$W" "SELECT outcome FROM capture_tasks WHERE id = (SELECT task_id FROM capture_commits)")" = committed
 # Generation 2 after a small change: only the changed chunk travels.
 printf 'a small change' | dd of="$W/img" bs=1 seek=70000 conv=notrunc 2>/dev/null
 ID2=$(layer "$W/L2")
@@ -209,11 +228,13 @@ echo "     generation 1 uploaded $UP1 bytes; generation 2, after a 14-byte chang
 check "generation 2 uploads only the changed chunk ($UP2 bytes)" test "$G2" = "generation 2 layer=sha256:$ID2 size=655360 stored=524288 uploaded=65536
 200"
 check "  two generations recorded" test "$(srv_sql "$W" "SELECT group_concat(number) FROM generations WHERE mac = '52:54:00:5e:00:02' AND part = 'data'")" = "1,2"
+done_ "$W/task3" > /dev/null
 
-# SIGKILL during commits: after each restart a task is committed with its generation, or
-# open with none; never one without the other.
+# SIGKILL during commits: after each restart a commit is recorded with its generation, or
+# neither is; never one without the other.
 consistent() {
-	test "$(srv_sql "$W" "SELECT count(*) FROM capture_tasks t WHERE (t.outcome = 'committed') != EXISTS (SELECT 1 FROM generations g WHERE g.task_id = t.id)")" = 0
+	test "$(srv_sql "$W" "SELECT count(*) FROM capture_commits c JOIN capture_tasks t ON t.id = c.task_id WHERE t.kind = 'machine' AND NOT EXISTS (SELECT 1 FROM generations g WHERE g.task_id = c.task_id AND g.part = c.part)")" = 0 &&
+	test "$(srv_sql "$W" "SELECT count(*) FROM generations g WHERE NOT EXISTS (SELECT 1 FROM capture_commits c WHERE c.task_id = g.task_id AND c.part = g.part)")" = 0
 }
 for delay in 0 0.01 0.03 0.06 0.1 0.2 0.4; do
 	B3=$(post "$U/api/capture/pc02"); python3 $SC task "$(printf '%s' "$B3" | sed -n 's/.*"token": "\([0-9a-f]*\)".*/\1/p')" "$W/task4"
@@ -224,7 +245,7 @@ for delay in 0 0.01 0.03 0.06 0.1 0.2 0.4; do
 	consistent || break
 	post "$U/api/capture-cancel/pc02" > /dev/null
 done
-check "SIGKILL during 7 commits: every generation has its committed task and back" consistent
+check "SIGKILL during 7 commits: every generation has its commit row and back" consistent
 check "  PRAGMA integrity_check" test "$(srv_sql "$W" "PRAGMA integrity_check")" = ok
 echo "     $(srv_sql "$W" "SELECT count(*) - 2 FROM generations") of the 7 killed commits landed whole, the rest not at all"
 
@@ -236,6 +257,8 @@ TK=$(order_pc02)
 J1=$("$STRATA_IMAGE_BIN" build --store "$U//" --token "$TK" --part data --json "$W/img2" 2>"$W/up1.err")
 check "strata-image uploads a new layer (trailing slashes normalized): 6 chunks" grep -qE '^\{"layer": "sha256:[0-9a-f]{64}", "bytes_uploaded": 393216, "chunks_uploaded": 6, "chunks_present": 0, "server_key": "unchecked \(trust on first use\)"\}$' <<< "$J1"
 check "  progress and the commit on stderr" grep -q '^commit: generation [0-9]* layer=sha256:' "$W/up1.err"
+check "strata-image capture-done ends the task" test "$("$STRATA_IMAGE_BIN" capture-done --store "$U" --token "$TK" 2>/dev/null)" = "task committed: 1 partitions"
+check "  capture-done --help says what it does" sh -c "'$STRATA_IMAGE_BIN' capture-done --help | grep -q -- '--layout FILE'"
 printf 'changed' | dd of="$W/img2" bs=1 seek=200000 conv=notrunc 2>/dev/null
 TK=$(order_pc02)
 J2=$("$STRATA_IMAGE_BIN" build --store "$U" --token "$TK" --part data --json "$W/img2" 2>"$W/up2.err")
@@ -243,9 +266,114 @@ echo "     strata-image: first upload $J1"
 echo "     strata-image: after a 7-byte change $J2"
 check "  after a small change only the changed chunk travels" grep -qE '"bytes_uploaded": 65536, "chunks_uploaded": 1, "chunks_present": 5, "server_key": "unchecked' <<< "$J2"
 check "  the generation is recorded" test "$(srv_sql "$W" "SELECT uploaded FROM generations ORDER BY id DESC LIMIT 1")" = 65536
+check "  the same part again in the task: non-zero exit, 409" sh -c "! '$STRATA_IMAGE_BIN' build --store '$U' --token '$TK' --part data '$W/img2' 2>'$W/up6.err' && grep -q 'HTTP 409: 409 part data was committed by this task already' '$W/up6.err'"
+"$STRATA_IMAGE_BIN" capture-done --store "$U" --token "$TK" > /dev/null
 check "a used token: non-zero exit, saying what to do" sh -c "! '$STRATA_IMAGE_BIN' build --store '$U' --token '$TK' --part data '$W/img2' 2>'$W/up3.err' && grep -q 'ask the admin for a new capture order' '$W/up3.err'"
 check "a malformed token: non-zero exit, saying what a token is" sh -c "! '$STRATA_IMAGE_BIN' build --store '$U' --token 1234 '$W/img2' 2>'$W/up5.err' && grep -q 'must be the 64 hex digits' '$W/up5.err'"
 check "a store URL without --token: exit 2, saying what to add" sh -c "'$STRATA_IMAGE_BIN' build --store '$U' '$W/img2' 2>'$W/up4.err'; test \$? = 2 && grep -q 'add --token TOKEN' '$W/up4.err'"
+
+# Gold: pc03's disk becomes the profile "golden".  Two partitions are committed (ESP by
+# strata-image, root by hand), then done sends the layout; the profile is loaded with the
+# inventory, and machines deployed from it get their own GUIDs.
+TG=$(post "$U/api/capture/pc03?as=golden&prepared=yes" | sed -n 's/.*"token": "\([0-9a-f]*\)".*/\1/p')
+python3 $SC task "$TG" "$W/task5"
+head -c 262144 /dev/urandom > "$W/esp.img"; head -c 393216 /dev/urandom > "$W/root.img"
+IDE=$("$STRATA_IMAGE_BIN" build --store "$U" --token "$TG" --part ESP "$W/esp.img" 2>"$W/g1.err" | tail -n1 | sed 's/^sha256://')
+check "gold: strata-image commits ESP into the public store's layers/" sh -c "grep -q '^commit: layer=sha256:$IDE size=262144 ' '$W/g1.err' && test -f '$W/root/store/layers/$IDE.idx'"
+IDR=$("$STRATA_IMAGE_BIN" build --store "$W/L5" "$W/root.img" 2>/dev/null | tail -n1 | sed 's/^sha256://')
+check "  root's chunks upload to the public store" test "$(upload "$W/task5" "$W/L5")" = 393216
+check "  a label the manifest cannot name: 400" grep -q '^400 part= must be the partition' <<< "$(commit "$W/task5" "$W/L5/layers/$IDR.idx" 'a%20b')"
+check "  root commits with force=yes recorded" grep -q "^layer=sha256:$IDR size=393216 .* forced$" <<< "$(curl -s -X POST --data-binary @"$W/L5/layers/$IDR.idx" "$(python3 $SC sign-post "$W/task5" "$U/capture/commit?part=root&force=yes&b=$(sha256sum < "$W/L5/layers/$IDR.idx" | cut -c1-64)")")"
+check "  ESP again in the task: 409" grep -q '^409 part ESP was committed' <<< "$(commit "$W/task5" "$W/L5/layers/$IDR.idx" ESP)"
+check "  the commits' rows" test "$(srv_sql "$W" "SELECT group_concat(part || ':' || forced, ' ') FROM (SELECT * FROM capture_commits c JOIN capture_tasks t ON t.id = c.task_id WHERE t.profile = 'golden' ORDER BY part)")" = "ESP:0 root:1"
+G1=11111111-2222-4333-8444-555555555501 G2=11111111-2222-4333-8444-555555555502 G3=11111111-2222-4333-8444-555555555503
+# layout FILE [LAYER-OF-ROOT [EXTRA]]: the reference disk's layout
+layout() {
+	printf 'strata-manifest 1\nversion 0\ndisk guid=11111111-2222-4333-8444-555555555500 min-size=1G\n' > "$1"
+	printf 'part 1 label=ESP type=esp guid=%s start=1M size=1M policy=write layer=sha256:%s\n' "$G1" "$IDE" >> "$1"
+	printf 'part 2 label=root type=linux guid=%s start=2M size=1M policy=write layer=sha256:%s%s\n' "$G2" "${2:-$IDR}" "${3:-}" >> "$1"
+	printf 'part 3 label=data type=linux guid=%s start=3M size=rest policy=preserve\n' "$G3" >> "$1"
+}
+layout "$W/lay-bad" "$ID1"
+check "  done naming a layer the task did not commit: 400 naming it" grep -q "^400 partition root: layer sha256:$ID1 was not committed by this task" <<< "$(done_ "$W/task5" "$W/lay-bad")"
+layout "$W/lay-priv" "$IDR" " store=private"
+check "  a private layer in the layout: 400" grep -q '^400 the layout, line 5: a layout is public' <<< "$(done_ "$W/task5" "$W/lay-priv")"
+layout "$W/lay-sig"; echo 'signature ecdsa-p256 AAAA' >> "$W/lay-sig"
+check "  a signed layout: 400" grep -q '^400 the layout, line 7: a layout is unsigned' <<< "$(done_ "$W/task5" "$W/lay-sig")"
+check "  strata-image capture-done checks a layout before sending it" sh -c "'$STRATA_IMAGE_BIN' capture-done --store '$U' --token '$TG' --layout '$W/lay-sig' 2>'$W/cd.err'; test \$? = 1 && grep -q 'lay-sig:7: a layout is unsigned' '$W/cd.err'"
+check "  no profile yet, the task still open" test "$(srv_sql "$W" "SELECT count(*) FROM captured_profiles")$(curl -s "$(python3 $SC sign "$W/task5" "$U/capture/task")" | cut -c1-9)" = "0task=open"
+layout "$W/lay"
+check "done with the layout: the profile is made" test "$("$STRATA_IMAGE_BIN" capture-done --store "$U" --token "$TG" --layout "$W/lay" 2>/dev/null)" = "task committed: profile golden, 2 layers"
+check "  STATE/profiles/golden.layout holds it (mode 600)" sh -c "cmp -s '$W/lay' '$W/root/state/profiles/golden.layout' && test \"\$(stat -c %a '$W/root/state/profiles/golden.layout')\" = 600"
+check "  its row: source, credential, prepared, forced parts" test "$(srv_sql "$W" "SELECT mac || ' ' || machine || ' ' || token_name || ' ' || prepared || ' ' || forced || ' ' || (at > 0) FROM captured_profiles WHERE name = 'golden'")" = "52:54:00:5e:00:03 pc03 admin 1 root 1"
+check "  the task ended committed" test "$(srv_sql "$W" "SELECT outcome FROM capture_tasks WHERE profile = 'golden'")" = committed
+check "a gold order whose as= names a captured profile: 409" grep -q '^409 as=: a profile of that name exists' <<< "$(curl -s -X POST -H "$SRV_AUTH" "$U/api/capture/pc03?as=golden&prepared=yes")"
+check "  or an inventory profile: 409" test "$(code -X POST -H "$SRV_AUTH" "$U/api/capture/pc03?as=lab&prepared=yes")" = 409
+check "  or one an open gold task will make: 409" test "$(code -X POST -H "$SRV_AUTH" "$U/api/capture/pc03?as=gold1&prepared=yes")" = 409
+# The profile in the inventory: two new machines name it, with no layer id copied by hand.
+printf 'machine 52:54:00:5e:00:04 name=pc04 profile=golden\nmachine 52:54:00:5e:00:05 name=pc05 profile=golden\n' >> "$W/root/inventory.conf"
+kill -HUP "$SRV_PID"
+for _ in $(seq 50); do grep -q 'profiles, 5 machines$' "$W/log-kill" && break; sleep 0.1; done
+curl -s -H "$SRV_AUTH" "$U/manifest/52:54:00:5e:00:04" > "$W/m4"; curl -s -H "$SRV_AUTH" "$U/manifest/52:54:00:5e:00:05" > "$W/m5"
+check "a machine of the captured profile gets a manifest naming its layers" sh -c "grep -q '^part 1 label=ESP type=esp .* layer=sha256:$IDE$' '$W/m4' && grep -q '^part 2 label=root type=linux .* layer=sha256:$IDR$' '$W/m4' && grep -q '^part 3 label=data .* policy=preserve$' '$W/m4'"
+guids() { grep -o 'guid=[0-9A-F-]*' "$1"; }
+export -f guids
+check "  its disk and partition GUIDs are its own: none the reference's, none another machine's" bash -c "! guids '$W/m4' | grep -qi -e 55555555550 && ! guids '$W/m5' | grep -qi -e 55555555550 && test -z \"\$(comm -12 <(guids '$W/m4' | sort) <(guids '$W/m5' | sort))\" && test \"\$(guids '$W/m4' | sort -u | wc -l)\" = 4"
+cp "$W/root/inventory.conf" "$W/inv.keep"
+printf 'profile golden\npart label=x type=linux size=rest policy=preserve\n' >> "$W/root/inventory.conf"
+kill -HUP "$SRV_PID"
+for _ in $(seq 50); do grep -q "also the captured profile" "$W/log-kill" && break; sleep 0.1; done
+check "an inventory profile with a captured one's name: an error naming both" grep -q "inventory.conf:[0-9]*: profile 'golden' is also the captured profile .*/state/profiles/golden.layout" "$W/log-kill"
+cp "$W/inv.keep" "$W/root/inventory.conf"
+
+# The replay window of a task session: a write's n counts once, a read's may repeat.
+TW=$(post "$U/api/capture/pc03?as=golden2&prepared=yes" | sed -n 's/.*"token": "\([0-9a-f]*\)".*/\1/p')
+python3 $SC task "$TW" "$W/task6"
+RD=$(python3 $SC sign "$W/task6" "$U/capture/task")
+check "replay window: a read answers twice" test "$(code "$RD")$(code "$RD")" = 200200
+WR=$(python3 $SC sign-post "$W/task6" "$U/capture/chunk/$C1?b=$C1")
+check "  a write's n is taken once (409 on a replay)" test "$(code -X POST --data-binary @"$W/c1" "$WR")$(code -X POST --data-binary @"$W/c1" "$WR")" = 200409
+N=$(python3 -c "import json, sys; print(json.load(open(sys.argv[1]))['n'])" "$W/task6")
+check "  an n older than the window (64 below the highest): 409, even for a read" test "$(code "$(python3 $SC sign-n "$W/task6" $((N + 1000)) "$U/capture/task")")$(code "$(python3 $SC sign-n "$W/task6" $((N + 900)) "$U/capture/task")")$(code "$(python3 $SC sign-n "$W/task6" $((N + 1000)) "$U/capture/task")")" = 200409200
+
+# SIGKILL during done: the server restarts with the profile (task committed) or without
+# it (task open), never half.
+whole() {
+	test "$(srv_sql "$W" "SELECT count(*) FROM capture_tasks t WHERE t.kind = 'gold' AND (t.outcome IS 'committed') != EXISTS (SELECT 1 FROM captured_profiles p WHERE p.task_id = t.id)")" = 0
+}
+post "$U/api/capture-cancel/pc03" > /dev/null
+k=0
+for delay in 0 0.05 0.1 0.15 0.2 0.3 0.5; do
+	k=$((k + 1))
+	TK=$(post "$U/api/capture/pc03?as=killed$k&prepared=yes" | sed -n 's/.*"token": "\([0-9a-f]*\)".*/\1/p')
+	python3 $SC task "$TK" "$W/task7"
+	commit "$W/task7" "$W/root/store/layers/$IDE.idx" ESP > /dev/null
+	commit "$W/task7" "$W/root/store/layers/$IDR.idx" root > /dev/null
+	done_ "$W/task7" "$W/lay" > /dev/null &
+	sleep "$delay"; kill -KILL "$SRV_PID"; { wait "$SRV_PID"; } 2>/dev/null; forget_pid "$SRV_PID"; wait
+	srv_start "$W" "$W/log-kill2" --api-tokens "$W/api-tokens" || break
+	whole || break
+	post "$U/api/capture-cancel/pc03" > /dev/null
+done
+check "SIGKILL during 7 dones: each restart has the profile with its task ended, or neither" whole
+check "  every profile recorded is loaded (the server started)" grep -q "profiles, 5 machines$" "$W/log-kill2"
+echo "     $(srv_sql "$W" "SELECT count(*) FROM captured_profiles WHERE name LIKE 'killed%'") of the 7 killed dones landed whole, the rest not at all"
+
+# A failed capture: the agent's signed report phase=failed ends the open task as failed.
+# Progress reports phase=capture show in /machines.json.  (A deploy order gives pc03 a
+# session at registration.)
+TF=$(post "$U/api/capture/pc03?as=failing&prepared=yes" | sed -n 's/.*"token": "\([0-9a-f]*\)".*/\1/p')
+post "$U/api/deploy/pc03" > /dev/null
+. "$(dirname "$0")/../lib/session.sh"
+check "pc03 registers (a deploy pending: a session)" grep -q " session=" <<< "$(sess_register "$U" 52:54:00:5e:00:03 "$W" 2>&1)"
+check "a progress report phase=capture is taken" test "$(code "$(sess_url "$W" 52:54:00:5e:00:03 "$U/report/52:54:00:5e:00:03?phase=capture&done=1000000&total=5000000&msg=part%20root%20uploaded%20400000")")" = 200
+sleep 1.1
+curl -s "$(sess_url "$W" 52:54:00:5e:00:03 "$U/report/52:54:00:5e:00:03?phase=capture&done=3000000&total=5000000&msg=part%20root%20uploaded%20900000")" > /dev/null
+J=$(curl -s -H "$SRV_AUTH" "$U/machines.json" | grep '"name": "pc03"')
+check "  /machines.json shows the partition, bytes read, uploaded, rate and ETA" grep -qE '"capture": \{"part": "root", "read": 3000000, "total": 5000000, "uploaded": 900000, "rate": [0-9]+, "eta": [0-9]+\}' <<< "$J"
+check "a failed report ends the task as failed, with its message" test "$(code "$(sess_url "$W" 52:54:00:5e:00:03 "$U/report/52:54:00:5e:00:03?phase=failed&msg=part%20root:%20read%20error")")$(srv_sql "$W" "SELECT outcome || ' ' || message FROM capture_tasks WHERE profile = 'failing'")" = "200failed part root: read error"
+check "  /machines.json shows it like a failed deployment" grep -q '"name": "pc03", .*"result": "failed", .*"message": "part root: read error"' <<< "$(curl -s -H "$SRV_AUTH" "$U/machines.json")"
+check "  its token is void" grep -q '^403 the capture task has ended' <<< "$(curl -s "$(python3 $SC sign "$W/task5" "$U/capture/task")")"
 
 check "cancelling needs a credential" test "$(code -X POST "$U/api/capture-cancel/pc01")" = 401
 check "cancelling needs POST" test "$(code -H "$SRV_AUTH" "$U/api/capture-cancel/pc01")" = 405

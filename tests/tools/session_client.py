@@ -11,7 +11,9 @@ a machine against a real strata-server on loopback.
         write them to STATE (JSON).  Exit 1 when the server refused (status on stderr).
         With SESSION_CLIENT_URLS=FILE, the registration URL is appended to FILE.
   session_client.py task TOKEN STATE         a capture task's session from its token (hex):
-                                             derive the keys and write them to STATE
+                                             derive the keys and write them to STATE; its
+                                             numbers follow the clock in microseconds
+                                             when that is higher (as strata-image's)
   session_client.py sign STATE URL           print URL signed with the next number
   session_client.py sign-n STATE N URL       print URL signed with number N (the state's
                                              counter is not touched)
@@ -34,6 +36,7 @@ import hmac
 import json
 import os
 import sys
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -129,7 +132,16 @@ def cmd_task(token, state):
     okm = HKDF(hashes.SHA256(), 80, None, TASK_TAG).derive(bytes.fromhex(token))
     with open(state, "w") as f:
         json.dump({"sid": okm[:16].hex(), "req": okm[16:48].hex(), "enc": okm[48:].hex(),
-                   "n": 0}, f)
+                   "n": 0, "clock": True}, f)
+
+
+def next_n(st):
+    """The next counter: one more, or for a task session the clock in microseconds when
+    that is higher, as strata-image counts, so both may sign for one token in turn."""
+    st["n"] += 1
+    if st.get("clock"):
+        st["n"] = max(st["n"], time.time_ns() // 1000)
+    return st["n"]
 
 
 def sign(st, n, url, method="GET"):
@@ -144,23 +156,29 @@ def sign(st, n, url, method="GET"):
     return url + signed[len(pq):] + "&h=" + tag
 
 
-def next_n(state):
-    """The session state's next request counter, saved back before it is used."""
+def next_state(state):
+    """The session state with its next request counter (next_n), saved back before it is
+    used."""
     with open(state) as f:
         st = json.load(f)
-    st["n"] += 1
+    next_n(st)
     with open(state, "w") as f:
         json.dump(st, f)
     return st
 
 
 def cmd_sign(state, url, method="GET"):
-    st = next_n(state)
+    st = next_state(state)
     print(sign(st, st["n"], url, method))
 
 
 def cmd_sign_post(state, url):
-    cmd_sign(state, url, "POST")
+    with open(state) as f:
+        st = json.load(f)
+    next_n(st)
+    with open(state, "w") as f:
+        json.dump(st, f)
+    print(sign(st, st["n"], url, "POST"))
 
 
 def cmd_sign_n(state, n, url):
@@ -183,7 +201,7 @@ def cmd_hello(base, state, server_pub=None):
     eph_key = ec.generate_private_key(ec.SECP256R1())
     eph = point(eph_key.public_key())
     body = b"eph=" + eph.hex().encode() + b"\n"
-    st = next_n(state)
+    st = next_state(state)
     url = sign(st, st["n"], f"{base}/capture/hello?b={hashlib.sha256(body).hexdigest()}",
                "POST")
     if os.environ.get("HELLO_BODY"):
@@ -226,7 +244,7 @@ def cmd_hello(base, state, server_pub=None):
 def cmd_sign_sealed(state, url, path, out):
     import struct
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-    st = next_n(state)
+    st = next_state(state)
     with open(path, "rb") as f:
         plain = f.read()
     aad = os.environ.get("SEAL_AAD", urllib.parse.urlsplit(url).path).encode()

@@ -43,6 +43,7 @@ static void test_routes_good(void)
 	CHECK_EQ(http_route("/capture/need", &r), ROUTE_CAPTURE_NEED);
 	CHECK_EQ(http_route("/capture/commit", &r), ROUTE_CAPTURE_COMMIT);
 	CHECK_EQ(http_route("/capture/hello", &r), ROUTE_CAPTURE_HELLO);
+	CHECK_EQ(http_route("/capture/done", &r), ROUTE_CAPTURE_DONE);
 	CHECK_EQ(http_route("/capture/chunk/" HEX64, &r), ROUTE_CAPTURE_CHUNK);
 	CHECK(r.digest[0] == 0x01 && r.digest[31] == 0xef);
 	CHECK_EQ(http_route("/private/52:54:00:12:34:56/layers/" HEX64 ".idx", &r),
@@ -68,6 +69,7 @@ static void test_routes_bad(void)
 		"/api/capture", "/api/capture/", "/api/capture/../x", "/api/capture/a/b",
 		"/api/capture-cancel", "/api/capture-cancel/.x", "/api/Capture/pc01",
 		"/capture", "/capture/", "/capture/task/x", "/capture/other", "/capture/chunk",
+		"/capture/done/x",
 		"/capture/chunk/", "/capture/chunk/0123", "/capture/chunk/" HEX64 "/x",
 		"/capture/chunk/" HEX64 "0",
 		/* a private store serves indexes and runs of a named machine, nothing else */
