@@ -166,8 +166,10 @@ static int part_failed(struct agent *a, const struct strata_gpt_part *p, const c
 	return agent_fail(a, log_fail(rc, "capture: %s", why), why);
 }
 
-/* One partition through the engine, then its commit; the summary line logged. */
-static int capture_part(struct agent *a, const struct strata_gpt_part *p, const char *label)
+/* One partition through the engine, then its commit; the summary line logged and its
+ * layer id into layer. */
+static int capture_part(struct agent *a, const struct strata_gpt_part *p, const char *label,
+			uint8_t layer[32])
 {
 	struct capture_io io = { .a = a, .label = label, .sealed = !a->capture_gold };
 	struct strata_capture_ops ops = { capture_io_need, capture_io_upload, capture_io_progress,
@@ -206,11 +208,14 @@ static int capture_part(struct agent *a, const struct strata_gpt_part *p, const 
 		return agent_fail(a, rc, "the server did not commit a captured partition");
 	log_msg("capture: part %s committed: %s", label, line);
 	a->bytes_fetched += st.uploaded;
+	memcpy(layer, st.layer, 32);
 	return 0;
 }
 
-/* The check step for every chosen partition, then the parts step.  *taken counts them. */
-static int capture_parts(struct agent *a, unsigned int *taken)
+/* The check step for every chosen partition, then the parts step: layers[i] the layer of
+ * table->parts[i], took[i] set when it was captured.  *taken counts them. */
+static int capture_parts(struct agent *a, uint8_t (*layers)[32], uint8_t *took,
+			 unsigned int *taken)
 {
 	char label[STRATA_LABEL_MAX + 1];
 	int rc = 0;
@@ -227,10 +232,107 @@ static int capture_parts(struct agent *a, unsigned int *taken)
 				continue;
 			}
 			++*taken;
-			rc = pass ? capture_part(a, &table->parts[i], label)
+			took[i] = pass == 1;
+			rc = pass ? capture_part(a, &table->parts[i], label, layers[i])
 				  : check_part(a, &table->parts[i], label);
 		}
 	}
+	return rc;
+}
+
+/** Room for the gold layout: the header and one line per partition. */
+#define LAYOUT_MAX (256 + STRATA_GPT_ENTRIES * 256)
+
+/*
+ * The gold layout (docs/capture.md, "Done"): the disk's partitions in table order as an
+ * unsigned manifest text, a captured one with policy=write and its layer, the others
+ * (private: CIDATA, capture=yes, preserve) policy=preserve and no layer.  Into a new
+ * buffer *out of *len bytes (the caller frees it).
+ */
+static int gold_layout(const struct agent *a, const uint8_t (*layers)[32], const uint8_t *took,
+		       char **out, size_t *len)
+{
+	char *t = strata_alloc(LAYOUT_MAX), guid[37], type[37], hex[65];
+	char label[STRATA_LABEL_MAX + 1];
+	uint32_t bs = a->disk.block_size;
+	size_t n;
+
+	if (!t)
+		return STRATA_ENOMEM;
+	strata_guid_format(guid, table->hdr.disk_guid);
+	n = (size_t)snprintf(t, LAYOUT_MAX, "strata-manifest 1\nversion 0\ndisk guid=%s\n", guid);
+	for (unsigned int i = 0; i < table->nparts && n < LAYOUT_MAX; i++) {
+		const struct strata_gpt_part *p = &table->parts[i];
+
+		part_label(p, label);
+		strata_guid_format(guid, p->part_guid);
+		strata_guid_format(type, p->type_guid);
+		n += (size_t)snprintf(t + n, LAYOUT_MAX - n, "part %u label=%s type=%s guid=%s "
+				      "start=%llu size=%llu policy=%s", p->num, label, type, guid,
+				      (unsigned long long)(p->first_lba * bs),
+				      (unsigned long long)((p->last_lba - p->first_lba + 1) * bs),
+				      took[i] ? "write" : "preserve");
+		if (took[i] && n < LAYOUT_MAX) {
+			strata_hex_encode(hex, layers[i], 32);
+			n += (size_t)snprintf(t + n, LAYOUT_MAX - n, " layer=sha256:%s", hex);
+		}
+		if (n < LAYOUT_MAX)
+			t[n++] = '\n';
+	}
+	if (n >= LAYOUT_MAX) {
+		strata_free(t);
+		return log_fail(STRATA_ERANGE, "capture: the layout is longer than %u bytes",
+				LAYOUT_MAX);
+	}
+	*out = t;
+	*len = n;
+	return 0;
+}
+
+/* The done step: the task ends; a gold capture sends its layout. */
+static int capture_done(struct agent *a, const uint8_t (*layers)[32], const uint8_t *took)
+{
+	char *layout = NULL;
+	size_t len = 0;
+	int rc = a->capture_gold ? gold_layout(a, layers, took, &layout, &len) : 0;
+
+	if (rc == 0)
+		rc = capture_io_done(a, layout ? layout : "", len);
+	strata_free(layout);
+	return rc ? agent_fail(a, rc, "the server did not end the capture task") : 0;
+}
+
+/* The table, the layers and the parts steps, then done; what they allocate is freed. */
+static int capture_disk(struct agent *a, unsigned int *taken)
+{
+	uint8_t (*layers)[32] = strata_alloc(STRATA_GPT_ENTRIES * 32);
+	uint8_t *took = strata_alloc(STRATA_GPT_ENTRIES);
+	int rc;
+
+	table = strata_alloc(sizeof(*table));
+	if (!table || !layers || !took) {
+		rc = agent_fail(a, STRATA_ENOMEM, "no memory for the disk's table");
+		goto err_free;
+	}
+	memset(took, 0, STRATA_GPT_ENTRIES);
+	rc = gpt_disk_read(&a->disk, table);
+	if (rc) {
+		rc = agent_fail(a, rc, "the disk has no readable GPT: nothing to capture");
+		goto err_free;
+	}
+	rc = capture_parts(a, layers, took, taken);
+	if (rc == 0 && !*taken)
+		rc = agent_fail(a, log_fail(STRATA_ENOENT, "capture: no partition of the disk is "
+					    "one the capture takes (%s)", a->capture_labels[0]
+					    ? a->capture_labels : "none named"),
+				"no partition to capture");
+	if (rc == 0)
+		rc = capture_done(a, (const uint8_t (*)[32])layers, took);
+err_free:
+	strata_free(table);
+	table = NULL;
+	strata_free(layers);
+	strata_free(took);
 	return rc;
 }
 
@@ -246,27 +348,8 @@ int capture_run(struct agent *a, EFI_HANDLE image)
 		rc = disk_find(&a->disk, 1u << 20, image);
 	if (rc)
 		return agent_fail(a, rc, "no disk to capture");
-	table = strata_alloc(sizeof(*table));
-	if (!table)
-		return agent_fail(a, STRATA_ENOMEM, "no memory for the disk's table");
-	rc = gpt_disk_read(&a->disk, table);
-	if (rc)
-		rc = agent_fail(a, rc, "the disk has no readable GPT: nothing to capture");
-	else
-		rc = capture_parts(a, &taken);
-	strata_free(table);
-	table = NULL;
-	if (rc == 0 && !taken)
-		rc = agent_fail(a, log_fail(STRATA_ENOENT, "capture: no partition of the disk is "
-					    "one the capture takes (%s)", a->capture_labels[0]
-					    ? a->capture_labels : "none named"),
-				"no partition to capture");
-	if (rc)
-		return rc;
-	/* The gold layout (an unsigned manifest) is the done route's owner's: not sent yet. */
-	rc = capture_io_done(a, "", 0);
-	if (rc)
-		return agent_fail(a, rc, "the server did not end the capture task");
-	log_msg("capture: complete over %s: %u partitions", fetch_backend_name(a->f), taken);
-	return 0;
+	rc = capture_disk(a, &taken);
+	if (rc == 0)
+		log_msg("capture: complete over %s: %u partitions", fetch_backend_name(a->f), taken);
+	return rc;
 }

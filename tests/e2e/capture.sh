@@ -18,6 +18,9 @@
 #   3. OVMF's own PXE: the proxyDHCP hands a machine with an open capture task strata.efi
 #      itself (not snponly.efi) with its arguments in DHCP option 224; strata.efi reads
 #      them from the PXE base code's mode, stops it, and uses EFI_HTTP for everything
+#   4. (after 1) a gold capture of vm1's disk through the iPXE ROM: the ESP's layer is the one
+#      strata-image built of the same image, home stays out (private), done's layout makes
+#      the captured profile
 # CAPTURE_CASES="1 3" runs only those cases.  Needs root, QEMU, OVMF, iPXE, sgdisk; without
 # them it says so and counts nothing.
 . "$(dirname "$0")/../lib/common.sh"
@@ -98,6 +101,22 @@ if want 3; then
 	LAB_NIC_OPTS=",romfile=" capture_case 3 vm3 52:54:00:5a:00:03 efi-http
 	check "3: the proxyDHCP handed firmware PXE strata.efi itself" grep -q "52:54:00:5a:00:03 .*agent-tftp \"strata.efi\"" "$LAB_RUN/server.log"
 	check "3: strata.efi took its server from the PXE reply" grep -q "args: server=$(lab_url)\(:80\)\? (from the PXE reply)" <(debug vm3)
+fi
+
+# 4. (after 1) A gold capture of vm1's disk through the iPXE ROM: the ESP is captured into
+#    the public store (its layer is the one strata-image built of the same image), home is
+#    private (capture=yes) and stays out, and done's layout makes the captured profile.
+if want 4 && want 1; then
+	chmod -R a+rwX "$W/root/store"    # a gold capture writes the public store, as --user
+	order=$(lab_curl -s -X POST "$(lab_url)/api/capture/vm1?as=captured1&prepared=yes")
+	check "4: the admin's gold capture order is taken" grep -q '"kind": "gold"' <<<"$order"
+	lab_vm vm1-gold 52:54:00:5a:00:01 "$W/vm1.img"
+	check "4: orders say capture kind=gold, home private" grep -q "capture: gold capture as profile captured1 ordered" <(debug vm1-gold)
+	check "4: home is left out (private)" grep -q "capture: partition 2 home: left out (private)" <(debug vm1-gold)
+	check "4: the ESP's layer is the one strata-image built of it ($ESP)" grep -q "capture: part ESP committed: layer=$ESP" <(debug vm1-gold)
+	check "4: done with the layout makes the profile" sh -c "grep -q 'capture: server: task committed: profile captured1, 1 layers' '$LAB_RUN/vm1-gold.debug' && test -s '$W/root/state/profiles/captured1.layout'"
+	check "4: the layout keeps home private (preserve, no layer)" grep -q "label=home .*policy=preserve$" "$W/root/state/profiles/captured1.layout"
+	echo "     4: $(grep -a 'capture: part ESP (' "$LAB_RUN/vm1-gold.debug" | tr -d '\r' | sed 's/.*read/read/')"
 fi
 
 finish
