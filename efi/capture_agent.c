@@ -195,7 +195,8 @@ static int capture_part(struct agent *a, const struct strata_gpt_part *p, const 
 	if (rc)
 		return part_failed(a, p, label, rc, &diag);
 	strata_hex_encode(hex, st.layer, 32);
-	log_msg("capture: part %s (%s): layer sha256:%.16s, %llu chunks (%llu data, %llu zero, "
+	hex[16] = '\0';          /* the shim's printf has no precision for %s */
+	log_msg("capture: part %s (%s): layer sha256:%s.., %llu chunks (%llu data, %llu zero, "
 		"%llu free), read %llu bytes, uploaded %llu bytes in %llu chunks, %llu present",
 		label, strata_fs_name(st.fs), hex, (unsigned long long)st.chunks,
 		(unsigned long long)st.chunks_data, (unsigned long long)st.chunks_zero,

@@ -285,10 +285,12 @@ static int put_options(struct opt_writer *w, const struct dhcp_request *req,
 		rc = put_opt(w, DHCP_OPT_CLIENT_UUID, req->uuid.data, req->uuid.len, why);
 	if (rc == 0 && dec->boot == DHCP_BOOT_BIOS_TFTP)
 		rc = put_opt(w, DHCP_OPT_VENDOR_ENCAP, pxe_bypass, sizeof(pxe_bypass), why);
-	if (rc == 0)
-		rc = put_opt(w, DHCP_OPT_BOOTFILE, dec->file, strlen(dec->file), why);
+	/* Before the boot file: OVMF's PXE writes a NUL after option 67's value in the packet
+	 * it keeps, over the next option's code (seen in the PXE base code's ProxyOffer). */
 	if (rc == 0 && dec->boot == DHCP_BOOT_AGENT_TFTP)
 		rc = put_opt(w, DHCP_OPT_STRATA_ARGS, pol->agent_args, strlen(pol->agent_args), why);
+	if (rc == 0)
+		rc = put_opt(w, DHCP_OPT_BOOTFILE, dec->file, strlen(dec->file), why);
 	if (rc == 0)
 		rc = put_end(w, why);
 	return rc;

@@ -25,7 +25,9 @@
  *  5. The agent directly (dhcp_decide_agent, asked by the caller, who knows the machines):
  *     a x64 UEFI PXE client (not iPXE) whose machine has an open capture task gets the
  *     TFTP name of strata.efi instead of snponly.efi, and its reply carries strata.efi's
- *     arguments in option DHCP_OPT_STRATA_ARGS.  Why: after firmware PXE loaded iPXE,
+ *     arguments in option DHCP_OPT_STRATA_ARGS (placed before option 67: OVMF's PXE
+ *     NUL-terminates the boot file name in place in the packet it keeps, over the byte
+ *     after it).  Why: after firmware PXE loaded iPXE,
  *     iPXE holds the NIC and the firmware's HTTP stack (the only way a UEFI app can
  *     upload) is gone; loaded by firmware PXE itself, strata.efi has that stack
  *     (docs/capture.md, "Boot paths").

@@ -74,9 +74,9 @@ capture_case() {
 	check "$n: orders say capture kind=machine, the part home" grep -q "capture: machine capture ordered" <(debug "$vm")
 	check "$n: GET /capture/task answered for the machine's task" grep -q "capture: server: task=open kind=machine mac=$mac profile=-" <(debug "$vm")
 	check "$n: the ESP is left out (not capture=yes)" grep -q "capture: partition 1 ESP: left out (not capture=yes)" <(debug "$vm")
-	check "$n: home captured through the engine, the layer strata-image builds ($HOME_ID)" grep -q "capture: part home (ext4): layer ${HOME_ID:0:23}" <(debug "$vm")
+	check "$n: home captured through the engine, the layer strata-image builds ($HOME_ID)" grep -q "capture: part home (ext4): layer ${HOME_ID:0:23}\.\." <(debug "$vm")
 	check "$n: signed POST /capture/need answered 200" test "$(count 'POST /capture/need 200')" -gt "$needs"
-	check "$n: signed POST /capture/commit answered 200: a generation" sh -c "test $(count 'POST /capture/commit 200') -gt $commits && grep -q 'capture: part home committed: generation 1 layer=$HOME_ID' <(tr -d '\r' < '$LAB_RUN/$vm.debug')"
+	check "$n: signed POST /capture/commit answered 200: a generation" sh -c "test $(count 'POST /capture/commit 200') -gt $commits && grep -q 'capture: part home committed: generation 1 layer=$HOME_ID' '$LAB_RUN/$vm.debug'"
 	check "$n: the generation is recorded" test "$(sqlite3 "$W/root/state/strata.db" "SELECT count(*) FROM generations WHERE mac = '$mac' AND part = 'home'")" = 1
 	check "$n: its chunks went sealed to the machine's private store, not the public one" sh -c "ls '$W/root/state/private/${mac//:/}/chunks' >/dev/null && ! grep -q 'POST /capture/chunk/[0-9a-f]* 403' '$LAB_RUN/server.log'"
 	check "$n: requests over $be" grep -q "fetch: using the $be back-end" <(debug "$vm")

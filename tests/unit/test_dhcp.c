@@ -570,6 +570,7 @@ static void test_agent_for_capture(void)
 {
 	struct reply r;
 	struct pkt p;
+	size_t n;
 
 	agent_wanted = 1;
 	ovmf_pxe(&p, DHCP_DISCOVER);
@@ -578,6 +579,8 @@ static void test_agent_for_capture(void)
 	check_file(&r, "strata.efi");
 	CHECK(reply_opt_is(&r, DHCP_OPT_STRATA_ARGS, "server=http://10.77.0.2:8080"));
 	CHECK(!dhcp_has_option(&r.opts, DHCP_OPT_VENDOR_ENCAP));
+	/* Before option 67: OVMF writes a NUL after the boot file name in the packet it keeps. */
+	CHECK(reply_opt(&r, DHCP_OPT_STRATA_ARGS, &n) < reply_opt(&r, DHCP_OPT_BOOTFILE, &n));
 	ovmf_pxe(&p, DHCP_REQUEST);
 	answer(&p, &agent_policy, DHCP_VIA_PXE, &r);
 	CHECK_EQ(r.dec.boot, DHCP_BOOT_AGENT_TFTP);
