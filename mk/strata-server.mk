@@ -109,3 +109,10 @@ $(FUZZ)/tests/fuzz/fuzz_layout.o: INCS += -Iserver
 $(FUZZ)/fuzz_layout: $(FUZZ)/tests/fuzz/fuzz_layout.o \
 		$(patsubst %.c,$(FUZZ)/%.o,$(CAPTURE_PURE_SRCS) $(HOST_LIB_SRCS))
 	$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(HOST_LIBS)
+
+# Unit test of the capture hellos: the table alone, and a whole hello with a real key.
+$(SAN)/tests/unit/test_capture_hello.o: SAN_CFLAGS += -Iserver
+$(SAN)/tests/unit/test_capture_hello: $(SAN)/tests/unit/test_capture_hello.o \
+		$(patsubst %.c,$(SAN)/%.o,server/capture_hello.c server/sessions.c \
+		images/host/keys.c images/host/util.c $(HOST_LIB_SRCS))
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(HOST_LIBS)

@@ -72,6 +72,14 @@ static struct hello *take(struct capture_hellos *t, const uint8_t sid[STRATA_SES
 	return o;
 }
 
+/* The time as a slot's use stamp: never 0, which marks a free slot. */
+static int64_t stamp(void)
+{
+	int64_t t = (int64_t)time(NULL);
+
+	return t > 0 ? t : 1;
+}
+
 /* Whether h's hellos had the point whose digest is d. */
 static int seen(const struct hello *h, const uint8_t d[16])
 {
@@ -81,10 +89,8 @@ static int seen(const struct hello *h, const uint8_t d[16])
 	return 0;
 }
 
-/* Remember key as sid's upload key, from the client point client.  0, or STRATA_ESTALE
- * (nothing changed) when sid's hellos had that point. */
-static int remember(struct capture_hellos *t, const uint8_t sid[STRATA_SESSION_SID_LEN],
-		    const uint8_t client[STRATA_KEY_PUB_LEN], const uint8_t key[32])
+int capture_hellos_put(struct capture_hellos *t, const uint8_t sid[STRATA_SESSION_SID_LEN],
+		       const uint8_t client[STRATA_KEY_PUB_LEN], const uint8_t key[32])
 {
 	uint8_t d[32];
 	struct hello *h;
@@ -101,7 +107,7 @@ static int remember(struct capture_hellos *t, const uint8_t sid[STRATA_SESSION_S
 		memcpy(h->key, key, 32);
 		memcpy(h->seen[h->next_seen], d, 16);
 		h->next_seen = (h->next_seen + 1) % HELLOS_SEEN;
-		h->used = (int64_t)time(NULL) > 0 ? (int64_t)time(NULL) : 1;
+		h->used = stamp();
 	}
 	pthread_mutex_unlock(&t->lock);
 	return rc;
@@ -116,7 +122,7 @@ int capture_hello_key(struct capture_hellos *t, const uint8_t sid[STRATA_SESSION
 	h = find(t, sid);
 	if (h) {
 		memcpy(key, h->key, 32);
-		h->used = (int64_t)time(NULL) > h->used ? (int64_t)time(NULL) : h->used;
+		h->used = stamp();
 	}
 	pthread_mutex_unlock(&t->lock);
 	return h ? 0 : STRATA_ENOENT;
@@ -151,7 +157,7 @@ int capture_hello(struct server *s, const struct strata_session_keys *task,
 				  sizeof(out->sig), &out->sig_len) ? STRATA_EREPORTED : 0;
 	}
 	if (rc == 0)
-		rc = remember(s->hellos, task->sid, client, up);
+		rc = capture_hellos_put(s->hellos, task->sid, client, up);
 	strata_wipe(up, sizeof(up));
 	return rc;
 }

@@ -55,6 +55,15 @@ struct capture_hello_answer {
 int capture_hello(struct server *s, const struct strata_session_keys *task,
 		  const uint8_t client[STRATA_KEY_PUB_LEN], struct capture_hello_answer *out);
 
+/**
+ * Remember key (copied) as the upload key of the task named sid, agreed with the client
+ * point client: replaces the task's key, or takes a slot (a full table's least recently
+ * used).  0, or STRATA_ESTALE, changing nothing, when one of the task's last HELLOS_SEEN
+ * hellos had that point.  capture_hello's last step; apart so the table is tested alone.
+ */
+int capture_hellos_put(struct capture_hellos *t, const uint8_t sid[STRATA_SESSION_SID_LEN],
+		       const uint8_t client[STRATA_KEY_PUB_LEN], const uint8_t key[32]);
+
 /** The upload key of the task named sid into key (the caller's; it wipes it).  0, or
  *  STRATA_ENOENT when the task said no hello since the server started. */
 int capture_hello_key(struct capture_hellos *t, const uint8_t sid[STRATA_SESSION_SID_LEN],

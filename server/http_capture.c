@@ -447,6 +447,7 @@ enum MHD_Result http_capture_task(struct MHD_Connection *c, struct req *r,
 		     : "-");
 	return http_text(c, r, 200, "text/plain", body, (size_t)n);
 }
+
 /* The hello's answer line into out (cap bytes): the registration answer's words
  * (key_answer.h parses both), for the task's machine mac, the client's point and a. */
 static int hello_line(char *out, size_t cap, const struct capture_task *t,
@@ -485,6 +486,9 @@ static enum MHD_Result hello_agreed(struct MHD_Connection *c, struct req *r, str
 	if (rc == STRATA_ESTALE)
 		return http_error(c, r, 409, "hello: this ephemeral point was sent before (a "
 			     "replayed hello): make a new one; the upload key is unchanged");
+	if (rc == STRATA_EAUTH)          /* signed, but not by a task's token session */
+		return http_error(c, r, 400, "hello: only a capture task's token says hello; a "
+			     "machine's session seals its uploads with its own key");
 	if (rc)
 		return http_error(c, r, 500, "hello: cannot agree an upload key");
 	n = hello_line(line, sizeof(line), &r->task, client, q.sid, &a);

@@ -219,33 +219,3 @@ int strata_session_task_derive(const uint8_t token[STRATA_SESSION_TOKEN_LEN],
 	strata_wipe(okm, sizeof(okm));
 	return rc;
 }
-
-void strata_session_hello_digest(const uint8_t sid[STRATA_SESSION_SID_LEN],
-				 const uint8_t client_eph[STRATA_KEY_PUB_LEN],
-				 const uint8_t server_eph[STRATA_KEY_PUB_LEN], uint8_t out[32])
-{
-	const struct strata_span parts[] = {
-		LIT(STRATA_SESSION_HELLO_TAG), { sid, STRATA_SESSION_SID_LEN },
-		{ client_eph, STRATA_KEY_PUB_LEN }, { server_eph, STRATA_KEY_PUB_LEN },
-	};
-
-	digest_of(parts, sizeof(parts) / sizeof(parts[0]), out);
-}
-
-int strata_session_hello_derive(const struct strata_session_keys *task,
-				const uint8_t shared_x[32],
-				const uint8_t client_eph[STRATA_KEY_PUB_LEN],
-				const uint8_t server_eph[STRATA_KEY_PUB_LEN], uint8_t up[32])
-{
-	uint8_t info[sizeof(STRATA_SESSION_HELLO_TAG) - 1 + STRATA_SESSION_SID_LEN +
-		     2 * STRATA_KEY_PUB_LEN];
-	size_t o = sizeof(STRATA_SESSION_HELLO_TAG) - 1;
-
-	strata_memcpy(info, STRATA_SESSION_HELLO_TAG, o);
-	strata_memcpy(info + o, task->sid, STRATA_SESSION_SID_LEN);
-	o += STRATA_SESSION_SID_LEN;
-	strata_memcpy(info + o, client_eph, STRATA_KEY_PUB_LEN);
-	strata_memcpy(info + o + STRATA_KEY_PUB_LEN, server_eph, STRATA_KEY_PUB_LEN);
-	return strata_hkdf_sha256(task->enc, sizeof(task->enc), shared_x, 32, info, sizeof(info),
-				  up, 32);
-}

@@ -165,6 +165,9 @@ static int hello_trusted(struct conn *c, const struct key_answer *a,
 		return STRATA_EREPORTED;
 	rc = strata_ecdsa_verify(pub, plen, digest, a->ssig, a->ssig_len);
 	free(pub);
+	if (rc == STRATA_EINVAL)
+		return errorf("%s: not a public key (--pubkey: the server's STATE/server.key.pub, "
+			      "PEM or DER)", c->job->pubkey);
 	if (rc)
 		return errorf("%s: the server's hello is not signed by the key in %s (--pubkey): "
 			      "another server, one in the middle, or the wrong key file; nothing "

@@ -19,7 +19,8 @@
 #     session_client.py, written apart from the C code), whose check of the server's
 #     signature with STATE/server.key.pub passes;
 #   - strata-image --pubkey with the server's key says so (server_key: checked); with
-#     another key it stops before any upload, naming the file, and nothing is stored;
+#     another key, or a file that holds none, it stops before any upload, naming the file,
+#     and nothing is stored;
 #     without --pubkey it says that it trusts on first use;
 #   - a gold task takes a chunk in clear and a sealed one;
 #   - a restarted server forgets upload keys: a sealed upload is 403 naming the hello, and
@@ -134,6 +135,8 @@ printf 'changed' | dd of="$W/img" bs=1 seek=300000 conv=notrunc 2>/dev/null
 TK3=$(post "$U/api/capture/pc02" | token)
 N0=$(find "$PRIV/chunks" -type f | wc -l)
 check "strata-image --pubkey of another key: exit 1 naming the file, nothing uploaded" sh -c "! '$SI' build --store '$U' --token '$TK3' --part data --pubkey '$W/other.pub' '$W/img' 2>'$W/up3.err' && grep -q 'not signed by the key in $W/other.pub (--pubkey)' '$W/up3.err' && test \$(find '$PRIV/chunks' -type f | wc -l) = $N0"
+printf 'not a key\n' > "$W/junk.pub"
+check "  --pubkey of a file that holds no key: exit 1 saying so" sh -c "! '$SI' build --store '$U' --token '$TK3' --part data --pubkey '$W/junk.pub' '$W/img' 2>'$W/up3b.err' && grep -q 'junk.pub: not a public key' '$W/up3b.err'"
 J4=$("$SI" build --store "$U" --token "$TK3" --part data --pubkey "$PUB" --json "$W/img" 2>"$W/up4.err")
 check "  with server.key.pub: checked, and only the changed chunk travels" grep -qE '"chunks_uploaded": 1, "chunks_present": 5, "server_key": "checked"\}$' <<< "$J4"
 
