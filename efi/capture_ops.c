@@ -75,6 +75,8 @@ void capture_io_progress(void *ctx, const struct strata_capture_stats *st)
 	char msg[96];
 	uint64_t now = clock_ms();
 
+	if (st->to_read)          /* known once the scan is done: the rate's and ETA's base */
+		io->bar.total = st->to_read;
 	progress_update(&io->bar, st->read);
 	if (now - io->last_report_ms < CAPTURE_REPORT_MS)
 		return;
