@@ -33,12 +33,19 @@ struct agent {
 	uint64_t bytes_fetched;      /**< over every partition, for the final line */
 	uint64_t chunks_fetched, chunks_kept;
 	uint64_t start_ms;           /**< when the deployment began (clock_ms), for the summary */
+	int capture;                 /**< the orders say action=capture */
+	int capture_gold;            /**< kind=gold (else kind=machine) */
+	char capture_profile[64];    /**< gold: profile=NAME */
+	char capture_labels[STRATA_MAX_PARTS * (STRATA_LABEL_MAX + 1)]; /**< machine: parts=,
+				          gold: private= (comma-separated labels) */
 	char why[160];               /**< what failed, for the screen and the report */
 };
 
 /**
- * Deploy the machine's manifest.  Returns 0 when the disk holds it all, 1 when the server
- * has nothing pending for this machine, or an rc with a->why set.  Reports to the server.
+ * Deploy the machine's manifest, or capture its disk when the orders say so
+ * (a->capture, efi/capture.c).  Returns 0 when the disk holds it all (or was captured), 1
+ * when the server has nothing pending for this machine, or an rc with a->why set.
+ * Reports to the server.
  */
 int agent_run(struct agent *a, EFI_HANDLE image);
 
@@ -64,6 +71,19 @@ int agent_signed_buffer(struct agent *a, char *url, size_t cap, size_t max, uint
 
 /** The same, streamed to cb(ctx, ...) under fetch_get's contract. */
 int agent_signed_get(struct agent *a, char *url, size_t cap, fetch_data_fn *cb, void *ctx);
+
+/**
+ * POST body to url (NUL-terminated, in a buffer of cap bytes): with aad (the request's path,
+ * e.g. "/capture/commit") the body travels sealed under the session's enc key and this
+ * request's counter, marked e=1 (images/core/seal.h); then b= (the SHA-256 of what
+ * travels, so the tag covers the body, docs/capture.md) and the session's signature.  The
+ * answer goes into a new buffer *buf of *len bytes, at most max (the caller frees it).
+ * Why its own retries: each write's counter counts once at the server, so a POST that
+ * failed in transit (or met 409) is sealed and signed anew, up to 3 attempts; a refusal
+ * renews the session once, as agent_signed_buffer does.  For capture (efi/capture_*.c).
+ */
+int agent_signed_post(struct agent *a, char *url, size_t cap, const struct fetch_body *body,
+		      const char *aad, size_t max, uint8_t **buf, size_t *len);
 
 /** Wipe the session's keys: the run is over, nothing more is signed. */
 void agent_done(struct agent *a);

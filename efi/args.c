@@ -5,6 +5,7 @@
  * host unit tests run this file.
  */
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 #include "args.h"
 #include "log.h"
@@ -238,4 +239,48 @@ int args_url(const struct args *a, const char *ref, char *out, size_t cap)
 	out[s] = '/';
 	memcpy(out + s + 1, ref, n + 1);
 	return 0;
+}
+
+/* The BOOTP header's size and the DHCP magic cookie after it (RFC 2131, 2132). */
+#define DHCP_OPTIONS_AT 240
+static const uint8_t dhcp_magic[4] = { 99, 130, 83, 99 };
+
+int args_dhcp_option(const uint8_t *pkt, size_t len, uint8_t code, const uint8_t **val,
+		     size_t *vlen)
+{
+	size_t i = DHCP_OPTIONS_AT;
+
+	if (len < DHCP_OPTIONS_AT || memcmp(pkt + DHCP_OPTIONS_AT - 4, dhcp_magic, 4))
+		return STRATA_EINVAL;
+	while (i < len && pkt[i] != 255) {
+		if (pkt[i] == 0) {                /* pad: one byte, no length */
+			i++;
+			continue;
+		}
+		if (len - i < 2 || pkt[i + 1] > len - i - 2)
+			return STRATA_EINVAL;
+		if (pkt[i] == code) {
+			*val = pkt + i + 2;
+			*vlen = pkt[i + 1];
+			return 0;
+		}
+		i += 2 + (size_t)pkt[i + 1];
+	}
+	return STRATA_ENOENT;
+}
+
+int args_from_dhcp(struct args *a, const uint8_t *pkt, size_t len)
+{
+	const uint8_t *v;
+	size_t n;
+	int rc = args_dhcp_option(pkt, len, ARGS_DHCP_OPTION, &v, &n);
+
+	if (rc)
+		return rc;
+	/* Text only, as the load options are: a NUL would end a value early (fuzz_efi_args). */
+	for (size_t i = 0; i < n; i++)
+		if (v[i] < 0x20 || v[i] > 0x7e)
+			return log_fail(STRATA_EINVAL, "args: the DHCP option %u holds a byte that is "
+					"not text (0x%02x at %zu)", ARGS_DHCP_OPTION, v[i], i);
+	return args_parse(a, (const char *)v, n);
 }

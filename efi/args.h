@@ -1,7 +1,7 @@
 /*
  * strata.efi's arguments: what the server tells the agent before it starts.
  *
- * Two ways in, because two things can start strata.efi:
+ * Three ways in, because three things can start strata.efi:
  *   - iPXE runs `chain SERVER/boot/strata.efi server=SERVER mac=MAC then=reboot`
  *     (pxe/deploy.ipxe) and hands the app the rest of that line as its LoadOptions, in UCS-2:
  *     "<image name> key=value key=value ...".
@@ -23,6 +23,7 @@
 #define STRATA_EFI_ARGS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /** Room for a URL, with its NUL. */
 #define ARGS_URL_MAX 256
@@ -69,5 +70,21 @@ int args_server_from_uri(struct args *a, const char *uri, size_t len);
  * Returns 0, STRATA_EINVAL (relative ref and no server) or STRATA_ERANGE (too long).
  */
 int args_url(const struct args *a, const char *ref, char *out, size_t cap);
+
+/** The DHCP option of strata-server's proxyDHCP that carries the options text (a
+ *  site-specific code, RFC 3942; server/dhcp_wire.h DHCP_OPT_STRATA_ARGS). */
+#define ARGS_DHCP_OPTION 224
+
+/**
+ * Find option code in a DHCPv4 packet pkt[0..len) (hostile bytes: every length is
+ * checked): *val points into pkt, *vlen its length.  0, STRATA_ENOENT when absent,
+ * STRATA_EINVAL when the packet is not a DHCP packet or an option runs past its end.
+ */
+int args_dhcp_option(const uint8_t *pkt, size_t len, uint8_t code, const uint8_t **val,
+		     size_t *vlen);
+
+/** args_parse of the ARGS_DHCP_OPTION in a DHCPv4 packet: 0, STRATA_ENOENT, STRATA_EINVAL
+ *  for an option that is not printable text, or args_parse's rc. */
+int args_from_dhcp(struct args *a, const uint8_t *pkt, size_t len);
 
 #endif /* STRATA_EFI_ARGS_H */

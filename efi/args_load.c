@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <efi.h>
 #include <efilib.h>
+#include <stdio.h>
 #include <string.h>
 #include "args_load.h"
 #include "efi_rc.h"
@@ -101,6 +102,83 @@ static const char *boot_uri(EFI_HANDLE image, const EFI_LOADED_IMAGE *li, size_t
 	return uri;
 }
 
+/* The option codes of a DHCP packet kept by the PXE base code, for the log when none of
+ * them is ours (a proxy that is not strata-server's, or firmware that keeps less). */
+static void log_codes(const char *what, const uint8_t *pkt, size_t len)
+{
+	char codes[128];
+	size_t i = 240, n = 0;
+
+	codes[0] = '\0';
+	while (i + 1 < len && pkt[i] != 255 && n + 5 < sizeof(codes)) {
+		if (pkt[i] == 0) {
+			i++;
+			continue;
+		}
+		n += (size_t)snprintf(codes + n, sizeof(codes) - n, "%s%u", n ? "," : "", pkt[i]);
+		i += 2 + (size_t)pkt[i + 1];
+	}
+	log_msg("args: the %s carries DHCP options %s (file \"%s\"), not %u", what, codes,
+		log_slice((char[130]){ 0 }, 130, (const char *)pkt + 108, 127), ARGS_DHCP_OPTION);
+}
+
+/* The arguments in one PXE base code's packets: the port-4011 reply first (it is the
+ * one that named us), then the proxy offer, then the lease.  0 or STRATA_ENOENT. */
+static int pxe_mode_args(struct args *a, EFI_PXE_BASE_CODE_PROTOCOL *pxe)
+{
+	EFI_PXE_BASE_CODE_MODE *m = pxe->Mode;
+	int rc = STRATA_ENOENT;
+
+	if (!m)
+		return STRATA_ENOENT;
+	log_msg("args: PXE base code: lease %s, proxy offer %s, PXE reply %s",
+		m->DhcpAckReceived ? "yes" : "no", m->ProxyOfferReceived ? "yes" : "no",
+		m->PxeReplyReceived ? "yes" : "no");
+	if (m->PxeReplyReceived)
+		rc = args_from_dhcp(a, m->PxeReply.Raw, sizeof(m->PxeReply.Raw));
+	if (rc == STRATA_ENOENT && m->ProxyOfferReceived)
+		rc = args_from_dhcp(a, m->ProxyOffer.Raw, sizeof(m->ProxyOffer.Raw));
+	if (rc == STRATA_ENOENT && m->DhcpAckReceived)
+		rc = args_from_dhcp(a, m->DhcpAck.Raw, sizeof(m->DhcpAck.Raw));
+	if (rc && m->ProxyOfferReceived)
+		log_codes("proxy offer", m->ProxyOffer.Raw, sizeof(m->ProxyOffer.Raw));
+	return rc ? STRATA_ENOENT : 0;       /* a packet that is not ours says nothing */
+}
+
+/*
+ * Firmware PXE loaded us (strata-server's proxyDHCP does that for a capture): the
+ * arguments are in the proxy's reply, which the PXE base code keeps in its mode, on our
+ * device or, failing that, on any handle (edk2 installs one per IP version).  Then stop
+ * that PXE base code: the firmware's HTTP stack (fetch_http.c) takes the NIC from here
+ * on.  0 with a->server set, STRATA_ENOENT when no packet carries them.
+ */
+static int pxe_args(struct args *a, const EFI_LOADED_IMAGE *li)
+{
+	EFI_PXE_BASE_CODE_PROTOCOL *pxe = NULL;
+	EFI_HANDLE *all = NULL;
+	UINTN n = 0, i;
+	int rc = STRATA_ENOENT;
+
+	if (li->DeviceHandle && !EFI_ERROR(BS->HandleProtocol(li->DeviceHandle,
+							      &gEfiPxeBaseCodeProtocolGuid,
+							      (void **)&pxe)))
+		rc = pxe_mode_args(a, pxe);
+	if (rc && !EFI_ERROR(BS->LocateHandleBuffer(ByProtocol, &gEfiPxeBaseCodeProtocolGuid,
+						    NULL, &n, &all))) {
+		for (i = 0; i < n && rc; i++)
+			if (!EFI_ERROR(BS->HandleProtocol(all[i], &gEfiPxeBaseCodeProtocolGuid,
+							  (void **)&pxe)))
+				rc = pxe_mode_args(a, pxe);
+		BS->FreePool(all);
+	}
+	if (rc)
+		return rc;
+	a->server_from = "the PXE reply";
+	if (pxe->Mode->Started && EFI_ERROR(pxe->Stop(pxe)))
+		log_msg("args: the PXE base code did not stop; going on");
+	return 0;
+}
+
 /* then= as the word that sets it, for the log. */
 static const char *then_name(enum args_then then)
 {
@@ -147,6 +225,11 @@ int args_load(struct args *a, EFI_HANDLE image)
 	if (!a->server[0] && (uri = boot_uri(image, li, &len)) != NULL) {
 		rc = args_server_from_uri(a, uri, len);
 		if (rc)
+			return rc;
+	}
+	if (!a->server[0]) {
+		rc = pxe_args(a, li);
+		if (rc && rc != STRATA_ENOENT)
 			return rc;
 	}
 	args_log(a);

@@ -108,6 +108,25 @@ int fetch_get(struct fetcher *f, const char *url, fetch_data_fn *cb, void *ctx)
 	return 0;
 }
 
+int fetch_post(struct fetcher *f, const char *url, const struct fetch_body *b,
+	       fetch_data_fn *cb, void *ctx)
+{
+	struct fetch_sink sink = { .cb = cb, .ctx = ctx, .size = FETCH_SIZE_UNKNOWN };
+	int rc;
+
+	if (!f->be->post)
+		return log_fail(STRATA_ENOTSUP, "fetch: %s: the %s back-end cannot upload", url,
+				f->be->name);
+	rc = f->be->post(f->priv, url, b, &sink);
+	if (sink.cb_rc)
+		return sink.cb_rc;
+	if (rc == 0 && sink.size != FETCH_SIZE_UNKNOWN && sink.delivered != sink.size)
+		rc = log_fail(STRATA_ETRUNC, "fetch: POST %s: answer ended at byte %llu of %llu",
+			      url, (unsigned long long)sink.delivered,
+			      (unsigned long long)sink.size);
+	return rc;
+}
+
 const char *fetch_backend_name(const struct fetcher *f)
 {
 	return f->be->name;

@@ -4,7 +4,10 @@
  * Two back-ends, picked at run time by what started the agent:
  *   - iPXE's download protocol (fetch_ipxe.c) when iPXE chained us: iPXE owns the NIC then,
  *     and the firmware's network stack must stay out of its way;
- *   - the firmware's EFI_HTTP_PROTOCOL (fetch_http.c) otherwise, e.g. after UEFI HTTP Boot.
+ *   - the firmware's EFI_HTTP_PROTOCOL (fetch_http.c) otherwise, e.g. after UEFI HTTP Boot
+ *     or when firmware PXE loaded strata.efi itself (a capture, docs/capture.md).
+ * Uploads (fetch_post) always go through EFI_HTTP: iPXE's download protocol has no method
+ * but GET.
  *
  * The contract every caller relies on, whatever the back-end:
  *   - the callback sees the body's bytes in order, each exactly once, also across retries;
@@ -49,6 +52,27 @@ struct fetcher;
  * attempt's rc (usually STRATA_ENET) when the retries ran out.  Every failure is logged.
  */
 int fetch_get(struct fetcher *f, const char *url, fetch_data_fn *cb, void *ctx);
+
+/** What fetch_post sends: body[0..len) (borrowed for the call) of content type ctype. */
+struct fetch_body {
+	const void *data;
+	size_t len;
+	const char *ctype;   /**< e.g. "text/plain", "application/octet-stream" */
+};
+
+/**
+ * POST b to url and stream the answer's body to cb(ctx, ...) under the contract above.
+ * Why one attempt only: a POST may change the server's state, and Strata signs each write
+ * with a single-use counter, so a retry is the caller's, with a new signature.  Returns 0
+ * once a 2xx answer was delivered whole; else the status's rc from fetch_http.c's one table
+ * (STRATA_ENOENT 404, STRATA_EACCES 403, STRATA_ESTALE 409, STRATA_ENET for 5xx and for
+ * network failures, ...), or STRATA_ENOTSUP (logged) when no back-end can upload.  The
+ * answer's text of a refusal is logged.  Under iPXE, which can only download, the upload
+ * goes through the firmware's EFI_HTTP on the same NIC, opened at the first POST; no iPXE
+ * download is open then (fetch is single-threaded).
+ */
+int fetch_post(struct fetcher *f, const char *url, const struct fetch_body *b,
+	       fetch_data_fn *cb, void *ctx);
 
 /** The back-end's name ("ipxe" or "efi-http"), for messages.  Static. */
 const char *fetch_backend_name(const struct fetcher *f);

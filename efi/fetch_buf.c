@@ -67,3 +67,21 @@ int fetch_buffer(struct fetcher *f, const char *url, size_t max, uint8_t **buf, 
 	*len = b.len;
 	return 0;
 }
+
+int fetch_post_buffer(struct fetcher *f, const char *url, const struct fetch_body *body,
+		      size_t max, uint8_t **buf, size_t *len)
+{
+	struct body b = { .max = max };
+	int rc = grow(&b, 0);
+
+	if (rc == 0)
+		rc = fetch_post(f, url, body, on_data, &b);
+	if (rc) {
+		strata_free(b.buf);
+		return rc;
+	}
+	b.buf[b.len] = '\0';
+	*buf = b.buf;
+	*len = b.len;
+	return 0;
+}

@@ -13,4 +13,8 @@
  */
 int fetch_buffer(struct fetcher *f, const char *url, size_t max, uint8_t **buf, size_t *len);
 
+/** fetch_buffer for the answer to a POST of body (fetch_post's contract: one attempt). */
+int fetch_post_buffer(struct fetcher *f, const char *url, const struct fetch_body *body,
+		      size_t max, uint8_t **buf, size_t *len);
+
 #endif /* STRATA_EFI_FETCH_BUF_H */

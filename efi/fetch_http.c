@@ -44,6 +44,8 @@
 #define HTTP_IDLE_TIMEOUT_MS 30000
 /** Longest host[:port] in a URL. */
 #define HTTP_HOST_MAX 256
+/** Longest refusal text logged from an upload's answer. */
+#define HTTP_REFUSAL_MAX 200
 /** Room for "fetch: <url>: <step>" in a log line (log.h cuts lines at 255 bytes). */
 #define HTTP_WHAT_MAX 256
 
@@ -112,7 +114,8 @@ static const struct http_status_row http_status_table[] = {
 	[HTTP_STATUS_406_NOT_ACCEPTABLE] = { 406, STRATA_EINVAL },
 	[HTTP_STATUS_407_PROXY_AUTHENTICATION_REQUIRED] = { 407, STRATA_EINVAL },
 	[HTTP_STATUS_408_REQUEST_TIME_OUT] = { 408, STRATA_ENET },
-	[HTTP_STATUS_409_CONFLICT] = { 409, STRATA_EINVAL },
+	/* A single-use request seen before, or a state that moved on (a part committed). */
+	[HTTP_STATUS_409_CONFLICT] = { 409, STRATA_ESTALE },
 	[HTTP_STATUS_410_GONE] = { 410, STRATA_ENOENT },
 	[HTTP_STATUS_411_LENGTH_REQUIRED] = { 411, STRATA_EINVAL },
 	[HTTP_STATUS_412_PRECONDITION_FAILED] = { 412, STRATA_EINVAL },
@@ -266,13 +269,14 @@ static int http_url16(const char *url, CHAR16 **out)
 	return 0;
 }
 
-/* Send GET url, with "Range: bytes=offset-" when resuming. */
+/* Send GET url, with "Range: bytes=offset-" when resuming; or, with b, POST b. */
 static int http_request(struct http_fetcher *h, const char *url, CHAR16 *url16,
-			uint64_t offset)
+			uint64_t offset, const struct fetch_body *b)
 {
-	char host[HTTP_HOST_MAX], range[48];
-	EFI_HTTP_REQUEST_DATA req = { .Method = HttpMethodGet, .Url = url16 };
-	EFI_HTTP_HEADER hdr[3] = {
+	char host[HTTP_HOST_MAX], range[48], length[24];
+	EFI_HTTP_REQUEST_DATA req = { .Method = b ? HttpMethodPost : HttpMethodGet,
+				      .Url = url16 };
+	EFI_HTTP_HEADER hdr[4] = {
 		{ (CHAR8 *)"Host", (CHAR8 *)host },
 		{ (CHAR8 *)"User-Agent", (CHAR8 *)"strata.efi" },
 		{ (CHAR8 *)"Range", (CHAR8 *)range },
@@ -287,6 +291,15 @@ static int http_request(struct http_fetcher *h, const char *url, CHAR16 *url16,
 	if (rc)
 		return rc;
 	snprintf(range, sizeof(range), "bytes=%llu-", (unsigned long long)offset);
+	if (b) {
+		/* edk2 adds no header of its own: the length is ours to say. */
+		snprintf(length, sizeof(length), "%llu", (unsigned long long)b->len);
+		hdr[2] = (EFI_HTTP_HEADER){ (CHAR8 *)"Content-Type", (CHAR8 *)b->ctype };
+		hdr[3] = (EFI_HTTP_HEADER){ (CHAR8 *)"Content-Length", (CHAR8 *)length };
+		msg.HeaderCount = 4;
+		msg.BodyLength = b->len;
+		msg.Body = (VOID *)b->data;    /* only read: the prototype lacks the const */
+	}
 	h->done = FALSE;
 	s = h->http->Request(h->http, &tok);
 	if (EFI_ERROR(s))
@@ -387,24 +400,27 @@ static void http_free_headers(EFI_HTTP_HEADER *hdr, UINTN n)
 	BS->FreePool(hdr);
 }
 
-/* The status's verdict (http_status_table) and the head's fields, for a fetch. */
+/* The status's verdict (http_status_table) and the head's fields, for a fetch.  The
+ * fields are read for a refusal too: its Content-Length says how much text explains it. */
 static int http_head_check(const EFI_HTTP_TOKEN *tok, EFI_HTTP_STATUS_CODE code,
 			   const EFI_HTTP_MESSAGE *msg, struct http_head *head, const char *url)
 {
 	const struct http_status_row *row = http_status_row(code);
+	int rc;
 
 	head->status = row->code;
 	/* edk2 fails the token (EFI_HTTP_ERROR) for any status >= 300 but still fills in the
 	 * status and headers: the status says more, so it is looked at first. */
 	if (!row->code && EFI_ERROR(tok->Status))
 		return http_fail(tok->Status, url, "receiving the response head");
+	rc = http_head_fields(msg->Headers, msg->HeaderCount, head, url);
 	if (row->rc == STRATA_ENOENT)
 		return log_fail(row->rc, "fetch: %s: not found (HTTP %u)", url, row->code);
 	if (row->rc)
 		return log_fail(row->rc, "fetch: %s: HTTP status %u", url, row->code);
 	if (EFI_ERROR(tok->Status))
 		return http_fail(tok->Status, url, "receiving the response head");
-	return http_head_fields(msg->Headers, msg->HeaderCount, head, url);
+	return rc;
 }
 
 /* Queue a Response on tok and wait for it: the head and each body piece start alike.
@@ -505,12 +521,30 @@ static int http_body(struct http_fetcher *h, const char *url, uint64_t pos, uint
 	return 0;
 }
 
-/* One attempt (fetch_backend.get): resumes at sink->delivered with a Range request. */
-static int http_get(void *priv, const char *url, struct fetch_sink *sink)
+/* A refusal's text (a 4xx or 5xx answer with a short body), into the log: the server
+ * words why it refused an upload.  Best effort: nothing is logged when it cannot be read. */
+static void http_refusal_text(struct http_fetcher *h, const char *url,
+			      const struct http_head *head)
 {
-	struct http_fetcher *h = priv;
+	char text[HTTP_REFUSAL_MAX + 1];
+	size_t got = 0, n = 0;
+
+	if (head->status < 400 || head->length == FETCH_SIZE_UNKNOWN || !head->length ||
+	    head->length > HTTP_REFUSAL_MAX || http_body_piece(h, url, head->length, &got))
+		return;
+	while (n < got && h->buf[n] != '\n')
+		n++;
+	log_msg("fetch: %s: the server says: %s", url,
+		log_slice(text, sizeof(text), (const char *)h->buf, n));
+}
+
+/* One exchange: GET url from offset (a Range request when resuming), or POST b (then
+ * offset is 0); the answer's body into the sink.  Any failure resets the child. */
+static int http_exchange(struct http_fetcher *h, const char *url, uint64_t offset,
+			 const struct fetch_body *b, struct fetch_sink *sink)
+{
 	struct http_head head = { .length = FETCH_SIZE_UNKNOWN, .range_total = FETCH_SIZE_UNKNOWN };
-	uint64_t offset = sink->delivered, start = 0;
+	uint64_t start = 0;
 	CHAR16 *url16 = NULL;
 	int rc;
 
@@ -520,10 +554,12 @@ static int http_get(void *priv, const char *url, struct fetch_sink *sink)
 	rc = http_url16(url, &url16);
 	if (rc)
 		return rc;
-	rc = http_request(h, url, url16, offset);
+	rc = http_request(h, url, url16, offset, b);
 	if (rc)
 		goto err_reset;
 	rc = http_response_head(h, url, &head);
+	if (rc && b)
+		http_refusal_text(h, url, &head);
 	if (rc)
 		goto err_reset;
 	rc = http_body_begin(sink, &head, offset, url, &start);
@@ -542,6 +578,19 @@ err_reset:
 	http_reset(h);
 	strata_free(url16);
 	return rc;
+}
+
+/* One attempt (fetch_backend.get): resumes at sink->delivered with a Range request. */
+static int http_get(void *priv, const char *url, struct fetch_sink *sink)
+{
+	return http_exchange(priv, url, sink->delivered, NULL, sink);
+}
+
+/* fetch_backend.post: the body goes with the request, Content-Length ours. */
+static int http_post(void *priv, const char *url, const struct fetch_body *b,
+		     struct fetch_sink *sink)
+{
+	return http_exchange(priv, url, 0, b, sink);
 }
 
 /* ---- open and close ------------------------------------------------------------------ */
@@ -588,6 +637,7 @@ static const struct fetch_backend http_backend = {
 	.name = "efi-http",
 	.get = http_get,
 	.close = http_close,
+	.post = http_post,
 };
 
 /* The event and the configuration the child is created with. */

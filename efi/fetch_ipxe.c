@@ -16,6 +16,7 @@
 #include <efi.h>
 #include <efilib.h>
 #include <stdio.h>
+#include <string.h>
 #include "alloc.h"
 #include "clock.h"
 #include "efi_rc.h"
@@ -51,9 +52,12 @@ struct ipxe_download_protocol {
 	EFI_STATUS(EFIAPI *Poll)(struct ipxe_download_protocol *This);
 };
 
-/** The back-end's state: just the protocol.  Owned by the fetcher. */
+/** The back-end's state.  Owned by the fetcher. */
 struct ipxe_fetcher {
 	struct ipxe_download_protocol *dl;
+	EFI_HANDLE device;        /**< the image's device: where uploads find their NIC */
+	struct fetcher up;        /**< EFI_HTTP for uploads, opened at the first POST */
+	int up_open;              /**< up is open */
 };
 
 /** One attempt, shared with the callbacks (on ipxe_get's stack). */
@@ -180,10 +184,44 @@ static int ipxe_get(void *priv, const char *url, struct fetch_sink *sink)
 	return ipxe_outcome(&d, url);
 }
 
-/* fetch_backend.close: the protocol is iPXE's; only our state is freed. */
+/*
+ * fetch_backend.post: iPXE's download protocol has no other method than GET, so an upload
+ * goes through the firmware's EFI_HTTP on the same NIC (fetch_http.c), opened at the first
+ * POST and kept.  Never while an iPXE download is open: ipxe_get returns only once its
+ * download finished, and fetch runs one request at a time.  After firmware PXE loaded
+ * snponly.efi, iPXE holds the NIC exclusively and the firmware's HTTP stack is gone: the
+ * open fails with STRATA_ENOTSUP, and Strata's proxyDHCP avoids that path for a capture
+ * (it hands firmware PXE strata.efi itself, docs/capture.md).
+ */
+static int ipxe_post(void *priv, const char *url, const struct fetch_body *b,
+		     struct fetch_sink *sink)
+{
+	struct ipxe_fetcher *x = priv;
+	int rc;
+
+	if (!x->up_open) {
+		rc = fetch_http_open(&x->up, x->device);
+		if (rc == STRATA_ENOTSUP)
+			return log_fail(rc, "fetch: POST %s: iPXE cannot upload, and the firmware's "
+					"HTTP service is not on this NIC (iPXE loaded by firmware "
+					"PXE holds it): network-boot the PC from strata-server's "
+					"proxyDHCP, which hands it strata.efi itself", url);
+		if (rc)
+			return rc;
+		x->up_open = 1;
+		log_msg("fetch: uploads go through the firmware's HTTP service beside iPXE");
+	}
+	return x->up.be->post(x->up.priv, url, b, sink);
+}
+
+/* fetch_backend.close: the protocol is iPXE's; our upload path and state are freed. */
 static void ipxe_close(void *priv)
 {
-	strata_free(priv);
+	struct ipxe_fetcher *x = priv;
+
+	if (x->up_open)
+		x->up.be->close(x->up.priv);
+	strata_free(x);
 }
 
 /** The iPXE back-end's operations. */
@@ -191,6 +229,7 @@ static const struct fetch_backend ipxe_backend = {
 	.name = "ipxe",
 	.get = ipxe_get,
 	.close = ipxe_close,
+	.post = ipxe_post,
 };
 
 int fetch_ipxe_open(struct fetcher *f, EFI_HANDLE device)
@@ -210,7 +249,9 @@ int fetch_ipxe_open(struct fetcher *f, EFI_HANDLE device)
 	x = strata_alloc(sizeof(*x));
 	if (!x)
 		return log_fail(STRATA_ENOMEM, "fetch: no memory for the iPXE back-end");
+	memset(x, 0, sizeof(*x));
 	x->dl = dl;
+	x->device = device;
 	f->be = &ipxe_backend;
 	f->priv = x;
 	log_msg("fetch: iPXE download protocol found %s", where);

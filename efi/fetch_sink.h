@@ -40,6 +40,14 @@ struct fetch_backend {
 	int (*get)(void *priv, const char *url, struct fetch_sink *sink);
 	/** Stop and free priv. */
 	void (*close)(void *priv);
+	/**
+	 * One POST of b to url, its answer's body into the sink from offset 0 (as get
+	 * delivers; fetch.c checks it ended at its size).  NULL: the back-end cannot upload
+	 * (fetch_post says so).  0 for a 2xx answer, else an rc, logged; the back-end is left
+	 * ready for the next request either way.
+	 */
+	int (*post)(void *priv, const char *url, const struct fetch_body *b,
+		    struct fetch_sink *sink);
 };
 
 /** An open back-end (fetch.h's opaque struct). */

@@ -130,7 +130,12 @@ static int deploy(const struct args *args, EFI_HANDLE image, enum args_then *the
 		 * menu (EDK II does); a failed option makes it try the next one, the disk. */
 		return STRATA_ENOENT;
 	}
-	if (rc == 0) {
+	if (rc == 0 && a.capture) {
+		agent_report(&a, "ok", a.bytes_fetched, a.bytes_fetched, "captured");
+		log_msg("strata.efi: capture complete: %llu bytes uploaded, %llu ms",
+			(unsigned long long)a.bytes_fetched,
+			(unsigned long long)(clock_ms() - a.start_ms));
+	} else if (rc == 0) {
 		agent_report(&a, "ok", a.bytes_fetched, a.bytes_fetched, "deployed");
 		log_msg("strata.efi: deployment complete: manifest version %llu, %llu chunks "
 			"fetched (%llu bytes), %llu already in place, %llu ms",

@@ -42,3 +42,9 @@ $(SAN)/tests/unit/test_efi_machine_key: $(SAN)/tests/unit/test_efi_machine_key.o
 TEST_TARGETS += $(SAN)/tests/unit/test_efi_args $(SAN)/tests/unit/test_efi_fetch \
 		$(SAN)/tests/unit/test_efi_url $(SAN)/tests/unit/test_efi_machine_key
 
+# The DHCP packet strata.efi reads its arguments from after firmware PXE (untrusted bytes).
+$(FUZZ)/tests/fuzz/fuzz_efi_args.o: INCS += -Iefi
+$(FUZZ)/tests/unit/efi_host/%.o: INCS += -Iefi
+$(FUZZ)/fuzz_efi_args: $(FUZZ)/tests/fuzz/fuzz_efi_args.o \
+		$(patsubst %.c,$(FUZZ)/%.o,efi/args.c images/core/text.c $(EFI_HOST_BASE))
+	$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^

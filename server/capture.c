@@ -56,6 +56,38 @@ static unsigned int machine_captured(struct server *s, const uint8_t mac[6])
 	return 0;
 }
 
+int capture_labels(struct server *s, const uint8_t mac[6], enum capture_kind kind, char *out,
+		   size_t cap)
+{
+	const struct inventory *inv;
+	const struct inv_profile *pr = NULL;
+	size_t used = 0;
+	int rc = 0;
+
+	out[0] = '\0';
+	pthread_rwlock_rdlock(&s->lock);
+	inv = s->cat->inv;
+	for (size_t i = 0; i < s->cat->n && !pr; i++)
+		if (!memcmp(s->cat->p[i].m->mac, mac, 6))
+			pr = &inv->profiles[s->cat->p[i].m->profile];
+	for (unsigned int i = 0; pr && i < pr->nparts && rc == 0; i++) {
+		const struct inv_part *pt = &pr->parts[i];
+		int take = kind == CAPTURE_MACHINE ? pt->capture
+			: pt->capture || pt->policy == STRATA_POLICY_PRESERVE;
+		int n;
+
+		if (!take)
+			continue;
+		n = snprintf(out + used, cap - used, "%s%s", used ? "," : "", pt->label);
+		if (n < 0 || (size_t)n >= cap - used)
+			rc = STRATA_ERANGE;
+		else
+			used += (size_t)n;
+	}
+	pthread_rwlock_unlock(&s->lock);
+	return rc;
+}
+
 /** Why a gold order is refused whose as= names a profile. */
 #define PROFILE_TAKEN "as=: a profile of that name exists (in the inventory, captured, or " \
 	"being captured): a capture never overwrites; choose another name"
@@ -332,6 +364,30 @@ static int task_lookup(struct db *d, const uint8_t sid[STRATA_SESSION_SID_LEN],
 			: errorf("%s: cannot read the capture tasks: %s", d->path,
 				 sqlite3_errmsg(d->h));
 	sqlite3_finalize(st);
+	return rc;
+}
+
+int capture_task_of_mac(struct server *s, const char *mac, struct capture_task *task)
+{
+	uint8_t nonce[CAPTURE_NONCE_LEN];
+	sqlite3_stmt *st;
+	int step, rc = db_prepare(s->state->db, "SELECT mac, kind, profile, ended, nonce, id "
+				  "FROM capture_tasks WHERE mac = ? AND ended IS NULL", "t", &st,
+				  mac);
+
+	memset(task, 0, sizeof(*task));
+	if (rc)
+		return rc;
+	step = sqlite3_step(st);
+	if (step == SQLITE_ROW)
+		rc = task_row(st, task, nonce) ? errorf("%s: a capture task's nonce is damaged",
+							s->state->db->path) : 0;
+	else
+		rc = step == SQLITE_DONE ? STRATA_ENOENT
+			: errorf("%s: cannot read the capture tasks: %s", s->state->db->path,
+				 sqlite3_errmsg(s->state->db->h));
+	sqlite3_finalize(st);
+	strata_wipe(nonce, sizeof(nonce));
 	return rc;
 }
 

@@ -58,6 +58,23 @@ int capture_key_open(struct server *s);
 int capture_task_find(struct server *s, const uint8_t sid[STRATA_SESSION_SID_LEN],
 		      struct capture_task *task, struct strata_session_keys *keys);
 
+/**
+ * The open task of the machine mac ("52:54:00:12:34:56"), for a request strata.efi signed
+ * with that machine's session: the machine acts for its own open task.  0 with *task (the
+ * caller's); STRATA_ENOENT when it has none; STRATA_EREPORTED.
+ */
+int capture_task_of_mac(struct server *s, const char *mac, struct capture_task *task);
+
+/**
+ * The labels of mac's profile a capture of kind treats specially, comma-separated into out
+ * (cap bytes): for a machine capture the capture=yes parts (what it takes), for a gold
+ * capture the private ones it leaves out besides CIDATA (capture=yes and policy=preserve).
+ * Why in the orders: the manifest strata.efi verifies says nothing of capture=.  "" when
+ * the machine's profile has none (or the machine is served by the default).  0, or
+ * STRATA_ERANGE when they do not fit.  Takes the catalog's read lock.
+ */
+int capture_labels(struct server *s, const uint8_t mac[6], enum capture_kind kind, char *out,
+		   size_t cap);
 /** Task sessions the server remembers at once (their replay windows), and how many of one
  *  machine's (an old task's is replaced by the machine's next). */
 #define CAPTURE_SESSIONS_MAX 1024

@@ -38,6 +38,8 @@
 struct dhcp_server {
 	struct loop *loop;                 /**< borrowed */
 	struct dhcp_policy policy;         /**< strings owned (copies) */
+	int (*agent_wanted)(void *ctx, const uint8_t mac[6]);  /**< rule 5's question, or NULL */
+	void *agent_ctx;
 	uint16_t client_port;              /**< broadcast replies go here */
 	bool verbose;                      /**< log requests that get no reply */
 	int bootps_sock;                   /**< port 67 socket, owned; -1 when closed */
@@ -235,6 +237,9 @@ static void handle_request(struct dhcp_server *srv, const struct rx_info *rx, si
 		return;
 	}
 	dhcp_decide(&req, &srv->policy, rx->via, &dec);
+	if (dec.boot == DHCP_BOOT_EFI_TFTP && srv->agent_wanted && req.hlen == 6 &&
+	    srv->agent_wanted(srv->agent_ctx, req.chaddr))
+		dhcp_decide_agent(&srv->policy, &dec);
 	if (dec.boot == DHCP_BOOT_NONE) {
 		if ((srv->verbose || dec.refused) && log_limit_allow(&srv->unanswered))
 			log_decision(srv, rx, &req, &dec);
@@ -479,6 +484,8 @@ static void free_policy(struct dhcp_policy *pol)
 	free((char *)pol->efi_file);
 	free((char *)pol->script_url);
 	free((char *)pol->http_url);
+	free((char *)pol->agent_file);
+	free((char *)pol->agent_args);
 }
 
 /* Own copies of the policy's strings, so the caller's may go away after start. */
@@ -494,6 +501,10 @@ static int copy_policy(struct dhcp_policy *dst, const struct dhcp_policy *src)
 		rc = copy_str(&dst->script_url, src->script_url);
 	if (rc == 0)
 		rc = copy_str(&dst->http_url, src->http_url);
+	if (rc == 0)
+		rc = copy_str(&dst->agent_file, src->agent_file);
+	if (rc == 0)
+		rc = copy_str(&dst->agent_args, src->agent_args);
 	return rc;
 }
 
@@ -517,6 +528,8 @@ int dhcp_server_start(struct loop *loop, const struct dhcp_config *cfg,
 	srv->loop = loop;
 	srv->client_port = cfg->client_port;
 	srv->verbose = cfg->verbose;
+	srv->agent_wanted = cfg->agent_wanted;
+	srv->agent_ctx = cfg->agent_ctx;
 	srv->bootps_sock = srv->pxe_sock = -1;
 	log_limit_init(&srv->unanswered, "dhcp", "unanswered request", LOG_LIMIT_BURST);
 	rc = copy_policy(&srv->policy, &cfg->policy);

@@ -49,6 +49,13 @@ struct dhcp_config {
 	uint16_t client_port;  /**< where broadcast replies go (default 68) */
 	const char *iface;     /**< NULL, or the only interface to serve; used during start */
 	bool verbose;          /**< also log requests that get no reply, and why */
+	/**
+	 * NULL, or whether the machine whose chaddr is mac gets policy.agent_file (rule 5,
+	 * dhcp_decide_agent): strata-server's open capture tasks.  Called on the loop's
+	 * thread with agent_ctx; 1 or 0.
+	 */
+	int (*agent_wanted)(void *ctx, const uint8_t mac[6]);
+	void *agent_ctx;
 };
 
 /**

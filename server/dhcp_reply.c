@@ -24,6 +24,7 @@ const char *dhcp_boot_name(enum dhcp_boot boot)
 	case DHCP_BOOT_EFI_TFTP: return "efi-tftp";
 	case DHCP_BOOT_IPXE_SCRIPT: return "ipxe-script";
 	case DHCP_BOOT_HTTP: return "http";
+	case DHCP_BOOT_AGENT_TFTP: return "agent-tftp";
 	}
 	return "?";
 }
@@ -73,6 +74,10 @@ int dhcp_policy_check(const struct dhcp_policy *pol, const char **why)
 		rc = check_url(pol->script_url, why);
 	if (rc == 0)
 		rc = check_url(pol->http_url, why);
+	if (rc == 0)
+		rc = check_tftp_name(pol->agent_file, why);
+	if (rc == 0 && pol->agent_args && strlen(pol->agent_args) > DHCP_OPT_MAX)
+		rc = dhcp_fail(why, -EINVAL, "agent arguments longer than 255 bytes (one option)");
 	return rc;
 }
 
@@ -150,6 +155,7 @@ static const char *policy_file(const struct dhcp_policy *pol, enum dhcp_boot boo
 	case DHCP_BOOT_EFI_TFTP: return pol->efi_file;
 	case DHCP_BOOT_IPXE_SCRIPT: return pol->script_url;
 	case DHCP_BOOT_HTTP: return pol->http_url;
+	case DHCP_BOOT_AGENT_TFTP: return pol->agent_file;
 	case DHCP_BOOT_NONE: break;
 	}
 	return NULL;
@@ -200,6 +206,14 @@ void dhcp_decide(const struct dhcp_request *req, const struct dhcp_policy *pol,
 		return;
 	}
 	dec->reply_type = type;
+}
+
+void dhcp_decide_agent(const struct dhcp_policy *pol, struct dhcp_decision *dec)
+{
+	if (dec->boot != DHCP_BOOT_EFI_TFTP || !pol->agent_file || !pol->agent_args)
+		return;
+	dec->boot = DHCP_BOOT_AGENT_TFTP;
+	dec->file = pol->agent_file;
 }
 
 /* --- encoding ------------------------------------------------------------------------ */
@@ -271,6 +285,10 @@ static int put_options(struct opt_writer *w, const struct dhcp_request *req,
 		rc = put_opt(w, DHCP_OPT_CLIENT_UUID, req->uuid.data, req->uuid.len, why);
 	if (rc == 0 && dec->boot == DHCP_BOOT_BIOS_TFTP)
 		rc = put_opt(w, DHCP_OPT_VENDOR_ENCAP, pxe_bypass, sizeof(pxe_bypass), why);
+	/* Before the boot file: OVMF's PXE writes a NUL after option 67's value in the packet
+	 * it keeps, over the next option's code (seen in the PXE base code's ProxyOffer). */
+	if (rc == 0 && dec->boot == DHCP_BOOT_AGENT_TFTP)
+		rc = put_opt(w, DHCP_OPT_STRATA_ARGS, pol->agent_args, strlen(pol->agent_args), why);
 	if (rc == 0)
 		rc = put_opt(w, DHCP_OPT_BOOTFILE, dec->file, strlen(dec->file), why);
 	if (rc == 0)

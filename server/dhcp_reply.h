@@ -22,6 +22,15 @@
  *     PXEClient of arch 7 or 9 (x64 UEFI) gets the TFTP name of the UEFI iPXE binary, and
  *     arch 0 (BIOS) that of the BIOS one.  Other architectures, or a choice the policy
  *     left NULL, get no reply, so another server on the segment may answer them.
+ *  5. The agent directly (dhcp_decide_agent, asked by the caller, who knows the machines):
+ *     a x64 UEFI PXE client (not iPXE) whose machine has an open capture task gets the
+ *     TFTP name of strata.efi instead of snponly.efi, and its reply carries strata.efi's
+ *     arguments in option DHCP_OPT_STRATA_ARGS (placed before option 67: OVMF's PXE
+ *     NUL-terminates the boot file name in place in the packet it keeps, over the byte
+ *     after it).  Why: after firmware PXE loaded iPXE,
+ *     iPXE holds the NIC and the firmware's HTTP stack (the only way a UEFI app can
+ *     upload) is gone; loaded by firmware PXE itself, strata.efi has that stack
+ *     (docs/capture.md, "Boot paths").
  *
  * The reply (dhcp_reply_build): op BOOTREPLY, xid, flags, giaddr, htype, hlen and chaddr
  * echoed; yiaddr 0; siaddr = our address (the TFTP server); ciaddr echoed in an ACK; the
@@ -59,6 +68,8 @@ struct dhcp_policy {
 	const char *efi_file;    /**< TFTP name for x64 UEFI PXE (arch 7, 9): snponly.efi */
 	const char *script_url;  /**< iPXE boot script URL, absolute http(s):// */
 	const char *http_url;    /**< boot file URL for x64 UEFI HTTP Boot (arch 16) */
+	const char *agent_file;  /**< TFTP name of strata.efi, for rule 5; NULL: no rule 5 */
+	const char *agent_args;  /**< strata.efi's arguments ("server=URL"), for rule 5 */
 };
 
 /** The port a request arrived on, which decides what it may be answered with. */
@@ -74,6 +85,7 @@ enum dhcp_boot {
 	DHCP_BOOT_EFI_TFTP,     /**< policy.efi_file over TFTP from siaddr */
 	DHCP_BOOT_IPXE_SCRIPT,  /**< policy.script_url, for a client already running iPXE */
 	DHCP_BOOT_HTTP,         /**< policy.http_url, for UEFI HTTP Boot */
+	DHCP_BOOT_AGENT_TFTP,   /**< policy.agent_file over TFTP, with policy.agent_args */
 };
 
 /** The outcome of dhcp_decide, also what the log line reports. */
@@ -99,6 +111,13 @@ int dhcp_policy_check(const struct dhcp_policy *pol, const char **why);
 /** Decide what to tell the client that sent req on via.  Never fails; see the rules above. */
 void dhcp_decide(const struct dhcp_request *req, const struct dhcp_policy *pol,
 		 enum dhcp_via via, struct dhcp_decision *dec);
+
+/**
+ * Rule 5: turn a DHCP_BOOT_EFI_TFTP decision into DHCP_BOOT_AGENT_TFTP (policy.agent_file,
+ * the arguments in the reply) for a machine the caller says has an open capture task.
+ * No-op for any other decision or a policy without agent_file.
+ */
+void dhcp_decide_agent(const struct dhcp_policy *pol, struct dhcp_decision *dec);
 
 /**
  * Encode the reply for a decision whose boot is not DHCP_BOOT_NONE into buf (size bytes,

@@ -111,6 +111,8 @@ enum dhcp_opt {
 	DHCP_OPT_CLIENT_NDI = 94,     /**< network interface identifier: type, major, minor */
 	DHCP_OPT_CLIENT_UUID = 97,    /**< type 0 and the 16-byte machine UUID */
 	DHCP_OPT_IPXE_ENCAP = 175,    /**< iPXE's feature list */
+	DHCP_OPT_STRATA_ARGS = 224,   /**< site-specific (RFC 3942): strata.efi's arguments,
+					   "server=URL", to a PXE client booted into it directly */
 	DHCP_OPT_END = 255,           /**< end of an option area, no length */
 };
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "capture.h"
 #include "capture_commit.h"
 #include "capture_done.h"
@@ -22,6 +23,7 @@
 #include "rc.h"
 #include "seal.h"
 #include "session.h"
+#include "sessions.h"
 #include "text.h"
 
 /* Why a capture order or cancellation of who failed with rc, for the body. */
@@ -107,7 +109,8 @@ static const char *task_why(int rc)
 		return "no capture task has this token: check it, or order a new capture (POST "
 		       "/api/capture/NAME) and use its token";
 	case STRATA_EACCES:
-		return "the capture task has ended: order a new capture (POST /api/capture/NAME)";
+		return "the capture task has ended, or this machine has none open: order a new "
+		       "capture (POST /api/capture/NAME)";
 	case STRATA_ESTALE:
 		return "that signed request was already taken, or its n is older than the "
 		       "window: sign each request with a new, higher n";
@@ -118,9 +121,38 @@ static const char *task_why(int rc)
 	}
 }
 
-/* The open task that signed r (its session, strata_session_task_derive), into *t.
- * 0, STRATA_ENOENT (unsigned), STRATA_EAUTH (no such task), STRATA_EBADSIG,
- * STRATA_EACCES (ended), or STRATA_EREPORTED. */
+/*
+ * r signed by a machine's per-boot session (strata.efi, docs/capture.md): the machine acts
+ * for its own open task, into *t.  Why the two uses: a write (chunk, commit, done) changes
+ * state, so its counter counts once and a replay gets 409; a read (task, need) may repeat
+ * inside the window, as strata.efi's retries do.  0; STRATA_EAUTH (no such session, so no
+ * task either); STRATA_EBADSIG; STRATA_ESTALE (a write's counter seen before);
+ * STRATA_EACCES (the machine has no open task); STRATA_EREPORTED.
+ */
+static int machine_check(struct req *r, struct server *s, struct capture_task *t)
+{
+	enum session_use use = capture_route_use(r->route.kind);
+	struct strata_session_keys k;
+	uint8_t mac[6];
+	char smac[18];
+	int rc = sessions_check_sid(s->sessions, r->method, r->uri, strlen(r->uri), use,
+				    (int64_t)time(NULL), mac, &k, &r->n);
+
+	if (rc)
+		return rc == STRATA_EINVAL ? STRATA_EAUTH : rc;
+	/* A sealed body opens with the session's enc key (upload_opened). */
+	memcpy(r->up_key, k.enc, sizeof(r->up_key));
+	r->up_key_set = 1;
+	strata_wipe(&k, sizeof(k));
+	strata_mac_format(smac, mac);
+	rc = capture_task_of_mac(s, smac, t);
+	return rc == STRATA_ENOENT ? STRATA_EACCES : rc;
+}
+
+/* The open task that signed r, into *t: a task's session (strata_session_task_derive)
+ * first, then a machine's (machine_check).  0, STRATA_ENOENT (unsigned), STRATA_EAUTH (no
+ * such task or session), STRATA_EBADSIG, STRATA_EACCES (ended, or none open),
+ * STRATA_ESTALE (a replayed write), or STRATA_EREPORTED. */
 int http_capture_check(struct req *r, struct server *s, struct capture_task *t)
 {
 	struct strata_session_query q;
@@ -133,6 +165,8 @@ int http_capture_check(struct req *r, struct server *s, struct capture_task *t)
 	if (rc == 0)
 		rc = capture_task_verify(s, t, &k, r->method, r->uri, capture_route_use(r->route.kind));
 	strata_wipe(&k, sizeof(k));
+	if (rc == STRATA_EAUTH)
+		return machine_check(r, s, t);
 	if (rc == 0) {           /* what a sealed body opens with (upload_opened) */
 		r->n = q.n;
 		r->up_key_set = capture_hello_key(s->hellos, q.sid, r->up_key) == 0;

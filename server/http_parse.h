@@ -41,8 +41,8 @@ enum http_route_kind {
 	ROUTE_CAPTURE_NEED,   /**< /capture/need: which of the chunks a body names are missing */
 	ROUTE_CAPTURE_CHUNK,  /**< /capture/chunk/HEX: upload the chunk named HEX (digest) */
 	ROUTE_CAPTURE_COMMIT, /**< /capture/commit: an index becomes a partition's layer */
-	ROUTE_CAPTURE_DONE,   /**< /capture/done: the task ends (a gold one's layout with it) */
 	ROUTE_CAPTURE_HELLO,  /**< /capture/hello: agree a task's upload key (capture_hello.h) */
+	ROUTE_CAPTURE_DONE,   /**< /capture/done: the task ends (a gold one's layout with it) */
 	ROUTE_GENERATIONS,    /**< /api/generations/NAME-or-MAC: its captured generations */
 	ROUTE_GC,             /**< /api/gc: garbage collection of the stores (gc.h) */
 };

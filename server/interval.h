@@ -34,7 +34,4 @@ int interval_boot(struct server *s, const uint8_t mac[6]);
  *  the disk after it: then=local).  1 or 0. */
 int interval_is_open(struct server *s, const uint8_t mac[6]);
 
-/** The orders line of a machine with an open interval task. */
-#define INTERVAL_ORDERS "action=capture kind=machine then=local\n"
-
 #endif /* STRATA_INTERVAL_H */

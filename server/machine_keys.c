@@ -20,7 +20,8 @@ static const char *const verdict_names[] = {
 	[KEY_UNPINNED] = "unpinned",
 };
 
-/* mac's name into name (cap bytes) and whether it has a pending deploy (*pending).
+/* mac's name into name (cap bytes) and whether it has a pending deploy or an open capture
+ * task (*pending: either is an order, which trust on first use needs).
  * 0, or STRATA_ENOENT when the server does not serve it.  Takes the locks it needs. */
 static int machine_of(struct server *s, const uint8_t mac[6], char *name, size_t cap,
 		      int *pending)
@@ -37,6 +38,8 @@ static int machine_of(struct server *s, const uint8_t mac[6], char *name, size_t
 	st = state_get(s->state, mac);
 	*pending = st && st->pending == INV_ACTION_DEPLOY;
 	pthread_mutex_unlock(&s->state->lock);
+	if (!*pending)
+		*pending = server_capture_pending(s, mac);
 	return 0;
 }
 

@@ -143,8 +143,20 @@ char *server_entry_script(struct server *s)
 	return render(pxe_boot_ipxe, kv, 1);
 }
 
-/* The pending action of mac and its name; logs the boot decision. */
-static enum inv_action decide(struct server *s, const uint8_t mac[6], char *name, size_t cap)
+/* Whether mac has an open capture task, into *t: a capture comes before any deployment
+ * (an admin asked for this disk's contents before anything overwrites them). */
+static int capture_open(struct server *s, const uint8_t mac[6], struct capture_task *t)
+{
+	char smac[18];
+
+	strata_mac_format(smac, mac);
+	return capture_task_of_mac(s, smac, t) == 0;
+}
+
+/* The pending action of mac and its name, and *capture when a capture task is open (then
+ * the action is INV_ACTION_DEPLOY: strata.efi must run); logs the boot decision. */
+static enum inv_action decide(struct server *s, const uint8_t mac[6], char *name, size_t cap,
+			      struct capture_task *t, int *capture)
 {
 	enum inv_action pending = INV_ACTION_NONE;
 	struct mstate *st;
@@ -161,31 +173,67 @@ static enum inv_action decide(struct server *s, const uint8_t mac[6], char *name
 	if (p && (st = state_get(s->state, mac)))
 		pending = st->pending;
 	pthread_mutex_unlock(&s->state->lock);
+	if (p && pending != INV_ACTION_DEPLOY)
+		(void)interval_boot(s, mac);      /* opens a machine task when one is due */
+	*capture = p && capture_open(s, mac, t);
+	if (*capture)
+		pending = INV_ACTION_DEPLOY;
 	fprintf(stderr, "boot: %s %s: %s\n", smac, name,
-		pending == INV_ACTION_DEPLOY ? "deploy pending: run strata.efi"
+		*capture ? "capture pending: run strata.efi"
+		: pending == INV_ACTION_DEPLOY ? "deploy pending: run strata.efi"
 		: p ? "nothing pending: local disk" : "unknown machine: local disk");
 	return pending;
+}
+
+/* The orders line of mac's open capture task t (docs/capture.md), with the labels the
+ * agent needs (capture_labels): parts= what a machine capture takes, private= what a gold
+ * capture leaves out besides CIDATA. */
+static char *capture_orders(struct server *s, const uint8_t mac[6], const struct capture_task *t)
+{
+	char line[INV_NAME_MAX + 96 + STRATA_MAX_PARTS * (STRATA_LABEL_MAX + 1)];
+	char labels[STRATA_MAX_PARTS * (STRATA_LABEL_MAX + 1)];
+
+	if (capture_labels(s, mac, t->kind, labels, sizeof(labels)))
+		labels[0] = '\0';
+	if (t->kind == CAPTURE_GOLD)
+		snprintf(line, sizeof(line), "action=capture kind=gold profile=%s then=reboot%s%s\n",
+			 t->profile, labels[0] ? " private=" : "", labels);
+	else     /* an interval capture hands the PC to its disk after it */
+		snprintf(line, sizeof(line), "action=capture kind=machine then=%s%s%s\n",
+			 interval_is_open(s, mac) ? "local" : "reboot", labels[0] ? " parts=" : "",
+			 labels);
+	return strdup(line);
 }
 
 char *server_agent_orders(struct server *s, const uint8_t mac[6])
 {
 	char name[INV_NAME_MAX + 1];
+	struct capture_task t;
+	int capture;
 
-	if (decide(s, mac, name, sizeof(name)) == INV_ACTION_DEPLOY)
-		return strdup("action=deploy then=reboot\n");
-	return strdup(interval_boot(s, mac) ? INTERVAL_ORDERS : "action=none\n");
+	if (decide(s, mac, name, sizeof(name), &t, &capture) != INV_ACTION_DEPLOY)
+		return strdup("action=none\n");
+	return capture ? capture_orders(s, mac, &t) : strdup("action=deploy then=reboot\n");
 }
 
 char *server_script(struct server *s, const uint8_t mac[6])
 {
 	char smac[18], name[INV_NAME_MAX + 1];
-	enum inv_action pending = decide(s, mac, name, sizeof(name));
+	struct capture_task t;
+	int capture;
+	enum inv_action pending = decide(s, mac, name, sizeof(name), &t, &capture);
 
 	strata_mac_format(smac, mac);
 	const char *const kv[][2] = { { "@SERVER@", s->cfg.url }, { "@NAME@", name },
 				      { "@MAC@", smac } };
-	return render(pending == INV_ACTION_DEPLOY || interval_boot(s, mac) ? pxe_deploy_ipxe
-		      : pxe_local_ipxe, kv, 3);
+	return render(pending == INV_ACTION_DEPLOY ? pxe_deploy_ipxe : pxe_local_ipxe, kv, 3);
+}
+
+int server_capture_pending(struct server *s, const uint8_t mac[6])
+{
+	struct capture_task t;
+
+	return capture_open(s, mac, &t);
 }
 
 char *server_manifest(struct server *s, const uint8_t mac[6], size_t *len)

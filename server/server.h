@@ -166,11 +166,19 @@ int server_api_auth(struct server *s, const char *bearer, char name[API_TOKEN_NA
 char *server_script(struct server *s, const uint8_t mac[6]);
 
 /**
- * An agent's orders: "action=deploy then=reboot" or "action=none", one line, as a new
- * string.  Logs the boot decision like a script does.  The caller has checked that the
+ * An agent's orders: "action=deploy then=reboot", "action=none", or for a machine with an
+ * open capture task "action=capture kind=gold profile=NAME then=reboot" or "action=capture
+ * kind=machine then=reboot" (a capture comes first), one line, as a new string.  Logs the boot decision like a script does.  The caller has checked that the
  * request is signed by a session of mac (or comes from an admin).
  */
 char *server_agent_orders(struct server *s, const uint8_t mac[6]);
+
+/**
+ * Whether mac has an open capture task: the proxyDHCP then hands its firmware PXE
+ * strata.efi itself instead of snponly.efi (docs/capture.md, "Boot paths"), so that the
+ * agent has the firmware's HTTP stack to upload with.  1 or 0.
+ */
+int server_capture_pending(struct server *s, const uint8_t mac[6]);
 
 /** The generic entry script (/ipxe/boot.ipxe), a new string. */
 char *server_entry_script(struct server *s);

@@ -34,9 +34,15 @@ static int start_tftp(struct server *s, struct loop *loop, struct services *sv)
 	return 0;
 }
 
+/* The proxyDHCP's rule 5 question (dhcp.h): does mac have an open capture task? */
+static int agent_wanted(void *ctx, const uint8_t mac[6])
+{
+	return server_capture_pending(ctx, mac);
+}
+
 static int start_dhcp(struct server *s, struct loop *loop, struct services *sv)
 {
-	static char script[512], http[512];
+	static char script[512], http[512], args[512];
 	struct dhcp_config dc;
 
 	dhcp_config_init(&dc);
@@ -50,6 +56,11 @@ static int start_dhcp(struct server *s, struct loop *loop, struct services *sv)
 	dc.policy.efi_file = "snponly.efi";
 	dc.policy.script_url = script;
 	dc.policy.http_url = http;
+	snprintf(args, sizeof(args), "server=%s", s->cfg.url);
+	dc.policy.agent_file = "strata.efi";
+	dc.policy.agent_args = args;
+	dc.agent_wanted = agent_wanted;
+	dc.agent_ctx = s;
 	dc.port = (uint16_t)s->cfg.dhcp_port;
 	dc.alt_port = (uint16_t)s->cfg.dhcp_alt_port;
 	if (dhcp_server_start(loop, &dc, &sv->dhcp))

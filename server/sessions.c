@@ -138,14 +138,15 @@ static int window_take(struct session *e, uint64_t n, enum session_use use)
  * lock. */
 static int check_locked(struct sessions *t, const uint8_t mac[6], const char *method,
 			const char *pq, const struct strata_session_query *q,
-			enum session_use use, int64_t now, struct strata_session_keys *keys_out)
+			enum session_use use, int64_t now, struct strata_session_keys *keys_out,
+			uint8_t mac_out[6])
 {
 	struct session *e = find(t, q->sid, now);
 	int rc;
 
 	if (!e)
 		return STRATA_EAUTH;
-	if (memcmp(e->mac, mac, 6))
+	if (mac && memcmp(e->mac, mac, 6))
 		return STRATA_EACCES;
 	rc = strata_session_verify(&e->keys, method, pq, q);
 	if (rc == 0)
@@ -155,6 +156,8 @@ static int check_locked(struct sessions *t, const uint8_t mac[6], const char *me
 	e->last = now;
 	if (keys_out)
 		*keys_out = e->keys;
+	if (mac_out)
+		memcpy(mac_out, e->mac, 6);
 	return 0;
 }
 
@@ -168,7 +171,24 @@ int sessions_check(struct sessions *t, const uint8_t mac[6], const char *method,
 	if (rc)
 		return rc == STRATA_ENOENT ? STRATA_EAUTH : rc;
 	pthread_mutex_lock(&t->lock);
-	rc = check_locked(t, mac, method, pq, &q, use, now, keys_out);
+	rc = check_locked(t, mac, method, pq, &q, use, now, keys_out, NULL);
+	pthread_mutex_unlock(&t->lock);
+	if (rc == 0 && n_out)
+		*n_out = q.n;
+	return rc;
+}
+
+int sessions_check_sid(struct sessions *t, const char *method, const char *pq, size_t len,
+		       enum session_use use, int64_t now, uint8_t mac_out[6],
+		       struct strata_session_keys *keys_out, uint64_t *n_out)
+{
+	struct strata_session_query q;
+	int rc = strata_session_parse(pq, len, &q);
+
+	if (rc)
+		return rc == STRATA_ENOENT ? STRATA_EAUTH : rc;
+	pthread_mutex_lock(&t->lock);
+	rc = check_locked(t, NULL, method, pq, &q, use, now, keys_out, mac_out);
 	pthread_mutex_unlock(&t->lock);
 	if (rc == 0 && n_out)
 		*n_out = q.n;

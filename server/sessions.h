@@ -74,6 +74,16 @@ int sessions_check(struct sessions *t, const uint8_t mac[6], const char *method,
 		   size_t len, enum session_use use, int64_t now,
 		   struct strata_session_keys *keys_out, uint64_t *n_out);
 
+/**
+ * sessions_check for a request whose path names no machine (a capture task's routes,
+ * docs/capture.md): the session its sid names decides which machine signed, and its MAC
+ * goes into mac_out, its keys into *keys_out (the caller wipes them) and the request's
+ * counter into *n_out (either may be NULL).  Same returns, but never STRATA_EACCES.
+ */
+int sessions_check_sid(struct sessions *t, const char *method, const char *pq, size_t len,
+		       enum session_use use, int64_t now, uint8_t mac_out[6],
+		       struct strata_session_keys *keys_out, uint64_t *n_out);
+
 /** Forget every session of mac: its pinned key changed (an admin accepted a new one). */
 void sessions_drop_machine(struct sessions *t, const uint8_t mac[6]);
 

@@ -10,6 +10,7 @@
 #include "index.h"
 #include "need.h"
 #include "key_answer.h"
+#include "need.h"
 #include "seal.h"
 #include "session.h"
 #include "store_path.h"
@@ -405,10 +406,8 @@ static int task_keys(const char *token, struct strata_session_keys *k)
 	return rc;
 }
 
-/* The first counter of this run: the clock in microseconds.  The server keeps a replay
- * window per task session (docs/capture.md): a write's n must be new and a request's n
- * not older than the window, across every run that uses one token, so each run starts
- * above the last without keeping a file. */
+/* The first counter of a run: the clock in microseconds, so a later run of one token
+ * passes the task session's replay window (capture_task_verify) without a state file. */
 static uint64_t first_counter(void)
 {
 	struct timespec ts;
@@ -417,8 +416,8 @@ static uint64_t first_counter(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-/* Open c for job: the task's keys, a libcurl handle, and the token checked with the
- * server (GET /capture/task).  0, or STRATA_EREPORTED with c closed. */
+/* Derive the task's keys, start libcurl and check the task (GET /capture/task).  0 or
+ * STRATA_EREPORTED; on 0, conn_close releases c. */
 static int conn_open(struct conn *c, const struct upload_job *job)
 {
 	int rc;
@@ -443,7 +442,7 @@ err_curl:
 	return STRATA_EREPORTED;
 }
 
-/* Close what conn_open opened. */
+/* Close what conn_open opened; the keys are wiped. */
 static void conn_close(struct conn *c)
 {
 	curl_easy_cleanup(c->curl);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "cli.h"
+#include "codec.h"
 #include "layer_build.h"
 #include "manifest.h"
 #include "upload.h"
@@ -130,7 +131,7 @@ int capture_part_upload(const char *base, const char *token, const char *pubkey,
 				  .pubkey = pubkey };
 	char answer[512];
 	struct upload_stats st;
-	int rc = stage_upload(&job, path, STRATA_CHUNK_SHIFT_DEFAULT, 6, flags, id, &st, answer,
+	int rc = stage_upload(&job, path, STRATA_CHUNK_SHIFT_DEFAULT, STRATA_DEFLATE_LEVEL, flags, id, &st, answer,
 			      sizeof(answer));
 
 	if (rc == 0)

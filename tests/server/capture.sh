@@ -8,7 +8,9 @@
 # audited; a task survives a restart; GET /capture/task signed with the task's session
 # (tests/tools/session_client.py derives it from the token apart from the C code) and
 # refused unsigned, with another token, a changed tag or once cancelled; have/need, chunk
-# uploads, the free-space reserve, generations committed once per part and task (and
+# uploads, the same routes signed by a machine's per-boot session (strata.efi: it acts for
+# its open task; the orders say action=capture; a replayed write is 409), the free-space
+# reserve, generations committed once per part and task (and
 # SIGKILL during commits), done ending a task; strata-image build --store URL --token
 # TOKEN and capture-done end to end.  Gold: two partitions committed to the public store,
 # done with the layout makes a captured profile (file and row) that inventory machines
@@ -20,6 +22,7 @@
 # for capture-disk).
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/server.sh"
+. "$(dirname "$0")/../lib/session.sh"
 need_tools curl sqlite3 python3
 STRATA_IMAGE_BIN=${STRATA_IMAGE:-build/san/strata-image}
 W=$(mktemp -d /tmp/strata-capture.XXXXXX)
@@ -111,6 +114,27 @@ check "  a bad zlib stream: 400" grep -q "^400 chunk $R: not a zlib stream" <<< 
 check "  len over 4 MiB: 413" grep -q '413$' <<< "$(put "$W/task1" "$W/c2.z" "$C2" "z=1&len=4194305")"
 check "  raw with a len that differs: 400" grep -q '400$' <<< "$(put "$W/task1" "$W/c1" "$C1" "len=3")"
 check "  unsigned: 403" test "$(code -X POST --data-binary @"$W/c1" "$U/capture/chunk/$C1?b=$(sha256sum < "$W/c1" | cut -c1-64)")" = 403
+# strata.efi signs a task's requests with its per-boot machine session (no token on the PC):
+# the machine acts for its own open task.  Reads (task, need) may repeat a counter; writes
+# (chunks) take each counter once.
+sess_register "$U" 52:54:00:5e:00:01 "$W" > "$W/reg1"
+check "pc01's machine key is pinned on first use: the open capture task is an order" grep -q '^key=pinned ' "$W/reg1"
+check "  its orders say capture kind=gold" sh -c "curl -s '$(sess_url "$W" 52:54:00:5e:00:01 "$U/agent/52:54:00:5e:00:01")' | grep -qx 'action=capture kind=gold profile=gold1 then=reboot private=data'"
+check "  its iPXE script chains strata.efi" grep -q 'strata.efi' <(curl -s "$U/ipxe/52-54-00-5e-00-01")
+check "  GET /capture/task signed by the machine's session reads its task" sh -c "curl -s \"\$(python3 $SC sign '$W/52:54:00:5e:00:01.state' '$U/capture/task')\" | grep -qx 'task=open kind=gold mac=52:54:00:5e:00:01 profile=gold1'"
+check "  have/need signed by the machine's session" test "$(need "$W/52:54:00:5e:00:01.state" "$W/need1")" = "$(printf '%s\n200' "$R")"
+NEEDURL=$(python3 $SC sign-post "$W/52:54:00:5e:00:01.state" "$U/capture/need?b=$(sha256sum < "$W/need1" | cut -c1-64)")
+check "  a read's counter may repeat (fetch retries)" sh -c "test \"\$(curl -s -o /dev/null -w '%{http_code}' -X POST --data-binary @'$W/need1' '$NEEDURL')\" = 200 && test \"\$(curl -s -o /dev/null -w '%{http_code}' -X POST --data-binary @'$W/need1' '$NEEDURL')\" = 200"
+printf 'machine upload' > "$W/cm"; CM=$(sha256sum < "$W/cm" | cut -c1-64)
+CMURL=$(python3 $SC sign-post "$W/52:54:00:5e:00:01.state" "$U/capture/chunk/$CM?b=$(sha256sum < "$W/cm" | cut -c1-64)")
+check "  a chunk upload signed by the machine's session is stored for its task" test "$(curl -s -w '%{http_code}' -X POST --data-binary @"$W/cm" "$CMURL")" = "chunk $CM: stored
+200"
+check "  the same signed write again: 409, nothing more" test "$(code -X POST --data-binary @"$W/cm" "$CMURL")" = 409
+post "$U/api/deploy/pc03" >/dev/null     # an order, so its key is pinned on first use
+sess_register "$U" 52:54:00:5e:00:03 "$W" > "$W/reg3"
+check "  a machine with no open task: 403, saying so" sh -c "curl -s -w '%{http_code}' \"\$(python3 $SC sign '$W/52:54:00:5e:00:03.state' '$U/capture/task')\" | grep -q '^403 .*has none open'"
+python3 $SC task "$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" "$W/nobody"
+check "  a session nobody opened: 403" test "$(code "$(python3 $SC sign "$W/nobody" "$U/capture/task")")" = 403
 
 # Free-space reserve: a server that must keep more free than the disk has refuses (507),
 # writes nothing, and keeps what it had.

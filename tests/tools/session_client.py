@@ -156,8 +156,9 @@ def sign(st, n, url, method="GET"):
     return url + signed[len(pq):] + "&h=" + tag
 
 
-def next_n(state):
-    """The session state's next request counter, saved back before it is used."""
+def next_state(state):
+    """The session state with its next request counter (next_n), saved back before it is
+    used."""
     with open(state) as f:
         st = json.load(f)
     step(st)
@@ -167,7 +168,7 @@ def next_n(state):
 
 
 def cmd_sign(state, url, method="GET"):
-    st = next_n(state)
+    st = next_state(state)
     print(sign(st, st["n"], url, method))
 
 
@@ -195,7 +196,7 @@ def cmd_hello(base, state, server_pub=None):
     eph_key = ec.generate_private_key(ec.SECP256R1())
     eph = point(eph_key.public_key())
     body = b"eph=" + eph.hex().encode() + b"\n"
-    st = next_n(state)
+    st = next_state(state)
     url = sign(st, st["n"], f"{base}/capture/hello?b={hashlib.sha256(body).hexdigest()}",
                "POST")
     if os.environ.get("HELLO_BODY"):
@@ -238,7 +239,7 @@ def cmd_hello(base, state, server_pub=None):
 def cmd_sign_sealed(state, url, path, out):
     import struct
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-    st = next_n(state)
+    st = next_state(state)
     with open(path, "rb") as f:
         plain = f.read()
     aad = os.environ.get("SEAL_AAD", urllib.parse.urlsplit(url).path).encode()

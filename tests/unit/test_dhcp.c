@@ -37,6 +37,20 @@ static const struct dhcp_policy policy = {
 	.http_url = "http://10.77.0.2:8080/strata.efi",
 };
 
+/** The lab's policy with rule 5 (a capture: strata.efi itself to firmware PXE). */
+static const struct dhcp_policy agent_policy = {
+	.server = { 10, 77, 0, 2 },
+	.bios_file = "undionly.kpxe",
+	.efi_file = "snponly.efi",
+	.script_url = "http://10.77.0.2:8080/boot.ipxe",
+	.http_url = "http://10.77.0.2:8080/strata.efi",
+	.agent_file = "strata.efi",
+	.agent_args = "server=http://10.77.0.2:8080",
+};
+/** Whether answer() applies rule 5, as strata-server does for a machine with an open
+ *  capture task. */
+static int agent_wanted;
+
 /* Header of a BOOTREQUEST from mac with the cookie; options follow at 240. */
 static void pkt_header(struct pkt *p)
 {
@@ -195,6 +209,8 @@ static void answer(const struct pkt *p, const struct dhcp_policy *pol, enum dhcp
 	memset(r, 0, sizeof(*r));
 	CHECK_EQ(parse(p, &req, &why), 0);
 	dhcp_decide(&req, pol, via, &r->dec);
+	if (agent_wanted)
+		dhcp_decide_agent(pol, &r->dec);
 	if (r->dec.boot == DHCP_BOOT_NONE)
 		return;
 	r->rc = dhcp_reply_build(&req, pol, &r->dec, r->b, sizeof(r->b), &r->len, &why);
@@ -545,6 +561,45 @@ static void test_ovmf_pxe_ack_on_4011(void)
 	CHECK(memcmp(((struct dhcp_hdr *)r.b)->ciaddr, h->ciaddr, 4) == 0);
 	CHECK(!dhcp_has_option(&r.opts, DHCP_OPT_VENDOR_ENCAP));
 	check_file(&r, "snponly.efi");
+}
+
+/* Rule 5: firmware PXE of a machine with an open capture task gets strata.efi itself, in
+ * the offer and the port-4011 ACK, with its arguments in option 224; iPXE, HTTP Boot and
+ * BIOS clients are untouched, and so is everyone when the policy has no agent_file. */
+static void test_agent_for_capture(void)
+{
+	struct reply r;
+	struct pkt p;
+	size_t n;
+
+	agent_wanted = 1;
+	ovmf_pxe(&p, DHCP_DISCOVER);
+	answer(&p, &agent_policy, DHCP_VIA_BOOTPS, &r);
+	CHECK_EQ(r.dec.boot, DHCP_BOOT_AGENT_TFTP);
+	check_file(&r, "strata.efi");
+	CHECK(reply_opt_is(&r, DHCP_OPT_STRATA_ARGS, "server=http://10.77.0.2:8080"));
+	CHECK(!dhcp_has_option(&r.opts, DHCP_OPT_VENDOR_ENCAP));
+	/* Before option 67: OVMF writes a NUL after the boot file name in the packet it keeps. */
+	CHECK(reply_opt(&r, DHCP_OPT_STRATA_ARGS, &n) < reply_opt(&r, DHCP_OPT_BOOTFILE, &n));
+	ovmf_pxe(&p, DHCP_REQUEST);
+	answer(&p, &agent_policy, DHCP_VIA_PXE, &r);
+	CHECK_EQ(r.dec.boot, DHCP_BOOT_AGENT_TFTP);
+	check_file(&r, "strata.efi");
+	CHECK(reply_opt_is(&r, DHCP_OPT_STRATA_ARGS, "server=http://10.77.0.2:8080"));
+	pkt_client(&p, DHCP_DISCOVER, DHCP_ARCH_BIOS, "PXEClient:Arch:00000:UNDI:002001");
+	pkt_end(&p);
+	answer(&p, &agent_policy, DHCP_VIA_BOOTPS, &r);
+	CHECK_EQ(r.dec.boot, DHCP_BOOT_BIOS_TFTP);
+	ovmf_pxe(&p, DHCP_DISCOVER);
+	answer(&p, &policy, DHCP_VIA_BOOTPS, &r);
+	CHECK_EQ(r.dec.boot, DHCP_BOOT_EFI_TFTP);
+	CHECK(!dhcp_has_option(&r.opts, DHCP_OPT_STRATA_ARGS));
+	agent_wanted = 0;
+	ovmf_pxe(&p, DHCP_DISCOVER);
+	answer(&p, &agent_policy, DHCP_VIA_BOOTPS, &r);
+	CHECK_EQ(r.dec.boot, DHCP_BOOT_EFI_TFTP);
+	check_file(&r, "snponly.efi");
+	CHECK(!strcmp(dhcp_boot_name(DHCP_BOOT_AGENT_TFTP), "agent-tftp"));
 }
 
 /* EFI byte code (9) is used for x64 by some firmware: same file. */
@@ -916,6 +971,7 @@ int main(void)
 	RUN(test_no_overload_ignores_fields);
 	RUN(test_ovmf_pxe_offer);
 	RUN(test_ovmf_pxe_ack_on_4011);
+	RUN(test_agent_for_capture);
 	RUN(test_arch9_is_efi);
 	RUN(test_bios_gets_undionly_and_bypass);
 	RUN(test_ipxe_gets_script);

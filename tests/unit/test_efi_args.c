@@ -282,8 +282,64 @@ static void test_url(void)
 	CHECK_EQ(args_url(&a, "http://0123456789abc", small, sizeof(small)), STRATA_ERANGE);
 }
 
+/* A DHCP packet: the BOOTP header, the cookie, then opts[0..n).  Heap, exactly sized. */
+static uint8_t *dhcp_packet(const uint8_t *opts, size_t n, size_t *len)
+{
+	uint8_t *p = calloc(1, 240 + n);
+
+	if (!p)
+		abort();
+	p[236] = 99, p[237] = 130, p[238] = 83, p[239] = 99;
+	memcpy(p + 240, opts, n);
+	*len = 240 + n;
+	return p;
+}
+
+/* The proxyDHCP's option 224 (strata.efi booted by firmware PXE for a capture): found past
+ * pads and other options, parsed as options text; absent, cut short or in a packet that
+ * is not DHCP: no arguments, nothing read past the packet. */
+static void test_dhcp_option(void)
+{
+	static const uint8_t good[] = { 0, 53, 1, 5, 0, 224, 22, 's', 'e', 'r', 'v', 'e', 'r',
+					'=', 'h', 't', 't', 'p', ':', '/', '/', '1', '0', '.',
+					'0', '.', '0', '.', '1', 255 };
+	static const uint8_t none[] = { 53, 1, 5, 255 };
+	static const uint8_t cut[] = { 53, 1, 5, 224, 30, 's', 'e' };
+	static const uint8_t runs[] = { 53, 9, 5 };
+	static const uint8_t nul[] = { 224, 16, 's', 'e', 'r', 'v', 'e', 'r', '=', 'h', 't', 't',
+				       'p', ':', '/', '/', 0, 'x', 255 };
+	const uint8_t *v;
+	size_t len, n;
+	struct args a;
+	uint8_t *p = dhcp_packet(good, sizeof(good), &len);
+
+	memset(&a, 0, sizeof(a));
+	CHECK_EQ(args_from_dhcp(&a, p, len), 0);
+	CHECK(!strcmp(a.server, "http://10.0.0.1"));
+	p[236] = 0;
+	CHECK_EQ(args_dhcp_option(p, len, ARGS_DHCP_OPTION, &v, &n), STRATA_EINVAL);
+	free(p);
+	p = dhcp_packet(none, sizeof(none), &len);
+	CHECK_EQ(args_from_dhcp(&a, p, len), STRATA_ENOENT);
+	free(p);
+	p = dhcp_packet(cut, sizeof(cut), &len);
+	CHECK_EQ(args_dhcp_option(p, len, ARGS_DHCP_OPTION, &v, &n), STRATA_EINVAL);
+	free(p);
+	p = dhcp_packet(nul, sizeof(nul), &len);
+	CHECK_EQ(args_from_dhcp(&a, p, len), STRATA_EINVAL);  /* fuzz_efi_args found it */
+	free(p);
+	p = dhcp_packet(runs, sizeof(runs), &len);
+	CHECK_EQ(args_dhcp_option(p, len, ARGS_DHCP_OPTION, &v, &n), STRATA_EINVAL);
+	free(p);
+	p = dhcp_packet(none, 0, &len);                 /* no END: the packet's end ends it */
+	CHECK_EQ(args_dhcp_option(p, len, ARGS_DHCP_OPTION, &v, &n), STRATA_ENOENT);
+	CHECK_EQ(args_dhcp_option(p, 100, ARGS_DHCP_OPTION, &v, &n), STRATA_EINVAL);
+	free(p);
+}
+
 int main(void)
 {
+	RUN(test_dhcp_option);
 	RUN(test_deploy_line);
 	RUN(test_words);
 	RUN(test_unknown_and_repeats);

@@ -107,7 +107,7 @@ static void fake_close(void *priv)
 	((struct fake *)priv)->closed = 1;
 }
 
-static const struct fetch_backend fake_backend = { "fake", fake_get, fake_close };
+static const struct fetch_backend fake_backend = { "fake", fake_get, fake_close, NULL };
 
 /* The caller's callback: record, check order and size, maybe refuse. */
 static int on_data(void *ctx, uint64_t offset, const void *data, size_t len, uint64_t size)
@@ -500,9 +500,68 @@ static void test_name_and_close(void)
 	fetch_close(NULL);
 }
 
+/* fetch_backend.post of the fake: plays the next attempt like get, after recording the
+ * body it was given; an answer past its size, a cut one, a refusal are the script's. */
+static const struct fetch_body *posted;
+static int fake_post(void *priv, const char *url, const struct fetch_body *b,
+		     struct fetch_sink *sink)
+{
+	posted = b;
+	return fake_get(priv, url, sink);
+}
+
+static const struct fetch_backend fake_post_backend = { "fake", fake_get, fake_close,
+							fake_post };
+
+/* fetch_post: one attempt only (a POST's counter counts once: the caller re-signs), the
+ * answer under the byte-once contract, a cut answer STRATA_ETRUNC, a refusal its rc, and a
+ * back-end without post (none today) STRATA_ENOTSUP with a line saying so. */
+static void test_post(void)
+{
+	const struct attempt ok[] = { { .size = 300, .stop = 300 } };
+	const struct attempt cut[] = { { .size = 300, .stop = 100 },
+				       { .size = 300, .stop = 300 } };
+	const struct attempt refused[] = { { .size = FETCH_SIZE_UNKNOWN, .rc = STRATA_ESTALE },
+					   { .size = 300, .stop = 300 } };
+	const struct fetch_body b = { "abc\n", 4, "text/plain" };
+	struct fake fk;
+	struct seen *s = calloc(1, sizeof(*s));
+	struct fetcher f = fake_fetcher(&fk, ok, 1);
+	uint8_t *buf;
+	size_t len;
+
+	f.be = &fake_post_backend;
+	CHECK_EQ(fetch_post(&f, URL, &b, on_data, s), 0);
+	CHECK(posted == &b);
+	CHECK_EQ(s->len, 300);
+	CHECK(!memcmp(s->buf, body, 300));
+	f = fake_fetcher(&fk, cut, 2);
+	f.be = &fake_post_backend;
+	memset(s, 0, sizeof(*s));
+	CHECK_EQ(fetch_post(&f, URL, &b, on_data, s), STRATA_ETRUNC);
+	CHECK_EQ(fk.calls, 1);                   /* never retried here */
+	f = fake_fetcher(&fk, refused, 2);
+	f.be = &fake_post_backend;
+	CHECK_EQ(fetch_post_buffer(&f, URL, &b, 1000, &buf, &len), STRATA_ESTALE);
+	CHECK_EQ(fk.calls, 1);
+	f = fake_fetcher(&fk, ok, 1);
+	f.be = &fake_post_backend;
+	CHECK_EQ(fetch_post_buffer(&f, URL, &b, 1000, &buf, &len), 0);
+	CHECK_EQ(len, 300);
+	CHECK(buf[300] == 0 && !memcmp(buf, body, 300));
+	free(buf);
+	f = fake_fetcher(&fk, ok, 1);
+	CHECK_EQ(fetch_post(&f, URL, &b, on_data, s), STRATA_ENOTSUP);
+	CHECK(log_capture_has("error: fetch: " URL ": the fake back-end cannot upload "
+			      "[not supported]"));
+	CHECK_EQ(fk.calls, 0);
+	free(s);
+}
+
 int main(void)
 {
 	body_init();
+	RUN(test_post);
 	RUN(test_one_attempt);
 	RUN(test_size_unknown_and_empty);
 	RUN(test_resume_with_range);

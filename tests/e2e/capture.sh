@@ -1,0 +1,122 @@
+#!/bin/bash
+# Capture by strata.efi on every boot path, end to end in QEMU with OVMF under TCG, in the
+# lab of tests/lib/lab.sh (dnsmasq as the site DHCP server, strata-server with proxyDHCP,
+# TFTP and HTTP).  Three PCs (vm1..vm3, each its own MAC and NVRAM: OVMF keeps the boot
+# options it made per NVRAM) have a disk with a GPT: an ESP and a small ext4 "home" with
+# files, which their profile marks capture=yes.  For each, an admin orders a machine capture
+# (POST /api/capture/vmN); at its next boot strata.efi registers its machine key (the open
+# task is the order trust on first use needs), reads its orders (action=capture
+# kind=machine parts=home), confirms the task (GET /capture/task), checks every chosen
+# filesystem, then runs the core capture engine over home: have/need batches (POST
+# /capture/need), sealed chunk uploads (POST /capture/chunk/HEX, e=1), the index committed
+# (POST /capture/commit?part=home), every request signed by its per-boot machine session
+# (no task token on the PC).  The layer id equals what strata-image build makes of the same
+# image.  Then POST /capture/done ends the task (committed), and the run ends complete.
+#   1. the iPXE option ROM: downloads through iPXE's download protocol, the POSTs through
+#      the firmware's EFI_HTTP on the same NIC
+#   2. UEFI HTTP Boot (PXE off): everything through EFI_HTTP
+#   3. OVMF's own PXE: the proxyDHCP hands a machine with an open capture task strata.efi
+#      itself (not snponly.efi) with its arguments in DHCP option 224; strata.efi reads
+#      them from the PXE base code's mode, stops it, and uses EFI_HTTP for everything
+#   4. (after 1) a gold capture of vm1's disk through the iPXE ROM: the ESP's layer is the one
+#      strata-image built of the same image, home stays out (private), done's layout makes
+#      the captured profile
+# CAPTURE_CASES="1 3" runs only those cases.  Needs root, QEMU, OVMF, iPXE, sgdisk; without
+# them it says so and counts nothing.
+. "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../lib/netns.sh"
+. "$(dirname "$0")/../lib/lab.sh"
+. "$(dirname "$0")/../lib/gold.sh"
+gold_init "${1:-build}" capture sgdisk
+MAC=52:54:00:5a:00:01
+LAB_VM_TIMEOUT=${LAB_VM_TIMEOUT:-300}
+
+want() { [ -z "${CAPTURE_CASES:-}" ] || [[ " $CAPTURE_CASES " == *" $1 "* ]]; }
+
+gold
+# home: 8 MiB of ext4 with 2 MB of random files; its layer id as strata-image builds it.
+mkdir -p "$W/home/user"
+head -c 1500000 /dev/urandom > "$W/home/user/photo.raw"
+head -c 500000 /dev/urandom > "$W/home/user/notes.bin"
+mkfs.ext4 -q -F -b 4096 -U 5f1a2b3c-0000-4000-8000-0000000000ca -d "$W/home" "$W/home.img" 8M
+HOME_ID=$($SI build --store "$W/cmpstore" "$W/home.img" 2>/dev/null | tail -1)
+cat > "$W/root/inventory.conf" <<EOC
+default local
+profile cap
+part label=ESP type=esp size=16M layer=$ESP
+part label=home type=linux size=rest policy=preserve capture=yes
+machine 52:54:00:5a:00:01 name=vm1 profile=cap
+machine 52:54:00:5a:00:02 name=vm2 profile=cap
+machine 52:54:00:5a:00:03 name=vm3 profile=cap
+EOC
+lab_start "$W/root" "$KEY" || { check "lab starts" false; finish; exit; }
+
+# mkdisk FILE: a GPT disk with the ESP (16 MiB) and home (8 MiB) images in place.
+mkdisk() {
+	truncate -s 0 "$1"; truncate -s 64M "$1"
+	sgdisk -n1:2048:+16M -t1:ef00 -c1:ESP -n2:0:+8M -t2:8300 -c2:home "$1" >/dev/null
+	dd if="$W/esp.img" of="$1" bs=1M seek=1 conv=notrunc status=none
+	dd if="$W/home.img" of="$1" bs=1M seek=17 conv=notrunc status=none
+}
+
+count() { grep -c "$1" "$LAB_RUN/server.log"; }
+
+# capture_case N VM MAC BACKEND [QEMU ARGS..]: order, boot, check.
+capture_case() {
+	local n=$1 vm=$2 mac=$3 be=$4 needs chunks commits order
+	shift 4
+	mkdisk "$W/$vm.img"
+	order=$(lab_curl -s -X POST "$(lab_url)/api/capture/$vm")
+	check "$n: the admin's machine capture order is taken" grep -q '"kind": "machine"' <<<"$order"
+	needs=$(count 'POST /capture/need 200') chunks=$(count 'POST /capture/chunk/[0-9a-f]* 200')
+	commits=$(count 'POST /capture/commit 200')
+	lab_vm "$vm" "$mac" "$W/$vm.img" "$@"
+	check "$n: orders say capture kind=machine, the part home" grep -q "capture: machine capture ordered" <(debug "$vm")
+	check "$n: GET /capture/task answered for the machine's task" grep -q "capture: server: task=open kind=machine mac=$mac profile=-" <(debug "$vm")
+	check "$n: the ESP is left out (not capture=yes)" grep -q "capture: partition 1 ESP: left out (not capture=yes)" <(debug "$vm")
+	check "$n: home captured through the engine, the layer strata-image builds ($HOME_ID)" grep -q "capture: part home (ext4): layer ${HOME_ID:0:23}\.\." <(debug "$vm")
+	check "$n: signed POST /capture/need answered 200" test "$(count 'POST /capture/need 200')" -gt "$needs"
+	check "$n: signed POST /capture/commit answered 200: a generation" sh -c "test $(count 'POST /capture/commit 200') -gt $commits && grep -q 'capture: part home committed: generation 1 layer=$HOME_ID' '$LAB_RUN/$vm.debug'"
+	check "$n: the generation is recorded" test "$(sqlite3 "$W/root/state/strata.db" "SELECT count(*) FROM generations WHERE mac = '$mac' AND part = 'home'")" = 1
+	check "$n: its chunks went sealed to the machine's private store, not the public one" sh -c "ls '$W/root/state/private/${mac//:/}/chunks' >/dev/null && ! grep -q 'POST /capture/chunk/[0-9a-f]* 403' '$LAB_RUN/server.log'"
+	check "$n: requests over $be" grep -q "fetch: using the $be back-end" <(debug "$vm")
+	check "$n: POST /capture/done ends the task" sh -c "grep -q 'capture: server: task committed' '$LAB_RUN/$vm.debug' && test \"\$(sqlite3 '$W/root/state/strata.db' \"SELECT outcome FROM capture_tasks WHERE mac = '$mac'\")\" = committed"
+	check "$n: the run ends with the capture complete" grep -q "strata.efi: capture complete" <(debug "$vm")
+	echo "     $n: $(grep -a 'capture: part home (ext4)' "$LAB_RUN/$vm.debug" | tr -d '\r' | sed 's/.*read/read/')"
+	echo "     $n: chunk uploads answered 200: $(($(count 'POST /capture/chunk/[0-9a-f]* 200') - chunks))"
+}
+
+if want 1; then
+	capture_case 1 vm1 52:54:00:5a:00:01 ipxe
+	check "1: the POSTs went through the firmware's HTTP service beside iPXE" grep -q "uploads go through the firmware's HTTP service beside iPXE" <(debug vm1)
+fi
+
+if want 2; then
+	LAB_NIC_OPTS=",romfile=" capture_case 2 vm2 52:54:00:5a:00:02 efi-http \
+		-fw_cfg name=opt/org.tianocore/IPv4PXESupport,string=no \
+		-fw_cfg name=opt/org.tianocore/IPv6PXESupport,string=no
+fi
+
+if want 3; then
+	LAB_NIC_OPTS=",romfile=" capture_case 3 vm3 52:54:00:5a:00:03 efi-http
+	check "3: the proxyDHCP handed firmware PXE strata.efi itself" grep -q "52:54:00:5a:00:03 .*agent-tftp \"strata.efi\"" "$LAB_RUN/server.log"
+	check "3: strata.efi took its server from the PXE reply" grep -q "args: server=$(lab_url)\(:80\)\? (from the PXE reply)" <(debug vm3)
+fi
+
+# 4. (after 1) A gold capture of vm1's disk through the iPXE ROM: the ESP is captured into
+#    the public store (its layer is the one strata-image built of the same image), home is
+#    private (capture=yes) and stays out, and done's layout makes the captured profile.
+if want 4 && want 1; then
+	chmod -R a+rwX "$W/root/store"    # a gold capture writes the public store, as --user
+	order=$(lab_curl -s -X POST "$(lab_url)/api/capture/vm1?as=captured1&prepared=yes")
+	check "4: the admin's gold capture order is taken" grep -q '"kind": "gold"' <<<"$order"
+	lab_vm vm1-gold 52:54:00:5a:00:01 "$W/vm1.img"
+	check "4: orders say capture kind=gold, home private" grep -q "capture: gold capture as profile captured1 ordered" <(debug vm1-gold)
+	check "4: home is left out (private)" grep -q "capture: partition 2 home: left out (private)" <(debug vm1-gold)
+	check "4: the ESP's layer is the one strata-image built of it ($ESP)" grep -q "capture: part ESP committed: layer=$ESP" <(debug vm1-gold)
+	check "4: done with the layout makes the profile" sh -c "grep -q 'capture: server: task committed: profile captured1, 1 layers' '$LAB_RUN/vm1-gold.debug' && test -s '$W/root/state/profiles/captured1.layout'"
+	check "4: the layout keeps home private (preserve, no layer)" grep -q "label=home .*policy=preserve$" "$W/root/state/profiles/captured1.layout"
+	echo "     4: $(grep -a 'capture: part ESP (' "$LAB_RUN/vm1-gold.debug" | tr -d '\r' | sed 's/.*read/read/')"
+fi
+
+finish
