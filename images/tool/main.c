@@ -17,6 +17,7 @@ static const struct {
 	{ "verify", cmd_verify, "re-hash every chunk of a layer, or of a whole store" },
 	{ "keygen", cmd_keygen, "create an ECDSA P-256 key pair for signing manifests" },
 	{ "manifest", cmd_manifest, "sign or verify a machine manifest" },
+	{ "sb", cmd_sb, "Secure Boot: make the lab's PK, KEK and db keys and their payloads" },
 };
 
 static void usage(FILE *f)
