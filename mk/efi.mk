@@ -83,6 +83,17 @@ EFI_OBJS := $(patsubst %.c,$(EFI_OBJ)/%.o,$(EFI_OWN_SRCS)) \
 	    $(patsubst %,$(EFI_OBJ)/mbedtls/%.o,$(EFI_MBED_SRCS)) \
 	    $(EFI_OBJ)/gen/selftest_data.o $(EFI_OBJ)/gen/pubkey.o $(EFI_OBJ)/gen/build_info.o
 
+# strata-enroll.efi (efi/enroll/): enrolls the lab's Secure Boot keys on a PC in setup
+# mode.  It is linked from strata.efi's own objects for the glue it shares (log, rc, clock,
+# allocation, the libc shim, arguments and the network layer), no copy of their code.
+EFI_ENROLL_APP := $(EFI_OUT)/strata-enroll.efi
+EFI_ENROLL_SO  := $(EFI_OUT)/strata-enroll.so
+EFI_ENROLL_SRCS := $(wildcard efi/enroll/*.c) efi/sb_state.c efi/log.c efi/log_console.c \
+		   efi/rc.c efi/clock.c efi/alloc.c efi/args.c efi/args_load.c efi/fetch.c \
+		   efi/fetch_buf.c efi/fetch_open.c efi/fetch_http.c efi/fetch_ipxe.c \
+		   efi/ip4_config.c $(wildcard efi/libc/*.c) images/core/rc.c images/core/text.c
+EFI_ENROLL_OBJS := $(patsubst %.c,$(EFI_OBJ)/%.o,$(EFI_ENROLL_SRCS))
+
 # The fetch-test build: every object of strata.efi but args_load.o, which it replaces.
 EFI_FT_OBJS := $(filter-out $(EFI_OBJ)/efi/args_load.o,$(EFI_OBJS)) \
 	       $(EFI_OBJ)/efi/args_load-fetchtest.o
@@ -157,15 +168,19 @@ $(EFI_SO): $(EFI_OBJS) $(EFI_CRT0) $(EFI_LDS)
 	$(call efi_link,$(EFI_OBJS))
 $(EFI_FT_SO): $(EFI_FT_OBJS) $(EFI_CRT0) $(EFI_LDS)
 	$(call efi_link,$(EFI_FT_OBJS))
+$(EFI_ENROLL_SO): $(EFI_ENROLL_OBJS) $(EFI_CRT0) $(EFI_LDS)
+	$(call efi_link,$(EFI_ENROLL_OBJS))
 
 # The PE32+ image: the sections gnu-efi's script lays out (.rodata lives inside .data),
 # without a COFF symbol table: no firmware reads one, and strata.so keeps the symbols for
 # debugging.  (It cost 18 bytes and more per function, static ones included.)
-$(EFI_OUT)/%.efi: $(EFI_OUT)/%.so
+# With SB_KEY (mk/sb.mk) the image is signed before it takes its name.
+$(EFI_OUT)/%.efi: $(EFI_OUT)/%.so $(EFI_GEN)/sb-signer
 	$(EFI_OBJCOPY) -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel -j .rela \
 		-j '.rel.*' -j '.rela.*' -j .reloc --target efi-app-x86_64 --subsystem=10 \
-		--strip-all $< $@.tmp
-	@mv $@.tmp $@
+		--strip-all $< $@.pe
+	$(call sb_sign,$@.pe,$@)
+	@rm -f $@.pe
 	@size=$$(stat -c %s $@); \
 	echo "$(@F): $$size bytes ($$((size / 1024)) KiB; budget $$(($(EFI_SIZE_BUDGET) / 1024)) KiB)"; \
 	[ $$size -le $(EFI_SIZE_BUDGET) ] || echo "$(@F): WARNING: over the size budget"
@@ -183,7 +198,7 @@ clean-efi:
 clean: clean-efi
 
 .PHONY: efi-selftest efi-fetch clean-efi
-ALL_TARGETS += $(EFI_APP) $(EFI_FT_APP)
+ALL_TARGETS += $(EFI_APP) $(EFI_FT_APP) $(EFI_ENROLL_APP)
 
 -include $(shell find $(EFI_OBJ) -type f -name '*.d' 2>/dev/null)
 

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "audit.h"
+#include "boot_watch.h"
 #include "capture.h"
 #include "catalog.h"
 #include "crypto.h"
@@ -401,6 +402,7 @@ static void json_machine(FILE *f, struct server *s, const struct product *p, int
 		mstate_result_name(st ? st->result : MSTATE_NONE),
 		(unsigned long long)(st ? st->done : 0), (unsigned long long)(st ? st->total : 0),
 		(long long)(st ? st->updated : 0), st ? st->message : "");
+	boot_watch_json(f, p->m->name, st, time(NULL));
 	server_key_json(f, s, p->m->mac);
 	fputs("}", f);
 }

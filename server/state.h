@@ -37,6 +37,10 @@ struct mstate {
 	uint64_t done, total;        /**< bytes, from the last progress report */
 	time_t updated;              /**< last report */
 	char message[160];           /**< last report's text, for the JSON view */
+	/* In memory only (boot_watch.h): */
+	time_t boot_fetched;         /**< when the PC last fetched strata.efi, or 0 */
+	time_t agent_seen;           /**< when its agent last spoke (registration, report) */
+	char secure_boot[12];        /**< "enforcing", "setup", "off" as reported, or "" */
 };
 
 /** All machines' state.  Lock `lock` around any access to `m`. */
