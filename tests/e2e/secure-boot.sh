@@ -2,9 +2,12 @@
 # Secure Boot from power-on to the deployed disk, with the lab's own keys, in QEMU with
 # OVMF_CODE_4M.secboot.fd (q35 with SMM, a secure pflash) under TCG.  Chained on one PC (one
 # MAC, one NVRAM) where it can be:
-#   enroll    strata-image sb keygen's payloads and strata-enroll.efi on an ESP; the PC boots
-#             with OVMF's empty variables (setup mode, so the unsigned enroller runs), writes
-#             db, KEK and PK, and resets; its NVRAM is the lab PC's from then on
+#   enroll-net  the PC, with OVMF's empty variables (setup mode, so the unsigned enroller
+#             runs), network-boots strata-enroll.efi by UEFI HTTP Boot (served as the boot
+#             file), which fetches strata-image sb keygen's payloads from the server's boot
+#             folder, writes db, KEK and PK, and resets; its NVRAM is the lab PC's from then on
+#   enroll    (make soak, and make demo --secure-boot) the same from an ESP: strata-enroll.efi
+#             with the payloads beside it
 #   pxe       firmware PXE -> snponly.efi signed with the lab's db key (TFTP) -> iPXE ->
 #             strata.efi signed with it: a fresh disk is deployed, the agent says Secure Boot
 #             is enforcing, /machines.json shows it
@@ -19,15 +22,15 @@
 #             its self-test
 # The signed files are made here with sbsign, as `make SB_KEY= SB_CERT=` makes them
 # (mk/sb.mk), from the build's strata.efi with any signature removed first.
-# SB_CASES="enroll http" runs some (pxe, http, refuse and other need enroll); default
-# "enroll pxe http refuse snakeoil".  Needs root, QEMU, OVMF, iPXE, sbsigntool, efitools.
+# SB_CASES="enroll http" runs some (pxe, http, refuse and other need enroll or enroll-net);
+# default "enroll-net pxe http refuse snakeoil".  Needs root, QEMU, OVMF, iPXE, sbsigntool, efitools.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/netns.sh"
 . "$(dirname "$0")/../lib/lab.sh"
 . "$(dirname "$0")/../lib/gold.sh"
 gold_init "${1:-build}" sb sbsign sbattach sign-efi-sig-list mkfs.vfat mcopy
 MAC=52:54:00:5a:00:01
-CASES=${SB_CASES:-enroll pxe http refuse snakeoil}
+CASES=${SB_CASES:-enroll-net pxe http refuse snakeoil}
 want() { [[ " $CASES " == *" $1 "* ]]; }
 ENROLL=$(dirname "$EFI")/strata-enroll.efi
 SNAKEOIL=/usr/share/ovmf/PkKek-1-snakeoil
@@ -101,22 +104,39 @@ check "strata.efi signed with the lab's db key" sbverify --cert "$W/keys/db.crt"
 sign /usr/lib/ipxe/snponly.efi "$W/signed/snponly.efi" "$W/keys/db.key" "$W/keys/db.crt"
 check "snponly.efi signed with the lab's db key" sbverify --cert "$W/keys/db.crt" "$W/signed/snponly.efi"
 
+# enrolled CASE LOG VM_STATUS: the checks of an enrollment.
+enrolled() {
+	check "$1: the PC started in setup mode" grep -qx "strata-enroll.efi: secure boot: setup" "$2"
+	check "$1: read the three payloads" grep -q "strata-enroll.efi: PK.auth: [0-9]* bytes" "$2"
+	check "$1: wrote db, KEK, PK in that order" test "$(grep -o 'wrote [A-Za-z]*.auth' "$2" | tr '\n' ' ')" = "wrote db.auth wrote KEK.auth wrote PK.auth "
+	check "$1: setup mode ended, then it reset (QEMU ended: $3)" sh -c "grep -q 'strata-enroll.efi: enrolled: setup mode has ended' '$2' && test '$3' = 0"
+}
+
 if want enroll; then
 	lab_sb_enroll "$W/enroll.vars" "$W/keys" "$ENROLL"
-	VM_WAIT=$?
-	check "enroll: the PC started in setup mode" grep -qx "strata-enroll.efi: secure boot: setup" "$LAB_RUN/enroll.debug"
-	check "enroll: read the three payloads next to it" grep -q "strata-enroll.efi: PK.auth: [0-9]* bytes" "$LAB_RUN/enroll.debug"
-	check "enroll: wrote db, KEK, PK in that order" test "$(grep -o 'wrote [A-Za-z]*.auth' "$LAB_RUN/enroll.debug" | tr '\n' ' ')" = "wrote db.auth wrote KEK.auth wrote PK.auth "
-	check "enroll: setup mode ended, then it reset (QEMU ended: $VM_WAIT)" test "$VM_WAIT" = 0
+	enrolled enroll "$LAB_RUN/enroll.debug" $?
+	check "enroll: from the files beside it" grep -q "strata-enroll.efi: reading the payloads next to it" "$LAB_RUN/enroll.debug"
 	cp "$W/enroll.vars" "$LAB_RUN/nvram-${MAC//:/}.fd"   # the lab PC's NVRAM from now on
 fi
 
-if want pxe || want http || want refuse || want other; then
+if want enroll-net || want pxe || want http || want refuse || want other; then
 	gold
-	cp "$W/signed/strata.efi" "$W/signed/snponly.efi" "$W/root/boot/"
 	inventory "$ROOT1"
 	lab_start "$W/root" "$KEY" || { check "lab starts" false; finish; exit; }
 fi
+
+if want enroll-net; then
+	cp "$ENROLL" "$W/root/boot/strata.efi"
+	cp "$W/keys/db.auth" "$W/keys/KEK.auth" "$W/keys/PK.auth" "$W/root/boot/"
+	chmod a+r "$W/root/boot/"*
+	truncate -s 200M "$W/disk-enroll.img"
+	LAB_NVRAM=fresh LAB_NIC_OPTS=",romfile=" LAB_SECURE_BOOT=1 lab_vm vm1-enroll "$MAC" "$W/disk-enroll.img" \
+		-fw_cfg name=opt/org.tianocore/IPv4PXESupport,string=no \
+		-fw_cfg name=opt/org.tianocore/IPv6PXESupport,string=no
+	enrolled enroll-net "$LAB_RUN/vm1-enroll.debug" $?
+	check "enroll-net: from the server's boot folder, by HTTP Boot" sh -c "grep -q 'strata-enroll.efi: fetching the payloads from http://$LAB_IP:80/boot/' '$LAB_RUN/vm1-enroll.debug' && grep -q 'GET /boot/PK.auth 200 ' '$LAB_RUN/server.log'"
+fi
+cp "$W/signed/strata.efi" "$W/signed/snponly.efi" "$W/root/boot/" 2>/dev/null
 
 # Firmware PXE first: the enrolled NVRAM's boot order puts PXE before HTTP Boot.
 if want pxe; then

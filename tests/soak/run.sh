@@ -10,9 +10,9 @@
 #           at a random point (FAULT_CUT_MS 0-1.2 s after the root layer's first runs
 #           request), then booted again to converge; netem loss of 1-10% (FAULT_LOSS) with
 #           20 ms latency on an HTTP path and a TFTP boot
-#   sb:     tests/e2e/secure-boot.sh with every case SOAK_ROUNDS times: enrollment, the PXE
-#           and HTTP Boot deployments, and both refusals (unsigned, and signed by another
-#           lab's key), and the snakeoil smoke test
+#   sb:     tests/e2e/secure-boot.sh with every case SOAK_ROUNDS times: enrollment from a
+#           disk and by network boot, the PXE and HTTP Boot deployments, both refusals
+#           (unsigned, and signed by another lab's key), and the snakeoil smoke test
 # Each cut round names its kill delay (and each faults round its loss), so a failing round
 # can be run again alone.  It prints one "N passed, N failed" line, like make test.  About
 # 1 h 10 with the defaults.
@@ -50,6 +50,6 @@ for r in $(seq "$ROUNDS"); do
 			bash tests/e2e/faults.sh "$BUILD"
 	fi
 	want sb && suite "soak secure boot round $r/$ROUNDS" \
-		env SB_CASES="enroll pxe http refuse other snakeoil" bash tests/e2e/secure-boot.sh "$BUILD"
+		env SB_CASES="enroll enroll-net pxe http refuse other snakeoil" bash tests/e2e/secure-boot.sh "$BUILD"
 done
 suites_finish
