@@ -3,9 +3,11 @@
 # OVMF_CODE_4M.secboot.fd (q35 with SMM, a secure pflash) under TCG.  Chained on one PC (one
 # MAC, one NVRAM) where it can be:
 #   enroll-net  the PC, with OVMF's empty variables (setup mode, so the unsigned enroller
-#             runs), network-boots strata-enroll.efi by UEFI HTTP Boot (served as the boot
-#             file), which fetches strata-image sb keygen's payloads from the server's boot
-#             folder, writes db, KEK and PK, and resets; its NVRAM is the lab PC's from then on
+#             runs), network-boots strata-enroll.efi (served as strata.efi) through firmware
+#             PXE -> snponly.efi -> iPXE's script, which passes server=; it fetches strata-image
+#             sb keygen's payloads from the server's boot folder over iPXE, writes db, KEK and
+#             PK, and resets; its NVRAM is the lab PC's from then on.  (Not by HTTP Boot: its
+#             boot entry would then come before PXE's, and the pxe case would boot by HTTP.)
 #   enroll    (make soak, and make demo --secure-boot) the same from an ESP: strata-enroll.efi
 #             with the payloads beside it
 #   pxe       firmware PXE -> snponly.efi signed with the lab's db key (TFTP) -> iPXE ->
@@ -130,11 +132,10 @@ if want enroll-net; then
 	cp "$W/keys/db.auth" "$W/keys/KEK.auth" "$W/keys/PK.auth" "$W/root/boot/"
 	chmod a+r "$W/root/boot/"*
 	truncate -s 200M "$W/disk-enroll.img"
-	LAB_NVRAM=fresh LAB_NIC_OPTS=",romfile=" LAB_SECURE_BOOT=1 lab_vm vm1-enroll "$MAC" "$W/disk-enroll.img" \
-		-fw_cfg name=opt/org.tianocore/IPv4PXESupport,string=no \
-		-fw_cfg name=opt/org.tianocore/IPv6PXESupport,string=no
+	mark
+	LAB_NVRAM=fresh LAB_NIC_OPTS=",romfile=" LAB_SECURE_BOOT=1 lab_vm vm1-enroll "$MAC" "$W/disk-enroll.img"
 	enrolled enroll-net "$LAB_RUN/vm1-enroll.debug" $?
-	check "enroll-net: from the server's boot folder, by HTTP Boot" sh -c "grep -q 'strata-enroll.efi: fetching the payloads from http://$LAB_IP:80/boot/' '$LAB_RUN/vm1-enroll.debug' && grep -q 'GET /boot/PK.auth 200 ' '$LAB_RUN/server.log'"
+	check "enroll-net: from the server's boot folder, over iPXE" sh -c "grep -q 'strata-enroll.efi: fetching the payloads from http://$LAB_IP:80/boot/' '$LAB_RUN/vm1-enroll.debug' && grep -q 'fetch: using the ipxe back-end' '$LAB_RUN/vm1-enroll.debug' && grep -q 'GET /boot/PK.auth 200 ' '$LAB_RUN/server.log'"
 fi
 cp "$W/signed/strata.efi" "$W/signed/snponly.efi" "$W/root/boot/" 2>/dev/null
 
