@@ -41,6 +41,7 @@ $(DEPS_STAMP): mk/deps.sh
 include mk/images.mk
 include mk/server.mk
 include mk/efi.mk
+include mk/sb.mk
 include mk/dhcp.mk
 include mk/strata-server.mk
 include mk/efi-tests.mk

@@ -30,6 +30,7 @@
 #include "nvram.h"
 #include "pubkey.h"
 #include "rc.h"
+#include "sb_state.h"
 #include "text.h"
 #include "url.h"
 
@@ -74,9 +75,9 @@ void agent_report(struct agent *a, const char *phase, uint64_t done, uint64_t to
 	if (!a->has_session)
 		return;
 	url_encode(m, sizeof(m), report_text(plain, sizeof(plain), msg));
-	snprintf(url, sizeof(url), "%s/report/%s?phase=%s&done=%llu&total=%llu&msg=%s",
+	snprintf(url, sizeof(url), "%s/report/%s?phase=%s&done=%llu&total=%llu&sb=%s&msg=%s",
 		 a->args.server, a->mac, phase, (unsigned long long)done,
-		 (unsigned long long)total, m);
+		 (unsigned long long)total, a->secure_boot ? a->secure_boot : "off", m);
 	if (agent_signed_get(a, url, sizeof(url), discard, NULL))
 		log_msg("report: the server did not take our %s report", phase);
 }
@@ -305,6 +306,7 @@ int agent_run(struct agent *a, EFI_HANDLE image)
 			    "no MAC address");
 	smbios_uuid(a);
 	log_msg("identity: MAC %s, SMBIOS UUID %s", a->mac, a->uuid[0] ? a->uuid : "(none)");
+	a->secure_boot = sb_state_name(sb_state_read());   /* logged by main.c's banner */
 	rc = fetch_open(&a->f, image);
 	if (rc)
 		return fail(a, rc, "no network");

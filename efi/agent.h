@@ -21,6 +21,7 @@ struct agent {
 	struct fetcher *f;
 	char mac[ARGS_MAC_MAX];
 	char uuid[40];               /**< SMBIOS system UUID, or "" when the firmware has none */
+	const char *secure_boot;     /**< sb_state_name() of this boot, sent in every report */
 	struct strata_session_keys sess; /**< this boot's session (agent_session.c); secret */
 	int has_session;             /**< the server handed one out (a pinned or known key) */
 	uint64_t sess_n;             /**< the number of the session's last signed request */

@@ -18,6 +18,7 @@
 #include "fetch_selftest.h"
 #include "log.h"
 #include "rc.h"
+#include "sb_state.h"
 #include "selftest.h"
 
 /* Copy a UCS-2 firmware string into ASCII for the log; anything else becomes '?'. */
@@ -32,7 +33,7 @@ static void ascii_from_ucs2(char *out, size_t cap, const CHAR16 *in)
 	out[n] = '\0';
 }
 
-/* Who we are and what we run on: the first line of every log. */
+/* Who we are and what we run on (Secure Boot included): the first lines of every log. */
 static void banner(void)
 {
 	char vendor[64];
@@ -40,6 +41,7 @@ static void banner(void)
 	ascii_from_ucs2(vendor, sizeof(vendor), ST->FirmwareVendor);
 	log_msg("strata.efi: Strata UEFI agent on %s firmware rev 0x%x, UEFI %u.%u", vendor,
 		ST->FirmwareRevision, ST->Hdr.Revision >> 16, ST->Hdr.Revision & 0xffff);
+	log_msg("strata.efi: secure boot: %s", sb_state_name(sb_state_read()));
 }
 
 /*

@@ -39,6 +39,7 @@
 #include "store_path.h"
 #include "text.h"
 #include "audit.h"
+#include "boot_watch.h"
 #include "capture.h"
 #include "capture_commit.h"
 #include "capture_store.h"
@@ -333,7 +334,7 @@ const char *http_qfield(struct MHD_Connection *c, const char *key)
 
 static enum MHD_Result report(struct MHD_Connection *c, struct req *r, struct server *s)
 {
-	const char *phase = http_qfield(c, "phase"), *why;
+	const char *phase = http_qfield(c, "phase"), *why, *sb;
 	uint64_t done, total;
 	int rc = http_signed_by_machine(r, s, SESSION_ONCE, &why);
 
@@ -343,7 +344,12 @@ static enum MHD_Result report(struct MHD_Connection *c, struct req *r, struct se
 		return http_fail(c, r, STRATA_EINVAL, "report needs phase=progress|ok|failed");
 	if (report_bytes(http_qfield(c, "done"), &done) || report_bytes(http_qfield(c, "total"), &total))
 		return http_fail(c, r, STRATA_EINVAL, "done and total must be numbers of bytes");
+	sb = http_qfield(c, "sb");
+	if (sb && boot_watch_secure_boot(s, r->route.mac, sb))
+		return http_fail(c, r, STRATA_EINVAL, "sb must be enforcing, setup or off");
 	rc = server_report(s, r->route.mac, phase, done, total, http_qfield(c, "msg"));
+	if (rc == 0)
+		boot_watch_agent(s, r->route.mac);
 	if (rc)
 		return http_fail(c, r, rc, rc == STRATA_ENOENT ? "unknown machine" : rc == STRATA_EINVAL
 			    ? "bad phase" : "cannot record it");
@@ -396,6 +402,8 @@ static enum MHD_Result key_nonce(struct MHD_Connection *c, struct req *r, struct
 	char body[96];
 	int rc = server_key_nonce(s, r->route.mac, body, sizeof(body));
 
+	if (rc == 0)
+		boot_watch_agent(s, r->route.mac);
 	if (rc)
 		return http_fail(c, r, rc, rc == STRATA_ENOENT ? "unknown machine" : "cannot make a nonce");
 	return http_text(c, r, 200, "text/plain", body, strlen(body));
@@ -498,12 +506,22 @@ static enum MHD_Result machines(struct MHD_Connection *c, struct req *r, struct 
 	return http_owned(c, r, "application/json", b, b ? strlen(b) : 0);
 }
 
+/* The connection's peer address (microhttpd's), or NULL. */
+static const struct sockaddr *client_addr(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
+	return ci ? ci->client_addr : NULL;
+}
+
 static enum MHD_Result get(struct MHD_Connection *c, struct req *r, struct server *s)
 {
 	char *b;
 
 	switch (r->route.kind) {
 	case ROUTE_BOOT:
+		boot_watch_fetched(s, client_addr(c), r->route.name);
 		return http_file(c, r, s->cfg.boot_dir, NULL, r->route.name, 0);
 	case ROUTE_SCRIPT_ANY:
 		b = server_entry_script(s);

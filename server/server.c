@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "audit.h"
+#include "boot_watch.h"
 #include "capture.h"
 #include "catalog.h"
 #include "crypto.h"
@@ -503,6 +504,7 @@ static void json_machine(FILE *f, struct server *s, const struct product *p, int
 		(long long)(st ? st->updated : 0), st ? st->message : "");
 	if (st && st->capturing && st->result == MSTATE_RUNNING)
 		json_capture(f, st);
+	boot_watch_json(f, p->m->name, st, time(NULL));
 	server_key_json(f, s, p->m->mac);
 	generations_latest_json(f, s, p->m->mac);
 	fputs("}", f);

@@ -41,6 +41,10 @@ struct mstate {
 	int capturing;               /**< the last report was phase=capture */
 	time_t cap_t0;               /**< when this capture's first report came */
 	uint64_t cap_d0;             /**< the bytes read it said */
+	/* In memory only (boot_watch.h): */
+	time_t boot_fetched;         /**< when the PC last fetched strata.efi, or 0 */
+	time_t agent_seen;           /**< when its agent last spoke (registration, report) */
+	char secure_boot[12];        /**< "enforcing", "setup", "off" as reported, or "" */
 };
 
 /** All machines' state.  Lock `lock` around any access to `m`. */

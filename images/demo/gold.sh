@@ -16,6 +16,9 @@ Build the demo gold image layers for VERSION (e.g. v1, v2):
   OUT_DIR/esp.img   FAT EFI system partition (32 MiB): systemd-boot, kernel, initramfs
   OUT_DIR/root.img  ext4 root filesystem (64 MiB): busybox, /sbin/init, /etc/strata-gold
 Debian packages are cached in BUILD_DIR/demo/debs and unpacked in BUILD_DIR/demo/pkgs.
+With GOLD_SB_KEY and GOLD_SB_CERT set (a db key and certificate of `strata-image sb keygen`),
+systemd-boot and the kernel on the ESP are signed with them (sbsign), so the gold image
+boots on PCs that enforce Secure Boot with that db.
 EOF
 }
 
@@ -30,7 +33,8 @@ CMDLINE="console=ttyS0 quiet loglevel=3 panic=-1"
 # Modules needed before the root is reachable, plus vfat for CIDATA, which the demo OS mounts
 # from a root that carries no modules.  crc32c_generic first: ext4/jbd2 look up "crc32c"
 # through the crypto API at mount time and no modprobe can fetch it then.
-MODULES="crc32c_generic virtio_pci virtio_blk ext4 vfat nls_cp437 nls_ascii"
+# efivarfs: the demo OS reads the SecureBoot variable and prints it.
+MODULES="crc32c_generic virtio_pci virtio_blk ext4 vfat nls_cp437 nls_ascii efivarfs"
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 STEP="check arguments"
@@ -179,13 +183,27 @@ build_initramfs() {
 	cpio_tree "$t" | gzip -n -9 > "$TMPD/initrd.img"
 }
 
+# sb_sign IN OUT: OUT is IN signed with GOLD_SB_KEY (checked with sbverify) when it is set,
+# else a copy.  Debian's kernel already carries Debian's signature; ours is added beside it
+# and the firmware accepts the image when one of them is in db.
+sb_sign() {
+	if [ -z "${GOLD_SB_KEY:-}" ]; then
+		cp "$1" "$2"
+		return
+	fi
+	sbsign --key "$GOLD_SB_KEY" --cert "$GOLD_SB_CERT" --output "$2" "$1" 2>/dev/null ||
+		die "sbsign $1 failed"
+	sbverify --cert "$GOLD_SB_CERT" "$2" >/dev/null 2>&1 || die "$2: signature does not verify"
+	log "  signed $(basename "$2") with $GOLD_SB_CERT"
+}
+
 # mtools takes file times from the sources (-m) and new directories' times from
 # SOURCE_DATE_EPOCH; mkfs.vfat --invariant fixes the rest of the boot sector.
 build_esp() {
 	local e=$TMPD/esp out=$OUT/esp.img
 	mkdir -p "$e/EFI/BOOT" "$e/loader/entries" "$e/strata"
-	cp "$SDBOOT/usr/lib/systemd/boot/efi/systemd-bootx64.efi" "$e/EFI/BOOT/BOOTX64.EFI"
-	cp "$KDIR/boot/vmlinuz-$KVER" "$e/strata/vmlinuz"
+	sb_sign "$SDBOOT/usr/lib/systemd/boot/efi/systemd-bootx64.efi" "$e/EFI/BOOT/BOOTX64.EFI"
+	sb_sign "$KDIR/boot/vmlinuz-$KVER" "$e/strata/vmlinuz"
 	cp "$TMPD/initrd.img" "$e/strata/initrd.img"
 	printf 'timeout 0\ndefault strata.conf\neditor no\n' > "$e/loader/loader.conf"
 	printf 'title Strata demo\nlinux /strata/vmlinuz\ninitrd /strata/initrd.img\noptions %s\n' \

@@ -44,5 +44,7 @@ int cmd_inspect(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
 int cmd_manifest(int argc, char **argv);
+/** `sb keygen DIR`: the lab's Secure Boot keys and enrollment payloads (sb_cmd.c). */
+int cmd_sb(int argc, char **argv);
 
 #endif /* STRATA_CLI_H */

@@ -19,6 +19,7 @@ static const struct {
 	{ "manifest", cmd_manifest, "sign or verify a machine manifest" },
 	{ "capture-done", cmd_capture_done, "end a capture task (after build --token --part)" },
 	{ "capture-disk", cmd_capture_disk, "a gold capture of a whole GPT disk, then done" },
+	{ "sb", cmd_sb, "Secure Boot: make the lab's PK, KEK and db keys and their payloads" },
 };
 
 static void usage(FILE *f)

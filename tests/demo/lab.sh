@@ -16,7 +16,8 @@ set -uo pipefail
 
 usage() {
 	cat <<'EOF'
-usage: tests/demo/lab.sh [--vms N] [--boot rom|pxe|http] [--keep] [--help] [BUILD_DIR]
+usage: tests/demo/lab.sh [--vms N] [--boot rom|pxe|http] [--secure-boot] [--keep] [--help]
+                         [BUILD_DIR]
 
 Reimage a lab of N QEMU PCs (default 3, at most 9) with Strata: deploy gold v1 to empty
 disks, let a user write files on one PC, then reimage the lab to gold v2 and show that
@@ -26,6 +27,12 @@ only changed chunks crossed the network and the user's files survived.
   --boot     how the PCs network-boot: rom (default) an iPXE option ROM on the NIC;
              pxe the firmware's own PXE, which loads iPXE's snponly.efi over TFTP;
              http UEFI HTTP Boot, which loads strata.efi itself (no iPXE at all)
+  --secure-boot
+             Secure Boot enforcing with the lab's own keys: make them (strata-image sb
+             keygen), enroll them with strata-enroll.efi (once, on one PC's NVRAM, which
+             every PC then starts from), sign strata.efi, iPXE and the gold image's
+             systemd-boot and kernel with the lab's db key, and boot OVMF's Secure Boot
+             build; each PC's agent and gold OS print that Secure Boot is enforcing
   --keep     keep the work folder (the PCs' disks, the server's store and every log)
   --help     this text
 BUILD_DIR defaults to build (run `make` first; `make demo` does both).  Expect 3 to 5
@@ -34,12 +41,13 @@ Environment: STRATA_SERVER, STRATA_IMAGE (default: the release builds in BUILD_D
 EOF
 }
 
-VMS=3 KEEP=${KEEP:-0} BUILD=build BOOT=rom
+VMS=3 KEEP=${KEEP:-0} BUILD=build BOOT=rom SB=0
 while [ $# -gt 0 ]; do
 	case $1 in
 		--vms) VMS=${2:-}; shift 2 || { usage >&2; exit 2; } ;;
 		--boot) BOOT=${2:-}; shift 2 || { usage >&2; exit 2; } ;;
 		--keep) KEEP=1; shift ;;
+		--secure-boot) SB=1; shift ;;
 		--help|-h) usage; exit 0 ;;
 		-*) echo "demo: unknown option '$1'" >&2; usage >&2; exit 2 ;;
 		*) BUILD=$1; shift ;;
@@ -69,6 +77,7 @@ for f in "$SI" "$STRATA_SERVER" "$EFI" "$KEY"; do
 	[ -f "$f" ] || fail "$f is missing: run 'make' first (or 'make demo')"
 done
 command -v qemu-system-x86_64 >/dev/null || fail "QEMU is missing: run 'make deps'"
+[ "$SB" = 0 ] || command -v sbsign >/dev/null || fail "sbsign is missing: run 'make deps'"
 . "$REPO/tests/lib/netns.sh"
 . "$REPO/tests/lib/lab.sh"
 
@@ -134,9 +143,11 @@ NIC_OPTS= FW_OPTS=(-fw_cfg name=opt/org.tianocore/IPv6Support,string=no)
 boot_pc() {
 	local i=$1 r=$2 name t0 rc vars=
 	name=$(name_of "$i")
+	[ "$SB" = 1 ] && vars=$W/sb-enrolled.vars
 	[ -f "$LAB_RUN/$name-$((r - 1)).vars" ] && vars=$LAB_RUN/$name-$((r - 1)).vars
 	t0=$SECONDS
-	LAB_REBOOT=1 LAB_VARS_FROM=$vars LAB_NIC_OPTS=$NIC_OPTS lab_vm "$name-$r" "$(mac_of "$i")" \
+	LAB_SECURE_BOOT=$SB LAB_REBOOT=1 LAB_VARS_FROM=$vars LAB_NIC_OPTS=$NIC_OPTS \
+		lab_vm "$name-$r" "$(mac_of "$i")" \
 		"$W/disks/$name.img" "${FW_OPTS[@]}"
 	rc=$?
 	echo "$name $r $((SECONDS - t0)) $rc" >> "$W/runs"
@@ -170,8 +181,35 @@ check_round() {
 		want="strata-demo: $name running gold $2, data files: $files"
 		LOG=$LAB_RUN/$name-$1.serial
 		[ "$(os_line "$name-$1")" = "$want" ] || fail "$name: expected '$want', got '$(os_line "$name-$1")'"
+		[ "$SB" = 0 ] || sb_enforced "$name-$1" || fail "$name: Secure Boot was not enforcing"
 	done
 	LOG=
+}
+
+# sb_enforced RUN: the agent and the gold OS of that boot both said Secure Boot enforced.
+sb_enforced() {
+	grep -qx "strata.efi: secure boot: enforcing" <(agent "$1") &&
+		lab_console "$LAB_RUN/$1.serial" | grep -q "strata-demo: secure boot: enforcing"
+}
+
+# --- Secure Boot --------------------------------------------------------------------------
+
+# The lab's keys, the enrolled NVRAM every PC starts from, the signed boot files.
+secure_boot() {
+	local f
+	$SI sb keygen "$W/sb" > "$LAB_RUN/sb-keygen.log" 2>&1 || fail "strata-image sb keygen failed"
+	sed -n 's/^  kept in db: .*CN=\([^,]*\), .*/   db also keeps: \1/p' "$LAB_RUN/sb-keygen.log"
+	say "   keys in $W/sb: PK, KEK, db (RSA-2048), and the payloads that enroll them"
+	lab_sb_enroll "$W/sb-enrolled.vars" "$W/sb" "$BUILD/efi/strata-enroll.efi" ||
+		{ LOG=$LAB_RUN/enroll.debug; fail "strata-enroll.efi did not enroll the keys"; }
+	say "   $(grep -o 'strata-enroll.efi: enrolled: .*' "$LAB_RUN/enroll.debug" | sed 's/; rebooting//')"
+	for f in strata.efi snponly.efi ipxe.efi; do
+		sbsign --key "$W/sb/db.key" --cert "$W/sb/db.crt" --output "$W/root/boot/$f.signed" \
+			"$W/root/boot/$f" 2>/dev/null && mv "$W/root/boot/$f.signed" "$W/root/boot/$f" ||
+			fail "sbsign $f failed"
+	done
+	say "   signed with the lab's db key: strata.efi, snponly.efi, ipxe.efi"
+	export GOLD_SB_KEY=$W/sb/db.key GOLD_SB_CERT=$W/sb/db.crt
 }
 
 # --- a user's files ----------------------------------------------------------------------
@@ -243,10 +281,15 @@ table() {
 # --- the run -----------------------------------------------------------------------------
 
 say "demo: $VMS PCs under QEMU TCG; expect about $((2 + VMS / 2)) minutes (work folder $W)"
-step "1. build gold image v1 (Debian kernel + systemd-boot + busybox) and add its layers to a store"
-gold v1
+[ "$SB" = 0 ] || say "demo: Secure Boot ENFORCING on every PC, with the lab's own keys (--secure-boot)"
 cp "$EFI" "$W/root/boot/"
 cp /usr/lib/ipxe/snponly.efi /usr/lib/ipxe/ipxe.efi /usr/lib/ipxe/undionly.kpxe "$W/root/boot/"
+if [ "$SB" = 1 ]; then
+	step "0. Secure Boot: the lab's keys, enrolled with strata-enroll.efi; boot files signed" "$LAB_RUN/sb-keygen.log"
+	secure_boot
+fi
+step "1. build gold image v1 (Debian kernel + systemd-boot + busybox) and add its layers to a store"
+gold v1
 
 step "2. start strata-server (proxyDHCP) and a site DHCP server in a lab network namespace" "$LAB_RUN/server.log"
 inventory

@@ -18,6 +18,13 @@
 #                                   credential (LAB_TOKEN, in $LAB_RUN/api-tokens, which
 #                                   the lab's server takes with --api-tokens)
 #   lab_machines                    the server's /machines.json
+#   lab_sb_enroll VARS KEYDIR ENROLL
+#                                   Secure Boot: boot OVMF's empty variables (setup mode)
+#                                   copied to VARS from an ESP holding the enroller ENROLL
+#                                   (strata-enroll.efi) and KEYDIR's db.auth, KEK.auth and
+#                                   PK.auth; VARS then enforces the lab's keys (LAB_SECURE_BOOT=1
+#                                   with LAB_VARS_FROM=VARS).  Logs in $LAB_RUN/enroll.*;
+#                                   non-zero unless it enrolled.  No network: runs anywhere
 # Each MAC is one PC with its own NVRAM ($LAB_RUN/nvram-MAC.fd, from OVMF's template on its
 # first boot), kept from boot to boot as a real PC's is: strata.efi's machine key and
 # rollback counter live there.  After a boot NAME.vars holds a copy of it.  Every VM has a
@@ -27,6 +34,8 @@
 # LAB_NVRAM=fresh (the PC's NVRAM wiped back to OVMF's template first, as a firmware
 # update or a CMOS reset may do);
 # LAB_DNSMASQ_OPTS and LAB_SERVER_OPTS (extra words for dnsmasq and strata-server);
+# LAB_SECURE_BOOT=1 (OVMF_CODE_4M.secboot.fd with SMM and a secure pflash, as Secure Boot
+# needs; the NVRAM decides whether it enforces: give an enrolled one with LAB_VARS_FROM);
 # LAB_REBOOT=1 (a reboot restarts the VM, as on a PC, instead of ending QEMU); LAB_DRIVE
 # (the disk's -drive options before ",if=none,id=d0", default "file=DISK,format=raw": e.g. a
 # blkdebug filter that injects errors).  Each VM's
@@ -39,6 +48,7 @@ SITE_IP=10.78.0.3
 LAB_VM_TIMEOUT=${LAB_VM_TIMEOUT:-300}
 OVMF_CODE=/usr/share/OVMF/OVMF_CODE_4M.fd
 OVMF_VARS=/usr/share/OVMF/OVMF_VARS_4M.fd
+OVMF_CODE_SB=/usr/share/OVMF/OVMF_CODE_4M.secboot.fd
 
 lab_url() { echo "http://$LAB_IP"; }
 
@@ -102,7 +112,10 @@ lab_stop_services() {
 # romfile=), the disk second.  Returns QEMU's status (124 on timeout).
 lab_vm() {
 	local name=$1 mac=$2 disk=$3 tap="tap${2//:/}" rc reboot=-no-reboot
+	local machine=q35 code=$OVMF_CODE sb=
 	[ "${LAB_REBOOT:-0}" = 1 ] && reboot=
+	[ "${LAB_SECURE_BOOT:-0}" = 1 ] && { machine=q35,smm=on; code=$OVMF_CODE_SB
+		sb="-global driver=cfi.pflash01,property=secure,value=on"; }
 	local nv="$LAB_RUN/nvram-${mac//:/}.fd"
 	shift 3
 	if [ -n "${LAB_VARS_FROM:-}" ]; then
@@ -112,9 +125,9 @@ lab_vm() {
 	fi
 	netns_tap "$LAB_NS" "$tap" br0 || return 1
 	ip netns exec "$LAB_NS" timeout "$LAB_VM_TIMEOUT" \
-		qemu-system-x86_64 -machine q35 -accel tcg -m 1024 -nodefaults -display none \
-		$reboot -monitor none \
-		-drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE" \
+		qemu-system-x86_64 -machine "$machine" -accel tcg -m 1024 -nodefaults -display none \
+		$reboot -monitor none $sb \
+		-drive "if=pflash,format=raw,unit=0,readonly=on,file=$code" \
 		-drive "if=pflash,format=raw,unit=1,file=$nv" -device virtio-rng-pci \
 		-serial "file:$LAB_RUN/$name.serial" -debugcon "file:$LAB_RUN/$name.debug" \
 		-uuid "5a7a0000-0000-4000-8000-${mac//:/}" \
@@ -126,4 +139,22 @@ lab_vm() {
 	cp "$nv" "$LAB_RUN/$name.vars"
 	ip netns exec "$LAB_NS" ip link del "$tap" 2>/dev/null
 	return $rc
+}
+
+lab_sb_enroll() {
+	local vars=$1 keys=$2 img=$LAB_RUN/enroll.img f
+	rm -f "$img"
+	mkfs.vfat -C -n ENROLL "$img" 16384 >/dev/null && mmd -i "$img" ::/EFI ::/EFI/BOOT &&
+		mcopy -i "$img" "$3" ::/EFI/BOOT/BOOTX64.EFI || return 1
+	for f in db KEK PK; do mcopy -i "$img" "$keys/$f.auth" ::/EFI/BOOT/ || return 1; done
+	cp "$OVMF_VARS" "$vars"
+	timeout 120 qemu-system-x86_64 -nodefaults -machine q35,smm=on -accel tcg -m 512 \
+		-display none -no-reboot -monitor none \
+		-global driver=cfi.pflash01,property=secure,value=on \
+		-drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE_SB" \
+		-drive "if=pflash,format=raw,unit=1,file=$vars" \
+		-drive "file=$img,format=raw,if=none,id=d0" -device virtio-blk-pci,drive=d0,bootindex=1 \
+		-serial "file:$LAB_RUN/enroll.serial" -debugcon "file:$LAB_RUN/enroll.debug" \
+		>"$LAB_RUN/enroll.qemu.log" 2>&1 &&
+		grep -q "strata-enroll.efi: enrolled: setup mode has ended" "$LAB_RUN/enroll.debug"
 }

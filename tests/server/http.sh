@@ -120,7 +120,10 @@ check "report with total past 2^63 refused" test "$(code "$(sess_url "$W" 52:54:
 check "report with done=%zz refused" test "$(code "$(sess_url "$W" 52:54:00:12:34:01 "$R1?phase=progress&done=%zz&total=100")")" = 400
 check "report by POST refused (its body is not signed)" test "$(code -d "phase=progress&done=1" "$(sess_url "$W" 52:54:00:12:34:01 "$R1")")" = 405
 check "refused reports stored nothing" sh -c "curl -s -H '$AUTH' '$U/machines.json' | grep -q '\"name\": \"pc01\".*\"result\": \"none\", \"done\": 0, \"total\": 0'"
-check "progress report" test "$(code "$(sess_url "$W" 52:54:00:12:34:01 "$R1?phase=progress&done=10&total=100")")" = 200
+check "Secure Boot state unknown before a report says it" sh -c "curl -s -H '$AUTH' '$U/machines.json' | grep -q '\"name\": \"pc01\".*\"secure_boot\": \"unknown\"'"
+check "report with sb=maybe refused" test "$(code "$(sess_url "$W" 52:54:00:12:34:01 "$R1?phase=progress&done=1&total=100&sb=maybe")")" = 400
+check "progress report (sb=enforcing)" test "$(code "$(sess_url "$W" 52:54:00:12:34:01 "$R1?phase=progress&done=10&total=100&sb=enforcing")")" = 200
+check "JSON shows the Secure Boot state reported" sh -c "curl -s -H '$AUTH' '$U/machines.json' | grep -q '\"name\": \"pc01\".*\"secure_boot\": \"enforcing\"'"
 check "JSON shows progress" sh -c "curl -s -H '$AUTH' '$U/machines.json' | grep -q '\"result\": \"running\", \"done\": 10, \"total\": 100'"
 check "failure report" test "$(code "$(sess_url "$W" 52:54:00:12:34:01 "$R1?phase=failed&msg=disk+too+small")")" = 200
 check "failure kept and shown, deploy still pending" sh -c "curl -s -H '$AUTH' '$U/machines.json' | grep -q '\"pending\": \"deploy\", \"result\": \"failed\".*disk too small'"

@@ -10,19 +10,22 @@
 #           at a random point (FAULT_CUT_MS 0-1.2 s after the root layer's first runs
 #           request), then booted again to converge; netem loss of 1-10% (FAULT_LOSS) with
 #           20 ms latency on an HTTP path and a TFTP boot
+#   sb:     tests/e2e/secure-boot.sh with every case SOAK_ROUNDS times: enrollment from a
+#           disk and by network boot, the PXE and HTTP Boot deployments, both refusals
+#           (unsigned, and signed by another lab's key), and the snakeoil smoke test
 # Each cut round names its kill delay (and each faults round its loss), so a failing round
 # can be run again alone.  It prints one "N passed, N failed" line, like make test.  About
 # 1 h 10 with the defaults.
 # Usage: tests/soak/run.sh [--help] [BUILD_DIR]   (SOAK_ROUNDS, SOAK_FUZZ_SECONDS,
-#        SOAK_ONLY="fuzz load cuts faults")
+#        SOAK_ONLY="fuzz load cuts faults sb")
 set -u
 case ${1:-} in
--h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+-h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 esac
 BUILD=${1:-build}
 ROUNDS=${SOAK_ROUNDS:-3}
 FUZZ_SECONDS=${SOAK_FUZZ_SECONDS:-300}
-ONLY=${SOAK_ONLY:-fuzz load cuts faults}
+ONLY=${SOAK_ONLY:-fuzz load cuts faults sb}
 . "$(dirname "$0")/../lib/suite.sh"
 
 want() { case " $ONLY " in *" $1 "*) return 0 ;; esac; return 1; }
@@ -46,5 +49,7 @@ for r in $(seq "$ROUNDS"); do
 			env FAULT_CASES="cut netem" FAULT_CUT_MS=$ms FAULT_LOSS=$loss \
 			bash tests/e2e/faults.sh "$BUILD"
 	fi
+	want sb && suite "soak secure boot round $r/$ROUNDS" \
+		env SB_CASES="enroll enroll-net pxe http refuse other snakeoil" bash tests/e2e/secure-boot.sh "$BUILD"
 done
 suites_finish
