@@ -6,7 +6,7 @@ SERVER_SRCS := server/main.c server/services.c server/server.c server/catalog.c 
 	server/db.c server/audit.c server/api_tokens.c server/key_parse.c server/key_db.c \
 	server/machine_keys.c server/capture.c server/capture_parse.c server/capture_store.c \
 	server/capture_commit.c \
-	server/inventory.c server/machine.c server/cidata.c server/http.c server/http_capture.c server/http_private.c server/http_parse.c \
+	server/inventory.c server/inventory_site.c server/machine.c server/cidata.c server/http.c server/http_capture.c server/http_private.c server/http_parse.c \
 	server/http_run.c server/http_seal.c server/private_store.c server/layer_cache.c server/daemon.c server/loop_epoll.c server/tftp.c \
 	server/tftp_parse.c server/tftp_path.c server/ratelimit.c server/log_limit.c server/http_guard.c server/holders.c \
 	server/dhcp.c server/dhcp_parse.c \
@@ -86,7 +86,7 @@ $(SAN)/tests/unit/test_sessions: $(SAN)/tests/unit/test_sessions.o \
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(HOST_LIBS)
 
 # A capture order's parameters: the parser and the inventory's name rule it shares.
-CAPTURE_PURE_SRCS := server/capture_parse.c server/inventory.c images/host/util.c
+CAPTURE_PURE_SRCS := server/capture_parse.c server/inventory.c server/inventory_site.c images/host/util.c
 $(SAN)/tests/unit/test_capture.o: SAN_CFLAGS += -Iserver
 $(SAN)/tests/unit/test_capture: $(SAN)/tests/unit/test_capture.o \
 		$(patsubst %.c,$(SAN)/%.o,$(CAPTURE_PURE_SRCS) $(HOST_LIB_SRCS))
@@ -96,4 +96,15 @@ $(SAN)/tests/unit/test_capture: $(SAN)/tests/unit/test_capture.o \
 $(FUZZ)/tests/fuzz/fuzz_capture.o: INCS += -Iserver
 $(FUZZ)/fuzz_capture: $(FUZZ)/tests/fuzz/fuzz_capture.o \
 		$(patsubst %.c,$(FUZZ)/%.o,$(CAPTURE_PURE_SRCS) $(HTTP_PARSE_SRCS) $(HOST_LIB_SRCS))
+	$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(HOST_LIBS)
+
+# The inventory's parser (with its sites): unit test and libFuzzer target.
+INVENTORY_PURE_SRCS := server/inventory.c server/inventory_site.c images/host/util.c
+$(SAN)/tests/unit/test_inventory.o: SAN_CFLAGS += -Iserver
+$(SAN)/tests/unit/test_inventory: $(SAN)/tests/unit/test_inventory.o \
+		$(patsubst %.c,$(SAN)/%.o,$(INVENTORY_PURE_SRCS) $(HOST_LIB_SRCS))
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(HOST_LIBS)
+$(FUZZ)/tests/fuzz/fuzz_inventory.o: INCS += -Iserver
+$(FUZZ)/fuzz_inventory: $(FUZZ)/tests/fuzz/fuzz_inventory.o \
+		$(patsubst %.c,$(FUZZ)/%.o,$(INVENTORY_PURE_SRCS) $(HOST_LIB_SRCS))
 	$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(HOST_LIBS)

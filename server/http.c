@@ -497,6 +497,18 @@ static enum MHD_Result machines(struct MHD_Connection *c, struct req *r, struct 
 	return http_owned(c, r, "application/json", b, b ? strlen(b) : 0);
 }
 
+/* The client's IPv4 address in host order, 0 when not IPv4: what places an unknown machine
+ * at its site (inventory_site.h). */
+static uint32_t client_ip4(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
+	if (!ci || !ci->client_addr || ci->client_addr->sa_family != AF_INET)
+		return 0;
+	return ntohl(((const struct sockaddr_in *)ci->client_addr)->sin_addr.s_addr);
+}
+
 static enum MHD_Result get(struct MHD_Connection *c, struct req *r, struct server *s)
 {
 	char *b;
@@ -508,7 +520,7 @@ static enum MHD_Result get(struct MHD_Connection *c, struct req *r, struct serve
 		b = server_entry_script(s);
 		return http_owned(c, r, "text/plain", b, b ? strlen(b) : 0);
 	case ROUTE_SCRIPT:
-		b = server_script(s, r->route.mac);
+		b = server_script(s, r->route.mac, client_ip4(c));
 		return http_owned(c, r, "text/plain", b, b ? strlen(b) : 0);
 	case ROUTE_AGENT:
 		return orders(c, r, s);
