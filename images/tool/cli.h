@@ -27,5 +27,6 @@ int cmd_inspect(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
 int cmd_manifest(int argc, char **argv);
+int cmd_push(int argc, char **argv);
 
 #endif /* STRATA_CLI_H */

@@ -17,6 +17,7 @@ static const struct {
 	{ "verify", cmd_verify, "re-hash every chunk of a layer, or of a whole store" },
 	{ "keygen", cmd_keygen, "create an ECDSA P-256 key pair for signing manifests" },
 	{ "manifest", cmd_manifest, "sign or verify a machine manifest" },
+	{ "push", cmd_push, "copy a store to an S3-compatible bucket, or layers from one" },
 };
 
 static void usage(FILE *f)
