@@ -5,7 +5,8 @@
 # booting evenly within SECONDS (tests/bench/sites_load.py: scripts, key registration,
 # orders, manifest, reports; WORKERS at once).  Measures the catalog's preparation (every
 # machine's CIDATA layer and signed manifest, at start), the server's memory with and
-# without the machines, requests per second and latency percentiles per kind of request.
+# without the machines, requests per second and latency percentiles per kind of request,
+# and a reload (SIGHUP) of the unchanged inventory afterwards.
 #
 # usage: bash tests/bench/sites-load.sh [BUILD_DIR]
 # Environment: MACHINES (default 5000), SITES (50), SECONDS_WINDOW (600), WORKERS (64).
@@ -77,11 +78,17 @@ echo "catalog: $MACHINES machines prepared (CIDATA + signed manifest) in $PREP m
 check "simulated boots of $MACHINES machines in $WINDOW s, all served" \
 	python3 "$(dirname "$0")/sites_load.py" "http://127.0.0.1:$HP" "$MACHINES" "$WINDOW" \
 	"$WORKERS" "$PID" "$W/load.json"
-python3 - "$W/load.json" "$BUILD/bench/sites-load.json" "$PREP" "$RSS0" "$RSS1" "$SITES" <<'EOP'
+t0=$(now_ms)
+kill -HUP $PID
+for _ in $(seq 6000); do [ "$(grep -c "$MACHINES machines" "$W/log-full")" -ge 2 ] && break; sleep 0.1; done
+RELOAD=$(( $(now_ms) - t0 ))
+check "a reload of the unchanged inventory" test "$(grep -c "$MACHINES machines" "$W/log-full")" -ge 2
+echo "reload of the unchanged inventory: $RELOAD ms"
+python3 - "$W/load.json" "$BUILD/bench/sites-load.json" "$PREP" "$RSS0" "$RSS1" "$SITES" "$RELOAD" <<'EOP'
 import json, sys
 r = json.load(open(sys.argv[1]))
 r.update(prepare_ms=int(sys.argv[3]), rss_empty_kib=int(sys.argv[4]),
-         rss_loaded_kib=int(sys.argv[5]), sites=int(sys.argv[6]))
+         rss_loaded_kib=int(sys.argv[5]), sites=int(sys.argv[6]), reload_ms=int(sys.argv[7]))
 json.dump(r, open(sys.argv[2], "w"), indent=1)
 EOP
 echo "results: $BUILD/bench/sites-load.json"
