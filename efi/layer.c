@@ -291,6 +291,9 @@ static int load_index(struct layer *l, uint8_t **buf)
 		return log_fail(rc, "layer %s: cannot fetch its index %s", l->label, url);
 	}
 	rc = strata_layer_open(&l->idx, l->id, *buf, len, &diag);
+	if (rc)
+		snprintf(l->failure, sizeof(l->failure), "layer %s: its index is not the layer's",
+			 l->label);
 	if (rc == STRATA_ECORRUPT)
 		return log_fail(rc, "layer %s: index does not hash to sha256:%s", l->label, l->hex);
 	if (rc)
