@@ -42,12 +42,3 @@ $(SAN)/tests/unit/test_efi_machine_key: $(SAN)/tests/unit/test_efi_machine_key.o
 TEST_TARGETS += $(SAN)/tests/unit/test_efi_args $(SAN)/tests/unit/test_efi_fetch \
 		$(SAN)/tests/unit/test_efi_url $(SAN)/tests/unit/test_efi_machine_key
 
-# The registration answer's parser (untrusted bytes), and its fuzzer.
-$(SAN)/tests/unit/test_efi_key_answer: $(SAN)/tests/unit/test_efi_key_answer.o \
-		$(patsubst %.c,$(SAN)/%.o,efi/key_answer.c $(HOST_LIB_SRCS))
-	$(CC) $(SAN_FLAGS) -o $@ $^ $(HOST_LIBS)
-$(FUZZ)/tests/fuzz/fuzz_key_answer.o: INCS += -Iefi
-$(FUZZ)/fuzz_key_answer: $(FUZZ)/tests/fuzz/fuzz_key_answer.o \
-		$(patsubst %.c,$(FUZZ)/%.o,efi/key_answer.c $(HOST_LIB_SRCS))
-	$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(HOST_LIBS)
-TEST_TARGETS += $(SAN)/tests/unit/test_efi_key_answer

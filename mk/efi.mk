@@ -70,9 +70,10 @@ EFI_MBED_SRCS := aes asn1parse asn1write base64 bignum cipher cipher_wrap consta
 # Ours: the UEFI front end, the libc shim, the core and its glue (not alloc_libc.c:
 # efi/alloc.c is the UEFI allocator).
 # Core files strata.efi does not need: it reads manifests but never writes them, builds
-# store paths but never parses them, and signs requests but never checks them.
+# store paths but never parses them, signs requests but never checks them, seals uploads
+# but never opens them, and its machine session needs no capture hello.
 EFI_CORE_SKIP := images/core/manifest_write.c images/core/store_path_parse.c \
-		 images/core/session_check.c
+		 images/core/session_check.c images/core/seal_open.c images/core/session_hello.c
 EFI_OWN_SRCS := $(wildcard efi/*.c) $(wildcard efi/libc/*.c) \
 		$(filter-out $(EFI_CORE_SKIP),$(wildcard images/core/*.c)) \
 		images/lib/crypto_mbedtls.c images/lib/sha256_mbedtls.c images/lib/sha256_x86.c \

@@ -5,7 +5,8 @@ SERVER_SRCS := server/main.c server/services.c server/server.c server/catalog.c 
 	server/sessions.c \
 	server/db.c server/audit.c server/api_tokens.c server/key_parse.c server/key_db.c \
 	server/machine_keys.c server/capture.c server/capture_parse.c server/capture_store.c \
-	server/capture_commit.c \
+	server/capture_commit.c server/capture_hello.c server/keep.c server/retention.c server/quota.c \
+	server/clock.c server/interval.c server/generations.c server/digest_set.c server/gc.c server/http_keep.c \
 	server/inventory.c server/inventory_site.c server/machine.c server/cidata.c server/http.c server/http_capture.c server/http_private.c server/http_parse.c \
 	server/http_run.c server/http_seal.c server/private_store.c server/layer_cache.c server/daemon.c server/loop_epoll.c server/tftp.c \
 	server/tftp_parse.c server/tftp_path.c server/ratelimit.c server/log_limit.c server/http_guard.c server/holders.c \
@@ -86,10 +87,22 @@ $(SAN)/tests/unit/test_sessions: $(SAN)/tests/unit/test_sessions.o \
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(HOST_LIBS)
 
 # A capture order's parameters: the parser and the inventory's name rule it shares.
-CAPTURE_PURE_SRCS := server/capture_parse.c server/inventory.c server/inventory_site.c images/host/util.c
+CAPTURE_PURE_SRCS := server/capture_parse.c server/inventory.c server/inventory_site.c server/keep.c images/host/util.c
 $(SAN)/tests/unit/test_capture.o: SAN_CFLAGS += -Iserver
 $(SAN)/tests/unit/test_capture: $(SAN)/tests/unit/test_capture.o \
 		$(patsubst %.c,$(SAN)/%.o,$(CAPTURE_PURE_SRCS) $(HOST_LIB_SRCS))
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(HOST_LIBS)
+
+# The keep keys and retention's choice (keep.h): pure, the inventory's parser beside them.
+$(SAN)/tests/unit/test_keep.o: SAN_CFLAGS += -Iserver
+$(SAN)/tests/unit/test_keep: $(SAN)/tests/unit/test_keep.o \
+		$(patsubst %.c,$(SAN)/%.o,$(CAPTURE_PURE_SRCS) $(HOST_LIB_SRCS))
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(HOST_LIBS)
+
+# The digest set garbage collection keeps referenced chunks in (digest_set.h).
+$(SAN)/tests/unit/test_digest_set.o: SAN_CFLAGS += -Iserver
+$(SAN)/tests/unit/test_digest_set: $(SAN)/tests/unit/test_digest_set.o \
+		$(patsubst %.c,$(SAN)/%.o,server/digest_set.c $(HOST_LIB_SRCS))
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(HOST_LIBS)
 
 # libFuzzer target for a capture order's query through the query decoder and the parser.
@@ -98,8 +111,21 @@ $(FUZZ)/fuzz_capture: $(FUZZ)/tests/fuzz/fuzz_capture.o \
 		$(patsubst %.c,$(FUZZ)/%.o,$(CAPTURE_PURE_SRCS) $(HTTP_PARSE_SRCS) $(HOST_LIB_SRCS))
 	$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(HOST_LIBS)
 
+# libFuzzer target for a capture hello's body and a sealed upload's opening.
+$(FUZZ)/tests/fuzz/fuzz_capture_seal.o: INCS += -Iserver
+$(FUZZ)/fuzz_capture_seal: $(FUZZ)/tests/fuzz/fuzz_capture_seal.o \
+		$(patsubst %.c,$(FUZZ)/%.o,$(CAPTURE_PURE_SRCS) $(HOST_LIB_SRCS))
+	$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(HOST_LIBS)
+
+# Unit test of the capture hellos: the table alone, and a whole hello with a real key.
+$(SAN)/tests/unit/test_capture_hello.o: SAN_CFLAGS += -Iserver
+$(SAN)/tests/unit/test_capture_hello: $(SAN)/tests/unit/test_capture_hello.o \
+		$(patsubst %.c,$(SAN)/%.o,server/capture_hello.c server/sessions.c \
+		images/host/keys.c images/host/util.c $(HOST_LIB_SRCS))
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(HOST_LIBS)
+
 # The inventory's parser (with its sites): unit test and libFuzzer target.
-INVENTORY_PURE_SRCS := server/inventory.c server/inventory_site.c images/host/util.c
+INVENTORY_PURE_SRCS := server/inventory.c server/inventory_site.c server/keep.c images/host/util.c
 $(SAN)/tests/unit/test_inventory.o: SAN_CFLAGS += -Iserver
 $(SAN)/tests/unit/test_inventory: $(SAN)/tests/unit/test_inventory.o \
 		$(patsubst %.c,$(SAN)/%.o,$(INVENTORY_PURE_SRCS) $(HOST_LIB_SRCS))

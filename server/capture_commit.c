@@ -5,10 +5,13 @@
 #include <sys/stat.h>
 #include <time.h>
 #include "capture_commit.h"
+#include "clock.h"
+#include "gc.h"
 #include "catalog.h"
 #include "host.h"
 #include "index.h"
 #include "private_store.h"
+#include "retention.h"
 #include "server.h"
 #include "store.h"
 #include "store_path.h"
@@ -112,12 +115,13 @@ static int next_number(struct db *d, const char *mac, const char *part, int64_t 
 	return rc;
 }
 
-/* The generation's row and the end of its task, in one transaction.  Ending only a task
- * still open makes a second commit of one task fail whole. */
+/* The generation's row, the end of its task and retention's drops (retention.h), in one
+ * transaction.  Ending only a task still open makes a second commit of one task fail
+ * whole. */
 static int record(struct db *d, const struct capture_task *t, const char *part,
-		  struct capture_generation *g)
+		  struct capture_generation *g, struct retention *keep)
 {
-	int64_t now = (int64_t)time(NULL);
+	int64_t now = server_now();
 	int rc = db_begin(d);
 
 	if (rc)
@@ -136,6 +140,8 @@ static int record(struct db *d, const struct capture_task *t, const char *part,
 			    "id = ? AND ended IS NULL", "ii", now, t->id);
 	if (rc == 0 && sqlite3_changes(d->h) != 1)
 		rc = errorf("capture task %lld ended meanwhile", (long long)t->id);
+	if (rc == 0)
+		rc = retention_apply(d, keep, part, now);
 	return db_end(d, rc);
 }
 
@@ -161,6 +167,7 @@ int capture_commit(struct server *s, const struct capture_task *t, const char *p
 {
 	struct strata_diag diag = { 0 };
 	struct strata_index parsed;
+	struct retention keep;
 	char own[PRIVATE_DIR_MAX];
 	uint8_t mac[6];
 	int rc;
@@ -178,13 +185,17 @@ int capture_commit(struct server *s, const struct capture_task *t, const char *p
 	if (strata_mac_parse(mac, t->mac, strlen(t->mac)) ||
 	    private_store_dir(own, sizeof(own), s->cfg.private_dir, mac))
 		return snprintf(why, why_cap, "cannot name the machine's store"), STRATA_EREPORTED;
+	gc_commit_begin();          /* no garbage collection between the check and the row */
 	rc = chunks_present(s, own, &parsed, &out->stored, why, why_cap);
 	if (rc)
-		return rc;
+		return gc_commit_end(), rc;
 	out->size = parsed.image_size;
 	rc = put_index(s, t, idx, len, out->layer);
+	retention_start(s, t->mac, &keep);
 	if (rc == 0)
-		rc = record(s->state->db, t, part, out);
+		rc = record(s->state->db, t, part, out, &keep);
+	retention_finish(s, &keep, part, rc);
+	gc_commit_end();
 	if (rc)
 		snprintf(why, why_cap, "cannot record the generation (the server's log says why)");
 	return rc;

@@ -28,9 +28,9 @@ int capture_order_parse(const char *as, const char *prepared, struct capture_ord
 }
 
 /* Whether the 64 bytes at p are lowercase hex digits. */
-static int lower_hex64(const char *p)
+static int lower_hex(const char *p, size_t n)
 {
-	for (int i = 0; i < 64; i++)
+	for (size_t i = 0; i < n; i++)
 		if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
 			return 0;
 	return 1;
@@ -48,7 +48,7 @@ int capture_need_parse(const char *body, size_t len, uint8_t (*out)[32], size_t 
 	for (size_t i = 0; i < lines; i++) {
 		const char *p = body + i * CAPTURE_NEED_LINE;
 
-		if (!lower_hex64(p) || p[64] != '\n' || strata_hex_decode(out[i], p, 32))
+		if (!lower_hex(p, 64) || p[64] != '\n' || strata_hex_decode(out[i], p, 32))
 			return *line = i + 1, STRATA_EINVAL;
 	}
 	*n = lines;
@@ -73,4 +73,14 @@ int capture_chunk_query(const char *z, const char *len, size_t body_len, int *zl
 		return *why = "a chunk holds 1 byte to 4 MiB", STRATA_ERANGE;
 	*out_len = (size_t)n;
 	return 0;
+}
+
+int capture_hello_parse(const char *body, size_t len, uint8_t eph[STRATA_KEY_PUB_LEN])
+{
+	const size_t hex = 2 * STRATA_KEY_PUB_LEN;
+
+	if (len != CAPTURE_HELLO_BODY || memcmp(body, "eph=", 4) || body[4 + hex] != '\n' ||
+	    !lower_hex(body + 4, hex))
+		return STRATA_EINVAL;
+	return strata_hex_decode(eph, body + 4, STRATA_KEY_PUB_LEN);
 }

@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include "format.h"
 #include "inventory.h"
+#include "key_reg.h"
 
 /** What a capture takes and where it goes. */
 enum capture_kind {
@@ -71,5 +72,16 @@ int capture_chunk_query(const char *z, const char *len, size_t body_len, int *zl
  */
 int capture_need_parse(const char *body, size_t len, uint8_t (*out)[32], size_t cap,
 		       size_t *n, size_t *line);
+
+/** Bytes of a hello's body: "eph=", the point's 130 hex digits, '\n'. */
+#define CAPTURE_HELLO_BODY (4 + 2 * STRATA_KEY_PUB_LEN + 1)
+
+/**
+ * Read a hello's body (POST /capture/hello, docs/capture.md): exactly "eph=" and the
+ * client's ephemeral P-256 point (65 bytes, uncompressed) as lowercase hex, then '\n'.
+ * body is hostile (len bytes, borrowed); nothing is read past len.  0 with the point in
+ * eph, or STRATA_EINVAL.  Whether the point lies on the curve is the ECDH's check.
+ */
+int capture_hello_parse(const char *body, size_t len, uint8_t eph[STRATA_KEY_PUB_LEN]);
 
 #endif /* STRATA_CAPTURE_PARSE_H */

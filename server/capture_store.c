@@ -6,6 +6,7 @@
 #include "capture_store.h"
 #include "host.h"
 #include "private_store.h"
+#include "quota.h"
 #include "server.h"
 #include "store_path.h"
 #include "text.h"
@@ -64,7 +65,7 @@ static int within_reserve(const char *dir, uint64_t reserve, size_t len)
 	return avail >= reserve && avail - reserve >= len ? 0 : STRATA_ENOSPC;
 }
 
-int capture_keep_chunk(const struct server *s, const struct capture_task *t,
+int capture_keep_chunk(struct server *s, const struct capture_task *t,
 		       const uint8_t digest[32], const void *stored, size_t len)
 {
 	const char *dir = t->kind == CAPTURE_GOLD ? s->cfg.store_dir : s->cfg.private_dir;
@@ -77,12 +78,14 @@ int capture_keep_chunk(const struct server *s, const struct capture_task *t,
 	rc = store_chunk_size(st, digest, &size);
 	if (rc == 0)
 		rc = 1;                         /* there already: never rewritten */
-	else if (rc == STRATA_ENOENT && within_reserve(dir, s->cfg.capture_reserve, len))
-		rc = STRATA_ENOSPC;
-	else if (rc == STRATA_ENOENT)
-		rc = store_put_chunk(st, digest, stored, len) ? STRATA_EREPORTED : 0;
-	else
+	else if (rc != STRATA_ENOENT)
 		rc = errorf("%s: cannot look up a chunk", store_name(st));
+	else if (within_reserve(dir, s->cfg.capture_reserve, len))
+		rc = STRATA_ENOSPC;
+	else if ((rc = quota_check(s, t, len)) == 0 && store_put_chunk(st, digest, stored, len))
+		rc = STRATA_EREPORTED;
+	if (rc == 0)
+		quota_add(t, len);              /* the machine's counted use (quota.h) */
 	store_close(st);
 	return rc;
 }

@@ -26,10 +26,11 @@ int capture_need(const struct server *s, const struct capture_task *t,
  * name digest by the caller) for task t: a gold capture's in the public store, a machine
  * capture's in that machine's private store.  A chunk already there is never rewritten.
  * A chunk that would leave less than s->cfg.capture_reserve bytes free where it goes is
- * refused and nothing is written.  1 when it was there, 0 when stored, STRATA_ENOSPC,
- * or STRATA_EREPORTED (printed, naming the store).
+ * refused and nothing is written, and so is a machine task's chunk that would pass the
+ * machine's quota (quota.h).  1 when it was there, 0 when stored, STRATA_ENOSPC,
+ * STRATA_EQUOTA, or STRATA_EREPORTED (printed, naming the store).
  */
-int capture_keep_chunk(const struct server *s, const struct capture_task *t,
+int capture_keep_chunk(struct server *s, const struct capture_task *t,
 		       const uint8_t digest[32], const void *stored, size_t len);
 
 #endif /* STRATA_CAPTURE_STORE_H */

@@ -86,6 +86,11 @@ static const char *const migrations[] = {
 	"  layer BLOB NOT NULL,"             /* layer id */
 	"  task_id INTEGER NOT NULL REFERENCES capture_tasks(id),"
 	"  UNIQUE (mac, part, number));",
+	/* 5: when a machine with an interval capture (capture-every=, interval.h) was first
+	 * seen at a network boot: its first interval runs from there. */
+	"CREATE TABLE machine_seen ("
+	"  mac TEXT PRIMARY KEY,"
+	"  first INTEGER NOT NULL);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -26,6 +26,7 @@
 #include "http_parse.h"
 #include "http_req.h"
 #include "http_capture.h"
+#include "http_keep.h"
 #include "http_private.h"
 #include "http_run.h"
 #include "http_seal.h"
@@ -539,6 +540,8 @@ static enum MHD_Result get(struct MHD_Connection *c, struct req *r, struct serve
 		return http_capture_task(c, r, s);
 	case ROUTE_MACHINES:
 		return machines(c, r, s);
+	case ROUTE_GENERATIONS:
+		return http_generations(c, r, s);
 	case ROUTE_PRIVATE_INDEX:
 	case ROUTE_PRIVATE_RUN:
 		return http_private_file(c, r, s);
@@ -629,6 +632,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (r->route.kind == ROUTE_CAPTURE_CHUNK)
 		return strcmp(method, "POST") ? http_error(c, r, 405, "use POST")
 			: http_capture_chunk(c, r, s);
+	if (r->route.kind == ROUTE_CAPTURE_HELLO)
+		return strcmp(method, "POST") ? http_error(c, r, 405, "use POST")
+			: http_capture_hello(c, r, s);
+	if (r->route.kind == ROUTE_GC)
+		return strcmp(method, "POST") ? http_error(c, r, 405, "use POST") : http_gc(c, r, s);
 	if (r->route.kind == ROUTE_CAPTURE_CANCEL)
 		return strcmp(method, "POST") ? http_error(c, r, 405, "use POST")
 			: http_capture_cancel(c, r, s);
@@ -691,6 +699,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 			toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
 	}
 	free(r->big);
+	strata_wipe(r->up_key, sizeof(r->up_key));
 	free(r);
 	*req_cls = NULL;
 }

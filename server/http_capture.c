@@ -9,13 +9,17 @@
 #include <string.h>
 #include "capture.h"
 #include "capture_commit.h"
+#include "capture_hello.h"
 #include "capture_parse.h"
 #include "capture_store.h"
 #include "codec.h"
 #include "crypto.h"
 #include "http_capture.h"
 #include "http_req.h"
+#include "key_parse.h"
+#include "quota.h"
 #include "rc.h"
+#include "seal.h"
 #include "session.h"
 #include "text.h"
 
@@ -123,6 +127,10 @@ int http_capture_check(struct req *r, struct server *s, struct capture_task *t)
 	if (rc == 0)
 		rc = strata_session_verify(&k, r->method, r->uri, &q);
 	strata_wipe(&k, sizeof(k));
+	if (rc == 0) {           /* what a sealed body opens with (upload_opened) */
+		r->n = q.n;
+		r->up_key_set = capture_hello_key(s->hellos, q.sid, r->up_key) == 0;
+	}
 	return rc == 0 && !t->open ? STRATA_EACCES : rc;
 }
 
@@ -143,6 +151,45 @@ static int body_signed(struct MHD_Connection *c, const char *body, size_t len)
 		return 0;
 	strata_sha256(body, len, got);
 	return !memcmp(want, got, 32);
+}
+
+/*
+ * Open r's body when the signed query says e=1 (sealed: strata_upload_open with the key of
+ * the task's hello or the machine's session, the request's counter, and aad, the request's
+ * canonical path), replacing r->big with the plaintext; before any other check of it.  A
+ * body in clear may stay so only for a gold task (public data).  0, or the status of the
+ * refusal with *why (static) for the answer.
+ */
+static unsigned int upload_opened(struct MHD_Connection *c, struct req *r, const char *aad,
+				  const char **why)
+{
+	const char *e = http_qfield(c, "e");
+	uint8_t *plain;
+	size_t len;
+
+	if (!e && r->task.kind == CAPTURE_GOLD)
+		return 0;
+	if (!e)
+		return *why = "a machine capture's uploads travel sealed: seal the body with the "
+			      "upload key of POST /capture/hello and sign e=1 (strata-image does "
+			      "both); nothing stored", 403;
+	if (strcmp(e, "1"))
+		return *why = "e must be 1 (a sealed body) or absent", 400;
+	if (!r->up_key_set)
+		return *why = "no upload key for this task: send POST /capture/hello first (a "
+			      "restarted server forgets it); nothing stored", 403;
+	if (!(plain = malloc(r->big_len ? r->big_len : 1)))
+		return *why = "out of memory", 500;
+	if (strata_upload_open(r->up_key, r->n, aad, strlen(aad), (const uint8_t *)r->big,
+			       r->big_len, plain, &len)) {
+		free(plain);
+		return *why = "the sealed body fails its check (AES-GCM tag): changed on the way, "
+			      "or sealed under another key, counter or path; nothing stored", 400;
+	}
+	free(r->big);
+	r->big = (char *)plain;
+	r->big_len = len;
+	return 0;
 }
 
 /* The missing digests of d (missing[i] set), one hex line each, as a new string (the
@@ -259,8 +306,9 @@ static int chunk_keep(struct MHD_Connection *c, struct req *r, struct server *s,
 enum MHD_Result http_capture_chunk(struct MHD_Connection *c, struct req *r,
 					 struct server *s)
 {
-	char hex[65], body[256];
+	char hex[65], body[320], aad[16 + 65];
 	const char *why;
+	unsigned int st;
 	int rc;
 
 	if (r->task_rc)
@@ -268,9 +316,17 @@ enum MHD_Result http_capture_chunk(struct MHD_Connection *c, struct req *r,
 	if (!body_signed(c, r->big ? r->big : "", r->big_len))
 		return http_error(c, r, 403, "the body does not match the signed b=: sign b=SHA-256 "
 			     "of the body (hex) in the query");
-	rc = chunk_keep(c, r, s, &why);
 	strata_hex_encode(hex, r->route.digest, 32);
+	snprintf(aad, sizeof(aad), "/capture/chunk/%s", hex);
+	st = upload_opened(c, r, aad, &why);
+	rc = st ? 0 : chunk_keep(c, r, s, &why);
 	snprintf(body, sizeof(body), "chunk %s: %s", hex, why);
+	if (st)
+		return http_error(c, r, st, body);
+	if (rc == STRATA_EQUOTA) {                       /* its previous generation is kept */
+		quota_why(s, &r->task, r->big_len, body, sizeof(body));
+		return http_error(c, r, 507, body);
+	}
 	if (rc == STRATA_ECORRUPT)
 		return http_error(c, r, 400, body);
 	if (rc == STRATA_ENOSPC)
@@ -289,6 +345,8 @@ enum MHD_Result http_capture_commit(struct MHD_Connection *c, struct req *r,
 {
 	struct capture_generation g;
 	char why[256], hex[65], body[320];
+	const char *wh;
+	unsigned int st;
 	int rc;
 
 	if (r->task_rc)
@@ -296,6 +354,8 @@ enum MHD_Result http_capture_commit(struct MHD_Connection *c, struct req *r,
 	if (!body_signed(c, r->big ? r->big : "", r->big_len))
 		return http_error(c, r, 403, "the body does not match the signed b=: sign b=SHA-256 "
 			     "of the body (hex) in the query");
+	if ((st = upload_opened(c, r, "/capture/commit", &wh)))
+		return http_error(c, r, st, wh);
 	rc = capture_commit(s, &r->task, http_qfield(c, "part"), (const uint8_t *)r->big,
 			    r->big_len, &g, why, sizeof(why));
 	if (rc)
@@ -325,11 +385,78 @@ enum MHD_Result http_capture_task(struct MHD_Connection *c, struct req *r,
 	return http_text(c, r, 200, "text/plain", body, (size_t)n);
 }
 
+/* The hello's answer line into out (cap bytes): the registration answer's words
+ * (key_answer.h parses both), for the task's machine mac, the client's point and a. */
+static int hello_line(char *out, size_t cap, const struct capture_task *t,
+		      const uint8_t client[STRATA_KEY_PUB_LEN],
+		      const uint8_t sid[STRATA_SESSION_SID_LEN], const struct capture_hello_answer *a)
+{
+	char fp[KEY_FP_TEXT], hs[2 * STRATA_SESSION_SID_LEN + 1], he[2 * STRATA_KEY_PUB_LEN + 1];
+	char hg[2 * STRATA_KEY_SIG_MAX + 1];
 
-/* The largest body a capture task's route takes, 0 for other routes. */
+	key_fingerprint(fp, client);
+	strata_hex_encode(hs, sid, STRATA_SESSION_SID_LEN);
+	strata_hex_encode(he, a->eph, STRATA_KEY_PUB_LEN);
+	strata_hex_encode(hg, a->sig, a->sig_len);
+	return snprintf(out, cap, "key=known name=%s fingerprint=%s session=%s eph=%s ssig=%s\n",
+			t->mac, fp, hs, he, hg);
+}
+
+/* Agree the upload key of r's task with the client's point (capture_hello.h) and answer. */
+static enum MHD_Result hello_agreed(struct MHD_Connection *c, struct req *r, struct server *s,
+				    const uint8_t client[STRATA_KEY_PUB_LEN])
+{
+	struct strata_session_query q;
+	struct strata_session_keys k;
+	struct capture_task t;
+	struct capture_hello_answer a;
+	char line[640];
+	int rc = strata_session_parse(r->uri, strlen(r->uri), &q), n = 0;
+
+	if (rc == 0)
+		rc = capture_task_find(s, q.sid, &t, &k);
+	if (rc == 0)
+		rc = capture_hello(s, &k, client, &a);
+	strata_wipe(&k, sizeof(k));
+	if (rc == STRATA_EINVAL)
+		return http_error(c, r, 400, "hello: eph is not a point on P-256");
+	if (rc == STRATA_ESTALE)
+		return http_error(c, r, 409, "hello: this ephemeral point was sent before (a "
+			     "replayed hello): make a new one; the upload key is unchanged");
+	if (rc == STRATA_EAUTH)          /* signed, but not by a task's token session */
+		return http_error(c, r, 400, "hello: only a capture task's token says hello; a "
+			     "machine's session seals its uploads with its own key");
+	if (rc)
+		return http_error(c, r, 500, "hello: cannot agree an upload key");
+	n = hello_line(line, sizeof(line), &r->task, client, q.sid, &a);
+	return http_text(c, r, 200, "text/plain", line, (size_t)n);
+}
+
+/* POST /capture/hello?b=&s=&n=&h=, signed by a capture task, body "eph=HEX\n": agree the
+ * task's upload key (docs/capture.md, "Sealed uploads").  The answer carries the server's
+ * ephemeral point signed by the manifest key. */
+enum MHD_Result http_capture_hello(struct MHD_Connection *c, struct req *r,
+					 struct server *s)
+{
+	uint8_t client[STRATA_KEY_PUB_LEN];
+
+	if (r->task_rc)
+		return http_error(c, r, task_status(r->task_rc), task_why(r->task_rc));
+	if (!body_signed(c, r->big ? r->big : "", r->big_len))
+		return http_error(c, r, 403, "the body does not match the signed b=: sign b=SHA-256 "
+			     "of the body (hex) in the query");
+	if (capture_hello_parse(r->big ? r->big : "", r->big_len, client))
+		return http_error(c, r, 400, "hello: send eph= and your ephemeral P-256 point (65 "
+			     "bytes, uncompressed) as lowercase hex, then a newline");
+	return hello_agreed(c, r, s, client);
+}
+
+/* The largest body a capture task's route takes, 0 for other routes.  Uploads may be
+ * sealed: a tag more. */
 size_t http_capture_body_max(enum http_route_kind kind)
 {
 	return kind == ROUTE_CAPTURE_NEED ? CAPTURE_NEED_BODY_MAX
-		: kind == ROUTE_CAPTURE_CHUNK ? CAPTURE_CHUNK_BODY_MAX
-		: kind == ROUTE_CAPTURE_COMMIT ? CAPTURE_INDEX_MAX : 0;
+		: kind == ROUTE_CAPTURE_CHUNK ? CAPTURE_CHUNK_BODY_MAX + STRATA_SEAL_OVERHEAD
+		: kind == ROUTE_CAPTURE_COMMIT ? CAPTURE_INDEX_MAX + STRATA_SEAL_OVERHEAD
+		: kind == ROUTE_CAPTURE_HELLO ? CAPTURE_HELLO_BODY : 0;
 }

@@ -25,6 +25,8 @@ enum MHD_Result http_capture_need(struct MHD_Connection *c, struct req *r, struc
 enum MHD_Result http_capture_chunk(struct MHD_Connection *c, struct req *r, struct server *s);
 /** POST /capture/commit?part=LABEL: the body, an index, becomes a generation. */
 enum MHD_Result http_capture_commit(struct MHD_Connection *c, struct req *r, struct server *s);
+/** POST /capture/hello: agree the signing task's upload key (capture_hello.h). */
+enum MHD_Result http_capture_hello(struct MHD_Connection *c, struct req *r, struct server *s);
 
 /**
  * The open task that signed r, into *t, checked when the request arrives so that a

@@ -97,16 +97,21 @@ static enum http_route_kind route_two(const char *word, const char *arg, struct 
 		return ROUTE_KEY;
 	if (!strcmp(word, "api") && !strcmp(arg, "accept-key"))
 		return ROUTE_ACCEPT_KEY;
+	if (!strcmp(word, "api") && !strcmp(arg, "gc"))
+		return ROUTE_GC;
 	if (!strcmp(word, "capture") && !strcmp(arg, "task"))
 		return ROUTE_CAPTURE_TASK;
 	if (!strcmp(word, "capture") && !strcmp(arg, "need"))
 		return ROUTE_CAPTURE_NEED;
 	if (!strcmp(word, "capture") && !strcmp(arg, "commit"))
 		return ROUTE_CAPTURE_COMMIT;
+	if (!strcmp(word, "capture") && !strcmp(arg, "hello"))
+		return ROUTE_CAPTURE_HELLO;
 	return ROUTE_NONE;
 }
 
-/* /api/deploy/NAME, /api/accept-key/NAME, /api/capture/NAME, /api/capture-cancel/NAME. */
+/* /api/deploy/NAME, /api/accept-key/NAME, /api/capture/NAME, /api/capture-cancel/NAME,
+ * /api/generations/NAME. */
 static enum http_route_kind route_api(const char *verb, const char *arg, struct http_route *r)
 {
 	if (!name_ok(arg) || strlen(arg) > HTTP_NAME_MAX)
@@ -118,6 +123,8 @@ static enum http_route_kind route_api(const char *verb, const char *arg, struct 
 		return ROUTE_CAPTURE;
 	if (!strcmp(verb, "capture-cancel"))
 		return ROUTE_CAPTURE_CANCEL;
+	if (!strcmp(verb, "generations"))
+		return ROUTE_GENERATIONS;
 	return !strcmp(verb, "accept-key") ? ROUTE_ACCEPT_KEY : ROUTE_NONE;
 }
 

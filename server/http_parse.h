@@ -41,14 +41,17 @@ enum http_route_kind {
 	ROUTE_CAPTURE_NEED,   /**< /capture/need: which of the chunks a body names are missing */
 	ROUTE_CAPTURE_CHUNK,  /**< /capture/chunk/HEX: upload the chunk named HEX (digest) */
 	ROUTE_CAPTURE_COMMIT, /**< /capture/commit: an index becomes a generation */
+	ROUTE_CAPTURE_HELLO,  /**< /capture/hello: agree a task's upload key (capture_hello.h) */
+	ROUTE_GENERATIONS,    /**< /api/generations/NAME-or-MAC: its captured generations */
+	ROUTE_GC,             /**< /api/gc: garbage collection of the stores (gc.h) */
 };
 
 /** A routed request: the kind and its parameters. */
 struct http_route {
 	enum http_route_kind kind;
 	char name[HTTP_NAME_MAX + 1];  /**< boot file name, or machine for ROUTE_DEPLOY,
-					    ROUTE_ACCEPT_KEY (empty: the names= list) and
-					    the capture routes */
+					    ROUTE_ACCEPT_KEY (empty: the names= list),
+					    the capture routes and ROUTE_GENERATIONS */
 	uint8_t mac[6];
 	uint8_t digest[32];            /**< layer id or chunk name */
 	uint64_t first, last;          /**< ROUTE_STORE_RUN and ROUTE_PRIVATE_RUN, inclusive */

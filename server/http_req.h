@@ -35,6 +35,11 @@ struct req {
 	int task_rc;                    /**< a capture task's request: its signature's check,
 					     made before any body byte is taken */
 	struct capture_task task;       /**< the task, when task_rc is 0 */
+	uint64_t n;                     /**< the signed request's counter, when task_rc is 0 */
+	uint8_t up_key[32];             /**< the key its sealed body opens with (a secret,
+					     wiped at completion) ... */
+	int up_key_set;                 /**< ... when set: the task's hello key
+					     (capture_hello.h) or the machine session's enc */
 	int too_big;
 	unsigned int status;
 	uint64_t bytes;

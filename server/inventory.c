@@ -121,13 +121,34 @@ static char *rel_path(const char *inv_path, const char *file)
 	return out;
 }
 
+/* A profile line's keys after its name: the keep keys only (keep.h). */
+static int profile_keys(const struct line *l, struct keep_policy *k)
+{
+	const char *why;
+	char *v;
+	int rc;
+
+	for (int i = 2; i < l->n; i++) {
+		if (!(v = kv(l->word[i])))
+			return lfail(l, "expected key=value, not '%s'", l->word[i]);
+		rc = keep_key_parse(k, l->word[i], v, &why);
+		if (rc)
+			return rc == 1 ? lfail(l, "unknown profile key '%s'", l->word[i])
+				: lfail(l, "%s, not '%s'", why, v);
+	}
+	return 0;
+}
+
 static int parse_profile(struct parser *p, struct line *l)
 {
 	struct inventory *inv = p->inv;
 	struct inv_profile *np;
+	struct keep_policy keep = { 0 };
 
-	if (l->n != 2 || !name_ok(l->word[1]))
+	if (l->n < 2 || !name_ok(l->word[1]))
 		return lfail(l, "expected 'profile NAME' (NAME: letters, digits, '-')");
+	if (profile_keys(l, &keep))
+		return STRATA_EREPORTED;
 	if (find_profile(inv, l->word[1]) >= 0)
 		return lfail(l, "profile '%s' defined twice", l->word[1]);
 	np = realloc(inv->profiles, (inv->nprofiles + 1) * sizeof(*np));
@@ -138,6 +159,7 @@ static int parse_profile(struct parser *p, struct line *l)
 	memset(np, 0, sizeof(*np));
 	strcpy(np->name, l->word[1]);
 	np->line = l->no;
+	np->keep = keep;
 	p->cur_profile = (int)inv->nprofiles++;
 	return 0;
 }
@@ -319,6 +341,17 @@ static int parse_action(const struct line *l, enum inv_action *a, const char *v)
 	return 0;
 }
 
+/* A machine line's keep key (keep.h), or an unknown key. */
+static int machine_keep_key(const struct line *l, struct inv_machine *m, const char *k,
+			    const char *v)
+{
+	const char *why;
+	int rc = keep_key_parse(&m->keep, k, v, &why);
+
+	return rc == 0 ? 0 : rc == 1 ? lfail(l, "unknown machine key '%s'", k)
+		: lfail(l, "%s, not '%s'", why, v);
+}
+
 /* One key=value of a machine line. */
 static int machine_key(struct parser *p, const struct line *l, struct inv_machine *m,
 		       const char *k, const char *v)
@@ -339,7 +372,7 @@ static int machine_key(struct parser *p, const struct line *l, struct inv_machin
 		if (!(m->site = inv_site_find(p->inv, v)))
 			return lfail(l, "unknown site '%s' (define it above)", v);
 	} else {
-		return lfail(l, "unknown machine key '%s'", k);
+		return machine_keep_key(l, m, k, v);
 	}
 	return 0;
 }

@@ -35,6 +35,10 @@
  * - `machine MAC` gives a name (a hostname: [A-Za-z0-9-], 1..63), a profile, and optionally
  *   `action=deploy`.  The inventory's action is an order: it is applied when it changes,
  *   and an agent's success clears it (see state.h), so a reload does not redeploy a lab.
+ * - `keep=N keep-daily=D quota=SIZE capture-every=DURATION` on a `profile` line or a
+ *   `machine` line (the machine's wins, key by key): what retention keeps of the machine's
+ *   generations, its private store's quota, and its interval capture (keep.h,
+ *   docs/retention.md).
  * - `default local` or `default profile=NAME [action=deploy]` says what unknown machines get.
  * - `site NAME subnet=CIDR[,CIDR] store=URL [boot=URL]` and a machine's `site=NAME`: where
  *   a site's machines fetch layers and boot files (inventory_site.h, docs/sites.md).
@@ -46,6 +50,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "keep.h"
 #include "manifest.h"
 
 #define INV_NAME_MAX 63
@@ -82,6 +87,7 @@ struct inv_profile {
 	struct inv_part parts[STRATA_MAX_PARTS];
 	char *user_data;               /**< path, owned; NULL for the built-in default */
 	unsigned int line;             /**< where it was defined, for messages */
+	struct keep_policy keep;       /**< keep=, keep-daily=, quota=, capture-every= (keep.h) */
 };
 
 enum inv_action {
@@ -98,6 +104,7 @@ struct inv_machine {
 	unsigned int line;
 	unsigned int site;             /**< 1 + index into the inventory's sites; 0: none
 					    (everything from the server) */
+	struct keep_policy keep;       /**< its own keep keys; each one set wins (keep.h) */
 };
 
 struct inv_site;

@@ -14,10 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "clock.h"
 #include "daemon.h"
+#include "gc.h"
 #include "host.h"
 #include "http.h"
 #include "http_parse.h"
+#include "keep.h"
 #include "server.h"
 #include "services.h"
 #include "text.h"
@@ -54,6 +57,12 @@ static void usage(FILE *f)
 	      "                          closed (default 10)\n"
 	      "  --capture-reserve SIZE   a capture upload that would leave less free where\n"
 	      "                     it writes is refused (507) (default 1G)\n"
+	      "  --gc-grace DURATION   files younger than this survive a garbage collection\n"
+	      "                     (POST /api/gc) (default 1h; 30m, 2h, off)\n"
+	      "  --gc[=dry-run]     collect the stores once (or count what that frees) and\n"
+	      "                     exit; docs/retention.md\n"
+	      "  --clock-file PATH  tests only: seconds read from PATH at each use move the\n"
+	      "                     clock of retention and interval captures\n"
 	      "  --max-unknown N    unknown machines remembered under `default profile=`\n"
 	      "                     (default 256; see docs/security.md for which are forgotten)\n"
 	      "  --max-tftp N       concurrent TFTP transfers (default 128)\n"
@@ -72,7 +81,7 @@ static void usage(FILE *f)
 enum { O_ROOT = 256, O_INV, O_STORE, O_STATE, O_TOKENS, O_KEY, O_ADDR, O_URL, O_HTTP, O_TFTP, O_DHCP,
        O_DHCP_PORT, O_DHCP_ALT, O_USER, O_MAX_HTTP, O_MAX_TFTP, O_TFTP_PER_ADDR,
        O_TFTP_TIMEOUT, O_TFTP_TIME, O_HTTP_PER_ADDR, O_TRUSTED, O_HTTP_TIME, O_MAX_UNKNOWN,
-       O_CAPTURE_RESERVE,
+       O_CAPTURE_RESERVE, O_GC_GRACE, O_GC, O_CLOCK_FILE,
        O_HELP };
 
 static const struct option long_opts[] = {
@@ -86,7 +95,8 @@ static const struct option long_opts[] = {
 	{ "max-tftp-timeout", 1, NULL, O_TFTP_TIMEOUT }, { "max-tftp-time", 1, NULL, O_TFTP_TIME },
 	{ "max-http-per-addr", 1, NULL, O_HTTP_PER_ADDR }, { "trusted-proxies", 1, NULL, O_TRUSTED },
 	{ "max-http-request-time", 1, NULL, O_HTTP_TIME }, { "max-unknown", 1, NULL, O_MAX_UNKNOWN },
-	{ "capture-reserve", 1, NULL, O_CAPTURE_RESERVE },
+	{ "capture-reserve", 1, NULL, O_CAPTURE_RESERVE }, { "gc-grace", 1, NULL, O_GC_GRACE },
+	{ "gc", 2, NULL, O_GC }, { "clock-file", 1, NULL, O_CLOCK_FILE },
 	{ "help", 0, NULL, O_HELP }, { NULL, 0, NULL, 0 },
 };
 
@@ -161,6 +171,15 @@ static int one_opt(struct server_config *c, int o, const char *v)
 	case O_CAPTURE_RESERVE:
 		return strata_size_parse(&c->capture_reserve, v, strlen(v))
 			? errorf("--capture-reserve: '%s' is not a size (like 1G)", v) : 0;
+	case O_GC_GRACE:
+		return keep_duration_parse(v, &c->gc_grace)
+			? errorf("--gc-grace: '%s' is not a duration (like 1h, 30m, or off)", v) : 0;
+	case O_GC:
+		if (v && strcmp(v, "dry-run"))
+			return errorf("--gc takes no value but dry-run, not '%s'", v);
+		c->gc_once = v ? 2 : 1;
+		return 0;
+	case O_CLOCK_FILE: c->clock_file = v; return 0;
 	case O_DHCP:
 		if (strcmp(v, "off") && strcmp(v, "proxy"))
 			return errorf("--dhcp must be off or proxy");
@@ -218,7 +237,7 @@ static int parse_args(int argc, char **argv, struct server_config *c)
 				     .max_http = 512, .max_tftp = 128, .user = "nobody",
 				     .max_http_per_addr = 16, .max_http_request_time = 10,
 				     .max_unknown = CATALOG_EXTRA_MAX,
-				     .capture_reserve = 1ull << 30 };
+				     .capture_reserve = 1ull << 30, .gc_grace = 3600 };
 	while ((o = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
 		rc = one_opt(c, o == 'h' ? O_HELP : o, optarg);
 		if (rc)
@@ -262,12 +281,35 @@ static void on_reload(void *ctx)
 		fprintf(stderr, "strata-server: keeping the old API tokens\n");
 }
 
+/* --gc[=dry-run]: one collection (gc.h) with the server's state, no services.  The
+ * audit log names the credential "cli". */
+static int gc_once(struct server *s)
+{
+	struct gc_result r;
+	char json[320];
+	int rc = server_open(s);
+
+	if (rc == 0)
+		rc = drop_privileges(&s->cfg);
+	if (rc == 0)
+		rc = gc_run(s, s->cfg.gc_once == 2, "cli", &r);
+	if (rc == 0) {
+		gc_json(&r, json, sizeof(json));
+		fputs(json, stdout);
+	}
+	return rc;
+}
+
 /* Everything after argument parsing: the daemon's loop (daemon.c) runs the services. */
 static int run(struct server *s)
 {
 	struct services sv = { 0 };
 	struct daemon d;
 	int rc;
+
+	server_clock_file(s->cfg.clock_file);
+	if (s->cfg.gc_once)
+		return gc_once(s);
 
 	/* Signals first: every thread started later (the preparer, HTTP's) inherits them
 	 * blocked, so they reach the signalfd and never kill a worker. */

@@ -13,7 +13,9 @@
 #include "capture.h"
 #include "catalog.h"
 #include "crypto.h"
+#include "generations.h"
 #include "host.h"
+#include "interval.h"
 #include "keys.h"
 #include "machine_keys.h"
 #include "mem.h"
@@ -22,6 +24,7 @@
 #include "pxe_scripts.h"
 #include "server.h"
 #include "sessions.h"
+#include "capture_hello.h"
 #include "text.h"
 
 /** Bytes of a report's message that reach the log (escaped), then "...". */
@@ -69,7 +72,8 @@ int server_open(struct server *s)
 	if (private_store_prepare(s->cfg.private_dir, s->cfg.old_machine_store_dir,
 				  s->cfg.store_dir))
 		return STRATA_EREPORTED;
-	if (sessions_new(SESSIONS_MAX, SESSIONS_PER_MACHINE, SESSIONS_IDLE_S, &s->sessions))
+	if (sessions_new(SESSIONS_MAX, SESSIONS_PER_MACHINE, SESSIONS_IDLE_S, &s->sessions) ||
+	    capture_hellos_new(HELLOS_MAX, &s->hellos))
 		return errorf("out of memory");
 	if (state_open(s->cfg.state_dir, &s->state) || ensure_key(s) || server_load_tokens(s) ||
 	    capture_key_open(s))
@@ -89,6 +93,8 @@ void server_close(struct server *s)
 	state_close(s->state);
 	sessions_free(s->sessions);
 	s->sessions = NULL;
+	capture_hellos_free(s->hellos);
+	s->hellos = NULL;
 	free(s->key);
 	strata_wipe(s->capture_key, sizeof(s->capture_key));
 	layer_cache_free(&s->layers);
@@ -164,9 +170,9 @@ char *server_agent_orders(struct server *s, const uint8_t mac[6])
 {
 	char name[INV_NAME_MAX + 1];
 
-	if (decide(s, mac, 0, name, sizeof(name)) != INV_ACTION_DEPLOY)
-		return strdup("action=none\n");
-	return strdup("action=deploy then=reboot\n");
+	if (decide(s, mac, 0, name, sizeof(name)) == INV_ACTION_DEPLOY)
+		return strdup("action=deploy then=reboot\n");
+	return strdup(interval_boot(s, mac) ? INTERVAL_ORDERS : "action=none\n");
 }
 
 /* Where mac fetches boot files (strata.efi): its site's boot=, else the server's /boot.
@@ -194,7 +200,8 @@ char *server_script(struct server *s, const uint8_t mac[6], uint32_t addr)
 	const char *const kv[][2] = { { "@SERVER@", s->cfg.url }, { "@NAME@", name },
 				      { "@MAC@", smac }, { "@BOOT_FAILED@", on_fail },
 				      { "@BOOT@", boot } };
-	return render(pending == INV_ACTION_DEPLOY ? pxe_deploy_ipxe : pxe_local_ipxe, kv, 5);
+	return render(pending == INV_ACTION_DEPLOY || interval_boot(s, mac) ? pxe_deploy_ipxe
+		      : pxe_local_ipxe, kv, 5);
 }
 
 char *server_manifest(struct server *s, const uint8_t mac[6], size_t *len)
@@ -422,6 +429,7 @@ static void json_machine(FILE *f, struct server *s, const struct product *p, int
 		(unsigned long long)(st ? st->done : 0), (unsigned long long)(st ? st->total : 0),
 		(long long)(st ? st->updated : 0), st ? st->message : "");
 	server_key_json(f, s, p->m->mac);
+	generations_latest_json(f, s, p->m->mac);
 	fputs("}", f);
 }
 

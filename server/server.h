@@ -28,6 +28,7 @@
 #include "store.h"
 
 struct sessions;
+struct capture_hellos;
 
 /** Command-line configuration.  Strings borrowed from argv or static. */
 struct server_config {
@@ -50,6 +51,9 @@ struct server_config {
 	int max_http_per_addr;   /**< of which from one address (outside trusted_proxies) */
 	int max_http_request_time; /**< seconds a connection has to deliver a whole request */
 	uint64_t capture_reserve; /**< bytes a capture upload leaves free where it writes */
+	uint64_t gc_grace;       /**< seconds: files younger than this survive a GC (gc.h) */
+	const char *clock_file;  /**< test only: the clock's offset file (clock.h), or NULL */
+	int gc_once;             /**< --gc: 1 collect, 2 dry run, then exit */
 	const char *trusted_proxies; /**< site caches' networks "A.B.C.D[/N],...", or NULL */
 	int max_unknown;         /**< unknown machines remembered per inventory load */
 	int max_tftp;            /**< concurrent TFTP transfers */
@@ -115,6 +119,7 @@ struct server {
 	struct server_config cfg;
 	struct state *state;
 	struct sessions *sessions; /**< machines' sessions (sessions.h), owned */
+	struct capture_hellos *hellos; /**< capture tasks' upload keys (capture_hello.h), owned */
 	uint8_t *key;            /**< the signing key's bytes, read once at start (owned) */
 	size_t key_len;
 	pthread_rwlock_t lock;   /**< guards cat and tokens */

@@ -10,6 +10,7 @@
 #define strata_memset(d, c, n) __builtin_memset((d), (c), (n))
 #define strata_memcmp(a, b, n) __builtin_memcmp((a), (b), (n))
 #define strata_memmove(d, s, n) __builtin_memmove((d), (s), (n))
+#define strata_strlen(s) __builtin_strlen(s)
 
 /**
  * Whether a[0..n) equals b[0..n), in time that does not depend on where they differ: for

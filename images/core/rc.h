@@ -34,6 +34,7 @@ enum strata_rc {
 				   with valid ones (unlike STRATA_EACCES) */
 	STRATA_ETIMEDOUT = -17, /**< a peer too slow for the caller's limits (a store that
 				     trickles): retrying would only wait as long again */
+	STRATA_EQUOTA = -18,  /**< an owner's limit reached: a machine's private store quota */
 };
 
 /** Where and why a core function failed; filled only on failure. */

@@ -4,21 +4,31 @@
 #include "mem.h"
 #include "rc.h"
 
-void strata_seal_iv(uint8_t iv[STRATA_GCM_IV_LEN], uint64_t n)
+void strata_seal_iv(uint8_t iv[STRATA_GCM_IV_LEN], enum strata_seal_dir dir, uint64_t n)
 {
-	strata_memset(iv, 0, 4);
+	iv[0] = (uint8_t)((uint32_t)dir >> 24);
+	iv[1] = (uint8_t)((uint32_t)dir >> 16);
+	iv[2] = (uint8_t)((uint32_t)dir >> 8);
+	iv[3] = (uint8_t)dir;
 	le64_put(iv + 4, n);
 }
 
-int strata_seal_start(struct strata_seal *s, int open, const uint8_t key[STRATA_SEAL_KEY_LEN],
-		      uint64_t n, const char *aad, size_t aad_len)
+int strata_seal_start_dir(struct strata_seal *s, int open, enum strata_seal_dir dir,
+			  const uint8_t key[STRATA_SEAL_KEY_LEN], uint64_t n, const char *aad,
+			  size_t aad_len)
 {
 	uint8_t iv[STRATA_GCM_IV_LEN];
 
 	s->hold_len = 0;
 	s->open = open;
-	strata_seal_iv(iv, n);
+	strata_seal_iv(iv, dir, n);
 	return strata_gcm_start(&s->gcm, open, key, iv, aad, aad_len);
+}
+
+int strata_seal_start(struct strata_seal *s, int open, const uint8_t key[STRATA_SEAL_KEY_LEN],
+		      uint64_t n, const char *aad, size_t aad_len)
+{
+	return strata_seal_start_dir(s, open, STRATA_SEAL_ANSWER, key, n, aad, aad_len);
 }
 
 /* Opening: everything but the last 16 bytes seen goes to the cipher; those are kept,
@@ -71,4 +81,21 @@ int strata_open_final(struct strata_seal *s, uint8_t out[STRATA_GCM_TAG_LEN], si
 void strata_seal_free(struct strata_seal *s)
 {
 	strata_gcm_free(&s->gcm);
+}
+
+int strata_upload_seal(const uint8_t key[STRATA_SEAL_KEY_LEN], uint64_t n, const char *aad,
+		       size_t aad_len, const uint8_t *in, size_t len, uint8_t *out,
+		       size_t *out_len)
+{
+	struct strata_seal s;
+	int rc = strata_seal_start_dir(&s, 0, STRATA_SEAL_UPLOAD, key, n, aad, aad_len);
+	size_t o = 0;
+
+	if (rc == 0) {
+		o = strata_seal_update(&s, in, len, out);
+		o += strata_seal_final(&s, out + o);
+	}
+	strata_seal_free(&s);
+	*out_len = o;
+	return rc;
 }

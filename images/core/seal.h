@@ -6,9 +6,11 @@
  *
  *     body = AES-256-GCM ciphertext of the plaintext, then its 16-byte tag
  *     key  = the session's encryption key (session keys' `enc`, 32 bytes)
- *     IV   = 4 zero bytes || the request's counter n as a little-endian u64 (12 bytes)
- *     AAD  = the request's canonical private path, "/private/MAC/REL" (store_path.h's
- *            strata_private_path: MAC lowercase with dashes, REL the store path)
+ *     IV   = the direction (4 bytes, big-endian: 0 for the server's answers, 1 for a
+ *            client's uploads) || the request's counter n as a little-endian u64 (12 bytes)
+ *     AAD  = the request's canonical path: "/private/MAC/REL" for an answer (store_path.h's
+ *            strata_private_path: MAC lowercase with dashes, REL the store path), the
+ *            path without its query for an upload ("/capture/chunk/HEX", "/capture/commit")
  *
  * Why these choices:
  * - The counter n is the request's own (the session signs it; the server takes each n at
@@ -17,6 +19,12 @@
  *   a retry or a Range resume reads the same bytes.
  * - The path as AAD ties a body to the request that asked for it: a body moved to another
  *   request (another layer, another run) fails its tag.
+ * - The direction in the IV: a machine's session seals the server's answers and the
+ *   agent's capture uploads (docs/capture.md) under the same key `enc`, and both count
+ *   with the same n.  Answers start their IV with 00000000, uploads with 00000001, so an
+ *   upload and an answer never share an IV, whatever their counters.  One key with two
+ *   disjoint IV spaces, rather than a second key per direction, keeps one derivation
+ *   and nothing more to carry in the agent.
  * - The tag comes last, so both ends stream: the server seals a 256 MiB run as it reads
  *   it, and the agent decrypts as bytes arrive.  The agent never writes a byte it has not
  *   verified anyway (every chunk is SHA-256 checked against the layer's index before it
@@ -42,12 +50,25 @@ struct strata_seal {
 	int open;                         /**< 1 when opening */
 };
 
-/** The IV of request counter n: 4 zero bytes, then n little-endian. */
-void strata_seal_iv(uint8_t iv[STRATA_GCM_IV_LEN], uint64_t n);
+/** The IV directions: the first 4 bytes of the IV, big-endian. */
+enum strata_seal_dir {
+	STRATA_SEAL_ANSWER = 0,  /**< a body the server sends (private layers) */
+	STRATA_SEAL_UPLOAD = 1,  /**< a body a client sends (capture uploads) */
+};
+
+/** The IV of request counter n in direction dir: dir big-endian, then n little-endian. */
+void strata_seal_iv(uint8_t iv[STRATA_GCM_IV_LEN], enum strata_seal_dir dir, uint64_t n);
 
 /**
- * Start sealing (open = 0) or opening (1) the body of the request with counter n and
- * canonical path aad[0..aad_len), under key.  0 or STRATA_EINVAL.  Borrows everything
+ * strata_seal_start in direction dir.  Same returns and ownership.
+ */
+int strata_seal_start_dir(struct strata_seal *s, int open, enum strata_seal_dir dir,
+			  const uint8_t key[STRATA_SEAL_KEY_LEN], uint64_t n, const char *aad,
+			  size_t aad_len);
+
+/**
+ * Start sealing (open = 0) or opening (1) the server's answer to the request with counter n
+ * and canonical path aad[0..aad_len), under key.  0 or STRATA_EINVAL.  Borrows everything
  * during the call; call strata_seal_free after, on every path.
  */
 int strata_seal_start(struct strata_seal *s, int open, const uint8_t key[STRATA_SEAL_KEY_LEN],
@@ -76,5 +97,28 @@ int strata_open_final(struct strata_seal *s, uint8_t out[STRATA_GCM_TAG_LEN], si
 
 /** Release the stream's cipher state. */
 void strata_seal_free(struct strata_seal *s);
+
+/**
+ * Seal an upload's body whole (direction STRATA_SEAL_UPLOAD): in[0..len) under key, for
+ * the request with counter n and path aad[0..aad_len), into out, which has room for
+ * len + STRATA_SEAL_OVERHEAD bytes (the caller's; in and out do not overlap).  Why whole:
+ * an upload is a chunk file or an index already in memory.  The one sealing of uploads
+ * for strata-image and strata.efi.  *out_len = len + STRATA_SEAL_OVERHEAD.  0 or
+ * STRATA_EINVAL.  The caller never seals two different bodies under one key and n.
+ */
+int strata_upload_seal(const uint8_t key[STRATA_SEAL_KEY_LEN], uint64_t n, const char *aad,
+		       size_t aad_len, const uint8_t *in, size_t len, uint8_t *out,
+		       size_t *out_len);
+
+/**
+ * Open an upload's sealed body in[0..len) (the server's side of strata_upload_seal) into
+ * out, which has room for len bytes (the caller's; no overlap): *out_len the plaintext's
+ * length.  0; STRATA_EBADSIG when the tag does not match (changed bytes, another key,
+ * counter, path or direction) or len is shorter than a tag: then out holds nothing the
+ * caller may use.  Borrows every buffer.
+ */
+int strata_upload_open(const uint8_t key[STRATA_SEAL_KEY_LEN], uint64_t n, const char *aad,
+		       size_t aad_len, const uint8_t *in, size_t len, uint8_t *out,
+		       size_t *out_len);
 
 #endif /* STRATA_SEAL_H */

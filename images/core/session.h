@@ -132,6 +132,38 @@ int strata_session_sign_method(const struct strata_session_keys *k, const char *
 int strata_session_task_derive(const uint8_t token[STRATA_SESSION_TOKEN_LEN],
 			       struct strata_session_keys *out);
 
+/**
+ * A capture task's hello (docs/capture.md, "Sealed uploads"): the task's session alone
+ * would let whoever saw the order's answer (the token) open the task's uploads, so the
+ * client and the server agree a fresh upload key by ECDH, as a machine's registration
+ * does.  The client sends its ephemeral point in POST /capture/hello, signed by the task's
+ * session; the server answers its own ephemeral point and its manifest key's signature
+ * over strata_session_hello_digest, in the registration answer's words (session=SID
+ * eph=HEX ssig=HEX).  Both then derive the key with strata_session_hello_derive.
+ */
+#define STRATA_SESSION_HELLO_TAG "strata-capture-hello-v1"
+
+/**
+ * What the server's key signs to answer a hello: SHA-256 of STRATA_SESSION_HELLO_TAG ||
+ * sid || client_eph || server_eph, into out.  It covers the client's point, so the answer
+ * cannot be replayed to another hello, and the task's sid, so not to another task.
+ */
+void strata_session_hello_digest(const uint8_t sid[STRATA_SESSION_SID_LEN],
+				 const uint8_t client_eph[STRATA_KEY_PUB_LEN],
+				 const uint8_t server_eph[STRATA_KEY_PUB_LEN], uint8_t out[32]);
+
+/**
+ * The upload key of a hello: HKDF-SHA-256 with salt the task's enc, ikm the ECDH
+ * x-coordinate shared_x, info STRATA_SESSION_HELLO_TAG || sid || client_eph || server_eph,
+ * 32 bytes into up (a secret: the caller wipes it).  Why both: the ECDH secret keeps the
+ * key from whoever holds only the token; the task's enc ties it to the task.  0 or
+ * STRATA_EINVAL.  Borrows every input.
+ */
+int strata_session_hello_derive(const struct strata_session_keys *task,
+				const uint8_t shared_x[32],
+				const uint8_t client_eph[STRATA_KEY_PUB_LEN],
+				const uint8_t server_eph[STRATA_KEY_PUB_LEN], uint8_t up[32]);
+
 /** A signed request's session parameters, as strata_session_parse finds them. */
 struct strata_session_query {
 	size_t prefix_len;                    /**< bytes of path and query before SEP */

@@ -3,9 +3,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include "crypto.h"
 #include "host.h"
 #include "index.h"
+#include "key_answer.h"
+#include "seal.h"
 #include "session.h"
 #include "store_path.h"
 #include "text.h"
@@ -23,6 +26,7 @@ struct conn {
 	struct strata_session_keys k;
 	uint64_t n;
 	const struct upload_job *job;
+	uint8_t up[32];       /**< the upload key the hello agreed (a secret) */
 };
 
 /** A response body, grown as it comes (owned). */
@@ -55,27 +59,47 @@ static size_t on_body(char *data, size_t one, size_t n, void *ctx)
 	return n;
 }
 
+/* body[0..*len) sealed for request n of path aad (strata_upload_seal under the hello's
+ * key), as a new buffer (the caller frees it; NULL without memory), *len its length. */
+static uint8_t *sealed(struct conn *c, uint64_t n, const char *aad, const void *body,
+		       size_t *len)
+{
+	uint8_t *out = malloc(*len + STRATA_SEAL_OVERHEAD);
+
+	if (out && strata_upload_seal(c->up, n, aad, strlen(aad), body, *len, out, len)) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
 /* One signed request: method GET (body NULL) or POST; path (with any query before the
- * signature) under the base.  POST bodies are covered by b=.  The status into *status and
- * the body into *out (the caller frees out->p).  0 or STRATA_EREPORTED. */
-static int request(struct conn *c, const char *path, const void *body, size_t len,
-		   long *status, struct resp *out)
+ * signature) under the base.  POST bodies are covered by b=; with aad (the path without
+ * its query), the body travels sealed (e=1).  The status into *status and the body into
+ * *out (the caller frees out->p).  0 or STRATA_EREPORTED. */
+static int request(struct conn *c, const char *path, const char *aad, const void *body,
+		   size_t len, long *status, struct resp *out)
 {
 	char url[URL_MAX], hex[65];
-	uint8_t d[32];
+	uint8_t d[32], *sbuf = NULL;
+	uint64_t num = ++c->n;
 	int n = snprintf(url, sizeof(url), "%s%s", c->job->base, path);
 	CURLcode cc;
 
 	memset(out, 0, sizeof(*out));
+	if (aad && !(body = sbuf = sealed(c, num, aad, body, &len)))
+		return errorf("%s%s: cannot seal the body", c->job->base, path);
 	if (body) {
 		strata_sha256(body, len, d);
 		strata_hex_encode(hex, d, 32);
-		n += snprintf(url + n, sizeof(url) - (size_t)n, "%sb=%s", strchr(path, '?') ?
-			      "&" : "?", hex);
+		n += snprintf(url + n, sizeof(url) - (size_t)n, "%s%sb=%s", strchr(path, '?') ?
+			      "&" : "?", aad ? "e=1&" : "", hex);
 	}
 	if ((size_t)n >= sizeof(url) ||
-	    strata_session_sign_method(&c->k, body ? "POST" : "GET", ++c->n, url, sizeof(url)))
+	    strata_session_sign_method(&c->k, body ? "POST" : "GET", num, url, sizeof(url))) {
+		free(sbuf);
 		return errorf("%s%s: cannot sign the request", c->job->base, path);
+	}
 	curl_easy_setopt(c->curl, CURLOPT_URL, url);
 	curl_easy_setopt(c->curl, CURLOPT_HTTPGET, 1L);
 	if (body) {
@@ -85,6 +109,7 @@ static int request(struct conn *c, const char *path, const void *body, size_t le
 	curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, out);
 	cc = curl_easy_perform(c->curl);
+	free(sbuf);
 	if (cc != CURLE_OK)
 		return free(out->p), errorf("%s: %s", c->job->base, curl_easy_strerror(cc));
 	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, status);
@@ -97,7 +122,7 @@ static int check_task(struct conn *c)
 	struct resp r;
 	long status;
 
-	if (request(c, "/capture/task", NULL, 0, &status, &r))
+	if (request(c, "/capture/task", NULL, NULL, 0, &status, &r))
 		return STRATA_EREPORTED;
 	if (status != 200) {
 		errorf("%s refused the token (HTTP %ld: %s): check --token, or ask the admin for "
@@ -109,6 +134,109 @@ static int check_task(struct conn *c)
 	fprintf(stderr, "capture task: %s", r.p ? r.p : "\n");
 	free(r.p);
 	return 0;
+}
+
+/* The kernel's random generator, as a strata_rng_fn (ctx unused). */
+static int rng(void *ctx, unsigned char *out, size_t len)
+{
+	(void)ctx;
+	return getrandom(out, len, 0) == (ssize_t)len ? 0 : -1;
+}
+
+/* Check the hello's answer a for our point eph: our task's sid, and with job->pubkey the
+ * manifest key's signature.  0 or STRATA_EREPORTED. */
+static int hello_trusted(struct conn *c, const struct key_answer *a,
+			 const uint8_t eph[STRATA_KEY_PUB_LEN], struct upload_stats *st)
+{
+	uint8_t digest[32], *pub;
+	size_t plen;
+	int rc;
+
+	if (!a->has_session || memcmp(a->sid, c->k.sid, sizeof(a->sid)))
+		return errorf("%s: the hello's answer names another task", c->job->base);
+	if (!c->job->pubkey) {
+		fprintf(stderr, "capture hello: the server's key is NOT checked (no --pubkey): "
+			"trust on first use; give --pubkey with the server's manifest key to "
+			"check it\n");
+		return 0;
+	}
+	strata_session_hello_digest(c->k.sid, eph, a->eph, digest);
+	if (read_file(c->job->pubkey, 1 << 16, &pub, &plen))
+		return STRATA_EREPORTED;
+	rc = strata_ecdsa_verify(pub, plen, digest, a->ssig, a->ssig_len);
+	free(pub);
+	if (rc == STRATA_EINVAL)
+		return errorf("%s: not a public key (--pubkey: the server's STATE/server.key.pub, "
+			      "PEM or DER)", c->job->pubkey);
+	if (rc)
+		return errorf("%s: the server's hello is not signed by the key in %s (--pubkey): "
+			      "another server, one in the middle, or the wrong key file; nothing "
+			      "uploaded", c->job->base, c->job->pubkey);
+	st->server_key_checked = 1;
+	fprintf(stderr, "capture hello: the server's key checked against %s\n", c->job->pubkey);
+	return 0;
+}
+
+/* The upload key from the hello's answer a and our secret priv, into c->up. */
+static int hello_key(struct conn *c, const struct key_answer *a,
+		     const uint8_t priv[STRATA_P256_PRIV_LEN],
+		     const uint8_t eph[STRATA_KEY_PUB_LEN])
+{
+	uint8_t x[32];
+	int rc = strata_p256_ecdh(priv, a->eph, rng, NULL, x);
+
+	if (rc == 0)
+		rc = strata_session_hello_derive(&c->k, x, eph, a->eph, c->up);
+	strata_wipe(x, sizeof(x));
+	return rc ? errorf("%s: the hello's answer has no usable point", c->job->base) : 0;
+}
+
+/* POST /capture/hello: agree the upload key with the server (session.h), so the token
+ * alone opens no upload.  0 or STRATA_EREPORTED. */
+static int hello(struct conn *c, struct upload_stats *st)
+{
+	uint8_t priv[STRATA_P256_PRIV_LEN], eph[STRATA_KEY_PUB_LEN];
+	char body[4 + 2 * STRATA_KEY_PUB_LEN + 2];
+	struct key_answer a;
+	struct resp r = { 0 };
+	long status = 0;
+	int rc = strata_p256_keygen(rng, NULL, priv, eph) ? errorf("no randomness") : 0;
+
+	memcpy(body, "eph=", 4);
+	strata_hex_encode(body + 4, eph, sizeof(eph));
+	body[4 + 2 * sizeof(eph)] = '\n';
+	if (rc == 0)
+		rc = request(c, "/capture/hello", NULL, body, sizeof(body) - 1, &status, &r);
+	if (rc == 0 && status != 200)
+		rc = errorf("%s: the hello was refused (HTTP %ld: %s)", c->job->base, status,
+			    said(&r));
+	if (rc == 0 && key_answer_parse(r.p ? r.p : "", r.len, &a))
+		rc = errorf("%s: the hello's answer does not parse: %s", c->job->base, said(&r));
+	if (rc == 0)
+		rc = hello_trusted(c, &a, eph, st);
+	if (rc == 0)
+		rc = hello_key(c, &a, priv, eph);
+	strata_wipe(priv, sizeof(priv));
+	free(r.p);
+	return rc ? STRATA_EREPORTED : 0;
+}
+
+/* A sealed upload (request with aad): when the server has no upload key for the task (it
+ * restarted since the hello: 403 naming /capture/hello), say hello again and send it once
+ * more.  Same returns as request. */
+static int upload(struct conn *c, const char *q, const char *aad, const void *body, size_t len,
+		  long *status, struct resp *out, struct upload_stats *st)
+{
+	int rc = request(c, q, aad, body, len, status, out);
+
+	if (rc || *status != 403 || !strstr(out->p ? out->p : "", "POST /capture/hello first"))
+		return rc;
+	free(out->p);
+	fprintf(stderr, "capture hello: the server forgot the upload key (restarted?): saying "
+		"hello again\n");
+	if (hello(c, st))
+		return STRATA_EREPORTED;
+	return request(c, q, aad, body, len, status, out);
 }
 
 /* Read the staged index of the layer: *buf (the caller's) and *idx. */
@@ -133,7 +261,7 @@ static int read_index(const struct upload_job *job, uint8_t **buf, size_t *len,
 /* Upload chunk c (its staged file) to the server.  0 or STRATA_EREPORTED. */
 static int put_chunk(struct conn *c, const struct strata_chunk *ch, struct upload_stats *st)
 {
-	char hex[65], rel[STRATA_STORE_FILE_MAX], path[4096], q[200];
+	char hex[65], rel[STRATA_STORE_FILE_MAX], path[4096], q[200], aad[80];
 	uint8_t *file;
 	size_t len;
 	struct resp r;
@@ -149,7 +277,8 @@ static int put_chunk(struct conn *c, const struct strata_chunk *ch, struct uploa
 		snprintf(q, sizeof(q), "/capture/chunk/%s?z=1&len=%u", hex, ch->length);
 	else
 		snprintf(q, sizeof(q), "/capture/chunk/%s", hex);
-	rc = request(c, q, file, len, &status, &r);
+	snprintf(aad, sizeof(aad), "/capture/chunk/%s", hex);
+	rc = upload(c, q, aad, file, len, &status, &r, st);
 	if (rc == 0 && status != 200)
 		rc = errorf("chunk %s: the server refused it (HTTP %ld: %s)", hex, status,
 			    said(&r));
@@ -180,7 +309,7 @@ static int need_batch(struct conn *c, const struct strata_chunk *ch, size_t m,
 		body[i * 65 + 64] = '\n';
 	}
 	if (rc == 0)
-		rc = request(c, "/capture/need", body, m * 65, &status, &r);
+		rc = request(c, "/capture/need", NULL, body, m * 65, &status, &r);
 	if (rc == 0 && status != 200)
 		rc = errorf("%s: have/need refused (HTTP %ld: %s)", c->job->base, status,
 			    said(&r));
@@ -225,7 +354,8 @@ static int upload_chunks(struct conn *c, const struct strata_index *idx,
 }
 
 /* Commit the index as the next generation of job->part; its answer into answer. */
-static int commit(struct conn *c, const uint8_t *idx, size_t len, char *answer, size_t cap)
+static int commit(struct conn *c, const uint8_t *idx, size_t len, char *answer, size_t cap,
+		  struct upload_stats *st)
 {
 	char q[160], *part = curl_easy_escape(c->curl, c->job->part, 0);
 	struct resp r;
@@ -236,7 +366,7 @@ static int commit(struct conn *c, const uint8_t *idx, size_t len, char *answer, 
 		return errorf("out of memory");
 	snprintf(q, sizeof(q), "/capture/commit?part=%s", part);
 	curl_free(part);
-	rc = request(c, q, idx, len, &status, &r);
+	rc = upload(c, q, "/capture/commit", idx, len, &status, &r, st);
 	if (rc == 0 && status != 200)
 		rc = errorf("%s: the commit was refused (HTTP %ld: %s)", c->job->base, status,
 			    said(&r));
@@ -281,14 +411,17 @@ int upload_layer(const struct upload_job *job, struct upload_stats *st, char *an
 	curl_easy_setopt(c.curl, CURLOPT_USERAGENT, "strata-image/1");
 	rc = check_task(&c);
 	if (rc == 0)
+		rc = hello(&c, st);
+	if (rc == 0)
 		rc = read_index(job, &ibuf, &ilen, &idx);
 	if (rc == 0)
 		rc = upload_chunks(&c, &idx, st);
 	if (rc == 0 && job->part)
-		rc = commit(&c, ibuf, ilen, answer, cap);
+		rc = commit(&c, ibuf, ilen, answer, cap, st);
 	free(ibuf);
 	curl_easy_cleanup(c.curl);
 err_curl:
 	strata_wipe(&c.k, sizeof(c.k));
+	strata_wipe(c.up, sizeof(c.up));
 	return rc ? STRATA_EREPORTED : 0;
 }

@@ -33,14 +33,18 @@ static void build_usage(FILE *f)
 	      "  --token TOKEN      the capture task's token (64 hex digits)\n"
 	      "  --part LABEL       commit the layer as the next generation of the machine's\n"
 	      "                     capture=yes partition LABEL\n"
+	      "  --pubkey FILE      the server's manifest public key (PEM): check the server's\n"
+	      "                     signature on the upload key's handshake; without it the\n"
+	      "                     key is trusted on first use, and stderr says so\n"
 	      "  --json             print {\"layer\", \"bytes_uploaded\", \"chunks_uploaded\",\n"
-	      "                     \"chunks_present\"} as the last line\n", f);
+	      "                     \"chunks_present\", \"server_key\"} as the last line\n", f);
 }
 
 /** The parsed command line. */
 struct build_args {
 	const char *store, *path;
 	const char *token, *part;  /**< an upload under a capture task (build_upload.c) */
+	const char *pubkey;        /**< the server's key, checking the upload's hello */
 	int json;
 	unsigned int shift;
 	int level;
@@ -79,6 +83,9 @@ static int build_args(int argc, char **argv, struct build_args *a)
 		} else if (opt_value(argc, argv, &i, "--part", &val)) {
 			if (!(a->part = val))
 				return -1;
+		} else if (opt_value(argc, argv, &i, "--pubkey", &val)) {
+			if (!(a->pubkey = val))
+				return -1;
 		} else if (!strcmp(argv[i], "--json")) {
 			a->json = 1;
 		} else if (!strcmp(argv[i], "--force")) {
@@ -114,9 +121,9 @@ int cmd_build(int argc, char **argv)
 			build_usage(stdout);
 		return rc > 0 ? 0 : 2;
 	}
-	if (a.token || a.part || a.json)
-		return build_upload(a.store, a.token, a.part, a.json, a.path, a.shift, a.level,
-				    a.flags);
+	if (a.token || a.part || a.json || a.pubkey)
+		return build_upload(a.store, a.token, a.part, a.pubkey, a.json, a.path, a.shift,
+				    a.level, a.flags);
 	if (!strncmp(a.store, "http://", 7) || !strncmp(a.store, "https://", 8))
 		return errorf("build: a store URL takes uploads only under a capture task: add "
 			      "--token TOKEN (the answer of POST /api/capture/NAME), or give a "

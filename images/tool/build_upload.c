@@ -62,16 +62,17 @@ static void report(const uint8_t id[32], const struct upload_stats *st, const ch
 		fprintf(stderr, "commit: %s", answer);
 	if (json)
 		printf("{\"layer\": \"%s\", \"bytes_uploaded\": %llu, \"chunks_uploaded\": %llu, "
-		       "\"chunks_present\": %llu}\n", idstr,
+		       "\"chunks_present\": %llu, \"server_key\": \"%s\"}\n", idstr,
 		       (unsigned long long)st->bytes_uploaded,
 		       (unsigned long long)st->chunks_uploaded,
-		       (unsigned long long)st->chunks_present);
+		       (unsigned long long)st->chunks_present,
+		       st->server_key_checked ? "checked" : "unchecked (trust on first use)");
 	else
 		printf("%s\n", idstr);
 }
 
-int build_upload(const char *url, const char *token, const char *part, int json,
-		 const char *path, unsigned int shift, int level, unsigned int flags)
+int build_upload(const char *url, const char *token, const char *part, const char *pubkey,
+		 int json, const char *path, unsigned int shift, int level, unsigned int flags)
 {
 	const char *tmp = getenv("TMPDIR");
 	char base[1024], dir[4096], answer[512];
@@ -80,7 +81,7 @@ int build_upload(const char *url, const char *token, const char *part, int json,
 	int rc;
 
 	if (!token)
-		return errorf("build: --part and --json go with --token TOKEN (the answer of POST "
+		return errorf("build: --part, --pubkey and --json go with --token TOKEN (the answer of POST "
 			      "/api/capture/NAME)"), 2;
 	rc = base_url(url, base, sizeof(base));
 	if (rc)
@@ -91,7 +92,7 @@ int build_upload(const char *url, const char *token, const char *part, int json,
 	rc = stage(dir, path, shift, level, flags, id);
 	if (rc == 0) {
 		struct upload_job job = { .base = base, .token = token, .staging = dir, .id = id,
-					  .part = part };
+					  .part = part, .pubkey = pubkey };
 
 		rc = upload_layer(&job, &st, answer, sizeof(answer)) ? 1 : 0;
 	}

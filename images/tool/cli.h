@@ -18,10 +18,11 @@ int cmd_build(int argc, char **argv);
 /**
  * `build --store URL --token TOKEN`: build path into a staging folder (removed after),
  * then upload it under the capture task (upload.h) and commit it as a generation of part
- * when given.  Returns the process's exit code: 0, 1 (failed, printed), 2 (usage).
+ * when given; pubkey (a file, or NULL) checks the server's signature on the upload key's
+ * handshake.  Returns the process's exit code: 0, 1 (failed, printed), 2 (usage).
  */
-int build_upload(const char *url, const char *token, const char *part, int json,
-		 const char *path, unsigned int shift, int level, unsigned int flags);
+int build_upload(const char *url, const char *token, const char *part, const char *pubkey,
+		 int json, const char *path, unsigned int shift, int level, unsigned int flags);
 int cmd_apply(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_verify(int argc, char **argv);

@@ -17,9 +17,8 @@
 # docs/chunk-size.md (between its markers; the text around it is kept).
 set -euo pipefail
 
-die() { echo "chunksize.sh: $*" >&2; exit 1; }
-log() { echo "chunksize.sh: [${SECONDS}s] $*" >&2; }
-need() { command -v "$1" >/dev/null 2>&1 || die "missing tool '$1' (install: $2)"; }
+BENCH=chunksize.sh
+. "$(dirname "$0")/lib/common.sh"
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)

@@ -26,8 +26,8 @@
 # Takes about 1 minute per round on 2 cores.
 set -uo pipefail
 
-die() { echo "efi.sh: $*" >&2; exit 1; }
-log() { echo "efi.sh: [${SECONDS}s] $*" >&2; }
+BENCH=efi.sh
+. "$(dirname "$0")/lib/common.sh"
 
 [ $# -eq 1 ] || die "usage: efi.sh BUILD_DIR"
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -161,7 +161,6 @@ plain_boot() {   # plain_boot NAME: prints "span"
 
 median() { sort -g | awk '{ v[NR] = $1 } END { if (!NR) print "n/a"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 col() { awk -v c="$2" '{ print $c }' "$W/$1.tsv" | median; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "n/a" && b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 verdict() { awk -v r="$1" -v g="$2" -v op="$3" 'BEGIN { if (r == "n/a") print "n/a"; else print ((op == "le" ? r <= g : r < g) ? "met" : "NOT met") }'; }
 
 log "making a ${MIB} MiB layer"

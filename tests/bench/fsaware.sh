@@ -31,9 +31,8 @@
 # issue's.
 set -euo pipefail
 
-die() { echo "fsaware.sh: $*" >&2; exit 1; }
-log() { echo "fsaware.sh: [${SECONDS}s] $*" >&2; }
-need() { command -v "$1" >/dev/null 2>&1 || die "missing tool '$1' (install: $2)"; }
+BENCH=fsaware.sh
+. "$(dirname "$0")/lib/common.sh"
 
 [ $# -eq 1 ] || die "usage: fsaware.sh BUILD_DIR"
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -73,8 +72,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-mib() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 json() { perl -ne 'print $1 if /"'"$1"'": ([0-9.]+)/' "$2"; }
 
 # --- (a) the images ---------------------------------------------------------------------

@@ -24,9 +24,8 @@
 # All traffic stays on 127.0.0.1; nginx and the temporary folder are removed on exit.
 set -euo pipefail
 
-die() { echo "image.sh: $*" >&2; exit 1; }
-log() { echo "image.sh: [${SECONDS}s] $*" >&2; }
-need() { command -v "$1" >/dev/null 2>&1 || die "missing tool '$1' (install: $2)"; }
+BENCH=image.sh
+. "$(dirname "$0")/lib/common.sh"
 
 [ $# -eq 1 ] || die "usage: image.sh BUILD_DIR"
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -215,10 +214,8 @@ read -r _ delta_casync_idx < <(log_sum '^/v2\.caibx')
 rm -f "$O"
 
 # --- report ---------------------------------------------------------------------------------
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 verdict() { awk -v r="$1" -v g="$2" 'BEGIN { print (r != "n/a" && r <= g) ? "met" : "NOT met" }'; }
 trim() { local x=$1; x=${x#"${x%%[! ]*}"}; printf '%s' "${x%"${x##*[! ]}"}"; }
-mib() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; }
 
 rows=()
 goal_lines=()

@@ -34,9 +34,8 @@
 # made by this same script version and size, nothing is rebuilt.
 set -euo pipefail
 
-log() { echo "mkimages.sh: [${SECONDS}s] $*" >&2; }
-die() { echo "mkimages.sh: $*" >&2; exit 1; }
-need() { command -v "$1" >/dev/null 2>&1 || die "missing tool '$1' (install: $2)"; }
+BENCH=mkimages.sh
+. "$(dirname "$0")/lib/common.sh"
 
 [ $# -eq 1 ] || die "usage: mkimages.sh OUTDIR"
 OUT=$1

@@ -32,7 +32,8 @@
 # STRATA_BENCH_IMAGE_MIB (default 1024), STRATA_BENCH_CHUNK_SIZES.
 set -eu
 
-die() { echo "run.sh: $*" >&2; exit 1; }
+BENCH=run.sh
+. "$(dirname "$0")/lib/common.sh"
 [ $# -ge 1 ] || die "usage: run.sh BUILD_DIR [--all]"
 BUILD=$1
 shift

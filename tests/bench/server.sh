@@ -36,9 +36,8 @@
 # STRATA_BENCH_TFTP_RUNS (default 3).
 set -uo pipefail
 
-die() { echo "server.sh: $*" >&2; exit 1; }
-log() { echo "server.sh: [${SECONDS}s] $*" >&2; }
-need() { command -v "$1" >/dev/null 2>&1 || die "missing tool '$1' (install: $2)"; }
+BENCH=server.sh
+. "$(dirname "$0")/lib/common.sh"
 
 [ $# -eq 1 ] || die "usage: server.sh BUILD_DIR"
 HERE=$(cd "$(dirname "$0")" && pwd)

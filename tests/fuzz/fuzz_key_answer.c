@@ -1,6 +1,6 @@
 /*
  * libFuzzer target for the registration answer strata.efi reads off the network
- * (efi/key_answer.c).  Invariants: an accepted answer has a known verdict, a NUL-terminated
+ * (images/core/key_answer.c).  Invariants: an accepted answer has a known verdict, a NUL-terminated
  * printable name, and a session exactly when the verdict is pinned or known, with a
  * signature of 8..72 bytes.
  */

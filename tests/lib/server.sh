@@ -32,7 +32,9 @@ srv_run() {
 		"$SRV" --root "$root" --addr 127.0.0.1 --http-port "$hp" --tftp-port "$tp" \
 			--dhcp off "$@" 2>"$log" &
 		pid=$!
-		for _ in $(seq 100); do
+		# Up to 30 s: a server restarted after SIGKILL on a loaded 2-core machine has been
+		# seen to take over 10 s before it serves.
+		for _ in $(seq 300); do
 			grep -q '^strata-server: serving ' "$log" && break
 			alive "$pid" || break
 			sleep 0.1

@@ -76,11 +76,19 @@ head -c $((1025 * 65)) /dev/zero | tr '\0' a > "$W/needbig"
 check "  a body over 1024 lines: 413" test "$(need "$W/task1" "$W/needbig" | tail -n1)" = 413
 
 # Chunk upload: raw or zlib, checked against its name, never rewritten.
-# put STATE FILE NAME [QUERY]: POST FILE as chunk NAME, signed with b=; body and status
-put() {
-	local b=$(sha256sum < "$2" | cut -c1-64)
-	curl -s -w '%{http_code}' -X POST --data-binary @"$2" "$(python3 $SC sign-post "$1" "$U/capture/chunk/$3?b=$b${4:+&$4}")"
+# upost STATE URL FILE: POST FILE to URL signed with b=: sealed (e=1) under the upload key
+# when STATE said hello (a machine task's uploads must be); body and status
+upost() {
+	if grep -q '"up"' "$1"; then
+		local u=$(python3 $SC sign-sealed "$1" "$2" "$3" "$W/sealed.body")
+		curl -s -w '%{http_code}' -X POST --data-binary @"$W/sealed.body" "$u"
+	else
+		local b=$(sha256sum < "$3" | cut -c1-64) s=$([[ $2 == *\?* ]] && echo '&' || echo '?')
+		curl -s -w '%{http_code}' -X POST --data-binary @"$3" "$(python3 $SC sign-post "$1" "$2${s}b=$b")"
+	fi
 }
+# put STATE FILE NAME [QUERY]: POST FILE as chunk NAME; body and status
+put() { upost "$1" "$U/capture/chunk/$3${4:+?$4}" "$2"; }
 printf 'hello gold' > "$W/c1"; C1=$(sha256sum < "$W/c1" | cut -c1-64)
 check "a gold task's raw chunk is stored in the public store" sh -c "test \"\$(cat)\" = \"chunk $C1: stored
 200\" && cmp -s '$W/c1' '$W/root/store/chunks/${C1:0:2}/$C1'" <<< "$(put "$W/task1" "$W/c1" "$C1")"
@@ -123,6 +131,7 @@ check "a machine-layer order by MAC answers its own token" sh -c "printf '%s' '$
 check "  tokens differ" test "$(printf '%s' "$B" | sed -n 's/.*"token": "\([0-9a-f]*\)".*/\1/p')" != "$TOK"
 check "  its row has no profile" test "$(srv_sql "$W" "SELECT kind || ' ' || ifnull(profile, 'NULL') FROM capture_tasks WHERE mac = '52:54:00:5e:00:02'")" = "machine NULL"
 python3 $SC task "$(printf '%s' "$B" | sed -n 's/.*"token": "\([0-9a-f]*\)".*/\1/p')" "$W/task2"
+python3 $SC hello "$U" "$W/task2" > /dev/null
 check "have/need: pc02's machine task holds its own Q too" test "$(need "$W/task2")" = "$(printf '%s\n200' "$R")"
 printf 'my own data' > "$W/c4"; C4=$(sha256sum < "$W/c4" | cut -c1-64)
 check "a machine task's chunk goes to its private store, not the public one" sh -c "grep -q 'stored' && test -f '$W/root/state/private/5254005e0002/chunks/${C4:0:2}/$C4' && test ! -e '$W/root/store/chunks/${C4:0:2}/$C4'" <<< "$(put "$W/task2" "$W/c4" "$C4")"
@@ -130,6 +139,7 @@ check "a machine task's chunk goes to its private store, not the public one" sh 
 # SIGKILL: no clean shutdown, so what survives is what was committed.
 kill -KILL "$SRV_PID"; { wait "$SRV_PID"; } 2>/dev/null; forget_pid "$SRV_PID"
 check "server starts again after SIGKILL" srv_start "$W" "$W/log2" --api-tokens "$W/api-tokens"
+python3 $SC hello "$U" "$W/task2" > /dev/null   # a restarted server forgets upload keys
 check "  two open tasks" test "$(srv_sql "$W" "SELECT count(*) FROM capture_tasks WHERE ended IS NULL")" = 2
 check "  the order is still refused while open" test "$(code -X POST -H "$SRV_AUTH" "$U/api/capture/pc01")" = 409
 
@@ -142,10 +152,7 @@ ID1=$(layer "$W/L1")
 # names DIR: the chunk names of store DIR, one a line (the have/need body)
 names() { find "$1/chunks" -type f -printf '%f\n' | sort; }
 # commit STATE IDX [PART]: POST the index for PART (default data); body and status
-commit() {
-	local b=$(sha256sum < "$2" | cut -c1-64)
-	curl -s -w '%{http_code}' -X POST --data-binary @"$2" "$(python3 $SC sign-post "$1" "$U/capture/commit?part=${3:-data}&b=$b")"
-}
+commit() { upost "$1" "$U/capture/commit?part=${3:-data}" "$2"; }
 # upload STATE DIR: every chunk the task lacks, from store DIR; prints the bytes sent
 upload() {
 	local n bytes=0
@@ -172,6 +179,7 @@ check "  the task ended: its token reads nothing" grep -q '^403 the capture task
 printf 'a small change' | dd of="$W/img" bs=1 seek=70000 conv=notrunc 2>/dev/null
 ID2=$(layer "$W/L2")
 B2=$(post "$U/api/capture/pc02"); python3 $SC task "$(printf '%s' "$B2" | sed -n 's/.*"token": "\([0-9a-f]*\)".*/\1/p')" "$W/task3"
+python3 $SC hello "$U" "$W/task3" > /dev/null
 UP2=$(upload "$W/task3" "$W/L2")
 G2=$(commit "$W/task3" "$W/L2/layers/$ID2.idx")
 echo "     generation 1 uploaded $UP1 bytes; generation 2, after a 14-byte change, uploaded $UP2 bytes"
@@ -186,6 +194,7 @@ consistent() {
 }
 for delay in 0 0.01 0.03 0.06 0.1 0.2 0.4; do
 	B3=$(post "$U/api/capture/pc02"); python3 $SC task "$(printf '%s' "$B3" | sed -n 's/.*"token": "\([0-9a-f]*\)".*/\1/p')" "$W/task4"
+	python3 $SC hello "$U" "$W/task4" > /dev/null
 	commit "$W/task4" "$W/L2/layers/$ID2.idx" > /dev/null &
 	sleep "$delay"; kill -KILL "$SRV_PID"; { wait "$SRV_PID"; } 2>/dev/null; forget_pid "$SRV_PID"; wait
 	srv_start "$W" "$W/log-kill" --api-tokens "$W/api-tokens" || break
@@ -202,14 +211,14 @@ post "$U/api/capture-cancel/pc02" > /dev/null
 head -c 393216 /dev/urandom > "$W/img2"; head -c 131072 /dev/zero >> "$W/img2"
 TK=$(order_pc02)
 J1=$("$STRATA_IMAGE_BIN" build --store "$U//" --token "$TK" --part data --json "$W/img2" 2>"$W/up1.err")
-check "strata-image uploads a new layer (trailing slashes normalized): 6 chunks" grep -qE '^\{"layer": "sha256:[0-9a-f]{64}", "bytes_uploaded": 393216, "chunks_uploaded": 6, "chunks_present": 0\}$' <<< "$J1"
+check "strata-image uploads a new layer (trailing slashes normalized): 6 chunks" grep -qE '^\{"layer": "sha256:[0-9a-f]{64}", "bytes_uploaded": 393216, "chunks_uploaded": 6, "chunks_present": 0, "server_key": "unchecked \(trust on first use\)"\}$' <<< "$J1"
 check "  progress and the commit on stderr" grep -q '^commit: generation [0-9]* layer=sha256:' "$W/up1.err"
 printf 'changed' | dd of="$W/img2" bs=1 seek=200000 conv=notrunc 2>/dev/null
 TK=$(order_pc02)
 J2=$("$STRATA_IMAGE_BIN" build --store "$U" --token "$TK" --part data --json "$W/img2" 2>"$W/up2.err")
 echo "     strata-image: first upload $J1"
 echo "     strata-image: after a 7-byte change $J2"
-check "  after a small change only the changed chunk travels" grep -qE '"bytes_uploaded": 65536, "chunks_uploaded": 1, "chunks_present": 5\}$' <<< "$J2"
+check "  after a small change only the changed chunk travels" grep -qE '"bytes_uploaded": 65536, "chunks_uploaded": 1, "chunks_present": 5, "server_key": "unchecked' <<< "$J2"
 check "  the generation is recorded" test "$(srv_sql "$W" "SELECT uploaded FROM generations ORDER BY id DESC LIMIT 1")" = 65536
 check "a used token: non-zero exit, saying what to do" sh -c "! '$STRATA_IMAGE_BIN' build --store '$U' --token '$TK' --part data '$W/img2' 2>'$W/up3.err' && grep -q 'ask the admin for a new capture order' '$W/up3.err'"
 check "a malformed token: non-zero exit, saying what a token is" sh -c "! '$STRATA_IMAGE_BIN' build --store '$U' --token 1234 '$W/img2' 2>'$W/up5.err' && grep -q 'must be the 64 hex digits' '$W/up5.err'"

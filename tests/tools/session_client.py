@@ -16,6 +16,18 @@ a machine against a real strata-server on loopback.
   session_client.py sign-n STATE N URL       print URL signed with number N (the state's
                                              counter is not touched)
   session_client.py sign-post STATE URL      print URL signed for a POST, next number
+  session_client.py hello BASE STATE [SERVER_PUB]
+        a capture task's hello (POST /capture/hello, signed by the task's session in
+        STATE): print the answer line; check its signature with SERVER_PUB (PEM) when
+        given (exit 3 when it fails); derive the upload key into STATE ("up").  Exit 1
+        when the server refused (status and body on stderr).  With HELLO_BODY=FILE, the
+        signed URL and the body are kept (FILE.url, FILE) for a test that replays them.
+  session_client.py sign-sealed STATE URL FILE OUT
+        seal FILE as an upload (AES-256-GCM under STATE's "up" key, IV 00000001 ||
+        le64(n), AAD the URL's path) into OUT and print URL with e=1&b=SHA256(OUT),
+        signed for a POST with the next number.  With SEAL_FLIP=I, byte I of the sealed
+        body has a bit flipped before b= is taken (a tampered body that b= still covers);
+        with SEAL_AAD=PATH, sealed for PATH instead of the URL's
 """
 import hashlib
 import hmac
@@ -33,6 +45,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 REG_TAG = b"strata-machine-key-v2"
 SESSION_TAG = b"strata-session-v2"
 TASK_TAG = b"strata-capture-task-v1"
+HELLO_TAG = b"strata-capture-hello-v1"
 
 
 def point(pub):
@@ -131,22 +144,23 @@ def sign(st, n, url, method="GET"):
     return url + signed[len(pq):] + "&h=" + tag
 
 
-def cmd_sign(state, url):
+def next_n(state):
+    """The session state's next request counter, saved back before it is used."""
     with open(state) as f:
         st = json.load(f)
     st["n"] += 1
     with open(state, "w") as f:
         json.dump(st, f)
-    print(sign(st, st["n"], url))
+    return st
+
+
+def cmd_sign(state, url, method="GET"):
+    st = next_n(state)
+    print(sign(st, st["n"], url, method))
 
 
 def cmd_sign_post(state, url):
-    with open(state) as f:
-        st = json.load(f)
-    st["n"] += 1
-    with open(state, "w") as f:
-        json.dump(st, f)
-    print(sign(st, st["n"], url, "POST"))
+    cmd_sign(state, url, "POST")
 
 
 def cmd_sign_n(state, n, url):
@@ -155,10 +169,83 @@ def cmd_sign_n(state, n, url):
     print(sign(st, int(n), url))
 
 
+def post(url, body):
+    req = urllib.request.Request(url, data=body, method="POST")
+    try:
+        with urllib.request.urlopen(req, timeout=20) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode(errors="replace")
+
+
+def cmd_hello(base, state, server_pub=None):
+    from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
+    eph_key = ec.generate_private_key(ec.SECP256R1())
+    eph = point(eph_key.public_key())
+    body = b"eph=" + eph.hex().encode() + b"\n"
+    st = next_n(state)
+    url = sign(st, st["n"], f"{base}/capture/hello?b={hashlib.sha256(body).hexdigest()}",
+               "POST")
+    if os.environ.get("HELLO_BODY"):
+        with open(os.environ["HELLO_BODY"], "wb") as f:
+            f.write(body)
+        with open(os.environ["HELLO_BODY"] + ".url", "w") as f:
+            f.write(url + "\n")
+    status, answer = post(url, body)
+    if status != 200:
+        print(f"hello: HTTP {status}: {answer.strip()}", file=sys.stderr)
+        return 1
+    line = answer.strip()
+    print(line)
+    words = dict(w.split("=", 1) for w in line.split())
+    sid, seph, ssig = (bytes.fromhex(words[k]) for k in ("session", "eph", "ssig"))
+    if sid.hex() != st["sid"]:
+        print("hello: the answer names another task", file=sys.stderr)
+        return 1
+    if server_pub:
+        with open(server_pub, "rb") as f:
+            spub = serialization.load_pem_public_key(f.read())
+        d = hashlib.sha256(HELLO_TAG + sid + eph + seph).digest()
+        try:
+            spub.verify(ssig, d, ec.ECDSA(Prehashed(hashes.SHA256())))
+        except Exception:
+            print("hello: the signature does not verify", file=sys.stderr)
+            return 3
+    peer = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), seph)
+    shared = eph_key.exchange(ec.ECDH(), peer)
+    up = HKDF(hashes.SHA256(), 32, bytes.fromhex(st["enc"]),
+              HELLO_TAG + sid + eph + seph).derive(shared)
+    with open(state) as f:
+        st = json.load(f)
+    st["up"] = up.hex()
+    with open(state, "w") as f:
+        json.dump(st, f)
+    return 0
+
+
+def cmd_sign_sealed(state, url, path, out):
+    import struct
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    st = next_n(state)
+    with open(path, "rb") as f:
+        plain = f.read()
+    aad = os.environ.get("SEAL_AAD", urllib.parse.urlsplit(url).path).encode()
+    iv = b"\0\0\0\1" + struct.pack("<Q", st["n"])
+    body = AESGCM(bytes.fromhex(st["up"])).encrypt(iv, plain, aad)
+    if os.environ.get("SEAL_FLIP"):        # a test's tampered body: one bit flipped
+        i = int(os.environ["SEAL_FLIP"]) % len(body)
+        body = body[:i] + bytes([body[i] ^ 1]) + body[i + 1:]
+    with open(out, "wb") as f:
+        f.write(body)
+    sep = "&" if "?" in url else "?"
+    print(sign(st, st["n"], f"{url}{sep}e=1&b={hashlib.sha256(body).hexdigest()}", "POST"))
+
+
 def main(argv):
     cmds = {"key": (cmd_key, 1), "register": (cmd_register, 4), "task": (cmd_task, 2),
             "sign": (cmd_sign, 2), "sign-post": (cmd_sign_post, 2),
-            "sign-n": (cmd_sign_n, 3)}
+            "sign-n": (cmd_sign_n, 3), "hello": (cmd_hello, 2),
+            "sign-sealed": (cmd_sign_sealed, 4)}
     if len(argv) < 2 or argv[1] not in cmds:
         print(__doc__, file=sys.stderr)
         return 2

@@ -123,6 +123,32 @@ static void test_chunk_query(void)
 		 STRATA_EINVAL);
 }
 
+/* A hello's body: exactly "eph=" and 130 lowercase hex digits and '\n'. */
+static void test_hello(void)
+{
+	char body[CAPTURE_HELLO_BODY + 2];
+	uint8_t eph[65];
+
+	memcpy(body, "eph=", 4);
+	for (int i = 0; i < 130; i++)
+		body[4 + i] = "0123456789abcdef"[(i * 7) % 16];
+	body[134] = '\n';
+	CHECK_EQ(capture_hello_parse(body, CAPTURE_HELLO_BODY, eph), 0);
+	CHECK_EQ(eph[0], 0x07);
+	CHECK_EQ(capture_hello_parse(body, CAPTURE_HELLO_BODY - 1, eph), STRATA_EINVAL);
+	body[135] = '\n';
+	CHECK_EQ(capture_hello_parse(body, CAPTURE_HELLO_BODY + 1, eph), STRATA_EINVAL);
+	body[10] = 'A';
+	CHECK_EQ(capture_hello_parse(body, CAPTURE_HELLO_BODY, eph), STRATA_EINVAL);
+	body[10] = 'a';
+	body[134] = ' ';
+	CHECK_EQ(capture_hello_parse(body, CAPTURE_HELLO_BODY, eph), STRATA_EINVAL);
+	body[134] = '\n';
+	body[0] = 'E';
+	CHECK_EQ(capture_hello_parse(body, CAPTURE_HELLO_BODY, eph), STRATA_EINVAL);
+	CHECK_EQ(capture_hello_parse("", 0, eph), STRATA_EINVAL);
+}
+
 int main(void)
 {
 	RUN(test_good);
@@ -130,5 +156,6 @@ int main(void)
 	RUN(test_need_good);
 	RUN(test_need_bad);
 	RUN(test_chunk_query);
+	RUN(test_hello);
 	return harness_summary();
 }

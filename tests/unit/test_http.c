@@ -40,8 +40,14 @@ static void test_routes_good(void)
 	CHECK_EQ(http_route("/api/capture-cancel/52-54-00-12-34-56", &r), ROUTE_CAPTURE_CANCEL);
 	CHECK(strcmp(r.name, "52-54-00-12-34-56") == 0);
 	CHECK_EQ(http_route("/capture/task", &r), ROUTE_CAPTURE_TASK);
+	CHECK_EQ(http_route("/api/generations/pc01", &r), ROUTE_GENERATIONS);
+	CHECK(strcmp(r.name, "pc01") == 0);
+	CHECK_EQ(http_route("/api/gc", &r), ROUTE_GC);
+	CHECK_EQ(http_route("/api/gc/x", &r), ROUTE_NONE);
+	CHECK_EQ(http_route("/api/generations", &r), ROUTE_NONE);
 	CHECK_EQ(http_route("/capture/need", &r), ROUTE_CAPTURE_NEED);
 	CHECK_EQ(http_route("/capture/commit", &r), ROUTE_CAPTURE_COMMIT);
+	CHECK_EQ(http_route("/capture/hello", &r), ROUTE_CAPTURE_HELLO);
 	CHECK_EQ(http_route("/capture/chunk/" HEX64, &r), ROUTE_CAPTURE_CHUNK);
 	CHECK(r.digest[0] == 0x01 && r.digest[31] == 0xef);
 	CHECK_EQ(http_route("/private/52:54:00:12:34:56/layers/" HEX64 ".idx", &r),

@@ -4,13 +4,18 @@
  * sealed body of the format in seal.h whose bytes were computed independently with
  * python3's `cryptography` (AESGCM; the script is in this file's comment below), fed in
  * every split; the tag refused on a flipped byte of body, path, counter or key, and on a
- * body shorter than a tag.
+ * body shorter than a tag.  Uploads (strata_upload_seal, strata_upload_open): a vector of
+ * the upload direction (IV 00000001 || le64(n), the script's second line below), round
+ * trips of every length around a block, every refusal, and the IV separation: an upload
+ * and an answer under one key and one n never share an IV, and neither opens as the other.
  *
  *     from cryptography.hazmat.primitives.ciphers.aead import AESGCM; import struct
  *     key = bytes(range(32)); n = 0x0102030405060708
  *     aad = b"/private/52-54-00-12-34-56/layers/" + b"ab" * 32 + b".idx"
  *     pt = bytes((i * 7 + 3) & 0xff for i in range(100))
  *     AESGCM(key).encrypt(b"\0" * 4 + struct.pack("<Q", n), pt, aad).hex()
+ *     AESGCM(key).encrypt(b"\0\0\0\1" + struct.pack("<Q", n), pt,
+ *                         b"/capture/chunk/" + b"ab" * 32).hex()
  */
 #include <string.h>
 #include "harness.h"
@@ -192,8 +197,103 @@ static void test_iv(void)
 	uint8_t iv[12];
 	static const uint8_t want[12] = { 0, 0, 0, 0, 8, 7, 6, 5, 4, 3, 2, 1 };
 
-	strata_seal_iv(iv, SEAL_N);
+	strata_seal_iv(iv, STRATA_SEAL_ANSWER, SEAL_N);
 	CHECK(!memcmp(iv, want, 12));
+}
+
+static const char upload_body[] =
+	"5dddbfc328089bd5552d6ceffaadefa4d9906847ed36f05a547318950b3335cca5c2dacd989ba96960e9a5"
+	"06b2bb6a77f5b4afcc16c768a8b9a8c683035dbb9dac3ae52942e138b365bd9c7ae4c70827853d79cf8475e2"
+	"be4cc1f67b251a172a71b09edcf6008d4b1016b7d5d2bb54cc16c1fb2c";
+static const char upload_path[] =
+	"/capture/chunk/abababababababababababababababababababababababababababababababab";
+
+static void test_upload_vector(void)
+{
+	uint8_t key[32], pt[PT_LEN], want[PT_LEN + 16], got[PT_LEN + 16], back[PT_LEN + 16];
+	char path[STRATA_PRIVATE_PATH_MAX];
+	size_t n;
+
+	vector(key, path, pt);
+	unhex(want, upload_body);
+	CHECK_EQ(strata_upload_seal(key, SEAL_N, upload_path, strlen(upload_path), pt, PT_LEN,
+				    got, &n), 0);
+	CHECK_EQ(n, sizeof(want));
+	CHECK(!memcmp(got, want, sizeof(want)));
+	CHECK_EQ(strata_upload_open(key, SEAL_N, upload_path, strlen(upload_path), want,
+				    sizeof(want), back, &n), 0);
+	CHECK_EQ(n, PT_LEN);
+	CHECK(!memcmp(back, pt, PT_LEN));
+}
+
+/* Every length from 0 to 3 blocks and a bit, sealed and opened back. */
+static void test_upload_round_trip(void)
+{
+	uint8_t key[32] = { 9 }, pt[70], body[70 + 16], back[70 + 16];
+	size_t n, m;
+
+	for (size_t i = 0; i < sizeof(pt); i++)
+		pt[i] = (uint8_t)(i * 13);
+	for (size_t len = 0; len <= sizeof(pt); len++) {
+		CHECK_EQ(strata_upload_seal(key, len, "/capture/commit", 15, pt, len, body, &n), 0);
+		CHECK_EQ(n, len + 16);
+		CHECK_EQ(strata_upload_open(key, len, "/capture/commit", 15, body, n, back, &m), 0);
+		CHECK_MSG(m == len && !memcmp(back, pt, len), "length %zu", len);
+	}
+}
+
+/* A flipped byte, another counter, path or key, a cut body: refused. */
+static void test_upload_refused(void)
+{
+	uint8_t key[32] = { 1 }, pt[40] = { 2 }, body[56], out[56];
+	size_t n, m;
+
+	CHECK_EQ(strata_upload_seal(key, 5, "/a", 2, pt, sizeof(pt), body, &n), 0);
+	for (size_t i = 0; i < n; i++) {
+		body[i] ^= 0x01;
+		CHECK_MSG(strata_upload_open(key, 5, "/a", 2, body, n, out, &m) == STRATA_EBADSIG,
+			  "byte %zu", i);
+		body[i] ^= 0x01;
+	}
+	CHECK_EQ(strata_upload_open(key, 6, "/a", 2, body, n, out, &m), STRATA_EBADSIG);
+	CHECK_EQ(strata_upload_open(key, 5, "/b", 2, body, n, out, &m), STRATA_EBADSIG);
+	CHECK_EQ(m, 0);
+	key[31] ^= 1;
+	CHECK_EQ(strata_upload_open(key, 5, "/a", 2, body, n, out, &m), STRATA_EBADSIG);
+	key[31] ^= 1;
+	for (size_t len = 0; len < n; len++)
+		CHECK_EQ(strata_upload_open(key, 5, "/a", 2, body, len, out, &m), STRATA_EBADSIG);
+	CHECK_EQ(strata_upload_open(key, 5, "/a", 2, body, n, out, &m), 0);
+}
+
+/* IV separation: for one key and every pair of counters tried, the upload's IV is never an
+ * answer's IV; an upload and an answer with the same n differ, and neither opens as the
+ * other. */
+static void test_upload_iv_separation(void)
+{
+	static const uint64_t ns[] = { 0, 1, 2, 0xffffffffULL, 1ULL << 32, SEAL_N, UINT64_MAX };
+	uint8_t key[32] = { 3 }, pt[32] = { 4 }, up[48], ans[48], out[48], a[12], b[12];
+	struct strata_seal s;
+	size_t n, o, m;
+
+	for (size_t i = 0; i < sizeof(ns) / sizeof(ns[0]); i++) {
+		for (size_t j = 0; j < sizeof(ns) / sizeof(ns[0]); j++) {
+			strata_seal_iv(a, STRATA_SEAL_UPLOAD, ns[i]);
+			strata_seal_iv(b, STRATA_SEAL_ANSWER, ns[j]);
+			CHECK_MSG(memcmp(a, b, 12), "upload n %zu, answer n %zu", i, j);
+		}
+		CHECK_EQ(strata_upload_seal(key, ns[i], "/p", 2, pt, sizeof(pt), up, &n), 0);
+		CHECK_EQ(strata_seal_start(&s, 0, key, ns[i], "/p", 2), 0);
+		o = strata_seal_update(&s, pt, sizeof(pt), ans);
+		o += strata_seal_final(&s, ans + o);
+		strata_seal_free(&s);
+		CHECK_EQ(o, n);
+		CHECK(memcmp(up, ans, n));
+		CHECK_EQ(strata_upload_open(key, ns[i], "/p", 2, ans, o, out, &m), STRATA_EBADSIG);
+		CHECK_EQ(open_body(up, n, 5, "/p", ns[i], key, out, &m), STRATA_EBADSIG);
+	}
+	CHECK_EQ(a[3], 1);
+	CHECK_EQ(b[3], 0);
 }
 
 int main(void)
@@ -204,5 +304,9 @@ int main(void)
 	RUN(test_open_refused);
 	RUN(test_empty);
 	RUN(test_iv);
+	RUN(test_upload_vector);
+	RUN(test_upload_round_trip);
+	RUN(test_upload_refused);
+	RUN(test_upload_iv_separation);
 	return harness_summary();
 }

@@ -108,6 +108,33 @@ static void test_task_derive(void)
 	CHECK(memcmp(k.sid, k2.sid, 16) && memcmp(k.req, k2.req, 32));
 }
 
+/* A capture hello's digest and upload key (python3: hashlib, HKDF with salt the task's enc
+ * of token 00..1f, ikm 01..20, client point 04 11.., server point 04 22..); any input
+ * changed gives another key. */
+static void test_hello(void)
+{
+	struct strata_session_keys k;
+	uint8_t token[STRATA_SESSION_TOKEN_LEN], x[32], ce[65], se[65], up[32], up2[32], d[32];
+
+	for (int i = 0; i < 32; i++)
+		token[i] = (uint8_t)i, x[i] = (uint8_t)(i + 1);
+	memset(ce, 0x11, sizeof(ce));
+	memset(se, 0x22, sizeof(se));
+	ce[0] = se[0] = 4;
+	CHECK_EQ(strata_session_task_derive(token, &k), 0);
+	strata_session_hello_digest(k.sid, ce, se, d);
+	CHECK(eq_hex(d, 32, "1c50df0e043c7b615abd5ebb96c838e55aeeae6d1a258a837c3fbcac0775246b"));
+	CHECK_EQ(strata_session_hello_derive(&k, x, ce, se, up), 0);
+	CHECK(eq_hex(up, 32, "b2cb99ce5a4a85b566cc5a0dcc783d6e2f560834056861a00387c0fec2a1640d"));
+	se[64] ^= 1;
+	CHECK_EQ(strata_session_hello_derive(&k, x, ce, se, up2), 0);
+	CHECK(memcmp(up, up2, 32));
+	se[64] ^= 1;
+	k.enc[0] ^= 1;
+	CHECK_EQ(strata_session_hello_derive(&k, x, ce, se, up2), 0);
+	CHECK(memcmp(up, up2, 32));
+}
+
 static void test_ecdh(void)
 {
 	struct fixture f;
@@ -277,6 +304,7 @@ int main(void)
 	RUN(test_hmac_rfc4231);
 	RUN(test_hkdf_rfc5869);
 	RUN(test_task_derive);
+	RUN(test_hello);
 	RUN(test_ecdh);
 	RUN(test_digests_and_keys);
 	RUN(test_tag_and_sign);

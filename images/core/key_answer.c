@@ -1,6 +1,6 @@
 /* Parsing the server's answer to a registration (see key_answer.h). */
-#include <string.h>
 #include "key_answer.h"
+#include "mem.h"
 #include "rc.h"
 #include "text.h"
 
@@ -16,9 +16,9 @@ enum { SEEN_KEY = 1, SEEN_NAME = 2, SEEN_SID = 4, SEEN_EPH = 8, SEEN_SSIG = 16 }
 /* Whether word w[0..n) is "k=" followed by its value; the value into *v, *vn. */
 static int is(const char *w, size_t n, const char *k, const char **v, size_t *vn)
 {
-	size_t kl = strlen(k);
+	size_t kl = strata_strlen(k);
 
-	if (n <= kl || memcmp(w, k, kl) || w[kl] != '=')
+	if (n <= kl || strata_memcmp(w, k, kl) || w[kl] != '=')
 		return 0;
 	*v = w + kl + 1;
 	*vn = n - kl - 1;
@@ -29,7 +29,7 @@ static int is(const char *w, size_t n, const char *k, const char **v, size_t *vn
 static int verdict(const char *v, size_t n, struct key_answer *out)
 {
 	for (size_t i = 0; i < sizeof(verdicts) / sizeof(verdicts[0]); i++) {
-		if (strlen(verdicts[i]) == n && !memcmp(verdicts[i], v, n)) {
+		if (strata_strlen(verdicts[i]) == n && !strata_memcmp(verdicts[i], v, n)) {
 			out->v = (enum key_verdict)i;
 			return 0;
 		}
@@ -55,7 +55,7 @@ static int name(const char *v, size_t n, struct key_answer *out)
 	for (size_t i = 0; i < n; i++)
 		if (v[i] <= ' ' || v[i] > '~')
 			return STRATA_EINVAL;
-	memcpy(out->name, v, n);
+	strata_memcpy(out->name, v, n);
 	return 0;
 }
 
@@ -91,7 +91,7 @@ int key_answer_parse(const char *line, size_t len, struct key_answer *out)
 	unsigned int seen = 0;
 	size_t i = 0;
 
-	memset(out, 0, sizeof(*out));
+	strata_memset(out, 0, sizeof(*out));
 	if (len && line[len - 1] == '\n')
 		len--;
 	while (i < len) {

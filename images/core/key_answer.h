@@ -4,8 +4,8 @@
  * on the host.  The answer comes off the network: nothing in it is trusted until the
  * session's signature is checked (key_register.c).
  */
-#ifndef STRATA_EFI_KEY_ANSWER_H
-#define STRATA_EFI_KEY_ANSWER_H
+#ifndef STRATA_KEY_ANSWER_H
+#define STRATA_KEY_ANSWER_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -43,4 +43,4 @@ struct key_answer {
  */
 int key_answer_parse(const char *line, size_t len, struct key_answer *out);
 
-#endif /* STRATA_EFI_KEY_ANSWER_H */
+#endif /* STRATA_KEY_ANSWER_H */

@@ -1,5 +1,5 @@
 /*
- * Unit tests of the registration answer's parser (efi/key_answer.c), on the host: what
+ * Unit tests of the registration answer's parser (images/core/key_answer.c), on the host: what
  * strata-server writes parses, and every malformed answer is refused.
  */
 #include <string.h>

@@ -1,0 +1,13 @@
+# Shared by the bench scripts: messages, tool checks and the small arithmetic every report
+# uses.  Source it after setting BENCH to the script's name (for the messages' prefix).
+#
+#   die MSG...        print "BENCH: MSG" on stderr and exit 1
+#   log MSG...        print "BENCH: [Ns] MSG" on stderr (N: seconds since the script began)
+#   need TOOL HOW     die unless TOOL is on PATH, saying how to install it
+#   mib BYTES         BYTES in MiB with one decimal
+#   ratio A B         A / B with two decimals, "n/a" when A is n/a or B is not positive
+die() { echo "$BENCH: $*" >&2; exit 1; }
+log() { echo "$BENCH: [${SECONDS}s] $*" >&2; }
+need() { command -v "$1" >/dev/null 2>&1 || die "missing tool '$1' (install: $2)"; }
+mib() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "n/a" && b > 0) printf "%.2f", a / b; else print "n/a" }'; }
