@@ -204,6 +204,35 @@ static int manifest(struct agent *a)
 	return 0;
 }
 
+/* The store public layers come from: the manifest's site store, else the server's. */
+static int choose_store(struct agent *a)
+{
+	const char *root = a->m.store[0] ? a->m.store : a->args.server;
+	const char *tail = a->m.store[0] ? "" : "/store";
+
+	if ((size_t)snprintf(a->store, sizeof(a->store), "%s%s", root, tail) >= sizeof(a->store))
+		return fail(a, log_fail(STRATA_ERANGE, "store: URL %s%s too long", root, tail),
+			    "store URL too long");
+	if (a->m.store[0])
+		log_msg("store: this machine's site store %s (the server's if it fails)", a->store);
+	return 0;
+}
+
+int agent_store_fallback(struct agent *a, const char *why)
+{
+	char msg[ARGS_URL_MAX + 160];
+
+	if (!a->m.store[0] || a->site_failed)
+		return 0;
+	a->site_failed = 1;
+	snprintf(a->store, sizeof(a->store), "%s/store", a->args.server);
+	snprintf(msg, sizeof(msg), "site store %s failed (%s): falling back to the central "
+		 "server %s", a->m.store, why, a->store);
+	log_msg("store: %s", msg);
+	agent_report(a, "progress", 0, 0, msg);
+	return 1;
+}
+
 /* The layout's minimum disk: the manifest's min-size, or the end of its last partition. */
 static uint64_t min_disk(const struct strata_manifest *m)
 {
@@ -324,7 +353,8 @@ int agent_run(struct agent *a, EFI_HANDLE image)
 	}
 	if (a->capture)
 		return capture_run(a, image);
-	if ((rc = manifest(a)) || (rc = table(a, image)) || (rc = layers(a)))
+	if ((rc = manifest(a)) || (rc = choose_store(a)) || (rc = table(a, image)) ||
+	    (rc = layers(a)))
 		return rc;
 	rc = disk_flush(&a->disk);
 	if (rc)

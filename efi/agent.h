@@ -27,6 +27,10 @@ struct agent {
 	uint64_t sess_n;             /**< the number of the session's last signed request */
 	int renewed;                 /**< registered again after a refusal (once per run) */
 	struct strata_manifest m;
+	/** The public store's folder URL (strata_store_root_url): the manifest's site store,
+	 *  else, and after agent_store_fallback, the server's "<server>/store". */
+	char store[ARGS_URL_MAX + 8];
+	int site_failed;             /**< the site's store failed: the server's is used */
 	struct disk disk;
 	struct strata_gpt_plan plan;
 	struct progress bar;
@@ -49,6 +53,15 @@ struct agent {
  * Reports to the server.
  */
 int agent_run(struct agent *a, EFI_HANDLE image);
+
+/**
+ * The site's store failed a public layer (why: what failed, for the log and the report):
+ * switch a->store to the server's store for the rest of the run, log it and report it.
+ * 1 when it switched, so the caller deploys the layer again (only its missing chunks are
+ * fetched: the disk holds verified data only); 0 when the server's store was already the
+ * one in use.
+ */
+int agent_store_fallback(struct agent *a, const char *why);
 
 /** Record why the run failed, for the screen and the report (the first reason recorded
  *  wins: it is the closest to the cause).  Returns rc. */

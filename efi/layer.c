@@ -9,6 +9,13 @@
  * (images/core/seal.h): the index is opened whole once its tag matched, the runs are opened
  * as they arrive (efi/fetch_sealed.c), and every chunk is still checked against the index
  * by the engine before it is written.  There is no chunk-by-chunk fallback for it.
+ *
+ * A public layer comes from a->store: the machine's site store (the manifest's `store`, a
+ * branch cache or an object store; docs/sites.md) or the server's /store/.  When the site
+ * store fails it (its index or a run does not arrive: refused, a 5xx, cut off; a chunk
+ * does not verify), and not the disk, the layer is deployed again from the server's store
+ * (agent_store_fallback): the second pass keeps every chunk the first one wrote verified
+ * and fetches the rest.
  */
 #include <stdio.h>
 #include <string.h>
@@ -54,6 +61,8 @@ struct layer {
 	char bar_label[48];
 	uint64_t written, to_write;  /**< fetch progress, for the reports to the server */
 	struct layer_times t;
+	int target_failed;           /**< the disk refused a read or write: no fallback helps */
+	char failure[96];            /**< what failed from the store, for a fallback's report */
 };
 
 static int t_read(void *ctx, uint64_t off, void *buf, size_t len)
@@ -63,6 +72,7 @@ static int t_read(void *ctx, uint64_t off, void *buf, size_t len)
 	int rc = disk_read(&l->a->disk, l->base + off, buf, len);
 
 	l->t.read += clock_us() - t0;
+	l->target_failed |= rc != 0;
 	return rc;
 }
 
@@ -75,6 +85,7 @@ static void write_failed(struct layer *l, uint64_t off, int rc)
 	uint64_t lba = (l->base + off) / l->a->disk.block_size;
 	char why[96];
 
+	l->target_failed = 1;
 	log_msg("layer %s: writing chunk %llu failed at disk LBA %llu (partition byte %llu); "
 		"the deployment stops here", l->label, (unsigned long long)(off / l->idx.chunk_size),
 		(unsigned long long)lba, (unsigned long long)off);
@@ -121,7 +132,7 @@ static int get_chunk(struct layer *l, uint64_t i)
 		return 0;
 	strata_hex_encode(hex, c.digest, 32);
 	memcpy(ref.digest, c.digest, 32);
-	rc = strata_store_url(url, sizeof(url), l->a->args.server, &ref);
+	rc = strata_store_root_url(url, sizeof(url), l->a->store, &ref);
 	if (rc == 0)
 		rc = fetch_get(l->a->f, url, on_bytes, l);
 	if (rc && rc != STRATA_ECORRUPT)
@@ -154,7 +165,7 @@ static int layer_url(struct layer *l, const struct strata_store_ref *ref, char *
 		     size_t cap)
 {
 	if (!l->priv)
-		return strata_store_url(url, cap, l->a->args.server, ref);
+		return strata_store_root_url(url, cap, l->a->store, ref);
 	strata_private_path(l->aad, l->mac, ref);
 	return strata_private_url(url, cap, l->a->args.server, l->mac, ref);
 }
@@ -274,9 +285,15 @@ static int load_index(struct layer *l, uint8_t **buf)
 	if (rc == 0)
 		rc = l->priv ? get_private_index(l, url, sizeof(url), buf, &len)
 			: fetch_buffer(l->a->f, url, INDEX_MAX, buf, &len);
-	if (rc)
+	if (rc) {
+		snprintf(l->failure, sizeof(l->failure), "layer %s: its index did not arrive",
+			 l->label);
 		return log_fail(rc, "layer %s: cannot fetch its index %s", l->label, url);
+	}
 	rc = strata_layer_open(&l->idx, l->id, *buf, len, &diag);
+	if (rc)
+		snprintf(l->failure, sizeof(l->failure), "layer %s: its index is not the layer's",
+			 l->label);
 	if (rc == STRATA_ECORRUPT)
 		return log_fail(rc, "layer %s: index does not hash to sha256:%s", l->label, l->hex);
 	if (rc)
@@ -318,11 +335,13 @@ static void log_stats(const struct layer *l, const struct strata_deploy_stats *s
 
 /* The engine's first chunk failure, named by partition, chunk and the disk LBA where the
  * chunk starts, so a wipe that did not read back says which block to look at. */
-static int chunk_fail(const struct layer *l, const struct strata_diag *diag, int rc)
+static int chunk_fail(struct layer *l, const struct strata_diag *diag, int rc)
 {
 	struct strata_chunk c;
 
 	strata_index_chunk(&l->idx, diag->where, &c);
+	snprintf(l->failure, sizeof(l->failure), "layer %s: chunk %llu: %s", l->label,
+		 (unsigned long long)diag->where, diag->msg);
 	return log_fail(rc, "layer %s: chunk %llu (disk LBA %llu): %s", l->label,
 			(unsigned long long)diag->where,
 			(unsigned long long)((l->base + c.offset) / l->a->disk.block_size),
@@ -373,26 +392,39 @@ static void log_private(const struct layer *l)
 		"/private/ route", l->label, id);
 }
 
-int layer_deploy(struct agent *a, unsigned int i)
+/* One pass over partition i's layer from the current store; *l is the caller's. */
+static int layer_pass(struct agent *a, unsigned int i, struct layer *l)
 {
 	const struct strata_part *mp = &a->m.parts[i];
 	const struct strata_gpt_part *gp = &a->plan.parts[i];
-	struct layer l = { .a = a, .label = mp->label, .id = mp->layer, .wipe = mp->wipe,
-			   .priv = mp->private_layer };
 	uint64_t bs = a->disk.block_size;
 	uint8_t *buf = NULL;
 	int rc;
 
-	l.base = gp->first_lba * bs;
-	strata_hex_encode(l.hex, mp->layer, 32);
-	if (l.priv && strata_mac_parse(l.mac, a->mac, strlen(a->mac)))
+	*l = (struct layer){ .a = a, .label = mp->label, .id = mp->layer, .wipe = mp->wipe,
+			     .priv = mp->private_layer };
+	l->base = gp->first_lba * bs;
+	strata_hex_encode(l->hex, mp->layer, 32);
+	if (l->priv && strata_mac_parse(l->mac, a->mac, strlen(a->mac)))
 		return log_fail(STRATA_EINVAL, "layer %s: %s is not a MAC for its private store",
-				l.label, a->mac);
-	if (l.priv)
-		log_private(&l);
-	rc = load_index(&l, &buf);
+				l->label, a->mac);
+	if (l->priv)
+		log_private(l);
+	rc = load_index(l, &buf);
 	if (rc == 0)
-		rc = run_engine(&l, (gp->last_lba - gp->first_lba + 1) * bs);
+		rc = run_engine(l, (gp->last_lba - gp->first_lba + 1) * bs);
 	strata_free(buf);
 	return rc;
+}
+
+int layer_deploy(struct agent *a, unsigned int i)
+{
+	struct layer l;
+	int rc = layer_pass(a, i, &l);
+
+	if (rc == 0 || l.priv || l.target_failed)
+		return rc;
+	if (!agent_store_fallback(a, l.failure[0] ? l.failure : "the transfer failed"))
+		return rc;
+	return layer_pass(a, i, &l);
 }

@@ -138,7 +138,9 @@ static int deploy(const struct args *args, EFI_HANDLE image, enum args_then *the
 			(unsigned long long)a.bytes_fetched,
 			(unsigned long long)(clock_ms() - a.start_ms));
 	} else if (rc == 0) {
-		agent_report(&a, "ok", a.bytes_fetched, a.bytes_fetched, "deployed");
+		agent_report(&a, "ok", a.bytes_fetched, a.bytes_fetched, a.site_failed ?
+			     "deployed; the site store failed, the central server's store was used"
+			     : "deployed");
 		log_msg("strata.efi: deployment complete: manifest version %llu, %llu chunks "
 			"fetched (%llu bytes), %llu already in place, %llu ms",
 			(unsigned long long)a.m.version, (unsigned long long)a.chunks_fetched,

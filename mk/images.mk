@@ -56,3 +56,8 @@ TEST_TARGETS += $(SAN)/tests/tools/fsmap_tool
 $(SAN)/tests/unit/test_capture_engine: $(SAN)/tests/unit/test_capture_engine.o \
 		$(patsubst %.c,$(SAN)/%.o,$(HOST_LIB_SRCS) $(HOSTLIB_SRCS))
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(HOST_LIBS)
+
+# Unit test of the AWS credentials and config reader (strata-image push, images/host/s3.h).
+$(SAN)/tests/unit/test_s3_ini: $(SAN)/tests/unit/test_s3_ini.o \
+		$(patsubst %.c,$(SAN)/%.o,images/host/s3_ini.c $(HOST_LIB_SRCS))
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(HOST_LIBS)

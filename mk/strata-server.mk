@@ -8,7 +8,7 @@ SERVER_SRCS := server/main.c server/services.c server/server.c server/catalog.c 
 	server/capture_commit.c server/capture_done.c server/capture_hello.c server/keep.c server/retention.c \
 	server/quota.c server/clock.c server/interval.c server/generations.c server/digest_set.c server/gc.c \
 	server/http_keep.c \
-	server/inventory.c server/machine.c server/cidata.c server/http.c server/http_capture.c server/http_private.c server/http_parse.c \
+	server/inventory.c server/inventory_site.c server/machine.c server/cidata.c server/http.c server/http_capture.c server/http_private.c server/http_parse.c \
 	server/http_run.c server/http_seal.c server/private_store.c server/layer_cache.c server/daemon.c server/loop_epoll.c server/tftp.c \
 	server/tftp_parse.c server/tftp_path.c server/ratelimit.c server/log_limit.c server/http_guard.c server/holders.c \
 	server/dhcp.c server/dhcp_parse.c \
@@ -88,7 +88,7 @@ $(SAN)/tests/unit/test_sessions: $(SAN)/tests/unit/test_sessions.o \
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(HOST_LIBS)
 
 # A capture order's parameters: the parser and the inventory's name rule it shares.
-CAPTURE_PURE_SRCS := server/capture_parse.c server/inventory.c server/keep.c images/host/util.c
+CAPTURE_PURE_SRCS := server/capture_parse.c server/inventory.c server/inventory_site.c server/keep.c images/host/util.c
 $(SAN)/tests/unit/test_capture.o: SAN_CFLAGS += -Iserver
 $(SAN)/tests/unit/test_capture: $(SAN)/tests/unit/test_capture.o \
 		$(patsubst %.c,$(SAN)/%.o,$(CAPTURE_PURE_SRCS) $(HOST_LIB_SRCS))
@@ -130,3 +130,14 @@ $(SAN)/tests/unit/test_capture_hello: $(SAN)/tests/unit/test_capture_hello.o \
 		$(patsubst %.c,$(SAN)/%.o,server/capture_hello.c server/sessions.c \
 		images/host/keys.c images/host/util.c $(HOST_LIB_SRCS))
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(HOST_LIBS)
+
+# The inventory's parser (with its sites): unit test and libFuzzer target.
+INVENTORY_PURE_SRCS := server/inventory.c server/inventory_site.c server/keep.c images/host/util.c
+$(SAN)/tests/unit/test_inventory.o: SAN_CFLAGS += -Iserver
+$(SAN)/tests/unit/test_inventory: $(SAN)/tests/unit/test_inventory.o \
+		$(patsubst %.c,$(SAN)/%.o,$(INVENTORY_PURE_SRCS) $(HOST_LIB_SRCS))
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(HOST_LIBS)
+$(FUZZ)/tests/fuzz/fuzz_inventory.o: INCS += -Iserver
+$(FUZZ)/fuzz_inventory: $(FUZZ)/tests/fuzz/fuzz_inventory.o \
+		$(patsubst %.c,$(FUZZ)/%.o,$(INVENTORY_PURE_SRCS) $(HOST_LIB_SRCS))
+	$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(HOST_LIBS)

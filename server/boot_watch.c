@@ -37,12 +37,15 @@ void boot_watch_fetched(struct server *s, const struct sockaddr *peer, const cha
 	char mname[INV_NAME_MAX + 1];
 	uint8_t mac[6];
 	struct mstate *st;
+	uint32_t addr;
 	int known;
 
 	if (strcmp(name, "strata.efi") || neigh_mac(peer, mac))
 		return;
+	/* neigh_mac found it, so peer is IPv4: its address places an unknown PC at its site. */
+	addr = ntohl(((const struct sockaddr_in *)peer)->sin_addr.s_addr);
 	pthread_rwlock_rdlock(&s->lock);
-	known = catalog_name(s, mac, mname, sizeof(mname));
+	known = catalog_name(s, mac, addr, mname, sizeof(mname));
 	pthread_rwlock_unlock(&s->lock);
 	if (!known)
 		return;

@@ -27,6 +27,7 @@
 #include "catalog.h"
 #include "crypto.h"
 #include "host.h"
+#include "inventory_site.h"
 #include "keys.h"
 #include "loop.h"
 #include "machine.h"
@@ -169,7 +170,9 @@ static int product_build(struct server *s, const struct inventory *inv, struct p
 {
 	const struct inv_profile *pr = &inv->profiles[p->m->profile];
 	const struct product *old = previous(s, p->m->mac);
+	const struct inv_site *site = inv_site_get(inv, p->m->site);
 	struct machine_spec spec = { .profile = pr, .name = p->m->name,
+				     .store = site ? site->store : NULL,
 				     .user_data_path = p->m->user_data ? p->m->user_data
 								       : pr->user_data };
 	char *text;
@@ -401,8 +404,9 @@ static struct product *extra_slot(struct server *s, const uint8_t mac[6], uint64
 }
 
 /* The entry of mac among the unknown machines under the default profile, queued for the
- * preparer when new; NULL when a full table has no room for it.  extra_lock. */
-static struct product *extra_get(struct server *s, const uint8_t mac[6])
+ * preparer when new, at the site whose subnet holds addr (the address of this first
+ * request; 0 unknown: no site); NULL when a full table has no room for it.  extra_lock. */
+static struct product *extra_get(struct server *s, const uint8_t mac[6], uint32_t addr)
 {
 	struct catalog *c = s->cat;
 	uint64_t now = loop_now();
@@ -413,7 +417,8 @@ static struct product *extra_get(struct server *s, const uint8_t mac[6])
 	if (!p && (p = extra_slot(s, mac, now))) {
 		m = p->m;
 		*m = (struct inv_machine){ .profile = c->inv->default_profile,
-					   .action = c->inv->default_action };
+					   .action = c->inv->default_action,
+					   .site = addr ? inv_site_of_addr(c->inv, addr) : 0 };
 		memcpy(m->mac, mac, 6);
 		strata_hex_encode(hex, mac, 6);
 		snprintf(m->name, sizeof(m->name), "pc-%s", hex);
@@ -530,7 +535,8 @@ static int default_applies(struct server *s, const uint8_t mac[6])
 	return !find_product(s->cat, mac) && s->cat->inv->default_profile >= 0;
 }
 
-int catalog_name(struct server *s, const uint8_t mac[6], char *name, size_t cap)
+int catalog_name(struct server *s, const uint8_t mac[6], uint32_t addr, char *name,
+		 size_t cap)
 {
 	struct product *p = find_product(s->cat, mac);
 	int known;
@@ -542,7 +548,7 @@ int catalog_name(struct server *s, const uint8_t mac[6], char *name, size_t cap)
 	if (!default_applies(s, mac))
 		return 0;
 	pthread_mutex_lock(&s->cat->extra_lock);
-	p = extra_get(s, mac);
+	p = extra_get(s, mac, addr);
 	known = p && p->state != PRODUCT_FAILED;
 	if (known)
 		snprintf(name, cap, "%s", p->m->name);
@@ -573,7 +579,7 @@ char *catalog_manifest(struct server *s, const uint8_t mac[6], size_t *len)
 	if (p || !default_applies(s, mac))
 		return p ? manifest_copy(p, len) : NULL;
 	pthread_mutex_lock(&c->extra_lock);
-	p = extra_get(s, mac);
+	p = extra_get(s, mac, 0);
 	if (p)
 		p->use = PRODUCT_DEPLOYING;
 	while (p && (p->state == PRODUCT_QUEUED || p->state == PRODUCT_MAKING))
@@ -582,6 +588,20 @@ char *catalog_manifest(struct server *s, const uint8_t mac[6], size_t *len)
 		out = manifest_copy(p, len);
 	pthread_mutex_unlock(&c->extra_lock);
 	return out;
+}
+
+unsigned int catalog_site(struct server *s, const uint8_t mac[6])
+{
+	struct product *p = find_product(s->cat, mac);
+	unsigned int site = p ? p->m->site : 0;
+
+	if (p || !default_applies(s, mac))
+		return site;
+	pthread_mutex_lock(&s->cat->extra_lock);
+	p = extra_find(s->cat, mac);
+	site = p ? p->m->site : 0;
+	pthread_mutex_unlock(&s->cat->extra_lock);
+	return site;
 }
 
 void catalog_reported(struct server *s, const uint8_t mac[6], int final)

@@ -11,11 +11,17 @@
 
 /**
  * Whether mac is served: an inventory machine, or an unknown one under the default profile
- * (queued for the preparer on first contact, never made here).  When it is, its name is
- * copied into name (cap bytes).  Counts as the machine asking what to boot.  Call with
- * the catalog read lock.
+ * (queued for the preparer on first contact, never made here, at the site whose subnet
+ * holds addr, the request's IPv4 address in host order; 0 when not known: no site).  When
+ * it is, its name is copied into name (cap bytes).  Counts as the machine asking what to
+ * boot.  Call with the catalog read lock.
  */
-int catalog_name(struct server *s, const uint8_t mac[6], char *name, size_t cap);
+int catalog_name(struct server *s, const uint8_t mac[6], uint32_t addr, char *name,
+		 size_t cap);
+
+/** mac's site (1 + index into the inventory's sites, inventory_site.h), 0 for none or an
+ *  unknown machine.  Read lock. */
+unsigned int catalog_site(struct server *s, const uint8_t mac[6]);
 
 /**
  * A copy of mac's signed manifest (the caller frees it; *len its length), or NULL when mac

@@ -21,6 +21,8 @@ static const char usage[] =
 	"SIGTERM or SIGINT.\n"
 	"\n"
 	"  --addr IP               our IPv4 address: server id, TFTP server, port-4011 bind\n"
+	"  --tftp-server IP        the TFTP server PXE clients load from instead of --addr\n"
+	"                          (a proxyDHCP alone at a site: the central server's)\n"
 	"  --boot-script-url URL   iPXE script URL for clients already running iPXE\n"
 	"  --http-url URL          boot file URL for x64 UEFI HTTP Boot clients (arch 16)\n"
 	"  --efi-file NAME         TFTP file for x64 UEFI PXE (default snponly.efi)\n"
@@ -35,11 +37,12 @@ static const char usage[] =
 	"One line per boot decision goes to stderr.\n";
 
 /* Long-only options; the values are returned by getopt_long. */
-enum { OPT_ADDR = 256, OPT_SCRIPT, OPT_HTTP, OPT_EFI, OPT_BIOS, OPT_PORT, OPT_ALT,
+enum { OPT_ADDR = 256, OPT_TFTP, OPT_SCRIPT, OPT_HTTP, OPT_EFI, OPT_BIOS, OPT_PORT, OPT_ALT,
        OPT_CLIENT, OPT_IFACE, OPT_VERBOSE, OPT_HELP };
 
 static const struct option long_opts[] = {
 	{ "addr", required_argument, NULL, OPT_ADDR },
+	{ "tftp-server", required_argument, NULL, OPT_TFTP },
 	{ "boot-script-url", required_argument, NULL, OPT_SCRIPT },
 	{ "http-url", required_argument, NULL, OPT_HTTP },
 	{ "efi-file", required_argument, NULL, OPT_EFI },
@@ -88,6 +91,7 @@ static int apply_opt(int c, const char *arg, struct dhcp_config *cfg, bool *have
 {
 	switch (c) {
 	case OPT_ADDR: *have_addr = true; return parse_addr(arg, cfg->policy.server);
+	case OPT_TFTP: return parse_addr(arg, cfg->policy.tftp);
 	case OPT_SCRIPT: cfg->policy.script_url = arg; return 0;
 	case OPT_HTTP: cfg->policy.http_url = arg; return 0;
 	case OPT_EFI: cfg->policy.efi_file = arg; return 0;

@@ -261,7 +261,7 @@ static void put_header(const struct dhcp_request *req, const struct dhcp_policy 
 	dhcp_be16_put(h->flags, req->flags);
 	if (dec->reply_type == DHCP_ACK)
 		memcpy(h->ciaddr, req->ciaddr, 4);
-	memcpy(h->siaddr, pol->server, 4);
+	memcpy(h->siaddr, memcmp(pol->tftp, (uint8_t[4]){ 0 }, 4) ? pol->tftp : pol->server, 4);
 	memcpy(h->giaddr, req->giaddr, 4);
 	memcpy(h->chaddr, req->chaddr, DHCP_CHADDR_LEN);
 	if (flen < DHCP_FILE_LEN)

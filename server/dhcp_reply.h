@@ -33,7 +33,9 @@
  *     (docs/capture.md, "Boot paths").
  *
  * The reply (dhcp_reply_build): op BOOTREPLY, xid, flags, giaddr, htype, hlen and chaddr
- * echoed; yiaddr 0; siaddr = our address (the TFTP server); ciaddr echoed in an ACK; the
+ * echoed; yiaddr 0; siaddr = the TFTP server (the policy's tftp, else our address: a
+ * proxyDHCP alone at a site sends PXE clients to the central server's TFTP, docs/sites.md);
+ * ciaddr echoed in an ACK; the
  * file field and option 67 both carry the boot file or URL (legacy PXE ROMs read the
  * field, UEFI and iPXE prefer the option; a URL longer than the field goes in 67 only).
  * Options: 53, 54 (our address: edk2 and iPXE both require it of a proxy offer), 60
@@ -63,7 +65,10 @@
 
 /** Where boot clients are sent.  Strings are borrowed; NULL means "do not answer those". */
 struct dhcp_policy {
-	uint8_t server[4];       /**< our IPv4 address, network order: option 54 and siaddr */
+	uint8_t server[4];       /**< our IPv4 address, network order: option 54, and siaddr
+				      unless tftp is set */
+	uint8_t tftp[4];         /**< the TFTP server PXE clients load from (siaddr), network
+				      order; 0.0.0.0: server */
 	const char *bios_file;   /**< TFTP name for BIOS PXE (arch 0), e.g. undionly.kpxe */
 	const char *efi_file;    /**< TFTP name for x64 UEFI PXE (arch 7, 9): snponly.efi */
 	const char *script_url;  /**< iPXE boot script URL, absolute http(s):// */

@@ -515,6 +515,17 @@ static const struct sockaddr *client_addr(struct MHD_Connection *c)
 	return ci ? ci->client_addr : NULL;
 }
 
+/* The client's IPv4 address in host order, 0 when not IPv4: what places an unknown machine
+ * at its site (inventory_site.h). */
+static uint32_t client_ip4(struct MHD_Connection *c)
+{
+	const struct sockaddr *sa = client_addr(c);
+
+	if (!sa || sa->sa_family != AF_INET)
+		return 0;
+	return ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr);
+}
+
 static enum MHD_Result get(struct MHD_Connection *c, struct req *r, struct server *s)
 {
 	char *b;
@@ -527,7 +538,7 @@ static enum MHD_Result get(struct MHD_Connection *c, struct req *r, struct serve
 		b = server_entry_script(s);
 		return http_owned(c, r, "text/plain", b, b ? strlen(b) : 0);
 	case ROUTE_SCRIPT:
-		b = server_script(s, r->route.mac);
+		b = server_script(s, r->route.mac, client_ip4(c));
 		return http_owned(c, r, "text/plain", b, b ? strlen(b) : 0);
 	case ROUTE_AGENT:
 		return orders(c, r, s);

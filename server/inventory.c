@@ -6,6 +6,7 @@
 #include <string.h>
 #include "host.h"
 #include "inventory.h"
+#include "inventory_site.h"
 #include "text.h"
 
 #define MAX_WORDS 16
@@ -372,6 +373,9 @@ static int machine_key(struct parser *p, const struct line *l, struct inv_machin
 	} else if (!strcmp(k, "user-data")) {
 		free(m->user_data);
 		m->user_data = rel_path(l->path, v);
+	} else if (!strcmp(k, "site")) {
+		if (!(m->site = inv_site_find(p->inv, v)))
+			return lfail(l, "unknown site '%s' (define it above)", v);
 	} else {
 		return machine_keep_key(l, m, k, v);
 	}
@@ -474,6 +478,10 @@ static int parse_line(struct parser *p, struct line *l)
 		return parse_machine(p, l);
 	if (!strcmp(kw, "default"))
 		return parse_default(p, l);
+	if (!strcmp(kw, "site")) {
+		p->cur_profile = -1;
+		return inv_site_parse(p->inv, l->path, l->no, l->word, l->n);
+	}
 	return lfail(l, "unknown statement '%s'", kw);
 }
 
@@ -659,6 +667,7 @@ void inventory_free(struct inventory *inv)
 		free(inv->machines[i].user_data);
 	free(inv->profiles);
 	free(inv->machines);
+	free(inv->sites);
 	free(inv->path);
 	free(inv);
 }

@@ -14,7 +14,9 @@
  *     part label=data type=linux size=rest policy=preserve
  *     user-data lab-user-data.yaml
  *
+ *     site branch-b subnet=10.2.0.0/16 store=http://cache-b/store
  *     machine 52:54:00:12:34:01 name=pc01 profile=lab action=deploy
+ *     machine 52:54:00:12:34:03 name=pc03 profile=lab site=branch-b
  *     machine 52:54:00:12:34:02 name=pc02 profile=lab
  *
  * - `profile NAME` starts a profile; the `disk`, `part` and `user-data` lines after it
@@ -38,6 +40,8 @@
  *   generations, its private store's quota, and its interval capture (keep.h,
  *   docs/retention.md).
  * - `default local` or `default profile=NAME [action=deploy]` says what unknown machines get.
+ * - `site NAME subnet=CIDR[,CIDR] store=URL [boot=URL]` and a machine's `site=NAME`: where
+ *   a site's machines fetch layers and boot files (inventory_site.h, docs/sites.md).
  *
  * Every error names the file and line.
  */
@@ -101,8 +105,12 @@ struct inv_machine {
 	enum inv_action action;
 	char *user_data;               /**< path, owned; NULL: the profile's */
 	unsigned int line;
+	unsigned int site;             /**< 1 + index into the inventory's sites; 0: none
+					    (everything from the server) */
 	struct keep_policy keep;       /**< its own keep keys; each one set wins (keep.h) */
 };
+
+struct inv_site;
 
 /** A parsed inventory.  Owns everything it points to; free with inventory_free. */
 struct inventory {
@@ -111,6 +119,8 @@ struct inventory {
 	size_t nprofiles;
 	struct inv_machine *machines;
 	size_t nmachines;
+	struct inv_site *sites;        /**< inventory_site.h; owned */
+	size_t nsites;
 	int default_profile;           /**< -1: unknown machines boot locally */
 	enum inv_action default_action;
 };

@@ -125,6 +125,7 @@ static void fill_manifest(struct strata_manifest *mf, const struct machine_spec 
 
 	memset(mf, 0, sizeof(*mf));
 	snprintf(mf->machine, sizeof(mf->machine), "%s", m->name);
+	snprintf(mf->store, sizeof(mf->store), "%s", m->store ? m->store : "");
 	machine_guid(mf->disk_guid, m->mac, "disk", 0);
 	mf->min_disk = m->profile->min_disk;
 	for (; mf->nparts < m->profile->nparts && mf->nparts < STRATA_MAX_PARTS; mf->nparts++)

@@ -18,6 +18,8 @@ struct machine_spec {
 	uint8_t mac[6];
 	const char *name;
 	const char *user_data_path;   /**< NULL: a built-in #cloud-config naming the host */
+	const char *store;            /**< its site's store URL (the manifest's `store`), or
+					   NULL: the server's own */
 };
 
 /**

@@ -30,7 +30,7 @@ static int machine_of(struct server *s, const uint8_t mac[6], char *name, size_t
 	int known;
 
 	pthread_rwlock_rdlock(&s->lock);
-	known = catalog_name(s, mac, name, cap);
+	known = catalog_name(s, mac, 0, name, cap);
 	pthread_rwlock_unlock(&s->lock);
 	if (!known)
 		return STRATA_ENOENT;

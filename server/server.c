@@ -21,6 +21,7 @@
 #include "machine_keys.h"
 #include "mem.h"
 #include "private_store.h"
+#include "inventory_site.h"
 #include "pxe_scripts.h"
 #include "server.h"
 #include "sessions.h"
@@ -155,9 +156,11 @@ static int capture_open(struct server *s, const uint8_t mac[6], struct capture_t
 }
 
 /* The pending action of mac and its name, and *capture when a capture task is open (then
- * the action is INV_ACTION_DEPLOY: strata.efi must run); logs the boot decision. */
-static enum inv_action decide(struct server *s, const uint8_t mac[6], char *name, size_t cap,
-			      struct capture_task *t, int *capture)
+ * the action is INV_ACTION_DEPLOY: strata.efi must run); logs the boot decision.  addr:
+ * the request's IPv4 address (host order, 0 unknown), which places a new unknown machine
+ * at a site. */
+static enum inv_action decide(struct server *s, const uint8_t mac[6], uint32_t addr,
+			      char *name, size_t cap, struct capture_task *t, int *capture)
 {
 	enum inv_action pending = INV_ACTION_NONE;
 	struct mstate *st;
@@ -166,7 +169,7 @@ static enum inv_action decide(struct server *s, const uint8_t mac[6], char *name
 
 	strata_mac_format(smac, mac);
 	pthread_rwlock_rdlock(&s->lock);
-	p = catalog_name(s, mac, name, cap);
+	p = catalog_name(s, mac, addr, name, cap);
 	if (!p)
 		snprintf(name, cap, "unknown");
 	pthread_rwlock_unlock(&s->lock);
@@ -212,22 +215,39 @@ char *server_agent_orders(struct server *s, const uint8_t mac[6])
 	struct capture_task t;
 	int capture;
 
-	if (decide(s, mac, name, sizeof(name), &t, &capture) != INV_ACTION_DEPLOY)
+	if (decide(s, mac, 0, name, sizeof(name), &t, &capture) != INV_ACTION_DEPLOY)
 		return strdup("action=none\n");
 	return capture ? capture_orders(s, mac, &t) : strdup("action=deploy then=reboot\n");
 }
 
-char *server_script(struct server *s, const uint8_t mac[6])
+/* Where mac fetches boot files (strata.efi): its site's boot=, else the server's /boot.
+ * Into out (cap bytes).  1 when it is a site's, so a failure there tries the server's. */
+static int boot_base(struct server *s, const uint8_t mac[6], char *out, size_t cap)
 {
-	char smac[18], name[INV_NAME_MAX + 1];
+	const struct inv_site *site;
+	int at_site;
+
+	pthread_rwlock_rdlock(&s->lock);
+	site = inv_site_get(s->cat->inv, catalog_site(s, mac));
+	at_site = site && site->boot[0];
+	snprintf(out, cap, "%s%s", at_site ? site->boot : s->cfg.url, at_site ? "" : "/boot");
+	pthread_rwlock_unlock(&s->lock);
+	return at_site;
+}
+
+char *server_script(struct server *s, const uint8_t mac[6], uint32_t addr)
+{
+	char smac[18], name[INV_NAME_MAX + 1], boot[STRATA_STORE_URL_MAX + 1];
 	struct capture_task t;
 	int capture;
-	enum inv_action pending = decide(s, mac, name, sizeof(name), &t, &capture);
+	enum inv_action pending = decide(s, mac, addr, name, sizeof(name), &t, &capture);
 
 	strata_mac_format(smac, mac);
+	const char *on_fail = boot_base(s, mac, boot, sizeof(boot)) ? "central" : "failed";
 	const char *const kv[][2] = { { "@SERVER@", s->cfg.url }, { "@NAME@", name },
-				      { "@MAC@", smac } };
-	return render(pending == INV_ACTION_DEPLOY ? pxe_deploy_ipxe : pxe_local_ipxe, kv, 3);
+				      { "@MAC@", smac }, { "@BOOT_FAILED@", on_fail },
+				      { "@BOOT@", boot } };
+	return render(pending == INV_ACTION_DEPLOY ? pxe_deploy_ipxe : pxe_local_ipxe, kv, 5);
 }
 
 int server_capture_pending(struct server *s, const uint8_t mac[6])
@@ -343,7 +363,7 @@ int server_report(struct server *s, const uint8_t mac[6], const char *phase, uin
 	int known, final = strcmp(phase, "progress") && strcmp(phase, "capture");
 
 	pthread_rwlock_rdlock(&s->lock);
-	known = catalog_name(s, mac, name, sizeof(name));
+	known = catalog_name(s, mac, 0, name, sizeof(name));
 	pthread_rwlock_unlock(&s->lock);
 	if (!known)
 		return STRATA_ENOENT;

@@ -161,9 +161,12 @@ int server_api_auth(struct server *s, const char *bearer, char name[API_TOKEN_NA
 
 /**
  * The iPXE script for mac, as a new string the caller frees.  Logs the boot decision.
+ * addr is the request's IPv4 address (host order; 0 unknown): a new unknown machine is
+ * placed at the site whose subnet holds it (inventory_site.h), and a machine at a site
+ * with boot= fetches strata.efi there, falling back to the server's.
  * Takes the read lock and the state lock itself.
  */
-char *server_script(struct server *s, const uint8_t mac[6]);
+char *server_script(struct server *s, const uint8_t mac[6], uint32_t addr);
 
 /**
  * An agent's orders: "action=deploy then=reboot", "action=none", or for a machine with an

@@ -335,6 +335,41 @@ static int parse_machine(struct cursor *c, struct strata_manifest *m)
 	return 0;
 }
 
+static int url_char(char ch)
+{
+	return label_char(ch) || ch == '~' || ch == ':' || ch == '/' || ch == '%';
+}
+
+int strata_store_url_ok(const char *s, size_t len)
+{
+	size_t scheme = len >= 8 && !strata_memcmp(s, "https://", 8) ? 8
+		: len >= 7 && !strata_memcmp(s, "http://", 7) ? 7 : 0;
+
+	if (!scheme || len == scheme || len > STRATA_STORE_URL_MAX || s[len - 1] == '/')
+		return 0;
+	for (size_t i = scheme; i < len; i++)
+		if (!url_char(s[i]))
+			return 0;
+	return 1;
+}
+
+static int parse_store(struct cursor *c, struct strata_manifest *m)
+{
+	struct slice w;
+	int rc = one_arg(c, &w);
+
+	if (rc)
+		return rc;
+	if (m->store[0])
+		return fail(c, STRATA_EINVAL, "store given twice");
+	if (!strata_store_url_ok(w.p, w.len))
+		return fail(c, STRATA_EINVAL, "store must be an http:// or https:// URL of "
+			    "[A-Za-z0-9._~:/%-], at most 200 characters, no trailing '/'");
+	strata_memcpy(m->store, w.p, w.len);
+	m->store[w.len] = '\0';
+	return 0;
+}
+
 static int parse_signature(struct cursor *c, struct strata_manifest *m)
 {
 	static const char form[] = "signature ecdsa-p256 ";
@@ -374,6 +409,8 @@ static int parse_statement(struct cursor *c, struct strata_manifest *m, struct s
 		return parse_version(c, m, &s->version);
 	if (eq(kw, "machine"))
 		return parse_machine(c, m);
+	if (eq(kw, "store"))
+		return parse_store(c, m);
 	if (eq(kw, "disk"))
 		return parse_disk(c, m, &s->disk);
 	if (eq(kw, "part"))

@@ -6,6 +6,7 @@
  *     strata-manifest 1
  *     version 7
  *     machine pc01
+ *     store http://cache-b.example/store
  *     disk guid=8A1C37E2-5B0D-4C4B-9D3E-0A1B2C3D4E5F
  *     part 1 label=ESP type=esp guid=... start=1M size=64M policy=write layer=sha256:<hex>
  *     part 2 label=root type=linux guid=... start=65M size=1G policy=write layer=sha256:<hex>
@@ -16,6 +17,14 @@
  * - The first line names the format and its version.  `version` is the manifest's own
  *   number: it only grows, and a client refuses one lower than the last it applied, so an
  *   old signed manifest cannot be replayed to roll a machine back.
+ * - `store URL` (optional, at most once) is the public store this machine fetches its
+ *   public layers from: its site's store (a branch cache, an object store's HTTP endpoint;
+ *   docs/sites.md), the folder that holds layers/ and chunks/.  Without it the agent uses
+ *   the server's own /store/.  The layer ids stay in the signed parts, so a store can only
+ *   serve the right bytes or fail their verification, and an agent falls back to the
+ *   server's /store/ when it fails.  The URL is http:// or https://, at most
+ *   STRATA_STORE_URL_MAX characters of [A-Za-z0-9._~:/%-] with no trailing '/'.  A reader
+ *   older than this statement refuses the manifest ("unknown statement").
  * - `disk` gives the GPT disk GUID and optionally `min-size=SIZE`.
  * - `part N` lines, N ascending from 1, give each GPT partition: label (1..36 characters of
  *   [A-Za-z0-9._-]), type (esp, linux, basic, swap or a GUID), guid, start and size (bytes,
@@ -55,6 +64,8 @@
 /** A manifest larger than this is refused before parsing: it is a few hundred bytes. */
 #define STRATA_MANIFEST_MAX 16384
 #define STRATA_SIG_MAX 80
+/** Longest `store` URL a manifest may give: with a chunk's path it fits the agent's URLs. */
+#define STRATA_STORE_URL_MAX 200
 
 enum strata_policy {
 	STRATA_POLICY_WRITE = 1,
@@ -81,6 +92,7 @@ struct strata_part {
 struct strata_manifest {
 	uint64_t version;
 	char machine[STRATA_MACHINE_MAX + 1];
+	char store[STRATA_STORE_URL_MAX + 1]; /**< the site's store URL; "" = the server's */
 	uint8_t disk_guid[16];
 	uint64_t min_disk;                 /**< 0 when not given */
 	unsigned int nparts;
@@ -166,6 +178,13 @@ const char *strata_policy_name(enum strata_policy p);
  * GUID.  0 or STRATA_EINVAL.  Borrows s only during the call.
  */
 int strata_part_type_parse(uint8_t out[16], const char *s, size_t len);
+
+/**
+ * Whether s[0..len) is a URL the manifest's `store` statement takes (the rule above):
+ * the inventory checks a site's store= with it, so the server never writes a manifest its
+ * agents refuse.  1 or 0.  Borrows s only during the call.
+ */
+int strata_store_url_ok(const char *s, size_t len);
 
 /** Parse "sha256:<64 hex>" into a 32-byte digest.  Returns 0 or STRATA_EINVAL. */
 int strata_layer_id_parse(uint8_t out[32], const char *s, size_t len);

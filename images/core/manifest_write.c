@@ -94,6 +94,10 @@ int strata_manifest_write(const struct strata_manifest *m, char *out, size_t cap
 		put_str(&o, "\nmachine ");
 		put_str(&o, m->machine);
 	}
+	if (m->store[0]) {
+		put_str(&o, "\nstore ");
+		put_str(&o, m->store);
+	}
 	put_str(&o, "\ndisk guid=");
 	put_guid(&o, m->disk_guid);
 	if (m->min_disk) {

@@ -62,18 +62,32 @@ size_t strata_store_chunk_rel(char out[STRATA_STORE_FILE_MAX], const uint8_t dig
 	return write_rel(out, &ref);
 }
 
+/* base, mid and ref's relative path, NUL-terminated, into out (cap bytes). */
+static int join_url(char *out, size_t cap, const char *base, const char *mid,
+		    const struct strata_store_ref *ref)
+{
+	char rel[STRATA_STORE_REL_MAX];
+	size_t blen = __builtin_strlen(base), mlen = __builtin_strlen(mid);
+	size_t rlen = write_rel(rel, ref), pos = 0;
+
+	if (blen + mlen + rlen + 1 > cap)
+		return STRATA_ERANGE;
+	put(out, &pos, base, blen);
+	put(out, &pos, mid, mlen);
+	put(out, &pos, rel, rlen + 1);
+	return 0;
+}
+
 int strata_store_url(char *out, size_t cap, const char *base,
 		     const struct strata_store_ref *ref)
 {
-	char rel[STRATA_STORE_REL_MAX];
-	size_t blen = __builtin_strlen(base), rlen = write_rel(rel, ref), pos = 0;
+	return join_url(out, cap, base, "/store/", ref);
+}
 
-	if (blen + 7 + rlen + 1 > cap)
-		return STRATA_ERANGE;
-	put(out, &pos, base, blen);
-	put(out, &pos, "/store/", 7);
-	put(out, &pos, rel, rlen + 1);
-	return 0;
+int strata_store_root_url(char *out, size_t cap, const char *root,
+			  const struct strata_store_ref *ref)
+{
+	return join_url(out, cap, root, "/", ref);
 }
 
 size_t strata_private_path(char out[STRATA_PRIVATE_PATH_MAX], const uint8_t mac[6],

@@ -73,6 +73,15 @@ int strata_store_rel_parse(struct strata_store_ref *ref, const char *s, size_t l
 int strata_store_url(char *out, size_t cap, const char *base,
 		     const struct strata_store_ref *ref);
 
+/**
+ * The URL of ref in a store whose folder (the one holding layers/ and chunks/) is at root:
+ * "<root>/<rel>", NUL-terminated, into out (cap bytes); root is borrowed and has no
+ * trailing '/'.  A site's store (a manifest's `store` line, manifest.h) is named this way,
+ * and a server's is root "<base>/store".  0 or STRATA_ERANGE.
+ */
+int strata_store_root_url(char *out, size_t cap, const char *root,
+			  const struct strata_store_ref *ref);
+
 /** Room for a private path plus its NUL: "/private/" MAC "/" and a relative path. */
 #define STRATA_PRIVATE_PATH_MAX (9 + 17 + 1 + STRATA_STORE_REL_MAX)
 

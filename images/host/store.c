@@ -1,5 +1,6 @@
 /* Store naming, integrity checks and the local write path (see store.h). */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -254,4 +255,26 @@ int store_put_index(struct store *s, const void *buf, size_t len, uint8_t id[32]
 	store_index_rel(rel, id);
 	snprintf(path, sizeof(path), "%s/%s", s->root, rel);
 	return write_file_atomic(path, buf, len, 0644, 1);
+}
+
+int store_each_layer(struct store *s, int (*fn)(void *ctx, const uint8_t id[32]), void *ctx)
+{
+	char path[4096];
+	struct strata_store_ref ref;
+	struct dirent *e;
+	DIR *d;
+	int rc = 0;
+
+	snprintf(path, sizeof(path), "%s/" STRATA_STORE_LAYERS, s->root);
+	d = opendir(path);
+	if (!d)
+		return errorf("%s: cannot list layers: %s", path, strerror(errno));
+	while (rc == 0 && (e = readdir(d))) {
+		snprintf(path, sizeof(path), STRATA_STORE_LAYERS "/%s", e->d_name);
+		if (strata_store_rel_parse(&ref, path, strlen(path)) == 0 &&
+		    ref.kind == STRATA_STORE_INDEX)
+			rc = fn(ctx, ref.digest);
+	}
+	closedir(d);
+	return rc;
 }

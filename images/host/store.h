@@ -83,6 +83,13 @@ int store_get_chunk(struct store_reader *r, const uint8_t digest[32], uint8_t *b
 int store_get_stream(struct store_reader *r, const char *rel, strata_sink_fn *fn,
 		     void *fn_ctx, const char **why);
 
+/**
+ * Call fn(ctx, id) for every layer of folder store s (each layers/<hex>.idx, in directory
+ * order), until fn returns non-zero, which is returned.  0 when all were called; an rc
+ * (printed) when the folder cannot be listed.
+ */
+int store_each_layer(struct store *s, int (*fn)(void *ctx, const uint8_t id[32]), void *ctx);
+
 /** Writable folder stores only.  Size of an existing chunk file, or STRATA_ENOENT. */
 int store_chunk_size(struct store *s, const uint8_t digest[32], uint64_t *size);
 /** Add a chunk file atomically (temporary name, then rename).  Borrows buf. */

@@ -46,5 +46,7 @@ int cmd_keygen(int argc, char **argv);
 int cmd_manifest(int argc, char **argv);
 /** `sb keygen DIR`: the lab's Secure Boot keys and enrollment payloads (sb_cmd.c). */
 int cmd_sb(int argc, char **argv);
+/** `push --store DIR --to s3://B/P` (or `--from`): a store to or from S3 (push_cmd.c). */
+int cmd_push(int argc, char **argv);
 
 #endif /* STRATA_CLI_H */

@@ -113,6 +113,7 @@ struct vstate {
 	uint8_t *data, *stored;
 	uint64_t checked, bad;
 	struct progress prog;
+	int nlayers;             /**< layers verify_all went through */
 };
 
 static void verify_chunk(struct vstate *v, const struct strata_chunk *c, const char *layer)
@@ -186,32 +187,26 @@ static int verify_layer(struct vstate *v, const char *idstr)
 	return 0;
 }
 
+/* verify_layer for one layer of the store (store_each_layer). */
+static int verify_one(void *ctx, const uint8_t id[32])
+{
+	struct vstate *v = ctx;
+	char idstr[80];
+
+	strata_layer_id_format(idstr, id);
+	verify_layer(v, idstr);
+	v->nlayers++;
+	return 0;
+}
+
 /* Every layer in DIR/layers. */
 static int verify_all(struct vstate *v)
 {
-	char path[4096], idstr[80];
-	struct dirent *e;
-	DIR *d;
-	int n = 0;
+	int rc = store_each_layer(v->s, verify_one, v);
 
-	snprintf(path, sizeof(path), "%s/" STRATA_STORE_LAYERS, store_root(v->s));
-	d = opendir(path);
-	if (!d)
-		return errorf("%s: cannot list layers", path);
-	while ((e = readdir(d))) {
-		struct strata_store_ref ref;
-
-		snprintf(path, sizeof(path), STRATA_STORE_LAYERS "/%s", e->d_name);
-		if (strata_store_rel_parse(&ref, path, strlen(path)) ||
-		    ref.kind != STRATA_STORE_INDEX)
-			continue;
-		strata_layer_id_format(idstr, ref.digest);
-		verify_layer(v, idstr);
-		n++;
-	}
-	closedir(d);
-	fprintf(stderr, "%d layers\n", n);
-	return 0;
+	if (rc == 0)
+		fprintf(stderr, "%d layers\n", v->nlayers);
+	return rc;
 }
 
 int cmd_verify(int argc, char **argv)

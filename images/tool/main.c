@@ -20,6 +20,7 @@ static const struct {
 	{ "capture-done", cmd_capture_done, "end a capture task (after build --token --part)" },
 	{ "capture-disk", cmd_capture_disk, "a gold capture of a whole GPT disk, then done" },
 	{ "sb", cmd_sb, "Secure Boot: make the lab's PK, KEK and db keys and their payloads" },
+	{ "push", cmd_push, "copy a store to an S3-compatible bucket, or layers from one" },
 };
 
 static void usage(FILE *f)

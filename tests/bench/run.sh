@@ -19,6 +19,10 @@
 #                 section of docs/benchmarks.md
 #   chunksize.sh  (--all only) delta bytes, requests and index size per chunk size;
 #                 writes the measurement section of docs/chunk-size.md
+#   sites-load.sh (--all only) the central server with 5,000 machines at 50 sites booting
+#                 within 10 minutes (scripts, keys, orders, manifests, reports; no chunks):
+#                 the numbers of docs/scale.md, into BUILD_DIR/bench/sites-load.json
+#                 (about 15 min)
 #
 # Run time on 2 cores: about 1 min to make the images the first time (cached in
 # BUILD_DIR/bench/images), 4-5 min for image.sh, 3-4 min for server.sh, 4-5 min for
@@ -55,5 +59,6 @@ fi
 bash "$HERE/fsaware.sh" "$BUILD"
 if [ "$ALL" = 1 ]; then
 	bash "$HERE/chunksize.sh" "$BUILD"
+	bash "$HERE/sites-load.sh" "$BUILD"
 fi
 echo "run.sh: benchmarks done in $(($(date +%s) - start)) s; results in $BUILD/bench/results" >&2

@@ -65,6 +65,7 @@ static void check_accepted(const struct strata_manifest *m, const uint8_t *data,
 
 	REQUIRE(m->nparts >= 1 && m->nparts <= STRATA_MAX_PARTS);
 	REQUIRE(m->machine[0] == '\0' || (check_name(m->machine, STRATA_MACHINE_MAX), 1));
+	REQUIRE(m->store[0] == '\0' || strata_store_url_ok(m->store, strlen(m->store)));
 	for (unsigned int i = 0; i < m->nparts; i++)
 		check_part(m, i);
 	REQUIRE(size >= 18 && memcmp(data, "strata-manifest 1\n", 18) == 0);

@@ -38,7 +38,8 @@
 # needs; the NVRAM decides whether it enforces: give an enrolled one with LAB_VARS_FROM);
 # LAB_REBOOT=1 (a reboot restarts the VM, as on a PC, instead of ending QEMU); LAB_DRIVE
 # (the disk's -drive options before ",if=none,id=d0", default "file=DISK,format=raw": e.g. a
-# blkdebug filter that injects errors).  Each VM's
+# blkdebug filter that injects errors); LAB_VM_NS and LAB_VM_BR (the namespace and bridge
+# the VM's tap joins, default the lab's and br0: another site's segment).  Each VM's
 # tap is named after its MAC, so VMs with different MACs can run at once.
 # Traffic stays inside the namespaces; netns_cleanup (installed by netns_init) removes
 # them and every process in them.
@@ -123,8 +124,9 @@ lab_vm() {
 	elif [ "${LAB_NVRAM:-}" = fresh ] || [ ! -f "$nv" ]; then
 		cp "$OVMF_VARS" "$nv"
 	fi
-	netns_tap "$LAB_NS" "$tap" br0 || return 1
-	ip netns exec "$LAB_NS" timeout "$LAB_VM_TIMEOUT" \
+	local ns=${LAB_VM_NS:-$LAB_NS}
+	netns_tap "$ns" "$tap" "${LAB_VM_BR:-br0}" || return 1
+	ip netns exec "$ns" timeout "$LAB_VM_TIMEOUT" \
 		qemu-system-x86_64 -machine "$machine" -accel tcg -m 1024 -nodefaults -display none \
 		$reboot -monitor none $sb \
 		-drive "if=pflash,format=raw,unit=0,readonly=on,file=$code" \
@@ -137,7 +139,7 @@ lab_vm() {
 		-device "virtio-blk-pci,drive=d0,bootindex=2" "$@" >"$LAB_RUN/$name.qemu.log" 2>&1
 	rc=$?
 	cp "$nv" "$LAB_RUN/$name.vars"
-	ip netns exec "$LAB_NS" ip link del "$tap" 2>/dev/null
+	ip netns exec "$ns" ip link del "$tap" 2>/dev/null
 	return $rc
 }
 

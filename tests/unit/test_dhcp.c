@@ -832,6 +832,28 @@ static void test_long_url(void)
 	check_file(&r, url);
 }
 
+/* A proxyDHCP alone at a site (--tftp-server): PXE clients load from the central
+ * server's TFTP (siaddr), while option 54 stays ours. */
+static void test_tftp_server(void)
+{
+	struct dhcp_policy pol = policy;
+	const uint8_t central[4] = { 192, 0, 2, 10 };
+	const struct dhcp_hdr *h;
+	const uint8_t *v;
+	struct reply r;
+	struct pkt p;
+	size_t len = 0;
+
+	memcpy(pol.tftp, central, 4);
+	ovmf_pxe(&p, DHCP_DISCOVER);
+	answer(&p, &pol, DHCP_VIA_BOOTPS, &r);
+	h = (const struct dhcp_hdr *)r.b;
+	CHECK_EQ(r.dec.boot, DHCP_BOOT_EFI_TFTP);
+	CHECK(memcmp(h->siaddr, central, 4) == 0);
+	v = reply_opt(&r, DHCP_OPT_SERVER_ID, &len);
+	CHECK(v && len == 4 && memcmp(v, policy.server, 4) == 0);
+}
+
 static void test_relay_fields_echoed(void)
 {
 	struct reply r;
@@ -986,6 +1008,7 @@ int main(void)
 	RUN(test_policy_without_http);
 	RUN(test_long_url);
 	RUN(test_relay_fields_echoed);
+	RUN(test_tftp_server);
 	RUN(test_policy_check);
 	RUN(test_build_errors);
 	RUN(test_captured_packets);

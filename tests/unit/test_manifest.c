@@ -886,6 +886,43 @@ static void test_private_layer(void)
 	CHECK(strstr(text, "store=") == NULL);
 }
 
+/* `store URL`: a site's store, parsed, written back after the machine line, and refused
+ * when given twice or not a URL of the rule (manifest.h); absent in the base manifest. */
+static void test_site_store(void)
+{
+	static const char *const bad[] = {
+		"store", "store ftp://c/s", "store http://", "store http://c/s/",
+		"store http://c/s?x", "store http://c/s extra", "store HTTP://c/s",
+		"machine pc01\nstore http://c/s\nstore http://c/s",
+	};
+	struct strata_manifest m, m2;
+	struct strata_diag d;
+	char text[4096], url[STRATA_STORE_URL_MAX + 16] = "store http://";
+	size_t len = build(text, sizeof(text), NBASE, 3,
+			   "machine pc01\nstore https://cache-b:8080/strata_store-1/~x%20");
+
+	CHECK_EQ(parse_text(&m, text, len, &d), 0);
+	CHECK(!strcmp(m.store, "https://cache-b:8080/strata_store-1/~x%20"));
+	CHECK_EQ(strata_manifest_write(&m, text, sizeof(text), &len), 0);
+	CHECK(strstr(text, "machine pc01\nstore https://cache-b:8080/") != NULL);
+	CHECK_EQ(parse_text(&m2, text, len, &d), 0);
+	m.signed_len = m2.signed_len;
+	CHECK(memcmp(&m, &m2, sizeof(m)) == 0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		len = build(text, sizeof(text), NBASE, 3, bad[i]);
+		CHECK_MSG(parse_text(&m, text, len, &d) == STRATA_EINVAL, "%s", bad[i]);
+	}
+	memset(url + 13, 'a', STRATA_STORE_URL_MAX - 6);   /* one character too long */
+	len = build(text, sizeof(text), NBASE, 3, url);
+	CHECK_EQ(parse_text(&m, text, len, &d), STRATA_EINVAL);
+	url[13 + STRATA_STORE_URL_MAX - 7] = '\0';          /* exactly the limit */
+	len = build(text, sizeof(text), NBASE, 3, url);
+	CHECK_EQ(parse_text(&m, text, len, &d), 0);
+	CHECK_EQ(strlen(m.store), STRATA_STORE_URL_MAX);
+	parsed_base(&m);
+	CHECK(m.store[0] == '\0');
+}
+
 /* Every too-small buffer is refused, and nothing is written past cap. */
 static void test_write_range(void)
 {
@@ -975,6 +1012,7 @@ int main(void)
 	RUN(test_layer_id);
 	RUN(test_check_version);
 	RUN(test_private_layer);
+	RUN(test_site_store);
 	RUN(test_disk_duplicate_keys);
 	RUN(test_min_size_covers_layout);
 	RUN(test_write_round_trip);

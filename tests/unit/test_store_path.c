@@ -124,6 +124,24 @@ static void test_url(void)
 	CHECK_EQ(strata_store_url(url, strlen(want), "http://10.0.2.2:8080", &ref), STRATA_ERANGE);
 }
 
+/* A site's store is named by its folder: the same URL as the server's under root
+ * "<base>/store", and any other root as it is. */
+static void test_root_url(void)
+{
+	struct strata_store_ref ref;
+	char url[200], want[200];
+
+	CHECK_EQ(parse(&ref, "chunks/01/" HEX64), 0);
+	CHECK_EQ(strata_store_url(want, sizeof(want), "http://h:8080", &ref), 0);
+	CHECK_EQ(strata_store_root_url(url, sizeof(url), "http://h:8080/store", &ref), 0);
+	CHECK(strcmp(url, want) == 0);
+	CHECK_EQ(strata_store_root_url(url, sizeof(url), "http://s3:5000/bucket/p", &ref), 0);
+	CHECK(strcmp(url, "http://s3:5000/bucket/p/chunks/01/" HEX64) == 0);
+	CHECK_EQ(strata_store_root_url(url, strlen(url) + 1, "http://s3:5000/bucket/p", &ref), 0);
+	CHECK_EQ(strata_store_root_url(url, strlen(url), "http://s3:5000/bucket/p", &ref),
+		 STRATA_ERANGE);
+}
+
 int main(void)
 {
 	RUN(test_builders);
@@ -131,5 +149,6 @@ int main(void)
 	RUN(test_parse_bad);
 	RUN(test_parse_case);
 	RUN(test_url);
+	RUN(test_root_url);
 	return harness_summary();
 }

@@ -1,0 +1,105 @@
+/*
+ * Unit tests of the inventory's sites (server/inventory_site.c) through the inventory
+ * parser: the `site` line's grammar, a machine's site=, lookups by name and address, and
+ * errors that name the file and line.
+ */
+#include <string.h>
+#include "harness.h"
+#include "inventory.h"
+#include "inventory_site.h"
+
+#define PROFILE "profile lab\npart label=root type=linux size=1G " \
+	"layer=sha256:0000000000000000000000000000000000000000000000000000000000000000\n"
+
+static struct inventory *parse(const char *text)
+{
+	struct inventory *inv = NULL;
+
+	if (inventory_parse("inv.conf", text, strlen(text), &inv))
+		return NULL;
+	return inv;
+}
+
+static void test_site_ok(void)
+{
+	struct inventory *inv = parse(PROFILE
+		"site b subnet=10.2.0.0/16,192.0.2.128/25 store=http://cache-b:8080/store "
+		"boot=https://cache-b/boot\n"
+		"site c subnet=10.3.0.0/16 store=http://s3.example/bucket/strata\n"
+		"machine 52:54:00:00:00:01 name=pc01 profile=lab site=b\n"
+		"machine 52:54:00:00:00:02 name=pc02 profile=lab\n");
+	const struct inv_site *b;
+
+	CHECK(inv != NULL);
+	if (!inv)
+		return;
+	CHECK_EQ(inv->nsites, 2);
+	b = inv_site_get(inv, inv->machines[0].site);
+	CHECK(b && !strcmp(b->name, "b") && !strcmp(b->store, "http://cache-b:8080/store"));
+	CHECK(b && !strcmp(b->boot, "https://cache-b/boot") && b->nsubnets == 2);
+	CHECK_EQ(inv->machines[1].site, 0);
+	CHECK(inv_site_get(inv, 0) == NULL && inv_site_get(inv, 3) == NULL);
+	CHECK_EQ(inv_site_of_addr(inv, 0x0a020304), 1);      /* 10.2.3.4 */
+	CHECK_EQ(inv_site_of_addr(inv, 0xc00002ff), 1);      /* 192.0.2.255 */
+	CHECK_EQ(inv_site_of_addr(inv, 0xc000027f), 0);      /* 192.0.2.127 */
+	CHECK_EQ(inv_site_of_addr(inv, 0x0a030001), 2);
+	CHECK_EQ(inv_site_find(inv, "C"), 2);
+	CHECK(inv_site_get(inv, 2)->boot[0] == '\0');
+	inventory_free(inv);
+}
+
+/* Each bad line is refused (the parser prints FILE:LINE: why). */
+static void test_site_bad(void)
+{
+	static const char *const bad[] = {
+		"site b store=http://c/store\n",                          /* no subnet */
+		"site b subnet=10.0.0.0/8\n",                             /* no store */
+		"site b subnet=10.0.0.1/8 store=http://c/store\n",        /* host bits */
+		"site b subnet=10.0.0.0/33 store=http://c/store\n",
+		"site b subnet=10.0.0.0/08 store=http://c/store\n",
+		"site b subnet=10.0.0.0 store=http://c/store\n",
+		"site b subnet=10.0.0.0/8, store=http://c/store\n",
+		"site b subnet=10.0.0/8 store=http://c/store\n",
+		"site b subnet=10.0.0.0/8 store=ftp://c/store\n",
+		"site b subnet=10.0.0.0/8 store=http://c/store/\n",
+		"site b subnet=10.0.0.0/8 store=http://c/st?re\n",
+		"site b subnet=10.0.0.0/8 store=http://\n",
+		"site b subnet=10.0.0.0/8 store=http://c/s store=http://c/t\n",
+		"site b subnet=10.0.0.0/8 store=http://c/s color=red\n",
+		"site -b subnet=10.0.0.0/8 store=http://c/s\n",
+		"site\n",
+		"site b subnet=10.0.0.0/8 store=http://c/s\nsite B subnet=11.0.0.0/8 store=http://c/s\n",
+		"site b subnet=10.0.0.0/8 store=http://c/s\nsite c subnet=10.9.0.0/16 store=http://c/s\n",
+		"site b subnet=0.0.0.0/0 store=http://c/s\nsite c subnet=10.9.0.0/16 store=http://c/s\n",
+		"site b subnet=1.0.0.0/8,2.0.0.0/8,3.0.0.0/8,4.0.0.0/8,5.0.0.0/8,6.0.0.0/8,"
+		"7.0.0.0/8,8.0.0.0/8,9.0.0.0/8 store=http://c/s\n",
+		PROFILE "machine 52:54:00:00:00:01 name=pc01 profile=lab site=nowhere\n",
+		PROFILE "machine 52:54:00:00:00:01 name=pc01 profile=lab site=b\n"
+		"site b subnet=10.0.0.0/8 store=http://c/s\n",
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct inventory *inv = parse(bad[i]);
+
+		CHECK_MSG(inv == NULL, "case %zu accepted: %s", i, bad[i]);
+		inventory_free(inv);
+	}
+}
+
+/* A site line ends a profile: a part line after it is an error, not the profile's. */
+static void test_site_ends_profile(void)
+{
+	struct inventory *inv = parse(PROFILE "site b subnet=10.0.0.0/8 store=http://c/s\n"
+				      "part label=x type=linux size=1G policy=preserve\n");
+
+	CHECK(inv == NULL);
+	inventory_free(inv);
+}
+
+int main(void)
+{
+	RUN(test_site_ok);
+	RUN(test_site_bad);
+	RUN(test_site_ends_profile);
+	return harness_summary();
+}
