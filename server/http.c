@@ -605,6 +605,36 @@ static void take_body(struct req *r, const char *data, size_t *size)
 	*size = 0;
 }
 
+/** A route's handler: answers one request (the route is in r). */
+typedef enum MHD_Result (*route_handler)(struct MHD_Connection *c, struct req *r,
+					 struct server *s);
+
+/* The routes that change something, so take POST only (405 otherwise), and their
+ * handlers; NULL for a route that is not one of them. */
+static route_handler post_handler(enum http_route_kind kind)
+{
+	static const struct {
+		enum http_route_kind kind;
+		route_handler fn;
+	} posts[] = {
+		{ ROUTE_DEPLOY, deploy },
+		{ ROUTE_ACCEPT_KEY, accept_key },
+		{ ROUTE_CAPTURE, http_capture_order },
+		{ ROUTE_CAPTURE_CANCEL, http_capture_cancel },
+		{ ROUTE_CAPTURE_NEED, http_capture_need },
+		{ ROUTE_CAPTURE_CHUNK, http_capture_chunk },
+		{ ROUTE_CAPTURE_COMMIT, http_capture_commit },
+		{ ROUTE_CAPTURE_DONE, http_capture_done },
+		{ ROUTE_CAPTURE_HELLO, http_capture_hello },
+		{ ROUTE_GC, http_gc },
+	};
+
+	for (size_t i = 0; i < sizeof(posts) / sizeof(posts[0]); i++)
+		if (posts[i].kind == kind)
+			return posts[i].fn;
+	return NULL;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
 				  const char *method, const char *version, const char *data,
 				  size_t *size, void **req_cls)
@@ -612,6 +642,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	struct server *s = cls;
 	struct req *r = *req_cls;
 	int is_get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
+	route_handler h;
 
 	if (!r)
 		return MHD_NO;            /* on_uri made it; it fails only without memory */
@@ -635,31 +666,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (r->route.kind == ROUTE_REPORT)
 		return is_get ? report(c, r, s)
 			: http_error(c, r, 405, "use GET: a report's fields travel in its signed URL");
-	if (r->route.kind == ROUTE_DEPLOY)
-		return strcmp(method, "POST") ? http_error(c, r, 405, "use POST") : deploy(c, r, s);
-	if (r->route.kind == ROUTE_ACCEPT_KEY)
-		return strcmp(method, "POST") ? http_error(c, r, 405, "use POST") : accept_key(c, r, s);
-	if (r->route.kind == ROUTE_CAPTURE)
-		return strcmp(method, "POST") ? http_error(c, r, 405, "use POST") : http_capture_order(c, r, s);
-	if (r->route.kind == ROUTE_CAPTURE_NEED)
-		return strcmp(method, "POST") ? http_error(c, r, 405, "use POST") : http_capture_need(c, r, s);
-	if (r->route.kind == ROUTE_CAPTURE_COMMIT)
-		return strcmp(method, "POST") ? http_error(c, r, 405, "use POST")
-			: http_capture_commit(c, r, s);
-	if (r->route.kind == ROUTE_CAPTURE_DONE)
-		return strcmp(method, "POST") ? http_error(c, r, 405, "use POST")
-			: http_capture_done(c, r, s);
-	if (r->route.kind == ROUTE_CAPTURE_CHUNK)
-		return strcmp(method, "POST") ? http_error(c, r, 405, "use POST")
-			: http_capture_chunk(c, r, s);
-	if (r->route.kind == ROUTE_CAPTURE_HELLO)
-		return strcmp(method, "POST") ? http_error(c, r, 405, "use POST")
-			: http_capture_hello(c, r, s);
-	if (r->route.kind == ROUTE_GC)
-		return strcmp(method, "POST") ? http_error(c, r, 405, "use POST") : http_gc(c, r, s);
-	if (r->route.kind == ROUTE_CAPTURE_CANCEL)
-		return strcmp(method, "POST") ? http_error(c, r, 405, "use POST")
-			: http_capture_cancel(c, r, s);
+	if ((h = post_handler(r->route.kind)))
+		return strcmp(method, "POST") ? http_error(c, r, 405, "use POST") : h(c, r, s);
 	if (!is_get)
 		return http_error(c, r, 405, "method not allowed");
 	return get(c, r, s);

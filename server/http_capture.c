@@ -194,6 +194,19 @@ static int body_signed(struct MHD_Connection *c, const char *body, size_t len)
 	return !memcmp(want, got, 32);
 }
 
+/* A task request's common checks: signed by a task (checked when it arrived, task_rc) and
+ * its body matching the signed b=.  0, or the status to refuse it with, *why set. */
+static unsigned int task_request_refused(struct MHD_Connection *c, const struct req *r,
+					 const char **why)
+{
+	if (r->task_rc)
+		return *why = task_why(r->task_rc), task_status(r->task_rc);
+	if (!body_signed(c, r->big ? r->big : "", r->big_len))
+		return *why = "the body does not match the signed b=: sign b=SHA-256 of the body "
+			      "(hex) in the query", 403;
+	return 0;
+}
+
 /*
  * Open r's body when the signed query says e=1 (sealed: strata_upload_open with the key of
  * the task's hello or the machine's session, the request's counter, and aad, the request's
@@ -269,15 +282,14 @@ static enum MHD_Result need_parsed(struct MHD_Connection *c, struct req *r,
 enum MHD_Result http_capture_need(struct MHD_Connection *c, struct req *r,
 					struct server *s)
 {
+	const char *refusal;
+	unsigned int refused;
 	uint8_t (*d)[32];
 	uint8_t *missing;
 	enum MHD_Result ret;
 
-	if (r->task_rc)
-		return http_error(c, r, task_status(r->task_rc), task_why(r->task_rc));
-	if (!body_signed(c, r->big ? r->big : "", r->big_len))
-		return http_error(c, r, 403, "the body does not match the signed b=: sign b=SHA-256 "
-			     "of the body (hex) in the query");
+	if ((refused = task_request_refused(c, r, &refusal)))
+		return http_error(c, r, refused, refusal);
 	d = malloc(STRATA_NEED_MAX * sizeof(*d));
 	missing = malloc(STRATA_NEED_MAX);
 	ret = d && missing ? need_parsed(c, r, s, &r->task, d, missing)
@@ -340,16 +352,15 @@ static int chunk_keep(struct MHD_Connection *c, struct req *r, struct server *s,
 enum MHD_Result http_capture_chunk(struct MHD_Connection *c, struct req *r,
 					 struct server *s)
 {
+	const char *refusal;
+	unsigned int refused;
 	char hex[65], body[320], aad[16 + 65];
 	const char *why;
 	unsigned int st;
 	int rc;
 
-	if (r->task_rc)
-		return http_error(c, r, task_status(r->task_rc), task_why(r->task_rc));
-	if (!body_signed(c, r->big ? r->big : "", r->big_len))
-		return http_error(c, r, 403, "the body does not match the signed b=: sign b=SHA-256 "
-			     "of the body (hex) in the query");
+	if ((refused = task_request_refused(c, r, &refusal)))
+		return http_error(c, r, refused, refusal);
 	strata_hex_encode(hex, r->route.digest, 32);
 	snprintf(aad, sizeof(aad), "/capture/chunk/%s", hex);
 	st = upload_opened(c, r, aad, &why);
@@ -384,17 +395,16 @@ static unsigned int end_status(int rc)
 enum MHD_Result http_capture_commit(struct MHD_Connection *c, struct req *r,
 					  struct server *s)
 {
+	const char *refusal;
+	unsigned int refused;
 	struct capture_generation g;
 	const char *force = http_qfield(c, "force"), *wh;
 	char why[320], hex[65], body[360], num[40] = "";
 	unsigned int st;
 	int rc;
 
-	if (r->task_rc)
-		return http_error(c, r, task_status(r->task_rc), task_why(r->task_rc));
-	if (!body_signed(c, r->big ? r->big : "", r->big_len))
-		return http_error(c, r, 403, "the body does not match the signed b=: sign b=SHA-256 "
-			     "of the body (hex) in the query");
+	if ((refused = task_request_refused(c, r, &refusal)))
+		return http_error(c, r, refused, refusal);
 	if (force && strcmp(force, "yes"))
 		return http_error(c, r, 400, "force= is yes or absent");
 	if ((st = upload_opened(c, r, "/capture/commit", &wh)))
@@ -416,15 +426,14 @@ enum MHD_Result http_capture_commit(struct MHD_Connection *c, struct req *r,
  * body, the captured layout, becomes its profile (capture_done.h). */
 enum MHD_Result http_capture_done(struct MHD_Connection *c, struct req *r, struct server *s)
 {
+	const char *refusal;
+	unsigned int refused;
 	struct capture_end e;
 	char why[400], body[INV_NAME_MAX + 96];
 	int rc;
 
-	if (r->task_rc)
-		return http_error(c, r, task_status(r->task_rc), task_why(r->task_rc));
-	if (!body_signed(c, r->big ? r->big : "", r->big_len))
-		return http_error(c, r, 403, "the body does not match the signed b=: sign b=SHA-256 "
-			     "of the body (hex) in the query");
+	if ((refused = task_request_refused(c, r, &refusal)))
+		return http_error(c, r, refused, refusal);
 	rc = capture_done(s, &r->task, r->big ? r->big : "", r->big_len, &e, why, sizeof(why));
 	if (rc)
 		return http_error(c, r, end_status(rc), why);
@@ -506,13 +515,12 @@ static enum MHD_Result hello_agreed(struct MHD_Connection *c, struct req *r, str
 enum MHD_Result http_capture_hello(struct MHD_Connection *c, struct req *r,
 					 struct server *s)
 {
+	const char *refusal;
+	unsigned int refused;
 	uint8_t client[STRATA_KEY_PUB_LEN];
 
-	if (r->task_rc)
-		return http_error(c, r, task_status(r->task_rc), task_why(r->task_rc));
-	if (!body_signed(c, r->big ? r->big : "", r->big_len))
-		return http_error(c, r, 403, "the body does not match the signed b=: sign b=SHA-256 "
-			     "of the body (hex) in the query");
+	if ((refused = task_request_refused(c, r, &refusal)))
+		return http_error(c, r, refused, refusal);
 	if (capture_hello_parse(r->big ? r->big : "", r->big_len, client))
 		return http_error(c, r, 400, "hello: send eph= and your ephemeral P-256 point (65 "
 			     "bytes, uncompressed) as lowercase hex, then a newline");

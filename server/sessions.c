@@ -161,9 +161,11 @@ static int check_locked(struct sessions *t, const uint8_t mac[6], const char *me
 	return 0;
 }
 
-int sessions_check(struct sessions *t, const uint8_t mac[6], const char *method, const char *pq,
-		   size_t len, enum session_use use, int64_t now,
-		   struct strata_session_keys *keys_out, uint64_t *n_out)
+/* sessions_check and sessions_check_sid: the query parsed, then checked under the lock
+ * against mac's sessions (mac NULL: whichever machine the sid is of, into mac_out). */
+static int check_query(struct sessions *t, const uint8_t *mac, const char *method,
+		       const char *pq, size_t len, enum session_use use, int64_t now,
+		       uint8_t *mac_out, struct strata_session_keys *keys_out, uint64_t *n_out)
 {
 	struct strata_session_query q;
 	int rc = strata_session_parse(pq, len, &q);
@@ -171,28 +173,25 @@ int sessions_check(struct sessions *t, const uint8_t mac[6], const char *method,
 	if (rc)
 		return rc == STRATA_ENOENT ? STRATA_EAUTH : rc;
 	pthread_mutex_lock(&t->lock);
-	rc = check_locked(t, mac, method, pq, &q, use, now, keys_out, NULL);
+	rc = check_locked(t, mac, method, pq, &q, use, now, keys_out, mac_out);
 	pthread_mutex_unlock(&t->lock);
 	if (rc == 0 && n_out)
 		*n_out = q.n;
 	return rc;
 }
 
+int sessions_check(struct sessions *t, const uint8_t mac[6], const char *method, const char *pq,
+		   size_t len, enum session_use use, int64_t now,
+		   struct strata_session_keys *keys_out, uint64_t *n_out)
+{
+	return check_query(t, mac, method, pq, len, use, now, NULL, keys_out, n_out);
+}
+
 int sessions_check_sid(struct sessions *t, const char *method, const char *pq, size_t len,
 		       enum session_use use, int64_t now, uint8_t mac_out[6],
 		       struct strata_session_keys *keys_out, uint64_t *n_out)
 {
-	struct strata_session_query q;
-	int rc = strata_session_parse(pq, len, &q);
-
-	if (rc)
-		return rc == STRATA_ENOENT ? STRATA_EAUTH : rc;
-	pthread_mutex_lock(&t->lock);
-	rc = check_locked(t, NULL, method, pq, &q, use, now, keys_out, mac_out);
-	pthread_mutex_unlock(&t->lock);
-	if (rc == 0 && n_out)
-		*n_out = q.n;
-	return rc;
+	return check_query(t, NULL, method, pq, len, use, now, mac_out, keys_out, n_out);
 }
 
 void sessions_drop_machine(struct sessions *t, const uint8_t mac[6])
