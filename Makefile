@@ -85,6 +85,6 @@ $(SAN)/%.o: %.c
 	$(CC) $(SAN_CFLAGS) -c $< -o $@
 $(FUZZ)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CLANG) $(CSTD) $(INCS) -g -O1 -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
+	$(CLANG) $(CSTD) $(INCS) -g -O1 -MMD -MP -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
 
 -include $(shell find $(REL) $(SAN) $(FUZZ) -type f -name '*.d' 2>/dev/null)

@@ -5,7 +5,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include "capture_commit.h"
-#include "clock.h"
+#include "server_clock.h"
 #include "gc.h"
 #include "capture_parse.h"
 #include "catalog.h"

@@ -19,7 +19,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "capture.h"
+#include "capture_task.h"
 
 /** Largest index a commit carries (64 MiB: a 100 GiB partition at 64 KiB chunks is
  *  about 65 MiB in version 1, and a build publishes the smaller version 2). */

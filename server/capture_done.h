@@ -25,7 +25,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "capture.h"
+#include "capture_task.h"
 
 struct db;
 

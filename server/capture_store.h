@@ -10,7 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "capture.h"
+#include "capture_task.h"
 
 /**
  * Which of the n chunks named in d the task t lacks: a chunk file in the public store, or

@@ -55,7 +55,7 @@ static const char *const migrations[] = {
 	 * accepts it (POST /api/accept-key) or the machine presents the pinned one again. */
 	"ALTER TABLE machine_keys ADD COLUMN pending BLOB;"
 	"ALTER TABLE machine_keys ADD COLUMN pending_at INTEGER;",
-	/* 4: capture tasks (capture.h): one a machine at most while open.  The token is
+	/* 4: capture tasks (capture_task.h): one a machine at most while open.  The token is
 	 * never stored: it is remade from nonce with STATE/capture.key, and sid (its task
 	 * session's id, strata_session_task_derive) finds the task. */
 	"CREATE TABLE capture_tasks ("

@@ -40,7 +40,7 @@
 #include "text.h"
 #include "audit.h"
 #include "boot_watch.h"
-#include "capture.h"
+#include "capture_task.h"
 #include "capture_commit.h"
 #include "capture_store.h"
 #include "codec.h"

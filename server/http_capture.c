@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "capture.h"
+#include "capture_task.h"
 #include "capture_commit.h"
 #include "capture_done.h"
 #include "capture_hello.h"
@@ -59,7 +59,7 @@ static enum MHD_Result capture_answer(struct MHD_Connection *c, struct req *r,
 	return ret;
 }
 
-/* POST /api/capture/NAME[?as=PROFILE&prepared=yes]: open a capture task (capture.h). */
+/* POST /api/capture/NAME[?as=PROFILE&prepared=yes]: open a capture task (capture_task.h). */
 enum MHD_Result http_capture_order(struct MHD_Connection *c, struct req *r, struct server *s)
 {
 	char by[API_TOKEN_NAME_MAX + 1], as[INV_NAME_MAX + 2], prep[8];

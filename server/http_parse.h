@@ -35,7 +35,7 @@ enum http_route_kind {
 				   ?names=a,b,c: accept pending machine keys */
 	ROUTE_PRIVATE_INDEX,  /**< /private/MAC/layers/HEX.idx: a private layer's index */
 	ROUTE_PRIVATE_RUN,    /**< /private/MAC/runs/HEX/FIRST-LAST: its chunks FIRST..LAST */
-	ROUTE_CAPTURE,        /**< /api/capture/NAME-or-MAC: order a capture (capture.h) */
+	ROUTE_CAPTURE,        /**< /api/capture/NAME-or-MAC: order a capture (capture_task.h) */
 	ROUTE_CAPTURE_CANCEL, /**< /api/capture-cancel/NAME-or-MAC: end its open task */
 	ROUTE_CAPTURE_TASK,   /**< /capture/task: a capture task's state, to its signed request */
 	ROUTE_CAPTURE_NEED,   /**< /capture/need: which of the chunks a body names are missing */

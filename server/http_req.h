@@ -9,7 +9,7 @@
 #include <microhttpd.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "capture.h"
+#include "capture_task.h"
 #include "http_parse.h"
 #include "server.h"
 #include "sessions.h"

@@ -2,8 +2,8 @@
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
-#include "capture.h"
-#include "clock.h"
+#include "capture_task.h"
+#include "server_clock.h"
 #include "crypto.h"
 #include "host.h"
 #include "interval.h"

@@ -4,7 +4,7 @@
  * is captured at its first network boot after DURATION has passed since its last
  * committed generation (or, with none, since it was first seen booting with the key).
  * The server opens the machine capture task itself, recorded like an admin's order by
- * the credential name "interval" (capture.h), and the machine's orders say
+ * the credential name "interval" (capture_task.h), and the machine's orders say
  * `action=capture kind=machine then=local`: capture, then boot the disk.  Before the
  * interval, the boot is unchanged.  A pending deploy goes first: no interval capture is
  * opened while one is pending, and an admin's open task is left alone.

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "clock.h"
+#include "server_clock.h"
 #include "daemon.h"
 #include "gc.h"
 #include "host.h"

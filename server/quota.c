@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include "capture.h"
+#include "capture_task.h"
 #include "host.h"
 #include "private_store.h"
 #include "quota.h"

@@ -11,7 +11,7 @@
 #include <unistd.h>
 #include "audit.h"
 #include "boot_watch.h"
-#include "capture.h"
+#include "capture_task.h"
 #include "catalog.h"
 #include "crypto.h"
 #include "generations.h"

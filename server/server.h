@@ -136,7 +136,7 @@ struct server {
 	int prep_wake, prep_stop;
 	struct log_limit unknown_log; /**< the unknown-machine table's churn and refusals */
 	uint8_t capture_key[32]; /**< STATE/capture.key: capture tokens are made with it
-				      (capture.h); read once at start, wiped at close */
+				      (capture_task.h); read once at start, wiped at close */
 };
 
 /** Open the store, state, key and session table, load the first catalog, start the preparer. */

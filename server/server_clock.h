@@ -5,8 +5,8 @@
  * next use of the clock sees it, so no test waits a day.  Test only: a production server
  * is started without it and reads time(NULL).
  */
-#ifndef STRATA_CLOCK_H
-#define STRATA_CLOCK_H
+#ifndef STRATA_SERVER_CLOCK_H
+#define STRATA_SERVER_CLOCK_H
 
 #include <stdint.h>
 
@@ -18,4 +18,4 @@ void server_clock_file(const char *path);
  *  negative; a missing or malformed file counts 0). */
 int64_t server_now(void);
 
-#endif /* STRATA_CLOCK_H */
+#endif /* STRATA_SERVER_CLOCK_H */

@@ -8,7 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "audit.h"
-#include "capture.h"
+#include "capture_task.h"
 #include "capture_done.h"
 #include "catalog.h"
 #include "crypto.h"

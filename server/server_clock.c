@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
-#include "clock.h"
+#include "server_clock.h"
 
 static const char *clock_path;
 

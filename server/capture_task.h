@@ -13,8 +13,8 @@
  * another.  Every order and cancellation is audited (audit.h) in the transaction that
  * opens or ends the task.
  */
-#ifndef STRATA_CAPTURE_H
-#define STRATA_CAPTURE_H
+#ifndef STRATA_CAPTURE_TASK_H
+#define STRATA_CAPTURE_TASK_H
 
 #include "capture_parse.h"
 #include "session.h"
@@ -129,4 +129,4 @@ int server_capture_cancel(struct server *s, const char *who, const char *by);
  */
 int capture_task_fail(struct db *d, const uint8_t mac[6], const char *msg);
 
-#endif /* STRATA_CAPTURE_H */
+#endif /* STRATA_CAPTURE_TASK_H */
