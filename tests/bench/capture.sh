@@ -1,7 +1,7 @@
 #!/bin/bash
 # Benchmark of capture (issue 12) against Clonezilla's pipeline and casync, in one run.
 #
-# usage: bash tests/bench/capture.sh BUILD_DIR
+# usage: bash tests/bench/capture.sh BUILD_DIR [--vm]
 #
 # The images are tests/bench/mkimages.sh's v1.img and v2.img (cached in
 # BUILD_DIR/bench/images, the same as image.sh's): a 1 GiB ext4 of real files, and v2 the
@@ -27,19 +27,31 @@
 #     Beside it what the peers move for v2: partclone | gzip writes the whole image again,
 #     casync make into a store holding v1 adds the chunk files it lacks.
 #
-# Results: BUILD_DIR/bench/results/capture.md and the section "Capture" of
-# docs/benchmarks.md (between its markers).  Ratios, not pass/fail: the goals are the
-# issue's.  Needs root (the namespace), partclone, casync, curl, sqlite3.
-# Takes about 3 minutes with 3 runs on 2 cores.
+# (c) With --vm, only this (run it under `flock /work/vm.lock`): in tests/lib/lab.sh's lab
+#     (QEMU/OVMF under TCG, the iPXE ROM, strata-server's release build), a
+#     STRATA_BENCH_CAPVM_MIB (default 256) MiB ext4 of this machine's /usr/share/doc as the
+#     layer of a capture=yes partition: boot 1 deploys it to an empty disk (full
+#     deployment), then a machine capture is ordered and boot 2 captures it (have/need,
+#     sealed uploads, commit, done).  One boot each; time: the host's wall clock of each
+#     boot (QEMU start to power-off: firmware and iPXE count in both), the agent's own
+#     clock for the deployment beside it.
+#
+# Results: BUILD_DIR/bench/results/capture.md (capture-vm.md) and the section "Capture"
+# ("Capture in a VM") of docs/benchmarks.md (between its markers).  Ratios, not pass/fail:
+# the goals are the issue's.  Needs root (the namespaces), partclone, casync, curl,
+# sqlite3; --vm also QEMU, OVMF, ipxe-qemu, dnsmasq and BUILD_DIR/efi/strata.efi.
+# Takes about 5 minutes with 3 runs on 2 cores; --vm about 3 minutes.
 set -euo pipefail
 
 BENCH=capture.sh
 . "$(dirname "$0")/lib/common.sh"
 
 case ${1:-} in
-	-h|--help) sed -n '2,35p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '2,45p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 esac
-[ $# -eq 1 ] || die "usage: capture.sh BUILD_DIR (or --help)"
+VM=0
+[ "${2:-}" = --vm ] && { VM=1; set -- "$1"; }
+[ $# -eq 1 ] || die "usage: capture.sh BUILD_DIR [--vm] (or --help)"
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 . "$HERE/lib/doc.sh"
@@ -86,6 +98,77 @@ U=http://127.0.0.1:$PORT
 MAC=52:54:00:5e:00:02
 inns() { ip netns exec "$NS" "$@"; }
 lo_bytes() { inns cat /sys/class/net/lo/statistics/rx_bytes; }
+
+# --- (c) in a VM: --vm ---------------------------------------------------------------------------
+# vm_layer: the VM's layer, a VMMIB MiB ext4 of /usr/share/doc, built into $VR/store; sets
+# VLAYER.
+vm_layer() {
+	log "making a $VMMIB MiB ext4 of /usr/share/doc as the layer"
+	mkfs.ext4 -q -F -b 4096 -U 5f1a2b3c-0000-4000-8000-00000000ca01 -d /usr/share/doc "$T/layer.img" "${VMMIB}M" ||
+		die "mkfs.ext4 -d /usr/share/doc failed (is it over $VMMIB MiB? set STRATA_BENCH_CAPVM_MIB)"
+	VLAYER=$("$SI" build --store "$VR/store" "$T/layer.img" 2>"$T/layer.log" | tail -n1)
+	case $VLAYER in sha256:*) ;; *) die "strata-image build printed no layer id" ;; esac
+}
+# vm_boot NAME: boot the lab's VM on $T/disk.img; prints the host's seconds for the boot.
+vm_boot() {
+	local t0 t1
+	log "boot: $1"
+	t0=$(date +%s.%N)
+	lab_vm "$1" "$VMAC" "$T/disk.img" >&2 || log "$1: the VM ended with status $?"
+	t1=$(date +%s.%N)
+	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f\n", b - a }'
+}
+# vm_part: deploy the layer in the lab, then capture it; the section "Capture in a VM".
+vm_part() {
+	local efi=$BUILD/efi/strata.efi key=$BUILD/keys/strata.key dt ct ms line chunks
+	for f in "$efi" "$key"; do [ -f "$f" ] || die "$f not found: run 'make build-all'"; done
+	need qemu-system-x86_64 qemu-system-x86
+	need dnsmasq dnsmasq-base
+	export STRATA_SERVER=$SRV
+	. "$ROOT/tests/lib/lab.sh"
+	LAB_RUN=$T/lab
+	LAB_VM_TIMEOUT=${LAB_VM_TIMEOUT:-1200}
+	VMMIB=${STRATA_BENCH_CAPVM_MIB:-256} VR=$T/vmroot VMAC=52:54:00:5a:0c:01
+	mkdir -p "$LAB_RUN" "$VR/boot" "$VR/store"
+	vm_layer
+	cp "$efi" "$VR/boot/"
+	printf 'default local\nprofile bench\npart label=data type=linux size=%sM layer=%s capture=yes\nmachine %s name=bench1 profile=bench action=deploy\n' \
+		"$VMMIB" "$VLAYER" "$VMAC" >"$VR/inventory.conf"
+	chmod -R a+rwX "$VR"
+	lab_start "$VR" "$key" || die "the lab did not start (see $LAB_RUN)"
+	truncate -s $((VMMIB + 8))M "$T/disk.img"
+	lab_curl -s -X POST "$(lab_url)/api/deploy/bench1" >/dev/null
+	dt=$(vm_boot deploy)
+	grep -aq "strata.efi: deployment complete" "$LAB_RUN/deploy.debug" || die "no deployment (see $LAB_RUN/deploy.debug)"
+	ms=$(sed -n 's/.*deployment complete:.*, \([0-9]*\) ms.*/\1/p' "$LAB_RUN/deploy.debug" | tr -d '\r')
+	lab_curl -s -X POST "$(lab_url)/api/capture/bench1" | grep -q '"kind": "machine"' || die "the capture order was refused"
+	chunks=$(grep -c 'POST /capture/chunk/[0-9a-f]* 200' "$LAB_RUN/server.log" || true)
+	ct=$(vm_boot capture)
+	grep -aq "strata.efi: capture complete" "$LAB_RUN/capture.debug" || die "no capture (see $LAB_RUN/capture.debug)"
+	grep -aq "capture: part data (ext4): layer ${VLAYER:0:23}\.\." "$LAB_RUN/capture.debug" ||
+		die "the captured layer is not the deployed one ($VLAYER; see $LAB_RUN/capture.debug)"
+	line=$(grep -a 'capture: part data (ext4)' "$LAB_RUN/capture.debug" | tr -d '\r' | sed 's/.*: layer/layer/')
+	chunks=$(($(grep -c 'POST /capture/chunk/[0-9a-f]* 200' "$LAB_RUN/server.log" || true) - chunks))
+	MD=$RES/capture-vm.md
+	{
+		echo "Run $(date -u '+%Y-%m-%d %H:%M UTC'); one VM (q35, OVMF, QEMU $(qemu-system-x86_64 --version | head -1 | awk '{ print $4 }'), TCG, 1 GiB, virtio-net and virtio-blk, the iPXE ROM) in tests/lib/lab.sh's lab; $(nproc) host cores, load average $LOAD0 at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end; strata-server release build.  Layer: a $VMMIB MiB ext4 of /usr/share/doc ($(tail -n2 "$T/layer.log" | head -n1 | sed 's/^[^:]*: //')).  One boot each; seconds on the host's clock from QEMU's start to its power-off (firmware, iPXE and strata.efi's download count in both)."
+		echo
+		echo "| boot | time (s) | / full deployment |"
+		echo "| --- | ---: | ---: |"
+		echo "| full deployment to an empty disk (agent's clock: $(awk -v m="${ms:-0}" 'BEGIN { printf "%.1f", m / 1000 }') s) | $dt | 1.00 |"
+		echo "| machine capture of the same partition ($chunks chunk uploads answered 200) | $ct | $(ratio "$ct" "$dt") |"
+		echo
+		echo "strata.efi's capture line: \`$line\`."
+	} >"$MD"
+	cat "$MD"
+	doc_section "$ROOT/docs/benchmarks.md" capture-vm "Capture in a VM" "Generated by \`flock /work/vm.lock bash tests/bench/capture.sh build --vm\` (other helpers' builds, tests and VMs were running on the shared 2-core machine: compare ratios within one run only)." "$MD" ||
+		die "cannot update docs/benchmarks.md"
+	log "wrote $MD and the section in docs/benchmarks.md"
+}
+if [ "$VM" = 1 ]; then
+	vm_part
+	exit 0
+fi
 
 # --- the server ---------------------------------------------------------------------------
 SRV_PID=
