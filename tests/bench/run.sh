@@ -19,7 +19,9 @@
 #                 section of docs/benchmarks.md
 #   capture.sh    capture: strata-image build --store URL --token (upload to strata-server
 #                 in a namespace) vs partclone.ext4 -c | gzip and casync make, first and
-#                 repeat capture; writes the "Capture" section of docs/benchmarks.md (root)
+#                 repeat capture; with --vm strata.efi's capture against its full deployment
+#                 in a lab VM; writes the "Capture" and "Capture in a VM" sections of
+#                 docs/benchmarks.md (root)
 #   chunksize.sh  (--all only) delta bytes, requests and index size per chunk size;
 #                 writes the measurement section of docs/chunk-size.md
 #   sites-load.sh (--all only) the central server with 5,000 machines at 50 sites booting
@@ -62,6 +64,7 @@ fi
 bash "$HERE/fsaware.sh" "$BUILD"
 if [ "$(id -u)" = 0 ]; then
 	bash "$HERE/capture.sh" "$BUILD"
+	bash "$HERE/capture.sh" "$BUILD" --vm
 else
 	echo "run.sh: skipping capture.sh (it needs root for its network namespace)" >&2
 fi
