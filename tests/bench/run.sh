@@ -17,6 +17,11 @@
 #                 with and without the free class, partclone.ext4 -r), and a debootstrap
 #                 gold update against casync (root); writes the "Filesystem-aware layers"
 #                 section of docs/benchmarks.md
+#   capture.sh    capture: strata-image build --store URL --token (upload to strata-server
+#                 in a namespace) vs partclone.ext4 -c | gzip and casync make, first and
+#                 repeat capture; with --vm strata.efi's capture against its full deployment
+#                 in a lab VM; writes the "Capture" and "Capture in a VM" sections of
+#                 docs/benchmarks.md (root)
 #   chunksize.sh  (--all only) delta bytes, requests and index size per chunk size;
 #                 writes the measurement section of docs/chunk-size.md
 #   sites-load.sh (--all only) the central server with 5,000 machines at 50 sites booting
@@ -26,7 +31,7 @@
 #
 # Run time on 2 cores: about 1 min to make the images the first time (cached in
 # BUILD_DIR/bench/images), 4-5 min for image.sh, 3-4 min for server.sh, 4-5 min for
-# efi.sh, about 3 min for fsaware.sh (plus 2 min the first time for its images and the
+# efi.sh, about 3 min for fsaware.sh, 4-5 min for capture.sh (plus 2 min the first time for its images and the
 # debootstrap, cached in BUILD_DIR/bench/fsaware), 2-3 min more with --all.
 # Environment: STRATA_BENCH_RUNS (default 3), STRATA_BENCH_CACHE (auto|cold|warm),
 # STRATA_BENCH_IMAGE_MIB (default 1024), STRATA_BENCH_CHUNK_SIZES.
@@ -57,6 +62,12 @@ else
 	echo "run.sh: skipping efi.sh (it needs root for the lab's network namespaces)" >&2
 fi
 bash "$HERE/fsaware.sh" "$BUILD"
+if [ "$(id -u)" = 0 ]; then
+	bash "$HERE/capture.sh" "$BUILD"
+	bash "$HERE/capture.sh" "$BUILD" --vm
+else
+	echo "run.sh: skipping capture.sh (it needs root for its network namespace)" >&2
+fi
 if [ "$ALL" = 1 ]; then
 	bash "$HERE/chunksize.sh" "$BUILD"
 	bash "$HERE/sites-load.sh" "$BUILD"
