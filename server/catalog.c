@@ -36,6 +36,7 @@
 #include "loop.h"
 #include "machine.h"
 #include "private_store.h"
+#include "restore.h"
 #include "store_path.h"
 #include "text.h"
 
@@ -169,14 +170,15 @@ static int private_layer_build(struct server *s, const struct machine_spec *spec
 	return rc;
 }
 
-/* The layer of the latest generation of mac's partition part into gen: 1 when there is
- * one, 0 when none, STRATA_EREPORTED. */
-static int latest_generation(struct server *s, const char *mac, const char *part,
-			     uint8_t gen[32])
+/* The layer of generation number (0: the latest) of mac's partition part into gen: 1 when
+ * there is one, 0 when none, STRATA_EREPORTED. */
+static int generation_layer(struct server *s, const char *mac, const char *part,
+			    int64_t number, uint8_t gen[32])
 {
 	sqlite3_stmt *st;
 	int rc = db_prepare(s->state->db, "SELECT layer FROM generations WHERE mac = ? AND "
-			    "part = ? ORDER BY number DESC LIMIT 1", "tt", &st, mac, part);
+			    "part = ? AND (? = 0 OR number = ?3) ORDER BY number DESC LIMIT 1",
+			    "tti", &st, mac, part, number);
 
 	if (rc)
 		return rc;
@@ -189,19 +191,24 @@ static int latest_generation(struct server *s, const char *mac, const char *part
 	return rc;
 }
 
-/* Fill spec's latest generation of each capture=yes partition (machine.h).  0 or
- * STRATA_EREPORTED. */
+/* Fill spec's generation of each capture=yes partition (machine.h): a ready restore
+ * order's, written over the disk; else the one an ended order restored, unless newer were
+ * committed since; else the latest (restore.h).  0 or STRATA_EREPORTED. */
 static int spec_generations(struct server *s, struct machine_spec *spec)
 {
 	const struct inv_profile *pr = spec->profile;
+	int64_t ready, number;
 	char mac[18];
 	int rc;
 
 	strata_mac_format(mac, spec->mac);
+	ready = restore_ready(s, mac);
+	spec->overwrite = ready > 0;
 	for (unsigned int i = 0; i < pr->nparts && i < STRATA_MAX_PARTS; i++) {
 		if (!pr->parts[i].capture)
 			continue;
-		rc = latest_generation(s, mac, pr->parts[i].label, spec->gen[i]);
+		number = ready ? ready : restore_pinned(s, mac, pr->parts[i].label);
+		rc = generation_layer(s, mac, pr->parts[i].label, number, spec->gen[i]);
 		if (rc < 0)
 			return rc;
 		spec->has_gen[i] = (uint8_t)rc;

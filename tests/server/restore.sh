@@ -11,7 +11,9 @@
 # Loopback only; needs curl, sqlite3, python3.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/server.sh"
+. "$(dirname "$0")/../lib/session.sh"
 need_tools curl sqlite3 python3
+python3 -c "import cryptography" 2>/dev/null || { echo "skip: python3-cryptography missing"; exit 0; }
 STRATA_IMAGE_BIN=${STRATA_IMAGE:-build/san/strata-image}
 need_built "$STRATA_IMAGE_BIN"
 W=$(mktemp -d /tmp/strata-restore.XXXXXX)
@@ -21,6 +23,7 @@ rm_on_exit "$W"
 post() { curl -s -X POST -H "$SRV_AUTH" "$@"; }
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
 srv_root "$W"
+LOG=$W/log
 sed -i 's/^part label=data type=linux size=rest policy=preserve$/& capture=yes/' \
 	"$W/root/inventory.conf"
 check "server starts with a capture=yes partition" srv_start "$W" "$W/log" --api-tokens "$W/api-tokens"
@@ -33,19 +36,21 @@ data_line() { manifest "$1" | grep '^part 2 label=data '; }
 version() { manifest "$1" | sed -n 's/^version //p'; }
 # token NAME: order a machine capture of NAME, print its token
 token() { post "$U/api/capture/$1" | sed -n 's/.*"token": "\([0-9a-f]*\)".*/\1/p'; }
-# reloads: how many reloads the log shows
-reloads() { grep -c '^strata-server: SIGHUP: reloading' "$W/log"; }
+# reloads: how many catalog builds the log shows as finished (the start's, then each reload's)
+reloads() { grep -c '^strata-server: .*inventory.conf: [0-9]* profiles, [0-9]* machines$' "$LOG"; }
+# wait_reload N: until the log shows more than N reloads (10 s at most)
+wait_reload() { for _ in $(seq 100); do [ "$(reloads)" -gt "$1" ] && return 0; sleep 0.1; done; return 1; }
+# capture_with TOKEN IMG: IMG as the task's generation of data, the task ended; the layer id
+capture_with() {
+	local n=$(reloads) id
+	id=$("$STRATA_IMAGE_BIN" build --store "$U" --token "$1" --part data "$2" 2>>"$W/gen.err" |
+		tail -n1)
+	"$STRATA_IMAGE_BIN" capture-done --store "$U" --token "$1" > /dev/null 2>>"$W/gen.err" &&
+		wait_reload "$n" && echo "$id"
+}
 # gen NAME IMG: IMG captured as NAME's next generation of data, the task ended; waits for
 # the reload the end asks for.  Prints the layer id.
-gen() {
-	local t=$(token "$1") n=$(reloads) id
-	id=$("$STRATA_IMAGE_BIN" build --store "$U" --token "$t" --part data "$2" 2>>"$W/gen.err" |
-		tail -n1)
-	"$STRATA_IMAGE_BIN" capture-done --store "$U" --token "$t" > /dev/null 2>>"$W/gen.err" ||
-		return 1
-	for _ in $(seq 100); do [ "$(reloads)" -gt "$n" ] && break; sleep 0.1; done
-	echo "$id"
-}
+gen() { capture_with "$(token "$1")" "$2"; }
 img() { head -c $(($2 * 1024)) /dev/urandom > "$1"; head -c 65536 /dev/zero >> "$1"; }
 
 M1=52:54:00:5e:00:01
@@ -73,7 +78,42 @@ check "  generation 1 stays in the DB" test "$(srv_sql "$W" "SELECT group_concat
 
 manifest $M1 | grep -v '^signature ' > "$W/before-restart"
 srv_stop
-check "a restart serves the same manifest (the generations are read from the DB)" srv_start "$W" "$W/log2" --api-tokens "$W/api-tokens"
+LOG=$W/log2
+check "a restart serves the same manifest (the generations are read from the DB)" srv_start "$W" "$LOG" --api-tokens "$W/api-tokens"
 check "  same text and version" cmp -s "$W/before-restart" <(manifest $M1 | grep -v '^signature ')
+
+# The restore order: capture first, then generation 1 over the disk; nothing deleted.
+code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+R=$U/api/restore/pc01
+check "POST /api/restore/NAME needs a credential; GET is 405" test "$(code -X POST "$R?generation=1") $(code -H "$SRV_AUTH" "$R?generation=1")" = "401 405"
+check "  generation= missing, 0, x, +1: 400" test "$(code -X POST -H "$SRV_AUTH" "$R") $(code -X POST -H "$SRV_AUTH" "$R?generation=0") $(code -X POST -H "$SRV_AUTH" "$R?generation=x") $(code -X POST -H "$SRV_AUTH" "$R?generation=%2B1")" = "400 400 400 400"
+check "  a generation pc01 does not have, pc02 without any, pc99: 404" test "$(code -X POST -H "$SRV_AUTH" "$R?generation=9") $(code -X POST -H "$SRV_AUTH" "$U/api/restore/pc02?generation=1") $(code -X POST -H "$SRV_AUTH" "$U/api/restore/pc99?generation=1")" = "404 404 404"
+check "  all: 400" test "$(code -X POST -H "$SRV_AUTH" "$U/api/restore/all?generation=1")" = 400
+check "  none of them recorded anything" test "$(srv_sql "$W" "SELECT count(*) FROM restore_orders")$(srv_sql "$W" "SELECT count(*) FROM capture_tasks WHERE ended IS NULL")" = 00
+post "$R?generation=1" > "$W/order.json"
+check "an order to restore pc01 to generation 1: its machine, generation, capture task" test "$(json '(d["machine"], d["mac"], d["generation"], d["capture_task"] > 0, len(d["token"]))' < "$W/order.json")" = "('pc01', '$M1', 1, True, 64)"
+check "  recorded and audited" test "$(srv_sql "$W" "SELECT mac || ' ' || generation || ' ' || token_name || ' ' || ifnull(ended, '-') FROM restore_orders")/$(srv_sql "$W" "SELECT token_name || ' ' || target || ' ' || action FROM orders ORDER BY id DESC LIMIT 1")" = "$M1 1 admin -/admin pc01 restore generation=1"
+check "  a second order while it is open: 409" test "$(code -X POST -H "$SRV_AUTH" "$R?generation=2")" = 409
+check "  until the capture runs, the manifest is unchanged" test "$(data_line $M1 | sed 's/.* size=rest //')" = "policy=restore layer=$G2 store=private"
+sess_register "$U" $M1 "$W" > "$W/reg1" 2>&1
+check "  pc01's orders: capture first, then reboot" sh -c "curl -s '$(sess_url "$W" $M1 "$U/agent/$M1")' | grep -qx 'action=capture kind=machine then=reboot parts=data'"
+img "$W/g3.img" 160
+G3=$(capture_with "$(json 'd["token"]' < "$W/order.json")" "$W/g3.img")
+check "  the capture commits generation 3 (what the disk held)" test -n "$G3" -a "$(srv_sql "$W" "SELECT number FROM generations WHERE mac = '$M1' AND layer = x'${G3#sha256:}'")" = 3
+check "  then the manifest writes generation 1 over the disk: policy=write" test "$(data_line $M1 | sed 's/.* size=rest //')" = "policy=write layer=$G1 store=private"
+check "  and the boot script runs strata.efi to deploy" sh -c "curl -s '$U/ipxe/52-54-00-5e-00-01' | grep -q strata.efi"
+check "  orders: deploy" sh -c "curl -s '$(sess_url "$W" $M1 "$U/agent/$M1")' | grep -qx 'action=deploy then=reboot'"
+N=$(reloads)
+check "pc01 reports it deployed" test "$(code "$(sess_url "$W" $M1 "$U/report/$M1?phase=ok&done=1&total=1&msg=deployed")")" = 200
+check "  the order ends and the catalog is rebuilt" wait_reload "$N"
+check "  ended in the DB" test "$(srv_sql "$W" "SELECT count(*) FROM restore_orders WHERE ended IS NOT NULL")" = 1
+check "  the manifest names generation 1 for a restore (not 3, the newest number)" test "$(data_line $M1 | sed 's/.* size=rest //')" = "policy=restore layer=$G1 store=private"
+check "  nothing deleted: generations 1, 2, 3 stay" test "$(srv_sql "$W" "SELECT group_concat(number) FROM (SELECT number FROM generations WHERE mac = '$M1' ORDER BY number)")" = 1,2,3
+check "  the boot script boots the disk again" sh -c "! curl -s '$U/ipxe/52-54-00-5e-00-01' | grep -q strata.efi"
+img "$W/g4.img" 96
+G4=$(gen pc01 "$W/g4.img")
+check "a capture after the restore: the manifest names it (generation 4)" test "$(data_line $M1 | sed 's/.* size=rest //')" = "policy=restore layer=$G4 store=private"
+
+check "server stops cleanly (no sanitizer report)" srv_stop
 
 finish
