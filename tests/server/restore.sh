@@ -114,6 +114,14 @@ img "$W/g4.img" 96
 G4=$(gen pc01 "$W/g4.img")
 check "a capture after the restore: the manifest names it (generation 4)" test "$(data_line $M1 | sed 's/.* size=rest //')" = "policy=restore layer=$G4 store=private"
 
+# An order whose capture is cancelled never overwrites; a new order may follow.
+post "$U/api/restore/pc01?generation=2" > "$W/order2.json"
+check "an order to generation 2, its capture then cancelled" test "$(json 'd["generation"]' < "$W/order2.json")$(code -X POST -H "$SRV_AUTH" "$U/api/capture-cancel/pc01")" = 2200
+check "  the manifest still names generation 4 for a restore, never policy=write" test "$(data_line $M1 | sed 's/.* size=rest //')" = "policy=restore layer=$G4 store=private"
+check "  the boot script boots the disk" sh -c "! curl -s '$U/ipxe/52-54-00-5e-00-01' | grep -q strata.efi"
+check "  a new order is taken (200), the cancelled one still unended" test "$(code -X POST -H "$SRV_AUTH" "$U/api/restore/pc01?generation=2")$(srv_sql "$W" "SELECT count(*) FROM restore_orders WHERE ended IS NULL")" = 2002
+post "$U/api/capture-cancel/pc01" > /dev/null
+
 check "server stops cleanly (no sanitizer report)" srv_stop
 
 finish
