@@ -7,8 +7,13 @@
 #   store=private, signed, at a higher version; a second generation replaces the first;
 #   a machine without generations and the other partitions are unchanged;
 # - the named layer is whole in the machine's private store and applies to the bytes
-#   captured.
-# Loopback only; needs curl, sqlite3, python3.
+#   captured; a restart serves the same manifest;
+# - the restore order POST /api/restore/NAME?generation=N: refusals, the row and audit
+#   row, capture first (orders, generation 3), then policy=write of generation N, the
+#   machine's "deployed" report ending it, then policy=restore of N until a newer
+#   generation; a cancelled capture never overwrites.  pc01 is played by strata-image
+#   (the capture, with the order's token) and session_client.py (orders, report).
+# Loopback only; needs curl, sqlite3, python3, python3-cryptography.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/server.sh"
 . "$(dirname "$0")/../lib/session.sh"
