@@ -24,14 +24,14 @@ struct restore_ticket {
 	char name[64];       /**< the machine's inventory name */
 	char mac[18];
 	int64_t task;        /**< the capture task that runs first */
-	char token[CAPTURE_TOKEN_HEX]; /**< its token (capture.h), for a capture by strata-image instead
+	char token[CAPTURE_TOKEN_HEX]; /**< its token (capture_task.h), for a capture by strata-image instead
 				  of strata.efi; a secret: the caller wipes it when sent */
 };
 
 /**
  * Order machine who (its inventory name) restored to generation number gen of every
  * capture=yes partition, for the credential by (borrowed): opens its machine capture task
- * (capture.h), then records the order and its audit row (a failure between the two leaves
+ * (capture_task.h), then records the order and its audit row (a failure between the two leaves
  * a plain capture task, which an admin cancels).  0 with *out filled;
  * STRATA_ENOENT (no such machine, or a partition without generation gen: *why says),
  * STRATA_EINVAL (no capture=yes partition), STRATA_ESTALE (an order or a capture task is
