@@ -264,6 +264,19 @@ static int table(struct agent *a, EFI_HANDLE image)
 	return 0;
 }
 
+/* A restore partition the disk already has: never overwritten, whatever it holds (an
+ * encrypted, unknown or damaged filesystem too; docs/restore.md), and said to the server
+ * so the admin sees it in the machine's reports. */
+static void left_alone(struct agent *a, const struct strata_part *p)
+{
+	char msg[96];
+
+	snprintf(msg, sizeof(msg), "part %u (%s): present; not restored (left as it is)",
+		 p->num, p->label);
+	log_msg("%s", msg);
+	agent_report(a, "progress", 0, 0, msg);
+}
+
 static int layers(struct agent *a)
 {
 	int rc;
@@ -277,7 +290,7 @@ static int layers(struct agent *a)
 		}
 		if (p->policy == STRATA_POLICY_RESTORE &&
 		    strata_gpt_part_exists(&have, &a->plan.parts[i])) {
-			log_msg("part %u (%s): present; not restored", p->num, p->label);
+			left_alone(a, p);
 			continue;
 		}
 		log_msg("part %u (%s): deploying its layer", p->num, p->label);

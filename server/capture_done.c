@@ -276,7 +276,10 @@ int capture_done(struct server *s, const struct capture_task *t, const char *bod
 	rc = db_begin(d);
 	if (rc == 0)
 		rc = db_end(d, end_task(d, t->id));
-	return rc ? done_why(rc, t, why, why_cap) : 0;
+	if (rc)
+		return done_why(rc, t, why, why_cap);
+	catalog_reload_soon();   /* its manifest now names the new generations */
+	return 0;
 }
 
 /* One captured profile's row (name, layout) as an inventory profile into *pr, its file

@@ -19,6 +19,9 @@
  * them, and the preparer makes deploying machines' products first.)  Either event is logged
  * (rate-limited), so an administrator sees the table churn.
  */
+#include <errno.h>
+#include <signal.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,12 +29,14 @@
 #include "capture_done.h"
 #include "catalog.h"
 #include "crypto.h"
+#include "db.h"
 #include "host.h"
 #include "inventory_site.h"
 #include "keys.h"
 #include "loop.h"
 #include "machine.h"
 #include "private_store.h"
+#include "restore.h"
 #include "store_path.h"
 #include "text.h"
 
@@ -165,6 +170,52 @@ static int private_layer_build(struct server *s, const struct machine_spec *spec
 	return rc;
 }
 
+/* The layer of generation number (0: the latest) of mac's partition part into gen: 1 when
+ * there is one, 0 when none, STRATA_EREPORTED. */
+static int generation_layer(struct server *s, const char *mac, const char *part,
+			    int64_t number, uint8_t gen[32])
+{
+	sqlite3_stmt *st;
+	int rc = db_prepare(s->state->db, "SELECT layer FROM generations WHERE mac = ? AND "
+			    "part = ? AND (? = 0 OR number = ?3) ORDER BY number DESC LIMIT 1",
+			    "tti", &st, mac, part, number);
+
+	if (rc)
+		return rc;
+	rc = 0;
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == 32) {
+		memcpy(gen, sqlite3_column_blob(st, 0), 32);
+		rc = 1;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Fill spec's generation of each capture=yes partition (machine.h): a ready restore
+ * order's, written over the disk; else the one an ended order restored, unless newer were
+ * committed since; else the latest (restore.h).  0 or STRATA_EREPORTED. */
+static int spec_generations(struct server *s, struct machine_spec *spec)
+{
+	const struct inv_profile *pr = spec->profile;
+	int64_t ready, number;
+	char mac[18];
+	int rc;
+
+	strata_mac_format(mac, spec->mac);
+	ready = restore_ready(s, mac);
+	spec->overwrite = ready > 0;
+	for (unsigned int i = 0; i < pr->nparts && i < STRATA_MAX_PARTS; i++) {
+		if (!pr->parts[i].capture)
+			continue;
+		number = ready ? ready : restore_pinned(s, mac, pr->parts[i].label);
+		rc = generation_layer(s, mac, pr->parts[i].label, number, spec->gen[i]);
+		if (rc < 0)
+			return rc;
+		spec->has_gen[i] = (uint8_t)rc;
+	}
+	return 0;
+}
+
 /* Build the machine layer and signed manifest of one machine. */
 static int product_build(struct server *s, const struct inventory *inv, struct product *p)
 {
@@ -180,6 +231,9 @@ static int product_build(struct server *s, const struct inventory *inv, struct p
 	int rc;
 
 	memcpy(spec.mac, p->m->mac, 6);
+	if (spec_generations(s, &spec))
+		return errorf("%s:%u: machine %s: cannot read its generations", inv->path,
+			      p->m->line, p->m->name);
 	if (needs_machine_layer(pr) && private_layer_build(s, &spec, old, p))
 		return errorf("%s:%u: machine %s: cannot build its machine layer", inv->path,
 			      p->m->line, p->m->name);
@@ -283,6 +337,12 @@ int server_reload(struct server *s)
 	fprintf(stderr, "strata-server: %s: %zu profiles, %zu machines\n", s->cfg.inventory,
 		c->inv->nprofiles, c->n);
 	return 0;
+}
+
+void catalog_reload_soon(void)
+{
+	if (kill(getpid(), SIGHUP) != 0)
+		fprintf(stderr, "strata-server: cannot ask for a reload: %s\n", strerror(errno));
 }
 
 /* The product for mac in the catalog, or NULL.  Call with the read lock. */

@@ -37,6 +37,15 @@ void catalog_reported(struct server *s, const uint8_t mac[6], int final);
 /** Free a catalog and everything it owns.  NULL is allowed. */
 void catalog_free(struct catalog *c);
 
+/**
+ * Ask the server to rebuild its catalog on the loop's thread, as SIGHUP does: a machine
+ * capture that ended committed new generations, which its manifest names for a restore
+ * (docs/restore.md).  Sends SIGHUP to this process, so the reload runs where every reload
+ * runs (main.c's on_reload), never beside another.  Only for the running server, whose
+ * signalfd takes SIGHUP.
+ */
+void catalog_reload_soon(void);
+
 /** Start the preparer thread.  0 or STRATA_EREPORTED. */
 int catalog_preparer_start(struct server *s);
 

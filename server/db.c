@@ -115,6 +115,18 @@ static const char *const migrations[] = {
 	"CREATE TABLE machine_seen ("
 	"  mac TEXT PRIMARY KEY,"
 	"  first INTEGER NOT NULL);",
+	/* 7: an admin's restore orders (restore.h): generation N of every captured partition,
+	 * written after the order's capture task commits, until the machine reports it
+	 * deployed. */
+	"CREATE TABLE restore_orders ("
+	"  id INTEGER PRIMARY KEY,"
+	"  mac TEXT NOT NULL,"
+	"  generation INTEGER NOT NULL,"    /* the number, per captured partition */
+	"  task_id INTEGER NOT NULL REFERENCES capture_tasks(id),"  /* the capture first */
+	"  token_name TEXT NOT NULL,"
+	"  at INTEGER NOT NULL,"
+	"  ended INTEGER,"                  /* NULL until the machine reports it deployed */
+	"  last_generation INTEGER);",      /* then: max(generations.id), what it restored over */
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -28,6 +28,7 @@
 #include "http_capture.h"
 #include "http_keep.h"
 #include "http_private.h"
+#include "http_restore.h"
 #include "http_run.h"
 #include "http_seal.h"
 #include "log_limit.h"
@@ -621,6 +622,7 @@ static route_handler post_handler(enum http_route_kind kind)
 		{ ROUTE_ACCEPT_KEY, accept_key },
 		{ ROUTE_CAPTURE, http_capture_order },
 		{ ROUTE_CAPTURE_CANCEL, http_capture_cancel },
+		{ ROUTE_RESTORE, http_restore_order },
 		{ ROUTE_CAPTURE_NEED, http_capture_need },
 		{ ROUTE_CAPTURE_CHUNK, http_capture_chunk },
 		{ ROUTE_CAPTURE_COMMIT, http_capture_commit },

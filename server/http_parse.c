@@ -113,7 +113,7 @@ static enum http_route_kind route_two(const char *word, const char *arg, struct 
 }
 
 /* /api/deploy/NAME, /api/accept-key/NAME, /api/capture/NAME, /api/capture-cancel/NAME,
- * /api/generations/NAME. */
+ * /api/restore/NAME, /api/generations/NAME. */
 static enum http_route_kind route_api(const char *verb, const char *arg, struct http_route *r)
 {
 	if (!name_ok(arg) || strlen(arg) > HTTP_NAME_MAX)
@@ -125,6 +125,8 @@ static enum http_route_kind route_api(const char *verb, const char *arg, struct 
 		return ROUTE_CAPTURE;
 	if (!strcmp(verb, "capture-cancel"))
 		return ROUTE_CAPTURE_CANCEL;
+	if (!strcmp(verb, "restore"))
+		return ROUTE_RESTORE;
 	if (!strcmp(verb, "generations"))
 		return ROUTE_GENERATIONS;
 	return !strcmp(verb, "accept-key") ? ROUTE_ACCEPT_KEY : ROUTE_NONE;

@@ -37,6 +37,7 @@ enum http_route_kind {
 	ROUTE_PRIVATE_RUN,    /**< /private/MAC/runs/HEX/FIRST-LAST: its chunks FIRST..LAST */
 	ROUTE_CAPTURE,        /**< /api/capture/NAME-or-MAC: order a capture (capture_task.h) */
 	ROUTE_CAPTURE_CANCEL, /**< /api/capture-cancel/NAME-or-MAC: end its open task */
+	ROUTE_RESTORE,        /**< /api/restore/NAME: capture, then restore a generation */
 	ROUTE_CAPTURE_TASK,   /**< /capture/task: a capture task's state, to its signed request */
 	ROUTE_CAPTURE_NEED,   /**< /capture/need: which of the chunks a body names are missing */
 	ROUTE_CAPTURE_CHUNK,  /**< /capture/chunk/HEX: upload the chunk named HEX (digest) */

@@ -94,6 +94,17 @@ out:
 	return rc;
 }
 
+/* A captured partition with a generation: the agent writes the generation only when the
+ * disk lacks the partition (a new or blank disk), never over one it has, unless an admin's
+ * restore order (overwrite) says so once its capture kept what is there (docs/restore.md). */
+static void restore_part(struct strata_part *p, const uint8_t gen[32], int overwrite)
+{
+	p->policy = overwrite ? STRATA_POLICY_WRITE : STRATA_POLICY_RESTORE;
+	p->has_layer = 1;
+	p->private_layer = 1;
+	memcpy(p->layer, gen, 32);
+}
+
 /* Partition i of m's profile, starting at *start, which advances past it (1 MiB aligned). */
 static void fill_part(struct strata_part *p, const struct machine_spec *m, unsigned int i,
 		      uint64_t *start, const uint8_t machine_layer[32])
@@ -114,6 +125,8 @@ static void fill_part(struct strata_part *p, const struct machine_spec *m, unsig
 	p->private_layer = ip->layer_kind == INV_LAYER_MACHINE;
 	if (p->has_layer)
 		memcpy(p->layer, ip->layer_kind == INV_LAYER_ID ? ip->layer : machine_layer, 32);
+	if (ip->capture && m->has_gen[i])
+		restore_part(p, m->gen[i], m->overwrite);
 	*start += (ip->size + MIB - 1) / MIB * MIB;
 }
 

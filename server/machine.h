@@ -20,6 +20,13 @@ struct machine_spec {
 	const char *user_data_path;   /**< NULL: a built-in #cloud-config naming the host */
 	const char *store;            /**< its site's store URL (the manifest's `store`), or
 					   NULL: the server's own */
+	/** Per profile part: the layer id of its latest captured generation (capture=yes
+	 *  parts; docs/restore.md).  Such a part is served `policy=restore` with that layer,
+	 *  `store=private`, so a disk without it gets it back and one with it keeps its own. */
+	uint8_t gen[STRATA_MAX_PARTS][32];
+	uint8_t has_gen[STRATA_MAX_PARTS];  /**< 1 when gen[i] is set */
+	int overwrite;                /**< a ready restore order (restore.h): the generations
+					   are served policy=write, over what the disk holds */
 };
 
 /**
@@ -42,7 +49,8 @@ int machine_layer_build(const struct machine_spec *m, struct store *store, const
  * written by the core's writer at version 0, unsigned, into a new buffer *text of
  * MACHINE_MANIFEST_CAP bytes the caller owns (renumber it with strata_manifest_renumber,
  * then sign it).  machine_layer is used for `layer=machine` partitions, marked
- * `store=private` (manifest.h): it lives in the machine's private store.  The text is
+ * `store=private` (manifest.h): it lives in the machine's private store, as do the
+ * generations of m->gen, served as `policy=restore` parts (docs/restore.md).  The text is
  * parsed back with the core parser before it is returned, so the server never serves a
  * manifest a client would refuse.  Prints its own errors.
  */

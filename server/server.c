@@ -23,6 +23,7 @@
 #include "private_store.h"
 #include "inventory_site.h"
 #include "pxe_scripts.h"
+#include "restore.h"
 #include "server.h"
 #include "sessions.h"
 #include "capture_hello.h"
@@ -177,6 +178,8 @@ static enum inv_action decide(struct server *s, const uint8_t mac[6], uint32_t a
 	if (p && (st = state_get(s->state, mac)))
 		pending = st->pending;
 	pthread_mutex_unlock(&s->state->lock);
+	if (p && pending != INV_ACTION_DEPLOY && restore_ready(s, smac))
+		pending = INV_ACTION_DEPLOY;      /* its order's capture is kept: restore now */
 	if (p && pending != INV_ACTION_DEPLOY)
 		(void)interval_boot(s, mac);      /* opens a machine task when one is due */
 	*capture = p && capture_open(s, mac, t);
@@ -356,11 +359,18 @@ static void log_report(const char *smac, const char *phase, uint64_t done, uint6
 		(unsigned long long)done, (unsigned long long)total, esc);
 }
 
+/* Whether a report says a deployment succeeded: strata.efi's final "ok" after a deployment
+ * says "deployed..." (after a capture, "captured"; efi/main.c). */
+static int deployed(const char *phase, const char *msg)
+{
+	return !strcmp(phase, "ok") && msg && !strncmp(msg, "deployed", 8);
+}
+
 int server_report(struct server *s, const uint8_t mac[6], const char *phase, uint64_t done,
 		  uint64_t total, const char *msg)
 {
 	char smac[18], name[INV_NAME_MAX + 1];
-	int known, final = strcmp(phase, "progress") && strcmp(phase, "capture");
+	int rc, known, final = strcmp(phase, "progress") && strcmp(phase, "capture");
 
 	pthread_rwlock_rdlock(&s->lock);
 	known = catalog_name(s, mac, 0, name, sizeof(name));
@@ -377,7 +387,10 @@ int server_report(struct server *s, const uint8_t mac[6], const char *phase, uin
 	strata_mac_format(smac, mac);
 	if (final)
 		log_report(smac, phase, done, total, msg);
-	return update_state(s, mac, phase, done, total, msg);
+	rc = update_state(s, mac, phase, done, total, msg);
+	if (rc == 0 && deployed(phase, msg))
+		rc = restore_deployed(s, mac);
+	return rc;
 }
 
 size_t server_match(struct server *s, const char *who, uint8_t (*macs)[6],

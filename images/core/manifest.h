@@ -36,8 +36,10 @@
  *   the public /store/.  Without it the layer is public.  Older manifests have no such
  *   key and read as before.
  *   Policies: `write` makes the partition hold the layer; `preserve` never touches its
- *   contents; `restore` writes the (captured) layer only when the partition is missing or
- *   not valid.
+ *   contents; `restore` writes the (captured) layer only when the disk lacks the partition
+ *   (no table, or no entry with its GUID at its extent) and never touches one it has, so
+ *   a machine's latest generation comes back on a new disk and never over its own data
+ *   (docs/restore.md).
  * - A write/restore partition may add `wipe=yes` (the only value; no key means no wipe):
  *   the layer's free chunks, which are otherwise left as the disk holds them, are made
  *   zero and read back to check, so no earlier user's data stays in the free space.  A

@@ -40,6 +40,8 @@ static void test_routes_good(void)
 	CHECK_EQ(http_route("/api/capture-cancel/52-54-00-12-34-56", &r), ROUTE_CAPTURE_CANCEL);
 	CHECK(strcmp(r.name, "52-54-00-12-34-56") == 0);
 	CHECK_EQ(http_route("/capture/task", &r), ROUTE_CAPTURE_TASK);
+	CHECK_EQ(http_route("/api/restore/pc01", &r), ROUTE_RESTORE);
+	CHECK(strcmp(r.name, "pc01") == 0);
 	CHECK_EQ(http_route("/api/generations/pc01", &r), ROUTE_GENERATIONS);
 	CHECK(strcmp(r.name, "pc01") == 0);
 	CHECK_EQ(http_route("/api/gc", &r), ROUTE_GC);
@@ -73,6 +75,7 @@ static void test_routes_bad(void)
 		"/api/accept-key/../x", "/api/accept-key/a/b", "/api/other/pc01",
 		"/api/capture", "/api/capture/", "/api/capture/../x", "/api/capture/a/b",
 		"/api/capture-cancel", "/api/capture-cancel/.x", "/api/Capture/pc01",
+		"/api/restore", "/api/restore/", "/api/restore/../x", "/api/restore/a/b",
 		"/capture", "/capture/", "/capture/task/x", "/capture/other", "/capture/chunk",
 		"/capture/done/x",
 		"/capture/chunk/", "/capture/chunk/0123", "/capture/chunk/" HEX64 "/x",

@@ -886,6 +886,30 @@ static void test_private_layer(void)
 	CHECK(strstr(text, "store=") == NULL);
 }
 
+/* A captured partition's latest generation (docs/restore.md): policy=restore with a
+ * private layer, the line the server writes, reads back the same; a restore part without
+ * its layer stays refused. */
+static void test_restore_private(void)
+{
+	struct strata_manifest m, m2;
+	struct strata_diag d;
+	char text[4096];
+	size_t len = build(text, sizeof(text), NBASE, 7, P2 " store=private");
+
+	CHECK_EQ(parse_text(&m, text, len, &d), 0);
+	CHECK(m.parts[1].policy == STRATA_POLICY_RESTORE && m.parts[1].has_layer);
+	CHECK(m.parts[1].private_layer && !m.parts[0].private_layer);
+	CHECK_EQ(strata_manifest_write(&m, text, sizeof(text), &len), 0);
+	CHECK(strstr(text, " policy=restore layer=" LAYER_B " store=private\n") != NULL);
+	CHECK_EQ(parse_text(&m2, text, len, &d), 0);
+	m.signed_len = m2.signed_len;
+	CHECK(memcmp(&m, &m2, sizeof(m)) == 0);
+	len = build(text, sizeof(text), NBASE, 7,
+		    P2X("2", " start=65M", " size=1G", " policy=restore", " store=private"));
+	CHECK_EQ(parse_text(&m, text, len, &d), STRATA_EINVAL);
+	CHECK_EQ(d.where, 7);
+}
+
 /* `store URL`: a site's store, parsed, written back after the machine line, and refused
  * when given twice or not a URL of the rule (manifest.h); absent in the base manifest. */
 static void test_site_store(void)
@@ -1012,6 +1036,7 @@ int main(void)
 	RUN(test_layer_id);
 	RUN(test_check_version);
 	RUN(test_private_layer);
+	RUN(test_restore_private);
 	RUN(test_site_store);
 	RUN(test_disk_duplicate_keys);
 	RUN(test_min_size_covers_layout);
