@@ -21,13 +21,20 @@
 #   4. (after 1) a gold capture of vm1's disk through the iPXE ROM: the ESP's layer is the one
 #      strata-image built of the same image, home stays out (private), done's layout makes
 #      the captured profile
+#   5. (after 1) the user of vm1 changes one file of home (debugfs on the disk image between
+#      boots) and a second machine capture makes generation 2, which uploads only the
+#      changed chunks: its bytes uploaded (GET /api/generations/vm1) are a fraction of
+#      generation 1's
+#   6. a PC whose capture=yes partition is a hibernated NTFS (hiberfil.sys begins "hibr", as
+#      tests/integration/fs-build.sh makes one): the capture is refused with the filesystem's
+#      message, nothing is uploaded, no generation, and /machines.json shows the failure
 # CAPTURE_CASES="1 3" runs only those cases.  Needs root, QEMU, OVMF, iPXE, sgdisk; without
 # them it says so and counts nothing.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/netns.sh"
 . "$(dirname "$0")/../lib/lab.sh"
 . "$(dirname "$0")/../lib/gold.sh"
-gold_init "${1:-build}" capture sgdisk
+gold_init "${1:-build}" capture sgdisk mkntfs ntfscp
 MAC=52:54:00:5a:00:01
 LAB_VM_TIMEOUT=${LAB_VM_TIMEOUT:-300}
 
@@ -48,6 +55,10 @@ part label=home type=linux size=rest policy=preserve capture=yes
 machine 52:54:00:5a:00:01 name=vm1 profile=cap
 machine 52:54:00:5a:00:02 name=vm2 profile=cap
 machine 52:54:00:5a:00:03 name=vm3 profile=cap
+profile capwin
+part label=ESP type=esp size=16M layer=$ESP
+part label=win type=basic size=rest policy=preserve capture=yes
+machine 52:54:00:5a:00:06 name=vm6 profile=capwin
 EOC
 lab_start "$W/root" "$KEY" || { check "lab starts" false; finish; exit; }
 
@@ -101,6 +112,51 @@ if want 3; then
 	LAB_NIC_OPTS=",romfile=" capture_case 3 vm3 52:54:00:5a:00:03 efi-http
 	check "3: the proxyDHCP handed firmware PXE strata.efi itself" grep -q "52:54:00:5a:00:03 .*agent-tftp \"strata.efi\"" "$LAB_RUN/server.log"
 	check "3: strata.efi took its server from the PXE reply" grep -q "args: server=$(lab_url)\(:80\)\? (from the PXE reply)" <(debug vm3)
+fi
+
+# 5. (after 1) Generation 2 of vm1's home after its user changed one file.
+if want 5 && want 1; then
+	off=$((17 << 20))
+	dd if="$W/vm1.img" of="$W/home2.img" bs=1M skip=17 count=8 status=none
+	head -c 200000 /dev/urandom > "$W/notes2.bin"
+	debugfs -w -R "rm /user/notes.bin" "$W/home2.img" >/dev/null 2>&1
+	debugfs -w -R "write $W/notes2.bin /user/notes.bin" "$W/home2.img" >/dev/null 2>&1
+	check "5: the changed home checks clean (e2fsck -fn)" e2fsck -fn "$W/home2.img"
+	dd if="$W/home2.img" of="$W/vm1.img" bs=1M seek=17 conv=notrunc status=none
+	HOME2=$($SI build --store "$W/cmpstore" "$W/home2.img" 2>/dev/null | tail -1)
+	order=$(lab_curl -s -X POST "$(lab_url)/api/capture/vm1")
+	check "5: the second machine capture order is taken" grep -q '"kind": "machine"' <<<"$order"
+	lab_vm vm1-gen2 52:54:00:5a:00:01 "$W/vm1.img"
+	check "5: home committed as generation 2, the layer strata-image builds of it" grep -q "capture: part home committed: generation 2 layer=$HOME2" <(debug vm1-gen2)
+	gens=$(lab_curl -s "$(lab_url)/api/generations/vm1")
+	up1=$(python3 -c 'import json,sys; g=json.load(sys.stdin)["partitions"][0]["generations"]; print({x["number"]: x["uploaded"] for x in g}.get(1, -1))' <<<"$gens")
+	up2=$(python3 -c 'import json,sys; g=json.load(sys.stdin)["partitions"][0]["generations"]; print({x["number"]: x["uploaded"] for x in g}.get(2, -1))' <<<"$gens")
+	echo "     5: bytes uploaded: generation 1 $up1, generation 2 $up2"
+	check "5: generation 1 uploaded home's data (more than 1.5 MB of its 2 MB, compressed random)" test "$up1" -gt 1500000
+	check "5: generation 2 uploaded only the changed chunks (under 400 kB)" sh -c "test $up2 -gt 0 && test $up2 -lt 400000"
+	echo "     5: $(grep -a 'capture: part home (ext4)' "$LAB_RUN/vm1-gen2.debug" | tr -d '\r' | sed 's/.*read/read/')"
+fi
+
+# 6. A hibernated NTFS marked capture=yes is refused; nothing is uploaded.
+if want 6; then
+	truncate -s 16M "$W/win.img"
+	mkntfs -q -F -f -L win "$W/win.img" >/dev/null 2>&1
+	{ printf 'hibr'; head -c 65532 /dev/zero; } > "$W/hibr"
+	ntfscp "$W/win.img" "$W/hibr" /hiberfil.sys >/dev/null 2>&1
+	truncate -s 0 "$W/vm6.img"; truncate -s 64M "$W/vm6.img"
+	sgdisk -n1:2048:+16M -t1:ef00 -c1:ESP -n2:0:+16M -t2:0700 -c2:win "$W/vm6.img" >/dev/null
+	dd if="$W/esp.img" of="$W/vm6.img" bs=1M seek=1 conv=notrunc status=none
+	dd if="$W/win.img" of="$W/vm6.img" bs=1M seek=17 conv=notrunc status=none
+	order=$(lab_curl -s -X POST "$(lab_url)/api/capture/vm6")
+	check "6: the machine capture order is taken" grep -q '"kind": "machine"' <<<"$order"
+	chunks=$(count 'POST /capture/chunk/[0-9a-f]* 200') commits=$(count 'POST /capture/commit')
+	lab_vm vm6 52:54:00:5a:00:06 "$W/vm6.img"
+	check "6: refused with the filesystem's message" grep -q "capture: partition 2 win (NTFS): Windows was hibernated or shut down with Fast Startup; boot Windows and choose Restart, or disable Fast Startup; nothing was uploaded" <(debug vm6)
+	check "6: no chunk uploaded, no commit" test "$(count 'POST /capture/chunk/[0-9a-f]* 200')/$(count 'POST /capture/commit')" = "$chunks/$commits"
+	check "6: no generation" test "$(sqlite3 "$W/root/state/strata.db" "SELECT count(*) FROM generations WHERE mac = '52:54:00:5a:00:06'")" = 0
+	m=$(lab_machines)
+	check "6: /machines.json shows the failure" grep -q "hibernated" <<<"$m"
+	echo "     6: $(grep -o '{[^{}]*vm6[^{}]*' <<<"$m" | head -c 400)"
 fi
 
 # 4. (after 1) A gold capture of vm1's disk through the iPXE ROM: the ESP is captured into
