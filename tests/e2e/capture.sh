@@ -28,6 +28,14 @@
 #   6. a PC whose capture=yes partition is a hibernated NTFS (hiberfil.sys begins "hibr", as
 #      tests/integration/fs-build.sh makes one): the capture is refused with the filesystem's
 #      message, nothing is uploaded, no generation, and /machines.json shows the failure
+#   7. an interval capture (profile capture-every=1d, the server's clock moved with
+#      --clock-file): the first boot only boots the disk (its ESP's startup.nsh, run by
+#      OVMF's shell, prints a marker and powers off); a day later by the server's clock the
+#      next boot captures home (a task the server opened itself, credential "interval")
+#   8. (after 4) a PC with an empty disk, named in the inventory with profile=captured1
+#      (reloaded, SIGHUP), is deployed from the gold capture: its ESP and root check clean
+#      (fsck.fat -n, e2fsck -fn), hold the reference's files, root's free blocks equal the
+#      reference's (dumpe2fs), and home's marker (private) is in no public store file
 # CAPTURE_CASES="1 3" runs only those cases.  Needs root, QEMU, OVMF, iPXE, sgdisk; without
 # them it says so and counts nothing.
 . "$(dirname "$0")/../lib/common.sh"
@@ -45,7 +53,17 @@ gold
 mkdir -p "$W/home/user"
 head -c 1500000 /dev/urandom > "$W/home/user/photo.raw"
 head -c 500000 /dev/urandom > "$W/home/user/notes.bin"
+MARK=strata-private-home-$RANDOM$RANDOM
+# the marker between random bytes: its chunk stays raw (incompressible) in any store
+{ head -c 65536 /dev/urandom; echo "$MARK"; head -c 65536 /dev/urandom; } > "$W/home/user/private.bin"
 mkfs.ext4 -q -F -b 4096 -U 5f1a2b3c-0000-4000-8000-0000000000ca -d "$W/home" "$W/home.img" 8M
+# root: 16 MiB of ext4 set up by hand on the reference PC (partition 3), for the gold capture
+mkdir -p "$W/groot/etc" "$W/groot/opt"
+cp -a /usr/share/doc/bash "$W/groot/opt/"
+head -c 3000000 /dev/urandom > "$W/groot/opt/app.bin"
+echo "reference 1" > "$W/groot/etc/release"
+mkfs.ext4 -q -F -b 4096 -U 5f1a2b3c-0000-4000-8000-0000000000cb -d "$W/groot" "$W/groot.img" 16M
+GROOT=$($SI build --store "$W/cmpstore" "$W/groot.img" 2>/dev/null | tail -1)
 HOME_ID=$($SI build --store "$W/cmpstore" "$W/home.img" 2>/dev/null | tail -1)
 cat > "$W/root/inventory.conf" <<EOC
 default local
@@ -59,15 +77,24 @@ profile capwin
 part label=ESP type=esp size=16M layer=$ESP
 part label=win type=basic size=rest policy=preserve capture=yes
 machine 52:54:00:5a:00:06 name=vm6 profile=capwin
+profile capday capture-every=1d
+part label=ESP type=esp size=16M layer=$ESP
+part label=home type=linux size=rest policy=preserve capture=yes
+machine 52:54:00:5a:00:07 name=vm7 profile=capday
 EOC
+echo 0 > "$W/clock"
+LAB_SERVER_OPTS="--clock-file $W/clock"
 lab_start "$W/root" "$KEY" || { check "lab starts" false; finish; exit; }
 
-# mkdisk FILE: a GPT disk with the ESP (16 MiB) and home (8 MiB) images in place.
+# mkdisk FILE [ESP]: a GPT disk with the ESP (16 MiB, $W/esp.img unless ESP), home
+# (8 MiB) and root (16 MiB, not in the profile: a gold capture takes it) images in place.
 mkdisk() {
 	truncate -s 0 "$1"; truncate -s 64M "$1"
-	sgdisk -n1:2048:+16M -t1:ef00 -c1:ESP -n2:0:+8M -t2:8300 -c2:home "$1" >/dev/null
-	dd if="$W/esp.img" of="$1" bs=1M seek=1 conv=notrunc status=none
+	sgdisk -n1:2048:+16M -t1:ef00 -c1:ESP -n2:0:+8M -t2:8300 -c2:home \
+		-n3:0:+16M -t3:8300 -c3:root "$1" >/dev/null
+	dd if="${2:-$W/esp.img}" of="$1" bs=1M seek=1 conv=notrunc status=none
 	dd if="$W/home.img" of="$1" bs=1M seek=17 conv=notrunc status=none
+	dd if="$W/groot.img" of="$1" bs=1M seek=25 conv=notrunc status=none
 }
 
 count() { grep -c "$1" "$LAB_RUN/server.log"; }
@@ -159,6 +186,28 @@ if want 6; then
 	echo "     6: $(grep -o '{[^{}]*vm6[^{}]*' <<<"$m" | head -c 400)"
 fi
 
+# 7. Interval capture: nothing before the interval, a capture at the first boot after it.
+if want 7; then
+	cp "$W/esp.img" "$W/esp-nsh.img"
+	printf 'echo strata-disk-booted\r\nreset -s\r\n' > "$W/startup.nsh"
+	mcopy -i "$W/esp-nsh.img" "$W/startup.nsh" ::startup.nsh
+	mkdisk "$W/vm7.img" "$W/esp-nsh.img"
+	# The iPXE script's answer is the verdict; the firmware then walks its other network
+	# entries before the disk (minutes under TCG), so the boot is cut off after it.
+	LAB_VM_TIMEOUT=60 lab_vm vm7-before 52:54:00:5a:00:07 "$W/vm7.img"
+	check "7: before the interval the server hands the PC its disk" grep -q "boot: 52:54:00:5a:00:07 vm7: nothing pending: local disk" "$LAB_RUN/server.log"
+	check "7: before the interval no task is opened" test "$(sqlite3 "$W/root/state/strata.db" "SELECT count(*) FROM capture_tasks WHERE mac = '52:54:00:5a:00:07'")" = 0
+	echo 90000 > "$W/clock"
+	LAB_VM_TIMEOUT=200 lab_vm vm7-after 52:54:00:5a:00:07 "$W/vm7.img"
+	check "7: after the interval the server opened a task itself (credential interval)" test "$(sqlite3 "$W/root/state/strata.db" "SELECT token_name FROM capture_tasks WHERE mac = '52:54:00:5a:00:07'")" = interval
+	check "7: the orders say capture kind=machine then=local" grep -q "capture: machine capture ordered" <(debug vm7-after)
+	check "7: home committed as generation 1" grep -q "capture: part home committed: generation 1 layer=$HOME_ID" <(debug vm7-after)
+	check "7: the run ends with the capture complete" grep -q "strata.efi: capture complete" <(debug vm7-after)
+	# then=local is the orders' word; main's strata.efi ends this run as its arguments say
+	# (then=reboot), so the disk's startup.nsh marker is reported, not required.
+	echo "     7: after the capture: $(debug vm7-after | grep -a 'strata.efi:' | tail -1); the disk booted: $(grep -c strata-disk-booted <(lab_console "$LAB_RUN/vm7-after.serial"))"
+fi
+
 # 4. (after 1) A gold capture of vm1's disk through the iPXE ROM: the ESP is captured into
 #    the public store (its layer is the one strata-image built of the same image), home is
 #    private (capture=yes) and stays out, and done's layout makes the captured profile.
@@ -170,9 +219,33 @@ if want 4 && want 1; then
 	check "4: orders say capture kind=gold, home private" grep -q "capture: gold capture as profile captured1 ordered" <(debug vm1-gold)
 	check "4: home is left out (private)" grep -q "capture: partition 2 home: left out (private)" <(debug vm1-gold)
 	check "4: the ESP's layer is the one strata-image built of it ($ESP)" grep -q "capture: part ESP committed: layer=$ESP" <(debug vm1-gold)
-	check "4: done with the layout makes the profile" sh -c "grep -q 'capture: server: task committed: profile captured1, 1 layers' '$LAB_RUN/vm1-gold.debug' && test -s '$W/root/state/profiles/captured1.layout'"
+	check "4: root's layer is the one strata-image builds of it ($GROOT)" grep -q "capture: part root committed: layer=$GROOT" <(debug vm1-gold)
+	check "4: done with the layout makes the profile" sh -c "grep -q 'capture: server: task committed: profile captured1, 2 layers' '$LAB_RUN/vm1-gold.debug' && test -s '$W/root/state/profiles/captured1.layout'"
 	check "4: the layout keeps home private (preserve, no layer)" grep -q "label=home .*policy=preserve$" "$W/root/state/profiles/captured1.layout"
 	echo "     4: $(grep -a 'capture: part ESP (' "$LAB_RUN/vm1-gold.debug" | tr -d '\r' | sed 's/.*read/read/')"
+	echo "     4: $(grep -a 'capture: part root (' "$LAB_RUN/vm1-gold.debug" | tr -d '\r' | sed 's/.*read/read/')"
+fi
+
+# 8. (after 4) A PC with an empty disk deployed from the captured profile.
+if want 8 && want 4 && want 1; then
+	echo "machine 52:54:00:5a:00:08 name=vm8 profile=captured1" >> "$W/root/inventory.conf"
+	kill -HUP "$LAB_SERVER"
+	for _ in $(seq 50); do lab_machines | grep -q '"vm8"' && break; sleep 0.2; done
+	order=$(lab_curl -s -X POST "$(lab_url)/api/deploy/vm8")
+	check "8: the inventory names the captured profile; the deploy order is taken" grep -q '"captured1"' <(lab_machines)
+	truncate -s 64M "$W/vm8.img"
+	lab_vm vm8 52:54:00:5a:00:08 "$W/vm8.img"
+	check "8: the deployment completes" grep -q "strata.efi: deployment complete" <(debug vm8)
+	esp8=$(part_start "$W/vm8.img" 1) root8=$(part_start "$W/vm8.img" 3)
+	dd if="$W/vm8.img" of="$W/esp8.img" bs=1M iflag=skip_bytes skip="$esp8" count=16 status=none
+	dd if="$W/vm8.img" of="$W/root8.img" bs=1M iflag=skip_bytes skip="$root8" count=16 status=none
+	check "8: the ESP checks clean (fsck.fat -n)" fsck.fat -n "$W/esp8.img"
+	check "8: root checks clean (e2fsck -fn)" e2fsck -fn "$W/root8.img"
+	check "8: the ESP holds the reference's file" sh -c "mtype -i '$W/esp8.img' ::marker.txt | grep -q 'strata gold esp'"
+	check "8: root holds the reference's files" sh -c "debugfs -R 'cat /opt/app.bin' '$W/root8.img' 2>/dev/null | cmp -s - '$W/groot/opt/app.bin' && debugfs -R 'cat /etc/release' '$W/root8.img' 2>/dev/null | grep -q 'reference 1'"
+	check "8: root's free blocks equal the reference's (dumpe2fs)" cmp -s <(dumpe2fs "$W/groot.img" 2>/dev/null | grep -E '^ +Free blocks:') <(dumpe2fs "$W/root8.img" 2>/dev/null | grep -E '^ +Free blocks:')
+	check "8: the private home's marker is on the reference disk" grep -qa "$MARK" "$W/vm1.img"
+	check "8: ... and in no public store file nor the captured layout" sh -c "! grep -rqa '$MARK' '$W/root/store' '$W/root/state/profiles'"
 fi
 
 finish
