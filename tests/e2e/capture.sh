@@ -36,6 +36,10 @@
 #      (reloaded, SIGHUP), is deployed from the gold capture: its ESP and root check clean
 #      (fsck.fat -n, e2fsck -fn), hold the reference's files, root's free blocks equal the
 #      reference's (dumpe2fs), and home's marker (private) is in no public store file
+#   9. (after 5) vm1's user writes 1.5 MB more to home; during that capture's upload the
+#      server is killed (SIGKILL): generations 1 and 2 stay intact; after a restart the
+#      next boot makes generation 3, the chunks stored before the kill present, not sent
+#      again
 # CAPTURE_CASES="1 3" runs only those cases.  Needs root, QEMU, OVMF, iPXE, sgdisk; without
 # them it says so and counts nothing.
 . "$(dirname "$0")/../lib/common.sh"
@@ -184,6 +188,39 @@ if want 6; then
 	m=$(lab_machines)
 	check "6: /machines.json shows the failure" grep -q "hibernated" <<<"$m"
 	echo "     6: $(grep -o '{[^{}]*vm6[^{}]*' <<<"$m" | head -c 400)"
+fi
+
+# 9. (after 5) SIGKILL of the server during an upload; the next boot uploads what is missing.
+if want 9 && want 5 && want 1; then
+	dd if="$W/vm1.img" of="$W/home3.img" bs=1M skip=17 count=8 status=none
+	head -c 1500000 /dev/urandom > "$W/video.raw"
+	debugfs -w -R "write $W/video.raw /user/video.raw" "$W/home3.img" >/dev/null 2>&1
+	dd if="$W/home3.img" of="$W/vm1.img" bs=1M seek=17 conv=notrunc status=none
+	lab_curl -s -X POST "$(lab_url)/api/capture/vm1" >/dev/null
+	chunks=$(count 'POST /capture/chunk/[0-9a-f]* 200')
+	lab_vm vm1-kill 52:54:00:5a:00:01 "$W/vm1.img" &
+	vm=$!
+	for _ in $(seq 2000); do
+		[ "$(count 'POST /capture/chunk/[0-9a-f]* 200')" -ge $((chunks + 4)) ] && break
+		sleep 0.1
+	done
+	kill -KILL "$LAB_SERVER"
+	killed=$(($(count 'POST /capture/chunk/[0-9a-f]* 200') - chunks))
+	wait "$vm"
+	netns_stop "$LAB_DNSMASQ"
+	check "9: the server was killed during the upload ($killed chunks stored)" sh -c "test $killed -ge 4 && ! grep -q 'strata.efi: capture complete' '$LAB_RUN/vm1-kill.debug'"
+	mv "$LAB_RUN/server.log" "$LAB_RUN/server-killed.log"
+	lab_services "$W/root" "$KEY"
+	check "9: generations 1 and 2 are intact after the restart" test "$(sqlite3 "$W/root/state/strata.db" "SELECT group_concat(number) FROM (SELECT number FROM generations WHERE mac = '52:54:00:5a:00:01' AND part = 'home' ORDER BY number)")" = "1,2"
+	check "9: the database checks clean" test "$(sqlite3 "$W/root/state/strata.db" "PRAGMA integrity_check")" = ok
+	echo "     9: after the restart, a new order: $(lab_curl -s -o /dev/null -w '%{http_code}' -X POST "$(lab_url)/api/capture/vm1") (409: the task is still open)"
+	lab_vm vm1-resume 52:54:00:5a:00:01 "$W/vm1.img"
+	check "9: the next boot commits generation 3" grep -q "capture: part home committed: generation 3 " <(debug vm1-resume)
+	sum=$(grep -a 'capture: part home (ext4)' "$LAB_RUN/vm1-resume.debug" | tr -d '\r' | sed 's/.*read/read/')
+	up=$(sed -n 's/.* in \([0-9]*\) chunks.*/\1/p' <<<"$sum")
+	changed=$(paste <(_chunk_sums < "$W/home2.img") <(_chunk_sums < "$W/home3.img") | awk '$1 != $2' | wc -l)
+	check "9: only what was missing is sent: $up + $killed chunks, of $changed changed" sh -c "test -n '$up' && test $((${up:-0} + killed)) -le $changed && test ${up:-0} -lt $changed"
+	echo "     9: killed boot: $killed chunks stored; next boot: $sum; chunks changed since generation 2: $changed"
 fi
 
 # 7. Interval capture: nothing before the interval, a capture at the first boot after it.
