@@ -18,18 +18,42 @@
 #   3. OVMF's own PXE: the proxyDHCP hands a machine with an open capture task strata.efi
 #      itself (not snponly.efi) with its arguments in DHCP option 224; strata.efi reads
 #      them from the PXE base code's mode, stops it, and uses EFI_HTTP for everything
-#   4. (after 1) a gold capture of vm1's disk through the iPXE ROM: the ESP's layer is the one
-#      strata-image built of the same image, home stays out (private), done's layout makes
-#      the captured profile
-# CAPTURE_CASES="1 3" runs only those cases.  Needs root, QEMU, OVMF, iPXE, sgdisk; without
+#   4. (after 1) a gold capture of vm1's disk through the iPXE ROM: the ESP's and root's
+#      layers are the ones strata-image builds of the same images, home stays out
+#      (private), done's layout makes the captured profile
+#   5. (after 1) the user of vm1 changes one file of home (debugfs on the disk image between
+#      boots) and a second machine capture makes generation 2, which uploads only the
+#      changed chunks: its bytes uploaded (GET /api/generations/vm1) are a fraction of
+#      generation 1's
+#   6. a PC whose capture=yes partition is a hibernated NTFS (hiberfil.sys begins "hibr", as
+#      tests/integration/fs-build.sh makes one): the capture is refused with the filesystem's
+#      message, nothing is uploaded, no generation, and /machines.json shows the failure
+#   7. an interval capture (profile capture-every=1d, the server's clock moved with
+#      --clock-file): the first boot is handed its disk (the server's verdict; the VM is
+#      cut off after 60 s, as OVMF walks its other network entries before the disk); a day
+#      later by the server's clock the next boot captures home (a task the server opened
+#      itself, credential "interval"); whether the disk then booted (its ESP's startup.nsh,
+#      run by OVMF's shell, prints a marker) is printed, not required
+#   8. (after 4) a PC with an empty disk, named in the inventory with profile=captured1
+#      (reloaded, SIGHUP), is deployed from the gold capture: its ESP and root check clean
+#      (fsck.fat -n, e2fsck -fn), hold the reference's files, root's free blocks equal the
+#      reference's (dumpe2fs), and home's marker (private) is in no public store file
+#   9. (after 5) vm1's user writes 1.5 MB more to home; during that capture's upload the
+#      server is killed (SIGKILL, after CAPTURE_KILL_AFTER chunks, default 4; make soak
+#      varies it): generations 1 and 2 stay intact; after a restart the
+#      next boot makes generation 3, the chunks stored before the kill present, not sent
+#      again
+# CAPTURE_CASES="1 3" runs only those cases (default all: 11 boots, about 6 min here).
+# Needs root, QEMU, OVMF, iPXE, sgdisk, mkntfs, ntfscp; without
 # them it says so and counts nothing.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/netns.sh"
 . "$(dirname "$0")/../lib/lab.sh"
 . "$(dirname "$0")/../lib/gold.sh"
-gold_init "${1:-build}" capture sgdisk
+gold_init "${1:-build}" capture sgdisk mkntfs ntfscp
 MAC=52:54:00:5a:00:01
 LAB_VM_TIMEOUT=${LAB_VM_TIMEOUT:-300}
+KILL_AFTER=${CAPTURE_KILL_AFTER:-4}
 
 want() { [ -z "${CAPTURE_CASES:-}" ] || [[ " $CAPTURE_CASES " == *" $1 "* ]]; }
 
@@ -38,7 +62,17 @@ gold
 mkdir -p "$W/home/user"
 head -c 1500000 /dev/urandom > "$W/home/user/photo.raw"
 head -c 500000 /dev/urandom > "$W/home/user/notes.bin"
+MARK=strata-private-home-$RANDOM$RANDOM
+# the marker between random bytes: its chunk stays raw (incompressible) in any store
+{ head -c 65536 /dev/urandom; echo "$MARK"; head -c 65536 /dev/urandom; } > "$W/home/user/private.bin"
 mkfs.ext4 -q -F -b 4096 -U 5f1a2b3c-0000-4000-8000-0000000000ca -d "$W/home" "$W/home.img" 8M
+# root: 16 MiB of ext4 set up by hand on the reference PC (partition 3), for the gold capture
+mkdir -p "$W/groot/etc" "$W/groot/opt"
+cp -a /usr/share/doc/bash "$W/groot/opt/"
+head -c 3000000 /dev/urandom > "$W/groot/opt/app.bin"
+echo "reference 1" > "$W/groot/etc/release"
+mkfs.ext4 -q -F -b 4096 -U 5f1a2b3c-0000-4000-8000-0000000000cb -d "$W/groot" "$W/groot.img" 16M
+GROOT=$($SI build --store "$W/cmpstore" "$W/groot.img" 2>/dev/null | tail -1)
 HOME_ID=$($SI build --store "$W/cmpstore" "$W/home.img" 2>/dev/null | tail -1)
 cat > "$W/root/inventory.conf" <<EOC
 default local
@@ -48,15 +82,28 @@ part label=home type=linux size=rest policy=preserve capture=yes
 machine 52:54:00:5a:00:01 name=vm1 profile=cap
 machine 52:54:00:5a:00:02 name=vm2 profile=cap
 machine 52:54:00:5a:00:03 name=vm3 profile=cap
+profile capwin
+part label=ESP type=esp size=16M layer=$ESP
+part label=win type=basic size=rest policy=preserve capture=yes
+machine 52:54:00:5a:00:06 name=vm6 profile=capwin
+profile capday capture-every=1d
+part label=ESP type=esp size=16M layer=$ESP
+part label=home type=linux size=rest policy=preserve capture=yes
+machine 52:54:00:5a:00:07 name=vm7 profile=capday
 EOC
+echo 0 > "$W/clock"
+LAB_SERVER_OPTS="--clock-file $W/clock"
 lab_start "$W/root" "$KEY" || { check "lab starts" false; finish; exit; }
 
-# mkdisk FILE: a GPT disk with the ESP (16 MiB) and home (8 MiB) images in place.
+# mkdisk FILE [ESP]: a GPT disk with the ESP (16 MiB, $W/esp.img unless ESP), home
+# (8 MiB) and root (16 MiB, not in the profile: a gold capture takes it) images in place.
 mkdisk() {
 	truncate -s 0 "$1"; truncate -s 64M "$1"
-	sgdisk -n1:2048:+16M -t1:ef00 -c1:ESP -n2:0:+8M -t2:8300 -c2:home "$1" >/dev/null
-	dd if="$W/esp.img" of="$1" bs=1M seek=1 conv=notrunc status=none
+	sgdisk -n1:2048:+16M -t1:ef00 -c1:ESP -n2:0:+8M -t2:8300 -c2:home \
+		-n3:0:+16M -t3:8300 -c3:root "$1" >/dev/null
+	dd if="${2:-$W/esp.img}" of="$1" bs=1M seek=1 conv=notrunc status=none
 	dd if="$W/home.img" of="$1" bs=1M seek=17 conv=notrunc status=none
+	dd if="$W/groot.img" of="$1" bs=1M seek=25 conv=notrunc status=none
 }
 
 count() { grep -c "$1" "$LAB_RUN/server.log"; }
@@ -103,6 +150,106 @@ if want 3; then
 	check "3: strata.efi took its server from the PXE reply" grep -q "args: server=$(lab_url)\(:80\)\? (from the PXE reply)" <(debug vm3)
 fi
 
+# 5. (after 1) Generation 2 of vm1's home after its user changed one file.
+if want 5 && want 1; then
+	off=$((17 << 20))
+	dd if="$W/vm1.img" of="$W/home2.img" bs=1M skip=17 count=8 status=none
+	head -c 200000 /dev/urandom > "$W/notes2.bin"
+	debugfs -w -R "rm /user/notes.bin" "$W/home2.img" >/dev/null 2>&1
+	debugfs -w -R "write $W/notes2.bin /user/notes.bin" "$W/home2.img" >/dev/null 2>&1
+	check "5: the changed home checks clean (e2fsck -fn)" e2fsck -fn "$W/home2.img"
+	dd if="$W/home2.img" of="$W/vm1.img" bs=1M seek=17 conv=notrunc status=none
+	HOME2=$($SI build --store "$W/cmpstore" "$W/home2.img" 2>/dev/null | tail -1)
+	order=$(lab_curl -s -X POST "$(lab_url)/api/capture/vm1")
+	check "5: the second machine capture order is taken" grep -q '"kind": "machine"' <<<"$order"
+	lab_vm vm1-gen2 52:54:00:5a:00:01 "$W/vm1.img"
+	check "5: home committed as generation 2, the layer strata-image builds of it" grep -q "capture: part home committed: generation 2 layer=$HOME2" <(debug vm1-gen2)
+	gens=$(lab_curl -s "$(lab_url)/api/generations/vm1")
+	up1=$(python3 -c 'import json,sys; g=json.load(sys.stdin)["partitions"][0]["generations"]; print({x["number"]: x["uploaded"] for x in g}.get(1, -1))' <<<"$gens")
+	up2=$(python3 -c 'import json,sys; g=json.load(sys.stdin)["partitions"][0]["generations"]; print({x["number"]: x["uploaded"] for x in g}.get(2, -1))' <<<"$gens")
+	echo "     5: bytes uploaded: generation 1 $up1, generation 2 $up2"
+	check "5: generation 1 uploaded home's data (more than 1.5 MB of its 2 MB, compressed random)" test "$up1" -gt 1500000
+	check "5: generation 2 uploaded only the changed chunks (under 400 kB)" sh -c "test $up2 -gt 0 && test $up2 -lt 400000"
+	echo "     5: $(grep -a 'capture: part home (ext4)' "$LAB_RUN/vm1-gen2.debug" | tr -d '\r' | sed 's/.*read/read/')"
+fi
+
+# 6. A hibernated NTFS marked capture=yes is refused; nothing is uploaded.
+if want 6; then
+	truncate -s 16M "$W/win.img"
+	mkntfs -q -F -f -L win "$W/win.img" >/dev/null 2>&1
+	{ printf 'hibr'; head -c 65532 /dev/zero; } > "$W/hibr"
+	ntfscp "$W/win.img" "$W/hibr" /hiberfil.sys >/dev/null 2>&1
+	truncate -s 0 "$W/vm6.img"; truncate -s 64M "$W/vm6.img"
+	sgdisk -n1:2048:+16M -t1:ef00 -c1:ESP -n2:0:+16M -t2:0700 -c2:win "$W/vm6.img" >/dev/null
+	dd if="$W/esp.img" of="$W/vm6.img" bs=1M seek=1 conv=notrunc status=none
+	dd if="$W/win.img" of="$W/vm6.img" bs=1M seek=17 conv=notrunc status=none
+	order=$(lab_curl -s -X POST "$(lab_url)/api/capture/vm6")
+	check "6: the machine capture order is taken" grep -q '"kind": "machine"' <<<"$order"
+	chunks=$(count 'POST /capture/chunk/[0-9a-f]* 200') commits=$(count 'POST /capture/commit')
+	lab_vm vm6 52:54:00:5a:00:06 "$W/vm6.img"
+	check "6: refused with the filesystem's message" grep -q "capture: partition 2 win (NTFS): Windows was hibernated or shut down with Fast Startup; boot Windows and choose Restart, or disable Fast Startup; nothing was uploaded" <(debug vm6)
+	check "6: no chunk uploaded, no commit" test "$(count 'POST /capture/chunk/[0-9a-f]* 200')/$(count 'POST /capture/commit')" = "$chunks/$commits"
+	check "6: no generation" test "$(sqlite3 "$W/root/state/strata.db" "SELECT count(*) FROM generations WHERE mac = '52:54:00:5a:00:06'")" = 0
+	m=$(lab_machines)
+	check "6: /machines.json shows the failure" grep -q "hibernated" <<<"$m"
+	echo "     6: $(grep -o '{[^{}]*vm6[^{}]*' <<<"$m" | head -c 400)"
+fi
+
+# 9. (after 5) SIGKILL of the server during an upload; the next boot uploads what is missing.
+if want 9 && want 5 && want 1; then
+	dd if="$W/vm1.img" of="$W/home3.img" bs=1M skip=17 count=8 status=none
+	head -c 1500000 /dev/urandom > "$W/video.raw"
+	debugfs -w -R "write $W/video.raw /user/video.raw" "$W/home3.img" >/dev/null 2>&1
+	dd if="$W/home3.img" of="$W/vm1.img" bs=1M seek=17 conv=notrunc status=none
+	lab_curl -s -X POST "$(lab_url)/api/capture/vm1" >/dev/null
+	chunks=$(count 'POST /capture/chunk/[0-9a-f]* 200')
+	lab_vm vm1-kill 52:54:00:5a:00:01 "$W/vm1.img" &
+	vm=$!
+	for _ in $(seq 2000); do
+		[ "$(count 'POST /capture/chunk/[0-9a-f]* 200')" -ge $((chunks + KILL_AFTER)) ] && break
+		sleep 0.1
+	done
+	kill -KILL "$LAB_SERVER"
+	killed=$(($(count 'POST /capture/chunk/[0-9a-f]* 200') - chunks))
+	wait "$vm"
+	netns_stop "$LAB_DNSMASQ"
+	check "9: the server was killed during the upload ($killed chunks stored)" sh -c "test $killed -ge $KILL_AFTER && ! grep -q 'strata.efi: capture complete' '$LAB_RUN/vm1-kill.debug'"
+	mv "$LAB_RUN/server.log" "$LAB_RUN/server-killed.log"
+	lab_services "$W/root" "$KEY"
+	check "9: generations 1 and 2 are intact after the restart" test "$(sqlite3 "$W/root/state/strata.db" "SELECT group_concat(number) FROM (SELECT number FROM generations WHERE mac = '52:54:00:5a:00:01' AND part = 'home' ORDER BY number)")" = "1,2"
+	check "9: the database checks clean" test "$(sqlite3 "$W/root/state/strata.db" "PRAGMA integrity_check")" = ok
+	echo "     9: after the restart, a new order: $(lab_curl -s -o /dev/null -w '%{http_code}' -X POST "$(lab_url)/api/capture/vm1") (409: the task is still open)"
+	lab_vm vm1-resume 52:54:00:5a:00:01 "$W/vm1.img"
+	check "9: the next boot commits generation 3" grep -q "capture: part home committed: generation 3 " <(debug vm1-resume)
+	sum=$(grep -a 'capture: part home (ext4)' "$LAB_RUN/vm1-resume.debug" | tr -d '\r' | sed 's/.*read/read/')
+	up=$(sed -n 's/.* in \([0-9]*\) chunks.*/\1/p' <<<"$sum")
+	changed=$(paste <(_chunk_sums < "$W/home2.img") <(_chunk_sums < "$W/home3.img") | awk '$1 != $2' | wc -l)
+	check "9: only what was missing is sent: $up + $killed chunks, of $changed changed" sh -c "test -n '$up' && test $((${up:-0} + killed)) -le $changed && test ${up:-0} -lt $changed"
+	echo "     9: killed boot: $killed chunks stored; next boot: $sum; chunks changed since generation 2: $changed"
+fi
+
+# 7. Interval capture: nothing before the interval, a capture at the first boot after it.
+if want 7; then
+	cp "$W/esp.img" "$W/esp-nsh.img"
+	printf 'echo strata-disk-booted\r\nreset -s\r\n' > "$W/startup.nsh"
+	mcopy -i "$W/esp-nsh.img" "$W/startup.nsh" ::startup.nsh
+	mkdisk "$W/vm7.img" "$W/esp-nsh.img"
+	# The iPXE script's answer is the verdict; the firmware then walks its other network
+	# entries before the disk (minutes under TCG), so the boot is cut off after it.
+	LAB_VM_TIMEOUT=60 lab_vm vm7-before 52:54:00:5a:00:07 "$W/vm7.img"
+	check "7: before the interval the server hands the PC its disk" grep -q "boot: 52:54:00:5a:00:07 vm7: nothing pending: local disk" "$LAB_RUN/server.log"
+	check "7: before the interval no task is opened" test "$(sqlite3 "$W/root/state/strata.db" "SELECT count(*) FROM capture_tasks WHERE mac = '52:54:00:5a:00:07'")" = 0
+	echo 90000 > "$W/clock"
+	LAB_VM_TIMEOUT=200 lab_vm vm7-after 52:54:00:5a:00:07 "$W/vm7.img"
+	check "7: after the interval the server opened a task itself (credential interval)" test "$(sqlite3 "$W/root/state/strata.db" "SELECT token_name FROM capture_tasks WHERE mac = '52:54:00:5a:00:07'")" = interval
+	check "7: the orders say capture kind=machine then=local" grep -q "capture: machine capture ordered" <(debug vm7-after)
+	check "7: home committed as generation 1" grep -q "capture: part home committed: generation 1 layer=$HOME_ID" <(debug vm7-after)
+	check "7: the run ends with the capture complete" grep -q "strata.efi: capture complete" <(debug vm7-after)
+	# then=local is the orders' word; main's strata.efi ends this run as its arguments say
+	# (then=reboot), so the disk's startup.nsh marker is reported, not required.
+	echo "     7: after the capture: $(debug vm7-after | grep -a 'strata.efi:' | tail -1); the disk booted: $(grep -c strata-disk-booted <(lab_console "$LAB_RUN/vm7-after.serial"))"
+fi
+
 # 4. (after 1) A gold capture of vm1's disk through the iPXE ROM: the ESP is captured into
 #    the public store (its layer is the one strata-image built of the same image), home is
 #    private (capture=yes) and stays out, and done's layout makes the captured profile.
@@ -114,9 +261,33 @@ if want 4 && want 1; then
 	check "4: orders say capture kind=gold, home private" grep -q "capture: gold capture as profile captured1 ordered" <(debug vm1-gold)
 	check "4: home is left out (private)" grep -q "capture: partition 2 home: left out (private)" <(debug vm1-gold)
 	check "4: the ESP's layer is the one strata-image built of it ($ESP)" grep -q "capture: part ESP committed: layer=$ESP" <(debug vm1-gold)
-	check "4: done with the layout makes the profile" sh -c "grep -q 'capture: server: task committed: profile captured1, 1 layers' '$LAB_RUN/vm1-gold.debug' && test -s '$W/root/state/profiles/captured1.layout'"
+	check "4: root's layer is the one strata-image builds of it ($GROOT)" grep -q "capture: part root committed: layer=$GROOT" <(debug vm1-gold)
+	check "4: done with the layout makes the profile" sh -c "grep -q 'capture: server: task committed: profile captured1, 2 layers' '$LAB_RUN/vm1-gold.debug' && test -s '$W/root/state/profiles/captured1.layout'"
 	check "4: the layout keeps home private (preserve, no layer)" grep -q "label=home .*policy=preserve$" "$W/root/state/profiles/captured1.layout"
 	echo "     4: $(grep -a 'capture: part ESP (' "$LAB_RUN/vm1-gold.debug" | tr -d '\r' | sed 's/.*read/read/')"
+	echo "     4: $(grep -a 'capture: part root (' "$LAB_RUN/vm1-gold.debug" | tr -d '\r' | sed 's/.*read/read/')"
+fi
+
+# 8. (after 4) A PC with an empty disk deployed from the captured profile.
+if want 8 && want 4 && want 1; then
+	echo "machine 52:54:00:5a:00:08 name=vm8 profile=captured1" >> "$W/root/inventory.conf"
+	kill -HUP "$LAB_SERVER"
+	for _ in $(seq 50); do lab_machines | grep -q '"vm8"' && break; sleep 0.2; done
+	order=$(lab_curl -s -X POST "$(lab_url)/api/deploy/vm8")
+	check "8: the inventory names the captured profile; the deploy order is taken" grep -q '"captured1"' <(lab_machines)
+	truncate -s 64M "$W/vm8.img"
+	lab_vm vm8 52:54:00:5a:00:08 "$W/vm8.img"
+	check "8: the deployment completes" grep -q "strata.efi: deployment complete" <(debug vm8)
+	esp8=$(part_start "$W/vm8.img" 1) root8=$(part_start "$W/vm8.img" 3)
+	dd if="$W/vm8.img" of="$W/esp8.img" bs=1M iflag=skip_bytes skip="$esp8" count=16 status=none
+	dd if="$W/vm8.img" of="$W/root8.img" bs=1M iflag=skip_bytes skip="$root8" count=16 status=none
+	check "8: the ESP checks clean (fsck.fat -n)" fsck.fat -n "$W/esp8.img"
+	check "8: root checks clean (e2fsck -fn)" e2fsck -fn "$W/root8.img"
+	check "8: the ESP holds the reference's file" sh -c "mtype -i '$W/esp8.img' ::marker.txt | grep -q 'strata gold esp'"
+	check "8: root holds the reference's files" sh -c "debugfs -R 'cat /opt/app.bin' '$W/root8.img' 2>/dev/null | cmp -s - '$W/groot/opt/app.bin' && debugfs -R 'cat /etc/release' '$W/root8.img' 2>/dev/null | grep -q 'reference 1'"
+	check "8: root's free blocks equal the reference's (dumpe2fs)" cmp -s <(dumpe2fs "$W/groot.img" 2>/dev/null | grep -E '^ +Free blocks:') <(dumpe2fs "$W/root8.img" 2>/dev/null | grep -E '^ +Free blocks:')
+	check "8: the private home's marker is on the reference disk" grep -qa "$MARK" "$W/vm1.img"
+	check "8: ... and in no public store file nor the captured layout" sh -c "! grep -rqa '$MARK' '$W/root/store' '$W/root/state/profiles'"
 fi
 
 finish

@@ -13,19 +13,22 @@
 #   sb:     tests/e2e/secure-boot.sh with every case SOAK_ROUNDS times: enrollment from a
 #           disk and by network boot, the PXE and HTTP Boot deployments, both refusals
 #           (unsigned, and signed by another lab's key), and the snakeoil smoke test
+#   capkill: tests/e2e/capture.sh cases 1, 5 and 9 SOAK_ROUNDS times, the server killed
+#           after a random number (1-20, CAPTURE_KILL_AFTER) of a capture's chunk uploads:
+#           earlier generations intact, the next boot sends only what is missing
 # Each cut round names its kill delay (and each faults round its loss), so a failing round
 # can be run again alone.  It prints one "N passed, N failed" line, like make test.  About
-# 1 h 10 with the defaults.
+# 1 h 20 with the defaults.
 # Usage: tests/soak/run.sh [--help] [BUILD_DIR]   (SOAK_ROUNDS, SOAK_FUZZ_SECONDS,
-#        SOAK_ONLY="fuzz load cuts faults sb")
+#        SOAK_ONLY="fuzz load cuts faults sb capkill")
 set -u
 case ${1:-} in
--h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+-h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 esac
 BUILD=${1:-build}
 ROUNDS=${SOAK_ROUNDS:-3}
 FUZZ_SECONDS=${SOAK_FUZZ_SECONDS:-300}
-ONLY=${SOAK_ONLY:-fuzz load cuts faults sb}
+ONLY=${SOAK_ONLY:-fuzz load cuts faults sb capkill}
 . "$(dirname "$0")/../lib/suite.sh"
 
 want() { case " $ONLY " in *" $1 "*) return 0 ;; esac; return 1; }
@@ -51,5 +54,10 @@ for r in $(seq "$ROUNDS"); do
 	fi
 	want sb && suite "soak secure boot round $r/$ROUNDS" \
 		env SB_CASES="enroll enroll-net pxe http refuse other snakeoil" bash tests/e2e/secure-boot.sh "$BUILD"
+	if want capkill; then
+		n=$((1 + RANDOM % 20))
+		suite "soak capture kill round $r/$ROUNDS (CAPTURE_KILL_AFTER=$n)" \
+			env CAPTURE_CASES="1 5 9" CAPTURE_KILL_AFTER=$n bash tests/e2e/capture.sh "$BUILD"
+	fi
 done
 suites_finish
