@@ -374,6 +374,14 @@ if command -v sgdisk > /dev/null; then
 	TD=$(post "$U/api/capture/pc03?as=fromdisk&prepared=yes" | sed -n 's/.*"token": "\([0-9a-f]*\)".*/\1/p')
 	check "strata-image capture-disk: the disk's layout becomes the profile" test "$("$STRATA_IMAGE_BIN" capture-disk --store "$U" --token "$TD" --keep home "$W/disk.img" 2>"$W/cd.err")" = "task committed: profile fromdisk, 2 layers"
 	check "  its layout: ESP and root with layers (root's as a build of its bytes), CIDATA and home preserved" sh -c "grep -q '^part 1 label=ESP type=esp .* start=1048576 size=1048576 policy=write layer=sha256:' '$W/root/state/profiles/fromdisk.layout' && grep -q '^part 2 label=root type=linux .* size=2097152 policy=write layer=$IDD$' '$W/root/state/profiles/fromdisk.layout' && grep -q '^part 3 label=CIDATA type=basic .* policy=preserve$' '$W/root/state/profiles/fromdisk.layout' && grep -q '^part 4 label=home .* policy=preserve$' '$W/root/state/profiles/fromdisk.layout'"
+	# The reference disk's CIDATA is that PC's own: the captured profile makes it
+	# layer=machine, so a machine given the profile gets its own generated CIDATA layer.
+	printf 'machine 52:54:00:5e:00:06 name=pc06 profile=fromdisk\n' >> "$W/root/inventory.conf"
+	kill -HUP "$SRV_PID"
+	for _ in $(seq 100); do grep -q 'profiles, 6 machines$' "$W/log-kill2" && break; sleep 0.1; done
+	curl -s -H "$SRV_AUTH" "$U/manifest/52:54:00:5e:00:06" > "$W/m6"
+	ML6=$(sed -n 's/^part 3 label=CIDATA .*policy=write layer=\(sha256:[0-9a-f]*\) store=private$/\1/p' "$W/m6")
+	check "  a machine given the captured profile gets its own CIDATA layer (layer=machine), home stays preserved" sh -c "test -n '$ML6' && test -f '$W/root/state/private/5254005e0006/layers/${ML6#sha256:}.idx' && grep -q '^part 4 label=home .* policy=preserve$' '$W/m6'"
 	sgdisk -c 2:'r o' "$W/disk.img" > /dev/null
 	TD2=$(post "$U/api/capture/pc03?as=fromdisk2&prepared=yes" | sed -n 's/.*"token": "\([0-9a-f]*\)".*/\1/p')
 	check "  a partition whose GPT name is no label: exit 1 naming it, before any upload" sh -c "'$STRATA_IMAGE_BIN' capture-disk --store '$U' --token '$TD2' '$W/disk.img' 2>'$W/cd2.err' >/dev/null; test \$? = 1 && grep -q 'partition 2: its GPT name is not a label' '$W/cd2.err'"

@@ -208,8 +208,10 @@ static void test_layout_profile(void)
 	CHECK(!strcmp(pr.parts[0].type, "esp") && pr.parts[0].size == (64ull << 20));
 	CHECK(!strcmp(pr.parts[1].type, "E3C9E316-0B5C-4DB8-817D-F92DF00215AE"));
 	CHECK(pr.parts[1].layer_kind == INV_LAYER_ID && pr.parts[1].wipe);
-	CHECK(pr.parts[2].layer_kind == INV_LAYER_NONE &&
-	      pr.parts[2].policy == STRATA_POLICY_PRESERVE);
+	/* the reference disk's CIDATA (preserved in the layout) becomes each machine's own */
+	CHECK(!strcmp(pr.parts[2].label, "CIDATA"));
+	CHECK(pr.parts[2].layer_kind == INV_LAYER_MACHINE &&
+	      pr.parts[2].policy == STRATA_POLICY_WRITE);
 	CHECK(pr.parts[3].size == 0 && !pr.parts[3].capture);
 	inv_profile_done(&pr);
 	CHECK_EQ(inv_profile_from_layout(&m, "-bad", "x", &pr, &why), STRATA_EINVAL);
