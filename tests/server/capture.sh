@@ -46,7 +46,7 @@ check "  no task was opened" test "$(srv_sql "$W" "SELECT count(*) FROM capture_
 
 A=$(post "$U/api/capture/pc01?as=gold1&prepared=yes")
 TOK=$(printf '%s' "$A" | sed -n 's/.*"token": "\([0-9a-f]*\)".*/\1/p')
-check "a gold order answers JSON with a token" sh -c "printf '%s' '$A' | grep -q '^{\"machine\": \"pc01\", \"mac\": \"52:54:00:5e:00:01\", \"kind\": \"gold\", \"profile\": \"gold1\", \"prepared\": true, \"token\": \"[0-9a-f]\{64\}\"}$'"
+check "a gold order answers JSON with a token" sh -c "printf '%s' '$A' | grep -q '^{\"machine\": \"pc01\", \"mac\": \"52:54:00:5e:00:01\", \"kind\": \"gold\", \"profile\": \"gold1\", \"prepared\": true, \"force\": false, \"token\": \"[0-9a-f]\{64\}\"}$'"
 SC=tests/tools/session_client.py
 python3 $SC task "$TOK" "$W/task1"
 SID=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['sid'])" "$W/task1")
@@ -157,7 +157,7 @@ sed -i 's/^part label=data type=linux size=rest policy=preserve$/& capture=yes/'
 kill -HUP "$SRV_PID"
 for _ in $(seq 50); do [ "$(grep -c 'profiles, 3 machines$' "$W/log")" -ge 2 ] && break; sleep 0.1; done
 B=$(post "$U/api/capture/52-54-00-5e-00-02")
-check "a machine-layer order by MAC answers its own token" sh -c "printf '%s' '$B' | grep -q '\"machine\": \"pc02\", .*\"kind\": \"machine\", \"profile\": \"\", \"prepared\": false, \"token\": \"[0-9a-f]\{64\}\"'"
+check "a machine-layer order by MAC answers its own token" sh -c "printf '%s' '$B' | grep -q '\"machine\": \"pc02\", .*\"kind\": \"machine\", \"profile\": \"\", \"prepared\": false, \"force\": false, \"token\": \"[0-9a-f]\{64\}\"'"
 check "  tokens differ" test "$(printf '%s' "$B" | sed -n 's/.*"token": "\([0-9a-f]*\)".*/\1/p')" != "$TOK"
 check "  its row has no profile" test "$(srv_sql "$W" "SELECT kind || ' ' || ifnull(profile, 'NULL') FROM capture_tasks WHERE mac = '52:54:00:5e:00:02'")" = "machine NULL"
 python3 $SC task "$(printf '%s' "$B" | sed -n 's/.*"token": "\([0-9a-f]*\)".*/\1/p')" "$W/task2"
@@ -415,5 +415,18 @@ check "  audited" test "$(srv_sql "$W" "SELECT count(*) FROM orders WHERE action
 check "cancelling again finds no task (404)" test "$(code -X POST -H "$SRV_AUTH" "$U/api/capture-cancel/pc01")" = 404
 check "a new order after the cancel opens a new task" sh -c "curl -s -X POST -H '$SRV_AUTH' '$U/api/capture/pc01' | grep -q '\"token\": \"[0-9a-f]\{64\}\"'"
 check "  one open task a machine" test "$(srv_sql "$W" "SELECT count(*) FROM capture_tasks WHERE mac = '52:54:00:5e:00:01'")" = 2
+# force=yes: a filesystem strata.efi cannot map is captured whole, forced, only when the
+# order says so; the task records it and the orders line carries it.
+post "$U/api/capture-cancel/pc01" > /dev/null
+check "force= other than yes is refused (400), no task opened" sh -c "test \"\$(curl -s -o /dev/null -w '%{http_code}' -X POST -H '$SRV_AUTH' '$U/api/capture/pc01?as=forced1&prepared=yes&force=maybe')\" = 400 && test \"\$(sqlite3 '$W/root/state/strata.db' \"SELECT count(*) FROM capture_tasks WHERE mac = '52:54:00:5e:00:01' AND ended IS NULL\")\" = 0"
+AF=$(post "$U/api/capture/pc01?as=forced1&prepared=yes&force=yes")
+check "a gold order with force=yes answers \"force\": true" grep -q '"profile": "forced1", "prepared": true, "force": true, "token": ' <<< "$AF"
+check "  the task row records force" test "$(srv_sql "$W" "SELECT kind || ' ' || prepared || ' ' || force FROM capture_tasks WHERE ended IS NULL AND mac = '52:54:00:5e:00:01'")" = "gold 1 1"
+check "  audited with force=yes" test "$(srv_sql "$W" "SELECT action FROM orders WHERE action LIKE 'capture gold as=forced1%'")" = "capture gold as=forced1 prepared=yes force=yes"
+sess_register "$U" 52:54:00:5e:00:01 "$W" > /dev/null
+check "  its orders line carries force=yes" sh -c "curl -s '$(sess_url "$W" 52:54:00:5e:00:01 "$U/agent/52:54:00:5e:00:01")' | grep -qx 'action=capture kind=gold profile=forced1 then=reboot private=data force=yes'"
+post "$U/api/capture-cancel/pc01" > /dev/null
+post "$U/api/capture/pc01" > /dev/null
+check "  a machine order without force=: the row says 0 and the orders line has no force=" sh -c "test \"\$(sqlite3 '$W/root/state/strata.db' \"SELECT force FROM capture_tasks WHERE ended IS NULL AND mac = '52:54:00:5e:00:01'\")\" = 0 && curl -s '$(sess_url "$W" 52:54:00:5e:00:01 "$U/agent/52:54:00:5e:00:01")' | grep -qx 'action=capture kind=machine then=reboot parts=[^ ]*'"
 check "server stops cleanly" srv_stop
 finish

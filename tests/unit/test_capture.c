@@ -70,6 +70,26 @@ static int need(const char *body, uint8_t (*d)[32], size_t cap, size_t *n, size_
 	return strata_need_parse(body, strlen(body), d, cap, n, line);
 }
 
+/* force= on an order: yes or absent, recorded on both kinds. */
+static void test_force(void)
+{
+	struct capture_order o;
+	const char *why = "";
+
+	CHECK_EQ(parse("g1", "yes", &o, &why), 0);
+	CHECK_EQ(capture_order_force(NULL, &o, &why), 0);
+	CHECK_EQ(o.force, 0);
+	CHECK_EQ(capture_order_force("yes", &o, &why), 0);
+	CHECK(o.force == 1 && o.kind == CAPTURE_GOLD && o.prepared == 1);
+	CHECK_EQ(parse(NULL, NULL, &o, &why), 0);
+	CHECK_EQ(capture_order_force("yes", &o, &why), 0);
+	CHECK(o.force == 1 && o.kind == CAPTURE_MACHINE);
+	CHECK_EQ(capture_order_force("no", &o, &why), STRATA_EINVAL);
+	CHECK(o.force == 0 && !strcmp(why, "force= is yes or absent"));
+	CHECK_EQ(capture_order_force("", &o, &why), STRATA_EINVAL);
+	CHECK_EQ(capture_order_force("YES", &o, &why), STRATA_EINVAL);
+}
+
 static void test_need_good(void)
 {
 	uint8_t d[3][32];
@@ -293,6 +313,7 @@ int main(void)
 {
 	RUN(test_good);
 	RUN(test_bad);
+	RUN(test_force);
 	RUN(test_need_good);
 	RUN(test_need_bad);
 	RUN(test_chunk_query);
