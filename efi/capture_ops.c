@@ -6,7 +6,6 @@
 #include "capture_ops.h"
 #include "clock.h"
 #include "log.h"
-#include "manifest.h"
 #include "need.h"
 #include "rc.h"
 #include "text.h"
@@ -87,20 +86,6 @@ void capture_io_progress(void *ctx, const struct strata_capture_stats *st)
 	agent_report(io->a, "capture", st->read, st->to_read, msg);
 }
 
-/* The layer id of a commit's answer line (its word layer=sha256:HEX) into layer.  0 or
- * STRATA_EINVAL. */
-static int answer_layer(const char *line, uint8_t layer[32])
-{
-	const char *p = strstr(line, "layer=");
-
-	while (p && p != line && p[-1] != ' ')
-		p = strstr(p + 1, "layer=");
-	if (!p)
-		return STRATA_EINVAL;
-	p += 6;
-	return strata_layer_id_parse(layer, p, strcspn(p, " ")) ? STRATA_EINVAL : 0;
-}
-
 int capture_io_commit(struct capture_io *io, const uint8_t *index, size_t len, char *line,
 		      size_t cap, uint8_t layer[32])
 {
@@ -119,7 +104,7 @@ int capture_io_commit(struct capture_io *io, const uint8_t *index, size_t len, c
 				"bytes)", io->label, len);
 	log_slice(line, cap, (char *)ans, strcspn((char *)ans, "\n"));
 	strata_free(ans);
-	if (answer_layer(line, layer))
+	if (strata_commit_answer_layer(line, strlen(line), layer))
 		return log_fail(STRATA_EINVAL, "capture: part %s: the commit's answer names no "
 				"layer=sha256:HEX: %s", io->label, line);
 	return 0;

@@ -404,7 +404,7 @@ enum MHD_Result http_capture_commit(struct MHD_Connection *c, struct req *r,
 	unsigned int refused;
 	struct capture_generation g;
 	const char *force = http_qfield(c, "force"), *wh;
-	char why[320], hex[65], body[360], num[40] = "";
+	char why[320], hex[65], body[400], num[40] = "", rew[40] = "";
 	unsigned int st;
 	int rc;
 
@@ -415,15 +415,17 @@ enum MHD_Result http_capture_commit(struct MHD_Connection *c, struct req *r,
 	if ((st = upload_opened(c, r, "/capture/commit", &wh)))
 		return http_error(c, r, st, wh);
 	rc = capture_commit(s, &r->task, http_qfield(c, "part"), force != NULL,
-			    (const uint8_t *)r->big, r->big_len, &g, why, sizeof(why));
+			    (uint8_t *)r->big, r->big_len, &g, why, sizeof(why));
 	if (rc)
 		return http_error(c, r, end_status(rc), why);
 	strata_hex_encode(hex, g.layer, 32);
 	if (g.number)
 		snprintf(num, sizeof(num), "generation %lld ", (long long)g.number);
-	snprintf(body, sizeof(body), "%slayer=sha256:%s size=%llu stored=%llu uploaded=%llu%s\n",
+	if (g.rewritten)
+		snprintf(rew, sizeof(rew), " rewritten=%llu", (unsigned long long)g.rewritten);
+	snprintf(body, sizeof(body), "%slayer=sha256:%s size=%llu stored=%llu uploaded=%llu%s%s\n",
 		 num, hex, (unsigned long long)g.size, (unsigned long long)g.stored,
-		 (unsigned long long)g.uploaded, force ? " forced" : "");
+		 (unsigned long long)g.uploaded, rew, force ? " forced" : "");
 	return http_text(c, r, 200, "text/plain", body, strlen(body));
 }
 

@@ -428,5 +428,21 @@ check "  its orders line carries force=yes" sh -c "curl -s '$(sess_url "$W" 52:5
 post "$U/api/capture-cancel/pc01" > /dev/null
 post "$U/api/capture/pc01" > /dev/null
 check "  a machine order without force=: the row says 0 and the orders line has no force=" sh -c "test \"\$(sqlite3 '$W/root/state/strata.db' \"SELECT force FROM capture_tasks WHERE ended IS NULL AND mac = '52:54:00:5e:00:01'\")\" = 0 && curl -s '$(sess_url "$W" 52:54:00:5e:00:01 "$U/agent/52:54:00:5e:00:01")' | grep -qx 'action=capture kind=machine then=reboot parts=[^ ]*'"
+# A store built at another zlib level: the same chunks (same names) in files of other
+# sizes than an index built at level 6 names.  The commit takes the files the store
+# holds: it rewrites the index's stored sizes to them before storing and hashing it.
+post "$U/api/capture-cancel/pc03" > /dev/null
+python3 -c "import sys; sys.stdout.buffer.write(''.join('line %d of a text that deflates, level by level\n' % i for i in range(20000)).encode()[:786432])" > "$W/lvl.img"
+IDL1=$("$STRATA_IMAGE_BIN" build --store "$W/root/store" --level 1 "$W/lvl.img" 2>/dev/null | tail -n1)
+IDL6=$("$STRATA_IMAGE_BIN" build --store "$W/L6lvl" "$W/lvl.img" 2>/dev/null | tail -n1)
+check "a public store built with --level 1: the level-6 index of the same data differs" sh -c "test -n '$IDL1' && test -n '$IDL6' && test '$IDL1' != '$IDL6'"
+TL=$(post "$U/api/capture/pc03?as=levels&prepared=yes" | sed -n 's/.*"token": "\([0-9a-f]*\)".*/\1/p')
+python3 $SC task "$TL" "$W/task-lvl"
+CL=$(commit "$W/task-lvl" "$W/L6lvl/layers/${IDL6#sha256:}.idx" root)
+check "  a commit of the level-6 index: 200, its 12 chunks' sizes rewritten to the store's files (the answer says so), the layer is the level-1 build's" grep -q "^layer=$IDL1 size=786432 stored=[0-9]* uploaded=[0-9]* rewritten=12$" <<< "$CL"
+check "  the committed layer applies from the store, bytes equal" sh -c "'$STRATA_IMAGE_BIN' apply --store '$W/root/store' '$IDL1' '$W/lvl.out' > /dev/null 2>&1 && cmp -s '$W/lvl.img' '$W/lvl.out'"
+check "  strata-image build --token (level 6) prints the layer the server committed" test "$("$STRATA_IMAGE_BIN" build --store "$U" --token "$TL" --part root2 "$W/lvl.img" 2>"$W/lvl.err")" = "$IDL1"
+check "  its commit line says rewritten=12" grep -q "rewritten=12$" "$W/lvl.err"
+post "$U/api/capture-cancel/pc03" > /dev/null
 check "server stops cleanly" srv_stop
 finish

@@ -90,6 +90,29 @@ static void test_force(void)
 	CHECK_EQ(capture_order_force("YES", &o, &why), STRATA_EINVAL);
 }
 
+/* The layer a commit's answer names: the word layer=, wherever it stands in the first
+ * line; nothing else, nothing malformed. */
+static void test_commit_answer(void)
+{
+	static const char hex[] = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+	char line[300];
+	uint8_t id[32];
+
+	snprintf(line, sizeof(line), "generation 2 layer=sha256:%s size=1 stored=1 uploaded=0 "
+		 "rewritten=3\n", hex);
+	CHECK_EQ(strata_commit_answer_layer(line, strlen(line), id), 0);
+	CHECK(id[0] == 0x00 && id[1] == 0x11 && id[31] == 0xff);
+	snprintf(line, sizeof(line), "layer=sha256:%s forced", hex);
+	CHECK_EQ(strata_commit_answer_layer(line, strlen(line), id), 0);
+	CHECK_EQ(strata_commit_answer_layer(line, 6 + 7 + 63, id), STRATA_EINVAL);  /* cut */
+	snprintf(line, sizeof(line), "xlayer=sha256:%s", hex);
+	CHECK_EQ(strata_commit_answer_layer(line, strlen(line), id), STRATA_EINVAL);
+	snprintf(line, sizeof(line), "size=1\nlayer=sha256:%s", hex);   /* not the first line */
+	CHECK_EQ(strata_commit_answer_layer(line, strlen(line), id), STRATA_EINVAL);
+	CHECK_EQ(strata_commit_answer_layer("layer=sha256:xyz", 16, id), STRATA_EINVAL);
+	CHECK_EQ(strata_commit_answer_layer("", 0, id), STRATA_EINVAL);
+}
+
 static void test_need_good(void)
 {
 	uint8_t d[3][32];
@@ -314,6 +337,7 @@ int main(void)
 	RUN(test_good);
 	RUN(test_bad);
 	RUN(test_force);
+	RUN(test_commit_answer);
 	RUN(test_need_good);
 	RUN(test_need_bad);
 	RUN(test_chunk_query);
