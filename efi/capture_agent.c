@@ -356,8 +356,10 @@ int capture_run(struct agent *a, EFI_HANDLE image)
 	unsigned int taken = 0;
 	int rc;
 
-	log_msg("capture: %s capture%s%s ordered", a->orders.gold ? "gold" : "machine",
-		a->orders.gold ? " as profile " : "", a->orders.profile);
+	log_msg("capture: %s capture%s%s ordered%s%s", a->orders.gold ? "gold" : "machine",
+		a->orders.gold ? " as profile " : "", a->orders.profile,
+		a->orders.force ? ", force=yes (unsafe filesystems taken whole)" : "",
+		a->orders.then_local ? ", then the local disk (then=local)" : "");
 	rc = capture_task(a);
 	if (rc == 0)
 		rc = disk_find(&a->disk, 1u << 20, image);
