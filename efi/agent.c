@@ -82,46 +82,6 @@ void agent_report(struct agent *a, const char *phase, uint64_t done, uint64_t to
 		log_msg("report: the server did not take our %s report", phase);
 }
 
-/* The value of word key= in the orders line (len bytes at line), into out (cap bytes);
- * "" when absent.  The line is the server's, signed session or not: values are only
- * copied, never interpreted beyond comparison. */
-static void order_word(const char *line, const char *key, char *out, size_t cap)
-{
-	size_t k = strlen(key), n;
-	const char *p = line;
-
-	out[0] = '\0';
-	for (; *p && *p != '\n'; p += strcspn(p, " \n"), p += *p == ' ') {
-		if (strncmp(p, key, k) || p[k] != '=')
-			continue;
-		n = strcspn(p + k + 1, " \n");
-		log_slice(out, cap, p + k + 1, n);
-		return;
-	}
-}
-
-/* What an orders line says: 0 deploy or capture (a->capture), 1 nothing to do. */
-static int orders_parse(struct agent *a, const char *line)
-{
-	char action[16], kind[16];
-
-	order_word(line, "action", action, sizeof(action));
-	if (!strcmp(action, "deploy"))
-		return 0;
-	if (strcmp(action, "capture"))
-		return 1;
-	order_word(line, "kind", kind, sizeof(kind));
-	order_word(line, "profile", a->capture_profile, sizeof(a->capture_profile));
-	order_word(line, kind[0] == 'g' ? "private" : "parts", a->capture_labels,
-		   sizeof(a->capture_labels));
-	if (strcmp(kind, "gold") && strcmp(kind, "machine"))
-		return fail(a, log_fail(STRATA_ENOTSUP, "orders: capture of kind \"%s\" is not "
-					"known to this strata.efi", kind), "unknown capture kind");
-	a->capture = 1;
-	a->capture_gold = !strcmp(kind, "gold");
-	return 0;
-}
-
 /* Ask the server for our orders (signed).  1 = nothing to do. */
 static int orders(struct agent *a)
 {
@@ -134,8 +94,10 @@ static int orders(struct agent *a)
 	rc = agent_signed_buffer(a, url, sizeof(url), 512, &buf, &len);
 	if (rc)
 		return fail(a, rc, "cannot ask the server for this machine's orders");
-	rc = orders_parse(a, (char *)buf);
+	rc = orders_parse(&a->orders, (char *)buf);
 	strata_free(buf);
+	if (rc < 0)
+		return fail(a, rc, "unknown capture kind");
 	if (rc == 1)
 		log_msg("strata.efi: nothing pending for %s", a->mac);
 	return rc;
@@ -364,7 +326,7 @@ int agent_run(struct agent *a, EFI_HANDLE image)
 		snprintf(msg, sizeof(msg), "started uuid=%s", a->uuid[0] ? a->uuid : "none");
 		agent_report(a, "progress", 0, 0, msg);
 	}
-	if (a->capture)
+	if (a->orders.capture)
 		return capture_run(a, image);
 	if ((rc = manifest(a)) || (rc = choose_store(a)) || (rc = table(a, image)) ||
 	    (rc = layers(a)))

@@ -13,6 +13,7 @@
 #include "gpt.h"
 #include "key_answer.h"
 #include "manifest.h"
+#include "orders.h"
 #include "progress.h"
 #include "session.h"
 
@@ -38,17 +39,13 @@ struct agent {
 	uint64_t bytes_fetched;      /**< over every partition, for the final line */
 	uint64_t chunks_fetched, chunks_kept;
 	uint64_t start_ms;           /**< when the deployment began (clock_ms), for the summary */
-	int capture;                 /**< the orders say action=capture */
-	int capture_gold;            /**< kind=gold (else kind=machine) */
-	char capture_profile[64];    /**< gold: profile=NAME */
-	char capture_labels[STRATA_MAX_PARTS * (STRATA_LABEL_MAX + 1)]; /**< machine: parts=,
-				          gold: private= (comma-separated labels) */
+	struct orders orders;        /**< what the server's orders line asks (orders.h) */
 	char why[160];               /**< what failed, for the screen and the report */
 };
 
 /**
  * Deploy the machine's manifest, or capture its disk when the orders say so
- * (a->capture, efi/capture.c).  Returns 0 when the disk holds it all (or was captured), 1
+ * (a->orders.capture, efi/capture_agent.c).  Returns 0 when the disk holds it all (or was captured), 1
  * when the server has nothing pending for this machine, or an rc with a->why set.
  * Reports to the server.
  */

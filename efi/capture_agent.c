@@ -8,7 +8,8 @@
  *               the orders' private=, the profile's capture=yes and preserve ones)
  *   check    -> every chosen filesystem's consistency first (strata_capture_map_open): an
  *               unsafe one (hibernated NTFS, a dirty journal) stops the capture before
- *               anything is uploaded, naming the partition and the fix
+ *               anything is uploaded, naming the partition and the fix, unless the orders
+ *               say force=yes: then it is captured whole and committed with force=yes
  *   parts    -> each chosen partition through the core engine (strata_capture_partition):
  *               have/need batches, uploads of the missing chunks (deflated when it pays),
  *               then its index committed (capture_ops.c)
@@ -91,9 +92,9 @@ static int in_list(const char *list, const char *label)
 /* Whether the capture ordered takes the partition labelled label. */
 static int wanted(const struct agent *a, const char *label)
 {
-	if (!a->capture_gold)
-		return in_list(a->capture_labels, label);
-	return strcmp(label, "CIDATA") && !in_list(a->capture_labels, label);
+	if (!a->orders.gold)
+		return in_list(a->orders.labels, label);
+	return strcmp(label, "CIDATA") && !in_list(a->orders.labels, label);
 }
 
 /* GET /capture/task: the server's line for our open task, logged. */
@@ -126,7 +127,15 @@ static int reader_open(struct agent *a, const struct strata_gpt_part *p, struct 
 	return pr->bounce ? 0 : agent_fail(a, STRATA_ENOMEM, "no memory to read the disk");
 }
 
-/* The check step: partition p's filesystem must be consistent (no upload before). */
+/* The engine's flags for this capture: by the filesystem map, and forced when the orders
+ * say force=yes (an unsafe volume is then read whole and its index says forced). */
+static unsigned int capture_flags(const struct agent *a)
+{
+	return STRATA_CAPTURE_FSMAP | (a->orders.force ? STRATA_CAPTURE_FORCE : 0);
+}
+
+/* The check step: partition p's filesystem must be consistent (no upload before), unless
+ * the orders say force=yes. */
 static int check_part(struct agent *a, const struct strata_gpt_part *p, const char *label)
 {
 	struct strata_diag diag = { 0 };
@@ -138,11 +147,16 @@ static int check_part(struct agent *a, const struct strata_gpt_part *p, const ch
 
 	if (rc)
 		return rc;
-	rc = strata_capture_map_open(&cm, &r, STRATA_CAPTURE_FSMAP, &diag);
+	rc = strata_capture_map_open(&cm, &r, capture_flags(a), &diag);
 	if (rc == STRATA_EUNSAFE) {
 		snprintf(why, sizeof(why), "partition %u %s (%s): %s", p->num, label,
 			 strata_fs_name(cm.m.type), cm.m.state);
-		rc = agent_fail(a, log_fail(rc, "capture: %s; nothing was uploaded", why), why);
+		rc = agent_fail(a, log_fail(rc, "capture: %s; nothing was uploaded (or order the "
+					    "capture with force=yes to take it whole, forced)", why),
+				why);
+	} else if (rc == 0 && cm.forced) {
+		log_msg("capture: partition %u %s (%s): %s; the order says force=yes: captured "
+			"whole, forced", p->num, label, strata_fs_name(cm.m.type), cm.m.state);
 	} else if (rc) {
 		rc = agent_fail(a, log_fail(rc, "capture: partition %u %s: its filesystem cannot "
 					    "be scanned", p->num, label), "a filesystem scan failed");
@@ -166,12 +180,12 @@ static int part_failed(struct agent *a, const struct strata_gpt_part *p, const c
 	return agent_fail(a, log_fail(rc, "capture: %s", why), why);
 }
 
-/* One partition through the engine, then its commit; the summary line logged and its
- * layer id into layer. */
+/* One partition through the engine, then its commit; the summary line logged and the
+ * layer id the server committed (its answer's, capture_io_commit) into layer. */
 static int capture_part(struct agent *a, const struct strata_gpt_part *p, const char *label,
 			uint8_t layer[32])
 {
-	struct capture_io io = { .a = a, .label = label, .sealed = !a->capture_gold };
+	struct capture_io io = { .a = a, .label = label, .sealed = !a->orders.gold };
 	struct strata_capture_ops ops = { capture_io_need, capture_io_upload, capture_io_progress,
 					  &io };
 	struct strata_capture_stats st = { 0 };
@@ -187,7 +201,7 @@ static int capture_part(struct agent *a, const struct strata_gpt_part *p, const 
 	if (rc)
 		return rc;
 	job = (struct strata_capture_job){ &r, STRATA_CHUNK_SHIFT_DEFAULT, STRATA_DEFLATE_LEVEL,
-					   STRATA_CAPTURE_FSMAP, 0 };
+					   capture_flags(a), 0 };
 	progress_start(&io.bar, label, r.size);
 	rc = strata_capture_partition(&job, &ops, &st, &index, &len, &diag);
 	progress_end(&io.bar, st.read);
@@ -203,13 +217,13 @@ static int capture_part(struct agent *a, const struct strata_gpt_part *p, const 
 		(unsigned long long)st.chunks_free, (unsigned long long)st.read,
 		(unsigned long long)st.uploaded, (unsigned long long)st.chunks_uploaded,
 		(unsigned long long)st.chunks_present);
-	rc = capture_io_commit(&io, index, len, line, sizeof(line));
+	io.forced = st.forced;
+	rc = capture_io_commit(&io, index, len, line, sizeof(line), layer);
 	strata_free(index);
 	if (rc)
 		return agent_fail(a, rc, "the server did not commit a captured partition");
 	log_msg("capture: part %s committed: %s", label, line);
 	a->bytes_fetched += st.uploaded;
-	memcpy(layer, st.layer, 32);
 	return 0;
 }
 
@@ -228,7 +242,7 @@ static int capture_parts(struct agent *a, uint8_t (*layers)[32], uint8_t *took,
 			if (!wanted(a, label)) {
 				if (pass)
 					log_msg("capture: partition %u %s: left out (%s)",
-						table->parts[i].num, label, a->capture_gold
+						table->parts[i].num, label, a->orders.gold
 						? "private" : "not capture=yes");
 				continue;
 			}
@@ -295,7 +309,7 @@ static int capture_done(struct agent *a, const uint8_t (*layers)[32], const uint
 {
 	char *layout = NULL;
 	size_t len = 0;
-	int rc = a->capture_gold ? gold_layout(a, layers, took, &layout, &len) : 0;
+	int rc = a->orders.gold ? gold_layout(a, layers, took, &layout, &len) : 0;
 
 	if (rc == 0)
 		rc = capture_io_done(a, layout ? layout : "", len);
@@ -324,8 +338,8 @@ static int capture_disk(struct agent *a, unsigned int *taken)
 	rc = capture_parts(a, layers, took, taken);
 	if (rc == 0 && !*taken)
 		rc = agent_fail(a, log_fail(STRATA_ENOENT, "capture: no partition of the disk is "
-					    "one the capture takes (%s)", a->capture_labels[0]
-					    ? a->capture_labels : "none named"),
+					    "one the capture takes (%s)", a->orders.labels[0]
+					    ? a->orders.labels : "none named"),
 				"no partition to capture");
 	if (rc == 0)
 		rc = capture_done(a, (const uint8_t (*)[32])layers, took);
@@ -342,8 +356,10 @@ int capture_run(struct agent *a, EFI_HANDLE image)
 	unsigned int taken = 0;
 	int rc;
 
-	log_msg("capture: %s capture%s%s ordered", a->capture_gold ? "gold" : "machine",
-		a->capture_gold ? " as profile " : "", a->capture_profile);
+	log_msg("capture: %s capture%s%s ordered%s%s", a->orders.gold ? "gold" : "machine",
+		a->orders.gold ? " as profile " : "", a->orders.profile,
+		a->orders.force ? ", force=yes (unsafe filesystems taken whole)" : "",
+		a->orders.then_local ? ", then the local disk (then=local)" : "");
 	rc = capture_task(a);
 	if (rc == 0)
 		rc = disk_find(&a->disk, 1u << 20, image);

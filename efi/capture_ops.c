@@ -87,7 +87,7 @@ void capture_io_progress(void *ctx, const struct strata_capture_stats *st)
 }
 
 int capture_io_commit(struct capture_io *io, const uint8_t *index, size_t len, char *line,
-		      size_t cap)
+		      size_t cap, uint8_t layer[32])
 {
 	char url[CAPTURE_URL_MAX];
 	struct fetch_body b = { index, len, "application/octet-stream" };
@@ -95,7 +95,8 @@ int capture_io_commit(struct capture_io *io, const uint8_t *index, size_t len, c
 	size_t n;
 	int rc;
 
-	snprintf(url, sizeof(url), "%s/capture/commit?part=%s", io->a->args.server, io->label);
+	snprintf(url, sizeof(url), "%s/capture/commit?part=%s%s", io->a->args.server, io->label,
+		 io->forced ? "&force=yes" : "");
 	rc = agent_signed_post(io->a, url, sizeof(url), &b, io->sealed ? "/capture/commit" : NULL,
 			       CAPTURE_ANSWER_MAX, &ans, &n);
 	if (rc)
@@ -103,6 +104,9 @@ int capture_io_commit(struct capture_io *io, const uint8_t *index, size_t len, c
 				"bytes)", io->label, len);
 	log_slice(line, cap, (char *)ans, strcspn((char *)ans, "\n"));
 	strata_free(ans);
+	if (strata_commit_answer_layer(line, strlen(line), layer))
+		return log_fail(STRATA_EINVAL, "capture: part %s: the commit's answer names no "
+				"layer=sha256:HEX: %s", io->label, line);
 	return 0;
 }
 

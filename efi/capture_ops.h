@@ -21,6 +21,7 @@ struct capture_io {
 	struct agent *a;
 	const char *label;         /**< the partition's label (borrowed): every message names it */
 	int sealed;                /**< machine capture: uploads sealed (seal.h) */
+	int forced;                /**< the engine forced this partition: commit force=yes */
 	struct progress bar;       /**< the screen's line: bytes read of to_read */
 	uint64_t last_report_ms;   /**< the last progress report to the server */
 };
@@ -35,11 +36,15 @@ int capture_io_upload(void *ctx, const struct strata_chunk *c, const uint8_t *fi
 void capture_io_progress(void *ctx, const struct strata_capture_stats *st);
 
 /**
- * POST /capture/commit?part=LABEL with the partition's index[0..len): the server's answer
- * line (its first line) into line (cap bytes).  0, or the rc (logged, naming the part).
+ * POST /capture/commit?part=LABEL[&force=yes] with the partition's index[0..len): the
+ * server's answer line (its first line) into line (cap bytes), and the layer id it names
+ * (layer=sha256:HEX) into layer.  Why the answer's id: a server whose store holds a chunk
+ * at another zlib level rewrites the index's stored sizes to its files, so the layer it
+ * committed is not the engine's (docs/capture.md, "Commit").  0, or the rc (logged,
+ * naming the part; STRATA_EINVAL for an answer naming no layer).
  */
 int capture_io_commit(struct capture_io *io, const uint8_t *index, size_t len, char *line,
-		      size_t cap);
+		      size_t cap, uint8_t layer[32]);
 
 /**
  * POST /capture/done with body[0..len) (empty for a machine capture, the layout for a gold

@@ -116,6 +116,19 @@ static int no_server(const struct args *args, enum args_then *then)
 	return 0;
 }
 
+/*
+ * An interval capture's orders say then=local: the PC was on its way to its own disk, so
+ * after the capture (done or failed: a failure is reported and ends the task, and the user
+ * still gets the PC) it goes there, the way a run with nothing pending does: back to the
+ * firmware's next boot option, with a failure status (see deploy).  Returns the status.
+ */
+static int local_disk(int rc, enum args_then *then)
+{
+	log_msg("strata.efi: the orders say then=local: booting the local disk");
+	*then = ARGS_THEN_EXIT;
+	return rc ? rc : STRATA_ENOENT;
+}
+
 /* Deploy, report the outcome, and say it in one clear final line. */
 static int deploy(const struct args *args, EFI_HANDLE image, enum args_then *then)
 {
@@ -132,7 +145,7 @@ static int deploy(const struct args *args, EFI_HANDLE image, enum args_then *the
 		 * menu (EDK II does); a failed option makes it try the next one, the disk. */
 		return STRATA_ENOENT;
 	}
-	if (rc == 0 && a.capture) {
+	if (rc == 0 && a.orders.capture) {
 		agent_report(&a, "ok", a.bytes_fetched, a.bytes_fetched, "captured");
 		log_msg("strata.efi: capture complete: %llu bytes uploaded, %llu ms",
 			(unsigned long long)a.bytes_fetched,
@@ -153,7 +166,7 @@ static int deploy(const struct args *args, EFI_HANDLE image, enum args_then *the
 	}
 	agent_done(&a);
 	fetch_close(a.f);
-	return rc;
+	return a.orders.then_local ? local_disk(rc, then) : rc;
 }
 
 /* Every step in order; the first failure ends the run.  *then says how to end it. */

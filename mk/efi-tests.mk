@@ -39,8 +39,14 @@ $(SAN)/tests/unit/test_efi_machine_key: $(SAN)/tests/unit/test_efi_machine_key.o
 		$(EFI_HOST_GLUE) $(HOST_LIB_SRCS))
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(HOST_LIBS)
 
+# The server's orders line (deploy, capture, then=local, force=yes).
+$(SAN)/tests/unit/test_efi_orders: $(SAN)/tests/unit/test_efi_orders.o \
+		$(patsubst %.c,$(SAN)/%.o,efi/orders.c images/core/text.c $(EFI_HOST_BASE))
+	$(CC) $(SAN_FLAGS) -o $@ $^
+
 TEST_TARGETS += $(SAN)/tests/unit/test_efi_args $(SAN)/tests/unit/test_efi_fetch \
-		$(SAN)/tests/unit/test_efi_url $(SAN)/tests/unit/test_efi_machine_key
+		$(SAN)/tests/unit/test_efi_url $(SAN)/tests/unit/test_efi_machine_key \
+		$(SAN)/tests/unit/test_efi_orders
 
 # The DHCP packet strata.efi reads its arguments from after firmware PXE (untrusted bytes).
 $(FUZZ)/tests/fuzz/fuzz_efi_args.o: INCS += -Iefi

@@ -57,31 +57,52 @@ static int64_t chunk_file_size(const char *dir, const uint8_t digest[32])
 	return st.st_size;
 }
 
-/* Whether every stored chunk of idx is in the public store or own (the machine's private
- * store; NULL for a gold task, whose public layer may name public chunks only) with the
- * size idx gives; the first that is not named in why.  Sums the stored sizes into *stored.
- * 0 or STRATA_ENOENT. */
+/* The size of the file that holds chunk c where the task may use it: own (the machine's
+ * private store; NULL for a gold task, whose public layer may name public chunks only),
+ * then the public store.  A file of the size c gives wins; else the first held, whatever
+ * its size (a store built at another zlib level); -1 when neither holds c. */
+static int64_t chunk_held(const struct server *s, const char *own, const struct strata_chunk *c)
+{
+	int64_t mine = own ? chunk_file_size(own, c->digest) : -1;
+	int64_t pub = chunk_file_size(s->cfg.store_dir, c->digest);
+
+	if (mine == c->stored_size || pub == c->stored_size)
+		return c->stored_size;
+	return mine >= 0 ? mine : pub;
+}
+
+/*
+ * Whether every stored chunk of idx (parsed from buf, the caller's, writable) is held
+ * where the task may use it (chunk_held); the first that is not is named in why.  A chunk
+ * held in a file of another size (1..its length: the same plain bytes, since its name is
+ * their SHA-256, deflated at another level) is present: its entry in buf is made to name
+ * that file (strata_index_set_stored), counted in *rewritten.  Sums the stored sizes of
+ * the files into *stored.  0 or STRATA_ENOENT.
+ */
 static int chunks_present(const struct server *s, const char *own,
-			  const struct strata_index *idx, uint64_t *stored, char *why,
-			  size_t why_cap)
+			  const struct strata_index *idx, uint8_t *buf, uint64_t *stored,
+			  uint64_t *rewritten, char *why, size_t why_cap)
 {
 	struct strata_chunk c;
 	char hex[65];
+	int64_t held;
 
-	*stored = 0;
+	*stored = *rewritten = 0;
 	for (uint64_t i = 0; i < idx->chunk_count; i++) {
 		strata_index_chunk(idx, i, &c);
 		if (!c.stored_size)
 			continue;
-		if (chunk_file_size(s->cfg.store_dir, c.digest) != c.stored_size &&
-		    (!own || chunk_file_size(own, c.digest) != c.stored_size)) {
+		held = chunk_held(s, own, &c);
+		if (held != c.stored_size && (held <= 0 || held > c.length ||
+		     strata_index_set_stored(idx, buf, i, (uint32_t)held))) {
 			strata_hex_encode(hex, c.digest, 32);
 			snprintf(why, why_cap, "the index names chunk %s (chunk %llu, %u bytes "
 				 "stored), which is not stored: upload it, then commit again", hex,
 				 (unsigned long long)i, c.stored_size);
 			return STRATA_ENOENT;
 		}
-		*stored += c.stored_size;
+		*rewritten += held != c.stored_size;
+		*stored += (uint64_t)held;
 	}
 	return 0;
 }
@@ -245,7 +266,7 @@ static int record_why(int rc, const char *part, char *why, size_t why_cap)
 }
 
 int capture_commit(struct server *s, const struct capture_task *t, const char *part,
-		   int forced, const uint8_t *idx, size_t len, struct capture_generation *out,
+		   int forced, uint8_t *idx, size_t len, struct capture_generation *out,
 		   char *why, size_t why_cap)
 {
 	struct strata_diag diag = { 0 };
@@ -264,7 +285,8 @@ int capture_commit(struct server *s, const struct capture_task *t, const char *p
 	if (own_store(s, t, own))
 		return snprintf(why, why_cap, "cannot name the machine's store"), STRATA_EREPORTED;
 	gc_commit_begin();          /* no garbage collection between the check and the row */
-	rc = chunks_present(s, own[0] ? own : NULL, &parsed, &out->stored, why, why_cap);
+	rc = chunks_present(s, own[0] ? own : NULL, &parsed, idx, &out->stored,
+			    &out->rewritten, why, why_cap);
 	if (rc)
 		return gc_commit_end(), rc;
 	out->size = parsed.image_size;

@@ -30,13 +30,19 @@ struct capture_generation {
 	int64_t number;
 	uint8_t layer[32];
 	uint64_t size, stored, uploaded;
+	uint64_t rewritten;   /**< entries whose stored size was made the store's file's */
 };
 
 /**
- * Commit idx[0..len) (borrowed) as the layer of partition part for the open task t:
+ * Commit idx[0..len) (the caller's, rewritten in place) as the layer of partition part for
+ * the open task t:
  * for a machine task a capture=yes label of the machine's profile (the next generation),
  * for a gold task a partition label of the reference disk.  forced records the agent's
  * force=yes (it built a layer of a filesystem it could not map, or whose check failed).
+ * A chunk the store holds in a file of another size than idx gives (built at another
+ * zlib level) is present: idx's entry is made to name that file before the index is
+ * stored and hashed, so out->layer is the id of the index as rewritten and
+ * out->rewritten counts the entries (docs/capture.md, "Commit").
  * 0 with *out (number 0 for a gold task); otherwise an rc with why (why_cap bytes, the
  * caller's) saying what to do: STRATA_EINVAL for a part it may not commit or an index
  * that does not parse, STRATA_ENOENT for an index naming a chunk that is not stored
@@ -44,7 +50,7 @@ struct capture_generation {
  * task that ended meanwhile, STRATA_EREPORTED.
  */
 int capture_commit(struct server *s, const struct capture_task *t, const char *part,
-		   int forced, const uint8_t *idx, size_t len, struct capture_generation *out,
+		   int forced, uint8_t *idx, size_t len, struct capture_generation *out,
 		   char *why, size_t why_cap);
 
 /** Count len bytes of chunk files stored for task t (capture_tasks.uploaded).  0 or

@@ -27,6 +27,17 @@ int capture_order_parse(const char *as, const char *prepared, struct capture_ord
 	return 0;
 }
 
+int capture_order_force(const char *force, struct capture_order *o, const char **why)
+{
+	o->force = 0;
+	if (!force)
+		return 0;
+	if (strcmp(force, "yes"))
+		return *why = "force= is yes or absent", STRATA_EINVAL;
+	o->force = 1;
+	return 0;
+}
+
 int capture_label_ok(const char *s)
 {
 	size_t n = strlen(s);

@@ -31,6 +31,8 @@ struct capture_order {
 	enum capture_kind kind;
 	char profile[INV_NAME_MAX + 1];   /**< CAPTURE_GOLD: the profile it becomes, else "" */
 	int prepared;                     /**< CAPTURE_GOLD: the admin confirmed it (always 1) */
+	int force;                        /**< force=yes: a filesystem the agent cannot map
+					       (hibernated, dirty) is captured whole, forced */
 };
 
 /**
@@ -41,6 +43,15 @@ struct capture_order {
  */
 int capture_order_parse(const char *as, const char *prepared, struct capture_order *out,
 			const char **why);
+
+/**
+ * Read an order's force= (decoded, borrowed, NULL when absent) into o->force, after
+ * capture_order_parse.  Why an order says it: strata.efi refuses a filesystem it cannot
+ * map (a hibernated NTFS, an ext4 needing recovery) unless the admin ordered the capture
+ * forced; the task records it and the orders line carries it (docs/capture.md).  0, or
+ * STRATA_EINVAL with *why (static) for a value other than "yes".
+ */
+int capture_order_force(const char *force, struct capture_order *o, const char **why);
 
 /**
  * Whether s is a partition label a gold commit may name (POST /capture/commit?part=): the

@@ -145,9 +145,10 @@ static int task_open_exists(struct db *d, const char *mac)
 static void order_action(const struct capture_order *o, char *out, size_t cap)
 {
 	if (o->kind == CAPTURE_GOLD)
-		snprintf(out, cap, "capture gold as=%s prepared=yes", o->profile);
+		snprintf(out, cap, "capture gold as=%s prepared=yes%s", o->profile,
+			 o->force ? " force=yes" : "");
 	else
-		snprintf(out, cap, "capture machine");
+		snprintf(out, cap, "capture machine%s", o->force ? " force=yes" : "");
 }
 
 /* The token of the task made with nonce: HMAC-SHA-256(key, CAPTURE_TOKEN_TAG || nonce),
@@ -194,11 +195,11 @@ static int task_insert(struct db *d, const struct capture_order *o, const char *
 
 	order_action(o, action, sizeof(action));
 	if (db_run(d, "INSERT INTO capture_tasks (sid, nonce, mac, kind, profile, prepared, "
-		   "token_name, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", "BBtttiti",
+		   "force, token_name, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", "BBtttiiti",
 		   sid, (size_t)STRATA_SESSION_SID_LEN, nonce, (size_t)CAPTURE_NONCE_LEN, t->mac,
 		   o->kind == CAPTURE_GOLD ? "gold" : "machine",
 		   o->kind == CAPTURE_GOLD ? o->profile : NULL,
-		   (int64_t)o->prepared, by, (int64_t)time(NULL)))
+		   (int64_t)o->prepared, (int64_t)o->force, by, (int64_t)time(NULL)))
 		return STRATA_EREPORTED;
 	return audit_order(d, by, t->name, action, NULL, 0);
 }
@@ -325,7 +326,7 @@ int capture_key_open(struct server *s)
 	return rc;
 }
 
-/* Fill task from a capture_tasks row (mac, kind, profile, ended, nonce, id) into task and
+/* Fill task from a capture_tasks row (mac, kind, profile, ended, nonce, id, force) into task and
  * nonce (the caller's).  0, or STRATA_ECORRUPT for a nonce of the wrong size. */
 static int task_row(sqlite3_stmt *st, struct capture_task *task,
 		    uint8_t nonce[CAPTURE_NONCE_LEN])
@@ -338,6 +339,7 @@ static int task_row(sqlite3_stmt *st, struct capture_task *task,
 	snprintf(task->profile, sizeof(task->profile), "%s", profile ? (const char *)profile : "");
 	task->open = sqlite3_column_type(st, 3) == SQLITE_NULL;
 	task->id = sqlite3_column_int64(st, 5);
+	task->force = sqlite3_column_int(st, 6) != 0;
 	if (sqlite3_column_bytes(st, 4) != CAPTURE_NONCE_LEN)
 		return STRATA_ECORRUPT;
 	memcpy(nonce, sqlite3_column_blob(st, 4), CAPTURE_NONCE_LEN);
@@ -349,8 +351,8 @@ static int task_lookup(struct db *d, const uint8_t sid[STRATA_SESSION_SID_LEN],
 		       struct capture_task *task, uint8_t nonce[CAPTURE_NONCE_LEN])
 {
 	sqlite3_stmt *st;
-	int step, rc = db_prepare(d, "SELECT mac, kind, profile, ended, nonce, id FROM "
-				  "capture_tasks WHERE sid = ?", "B", &st, sid,
+	int step, rc = db_prepare(d, "SELECT mac, kind, profile, ended, nonce, id, force "
+				  "FROM capture_tasks WHERE sid = ?", "B", &st, sid,
 				  (size_t)STRATA_SESSION_SID_LEN);
 
 	if (rc)
@@ -371,8 +373,8 @@ int capture_task_of_mac(struct server *s, const char *mac, struct capture_task *
 {
 	uint8_t nonce[CAPTURE_NONCE_LEN];
 	sqlite3_stmt *st;
-	int step, rc = db_prepare(s->state->db, "SELECT mac, kind, profile, ended, nonce, id "
-				  "FROM capture_tasks WHERE mac = ? AND ended IS NULL", "t", &st,
+	int step, rc = db_prepare(s->state->db, "SELECT mac, kind, profile, ended, nonce, id, "
+				  "force FROM capture_tasks WHERE mac = ? AND ended IS NULL", "t", &st,
 				  mac);
 
 	memset(task, 0, sizeof(*task));

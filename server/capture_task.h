@@ -38,6 +38,7 @@ struct capture_task {
 	enum capture_kind kind;
 	char profile[INV_NAME_MAX + 1];  /**< gold: the profile it becomes, else "" */
 	int open;                        /**< 0 once the task ended (cancelled) */
+	int force;                       /**< the order said force=yes (its orders line does) */
 };
 
 /**

@@ -127,6 +127,9 @@ static const char *const migrations[] = {
 	"  at INTEGER NOT NULL,"
 	"  ended INTEGER,"                  /* NULL until the machine reports it deployed */
 	"  last_generation INTEGER);",      /* then: max(generations.id), what it restored over */
+	/* 8: a capture order's force=yes (capture_parse.h): strata.efi captures a filesystem
+	 * it cannot map whole, forced, instead of refusing it. */
+	"ALTER TABLE capture_tasks ADD COLUMN force INTEGER NOT NULL DEFAULT 0;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -49,9 +49,9 @@ static enum MHD_Result capture_answer(struct MHD_Connection *c, struct req *r,
 	char body[512];
 	int n = snprintf(body, sizeof(body), "{\"machine\": \"%s\", \"mac\": \"%s\", "
 			 "\"kind\": \"%s\", \"profile\": \"%s\", \"prepared\": %s, "
-			 "\"token\": \"%s\"}\n", t->name, t->mac,
+			 "\"force\": %s, \"token\": \"%s\"}\n", t->name, t->mac,
 			 o->kind == CAPTURE_GOLD ? "gold" : "machine", o->profile,
-			 o->prepared ? "true" : "false", t->token);
+			 o->prepared ? "true" : "false", o->force ? "true" : "false", t->token);
 	enum MHD_Result ret = http_text(c, r, 200, "application/json", body, (size_t)n);
 
 	strata_wipe(body, sizeof(body));
@@ -59,11 +59,12 @@ static enum MHD_Result capture_answer(struct MHD_Connection *c, struct req *r,
 	return ret;
 }
 
-/* POST /api/capture/NAME[?as=PROFILE&prepared=yes]: open a capture task (capture_task.h). */
+/* POST /api/capture/NAME[?as=PROFILE&prepared=yes][&force=yes]: open a capture task
+ * (capture_task.h). */
 enum MHD_Result http_capture_order(struct MHD_Connection *c, struct req *r, struct server *s)
 {
-	char by[API_TOKEN_NAME_MAX + 1], as[INV_NAME_MAX + 2], prep[8];
-	const char *why, *a = NULL, *p = NULL;
+	char by[API_TOKEN_NAME_MAX + 1], as[INV_NAME_MAX + 2], prep[8], frc[8];
+	const char *why, *a = NULL, *p = NULL, *f = NULL;
 	struct capture_order o;
 	struct capture_ticket t;
 	int rc = http_authorize(c, s, by, &why);
@@ -71,9 +72,13 @@ enum MHD_Result http_capture_order(struct MHD_Connection *c, struct req *r, stru
 	if (rc)
 		return http_fail(c, r, rc, why);
 	if (http_field_get(c, r, "as", as, sizeof(as), &a) < 0 ||
-	    http_field_get(c, r, "prepared", prep, sizeof(prep), &p) < 0)
-		return http_fail(c, r, STRATA_EINVAL, "as= and prepared= must be short plain text");
+	    http_field_get(c, r, "prepared", prep, sizeof(prep), &p) < 0 ||
+	    http_field_get(c, r, "force", frc, sizeof(frc), &f) < 0)
+		return http_fail(c, r, STRATA_EINVAL, "as=, prepared= and force= must be short plain "
+				 "text");
 	rc = capture_order_parse(a, p, &o, &why);
+	if (rc == 0)
+		rc = capture_order_force(f, &o, &why);
 	if (rc)
 		return http_fail(c, r, rc, why);
 	rc = server_capture_order(s, r->route.name, &o, by, &t, &why);
@@ -399,7 +404,7 @@ enum MHD_Result http_capture_commit(struct MHD_Connection *c, struct req *r,
 	unsigned int refused;
 	struct capture_generation g;
 	const char *force = http_qfield(c, "force"), *wh;
-	char why[320], hex[65], body[360], num[40] = "";
+	char why[320], hex[65], body[400], num[40] = "", rew[40] = "";
 	unsigned int st;
 	int rc;
 
@@ -410,15 +415,17 @@ enum MHD_Result http_capture_commit(struct MHD_Connection *c, struct req *r,
 	if ((st = upload_opened(c, r, "/capture/commit", &wh)))
 		return http_error(c, r, st, wh);
 	rc = capture_commit(s, &r->task, http_qfield(c, "part"), force != NULL,
-			    (const uint8_t *)r->big, r->big_len, &g, why, sizeof(why));
+			    (uint8_t *)r->big, r->big_len, &g, why, sizeof(why));
 	if (rc)
 		return http_error(c, r, end_status(rc), why);
 	strata_hex_encode(hex, g.layer, 32);
 	if (g.number)
 		snprintf(num, sizeof(num), "generation %lld ", (long long)g.number);
-	snprintf(body, sizeof(body), "%slayer=sha256:%s size=%llu stored=%llu uploaded=%llu%s\n",
+	if (g.rewritten)
+		snprintf(rew, sizeof(rew), " rewritten=%llu", (unsigned long long)g.rewritten);
+	snprintf(body, sizeof(body), "%slayer=sha256:%s size=%llu stored=%llu uploaded=%llu%s%s\n",
 		 num, hex, (unsigned long long)g.size, (unsigned long long)g.stored,
-		 (unsigned long long)g.uploaded, force ? " forced" : "");
+		 (unsigned long long)g.uploaded, rew, force ? " forced" : "");
 	return http_text(c, r, 200, "text/plain", body, strlen(body));
 }
 

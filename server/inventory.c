@@ -596,7 +596,11 @@ int inventory_load_with(const char *path, const struct inv_profile *pre, size_t 
 	return rc;
 }
 
-/* Partition i of layout m as a profile's part: its type as the manifest's alias or GUID. */
+/* Partition i of layout m as a profile's part: its type as the manifest's alias or GUID.
+ * The reference disk's CIDATA (left out of a gold capture: it is that PC's own cloud-init
+ * seed) becomes layer=machine, as an inventory profile writes it, so every machine given
+ * the captured profile gets the CIDATA the server generates for it instead of keeping
+ * whatever its disk held. */
 static void part_from_layout(const struct strata_part *mp, struct inv_part *pt)
 {
 	const char *alias = strata_part_type_name(mp->type_guid);
@@ -612,6 +616,10 @@ static void part_from_layout(const struct strata_part *mp, struct inv_part *pt)
 	pt->layer_kind = mp->has_layer ? INV_LAYER_ID : INV_LAYER_NONE;
 	memcpy(pt->layer, mp->layer, 32);
 	pt->wipe = mp->wipe;
+	if (!mp->has_layer && !strcmp(mp->label, "CIDATA")) {
+		pt->layer_kind = INV_LAYER_MACHINE;
+		pt->policy = STRATA_POLICY_WRITE;
+	}
 }
 
 /* The disk min-size of profile pr whose layout said min: at least where pr's partitions,

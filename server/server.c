@@ -203,12 +203,13 @@ static char *capture_orders(struct server *s, const uint8_t mac[6], const struct
 	if (capture_labels(s, mac, t->kind, labels, sizeof(labels)))
 		labels[0] = '\0';
 	if (t->kind == CAPTURE_GOLD)
-		snprintf(line, sizeof(line), "action=capture kind=gold profile=%s then=reboot%s%s\n",
-			 t->profile, labels[0] ? " private=" : "", labels);
+		snprintf(line, sizeof(line), "action=capture kind=gold profile=%s then=reboot%s%s%s\n",
+			 t->profile, labels[0] ? " private=" : "", labels,
+			 t->force ? " force=yes" : "");
 	else     /* an interval capture hands the PC to its disk after it */
-		snprintf(line, sizeof(line), "action=capture kind=machine then=%s%s%s\n",
+		snprintf(line, sizeof(line), "action=capture kind=machine then=%s%s%s%s\n",
 			 interval_is_open(s, mac) ? "local" : "reboot", labels[0] ? " parts=" : "",
-			 labels);
+			 labels, t->force ? " force=yes" : "");
 	return strdup(line);
 }
 

@@ -270,26 +270,59 @@ static uint64_t runs_upto(const struct strata_index *idx, uint64_t i)
 	return lo;
 }
 
-void strata_index_chunk(const struct strata_index *idx, uint64_t i, struct strata_chunk *c)
+/* Whether chunk i has a data entry (no run covers it): 1 with its entry number in *n, else
+ * 0 with the run's record in *run. */
+static int data_entry(const struct strata_index *idx, uint64_t i, uint64_t *n,
+		      const struct strata_index_run **run)
 {
 	const struct strata_index_run *r;
 	uint64_t k = runs_upto(idx, i), first, count;
 
 	if (k == 0) {
-		entry_chunk(idx, i, i, c);
-		return;
+		*n = i;
+		return 1;
 	}
 	r = (const void *)(idx->runs + (k - 1) * RUN_SIZE);
 	first = le64_get(r->first);
 	count = le32_get(r->count);
-	if (i >= first + count) {
-		entry_chunk(idx, le64_get(r->data_before) + (i - first - count), i, c);
+	*run = r;
+	if (i < first + count)
+		return 0;
+	*n = le64_get(r->data_before) + (i - first - count);
+	return 1;
+}
+
+void strata_index_chunk(const struct strata_index *idx, uint64_t i, struct strata_chunk *c)
+{
+	const struct strata_index_run *r = NULL;
+	uint64_t n;
+
+	if (data_entry(idx, i, &n, &r)) {
+		entry_chunk(idx, n, i, c);
 		return;
 	}
 	place(idx, i, c);
 	c->stored_size = 0;
 	c->flags = le32_get(r->flags);
 	strata_memset(c->digest, 0, sizeof(c->digest));
+}
+
+int strata_index_set_stored(const struct strata_index *idx, void *buf, uint64_t i,
+			    uint32_t stored)
+{
+	const struct strata_index_run *r;
+	struct strata_index_entry *e;
+	struct strata_chunk c;
+	uint64_t n;
+
+	strata_index_chunk(idx, i, &c);
+	if (c.stored_size == 0 || stored == 0 || stored > c.length || !data_entry(idx, i, &n, &r))
+		return STRATA_EINVAL;
+	e = (void *)((uint8_t *)buf + (idx->entries - (const uint8_t *)buf) + n * ENT_SIZE);
+	le32_put(e->stored_size, stored);
+	le32_put(e->flags, (c.flags & ~STRATA_ENTRY_ZLIB) |
+		 (stored < c.length ? STRATA_ENTRY_ZLIB : 0));
+	return 0;
 }
 
 /* The 64-byte header of any version. */

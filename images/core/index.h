@@ -62,6 +62,19 @@ int strata_layer_open(struct strata_index *idx, const uint8_t id[32], const void
  *  has stored_size 0 and an all-zero digest.  O(log runs): a binary search in version 2. */
 void strata_index_chunk(const struct strata_index *idx, uint64_t i, struct strata_chunk *c);
 
+/**
+ * Give data chunk i (< idx->chunk_count, a chunk with a store file) of idx another store
+ * file size, stored (1..its length), in place in buf, the writable buffer idx was parsed
+ * from: its entry's stored_size becomes stored and its ZLIB flag follows the format's rule
+ * (set exactly when stored < length), so the index stays valid and canonical.  Why: a
+ * chunk's name is the SHA-256 of its plain bytes, and a store built at another zlib level
+ * holds the same chunk in a file of another size; strata-server makes a committed index
+ * name the files its store holds (docs/capture.md, "Commit").  0, or STRATA_EINVAL (chunk
+ * i has no file, or stored is out of range: nothing changed).
+ */
+int strata_index_set_stored(const struct strata_index *idx, void *buf, uint64_t i,
+			    uint32_t stored);
+
 /*
  * Writing.  The per-chunk form (a version 1 header and one 40-byte entry per chunk) is what
  * a build fills, one entry per chunk from any thread, and what tests write as an old index;

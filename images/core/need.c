@@ -1,4 +1,5 @@
 /* The have/need bodies of a capture task (see need.h). */
+#include "manifest.h"
 #include "mem.h"
 #include "need.h"
 #include "rc.h"
@@ -69,4 +70,21 @@ int strata_need_answer_parse(const char *body, size_t len, const uint8_t (*d)[32
 	}
 	*line = 0;
 	return 0;
+}
+
+int strata_commit_answer_layer(const char *line, size_t len, uint8_t id[32])
+{
+	size_t at = 0, end = 0, w;
+
+	while (end < len && line[end] != '\n')
+		end++;
+	for (; at < end; at = w + 1) {
+		for (w = at; w < end && line[w] != ' '; w++)
+			;
+		if (w - at > 6 && line[at] == 'l' && line[at + 1] == 'a' && line[at + 2] == 'y' &&
+		    line[at + 3] == 'e' && line[at + 4] == 'r' && line[at + 5] == '=')
+			return strata_layer_id_parse(id, line + at + 6, w - at - 6) ? STRATA_EINVAL
+				: 0;
+	}
+	return STRATA_EINVAL;
 }

@@ -12,6 +12,10 @@
  *
  * A request may name one chunk twice (the server answers it twice when missing); the
  * capture engine never does.
+ *
+ * The commit's answer (POST /capture/commit) is read here too: its word
+ * layer=sha256:<hex> is the layer the server committed, which both clients name in a gold
+ * capture's layout.
  */
 #ifndef STRATA_NEED_H
 #define STRATA_NEED_H
@@ -53,5 +57,15 @@ size_t strata_need_write(char *out, const uint8_t (*d)[32], size_t n, const uint
  */
 int strata_need_answer_parse(const char *body, size_t len, const uint8_t (*d)[32], size_t n,
 			     uint8_t *missing, size_t *line);
+
+/**
+ * The layer id a commit's answer names: the word layer=sha256:<64 hex digits> of its
+ * first line (line[0..len), hostile, borrowed; the line ends at len or its first '\n';
+ * words are separated by single spaces), into id.  Why clients read it: a server whose
+ * store holds a chunk deflated at another level rewrites the index's stored sizes to its
+ * files, so the committed layer is not the one the client hashed (docs/capture.md,
+ * "Commit").  0, or STRATA_EINVAL (no such word, or a malformed id).
+ */
+int strata_commit_answer_layer(const char *line, size_t len, uint8_t id[32]);
 
 #endif /* STRATA_NEED_H */

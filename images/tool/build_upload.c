@@ -9,6 +9,7 @@
 #include "codec.h"
 #include "layer_build.h"
 #include "manifest.h"
+#include "need.h"
 #include "upload.h"
 
 static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -78,7 +79,8 @@ static void report(const uint8_t id[32], const struct upload_stats *st, const ch
 }
 
 /* Build path into a staging folder (removed after) and upload it under job's task (its
- * staging and id filled here): the layer id into id, the counts into *st, the commit's
+ * staging and id filled here): the layer id into id (the one the commit's answer names,
+ * when it committed), the counts into *st, the commit's
  * answer into answer.  0 or 1 (printed). */
 static int stage_upload(struct upload_job *job, const char *path, unsigned int shift,
 			int level, unsigned int flags, uint8_t id[32], struct upload_stats *st,
@@ -97,6 +99,11 @@ static int stage_upload(struct upload_job *job, const char *path, unsigned int s
 		job->id = id;
 		job->forced = !!(flags & LAYER_BUILD_FORCE);
 		rc = upload_layer(job, st, answer, cap) ? 1 : 0;
+	}
+	/* The layer the server committed: its own when it rewrote stored sizes to its files. */
+	if (rc == 0 && answer[0] && strata_commit_answer_layer(answer, strlen(answer), id)) {
+		errorf("the commit's answer names no layer=sha256:HEX: %s", answer);
+		rc = 1;
 	}
 	nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
 	return rc;

@@ -14,10 +14,14 @@
  * - a chunk upload's "z=..&len=.." (capture_chunk_query), against the input's size as the
  *   body's: an accepted one has 1..CAPTURE_CHUNK_MAX bytes, equal to the body's when raw;
  *   a refusal gives a reason.
+ * - the bytes as a commit's answer (strata_commit_answer_layer, what both clients read):
+ *   an accepted one holds, in its first line, the word layer=sha256: and the id's
+ *   lowercase hex; the order's force= (capture_order_force) is yes or refused with a reason.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "capture_parse.h"
 #include "http_parse.h"
 #include "need.h"
@@ -114,10 +118,39 @@ static void check_chunk(const char *q, size_t body_len)
 		abort();
 }
 
+/* Check what strata_commit_answer_layer reads from body[0..len): a whole word of the first
+ * line, layer=sha256: and the id's hex (either case). */
+static void check_commit_answer(const char *body, size_t len)
+{
+	char word[6 + 7 + 65] = "layer=sha256:";
+	const char *nl = memchr(body, '\n', len), *end = nl ? nl : body + len;
+	uint8_t id[32];
+
+	if (strata_commit_answer_layer(body, len, id))
+		return;
+	strata_hex_encode(word + 13, id, 32);
+	for (const char *p = body; p + 77 <= end; p++)
+		if ((p == body || p[-1] == ' ') && !strncasecmp(p, word, 77) &&
+		    (p + 77 == end || p[77] == ' '))
+			return;
+	abort();
+}
+
+/* Check capture_order_force on the query's force= value v (NULL when absent). */
+static void check_force(const char *v)
+{
+	struct capture_order o = { 0 };
+	const char *why = NULL;
+	int rc = capture_order_force(v, &o, &why);
+
+	if (rc ? !why || o.force : o.force != (v != NULL) || (v && strcmp(v, "yes")))
+		abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *q = malloc(size + 1), as[INV_NAME_MAX + 2], prep[8];
-	int has_as, has_prep;
+	char *q = malloc(size + 1), as[INV_NAME_MAX + 2], prep[8], frc[8];
+	int has_as, has_prep, has_force;
 
 	if (!q)
 		return 0;
@@ -127,8 +160,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	has_prep = http_query_get(q, "prepared", prep, sizeof(prep));
 	if (has_as >= 0 && has_prep >= 0)
 		check(has_as ? as : NULL, has_prep ? prep : NULL);
+	has_force = http_query_get(q, "force", frc, sizeof(frc));
+	if (has_force >= 0)
+		check_force(has_force ? frc : NULL);
 	check_need(q, size);
 	check_chunk(q, size);
+	check_commit_answer(q, size);
 	free(q);
 	return 0;
 }

@@ -46,7 +46,7 @@ check "  no task was opened" test "$(srv_sql "$W" "SELECT count(*) FROM capture_
 
 A=$(post "$U/api/capture/pc01?as=gold1&prepared=yes")
 TOK=$(printf '%s' "$A" | sed -n 's/.*"token": "\([0-9a-f]*\)".*/\1/p')
-check "a gold order answers JSON with a token" sh -c "printf '%s' '$A' | grep -q '^{\"machine\": \"pc01\", \"mac\": \"52:54:00:5e:00:01\", \"kind\": \"gold\", \"profile\": \"gold1\", \"prepared\": true, \"token\": \"[0-9a-f]\{64\}\"}$'"
+check "a gold order answers JSON with a token" sh -c "printf '%s' '$A' | grep -q '^{\"machine\": \"pc01\", \"mac\": \"52:54:00:5e:00:01\", \"kind\": \"gold\", \"profile\": \"gold1\", \"prepared\": true, \"force\": false, \"token\": \"[0-9a-f]\{64\}\"}$'"
 SC=tests/tools/session_client.py
 python3 $SC task "$TOK" "$W/task1"
 SID=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['sid'])" "$W/task1")
@@ -157,7 +157,7 @@ sed -i 's/^part label=data type=linux size=rest policy=preserve$/& capture=yes/'
 kill -HUP "$SRV_PID"
 for _ in $(seq 50); do [ "$(grep -c 'profiles, 3 machines$' "$W/log")" -ge 2 ] && break; sleep 0.1; done
 B=$(post "$U/api/capture/52-54-00-5e-00-02")
-check "a machine-layer order by MAC answers its own token" sh -c "printf '%s' '$B' | grep -q '\"machine\": \"pc02\", .*\"kind\": \"machine\", \"profile\": \"\", \"prepared\": false, \"token\": \"[0-9a-f]\{64\}\"'"
+check "a machine-layer order by MAC answers its own token" sh -c "printf '%s' '$B' | grep -q '\"machine\": \"pc02\", .*\"kind\": \"machine\", \"profile\": \"\", \"prepared\": false, \"force\": false, \"token\": \"[0-9a-f]\{64\}\"'"
 check "  tokens differ" test "$(printf '%s' "$B" | sed -n 's/.*"token": "\([0-9a-f]*\)".*/\1/p')" != "$TOK"
 check "  its row has no profile" test "$(srv_sql "$W" "SELECT kind || ' ' || ifnull(profile, 'NULL') FROM capture_tasks WHERE mac = '52:54:00:5e:00:02'")" = "machine NULL"
 python3 $SC task "$(printf '%s' "$B" | sed -n 's/.*"token": "\([0-9a-f]*\)".*/\1/p')" "$W/task2"
@@ -374,6 +374,14 @@ if command -v sgdisk > /dev/null; then
 	TD=$(post "$U/api/capture/pc03?as=fromdisk&prepared=yes" | sed -n 's/.*"token": "\([0-9a-f]*\)".*/\1/p')
 	check "strata-image capture-disk: the disk's layout becomes the profile" test "$("$STRATA_IMAGE_BIN" capture-disk --store "$U" --token "$TD" --keep home "$W/disk.img" 2>"$W/cd.err")" = "task committed: profile fromdisk, 2 layers"
 	check "  its layout: ESP and root with layers (root's as a build of its bytes), CIDATA and home preserved" sh -c "grep -q '^part 1 label=ESP type=esp .* start=1048576 size=1048576 policy=write layer=sha256:' '$W/root/state/profiles/fromdisk.layout' && grep -q '^part 2 label=root type=linux .* size=2097152 policy=write layer=$IDD$' '$W/root/state/profiles/fromdisk.layout' && grep -q '^part 3 label=CIDATA type=basic .* policy=preserve$' '$W/root/state/profiles/fromdisk.layout' && grep -q '^part 4 label=home .* policy=preserve$' '$W/root/state/profiles/fromdisk.layout'"
+	# The reference disk's CIDATA is that PC's own: the captured profile makes it
+	# layer=machine, so a machine given the profile gets its own generated CIDATA layer.
+	printf 'machine 52:54:00:5e:00:06 name=pc06 profile=fromdisk\n' >> "$W/root/inventory.conf"
+	kill -HUP "$SRV_PID"
+	for _ in $(seq 100); do grep -q 'profiles, 6 machines$' "$W/log-kill2" && break; sleep 0.1; done
+	curl -s -H "$SRV_AUTH" "$U/manifest/52:54:00:5e:00:06" > "$W/m6"
+	ML6=$(sed -n 's/^part 3 label=CIDATA .*policy=write layer=\(sha256:[0-9a-f]*\) store=private$/\1/p' "$W/m6")
+	check "  a machine given the captured profile gets its own CIDATA layer (layer=machine), home stays preserved" sh -c "test -n '$ML6' && test -f '$W/root/state/private/5254005e0006/layers/${ML6#sha256:}.idx' && grep -q '^part 4 label=home .* policy=preserve$' '$W/m6'"
 	sgdisk -c 2:'r o' "$W/disk.img" > /dev/null
 	TD2=$(post "$U/api/capture/pc03?as=fromdisk2&prepared=yes" | sed -n 's/.*"token": "\([0-9a-f]*\)".*/\1/p')
 	check "  a partition whose GPT name is no label: exit 1 naming it, before any upload" sh -c "'$STRATA_IMAGE_BIN' capture-disk --store '$U' --token '$TD2' '$W/disk.img' 2>'$W/cd2.err' >/dev/null; test \$? = 1 && grep -q 'partition 2: its GPT name is not a label' '$W/cd2.err'"
@@ -407,5 +415,34 @@ check "  audited" test "$(srv_sql "$W" "SELECT count(*) FROM orders WHERE action
 check "cancelling again finds no task (404)" test "$(code -X POST -H "$SRV_AUTH" "$U/api/capture-cancel/pc01")" = 404
 check "a new order after the cancel opens a new task" sh -c "curl -s -X POST -H '$SRV_AUTH' '$U/api/capture/pc01' | grep -q '\"token\": \"[0-9a-f]\{64\}\"'"
 check "  one open task a machine" test "$(srv_sql "$W" "SELECT count(*) FROM capture_tasks WHERE mac = '52:54:00:5e:00:01'")" = 2
+# force=yes: a filesystem strata.efi cannot map is captured whole, forced, only when the
+# order says so; the task records it and the orders line carries it.
+post "$U/api/capture-cancel/pc01" > /dev/null
+check "force= other than yes is refused (400), no task opened" sh -c "test \"\$(curl -s -o /dev/null -w '%{http_code}' -X POST -H '$SRV_AUTH' '$U/api/capture/pc01?as=forced1&prepared=yes&force=maybe')\" = 400 && test \"\$(sqlite3 '$W/root/state/strata.db' \"SELECT count(*) FROM capture_tasks WHERE mac = '52:54:00:5e:00:01' AND ended IS NULL\")\" = 0"
+AF=$(post "$U/api/capture/pc01?as=forced1&prepared=yes&force=yes")
+check "a gold order with force=yes answers \"force\": true" grep -q '"profile": "forced1", "prepared": true, "force": true, "token": ' <<< "$AF"
+check "  the task row records force" test "$(srv_sql "$W" "SELECT kind || ' ' || prepared || ' ' || force FROM capture_tasks WHERE ended IS NULL AND mac = '52:54:00:5e:00:01'")" = "gold 1 1"
+check "  audited with force=yes" test "$(srv_sql "$W" "SELECT action FROM orders WHERE action LIKE 'capture gold as=forced1%'")" = "capture gold as=forced1 prepared=yes force=yes"
+sess_register "$U" 52:54:00:5e:00:01 "$W" > /dev/null
+check "  its orders line carries force=yes" sh -c "curl -s '$(sess_url "$W" 52:54:00:5e:00:01 "$U/agent/52:54:00:5e:00:01")' | grep -qx 'action=capture kind=gold profile=forced1 then=reboot private=data force=yes'"
+post "$U/api/capture-cancel/pc01" > /dev/null
+post "$U/api/capture/pc01" > /dev/null
+check "  a machine order without force=: the row says 0 and the orders line has no force=" sh -c "test \"\$(sqlite3 '$W/root/state/strata.db' \"SELECT force FROM capture_tasks WHERE ended IS NULL AND mac = '52:54:00:5e:00:01'\")\" = 0 && curl -s '$(sess_url "$W" 52:54:00:5e:00:01 "$U/agent/52:54:00:5e:00:01")' | grep -qx 'action=capture kind=machine then=reboot parts=[^ ]*'"
+# A store built at another zlib level: the same chunks (same names) in files of other
+# sizes than an index built at level 6 names.  The commit takes the files the store
+# holds: it rewrites the index's stored sizes to them before storing and hashing it.
+post "$U/api/capture-cancel/pc03" > /dev/null
+python3 -c "import sys; sys.stdout.buffer.write(''.join('line %d of a text that deflates, level by level\n' % i for i in range(20000)).encode()[:786432])" > "$W/lvl.img"
+IDL1=$("$STRATA_IMAGE_BIN" build --store "$W/root/store" --level 1 "$W/lvl.img" 2>/dev/null | tail -n1)
+IDL6=$("$STRATA_IMAGE_BIN" build --store "$W/L6lvl" "$W/lvl.img" 2>/dev/null | tail -n1)
+check "a public store built with --level 1: the level-6 index of the same data differs" sh -c "test -n '$IDL1' && test -n '$IDL6' && test '$IDL1' != '$IDL6'"
+TL=$(post "$U/api/capture/pc03?as=levels&prepared=yes" | sed -n 's/.*"token": "\([0-9a-f]*\)".*/\1/p')
+python3 $SC task "$TL" "$W/task-lvl"
+CL=$(commit "$W/task-lvl" "$W/L6lvl/layers/${IDL6#sha256:}.idx" root)
+check "  a commit of the level-6 index: 200, its 12 chunks' sizes rewritten to the store's files (the answer says so), the layer is the level-1 build's" grep -q "^layer=$IDL1 size=786432 stored=[0-9]* uploaded=[0-9]* rewritten=12$" <<< "$CL"
+check "  the committed layer applies from the store, bytes equal" sh -c "'$STRATA_IMAGE_BIN' apply --store '$W/root/store' '$IDL1' '$W/lvl.out' > /dev/null 2>&1 && cmp -s '$W/lvl.img' '$W/lvl.out'"
+check "  strata-image build --token (level 6) prints the layer the server committed" test "$("$STRATA_IMAGE_BIN" build --store "$U" --token "$TL" --part root2 "$W/lvl.img" 2>"$W/lvl.err")" = "$IDL1"
+check "  its commit line says rewritten=12" grep -q "rewritten=12$" "$W/lvl.err"
+post "$U/api/capture-cancel/pc03" > /dev/null
 check "server stops cleanly" srv_stop
 finish

@@ -70,6 +70,49 @@ static int need(const char *body, uint8_t (*d)[32], size_t cap, size_t *n, size_
 	return strata_need_parse(body, strlen(body), d, cap, n, line);
 }
 
+/* force= on an order: yes or absent, recorded on both kinds. */
+static void test_force(void)
+{
+	struct capture_order o;
+	const char *why = "";
+
+	CHECK_EQ(parse("g1", "yes", &o, &why), 0);
+	CHECK_EQ(capture_order_force(NULL, &o, &why), 0);
+	CHECK_EQ(o.force, 0);
+	CHECK_EQ(capture_order_force("yes", &o, &why), 0);
+	CHECK(o.force == 1 && o.kind == CAPTURE_GOLD && o.prepared == 1);
+	CHECK_EQ(parse(NULL, NULL, &o, &why), 0);
+	CHECK_EQ(capture_order_force("yes", &o, &why), 0);
+	CHECK(o.force == 1 && o.kind == CAPTURE_MACHINE);
+	CHECK_EQ(capture_order_force("no", &o, &why), STRATA_EINVAL);
+	CHECK(o.force == 0 && !strcmp(why, "force= is yes or absent"));
+	CHECK_EQ(capture_order_force("", &o, &why), STRATA_EINVAL);
+	CHECK_EQ(capture_order_force("YES", &o, &why), STRATA_EINVAL);
+}
+
+/* The layer a commit's answer names: the word layer=, wherever it stands in the first
+ * line; nothing else, nothing malformed. */
+static void test_commit_answer(void)
+{
+	static const char hex[] = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+	char line[300];
+	uint8_t id[32];
+
+	snprintf(line, sizeof(line), "generation 2 layer=sha256:%s size=1 stored=1 uploaded=0 "
+		 "rewritten=3\n", hex);
+	CHECK_EQ(strata_commit_answer_layer(line, strlen(line), id), 0);
+	CHECK(id[0] == 0x00 && id[1] == 0x11 && id[31] == 0xff);
+	snprintf(line, sizeof(line), "layer=sha256:%s forced", hex);
+	CHECK_EQ(strata_commit_answer_layer(line, strlen(line), id), 0);
+	CHECK_EQ(strata_commit_answer_layer(line, 6 + 7 + 63, id), STRATA_EINVAL);  /* cut */
+	snprintf(line, sizeof(line), "xlayer=sha256:%s", hex);
+	CHECK_EQ(strata_commit_answer_layer(line, strlen(line), id), STRATA_EINVAL);
+	snprintf(line, sizeof(line), "size=1\nlayer=sha256:%s", hex);   /* not the first line */
+	CHECK_EQ(strata_commit_answer_layer(line, strlen(line), id), STRATA_EINVAL);
+	CHECK_EQ(strata_commit_answer_layer("layer=sha256:xyz", 16, id), STRATA_EINVAL);
+	CHECK_EQ(strata_commit_answer_layer("", 0, id), STRATA_EINVAL);
+}
+
 static void test_need_good(void)
 {
 	uint8_t d[3][32];
@@ -208,8 +251,10 @@ static void test_layout_profile(void)
 	CHECK(!strcmp(pr.parts[0].type, "esp") && pr.parts[0].size == (64ull << 20));
 	CHECK(!strcmp(pr.parts[1].type, "E3C9E316-0B5C-4DB8-817D-F92DF00215AE"));
 	CHECK(pr.parts[1].layer_kind == INV_LAYER_ID && pr.parts[1].wipe);
-	CHECK(pr.parts[2].layer_kind == INV_LAYER_NONE &&
-	      pr.parts[2].policy == STRATA_POLICY_PRESERVE);
+	/* the reference disk's CIDATA (preserved in the layout) becomes each machine's own */
+	CHECK(!strcmp(pr.parts[2].label, "CIDATA"));
+	CHECK(pr.parts[2].layer_kind == INV_LAYER_MACHINE &&
+	      pr.parts[2].policy == STRATA_POLICY_WRITE);
 	CHECK(pr.parts[3].size == 0 && !pr.parts[3].capture);
 	inv_profile_done(&pr);
 	CHECK_EQ(inv_profile_from_layout(&m, "-bad", "x", &pr, &why), STRATA_EINVAL);
@@ -291,6 +336,8 @@ int main(void)
 {
 	RUN(test_good);
 	RUN(test_bad);
+	RUN(test_force);
+	RUN(test_commit_answer);
 	RUN(test_need_good);
 	RUN(test_need_bad);
 	RUN(test_chunk_query);

@@ -124,6 +124,48 @@ static void test_round_trip(void)
 	check_round_trip(40 * 65536, 16);
 }
 
+/* strata_index_set_stored: a data chunk takes another file size in place, its ZLIB flag
+ * following (smaller than the chunk: zlib; equal: raw), and the index still parses to
+ * the same chunks otherwise; a chunk with no file or a size out of range changes nothing. */
+static void test_set_stored(void)
+{
+	uint64_t size = 5 * 4096 + 7, count = strata_chunk_count(size, 12);
+	uint8_t *entries = sample_entries(size, 12);
+	struct strata_index idx;
+	struct strata_chunk c;
+	struct strata_diag d;
+	size_t len;
+	uint8_t *buf = encode(entries, size, 12, 0, &len), *orig = copy_of(buf, len);
+
+	CHECK_EQ(parse(&idx, buf, len, &d), 0);
+	for (uint64_t i = 0; i < count; i++) {
+		strata_index_chunk(&idx, i, &c);
+		if (!c.stored_size) {       /* zero or free: no file, nothing to set */
+			CHECK_EQ(strata_index_set_stored(&idx, buf, i, 100), STRATA_EINVAL);
+			continue;
+		}
+		CHECK_EQ(strata_index_set_stored(&idx, buf, i, 0), STRATA_EINVAL);
+		CHECK_EQ(strata_index_set_stored(&idx, buf, i, c.length + 1), STRATA_EINVAL);
+		CHECK_EQ(strata_index_set_stored(&idx, buf, i, c.length - 1), 0);
+	}
+	CHECK_EQ(parse(&idx, buf, len, &d), 0);
+	for (uint64_t i = 0; i < count; i++) {
+		strata_index_chunk(&idx, i, &c);
+		if (!sample_class(i))
+			CHECK(c.stored_size == c.length - 1 && c.flags == STRATA_ENTRY_ZLIB &&
+			      c.digest[0] == (uint8_t)(i * 13 + 1));
+	}
+	for (uint64_t i = 0; i < count; i++)
+		if (!sample_class(i)) {
+			strata_index_chunk(&idx, i, &c);
+			CHECK_EQ(strata_index_set_stored(&idx, buf, i, c.length), 0);
+		}
+	CHECK(memcmp(buf, orig, len) == 0);     /* raw again: the very bytes encoded */
+	free(orig);
+	free(buf);
+	free(entries);
+}
+
 /* A whole image of zero chunks is one run and no entry; --force is recorded. */
 static void test_all_zero_forced(void)
 {
@@ -395,5 +437,6 @@ int main(void)
 	RUN(test_entry_classes);
 	RUN(test_truncation_and_trailing);
 	RUN(test_bit_flips);
+	RUN(test_set_stored);
 	return harness_summary();
 }
