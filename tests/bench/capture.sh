@@ -52,12 +52,7 @@ esac
 VM=0
 [ "${2:-}" = --vm ] && { VM=1; set -- "$1"; }
 [ $# -eq 1 ] || die "usage: capture.sh BUILD_DIR [--vm] (or --help)"
-HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-. "$HERE/lib/doc.sh"
-mkdir -p "$1"
-BUILD=$(cd "$1" && pwd)
-SI=$BUILD/rel/strata-image
+bench_dirs "$1"
 SRV=$BUILD/rel/strata-server
 for f in "$SI" "$SRV"; do
 	[ -x "$f" ] || die "$f not found: run 'make build/rel/strata-image build/rel/strata-server'"

@@ -28,12 +28,7 @@ BENCH=image.sh
 . "$(dirname "$0")/lib/common.sh"
 
 [ $# -eq 1 ] || die "usage: image.sh BUILD_DIR"
-HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-. "$HERE/lib/doc.sh"
-mkdir -p "$1"
-BUILD=$(cd "$1" && pwd)
-SI=$BUILD/rel/strata-image
+bench_dirs "$1"
 [ -x "$SI" ] || die "$SI not found: run 'make build/rel/strata-image' first"
 PATH=$PATH:/usr/sbin:/sbin
 need casync casync

@@ -11,3 +11,14 @@ log() { echo "$BENCH: [${SECONDS}s] $*" >&2; }
 need() { command -v "$1" >/dev/null 2>&1 || die "missing tool '$1' (install: $2)"; }
 mib() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "n/a" && b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+
+# bench_dirs BUILD_DIR: set HERE (tests/bench), ROOT (the repository), BUILD (BUILD_DIR made
+# absolute, created) and SI (its release strata-image), and source lib/doc.sh.
+bench_dirs() {
+	HERE=$(cd "$(dirname "$0")" && pwd)
+	ROOT=$(cd "$HERE/../.." && pwd)
+	. "$HERE/lib/doc.sh"
+	mkdir -p "$1"
+	BUILD=$(cd "$1" && pwd)
+	SI=$BUILD/rel/strata-image
+}
