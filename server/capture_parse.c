@@ -76,6 +76,11 @@ int capture_chunk_query(const char *z, const char *len, size_t body_len, int *zl
 		return *why = "len differs from the raw body's size", STRATA_EINVAL;
 	if (n == 0 || n > CAPTURE_CHUNK_MAX)
 		return *why = "a chunk holds 1 byte to 4 MiB", STRATA_ERANGE;
+	/* A store file as long as its chunk reads as raw bytes (and a longer one fails every
+	 * commit's size check): a zlib file is kept only when smaller, as the engine does. */
+	if (*zlib && body_len >= n)
+		return *why = "send it raw: a zlib upload must be smaller than its chunk",
+		       STRATA_EINVAL;
 	*out_len = (size_t)n;
 	return 0;
 }

@@ -84,7 +84,7 @@ int capture_keep_chunk(struct server *s, const struct capture_task *t,
 		rc = STRATA_ENOSPC;
 	else if ((rc = quota_check(s, t, len)) == 0 && store_put_chunk(st, digest, stored, len))
 		rc = STRATA_EREPORTED;
-	if (rc == 0)
+	if (rc == 0 && t->kind == CAPTURE_MACHINE)
 		quota_add(t, len);              /* the machine's counted use (quota.h) */
 	store_close(st);
 	return rc;

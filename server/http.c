@@ -236,7 +236,7 @@ static enum MHD_Result run(struct MHD_Connection *c, struct req *r, struct serve
 
 	rc = layer_cache_get(&s->layers, r->route.digest, &e);
 	if (rc == 0)
-		rc = http_run_response(e->dir, &e->idx, r->route.first, r->route.last, &resp,
+		rc = http_run_response(e->dir, NULL, &e->idx, r->route.first, r->route.last, &resp,
 				       &len, &why);
 	else if (rc == STRATA_ECORRUPT)
 		why = "layer index in the store is corrupt";

@@ -132,9 +132,12 @@ static void run_source_free(void *ctx)
 	http_run_free(ctx);
 }
 
-/* A private layer's run: sealed, or in clear to an admin. */
+/* A private layer's run: sealed, or in clear to an admin.  Its chunks come from the
+ * machine's own folder or, for a chunk it shares with the gold image (a capture never
+ * uploads those again), from the public store at pub. */
 static enum MHD_Result private_run(struct MHD_Connection *c, struct req *r,
-				   const struct layer_entry *e, const struct private_grant *g)
+				   const struct layer_entry *e, const struct private_grant *g,
+				   const char *pub)
 {
 	const char *why = "out of memory";
 	struct seal_source src = { run_source_read, run_source_free, NULL, 0 };
@@ -144,14 +147,15 @@ static enum MHD_Result private_run(struct MHD_Connection *c, struct req *r,
 	int rc;
 
 	if (!g->sealed) {
-		rc = http_run_response(e->dir, &e->idx, r->route.first, r->route.last, &resp,
+		rc = http_run_response(e->dir, pub, &e->idx, r->route.first, r->route.last, &resp,
 				       &len, &why);
 		if (rc)
 			return http_fail(c, r, rc, why);
 		http_body_headers(resp, RANGE_NONE, 0, len, len, "no-store");
 		return http_queue(c, r, 200, resp, len);
 	}
-	rc = http_run_open(e->dir, &e->idx, r->route.first, r->route.last, &run, &len, &why);
+	rc = http_run_open(e->dir, pub, &e->idx, r->route.first, r->route.last, &run, &len,
+			   &why);
 	if (rc)
 		return http_fail(c, r, rc, why);
 	src.ctx = run;
@@ -183,7 +187,7 @@ enum MHD_Result http_private_file(struct MHD_Connection *c, struct req *r, struc
 	else if (r->route.kind == ROUTE_PRIVATE_INDEX)
 		ret = private_index(c, r, e, &g);
 	else
-		ret = private_run(c, r, e, &g);
+		ret = private_run(c, r, e, &g, s->cfg.store_dir);
 	strata_wipe(g.key, sizeof(g.key));   /* the response holds its own cipher state */
 	return ret;
 }

@@ -22,21 +22,24 @@ struct run;
 
 /**
  * A streaming response *out for chunks first..last of the layer whose opened index is idx
- * (borrowed, from the server's layer cache), with its chunk files in the store at dir;
- * *len is its body size.  STRATA_ERANGE when the range is out of bounds or too large,
+ * (borrowed, from the server's layer cache), with its chunk files in the store at dir or,
+ * for a chunk dir lacks, in also (NULL: none; a machine's private generation names the
+ * public chunks it shares with its gold image); *len is its body size.  STRATA_ERANGE when the range is out of bounds or too large,
  * STRATA_ENOENT when a chunk file is missing or of the wrong size, STRATA_ENOMEM; *why
  * then says which, for the error body.  The response owns its reading state.
  */
-int http_run_response(const char *dir, const struct strata_index *idx, uint64_t first,
-		      uint64_t last, struct MHD_Response **out, uint64_t *len, const char **why);
+int http_run_response(const char *dir, const char *also, const struct strata_index *idx,
+		      uint64_t first, uint64_t last, struct MHD_Response **out, uint64_t *len,
+		      const char **why);
 
 /**
  * The same run as a reader *out (the caller's, freed with http_run_free) of *len bytes,
  * for a response that transforms the body (a sealed one, http_seal.h).  Same checks and
  * results as http_run_response.
  */
-int http_run_open(const char *dir, const struct strata_index *idx, uint64_t first,
-		  uint64_t last, struct run **out, uint64_t *len, const char **why);
+int http_run_open(const char *dir, const char *also, const struct strata_index *idx,
+		  uint64_t first, uint64_t last, struct run **out, uint64_t *len,
+		  const char **why);
 
 /** The run's next bytes into buf (at most max): the count, 0 at its end, -1 when a chunk
  *  file went away or changed under the server. */

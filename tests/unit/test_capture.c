@@ -166,6 +166,9 @@ static void test_chunk_query(void)
 	CHECK(strstr(why, "len=") != NULL);
 	CHECK_EQ(capture_chunk_query("2", NULL, 5, &z, &len, &why), STRATA_EINVAL);
 	CHECK_EQ(capture_chunk_query(NULL, "4", 5, &z, &len, &why), STRATA_EINVAL);
+	/* a zlib body as long as its chunk, or longer, would poison the store's file */
+	CHECK_EQ(capture_chunk_query("1", "10", 10, &z, &len, &why), STRATA_EINVAL);
+	CHECK_EQ(capture_chunk_query("1", "10", 11, &z, &len, &why), STRATA_EINVAL);
 	CHECK_EQ(capture_chunk_query("1", "-5", 5, &z, &len, &why), STRATA_EINVAL);
 	CHECK_EQ(capture_chunk_query("1", "1e3", 5, &z, &len, &why), STRATA_EINVAL);
 	CHECK_EQ(capture_chunk_query("1", "99999999999999999999999", 5, &z, &len, &why),
