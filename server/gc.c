@@ -262,6 +262,9 @@ struct gc_store {
 	char *dir;                 /**< owned */
 	struct digest_set roots;   /**< layers its machine references */
 	struct digest_set own;     /**< chunks its referenced and recent layers name */
+	int whole;                 /**< its machine layer is being made: every index of it
+				        counts in pass 1 (so the public chunks it names stay)
+				        and nothing of it is swept */
 };
 
 /* Whether the index file name of store st is kept (referenced, or recent): 1 or 0; its id
@@ -274,7 +277,7 @@ static int index_kept(const struct gc *g, const struct gc_store *st, const char 
 	if (join(path, cap, st->dir, "layers") || strlen(path) + strlen(name) + 2 > cap)
 		return -1;
 	strcat(strcat(path, "/"), name);
-	return digest_set_has(&st->roots, id) || !old_file(g, path, fst);
+	return st->whole || digest_set_has(&st->roots, id) || !old_file(g, path, fst);
 }
 
 /* A walk of a store's indexes: in pass 1 (sweep 0) the kept ones add their chunks to
@@ -304,7 +307,8 @@ static int read_indexes(struct gc *g, struct gc_store *st, int sweep)
 }
 
 /* Pass 1 over the private store named name (12 hex digits): into *out (the caller's,
- * dir NULL when it is no store or its machine layer is being made). */
+ * dir NULL when it is no store).  A store whose machine layer is being made is read
+ * whole: its roots are not known yet, and the public chunks its indexes name must stay. */
 static int private_read(struct gc *g, const char *name, struct gc_store *out)
 {
 	char dir[PRIVATE_DIR_MAX];
@@ -318,8 +322,9 @@ static int private_read(struct gc *g, const char *name, struct gc_store *out)
 		return 0;
 	rc = machine_roots(g, mac, &out->roots, &busy);
 	digest_set_seal(&out->roots);
-	if (rc || busy)
+	if (rc)
 		return rc;
+	out->whole = busy;
 	if (!(out->dir = strdup(dir)))
 		return errorf("out of memory");
 	rc = read_indexes(g, out, 0);
@@ -355,7 +360,7 @@ static int private_pass2(struct gc *g, struct gc_store *stores, size_t n)
 	int rc = 0;
 
 	for (size_t i = 0; rc == 0 && i < n; i++)
-		if (stores[i].dir && (rc = read_indexes(g, &stores[i], 1)) == 0)
+		if (stores[i].dir && !stores[i].whole && (rc = read_indexes(g, &stores[i], 1)) == 0)
 			rc = sweep_chunks(g, stores[i].dir, &stores[i].own, 0);
 	return rc;
 }
