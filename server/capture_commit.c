@@ -8,6 +8,7 @@
 #include "server_clock.h"
 #include "gc.h"
 #include "capture_parse.h"
+#include "capture_task.h"
 #include "catalog.h"
 #include "host.h"
 #include "index.h"
@@ -221,15 +222,40 @@ static int put_index(const struct server *s, const struct capture_task *t,
 	return rc;
 }
 
+/* Whether label is one a gold capture of t's machine must leave out: CIDATA, or a
+ * capture=yes or policy=preserve part of its profile (capture_labels).  Fails closed: 1
+ * when the profile's labels cannot be read.  The agent leaves them out already; this keeps
+ * a client that does not (a capture-disk run without --keep) from publishing them. */
+static int gold_private(struct server *s, const struct capture_task *t, const char *label)
+{
+	char labels[STRATA_MAX_PARTS * (STRATA_LABEL_MAX + 1)], *p, *save = NULL;
+	uint8_t mac[6];
+
+	if (!strcmp(label, "CIDATA"))
+		return 1;
+	if (strata_mac_parse(mac, t->mac, strlen(t->mac)) ||
+	    capture_labels(s, mac, CAPTURE_GOLD, labels, sizeof(labels)))
+		return 1;
+	for (p = strtok_r(labels, ",", &save); p; p = strtok_r(NULL, ",", &save))
+		if (!strcmp(p, label))
+			return 1;
+	return 0;
+}
+
 /* Whether part names a partition t may commit: a capture=yes part of the machine's
- * profile for a machine task, a partition label for a gold one.  0, or STRATA_EINVAL with
- * why. */
+ * profile for a machine task, a partition label that is not private for a gold one.  0,
+ * or STRATA_EINVAL with why. */
 static int part_ok(struct server *s, const struct capture_task *t, const char *part,
 		   char *why, size_t why_cap)
 {
 	if (t->kind == CAPTURE_GOLD && (!part || !capture_label_ok(part)))
 		return snprintf(why, why_cap, "part= must be the partition's label on the "
 				"reference disk: 1 to 36 of [A-Za-z0-9._-]"), STRATA_EINVAL;
+	if (t->kind == CAPTURE_GOLD && gold_private(s, t, part))
+		return snprintf(why, why_cap, "partition %s is the machine's own (CIDATA, or "
+				"capture=yes or policy=preserve in its profile): a gold capture "
+				"leaves it out (strata-image capture-disk --keep %s)", part, part),
+		       STRATA_EINVAL;
 	if (t->kind == CAPTURE_MACHINE && (!part || !part_captured(s, t, part)))
 		return snprintf(why, why_cap, "part= must name a capture=yes partition of the "
 				"machine's profile"), STRATA_EINVAL;

@@ -200,8 +200,9 @@ static char *capture_orders(struct server *s, const uint8_t mac[6], const struct
 	char line[INV_NAME_MAX + 96 + STRATA_MAX_PARTS * (STRATA_LABEL_MAX + 1)];
 	char labels[STRATA_MAX_PARTS * (STRATA_LABEL_MAX + 1)];
 
+	/* Without the list a gold capture would take the private parts too: fail closed. */
 	if (capture_labels(s, mac, t->kind, labels, sizeof(labels)))
-		labels[0] = '\0';
+		return strdup("action=none\n");
 	if (t->kind == CAPTURE_GOLD)
 		snprintf(line, sizeof(line), "action=capture kind=gold profile=%s then=reboot%s%s%s\n",
 			 t->profile, labels[0] ? " private=" : "", labels,

@@ -193,7 +193,10 @@ upload() {
 	done
 	echo "$bytes"
 }
-check "a gold task's commit of an index whose chunks are only in a machine's store: 409" grep -q '^409 the index names chunk' <<< "$(commit "$W/task1" "$W/L1/layers/$ID1.idx")"
+check "a gold task's commit of an index whose chunks are only in a machine's store: 409" grep -q '^409 the index names chunk' <<< "$(commit "$W/task1" "$W/L1/layers/$ID1.idx" root)"
+GD=$(commit "$W/task1" "$W/L1/layers/$ID1.idx"); GC=$(commit "$W/task1" "$W/L1/layers/$ID1.idx" CIDATA)
+own_refused() { grep -q "^400 partition data is the machine's own" <<< "$GD" && grep -q "^400 partition CIDATA is the machine's own" <<< "$GC"; }
+check "a gold task's commit of the machine's own partition (capture=yes data, CIDATA): 400" own_refused
 check "a commit naming a missing chunk: 409 naming it" grep -q '^409 the index names chunk [0-9a-f]\{64\} (chunk 0, 65536 bytes stored), which is not stored' <<< "$(commit "$W/task2" "$W/L1/layers/$ID1.idx")"
 check "  a part that is not capture=yes: 400" grep -q '^400 part=' <<< "$(commit "$W/task2" "$W/L1/layers/$ID1.idx" CIDATA)"
 check "  a malformed index: 400" grep -q '^400 the index does not parse' <<< "$(commit "$W/task2" "$W/c1")"
