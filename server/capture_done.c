@@ -250,9 +250,13 @@ static int gold_done(struct server *s, const struct capture_task *t, const char 
 	memcpy(text, body, len);
 	text[len] = '\0';
 	machine_name(s, t->mac, machine);
-	rc = layout_write(s, t->profile, text, len);
-	if (rc == 0)
-		rc = record_profile(s->state->db, t, machine, text);
+	/* The row first: it holds the layout too, and a file a kill leaves unwritten is made
+	 * again from it at load (profile_row); a file written before a failed row would be a
+	 * profile nobody recorded. */
+	rc = record_profile(s->state->db, t, machine, text);
+	if (rc == 0 && layout_write(s, t->profile, text, len))
+		fprintf(stderr, "capture: profile %s: its layout file is made again at the next "
+			"load\n", t->profile);
 	free(text);
 	return rc ? done_why(rc, t, why, why_cap) : 0;
 }
