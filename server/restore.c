@@ -152,8 +152,8 @@ int restore_order(struct server *s, const char *who, int64_t gen, const char *by
 		rc = STRATA_ESTALE, *why = "a restore order of this machine is open already";
 	if (rc == 0)
 		rc = open_capture(s, by, out, why);
-	if (rc == 0)
-		rc = order_insert(s, out, gen, by);
+	if (rc == 0 && (rc = order_insert(s, out, gen, by)))
+		(void)server_capture_cancel(s, out->name, by);   /* no task stands without it */
 	if (rc)
 		strata_wipe(out->token, sizeof(out->token));
 	if (rc == 0)
