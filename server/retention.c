@@ -128,6 +128,21 @@ static int drop_one(struct db *d, struct retention *r, const struct gen_rows *ro
 	return 0;
 }
 
+/* Whether an open restore order of mac names generation number: retention keeps it, or the
+ * order would restore a generation that is gone.  1 (and 1 when unsure), or 0. */
+static int restore_wants(struct db *d, const char *mac, int64_t number)
+{
+	sqlite3_stmt *st;
+	int step;
+
+	if (db_prepare(d, "SELECT 1 FROM restore_orders WHERE mac = ? AND generation = ? AND "
+		       "ended IS NULL", "ti", &st, mac, number))
+		return 1;
+	step = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return step != SQLITE_DONE;
+}
+
 int retention_apply(struct db *d, struct retention *r, const char *part, int64_t now)
 {
 	struct gen_rows rows = { 0 };
@@ -139,7 +154,7 @@ int retention_apply(struct db *d, struct retention *r, const char *part, int64_t
 	if (rc == 0 && rows.n)
 		keep_choose(rows.g, rows.n, &r->policy, now, drop);
 	for (size_t i = 0; rc == 0 && i < rows.n; i++)
-		if (drop[i])
+		if (drop[i] && !restore_wants(d, r->mac, rows.g[i].number))
 			rc = drop_one(d, r, &rows, i);
 	free(drop);
 	free(rows.g);

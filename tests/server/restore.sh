@@ -31,6 +31,9 @@ srv_root "$W"
 LOG=$W/log
 sed -i 's/^part label=data type=linux size=rest policy=preserve$/& capture=yes/' \
 	"$W/root/inventory.conf"
+# keep=2 on pc01: the capture a restore order makes first must not drop the generation the
+# order restores (retention keeps what an open order names).
+sed -i 's/^machine 52:54:00:5e:00:01 .*$/& keep=2/' "$W/root/inventory.conf"
 check "server starts with a capture=yes partition" srv_start "$W" "$W/log" --api-tokens "$W/api-tokens"
 
 # manifest MAC: the machine's signed manifest as the admin sees it
@@ -113,18 +116,19 @@ check "pc01 reports it deployed" test "$(code "$(sess_url "$W" $M1 "$U/report/$M
 check "  the order ends and the catalog is rebuilt" wait_reload "$N"
 check "  ended in the DB" test "$(srv_sql "$W" "SELECT count(*) FROM restore_orders WHERE ended IS NOT NULL")" = 1
 check "  the manifest names generation 1 for a restore (not 3, the newest number)" test "$(data_line $M1 | sed 's/.* size=rest //')" = "policy=restore layer=$G1 store=private"
-check "  nothing deleted: generations 1, 2, 3 stay" test "$(srv_sql "$W" "SELECT group_concat(number) FROM (SELECT number FROM generations WHERE mac = '$M1' ORDER BY number)")" = 1,2,3
+check "  nothing deleted: generations 1, 2, 3 stay (keep=2: the order kept 1)" test "$(srv_sql "$W" "SELECT group_concat(number) FROM (SELECT number FROM generations WHERE mac = '$M1' ORDER BY number)")" = 1,2,3
 check "  the boot script boots the disk again" sh -c "! curl -s '$U/ipxe/52-54-00-5e-00-01' | grep -q strata.efi"
 img "$W/g4.img" 96
 G4=$(gen pc01 "$W/g4.img")
 check "a capture after the restore: the manifest names it (generation 4)" test "$(data_line $M1 | sed 's/.* size=rest //')" = "policy=restore layer=$G4 store=private"
+check "  the order ended, keep=2 applies again: generations 3 and 4" test "$(srv_sql "$W" "SELECT group_concat(number) FROM (SELECT number FROM generations WHERE mac = '$M1' ORDER BY number)")" = 3,4
 
 # An order whose capture is cancelled never overwrites; a new order may follow.
-post "$U/api/restore/pc01?generation=2" > "$W/order2.json"
-check "an order to generation 2, its capture then cancelled" test "$(json 'd["generation"]' < "$W/order2.json")$(code -X POST -H "$SRV_AUTH" "$U/api/capture-cancel/pc01")" = 2200
+post "$U/api/restore/pc01?generation=3" > "$W/order2.json"
+check "an order to generation 3, its capture then cancelled" test "$(json 'd["generation"]' < "$W/order2.json")$(code -X POST -H "$SRV_AUTH" "$U/api/capture-cancel/pc01")" = 3200
 check "  the manifest still names generation 4 for a restore, never policy=write" test "$(data_line $M1 | sed 's/.* size=rest //')" = "policy=restore layer=$G4 store=private"
 check "  the boot script boots the disk" sh -c "! curl -s '$U/ipxe/52-54-00-5e-00-01' | grep -q strata.efi"
-check "  a new order is taken (200), the cancelled one still unended" test "$(code -X POST -H "$SRV_AUTH" "$U/api/restore/pc01?generation=2")$(srv_sql "$W" "SELECT count(*) FROM restore_orders WHERE ended IS NULL")" = 2002
+check "  a new order is taken (200), the cancelled one still unended" test "$(code -X POST -H "$SRV_AUTH" "$U/api/restore/pc01?generation=3")$(srv_sql "$W" "SELECT count(*) FROM restore_orders WHERE ended IS NULL")" = 2002
 post "$U/api/capture-cancel/pc01" > /dev/null
 
 check "server stops cleanly (no sanitizer report)" srv_stop
