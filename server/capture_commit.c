@@ -89,7 +89,8 @@ static int chunks_present(const struct server *s, const char *own,
 	int64_t held;
 
 	*stored = *rewritten = 0;
-	for (uint64_t i = 0; i < idx->chunk_count; i++) {
+	for (uint64_t i = strata_index_next_data(idx, 0); i < idx->chunk_count;
+	     i = strata_index_next_data(idx, i + 1)) {
 		strata_index_chunk(idx, i, &c);
 		if (!c.stored_size)
 			continue;

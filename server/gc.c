@@ -90,7 +90,8 @@ static int add_chunks(const struct strata_index *idx, struct digest_set *a,
 {
 	struct strata_chunk c;
 
-	for (uint64_t i = 0; i < idx->chunk_count; i++) {
+	for (uint64_t i = strata_index_next_data(idx, 0); i < idx->chunk_count;
+	     i = strata_index_next_data(idx, i + 1)) {
 		strata_index_chunk(idx, i, &c);
 		if (!c.stored_size)
 			continue;

@@ -292,6 +292,21 @@ static int data_entry(const struct strata_index *idx, uint64_t i, uint64_t *n,
 	return 1;
 }
 
+uint64_t strata_index_next_data(const struct strata_index *idx, uint64_t i)
+{
+	const struct strata_index_run *r;
+	uint64_t k, end;
+
+	while (i < idx->chunk_count && (k = runs_upto(idx, i)) > 0) {
+		r = (const void *)(idx->runs + (k - 1) * RUN_SIZE);
+		end = le64_get(r->first) + le32_get(r->count);
+		if (i >= end)
+			break;
+		i = end;                /* past the run i is in; the next may start there */
+	}
+	return i < idx->chunk_count ? i : idx->chunk_count;
+}
+
 void strata_index_chunk(const struct strata_index *idx, uint64_t i, struct strata_chunk *c)
 {
 	const struct strata_index_run *r = NULL;

@@ -63,6 +63,14 @@ int strata_layer_open(struct strata_index *idx, const uint8_t id[32], const void
 void strata_index_chunk(const struct strata_index *idx, uint64_t i, struct strata_chunk *c);
 
 /**
+ * The first chunk at or after i that has a data entry (no run of zero or free chunks
+ * covers it), or idx->chunk_count when none does.  Why: a walk over the chunks with files
+ * must cost the index's entries, not its chunk count; an index from an untrusted client
+ * can declare 2^50 bytes in one run.  O(log runs) per run skipped.
+ */
+uint64_t strata_index_next_data(const struct strata_index *idx, uint64_t i);
+
+/**
  * Give data chunk i (< idx->chunk_count, a chunk with a store file) of idx another store
  * file size, stored (1..its length), in place in buf, the writable buffer idx was parsed
  * from: its entry's stored_size becomes stored and its ZLIB flag follows the format's rule

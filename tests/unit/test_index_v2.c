@@ -111,6 +111,18 @@ static void check_round_trip(uint64_t image_size, unsigned int shift)
 	CHECK(idx.entries == buf + HDR + runs * RUNSZ);
 	CHECK_MSG(same_chunks(&idx, entries), "image %llu shift %u",
 		  (unsigned long long)image_size, shift);
+	/* strata_index_next_data visits exactly the data chunks, in order */
+	uint64_t want = 0, seen = 0;
+	for (want = 0; want < count && sample_class(want); want++)
+		;
+	for (uint64_t i = strata_index_next_data(&idx, 0); i < count;
+	     i = strata_index_next_data(&idx, i + 1)) {
+		CHECK_EQ(i, want);
+		seen++;
+		for (want = i + 1; want < count && sample_class(want); want++)
+			;
+	}
+	CHECK_EQ(seen, data);
 	free(buf);
 	free(entries);
 }
@@ -233,6 +245,7 @@ static void test_huge_run(void)
 	CHECK_EQ(parse(&idx, buf, HDR + RUNSZ, &d), 0);
 	strata_index_chunk(&idx, (1u << 28) - 1, &c);
 	CHECK_EQ(c.flags, STRATA_ENTRY_FREE);
+	CHECK_EQ(strata_index_next_data(&idx, 0), idx.chunk_count);   /* one step, no walk */
 	CHECK_EQ(c.offset + c.length, STRATA_IMAGE_SIZE_MAX);
 	put_run(buf, 0, 0, 0, (1u << 28) - 1, STRATA_ENTRY_FREE);   /* one chunk short */
 	CHECK_EQ(parse(&idx, buf, HDR + RUNSZ, &d), STRATA_ETRUNC);
