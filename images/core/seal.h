@@ -1,7 +1,8 @@
 /*
  * Sealed bodies: how a machine's private bytes (its private layers' indexes and chunk runs)
- * travel from strata-server to that machine, so a sniffer on the lab network learns
- * nothing of them.  The one place that defines the format, for the server that seals and
+ * travel from strata-server to that machine, and a machine's capture uploads travel to
+ * the server, so a sniffer on the lab network cannot read them (it still sees chunk names,
+ * the SHA-256 of each chunk, and sizes).  The one place that defines the format, for the server that seals and
  * strata.efi that opens.
  *
  *     body = AES-256-GCM ciphertext of the plaintext, then its 16-byte tag
