@@ -36,7 +36,7 @@
 #include "need.h"
 #include "store.h"
 #include "text.h"
-#include "../fuzz/fs_seed.h"
+#include "fs_seed_load.h"
 
 /** A partition in memory, and how it was read. */
 struct part {
@@ -61,27 +61,9 @@ static int part_read(void *ctx, uint64_t off, void *buf, size_t len)
 /* Expand seed tests/fuzz/corpus/<dir>/<name> into a heap buffer of its partition size. */
 static struct part load(const char *dir, const char *name)
 {
-	static uint8_t file[1 << 20];
 	struct part p = { 0 };
-	struct fs_seed im;
-	char path[512];
-	size_t n;
-	FILE *f;
 
-	snprintf(path, sizeof(path), "tests/fuzz/corpus/%s/%s", dir, name);
-	f = fopen(path, "rb");
-	if (!f) {
-		fprintf(stderr, "%s: cannot open (run from the repository root)\n", path);
-		abort();
-	}
-	n = fread(file, 1, sizeof(file), f);
-	fclose(f);
-	fs_seed_parse(&im, file, n);
-	p.size = im.size;
-	p.b = malloc(p.size);
-	if (!p.b)
-		abort();
-	fs_seed_read(&im, 0, p.b, p.size);
+	p.b = fs_seed_load(NULL, dir, name, &p.size);
 	return p;
 }
 
