@@ -185,10 +185,11 @@ names() { find "$1/chunks" -type f -printf '%f\n' | sort; }
 commit() { upost "$1" "$U/capture/commit?part=${3:-data}" "$2"; }
 # upload STATE DIR: every chunk the task lacks, from store DIR; prints the bytes sent
 upload() {
-	local n bytes=0
+	local n a bytes=0
 	names "$2" > "$W/names"
 	for n in $(need "$1" "$W/names" | grep -E '^[0-9a-f]{64}$'); do
-		put "$1" "$2/chunks/${n:0:2}/$n" "$n" > /dev/null
+		a=$(put "$1" "$2/chunks/${n:0:2}/$n" "$n")
+		[ "${a##*$'\n'}" = 200 ] || echo "upload of chunk $n: $a" >&2
 		bytes=$((bytes + $(stat -c %s "$2/chunks/${n:0:2}/$n")))
 	done
 	echo "$bytes"
@@ -294,7 +295,8 @@ check "gold: strata-image commits ESP into the public store's layers/" sh -c "gr
 IDR=$("$STRATA_IMAGE_BIN" build --store "$W/L5" "$W/root.img" 2>/dev/null | tail -n1 | sed 's/^sha256://')
 check "  root's chunks upload to the public store" test "$(upload "$W/task5" "$W/L5")" = 393216
 check "  a label the manifest cannot name: 400" grep -q '^400 part= must be the partition' <<< "$(commit "$W/task5" "$W/L5/layers/$IDR.idx" 'a%20b')"
-check "  root commits with force=yes recorded" grep -q "^layer=sha256:$IDR size=393216 .* forced$" <<< "$(curl -s -X POST --data-binary @"$W/L5/layers/$IDR.idx" "$(python3 $SC sign-post "$W/task5" "$U/capture/commit?part=root&force=yes&b=$(sha256sum < "$W/L5/layers/$IDR.idx" | cut -c1-64)")")"
+RC5=$(curl -s -X POST --data-binary @"$W/L5/layers/$IDR.idx" "$(python3 $SC sign-post "$W/task5" "$U/capture/commit?part=root&force=yes&b=$(sha256sum < "$W/L5/layers/$IDR.idx" | cut -c1-64)")")
+check "  root commits with force=yes recorded" sh -c 'printf "%s\n" "$1"; printf "%s\n" "$1" | grep -q "^layer=sha256:$2 size=393216 .* forced$"' - "$RC5" "$IDR"
 check "  ESP again in the task: 409" grep -q '^409 part ESP was committed' <<< "$(commit "$W/task5" "$W/L5/layers/$IDR.idx" ESP)"
 check "  the commits' rows" test "$(srv_sql "$W" "SELECT group_concat(part || ':' || forced, ' ') FROM (SELECT * FROM capture_commits c JOIN capture_tasks t ON t.id = c.task_id WHERE t.profile = 'golden' ORDER BY part)")" = "ESP:0 root:1"
 G1=11111111-2222-4333-8444-555555555501 G2=11111111-2222-4333-8444-555555555502 G3=11111111-2222-4333-8444-555555555503
