@@ -87,8 +87,10 @@ $(SAN)/tests/unit/test_sessions: $(SAN)/tests/unit/test_sessions.o \
 		$(patsubst %.c,$(SAN)/%.o,server/sessions.c $(HOST_LIB_SRCS))
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(HOST_LIBS)
 
-# A capture order's parameters: the parser and the inventory's name rule it shares.
-CAPTURE_PURE_SRCS := server/capture_parse.c server/inventory.c server/inventory_site.c server/keep.c images/host/util.c
+# The inventory's parser (with its sites, and the capture order rules its action=capture
+# shares with the API) and a capture order's parameters: unit tests and libFuzzer targets.
+INVENTORY_PURE_SRCS := server/capture_parse.c server/inventory.c server/inventory_site.c server/keep.c images/host/util.c
+CAPTURE_PURE_SRCS := $(INVENTORY_PURE_SRCS)
 $(SAN)/tests/unit/test_capture.o: SAN_CFLAGS += -Iserver
 $(SAN)/tests/unit/test_capture: $(SAN)/tests/unit/test_capture.o \
 		$(patsubst %.c,$(SAN)/%.o,$(CAPTURE_PURE_SRCS) $(HOST_LIB_SRCS))
@@ -131,8 +133,6 @@ $(SAN)/tests/unit/test_capture_hello: $(SAN)/tests/unit/test_capture_hello.o \
 		images/host/keys.c images/host/util.c $(HOST_LIB_SRCS))
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(HOST_LIBS)
 
-# The inventory's parser (with its sites): unit test and libFuzzer target.
-INVENTORY_PURE_SRCS := server/inventory.c server/inventory_site.c server/keep.c images/host/util.c
 $(SAN)/tests/unit/test_inventory.o: SAN_CFLAGS += -Iserver
 $(SAN)/tests/unit/test_inventory: $(SAN)/tests/unit/test_inventory.o \
 		$(patsubst %.c,$(SAN)/%.o,$(INVENTORY_PURE_SRCS) $(HOST_LIB_SRCS))

@@ -38,6 +38,15 @@ int capture_order_force(const char *force, struct capture_order *o, const char *
 	return 0;
 }
 
+int capture_order_of_machine(const struct inv_machine *m, struct capture_order *o,
+			     const char **why)
+{
+	int rc = capture_order_parse(m->capture_as[0] ? m->capture_as : NULL,
+				     m->capture_prepared ? "yes" : NULL, o, why);
+
+	return rc ? rc : capture_order_force(m->capture_force ? "yes" : NULL, o, why);
+}
+
 int capture_label_ok(const char *s)
 {
 	size_t n = strlen(s);

@@ -54,6 +54,15 @@ int capture_order_parse(const char *as, const char *prepared, struct capture_ord
 int capture_order_force(const char *force, struct capture_order *o, const char **why);
 
 /**
+ * The order of an inventory line `machine ... action=capture [as=PROFILE prepared=yes]
+ * [force=yes]` (m borrowed), under the same rules as the API's query: one rule for both,
+ * so the inventory cannot order what POST /api/capture/NAME would refuse.  0 with *o, or
+ * STRATA_EINVAL with *why (static).
+ */
+int capture_order_of_machine(const struct inv_machine *m, struct capture_order *o,
+			     const char **why);
+
+/**
  * Whether s is a partition label a gold commit may name (POST /capture/commit?part=): the
  * manifest's label rule, 1..STRATA_LABEL_MAX of [A-Za-z0-9._-], so the captured layout can
  * name the partition.  s borrowed, NUL-terminated.

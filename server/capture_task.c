@@ -250,6 +250,40 @@ int server_capture_order(struct server *s, const char *who, const struct capture
 	return 0;
 }
 
+const char *capture_order_why(int rc)
+{
+	switch (rc) {
+	case STRATA_ENOENT:
+		return "no such machine, or no capture pending on it";
+	case STRATA_EINVAL:
+		return "name one machine: /api/capture/NAME or /api/capture/MAC";
+	case STRATA_ESTALE:
+		return "a capture is already pending on this machine: cancel it first with POST "
+		       "/api/capture-cancel/NAME";
+	default:
+		return "cannot record the order";
+	}
+}
+
+void capture_inventory_order(struct server *s, const struct inv_machine *m,
+			     const char *path)
+{
+	struct capture_order o;
+	struct capture_ticket t;
+	const char *why = NULL;
+	char mac[18];
+	int rc = capture_order_of_machine(m, &o, &why);
+
+	strata_mac_format(mac, m->mac);
+	if (rc == 0)
+		rc = server_capture_order(s, mac, &o, "inventory", &t, &why);
+	strata_wipe(&t, sizeof(t));
+	if (rc)
+		fprintf(stderr, "strata-server: %s:%u: the capture of %s is not ordered: %s; "
+			"set its action to none and back to capture to order it again\n", path,
+			m->line, m->name, why ? why : capture_order_why(rc));
+}
+
 /* End mac's open task as cancelled and audit it, in one transaction. */
 static int task_cancel(struct db *d, const char *name, const char *mac_text, const char *by)
 {

@@ -115,6 +115,21 @@ struct capture_ticket {
 int server_capture_order(struct server *s, const char *who, const struct capture_order *o,
 			 const char *by, struct capture_ticket *out, const char **why);
 
+/** Why a capture order or cancellation failed with rc, when it gave no why: for an
+ *  answer's body or a log line (static). */
+const char *capture_order_why(int rc);
+
+/**
+ * Open the capture task an inventory line (m, of the inventory at path; both borrowed)
+ * orders with action=capture, for the credential "inventory": as server_capture_order,
+ * once, when the line's action became capture.  The token is wiped unseen (the agent acts
+ * for the task with the machine's own session); a refusal (a task already open, a profile
+ * that exists) is logged naming the line, and the line is not tried again until its
+ * action changes.
+ */
+void capture_inventory_order(struct server *s, const struct inv_machine *m,
+			     const char *path);
+
 /**
  * End the open capture task of the machine who names, as cancelled, for by: its token is
  * void from then on.  0; STRATA_ENOENT when who names no machine or it has no open task;

@@ -90,13 +90,21 @@ static uint64_t next_version(struct mstate *st, const uint8_t content[32])
 	return st->version;
 }
 
-/* Apply the inventory's order when it changed since last seen.  Call with the state lock. */
-static void apply_order(struct mstate *st, enum inv_action order)
+/* Apply the inventory's order when it changed since last seen.  A capture is a task, not
+ * the next boot's action: 1 says one is due (catalog_captures opens it once the catalog is
+ * in place), and the pending action stays.  Call with the state lock. */
+static int apply_order(struct mstate *st, enum inv_action order)
 {
-	if (order == st->inv_seen)
-		return;
+	enum inv_action was = st->inv_seen;
+
+	if (order == was)
+		return 0;
 	st->inv_seen = order;
-	st->pending = order;
+	if (order == INV_ACTION_CAPTURE)
+		return 1;
+	if (order == INV_ACTION_DEPLOY || was != INV_ACTION_CAPTURE)
+		st->pending = order;
+	return 0;
 }
 
 /* The version of a product, under the state lock. */
@@ -110,7 +118,7 @@ static int product_version(struct server *s, struct product *p, const char *text
 	st = state_get(s->state, p->m->mac);
 	if (st) {
 		p->version = next_version(st, content);
-		apply_order(st, p->m->action);
+		p->capture_due = apply_order(st, p->m->action);
 	}
 	pthread_mutex_unlock(&s->state->lock);
 	return st ? 0 : errorf("out of memory");
@@ -313,6 +321,16 @@ static int inventory_read(struct server *s, struct inventory **inv)
 	return rc;
 }
 
+/* Open the capture tasks c's lines ordered at this load (product.capture_due), once c is
+ * the server's catalog (an order names its machine through it).  Only the reload swaps the
+ * catalog, so c stays valid here. */
+static void catalog_captures(struct server *s, const struct catalog *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (c->p[i].capture_due)
+			capture_inventory_order(s, c->p[i].m, c->inv->path);
+}
+
 int server_reload(struct server *s)
 {
 	struct inventory *inv;
@@ -334,6 +352,7 @@ int server_reload(struct server *s)
 	s->cat = c;
 	pthread_rwlock_unlock(&s->lock);
 	catalog_free(old);
+	catalog_captures(s, c);
 	fprintf(stderr, "strata-server: %s: %zu profiles, %zu machines\n", s->cfg.inventory,
 		c->inv->nprofiles, c->n);
 	return 0;
@@ -363,7 +382,7 @@ static void queue_order(struct server *s, const struct inv_machine *m)
 	pthread_mutex_lock(&s->state->lock);
 	st = state_get(s->state, m->mac);
 	if (st)
-		apply_order(st, m->action);
+		(void)apply_order(st, m->action);   /* a default's action is never capture */
 	pthread_mutex_unlock(&s->state->lock);
 }
 

@@ -26,22 +26,6 @@
 #include "sessions.h"
 #include "text.h"
 
-/* Why a capture order or cancellation of who failed with rc, for the body. */
-static const char *capture_why(int rc)
-{
-	switch (rc) {
-	case STRATA_ENOENT:
-		return "no such machine, or no capture pending on it";
-	case STRATA_EINVAL:
-		return "name one machine: /api/capture/NAME or /api/capture/MAC";
-	case STRATA_ESTALE:
-		return "a capture is already pending on this machine: cancel it first with POST "
-		       "/api/capture-cancel/NAME";
-	default:
-		return "cannot record the order";
-	}
-}
-
 /* The answer to an accepted capture order, as JSON; the token is wiped from t here. */
 static enum MHD_Result capture_answer(struct MHD_Connection *c, struct req *r,
 				      const struct capture_order *o, struct capture_ticket *t)
@@ -83,7 +67,7 @@ enum MHD_Result http_capture_order(struct MHD_Connection *c, struct req *r, stru
 		return http_fail(c, r, rc, why);
 	rc = server_capture_order(s, r->route.name, &o, by, &t, &why);
 	if (rc)
-		return http_fail(c, r, rc, why ? why : capture_why(rc));
+		return http_fail(c, r, rc, why ? why : capture_order_why(rc));
 	return capture_answer(c, r, &o, &t);
 }
 
@@ -99,7 +83,7 @@ enum MHD_Result http_capture_cancel(struct MHD_Connection *c, struct req *r,
 		return http_fail(c, r, rc, why);
 	rc = server_capture_cancel(s, r->route.name, by);
 	if (rc)
-		return http_fail(c, r, rc, capture_why(rc));
+		return http_fail(c, r, rc, capture_order_why(rc));
 	return http_text(c, r, 200, "text/plain", "capture cancelled\n", 18);
 }
 

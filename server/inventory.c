@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "capture_parse.h"
 #include "host.h"
 #include "inventory.h"
 #include "inventory_site.h"
@@ -341,10 +342,54 @@ static int parse_action(const struct line *l, enum inv_action *a, const char *v)
 		*a = INV_ACTION_DEPLOY;
 	else if (!strcmp(v, "none"))
 		*a = INV_ACTION_NONE;
+	else if (!strcmp(v, "capture"))
+		*a = INV_ACTION_CAPTURE;
 	else
-		return lfail(l, "action must be deploy or none, not '%s'", v);
+		return lfail(l, "action must be deploy, capture or none, not '%s'", v);
 	return 0;
 }
+
+/* A yes/no value of key k into *out. */
+static int parse_yes(const struct line *l, const char *k, const char *v, int *out)
+{
+	if (strcmp(v, "yes") && strcmp(v, "no"))
+		return lfail(l, "%s must be yes or no, not '%s'", k, v);
+	*out = !strcmp(v, "yes");
+	return 0;
+}
+
+/* A machine line's capture order keys: as=, prepared=, force=.  1 when k is none of them. */
+static int machine_capture_key(const struct line *l, struct inv_machine *m, const char *k,
+			       const char *v)
+{
+	if (!strcmp(k, "as")) {
+		if (!name_ok(v))
+			return lfail(l, "as=PROFILE: a profile name of [A-Za-z0-9-], 1..63");
+		strcpy(m->capture_as, v);
+		return 0;
+	}
+	if (!strcmp(k, "prepared"))
+		return parse_yes(l, k, v, &m->capture_prepared);
+	if (!strcmp(k, "force"))
+		return parse_yes(l, k, v, &m->capture_force);
+	return 1;
+}
+
+/* An action=capture line's order checked with the API's rules (capture_order_parse);
+ * without action=capture, as=, prepared= and force= are refused. */
+static int machine_capture_check(const struct line *l, const struct inv_machine *m)
+{
+	struct capture_order o;
+	const char *why;
+
+	if (m->action != INV_ACTION_CAPTURE)
+		return m->capture_as[0] || m->capture_prepared || m->capture_force
+			? lfail(l, "as=, prepared= and force= belong to action=capture") : 0;
+	if (capture_order_of_machine(m, &o, &why))
+		return lfail(l, "action=capture: %s", why);
+	return 0;
+}
+
 
 /* A machine line's keep key (keep.h), or an unknown key. */
 static int machine_keep_key(const struct line *l, struct inv_machine *m, const char *k,
@@ -377,7 +422,9 @@ static int machine_key(struct parser *p, const struct line *l, struct inv_machin
 		if (!(m->site = inv_site_find(p->inv, v)))
 			return lfail(l, "unknown site '%s' (define it above)", v);
 	} else {
-		return machine_keep_key(l, m, k, v);
+		int rc = machine_capture_key(l, m, k, v);
+
+		return rc == 1 ? machine_keep_key(l, m, k, v) : rc;
 	}
 	return 0;
 }
@@ -388,6 +435,8 @@ static int machine_check(struct parser *p, const struct line *l, const struct in
 
 	if (!m->name[0] || m->profile < 0)
 		return lfail(l, "machine needs name= and profile=");
+	if (machine_capture_check(l, m))
+		return STRATA_EREPORTED;
 	for (size_t i = 0; i < inv->nmachines; i++) {
 		if (!memcmp(inv->machines[i].mac, m->mac, 6))
 			return lfail(l, "MAC already listed on line %u", inv->machines[i].line);
@@ -443,6 +492,9 @@ static int parse_default(struct parser *p, struct line *l)
 		} else if (!strcmp(l->word[i], "action")) {
 			if (parse_action(l, &inv->default_action, v))
 				return STRATA_EREPORTED;
+			if (inv->default_action == INV_ACTION_CAPTURE)
+				return lfail(l, "action=capture orders one machine: put it on "
+					     "that machine's line");
 		} else {
 			return lfail(l, "unknown default key '%s'", l->word[i]);
 		}

@@ -35,6 +35,9 @@
  * - `machine MAC` gives a name (a hostname: [A-Za-z0-9-], 1..63), a profile, and optionally
  *   `action=deploy`.  The inventory's action is an order: it is applied when it changes,
  *   and an agent's success clears it (see state.h), so a reload does not redeploy a lab.
+ *   `action=capture [as=PROFILE prepared=yes] [force=yes]` orders a capture the way POST
+ *   /api/capture/NAME does (capture_parse.h has the rules): the task opens once when the
+ *   line's action becomes capture, never again on a reload (docs/capture.md).
  * - `keep=N keep-daily=D quota=SIZE capture-every=DURATION` on a `profile` line or a
  *   `machine` line (the machine's wins, key by key): what retention keeps of the machine's
  *   generations, its private store's quota, and its interval capture (keep.h,
@@ -96,6 +99,7 @@ struct inv_profile {
 enum inv_action {
 	INV_ACTION_NONE = 0,
 	INV_ACTION_DEPLOY = 1,
+	INV_ACTION_CAPTURE = 2,        /**< a machine line only: open a capture task once */
 };
 
 struct inv_machine {
@@ -103,6 +107,10 @@ struct inv_machine {
 	char name[INV_NAME_MAX + 1];
 	int profile;                   /**< index into profiles */
 	enum inv_action action;
+	char capture_as[INV_NAME_MAX + 1]; /**< action=capture as=PROFILE: a gold capture's
+					    profile; "" for the machine's own layers */
+	int capture_prepared;          /**< prepared=yes: the admin generalized the PC */
+	int capture_force;             /**< force=yes (capture_parse.h) */
 	char *user_data;               /**< path, owned; NULL: the profile's */
 	unsigned int line;
 	unsigned int site;             /**< 1 + index into the inventory's sites; 0: none

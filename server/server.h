@@ -91,6 +91,7 @@ struct product {
 	char *manifest;          /**< signed manifest text, owned */
 	size_t manifest_len;
 	uint64_t version;
+	int capture_due;         /**< its line's action became capture at this load */
 };
 
 /** Unknown machines remembered under the default profile by default (--max-unknown). */

@@ -1,9 +1,11 @@
 /*
  * Unit tests of the inventory's sites (server/inventory_site.c) through the inventory
  * parser: the `site` line's grammar, a machine's site=, lookups by name and address, and
- * errors that name the file and line.
+ * errors that name the file and line.  A machine line's capture order (action=capture
+ * [as= prepared=] [force=]) and its refusals.
  */
 #include <string.h>
+#include "capture_parse.h"
 #include "harness.h"
 #include "inventory.h"
 #include "inventory_site.h"
@@ -96,10 +98,63 @@ static void test_site_ends_profile(void)
 	inventory_free(inv);
 }
 
+/* action=capture lines read into the order the API would make of the same words. */
+static void test_capture_order_ok(void)
+{
+	struct inventory *inv = parse(PROFILE
+		"machine 52:54:00:00:00:01 name=pc01 profile=lab action=capture\n"
+		"machine 52:54:00:00:00:02 name=pc02 profile=lab action=capture as=gold2 "
+		"prepared=yes force=yes\n"
+		"machine 52:54:00:00:00:03 name=pc03 profile=lab action=capture force=no\n");
+	struct capture_order o;
+	const char *why = NULL;
+
+	CHECK(inv != NULL);
+	if (!inv)
+		return;
+	CHECK_EQ(inv->machines[0].action, INV_ACTION_CAPTURE);
+	CHECK_EQ(capture_order_of_machine(&inv->machines[0], &o, &why), 0);
+	CHECK(o.kind == CAPTURE_MACHINE && !o.force && o.profile[0] == '\0');
+	CHECK_EQ(capture_order_of_machine(&inv->machines[1], &o, &why), 0);
+	CHECK(o.kind == CAPTURE_GOLD && o.prepared && o.force && !strcmp(o.profile, "gold2"));
+	CHECK_EQ(capture_order_of_machine(&inv->machines[2], &o, &why), 0);
+	CHECK(o.kind == CAPTURE_MACHINE && !o.force);
+	inventory_free(inv);
+}
+
+/* Each bad capture line is refused: the order rules are the API's. */
+static void test_capture_order_bad(void)
+{
+	static const char *const bad[] = {
+		"machine 52:54:00:00:00:01 name=pc01 profile=lab action=capture as=g\n",
+		"machine 52:54:00:00:00:01 name=pc01 profile=lab action=capture prepared=yes\n",
+		"machine 52:54:00:00:00:01 name=pc01 profile=lab as=g prepared=yes\n",
+		"machine 52:54:00:00:00:01 name=pc01 profile=lab action=deploy force=yes\n",
+		"machine 52:54:00:00:00:01 name=pc01 profile=lab action=capture force=1\n",
+		"machine 52:54:00:00:00:01 name=pc01 profile=lab action=capture as=-g "
+		"prepared=yes\n",
+		"machine 52:54:00:00:00:01 name=pc01 profile=lab action=backup\n",
+		"default profile=lab action=capture\n",
+	};
+	char text[512];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct inventory *inv;
+
+		strcpy(text, PROFILE);
+		strcat(text, bad[i]);
+		inv = parse(text);
+		CHECK(inv == NULL);
+		inventory_free(inv);
+	}
+}
+
 int main(void)
 {
 	RUN(test_site_ok);
 	RUN(test_site_bad);
 	RUN(test_site_ends_profile);
+	RUN(test_capture_order_ok);
+	RUN(test_capture_order_bad);
 	return harness_summary();
 }
