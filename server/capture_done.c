@@ -60,17 +60,8 @@ static int task_int(struct db *d, const char *sql, int64_t id, int64_t *out)
 /* Whether task id committed layer: 1, 0 or STRATA_EREPORTED. */
 static int layer_committed(struct db *d, int64_t id, const uint8_t layer[32])
 {
-	sqlite3_stmt *st;
-	int step, rc = db_prepare(d, "SELECT 1 FROM capture_commits WHERE task_id = ? AND "
-				  "layer = ?", "ib", &st, id, layer);
-
-	if (rc)
-		return rc;
-	step = sqlite3_step(st);
-	rc = step == SQLITE_ROW ? 1 : step == SQLITE_DONE ? 0
-		: errorf("%s: %s", d->path, sqlite3_errmsg(d->h));
-	sqlite3_finalize(st);
-	return rc;
+	return db_exists(d, "SELECT 1 FROM capture_commits WHERE task_id = ? AND layer = ?",
+			 "ib", id, layer);
 }
 
 /* Whether every layer layout m names was committed by task t; the first that was not is
@@ -115,32 +106,16 @@ static int end_task(struct db *d, int64_t id)
 
 int capture_profile_taken(struct db *d, const char *name)
 {
-	sqlite3_stmt *st;
-	int step, rc = db_prepare(d, "SELECT 1 FROM captured_profiles WHERE name = ?1 UNION ALL "
-				  "SELECT 1 FROM capture_tasks WHERE ended IS NULL AND kind = "
-				  "'gold' AND profile = ?1", "t", &st, name);
-
-	if (rc)
-		return rc;
-	step = sqlite3_step(st);
-	rc = step == SQLITE_ROW ? 1 : step == SQLITE_DONE ? 0
-		: errorf("%s: %s", d->path, sqlite3_errmsg(d->h));
-	sqlite3_finalize(st);
-	return rc;
+	return db_exists(d, "SELECT 1 FROM captured_profiles WHERE name = ?1 UNION ALL SELECT 1 "
+			 "FROM capture_tasks WHERE ended IS NULL AND kind = 'gold' AND profile = "
+			 "?1", "t", name);
 }
 
 /* Whether a captured profile of name is recorded: 1 or 0 (an error reads as 1: nothing
  * is written then, and the client may try again). */
 static int profile_recorded(struct db *d, const char *name)
 {
-	sqlite3_stmt *st;
-	int rc = db_prepare(d, "SELECT 1 FROM captured_profiles WHERE name = ?", "t", &st, name);
-
-	if (rc)
-		return 1;
-	rc = sqlite3_step(st) != SQLITE_DONE;
-	sqlite3_finalize(st);
-	return rc;
+	return db_exists(d, "SELECT 1 FROM captured_profiles WHERE name = ?", "t", name) != 0;
 }
 
 /* The profile's row and the task's end, in one transaction (capture_done.h).  name and

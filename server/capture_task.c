@@ -127,18 +127,8 @@ static int order_machine(struct server *s, const char *who, const struct capture
 /* Whether mac (text) has an open task: 1, 0, or STRATA_EREPORTED.  In a transaction. */
 static int task_open_exists(struct db *d, const char *mac)
 {
-	sqlite3_stmt *st;
-	int step, rc = db_prepare(d, "SELECT 1 FROM capture_tasks WHERE mac = ? AND ended IS "
-				  "NULL", "t", &st, mac);
-
-	if (rc)
-		return rc;
-	step = sqlite3_step(st);
-	rc = step == SQLITE_ROW ? 1 : step == SQLITE_DONE ? 0
-		: errorf("%s: cannot read the capture tasks of %s: %s", d->path, mac,
-			 sqlite3_errmsg(d->h));
-	sqlite3_finalize(st);
-	return rc;
+	return db_exists(d, "SELECT 1 FROM capture_tasks WHERE mac = ? AND ended IS NULL", "t",
+			 mac);
 }
 
 /* The audit log's action text for o, into out (cap bytes, the caller's). */

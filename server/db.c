@@ -237,6 +237,23 @@ int db_run(struct db *d, const char *sql, const char *fmt, ...)
 	return rc;
 }
 
+int db_exists(struct db *d, const char *sql, const char *fmt, ...)
+{
+	sqlite3_stmt *st;
+	va_list ap;
+	int rc, step;
+
+	va_start(ap, fmt);
+	rc = prepare_v(d, sql, fmt, &st, ap);
+	va_end(ap);
+	if (rc)
+		return rc;
+	step = sqlite3_step(st);
+	rc = step == SQLITE_ROW ? 1 : step == SQLITE_DONE ? 0 : db_fail(d, "cannot read");
+	sqlite3_finalize(st);
+	return rc;
+}
+
 /* The database's user_version, or -1. */
 static int user_version(struct db *d)
 {

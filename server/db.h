@@ -68,4 +68,9 @@ int db_prepare(struct db *d, const char *sql, const char *fmt, struct sqlite3_st
 /** db_prepare, one step (no row expected), finalise.  0 or STRATA_EREPORTED. */
 int db_run(struct db *d, const char *sql, const char *fmt, ...);
 
+/** Whether the query sql (bound as db_prepare) gives a row: the one shape of the
+ *  server's "is there one?" questions (an open task, a commit, a profile's name).  1, 0,
+ *  or STRATA_EREPORTED (logged, naming the database). */
+int db_exists(struct db *d, const char *sql, const char *fmt, ...);
+
 #endif /* STRATA_DB_H */
