@@ -86,15 +86,9 @@ static int has_generation(struct server *s, const char *mac, char *labels, int64
 /* Whether mac has an order that is open or ready: 1, 0, STRATA_EREPORTED. */
 static int order_pending(struct server *s, const char *mac)
 {
-	sqlite3_stmt *st = NULL;
-	int64_t n;
-
-	if (first_int(db_prepare(s->state->db, "SELECT count(*) FROM restore_orders r JOIN "
-				 "capture_tasks t ON t.id = r.task_id WHERE r.mac = ? AND "
-				 "r.ended IS NULL AND (t.ended IS NULL OR t.outcome = "
-				 "'committed')", "t", &st, mac), &st, &n))
-		return STRATA_EREPORTED;
-	return n > 0;
+	return db_exists(s->state->db, "SELECT 1 FROM restore_orders r JOIN capture_tasks t ON "
+			 "t.id = r.task_id WHERE r.mac = ? AND r.ended IS NULL AND (t.ended IS "
+			 "NULL OR t.outcome = 'committed')", "t", mac);
 }
 
 /* Record the order on task and its audit row, in one transaction. */
