@@ -249,7 +249,7 @@ static int gold_private(struct server *s, const struct capture_task *t, const ch
 static int part_ok(struct server *s, const struct capture_task *t, const char *part,
 		   char *why, size_t why_cap)
 {
-	if (t->kind == CAPTURE_GOLD && (!part || !capture_label_ok(part)))
+	if (t->kind == CAPTURE_GOLD && (!part || !strata_label_ok(part, strlen(part))))
 		return snprintf(why, why_cap, "part= must be the partition's label on the "
 				"reference disk: 1 to 36 of [A-Za-z0-9._-]"), STRATA_EINVAL;
 	if (t->kind == CAPTURE_GOLD && gold_private(s, t, part))

@@ -47,19 +47,6 @@ int capture_order_of_machine(const struct inv_machine *m, struct capture_order *
 	return rc ? rc : capture_order_force(m->capture_force ? "yes" : NULL, o, why);
 }
 
-int capture_label_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > STRATA_LABEL_MAX)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
-		      (s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == '_' || s[i] == '-'))
-			return 0;
-	return 1;
-}
-
 /* Whether the n bytes at p are lowercase hex digits. */
 static int lower_hex(const char *p, size_t n)
 {

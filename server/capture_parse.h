@@ -62,13 +62,6 @@ int capture_order_force(const char *force, struct capture_order *o, const char *
 int capture_order_of_machine(const struct inv_machine *m, struct capture_order *o,
 			     const char **why);
 
-/**
- * Whether s is a partition label a gold commit may name (POST /capture/commit?part=): the
- * manifest's label rule, 1..STRATA_LABEL_MAX of [A-Za-z0-9._-], so the captured layout can
- * name the partition.  s borrowed, NUL-terminated.
- */
-int capture_label_ok(const char *s);
-
 /** Largest chunk an upload carries: the store's largest chunk size (format.h). */
 #define CAPTURE_CHUNK_MAX (1u << STRATA_CHUNK_SHIFT_MAX)
 /** Largest chunk upload body: a chunk, or its zlib stream, which for incompressible bytes

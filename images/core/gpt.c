@@ -567,3 +567,11 @@ void strata_gpt_name_ascii(char out[STRATA_GPT_NAME_UNITS + 1], const uint8_t na
 	}
 	out[i] = '\0';
 }
+
+_Static_assert(STRATA_GPT_NAME_UNITS == STRATA_LABEL_MAX, "a GPT name holds a whole label");
+
+int strata_gpt_label(char out[STRATA_LABEL_MAX + 1], const uint8_t name[72])
+{
+	strata_gpt_name_ascii(out, name);
+	return strata_label_ok(out, strata_strlen(out)) ? 0 : STRATA_EINVAL;
+}

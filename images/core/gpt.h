@@ -201,4 +201,14 @@ int strata_gpt_part_exists(const struct strata_gpt_table *have,
  */
 void strata_gpt_name_ascii(char out[STRATA_GPT_NAME_UNITS + 1], const uint8_t name[72]);
 
+/**
+ * The name of an entry as a partition label (strata_label_ok): up to its first NUL unit,
+ * every unit one of [A-Za-z0-9._-], 1 to 36 of them.  Why: a gold capture labels each
+ * partition of the reference disk by its GPT name, and the profile it makes names them so
+ * (capture_layout.h).  out gets the name as strata_gpt_name_ascii shows it (a unit outside
+ * printable ASCII as '?', which no label holds); 0 when that is a label, else STRATA_EINVAL
+ * (an empty name, a space, a '/', any unit outside ASCII).
+ */
+int strata_gpt_label(char out[STRATA_LABEL_MAX + 1], const uint8_t name[72]);
+
 #endif /* STRATA_GPT_H */

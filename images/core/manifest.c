@@ -62,14 +62,30 @@ static int label_char(char ch)
 	       (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-';
 }
 
-/* Copy a name of [A-Za-z0-9._-] into a fixed NUL-terminated field. */
-static int copy_name(char *dst, size_t max, struct slice v)
+/* Whether v is a name of 1..max characters of [A-Za-z0-9._-]: 0, STRATA_ERANGE for its
+ * length, STRATA_EINVAL for a character. */
+static int name_check(struct slice v, size_t max)
 {
 	if (v.len == 0 || v.len > max)
 		return STRATA_ERANGE;
 	for (size_t i = 0; i < v.len; i++)
 		if (!label_char(v.p[i]))
 			return STRATA_EINVAL;
+	return 0;
+}
+
+int strata_label_ok(const char *s, size_t len)
+{
+	return name_check((struct slice){ s, len }, STRATA_LABEL_MAX) == 0;
+}
+
+/* Copy a name of [A-Za-z0-9._-] into a fixed NUL-terminated field. */
+static int copy_name(char *dst, size_t max, struct slice v)
+{
+	int rc = name_check(v, max);
+
+	if (rc)
+		return rc;
 	strata_memcpy(dst, v.p, v.len);
 	dst[v.len] = '\0';
 	return 0;
@@ -147,7 +163,7 @@ static int parse_extent(struct cursor *c, uint64_t *out, struct slice v, int res
 	}
 	if (strata_size_parse(out, v.p, v.len))
 		return fail(c, STRATA_EINVAL, "bad size (bytes, or a number with K/M/G/T)");
-	if (*out == 0 || *out % 4096 || *out > (1ULL << 60))
+	if (*out == 0 || *out % STRATA_PART_GRAIN || *out > STRATA_PART_BYTES_MAX)
 		return fail(c, STRATA_ERANGE, "size must be a non-zero multiple of 4 KiB");
 	return 0;
 }
@@ -220,7 +236,7 @@ static int part_check(struct cursor *c, struct strata_manifest *m, struct strata
 		return fail(c, STRATA_EINVAL, "wipe=yes needs a layer: preserve never writes");
 	if ((seen & K_STORE) && !(seen & K_LAYER))
 		return fail(c, STRATA_EINVAL, "store=private needs a layer");
-	if (p->start < (1u << 20))
+	if (p->start < STRATA_PART_START_MIN)
 		return fail(c, STRATA_ERANGE, "partitions start at 1 MiB or later");
 	if (prev && prev->size == 0)
 		return fail(c, STRATA_EINVAL, "only the last partition may have size=rest");

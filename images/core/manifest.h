@@ -63,6 +63,12 @@
 #define STRATA_MAX_PARTS 16
 #define STRATA_LABEL_MAX 36
 #define STRATA_MACHINE_MAX 63
+/** A partition's grain, earliest start and largest start or size, in bytes (the rule
+ *  above): every start and size is a whole number of STRATA_PART_GRAIN.  Named so that a
+ *  capture checks a reference disk by the numbers the parser holds a layout to. */
+#define STRATA_PART_GRAIN 4096u
+#define STRATA_PART_START_MIN (1u << 20)
+#define STRATA_PART_BYTES_MAX (1ULL << 60)
 /** A manifest larger than this is refused before parsing: it is a few hundred bytes. */
 #define STRATA_MANIFEST_MAX 16384
 #define STRATA_SIG_MAX 80
@@ -127,6 +133,14 @@ int strata_layout_parse(struct strata_manifest *m, const char *buf, size_t len,
 			struct strata_diag *diag);
 
 /**
+ * The index of the first partition after i whose label is partition i's, or 0: the rule
+ * of a profile (it names its partitions by label) that strata_layout_parse holds a layout
+ * to, and a capture holds a reference disk to before it uploads (capture_layout.h).
+ * Borrows m.
+ */
+unsigned int strata_layout_label_again(const struct strata_manifest *m, unsigned int i);
+
+/**
  * Check the signature of a parsed manifest against pub (PEM or DER public key) over
  * buf[0..m->signed_len).  STRATA_EBADSIG when unsigned or invalid.  Borrows everything.
  */
@@ -146,8 +160,8 @@ int strata_manifest_check_version(const struct strata_manifest *m, uint64_t last
  * types known by an alias are written as the alias, sizes in bytes, and a size of 0 as
  * "rest"; the machine line only when m->machine is set.  m is not validated: parse the
  * result before serving it.  STRATA_ERANGE when it does not fit.  Borrows everything.
- * The writers (this, renumber, the signature line) are in manifest_write.c, which
- * strata.efi does not link: it only reads manifests.
+ * The writers (this, renumber, the signature line) are in manifest_write.c; strata.efi
+ * links it for the one manifest it writes, a gold capture's layout (capture_layout.h).
  */
 int strata_manifest_write(const struct strata_manifest *m, char *out, size_t cap, size_t *len);
 
@@ -187,6 +201,14 @@ int strata_part_type_parse(uint8_t out[16], const char *s, size_t len);
  * agents refuse.  1 or 0.  Borrows s only during the call.
  */
 int strata_store_url_ok(const char *s, size_t len);
+
+/**
+ * Whether s[0..len) is a partition label: 1..STRATA_LABEL_MAX characters of
+ * [A-Za-z0-9._-], the rule the parser holds `label=` to.  One function for every place
+ * that takes a label from elsewhere (a gold commit's part=, a reference disk's GPT names),
+ * so none of them accepts a label a manifest cannot hold.  1 or 0.  Borrows s.
+ */
+int strata_label_ok(const char *s, size_t len);
 
 /** Parse "sha256:<64 hex>" into a 32-byte digest.  Returns 0 or STRATA_EINVAL. */
 int strata_layer_id_parse(uint8_t out[32], const char *s, size_t len);

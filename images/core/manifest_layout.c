@@ -6,8 +6,7 @@
 #include "mem.h"
 #include "text.h"
 
-/* The index of the first partition after i whose label is that of partition i, or 0. */
-static unsigned int label_again(const struct strata_manifest *m, unsigned int i)
+unsigned int strata_layout_label_again(const struct strata_manifest *m, unsigned int i)
 {
 	for (unsigned int j = i + 1; j < m->nparts; j++)
 		if (!strata_memcmp(m->parts[i].label, m->parts[j].label, STRATA_LABEL_MAX + 1))
@@ -52,15 +51,15 @@ int strata_layout_parse(struct strata_manifest *m, const char *buf, size_t len,
 	if (m->sig_len)
 		return strata_fail(diag, STRATA_EINVAL, "a layout is unsigned: remove the "
 				   "signature line", line_at(buf, m->signed_len));
-	for (unsigned int i = 0; i < m->nparts; i++) {
+	for (unsigned int i = 0, again; i < m->nparts; i++) {
 		if (m->parts[i].private_layer)
 			return strata_fail(diag, STRATA_EINVAL, "a layout is public: a private "
 					   "partition is policy=preserve with no layer, not "
 					   "store=private", part_line(buf, len, m->parts[i].num));
-		if (label_again(m, i))
+		if ((again = strata_layout_label_again(m, i)))
 			return strata_fail(diag, STRATA_EINVAL, "two partitions have one label: a "
 					   "profile names its partitions by label",
-					   part_line(buf, len, m->parts[label_again(m, i)].num));
+					   part_line(buf, len, m->parts[again].num));
 	}
 	return 0;
 }

@@ -2,7 +2,7 @@
  * Unit tests for server/capture_parse.c: a capture order's parameters, a machine-layer
  * order, a gold order with its confirmation, and every refusal with the reason it gives;
  * a have/need body: good ones, and every malformed shape with the line it names; a chunk
- * upload's z= and len=; a gold commit's label; a captured layout (strata_layout_parse:
+ * upload's z= and len=; a captured layout (strata_layout_parse:
  * accepted, and every layout rule's refusal with its line), the profile made of it
  * (inv_profile_from_layout; its min-size raised for a layout of odd sizes), and an
  * inventory parsed with it (a machine names it; a profile line of its name is refused).
@@ -175,14 +175,6 @@ static void test_chunk_query(void)
 		 STRATA_EINVAL);
 }
 
-static void test_label(void)
-{
-	CHECK(capture_label_ok("ESP") && capture_label_ok("root.v2_a-b"));
-	CHECK(capture_label_ok("123456789012345678901234567890123456"));
-	CHECK(!capture_label_ok("1234567890123456789012345678901234567"));
-	CHECK(!capture_label_ok("") && !capture_label_ok("a b") && !capture_label_ok("a/b"));
-}
-
 #define L64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 /** A reference disk's layout: two layers, a private CIDATA and data partition kept. */
 static const char layout[] =
@@ -344,7 +336,6 @@ int main(void)
 	RUN(test_need_good);
 	RUN(test_need_bad);
 	RUN(test_chunk_query);
-	RUN(test_label);
 	RUN(test_layout);
 	RUN(test_layout_profile);
 	RUN(test_layout_min_size);
