@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "capture_layout.h"
 #include "cli.h"
-#include "gpt.h"
 #include "image_io.h"
 #include "layer_fsmap.h"
 #include "manifest.h"
@@ -126,29 +126,6 @@ static int read_table(struct disk *d)
 		      d->path, diag.msg ? diag.msg : "unreadable", (unsigned long long)diag.where), 1;
 }
 
-/* The GPT name of p as a label (1..36 of [A-Za-z0-9._-]) into out.  0, or 1 (printed). */
-static int label_of(const struct disk *d, const struct strata_gpt_part *p,
-		    char out[STRATA_LABEL_MAX + 1])
-{
-	size_t n = 0;
-
-	for (; n < 36 && (p->name[2 * n] || p->name[2 * n + 1]); n++) {
-		unsigned char c = p->name[2 * n];
-
-		if (p->name[2 * n + 1] || !(c == '.' || c == '_' || c == '-' ||
-					    (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' &&
-								      (c | 0x20) <= 'z')))
-			break;
-		out[n] = (char)c;
-	}
-	out[n] = '\0';
-	if (n && (n == 36 || (!p->name[2 * n] && !p->name[2 * n + 1])))
-		return 0;
-	return errorf("%s: partition %u: its GPT name is not a label (1 to 36 of A-Z a-z 0-9 "
-		      ". _ -): name it, e.g. sgdisk -c %u:root %s", d->path, p->num, p->num,
-		      d->path), 1;
-}
-
 /* Whether label is private: CIDATA or a --keep label. */
 static int kept(const struct disk_args *a, const char *label)
 {
@@ -205,65 +182,35 @@ static int capture_part(const struct disk_args *a, const char *base, const struc
 	return rc;
 }
 
-/* Partition p of d as the layout's partition number num (disk order), into *mp. */
-static void layout_part(const struct disk *d, const struct strata_gpt_part *p, unsigned int num,
-			const char *label, struct strata_part *mp)
+/* The disk's layout refused (strata_capture_layout's diag): printed naming the partition. */
+static int layout_refused(const struct disk *d, const struct strata_diag *diag)
 {
-	uint32_t bs = d->t->hdr.block_size;
-
-	memset(mp, 0, sizeof(*mp));
-	mp->num = num;
-	snprintf(mp->label, sizeof(mp->label), "%s", label);
-	memcpy(mp->type_guid, p->type_guid, 16);
-	memcpy(mp->part_guid, p->part_guid, 16);
-	mp->start = p->first_lba * bs;
-	mp->size = (p->last_lba - p->first_lba + 1) * bs;
-	mp->policy = STRATA_POLICY_PRESERVE;
+	if (diag->where)
+		return errorf("%s: partition %llu: %s", d->path, (unsigned long long)diag->where,
+			      diag->msg), 1;
+	return errorf("%s: %s", d->path, diag->msg), 1;
 }
 
-/* The table's partitions in disk order (an insertion sort by first LBA), into order. */
-static void disk_order(const struct strata_gpt_table *t, const struct strata_gpt_part **order)
-{
-	for (unsigned int i = 0; i < t->nparts; i++) {
-		unsigned int j = i;
-
-		for (; j > 0 && order[j - 1]->first_lba > t->parts[i].first_lba; j--)
-			order[j] = order[j - 1];
-		order[j] = &t->parts[i];
-	}
-}
-
-/* Every partition of d captured or kept, into the layout m.  0 or 1 (printed). */
+/* d's layout into m, checked whole before any upload (strata_capture_layout), then every
+ * partition captured or kept, in disk order.  0 or 1 (printed). */
 static int capture_parts(const struct disk_args *a, const char *base, const struct disk *d,
 			 struct strata_manifest *m)
 {
-	const struct strata_gpt_part *order[STRATA_GPT_ENTRIES];
-	struct strata_part *mp;
-	char label[STRATA_LABEL_MAX + 1];
+	const struct strata_gpt_part *order[STRATA_MAX_PARTS];
+	struct strata_diag diag = { 0 };
 
-	if (d->t->nparts == 0 || d->t->nparts > STRATA_MAX_PARTS)
-		return errorf("%s: %u partitions: a profile has 1 to %d", d->path, d->t->nparts,
-			      STRATA_MAX_PARTS), 1;
-	disk_order(d->t, order);
-	for (unsigned int i = 0; i < d->t->nparts; i++) {
-		mp = &m->parts[m->nparts];
-		if (label_of(d, order[i], label))
-			return 1;
-		layout_part(d, order[i], i + 1, label, mp);
-		m->nparts++;
-		if (mp->start % 4096 || mp->size % 4096 || mp->start < (1u << 20))
-			return errorf("%s: partition %u (%s): a layout's partitions start at 1 MiB "
-				      "or later, on 4 KiB, and last a multiple of 4 KiB", d->path,
-				      order[i]->num, label), 1;
-		if (kept(a, label))
+	if (strata_capture_layout(d->t, m, order, &diag))
+		return layout_refused(d, &diag);
+	for (unsigned int i = 0; i < m->nparts; i++) {
+		struct strata_part *mp = &m->parts[i];
+
+		if (kept(a, mp->label))
 			continue;
-		if (capture_part(a, base, d, order[i], label, mp->layer))
+		if (capture_part(a, base, d, order[i], mp->label, mp->layer))
 			return 1;
 		mp->has_layer = 1;
 		mp->policy = STRATA_POLICY_WRITE;
 	}
-	m->min_disk = m->parts[m->nparts - 1].start + m->parts[m->nparts - 1].size;
-	memcpy(m->disk_guid, d->t->hdr.disk_guid, 16);
 	return 0;
 }
 
@@ -273,14 +220,11 @@ static int send_layout(const struct disk_args *a, const char *base,
 {
 	struct upload_job job = { .base = base, .token = a->token };
 	struct strata_diag diag = { 0 };
-	struct strata_manifest back;
 	char *text = malloc(STRATA_MANIFEST_MAX + 1), answer[512];
 	size_t len;
 	int rc = text ? 0 : errorf("out of memory");
 
-	if (rc == 0 && strata_manifest_write(m, text, STRATA_MANIFEST_MAX + 1, &len))
-		rc = errorf("%s: the layout is larger than %d bytes", a->disk, STRATA_MANIFEST_MAX);
-	if (rc == 0 && strata_layout_parse(&back, text, len, &diag))
+	if (rc == 0 && strata_capture_layout_write(m, text, STRATA_MANIFEST_MAX + 1, &len, &diag))
 		rc = errorf("%s: its layout, line %llu: %s", a->disk,
 			    (unsigned long long)diag.where, diag.msg);
 	if (rc == 0)

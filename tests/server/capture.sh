@@ -396,7 +396,11 @@ if command -v sgdisk > /dev/null; then
 	check "  a machine given the captured profile gets its own CIDATA layer (layer=machine), home stays preserved" sh -c "test -n '$ML6' && test -f '$W/root/state/private/5254005e0006/layers/${ML6#sha256:}.idx' && grep -q '^part 4 label=home .* policy=preserve$' '$W/m6'"
 	sgdisk -c 2:'r o' "$W/disk.img" > /dev/null
 	TD2=$(post "$U/api/capture/pc03?as=fromdisk2&prepared=yes" | sed -n 's/.*"token": "\([0-9a-f]*\)".*/\1/p')
-	check "  a partition whose GPT name is no label: exit 1 naming it, before any upload" sh -c "'$STRATA_IMAGE_BIN' capture-disk --store '$U' --token '$TD2' '$W/disk.img' 2>'$W/cd2.err' >/dev/null; test \$? = 1 && grep -q 'partition 2: its GPT name is not a label' '$W/cd2.err'"
+	REQS=$(grep -c ' /capture/' "$W/log-kill2")
+	check "  a partition whose GPT name is no label: exit 1 naming it and the fix" sh -c "'$STRATA_IMAGE_BIN' capture-disk --store '$U' --token '$TD2' '$W/disk.img' 2>'$W/cd2.err' >/dev/null; test \$? = 1 && grep -q 'partition 2: its GPT name is not a label .*sgdisk -c' '$W/cd2.err'"
+	sgdisk -c 2:root -c 4:root "$W/disk.img" > /dev/null
+	check "  two partitions of one GPT name: exit 1 naming the later" sh -c "'$STRATA_IMAGE_BIN' capture-disk --store '$U' --token '$TD2' '$W/disk.img' 2>'$W/cd3.err' >/dev/null; test \$? = 1 && grep -q 'partition 4: its GPT name is another partition' '$W/cd3.err'"
+	check "  ... both before any request to the server (the ESP before them not uploaded)" test "$(grep -c ' /capture/' "$W/log-kill2")" = "$REQS"
 	post "$U/api/capture-cancel/pc03" > /dev/null
 else
 	echo "     (no sgdisk: strata-image capture-disk not tried)"
