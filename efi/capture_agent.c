@@ -3,6 +3,11 @@
  *   task     -> GET /capture/task, signed by this boot's machine session: the server names
  *               the machine's open task, so nothing is read for a task that does not exist
  *   disk     -> the first fixed disk, and its GPT
+ *   layout   -> gold: the disk's layout and the checks a profile needs
+ *               (strata_capture_layout, as strata-image capture-disk makes them): a GPT
+ *               name that is not a label, or one of two, a partition off the 4 KiB grain
+ *               or before 1 MiB, no partition or more than 16 stop the capture before
+ *               anything is read or uploaded, naming the partition and the fix
  *   choose   -> machine capture: the partitions the orders name (parts=, the profile's
  *               capture=yes ones); gold: every partition but the private ones (CIDATA and
  *               the orders' private=, the profile's capture=yes and preserve ones)
@@ -13,7 +18,8 @@
  *   parts    -> each chosen partition through the core engine (strata_capture_partition):
  *               have/need batches, uploads of the missing chunks (deflated when it pays),
  *               then its index committed (capture_ops.c)
- *   done     -> POST /capture/done: the task ends at the server
+ *   done     -> POST /capture/done: the task ends at the server; a gold capture sends
+ *               the layout, its captured partitions policy=write with their layers
  * The disk is only read.  A machine capture's uploads travel sealed under the session's
  * enc key; a gold capture's (public data) in clear.
  */
@@ -23,6 +29,7 @@
 #include "alloc.h"
 #include "capture.h"
 #include "capture_agent.h"
+#include "capture_layout.h"
 #include "capture_ops.h"
 #include "clock.h"
 #include "codec.h"
@@ -35,6 +42,15 @@
 /* The disk's table, ~17 KiB: allocated by capture_run (a static one would be stored in
  * strata.efi's file: gnu-efi's layout keeps .bss inside .data). */
 static struct strata_gpt_table *table;
+
+/** A gold capture's layout (capture_layout.h): allocated by capture_disk, NULL for a
+ *  machine capture.  The parts step gives each partition it captures its layer; done
+ *  sends it. */
+struct gold {
+	struct strata_manifest m;
+	const struct strata_gpt_part *order[STRATA_MAX_PARTS]; /**< m.parts[i]'s entry in table */
+};
+static struct gold *gold;
 
 /** A partition as the engine's reader sees it: byte offsets within it. */
 struct part_reader {
@@ -65,17 +81,6 @@ static int part_read(void *ctx, uint64_t off, void *buf, size_t len)
 		out += n, at += n, len -= n;
 	}
 	return 0;
-}
-
-/* The partition's GPT name as ASCII (its label), into out. */
-static void part_label(const struct strata_gpt_part *p, char out[STRATA_LABEL_MAX + 1])
-{
-	size_t i;
-
-	for (i = 0; i < STRATA_LABEL_MAX && i < 36 && (p->name[2 * i] || p->name[2 * i + 1]); i++)
-		out[i] = p->name[2 * i + 1] || p->name[2 * i] < 0x20 || p->name[2 * i] > 0x7e
-			? '?' : (char)p->name[2 * i];
-	out[i] = '\0';
 }
 
 /* Whether label is one of the comma-separated list. */
@@ -227,127 +232,145 @@ static int capture_part(struct agent *a, const struct strata_gpt_part *p, const 
 	return 0;
 }
 
-/* The check step for every chosen partition, then the parts step: layers[i] the layer of
- * table->parts[i], took[i] set when it was captured.  *taken counts them. */
-static int capture_parts(struct agent *a, uint8_t (*layers)[32], uint8_t *took,
-			 unsigned int *taken)
+/* How many partitions the check and parts steps walk: the gold layout's, in disk order,
+ * or the table's entries. */
+static unsigned int walk_count(void)
+{
+	return gold ? gold->m.nparts : table->nparts;
+}
+
+/* The walk's partition i, its label (the layout's, or its GPT name shown as ASCII) into
+ * label. */
+static const struct strata_gpt_part *walk_part(unsigned int i, char label[STRATA_LABEL_MAX + 1])
+{
+	if (gold) {
+		memcpy(label, gold->m.parts[i].label, STRATA_LABEL_MAX + 1);
+		return gold->order[i];
+	}
+	strata_gpt_name_ascii(label, table->parts[i].name);
+	return &table->parts[i];
+}
+
+/* The walk's partition i was captured as layer: in a gold layout, policy=write with it. */
+static void walk_took(unsigned int i, const uint8_t layer[32])
+{
+	if (!gold)
+		return;
+	gold->m.parts[i].policy = STRATA_POLICY_WRITE;
+	gold->m.parts[i].has_layer = 1;
+	memcpy(gold->m.parts[i].layer, layer, 32);
+}
+
+/* The check step for every chosen partition, then the parts step.  *taken counts them. */
+static int capture_parts(struct agent *a, unsigned int *taken)
 {
 	char label[STRATA_LABEL_MAX + 1];
+	const struct strata_gpt_part *p;
+	uint8_t layer[32];
 	int rc = 0;
 
 	for (int pass = 0; pass < 2 && rc == 0; pass++) {
 		*taken = 0;
-		for (unsigned int i = 0; i < table->nparts && rc == 0; i++) {
-			part_label(&table->parts[i], label);
+		for (unsigned int i = 0; i < walk_count() && rc == 0; i++) {
+			p = walk_part(i, label);
 			if (!wanted(a, label)) {
 				if (pass)
-					log_msg("capture: partition %u %s: left out (%s)",
-						table->parts[i].num, label, a->orders.gold
-						? "private" : "not capture=yes");
+					log_msg("capture: partition %u %s: left out (%s)", p->num,
+						label, gold ? "private" : "not capture=yes");
 				continue;
 			}
 			++*taken;
-			took[i] = pass == 1;
-			rc = pass ? capture_part(a, &table->parts[i], label, layers[i])
-				  : check_part(a, &table->parts[i], label);
+			rc = pass ? capture_part(a, p, label, layer) : check_part(a, p, label);
+			if (rc == 0 && pass)
+				walk_took(i, layer);
 		}
 	}
 	return rc;
 }
 
-/** Room for the gold layout: the header and one line per partition. */
-#define LAYOUT_MAX (256 + STRATA_GPT_ENTRIES * 256)
-
-/*
- * The gold layout (docs/capture.md, "Done"): the disk's partitions in table order as an
- * unsigned manifest text, a captured one with policy=write and its layer, the others
- * (private: CIDATA, capture=yes, preserve) policy=preserve and no layer.  Into a new
- * buffer *out of *len bytes (the caller frees it).
- */
-static int gold_layout(const struct agent *a, const uint8_t (*layers)[32], const uint8_t *took,
-		       char **out, size_t *len)
+/* The layout step (gold): the disk's layout, and every check a profile needs of it, before
+ * anything is read or uploaded; a refusal names the partition and the fix. */
+static int layout_check(struct agent *a)
 {
-	char *t = strata_alloc(LAYOUT_MAX), guid[37], type[37], hex[65];
-	char label[STRATA_LABEL_MAX + 1];
-	uint32_t bs = a->disk.block_size;
-	size_t n;
+	struct strata_diag diag = { 0 };
+	char why[160];
+	int rc = strata_capture_layout(table, &gold->m, gold->order, &diag);
 
-	if (!t)
-		return STRATA_ENOMEM;
-	strata_guid_format(guid, table->hdr.disk_guid);
-	n = (size_t)snprintf(t, LAYOUT_MAX, "strata-manifest 1\nversion 0\ndisk guid=%s\n", guid);
-	for (unsigned int i = 0; i < table->nparts && n < LAYOUT_MAX; i++) {
-		const struct strata_gpt_part *p = &table->parts[i];
+	if (rc == 0)
+		return 0;
+	if (diag.where)
+		snprintf(why, sizeof(why), "partition %llu: %s", (unsigned long long)diag.where,
+			 diag.msg);
+	else
+		snprintf(why, sizeof(why), "%s", diag.msg);
+	return agent_fail(a, log_fail(rc, "capture: %s; nothing was uploaded", why), why);
+}
 
-		part_label(p, label);
-		strata_guid_format(guid, p->part_guid);
-		strata_guid_format(type, p->type_guid);
-		n += (size_t)snprintf(t + n, LAYOUT_MAX - n, "part %u label=%s type=%s guid=%s "
-				      "start=%llu size=%llu policy=%s", p->num, label, type, guid,
-				      (unsigned long long)(p->first_lba * bs),
-				      (unsigned long long)((p->last_lba - p->first_lba + 1) * bs),
-				      took[i] ? "write" : "preserve");
-		if (took[i] && n < LAYOUT_MAX) {
-			strata_hex_encode(hex, layers[i], 32);
-			n += (size_t)snprintf(t + n, LAYOUT_MAX - n, " layer=sha256:%s", hex);
-		}
-		if (n < LAYOUT_MAX)
-			t[n++] = '\n';
-	}
-	if (n >= LAYOUT_MAX) {
+/* The gold layout as text (strata_capture_layout_write: checked as the server will) into
+ * a new buffer *out of *len bytes (the caller frees it). */
+static int layout_text(char **out, size_t *len)
+{
+	struct strata_diag diag = { 0 };
+	char *t = strata_alloc(STRATA_MANIFEST_MAX + 1);
+	int rc = t ? strata_capture_layout_write(&gold->m, t, STRATA_MANIFEST_MAX + 1, len, &diag)
+		   : STRATA_ENOMEM;
+
+	if (rc && t)
+		rc = log_fail(rc, "capture: the layout, line %llu: %s",
+			      (unsigned long long)diag.where, diag.msg);
+	if (rc)
 		strata_free(t);
-		return log_fail(STRATA_ERANGE, "capture: the layout is longer than %u bytes",
-				LAYOUT_MAX);
-	}
-	*out = t;
-	*len = n;
-	return 0;
+	else
+		*out = t;
+	return rc;
 }
 
 /* The done step: the task ends; a gold capture sends its layout. */
-static int capture_done(struct agent *a, const uint8_t (*layers)[32], const uint8_t *took)
+static int capture_done(struct agent *a)
 {
 	char *layout = NULL;
 	size_t len = 0;
-	int rc = a->orders.gold ? gold_layout(a, layers, took, &layout, &len) : 0;
+	int rc = gold ? layout_text(&layout, &len) : 0;
 
-	if (rc == 0)
-		rc = capture_io_done(a, layout ? layout : "", len);
+	if (rc)
+		return agent_fail(a, rc, "the disk's layout is not one the server takes");
+	rc = capture_io_done(a, layout ? layout : "", len);
 	strata_free(layout);
 	return rc ? agent_fail(a, rc, "the server did not end the capture task") : 0;
 }
 
-/* The table, the layers and the parts steps, then done; what they allocate is freed. */
+/* The table, the layout (gold), the check and parts steps, then done; what they allocate
+ * is freed. */
 static int capture_disk(struct agent *a, unsigned int *taken)
 {
-	uint8_t (*layers)[32] = strata_alloc(STRATA_GPT_ENTRIES * 32);
-	uint8_t *took = strata_alloc(STRATA_GPT_ENTRIES);
 	int rc;
 
 	table = strata_alloc(sizeof(*table));
-	if (!table || !layers || !took) {
+	gold = a->orders.gold ? strata_alloc(sizeof(*gold)) : NULL;
+	if (!table || (a->orders.gold && !gold)) {
 		rc = agent_fail(a, STRATA_ENOMEM, "no memory for the disk's table");
 		goto err_free;
 	}
-	memset(took, 0, STRATA_GPT_ENTRIES);
 	rc = gpt_disk_read(&a->disk, table);
 	if (rc) {
 		rc = agent_fail(a, rc, "the disk has no readable GPT: nothing to capture");
 		goto err_free;
 	}
-	rc = capture_parts(a, layers, took, taken);
+	rc = gold ? layout_check(a) : 0;
+	if (rc == 0)
+		rc = capture_parts(a, taken);
 	if (rc == 0 && !*taken)
 		rc = agent_fail(a, log_fail(STRATA_ENOENT, "capture: no partition of the disk is "
 					    "one the capture takes (%s)", a->orders.labels[0]
 					    ? a->orders.labels : "none named"),
 				"no partition to capture");
 	if (rc == 0)
-		rc = capture_done(a, (const uint8_t (*)[32])layers, took);
+		rc = capture_done(a);
 err_free:
+	strata_free(gold);
+	gold = NULL;
 	strata_free(table);
 	table = NULL;
-	strata_free(layers);
-	strata_free(took);
 	return rc;
 }
 
