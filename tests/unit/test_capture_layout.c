@@ -12,11 +12,17 @@
 #include "capture_layout.h"
 #include "harness.h"
 
+/* The table under test, the layout made of it, its order and the entry a refusal names. */
+static struct strata_gpt_table t;
+static struct strata_manifest m;
+static const struct strata_gpt_part *order[STRATA_MAX_PARTS];
+static uint64_t where;
+static const char *why;
+
 /* Entry num of t, blocks first..last, named name (ASCII into UTF-16LE). */
-static void add(struct strata_gpt_table *t, uint32_t num, uint64_t first, uint64_t last,
-		const char *name)
+static void add(uint32_t num, uint64_t first, uint64_t last, const char *name)
 {
-	struct strata_gpt_part *p = &t->parts[t->nparts++];
+	struct strata_gpt_part *p = &t.parts[t.nparts++];
 
 	memset(p, 0, sizeof(*p));
 	p->num = num;
@@ -29,24 +35,32 @@ static void add(struct strata_gpt_table *t, uint32_t num, uint64_t first, uint64
 		p->name[2 * i] = (uint8_t)name[i];
 }
 
-/* An empty table of bs-byte blocks. */
-static void table_init(struct strata_gpt_table *t, uint32_t bs)
+/* t empty, of bs-byte blocks. */
+static void table_init(uint32_t bs)
 {
-	memset(t, 0, sizeof(*t));
-	t->hdr.block_size = bs;
-	memset(t->hdr.disk_guid, 0x11, 16);
+	memset(&t, 0, sizeof(t));
+	t.hdr.block_size = bs;
+	memset(t.hdr.disk_guid, 0x11, 16);
 }
 
-/* strata_capture_layout of t: its rc, with diag's where in *where. */
-static int layout(const struct strata_gpt_table *t, struct strata_manifest *m,
-		  const struct strata_gpt_part **order, uint64_t *where)
+/* t: 512-byte blocks, entry 1 ESP (1 MiB at 1 MiB) and entry 2 root (2 MiB after it). */
+static void esp_root(void)
+{
+	table_init(512);
+	add(1, 2048, 4095, "ESP");
+	add(2, 4096, 8191, "root");
+}
+
+/* strata_capture_layout of t into m and order: its rc, the entry it names in where and
+ * its message in why. */
+static int layout(void)
 {
 	struct strata_diag diag = { 0 };
-	int rc = strata_capture_layout(t, m, order, &diag);
+	int rc = strata_capture_layout(&t, &m, order, &diag);
 
-	*where = rc ? diag.where : 999;
-	if (rc)
-		CHECK(diag.msg != NULL);
+	where = rc ? diag.where : 999;
+	why = rc ? diag.msg : "";
+	CHECK(why != NULL);
 	return rc;
 }
 
@@ -80,19 +94,11 @@ static void test_gpt_label(void)
 	CHECK_EQ(strata_gpt_label(out, name), STRATA_EINVAL);
 }
 
-static struct strata_gpt_table t;
-static struct strata_manifest m;
-
 static void test_layout_good(void)
 {
-	const struct strata_gpt_part *order[STRATA_MAX_PARTS];
-	uint64_t where;
-
-	table_init(&t, 512);
-	add(&t, 1, 2048, 4095, "ESP");
-	add(&t, 2, 4096, 8191, "root");
-	add(&t, 3, 8192, 10239, "CIDATA");
-	CHECK_EQ(layout(&t, &m, order, &where), 0);
+	esp_root();
+	add(3, 8192, 10239, "CIDATA");
+	CHECK_EQ(layout(), 0);
 	CHECK_EQ(m.nparts, 3);
 	CHECK(strcmp(m.parts[0].label, "ESP") == 0 && strcmp(m.parts[2].label, "CIDATA") == 0);
 	CHECK(m.parts[0].num == 1 && m.parts[1].num == 2 && m.parts[2].num == 3);
@@ -112,14 +118,11 @@ static void test_layout_good(void)
  * numbered from 1; order[] names each one's entry. */
 static void test_layout_disk_order(void)
 {
-	const struct strata_gpt_part *order[STRATA_MAX_PARTS];
-	uint64_t where;
-
-	table_init(&t, 512);
-	add(&t, 1, 8192, 10239, "data");
-	add(&t, 2, 2048, 4095, "ESP");
-	add(&t, 5, 4096, 8191, "root");
-	CHECK_EQ(layout(&t, &m, order, &where), 0);
+	table_init(512);
+	add(1, 8192, 10239, "data");
+	add(2, 2048, 4095, "ESP");
+	add(5, 4096, 8191, "root");
+	CHECK_EQ(layout(), 0);
 	CHECK(order[0]->num == 2 && order[1]->num == 5 && order[2]->num == 1);
 	CHECK(strcmp(m.parts[0].label, "ESP") == 0 && strcmp(m.parts[1].label, "root") == 0 &&
 	      strcmp(m.parts[2].label, "data") == 0);
@@ -131,7 +134,6 @@ static void test_layout_disk_order(void)
 /* The grain and the first MiB, at both block sizes, at and either side of the boundary. */
 static void test_layout_geometry(void)
 {
-	const struct strata_gpt_part *order[STRATA_MAX_PARTS];
 	static const struct { uint32_t bs; uint64_t first, last; int ok; } cases[] = {
 		{ 512, 2048, 2055, 1 },        /* 1 MiB, 4 KiB: the smallest that fits */
 		{ 512, 2040, 2047, 0 },        /* 4 KiB before 1 MiB */
@@ -145,74 +147,66 @@ static void test_layout_geometry(void)
 		{ 512, 2048, (1ull << 51) - 1, 1 },
 		{ 512, 2048, 1ull << 51, 0 },
 	};
-	uint64_t where;
-
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		table_init(&t, cases[i].bs);
-		add(&t, 3, cases[i].first, cases[i].last, "p");
-		CHECK_MSG((layout(&t, &m, order, &where) == 0) == cases[i].ok, "case %zu", i);
+		table_init(cases[i].bs);
+		add(3, cases[i].first, cases[i].last, "p");
+		CHECK_MSG((layout() == 0) == cases[i].ok, "case %zu", i);
 		if (!cases[i].ok)
-			CHECK_MSG(where == 3, "case %zu names entry %llu", i,
-				  (unsigned long long)where);
+			CHECK_MSG(where == 3 && strstr(why, "then capture again") !=
+				  strstr(why, "EiB"), "case %zu names entry %llu: %s", i,
+				  (unsigned long long)where, why);
 	}
 }
 
 static void test_layout_names(void)
 {
-	const struct strata_gpt_part *order[STRATA_MAX_PARTS];
-	uint64_t where;
-
-	table_init(&t, 512);
-	add(&t, 1, 2048, 4095, "ESP");
-	add(&t, 2, 4096, 8191, "r o");
-	CHECK_EQ(layout(&t, &m, order, &where), STRATA_EINVAL);
+	table_init(512);
+	add(1, 2048, 4095, "ESP");
+	add(2, 4096, 8191, "r o");
+	CHECK_EQ(layout(), STRATA_EINVAL);
 	CHECK_EQ(where, 2);
-	table_init(&t, 512);
-	add(&t, 1, 2048, 4095, "ESP");
-	add(&t, 2, 4096, 8191, "");
-	CHECK(layout(&t, &m, order, &where) == STRATA_EINVAL && where == 2);
+	CHECK(strstr(why, "GPT name is not a label") && strstr(why, "sgdisk -c N:NAME"));
+	table_init(512);
+	add(1, 2048, 4095, "ESP");
+	add(2, 4096, 8191, "");
+	CHECK(layout() == STRATA_EINVAL && where == 2);
 	/* Two of one name: the later on the disk is named, whatever its entry number. */
-	table_init(&t, 512);
-	add(&t, 1, 8192, 10239, "root");
-	add(&t, 2, 2048, 4095, "ESP");
-	add(&t, 3, 4096, 8191, "root");
-	CHECK(layout(&t, &m, order, &where) == STRATA_EINVAL && where == 1);
+	table_init(512);
+	add(1, 8192, 10239, "root");
+	add(2, 2048, 4095, "ESP");
+	add(3, 4096, 8191, "root");
+	CHECK(layout() == STRATA_EINVAL && where == 1);
+	CHECK(strstr(why, "another partition's too") && strstr(why, "rename one"));
 	/* Labels differing in case are two labels. */
 	t.parts[0].name[0] = 'R';
-	CHECK_EQ(layout(&t, &m, order, &where), 0);
+	CHECK_EQ(layout(), 0);
 }
 
 static void test_layout_count(void)
 {
-	const struct strata_gpt_part *order[STRATA_MAX_PARTS];
 	char name[8];
-	uint64_t where;
 
-	table_init(&t, 512);
-	CHECK(layout(&t, &m, order, &where) == STRATA_ERANGE && where == 0);
+	table_init(512);
+	CHECK(layout() == STRATA_ERANGE && where == 0);
 	for (unsigned int i = 0; i < STRATA_MAX_PARTS; i++) {
 		snprintf(name, sizeof(name), "p%u", i);
-		add(&t, i + 1, 2048 + 8 * i, 2055 + 8 * i, name);
+		add(i + 1, 2048 + 8 * i, 2055 + 8 * i, name);
 	}
-	CHECK_EQ(layout(&t, &m, order, &where), 0);
+	CHECK_EQ(layout(), 0);
 	CHECK_EQ(m.nparts, STRATA_MAX_PARTS);
-	add(&t, 17, 4096, 4103, "p16");
-	CHECK(layout(&t, &m, order, &where) == STRATA_ERANGE && where == 0);
+	add(17, 4096, 4103, "p16");
+	CHECK(layout() == STRATA_ERANGE && where == 0);
 }
 
 static void test_layout_write(void)
 {
-	const struct strata_gpt_part *order[STRATA_MAX_PARTS];
 	struct strata_diag diag = { 0 };
 	struct strata_manifest back;
 	char text[STRATA_MANIFEST_MAX + 1];
 	size_t len;
-	uint64_t where;
 
-	table_init(&t, 512);
-	add(&t, 1, 2048, 4095, "ESP");
-	add(&t, 2, 4096, 8191, "root");
-	CHECK_EQ(layout(&t, &m, order, &where), 0);
+	esp_root();
+	CHECK_EQ(layout(), 0);
 	m.parts[1].policy = STRATA_POLICY_WRITE;
 	m.parts[1].has_layer = 1;
 	memset(m.parts[1].layer, 0xab, 32);
