@@ -44,9 +44,20 @@ $(SAN)/tests/unit/test_efi_orders: $(SAN)/tests/unit/test_efi_orders.o \
 		$(patsubst %.c,$(SAN)/%.o,efi/orders.c images/core/text.c $(EFI_HOST_BASE))
 	$(CC) $(SAN_FLAGS) -o $@ $^
 
+# The capture's steps (efi/capture_agent.c) with the real engine and layout checks; the
+# disk, its table and the server's answers stood in for by the test.  capture_agent.c
+# names EFI types (EFI_HANDLE, the disk's block I/O): gnu-efi's headers, as system ones.
+EFI_HOST_EFIINC := -isystem $(GNUEFI_INC) -isystem $(GNUEFI_INC)/x86_64 \
+		   -isystem $(GNUEFI_INC)/protocol
+$(SAN)/tests/unit/test_efi_capture.o $(SAN)/efi/capture_agent.o: SAN_CFLAGS += $(EFI_HOST_EFIINC)
+$(SAN)/tests/unit/test_efi_capture: $(SAN)/tests/unit/test_efi_capture.o \
+		$(patsubst %.c,$(SAN)/%.o,efi/capture_agent.c efi/log.c $(EFI_HOST_GLUE) \
+		$(HOST_LIB_SRCS))
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(HOST_LIBS)
+
 TEST_TARGETS += $(SAN)/tests/unit/test_efi_args $(SAN)/tests/unit/test_efi_fetch \
 		$(SAN)/tests/unit/test_efi_url $(SAN)/tests/unit/test_efi_machine_key \
-		$(SAN)/tests/unit/test_efi_orders
+		$(SAN)/tests/unit/test_efi_orders $(SAN)/tests/unit/test_efi_capture
 
 # The DHCP packet strata.efi reads its arguments from after firmware PXE (untrusted bytes).
 $(FUZZ)/tests/fuzz/fuzz_efi_args.o: INCS += -Iefi

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "capture_layout.h"
+#include "gpt_entry.h"
 #include "harness.h"
 
 /* The table under test, the layout made of it, its order and the entry a refusal names. */
@@ -19,20 +20,10 @@ static const struct strata_gpt_part *order[STRATA_MAX_PARTS];
 static uint64_t where;
 static const char *why;
 
-/* Entry num of t, blocks first..last, named name (ASCII into UTF-16LE). */
+/* Entry num of the table under test: blocks first..last, named name. */
 static void add(uint32_t num, uint64_t first, uint64_t last, const char *name)
 {
-	struct strata_gpt_part *p = &t.parts[t.nparts++];
-
-	memset(p, 0, sizeof(*p));
-	p->num = num;
-	p->first_lba = first;
-	p->last_lba = last;
-	strata_part_type_parse(p->type_guid, "linux", 5);
-	p->part_guid[0] = (uint8_t)num;
-	p->part_guid[15] = 0x5a;
-	for (size_t i = 0; name[i] && i < 36; i++)
-		p->name[2 * i] = (uint8_t)name[i];
+	gpt_entry_add(&t, num, first, last, name);
 }
 
 /* t empty, of bs-byte blocks. */
