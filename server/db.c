@@ -130,6 +130,21 @@ static const char *const migrations[] = {
 	/* 8: a capture order's force=yes (capture_parse.h): strata.efi captures a filesystem
 	 * it cannot map whole, forced, instead of refusing it. */
 	"ALTER TABLE capture_tasks ADD COLUMN force INTEGER NOT NULL DEFAULT 0;",
+	/* 9: a machine replaced by a new PC (replace.h): the new MAC took over the old one's
+	 * rows in the transaction that wrote this one; moved says its private store folder
+	 * was renamed too (a server killed before that renames it at start).  A key row with
+	 * awaiting = 1 was made by a replacement: it pins no key, and the first key a PC
+	 * presents for that MAC waits for an admin's acceptance like a differing one. */
+	"CREATE TABLE replacements ("
+	"  id INTEGER PRIMARY KEY,"
+	"  machine TEXT NOT NULL,"          /* the inventory name it kept */
+	"  old_mac TEXT NOT NULL,"
+	"  new_mac TEXT NOT NULL,"
+	"  token_name TEXT NOT NULL,"       /* the credential, or inventory for replaces= */
+	"  at INTEGER NOT NULL,"
+	"  moved INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX replacements_machine ON replacements(machine COLLATE NOCASE);"
+	"ALTER TABLE machine_keys ADD COLUMN awaiting INTEGER NOT NULL DEFAULT 0;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -56,8 +56,8 @@ static int key_column(sqlite3_stmt *st, int col, uint8_t out[KEY_PUB_LEN])
 int key_row_get(struct db *d, const char *mac, struct key_row *out)
 {
 	sqlite3_stmt *st;
-	int rc = db_prepare(d, "SELECT pubkey, pinned_at, pending, pending_at FROM machine_keys "
-			    "WHERE mac = ?", "t", &st, mac);
+	int rc = db_prepare(d, "SELECT pubkey, pinned_at, pending, pending_at, awaiting FROM "
+			    "machine_keys WHERE mac = ?", "t", &st, mac);
 
 	memset(out, 0, sizeof(*out));
 	if (rc)
@@ -68,6 +68,7 @@ int key_row_get(struct db *d, const char *mac, struct key_row *out)
 		out->pinned_at = sqlite3_column_int64(st, 1);
 		out->pending = key_column(st, 2, out->other);
 		out->pending_at = sqlite3_column_int64(st, 3);
+		out->awaiting = sqlite3_column_int(st, 4) != 0;
 		break;
 	case SQLITE_DONE:
 		break;
@@ -105,4 +106,15 @@ int key_set_pending(struct db *d, const char *mac, const uint8_t pub[KEY_PUB_LEN
 {
 	return db_run(d, "UPDATE machine_keys SET pending = ?, pending_at = ? WHERE mac = ?",
 		      "Bit", pub, (size_t)KEY_PUB_LEN, now, mac);
+}
+
+int key_await(struct db *d, const char *mac, int64_t now)
+{
+	return db_run(d, "INSERT OR REPLACE INTO machine_keys (mac, pubkey, pinned_at, pending, "
+		      "pending_at, awaiting) VALUES (?, x'', ?, NULL, NULL, 1)", "ti", mac, now);
+}
+
+int key_forget(struct db *d, const char *mac)
+{
+	return db_run(d, "DELETE FROM machine_keys WHERE mac = ?", "t", mac);
 }

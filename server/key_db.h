@@ -29,6 +29,8 @@ struct key_row {
 	int pending;                     /**< 1 when other holds a differing key */
 	uint8_t other[KEY_PUB_LEN];
 	int64_t pending_at;
+	int awaiting;                    /**< 1: a replacement's row (key_await): no key is
+					      pinned, and any key presented waits for an admin */
 };
 
 /**
@@ -61,5 +63,18 @@ int key_pin(struct db *d, const char *mac, const uint8_t pub[KEY_PUB_LEN], int64
 
 /** Record pub as the differing key mac presented at now.  Between db_begin and db_end. */
 int key_set_pending(struct db *d, const char *mac, const uint8_t pub[KEY_PUB_LEN], int64_t now);
+
+/**
+ * Make mac's row one that pins no key and awaits one (db.c step 9): a machine replaced by
+ * a new PC with this MAC (replace.h).  Why not trust on first use: whoever registers
+ * first would get the old PC's private data; the first key presented is kept pending
+ * until an admin accepts it (POST /api/accept-key/NAME), and key_pin clears the mark.
+ * Drops any key the MAC had before.  Between db_begin and db_end.
+ */
+int key_await(struct db *d, const char *mac, int64_t now);
+
+/** Drop mac's key row: a MAC retired by a replacement is an unknown machine again, and
+ *  the old PC's key opens no session for it.  Between db_begin and db_end. */
+int key_forget(struct db *d, const char *mac);
 
 #endif /* STRATA_KEY_DB_H */

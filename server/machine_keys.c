@@ -84,7 +84,7 @@ static int decide(struct db *d, const char *smac, const char *name, int pending,
 		return rc;
 	if (row.pinned && !memcmp(row.pub, pub, KEY_PUB_LEN))
 		return *v = KEY_KNOWN, 0;
-	if (row.pinned) {
+	if (row.pinned || row.awaiting) {   /* a replacement's row: any key waits (key_db.h) */
 		*v = KEY_DIFFERS;
 		if (row.pending && !memcmp(row.other, pub, KEY_PUB_LEN))
 			return 0;       /* already shown to the admin, already audited */
@@ -318,14 +318,33 @@ int server_accept_keys(struct server *s, const char *who, const char *by)
 	return total;
 }
 
+/* A replacement's key row (key_await): no key pinned yet; the one the new PC presented,
+ * if it has, awaits the admin. */
+static void key_json_awaiting(FILE *f, const struct key_row *row)
+{
+	char other[KEY_FP_TEXT];
+
+	fputs(", \"key\": {\"state\": \"awaiting\"", f);
+	if (row->pending) {
+		key_fingerprint(other, row->other);
+		fprintf(f, ", \"pending_fingerprint\": \"sha256:%s\", \"pending_at\": %lld", other,
+			(long long)row->pending_at);
+	}
+	fputs("}", f);
+}
+
 void server_key_json(FILE *f, struct server *s, const uint8_t mac[6])
 {
 	char smac[18], fp[KEY_FP_TEXT], other[KEY_FP_TEXT];
 	struct key_row row;
 
 	strata_mac_format(smac, mac);
-	if (key_row_get(s->state->db, smac, &row) || !row.pinned) {
+	if (key_row_get(s->state->db, smac, &row) || (!row.pinned && !row.awaiting)) {
 		fputs(", \"key\": {\"state\": \"none\"}", f);
+		return;
+	}
+	if (row.awaiting) {
+		key_json_awaiting(f, &row);
 		return;
 	}
 	key_fingerprint(fp, row.pub);

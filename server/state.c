@@ -220,17 +220,30 @@ int state_save_one(struct state *st, const uint8_t mac[6])
 	return rc ? rc : db_end(st->db, state_put(st, m));
 }
 
+int state_delete(struct state *st, const uint8_t mac[6])
+{
+	char text[18];
+
+	strata_mac_format(text, mac);
+	return db_run(st->db, "DELETE FROM machines WHERE mac = ?", "t", text);
+}
+
+void state_remove(struct state *st, const uint8_t mac[6])
+{
+	struct mstate *m = find(st, mac);
+
+	if (m)
+		*m = st->m[--st->n];
+}
+
 int state_forget_unreported(struct state *st, const uint8_t mac[6])
 {
 	struct mstate *m = find(st, mac);
-	char text[18];
 	int rc;
 
 	if (!m || m->result != MSTATE_NONE)
 		return 0;
-	*m = st->m[--st->n];
-	strata_mac_format(text, mac);
+	state_remove(st, mac);
 	rc = db_begin(st->db);     /* under the database's lock, like every other write */
-	return rc ? rc : db_end(st->db, db_run(st->db, "DELETE FROM machines WHERE mac = ?",
-					       "t", text));
+	return rc ? rc : db_end(st->db, state_delete(st, mac));
 }

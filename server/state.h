@@ -75,6 +75,17 @@ struct mstate *state_get(struct state *st, const uint8_t mac[6]);
  */
 int state_forget_unreported(struct state *st, const uint8_t mac[6]);
 
+/**
+ * Delete mac's row inside a transaction the caller opened with db_begin on st->db: a MAC a
+ * replacement retired (replace.h) is an unknown machine again.  state_remove drops the
+ * entry from memory once that transaction committed.  Call with st->lock held.
+ * 0 or STRATA_EREPORTED.
+ */
+int state_delete(struct state *st, const uint8_t mac[6]);
+
+/** Drop mac's entry from memory only (see state_delete).  Call with st->lock held. */
+void state_remove(struct state *st, const uint8_t mac[6]);
+
 /** Write every machine in one transaction.  Call with st->lock held. */
 int state_save(struct state *st);
 

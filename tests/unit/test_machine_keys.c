@@ -2,7 +2,8 @@
  * Unit test of machine key registration on the server: the URL parser (server/key_parse.c),
  * the proof of possession checked against signatures mbedTLS makes here with a fresh key
  * (valid, another machine's, another nonce's, another key's, bit flips), and the nonce rows
- * (server/key_db.c) in a temporary database: single use, expiry, per-machine limit, pinning.
+ * (server/key_db.c) in a temporary database: single use, expiry, per-machine limit, pinning,
+ * a replacement's row that awaits a key (key_await) and a retired MAC's (key_forget).
  */
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/ecdsa.h>
@@ -233,6 +234,31 @@ static void test_rows(void)
 	db_gone(d, path);
 }
 
+/* A replacement's row pins nothing and awaits a key; a presented key pends; accepting it
+ * pins it and ends the wait; a retired MAC's row goes. */
+static void test_awaiting(void)
+{
+	uint8_t a[KEY_PUB_LEN] = { 4, 1 }, b[KEY_PUB_LEN] = { 4, 2 };
+	struct key_row row;
+	char path[64];
+	struct db *d = db_new(path);
+
+	CHECK_EQ(key_pin(d, "m2", a, 10), 0);
+	CHECK_EQ(key_await(d, "m2", 15), 0);                         /* drops key a */
+	CHECK_EQ(key_row_get(d, "m2", &row), 0);
+	CHECK(!row.pinned && row.awaiting && !row.pending && row.pinned_at == 15);
+	CHECK_EQ(key_set_pending(d, "m2", b, 20), 0);
+	CHECK_EQ(key_row_get(d, "m2", &row), 0);
+	CHECK(!row.pinned && row.awaiting && row.pending && !memcmp(row.other, b, KEY_PUB_LEN));
+	CHECK_EQ(key_pin(d, "m2", b, 30), 0);                          /* accepted */
+	CHECK_EQ(key_row_get(d, "m2", &row), 0);
+	CHECK(row.pinned && !row.awaiting && !row.pending && !memcmp(row.pub, b, KEY_PUB_LEN));
+	CHECK_EQ(key_forget(d, "m2"), 0);
+	CHECK_EQ(key_row_get(d, "m2", &row), 0);
+	CHECK(!row.pinned && !row.awaiting && !row.pending);
+	db_gone(d, path);
+}
+
 int main(void)
 {
 	RUN(test_parse);
@@ -240,5 +266,6 @@ int main(void)
 	RUN(test_fingerprint);
 	RUN(test_nonces);
 	RUN(test_rows);
+	RUN(test_awaiting);
 	return harness_summary();
 }
