@@ -7,7 +7,7 @@ SERVER_SRCS := server/main.c server/services.c server/server.c server/catalog.c 
 	server/machine_keys.c server/capture_task.c server/capture_parse.c server/capture_store.c \
 	server/capture_commit.c server/capture_done.c server/capture_hello.c server/keep.c server/retention.c \
 	server/quota.c server/server_clock.c server/interval.c server/generations.c server/digest_set.c server/gc.c \
-	server/http_keep.c server/restore.c server/http_restore.c \
+	server/http_keep.c server/restore.c server/http_restore.c server/replace.c \
 	server/inventory.c server/inventory_site.c server/machine.c server/cidata.c server/http.c server/http_capture.c server/http_private.c server/http_parse.c \
 	server/http_run.c server/http_seal.c server/private_store.c server/layer_cache.c server/daemon.c server/loop_epoll.c server/tftp.c \
 	server/tftp_parse.c server/tftp_path.c server/ratelimit.c server/log_limit.c server/http_guard.c server/holders.c \

@@ -36,6 +36,7 @@
 #include "loop.h"
 #include "machine.h"
 #include "private_store.h"
+#include "replace.h"
 #include "restore.h"
 #include "store_path.h"
 #include "text.h"
@@ -338,7 +339,7 @@ int server_reload(struct server *s)
 
 	if (inventory_read(s, &inv))
 		return STRATA_EREPORTED;
-	if (check_layers(s, inv)) {
+	if (replace_inventory(s, inv) || check_layers(s, inv)) {
 		inventory_free(inv);
 		return STRATA_EREPORTED;
 	}

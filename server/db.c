@@ -144,6 +144,8 @@ static const char *const migrations[] = {
 	"  at INTEGER NOT NULL,"
 	"  moved INTEGER NOT NULL DEFAULT 0);"
 	"CREATE INDEX replacements_machine ON replacements(machine COLLATE NOCASE);"
+	"CREATE INDEX replacements_old ON replacements(old_mac);"
+	"CREATE INDEX replacements_new ON replacements(new_mac);"
 	"ALTER TABLE machine_keys ADD COLUMN awaiting INTEGER NOT NULL DEFAULT 0;",
 };
 

@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include "generations.h"
 #include "host.h"
 #include "private_store.h"
@@ -17,25 +16,11 @@
 static int one_machine(struct server *s, const char *who, uint8_t mac[6],
 		       char name[INV_NAME_MAX + 1])
 {
-	uint8_t (*macs)[6];
-	char (*names)[INV_NAME_MAX + 1];
-	size_t n = 0;
+	int rc = server_match_one(s, who, mac, name);
 
-	if (!strcasecmp(who, "all"))
-		return STRATA_EINVAL;
-	pthread_rwlock_rdlock(&s->lock);
-	macs = calloc(s->cat->n + 1, sizeof(*macs));
-	names = calloc(s->cat->n + 1, sizeof(*names));
-	if (macs && names && (n = server_match(s, who, macs, names)) == 1) {
-		memcpy(mac, macs[0], 6);
-		memcpy(name, names[0], INV_NAME_MAX + 1);
-	}
-	pthread_rwlock_unlock(&s->lock);
-	free(names);
-	free(macs);
-	if (n == 0 && strata_mac_parse(mac, who, strlen(who)) == 0)
+	if (rc == STRATA_ENOENT && strata_mac_parse(mac, who, strlen(who)) == 0)
 		return name[0] = '\0', 0;
-	return n == 1 ? 0 : n ? STRATA_EINVAL : STRATA_ENOENT;
+	return rc;
 }
 
 /* One generation row (part, number, at, size, stored, uploaded, source, layer) as JSON;

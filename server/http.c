@@ -623,6 +623,7 @@ static route_handler post_handler(enum http_route_kind kind)
 		{ ROUTE_CAPTURE, http_capture_order },
 		{ ROUTE_CAPTURE_CANCEL, http_capture_cancel },
 		{ ROUTE_RESTORE, http_restore_order },
+		{ ROUTE_REPLACE, http_replace_order },
 		{ ROUTE_CAPTURE_NEED, http_capture_need },
 		{ ROUTE_CAPTURE_CHUNK, http_capture_chunk },
 		{ ROUTE_CAPTURE_COMMIT, http_capture_commit },

@@ -113,7 +113,7 @@ static enum http_route_kind route_two(const char *word, const char *arg, struct 
 }
 
 /* /api/deploy/NAME, /api/accept-key/NAME, /api/capture/NAME, /api/capture-cancel/NAME,
- * /api/restore/NAME, /api/generations/NAME. */
+ * /api/restore/NAME, /api/replace/NAME, /api/generations/NAME. */
 static enum http_route_kind route_api(const char *verb, const char *arg, struct http_route *r)
 {
 	if (!name_ok(arg) || strlen(arg) > HTTP_NAME_MAX)
@@ -127,6 +127,8 @@ static enum http_route_kind route_api(const char *verb, const char *arg, struct 
 		return ROUTE_CAPTURE_CANCEL;
 	if (!strcmp(verb, "restore"))
 		return ROUTE_RESTORE;
+	if (!strcmp(verb, "replace"))
+		return ROUTE_REPLACE;
 	if (!strcmp(verb, "generations"))
 		return ROUTE_GENERATIONS;
 	return !strcmp(verb, "accept-key") ? ROUTE_ACCEPT_KEY : ROUTE_NONE;

@@ -38,6 +38,7 @@ enum http_route_kind {
 	ROUTE_CAPTURE,        /**< /api/capture/NAME-or-MAC: order a capture (capture_task.h) */
 	ROUTE_CAPTURE_CANCEL, /**< /api/capture-cancel/NAME-or-MAC: end its open task */
 	ROUTE_RESTORE,        /**< /api/restore/NAME: capture, then restore a generation */
+	ROUTE_REPLACE,        /**< /api/replace/NAME?mac=NEW: a new PC takes the machine over */
 	ROUTE_CAPTURE_TASK,   /**< /capture/task: a capture task's state, to its signed request */
 	ROUTE_CAPTURE_NEED,   /**< /capture/need: which of the chunks a body names are missing */
 	ROUTE_CAPTURE_CHUNK,  /**< /capture/chunk/HEX: upload the chunk named HEX (digest) */

@@ -418,6 +418,10 @@ static int machine_key(struct parser *p, const struct line *l, struct inv_machin
 	} else if (!strcmp(k, "user-data")) {
 		free(m->user_data);
 		m->user_data = rel_path(l->path, v);
+	} else if (!strcmp(k, "replaces")) {
+		if (strata_mac_parse(m->replaces, v, strlen(v)))
+			return lfail(l, "replaces=OLDMAC: a MAC like 52:54:00:12:34:56, not '%s'", v);
+		m->has_replaces = 1;
 	} else if (!strcmp(k, "site")) {
 		if (!(m->site = inv_site_find(p->inv, v)))
 			return lfail(l, "unknown site '%s' (define it above)", v);
@@ -550,6 +554,29 @@ static int check_profiles(const struct inventory *inv)
 	return 0;
 }
 
+/* replaces= lines once every line is read: the MAC replaced is on no line (its machine's
+ * line is the one that replaces it) and replaced by one line only. */
+static int check_replaces(const struct inventory *inv)
+{
+	for (size_t i = 0; i < inv->nmachines; i++) {
+		const struct inv_machine *m = &inv->machines[i], *o;
+		struct line l = { .path = inv->path, .no = m->line };
+
+		if (!m->has_replaces)
+			continue;
+		if ((o = inventory_find(inv, m->replaces)))
+			return lfail(&l, "replaces= names the MAC of line %u%s: the new PC's line "
+				     "takes the old one's place; remove that line", o->line,
+				     o == m ? " (this one)" : "");
+		for (size_t k = 0; k < i; k++)
+			if (inv->machines[k].has_replaces &&
+			    !memcmp(inv->machines[k].replaces, m->replaces, 6))
+				return lfail(&l, "replaces= names the MAC line %u replaces already",
+					     inv->machines[k].line);
+	}
+	return 0;
+}
+
 /* Copy one line of text into buf with checks on its bytes. */
 static int take_line(struct line *l, const char *text, size_t len, size_t *off, char *buf)
 {
@@ -619,6 +646,8 @@ int inventory_parse_with(const char *path, const char *text, size_t len,
 	}
 	if (rc == 0)
 		rc = check_profiles(p.inv);
+	if (rc == 0)
+		rc = check_replaces(p.inv);
 	if (rc == 0)
 		rc = resolve_default(&p);
 	if (rc) {

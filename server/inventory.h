@@ -38,6 +38,10 @@
  *   `action=capture [as=PROFILE prepared=yes] [force=yes]` orders a capture the way POST
  *   /api/capture/NAME does (capture_parse.h has the rules): the task opens once when the
  *   line's action becomes capture, never again on a reload (docs/capture.md).
+ * - `replaces=OLDMAC` on a machine line: this new PC takes over the machine the server
+ *   knew as OLDMAC (its generations, private store, restore orders; replace.h), once, at
+ *   the first load that has the key.  OLDMAC may be on no line (the new line replaces its
+ *   line), is not the line's own MAC, and only one line replaces it.
  * - `keep=N keep-daily=D quota=SIZE capture-every=DURATION` on a `profile` line or a
  *   `machine` line (the machine's wins, key by key): what retention keeps of the machine's
  *   generations, its private store's quota, and its interval capture (keep.h,
@@ -116,6 +120,9 @@ struct inv_machine {
 	unsigned int site;             /**< 1 + index into the inventory's sites; 0: none
 					    (everything from the server) */
 	struct keep_policy keep;       /**< its own keep keys; each one set wins (keep.h) */
+	int has_replaces;              /**< replaces=OLD: this PC takes over the machine
+					    OLD was (replace.h) */
+	uint8_t replaces[6];           /**< OLD, when has_replaces */
 };
 
 struct inv_site;

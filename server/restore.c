@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include "audit.h"
 #include "capture_task.h"
@@ -37,27 +36,13 @@ static int first_int(int rc, sqlite3_stmt **st, int64_t *out)
 static int order_target(struct server *s, const char *who, struct restore_ticket *out,
 			uint8_t mac[6], char labels[LABELS_MAX], const char **why)
 {
-	uint8_t (*macs)[6] = NULL;
-	char (*names)[INV_NAME_MAX + 1] = NULL;
-	size_t n = 0;
+	char name[INV_NAME_MAX + 1];
+	int rc = server_match_one(s, who, mac, name);
 
-	pthread_rwlock_rdlock(&s->lock);
-	macs = calloc(s->cat->n + 1, sizeof(*macs));
-	names = calloc(s->cat->n + 1, sizeof(*names));
-	if (!strcasecmp(who, "all"))
-		n = 2;                    /* one machine only */
-	else if (macs && names)
-		n = server_match(s, who, macs, names);
-	pthread_rwlock_unlock(&s->lock);
-	if (n == 1) {
-		memcpy(mac, macs[0], 6);
-		snprintf(out->name, sizeof(out->name), "%s", names[0]);
-		strata_mac_format(out->mac, mac);
-	}
-	free(names);
-	free(macs);
-	if (n != 1)
-		return n ? STRATA_EINVAL : STRATA_ENOENT;
+	if (rc)
+		return rc;
+	snprintf(out->name, sizeof(out->name), "%s", name);
+	strata_mac_format(out->mac, mac);
 	if (capture_labels(s, mac, CAPTURE_MACHINE, labels, LABELS_MAX) || !labels[0])
 		return *why = "its profile marks no partition capture=yes: there is nothing to "
 			      "restore (docs/restore.md)", STRATA_EINVAL;

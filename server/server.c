@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,6 +24,7 @@
 #include "private_store.h"
 #include "inventory_site.h"
 #include "pxe_scripts.h"
+#include "replace.h"
 #include "restore.h"
 #include "server.h"
 #include "sessions.h"
@@ -82,7 +84,7 @@ int server_open(struct server *s)
 	if (state_open(s->cfg.state_dir, &s->state) || ensure_key(s) || server_load_tokens(s) ||
 	    capture_key_open(s))
 		return STRATA_EREPORTED;
-	if (server_reload(s))
+	if (replace_recover(s) || server_reload(s))
 		return STRATA_EREPORTED;
 	return catalog_preparer_start(s);
 }
@@ -415,6 +417,28 @@ size_t server_match(struct server *s, const char *who, uint8_t (*macs)[6],
 	return n;
 }
 
+int server_match_one(struct server *s, const char *who, uint8_t mac[6],
+		     char name[INV_NAME_MAX + 1])
+{
+	uint8_t (*macs)[6] = NULL;
+	char (*names)[INV_NAME_MAX + 1] = NULL;
+	size_t n = 0;
+
+	if (!strcasecmp(who, "all"))
+		return STRATA_EINVAL;
+	pthread_rwlock_rdlock(&s->lock);
+	macs = calloc(s->cat->n + 1, sizeof(*macs));
+	names = calloc(s->cat->n + 1, sizeof(*names));
+	if (macs && names && (n = server_match(s, who, macs, names)) == 1) {
+		memcpy(mac, macs[0], 6);
+		memcpy(name, names[0], INV_NAME_MAX + 1);
+	}
+	pthread_rwlock_unlock(&s->lock);
+	free(names);
+	free(macs);
+	return n == 1 ? 0 : n ? STRATA_EINVAL : STRATA_ENOENT;
+}
+
 /* Mark the n machines of macs and record the order, in one transaction; memory says they
  * are marked only once it committed.  Call with the state lock. */
 static int record_order(struct server *s, const char *who, const char *by,
@@ -542,6 +566,7 @@ static void json_machine(FILE *f, struct server *s, const struct product *p, int
 	boot_watch_json(f, p->m->name, st, time(NULL));
 	server_key_json(f, s, p->m->mac);
 	generations_latest_json(f, s, p->m->mac);
+	replace_json(f, s, p->m->mac);
 	fputs("}", f);
 }
 

@@ -216,6 +216,14 @@ size_t server_match(struct server *s, const char *who, uint8_t (*macs)[6],
 		    char (*names)[INV_NAME_MAX + 1]);
 
 /**
+ * The one inventory machine who names (a name or a MAC): its MAC into mac and its name
+ * into name.  For the orders that take one machine (generations, restore, replace).
+ * 0, STRATA_ENOENT (none), STRATA_EINVAL ("all", or several).  Takes the read lock.
+ */
+int server_match_one(struct server *s, const char *who, uint8_t mac[6],
+		     char name[INV_NAME_MAX + 1]);
+
+/**
  * Set a pending deploy for a machine by name or MAC, or "all", ordered by the credential
  * named by.  The machines' state and the order's audit row commit together before this
  * returns.  Returns how many machines it marked (0: none matched, nothing recorded), or

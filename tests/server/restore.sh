@@ -17,16 +17,9 @@
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/server.sh"
 . "$(dirname "$0")/../lib/session.sh"
-need_tools curl sqlite3 python3
-python3 -c "import cryptography" 2>/dev/null || { echo "skip: python3-cryptography missing"; exit 0; }
-STRATA_IMAGE_BIN=${STRATA_IMAGE:-build/san/strata-image}
-need_built "$STRATA_IMAGE_BIN"
-W=$(mktemp -d /tmp/strata-restore.XXXXXX)
-chmod 755 "$W"
-rm_on_exit "$W"
+. "$(dirname "$0")/../lib/generations.sh"
+gen_setup strata-restore
 
-post() { curl -s -X POST -H "$SRV_AUTH" "$@"; }
-json() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
 srv_root "$W"
 LOG=$W/log
 sed -i 's/^part label=data type=linux size=rest policy=preserve$/& capture=yes/' \
@@ -42,24 +35,6 @@ manifest() { curl -s -H "$SRV_AUTH" "$U/manifest/$1"; }
 data_line() { manifest "$1" | grep '^part 2 label=data '; }
 # version MAC: its manifest's version
 version() { manifest "$1" | sed -n 's/^version //p'; }
-# token NAME: order a machine capture of NAME, print its token
-token() { post "$U/api/capture/$1" | sed -n 's/.*"token": "\([0-9a-f]*\)".*/\1/p'; }
-# reloads: how many catalog builds the log shows as finished (the start's, then each reload's)
-reloads() { grep -c '^strata-server: .*inventory.conf: [0-9]* profiles, [0-9]* machines$' "$LOG"; }
-# wait_reload N: until the log shows more than N reloads (10 s at most)
-wait_reload() { for _ in $(seq 100); do [ "$(reloads)" -gt "$1" ] && return 0; sleep 0.1; done; return 1; }
-# capture_with TOKEN IMG: IMG as the task's generation of data, the task ended; the layer id
-capture_with() {
-	local n=$(reloads) id
-	id=$("$STRATA_IMAGE_BIN" build --store "$U" --token "$1" --part data "$2" 2>>"$W/gen.err" |
-		tail -n1)
-	"$STRATA_IMAGE_BIN" capture-done --store "$U" --token "$1" > /dev/null 2>>"$W/gen.err" &&
-		wait_reload "$n" && echo "$id"
-}
-# gen NAME IMG: IMG captured as NAME's next generation of data, the task ended; waits for
-# the reload the end asks for.  Prints the layer id.
-gen() { capture_with "$(token "$1")" "$2"; }
-img() { head -c $(($2 * 1024)) /dev/urandom > "$1"; head -c 65536 /dev/zero >> "$1"; }
 
 M1=52:54:00:5e:00:01
 check "before a generation: pc01's data is policy=preserve with no layer" test "$(data_line $M1 | sed 's/.* size=rest //')" = "policy=preserve"
@@ -91,7 +66,6 @@ check "a restart serves the same manifest (the generations are read from the DB)
 check "  same text and version" cmp -s "$W/before-restart" <(manifest $M1 | grep -v '^signature ')
 
 # The restore order: capture first, then generation 1 over the disk; nothing deleted.
-code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 R=$U/api/restore/pc01
 check "POST /api/restore/NAME needs a credential; GET is 405" test "$(code -X POST "$R?generation=1") $(code -H "$SRV_AUTH" "$R?generation=1")" = "401 405"
 check "  generation= missing, 0, x, +1: 400" test "$(code -X POST -H "$SRV_AUTH" "$R") $(code -X POST -H "$SRV_AUTH" "$R?generation=0") $(code -X POST -H "$SRV_AUTH" "$R?generation=x") $(code -X POST -H "$SRV_AUTH" "$R?generation=%2B1")" = "400 400 400 400"

@@ -42,6 +42,8 @@ static void test_routes_good(void)
 	CHECK_EQ(http_route("/capture/task", &r), ROUTE_CAPTURE_TASK);
 	CHECK_EQ(http_route("/api/restore/pc01", &r), ROUTE_RESTORE);
 	CHECK(strcmp(r.name, "pc01") == 0);
+	CHECK_EQ(http_route("/api/replace/pc01", &r), ROUTE_REPLACE);
+	CHECK(strcmp(r.name, "pc01") == 0);
 	CHECK_EQ(http_route("/api/generations/pc01", &r), ROUTE_GENERATIONS);
 	CHECK(strcmp(r.name, "pc01") == 0);
 	CHECK_EQ(http_route("/api/gc", &r), ROUTE_GC);
@@ -76,6 +78,7 @@ static void test_routes_bad(void)
 		"/api/capture", "/api/capture/", "/api/capture/../x", "/api/capture/a/b",
 		"/api/capture-cancel", "/api/capture-cancel/.x", "/api/Capture/pc01",
 		"/api/restore", "/api/restore/", "/api/restore/../x", "/api/restore/a/b",
+		"/api/replace", "/api/replace/", "/api/replace/../x", "/api/replace/a/b",
 		"/capture", "/capture/", "/capture/task/x", "/capture/other", "/capture/chunk",
 		"/capture/done/x",
 		"/capture/chunk/", "/capture/chunk/0123", "/capture/chunk/" HEX64 "/x",

@@ -2,7 +2,7 @@
  * Unit tests of the inventory's sites (server/inventory_site.c) through the inventory
  * parser: the `site` line's grammar, a machine's site=, lookups by name and address, and
  * errors that name the file and line.  A machine line's capture order (action=capture
- * [as= prepared=] [force=]) and its refusals.
+ * [as= prepared=] [force=]) and its refusals; replaces=OLDMAC and its refusals.
  */
 #include <string.h>
 #include "capture_parse.h"
@@ -122,6 +122,22 @@ static void test_capture_order_ok(void)
 	inventory_free(inv);
 }
 
+/* Each of the n texts of bad, after PROFILE, is refused. */
+static void check_refused(const char *const *bad, size_t n)
+{
+	char text[512];
+
+	for (size_t i = 0; i < n; i++) {
+		struct inventory *inv;
+
+		strcpy(text, PROFILE);
+		strcat(text, bad[i]);
+		inv = parse(text);
+		CHECK(inv == NULL);
+		inventory_free(inv);
+	}
+}
+
 /* Each bad capture line is refused: the order rules are the API's. */
 static void test_capture_order_bad(void)
 {
@@ -136,17 +152,43 @@ static void test_capture_order_bad(void)
 		"machine 52:54:00:00:00:01 name=pc01 profile=lab action=backup\n",
 		"default profile=lab action=capture\n",
 	};
-	char text[512];
 
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		struct inventory *inv;
+	check_refused(bad, sizeof(bad) / sizeof(bad[0]));
+}
 
-		strcpy(text, PROFILE);
-		strcat(text, bad[i]);
-		inv = parse(text);
-		CHECK(inv == NULL);
-		inventory_free(inv);
-	}
+/* replaces=OLDMAC reads into the line; a line without it replaces nothing. */
+static void test_replaces_ok(void)
+{
+	static const uint8_t old[6] = { 0x52, 0x54, 0x00, 0x00, 0x00, 0x09 };
+	struct inventory *inv = parse(PROFILE
+		"machine 52:54:00:00:00:01 name=pc01 profile=lab replaces=52:54:00:00:00:09\n"
+		"machine 52:54:00:00:00:02 name=pc02 profile=lab\n");
+
+	CHECK(inv != NULL);
+	if (!inv)
+		return;
+	CHECK(inv->machines[0].has_replaces && !memcmp(inv->machines[0].replaces, old, 6));
+	CHECK(!inv->machines[1].has_replaces);
+	inventory_free(inv);
+}
+
+/* replaces= of a bad MAC, its own MAC, a MAC on another line (before or after it), or a
+ * MAC another line replaces already: refused. */
+static void test_replaces_bad(void)
+{
+	static const char *const bad[] = {
+		"machine 52:54:00:00:00:01 name=pc01 profile=lab replaces=pc02\n",
+		"machine 52:54:00:00:00:01 name=pc01 profile=lab replaces=\n",
+		"machine 52:54:00:00:00:01 name=pc01 profile=lab replaces=52:54:00:00:00:01\n",
+		"machine 52:54:00:00:00:01 name=pc01 profile=lab replaces=52:54:00:00:00:02\n"
+		"machine 52:54:00:00:00:02 name=pc02 profile=lab\n",
+		"machine 52:54:00:00:00:02 name=pc02 profile=lab\n"
+		"machine 52:54:00:00:00:01 name=pc01 profile=lab replaces=52:54:00:00:00:02\n",
+		"machine 52:54:00:00:00:01 name=pc01 profile=lab replaces=52:54:00:00:00:09\n"
+		"machine 52:54:00:00:00:02 name=pc02 profile=lab replaces=52:54:00:00:00:09\n",
+	};
+
+	check_refused(bad, sizeof(bad) / sizeof(bad[0]));
 }
 
 int main(void)
@@ -156,5 +198,7 @@ int main(void)
 	RUN(test_site_ends_profile);
 	RUN(test_capture_order_ok);
 	RUN(test_capture_order_bad);
+	RUN(test_replaces_ok);
+	RUN(test_replaces_bad);
 	return harness_summary();
 }

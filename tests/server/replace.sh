@@ -1,0 +1,156 @@
+#!/bin/bash
+# A new PC in place of a failed one (docs/restore.md, "A new PC"), against strata-server
+# on loopback; the machines are played by strata-image (captures, with a task's token) and
+# session_client.py (keys, sessions):
+# - POST /api/replace/NAME?mac=NEW: a credential, POST only, unknown machine 404, bad or
+#   missing MAC 400, all 400, the machine's own MAC 400, a MAC of the inventory 409; none
+#   of them records anything;
+# - the takeover: the replacements row and the audit row, the generations and the private
+#   store folder under the new MAC, the new MAC's manifest naming the machine's layers
+#   (store=private) with a deployment pending, the old MAC's script booting its disk, the
+#   generations listed under the machine's name, /machines.json's "replaced";
+# - the key: the old PC's key refused under either MAC, the new PC's key pending (no
+#   session, no manifest) until POST /api/accept-key/NAME, then its session reads the
+#   manifest and the private layer;
+# - an inventory line with replaces=OLD: the takeover at the reload, once, audited as
+#   inventory; a replaces= of a MAC the server never knew refused, the line left out;
+# - SIGKILL during replacements: after each restart the machine is wholly under its old
+#   MAC or wholly under the new one (rows and folder), and a server killed between the
+#   commit and the folder's rename renames it at start.
+# Loopback only; needs curl, sqlite3, python3, python3-cryptography.
+. "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../lib/server.sh"
+. "$(dirname "$0")/../lib/session.sh"
+. "$(dirname "$0")/../lib/generations.sh"
+gen_setup strata-replace
+
+srv_root "$W"
+LOG=$W/log
+sed -i 's/^part label=data type=linux size=rest policy=preserve$/& capture=yes/' \
+	"$W/root/inventory.conf"
+check "server starts" srv_start "$W" "$LOG" --api-tokens "$W/api-tokens"
+
+manifest() { curl -s -H "$SRV_AUTH" "$U/manifest/$1"; }
+data_line() { manifest "$1" | grep '^part 2 label=data ' | sed 's/.* size=rest //'; }
+hex() { echo "$1" | tr -d :; }
+sql() { srv_sql "$W" "$1"; }
+
+M1=52:54:00:5e:00:01 M2=52:54:00:5e:00:02 M3=52:54:00:5e:00:03 N1=52:54:00:5e:01:01
+# pc01's key, pinned while its capture task is open (trust on first use needs an order).
+TK=$(token pc01)
+mkdir -p "$W/old" "$W/new" "$W/spoof"
+sess_register "$U" $M1 "$W/old" > "$W/reg-old" 2>&1
+check "pc01's key is pinned while its capture task is open" grep -q '^key=pinned ' "$W/reg-old"
+img "$W/g1.img" 160
+G1=$(capture_with "$TK" "$W/g1.img")
+check "pc01 has generation 1" test "$(data_line $M1)" = "policy=restore layer=$G1 store=private"
+
+R=$U/api/replace/pc01
+A=(-X POST -H "$SRV_AUTH")
+check "POST /api/replace/NAME needs a credential; GET is 405" test "$(code -X POST "$R?mac=$N1") $(code -H "$SRV_AUTH" "$R?mac=$N1")" = "401 405"
+check "  an unknown machine: 404" test "$(code "${A[@]}" "$U/api/replace/pc99?mac=$N1")" = 404
+check "  mac= missing, not a MAC, the machine's own: 400" test "$(code "${A[@]}" "$R") $(code "${A[@]}" "$R?mac=52:54:00:zz:00:01") $(code "${A[@]}" "$R?mac=$M1")" = "400 400 400"
+check "  all: 400" test "$(code "${A[@]}" "$U/api/replace/all?mac=$N1")" = 400
+check "  a MAC already in the inventory (pc02's): 409" test "$(code "${A[@]}" "$R?mac=$M2")" = 409
+check "  none of them recorded anything" test "$(sql "SELECT count(*) FROM replacements")$(sql "SELECT count(*) FROM orders WHERE action LIKE 'replace%'")" = 00
+
+N=$(reloads)
+post "$R?mac=$N1" > "$W/replace.json"
+check "pc01 replaced by a new PC: 200 naming the machine, the new MAC, the old one" test "$(json '(d["machine"], d["mac"], d["replaced"], d["key"])' < "$W/replace.json")" = "('pc01', '$N1', '$M1', 'awaiting')"
+check "  the catalog is rebuilt" wait_reload "$N"
+check "  the replacements row, its folder step done" test "$(sql "SELECT machine || ' ' || old_mac || ' ' || new_mac || ' ' || token_name || ' ' || moved FROM replacements")" = "pc01 $M1 $N1 admin 1"
+check "  the audit row, marking the new MAC" test "$(sql "SELECT o.token_name || ' ' || o.target || ' ' || o.action || ' ' || m.mac FROM orders o JOIN order_machines m ON m.order_id = o.id WHERE o.action LIKE 'replace%'")" = "admin pc01 replace old=$M1 new=$N1 $N1"
+check "  logged" grep -q "^action: pc01 replaced by $N1 (was $M1) by admin" "$LOG"
+check "  the generations are the new MAC's" test "$(sql "SELECT count(*) FROM generations WHERE mac = '$N1'")$(sql "SELECT count(*) FROM generations WHERE mac = '$M1'")" = 10
+check "  so is the private store folder" test -d "$W/root/state/private/$(hex $N1)" -a ! -e "$W/root/state/private/$(hex $M1)"
+check "  the new MAC's manifest names the generation, store=private" test "$(data_line $N1)" = "policy=restore layer=$G1 store=private"
+check "  and its machine layer, store=private" sh -c "curl -s -H '$SRV_AUTH' '$U/manifest/$N1' | grep -q '^part 1 label=CIDATA .* store=private$'"
+check "  the new PC's script runs strata.efi (a deployment pending)" sh -c "curl -s '$U/ipxe/$(echo $N1 | tr : -)' | grep -q strata.efi"
+check "  the old MAC's script boots its disk: an unknown machine" sh -c "! curl -s '$U/ipxe/$(echo $M1 | tr : -)' | grep -q strata.efi && grep -q '^boot: $M1 unknown: unknown machine: local disk' '$LOG'"
+check "  the old MAC has no manifest" test "$(code -H "$SRV_AUTH" "$U/manifest/$M1")" = 404
+curl -s -H "$SRV_AUTH" "$U/api/generations/pc01" > "$W/gens.json"
+check "  GET /api/generations/pc01 lists generation 1 under the new MAC" test "$(json '(d["mac"], d["partitions"][0]["generations"][0]["number"])' < "$W/gens.json")" = "('$N1', 1)"
+curl -s -H "$SRV_AUTH" "$U/machines.json" > "$W/machines.json"
+check "  /machines.json: pc01 at the new MAC, replaced the old, its key awaiting" test "$(json '[(m["mac"], m["replaced"], m["key"]["state"]) for m in d["machines"] if m["name"] == "pc01"]' < "$W/machines.json")" = "[('$N1', '$M1', 'awaiting')]"
+
+# The key: the old PC's key opens nothing; the new PC's waits for the accept step.
+check "the old PC's key under its old MAC: no nonce (unknown machine)" test "$(code "$U/key/$M1/nonce")" = 404
+cp "$W/old/$M1.key" "$W/spoof/$N1.key"
+sess_register "$U" $N1 "$W/spoof" > "$W/reg-spoof" 2>&1
+check "  under the new MAC: differs, no session" sh -c "grep -q '^key=differs name=pc01 ' '$W/reg-spoof' && ! grep -q session= '$W/reg-spoof'"
+sess_register "$U" $N1 "$W/new" > "$W/reg-new" 2>&1
+check "the new PC's own key: differs (pending), no session" sh -c "grep -q '^key=differs name=pc01 ' '$W/reg-new' && ! grep -q session= '$W/reg-new'"
+check "  its manifest is refused (403) until an admin accepts" test "$(code -H "$SRV_AUTH" "$U/manifest/$N1")" = 403
+check "  /machines.json shows it pending" sh -c "curl -s -H '$SRV_AUTH' '$U/machines.json' | grep -q '\"name\": \"pc01\".*\"key\": {\"state\": \"awaiting\", \"pending_fingerprint\": \"sha256:'"
+check "POST /api/accept-key/pc01 accepts it" sh -c "curl -s -X POST -H '$SRV_AUTH' '$U/api/accept-key/pc01' | grep -q 'keys of 1 machines'"
+check "  audited" test "$(sql "SELECT count(*) FROM orders WHERE target = 'pc01' AND action LIKE 'key-accepted %'")" = 1
+sess_register "$U" $N1 "$W/new" > "$W/reg-new2" 2>&1
+check "  the new PC's key is known now: a session" grep -q '^key=known name=pc01 .* session=' "$W/reg-new2"
+check "  its session reads the manifest naming the generation" sh -c "curl -s '$(sess_url "$W/new" $N1 "$U/manifest/$N1")' | grep -q 'policy=restore layer=$G1 store=private'"
+check "  and the generation's private layer (sealed)" test "$(code "$(sess_url "$W/new" $N1 "$U/private/$N1/layers/${G1#sha256:}.idx")")" = 200
+sess_register "$U" $N1 "$W/spoof" > "$W/reg-spoof2" 2>&1
+check "  the old PC's key under the new MAC: still no session" sh -c "grep -q '^key=differs ' '$W/reg-spoof2' && ! grep -q session= '$W/reg-spoof2'"
+
+# The inventory's replaces=: pc02's line rewritten for its new PC.
+img "$W/g2.img" 96
+G2=$(gen pc02 "$W/g2.img")
+N2=52:54:00:5e:02:02
+sed -i "s/^machine $M2 name=pc02 profile=lab$/machine $N2 name=pc02 profile=lab replaces=$M2/" "$W/root/inventory.conf"
+echo "machine 52:54:00:5e:00:77 name=pc07 profile=lab replaces=52:54:00:5e:00:66" >> "$W/root/inventory.conf"
+N=$(reloads)
+kill -HUP "$SRV_PID"
+check "replaces= in the inventory: the reload takes pc02 over" wait_reload "$N"
+check "  recorded as the inventory's, audited" test "$(sql "SELECT token_name || ' ' || moved FROM replacements WHERE old_mac = '$M2'")/$(sql "SELECT token_name || ' ' || target FROM orders WHERE action = 'replace old=$M2 new=$N2'")" = "inventory 1/inventory pc02"
+check "  the new MAC's manifest names pc02's generation" test "$(data_line $N2)" = "policy=restore layer=$G2 store=private"
+check "  its private store folder moved" test -d "$W/root/state/private/$(hex $N2)" -a ! -e "$W/root/state/private/$(hex $M2)"
+check "  a replaces= of a MAC the server never knew: refused naming the line, left out" sh -c "grep -q 'inventory.conf:[0-9]*: machine pc07 replaces=52:54:00:5e:00:66: refused: the server knows nothing of that MAC' '$LOG' && ! curl -s -H '$SRV_AUTH' '$U/machines.json' | grep -q pc07"
+N=$(reloads)
+kill -HUP "$SRV_PID"
+wait_reload "$N"
+check "  a second reload takes nothing over again" test "$(sql "SELECT count(*) FROM replacements WHERE old_mac = '$M2'")" = 1
+sed -i '/name=pc07/d' "$W/root/inventory.conf"
+
+# SIGKILL during replacements of pc03: each restart finds it wholly under one MAC.
+img "$W/g3.img" 96
+G3=$(gen pc03 "$W/g3.img")
+cur() { sql "SELECT ifnull((SELECT new_mac FROM replacements WHERE machine = 'pc03' ORDER BY id DESC LIMIT 1), '$M3')"; }
+whole() {
+	local c=$(cur)
+	[ "$(sql "PRAGMA integrity_check")" = ok ] &&
+	[ "$(sql "SELECT count(*) FROM generations WHERE part = 'data' AND mac <> '$c' AND layer = x'${G3#sha256:}'")" = 0 ] &&
+	[ "$(sql "SELECT count(*) FROM generations WHERE mac = '$c'")" = 1 ] &&
+	[ "$(sql "SELECT count(*) FROM replacements WHERE moved = 0")" = 0 ] &&
+	[ -f "$W/root/state/private/$(hex "$c")/layers/${G3#sha256:}.idx" ] &&
+	[ "$(data_line "$c")" = "policy=restore layer=$G3 store=private" ] &&
+	[ "$(ls "$W/root/state/private" | grep -c '^5254005e03')" -le 1 ]
+}
+ok=1
+for k in 1 2 3 4 5 6 7; do
+	new=52:54:00:5e:03:1$k
+	delay=0.0$((RANDOM % 4))$((RANDOM % 10))
+	post "$U/api/replace/pc03?mac=$new" > /dev/null 2>&1 &
+	sleep "$delay"; kill -KILL "$SRV_PID"; { wait "$SRV_PID"; } 2>/dev/null; forget_pid "$SRV_PID"; wait
+	LOG=$W/log-kill$k
+	: > "$LOG"
+	srv_start "$W" "$LOG" --api-tokens "$W/api-tokens" || { ok=0; break; }
+	whole || { ok=0; echo "     not whole after kill $k (delay $delay): pc03 at $(cur)"; break; }
+done
+check "SIGKILL during 7 replacements: pc03 wholly under one MAC after each restart" test $ok = 1
+echo "     $(sql "SELECT count(*) FROM replacements WHERE machine = 'pc03'") of the 7 killed replacements landed whole, the rest not at all"
+
+# A server killed after the commit, before the rename: the folder moves at start.
+C=$(cur)
+new=52:54:00:5e:03:20
+post "$U/api/replace/pc03?mac=$new" > /dev/null
+srv_stop
+mv "$W/root/state/private/$(hex $new)" "$W/root/state/private/$(hex "$C")"
+sql "UPDATE replacements SET moved = 0 WHERE new_mac = '$new'"
+LOG=$W/log-recover
+check "killed between the commit and the rename: the server starts" srv_start "$W" "$LOG" --api-tokens "$W/api-tokens"
+check "  it says it finishes the move" grep -q "^strata-server: replacement of $C by $new: finishing its private store's move" "$LOG"
+check "  the folder is the new MAC's, the row marked" sh -c "test -d '$W/root/state/private/$(hex $new)' -a ! -e '$W/root/state/private/$(hex "$C")' && test \"\$(sqlite3 '$W/root/state/strata.db' \"SELECT moved FROM replacements WHERE new_mac = '$new'\")\" = 1"
+check "  and the manifest names the generation" test "$(data_line $new)" = "policy=restore layer=$G3 store=private"
+
+check "server stops cleanly (no sanitizer report)" srv_stop
+
+finish
