@@ -51,6 +51,8 @@ static const char *const moves[] = {
 	"DELETE FROM nonces WHERE mac IN (?1, ?2)",
 };
 
+/* t for machine name (borrowed, like by) moving from old_mac to new_mac, with the MACs'
+ * text the rows use. */
 static void takeover_init(struct takeover *t, const char *name, const uint8_t old_mac[6],
 			  const uint8_t new_mac[6], const char *by)
 {

@@ -14,6 +14,7 @@
 #   manifest and the private layer;
 # - an inventory line with replaces=OLD: the takeover at the reload, once, audited as
 #   inventory; a replaces= of a MAC the server never knew refused, the line left out;
+# - the retired MAC under a default profile: a new machine, no generation, replaced_by;
 # - SIGKILL during replacements: after each restart the machine is wholly under its old
 #   MAC or wholly under the new one (rows and folder), and a server killed between the
 #   commit and the folder's rename renames it at start.
@@ -109,6 +110,16 @@ kill -HUP "$SRV_PID"
 wait_reload "$N"
 check "  a second reload takes nothing over again" test "$(sql "SELECT count(*) FROM replacements WHERE old_mac = '$M2'")" = 1
 sed -i '/name=pc07/d' "$W/root/inventory.conf"
+
+# The retired MAC under a default profile: a new unknown machine with nothing of pc01's.
+sed -i 's/^default local$/default profile=lab/' "$W/root/inventory.conf"
+N=$(reloads)
+kill -HUP "$SRV_PID"
+wait_reload "$N"
+check "under a default profile the retired MAC is a new machine: no generation named" test "$(data_line $M1)" = "policy=preserve"
+curl -s -H "$SRV_AUTH" "$U/machines.json" > "$W/machines2.json"
+check "  /machines.json: pc-5254005e0001, replaced_by the new MAC, no key" test "$(json '[(m["name"], m["replaced_by"], m["key"]["state"]) for m in d["machines"] if m["mac"] == "'$M1'"]' < "$W/machines2.json")" = "[('pc-5254005e0001', '$N1', 'none')]"
+sed -i 's/^default profile=lab$/default local/' "$W/root/inventory.conf"
 
 # SIGKILL during replacements of pc03: each restart finds it wholly under one MAC.
 img "$W/g3.img" 96
