@@ -190,8 +190,8 @@ static int move_folder(struct server *s, int64_t id, const uint8_t old_mac[6],
 		if (private_store_remove(root, new_mac))
 			return STRATA_EREPORTED;
 		if (rename(from, to) < 0)
-			return errorf("%s: cannot rename it to %s: %s; the server renames it at its "
-				      "next start", from, to, strerror(errno));
+			return errorf("%s: cannot rename it to %s: %s; the server tries again at "
+				      "its next reload or start", from, to, strerror(errno));
 		if (sync_dir(root))
 			return STRATA_EREPORTED;
 	}
@@ -200,7 +200,9 @@ static int move_folder(struct server *s, int64_t id, const uint8_t old_mac[6],
 						      "moved = 1 WHERE id = ?", "i", id));
 }
 
-/* The whole takeover: rows, folder, sessions; logged.  0 or an rc with *why (or NULL). */
+/* The whole takeover: rows, folder, sessions; logged.  0 or an rc with *why (or NULL).
+ * Once the rows committed the takeover stands: a folder that cannot move now (logged)
+ * moves at the next reload or start (replace_recover). */
 static int takeover(struct server *s, struct takeover *t, const char **why)
 {
 	int rc;
@@ -208,7 +210,7 @@ static int takeover(struct server *s, struct takeover *t, const char **why)
 	pthread_mutex_lock(&replace_lock);
 	rc = takeover_tx(s, t, why);
 	if (rc == 0)
-		rc = move_folder(s, t->id, t->old_mac, t->new_mac);
+		(void)move_folder(s, t->id, t->old_mac, t->new_mac);
 	pthread_mutex_unlock(&replace_lock);
 	if (rc)
 		return rc;
@@ -268,18 +270,20 @@ static int recover_row(struct server *s, sqlite3_stmt *st)
 		return errorf("%s: replacements row %lld: not a MAC", s->state->db->path,
 			      (long long)sqlite3_column_int64(st, 0));
 	fprintf(stderr, "strata-server: replacement of %s by %s: finishing its private store's "
-		"move (the server stopped during it)\n", o, n);
+		"move (a server stopped during it, or the rename failed)\n", o, n);
 	return move_folder(s, sqlite3_column_int64(st, 0), old_mac, new_mac);
 }
 
 int replace_recover(struct server *s)
 {
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = NULL;
 	int step, rc = db_prepare(s->state->db, "SELECT id, old_mac, new_mac FROM replacements "
 				  "WHERE moved = 0 ORDER BY id", "", &st);
 
+	pthread_mutex_lock(&replace_lock);
 	while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW)
 		rc = recover_row(s, st);
+	pthread_mutex_unlock(&replace_lock);
 	if (rc == 0 && step != SQLITE_DONE)
 		rc = errorf("%s: cannot read the replacements", s->state->db->path);
 	if (st)
@@ -381,6 +385,7 @@ int replace_inventory(struct server *s, struct inventory *inv)
 {
 	int rc;
 
+	(void)replace_recover(s);    /* logged; a folder not moved stays for the next load */
 	for (size_t i = 0; i < inv->nmachines;) {
 		if (inv->machines[i].has_replaces && inventory_takeover(s, inv, &inv->machines[i])) {
 			drop_line(inv, i);

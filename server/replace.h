@@ -12,8 +12,8 @@
  * old MAC the machine's data.  The takeover is one transaction (the rows, the key rows,
  * the replacements row of db.c step 9 and the audit row), then a rename of the private
  * store folder, then replacements.moved = 1.  A server killed between the commit and the
- * mark renames the folder at its next start (replace_recover), so a crash leaves the old
- * state or the new one, never half.
+ * mark renames the folder at its next start (replace_recover, before the first catalog is
+ * built), so a crash leaves the old state or the new one, never half.
  *
  * The key: the new MAC's key row pins no key and awaits one (key_db.h, key_await).  The
  * first key the new PC presents is kept pending, shown in /machines.json, and needs an
@@ -56,7 +56,7 @@ int replace_order(struct server *s, const char *who, const uint8_t new_mac[6],
 
 /**
  * At every inventory load, before the catalog is built from inv (owned by the caller,
- * modified): takes over the machines that `replaces=OLD` lines name, once (audited as
+ * modified): finishes folder moves (replace_recover), takes over the machines that `replaces=OLD` lines name, once (audited as
  * `inventory`; a refused one is logged naming the line, and the line is left out of this
  * load so its PC gets nothing of the machine's); then serves each line whose MAC a
  * replacement retired as the machine's latest MAC (logged), and leaves out a line whose
@@ -65,8 +65,10 @@ int replace_order(struct server *s, const char *who, const uint8_t new_mac[6],
 int replace_inventory(struct server *s, struct inventory *inv);
 
 /**
- * At start, before the first load: rename the private store folders of replacements
- * committed by a server killed before it renamed them.  0 or STRATA_EREPORTED.
+ * Rename the private store folders of replacements committed but not marked moved: a
+ * server killed between the two, or a rename that failed.  replace_inventory calls it at
+ * every load, so at start before the first catalog is built.  0 or STRATA_EREPORTED
+ * (logged).
  */
 int replace_recover(struct server *s);
 

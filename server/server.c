@@ -84,7 +84,7 @@ int server_open(struct server *s)
 	if (state_open(s->cfg.state_dir, &s->state) || ensure_key(s) || server_load_tokens(s) ||
 	    capture_key_open(s))
 		return STRATA_EREPORTED;
-	if (replace_recover(s) || server_reload(s))
+	if (server_reload(s))
 		return STRATA_EREPORTED;
 	return catalog_preparer_start(s);
 }

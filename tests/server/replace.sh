@@ -17,7 +17,8 @@
 # - the retired MAC under a default profile: a new machine, no generation, replaced_by;
 # - SIGKILL during replacements: after each restart the machine is wholly under its old
 #   MAC or wholly under the new one (rows and folder), and a server killed between the
-#   commit and the folder's rename renames it at start.
+#   commit and the folder's rename renames it at start; a rename that fails is logged,
+#   the replacement stands, and the next reload moves the folder.
 # Loopback only; needs curl, sqlite3, python3, python3-cryptography.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/server.sh"
@@ -160,6 +161,22 @@ LOG=$W/log-recover
 check "killed between the commit and the rename: the server starts" srv_start "$W" "$LOG" --api-tokens "$W/api-tokens"
 check "  it says it finishes the move" grep -q "^strata-server: replacement of $C by $new: finishing its private store's move" "$LOG"
 check "  the folder is the new MAC's, the row marked" sh -c "test -d '$W/root/state/private/$(hex $new)' -a ! -e '$W/root/state/private/$(hex "$C")' && test \"\$(sqlite3 '$W/root/state/strata.db' \"SELECT moved FROM replacements WHERE new_mac = '$new'\")\" = 1"
+check "  and the manifest names the generation" test "$(data_line $new)" = "policy=restore layer=$G3 store=private"
+
+# A rename that fails (a file where the new MAC's folder goes): the takeover stands, and
+# the folder moves at the next reload.
+C=$(cur)
+new=52:54:00:5e:03:30
+touch "$W/root/state/private/$(hex $new)"
+N=$(reloads)
+check "a rename that fails: the replacement stands (200)" test "$(code "${A[@]}" "$U/api/replace/pc03?mac=$new")" = 200
+wait_reload "$N"
+check "  the failure logged, the row not marked" sh -c "grep -q 'private/$(hex "$C"): cannot rename it to .*private/$(hex $new): ' '$LOG' && test \"\$(sqlite3 '$W/root/state/strata.db' \"SELECT moved FROM replacements WHERE new_mac = '$new'\")\" = 0"
+rm "$W/root/state/private/$(hex $new)"
+N=$(reloads)
+kill -HUP "$SRV_PID"
+wait_reload "$N"
+check "  the next reload moves the folder and marks the row" sh -c "test -d '$W/root/state/private/$(hex $new)' -a ! -e '$W/root/state/private/$(hex "$C")' && test \"\$(sqlite3 '$W/root/state/strata.db' \"SELECT moved FROM replacements WHERE new_mac = '$new'\")\" = 1"
 check "  and the manifest names the generation" test "$(data_line $new)" = "policy=restore layer=$G3 store=private"
 
 check "server stops cleanly (no sanitizer report)" srv_stop
