@@ -14,6 +14,7 @@
 #include "host.h"
 #include "key_db.h"
 #include "private_store.h"
+#include "quota.h"
 #include "replace.h"
 #include "server.h"
 #include "sessions.h"
@@ -95,7 +96,6 @@ static void takeover_state(const struct mstate *old, const struct mstate *new_st
 	memcpy(out->content, old->content, 32);
 	out->inv_seen = old->inv_seen;
 	out->pending = INV_ACTION_DEPLOY;
-	out->updated = time(NULL);
 }
 
 /* Every row of the takeover, between db_begin and db_end: the moves, the key rows, the
@@ -214,6 +214,7 @@ static int takeover(struct server *s, struct takeover *t, const char **why)
 	pthread_mutex_unlock(&replace_lock);
 	if (rc)
 		return rc;
+	quota_forget();   /* the counted use of both MACs' stores changed with the folder */
 	/* The old key's sessions end, and so do any the new MAC had as an unknown machine. */
 	sessions_drop_machine(s->sessions, t->old_mac);
 	sessions_drop_machine(s->sessions, t->new_mac);
