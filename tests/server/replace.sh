@@ -54,6 +54,7 @@ check "  an unknown machine: 404" test "$(code "${A[@]}" "$U/api/replace/pc99?ma
 check "  mac= missing, not a MAC, the machine's own: 400" test "$(code "${A[@]}" "$R") $(code "${A[@]}" "$R?mac=52:54:00:zz:00:01") $(code "${A[@]}" "$R?mac=$M1")" = "400 400 400"
 check "  all: 400" test "$(code "${A[@]}" "$U/api/replace/all?mac=$N1")" = 400
 check "  a MAC already in the inventory (pc02's): 409" test "$(code "${A[@]}" "$R?mac=$M2")" = 409
+check "  a wrong token 401, the token from another origin 403" test "$(code -X POST -H "Authorization: Bearer ${SRV_TOKEN}x" "$R?mac=$N1") $(code "${A[@]}" -H "Origin: http://evil.example" "$R?mac=$N1")" = "401 403"
 check "  none of them recorded anything" test "$(sql "SELECT count(*) FROM replacements")$(sql "SELECT count(*) FROM orders WHERE action LIKE 'replace%'")" = 00
 
 N=$(reloads)
