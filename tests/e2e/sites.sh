@@ -54,22 +54,7 @@ netns_spawn B_DHCP "$B_NS" "$LAB_RUN/dnsmasq-b.log" dnsmasq --no-daemon --conf-f
 	--log-facility=- --log-dhcp
 lab_wait "$LAB_RUN/dnsmasq-b.log" 'DHCP, IP range' 5 || check "B's dnsmasq starts" false
 # B's cache: the shipped configuration with B's address and the central server.
-mkdir -p "$W/cache" "$W/ngtmp"
-sed -e "s|192.0.2.10:80|10.78.0.2:80|" -e "s|listen 80;|listen $B_IP:8080;|" \
-	-e "s|/var/cache/strata|$W/cache|" server/strata-cache.conf > "$W/strata-cache.conf"
-cat > "$W/nginx.conf" <<EOC
-daemon off;
-user root;
-pid $W/nginx.pid;
-error_log $W/nginx-error.log;
-events { worker_connections 256; }
-http {
-	access_log $W/nginx-access.log;
-	client_body_temp_path $W/ngtmp;
-	proxy_temp_path $W/ngtmp;
-	include $W/strata-cache.conf;
-}
-EOC
+site_cache_conf "$W" 10.78.0.2:80 "$B_IP:8080" off
 cache_start() {
 	netns_spawn B_CACHE "$B_NS" "$LAB_RUN/nginx.log" nginx -c "$W/nginx.conf" -e "$W/nginx-error.log"
 	for _ in $(seq 50); do ip netns exec "$B_NS" curl -s -o /dev/null "$CACHE/boot/strata.efi" && return 0; sleep 0.1; done

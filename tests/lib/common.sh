@@ -16,6 +16,9 @@
 #                     go on, for the test to find (unless already set)
 # nginx_start DIR     serves DIR on 127.0.0.1:$NGINX_PORT (sets NGINX_PORT, NGINX_DIR)
 # nginx_stop
+# site_cache_conf DIR CENTRAL LISTEN DAEMON   writes DIR/nginx.conf: the shipped site cache
+#                     (server/strata-cache.conf) in front of CENTRAL (HOST:PORT), listening
+#                     on LISTEN (ADDR:PORT), its cache in DIR/cache, daemon DAEMON (on|off)
 set -u
 
 T_PASS=0
@@ -156,6 +159,26 @@ EOC
 	done
 	echo "nginx did not start (see $NGINX_DIR/error.log)" >&2
 	return 1
+}
+
+site_cache_conf() {
+	mkdir -p "$1/cache" "$1/ngtmp"
+	sed -e "s|192.0.2.10:80|$2|" -e "s|listen 80;|listen $3;|" \
+		-e "s|/var/cache/strata|$1/cache|" server/strata-cache.conf > "$1/strata-cache.conf"
+	cat > "$1/nginx.conf" <<EOC
+daemon $4;
+user root;
+pid $1/nginx.pid;
+error_log $1/nginx-error.log;
+worker_processes 2;
+events { worker_connections 256; }
+http {
+	access_log $1/nginx-access.log;
+	client_body_temp_path $1/ngtmp;
+	proxy_temp_path $1/ngtmp;
+	include $1/strata-cache.conf;
+}
+EOC
 }
 
 nginx_stop() {

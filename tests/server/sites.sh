@@ -18,7 +18,7 @@ W=$(mktemp -d /tmp/strata-sites.XXXXXX)
 chmod 755 "$W"
 rm_on_exit "$W"
 
-mkdir -p "$W/root/boot" "$W/cache" "$W/ngtmp"
+mkdir -p "$W/root/boot"
 head -c 3000000 /dev/urandom > "$W/base.img"
 head -c 1000000 /dev/zero >> "$W/base.img"
 head -c 1000000 /dev/urandom >> "$W/base.img"
@@ -47,22 +47,7 @@ kill_on_exit $SPID
 for _ in $(seq 50); do curl -s -o /dev/null "$U/ipxe/boot.ipxe" && break; sleep 0.1; done
 
 # The shipped cache configuration, with this test's server, port and folder.
-sed -e "s|192.0.2.10:80|127.0.0.1:$HP|" -e "s|listen 80;|listen 127.0.0.1:$CP;|" \
-	-e "s|/var/cache/strata|$W/cache|" server/strata-cache.conf > "$W/strata-cache.conf"
-cat > "$W/nginx.conf" <<EOC
-daemon on;
-user root;
-pid $W/nginx.pid;
-error_log $W/nginx-error.log;
-worker_processes 2;
-events { worker_connections 256; }
-http {
-	access_log $W/nginx-access.log;
-	client_body_temp_path $W/ngtmp;
-	proxy_temp_path $W/ngtmp;
-	include $W/strata-cache.conf;
-}
-EOC
+site_cache_conf "$W" "127.0.0.1:$HP" "127.0.0.1:$CP" on
 cache_start() { nginx -c "$W/nginx.conf" -e "$W/nginx-error.log"; }
 cache_stop() { kill "$(cat "$W/nginx.pid")"; for _ in $(seq 50); do [ -f "$W/nginx.pid" ] || break; sleep 0.1; done; }
 check "the shipped cache configuration is valid nginx" nginx -t -c "$W/nginx.conf" -e "$W/nginx-error.log"
