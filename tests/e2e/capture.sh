@@ -29,11 +29,12 @@
 #      tests/integration/fs-build.sh makes one): the capture is refused with the filesystem's
 #      message, nothing is uploaded, no generation, and /machines.json shows the failure
 #   7. an interval capture (profile capture-every=1d, the server's clock moved with
-#      --clock-file): the first boot is handed its disk (the server's verdict; the VM is
-#      cut off after 60 s, as OVMF walks its other network entries before the disk); a day
-#      later by the server's clock the next boot captures home (a task the server opened
-#      itself, credential "interval"); whether the disk then booted (its ESP's startup.nsh,
-#      run by OVMF's shell, prints a marker) is printed, not required
+#      --clock-file): the first boot is handed its disk (the server's verdict) and boots it;
+#      a day later by the server's clock the next boot captures home (a task the server
+#      opened itself, credential "interval"), strata.efi hands the PC back (then=local), and
+#      in the same power-on the PC boots its disk.  The disk holds no OS: its ESP's
+#      startup.nsh, run by OVMF's shell once the disk's entry finds no loader, prints a
+#      marker on the console and powers off
 #   8. (after 4) a PC with an empty disk, named in the inventory with profile=captured1
 #      (reloaded, SIGHUP), is deployed from the gold capture: its ESP and root check clean
 #      (fsck.fat -n, e2fsck -fn), hold the reference's files, root's free blocks equal the
@@ -238,8 +239,10 @@ fi
 # 7. Interval capture: nothing before the interval, a capture at the first boot after it,
 #    and each time the PC then boots its disk.  The disk holds no OS: its ESP's startup.nsh
 #    (run by OVMF's shell once the disk's entry finds no boot loader) prints a marker and
-#    powers off.  OVMF's own PXE and IPv6 are off, as in the demo, so the entry after the
-#    iPXE ROM is the disk (else the firmware walks its other network entries for minutes).
+#    powers off.  OVMF's own PXE and IPv6 are off, as in the demo (else the firmware walks
+#    those network entries for minutes before the disk).  Its UEFI HTTPv4 entry still comes
+#    between the iPXE ROM and the disk: the proxyDHCP hands it strata.efi, which finds
+#    nothing pending and hands back again.
 if want 7; then
 	cp "$W/esp.img" "$W/esp-nsh.img"
 	printf 'echo strata-disk-booted\r\nreset -s\r\n' > "$W/startup.nsh"
