@@ -35,7 +35,7 @@ check "pc01: a machine task, pc02: a gold task with force, for the credential in
 check "  audited" test "$(srv_sql "$W" "SELECT group_concat(token_name || ' ' || target || ' ' || action, '; ') FROM orders WHERE action LIKE 'capture%'")" = "inventory pc01 capture machine; inventory pc02 capture gold as=gold9 prepared=yes force=yes"
 check "pc03's gold order of an existing profile: not ordered, the log names the line and why" grep -q "inventory.conf:11: the capture of pc03 is not ordered: as=: a profile of that name exists" "$W/log"
 curl -s "$U/ipxe/52-54-00-5e-00-01" > "$W/s1"
-check "pc01's next boot runs strata.efi" grep -q "chain $U/boot/strata.efi server=$U mac=52:54:00:5e:00:01" "$W/s1"
+check "pc01's next boot runs strata.efi" grep -q "^imgfetch --name agent $U/boot/strata.efi server=$U mac=52:54:00:5e:00:01" "$W/s1"
 check "  the boot log says a capture is pending" grep -q "^boot: 52:54:00:5e:00:01 pc01: capture pending: run strata.efi" "$W/log"
 check "no token in any log or in the database" sh -c "! grep -rqaE '\"token\"' '$W/log' '$W/root/state'"
 

@@ -69,7 +69,7 @@ check "POST to a file refused" test "$(code -X POST "$U/boot/snponly.efi")" = 40
 curl -s "$U/ipxe/52-54-00-12-34-01" > "$W/s1"
 curl -s "$U/ipxe/52:54:00:12:34:02" > "$W/s2"
 curl -s "$U/ipxe/52:54:00:99:99:99" > "$W/s3"
-check "pending machine chains strata.efi" grep -q "chain $U/boot/strata.efi server=$U mac=52:54:00:12:34:01 then=reboot" "$W/s1"
+check "pending machine runs strata.efi" grep -q "^imgfetch --name agent $U/boot/strata.efi server=$U mac=52:54:00:12:34:01 then=reboot" "$W/s1"
 check "the script holds no report token" sh -c "! grep -q token '$W/s1'"
 check "idle machine exits to its disk" sh -c "grep -q '^exit 1\$' '$W/s2' && ! grep -q chain '$W/s2'"
 check "unknown machine boots locally" grep -q "unknown boots its local disk" "$W/s3"

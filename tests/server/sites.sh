@@ -61,9 +61,10 @@ store_gets() { grep -c 'GET /store/' "$W/log"; }
 # Scripts and manifests.
 curl -s "$U/ipxe/52-54-00-12-34-01" > "$W/s1"
 curl -s "$U/ipxe/52-54-00-12-34-02" > "$W/s2"
-check "site machine fetches strata.efi from its site" grep -q "^chain $C/boot/strata.efi server=$U mac=52:54:00:12:34:01 then=reboot || goto central\$" "$W/s1"
-check "... and from the server when that fails" grep -q "^chain $U/boot/strata.efi server=$U mac=52:54:00:12:34:01 then=reboot || goto failed\$" "$W/s1"
-check "machine at no site fetches it from the server" grep -q "^chain $U/boot/strata.efi server=$U mac=52:54:00:12:34:02 then=reboot || goto failed\$" "$W/s2"
+check "site machine fetches strata.efi from its site" grep -q "^imgfetch --name agent $C/boot/strata.efi server=$U mac=52:54:00:12:34:01 then=reboot || goto central\$" "$W/s1"
+check "... and from the server when that download fails" grep -q "^imgfetch --name agent $U/boot/strata.efi server=$U mac=52:54:00:12:34:01 then=reboot || goto failed\$" "$W/s1"
+check "... an agent that ran and handed back goes to the disk, never to the server's agent" test "$(grep -c '^imgexec agent || goto failed$' "$W/s1")" = 2
+check "machine at no site fetches it from the server" grep -q "^imgfetch --name agent $U/boot/strata.efi server=$U mac=52:54:00:12:34:02 then=reboot || goto failed\$" "$W/s2"
 manifest() {
 	sess_register "$U" "$1" "$W" >/dev/null &&
 		curl -s "$(sess_url "$W" "$1" "$U/manifest/$1")" > "$W/m-$1" &&
@@ -76,8 +77,8 @@ check "manifest of a machine at no site" manifest 52:54:00:12:34:02
 check "... names no store" sh -c "! grep -q '^store' '$W/m-52:54:00:12:34:02'"
 curl -s --interface 127.0.0.2 "$U/ipxe/52-54-00-99-00-01" > "$W/s3"
 curl -s "$U/ipxe/52-54-00-99-00-02" > "$W/s4"
-check "unknown machine from a site's subnet: the site's strata.efi" grep -q "^chain $C/boot/strata.efi " "$W/s3"
-check "unknown machine from elsewhere: the server's" grep -q "^chain $U/boot/strata.efi " "$W/s4"
+check "unknown machine from a site's subnet: the site's strata.efi" grep -q "^imgfetch --name agent $C/boot/strata.efi " "$W/s3"
+check "unknown machine from elsewhere: the server's" grep -q "^imgfetch --name agent $U/boot/strata.efi " "$W/s4"
 check "unknown machine from a site's subnet: the site's store" sh -c "$(declare -f manifest sess_register sess_url); SESS_CLIENT='$SESS_CLIENT' SI=$SI U=$U W=$W; manifest 52:54:00:99:00:01 && grep -qx 'store $C/store' '$W/m-52:54:00:99:00:01'"
 check "unknown machine from elsewhere: no store" sh -c "$(declare -f manifest sess_register sess_url); SESS_CLIENT='$SESS_CLIENT' SI=$SI U=$U W=$W; manifest 52:54:00:99:00:02 && ! grep -q '^store' '$W/m-52:54:00:99:00:02'"
 
