@@ -16,7 +16,7 @@ int enroll_pending(struct server *s, const uint8_t mac[6])
 	int pending;
 
 	pthread_mutex_lock(&s->state->lock);
-	st = state_get(s->state, mac);
+	st = state_find(s->state, mac);
 	pending = st && st->pending == INV_ACTION_ENROLL;
 	pthread_mutex_unlock(&s->state->lock);
 	return pending && !server_capture_pending(s, mac);
@@ -45,7 +45,7 @@ int enroll_consume(struct server *s, const uint8_t mac[6], const char *how)
 	int rc = 0;
 
 	pthread_mutex_lock(&s->state->lock);
-	st = state_get(s->state, mac);
+	st = state_find(s->state, mac);
 	if (st && st->pending == INV_ACTION_ENROLL) {
 		rc = save_consumed(s, st, how);
 		if (rc == 0) {

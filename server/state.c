@@ -29,6 +29,11 @@ static struct mstate *find(struct state *st, const uint8_t mac[6])
 	return NULL;
 }
 
+struct mstate *state_find(struct state *st, const uint8_t mac[6])
+{
+	return find(st, mac);
+}
+
 struct mstate *state_get(struct state *st, const uint8_t mac[6])
 {
 	struct mstate *nm = find(st, mac);

@@ -25,7 +25,8 @@
 #             the snakeoil key boots from a disk, says Secure Boot is enforcing and passes
 #             its self-test
 # The signed files are made here with sbsign, as `make SB_KEY= SB_CERT=` makes them
-# (mk/sb.mk), from the build's strata.efi with any signature removed first.
+# (mk/sb.mk; tests/integration/sb-sign.sh checks that make path), from the build's
+# strata.efi with any signature removed first.
 # SB_CASES="enroll http" runs some (pxe, http, refuse and other need enroll or enroll-net);
 # default "enroll-net pxe http refuse snakeoil".  Needs root, QEMU, OVMF, iPXE, sbsigntool, efitools.
 . "$(dirname "$0")/../lib/common.sh"
