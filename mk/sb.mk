@@ -55,9 +55,12 @@ BOOT_FILES := $(BOOT_OUT)/strata.efi $(BOOT_OUT)/strata-enroll.efi $(BOOT_OUT)/s
 SB_AUTH := $(if $(SB_KEY),$(wildcard $(addprefix $(dir $(SB_KEY)),db.auth KEK.auth PK.auth)))
 BOOT_FILES += $(addprefix $(BOOT_OUT)/,$(notdir $(SB_AUTH)))
 
+# The signature counts in EFI_SIZE_BUDGET (mk/efi.mk): the signed copy must fit too.
 $(BOOT_OUT)/strata.efi $(BOOT_OUT)/strata-enroll.efi: $(BOOT_OUT)/%: $(EFI_OUT)/% $(SB_SIGNER)
 	@mkdir -p $(@D)
 	$(call sb_sign,$<,$@)
+	@size=$$(stat -c %s $@); [ $$size -le $(EFI_SIZE_BUDGET) ] || \
+		echo "$@: WARNING: $$size bytes, over the size budget"
 $(BOOT_OUT)/snponly.efi $(BOOT_OUT)/ipxe.efi: $(BOOT_OUT)/%: $(IPXE_DIR)/% $(SB_SIGNER)
 	@mkdir -p $(@D)
 	$(call sb_sign,$<,$@)
