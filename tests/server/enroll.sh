@@ -29,7 +29,7 @@ script() { curl -s "$U/ipxe/$1"; }
 pending_is() { json | grep -q "\"name\": \"$1\".*\"pending\": \"$2\""; }
 enroll_script() { script "$1" > "$W/s" && grep -qx "chain $U/boot/strata-enroll.efi server=$U || goto failed" "$W/s"; }
 local_script() { script "$1" | grep -q "boots its local disk"; }
-deploy_script() { script "$1" | grep -q "chain $U/boot/strata.efi server=$U mac=.* then=reboot"; }
+deploy_script() { script "$1" | grep -q "^imgfetch --name agent $U/boot/strata.efi server=$U mac=.* then=reboot"; }
 PC1=52-54-00-5e-00-01
 PC2=52-54-00-5e-00-02
 PC3=52-54-00-5e-00-03
