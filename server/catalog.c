@@ -103,8 +103,8 @@ static int apply_order(struct mstate *st, enum inv_action order)
 	st->inv_seen = order;
 	if (order == INV_ACTION_CAPTURE)
 		return 1;
-	if (order == INV_ACTION_DEPLOY || was != INV_ACTION_CAPTURE)
-		st->pending = order;
+	if (order != INV_ACTION_NONE || was != INV_ACTION_CAPTURE)
+		st->pending = order;      /* deploy or enroll; none, unless after a capture */
 	return 0;
 }
 

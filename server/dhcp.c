@@ -39,6 +39,7 @@ struct dhcp_server {
 	struct loop *loop;                 /**< borrowed */
 	struct dhcp_policy policy;         /**< strings owned (copies) */
 	int (*agent_wanted)(void *ctx, const uint8_t mac[6]);  /**< rule 5's question, or NULL */
+	int (*enroll_wanted)(void *ctx, const uint8_t mac[6]); /**< rule 6's question, or NULL */
 	void *agent_ctx;
 	uint16_t client_port;              /**< broadcast replies go here */
 	bool verbose;                      /**< log requests that get no reply */
@@ -240,6 +241,9 @@ static void handle_request(struct dhcp_server *srv, const struct rx_info *rx, si
 	if (dec.boot == DHCP_BOOT_EFI_TFTP && srv->agent_wanted && req.hlen == 6 &&
 	    srv->agent_wanted(srv->agent_ctx, req.chaddr))
 		dhcp_decide_agent(&srv->policy, &dec);
+	if (dec.boot == DHCP_BOOT_HTTP && srv->enroll_wanted && req.hlen == 6 &&
+	    srv->enroll_wanted(srv->agent_ctx, req.chaddr))
+		dhcp_decide_enroll(&srv->policy, &dec);
 	if (dec.boot == DHCP_BOOT_NONE) {
 		if ((srv->verbose || dec.refused) && log_limit_allow(&srv->unanswered))
 			log_decision(srv, rx, &req, &dec);
@@ -486,6 +490,7 @@ static void free_policy(struct dhcp_policy *pol)
 	free((char *)pol->http_url);
 	free((char *)pol->agent_file);
 	free((char *)pol->agent_args);
+	free((char *)pol->enroll_url);
 }
 
 /* Own copies of the policy's strings, so the caller's may go away after start. */
@@ -505,6 +510,8 @@ static int copy_policy(struct dhcp_policy *dst, const struct dhcp_policy *src)
 		rc = copy_str(&dst->agent_file, src->agent_file);
 	if (rc == 0)
 		rc = copy_str(&dst->agent_args, src->agent_args);
+	if (rc == 0)
+		rc = copy_str(&dst->enroll_url, src->enroll_url);
 	return rc;
 }
 
@@ -529,6 +536,7 @@ int dhcp_server_start(struct loop *loop, const struct dhcp_config *cfg,
 	srv->client_port = cfg->client_port;
 	srv->verbose = cfg->verbose;
 	srv->agent_wanted = cfg->agent_wanted;
+	srv->enroll_wanted = cfg->enroll_wanted;
 	srv->agent_ctx = cfg->agent_ctx;
 	srv->bootps_sock = srv->pxe_sock = -1;
 	log_limit_init(&srv->unanswered, "dhcp", "unanswered request", LOG_LIMIT_BURST);

@@ -55,6 +55,12 @@ struct dhcp_config {
 	 * thread with agent_ctx; 1 or 0.
 	 */
 	int (*agent_wanted)(void *ctx, const uint8_t mac[6]);
+	/**
+	 * NULL, or whether the machine whose chaddr is mac gets policy.enroll_url (rule 6,
+	 * dhcp_decide_enroll): strata-server's enroll orders.  Called like agent_wanted, with
+	 * agent_ctx; 1 or 0.
+	 */
+	int (*enroll_wanted)(void *ctx, const uint8_t mac[6]);
 	void *agent_ctx;
 };
 

@@ -75,6 +75,8 @@ int dhcp_policy_check(const struct dhcp_policy *pol, const char **why)
 	if (rc == 0)
 		rc = check_url(pol->http_url, why);
 	if (rc == 0)
+		rc = check_url(pol->enroll_url, why);
+	if (rc == 0)
 		rc = check_tftp_name(pol->agent_file, why);
 	if (rc == 0 && pol->agent_args && strlen(pol->agent_args) > DHCP_OPT_MAX)
 		rc = dhcp_fail(why, -EINVAL, "agent arguments longer than 255 bytes (one option)");
@@ -214,6 +216,12 @@ void dhcp_decide_agent(const struct dhcp_policy *pol, struct dhcp_decision *dec)
 		return;
 	dec->boot = DHCP_BOOT_AGENT_TFTP;
 	dec->file = pol->agent_file;
+}
+
+void dhcp_decide_enroll(const struct dhcp_policy *pol, struct dhcp_decision *dec)
+{
+	if (dec->boot == DHCP_BOOT_HTTP && pol->enroll_url)
+		dec->file = pol->enroll_url;
 }
 
 /* --- encoding ------------------------------------------------------------------------ */

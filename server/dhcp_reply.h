@@ -31,6 +31,9 @@
  *     iPXE holds the NIC and the firmware's HTTP stack (the only way a UEFI app can
  *     upload) is gone; loaded by firmware PXE itself, strata.efi has that stack
  *     (docs/capture.md, "Boot paths").
+ *  6. The enroller over HTTP (dhcp_decide_enroll, asked by the caller): a UEFI HTTP Boot
+ *     client whose machine has an enroll order gets policy.enroll_url (strata-enroll.efi)
+ *     instead of policy.http_url; PXE clients reach it through iPXE's per-machine script.
  *
  * The reply (dhcp_reply_build): op BOOTREPLY, xid, flags, giaddr, htype, hlen and chaddr
  * echoed; yiaddr 0; siaddr = the TFTP server (the policy's tftp, else our address: a
@@ -75,6 +78,8 @@ struct dhcp_policy {
 	const char *http_url;    /**< boot file URL for x64 UEFI HTTP Boot (arch 16) */
 	const char *agent_file;  /**< TFTP name of strata.efi, for rule 5; NULL: no rule 5 */
 	const char *agent_args;  /**< strata.efi's arguments ("server=URL"), for rule 5 */
+	const char *enroll_url;  /**< strata-enroll.efi's URL for UEFI HTTP Boot, for rule 6;
+				      NULL: no rule 6 */
 };
 
 /** The port a request arrived on, which decides what it may be answered with. */
@@ -123,6 +128,12 @@ void dhcp_decide(const struct dhcp_request *req, const struct dhcp_policy *pol,
  * No-op for any other decision or a policy without agent_file.
  */
 void dhcp_decide_agent(const struct dhcp_policy *pol, struct dhcp_decision *dec);
+
+/**
+ * Rule 6: point a DHCP_BOOT_HTTP decision at policy.enroll_url, for a machine the caller
+ * says has an enroll order.  No-op for any other decision or a policy without enroll_url.
+ */
+void dhcp_decide_enroll(const struct dhcp_policy *pol, struct dhcp_decision *dec);
 
 /**
  * Encode the reply for a decision whose boot is not DHCP_BOOT_NONE into buf (size bytes,

@@ -41,6 +41,7 @@
 #include "text.h"
 #include "audit.h"
 #include "boot_watch.h"
+#include "enroll.h"
 #include "capture_task.h"
 #include "capture_commit.h"
 #include "capture_store.h"
@@ -380,7 +381,9 @@ int http_authorize(struct MHD_Connection *c, struct server *s,
 	return rc;
 }
 
-static enum MHD_Result deploy(struct MHD_Connection *c, struct req *r, struct server *s)
+/* POST /api/deploy/NAME and /api/enroll/NAME (enroll.h): the order what. */
+static enum MHD_Result order(struct MHD_Connection *c, struct req *r, struct server *s,
+			     enum inv_action what)
 {
 	char body[64], by[API_TOKEN_NAME_MAX + 1];
 	const char *why;
@@ -388,13 +391,23 @@ static enum MHD_Result deploy(struct MHD_Connection *c, struct req *r, struct se
 
 	if (rc)
 		return http_fail(c, r, rc, why);
-	n = server_mark_deploy(s, r->route.name, by);
+	n = server_mark(s, r->route.name, by, what);
 	if (n < 0)
 		return http_fail(c, r, n, "cannot record the order");
 	if (n == 0)
 		return http_fail(c, r, STRATA_ENOENT, "no such machine");
-	snprintf(body, sizeof(body), "deploy pending on %d machines\n", n);
+	snprintf(body, sizeof(body), "%s pending on %d machines\n", server_action_name(what), n);
 	return http_text(c, r, 200, "text/plain", body, strlen(body));
+}
+
+static enum MHD_Result deploy(struct MHD_Connection *c, struct req *r, struct server *s)
+{
+	return order(c, r, s, INV_ACTION_DEPLOY);
+}
+
+static enum MHD_Result enroll(struct MHD_Connection *c, struct req *r, struct server *s)
+{
+	return order(c, r, s, INV_ACTION_ENROLL);
 }
 
 /* GET /key/MAC/nonce: a nonce for the machine to sign. */
@@ -534,6 +547,7 @@ static enum MHD_Result get(struct MHD_Connection *c, struct req *r, struct serve
 	switch (r->route.kind) {
 	case ROUTE_BOOT:
 		boot_watch_fetched(s, client_addr(c), r->route.name);
+		enroll_fetched(s, client_addr(c), r->route.name);
 		return http_file(c, r, s->cfg.boot_dir, NULL, r->route.name, 0);
 	case ROUTE_SCRIPT_ANY:
 		b = server_entry_script(s);
@@ -619,6 +633,7 @@ static route_handler post_handler(enum http_route_kind kind)
 		route_handler fn;
 	} posts[] = {
 		{ ROUTE_DEPLOY, deploy },
+		{ ROUTE_ENROLL, enroll },
 		{ ROUTE_ACCEPT_KEY, accept_key },
 		{ ROUTE_CAPTURE, http_capture_order },
 		{ ROUTE_CAPTURE_CANCEL, http_capture_cancel },

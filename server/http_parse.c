@@ -112,8 +112,8 @@ static enum http_route_kind route_two(const char *word, const char *arg, struct 
 	return ROUTE_NONE;
 }
 
-/* /api/deploy/NAME, /api/accept-key/NAME, /api/capture/NAME, /api/capture-cancel/NAME,
- * /api/restore/NAME, /api/replace/NAME, /api/generations/NAME. */
+/* /api/deploy/NAME, /api/enroll/NAME, /api/accept-key/NAME, /api/capture/NAME,
+ * /api/capture-cancel/NAME, /api/restore/NAME, /api/replace/NAME, /api/generations/NAME. */
 static enum http_route_kind route_api(const char *verb, const char *arg, struct http_route *r)
 {
 	if (!name_ok(arg) || strlen(arg) > HTTP_NAME_MAX)
@@ -121,6 +121,8 @@ static enum http_route_kind route_api(const char *verb, const char *arg, struct 
 	strcpy(r->name, arg);
 	if (!strcmp(verb, "deploy"))
 		return ROUTE_DEPLOY;
+	if (!strcmp(verb, "enroll"))
+		return ROUTE_ENROLL;
 	if (!strcmp(verb, "capture"))
 		return ROUTE_CAPTURE;
 	if (!strcmp(verb, "capture-cancel"))

@@ -47,13 +47,15 @@ enum http_route_kind {
 	ROUTE_CAPTURE_DONE,   /**< /capture/done: the task ends (a gold one's layout with it) */
 	ROUTE_GENERATIONS,    /**< /api/generations/NAME-or-MAC: its captured generations */
 	ROUTE_GC,             /**< /api/gc: garbage collection of the stores (gc.h) */
+	ROUTE_ENROLL,         /**< /api/enroll/NAME-or-MAC-or-all: strata-enroll.efi on the
+				   next network boot, once (enroll.h) */
 };
 
 /** A routed request: the kind and its parameters. */
 struct http_route {
 	enum http_route_kind kind;
 	char name[HTTP_NAME_MAX + 1];  /**< boot file name, or machine for ROUTE_DEPLOY,
-					    ROUTE_ACCEPT_KEY (empty: the names= list),
+					    ROUTE_ENROLL, ROUTE_ACCEPT_KEY (empty: the names= list),
 					    the capture routes and ROUTE_GENERATIONS */
 	uint8_t mac[6];
 	uint8_t digest[32];            /**< layer id or chunk name */

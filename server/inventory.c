@@ -340,12 +340,14 @@ static int parse_action(const struct line *l, enum inv_action *a, const char *v)
 {
 	if (!strcmp(v, "deploy"))
 		*a = INV_ACTION_DEPLOY;
+	else if (!strcmp(v, "enroll"))
+		*a = INV_ACTION_ENROLL;
 	else if (!strcmp(v, "none"))
 		*a = INV_ACTION_NONE;
 	else if (!strcmp(v, "capture"))
 		*a = INV_ACTION_CAPTURE;
 	else
-		return lfail(l, "action must be deploy, capture or none, not '%s'", v);
+		return lfail(l, "action must be deploy, enroll, capture or none, not '%s'", v);
 	return 0;
 }
 

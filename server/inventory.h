@@ -33,8 +33,9 @@
  * - `user-data FILE` (relative to the inventory's folder) is the cloud-init user-data of
  *   every machine of the profile; a machine may give its own with `user-data=FILE`.
  * - `machine MAC` gives a name (a hostname: [A-Za-z0-9-], 1..63), a profile, and optionally
- *   `action=deploy`.  The inventory's action is an order: it is applied when it changes,
- *   and an agent's success clears it (see state.h), so a reload does not redeploy a lab.
+ *   `action=deploy` or `action=enroll`.  The inventory's action is an order: it is applied
+ *   when it changes, and an agent's success clears it (see state.h), so a reload does not
+ *   redeploy a lab; an enroll order is cleared when the enroller is handed out (enroll.h).
  *   `action=capture [as=PROFILE prepared=yes] [force=yes]` orders a capture the way POST
  *   /api/capture/NAME does (capture_parse.h has the rules): the task opens once when the
  *   line's action becomes capture, never again on a reload (docs/capture.md).
@@ -46,7 +47,8 @@
  *   `machine` line (the machine's wins, key by key): what retention keeps of the machine's
  *   generations, its private store's quota, and its interval capture (keep.h,
  *   docs/retention.md).
- * - `default local` or `default profile=NAME [action=deploy]` says what unknown machines get.
+ * - `default local` or `default profile=NAME [action=deploy|enroll]` says what unknown
+ *   machines get.
  * - `site NAME subnet=CIDR[,CIDR] store=URL [boot=URL]` and a machine's `site=NAME`: where
  *   a site's machines fetch layers and boot files (inventory_site.h, docs/sites.md).
  *
@@ -100,10 +102,14 @@ struct inv_profile {
 					    the inventory defines */
 };
 
+/** A machine's pending order.  Stored (state.h's pending column): never renumber. */
 enum inv_action {
 	INV_ACTION_NONE = 0,
 	INV_ACTION_DEPLOY = 1,
 	INV_ACTION_CAPTURE = 2,        /**< a machine line only: open a capture task once */
+	/** Its next network boot runs strata-enroll.efi instead of strata.efi, once
+	 *  (enroll.h, docs/secure-boot.md). */
+	INV_ACTION_ENROLL = 3,
 };
 
 struct inv_machine {

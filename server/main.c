@@ -71,8 +71,10 @@ static void usage(FILE *f)
 	      "  --max-tftp-time S       a TFTP transfer still running after S seconds ends\n"
 	      "                          (default 600)\n"
 	      "\nSIGHUP re-reads the inventory and the token file.  POST /api/deploy/NAME|MAC|all\n"
-	      "marks machines for deployment; GET /machines.json shows every machine's state.\n"
-	      "Both need 'Authorization: Bearer TOKEN' with a token of --api-tokens, from every\n"
+	      "marks machines for deployment, POST /api/enroll/NAME|MAC|all for strata-enroll.efi\n"
+	      "on their next network boot (docs/secure-boot.md); GET /machines.json shows every\n"
+	      "machine's state.\n"
+	      "All need 'Authorization: Bearer TOKEN' with a token of --api-tokens, from every\n"
 	      "address, and refuse a browser's request from another origin.  Each order is kept\n"
 	      "in the audit log with the token's NAME.  Back up the database while the server\n"
 	      "runs with: sqlite3 STATE/strata.db \".backup BACKUP.db\"  (docs/security.md)\n", f);

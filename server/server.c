@@ -15,6 +15,7 @@
 #include "capture_task.h"
 #include "catalog.h"
 #include "crypto.h"
+#include "enroll.h"
 #include "generations.h"
 #include "host.h"
 #include "interval.h"
@@ -159,7 +160,8 @@ static int capture_open(struct server *s, const uint8_t mac[6], struct capture_t
 }
 
 /* The pending action of mac and its name, and *capture when a capture task is open (then
- * the action is INV_ACTION_DEPLOY: strata.efi must run); logs the boot decision.  addr:
+ * the action is INV_ACTION_DEPLOY: strata.efi must run); an enroll order comes before a
+ * restore or an interval capture, a capture task before it.  Logs the boot decision.  addr:
  * the request's IPv4 address (host order, 0 unknown), which places a new unknown machine
  * at a site. */
 static enum inv_action decide(struct server *s, const uint8_t mac[6], uint32_t addr,
@@ -180,9 +182,9 @@ static enum inv_action decide(struct server *s, const uint8_t mac[6], uint32_t a
 	if (p && (st = state_get(s->state, mac)))
 		pending = st->pending;
 	pthread_mutex_unlock(&s->state->lock);
-	if (p && pending != INV_ACTION_DEPLOY && restore_ready(s, smac))
+	if (p && pending == INV_ACTION_NONE && restore_ready(s, smac))
 		pending = INV_ACTION_DEPLOY;      /* its order's capture is kept: restore now */
-	if (p && pending != INV_ACTION_DEPLOY)
+	if (p && pending == INV_ACTION_NONE)
 		(void)interval_boot(s, mac);      /* opens a machine task when one is due */
 	*capture = p && capture_open(s, mac, t);
 	if (*capture)
@@ -190,6 +192,7 @@ static enum inv_action decide(struct server *s, const uint8_t mac[6], uint32_t a
 	fprintf(stderr, "boot: %s %s: %s\n", smac, name,
 		*capture ? "capture pending: run strata.efi"
 		: pending == INV_ACTION_DEPLOY ? "deploy pending: run strata.efi"
+		: pending == INV_ACTION_ENROLL ? "enroll pending: run strata-enroll.efi"
 		: p ? "nothing pending: local disk" : "unknown machine: local disk");
 	return pending;
 }
@@ -254,6 +257,11 @@ char *server_script(struct server *s, const uint8_t mac[6], uint32_t addr)
 	const char *const kv[][2] = { { "@SERVER@", s->cfg.url }, { "@NAME@", name },
 				      { "@MAC@", smac }, { "@BOOT_FAILED@", on_fail },
 				      { "@BOOT@", boot } };
+	/* Used up as it is handed out (enroll.h); one that cannot be recorded stays pending,
+	 * and the machine gets its disk rather than an enroller it might get again. */
+	if (pending == INV_ACTION_ENROLL)
+		return enroll_consume(s, mac, "enroll script served") == 1
+			? render(pxe_enroll_ipxe, kv, 5) : render(pxe_local_ipxe, kv, 5);
 	return render(pending == INV_ACTION_DEPLOY ? pxe_deploy_ipxe : pxe_local_ipxe, kv, 5);
 }
 
@@ -325,8 +333,9 @@ static void apply_report(struct mstate *st, const char *phase, uint64_t done, ui
 	sanitise(st->message, sizeof(st->message), msg);
 	st->result = !strcmp(phase, "ok") ? MSTATE_OK : !strcmp(phase, "failed")
 		? MSTATE_FAILED : MSTATE_RUNNING;
-	if (st->result == MSTATE_OK)
-		st->pending = INV_ACTION_NONE;  /* done: next boot is local */
+	if (st->result == MSTATE_OK && st->pending == INV_ACTION_DEPLOY)
+		st->pending = INV_ACTION_NONE;  /* done: next boot is local (an enroll order
+						   stays: enroll.h) */
 }
 
 /* Apply a report; an outcome changes memory only once it is stored. */
@@ -439,10 +448,10 @@ int server_match_one(struct server *s, const char *who, uint8_t mac[6],
 	return n == 1 ? 0 : n ? STRATA_EINVAL : STRATA_ENOENT;
 }
 
-/* Mark the n machines of macs and record the order, in one transaction; memory says they
- * are marked only once it committed.  Call with the state lock. */
+/* Mark the n machines of macs with the order what and record it, in one transaction;
+ * memory says they are marked only once it committed.  Call with the state lock. */
 static int record_order(struct server *s, const char *who, const char *by,
-			const uint8_t (*macs)[6], size_t n)
+			enum inv_action what, const uint8_t (*macs)[6], size_t n)
 {
 	struct mstate *st, next;
 	int rc = db_begin(s->state->db);
@@ -455,19 +464,24 @@ static int record_order(struct server *s, const char *who, const char *by,
 			break;
 		}
 		next = *st;
-		next.pending = INV_ACTION_DEPLOY;
+		next.pending = what;
 		rc = state_put(s->state, &next);
 	}
 	if (rc == 0)
-		rc = audit_order(s->state->db, by, who, "deploy", macs, n);
+		rc = audit_order(s->state->db, by, who, server_action_name(what), macs, n);
 	rc = db_end(s->state->db, rc);
 	for (size_t i = 0; rc == 0 && i < n; i++)
 		if ((st = state_get(s->state, macs[i])))
-			st->pending = INV_ACTION_DEPLOY;
+			st->pending = what;
 	return rc;
 }
 
-int server_mark_deploy(struct server *s, const char *who, const char *by)
+const char *server_action_name(enum inv_action a)
+{
+	return a == INV_ACTION_DEPLOY ? "deploy" : a == INV_ACTION_ENROLL ? "enroll" : "none";
+}
+
+int server_mark(struct server *s, const char *who, const char *by, enum inv_action what)
 {
 	uint8_t (*macs)[6];
 	size_t n = 0;
@@ -481,13 +495,14 @@ int server_mark_deploy(struct server *s, const char *who, const char *by)
 	if (!macs)
 		rc = errorf("out of memory");
 	else if (n)
-		rc = record_order(s, who, by, (const uint8_t (*)[6])macs, n);
+		rc = record_order(s, who, by, what, (const uint8_t (*)[6])macs, n);
 	pthread_mutex_unlock(&s->state->lock);
 	pthread_rwlock_unlock(&s->lock);
 	free(macs);
 	if (rc)
 		return rc;
-	fprintf(stderr, "action: deploy marked for %zu machines (%s) by %s\n", n, who, by);
+	fprintf(stderr, "action: %s marked for %zu machines (%s) by %s\n",
+		server_action_name(what), n, who, by);
 	return (int)n;
 }
 
@@ -557,7 +572,7 @@ static void json_machine(FILE *f, struct server *s, const struct product *p, int
 		"\"done\": %llu, \"total\": %llu, \"updated\": %lld, \"message\": \"%s\"",
 		comma ? "," : "", smac, p->m->name, s->cat->inv->profiles[p->m->profile].name,
 		(unsigned long long)p->version,
-		st && st->pending == INV_ACTION_DEPLOY ? "deploy" : "none",
+		server_action_name(st ? st->pending : INV_ACTION_NONE),
 		mstate_result_name(st ? st->result : MSTATE_NONE),
 		(unsigned long long)(st ? st->done : 0), (unsigned long long)(st ? st->total : 0),
 		(long long)(st ? st->updated : 0), st ? st->message : "");

@@ -224,11 +224,15 @@ int server_match_one(struct server *s, const char *who, uint8_t mac[6],
 		     char name[INV_NAME_MAX + 1]);
 
 /**
- * Set a pending deploy for a machine by name or MAC, or "all", ordered by the credential
- * named by.  The machines' state and the order's audit row commit together before this
- * returns.  Returns how many machines it marked (0: none matched, nothing recorded), or
- * STRATA_EREPORTED when the database refused the write.
+ * Set a pending order what (INV_ACTION_DEPLOY, or INV_ACTION_ENROLL: enroll.h) for a
+ * machine by name or MAC, or "all", ordered by the credential named by.  The machines'
+ * state and the order's audit row commit together before this returns.  Returns how many
+ * machines it marked (0: none matched, nothing recorded), or STRATA_EREPORTED when the
+ * database refused the write.
  */
-int server_mark_deploy(struct server *s, const char *who, const char *by);
+int server_mark(struct server *s, const char *who, const char *by, enum inv_action what);
+
+/** An order's word, as the audit log and /machines.json's "pending" say it (static). */
+const char *server_action_name(enum inv_action a);
 
 #endif /* STRATA_SERVER_H */

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "dhcp.h"
+#include "enroll.h"
 #include "host.h"
 #include "http.h"
 #include "server.h"
@@ -40,9 +41,15 @@ static int agent_wanted(void *ctx, const uint8_t mac[6])
 	return server_capture_pending(ctx, mac);
 }
 
+/* The proxyDHCP's rule 6 question (dhcp.h): does mac have an enroll order? */
+static int enroll_wanted(void *ctx, const uint8_t mac[6])
+{
+	return enroll_pending(ctx, mac);
+}
+
 static int start_dhcp(struct server *s, struct loop *loop, struct services *sv)
 {
-	static char script[512], http[512], args[512];
+	static char script[512], http[512], args[512], enroll[512];
 	struct dhcp_config dc;
 
 	dhcp_config_init(&dc);
@@ -52,6 +59,7 @@ static int start_dhcp(struct server *s, struct loop *loop, struct services *sv)
 			      "network (it is what PCs are told)");
 	snprintf(script, sizeof(script), "%s/ipxe/boot.ipxe", s->cfg.url);
 	snprintf(http, sizeof(http), "%s/boot/strata.efi", s->cfg.url);
+	snprintf(enroll, sizeof(enroll), "%s/boot/" ENROLL_FILE, s->cfg.url);
 	dc.policy.bios_file = "undionly.kpxe";
 	dc.policy.efi_file = "snponly.efi";
 	dc.policy.script_url = script;
@@ -60,6 +68,8 @@ static int start_dhcp(struct server *s, struct loop *loop, struct services *sv)
 	dc.policy.agent_file = "strata.efi";
 	dc.policy.agent_args = args;
 	dc.agent_wanted = agent_wanted;
+	dc.policy.enroll_url = enroll;
+	dc.enroll_wanted = enroll_wanted;
 	dc.agent_ctx = s;
 	dc.port = (uint16_t)s->cfg.dhcp_port;
 	dc.alt_port = (uint16_t)s->cfg.dhcp_alt_port;

@@ -29,6 +29,11 @@ static struct mstate *find(struct state *st, const uint8_t mac[6])
 	return NULL;
 }
 
+struct mstate *state_find(struct state *st, const uint8_t mac[6])
+{
+	return find(st, mac);
+}
+
 struct mstate *state_get(struct state *st, const uint8_t mac[6])
 {
 	struct mstate *nm = find(st, mac);
@@ -47,8 +52,8 @@ struct mstate *state_get(struct state *st, const uint8_t mac[6])
 /* Stored enums are checked, so a damaged row cannot put an unknown value in memory. */
 static enum inv_action action_of(int64_t v)
 {
-	return v == INV_ACTION_DEPLOY || v == INV_ACTION_CAPTURE ? (enum inv_action)v
-		: INV_ACTION_NONE;
+	return v == INV_ACTION_DEPLOY || v == INV_ACTION_CAPTURE || v == INV_ACTION_ENROLL
+		? (enum inv_action)v : INV_ACTION_NONE;
 }
 
 static enum mstate_result result_of(int64_t v)

@@ -66,6 +66,10 @@ void state_close(struct state *st);
 /** The entry for mac, created if missing.  Call with st->lock held. */
 struct mstate *state_get(struct state *st, const uint8_t mac[6]);
 
+/** The entry for mac, or NULL: never adds one, for questions any MAC on the network can
+ *  ask (the proxyDHCP's).  Call with st->lock held. */
+struct mstate *state_find(struct state *st, const uint8_t mac[6]);
+
 /**
  * Drop mac's entry, in memory and in the database, if its agent never reported (a machine
  * that only asked what to boot): the unknown-machine table forgets such machines, and

@@ -3,11 +3,13 @@
 # OVMF_CODE_4M.secboot.fd (q35 with SMM, a secure pflash) under TCG.  Chained on one PC (one
 # MAC, one NVRAM) where it can be:
 #   enroll-net  the PC, with OVMF's empty variables (setup mode, so the unsigned enroller
-#             runs), network-boots strata-enroll.efi (served as strata.efi) through firmware
-#             PXE -> snponly.efi -> iPXE's script, which passes server=; it fetches strata-image
-#             sb keygen's payloads from the server's boot folder over iPXE, writes db, KEK and
-#             PK, and resets; its NVRAM is the lab PC's from then on.  (Not by HTTP Boot: its
-#             boot entry would then come before PXE's, and the pxe case would boot by HTTP.)
+#             runs), given an enroll order (POST /api/enroll/vm1), network-boots through
+#             firmware PXE -> snponly.efi -> iPXE's script, which for the order chains the
+#             server's strata-enroll.efi with server= (and uses the order up); it fetches
+#             strata-image sb keygen's payloads from the server's boot folder over iPXE,
+#             writes db, KEK and PK, and resets; its NVRAM is the lab PC's from then on.
+#             (Not by HTTP Boot: its boot entry would then come before PXE's, and the pxe
+#             case would boot by HTTP.  The order's HTTP Boot path is tests/server/enroll.sh's.)
 #   enroll    (make soak, and make demo --secure-boot) the same from an ESP: strata-enroll.efi
 #             with the payloads beside it
 #   pxe       firmware PXE -> snponly.efi signed with the lab's db key (TFTP) -> iPXE ->
@@ -23,7 +25,8 @@
 #             the snakeoil key boots from a disk, says Secure Boot is enforcing and passes
 #             its self-test
 # The signed files are made here with sbsign, as `make SB_KEY= SB_CERT=` makes them
-# (mk/sb.mk), from the build's strata.efi with any signature removed first.
+# (mk/sb.mk; tests/integration/sb-sign.sh checks that make path), from the build's
+# strata.efi with any signature removed first.
 # SB_CASES="enroll http" runs some (pxe, http, refuse and other need enroll or enroll-net);
 # default "enroll-net pxe http refuse snakeoil".  Needs root, QEMU, OVMF, iPXE, sbsigntool, efitools.
 . "$(dirname "$0")/../lib/common.sh"
@@ -128,14 +131,16 @@ if want enroll-net || want pxe || want http || want refuse || want other; then
 fi
 
 if want enroll-net; then
-	cp "$ENROLL" "$W/root/boot/strata.efi"
+	cp "$ENROLL" "$W/root/boot/strata-enroll.efi"
 	cp "$W/keys/db.auth" "$W/keys/KEK.auth" "$W/keys/PK.auth" "$W/root/boot/"
 	chmod a+r "$W/root/boot/"*
 	truncate -s 200M "$W/disk-enroll.img"
-	mark
+	check "enroll-net: POST /api/enroll/vm1" test "$(lab_curl -s -X POST "$(lab_url)/api/enroll/vm1")" = "enroll pending on 1 machines"
 	LAB_NVRAM=fresh LAB_NIC_OPTS=",romfile=" LAB_SECURE_BOOT=1 lab_vm vm1-enroll "$MAC" "$W/disk-enroll.img"
 	enrolled enroll-net "$LAB_RUN/vm1-enroll.debug" $?
+	check "enroll-net: the order's script chained strata-enroll.efi, and the order was used up" sh -c "grep -q 'enroll: $MAC: order used up (enroll script served)' '$LAB_RUN/server.log' && grep -q 'GET /boot/strata-enroll.efi 200 ' '$LAB_RUN/server.log' && ! grep -q 'GET /boot/strata.efi ' '$LAB_RUN/server.log'"
 	check "enroll-net: from the server's boot folder, over iPXE" sh -c "grep -q 'strata-enroll.efi: fetching the payloads from http://$LAB_IP:80/boot/' '$LAB_RUN/vm1-enroll.debug' && grep -q 'fetch: using the ipxe back-end' '$LAB_RUN/vm1-enroll.debug' && grep -q 'GET /boot/PK.auth 200 ' '$LAB_RUN/server.log'"
+	check "enroll-net: /machines.json: \"pending\": \"none\" after it" grep -q '"name": "vm1".*"pending": "none"' <(lab_machines)
 fi
 cp "$W/signed/strata.efi" "$W/signed/snponly.efi" "$W/root/boot/" 2>/dev/null
 

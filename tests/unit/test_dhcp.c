@@ -47,9 +47,21 @@ static const struct dhcp_policy agent_policy = {
 	.agent_file = "strata.efi",
 	.agent_args = "server=http://10.77.0.2:8080",
 };
+/** The lab's policy with rule 6 (an enroll order: strata-enroll.efi to HTTP Boot). */
+static const struct dhcp_policy enroll_policy = {
+	.server = { 10, 77, 0, 2 },
+	.bios_file = "undionly.kpxe",
+	.efi_file = "snponly.efi",
+	.script_url = "http://10.77.0.2:8080/boot.ipxe",
+	.http_url = "http://10.77.0.2:8080/boot/strata.efi",
+	.enroll_url = "http://10.77.0.2:8080/boot/strata-enroll.efi",
+};
 /** Whether answer() applies rule 5, as strata-server does for a machine with an open
  *  capture task. */
 static int agent_wanted;
+/** Whether answer() applies rule 6, as strata-server does for a machine with an enroll
+ *  order. */
+static int enroll_wanted;
 
 /* Header of a BOOTREQUEST from mac with the cookie; options follow at 240. */
 static void pkt_header(struct pkt *p)
@@ -211,6 +223,8 @@ static void answer(const struct pkt *p, const struct dhcp_policy *pol, enum dhcp
 	dhcp_decide(&req, pol, via, &r->dec);
 	if (agent_wanted)
 		dhcp_decide_agent(pol, &r->dec);
+	if (enroll_wanted)
+		dhcp_decide_enroll(pol, &r->dec);
 	if (r->dec.boot == DHCP_BOOT_NONE)
 		return;
 	r->rc = dhcp_reply_build(&req, pol, &r->dec, r->b, sizeof(r->b), &r->len, &why);
@@ -600,6 +614,33 @@ static void test_agent_for_capture(void)
 	CHECK_EQ(r.dec.boot, DHCP_BOOT_EFI_TFTP);
 	check_file(&r, "snponly.efi");
 	CHECK(!strcmp(dhcp_boot_name(DHCP_BOOT_AGENT_TFTP), "agent-tftp"));
+}
+
+/* Rule 6: UEFI HTTP Boot of a machine with an enroll order gets strata-enroll.efi's URL;
+ * firmware PXE and iPXE are untouched (their per-machine script chains it), and so is
+ * everyone without the order or when the policy has no enroll_url. */
+static void test_enroll_over_http(void)
+{
+	struct reply r;
+	struct pkt p;
+
+	enroll_wanted = 1;
+	http_boot(&p, DHCP_DISCOVER);
+	answer(&p, &enroll_policy, DHCP_VIA_BOOTPS, &r);
+	CHECK_EQ(r.dec.boot, DHCP_BOOT_HTTP);
+	check_common(&r, DHCP_OFFER, DHCP_FLAG_BROADCAST);
+	check_file(&r, enroll_policy.enroll_url);
+	ovmf_pxe(&p, DHCP_DISCOVER);
+	answer(&p, &enroll_policy, DHCP_VIA_BOOTPS, &r);
+	CHECK_EQ(r.dec.boot, DHCP_BOOT_EFI_TFTP);
+	check_file(&r, "snponly.efi");
+	http_boot(&p, DHCP_DISCOVER);
+	answer(&p, &policy, DHCP_VIA_BOOTPS, &r);
+	check_file(&r, policy.http_url);
+	enroll_wanted = 0;
+	http_boot(&p, DHCP_DISCOVER);
+	answer(&p, &enroll_policy, DHCP_VIA_BOOTPS, &r);
+	check_file(&r, enroll_policy.http_url);
 }
 
 /* EFI byte code (9) is used for x64 by some firmware: same file. */
@@ -994,6 +1035,7 @@ int main(void)
 	RUN(test_ovmf_pxe_offer);
 	RUN(test_ovmf_pxe_ack_on_4011);
 	RUN(test_agent_for_capture);
+	RUN(test_enroll_over_http);
 	RUN(test_arch9_is_efi);
 	RUN(test_bios_gets_undionly_and_bypass);
 	RUN(test_ipxe_gets_script);

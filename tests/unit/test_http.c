@@ -47,6 +47,8 @@ static void test_routes_good(void)
 	CHECK_EQ(http_route("/api/generations/pc01", &r), ROUTE_GENERATIONS);
 	CHECK(strcmp(r.name, "pc01") == 0);
 	CHECK_EQ(http_route("/api/gc", &r), ROUTE_GC);
+	CHECK_EQ(http_route("/api/enroll/pc01", &r), ROUTE_ENROLL);
+	CHECK(!strcmp(r.name, "pc01"));
 	CHECK_EQ(http_route("/api/gc/x", &r), ROUTE_NONE);
 	CHECK_EQ(http_route("/api/generations", &r), ROUTE_NONE);
 	CHECK_EQ(http_route("/capture/need", &r), ROUTE_CAPTURE_NEED);

@@ -2,7 +2,8 @@
  * Unit tests of the inventory's sites (server/inventory_site.c) through the inventory
  * parser: the `site` line's grammar, a machine's site=, lookups by name and address, and
  * errors that name the file and line.  A machine line's capture order (action=capture
- * [as= prepared=] [force=]) and its refusals; replaces=OLDMAC and its refusals.
+ * [as= prepared=] [force=]) and its refusals; replaces=OLDMAC and its refusals; a machine's
+ * action= (deploy, enroll, none).
  */
 #include <string.h>
 #include "capture_parse.h"
@@ -48,6 +49,26 @@ static void test_site_ok(void)
 	CHECK_EQ(inv_site_find(inv, "C"), 2);
 	CHECK(inv_site_get(inv, 2)->boot[0] == '\0');
 	inventory_free(inv);
+}
+
+/* action=deploy|enroll|none on machine and default lines; another word is refused. */
+static void test_actions(void)
+{
+	struct inventory *inv = parse(PROFILE
+		"default profile=lab action=enroll\n"
+		"machine 52:54:00:00:00:01 name=pc01 profile=lab action=enroll\n"
+		"machine 52:54:00:00:00:02 name=pc02 profile=lab action=deploy\n"
+		"machine 52:54:00:00:00:03 name=pc03 profile=lab action=none\n");
+
+	CHECK(inv != NULL);
+	if (!inv)
+		return;
+	CHECK_EQ(inv->machines[0].action, INV_ACTION_ENROLL);
+	CHECK_EQ(inv->machines[1].action, INV_ACTION_DEPLOY);
+	CHECK_EQ(inv->machines[2].action, INV_ACTION_NONE);
+	CHECK_EQ(inv->default_action, INV_ACTION_ENROLL);
+	inventory_free(inv);
+	CHECK(parse(PROFILE "machine 52:54:00:00:00:01 name=pc01 profile=lab action=enrol\n") == NULL);
 }
 
 /* Each bad line is refused (the parser prints FILE:LINE: why). */
@@ -193,6 +214,7 @@ static void test_replaces_bad(void)
 
 int main(void)
 {
+	RUN(test_actions);
 	RUN(test_site_ok);
 	RUN(test_site_bad);
 	RUN(test_site_ends_profile);
