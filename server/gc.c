@@ -16,6 +16,7 @@
 #include "index.h"
 #include "private_store.h"
 #include "quota.h"
+#include "replace.h"
 #include "server.h"
 #include "text.h"
 
@@ -323,8 +324,10 @@ static int private_read(struct gc *g, const char *name, struct gc_store *out)
 		return 0;
 	rc = machine_roots(g, mac, &out->roots, &busy);
 	digest_set_seal(&out->roots);
-	if (rc)
-		return rc;
+	if (rc == 0 && !busy)
+		busy = replace_folder_pending(g->s->state->db, mac);   /* 1, 0 or an rc */
+	if (rc || busy < 0)
+		return rc ? rc : busy;
 	out->whole = busy;
 	if (!(out->dir = strdup(dir)))
 		return errorf("out of memory");

@@ -15,6 +15,7 @@
 #include "key_db.h"
 #include "private_store.h"
 #include "quota.h"
+#include "gc.h"
 #include "replace.h"
 #include "server.h"
 #include "sessions.h"
@@ -208,9 +209,11 @@ static int takeover(struct server *s, struct takeover *t, const char **why)
 	int rc;
 
 	pthread_mutex_lock(&replace_lock);
+	gc_commit_begin();   /* no collection reads the rows before the move, sweeps after */
 	rc = takeover_tx(s, t, why);
 	if (rc == 0)
 		(void)move_folder(s, t->id, t->old_mac, t->new_mac);
+	gc_commit_end();
 	pthread_mutex_unlock(&replace_lock);
 	if (rc)
 		return rc;
@@ -275,6 +278,15 @@ static int recover_row(struct server *s, sqlite3_stmt *st)
 	return move_folder(s, sqlite3_column_int64(st, 0), old_mac, new_mac);
 }
 
+int replace_folder_pending(struct db *d, const uint8_t mac[6])
+{
+	char text[18];
+
+	strata_mac_format(text, mac);
+	return db_exists(d, "SELECT 1 FROM replacements WHERE moved = 0 AND (old_mac = ?1 OR "
+			 "new_mac = ?1)", "t", text);
+}
+
 int replace_recover(struct server *s)
 {
 	sqlite3_stmt *st = NULL;
@@ -282,8 +294,10 @@ int replace_recover(struct server *s)
 				  "WHERE moved = 0 ORDER BY id", "", &st);
 
 	pthread_mutex_lock(&replace_lock);
+	gc_commit_begin();
 	while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW)
 		rc = recover_row(s, st);
+	gc_commit_end();
 	pthread_mutex_unlock(&replace_lock);
 	if (rc == 0 && step != SQLITE_DONE)
 		rc = errorf("%s: cannot read the replacements", s->state->db->path);

@@ -77,4 +77,12 @@ int replace_recover(struct server *s);
  *  /machines.json object.  Call with no database lock. */
 void replace_json(FILE *f, struct server *s, const uint8_t mac[6]);
 
+/**
+ * Whether mac's private store is in a replacement's move not finished yet (a replacements
+ * row with moved = 0 naming mac as old or new): its rows already name the new MAC while
+ * the folder still bears the old one, so garbage collection must read that store whole
+ * and remove nothing from it (gc.c).  1, 0, or STRATA_EREPORTED.
+ */
+int replace_folder_pending(struct db *d, const uint8_t mac[6]);
+
 #endif /* STRATA_REPLACE_H */

@@ -173,6 +173,11 @@ N=$(reloads)
 check "a rename that fails: the replacement stands (200)" test "$(code "${A[@]}" "$U/api/replace/pc03?mac=$new")" = 200
 wait_reload "$N"
 check "  the failure logged, the row not marked" sh -c "grep -q 'private/$(hex "$C"): cannot rename it to .*private/$(hex $new): ' '$LOG' && test \"\$(sqlite3 '$W/root/state/strata.db' \"SELECT moved FROM replacements WHERE new_mac = '$new'\")\" = 0"
+# Until the folder moves, its rows name the new MAC and the folder the old: a garbage
+# collection then (its files made older than the grace period) removes nothing of it.
+find "$W/root/state/private/$(hex "$C")" -type f -exec touch -d '3 hours ago' {} +
+F0=$(find "$W/root/state/private/$(hex "$C")" -type f | sort | md5sum)
+check "  a garbage collection before the move: 200, the store still to move untouched" sh -c "test \"\$(curl -s -o /dev/null -w '%{http_code}' -X POST -H '$SRV_AUTH' '$U/api/gc')\" = 200 && test \"\$(find '$W/root/state/private/$(hex "$C")' -type f | sort | md5sum)\" = '$F0'"
 rm "$W/root/state/private/$(hex $new)"
 N=$(reloads)
 kill -HUP "$SRV_PID"
