@@ -44,6 +44,8 @@
 #      varies it): generations 1 and 2 stay intact; after a restart the
 #      next boot makes generation 3, the chunks stored before the kill present, not sent
 #      again
+#  10. refusals in the lab (no boot): a wrong token, a chunk whose bytes hash to another
+#      name, an index naming a chunk never uploaded, a token once its task is cancelled
 # CAPTURE_CASES="1 3" runs only those cases (default all: 11 boots, about 6 min here).
 # Needs root, QEMU, OVMF, iPXE, sgdisk, mkntfs, ntfscp; without
 # them it says so and counts nothing.
@@ -303,6 +305,38 @@ if want 8 && want 4 && want 1; then
 	check "8: root's free blocks equal the reference's (dumpe2fs)" cmp -s <(dumpe2fs "$W/groot.img" 2>/dev/null | grep -E '^ +Free blocks:') <(dumpe2fs "$W/root8.img" 2>/dev/null | grep -E '^ +Free blocks:')
 	check "8: the private home's marker is on the reference disk" grep -qa "$MARK" "$W/vm1.img"
 	check "8: ... and in no public store file nor the captured layout" sh -c "! grep -rqa '$MARK' '$W/root/store' '$W/root/state/profiles'"
+fi
+
+
+# 10. Refusals in the lab, no boot: a machine task's token used from the lab's segment as a
+#     Linux machine would (strata-image, and tests/tools/session_client.py for what no
+#     honest client sends): a wrong token, a chunk whose bytes do not match its name, an
+#     index naming a chunk never uploaded, and the token once the task is cancelled
+#     (expired).  Nothing of them is stored.
+if want 10; then
+	in_lab() { ip netns exec "$LAB_NS" "$@"; }
+	SC=tests/tools/session_client.py
+	gens0=$(sqlite3 "$W/root/state/strata.db" "SELECT count(*) FROM generations WHERE mac = '52:54:00:5a:00:02'")
+	T=$(lab_curl -s -X POST "$(lab_url)/api/capture/vm2" | sed -n 's/.*"token": "\([0-9a-f]*\)".*/\1/p')
+	check "10: a machine capture order of vm2 answers a token" test ${#T} = 64
+	WRONG=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+	check "10: strata-image with a wrong token: non-zero exit, HTTP 403, nothing uploaded" sh -c "! ip netns exec '$LAB_NS' $SI build --store '$(lab_url)' --token $WRONG --part home '$W/home.img' 2>'$W/r10a.err' && grep -q 'refused the token (HTTP 403' '$W/r10a.err'"
+	in_lab python3 $SC task "$T" "$W/t10"
+	in_lab python3 $SC hello "$(lab_url)" "$W/t10" > /dev/null
+	head -c 4096 /dev/urandom > "$W/c10"
+	BAD=$(head -c 4096 /dev/urandom | sha256sum | cut -c1-64)
+	u=$(in_lab python3 $SC sign-sealed "$W/t10" "$(lab_url)/capture/chunk/$BAD" "$W/c10" "$W/c10.sealed")
+	a=$(in_lab curl -s -w ' %{http_code}' -X POST --data-binary @"$W/c10.sealed" "$u")
+	echo "     10: the bad chunk: $a"
+	check "10: a chunk whose bytes hash to another name: 400 naming it, nothing stored" bash -c "grep -q '^400 chunk $BAD: its bytes hash to another name; nothing stored' <<< '$a' && grep -q ' 400$' <<< '$a' && ! find '$W/root/state/private' '$W/root/store' -name '$BAD' | grep -q ."
+	head -c 65536 /dev/urandom > "$W/lone.img"
+	LONE=$($SI build --store "$W/lone" "$W/lone.img" 2>/dev/null | tail -1 | sed 's/^sha256://')
+	u=$(in_lab python3 $SC sign-sealed "$W/t10" "$(lab_url)/capture/commit?part=home" "$W/lone/layers/$LONE.idx" "$W/i10.sealed")
+	a=$(in_lab curl -s -w ' %{http_code}' -X POST --data-binary @"$W/i10.sealed" "$u")
+	check "10: an index naming a chunk never uploaded: 409 naming it, no generation" bash -c "grep -q 'the index names chunk [0-9a-f]\{64\} (chunk 0, .*), which is not stored' <<< '$a' && grep -q ' 409$' <<< '$a' && test \"\$(sqlite3 '$W/root/state/strata.db' \"SELECT count(*) FROM generations WHERE mac = '52:54:00:5a:00:02'\")\" = $gens0"
+	lab_curl -s -X POST "$(lab_url)/api/capture-cancel/vm2" > /dev/null
+	check "10: the token once the task is cancelled (expired): non-zero exit, saying what to do" sh -c "! ip netns exec '$LAB_NS' $SI build --store '$(lab_url)' --token $T --part home '$W/home.img' 2>'$W/r10b.err' && grep -q 'ask the admin for a new capture order' '$W/r10b.err'"
+	check "10: nothing of these was committed" test "$(sqlite3 "$W/root/state/strata.db" "SELECT count(*) FROM generations WHERE mac = '52:54:00:5a:00:02'")" = "$gens0"
 fi
 
 finish
