@@ -261,6 +261,7 @@ void capture_inventory_order(struct server *s, const struct inv_machine *m,
 	struct capture_order o;
 	struct capture_ticket t;
 	const char *why = NULL;
+	struct mstate *st;
 	char mac[18];
 	int rc = capture_order_of_machine(m, &o, &why);
 
@@ -268,6 +269,12 @@ void capture_inventory_order(struct server *s, const struct inv_machine *m,
 	if (rc == 0)
 		rc = server_capture_order(s, mac, &o, "inventory", &t, &why);
 	strata_wipe(&t, sizeof(t));
+	pthread_mutex_lock(&s->state->lock);      /* tried: seen, ordered or refused */
+	if ((st = state_get(s->state, m->mac))) {
+		st->inv_seen = INV_ACTION_CAPTURE;
+		(void)state_save_one(s->state, m->mac);
+	}
+	pthread_mutex_unlock(&s->state->lock);
 	if (rc)
 		fprintf(stderr, "strata-server: %s:%u: the capture of %s is not ordered: %s; "
 			"set its action to none and back to capture to order it again\n", path,

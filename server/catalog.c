@@ -93,16 +93,17 @@ static uint64_t next_version(struct mstate *st, const uint8_t content[32])
 
 /* Apply the inventory's order when it changed since last seen.  A capture is a task, not
  * the next boot's action: 1 says one is due (catalog_captures opens it once the catalog is
- * in place), and the pending action stays.  Call with the state lock. */
+ * in place, and only then records it as seen, so a load that fails or a kill before it
+ * leaves it due), and the pending action stays.  Call with the state lock. */
 static int apply_order(struct mstate *st, enum inv_action order)
 {
 	enum inv_action was = st->inv_seen;
 
 	if (order == was)
 		return 0;
-	st->inv_seen = order;
 	if (order == INV_ACTION_CAPTURE)
 		return 1;
+	st->inv_seen = order;
 	if (order != INV_ACTION_NONE || was != INV_ACTION_CAPTURE)
 		st->pending = order;      /* deploy or enroll; none, unless after a capture */
 	return 0;

@@ -69,7 +69,9 @@ static void takeover_init(struct takeover *t, const char *name, const uint8_t ol
 
 /* What refuses a takeover, from the database: STRATA_ESTALE with *why, 0, or an rc.  An
  * open capture task of either MAC would commit under a MAC that no longer holds it; a
- * new MAC with generations of its own would mix two machines' data. */
+ * new MAC with generations of its own would mix two machines' data; an old MAC replaced
+ * already (the catalog not reloaded since) holds nothing to move, and a second takeover
+ * while a folder move is unfinished would strand that folder under no machine's rows. */
 static int takeover_check(struct db *d, const struct takeover *t, const char **why)
 {
 	int rc = db_exists(d, "SELECT 1 FROM capture_tasks WHERE mac IN (?, ?) AND ended IS NULL",
@@ -82,6 +84,14 @@ static int takeover_check(struct db *d, const struct takeover *t, const char **w
 		rc = db_exists(d, "SELECT 1 FROM generations WHERE mac = ?", "t", t->new);
 	if (rc == 1)
 		return *why = "the new MAC has captured generations of its own", STRATA_ESTALE;
+	if (rc == 0)
+		rc = db_exists(d, "SELECT 1 FROM replacements WHERE (old_mac = ?1 AND machine = ?3 "
+			       "COLLATE NOCASE) OR (moved = 0 AND ?2 IN (old_mac, new_mac))", "ttt",
+			       t->old, t->new, t->name);
+	if (rc == 1)
+		return *why = "the machine was replaced already and the server has not reloaded "
+			      "its inventory since (the log says why), or a replacement's folder "
+			      "move is unfinished: reload, then order again", STRATA_ESTALE;
 	return rc;
 }
 
@@ -171,13 +181,15 @@ static int sync_dir(const char *dir)
 }
 
 /*
- * Rename the old MAC's private store folder to the new MAC's, replacing whatever the new
- * MAC had there (a CIDATA layer it got as an unknown machine: takeover_check refused one
- * with generations), then mark row id moved.  An absent old folder means it was renamed
- * already (a server killed before the mark), or there was none.
+ * Rename the old MAC's private store folder to the new MAC's, then mark row id moved.  On
+ * the first attempt (first) whatever the new MAC had there goes first (a CIDATA layer it
+ * got as an unknown machine: takeover_check refused one with generations); a retry never
+ * removes, since by then the folder there may be the moved one (renamed before a failed
+ * mark): a rename onto a folder that holds anything fails, logged, for an admin.  An
+ * absent old folder means it was renamed already, or there was none.
  */
 static int move_folder(struct server *s, int64_t id, const uint8_t old_mac[6],
-		       const uint8_t new_mac[6])
+		       const uint8_t new_mac[6], int first)
 {
 	char from[PRIVATE_DIR_MAX], to[PRIVATE_DIR_MAX];
 	const char *root = s->cfg.private_dir;
@@ -188,13 +200,12 @@ static int move_folder(struct server *s, int64_t id, const uint8_t old_mac[6],
 	    private_store_dir(to, sizeof(to), root, new_mac))
 		return errorf("%s: path too long for a private store", root);
 	if (lstat(from, &st) == 0 && S_ISDIR(st.st_mode)) {
-		if (private_store_remove(root, new_mac))
+		if (first && private_store_remove(root, new_mac))
 			return STRATA_EREPORTED;
 		if (rename(from, to) < 0)
 			return errorf("%s: cannot rename it to %s: %s; the server tries again at "
 				      "its next reload or start", from, to, strerror(errno));
-		if (sync_dir(root))
-			return STRATA_EREPORTED;
+		(void)sync_dir(root);   /* logged; the row is marked all the same */
 	}
 	rc = db_begin(s->state->db);
 	return rc ? rc : db_end(s->state->db, db_run(s->state->db, "UPDATE replacements SET "
@@ -211,16 +222,18 @@ static int takeover(struct server *s, struct takeover *t, const char **why)
 	pthread_mutex_lock(&replace_lock);
 	gc_commit_begin();   /* no collection reads the rows before the move, sweeps after */
 	rc = takeover_tx(s, t, why);
-	if (rc == 0)
-		(void)move_folder(s, t->id, t->old_mac, t->new_mac);
+	if (rc == 0) {
+		/* The old key's sessions end, and so do any the new MAC had as an unknown
+		 * machine, before its folder holds the machine's data. */
+		sessions_drop_machine(s->sessions, t->old_mac);
+		sessions_drop_machine(s->sessions, t->new_mac);
+		(void)move_folder(s, t->id, t->old_mac, t->new_mac, 1);
+	}
 	gc_commit_end();
 	pthread_mutex_unlock(&replace_lock);
 	if (rc)
 		return rc;
 	quota_forget();   /* the counted use of both MACs' stores changed with the folder */
-	/* The old key's sessions end, and so do any the new MAC had as an unknown machine. */
-	sessions_drop_machine(s->sessions, t->old_mac);
-	sessions_drop_machine(s->sessions, t->new_mac);
 	fprintf(stderr, "action: %s replaced by %s (was %s) by %s; its key awaits an admin: POST "
 		"/api/accept-key/%s\n", t->name, t->new, t->old, t->by, t->name);
 	return 0;
@@ -275,7 +288,7 @@ static int recover_row(struct server *s, sqlite3_stmt *st)
 			      (long long)sqlite3_column_int64(st, 0));
 	fprintf(stderr, "strata-server: replacement of %s by %s: finishing its private store's "
 		"move (a server stopped during it, or the rename failed)\n", o, n);
-	return move_folder(s, sqlite3_column_int64(st, 0), old_mac, new_mac);
+	return move_folder(s, sqlite3_column_int64(st, 0), old_mac, new_mac, 0);
 }
 
 int replace_folder_pending(struct db *d, const uint8_t mac[6])

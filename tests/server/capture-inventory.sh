@@ -48,10 +48,18 @@ check "  two tasks, pc01's cancelled" test "$(srv_sql "$W" "SELECT group_concat(
 
 sed -i 's/^\(machine 52:54:00:5e:00:01 .*\) action=capture$/\1 action=none/' "$INV"
 reload
+# Back to capture, in a load that fails on a later line (pc03's user-data is missing): the
+# order stays due, and the next good load takes it.
 sed -i 's/^\(machine 52:54:00:5e:00:01 .*\) action=none$/\1 action=capture/' "$INV"
+sed -i 's/^\(machine 52:54:00:5e:00:03 .*\)$/\1 user-data=missing.yaml/' "$INV"
+kill -HUP "$SRV_PID"
+for _ in $(seq 100); do grep -q "missing.yaml" "$W/log" && break; sleep 0.1; done
+sleep 0.5
+check "a load that fails on a later line opens no task" test "$(srv_sql "$W" "SELECT count(*) FROM capture_tasks WHERE mac = '52:54:00:5e:00:01' AND ended IS NULL")" = 0
+sed -i 's/ user-data=missing.yaml$//' "$INV"
 check "pc01's action set to none and back to capture: reloaded" reload
 check "  a new task for pc01" test "$(srv_sql "$W" "SELECT count(*) FROM capture_tasks WHERE mac = '52:54:00:5e:00:01' AND ended IS NULL")" = 1
-check "  nothing deploys pc01 (the order was a capture)" grep -q "^exit 1\$" <<< "$(curl -s -X POST -H "$SRV_AUTH" "$U/api/capture-cancel/pc01" > /dev/null; curl -s "$U/ipxe/52-54-00-5e-00-01")"
+check "  nothing deploys pc01 (the order was a capture)" grep -q "boots its local disk" <<< "$(curl -s -X POST -H "$SRV_AUTH" "$U/api/capture-cancel/pc01" > /dev/null; curl -s "$U/ipxe/52-54-00-5e-00-01")"
 
 cp "$INV" "$W/good.conf"
 sed -i 's/^\(machine 52:54:00:5e:00:01 .*\) action=capture$/\1 action=capture as=gold8/' "$INV"
