@@ -331,7 +331,9 @@ static int chunk_keep(struct MHD_Connection *c, struct req *r, struct server *s,
 		rc = STRATA_EREPORTED;
 	*why = rc == 1 ? "present" : rc == 0 ? "stored" : rc == STRATA_ENOSPC
 		? "the server keeps --capture-reserve free where it stores; nothing stored: "
-		  "free space on the server, or lower the reserve" : "cannot store it";
+		  "free space on the server, or lower the reserve" : "cannot store it (the "
+		  "server's log says why; a store folder its --user cannot write is the usual "
+		  "cause)";
 	return rc == 1 ? 0 : rc;
 }
 

@@ -238,7 +238,9 @@ done_ "$W/task3" > /dev/null
 # image is never uploaded again) is served from there in the machine's private runs.
 P2=$W/root/state/private/5254005e0002
 CP=$(names "$P2" | head -n1)
-mkdir -p "$W/root/store/chunks/${CP:0:2}" && mv "$P2/chunks/${CP:0:2}/$CP" "$W/root/store/chunks/${CP:0:2}/$CP"
+# (a fan-out folder made here as root stays writable by the server's --user, as above:
+# a gold upload whose chunk falls in it later must not fail with EACCES)
+mkdir -p "$W/root/store/chunks/${CP:0:2}" && chmod a+rwX "$W/root/store/chunks/${CP:0:2}" && mv "$P2/chunks/${CP:0:2}/$CP" "$W/root/store/chunks/${CP:0:2}/$CP"
 check "a private run takes a chunk it lacks from the public store" test "$(curl -s -o "$W/run2" -w '%{http_code} %{size_download}' -H "$SRV_AUTH" "$U/private/52-54-00-5e-00-02/runs/$ID2/0-9")" = "200 524288"
 mv "$W/root/store/chunks/${CP:0:2}/$CP" "$P2/chunks/${CP:0:2}/$CP"
 
