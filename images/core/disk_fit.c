@@ -1,4 +1,5 @@
 /* A whole deployment against the target disk, and the words for it (see disk_fit.h). */
+#include <stdarg.h>
 #include "disk_fit.h"
 #include "mem.h"
 #include "text.h"
@@ -141,91 +142,66 @@ static void put_human(struct strata_out *o, uint64_t v)
 	strata_out_str(o, unit[k]);
 }
 
-/* "N<word> (H)": word is " bytes", or "" after "byte" */
-static void put_num(struct strata_out *o, uint64_t v, const char *word)
+/*
+ * Append tmpl: '$' takes the next argument (a string), '#' the next uint64_t in decimal,
+ * '~' the next uint64_t in decimal units, '@' the next uint64_t as "N bytes (H)"; any
+ * other character stands for itself.  Why not a chain of appends: one template a line
+ * reads as the message it writes, and strata.efi has a size budget.
+ */
+static void put_fmt(struct strata_out *o, const char *tmpl, ...)
 {
-	strata_out_u64(o, v);
-	strata_out_str(o, word);
-	strata_out_str(o, " (");
-	put_human(o, v);
-	strata_out_put(o, ")", 1);
-}
+	va_list ap;
 
-static void put_bytes(struct strata_out *o, uint64_t v)
-{
-	put_num(o, v, " bytes");
-}
+	va_start(ap, tmpl);
+	for (const char *c = tmpl; *c; c++) {
+		uint64_t v;
 
-/* "a H capture (N bytes)" */
-static void put_layer(struct strata_out *o, const struct strata_part *p, uint64_t v)
-{
-	strata_out_str(o, "holds a ");
-	put_human(o, v);
-	strata_out_str(o, p->policy == STRATA_POLICY_RESTORE ? " capture (" : " layer (");
-	strata_out_u64(o, v);
-	strata_out_str(o, " bytes)");
-}
-
-/* The start of a line: the separator (not before the first), who, the partition. */
-static void put_head(struct strata_out *o, const char *who, const char *sep,
-		     const struct strata_part *p)
-{
-	if (o->len)
-		strata_out_str(o, sep);
-	strata_out_str(o, who);
-	if (!p)
-		return;
-	strata_out_str(o, ": partition ");
-	strata_out_u64(o, p->num);
-	strata_out_str(o, " (");
-	strata_out_str(o, p->label);
-	strata_out_str(o, ") ");
-}
-
-/* A partition the disk ends too soon for. */
-static void put_short(struct strata_out *o, const struct strata_fit_part *f,
-		      const struct strata_part *p)
-{
-	if (f->layer_bytes && !p->size) {
-		put_layer(o, p, f->layer_bytes);
-	} else {
-		strata_out_str(o, "is ");
-		put_bytes(o, f->needs);
+		if (*c == '$') {
+			strata_out_str(o, va_arg(ap, const char *));
+			continue;
+		}
+		if (*c != '#' && *c != '~' && *c != '@') {
+			strata_out_put(o, c, 1);
+			continue;
+		}
+		v = va_arg(ap, uint64_t);
+		if (*c != '~')
+			strata_out_u64(o, v);
+		if (*c == '@')
+			strata_out_str(o, " bytes (");
+		if (*c != '#')
+			put_human(o, v);
+		if (*c == '@')
+			strata_out_put(o, ")", 1);
 	}
-	strata_out_str(o, " from byte ");
-	put_num(o, f->start, "");
-	strata_out_str(o, "; it gets ");
-	put_bytes(o, f->gets);
-	strata_out_str(o, " on this disk, ");
-	put_bytes(o, f->needs - f->gets);
-	strata_out_str(o, " short");
+	va_end(ap);
 }
 
-/* A layer over its partition's fixed size. */
-static void put_over(struct strata_out *o, const struct strata_fit_part *f,
+/* What a layer is: a captured generation (restore) or a gold layer. */
+static const char *kind(const struct strata_part *p)
+{
+	return p->policy == STRATA_POLICY_RESTORE ? "capture" : "layer";
+}
+
+/* One partition at fault, its line after who. */
+static void put_part(struct strata_out *o, const struct strata_fit_part *f,
 		     const struct strata_part *p)
 {
-	put_layer(o, p, f->layer_bytes);
-	strata_out_str(o, ", ");
-	put_bytes(o, f->layer_bytes - p->size);
-	strata_out_str(o, " more than its size=");
-	strata_out_u64(o, p->size);
-	strata_out_str(o, ": the manifest is wrong (Strata never shrinks a filesystem): give "
-		       "it a size of at least ");
-	strata_out_u64(o, f->layer_bytes);
-}
+	uint64_t num = p->num;
 
-/* The disk as a whole: its size, what the layout needs, and by how much it falls short. */
-static void put_disk(struct strata_out *o, const struct strata_fit *fit)
-{
-	strata_out_str(o, ": disk is ");
-	put_bytes(o, fit->disk_bytes);
-	strata_out_str(o, fit->by_min_size ? "; the manifest's min-size is " :
-		       "; the layout needs ");
-	put_bytes(o, fit->needs);
-	strata_out_str(o, ", ");
-	put_bytes(o, fit->needs - fit->disk_bytes);
-	strata_out_str(o, " more");
+	if (f->fault == STRATA_FIT_OVER_SIZE)
+		put_fmt(o, ": partition # ($) holds a ~ $ (# bytes), @ more than its size=#: the "
+			"manifest is wrong (Strata never shrinks a filesystem): give it a size of "
+			"at least #", num, p->label, f->layer_bytes, kind(p), f->layer_bytes,
+			f->layer_bytes - p->size, p->size, f->layer_bytes);
+	else if (f->layer_bytes && !p->size)
+		put_fmt(o, ": partition # ($) holds a ~ $ (# bytes)", num, p->label, f->layer_bytes,
+			kind(p), f->layer_bytes);
+	else
+		put_fmt(o, ": partition # ($) is @", num, p->label, f->needs);
+	if (f->fault == STRATA_FIT_SHORT)
+		put_fmt(o, " from byte # (~); it gets @ on this disk, @ short", f->start, f->start,
+			f->gets, f->needs - f->gets);
 }
 
 size_t strata_fit_message(const struct strata_fit *fit, const struct strata_manifest *m,
@@ -236,19 +212,17 @@ size_t strata_fit_message(const struct strata_fit *fit, const struct strata_mani
 
 	for (unsigned int i = 0; i < fit->nparts; i++)
 		over |= fit->parts[i].fault == STRATA_FIT_OVER_SIZE;
-	if (!over && fit->needs > fit->disk_bytes) {
-		put_head(&o, who, sep, NULL);
-		put_disk(&o, fit);
-	}
+	if (!over && fit->needs > fit->disk_bytes)
+		put_fmt(&o, "$: disk is @; $@, @ more", who, fit->disk_bytes, fit->by_min_size ?
+			"the manifest's min-size is " : "the layout needs ", fit->needs,
+			fit->needs - fit->disk_bytes);
 	for (unsigned int i = 0; i < fit->nparts && i < STRATA_MAX_PARTS; i++) {
-		const struct strata_fit_part *f = &fit->parts[i];
+		enum strata_fit_fault fault = fit->parts[i].fault;
 
-		if (f->fault == STRATA_FIT_OVER_SIZE || (!over && f->fault == STRATA_FIT_SHORT))
-			put_head(&o, who, sep, &m->parts[i]);
-		if (f->fault == STRATA_FIT_OVER_SIZE)
-			put_over(&o, f, &m->parts[i]);
-		else if (!over && f->fault == STRATA_FIT_SHORT)
-			put_short(&o, f, &m->parts[i]);
+		if (fault != (over ? STRATA_FIT_OVER_SIZE : STRATA_FIT_SHORT))
+			continue;
+		put_fmt(&o, o.len ? "$$" : "$", o.len ? sep : who, who);
+		put_part(&o, &fit->parts[i], &m->parts[i]);
 	}
 	if (cap)
 		out[o.len < cap ? o.len : cap - 1] = '\0';
