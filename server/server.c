@@ -33,7 +33,7 @@
 #include "text.h"
 
 /** Bytes of a report's message that reach the log (escaped), then "...". */
-#define REPORT_MSG_LOGGED 200
+#define REPORT_MSG_LOGGED 400
 
 /* Create the key on first start, then hold it in memory: after the server drops its
  * privileges it may no longer be able to read the file, and reloads must still sign. */
