@@ -637,10 +637,51 @@ int catalog_name(struct server *s, const uint8_t mac[6], uint32_t addr, char *na
 	return known;
 }
 
-/* A copy of p's manifest, or NULL. */
+/* Withhold p's manifest: it was made for a MAC a takeover has moved (catalog_takeover).
+ * Its machine layer's id stays, so a collection keeps that layer until the reload; its
+ * volume's sum goes, so the reload never takes that layer for the new MAC's. */
+static void withhold(struct product *p)
+{
+	free(p->manifest);
+	p->manifest = NULL;
+	p->manifest_len = 0;
+	memset(p->cidata_sum, 0, sizeof(p->cidata_sum));
+}
+
+/* Whether mac is one of a takeover's two MACs. */
+static int either(const uint8_t mac[6], const uint8_t a[6], const uint8_t b[6])
+{
+	return !memcmp(mac, a, 6) || !memcmp(mac, b, 6);
+}
+
+void catalog_takeover(struct server *s, const uint8_t old_mac[6], const uint8_t new_mac[6])
+{
+	struct catalog *c = s->cat;
+
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->n; i++) {
+		if (!either(c->p[i].m->mac, old_mac, new_mac))
+			continue;
+		memcpy(c->p[i].m->mac, new_mac, 6);
+		withhold(&c->p[i]);
+	}
+	pthread_mutex_lock(&c->extra_lock);
+	for (size_t i = 0; i < c->nextra; i++) {
+		if (!either(c->extra_m[i].mac, old_mac, new_mac))
+			continue;
+		withhold(&c->extra[i]);
+		c->extra[i].state = PRODUCT_FAILED;   /* served as unknown; none is being made:
+						 * the preparer makes under the read lock */
+		c->extra[i].use = PRODUCT_DONE;       /* forgotten without its folder */
+	}
+	pthread_mutex_unlock(&c->extra_lock);
+}
+
+/* A copy of p's manifest, or NULL (none withheld by a takeover). */
 static char *manifest_copy(const struct product *p, size_t *len)
 {
-	char *out = malloc(p->manifest_len);
+	char *out = p->manifest ? malloc(p->manifest_len) : NULL;
 
 	if (out) {
 		memcpy(out, p->manifest, p->manifest_len);
