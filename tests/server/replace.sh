@@ -219,6 +219,7 @@ N=$(reloads)
 check "a rename that fails: the replacement stands (200)" test "$(code "${A[@]}" "$U/api/replace/pc03?mac=$new")" = 200
 wait_reload "$N"
 check "  the failure logged, the row not marked" sh -c "grep -q 'private/$(hex "$C"): cannot rename it to .*private/$(hex $new): ' '$LOG' && test \"\$(sqlite3 '$W/root/state/strata.db' \"SELECT moved FROM replacements WHERE new_mac = '$new'\")\" = 0"
+check "  a takeover of the new MAC before its folder moved: refused (409)" test "$(code "${A[@]}" "$U/api/replace/pc03?mac=52:54:00:5e:03:40")" = 409
 # Until the folder moves, its rows name the new MAC and the folder the old: a garbage
 # collection then (its files made older than the grace period) removes nothing of it.
 find "$W/root/state/private/$(hex "$C")" -type f -exec touch -d '3 hours ago' {} +
