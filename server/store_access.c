@@ -21,6 +21,8 @@ struct walk {
 	unsigned int handed;    /**< of which handed over */
 	char first[64];         /**< the first found, relative to the store ("" itself) */
 	struct stat first_st;   /**< its owner and mode as found */
+	char failed[64];        /**< the first that could not be handed over */
+	int failed_errno;       /**< why */
 };
 
 /* Whether a folder as st says lets uid (primary group gid and no other: the server drops
@@ -40,18 +42,20 @@ static int writable_by(const struct stat *st, uid_t uid, gid_t gid)
 }
 
 /* Give folder fd (rel in the store, as st found it) to the walk's user, with u+rwx, so
- * it may also list it (a collection does).  0, or -1 logged with the fix. */
-static int hand(const struct walk *w, int fd, const struct stat *st, const char *rel)
+ * it may also list it (a collection does).  1 done, 0 not (the first such noted in w, for
+ * one log line: a read-only store would fail for every folder). */
+static int hand(struct walk *w, int fd, const struct stat *st, const char *rel)
 {
 	mode_t mode = st->st_mode & 07777;
 
 	if (fchown(fd, w->uid, (gid_t)-1) == 0 &&
 	    ((mode & S_IRWXU) == S_IRWXU || fchmod(fd, mode | S_IRWXU) == 0))
-		return 0;
-	fprintf(stderr, "strata-server: %s%s%s: cannot hand it to %s: %s; a gold capture's "
-		"upload or a collection there fails until it is: chown -R %s: %s\n", w->store,
-		rel[0] ? "/" : "", rel, w->user, strerror(errno), w->user, w->store);
-	return -1;
+		return 1;
+	if (!w->failed_errno) {
+		w->failed_errno = errno ? errno : EPERM;
+		snprintf(w->failed, sizeof(w->failed), "%s", rel);
+	}
+	return 0;
 }
 
 /* Note folder rel (open as fd; name in the folder parent) when the user cannot write it,
@@ -70,7 +74,7 @@ static void visit(struct walk *w, int parent, const char *name, int fd, const ch
 		w->first_st = st;
 	}
 	if (w->hand)
-		w->handed += hand(w, fd, &st, rel) == 0;
+		w->handed += (unsigned int)hand(w, fd, &st, rel);
 }
 
 /* Folder name under parent, opened without following a link; -1 when it is none. */
@@ -142,6 +146,11 @@ int store_access_hand(const char *store, uid_t uid, gid_t gid, const char *user)
 			"collection; the first: %s%s%s (was uid %u, mode %04o)\n", store, w.handed,
 			user, store, w.first[0] ? "/" : "", w.first, (unsigned int)w.first_st.st_uid,
 			(unsigned int)(w.first_st.st_mode & 07777));
+	if (w.found > w.handed)
+		fprintf(stderr, "strata-server: %s: cannot hand %u of its folders to %s (the first: "
+			"%s%s%s: %s): a gold capture's upload or a collection there fails until "
+			"they are: chown -R %s: %s\n", store, w.found - w.handed, user, store,
+			w.failed[0] ? "/" : "", w.failed, strerror(w.failed_errno), user, store);
 	return (int)w.handed;
 }
 

@@ -27,9 +27,9 @@
 /**
  * Root only, before dropping privileges: give every folder of the public store at store
  * (borrowed) that uid (the --user, named user for the log) could not write to uid, with
- * u+rwx.  Logs what it changed, and each folder it could not change (a read-only
- * filesystem) with the fix.  Returns how many folders it changed; the server starts
- * whatever it returns.
+ * u+rwx.  Logs what it changed, and how many it could not change (a read-only
+ * filesystem) with the first and the fix.  Returns how many folders it changed; the
+ * server starts whatever it returns.
  */
 int store_access_hand(const char *store, uid_t uid, gid_t gid, const char *user);
 
