@@ -165,7 +165,9 @@ static int sign_product(struct server *s, struct product *p, const struct produc
 	return 0;
 }
 
-/* Build the machine's CIDATA layer into its own private store (private_store.h). */
+/* Build the machine's CIDATA layer into its own private store (private_store.h).  0,
+ * STRATA_ENOENT when that store cannot be opened (logged): a trouble of this machine
+ * alone, which catalog_build serves no manifest for; else STRATA_EREPORTED. */
 static int private_layer_build(struct server *s, const struct machine_spec *spec,
 			       const struct product *old, struct product *p)
 {
@@ -173,11 +175,11 @@ static int private_layer_build(struct server *s, const struct machine_spec *spec
 	int rc = private_store_open(s->cfg.private_dir, spec->mac, &st);
 
 	if (rc)
-		return rc;
+		return STRATA_ENOENT;
 	rc = machine_layer_build(spec, st, s->cfg.state_dir, old ? old->cidata_sum : NULL,
 				 old ? old->layer : NULL, p->cidata_sum, p->layer);
 	store_close(st);
-	return rc;
+	return rc ? STRATA_EREPORTED : 0;
 }
 
 /* The layer of generation number (0: the latest) of mac's partition part into gen: 1 when
@@ -226,7 +228,8 @@ static int spec_generations(struct server *s, struct machine_spec *spec)
 	return 0;
 }
 
-/* Build the machine layer and signed manifest of one machine. */
+/* Build the machine layer and signed manifest of one machine.  0, STRATA_ENOENT when its
+ * private store cannot be opened (logged), or STRATA_EREPORTED. */
 static int product_build(struct server *s, const struct inventory *inv, struct product *p)
 {
 	const struct inv_profile *pr = &inv->profiles[p->m->profile];
@@ -244,9 +247,10 @@ static int product_build(struct server *s, const struct inventory *inv, struct p
 	if (spec_generations(s, &spec))
 		return errorf("%s:%u: machine %s: cannot read its generations", inv->path,
 			      p->m->line, p->m->name);
-	if (needs_machine_layer(pr) && private_layer_build(s, &spec, old, p))
-		return errorf("%s:%u: machine %s: cannot build its machine layer", inv->path,
-			      p->m->line, p->m->name);
+	if (needs_machine_layer(pr) && (rc = private_layer_build(s, &spec, old, p)))
+		return rc == STRATA_ENOENT ? rc : errorf("%s:%u: machine %s: cannot build its "
+							 "machine layer", inv->path, p->m->line,
+							 p->m->name);
 	rc = machine_manifest(&spec, p->layer, &text, &len);
 	if (rc)
 		return rc;
@@ -274,11 +278,23 @@ void catalog_free(struct catalog *c)
 	free(c);
 }
 
+/* Machine p of inv, whose private store could not be opened (the line before says why,
+ * naming the folder): logged, and left with no manifest until a reload or start can open
+ * it, so one machine's folder (a file in its place, say) does not stop the server from
+ * starting or the other machines from being served. */
+static void product_unserved(const struct inventory *inv, const struct product *p)
+{
+	fprintf(stderr, "%s:%u: machine %s: its private store cannot be opened (the line above "
+		"says why): it is served no manifest until a reload finds it usable; the other "
+		"machines are served\n", inv->path, p->m->line, p->m->name);
+}
+
 /* Build a catalog for inv (taking ownership of it). */
 static int catalog_build(struct server *s, struct inventory *inv, struct catalog **out)
 {
 	struct catalog *c = calloc(1, sizeof(*c));
 	size_t cap = (size_t)s->cfg.max_unknown;
+	int rc;
 
 	if (!c || !(c->p = calloc(inv->nmachines + 1, sizeof(*c->p))) ||
 	    !(c->extra = calloc(cap, sizeof(*c->extra))) ||
@@ -297,7 +313,10 @@ static int catalog_build(struct server *s, struct inventory *inv, struct catalog
 	c->inv = inv;
 	for (c->n = 0; c->n < inv->nmachines; c->n++) {
 		c->p[c->n].m = &inv->machines[c->n];
-		if (product_build(s, inv, &c->p[c->n])) {
+		rc = product_build(s, inv, &c->p[c->n]);
+		if (rc == STRATA_ENOENT) {
+			product_unserved(inv, &c->p[c->n]);
+		} else if (rc) {
 			c->n++;
 			catalog_free(c);
 			return STRATA_EREPORTED;

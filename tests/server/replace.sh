@@ -217,7 +217,13 @@ new=52:54:00:5e:03:30
 touch "$W/root/state/private/$(hex $new)"
 N=$(reloads)
 check "a rename that fails: the replacement stands (200)" test "$(code "${A[@]}" "$U/api/replace/pc03?mac=$new")" = 200
-wait_reload "$N"
+# unserved LOG: pc03 alone is served no manifest, logged naming the file in the way
+unserved() {
+	grep -q "private/$(hex $new)/layers: Not a directory" "$1" &&
+	grep -q "inventory.conf:[0-9]*: machine pc03: its private store cannot be opened (the line above says why): it is served no manifest until a reload finds it usable" "$1" &&
+	[ "$(code -H "$SRV_AUTH" "$U/manifest/$new") $(code -H "$SRV_AUTH" "$U/manifest/$N4")" = "404 200" ]
+}
+check "  the reload it asks for loads; pc03 alone is served no manifest, logged" eval "wait_reload $N && unserved \"\$LOG\""
 check "  the failure logged, the row not marked" sh -c "grep -q 'private/$(hex "$C"): cannot rename it to .*private/$(hex $new): ' '$LOG' && test \"\$(sqlite3 '$W/root/state/strata.db' \"SELECT moved FROM replacements WHERE new_mac = '$new'\")\" = 0"
 check "  a takeover of the new MAC before its folder moved: refused (409)" test "$(code "${A[@]}" "$U/api/replace/pc03?mac=52:54:00:5e:03:40")" = 409
 # Until the folder moves, its rows name the new MAC and the folder the old: a garbage
@@ -225,11 +231,15 @@ check "  a takeover of the new MAC before its folder moved: refused (409)" test 
 find "$W/root/state/private/$(hex "$C")" -type f -exec touch -d '3 hours ago' {} +
 F0=$(find "$W/root/state/private/$(hex "$C")" -type f | sort | md5sum)
 check "  a garbage collection before the move: 200, the store still to move untouched" sh -c "test \"\$(curl -s -o /dev/null -w '%{http_code}' -X POST -H '$SRV_AUTH' '$U/api/gc')\" = 200 && test \"\$(find '$W/root/state/private/$(hex "$C")' -type f | sort | md5sum)\" = '$F0'"
+srv_stop
+LOG=$W/log-file
+check "  a restart with the file still there: the server starts" srv_start "$W" "$LOG" --api-tokens "$W/api-tokens"
+check "  pc03 alone is served no manifest, logged" unserved "$LOG"
 rm "$W/root/state/private/$(hex $new)"
 N=$(reloads)
 kill -HUP "$SRV_PID"
 wait_reload "$N"
-check "  the next reload moves the folder and marks the row" sh -c "test -d '$W/root/state/private/$(hex $new)' -a ! -e '$W/root/state/private/$(hex "$C")' && test \"\$(sqlite3 '$W/root/state/strata.db' \"SELECT moved FROM replacements WHERE new_mac = '$new'\")\" = 1"
+check "  the file gone, the next reload moves the folder and marks the row" sh -c "test -d '$W/root/state/private/$(hex $new)' -a ! -e '$W/root/state/private/$(hex "$C")' && test \"\$(sqlite3 '$W/root/state/strata.db' \"SELECT moved FROM replacements WHERE new_mac = '$new'\")\" = 1"
 check "  and the manifest names the generation" test "$(data_line $new)" = "policy=restore layer=$G3 store=private"
 
 check "server stops cleanly (no sanitizer report)" srv_stop
