@@ -198,6 +198,8 @@ kill $PID; wait $PID; rc=$?; PID=
 check "clean exit on SIGTERM" test "$rc" = 0
 check "one log line per request" grep -q "http: 127.0.0.1 GET /boot/snponly.efi 200 " "$W/log"
 check "the token is never logged" sh -c "! grep -q '$TOKEN' '$W/log'"
+HP=$(free_port)
+U=http://127.0.0.1:$HP
 $SRV --root "$W/root" --addr 127.0.0.1 --http-port "$HP" --tftp-port "$(free_port)" --dhcp off \
 	--api-tokens "$W/api-tokens" 2>"$W/log2" &
 PID=$!
