@@ -159,6 +159,15 @@ check "server starts again with the default reserve" srv_start "$W" "$W/log-r2" 
 check "  started as root, it handed the folder to its --user (nobody), and said so" sh -c "test \"\$(stat -c '%U %a' '$F6')\" = 'nobody 755' && grep -q '^strata-server: $W/root/store: handed [0-9]* of its folders to nobody (owner, u+rwx), .*; the first: $W/root/store/chunks/[0-9a-f][0-9a-f] (was uid 0, mode 0755)\$' '$W/log-r2'"
 check "  a gold chunk that falls there is stored" test "$(put "$W/task1" "$W/c6" "$C6")" = "chunk $C6: stored
 200"
+# strata-image build --store run as root beside the server: each fan-out folder it makes
+# is made like chunks/ (here the --user's, 0755: its owner, group and mode), so a gold
+# upload can fall there too.
+chown nobody: "$W/root/store/chunks" && chmod 0755 "$W/root/store/chunks"
+ls "$W/root/store/chunks" | sort > "$W/fan0"
+head -c $((64 * 65536)) /dev/urandom > "$W/b6.img"
+"$STRATA_IMAGE_BIN" build --store "$W/root/store" "$W/b6.img" > /dev/null 2>&1
+ls "$W/root/store/chunks" | sort | comm -13 "$W/fan0" - > "$W/fan1"
+check "strata-image build as root beside it: the fan-out folders it makes are the server's user's" sh -c "test -s '$W/fan1' && test \"\$(cd '$W/root/store/chunks' && stat -c '%U %a' \$(cat '$W/fan1') | sort -u)\" = 'nobody 755'"
 printf '%s\n%s\n' "$C1" "$C2" > "$W/need2"
 check "have/need now holds both" test "$(need "$W/task1" "$W/need2")" = 200
 check "a second order on the machine is refused (409)" test "$(code -X POST -H "$SRV_AUTH" "$U/api/capture/pc01?as=gold2&prepared=yes")" = 409
