@@ -18,7 +18,8 @@
 # not committed 400; an inventory profile of a captured name refused naming both; SIGKILL
 # during done leaves the profile whole or absent; strata-image capture-disk of a GPT image.
 # The task session's replay window; a failed report ends the task; phase=capture progress
-# in /machines.json.  Loopback only; needs curl, sqlite3, python3-cryptography (and sgdisk
+# in /machines.json.  The public store's folders the server writes into, checked at start
+# (store_access.h), and strata-image build as root beside the server.  Loopback only; needs curl, sqlite3, python3-cryptography (and sgdisk
 # for capture-disk).
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/server.sh"

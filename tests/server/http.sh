@@ -1,7 +1,8 @@
 #!/bin/bash
 # strata-server's HTTP side and inventory against real clients: curl (ranges, keep-alive,
 # 404, 416, runs), strata-image (apply from the server's store, manifest verify), mtools
-# and fsck.fat (the generated CIDATA machine layer, in its private store), plus orders and
+# and fsck.fat (the generated CIDATA machine layer, in its private store, and its
+# instance-id: docs/restore.md, "Identity"), plus orders and
 # reports of a machine's session (tests/tools/session_client.py; numbers range-checked),
 # the deploy API and /machines.json with an admin token, SIGHUP reload and inventory
 # errors.  Loopback only.  tests/security/api-auth.sh tests the refusals of the API,

@@ -15,10 +15,14 @@
 # - an inventory line with replaces=OLD: the takeover at the reload, once, audited as
 #   inventory; a replaces= of a MAC the server never knew refused, the line left out;
 # - the retired MAC under a default profile: a new machine, no generation, replaced_by;
+# - no reload window: while an inventory error holds every reload, a takeover's orders by
+#   name land on the new MAC at once and the old MAC is unknown (no key pinned); the new
+#   PC's instance-id its own;
 # - SIGKILL during replacements: after each restart the machine is wholly under its old
 #   MAC or wholly under the new one (rows and folder), and a server killed between the
 #   commit and the folder's rename renames it at start; a rename that fails is logged,
-#   the replacement stands, and the next reload moves the folder.
+#   the replacement stands, the machine alone is served no manifest (a reload and a restart
+#   load the rest), and the next reload moves the folder.
 # Loopback only; needs curl, sqlite3, python3, python3-cryptography.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/server.sh"
