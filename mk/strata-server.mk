@@ -12,7 +12,7 @@ SERVER_SRCS := server/main.c server/services.c server/server.c server/catalog.c 
 	server/http_run.c server/http_seal.c server/private_store.c server/layer_cache.c server/daemon.c server/loop_epoll.c server/tftp.c \
 	server/tftp_parse.c server/tftp_path.c server/ratelimit.c server/log_limit.c server/http_guard.c server/holders.c \
 	server/dhcp.c server/dhcp_parse.c \
-	server/dhcp_reply.c server/boot_watch.c server/enroll.c
+	server/dhcp_reply.c server/boot_watch.c server/enroll.c server/store_access.c
 SERVER_LIBS := $(HOST_LIBS) -lmicrohttpd -lsqlite3
 # The HTTP parsers: what their unit test, fuzzer and test_efi_url link beside the core.
 HTTP_PARSE_SRCS := server/http_parse.c

@@ -491,7 +491,10 @@ static enum MHD_Result manifest(struct MHD_Connection *c, struct req *r, struct 
 	if (rc)
 		return http_fail(c, r, rc, why);
 	b = server_manifest(s, r->route.mac, &len);
-	return b ? http_owned(c, r, "text/plain", b, len) : http_fail(c, r, STRATA_ENOENT, "unknown machine");
+	return b ? http_owned(c, r, "text/plain", b, len)
+		 : http_fail(c, r, STRATA_ENOENT, "no manifest: an unknown machine, or one that "
+			     "took a machine over and waits for the catalog's reload (the server's "
+			     "log says what holds it)");
 }
 
 /* A machine's orders, to its signed request or an admin. */

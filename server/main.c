@@ -23,6 +23,7 @@
 #include "keep.h"
 #include "server.h"
 #include "services.h"
+#include "store_access.h"
 #include "text.h"
 
 static void usage(FILE *f)
@@ -250,20 +251,23 @@ static int parse_args(int argc, char **argv, struct server_config *c)
 	return fill_defaults(c);
 }
 
-/* Root only: hand the state folder to the service user, then become that user. */
+/* Root only: hand the state folder and the public store's folders it could not write
+ * (store_access.h) to the service user, then become that user.  Not root: warn about
+ * the store's folders this user cannot write. */
 static int drop_privileges(const struct server_config *c)
 {
 	struct passwd *pw;
 	char cmd[4200];
 
 	if (geteuid() != 0)
-		return 0;
+		return store_access_check(c->store_dir), 0;
 	pw = getpwnam(c->user);
 	if (!pw)
 		return errorf("--user %s: no such user", c->user);
 	snprintf(cmd, sizeof(cmd), "chown -R %u:%u '%s'", pw->pw_uid, pw->pw_gid, c->state_dir);
 	if (strchr(c->state_dir, '\'') || system(cmd) != 0)
 		return errorf("%s: cannot hand the state folder to %s", c->state_dir, c->user);
+	(void)store_access_hand(c->store_dir, pw->pw_uid, pw->pw_gid, c->user);  /* logged */
 	if (setgroups(0, NULL) || setgid(pw->pw_gid) || setuid(pw->pw_uid))
 		return errorf("cannot drop privileges to %s: %s", c->user, strerror(errno));
 	fprintf(stderr, "strata-server: running as %s\n", c->user);

@@ -70,8 +70,9 @@ static void takeover_init(struct takeover *t, const char *name, const uint8_t ol
 /* What refuses a takeover, from the database: STRATA_ESTALE with *why, 0, or an rc.  An
  * open capture task of either MAC would commit under a MAC that no longer holds it; a
  * new MAC with generations of its own would mix two machines' data; an old MAC replaced
- * already (the catalog not reloaded since) holds nothing to move, and a second takeover
- * while a folder move is unfinished would strand that folder under no machine's rows. */
+ * already holds nothing to move (the catalog names the new one at once, so only an
+ * inventory line can still name it); a takeover of either MAC while a folder move
+ * naming it is unfinished would strand that folder under no machine's rows. */
 static int takeover_check(struct db *d, const struct takeover *t, const char **why)
 {
 	int rc = db_exists(d, "SELECT 1 FROM capture_tasks WHERE mac IN (?, ?) AND ended IS NULL",
@@ -86,7 +87,8 @@ static int takeover_check(struct db *d, const struct takeover *t, const char **w
 		return *why = "the new MAC has captured generations of its own", STRATA_ESTALE;
 	if (rc == 0)
 		rc = db_exists(d, "SELECT 1 FROM replacements WHERE (old_mac = ?1 AND machine = ?3 "
-			       "COLLATE NOCASE) OR (moved = 0 AND ?2 IN (old_mac, new_mac))", "ttt",
+			       "COLLATE NOCASE) OR (moved = 0 AND (?1 IN (old_mac, new_mac) OR ?2 IN "
+			       "(old_mac, new_mac)))", "ttt",
 			       t->old, t->new, t->name);
 	if (rc == 1)
 		return *why = "the machine was replaced already and the server has not reloaded "
@@ -221,7 +223,13 @@ static int takeover(struct server *s, struct takeover *t, const char **why)
 
 	pthread_mutex_lock(&replace_lock);
 	gc_commit_begin();   /* no collection reads the rows before the move, sweeps after */
+	/* Rows and catalog change under the catalog's write lock, so no request sees the
+	 * machine under its old MAC once the rows name the new one (catalog_takeover). */
+	pthread_rwlock_wrlock(&s->lock);
 	rc = takeover_tx(s, t, why);
+	if (rc == 0)
+		catalog_takeover(s, t->old_mac, t->new_mac);
+	pthread_rwlock_unlock(&s->lock);
 	if (rc == 0) {
 		/* The old key's sessions end, and so do any the new MAC had as an unknown
 		 * machine, before its folder holds the machine's data. */

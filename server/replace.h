@@ -25,7 +25,12 @@
  * covers is served as the machine's latest MAC (replace_inventory), until the admin
  * writes the new one.
  *
- * Locks: the catalog's is not held; the state lock, then the database's.
+ * The catalog follows at once (catalog_takeover, under its write lock with the rows'
+ * transaction): from the takeover on, the machine's name resolves to the new MAC and the
+ * old MAC is unknown, whether or not the catalog's reload has run.
+ *
+ * Locks: replace_lock, gc's commit lock, the catalog's write lock, the state lock, the
+ * database's; call with none held.
  */
 #ifndef STRATA_REPLACE_H
 #define STRATA_REPLACE_H
