@@ -84,6 +84,47 @@ static void put_part(struct out *o, const struct strata_part *p)
 	put_str(o, "\n");
 }
 
+/* A rate in bits/s, with the largest of G, M, K that divides it. */
+static void put_rate(struct out *o, uint64_t rate)
+{
+	static const struct { uint64_t mult; const char *suffix; } units[] = {
+		{ 1000000000, "G" }, { 1000000, "M" }, { 1000, "K" }, { 1, "" },
+	};
+	size_t u = 0;
+
+	while (rate == 0 ? u < 3 : rate % units[u].mult)
+		u++;
+	put_u64(o, rate / units[u].mult);
+	put_str(o, units[u].suffix);
+}
+
+static void put_multicast(struct out *o, const struct strata_multicast *mc)
+{
+	char hex[17];
+
+	put_str(o, "multicast group=");
+	for (int i = 0; i < 4; i++) {
+		put_u64(o, mc->group[i]);
+		put_str(o, i < 3 ? "." : " port=");
+	}
+	put_u64(o, mc->port);
+	strata_hex_encode(hex, mc->session, 8);
+	put_str(o, " session=");
+	put(o, hex, 16);
+	put_str(o, " rate=");
+	put_rate(o, mc->rate);
+	put_str(o, " payload=");
+	put_u64(o, mc->payload);
+	put_str(o, " parity=");
+	put_u64(o, mc->parity);
+	put_str(o, " parts=");
+	for (unsigned int i = 0; i < mc->nparts && i < STRATA_MAX_PARTS; i++) {
+		put_str(o, i ? "," : "");
+		put_u64(o, mc->parts[i]);
+	}
+	put_str(o, "\n");
+}
+
 int strata_manifest_write(const struct strata_manifest *m, char *out, size_t cap, size_t *len)
 {
 	struct out o = { out, cap, 0 };
@@ -107,6 +148,8 @@ int strata_manifest_write(const struct strata_manifest *m, char *out, size_t cap
 	put_str(&o, "\n");
 	for (unsigned int i = 0; i < m->nparts && i < STRATA_MAX_PARTS; i++)
 		put_part(&o, &m->parts[i]);
+	if (m->mc.on)
+		put_multicast(&o, &m->mc);
 	if (o.len >= cap)
 		return STRATA_ERANGE;
 	out[o.len] = '\0';

@@ -39,9 +39,9 @@ static int check_fields(const struct strata_mc_frag *f, struct strata_diag *diag
 	if (f->type != STRATA_MC_DATA && f->type != STRATA_MC_PARITY)
 		return strata_fail(diag, STRATA_ERANGE, "multicast datagram of a reserved or "
 				   "unknown type", 5);
-	if (f->part == 0 || f->part > STRATA_MAX_PARTS)
+	if (f->part == 0 || f->part > STRATA_PART_NUM_MAX)
 		return strata_fail(diag, STRATA_ERANGE, "multicast datagram names a part "
-				   "outside 1..16", 6);
+				   "outside 1..128", 6);
 	if (f->parity > STRATA_MC_PARITY_MAX)
 		return strata_fail(diag, STRATA_ERANGE, "multicast datagram has more than 8 "
 				   "parity fragments per block", 7);

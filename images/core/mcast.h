@@ -79,7 +79,7 @@ struct strata_mc_hdr {
 	uint8_t magic[4];          /**<  0: STRATA_MC_MAGIC, not NUL-terminated */
 	uint8_t version;           /**<  4: STRATA_MC_VERSION */
 	uint8_t type;              /**<  5: enum strata_mc_type */
-	uint8_t part;              /**<  6: manifest part number, 1..STRATA_MAX_PARTS */
+	uint8_t part;              /**<  6: the partition's number (`part N`), 1..128 */
 	uint8_t parity;            /**<  7: m, parity fragments per block, 0..8 (session-wide) */
 	uint8_t session[8];        /**<  8: the manifest's session id */
 	uint8_t seq[4];            /**< 16: le32, the session's datagram counter (wraps) */
@@ -103,7 +103,7 @@ _Static_assert(20 + 8 + STRATA_MC_DGRAM_MAX == 1500, "a full datagram is one 150
 /** A datagram, decoded.  payload borrows the datagram's buffer. */
 struct strata_mc_frag {
 	uint8_t type;              /**< enum strata_mc_type */
-	uint8_t part;              /**< 1..STRATA_MAX_PARTS */
+	uint8_t part;              /**< 1..STRATA_PART_NUM_MAX */
 	uint8_t parity;            /**< m, 0..STRATA_MC_PARITY_MAX */
 	uint8_t session[8];
 	uint32_t seq;
@@ -137,7 +137,7 @@ uint32_t strata_mc_payload_len(uint32_t stored, uint16_t frag_size, uint8_t pari
  * Read one datagram pkt[0..len) (hostile; borrowed: out->payload points into it) into
  * *out.  Refuses, each with its own message in diag (diag->where = the byte offset of the
  * field at fault): a cut header (STRATA_ETRUNC), a wrong magic (STRATA_EINVAL), another
- * version (STRATA_ENOTSUP), a reserved or unknown type, a part outside 1..16, m above 8,
+ * version (STRATA_ENOTSUP), a reserved or unknown type, a part outside 1..128, m above 8,
  * F outside 512..1432, S outside 1..4 MiB, a chunk index past STRATA_MC_CHUNK_LIMIT, a
  * fragment number past the file's fragments or of the other type (STRATA_ERANGE), and a
  * length other than the header and that fragment's bytes (STRATA_ETRUNC short,

@@ -40,7 +40,7 @@ int strata_mc_rx_init(struct strata_mc_rx *rx, const uint64_t *need, uint64_t n_
 	rx->need_count = rx->clock = 0;
 	rx->seq_started = 0;
 	rx->bad_why = (void *)0;
-	if (!idx || !rx->deliver || rx->part == 0 || rx->part > STRATA_MAX_PARTS ||
+	if (!idx || !rx->deliver || rx->part == 0 || rx->part > STRATA_PART_NUM_MAX ||
 	    rx->frag_size < STRATA_MC_PAYLOAD_MIN || rx->frag_size > STRATA_MC_PAYLOAD_MAX ||
 	    rx->parity > STRATA_MC_PARITY_MAX)
 		return STRATA_EINVAL;

@@ -71,7 +71,7 @@ struct strata_mc_slot {
 /** One receiver.  The caller fills the first block; the receiver owns the rest. */
 struct strata_mc_rx {
 	const struct strata_index *idx;       /**< the part's layer, borrowed */
-	uint8_t part;                         /**< the manifest part it fills */
+	uint8_t part;                         /**< the partition it fills (`part N`) */
 	uint8_t session[STRATA_MC_SESSION_LEN];
 	uint16_t frag_size;                   /**< the manifest's payload= */
 	uint8_t parity;                       /**< the manifest's parity= */

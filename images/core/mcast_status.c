@@ -22,9 +22,9 @@ static int status_header(const uint8_t *p, struct strata_mc_status_info *st,
 	if ((st->flags & ~STRATA_MCS_KNOWN) || (leave & (leave - 1)))
 		return strata_fail(diag, STRATA_EINVAL, "multicast status flags unknown, or more "
 				   "than one of join, done and unicast", 5);
-	if (st->part == 0 || st->part > STRATA_MAX_PARTS)
+	if (st->part == 0 || st->part > STRATA_PART_NUM_MAX)
 		return strata_fail(diag, STRATA_ERANGE, "multicast status names a part outside "
-				   "1..16", 6);
+				   "1..128", 6);
 	if (p[7] || !strata_is_zero(p + 84, 12))
 		return strata_fail(diag, STRATA_EINVAL, "multicast status has non-zero reserved "
 				   "bytes", p[7] ? 7 : 84);

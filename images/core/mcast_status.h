@@ -61,7 +61,7 @@ struct strata_mc_status {
 	uint8_t magic[4];          /**<  0: STRATA_MC_STATUS_MAGIC */
 	uint8_t version;           /**<  4: STRATA_MC_STATUS_VERSION */
 	uint8_t flags;             /**<  5: STRATA_MCS_* */
-	uint8_t part;              /**<  6: manifest part number, 1..16 */
+	uint8_t part;              /**<  6: the partition's number (`part N`), 1..128 */
 	uint8_t reserved0;         /**<  7: 0 */
 	uint8_t session[8];        /**<  8: the manifest's session id */
 	uint8_t layer[32];         /**< 16: the part's layer id, checked against the session */
@@ -134,7 +134,7 @@ struct strata_mc_status_info {
  * Read a status body (the server's side; hostile, body[0..len) borrowed) for a layer of
  * chunk_count chunks into *st and ranges[0..st->range_count) (cap entries, the caller's;
  * STRATA_MC_RANGES_MAX always suffices).  Enforces every rule at the top: magic, version,
- * zero reserved bytes, known flags with at most one of JOIN/DONE/UNICAST, a part in 1..16,
+ * zero reserved bytes, known flags with at most one of JOIN/DONE/UNICAST, a part in 1..128,
  * the ranges' order and bounds, need_chunks against them (DONE: none), PARTIAL exactly
  * with STRATA_MC_RANGES_MAX ranges, the exact length.  Whether the session, part and layer
  * are this machine's is the caller's check.  0, or the rc with diag->where the byte offset

@@ -86,6 +86,10 @@ static void test_round_trip(void)
 		CHECK(g.payload == pkt + 40 && g.payload_len == f.payload_len);
 		CHECK(memcmp(g.payload, bytes, g.payload_len) == 0);
 	}
+	f = frag_of(3000, 1432, 2, 2, bytes);
+	f.part = 128;                                   /* the highest partition number */
+	len = strata_mc_encode(pkt, &f);
+	CHECK(len == 40 + 136 && strata_mc_parse(pkt, len, &g, &d) == 0 && g.part == 128);
 	CHECK_EQ(frag_of(3000, 1432, 2, 2, bytes).payload_len, 136);
 	CHECK_EQ(frag_of(3000, 1432, 2, 3, bytes).type, STRATA_MC_PARITY);
 	/* the layout, byte by byte, for the other implementations */
@@ -133,7 +137,7 @@ static void test_refusals(void)
 		{ 5, 1, 255, STRATA_ERANGE, 5, "type 255" },
 		{ 5, 1, STRATA_MC_PARITY, STRATA_ERANGE, 36, "parity type, data number" },
 		{ 6, 1, 0, STRATA_ERANGE, 6, "part 0" },
-		{ 6, 1, 17, STRATA_ERANGE, 6, "part 17" },
+		{ 6, 1, 129, STRATA_ERANGE, 6, "part 129" },
 		{ 7, 1, 9, STRATA_ERANGE, 7, "m 9" },
 		{ 24, 8, STRATA_MC_CHUNK_LIMIT, STRATA_ERANGE, 24, "chunk at the limit" },
 		{ 24, 8, UINT64_MAX, STRATA_ERANGE, 24, "chunk 2^64 - 1" },

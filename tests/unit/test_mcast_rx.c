@@ -345,7 +345,7 @@ static void test_init(void)
 	rx.parity = 9;
 	CHECK_EQ(strata_mc_rx_init(&rx, need, 7), STRATA_EINVAL);
 	rx.parity = 0;
-	rx.part = 17;
+	rx.part = 129;
 	CHECK_EQ(strata_mc_rx_init(&rx, need, 7), STRATA_EINVAL);
 	rx_close(&rx, &sk);
 }

@@ -149,7 +149,8 @@ static void test_header(void)
 	header_case(STRATA_MCS_DONE, 1, 0, -1, STRATA_EINVAL, 48, "done needing");
 	header_case(STRATA_MCS_PARTIAL, 0, 0, -1, STRATA_EINVAL, 5, "partial without 5000");
 	header_case(0, 0, 6, 0, STRATA_ERANGE, 6, "part 0");
-	header_case(0, 0, 6, 17, STRATA_ERANGE, 6, "part 17");
+	header_case(0, 0, 6, 129, STRATA_ERANGE, 6, "part 129");
+	header_case(0, 0, 6, 128, 0, 0, "part 128");
 	header_case(0, 0, 7, 1, STRATA_EINVAL, 7, "reserved0");
 	header_case(0, 0, 95, 1, STRATA_EINVAL, 84, "reserved");
 	header_case(0, 0, 83, 1, STRATA_ERANGE, 80, "2^24 ranges");
