@@ -7,11 +7,14 @@
  * clean pass completes the chunk; a store file size not the index's, another session, F,
  * m or part, a chunk past the layer, one not needed; 9 interleaved chunks force an
  * eviction; parity fragments counted, not used; a deliver failure stops; the seq loss
- * estimate across the wrap.
+ * estimate across the wrap.  And the whole chain in the deploy engine: its between hook
+ * runs a receiver whose deliver is strata_deploy_put, a forged chunk is rejected and
+ * fetched, and the fetch phase gets exactly what multicast did not bring.
  */
 #include <stdlib.h>
 #include <string.h>
 #include "harness.h"
+#include "deploy.h"
 #include "le.h"
 #include "mcast_rx.h"
 #include "test_mcast_layer.h"
@@ -350,6 +353,128 @@ static void test_init(void)
 	rx_close(&rx, &sk);
 }
 
+/** The engine's target: memory of the image's size, zeros at first. */
+struct mem {
+	uint8_t *bytes;
+	size_t size;
+	uint64_t fetched[CHUNKS];     /**< store files the source sent, per chunk */
+};
+
+static int m_read(void *ctx, uint64_t off, void *buf, size_t len)
+{
+	struct mem *t = ctx;
+
+	if (off + len > t->size)
+		return STRATA_ERANGE;
+	memcpy(buf, t->bytes + off, len);
+	return 0;
+}
+
+static int m_write(void *ctx, uint64_t off, const void *buf, size_t len)
+{
+	struct mem *t = ctx;
+
+	if (off + len > t->size)
+		return STRATA_ERANGE;
+	memcpy(t->bytes + off, buf, len);
+	return 0;
+}
+
+static int m_fetch_run(void *ctx, uint64_t first, uint64_t last, strata_sink_fn *sink,
+		       void *sctx)
+{
+	struct mem *t = ctx;
+	struct strata_chunk c;
+	int rc;
+
+	for (uint64_t i = first; i <= last; i++) {
+		strata_index_chunk(&layer.idx, i, &c);
+		if (c.flags & STRATA_ENTRY_NOFILE)
+			continue;
+		t->fetched[i]++;
+		if ((rc = sink(sctx, layer.file[i], c.stored_size)))
+			return rc;
+	}
+	return 0;
+}
+
+static const struct strata_target_ops mem_ops = { m_read, m_write };
+static const struct strata_source_ops src_ops = { m_fetch_run };
+
+static int put(void *ctx, uint64_t chunk, const uint8_t *stored, size_t len)
+{
+	return strata_deploy_put(ctx, chunk, stored, len);
+}
+
+/* The hook: a receiver over the need list; every other data chunk arrives, chunk 3 once
+ * forged and never clean; then the list shrinks to what is left. */
+static int between(void *ctx, struct strata_deploy *d, uint64_t *need, uint64_t *n_need)
+{
+	struct ml_session s = session();
+	struct strata_mc_rx rx = { .idx = d->idx, .part = 2, .frag_size = FS, .deliver = put,
+				   .ctx = d };
+	uint8_t pkt[STRATA_MC_DGRAM_MAX];
+	uint64_t k = 0;
+
+	memcpy(rx.session, s.session, sizeof(rx.session));
+	CHECK_EQ(strata_mc_rx_init(&rx, need, *n_need), 0);
+	CHECK_EQ(rx.need_count, *n_need);
+	for (uint64_t i = 0; i < CHUNKS; i++) {
+		if (!frags(i) || k++ % 2)
+			continue;
+		for (uint32_t f = 0; f < frags(i); f++) {
+			size_t len = ml_datagram(&layer, &s, i, f, pkt);
+
+			if (i == 3)
+				pkt[len - 1] ^= 1;
+			CHECK_EQ(strata_mc_rx_datagram(&rx, pkt, len), 0);
+		}
+	}
+	strata_mc_rx_compact(&rx, need, n_need);
+	CHECK_EQ(*n_need, rx.need_count);
+	*(uint64_t *)ctx = rx.st.bytes_ok;
+	strata_mc_rx_done(&rx);
+	return 0;
+}
+
+static void test_engine(void)
+{
+	struct mem t = { .size = CHUNKS << SHIFT };
+	uint64_t bytes_mc = 0, by_fetch = 0, fetched = 0;
+	struct strata_deploy d = { .idx = &layer.idx, .target = &mem_ops, .target_ctx = &t,
+				   .block_size = 512, .source = &src_ops, .source_ctx = &t,
+				   .hook_ctx = &bytes_mc, .between = between };
+	struct strata_chunk c;
+
+	t.bytes = ml_alloc(t.size);
+	CHECK_EQ(strata_deploy_run(&d), 0);
+	CHECK(memcmp(t.bytes, layer.image, layer.size) == 0);
+	for (uint64_t i = 0; i < CHUNKS; i++) {
+		strata_index_chunk(&layer.idx, i, &c);
+		if (t.fetched[i])
+			by_fetch += c.stored_size;
+		fetched += t.fetched[i];
+		CHECK_MSG(t.fetched[i] <= 1, "chunk %llu fetched twice", (unsigned long long)i);
+	}
+	CHECK(t.fetched[3] == 1);                        /* forged: rejected, then fetched */
+	CHECK_EQ(fetched, data_chunks() / 2 + 1);
+	CHECK_EQ(d.st.chunks_rejected, 1);
+	CHECK_EQ(d.st.chunks_failed, 0);
+	CHECK_EQ(d.st.chunks_fetched, data_chunks());
+	CHECK(bytes_mc > 0 && d.st.bytes_put == bytes_mc && d.st.bytes_fetched == by_fetch);
+	/* a chunk without a store file, or past the layer, is not put */
+	CHECK_EQ(strata_deploy_init(&d), 0);
+	CHECK_EQ(strata_deploy_put(&d, 0, layer.file[1], 1), STRATA_EINVAL);
+	CHECK_EQ(strata_deploy_put(&d, CHUNKS, layer.file[1], 1), STRATA_EINVAL);
+	strata_index_chunk(&layer.idx, 1, &c);
+	CHECK_EQ(strata_deploy_put(&d, 1, layer.file[1], c.stored_size - 1), STRATA_ECORRUPT);
+	CHECK(d.st.chunks_rejected == 1 && d.st.chunks_failed == 0);
+	CHECK_EQ(strata_deploy_put(&d, 1, layer.file[1], c.stored_size), 0);
+	CHECK(d.st.chunks_fetched == 1 && d.st.bytes_put == c.stored_size);
+	strata_deploy_done(&d);
+	free(t.bytes);
+}
+
 int main(void)
 {
 	ml_build(&layer, CHUNKS * (1u << SHIFT) - 100, SHIFT, 7);
@@ -361,6 +486,7 @@ int main(void)
 	RUN(test_parity_and_failure);
 	RUN(test_seq);
 	RUN(test_init);
+	RUN(test_engine);
 	ml_free(&layer);
 	return harness_summary();
 }
