@@ -62,26 +62,25 @@ static int status_counts(const struct strata_mc_status_info *st, size_t len, uin
 	return 0;
 }
 
-/* Range k at off: after the one before it, non-empty, inside the layer.  *end is the end
- * of the one before (0 for the first) and becomes this one's; *sum adds its count. */
+/* The range at off into *r: non-empty, after prev (the one before it, NULL for the first)
+ * without touching it unless prev is full, inside the layer.  *sum adds its count. */
 static int status_range(const uint8_t *p, size_t off, uint64_t chunk_count,
-			struct strata_mc_range_mem *r, uint64_t *end, uint64_t *sum,
-			struct strata_diag *diag)
+			const struct strata_mc_range_mem *prev, struct strata_mc_range_mem *r,
+			uint64_t *sum, struct strata_diag *diag)
 {
+	uint64_t end = prev ? prev->first + prev->count : 0;
+
 	r->first = le64_get(p + off);
 	r->count = le32_get(p + off + 8);
 	if (r->count == 0)
 		return strata_fail(diag, STRATA_EINVAL, "multicast status range of no chunks",
 				   off + 8);
-	if (off > STRATA_MC_STATUS_HDR &&
-	    (r->first < *end || (r->first == *end &&
-				 le32_get(p + off - STRATA_MC_RANGE_LEN + 8) != RANGE_FULL)))
+	if (prev && (r->first < end || (r->first == end && prev->count != RANGE_FULL)))
 		return strata_fail(diag, STRATA_EINVAL, "multicast status ranges out of order, "
 				   "overlapping or touching", off);
 	if (r->first >= chunk_count || r->count > chunk_count - r->first)
 		return strata_fail(diag, STRATA_ERANGE, "multicast status range past the layer's "
 				   "last chunk", off);
-	*end = r->first + r->count;
 	*sum += r->count;
 	return 0;
 }
@@ -91,7 +90,7 @@ int strata_mc_status_parse(const void *body, size_t len, uint64_t chunk_count,
 			   uint32_t cap, struct strata_diag *diag)
 {
 	const uint8_t *p = body;
-	uint64_t end = 0, sum = 0;
+	uint64_t sum = 0;
 	int rc;
 
 	if (len < STRATA_MC_STATUS_HDR)
@@ -102,7 +101,8 @@ int strata_mc_status_parse(const void *body, size_t len, uint64_t chunk_count,
 		rc = status_counts(st, len, cap, diag);
 	for (uint32_t k = 0; rc == 0 && k < st->range_count; k++)
 		rc = status_range(p, STRATA_MC_STATUS_HDR + (size_t)k * STRATA_MC_RANGE_LEN,
-				  chunk_count, &ranges[k], &end, &sum, diag);
+				  chunk_count, k ? &ranges[k - 1] : (void *)0, &ranges[k], &sum,
+				  diag);
 	if (rc)
 		return rc;
 	if (st->need_chunks > chunk_count || sum > st->need_chunks ||
