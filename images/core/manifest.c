@@ -388,21 +388,24 @@ static int parse_store(struct cursor *c, struct strata_manifest *m)
 	return 0;
 }
 
-/* An IPv4 address in dotted decimal, four numbers 0..255 without leading zeros. */
-static int parse_ipv4(uint8_t out[4], struct slice v)
+/* The numbers of v separated by sep, each 0..max without leading zeros, into
+ * out[0..cap); *n gets how many.  0, or STRATA_EINVAL (an empty or bad number, too many). */
+static int number_list(uint8_t *out, size_t cap, size_t *n, struct slice v, char sep,
+		       uint64_t max)
 {
-	size_t start = 0, k = 0;
-	uint64_t n;
+	size_t start = 0;
+	uint64_t num;
 
+	*n = 0;
 	for (size_t i = 0; i <= v.len; i++) {
-		if (i < v.len && v.p[i] != '.')
+		if (i < v.len && v.p[i] != sep)
 			continue;
-		if (k == 4 || strata_u64_parse(&n, v.p + start, i - start, 255))
+		if (*n == cap || strata_u64_parse(&num, v.p + start, i - start, max))
 			return STRATA_EINVAL;
-		out[k++] = (uint8_t)n;
+		out[(*n)++] = (uint8_t)num;
 		start = i + 1;
 	}
-	return k == 4 ? 0 : STRATA_EINVAL;
+	return 0;
 }
 
 /* A rate in bits/s: a decimal number and an optional K, M or G (powers of 1000). */
@@ -421,23 +424,25 @@ static int parse_rate(uint64_t *out, struct slice v)
 	return *out >= STRATA_MC_RATE_MIN ? 0 : STRATA_ERANGE;
 }
 
-/* The parts= list: partition numbers, ascending, comma-separated. */
+/* The parts= list: partition numbers 1..128, ascending, comma-separated. */
 static int parse_mc_parts(struct strata_multicast *mc, struct slice v)
 {
-	size_t start = 0;
-	uint64_t n;
+	size_t n;
 
-	for (size_t i = 0; i <= v.len; i++) {
-		if (i < v.len && v.p[i] != ',')
-			continue;
-		if (mc->nparts == STRATA_MAX_PARTS ||
-		    strata_u64_parse(&n, v.p + start, i - start, STRATA_PART_NUM_MAX) || n == 0 ||
-		    (mc->nparts && n <= mc->parts[mc->nparts - 1]))
+	if (number_list(mc->parts, STRATA_MAX_PARTS, &n, v, ',', STRATA_PART_NUM_MAX) ||
+	    mc->parts[0] == 0)
+		return STRATA_EINVAL;
+	mc->nparts = (unsigned int)n;
+	for (size_t i = 1; i < n; i++)
+		if (mc->parts[i] <= mc->parts[i - 1])
 			return STRATA_EINVAL;
-		mc->parts[mc->nparts++] = (uint8_t)n;
-		start = i + 1;
-	}
 	return 0;
+}
+
+/* A decimal number in min..max into *n: 0 or STRATA_EINVAL. */
+static int number_in(uint64_t *n, struct slice v, uint64_t min, uint64_t max)
+{
+	return strata_u64_parse(n, v.p, v.len, max) || *n < min ? STRATA_EINVAL : 0;
 }
 
 /** Bits for the keys a multicast statement has given: each once, all of them. */
@@ -449,18 +454,20 @@ enum {
 /* Apply one key=value of the multicast statement; *bit gets the key's bit. */
 static int mc_key(struct strata_multicast *mc, struct slice k, struct slice v, unsigned int *bit)
 {
-	uint64_t n;
+	uint64_t n = 0;
+	size_t len;
+	int rc;
 
 	if (eq(k, "group")) {
 		*bit = MK_GROUP;
-		return parse_ipv4(mc->group, v) || mc->group[0] != 239 ? STRATA_EINVAL : 0;
+		return number_list(mc->group, 4, &len, v, '.', 255) || len != 4 ||
+			mc->group[0] != 239 ? STRATA_EINVAL : 0;
 	}
 	if (eq(k, "port")) {
 		*bit = MK_PORT;
-		if (strata_u64_parse(&n, v.p, v.len, 65535) || n < 1024)
-			return STRATA_EINVAL;
+		rc = number_in(&n, v, 1024, 65535);
 		mc->port = (uint16_t)n;
-		return 0;
+		return rc;
 	}
 	if (eq(k, "session")) {
 		*bit = MK_SESSION;
@@ -472,18 +479,15 @@ static int mc_key(struct strata_multicast *mc, struct slice k, struct slice v, u
 	}
 	if (eq(k, "payload")) {
 		*bit = MK_PAYLOAD;
-		if (strata_u64_parse(&n, v.p, v.len, STRATA_MC_PAYLOAD_MAX) ||
-		    n < STRATA_MC_PAYLOAD_MIN)
-			return STRATA_EINVAL;
+		rc = number_in(&n, v, STRATA_MC_PAYLOAD_MIN, STRATA_MC_PAYLOAD_MAX);
 		mc->payload = (uint16_t)n;
-		return 0;
+		return rc;
 	}
 	if (eq(k, "parity")) {
 		*bit = MK_PARITY;
-		if (strata_u64_parse(&n, v.p, v.len, STRATA_MC_PARITY_MAX))
-			return STRATA_EINVAL;
+		rc = number_in(&n, v, 0, STRATA_MC_PARITY_MAX);
 		mc->parity = (uint8_t)n;
-		return 0;
+		return rc;
 	}
 	if (eq(k, "parts")) {
 		*bit = MK_PARTS;
