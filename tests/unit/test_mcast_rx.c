@@ -475,6 +475,43 @@ static void test_engine(void)
 	free(t.bytes);
 }
 
+/* 64 KiB chunks in fragments of 1432 (a raw chunk is 46, the last 1096 bytes), sent in
+ * reverse, one fragment of each chunk at a time: all 8 slots in use, nothing evicted. */
+static void test_large_chunks(void)
+{
+	struct strata_mc_rx rx = { .idx = &layer.idx, .part = 2, .frag_size = 1432,
+				   .deliver = deliver };
+	struct ml_session s = session();
+	struct strata_chunk c;
+	struct sink sk = { 0 };
+	uint64_t need[8];
+	uint32_t n[8] = { 0 };
+
+	ml_free(&layer);
+	ml_build(&layer, 8 << 16, 16, 3);
+	sk.out = ml_alloc(1u << 16);
+	rx.ctx = &sk;
+	s.frag_size = 1432;
+	memcpy(rx.session, s.session, sizeof(rx.session));
+	for (uint64_t i = 0; i < 8; i++) {
+		need[i] = i;
+		strata_index_chunk(&layer.idx, i, &c);
+		n[i] = c.stored_size ? strata_mc_data_frags(c.stored_size, 1432) : 0;
+	}
+	CHECK(n[2] == 46 && n[0] == 0 && n[1] >= 1);
+	CHECK_EQ(strata_mc_payload_len(65536, 1432, 0, 45), 1096);
+	CHECK_EQ(strata_mc_rx_init(&rx, need, 8), 0);
+	for (uint32_t f = 46; f-- > 0;)
+		for (uint64_t i = 8; i-- > 0;)
+			if (f < n[i])
+				CHECK_EQ(send(&rx, &s, i, f), 0);
+	for (uint64_t i = 0; i < 8; i++)
+		CHECK_MSG(sk.got[i] == (n[i] > 0), "chunk %llu", (unsigned long long)i);
+	CHECK(rx.need_count == 0 && rx.st.evicted == 0 && rx.st.bad == 0);
+	strata_mc_rx_done(&rx);
+	free(sk.out);
+}
+
 int main(void)
 {
 	ml_build(&layer, CHUNKS * (1u << SHIFT) - 100, SHIFT, 7);
@@ -487,6 +524,7 @@ int main(void)
 	RUN(test_seq);
 	RUN(test_init);
 	RUN(test_engine);
+	RUN(test_large_chunks);
 	ml_free(&layer);
 	return harness_summary();
 }
