@@ -168,16 +168,31 @@ int strata_mc_ranges_from_need(const uint64_t *need, uint64_t n_need,
 	return 0;
 }
 
+/* Whether the last range ends at chunk i and can take 8 more without filling up: then a
+ * byte of 8 needed chunks extends it at once. */
+static int extends_by_8(const struct strata_mc_range_mem *out, uint32_t n, uint64_t i)
+{
+	return n && out[n - 1].first + out[n - 1].count == i &&
+	       out[n - 1].count <= RANGE_FULL - 8;
+}
+
 int strata_mc_ranges_from_bits(const uint8_t *bits, uint64_t nbits,
 			       struct strata_mc_range_mem *out, uint32_t cap, uint32_t *n_out)
 {
 	*n_out = 0;
 	for (uint64_t i = 0; i < nbits; i++) {
-		if (!bits[i / 8]) {
+		uint8_t b = bits[i / 8];
+
+		if (!b) {
 			i |= 7;                 /* a byte of nothing needed: skip it whole */
 			continue;
 		}
-		if ((bits[i / 8] >> (i % 8) & 1) && range_add(out, cap, n_out, i))
+		if (b == 0xff && i % 8 == 0 && i + 8 <= nbits && extends_by_8(out, *n_out, i)) {
+			out[*n_out - 1].count += 8;     /* a byte of all needed, inside a range */
+			i += 7;
+			continue;
+		}
+		if ((b >> (i % 8) & 1) && range_add(out, cap, n_out, i))
 			return 1;
 	}
 	return 0;

@@ -177,6 +177,26 @@ static void test_from_need(void)
 	CHECK(nb == n && same(r, rb, n));
 	CHECK_EQ(strata_mc_ranges_from_need(small, 0, r, 5000, &n), 0);
 	CHECK_EQ(n, 0);
+	/* long runs, whole bytes at a time, cut at odd places: the same ranges */
+	memset(bits, 0, CHUNKS / 8 + 1);
+	n = 0;
+	for (uint64_t i = 3, k = 0; i < CHUNKS - 5; i++)
+		if (i != 50000 && i != 50001 && i != 77777 && i % 9973 != 5 && k < 12000) {
+			bits[i / 8] |= (uint8_t)(1u << i % 8);
+			need[k++] = i;
+			n = (uint32_t)k;
+		}
+	{
+		uint32_t k = n;
+
+		CHECK_EQ(strata_mc_ranges_from_need(need, k, r, 5000, &n), 0);
+		CHECK_EQ(strata_mc_ranges_from_bits(bits, CHUNKS, rb, 5000, &nb), 0);
+		CHECK_EQ(n, 3);                 /* 3..4, 6..9977, 9979 on (5, 9978 skipped) */
+		CHECK_EQ(nb, n);
+		CHECK(same(r, rb, n));
+		CHECK(r[0].first == 3 && r[0].count == 2 && r[1].first == 6 &&
+		      r[1].count == 9972 && r[2].first == 9979);
+	}
 	/* every other chunk of 12000: 6000 ranges, PARTIAL with the first 5000 */
 	memset(bits, 0, CHUNKS / 8 + 1);
 	for (uint64_t i = 0; i < 6000; i++) {
