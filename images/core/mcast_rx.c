@@ -39,6 +39,7 @@ int strata_mc_rx_init(struct strata_mc_rx *rx, const uint64_t *need, uint64_t n_
 	rx->need = rx->slot_mem = (void *)0;
 	rx->need_count = rx->clock = 0;
 	rx->seq_started = 0;
+	rx->seen_told = rx->lost_told = 0;
 	rx->bad_why = (void *)0;
 	if (!idx || !rx->deliver || rx->part == 0 || rx->part > STRATA_PART_NUM_MAX ||
 	    rx->frag_size < STRATA_MC_PAYLOAD_MIN || rx->frag_size > STRATA_MC_PAYLOAD_MAX ||
@@ -83,6 +84,31 @@ void strata_mc_rx_compact(const struct strata_mc_rx *rx, uint64_t *need, uint64_
 		    !has_file(rx->idx, need[k]))
 			need[kept++] = need[k];
 	*n = kept;
+}
+
+void strata_mc_rx_status(struct strata_mc_rx *rx, uint8_t flags, const uint8_t layer[32],
+			 uint64_t bytes_http, struct strata_mc_status_info *st,
+			 struct strata_mc_range_mem *ranges)
+{
+	uint32_t n;
+
+	strata_memset(st, 0, sizeof(*st));
+	if (strata_mc_ranges_from_bits(rx->need, rx->idx->chunk_count, ranges,
+				       STRATA_MC_RANGES_MAX, &n))
+		flags |= STRATA_MCS_PARTIAL;
+	st->flags = flags;
+	st->part = rx->part;
+	strata_memcpy(st->session, rx->session, STRATA_MC_SESSION_LEN);
+	strata_memcpy(st->layer, layer, 32);
+	st->need_chunks = rx->need_count;
+	st->bytes_mc = rx->st.bytes_ok;
+	st->bytes_http = bytes_http;
+	st->seen = (uint32_t)(rx->st.seen - rx->seen_told);
+	/* a late datagram may have taken back loss already reported */
+	st->lost = rx->st.lost > rx->lost_told ? (uint32_t)(rx->st.lost - rx->lost_told) : 0;
+	st->range_count = n;
+	rx->seen_told = rx->st.seen;
+	rx->lost_told = rx->st.lost;
 }
 
 static int bad(struct strata_mc_rx *rx, const char *why)

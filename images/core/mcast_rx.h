@@ -33,6 +33,7 @@
 #include <stdint.h>
 #include "index.h"
 #include "mcast.h"
+#include "mcast_status.h"
 
 /** Chunks reassembled at once. */
 #define STRATA_MC_SLOTS 8
@@ -90,6 +91,7 @@ struct strata_mc_rx {
 	uint64_t clock;
 	uint32_t seq_next;
 	int seq_started;
+	uint64_t seen_told, lost_told;        /**< st.seen, st.lost at the last status */
 };
 
 /**
@@ -114,6 +116,19 @@ int strata_mc_rx_needs(const struct strata_mc_rx *rx, uint64_t i);
  * keeping the order; *n becomes what is left, for the HTTP repair.
  */
 void strata_mc_rx_compact(const struct strata_mc_rx *rx, uint64_t *need, uint64_t *n);
+
+/**
+ * The status (mcast_status.h) of the receiver's state, for the next report: *st gets
+ * flags (the caller's JOIN, DONE or UNICAST; PARTIAL added when the need set has more
+ * than STRATA_MC_RANGES_MAX ranges), the part, the session, layer (the part's layer id,
+ * 32 bytes, the caller's), the need count, bytes_mc (store bytes delivered), bytes_http,
+ * and the datagrams seen and lost since the last call; ranges (STRATA_MC_RANGES_MAX
+ * entries, the caller's) the need set's first ranges, st->range_count of them.  What it
+ * writes is what strata_mc_status_parse takes (DONE only with nothing needed).
+ */
+void strata_mc_rx_status(struct strata_mc_rx *rx, uint8_t flags, const uint8_t layer[32],
+			 uint64_t bytes_http, struct strata_mc_status_info *st,
+			 struct strata_mc_range_mem *ranges);
 
 /** Free what strata_mc_rx_init allocated; safe after a failed init. */
 void strata_mc_rx_done(struct strata_mc_rx *rx);

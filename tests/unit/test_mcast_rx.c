@@ -329,6 +329,38 @@ static void test_seq(void)
 	rx_close(&rx, &sk);
 }
 
+/* The status of a receiver: what strata_mc_status_parse takes, with the need set, the
+ * bytes delivered and the counts since the last status. */
+static void test_status(void)
+{
+	static struct strata_mc_range_mem ranges[STRATA_MC_RANGES_MAX], back[STRATA_MC_RANGES_MAX];
+	static uint8_t body[STRATA_MC_STATUS_MAX];
+	struct strata_mc_status_info st, got;
+	struct strata_mc_rx rx;
+	struct sink sk;
+	struct ml_session s = session();
+	uint8_t layer_id[32];
+	size_t len;
+
+	memset(layer_id, 0x77, sizeof(layer_id));
+	rx_open(&rx, &sk, 0);
+	send(&rx, &s, 1, 0);                             /* chunk 1 delivered */
+	s.seq += 3;                                      /* 3 lost */
+	send(&rx, &s, 2, 0);
+	strata_mc_rx_status(&rx, STRATA_MCS_JOIN, layer_id, 5, &st, ranges);
+	CHECK(st.flags == STRATA_MCS_JOIN && st.part == 2 && st.need_chunks == data_chunks() - 1);
+	CHECK(st.seen == 2 && st.lost == 3 && st.bytes_http == 5 && st.bytes_mc == rx.st.bytes_ok);
+	CHECK(st.range_count > 0 && ranges[0].first == 2 && memcmp(st.layer, layer_id, 32) == 0);
+	CHECK_EQ(strata_mc_status_write(body, sizeof(body), &len, &st, ranges, st.range_count), 0);
+	CHECK_EQ(strata_mc_status_parse(body, len, CHUNKS, &got, back, STRATA_MC_RANGES_MAX,
+					NULL), 0);
+	CHECK(got.need_chunks == st.need_chunks && got.range_count == st.range_count);
+	send(&rx, &s, 2, 1);
+	strata_mc_rx_status(&rx, 0, layer_id, 0, &st, ranges);
+	CHECK(st.seen == 1 && st.lost == 0);             /* since the last status */
+	rx_close(&rx, &sk);
+}
+
 static void test_init(void)
 {
 	struct strata_mc_rx rx;
@@ -522,6 +554,7 @@ int main(void)
 	RUN(test_evict);
 	RUN(test_parity_and_failure);
 	RUN(test_seq);
+	RUN(test_status);
 	RUN(test_init);
 	RUN(test_engine);
 	RUN(test_large_chunks);
