@@ -58,6 +58,49 @@ static void put_part(struct strata_out *o, const struct strata_part *p)
 	strata_out_str(o, "\n");
 }
 
+/* A rate in bits/s, with the largest of G, M, K that divides it. */
+static void put_rate(struct strata_out *o, uint64_t rate)
+{
+	static const char units[] = "GMK";
+	uint64_t mult = 1000000000;
+
+	for (int u = 0; u < 3; u++, mult /= 1000) {
+		if (rate && rate % mult == 0) {
+			strata_out_u64(o, rate / mult);
+			strata_out_put(o, &units[u], 1);
+			return;
+		}
+	}
+	strata_out_u64(o, rate);
+}
+
+static void put_multicast(struct strata_out *o, const struct strata_multicast *mc)
+{
+	char hex[17];
+
+	strata_out_str(o, "multicast group=");
+	for (int i = 0; i < 4; i++) {
+		strata_out_u64(o, mc->group[i]);
+		strata_out_str(o, i < 3 ? "." : " port=");
+	}
+	strata_out_u64(o, mc->port);
+	strata_hex_encode(hex, mc->session, 8);
+	strata_out_str(o, " session=");
+	strata_out_put(o, hex, 16);
+	strata_out_str(o, " rate=");
+	put_rate(o, mc->rate);
+	strata_out_str(o, " payload=");
+	strata_out_u64(o, mc->payload);
+	strata_out_str(o, " parity=");
+	strata_out_u64(o, mc->parity);
+	strata_out_str(o, " parts=");
+	for (unsigned int i = 0; i < mc->nparts && i < STRATA_MAX_PARTS; i++) {
+		strata_out_str(o, i ? "," : "");
+		strata_out_u64(o, mc->parts[i]);
+	}
+	strata_out_str(o, "\n");
+}
+
 int strata_manifest_write(const struct strata_manifest *m, char *out, size_t cap, size_t *len)
 {
 	struct strata_out o = { out, cap, 0 };
@@ -81,6 +124,8 @@ int strata_manifest_write(const struct strata_manifest *m, char *out, size_t cap
 	strata_out_str(&o, "\n");
 	for (unsigned int i = 0; i < m->nparts && i < STRATA_MAX_PARTS; i++)
 		put_part(&o, &m->parts[i]);
+	if (m->mc.on)
+		put_multicast(&o, &m->mc);
 	if (o.len >= cap)
 		return STRATA_ERANGE;
 	out[o.len] = '\0';
