@@ -321,10 +321,10 @@ int http_signed_by_machine(struct req *r, struct server *s, enum session_use use
 static int http_machine_read(struct MHD_Connection *c, struct req *r, struct server *s,
 			const char **why)
 {
-	char by[API_TOKEN_NAME_MAX + 1];
+	struct who by;
 
 	if (MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION))
-		return http_authorize(c, s, by, why);
+		return http_authorize(c, s, r, &by, why);
 	return http_signed_by_machine(r, s, SESSION_READ, why);
 }
 
@@ -361,19 +361,21 @@ static enum MHD_Result report(struct MHD_Connection *c, struct req *r, struct se
 /*
  * Orders and lab-wide views need a credential, from every address: a browser's request
  * from a foreign Origin is refused first, then the bearer token must name one of
- * --api-tokens.  0 with the credential's name in by, or an rc with *why for the body.
+ * --api-tokens (http_req.h).
  */
-int http_authorize(struct MHD_Connection *c, struct server *s,
-		     char by[API_TOKEN_NAME_MAX + 1], const char **why)
+int http_authorize(struct MHD_Connection *c, struct server *s, struct req *r, struct who *w,
+		   const char **why)
 {
 	const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ORIGIN);
 	const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 						       MHD_HTTP_HEADER_AUTHORIZATION);
 	int rc;
 
+	memset(w, 0, sizeof(*w));
 	if (!http_origin_ok(origin, s->cfg.url))
 		return *why = "requests from another origin are refused", STRATA_EACCES;
-	rc = server_api_auth(s, http_bearer(auth), by);
+	w->via = VIA_TOKEN;
+	rc = server_api_auth(s, http_bearer(auth), w->name);
 	if (rc == STRATA_EACCES)
 		*why = "the API is off: start strata-server with --api-tokens FILE";
 	else if (rc)
@@ -385,13 +387,14 @@ int http_authorize(struct MHD_Connection *c, struct server *s,
 static enum MHD_Result order(struct MHD_Connection *c, struct req *r, struct server *s,
 			     enum inv_action what)
 {
-	char body[64], by[API_TOKEN_NAME_MAX + 1];
+	char body[64];
+	struct who by;
 	const char *why;
-	int rc = http_authorize(c, s, by, &why), n;
+	int rc = http_authorize(c, s, r, &by, &why), n;
 
 	if (rc)
 		return http_fail(c, r, rc, why);
-	n = server_mark(s, r->route.name, by, what);
+	n = server_mark(s, r->route.name, &by, what);
 	if (n < 0)
 		return http_fail(c, r, n, "cannot record the order");
 	if (n == 0)
@@ -460,15 +463,16 @@ static enum MHD_Result key_register(struct MHD_Connection *c, struct req *r, str
 /* POST /api/accept-key/NAME (or ?names=a,b,c): accept pending machine keys. */
 static enum MHD_Result accept_key(struct MHD_Connection *c, struct req *r, struct server *s)
 {
-	char body[64], by[API_TOKEN_NAME_MAX + 1], list[1024];
+	char body[64], list[1024];
 	const char *why, *who = r->route.name;
-	int rc = http_authorize(c, s, by, &why), n;
+	struct who by;
+	int rc = http_authorize(c, s, r, &by, &why), n;
 
 	if (rc)
 		return http_fail(c, r, rc, why);
 	if (!who[0] && !(who = http_field(c, r, "names", list, sizeof(list))))
 		return http_fail(c, r, STRATA_EINVAL, "name the machines: /api/accept-key/NAME or ?names=");
-	n = server_accept_keys(s, who, by);
+	n = server_accept_keys(s, who, &by);
 	if (n < 0)
 		return http_fail(c, r, n, "cannot record the acceptance");
 	snprintf(body, sizeof(body), "accepted the pending keys of %d machines\n", n);
@@ -513,9 +517,10 @@ static enum MHD_Result orders(struct MHD_Connection *c, struct req *r, struct se
 /* /machines.json, for a request with a credential. */
 static enum MHD_Result machines(struct MHD_Connection *c, struct req *r, struct server *s)
 {
-	char by[API_TOKEN_NAME_MAX + 1], *b;
+	struct who by;
 	const char *why;
-	int rc = http_authorize(c, s, by, &why);
+	char *b;
+	int rc = http_authorize(c, s, r, &by, &why);
 
 	if (rc)
 		return http_fail(c, r, rc, why);
@@ -541,6 +546,22 @@ static uint32_t client_ip4(struct MHD_Connection *c)
 	if (!sa || sa->sa_family != AF_INET)
 		return 0;
 	return ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr);
+}
+
+/* A route of the dashboard's contract (http_parse.h) whose handler is not built yet. */
+static enum MHD_Result not_built(struct MHD_Connection *c, struct req *r, struct server *s)
+{
+	return http_fail(c, r, STRATA_ENOTSUP, "this strata-server does not serve that yet");
+}
+
+/* GET /: the dashboard's page is /ui (no route ends in '/'). */
+static enum MHD_Result root(struct MHD_Connection *c, struct req *r)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+
+	if (resp)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, "/ui");
+	return http_queue(c, r, 303, resp, 0);
 }
 
 static enum MHD_Result get(struct MHD_Connection *c, struct req *r, struct server *s)
@@ -580,7 +601,13 @@ static enum MHD_Result get(struct MHD_Connection *c, struct req *r, struct serve
 	case ROUTE_PRIVATE_INDEX:
 	case ROUTE_PRIVATE_RUN:
 		return http_private_file(c, r, s);
+	case ROUTE_ROOT:
+		return root(c, r);
+	case ROUTE_NONE:
+		return http_fail(c, r, STRATA_ENOENT, "not found");
 	default:
+		if (http_route_admin(r->route.kind))
+			return not_built(c, r, s);
 		return http_fail(c, r, STRATA_ENOENT, "not found");
 	}
 }
@@ -627,8 +654,8 @@ static void take_body(struct req *r, const char *data, size_t *size)
 typedef enum MHD_Result (*route_handler)(struct MHD_Connection *c, struct req *r,
 					 struct server *s);
 
-/* The routes that change something, so take POST only (405 otherwise), and their
- * handlers; NULL for a route that is not one of them. */
+/* The handlers of the routes that change something (http_route_post); not_built for
+ * one of them without its own yet. */
 static route_handler post_handler(enum http_route_kind kind)
 {
 	static const struct {
@@ -653,7 +680,7 @@ static route_handler post_handler(enum http_route_kind kind)
 	for (size_t i = 0; i < sizeof(posts) / sizeof(posts[0]); i++)
 		if (posts[i].kind == kind)
 			return posts[i].fn;
-	return NULL;
+	return not_built;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -663,7 +690,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	struct server *s = cls;
 	struct req *r = *req_cls;
 	int is_get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
-	route_handler h;
 
 	if (!r)
 		return MHD_NO;            /* on_uri made it; it fails only without memory */
@@ -687,8 +713,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (r->route.kind == ROUTE_REPORT)
 		return is_get ? report(c, r, s)
 			: http_error(c, r, 405, "use GET: a report's fields travel in its signed URL");
-	if ((h = post_handler(r->route.kind)))
-		return strcmp(method, "POST") ? http_error(c, r, 405, "use POST") : h(c, r, s);
+	if (http_route_post(r->route.kind))
+		return strcmp(method, "POST") ? http_error(c, r, 405, "use POST")
+			: post_handler(r->route.kind)(c, r, s);
 	if (!is_get)
 		return http_error(c, r, 405, "method not allowed");
 	return get(c, r, s);

@@ -23,7 +23,7 @@
 /** Who a private request is answered to, and how. */
 struct private_grant {
 	int sealed;                        /**< 1: the machine's session, sealed; 0: an admin */
-	char by[API_TOKEN_NAME_MAX + 1];   /**< the admin's token name */
+	struct who by;                     /**< the admin, when not sealed */
 	uint8_t key[STRATA_SEAL_KEY_LEN];  /**< the session's encryption key */
 	uint64_t n;                        /**< the request's counter: the seal's IV */
 };
@@ -43,7 +43,7 @@ static int private_authorize(struct MHD_Connection *c, struct req *r, struct ser
 
 	memset(g, 0, sizeof(*g));
 	if (auth)
-		return http_authorize(c, s, g->by, why);
+		return http_authorize(c, s, r, &g->by, why);
 	rc = r->uri_long ? STRATA_EINVAL
 		: server_session_check(s, r->route.mac, r->method, r->uri, &k, &g->n);
 	*why = http_session_why(rc);
@@ -56,7 +56,7 @@ static int private_authorize(struct MHD_Connection *c, struct req *r, struct ser
 }
 
 /* An admin's read of a machine's private file, in the audit log before it is answered. */
-static int audit_private_read(struct server *s, struct req *r, const char *by)
+static int audit_private_read(struct server *s, struct req *r, const struct who *by)
 {
 	struct db *d = s->state->db;
 	char mac[18], action[32 + HTTP_PATH_MAX];
@@ -182,7 +182,7 @@ enum MHD_Result http_private_file(struct MHD_Connection *c, struct req *r, struc
 	if (rc)
 		ret = http_fail(c, r, rc, rc == STRATA_ECORRUPT ? "private layer index is corrupt"
 			   : "no such private layer for this machine");
-	else if (!g.sealed && audit_private_read(s, r, g.by))
+	else if (!g.sealed && audit_private_read(s, r, &g.by))
 		ret = http_fail(c, r, STRATA_EREPORTED, "cannot record the read in the audit log");
 	else if (r->route.kind == ROUTE_PRIVATE_INDEX)
 		ret = private_index(c, r, e, &g);

@@ -13,6 +13,7 @@
 #include "http_parse.h"
 #include "server.h"
 #include "sessions.h"
+#include "who.h"
 
 /** Largest small (form-encoded) request body kept; a larger one is refused with 413. */
 #define BODY_MAX 4096
@@ -81,10 +82,14 @@ const char *http_field(struct MHD_Connection *c, struct req *r, const char *key,
 		       size_t cap);
 /** A value from the query only (what a session's tag covers), borrowed, or NULL. */
 const char *http_qfield(struct MHD_Connection *c, const char *key);
-/** An admin's credential (bearer token, same origin): 0 with its name in by, or an rc
- *  with *why for the body. */
-int http_authorize(struct MHD_Connection *c, struct server *s,
-		   char by[API_TOKEN_NAME_MAX + 1], const char **why);
+/**
+ * Who gives an admin request (orders, lab-wide views): a Bearer token of --api-tokens
+ * (via=token), from the server's own origin or none.  0 with *w filled (the caller's),
+ * or an rc with *why (static) for the body: STRATA_EAUTH (401) without a credential that
+ * counts, STRATA_EACCES (403) from a foreign origin or with the API off.
+ */
+int http_authorize(struct MHD_Connection *c, struct server *s, struct req *r, struct who *w,
+		   const char **why);
 /** Why a machine's request was refused by its session check (sessions.h's codes). */
 const char *http_session_why(int rc);
 /** Whether r is signed by a live session of its machine (use: whether its counter may

@@ -298,7 +298,7 @@ static int gc_once(struct server *s)
 	if (rc == 0)
 		rc = drop_privileges(&s->cfg);
 	if (rc == 0)
-		rc = gc_run(s, s->cfg.gc_once == 2, "cli", &r);
+		rc = gc_run(s, s->cfg.gc_once == 2, &who_cli, &r);
 	if (rc == 0) {
 		gc_json(&r, json, sizeof(json));
 		fputs(json, stdout);

@@ -450,7 +450,7 @@ int server_match_one(struct server *s, const char *who, uint8_t mac[6],
 
 /* Mark the n machines of macs with the order what and record it, in one transaction;
  * memory says they are marked only once it committed.  Call with the state lock. */
-static int record_order(struct server *s, const char *who, const char *by,
+static int record_order(struct server *s, const char *who, const struct who *by,
 			enum inv_action what, const uint8_t (*macs)[6], size_t n)
 {
 	struct mstate *st, next;
@@ -481,7 +481,7 @@ const char *server_action_name(enum inv_action a)
 	return a == INV_ACTION_DEPLOY ? "deploy" : a == INV_ACTION_ENROLL ? "enroll" : "none";
 }
 
-int server_mark(struct server *s, const char *who, const char *by, enum inv_action what)
+int server_mark(struct server *s, const char *who, const struct who *by, enum inv_action what)
 {
 	uint8_t (*macs)[6];
 	size_t n = 0;
@@ -502,7 +502,7 @@ int server_mark(struct server *s, const char *who, const char *by, enum inv_acti
 	if (rc)
 		return rc;
 	fprintf(stderr, "action: %s marked for %zu machines (%s) by %s\n",
-		server_action_name(what), n, who, by);
+		server_action_name(what), n, who, by->name);
 	return (int)n;
 }
 

@@ -20,6 +20,7 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "who.h"
 #include "api_tokens.h"
 #include "inventory.h"
 #include "layer_cache.h"
@@ -230,7 +231,7 @@ int server_match_one(struct server *s, const char *who, uint8_t mac[6],
  * machines it marked (0: none matched, nothing recorded), or STRATA_EREPORTED when the
  * database refused the write.
  */
-int server_mark(struct server *s, const char *who, const char *by, enum inv_action what);
+int server_mark(struct server *s, const char *who, const struct who *by, enum inv_action what);
 
 /** An order's word, as the audit log and /machines.json's "pending" say it (static). */
 const char *server_action_name(enum inv_action a);
