@@ -408,6 +408,36 @@ int http_origin_ok(const char *origin, const char *url)
 	       !strcmp(a, b);
 }
 
+/* Whether v[0..n) has a session cookie's shape. */
+static int cookie_value_ok(const char *v, size_t n)
+{
+	return n == HTTP_COOKIE_VALUE_LEN && strspn(v, "0123456789abcdef") >= n;
+}
+
+int http_cookie_get(const char *hdr, const char *name, char out[HTTP_COOKIE_VALUE_LEN + 1])
+{
+	size_t nlen = strlen(name);
+	int found = 0;
+
+	for (const char *p = hdr; p && *p;) {
+		size_t n = strcspn(p, ";");
+		const char *eq = memchr(p, '=', n);
+
+		if (!eq || eq == p)
+			return -1;
+		if ((size_t)(eq - p) == nlen && !strncmp(p, name, nlen)) {
+			if (found++ || !cookie_value_ok(eq + 1, n - nlen - 1))
+				return -1;
+			memcpy(out, eq + 1, HTTP_COOKIE_VALUE_LEN);
+			out[HTTP_COOKIE_VALUE_LEN] = '\0';
+		}
+		p += n;
+		if (*p == ';' && *++p == ' ')
+			p++;
+	}
+	return found;
+}
+
 /* One "A.B.C.D[/N]" of len bytes. */
 static int cidr_parse(const char *s, size_t len, struct http_cidr *out)
 {

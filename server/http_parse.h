@@ -136,6 +136,18 @@ const char *http_bearer(const char *hdr);
  */
 int http_origin_ok(const char *origin, const char *url);
 
+/** A session cookie's value: 64 lowercase hex digits (admin_session.h). */
+#define HTTP_COOKIE_VALUE_LEN 64
+
+/**
+ * The value of the cookie called name in a Cookie header (RFC 6265 section 4.2.1:
+ * "a=1; b=2"), into out.  1 when found with the shape of a session (64 lowercase hex
+ * digits), 0 when absent (other cookies are skipped whatever they hold), -1 when the
+ * header is not a cookie list, or name appears twice or with another shape: a request a
+ * browser would not send, refused rather than guessed at.
+ */
+int http_cookie_get(const char *hdr, const char *name, char out[HTTP_COOKIE_VALUE_LEN + 1]);
+
 /** Most networks --trusted-proxies takes. */
 #define HTTP_CIDR_MAX 16
 

@@ -30,19 +30,17 @@ struct private_grant {
 
 /*
  * A machine's private layer is served to that machine's signed request (sealed to its
- * session) or to an admin's API token (in clear, audited); anything else is refused: 401
- * without a proof, 403 with another machine's.  0 with *g filled, or an rc with *why.
+ * session) or to an admin's credential (a token or a session; in clear, audited);
+ * anything else is refused: 401 without a proof, 403 with another machine's.  0 with *g filled, or an rc with *why.
  */
 static int private_authorize(struct MHD_Connection *c, struct req *r, struct server *s,
 			     struct private_grant *g, const char **why)
 {
-	const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-						       MHD_HTTP_HEADER_AUTHORIZATION);
 	struct strata_session_keys k;
 	int rc;
 
 	memset(g, 0, sizeof(*g));
-	if (auth)
+	if (http_has_credential(c))
 		return http_authorize(c, s, r, &g->by, why);
 	rc = r->uri_long ? STRATA_EINVAL
 		: server_session_check(s, r->route.mac, r->method, r->uri, &k, &g->n);

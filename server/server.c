@@ -21,6 +21,7 @@
 #include "interval.h"
 #include "keys.h"
 #include "machine_keys.h"
+#include "login.h"
 #include "mem.h"
 #include "private_store.h"
 #include "inventory_site.h"
@@ -83,7 +84,7 @@ int server_open(struct server *s)
 	    capture_hellos_new(HELLOS_MAX, &s->hellos))
 		return errorf("out of memory");
 	if (state_open(s->cfg.state_dir, &s->state) || ensure_key(s) || server_load_tokens(s) ||
-	    capture_key_open(s))
+	    login_open(s->cfg.admins, &s->login) || capture_key_open(s))
 		return STRATA_EREPORTED;
 	if (server_reload(s))
 		return STRATA_EREPORTED;
@@ -97,6 +98,8 @@ void server_close(struct server *s)
 	s->cat = NULL;
 	api_tokens_free(s->tokens);
 	s->tokens = NULL;
+	login_close(s->login);
+	s->login = NULL;
 	state_close(s->state);
 	sessions_free(s->sessions);
 	s->sessions = NULL;

@@ -30,6 +30,7 @@
 
 struct sessions;
 struct capture_hellos;
+struct login;
 
 /** Command-line configuration.  Strings borrowed from argv or static. */
 struct server_config {
@@ -42,6 +43,12 @@ struct server_config {
 	const char *state_dir;   /**< versions, actions, reports, keys */
 	const char *inventory;   /**< the inventory file */
 	const char *api_tokens;  /**< NAME TOKEN pairs for /api and lab-wide views; NULL: none */
+	const char *admins;      /**< NAME:HASH lines: the dashboard's logins (admins.h); NULL:
+				      none */
+	const char *tls_cert, *tls_key; /**< PEM files: HTTPS on https_port (both, or neither) */
+	const char *tls_url;     /**< the public https base URL, the admins' Origin under TLS */
+	int https_port;
+	int max_https;           /**< concurrent HTTPS connections */
 	const char *key;         /**< manifest signing key (created when missing) */
 	const char *addr;        /**< listen address */
 	const char *url;         /**< the public base URL clients are given */
@@ -129,6 +136,7 @@ struct server {
 	pthread_rwlock_t lock;   /**< guards cat and tokens */
 	struct catalog *cat;
 	struct api_tokens *tokens; /**< from cfg.api_tokens, or NULL (owned) */
+	struct login *login;     /**< admins' logins and sessions (login.h), owned */
 	struct layer_cache layers; /**< opened layers of the public store, for runs requests */
 	struct layer_cache private_layers; /**< of machines' private stores (layer_cache_get_in) */
 	pthread_t preparer;      /**< makes queued default-profile products */

@@ -3,6 +3,7 @@
  * (nothing outside the served folders can be named), Range follows RFC 9110 for one range,
  * and query values are decoded with control bytes refused.
  */
+#include <stdio.h>
 #include <string.h>
 #include "harness.h"
 #include "http_parse.h"
@@ -270,12 +271,43 @@ static void test_cidr(void)
 	CHECK_EQ(http_cidr_list_parse("1.1.1.1,2.2.2.2,3.3.3.3,4.4.4.4", c, 3, &n), STRATA_ERANGE);
 }
 
+/* The Cookie header: the session cookie found among others, refused when twice or
+ * misshapen, absent otherwise. */
+static void test_cookie(void)
+{
+	char out[HTTP_COOKIE_VALUE_LEN + 1], hdr[300];
+	const char *v = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+	snprintf(hdr, sizeof(hdr), "strata=%s", v);
+	CHECK_EQ(http_cookie_get(hdr, "strata", out), 1);
+	CHECK(!strcmp(out, v));
+	snprintf(hdr, sizeof(hdr), "theme=dark; strata=%s; lang=fr=x", v);
+	CHECK_EQ(http_cookie_get(hdr, "strata", out), 1);
+	CHECK_EQ(http_cookie_get(hdr, "__Host-strata", out), 0);
+	snprintf(hdr, sizeof(hdr), "__Host-strata=%s", v);
+	CHECK_EQ(http_cookie_get(hdr, "__Host-strata", out), 1);
+	CHECK_EQ(http_cookie_get(hdr, "strata", out), 0);
+	CHECK_EQ(http_cookie_get("theme=dark", "strata", out), 0);
+	CHECK_EQ(http_cookie_get("", "strata", out), 0);
+	snprintf(hdr, sizeof(hdr), "strata=%s; strata=%s", v, v);
+	CHECK_EQ(http_cookie_get(hdr, "strata", out), -1);          /* twice */
+	CHECK_EQ(http_cookie_get("strata=abc", "strata", out), -1);  /* short */
+	snprintf(hdr, sizeof(hdr), "strata=%.63sA", v);
+	CHECK_EQ(http_cookie_get(hdr, "strata", out), -1);          /* upper case */
+	snprintf(hdr, sizeof(hdr), "strata=%s0", v);
+	CHECK_EQ(http_cookie_get(hdr, "strata", out), -1);          /* long */
+	CHECK_EQ(http_cookie_get("theme", "strata", out), -1);       /* not a list */
+	CHECK_EQ(http_cookie_get("a=1;;b=2", "strata", out), -1);
+	CHECK_EQ(http_cookie_get("=x", "strata", out), -1);
+}
+
 int main(void)
 {
 	RUN(test_cidr);
 	RUN(test_status_table);
 	RUN(test_routes_good);
 	RUN(test_routes_dashboard);
+	RUN(test_cookie);
 	RUN(test_routes_bad);
 	RUN(test_range);
 	RUN(test_query);
