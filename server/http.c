@@ -58,6 +58,12 @@
 
 /** TLS versions and ciphers the HTTPS port offers: GnuTLS's defaults, TLS 1.2 and 1.3. */
 #define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+/**
+ * Both daemons: libmicrohttpd's own threads with epoll; a handler may suspend a connection
+ * that waits on the server (MHD_suspend_connection), which needs ALLOW_SUSPEND_RESUME.
+ */
+#define DAEMON_FLAGS (MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | \
+		      MHD_ALLOW_SUSPEND_RESUME)
 /** Largest certificate or key file read. */
 #define TLS_FILE_MAX (1 << 20)
 
@@ -894,7 +900,7 @@ static int guard_open(const struct server *s, int max_conns, struct http_guard *
 static struct MHD_Daemon *daemon_start(struct http_service *h, const struct sockaddr_in *sa)
 {
 	const struct server *s = h->s;
-	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	unsigned int flags = DAEMON_FLAGS;
 
 	return MHD_start_daemon(flags, (uint16_t)s->cfg.http_port, http_guard_accept, h->guard,
 				on_request, &h->plain,
@@ -914,8 +920,7 @@ static struct MHD_Daemon *daemon_start(struct http_service *h, const struct sock
 static struct MHD_Daemon *tls_daemon_start(struct http_service *h, const struct sockaddr_in *sa)
 {
 	const struct server *s = h->s;
-	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
-			     MHD_USE_TLS;
+	unsigned int flags = DAEMON_FLAGS | MHD_USE_TLS;
 
 	return MHD_start_daemon(flags, (uint16_t)s->cfg.https_port, http_guard_accept,
 				h->tls_guard, on_request, &h->secure,
