@@ -4,7 +4,7 @@
 # Path=/, Max-Age; Secure and __Host- under TLS) minted only at a login, so a planted
 # cookie is never adopted; a cookie's POST needs X-Strata-CSRF and the server's Origin;
 # logout and a SIGHUP that drops the admin end the session; repeated failures from one
-# address get 429 with Retry-After; Bearer tokens work as before; the audit log names the
+# address get 429 with Retry-After, and so do logins beyond 8 a second; Bearer tokens work as before; the audit log names the
 # admin and the via.  With --tls-cert/--tls-key the dashboard and API are served over
 # HTTPS (a self-signed certificate made here with openssl) and the plain port refuses
 # /api and sends /ui to https.  Loopback only; needs curl, sqlite3, openssl, python3.
@@ -116,8 +116,14 @@ check "SIGHUP re-reads the admins" grep -q "admins: 2 admins" "$W/log"
 check "bob's session ended with his line: 401" test "$(code -b "$W/jar-bob" "$U/api/session")" = 401
 check "carol's session stays: 200" test "$(code -b "$W/jar-carol" "$U/api/session")" = 200
 
+# The server-wide budget: 20 right passwords at once meet the 8 checks a second (the
+# logins before them are counted in the same seconds, so wait for a fresh one).
+sleep 1.1
+for i in $(seq 20); do login carol 'tr0ub4dor' "$U" -c /dev/null; echo; done > "$W/burst"
+check "20 logins at once: some get 429 (the budget), the rest 200" sh -c "grep -qx 429 '$W/burst' && grep -qx 200 '$W/burst' && test \$(grep -cvx '200\|429' '$W/burst') = 0"
 # Failed logins from one address: 5 answered 401, then 429 with a growing Retry-After,
 # the right password refused too while locked out; no handler sleeps.
+sleep 1.1
 for i in 1 2 3 4 5; do login carol "wrong$i" "$U" -c /dev/null > "$W/fail$i"; done
 check "5 failures answered 401" test "$(cat "$W"/fail? | tr -d '\n')" = 401401401401401
 T0=$(now_ms)
