@@ -87,7 +87,7 @@ user_fs() {
 		cp -p --parents "$f" "$t/" 2>/dev/null && sum=$((sum + sz))
 		[ $((cap - sum)) -gt 65536 ] || break
 	done < <(find /usr/share/doc /usr/lib /usr/bin -type f -size -8M | sort)
-	mkfs.ext4 -q -F -b 4096 -U "5f1a2b3c-0000-4000-8000-0000000d$(printf %04x "$1")" -d "$t" "$2" "${1}M" 2>"$W/mkfs.log" ||
+	mkfs.ext4 -q -F -b 4096 -U "5f1a2b3c-0000-4000-8000-0000000d$(printf %04x "$1")" -d "$t" "$2" "${1}M" >"$W/mkfs.log" 2>&1 ||
 		die "mkfs.ext4 of the user's $1 MiB failed"
 	rm -rf "$t"
 }

@@ -28,6 +28,9 @@ trap '[ "$BASHPID" = $$ ] && printf "ramdisk: FAILED in step \"%s\" (line %s: %s
 # virtio devices of tests/lib/lab.sh's VMs and the filesystems of its disks.
 RD_MODULES="crc32c_generic virtio_pci virtio_net virtio_blk ext4 vfat nls_cp437 nls_ascii"
 RD_PROGRAMS="/usr/sbin/partclone.restore /usr/sbin/partclone.ext4"
+# glibc loads libgcc_s with dlopen when a thread exits (partclone's threads do), so ldd
+# does not name it; without it partclone aborts at the end of every restore.
+RD_LIBS="/lib/x86_64-linux-gnu/libgcc_s.so.1"
 
 # copy_program TREE PATH: PATH and every library ldd names for it, at the same paths in TREE.
 copy_program() {
@@ -48,6 +51,10 @@ build_ramdisk() {
 	ln -s /proc/mounts "$t/etc/mtab"   # partclone checks that the target is not mounted
 	install -m 755 "$RD_HERE/ramdisk-init" "$t/init"
 	for p in $RD_PROGRAMS; do copy_program "$t" "$p"; done
+	for p in $RD_LIBS; do
+		[ -f "$p" ] || die "$p not found (install libgcc-s1)"
+		mkdir -p "$t$(dirname "$p")" && cp -L "$p" "$t$p"
+	done
 	for m in $LOAD_ORDER; do cp "$MODS/$m.ko" "$t/lib/modules/"; done
 	# shellcheck disable=SC2086 # one module per line
 	printf '%s\n' $LOAD_ORDER > "$t/lib/modules/load-order"
