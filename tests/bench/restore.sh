@@ -29,8 +29,9 @@
 # kernel's first ("Linux version", printed at once by earlycon); it stops at strata.efi's
 # "deployment complete" or the ramdisk's "rdbench: done" (after sync).  Times are the host's
 # clock: QEMU's serial port is a FIFO read by a process that stamps each line as it arrives.
-# Beside it: the time iPXE took to fetch what it hands over to (strata.efi; the kernel and
-# initramfs), and each ramdisk step's time by the guest's clock.  After the runs the harness
+# Beside it, not counted: the time from iPXE's script to that first line (the fetch of
+# strata.efi; the fetch of the kernel and initramfs and the kernel's EFI stub), and each
+# ramdisk step's time by the guest's clock.  After the runs the harness
 # checks that the clonezilla disk's partitions hold the restore disk's bytes and that the
 # restored data partition is the captured filesystem.
 #
@@ -302,7 +303,7 @@ read -r SC AC < <(fit clonezilla)
 	echo
 	echo "What each run writes: **restore** the GPT, the gold ESP (16 MiB) and root (48 MiB) layers, the CIDATA machine layer (4 MiB) and the user's captured generation into the data partition; **fresh** the same without the data partition (a machine with no generation); **clonezilla** the same bytes as restore: the first MiB (GPT) by \`wget | gunzip > /dev/vda\`, then one partclone image per partition (\`partclone.vfat\`/\`partclone.ext4 -c | gzip\` of the restore run's disk) by \`wget | gunzip | partclone.restore\`.  User data: an ext4 of DATA_MIB MiB, 75 % full of this machine's /usr files."
 	echo
-	echo "| DATA_MIB | run | fetched (MB) | hand-over to done (s) | before hand-over: iPXE's fetch (s) | QEMU start to exit (s) | / clonezilla |"
+	echo "| DATA_MIB | run | fetched (MB) | hand-over to done (s) | before the clock: iPXE's script to the first line (s) | QEMU start to exit (s) | / clonezilla |"
 	echo "| ---: | --- | ---: | ---: | ---: | ---: | ---: |"
 	for s in $SIZES; do
 		for r in restore fresh clonezilla; do
