@@ -27,6 +27,8 @@
 #include "http_req.h"
 #include "http_capture.h"
 #include "http_keep.h"
+#include "http_mcast.h"
+#include "mcast_status.h"
 #include "http_private.h"
 #include "http_restore.h"
 #include "http_run.h"
@@ -580,16 +582,25 @@ static enum MHD_Result get(struct MHD_Connection *c, struct req *r, struct serve
 	case ROUTE_PRIVATE_INDEX:
 	case ROUTE_PRIVATE_RUN:
 		return http_private_file(c, r, s);
+	case ROUTE_MCAST_JSON:
+		return http_mcast_json(c, r, s);
 	default:
 		return http_fail(c, r, STRATA_ENOENT, "not found");
 	}
 }
 
-/* Collect a capture task's body into r->big; refuse anything beyond big_max, and take
- * nothing for a request whose signature failed (no memory for strangers). */
+/* The largest body a route takes into r->big (a capture task's, a multicast status),
+ * 0 for the others (small bodies, BODY_MAX). */
+static size_t big_body_max(enum http_route_kind kind)
+{
+	return kind == ROUTE_MCAST_STATUS ? STRATA_MC_STATUS_MAX : http_capture_body_max(kind);
+}
+
+/* Collect a big body into r->big; refuse anything beyond big_body_max, and take nothing
+ * for a request whose signature failed (no memory for strangers). */
 static void take_big_body(struct req *r, const char *data, size_t *size)
 {
-	size_t max = http_capture_body_max(r->route.kind);
+	size_t max = big_body_max(r->route.kind);
 
 	if (r->task_rc) {
 		*size = 0;
@@ -609,7 +620,7 @@ static void take_big_body(struct req *r, const char *data, size_t *size)
 /* Collect a small request body; refuse anything larger than BODY_MAX. */
 static void take_body(struct req *r, const char *data, size_t *size)
 {
-	if (http_capture_body_max(r->route.kind)) {
+	if (big_body_max(r->route.kind)) {
 		take_big_body(r, data, size);
 		return;
 	}
@@ -648,6 +659,7 @@ static route_handler post_handler(enum http_route_kind kind)
 		{ ROUTE_CAPTURE_DONE, http_capture_done },
 		{ ROUTE_CAPTURE_HELLO, http_capture_hello },
 		{ ROUTE_GC, http_gc },
+		{ ROUTE_MCAST_STATUS, http_mcast_status },
 	};
 
 	for (size_t i = 0; i < sizeof(posts) / sizeof(posts[0]); i++)
@@ -664,6 +676,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	struct req *r = *req_cls;
 	int is_get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
 	route_handler h;
+	const char *why;
 
 	if (!r)
 		return MHD_NO;            /* on_uri made it; it fails only without memory */
@@ -674,6 +687,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		http_route(url, &r->route);
 		if (http_capture_body_max(r->route.kind))
 			r->task_rc = http_capture_check(r, s, &r->task);
+		if (r->route.kind == ROUTE_MCAST_STATUS)
+			r->task_rc = http_signed_by_machine(r, s, SESSION_ONCE, &why);
 		*req_cls = r;
 		return MHD_YES;
 	}

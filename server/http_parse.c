@@ -149,6 +149,8 @@ enum http_route_kind http_route(const char *path, struct http_route *r)
 		return ROUTE_NONE;
 	if (!strcmp(p, "machines.json"))
 		return r->kind = ROUTE_MACHINES;
+	if (!strcmp(p, "api/mcast.json"))
+		return r->kind = ROUTE_MCAST_JSON;
 	if (segment(&p, a, sizeof(a)))
 		return ROUTE_NONE;
 	if (!strcmp(a, "store"))
@@ -159,6 +161,8 @@ enum http_route_kind http_route(const char *path, struct http_route *r)
 		return r->kind = route_api(b, c, r);
 	if (*p && !strcmp(a, "capture") && !strcmp(b, "chunk"))
 		return r->kind = lower_hex_digest(r->digest, p) ? ROUTE_NONE : ROUTE_CAPTURE_CHUNK;
+	if (*p && !strcmp(a, "mcast") && !strcmp(b, "status"))
+		return r->kind = mac_seg(r->mac, p) ? ROUTE_NONE : ROUTE_MCAST_STATUS;
 	if (*p && !strcmp(a, "key") && !mac_seg(r->mac, b) && !strcmp(p, "nonce"))
 		return r->kind = ROUTE_KEY_NONCE;
 	if (*p && !strcmp(a, "private") && !mac_seg(r->mac, b))
