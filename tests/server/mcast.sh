@@ -156,5 +156,6 @@ inns kill -HUP "$SPID"
 sleep 1
 check "a bad multicast key is refused naming file:line" grep -q "inventory.conf:2: port= must be 1024..65535, not '80'" "$W/log"
 check "the server runs on" test -n "$(jq_ lab "s['session']")"
-check "no sanitizer report" bash -c "! grep -q 'ERROR: AddressSanitizer\|runtime error' '$W/log'"
+netns_stop "$SPID"
+check "the server stops cleanly, no sanitizer or leak report" bash -c "! grep -q 'ERROR: AddressSanitizer\|runtime error' '$W/log'"
 finish
