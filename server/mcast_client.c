@@ -151,6 +151,10 @@ static int status_apply(struct mcast_session *ss, const uint8_t mac[6], unsigned
 		return *why = "statuses come at least 500 ms apart", MCAST_TOO_SOON;
 	if (!(c = client_take(ss, mac, pi, &joined)))
 		return *why = "out of memory", MCAST_TOO_SOON;
+	if (!joined && (st->flags & STRATA_MCS_JOIN)) {   /* it starts again */
+		c->join_pos = mcast_pos(ss);
+		c->lossy = 0;
+	}
 	client_update(c, st, r);
 	if (joined)
 		client_log(ss, c, "joined");
