@@ -56,9 +56,10 @@ enum MHD_Result http_mcast_status(struct MHD_Connection *c, struct req *r, struc
 
 enum MHD_Result http_mcast_json(struct MHD_Connection *c, struct req *r, struct server *s)
 {
-	char by[API_TOKEN_NAME_MAX + 1], *b;
+	struct who by;
 	const char *why;
-	int rc = http_authorize(c, s, by, &why);
+	char *b;
+	int rc = http_authorize(c, s, r, &by, &why);
 
 	if (rc)
 		return http_fail(c, r, rc, why);

@@ -37,6 +37,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include "who.h"
 
 struct server;
 struct inventory;
@@ -57,7 +58,7 @@ struct replace_ticket {
  * text or NULL.
  */
 int replace_order(struct server *s, const char *who, const uint8_t new_mac[6],
-		  const char *by, struct replace_ticket *out, const char **why);
+		  const struct who *by, struct replace_ticket *out, const char **why);
 
 /**
  * At every inventory load, before the catalog is built from inv (owned by the caller,
