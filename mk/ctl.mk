@@ -1,0 +1,15 @@
+# strata-ctl: the command line over strata-server's HTTP API (ctl/, README "strata-ctl").
+# libcurl for HTTP(S), json-c (libjson-c-dev) for the answers, and the core's text helpers
+# (numbers, MACs) so it parses them as the server does.
+
+CTL_SRCS := $(wildcard ctl/*.c) images/core/text.c images/core/rc.c
+CTL_LIBS := -lcurl -ljson-c
+CTL_OBJS = $(patsubst %.c,$(1)/%.o,$(CTL_SRCS))
+
+$(REL)/strata-ctl: $(call CTL_OBJS,$(REL))
+	$(CC) -o $@ $^ $(CTL_LIBS)
+$(SAN)/strata-ctl: $(call CTL_OBJS,$(SAN))
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(CTL_LIBS)
+
+ALL_TARGETS  += $(REL)/strata-ctl
+TEST_TARGETS += $(SAN)/strata-ctl
