@@ -66,10 +66,10 @@ int cmd_machines(struct ctl *c)
 	return rc;
 }
 
-/* One "key: value" line, skipped when value is NULL. */
+/* One "key: value" line, skipped when value is NULL or empty. */
 static void field(const char *key, const char *value)
 {
-	if (value)
+	if (value && *value)
 		printf("%-14s %s\n", key, value);
 }
 

@@ -38,6 +38,12 @@ static void bar_line(FILE *f, const struct watch_seen *s)
 	char bar[BAR + 1], done[FMT_MAX], total[FMT_MAX], rate[FMT_MAX], left[FMT_MAX] = "";
 	int fill = s->total ? (int)((double)s->done * BAR / (double)s->total) : 0;
 
+	if (!s->total) {
+		fprintf(f, "\033[2K%-16.16s %-9s %s\n", s->key, s->state,
+			strcmp(s->state, "queued") ? "no progress reported yet"
+						   : "waits for its next network boot");
+		return;
+	}
 	for (int i = 0; i < BAR; i++)
 		bar[i] = i < fill ? '#' : '.';
 	bar[BAR] = '\0';
@@ -47,7 +53,7 @@ static void bar_line(FILE *f, const struct watch_seen *s)
 	if (s->rate > 0 && s->total > s->done)
 		fmt_duration(left, (uint64_t)((double)(s->total - s->done) / s->rate));
 	fprintf(f, "\033[2K%-16.16s %-9s [%s] %3d%% %9s of %-9s %9s/s %s%s\n", s->key, s->state,
-		bar, s->total ? (int)((double)s->done * 100 / (double)s->total) : 0, done, total,
+		bar, (int)((double)s->done * 100 / (double)s->total), done, total,
 		rate, left, left[0] ? " left" : "");
 }
 
