@@ -4,16 +4,17 @@
 # JSON); each exit code provoked (2 usage and no --yes off a terminal, 3 a wrong token, 4 an
 # unknown machine, 5 a duplicate capture (409) and a refused order (400), 6 a dead port, 7 a
 # list with one unknown name, 8 watch --until-idle after a failure report, 130 SIGINT); the
-# [y/N] question on a terminal (script(1)); a generation captured with strata-image, listed
+# [y/N] question on a terminal (script(1)); https checked against --cacert (6 without it),
+# and the plain port with TLS on (3); a generation captured with strata-image, listed
 # and restored; watch --until-idle on reports a machine's session posts
 # (tests/tools/session_client.py), ending 0 once the lab is idle; the audit names the
-# token.  Needs curl, sqlite3, python3-cryptography, script (util-linux), strata-image.
+# token.  Needs curl, sqlite3, python3-cryptography, script (util-linux), openssl, strata-image.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/server.sh"
 . "$(dirname "$0")/../lib/session.sh"
 . "$(dirname "$0")/../lib/generations.sh"
 gen_setup strata-ctl
-need_tools script
+need_tools script openssl
 CTL=${STRATA_CTL:-$(dirname "$SRV")/strata-ctl}
 need_built "$CTL"
 
@@ -152,6 +153,19 @@ check "a dead port: 6" t 6 --server "http://127.0.0.1:$DEAD" machines
 check "  naming the server" err "cannot reach http://127.0.0.1:$DEAD"
 check "--timeout 0: 2" t 2 --timeout 0 machines
 check "the token is in no output" sh -c "! grep -rq '$SRV_TOKEN' '$W/out' '$W/err' '$W/tty'"
+srv_stop
+
+# https: the server's certificate checked against --cacert; the plain port refuses the API.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=127.0.0.1 \
+	-addext subjectAltName=IP:127.0.0.1 -keyout "$W/key.pem" -out "$W/cert.pem" 2>/dev/null
+HS=$(free_port)
+check "a server with TLS starts" srv_start "$W" "$W/log-tls" --api-tokens "$W/api-tokens" --tls-cert "$W/cert.pem" --tls-key "$W/key.pem" --https-port "$HS"
+check "https without --cacert: 6 (TLS failed)" t 6 --server "https://127.0.0.1:$HS" machines
+check "  saying to give --cacert" err 'with --cacert FILE'
+check "https with --cacert: 0" t 0 --server "https://127.0.0.1:$HS" --cacert "$W/cert.pem" machines
+check "  the machines" test "$(grep -c '^pc0[123] ' "$W/out")" = 3
+check "the plain port with TLS on: 3 (403)" t 3 --server "$U" machines
+check "  naming the https URL" err "https://127.0.0.1:$HS"
 srv_stop
 
 # watch, on a fresh lab: reports from pc01's session, then pc02's failure.
