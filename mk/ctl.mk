@@ -13,3 +13,10 @@ $(SAN)/strata-ctl: $(call CTL_OBJS,$(SAN))
 
 ALL_TARGETS  += $(REL)/strata-ctl
 TEST_TARGETS += $(SAN)/strata-ctl
+
+# libFuzzer target for what strata-ctl reads from a server: answers as JSON, the lab in them.
+$(FUZZ)/tests/fuzz/fuzz_ctl_answer.o: INCS += -Ictl
+$(FUZZ)/fuzz_ctl_answer: $(FUZZ)/tests/fuzz/fuzz_ctl_answer.o \
+		$(patsubst %.c,$(FUZZ)/%.o,ctl/api.c ctl/token.c ctl/lab.c)
+	$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(CTL_LIBS)
+TEST_TARGETS += $(FUZZ)/fuzz_ctl_answer
