@@ -25,6 +25,18 @@ static void question(const struct ctl *c, char *q, size_t cap)
 		snprintf(q + o, cap - o, " at the next network boot?");
 }
 
+/* With --json, a refused machine's line: {"machine": NAME, "refused": true, "exit": RC}. */
+static void print_refused(const char *name, int rc)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "machine", json_object_new_string(name));
+	json_object_object_add(o, "refused", json_object_new_boolean(1));
+	json_object_object_add(o, "exit", json_object_new_int(rc));
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_SPACED));
+	json_object_put(o);
+}
+
 /* Order one machine; its exit code. */
 static int deploy_one(struct ctl *c, struct api *a, const char *name)
 {
@@ -36,9 +48,11 @@ static int deploy_one(struct ctl *c, struct api *a, const char *name)
 		printf("%s: ", name);
 	fflush(stdout);
 	if (rc == CTL_OK)
-		rc = order_post(c, a, path, what, NULL);
+		rc = order_post(c, a, name, path, what, NULL);
 	if (rc && !(c->opts & OPT_JSON))
 		printf("refused\n");
+	else if (rc && rc != CTL_EINTR)
+		print_refused(name, rc);
 	return rc;
 }
 

@@ -27,7 +27,7 @@ int cmd_gc(struct ctl *c)
 		return fprintf(stderr, "strata-ctl gc: takes no operands\n"), CTL_EUSAGE;
 	if (dry)
 		go.opts |= OPT_YES;
-	return order_run(&go, "Delete what no layer, profile or kept generation names?",
+	return order_run(&go, NULL, "Delete what no layer, profile or kept generation names?",
 			 dry ? "/api/gc?dry-run=yes" : "/api/gc", dry ? "gc --dry-run" : "gc",
 			 print_gc);
 }

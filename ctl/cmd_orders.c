@@ -63,7 +63,7 @@ int cmd_capture(struct ctl *c)
 	snprintf(what, sizeof(what), "capture %.64s", name);
 	snprintf(q, sizeof(q), "Capture %.64s%s%.64s at its next network boot?", name,
 		 c->as ? " as the gold profile " : "", c->as ? c->as : "");
-	return order_run(c, q, path, what, print_capture);
+	return order_run(c, name, q, path, what, print_capture);
 }
 
 static void print_replace(json_object *o)
@@ -92,7 +92,7 @@ int cmd_replace(struct ctl *c)
 	snprintf(what, sizeof(what), "replace %.64s", name);
 	snprintf(q, sizeof(q), "Let the PC %s take %.64s over (name, profile, layers, "
 		 "generations)?", c->mac, name);
-	return order_run(c, q, path, what, print_replace);
+	return order_run(c, name, q, path, what, print_replace);
 }
 
 static void print_restore(json_object *o)
@@ -122,7 +122,7 @@ int cmd_restore(struct ctl *c)
 	snprintf(what, sizeof(what), "restore %.64s", name);
 	snprintf(q, sizeof(q), "Restore %.64s's captured partitions to generation %llu (what "
 		 "they hold now is captured first)?", name, (unsigned long long)c->generation);
-	return order_run(c, q, path, what, print_restore);
+	return order_run(c, name, q, path, what, print_restore);
 }
 
 int cmd_accept_key(struct ctl *c)
@@ -137,7 +137,7 @@ int cmd_accept_key(struct ctl *c)
 		return rc;
 	snprintf(what, sizeof(what), "accept-key %.64s", name);
 	snprintf(q, sizeof(q), "Trust the key %.64s presented from now on?", name);
-	return order_run(c, q, path, what, NULL);
+	return order_run(c, name, q, path, what, NULL);
 }
 
 int cmd_cancel(struct ctl *c)
@@ -152,5 +152,5 @@ int cmd_cancel(struct ctl *c)
 		return rc;
 	snprintf(what, sizeof(what), "cancel %.64s", name);
 	snprintf(q, sizeof(q), "End %.64s's open capture task?", name);
-	return order_run(c, q, path, what, NULL);
+	return order_run(c, name, q, path, what, NULL);
 }

@@ -24,27 +24,29 @@ const char *order_one_name(const struct ctl *c, const char *usage)
 	return NULL;
 }
 
-/* A text answer as JSON: {"message": TEXT} without its newline. */
-static void print_text_json(const char *text)
+/* A text answer as JSON: {"machine": MACHINE, "message": TEXT} without its newline. */
+static void print_text_json(const char *machine, const char *text)
 {
 	json_object *o = json_object_new_object();
 	size_t n = strcspn(text, "\n");
 
+	if (machine)
+		json_object_object_add(o, "machine", json_object_new_string(machine));
 	json_object_object_add(o, "message", json_object_new_string_len(text, (int)n));
 	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 	json_object_put(o);
 }
 
 /* Print a 2xx answer: JSON or text, for --json or for people. */
-static int print_answer(const struct ctl *c, const struct api_resp *r, const char *what,
-			order_print_fn print)
+static int print_answer(const struct ctl *c, const struct api_resp *r, const char *machine,
+			const char *what, order_print_fn print)
 {
 	json_object *o;
 	int rc;
 
 	if (!r->len || r->body[0] != '{') {
 		if (c->opts & OPT_JSON)
-			print_text_json(r->body ? r->body : "");
+			print_text_json(machine, r->body ? r->body : "");
 		else
 			fputs(r->body ? r->body : "\n", stdout);
 		return CTL_OK;
@@ -59,20 +61,20 @@ static int print_answer(const struct ctl *c, const struct api_resp *r, const cha
 	return CTL_OK;
 }
 
-int order_post(struct ctl *c, struct api *a, const char *path, const char *what,
-	       order_print_fn print)
+int order_post(struct ctl *c, struct api *a, const char *machine, const char *path,
+	       const char *what, order_print_fn print)
 {
 	struct api_resp r;
 	int rc = api_request(a, "POST", path, what, &r);
 
 	if (rc == CTL_OK)
-		rc = print_answer(c, &r, what, print);
+		rc = print_answer(c, &r, machine, what, print);
 	api_resp_free(&r);
 	return rc;
 }
 
-int order_run(struct ctl *c, const char *question, const char *path, const char *what,
-	      order_print_fn print)
+int order_run(struct ctl *c, const char *machine, const char *question, const char *path,
+	      const char *what, order_print_fn print)
 {
 	struct api a;
 	int rc = api_open(&a, c);
@@ -81,7 +83,7 @@ int order_run(struct ctl *c, const char *question, const char *path, const char 
 		return rc;
 	rc = ctl_confirm(c, question);
 	if (rc == CTL_OK)
-		rc = order_post(c, &a, path, what, print);
+		rc = order_post(c, &a, machine, path, what, print);
 	api_close(&a);
 	return rc;
 }

@@ -14,16 +14,17 @@ typedef void (*order_print_fn)(json_object *answer);
 
 /**
  * POST path (built by the caller, escaped) once confirmed by question, and print the
- * answer: with --json as JSON (a text answer as {"message": TEXT}), otherwise JSON answers
+ * answer: with --json as JSON (a text answer as {"machine": MACHINE, "message": TEXT},
+ * machine left out when NULL), otherwise JSON answers
  * through print and text as it came.  what names the order and machine in errors.
  * Returns an exit code.
  */
-int order_run(struct ctl *c, const char *question, const char *path, const char *what,
-	      order_print_fn print);
+int order_run(struct ctl *c, const char *machine, const char *question, const char *path,
+	      const char *what, order_print_fn print);
 
 /** POST path on an open api and print the answer as order_run does; an exit code. */
-int order_post(struct ctl *c, struct api *a, const char *path, const char *what,
-	       order_print_fn print);
+int order_post(struct ctl *c, struct api *a, const char *machine, const char *path,
+	       const char *what, order_print_fn print);
 
 /**
  * "/api/VERB/NAME" with NAME escaped, then "?" and query when query is not empty, into

@@ -91,12 +91,14 @@ check "  ordered" test "$(pending pc02)" = deploy
 check "deploy pc01 --yes" t 0 deploy pc01 --yes
 check "  says so" out '^pc01: deploy pending on 1 machines'
 check "deploy --all --yes --json" t 0 deploy --all --yes --json
-check "  python3 reads it" ndj "d == [{'message': 'deploy pending on 3 machines'}]"
+check "  python3 reads it" ndj "d == [{'machine': 'all', 'message': 'deploy pending on 3 machines'}]"
 check "  audited under the token's name, via token" test "$(srv_sql "$W" "SELECT token_name || ' ' || via || ' ' || target FROM orders WHERE action = 'deploy' ORDER BY id DESC LIMIT 1")" = "admin token all"
 check "deploy pc99: 4" t 4 deploy pc99 --yes
 check "deploy pc01 pc99: 7" t 7 deploy pc01 pc99 --yes
 check "  pc01 ordered" out '^pc01: deploy pending'
 check "  pc99 refused, named" err 'deploy pc99: 404'
+check "deploy pc01 pc99 --json: 7" t 7 deploy pc01 pc99 --yes --json
+check "  python3 reads each line: pc01 ordered, pc99 refused (4)" ndj "d == [{'machine': 'pc01', 'message': 'deploy pending on 1 machines'}, {'machine': 'pc99', 'refused': True, 'exit': 4}]"
 check "deploy with names and --all: 2" t 2 deploy pc01 --all --yes
 
 check "capture --as without --prepared off a terminal: 2" t 2 capture pc02 --as gold1 --yes
@@ -110,7 +112,7 @@ check "  says so" out 'capture cancelled'
 check "capture pc02 --json (a machine capture)" t 0 capture pc02 --yes --json
 check "  python3 reads it" pyj "d['machine'] == 'pc02' and d['kind'] == 'machine' and len(d['token']) == 64"
 check "cancel pc02 --json" t 0 cancel pc02 --yes --json
-check "  python3 reads it" pyj "d == {'message': 'capture cancelled'}"
+check "  python3 reads it" pyj "d == {'machine': 'pc02', 'message': 'capture cancelled'}"
 check "capture all: 5 (400)" t 5 capture all --yes
 
 check "restore pc01 --generation 9: 4" t 4 restore pc01 --generation 9 --yes
