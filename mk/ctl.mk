@@ -20,3 +20,10 @@ $(FUZZ)/fuzz_ctl_answer: $(FUZZ)/tests/fuzz/fuzz_ctl_answer.o \
 		$(patsubst %.c,$(FUZZ)/%.o,ctl/api.c ctl/token.c ctl/lab.c)
 	$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(CTL_LIBS)
 TEST_TARGETS += $(FUZZ)/fuzz_ctl_answer
+
+# Unit test of its pure parts (explicit: wins over images.mk's pattern rule for
+# tests/unit/test_*, which links the images core instead).
+$(SAN)/tests/unit/test_ctl.o: SAN_CFLAGS += -Ictl
+$(SAN)/tests/unit/test_ctl: $(SAN)/tests/unit/test_ctl.o \
+		$(patsubst %.c,$(SAN)/%.o,ctl/api.c ctl/token.c ctl/lab.c ctl/fmt.c ctl/table.c)
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(CTL_LIBS)
