@@ -167,29 +167,42 @@ static int refused(struct api *a, const struct api_resp *r, const char *what)
 	return status_exit(r->status);
 }
 
+/* The server's base URL (without trailing '/') and path into url (cap); -1 if too long. */
+static int full_url(const struct api *a, const char *path, char *url, size_t cap)
+{
+	size_t n = strlen(a->c->server);
+
+	while (n && a->c->server[n - 1] == '/')
+		n--;
+	return snprintf(url, cap, "%.*s%s", (int)n, a->c->server, path) >= (int)cap ? -1 : 0;
+}
+
+/* The handle's method: a GET, or a POST with an empty body (orders take the query). */
+static void set_method(CURL *h, int post)
+{
+	curl_easy_setopt(h, CURLOPT_POST, (long)post);
+	if (post) {
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, 0L);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, "");
+	} else {
+		curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+	}
+}
+
 int api_request(struct api *a, const char *method, const char *path, const char *what,
 		struct api_resp *r)
 {
 	char url[2048], err[CURL_ERROR_SIZE] = "";
-	size_t n = strlen(a->c->server);
 	CURLcode cc;
-	int post = !strcmp(method, "POST"), rc;
+	int rc;
 
 	memset(r, 0, sizeof(*r));
-	while (n && a->c->server[n - 1] == '/')
-		n--;
-	if (snprintf(url, sizeof(url), "%.*s%s", (int)n, a->c->server, path) >= (int)sizeof(url))
+	if (full_url(a, path, url, sizeof(url)))
 		return fprintf(stderr, "strata-ctl: %s: the URL is too long\n", what), CTL_EUSAGE;
 	curl_easy_setopt(a->curl, CURLOPT_URL, url);
 	curl_easy_setopt(a->curl, CURLOPT_ERRORBUFFER, err);
 	curl_easy_setopt(a->curl, CURLOPT_WRITEDATA, r);
-	curl_easy_setopt(a->curl, CURLOPT_POST, (long)post);
-	if (post)
-		curl_easy_setopt(a->curl, CURLOPT_POSTFIELDSIZE, 0L);
-	if (post)
-		curl_easy_setopt(a->curl, CURLOPT_POSTFIELDS, "");
-	else
-		curl_easy_setopt(a->curl, CURLOPT_HTTPGET, 1L);
+	set_method(a->curl, !strcmp(method, "POST"));
 	cc = curl_easy_perform(a->curl);
 	curl_easy_setopt(a->curl, CURLOPT_ERRORBUFFER, NULL);
 	if (cc != CURLE_OK) {
