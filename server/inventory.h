@@ -47,6 +47,8 @@
  *   `machine` line (the machine's wins, key by key): what retention keeps of the machine's
  *   generations, its private store's quota, and its interval capture (keep.h,
  *   docs/retention.md).
+ * - `room=ROOM` on a machine line (1..32 of [A-Za-z0-9._-]) groups machines on the
+ *   dashboard (docs/dashboard-api.md); it is in no manifest and no CIDATA.
  * - `default local` or `default profile=NAME [action=deploy|enroll]` says what unknown
  *   machines get.
  * - `site NAME subnet=CIDR[,CIDR] store=URL [boot=URL]` and a machine's `site=NAME`: where
@@ -68,6 +70,14 @@
  *  1..INV_NAME_MAX, not starting with '-'.  One rule, so a name from elsewhere (a capture
  *  order's as=PROFILE) is one the inventory can name. */
 int inv_name_ok(const char *s);
+
+/** Longest room= of a machine line. */
+#define INV_ROOM_MAX 32
+
+/** Whether s is a room name: 1..INV_ROOM_MAX of [A-Za-z0-9._-] (ASCII, whatever the
+ *  locale).  Rooms group machines on the dashboard and in orders (room=R); they are in
+ *  no manifest and no CIDATA, so moving a machine to another room re-signs nothing. */
+int inv_room_ok(const char *s);
 
 /** Where a partition's layer comes from. */
 enum inv_layer {
@@ -129,6 +139,7 @@ struct inv_machine {
 	int has_replaces;              /**< replaces=OLD: this PC takes over the machine
 					    OLD was (replace.h) */
 	uint8_t replaces[6];           /**< OLD, when has_replaces */
+	char room[INV_ROOM_MAX + 1];   /**< room=: the dashboard's group; "" for none */
 };
 
 struct inv_site;
