@@ -14,7 +14,7 @@ SERVER_SRCS := server/main.c server/services.c server/server.c server/catalog.c 
 	server/dhcp.c server/dhcp_parse.c \
 	server/dhcp_reply.c server/boot_watch.c server/enroll.c server/store_access.c \
 	server/admins.c server/admin_session.c server/login_limit.c server/login.c server/http_login.c \
-	server/json_out.c
+	server/json_out.c server/lab_view.c server/lab_snapshot.c server/http_api.c
 SERVER_LIBS := $(HOST_LIBS) -lmicrohttpd -lsqlite3 -lcrypt
 # The HTTP parsers: what their unit test, fuzzer and test_efi_url link beside the core.
 HTTP_PARSE_SRCS := server/http_parse.c
@@ -162,3 +162,11 @@ $(FUZZ)/fuzz_cookie: $(FUZZ)/tests/fuzz/fuzz_cookie.o \
 		$(patsubst %.c,$(FUZZ)/%.o,$(HTTP_PARSE_SRCS) $(HOST_LIB_SRCS))
 	$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(HOST_LIBS)
 TEST_TARGETS += $(FUZZ)/fuzz_admins $(FUZZ)/fuzz_cookie
+
+# The dashboard's tiles, filters and pages (lab_view.h) and its JSON writer: pure, unit
+# tested beside the inventory's parser (rooms, names).
+$(SAN)/tests/unit/test_lab_view.o: SAN_CFLAGS += -Iserver
+$(SAN)/tests/unit/test_lab_view: $(SAN)/tests/unit/test_lab_view.o \
+		$(patsubst %.c,$(SAN)/%.o,server/lab_view.c server/json_out.c $(INVENTORY_PURE_SRCS) \
+		$(HOST_LIB_SRCS))
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(HOST_LIBS)

@@ -25,6 +25,7 @@
 #include "http_guard.h"
 #include "http_parse.h"
 #include "http_req.h"
+#include "http_api.h"
 #include "http_capture.h"
 #include "http_keep.h"
 #include "http_login.h"
@@ -664,6 +665,16 @@ static enum MHD_Result get(struct MHD_Connection *c, struct req *r, struct serve
 		return root(c, r);
 	case ROUTE_SESSION:
 		return http_session(c, r, s);
+	case ROUTE_API_MACHINES:
+		return http_api_machines(c, r, s);
+	case ROUTE_API_MACHINE:
+		return http_api_machine(c, r, s);
+	case ROUTE_PROFILES:
+		return http_api_profiles(c, r, s);
+	case ROUTE_LAYERS:
+		return http_api_layers(c, r, s);
+	case ROUTE_AUDIT:
+		return http_api_audit(c, r, s);
 	case ROUTE_NONE:
 		return http_fail(c, r, STRATA_ENOENT, "not found");
 	default:

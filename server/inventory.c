@@ -92,6 +92,11 @@ int inv_name_ok(const char *s)
 	return name_ok(s);
 }
 
+const char *inv_action_name(enum inv_action a)
+{
+	return a == INV_ACTION_DEPLOY ? "deploy" : a == INV_ACTION_ENROLL ? "enroll" : "none";
+}
+
 int inv_room_ok(const char *s)
 {
 	size_t n = strlen(s);

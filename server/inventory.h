@@ -122,6 +122,10 @@ enum inv_action {
 	INV_ACTION_ENROLL = 3,
 };
 
+/** A pending order's word, as the audit log, /machines.json and the dashboard say it:
+ *  "deploy", "enroll" or "none" (a capture order is a task, not a pending boot). */
+const char *inv_action_name(enum inv_action a);
+
 struct inv_machine {
 	uint8_t mac[6];
 	char name[INV_NAME_MAX + 1];

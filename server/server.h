@@ -122,6 +122,8 @@ struct catalog {
 	struct product *extra;   /**< cfg.max_unknown slots, owned */
 	struct inv_machine *extra_m;
 	size_t nextra, extra_cap;
+	uint64_t gen;            /**< 1 for the first catalog, one more at each reload: what
+				      tells the dashboard its tiles' indexes changed (lab_view.h) */
 };
 
 struct server {
