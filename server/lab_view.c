@@ -210,18 +210,63 @@ static void gold_json(FILE *f, const struct lab_tile *t)
 	fputs("\"}", f);
 }
 
-/* "rate" and "eta": bytes/s and seconds left of a running capture, or null. */
-static void rate_json(FILE *f, const struct lab_tile *t)
+/* Whether t's rate is known (running, and a second of reports), with the seconds left at
+ * that rate in *eta. */
+static int rate_known(const struct lab_tile *t, double *eta)
 {
 	int running = t->state == LAB_CAPTURING || t->state == LAB_DEPLOYING
 		|| t->state == LAB_RESTORING;
 
-	if (!running || t->rate <= 0) {
+	if (!running || t->rate <= 0)
+		return 0;
+	*eta = t->total > t->done ? (double)(t->total - t->done) / t->rate : 0.0;
+	return 1;
+}
+
+/* The rate and ETA of t, "R,E" (bytes/s, seconds left) or "null,null". */
+static void rate_eta(FILE *f, const struct lab_tile *t)
+{
+	double eta;
+
+	if (rate_known(t, &eta))
+		fprintf(f, "%.0f,%.0f", t->rate, eta);
+	else
+		fputs("null,null", f);
+}
+
+/* "rate" and "eta" members. */
+static void rate_json(FILE *f, const struct lab_tile *t)
+{
+	double eta;
+
+	if (rate_known(t, &eta))
+		fprintf(f, ",\"rate\":%.0f,\"eta\":%.0f", t->rate, eta);
+	else
 		fputs(",\"rate\":null,\"eta\":null", f);
-		return;
-	}
-	fprintf(f, ",\"rate\":%.0f,\"eta\":%.0f", t->rate,
-		t->total > t->done ? (double)(t->total - t->done) / t->rate : 0.0);
+}
+
+void lab_tile_row_json(FILE *f, const struct lab_view *v, size_t i)
+{
+	const struct lab_tile *t = &v->t[i];
+
+	fprintf(f, "[%zu,\"%s\",%llu,%llu,", i, lab_state_name(t->state),
+		(unsigned long long)t->done, (unsigned long long)t->total);
+	rate_eta(f, t);
+	fprintf(f, ",\"%s\"]", inv_action_name(t->pending));
+}
+
+unsigned int lab_tile_change(const struct lab_tile *a, const struct lab_tile *b)
+{
+	unsigned int c = 0;
+
+	if (a->state != b->state || a->done != b->done || a->total != b->total
+	    || a->pending != b->pending || (long long)a->rate != (long long)b->rate)
+		c |= LAB_CHANGE_ROW;
+	if (a->state != b->state || a->gold != b->gold || a->key != b->key
+	    || a->never != b->never || a->last_capture != b->last_capture
+	    || strcmp(a->message, b->message) || strcmp(a->secure_boot, b->secure_boot))
+		c |= LAB_CHANGE_TILE;
+	return c;
 }
 
 /* A time in Unix seconds, or null for 0. */
@@ -269,8 +314,7 @@ void lab_tile_json(FILE *f, const struct lab_view *v, size_t i)
 	fputc('}', f);
 }
 
-/* {"total":N,"failed":N,...}: how many tiles (of room, or all for NULL) are in each state. */
-static void counts_json(FILE *f, const struct lab_view *v, const char *room)
+void lab_counts_json(FILE *f, const struct lab_view *v, const char *room)
 {
 	size_t c[LAB_NSTATES] = { 0 }, total = 0;
 
@@ -300,7 +344,7 @@ static void rooms_json(FILE *f, const struct lab_view *v)
 		first = 0;
 		json_kv_str(f, "name", v->t[i].room, 1);
 		json_key(f, "counts", 0);
-		counts_json(f, v, v->t[i].room);
+		lab_counts_json(f, v, v->t[i].room);
 		fputc('}', f);
 	}
 	fputc(']', f);
@@ -332,7 +376,7 @@ void lab_machines_json(FILE *f, const struct lab_view *v, const struct lab_query
 	json_kv_int(f, "page", q->page, 0);
 	json_kv_int(f, "per", q->per, 0);
 	json_key(f, "counts", 0);
-	counts_json(f, v, q->room[0] ? q->room : NULL);
+	lab_counts_json(f, v, q->room[0] ? q->room : NULL);
 	rooms_json(f, v);
 	page_json(f, v, q);
 	fputs("}\n", f);

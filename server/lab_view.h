@@ -143,6 +143,20 @@ void lab_tile_fields(FILE *f, const struct lab_view *v, size_t i);
 /** Tile i of v as a JSON object (the TILE of docs/dashboard-api.md), to f. */
 void lab_tile_json(FILE *f, const struct lab_view *v, size_t i);
 
+/** {"total":N,"failed":N,...,"idle":N}: how many tiles of room (NULL: all) are in each
+ *  state, to f. */
+void lab_counts_json(FILE *f, const struct lab_view *v, const char *room);
+
+/** Tile i's row of an event stream's tiles frame, [i,"state",done,total,rate,eta,
+ *  "pending"] (rate and eta null when unknown), to f. */
+void lab_tile_row_json(FILE *f, const struct lab_view *v, size_t i);
+
+/** What changed from a to b (the same machine in two snapshots of one catalog). */
+#define LAB_CHANGE_ROW  1u   /**< a field of its row: state, bytes, rate, pending */
+#define LAB_CHANGE_TILE 2u   /**< a field only its whole tile has: state, gold, key,
+				  last capture, Secure Boot, message */
+unsigned int lab_tile_change(const struct lab_tile *a, const struct lab_tile *b);
+
 /** GET /api/machines's answer for q, to f: gen, total, page, per, counts, rooms, machines. */
 void lab_machines_json(FILE *f, const struct lab_view *v, const struct lab_query *q);
 

@@ -33,12 +33,13 @@ sed -i -e "s/^machine $M1 name=pc01 profile=lab$/& room=B.204/" \
 	-e "s/^machine $M3 name=pc03 profile=lab$/& room=lab3/" "$W/root/inventory.conf"
 check "server with rooms starts" srv_start "$W" "$W/log" --api-tokens "$W/api-tokens"
 
-for p in /api/machines /api/machine/pc01 /api/profiles /api/layers /api/audit; do
+for p in /api/machines /api/machine/pc01 /api/profiles /api/layers /api/audit /api/events; do
 	check "$p without a credential: 401" test "$(code "$U$p")" = 401
 	check "$p with a wrong token: 401" test "$(code -H "Authorization: Bearer ${SRV_TOKEN}x" "$U$p")" = 401
 	check "$p from a foreign origin: 403" test "$(code -H "$SRV_AUTH" -H "Origin: http://evil.example" "$U$p")" = 403
 done
-check "/api/events is not built: 501" test "$(code -H "$SRV_AUTH" "$U/api/events")" = 501
+check "/api/library is not built: 501" test "$(code -H "$SRV_AUTH" "$U/api/library")" = 501
+check "/api/events?room=a/b: 400" test "$(code -H "$SRV_AUTH" "$U/api/events?room=a%2Fb")" = 400
 
 # The lab at first: three idle machines, sorted by room then name, never imaged.
 check "machines: 3, page 1 of 200" jsonq /api/machines 'j["total"] == 3 and j["page"] == 1 and j["per"] == 200 and j["gen"] == 1'
@@ -93,17 +94,72 @@ check "audit: limit=1, the newest" jsonq '/api/audit?limit=1' 'len(j) == 1 and j
 check "audit: before= pages" jsonq "/api/audit?before=$(srv_sql "$W" "SELECT id FROM orders WHERE target = 'all'")" 'len(j) == 1 and j[0]["target"] == "pc02"'
 check "audit: bad limit= 400" test "$(code -H "$SRV_AUTH" "$U/api/audit?limit=0")" = 400
 
+# The event stream: two streams (all rooms, and lab3) while 30 progress reports for pc01
+# and pc03 come in over several seconds: at most one frame a second, one row per machine
+# per frame, lab3's stream sees pc03 alone.
+curl -sN -H "$SRV_AUTH" "$U/api/events" > "$W/ev-all" 2>/dev/null & EV1=$!
+curl -sN -H "$SRV_AUTH" "$U/api/events?room=lab3" > "$W/ev-lab3" 2>/dev/null & EV2=$!
+kill_on_exit $EV1 $EV2
+for _ in $(seq 50); do grep -q '^event: hello' "$W/ev-all" && grep -q '^event: hello' "$W/ev-lab3" && break; sleep 0.1; done
+check "events: hello at once" sh -c "grep -q '^event: hello' '$W/ev-all' && grep -q '^retry: 3000' '$W/ev-lab3'"
+sleep 1.2
+T0=$(date +%s.%N)
+for k in $(seq 15); do
+	report $M1 "phase=progress&done=$((k * 100))&total=1500&msg=part+root" >/dev/null
+	report $M3 "phase=progress&done=$((k * 200))&total=3000&msg=part+root" >/dev/null
+done
+T1=$(date +%s.%N)
+sleep 2.5
+cat > "$W/frames.py" <<'EOP'
+import json, sys
+# frames.py FILE SECONDS [INDEXES]: the tiles frames of an event stream's capture
+frames, ev, data = [], None, None
+for line in open(sys.argv[1]):
+    line = line.rstrip("\n")
+    if line.startswith("event: "):
+        ev = line[7:]
+    elif line.startswith("data: "):
+        data = line[6:]
+    elif line == "" and ev:
+        frames.append((ev, json.loads(data)))
+        ev = None
+tiles = [d for e, d in frames if e == "tiles"]
+seconds = float(sys.argv[2])
+ok = len(tiles) >= 2 and len(tiles) <= int(seconds) + 3
+for d in tiles:
+    idx = [r[0] for r in d["t"]]
+    ok &= len(idx) == len(set(idx))
+    if len(sys.argv) > 3:
+        ok &= set(idx) <= set(int(x) for x in sys.argv[3].split(","))
+seqs = [d["seq"] for d in tiles]
+ok &= seqs == sorted(seqs)
+last = {r[0]: r for d in tiles for r in d["t"]}
+print(len(tiles), "frames over", seconds, "s; last rows", last, file=sys.stderr)
+sys.exit(0 if ok else 1)
+EOP
+SECS=$(echo "$T1 - $T0 + 2.5" | bc)
+check "events: at most one frame a second, one row per machine" python3 "$W/frames.py" "$W/ev-all" "$SECS"
+check "events: the last rows say pc01 1500/1500 and pc03 3000/3000" sh -c "grep -q '\[0,\"deploying\",1500,1500,' '$W/ev-all' && grep -q '\[2,\"deploying\",3000,3000,' '$W/ev-all'"
+check "events: room=lab3 sees pc03 alone" python3 "$W/frames.py" "$W/ev-lab3" "$SECS" 2
+check "events: a machine event for pc01's new state" grep -q '^data: {"i":0,"name":"pc01".*"state":"deploying"' "$W/ev-all"
+check "events: a summary when counts changed" grep -q '^event: summary' "$W/ev-all"
+
 # A room is in no manifest: moving pc01 to another room and reloading re-signs nothing,
 # and the catalog's generation moves on.
 V1=$(get /machines.json | python3 -c 'import json,sys; print([m["manifest_version"] for m in json.load(sys.stdin)["machines"] if m["name"] == "pc01"][0])')
 sed -i "s/^\(machine $M1 .*\) room=B.204$/\1 room=B.205/" "$W/root/inventory.conf"
 kill -HUP "$SRV_PID"
 for _ in $(seq 100); do jsonq /api/machines 'j["gen"] == 2' && break; sleep 0.1; done
+for _ in $(seq 30); do grep -q '^event: reload' "$W/ev-all" && break; sleep 0.1; done
+check "events: reload after SIGHUP" sh -c "grep -A1 '^event: reload' '$W/ev-all' | grep -q '\"gen\":2'"
 check "SIGHUP: gen 2, pc01 in B.205" jsonq '/api/machines?room=B.205' 'j["gen"] == 2 and [m["name"] for m in j["machines"]] == ["pc01"]'
 check "SIGHUP: pc01's manifest version unchanged" test "$(get /machines.json | python3 -c 'import json,sys; print([m["manifest_version"] for m in json.load(sys.stdin)["machines"] if m["name"] == "pc01"][0])')" = "$V1"
 check "/machines.json keeps its shape" sh -c "curl -s -H '$SRV_AUTH' '$U/machines.json' | python3 -c 'import json,sys; m = json.load(sys.stdin)[\"machines\"]; sys.exit(0 if len(m) == 3 and \"room\" not in m[0] and \"manifest_version\" in m[0] else 1)'"
 
+check "events: both streams still open" sh -c "kill -0 $EV1 && kill -0 $EV2"
 srv_stop; rc=$?
-check "clean exit on SIGTERM" test "$rc" = 0
+check "clean exit on SIGTERM with two streams open" test "$rc" = 0
+sleep 0.5
+check "events: the streams ended with the server" sh -c "! kill -0 $EV1 2>/dev/null && ! kill -0 $EV2 2>/dev/null"
 check "no sanitizer report" sh -c "! grep -q -e 'ERROR: AddressSanitizer' -e 'runtime error' '$W/log'"
 finish

@@ -1,0 +1,134 @@
+/* GET /api/events over the hub of sse.h (http_events.h). */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "http_events.h"
+#include "lab_snapshot.h"
+#include "loop.h"
+#include "rc.h"
+#include "sse.h"
+
+/** A stream's reads: what one call of its reader may copy. */
+#define EVENTS_BLOCK 16384
+
+/* The hub and the loop thread's last snapshot (only the loop's thread touches prev). */
+struct events {
+	struct sse_hub *hub;
+	struct lab_view prev;
+	int have_prev;
+	uint64_t last_ms;
+};
+
+static void conn_suspend(void *conn)
+{
+	MHD_suspend_connection(conn);
+}
+
+static void conn_resume(void *conn)
+{
+	MHD_resume_connection(conn);
+}
+
+int http_events_start(struct server *s)
+{
+	struct events *e = calloc(1, sizeof(*e));
+
+	if (!e || sse_hub_new(conn_suspend, conn_resume, &e->hub)) {
+		free(e);
+		return STRATA_ENOMEM;
+	}
+	s->events = e;
+	return 0;
+}
+
+/* Drop the last snapshot: no stream is open, and the next one starts afresh. */
+static void forget(struct events *e)
+{
+	if (e->have_prev)
+		lab_view_free(&e->prev);
+	e->have_prev = 0;
+}
+
+void http_events_tick(struct server *s, uint64_t now_ms)
+{
+	struct events *e = s->events;
+	struct lab_view cur = { 0 };
+
+	if (!e || now_ms - e->last_ms < EVENTS_TICK_MS)
+		return;
+	e->last_ms = now_ms;
+	if (!sse_streams(e->hub)) {
+		forget(e);
+		return;
+	}
+	if (lab_snapshot(s, &cur)) {
+		lab_view_free(&cur);
+		return;
+	}
+	sse_publish(e->hub, e->have_prev ? &e->prev : NULL, &cur);
+	forget(e);
+	e->prev = cur;
+	e->have_prev = 1;
+	sse_ping(e->hub, now_ms);
+}
+
+void http_events_close(struct server *s)
+{
+	struct timespec ms10 = { 0, 10 * 1000 * 1000 };
+
+	if (!s->events)
+		return;
+	sse_close(s->events->hub);
+	for (int i = 0; i < 50 && sse_streams(s->events->hub); i++)
+		nanosleep(&ms10, NULL);
+}
+
+void http_events_free(struct server *s)
+{
+	struct events *e = s->events;
+
+	if (!e)
+		return;
+	forget(e);
+	sse_hub_free(e->hub);
+	free(e);
+	s->events = NULL;
+}
+
+/* MHD's content reader: the stream's next bytes, or suspended until the next frame. */
+static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	return sse_read(cls, buf, max, loop_now());
+}
+
+/* MHD's end of the response: the connection is gone. */
+static void reader_done(void *cls)
+{
+	sse_gone(cls);
+}
+
+enum MHD_Result http_events(struct MHD_Connection *c, struct req *r, struct server *s)
+{
+	const char *room = http_qfield(c, "room"), *why;
+	struct MHD_Response *resp;
+	struct sse_stream *st;
+	struct who by;
+	int rc = http_authorize(c, s, r, &by, &why);
+
+	if (rc)
+		return http_fail(c, r, rc, why);
+	if (room && !inv_room_ok(room))
+		return http_fail(c, r, STRATA_EINVAL, "room= takes 1..32 of [A-Za-z0-9._-]");
+	if (!s->events || !(st = sse_open(s->events->hub, room, c)))
+		return http_fail(c, r, STRATA_ELIMIT, "too many event streams are open: close one");
+	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, EVENTS_BLOCK, reader, st,
+						 reader_done);
+	if (!resp) {
+		sse_gone(st);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(resp, "X-Accel-Buffering", "no");
+	return http_queue(c, r, 200, resp, 0);
+}
