@@ -171,3 +171,10 @@ $(SAN)/tests/unit/test_lab_view: $(SAN)/tests/unit/test_lab_view.o \
 		$(patsubst %.c,$(SAN)/%.o,server/lab_view.c server/json_out.c $(INVENTORY_PURE_SRCS) \
 		$(HOST_LIB_SRCS))
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(HOST_LIBS)
+
+# The event stream's hub (sse.h) against fake connections.
+$(SAN)/tests/unit/test_sse.o: SAN_CFLAGS += -Iserver
+$(SAN)/tests/unit/test_sse: $(SAN)/tests/unit/test_sse.o \
+		$(patsubst %.c,$(SAN)/%.o,server/sse.c server/lab_view.c server/json_out.c \
+		$(INVENTORY_PURE_SRCS) $(HOST_LIB_SRCS))
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(HOST_LIBS)

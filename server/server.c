@@ -307,7 +307,8 @@ static int save_outcome(struct server *s, const struct mstate *st)
 		return rc;
 	rc = state_put(s->state, st);
 	if (rc == 0)
-		rc = audit_outcome(s->state->db, st->mac, mstate_result_name(st->result));
+		rc = audit_outcome(s->state->db, st->mac, mstate_result_name(st->result),
+				   st->result == MSTATE_FAILED ? st->message : NULL);
 	if (rc == 0 && st->result == MSTATE_FAILED)
 		rc = capture_task_fail(s->state->db, st->mac, st->message);
 	return db_end(s->state->db, rc);

@@ -68,7 +68,7 @@ check "failed: the raw answer has no markup" sh -c "curl -s -H '$SRV_AUTH' '$U/a
 check "failed: filter=failed gives pc02" jsonq '/api/machines?filter=failed' '[m["name"] for m in j["machines"]] == ["pc02"] and j["counts"]["failed"] == 1'
 check "failed: the message, decoded" jsonq /api/machine/pc02 'j["failure"]["message"] == "chunk 7 <b>_>_ bad line" and j["state"] == "failed"'
 check "machine page: manifest parts" jsonq /api/machine/pc02 '[p["label"] for p in j["manifest"]["parts"]] == ["CIDATA", "data"] and j["manifest"]["parts"][0]["layer"] == "machine" and j["manifest"]["parts"][1]["policy"] == "preserve" and j["manifest"]["version"] >= 1'
-check "machine page: its orders and their outcome" jsonq /api/machine/pc02 'len(j["orders"]) == 2 and j["orders"][1]["target"] == "pc02" and j["orders"][0]["target"] == "all" and j["orders"][1]["by"] == "admin" and j["orders"][1]["via"] == "token" and all(o["outcome"] == "failed" and o["seconds"] >= 0 and o["action"] == "deploy" for o in j["orders"])'
+check "machine page: its orders and their outcome" jsonq /api/machine/pc02 'len(j["orders"]) == 2 and j["orders"][1]["target"] == "pc02" and j["orders"][0]["target"] == "all" and j["orders"][1]["by"] == "admin" and j["orders"][1]["via"] == "token" and all(o["outcome"] == "failed" and o["seconds"] >= 0 and o["action"] == "deploy" and o["message"] == "chunk 7 <b>_>_ bad line" for o in j["orders"])'
 check "machine page: generations and deployed" jsonq /api/machine/pc02 'j["generations"]["mac"] == "'$M2'" and j["deployed"] == []'
 check "machine page by any case: PC02" jsonq /api/machine/PC02 'j["name"] == "pc02"'
 check "machine page: unknown name 404" test "$(code -H "$SRV_AUTH" "$U/api/machine/nosuch")" = 404
