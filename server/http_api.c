@@ -124,19 +124,14 @@ static void parts_json(FILE *f, const struct inv_profile *pr)
  * and extra_lock only: no SQL). */
 static void manifest_json(FILE *f, struct server *s, const uint8_t mac[6])
 {
-	const struct product *p = NULL;
+	const struct product *p;
 	struct catalog *cat;
 
 	json_key(f, "manifest", 0);
 	pthread_rwlock_rdlock(&s->lock);
 	cat = s->cat;
 	pthread_mutex_lock(&cat->extra_lock);
-	for (size_t i = 0; !p && i < cat->n; i++)
-		if (!memcmp(cat->p[i].m->mac, mac, 6))
-			p = &cat->p[i];
-	for (size_t i = 0; !p && i < cat->nextra; i++)
-		if (!memcmp(cat->extra[i].m->mac, mac, 6))
-			p = &cat->extra[i];
+	p = lab_product(cat, mac);
 	if (p) {
 		fprintf(f, "{\"version\":%llu,\"parts\":", (unsigned long long)p->version);
 		parts_json(f, &cat->inv->profiles[p->m->profile]);

@@ -2,9 +2,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "crypto.h"
 #include "http_events.h"
+#include "http_login.h"
+#include "login.h"
 #include "lab_snapshot.h"
 #include "loop.h"
+#include "mem.h"
 #include "rc.h"
 #include "sse.h"
 
@@ -49,6 +53,14 @@ static void forget(struct events *e)
 	e->have_prev = 0;
 }
 
+/* Whether the admin session a stream was opened with is live (sse_alive_fn). */
+static int session_alive(void *ctx, const uint8_t owner[32])
+{
+	struct server *s = ctx;
+
+	return s->login && login_alive(s->login, owner, (int64_t)time(NULL));
+}
+
 void http_events_tick(struct server *s, uint64_t now_ms)
 {
 	struct events *e = s->events;
@@ -65,6 +77,7 @@ void http_events_tick(struct server *s, uint64_t now_ms)
 		lab_view_free(&cur);
 		return;
 	}
+	sse_end_dead(e->hub, session_alive, s);
 	sse_publish(e->hub, e->have_prev ? &e->prev : NULL, &cur);
 	forget(e);
 	e->prev = cur;
@@ -107,11 +120,26 @@ static void reader_done(void *cls)
 	sse_gone(cls);
 }
 
+/* The session a request came with, as its id hash (the SHA-256 of its cookie) into id:
+ * 1, or 0 for a Bearer token. */
+static int session_of(struct MHD_Connection *c, const struct req *r, const struct who *by,
+		      uint8_t id[32])
+{
+	char cookie[HTTP_COOKIE_VALUE_LEN + 1];
+	int got = by->via == VIA_SESSION && http_session_cookie(c, r, cookie) == 1;
+
+	if (got)
+		strata_sha256(cookie, strlen(cookie), id);
+	strata_wipe(cookie, sizeof(cookie));
+	return got;
+}
+
 enum MHD_Result http_events(struct MHD_Connection *c, struct req *r, struct server *s)
 {
 	const char *room = http_qfield(c, "room"), *why;
 	struct MHD_Response *resp;
 	struct sse_stream *st;
+	uint8_t id[32];
 	struct who by;
 	int rc = http_authorize(c, s, r, &by, &why);
 
@@ -119,7 +147,8 @@ enum MHD_Result http_events(struct MHD_Connection *c, struct req *r, struct serv
 		return http_fail(c, r, rc, why);
 	if (room && !inv_room_ok(room))
 		return http_fail(c, r, STRATA_EINVAL, "room= takes 1..32 of [A-Za-z0-9._-]");
-	if (!s->events || !(st = sse_open(s->events->hub, room, c)))
+	if (!s->events || !(st = sse_open(s->events->hub, room, c,
+					  session_of(c, r, &by, id) ? id : NULL)))
 		return http_fail(c, r, STRATA_ELIMIT, "too many event streams are open: close one");
 	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, EVENTS_BLOCK, reader, st,
 						 reader_done);

@@ -200,13 +200,40 @@ int lab_snapshot(struct server *s, struct lab_view *v)
 	return rc;
 }
 
+const struct product *lab_product(const struct catalog *c, const uint8_t mac[6])
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (!memcmp(c->p[i].m->mac, mac, 6))
+			return &c->p[i];
+	for (size_t i = 0; i < c->nextra; i++)
+		if (!memcmp(c->extra[i].m->mac, mac, 6))
+			return &c->extra[i];
+	return NULL;
+}
+
+/* The layers p names: the profile's, with its machine layer, into parts (*n of them). */
+static void layers_of(const struct catalog *c, const struct product *p, struct lab_want *parts,
+		      unsigned int *n)
+{
+	const struct inv_profile *pr = &c->inv->profiles[p->m->profile];
+
+	*n = 0;
+	for (unsigned int i = 0; i < pr->nparts; i++) {
+		if (pr->parts[i].layer_kind == INV_LAYER_NONE)
+			continue;
+		strcpy(parts[*n].label, pr->parts[i].label);
+		memcpy(parts[(*n)++].layer, pr->parts[i].layer_kind == INV_LAYER_ID
+		       ? pr->parts[i].layer : p->layer, 32);
+	}
+}
+
 /* What mac's product names: its version and its layers (the profile's, then the machine
  * layer), into parts.  1 when mac was issued the product's current version, else 0.
  * Takes the locks (catalog, extra_lock, state) and releases them. */
 static int product_layers(struct server *s, const uint8_t mac[6], struct lab_want *parts,
 			  unsigned int *n, uint64_t *version)
 {
-	const struct product *p = NULL;
+	const struct product *p;
 	const struct mstate *st;
 	struct catalog *c;
 	int current = 0;
@@ -215,24 +242,10 @@ static int product_layers(struct server *s, const uint8_t mac[6], struct lab_wan
 	c = s->cat;
 	pthread_mutex_lock(&c->extra_lock);
 	pthread_mutex_lock(&s->state->lock);
-	for (size_t i = 0; !p && i < c->n; i++)
-		if (!memcmp(c->p[i].m->mac, mac, 6))
-			p = &c->p[i];
-	for (size_t i = 0; !p && i < c->nextra; i++)
-		if (!memcmp(c->extra[i].m->mac, mac, 6) && c->extra[i].state == PRODUCT_READY)
-			p = &c->extra[i];
+	p = lab_product(c, mac);
 	st = state_find(s->state, mac);
-	if (p && st && st->version == p->version) {
-		const struct inv_profile *pr = &c->inv->profiles[p->m->profile];
-
-		*n = 0;
-		for (unsigned int i = 0; i < pr->nparts; i++) {
-			if (pr->parts[i].layer_kind == INV_LAYER_NONE)
-				continue;
-			strcpy(parts[*n].label, pr->parts[i].label);
-			memcpy(parts[(*n)++].layer, pr->parts[i].layer_kind == INV_LAYER_ID
-			       ? pr->parts[i].layer : p->layer, 32);
-		}
+	if (p && p->state == PRODUCT_READY && st && st->version == p->version) {
+		layers_of(c, p, parts, n);
 		*version = p->version;
 		current = 1;
 	}

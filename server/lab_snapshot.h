@@ -23,6 +23,10 @@
  */
 int lab_snapshot(struct server *s, struct lab_view *v);
 
+/** The product of mac in c, an inventory machine's or an unknown one's (any state), or
+ *  NULL.  Call with the catalog read lock and c's extra_lock. */
+const struct product *lab_product(const struct catalog *c, const uint8_t mac[6]);
+
 /**
  * Record the layers mac just deployed (the deployed table: one row per partition with a
  * layer), after an ok "deployed" report: what tells whether it runs its profile's current

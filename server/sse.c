@@ -35,6 +35,9 @@ struct sse_stream {
 	size_t pre_len, pre_off;
 	int suspended;                /**< its connection is suspended (the hub's lock) */
 	int ping;                     /**< a comment line is due */
+	uint8_t owner[32];            /**< the admin session it belongs to, when has_owner */
+	int has_owner;
+	int end;                      /**< 1: its session ended, `end` is due; 2: sent */
 	uint64_t last_ms;             /**< when it last sent something */
 };
 
@@ -82,7 +85,8 @@ void sse_hub_free(struct sse_hub *h)
 	free(h);
 }
 
-struct sse_stream *sse_open(struct sse_hub *h, const char *room, void *conn)
+struct sse_stream *sse_open(struct sse_hub *h, const char *room, void *conn,
+			    const uint8_t owner[32])
 {
 	struct sse_stream *st = NULL;
 
@@ -92,6 +96,8 @@ struct sse_stream *sse_open(struct sse_hub *h, const char *room, void *conn)
 		st->conn = conn;
 		snprintf(st->room, sizeof(st->room), "%s", room ? room : "");
 		st->seq = h->seq + 1;
+		if ((st->has_owner = owner != NULL))
+			memcpy(st->owner, owner, 32);
 		st->pre_len = (size_t)snprintf(st->pre, sizeof(st->pre), "retry: 3000\n\nevent: "
 					       "hello\ndata: {\"seq\":%llu,\"gen\":%llu}\n\n",
 					       (unsigned long long)h->seq,
@@ -187,9 +193,13 @@ ssize_t sse_read(struct sse_stream *st, char *buf, size_t max, uint64_t now_ms)
 	ssize_t n = 0;
 
 	pthread_mutex_lock(&h->lock);
-	if (h->closing) {
+	if (h->closing || (st->end == 2 && !st->pre_len)) {
 		pthread_mutex_unlock(&h->lock);
 		return -1;
+	}
+	if (st->end == 1 && !st->pre_len) {
+		set_pre(st, "event: end\ndata: {\"why\":\"the session ended\"}\n\n");
+		st->end = 2;
 	}
 	if (!st->pre_len && h->seq >= SSE_RING && st->seq <= h->seq - SSE_RING) {
 		set_pre(st, "event: reload\ndata: {\"why\":\"behind\"}\n\n");
@@ -402,6 +412,17 @@ void sse_ping(struct sse_hub *h, uint64_t now_ms)
 	for (struct sse_stream *st = h->streams; st; st = st->next)
 		if (st->suspended && now_ms - st->last_ms >= SSE_PING_MS) {
 			st->ping = 1;
+			wake(h, st);
+		}
+	pthread_mutex_unlock(&h->lock);
+}
+
+void sse_end_dead(struct sse_hub *h, sse_alive_fn *alive, void *ctx)
+{
+	pthread_mutex_lock(&h->lock);
+	for (struct sse_stream *st = h->streams; st; st = st->next)
+		if (st->has_owner && !st->end && !alive(ctx, st->owner)) {
+			st->end = 1;
 			wake(h, st);
 		}
 	pthread_mutex_unlock(&h->lock);

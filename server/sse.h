@@ -49,10 +49,22 @@ void sse_hub_free(struct sse_hub *h);
 
 /**
  * A new stream of conn (borrowed) for room (NULL or "" for every room), starting at the
- * next frame, owned by the hub until sse_gone.  NULL when the hub is closing, full, or out
- * of memory.  Its first bytes say `retry` and a `hello` event with the current seq and gen.
+ * next frame, owned by the hub until sse_gone.  owner (copied; NULL for none) names the
+ * admin session it was opened with (the SHA-256 of its cookie), so that sse_end_dead ends
+ * it with that session.  NULL when the hub is closing, full, or out of memory.  Its first
+ * bytes say `retry` and a `hello` event with the current seq and gen.
  */
-struct sse_stream *sse_open(struct sse_hub *h, const char *room, void *conn);
+struct sse_stream *sse_open(struct sse_hub *h, const char *room, void *conn,
+			    const uint8_t owner[32]);
+
+/** Whether the session owner names is still live (ctx: the caller's). */
+typedef int sse_alive_fn(void *ctx, const uint8_t owner[32]);
+
+/**
+ * End every stream whose owner alive() says is gone (a logout, an expiry, an admin
+ * removed): it sends `event: end`, then ends.  alive runs under the hub's lock.
+ */
+void sse_end_dead(struct sse_hub *h, sse_alive_fn *alive, void *ctx);
 
 /**
  * A content reader's step: up to max bytes of what st has due into buf.  Returns how many

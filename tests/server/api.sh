@@ -31,7 +31,8 @@ srv_root "$W"
 sed -i -e "s/^machine $M1 name=pc01 profile=lab$/& room=B.204/" \
 	-e "s/^machine $M2 name=pc02 profile=lab$/& room=B.204/" \
 	-e "s/^machine $M3 name=pc03 profile=lab$/& room=lab3/" "$W/root/inventory.conf"
-check "server with rooms starts" srv_start "$W" "$W/log" --api-tokens "$W/api-tokens"
+printf 'alice:%s\n' "$(openssl passwd -6 'correct horse')" > "$W/admins"
+check "server with rooms starts" srv_start "$W" "$W/log" --api-tokens "$W/api-tokens" --admins "$W/admins"
 
 for p in /api/machines /api/machine/pc01 /api/profiles /api/layers /api/audit /api/events; do
 	check "$p without a credential: 401" test "$(code "$U$p")" = 401
@@ -143,6 +144,18 @@ check "events: the last rows say pc01 1500/1500 and pc03 3000/3000" sh -c "grep 
 check "events: room=lab3 sees pc03 alone" python3 "$W/frames.py" "$W/ev-lab3" "$SECS" 2
 check "events: a machine event for pc01's new state" grep -q '^data: {"i":0,"name":"pc01".*"state":"deploying"' "$W/ev-all"
 check "events: a summary when counts changed" grep -q '^event: summary' "$W/ev-all"
+
+# A stream opened with an admin's session ends with the session (a logout).
+check "alice logs in" test "$(curl -s -o "$W/login.json" -w '%{http_code}' -c "$W/jar" --data-urlencode name=alice --data-urlencode 'password=correct horse' "$U/api/login")" = 200
+check "machines with alice's cookie: 200" test "$(code -b "$W/jar" "$U/api/machines")" = 200
+curl -sN -b "$W/jar" "$U/api/events" > "$W/ev-alice" 2>/dev/null & EV3=$!
+kill_on_exit $EV3
+for _ in $(seq 50); do grep -q '^event: hello' "$W/ev-alice" && break; sleep 0.1; done
+check "events with alice's cookie: hello" grep -q '^event: hello' "$W/ev-alice"
+CSRF=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["csrf"])' "$W/login.json")
+check "alice logs out" test "$(code -b "$W/jar" -H "X-Strata-CSRF: $CSRF" -H "Origin: $U" -X POST "$U/api/logout")" = 204
+for _ in $(seq 50); do kill -0 $EV3 2>/dev/null || break; sleep 0.1; done
+check "events: alice's stream got end and closed" sh -c "grep -q '^event: end' '$W/ev-alice' && ! kill -0 $EV3 2>/dev/null"
 
 # A room is in no manifest: moving pc01 to another room and reloading re-signs nothing,
 # and the catalog's generation moves on.

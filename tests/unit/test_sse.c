@@ -5,7 +5,8 @@
  * with one row per machine however many fields changed, a room's stream seeing its room
  * only, nothing published when nothing changed, a stream a whole ring behind told to
  * reload, a reload for a new catalog, a ping to an idle stream, and a stop with three
- * streams open (each resumed once, each ended, nothing leaked under LSan).
+ * streams open (each resumed once, each ended, nothing leaked under LSan), and a stream
+ * ended with its admin session.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -85,8 +86,8 @@ static void test_frames(void)
 	ssize_t last;
 
 	CHECK_EQ(sse_hub_new(fake_suspend, fake_resume, &h), 0);
-	all = sse_open(h, NULL, &fa);
-	b = sse_open(h, "B", &fb);
+	all = sse_open(h, NULL, &fa, NULL);
+	b = sse_open(h, "B", &fb, NULL);
 	CHECK(all && b && sse_streams(h) == 2);
 	drain(all, buf, sizeof(buf), &last);
 	CHECK(strstr(buf, "retry: 3000\n\nevent: hello\ndata: {\"seq\":0,") && last == 0);
@@ -131,7 +132,7 @@ static void test_reload_and_overrun(void)
 	ssize_t last;
 
 	CHECK_EQ(sse_hub_new(fake_suspend, fake_resume, &h), 0);
-	st = sse_open(h, "", &fa);
+	st = sse_open(h, "", &fa, NULL);
 	drain(st, buf, sizeof(buf), &last);
 	lab(&v[0], 1);
 	lab(&v[1], 1);
@@ -162,7 +163,7 @@ static void test_ping(void)
 	ssize_t last;
 
 	CHECK_EQ(sse_hub_new(fake_suspend, fake_resume, &h), 0);
-	st = sse_open(h, NULL, &fa);
+	st = sse_open(h, NULL, &fa, NULL);
 	drain(st, buf, sizeof(buf), &last);                  /* sent at 1000 ms */
 	sse_ping(h, 1000 + SSE_PING_MS - 1);
 	CHECK(fa.suspended && fa.resumes == 0);
@@ -186,7 +187,7 @@ static void test_close(void)
 
 	CHECK_EQ(sse_hub_new(fake_suspend, fake_resume, &h), 0);
 	for (int i = 0; i < 3; i++)
-		st[i] = sse_open(h, i == 2 ? "A" : NULL, &f[i]);
+		st[i] = sse_open(h, i == 2 ? "A" : NULL, &f[i], NULL);
 	drain(st[0], buf, sizeof(buf), &last);
 	drain(st[1], buf, sizeof(buf), &last);
 	sse_close(h);
@@ -194,10 +195,48 @@ static void test_close(void)
 	CHECK(!f[0].bad_resumes && !f[1].bad_resumes && !f[2].bad_resumes);
 	for (int i = 0; i < 3; i++)
 		CHECK_EQ(sse_read(st[i], buf, sizeof(buf), 2000), -1);
-	CHECK(sse_open(h, NULL, &g) == NULL);
+	CHECK(sse_open(h, NULL, &g, NULL) == NULL);
 	for (int i = 0; i < 3; i++)
 		sse_gone(st[i]);
 	CHECK_EQ(sse_streams(h), 0);
+	sse_hub_free(h);
+}
+
+/* Whether owner is live: the test's session, a first byte of 1. */
+static int alive_if_one(void *ctx, const uint8_t owner[32])
+{
+	(*(int *)ctx)++;
+	return owner[0] == 1;
+}
+
+/* A stream opened with a session ends with it: `end`, then the end of the stream; a
+ * Bearer stream (no owner) and one of a live session stay. */
+static void test_session_end(void)
+{
+	struct fake f[3] = { { 0 } };
+	uint8_t live[32] = { 1 }, gone[32] = { 2 };
+	struct sse_stream *st[3];
+	struct sse_hub *h = NULL;
+	char buf[1024];
+	ssize_t last;
+	int asked = 0;
+
+	CHECK_EQ(sse_hub_new(fake_suspend, fake_resume, &h), 0);
+	st[0] = sse_open(h, NULL, &f[0], NULL);
+	st[1] = sse_open(h, NULL, &f[1], live);
+	st[2] = sse_open(h, NULL, &f[2], gone);
+	for (int i = 0; i < 3; i++)
+		drain(st[i], buf, sizeof(buf), &last);
+	sse_end_dead(h, alive_if_one, &asked);
+	CHECK_EQ(asked, 2);
+	CHECK(f[0].suspended && f[1].suspended && !f[2].suspended && f[2].resumes == 1);
+	drain(st[2], buf, sizeof(buf), &last);
+	CHECK(!strcmp(buf, "event: end\ndata: {\"why\":\"the session ended\"}\n\n") && last == -1);
+	CHECK_EQ(sse_read(st[2], buf, sizeof(buf), 2000), -1);
+	sse_end_dead(h, alive_if_one, &asked);
+	CHECK_EQ(asked, 3);                                  /* an ended stream is not asked */
+	for (int i = 0; i < 3; i++)
+		sse_gone(st[i]);
 	sse_hub_free(h);
 }
 
@@ -208,7 +247,7 @@ static void test_full(void)
 	int n = 0;
 
 	CHECK_EQ(sse_hub_new(fake_suspend, fake_resume, &h), 0);
-	while (n < SSE_STREAMS_MAX + 5 && sse_open(h, NULL, &f))
+	while (n < SSE_STREAMS_MAX + 5 && sse_open(h, NULL, &f, NULL))
 		n++;
 	CHECK_EQ(n, SSE_STREAMS_MAX);
 	sse_hub_free(h);                                     /* frees the streams left */
@@ -220,6 +259,7 @@ int main(void)
 	RUN(test_reload_and_overrun);
 	RUN(test_ping);
 	RUN(test_close);
+	RUN(test_session_end);
 	RUN(test_full);
 	return harness_summary();
 }
