@@ -21,6 +21,7 @@ struct events {
 	struct lab_view prev;
 	int have_prev;
 	uint64_t last_ms;
+	uint64_t db_ms;               /**< when prev's database fields were queried */
 };
 
 static void conn_suspend(void *conn)
@@ -65,6 +66,7 @@ void http_events_tick(struct server *s, uint64_t now_ms)
 {
 	struct events *e = s->events;
 	struct lab_view cur = { 0 };
+	int fresh;
 
 	if (!e || now_ms - e->last_ms < EVENTS_TICK_MS)
 		return;
@@ -73,10 +75,13 @@ void http_events_tick(struct server *s, uint64_t now_ms)
 		forget(e);
 		return;
 	}
-	if (lab_snapshot(s, &cur)) {
+	fresh = !e->have_prev || now_ms - e->db_ms >= LAB_DB_EVERY_S * 1000;
+	if (lab_snapshot_from(s, &cur, fresh ? NULL : &e->prev)) {
 		lab_view_free(&cur);
 		return;
 	}
+	if (fresh || !lab_view_same_layout(&e->prev, &cur))
+		e->db_ms = now_ms;
 	sse_end_dead(e->hub, session_alive, s);
 	sse_publish(e->hub, e->have_prev ? &e->prev : NULL, &cur);
 	forget(e);

@@ -179,25 +179,58 @@ static int db_fields(struct server *s, struct lab_tile **by_mac, size_t n)
 	return 0;
 }
 
-int lab_snapshot(struct server *s, struct lab_view *v)
+/* Query the database's fields for v's tiles (any order). */
+static int query_fields(struct server *s, struct lab_view *v)
 {
-	struct lab_tile **by_mac;
-	int rc = copy_tiles(s, v);
+	struct lab_tile **by_mac = malloc((v->n + 1) * sizeof(*by_mac));
+	int rc;
 
-	v->now = (time_t)server_now();
-	if (rc)
-		return rc;
-	if (!(by_mac = malloc((v->n + 1) * sizeof(*by_mac))))
+	if (!by_mac)
 		return STRATA_ENOMEM;
 	for (size_t i = 0; i < v->n; i++)
 		by_mac[i] = &v->t[i];
 	qsort(by_mac, v->n, sizeof(*by_mac), mac_cmp);
 	rc = db_fields(s, by_mac, v->n);
 	free(by_mac);
+	return rc;
+}
+
+/* The database's fields of from's tiles into v's, index by index (the same layout). */
+static void copy_fields(struct lab_view *v, const struct lab_view *from)
+{
+	for (size_t i = 0; i < v->n; i++) {
+		struct lab_tile *t = &v->t[i];
+		const struct lab_tile *f = &from->t[i];
+
+		t->last_capture = f->last_capture;
+		t->key = f->key;
+		t->restoring = f->restoring;
+		t->deployed_rows = f->deployed_rows;
+		t->deployed_match = f->deployed_match;
+		t->deployed_differ = f->deployed_differ;
+	}
+}
+
+int lab_snapshot_from(struct server *s, struct lab_view *v, const struct lab_view *db_from)
+{
+	int rc = copy_tiles(s, v);
+
+	v->now = (time_t)server_now();
+	if (rc)
+		return rc;
+	lab_view_sort(v);
+	if (db_from && lab_view_same_layout(db_from, v))
+		copy_fields(v, db_from);
+	else
+		rc = query_fields(s, v);
 	for (size_t i = 0; i < v->n; i++)
 		lab_tile_settle(&v->t[i]);
-	lab_view_sort(v);
 	return rc;
+}
+
+int lab_snapshot(struct server *s, struct lab_view *v)
+{
+	return lab_snapshot_from(s, v, NULL);
 }
 
 const struct product *lab_product(const struct catalog *c, const uint8_t mac[6])

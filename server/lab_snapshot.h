@@ -23,6 +23,17 @@
  */
 int lab_snapshot(struct server *s, struct lab_view *v);
 
+/**
+ * lab_snapshot, with the database's fields (last capture, key, deployed layers, open
+ * restore) taken from db_from instead of queried, when it lists the same machines
+ * (lab_view_same_layout): what the event stream's tick does between its queries, every
+ * LAB_DB_EVERY_S seconds, so the loop's thread does not query the whole lab every second.
+ */
+int lab_snapshot_from(struct server *s, struct lab_view *v, const struct lab_view *db_from);
+
+/** Seconds between the event stream's queries of the database's fields. */
+#define LAB_DB_EVERY_S 10
+
 /** The product of mac in c, an inventory machine's or an unknown one's (any state), or
  *  NULL.  Call with the catalog read lock and c's extra_lock. */
 const struct product *lab_product(const struct catalog *c, const uint8_t mac[6]);

@@ -186,6 +186,16 @@ void lab_view_sort(struct lab_view *v)
 		qsort(v->t, v->n, sizeof(v->t[0]), tile_cmp);
 }
 
+int lab_view_same_layout(const struct lab_view *a, const struct lab_view *b)
+{
+	if (a->gen != b->gen || a->n != b->n)
+		return 0;
+	for (size_t i = 0; i < a->n; i++)
+		if (memcmp(a->t[i].mac, b->t[i].mac, 6))
+			return 0;
+	return 1;
+}
+
 long lab_view_find(const struct lab_view *v, const char *name)
 {
 	for (size_t i = 0; i < v->n; i++)

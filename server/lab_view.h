@@ -137,6 +137,10 @@ void lab_view_sort(struct lab_view *v);
 /** The index of the tile named name (any case) in v, or -1. */
 long lab_view_find(const struct lab_view *v, const char *name);
 
+/** Whether b lists the same machines at the same indexes as a, from one catalog: else an
+ *  index of a means another machine in b. */
+int lab_view_same_layout(const struct lab_view *a, const struct lab_view *b);
+
 /** Tile i of v's members, without the braces: what a machine's page starts with. */
 void lab_tile_fields(FILE *f, const struct lab_view *v, size_t i);
 

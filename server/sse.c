@@ -229,18 +229,6 @@ static void wake(struct sse_hub *h, struct sse_stream *st)
 	h->resume(st->conn);
 }
 
-/* Whether cur lists the same machines at the same indexes as prev: else the streams'
- * indexes mean other machines, and they reload. */
-static int same_layout(const struct lab_view *prev, const struct lab_view *cur)
-{
-	if (prev->gen != cur->gen || prev->n != cur->n)
-		return 0;
-	for (size_t i = 0; i < cur->n; i++)
-		if (memcmp(prev->t[i].mac, cur->t[i].mac, 6))
-			return 0;
-	return 1;
-}
-
 /* The tiles event's rows of room (NULL: all) that changed, to f.  How many. */
 static size_t rows_json(FILE *f, const struct lab_view *prev, const struct lab_view *cur,
 			const char *room, uint64_t seq)
@@ -385,7 +373,7 @@ uint64_t sse_publish(struct sse_hub *h, const struct lab_view *prev, const struc
 {
 	struct sse_frame f = { 0 };
 	uint64_t seq;
-	int layout = prev && same_layout(prev, cur), any = 0;
+	int layout = prev && lab_view_same_layout(prev, cur), any = 0;
 
 	if (!prev || frame_rooms(h, &f))
 		return 0;

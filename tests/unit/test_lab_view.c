@@ -157,7 +157,7 @@ static size_t count(const struct lab_view *v, const char *key, const char *value
 
 static void test_filters(void)
 {
-	struct lab_view v = { 0 };
+	struct lab_view v = { 0 }, w = { 0 };
 
 	lab(&v);
 	CHECK(!strcmp(v.t[0].name, "pc1") && !strcmp(v.t[1].name, "pc2"));   /* no room first */
@@ -176,6 +176,17 @@ static void test_filters(void)
 	CHECK_EQ(count(&v, "q", "pc"), 5);
 	CHECK_EQ(count(&v, "q", "C3"), 1);
 	CHECK(v.t[0].gold == LAB_GOLD_CURRENT);
+	lab(&w);
+	CHECK(lab_view_same_layout(&v, &w));
+	w.t[4].mac[0] = 9;                               /* another machine at index 4 */
+	CHECK(!lab_view_same_layout(&v, &w));
+	w.t[4].mac[0] = 0;
+	w.gen = 8;                                       /* a reload */
+	CHECK(!lab_view_same_layout(&v, &w));
+	w.gen = 7;
+	w.n = 4;                                         /* one machine less */
+	CHECK(!lab_view_same_layout(&v, &w));
+	lab_view_free(&w);
 	lab_view_free(&v);
 	CHECK(v.t == NULL && v.n == 0);
 }
