@@ -5,6 +5,7 @@
 #include "generations.h"
 #include "json_out.h"
 #include "http_api.h"
+#include "http_events.h"
 #include "lab_snapshot.h"
 #include "rc.h"
 #include "text.h"
@@ -82,6 +83,7 @@ enum MHD_Result http_api_machines(struct MHD_Connection *c, struct req *r, struc
 		return ret;
 	if ((rc = machines_query(c, &q, &why)))
 		return http_fail(c, r, rc, why);
+	v.seq = http_events_seq(s);   /* before the snapshot: later frames are not in it */
 	if ((rc = lab_snapshot(s, &v)) || (rc = out_open(&o))) {
 		lab_view_free(&v);
 		return http_fail(c, r, rc, why);

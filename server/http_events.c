@@ -90,6 +90,11 @@ void http_events_tick(struct server *s, uint64_t now_ms)
 	sse_ping(e->hub, now_ms);
 }
 
+uint64_t http_events_seq(struct server *s)
+{
+	return s->events ? sse_seq(s->events->hub) : 0;
+}
+
 void http_events_close(struct server *s)
 {
 	struct timespec ms10 = { 0, 10 * 1000 * 1000 };

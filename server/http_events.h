@@ -29,6 +29,9 @@ void http_events_close(struct server *s);
 /** Free what http_events_start made, after the daemons stopped.  Safe when never started. */
 void http_events_free(struct server *s);
 
+/** The last frame's seq (sse_seq), 0 without a hub. */
+uint64_t http_events_seq(struct server *s);
+
 /** GET /api/events[?room=R]: 200 with a stream that ends only with the client or the
  *  server; 401/403 as http_authorize says; 400 for a bad room; 429 when 64 are open. */
 enum MHD_Result http_events(struct MHD_Connection *c, struct req *r, struct server *s);

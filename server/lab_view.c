@@ -383,6 +383,7 @@ void lab_machines_json(FILE *f, const struct lab_view *v, const struct lab_query
 {
 	fputc('{', f);
 	json_kv_int(f, "gen", (int64_t)v->gen, 1);
+	json_kv_int(f, "seq", (int64_t)v->seq, 0);
 	json_kv_int(f, "page", q->page, 0);
 	json_kv_int(f, "per", q->per, 0);
 	json_key(f, "counts", 0);

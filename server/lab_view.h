@@ -78,6 +78,7 @@ struct lab_view {
 	struct lab_tile *t;          /**< owned */
 	size_t n;
 	uint64_t gen;                /**< the catalog's generation: a reload changes it */
+	uint64_t seq;                /**< the event stream's last frame when it was taken */
 	time_t now;
 };
 
@@ -161,7 +162,8 @@ void lab_tile_row_json(FILE *f, const struct lab_view *v, size_t i);
 				  last capture, Secure Boot, message */
 unsigned int lab_tile_change(const struct lab_tile *a, const struct lab_tile *b);
 
-/** GET /api/machines's answer for q, to f: gen, total, page, per, counts, rooms, machines. */
+/** GET /api/machines's answer for q, to f: gen, seq, page, per, counts, rooms, machines,
+ *  total. */
 void lab_machines_json(FILE *f, const struct lab_view *v, const struct lab_query *q);
 
 /** Free what v owns; v may be zeroed or half filled. */

@@ -126,6 +126,16 @@ void sse_gone(struct sse_stream *st)
 	free(st);
 }
 
+uint64_t sse_seq(struct sse_hub *h)
+{
+	uint64_t seq;
+
+	pthread_mutex_lock(&h->lock);
+	seq = h->seq;
+	pthread_mutex_unlock(&h->lock);
+	return seq;
+}
+
 size_t sse_streams(struct sse_hub *h)
 {
 	size_t n;

@@ -76,6 +76,10 @@ ssize_t sse_read(struct sse_stream *st, char *buf, size_t max, uint64_t now_ms);
 /** The connection of st is gone (its response freed): forget and free st. */
 void sse_gone(struct sse_stream *st);
 
+/** The last frame's seq (0 before the first): what GET /api/machines names, so that a
+ *  page knows which frames its tiles already hold. */
+uint64_t sse_seq(struct sse_hub *h);
+
 /** How many streams are open: publishing skips its snapshot when none is. */
 size_t sse_streams(struct sse_hub *h);
 

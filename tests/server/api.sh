@@ -165,6 +165,8 @@ kill -HUP "$SRV_PID"
 for _ in $(seq 100); do jsonq /api/machines 'j["gen"] == 2' && break; sleep 0.1; done
 for _ in $(seq 30); do grep -q '^event: reload' "$W/ev-all" && break; sleep 0.1; done
 check "events: reload after SIGHUP" sh -c "grep -A1 '^event: reload' '$W/ev-all' | grep -q '\"gen\":2'"
+RSEQ=$(grep -A1 '^event: reload' "$W/ev-all" | sed -n 's/.*"seq":\([0-9]*\).*/\1/p' | tail -1)
+check "machines: seq names the stream's last frame (the reload)" jsonq /api/machines "j['seq'] == ${RSEQ:-0} and j['seq'] > 1"
 check "SIGHUP: gen 2, pc01 in B.205" jsonq '/api/machines?room=B.205' 'j["gen"] == 2 and [m["name"] for m in j["machines"]] == ["pc01"]'
 check "SIGHUP: pc01's manifest version unchanged" test "$(get /machines.json | python3 -c 'import json,sys; print([m["manifest_version"] for m in json.load(sys.stdin)["machines"] if m["name"] == "pc01"][0])')" = "$V1"
 check "/machines.json keeps its shape" sh -c "curl -s -H '$SRV_AUTH' '$U/machines.json' | python3 -c 'import json,sys; m = json.load(sys.stdin)[\"machines\"]; sys.exit(0 if len(m) == 3 and \"room\" not in m[0] and \"manifest_version\" in m[0] else 1)'"

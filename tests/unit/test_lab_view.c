@@ -216,7 +216,7 @@ static void test_pages_and_rooms(void)
 	lab_query_set(&q, "per", "2", &why);
 	lab_query_set(&q, "page", "2", &why);
 	s = written(write_page, &a);
-	CHECK(s && strstr(s, "\"gen\":7,\"page\":2,\"per\":2,"));
+	CHECK(s && strstr(s, "\"gen\":7,\"seq\":0,\"page\":2,\"per\":2,"));
 	CHECK(s && strstr(s, "\"counts\":{\"total\":5,\"failed\":1,\"capturing\":0,"
 			  "\"restoring\":0,\"deploying\":1,\"queued\":1,\"idle\":2}"));
 	CHECK(s && strstr(s, "\"rooms\":[{\"name\":\"\",\"counts\":{\"total\":2,"));
