@@ -70,10 +70,13 @@ static int filter_of(const char *v, enum lab_filter *out)
 	return STRATA_EINVAL;
 }
 
-/* q=: what a name may hold, so a search names nothing a name cannot. */
+/* q=: a part of a name, so of what a name may hold: [A-Za-z0-9-], at most INV_NAME_MAX. */
 static int search_ok(const char *v)
 {
-	return strlen(v) <= INV_NAME_MAX && (!*v || inv_name_ok(v) || strspn(v, "-") == strlen(v));
+	static const char ok[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				 "0123456789-";
+
+	return strlen(v) <= INV_NAME_MAX && strspn(v, ok) == strlen(v);
 }
 
 int lab_query_set(struct lab_query *q, const char *key, const char *value, const char **why)

@@ -98,7 +98,7 @@ static void test_query(void)
 {
 	static const char *const bad[][2] = {
 		{ "room", "" }, { "room", "a/b" }, { "room", "abcdefghijklmnopqrstuvwxyz0123456" },
-		{ "q", "<x>" }, { "q", "a b" }, { "filter", "everything" }, { "per", "0" },
+		{ "q", "<x>" }, { "q", "a b" }, { "q", "a.b" }, { "q", "\xc3\xa9" }, { "filter", "everything" }, { "per", "0" },
 		{ "per", "501" }, { "page", "0" }, { "page", "-1" }, { "page", "1x" },
 		{ "stale_days", "" }, { "stale_days", "99999999999" }, { "color", "red" },
 	};
@@ -108,6 +108,7 @@ static void test_query(void)
 	lab_query_init(&q);
 	CHECK(q.page == 1 && q.per == LAB_PER_DEFAULT && q.stale_days == LAB_STALE_DEFAULT);
 	CHECK_EQ(lab_query_set(&q, "room", "B.204", &why), 0);
+	CHECK_EQ(lab_query_set(&q, "q", "-0", &why), 0);
 	CHECK_EQ(lab_query_set(&q, "q", "PC-0", &why), 0);
 	CHECK_EQ(lab_query_set(&q, "filter", "stale", &why), 0);
 	CHECK_EQ(lab_query_set(&q, "per", "500", &why), 0);
