@@ -15,7 +15,9 @@ SERVER_SRCS := server/main.c server/services.c server/server.c server/catalog.c 
 	server/dhcp_reply.c server/boot_watch.c server/enroll.c server/store_access.c \
 	server/admins.c server/admin_session.c server/login_limit.c server/login.c server/http_login.c \
 	server/json_out.c server/lab_view.c server/lab_snapshot.c server/http_api.c \
-	server/sse.c server/http_events.c
+	server/sse.c server/http_events.c \
+	server/inventory_mcast.c server/mcast_plan.c server/mcast.c server/mcast_client.c \
+	server/mcast_send.c server/http_mcast.c
 SERVER_LIBS := $(HOST_LIBS) -lmicrohttpd -lsqlite3 -lcrypt
 # The HTTP parsers: what their unit test, fuzzer and test_efi_url link beside the core.
 HTTP_PARSE_SRCS := server/http_parse.c
@@ -92,7 +94,8 @@ $(SAN)/tests/unit/test_sessions: $(SAN)/tests/unit/test_sessions.o \
 
 # The inventory's parser (with its sites, and the capture order rules its action=capture
 # shares with the API) and a capture order's parameters: unit tests and libFuzzer targets.
-INVENTORY_PURE_SRCS := server/capture_parse.c server/inventory.c server/inventory_site.c server/keep.c images/host/util.c
+INVENTORY_PURE_SRCS := server/capture_parse.c server/inventory.c server/inventory_site.c \
+	server/inventory_mcast.c server/keep.c images/host/util.c
 CAPTURE_PURE_SRCS := $(INVENTORY_PURE_SRCS)
 $(SAN)/tests/unit/test_capture.o: SAN_CFLAGS += -Iserver
 $(SAN)/tests/unit/test_capture: $(SAN)/tests/unit/test_capture.o \
@@ -177,4 +180,11 @@ $(SAN)/tests/unit/test_sse.o: SAN_CFLAGS += -Iserver
 $(SAN)/tests/unit/test_sse: $(SAN)/tests/unit/test_sse.o \
 		$(patsubst %.c,$(SAN)/%.o,server/sse.c server/lab_view.c server/json_out.c \
 		$(INVENTORY_PURE_SRCS) $(HOST_LIB_SRCS))
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(HOST_LIBS)
+
+# The multicast carousel's pure decisions (mcast_plan.h): the session plan of a profile,
+# the next chunk, the verdict; with the inventory's parser, whose profiles it plans.
+$(SAN)/tests/unit/test_mcast_plan.o: SAN_CFLAGS += -Iserver
+$(SAN)/tests/unit/test_mcast_plan: $(SAN)/tests/unit/test_mcast_plan.o \
+		$(patsubst %.c,$(SAN)/%.o,server/mcast_plan.c $(INVENTORY_PURE_SRCS) $(HOST_LIB_SRCS))
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(HOST_LIBS)

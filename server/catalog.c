@@ -35,6 +35,8 @@
 #include "keys.h"
 #include "loop.h"
 #include "machine.h"
+#include "mcast.h"
+#include "mcast_plan.h"
 #include "private_store.h"
 #include "replace.h"
 #include "restore.h"
@@ -239,11 +241,16 @@ static int product_build(struct server *s, const struct inventory *inv, struct p
 				     .store = site ? site->store : NULL,
 				     .user_data_path = p->m->user_data ? p->m->user_data
 								       : pr->user_data };
+	struct strata_multicast mc;
+	uint8_t mc_layers[STRATA_MAX_PARTS][32];
 	char *text;
 	size_t len;
 	int rc;
 
 	memcpy(spec.mac, p->m->mac, 6);
+	/* A site's machines are not on the server's segment: no multicast for them. */
+	if (pr->mc.on && !site && mcast_plan_session(pr, &mc, mc_layers) == 0)
+		spec.mc = &mc;
 	if (spec_generations(s, &spec))
 		return errorf("%s:%u: machine %s: cannot read its generations", inv->path,
 			      p->m->line, p->m->name);
@@ -374,6 +381,8 @@ int server_reload(struct server *s)
 	s->cat = c;
 	pthread_rwlock_unlock(&s->lock);
 	catalog_free(old);
+	if (s->mc)
+		mcast_sync(s->mc);
 	catalog_captures(s, c);
 	fprintf(stderr, "strata-server: %s: %zu profiles, %zu machines\n", s->cfg.inventory,
 		c->inv->nprofiles, c->n);

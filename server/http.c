@@ -31,6 +31,8 @@
 #include "http_keep.h"
 #include "http_login.h"
 #include "login.h"
+#include "http_mcast.h"
+#include "mcast_status.h"
 #include "http_private.h"
 #include "http_restore.h"
 #include "http_run.h"
@@ -662,6 +664,8 @@ static enum MHD_Result get(struct MHD_Connection *c, struct req *r, struct serve
 	case ROUTE_PRIVATE_INDEX:
 	case ROUTE_PRIVATE_RUN:
 		return http_private_file(c, r, s);
+	case ROUTE_MCAST_JSON:
+		return http_mcast_json(c, r, s);
 	case ROUTE_ROOT:
 		return root(c, r);
 	case ROUTE_SESSION:
@@ -687,11 +691,18 @@ static enum MHD_Result get(struct MHD_Connection *c, struct req *r, struct serve
 	}
 }
 
-/* Collect a capture task's body into r->big; refuse anything beyond big_max, and take
- * nothing for a request whose signature failed (no memory for strangers). */
+/* The largest body a route takes into r->big (a capture task's, a multicast status),
+ * 0 for the others (small bodies, BODY_MAX). */
+static size_t big_body_max(enum http_route_kind kind)
+{
+	return kind == ROUTE_MCAST_STATUS ? STRATA_MC_STATUS_MAX : http_capture_body_max(kind);
+}
+
+/* Collect a big body into r->big; refuse anything beyond big_body_max, and take nothing
+ * for a request whose signature failed (no memory for strangers). */
 static void take_big_body(struct req *r, const char *data, size_t *size)
 {
-	size_t max = http_capture_body_max(r->route.kind);
+	size_t max = big_body_max(r->route.kind);
 
 	if (r->task_rc) {
 		*size = 0;
@@ -711,7 +722,7 @@ static void take_big_body(struct req *r, const char *data, size_t *size)
 /* Collect a small request body; refuse anything larger than BODY_MAX. */
 static void take_body(struct req *r, const char *data, size_t *size)
 {
-	if (http_capture_body_max(r->route.kind)) {
+	if (big_body_max(r->route.kind)) {
 		take_big_body(r, data, size);
 		return;
 	}
@@ -752,6 +763,7 @@ static route_handler post_handler(enum http_route_kind kind)
 		{ ROUTE_GC, http_gc },
 		{ ROUTE_LOGIN, http_login },
 		{ ROUTE_LOGOUT, http_logout },
+		{ ROUTE_MCAST_STATUS, http_mcast_status },
 	};
 
 	for (size_t i = 0; i < sizeof(posts) / sizeof(posts[0]); i++)
@@ -791,6 +803,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	struct server *s = port->s;
 	struct req *r = *req_cls;
 	int is_get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
+	const char *why;
 
 	if (!r)
 		return MHD_NO;            /* on_uri made it; it fails only without memory */
@@ -802,6 +815,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		r->tls = port->tls;
 		if (http_capture_body_max(r->route.kind))
 			r->task_rc = http_capture_check(r, s, &r->task);
+		if (r->route.kind == ROUTE_MCAST_STATUS)
+			r->task_rc = http_signed_by_machine(r, s, SESSION_ONCE, &why);
 		*req_cls = r;
 		return MHD_YES;
 	}

@@ -173,7 +173,7 @@ static unsigned int task_status(int rc)
 
 /* Whether the signed query's b= is the SHA-256 of body[0..len) (64 hex digits): the tag
  * covers the query, so it covers the body through b=. */
-static int body_signed(struct MHD_Connection *c, const char *body, size_t len)
+int http_body_signed(struct MHD_Connection *c, const char *body, size_t len)
 {
 	const char *b = http_qfield(c, "b");
 	uint8_t want[32], got[32];
@@ -191,7 +191,7 @@ static unsigned int task_request_refused(struct MHD_Connection *c, const struct 
 {
 	if (r->task_rc)
 		return *why = task_why(r->task_rc), task_status(r->task_rc);
-	if (!body_signed(c, r->big ? r->big : "", r->big_len))
+	if (!http_body_signed(c, r->big ? r->big : "", r->big_len))
 		return *why = "the body does not match the signed b=: sign b=SHA-256 of the body "
 			      "(hex) in the query", 403;
 	return 0;

@@ -187,6 +187,8 @@ enum http_route_kind http_route(const char *path, struct http_route *r)
 		return r->kind = ROUTE_MACHINES;
 	if (!strcmp(p, "ui"))
 		return r->kind = ROUTE_UI;
+	if (!strcmp(p, "api/mcast.json"))
+		return r->kind = ROUTE_MCAST_JSON;
 	if (segment(&p, a, sizeof(a)))
 		return ROUTE_NONE;
 	if (!strcmp(a, "store"))
@@ -197,6 +199,8 @@ enum http_route_kind http_route(const char *path, struct http_route *r)
 		return r->kind = route_api(b, c, r);
 	if (*p && !strcmp(a, "capture") && !strcmp(b, "chunk"))
 		return r->kind = lower_hex_digest(r->digest, p) ? ROUTE_NONE : ROUTE_CAPTURE_CHUNK;
+	if (*p && !strcmp(a, "mcast") && !strcmp(b, "status"))
+		return r->kind = mac_seg(r->mac, p) ? ROUTE_NONE : ROUTE_MCAST_STATUS;
 	if (*p && !strcmp(a, "key") && !mac_seg(r->mac, b) && !strcmp(p, "nonce"))
 		return r->kind = ROUTE_KEY_NONCE;
 	if (*p && !strcmp(a, "private") && !mac_seg(r->mac, b))
@@ -216,6 +220,7 @@ int http_route_admin(enum http_route_kind kind)
 	case ROUTE_API_MACHINE: case ROUTE_EVENTS: case ROUTE_PROFILES: case ROUTE_LAYERS:
 	case ROUTE_LIBRARY: case ROUTE_AUDIT: case ROUTE_ORDERS_PREVIEW: case ROUTE_ORDERS:
 	case ROUTE_SCHEDULE: case ROUTE_SCHEDULE_CANCEL: case ROUTE_UNKNOWN: case ROUTE_REGISTER:
+	case ROUTE_MCAST_JSON:
 		return 1;
 	default:
 		return 0;
@@ -230,7 +235,7 @@ int http_route_post(enum http_route_kind kind)
 	case ROUTE_CAPTURE_CHUNK: case ROUTE_CAPTURE_COMMIT: case ROUTE_CAPTURE_DONE:
 	case ROUTE_CAPTURE_HELLO: case ROUTE_GC: case ROUTE_LOGIN: case ROUTE_LOGOUT:
 	case ROUTE_ORDERS_PREVIEW: case ROUTE_ORDERS: case ROUTE_SCHEDULE_CANCEL:
-	case ROUTE_REGISTER:
+	case ROUTE_REGISTER: case ROUTE_MCAST_STATUS:
 		return 1;
 	default:
 		return 0;

@@ -49,6 +49,8 @@ enum http_route_kind {
 	ROUTE_GC,             /**< /api/gc: garbage collection of the stores (gc.h) */
 	ROUTE_ENROLL,         /**< /api/enroll/NAME-or-MAC-or-all: strata-enroll.efi on the
 				   next network boot, once (enroll.h) */
+	ROUTE_MCAST_STATUS,   /**< /mcast/status/MAC: a multicast client's status (mcast.h) */
+	ROUTE_MCAST_JSON,     /**< /api/mcast.json: the multicast sessions' state */
 	/* The dashboard's routes (issue 15; docs/security.md "Admin accounts"). */
 	ROUTE_ROOT,           /**< /: 303 to /ui */
 	ROUTE_UI,             /**< /ui: the dashboard's page */

@@ -30,11 +30,13 @@ struct req {
 	int routed;                     /**< the first call of on_request has run */
 	char body[BODY_MAX + 1];
 	size_t body_len;
-	char *big;                      /**< a capture task's body (owned), up to
-					     http_capture_body_max(route), instead of body */
+	char *big;                      /**< a capture task's or multicast status's body
+					     (owned), up to big_body_max(route) (http.c),
+					     instead of body */
 	size_t big_len;
-	int task_rc;                    /**< a capture task's request: its signature's check,
-					     made before any body byte is taken */
+	int task_rc;                    /**< a capture task's request or a multicast
+					     status: its signature's check, made before any
+					     body byte is taken */
 	struct capture_task task;       /**< the task, when task_rc is 0 */
 	uint64_t n;                     /**< the signed request's counter, when task_rc is 0 */
 	uint8_t up_key[32];             /**< the key its sealed body opens with (a secret,
@@ -102,6 +104,9 @@ int http_has_credential(struct MHD_Connection *c);
 int http_origin_ours(const struct server *s, const char *origin);
 /** The client's IPv4 address in host order, 0 when not IPv4. */
 uint32_t http_client_ip4(struct MHD_Connection *c);
+/** Whether the signed query's b= is the SHA-256 of body[0..len) (64 hex digits): the
+ *  tag covers the query, so it covers the body through b=. */
+int http_body_signed(struct MHD_Connection *c, const char *body, size_t len);
 /** Why a machine's request was refused by its session check (sessions.h's codes). */
 const char *http_session_why(int rc);
 /** Whether r is signed by a live session of its machine (use: whether its counter may

@@ -169,6 +169,8 @@ static void fill_manifest(struct strata_manifest *mf, const struct machine_spec 
 	mf->min_disk = m->profile->min_disk;
 	for (; mf->nparts < m->profile->nparts && mf->nparts < STRATA_MAX_PARTS; mf->nparts++)
 		fill_part(&mf->parts[mf->nparts], m, mf->nparts, &start, machine_layer);
+	if (m->mc)
+		mf->mc = *m->mc;
 }
 
 /* Parse the written text back with the core's parser: it must be valid. */

@@ -25,6 +25,8 @@ struct machine_spec {
 	 *  `store=private`, so a disk without it gets it back and one with it keeps its own. */
 	uint8_t gen[STRATA_MAX_PARTS][32];
 	uint8_t has_gen[STRATA_MAX_PARTS];  /**< 1 when gen[i] is set */
+	/** The multicast session its manifest announces (mcast_plan_session), or NULL. */
+	const struct strata_multicast *mc;
 	int overwrite;                /**< a ready restore order (restore.h): the generations
 					   are served policy=write, over what the disk holds */
 };

@@ -83,10 +83,10 @@ static void usage(FILE *f)
 	      "\nSIGHUP re-reads the inventory, the token file and the admins file.  POST /api/deploy/NAME|MAC|all\n"
 	      "marks machines for deployment, POST /api/enroll/NAME|MAC|all for strata-enroll.efi\n"
 	      "on their next network boot (docs/secure-boot.md); GET /machines.json shows every\n"
-	      "machine's state.\n"
+	      "machine's state, GET /api/mcast.json the multicast sessions of the profiles\n"
+	      "with multicast=yes (docs/multicast.md).\n"
 	      "All need 'Authorization: Bearer TOKEN' with a token of --api-tokens, or an\n"
-	      "admin's session (POST /api/login; its POSTs carry X-Strata-CSRF), from every\n"
-	      "address, and refuse a browser's request from another origin.  Each order is kept\n"
+	      "admin's session (POST /api/login; its POSTs carry X-Strata-CSRF), from every\n"	      "address, and refuse a browser's request from another origin.  Each order is kept\n"
 	      "in the audit log with the token's or the admin's NAME.  Back up the database while the server\n"
 	      "runs with: sqlite3 STATE/strata.db \".backup BACKUP.db\"  (docs/security.md)\n", f);
 }

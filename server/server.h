@@ -12,7 +12,7 @@
  * so that work stays off the request path too.
  *
  * Lock order everywhere: the catalog (rwlock), then extra_lock, then the state lock, then
- * the database's (db.h).
+ * the database's (db.h).  The multicast sessions' lock (mcast.h) is taken alone.
  */
 #ifndef STRATA_SERVER_H
 #define STRATA_SERVER_H
@@ -30,6 +30,7 @@
 
 struct sessions;
 struct capture_hellos;
+struct mcast;
 struct login;
 struct events;
 
@@ -150,6 +151,8 @@ struct server {
 	pthread_cond_t prep_cond;
 	int prep_wake, prep_stop;
 	struct log_limit unknown_log; /**< the unknown-machine table's churn and refusals */
+	struct mcast *mc;        /**< multicast sessions (mcast.h), owned by services.c while
+				      the services run; NULL otherwise */
 	uint8_t capture_key[32]; /**< STATE/capture.key: capture tokens are made with it
 				      (capture_task.h); read once at start, wiped at close */
 };

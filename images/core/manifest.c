@@ -408,17 +408,16 @@ static int number_list(uint8_t *out, size_t cap, size_t *n, struct slice v, char
 	return 0;
 }
 
-/* A rate in bits/s: a decimal number and an optional K, M or G (powers of 1000). */
-static int parse_rate(uint64_t *out, struct slice v)
+int strata_mc_rate_parse(uint64_t *out, const char *s, size_t len)
 {
 	uint64_t mult = 1, n;
-	char last = v.len ? v.p[v.len - 1] : 0;
+	char last = len ? s[len - 1] : 0;
 
 	if (last == 'K' || last == 'M' || last == 'G') {
 		mult = last == 'K' ? 1000 : last == 'M' ? 1000000 : 1000000000;
-		v.len--;
+		len--;
 	}
-	if (strata_u64_parse(&n, v.p, v.len, STRATA_MC_RATE_MAX) || n > STRATA_MC_RATE_MAX / mult)
+	if (strata_u64_parse(&n, s, len, STRATA_MC_RATE_MAX) || n > STRATA_MC_RATE_MAX / mult)
 		return STRATA_ERANGE;
 	*out = n * mult;
 	return *out >= STRATA_MC_RATE_MIN ? 0 : STRATA_ERANGE;
@@ -475,7 +474,7 @@ static int mc_key(struct strata_multicast *mc, struct slice k, struct slice v, u
 	}
 	if (eq(k, "rate")) {
 		*bit = MK_RATE;
-		return parse_rate(&mc->rate, v);
+		return strata_mc_rate_parse(&mc->rate, v.p, v.len);
 	}
 	if (eq(k, "payload")) {
 		*bit = MK_PAYLOAD;

@@ -91,6 +91,14 @@
 #define STRATA_MC_RATE_MIN 1000000ULL
 #define STRATA_MC_RATE_MAX 100000000000ULL
 
+/**
+ * A `rate=` value s[0..len) (borrowed): a decimal number with an optional K, M or G
+ * (powers of 1000), STRATA_MC_RATE_MIN..MAX bits/s, into *out.  Shared by the manifest's
+ * parser and strata-server's inventory, so both take exactly the same rates.  0 or
+ * STRATA_ERANGE.
+ */
+int strata_mc_rate_parse(uint64_t *out, const char *s, size_t len);
+
 enum strata_policy {
 	STRATA_POLICY_WRITE = 1,
 	STRATA_POLICY_PRESERVE = 2,

@@ -32,6 +32,13 @@ static void test_routes_good(void)
 	CHECK_EQ(http_route("/key/52:54:00:12:34:56/nonce", &r), ROUTE_KEY_NONCE);
 	CHECK(r.mac[0] == 0x52 && r.mac[5] == 0x56);
 	CHECK_EQ(http_route("/key/52:54:00:12:34:56", &r), ROUTE_KEY);
+	CHECK_EQ(http_route("/mcast/status/52:54:00:12:34:57", &r), ROUTE_MCAST_STATUS);
+	CHECK(r.mac[0] == 0x52 && r.mac[5] == 0x57);
+	CHECK_EQ(http_route("/mcast/status/52:54:00:12:34", &r), ROUTE_NONE);
+	CHECK_EQ(http_route("/mcast/status/52:54:00:12:34:57/x", &r), ROUTE_NONE);
+	CHECK_EQ(http_route("/mcast/status", &r), ROUTE_NONE);
+	CHECK_EQ(http_route("/api/mcast.json", &r), ROUTE_MCAST_JSON);
+	CHECK_EQ(http_route("/api/mcast.json/", &r), ROUTE_NONE);
 	CHECK_EQ(http_route("/api/accept-key/pc01", &r), ROUTE_ACCEPT_KEY);
 	CHECK(strcmp(r.name, "pc01") == 0);
 	CHECK_EQ(http_route("/api/accept-key", &r), ROUTE_ACCEPT_KEY);
