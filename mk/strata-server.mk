@@ -14,6 +14,8 @@ SERVER_SRCS := server/main.c server/services.c server/server.c server/catalog.c 
 	server/dhcp.c server/dhcp_parse.c \
 	server/dhcp_reply.c server/boot_watch.c server/enroll.c server/store_access.c \
 	server/admins.c server/admin_session.c server/login_limit.c server/login.c server/http_login.c \
+	server/json_out.c server/lab_view.c server/lab_snapshot.c server/http_api.c \
+	server/sse.c server/http_events.c \
 	server/inventory_mcast.c server/mcast_plan.c server/mcast.c server/mcast_client.c \
 	server/mcast_send.c server/http_mcast.c
 SERVER_LIBS := $(HOST_LIBS) -lmicrohttpd -lsqlite3 -lcrypt
@@ -164,6 +166,21 @@ $(FUZZ)/fuzz_cookie: $(FUZZ)/tests/fuzz/fuzz_cookie.o \
 		$(patsubst %.c,$(FUZZ)/%.o,$(HTTP_PARSE_SRCS) $(HOST_LIB_SRCS))
 	$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(HOST_LIBS)
 TEST_TARGETS += $(FUZZ)/fuzz_admins $(FUZZ)/fuzz_cookie
+
+# The dashboard's tiles, filters and pages (lab_view.h) and its JSON writer: pure, unit
+# tested beside the inventory's parser (rooms, names).
+$(SAN)/tests/unit/test_lab_view.o: SAN_CFLAGS += -Iserver
+$(SAN)/tests/unit/test_lab_view: $(SAN)/tests/unit/test_lab_view.o \
+		$(patsubst %.c,$(SAN)/%.o,server/lab_view.c server/json_out.c $(INVENTORY_PURE_SRCS) \
+		$(HOST_LIB_SRCS))
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(HOST_LIBS)
+
+# The event stream's hub (sse.h) against fake connections.
+$(SAN)/tests/unit/test_sse.o: SAN_CFLAGS += -Iserver
+$(SAN)/tests/unit/test_sse: $(SAN)/tests/unit/test_sse.o \
+		$(patsubst %.c,$(SAN)/%.o,server/sse.c server/lab_view.c server/json_out.c \
+		$(INVENTORY_PURE_SRCS) $(HOST_LIB_SRCS))
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(HOST_LIBS)
 
 # The multicast carousel's pure decisions (mcast_plan.h): the session plan of a profile,
 # the next chunk, the verdict; with the inventory's parser, whose profiles it plans.

@@ -123,6 +123,19 @@ int admin_session_check(struct admin_sessions *t, const char *cookie, int64_t no
 	return rc;
 }
 
+int admin_session_alive(struct admin_sessions *t, const uint8_t id_hash[32], int64_t now)
+{
+	int alive = 0;
+
+	pthread_mutex_lock(&t->lock);
+	for (size_t i = 0; i < ADMIN_SESSIONS_MAX; i++)
+		if (t->s[i].used && strata_memeq_ct(id_hash, t->s[i].id_hash, STRATA_SHA256_LEN)
+		    && !ended(&t->s[i], now))
+			alive = 1;
+	pthread_mutex_unlock(&t->lock);
+	return alive;
+}
+
 void admin_session_end(struct admin_sessions *t, const char *cookie)
 {
 	struct admin_session *s;

@@ -70,6 +70,13 @@ int admin_session_check(struct admin_sessions *t, const char *cookie, int64_t no
 			char name[API_TOKEN_NAME_MAX + 1], char csrf[ADMIN_CSRF_LEN + 1],
 			int64_t *expires);
 
+/**
+ * Whether a live session has the id hash id_hash (the SHA-256 of its cookie) at now,
+ * without restarting its idle clock: what ends an event stream with its session (the
+ * stream does not keep a session alive).  1 or 0.
+ */
+int admin_session_alive(struct admin_sessions *t, const uint8_t id_hash[32], int64_t now);
+
 /** End the session cookie names, if any. */
 void admin_session_end(struct admin_sessions *t, const char *cookie);
 

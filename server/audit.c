@@ -28,11 +28,15 @@ int audit_order(struct db *d, const struct who *by, const char *target, const ch
 	return rc;
 }
 
-int audit_outcome(struct db *d, const uint8_t mac[6], const char *outcome)
+int audit_outcome(struct db *d, const uint8_t mac[6], const char *outcome, const char *message)
 {
 	char smac[18];
 
 	strata_mac_format(smac, mac);
+	if (message)
+		return db_run(d, "UPDATE order_machines SET outcome = ?, outcome_at = ?, message = ? "
+			      "WHERE mac = ? AND outcome IS NULL", "titt", outcome,
+			      (int64_t)time(NULL), message, smac);
 	return db_run(d, "UPDATE order_machines SET outcome = ?, outcome_at = ? "
 		      "WHERE mac = ? AND outcome IS NULL", "tit", outcome, (int64_t)time(NULL),
 		      smac);

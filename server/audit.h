@@ -27,8 +27,10 @@ int audit_order(struct db *d, const struct who *by, const char *target, const ch
 
 /**
  * Record how mac's deployment ended ("ok" or "failed", borrowed) on every order of it
- * still open.  Call between db_begin and db_end on d.  0 or STRATA_EREPORTED.
+ * still open, with message (borrowed; NULL for none): a failure's reason as the server
+ * keeps it, which GET /api/machine/NAME shows in the order's history.  Call between
+ * db_begin and db_end on d.  0 or STRATA_EREPORTED.
  */
-int audit_outcome(struct db *d, const uint8_t mac[6], const char *outcome);
+int audit_outcome(struct db *d, const uint8_t mac[6], const char *outcome, const char *message);
 
 #endif /* STRATA_AUDIT_H */

@@ -377,6 +377,7 @@ int server_reload(struct server *s)
 	pthread_mutex_unlock(&s->state->lock);
 	pthread_rwlock_wrlock(&s->lock);
 	old = s->cat;
+	c->gen = old ? old->gen + 1 : 1;
 	s->cat = c;
 	pthread_rwlock_unlock(&s->lock);
 	catalog_free(old);

@@ -34,7 +34,7 @@ static int save_consumed(struct server *s, const struct mstate *st, const char *
 	next.pending = INV_ACTION_NONE;
 	rc = state_put(s->state, &next);
 	if (rc == 0)
-		rc = audit_outcome(s->state->db, st->mac, how);
+		rc = audit_outcome(s->state->db, st->mac, how, NULL);
 	return db_end(s->state->db, rc);
 }
 

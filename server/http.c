@@ -25,6 +25,8 @@
 #include "http_guard.h"
 #include "http_parse.h"
 #include "http_req.h"
+#include "http_api.h"
+#include "http_events.h"
 #include "http_capture.h"
 #include "http_keep.h"
 #include "http_login.h"
@@ -668,6 +670,18 @@ static enum MHD_Result get(struct MHD_Connection *c, struct req *r, struct serve
 		return root(c, r);
 	case ROUTE_SESSION:
 		return http_session(c, r, s);
+	case ROUTE_API_MACHINES:
+		return http_api_machines(c, r, s);
+	case ROUTE_API_MACHINE:
+		return http_api_machine(c, r, s);
+	case ROUTE_PROFILES:
+		return http_api_profiles(c, r, s);
+	case ROUTE_LAYERS:
+		return http_api_layers(c, r, s);
+	case ROUTE_AUDIT:
+		return http_api_audit(c, r, s);
+	case ROUTE_EVENTS:
+		return http_events(c, r, s);
 	case ROUTE_NONE:
 		return http_fail(c, r, STRATA_ENOENT, "not found");
 	default:
@@ -895,6 +909,7 @@ static void tick(struct loop *loop, struct loop_timer *t)
 	log_limit_flush(&h->failed);
 	login_flush(h->s->login);
 	log_limit_flush(&h->s->unknown_log);
+	http_events_tick(h->s, loop_now());
 	(void)loop_timer_arm(loop, t, TICK_MS);
 }
 
@@ -1008,6 +1023,9 @@ int http_start(struct server *s, struct loop *loop, struct http_service **out)
 	h->plain = (struct http_port){ s, 0 };
 	h->secure = (struct http_port){ s, 1 };
 	log_limit_init(&h->failed, "http", "failed request", FAILED_LINES);
+	rc = http_events_start(s);
+	if (rc)
+		goto err_events;
 	rc = guard_open(s, s->cfg.max_http, &h->guard);
 	if (rc)
 		goto err_guard;
@@ -1030,6 +1048,8 @@ err_tls:
 err_daemon:
 	http_guard_free(h->guard);
 err_guard:
+	http_events_free(s);
+err_events:
 	log_limit_done(&h->failed);
 	free(h);
 	return rc;
@@ -1040,8 +1060,10 @@ void http_stop(struct http_service *h)
 	if (!h)
 		return;
 	loop_timer_disarm(h->loop, &h->tick);
+	http_events_close(h->s);      /* no stream left suspended when the daemons stop */
 	tls_stop(h);
 	MHD_stop_daemon(h->d);
+	http_events_free(h->s);
 	http_guard_free(h->guard);
 	log_limit_done(&h->failed);
 	free(h);

@@ -93,6 +93,27 @@ int inv_name_ok(const char *s)
 	return name_ok(s);
 }
 
+const char *inv_action_name(enum inv_action a)
+{
+	return a == INV_ACTION_DEPLOY ? "deploy" : a == INV_ACTION_ENROLL ? "enroll" : "none";
+}
+
+int inv_room_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > INV_ROOM_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (!(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') && !(c >= '0' && c <= '9')
+		    && c != '.' && c != '_' && c != '-')
+			return 0;
+	}
+	return 1;
+}
+
 unsigned int inv_profile_captured(const struct inv_profile *pr)
 {
 	unsigned int n = 0;
@@ -433,6 +454,11 @@ static int machine_key(struct parser *p, const struct line *l, struct inv_machin
 	} else if (!strcmp(k, "site")) {
 		if (!(m->site = inv_site_find(p->inv, v)))
 			return lfail(l, "unknown site '%s' (define it above)", v);
+	} else if (!strcmp(k, "room")) {
+		if (!inv_room_ok(v))
+			return lfail(l, "room= takes 1..%d of [A-Za-z0-9._-], not '%s'",
+				     INV_ROOM_MAX, v);
+		strcpy(m->room, v);
 	} else {
 		int rc = machine_capture_key(l, m, k, v);
 

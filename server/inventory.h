@@ -47,6 +47,8 @@
  *   `machine` line (the machine's wins, key by key): what retention keeps of the machine's
  *   generations, its private store's quota, and its interval capture (keep.h,
  *   docs/retention.md).
+ * - `room=ROOM` on a machine line (1..32 of [A-Za-z0-9._-]) groups machines on the
+ *   dashboard (docs/dashboard-api.md); it is in no manifest and no CIDATA.
  * - `multicast=yes group=239.A.B.C rate=R [port=P] [payload=F] [parity=0]` on a
  *   `profile` line: its machines' manifests announce a multicast session carrying the
  *   profile's public layers, which the server sends at the fixed rate R
@@ -74,6 +76,14 @@
  *  1..INV_NAME_MAX, not starting with '-'.  One rule, so a name from elsewhere (a capture
  *  order's as=PROFILE) is one the inventory can name. */
 int inv_name_ok(const char *s);
+
+/** Longest room= of a machine line. */
+#define INV_ROOM_MAX 32
+
+/** Whether s is a room name: 1..INV_ROOM_MAX of [A-Za-z0-9._-] (ASCII, whatever the
+ *  locale).  Rooms group machines on the dashboard and in orders (room=R); they are in
+ *  no manifest and no CIDATA, so moving a machine to another room re-signs nothing. */
+int inv_room_ok(const char *s);
 
 /** Where a partition's layer comes from. */
 enum inv_layer {
@@ -119,6 +129,10 @@ enum inv_action {
 	INV_ACTION_ENROLL = 3,
 };
 
+/** A pending order's word, as the audit log, /machines.json and the dashboard say it:
+ *  "deploy", "enroll" or "none" (a capture order is a task, not a pending boot). */
+const char *inv_action_name(enum inv_action a);
+
 struct inv_machine {
 	uint8_t mac[6];
 	char name[INV_NAME_MAX + 1];
@@ -136,6 +150,7 @@ struct inv_machine {
 	int has_replaces;              /**< replaces=OLD: this PC takes over the machine
 					    OLD was (replace.h) */
 	uint8_t replaces[6];           /**< OLD, when has_replaces */
+	char room[INV_ROOM_MAX + 1];   /**< room=: the dashboard's group; "" for none */
 };
 
 struct inv_site;

@@ -163,6 +163,11 @@ int login_check(struct login *lg, const char *cookie, int64_t now, struct who *w
 	return admin_session_check(&lg->sessions, cookie, now, w->name, csrf, expires);
 }
 
+int login_alive(struct login *lg, const uint8_t id_hash[32], int64_t now)
+{
+	return admin_session_alive(&lg->sessions, id_hash, now);
+}
+
 void login_end(struct login *lg, const char *cookie)
 {
 	admin_session_end(&lg->sessions, cookie);

@@ -56,6 +56,10 @@ int login_attempt(struct login *lg, uint32_t ip, const char *name, const char *p
 int login_check(struct login *lg, const char *cookie, int64_t now, struct who *w,
 		char csrf[ADMIN_CSRF_LEN + 1], int64_t *expires);
 
+/** Whether the session of id hash id_hash (SHA-256 of its cookie) is live at now,
+ *  without counting as its use (admin_session_alive). */
+int login_alive(struct login *lg, const uint8_t id_hash[32], int64_t now);
+
 /** Logout: end the session cookie names, if any. */
 void login_end(struct login *lg, const char *cookie);
 

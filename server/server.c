@@ -20,6 +20,7 @@
 #include "host.h"
 #include "interval.h"
 #include "keys.h"
+#include "lab_snapshot.h"
 #include "machine_keys.h"
 #include "login.h"
 #include "mem.h"
@@ -306,7 +307,8 @@ static int save_outcome(struct server *s, const struct mstate *st)
 		return rc;
 	rc = state_put(s->state, st);
 	if (rc == 0)
-		rc = audit_outcome(s->state->db, st->mac, mstate_result_name(st->result));
+		rc = audit_outcome(s->state->db, st->mac, mstate_result_name(st->result),
+				   st->result == MSTATE_FAILED ? st->message : NULL);
 	if (rc == 0 && st->result == MSTATE_FAILED)
 		rc = capture_task_fail(s->state->db, st->mac, st->message);
 	return db_end(s->state->db, rc);
@@ -325,10 +327,23 @@ static void capture_progress(struct mstate *st, const char *phase, uint64_t done
 	st->capturing = capture;
 }
 
+/* Note a phase=progress report in st's in-memory progress, as capture_progress does: the
+ * first one of a deployment (or bytes going back) starts its rate's clock. */
+static void deploy_progress(struct mstate *st, const char *phase, uint64_t done)
+{
+	if (strcmp(phase, "progress"))
+		return;
+	if (st->result != MSTATE_RUNNING || st->capturing || done < st->done) {
+		st->dep_t0 = time(NULL);
+		st->dep_d0 = done;
+	}
+}
+
 /* What a report makes of a machine's state. */
 static void apply_report(struct mstate *st, const char *phase, uint64_t done, uint64_t total,
 			 const char *msg)
 {
+	deploy_progress(st, phase, done);
 	capture_progress(st, phase, done);
 	st->done = done;
 	st->total = total;
@@ -406,6 +421,8 @@ int server_report(struct server *s, const uint8_t mac[6], const char *phase, uin
 	rc = update_state(s, mac, phase, done, total, msg);
 	if (rc == 0 && deployed(phase, msg))
 		rc = restore_deployed(s, mac);
+	if (rc == 0 && deployed(phase, msg))
+		rc = lab_snapshot_deployed(s, mac);
 	return rc;
 }
 
@@ -481,7 +498,7 @@ static int record_order(struct server *s, const char *who, const struct who *by,
 
 const char *server_action_name(enum inv_action a)
 {
-	return a == INV_ACTION_DEPLOY ? "deploy" : a == INV_ACTION_ENROLL ? "enroll" : "none";
+	return inv_action_name(a);
 }
 
 int server_mark(struct server *s, const char *who, const struct who *by, enum inv_action what)

@@ -32,6 +32,7 @@ struct sessions;
 struct capture_hellos;
 struct mcast;
 struct login;
+struct events;
 
 /** Command-line configuration.  Strings borrowed from argv or static. */
 struct server_config {
@@ -123,6 +124,8 @@ struct catalog {
 	struct product *extra;   /**< cfg.max_unknown slots, owned */
 	struct inv_machine *extra_m;
 	size_t nextra, extra_cap;
+	uint64_t gen;            /**< 1 for the first catalog, one more at each reload: what
+				      tells the dashboard its tiles' indexes changed (lab_view.h) */
 };
 
 struct server {
@@ -138,6 +141,8 @@ struct server {
 	struct catalog *cat;
 	struct api_tokens *tokens; /**< from cfg.api_tokens, or NULL (owned) */
 	struct login *login;     /**< admins' logins and sessions (login.h), owned */
+	struct events *events;   /**< GET /api/events' hub (http_events.h), owned by the
+				      HTTP service */
 	struct layer_cache layers; /**< opened layers of the public store, for runs requests */
 	struct layer_cache private_layers; /**< of machines' private stores (layer_cache_get_in) */
 	pthread_t preparer;      /**< makes queued default-profile products */

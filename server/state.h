@@ -42,6 +42,10 @@ struct mstate {
 	int capturing;               /**< the last report was phase=capture */
 	time_t cap_t0;               /**< when this capture's first report came */
 	uint64_t cap_d0;             /**< the bytes read it said */
+	/* In memory only: a deployment's progress (phase=progress reports), for the
+	 * dashboard's rate (lab_view.h). */
+	time_t dep_t0;               /**< when this deployment's first report came */
+	uint64_t dep_d0;             /**< the bytes written it said */
 	/* In memory only (boot_watch.h): */
 	time_t boot_fetched;         /**< when the PC last fetched strata.efi, or 0 */
 	time_t agent_seen;           /**< when its agent last spoke (registration, report) */

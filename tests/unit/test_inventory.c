@@ -3,7 +3,7 @@
  * parser: the `site` line's grammar, a machine's site=, lookups by name and address, and
  * errors that name the file and line.  A machine line's capture order (action=capture
  * [as= prepared=] [force=]) and its refusals; replaces=OLDMAC and its refusals; a machine's
- * action= (deploy, enroll, none).
+ * action= (deploy, enroll, none); room= and its refusals.
  */
 #include <string.h>
 #include "capture_parse.h"
@@ -212,6 +212,38 @@ static void test_replaces_bad(void)
 	check_refused(bad, sizeof(bad) / sizeof(bad[0]));
 }
 
+/* room=: 1..32 of [A-Za-z0-9._-]; anything else is refused naming the line. */
+static void test_rooms(void)
+{
+	static const char *const bad[] = {
+		"machine 52:54:00:00:00:01 name=pc01 profile=lab room=\n",
+		"machine 52:54:00:00:00:01 name=pc01 profile=lab room=a/b\n",
+		"machine 52:54:00:00:00:01 name=pc01 profile=lab room=a<b\n",
+		"machine 52:54:00:00:00:01 name=pc01 profile=lab "
+		"room=abcdefghijklmnopqrstuvwxyz0123456\n",
+	};
+	struct inventory *inv = parse(PROFILE
+		"machine 52:54:00:00:00:01 name=pc01 profile=lab room=B.204\n"
+		"machine 52:54:00:00:00:02 name=pc02 profile=lab "
+		"room=abcdefghijklmnopqrstuvwxyz_-.012\n"
+		"machine 52:54:00:00:00:03 name=pc03 profile=lab\n");
+	char text[512];
+
+	CHECK(inv != NULL);
+	if (inv) {
+		CHECK(!strcmp(inv->machines[0].room, "B.204"));
+		CHECK(!strcmp(inv->machines[1].room, "abcdefghijklmnopqrstuvwxyz_-.012"));
+		CHECK(inv->machines[2].room[0] == '\0');
+		inventory_free(inv);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "%s%s", PROFILE, bad[i]);
+		CHECK_MSG(parse(text) == NULL, "accepted %s", bad[i]);
+	}
+	CHECK(inv_room_ok("a") && inv_room_ok("Lab-3_b.2") && !inv_room_ok("") && !inv_room_ok("a b"));
+	CHECK(!inv_room_ok("\xc3\xa9"));
+}
+
 int main(void)
 {
 	RUN(test_actions);
@@ -222,5 +254,6 @@ int main(void)
 	RUN(test_capture_order_bad);
 	RUN(test_replaces_ok);
 	RUN(test_replaces_bad);
+	RUN(test_rooms);
 	return harness_summary();
 }
