@@ -45,7 +45,7 @@ and a new PC with a larger disk takes its place and comes back as pc02 with thos
              systemd-boot and kernel with the lab's db key, and boot OVMF's Secure Boot
              build; each PC's agent and gold OS print that Secure Boot is enforcing
   --no-restore
-             leave out the restore of a failed PC (the capture, the new PC's two boots)
+             leave out the restore of a failed PC (its capture boot and the new PC)
   --keep     keep the work folder (the PCs' disks, the server's store and every log)
   --help     this text
 BUILD_DIR defaults to build (run `make` first; `make demo` does both).  Expect 5 to 7
@@ -192,7 +192,7 @@ boot_all() {
 }
 
 os_line() { lab_console "$LAB_RUN/$1.serial" | grep -o 'strata-demo: .*' | tail -1; }
-agent() { tr -d '\r' < "$LAB_RUN/$1.debug" 2>/dev/null; }
+agent() { tr -d '\r' 2>/dev/null < "$LAB_RUN/$1.debug"; }   # quiet before the VM made it
 
 # check_round ROUND VERSION: every PC deployed and printed the line it should.
 check_round() {
