@@ -6,7 +6,10 @@
  *   orders    -> ask /agent/MAC (signed) whether anything is pending
  *   manifest  -> fetch (signed), verify the signature with the built-in key, refuse an
  *                old version
- *   disk      -> the first fixed disk large enough for the layout
+ *   disk      -> the first fixed disk large enough for the layout, else the largest
+ *   plan      -> the whole deployment against that disk (core/disk_fit.h): the GPT, and
+ *                every layer it will write (their indexes fetched now) inside the extent
+ *                its partition gets; a disk too small says by how much, per partition
  *   table     -> make the GPT match, never moving or overwriting a preserved partition
  *   layers    -> each write partition, and each restore partition that is missing
  *   done      -> flush, remember the version, report success
@@ -23,6 +26,7 @@
 #include "capture_agent.h"
 #include "clock.h"
 #include "crypto.h"
+#include "disk_fit.h"
 #include "fetch_buf.h"
 #include "fetch_open.h"
 #include "gpt_disk.h"
@@ -70,7 +74,8 @@ static const char *report_text(char *out, size_t cap, const char *msg)
 void agent_report(struct agent *a, const char *phase, uint64_t done, uint64_t total,
 		  const char *msg)
 {
-	char url[ARGS_URL_MAX + 512 + STRATA_SESSION_SUFFIX_MAX], m[300], plain[100];
+	char url[ARGS_URL_MAX + 3 * sizeof(a->why) + 200 + STRATA_SESSION_SUFFIX_MAX];
+	char m[3 * sizeof(a->why)], plain[sizeof(a->why)];
 
 	if (!a->has_session)
 		return;
@@ -204,25 +209,73 @@ static uint64_t min_disk(const struct strata_manifest *m)
 	return m->min_disk > end ? m->min_disk : end;
 }
 
-/* Find the disk, plan the table and make the disk hold it. */
+/* The plan failed for the disk's size or a layer's: say it all, line by line on screen,
+ * in one line for the report (who: the manifest's machine, else the MAC). */
+static int misfit(struct agent *a, int rc, const struct strata_fit *fit)
+{
+	char text[1024];
+	const char *who = a->m.machine[0] ? a->m.machine : a->mac;
+	char *line = text;
+
+	strata_fit_message(fit, &a->m, who, "\n", text, sizeof(text));
+	for (char *c = text;; c++) {
+		if (*c && *c != '\n')
+			continue;
+		if (!*c) {
+			log_msg("plan: %s", line);
+			break;
+		}
+		*c = '\0';
+		log_msg("plan: %s", line);
+		line = c + 1;
+	}
+	log_msg("plan: nothing was written to %s", a->disk.name);
+	strata_fit_message(fit, &a->m, who, "; ", text, sizeof(text));
+	return fail(a, rc, text);
+}
+
+/* The whole deployment against the disk before any write: plan the layout, fetch the index
+ * of every layer it will write (a restore partition only when the disk lacks it), and
+ * check them all together (disk_fit.h).  Fills a->plan. */
+static int plan(struct agent *a)
+{
+	struct strata_fit fit;
+	uint64_t bytes[STRATA_MAX_PARTS] = { 0 };
+	struct strata_diag diag = { 0 };
+	int rc = strata_gpt_plan(&a->m, a->disk.bytes, a->disk.block_size, &a->plan, &diag);
+	int planned = rc == 0, mrc;
+
+	for (unsigned int i = 0; i < a->m.nparts && (!rc || rc == STRATA_ENOSPC); i++)
+		if (strata_fit_writes(&a->m, i, &have, planned ? &a->plan : NULL) &&
+		    (mrc = layer_measure(a, i, &bytes[i])))
+			return fail(a, mrc, "a layer's index could not be fetched (see the log)");
+	rc = strata_disk_fit(&a->m, bytes, a->disk.bytes, a->disk.block_size, &fit, &a->plan,
+			     &diag);
+	if (rc && (fit.nfaults || fit.needs > fit.disk_bytes))
+		return misfit(a, rc, &fit);
+	if (rc)
+		return fail(a, log_fail(rc, "gpt: partition %llu: %s", (unsigned long long)diag.where,
+					diag.msg), diag.msg);
+	return 0;
+}
+
+/* Find the disk, plan the deployment on it and make the disk hold its table. */
 static int table(struct agent *a, EFI_HANDLE image)
 {
-	struct strata_diag diag = { 0 };
 	int rc, have_rc;
 
 	rc = disk_find(&a->disk, min_disk(&a->m), image);
 	if (rc)
 		return fail(a, rc, "no suitable disk");
-	rc = strata_gpt_plan(&a->m, a->disk.bytes, a->disk.block_size, &a->plan, &diag);
-	if (rc)
-		return fail(a, log_fail(rc, "gpt: partition %llu: %s", (unsigned long long)diag.where,
-					diag.msg), diag.msg);
 	have_rc = gpt_disk_read(&a->disk, &have);
+	if (have_rc)
+		have.nparts = 0;          /* no usable old table: every partition is new */
+	rc = plan(a);
+	if (rc)
+		return rc;
 	rc = gpt_disk_apply(&a->disk, &a->m, &a->plan, &have, have_rc);
 	if (rc)
 		return fail(a, rc, "the partition layout would touch preserved data");
-	if (have_rc)
-		have.nparts = 0;          /* no usable old table: every partition is new */
 	return 0;
 }
 
@@ -328,8 +381,11 @@ int agent_run(struct agent *a, EFI_HANDLE image)
 	}
 	if (a->orders.capture)
 		return capture_run(a, image);
-	if ((rc = manifest(a)) || (rc = choose_store(a)) || (rc = table(a, image)) ||
-	    (rc = layers(a)))
+	rc = manifest(a);
+	if (rc == 0 && (rc = choose_store(a)) == 0 && (rc = table(a, image)) == 0)
+		rc = layers(a);
+	layers_forget(a);
+	if (rc)
 		return rc;
 	rc = disk_flush(&a->disk);
 	if (rc)

@@ -40,7 +40,16 @@ struct agent {
 	uint64_t chunks_fetched, chunks_kept;
 	uint64_t start_ms;           /**< when the deployment began (clock_ms), for the summary */
 	struct orders orders;        /**< what the server's orders line asks (orders.h) */
-	char why[160];               /**< what failed, for the screen and the report */
+	/** Each written partition's index file, fetched and checked against its layer id
+	 *  while planning (layer_measure) and taken by its deployment (layer_deploy), which
+	 *  frees it; layers_forget frees the ones a failed run left.  buf is owned. */
+	struct agent_index {
+		uint8_t *buf;
+		size_t len;
+	} ix[STRATA_MAX_PARTS];
+	/** What failed, for the screen and the report: long enough for a disk too small with
+	 *  a partition at fault (disk_fit.h). */
+	char why[400];
 };
 
 /**
@@ -105,5 +114,15 @@ void agent_report(struct agent *a, const char *phase, uint64_t done, uint64_t to
 
 /** Deploy the layer of manifest partition i onto its place on the disk. */
 int layer_deploy(struct agent *a, unsigned int i);
+
+/**
+ * Fetch and open partition i's index (from the site store, else the server's) before
+ * anything is written, so the plan knows the layer's size: *bytes, its image size.  The
+ * index is kept in a->ix[i] for layer_deploy.  0 or an rc (logged).
+ */
+int layer_measure(struct agent *a, unsigned int i, uint64_t *bytes);
+
+/** Free the indexes layer_measure kept that no deployment took. */
+void layers_forget(struct agent *a);
 
 #endif /* STRATA_EFI_AGENT_H */

@@ -82,25 +82,22 @@ static void describe(struct disk *d)
 		FreePool(s);
 }
 
-/* Consider one handle; 0 when it became the target. */
-static int try_handle(struct disk *d, EFI_HANDLE h, uint64_t min_bytes)
+/* Consider one handle: 0 when it can be a target (*d describes it). */
+static int try_handle(struct disk *d, EFI_HANDLE h)
 {
 	EFI_BLOCK_IO *bio;
 	const char *why;
-	uint64_t bytes;
 
 	if (EFI_ERROR(BS->HandleProtocol(h, &BlockIoProtocol, (void **)&bio)))
 		return -1;
 	why = unsuitable(bio->Media);
-	bytes = (bio->Media->LastBlock + 1) * (uint64_t)bio->Media->BlockSize;
-	if (!why && bytes < min_bytes)
-		why = "too small";
 	*d = (struct disk){ .handle = h, .bio = bio, .media_id = bio->Media->MediaId,
 			    .block_size = bio->Media->BlockSize, .io_align = bio->Media->IoAlign,
-			    .bytes = bytes };
+			    .bytes = (bio->Media->LastBlock + 1) * (uint64_t)bio->Media->BlockSize };
 	describe(d);
 	if (why) {
-		log_msg("disk: skipping %s (%llu bytes): %s", d->name, (unsigned long long)bytes, why);
+		log_msg("disk: skipping %s (%llu bytes): %s", d->name, (unsigned long long)d->bytes,
+			why);
 		return -1;
 	}
 	return 0;
@@ -109,21 +106,25 @@ static int try_handle(struct disk *d, EFI_HANDLE h, uint64_t min_bytes)
 int disk_find(struct disk *d, uint64_t min_bytes, EFI_HANDLE image)
 {
 	EFI_HANDLE *handles = NULL;
+	struct disk c;
 	UINTN n = 0;
-	int rc = STRATA_ENOENT;
+	int found = 0;
 
 	connect_all(image);
 	if (EFI_ERROR(BS->LocateHandleBuffer(ByProtocol, &BlockIoProtocol, NULL, &n, &handles)))
 		return log_fail(STRATA_ENOENT, "disk: the firmware reports no block devices");
-	for (UINTN i = 0; i < n && rc; i++)
-		if (try_handle(d, handles[i], min_bytes) == 0)
-			rc = 0;
+	for (UINTN i = 0; i < n && !(found && d->bytes >= min_bytes); i++) {
+		if (try_handle(&c, handles[i]) || (found && c.bytes <= d->bytes))
+			continue;
+		*d = c;
+		found = 1;
+	}
 	FreePool(handles);
-	if (rc)
-		return log_fail(rc, "disk: no fixed writable disk of at least %llu bytes",
-				(unsigned long long)min_bytes);
-	log_msg("disk: target %s, %llu bytes, %u-byte blocks", d->name,
-		(unsigned long long)d->bytes, d->block_size);
+	if (!found)
+		return log_fail(STRATA_ENOENT, "disk: no fixed writable disk");
+	log_msg("disk: target %s, %llu bytes, %u-byte blocks%s", d->name,
+		(unsigned long long)d->bytes, d->block_size,
+		d->bytes < min_bytes ? " (the largest; smaller than the layout)" : "");
 	return 0;
 }
 

@@ -23,8 +23,10 @@ struct disk {
 /**
  * Connect every controller but the NIC image was loaded from (firmware that boots from the
  * network connects only the boot devices) and take the first fixed, writable, whole disk
- * of at least min_bytes.  Skips partitions, read-only and removable media, block sizes
- * under 512, and iPXE's dummy disk.
+ * of at least min_bytes; when none is that large, the largest one, so that the deployment's
+ * plan (disk_fit.h) can say by how much it falls short, per partition, before writing
+ * anything.  Skips partitions, read-only and removable media, block sizes under 512, and
+ * iPXE's dummy disk.  STRATA_ENOENT when there is no fixed writable disk at all.
  */
 int disk_find(struct disk *d, uint64_t min_bytes, EFI_HANDLE image);
 

@@ -271,26 +271,25 @@ static int get_private_index(struct layer *l, char *url, size_t cap, uint8_t **b
 }
 
 /* The index: fetched and opened by the core (hashed against the layer id, parsed).
- * *buf is the caller's; l->idx borrows it. */
-static int load_index(struct layer *l, uint8_t **buf)
+ * *buf (*len bytes) is the caller's; l->idx borrows it. */
+static int load_index(struct layer *l, uint8_t **buf, size_t *len)
 {
 	struct strata_store_ref ref = { .kind = STRATA_STORE_INDEX };
 	struct strata_diag diag = { 0 };
 	char url[ARGS_URL_MAX + 256] = "";
-	size_t len;
 	int rc;
 
 	memcpy(ref.digest, l->id, 32);
 	rc = layer_url(l, &ref, url, sizeof(url));
 	if (rc == 0)
-		rc = l->priv ? get_private_index(l, url, sizeof(url), buf, &len)
-			: fetch_buffer(l->a->f, url, INDEX_MAX, buf, &len);
+		rc = l->priv ? get_private_index(l, url, sizeof(url), buf, len)
+			: fetch_buffer(l->a->f, url, INDEX_MAX, buf, len);
 	if (rc) {
 		snprintf(l->failure, sizeof(l->failure), "layer %s: its index did not arrive",
 			 l->label);
 		return log_fail(rc, "layer %s: cannot fetch its index %s", l->label, url);
 	}
-	rc = strata_layer_open(&l->idx, l->id, *buf, len, &diag);
+	rc = strata_layer_open(&l->idx, l->id, *buf, *len, &diag);
 	if (rc)
 		snprintf(l->failure, sizeof(l->failure), "layer %s: its index is not the layer's",
 			 l->label);
@@ -392,29 +391,85 @@ static void log_private(const struct layer *l)
 		"/private/ route", l->label, id);
 }
 
-/* One pass over partition i's layer from the current store; *l is the caller's. */
-static int layer_pass(struct agent *a, unsigned int i, struct layer *l)
+/* *l for partition i's layer from the current store (its extent is set by the caller). */
+static int layer_setup(struct agent *a, unsigned int i, struct layer *l)
 {
 	const struct strata_part *mp = &a->m.parts[i];
-	const struct strata_gpt_part *gp = &a->plan.parts[i];
-	uint64_t bs = a->disk.block_size;
-	uint8_t *buf = NULL;
-	int rc;
 
 	*l = (struct layer){ .a = a, .label = mp->label, .id = mp->layer, .wipe = mp->wipe,
 			     .priv = mp->private_layer };
-	l->base = gp->first_lba * bs;
 	strata_hex_encode(l->hex, mp->layer, 32);
 	if (l->priv && strata_mac_parse(l->mac, a->mac, strlen(a->mac)))
 		return log_fail(STRATA_EINVAL, "layer %s: %s is not a MAC for its private store",
 				l->label, a->mac);
+	return 0;
+}
+
+/* Partition i's index into l->idx: the one layer_measure kept (taken; checked against
+ * the layer id then, parsed again here), else fetched now.  *buf (*len bytes) becomes the
+ * caller's either way (l->idx borrows it). */
+static int index_of(struct layer *l, unsigned int i, uint8_t **buf, size_t *len)
+{
+	struct agent_index *k = &l->a->ix[i];
+
+	if (k->buf) {
+		*buf = k->buf;
+		*len = k->len;
+		k->buf = NULL;
+		return strata_index_parse(&l->idx, *buf, *len, NULL);
+	}
 	if (l->priv)
 		log_private(l);
-	rc = load_index(l, &buf);
+	return load_index(l, buf, len);
+}
+
+/* One pass over partition i's layer from the current store; *l is the caller's. */
+static int layer_pass(struct agent *a, unsigned int i, struct layer *l)
+{
+	const struct strata_gpt_part *gp = &a->plan.parts[i];
+	uint64_t bs = a->disk.block_size;
+	uint8_t *buf = NULL;
+	size_t len;
+	int rc = layer_setup(a, i, l);
+
+	l->base = gp->first_lba * bs;
+	if (rc == 0)
+		rc = index_of(l, i, &buf, &len);
 	if (rc == 0)
 		rc = run_engine(l, (gp->last_lba - gp->first_lba + 1) * bs);
 	strata_free(buf);
 	return rc;
+}
+
+int layer_measure(struct agent *a, unsigned int i, uint64_t *bytes)
+{
+	struct layer l;
+	uint8_t *buf = NULL;
+	size_t len;
+	int rc = layer_setup(a, i, &l);
+
+	if (rc == 0 && (rc = index_of(&l, i, &buf, &len))) {
+		strata_free(buf);
+		buf = NULL;
+		if (!l.priv && agent_store_fallback(a, l.failure[0] ? l.failure :
+						    "the transfer failed"))
+			rc = index_of(&l, i, &buf, &len);
+	}
+	if (rc) {
+		strata_free(buf);
+		return rc;
+	}
+	a->ix[i] = (struct agent_index){ buf, len };
+	*bytes = l.idx.image_size;
+	return 0;
+}
+
+void layers_forget(struct agent *a)
+{
+	for (unsigned int i = 0; i < STRATA_MAX_PARTS; i++) {
+		strata_free(a->ix[i].buf);
+		a->ix[i].buf = NULL;
+	}
 }
 
 int layer_deploy(struct agent *a, unsigned int i)

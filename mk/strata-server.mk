@@ -12,8 +12,11 @@ SERVER_SRCS := server/main.c server/services.c server/server.c server/catalog.c 
 	server/http_run.c server/http_seal.c server/private_store.c server/layer_cache.c server/daemon.c server/loop_epoll.c server/tftp.c \
 	server/tftp_parse.c server/tftp_path.c server/ratelimit.c server/log_limit.c server/http_guard.c server/holders.c \
 	server/dhcp.c server/dhcp_parse.c \
-	server/dhcp_reply.c server/boot_watch.c server/enroll.c
-SERVER_LIBS := $(HOST_LIBS) -lmicrohttpd -lsqlite3
+	server/dhcp_reply.c server/boot_watch.c server/enroll.c server/store_access.c \
+	server/admins.c server/admin_session.c server/login_limit.c server/login.c server/http_login.c \
+	server/inventory_mcast.c server/mcast_plan.c server/mcast.c server/mcast_client.c \
+	server/mcast_send.c server/http_mcast.c
+SERVER_LIBS := $(HOST_LIBS) -lmicrohttpd -lsqlite3 -lcrypt
 # The HTTP parsers: what their unit test, fuzzer and test_efi_url link beside the core.
 HTTP_PARSE_SRCS := server/http_parse.c
 
@@ -89,7 +92,8 @@ $(SAN)/tests/unit/test_sessions: $(SAN)/tests/unit/test_sessions.o \
 
 # The inventory's parser (with its sites, and the capture order rules its action=capture
 # shares with the API) and a capture order's parameters: unit tests and libFuzzer targets.
-INVENTORY_PURE_SRCS := server/capture_parse.c server/inventory.c server/inventory_site.c server/keep.c images/host/util.c
+INVENTORY_PURE_SRCS := server/capture_parse.c server/inventory.c server/inventory_site.c \
+	server/inventory_mcast.c server/keep.c images/host/util.c
 CAPTURE_PURE_SRCS := $(INVENTORY_PURE_SRCS)
 $(SAN)/tests/unit/test_capture.o: SAN_CFLAGS += -Iserver
 $(SAN)/tests/unit/test_capture: $(SAN)/tests/unit/test_capture.o \
@@ -141,3 +145,29 @@ $(FUZZ)/tests/fuzz/fuzz_inventory.o: INCS += -Iserver
 $(FUZZ)/fuzz_inventory: $(FUZZ)/tests/fuzz/fuzz_inventory.o \
 		$(patsubst %.c,$(FUZZ)/%.o,$(INVENTORY_PURE_SRCS) $(HOST_LIB_SRCS))
 	$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(HOST_LIBS)
+
+# Admins' accounts (issue 15): the admins file and password check, failed-login limits
+# and the sessions, unit-tested alone, and the admins file's and Cookie header's fuzzers.
+$(SAN)/tests/unit/test_admins.o: SAN_CFLAGS += -Iserver
+$(SAN)/tests/unit/test_admins: $(SAN)/tests/unit/test_admins.o \
+		$(patsubst %.c,$(SAN)/%.o,server/admins.c images/host/util.c $(HOST_LIB_SRCS))
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(HOST_LIBS) -lcrypt
+$(SAN)/tests/unit/test_login.o: SAN_CFLAGS += -Iserver
+$(SAN)/tests/unit/test_login: $(SAN)/tests/unit/test_login.o \
+		$(patsubst %.c,$(SAN)/%.o,server/login_limit.c server/admin_session.c $(HOST_LIB_SRCS))
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(HOST_LIBS)
+$(FUZZ)/tests/fuzz/fuzz_admins.o: INCS += -Iserver
+$(FUZZ)/fuzz_admins: $(FUZZ)/tests/fuzz/fuzz_admins.o \
+		$(patsubst %.c,$(FUZZ)/%.o,server/admins.c images/host/util.c $(HOST_LIB_SRCS))
+	$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(HOST_LIBS) -lcrypt
+$(FUZZ)/fuzz_cookie: $(FUZZ)/tests/fuzz/fuzz_cookie.o \
+		$(patsubst %.c,$(FUZZ)/%.o,$(HTTP_PARSE_SRCS) $(HOST_LIB_SRCS))
+	$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(HOST_LIBS)
+TEST_TARGETS += $(FUZZ)/fuzz_admins $(FUZZ)/fuzz_cookie
+
+# The multicast carousel's pure decisions (mcast_plan.h): the session plan of a profile,
+# the next chunk, the verdict; with the inventory's parser, whose profiles it plans.
+$(SAN)/tests/unit/test_mcast_plan.o: SAN_CFLAGS += -Iserver
+$(SAN)/tests/unit/test_mcast_plan: $(SAN)/tests/unit/test_mcast_plan.o \
+		$(patsubst %.c,$(SAN)/%.o,server/mcast_plan.c $(INVENTORY_PURE_SRCS) $(HOST_LIB_SRCS))
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(HOST_LIBS)

@@ -5,6 +5,7 @@
 #include "crypto.h"
 #include "host.h"
 #include "mem.h"
+#include "who.h"
 
 /** Most tokens in one file: a lab's admins and robots, with room to spare. */
 #define API_TOKENS_MAX 1024
@@ -60,6 +61,9 @@ static int check_words(const struct word w[2], int n, uint64_t no, struct strata
 		return strata_fail(diag, STRATA_EINVAL, "expected 'NAME TOKEN'", no);
 	if (w[0].len > API_TOKEN_NAME_MAX || !word_in(&w[0], "._-"))
 		return strata_fail(diag, STRATA_EINVAL, "NAME must be 1-32 of A-Z a-z 0-9 . _ -", no);
+	if (who_name_reserved(w[0].s, w[0].len))
+		return strata_fail(diag, STRATA_EINVAL, "NAME is one the audit log gives the "
+				   "server's own orders (inventory, machine, cli, interval, schedule)", no);
 	if (w[1].len < API_TOKEN_MIN || w[1].len > API_TOKEN_MAX)
 		return strata_fail(diag, STRATA_EINVAL, "TOKEN must be 16-128 characters long", no);
 	if (!word_in(&w[1], "._~+/=-"))

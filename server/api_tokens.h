@@ -13,7 +13,8 @@
  * it with every token in constant time, so neither the time taken nor a core dump gives
  * a token away.  Tokens are never logged.
  *
- * A NAME is 1..32 of [A-Za-z0-9._-]; a TOKEN is 16..128 of RFC 6750's token68 characters
+ * A NAME is 1..32 of [A-Za-z0-9._-], not one the audit log gives the server's own orders
+ * (who.h: inventory, machine, cli, interval, schedule); a TOKEN is 16..128 of RFC 6750's token68 characters
  * ([A-Za-z0-9._~+/=-]).  Names and tokens are unique.  The file is the administrator's
  * input: errors name its line, and a file with an error is refused whole.
  */

@@ -4,15 +4,21 @@
 #include "audit.h"
 #include "text.h"
 
-int audit_order(struct db *d, const char *by, const char *target, const char *action,
+const struct who who_inventory = { "inventory", VIA_INVENTORY };
+const struct who who_cli = { "cli", VIA_CLI };
+const struct who who_machine = { "machine", VIA_MACHINE };
+const struct who who_interval = { "interval", VIA_INTERVAL };
+
+int audit_order(struct db *d, const struct who *by, const char *target, const char *action,
 		const uint8_t (*macs)[6], size_t n)
 {
 	int64_t id;
 	char mac[18];
 	int rc;
 
-	rc = db_run(d, "INSERT INTO orders (at, token_name, target, action) VALUES (?, ?, ?, ?)",
-		    "ittt", (int64_t)time(NULL), by, target, action);
+	rc = db_run(d, "INSERT INTO orders (at, token_name, via, target, action) "
+		    "VALUES (?, ?, ?, ?, ?)", "itttt", (int64_t)time(NULL), by->name,
+		    who_via_name(by->via), target, action);
 	id = sqlite3_last_insert_rowid(d->h);
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		strata_mac_format(mac, macs[i]);

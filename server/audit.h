@@ -6,7 +6,7 @@
  * Why with the order: an order is acknowledged only after its audit row and the machines'
  * new state commit in the same transaction, so the log never misses an order the server
  * acted on and never names one it did not.  Read it with the sqlite3 shell, e.g.
- *     sqlite3 STATE/strata.db "SELECT datetime(at, 'unixepoch'), token_name, target,
+ *     sqlite3 STATE/strata.db "SELECT datetime(at, 'unixepoch'), token_name, via, target,
  *         action, mac, outcome FROM orders JOIN order_machines ON id = order_id"
  */
 #ifndef STRATA_AUDIT_H
@@ -15,13 +15,14 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "db.h"
+#include "who.h"
 
 /**
- * Record an order given with the credential named by (borrowed), naming target (a machine
- * name, a MAC or "all", borrowed), asking action, and marking the n machines in macs
- * (borrowed).  Call between db_begin and db_end on d.  0 or STRATA_EREPORTED.
+ * Record an order given by (borrowed: its name and via), naming target (a machine name, a
+ * MAC or "all", borrowed), asking action, and marking the n machines in macs (borrowed).
+ * Call between db_begin and db_end on d.  0 or STRATA_EREPORTED.
  */
-int audit_order(struct db *d, const char *by, const char *target, const char *action,
+int audit_order(struct db *d, const struct who *by, const char *target, const char *action,
 		const uint8_t (*macs)[6], size_t n);
 
 /**

@@ -177,7 +177,7 @@ err_derive:
 /* Insert the task row of t (its sid and nonce, never the token) and its audit row.  In a
  * transaction.  The audit row names the machine as its target and marks no machine: a
  * capture has no deployment outcome for audit_outcome to close. */
-static int task_insert(struct db *d, const struct capture_order *o, const char *by,
+static int task_insert(struct db *d, const struct capture_order *o, const struct who *by,
 		       const struct capture_ticket *t, const uint8_t nonce[CAPTURE_NONCE_LEN],
 		       const uint8_t sid[STRATA_SESSION_SID_LEN])
 {
@@ -189,14 +189,14 @@ static int task_insert(struct db *d, const struct capture_order *o, const char *
 		   sid, (size_t)STRATA_SESSION_SID_LEN, nonce, (size_t)CAPTURE_NONCE_LEN, t->mac,
 		   o->kind == CAPTURE_GOLD ? "gold" : "machine",
 		   o->kind == CAPTURE_GOLD ? o->profile : NULL,
-		   (int64_t)o->prepared, (int64_t)o->force, by, (int64_t)time(NULL)))
+		   (int64_t)o->prepared, (int64_t)o->force, by->name, (int64_t)time(NULL)))
 		return STRATA_EREPORTED;
 	return audit_order(d, by, t->name, action, NULL, 0);
 }
 
 /* Open the task in one transaction: refused when one is open already, or (with *why)
  * when a gold order's profile is captured or being captured. */
-static int task_open(struct db *d, const struct capture_order *o, const char *by,
+static int task_open(struct db *d, const struct capture_order *o, const struct who *by,
 		     struct capture_ticket *t, const uint8_t nonce[CAPTURE_NONCE_LEN],
 		     const uint8_t sid[STRATA_SESSION_SID_LEN], const char **why)
 {
@@ -217,7 +217,7 @@ static int task_open(struct db *d, const struct capture_order *o, const char *by
 }
 
 int server_capture_order(struct server *s, const char *who, const struct capture_order *o,
-			 const char *by, struct capture_ticket *out, const char **why)
+			 const struct who *by, struct capture_ticket *out, const char **why)
 {
 	uint8_t mac[6], nonce[CAPTURE_NONCE_LEN], sid[STRATA_SESSION_SID_LEN];
 	int rc;
@@ -236,7 +236,7 @@ int server_capture_order(struct server *s, const char *who, const struct capture
 		return rc;
 	}
 	fprintf(stderr, "action: capture (%s%s) ordered on %s by %s\n",
-		o->kind == CAPTURE_GOLD ? "gold as " : "machine layers", o->profile, out->name, by);
+		o->kind == CAPTURE_GOLD ? "gold as " : "machine layers", o->profile, out->name, by->name);
 	return 0;
 }
 
@@ -267,7 +267,7 @@ void capture_inventory_order(struct server *s, const struct inv_machine *m,
 
 	strata_mac_format(mac, m->mac);
 	if (rc == 0)
-		rc = server_capture_order(s, mac, &o, "inventory", &t, &why);
+		rc = server_capture_order(s, mac, &o, &who_inventory, &t, &why);
 	strata_wipe(&t, sizeof(t));
 	pthread_mutex_lock(&s->state->lock);      /* tried: seen, ordered or refused */
 	if ((st = state_get(s->state, m->mac))) {
@@ -282,7 +282,7 @@ void capture_inventory_order(struct server *s, const struct inv_machine *m,
 }
 
 /* End mac's open task as cancelled and audit it, in one transaction. */
-static int task_cancel(struct db *d, const char *name, const char *mac_text, const char *by)
+static int task_cancel(struct db *d, const char *name, const char *mac_text, const struct who *by)
 {
 	int rc = db_begin(d);
 
@@ -299,7 +299,7 @@ static int task_cancel(struct db *d, const char *name, const char *mac_text, con
 	return db_end(d, rc);
 }
 
-int server_capture_cancel(struct server *s, const char *who, const char *by)
+int server_capture_cancel(struct server *s, const char *who, const struct who *by)
 {
 	char name[INV_NAME_MAX + 1], mac_text[18];
 	uint8_t mac[6];
@@ -313,7 +313,7 @@ int server_capture_cancel(struct server *s, const char *who, const char *by)
 	strata_mac_format(mac_text, mac);
 	rc = task_cancel(s->state->db, name, mac_text, by);
 	if (rc == 0)
-		fprintf(stderr, "action: capture on %s cancelled by %s\n", name, by);
+		fprintf(stderr, "action: capture on %s cancelled by %s\n", name, by->name);
 	return rc;
 }
 

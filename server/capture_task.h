@@ -16,6 +16,7 @@
 #ifndef STRATA_CAPTURE_TASK_H
 #define STRATA_CAPTURE_TASK_H
 
+#include "who.h"
 #include "capture_parse.h"
 #include "session.h"
 #include "sessions.h"
@@ -113,7 +114,7 @@ struct capture_ticket {
  * STRATA_ESTALE when the machine already has an open task, STRATA_EREPORTED.
  */
 int server_capture_order(struct server *s, const char *who, const struct capture_order *o,
-			 const char *by, struct capture_ticket *out, const char **why);
+			 const struct who *by, struct capture_ticket *out, const char **why);
 
 /** Why a capture order or cancellation failed with rc, when it gave no why: for an
  *  answer's body or a log line (static). */
@@ -135,7 +136,7 @@ void capture_inventory_order(struct server *s, const struct inv_machine *m,
  * void from then on.  0; STRATA_ENOENT when who names no machine or it has no open task;
  * STRATA_EINVAL when who names several; STRATA_EREPORTED.
  */
-int server_capture_cancel(struct server *s, const char *who, const char *by);
+int server_capture_cancel(struct server *s, const char *who, const struct who *by);
 
 /**
  * End mac's open capture task, if it has one, as failed with msg (the agent's report,

@@ -35,6 +35,8 @@
 #include "keys.h"
 #include "loop.h"
 #include "machine.h"
+#include "mcast.h"
+#include "mcast_plan.h"
 #include "private_store.h"
 #include "replace.h"
 #include "restore.h"
@@ -165,7 +167,9 @@ static int sign_product(struct server *s, struct product *p, const struct produc
 	return 0;
 }
 
-/* Build the machine's CIDATA layer into its own private store (private_store.h). */
+/* Build the machine's CIDATA layer into its own private store (private_store.h).  0,
+ * STRATA_ENOENT when that store cannot be opened (logged): a trouble of this machine
+ * alone, which catalog_build serves no manifest for; else STRATA_EREPORTED. */
 static int private_layer_build(struct server *s, const struct machine_spec *spec,
 			       const struct product *old, struct product *p)
 {
@@ -173,11 +177,11 @@ static int private_layer_build(struct server *s, const struct machine_spec *spec
 	int rc = private_store_open(s->cfg.private_dir, spec->mac, &st);
 
 	if (rc)
-		return rc;
+		return STRATA_ENOENT;
 	rc = machine_layer_build(spec, st, s->cfg.state_dir, old ? old->cidata_sum : NULL,
 				 old ? old->layer : NULL, p->cidata_sum, p->layer);
 	store_close(st);
-	return rc;
+	return rc ? STRATA_EREPORTED : 0;
 }
 
 /* The layer of generation number (0: the latest) of mac's partition part into gen: 1 when
@@ -226,7 +230,8 @@ static int spec_generations(struct server *s, struct machine_spec *spec)
 	return 0;
 }
 
-/* Build the machine layer and signed manifest of one machine. */
+/* Build the machine layer and signed manifest of one machine.  0, STRATA_ENOENT when its
+ * private store cannot be opened (logged), or STRATA_EREPORTED. */
 static int product_build(struct server *s, const struct inventory *inv, struct product *p)
 {
 	const struct inv_profile *pr = &inv->profiles[p->m->profile];
@@ -236,17 +241,23 @@ static int product_build(struct server *s, const struct inventory *inv, struct p
 				     .store = site ? site->store : NULL,
 				     .user_data_path = p->m->user_data ? p->m->user_data
 								       : pr->user_data };
+	struct strata_multicast mc;
+	uint8_t mc_layers[STRATA_MAX_PARTS][32];
 	char *text;
 	size_t len;
 	int rc;
 
 	memcpy(spec.mac, p->m->mac, 6);
+	/* A site's machines are not on the server's segment: no multicast for them. */
+	if (pr->mc.on && !site && mcast_plan_session(pr, &mc, mc_layers) == 0)
+		spec.mc = &mc;
 	if (spec_generations(s, &spec))
 		return errorf("%s:%u: machine %s: cannot read its generations", inv->path,
 			      p->m->line, p->m->name);
-	if (needs_machine_layer(pr) && private_layer_build(s, &spec, old, p))
-		return errorf("%s:%u: machine %s: cannot build its machine layer", inv->path,
-			      p->m->line, p->m->name);
+	if (needs_machine_layer(pr) && (rc = private_layer_build(s, &spec, old, p)))
+		return rc == STRATA_ENOENT ? rc : errorf("%s:%u: machine %s: cannot build its "
+							 "machine layer", inv->path, p->m->line,
+							 p->m->name);
 	rc = machine_manifest(&spec, p->layer, &text, &len);
 	if (rc)
 		return rc;
@@ -274,11 +285,23 @@ void catalog_free(struct catalog *c)
 	free(c);
 }
 
+/* Machine p of inv, whose private store could not be opened (the line before says why,
+ * naming the folder): logged, and left with no manifest until a reload or start can open
+ * it, so one machine's folder (a file in its place, say) does not stop the server from
+ * starting or the other machines from being served. */
+static void product_unserved(const struct inventory *inv, const struct product *p)
+{
+	fprintf(stderr, "%s:%u: machine %s: its private store cannot be opened (the line above "
+		"says why): it is served no manifest until a reload finds it usable; the other "
+		"machines are served\n", inv->path, p->m->line, p->m->name);
+}
+
 /* Build a catalog for inv (taking ownership of it). */
 static int catalog_build(struct server *s, struct inventory *inv, struct catalog **out)
 {
 	struct catalog *c = calloc(1, sizeof(*c));
 	size_t cap = (size_t)s->cfg.max_unknown;
+	int rc;
 
 	if (!c || !(c->p = calloc(inv->nmachines + 1, sizeof(*c->p))) ||
 	    !(c->extra = calloc(cap, sizeof(*c->extra))) ||
@@ -297,7 +320,10 @@ static int catalog_build(struct server *s, struct inventory *inv, struct catalog
 	c->inv = inv;
 	for (c->n = 0; c->n < inv->nmachines; c->n++) {
 		c->p[c->n].m = &inv->machines[c->n];
-		if (product_build(s, inv, &c->p[c->n])) {
+		rc = product_build(s, inv, &c->p[c->n]);
+		if (rc == STRATA_ENOENT) {
+			product_unserved(inv, &c->p[c->n]);
+		} else if (rc) {
 			c->n++;
 			catalog_free(c);
 			return STRATA_EREPORTED;
@@ -354,6 +380,8 @@ int server_reload(struct server *s)
 	s->cat = c;
 	pthread_rwlock_unlock(&s->lock);
 	catalog_free(old);
+	if (s->mc)
+		mcast_sync(s->mc);
 	catalog_captures(s, c);
 	fprintf(stderr, "strata-server: %s: %zu profiles, %zu machines\n", s->cfg.inventory,
 		c->inv->nprofiles, c->n);
@@ -637,10 +665,51 @@ int catalog_name(struct server *s, const uint8_t mac[6], uint32_t addr, char *na
 	return known;
 }
 
-/* A copy of p's manifest, or NULL. */
+/* Withhold p's manifest: it was made for a MAC a takeover has moved (catalog_takeover).
+ * Its machine layer's id stays, so a collection keeps that layer until the reload; its
+ * volume's sum goes, so the reload never takes that layer for the new MAC's. */
+static void withhold(struct product *p)
+{
+	free(p->manifest);
+	p->manifest = NULL;
+	p->manifest_len = 0;
+	memset(p->cidata_sum, 0, sizeof(p->cidata_sum));
+}
+
+/* Whether mac is one of a takeover's two MACs. */
+static int either(const uint8_t mac[6], const uint8_t a[6], const uint8_t b[6])
+{
+	return !memcmp(mac, a, 6) || !memcmp(mac, b, 6);
+}
+
+void catalog_takeover(struct server *s, const uint8_t old_mac[6], const uint8_t new_mac[6])
+{
+	struct catalog *c = s->cat;
+
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->n; i++) {
+		if (!either(c->p[i].m->mac, old_mac, new_mac))
+			continue;
+		memcpy(c->p[i].m->mac, new_mac, 6);
+		withhold(&c->p[i]);
+	}
+	pthread_mutex_lock(&c->extra_lock);
+	for (size_t i = 0; i < c->nextra; i++) {
+		if (!either(c->extra_m[i].mac, old_mac, new_mac))
+			continue;
+		withhold(&c->extra[i]);
+		c->extra[i].state = PRODUCT_FAILED;   /* served as unknown; none is being made:
+						 * the preparer makes under the read lock */
+		c->extra[i].use = PRODUCT_DONE;       /* forgotten without its folder */
+	}
+	pthread_mutex_unlock(&c->extra_lock);
+}
+
+/* A copy of p's manifest, or NULL (none withheld by a takeover). */
 static char *manifest_copy(const struct product *p, size_t *len)
 {
-	char *out = malloc(p->manifest_len);
+	char *out = p->manifest ? malloc(p->manifest_len) : NULL;
 
 	if (out) {
 		memcpy(out, p->manifest, p->manifest_len);

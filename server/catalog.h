@@ -34,6 +34,23 @@ char *catalog_manifest(struct server *s, const uint8_t mac[6], size_t *len);
 /** Note a report from mac's agent: deploying, or done when final.  Read lock. */
 void catalog_reported(struct server *s, const uint8_t mac[6], int final);
 
+/**
+ * A takeover (replace.h) has just moved machine old_mac to new_mac: point the catalog at
+ * new_mac now, before any reload, so that nothing resolves the machine to its retired MAC
+ * in between (docs/restore.md, "A new PC").  Why here and not only at the reload: a
+ * reload may wait (an inventory with an error blocks every one), and meanwhile orders by
+ * name (deploy, capture, restore, accept-key) would land on the old MAC, and the retired
+ * PC, still a known machine, could pin its key on first use.
+ *
+ * The inventory entry of old_mac gets new_mac; its manifest, made for old_mac (partition
+ * GUIDs and machine layer are the MAC's), is withheld until the reload makes new_mac's,
+ * and so is that of any other entry naming new_mac.  Unknown machines' entries of either
+ * MAC are settled as not prepared (unknown until the reload) and never remove a folder
+ * when forgotten: new_mac's folder now holds the machine's data.  No-op without a
+ * catalog.  Call with the catalog write lock.
+ */
+void catalog_takeover(struct server *s, const uint8_t old_mac[6], const uint8_t new_mac[6]);
+
 /** Free a catalog and everything it owns.  NULL is allowed. */
 void catalog_free(struct catalog *c);
 

@@ -147,6 +147,34 @@ static const char *const migrations[] = {
 	"CREATE INDEX replacements_old ON replacements(old_mac);"
 	"CREATE INDEX replacements_new ON replacements(new_mac);"
 	"ALTER TABLE machine_keys ADD COLUMN awaiting INTEGER NOT NULL DEFAULT 0;",
+	/* 10: the dashboard's (issue 15): through what each order came (who.h: token,
+	 * session, schedule, inventory, cli, machine, interval; older rows' fixed names give theirs);
+	 * a failed machine's whole message; the layers each machine last deployed, per
+	 * partition; and orders scheduled for later. */
+	"ALTER TABLE orders ADD COLUMN via TEXT NOT NULL DEFAULT 'token';"
+	"UPDATE orders SET via = token_name WHERE token_name IN ('inventory', 'machine', 'cli', 'interval');"
+	"ALTER TABLE order_machines ADD COLUMN message TEXT;"  /* failed: the whole message */
+	"CREATE TABLE deployed ("
+	"  mac TEXT NOT NULL,"
+	"  part TEXT NOT NULL,"              /* the partition's label */
+	"  layer BLOB NOT NULL,"             /* layer id */
+	"  version INTEGER NOT NULL,"        /* the manifest version that deployed it */
+	"  at INTEGER NOT NULL,"
+	"  PRIMARY KEY (mac, part));"
+	"CREATE TABLE scheduled_orders ("
+	"  id INTEGER PRIMARY KEY,"
+	"  at INTEGER NOT NULL,"             /* when it fires */
+	"  wake INTEGER NOT NULL,"           /* 1: Wake-on-LAN first */
+	"  action TEXT NOT NULL,"
+	"  target TEXT NOT NULL,"
+	"  params TEXT NOT NULL,"            /* the order's form fields */
+	"  token_name TEXT NOT NULL,"
+	"  via TEXT NOT NULL,"
+	"  created INTEGER NOT NULL,"
+	"  state TEXT NOT NULL,"             /* pending done cancelled missed failed */
+	"  ended INTEGER,"
+	"  result TEXT);"
+	"CREATE INDEX scheduled_due ON scheduled_orders(at) WHERE state = 'pending';",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

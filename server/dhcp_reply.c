@@ -255,6 +255,21 @@ static int put_end(struct opt_writer *w, const char **why)
 	return 0;
 }
 
+/*
+ * The reply's flags: the request's, with the broadcast bit set when a relay (giaddr) will
+ * hand the reply on.  Why: a relay unicasts a reply without that bit to yiaddr, which is
+ * 0 in ours (we assign no address), so the client never got it; iPXE sends its requests
+ * without the bit (tests/e2e/sites.sh, case 5: dnsmasq's relay dropped our offer).
+ */
+static uint16_t reply_flags(const struct dhcp_request *req)
+{
+	static const uint8_t zero[4];
+
+	if (memcmp(req->giaddr, zero, 4) != 0)
+		return (uint16_t)(req->flags | DHCP_FLAG_BROADCAST);
+	return req->flags;
+}
+
 /* The fixed header; buf has at least DHCP_MIN_LEN bytes, zeroed by the caller. */
 static void put_header(const struct dhcp_request *req, const struct dhcp_policy *pol,
 		       const struct dhcp_decision *dec, uint8_t *buf)
@@ -266,7 +281,7 @@ static void put_header(const struct dhcp_request *req, const struct dhcp_policy 
 	h->htype = req->htype;
 	h->hlen = req->hlen;
 	dhcp_be32_put(h->xid, req->xid);
-	dhcp_be16_put(h->flags, req->flags);
+	dhcp_be16_put(h->flags, reply_flags(req));
 	if (dec->reply_type == DHCP_ACK)
 		memcpy(h->ciaddr, req->ciaddr, 4);
 	memcpy(h->siaddr, memcmp(pol->tftp, (uint8_t[4]){ 0 }, 4) ? pol->tftp : pol->server, 4);

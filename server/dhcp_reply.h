@@ -36,7 +36,8 @@
  *     instead of policy.http_url; PXE clients reach it through iPXE's per-machine script.
  *
  * The reply (dhcp_reply_build): op BOOTREPLY, xid, flags, giaddr, htype, hlen and chaddr
- * echoed; yiaddr 0; siaddr = the TFTP server (the policy's tftp, else our address: a
+ * echoed, except that a relayed request's reply has the broadcast flag set (a relay would
+ * unicast a reply without it to yiaddr, and ours is 0); yiaddr 0; siaddr = the TFTP server (the policy's tftp, else our address: a
  * proxyDHCP alone at a site sends PXE clients to the central server's TFTP, docs/sites.md);
  * ciaddr echoed in an ACK; the
  * file field and option 67 both carry the boot file or URL (legacy PXE ROMs read the

@@ -380,7 +380,7 @@ static void stores_free(struct gc_store *stores, size_t n)
 }
 
 /* Audit the collection's result for by, in its own transaction. */
-static int audit(struct server *s, const char *by, const struct gc_result *r)
+static int audit(struct server *s, const struct who *by, const struct gc_result *r)
 {
 	char action[160];
 	int rc = db_begin(s->state->db);
@@ -417,7 +417,7 @@ static int collect(struct gc *g)
 	return rc;
 }
 
-int gc_run(struct server *s, int dry_run, const char *by, struct gc_result *out)
+int gc_run(struct server *s, int dry_run, const struct who *by, struct gc_result *out)
 {
 	struct gc g = { .s = s, .res = out };
 	int rc;
@@ -438,7 +438,7 @@ int gc_run(struct server *s, int dry_run, const char *by, struct gc_result *out)
 	fprintf(stderr, "gc: %s %llu files, %llu bytes (%llu layer indexes; %llu files of the "
 		"public store), for %s%s\n", dry_run ? "would free" : "freed",
 		(unsigned long long)out->files, (unsigned long long)out->bytes,
-		(unsigned long long)out->indexes, (unsigned long long)out->public_files, by,
+		(unsigned long long)out->indexes, (unsigned long long)out->public_files, by->name,
 		rc ? " (stopped by an error above)" : "");
 	return rc;
 }

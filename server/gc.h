@@ -25,6 +25,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "who.h"
 
 struct server;
 
@@ -44,7 +45,7 @@ struct gc_result {
  * STRATA_EREPORTED (printed, naming the file) with nothing removed, or, for a failure
  * while removing, some removed and counted.
  */
-int gc_run(struct server *s, int dry_run, const char *by, struct gc_result *out);
+int gc_run(struct server *s, int dry_run, const struct who *by, struct gc_result *out);
 
 /**
  * Hold off collections while a commit checks that its index's chunks are stored and

@@ -27,6 +27,10 @@
 #include "http_req.h"
 #include "http_capture.h"
 #include "http_keep.h"
+#include "http_login.h"
+#include "login.h"
+#include "http_mcast.h"
+#include "mcast_status.h"
 #include "http_private.h"
 #include "http_restore.h"
 #include "http_run.h"
@@ -54,11 +58,34 @@
 /** Lines of failed requests (status 400 and up, or none) let through per 10 s. */
 #define FAILED_LINES 20
 
-/** The running HTTP service: libmicrohttpd's daemon and what guards it. */
+/** TLS versions and ciphers the HTTPS port offers: GnuTLS's defaults, TLS 1.2 and 1.3. */
+#define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+/**
+ * Both daemons: libmicrohttpd's own threads with epoll; a handler may suspend a connection
+ * that waits on the server (MHD_suspend_connection), which needs ALLOW_SUSPEND_RESUME.
+ */
+#define DAEMON_FLAGS (MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | \
+		      MHD_ALLOW_SUSPEND_RESUME)
+/** Largest certificate or key file read. */
+#define TLS_FILE_MAX (1 << 20)
+
+/** One listening port: what on_request is handed, so it knows which one a request came to. */
+struct http_port {
+	struct server *s;
+	int tls;
+};
+
+/** The running HTTP service: libmicrohttpd's daemons and what guards them. */
 struct http_service {
 	struct server *s;
 	struct MHD_Daemon *d;
 	struct http_guard *guard;
+	struct http_port plain, secure;
+	struct MHD_Daemon *tls_d;     /**< the HTTPS port, or NULL without --tls-cert */
+	struct http_guard *tls_guard;
+	char *cert, *key;             /**< PEM, read as root before privileges drop; owned for
+				           the daemon's life, the key wiped at stop */
+	size_t key_len;
 	struct loop *loop;            /**< borrowed; runs the tick */
 	struct loop_timer tick;
 	struct log_limit failed;      /**< access lines of failed requests */
@@ -321,10 +348,10 @@ int http_signed_by_machine(struct req *r, struct server *s, enum session_use use
 static int http_machine_read(struct MHD_Connection *c, struct req *r, struct server *s,
 			const char **why)
 {
-	char by[API_TOKEN_NAME_MAX + 1];
+	struct who by;
 
-	if (MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION))
-		return http_authorize(c, s, by, why);
+	if (http_has_credential(c))
+		return http_authorize(c, s, r, &by, why);
 	return http_signed_by_machine(r, s, SESSION_READ, why);
 }
 
@@ -358,26 +385,62 @@ static enum MHD_Result report(struct MHD_Connection *c, struct req *r, struct se
 	return http_text(c, r, 200, "text/plain", "ok\n", 3);
 }
 
+int http_has_credential(struct MHD_Connection *c)
+{
+	return MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION) ||
+	       MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_COOKIE);
+}
+
+int http_origin_ours(const struct server *s, const char *origin)
+{
+	return http_origin_ok(origin, s->cfg.url) ||
+	       (s->cfg.tls_url && http_origin_ok(origin, s->cfg.tls_url));
+}
+
+/* The bearer half of http_authorize: the token must name one of --api-tokens. */
+static int bearer_authorize(struct server *s, const char *auth, struct who *w,
+			    const char **why)
+{
+	int rc;
+
+	w->via = VIA_TOKEN;
+	rc = server_api_auth(s, http_bearer(auth), w->name);
+	if (rc == STRATA_EACCES && s->cfg.admins)
+		*why = "send Authorization: Bearer TOKEN, or log in at /ui";
+	else if (rc == STRATA_EACCES)
+		*why = "the API is off: start strata-server with --api-tokens FILE (scripts) or "
+		       "--admins FILE (the dashboard)";
+	else if (rc)
+		*why = "send Authorization: Bearer TOKEN with a token of --api-tokens";
+	return rc == STRATA_EACCES && s->cfg.admins ? STRATA_EAUTH : rc;
+}
+
 /*
- * Orders and lab-wide views need a credential, from every address: a browser's request
- * from a foreign Origin is refused first, then the bearer token must name one of
- * --api-tokens.  0 with the credential's name in by, or an rc with *why for the body.
+ * Orders and lab-wide views need a credential, from every address (http_req.h says the
+ * order of the checks).
  */
-int http_authorize(struct MHD_Connection *c, struct server *s,
-		     char by[API_TOKEN_NAME_MAX + 1], const char **why)
+int http_authorize(struct MHD_Connection *c, struct server *s, struct req *r, struct who *w,
+		   const char **why)
 {
 	const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ORIGIN);
 	const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 						       MHD_HTTP_HEADER_AUTHORIZATION);
+	char cookie[HTTP_COOKIE_VALUE_LEN + 1];
 	int rc;
 
-	if (!http_origin_ok(origin, s->cfg.url))
+	memset(w, 0, sizeof(*w));
+	if (!http_origin_ours(s, origin))
 		return *why = "requests from another origin are refused", STRATA_EACCES;
-	rc = server_api_auth(s, http_bearer(auth), by);
-	if (rc == STRATA_EACCES)
-		*why = "the API is off: start strata-server with --api-tokens FILE";
-	else if (rc)
-		*why = "send Authorization: Bearer TOKEN with a token of --api-tokens";
+	if (auth)
+		return bearer_authorize(s, auth, w, why);
+	rc = http_session_cookie(c, r, cookie);
+	if (rc == 1)
+		rc = http_session_authorize(c, s, r, cookie, w, why);
+	else if (rc == 0)
+		rc = bearer_authorize(s, NULL, w, why);
+	else
+		*why = "send one Cookie header, with at most one strata session cookie";
+	strata_wipe(cookie, sizeof(cookie));
 	return rc;
 }
 
@@ -385,13 +448,14 @@ int http_authorize(struct MHD_Connection *c, struct server *s,
 static enum MHD_Result order(struct MHD_Connection *c, struct req *r, struct server *s,
 			     enum inv_action what)
 {
-	char body[64], by[API_TOKEN_NAME_MAX + 1];
+	char body[64];
+	struct who by;
 	const char *why;
-	int rc = http_authorize(c, s, by, &why), n;
+	int rc = http_authorize(c, s, r, &by, &why), n;
 
 	if (rc)
 		return http_fail(c, r, rc, why);
-	n = server_mark(s, r->route.name, by, what);
+	n = server_mark(s, r->route.name, &by, what);
 	if (n < 0)
 		return http_fail(c, r, n, "cannot record the order");
 	if (n == 0)
@@ -460,15 +524,16 @@ static enum MHD_Result key_register(struct MHD_Connection *c, struct req *r, str
 /* POST /api/accept-key/NAME (or ?names=a,b,c): accept pending machine keys. */
 static enum MHD_Result accept_key(struct MHD_Connection *c, struct req *r, struct server *s)
 {
-	char body[64], by[API_TOKEN_NAME_MAX + 1], list[1024];
+	char body[64], list[1024];
 	const char *why, *who = r->route.name;
-	int rc = http_authorize(c, s, by, &why), n;
+	struct who by;
+	int rc = http_authorize(c, s, r, &by, &why), n;
 
 	if (rc)
 		return http_fail(c, r, rc, why);
 	if (!who[0] && !(who = http_field(c, r, "names", list, sizeof(list))))
 		return http_fail(c, r, STRATA_EINVAL, "name the machines: /api/accept-key/NAME or ?names=");
-	n = server_accept_keys(s, who, by);
+	n = server_accept_keys(s, who, &by);
 	if (n < 0)
 		return http_fail(c, r, n, "cannot record the acceptance");
 	snprintf(body, sizeof(body), "accepted the pending keys of %d machines\n", n);
@@ -491,7 +556,10 @@ static enum MHD_Result manifest(struct MHD_Connection *c, struct req *r, struct 
 	if (rc)
 		return http_fail(c, r, rc, why);
 	b = server_manifest(s, r->route.mac, &len);
-	return b ? http_owned(c, r, "text/plain", b, len) : http_fail(c, r, STRATA_ENOENT, "unknown machine");
+	return b ? http_owned(c, r, "text/plain", b, len)
+		 : http_fail(c, r, STRATA_ENOENT, "no manifest: an unknown machine, or one that "
+			     "took a machine over and waits for the catalog's reload (the server's "
+			     "log says what holds it)");
 }
 
 /* A machine's orders, to its signed request or an admin. */
@@ -510,9 +578,10 @@ static enum MHD_Result orders(struct MHD_Connection *c, struct req *r, struct se
 /* /machines.json, for a request with a credential. */
 static enum MHD_Result machines(struct MHD_Connection *c, struct req *r, struct server *s)
 {
-	char by[API_TOKEN_NAME_MAX + 1], *b;
+	struct who by;
 	const char *why;
-	int rc = http_authorize(c, s, by, &why);
+	char *b;
+	int rc = http_authorize(c, s, r, &by, &why);
 
 	if (rc)
 		return http_fail(c, r, rc, why);
@@ -530,14 +599,30 @@ static const struct sockaddr *client_addr(struct MHD_Connection *c)
 }
 
 /* The client's IPv4 address in host order, 0 when not IPv4: what places an unknown machine
- * at its site (inventory_site.h). */
-static uint32_t client_ip4(struct MHD_Connection *c)
+ * at its site (inventory_site.h), and what failed logins are counted by (login_limit.h). */
+uint32_t http_client_ip4(struct MHD_Connection *c)
 {
 	const struct sockaddr *sa = client_addr(c);
 
 	if (!sa || sa->sa_family != AF_INET)
 		return 0;
 	return ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr);
+}
+
+/* A route of the dashboard's contract (http_parse.h) whose handler is not built yet. */
+static enum MHD_Result not_built(struct MHD_Connection *c, struct req *r, struct server *s)
+{
+	return http_fail(c, r, STRATA_ENOTSUP, "this strata-server does not serve that yet");
+}
+
+/* GET /: the dashboard's page is /ui (no route ends in '/'). */
+static enum MHD_Result root(struct MHD_Connection *c, struct req *r)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+
+	if (resp)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, "/ui");
+	return http_queue(c, r, 303, resp, 0);
 }
 
 static enum MHD_Result get(struct MHD_Connection *c, struct req *r, struct server *s)
@@ -553,7 +638,7 @@ static enum MHD_Result get(struct MHD_Connection *c, struct req *r, struct serve
 		b = server_entry_script(s);
 		return http_owned(c, r, "text/plain", b, b ? strlen(b) : 0);
 	case ROUTE_SCRIPT:
-		b = server_script(s, r->route.mac, client_ip4(c));
+		b = server_script(s, r->route.mac, http_client_ip4(c));
 		return http_owned(c, r, "text/plain", b, b ? strlen(b) : 0);
 	case ROUTE_AGENT:
 		return orders(c, r, s);
@@ -577,16 +662,33 @@ static enum MHD_Result get(struct MHD_Connection *c, struct req *r, struct serve
 	case ROUTE_PRIVATE_INDEX:
 	case ROUTE_PRIVATE_RUN:
 		return http_private_file(c, r, s);
+	case ROUTE_MCAST_JSON:
+		return http_mcast_json(c, r, s);
+	case ROUTE_ROOT:
+		return root(c, r);
+	case ROUTE_SESSION:
+		return http_session(c, r, s);
+	case ROUTE_NONE:
+		return http_fail(c, r, STRATA_ENOENT, "not found");
 	default:
+		if (http_route_admin(r->route.kind))
+			return not_built(c, r, s);
 		return http_fail(c, r, STRATA_ENOENT, "not found");
 	}
 }
 
-/* Collect a capture task's body into r->big; refuse anything beyond big_max, and take
- * nothing for a request whose signature failed (no memory for strangers). */
+/* The largest body a route takes into r->big (a capture task's, a multicast status),
+ * 0 for the others (small bodies, BODY_MAX). */
+static size_t big_body_max(enum http_route_kind kind)
+{
+	return kind == ROUTE_MCAST_STATUS ? STRATA_MC_STATUS_MAX : http_capture_body_max(kind);
+}
+
+/* Collect a big body into r->big; refuse anything beyond big_body_max, and take nothing
+ * for a request whose signature failed (no memory for strangers). */
 static void take_big_body(struct req *r, const char *data, size_t *size)
 {
-	size_t max = http_capture_body_max(r->route.kind);
+	size_t max = big_body_max(r->route.kind);
 
 	if (r->task_rc) {
 		*size = 0;
@@ -606,7 +708,7 @@ static void take_big_body(struct req *r, const char *data, size_t *size)
 /* Collect a small request body; refuse anything larger than BODY_MAX. */
 static void take_body(struct req *r, const char *data, size_t *size)
 {
-	if (http_capture_body_max(r->route.kind)) {
+	if (big_body_max(r->route.kind)) {
 		take_big_body(r, data, size);
 		return;
 	}
@@ -624,8 +726,8 @@ static void take_body(struct req *r, const char *data, size_t *size)
 typedef enum MHD_Result (*route_handler)(struct MHD_Connection *c, struct req *r,
 					 struct server *s);
 
-/* The routes that change something, so take POST only (405 otherwise), and their
- * handlers; NULL for a route that is not one of them. */
+/* The handlers of the routes that change something (http_route_post); not_built for
+ * one of them without its own yet. */
 static route_handler post_handler(enum http_route_kind kind)
 {
 	static const struct {
@@ -645,22 +747,49 @@ static route_handler post_handler(enum http_route_kind kind)
 		{ ROUTE_CAPTURE_DONE, http_capture_done },
 		{ ROUTE_CAPTURE_HELLO, http_capture_hello },
 		{ ROUTE_GC, http_gc },
+		{ ROUTE_LOGIN, http_login },
+		{ ROUTE_LOGOUT, http_logout },
+		{ ROUTE_MCAST_STATUS, http_mcast_status },
 	};
 
 	for (size_t i = 0; i < sizeof(posts) / sizeof(posts[0]); i++)
 		if (posts[i].kind == kind)
 			return posts[i].fn;
-	return NULL;
+	return not_built;
+}
+
+/*
+ * With TLS on, the plain port keeps only the agents' routes: an admin's page answers 308
+ * to the same path on --tls-url, and /api and /machines.json answer 403 naming it, so a
+ * password, a session cookie or a token is never asked for in clear.
+ */
+static enum MHD_Result plain_gate(struct MHD_Connection *c, struct req *r, struct server *s)
+{
+	enum http_route_kind k = r->route.kind;
+	struct MHD_Response *resp;
+	char where[HTTP_PATH_MAX + 256];
+
+	snprintf(where, sizeof(where), "%s%s", s->cfg.tls_url, k == ROUTE_ROOT ? "/ui" : r->path);
+	if (k != ROUTE_ROOT && k != ROUTE_UI && k != ROUTE_UI_FILE) {
+		snprintf(where, sizeof(where), "this server takes admins' requests over HTTPS "
+			 "only: use %s", s->cfg.tls_url);
+		return http_fail(c, r, STRATA_EACCES, where);
+	}
+	resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+	if (resp)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, where);
+	return http_queue(c, r, 308, resp, 0);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
 				  const char *method, const char *version, const char *data,
 				  size_t *size, void **req_cls)
 {
-	struct server *s = cls;
+	const struct http_port *port = cls;
+	struct server *s = port->s;
 	struct req *r = *req_cls;
 	int is_get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
-	route_handler h;
+	const char *why;
 
 	if (!r)
 		return MHD_NO;            /* on_uri made it; it fails only without memory */
@@ -669,8 +798,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		snprintf(r->method, sizeof(r->method), "%s", method);
 		snprintf(r->path, sizeof(r->path), "%s", url);
 		http_route(url, &r->route);
+		r->tls = port->tls;
 		if (http_capture_body_max(r->route.kind))
 			r->task_rc = http_capture_check(r, s, &r->task);
+		if (r->route.kind == ROUTE_MCAST_STATUS)
+			r->task_rc = http_signed_by_machine(r, s, SESSION_ONCE, &why);
 		*req_cls = r;
 		return MHD_YES;
 	}
@@ -681,11 +813,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	http_guard_request_in(c);
 	if (r->too_big)
 		return http_error(c, r, 413, "request body too large");
+	if (!r->tls && s->cfg.tls_cert && http_route_admin(r->route.kind))
+		return plain_gate(c, r, s);
 	if (r->route.kind == ROUTE_REPORT)
 		return is_get ? report(c, r, s)
 			: http_error(c, r, 405, "use GET: a report's fields travel in its signed URL");
-	if ((h = post_handler(r->route.kind)))
-		return strcmp(method, "POST") ? http_error(c, r, 405, "use POST") : h(c, r, s);
+	if (http_route_post(r->route.kind))
+		return strcmp(method, "POST") ? http_error(c, r, 405, "use POST")
+			: post_handler(r->route.kind)(c, r, s);
 	if (!is_get)
 		return http_error(c, r, 405, "method not allowed");
 	return get(c, r, s);
@@ -755,15 +890,18 @@ static void tick(struct loop *loop, struct loop_timer *t)
 	struct http_service *h = t->ctx;
 
 	http_guard_tick(h->guard);
+	if (h->tls_guard)
+		http_guard_tick(h->tls_guard);
 	log_limit_flush(&h->failed);
+	login_flush(h->s->login);
 	log_limit_flush(&h->s->unknown_log);
 	(void)loop_timer_arm(loop, t, TICK_MS);
 }
 
-/* The guard's limits from the server's options. */
-static int guard_open(const struct server *s, struct http_guard **out)
+/* The guard's limits from the server's options, for max_conns connections. */
+static int guard_open(const struct server *s, int max_conns, struct http_guard **out)
 {
-	struct http_guard_config gc = { .max_conns = (unsigned int)s->cfg.max_http,
+	struct http_guard_config gc = { .max_conns = (unsigned int)max_conns,
 					.max_per_addr = (unsigned int)s->cfg.max_http_per_addr,
 					.request_s = (unsigned int)s->cfg.max_http_request_time };
 
@@ -777,10 +915,10 @@ static int guard_open(const struct server *s, struct http_guard **out)
 static struct MHD_Daemon *daemon_start(struct http_service *h, const struct sockaddr_in *sa)
 {
 	const struct server *s = h->s;
-	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	unsigned int flags = DAEMON_FLAGS;
 
 	return MHD_start_daemon(flags, (uint16_t)s->cfg.http_port, http_guard_accept, h->guard,
-				on_request, h->s,
+				on_request, &h->plain,
 				MHD_OPTION_EXTERNAL_LOGGER, http_guard_mhd_log, h->guard,
 				MHD_OPTION_SOCK_ADDR, sa,
 				MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cpu_count(),
@@ -791,6 +929,68 @@ static struct MHD_Daemon *daemon_start(struct http_service *h, const struct sock
 				MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
 				MHD_OPTION_NOTIFY_CONNECTION, http_guard_notify, h->guard,
 				MHD_OPTION_END);
+}
+
+/* The HTTPS port: the same handlers, its own guard, 2 threads, the certificate in memory. */
+static struct MHD_Daemon *tls_daemon_start(struct http_service *h, const struct sockaddr_in *sa)
+{
+	const struct server *s = h->s;
+	unsigned int flags = DAEMON_FLAGS | MHD_USE_TLS;
+
+	return MHD_start_daemon(flags, (uint16_t)s->cfg.https_port, http_guard_accept,
+				h->tls_guard, on_request, &h->secure,
+				MHD_OPTION_EXTERNAL_LOGGER, http_guard_mhd_log, h->tls_guard,
+				MHD_OPTION_SOCK_ADDR, sa,
+				MHD_OPTION_HTTPS_MEM_CERT, h->cert,
+				MHD_OPTION_HTTPS_MEM_KEY, h->key,
+				MHD_OPTION_HTTPS_PRIORITIES, TLS_PRIORITIES,
+				MHD_OPTION_THREAD_POOL_SIZE, 2u,
+				MHD_OPTION_CONNECTION_LIMIT, (unsigned int)s->cfg.max_https,
+				MHD_OPTION_CONNECTION_TIMEOUT, 30u,
+				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
+				MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+				MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
+				MHD_OPTION_NOTIFY_CONNECTION, http_guard_notify, h->tls_guard,
+				MHD_OPTION_END);
+}
+
+/* The HTTPS port, when --tls-cert is given: its files read now (as root), its guard, its
+ * daemon.  0 or STRATA_EREPORTED. */
+static int tls_start(struct http_service *h, struct sockaddr_in sa)
+{
+	const struct server *s = h->s;
+	uint8_t *cert = NULL, *key = NULL;
+	size_t len;
+
+	if (!s->cfg.tls_cert)
+		return 0;
+	if (read_file(s->cfg.tls_cert, TLS_FILE_MAX, &cert, &len))
+		return STRATA_EREPORTED;
+	h->cert = (char *)cert;              /* read_file ends it with a NUL, as MHD wants */
+	if (read_file(s->cfg.tls_key, TLS_FILE_MAX, &key, &h->key_len))
+		return STRATA_EREPORTED;
+	h->key = (char *)key;
+	if (guard_open(s, s->cfg.max_https, &h->tls_guard))
+		return STRATA_EREPORTED;
+	sa.sin_port = htons((uint16_t)s->cfg.https_port);
+	h->tls_d = tls_daemon_start(h, &sa);
+	if (!h->tls_d)
+		return errorf("cannot serve HTTPS on %s:%d with %s and %s (a certificate and its "
+			      "key, PEM): see the lines above", s->cfg.addr, s->cfg.https_port,
+			      s->cfg.tls_cert, s->cfg.tls_key);
+	return 0;
+}
+
+/* What tls_start made (any part of it). */
+static void tls_stop(struct http_service *h)
+{
+	if (h->tls_d)
+		MHD_stop_daemon(h->tls_d);
+	http_guard_free(h->tls_guard);
+	free(h->cert);
+	if (h->key)
+		strata_wipe(h->key, h->key_len);
+	free(h->key);
 }
 
 int http_start(struct server *s, struct loop *loop, struct http_service **out)
@@ -805,8 +1005,10 @@ int http_start(struct server *s, struct loop *loop, struct http_service **out)
 		return errorf("out of memory");
 	h->s = s;
 	h->loop = loop;
+	h->plain = (struct http_port){ s, 0 };
+	h->secure = (struct http_port){ s, 1 };
 	log_limit_init(&h->failed, "http", "failed request", FAILED_LINES);
-	rc = guard_open(s, &h->guard);
+	rc = guard_open(s, s->cfg.max_http, &h->guard);
 	if (rc)
 		goto err_guard;
 	h->d = daemon_start(h, &sa);
@@ -815,10 +1017,16 @@ int http_start(struct server *s, struct loop *loop, struct http_service **out)
 			    strerror(errno));
 		goto err_daemon;
 	}
+	rc = tls_start(h, sa);
+	if (rc)
+		goto err_tls;
 	loop_timer_init(&h->tick, tick, h);
 	(void)loop_timer_arm(loop, &h->tick, TICK_MS);
 	*out = h;
 	return 0;
+err_tls:
+	tls_stop(h);
+	MHD_stop_daemon(h->d);
 err_daemon:
 	http_guard_free(h->guard);
 err_guard:
@@ -832,6 +1040,7 @@ void http_stop(struct http_service *h)
 	if (!h)
 		return;
 	loop_timer_disarm(h->loop, &h->tick);
+	tls_stop(h);
 	MHD_stop_daemon(h->d);
 	http_guard_free(h->guard);
 	log_limit_done(&h->failed);

@@ -47,11 +47,12 @@ static enum MHD_Result capture_answer(struct MHD_Connection *c, struct req *r,
  * (capture_task.h). */
 enum MHD_Result http_capture_order(struct MHD_Connection *c, struct req *r, struct server *s)
 {
-	char by[API_TOKEN_NAME_MAX + 1], as[INV_NAME_MAX + 2], prep[8], frc[8];
+	struct who by;
+	char as[INV_NAME_MAX + 2], prep[8], frc[8];
 	const char *why, *a = NULL, *p = NULL, *f = NULL;
 	struct capture_order o;
 	struct capture_ticket t;
-	int rc = http_authorize(c, s, by, &why);
+	int rc = http_authorize(c, s, r, &by, &why);
 
 	if (rc)
 		return http_fail(c, r, rc, why);
@@ -65,7 +66,7 @@ enum MHD_Result http_capture_order(struct MHD_Connection *c, struct req *r, stru
 		rc = capture_order_force(f, &o, &why);
 	if (rc)
 		return http_fail(c, r, rc, why);
-	rc = server_capture_order(s, r->route.name, &o, by, &t, &why);
+	rc = server_capture_order(s, r->route.name, &o, &by, &t, &why);
 	if (rc)
 		return http_fail(c, r, rc, why ? why : capture_order_why(rc));
 	return capture_answer(c, r, &o, &t);
@@ -75,13 +76,13 @@ enum MHD_Result http_capture_order(struct MHD_Connection *c, struct req *r, stru
 enum MHD_Result http_capture_cancel(struct MHD_Connection *c, struct req *r,
 				      struct server *s)
 {
-	char by[API_TOKEN_NAME_MAX + 1];
+	struct who by;
 	const char *why;
-	int rc = http_authorize(c, s, by, &why);
+	int rc = http_authorize(c, s, r, &by, &why);
 
 	if (rc)
 		return http_fail(c, r, rc, why);
-	rc = server_capture_cancel(s, r->route.name, by);
+	rc = server_capture_cancel(s, r->route.name, &by);
 	if (rc)
 		return http_fail(c, r, rc, capture_order_why(rc));
 	return http_text(c, r, 200, "text/plain", "capture cancelled\n", 18);
@@ -172,7 +173,7 @@ static unsigned int task_status(int rc)
 
 /* Whether the signed query's b= is the SHA-256 of body[0..len) (64 hex digits): the tag
  * covers the query, so it covers the body through b=. */
-static int body_signed(struct MHD_Connection *c, const char *body, size_t len)
+int http_body_signed(struct MHD_Connection *c, const char *body, size_t len)
 {
 	const char *b = http_qfield(c, "b");
 	uint8_t want[32], got[32];
@@ -190,7 +191,7 @@ static unsigned int task_request_refused(struct MHD_Connection *c, const struct 
 {
 	if (r->task_rc)
 		return *why = task_why(r->task_rc), task_status(r->task_rc);
-	if (!body_signed(c, r->big ? r->big : "", r->big_len))
+	if (!http_body_signed(c, r->big ? r->big : "", r->big_len))
 		return *why = "the body does not match the signed b=: sign b=SHA-256 of the body "
 			      "(hex) in the query", 403;
 	return 0;

@@ -9,9 +9,10 @@
 
 enum MHD_Result http_generations(struct MHD_Connection *c, struct req *r, struct server *s)
 {
-	char by[API_TOKEN_NAME_MAX + 1], *body;
+	struct who by;
+	char *body;
 	const char *why;
-	int rc = http_authorize(c, s, by, &why);
+	int rc = http_authorize(c, s, r, &by, &why);
 
 	if (rc)
 		return http_fail(c, r, rc, why);
@@ -37,16 +38,17 @@ static int dry_run_of(struct MHD_Connection *c, struct req *r)
 
 enum MHD_Result http_gc(struct MHD_Connection *c, struct req *r, struct server *s)
 {
-	char by[API_TOKEN_NAME_MAX + 1], body[320];
+	struct who by;
+	char body[320];
 	struct gc_result res;
 	const char *why;
-	int dry, rc = http_authorize(c, s, by, &why);
+	int dry, rc = http_authorize(c, s, r, &by, &why);
 
 	if (rc)
 		return http_fail(c, r, rc, why);
 	if ((dry = dry_run_of(c, r)) < 0)
 		return http_fail(c, r, STRATA_EINVAL, "dry-run must be yes or no");
-	rc = gc_run(s, dry, by, &res);
+	rc = gc_run(s, dry, &by, &res);
 	if (rc == STRATA_ESTALE)
 		return http_error(c, r, 409, "a garbage collection is running: try again when it "
 				  "ends");

@@ -76,6 +76,27 @@ static enum http_route_kind route_private(const char *p, struct http_route *r)
 	return kind == ROUTE_STORE_RUN ? ROUTE_PRIVATE_RUN : ROUTE_NONE;
 }
 
+/* The dashboard's /api/WORD routes. */
+static enum http_route_kind route_api_word(const char *w)
+{
+	static const struct {
+		const char *word;
+		enum http_route_kind kind;
+	} words[] = {
+		{ "login", ROUTE_LOGIN }, { "logout", ROUTE_LOGOUT }, { "session", ROUTE_SESSION },
+		{ "machines", ROUTE_API_MACHINES }, { "events", ROUTE_EVENTS },
+		{ "profiles", ROUTE_PROFILES }, { "layers", ROUTE_LAYERS },
+		{ "library", ROUTE_LIBRARY }, { "audit", ROUTE_AUDIT }, { "orders", ROUTE_ORDERS },
+		{ "schedule", ROUTE_SCHEDULE }, { "unknown", ROUTE_UNKNOWN },
+		{ "register", ROUTE_REGISTER },
+	};
+
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (!strcmp(w, words[i].word))
+			return words[i].kind;
+	return ROUTE_NONE;
+}
+
 /* Routes of the form /WORD/ARG with nothing after ARG. */
 static enum http_route_kind route_two(const char *word, const char *arg, struct http_route *r)
 {
@@ -99,6 +120,12 @@ static enum http_route_kind route_two(const char *word, const char *arg, struct 
 		return ROUTE_ACCEPT_KEY;
 	if (!strcmp(word, "api") && !strcmp(arg, "gc"))
 		return ROUTE_GC;
+	if (!strcmp(word, "api"))
+		return route_api_word(arg);
+	if (!strcmp(word, "ui") && name_ok(arg) && strlen(arg) <= HTTP_NAME_MAX) {
+		strcpy(r->name, arg);
+		return ROUTE_UI_FILE;
+	}
 	if (!strcmp(word, "capture") && !strcmp(arg, "task"))
 		return ROUTE_CAPTURE_TASK;
 	if (!strcmp(word, "capture") && !strcmp(arg, "need"))
@@ -133,6 +160,13 @@ static enum http_route_kind route_api(const char *verb, const char *arg, struct 
 		return ROUTE_REPLACE;
 	if (!strcmp(verb, "generations"))
 		return ROUTE_GENERATIONS;
+	if (!strcmp(verb, "machine"))
+		return ROUTE_API_MACHINE;
+	if (!strcmp(verb, "orders") && !strcmp(arg, "preview"))
+		return ROUTE_ORDERS_PREVIEW;
+	if (!strcmp(verb, "schedule-cancel"))
+		return strata_u64_parse(&r->first, arg, strlen(arg), INT64_MAX) || arg[0] == '0'
+			? ROUTE_NONE : ROUTE_SCHEDULE_CANCEL;
 	return !strcmp(verb, "accept-key") ? ROUTE_ACCEPT_KEY : ROUTE_NONE;
 }
 
@@ -144,11 +178,17 @@ enum http_route_kind http_route(const char *path, struct http_route *r)
 	size_t n = strlen(path);
 
 	memset(r, 0, sizeof(*r));
-	/* No route ends in '/': refusing it here keeps segment() simple. */
+	if (!strcmp(path, "/"))
+		return r->kind = ROUTE_ROOT;
+	/* No other route ends in '/': refusing it here keeps segment() simple. */
 	if (*p++ != '/' || n > HTTP_PATH_MAX || path[n - 1] == '/')
 		return ROUTE_NONE;
 	if (!strcmp(p, "machines.json"))
 		return r->kind = ROUTE_MACHINES;
+	if (!strcmp(p, "ui"))
+		return r->kind = ROUTE_UI;
+	if (!strcmp(p, "api/mcast.json"))
+		return r->kind = ROUTE_MCAST_JSON;
 	if (segment(&p, a, sizeof(a)))
 		return ROUTE_NONE;
 	if (!strcmp(a, "store"))
@@ -159,6 +199,8 @@ enum http_route_kind http_route(const char *path, struct http_route *r)
 		return r->kind = route_api(b, c, r);
 	if (*p && !strcmp(a, "capture") && !strcmp(b, "chunk"))
 		return r->kind = lower_hex_digest(r->digest, p) ? ROUTE_NONE : ROUTE_CAPTURE_CHUNK;
+	if (*p && !strcmp(a, "mcast") && !strcmp(b, "status"))
+		return r->kind = mac_seg(r->mac, p) ? ROUTE_NONE : ROUTE_MCAST_STATUS;
 	if (*p && !strcmp(a, "key") && !mac_seg(r->mac, b) && !strcmp(p, "nonce"))
 		return r->kind = ROUTE_KEY_NONCE;
 	if (*p && !strcmp(a, "private") && !mac_seg(r->mac, b))
@@ -166,6 +208,38 @@ enum http_route_kind http_route(const char *path, struct http_route *r)
 	if (*p)
 		return ROUTE_NONE;
 	return r->kind = route_two(a, b, r);
+}
+
+int http_route_admin(enum http_route_kind kind)
+{
+	switch (kind) {
+	case ROUTE_MACHINES: case ROUTE_DEPLOY: case ROUTE_ACCEPT_KEY: case ROUTE_CAPTURE:
+	case ROUTE_CAPTURE_CANCEL: case ROUTE_RESTORE: case ROUTE_REPLACE: case ROUTE_GENERATIONS:
+	case ROUTE_GC: case ROUTE_ENROLL: case ROUTE_ROOT: case ROUTE_UI: case ROUTE_UI_FILE:
+	case ROUTE_LOGIN: case ROUTE_LOGOUT: case ROUTE_SESSION: case ROUTE_API_MACHINES:
+	case ROUTE_API_MACHINE: case ROUTE_EVENTS: case ROUTE_PROFILES: case ROUTE_LAYERS:
+	case ROUTE_LIBRARY: case ROUTE_AUDIT: case ROUTE_ORDERS_PREVIEW: case ROUTE_ORDERS:
+	case ROUTE_SCHEDULE: case ROUTE_SCHEDULE_CANCEL: case ROUTE_UNKNOWN: case ROUTE_REGISTER:
+	case ROUTE_MCAST_JSON:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+int http_route_post(enum http_route_kind kind)
+{
+	switch (kind) {
+	case ROUTE_DEPLOY: case ROUTE_ENROLL: case ROUTE_ACCEPT_KEY: case ROUTE_CAPTURE:
+	case ROUTE_CAPTURE_CANCEL: case ROUTE_RESTORE: case ROUTE_REPLACE: case ROUTE_CAPTURE_NEED:
+	case ROUTE_CAPTURE_CHUNK: case ROUTE_CAPTURE_COMMIT: case ROUTE_CAPTURE_DONE:
+	case ROUTE_CAPTURE_HELLO: case ROUTE_GC: case ROUTE_LOGIN: case ROUTE_LOGOUT:
+	case ROUTE_ORDERS_PREVIEW: case ROUTE_ORDERS: case ROUTE_SCHEDULE_CANCEL:
+	case ROUTE_REGISTER: case ROUTE_MCAST_STATUS:
+		return 1;
+	default:
+		return 0;
+	}
 }
 
 /* Decimal digits at *p (no sign); advances *p.  -1 when none or overflow. */
@@ -283,6 +357,7 @@ unsigned int http_status_of(int rc)
 		{ STRATA_ENOENT, 404 }, { STRATA_ECORRUPT, 404 },
 		{ STRATA_ESTALE, 409 },
 		{ STRATA_ERANGE, 416 },
+		{ STRATA_ELIMIT, 429 },
 		{ STRATA_ENOMEM, 500 }, { STRATA_EIO, 500 }, { STRATA_EREPORTED, 500 },
 		{ STRATA_ENOTSUP, 501 },
 		{ STRATA_ENET, 502 },
@@ -336,6 +411,36 @@ int http_origin_ok(const char *origin, const char *url)
 		return 1;
 	return origin_of(origin, a, sizeof(a)) == 0 && origin_of(url, b, sizeof(b)) == 0 &&
 	       !strcmp(a, b);
+}
+
+/* Whether v[0..n) has a session cookie's shape. */
+static int cookie_value_ok(const char *v, size_t n)
+{
+	return n == HTTP_COOKIE_VALUE_LEN && strspn(v, "0123456789abcdef") >= n;
+}
+
+int http_cookie_get(const char *hdr, const char *name, char out[HTTP_COOKIE_VALUE_LEN + 1])
+{
+	size_t nlen = strlen(name);
+	int found = 0;
+
+	for (const char *p = hdr; p && *p;) {
+		size_t n = strcspn(p, ";");
+		const char *eq = memchr(p, '=', n);
+
+		if (!eq || eq == p)
+			return -1;
+		if ((size_t)(eq - p) == nlen && !strncmp(p, name, nlen)) {
+			if (found++ || !cookie_value_ok(eq + 1, n - nlen - 1))
+				return -1;
+			memcpy(out, eq + 1, HTTP_COOKIE_VALUE_LEN);
+			out[HTTP_COOKIE_VALUE_LEN] = '\0';
+		}
+		p += n;
+		if (*p == ';' && *++p == ' ')
+			p++;
+	}
+	return found;
 }
 
 /* One "A.B.C.D[/N]" of len bytes. */

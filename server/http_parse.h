@@ -49,6 +49,28 @@ enum http_route_kind {
 	ROUTE_GC,             /**< /api/gc: garbage collection of the stores (gc.h) */
 	ROUTE_ENROLL,         /**< /api/enroll/NAME-or-MAC-or-all: strata-enroll.efi on the
 				   next network boot, once (enroll.h) */
+	ROUTE_MCAST_STATUS,   /**< /mcast/status/MAC: a multicast client's status (mcast.h) */
+	ROUTE_MCAST_JSON,     /**< /api/mcast.json: the multicast sessions' state */
+	/* The dashboard's routes (issue 15; docs/security.md "Admin accounts"). */
+	ROUTE_ROOT,           /**< /: 303 to /ui */
+	ROUTE_UI,             /**< /ui: the dashboard's page */
+	ROUTE_UI_FILE,        /**< /ui/NAME: one of its embedded files (name) */
+	ROUTE_LOGIN,          /**< POST /api/login: name= and password= in the body */
+	ROUTE_LOGOUT,         /**< POST /api/logout: ends the cookie's session */
+	ROUTE_SESSION,        /**< GET /api/session: who is logged in, the CSRF token */
+	ROUTE_API_MACHINES,   /**< GET /api/machines: the lab's tiles, paged and filtered */
+	ROUTE_API_MACHINE,    /**< GET /api/machine/NAME: one machine's page (name) */
+	ROUTE_EVENTS,         /**< GET /api/events: the tiles' changes as server-sent events */
+	ROUTE_PROFILES,       /**< GET /api/profiles */
+	ROUTE_LAYERS,         /**< GET /api/layers */
+	ROUTE_LIBRARY,        /**< GET /api/library: the store's sizes */
+	ROUTE_AUDIT,          /**< GET /api/audit: the audit log, paged */
+	ROUTE_ORDERS_PREVIEW, /**< POST /api/orders/preview: an order's impact */
+	ROUTE_ORDERS,         /**< POST /api/orders: a previewed order, confirmed */
+	ROUTE_SCHEDULE,       /**< GET /api/schedule: orders scheduled for later */
+	ROUTE_SCHEDULE_CANCEL, /**< POST /api/schedule-cancel/ID: cancel one (first = ID) */
+	ROUTE_UNKNOWN,        /**< GET /api/unknown: PCs that booted, not in the inventory */
+	ROUTE_REGISTER,       /**< POST /api/register: unknown PCs into the registered file */
 };
 
 /** A routed request: the kind and its parameters. */
@@ -64,6 +86,16 @@ struct http_route {
 
 /** Route a request path (without query).  Returns the kind; fills r for it. */
 enum http_route_kind http_route(const char *path, struct http_route *r);
+
+/**
+ * Whether kind is an admin's route (the dashboard, /api/..., /machines.json) rather than
+ * one the machines' agents use: what the plain port stops serving once TLS is on, so a
+ * password or a session cookie never crosses the network in clear.
+ */
+int http_route_admin(enum http_route_kind kind);
+
+/** Whether kind changes something, so takes POST only (405 otherwise). */
+int http_route_post(enum http_route_kind kind);
 
 /** Result of parsing a Range header against a file of size bytes. */
 enum http_range_result {
@@ -105,6 +137,18 @@ const char *http_bearer(const char *hdr);
  * the server host, cannot make a browser order a reimage.
  */
 int http_origin_ok(const char *origin, const char *url);
+
+/** A session cookie's value: 64 lowercase hex digits (admin_session.h). */
+#define HTTP_COOKIE_VALUE_LEN 64
+
+/**
+ * The value of the cookie called name in a Cookie header (RFC 6265 section 4.2.1:
+ * "a=1; b=2"), into out.  1 when found with the shape of a session (64 lowercase hex
+ * digits), 0 when absent (other cookies are skipped whatever they hold), -1 when the
+ * header is not a cookie list, or name appears twice or with another shape: a request a
+ * browser would not send, refused rather than guessed at.
+ */
+int http_cookie_get(const char *hdr, const char *name, char out[HTTP_COOKIE_VALUE_LEN + 1]);
 
 /** Most networks --trusted-proxies takes. */
 #define HTTP_CIDR_MAX 16

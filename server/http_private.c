@@ -23,27 +23,25 @@
 /** Who a private request is answered to, and how. */
 struct private_grant {
 	int sealed;                        /**< 1: the machine's session, sealed; 0: an admin */
-	char by[API_TOKEN_NAME_MAX + 1];   /**< the admin's token name */
+	struct who by;                     /**< the admin, when not sealed */
 	uint8_t key[STRATA_SEAL_KEY_LEN];  /**< the session's encryption key */
 	uint64_t n;                        /**< the request's counter: the seal's IV */
 };
 
 /*
  * A machine's private layer is served to that machine's signed request (sealed to its
- * session) or to an admin's API token (in clear, audited); anything else is refused: 401
- * without a proof, 403 with another machine's.  0 with *g filled, or an rc with *why.
+ * session) or to an admin's credential (a token or a session; in clear, audited);
+ * anything else is refused: 401 without a proof, 403 with another machine's.  0 with *g filled, or an rc with *why.
  */
 static int private_authorize(struct MHD_Connection *c, struct req *r, struct server *s,
 			     struct private_grant *g, const char **why)
 {
-	const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-						       MHD_HTTP_HEADER_AUTHORIZATION);
 	struct strata_session_keys k;
 	int rc;
 
 	memset(g, 0, sizeof(*g));
-	if (auth)
-		return http_authorize(c, s, g->by, why);
+	if (http_has_credential(c))
+		return http_authorize(c, s, r, &g->by, why);
 	rc = r->uri_long ? STRATA_EINVAL
 		: server_session_check(s, r->route.mac, r->method, r->uri, &k, &g->n);
 	*why = http_session_why(rc);
@@ -56,7 +54,7 @@ static int private_authorize(struct MHD_Connection *c, struct req *r, struct ser
 }
 
 /* An admin's read of a machine's private file, in the audit log before it is answered. */
-static int audit_private_read(struct server *s, struct req *r, const char *by)
+static int audit_private_read(struct server *s, struct req *r, const struct who *by)
 {
 	struct db *d = s->state->db;
 	char mac[18], action[32 + HTTP_PATH_MAX];
@@ -182,7 +180,7 @@ enum MHD_Result http_private_file(struct MHD_Connection *c, struct req *r, struc
 	if (rc)
 		ret = http_fail(c, r, rc, rc == STRATA_ECORRUPT ? "private layer index is corrupt"
 			   : "no such private layer for this machine");
-	else if (!g.sealed && audit_private_read(s, r, g.by))
+	else if (!g.sealed && audit_private_read(s, r, &g.by))
 		ret = http_fail(c, r, STRATA_EREPORTED, "cannot record the read in the audit log");
 	else if (r->route.kind == ROUTE_PRIVATE_INDEX)
 		ret = private_index(c, r, e, &g);

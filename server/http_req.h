@@ -13,6 +13,7 @@
 #include "http_parse.h"
 #include "server.h"
 #include "sessions.h"
+#include "who.h"
 
 /** Largest small (form-encoded) request body kept; a larger one is refused with 413. */
 #define BODY_MAX 4096
@@ -29,11 +30,13 @@ struct req {
 	int routed;                     /**< the first call of on_request has run */
 	char body[BODY_MAX + 1];
 	size_t body_len;
-	char *big;                      /**< a capture task's body (owned), up to
-					     http_capture_body_max(route), instead of body */
+	char *big;                      /**< a capture task's or multicast status's body
+					     (owned), up to big_body_max(route) (http.c),
+					     instead of body */
 	size_t big_len;
-	int task_rc;                    /**< a capture task's request: its signature's check,
-					     made before any body byte is taken */
+	int task_rc;                    /**< a capture task's request or a multicast
+					     status: its signature's check, made before any
+					     body byte is taken */
 	struct capture_task task;       /**< the task, when task_rc is 0 */
 	uint64_t n;                     /**< the signed request's counter, when task_rc is 0 */
 	uint8_t up_key[32];             /**< the key its sealed body opens with (a secret,
@@ -41,6 +44,7 @@ struct req {
 	int up_key_set;                 /**< ... when set: the task's hello key
 					     (capture_hello.h) or the machine session's enc */
 	int too_big;
+	int tls;                        /**< came to the HTTPS port */
 	unsigned int status;
 	uint64_t bytes;
 	double start;
@@ -81,10 +85,28 @@ const char *http_field(struct MHD_Connection *c, struct req *r, const char *key,
 		       size_t cap);
 /** A value from the query only (what a session's tag covers), borrowed, or NULL. */
 const char *http_qfield(struct MHD_Connection *c, const char *key);
-/** An admin's credential (bearer token, same origin): 0 with its name in by, or an rc
- *  with *why for the body. */
-int http_authorize(struct MHD_Connection *c, struct server *s,
-		   char by[API_TOKEN_NAME_MAX + 1], const char **why);
+/**
+ * Who gives an admin request (orders, lab-wide views), checked in this order: the Origin,
+ * when sent, is the server's (--url or --tls-url); then a Bearer token of --api-tokens
+ * (via=token) wins when sent; else exactly one Cookie header holding a live admin
+ * session (via=session, http_login.h), and for anything but GET and HEAD an Origin and
+ * X-Strata-CSRF equal to the session's token.  0 with *w filled (the caller's), or an rc
+ * with *why (static) for the body: STRATA_EAUTH (401) without a credential that counts,
+ * STRATA_EACCES (403) from a foreign origin, without the CSRF token, or with the API off,
+ * STRATA_EINVAL (400) for two Cookie headers or a malformed one.
+ */
+int http_authorize(struct MHD_Connection *c, struct server *s, struct req *r, struct who *w,
+		   const char **why);
+/** Whether the request carries an admin's credential (Authorization or Cookie): a machine's
+ *  routes that also answer admins ask http_authorize then, their session check otherwise. */
+int http_has_credential(struct MHD_Connection *c);
+/** Whether a request's Origin header (NULL: none) is the server's: --url or --tls-url. */
+int http_origin_ours(const struct server *s, const char *origin);
+/** The client's IPv4 address in host order, 0 when not IPv4. */
+uint32_t http_client_ip4(struct MHD_Connection *c);
+/** Whether the signed query's b= is the SHA-256 of body[0..len) (64 hex digits): the
+ *  tag covers the query, so it covers the body through b=. */
+int http_body_signed(struct MHD_Connection *c, const char *body, size_t len);
 /** Why a machine's request was refused by its session check (sessions.h's codes). */
 const char *http_session_why(int rc);
 /** Whether r is signed by a live session of its machine (use: whether its counter may

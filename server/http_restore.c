@@ -29,19 +29,20 @@ static int generation_arg(struct MHD_Connection *c, struct req *r, int64_t *gen)
 
 enum MHD_Result http_restore_order(struct MHD_Connection *c, struct req *r, struct server *s)
 {
-	char by[API_TOKEN_NAME_MAX + 1], body[320];
+	struct who by;
+	char body[320];
 	enum MHD_Result ret;
 	struct restore_ticket t;
 	const char *why;
 	int64_t gen;
-	int n, rc = http_authorize(c, s, by, &why);
+	int n, rc = http_authorize(c, s, r, &by, &why);
 
 	if (rc)
 		return http_fail(c, r, rc, why);
 	if (generation_arg(c, r, &gen))
 		return http_fail(c, r, STRATA_EINVAL, "generation= must be a generation number "
 				 "(1, 2, ..; GET /api/generations/NAME lists them)");
-	rc = restore_order(s, r->route.name, gen, by, &t, &why);
+	rc = restore_order(s, r->route.name, gen, &by, &t, &why);
 	if (rc)
 		return http_fail(c, r, rc, why ? why : rc == STRATA_ENOENT ? "no such machine"
 				 : rc == STRATA_EINVAL ? "name one machine (not all)"
@@ -69,18 +70,19 @@ static int mac_arg(struct MHD_Connection *c, struct req *r, uint8_t mac[6])
 
 enum MHD_Result http_replace_order(struct MHD_Connection *c, struct req *r, struct server *s)
 {
-	char by[API_TOKEN_NAME_MAX + 1], body[256];
+	struct who by;
+	char body[256];
 	struct replace_ticket t;
 	const char *why;
 	uint8_t mac[6];
-	int n, rc = http_authorize(c, s, by, &why);
+	int n, rc = http_authorize(c, s, r, &by, &why);
 
 	if (rc)
 		return http_fail(c, r, rc, why);
 	if (mac_arg(c, r, mac))
 		return http_fail(c, r, STRATA_EINVAL, "mac= must be the new PC's MAC, like "
 				 "52:54:00:12:34:56");
-	rc = replace_order(s, r->route.name, mac, by, &t, &why);
+	rc = replace_order(s, r->route.name, mac, &by, &t, &why);
 	if (rc)
 		return http_fail(c, r, rc, why ? why : rc == STRATA_ENOENT ? "no such machine"
 				 : "cannot record the replacement");

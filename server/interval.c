@@ -17,7 +17,7 @@ static int open_task(struct db *d, const char *mac)
 	sqlite3_stmt *st;
 	int step, rc = db_prepare(d, "SELECT token_name = ? AND kind = 'machine' FROM "
 				  "capture_tasks WHERE mac = ? AND ended IS NULL", "tt", &st,
-				  INTERVAL_BY, mac);
+				  who_interval.name, mac);
 
 	if (rc)
 		return rc;
@@ -82,14 +82,14 @@ static int eligible(struct server *s, const uint8_t mac[6], uint64_t *every)
 	return ok;
 }
 
-/* Open mac's interval task, as an order by INTERVAL_BY.  0, STRATA_ESTALE (a task
+/* Open mac's interval task, as an order by who_interval.  0, STRATA_ESTALE (a task
  * opened meanwhile) or another rc. */
 static int open_interval(struct server *s, const char *mac)
 {
 	struct capture_order o = { .kind = CAPTURE_MACHINE };
 	struct capture_ticket t;
 	const char *why;
-	int rc = server_capture_order(s, mac, &o, INTERVAL_BY, &t, &why);
+	int rc = server_capture_order(s, mac, &o, &who_interval, &t, &why);
 
 	strata_wipe(t.token, sizeof(t.token));     /* nobody holds it: the agent signs with its
 						      machine session */

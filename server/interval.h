@@ -19,8 +19,6 @@
 
 struct server;
 
-/** The credential name an interval capture's task and audit row carry. */
-#define INTERVAL_BY "interval"
 
 /**
  * mac boots from the network: open its interval capture task when it is due.  Returns 1

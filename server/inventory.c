@@ -7,6 +7,7 @@
 #include "capture_parse.h"
 #include "host.h"
 #include "inventory.h"
+#include "inventory_mcast.h"
 #include "inventory_site.h"
 #include "text.h"
 
@@ -122,8 +123,9 @@ static char *rel_path(const char *inv_path, const char *file)
 	return out;
 }
 
-/* A profile line's keys after its name: the keep keys only (keep.h). */
-static int profile_keys(const struct line *l, struct keep_policy *k)
+/* A profile line's keys after its name: the keep keys (keep.h) and the multicast keys
+ * (inventory_mcast.h). */
+static int profile_keys(const struct line *l, struct keep_policy *k, struct inv_mcast *mc)
 {
 	const char *why;
 	char *v;
@@ -132,12 +134,14 @@ static int profile_keys(const struct line *l, struct keep_policy *k)
 	for (int i = 2; i < l->n; i++) {
 		if (!(v = kv(l->word[i])))
 			return lfail(l, "expected key=value, not '%s'", l->word[i]);
-		rc = keep_key_parse(k, l->word[i], v, &why);
+		rc = inv_mcast_key(mc, l->word[i], v, &why);
+		if (rc == 1)
+			rc = keep_key_parse(k, l->word[i], v, &why);
 		if (rc)
 			return rc == 1 ? lfail(l, "unknown profile key '%s'", l->word[i])
 				: lfail(l, "%s, not '%s'", why, v);
 	}
-	return 0;
+	return inv_mcast_finish(mc, &why) ? lfail(l, "%s", why) : 0;
 }
 
 static int parse_profile(struct parser *p, struct line *l)
@@ -145,11 +149,12 @@ static int parse_profile(struct parser *p, struct line *l)
 	struct inventory *inv = p->inv;
 	struct inv_profile *np;
 	struct keep_policy keep = { 0 };
+	struct inv_mcast mc = { 0 };
 	int at;
 
 	if (l->n < 2 || !name_ok(l->word[1]))
 		return lfail(l, "expected 'profile NAME' (NAME: letters, digits, '-')");
-	if (profile_keys(l, &keep))
+	if (profile_keys(l, &keep, &mc))
 		return STRATA_EREPORTED;
 	at = find_profile(inv, l->word[1]);
 	if (at >= 0 && inv->profiles[at].captured)
@@ -166,6 +171,7 @@ static int parse_profile(struct parser *p, struct line *l)
 	strcpy(np->name, l->word[1]);
 	np->line = l->no;
 	np->keep = keep;
+	np->mc = mc;
 	p->cur_profile = (int)inv->nprofiles++;
 	return 0;
 }
@@ -543,6 +549,38 @@ static int parse_line(struct parser *p, struct line *l)
 	return lfail(l, "unknown statement '%s'", kw);
 }
 
+/* Whether pr has a partition a multicast session can carry (mcast_plan.h): a public
+ * layer from the store, not the machine's own (capture=yes). */
+static int mcast_carries(const struct inv_profile *pr)
+{
+	for (unsigned int k = 0; k < pr->nparts; k++)
+		if (pr->parts[k].layer_kind == INV_LAYER_ID && !pr->parts[k].capture)
+			return 1;
+	return 0;
+}
+
+/* A multicast profile carries something, on a group and port of its own. */
+static int check_mcast(const struct inventory *inv, size_t i)
+{
+	const struct inv_profile *pr = &inv->profiles[i], *o;
+	struct line l = { .path = inv->path, .no = pr->line };
+
+	if (!pr->mc.on)
+		return 0;
+	if (!mcast_carries(pr))
+		return lfail(&l, "profile '%s' says multicast=yes but has no partition with a "
+			     "layer from the store (layer=sha256:..., not capture=yes) to send",
+			     pr->name);
+	for (size_t k = 0; k < i; k++) {
+		o = &inv->profiles[k];
+		if (o->mc.on && !memcmp(o->mc.group, pr->mc.group, 4) && o->mc.port == pr->mc.port)
+			return lfail(&l, "profile '%s' takes the multicast group and port of "
+				     "profile '%s' (line %u): give each its own group=", pr->name,
+				     o->name, o->line);
+	}
+	return 0;
+}
+
 /* Whole-file checks once every line is read. */
 static int check_profiles(const struct inventory *inv)
 {
@@ -552,6 +590,8 @@ static int check_profiles(const struct inventory *inv)
 
 			return lfail(&l, "profile '%s' has no partitions", inv->profiles[i].name);
 		}
+		if (check_mcast(inv, i))
+			return STRATA_EREPORTED;
 	}
 	return 0;
 }

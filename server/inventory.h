@@ -47,6 +47,11 @@
  *   `machine` line (the machine's wins, key by key): what retention keeps of the machine's
  *   generations, its private store's quota, and its interval capture (keep.h,
  *   docs/retention.md).
+ * - `multicast=yes group=239.A.B.C rate=R [port=P] [payload=F] [parity=0]` on a
+ *   `profile` line: its machines' manifests announce a multicast session carrying the
+ *   profile's public layers, which the server sends at the fixed rate R
+ *   (inventory_mcast.h, docs/multicast.md).  Each multicast profile has its own group
+ *   and port, and at least one part with a layer from the store (not capture=yes).
  * - `default local` or `default profile=NAME [action=deploy|enroll]` says what unknown
  *   machines get.
  * - `site NAME subnet=CIDR[,CIDR] store=URL [boot=URL]` and a machine's `site=NAME`: where
@@ -59,6 +64,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "inventory_mcast.h"
 #include "keep.h"
 #include "manifest.h"
 
@@ -97,6 +103,7 @@ struct inv_profile {
 	char *user_data;               /**< path, owned; NULL for the built-in default */
 	unsigned int line;             /**< where it was defined, for messages */
 	struct keep_policy keep;       /**< keep=, keep-daily=, quota=, capture-every= (keep.h) */
+	struct inv_mcast mc;           /**< multicast=yes group= rate= ... (inventory_mcast.h) */
 	char *captured;                /**< a captured profile: where its layout is kept
 					    (STATE/profiles/NAME.layout), owned; NULL for one
 					    the inventory defines */

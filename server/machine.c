@@ -43,10 +43,37 @@ static int user_data(const struct machine_spec *m, uint8_t **buf, size_t *len)
 	return 0;
 }
 
-/* Write the CIDATA volume for m into img. */
+/* Room for meta-data: both keys, a name in each, the id's digest and the newlines. */
+#define META_MAX (64 + 2 * INV_NAME_MAX + MACHINE_INSTANCE_HEX)
+
+void machine_instance_id(char out[MACHINE_INSTANCE_ID_MAX], const char *name,
+			 const uint8_t mac[6], const char *hostname, const uint8_t *ud,
+			 size_t ud_len)
+{
+	static const char domain[] = "strata:instance-id";
+	struct strata_sha256 ctx;
+	uint8_t d[32];
+	char hex[2 * sizeof(d) + 1];
+
+	/* Each text field ends with its NUL, so no two machines' fields run together into one
+	 * input; the user-data comes last and needs no end. */
+	strata_sha256_init(&ctx);
+	strata_sha256_update(&ctx, domain, sizeof(domain));
+	strata_sha256_update(&ctx, name, strlen(name) + 1);
+	strata_sha256_update(&ctx, mac, 6);
+	strata_sha256_update(&ctx, hostname, strlen(hostname) + 1);
+	strata_sha256_update(&ctx, ud, ud_len);
+	strata_sha256_final(&ctx, d);
+	strata_hex_encode(hex, d, sizeof(d));
+	snprintf(out, MACHINE_INSTANCE_ID_MAX, "strata-%s-%.*s", name, MACHINE_INSTANCE_HEX, hex);
+}
+
+/* Write the CIDATA volume for m into img: meta-data names the host (the machine's name)
+ * and the instance (machine_instance_id over that meta-data's own inputs and the
+ * user-data), user-data the inventory's. */
 static int cidata_for(const struct machine_spec *m, uint8_t *img)
 {
-	char meta[256], hex[13];
+	char meta[META_MAX], id[MACHINE_INSTANCE_ID_MAX];
 	struct cidata_file f[2];
 	uint8_t *ud;
 	size_t ud_len;
@@ -54,9 +81,8 @@ static int cidata_for(const struct machine_spec *m, uint8_t *img)
 
 	if (user_data(m, &ud, &ud_len))
 		return STRATA_EREPORTED;
-	strata_hex_encode(hex, m->mac, 6);
-	snprintf(meta, sizeof(meta), "instance-id: strata-%s\nlocal-hostname: %s\n", hex,
-		 m->name);
+	machine_instance_id(id, m->name, m->mac, m->name, ud, ud_len);
+	snprintf(meta, sizeof(meta), "instance-id: %s\nlocal-hostname: %s\n", id, m->name);
 	f[0] = (struct cidata_file){ "meta-data", meta, strlen(meta) };
 	f[1] = (struct cidata_file){ "user-data", ud, ud_len };
 	rc = cidata_build(img, f, 2, (uint32_t)m->mac[2] << 24 | (uint32_t)m->mac[3] << 16 |
@@ -143,6 +169,8 @@ static void fill_manifest(struct strata_manifest *mf, const struct machine_spec 
 	mf->min_disk = m->profile->min_disk;
 	for (; mf->nparts < m->profile->nparts && mf->nparts < STRATA_MAX_PARTS; mf->nparts++)
 		fill_part(&mf->parts[mf->nparts], m, mf->nparts, &start, machine_layer);
+	if (m->mc)
+		mf->mc = *m->mc;
 }
 
 /* Parse the written text back with the core's parser: it must be valid. */

@@ -25,6 +25,8 @@ struct machine_spec {
 	 *  `store=private`, so a disk without it gets it back and one with it keeps its own. */
 	uint8_t gen[STRATA_MAX_PARTS][32];
 	uint8_t has_gen[STRATA_MAX_PARTS];  /**< 1 when gen[i] is set */
+	/** The multicast session its manifest announces (mcast_plan_session), or NULL. */
+	const struct strata_multicast *mc;
 	int overwrite;                /**< a ready restore order (restore.h): the generations
 					   are served policy=write, over what the disk holds */
 };
@@ -40,6 +42,26 @@ struct machine_spec {
 int machine_layer_build(const struct machine_spec *m, struct store *store, const char *tmp_dir,
 			const uint8_t *known_image, const uint8_t *known_layer,
 			uint8_t image_sum[32], uint8_t layer[32]);
+
+/** Hex digits of the digest an instance-id carries: 64 bits, so two contents of one
+ *  machine collide once in 2^32 changes, far past any machine's life. */
+#define MACHINE_INSTANCE_HEX 16
+/** Room for an instance-id: "strata-", a name, "-", the digits, a NUL. */
+#define MACHINE_INSTANCE_ID_MAX (8 + INV_NAME_MAX + 1 + MACHINE_INSTANCE_HEX + 1)
+
+/**
+ * The cloud-init instance-id of a machine layer (docs/restore.md, "Identity"):
+ * "strata-NAME-HEX", HEX the first MACHINE_INSTANCE_HEX digits of SHA-256 over name, mac,
+ * hostname and the user-data's ud_len bytes (all borrowed), into out.  Why over the
+ * content: cloud-init re-runs its per-instance steps only when the id changes, so a new
+ * user-data must give a new id even on a root the deployment did not rewrite; a new PC
+ * in a machine's place (another MAC) is a reinstalled machine of that name, so gets its
+ * own; nothing else goes in, so an unchanged machine keeps its id across reloads and
+ * restarts, and no other machine's data can reach it.
+ */
+void machine_instance_id(char out[MACHINE_INSTANCE_ID_MAX], const char *name,
+			 const uint8_t mac[6], const char *hostname, const uint8_t *ud,
+			 size_t ud_len);
 
 /** Size of the buffer machine_manifest returns: room to renumber the text in place. */
 #define MACHINE_MANIFEST_CAP (STRATA_MANIFEST_MAX + 1)

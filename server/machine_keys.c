@@ -61,7 +61,7 @@ int server_key_nonce(struct server *s, const uint8_t mac[6], char *out, size_t c
 }
 
 /* Audit a key event of machine name: action "key-WHAT sha256:FP", by by. */
-static int audit_key(struct db *d, const char *by, const char *name, const char *what,
+static int audit_key(struct db *d, const struct who *by, const char *name, const char *what,
 		     const uint8_t pub[KEY_PUB_LEN])
 {
 	char fp[KEY_FP_TEXT], action[32 + KEY_FP_TEXT];
@@ -89,13 +89,13 @@ static int decide(struct db *d, const char *smac, const char *name, int pending,
 		if (row.pending && !memcmp(row.other, pub, KEY_PUB_LEN))
 			return 0;       /* already shown to the admin, already audited */
 		rc = key_set_pending(d, smac, pub, now);
-		return rc ? rc : audit_key(d, "machine", name, "differs", pub);
+		return rc ? rc : audit_key(d, &who_machine, name, "differs", pub);
 	}
 	if (!pending)
 		return *v = KEY_UNPINNED, 0;   /* trust on first use needs an order */
 	*v = KEY_PINNED;
 	rc = key_pin(d, smac, pub, now);
-	return rc ? rc : audit_key(d, "machine", name, "pinned", pub);
+	return rc ? rc : audit_key(d, &who_machine, name, "pinned", pub);
 }
 
 /* Use the nonce up and decide, in one transaction. */
@@ -207,7 +207,7 @@ int server_key_allows(struct server *s, const uint8_t mac[6])
 }
 
 /* Accept mac's pending key, if any, audited as by's.  1 accepted, 0 none, or an rc. */
-static int accept_one(struct db *d, const uint8_t mac[6], const char *name, const char *by)
+static int accept_one(struct db *d, const uint8_t mac[6], const char *name, const struct who *by)
 {
 	struct key_row row;
 	char smac[18];
@@ -240,7 +240,7 @@ static int listed(const uint8_t (*macs)[6], size_t n, const uint8_t mac[6])
  * already.  Accepted count, or an rc.
  */
 static int accept_unlisted(struct server *s, const char *one, const uint8_t (*macs)[6],
-			   size_t n, const char *by)
+			   size_t n, const struct who *by)
 {
 	char pend[64][18];
 	uint8_t mac[6], want[6];
@@ -266,7 +266,7 @@ static int accept_unlisted(struct server *s, const char *one, const uint8_t (*ma
 }
 
 /* Accept the pending keys of the machines one name (no commas) names. */
-static int accept_named(struct server *s, const char *one, const char *by)
+static int accept_named(struct server *s, const char *one, const struct who *by)
 {
 	uint8_t (*macs)[6];
 	char (*names)[INV_NAME_MAX + 1];
@@ -296,7 +296,7 @@ static int accept_named(struct server *s, const char *one, const char *by)
 	return rc < 0 ? rc : total;
 }
 
-int server_accept_keys(struct server *s, const char *who, const char *by)
+int server_accept_keys(struct server *s, const char *who, const struct who *by)
 {
 	char one[INV_NAME_MAX + 1], esc[256];
 	int rc, total = 0;
@@ -314,7 +314,7 @@ int server_accept_keys(struct server *s, const char *who, const char *by)
 		total += rc;
 	}
 	strata_escape(esc, sizeof(esc), who, strlen(who));
-	fprintf(stderr, "key: %d pending keys accepted (%s) by %s\n", total, esc, by);
+	fprintf(stderr, "key: %d pending keys accepted (%s) by %s\n", total, esc, by->name);
 	return total;
 }
 

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include "who.h"
 #include "key_parse.h"
 #include "server.h"
 
@@ -53,7 +54,7 @@ int server_key_allows(struct server *s, const uint8_t mac[6]);
  * comma-separated list of those), ordered by the credential named by; each acceptance is
  * audited.  Returns how many keys it accepted, or STRATA_EREPORTED.
  */
-int server_accept_keys(struct server *s, const char *who, const char *by);
+int server_accept_keys(struct server *s, const char *who, const struct who *by);
 
 /** mac's key state as a JSON member `, "key": {...}` on f.  Call with no database lock. */
 void server_key_json(FILE *f, struct server *s, const uint8_t mac[6]);

@@ -21,8 +21,10 @@
 #include "http.h"
 #include "http_parse.h"
 #include "keep.h"
+#include "login.h"
 #include "server.h"
 #include "services.h"
+#include "store_access.h"
 #include "text.h"
 
 static void usage(FILE *f)
@@ -38,6 +40,14 @@ static void usage(FILE *f)
 	      "                     orders), the signing key (default ROOT/state)\n"
 	      "  --api-tokens FILE  admin credentials, one 'NAME TOKEN' a line; without it\n"
 	      "                     /api and /machines.json refuse every request\n"
+	      "  --admins FILE      the dashboard's admins, one 'NAME:HASH' a line (crypt(3):\n"
+	      "                     mkpasswd -m yescrypt, openssl passwd -6); docs/security.md\n"
+	      "  --tls-cert FILE, --tls-key FILE   serve admins (/ui, /api, /machines.json)\n"
+	      "                     over HTTPS only; agents stay on plain HTTP\n"
+	      "  --https-port N     (default 443)\n"
+	      "  --tls-url URL      the https base URL admins use, and its Origin (default\n"
+	      "                     https://ADDR:PORT; required when ADDR is 0.0.0.0)\n"
+	      "  --max-https N      concurrent HTTPS connections (default 64)\n"
 	      "  --key FILE         manifest signing key, created if missing\n"
 	      "                     (default STATE/server.key; strata.efi trusts FILE.pub)\n"
 	      "  --addr IP          address to listen on (default 0.0.0.0)\n"
@@ -70,20 +80,22 @@ static void usage(FILE *f)
 	      "  --max-tftp-timeout S    largest TFTP timeout option granted, 1..255 (default 5)\n"
 	      "  --max-tftp-time S       a TFTP transfer still running after S seconds ends\n"
 	      "                          (default 600)\n"
-	      "\nSIGHUP re-reads the inventory and the token file.  POST /api/deploy/NAME|MAC|all\n"
+	      "\nSIGHUP re-reads the inventory, the token file and the admins file.  POST /api/deploy/NAME|MAC|all\n"
 	      "marks machines for deployment, POST /api/enroll/NAME|MAC|all for strata-enroll.efi\n"
 	      "on their next network boot (docs/secure-boot.md); GET /machines.json shows every\n"
-	      "machine's state.\n"
-	      "All need 'Authorization: Bearer TOKEN' with a token of --api-tokens, from every\n"
-	      "address, and refuse a browser's request from another origin.  Each order is kept\n"
-	      "in the audit log with the token's NAME.  Back up the database while the server\n"
+	      "machine's state, GET /api/mcast.json the multicast sessions of the profiles\n"
+	      "with multicast=yes (docs/multicast.md).\n"
+	      "All need 'Authorization: Bearer TOKEN' with a token of --api-tokens, or an\n"
+	      "admin's session (POST /api/login; its POSTs carry X-Strata-CSRF), from every\n"	      "address, and refuse a browser's request from another origin.  Each order is kept\n"
+	      "in the audit log with the token's or the admin's NAME.  Back up the database while the server\n"
 	      "runs with: sqlite3 STATE/strata.db \".backup BACKUP.db\"  (docs/security.md)\n", f);
 }
 
 enum { O_ROOT = 256, O_INV, O_STORE, O_STATE, O_TOKENS, O_KEY, O_ADDR, O_URL, O_HTTP, O_TFTP, O_DHCP,
        O_DHCP_PORT, O_DHCP_ALT, O_USER, O_MAX_HTTP, O_MAX_TFTP, O_TFTP_PER_ADDR,
        O_TFTP_TIMEOUT, O_TFTP_TIME, O_HTTP_PER_ADDR, O_TRUSTED, O_HTTP_TIME, O_MAX_UNKNOWN,
-       O_CAPTURE_RESERVE, O_GC_GRACE, O_GC, O_CLOCK_FILE,
+       O_CAPTURE_RESERVE, O_GC_GRACE, O_GC, O_CLOCK_FILE, O_ADMINS, O_TLS_CERT, O_TLS_KEY,
+       O_HTTPS, O_TLS_URL, O_MAX_HTTPS,
        O_HELP };
 
 static const struct option long_opts[] = {
@@ -99,6 +111,9 @@ static const struct option long_opts[] = {
 	{ "max-http-request-time", 1, NULL, O_HTTP_TIME }, { "max-unknown", 1, NULL, O_MAX_UNKNOWN },
 	{ "capture-reserve", 1, NULL, O_CAPTURE_RESERVE }, { "gc-grace", 1, NULL, O_GC_GRACE },
 	{ "gc", 2, NULL, O_GC }, { "clock-file", 1, NULL, O_CLOCK_FILE },
+	{ "admins", 1, NULL, O_ADMINS }, { "tls-cert", 1, NULL, O_TLS_CERT },
+	{ "tls-key", 1, NULL, O_TLS_KEY }, { "https-port", 1, NULL, O_HTTPS },
+	{ "tls-url", 1, NULL, O_TLS_URL }, { "max-https", 1, NULL, O_MAX_HTTPS },
 	{ "help", 0, NULL, O_HELP }, { NULL, 0, NULL, 0 },
 };
 
@@ -143,6 +158,18 @@ static int proxies_arg(const char *v, const char **out)
 	return 0;
 }
 
+/* A base URL: it goes into JSON answers and Location headers as it is, so no quote,
+ * backslash, blank or control byte. */
+static int url_arg(const char *name, const char *v, const char **out)
+{
+	for (const char *p = v; *p; p++)
+		if (*p <= ' ' || *p == '"' || *p == '\\' || *p == 0x7f)
+			return errorf("%s: '%s' must be a URL without blanks, quotes or backslashes",
+				      name, v);
+	*out = v;
+	return 0;
+}
+
 /* One option into cfg.  0, 1 for --help, -1 on error. */
 static int one_opt(struct server_config *c, int o, const char *v)
 {
@@ -154,7 +181,7 @@ static int one_opt(struct server_config *c, int o, const char *v)
 	case O_TOKENS: c->api_tokens = v; return 0;
 	case O_KEY: c->key = v; return 0;
 	case O_ADDR: c->addr = v; return 0;
-	case O_URL: c->url = v; return 0;
+	case O_URL: return url_arg("--url", v, &c->url);
 	case O_USER: c->user = v; return 0;
 	case O_TRUSTED: return proxies_arg(v, &c->trusted_proxies);
 	case O_HTTP: return port_arg("--http-port", v, &c->http_port, 0);
@@ -182,6 +209,12 @@ static int one_opt(struct server_config *c, int o, const char *v)
 		c->gc_once = v ? 2 : 1;
 		return 0;
 	case O_CLOCK_FILE: c->clock_file = v; return 0;
+	case O_ADMINS: c->admins = v; return 0;
+	case O_TLS_CERT: c->tls_cert = v; return 0;
+	case O_TLS_KEY: c->tls_key = v; return 0;
+	case O_TLS_URL: return url_arg("--tls-url", v, &c->tls_url);
+	case O_HTTPS: return port_arg("--https-port", v, &c->https_port, 0);
+	case O_MAX_HTTPS: return count_arg("--max-https", v, &c->max_https);
 	case O_DHCP:
 		if (strcmp(v, "off") && strcmp(v, "proxy"))
 			return errorf("--dhcp must be off or proxy");
@@ -202,6 +235,25 @@ static char *join(const char *a, const char *b)
 	if (n == 8 || asprintf(&out, "%s/%s", a, b) < 0)
 		return NULL;
 	return kept[n++] = out;
+}
+
+/* --tls-cert and --tls-key go together; --tls-url defaults to https://ADDR:PORT. */
+static int tls_defaults(struct server_config *c)
+{
+	static char url[128];
+
+	if (!c->tls_cert != !c->tls_key)
+		return errorf("--tls-cert and --tls-key go together (a certificate and its key)");
+	if (!c->tls_cert)
+		return c->tls_url ? errorf("--tls-url needs --tls-cert and --tls-key") : 0;
+	if (!c->tls_url && !strcmp(c->addr, "0.0.0.0"))
+		return errorf("--tls-url is required when listening on 0.0.0.0 (admins need an "
+			      "address the certificate names)");
+	if (!c->tls_url) {
+		snprintf(url, sizeof(url), "https://%s:%d", c->addr, c->https_port);
+		c->tls_url = url;
+	}
+	return 0;
 }
 
 static int fill_defaults(struct server_config *c)
@@ -227,7 +279,7 @@ static int fill_defaults(struct server_config *c)
 		snprintf(url, sizeof(url), "http://%s:%d", c->addr, c->http_port);
 		c->url = url;
 	}
-	return 0;
+	return tls_defaults(c);
 }
 
 static int parse_args(int argc, char **argv, struct server_config *c)
@@ -239,7 +291,8 @@ static int parse_args(int argc, char **argv, struct server_config *c)
 				     .max_http = 512, .max_tftp = 128, .user = "nobody",
 				     .max_http_per_addr = 16, .max_http_request_time = 10,
 				     .max_unknown = CATALOG_EXTRA_MAX,
-				     .capture_reserve = 1ull << 30, .gc_grace = 3600 };
+				     .capture_reserve = 1ull << 30, .gc_grace = 3600,
+				     .https_port = 443, .max_https = 64 };
 	while ((o = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
 		rc = one_opt(c, o == 'h' ? O_HELP : o, optarg);
 		if (rc)
@@ -250,20 +303,23 @@ static int parse_args(int argc, char **argv, struct server_config *c)
 	return fill_defaults(c);
 }
 
-/* Root only: hand the state folder to the service user, then become that user. */
+/* Root only: hand the state folder and the public store's folders it could not write
+ * (store_access.h) to the service user, then become that user.  Not root: warn about
+ * the store's folders this user cannot write. */
 static int drop_privileges(const struct server_config *c)
 {
 	struct passwd *pw;
 	char cmd[4200];
 
 	if (geteuid() != 0)
-		return 0;
+		return store_access_check(c->store_dir), 0;
 	pw = getpwnam(c->user);
 	if (!pw)
 		return errorf("--user %s: no such user", c->user);
 	snprintf(cmd, sizeof(cmd), "chown -R %u:%u '%s'", pw->pw_uid, pw->pw_gid, c->state_dir);
 	if (strchr(c->state_dir, '\'') || system(cmd) != 0)
 		return errorf("%s: cannot hand the state folder to %s", c->state_dir, c->user);
+	(void)store_access_hand(c->store_dir, pw->pw_uid, pw->pw_gid, c->user);  /* logged */
 	if (setgroups(0, NULL) || setgid(pw->pw_gid) || setuid(pw->pw_uid))
 		return errorf("cannot drop privileges to %s: %s", c->user, strerror(errno));
 	fprintf(stderr, "strata-server: running as %s\n", c->user);
@@ -281,6 +337,8 @@ static void on_reload(void *ctx)
 		fprintf(stderr, "strata-server: reload failed; keeping the old inventory\n");
 	if (server_load_tokens(s))
 		fprintf(stderr, "strata-server: keeping the old API tokens\n");
+	if (login_reload(s->login))
+		fprintf(stderr, "strata-server: keeping the old admins\n");
 }
 
 /* --gc[=dry-run]: one collection (gc.h) with the server's state, no services.  The
@@ -294,7 +352,7 @@ static int gc_once(struct server *s)
 	if (rc == 0)
 		rc = drop_privileges(&s->cfg);
 	if (rc == 0)
-		rc = gc_run(s, s->cfg.gc_once == 2, "cli", &r);
+		rc = gc_run(s, s->cfg.gc_once == 2, &who_cli, &r);
 	if (rc == 0) {
 		gc_json(&r, json, sizeof(json));
 		fputs(json, stdout);
@@ -328,6 +386,12 @@ static int run(struct server *s)
 	fprintf(stderr, "strata-server: serving %s (HTTP %s:%d, TFTP %d, proxyDHCP %s)\n",
 		s->cfg.url, s->cfg.addr, s->cfg.http_port, s->cfg.tftp_port,
 		s->cfg.dhcp ? "on" : "off");
+	if (s->cfg.tls_cert)
+		fprintf(stderr, "strata-server: admins use %s (HTTPS port %d); the plain port "
+			"serves the agents only\n", s->cfg.tls_url, s->cfg.https_port);
+	else if (s->cfg.admins)
+		fprintf(stderr, "strata-server: warning: --admins without --tls-cert: passwords "
+			"and session cookies cross the network in clear\n");
 	rc = daemon_run(&d);
 	fprintf(stderr, "strata-server: stopping\n");
 err_services:

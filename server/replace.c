@@ -21,13 +21,10 @@
 #include "sessions.h"
 #include "text.h"
 
-/** Who a replaces= line's takeover is audited as. */
-#define REPLACE_BY_INVENTORY "inventory"
-
 /** One takeover: the machine, its old and new MAC (binary and text), who asked. */
 struct takeover {
 	const char *name;        /**< borrowed */
-	const char *by;          /**< borrowed */
+	const struct who *by;    /**< borrowed */
 	uint8_t old_mac[6], new_mac[6];
 	char old[18], new[18];
 	int64_t id;              /**< its replacements row, once written */
@@ -56,7 +53,7 @@ static const char *const moves[] = {
 /* t for machine name (borrowed, like by) moving from old_mac to new_mac, with the MACs'
  * text the rows use. */
 static void takeover_init(struct takeover *t, const char *name, const uint8_t old_mac[6],
-			  const uint8_t new_mac[6], const char *by)
+			  const uint8_t new_mac[6], const struct who *by)
 {
 	memset(t, 0, sizeof(*t));
 	t->name = name;
@@ -70,8 +67,9 @@ static void takeover_init(struct takeover *t, const char *name, const uint8_t ol
 /* What refuses a takeover, from the database: STRATA_ESTALE with *why, 0, or an rc.  An
  * open capture task of either MAC would commit under a MAC that no longer holds it; a
  * new MAC with generations of its own would mix two machines' data; an old MAC replaced
- * already (the catalog not reloaded since) holds nothing to move, and a second takeover
- * while a folder move is unfinished would strand that folder under no machine's rows. */
+ * already holds nothing to move (the catalog names the new one at once, so only an
+ * inventory line can still name it); a takeover of either MAC while a folder move
+ * naming it is unfinished would strand that folder under no machine's rows. */
 static int takeover_check(struct db *d, const struct takeover *t, const char **why)
 {
 	int rc = db_exists(d, "SELECT 1 FROM capture_tasks WHERE mac IN (?, ?) AND ended IS NULL",
@@ -86,7 +84,8 @@ static int takeover_check(struct db *d, const struct takeover *t, const char **w
 		return *why = "the new MAC has captured generations of its own", STRATA_ESTALE;
 	if (rc == 0)
 		rc = db_exists(d, "SELECT 1 FROM replacements WHERE (old_mac = ?1 AND machine = ?3 "
-			       "COLLATE NOCASE) OR (moved = 0 AND ?2 IN (old_mac, new_mac))", "ttt",
+			       "COLLATE NOCASE) OR (moved = 0 AND (?1 IN (old_mac, new_mac) OR ?2 IN "
+			       "(old_mac, new_mac)))", "ttt",
 			       t->old, t->new, t->name);
 	if (rc == 1)
 		return *why = "the machine was replaced already and the server has not reloaded "
@@ -128,7 +127,7 @@ static int takeover_rows(struct server *s, struct takeover *t, const struct msta
 	if (rc == 0)
 		rc = db_run(d, "INSERT INTO replacements (machine, old_mac, new_mac, token_name, at) "
 			    "VALUES (?, ?, ?, ?, ?)", "tttti", t->name,
-			    t->old, t->new, t->by, now);
+			    t->old, t->new, t->by->name, now);
 	t->id = rc ? 0 : sqlite3_last_insert_rowid(d->h);
 	snprintf(action, sizeof(action), "replace old=%s new=%s", t->old, t->new);
 	if (rc == 0)
@@ -221,7 +220,13 @@ static int takeover(struct server *s, struct takeover *t, const char **why)
 
 	pthread_mutex_lock(&replace_lock);
 	gc_commit_begin();   /* no collection reads the rows before the move, sweeps after */
+	/* Rows and catalog change under the catalog's write lock, so no request sees the
+	 * machine under its old MAC once the rows name the new one (catalog_takeover). */
+	pthread_rwlock_wrlock(&s->lock);
 	rc = takeover_tx(s, t, why);
+	if (rc == 0)
+		catalog_takeover(s, t->old_mac, t->new_mac);
+	pthread_rwlock_unlock(&s->lock);
 	if (rc == 0) {
 		/* The old key's sessions end, and so do any the new MAC had as an unknown
 		 * machine, before its folder holds the machine's data. */
@@ -235,7 +240,7 @@ static int takeover(struct server *s, struct takeover *t, const char **why)
 		return rc;
 	quota_forget();   /* the counted use of both MACs' stores changed with the folder */
 	fprintf(stderr, "action: %s replaced by %s (was %s) by %s; its key awaits an admin: POST "
-		"/api/accept-key/%s\n", t->name, t->new, t->old, t->by, t->name);
+		"/api/accept-key/%s\n", t->name, t->new, t->old, t->by->name, t->name);
 	return 0;
 }
 
@@ -250,7 +255,7 @@ static int in_inventory(struct server *s, const uint8_t mac[6])
 }
 
 int replace_order(struct server *s, const char *who, const uint8_t new_mac[6],
-		  const char *by, struct replace_ticket *out, const char **why)
+		  const struct who *by, struct replace_ticket *out, const char **why)
 {
 	struct takeover t;
 	uint8_t old_mac[6];
@@ -345,7 +350,7 @@ static int inventory_takeover(struct server *s, const struct inventory *inv,
 	struct takeover t;
 	int rc;
 
-	takeover_init(&t, m->name, m->replaces, m->mac, REPLACE_BY_INVENTORY);
+	takeover_init(&t, m->name, m->replaces, m->mac, &who_inventory);
 	rc = db_exists(s->state->db, "SELECT 1 FROM replacements WHERE old_mac = ? AND "
 		       "new_mac = ?", "tt", t.old, t.new);
 	if (rc == 1)

@@ -25,13 +25,19 @@
  * covers is served as the machine's latest MAC (replace_inventory), until the admin
  * writes the new one.
  *
- * Locks: the catalog's is not held; the state lock, then the database's.
+ * The catalog follows at once (catalog_takeover, under its write lock with the rows'
+ * transaction): from the takeover on, the machine's name resolves to the new MAC and the
+ * old MAC is unknown, whether or not the catalog's reload has run.
+ *
+ * Locks: replace_lock, gc's commit lock, the catalog's write lock, the state lock, the
+ * database's; call with none held.
  */
 #ifndef STRATA_REPLACE_H
 #define STRATA_REPLACE_H
 
 #include <stdint.h>
 #include <stdio.h>
+#include "who.h"
 
 struct server;
 struct inventory;
@@ -52,7 +58,7 @@ struct replace_ticket {
  * text or NULL.
  */
 int replace_order(struct server *s, const char *who, const uint8_t new_mac[6],
-		  const char *by, struct replace_ticket *out, const char **why);
+		  const struct who *by, struct replace_ticket *out, const char **why);
 
 /**
  * At every inventory load, before the catalog is built from inv (owned by the caller,

@@ -78,7 +78,7 @@ static int order_pending(struct server *s, const char *mac)
 
 /* Record the order on task and its audit row, in one transaction. */
 static int order_insert(struct server *s, const struct restore_ticket *t, int64_t gen,
-			const char *by)
+			const struct who *by)
 {
 	struct db *d = s->state->db;
 	char action[48];
@@ -88,7 +88,7 @@ static int order_insert(struct server *s, const struct restore_ticket *t, int64_
 		return rc;
 	snprintf(action, sizeof(action), "restore generation=%lld", (long long)gen);
 	rc = db_run(d, "INSERT INTO restore_orders (mac, generation, task_id, token_name, at) "
-		    "VALUES (?, ?, ?, ?, ?)", "tiiti", t->mac, gen, t->task, by,
+		    "VALUES (?, ?, ?, ?, ?)", "tiiti", t->mac, gen, t->task, by->name,
 		    (int64_t)time(NULL));
 	if (rc == 0)
 		rc = audit_order(d, by, t->name, action, NULL, 0);
@@ -96,7 +96,7 @@ static int order_insert(struct server *s, const struct restore_ticket *t, int64_
 }
 
 /* Open the machine capture task that runs before the restore: its id into out->task. */
-static int open_capture(struct server *s, const char *by, struct restore_ticket *out,
+static int open_capture(struct server *s, const struct who *by, struct restore_ticket *out,
 			const char **why)
 {
 	struct capture_order o = { .kind = CAPTURE_MACHINE };
@@ -114,7 +114,7 @@ static int open_capture(struct server *s, const char *by, struct restore_ticket 
 	return rc ? STRATA_EREPORTED : 0;
 }
 
-int restore_order(struct server *s, const char *who, int64_t gen, const char *by,
+int restore_order(struct server *s, const char *who, int64_t gen, const struct who *by,
 		  struct restore_ticket *out, const char **why)
 {
 	char labels[LABELS_MAX];
@@ -137,7 +137,7 @@ int restore_order(struct server *s, const char *who, int64_t gen, const char *by
 		strata_wipe(out->token, sizeof(out->token));
 	if (rc == 0)
 		fprintf(stderr, "action: restore to generation %lld ordered on %s by %s "
-			"(capture task %lld first)\n", (long long)gen, out->name, by,
+			"(capture task %lld first)\n", (long long)gen, out->name, by->name,
 			(long long)out->task);
 	return rc;
 }

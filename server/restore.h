@@ -15,6 +15,7 @@
 #define STRATA_RESTORE_H
 
 #include <stdint.h>
+#include "who.h"
 #include "capture_task.h"
 
 struct server;
@@ -37,7 +38,7 @@ struct restore_ticket {
  * STRATA_EINVAL (no capture=yes partition), STRATA_ESTALE (an order or a capture task is
  * open already), STRATA_EREPORTED.  *why is static text or NULL.
  */
-int restore_order(struct server *s, const char *who, int64_t gen, const char *by,
+int restore_order(struct server *s, const char *who, int64_t gen, const struct who *by,
 		  struct restore_ticket *out, const char **why);
 
 /** The generation number of mac's ready order (its capture committed), or 0 when none.

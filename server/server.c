@@ -21,6 +21,7 @@
 #include "interval.h"
 #include "keys.h"
 #include "machine_keys.h"
+#include "login.h"
 #include "mem.h"
 #include "private_store.h"
 #include "inventory_site.h"
@@ -33,7 +34,7 @@
 #include "text.h"
 
 /** Bytes of a report's message that reach the log (escaped), then "...". */
-#define REPORT_MSG_LOGGED 200
+#define REPORT_MSG_LOGGED 400
 
 /* Create the key on first start, then hold it in memory: after the server drops its
  * privileges it may no longer be able to read the file, and reloads must still sign. */
@@ -83,7 +84,7 @@ int server_open(struct server *s)
 	    capture_hellos_new(HELLOS_MAX, &s->hellos))
 		return errorf("out of memory");
 	if (state_open(s->cfg.state_dir, &s->state) || ensure_key(s) || server_load_tokens(s) ||
-	    capture_key_open(s))
+	    login_open(s->cfg.admins, &s->login) || capture_key_open(s))
 		return STRATA_EREPORTED;
 	if (server_reload(s))
 		return STRATA_EREPORTED;
@@ -97,6 +98,8 @@ void server_close(struct server *s)
 	s->cat = NULL;
 	api_tokens_free(s->tokens);
 	s->tokens = NULL;
+	login_close(s->login);
+	s->login = NULL;
 	state_close(s->state);
 	sessions_free(s->sessions);
 	s->sessions = NULL;
@@ -450,7 +453,7 @@ int server_match_one(struct server *s, const char *who, uint8_t mac[6],
 
 /* Mark the n machines of macs with the order what and record it, in one transaction;
  * memory says they are marked only once it committed.  Call with the state lock. */
-static int record_order(struct server *s, const char *who, const char *by,
+static int record_order(struct server *s, const char *who, const struct who *by,
 			enum inv_action what, const uint8_t (*macs)[6], size_t n)
 {
 	struct mstate *st, next;
@@ -481,7 +484,7 @@ const char *server_action_name(enum inv_action a)
 	return a == INV_ACTION_DEPLOY ? "deploy" : a == INV_ACTION_ENROLL ? "enroll" : "none";
 }
 
-int server_mark(struct server *s, const char *who, const char *by, enum inv_action what)
+int server_mark(struct server *s, const char *who, const struct who *by, enum inv_action what)
 {
 	uint8_t (*macs)[6];
 	size_t n = 0;
@@ -502,7 +505,7 @@ int server_mark(struct server *s, const char *who, const char *by, enum inv_acti
 	if (rc)
 		return rc;
 	fprintf(stderr, "action: %s marked for %zu machines (%s) by %s\n",
-		server_action_name(what), n, who, by);
+		server_action_name(what), n, who, by->name);
 	return (int)n;
 }
 

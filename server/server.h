@@ -12,7 +12,7 @@
  * so that work stays off the request path too.
  *
  * Lock order everywhere: the catalog (rwlock), then extra_lock, then the state lock, then
- * the database's (db.h).
+ * the database's (db.h).  The multicast sessions' lock (mcast.h) is taken alone.
  */
 #ifndef STRATA_SERVER_H
 #define STRATA_SERVER_H
@@ -20,6 +20,7 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "who.h"
 #include "api_tokens.h"
 #include "inventory.h"
 #include "layer_cache.h"
@@ -29,6 +30,8 @@
 
 struct sessions;
 struct capture_hellos;
+struct mcast;
+struct login;
 
 /** Command-line configuration.  Strings borrowed from argv or static. */
 struct server_config {
@@ -41,6 +44,12 @@ struct server_config {
 	const char *state_dir;   /**< versions, actions, reports, keys */
 	const char *inventory;   /**< the inventory file */
 	const char *api_tokens;  /**< NAME TOKEN pairs for /api and lab-wide views; NULL: none */
+	const char *admins;      /**< NAME:HASH lines: the dashboard's logins (admins.h); NULL:
+				      none */
+	const char *tls_cert, *tls_key; /**< PEM files: HTTPS on https_port (both, or neither) */
+	const char *tls_url;     /**< the public https base URL, the admins' Origin under TLS */
+	int https_port;
+	int max_https;           /**< concurrent HTTPS connections */
 	const char *key;         /**< manifest signing key (created when missing) */
 	const char *addr;        /**< listen address */
 	const char *url;         /**< the public base URL clients are given */
@@ -128,6 +137,7 @@ struct server {
 	pthread_rwlock_t lock;   /**< guards cat and tokens */
 	struct catalog *cat;
 	struct api_tokens *tokens; /**< from cfg.api_tokens, or NULL (owned) */
+	struct login *login;     /**< admins' logins and sessions (login.h), owned */
 	struct layer_cache layers; /**< opened layers of the public store, for runs requests */
 	struct layer_cache private_layers; /**< of machines' private stores (layer_cache_get_in) */
 	pthread_t preparer;      /**< makes queued default-profile products */
@@ -136,6 +146,8 @@ struct server {
 	pthread_cond_t prep_cond;
 	int prep_wake, prep_stop;
 	struct log_limit unknown_log; /**< the unknown-machine table's churn and refusals */
+	struct mcast *mc;        /**< multicast sessions (mcast.h), owned by services.c while
+				      the services run; NULL otherwise */
 	uint8_t capture_key[32]; /**< STATE/capture.key: capture tokens are made with it
 				      (capture_task.h); read once at start, wiped at close */
 };
@@ -230,7 +242,7 @@ int server_match_one(struct server *s, const char *who, uint8_t mac[6],
  * machines it marked (0: none matched, nothing recorded), or STRATA_EREPORTED when the
  * database refused the write.
  */
-int server_mark(struct server *s, const char *who, const char *by, enum inv_action what);
+int server_mark(struct server *s, const char *who, const struct who *by, enum inv_action what);
 
 /** An order's word, as the audit log and /machines.json's "pending" say it (static). */
 const char *server_action_name(enum inv_action a);

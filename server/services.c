@@ -7,6 +7,7 @@
 #include "enroll.h"
 #include "host.h"
 #include "http.h"
+#include "mcast.h"
 #include "server.h"
 #include "services.h"
 #include "tftp.h"
@@ -85,12 +86,19 @@ int services_start(struct server *s, struct loop *loop, struct services *sv)
 		return -1;
 	if (s->cfg.dhcp && start_dhcp(s, loop, sv))
 		return -1;
+	if (mcast_open(s, loop, &s->mc))
+		return -1;
+	sv->s = s;
 	return http_start(s, loop, &sv->http);
 }
 
 void services_stop(struct services *sv)
 {
 	http_stop(sv->http);
+	if (sv->s) {
+		mcast_close(sv->s->mc);
+		sv->s->mc = NULL;
+	}
 	dhcp_server_stop(sv->dhcp);
 	if (sv->tftp)
 		tftp_server_stop(sv->tftp);

@@ -16,6 +16,7 @@ struct services {
 	struct tftp_server *tftp;
 	struct dhcp_server *dhcp;
 	struct http_service *http;
+	struct server *s;             /**< set once its multicast sessions (s->mc) run */
 };
 
 /** Bind and start every service the configuration enables.  0, or -1 (printed). */

@@ -36,7 +36,8 @@ struct mstate {
 	enum mstate_result result;
 	uint64_t done, total;        /**< bytes, from the last progress report */
 	time_t updated;              /**< last report */
-	char message[160];           /**< last report's text, for the JSON view */
+	char message[400];           /**< last report's text, for the JSON view: a disk
+					  shortfall (docs/restore.md) whole */
 	/* In memory only: a capture's progress (phase=capture reports), for its rate. */
 	int capturing;               /**< the last report was phase=capture */
 	time_t cap_t0;               /**< when this capture's first report came */

@@ -182,25 +182,26 @@ static int next_in_run(struct strata_deploy *d, uint64_t from)
 	return 0;
 }
 
-/* A chunk's store file is complete: verify it and write it.  Non-zero stops the stream. */
-static int finish_chunk(struct strata_deploy *d)
+/*
+ * Chunk c's store file stored[0..len) (borrowed): decode and verify it into d->buf and
+ * write it, the one way from store bytes to the target (a run's chunk, strata_deploy_put).
+ * 0; STRATA_ECORRUPT with *diag saying why (nothing written); or a target rc.
+ */
+static int put_chunk(struct strata_deploy *d, const struct strata_chunk *c, const void *stored,
+		     size_t len, struct strata_diag *diag)
 {
-	const struct strata_chunk *c = &d->cur;
-	struct strata_diag diag = { 0 };
-	uint64_t len = round_up(d, c->length);
+	uint64_t blen = round_up(d, c->length);
 	int rc;
 
 	/* A short last chunk shares its last block with bytes the layer does not cover. */
-	if (len != c->length) {
-		rc = d->target->read(d->target_ctx, c->offset, d->buf, (size_t)len);
+	if (blen != c->length) {
+		rc = d->target->read(d->target_ctx, c->offset, d->buf, (size_t)blen);
 		if (rc)
 			return rc;
 	}
-	if (strata_chunk_decode(c, d->stored, c->stored_size, d->buf, &diag)) {
-		chunk_failed(d, c, diag.msg);
+	if (strata_chunk_decode(c, stored, len, d->buf, diag))
 		return STRATA_ECORRUPT;
-	}
-	rc = d->target->write(d->target_ctx, c->offset, d->buf, (size_t)len);
+	rc = d->target->write(d->target_ctx, c->offset, d->buf, (size_t)blen);
 	if (rc)
 		return rc;
 	d->st.chunks_fetched++;
@@ -208,8 +209,42 @@ static int finish_chunk(struct strata_deploy *d)
 	if (d->reuse)
 		strata_reuse_add(d->reuse, c->index);
 	progress(d, 2);
-	next_in_run(d, c->index + 1);
 	return 0;
+}
+
+/* A chunk's store file is complete: verify it and write it.  Non-zero stops the stream. */
+static int finish_chunk(struct strata_deploy *d)
+{
+	struct strata_diag diag = { 0 };
+	int rc = put_chunk(d, &d->cur, d->stored, d->cur.stored_size, &diag);
+
+	if (rc == STRATA_ECORRUPT)
+		chunk_failed(d, &d->cur, diag.msg);
+	if (rc)
+		return rc;
+	next_in_run(d, d->cur.index + 1);
+	return 0;
+}
+
+int strata_deploy_put(struct strata_deploy *d, uint64_t i, const void *stored, size_t len)
+{
+	struct strata_diag diag = { 0 };
+	struct strata_chunk c;
+	int rc;
+
+	if (i >= d->idx->chunk_count)
+		return STRATA_EINVAL;
+	strata_index_chunk(d->idx, i, &c);
+	if (c.flags & STRATA_ENTRY_NOFILE)
+		return STRATA_EINVAL;
+	rc = put_chunk(d, &c, stored, len, &diag);
+	if (rc == STRATA_ECORRUPT)
+		d->st.chunks_rejected++;
+	else if (rc)
+		chunk_failed(d, &c, "not written: the target failed");
+	else
+		d->st.bytes_put += len;
+	return rc;
 }
 
 /* The source's stream: split it into store files by the sizes the index gives. */
@@ -428,6 +463,8 @@ int strata_deploy_run(struct strata_deploy *d)
 	if (!need)
 		goto err_init;
 	rc = strata_deploy_scan(d, 0, d->idx->chunk_count, need, &n_need);
+	if (rc == 0 && d->between)
+		rc = d->between(d->hook_ctx, d, need, &n_need);
 	if (rc == 0)
 		rc = strata_deploy_fetch(d, need, n_need);
 	if (rc == 0 && d->st.chunks_failed)

@@ -26,6 +26,11 @@
  *    counted and named in the diag, the rest of its run is asked for again, and the
  *    deployment goes on.
  *
+ * Between the two, an optional hook (d->between) may deliver some of the needed chunks
+ * another way, a multicast session (mcast_rx.h), through strata_deploy_put: the same
+ * decode, verify and write as a fetched chunk's.  It shrinks the need list, and the fetch
+ * phase gets the rest (for multicast, the HTTP repair).
+ *
  * strata_deploy_run does both phases over a whole layer; the range API below lets a driver
  * run them over slices (the host's threaded apply).
  *
@@ -79,7 +84,10 @@ struct strata_deploy_stats {
 				    target failure that stopped the phase hit it */
 	uint64_t chunks_blind;     /**< used chunks (data or zero) the scan did not read:
 				    put on the fetch list or zeroed blind (see the top) */
-	uint64_t bytes_fetched;    /**< store bytes received */
+	uint64_t chunks_rejected;  /**< given to strata_deploy_put and did not verify: not
+				    failures, the fetch phase gets them again */
+	uint64_t bytes_fetched;    /**< store bytes received by the fetch phase */
+	uint64_t bytes_put;        /**< store bytes strata_deploy_put wrote (verified) */
 	uint64_t bytes_scanned;    /**< image bytes the scan has looked at */
 	uint64_t bytes_to_write;   /**< image bytes the fetch phase must write */
 	uint64_t bytes_written;    /**< image bytes written so far by the fetch phase */
@@ -107,7 +115,7 @@ struct strata_deploy {
 	void *source_ctx;
 	strata_progress_fn *progress;  /**< optional */
 	strata_failed_fn *failed;      /**< optional: name every failed chunk, not just one */
-	void *hook_ctx;                /**< for progress and failed */
+	void *hook_ctx;                /**< for progress, failed and between */
 	/** Optional duplicate reuse (reuse.h): NULL fetches every chunk the target lacks. */
 	struct strata_reuse *reuse;
 	uint32_t max_run;              /**< chunks per run; 0 means 256 */
@@ -120,6 +128,15 @@ struct strata_deploy {
 	uint32_t blind_after;
 	/** The widest sampling gap while blind, in used chunks; 0 means STRATA_BLIND_GAP. */
 	uint32_t blind_gap;
+	/**
+	 * Optional, called by strata_deploy_run with hook_ctx after the scan and before the
+	 * fetch, with the need list (ascending chunk indices, the engine's): it may deliver
+	 * chunks through strata_deploy_put and remove them from need[0..*n_need), keeping the
+	 * order.  0 goes on to the fetch; any other rc stops the deployment (a target
+	 * failure), so a hook whose own transport fails returns 0 and leaves the chunks to
+	 * the fetch.
+	 */
+	int (*between)(void *ctx, struct strata_deploy *d, uint64_t *need, uint64_t *n_need);
 
 	struct strata_deploy_stats st;
 	struct strata_diag diag;       /**< the first chunk failure, where = chunk index */
@@ -172,6 +189,17 @@ void strata_deploy_done(struct strata_deploy *d);
  */
 int strata_deploy_scan(struct strata_deploy *d, uint64_t first, uint64_t end, uint64_t *need,
 		       uint64_t *n_need);
+
+/**
+ * Deliver chunk i's store file stored[0..len) (borrowed) from elsewhere than the source (a
+ * multicast session): decode and verify it (strata_chunk_decode) and write it, counting it
+ * as fetched, as the fetch phase does with a chunk from a run.  For a chunk on the need
+ * list, between the scan and the fetch.  0; STRATA_ECORRUPT when it does not verify
+ * (counted in chunks_rejected, not chunks_failed: nothing was written and the fetch phase
+ * gets the chunk again); STRATA_EINVAL for a chunk past the layer or without a store
+ * file; or a target rc (the chunk then counts as failed and is named).
+ */
+int strata_deploy_put(struct strata_deploy *d, uint64_t i, const void *stored, size_t len);
 
 /**
  * Phase 2 over need[0..n) (ascending chunk indices, borrowed): copy each chunk from a

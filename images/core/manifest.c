@@ -2,6 +2,7 @@
 #include "manifest.h"
 #include "chunk.h"
 #include "crypto.h"
+#include "mcast.h"
 #include "mem.h"
 #include "text.h"
 
@@ -264,7 +265,8 @@ static int parse_part(struct cursor *c, struct strata_manifest *m)
 		return fail(c, STRATA_ERANGE, "too many partitions (at most 16)");
 	p = &m->parts[m->nparts];
 	strata_memset(p, 0, sizeof(*p));
-	if (!next_word(c, &w) || strata_u64_parse(&num, w.p, w.len, 128) || num == 0)
+	if (!next_word(c, &w) || strata_u64_parse(&num, w.p, w.len, STRATA_PART_NUM_MAX) ||
+	    num == 0)
 		return fail(c, STRATA_EINVAL, "part needs a number from 1 to 128");
 	p->num = (uint32_t)num;
 	while (next_word(c, &w)) {
@@ -386,6 +388,160 @@ static int parse_store(struct cursor *c, struct strata_manifest *m)
 	return 0;
 }
 
+/* The numbers of v separated by sep, each 0..max without leading zeros, into
+ * out[0..cap); *n gets how many.  0, or STRATA_EINVAL (an empty or bad number, too many). */
+static int number_list(uint8_t *out, size_t cap, size_t *n, struct slice v, char sep,
+		       uint64_t max)
+{
+	size_t start = 0;
+	uint64_t num;
+
+	*n = 0;
+	for (size_t i = 0; i <= v.len; i++) {
+		if (i < v.len && v.p[i] != sep)
+			continue;
+		if (*n == cap || strata_u64_parse(&num, v.p + start, i - start, max))
+			return STRATA_EINVAL;
+		out[(*n)++] = (uint8_t)num;
+		start = i + 1;
+	}
+	return 0;
+}
+
+int strata_mc_rate_parse(uint64_t *out, const char *s, size_t len)
+{
+	uint64_t mult = 1, n;
+	char last = len ? s[len - 1] : 0;
+
+	if (last == 'K' || last == 'M' || last == 'G') {
+		mult = last == 'K' ? 1000 : last == 'M' ? 1000000 : 1000000000;
+		len--;
+	}
+	if (strata_u64_parse(&n, s, len, STRATA_MC_RATE_MAX) || n > STRATA_MC_RATE_MAX / mult)
+		return STRATA_ERANGE;
+	*out = n * mult;
+	return *out >= STRATA_MC_RATE_MIN ? 0 : STRATA_ERANGE;
+}
+
+/* The parts= list: partition numbers 1..128, ascending, comma-separated. */
+static int parse_mc_parts(struct strata_multicast *mc, struct slice v)
+{
+	size_t n;
+
+	if (number_list(mc->parts, STRATA_MAX_PARTS, &n, v, ',', STRATA_PART_NUM_MAX) ||
+	    mc->parts[0] == 0)
+		return STRATA_EINVAL;
+	mc->nparts = (unsigned int)n;
+	for (size_t i = 1; i < n; i++)
+		if (mc->parts[i] <= mc->parts[i - 1])
+			return STRATA_EINVAL;
+	return 0;
+}
+
+/* A decimal number in min..max into *n: 0 or STRATA_EINVAL. */
+static int number_in(uint64_t *n, struct slice v, uint64_t min, uint64_t max)
+{
+	return strata_u64_parse(n, v.p, v.len, max) || *n < min ? STRATA_EINVAL : 0;
+}
+
+/** Bits for the keys a multicast statement has given: each once, all of them. */
+enum {
+	MK_GROUP = 1, MK_PORT = 2, MK_SESSION = 4, MK_RATE = 8, MK_PAYLOAD = 16, MK_PARITY = 32,
+	MK_PARTS = 64, MK_ALL = 127,
+};
+
+/* Apply one key=value of the multicast statement; *bit gets the key's bit. */
+static int mc_key(struct strata_multicast *mc, struct slice k, struct slice v, unsigned int *bit)
+{
+	uint64_t n = 0;
+	size_t len;
+	int rc;
+
+	if (eq(k, "group")) {
+		*bit = MK_GROUP;
+		return number_list(mc->group, 4, &len, v, '.', 255) || len != 4 ||
+			mc->group[0] != 239 ? STRATA_EINVAL : 0;
+	}
+	if (eq(k, "port")) {
+		*bit = MK_PORT;
+		rc = number_in(&n, v, 1024, 65535);
+		mc->port = (uint16_t)n;
+		return rc;
+	}
+	if (eq(k, "session")) {
+		*bit = MK_SESSION;
+		return v.len == 16 ? strata_hex_decode(mc->session, v.p, 8) : STRATA_EINVAL;
+	}
+	if (eq(k, "rate")) {
+		*bit = MK_RATE;
+		return strata_mc_rate_parse(&mc->rate, v.p, v.len);
+	}
+	if (eq(k, "payload")) {
+		*bit = MK_PAYLOAD;
+		rc = number_in(&n, v, STRATA_MC_PAYLOAD_MIN, STRATA_MC_PAYLOAD_MAX);
+		mc->payload = (uint16_t)n;
+		return rc;
+	}
+	if (eq(k, "parity")) {
+		*bit = MK_PARITY;
+		rc = number_in(&n, v, 0, STRATA_MC_PARITY_MAX);
+		mc->parity = (uint8_t)n;
+		return rc;
+	}
+	if (eq(k, "parts")) {
+		*bit = MK_PARTS;
+		return parse_mc_parts(mc, v);
+	}
+	return STRATA_ENOENT;
+}
+
+static int parse_multicast(struct cursor *c, struct strata_manifest *m, uint64_t *line)
+{
+	struct slice w, k, v;
+	unsigned int seen = 0, bit;
+	int rc;
+
+	if (m->mc.on)
+		return fail(c, STRATA_EINVAL, "multicast given twice");
+	m->mc.on = 1;
+	*line = c->no;
+	while (next_word(c, &w)) {
+		if (!split_kv(w, &k, &v))
+			return fail(c, STRATA_EINVAL, "expected key=value");
+		rc = mc_key(&m->mc, k, v, &bit);
+		if (rc == STRATA_ENOENT)
+			return fail(c, STRATA_EINVAL, "unknown multicast key");
+		if (seen & bit)
+			return fail(c, STRATA_EINVAL, "multicast key given twice");
+		seen |= bit;
+		if (rc)
+			return fail(c, STRATA_EINVAL, "bad value for a multicast key "
+				    "(docs/multicast.md)");
+	}
+	if (seen != MK_ALL)
+		return fail(c, STRATA_EINVAL, "multicast needs group, port, session, rate, "
+			    "payload, parity, parts");
+	return 0;
+}
+
+/* Each partition the multicast statement names is a part line with a public layer. */
+static int check_multicast(struct cursor *c, const struct strata_manifest *m, uint64_t line)
+{
+	for (unsigned int i = 0; i < m->mc.nparts; i++) {
+		const struct strata_part *p = (void *)0;
+
+		for (unsigned int j = 0; j < m->nparts; j++)
+			if (m->parts[j].num == m->mc.parts[i])
+				p = &m->parts[j];
+		if (!p || !p->has_layer || p->private_layer) {
+			c->no = line;
+			return fail(c, STRATA_EINVAL, "multicast parts= names a partition that is "
+				    "not there or has no public layer");
+		}
+	}
+	return 0;
+}
+
 static int parse_signature(struct cursor *c, struct strata_manifest *m)
 {
 	static const char form[] = "signature ecdsa-p256 ";
@@ -409,6 +565,7 @@ static int parse_signature(struct cursor *c, struct strata_manifest *m)
 /** What the statements seen so far have given. */
 struct seen {
 	int version, disk, signature;
+	uint64_t multicast;   /**< the multicast statement's line, for check_complete */
 };
 
 /* One statement line after the header. */
@@ -431,6 +588,8 @@ static int parse_statement(struct cursor *c, struct strata_manifest *m, struct s
 		return parse_disk(c, m, &s->disk);
 	if (eq(kw, "part"))
 		return parse_part(c, m);
+	if (eq(kw, "multicast"))
+		return parse_multicast(c, m, &s->multicast);
 	if (eq(kw, "signature")) {
 		s->signature = 1;
 		return parse_signature(c, m);
@@ -480,7 +639,7 @@ static int check_complete(struct cursor *c, const struct strata_manifest *m,
 	end = last->start + (last->size ? last->size : 4096);
 	if (m->min_disk && m->min_disk < end)
 		return fail(c, STRATA_EINVAL, "disk min-size is smaller than the layout");
-	return 0;
+	return check_multicast(c, m, s->multicast);
 }
 
 int strata_manifest_parse(struct strata_manifest *m, const char *buf, size_t len,

@@ -45,6 +45,17 @@
  *   zero and read back to check, so no earlier user's data stays in the free space.  A
  *   reader older than this key refuses such a manifest ("unknown partition key") rather
  *   than deploying without the wipe.
+ * - `multicast group=A.B.C.D port=P session=HEX rate=R payload=F parity=M parts=N,N`
+ *   (optional, at most once; docs/multicast.md) announces the multicast session that
+ *   carries the public layers of partitions N: the group (in 239.0.0.0/8, administratively
+ *   scoped), the UDP port (1024..65535), the session id (16 hex digits) every datagram
+ *   carries, the server's rate in bits/s (a decimal number with an optional K, M or G,
+ *   powers of 1000; 1M..100G), the fragment payload F (512..1432) and the parity fragments
+ *   per block M (0..8) of mcast.h, and the partitions, ascending, each a `part` line with a
+ *   public layer (not store=private).  Every key once, none missing.  Nothing received
+ *   by multicast is trusted for more than this statement and the layers' indexes say
+ *   (mcast.h).  A reader older than the statement refuses the manifest ("unknown
+ *   statement"): server and strata.efi ship together.
  * - Blank lines and lines starting with `#` are allowed before the signature.
  * - `signature ecdsa-p256 B64` is the last line: an ECDSA P-256 signature (DER) over the
  *   SHA-256 of every byte before that line.  Nothing may follow it.
@@ -74,6 +85,19 @@
 #define STRATA_SIG_MAX 80
 /** Longest `store` URL a manifest may give: with a chunk's path it fits the agent's URLs. */
 #define STRATA_STORE_URL_MAX 200
+/** Highest partition number a `part N` line may give: a GPT has 128 entries. */
+#define STRATA_PART_NUM_MAX 128
+/** The rates a `multicast` statement may give, bits per second. */
+#define STRATA_MC_RATE_MIN 1000000ULL
+#define STRATA_MC_RATE_MAX 100000000000ULL
+
+/**
+ * A `rate=` value s[0..len) (borrowed): a decimal number with an optional K, M or G
+ * (powers of 1000), STRATA_MC_RATE_MIN..MAX bits/s, into *out.  Shared by the manifest's
+ * parser and strata-server's inventory, so both take exactly the same rates.  0 or
+ * STRATA_ERANGE.
+ */
+int strata_mc_rate_parse(uint64_t *out, const char *s, size_t len);
 
 enum strata_policy {
 	STRATA_POLICY_WRITE = 1,
@@ -96,6 +120,19 @@ struct strata_part {
 	int private_layer;                 /**< store=private: fetch it from the private route */
 };
 
+/** The `multicast` statement: the session that carries some partitions' public layers. */
+struct strata_multicast {
+	int on;                            /**< the statement is there */
+	uint8_t group[4];                  /**< IPv4 group, network order, 239.0.0.0/8 */
+	uint16_t port;                     /**< UDP port, 1024..65535 */
+	uint8_t session[8];                /**< every datagram's session id (mcast.h) */
+	uint64_t rate;                     /**< the server's rate, bits per second */
+	uint16_t payload;                  /**< F, the fragment payload (mcast.h) */
+	uint8_t parity;                    /**< M, parity fragments per block (mcast.h) */
+	unsigned int nparts;               /**< partitions it carries, 1..STRATA_MAX_PARTS */
+	uint8_t parts[STRATA_MAX_PARTS];   /**< their numbers (`part N`), ascending */
+};
+
 /** A parsed manifest.  Holds no pointers into the text except the signature. */
 struct strata_manifest {
 	uint64_t version;
@@ -105,6 +142,7 @@ struct strata_manifest {
 	uint64_t min_disk;                 /**< 0 when not given */
 	unsigned int nparts;
 	struct strata_part parts[STRATA_MAX_PARTS];
+	struct strata_multicast mc;        /**< mc.on 0 without a multicast statement */
 	size_t signed_len;                 /**< bytes the signature covers (all before it) */
 	uint8_t sig[STRATA_SIG_MAX];       /**< decoded DER signature */
 	size_t sig_len;                    /**< 0 when the manifest is unsigned */
@@ -122,7 +160,8 @@ int strata_manifest_parse(struct strata_manifest *m, const char *buf, size_t len
  * Parse a captured layout (docs/capture.md, "Done"): what a gold capture's agent sends as
  * the reference disk's partitions, in this format, to become a profile.  It is held to the
  * rules of a profile rather than of one machine's deployment: no signature line (the
- * server signs what it serves, never what a client sends), no store=private (a gold image
+ * server signs what it serves, never what a client sends), no multicast statement (the
+ * server announces its sessions), no store=private (a gold image
  * is public: a private partition says policy=preserve and no layer), and no label given to
  * two partitions (a profile names its partitions by label).  The GUIDs, starts and machine
  * line are read as the parser reads them, but belong to the reference disk: a profile made
@@ -158,7 +197,9 @@ int strata_manifest_check_version(const struct strata_manifest *m, uint64_t last
  * Write m as manifest text, unsigned (no signature line), plus a NUL into out (cap bytes);
  * *len gets its length without the NUL.  The inverse of strata_manifest_parse: partition
  * types known by an alias are written as the alias, sizes in bytes, and a size of 0 as
- * "rest"; the machine line only when m->machine is set.  m is not validated: parse the
+ * "rest"; the machine line only when m->machine is set; the multicast statement (when
+ * m->mc.on) after the parts, its rate with the largest of G, M, K that divides it.  m is
+ * not validated: parse the
  * result before serving it.  STRATA_ERANGE when it does not fit.  Borrows everything.
  * The writers (this, renumber, the signature line) are in manifest_write.c; strata.efi
  * links it for the one manifest it writes, a gold capture's layout (capture_layout.h).

@@ -24,13 +24,12 @@ static uint64_t line_at(const char *buf, size_t off)
 	return line;
 }
 
-/* The line of the part statement numbered num, or 0 (the parser took it, so it is there). */
-static uint64_t part_line(const char *buf, size_t len, uint32_t num)
+/* The line of the first statement that starts with head (NUL-terminated, ending in a
+ * space), or 0 (the parser took it, so it is there). */
+static uint64_t statement_line(const char *buf, size_t len, const char *head)
 {
-	char head[8 + STRATA_U64_TEXT] = "part ";
-	size_t n = 5 + strata_u64_format(head + 5, num), start = 0;
+	size_t n = __builtin_strlen(head), start = 0;
 
-	head[n++] = ' ';
 	for (size_t i = 0; i <= len; i++) {
 		if (i < len && buf[i] != '\n')
 			continue;
@@ -39,6 +38,17 @@ static uint64_t part_line(const char *buf, size_t len, uint32_t num)
 		start = i + 1;
 	}
 	return 0;
+}
+
+/* The line of the part statement numbered num. */
+static uint64_t part_line(const char *buf, size_t len, uint32_t num)
+{
+	char head[8 + STRATA_U64_TEXT] = "part ";
+	size_t n = 5 + strata_u64_format(head + 5, num);
+
+	head[n++] = ' ';
+	head[n] = '\0';
+	return statement_line(buf, len, head);
 }
 
 int strata_layout_parse(struct strata_manifest *m, const char *buf, size_t len,
@@ -51,6 +61,9 @@ int strata_layout_parse(struct strata_manifest *m, const char *buf, size_t len,
 	if (m->sig_len)
 		return strata_fail(diag, STRATA_EINVAL, "a layout is unsigned: remove the "
 				   "signature line", line_at(buf, m->signed_len));
+	if (m->mc.on)
+		return strata_fail(diag, STRATA_EINVAL, "a layout announces no multicast session: "
+				   "remove the multicast line", statement_line(buf, len, "multicast "));
 	for (unsigned int i = 0, again; i < m->nparts; i++) {
 		if (m->parts[i].private_layer)
 			return strata_fail(diag, STRATA_EINVAL, "a layout is public: a private "

@@ -6,107 +6,126 @@
 #include "mem.h"
 #include "text.h"
 
-/** Text being written: bytes past cap are counted but not stored, so one check at the
- *  end says whether it fitted. */
-struct out {
-	char *p;
-	size_t cap, len;
-};
-
-static void put(struct out *o, const char *s, size_t n)
-{
-	if (o->len + n < o->cap)
-		strata_memcpy(o->p + o->len, s, n);
-	o->len += n;
-}
-
-static void put_str(struct out *o, const char *s)
-{
-	put(o, s, __builtin_strlen(s));
-}
-
-static void put_u64(struct out *o, uint64_t v)
-{
-	char num[STRATA_U64_TEXT];
-
-	put(o, num, strata_u64_format(num, v));
-}
-
-static void put_guid(struct out *o, const uint8_t guid[16])
+static void put_guid(struct strata_out *o, const uint8_t guid[16])
 {
 	char text[37];
 
 	strata_guid_format(text, guid);
-	put(o, text, 36);
+	strata_out_put(o, text, 36);
 }
 
 /* A partition type: its alias when it has one, else its GUID. */
-static void put_type(struct out *o, const uint8_t guid[16])
+static void put_type(struct strata_out *o, const uint8_t guid[16])
 {
 	const char *alias = strata_part_type_name(guid);
 
 	if (alias)
-		put_str(o, alias);
+		strata_out_str(o, alias);
 	else
 		put_guid(o, guid);
 }
 
-static void put_part(struct out *o, const struct strata_part *p)
+static void put_part(struct strata_out *o, const struct strata_part *p)
 {
 	char id[72];
 
-	put_str(o, "part ");
-	put_u64(o, p->num);
-	put_str(o, " label=");
-	put_str(o, p->label);
-	put_str(o, " type=");
+	strata_out_str(o, "part ");
+	strata_out_u64(o, p->num);
+	strata_out_str(o, " label=");
+	strata_out_str(o, p->label);
+	strata_out_str(o, " type=");
 	put_type(o, p->type_guid);
-	put_str(o, " guid=");
+	strata_out_str(o, " guid=");
 	put_guid(o, p->part_guid);
-	put_str(o, " start=");
-	put_u64(o, p->start);
-	put_str(o, " size=");
+	strata_out_str(o, " start=");
+	strata_out_u64(o, p->start);
+	strata_out_str(o, " size=");
 	if (p->size)
-		put_u64(o, p->size);
+		strata_out_u64(o, p->size);
 	else
-		put_str(o, "rest");
-	put_str(o, " policy=");
-	put_str(o, strata_policy_name(p->policy) ? strata_policy_name(p->policy) : "?");
+		strata_out_str(o, "rest");
+	strata_out_str(o, " policy=");
+	strata_out_str(o, strata_policy_name(p->policy) ? strata_policy_name(p->policy) : "?");
 	if (p->has_layer) {
 		strata_layer_id_format(id, p->layer);
-		put_str(o, " layer=");
-		put(o, id, 71);
+		strata_out_str(o, " layer=");
+		strata_out_put(o, id, 71);
 	}
 	if (p->has_layer && p->private_layer)
-		put_str(o, " store=private");
+		strata_out_str(o, " store=private");
 	if (p->wipe)
-		put_str(o, " wipe=yes");
-	put_str(o, "\n");
+		strata_out_str(o, " wipe=yes");
+	strata_out_str(o, "\n");
+}
+
+/* A rate in bits/s, with the largest of G, M, K that divides it. */
+static void put_rate(struct strata_out *o, uint64_t rate)
+{
+	static const char units[] = "GMK";
+	uint64_t mult = 1000000000;
+
+	for (int u = 0; u < 3; u++, mult /= 1000) {
+		if (rate && rate % mult == 0) {
+			strata_out_u64(o, rate / mult);
+			strata_out_put(o, &units[u], 1);
+			return;
+		}
+	}
+	strata_out_u64(o, rate);
+}
+
+static void put_multicast(struct strata_out *o, const struct strata_multicast *mc)
+{
+	char hex[17];
+
+	strata_out_str(o, "multicast group=");
+	for (int i = 0; i < 4; i++) {
+		strata_out_u64(o, mc->group[i]);
+		strata_out_str(o, i < 3 ? "." : " port=");
+	}
+	strata_out_u64(o, mc->port);
+	strata_hex_encode(hex, mc->session, 8);
+	strata_out_str(o, " session=");
+	strata_out_put(o, hex, 16);
+	strata_out_str(o, " rate=");
+	put_rate(o, mc->rate);
+	strata_out_str(o, " payload=");
+	strata_out_u64(o, mc->payload);
+	strata_out_str(o, " parity=");
+	strata_out_u64(o, mc->parity);
+	strata_out_str(o, " parts=");
+	for (unsigned int i = 0; i < mc->nparts && i < STRATA_MAX_PARTS; i++) {
+		strata_out_str(o, i ? "," : "");
+		strata_out_u64(o, mc->parts[i]);
+	}
+	strata_out_str(o, "\n");
 }
 
 int strata_manifest_write(const struct strata_manifest *m, char *out, size_t cap, size_t *len)
 {
-	struct out o = { out, cap, 0 };
+	struct strata_out o = { out, cap, 0 };
 
-	put_str(&o, "strata-manifest 1\nversion ");
-	put_u64(&o, m->version);
+	strata_out_str(&o, "strata-manifest 1\nversion ");
+	strata_out_u64(&o, m->version);
 	if (m->machine[0]) {
-		put_str(&o, "\nmachine ");
-		put_str(&o, m->machine);
+		strata_out_str(&o, "\nmachine ");
+		strata_out_str(&o, m->machine);
 	}
 	if (m->store[0]) {
-		put_str(&o, "\nstore ");
-		put_str(&o, m->store);
+		strata_out_str(&o, "\nstore ");
+		strata_out_str(&o, m->store);
 	}
-	put_str(&o, "\ndisk guid=");
+	strata_out_str(&o, "\ndisk guid=");
 	put_guid(&o, m->disk_guid);
 	if (m->min_disk) {
-		put_str(&o, " min-size=");
-		put_u64(&o, m->min_disk);
+		strata_out_str(&o, " min-size=");
+		strata_out_u64(&o, m->min_disk);
 	}
-	put_str(&o, "\n");
+	strata_out_str(&o, "\n");
 	for (unsigned int i = 0; i < m->nparts && i < STRATA_MAX_PARTS; i++)
 		put_part(&o, &m->parts[i]);
+	if (m->mc.on)
+		put_multicast(&o, &m->mc);
 	if (o.len >= cap)
 		return STRATA_ERANGE;
 	out[o.len] = '\0';

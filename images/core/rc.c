@@ -8,7 +8,7 @@ const char *strata_strerror(int rc)
 		"trailing bytes", "bad signature", "corrupt data", "out of memory",
 		"I/O error", "not found", "stale version", "no space", "not supported",
 		"network error", "not allowed", "failed (reported)", "no valid credentials",
-		"timed out", "over quota", "unsafe volume",
+		"timed out", "over quota", "unsafe volume", "too many tries",
 	};
 	unsigned int i = 0u - (unsigned int)rc;
 

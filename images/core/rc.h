@@ -37,6 +37,8 @@ enum strata_rc {
 	STRATA_EQUOTA = -18,  /**< an owner's limit reached: a machine's private store quota */
 	STRATA_EUNSAFE = -19, /**< a volume whose on-disk state is not consistent (hibernated,
 				   dirty): capturing it needs force, the message says the fix */
+	STRATA_ELIMIT = -20,  /**< too many tries too fast (failed logins): the caller may retry
+				   after the wait its answer names (HTTP 429, Retry-After) */
 };
 
 /** Where and why a core function failed; filled only on failure. */

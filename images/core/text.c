@@ -1,5 +1,6 @@
 /* Hex, base64, GUID and size codecs, and log escaping (see text.h). */
 #include "text.h"
+#include "mem.h"
 #include "rc.h"
 
 static int hexval(char c)
@@ -219,6 +220,27 @@ size_t strata_u64_format(char out[STRATA_U64_TEXT], uint64_t v)
 		out[i] = rev[n - 1 - i];
 	out[n] = '\0';
 	return n;
+}
+
+void strata_out_put(struct strata_out *o, const char *s, size_t n)
+{
+	size_t room = o->len < o->cap ? o->cap - o->len : 0;
+
+	if (room)
+		strata_memcpy(o->p + o->len, s, n < room ? n : room);
+	o->len += n;
+}
+
+void strata_out_str(struct strata_out *o, const char *s)
+{
+	strata_out_put(o, s, strata_strlen(s));
+}
+
+void strata_out_u64(struct strata_out *o, uint64_t v)
+{
+	char num[STRATA_U64_TEXT];
+
+	strata_out_put(o, num, strata_u64_format(num, v));
 }
 
 int strata_mac_parse(uint8_t mac[6], const char *s, size_t len)

@@ -67,6 +67,25 @@ int strata_u64_parse(uint64_t *out, const char *s, size_t len, uint64_t max);
 size_t strata_u64_format(char out[STRATA_U64_TEXT], uint64_t v);
 
 /**
+ * Text being written into a buffer of cap bytes (the caller's): what fits is stored, bytes
+ * past cap are only counted in len, so one check at the end (len < cap) says whether it
+ * all fitted, and the first min(len, cap) bytes are always the text's.
+ * Why in the core: it has no printf, and the manifest writer and the disk-fit message
+ * (disk_fit.h) both build text a piece at a time.  Nothing is NUL-terminated here.
+ */
+struct strata_out {
+	char *p;
+	size_t cap, len;
+};
+
+/** Append s[0..n), or count it when it does not fit (see struct strata_out). */
+void strata_out_put(struct strata_out *o, const char *s, size_t n);
+/** Append the NUL-terminated s. */
+void strata_out_str(struct strata_out *o, const char *s);
+/** Append v in decimal. */
+void strata_out_u64(struct strata_out *o, uint64_t v);
+
+/**
  * Parse a MAC "52:54:00:12:34:56" (or with '-'; either case) into 6 bytes.  In the core
  * because URL paths, the inventory and the server's state all name machines by it, and a
  * parser of hostile text belongs beside the other codecs.  0 or STRATA_EINVAL.

@@ -98,6 +98,26 @@ unpack() {
 	DIR=$dir
 }
 
+# kernel_busybox BUILD_DIR [PACKAGE..]: Debian's kernel and busybox-static (and each
+# PACKAGE), downloaded into BUILD_DIR/demo/debs and unpacked once into BUILD_DIR/demo/pkgs;
+# sets KPKG, KVER, KDIR (the kernel's tree), BBOX (busybox's), DEBS, PKGS and MODS (this
+# kernel's uncompressed modules).  The demo's gold image and the benchmarks' imaging
+# ramdisk (tests/bench/lib/ramdisk.sh, which sources this file) boot the same kernel.
+kernel_busybox() {
+	local build=$1
+	shift
+	DEBS=$build/demo/debs PKGS=$build/demo/pkgs MODS=$build/demo/modules
+	mkdir -p "$DEBS" "$PKGS" "$MODS"
+	DEBS=$(cd "$DEBS" && pwd)
+	step "resolve kernel package"; resolve_kernel; log "  kernel $KPKG"
+	# Modules belong to one kernel build: a kernel update must not reuse the old ones.
+	MODS=$MODS/$KVER; mkdir -p "$MODS"
+	step "download packages"; fetch_debs "$KPKG" busybox-static "$@"
+	step "unpack packages"
+	unpack "$KPKG"; KDIR=$DIR
+	unpack busybox-static; BBOX=$DIR
+}
+
 # --- kernel modules --------------------------------------------------------------------
 
 # The package ships no modules.dep (depmod runs at install time), so dependencies come
@@ -295,21 +315,12 @@ main() {
 	BUILD=$1 VERSION=$2 OUT=$3
 	umask 022   # the images' modes must not depend on the caller's
 	[[ $VERSION =~ ^[A-Za-z0-9._-]{1,32}$ ]] || die "VERSION must be a short word like v1"
-	DEBS=$BUILD/demo/debs PKGS=$BUILD/demo/pkgs MODS=$BUILD/demo/modules
-	mkdir -p "$DEBS" "$PKGS" "$MODS" "$OUT"
-	DEBS=$(cd "$DEBS" && pwd)
+	mkdir -p "$OUT"
 	TMPD=$(mktemp -d "${TMPDIR:-/tmp}/strata-gold.XXXXXX")
 	trap 'rm -rf "$TMPD"' EXIT
 
-	step "resolve kernel package"; resolve_kernel; echo "gold:   kernel $KPKG"
-	# Modules belong to one kernel build: a kernel update must not reuse the old ones.
-	MODS=$MODS/$KVER; mkdir -p "$MODS"
-	step "download packages"
 	# shellcheck disable=SC2086 # one package a word
-	fetch_debs "$KPKG" busybox-static systemd-boot-efi $E2FS_PKGS
-	step "unpack packages"
-	unpack "$KPKG"; KDIR=$DIR
-	unpack busybox-static; BBOX=$DIR
+	kernel_busybox "$BUILD" systemd-boot-efi $E2FS_PKGS
 	unpack systemd-boot-efi; SDBOOT=$DIR
 	step "resolve kernel modules"
 	index_modules; LOAD_ORDER=""; for m in $MODULES; do add_module "$m"; done
@@ -321,4 +332,5 @@ main() {
 	step "done: $OUT/esp.img $OUT/root.img"
 }
 
-main "$@"
+# Sourced (by tests/bench/lib/ramdisk.sh) it only defines the functions above.
+[ "${BASH_SOURCE[0]}" != "$0" ] || main "$@"

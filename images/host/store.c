@@ -92,6 +92,55 @@ void store_chunk_rel(char *out, const uint8_t digest[32])
 	strata_store_chunk_rel(out, digest);
 }
 
+/* Make the folder name just made under parent (a descriptor; st its status) like its
+ * parent: the parent's mode (less the sticky bit, which would keep the folder's owner
+ * from removing files others made in it), and, made by root, the parent's owner and
+ * group; changed through a descriptor opened without following a link.  0 or -1 with
+ * errno. */
+static int like_parent(int parent, const char *name, const struct stat *st)
+{
+	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), rc = 0;
+
+	if (fd < 0)
+		return -1;
+	if (geteuid() == 0 && (st->st_uid != 0 || st->st_gid != 0))
+		rc = fchown(fd, st->st_uid, st->st_gid);
+	if (rc == 0)
+		rc = fchmod(fd, st->st_mode & 02777);
+	close(fd);
+	return rc;
+}
+
+/*
+ * Make the folder path inside a store (layers/, chunks/ or a chunks/XX fan-out folder)
+ * like the folder it is made in (like_parent); one that exists is left as it is.  The
+ * store's own folder is made as any folder is: it follows the store, not whatever holds
+ * it.  Why:
+ * a store handed to strata-server's --user, or opened to it by mode (docs/capture.md,
+ * "Who writes the public store"), stays writable by that user when `strata-image build
+ * --store` runs as root (or another user) beside it, so a gold upload into a fan-out
+ * folder made since does not fail with EACCES.  0, or -1 with errno.
+ */
+static int store_mkdir(const char *path)
+{
+	char parent[4096];
+	const char *slash = strrchr(path, '/'), *leaf = slash ? slash + 1 : path;
+	struct stat st;
+	int pfd, rc = 0;
+
+	snprintf(parent, sizeof(parent), "%.*s", slash ? (int)(slash - path) : 1,
+		 slash ? path : ".");
+	pfd = open(parent[0] ? parent : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (pfd < 0)
+		return -1;
+	if (mkdirat(pfd, leaf, 0755) < 0)
+		rc = errno == EEXIST ? 0 : -1;
+	else if (fstat(pfd, &st) < 0 || like_parent(pfd, leaf, &st) < 0)
+		rc = -1;
+	close(pfd);
+	return rc;
+}
+
 static int make_dirs(const char *root)
 {
 	char path[4096];
@@ -99,10 +148,10 @@ static int make_dirs(const char *root)
 	if (mkdir(root, 0755) < 0 && errno != EEXIST)
 		return errorf("%s: cannot create store folder: %s", root, strerror(errno));
 	snprintf(path, sizeof(path), "%s/" STRATA_STORE_LAYERS, root);
-	if (mkdir(path, 0755) < 0 && errno != EEXIST)
+	if (store_mkdir(path) < 0)
 		return errorf("%s: %s", path, strerror(errno));
 	snprintf(path, sizeof(path), "%s/" STRATA_STORE_CHUNKS, root);
-	if (mkdir(path, 0755) < 0 && errno != EEXIST)
+	if (store_mkdir(path) < 0)
 		return errorf("%s: %s", path, strerror(errno));
 	return 0;
 }
@@ -230,7 +279,7 @@ int store_put_chunk(struct store *s, const uint8_t digest[32], const void *buf, 
 	snprintf(path, sizeof(path), "%s/%s", s->root, rel);
 	slash = strrchr(path, '/');             /* the chunk's fan-out folder */
 	*slash = '\0';
-	if (mkdir(path, 0755) < 0 && errno != EEXIST)
+	if (store_mkdir(path) < 0)
 		return errorf("%s: %s", path, strerror(errno));
 	*slash = '/';
 	return write_file_atomic(path, buf, len, 0644, 0);

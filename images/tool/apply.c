@@ -75,7 +75,7 @@ static int t_read(void *ctx, uint64_t off, void *buf, size_t len)
 	struct apply *a = ctx;
 
 	atomic_fetch_add(&a->target_read, len);
-	return pread_exact(a->fd, a->o->target, buf, len, off) ? STRATA_EIO : 0;
+	return pread_exact(a->fd, a->o->target, buf, len, a->o->base + off) ? STRATA_EIO : 0;
 }
 
 static int t_write(void *ctx, uint64_t off, const void *buf, size_t len)
@@ -83,7 +83,7 @@ static int t_write(void *ctx, uint64_t off, const void *buf, size_t len)
 	struct apply *a = ctx;
 
 	atomic_fetch_add(&a->target_written, len);
-	return pwrite_exact(a->fd, a->o->target, buf, len, off) ? STRATA_EIO : 0;
+	return pwrite_exact(a->fd, a->o->target, buf, len, a->o->base + off) ? STRATA_EIO : 0;
 }
 
 static const struct strata_target_ops file_target = { t_read, t_write };
@@ -305,12 +305,28 @@ static int load_index(struct apply *a, struct store_reader *r, uint8_t **buf)
 	return store_get_layer(r, a->layer, buf, &len, &a->idx);
 }
 
+/* A partition's extent (apply --manifest): the target is a disk, never resized, and the
+ * layer must fit (the plan checked it; this is the last word before writing). */
+static int open_partition(struct apply *a)
+{
+	a->fd = open(a->o->target, O_RDWR | O_CLOEXEC);
+	if (a->fd < 0)
+		return errorf("%s: %s", a->o->target, strerror(errno));
+	if (a->idx.image_size > a->o->extent)
+		return errorf("%s: the layer's %llu bytes do not fit its %llu-byte partition at "
+			      "byte %llu", a->o->target, (unsigned long long)a->idx.image_size,
+			      (unsigned long long)a->o->extent, (unsigned long long)a->o->base);
+	return 0;
+}
+
 /* Open the target and give it the layer's size (files) or check it (devices). */
 static int open_target(struct apply *a)
 {
 	struct stat st;
 	uint64_t size;
 
+	if (a->o->extent)
+		return open_partition(a);
 	a->fd = open(a->o->target, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (a->fd < 0)
 		return errorf("%s: %s", a->o->target, strerror(errno));

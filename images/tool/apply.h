@@ -13,6 +13,11 @@ struct apply_opts {
 	unsigned int jobs;   /**< threads; 0 = automatic */
 	struct store_limits limits;  /**< how slow the store may be (store.h) */
 	int wipe;            /**< --wipe: free chunks made zero and read back (deploy.h) */
+	/** A partition of a disk (apply --manifest): the layer goes at byte base of target,
+	 *  which must exist and is never resized, and must fit in extent bytes.  0 and 0:
+	 *  the whole target is the layer's (a file is given the layer's size). */
+	uint64_t base, extent;
+	const char *manifest; /**< --manifest FILE: deploy a whole disk (apply_manifest) */
 };
 
 /**
@@ -37,5 +42,17 @@ struct apply_stats {
 
 /** Make o->target hold exactly the layer.  Prints its own errors.  0 or a negative rc. */
 int apply_layer(struct apply_opts *o, struct apply_stats *st);
+
+/**
+ * Deploy the manifest o->manifest onto the disk o->target (an image file or a block device
+ * that exists) as strata.efi does: the whole deployment is planned against the disk first
+ * (core/disk_fit.h: the GPT and every layer it writes, their indexes read from o->store),
+ * and when it does not fit nothing is written and the shortfall is printed per partition;
+ * then the GPT (a preserved partition never moved or overwritten), then each write
+ * partition's layer, and each restore partition's when the disk lacks it.  *st sums the
+ * layers' applies.  Prints its own errors.  0, STRATA_ENOSPC or STRATA_EINVAL for a plan
+ * that does not fit (disk_fit.h), or another negative rc.
+ */
+int apply_manifest(struct apply_opts *o, struct apply_stats *st);
 
 #endif /* STRATA_APPLY_H */

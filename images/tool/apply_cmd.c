@@ -9,6 +9,7 @@ static void apply_usage(FILE *f)
 {
 	fputs("usage: strata-image apply --store DIR|URL [--json FILE] [--jobs N] [--wipe]\n"
 	      "                          [--low-speed-limit B] [--low-speed-time S] LAYER TARGET\n"
+	      "       strata-image apply --store DIR|URL --manifest FILE [options] DISK\n"
 	      "\n"
 	      "Make TARGET (a file or block device) hold exactly LAYER (sha256:<hex>).  Reads\n"
 	      "and hashes what TARGET holds (after a streak of chunks it lacks, only samples),\n"
@@ -16,6 +17,16 @@ static void apply_usage(FILE *f)
 	      "against its SHA-256 before writing it, and flushes.  A failed or interrupted\n"
 	      "apply leaves only verified data; running it again finishes the job.\n"
 	      "\n"
+	      "With --manifest, DISK (an image file or block device that exists) gets a whole\n"
+	      "machine's manifest as strata.efi deploys it: the deployment is planned against\n"
+	      "DISK first, its GPT and every layer it writes (read from --store, private\n"
+	      "ones included); when DISK is too small, or a layer is larger than its\n"
+	      "partition, nothing is written and the shortfall is printed in bytes per\n"
+	      "partition.  Then the GPT (preserved partitions never moved or overwritten),\n"
+	      "then each layer into its partition (a restore partition only when DISK\n"
+	      "lacks it).  A size=rest partition fills the disk: a larger DISK grows it.\n"
+	      "\n"
+	      "  --manifest FILE  a machine's manifest (signed or not; not verified here)\n"
 	      "  --store DIR|URL  chunk store folder or http:// URL\n"
 	      "  --json FILE      write ok, bytes_fetched, chunks_total, chunks_fetched,\n"
 	      "                   chunks_reused, chunks_zero, chunks_free, chunks_failed,\n"
@@ -93,7 +104,10 @@ static int apply_args(int argc, char **argv, struct apply_opts *o, const char **
 			return 1;
 		if (!strcmp(argv[i], "--wipe"))
 			o->wipe = 1;
-		else if (opt_value(argc, argv, &i, "--store", &val)) {
+		else if (opt_value(argc, argv, &i, "--manifest", &val)) {
+			if (!(o->manifest = val))
+				return -1;
+		} else if (opt_value(argc, argv, &i, "--store", &val)) {
 			if (!(o->store = val))
 				return -1;
 		} else if (opt_value(argc, argv, &i, "--json", &val)) {
@@ -115,6 +129,12 @@ static int apply_args(int argc, char **argv, struct apply_opts *o, const char **
 			pos[npos++] = argv[i];
 		}
 	}
+	if (o->manifest && (!o->store || npos != 1))
+		return errorf("apply --manifest needs --store and DISK (see --help)");
+	if (o->manifest) {
+		o->target = pos[0];
+		return 0;
+	}
 	if (!o->store || npos != 2)
 		return errorf("apply needs --store, LAYER and TARGET (see --help)");
 	o->layer = pos[0];
@@ -134,7 +154,7 @@ int cmd_apply(int argc, char **argv)
 			apply_usage(stdout);
 		return rc > 0 ? 0 : 2;
 	}
-	rc = apply_layer(&o, &st);
+	rc = o.manifest ? apply_manifest(&o, &st) : apply_layer(&o, &st);
 	if (st.chunks_total)
 		print_summary(o.target, &st);
 	if (json && write_json(json, &st, rc == 0))

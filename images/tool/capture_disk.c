@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include "capture_layout.h"
 #include "cli.h"
+#include "gpt_file.h"
 #include "image_io.h"
 #include "layer_fsmap.h"
 #include "manifest.h"
@@ -91,28 +92,6 @@ struct disk {
 	struct strata_gpt_table *t;     /**< owned */
 };
 
-/* Read d's primary GPT in blocks of bs.  0, or an rc (with diag) when it is not there. */
-static int table_at(struct disk *d, uint32_t bs, struct strata_diag *diag)
-{
-	uint8_t hdr[4096], *arr;
-	struct strata_gpt_hdr h;
-	size_t len;
-	int rc;
-
-	if (pread_exact(d->fd, d->path, hdr, bs, bs))
-		return STRATA_EREPORTED;
-	rc = strata_gpt_header_parse(hdr, bs, d->size / bs, 1, &h, diag);
-	if (rc)
-		return rc;
-	len = (size_t)h.array_blocks * bs;
-	if (!(arr = malloc(len)))
-		return STRATA_ENOMEM;
-	rc = pread_exact(d->fd, d->path, arr, len, h.array_lba * bs) ? STRATA_EREPORTED
-		: strata_gpt_entries_parse(&h, arr, len, d->t, diag);
-	free(arr);
-	return rc;
-}
-
 /* Read d's partition table, trying blocks of 512 then 4096 bytes.  0 or 1 (printed). */
 static int read_table(struct disk *d)
 {
@@ -120,7 +99,8 @@ static int read_table(struct disk *d)
 
 	if (fd_size(d->fd, d->path, &d->size) || !(d->t = malloc(sizeof(*d->t))))
 		return 1;
-	if (table_at(d, 512, &diag) == 0 || table_at(d, 4096, &diag) == 0)
+	if (gpt_file_read(d->fd, d->path, d->size, 512, d->t, &diag) == 0 ||
+	    gpt_file_read(d->fd, d->path, d->size, 4096, d->t, &diag) == 0)
 		return 0;
 	return errorf("%s: no valid primary GPT (%s at byte %llu): capture-disk reads a GPT disk",
 		      d->path, diag.msg ? diag.msg : "unreadable", (unsigned long long)diag.where), 1;

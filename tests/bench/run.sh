@@ -22,6 +22,11 @@
 #                 repeat capture; with --vm strata.efi's capture against its full deployment
 #                 in a lab VM; writes the "Capture" and "Capture in a VM" sections of
 #                 docs/benchmarks.md (root)
+#   restore.sh    restoring a failed PC in a lab VM: Strata's restore (gold, machine layer
+#                 and the user's generation) and fresh deployment against Clonezilla's way
+#                 (iPXE boots Debian's kernel and lib/ramdisk.sh's initramfs, which runs
+#                 wget | gunzip | partclone.restore), per DATA_MIB (default "64 256");
+#                 writes the "Restore a failed PC" section of docs/benchmarks.md (root)
 #   chunksize.sh  (--all only) delta bytes, requests and index size per chunk size;
 #                 writes the measurement section of docs/chunk-size.md
 #   sites-load.sh (--all only) the central server with 5,000 machines at 50 sites booting
@@ -32,9 +37,10 @@
 # Run time on 2 cores: about 1 min to make the images the first time (cached in
 # BUILD_DIR/bench/images), 4-5 min for image.sh, 3-4 min for server.sh, 4-5 min for
 # efi.sh, about 3 min for fsaware.sh, 4-5 min for capture.sh (plus 2 min the first time for its images and the
-# debootstrap, cached in BUILD_DIR/bench/fsaware), 2-3 min more with --all.
+# debootstrap, cached in BUILD_DIR/bench/fsaware), about 4 min per size for restore.sh, 2-3 min
+# more with --all.
 # Environment: STRATA_BENCH_RUNS (default 3), STRATA_BENCH_CACHE (auto|cold|warm),
-# STRATA_BENCH_IMAGE_MIB (default 1024), STRATA_BENCH_CHUNK_SIZES.
+# STRATA_BENCH_IMAGE_MIB (default 1024), STRATA_BENCH_CHUNK_SIZES, DATA_MIB (restore.sh).
 set -eu
 
 BENCH=run.sh
@@ -65,8 +71,9 @@ bash "$HERE/fsaware.sh" "$BUILD"
 if [ "$(id -u)" = 0 ]; then
 	bash "$HERE/capture.sh" "$BUILD"
 	bash "$HERE/capture.sh" "$BUILD" --vm
+	bash "$HERE/restore.sh" "$BUILD"
 else
-	echo "run.sh: skipping capture.sh (it needs root for its network namespace)" >&2
+	echo "run.sh: skipping capture.sh and restore.sh (they need root for their network namespaces)" >&2
 fi
 if [ "$ALL" = 1 ]; then
 	bash "$HERE/chunksize.sh" "$BUILD"

@@ -8,7 +8,8 @@
  * corpus seed "valid-signed" was signed with its private key, which was discarded), which
  * drives mbedTLS's DER signature parsing with fuzzed bytes.  Every accepted manifest is
  * also written back with the core's writer (manifest_write.c) and parsed again: the same
- * manifest must come out.  A broken invariant aborts.
+ * manifest must come out.  A multicast statement's values must lie in their ranges and
+ * name only partitions with public layers.  A broken invariant aborts.
  *
  * Run:  cp -r tests/fuzz/corpus/manifest /tmp/man-corpus
  *       build/fuzz/fuzz_manifest -max_total_time=60 -artifact_prefix=/tmp/ \
@@ -57,6 +58,25 @@ static void check_part(const struct strata_manifest *m, unsigned int i)
 	}
 }
 
+/* The multicast statement's values lie in their ranges and it carries public layers. */
+static void check_multicast(const struct strata_manifest *m)
+{
+	const struct strata_multicast *mc = &m->mc;
+
+	REQUIRE(mc->group[0] == 239 && mc->port >= 1024);
+	REQUIRE(mc->rate >= STRATA_MC_RATE_MIN && mc->rate <= STRATA_MC_RATE_MAX);
+	REQUIRE(mc->payload >= 512 && mc->payload <= 1432 && mc->parity <= 8);
+	REQUIRE(mc->nparts >= 1 && mc->nparts <= STRATA_MAX_PARTS);
+	for (unsigned int i = 0; i < mc->nparts; i++) {
+		unsigned int j = 0;
+
+		REQUIRE(i == 0 || mc->parts[i] > mc->parts[i - 1]);
+		while (j < m->nparts && m->parts[j].num != mc->parts[i])
+			j++;
+		REQUIRE(j < m->nparts && m->parts[j].has_layer && !m->parts[j].private_layer);
+	}
+}
+
 static void check_accepted(const struct strata_manifest *m, const uint8_t *data, size_t size)
 {
 	static const char sig_kw[] = "signature ecdsa-p256 ";
@@ -68,6 +88,8 @@ static void check_accepted(const struct strata_manifest *m, const uint8_t *data,
 	REQUIRE(m->store[0] == '\0' || strata_store_url_ok(m->store, strlen(m->store)));
 	for (unsigned int i = 0; i < m->nparts; i++)
 		check_part(m, i);
+	if (m->mc.on)
+		check_multicast(m);
 	REQUIRE(size >= 18 && memcmp(data, "strata-manifest 1\n", 18) == 0);
 	REQUIRE(data[size - 1] == '\n');
 	if (m->sig_len == 0) {

@@ -2,7 +2,8 @@
 # Source it from bash with FUZZ_SECONDS set.
 #   suite NAME CMD...  run CMD, echo its output, add its "N passed, N failed" to the totals
 #   fuzz BIN           run one libFuzzer target over a copy of its seed corpus
-#   suites_finish      print the failed suites and the total line; exit status 0 if none
+#   suites_finish      print the slowest suites, the failed ones and the total line; exit
+#                      status 0 if none failed
 # It exports what the suites read: the binaries under BUILD (set before sourcing) and the
 # sanitizers' options.
 export STRATA_IMAGE=$BUILD/san/strata-image
@@ -13,15 +14,18 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 PASS=0
 FAIL=0
 FAILED=()
+TIMES=()   # "SECONDS NAME" of every suite run, for the budget table at the end
 LOGDIR=$(mktemp -d /tmp/strata-tests.XXXXXX)
 
 # Run one suite, echoing its output, and add its counts.
 suite() {
-	local name=$1 log="$LOGDIR/$(basename "$1").log" p f
+	local name=$1 log="$LOGDIR/$(basename "$1").log" p f t0=$SECONDS
 	shift
 	echo "=== $name"
 	"$@" 2>&1 | tee "$log"
 	local rc=${PIPESTATUS[0]}
+	TIMES+=("$((SECONDS - t0)) $name")
+	echo "--- $name: $((SECONDS - t0)) s"
 	read -r p f < <(tail -n 20 "$log" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed.*/\1 \2/p' | tail -1)
 	p=${p:-0}
 	f=${f:-0}
@@ -53,8 +57,19 @@ fuzz() {
 	rm -rf "$work" "$work.log"
 }
 
+# The suites that took longest, and the whole: what to look at when the CI's time budget
+# (60 minutes on 2 cores) gets tight.
+slowest() {
+	local total=0 line
+	for line in "${TIMES[@]}"; do total=$((total + ${line%% *})); done
+	echo
+	echo "slowest suites (of $total s in all suites):"
+	printf '%s\n' "${TIMES[@]}" | sort -rn | head -n 12 | sed 's/^/  /'
+}
+
 suites_finish() {
 	rm -rf "$LOGDIR"
+	[ ${#TIMES[@]} -eq 0 ] || slowest
 	echo
 	[ ${#FAILED[@]} -eq 0 ] || printf 'failed suite: %s\n' "${FAILED[@]}"
 	echo "$PASS passed, $FAIL failed"

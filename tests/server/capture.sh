@@ -18,7 +18,8 @@
 # not committed 400; an inventory profile of a captured name refused naming both; SIGKILL
 # during done leaves the profile whole or absent; strata-image capture-disk of a GPT image.
 # The task session's replay window; a failed report ends the task; phase=capture progress
-# in /machines.json.  Loopback only; needs curl, sqlite3, python3-cryptography (and sgdisk
+# in /machines.json.  The public store's folders the server writes into, checked at start
+# (store_access.h), and strata-image build as root beside the server.  Loopback only; needs curl, sqlite3, python3-cryptography (and sgdisk
 # for capture-disk).
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/server.sh"
@@ -146,7 +147,28 @@ check "  what was stored is kept" cmp -s "$W/c1" "$W/root/store/chunks/${C1:0:2}
 check "  a chunk already stored is still present" test "$(put "$W/task1" "$W/c1" "$C1")" = "chunk $C1: present
 200"
 srv_stop; SRV_PID=
+# The public store's folders the server writes into, checked at start (store_access.h):
+# a fan-out folder made by root, 0755 (as strata-image build --store run as root makes
+# it), where a gold chunk falls.  A server not started as root warns; one started as
+# root hands the folder to its --user, and the upload that got EACCES (500) is stored.
+printf 'gold in a folder of root' > "$W/c6"; C6=$(sha256sum < "$W/c6" | cut -c1-64)
+F6=$W/root/store/chunks/${C6:0:2}
+mkdir -p "$F6" && chown root:root "$F6" && chmod 0755 "$F6"
+check "a server not started as root warns of a store folder it cannot write, naming the fix" sh -c "runuser -u nobody -- '$SRV' --root '$W/root' --addr 127.0.0.1 --gc=dry-run 2>&1 | grep -q '^strata-server: $W/root/store: [0-9]* of its folders are not writable by nobody, the server.s user (the first: $W/root/store/chunks/[0-9a-f][0-9a-f], uid 0, mode 0755): a gold capture.s upload or a collection there fails (500); as root: chown -R nobody: $W/root/store\$'"
+check "  and leaves it as it is" test "$(stat -c '%U %a' "$F6")" = "root 755"
 check "server starts again with the default reserve" srv_start "$W" "$W/log-r2" --api-tokens "$W/api-tokens"
+check "  started as root, it handed the folder to its --user (nobody), and said so" sh -c "test \"\$(stat -c '%U %a' '$F6')\" = 'nobody 755' && grep -q '^strata-server: $W/root/store: handed [0-9]* of its folders to nobody (owner, u+rwx), .*; the first: $W/root/store/chunks/[0-9a-f][0-9a-f] (was uid 0, mode 0755)\$' '$W/log-r2'"
+check "  a gold chunk that falls there is stored" test "$(put "$W/task1" "$W/c6" "$C6")" = "chunk $C6: stored
+200"
+# strata-image build --store run as root beside the server: each fan-out folder it makes
+# is made like chunks/ (here the --user's, 0755: its owner, group and mode), so a gold
+# upload can fall there too.
+chown nobody: "$W/root/store/chunks" && chmod 0755 "$W/root/store/chunks"
+ls "$W/root/store/chunks" | sort > "$W/fan0"
+head -c $((64 * 65536)) /dev/urandom > "$W/b6.img"
+"$STRATA_IMAGE_BIN" build --store "$W/root/store" "$W/b6.img" > /dev/null 2>&1
+ls "$W/root/store/chunks" | sort | comm -13 "$W/fan0" - > "$W/fan1"
+check "strata-image build as root beside it: the fan-out folders it makes are the server's user's" sh -c "test -s '$W/fan1' && test \"\$(cd '$W/root/store/chunks' && stat -c '%U %a' \$(cat '$W/fan1') | sort -u)\" = 'nobody 755'"
 printf '%s\n%s\n' "$C1" "$C2" > "$W/need2"
 check "have/need now holds both" test "$(need "$W/task1" "$W/need2")" = 200
 check "a second order on the machine is refused (409)" test "$(code -X POST -H "$SRV_AUTH" "$U/api/capture/pc01?as=gold2&prepared=yes")" = 409

@@ -31,7 +31,7 @@ check "the old file is kept aside" test -f "$W/root/state/machines.imported" -a 
 check "versions keep growing (7 then 8)" sh -c "curl -s -H '$SRV_AUTH' '$U/manifest/52:54:00:5e:00:01' | grep -qx 'version 8'"
 check "pending deploy and failure kept" sh -c "curl -s -H '$SRV_AUTH' '$U/machines.json' | grep -q '\"name\": \"pc01\".*\"pending\": \"deploy\", \"result\": \"failed\", \"done\": 1000, \"total\": 5000, \"updated\": 1700000000, \"message\": \"disk too small\"'"
 check "forged done read as 0" sh -c "curl -s -H '$SRV_AUTH' '$U/machines.json' | grep -q '\"name\": \"pc02\".*\"done\": 0, \"total\": 100'"
-check "schema version 9" test "$(srv_sql "$W" "PRAGMA user_version")" = 9
+check "schema version 10" test "$(srv_sql "$W" "PRAGMA user_version")" = 10
 check "WAL mode" test "$(srv_sql "$W" "PRAGMA journal_mode")" = wal
 check "key pinning and capture tables defined, empty" test "$(srv_sql "$W" "SELECT (SELECT count(*) FROM machine_keys) + (SELECT count(*) FROM nonces) + (SELECT count(*) FROM capture_tasks) + (SELECT count(*) FROM capture_commits) + (SELECT count(*) FROM captured_profiles)")" = 0
 srv_stop
@@ -41,7 +41,7 @@ check "restart: no import, same version" sh -c "! grep -q imported '$W/log2' && 
 
 # A database of an older schema is migrated step by step; a newer one is refused.
 srv_stop
-srv_sql "$W" "DROP TABLE machine_keys; DROP TABLE nonces; DROP TABLE captured_profiles; DROP TABLE capture_commits; DROP TABLE generations; DROP TABLE capture_tasks; DROP TABLE machine_seen; DROP TABLE restore_orders; DROP TABLE replacements; PRAGMA user_version = 1"
+srv_sql "$W" "DROP TABLE machine_keys; DROP TABLE nonces; DROP TABLE captured_profiles; DROP TABLE capture_commits; DROP TABLE generations; DROP TABLE capture_tasks; DROP TABLE machine_seen; DROP TABLE restore_orders; DROP TABLE replacements; DROP TABLE deployed; DROP TABLE scheduled_orders; ALTER TABLE orders DROP COLUMN via; ALTER TABLE order_machines DROP COLUMN message; PRAGMA user_version = 1"
 migrates_v1() {
 	srv_start "$W" "$W/log-v1" --api-tokens "$W/api-tokens" && srv_stop &&
 	grep -q "strata.db: schema version 2" "$W/log-v1" &&
@@ -52,7 +52,8 @@ migrates_v1() {
 	grep -q "strata.db: schema version 7" "$W/log-v1" &&
 	grep -q "strata.db: schema version 8" "$W/log-v1" &&
 	grep -q "strata.db: schema version 9" "$W/log-v1" &&
-	test "$(srv_sql "$W" "PRAGMA user_version")" = 9 &&
+	grep -q "strata.db: schema version 10" "$W/log-v1" &&
+	test "$(srv_sql "$W" "PRAGMA user_version")" = 10 &&
 	srv_sql "$W" "SELECT pending, pending_at FROM machine_keys" >/dev/null &&
 	srv_sql "$W" "SELECT sid, nonce, ended, outcome, uploaded FROM capture_tasks" >/dev/null &&
 	srv_sql "$W" "SELECT mac, part, number, layer FROM generations" >/dev/null &&
@@ -63,13 +64,17 @@ migrates_v1() {
 	srv_sql "$W" "SELECT mac, generation, task_id, token_name, at, ended, last_generation FROM restore_orders" >/dev/null &&
 	srv_sql "$W" "SELECT force FROM capture_tasks" >/dev/null &&
 	srv_sql "$W" "SELECT machine, old_mac, new_mac, token_name, at, moved FROM replacements" >/dev/null &&
-	srv_sql "$W" "SELECT awaiting FROM machine_keys" >/dev/null
+	srv_sql "$W" "SELECT awaiting FROM machine_keys" >/dev/null &&
+	srv_sql "$W" "SELECT via FROM orders" >/dev/null &&
+	srv_sql "$W" "SELECT message FROM order_machines" >/dev/null &&
+	srv_sql "$W" "SELECT mac, part, layer, version, at FROM deployed" >/dev/null &&
+	srv_sql "$W" "SELECT at, wake, action, target, params, token_name, via, state FROM scheduled_orders" >/dev/null
 }
-check "schema 1 migrated to 2, 3, 4, 5, 6, 7, 8 and 9 on start" migrates_v1
+check "schema 1 migrated to 2, 3, 4, 5, 6, 7, 8, 9 and 10 on start" migrates_v1
 check "migration kept the machines" test "$(srv_sql "$W" "SELECT version FROM machines WHERE mac = '52:54:00:5e:00:01'")" = 8
 srv_sql "$W" "PRAGMA user_version = 99"
-check "a newer schema is refused" sh -c "'$SRV' --root '$W/root' --addr 127.0.0.1 --http-port 1 --tftp-port 1 --dhcp off 2>&1 | grep -q 'schema version 99 is newer than this server.s (9)'"
-srv_sql "$W" "PRAGMA user_version = 9"
+check "a newer schema is refused" sh -c "'$SRV' --root '$W/root' --addr 127.0.0.1 --http-port 1 --tftp-port 1 --dhcp off 2>&1 | grep -q 'schema version 99 is newer than this server.s (10)'"
+srv_sql "$W" "PRAGMA user_version = 10"
 srv_start "$W" "$W/log-v2" --api-tokens "$W/api-tokens"
 
 # 2. SIGKILL during a burst of orders from 4 clients: every acknowledged order is there.

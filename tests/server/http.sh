@@ -1,7 +1,8 @@
 #!/bin/bash
 # strata-server's HTTP side and inventory against real clients: curl (ranges, keep-alive,
 # 404, 416, runs), strata-image (apply from the server's store, manifest verify), mtools
-# and fsck.fat (the generated CIDATA machine layer, in its private store), plus orders and
+# and fsck.fat (the generated CIDATA machine layer, in its private store, and its
+# instance-id: docs/restore.md, "Identity"), plus orders and
 # reports of a machine's session (tests/tools/session_client.py; numbers range-checked),
 # the deploy API and /machines.json with an admin token, SIGHUP reload and inventory
 # errors.  Loopback only.  tests/security/api-auth.sh tests the refusals of the API,
@@ -98,6 +99,24 @@ check "machine layer is a clean FAT" fsck.fat -n "$W/cidata.img"
 check "machine layer is labelled CIDATA" sh -c "blkid '$W/cidata.img' | grep -q 'LABEL=\"CIDATA\"'"
 check "meta-data names the host" sh -c "mtype -i '$W/cidata.img' ::meta-data | grep -q 'local-hostname: pc01'"
 check "user-data from the inventory" sh -c "mtype -i '$W/cidata.img' ::user-data | grep -q 'runcmd'"
+# The instance-id (docs/restore.md, "Identity"): strata-NAME-, then 16 hex digits of
+# SHA-256 over a domain, the name, the MAC, the hostname (each text ending in a NUL) and
+# the user-data, computed here apart from the C code.
+iid() {   # MAC: the instance-id in its machine layer's meta-data, as an admin reads it
+	local ml=$(curl -s -H "$AUTH" "$U/manifest/$1" | sed -n 's/.*label=CIDATA.*layer=sha256:\([0-9a-f]*\).*/\1/p')
+	rm -f "$W/iid.img"
+	$SI apply --store "$W/root/state/private/$(echo "$1" | tr -d :)" "sha256:$ml" "$W/iid.img" > /dev/null 2>&1 &&
+		mtype -i "$W/iid.img" ::meta-data | sed -n 's/^instance-id: //p'
+}
+want_iid() {   # NAME MAC USER-DATA-FILE
+	python3 -c 'import hashlib, sys
+n, mac = sys.argv[1].encode(), bytes.fromhex(sys.argv[2].replace(":", ""))
+d = hashlib.sha256(b"strata:instance-id\0" + n + b"\0" + mac + n + b"\0" + open(sys.argv[3], "rb").read())
+print("strata-%s-%s" % (sys.argv[1], d.hexdigest()[:16]))' "$@"
+}
+I1=$(iid 52:54:00:12:34:01) I2=$(iid 52:54:00:12:34:02)
+check "instance-id: strata-pc01- and the digest of its content" test "$I1" = "$(want_iid pc01 52:54:00:12:34:01 "$W/root/lab.yaml")"
+check "  another machine of the same profile and user-data has its own" test "$I2" = "$(want_iid pc02 52:54:00:12:34:02 "$W/root/lab.yaml")" -a "$I2" != "$I1"
 check "base layer applies over HTTP" $SI apply --store "$U/store" "$BASE" "$W/base.out"
 check "base layer byte identical" cmp "$W/base.img" "$W/base.out"
 check "apply asked for chunk runs" grep -q "GET /store/runs/${BASE#sha256:}/" "$W/log"
@@ -151,6 +170,12 @@ kill -HUP $PID; sleep 1
 check "bad reload names file and line" grep -q "inventory.conf:[0-9]*: " "$W/log"
 check "bad reload keeps serving the old inventory" test "$(code -H "$AUTH" "$U/manifest/52:54:00:12:34:01")" = 200
 check "unchanged content keeps its version" sh -c "test \"\$(curl -s -H '$AUTH' '$U/manifest/52:54:00:12:34:01' | sed -n 's/^version //p')\" = '$(sed -n 's/^version //p' "$W/m2")'"
+check "instance-id: a layout change alone keeps it" test "$(iid 52:54:00:12:34:01)" = "$I1"
+sed -i '/^profile broken$/d' "$W/root/inventory.conf"
+printf '#cloud-config\nruncmd: [echo hello again]\n' > "$W/root/lab.yaml"
+kill -HUP $PID; sleep 1
+I1b=$(iid 52:54:00:12:34:01)
+check "  a user-data change gives a new one (so cloud-init runs its per-instance steps)" test "$I1b" = "$(want_iid pc01 52:54:00:12:34:01 "$W/root/lab.yaml")" -a "$I1b" != "$I1"
 
 # Inventory errors name the file and the line.
 bad() {
@@ -174,4 +199,12 @@ kill $PID; wait $PID; rc=$?; PID=
 check "clean exit on SIGTERM" test "$rc" = 0
 check "one log line per request" grep -q "http: 127.0.0.1 GET /boot/snponly.efi 200 " "$W/log"
 check "the token is never logged" sh -c "! grep -q '$TOKEN' '$W/log'"
+HP=$(free_port)
+U=http://127.0.0.1:$HP
+$SRV --root "$W/root" --addr 127.0.0.1 --http-port "$HP" --tftp-port "$(free_port)" --dhcp off \
+	--api-tokens "$W/api-tokens" 2>"$W/log2" &
+PID=$!
+for _ in $(seq 50); do curl -s -o /dev/null "$U/ipxe/boot.ipxe" && break; sleep 0.1; done
+check "instance-id: a restart with nothing changed keeps it" test "$(iid 52:54:00:12:34:01)" = "$I1b"
+kill $PID; wait $PID; PID=
 finish

@@ -15,10 +15,14 @@
 # - an inventory line with replaces=OLD: the takeover at the reload, once, audited as
 #   inventory; a replaces= of a MAC the server never knew refused, the line left out;
 # - the retired MAC under a default profile: a new machine, no generation, replaced_by;
+# - no reload window: while an inventory error holds every reload, a takeover's orders by
+#   name land on the new MAC at once and the old MAC is unknown (no key pinned); the new
+#   PC's instance-id its own;
 # - SIGKILL during replacements: after each restart the machine is wholly under its old
 #   MAC or wholly under the new one (rows and folder), and a server killed between the
 #   commit and the folder's rename renames it at start; a rename that fails is logged,
-#   the replacement stands, and the next reload moves the folder.
+#   the replacement stands, the machine alone is served no manifest (a reload and a restart
+#   load the rest), and the next reload moves the folder.
 # Loopback only; needs curl, sqlite3, python3, python3-cryptography.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/server.sh"
@@ -35,6 +39,12 @@ check "server starts" srv_start "$W" "$LOG" --api-tokens "$W/api-tokens"
 manifest() { curl -s -H "$SRV_AUTH" "$U/manifest/$1"; }
 data_line() { manifest "$1" | grep '^part 2 label=data ' | sed 's/.* size=rest //'; }
 hex() { echo "$1" | tr -d :; }
+iid() {   # MAC: the instance-id in its machine layer's meta-data (docs/restore.md, "Identity")
+	local ml=$(manifest "$1" | sed -n 's/.*label=CIDATA.*layer=sha256:\([0-9a-f]*\).*/\1/p')
+	rm -f "$W/iid.img"
+	"$STRATA_IMAGE_BIN" apply --store "$W/root/state/private/$(hex "$1")" "sha256:$ml" "$W/iid.img" > /dev/null 2>&1 &&
+		mtype -i "$W/iid.img" ::meta-data | sed -n 's/^instance-id: //p'
+}
 sql() { srv_sql "$W" "$1"; }
 
 M1=52:54:00:5e:00:01 M2=52:54:00:5e:00:02 M3=52:54:00:5e:00:03 N1=52:54:00:5e:01:01
@@ -123,6 +133,46 @@ curl -s -H "$SRV_AUTH" "$U/machines.json" > "$W/machines2.json"
 check "  /machines.json: pc-5254005e0001, replaced_by the new MAC, no key" test "$(json '[(m["name"], m["replaced_by"], m["key"]["state"]) for m in d["machines"] if m["mac"] == "'$M1'"]' < "$W/machines2.json")" = "[('pc-5254005e0001', '$N1', 'none')]"
 sed -i 's/^default profile=lab$/default local/' "$W/root/inventory.conf"
 
+# The reload window: a takeover moves the catalog to the new MAC at once, even while no
+# reload can run (an inventory error holds every one): orders by name land on the new MAC,
+# the old MAC is unknown at once and can pin no key, and the new MAC's manifest waits for
+# the reload that makes it.
+M4=52:54:00:5e:00:04 N4=52:54:00:5e:04:04
+echo "machine $M4 name=pc04 profile=lab" >> "$W/root/inventory.conf"
+N=$(reloads)
+kill -HUP "$SRV_PID"
+wait_reload "$N"
+I4=$(iid $M4)
+echo "nonsense held" >> "$W/root/inventory.conf"
+BAD=$(grep -c '' "$W/root/inventory.conf")
+N=$(reloads)
+post "$U/api/replace/pc04?mac=$N4" > "$W/replace4.json"
+check "pc04 replaced while the inventory has an error: 200" test "$(json '(d["machine"], d["mac"], d["replaced"])' < "$W/replace4.json")" = "('pc04', '$N4', '$M4')"
+for _ in $(seq 100); do grep -q "inventory.conf:$BAD: unknown statement" "$LOG" && break; sleep 0.1; done
+check "  the reload it asks for fails on the error; no catalog is built" sh -c "grep -q 'inventory.conf:$BAD: unknown statement' '$LOG' && test \$(grep -c '^strata-server: .*inventory.conf: [0-9]* profiles' '$LOG') = $N"
+check "a deploy order by name at once: 200" test "$(code "${A[@]}" "$U/api/deploy/pc04")" = 200
+check "  it lands on the new MAC" test "$(sql "SELECT group_concat(m.mac) FROM orders o JOIN order_machines m ON m.order_id = o.id WHERE o.target = 'pc04' AND o.action = 'deploy'")" = "$N4"
+check "  /machines.json: pc04 at the new MAC, a deployment pending, no entry of the old" test "$(curl -s -H "$SRV_AUTH" "$U/machines.json" | json '[(m["name"], m["mac"], m["pending"]) for m in d["machines"] if m["name"] == "pc04" or m["mac"] == "'$M4'"]')" = "[('pc04', '$N4', 'deploy')]"
+check "  the new PC's script runs strata.efi" sh -c "curl -s '$U/ipxe/$(echo $N4 | tr : -)' | grep -q strata.efi"
+check "the old MAC at once: an unknown machine, its disk booted" sh -c "! curl -s '$U/ipxe/$(echo $M4 | tr : -)' | grep -q strata.efi && grep -q '^boot: $M4 unknown: unknown machine: local disk' '$LOG'"
+check "  no nonce for it (404)" test "$(code "$U/key/$M4/nonce")" = 404
+mkdir -p "$W/old4" "$W/new4"
+sess_register "$U" $M4 "$W/old4" > "$W/reg-old4" 2>&1
+check "  the old PC registers no key: none pinned, none pending, no session" sh -c "! grep -q session= '$W/reg-old4' && test \"\$(sqlite3 '$W/root/state/strata.db' \"SELECT count(*) FROM machine_keys WHERE mac = '$M4'\")\" = 0"
+sess_register "$U" $N4 "$W/new4" > "$W/reg-new4" 2>&1
+check "the new PC's key: pending for pc04, no session" sh -c "grep -q '^key=differs name=pc04 ' '$W/reg-new4' && ! grep -q session= '$W/reg-new4'"
+check "  POST /api/accept-key/pc04 accepts it" sh -c "curl -s -X POST -H '$SRV_AUTH' '$U/api/accept-key/pc04' | grep -q 'keys of 1 machines'"
+sess_register "$U" $N4 "$W/new4" > "$W/reg-new4b" 2>&1
+check "  under the new MAC: known now, a session" grep -q '^key=known name=pc04 .* session=' "$W/reg-new4b"
+check "  its manifest waits for the reload (404), none made for the old MAC is served" test "$(code -H "$SRV_AUTH" "$U/manifest/$N4") $(code -H "$SRV_AUTH" "$U/manifest/$M4")" = "404 404"
+sed -i '/^nonsense held$/d' "$W/root/inventory.conf"
+N=$(reloads)
+kill -HUP "$SRV_PID"
+check "once the error is gone the reload runs" wait_reload "$N"
+check "  the new MAC's manifest names its machine layer; the deployment still pending" sh -c "manifest() { curl -s -H '$SRV_AUTH' \"$U/manifest/\$1\"; }; manifest $N4 | grep -q '^part 1 label=CIDATA .* store=private\$' && curl -s '$U/ipxe/$(echo $N4 | tr : -)' | grep -q strata.efi"
+I4N=$(iid $N4)
+check "  the new PC's instance-id: strata-pc04-, its own (not the old PC's)" test "${I4N#strata-pc04-}" != "$I4N" -a -n "$I4" -a "$I4N" != "$I4"
+
 # SIGKILL during replacements of pc03: each restart finds it wholly under one MAC.
 img "$W/g3.img" 96
 G3=$(gen pc03 "$W/g3.img")
@@ -171,18 +221,29 @@ new=52:54:00:5e:03:30
 touch "$W/root/state/private/$(hex $new)"
 N=$(reloads)
 check "a rename that fails: the replacement stands (200)" test "$(code "${A[@]}" "$U/api/replace/pc03?mac=$new")" = 200
-wait_reload "$N"
+# unserved LOG: pc03 alone is served no manifest, logged naming the file in the way
+unserved() {
+	grep -q "private/$(hex $new)/layers: Not a directory" "$1" &&
+	grep -q "inventory.conf:[0-9]*: machine pc03: its private store cannot be opened (the line above says why): it is served no manifest until a reload finds it usable" "$1" &&
+	[ "$(code -H "$SRV_AUTH" "$U/manifest/$new") $(code -H "$SRV_AUTH" "$U/manifest/$N4")" = "404 200" ]
+}
+check "  the reload it asks for loads; pc03 alone is served no manifest, logged" eval "wait_reload $N && unserved \"\$LOG\""
 check "  the failure logged, the row not marked" sh -c "grep -q 'private/$(hex "$C"): cannot rename it to .*private/$(hex $new): ' '$LOG' && test \"\$(sqlite3 '$W/root/state/strata.db' \"SELECT moved FROM replacements WHERE new_mac = '$new'\")\" = 0"
+check "  a takeover of the new MAC before its folder moved: refused (409)" test "$(code "${A[@]}" "$U/api/replace/pc03?mac=52:54:00:5e:03:40")" = 409
 # Until the folder moves, its rows name the new MAC and the folder the old: a garbage
 # collection then (its files made older than the grace period) removes nothing of it.
 find "$W/root/state/private/$(hex "$C")" -type f -exec touch -d '3 hours ago' {} +
 F0=$(find "$W/root/state/private/$(hex "$C")" -type f | sort | md5sum)
 check "  a garbage collection before the move: 200, the store still to move untouched" sh -c "test \"\$(curl -s -o /dev/null -w '%{http_code}' -X POST -H '$SRV_AUTH' '$U/api/gc')\" = 200 && test \"\$(find '$W/root/state/private/$(hex "$C")' -type f | sort | md5sum)\" = '$F0'"
+srv_stop
+LOG=$W/log-file
+check "  a restart with the file still there: the server starts" srv_start "$W" "$LOG" --api-tokens "$W/api-tokens"
+check "  pc03 alone is served no manifest, logged" unserved "$LOG"
 rm "$W/root/state/private/$(hex $new)"
 N=$(reloads)
 kill -HUP "$SRV_PID"
 wait_reload "$N"
-check "  the next reload moves the folder and marks the row" sh -c "test -d '$W/root/state/private/$(hex $new)' -a ! -e '$W/root/state/private/$(hex "$C")' && test \"\$(sqlite3 '$W/root/state/strata.db' \"SELECT moved FROM replacements WHERE new_mac = '$new'\")\" = 1"
+check "  the file gone, the next reload moves the folder and marks the row" sh -c "test -d '$W/root/state/private/$(hex $new)' -a ! -e '$W/root/state/private/$(hex "$C")' && test \"\$(sqlite3 '$W/root/state/strata.db' \"SELECT moved FROM replacements WHERE new_mac = '$new'\")\" = 1"
 check "  and the manifest names the generation" test "$(data_line $new)" = "policy=restore layer=$G3 store=private"
 
 check "server stops cleanly (no sanitizer report)" srv_stop

@@ -73,6 +73,8 @@ static void test_bad(void)
 		{ "al/ce " TOK_A "\n", 1, "NAME must be" },
 		{ "n23456789012345678901234567890123 " TOK_A "\n", 1, "NAME must be" },
 		{ "alice 0123456789abcde\n", 1, "TOKEN must be 16-128" },
+		{ "inventory " TOK_A "\n", 1, "NAME is one the audit log gives" },
+		{ "schedule " TOK_A "\n", 1, "NAME is one the audit log gives" },
 		{ "alice 0123456789abcdef012\"\n", 1, "TOKEN must be of" },
 		{ "alice " TOK_A "\nalice " TOK_B "\n", 2, "NAME already used" },
 		{ "alice " TOK_A "\nbob " TOK_A "\n", 2, "TOKEN already used" },

@@ -906,6 +906,23 @@ static void test_relay_fields_echoed(void)
 	CHECK(memcmp(((struct dhcp_hdr *)r.b)->giaddr, (uint8_t[4]){ 10, 1, 0, 1 }, 4) == 0);
 }
 
+/* A relayed reply asks the relay to broadcast it: its yiaddr is 0, and a relay unicasts
+ * a reply without the flag there (iPXE's requests lack it).  Unrelayed, flags echo. */
+static void test_relay_reply_broadcast(void)
+{
+	struct reply r;
+	struct pkt p;
+
+	ovmf_pxe(&p, DHCP_DISCOVER);
+	dhcp_be16_put(((struct dhcp_hdr *)p.b)->flags, 0);
+	answer(&p, &policy, DHCP_VIA_BOOTPS, &r);
+	CHECK_EQ(dhcp_be16_get(((struct dhcp_hdr *)r.b)->flags), 0);
+	memcpy(((struct dhcp_hdr *)p.b)->giaddr, (uint8_t[4]){ 10, 1, 0, 1 }, 4);
+	answer(&p, &policy, DHCP_VIA_BOOTPS, &r);
+	CHECK_EQ(dhcp_be16_get(((struct dhcp_hdr *)r.b)->flags), DHCP_FLAG_BROADCAST);
+	CHECK(memcmp(((struct dhcp_hdr *)r.b)->yiaddr, (uint8_t[4]){ 0 }, 4) == 0);
+}
+
 static void test_policy_check(void)
 {
 	struct dhcp_policy pol = policy;
@@ -1050,6 +1067,7 @@ int main(void)
 	RUN(test_policy_without_http);
 	RUN(test_long_url);
 	RUN(test_relay_fields_echoed);
+	RUN(test_relay_reply_broadcast);
 	RUN(test_tftp_server);
 	RUN(test_policy_check);
 	RUN(test_build_errors);

@@ -3,6 +3,7 @@
  * (nothing outside the served folders can be named), Range follows RFC 9110 for one range,
  * and query values are decoded with control bytes refused.
  */
+#include <stdio.h>
 #include <string.h>
 #include "harness.h"
 #include "http_parse.h"
@@ -31,6 +32,13 @@ static void test_routes_good(void)
 	CHECK_EQ(http_route("/key/52:54:00:12:34:56/nonce", &r), ROUTE_KEY_NONCE);
 	CHECK(r.mac[0] == 0x52 && r.mac[5] == 0x56);
 	CHECK_EQ(http_route("/key/52:54:00:12:34:56", &r), ROUTE_KEY);
+	CHECK_EQ(http_route("/mcast/status/52:54:00:12:34:57", &r), ROUTE_MCAST_STATUS);
+	CHECK(r.mac[0] == 0x52 && r.mac[5] == 0x57);
+	CHECK_EQ(http_route("/mcast/status/52:54:00:12:34", &r), ROUTE_NONE);
+	CHECK_EQ(http_route("/mcast/status/52:54:00:12:34:57/x", &r), ROUTE_NONE);
+	CHECK_EQ(http_route("/mcast/status", &r), ROUTE_NONE);
+	CHECK_EQ(http_route("/api/mcast.json", &r), ROUTE_MCAST_JSON);
+	CHECK_EQ(http_route("/api/mcast.json/", &r), ROUTE_NONE);
 	CHECK_EQ(http_route("/api/accept-key/pc01", &r), ROUTE_ACCEPT_KEY);
 	CHECK(strcmp(r.name, "pc01") == 0);
 	CHECK_EQ(http_route("/api/accept-key", &r), ROUTE_ACCEPT_KEY);
@@ -65,10 +73,50 @@ static void test_routes_good(void)
 	CHECK(r.mac[5] == 0x57 && r.first == 0 && r.last == 15 && r.digest[31] == 0xef);
 }
 
+/* The dashboard's routes (issue 15's contract), which are admin routes, and which POST. */
+static void test_routes_dashboard(void)
+{
+	static const struct {
+		const char *path;
+		enum http_route_kind kind;
+		int post;
+	} good[] = {
+		{ "/", ROUTE_ROOT, 0 }, { "/ui", ROUTE_UI, 0 }, { "/ui/app.js", ROUTE_UI_FILE, 0 },
+		{ "/api/login", ROUTE_LOGIN, 1 }, { "/api/logout", ROUTE_LOGOUT, 1 },
+		{ "/api/session", ROUTE_SESSION, 0 }, { "/api/machines", ROUTE_API_MACHINES, 0 },
+		{ "/api/machine/pc01", ROUTE_API_MACHINE, 0 }, { "/api/events", ROUTE_EVENTS, 0 },
+		{ "/api/profiles", ROUTE_PROFILES, 0 }, { "/api/layers", ROUTE_LAYERS, 0 },
+		{ "/api/library", ROUTE_LIBRARY, 0 }, { "/api/audit", ROUTE_AUDIT, 0 },
+		{ "/api/orders/preview", ROUTE_ORDERS_PREVIEW, 1 }, { "/api/orders", ROUTE_ORDERS, 1 },
+		{ "/api/schedule", ROUTE_SCHEDULE, 0 },
+		{ "/api/schedule-cancel/42", ROUTE_SCHEDULE_CANCEL, 1 },
+		{ "/api/unknown", ROUTE_UNKNOWN, 0 }, { "/api/register", ROUTE_REGISTER, 1 },
+	};
+	struct http_route r;
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		CHECK_MSG(http_route(good[i].path, &r) == good[i].kind, "'%s'", good[i].path);
+		CHECK_MSG(http_route_admin(r.kind), "'%s' not admin", good[i].path);
+		CHECK_MSG(http_route_post(r.kind) == good[i].post, "'%s' post", good[i].path);
+	}
+	CHECK_EQ(http_route("/api/machine/pc01", &r), ROUTE_API_MACHINE);
+	CHECK(!strcmp(r.name, "pc01"));
+	CHECK_EQ(http_route("/ui/app.js", &r), ROUTE_UI_FILE);
+	CHECK(!strcmp(r.name, "app.js"));
+	CHECK_EQ(http_route("/api/schedule-cancel/42", &r), ROUTE_SCHEDULE_CANCEL);
+	CHECK(r.first == 42);
+	/* what the agents use stays off the admin list, so the plain port keeps it */
+	CHECK(!http_route_admin(ROUTE_BOOT) && !http_route_admin(ROUTE_MANIFEST));
+	CHECK(!http_route_admin(ROUTE_REPORT) && !http_route_admin(ROUTE_CAPTURE_CHUNK));
+	CHECK(!http_route_admin(ROUTE_PRIVATE_RUN) && !http_route_admin(ROUTE_KEY));
+	CHECK(http_route_admin(ROUTE_MACHINES) && http_route_admin(ROUTE_DEPLOY));
+	CHECK(http_route_post(ROUTE_DEPLOY) && !http_route_post(ROUTE_REPORT));
+}
+
 static void test_routes_bad(void)
 {
 	static const char *const bad[] = {
-		"", "/", "boot/x", "/boot/", "/boot/..", "/boot/../x", "/boot/.hidden",
+		"", "//", "boot/x", "/boot/", "/boot/..", "/boot/../x", "/boot/.hidden",
 		"/boot/a/b", "/boot//x", "/boot/x y", "/boot/%2e%2e", "/ipxe/52-54-00-12-34",
 		"/ipxe/52-54-00-12-34-5g", "/store/chunks/02/" HEX64, "/store/chunks/01/" HEX64 "/",
 		"/store/layers/" HEX64, "/store/layers/" HEX64 ".idx/x", "/store/runs/" HEX64 "/9-3",
@@ -94,6 +142,11 @@ static void test_routes_bad(void)
 		"/private/52:54:00:12:34:56/runs/" HEX64, "/private/layers/" HEX64 ".idx",
 		"/private/52:54:00:12:34:56/../store/layers/" HEX64 ".idx",
 		"/private/52:54:00:12:34:56//layers/" HEX64 ".idx",
+		/* the dashboard's routes: exact words, one safe name, an ID without a 0 first */
+		"/ui/", "/ui/../x", "/ui/.x", "/ui/a/b", "/ui/%2e%2e", "/api/login/x", "/api/Login",
+		"/api/orders/other", "/api/orders/preview/x", "/api/machine", "/api/machine/..",
+		"/api/schedule-cancel/0", "/api/schedule-cancel/x", "/api/schedule-cancel/01",
+		"/api/schedule-cancel/99999999999999999999", "/api/session/",
 	};
 	struct http_route r;
 
@@ -151,6 +204,7 @@ static void test_status_table(void)
 	CHECK_EQ(http_status_of(0), 200);
 	CHECK_EQ(http_status_of(STRATA_EINVAL), 400);
 	CHECK_EQ(http_status_of(STRATA_EAUTH), 401);
+	CHECK_EQ(http_status_of(STRATA_ELIMIT), 429);
 	CHECK_EQ(http_status_of(STRATA_EACCES), 403);
 	CHECK_EQ(http_status_of(STRATA_ENOENT), 404);
 	CHECK_EQ(http_status_of(STRATA_ECORRUPT), 404);
@@ -224,11 +278,43 @@ static void test_cidr(void)
 	CHECK_EQ(http_cidr_list_parse("1.1.1.1,2.2.2.2,3.3.3.3,4.4.4.4", c, 3, &n), STRATA_ERANGE);
 }
 
+/* The Cookie header: the session cookie found among others, refused when twice or
+ * misshapen, absent otherwise. */
+static void test_cookie(void)
+{
+	char out[HTTP_COOKIE_VALUE_LEN + 1], hdr[300];
+	const char *v = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+	snprintf(hdr, sizeof(hdr), "strata=%s", v);
+	CHECK_EQ(http_cookie_get(hdr, "strata", out), 1);
+	CHECK(!strcmp(out, v));
+	snprintf(hdr, sizeof(hdr), "theme=dark; strata=%s; lang=fr=x", v);
+	CHECK_EQ(http_cookie_get(hdr, "strata", out), 1);
+	CHECK_EQ(http_cookie_get(hdr, "__Host-strata", out), 0);
+	snprintf(hdr, sizeof(hdr), "__Host-strata=%s", v);
+	CHECK_EQ(http_cookie_get(hdr, "__Host-strata", out), 1);
+	CHECK_EQ(http_cookie_get(hdr, "strata", out), 0);
+	CHECK_EQ(http_cookie_get("theme=dark", "strata", out), 0);
+	CHECK_EQ(http_cookie_get("", "strata", out), 0);
+	snprintf(hdr, sizeof(hdr), "strata=%s; strata=%s", v, v);
+	CHECK_EQ(http_cookie_get(hdr, "strata", out), -1);          /* twice */
+	CHECK_EQ(http_cookie_get("strata=abc", "strata", out), -1);  /* short */
+	snprintf(hdr, sizeof(hdr), "strata=%.63sA", v);
+	CHECK_EQ(http_cookie_get(hdr, "strata", out), -1);          /* upper case */
+	snprintf(hdr, sizeof(hdr), "strata=%s0", v);
+	CHECK_EQ(http_cookie_get(hdr, "strata", out), -1);          /* long */
+	CHECK_EQ(http_cookie_get("theme", "strata", out), -1);       /* not a list */
+	CHECK_EQ(http_cookie_get("a=1;;b=2", "strata", out), -1);
+	CHECK_EQ(http_cookie_get("=x", "strata", out), -1);
+}
+
 int main(void)
 {
 	RUN(test_cidr);
 	RUN(test_status_table);
 	RUN(test_routes_good);
+	RUN(test_routes_dashboard);
+	RUN(test_cookie);
 	RUN(test_routes_bad);
 	RUN(test_range);
 	RUN(test_query);

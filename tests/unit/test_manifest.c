@@ -947,6 +947,100 @@ static void test_site_store(void)
 	CHECK(m.store[0] == '\0');
 }
 
+#define MC_GOOD "multicast group=239.255.83.1 port=5083 session=0123456789abcdef rate=800M " \
+	"payload=1432 parity=0 parts=1,2"
+
+/* The manifest with a multicast statement mc as line 9 (after the parts), or before the
+ * partitions (line 5) when early; its parse's rc, diag in *d. */
+static int with_mc(const char *mc, int early, struct strata_manifest *m, struct strata_diag *d)
+{
+	char text[4096], line[1024];
+	size_t len;
+
+	snprintf(line, sizeof(line), early ? "%s" : P3 "\n%s", mc);
+	len = build(text, sizeof(text), NBASE, early ? 5 : 8, line);
+	return parse_text(m, text, len, d);
+}
+
+/* The multicast statement (docs/multicast.md): every key, written back after the parts,
+ * each value at and past its limits refused at its line, parts= held to public layers. */
+static void test_multicast(void)
+{
+	static const char *const bad[] = {
+		"group=224.0.0.1", "group=239.1.1", "group=239.1.1.1.1", "group=239.01.1.1",
+		"group=239.256.1.1", "group=239..1.1", "port=1023", "port=65536", "port=0",
+		"session=0123456789abcde", "session=0123456789abcdef0", "session=0123456789abcdeg",
+		"rate=999K", "rate=101G", "rate=800m", "rate=M", "rate=0", "rate=1.5G",
+		"payload=511", "payload=1433", "parity=9", "parts=", "parts=2,1", "parts=1,1",
+		"parts=0", "parts=1,", "parts=129", "parts=3", "parts=4", "ttl=1",
+	};
+	struct strata_manifest m, m2;
+	struct strata_diag d;
+	char text[4096], mc[512];
+	size_t len;
+
+	CHECK_EQ(with_mc(MC_GOOD, 0, &m, &d), 0);
+	CHECK(m.mc.on && m.mc.group[0] == 239 && m.mc.group[1] == 255 && m.mc.group[2] == 83 &&
+	      m.mc.group[3] == 1 && m.mc.port == 5083 && m.mc.session[0] == 0x01 &&
+	      m.mc.session[7] == 0xef && m.mc.rate == 800000000ULL && m.mc.payload == 1432 &&
+	      m.mc.parity == 0 && m.mc.nparts == 2 && m.mc.parts[0] == 1 && m.mc.parts[1] == 2);
+	CHECK_EQ(strata_manifest_write(&m, text, sizeof(text), &len), 0);
+	CHECK(len > strlen(MC_GOOD) + 1 && !strcmp(text + len - strlen(MC_GOOD) - 1, MC_GOOD "\n"));
+	CHECK_EQ(parse_text(&m2, text, len, &d), 0);
+	m.signed_len = m2.signed_len;
+	CHECK(memcmp(&m, &m2, sizeof(m)) == 0);
+	CHECK_EQ(with_mc(MC_GOOD, 1, &m, &d), 0);        /* before the parts it names */
+	parsed_base(&m);
+	CHECK(!m.mc.on);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		/* the bad key=value replaces its key in the good line, or is added */
+		const char *key = bad[i], *eq = strchr(key, '='), *at;
+		size_t klen = (size_t)(eq - key) + 1;
+
+		at = strstr(MC_GOOD, (snprintf(mc, sizeof(mc), " %.*s", (int)klen, key), mc));
+		if (at) {
+			const char *end = strchr(at + 1, ' ');
+
+			snprintf(mc, sizeof(mc), "%.*s %s%s", (int)(at - MC_GOOD), MC_GOOD, key,
+				 end ? end : "");
+		} else {
+			snprintf(mc, sizeof(mc), "%s %s", MC_GOOD, key);
+		}
+		CHECK_MSG(with_mc(mc, 0, &m, &d) == STRATA_EINVAL && d.where == 9, "%s: %s", bad[i],
+			  d.msg ? d.msg : "accepted");
+	}
+	CHECK(with_mc(MC_GOOD "\n" MC_GOOD, 0, &m, &d) == STRATA_EINVAL && d.where == 10);
+	CHECK(with_mc(MC_GOOD " port=5083", 0, &m, &d) == STRATA_EINVAL && d.where == 9);
+	CHECK(with_mc("multicast group=239.255.83.1 port=5083 session=0123456789abcdef rate=800M "
+		      "payload=1432 parts=1,2", 0, &m, &d) == STRATA_EINVAL && d.where == 9);
+	CHECK(strstr(d.msg, "needs"));
+	/* edges that pass, and the rate written with the largest unit that divides it */
+	CHECK_EQ(with_mc("multicast group=239.0.0.0 port=65535 session=FFFFFFFFFFFFFFFF "
+			 "rate=50000K payload=512 parity=8 parts=2", 0, &m, &d), 0);
+	CHECK_EQ(strata_manifest_write(&m, text, sizeof(text), &len), 0);
+	CHECK(strstr(text, "session=ffffffffffffffff rate=50M payload=512 parity=8 parts=2\n"));
+	m.mc.rate = 1234567;
+	CHECK_EQ(strata_manifest_write(&m, text, sizeof(text), &len), 0);
+	CHECK(strstr(text, " rate=1234567 "));
+	CHECK_EQ(with_mc("multicast group=239.1.2.3 port=1024 session=0000000000000000 "
+			 "rate=100G payload=1000 parity=1 parts=1", 0, &m, &d), 0);
+	CHECK(m.mc.rate == 100000000000ULL);
+	/* a private layer is not carried */
+	{
+		char line[1024];
+
+		snprintf(line, sizeof(line), "%s store=private", P2);
+		len = build(text, sizeof(text), NBASE, 7, line);
+		len += (size_t)snprintf(text + len, sizeof(text) - len, "%s\n", MC_GOOD);
+		CHECK(parse_text(&m, text, len, &d) == STRATA_EINVAL && d.where == 9);
+		CHECK(strstr(d.msg, "public layer"));
+		/* a captured layout announces none */
+		len = build(text, sizeof(text), NBASE, 8, P3 "\n" MC_GOOD);
+		CHECK_EQ(strata_layout_parse(&m, text, len, &d), STRATA_EINVAL);
+		CHECK_EQ(d.where, 9);
+	}
+}
+
 /* Every too-small buffer is refused, and nothing is written past cap. */
 static void test_write_range(void)
 {
@@ -1035,6 +1129,7 @@ int main(void)
 	RUN(test_type_aliases);
 	RUN(test_layer_id);
 	RUN(test_check_version);
+	RUN(test_multicast);
 	RUN(test_private_layer);
 	RUN(test_restore_private);
 	RUN(test_site_store);

@@ -1,0 +1,227 @@
+/* Multicast reassembly into whole store files (see mcast_rx.h). */
+#include "mcast_rx.h"
+#include "alloc.h"
+#include "mem.h"
+
+/** A seq jump this large (forward or back) is not loss but a new count (mcast_rx.h). */
+#define SEQ_WINDOW (1 << 20)
+
+static int bit_get(const uint8_t *bits, uint64_t i)
+{
+	return bits[i / 8] >> (i % 8) & 1;
+}
+
+static void bit_set(uint8_t *bits, uint64_t i)
+{
+	bits[i / 8] |= (uint8_t)(1u << (i % 8));
+}
+
+static void bit_clear(uint8_t *bits, uint64_t i)
+{
+	bits[i / 8] &= (uint8_t)~(1u << (i % 8));
+}
+
+/* Whether chunk i of the layer has a store file, so that a datagram may carry it. */
+static int has_file(const struct strata_index *idx, uint64_t i)
+{
+	struct strata_chunk c;
+
+	strata_index_chunk(idx, i, &c);
+	return !(c.flags & STRATA_ENTRY_NOFILE);
+}
+
+int strata_mc_rx_init(struct strata_mc_rx *rx, const uint64_t *need, uint64_t n_need)
+{
+	const struct strata_index *idx = rx->idx;
+
+	strata_memset(&rx->st, 0, sizeof(rx->st));
+	strata_memset(rx->slot, 0, sizeof(rx->slot));
+	rx->need = rx->slot_mem = (void *)0;
+	rx->need_count = rx->clock = 0;
+	rx->seq_started = 0;
+	rx->seen_told = rx->lost_told = 0;
+	rx->bad_why = (void *)0;
+	if (!idx || !rx->deliver || rx->part == 0 || rx->part > STRATA_PART_NUM_MAX ||
+	    rx->frag_size < STRATA_MC_PAYLOAD_MIN || rx->frag_size > STRATA_MC_PAYLOAD_MAX ||
+	    rx->parity > STRATA_MC_PARITY_MAX)
+		return STRATA_EINVAL;
+	rx->need = strata_alloc((size_t)(idx->chunk_count / 8 + 1));
+	rx->slot_mem = strata_alloc((size_t)STRATA_MC_SLOTS * idx->chunk_size);
+	if (!rx->need || !rx->slot_mem)
+		return STRATA_ENOMEM;
+	for (unsigned int k = 0; k < STRATA_MC_SLOTS; k++)
+		rx->slot[k].buf = rx->slot_mem + (size_t)k * idx->chunk_size;
+	for (uint64_t k = 0; k < n_need; k++) {
+		if (need[k] >= idx->chunk_count || bit_get(rx->need, need[k]) ||
+		    !has_file(idx, need[k]))
+			continue;
+		bit_set(rx->need, need[k]);
+		rx->need_count++;
+	}
+	return 0;
+}
+
+void strata_mc_rx_done(struct strata_mc_rx *rx)
+{
+	strata_free(rx->need);
+	strata_free(rx->slot_mem);
+	rx->need = rx->slot_mem = (void *)0;
+	for (unsigned int k = 0; k < STRATA_MC_SLOTS; k++)
+		rx->slot[k].buf = (void *)0;
+}
+
+int strata_mc_rx_needs(const struct strata_mc_rx *rx, uint64_t i)
+{
+	return i < rx->idx->chunk_count && bit_get(rx->need, i);
+}
+
+void strata_mc_rx_compact(const struct strata_mc_rx *rx, uint64_t *need, uint64_t *n)
+{
+	uint64_t kept = 0;
+
+	for (uint64_t k = 0; k < *n; k++)
+		if (need[k] >= rx->idx->chunk_count || bit_get(rx->need, need[k]) ||
+		    !has_file(rx->idx, need[k]))
+			need[kept++] = need[k];
+	*n = kept;
+}
+
+void strata_mc_rx_status(struct strata_mc_rx *rx, uint8_t flags, const uint8_t layer[32],
+			 uint64_t bytes_http, struct strata_mc_status_info *st,
+			 struct strata_mc_range_mem *ranges)
+{
+	uint32_t n;
+
+	strata_memset(st, 0, sizeof(*st));
+	if (strata_mc_ranges_from_bits(rx->need, rx->idx->chunk_count, ranges,
+				       STRATA_MC_RANGES_MAX, &n))
+		flags |= STRATA_MCS_PARTIAL;
+	st->flags = flags;
+	st->part = rx->part;
+	strata_memcpy(st->session, rx->session, STRATA_MC_SESSION_LEN);
+	strata_memcpy(st->layer, layer, 32);
+	st->need_chunks = rx->need_count;
+	st->bytes_mc = rx->st.bytes_ok;
+	st->bytes_http = bytes_http;
+	st->seen = (uint32_t)(rx->st.seen - rx->seen_told);
+	/* a late datagram may have taken back loss already reported */
+	st->lost = rx->st.lost > rx->lost_told ? (uint32_t)(rx->st.lost - rx->lost_told) : 0;
+	st->range_count = n;
+	rx->seen_told = rx->st.seen;
+	rx->lost_told = rx->st.lost;
+}
+
+static int bad(struct strata_mc_rx *rx, const char *why)
+{
+	rx->st.bad++;
+	rx->bad_why = why;
+	return 0;
+}
+
+/* The loss estimate (mcast_rx.h): one more datagram of the session, numbered seq. */
+static void count_seq(struct strata_mc_rx *rx, uint32_t seq)
+{
+	int32_t d = (int32_t)(seq - rx->seq_next);
+
+	if (!rx->seq_started || d >= SEQ_WINDOW || d <= -SEQ_WINDOW) {
+		rx->seq_started = 1;
+		rx->seq_next = seq + 1;
+	} else if (d >= 0) {
+		rx->st.lost += (uint32_t)d;
+		rx->seq_next = seq + 1;
+	} else if (rx->st.lost) {
+		rx->st.lost--;                  /* a late one fills a gap counted lost */
+	}
+}
+
+/* The slot assembling f's chunk; else a free one, else the one touched longest ago,
+ * emptied for it. */
+static struct strata_mc_slot *slot_for(struct strata_mc_rx *rx, const struct strata_mc_frag *f)
+{
+	struct strata_mc_slot *s = (void *)0;
+
+	for (unsigned int k = 0; k < STRATA_MC_SLOTS; k++) {
+		struct strata_mc_slot *t = &rx->slot[k];
+
+		if (t->used && t->chunk == f->chunk)
+			return t;
+		if (!s || (s->used && t->used < s->used))
+			s = t;
+	}
+	if (s->used)
+		rx->st.evicted++;
+	s->chunk = f->chunk;
+	s->stored = f->stored_size;
+	s->n = strata_mc_data_frags(f->stored_size, f->frag_size);
+	s->got = 0;
+	strata_memset(s->have, 0, (s->n + 7) / 8);
+	return s;
+}
+
+/* Every data fragment of s is in: hand the store file to deliver (mcast_rx.h). */
+static int complete(struct strata_mc_rx *rx, struct strata_mc_slot *s)
+{
+	int rc = rx->deliver(rx->ctx, s->chunk, s->buf, s->stored);
+
+	s->used = 0;
+	if (rc == STRATA_ECORRUPT) {
+		rx->st.chunks_rejected++;
+		return 0;
+	}
+	if (rc)
+		return rc;
+	bit_clear(rx->need, s->chunk);
+	rx->need_count--;
+	rx->st.chunks_ok++;
+	rx->st.bytes_ok += s->stored;
+	return 0;
+}
+
+/* A data fragment of a needed chunk, checked against the index: keep its bytes. */
+static int take(struct strata_mc_rx *rx, const struct strata_mc_frag *f)
+{
+	struct strata_mc_slot *s = slot_for(rx, f);
+
+	s->used = ++rx->clock;
+	if (bit_get(s->have, f->frag)) {
+		rx->st.dup++;
+		return 0;
+	}
+	bit_set(s->have, f->frag);
+	strata_memcpy(s->buf + (size_t)f->frag * f->frag_size, f->payload, f->payload_len);
+	return ++s->got < s->n ? 0 : complete(rx, s);
+}
+
+int strata_mc_rx_datagram(struct strata_mc_rx *rx, const void *pkt, size_t len)
+{
+	struct strata_diag diag = { 0 };
+	struct strata_mc_frag f;
+	struct strata_chunk c;
+
+	if (strata_mc_parse(pkt, len, &f, &diag))
+		return bad(rx, diag.msg);
+	if (strata_memcmp(f.session, rx->session, STRATA_MC_SESSION_LEN))
+		return bad(rx, "multicast datagram of another session");
+	if (f.frag_size != rx->frag_size || f.parity != rx->parity)
+		return bad(rx, "multicast datagram's fragment size or parity is not the manifest's");
+	rx->st.seen++;
+	count_seq(rx, f.seq);
+	if (f.part != rx->part) {
+		rx->st.other_part++;
+		return 0;
+	}
+	if (f.chunk >= rx->idx->chunk_count)
+		return bad(rx, "multicast datagram names a chunk past the layer");
+	if (!bit_get(rx->need, f.chunk)) {
+		rx->st.ignored_have++;
+		return 0;
+	}
+	strata_index_chunk(rx->idx, f.chunk, &c);
+	if (f.stored_size != c.stored_size)
+		return bad(rx, "multicast datagram's store file size is not the index's");
+	if (f.type == STRATA_MC_PARITY) {
+		rx->st.parity++;
+		return 0;
+	}
+	return take(rx, &f);
+}

@@ -1,0 +1,89 @@
+/*
+ * The live state of strata-server's multicast sessions, shared by mcast.c (sessions,
+ * statuses, JSON) and mcast_send.c (the carousel on the main loop).  Internal to those
+ * two files; everything here is guarded by struct mcast's lock unless it says otherwise.
+ */
+#ifndef STRATA_MCAST_LIVE_H
+#define STRATA_MCAST_LIVE_H
+
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdint.h>
+#include "index.h"
+#include "inventory.h"
+#include "loop.h"
+#include "manifest.h"
+#include "mcast_plan.h"
+#include "mcast_status.h"
+
+/** One client of a session: a machine receiving one part. */
+struct mcast_client {
+	uint8_t mac[6];
+	unsigned int part_ix;            /**< index into the session's parts */
+	struct strata_mc_range_mem *r;   /**< its need ranges (owned) */
+	uint32_t n;
+	int partial;
+	uint64_t need_chunks, bytes_mc, bytes_http;
+	uint64_t seen_ms;                /**< its last status (loop_now) */
+	uint64_t join_pos;               /**< the carousel's position when it joined */
+	uint32_t lossy;                  /**< lossy reports in a row (mcast_lossy) */
+};
+
+/** One session: what the catalog announces, its clients and its carousel. */
+struct mcast_session {
+	char profile[INV_NAME_MAX + 1];
+	struct strata_multicast ann;     /**< as the manifests say it */
+	uint8_t layers[STRATA_MAX_PARTS][32];
+	const struct strata_index *idx[STRATA_MAX_PARTS]; /**< the layer cache's, never freed */
+	uint64_t chunks[STRATA_MAX_PARTS];   /**< chunk count per part index */
+	uint64_t offset[STRATA_MAX_PARTS];   /**< chunks of the parts before it */
+	uint64_t data_chunks[STRATA_MAX_PARTS];
+	uint64_t lap;                    /**< chunks in one pass */
+	uint64_t avg_stored;             /**< store bytes per data chunk, for eta_ms */
+	int sock;                        /**< bound to --addr:port, sending to the group */
+	struct sockaddr_in dst;
+	struct mcast_client *c;          /**< owned */
+	size_t nc, cap;
+	/* The carousel: the loop's thread only, except what the JSON and answers read. */
+	unsigned int cur_part;           /**< part index of the cursor */
+	uint64_t cur_chunk;              /**< the chunk being sent, or the next to consider */
+	uint32_t cycle;                  /**< passes over the session */
+	int have_chunk;                  /**< buf holds cur_chunk's store file */
+	uint8_t *buf;                    /**< STRATA_MC_STORED_MAX bytes (owned) */
+	uint32_t stored, next_frag, nfrags;
+	double tokens;                   /**< the bucket, in wire bytes */
+	uint64_t last_ms;
+	uint32_t seq;
+	uint64_t sent_dgrams, sent_bytes, sent_wire, chunks_sent;
+	uint64_t cycle_ms, cycle_bytes;  /**< when this cycle began, payload sent in it */
+	uint64_t send_errors;
+};
+
+/** The multicast side of the server. */
+struct mcast {
+	struct server *s;
+	struct loop *loop;
+	pthread_mutex_t lock;
+	struct mcast_session **v;        /**< owned */
+	size_t n;
+	int wake_fd;                     /**< eventfd: a status was taken */
+	struct loop_timer tick;
+};
+
+/** The session's position now (mcast_plan.h). */
+uint64_t mcast_pos(const struct mcast_session *ss);
+
+/** Open ss's socket (ss->ann and dst filled) for the server's --addr.  0 or
+ *  STRATA_EREPORTED (logged). */
+int mcast_socket_open(struct mcast_session *ss, const char *addr);
+
+/** Arm the carousel's tick now: a status changed some needs.  Loop thread only. */
+void mcast_kick(struct mcast *mc);
+
+/** The loop's tick (mcast_send.c): send what the buckets allow, drop silent clients. */
+void mcast_tick(struct loop *loop, struct loop_timer *t);
+
+/** Remove client i of ss (its ranges freed).  Under the lock. */
+void mcast_client_drop(struct mcast_session *ss, size_t i);
+
+#endif /* STRATA_MCAST_LIVE_H */

@@ -1,0 +1,100 @@
+/*
+ * The multicast carousel's decisions (docs/multicast.md, "The server"), as pure functions
+ * of the clients' need ranges: which session a profile announces, which chunk goes next,
+ * and what a client is told.  No I/O, no locks, no clock: tests/unit/test_mcast_plan.c
+ * runs them alone, and mcast.c calls them under its lock.
+ *
+ * Why no per-chunk arrays: a session's need state is each client's range list (at most
+ * STRATA_MC_RANGES_MAX ranges), so the next chunk is found by one binary search per
+ * client, O(clients x log ranges), at any layer size.
+ *
+ * Positions.  The carousel walks the session's parts in order and each part's chunks in
+ * order; a pass over all of them is one cycle.  A position counts chunks walked since the
+ * session began: cycle x lap + the part's offset + the chunk, lap being the session's
+ * chunks (every part's chunk count).  The carousel skips what nobody needs, so positions
+ * jump, but they only grow: a client's distance from its join position says how many
+ * passes it has seen.
+ */
+#ifndef STRATA_MCAST_PLAN_H
+#define STRATA_MCAST_PLAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "inventory.h"
+#include "manifest.h"
+#include "mcast_status.h"
+
+/**
+ * The session a multicast profile announces (pr->mc.on): group, port, rate, payload and
+ * parity from the profile; its parts are those with a layer from the store that are not
+ * capture=yes (never a private layer), their layer ids into layers[0..out->nparts); the
+ * session id by strata_mc_session_id.  Why a function of the profile alone: every machine
+ * of the profile gets the same statement, and a reload that changes nothing gives the
+ * same bytes.  0, or STRATA_EINVAL for a profile with no such part.
+ */
+int mcast_plan_session(const struct inv_profile *pr, struct strata_multicast *out,
+		       uint8_t layers[STRATA_MAX_PARTS][32]);
+
+/** One client's need, borrowed for a call: ranges of the part at index part_ix of the
+ *  session (its parts in order), as strata_mc_status_parse read them. */
+struct mcast_need {
+	unsigned int part_ix;
+	const struct strata_mc_range_mem *r;
+	uint32_t n;
+	int partial;               /**< every chunk after the last range is needed too */
+};
+
+/**
+ * The first chunk at or after chunk that need c holds, in a part of chunk_count chunks:
+ * 1 with *out set, 0 when it holds none there.
+ */
+int mcast_need_next(const struct mcast_need *c, uint64_t chunk, uint64_t chunk_count,
+		    uint64_t *out);
+
+/**
+ * The carousel's next chunk: the first (part index, chunk) at or after the cursor
+ * (*part_ix, *chunk), in session order, that some client of c[0..nc) needs; parts[i] is
+ * part index i's chunk count (nparts of them).  When none is at or after the cursor it
+ * wraps to the session's start.  Returns 0 when nobody needs anything (cursor left
+ * alone), 1 with the cursor moved, 2 when it moved and wrapped (a new cycle).
+ */
+int mcast_next(const struct mcast_need *c, size_t nc, const uint64_t *parts,
+	       unsigned int nparts, unsigned int *part_ix, uint64_t *chunk);
+
+/** What the verdict is chosen from, per client. */
+struct mcast_verdict_in {
+	uint64_t now_pos, join_pos;  /**< the carousel's position now and at the join */
+	uint64_t lap;                /**< chunks in one pass over the session */
+	uint64_t need_chunks;        /**< what the client still needs */
+	uint64_t data_chunks;        /**< its part's data chunks (not zero or free) */
+	uint32_t lossy;              /**< its reports in a row with lost/seen over 10 % */
+};
+
+/** A client whose need is at most this many chunks, or MCAST_SMALL_PERCENT of its
+ *  part's data chunks if more, after a full pass, fetches the rest by HTTP. */
+#define MCAST_SMALL_CHUNKS 64
+#define MCAST_SMALL_PERCENT 2
+/** Passes since the join after which a client fetches the rest by HTTP regardless. */
+#define MCAST_MAX_PASSES 3
+/** Reports in a row over MCAST_LOSSY_PERCENT loss that send a client to HTTP. */
+#define MCAST_LOSSY_REPORTS 2
+#define MCAST_LOSSY_PERCENT 10
+
+/**
+ * STRATA_MC_REPAIR once the client has seen a full pass since its join and its need is
+ * small, or MCAST_MAX_PASSES passes went by, or it was lossy MCAST_LOSSY_REPORTS times in
+ * a row; else STRATA_MC_STAY.  (GONE is the caller's: an unknown session.)
+ */
+int mcast_verdict(const struct mcast_verdict_in *in);
+
+/** Whether a report of seen and lost datagrams counts as lossy (over 10 %). */
+int mcast_lossy(uint32_t seen, uint32_t lost);
+
+/**
+ * Milliseconds until the carousel, dist chunks away from a client's first need, reaches
+ * it at rate_bps with avg_stored store bytes a chunk (an upper bound: the carousel skips
+ * chunks nobody needs).  Saturates at UINT32_MAX.
+ */
+uint32_t mcast_eta_ms(uint64_t dist, uint64_t avg_stored, uint64_t rate_bps);
+
+#endif /* STRATA_MCAST_PLAN_H */

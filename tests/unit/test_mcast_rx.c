@@ -1,0 +1,563 @@
+/*
+ * Unit tests for multicast reassembly (images/core/mcast_rx.c) on a layer in memory
+ * (test_mcast_layer.h), with a deliver that decodes and verifies through the core's
+ * strata_chunk_decode and compares with the image: fragments in order, reversed,
+ * duplicated; a missing fragment leaves the chunk needed (and the repair list keeps it);
+ * a forged fragment (right header, wrong bytes) is rejected by verification and the next
+ * clean pass completes the chunk; a store file size not the index's, another session, F,
+ * m or part, a chunk past the layer, one not needed; 9 interleaved chunks force an
+ * eviction; parity fragments counted, not used; a deliver failure stops; the seq loss
+ * estimate across the wrap.  And the whole chain in the deploy engine: its between hook
+ * runs a receiver whose deliver is strata_deploy_put, a forged chunk is rejected and
+ * fetched, and the fetch phase gets exactly what multicast did not bring.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "harness.h"
+#include "deploy.h"
+#include "le.h"
+#include "mcast_rx.h"
+#include "test_mcast_layer.h"
+
+#define SHIFT 12
+#define CHUNKS 40
+#define FS 512
+
+static struct ml layer;
+
+/** What deliver saw. */
+struct sink {
+	unsigned int got[CHUNKS];     /**< deliveries that verified, per chunk */
+	unsigned int corrupt;         /**< deliveries that did not */
+	int fail_with;                /**< non-zero: return this instead */
+	uint8_t *out;
+};
+
+static int deliver(void *ctx, uint64_t chunk, const uint8_t *stored, size_t len)
+{
+	struct sink *s = ctx;
+	struct strata_chunk c;
+	int rc;
+
+	if (s->fail_with)
+		return s->fail_with;
+	strata_index_chunk(&layer.idx, chunk, &c);
+	rc = strata_chunk_decode(&c, stored, len, s->out, NULL);
+	if (rc) {
+		s->corrupt++;
+		return STRATA_ECORRUPT;
+	}
+	CHECK(memcmp(s->out, layer.image + c.offset, c.length) == 0);
+	s->got[chunk]++;
+	return 0;
+}
+
+static struct ml_session session(void)
+{
+	struct ml_session s = { .part = 2, .frag_size = FS, .seq = 1000 };
+
+	memset(s.session, 0x5a, sizeof(s.session));
+	return s;
+}
+
+/* A receiver of part 2 needing every data chunk of the layer. */
+static void rx_open(struct strata_mc_rx *rx, struct sink *sk, uint8_t parity)
+{
+	uint64_t need[CHUNKS];
+
+	memset(sk, 0, sizeof(*sk));
+	sk->out = ml_alloc(1u << SHIFT);
+	memset(rx, 0, sizeof(*rx));
+	rx->idx = &layer.idx;
+	rx->part = 2;
+	memset(rx->session, 0x5a, sizeof(rx->session));
+	rx->frag_size = FS;
+	rx->parity = parity;
+	rx->deliver = deliver;
+	rx->ctx = sk;
+	for (uint64_t i = 0; i < CHUNKS; i++)
+		need[i] = i;
+	CHECK_EQ(strata_mc_rx_init(rx, need, CHUNKS), 0);
+}
+
+static void rx_close(struct strata_mc_rx *rx, struct sink *sk)
+{
+	strata_mc_rx_done(rx);
+	free(sk->out);
+}
+
+static uint32_t frags(uint64_t i)
+{
+	struct strata_chunk c;
+
+	strata_index_chunk(&layer.idx, i, &c);
+	return c.stored_size ? strata_mc_data_frags(c.stored_size, FS) : 0;
+}
+
+/* Send fragment f of chunk i through rx; deliver's rc. */
+static int send(struct strata_mc_rx *rx, struct ml_session *s, uint64_t i, uint32_t f)
+{
+	uint8_t pkt[STRATA_MC_DGRAM_MAX];
+	size_t len = ml_datagram(&layer, s, i, f, pkt);
+
+	CHECK(len > 0);
+	return strata_mc_rx_datagram(rx, pkt, len);
+}
+
+static uint64_t data_chunks(void)
+{
+	uint64_t n = 0;
+
+	for (uint64_t i = 0; i < CHUNKS; i++)
+		n += frags(i) > 0;
+	return n;
+}
+
+static void test_in_order(void)
+{
+	struct strata_mc_rx rx;
+	struct sink sk;
+	struct ml_session s = session();
+	uint64_t bytes = 0;
+
+	rx_open(&rx, &sk, 0);
+	CHECK_EQ(rx.need_count, data_chunks());
+	for (uint64_t i = 0; i < CHUNKS; i++)
+		for (uint32_t f = 0; f < frags(i); f++)
+			CHECK_EQ(send(&rx, &s, i, f), 0);
+	for (uint64_t i = 0; i < CHUNKS; i++) {
+		CHECK_MSG(sk.got[i] == (frags(i) > 0), "chunk %llu", (unsigned long long)i);
+		CHECK(!strata_mc_rx_needs(&rx, i));
+		if (frags(i)) {
+			struct strata_chunk c;
+
+			strata_index_chunk(&layer.idx, i, &c);
+			bytes += c.stored_size;
+		}
+	}
+	CHECK_EQ(rx.need_count, 0);
+	CHECK_EQ(rx.st.chunks_ok, data_chunks());
+	CHECK_EQ(rx.st.bytes_ok, bytes);
+	CHECK(rx.st.bad == 0 && rx.st.dup == 0 && rx.st.lost == 0 && rx.st.evicted == 0);
+	rx_close(&rx, &sk);
+}
+
+static void test_reversed_and_duplicated(void)
+{
+	struct strata_mc_rx rx;
+	struct sink sk;
+	struct ml_session s = session();
+	uint64_t dups = 0;
+
+	rx_open(&rx, &sk, 0);
+	for (uint64_t i = CHUNKS; i-- > 0;)
+		for (uint32_t f = frags(i); f-- > 0;) {
+			CHECK_EQ(send(&rx, &s, i, f), 0);
+			CHECK_EQ(send(&rx, &s, i, f), 0);
+			dups += f > 0;          /* the last one's copy finds it done */
+		}
+	for (uint64_t i = 0; i < CHUNKS; i++)
+		CHECK(sk.got[i] == (frags(i) > 0));
+	CHECK_EQ(rx.st.dup, dups);
+	CHECK_EQ(rx.st.ignored_have, data_chunks());
+	CHECK_EQ(rx.st.chunks_ok, data_chunks());
+	rx_close(&rx, &sk);
+}
+
+static void test_missing_and_forged(void)
+{
+	struct strata_mc_rx rx;
+	struct sink sk;
+	struct ml_session s = session();
+	uint8_t pkt[STRATA_MC_DGRAM_MAX];
+	uint64_t need[CHUNKS], n = 0;
+	size_t len;
+
+	rx_open(&rx, &sk, 0);
+	CHECK(frags(2) == 8 && frags(3) == 8 && frags(1) == 1);
+	for (uint32_t f = 1; f < frags(2); f++)          /* chunk 2 without fragment 0 */
+		send(&rx, &s, 2, f);
+	for (uint32_t f = 0; f < frags(3); f++) {        /* chunk 3 with a forged fragment 5 */
+		len = ml_datagram(&layer, &s, 3, f, pkt);
+		if (f == 5)
+			pkt[40 + 17] ^= 0x40;
+		CHECK_EQ(strata_mc_rx_datagram(&rx, pkt, len), 0);
+	}
+	send(&rx, &s, 1, 0);
+	CHECK(sk.got[2] == 0 && sk.got[3] == 0 && sk.got[1] == 1);
+	CHECK(sk.corrupt == 1 && rx.st.chunks_rejected == 1);
+	CHECK(strata_mc_rx_needs(&rx, 2) && strata_mc_rx_needs(&rx, 3) &&
+	      !strata_mc_rx_needs(&rx, 1));
+	/* the repair list: 0 (zero chunk) stays, 1 goes, 2 and 3 stay */
+	for (uint64_t i = 0; i < 4; i++)
+		need[n++] = i;
+	strata_mc_rx_compact(&rx, need, &n);
+	CHECK(n == 3 && need[0] == 0 && need[1] == 2 && need[2] == 3);
+	/* the next clean pass completes both */
+	for (uint32_t f = 0; f < 8; f++) {
+		send(&rx, &s, 2, f);
+		send(&rx, &s, 3, f);
+	}
+	CHECK(sk.got[2] == 1 && sk.got[3] == 1 && !strata_mc_rx_needs(&rx, 3));
+	rx_close(&rx, &sk);
+}
+
+/* Fragment 0 of chunk 2 changed at byte off to v (le32 when wide): counted as what. */
+static void changed(struct strata_mc_rx *rx, struct ml_session *s, size_t off, uint32_t v,
+		    int wide, uint64_t *counter, const char *what)
+{
+	uint8_t pkt[STRATA_MC_DGRAM_MAX];
+	size_t len = ml_datagram(&layer, s, 2, 0, pkt);
+	uint64_t before = *counter;
+
+	if (wide)
+		le32_put(pkt + off, v);
+	else
+		pkt[off] = (uint8_t)v;
+	CHECK_EQ(strata_mc_rx_datagram(rx, pkt, len), 0);
+	CHECK_MSG(*counter == before + 1, "%s", what);
+}
+
+static void test_refused(void)
+{
+	struct strata_mc_rx rx;
+	struct sink sk;
+	struct ml_session s = session();
+	uint8_t pkt[STRATA_MC_DGRAM_MAX];
+	size_t len;
+
+	rx_open(&rx, &sk, 0);
+	changed(&rx, &s, 8, 0x5b, 0, &rx.st.bad, "another session");
+	changed(&rx, &s, 6, 3, 0, &rx.st.other_part, "another part");
+	send(&rx, &s, 1, 0);
+	changed(&rx, &s, 24, 1, 0, &rx.st.ignored_have, "chunk 1, delivered");
+	changed(&rx, &s, 24, 0, 0, &rx.st.ignored_have, "chunk 0, a zero chunk");
+	changed(&rx, &s, 24, CHUNKS, 0, &rx.st.bad, "a chunk past the layer");
+	CHECK(rx.bad_why && strstr(rx.bad_why, "past the layer"));
+	changed(&rx, &s, 7, 1, 0, &rx.st.bad, "another m");
+	changed(&rx, &s, 0, 'X', 0, &rx.st.bad, "a wrong magic");
+	/* S of 4096 (the raw chunk's) said 4095: a forged size, counted bad */
+	len = ml_datagram(&layer, &s, 2, 0, pkt);
+	le32_put(pkt + 32, 4095);
+	CHECK_EQ(strata_mc_rx_datagram(&rx, pkt, len), 0);
+	CHECK_EQ(rx.st.bad, 5);
+	CHECK(strstr(rx.bad_why, "index"));
+	/* another F: the same chunk in fragments of 1024 */
+	s.frag_size = 1024;
+	len = ml_datagram(&layer, &s, 2, 0, pkt);
+	CHECK_EQ(strata_mc_rx_datagram(&rx, pkt, len), 0);
+	CHECK_EQ(rx.st.bad, 6);
+	CHECK_EQ(strata_mc_rx_datagram(&rx, pkt, 39), 0);
+	CHECK_EQ(rx.st.bad, 7);
+	CHECK(sk.got[2] == 0 && strata_mc_rx_needs(&rx, 2));
+	rx_close(&rx, &sk);
+}
+
+static void test_evict(void)
+{
+	struct strata_mc_rx rx;
+	struct sink sk;
+	struct ml_session s = session();
+	uint64_t raw[9], k = 0;
+
+	rx_open(&rx, &sk, 0);
+	for (uint64_t i = 0; i < CHUNKS && k < 9; i++)
+		if (frags(i) == 8)
+			raw[k++] = i;
+	CHECK_EQ(k, 9);
+	for (k = 0; k < 9; k++)                          /* 9 chunks begun: one evicted */
+		send(&rx, &s, raw[k], 0);
+	CHECK_EQ(rx.st.evicted, 1);
+	for (uint32_t f = 1; f < 8; f++)                 /* the 8 kept ones complete */
+		for (k = 1; k < 9; k++)
+			send(&rx, &s, raw[k], f);
+	for (k = 1; k < 9; k++)
+		CHECK(sk.got[raw[k]] == 1);
+	CHECK(sk.got[raw[0]] == 0 && strata_mc_rx_needs(&rx, raw[0]));
+	for (uint32_t f = 0; f < 8; f++)
+		send(&rx, &s, raw[0], f);
+	CHECK(sk.got[raw[0]] == 1);
+	CHECK_EQ(rx.st.evicted, 1);
+	rx_close(&rx, &sk);
+}
+
+static void test_parity_and_failure(void)
+{
+	struct strata_mc_rx rx;
+	struct sink sk;
+	struct ml_session s = session();
+
+	s.parity = 2;
+	rx_open(&rx, &sk, 2);
+	CHECK_EQ(strata_mc_frag_count(4096, FS, 2), 10);
+	for (uint32_t f = 8; f < 10; f++)
+		CHECK_EQ(send(&rx, &s, 2, f), 0);
+	CHECK_EQ(rx.st.parity, 2);
+	for (uint32_t f = 0; f < 8; f++)
+		CHECK_EQ(send(&rx, &s, 2, f), 0);
+	CHECK(sk.got[2] == 1);
+	sk.fail_with = STRATA_EIO;                       /* the target failed: stop */
+	for (uint32_t f = 0; f < 7; f++)
+		CHECK_EQ(send(&rx, &s, 3, f), 0);
+	CHECK_EQ(send(&rx, &s, 3, 7), STRATA_EIO);
+	CHECK(strata_mc_rx_needs(&rx, 3));
+	rx_close(&rx, &sk);
+}
+
+static void test_seq(void)
+{
+	struct strata_mc_rx rx;
+	struct sink sk;
+	struct ml_session s = session();
+
+	rx_open(&rx, &sk, 0);
+	s.seq = 0xfffffffc;
+	send(&rx, &s, 1, 0);                             /* 0xfffffffc */
+	s.seq += 2;
+	send(&rx, &s, 1, 0);                             /* 0xffffffff: 2 lost */
+	s.seq += 1;
+	send(&rx, &s, 1, 0);                             /* 1 across the wrap: 1 more */
+	CHECK_EQ(rx.st.lost, 3);
+	s.seq = 0;
+	send(&rx, &s, 1, 0);                             /* late: it was not lost */
+	CHECK_EQ(rx.st.lost, 2);
+	s.seq = 3 + (1u << 21);
+	send(&rx, &s, 1, 0);                             /* a restart: no loss */
+	send(&rx, &s, 1, 0);
+	CHECK_EQ(rx.st.lost, 2);
+	CHECK_EQ(rx.st.seen, 6);
+	rx_close(&rx, &sk);
+}
+
+/* The status of a receiver: what strata_mc_status_parse takes, with the need set, the
+ * bytes delivered and the counts since the last status. */
+static void test_status(void)
+{
+	static struct strata_mc_range_mem ranges[STRATA_MC_RANGES_MAX], back[STRATA_MC_RANGES_MAX];
+	static uint8_t body[STRATA_MC_STATUS_MAX];
+	struct strata_mc_status_info st, got;
+	struct strata_mc_rx rx;
+	struct sink sk;
+	struct ml_session s = session();
+	uint8_t layer_id[32];
+	size_t len;
+
+	memset(layer_id, 0x77, sizeof(layer_id));
+	rx_open(&rx, &sk, 0);
+	send(&rx, &s, 1, 0);                             /* chunk 1 delivered */
+	s.seq += 3;                                      /* 3 lost */
+	send(&rx, &s, 2, 0);
+	strata_mc_rx_status(&rx, STRATA_MCS_JOIN, layer_id, 5, &st, ranges);
+	CHECK(st.flags == STRATA_MCS_JOIN && st.part == 2 && st.need_chunks == data_chunks() - 1);
+	CHECK(st.seen == 2 && st.lost == 3 && st.bytes_http == 5 && st.bytes_mc == rx.st.bytes_ok);
+	CHECK(st.range_count > 0 && ranges[0].first == 2 && memcmp(st.layer, layer_id, 32) == 0);
+	CHECK_EQ(strata_mc_status_write(body, sizeof(body), &len, &st, ranges, st.range_count), 0);
+	CHECK_EQ(strata_mc_status_parse(body, len, CHUNKS, &got, back, STRATA_MC_RANGES_MAX,
+					NULL), 0);
+	CHECK(got.need_chunks == st.need_chunks && got.range_count == st.range_count);
+	send(&rx, &s, 2, 1);
+	strata_mc_rx_status(&rx, 0, layer_id, 0, &st, ranges);
+	CHECK(st.seen == 1 && st.lost == 0);             /* since the last status */
+	rx_close(&rx, &sk);
+}
+
+static void test_init(void)
+{
+	struct strata_mc_rx rx;
+	struct sink sk;
+	uint64_t need[] = { 0, 1, 1, 2, CHUNKS, 3, 4 };  /* 0, 4 zero; 1 twice; one past */
+
+	rx_open(&rx, &sk, 0);
+	strata_mc_rx_done(&rx);
+	CHECK_EQ(strata_mc_rx_init(&rx, need, 7), 0);
+	CHECK_EQ(rx.need_count, 3);
+	CHECK(!strata_mc_rx_needs(&rx, 0) && strata_mc_rx_needs(&rx, 1) &&
+	      !strata_mc_rx_needs(&rx, CHUNKS));
+	strata_mc_rx_done(&rx);
+	rx.frag_size = 511;
+	CHECK_EQ(strata_mc_rx_init(&rx, need, 7), STRATA_EINVAL);
+	rx.frag_size = FS;
+	rx.parity = 9;
+	CHECK_EQ(strata_mc_rx_init(&rx, need, 7), STRATA_EINVAL);
+	rx.parity = 0;
+	rx.part = 129;
+	CHECK_EQ(strata_mc_rx_init(&rx, need, 7), STRATA_EINVAL);
+	rx_close(&rx, &sk);
+}
+
+/** The engine's target: memory of the image's size, zeros at first. */
+struct mem {
+	uint8_t *bytes;
+	size_t size;
+	uint64_t fetched[CHUNKS];     /**< store files the source sent, per chunk */
+};
+
+static int m_read(void *ctx, uint64_t off, void *buf, size_t len)
+{
+	struct mem *t = ctx;
+
+	if (off + len > t->size)
+		return STRATA_ERANGE;
+	memcpy(buf, t->bytes + off, len);
+	return 0;
+}
+
+static int m_write(void *ctx, uint64_t off, const void *buf, size_t len)
+{
+	struct mem *t = ctx;
+
+	if (off + len > t->size)
+		return STRATA_ERANGE;
+	memcpy(t->bytes + off, buf, len);
+	return 0;
+}
+
+static int m_fetch_run(void *ctx, uint64_t first, uint64_t last, strata_sink_fn *sink,
+		       void *sctx)
+{
+	struct mem *t = ctx;
+	struct strata_chunk c;
+	int rc;
+
+	for (uint64_t i = first; i <= last; i++) {
+		strata_index_chunk(&layer.idx, i, &c);
+		if (c.flags & STRATA_ENTRY_NOFILE)
+			continue;
+		t->fetched[i]++;
+		if ((rc = sink(sctx, layer.file[i], c.stored_size)))
+			return rc;
+	}
+	return 0;
+}
+
+static const struct strata_target_ops mem_ops = { m_read, m_write };
+static const struct strata_source_ops src_ops = { m_fetch_run };
+
+static int put(void *ctx, uint64_t chunk, const uint8_t *stored, size_t len)
+{
+	return strata_deploy_put(ctx, chunk, stored, len);
+}
+
+/* The hook: a receiver over the need list; every other data chunk arrives, chunk 3 once
+ * forged and never clean; then the list shrinks to what is left. */
+static int between(void *ctx, struct strata_deploy *d, uint64_t *need, uint64_t *n_need)
+{
+	struct ml_session s = session();
+	struct strata_mc_rx rx = { .idx = d->idx, .part = 2, .frag_size = FS, .deliver = put,
+				   .ctx = d };
+	uint8_t pkt[STRATA_MC_DGRAM_MAX];
+	uint64_t k = 0;
+
+	memcpy(rx.session, s.session, sizeof(rx.session));
+	CHECK_EQ(strata_mc_rx_init(&rx, need, *n_need), 0);
+	CHECK_EQ(rx.need_count, *n_need);
+	for (uint64_t i = 0; i < CHUNKS; i++) {
+		if (!frags(i) || k++ % 2)
+			continue;
+		for (uint32_t f = 0; f < frags(i); f++) {
+			size_t len = ml_datagram(&layer, &s, i, f, pkt);
+
+			if (i == 3)
+				pkt[len - 1] ^= 1;
+			CHECK_EQ(strata_mc_rx_datagram(&rx, pkt, len), 0);
+		}
+	}
+	strata_mc_rx_compact(&rx, need, n_need);
+	CHECK_EQ(*n_need, rx.need_count);
+	*(uint64_t *)ctx = rx.st.bytes_ok;
+	strata_mc_rx_done(&rx);
+	return 0;
+}
+
+static void test_engine(void)
+{
+	struct mem t = { .size = CHUNKS << SHIFT };
+	uint64_t bytes_mc = 0, by_fetch = 0, fetched = 0;
+	struct strata_deploy d = { .idx = &layer.idx, .target = &mem_ops, .target_ctx = &t,
+				   .block_size = 512, .source = &src_ops, .source_ctx = &t,
+				   .hook_ctx = &bytes_mc, .between = between };
+	struct strata_chunk c;
+
+	t.bytes = ml_alloc(t.size);
+	CHECK_EQ(strata_deploy_run(&d), 0);
+	CHECK(memcmp(t.bytes, layer.image, layer.size) == 0);
+	for (uint64_t i = 0; i < CHUNKS; i++) {
+		strata_index_chunk(&layer.idx, i, &c);
+		if (t.fetched[i])
+			by_fetch += c.stored_size;
+		fetched += t.fetched[i];
+		CHECK_MSG(t.fetched[i] <= 1, "chunk %llu fetched twice", (unsigned long long)i);
+	}
+	CHECK(t.fetched[3] == 1);                        /* forged: rejected, then fetched */
+	CHECK_EQ(fetched, data_chunks() / 2 + 1);
+	CHECK_EQ(d.st.chunks_rejected, 1);
+	CHECK_EQ(d.st.chunks_failed, 0);
+	CHECK_EQ(d.st.chunks_fetched, data_chunks());
+	CHECK(bytes_mc > 0 && d.st.bytes_put == bytes_mc && d.st.bytes_fetched == by_fetch);
+	/* a chunk without a store file, or past the layer, is not put */
+	CHECK_EQ(strata_deploy_init(&d), 0);
+	CHECK_EQ(strata_deploy_put(&d, 0, layer.file[1], 1), STRATA_EINVAL);
+	CHECK_EQ(strata_deploy_put(&d, CHUNKS, layer.file[1], 1), STRATA_EINVAL);
+	strata_index_chunk(&layer.idx, 1, &c);
+	CHECK_EQ(strata_deploy_put(&d, 1, layer.file[1], c.stored_size - 1), STRATA_ECORRUPT);
+	CHECK(d.st.chunks_rejected == 1 && d.st.chunks_failed == 0);
+	CHECK_EQ(strata_deploy_put(&d, 1, layer.file[1], c.stored_size), 0);
+	CHECK(d.st.chunks_fetched == 1 && d.st.bytes_put == c.stored_size);
+	strata_deploy_done(&d);
+	free(t.bytes);
+}
+
+/* 64 KiB chunks in fragments of 1432 (a raw chunk is 46, the last 1096 bytes), sent in
+ * reverse, one fragment of each chunk at a time: all 8 slots in use, nothing evicted. */
+static void test_large_chunks(void)
+{
+	struct strata_mc_rx rx = { .idx = &layer.idx, .part = 2, .frag_size = 1432,
+				   .deliver = deliver };
+	struct ml_session s = session();
+	struct strata_chunk c;
+	struct sink sk = { 0 };
+	uint64_t need[8];
+	uint32_t n[8] = { 0 };
+
+	ml_free(&layer);
+	ml_build(&layer, 8 << 16, 16, 3);
+	sk.out = ml_alloc(1u << 16);
+	rx.ctx = &sk;
+	s.frag_size = 1432;
+	memcpy(rx.session, s.session, sizeof(rx.session));
+	for (uint64_t i = 0; i < 8; i++) {
+		need[i] = i;
+		strata_index_chunk(&layer.idx, i, &c);
+		n[i] = c.stored_size ? strata_mc_data_frags(c.stored_size, 1432) : 0;
+	}
+	CHECK(n[2] == 46 && n[0] == 0 && n[1] >= 1);
+	CHECK_EQ(strata_mc_payload_len(65536, 1432, 0, 45), 1096);
+	CHECK_EQ(strata_mc_rx_init(&rx, need, 8), 0);
+	for (uint32_t f = 46; f-- > 0;)
+		for (uint64_t i = 8; i-- > 0;)
+			if (f < n[i])
+				CHECK_EQ(send(&rx, &s, i, f), 0);
+	for (uint64_t i = 0; i < 8; i++)
+		CHECK_MSG(sk.got[i] == (n[i] > 0), "chunk %llu", (unsigned long long)i);
+	CHECK(rx.need_count == 0 && rx.st.evicted == 0 && rx.st.bad == 0);
+	strata_mc_rx_done(&rx);
+	free(sk.out);
+}
+
+int main(void)
+{
+	ml_build(&layer, CHUNKS * (1u << SHIFT) - 100, SHIFT, 7);
+	RUN(test_in_order);
+	RUN(test_reversed_and_duplicated);
+	RUN(test_missing_and_forged);
+	RUN(test_refused);
+	RUN(test_evict);
+	RUN(test_parity_and_failure);
+	RUN(test_seq);
+	RUN(test_status);
+	RUN(test_init);
+	RUN(test_engine);
+	RUN(test_large_chunks);
+	ml_free(&layer);
+	return harness_summary();
+}
