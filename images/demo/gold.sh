@@ -35,6 +35,10 @@ CMDLINE="console=ttyS0 quiet loglevel=3 panic=-1"
 # through the crypto API at mount time and no modprobe can fetch it then.
 # efivarfs: the demo OS reads the SecureBoot variable and prints it.
 MODULES="crc32c_generic virtio_pci virtio_blk ext4 vfat nls_cp437 nls_ascii efivarfs"
+# e2fsck and resize2fs (busybox has neither) and the libraries they link: the demo OS grows
+# a data filesystem restored onto a larger disk to its partition (init, grow_data).
+E2FS_PKGS="e2fsprogs libext2fs2 libcom-err2 libblkid1 libuuid1 libc6"
+E2FS_LIBS="libext2fs.so.2 libe2p.so.2 libcom_err.so.2 libblkid.so.1 libuuid.so.1 libc.so.6 ld-linux-x86-64.so.2"
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 STEP="check arguments"
@@ -249,12 +253,36 @@ build_root_tree() {
 		"$KVER" > "$r/etc/os-release"
 	printf 'root:x:0:0:root:/root:/bin/sh\n' > "$r/etc/passwd"
 	printf 'root:x:0:\n' > "$r/etc/group"
+	ln -s /proc/mounts "$r/etc/mtab"   # e2fsck and resize2fs check that a device is unmounted
 	# Realistic payload (~2 MB): the packages' docs and the kernel's config.
 	mkdir -p "$r/usr/share/doc"
 	for pkg in "$BBOX" "$SDBOOT" "$KDIR"; do cp -a "$pkg/usr/share/doc/." "$r/usr/share/doc/"; done
 	cp "$KDIR/boot/config-$KVER" "$r/boot/"
+	add_e2fs "$r"
 	chmod -R u+w,go-w "$r"
 	find "$r" -exec touch -h -d "@$EPOCH" {} +
+}
+
+# e2fsck and resize2fs into the root tree $1, with E2FS_LIBS (each name and what it links
+# to) from the unpacked E2FS_PKGS (in /lib or /usr/lib; all go to /lib, which the loader
+# searches), and the loader's /lib64 link.
+add_e2fs() {
+	local r=$1 p lib found
+	mkdir -p "$r/lib/x86_64-linux-gnu" "$r/lib64"
+	for p in $E2FS_PKGS; do
+		unpack "$p"
+		for lib in $E2FS_LIBS; do
+			found=$(compgen -G "$DIR/lib/x86_64-linux-gnu/$lib*" ||
+				compgen -G "$DIR/usr/lib/x86_64-linux-gnu/$lib*") || continue
+			# shellcheck disable=SC2086 # the library's name and its versioned file
+			cp -a $found "$r/lib/x86_64-linux-gnu/"
+		done
+		[ -d "$DIR/lib64" ] && cp -a "$DIR/lib64/." "$r/lib64/"
+		[ "$p" = e2fsprogs ] && cp "$DIR/sbin/e2fsck" "$DIR/sbin/resize2fs" "$r/sbin/"
+	done
+	for lib in $E2FS_LIBS; do
+		compgen -G "$r/lib/x86_64-linux-gnu/$lib" >/dev/null || die "$lib is in none of: $E2FS_PKGS"
+	done
 }
 
 # mkfs.ext4 -d copies each inode's ctime and owner from the host, which no touch can set
@@ -291,7 +319,8 @@ main() {
 	TMPD=$(mktemp -d "${TMPDIR:-/tmp}/strata-gold.XXXXXX")
 	trap 'rm -rf "$TMPD"' EXIT
 
-	kernel_busybox "$BUILD" systemd-boot-efi
+	# shellcheck disable=SC2086 # one package a word
+	kernel_busybox "$BUILD" systemd-boot-efi $E2FS_PKGS
 	unpack systemd-boot-efi; SDBOOT=$DIR
 	step "resolve kernel modules"
 	index_modules; LOAD_ORDER=""; for m in $MODULES; do add_module "$m"; done

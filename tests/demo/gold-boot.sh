@@ -2,8 +2,10 @@
 # Self-check of the demo gold image (images/demo/gold.sh) without any network or server:
 # lay out the disk the demo deploys (ESP, root, CIDATA, data) by hand, boot it in QEMU
 # (q35, OVMF, virtio-blk, TCG) and check the line the demo OS prints before powering off.
-# Three boots: fresh disk (the OS creates the data fs), after the host adds 3 files to data
-# (the OS must not reformat it), and after swapping in v2's root (the data must survive).
+# Four boots: fresh disk (the OS creates the data fs), after the host adds 3 files to data
+# (the OS must not reformat it), after swapping in v2's root (the data must survive), and
+# after the disk grows to 256 MiB with the data partition to its end (a generation restored
+# onto a larger disk): the OS grows the filesystem to the partition, the files still there.
 # Usage: tests/demo/gold-boot.sh [BUILD_DIR]      KEEP=1 keeps the temp folder.
 set -euo pipefail
 BUILD=${1:-build}
@@ -114,5 +116,14 @@ boot data "strata-demo: pc-test running gold v1, data files: 3"
 echo "== boot 3: root replaced by v2"
 put_part 2 "$T/v2/root.img"
 boot v2 "strata-demo: pc-test running gold v2, data files: 3"
+
+echo "== boot 4: the disk grows to 256 MiB, the data partition with it (not its filesystem)"
+part_range 4
+truncate -s 256M "$DISK"
+sgdisk -e -d 4 -n 4:"$FIRST":0 -t 4:8300 -c 4:data "$DISK" >/dev/null
+boot grow "strata-demo: pc-test running gold v2, data files: 3"
+grep -qE "^strata-demo: data: filesystem grown from [0-9]+ MiB to [0-9]+ MiB" "$T/serial-grow.txt" &&
+	ok "grow: $(grep -o 'filesystem grown from .*' "$T/serial-grow.txt")" ||
+	fail "grow: the OS did not say it grew the data filesystem"
 
 [ "$FAILS" = 0 ] && echo "ok   all gold boot checks passed" || { echo "FAIL $FAILS check(s) failed"; exit 1; }

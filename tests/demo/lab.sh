@@ -10,18 +10,29 @@
 #   4. a user leaves files on pc01's data partition (policy preserve)
 #   5. build gold v2, mark the lab for reimage, boot every PC again: each fetches only the
 #      changed chunks, boots v2, and the user's files are still there
-#   6. a table per machine: bytes fetched, time, result; totals against a full copy
+#   6. a user leaves files on pc02 (pc01 when the lab has one PC), which the profile marks
+#      capture=yes; the admin orders a capture (POST /api/capture/pc02) and at its next
+#      network boot strata.efi uploads the data partition as pc02's first generation
+#   7. pc02's disk dies: a new PC (another MAC, its own NVRAM, a blank and larger disk)
+#      replaces it (POST /api/replace/pc02?mac=NEW); its first boot presents its machine key,
+#      which the admin accepts (POST /api/accept-key/pc02); its next boot deploys gold v2,
+#      pc02's machine layer and the data generation, and its OS grows the data filesystem
+#      to the larger partition and finds the user's files
+#   8. a table per machine: bytes fetched, time, result; totals against a full copy; the
+#      restore's row
 # Exits non-zero naming the failed step and the log to read.  Needs root (namespaces).
 set -uo pipefail
 
 usage() {
 	cat <<'EOF'
-usage: tests/demo/lab.sh [--vms N] [--boot rom|pxe|http] [--secure-boot] [--keep] [--help]
-                         [BUILD_DIR]
+usage: tests/demo/lab.sh [--vms N] [--boot rom|pxe|http] [--secure-boot] [--no-restore]
+                         [--keep] [--help] [BUILD_DIR]
 
 Reimage a lab of N QEMU PCs (default 3, at most 9) with Strata: deploy gold v1 to empty
 disks, let a user write files on one PC, then reimage the lab to gold v2 and show that
-only changed chunks crossed the network and the user's files survived.
+only changed chunks crossed the network and the user's files survived.  Then restore a
+failed PC: pc02 (pc01 in a lab of one) is captured with its user's files, its disk dies,
+and a new PC with a larger disk takes its place and comes back as pc02 with those files.
 
   --vms N    number of PCs (pc01..pcNN)
   --boot     how the PCs network-boot: rom (default) an iPXE option ROM on the NIC;
@@ -33,21 +44,25 @@ only changed chunks crossed the network and the user's files survived.
              every PC then starts from), sign strata.efi, iPXE and the gold image's
              systemd-boot and kernel with the lab's db key, and boot OVMF's Secure Boot
              build; each PC's agent and gold OS print that Secure Boot is enforcing
+  --no-restore
+             leave out the restore of a failed PC (its capture boot and the new PC)
   --keep     keep the work folder (the PCs' disks, the server's store and every log)
   --help     this text
-BUILD_DIR defaults to build (run `make` first; `make demo` does both).  Expect 3 to 5
-minutes for 3 PCs on 2 cores under QEMU TCG, most of it firmware under emulation.
+BUILD_DIR defaults to build (run `make` first; `make demo` does both).  Expect 5 to 7
+minutes for 3 PCs on 2 cores under QEMU TCG, most of it firmware under emulation; the
+restore takes about 2 of them.
 Environment: STRATA_SERVER, STRATA_IMAGE (default: the release builds in BUILD_DIR/rel).
 EOF
 }
 
-VMS=3 KEEP=${KEEP:-0} BUILD=build BOOT=rom SB=0
+VMS=3 KEEP=${KEEP:-0} BUILD=build BOOT=rom SB=0 RESTORE=1
 while [ $# -gt 0 ]; do
 	case $1 in
 		--vms) VMS=${2:-}; shift 2 || { usage >&2; exit 2; } ;;
 		--boot) BOOT=${2:-}; shift 2 || { usage >&2; exit 2; } ;;
 		--keep) KEEP=1; shift ;;
 		--secure-boot) SB=1; shift ;;
+		--no-restore) RESTORE=0; shift ;;
 		--help|-h) usage; exit 0 ;;
 		-*) echo "demo: unknown option '$1'" >&2; usage >&2; exit 2 ;;
 		*) BUILD=$1; shift ;;
@@ -89,9 +104,11 @@ netns_init '[ "$KEEP" = 1 ] && echo "demo: kept $W (disks in disks/, logs in log
 LAB_VM_TIMEOUT=${LAB_VM_TIMEOUT:-600}
 MIB=1048576
 START=$SECONDS
+declare -a FILES=()   # FILES[I]: the files PC I's user left on its data partition
 
 name_of() { printf 'pc%02d' "$1"; }
 mac_of() { printf '52:54:00:5a:d0:%02x' "$1"; }
+new_mac_of() { printf '52:54:00:5a:d1:%02x' "$1"; }   # the PC that replaces PC I
 
 # --- gold image and store ----------------------------------------------------------------
 
@@ -116,17 +133,18 @@ inventory() {
 		echo "part label=ESP type=esp size=32M layer=$ESP"
 		echo "part label=root type=linux size=64M layer=$ROOT"
 		echo "part label=CIDATA type=basic size=4M layer=machine"
-		echo "part label=data type=linux size=rest policy=preserve"
+		echo "part label=data type=linux size=rest policy=preserve capture=yes"
 		for i in $(seq "$VMS"); do
 			echo "machine $(mac_of "$i") name=$(name_of "$i") profile=gold action=deploy"
 		done
 	} > "$W/root/inventory.conf"
 }
 
-# Compressed bytes of a layer's distinct stored chunks: what a full copy sends.
+# Compressed bytes of a layer's distinct stored chunks (not its zero or free ones): what a
+# full copy sends.
 layer_bytes() {
 	$SI inspect --store "$W/root/store" --chunks "$1" |
-		awk '$1 == "chunk" && $3 == "offset" && $9 != "zero" { print substr($10, 1, 2) "/" $10 }' |
+		awk '$1 == "chunk" && $3 == "offset" && $9 != "zero" && $9 != "free" { print substr($10, 1, 2) "/" $10 }' |
 		sort -u | (cd "$W/root/store/chunks" && xargs stat -c %s) | awk '{ s += $1 } END { print s + 0 }'
 }
 
@@ -138,19 +156,27 @@ NIC_OPTS= FW_OPTS=(-fw_cfg name=opt/org.tianocore/IPv6Support,string=no)
 [ "$BOOT" = rom ] || NIC_OPTS=,romfile=
 [ "$BOOT" = pxe ] || FW_OPTS+=(-fw_cfg name=opt/org.tianocore/IPv4PXESupport,string=no)
 
-# boot_pc I ROUND: one PC from power-on to power-off (deploy, reboot, gold OS); records
-# "name round seconds status" in $W/runs.
+# pc_vm RUN MAC DISK REBOOT [VARS]: one power-on of a PC, booting the lab's way; with
+# REBOOT=1 a reboot restarts it (deploy, reboot, gold OS), else a reboot ends it.  VARS is
+# an NVRAM to start from (else the MAC's own, kept from boot to boot).  Records "RUN seconds
+# status" in $W/runs; returns QEMU's status.
+pc_vm() {
+	local t0 rc
+	t0=$SECONDS
+	LAB_SECURE_BOOT=$SB LAB_REBOOT=$4 LAB_VARS_FROM=${5:-} LAB_NIC_OPTS=$NIC_OPTS \
+		lab_vm "$1" "$2" "$3" "${FW_OPTS[@]}"
+	rc=$?
+	echo "$1 $((SECONDS - t0)) $rc" >> "$W/runs"
+	return $rc
+}
+
+# boot_pc I ROUND: one PC from power-on to power-off (deploy, reboot, gold OS).
 boot_pc() {
-	local i=$1 r=$2 name t0 rc vars=
+	local i=$1 r=$2 name vars=
 	name=$(name_of "$i")
 	[ "$SB" = 1 ] && vars=$W/sb-enrolled.vars
 	[ -f "$LAB_RUN/$name-$((r - 1)).vars" ] && vars=$LAB_RUN/$name-$((r - 1)).vars
-	t0=$SECONDS
-	LAB_SECURE_BOOT=$SB LAB_REBOOT=1 LAB_VARS_FROM=$vars LAB_NIC_OPTS=$NIC_OPTS \
-		lab_vm "$name-$r" "$(mac_of "$i")" \
-		"$W/disks/$name.img" "${FW_OPTS[@]}"
-	rc=$?
-	echo "$name $r $((SECONDS - t0)) $rc" >> "$W/runs"
+	pc_vm "$name-$r" "$(mac_of "$i")" "$W/disks/$name.img" 1 "$vars"
 }
 
 # boot_all ROUND: every PC at once, with a line per PC as each one finishes.
@@ -166,19 +192,17 @@ boot_all() {
 }
 
 os_line() { lab_console "$LAB_RUN/$1.serial" | grep -o 'strata-demo: .*' | tail -1; }
-agent() { tr -d '\r' < "$LAB_RUN/$1.debug" 2>/dev/null; }
+agent() { tr -d '\r' 2>/dev/null < "$LAB_RUN/$1.debug"; }   # quiet before the VM made it
 
 # check_round ROUND VERSION: every PC deployed and printed the line it should.
 check_round() {
-	local i name want files
+	local i name want
 	for i in $(seq "$VMS"); do
 		name=$(name_of "$i")
 		LOG=$LAB_RUN/$name-$1.debug
 		grep -q "strata.efi: deployment complete" <(agent "$name-$1") \
 			|| fail "$name: strata.efi did not complete a deployment"
-		files=0
-		[ "$1" = 2 ] && [ "$i" = 1 ] && files=$USER_FILES
-		want="strata-demo: $name running gold $2, data files: $files"
+		want="strata-demo: $name running gold $2, data files: ${FILES[$i]:-0}"
 		LOG=$LAB_RUN/$name-$1.serial
 		[ "$(os_line "$name-$1")" = "$want" ] || fail "$name: expected '$want', got '$(os_line "$name-$1")'"
 		[ "$SB" = 0 ] || sb_enforced "$name-$1" || fail "$name: Secure Boot was not enforcing"
@@ -219,24 +243,102 @@ part_off() {   # part_off DISK N -> byte offset of partition N
 		sed 's/.*://' | awk '{ print $1 * 512 }'
 }
 
-# Write files into pc01's data partition from the host, as its user would have.
+# The files users leave, made in $W/files: a few lines of text or random bytes (a photo).
+make_files() {
+	mkdir -p "$W/files"
+	printf 'Quarterly figures, draft 3\n' > "$W/files/report.txt"
+	head -c 300000 /dev/urandom > "$W/files/photo.jpg"
+	printf 'remember: back up the lab\n' > "$W/files/notes.txt"
+	head -c 200000 /dev/urandom > "$W/files/thesis.odt"
+	printf 'month,spent\nnovember,412\n' > "$W/files/budget.csv"
+	head -c 150000 /dev/urandom > "$W/files/scan.pdf"
+}
+
+# user_files I FILE..: write FILEs into PC I's data partition from the host, as its user
+# would have; FILES[I] counts the files it holds.  PC I is powered off.
 user_files() {
-	local disk=$W/disks/pc01.img off size
+	local i=$1 disk off size f
+	disk=$W/disks/$(name_of "$1").img
+	shift
 	off=$(part_off "$disk" 4)
 	[ -n "$off" ] || return 1
 	size=$(( $(stat -c %s "$disk") - off - MIB ))
 	dd if="$disk" of="$W/data.img" bs=1M iflag=skip_bytes,count_bytes skip="$off" count="$size" \
 		2>/dev/null || return 1
-	printf 'Quarterly figures, draft 3\n' > "$W/report.txt"
-	head -c 300000 /dev/urandom > "$W/photo.jpg"
-	printf 'remember: back up the lab\n' > "$W/notes.txt"
-	for f in report.txt photo.jpg notes.txt; do
-		debugfs -w -R "write $W/$f $f" "$W/data.img" >/dev/null 2>&1 || return 1
+	for f in "$@"; do
+		debugfs -w -R "write $W/files/$f $f" "$W/data.img" >/dev/null 2>&1 || return 1
 	done
 	dd if="$W/data.img" of="$disk" bs=1M oflag=seek_bytes seek="$off" conv=notrunc 2>/dev/null \
 		|| return 1
-	USER_FILES=3
-	debugfs -R "ls -l" "$W/data.img" 2>/dev/null | awk '$NF ~ /\.(txt|jpg)$/ { print "   " $NF ", " $(NF - 3) " bytes" }'
+	FILES[i]=$(( ${FILES[i]:-0} + $# ))
+	debugfs -R "ls -l" "$W/data.img" 2>/dev/null |
+		awk -v names=" $* " 'index(names, " " $NF " ") { print "   " $NF ", " $(NF - 3) " bytes" }'
+}
+
+# --- a failed PC comes back -------------------------------------------------------------
+
+# json_num KEY: the last number KEY has in $gen (an API answer, JSON).
+json_num() { grep -o "\"$1\": [0-9]*" <<< "$gen" | tail -n 1 | sed 's/.*: //'; }
+
+# capture_pc: the admin orders a capture of PC $R's own layers (its capture=yes data
+# partition); at its next network boot strata.efi uploads them as its next generation, then
+# reboots, which ends the VM here.
+capture_pc() {
+	local answer gen
+	answer=$(lab_curl -fsS -X POST "$(lab_url)/api/capture/$RNAME") || fail "the server refused the capture order"
+	say "   POST /api/capture/$RNAME: $(sed 's/, "token": "[0-9a-f]*"//' <<< "$answer")"
+	pc_vm "$RNAME-capture" "$(mac_of "$R")" "$W/disks/$RNAME.img" 0
+	LOG=$LAB_RUN/$RNAME-capture.debug
+	grep -q "strata.efi: capture complete" <(agent "$RNAME-capture") || fail "$RNAME: strata.efi did not complete the capture"
+	say "   $RNAME: $(agent "$RNAME-capture" | grep -o 'capture complete: .*' | tail -n 1)"
+	LOG=$LAB_RUN/server.log
+	gen=$(lab_curl -fsS "$(lab_url)/api/generations/$RNAME") || fail "GET /api/generations/$RNAME failed"
+	[ -n "$(json_num number)" ] || fail "$RNAME has no generation after its capture"
+	GEN_BYTES=$(json_num stored)
+	say "   GET /api/generations/$RNAME: data, generation $(json_num number): a $(mb "$(json_num size)") partition," \
+		"$(mb "$GEN_BYTES") stored, $(mb "$(json_num uploaded)") uploaded"
+}
+
+# replace_pc: PC $R's disk dies; a new PC (another MAC, its own NVRAM, a larger blank disk)
+# takes over its name.  Its first boot presents its machine key, which waits for the
+# admin: strata.efi says so, waits 10 s and reboots.  The admin accepts the key in that
+# time, so the PC's next boot, in the same power-on, deploys gold, the machine layer and
+# the generation, and its OS starts.
+replace_pc() {
+	local new disk vars="" answer vm
+	new=$(new_mac_of "$R") disk=$W/disks/$RNAME-new.img
+	rm -f "$W/disks/$RNAME.img"
+	truncate -s 256M "$disk"
+	say "   $RNAME's 160 MB disk is gone; the new PC $new has a blank 256 MB disk"
+	answer=$(lab_curl -fsS -X POST "$(lab_url)/api/replace/$RNAME?mac=$new") || fail "the server refused the replacement"
+	say "   POST /api/replace/$RNAME?mac=$new: $answer"
+	[ "$SB" = 1 ] && vars=$W/sb-enrolled.vars
+	pc_vm "$RNAME-restore" "$new" "$disk" 1 "$vars" & vm=$!
+	LOG=$LAB_RUN/$RNAME-restore.debug
+	until grep -q "an admin must accept it" <(agent "$RNAME-restore"); do
+		kill -0 "$vm" 2>/dev/null || fail "the new PC's key was not held for the admin"
+		sleep 0.2
+	done
+	say "   new PC, first boot: $(agent "$RNAME-restore" | grep -o "$RNAME: this PC's key differs.*" | head -n 1)"
+	lab_machines | grep -q '"key": {"state": "awaiting"' && say "   /machines.json: $RNAME's key is awaiting the admin"
+	answer=$(lab_curl -fsS -X POST "$(lab_url)/api/accept-key/$RNAME") || fail "the server refused to accept the key"
+	say "   POST /api/accept-key/$RNAME: $answer"
+	wait "$vm"
+	check_restore
+}
+
+# The new PC deployed, and its own OS found the user's files in pc02's name.
+check_restore() {
+	local want="strata-demo: $RNAME running gold v2, data files: ${FILES[$R]}"
+	LOG=$LAB_RUN/$RNAME-restore.debug
+	grep -q "strata.efi: deployment complete" <(agent "$RNAME-restore") ||
+		fail "the new PC: strata.efi did not complete the deployment"
+	LOG=$LAB_RUN/$RNAME-restore.serial
+	lab_console "$LOG" | grep -o 'strata-demo: data: .*' | sed 's/^/   new PC: /'
+	say "   new PC: $(os_line "$RNAME-restore")"
+	[ "$(os_line "$RNAME-restore")" = "$want" ] || fail "the new PC: expected '$want', got '$(os_line "$RNAME-restore")'"
+	[ "$SB" = 0 ] || sb_enforced "$RNAME-restore" || fail "the new PC: Secure Boot was not enforcing"
+	LOG=
 }
 
 # SIGHUP, then wait until the server says it took the new inventory.
@@ -259,7 +361,7 @@ mb() { awk -v b="$1" 'BEGIN { printf "%.2f MB", b / 1e6 }'; }
 fetched() { agent "$1" | sed -n 's/.*deployment complete:.*(\([0-9]*\) bytes).*/\1/p' | tail -n 1; }
 agent_s() { agent "$1" | sed -n 's/.*deployment complete:.*, \([0-9]*\) ms.*/\1/p' | tail -n 1 |
 	awk '{ printf "%.1f", $1 / 1000 }'; }
-wall() { awk -v n="$1" -v r="$2" '$1 == n && $2 == r { print $3 }' "$W/runs"; }
+wall() { awk -v r="$1" '$1 == r { print $2 }' "$W/runs"; }
 
 table() {
 	local r i name total full
@@ -269,18 +371,31 @@ table() {
 		for i in $(seq "$VMS"); do
 			name=$(name_of "$i")
 			printf '%-6s %-5s %12s %11ss %9ss  %s\n' "$name" "v$r" "$(mb "$(fetched "$name-$r")")" \
-				"$(agent_s "$name-$r")" "$(wall "$name" "$r")" "$(os_line "$name-$r" | sed 's/^strata-demo: //')"
+				"$(agent_s "$name-$r")" "$(wall "$name-$r")" "$(os_line "$name-$r" | sed 's/^strata-demo: //')"
 			total=$((total + $(fetched "$name-$r")))
 		done
 		full=$(( VMS * FULL_BYTES ))
 		printf 'gold v%s: %s fetched by %s PCs; a full copy of their layers is %s (%s%%)\n' "$r" \
 			"$(mb "$total")" "$VMS" "$(mb "$full")" "$(awk -v a="$total" -v b="$full" 'BEGIN { printf "%.2f", 100 * a / b }')"
 	done
+	if [ "$RESTORE" = 1 ]; then restore_row; fi
+}
+
+# The new PC's row: everything it fetched (gold v2, the machine layer, the data
+# generation), strata.efi's deployment time, and power-on to power-off, which includes its
+# first boot, whose key waited for the admin.
+restore_row() {
+	local run=$RNAME-restore data
+	data=$(agent "$run" | sed -n 's/.*layer data: .* fetched (\([0-9]*\) bytes).*/\1/p' | tail -n 1)
+	printf '%-6s %-5s %12s %11ss %9ss  %s\n' "$RNAME" "v2" "$(mb "$(fetched "$run")")" \
+		"$(agent_s "$run")" "$(wall "$run")" "$(os_line "$run" | sed 's/^strata-demo: //')"
+	printf 'restore: a new PC came back as %s with %s fetched, %s of them its data generation (%s stored)\n' \
+		"$RNAME" "$(mb "$(fetched "$run")")" "$(mb "${data:-0}")" "$(mb "$GEN_BYTES")"
 }
 
 # --- the run -----------------------------------------------------------------------------
 
-say "demo: $VMS PCs under QEMU TCG; expect about $((2 + VMS / 2)) minutes (work folder $W)"
+say "demo: $VMS PCs under QEMU TCG; expect about $((2 + VMS / 2 + 2 * RESTORE)) minutes (work folder $W)"
 [ "$SB" = 0 ] || say "demo: Secure Boot ENFORCING on every PC, with the lab's own keys (--secure-boot)"
 cp "$EFI" "$W/root/boot/"
 cp /usr/lib/ipxe/snponly.efi /usr/lib/ipxe/ipxe.efi /usr/lib/ipxe/undionly.kpxe "$W/root/boot/"
@@ -304,7 +419,8 @@ boot_all 1
 check_round 1 v1
 
 step "4. a user leaves files on pc01's data partition (policy preserve)"
-user_files || fail "could not write the user's files"
+make_files
+user_files 1 report.txt photo.jpg notes.txt || fail "could not write the user's files"
 
 step "5. build gold v2, mark the lab for reimage, boot every PC again" "$LAB_RUN/server.log"
 gold v2
@@ -314,6 +430,16 @@ say "   $(lab_curl -fsS -X POST "$(lab_url)/api/deploy/all")" || fail "the deplo
 boot_all 2
 check_round 2 v2
 
-step "6. what crossed the network"
+if [ "$RESTORE" = 1 ]; then
+	R=$(( VMS > 1 ? 2 : 1 )); RNAME=$(name_of "$R")
+	step "6. $RNAME's user leaves files; the admin orders a capture; $RNAME network-boots and strata.efi captures its data" "$LAB_RUN/server.log"
+	user_files "$R" thesis.odt budget.csv scan.pdf || fail "could not write the user's files"
+	capture_pc
+	step "7. $RNAME's disk dies; a new PC replaces it and comes back as $RNAME" "$LAB_RUN/server.log"
+	replace_pc
+fi
+
+step "$(( RESTORE ? 8 : 6 )). what crossed the network"
 table
-printf '\ndemo: done in %d s; every PC deployed, booted its gold image and kept its data\n' $((SECONDS - START))
+printf '\ndemo: done in %d s; every PC deployed, booted its gold image and kept its data%s\n' \
+	$((SECONDS - START)) "$([ "$RESTORE" = 0 ] || echo "; $RNAME came back on a new PC")"
