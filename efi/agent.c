@@ -121,6 +121,13 @@ static int machine_key(struct agent *a)
 	char name[KEY_NAME_MAX];
 	int rc = agent_register(a, &v, name, sizeof(name));
 
+	if (rc == STRATA_ENOENT) {
+		/* The nonce's 404: no machine has this MAC (a retired one, or an unknown one
+		 * under `default local`).  Nothing can be pending, so hand the PC to its disk as
+		 * the server's boot script does; a reboot would come back here for ever. */
+		log_msg("strata.efi: the server knows no machine %s: nothing pending", a->mac);
+		return 1;
+	}
 	if (rc)
 		return rc;
 	log_msg("machine key: %s", said[v]);

@@ -112,7 +112,8 @@ void agent_done(struct agent *a);
 void agent_report(struct agent *a, const char *phase, uint64_t done, uint64_t total,
 		  const char *msg);
 
-/** Deploy the layer of manifest partition i onto its place on the disk. */
+/** Deploy the layer of manifest partition i onto its place on the disk.  A failure from
+ * the store (index or chunk, by number) is the run's reason, for the report. */
 int layer_deploy(struct agent *a, unsigned int i);
 
 /**

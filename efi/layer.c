@@ -62,7 +62,7 @@ struct layer {
 	uint64_t written, to_write;  /**< fetch progress, for the reports to the server */
 	struct layer_times t;
 	int target_failed;           /**< the disk refused a read or write: no fallback helps */
-	char failure[96];            /**< what failed from the store, for a fallback's report */
+	char failure[96];            /**< what failed from the store: a fallback's and the run's reason */
 };
 
 static int t_read(void *ctx, uint64_t off, void *buf, size_t len)
@@ -472,14 +472,22 @@ void layers_forget(struct agent *a)
 	}
 }
 
+/* What failed from the store (the layer, its index or its chunk, by number) becomes the
+ * run's reason, so the machine's report names it, not only the screen. */
+static int pass_failed(struct layer *l, int rc)
+{
+	return l->failure[0] ? agent_fail(l->a, rc, l->failure) : rc;
+}
+
 int layer_deploy(struct agent *a, unsigned int i)
 {
 	struct layer l;
 	int rc = layer_pass(a, i, &l);
 
-	if (rc == 0 || l.priv || l.target_failed)
+	if (rc == 0 || l.target_failed)
 		return rc;
-	if (!agent_store_fallback(a, l.failure[0] ? l.failure : "the transfer failed"))
-		return rc;
-	return layer_pass(a, i, &l);
+	if (l.priv || !agent_store_fallback(a, l.failure[0] ? l.failure : "the transfer failed"))
+		return pass_failed(&l, rc);
+	rc = layer_pass(a, i, &l);
+	return rc && !l.target_failed ? pass_failed(&l, rc) : rc;
 }
