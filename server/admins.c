@@ -96,23 +96,20 @@ static int parse_line(struct admins *t, const char *p, const char *end, uint64_t
 	return 0;
 }
 
+/* parse_line as text_lines calls it. */
+static int line_of(void *t, const char *p, const char *end, uint64_t no, struct strata_diag *diag)
+{
+	return parse_line(t, p, end, no, diag);
+}
+
 int admins_parse(const char *text, size_t len, struct admins **out, struct strata_diag *diag)
 {
-	const char *p = text, *end = text + len, *nl;
 	struct admins *t = calloc(1, sizeof(*t));
-	uint64_t no = 0;
-	int rc = 0;
+	int rc;
 
 	if (!t || !(t->a = calloc(ADMINS_MAX, sizeof(*t->a))))
 		goto err_mem;
-	while (rc == 0 && p < end) {
-		nl = memchr(p, '\n', (size_t)(end - p));
-		if (!nl)
-			nl = end;
-		rc = memchr(p, '\0', (size_t)(nl - p)) ? strata_fail(diag, STRATA_EINVAL,
-			"NUL byte in the file", no + 1) : parse_line(t, p, nl, ++no, diag);
-		p = nl + (nl < end);
-	}
+	rc = text_lines(text, len, line_of, t, diag);
 	if (rc)
 		goto err_parse;
 	*out = t;

@@ -26,6 +26,21 @@ int errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  */
 int read_file(const char *path, size_t max, uint8_t **buf, size_t *len);
 
+struct strata_diag;
+
+/** One line of a text file: [p, end) without its newline, numbered from 1. */
+typedef int text_line_fn(void *ctx, const char *p, const char *end, uint64_t no,
+			 struct strata_diag *diag);
+
+/**
+ * Walk text line by line for a line-based file of credentials (API tokens, admins), calling
+ * line for each, and stop at the first non-zero rc, which is returned.  A NUL byte in a line
+ * is refused naming its line: such a file is text, and a NUL would cut a field short unseen.
+ * Borrows text.
+ */
+int text_lines(const char *text, size_t len, text_line_fn *line, void *ctx,
+	       struct strata_diag *diag);
+
 /**
  * Write buf to path atomically: a temporary name in the same folder, then rename, so no
  * reader ever sees a half file under the real name.  With durable, fsync before the rename

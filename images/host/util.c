@@ -42,6 +42,26 @@ static int read_all(int fd, const char *path, uint8_t *buf, size_t len)
 	return 0;
 }
 
+int text_lines(const char *text, size_t len, text_line_fn *line, void *ctx,
+	       struct strata_diag *diag)
+{
+	const char *p = text, *end = text + len, *nl;
+	uint64_t no = 0;
+	int rc = 0;
+
+	while (rc == 0 && p < end) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl)
+			nl = end;
+		no++;
+		rc = memchr(p, '\0', (size_t)(nl - p)) ?
+			     strata_fail(diag, STRATA_EINVAL, "NUL byte in the file", no) :
+			     line(ctx, p, nl, no, diag);
+		p = nl + (nl < end);
+	}
+	return rc;
+}
+
 int read_file(const char *path, size_t max, uint8_t **buf, size_t *len)
 {
 	struct stat st;
