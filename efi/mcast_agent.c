@@ -196,6 +196,8 @@ static int run(struct mc_run *r, EFI_HANDLE nic)
 	uint8_t ip[4], flags = STRATA_MCS_UNICAST;
 	int rc = 0;
 
+	if (!r->rx.need_count)       /* only chunks without a store file: nothing to send */
+		return 0;
 	if (status(r, STRATA_MCS_JOIN) || r->ans.verdict != STRATA_MC_STAY)
 		return log_msg("mcast: part %s: the server did not take the join (verdict %u); "
 			       "deploying by HTTP", r->j->label, r->ans.verdict), 0;
