@@ -10,7 +10,7 @@
 #      during the phase): every disk equals the layers, each VM's log counts chunks by
 #      multicast, and the server sent fewer bytes than three unicast copies (the ratio to
 #      one copy, case 1's, is printed)
-# E2E_CASES="1" runs only those cases.
+# E2E_CASES="2" runs only those cases (case 1 always runs: case 2 compares with its copy).
 # MCAST_RATE sets the session's rate (default 4M: a pass of the root layer takes about 15 s,
 # longer than the three VMs' boots spread under TCG, so they share it).
 # Needs root (namespaces), QEMU, OVMF; without them it says so and counts nothing.
