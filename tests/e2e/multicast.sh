@@ -10,6 +10,10 @@
 #      during the phase): every disk equals the layers, each VM's log counts chunks by
 #      multicast, and the server sent fewer bytes than three unicast copies (the ratio to
 #      one copy, case 1's, is printed)
+#   3. OVMF's own PXE loading iPXE's snponly.efi (TFTP via proxyDHCP), which then chains
+#      strata.efi: a multicast profile still deploys; the agent says which way it went
+#      (joined the session, or "multicast unavailable" and unicast), the disk equals the
+#      layers
 # E2E_CASES="2" runs only those cases (case 1 always runs: case 2 compares with its copy).
 # MCAST_RATE sets the session's rate (default 4M: a pass of the root layer takes about 15 s,
 # longer than the three VMs' boots spread under TCG, so they share it).
@@ -32,6 +36,7 @@ machine $MAC name=vm1 profile=gold action=deploy
 machine 52:54:00:5a:00:12 name=vm2 profile=gold action=deploy
 machine 52:54:00:5a:00:13 name=vm3 profile=gold action=deploy
 machine 52:54:00:5a:00:14 name=vm4 profile=gold action=deploy
+machine 52:54:00:5a:00:15 name=vm5 profile=gold action=deploy
 EOC
 lab_start "$W/root" "$KEY" || { check "lab starts" false; finish; exit; }
 want() { [ -z "${E2E_CASES:-}" ] || [[ " $E2E_CASES " == *" $1 "* ]]; }
@@ -78,5 +83,16 @@ done
 SENT2=$(( $(sent) - ${SENT:-0} ))
 echo "multicast: 3 VMs: the server sent $SENT2 bytes; one copy is ${COPY:-?} ($(awk -v s="$SENT2" -v c="${COPY:-0}" 'BEGIN { if (c) printf "%.2f", s / c; else print "?" }') copies)"
 check "2: fewer bytes than three unicast copies ($SENT2 < 3 x ${COPY:-?})" test "${COPY:-0}" -gt 0 -a "$SENT2" -lt $((3 * ${COPY:-0}))
+fi
+
+# 3. Firmware PXE -> snponly.efi -> strata.efi.
+if want 3; then
+truncate -s 100M "$W/disk5.img"
+LAB_NIC_OPTS=",romfile=" lab_vm vm5 52:54:00:5a:00:15 "$W/disk5.img"
+HOW=$(debug vm5 | grep -oE "mcast: part root: joined the session|multicast unavailable: [^;]*" | head -1)
+check "3: snponly.efi: the agent says how root came (${HOW:-nothing said})" test -n "$HOW"
+check "3: snponly.efi: deployment complete" grep -q "strata.efi: deployment complete" <(debug vm5)
+check "3: snponly.efi: root equals its layer" part_equals "$W/disk5.img" 2 "$W/root-v1.img"
+check "3: snponly.efi: ESP equals its layer" part_equals "$W/disk5.img" 1 "$W/esp.img"
 fi
 finish
