@@ -227,8 +227,8 @@ int mcast_phase(struct mcast_job *j, struct strata_deploy *d, uint64_t *need, ui
 	if (!*n_need || j->priv || !in_session(j) || j->a->mc_off)
 		return 0;
 	if (mcast_udp_find(j->a->image, &nic)) {
-		j->a->mc_off = "multicast unavailable: firmware network stack not on this NIC "
-			       "(snponly.efi)";
+		j->a->mc_off = "multicast unavailable: the firmware's network stack (UDP4) is "
+			       "not on this NIC";
 		log_msg("mcast: %s; deploying by unicast", j->a->mc_off);
 		return 0;
 	}

@@ -7,8 +7,9 @@
  * status reports, the repair) runs on the same MNP; a UDP4 child gets its own copy of each
  * datagram of a joined group, and joining sends the IGMP report a snooping switch needs.
  * It exists only where the firmware's network stack is bound to the NIC: after UEFI HTTP
- * Boot, under the iPXE ROM (on iPXE's SNP) and when firmware PXE loaded strata.efi itself;
- * not after firmware PXE chained iPXE's snponly.efi (mcast_udp_find says STRATA_ENOTSUP).
+ * Boot, under the iPXE ROM (on iPXE's SNP), when firmware PXE loaded strata.efi itself,
+ * and in OVMF also after firmware PXE chained iPXE's snponly.efi (tests/e2e/multicast.sh
+ * case 3); elsewhere mcast_udp_find says STRATA_ENOTSUP.
  *
  * The firmware delivers one frame per Poll call, so the caller polls in a tight loop.
  */
@@ -30,7 +31,7 @@ typedef int mcast_dgram_fn(void *ctx, const void *pkt, size_t len);
 /**
  * The NIC whose UDP4 service binding is nearest the image's device (LoadedImage's
  * DeviceHandle of image) by device path, into *nic.  STRATA_ENOTSUP, not logged, when
- * there is none (the firmware's stack is not on this NIC: snponly.efi).  Touches nothing.
+ * there is none (the firmware's stack is not on this NIC).  Touches nothing.
  */
 int mcast_udp_find(EFI_HANDLE image, EFI_HANDLE *nic);
 
