@@ -362,6 +362,7 @@ int agent_run(struct agent *a, EFI_HANDLE image)
 {
 	int rc;
 
+	a->image = image;
 	snprintf(a->mac, sizeof(a->mac), "%s", a->args.mac);
 	if (!a->mac[0])
 		mac_from_device(a, image);

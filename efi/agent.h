@@ -38,6 +38,11 @@ struct agent {
 	uint64_t last_report_ms;
 	uint64_t bytes_fetched;      /**< over every partition, for the final line */
 	uint64_t chunks_fetched, chunks_kept;
+	uint64_t bytes_mc;           /**< store bytes written from multicast (mcast_agent.c) */
+	EFI_HANDLE image;            /**< strata.efi's image: its NIC for multicast */
+	/** Why multicast is off for the rest of this boot (static text, logged once), or
+	 *  NULL while it may be tried. */
+	const char *mc_off;
 	uint64_t start_ms;           /**< when the deployment began (clock_ms), for the summary */
 	struct orders orders;        /**< what the server's orders line asks (orders.h) */
 	/** Each written partition's index file, fetched and checked against its layer id

@@ -27,6 +27,7 @@
 #include "fetch_buf.h"
 #include "fetch_sealed.h"
 #include "log.h"
+#include "mcast_agent.h"
 #include "store_path.h"
 #include "text.h"
 
@@ -61,6 +62,7 @@ struct layer {
 	char bar_label[48];
 	uint64_t written, to_write;  /**< fetch progress, for the reports to the server */
 	struct layer_times t;
+	struct mcast_job mc;         /**< the multicast phase (mcast_agent.h) */
 	int target_failed;           /**< the disk refused a read or write: no fallback helps */
 	char failure[96];            /**< what failed from the store: a fallback's and the run's reason */
 };
@@ -347,6 +349,25 @@ static int chunk_fail(struct layer *l, const struct strata_diag *diag, int rc)
 			diag->msg);
 }
 
+/* The engine's between hook: the multicast phase, when the manifest has a session. */
+static int between(void *ctx, struct strata_deploy *d, uint64_t *need, uint64_t *n_need)
+{
+	struct layer *l = ctx;
+
+	return mcast_phase(&l->mc, d, need, n_need);
+}
+
+/* How the layer's bytes came, once a multicast phase ran: on screen and in the log. */
+static void log_multicast(struct layer *l, const struct strata_deploy_stats *st)
+{
+	if (!l->mc.used)
+		return;
+	l->a->bytes_mc += st->bytes_put;
+	log_msg("layer %s: %llu chunks (%llu MB) by multicast, %llu MB by repair", l->label,
+		(unsigned long long)l->mc.chunks_mc, (unsigned long long)(st->bytes_put >> 20),
+		(unsigned long long)(st->bytes_fetched >> 20));
+}
+
 /* The engine over the whole layer, with a reuse table so a repeated chunk is fetched
  * once.  The table is this function's (strata_reuse_init/done). */
 static int run_engine(struct layer *l, uint64_t part_bytes)
@@ -357,6 +378,9 @@ static int run_engine(struct layer *l, uint64_t part_bytes)
 				   .source_ctx = l, .progress = on_progress, .hook_ctx = l,
 				   .reuse = &reuse, .wipe = l->wipe };
 	int rc;
+
+	if (l->a->m.mc.on)
+		d.between = between;
 
 	if (l->idx.image_size > part_bytes)
 		return log_fail(STRATA_ENOSPC, "layer %s: %llu bytes do not fit its %llu-byte "
@@ -374,6 +398,7 @@ static int run_engine(struct layer *l, uint64_t part_bytes)
 	l->a->chunks_fetched += d.st.chunks_fetched;
 	l->a->chunks_kept += d.st.chunks_kept + d.st.chunks_zero + d.st.chunks_free;
 	log_stats(l, &d.st);
+	log_multicast(l, &d.st);
 	if (rc == STRATA_ECORRUPT && d.diag.msg)
 		return chunk_fail(l, &d.diag, rc);
 	return rc ? log_fail(rc, "layer %s: deployment stopped", l->label) : 0;
@@ -398,6 +423,8 @@ static int layer_setup(struct agent *a, unsigned int i, struct layer *l)
 
 	*l = (struct layer){ .a = a, .label = mp->label, .id = mp->layer, .wipe = mp->wipe,
 			     .priv = mp->private_layer };
+	l->mc = (struct mcast_job){ .a = a, .part = mp, .label = mp->label,
+				    .priv = mp->private_layer };
 	strata_hex_encode(l->hex, mp->layer, 32);
 	if (l->priv && strata_mac_parse(l->mac, a->mac, strlen(a->mac)))
 		return log_fail(STRATA_EINVAL, "layer %s: %s is not a MAC for its private store",

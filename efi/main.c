@@ -8,6 +8,7 @@
  * having written nothing.  finish() ends the run as then= says.
  */
 #include <stddef.h>
+#include <stdio.h>
 #include <efi.h>
 #include <efilib.h>
 #include "agent.h"
@@ -130,9 +131,27 @@ static int local_disk(int rc, enum args_then *then)
 }
 
 /* Deploy, report the outcome, and say it in one clear final line. */
+/* The final report's text: the site store's failure, and how much came by multicast
+ * (mc= and rep=, MB) or why multicast was unavailable.  Into buf (cap bytes, the
+ * caller's), returned. */
+static const char *deployed_msg(const struct agent *a, char *buf, size_t cap)
+{
+	int n = snprintf(buf, cap, "deployed%s", a->site_failed ? "; the site store failed, "
+			 "the central server's store was used" : "");
+
+	if (n > 0 && (size_t)n < cap && a->bytes_mc)
+		snprintf(buf + n, cap - (size_t)n, "; mc=%llu rep=%llu",
+			 (unsigned long long)(a->bytes_mc >> 20),
+			 (unsigned long long)(a->bytes_fetched >> 20));
+	else if (n > 0 && (size_t)n < cap && a->mc_off)
+		snprintf(buf + n, cap - (size_t)n, "; %s", a->mc_off);
+	return buf;
+}
+
 static int deploy(const struct args *args, EFI_HANDLE image, enum args_then *then)
 {
 	static struct agent a;
+	char msg[160];
 	int rc;
 
 	a.args = *args;
@@ -151,9 +170,12 @@ static int deploy(const struct args *args, EFI_HANDLE image, enum args_then *the
 			(unsigned long long)a.bytes_fetched,
 			(unsigned long long)(clock_ms() - a.start_ms));
 	} else if (rc == 0) {
-		agent_report(&a, "ok", a.bytes_fetched, a.bytes_fetched, a.site_failed ?
-			     "deployed; the site store failed, the central server's store was used"
-			     : "deployed");
+		agent_report(&a, "ok", a.bytes_fetched, a.bytes_fetched, deployed_msg(&a, msg, sizeof(msg)));
+		if (a.bytes_mc || a.mc_off)
+			log_msg("strata.efi: %llu MB by multicast, %llu MB by repair or unicast%s%s",
+				(unsigned long long)(a.bytes_mc >> 20),
+				(unsigned long long)(a.bytes_fetched >> 20), a.mc_off ? "; " : "",
+				a.mc_off ? a.mc_off : "");
 		log_msg("strata.efi: deployment complete: manifest version %llu, %llu chunks "
 			"fetched (%llu bytes), %llu already in place, %llu ms",
 			(unsigned long long)a.m.version, (unsigned long long)a.chunks_fetched,

@@ -109,14 +109,17 @@ static int chunk_load(struct mcast *mc, struct mcast_session *ss)
 	return ss->have_chunk = 1;
 }
 
-/* The end of a pass: one line, then the next pass. */
+/* The end of a pass: one line, then the next pass.  A pass that sent nothing (its clients
+ * between partitions, needing none of this one's chunks) is not logged: such passes come
+ * hundreds a second. */
 static void cycle_end(struct mcast_session *ss, uint64_t now)
 {
 	double s = (double)(now - ss->cycle_ms) / 1000.0;
 
-	fprintf(stderr, "mcast: %s: cycle %u: %.1f MB to %zu clients in %.1f s (%.1f MB/s)\n",
-		ss->profile, ss->cycle, (double)ss->cycle_bytes / 1e6, ss->nc, s,
-		s > 0 ? (double)ss->cycle_bytes / 1e6 / s : 0.0);
+	if (ss->cycle_bytes)
+		fprintf(stderr, "mcast: %s: cycle %u: %.1f MB to %zu clients in %.1f s (%.1f MB/s)\n",
+			ss->profile, ss->cycle, (double)ss->cycle_bytes / 1e6, ss->nc, s,
+			s > 0 ? (double)ss->cycle_bytes / 1e6 / s : 0.0);
 	ss->cycle++;
 	ss->cycle_ms = now;
 	ss->cycle_bytes = 0;
