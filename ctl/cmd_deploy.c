@@ -5,6 +5,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include "order.h"
 
 /* The question naming the machines (the first few, then a count). */
@@ -23,6 +24,20 @@ static void question(const struct ctl *c, char *q, size_t cap)
 		o += (size_t)snprintf(q + o, cap - o, " and %d more", c->nargs - 5);
 	if (o < cap)
 		snprintf(q + o, cap - o, " at the next network boot?");
+}
+
+/* Whether a name is "all" (any case), which the server takes as every machine: refused
+ * as a name, so a list never orders the whole lab unseen; --all says it. */
+static int names_all(const struct ctl *c)
+{
+	for (int i = 0; i < c->nargs; i++) {
+		if (!strcasecmp(c->args[i], "all")) {
+			fprintf(stderr, "strata-ctl deploy: 'all' is not a machine's name: to order "
+				"every machine, say --all\n");
+			return 1;
+		}
+	}
+	return 0;
 }
 
 /* With --json, a refused machine's line: {"machine": NAME, "refused": true, "exit": RC}. */
@@ -85,6 +100,8 @@ int cmd_deploy(struct ctl *c)
 			"strata-ctl deploy NAME... | --all\n");
 		return CTL_EUSAGE;
 	}
+	if (names_all(c))
+		return CTL_EUSAGE;
 	if ((rc = api_open(&a, c)))
 		return rc;
 	question(c, q, sizeof(q));

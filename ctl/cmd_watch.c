@@ -1,8 +1,8 @@
 /*
  * watch [--until-idle]: poll /machines.json every --interval seconds and show what
- * changed (watch.h).  Polling, because the server's event stream (/api/events) is not
- * served yet; a poll costs the server 4 statements per machine, so keep the interval at 1 s
- * or more on a large lab.
+ * changed (watch.h).  Polling /machines.json, not the server's event stream
+ * (/api/events); a poll costs the server 4 statements per machine, so keep the interval at
+ * 1 s or more on a large lab.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /*
- * The lab as /machines.json tells it: the one lab-wide read the server serves today (the
- * paged /api/machines and the /api/events stream are not served yet), and what strata-ctl
- * derives from it: a machine's state in the dashboard's words.
+ * The lab as /machines.json tells it (strata-ctl reads that view, not the paged
+ * /api/machines), and what strata-ctl derives from it: a machine's state in the
+ * dashboard's words.
  */
 #ifndef STRATA_CTL_LAB_H
 #define STRATA_CTL_LAB_H

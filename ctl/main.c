@@ -55,8 +55,8 @@ static const struct command commands[] = {
 	  "Delete what no layer, profile or kept generation names; --dry-run only counts." },
 	{ "watch", cmd_watch, LISTING | OPT_UNTIL_IDLE | OPT_INTERVAL,
 	  "watch [--until-idle] [--interval SECONDS] [--json]",
-	  "Follow the lab by polling /machines.json (every 1 s unless --interval; the\n"
-	  "server's event stream is not served yet): progress bars on a terminal, one line\n"
+	  "Follow the lab by polling /machines.json (every 1 s unless --interval):\n"
+	  "progress bars on a terminal, one line\n"
 	  "per change of a machine's state, progress decile or message elsewhere, one JSON\n"
 	  "object per line with --json.  --until-idle ends once no machine is queued,\n"
 	  "deploying or capturing: exit 0, or 8 if a machine failed meanwhile." },

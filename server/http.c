@@ -408,7 +408,7 @@ static int bearer_authorize(struct server *s, const char *auth, struct who *w,
 	w->via = VIA_TOKEN;
 	rc = server_api_auth(s, http_bearer(auth), w->name);
 	if (rc == STRATA_EACCES && s->cfg.admins)
-		*why = "send Authorization: Bearer TOKEN, or log in at /ui";
+		*why = "send Authorization: Bearer TOKEN, or log in (POST /api/login)";
 	else if (rc == STRATA_EACCES)
 		*why = "the API is off: start strata-server with --api-tokens FILE (scripts) or "
 		       "--admins FILE (the dashboard)";
@@ -617,14 +617,11 @@ static enum MHD_Result not_built(struct MHD_Connection *c, struct req *r, struct
 	return http_fail(c, r, STRATA_ENOTSUP, "this strata-server does not serve that yet");
 }
 
-/* GET /: the dashboard's page is /ui (no route ends in '/'). */
+/* GET /: no page is served yet; say where the API is. */
 static enum MHD_Result root(struct MHD_Connection *c, struct req *r)
 {
-	struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
-
-	if (resp)
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, "/ui");
-	return http_queue(c, r, 303, resp, 0);
+	return http_error(c, r, 404, "no page here: the JSON API is under /api (log in with "
+			  "POST /api/login, or send Authorization: Bearer TOKEN)");
 }
 
 static enum MHD_Result get(struct MHD_Connection *c, struct req *r, struct server *s)
@@ -783,7 +780,7 @@ static enum MHD_Result plain_gate(struct MHD_Connection *c, struct req *r, struc
 	struct MHD_Response *resp;
 	char where[HTTP_PATH_MAX + 256];
 
-	snprintf(where, sizeof(where), "%s%s", s->cfg.tls_url, k == ROUTE_ROOT ? "/ui" : r->path);
+	snprintf(where, sizeof(where), "%s%s", s->cfg.tls_url, r->path);
 	if (k != ROUTE_ROOT && k != ROUTE_UI && k != ROUTE_UI_FILE) {
 		snprintf(where, sizeof(where), "this server takes admins' requests over HTTPS "
 			 "only: use %s", s->cfg.tls_url);
@@ -827,7 +824,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	http_guard_request_in(c);
 	if (r->too_big)
 		return http_error(c, r, 413, "request body too large");
-	if (!r->tls && s->cfg.tls_cert && http_route_admin(r->route.kind))
+	/* With TLS on, no credential travels in clear: an admin route, or any request carrying
+	 * a token or a cookie (an agent's route included), is sent to HTTPS. */
+	if (!r->tls && s->cfg.tls_cert &&
+	    (http_route_admin(r->route.kind) || http_has_credential(c)))
 		return plain_gate(c, r, s);
 	if (r->route.kind == ROUTE_REPORT)
 		return is_get ? report(c, r, s)

@@ -127,9 +127,13 @@ static enum MHD_Result granted(struct MHD_Connection *c, struct req *r, struct s
 	int n = snprintf(body, sizeof(body), "{\"admin\": \"%s\", \"csrf\": \"%s\", "
 			 "\"expires\": %lld, \"origin\": \"%s\", \"tls\": %s}\n", name, g->csrf,
 			 (long long)g->expires, origin_of_port(s, r), r->tls ? "true" : "false");
-	struct MHD_Response *resp = MHD_create_response_from_buffer((size_t)n, body,
-								    MHD_RESPMEM_MUST_COPY);
+	struct MHD_Response *resp;
 
+	if (n < 0 || (size_t)n >= sizeof(body)) {
+		strata_wipe(g, sizeof(*g));
+		return http_error(c, r, 500, "the login's answer does not fit: is --url very long?");
+	}
+	resp = MHD_create_response_from_buffer((size_t)n, body, MHD_RESPMEM_MUST_COPY);
 	if (resp) {
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
@@ -231,5 +235,7 @@ enum MHD_Result http_session(struct MHD_Connection *c, struct req *r, struct ser
 		     "\"server_time\": %lld}\n", w.name, who_via_name(w.via), csrf, exp,
 		     origin_of_port(s, r), tm.tm_zone ? tm.tm_zone : "", tm.tm_gmtoff,
 		     (long long)now);
+	if (n < 0 || (size_t)n >= sizeof(body))
+		return http_error(c, r, 500, "the session's answer does not fit: is --url very long?");
 	return http_text(c, r, 200, "application/json", body, (size_t)n);
 }

@@ -158,10 +158,17 @@ static int proxies_arg(const char *v, const char **out)
 	return 0;
 }
 
+/** The longest base URL (--url, --tls-url, --http-url): the answers that carry one are
+ *  built in fixed buffers. */
+#define URL_ARG_MAX 255
+
 /* A base URL: it goes into JSON answers and Location headers as it is, so no quote,
- * backslash, blank or control byte. */
+ * backslash, blank or control byte, and at most URL_ARG_MAX characters. */
 static int url_arg(const char *name, const char *v, const char **out)
 {
+	if (strlen(v) > URL_ARG_MAX)
+		return errorf("%s: a URL of at most %d characters, please (it goes into scripts, "
+			      "answers and signed requests)", name, URL_ARG_MAX);
 	for (const char *p = v; *p; p++)
 		if (*p <= ' ' || *p == '"' || *p == '\\' || *p == 0x7f)
 			return errorf("%s: '%s' must be a URL without blanks, quotes or backslashes",

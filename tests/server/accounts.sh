@@ -159,9 +159,13 @@ check "plain port: the refusal names the https URL" sh -c "curl -s -H '$SRV_AUTH
 check "plain port: login refused 403" test "$(login alice 'correct horse' "$U" -c /dev/null)" = 403
 check "plain port: /ui answers 308 to https" sh -c "curl -s -o /dev/null -D - '$U/ui' | grep -q \"^Location: $S/ui\""
 check "plain port: agents' routes still served" test "$(code "$U/ipxe/52:54:00:5e:00:02")" = 200
+check "plain port: an agent's route with a token refused 403 (no credential in clear)" test "$(code -H "$SRV_AUTH" "$U/manifest/52:54:00:5e:00:02")" = 403
+check "plain port: / answers 308 to https" sh -c "curl -s -o /dev/null -D - '$U/' | grep -q \"^Location: $S/\""
+check "https: / answers 404 pointing at /api" sh -c "curl -sk '$S/' | grep -q 'JSON API is under /api'"
 check "https: TLS 1.1 refused" sh -c "! echo | openssl s_client -connect 127.0.0.1:$HS -tls1_1 2>/dev/null | grep -q 'BEGIN CERTIFICATE\|Cipher is [A-Z]'"
 check "audit: the https order names alice via session" test "$(srv_sql "$W" "SELECT token_name || '|' || via FROM orders WHERE action = 'deploy' ORDER BY id DESC LIMIT 1")" = "alice|session"
 srv_stop; rc=$?
 check "clean exit on SIGTERM (TLS)" test "$rc" = 0
+check "a --url over 255 characters refused" sh -c "'$SRV' --root '$W/root' --addr 127.0.0.1 --http-port 1 --tftp-port 1 --dhcp off --url 'http://127.0.0.1/$(printf 'x%.0s' $(seq 1 260))' 2>&1 | grep -q 'at most 255 characters'"
 check "--tls-cert without --tls-key refused" sh -c "'$SRV' --root '$W/root' --addr 127.0.0.1 --http-port 1 --tftp-port 1 --dhcp off --tls-cert '$W/cert.pem' 2>&1 | grep -q 'go together'"
 finish

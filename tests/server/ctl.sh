@@ -100,6 +100,8 @@ check "  pc99 refused, named" err 'deploy pc99: 404'
 check "deploy pc01 pc99 --json: 7" t 7 deploy pc01 pc99 --yes --json
 check "  python3 reads each line: pc01 ordered, pc99 refused (4)" ndj "d == [{'machine': 'pc01', 'message': 'deploy pending on 1 machines'}, {'machine': 'pc99', 'refused': True, 'exit': 4}]"
 check "deploy with names and --all: 2" t 2 deploy pc01 --all --yes
+check "deploy ALL as a name: 2 (--all says it)" t 2 deploy pc01 ALL --yes
+check "  the refusal points at --all" err "say --all"
 
 check "capture --as without --prepared off a terminal: 2" t 2 capture pc02 --as gold1 --yes
 check "  saying to add --prepared" err 'add --prepared'
