@@ -116,6 +116,19 @@ static size_t plan_all(struct mcast *mc, struct mcast_session ***out)
 	return n;
 }
 
+/* A live session takes its plan's announcement: the session id covers the group, port,
+ * parts and layers but not the rate, payload or parity, which a reload may change and the
+ * new manifests carry.  A chunk half sent in the old fragment size starts again. */
+static void renew_ann(struct mcast_session *o, const struct strata_multicast *ann)
+{
+	if (o->ann.payload != ann->payload || o->ann.parity != ann->parity)
+		o->have_chunk = 0;
+	if (o->ann.rate != ann->rate || o->ann.payload != ann->payload)
+		fprintf(stderr, "mcast: %s: rate now %llu bit/s, payload %u\n", o->profile,
+			(unsigned long long)ann->rate, ann->payload);
+	o->ann = *ann;
+}
+
 /* Plan p becomes live: the old session of its id (moved out of mc->v), or p itself with
  * a socket and buffer.  NULL when it cannot send (logged; p freed). */
 static struct mcast_session *take_live(struct mcast *mc, struct mcast_session *p)
@@ -126,6 +139,7 @@ static struct mcast_session *take_live(struct mcast *mc, struct mcast_session *p
 		if (o && !memcmp(o->ann.session, p->ann.session, 8)) {
 			mc->v[i] = NULL;
 			snprintf(o->profile, sizeof(o->profile), "%s", p->profile);
+			renew_ann(o, &p->ann);
 			session_free(p);
 			return o;
 		}

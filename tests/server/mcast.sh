@@ -139,7 +139,7 @@ check "a body that does not parse: 400" test "$(st $M1 $SA 1 $LAH 1 0:4 garbage)
 check "an unknown session: GONE" test "$(st $M1 0123456789abcdef 1 $LAH 1 0:4)" = "200 gone"
 check "a JOIN: stay" test "$(st $M3 $SB 1 ${LB#sha256:} 1 0:4)" = "200 stay"
 check "a replayed counter: 409" test "$(st $M3 $SB 1 ${LB#sha256:} 0 0:4 replay)" = "409 -"
-check "too soon after the last: 503" test "$(st $M3 $SB 1 ${LB#sha256:} 0 0:4)" = "503 -"
+check "too soon after the last: 503" test "$(st $M3 $SB 1 ${LB#sha256:} 0 0:4 twice)" = "503 -"
 check "the JOINed client is listed" test "$(jq_ lab2 "len(s['clients'])")" = 1
 
 # A silent client is dropped after 30 s (pc03's JOIN above, never followed).
@@ -156,6 +156,15 @@ inns kill -HUP "$SPID"
 sleep 1
 check "a bad multicast key is refused naming file:line" grep -q "inventory.conf:2: port= must be 1024..65535, not '80'" "$W/log"
 check "the server runs on" test -n "$(jq_ lab "s['session']")"
+
+# A reload that changes the rate and payload: the session (same id) sends as the new
+# manifests say, not as the old ones did.
+SID=$(jq_ lab "s['session']")
+sed 's/rate=8M port=5083/rate=16M port=5083 payload=1000/' "$W/good.conf" > "$W/root/inventory.conf"
+inns kill -HUP "$SPID"
+for _ in $(seq 50); do [ "$(jq_ lab "s['payload']")" = 1000 ] && break; sleep 0.1; done
+check "after a reload the live session has the new rate and payload" test "$(jq_ lab "(s['session'], s['rate'], s['payload'])")" = "('$SID', 16000000, 1000)"
+check "... as the manifest says" grep -q "^multicast .*session=$SID rate=16M payload=1000 " <(manifest $M1)
 netns_stop "$SPID"
 check "the server stops cleanly, no sanitizer or leak report" bash -c "! grep -q 'ERROR: AddressSanitizer\|runtime error' '$W/log'"
 finish

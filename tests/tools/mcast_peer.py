@@ -13,7 +13,8 @@ tests/server/mcast.sh runs it against the server's carousel.
   mcast_peer.py post STATE MAC BASE INDEX SESSION PART LAYER FLAGS NEED [MODE]
       One status; prints "CODE VERDICT" (VERDICT - when the answer is not 200).  MODE:
       signed (default), unsigned, bad-b (b= of another body), garbage (a signed body,
-      junk around its part and session), replay (the previous counter again).
+      junk around its part and session), replay (the previous counter again), twice (the same status posted twice back to back;
+      the second's answer printed).
 """
 import hashlib
 import json
@@ -222,6 +223,9 @@ def cmd_post(state, mac, base, index, session, part, layer, flags, need_spec, mo
     _count, data = read_index(index)
     body = status_body(int(flags), int(part), bytes.fromhex(session), bytes.fromhex(layer),
                        parse_need(need_spec, data))
+    if mode == "twice":          # the second of two back to back: inside the 500 ms
+        post(state, base, mac, body)
+        mode = "signed"
     code, a = post(state, base, mac, body, mode)
     print(code, VERDICTS.get(a[1], "?") if a else "-")
     return 0
