@@ -428,10 +428,12 @@ int http_cookie_get(const char *hdr, const char *name, char out[HTTP_COOKIE_VALU
 		size_t n = strcspn(p, ";");
 		const char *eq = memchr(p, '=', n);
 
-		if (!eq || eq == p)
-			return -1;
-		if ((size_t)(eq - p) == nlen && !strncmp(p, name, nlen)) {
-			if (found++ || !cookie_value_ok(eq + 1, n - nlen - 1))
+		/* Only a pair of our name and a session's shape counts: anything else (another
+		 * app's cookies on this host, a flag without '=', junk a sibling planted under
+		 * our name) is skipped, so it cannot lock an admin out. */
+		if (eq && (size_t)(eq - p) == nlen && !strncmp(p, name, nlen) &&
+		    cookie_value_ok(eq + 1, n - nlen - 1)) {
+			if (found++)
 				return -1;
 			memcpy(out, eq + 1, HTTP_COOKIE_VALUE_LEN);
 			out[HTTP_COOKIE_VALUE_LEN] = '\0';

@@ -144,9 +144,10 @@ int http_origin_ok(const char *origin, const char *url);
 /**
  * The value of the cookie called name in a Cookie header (RFC 6265 section 4.2.1:
  * "a=1; b=2"), into out.  1 when found with the shape of a session (64 lowercase hex
- * digits), 0 when absent (other cookies are skipped whatever they hold), -1 when the
- * header is not a cookie list, or name appears twice or with another shape: a request a
- * browser would not send, refused rather than guessed at.
+ * digits), 0 when absent, -1 when two pairs of that name both have a session's shape
+ * (which to trust cannot be told).  Every other pair is skipped, whatever it holds: other
+ * apps on the host (cookies are not scoped by port), flags without '=', or junk planted
+ * under our name must not lock an admin out.
  */
 int http_cookie_get(const char *hdr, const char *name, char out[HTTP_COOKIE_VALUE_LEN + 1]);
 
