@@ -212,6 +212,12 @@ ssize_t sse_read(struct sse_stream *st, char *buf, size_t max, uint64_t now_ms)
 		st->end = 2;
 	}
 	if (!st->pre_len && h->seq >= SSE_RING && st->seq <= h->seq - SSE_RING) {
+		/* Behind by a whole ring.  Mid-frame, a reload event would run into the
+		 * half-sent line: end the stream instead (EventSource reconnects). */
+		if (st->off) {
+			pthread_mutex_unlock(&h->lock);
+			return -1;
+		}
 		set_pre(st, "event: reload\ndata: {\"why\":\"behind\"}\n\n");
 		st->seq = h->seq + 1;
 		st->off = 0;

@@ -154,6 +154,36 @@ static void test_reload_and_overrun(void)
 	lab_view_free(&g2);
 }
 
+/* A stream a whole ring behind while it has sent half a frame ends (-1), rather than a
+ * reload event running into the half-sent line. */
+static void test_overrun_mid_frame(void)
+{
+	struct fake fa = { 0 };
+	struct lab_view v[2] = { { 0 }, { 0 } };
+	struct sse_hub *h = NULL;
+	struct sse_stream *st;
+	char buf[65536];
+	ssize_t last;
+
+	CHECK_EQ(sse_hub_new(fake_suspend, fake_resume, &h), 0);
+	st = sse_open(h, "", &fa, NULL);
+	drain(st, buf, sizeof(buf), &last);
+	lab(&v[0], 1);
+	lab(&v[1], 1);
+	progress(&v[1], 1, 1);
+	CHECK_EQ(sse_publish(h, &v[0], &v[1]), 1);
+	CHECK_EQ(sse_read(st, buf, 5, 1000), 5);                 /* half of frame 1 */
+	for (int k = 2; k <= SSE_RING + 6; k++) {
+		progress(&v[k % 2], 1, (uint64_t)k);
+		CHECK_EQ(sse_publish(h, &v[(k + 1) % 2], &v[k % 2]), (uint64_t)k);
+	}
+	CHECK_EQ(sse_read(st, buf, sizeof(buf), 1000), -1);
+	sse_gone(st);
+	sse_hub_free(h);
+	lab_view_free(&v[0]);
+	lab_view_free(&v[1]);
+}
+
 static void test_ping(void)
 {
 	struct fake fa = { 0 };
@@ -257,6 +287,7 @@ int main(void)
 {
 	RUN(test_frames);
 	RUN(test_reload_and_overrun);
+	RUN(test_overrun_mid_frame);
 	RUN(test_ping);
 	RUN(test_close);
 	RUN(test_session_end);
