@@ -1,5 +1,6 @@
 /* strata-server's admins file and password check (see admins.h). */
 #include <crypt.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "admins.h"
@@ -122,6 +123,42 @@ err_mem:
 	return strata_fail(diag, STRATA_ENOMEM, "out of memory", 0);
 }
 
+/* The part of a crypt(3) hash that sets its cost: the method ("$y$") and, where the method
+ * has one, its cost field ("$y$j9T$", "$2b$12$", "$6$rounds=N$"), into key (64 bytes). */
+static void cost_key(const char *hash, char key[64])
+{
+	const char *m = strchr(hash + 1, '$'), *f = m ? strchr(m + 1, '$') : NULL;
+	size_t n = f ? (size_t)(f - hash + 1) : m ? (size_t)(m - hash + 1) : strlen(hash);
+
+	if (f && (strncmp(hash, "$6$", 3) || !strncmp(m + 1, "rounds=", 7)) == 0)
+		n = (size_t)(m - hash + 1);               /* $6$ without rounds: its salt */
+	if (!strncmp(hash, "$7$", 3) && strlen(hash) >= 14)
+		n = 14;                                   /* $7$: N, r and p, then the salt */
+	snprintf(key, 64, "%.*s", (int)(n < 63 ? n : 63), hash);
+}
+
+/* A warning when admins' hashes differ in method or cost: an unknown name is hashed against
+ * the first admin's, so only one cost for all keeps a login's time from telling which
+ * names exist. */
+static void warn_mixed_costs(const char *path, const struct admins *t)
+{
+	char first[64], k[64];
+
+	if (t->n == 0)
+		return;
+	cost_key(t->a[0].hash, first);
+	for (size_t i = 1; i < t->n; i++) {
+		cost_key(t->a[i].hash, k);
+		if (strcmp(k, first)) {
+			fprintf(stderr, "%s: warning: %s's hash (%s...) and %s's (%s...) differ in "
+				"method or cost, so a login's time may tell whether a name exists: "
+				"give every admin the same (mkpasswd -m yescrypt, or openssl passwd "
+				"-6 for all)\n", path, t->a[0].name, first, t->a[i].name, k);
+			return;
+		}
+	}
+}
+
 int admins_load(const char *path, struct admins **out)
 {
 	struct strata_diag diag = { 0 };
@@ -137,6 +174,7 @@ int admins_load(const char *path, struct admins **out)
 		return errorf("%s: out of memory", path);
 	if (rc)
 		return errorf("%s:%llu: %s", path, (unsigned long long)diag.where, diag.msg);
+	warn_mixed_costs(path, *out);
 	return 0;
 }
 

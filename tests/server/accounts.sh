@@ -62,6 +62,7 @@ check "admins: a reserved name refused" bad_admins "inventory:$BOB" "NAME is one
 check "admins: no colon refused" bad_admins "eve $BOB" "expected 'NAME:HASH'"
 
 check "server with --admins and --api-tokens starts" srv_start "$W" "$W/log" --api-tokens "$W/api-tokens" --admins "$W/admins"
+check "admins of mixed hash methods: a warning at load (timing)" grep -q "differ in method or cost, so a login.s time may tell whether a name exists" "$W/log"
 check "start names the admin count" grep -q "admins: 3 admins" "$W/log"
 check "start warns: no TLS" grep -q "warning: --admins without --tls-cert" "$W/log"
 
