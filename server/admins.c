@@ -79,9 +79,10 @@ static int parse_admin(struct admin *a, const char *p, const char *end, uint64_t
 }
 
 /* One line [p, end): a comment or blank line is skipped; a repeated NAME is refused. */
-static int parse_line(struct admins *t, const char *p, const char *end, uint64_t no,
+static int parse_line(void *ctx, const char *p, const char *end, uint64_t no,
 		      struct strata_diag *diag)
 {
+	struct admins *t = ctx;
 	int rc;
 
 	if (p == end || *p == '#')
@@ -97,12 +98,6 @@ static int parse_line(struct admins *t, const char *p, const char *end, uint64_t
 	return 0;
 }
 
-/* parse_line as text_lines calls it. */
-static int line_of(void *t, const char *p, const char *end, uint64_t no, struct strata_diag *diag)
-{
-	return parse_line(t, p, end, no, diag);
-}
-
 int admins_parse(const char *text, size_t len, struct admins **out, struct strata_diag *diag)
 {
 	struct admins *t = calloc(1, sizeof(*t));
@@ -110,7 +105,7 @@ int admins_parse(const char *text, size_t len, struct admins **out, struct strat
 
 	if (!t || !(t->a = calloc(ADMINS_MAX, sizeof(*t->a))))
 		goto err_mem;
-	rc = text_lines(text, len, line_of, t, diag);
+	rc = text_lines(text, len, parse_line, t, diag);
 	if (rc)
 		goto err_parse;
 	*out = t;

@@ -92,9 +92,10 @@ static int add(struct api_tokens *t, const struct word w[2], uint64_t no,
 }
 
 /* One line [p, end): blank and comment lines are skipped. */
-static int parse_line(struct api_tokens *t, const char *p, const char *end, uint64_t no,
+static int parse_line(void *ctx, const char *p, const char *end, uint64_t no,
 		      struct strata_diag *diag)
 {
+	struct api_tokens *t = ctx;
 	struct word w[3];
 	int n = split(p, end, w), rc;
 
@@ -108,12 +109,6 @@ static int parse_line(struct api_tokens *t, const char *p, const char *end, uint
 	return add(t, w, no, diag);
 }
 
-/* parse_line as text_lines calls it. */
-static int line_of(void *t, const char *p, const char *end, uint64_t no, struct strata_diag *diag)
-{
-	return parse_line(t, p, end, no, diag);
-}
-
 int api_tokens_parse(const char *text, size_t len, struct api_tokens **out,
 		     struct strata_diag *diag)
 {
@@ -122,7 +117,7 @@ int api_tokens_parse(const char *text, size_t len, struct api_tokens **out,
 
 	if (!t || !(t->t = calloc(API_TOKENS_MAX, sizeof(*t->t))))
 		goto err_mem;
-	rc = text_lines(text, len, line_of, t, diag);
+	rc = text_lines(text, len, parse_line, t, diag);
 	if (rc)
 		goto err_parse;
 	*out = t;
