@@ -16,11 +16,15 @@
 #   capkill: tests/e2e/capture.sh cases 1, 5 and 9 SOAK_ROUNDS times, the server killed
 #           after a random number (1-20, CAPTURE_KILL_AFTER) of a capture's chunk uploads:
 #           earlier generations intact, the next boot sends only what is missing
+#   mcast:  tests/e2e/multicast.sh with every case once (make test runs 1 and 2; case 3 is
+#           firmware PXE -> snponly.efi -> a multicast deployment)
+#   demo:   tests/e2e/demo.sh once with the one-PC demo also through OVMF PXE (make test
+#           runs the iPXE ROM and UEFI HTTP Boot)
 # Each cut round names its kill delay (and each faults round its loss), so a failing round
 # can be run again alone.  It prints one "N passed, N failed" line, like make test.  About
-# 1 h 20 with the defaults.
+# 1 h 35 with the defaults.
 # Usage: tests/soak/run.sh [--help] [BUILD_DIR]   (SOAK_ROUNDS, SOAK_FUZZ_SECONDS,
-#        SOAK_ONLY="fuzz load cuts faults sb capkill")
+#        SOAK_ONLY="fuzz load cuts faults sb capkill mcast demo")
 set -u
 case ${1:-} in
 -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
@@ -28,7 +32,7 @@ esac
 BUILD=${1:-build}
 ROUNDS=${SOAK_ROUNDS:-3}
 FUZZ_SECONDS=${SOAK_FUZZ_SECONDS:-300}
-ONLY=${SOAK_ONLY:-fuzz load cuts faults sb capkill}
+ONLY=${SOAK_ONLY:-fuzz load cuts faults sb capkill mcast demo}
 . "$(dirname "$0")/../lib/suite.sh"
 
 want() { case " $ONLY " in *" $1 "*) return 0 ;; esac; return 1; }
@@ -60,4 +64,6 @@ for r in $(seq "$ROUNDS"); do
 			env CAPTURE_CASES="1 5 9" CAPTURE_KILL_AFTER=$n bash tests/e2e/capture.sh "$BUILD"
 	fi
 done
+want mcast && suite "soak multicast, every case" env E2E_CASES="1 2 3" bash tests/e2e/multicast.sh "$BUILD"
+want demo && suite "soak demo through OVMF PXE and HTTP Boot" env DEMO_BOOTS="pxe http" bash tests/e2e/demo.sh "$BUILD"
 suites_finish
