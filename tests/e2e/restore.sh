@@ -155,7 +155,8 @@ echo "     1: data: $PSIZE bytes; $(grep -a 'capture: part data (ext4)' "$LAB_RU
 if want 2; then
 	blank "$W/vm1.img" 96M
 	boot vm1-blank "$W/vm1.img"
-	check "2: the server sends the check script (nothing pending, generations to restore)" grep -q "Strata: vm1 has nothing pending: checking its disk's layout" <(lab_console "$LAB_RUN/vm1-blank.serial")
+	check "2: the server sends the check script (nothing pending, generations to restore)" grep -q "boot: $CUR vm1: generations to restore: check the disk" "$LAB_RUN/server.log"
+	check "2: ... which iPXE runs" grep -q "Strata: vm1 has nothing pending: checking its disk's layout" <(lab_console "$LAB_RUN/vm1-blank.serial")
 	check "2: strata.efi finds the disk lacks vm1's layout and restores" grep -q "the disk lacks vm1's layout (blank, or a partition missing): restoring" <(debug vm1-blank)
 	check "2: the deployment completes" grep -q "strata.efi: deployment complete" <(debug vm1-blank)
 	check "2: data is restored from the private store" grep -q "layer data: private (sha256:${DATA1:7:16}" <(debug vm1-blank)
