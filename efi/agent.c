@@ -4,6 +4,9 @@
  *                boot's session; a PC whose key differs from the pinned one stops here
  *                until an admin accepts it, and one with no key pinned has no order
  *   orders    -> ask /agent/MAC (signed) whether anything is pending
+ *   check     -> nothing pending, check=yes: the manifest, and does the disk hold its
+ *                layout (agent_check.h)?  A blank disk, or the machine's own table
+ *                lacking a partition, goes on to restore; any other disk is left alone
  *   manifest  -> fetch (signed), verify the signature with the built-in key, refuse an
  *                old version
  *   disk      -> the first fixed disk large enough for the layout, else the largest
@@ -22,6 +25,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "agent.h"
+#include "agent_check.h"
 #include "alloc.h"
 #include "capture_agent.h"
 #include "clock.h"
@@ -323,6 +327,25 @@ static int layers(struct agent *a)
 	return 0;
 }
 
+/* check=yes with nothing pending: fetch the manifest and check the disk (agent_check.h).
+ * 0 when the deployment must run (a->restoring), else 1: a check that fails hands the PC
+ * to its disk as it is, logged, since a reboot would only run the same check again. */
+static int check(struct agent *a, EFI_HANDLE image)
+{
+	int rc = manifest(a);
+
+	if (rc == 0)
+		rc = agent_check(a, image, min_disk(&a->m), &have);
+	if (rc < 0) {
+		log_msg("strata.efi: the layout check failed [%s]; booting the local disk as it is",
+			strata_strerror(rc));
+		a->why[0] = '\0';
+		return 1;
+	}
+	a->restoring = rc == 0;
+	return rc;
+}
+
 /* Without a mac= argument (UEFI HTTP Boot), the NIC we were booted from names us. */
 static void mac_from_device(struct agent *a, EFI_HANDLE image)
 {
@@ -378,6 +401,8 @@ int agent_run(struct agent *a, EFI_HANDLE image)
 	rc = machine_key(a);
 	if (rc == 0)
 		rc = orders(a);
+	if (rc == 1 && a->args.check)
+		rc = check(a, image);
 	if (rc)
 		return rc;
 	a->start_ms = clock_ms();
@@ -389,7 +414,7 @@ int agent_run(struct agent *a, EFI_HANDLE image)
 	}
 	if (a->orders.capture)
 		return capture_run(a, image);
-	rc = manifest(a);
+	rc = a->restoring ? 0 : manifest(a);
 	if (rc == 0 && (rc = choose_store(a)) == 0 && (rc = table(a, image)) == 0)
 		rc = layers(a);
 	layers_forget(a);

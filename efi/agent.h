@@ -45,6 +45,10 @@ struct agent {
 	const char *mc_off;
 	uint64_t start_ms;           /**< when the deployment began (clock_ms), for the summary */
 	struct orders orders;        /**< what the server's orders line asks (orders.h) */
+	/** Nothing was pending, and the layout check (check=yes, agent_check.h) found the disk
+	 *  blank or lacking a partition: this run restores it, and a failure hands the PC to
+	 *  its disk rather than rebooting into the same check. */
+	int restoring;
 	/** Each written partition's index file, fetched and checked against its layer id
 	 *  while planning (layer_measure) and taken by its deployment (layer_deploy), which
 	 *  frees it; layers_forget frees the ones a failed run left.  buf is owned. */
@@ -59,8 +63,10 @@ struct agent {
 
 /**
  * Deploy the machine's manifest, or capture its disk when the orders say so
- * (a->orders.capture, efi/capture_agent.c).  Returns 0 when the disk holds it all (or was captured), 1
- * when the server has nothing pending for this machine, or an rc with a->why set.
+ * (a->orders.capture, efi/capture_agent.c), or with nothing pending and check=yes, restore
+ * a disk that lacks the machine's layout (agent_check.h; a->restoring).  Returns 0 when the
+ * disk holds it all (or was captured), 1 when the PC goes to its disk as it is (nothing
+ * pending, and no restore), or an rc with a->why set.
  * Reports to the server.
  */
 int agent_run(struct agent *a, EFI_HANDLE image);

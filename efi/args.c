@@ -101,6 +101,18 @@ static int set_then(struct args *a, const char *v, size_t n)
 	return log_fail(STRATA_EINVAL, "args: then= must be reboot, poweroff or exit");
 }
 
+/* check=: yes or no. */
+static int set_check(struct args *a, const char *v, size_t n)
+{
+	if (n == 3 && !memcmp(v, "yes", 3))
+		a->check = 1;
+	else if (n == 2 && !memcmp(v, "no", 2))
+		a->check = 0;
+	else
+		return log_fail(STRATA_EINVAL, "args: check= must be yes or no");
+	return 0;
+}
+
 /* selftest-fetch=: a URL, or a path relative to the server (resolved later by args_url,
  * once the server may have come from the boot URI). */
 static int set_selftest_fetch(struct args *a, const char *v, size_t n)
@@ -129,6 +141,7 @@ static const struct args_key args_keys[] = {
 	{ "server", set_server },
 	{ "mac", set_mac },
 	{ "then", set_then },
+	{ "check", set_check },
 	{ "selftest-fetch", set_selftest_fetch },
 	{ "expect-sha256", set_expect_sha256 },
 };

@@ -10,8 +10,8 @@
  *     server's base URL is that URI minus its final "/boot/<file>".
  *
  * Keys: server (base URL), mac (this machine, as the server names it), then (reboot,
- * poweroff or exit after the work),
- * and for the network self-test (efi/fetch_selftest.h) selftest-fetch and expect-sha256.
+ * poweroff or exit after the work), check (yes: with nothing pending, restore a disk that lacks
+ * the machine's layout before handing the PC to it, efi/agent_check.h), and for the network self-test (efi/fetch_selftest.h) selftest-fetch and expect-sha256.
  * A key this build does not know is logged and ignored, so a newer server does not stop an
  * older agent; anything malformed is an error, because a half-understood command line must
  * not deploy.
@@ -46,6 +46,7 @@ struct args {
 	const char *server_from;          /**< "options", "boot URI" or NULL: for the log */
 	char mac[ARGS_MAC_MAX];           /**< lowercase, colon-separated */
 	enum args_then then;
+	int check;                        /**< check=yes: the layout check (agent_check.h) */
 	char selftest_fetch[ARGS_URL_MAX];       /**< URL or server-relative path to fetch */
 	char expect_sha256[ARGS_SHA256_HEX_MAX]; /**< its digest, lowercase hex */
 };

@@ -130,6 +130,19 @@ static int local_disk(int rc, enum args_then *then)
 	return rc ? rc : STRATA_ENOENT;
 }
 
+/*
+ * A restore the layout check started (check=yes, nothing pending) failed: hand the PC to
+ * the firmware's next boot option, as a run with nothing pending does, rather than reboot
+ * into the same check and fail again for ever.  The failure is reported; the next network
+ * boot tries again.  Returns the status.
+ */
+static int restore_failed(int rc, enum args_then *then)
+{
+	log_msg("strata.efi: the restore failed: handing the PC to the firmware");
+	*then = ARGS_THEN_EXIT;
+	return rc;
+}
+
 /* Deploy, report the outcome, and say it in one clear final line. */
 /* The final report's text: the site store's failure, and how much came by multicast
  * (mc= and rep=, MB) or why multicast was unavailable.  Into buf (cap bytes, the
@@ -188,6 +201,8 @@ static int deploy(const struct args *args, EFI_HANDLE image, enum args_then *the
 	}
 	agent_done(&a);
 	fetch_close(a.f);
+	if (rc && a.restoring)
+		return restore_failed(rc, then);
 	return a.orders.then_local ? local_disk(rc, then) : rc;
 }
 

@@ -741,6 +741,15 @@ char *catalog_manifest(struct server *s, const uint8_t mac[6], size_t *len)
 	return out;
 }
 
+int catalog_restorable(struct server *s, const uint8_t mac[6])
+{
+	static const char word[] = " policy=restore";
+	const struct product *p = find_product(s->cat, mac);
+
+	return p && p->manifest &&
+	       memmem(p->manifest, p->manifest_len, word, sizeof(word) - 1) != NULL;
+}
+
 unsigned int catalog_site(struct server *s, const uint8_t mac[6])
 {
 	struct product *p = find_product(s->cat, mac);

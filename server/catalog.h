@@ -31,6 +31,14 @@ unsigned int catalog_site(struct server *s, const uint8_t mac[6]);
  */
 char *catalog_manifest(struct server *s, const uint8_t mac[6], size_t *len);
 
+/**
+ * 1 when mac is an inventory machine whose manifest names a partition to restore (a
+ * `policy=restore` line: a capture=yes partition with a committed generation), so a blank
+ * disk in it has something to get back and its boots with nothing pending run the layout
+ * check (pxe/check.ipxe, docs/restore.md).  Call with the catalog read lock.
+ */
+int catalog_restorable(struct server *s, const uint8_t mac[6]);
+
 /** Note a report from mac's agent: deploying, or done when final.  Read lock. */
 void catalog_reported(struct server *s, const uint8_t mac[6], int final);
 

@@ -8,6 +8,7 @@
 extern const char pxe_boot_ipxe[];
 extern const char pxe_deploy_ipxe[];
 extern const char pxe_local_ipxe[];
+extern const char pxe_check_ipxe[];
 extern const char pxe_enroll_ipxe[];
 
 #endif /* STRATA_PXE_SCRIPTS_H */

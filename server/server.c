@@ -249,6 +249,24 @@ static int boot_base(struct server *s, const uint8_t mac[6], char *out, size_t c
 	return at_site;
 }
 
+/* The script of mac with nothing pending: the layout check when its manifest names a
+ * partition to restore (a blank disk has something to get back: docs/restore.md), else
+ * straight to its disk.  Why not every machine: the check runs strata.efi at every boot
+ * (docs/restore.md says what it costs), and one with nothing to restore gains nothing. */
+static const char *nothing_pending(struct server *s, const uint8_t mac[6], const char *smac,
+				   const char *name)
+{
+	int check;
+
+	pthread_rwlock_rdlock(&s->lock);
+	check = catalog_restorable(s, mac);
+	pthread_rwlock_unlock(&s->lock);
+	if (check)
+		fprintf(stderr, "boot: %s %s: generations to restore: check the disk's layout first "
+			"(strata.efi check=yes)\n", smac, name);
+	return check ? pxe_check_ipxe : pxe_local_ipxe;
+}
+
 char *server_script(struct server *s, const uint8_t mac[6], uint32_t addr)
 {
 	char smac[18], name[INV_NAME_MAX + 1], boot[STRATA_STORE_URL_MAX + 1];
@@ -266,7 +284,8 @@ char *server_script(struct server *s, const uint8_t mac[6], uint32_t addr)
 	if (pending == INV_ACTION_ENROLL)
 		return enroll_consume(s, mac, "enroll script served") == 1
 			? render(pxe_enroll_ipxe, kv, 5) : render(pxe_local_ipxe, kv, 5);
-	return render(pending == INV_ACTION_DEPLOY ? pxe_deploy_ipxe : pxe_local_ipxe, kv, 5);
+	return render(pending == INV_ACTION_DEPLOY ? pxe_deploy_ipxe
+		      : nothing_pending(s, mac, smac, name), kv, 5);
 }
 
 int server_capture_pending(struct server *s, const uint8_t mac[6])

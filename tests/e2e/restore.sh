@@ -8,11 +8,17 @@
 #      made on the host between boots, as the user's disk would hold them); an admin orders
 #      a machine capture (POST /api/capture/vm1) and the next boot's strata.efi commits
 #      data as generation 1, the layer strata-image builds of the same bytes
-#   2. (after 1) the same PC with a blank disk (the disk file all zeros): one deploy boot
-#      (ordered with POST /api/deploy/vm1: the server sends a PC with nothing pending to its
-#      disk, blank or not) writes gold and restores data from generation 1 (policy=restore,
-#      store=private): the partition's bytes over the layer's size equal the captured ones,
-#      CIDATA names vm1
+#   2. (after 1) the same PC with a blank disk (the disk file all zeros), no admin action:
+#      its usual network boot (nothing pending, generations to restore: the server's
+#      pxe/check.ipxe runs strata.efi check=yes) finds the disk lacks vm1's layout, writes
+#      gold and restores data from generation 1 (policy=restore, store=private): the
+#      partition's bytes over the layer's size equal the captured ones, CIDATA names vm1
+#   7. (after 1) the layout check leaves a disk alone: vm1's own disk (its layout, an
+#      ESP whose startup.nsh prints a marker and powers off) boots its disk, untouched, and
+#      the seconds the check adds are measured (the serial console's "checking" line to
+#      "boots its local disk", by the file's size stamped every 0.1 s); a disk with a foreign GPT (another layout, the same ESP) is
+#      not overwritten and boots; vm1's own table without its data partition gets data
+#      restored
 #   3. (after 1) rollback: the user changes a file, a second capture makes generation 2,
 #      then POST /api/restore/vm1?generation=1: the next boot captures what data holds
 #      (generation 3), the one after writes generation 1 over it (policy=write); data holds
@@ -37,8 +43,8 @@
 #      disk is untouched (its sha256 unchanged).  This needs the planning against the disk;
 #      without it the agent writes the GPT, ESP, root and CIDATA and then stops at data
 #      ("layer data: 28294656 bytes do not fit its 11517440-byte partition"): 3 FAIL
-# RESTORE_CASES="2 4" runs only those cases (default all: 11 boots, 5 min 29 s here, 46
-# checks).  Every case builds on 1.
+# RESTORE_CASES="2 4" runs only those cases (default all: 14 boots, 59 checks; before case
+# 7 was added, 11 boots took 5 min 29 s here).  Every case builds on 1.
 # Needs root, QEMU, OVMF, iPXE, sgdisk, debugfs, sfdisk, mtools; without them it says so and
 # counts nothing.
 . "$(dirname "$0")/../lib/common.sh"
@@ -112,11 +118,11 @@ order_capture() {
 		<(lab_curl -s -X POST "$(lab_url)/api/capture/vm1")
 }
 
-# boot NAME DISK: one network boot of the PC vm1 is served under, waiting after it for the
+# boot NAME DISK [QEMU ARGS..]: one network boot of the PC vm1 is served under, waiting after it for the
 # catalog reload a capture's end asks for.
 boot() {
 	local r=$(count 'inventory.conf: [0-9]* profiles')
-	lab_vm "$1" "$CUR" "$2"
+	lab_vm "$1" "$CUR" "$2" "${@:3}"
 	grep -q "capture: server: task committed" "$LAB_RUN/$1.debug" || return 0
 	for _ in $(seq 50); do [ "$(count 'inventory.conf: [0-9]* profiles')" -gt "$r" ] && break; sleep 0.1; done
 }
@@ -144,12 +150,14 @@ check "1: GET /api/generations/vm1 lists generation 1" test "$(gens)" = 1
 LAYER=$DATA1 LAYER_IMG=$W/data1.img
 echo "     1: data: $PSIZE bytes; $(grep -a 'capture: part data (ext4)' "$LAB_RUN/vm1-cap1.debug" | tr -d '\r' | sed 's/.*read/read/')"
 
-# 2. The same PC with a blank disk: one deploy boot brings data back from generation 1.
-#    The server sends a PC with nothing pending to its disk, so the deployment is ordered.
+# 2. The same PC with a blank disk: its usual boot, with no order, brings data back from
+#    generation 1 (the layout check, check=yes).
 if want 2; then
 	blank "$W/vm1.img" 96M
-	lab_curl -s -X POST "$(lab_url)/api/deploy/vm1" > /dev/null
 	boot vm1-blank "$W/vm1.img"
+	check "2: the server sends the check script (nothing pending, generations to restore)" grep -q "boot: $CUR vm1: generations to restore: check the disk" "$LAB_RUN/server.log"
+	check "2: ... which iPXE runs" grep -q "Strata: vm1 has nothing pending: checking its disk's layout" <(lab_console "$LAB_RUN/vm1-blank.serial")
+	check "2: strata.efi finds the disk lacks vm1's layout and restores" grep -q "the disk lacks vm1's layout (blank, or a partition missing): restoring" <(debug vm1-blank)
 	check "2: the deployment completes" grep -q "strata.efi: deployment complete" <(debug vm1-blank)
 	check "2: data is restored from the private store" grep -q "layer data: private (sha256:${DATA1:7:16}" <(debug vm1-blank)
 	check "2: the ESP and root equal gold's layers" gold_on "$W/vm1.img"
@@ -158,6 +166,64 @@ if want 2; then
 		test "$(part_sum "$W/vm1.img" 4 "$PSIZE")" = "$(sha256sum < "$W/data1.img")"
 	check "2: data holds the user's files" data_has "$W/vm1.img" "$W/data1.img"
 	echo "     2: $(grep -a 'layer data: [0-9]* chunks' "$LAB_RUN/vm1-blank.debug" | tr -d '\r')"
+fi
+
+# watch_serial NAME: stamp the sizes of NAME's serial console and debug log every 0.1 s
+# (into NAME.stamps: time, serial bytes, debug bytes) until killed ($WATCH).  Sizes, not
+# lines: OVMF's console moves its cursor rather than ending lines.  seconds NAME FILE FROM
+# TO: the seconds between FILE (serial or debug) first holding FROM and first holding TO
+# after it, each known within 0.1 s.
+watch_serial() {
+	local base=$LAB_RUN/$1
+	( while sleep 0.1; do
+		echo "$(date +%s.%N) $(stat -c %s "$base.serial" 2>/dev/null || echo 0)" \
+			"$(stat -c %s "$base.debug" 2>/dev/null || echo 0)"
+	done ) > "$base.stamps" &
+	WATCH=$!
+}
+seconds() {
+	local f=$LAB_RUN/$1.$2 col=2 a b
+	[ "$2" = debug ] && col=3
+	a=$(grep -a -b -o -F "$3" "$f" | head -1 | cut -d: -f1)
+	[ -n "$a" ] || { echo "?"; return; }
+	b=$(tail -c +"$((a + 1))" "$f" | grep -a -b -o -F "$4" | head -1 | cut -d: -f1)
+	[ -n "$b" ] || { echo "?"; return; }
+	awk -v c="$col" -v a="$((a + ${#3}))" -v b="$((a + b + ${#4}))" \
+		'$c >= a && !x { x = $1 } $c >= b && !y { y = $1 } END { if (x && y) printf "%.1f", y - x; else print "?" }' \
+		"$LAB_RUN/$1.stamps"
+}
+fw_quiet=(-fw_cfg name=opt/org.tianocore/IPv6Support,string=no
+	-fw_cfg name=opt/org.tianocore/IPv4PXESupport,string=no)
+
+# 7. The layout check leaves a disk with vm1's layout, or another layout, alone; a table of
+#    vm1's without data gets data back.
+if want 7; then
+	cp "$W/esp.img" "$W/esp-nsh.img"
+	printf 'echo strata-disk-booted\r\nreset -s\r\n' > "$W/startup.nsh"
+	mcopy -i "$W/esp-nsh.img" "$W/startup.nsh" ::startup.nsh
+	part_fill "$W/vm1.img" 1 "$W/esp-nsh.img"
+	HELD_SUM=$(sha256sum < "$W/vm1.img")
+	watch_serial held
+	boot held "$W/vm1.img" "${fw_quiet[@]}"
+	kill "$WATCH" 2>/dev/null; wait "$WATCH" 2>/dev/null
+	check "7: vm1's own disk holds its layout" grep -q "check: .* holds its layout" <(debug held)
+	check "7: ... strata.efi hands it back, writing nothing" sh -c "grep -q 'strata.efi: returning to the firmware' '$LAB_RUN/held.debug' && ! grep -q 'deploying its layer' '$LAB_RUN/held.debug'"
+	check "7: ... the PC boots its disk (the ESP's marker)" grep -q '^strata-disk-booted' <(lab_console "$LAB_RUN/held.serial")
+	check "7: ... the disk is untouched" test "$(sha256sum < "$W/vm1.img")" = "$HELD_SUM"
+	echo "     7: the check added $(seconds held serial 'checking its disk' 'boots its local disk') s to this boot (the check script's line to its disk line on the console); strata.efi ran $(seconds held debug 'strata.efi: Strata UEFI agent' 'returning to the firmware') s of it"
+	blank "$W/foreign.img" 96M
+	sgdisk -n1:2048:+16M -t1:ef00 -c1:ESP -n2:0:0 -t2:8300 -c2:other "$W/foreign.img" >/dev/null
+	dd if="$W/esp-nsh.img" of="$W/foreign.img" bs=1M seek=1 conv=notrunc status=none
+	FOREIGN_SUM=$(sha256sum < "$W/foreign.img")
+	boot foreign "$W/foreign.img" "${fw_quiet[@]}"
+	check "7: a foreign GPT is another layout" grep -q "check: .* holds another layout" <(debug foreign)
+	check "7: ... left as it is, and the PC boots it" grep -q '^strata-disk-booted' <(lab_console "$LAB_RUN/foreign.serial")
+	check "7: ... the foreign disk is untouched" test "$(sha256sum < "$W/foreign.img")" = "$FOREIGN_SUM"
+	sgdisk -d 4 "$W/vm1.img" >/dev/null
+	boot nodata "$W/vm1.img"
+	check "7: vm1's table without data lacks its layout: restoring" grep -q "the disk lacks vm1's layout (blank, or a partition missing): restoring" <(debug nodata)
+	check "7: ... the deployment completes" grep -q "strata.efi: deployment complete" <(debug nodata)
+	check "7: ... data holds the user's files" data_has "$W/vm1.img" "$LAYER_IMG"
 fi
 
 # 3. Rollback: generation 2 after a change, then a restore order to generation 1.

@@ -31,6 +31,14 @@ check "server starts with a capture=yes partition" srv_start "$W" "$W/log" --api
 
 # manifest MAC: the machine's signed manifest as the admin sees it
 manifest() { curl -s -H "$SRV_AUTH" "$U/manifest/$1"; }
+# check_script MAC: MAC's boot script is the layout check: strata.efi check=yes, and every
+# line that runs it says check=yes (a deployment would not)
+check_script() {
+	local t
+	t=$(curl -s "$U/ipxe/$1")
+	grep -q "strata.efi server=.* check=yes then=reboot" <<<"$t" && ! grep "strata.efi" <<<"$t" | grep -v '^#' | grep -v '^echo' | grep -vq 'check=yes'
+}
+
 # data_line MAC: its data partition's line
 data_line() { manifest "$1" | grep '^part 2 label=data '; }
 # version MAC: its manifest's version
@@ -51,6 +59,8 @@ manifest $M1 > "$W/m1"
 check "  signed" grep -q '^signature ecdsa-p256 ' "$W/m1"
 manifest $M1 | grep -v '^part 2 ' | grep -v '^version ' | grep -v '^signature ' > "$W/other1"
 check "  nothing else of it changed" cmp -s "$W/other0" "$W/other1"
+check "  with nothing pending, pc01's boot script runs the layout check (check=yes then=reboot)" check_script 52-54-00-5e-00-01
+check "  pc02, without a generation, boots its disk with no check" sh -c "curl -s '$U/ipxe/52-54-00-5e-00-02' | grep -q 'boots its local disk' && ! curl -s '$U/ipxe/52-54-00-5e-00-02' | grep -q strata.efi"
 check "  pc02, without a generation, still preserves" test "$(data_line 52:54:00:5e:00:02 | sed 's/.* size=rest //')" = "policy=preserve"
 check "  the layer is whole in pc01's private store and applies to what was captured" sh -c "'$STRATA_IMAGE_BIN' apply --store '$W/root/state/private/5254005e0001' '$G1' '$W/out1.img' > /dev/null 2>&1 && cmp -s '$W/out1.img' '$W/g1.img'"
 
@@ -91,7 +101,7 @@ check "  the order ends and the catalog is rebuilt" wait_reload "$N"
 check "  ended in the DB" test "$(srv_sql "$W" "SELECT count(*) FROM restore_orders WHERE ended IS NOT NULL")" = 1
 check "  the manifest names generation 1 for a restore (not 3, the newest number)" test "$(data_line $M1 | sed 's/.* size=rest //')" = "policy=restore layer=$G1 store=private"
 check "  nothing deleted: generations 1, 2, 3 stay (keep=2: the order kept 1)" test "$(srv_sql "$W" "SELECT group_concat(number) FROM (SELECT number FROM generations WHERE mac = '$M1' ORDER BY number)")" = 1,2,3
-check "  the boot script boots the disk again" sh -c "! curl -s '$U/ipxe/52-54-00-5e-00-01' | grep -q strata.efi"
+check "  the boot script only checks the disk's layout (check=yes), no deployment" check_script 52-54-00-5e-00-01
 img "$W/g4.img" 96
 G4=$(gen pc01 "$W/g4.img")
 check "a capture after the restore: the manifest names it (generation 4)" test "$(data_line $M1 | sed 's/.* size=rest //')" = "policy=restore layer=$G4 store=private"
@@ -101,7 +111,7 @@ check "  the order ended, keep=2 applies again: generations 3 and 4" test "$(srv
 post "$U/api/restore/pc01?generation=3" > "$W/order2.json"
 check "an order to generation 3, its capture then cancelled" test "$(json 'd["generation"]' < "$W/order2.json")$(code -X POST -H "$SRV_AUTH" "$U/api/capture-cancel/pc01")" = 3200
 check "  the manifest still names generation 4 for a restore, never policy=write" test "$(data_line $M1 | sed 's/.* size=rest //')" = "policy=restore layer=$G4 store=private"
-check "  the boot script boots the disk" sh -c "! curl -s '$U/ipxe/52-54-00-5e-00-01' | grep -q strata.efi"
+check "  the boot script only checks the disk's layout (check=yes)" check_script 52-54-00-5e-00-01
 check "  a new order is taken (200), the cancelled one still unended" test "$(code -X POST -H "$SRV_AUTH" "$U/api/restore/pc01?generation=3")$(srv_sql "$W" "SELECT count(*) FROM restore_orders WHERE ended IS NULL")" = 2002
 post "$U/api/capture-cancel/pc01" > /dev/null
 

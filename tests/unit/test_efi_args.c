@@ -205,6 +205,25 @@ static void test_then(void)
 		      "error: args: then= must be reboot, poweroff or exit [malformed input]");
 }
 
+/* check=yes turns the layout check on (efi/agent_check.h); anything but yes or no is
+ * refused, as a half-understood command line must not decide about a disk. */
+static void test_check(void)
+{
+	static const char *const bad[] = { "check=Yes", "check=1", "check=yess" };
+	struct args a;
+
+	CHECK_EQ(parse(&a, "strata.efi server=http://10.0.0.1 check=yes then=reboot"), 0);
+	CHECK_EQ(a.check, 1);
+	CHECK_EQ(a.then, ARGS_THEN_REBOOT);
+	CHECK_EQ(parse(&a, "check=no"), 0);
+	CHECK_EQ(a.check, 0);
+	CHECK_EQ(parse(&a, "then=exit"), 0);
+	CHECK_EQ(a.check, 0);
+	CHECK_EQ(parse(&a, "check=yes check=yes"), STRATA_EINVAL);
+	check_refused(bad, COUNT(bad), STRATA_EINVAL,
+		      "error: args: check= must be yes or no [malformed input]");
+}
+
 static void test_selftest_keys(void)
 {
 	struct args a;
@@ -347,6 +366,7 @@ int main(void)
 	RUN(test_mac);
 	RUN(test_token);
 	RUN(test_then);
+	RUN(test_check);
 	RUN(test_selftest_keys);
 	RUN(test_boot_uri);
 	RUN(test_url);
