@@ -134,6 +134,22 @@ static void on_wake(struct loop *loop, int fd, void *ctx)
 	on_tick(loop, &w->tick);
 }
 
+/* The broadcast address of interface a: its own, else its address with every host bit
+ * set (an address added without "brd" has none); 0 for none (loopback, point-to-point). */
+static uint32_t if_broadcast(const struct ifaddrs *a, uint32_t addr)
+{
+	const struct sockaddr_in *b = (const void *)a->ifa_broadaddr;
+	const struct sockaddr_in *m = (const void *)a->ifa_netmask;
+
+	if (!(a->ifa_flags & IFF_BROADCAST))
+		return 0;
+	if (b && b->sin_family == AF_INET && b->sin_addr.s_addr)
+		return ntohl(b->sin_addr.s_addr);
+	if (m && m->sin_family == AF_INET && ~ntohl(m->sin_addr.s_addr))
+		return addr | ~ntohl(m->sin_addr.s_addr);
+	return 0;
+}
+
 /* --addr's directed broadcast from its interface (getifaddrs): 1 found, 0 none. */
 static int addr_broadcast(uint32_t addr, uint32_t *out, char ifname[IF_NAMESIZE])
 {
@@ -146,10 +162,8 @@ static int addr_broadcast(uint32_t addr, uint32_t *out, char ifname[IF_NAMESIZE]
 		const struct sockaddr_in *in = (const void *)a->ifa_addr;
 
 		if (!in || in->sin_family != AF_INET || ntohl(in->sin_addr.s_addr) != addr ||
-		    !(a->ifa_flags & IFF_BROADCAST) || !a->ifa_broadaddr)
+		    !(*out = if_broadcast(a, addr)))
 			continue;
-		*out = ntohl(((const struct sockaddr_in *)(const void *)a->ifa_broadaddr)
-			     ->sin_addr.s_addr);
 		snprintf(ifname, IF_NAMESIZE, "%s", a->ifa_name);
 		found = 1;
 	}
