@@ -10,3 +10,11 @@ $(SAN)/tests/unit/test_wol: $(SAN)/tests/unit/test_wol.o \
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(HOST_LIBS)
 
 TEST_TARGETS += $(SAN)/tests/unit/test_wol
+
+# Unit test of the unknown PCs' table (bounded, least recently seen forgotten first).
+$(SAN)/tests/unit/test_unknown.o: SAN_CFLAGS += -Iserver
+$(SAN)/tests/unit/test_unknown: $(SAN)/tests/unit/test_unknown.o $(SAN)/server/unknown.o \
+		$(patsubst %.c,$(SAN)/%.o,$(HOST_LIB_SRCS))
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(HOST_LIBS)
+
+TEST_TARGETS += $(SAN)/tests/unit/test_unknown

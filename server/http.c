@@ -35,6 +35,7 @@
 #include "mcast_status.h"
 #include "http_private.h"
 #include "http_restore.h"
+#include "http_unknown.h"
 #include "http_wol.h"
 #include "http_run.h"
 #include "http_seal.h"
@@ -663,6 +664,7 @@ static enum MHD_Result get(struct MHD_Connection *c, struct req *r, struct serve
 		b = server_entry_script(s);
 		return http_owned(c, r, "text/plain", b, b ? strlen(b) : 0);
 	case ROUTE_SCRIPT:
+		unknown_note(s, r->route.mac, http_client_ip4(c), UNKNOWN_IPXE);
 		b = server_script(s, r->route.mac, http_client_ip4(c));
 		return http_owned(c, r, "text/plain", b, b ? strlen(b) : 0);
 	case ROUTE_AGENT:
@@ -705,6 +707,8 @@ static enum MHD_Result get(struct MHD_Connection *c, struct req *r, struct serve
 		return http_api_audit(c, r, s);
 	case ROUTE_EVENTS:
 		return http_events(c, r, s);
+	case ROUTE_UNKNOWN:
+		return http_unknown(c, r, s);
 	case ROUTE_NONE:
 		return http_fail(c, r, STRATA_ENOENT, "not found");
 	default:
