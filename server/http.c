@@ -35,6 +35,7 @@
 #include "mcast_status.h"
 #include "http_private.h"
 #include "http_restore.h"
+#include "http_register.h"
 #include "http_unknown.h"
 #include "http_wol.h"
 #include "http_run.h"
@@ -792,6 +793,7 @@ static route_handler post_handler(enum http_route_kind kind)
 		{ ROUTE_LOGOUT, http_logout },
 		{ ROUTE_MCAST_STATUS, http_mcast_status },
 		{ ROUTE_WAKE, http_wake },
+		{ ROUTE_REGISTER, http_register },
 	};
 
 	for (size_t i = 0; i < sizeof(posts) / sizeof(posts[0]); i++)

@@ -20,13 +20,15 @@
 
 struct server;
 
-/** MACs one registration takes at most. */
-#define REGISTER_MAX 512
+/** MACs one registration takes at most (what a 4 KiB form body holds). */
+#define REGISTER_MAX 200
 /** Longest pattern (a machine name, with its # run). */
 #define REGISTER_PATTERN_MAX INV_NAME_MAX
 /** Names in use one registration skips at most before it gives up (a bound on its work
  *  whatever the lab holds). */
 #define REGISTER_SKIP_MAX 100000
+/** Longest path of the registered file. */
+#define REGISTER_PATH_MAX 4096
 /** Largest start=. */
 #define REGISTER_START_MAX 999999999u
 
@@ -68,11 +70,12 @@ struct register_req {
  * (catalog_reload_soon).  One registration at a time.  0, or an rc with why (cap bytes,
  * the answer's body): STRATA_ESTALE (409) without a `registered` statement, naming the
  * line to add, or for a MAC the inventory or file holds already; STRATA_EINVAL for an
- * unknown profile or site, a bad room or pattern; STRATA_ERANGE for a pattern out of
- * numbers; STRATA_EREPORTED when the file cannot be written (logged).  *file gets the
- * file's path (a static copy).
+ * unknown profile or site, a bad room, a bad pattern or one out of numbers;
+ * STRATA_EREPORTED when the file cannot be written (logged).  path gets the
+ * file's path (the caller's buffer).
  */
 int register_run(struct server *s, const struct who *by, const struct register_req *req,
-		 char (*names)[INV_NAME_MAX + 1], char *why, size_t cap, const char **file);
+		 char (*names)[INV_NAME_MAX + 1], char *why, size_t cap,
+		 char path[REGISTER_PATH_MAX]);
 
 #endif /* STRATA_REGISTER_H */
