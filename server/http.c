@@ -35,6 +35,7 @@
 #include "mcast_status.h"
 #include "http_private.h"
 #include "http_restore.h"
+#include "http_library.h"
 #include "http_register.h"
 #include "http_unknown.h"
 #include "http_wol.h"
@@ -710,6 +711,8 @@ static enum MHD_Result get(struct MHD_Connection *c, struct req *r, struct serve
 		return http_events(c, r, s);
 	case ROUTE_UNKNOWN:
 		return http_unknown(c, r, s);
+	case ROUTE_LIBRARY:
+		return http_library(c, r, s);
 	case ROUTE_NONE:
 		return http_fail(c, r, STRATA_ENOENT, "not found");
 	default:

@@ -11,6 +11,7 @@
 #include "server.h"
 #include "services.h"
 #include "http_unknown.h"
+#include "library.h"
 #include "tftp.h"
 #include "wol.h"
 
@@ -92,7 +93,7 @@ static int start_dhcp(struct server *s, struct loop *loop, struct services *sv)
 int services_start(struct server *s, struct loop *loop, struct services *sv)
 {
 	sv->unknown_owner = s;
-	if (!(s->unknown = unknown_new(UNKNOWN_MAX)))
+	if (!(s->unknown = unknown_new(UNKNOWN_MAX)) || !(s->library = library_open(s)))
 		return errorf("out of memory");
 	if (s->cfg.tftp_port && start_tftp(s, loop, sv))
 		return -1;
@@ -119,6 +120,8 @@ void services_stop(struct services *sv)
 	if (sv->unknown_owner) {
 		unknown_free(sv->unknown_owner->unknown);
 		sv->unknown_owner->unknown = NULL;
+		library_close(sv->unknown_owner->library);
+		sv->unknown_owner->library = NULL;
 	}
 	if (sv->tftp)
 		tftp_server_stop(sv->tftp);

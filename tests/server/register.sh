@@ -102,6 +102,22 @@ for _ in $(seq 50); do [ "$(grep -c 'reload failed' "$LOG")" -gt "$n" ] && break
 check "a registered file with another statement: the reload fails" test "$(grep -c 'reload failed' "$LOG")" -gt "$n"
 check "  naming FILE:LINE" grep -q "state/registered.conf:7: only machine lines belong in a registered file" "$LOG"
 check "the admin's inventory never written" cmp "$INV" "$W/inventory.ref"
+
+# GET /api/library: 202 while the first computation runs, then the store's sizes.  Two
+# layers of 2,000,000 random bytes that share all but their last 64 KiB chunk.
+SI=${STRATA_IMAGE:-$(dirname "$SRV")/strata-image}
+head -c 2000000 /dev/urandom > "$W/a.img"
+cp "$W/a.img" "$W/b.img"
+head -c 1000 /dev/urandom | dd of="$W/b.img" bs=1 seek=1999000 conv=notrunc 2>/dev/null
+check "two layers built into the store" sh -c "'$SI' build --store '$W/root/store' '$W/a.img' && '$SI' build --store '$W/root/store' '$W/b.img'"
+chmod -R a+rX "$W/root/store"
+check "GET /api/library without a credential: 401" test "$(code "$U/api/library")" = 401
+check "GET /api/library: 202 computing at first" sh -c "test \"\$(curl -s -o '$W/lib' -w '%{http_code}' -H '$SRV_AUTH' '$U/api/library')\" = 202 && grep -q '\"computing\":true' '$W/lib'"
+until_200() { for _ in $(seq 100); do [ "$(curl -s -o "$W/lib" -w '%{http_code}' -H "$SRV_AUTH" "$U/api/library")" = 200 ] && return 0; sleep 0.1; done; return 1; }
+check "  then 200" until_200
+STORED=$(find "$W/root/store/chunks" -type f -printf '%s\n' | awk '{s += $1} END {print s}')
+check "  2 layers, 4,000,000 logical bytes, store_bytes the chunk files' sum ($STORED)" jq_ "$W/lib" "j['layers'] == 2 and j['logical_bytes'] == 4000000 and j['store_bytes'] == $STORED and j['computed_at'] > 0"
+check "  dedup_ratio: logical over stored, near 2" jq_ "$W/lib" "abs(j['dedup_ratio'] - 4000000 / $STORED) < 0.01 and 1.8 < j['dedup_ratio'] < 2.1"
 check "server stops cleanly" srv_stop
 check "sanitizers quiet" sh -c "! grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' '$LOG'"
 finish
