@@ -19,7 +19,7 @@ need_built "$SRV"
 server_sanitizers
 W=$(mktemp -d /tmp/strata-register.XXXXXX)
 chmod 755 "$W"
-[ -n "${KEEP:-}" ] || rm_on_exit "$W"
+rm_on_exit "$W"
 LOG=$W/log
 INV=$W/root/inventory.conf
 REG=$W/root/state/registered.conf
@@ -94,13 +94,25 @@ check "cookie, CSRF and Origin: 200" test "$(code -b "$W/jar" -H "X-Strata-CSRF:
 check "  audited as alice via session" test "$(srv_sql "$W" "SELECT token_name || '|' || via FROM orders WHERE action = 'register' ORDER BY id DESC LIMIT 1")" = "alice|session"
 check "the refusals wrote nothing: 6 lines" test "$(wc -l < "$REG")" = 6
 
+# strata-ctl unknown and register.
+CTL=${STRATA_CTL:-$(dirname "$SRV")/strata-ctl}
+ctl() { STRATA_URL=$U STRATA_TOKEN_FILE=$W/api-tokens "$CTL" "$@" < /dev/null; }
+curl -s -o /dev/null "$U/ipxe/52:54:00:77:00:08"
+check "strata-ctl unknown: the PC, seen by ipxe" sh -c "$(declare -f ctl); U='$U' W='$W' CTL='$CTL'; ctl unknown | grep -q '^52:54:00:77:00:08 *ipxe '"
+check "strata-ctl unknown --json" sh -c "$(declare -f ctl); U='$U' W='$W' CTL='$CTL'; ctl unknown --json | python3 -c 'import json,sys; j = json.load(sys.stdin); assert any(p[\"mac\"] == \"52:54:00:77:00:08\" for p in j[\"pcs\"])'"
+check "strata-ctl register without --pattern: exit 2" sh -c "$(declare -f ctl); U='$U' W='$W' CTL='$CTL'; ctl register 52:54:00:77:00:08 --profile lab --yes; test \$? = 2"
+check "strata-ctl register a bad MAC: exit 2" sh -c "$(declare -f ctl); U='$U' W='$W' CTL='$CTL'; ctl register 52:54:00:77:00 --pattern ctl-## --profile lab --yes; test \$? = 2"
+check "strata-ctl register MAC --pattern ctl-## --profile lab --room r300 --yes" sh -c "$(declare -f ctl); U='$U' W='$W' CTL='$CTL'; ctl register 52:54:00:77:00:08 --pattern 'ctl-##' --profile lab --room r300 --yes | grep -q '^52:54:00:77:00:08  ctl-01$'"
+check "  its line in the file" grep -q '^machine 52:54:00:77:00:08 name=ctl-01 profile=lab room=r300$' "$REG"
+check "strata-ctl register it again: exit 5 (409)" sh -c "$(declare -f ctl); U='$U' W='$W' CTL='$CTL'; ctl register 52:54:00:77:00:08 --pattern 'ctl-##' --profile lab --yes; test \$? = 5"
+
 # A registered file holding more than machine lines: the reload fails naming FILE:LINE.
 n=$(grep -c 'reload failed' "$LOG")
 echo 'default local' >> "$REG"
 kill -HUP "$SRV_PID"
 for _ in $(seq 50); do [ "$(grep -c 'reload failed' "$LOG")" -gt "$n" ] && break; sleep 0.1; done
 check "a registered file with another statement: the reload fails" test "$(grep -c 'reload failed' "$LOG")" -gt "$n"
-check "  naming FILE:LINE" grep -q "state/registered.conf:7: only machine lines belong in a registered file" "$LOG"
+check "  naming FILE:LINE" grep -q "state/registered.conf:8: only machine lines belong in a registered file" "$LOG"
 check "the admin's inventory never written" cmp "$INV" "$W/inventory.ref"
 
 # GET /api/library: 202 while the first computation runs, then the store's sizes.  Two
@@ -118,6 +130,8 @@ check "  then 200" until_200
 STORED=$(find "$W/root/store/chunks" -type f -printf '%s\n' | awk '{s += $1} END {print s}')
 check "  2 layers, 4,000,000 logical bytes, store_bytes the chunk files' sum ($STORED)" jq_ "$W/lib" "j['layers'] == 2 and j['logical_bytes'] == 4000000 and j['store_bytes'] == $STORED and j['computed_at'] > 0"
 check "  dedup_ratio: logical over stored, near 2" jq_ "$W/lib" "abs(j['dedup_ratio'] - 4000000 / $STORED) < 0.01 and 1.8 < j['dedup_ratio'] < 2.1"
+check "strata-ctl library: 2 layers, the ratio" sh -c "$(declare -f ctl); U='$U' W='$W' CTL='$CTL'; ctl library | grep -q '^2 layers: .* ratio [12]\.[0-9][0-9] (computed '"
+check "strata-ctl library --json" sh -c "$(declare -f ctl); U='$U' W='$W' CTL='$CTL'; ctl library --json | python3 -c 'import json,sys; assert json.load(sys.stdin)[\"layers\"] == 2'"
 check "server stops cleanly" srv_stop
 check "sanitizers quiet" sh -c "! grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' '$LOG'"
 finish
