@@ -155,6 +155,7 @@ check "  audited as alice via session" test "$(srv_sql "$W" "SELECT token_name |
 
 # accept-key for a room.
 check "POST /api/accept-key room=a: 200 (no key pending: 0 machines)" sh -c "test \"\$(ip netns exec '$SNS' curl -s -o '$W/answer' -w '%{http_code}' -H '$SRV_AUTH' --data 'room=a' '$U/api/accept-key')\" = 200 && grep -q 'of 0 machines' '$W/answer'"
+check "POST /api/accept-key names=pc01 still: 200" sh -c "ip netns exec '$SNS' curl -s -H '$SRV_AUTH' -X POST '$U/api/accept-key?names=pc01' | grep -q 'of 0 machines'"
 check "POST /api/accept-key room=zz: 404" test "$(code -H "$SRV_AUTH" --data 'room=zz' "$U/api/accept-key")" = 404
 check "POST /api/accept-key room=a, no credential: 401" test "$(code --data 'room=a' "$U/api/accept-key")" = 401
 netns_stop "$SPID"
