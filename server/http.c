@@ -527,7 +527,6 @@ static enum MHD_Result key_register(struct MHD_Connection *c, struct req *r, str
 	return http_text(c, r, 200, "text/plain", answer, strlen(answer));
 }
 
-/* POST /api/accept-key/NAME (or ?names=a,b,c): accept pending machine keys. */
 /* POST /api/accept-key room=R: the pending keys of the room's machines (http_wol.h). */
 static enum MHD_Result accept_room(struct MHD_Connection *c, struct req *r, struct server *s,
 				   const struct who *by, const char *room)
@@ -550,6 +549,7 @@ static enum MHD_Result accept_room(struct MHD_Connection *c, struct req *r, stru
 	return http_text(c, r, 200, "text/plain", body, strlen(body));
 }
 
+/* POST /api/accept-key/NAME (or ?names=a,b,c, or room=R): accept pending machine keys. */
 static enum MHD_Result accept_key(struct MHD_Connection *c, struct req *r, struct server *s)
 {
 	char body[64], list[1024];
