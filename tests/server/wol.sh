@@ -8,7 +8,7 @@
 # an inventory machine's, with how, ip, seen and served; the server finds br0's directed broadcast itself;
 # POST /api/wake room=a gives exactly 9 magic packets, each of room a's MACs 3 times about
 # 100 ms apart and none of room b's, all to 10.78.0.255; pc06's go to its site's
-# 10.78.1.255 only; names= wakes the machines it names; strata-ctl wake
+# 10.78.1.255 only; room big's 300 packets all arrive, at 1,000 a second at most; names= wakes the machines it names; strata-ctl wake
 # --room and wake NAME; one audit row "wake" per order (target room:a), machines marked
 # "sent"; 401 without a credential, 403 to a cookie from another Origin, 200 to the
 # same cookie with its CSRF token and the server's Origin; 404 for an unknown room or
@@ -36,6 +36,8 @@ U=http://$SIP:8080
 srv_root "$W"
 for i in 1 2 3; do sed -i "s/^machine 52:54:00:5e:00:0$i name=pc0$i profile=lab$/& room=a/" "$W/root/inventory.conf"; done
 printf 'machine 52:54:00:5e:00:04 name=pc04 profile=lab room=b\nmachine 52:54:00:5e:00:05 name=pc05 profile=lab room=b\n' >> "$W/root/inventory.conf"
+# Room big: 100 machines, for the rate (1,000 packets a second at most).
+for i in $(seq 100); do printf 'machine 52:54:00:6b:00:%02x name=big%03d profile=lab room=big\n' "$i" "$i"; done >> "$W/root/inventory.conf"
 # A site on a second subnet of the same segment, with its own broadcast address.
 printf 'site annex subnet=10.78.1.0/24 store=http://10.78.1.1/store wol=10.78.1.255\nmachine 52:54:00:5e:00:06 name=pc06 profile=lab room=c site=annex\n' >> "$W/root/inventory.conf"
 admin_file "$W/admins" alice 'correct horse'
@@ -125,6 +127,21 @@ check "listener again" listen
 check "POST /api/wake room=c (pc06, site annex): 200" test "$(wake --data 'room=c' "$U/api/wake")" = 200
 heard_after 0.6
 check "  pc06's 3 packets, to the site's 10.78.1.255 only" test "$(grep -c " 10.78.1.255 52:54:00:5e:00:06\$" "$W/heard")$(wc -l < "$W/heard")" = 33
+
+# The rate: 300 packets take 0.3 s at least, and none is lost.
+check "listener again" listen
+check "POST /api/wake room=big (100 machines): 200" test "$(wake --data 'room=big' "$U/api/wake")" = 200
+heard_after 1.5
+check "  300 magic packets, 3 for each MAC" python3 -c "
+import collections
+c = collections.Counter(l.split()[3] for l in open('$W/heard'))
+assert sum(c.values()) == 300 and len(c) == 100 and set(c.values()) == {3}, c
+"
+check "  at most 20 in any 10 ms (1,000 a second, one tick's 10 and the next's), 0.25 s or more in all" python3 -c "
+t = sorted(int(l.split()[0]) for l in open('$W/heard'))
+busiest = max(sum(1 for u in t if v <= u < v + 10) for v in t)
+assert busiest <= 20 and t[-1] - t[0] >= 250, (busiest, t[-1] - t[0])
+"
 
 # names= and strata-ctl.
 check "listener again" listen
