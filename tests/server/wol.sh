@@ -1,20 +1,21 @@
 #!/bin/bash
 # Wake-on-LAN (server/wol.c, docs/wol.md) on a private segment, no VM: strata-server in
 # namespace "srv" on bridge br0 (10.78.0.1/24), tests/tools/wol_listen.py on UDP 9 in
-# namespace "pc" (10.78.0.50/24, a veth under br0).  The inventory has room a (pc01..pc03)
-# and room b (pc04, pc05); pc06 (room c) is at site annex (10.78.1.0/24, wol=10.78.1.255).
-# Checked: GET /api/unknown lists the PCs the proxyDHCP saw (seed
-# DISCOVERs of tests/fuzz/corpus/dhcp: PXE, HTTP Boot, iPXE) and one GET /ipxe/MAC, not
-# an inventory machine's, with how, ip, seen and served; the server finds br0's directed broadcast itself;
-# POST /api/wake room=a gives exactly 9 magic packets, each of room a's MACs 3 times about
-# 100 ms apart and none of room b's, all to 10.78.0.255; pc06's go to its site's
-# 10.78.1.255 only; room big's 300 packets all arrive, at 1,000 a second at most; names= wakes the machines it names; strata-ctl wake
-# --room and wake NAME; one audit row "wake" per order (target room:a), machines marked
-# "sent"; 401 without a credential, 403 to a cookie from another Origin, 200 to the
-# same cookie with its CSRF token and the server's Origin; 404 for an unknown room or
-# name; --addr 0.0.0.0 without --wol-broadcast refused at start, and --wol-broadcast
-# A.B.C.D sends there; POST /api/accept-key room=R answers for the room.  Needs root,
-# ip, curl, python3, sqlite3.
+# namespace "pc" (10.78.0.50/24, a veth under br0).  The inventory has room a (pc01..pc03),
+# room b (pc04, pc05), room big (100 machines), and pc06 (room c) at site annex
+# (10.78.1.0/24, a second subnet on br0, wol=10.78.1.255).  Checked: GET /api/unknown
+# lists the PCs the proxyDHCP saw (the PXE, HTTP Boot and iPXE DISCOVER seeds of
+# tests/fuzz/corpus/dhcp) and one GET /ipxe/MAC, not an inventory machine's, with how, ip,
+# seen and served; the server finds br0's directed broadcast itself; POST /api/wake
+# room=a gives exactly 9 magic packets, each of room a's MACs 3 times about 100 ms apart,
+# all to 10.78.0.255, none of room b's; pc06's go to its site's 10.78.1.255 only; room
+# big's 300 packets all arrive, at 1,000 a second at most; names= wakes the machines it
+# names; strata-ctl wake --room and wake NAME; one audit row "wake" per order (target
+# room:a), machines marked "sent"; 401 without a credential, 403 to a cookie from another
+# Origin, 200 to the same cookie with its CSRF token and the server's Origin; 404 for an
+# unknown room or name; POST /api/accept-key room=R answers for the room, names= still
+# works; a site's wol= with /N refused; --addr 0.0.0.0 without --wol-broadcast refused at
+# start, and --wol-broadcast A.B.C.D sends there.  Needs root, ip, curl, python3, sqlite3.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/netns.sh"
 . "$(dirname "$0")/../lib/admin_login.sh"
