@@ -4,18 +4,20 @@ network namespace of the "PCs", so it sees what the server sends on their segmen
 
   wol_listen.py OUT [PORT]
       bind UDP PORT (default 9) on every address, broadcasts included; write one line
-      per datagram to OUT: "MS SRC DST MAC" (milliseconds on a monotonic clock, the
-      source address, the destination address of its IP header, the MAC the packet
+      per datagram to OUT: "MS SRC DST MAC" (milliseconds when the kernel received it,
+      SO_TIMESTAMPNS, so a listener slow to read does not bunch them up; the source address, the destination address of its IP header, the MAC the packet
       wakes), or "MS SRC DST bad LEN" for anything that is not a magic packet (6 x FF
       then one MAC 16 times, 102 bytes).  Writes OUT.ready once
       bound; runs until SIGTERM or SIGINT, then exits 0.
 """
 import signal
 import socket
+import struct
 import sys
 import time
 
 IP_PKTINFO = getattr(socket, "IP_PKTINFO", 8)
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)   # and SCM_TIMESTAMPNS
 
 
 def magic_mac(data):
@@ -36,6 +38,7 @@ def main(argv):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
     s.setsockopt(socket.IPPROTO_IP, IP_PKTINFO, 1)
+    s.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
     s.bind(("0.0.0.0", port))
     s.settimeout(0.2)
     stop = []
@@ -45,14 +48,18 @@ def main(argv):
         open(argv[1] + ".ready", "w").close()
         while not stop:
             try:
-                data, anc, _, src = s.recvmsg(2048, socket.CMSG_SPACE(12))
+                data, anc, _, src = s.recvmsg(2048, socket.CMSG_SPACE(12) +
+                                              socket.CMSG_SPACE(16))
             except (socket.timeout, InterruptedError):
                 continue
-            ms = int(time.monotonic() * 1000)
+            ms = int(time.time() * 1000)
             dst = "?"
             for level, kind, val in anc:
                 if level == socket.IPPROTO_IP and kind == IP_PKTINFO and len(val) >= 12:
                     dst = socket.inet_ntoa(val[8:12])   # struct in_pktinfo's ipi_addr
+                if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(val) >= 16:
+                    sec, nsec = struct.unpack("qq", val[:16])   # struct timespec
+                    ms = sec * 1000 + nsec // 1000000
             mac = magic_mac(data)
             out.write("%d %s %s %s\n" % (ms, src[0], dst, mac if mac else "bad %d" % len(data)))
             out.flush()
