@@ -1,7 +1,6 @@
 /* A registration's server side: checks against the catalog, the registered file, the
  * audit row and the reload (see register.h). */
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -148,19 +147,13 @@ static char *new_text(const char *old, const struct register_req *req,
 /* Write text over path durably: a new file fsynced, renamed over it, its folder fsynced. */
 static int replace_file(const char *path, const char *text, size_t len)
 {
-	char dir[4096];
+	char dir[REGISTER_PATH_MAX];
 	const char *slash = strrchr(path, '/');
-	int fd, rc = write_file_atomic(path, text, len, 0644, 1);
 
-	if (rc)
+	if (write_file_atomic(path, text, len, 0644, 1))
 		return STRATA_EREPORTED;
 	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
-	fd = open(dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || fsync(fd) < 0)
-		rc = errorf("%s: cannot sync the folder: %s", dir, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	return rc;
+	return dir_sync(dir[0] ? dir : "/");
 }
 
 /* Under the catalog's read lock: the checks and the names, then the new text.  0 or an

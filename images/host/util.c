@@ -146,6 +146,17 @@ err_write:
 	return rc;
 }
 
+int dir_sync(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
+
+	if (fd < 0 || fsync(fd) < 0)
+		rc = errorf("%s: cannot sync the folder: %s", dir, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
 unsigned int cpu_count(void)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
