@@ -2,10 +2,22 @@
 # cost (impact.h), confirmed and scheduled orders.  The pure parts are unit-tested alone.
 
 # Included before strata-server.mk, which adds ORDERS_SRCS to strata-server's sources.
-ORDERS_SRCS := server/impact.c
+ORDERS_SRCS := server/impact.c server/schedule_parse.c
 
 # Unit test of a deployment's cost: the pure diff and the core's index.
 $(SAN)/tests/unit/test_impact.o: SAN_CFLAGS += -Iserver
 $(SAN)/tests/unit/test_impact: $(SAN)/tests/unit/test_impact.o \
 		$(patsubst %.c,$(SAN)/%.o,server/impact.c $(HOST_LIB_SRCS))
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(HOST_LIBS)
+
+# Unit test of scheduled orders' times (DST under TZ=Europe/Paris, set by the test).
+$(SAN)/tests/unit/test_schedule.o: SAN_CFLAGS += -Iserver
+$(SAN)/tests/unit/test_schedule: $(SAN)/tests/unit/test_schedule.o \
+		$(patsubst %.c,$(SAN)/%.o,server/schedule_parse.c $(HOST_LIB_SRCS))
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(HOST_LIBS)
+
+# libFuzzer target for scheduled orders' times.
+$(FUZZ)/tests/fuzz/fuzz_schedule.o: INCS += -Iserver
+$(FUZZ)/fuzz_schedule: $(FUZZ)/tests/fuzz/fuzz_schedule.o \
+		$(patsubst %.c,$(FUZZ)/%.o,server/schedule_parse.c $(HOST_LIB_SRCS))
+	$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(HOST_LIBS)
