@@ -47,6 +47,7 @@ include mk/orders.mk
 include mk/strata-server.mk
 include mk/efi-tests.mk
 include mk/ctl.mk
+include mk/wol.mk
 
 build-all: $(ALL_TARGETS)
 

@@ -60,6 +60,9 @@ static const struct command commands[] = {
 	  "per change of a machine's state, progress decile or message elsewhere, one JSON\n"
 	  "object per line with --json.  --until-idle ends once no machine is queued,\n"
 	  "deploying or capturing: exit 0, or 8 if a machine failed meanwhile." },
+	{ "wake", cmd_wake, ORDER | OPT_ROOM, "wake NAME... | --room R [--yes]",
+	  "Wake-on-LAN: the server sends each machine's magic packet 3 times to its\n"
+	  "network's broadcast address (POST /api/wake; docs/wol.md)." },
 };
 
 static const char common_help[] =
@@ -70,7 +73,7 @@ static const char common_help[] =
 	"  --cacert FILE     the CA that signed an https server's certificate\n"
 	"  --timeout SECONDS each request's limit (default 30)\n"
 	"  --help            this help, or a command's\n"
-	"Orders (deploy, capture, replace, restore, accept-key, cancel, gc) ask [y/N] on a\n"
+	"Orders (deploy, capture, replace, restore, accept-key, cancel, gc, wake) ask [y/N] on a\n"
 	"terminal; elsewhere they need --yes.\n"
 	"Exit codes: 0 ok; 1 other error; 2 usage, or not confirmed; 3 the token or the API\n"
 	"refused (401/403); 4 no such machine (404); 5 the order refused (400/409); 6 server\n"
@@ -101,6 +104,7 @@ static const struct option longopts[] = {
 	{ "mac", required_argument, NULL, 'm' }, { "generation", required_argument, NULL, 'g' },
 	{ "dry-run", no_argument, NULL, 'd' }, { "until-idle", no_argument, NULL, 'u' },
 	{ "interval", required_argument, NULL, 'i' }, { "help", no_argument, NULL, 'h' },
+	{ "room", required_argument, NULL, 'r' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -114,7 +118,7 @@ static const struct {
 	{ 'A', OPT_AS, "--as" }, { 'f', OPT_FORCE, "--force" }, { 'p', OPT_PREPARED, "--prepared" },
 	{ 'm', OPT_MAC, "--mac" }, { 'g', OPT_GENERATION, "--generation" },
 	{ 'd', OPT_DRY_RUN, "--dry-run" }, { 'u', OPT_UNTIL_IDLE, "--until-idle" },
-	{ 'i', OPT_INTERVAL, "--interval" },
+	{ 'i', OPT_INTERVAL, "--interval" }, { 'r', OPT_ROOM, "--room" },
 };
 
 /* A whole number of 1..max from an option's text; -1 if it is not one. */
@@ -142,6 +146,8 @@ static int take_value(struct ctl *c, int letter, const char *arg)
 		c->as = arg;
 	else if (letter == 'm')
 		c->mac = arg;
+	else if (letter == 'r')
+		c->room = arg;
 	else if (letter == 't' && (v = number(arg, 86400)) > 0)
 		c->timeout = (long)v;
 	else if (letter == 'g' && (v = number(arg, INT64_MAX)) > 0)
@@ -169,7 +175,7 @@ static int parse(struct ctl *c, int argc, char **argv, int *help)
 		for (size_t i = 0; i < sizeof(optbits) / sizeof(optbits[0]); i++)
 			if (optbits[i].letter == ch)
 				c->opts |= optbits[i].bit;
-		if (strchr("STCAmtgi", ch) && take_value(c, ch, optarg))
+		if (strchr("STCAmtgir", ch) && take_value(c, ch, optarg))
 			return CTL_EUSAGE;
 	}
 	return 0;

@@ -35,6 +35,7 @@
 #include "mcast_status.h"
 #include "http_private.h"
 #include "http_restore.h"
+#include "http_wol.h"
 #include "http_run.h"
 #include "http_seal.h"
 #include "log_limit.h"
@@ -524,6 +525,28 @@ static enum MHD_Result key_register(struct MHD_Connection *c, struct req *r, str
 }
 
 /* POST /api/accept-key/NAME (or ?names=a,b,c): accept pending machine keys. */
+/* POST /api/accept-key room=R: the pending keys of the room's machines (http_wol.h). */
+static enum MHD_Result accept_room(struct MHD_Connection *c, struct req *r, struct server *s,
+				   const struct who *by, const char *room)
+{
+	char names[8192], body[96];
+	int n;
+
+	if (!inv_room_ok(room))
+		return http_fail(c, r, STRATA_EINVAL, "room=: 1 to 32 of A-Z a-z 0-9 . _ -");
+	n = http_room_names(s, room, names, sizeof(names));
+	if (n == 0)
+		return http_fail(c, r, STRATA_ENOENT, "no machine of the inventory is in that room");
+	if (n < 0)
+		return http_fail(c, r, STRATA_EINVAL, "the room's names do not fit one "
+				 "acceptance: accept its machines with names= in parts");
+	n = server_accept_keys(s, names, by);
+	if (n < 0)
+		return http_fail(c, r, n, "cannot record the acceptance");
+	snprintf(body, sizeof(body), "accepted the pending keys of %d machines\n", n);
+	return http_text(c, r, 200, "text/plain", body, strlen(body));
+}
+
 static enum MHD_Result accept_key(struct MHD_Connection *c, struct req *r, struct server *s)
 {
 	char body[64], list[1024];
@@ -533,8 +556,11 @@ static enum MHD_Result accept_key(struct MHD_Connection *c, struct req *r, struc
 
 	if (rc)
 		return http_fail(c, r, rc, why);
+	if (!who[0] && (who = http_field(c, r, "room", list, sizeof(list))))
+		return accept_room(c, r, s, &by, who);
 	if (!who[0] && !(who = http_field(c, r, "names", list, sizeof(list))))
-		return http_fail(c, r, STRATA_EINVAL, "name the machines: /api/accept-key/NAME or ?names=");
+		return http_fail(c, r, STRATA_EINVAL, "name the machines: /api/accept-key/NAME, "
+				 "?names= or ?room=");
 	n = server_accept_keys(s, who, &by);
 	if (n < 0)
 		return http_fail(c, r, n, "cannot record the acceptance");
@@ -761,6 +787,7 @@ static route_handler post_handler(enum http_route_kind kind)
 		{ ROUTE_LOGIN, http_login },
 		{ ROUTE_LOGOUT, http_logout },
 		{ ROUTE_MCAST_STATUS, http_mcast_status },
+		{ ROUTE_WAKE, http_wake },
 	};
 
 	for (size_t i = 0; i < sizeof(posts) / sizeof(posts[0]); i++)

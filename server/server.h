@@ -33,6 +33,7 @@ struct capture_hellos;
 struct mcast;
 struct login;
 struct events;
+struct wol;
 
 /** Command-line configuration.  Strings borrowed from argv or static. */
 struct server_config {
@@ -70,6 +71,8 @@ struct server_config {
 	int max_tftp_per_addr;   /**< of which from one client; 0: TFTP's default */
 	int max_tftp_timeout;    /**< largest TFTP timeout option granted (s); 0: default */
 	int max_tftp_time;       /**< total deadline of a TFTP transfer (s); 0: default */
+	const char *wol_broadcast; /**< Wake-on-LAN's targets "A.B.C.D,..." (wol.h), or NULL:
+				        --addr's directed broadcast */
 };
 
 /** Where a product stands.  Inventory machines' products are ready when the catalog is. */
@@ -152,6 +155,8 @@ struct server {
 	int prep_wake, prep_stop;
 	struct log_limit unknown_log; /**< the unknown-machine table's churn and refusals */
 	struct mcast *mc;        /**< multicast sessions (mcast.h), owned by services.c while
+				      the services run; NULL otherwise */
+	struct wol *wol;         /**< Wake-on-LAN's sender (wol.h), owned by services.c while
 				      the services run; NULL otherwise */
 	uint8_t capture_key[32]; /**< STATE/capture.key: capture tokens are made with it
 				      (capture_task.h); read once at start, wiped at close */

@@ -11,6 +11,7 @@
 #include "server.h"
 #include "services.h"
 #include "tftp.h"
+#include "wol.h"
 
 static int start_tftp(struct server *s, struct loop *loop, struct services *sv)
 {
@@ -89,6 +90,8 @@ int services_start(struct server *s, struct loop *loop, struct services *sv)
 	if (mcast_open(s, loop, &s->mc))
 		return -1;
 	sv->s = s;
+	if (wol_open(s, loop, &s->wol))
+		return -1;
 	return http_start(s, loop, &sv->http);
 }
 
@@ -98,6 +101,8 @@ void services_stop(struct services *sv)
 	if (sv->s) {
 		mcast_close(sv->s->mc);
 		sv->s->mc = NULL;
+		wol_close(sv->s->wol);
+		sv->s->wol = NULL;
 	}
 	dhcp_server_stop(sv->dhcp);
 	if (sv->tftp)

@@ -16,7 +16,8 @@ struct services {
 	struct tftp_server *tftp;
 	struct dhcp_server *dhcp;
 	struct http_service *http;
-	struct server *s;             /**< set once its multicast sessions (s->mc) run */
+	struct server *s;             /**< set once its multicast sessions (s->mc) and
+				           Wake-on-LAN sender (s->wol) run */
 };
 
 /** Bind and start every service the configuration enables.  0, or -1 (printed). */
