@@ -10,6 +10,7 @@
 #include "json_out.h"
 #include "orders.h"
 #include "orders_set.h"
+#include "private_store.h"
 #include "rc.h"
 #include "server_clock.h"
 #include "text.h"
@@ -67,6 +68,23 @@ static void part_cost(struct server *s, const uint8_t *old_id, const uint8_t new
 	impact_part(o ? &o->idx : NULL, &n->idx, im);
 }
 
+/* Add the machine layer id of mac, in full, to *im unless old_id is the same: it is
+ * made for the machine alone, so no chunk of another layer stands in for it.  Opened from
+ * the machine's private store through the cache its deployment's requests use. */
+static void machine_layer_cost(struct server *s, const uint8_t mac[6], const uint8_t *old_id,
+			       const uint8_t id[32], struct impact *im)
+{
+	const struct layer_entry *e;
+	char dir[4096];
+
+	if (old_id && !memcmp(old_id, id, 32))
+		return;
+	if (private_store_dir(dir, sizeof(dir), s->cfg.private_dir, mac) ||
+	    layer_cache_get_in(&s->private_layers, dir, id, &e))
+		return;
+	impact_whole(&e->idx, im);
+}
+
 /* A JSON array of the labels of pr's parts that pass keep(o, part). */
 static void labels(FILE *f, const char *key, const struct inv_profile *pr,
 		   const struct order_req *o,
@@ -112,7 +130,7 @@ static const char *user_data(const struct order_req *o, const struct inv_profile
 }
 
 /* The cost of m: its written layers against the ones it last deployed (a replacement's
- * new PC has none), its machine layer in full. */
+ * new PC has none), its machine layer in full unless it deployed that one. */
 static void machine_cost(struct server *s, const struct order_req *o,
 			 const struct order_mach *m, struct impact *im)
 {
@@ -127,7 +145,9 @@ static void machine_cost(struct server *s, const struct order_req *o,
 		const uint8_t *id = pt->layer_kind == INV_LAYER_ID ? pt->layer : p->layer;
 		int had = o->action != ORDER_REPLACE && deployed_layer(s, smac, pt->label, old);
 
-		if (is_written(o, pt))
+		if (is_written(o, pt) && pt->layer_kind == INV_LAYER_MACHINE)
+			machine_layer_cost(s, m->mac, had ? old : NULL, id, im);
+		else if (is_written(o, pt))
 			part_cost(s, had ? old : NULL, id, im);
 	}
 }
