@@ -34,7 +34,7 @@ enum ctl_optbit {
 	OPT_JSON = 1 << 0, OPT_YES = 1 << 1, OPT_ALL = 1 << 2, OPT_AS = 1 << 3,
 	OPT_FORCE = 1 << 4, OPT_PREPARED = 1 << 5, OPT_MAC = 1 << 6, OPT_GENERATION = 1 << 7,
 	OPT_DRY_RUN = 1 << 8, OPT_UNTIL_IDLE = 1 << 9, OPT_INTERVAL = 1 << 10,
-	OPT_ROOM = 1 << 11,
+	OPT_ROOM = 1 << 11, OPT_AT = 1 << 12, OPT_WAKE = 1 << 13,
 };
 
 /** The parsed command line.  Strings point into argv or the environment (not owned). */
@@ -48,7 +48,8 @@ struct ctl {
 	const char *mac;         /**< --mac MAC */
 	uint64_t generation;     /**< --generation N */
 	double interval;         /**< --interval: watch's poll period in seconds */
-	const char *room;        /**< --room R: a room of the inventory (wake) */
+	const char *room;        /**< --room R: a room of the inventory (wake, deploy) */
+	const char *at;          /**< --at TIME: when a scheduled order runs (cmd_schedule.c) */
 	char **args;             /**< operands after the command */
 	int nargs;
 	int in_tty, out_tty;     /**< stdin and stdout are terminals */
@@ -72,6 +73,8 @@ int cmd_cancel(struct ctl *c);
 int cmd_gc(struct ctl *c);
 int cmd_watch(struct ctl *c);
 int cmd_wake(struct ctl *c);
+int cmd_schedule(struct ctl *c);
+int cmd_schedule_cancel(struct ctl *c);
 
 /**
  * Ask "QUESTION [y/N]" on a terminal; off one, refuse unless --yes was given.  CTL_OK to

@@ -13,7 +13,8 @@
 . "$(dirname "$0")/../lib/server.sh"
 . "$(dirname "$0")/../lib/admin_login.sh"
 need_tools curl python3 sqlite3
-need_built "$SRV"
+CTL=${STRATA_CTL:-$(dirname "$SRV")/strata-ctl}
+need_built "$SRV" "$CTL"
 server_sanitizers
 W=$(mktemp -d /tmp/strata-orders.XXXXXX)
 chmod 755 "$W"
@@ -175,6 +176,25 @@ check "  cancelled: 200" test "$(code -H "$SRV_AUTH" -X POST "$U/api/schedule-ca
 check "  again: 409" test "$(code -H "$SRV_AUTH" -X POST "$U/api/schedule-cancel/$SID2")" = 409
 check "  its state says by whom" test "$(srv_sql "$W" "SELECT state || ' ' || result FROM scheduled_orders WHERE id = $SID2")" = "cancelled cancelled by admin"
 check "action=cancel on a machine ends the orders scheduled for it" bash -c "test \"\$(curl -s -o /dev/null -w '%{http_code}' -H '$SRV_AUTH' --data 'action=deploy&machines=pc02&at=$AT&confirm=yes' '$U/api/orders')\" = 200 && test \"\$(curl -s -o /dev/null -w '%{http_code}' -H '$SRV_AUTH' --data 'action=cancel&machines=pc02&confirm=yes' '$U/api/orders')\" = 200 && test \"\$(srv_sql '$W' \"SELECT state FROM scheduled_orders ORDER BY id DESC LIMIT 1\")\" = cancelled"
+
+# strata-ctl: deploy --room previews, asks with the total, confirms one order; --at
+# schedules; schedule lists; schedule-cancel.
+ctl() { "$CTL" --server "$U" --token "$W/api-tokens" "$@"; }
+ROWS=$(audit_rows "action = 'deploy' AND target = 'room:C' AND via = 'token'")
+check "strata-ctl deploy --room C --yes" bash -c "'$CTL' --server '$U' --token '$W/api-tokens' deploy --room C --yes > '$W/ctl.out' && grep -q '^deploy marked on 1 machines' '$W/ctl.out'"
+check "  one audit row room:C" test "$(audit_rows "action = 'deploy' AND target = 'room:C' AND via = 'token'")" = $((ROWS + 1))
+check "strata-ctl deploy --room C without --yes off a terminal: 2" test "$(ctl deploy --room C </dev/null >/dev/null 2>&1; echo $?)" = 2
+check "strata-ctl deploy --wake without --at: 2" test "$(ctl deploy pc01 --wake --yes >/dev/null 2>&1; echo $?)" = 2
+AT=$(date -u -d "@$((NOW + 2400))" +%Y-%m-%dT%H:%M:%SZ)
+check "strata-ctl deploy pc01 pc02 --at TIME --wake --yes" bash -c "'$CTL' --server '$U' --token '$W/api-tokens' deploy pc01 pc02 --at '$AT' --wake --yes > '$W/ctl.out' && grep -q '^order scheduled as [0-9]' '$W/ctl.out'"
+SID4=$(sed -n 's/^order scheduled as \([0-9]*\);.*/\1/p' "$W/ctl.out")
+check "  strata-ctl schedule lists it" bash -c "'$CTL' --server '$U' --token '$W/api-tokens' schedule | grep -q \"^$SID4 .* deploy  *pc01,pc02  *yes  *admin  *pending\""
+check "  --json too" bash -c "'$CTL' --server '$U' --token '$W/api-tokens' schedule --json | python3 -c 'import json,sys; j = json.load(sys.stdin); assert j[0][\"id\"] == $SID4 and j[0][\"wake\"] is True'"
+check "strata-ctl restore pc02 --generation 1 --at TIME --yes: scheduled" bash -c "'$CTL' --server '$U' --token '$W/api-tokens' restore pc02 --generation 1 --at '$AT' --yes | grep -q '^order scheduled as'"
+check "strata-ctl deploy pc01 --at yesterday: 5" test "$(ctl deploy pc01 --at 2001-01-01T00:00Z --yes >/dev/null 2>&1; echo $?)" = 5
+check "strata-ctl schedule-cancel ID --yes: 0" test "$(ctl schedule-cancel "$SID4" --yes >/dev/null 2>&1; echo $?)" = 0
+check "  again: 5" test "$(ctl schedule-cancel "$SID4" --yes >/dev/null 2>&1; echo $?)" = 5
+check "  an unknown one: 4" test "$(ctl schedule-cancel 99999 --yes >/dev/null 2>&1; echo $?)" = 4
 
 # Missed: the server is down at the time and comes back more than 15 minutes late.
 AT=$(date -u -d "@$((NOW + 1200))" +%Y-%m-%dT%H:%M:%SZ)
