@@ -12,9 +12,11 @@
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/server.sh"
 . "$(dirname "$0")/../lib/admin_login.sh"
+. "$(dirname "$0")/../lib/session.sh"
+SI=${STRATA_IMAGE:-$(dirname "$SRV")/strata-image}
 need_tools curl python3 sqlite3
 CTL=${STRATA_CTL:-$(dirname "$SRV")/strata-ctl}
-need_built "$SRV" "$CTL"
+need_built "$SRV" "$CTL" "$SI"
 server_sanitizers
 W=$(mktemp -d /tmp/strata-orders.XXXXXX)
 chmod 755 "$W"
@@ -43,6 +45,13 @@ export -f srv_sql pending
 M1=52:54:00:5e:00:01 M2=52:54:00:5e:00:02 M3=52:54:00:5e:00:03
 
 srv_root "$W"
+# A store layer for the profile's root partition: 1 MB of random data (its chunks cost
+# their stored bytes), then zeros (free).
+head -c 1000000 /dev/urandom > "$W/base.img"
+head -c 3000000 /dev/zero >> "$W/base.img"
+BASE=$("$SI" build --store "$W/root/store" "$W/base.img" 2>/dev/null | tail -1)
+STORED=$(find "$W/root/store/chunks" -type f -printf '%s\n' | awk '{ n += $1 } END { print n }')
+sed -i "s|^part label=data type=linux size=rest policy=preserve$|part label=root type=linux size=64M layer=$BASE\n&|" "$W/root/inventory.conf"
 sed -i -e "s/^machine $M1 name=pc01 profile=lab$/& room=B/" \
 	-e "s/^machine $M2 name=pc02 profile=lab$/& room=B/" \
 	-e "s/^machine $M3 name=pc03 profile=lab$/& room=C/" "$W/root/inventory.conf"
@@ -73,7 +82,7 @@ check "confirm without preview= or confirm=yes: 400" test "$(post /api/orders 'a
 
 # deploy room=B: the preview, then one audit row for the room.
 check "preview deploy room=B: 200" test "$(post /api/orders/preview 'action=deploy&room=B')" = 200
-check "  pc01 and pc02, CIDATA written, data kept, no user data" ans '[m["name"] for m in j["machines"]] == ["pc01", "pc02"] and all(m["written"] == ["CIDATA"] and m["kept"] == ["data"] and m["restored"] == [] and m["user_data"] == "none" and m["bytes"] >= 0 and m["chunks"] >= 0 for m in j["machines"]) and j["refused"] == [] and j["action"] == "deploy" and j["at"] is None and len(j["preview"]) == 32 and j["total_bytes"] == sum(m["bytes"] for m in j["machines"])'
+check "  pc01 and pc02, CIDATA and root written, data kept, no user data" ans '[m["name"] for m in j["machines"]] == ["pc01", "pc02"] and all(m["written"] == ["CIDATA", "root"] and m["kept"] == ["data"] and m["restored"] == [] and m["user_data"] == "none" and m["bytes"] >= 0 and m["chunks"] >= 0 for m in j["machines"]) and j["refused"] == [] and j["action"] == "deploy" and j["at"] is None and len(j["preview"]) == 32 and j["total_bytes"] == sum(m["bytes"] for m in j["machines"])'
 PV=$(pid_of)
 check "nothing recorded by a preview" test "$(audit_rows "action = 'deploy'")" = 0
 check "the cookie's admin cannot confirm the token's preview: 404" test "$(code -b "$W/jar" -H "X-Strata-CSRF: $CSRF" -H "Origin: $U" --data "preview=$PV" "$U/api/orders")" = 404
@@ -83,6 +92,17 @@ check "  one audit row, target room:B, 2 machines" test "$(srv_sql "$W" "SELECT 
 check "  pc01 and pc02 pending, pc03 not" test "$(pending $M1)$(pending $M2)$(pending $M3)" = 110
 check "a preview is used once: 404" test "$(post /api/orders "preview=$PV")" = 404
 check "an unknown preview: 404" test "$(post /api/orders 'preview=00112233445566778899aabbccddeeff')" = 404
+
+# The cost: a machine never deployed fetches the root layer's stored chunks and its
+# machine layer; once it reported its deployment ok, the same layers cost nothing.
+check "preview deploy pc01: 200" test "$(post /api/orders/preview 'action=deploy&machines=pc01')" = 200
+check "  never deployed: at least the root layer's stored bytes ($STORED)" ans 'j["machines"][0]["bytes"] >= '"$STORED"' and j["machines"][0]["chunks"] >= 1'
+check "pc01 registers" grep -q " session=" <<< "$(sess_register "$U" "$M1" "$W" 2>&1)"
+check "pc01 fetches its manifest" test "$(code "$(sess_url "$W" "$M1" "$U/manifest/$M1")")" = 200
+check "pc01 reports deployed" test "$(code "$(sess_url "$W" "$M1" "$U/report/$M1?phase=ok&done=1&total=1&msg=deployed")")" = 200
+check "  its layers recorded" test "$(srv_sql "$W" "SELECT group_concat(part) FROM (SELECT part FROM deployed WHERE mac = '$M1' ORDER BY part)")" = CIDATA,root
+check "preview deploy room=B again" test "$(post /api/orders/preview 'action=deploy&room=B')" = 200
+check "  pc01 costs nothing now, pc02 as much as before" ans 'j["machines"][0]["bytes"] == 0 and j["machines"][0]["chunks"] == 0 and j["machines"][1]["bytes"] >= '"$STORED"' and j["total_bytes"] == j["machines"][1]["bytes"]'
 
 # The lab changed since the preview: a machine's state, then a reload.
 check "preview deploy machines=pc03" test "$(post /api/orders/preview 'action=deploy&machines=pc03')" = 200
@@ -137,7 +157,7 @@ check "  marked 2, one audit row wake room:B" bash -c "python3 -c \"import json;
 
 # replace pc03 by a new PC: the new MAC from then on.
 check "replace pc03 by :09: preview" test "$(post /api/orders/preview 'action=replace&machines=pc03&mac=52:54:00:5e:00:09')" = 200
-check "  pc03, the whole profile fetched, user data kept" ans 'j["machines"][0]["name"] == "pc03" and j["machines"][0]["written"] == ["CIDATA"]'
+check "  pc03, the whole profile fetched, user data kept" ans 'j["machines"][0]["name"] == "pc03" and j["machines"][0]["written"] == ["CIDATA", "root"] and j["machines"][0]["bytes"] >= '"$STORED"
 check "  confirm: 200" test "$(post /api/orders "preview=$(pid_of)")" = 200
 check "  marked 1" ans 'j["marked"] == 1'
 # The replacement rebuilds the catalog (a self-SIGHUP): wait for it, or the next preview
