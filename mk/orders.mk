@@ -22,3 +22,13 @@ $(FUZZ)/tests/fuzz/fuzz_schedule.o: INCS += -Iserver
 $(FUZZ)/fuzz_schedule: $(FUZZ)/tests/fuzz/fuzz_schedule.o \
 		$(patsubst %.c,$(FUZZ)/%.o,server/schedule_parse.c $(HOST_LIB_SRCS))
 	$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(HOST_LIBS)
+
+# libFuzzer target for an order's form (orders.h's order_req_parse) and its kept form's
+# round trip; with the parsers it calls (capture_parse.h, the inventory's name checks,
+# schedule_parse.h, http_parse.h's query reader).
+$(FUZZ)/tests/fuzz/fuzz_orders.o: INCS += -Iserver
+$(FUZZ)/fuzz_orders: $(FUZZ)/tests/fuzz/fuzz_orders.o \
+		$(patsubst %.c,$(FUZZ)/%.o,server/orders_req.c server/schedule_parse.c \
+		server/http_parse.c server/capture_parse.c server/inventory.c server/inventory_site.c \
+		server/inventory_mcast.c server/keep.c images/host/util.c $(HOST_LIB_SRCS))
+	$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(HOST_LIBS)

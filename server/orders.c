@@ -35,6 +35,51 @@ static struct {
 	struct preview p[ORDERS_PREVIEWS];
 } kept = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
+/** (old, new) layer pairs whose cost is remembered. */
+#define COSTS_MAX 256
+
+/*
+ * The costs of layer pairs already diffed: a room of identical PCs, all last deployed
+ * with the same layers, costs one diff, not one per machine.  Layers are immutable (an id
+ * is its index's hash), so an entry never goes stale; a full table overwrites in turn.
+ */
+static struct {
+	pthread_mutex_t lock;
+	struct {
+		uint8_t old_id[32], new_id[32];   /* old_id all zeros: none */
+		struct impact im;
+	} e[COSTS_MAX];
+	size_t n, next;
+} costs = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/* The remembered cost of (old_id, new_id) into *im: 1, or 0 when not known. */
+static int cost_known(const uint8_t old_id[32], const uint8_t new_id[32], struct impact *im)
+{
+	int found = 0;
+
+	pthread_mutex_lock(&costs.lock);
+	for (size_t i = 0; !found && i < costs.n; i++)
+		if (!memcmp(costs.e[i].old_id, old_id, 32) && !memcmp(costs.e[i].new_id, new_id, 32)) {
+			*im = costs.e[i].im;
+			found = 1;
+		}
+	pthread_mutex_unlock(&costs.lock);
+	return found;
+}
+
+static void cost_remember(const uint8_t old_id[32], const uint8_t new_id[32],
+			  const struct impact *im)
+{
+	pthread_mutex_lock(&costs.lock);
+	memcpy(costs.e[costs.next].old_id, old_id, 32);
+	memcpy(costs.e[costs.next].new_id, new_id, 32);
+	costs.e[costs.next].im = *im;
+	costs.next = (costs.next + 1) % COSTS_MAX;
+	if (costs.n < COSTS_MAX)
+		costs.n++;
+	pthread_mutex_unlock(&costs.lock);
+}
+
 /* The layer last deployed to label on smac, into old: 1 found, 0 none. */
 static int deployed_layer(struct server *s, const char *smac, const char *label,
 			  uint8_t old[32])
@@ -57,15 +102,23 @@ static int deployed_layer(struct server *s, const char *smac, const char *label,
 static void part_cost(struct server *s, const uint8_t *old_id, const uint8_t new_id[32],
 		      struct impact *im)
 {
+	static const uint8_t none[32];
 	const struct layer_entry *n, *o = NULL;
+	struct impact c = { 0 };
 
 	if (old_id && !memcmp(old_id, new_id, 32))
 		return;
-	if (layer_cache_get(&s->layers, new_id, &n))
-		return;
-	if (old_id && layer_cache_get(&s->layers, old_id, &o))
-		o = NULL;
-	impact_part(o ? &o->idx : NULL, &n->idx, im);
+	if (!cost_known(old_id ? old_id : none, new_id, &c)) {
+		if (layer_cache_get(&s->layers, new_id, &n))
+			return;
+		if (old_id && layer_cache_get(&s->layers, old_id, &o))
+			o = NULL;
+		impact_part(o ? &o->idx : NULL, &n->idx, &c);
+		if (!old_id || o)     /* an old layer gone from the store may come back */
+			cost_remember(old_id ? old_id : none, new_id, &c);
+	}
+	im->bytes += c.bytes;
+	im->chunks += c.chunks;
 }
 
 /* Add the machine layer id of mac, in full, to *im unless old_id is the same: it is
