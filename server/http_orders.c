@@ -107,8 +107,8 @@ static int schedule(struct server *s, const struct order_req *o, const struct wh
 	int rc = schedule_add(s, o, by, &id);
 
 	if (rc == 0)
-		fprintf(f, "{\"order\": null, \"scheduled\": %lld, \"marked\": 0, "
-			"\"refused\": []}\n", (long long)id);
+		fprintf(f, "{\"order\":null,\"scheduled\":%lld,\"marked\":0,\"refused\":[]}\n",
+			(long long)id);
 	return rc;
 }
 

@@ -284,7 +284,7 @@ static int keep_preview(const struct order_req *o, const struct who *by,
 		return errorf("cannot draw a preview id: %s", strerror(errno));
 	strata_hex_encode(id, raw, sizeof(raw));
 	pthread_mutex_lock(&kept.lock);
-	for (size_t i = 0; i < ORDERS_PREVIEWS; i++)
+	for (size_t i = 0; i < ORDERS_PREVIEWS && slot->id[0]; i++)
 		if (!kept.p[i].id[0] || kept.p[i].expires < slot->expires)
 			slot = &kept.p[i];
 	memcpy(slot->id, id, 33);

@@ -155,8 +155,10 @@ static void run_json(FILE *f, struct server *s, const struct order_set *set, int
 {
 	int first = 1;
 
-	fputs("{\"order\": ", f);
-	fprintf(f, "%lld, \"scheduled\": null", (long long)last_order(s));
+	fputc('{', f);
+	json_kv_int(f, "order", last_order(s), 1);
+	json_key(f, "scheduled", 0);
+	fputs("null", f);
 	json_kv_int(f, "marked", n, 0);
 	json_key(f, "refused", 0);
 	fputc('[', f);

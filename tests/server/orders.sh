@@ -171,7 +171,7 @@ NOW=$(date +%s)
 AT=$(date -u -d "@$((NOW + 600))" +%Y-%m-%dT%H:%M:%SZ)
 check "schedule deploy room=B at +10 min, wake=yes: preview" test "$(post /api/orders/preview "action=deploy&room=B&at=$AT&wake=yes")" = 200
 check "  the preview says when" ans 'j["at"] == '"$((NOW + 600))"' and j["wake"] is True'
-check "  confirm: scheduled" bash -c "test \"\$(curl -s -o '$W/answer' -w '%{http_code}' -H '$SRV_AUTH' --data 'preview=$(pid_of)' '$U/api/orders')\" = 200 && grep -q '\"scheduled\": [0-9]' '$W/answer'"
+check "  confirm: scheduled" bash -c "test \"\$(curl -s -o '$W/answer' -w '%{http_code}' -H '$SRV_AUTH' --data 'preview=$(pid_of)' '$U/api/orders')\" = 200 && python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))[\"scheduled\"] > 0'  '$W/answer'"
 SID=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["scheduled"])' "$W/answer")
 check "GET /api/schedule lists it pending" bash -c "curl -s -H '$SRV_AUTH' '$U/api/schedule' | python3 -c 'import json,sys; j = json.load(sys.stdin); assert j[0][\"id\"] == $SID and j[0][\"state\"] == \"pending\" and j[0][\"target\"] == \"room:B\" and j[0][\"by\"] == \"admin\" and j[0][\"wake\"] is True, j'"
 srv_sql "$W" "UPDATE machines SET pending = 0" >/dev/null
