@@ -7,6 +7,7 @@
 #include "rc.h"
 #include "schedule.h"
 #include "server_clock.h"
+#include "wol.h"
 
 /* A request and its connection: what the form reader reads. */
 struct form {
@@ -112,6 +113,16 @@ static int schedule(struct server *s, const struct order_req *o, const struct wh
 	return rc;
 }
 
+/* Why an order that ran failed with rc, for the answer (static). */
+static const char *run_why(const struct order_req *o, int rc)
+{
+	if (rc == STRATA_ENOENT)
+		return "the order names no machine of the inventory";
+	if (o->action == ORDER_WAKE && (rc == STRATA_ENOTSUP || rc == STRATA_ELIMIT))
+		return wol_why(rc);
+	return "cannot record the order (the server's log says why)";
+}
+
 enum MHD_Result http_orders(struct MHD_Connection *c, struct req *r, struct server *s)
 {
 	struct order_req o;
@@ -127,8 +138,7 @@ enum MHD_Result http_orders(struct MHD_Connection *c, struct req *r, struct serv
 	if ((rc = out_open(&out)))
 		return http_fail(c, r, rc, "out of memory");
 	rc = o.at ? schedule(s, &o, &by, out.f) : orders_run(s, &o, &by, out.f);
-	return send_out(c, r, &out, rc, rc == STRATA_ENOENT ? "the order names no machine of "
-			"the inventory" : "cannot record the order (the server's log says why)");
+	return send_out(c, r, &out, rc, run_why(&o, rc));
 }
 
 enum MHD_Result http_schedule(struct MHD_Connection *c, struct req *r, struct server *s)

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <errno.h>
 #include <sys/random.h>
+#include <unistd.h>
 #include "crypto.h"
 #include "host.h"
 #include "impact.h"
@@ -13,6 +14,7 @@
 #include "private_store.h"
 #include "rc.h"
 #include "server_clock.h"
+#include "store_path.h"
 #include "text.h"
 
 /* One preview kept for confirming. */
@@ -121,21 +123,35 @@ static void part_cost(struct server *s, const uint8_t *old_id, const uint8_t new
 	im->chunks += c.chunks;
 }
 
-/* Add the machine layer id of mac, in full, to *im unless old_id is the same: it is
- * made for the machine alone, so no chunk of another layer stands in for it.  Opened from
- * the machine's private store through the cache its deployment's requests use. */
+/** Largest machine layer index read for a preview (a CIDATA layer's is a few KB). */
+#define MACHINE_INDEX_MAX ((size_t)16 << 20)
+
+/*
+ * Add the machine layer id of mac, in full, to *im unless old_id is the same: it is made
+ * for the machine alone, so no chunk of another layer stands in for it.  Read from the
+ * machine's private store and opened (hash checked) here, not through the server's layer
+ * cache: that cache never forgets, and a preview of a lab of thousands must not fill it
+ * ahead of the machines' own requests.  The index's buffer is this function's.
+ */
 static void machine_layer_cost(struct server *s, const uint8_t mac[6], const uint8_t *old_id,
 			       const uint8_t id[32], struct impact *im)
 {
-	const struct layer_entry *e;
-	char dir[4096];
+	char dir[4096], path[4096 + STRATA_STORE_FILE_MAX], rel[STRATA_STORE_FILE_MAX];
+	struct strata_index idx;
+	uint8_t *buf = NULL;
+	size_t len = 0;
 
 	if (old_id && !memcmp(old_id, id, 32))
 		return;
-	if (private_store_dir(dir, sizeof(dir), s->cfg.private_dir, mac) ||
-	    layer_cache_get_in(&s->private_layers, dir, id, &e))
+	if (private_store_dir(dir, sizeof(dir), s->cfg.private_dir, mac))
 		return;
-	impact_whole(&e->idx, im);
+	strata_store_index_rel(rel, id);
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	if (access(path, F_OK) || read_file(path, MACHINE_INDEX_MAX, &buf, &len))
+		return;
+	if (strata_layer_open(&idx, id, buf, len, NULL) == 0)
+		impact_whole(&idx, im);
+	free(buf);
 }
 
 /* A JSON array of the labels of pr's parts that pass keep(o, part). */
