@@ -146,21 +146,31 @@ static int room_preview(struct ctl *c, struct api *a, const char *form, char *id
 	return CTL_OK;
 }
 
-static void print_room(json_object *o)
+/* The confirmed room order's answer, for people or --json; its exit code: 7 when some
+ * machines were refused beside those marked, 5 when all were. */
+static int room_answer(const struct ctl *c, json_object *o)
 {
 	json_object *r = json_object_object_get(o, "refused");
+	size_t nr = r ? json_object_array_length(r) : 0;
+	int64_t marked = lab_int(o, "marked");
 
-	printf("deploy marked on %lld machines (order %lld)\n", (long long)lab_int(o, "marked"),
-	       (long long)lab_int(o, "order"));
-	for (size_t i = 0; r && i < json_object_array_length(r); i++)
+	if (c->opts & OPT_JSON)
+		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
+	else
+		printf("deploy marked on %lld machines (order %lld)\n", (long long)marked,
+		       (long long)lab_int(o, "order"));
+	for (size_t i = 0; !(c->opts & OPT_JSON) && i < nr; i++)
 		printf("refused %s: %s\n", lab_str(json_object_array_get_idx(r, i), "name"),
 		       lab_str(json_object_array_get_idx(r, i), "why"));
+	return !nr ? CTL_OK : marked ? CTL_EPARTIAL : CTL_EREFUSED;
 }
 
 /* deploy --room R: preview, ask with the totals, confirm that preview. */
 static int deploy_room(struct ctl *c, struct api *a, const char *form)
 {
 	char id[64], q[512], path[128];
+	struct api_resp resp;
+	json_object *o;
 	int rc = room_preview(c, a, form, id, sizeof(id), q, sizeof(q));
 
 	if (rc == CTL_OK)
@@ -168,7 +178,15 @@ static int deploy_room(struct ctl *c, struct api *a, const char *form)
 	if (rc)
 		return rc;
 	snprintf(path, sizeof(path), "/api/orders?preview=%.40s", id);
-	return order_post(c, a, NULL, path, "deploy", print_room);
+	if ((rc = api_request(a, "POST", path, "deploy", &resp)))
+		return rc;
+	rc = api_json(&resp, "deploy", &o);
+	api_resp_free(&resp);
+	if (rc)
+		return rc;
+	rc = room_answer(c, o);
+	json_object_put(o);
+	return rc;
 }
 
 int cmd_deploy(struct ctl *c)

@@ -239,7 +239,8 @@ static const char *note_of(const struct order_req *o)
 	case ORDER_BOOT_LOCAL:
 		return "its pending order is cleared: it boots from its disk";
 	case ORDER_CANCEL:
-		return "ends its pending order, open capture task and scheduled orders";
+		return "ends its pending order, its open capture task (so an open restore never "
+		       "becomes ready) and the orders scheduled for it by name";
 	case ORDER_WAKE:
 		return "Wake-on-LAN";
 	default:
