@@ -74,6 +74,17 @@ static const struct command commands[] = {
 	  "failed, cancelled, missed) and result (GET /api/schedule)." },
 	{ "schedule-cancel", cmd_schedule_cancel, ORDER, "schedule-cancel ID [--yes]",
 	  "Cancel scheduled order ID before it runs (exit 5 once it ran)." },
+	{ "unknown", cmd_unknown, LISTING, "unknown [--json]",
+	  "The PCs that asked to boot and are not in the inventory (GET /api/unknown)." },
+	{ "register", cmd_register, ORDER | OPT_PATTERN | OPT_PROFILE | OPT_START | OPT_ROOM |
+	  OPT_SITE, "register MAC... --pattern P --profile X [--start N] [--room R] "
+	  "[--site S] [--yes]",
+	  "Name new PCs from a pattern (one run of #, like lab300-##, names in use\n"
+	  "skipped) into the inventory's registered file (POST /api/register;\n"
+	  "docs/registration.md)." },
+	{ "library", cmd_library, LISTING, "library [--json]",
+	  "The store's sizes: its layers' data, the bytes stored, the ratio\n"
+	  "(GET /api/library)." },
 };
 
 static const char common_help[] =
@@ -84,9 +95,8 @@ static const char common_help[] =
 	"  --cacert FILE     the CA that signed an https server's certificate\n"
 	"  --timeout SECONDS each request's limit (default 30)\n"
 	"  --help            this help, or a command's\n"
-	"Orders (deploy, capture, replace, restore, accept-key, cancel, gc, wake,\n"
-	"schedule-cancel) ask [y/N] on a\n"
-	"terminal; elsewhere they need --yes.\n"
+	"Orders (deploy, capture, replace, restore, accept-key, cancel, gc, wake, register,\n"
+	"schedule-cancel) ask [y/N] on a terminal; elsewhere they need --yes.\n"
 	"Exit codes: 0 ok; 1 other error; 2 usage, or not confirmed; 3 the token or the API\n"
 	"refused (401/403); 4 no such machine (404); 5 the order refused (400/409); 6 server\n"
 	"unreachable or TLS failed; 7 some machines of a bulk order refused; 8 watch\n"
@@ -117,7 +127,9 @@ static const struct option longopts[] = {
 	{ "dry-run", no_argument, NULL, 'd' }, { "until-idle", no_argument, NULL, 'u' },
 	{ "interval", required_argument, NULL, 'i' }, { "help", no_argument, NULL, 'h' },
 	{ "room", required_argument, NULL, 'r' }, { "at", required_argument, NULL, 'x' },
-	{ "wake", no_argument, NULL, 'k' },
+	{ "wake", no_argument, NULL, 'k' }, { "pattern", required_argument, NULL, 'P' },
+	{ "profile", required_argument, NULL, 'o' }, { "start", required_argument, NULL, 's' },
+	{ "site", required_argument, NULL, 'e' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -133,6 +145,8 @@ static const struct {
 	{ 'd', OPT_DRY_RUN, "--dry-run" }, { 'u', OPT_UNTIL_IDLE, "--until-idle" },
 	{ 'i', OPT_INTERVAL, "--interval" }, { 'r', OPT_ROOM, "--room" },
 	{ 'x', OPT_AT, "--at" }, { 'k', OPT_WAKE, "--wake" },
+	{ 'P', OPT_PATTERN, "--pattern" }, { 'o', OPT_PROFILE, "--profile" },
+	{ 's', OPT_START, "--start" }, { 'e', OPT_SITE, "--site" },
 };
 
 /* A whole number of 1..max from an option's text; -1 if it is not one. */
@@ -164,6 +178,14 @@ static int take_value(struct ctl *c, int letter, const char *arg)
 		c->room = arg;
 	else if (letter == 'x')
 		c->at = arg;
+	else if (letter == 'P')
+		c->pattern = arg;
+	else if (letter == 'o')
+		c->profile = arg;
+	else if (letter == 'e')
+		c->site = arg;
+	else if (letter == 's' && (v = number(arg, 999999999)) > 0)
+		c->start = (uint64_t)v;
 	else if (letter == 't' && (v = number(arg, 86400)) > 0)
 		c->timeout = (long)v;
 	else if (letter == 'g' && (v = number(arg, INT64_MAX)) > 0)
@@ -173,7 +195,8 @@ static int take_value(struct ctl *c, int letter, const char *arg)
 	if (v >= 0)
 		return 0;
 	fprintf(stderr, "strata-ctl: --%s takes a whole number above 0, not '%s'\n",
-		letter == 't' ? "timeout" : letter == 'g' ? "generation" : "interval", arg);
+		letter == 't' ? "timeout" : letter == 'g' ? "generation" :
+		letter == 's' ? "start" : "interval", arg);
 	return CTL_EUSAGE;
 }
 
@@ -191,7 +214,7 @@ static int parse(struct ctl *c, int argc, char **argv, int *help)
 		for (size_t i = 0; i < sizeof(optbits) / sizeof(optbits[0]); i++)
 			if (optbits[i].letter == ch)
 				c->opts |= optbits[i].bit;
-		if (strchr("STCAmtgirx", ch) && take_value(c, ch, optarg))
+		if (strchr("STCAmtgirPoesx", ch) && take_value(c, ch, optarg))
 			return CTL_EUSAGE;
 	}
 	return 0;

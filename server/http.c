@@ -35,6 +35,9 @@
 #include "mcast_status.h"
 #include "http_private.h"
 #include "http_restore.h"
+#include "http_library.h"
+#include "http_register.h"
+#include "http_unknown.h"
 #include "http_wol.h"
 #include "http_orders.h"
 #include "schedule.h"
@@ -665,6 +668,7 @@ static enum MHD_Result get(struct MHD_Connection *c, struct req *r, struct serve
 		b = server_entry_script(s);
 		return http_owned(c, r, "text/plain", b, b ? strlen(b) : 0);
 	case ROUTE_SCRIPT:
+		unknown_note(s, r->route.mac, http_client_ip4(c), UNKNOWN_IPXE);
 		b = server_script(s, r->route.mac, http_client_ip4(c));
 		return http_owned(c, r, "text/plain", b, b ? strlen(b) : 0);
 	case ROUTE_AGENT:
@@ -709,6 +713,10 @@ static enum MHD_Result get(struct MHD_Connection *c, struct req *r, struct serve
 		return http_events(c, r, s);
 	case ROUTE_SCHEDULE:
 		return http_schedule(c, r, s);
+	case ROUTE_UNKNOWN:
+		return http_unknown(c, r, s);
+	case ROUTE_LIBRARY:
+		return http_library(c, r, s);
 	case ROUTE_NONE:
 		return http_fail(c, r, STRATA_ENOENT, "not found");
 	default:
@@ -795,6 +803,7 @@ static route_handler post_handler(enum http_route_kind kind)
 		{ ROUTE_ORDERS_PREVIEW, http_orders_preview },
 		{ ROUTE_ORDERS, http_orders },
 		{ ROUTE_SCHEDULE_CANCEL, http_schedule_cancel },
+		{ ROUTE_REGISTER, http_register },
 	};
 
 	for (size_t i = 0; i < sizeof(posts) / sizeof(posts[0]); i++)

@@ -22,7 +22,7 @@ static void add(struct order_set *set, size_t i, const uint8_t mac[6], const cha
 	memset(m->mac, 0, 6);
 	if (mac)
 		memcpy(m->mac, mac, 6);
-	snprintf(m->name, sizeof(m->name), "%s", name);
+	snprintf(m->name, sizeof(m->name), "%.*s", (int)sizeof(m->name) - 1, name);
 	m->why = why;
 }
 

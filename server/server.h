@@ -34,6 +34,8 @@ struct mcast;
 struct login;
 struct events;
 struct wol;
+struct unknown;
+struct library;
 
 /** Command-line configuration.  Strings borrowed from argv or static. */
 struct server_config {
@@ -158,6 +160,10 @@ struct server {
 				      the services run; NULL otherwise */
 	struct wol *wol;         /**< Wake-on-LAN's sender (wol.h), owned by services.c while
 				      the services run; NULL otherwise */
+	struct unknown *unknown; /**< PCs seen, not in the inventory (unknown.h), owned by
+				      services.c while the services run; NULL otherwise */
+	struct library *library; /**< GET /api/library's sizes (library.h), owned by
+				      services.c while the services run; NULL otherwise */
 	uint8_t capture_key[32]; /**< STATE/capture.key: capture tokens are made with it
 				      (capture_task.h); read once at start, wiped at close */
 };

@@ -16,6 +16,8 @@ struct services {
 	struct tftp_server *tftp;
 	struct dhcp_server *dhcp;
 	struct http_service *http;
+	struct server *unknown_owner; /**< set once its unknown PCs' table (s->unknown) and
+				           library view (s->library) may be */
 	struct server *s;             /**< set once its multicast sessions (s->mc) and
 				           Wake-on-LAN sender (s->wol) run */
 };

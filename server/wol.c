@@ -309,20 +309,6 @@ int wol_wake(struct server *s, const uint8_t (*macs)[6], size_t n)
 	return rc;
 }
 
-/* The order's row, its machines marked "sent" at once: a wake has no outcome to wait
- * for, and an open row would take the machine's next deployment's.  Under db_begin. */
-static int audit_wake(struct db *d, const struct who *by, const char *target,
-		      const uint8_t (*macs)[6], size_t n)
-{
-	int rc = audit_order(d, by, target, "wake", macs, n);
-
-	if (rc == 0)
-		rc = db_run(d, "UPDATE order_machines SET outcome = 'sent', outcome_at = ? "
-			    "WHERE order_id = (SELECT MAX(id) FROM orders) AND outcome IS NULL",
-			    "i", (int64_t)time(NULL));
-	return rc;
-}
-
 int wol_order(struct server *s, const struct who *by, const char *target,
 	      const uint8_t (*macs)[6], size_t n)
 {
@@ -334,7 +320,7 @@ int wol_order(struct server *s, const struct who *by, const char *target,
 	rc = db_begin(d);
 	if (rc)
 		return rc;
-	rc = db_end(d, audit_wake(d, by, target, macs, n));
+	rc = db_end(d, audit_order_closed(d, by, target, "wake", "sent", macs, n));
 	return rc ? rc : wol_wake(s, macs, n);
 }
 

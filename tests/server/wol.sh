@@ -2,7 +2,9 @@
 # Wake-on-LAN (server/wol.c, docs/wol.md) on a private segment, no VM: strata-server in
 # namespace "srv" on bridge br0 (10.78.0.1/24), tests/tools/wol_listen.py on UDP 9 in
 # namespace "pc" (10.78.0.50/24, a veth under br0).  The inventory has room a (pc01..pc03)
-# and room b (pc04, pc05).  Checked: the server finds br0's directed broadcast itself;
+# and room b (pc04, pc05).  Checked: GET /api/unknown lists the PCs the proxyDHCP saw (seed
+# DISCOVERs of tests/fuzz/corpus/dhcp: PXE, HTTP Boot, iPXE) and one GET /ipxe/MAC, not
+# an inventory machine's, with how, ip, seen and served; the server finds br0's directed broadcast itself;
 # POST /api/wake room=a gives exactly 9 magic packets, each of room a's MACs 3 times about
 # 100 ms apart and none of room b's; names= wakes the machines it names; strata-ctl wake
 # --room and wake NAME; one audit row "wake" per order (target room:a), machines marked
@@ -71,8 +73,23 @@ heard_after() { sleep "$1"; netns_stop "$LPID"; }
 packets() { grep -c " $1\$" "$W/heard"; }
 wake() { in_srv curl -s -o "$W/answer" -w '%{http_code}' -H "$SRV_AUTH" -X POST "$@"; }
 
-check "server starts on 10.78.0.1" start_srv "$W/log" --addr "$SIP" --url "$U"
+check "server starts on 10.78.0.1 (proxyDHCP on port 6767)" start_srv "$W/log" --addr "$SIP" --url "$U" --dhcp proxy --dhcp-port 6767 --dhcp-alt-port 6768
 check "  it found br0's directed broadcast" grep -q "Wake-on-LAN to 10.78.0.255 port 9 (br0's broadcast)" "$W/log"
+
+# Unknown PCs: the proxyDHCP's boot clients and /ipxe/MAC, not the inventory's.
+CORPUS=$ROOT/tests/fuzz/corpus/dhcp
+for seed in ovmf-pxe-discover http-discover ipxe-discover; do
+	ip netns exec "$PNS" bash -c 'exec 3<>/dev/udp/10.78.0.1/6767 && cat "$1" >&3' _ "$CORPUS/$seed"
+done
+in_srv curl -s -o /dev/null "$U/ipxe/52:54:00:77:00:09"
+in_srv curl -s -o /dev/null "$U/ipxe/52:54:00:5e:00:01"
+sleep 0.3
+unknown() { in_srv curl -s -H "$SRV_AUTH" "$U/api/unknown" | python3 -c "import json, sys; j = json.load(sys.stdin); pcs = {p['mac']: p for p in j['pcs']}; sys.exit(0 if ($1) else 1)"; }
+check "GET /api/unknown: the 3 DHCP boot clients and the /ipxe/MAC one, no inventory machine" unknown "sorted(pcs) == ['52:54:00:77:00:01', '52:54:00:77:00:02', '52:54:00:77:00:03', '52:54:00:77:00:09'] and j['forgotten'] == 0"
+check "  how: pxe, http-boot, ipxe (DHCP user class and /ipxe/MAC)" unknown "[pcs[m]['how'] for m in sorted(pcs)] == ['pxe', 'ipxe', 'http-boot', 'ipxe']"
+check "  the /ipxe/MAC one from 10.78.0.1, seen once, not served (no default profile)" unknown "pcs['52:54:00:77:00:09']['ip'] == '10.78.0.1' and pcs['52:54:00:77:00:09']['seen'] == 1 and not pcs['52:54:00:77:00:09']['served'] and pcs['52:54:00:77:00:09']['last'] >= pcs['52:54:00:77:00:09']['first'] > 0"
+check "  the most recent first" unknown "j['pcs'][0]['last'] >= j['pcs'][-1]['last']"
+check "GET /api/unknown without a credential: 401" test "$(code "$U/api/unknown")" = 401
 
 # A room of three: exactly 9 correct packets, 3 per MAC, about 100 ms apart; room b none.
 check "listener on UDP 9 in the PCs' namespace" listen
