@@ -3,7 +3,7 @@
 
 # Included before strata-server.mk, which adds ORDERS_SRCS to strata-server's sources.
 ORDERS_SRCS := server/impact.c server/schedule_parse.c server/orders_req.c server/orders_set.c \
-	server/orders.c server/orders_run.c server/schedule.c server/http_orders.c
+	server/orders.c server/orders_cost.c server/orders_run.c server/schedule.c server/http_orders.c
 
 # Unit test of a deployment's cost: the pure diff and the core's index.
 $(SAN)/tests/unit/test_impact.o: SAN_CFLAGS += -Iserver

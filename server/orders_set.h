@@ -11,6 +11,8 @@
 #include "orders.h"
 #include "server.h"
 
+struct impact;
+
 /** One machine an order names, or one item of machines= that names none. */
 struct order_mach {
 	size_t i;                        /**< index in the catalog's products; SIZE_MAX: none */
@@ -36,6 +38,20 @@ struct order_set {
 int orders_set_resolve(struct server *s, const struct order_req *o, struct order_set *set);
 
 void orders_set_free(struct order_set *set);
+
+/** Whether order o writes part p from the store (deploy, restore and replace write the
+ *  layer parts that are not capture=yes): what the preview lists and the cost counts. */
+int orders_writes(const struct order_req *o, const struct inv_part *p);
+
+/**
+ * Add to *im what machine m (of the catalog: call with its read lock) would fetch for o:
+ * each written layer against the one it last deployed to that partition (the deployed
+ * table; none for a replacement's new PC), its machine layer in full unless it deployed
+ * that one.  Layer pairs' costs are remembered (256), so a room of identical PCs costs
+ * one diff.  A layer the store lacks counts nothing.
+ */
+void orders_machine_cost(struct server *s, const struct order_req *o,
+			 const struct order_mach *m, struct impact *im);
 
 /** action=wake of set's taken machines for by: one audit row naming o's target, then the
  *  magic packets (wol.h's wol_order).  How many machines, or wol_order's rc. */
