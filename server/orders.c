@@ -7,6 +7,7 @@
 #include "host.h"
 #include "impact.h"
 #include "json_out.h"
+#include "mem.h"
 #include "orders.h"
 #include "orders_set.h"
 #include "rc.h"
@@ -242,7 +243,7 @@ static int take(const char *id, const struct who *by, int64_t now, struct previe
 	for (size_t i = 0; i < ORDERS_PREVIEWS; i++) {
 		struct preview *k = &kept.p[i];
 
-		if (!k->id[0] || strcmp(k->id, id) || k->expires < now ||
+		if (!k->id[0] || !strata_memeq_ct(k->id, id, 32) || k->expires < now ||
 		    strcmp(k->by.name, by->name) || k->by.via != by->via)
 			continue;
 		*p = *k;
