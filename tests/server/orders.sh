@@ -146,6 +146,8 @@ check "  no task open" test "$(srv_sql "$W" "SELECT count(*) FROM capture_tasks 
 # restore: refused without capture=yes partitions (restore.sh covers a real one).
 check "preview restore pc02 generation=1" test "$(post /api/orders/preview 'action=restore&machines=pc02&generation=1')" = 200
 check "  refused: no capture=yes partition" ans 'j["machines"] == [] and "capture=yes" in j["refused"][0]["why"]'
+check "  confirmed: nothing marked, the refusal in the answer" sh -c "test \"\$(curl -s -o '$W/answer' -w '%{http_code}' -H '$SRV_AUTH' --data 'preview=$(pid_of)' '$U/api/orders')\" = 200 && grep -q '\"marked\":0' '$W/answer' && grep -q 'capture=yes' '$W/answer'"
+check "  no restore order recorded" test "$(srv_sql "$W" "SELECT count(*) FROM restore_orders")" = 0
 
 # accept-key: no key is pending, none accepted.
 check "accept-key room=B: preview and confirm" preview_confirm 'action=accept-key&room=B'
