@@ -529,7 +529,6 @@ static enum MHD_Result key_register(struct MHD_Connection *c, struct req *r, str
 	return http_text(c, r, 200, "text/plain", answer, strlen(answer));
 }
 
-/* POST /api/accept-key/NAME (or ?names=a,b,c): accept pending machine keys. */
 /* POST /api/accept-key room=R: the pending keys of the room's machines (http_wol.h). */
 static enum MHD_Result accept_room(struct MHD_Connection *c, struct req *r, struct server *s,
 				   const struct who *by, const char *room)
@@ -552,17 +551,18 @@ static enum MHD_Result accept_room(struct MHD_Connection *c, struct req *r, stru
 	return http_text(c, r, 200, "text/plain", body, strlen(body));
 }
 
+/* POST /api/accept-key/NAME (or ?names=a,b,c, or room=R): accept pending machine keys. */
 static enum MHD_Result accept_key(struct MHD_Connection *c, struct req *r, struct server *s)
 {
 	char body[64], list[1024];
-	const char *why, *who = r->route.name;
+	const char *why, *who = r->route.name, *room;
 	struct who by;
 	int rc = http_authorize(c, s, r, &by, &why), n;
 
 	if (rc)
 		return http_fail(c, r, rc, why);
-	if (!who[0] && (who = http_field(c, r, "room", list, sizeof(list))))
-		return accept_room(c, r, s, &by, who);
+	if (!who[0] && (room = http_field(c, r, "room", list, sizeof(list))))
+		return accept_room(c, r, s, &by, room);
 	if (!who[0] && !(who = http_field(c, r, "names", list, sizeof(list))))
 		return http_fail(c, r, STRATA_EINVAL, "name the machines: /api/accept-key/NAME, "
 				 "?names= or ?room=");

@@ -61,8 +61,10 @@ static char *unknown_json(struct server *s, const struct unknown_pc *v, size_t n
 		return NULL;
 	fprintf(f, "{\"forgotten\":%llu,\"pcs\":[", (unsigned long long)forgotten);
 	pthread_rwlock_rdlock(&s->lock);
-	for (size_t i = 0; i < n; i++) {
-		fputs(i ? ",{" : "{", f);
+	for (size_t i = 0, k = 0; i < n; i++) {
+		if (inventory_find(s->cat->inv, v[i].mac))
+			continue;   /* added to the inventory by hand since it was seen */
+		fputs(k++ ? ",{" : "{", f);
 		pc_json(f, &v[i], served(s->cat, v[i].mac));
 		fputc('}', f);
 	}

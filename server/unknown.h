@@ -55,8 +55,9 @@ void unknown_seen(struct unknown *u, const uint8_t mac[6], uint32_t ip, enum unk
 void unknown_drop(struct unknown *u, const uint8_t mac[6]);
 
 /**
- * Copy the table into out (cap entries), the most recently seen first; *forgotten gets
- * how many were pushed out since start.  The count copied.
+ * Copy the table into out (cap entries: UNKNOWN_MAX, or the table's size, for all of it),
+ * the most recently seen first; *forgotten gets how many were pushed out since start.
+ * The count copied.
  */
 size_t unknown_list(struct unknown *u, struct unknown_pc *out, size_t cap,
 		    uint64_t *forgotten);

@@ -13,8 +13,10 @@
 #include <time.h>
 #include <unistd.h>
 #include "audit.h"
+#include "catalog.h"
 #include "db.h"
 #include "host.h"
+#include "inventory_site.h"
 #include "loop.h"
 #include "server.h"
 #include "state.h"
@@ -29,6 +31,7 @@
 struct wol_job {
 	uint8_t mac[6];
 	uint8_t left;
+	uint32_t to;             /**< its site's wol= (host order), or 0: the targets */
 	uint64_t due;
 };
 
@@ -46,17 +49,20 @@ struct wol {
 	struct log_limit errors; /**< failed sends */
 };
 
-/* Send mac's packet once to every target; the count of datagrams tried.  A failure is
- * logged (rate-limited) and not retried beyond the job's own repeats. */
-static size_t send_one(struct wol *w, const uint8_t mac[6])
+/* Send j's packet once to its site's address, else to every target; the count of
+ * datagrams tried.  A failure is logged (rate-limited) and not retried beyond the job's
+ * own repeats. */
+static size_t send_one(struct wol *w, const struct wol_job *j)
 {
 	uint8_t pkt[WOL_PACKET_LEN];
 	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(WOL_PORT) };
 	char smac[18], ip[INET_ADDRSTRLEN];
+	const uint8_t *mac = j->mac;
+	size_t n = j->to ? 1 : w->ntargets;
 
 	wol_packet(pkt, mac);
-	for (size_t i = 0; i < w->ntargets; i++) {
-		to.sin_addr.s_addr = htonl(w->targets[i]);
+	for (size_t i = 0; i < n; i++) {
+		to.sin_addr.s_addr = htonl(j->to ? j->to : w->targets[i]);
 		if (sendto(w->sock, pkt, sizeof(pkt), MSG_DONTWAIT, (struct sockaddr *)&to,
 			   sizeof(to)) == (ssize_t)sizeof(pkt) || !log_limit_allow(&w->errors))
 			continue;
@@ -66,7 +72,7 @@ static size_t send_one(struct wol *w, const uint8_t mac[6])
 			"address a broadcast address of this server's network?)\n", smac, ip,
 			WOL_PORT, strerror(errno));
 	}
-	return w->ntargets;
+	return n;
 }
 
 /* Send what is due within budget; drop finished jobs.  The earliest due time left, or
@@ -79,8 +85,8 @@ static uint64_t send_due(struct wol *w, uint64_t now)
 	for (size_t i = 0; i < w->njobs; i++) {
 		struct wol_job *j = &w->jobs[i];
 
-		if (j->due <= now && budget >= w->ntargets) {
-			budget -= send_one(w, j->mac);
+		if (j->due <= now && budget >= (j->to ? 1 : w->ntargets)) {
+			budget -= send_one(w, j);
 			j->left--;
 			j->due = now + WOL_REPEAT_MS;
 		}
@@ -270,28 +276,42 @@ void wol_close(struct wol *w)
 	free(w);
 }
 
-/* Whether n more MACs can be queued on w: 0 or wol_wake's refusal. */
-static int can_queue(struct wol *w, size_t n)
+/* Each MAC's site's wol= address into to (0: none; the server's targets then).  Takes the
+ * catalog's read lock (readers first: a caller holding it is fine).  0, or
+ * STRATA_ENOTSUP when a MAC has no site address and the server no targets. */
+static int resolve(struct server *s, const uint8_t (*macs)[6], size_t n, uint32_t *to)
 {
+	const struct inv_site *site;
 	int rc = 0;
 
-	if (!w || !w->ntargets)
-		return STRATA_ENOTSUP;
+	pthread_rwlock_rdlock(&s->lock);
+	for (size_t i = 0; i < n; i++) {
+		site = inv_site_get(s->cat->inv, catalog_site(s, macs[i]));
+		to[i] = site ? site->wol : 0;
+		if (!to[i] && !s->wol->ntargets)
+			rc = STRATA_ENOTSUP;
+	}
+	pthread_rwlock_unlock(&s->lock);
+	return rc;
+}
+
+/* Whether n more MACs fit in w's queue: 0 or STRATA_ELIMIT. */
+static int room_for(struct wol *w, size_t n)
+{
+	int rc;
+
 	pthread_mutex_lock(&w->lock);
-	if (n > WOL_QUEUE_MAX - w->njobs)
-		rc = STRATA_ELIMIT;
+	rc = n > WOL_QUEUE_MAX - w->njobs ? STRATA_ELIMIT : 0;
 	pthread_mutex_unlock(&w->lock);
 	return rc;
 }
 
-int wol_wake(struct server *s, const uint8_t (*macs)[6], size_t n)
+/* Queue the n MACs with their addresses to, and wake the loop.  0 or STRATA_ELIMIT. */
+static int enqueue(struct wol *w, const uint8_t (*macs)[6], const uint32_t *to, size_t n)
 {
-	struct wol *w = s->wol;
 	uint64_t one = 1, now = loop_now();
-	int rc = can_queue(w, n);
+	int rc = 0;
 
-	if (rc)
-		return rc;
 	pthread_mutex_lock(&w->lock);
 	if (n > WOL_QUEUE_MAX - w->njobs)
 		rc = STRATA_ELIMIT;
@@ -300,6 +320,7 @@ int wol_wake(struct server *s, const uint8_t (*macs)[6], size_t n)
 
 		memcpy(j->mac, macs[i], 6);
 		j->left = WOL_REPEAT;
+		j->to = to[i];
 		j->due = now;
 	}
 	pthread_mutex_unlock(&w->lock);
@@ -309,19 +330,42 @@ int wol_wake(struct server *s, const uint8_t (*macs)[6], size_t n)
 	return rc;
 }
 
+int wol_wake(struct server *s, const uint8_t (*macs)[6], size_t n)
+{
+	uint32_t *to;
+	int rc;
+
+	if (!s->wol)
+		return STRATA_ENOTSUP;
+	if (!(to = calloc(n + 1, sizeof(*to))))
+		return STRATA_ENOMEM;
+	rc = resolve(s, macs, n, to);
+	if (rc == 0)
+		rc = enqueue(s->wol, macs, to, n);
+	free(to);
+	return rc;
+}
+
 int wol_order(struct server *s, const struct who *by, const char *target,
 	      const uint8_t (*macs)[6], size_t n)
 {
 	struct db *d = s->state->db;
-	int rc = can_queue(s->wol, n);
+	uint32_t *to;
+	int rc;
 
-	if (rc)
-		return rc;
-	rc = db_begin(d);
-	if (rc)
-		return rc;
-	rc = db_end(d, audit_order_closed(d, by, target, "wake", "sent", macs, n));
-	return rc ? rc : wol_wake(s, macs, n);
+	if (!s->wol)
+		return STRATA_ENOTSUP;
+	if (!(to = calloc(n + 1, sizeof(*to))))
+		return STRATA_ENOMEM;
+	rc = resolve(s, macs, n, to);
+	if (rc == 0)
+		rc = room_for(s->wol, n);
+	if (rc == 0 && (rc = db_begin(d)) == 0)
+		rc = db_end(d, audit_order_closed(d, by, target, "wake", "sent", macs, n));
+	if (rc == 0)
+		rc = enqueue(s->wol, macs, to, n);
+	free(to);
+	return rc;
 }
 
 const char *wol_why(int rc)

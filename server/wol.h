@@ -13,10 +13,12 @@
  *
  * Why a directed broadcast, not the limited one (255.255.255.255): the socket is bound to
  * --addr, so the kernel picks that interface's route, and a site behind a router is
- * reached through its own broadcast address, which its router must forward
+ * reached through its own broadcast address (the site's wol=), which its router must
+ * forward
  * (docs/wol.md says how).  No SO_BINDTODEVICE: the server is unprivileged by then.
  *
- * Lock order: wol's lock is taken alone, never with another of the server's held.
+ * Lock order: the catalog's read lock (to find each machine's site) is released before
+ * wol's own lock is taken; wol's lock is held alone.
  */
 #ifndef STRATA_WOL_H
 #define STRATA_WOL_H
@@ -66,11 +68,15 @@ void wol_close(struct wol *w);
 
 /**
  * Queue the magic packets of the n MACs of macs (borrowed; copied) on s's sender; they go
- * out from the main loop within milliseconds.  Why only a queue: the HTTP thread that asks
- * must not sleep 100 ms between repeats, nor send a thousand packets itself.  Writes no
- * audit row: the caller's order has its own (wol_order is this plus the row).  Any thread.
- * 0; STRATA_ENOTSUP when the server has no broadcast target (no --wol-broadcast and a
- * loopback --addr) or no sender; STRATA_ELIMIT when WOL_QUEUE_MAX MACs already wait.
+ * out from the main loop within milliseconds: a machine at a site with `wol=A.B.C.D`
+ * (inventory_site.h) to that address, any other to the server's targets.  Why only a
+ * queue: the HTTP thread that asks must not sleep 100 ms between repeats, nor send a
+ * thousand packets itself.  Writes no audit row: the caller's order has its own
+ * (wol_order is this plus the row).  Any thread; takes the catalog's read lock (which
+ * prefers readers, so a caller may hold it too), then wol's own.  0; STRATA_ENOTSUP when
+ * a machine has nowhere to go (no site wol=, no --wol-broadcast, a loopback --addr) or
+ * the server has no sender; STRATA_ELIMIT when WOL_QUEUE_MAX MACs already wait;
+ * STRATA_ENOMEM.
  */
 int wol_wake(struct server *s, const uint8_t (*macs)[6], size_t n);
 

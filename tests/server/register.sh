@@ -115,6 +115,15 @@ check "a registered file with another statement: the reload fails" test "$(grep 
 check "  naming FILE:LINE" grep -q "state/registered.conf:8: only machine lines belong in a registered file" "$LOG"
 check "the admin's inventory never written" cmp "$INV" "$W/inventory.ref"
 
+# Under `default profile=`, an unknown PC that asked for its script is served: listed so.
+sed -i '/^default local$/d' "$REG"
+sed -i 's/^default local$/default profile=lab/' "$INV"
+n=$(reloads)
+kill -HUP "$SRV_PID"
+check "default profile=lab: reloaded" wait_reload "$n"
+curl -s -o /dev/null "$U/ipxe/52:54:00:77:00:09"
+check "  an unknown PC served under it: served true in /api/unknown" api /api/unknown "[p['served'] for p in j['pcs'] if p['mac'] == '52:54:00:77:00:09'] == [True]"
+
 # GET /api/library: 202 while the first computation runs, then the store's sizes.  Two
 # layers of 2,000,000 random bytes that share all but their last 64 KiB chunk.
 SI=${STRATA_IMAGE:-$(dirname "$SRV")/strata-image}

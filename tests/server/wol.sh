@@ -1,18 +1,21 @@
 #!/bin/bash
 # Wake-on-LAN (server/wol.c, docs/wol.md) on a private segment, no VM: strata-server in
 # namespace "srv" on bridge br0 (10.78.0.1/24), tests/tools/wol_listen.py on UDP 9 in
-# namespace "pc" (10.78.0.50/24, a veth under br0).  The inventory has room a (pc01..pc03)
-# and room b (pc04, pc05).  Checked: GET /api/unknown lists the PCs the proxyDHCP saw (seed
-# DISCOVERs of tests/fuzz/corpus/dhcp: PXE, HTTP Boot, iPXE) and one GET /ipxe/MAC, not
-# an inventory machine's, with how, ip, seen and served; the server finds br0's directed broadcast itself;
-# POST /api/wake room=a gives exactly 9 magic packets, each of room a's MACs 3 times about
-# 100 ms apart and none of room b's; names= wakes the machines it names; strata-ctl wake
-# --room and wake NAME; one audit row "wake" per order (target room:a), machines marked
-# "sent"; 401 without a credential, 403 to a cookie from another Origin, 200 to the
-# same cookie with its CSRF token and the server's Origin; 404 for an unknown room or
-# name; --addr 0.0.0.0 without --wol-broadcast refused at start, and --wol-broadcast
-# A.B.C.D sends there; POST /api/accept-key room=R answers for the room.  Needs root,
-# ip, curl, python3, sqlite3.
+# namespace "pc" (10.78.0.50/24, a veth under br0).  The inventory has room a (pc01..pc03),
+# room b (pc04, pc05), room big (100 machines), and pc06 (room c) at site annex
+# (10.78.1.0/24, a second subnet on br0, wol=10.78.1.255).  Checked: GET /api/unknown
+# lists the PCs the proxyDHCP saw (the PXE, HTTP Boot and iPXE DISCOVER seeds of
+# tests/fuzz/corpus/dhcp) and one GET /ipxe/MAC, not an inventory machine's, with how, ip,
+# seen and served; the server finds br0's directed broadcast itself; POST /api/wake
+# room=a gives exactly 9 magic packets, each of room a's MACs 3 times about 100 ms apart,
+# all to 10.78.0.255, none of room b's; pc06's go to its site's 10.78.1.255 only; room
+# big's 300 packets all arrive, at 1,000 a second at most; names= wakes the machines it
+# names; strata-ctl wake --room and wake NAME; one audit row "wake" per order (target
+# room:a), machines marked "sent"; 401 without a credential, 403 to a cookie from another
+# Origin, 200 to the same cookie with its CSRF token and the server's Origin; 404 for an
+# unknown room or name; POST /api/accept-key room=R answers for the room, names= still
+# works; a site's wol= with /N refused; --addr 0.0.0.0 without --wol-broadcast refused at
+# start, and --wol-broadcast A.B.C.D sends there.  Needs root, ip, curl, python3, sqlite3.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/netns.sh"
 . "$(dirname "$0")/../lib/admin_login.sh"
@@ -34,6 +37,10 @@ U=http://$SIP:8080
 srv_root "$W"
 for i in 1 2 3; do sed -i "s/^machine 52:54:00:5e:00:0$i name=pc0$i profile=lab$/& room=a/" "$W/root/inventory.conf"; done
 printf 'machine 52:54:00:5e:00:04 name=pc04 profile=lab room=b\nmachine 52:54:00:5e:00:05 name=pc05 profile=lab room=b\n' >> "$W/root/inventory.conf"
+# Room big: 100 machines, for the rate (1,000 packets a second at most).
+for i in $(seq 100); do printf 'machine 52:54:00:6b:00:%02x name=big%03d profile=lab room=big\n' "$i" "$i"; done >> "$W/root/inventory.conf"
+# A site on a second subnet of the same segment, with its own broadcast address.
+printf 'site annex subnet=10.78.1.0/24 store=http://10.78.1.1/store wol=10.78.1.255\nmachine 52:54:00:5e:00:06 name=pc06 profile=lab room=c site=annex\n' >> "$W/root/inventory.conf"
 admin_file "$W/admins" alice 'correct horse'
 
 netns_add SNS srv || t_give_up "cannot make namespaces"
@@ -44,6 +51,8 @@ ip -n "$SNS" addr del "$SIP/24" dev br0 && ip -n "$SNS" addr add "$SIP/24" brd +
 netns_veth "$SNS" v0 "$PNS" v1
 netns_enslave "$SNS" v0 br0
 ip -n "$PNS" addr add 10.78.0.50/24 brd + dev v1
+ip -n "$SNS" addr add 10.78.1.1/24 brd + dev br0
+ip -n "$PNS" addr add 10.78.1.50/24 brd + dev v1
 
 in_srv() { ip netns exec "$SNS" "$@"; }
 code() { in_srv curl -s -o /dev/null -w '%{http_code}' "$@"; }
@@ -97,7 +106,7 @@ check "POST /api/wake room=a: 200" test "$(wake --data 'room=a' "$U/api/wake")" 
 check "  the answer names room a's three machines" python3 -c "import json; j = json.load(open('$W/answer')); assert j['target'] == 'room:a' and sorted(m['name'] for m in j['machines']) == ['pc01', 'pc02', 'pc03'], j"
 heard_after 0.8
 check "exactly 9 datagrams heard" test "$(wc -l < "$W/heard")" = 9
-check "  all magic packets, from the server" test "$(grep -c " $SIP 52:54:00:5e:00:0[123]\$" "$W/heard")" = 9
+check "  all magic packets, from the server, to 10.78.0.255" test "$(grep -c " $SIP 10.78.0.255 52:54:00:5e:00:0[123]\$" "$W/heard")" = 9
 for i in 1 2 3; do
 	check "  pc0$i's MAC 3 times" test "$(packets 52:54:00:5e:00:0$i)" = 3
 done
@@ -106,13 +115,34 @@ check "  each MAC's repeats 80..400 ms apart" python3 -c "
 import collections
 t = collections.defaultdict(list)
 for l in open('$W/heard'):
-    ms, src, mac = l.split()
+    ms, src, dst, mac = l.split()
     t[mac].append(int(ms))
 for mac, v in t.items():
     gaps = [b - a for a, b in zip(v, v[1:])]
     assert all(80 <= g <= 400 for g in gaps), (mac, gaps)
 "
 check "one audit row: wake room:a by admin, 3 machines sent" test "$(srv_sql "$W" "SELECT o.token_name || '|' || o.target || '|' || count(*) || '|' || min(m.outcome) FROM orders o JOIN order_machines m ON m.order_id = o.id WHERE o.action = 'wake' GROUP BY o.id")" = "admin|room:a|3|sent"
+
+# A site's wol= address: pc06's packets go there, not to the server's broadcast.
+check "listener again" listen
+check "POST /api/wake room=c (pc06, site annex): 200" test "$(wake --data 'room=c' "$U/api/wake")" = 200
+heard_after 0.6
+check "  pc06's 3 packets, to the site's 10.78.1.255 only" test "$(grep -c " 10.78.1.255 52:54:00:5e:00:06\$" "$W/heard")$(wc -l < "$W/heard")" = 33
+
+# The rate: 300 packets take 0.3 s at least, and none is lost.
+check "listener again" listen
+check "POST /api/wake room=big (100 machines): 200" test "$(wake --data 'room=big' "$U/api/wake")" = 200
+heard_after 1.5
+check "  300 magic packets, 3 for each MAC" python3 -c "
+import collections
+c = collections.Counter(l.split()[3] for l in open('$W/heard'))
+assert sum(c.values()) == 300 and len(c) == 100 and set(c.values()) == {3}, c
+"
+check "  at most 20 in any 10 ms (1,000 a second, one tick's 10 and the next's), 0.25 s or more in all" python3 -c "
+t = sorted(int(l.split()[0]) for l in open('$W/heard'))
+busiest = max(sum(1 for u in t if v <= u < v + 10) for v in t)
+assert busiest <= 20 and t[-1] - t[0] >= 250, (busiest, t[-1] - t[0])
+"
 
 # names= and strata-ctl.
 check "listener again" listen
@@ -143,10 +173,15 @@ check "  audited as alice via session" test "$(srv_sql "$W" "SELECT token_name |
 
 # accept-key for a room.
 check "POST /api/accept-key room=a: 200 (no key pending: 0 machines)" sh -c "test \"\$(ip netns exec '$SNS' curl -s -o '$W/answer' -w '%{http_code}' -H '$SRV_AUTH' --data 'room=a' '$U/api/accept-key')\" = 200 && grep -q 'of 0 machines' '$W/answer'"
+check "POST /api/accept-key names=pc01 still: 200" sh -c "ip netns exec '$SNS' curl -s -H '$SRV_AUTH' -X POST '$U/api/accept-key?names=pc01' | grep -q 'of 0 machines'"
 check "POST /api/accept-key room=zz: 404" test "$(code -H "$SRV_AUTH" --data 'room=zz' "$U/api/accept-key")" = 404
 check "POST /api/accept-key room=a, no credential: 401" test "$(code --data 'room=a' "$U/api/accept-key")" = 401
 netns_stop "$SPID"
 check "sanitizers quiet" sh -c "! grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' '$W/log'"
+
+# A site's wol= must be one address.
+sed 's|wol=10.78.1.255|wol=10.78.1.0/24|' "$W/root/inventory.conf" > "$W/bad.conf"
+check "a site's wol=10.78.1.0/24: refused at start, naming the line" sh -c "timeout 20 '$SRV' --root '$W/root' --inventory '$W/bad.conf' --state '$W/bad-state' --addr 127.0.0.1 --http-port $(free_port) --tftp-port 0 --dhcp off 2>&1 | grep -q 'bad.conf:[0-9]*: wol= must be an IPv4 address'"
 
 # --addr 0.0.0.0: --wol-broadcast is required, and is where packets go.
 check "--addr 0.0.0.0 without --wol-broadcast: refused at start" sh -c "'$SRV' --root '$W/root' --addr 0.0.0.0 --url '$U' --dhcp off 2>&1 | grep -q 'wol-broadcast A.B.C.D is required'"

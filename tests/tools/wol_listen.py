@@ -4,15 +4,18 @@ network namespace of the "PCs", so it sees what the server sends on their segmen
 
   wol_listen.py OUT [PORT]
       bind UDP PORT (default 9) on every address, broadcasts included; write one line
-      per datagram to OUT: "MS SRC MAC" (milliseconds on a monotonic clock, the source
-      address, the MAC the packet wakes), or "MS SRC bad LEN" for anything that is not
-      a magic packet (6 x FF then one MAC 16 times, 102 bytes).  Writes OUT.ready once
+      per datagram to OUT: "MS SRC DST MAC" (milliseconds on a monotonic clock, the
+      source address, the destination address of its IP header, the MAC the packet
+      wakes), or "MS SRC DST bad LEN" for anything that is not a magic packet (6 x FF
+      then one MAC 16 times, 102 bytes).  Writes OUT.ready once
       bound; runs until SIGTERM or SIGINT, then exits 0.
 """
 import signal
 import socket
 import sys
 import time
+
+IP_PKTINFO = getattr(socket, "IP_PKTINFO", 8)
 
 
 def magic_mac(data):
@@ -32,6 +35,7 @@ def main(argv):
     port = int(argv[2]) if len(argv) == 3 else 9
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+    s.setsockopt(socket.IPPROTO_IP, IP_PKTINFO, 1)
     s.bind(("0.0.0.0", port))
     s.settimeout(0.2)
     stop = []
@@ -41,12 +45,16 @@ def main(argv):
         open(argv[1] + ".ready", "w").close()
         while not stop:
             try:
-                data, src = s.recvfrom(2048)
+                data, anc, _, src = s.recvmsg(2048, socket.CMSG_SPACE(12))
             except (socket.timeout, InterruptedError):
                 continue
             ms = int(time.monotonic() * 1000)
+            dst = "?"
+            for level, kind, val in anc:
+                if level == socket.IPPROTO_IP and kind == IP_PKTINFO and len(val) >= 12:
+                    dst = socket.inet_ntoa(val[8:12])   # struct in_pktinfo's ipi_addr
             mac = magic_mac(data)
-            out.write("%d %s %s\n" % (ms, src[0], mac if mac else "bad %d" % len(data)))
+            out.write("%d %s %s %s\n" % (ms, src[0], dst, mac if mac else "bad %d" % len(data)))
             out.flush()
     return 0
 
