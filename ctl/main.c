@@ -34,18 +34,24 @@ static const struct command commands[] = {
 	  "One machine (by name or MAC): its state, last report, key, and generations." },
 	{ "generations", cmd_generations, LISTING, "generations NAME [--json]",
 	  "The generations captured of NAME's partitions (GET /api/generations/NAME)." },
-	{ "deploy", cmd_deploy, ORDER | OPT_ALL, "deploy NAME... | --all [--yes]",
+	{ "deploy", cmd_deploy, ORDER | OPT_ALL | OPT_ROOM | OPT_AT | OPT_WAKE,
+	  "deploy NAME... | --all | --room R [--at TIME [--wake]] [--yes]",
 	  "Order a deploy at each machine's next network boot (POST /api/deploy/NAME).\n"
-	  "Several names are ordered one by one: exit 7 when some were refused." },
-	{ "capture", cmd_capture, ORDER | OPT_AS | OPT_PREPARED | OPT_FORCE,
-	  "capture NAME [--as PROFILE [--prepared]] [--force] [--yes]",
+	  "Several names are ordered one by one: exit 7 when some were refused.  --room R\n"
+	  "previews the room's order first (POST /api/orders/preview: the bytes each machine\n"
+	  "fetches), asks with the total, then confirms that preview: one order.  --at TIME\n"
+	  "schedules it instead (YYYY-MM-DDTHH:MM[:SS], then Z, +HH:MM or nothing for the\n"
+	  "server's zone); --wake wakes the machines 5 minutes before and at the time." },
+	{ "capture", cmd_capture, ORDER | OPT_AS | OPT_PREPARED | OPT_FORCE | OPT_AT | OPT_WAKE,
+	  "capture NAME [--as PROFILE [--prepared]] [--force] [--at TIME [--wake]] [--yes]",
 	  "Order a capture of NAME's own partitions, or with --as a gold capture of its\n"
 	  "disk to become PROFILE; --prepared says the PC was generalized (asked on a\n"
 	  "terminal, required elsewhere).  --force captures a filesystem strata.efi cannot\n"
 	  "map whole.  Prints the task's token, for strata-image capture-disk." },
-	{ "replace", cmd_replace, ORDER | OPT_MAC, "replace NAME --mac MAC [--yes]",
+	{ "replace", cmd_replace, ORDER | OPT_MAC | OPT_AT, "replace NAME --mac MAC [--at TIME] [--yes]",
 	  "A new PC (MAC) takes NAME over: its name, profile, layers and generations." },
-	{ "restore", cmd_restore, ORDER | OPT_GENERATION, "restore NAME --generation N [--yes]",
+	{ "restore", cmd_restore, ORDER | OPT_GENERATION | OPT_AT | OPT_WAKE,
+	  "restore NAME --generation N [--at TIME [--wake]] [--yes]",
 	  "Capture NAME's partitions, then restore them to generation N at its next boot." },
 	{ "accept-key", cmd_accept_key, ORDER, "accept-key NAME [--yes]",
 	  "Accept NAME's new or changed machine key (NAME may be a MAC or all)." },
@@ -63,6 +69,11 @@ static const struct command commands[] = {
 	{ "wake", cmd_wake, ORDER | OPT_ROOM, "wake NAME... | --room R [--yes]",
 	  "Wake-on-LAN: the server sends each machine's magic packet 3 times to its\n"
 	  "network's broadcast address (POST /api/wake; docs/wol.md)." },
+	{ "schedule", cmd_schedule, LISTING, "schedule [--json]",
+	  "The orders scheduled with --at, newest first, with their state (pending, done,\n"
+	  "failed, cancelled, missed) and result (GET /api/schedule)." },
+	{ "schedule-cancel", cmd_schedule_cancel, ORDER, "schedule-cancel ID [--yes]",
+	  "Cancel scheduled order ID before it runs (exit 5 once it ran)." },
 	{ "unknown", cmd_unknown, LISTING, "unknown [--json]",
 	  "The PCs that asked to boot and are not in the inventory (GET /api/unknown)." },
 	{ "register", cmd_register, ORDER | OPT_PATTERN | OPT_PROFILE | OPT_START | OPT_ROOM |
@@ -84,8 +95,8 @@ static const char common_help[] =
 	"  --cacert FILE     the CA that signed an https server's certificate\n"
 	"  --timeout SECONDS each request's limit (default 30)\n"
 	"  --help            this help, or a command's\n"
-	"Orders (deploy, capture, replace, restore, accept-key, cancel, gc, wake, register)\n"
-	"ask [y/N] on a terminal; elsewhere they need --yes.\n"
+	"Orders (deploy, capture, replace, restore, accept-key, cancel, gc, wake, register,\n"
+	"schedule-cancel) ask [y/N] on a terminal; elsewhere they need --yes.\n"
 	"Exit codes: 0 ok; 1 other error; 2 usage, or not confirmed; 3 the token or the API\n"
 	"refused (401/403); 4 no such machine (404); 5 the order refused (400/409); 6 server\n"
 	"unreachable or TLS failed; 7 some machines of a bulk order refused; 8 watch\n"
@@ -115,7 +126,8 @@ static const struct option longopts[] = {
 	{ "mac", required_argument, NULL, 'm' }, { "generation", required_argument, NULL, 'g' },
 	{ "dry-run", no_argument, NULL, 'd' }, { "until-idle", no_argument, NULL, 'u' },
 	{ "interval", required_argument, NULL, 'i' }, { "help", no_argument, NULL, 'h' },
-	{ "room", required_argument, NULL, 'r' }, { "pattern", required_argument, NULL, 'P' },
+	{ "room", required_argument, NULL, 'r' }, { "at", required_argument, NULL, 'x' },
+	{ "wake", no_argument, NULL, 'k' }, { "pattern", required_argument, NULL, 'P' },
 	{ "profile", required_argument, NULL, 'o' }, { "start", required_argument, NULL, 's' },
 	{ "site", required_argument, NULL, 'e' },
 	{ NULL, 0, NULL, 0 },
@@ -132,6 +144,7 @@ static const struct {
 	{ 'm', OPT_MAC, "--mac" }, { 'g', OPT_GENERATION, "--generation" },
 	{ 'd', OPT_DRY_RUN, "--dry-run" }, { 'u', OPT_UNTIL_IDLE, "--until-idle" },
 	{ 'i', OPT_INTERVAL, "--interval" }, { 'r', OPT_ROOM, "--room" },
+	{ 'x', OPT_AT, "--at" }, { 'k', OPT_WAKE, "--wake" },
 	{ 'P', OPT_PATTERN, "--pattern" }, { 'o', OPT_PROFILE, "--profile" },
 	{ 's', OPT_START, "--start" }, { 'e', OPT_SITE, "--site" },
 };
@@ -163,6 +176,8 @@ static int take_value(struct ctl *c, int letter, const char *arg)
 		c->mac = arg;
 	else if (letter == 'r')
 		c->room = arg;
+	else if (letter == 'x')
+		c->at = arg;
 	else if (letter == 'P')
 		c->pattern = arg;
 	else if (letter == 'o')
@@ -199,7 +214,7 @@ static int parse(struct ctl *c, int argc, char **argv, int *help)
 		for (size_t i = 0; i < sizeof(optbits) / sizeof(optbits[0]); i++)
 			if (optbits[i].letter == ch)
 				c->opts |= optbits[i].bit;
-		if (strchr("STCAmtgirPoes", ch) && take_value(c, ch, optarg))
+		if (strchr("STCAmtgirPoesx", ch) && take_value(c, ch, optarg))
 			return CTL_EUSAGE;
 	}
 	return 0;
@@ -261,6 +276,9 @@ int main(int argc, char **argv)
 		return usage_one(stdout, cmd), CTL_OK;
 	if ((rc = check_opts(&c, cmd)))
 		return rc;
+	if ((c.opts & OPT_WAKE) && !c.at)
+		return fprintf(stderr, "strata-ctl %s: --wake goes with --at TIME\n", cmd->name),
+		       CTL_EUSAGE;
 	c.args = argv + optind + 1;
 	c.nargs = argc - optind - 1;
 	c.in_tty = isatty(STDIN_FILENO);

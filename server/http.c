@@ -39,6 +39,8 @@
 #include "http_register.h"
 #include "http_unknown.h"
 #include "http_wol.h"
+#include "http_orders.h"
+#include "schedule.h"
 #include "http_run.h"
 #include "http_seal.h"
 #include "log_limit.h"
@@ -709,6 +711,8 @@ static enum MHD_Result get(struct MHD_Connection *c, struct req *r, struct serve
 		return http_api_audit(c, r, s);
 	case ROUTE_EVENTS:
 		return http_events(c, r, s);
+	case ROUTE_SCHEDULE:
+		return http_schedule(c, r, s);
 	case ROUTE_UNKNOWN:
 		return http_unknown(c, r, s);
 	case ROUTE_LIBRARY:
@@ -796,6 +800,9 @@ static route_handler post_handler(enum http_route_kind kind)
 		{ ROUTE_LOGOUT, http_logout },
 		{ ROUTE_MCAST_STATUS, http_mcast_status },
 		{ ROUTE_WAKE, http_wake },
+		{ ROUTE_ORDERS_PREVIEW, http_orders_preview },
+		{ ROUTE_ORDERS, http_orders },
+		{ ROUTE_SCHEDULE_CANCEL, http_schedule_cancel },
 		{ ROUTE_REGISTER, http_register },
 	};
 
@@ -946,6 +953,7 @@ static void tick(struct loop *loop, struct loop_timer *t)
 	login_flush(h->s->login);
 	log_limit_flush(&h->s->unknown_log);
 	http_events_tick(h->s, loop_now());
+	schedule_tick(h->s, loop_now());
 	(void)loop_timer_arm(loop, t, TICK_MS);
 }
 

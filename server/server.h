@@ -260,6 +260,16 @@ int server_match_one(struct server *s, const char *who, uint8_t mac[6],
  */
 int server_mark(struct server *s, const char *who, const struct who *by, enum inv_action what);
 
+/**
+ * server_mark for a list the caller resolved (orders.h): the n machines of macs (borrowed)
+ * get the pending order what, with one audit row naming target (borrowed: "room:B",
+ * "all", a list) and action word ("deploy", "boot-local", "cancel").  Why a list: a room
+ * is one order, so it is one audit row.  Takes the state lock; call with no lock held
+ * but, at most, the catalog's read lock.  Returns n, or STRATA_EREPORTED.
+ */
+int server_mark_list(struct server *s, const char *target, const char *word,
+		     const uint8_t (*macs)[6], size_t n, const struct who *by, enum inv_action what);
+
 /** An order's word, as the audit log and /machines.json's "pending" say it (static). */
 const char *server_action_name(enum inv_action a);
 
