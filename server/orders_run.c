@@ -136,13 +136,23 @@ static int run(struct server *s, const struct order_req *o, struct order_set *se
 	}
 }
 
-/* The newest audit row's id: the order's, as the answer names it.  0 when none. */
-static int64_t last_order(struct server *s)
+/* The newest audit row after row since, that by gave (any, with by NULL): before an order
+ * runs, where its row will come after; after, the order just run, as the answer names it,
+ * so another admin's order made meanwhile is not taken for it.  0 when none. */
+static int64_t newest_order(struct server *s, int64_t since, const struct who *by)
 {
 	sqlite3_stmt *st;
 	int64_t id = 0;
+	int rc;
 
-	if (db_prepare(s->state->db, "SELECT max(id) FROM orders", "", &st))
+	if (by)
+		rc = db_prepare(s->state->db, "SELECT ifnull(max(id), 0) FROM orders WHERE id > ? "
+				"AND token_name = ? AND via = ?", "itt", &st, since, by->name,
+				who_via_name(by->via));
+	else
+		rc = db_prepare(s->state->db, "SELECT ifnull(max(id), 0) FROM orders WHERE id > ?",
+				"i", &st, since);
+	if (rc)
 		return 0;
 	if (sqlite3_step(st) == SQLITE_ROW)
 		id = sqlite3_column_int64(st, 0);
@@ -151,12 +161,12 @@ static int64_t last_order(struct server *s)
 }
 
 /* {"order","scheduled":null,"marked","refused"}. */
-static void run_json(FILE *f, struct server *s, const struct order_set *set, int n)
+static void run_json(FILE *f, int64_t order, const struct order_set *set, int n)
 {
 	int first = 1;
 
 	fputc('{', f);
-	json_kv_int(f, "order", last_order(s), 1);
+	json_kv_int(f, "order", order, 1);
 	json_key(f, "scheduled", 0);
 	fputs("null", f);
 	json_kv_int(f, "marked", n, 0);
@@ -176,6 +186,7 @@ static void run_json(FILE *f, struct server *s, const struct order_set *set, int
 int orders_run(struct server *s, const struct order_req *o, const struct who *by, FILE *f)
 {
 	struct order_set set;
+	int64_t since;
 	int n, rc;
 
 	pthread_rwlock_rdlock(&s->lock);
@@ -187,9 +198,10 @@ int orders_run(struct server *s, const struct order_req *o, const struct who *by
 		orders_set_free(&set);
 		return STRATA_ENOENT;
 	}
+	since = newest_order(s, 0, NULL);
 	n = run(s, o, &set, by);
 	if (n >= 0)
-		run_json(f, s, &set, n);
+		run_json(f, newest_order(s, since, by), &set, n);
 	orders_set_free(&set);
 	return n < 0 ? n : 0;
 }
