@@ -824,6 +824,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	http_guard_request_in(c);
 	if (r->too_big)
 		return http_error(c, r, 413, "request body too large");
+	if (r->uri_nul)
+		return http_error(c, r, 400, "a URL holding %00 is refused: it would be cut there");
 	/* With TLS on, no credential travels in clear: an admin route, or any request carrying
 	 * a token or a cookie (an agent's route included), is sent to HTTPS. */
 	if (!r->tls && s->cfg.tls_cert &&
@@ -854,6 +856,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 		return NULL;
 	r->start = now_seconds();
 	r->uri_long = n > URI_MAX;
+	r->uri_nul = http_uri_has_nul(uri);
 	memcpy(r->uri, uri, r->uri_long ? 0 : n + 1);
 	return r;
 }

@@ -27,6 +27,7 @@ struct req {
 	char path[HTTP_PATH_MAX + 1];   /**< as requested, cut to fit, for the log */
 	char uri[URI_MAX + 1];          /**< raw path and query, as sent: what a tag covers */
 	int uri_long;                   /**< the raw URI did not fit in uri */
+	int uri_nul;                    /**< the raw URI holds %00 (http_uri_has_nul) */
 	int routed;                     /**< the first call of on_request has run */
 	char body[BODY_MAX + 1];
 	size_t body_len;
