@@ -176,6 +176,7 @@ else:
     print("| Chromium | not measured: this server has no /ui | |")
 EOP
 cat "$W/table.md"
+cp "$W/load.json" "$BUILD/bench/dashboard-load.json"
 if [ "${DASH_DOC:-1}" = 1 ]; then
 	doc_section docs/benchmarks.md dashboard "Dashboard" \
 		"Measured by \`bash tests/bench/dashboard.sh\` (make soak; \`$(date -u +%Y-%m-%d)\`)." "$W/table.md"

@@ -12,7 +12,8 @@ threads play them, each on one keep-alive connection.  Two phases of PHASE_SECON
 MARKER file says "1" in the first, "2" in the second (when the bench adds the dashboard's
 readers) and "done" at the end.  PID is the server's, for its CPU time and memory per
 phase.  Writes each phase's reports per second, latency percentiles, errors, server CPU
-and RSS to OUT.json and a summary to stdout.
+and RSS, and the reports slower than 100 ms (second of their phase, phase, ms, kind) to
+OUT.json and a summary to stdout.
 """
 import json
 import os
@@ -26,6 +27,7 @@ import sites_load as sl  # noqa: E402
 
 EVERY = 3.0          # seconds between two reports of one machine
 STEPS = 10           # progress reports of one deployment before its ok
+SLOW = 0.1           # a report slower than this is listed with its time in the phase
 
 
 def mac_of(i):
@@ -50,7 +52,7 @@ def phase_of(t, t0, secs):
     return 0 if t < t0 + secs else 1
 
 
-def play(base, mine, t0, secs, lat, errors):
+def play(base, mine, t0, secs, lat, errors, slow):
     """Report for each machine of mine every EVERY s until both phases end."""
     u = urllib.parse.urlsplit(base)
     conn = sl.Conn(u.hostname, u.port or 80, {})
@@ -76,6 +78,8 @@ def play(base, mine, t0, secs, lat, errors):
                 continue
             p = phase_of(t, t0, secs)
             lat[p].append(time.monotonic() - t)
+            if lat[p][-1] > SLOW:
+                slow.append((round(t - t0 - p * secs, 2), p, round(lat[p][-1] * 1000), q[:14]))
             if code != 200:
                 errors.append(f"{mac_of(i)}: HTTP {code}")
         k += 1
@@ -94,10 +98,10 @@ def main(argv):
     t_reg = time.monotonic()
     sessions = register_all(base, range(active))
     t_reg = time.monotonic() - t_reg
-    lat, errors, rss = [[], []], [], [[], []]
+    lat, errors, rss, slow = [[], []], [], [[], []], []
     t0 = time.monotonic() + 0.5
     threads = [threading.Thread(target=play, args=(base, sessions[w::workers], t0, secs, lat,
-                                                  errors)) for w in range(workers)]
+                                                  errors, slow)) for w in range(workers)]
     for t in threads:
         t.start()
     cpu = [sl.cpu_seconds(pid), 0, 0]
@@ -115,7 +119,8 @@ def main(argv):
     res = {"active": active, "phase_s": secs, "workers": workers,
            "register_s": round(t_reg, 1), "errors": len(errors), "first_errors": errors[:5],
            "alone": summary(lat[0], secs, cpu[1] - cpu[0], rss[0]),
-           "with_dashboard": summary(lat[1], secs, cpu[2] - cpu[1], rss[1])}
+           "with_dashboard": summary(lat[1], secs, cpu[2] - cpu[1], rss[1]),
+           "slow": sorted(slow)[:200]}
     with open(out, "w") as f:
         json.dump(res, f, indent=1)
     print(json.dumps(res, indent=1))
