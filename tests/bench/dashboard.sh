@@ -70,6 +70,7 @@ for i in range(n):
 } > "$W/root/inventory.conf"
 chmod -R a+rX "$W/root"
 
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 HP=$(free_port)
 U=http://127.0.0.1:$HP
 T0=$(now_ms)
@@ -171,7 +172,7 @@ if br:
         f = br[k]["fcp_ms"]
         print(f"| Chromium, {k}: first-contentful-paint, tiles-painted | {f} ms, {br[k]['tiles_painted_ms']} ms ({br[k]['tiles']} tiles) | under 1 s: {'met' if f is not None and f < 1000 else 'not met'} |")
     lv = br["live"]
-    print(f"| Chromium, live for {lv['seconds']} s | {lv['frames_per_s']} frames/s applied ({lv['frame_bytes_per_s']:,} bytes/s) in {lv['apply_ms_per_s']} ms/s; renderer main thread {lv['renderer_main_thread_pct']} % of a core | under 25 %: {'met' if lv['renderer_main_thread_pct'] < 25 else 'not met'} |")
+    print(f"| Chromium, live for {lv['seconds']} s | {lv['frames_per_s']} events/s handled by the page's listeners ({lv['frame_bytes_per_s']:,} bytes/s of data) in {lv['apply_ms_per_s']} ms/s; renderer main thread {lv['renderer_main_thread_pct']} % of a core (script {lv['of_which_pct']['script']} %, style {lv['of_which_pct']['recalcstyle']} %, layout {lv['of_which_pct']['layout']} %) | under 25 %: {'met' if lv['renderer_main_thread_pct'] < 25 else 'not met'} |")
 else:
     print("| Chromium | not measured: this server has no /ui | |")
 EOP
@@ -179,7 +180,7 @@ cat "$W/table.md"
 cp "$W/load.json" "$BUILD/bench/dashboard-load.json"
 if [ "${DASH_DOC:-1}" = 1 ]; then
 	doc_section docs/benchmarks.md dashboard "Dashboard" \
-		"Measured by \`bash tests/bench/dashboard.sh\` (make soak; \`$(date -u +%Y-%m-%d)\`)." "$W/table.md"
+		"Run $(date -u '+%Y-%m-%d %H:%M') UTC by \`bash tests/bench/dashboard.sh\` (also make soak's \`dash\`, which prints the table only); 2 host cores, load average $LOAD0 at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end (other work ran beside it: compare the phases within one run)." "$W/table.md"
 fi
 echo "results: $BUILD/bench/dashboard.json"
 check "no sanitizer or error lines in the server's log" sh -c "! grep -q 'ERROR: AddressSanitizer\|runtime error' '$W/log'"

@@ -9,12 +9,13 @@ then loads URL/ui twice, cold (a fresh profile) and warm (its cache and the serv
 ETags): first-contentful-paint (the Paint Timing entry) and "tiles-painted", a mark this
 program adds from outside the page (a MutationObserver installed before the page's
 scripts run, through CDP Page.addScriptToEvaluateOnNewDocument) at the animation frame
-after the first page of tiles (li.tile, at most 200) is in the document.  Then, for
-SECONDS with the page open on a lab whose reports keep arriving: the event stream's
-frames received and the time the page's listeners spent applying them (EventSource
-wrapped by the same script), and the renderer's main-thread busy time (CDP
-Performance.getMetrics TaskDuration, its difference over the window) as a share of one
-core.  Writes OUT.json and prints it.
+after the first page of tiles (200 li.tile elements: the lab must have 200) is in the
+document.  Then, for SECONDS with the page open on a lab whose reports keep arriving:
+the event stream's events handed to the page's listeners (every type: tiles, summary,
+machine...) and the time the listeners spent on them (EventSource wrapped by the same
+script), and the renderer's main-thread busy time (CDP Performance.getMetrics
+TaskDuration, its difference over the window) as a share of one core.  Writes OUT.json
+and prints it.
 """
 import json
 import shutil
@@ -29,9 +30,8 @@ OBSERVE = """
 (() => {
   const t = { frames: 0, applyMs: 0, bytes: 0, painted: null };
   window.__bench = t;
-  const want = () => Math.max(1, Math.min(200, window.__benchWant || 200));
   const seen = () => {
-    if (t.painted === null && document.querySelectorAll('li.tile').length >= want()) {
+    if (t.painted === null && document.querySelectorAll('li.tile').length >= 200) {
       t.painted = -1;
       requestAnimationFrame(() => { performance.mark('tiles-painted');
         t.painted = performance.now(); });
@@ -85,9 +85,15 @@ def load(d, url):
     return fcp, tiles, n
 
 
-def task_seconds(d):
+METRICS = ("TaskDuration", "ScriptDuration", "RecalcStyleDuration", "LayoutDuration")
+
+
+def metrics(d):
+    """The renderer's busy seconds so far: all its main thread's tasks, and of them script,
+    style and layout (what is left is mostly paint and the rest of the frame)."""
     m = d.execute_cdp_cmd("Performance.getMetrics", {})["metrics"]
-    return {x["name"]: x["value"] for x in m}.get("TaskDuration", 0.0)
+    got = {x["name"]: x["value"] for x in m}
+    return {k: got.get(k, 0.0) for k in METRICS}
 
 
 def main():
@@ -107,16 +113,18 @@ def main():
                          "tiles": n}
         d.execute_cdp_cmd("Performance.enable", {})
         b0 = d.execute_script("return Object.assign({}, window.__bench)")
-        c0, t0 = task_seconds(d), time.monotonic()
+        c0, t0 = metrics(d), time.monotonic()
         time.sleep(secs)
-        c1, t1 = task_seconds(d), time.monotonic()
+        c1, t1 = metrics(d), time.monotonic()
         b1 = d.execute_script("return Object.assign({}, window.__bench)")
         w = t1 - t0
         res["live"] = {"seconds": round(w, 1),
                        "frames_per_s": round((b1["frames"] - b0["frames"]) / w, 2),
                        "frame_bytes_per_s": round((b1["bytes"] - b0["bytes"]) / w),
                        "apply_ms_per_s": round((b1["applyMs"] - b0["applyMs"]) / w, 2),
-                       "renderer_main_thread_pct": round(100 * (c1 - c0) / w, 1)}
+                       "renderer_main_thread_pct": round(100 * (c1["TaskDuration"] - c0["TaskDuration"]) / w, 1),
+                       "of_which_pct": {k[:-8].lower(): round(100 * (c1[k] - c0[k]) / w, 1)
+                                        for k in METRICS[1:]}}
     finally:
         d.quit()
         shutil.rmtree(tmp, ignore_errors=True)
