@@ -393,10 +393,9 @@ int http_has_credential(struct MHD_Connection *c)
 	       MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_COOKIE);
 }
 
-int http_origin_ours(const struct server *s, const char *origin)
+int http_origin_ours(const struct server *s, const struct req *r, const char *origin)
 {
-	return http_origin_ok(origin, s->cfg.url) ||
-	       (s->cfg.tls_url && http_origin_ok(origin, s->cfg.tls_url));
+	return http_origin_ok(origin, r->tls ? s->cfg.tls_url : s->cfg.url);
 }
 
 /* The bearer half of http_authorize: the token must name one of --api-tokens. */
@@ -431,7 +430,7 @@ int http_authorize(struct MHD_Connection *c, struct server *s, struct req *r, st
 	int rc;
 
 	memset(w, 0, sizeof(*w));
-	if (!http_origin_ours(s, origin))
+	if (!http_origin_ours(s, r, origin))
 		return *why = "requests from another origin are refused", STRATA_EACCES;
 	if (auth)
 		return bearer_authorize(s, auth, w, why);

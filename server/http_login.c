@@ -160,7 +160,7 @@ enum MHD_Result http_login(struct MHD_Connection *c, struct req *r, struct serve
 	uint32_t ip = http_client_ip4(c);
 	int rc;
 
-	if (!http_origin_ours(s, origin))
+	if (!http_origin_ours(s, r, origin))
 		return http_fail(c, r, STRATA_EACCES, "requests from another origin are refused");
 	if (MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "password"))
 		return http_fail(c, r, STRATA_EINVAL, "send the password in the POST body, never "

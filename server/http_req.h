@@ -101,8 +101,10 @@ int http_authorize(struct MHD_Connection *c, struct server *s, struct req *r, st
 /** Whether the request carries an admin's credential (Authorization or Cookie): a machine's
  *  routes that also answer admins ask http_authorize then, their session check otherwise. */
 int http_has_credential(struct MHD_Connection *c);
-/** Whether a request's Origin header (NULL: none) is the server's: --url or --tls-url. */
-int http_origin_ours(const struct server *s, const char *origin);
+/** Whether r's Origin header (NULL: none) is the origin of the port r came to: --tls-url on
+ *  the HTTPS port, --url on the plain one.  A page of the plain origin, which any network
+ *  attacker can forge, orders nothing over HTTPS. */
+int http_origin_ours(const struct server *s, const struct req *r, const char *origin);
 /** The client's IPv4 address in host order, 0 when not IPv4. */
 uint32_t http_client_ip4(struct MHD_Connection *c);
 /** Whether the signed query's b= is the SHA-256 of body[0..len) (64 hex digits): the
