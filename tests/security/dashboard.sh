@@ -26,9 +26,12 @@
 #   - floods: failed logins from one address see Retry-After grow (2, 4, 8 s); 20
 #     addresses (127.0.0.0/8 on loopback) failing at once meet the server-wide hash budget
 #     while a token's GET stays fast;
+#   - over TLS: on the HTTPS port the matrix again (no credential, no CSRF, the plain
+#     port's Origin, the session under the plain port's cookie name), and the plain port
+#     refusing the HTTPS session and a token on every POST route (403);
 #   - the dashboard's scripts (ui/*.js, when the tree has them) use no innerHTML, eval( or
 #     Function(;
-# then the server exits cleanly, with no sanitizer report.  About 60 s.
+# then the server exits cleanly, with no sanitizer report.  About 45 s.
 #
 # usage: bash tests/security/dashboard.sh [BUILD_DIR]
 # env STRATA_SERVER, STRATA_IMAGE: the binaries (default BUILD_DIR/san/...);
@@ -36,7 +39,7 @@
 # Prints "ok"/"FAIL" lines and, last, "N passed, N failed".
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/security.sh"
-suite_setup "${1:-}" dash curl sqlite3 python3 timeout
+suite_setup "${1:-}" dash curl sqlite3 python3 timeout openssl
 PY=/usr/bin/python3          # Debian's, which has python3-selenium (not a pyenv's)
 PARSE=server/http_parse.c
 PW='correct horse'
@@ -351,6 +354,40 @@ check "20 addresses failing at once: the hash budget answers some 429, the rest 
 echo "     (flood: $(grep -cx 401 "$W/flood") checked, $(grep -cx 429 "$W/flood") refused by the budget; a token's GET took at most ${t_max}s meanwhile)"
 check "a token's GET during the flood: under 0.5 s each (at most ${t_max}s)" awk -v t="$t_max" 'BEGIN { exit !(t < 0.5) }'
 
+# --- over TLS ------------------------------------------------------------------------------
+# The same checks on the HTTPS port (a self-signed certificate): the cookie is
+# __Host-strata there, the Origin --tls-url; a cookie of the plain port's name is no
+# session, and the plain port takes no admin request at all.
+srv_stop; rc=$?
+check "clean exit on SIGTERM" test "$rc" = 0
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+	-subj /CN=127.0.0.1 -keyout "$W/key.pem" -out "$W/cert.pem" 2>/dev/null
+chmod 644 "$W/key.pem" "$W/cert.pem"
+HS=$(free_port)
+check "strata-server starts with TLS" srv_start "$W" "$W/log-tls" --api-tokens "$W/api-tokens" \
+	--admins "$W/admins" --tls-cert "$W/cert.pem" --tls-key "$W/key.pem" --https-port "$HS"
+PLAIN=$U
+U=https://127.0.0.1:$HS
+O="Origin: $U"
+code() { curl -sk -o /dev/null -m 10 -w '%{http_code}' "$@"; }
+login -k >/dev/null
+T_C=$(sed -n 's/^Set-Cookie: __Host-strata=\([0-9a-f]*\);.*/\1/p' "$W/login.h" | tail -1)
+T_T=$(json csrf)
+check "https: alice logs in, a __Host-strata cookie" test "${#T_C}" = 64
+TC="Cookie: __Host-strata=$T_C"
+BEFORE=$(audited)
+check "https, every POST route: no credential refused (401)" matrix "none" 401
+check "https, every POST route: a session without X-Strata-CSRF refused (403)" matrix "no csrf" 403 -H "$TC" -H "$O"
+check "https, every POST route: a session with the plain port's Origin refused (403)" matrix "plain origin" 403 -H "$TC" -H "Origin: $PLAIN" -H "X-Strata-CSRF: $T_T"
+check "https, every POST route: the session under the plain port's cookie name refused (401)" matrix "plain name" 401 -H "Cookie: strata=$T_C" -H "$O" -H "X-Strata-CSRF: $T_T"
+U=$PLAIN
+check "plain port, every POST route: the https session refused (403, over HTTPS only)" matrix "plain port" 403 -H "$TC" -H "Origin: $U" -H "X-Strata-CSRF: $T_T"
+check "plain port, every POST route: a token refused (403, over HTTPS only)" matrix "plain port token" 403 -H "$SRV_AUTH"
+check "TLS: nothing audited" test "$(audited)" = "$BEFORE"
+U=https://127.0.0.1:$HS
+check "https: the session, right: an order taken (200)" test "$(code -X POST -H "$TC" -H "$O" -H "X-Strata-CSRF: $T_T" "$U/api/deploy/pc02")" = 200
+U=$PLAIN
+
 # --- the dashboard's scripts ---------------------------------------------------------------
 js_clean() {
 	local f=$(ls ui/*.js ui/**/*.js 2>/dev/null | sort -u)
@@ -361,6 +398,6 @@ check "ui/*.js: no innerHTML, eval( or Function(" js_clean
 
 # --- the end -------------------------------------------------------------------------------
 srv_stop; rc=$?
-check "clean exit on SIGTERM" test "$rc" = 0
-check "no sanitizer report in the server's log" sanitizer_clean "$LOG"
+check "clean exit on SIGTERM (TLS)" test "$rc" = 0
+check "no sanitizer report in the servers' logs" sanitizer_clean "$W/log" "$W/log-tls"
 finish
