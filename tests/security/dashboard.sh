@@ -63,7 +63,8 @@ session() {
 	printf -v "$1_T" '%s' "$(json csrf)"
 }
 audited() { srv_sql "$W" "SELECT count(*) FROM orders WHERE action != 'login'"; }
-pending() { srv_sql "$W" "SELECT count(*) FROM orders" >/dev/null; curl -s -H "$SRV_AUTH" "$U/machines.json" | grep -o '"pending": "[a-z-]*"' | grep -vc '"none"'; }
+# pending: how many machines have an order pending (machines.json, with the token).
+pending() { curl -s -H "$SRV_AUTH" "$U/machines.json" | grep -o '"pending": "[a-z-]*"' | grep -vc '"none"'; }
 clock() { echo "$1" > "$W/clock"; }
 
 srv_root "$W"
