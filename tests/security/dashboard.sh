@@ -97,7 +97,7 @@ r ROUTE_ORDERS_PREVIEW /api/orders/preview 'action=deploy&machines=pc01,pc02&con
 r ROUTE_ORDERS /api/orders 'action=deploy&machines=pc01,pc02&confirm=yes'
 r ROUTE_SCHEDULE_CANCEL /api/schedule-cancel/1
 r ROUTE_REGISTER /api/register 'macs=52:54:00:5e:00:0a&pattern=lab-##&start=1&profile=lab'
-r ROUTE_WAKE /api/wake 'machines=pc01,pc02'
+r ROUTE_WAKE /api/wake 'names=pc01,pc02'
 r ROUTE_CAPTURE_NEED /capture/need 'x'
 r ROUTE_CAPTURE_CHUNK "/capture/chunk/$(printf 'ab%.0s' $(seq 32))" 'x'
 r ROUTE_CAPTURE_COMMIT /capture/commit 'x'
