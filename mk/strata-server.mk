@@ -172,6 +172,14 @@ $(FUZZ)/fuzz_cookie: $(FUZZ)/tests/fuzz/fuzz_cookie.o \
 	$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(HOST_LIBS)
 TEST_TARGETS += $(FUZZ)/fuzz_admins $(FUZZ)/fuzz_cookie
 
+# The dashboard's form and query decoder, and GET /api/machines's reading of it (fuzz_form).
+$(FUZZ)/tests/fuzz/fuzz_form.o: INCS += -Iserver
+$(FUZZ)/fuzz_form: $(FUZZ)/tests/fuzz/fuzz_form.o \
+		$(patsubst %.c,$(FUZZ)/%.o,$(HTTP_PARSE_SRCS) server/lab_view.c server/json_out.c \
+		$(INVENTORY_PURE_SRCS) $(HOST_LIB_SRCS))
+	$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(HOST_LIBS)
+TEST_TARGETS += $(FUZZ)/fuzz_form
+
 # The dashboard's tiles, filters and pages (lab_view.h) and its JSON writer: pure, unit
 # tested beside the inventory's parser (rooms, names).
 $(SAN)/tests/unit/test_lab_view.o: SAN_CFLAGS += -Iserver

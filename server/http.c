@@ -399,10 +399,9 @@ int http_has_credential(struct MHD_Connection *c)
 	       MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_COOKIE);
 }
 
-int http_origin_ours(const struct server *s, const char *origin)
+int http_origin_ours(const struct server *s, const struct req *r, const char *origin)
 {
-	return http_origin_ok(origin, s->cfg.url) ||
-	       (s->cfg.tls_url && http_origin_ok(origin, s->cfg.tls_url));
+	return http_origin_ok(origin, r->tls ? s->cfg.tls_url : s->cfg.url);
 }
 
 /* The bearer half of http_authorize: the token must name one of --api-tokens. */
@@ -437,7 +436,7 @@ int http_authorize(struct MHD_Connection *c, struct server *s, struct req *r, st
 	int rc;
 
 	memset(w, 0, sizeof(*w));
-	if (!http_origin_ours(s, origin))
+	if (!http_origin_ours(s, r, origin))
 		return *why = "requests from another origin are refused", STRATA_EACCES;
 	if (auth)
 		return bearer_authorize(s, auth, w, why);
@@ -867,6 +866,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	http_guard_request_in(c);
 	if (r->too_big)
 		return http_error(c, r, 413, "request body too large");
+	if (r->uri_nul)
+		return http_error(c, r, 400, "a URL holding %00 is refused: it would be cut there");
 	/* With TLS on, no credential travels in clear: an admin route, or any request carrying
 	 * a token or a cookie (an agent's route included), is sent to HTTPS. */
 	if (!r->tls && s->cfg.tls_cert &&
@@ -897,6 +898,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 		return NULL;
 	r->start = now_seconds();
 	r->uri_long = n > URI_MAX;
+	r->uri_nul = http_uri_has_nul(uri);
 	memcpy(r->uri, uri, r->uri_long ? 0 : n + 1);
 	return r;
 }

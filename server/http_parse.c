@@ -242,6 +242,14 @@ int http_route_post(enum http_route_kind kind)
 	}
 }
 
+int http_uri_has_nul(const char *uri)
+{
+	for (const char *p = strchr(uri, '%'); p; p = strchr(p + 1, '%'))
+		if (p[1] == '0' && p[2] == '0')
+			return 1;
+	return 0;
+}
+
 /* Decimal digits at *p (no sign); advances *p.  -1 when none or overflow. */
 static int digits(const char **p, uint64_t *v)
 {

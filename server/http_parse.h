@@ -139,6 +139,14 @@ const char *http_bearer(const char *hdr);
  */
 int http_origin_ok(const char *origin, const char *url);
 
+/**
+ * Whether a raw request URI (path and query as sent, before libmicrohttpd decodes them)
+ * holds an escaped NUL, "%00" in any letter case.  Decoded, it ends the C string the router
+ * and the handlers see, so "/api/deploy/pc01%00x" was routed, logged and ordered as
+ * "/api/deploy/pc01", and a query's value was cut short: such a request is refused whole.
+ */
+int http_uri_has_nul(const char *uri);
+
 /** A session cookie's value: 64 lowercase hex digits (admin_session.h). */
 #define HTTP_COOKIE_VALUE_LEN 64
 
