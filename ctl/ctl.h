@@ -84,6 +84,9 @@ int cmd_schedule_cancel(struct ctl *c);
 int cmd_unknown(struct ctl *c);
 int cmd_register(struct ctl *c);
 int cmd_library(struct ctl *c);
+/** profiles, layers: the lab's profiles and the store layers they name (cmd_profiles.c). */
+int cmd_profiles(struct ctl *c);
+int cmd_layers(struct ctl *c);
 
 /**
  * Ask "QUESTION [y/N]" on a terminal; off one, refuse unless --yes was given.  CTL_OK to

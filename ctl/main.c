@@ -82,6 +82,12 @@ static const struct command commands[] = {
 	  "Name new PCs from a pattern (one run of #, like lab300-##, names in use\n"
 	  "skipped) into the inventory's registered file (POST /api/register;\n"
 	  "docs/registration.md)." },
+	{ "profiles", cmd_profiles, LISTING, "profiles [--json]",
+	  "Every profile: its machines, partitions (label:policy) and, for a captured one,\n"
+	  "the machine and age of the capture (GET /api/profiles)." },
+	{ "layers", cmd_layers, LISTING, "layers [--json]",
+	  "Every store layer a profile names: its machines, profiles and partitions\n"
+	  "(GET /api/layers)." },
 	{ "library", cmd_library, LISTING, "library [--json]",
 	  "The store's sizes: its layers' data, the bytes stored, the ratio\n"
 	  "(GET /api/library)." },

@@ -42,7 +42,7 @@ export STRATA_URL=$U STRATA_TOKEN_FILE=$W/api-tokens
 
 # --help everywhere, the exit codes listed; usage errors are 2.
 check "--help: every command, the exit codes" sh -c "'$CTL' --help | grep -q 'strata-ctl watch' && '$CTL' --help | grep -q '8 watch'"
-for c in machines show generations deploy capture replace restore accept-key cancel gc watch; do
+for c in machines show generations deploy capture replace restore accept-key cancel gc watch profiles layers; do
 	check "$c --help: its usage, exit 0" sh -c "'$CTL' $c --help > '$W/help' && grep -q '^usage: strata-ctl \[OPTIONS\] $c' '$W/help' && grep -q '^Exit codes' '$W/help'"
 done
 check "no command: 2" t 2
@@ -69,6 +69,16 @@ check "show by MAC (dashes) --json" t 0 show 52-54-00-5e-00-02 --json
 check "  python3 reads it, with its generations" pyj "d['name'] == 'pc02' and d['generations']['machine'] == 'pc02'"
 check "show pc99: 4" t 4 show pc99
 check "  naming it" err 'no machine pc99'
+
+check "profiles" t 0 profiles
+check "  a table: each profile, its machines and partitions" sh -c "grep -q '^PROFILE  *MACHINES  *PARTITIONS  *CAPTURED FROM' '$W/out' && grep -q '^[a-z0-9-]*  *[0-9]  *.*data:preserve' '$W/out'"
+check "profiles --json" t 0 profiles --json
+check "  python3 reads it: the machines add up to 3" pyj "sum(p['machines'] for p in d) == 3"
+check "layers" t 0 layers
+check "  a table: LAYER, MACHINES, PROFILES, PARTITIONS" out '^LAYER  *MACHINES  *PROFILES  *PARTITIONS'
+check "layers --json" t 0 layers --json
+check "  python3 reads it: 64-hex ids" pyj "all(len(l['id']) == 64 for l in d)"
+check "profiles with an operand: 2" t 2 profiles extra
 
 # A generation of pc01's data, captured by strata-image with an order's token.
 img "$W/g1.img" 256
