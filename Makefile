@@ -44,6 +44,7 @@ include mk/efi.mk
 include mk/sb.mk
 include mk/dhcp.mk
 include mk/strata-server.mk
+include mk/ui.mk
 include mk/efi-tests.mk
 include mk/ctl.mk
 
