@@ -39,6 +39,7 @@ function tileLabel(m) {
     if (m.eta !== null && m.eta !== undefined) p.push(spoken(m.eta) + " left");
   }
   if (m.gold && m.gold.current === false) p.push(m.never ? "never imaged" : "behind gold");
+  if (m.gold && m.gold.current === true) p.push("gold current");
   return p.join(", ");
 }
 

@@ -39,12 +39,12 @@ echo "$SRV_TOKEN" > "$W/token"
 echo "$U" > "$W/plain"
 mac() { printf '52:54:00:5e:00:%02x' "$1"; }
 report() { curl -s -o /dev/null "$(sess_url "$W" "$1" "$U/report/$1?$2")"; }
-curl -s -o /dev/null -H "$SRV_AUTH" -X POST "$U/api/deploy/all"
+curl -sk -o /dev/null -H "$SRV_AUTH" -X POST "$B/api/deploy/all"
 for k in $(seq 1 14); do sess_register "$U" "$(mac $k)" "$W" >/dev/null 2>&1; done
 for k in 1 2 3 6 7 11 12 13; do report "$(mac $k)" 'phase=ok&done=4000&total=4000&msg=deployed+v1'; done
 report "$(mac 4)" 'phase=failed&msg=layer+root%3A+chunk+7+(disk+LBA+123904)%3A+digest+differs+from+the+index%3A+the+store+copy+is+damaged%3B+run+strata-image+verify+on+the+server+and+deploy+again'
 report "$(mac 14)" 'phase=failed&msg=disk+too+small%3A+need+64+GB'
-curl -s -o /dev/null -H "$SRV_AUTH" -X POST "$U/api/deploy/b205-05"
+curl -sk -o /dev/null -H "$SRV_AUTH" -X POST "$B/api/deploy/b205-05"
 echo "fake lab at $B (alice / correct horse), token in $W/token"
 # Machines 8, 9 and 10 deploy slowly, over and over; touching DIR/deploy-K (K of 1..7)
 # plays a 20 s deployment of machine K, as its agent would.
