@@ -17,7 +17,9 @@ tests/e2e/dashboard.sh.  Each step is one run with a fresh browser that logs in 
   logout  5: log out (05-logout.png); the old session cookie then gets 401 from
           /api/session
   tour    the other screens, for docs/dashboard.md (06-library.png, 07-audit.png,
-          08-newpcs.png, 09-machine.png), no checks beyond loading
+          08-newpcs.png, 09-machine.png, 10-order-form.png, 11-preview.png: the
+          preview or its refusal, 12-lab-dark.png: prefers-color-scheme dark), no checks
+          beyond loading
 
 Prints "ok: ..." / "FAIL: ..." lines and exits non-zero on a failure.  The browser's
 console goes to DIR/console-STEP.log.  Needs /usr/bin/chromedriver (Debian's
@@ -241,6 +243,15 @@ def step_tour(d, a):
     d.find_element(By.CSS_SELECTOR, '#actionbar button[data-action="deploy"]').click()
     time.sleep(0.5)
     shot(d, a, "10-order-form.png")
+    d.find_element(By.CSS_SELECTOR, "#order-dialog form button[type=submit]").click()
+    WebDriverWait(d, 20).until(lambda d: d.find_elements(By.ID, "order-confirm"))
+    time.sleep(0.5)
+    shot(d, a, "11-preview.png")
+    d.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": "dark"}]})
+    d.refresh()
+    WebDriverWait(d, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, "li.tile"))
+    time.sleep(1)
+    shot(d, a, "12-lab-dark.png")
 
 
 def main():
