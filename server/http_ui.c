@@ -61,7 +61,7 @@ enum MHD_Result http_ui_file(struct MHD_Connection *c, struct req *r)
 	if (!f)
 		return http_fail(c, r, STRATA_ENOENT, "no such file of the dashboard");
 	inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
-	same = inm && strstr(inm, f->etag) != NULL;
+	same = inm && (strstr(inm, f->etag) || !strcmp(inm, "*"));
 	resp = MHD_create_response_from_buffer(same ? 0 : f->len, (void *)f->data,
 					       MHD_RESPMEM_PERSISTENT);
 	if (!resp)

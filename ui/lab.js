@@ -145,6 +145,11 @@ function openStream() {
   es.addEventListener("summary", (ev) => { const d = data(ev); if (d && d.counts) { st.counts = d.counts; strip(); speak(d.counts); } });
   es.addEventListener("reload", () => reload());
   es.addEventListener("end", () => { closeStream(); location.hash = "#/login"; });
+  // A stream the server refused (the session gone: 401) is not retried by the browser:
+  // ask who we are, which sends a 401 to the login screen.
+  es.addEventListener("error", () => {
+    if (es.readyState === EventSource.CLOSED && st.es === es) { st.es = null; get("/api/session").catch(() => {}); }
+  });
 }
 
 function closeStream() {
