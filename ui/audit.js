@@ -6,7 +6,7 @@ import { h, fill, when, table } from "./fmt.js";
 async function scheduleSection(box) {
   let list;
   try { list = await get("/api/schedule"); } catch (e) {
-    fill(box, h("p", { class: "muted" }, (e.status === 501 ? "The server does not schedule orders yet: " : "") + e.message));
+    fill(box, h("p", { class: "muted" }, (e.status === 501 ? "Not available on this server (HTTP 501): " : "") + e.message));
     return;
   }
   if (!list.length) { fill(box, h("p", { class: "muted" }, "No scheduled order.")); return; }

@@ -220,7 +220,7 @@ function pager() {
   const go = (p) => () => { st.page = p; load(); };
   return h("nav", { class: "pager", "aria-label": "Pages" },
     h("button", { type: "button", disabled: st.page <= 1, onclick: go(st.page - 1) }, "Previous"),
-    h("span", {}, "Page " + st.page + " of " + pages + " · " + st.total + " machines"),
+    h("span", {}, "Page " + st.page + " of " + pages + " · " + st.total + (st.total === 1 ? " machine" : " machines")),
     h("button", { type: "button", disabled: st.page >= pages, onclick: go(st.page + 1) }, "Next"));
 }
 
@@ -251,7 +251,7 @@ async function load() {
       const rc = (j.rooms.find((r) => r.name === (m.room || "")) || {}).counts || {};
       cur = { room: m.room, ul: h("ul", { class: "grid" }) };
       sections.push(h("section", { class: "room", "aria-label": "Room " + (m.room || "(none)") },
-        h("h2", {}, m.room || "No room", h("span", { class: "muted" }, " · " + (rc.total || 0) + " machines" +
+        h("h2", {}, m.room || "No room", h("span", { class: "muted" }, " · " + (rc.total || 0) + (rc.total === 1 ? " machine" : " machines") +
           (rc.failed ? ", " + rc.failed + " failed" : ""))), cur.ul));
     }
     const t = makeTile(m);

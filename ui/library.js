@@ -6,7 +6,7 @@ import { h, fill, bytes, when, table } from "./fmt.js";
 async function storeSection(box, tries) {
   let j;
   try { j = await get("/api/library"); } catch (e) {
-    fill(box, h("p", { class: "error", role: "alert" }, (e.status === 501 ? "The server does not offer this yet: " : "") + e.message));
+    fill(box, h("p", { class: "error", role: "alert" }, (e.status === 501 ? "Not available on this server (HTTP 501): " : "") + e.message));
     return;
   }
   if (j.computing || j._accepted) {

@@ -25,7 +25,10 @@ async function loadSession() {
     const s = await get("/api/session");
     Object.assign(session, s);
     document.getElementById("who").textContent = s.admin + (s.tz ? " · server time " + s.tz : "");
-    if (s.origin && s.origin !== location.origin)
+    // new URL() drops a default port: "https://lab:443" is the page's "https://lab".
+    let origin = s.origin;
+    try { origin = new URL(s.origin).origin; } catch (e) { /* shown as sent */ }
+    if (s.origin && origin !== location.origin)
       warn("This page is at " + location.origin + " but the server's address is " + s.origin +
         ": orders will be refused. Open " + s.origin + "/ui instead.");
     return true;

@@ -12,7 +12,7 @@ export function patternName(pattern, n) {
 }
 
 function errorBox(e) {
-  return h("p", { class: "error", role: "alert" }, (e.status === 501 ? "The server does not offer this yet: " : "") + e.message);
+  return h("p", { class: "error", role: "alert" }, (e.status === 501 ? "Not available on this server (HTTP 501): " : "") + e.message);
 }
 
 async function unknownSection(box, profiles) {
@@ -51,7 +51,7 @@ async function unknownSection(box, profiles) {
         start: start.value, profile: profile.value, room: room.value });
       status.textContent = "Registered " + (r.registered || []).map((x) => x.name).join(", ") + " in " + r.file + "; the server reloads.";
     } catch (e) {
-      status.textContent = (e.status === 501 ? "The server does not offer this yet: " : "Refused: ") + e.message;
+      status.textContent = (e.status === 501 ? "Not available on this server (HTTP 501): " : "Refused: ") + e.message;
     } finally { reg.disabled = false; }
   });
   fill(box, form);

@@ -100,7 +100,7 @@ async function deployOld(names, out) {
 
 function showError(box, e) {
   fill(box, h("p", { class: "error", role: "alert" },
-    (e.status === 501 ? "The server does not offer this yet: " : "Refused: ") + e.message));
+    (e.status === 501 ? "Not available on this server (HTTP 501): " : "Refused: ") + e.message));
 }
 
 async function doPreview(form, action, names, verb, body) {

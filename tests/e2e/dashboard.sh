@@ -1,8 +1,8 @@
 #!/bin/bash
 # The dashboard in a browser, end to end: headless Chromium (tests/tools/dash_browser.py,
 # Selenium) inside the lab's namespace against strata-server with --admins and TLS, and
-# one VM (tests/lib/lab.sh) whose tap is throttled (tc tbf, 4 Mbit/s) so that its
-# deployment lasts long enough to watch.
+# one VM (tests/lib/lab.sh) whose tap is throttled (tc tbf, 2 Mbit/s) and whose root layer
+# holds 8 runs, so that its deployment lasts long enough to watch.
 #   1. log in: vm1's tile is on the lab (01-lab.png; 01-lab-phone.png at 375x667)
 #   2. order vm1's deploy from the page: select its tile, Deploy, the preview dialog,
 #      its one confirm button naming the count (02-preview.png).  The output says which
@@ -11,8 +11,8 @@
 #   3. the VM boots and deploys: the tile goes deploying -> idle, aria-valuenow rises at
 #      least 3 times, gold current afterwards, layout shift under 0.01 (03a-c)
 #   4. a chunk of a changed region corrupted (as deploy.sh case 4) and v2 deployed from
-#      the page: the tile fails and the machine page's <pre> names "layer root: chunk N
-#      (disk LBA M)" (04-failure.png, 04-failure-phone.png)
+#      the page: the tile fails and the machine page's <pre> holds the agent's report,
+#      "layer root: chunk N: ..." (04-failure.png, 04-failure-phone.png)
 #   5. log out (05-logout.png): the old session cookie then gets 401
 # then a tour of the other screens for docs/dashboard.md (06-10, no checks).
 # Screenshots, the browser's console and the server's log go to build/artifacts/dashboard/.
@@ -40,6 +40,11 @@ lab_inventory() {
 }
 
 gold
+# The agent reports between runs of chunks, and a run ends at a chunk the layer repeats:
+# a file of 8 stretches of random bytes each followed by 192 KiB of one byte (whose
+# chunks repeat) makes 8 runs, and so reports a few seconds apart at 2 Mbit/s.
+for _ in $(seq 8); do head -c 393216 /dev/urandom; head -c 196608 /dev/zero | tr '\0' '\1'; done > "$W/runs"
+ROOT1=$(gold_change v1 d1 "write $W/runs /etc/runs")
 lab_inventory "$ROOT1"
 echo "dashboard e2e" > "$W/pw"
 printf 'alice:%s\n' "$(openssl passwd -6 "$(cat "$W/pw")")" > "$W/admins"
@@ -68,14 +73,14 @@ tally() {
 }
 browse() { run_step "$1"; tally "$1"; }
 
-# throttle: once vm1's tap exists, hold the server's traffic to it to 4 Mbit/s.
+# throttle: once vm1's tap exists, hold the server's traffic to it to 2 Mbit/s.
 throttle() {
 	local tap="tap${MAC//:/}"
 	for _ in $(seq 600); do
 		ip netns exec "$LAB_NS" ip link show "$tap" >/dev/null 2>&1 && break
 		sleep 0.1
 	done
-	ip netns exec "$LAB_NS" tc qdisc add dev "$tap" root tbf rate 4mbit burst 32kbit latency 400ms
+	ip netns exec "$LAB_NS" tc qdisc add dev "$tap" root tbf rate 2mbit burst 32kbit latency 400ms
 }
 
 # order_then_boot STEP VM: the browser's STEP in the background; once it has ordered
@@ -104,7 +109,7 @@ check "3: the VM deployed" grep -q "strata.efi: deployment complete" <(debug vm1
 
 # 4. A corrupted chunk of a region v2 changes: the deployment fails naming it.
 head -c 200000 /dev/urandom > "$W/blob2"
-ROOT2=$(gold_change v1 v2 "write $W/blob2 /etc/blob2")
+ROOT2=$(gold_change d1 v2 "write $W/blob2 /etc/blob2")
 CH=$($SI inspect --store "$W/root/store" --chunks "$ROOT2" | awk '/^chunk [0-9]/ && $9 != "zero" {print $NF}' | while read -r h; do
 	grep -q "$h" <($SI inspect --store "$W/root/store" --chunks "$ROOT1") || { echo "$h"; break; }; done)
 printf '\x55\x55\x55\x55' | dd of="$W/root/store/chunks/${CH:0:2}/$CH" bs=1 seek=20 conv=notrunc 2>/dev/null
