@@ -25,7 +25,7 @@ async function loadSession() {
     const s = await get("/api/session");
     Object.assign(session, s);
     document.getElementById("who").textContent = s.admin + (s.tz ? " · server time " + s.tz : "");
-    // new URL() drops a default port: "https://lab:443" is the page's "https://lab".
+    // new URL() drops a default port: an origin ending in :443 is the page's without it.
     let origin = s.origin;
     try { origin = new URL(s.origin).origin; } catch (e) { /* shown as sent */ }
     if (s.origin && origin !== location.origin)
