@@ -38,7 +38,9 @@ import urllib.request
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
 WIDE = (1366, 768)
@@ -140,6 +142,21 @@ def step_login(d, a):
     ok(tile(d, a) is not None, "1: %s's tile is on the lab" % a.machine)
     ok(d.find_element(By.ID, "actionbar").is_displayed(), "1: the action bar is shown")
     shot(d, a, "01-lab.png")
+    unnamed = d.execute_script("""
+        return [...document.querySelectorAll('input, select, button, a[href]')].filter((e) =>
+            e.offsetParent !== null && !(e.labels && e.labels.length) && !e.getAttribute('aria-label')
+            && !e.textContent.trim()).map((e) => e.outerHTML.slice(0, 80));""")
+    ok(not unnamed, "1: every visible control has a name (a label, aria-label or text): %s" % (unnamed or "all"))
+    d.find_element(By.TAG_NAME, "body").click()
+    walk = []
+    for _ in range(16):
+        ActionChains(d).send_keys(Keys.TAB).perform()
+        walk.append(d.execute_script("""const e = document.activeElement;
+            return [e.id || e.getAttribute('aria-label') || e.textContent.trim().slice(0, 20),
+                    getComputedStyle(e).outlineStyle];"""))
+    names = [w[0] for w in walk]
+    ok("search" in names and all(w[1] != "none" for w in walk[1:]),
+       "1: Tab from the page walks the counts, search, room, filters, then each tile's checkbox and link, each with a visible focus ring: %s" % names)
     size(d, PHONE)
     d.refresh()
     WebDriverWait(d, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, "li.tile"))
