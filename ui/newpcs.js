@@ -30,7 +30,7 @@ async function unknownSection(box, profiles) {
   const chosen = () => pcs.filter((_, k) => checks[k].checked);
   const show = () => {
     const c = chosen();
-    names.textContent = c.length ? c.map((p, k) => p.mac + " → " + patternName(pattern.value, Number(start.value) + k)).join("   ") : "No PC chosen.";
+    names.textContent = c.length ? c.map((p, k) => p.mac + " → " + patternName(pattern.value, Number(start.value) + k)).join("\n") : "No PC chosen.";
   };
   for (const x of [pattern, start, ...checks]) x.addEventListener("input", show);
   const reg = h("button", { type: "submit", class: "primary" }, "Register");

@@ -83,7 +83,7 @@ function formFields(form, action, names) {
 const list = (x) => Array.isArray(x) ? x.join(", ") || "—" : x === null || x === undefined ? "—" : String(x);
 
 function previewTable(p) {
-  const rows = (p.machines || []).map((m) => [m.name, bytes(m.bytes), String(m.chunks ?? ""),
+  const rows = (p.machines || []).map((m) => [m.name, h("span", { class: "num" }, bytes(m.bytes)), String(m.chunks ?? ""),
     list(m.written), list(m.kept), list(m.restored),
     m.user_data === "overwritten" ? h("strong", { class: "danger" }, "overwritten") : (m.user_data || ""), m.note || ""]);
   return table("What each machine gets", ["Machine", "Bytes", "Chunks", "Written", "Kept", "Restored", "User data", "Note"], rows);

@@ -45,6 +45,8 @@ for k in 1 2 3 6 7 11 12 13; do report "$(mac $k)" 'phase=ok&done=4000&total=400
 report "$(mac 4)" 'phase=failed&msg=layer+root%3A+chunk+7+(disk+LBA+123904)%3A+digest+differs+from+the+index%3A+the+store+copy+is+damaged%3B+run+strata-image+verify+on+the+server+and+deploy+again'
 report "$(mac 14)" 'phase=failed&msg=disk+too+small%3A+need+64+GB'
 curl -sk -o /dev/null -H "$SRV_AUTH" -X POST "$B/api/deploy/b205-05"
+# Three PCs the inventory does not know ask for their script (New PCs, where served).
+for k in 1 2 3; do curl -s -o /dev/null "$U/ipxe/52:54:00:aa:00:0$k"; done
 echo "fake lab at $B (alice / correct horse), token in $W/token"
 # Machines 8, 9 and 10 deploy slowly, over and over; touching DIR/deploy-K (K of 1..7)
 # plays a 20 s deployment of machine K, as its agent would.
