@@ -3,7 +3,7 @@
 // count (POST /api/orders preview=ID).  A server without previews (501) is said so, and a
 // deploy may then go by the older POST /api/deploy/NAME.
 import { post, session, ApiError } from "./api.js";
-import { h, fill, bytes, table } from "./fmt.js";
+import { h, fill, bytes, table, when } from "./fmt.js";
 
 export const selection = new Set();
 let source = null;   // {kind: "lab"} or {kind: "machine", name}
@@ -79,6 +79,9 @@ function formFields(form, action, names) {
   return f;
 }
 
+// A scheduled time: Unix seconds (shown in the browser's zone) or the server's text.
+const atText = (t) => typeof t === "number" ? when(t) : String(t);
+
 // A preview's partitions: a list of labels, or a count.
 const list = (x) => Array.isArray(x) ? x.join(", ") || "—" : x === null || x === undefined ? "—" : String(x);
 
@@ -115,7 +118,8 @@ async function doPreview(form, action, names, verb, body) {
     return;
   }
   const n = (p.machines || []).length;
-  const confirm = h("button", { type: "button", class: "primary", id: "order-confirm", disabled: n === 0 }, verb + " " + plural(n));
+  const confirm = h("button", { type: "button", class: "primary", id: "order-confirm", disabled: n === 0 },
+    verb + " " + plural(n) + (p.at ? " at " + atText(p.at) : ""));
   const status = h("p", { role: "status" });
   confirm.addEventListener("click", async () => {
     confirm.disabled = true;
@@ -128,7 +132,7 @@ async function doPreview(form, action, names, verb, body) {
     }
   });
   fill(res, h("p", {}, "Total: ", h("strong", {}, bytes(p.total_bytes)), " to send to " + plural(n) +
-      (p.at ? ", at " + p.at : "") + "."),
+      (p.at ? ", at " + atText(p.at) : "") + "."),
     previewTable(p),
     (p.refused || []).length ? h("div", { class: "refused" }, h("h3", {}, "Refused"),
       h("ul", {}, p.refused.map((r) => h("li", {}, r.name + ": " + r.why)))) : null,
