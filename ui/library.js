@@ -17,7 +17,8 @@ async function storeSection(box, tries) {
   fill(box, h("dl", { class: "facts" },
     h("dt", {}, "Stored"), h("dd", {}, bytes(j.store_bytes)),
     h("dt", {}, "Logical"), h("dd", {}, bytes(j.logical_bytes)),
-    h("dt", {}, "Dedup ratio"), h("dd", {}, j.dedup_ratio ? Number(j.dedup_ratio).toFixed(2) + " ×" : ""),
+    h("dt", {}, "Layers"), h("dd", {}, String(j.layers ?? "")),
+    h("dt", {}, "Dedup ratio"), h("dd", {}, j.dedup_ratio ? Number(j.dedup_ratio).toFixed(2) + " ×" : "—"),
     h("dt", {}, "Counted"), h("dd", {}, when(j.computed_at))));
 }
 
@@ -58,9 +59,13 @@ export async function showLibrary(main) {
   } catch (e) { fill(prof, h("p", { class: "error" }, e.message)); }
   try {
     const ls = await get("/api/layers");
-    fill(lay, ls.length ? table(null, ["Layer", "Size", "Unique", "Profiles", "Partitions", "Machines", "Captured from"], ls.map((l) => [
-      h("span", { class: "mono" }, l.id.slice(0, 16)), l.size !== undefined ? bytes(l.size) : "—", l.unique !== undefined ? bytes(l.unique) : "—",
-      (l.profiles || []).join(", "), (l.parts || []).join(", "), String(l.machines), l.captured_from || "—"]))
+    // Sizes and origins when the server gives them; the columns it does not give are left out.
+    const cols = [["Layer", (l) => h("span", { class: "mono" }, l.id.slice(0, 16))],
+      ["Size", (l) => bytes(l.size), "size"], ["Unique", (l) => bytes(l.unique), "unique"],
+      ["Profiles", (l) => (l.profiles || []).join(", ")], ["Partitions", (l) => (l.parts || []).join(", ")],
+      ["Machines", (l) => String(l.machines)], ["Captured from", (l) => l.captured_from || "—", "captured_from"]]
+      .filter(([, , key]) => !key || ls.some((l) => l[key] !== undefined));
+    fill(lay, ls.length ? table(null, cols.map((c) => c[0]), ls.map((l) => cols.map((c) => c[1](l))))
       : h("p", { class: "muted" }, "No profile names a store layer."));
   } catch (e) { fill(lay, h("p", { class: "error" }, e.message)); }
 }

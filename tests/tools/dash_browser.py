@@ -251,7 +251,7 @@ def step_logout(d, a):
 def step_tour(d, a):
     size(d, WIDE)
     login(d, a)
-    for hash_, name, sel in (("#/library", "06-library.png", "h1"), ("#/audit", "07-audit.png", "tbody tr"),
+    for hash_, name, sel in (("#/library", "06-library.png", "dl.facts, .error"), ("#/audit", "07-audit.png", "tbody tr"),
                              ("#/new", "08-newpcs.png", "h1"), ("#/m/" + a.machine, "09-machine.png", ".facts")):
         d.get(a.url + "/ui" + hash_)
         WebDriverWait(d, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, sel))
