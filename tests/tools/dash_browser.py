@@ -29,6 +29,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import ssl
 import sys
 import tempfile
@@ -55,10 +56,13 @@ def ok(cond, what):
     return cond
 
 
+PROFILE = tempfile.mkdtemp(prefix="dash-chrome.")   # the browser's profile, removed at the end
+
+
 def browser(out):
     opt = webdriver.ChromeOptions()
     for a in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
-              "--window-size=%d,%d" % WIDE, "--user-data-dir=" + tempfile.mkdtemp(prefix="dash-chrome.")):
+              "--window-size=%d,%d" % WIDE, "--user-data-dir=" + PROFILE):
         opt.add_argument(a)
     opt.accept_insecure_certs = True
     opt.set_capability("goog:loggingPrefs", {"browser": "ALL"})
@@ -298,6 +302,7 @@ def main():
             for e in d.get_log("browser"):
                 f.write(json.dumps(e) + "\n")
         d.quit()
+        shutil.rmtree(PROFILE, ignore_errors=True)
     sys.exit(1 if FAILS else 0)
 
 
