@@ -45,6 +45,7 @@ include mk/sb.mk
 include mk/dhcp.mk
 include mk/orders.mk
 include mk/strata-server.mk
+include mk/ui.mk
 include mk/efi-tests.mk
 include mk/ctl.mk
 include mk/wol.mk

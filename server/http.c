@@ -32,6 +32,7 @@
 #include "http_login.h"
 #include "login.h"
 #include "http_mcast.h"
+#include "http_ui.h"
 #include "mcast_status.h"
 #include "http_private.h"
 #include "http_restore.h"
@@ -647,13 +648,6 @@ static enum MHD_Result not_built(struct MHD_Connection *c, struct req *r, struct
 	return http_fail(c, r, STRATA_ENOTSUP, "this strata-server does not serve that yet");
 }
 
-/* GET /: no page is served yet; say where the API is. */
-static enum MHD_Result root(struct MHD_Connection *c, struct req *r)
-{
-	return http_error(c, r, 404, "no page here: the JSON API is under /api (log in with "
-			  "POST /api/login, or send Authorization: Bearer TOKEN)");
-}
-
 static enum MHD_Result get(struct MHD_Connection *c, struct req *r, struct server *s)
 {
 	char *b;
@@ -695,7 +689,10 @@ static enum MHD_Result get(struct MHD_Connection *c, struct req *r, struct serve
 	case ROUTE_MCAST_JSON:
 		return http_mcast_json(c, r, s);
 	case ROUTE_ROOT:
-		return root(c, r);
+		return http_ui_root(c, r);
+	case ROUTE_UI:
+	case ROUTE_UI_FILE:
+		return http_ui_file(c, r);
 	case ROUTE_SESSION:
 		return http_session(c, r, s);
 	case ROUTE_API_MACHINES:

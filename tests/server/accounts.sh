@@ -163,7 +163,8 @@ check "plain port: /ui answers 308 to https" sh -c "curl -s -o /dev/null -D - '$
 check "plain port: agents' routes still served" test "$(code "$U/ipxe/52:54:00:5e:00:02")" = 200
 check "plain port: an agent's route with a token refused 403 (no credential in clear)" test "$(code -H "$SRV_AUTH" "$U/manifest/52:54:00:5e:00:02")" = 403
 check "plain port: / answers 308 to https" sh -c "curl -s -o /dev/null -D - '$U/' | grep -q \"^Location: $S/\""
-check "https: / answers 404 pointing at /api" sh -c "curl -sk '$S/' | grep -q 'JSON API is under /api'"
+check "https: / answers 303 to /ui" sh -c "curl -sk -o /dev/null -D - '$S/' | grep -q '^HTTP/1.1 303' && curl -sk -o /dev/null -D - '$S/' | grep -q '^Location: /ui'"
+check "https: /ui is the dashboard's page, with its CSP" sh -c "curl -sk -D - '$S/ui' | grep -q \"^Content-Security-Policy: default-src 'self'\""
 check "https: TLS 1.1 refused" sh -c "! echo | openssl s_client -connect 127.0.0.1:$HS -tls1_1 2>/dev/null | grep -q 'BEGIN CERTIFICATE\|Cipher is [A-Z]'"
 check "audit: the https order names alice via session" test "$(srv_sql "$W" "SELECT token_name || '|' || via FROM orders WHERE action = 'deploy' ORDER BY id DESC LIMIT 1")" = "alice|session"
 srv_stop; rc=$?
