@@ -4,13 +4,13 @@
 #   integration: tests/integration/*.sh, tests/server/*.sh   (real peers on loopback)
 #   security:    tests/security/*.sh   (attacks replayed; each fails if it works again)
 #   end to end:  tests/e2e/*.sh   (QEMU with OVMF under TCG)
-#   fuzz:        build/fuzz/fuzz_* for FUZZ_SECONDS each (default 10; make soak runs 300) over
+#   fuzz:        build/fuzz/fuzz_* for FUZZ_SECONDS each (default 5; make soak runs 300) over
 #                the seed corpus
 # Each suite prints its own "N passed, N failed" as its last line; this sums them.
 # Usage: tests/run.sh [BUILD_DIR]   (make test builds everything first)
 set -u
 BUILD=${1:-build}
-FUZZ_SECONDS=${FUZZ_SECONDS:-10}
+FUZZ_SECONDS=${FUZZ_SECONDS:-5}
 . "$(dirname "$0")/lib/suite.sh"
 
 for t in "$BUILD"/san/tests/unit/test_*; do

@@ -5,9 +5,9 @@
 # files after the reimage, that the reimage fetched only what changed, and that the new PC
 # that replaced pc01 (another MAC and NVRAM, a larger blank disk) came back as pc01 with its
 # user's 6 files, its data filesystem grown to the partition, and its row in the table.
-# Then the same without the restore (--no-restore) through the firmware's own PXE
-# (snponly.efi) and through UEFI HTTP Boot: each must hand the PC on to its disk once
-# nothing is pending.
+# With DEMO_BOOTS="pxe http" (make soak), the same without the restore (--no-restore)
+# through the firmware's own PXE (snponly.efi) and through UEFI HTTP Boot: each must hand
+# the PC on to its disk once nothing is pending.
 # Needs root, QEMU and OVMF; without them it says so.
 . "$(dirname "$0")/../lib/common.sh"
 BUILD=${1:-build}
@@ -46,8 +46,8 @@ check "restore: the table's row for the new PC (${RESTORED:-?} MB fetched)" sh -
 	 grep -q '^restore: a new PC came back as pc01 with ' '$OUT'"
 
 # make test runs UEFI HTTP Boot here (OVMF's PXE is covered by capture.sh and faults.sh);
-# make soak runs both (DEMO_BOOTS="pxe http").
-for boot in ${DEMO_BOOTS:-http}; do
+# make test runs neither (DEMO_BOOTS unset); make soak runs both (DEMO_BOOTS="pxe http").
+for boot in ${DEMO_BOOTS-}; do
 	demo "$boot" --no-restore
 	check "$boot: the demo exits 0" test "$RC" -eq 0
 	check "$boot: v1 then v2 with the user's files, booted from the disk" sh -c \
