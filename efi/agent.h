@@ -17,6 +17,8 @@
 #include "progress.h"
 #include "session.h"
 
+struct layer_pre;
+
 struct agent {
 	struct args args;
 	struct fetcher *f;
@@ -56,6 +58,11 @@ struct agent {
 		uint8_t *buf;
 		size_t len;
 	} ix[STRATA_MAX_PARTS];
+	/** The multicast session's later partitions, scanned by the first one's phase so
+	 *  that it receives them all at once (layer.c); their deployment then only fetches.
+	 *  Owned; layer_deploy and layers_forget free them. */
+	struct layer_pre *pre[STRATA_MAX_PARTS];
+	int mc_ran;                  /**< the multicast phase ran (once per boot) */
 	/** What failed, for the screen and the report: long enough for a disk too small with
 	 *  a partition at fault (disk_fit.h). */
 	char why[400];
