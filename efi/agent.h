@@ -41,6 +41,7 @@ struct agent {
 	uint64_t bytes_fetched;      /**< over every partition, for the final line */
 	uint64_t chunks_fetched, chunks_kept;
 	uint64_t bytes_mc;           /**< store bytes written from multicast (mcast_agent.c) */
+	uint64_t fetching;           /**< the running layer's bytes_fetched so far (layer.c) */
 	EFI_HANDLE image;            /**< strata.efi's image: its NIC for multicast */
 	/** Why multicast is off for the rest of this boot (static text, logged once), or
 	 *  NULL while it may be tried. */

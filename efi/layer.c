@@ -63,6 +63,7 @@ struct layer {
 	uint64_t written, to_write;  /**< fetch progress, for the reports to the server */
 	struct layer_times t;
 	struct mcast_job mc;         /**< the multicast phase (mcast_agent.h) */
+	struct strata_deploy *d;     /**< its engine while it runs, for the reports */
 	int target_failed;           /**< the disk refused a read or write: no fallback helps */
 	char failure[96];            /**< what failed from the store: a fallback's and the run's reason */
 };
@@ -151,6 +152,7 @@ static void maybe_report(struct layer *l)
 	if (t - l->a->last_report_ms < REPORT_EVERY_MS)
 		return;
 	l->a->last_report_ms = t;
+	l->a->fetching = l->d ? l->d->st.bytes_fetched : 0;
 	agent_report(l->a, "progress", l->written, l->to_write, l->label);
 }
 
@@ -354,7 +356,6 @@ static void log_multicast(struct layer *l, const struct strata_deploy_stats *st)
 {
 	if (!l->mc.used)
 		return;
-	l->a->bytes_mc += st->bytes_put;
 	log_msg("layer %s: %llu chunks (%llu MB) by multicast, %llu MB by repair", l->label,
 		(unsigned long long)l->mc.chunks_mc, (unsigned long long)(st->bytes_put >> 20),
 		(unsigned long long)(st->bytes_fetched >> 20));
@@ -414,6 +415,8 @@ static int engine_end(struct layer *l, struct strata_deploy *d, int rc)
 	if (l->bar_phase)
 		progress_end(&l->a->bar, l->bar_phase == 2 ? d->st.bytes_written : l->idx.image_size);
 	l->a->bytes_fetched += d->st.bytes_fetched;
+	l->a->fetching = 0;
+	l->d = NULL;
 	l->a->chunks_fetched += d->st.chunks_fetched;
 	l->a->chunks_kept += d->st.chunks_kept + d->st.chunks_zero + d->st.chunks_free;
 	log_stats(l, &d->st);
@@ -530,6 +533,7 @@ static int engine_setup(struct layer *l, struct strata_deploy *d, struct strata_
 				     .block_size = l->a->disk.block_size, .source = &net_source,
 				     .source_ctx = l, .progress = on_progress, .hook_ctx = l,
 				     .reuse = reuse, .wipe = l->wipe };
+	l->d = d;
 	if (l->a->m.mc.on)
 		d->between = between;
 	if (l->idx.image_size > part_bytes)

@@ -22,6 +22,8 @@
 #define MCAST_SILENT_MS 10000
 /** The first status interval, before the server says its own. */
 #define MCAST_REPORT_MS 2000
+/** How every message that gives up on multicast ends. */
+#define BY_HTTP "; the rest comes by HTTP"
 /** Firmware polls between checks of the clock. */
 #define MCAST_POLL_BUDGET 64
 
@@ -123,8 +125,7 @@ static int status(struct mc_run *r, struct mc_part *p, uint8_t flags)
 	if (rc == 0)
 		rc = status_post(r, p, len);
 	if (rc)
-		log_msg("mcast: part %s: a status report failed; the rest comes by HTTP",
-			p->j->label);
+		log_msg("mcast: part %s: a status report failed%s", p->j->label, BY_HTTP);
 	return rc;
 }
 
@@ -199,15 +200,15 @@ static int receive(struct mc_run *r)
 	while (r->live) {
 		rc = mcast_udp_poll(r->u, on_dgram, r, MCAST_POLL_BUDGET, &got);
 		if (rc == STRATA_ENET)
-			return log_msg("mcast: the firmware's UDP4 failed; the rest comes by HTTP"), 0;
+			return log_msg("mcast: the firmware's UDP4 failed%s", BY_HTTP), 0;
 		if (rc)
 			return rc;
 		leave_done(r);
 		now = clock_ms();
 		last = got ? now : last;
 		if (now - last >= MCAST_SILENT_MS)
-			return log_msg("mcast: no datagram for %u s; the rest comes by HTTP",
-				       MCAST_SILENT_MS / 1000), 0;
+			return log_msg("mcast: no datagram for %u s%s", MCAST_SILENT_MS / 1000,
+				       BY_HTTP), 0;
 		if (now < next)
 			continue;
 		if (report(r))
@@ -229,7 +230,7 @@ static void part_init(struct mc_run *r, struct mcast_job *j)
 				       .deliver = deliver, .ctx = j->d };
 	memcpy(p->rx.session, mc->session, sizeof(p->rx.session));
 	if (strata_mc_rx_init(&p->rx, j->need, *j->n_need)) {
-		log_msg("mcast: part %s: the receiver did not start; deploying by HTTP", j->label);
+		log_msg("mcast: part %s: the receiver did not start%s", j->label, BY_HTTP);
 		strata_mc_rx_done(&p->rx);
 		return;
 	}
@@ -262,8 +263,8 @@ static unsigned int join(struct mc_run *r)
 		if (!p->live)
 			continue;
 		if (status(r, p, STRATA_MCS_JOIN) || r->ans.verdict != STRATA_MC_STAY) {
-			log_msg("mcast: part %s: the server did not take the join (verdict %u); "
-				"deploying by HTTP", p->j->label, r->ans.verdict);
+			log_msg("mcast: part %s: the server did not take the join (verdict %u)%s",
+				p->j->label, r->ans.verdict, BY_HTTP);
 			p->live = 0;
 			continue;
 		}
@@ -283,7 +284,7 @@ static int run(struct mc_run *r, EFI_HANDLE nic)
 		return 0;
 	server_ip(r->a->args.server, ip);
 	if (mcast_udp_open(&r->u, nic, &r->a->m.mc, ip)) {
-		log_msg("mcast: the firmware's UDP4 did not open; deploying by HTTP");
+		log_msg("mcast: the firmware's UDP4 did not open%s", BY_HTTP);
 	} else {
 		r->t0 = clock_ms();
 		progress_start(&r->a->bar, "multicast", r->want);
@@ -325,6 +326,7 @@ static void finish(struct mc_run *r)
 		struct mc_part *p = &r->p[k];
 
 		p->j->chunks_mc += p->rx.st.chunks_ok;
+		r->a->bytes_mc += p->rx.st.bytes_ok;
 		strata_mc_rx_compact(&p->rx, p->j->need, p->j->n_need);
 		strata_mc_rx_done(&p->rx);
 	}
