@@ -439,7 +439,22 @@ struct layer_pre {
 	struct strata_deploy d;
 	uint64_t *need, n_need;
 	uint8_t *buf;                /**< the index bytes l.idx borrows */
+	void *raw;                   /**< the allocation p lies in (pre_alloc) */
 };
+
+/* A zeroed layer_pre, or NULL.  The pool is 8-byte aligned (efi/alloc.c) and struct layer
+ * holds crypto contexts of _Alignas(16) (crypto.h) that the compiler copies with aligned
+ * moves, so p is placed at the first 16-byte boundary of a larger block. */
+static struct layer_pre *pre_alloc(void)
+{
+	uint8_t *raw = strata_alloc(sizeof(struct layer_pre) + 15);
+	struct layer_pre *p = (void *)(((uintptr_t)raw + 15) & ~(uintptr_t)15);
+
+	if (!raw)
+		return NULL;
+	p->raw = raw;
+	return p;
+}
 
 /* Free p and what it owns (its engine's buffers too). */
 static void pre_free(struct layer_pre *p)
@@ -450,7 +465,7 @@ static void pre_free(struct layer_pre *p)
 	strata_reuse_done(&p->reuse);
 	strata_free(p->need);
 	strata_free(p->buf);
-	strata_free(p);
+	strata_free(p->raw);
 }
 
 /* Partition i's layer scanned into a new a->pre[i] when it is a written public partition
@@ -464,9 +479,8 @@ static int pre_scan(struct agent *a, unsigned int i)
 	int rc;
 
 	if (a->m.parts[i].policy != STRATA_POLICY_WRITE || a->m.parts[i].private_layer ||
-	    !(p = strata_alloc(sizeof(*p))))
+	    !(p = pre_alloc()))
 		return 0;
-	*p = (struct layer_pre){ .reuse = { 0 } };
 	if (layer_setup(a, i, &p->l) || index_of(&p->l, i, &p->buf, &len) ||
 	    engine_setup(&p->l, &p->d, &p->reuse, (gp->last_lba - gp->first_lba + 1) *
 			 a->disk.block_size) ||
