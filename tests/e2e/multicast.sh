@@ -8,17 +8,19 @@
 #      server's /api/mcast.json counts bytes sent and the agent's log chunks by multicast
 #   2. three VMs at once over the iPXE ROM (UDP4 on iPXE's SNP, no iPXE download open
 #      during the phase): every disk equals the layers, each VM's log counts chunks by
-#      multicast, and the server sent fewer bytes than three unicast copies (the ratio to
-#      one copy, case 1's, is printed)
+#      multicast (and /machines.json its mc_bytes, from the agent's reports), and the
+#      server sent fewer bytes than three unicast copies (the ratio to one copy, case 1's,
+#      is printed)
 #   3. OVMF's own PXE loading iPXE's snponly.efi (TFTP via proxyDHCP), which then chains
 #      strata.efi: a multicast profile still deploys; the agent says which way it went
 #      (joined the session, or "multicast unavailable" and unicast), the disk equals the
 #      layers
 #   4. (soak) one short run of three VMs over the iPXE ROM with trouble on the group:
 #      vm6 and vm7 start at once; vm7's link drops 2 % of the frames to it
-#      (tests/tools/lossy_tap.py: the lab's kernel has no netem); tests/tools/mcast_forge.py
-#      sends, from the server's address and port, a wrong copy of the first chunk it sees
-#      (right header, flipped payload) and garbage; vm8 joins halfway through the pass.
+#      (tests/tools/lossy_tap.py: the lab's kernel has no netem); once vm6 joined,
+#      tests/tools/mcast_forge.py sends, from the server's address and port, a wrong copy of
+#      the next root chunk it sees (right header, flipped payload) and garbage; vm8 joins
+#      halfway through the pass.
 #      Every disk equals the layers; the forged chunk is refused by verification (some VM
 #      counts it rejected or bad); vm7 finishes; vm6's phase is not slower than 1.5 times
 #      case 1's plus 5 s (the loss slows no one); vm8's phase ends within about one more
@@ -98,6 +100,8 @@ for i in 2 3 4; do
 	N=$(sed -n 's/.*layer root: \([0-9]*\) chunks (.*) by multicast.*/\1/p' <(debug vm$i))
 	check "2: vm$i: root: chunks by multicast (${N:-none})" test "${N:-0}" -gt 0
 done
+MCJ=$(lab_machines | python3 -c 'import json, sys; print(" ".join(str(m.get("mc_bytes", 0)) for m in json.load(sys.stdin)["machines"] if m["name"] in ("vm2", "vm3", "vm4")))')
+check "2: /machines.json: each VM's bytes by multicast ($MCJ)" test "$(wc -w <<<"$MCJ")" = 3 -a -z "$(tr ' ' '\n' <<<"$MCJ" | grep -x 0)"
 SENT2=$(( $(sent) - ${SENT:-0} ))
 echo "multicast: 3 VMs: the server sent $SENT2 bytes; one copy is ${COPY:-?} ($(awk -v s="$SENT2" -v c="${COPY:-0}" 'BEGIN { if (c) printf "%.2f", s / c; else print "?" }') copies)"
 check "2: fewer bytes than three unicast copies ($SENT2 < 3 x ${COPY:-?})" test "${COPY:-0}" -gt 0 -a "$SENT2" -lt $((3 * ${COPY:-0}))
@@ -116,8 +120,6 @@ fi
 # 4. Trouble on the group: a late joiner, a lossy link, forged datagrams (soak).
 if want 4; then
 for i in 6 7 8; do truncate -s 0 "$W/disk$i.img"; truncate -s 100M "$W/disk$i.img"; done
-ip netns exec "$LAB_NS" python3 tests/tools/mcast_forge.py 239.255.83.1 5083 "$LAB_IP" 1 20 300 \
-	> "$LAB_RUN/forge.log" 2>&1 & FORGE=$!
 QP=$(free_port); RP=$(free_port)
 ip netns exec "$LAB_NS" python3 tests/tools/lossy_tap.py tap5254005a0017 2 "$QP" "$RP" \
 	> "$LAB_RUN/lossy.log" 2>&1 &
@@ -125,6 +127,8 @@ lab_vm vm6 52:54:00:5a:00:16 "$W/disk6.img" & P6=$!
 LAB_NETDEV="socket,id=n0,udp=127.0.0.1:$RP,localaddr=127.0.0.1:$QP" \
 	lab_vm vm7 52:54:00:5a:00:17 "$W/disk7.img" & P7=$!
 lab_wait "$LAB_RUN/vm6.debug" "mcast: part root: joined the session" 240
+ip netns exec "$LAB_NS" python3 tests/tools/mcast_forge.py 239.255.83.1 5083 "$LAB_IP" 2 1 20 120 \
+	> "$LAB_RUN/forge.log" 2>&1 & FORGE=$!
 sleep $(( ${T1:-8000} / 2000 ))
 lab_vm vm8 52:54:00:5a:00:18 "$W/disk8.img" & P8=$!
 wait $P6; R6=$?; wait $P7; R7=$?; wait $P8; R8=$?

@@ -2,14 +2,14 @@
 """Forge datagrams on a multicast session's group, for tests/e2e/multicast.sh (soak case).
 
 Run inside the lab's namespace, beside strata-server: it joins GROUP:PORT, and for the
-first COUNT chunks it sees it sends at once, from the server's address and port (so the
+first COUNT chunks of partition PART it sees it sends at once, from the server's address and port (so the
 agent's UDP4 source filter lets them through), every fragment of that chunk again with
 its header kept and its payload flipped: a wrong chunk with a right header, which the
 agent must assemble, refuse by its SHA-256 against the index, and take again from the
 carousel or by repair.  After the first it also sends GARBAGE datagrams of random bytes (counted bad).
 Prints what it sent; stops after SECONDS.
 
-    mcast_forge.py GROUP PORT SRC_IP [COUNT] [GARBAGE] [SECONDS]
+    mcast_forge.py GROUP PORT SRC_IP PART [COUNT] [GARBAGE] [SECONDS]
 """
 import os
 import socket
@@ -41,10 +41,10 @@ def forge_chunk(sock, dst, d):
 
 
 def main():
-    group, port, src = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-    count = int(sys.argv[4]) if len(sys.argv) > 4 else 1
-    garbage = int(sys.argv[5]) if len(sys.argv) > 5 else 20
-    end = time.time() + (float(sys.argv[6]) if len(sys.argv) > 6 else 120)
+    group, port, src, part = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+    count = int(sys.argv[5]) if len(sys.argv) > 5 else 1
+    garbage = int(sys.argv[6]) if len(sys.argv) > 6 else 20
+    end = time.time() + (float(sys.argv[7]) if len(sys.argv) > 7 else 120)
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind(("0.0.0.0", port))
@@ -60,7 +60,7 @@ def main():
         except socket.timeout:
             continue
         h = header_fields(d)
-        if not h or who[0] != src or (h[0], h[1]) in done:
+        if not h or who[0] != src or h[0] != part or (h[0], h[1]) in done:
             continue
         done.add((h[0], h[1]))
         n = forge_chunk(s, dst, d)
