@@ -109,7 +109,9 @@ static int chunk_load(struct mcast *mc, struct mcast_session *ss)
 	return ss->have_chunk = 1;
 }
 
-/* The end of a pass: one line, then the next pass.  0 for a pass that sent nothing (every
+/* The end of a pass: one line when it took a second or more (a pass over a few chunks,
+ * while statuses are on their way, is over in a millisecond), then the next pass.  0 for
+ * a pass that sent nothing (every
  * chunk its clients need lacks a readable store file): it is not a pass, since
  * mcast_verdict counts passes by the cursor's position and such passes would come hundreds
  * a second (REPAIR's "3 passes" at once); the carousel then waits for the next status. */
@@ -119,9 +121,10 @@ static int cycle_end(struct mcast_session *ss, uint64_t now)
 
 	if (!ss->cycle_bytes)
 		return 0;
-	fprintf(stderr, "mcast: %s: cycle %u: %.1f MB to %zu clients in %.1f s (%.1f MB/s)\n",
-		ss->profile, ss->cycle, (double)ss->cycle_bytes / 1e6, ss->nc, s,
-		s > 0 ? (double)ss->cycle_bytes / 1e6 / s : 0.0);
+	if (s >= 1.0)
+		fprintf(stderr, "mcast: %s: cycle %u: %.1f MB to %zu clients in %.1f s "
+			"(%.1f MB/s)\n", ss->profile, ss->cycle, (double)ss->cycle_bytes / 1e6,
+			ss->nc, s, (double)ss->cycle_bytes / 1e6 / s);
 	ss->cycle++;
 	ss->cycle_ms = now;
 	ss->cycle_bytes = 0;

@@ -19,8 +19,8 @@
 #      vm6 and vm7 start at once; vm7's link drops 2 % of the frames to it
 #      (tests/tools/lossy_tap.py: the lab's kernel has no netem); once vm6 joined,
 #      tests/tools/mcast_forge.py sends, from the server's address and port, a wrong copy of
-#      the next root chunk it sees (right header, flipped payload) and garbage; vm8 joins
-#      halfway through the pass.
+#      the next root chunk it sees (right header, flipped payload) and garbage; vm8 boots
+#      half a case-1 phase after them and joins while they receive (the server's log says).
 #      Every disk equals the layers; the forged chunk is refused by verification (some VM
 #      counts it rejected or bad); vm7 finishes; vm6's phase is not slower than 1.5 times
 #      case 1's plus 5 s (the loss slows no one); vm8's phase ends within about one more
@@ -126,11 +126,12 @@ ip netns exec "$LAB_NS" python3 tests/tools/lossy_tap.py tap5254005a0017 2 "$QP"
 lab_vm vm6 52:54:00:5a:00:16 "$W/disk6.img" & P6=$!
 LAB_NETDEV="socket,id=n0,udp=127.0.0.1:$RP,localaddr=127.0.0.1:$QP" \
 	lab_vm vm7 52:54:00:5a:00:17 "$W/disk7.img" & P7=$!
+# vm8 boots half a pass after the others, so that it joins while they receive.
+sleep $(( ${T1:-8000} / 2000 ))
+lab_vm vm8 52:54:00:5a:00:18 "$W/disk8.img" & P8=$!
 lab_wait "$LAB_RUN/vm6.debug" "mcast: part root: joined the session" 240
 ip netns exec "$LAB_NS" python3 tests/tools/mcast_forge.py 239.255.83.1 5083 "$LAB_IP" 2 1 20 120 \
 	> "$LAB_RUN/forge.log" 2>&1 & FORGE=$!
-sleep $(( ${T1:-8000} / 2000 ))
-lab_vm vm8 52:54:00:5a:00:18 "$W/disk8.img" & P8=$!
 wait $P6; R6=$?; wait $P7; R7=$?; wait $P8; R8=$?
 kill "$FORGE" 2>/dev/null; wait "$FORGE" 2>/dev/null
 check "4: the VMs end by themselves ($R6 $R7 $R8)" test "$R6$R7$R8" = 000
@@ -145,6 +146,9 @@ check "4: forgeries refused by verification or parsing ($REF)" test "$REF" -gt 0
 check "4: vm7's link lost frames ($(tail -1 "$LAB_RUN/lossy.log"))" grep -q "[1-9][0-9]* dropped" "$LAB_RUN/lossy.log"
 check "4: vm7 says how its bytes came" grep -q "strata.efi: [0-9]* MB by multicast, [0-9]* MB by repair" <(debug vm7)
 M6=$(mc_ms vm6); M8=$(mc_ms vm8)
+J8=$(grep -n "mcast: gold: 52:54:00:5a:00:18 part 2 joined" "$LAB_RUN/server.log" | cut -d: -f1)
+D6=$(grep -n "mcast: gold: 52:54:00:5a:00:16 part 2 done" "$LAB_RUN/server.log" | cut -d: -f1)
+check "4: vm8 joined while vm6 was receiving (server log lines ${J8:-?} < ${D6:-?})" test "${J8:-999999}" -lt "${D6:-0}"
 check "4: the lossy VM slows no one (vm6 ${M6:-?} ms, case 1 ${T1:-?} ms)" test "${M6:-999999}" -le $(( ${T1:-0} * 3 / 2 + 5000 ))
 check "4: the late joiner ends within about one more pass (vm8 ${M8:-?} ms)" test "${M8:-999999}" -le $(( ${T1:-0} * 2 + 10000 ))
 fi
