@@ -35,6 +35,12 @@
 #include "mcast_status.h"
 #include "http_private.h"
 #include "http_restore.h"
+#include "http_library.h"
+#include "http_register.h"
+#include "http_unknown.h"
+#include "http_wol.h"
+#include "http_orders.h"
+#include "schedule.h"
 #include "http_run.h"
 #include "http_seal.h"
 #include "log_limit.h"
@@ -527,18 +533,43 @@ static enum MHD_Result key_register(struct MHD_Connection *c, struct req *r, str
 	return http_text(c, r, 200, "text/plain", answer, strlen(answer));
 }
 
-/* POST /api/accept-key/NAME (or ?names=a,b,c): accept pending machine keys. */
+/* POST /api/accept-key room=R: the pending keys of the room's machines (http_wol.h). */
+static enum MHD_Result accept_room(struct MHD_Connection *c, struct req *r, struct server *s,
+				   const struct who *by, const char *room)
+{
+	char names[8192], body[96];
+	int n;
+
+	if (!inv_room_ok(room))
+		return http_fail(c, r, STRATA_EINVAL, "room=: 1 to 32 of A-Z a-z 0-9 . _ -");
+	n = http_room_names(s, room, names, sizeof(names));
+	if (n == 0)
+		return http_fail(c, r, STRATA_ENOENT, "no machine of the inventory is in that room");
+	if (n < 0)
+		return http_fail(c, r, STRATA_EINVAL, "the room's names do not fit one "
+				 "acceptance: accept its machines with names= in parts");
+	n = server_accept_keys(s, names, by);
+	if (n < 0)
+		return http_fail(c, r, n, "cannot record the acceptance");
+	snprintf(body, sizeof(body), "accepted the pending keys of %d machines\n", n);
+	return http_text(c, r, 200, "text/plain", body, strlen(body));
+}
+
+/* POST /api/accept-key/NAME (or ?names=a,b,c, or room=R): accept pending machine keys. */
 static enum MHD_Result accept_key(struct MHD_Connection *c, struct req *r, struct server *s)
 {
 	char body[64], list[1024];
-	const char *why, *who = r->route.name;
+	const char *why, *who = r->route.name, *room;
 	struct who by;
 	int rc = http_authorize(c, s, r, &by, &why), n;
 
 	if (rc)
 		return http_fail(c, r, rc, why);
+	if (!who[0] && (room = http_field(c, r, "room", list, sizeof(list))))
+		return accept_room(c, r, s, &by, room);
 	if (!who[0] && !(who = http_field(c, r, "names", list, sizeof(list))))
-		return http_fail(c, r, STRATA_EINVAL, "name the machines: /api/accept-key/NAME or ?names=");
+		return http_fail(c, r, STRATA_EINVAL, "name the machines: /api/accept-key/NAME, "
+				 "?names= or ?room=");
 	n = server_accept_keys(s, who, &by);
 	if (n < 0)
 		return http_fail(c, r, n, "cannot record the acceptance");
@@ -641,6 +672,7 @@ static enum MHD_Result get(struct MHD_Connection *c, struct req *r, struct serve
 		b = server_entry_script(s);
 		return http_owned(c, r, "text/plain", b, b ? strlen(b) : 0);
 	case ROUTE_SCRIPT:
+		unknown_note(s, r->route.mac, http_client_ip4(c), UNKNOWN_IPXE);
 		b = server_script(s, r->route.mac, http_client_ip4(c));
 		return http_owned(c, r, "text/plain", b, b ? strlen(b) : 0);
 	case ROUTE_AGENT:
@@ -683,6 +715,12 @@ static enum MHD_Result get(struct MHD_Connection *c, struct req *r, struct serve
 		return http_api_audit(c, r, s);
 	case ROUTE_EVENTS:
 		return http_events(c, r, s);
+	case ROUTE_SCHEDULE:
+		return http_schedule(c, r, s);
+	case ROUTE_UNKNOWN:
+		return http_unknown(c, r, s);
+	case ROUTE_LIBRARY:
+		return http_library(c, r, s);
 	case ROUTE_NONE:
 		return http_fail(c, r, STRATA_ENOENT, "not found");
 	default:
@@ -765,6 +803,11 @@ static route_handler post_handler(enum http_route_kind kind)
 		{ ROUTE_LOGIN, http_login },
 		{ ROUTE_LOGOUT, http_logout },
 		{ ROUTE_MCAST_STATUS, http_mcast_status },
+		{ ROUTE_WAKE, http_wake },
+		{ ROUTE_ORDERS_PREVIEW, http_orders_preview },
+		{ ROUTE_ORDERS, http_orders },
+		{ ROUTE_SCHEDULE_CANCEL, http_schedule_cancel },
+		{ ROUTE_REGISTER, http_register },
 	};
 
 	for (size_t i = 0; i < sizeof(posts) / sizeof(posts[0]); i++)
@@ -914,6 +957,7 @@ static void tick(struct loop *loop, struct loop_timer *t)
 	login_flush(h->s->login);
 	log_limit_flush(&h->s->unknown_log);
 	http_events_tick(h->s, loop_now());
+	schedule_tick(h->s, loop_now());
 	(void)loop_timer_arm(loop, t, TICK_MS);
 }
 

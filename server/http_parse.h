@@ -71,6 +71,7 @@ enum http_route_kind {
 	ROUTE_SCHEDULE_CANCEL, /**< POST /api/schedule-cancel/ID: cancel one (first = ID) */
 	ROUTE_UNKNOWN,        /**< GET /api/unknown: PCs that booted, not in the inventory */
 	ROUTE_REGISTER,       /**< POST /api/register: unknown PCs into the registered file */
+	ROUTE_WAKE,           /**< POST /api/wake: Wake-on-LAN for names= or room= (wol.h) */
 };
 
 /** A routed request: the kind and its parameters. */
