@@ -21,7 +21,7 @@
 #      (tests/tools/lossy_tap.py: the lab's kernel has no netem); once vm6 joined,
 #      tests/tools/mcast_forge.py sends, from the server's address and port, a wrong copy of
 #      the next root chunk it sees (right header, flipped payload) and garbage; vm8 boots
-#      a quarter of a pass after them and joins while they receive (the server's log says).
+#      once vm6 joined and joins while they receive (the server's log says).
 #      Every disk equals the layers; the forged chunk is refused by verification (some VM
 #      counts it rejected or bad); vm7 finishes; vm6's phase is not slower than 1.5 passes
 #      plus 5 s (the loss slows no one); vm8's phase ends within about one more pass (at
@@ -139,10 +139,10 @@ ip netns exec "$LAB_NS" python3 tests/tools/lossy_tap.py tap5254005a0017 2 "$QP"
 lab_vm vm6 52:54:00:5a:00:16 "$W/disk6.img" & P6=$!
 LAB_NETDEV="socket,id=n0,udp=127.0.0.1:$RP,localaddr=127.0.0.1:$QP" \
 	lab_vm vm7 52:54:00:5a:00:17 "$W/disk7.img" & P7=$!
-# vm8 boots a quarter of a pass after the others, so that it joins while they receive.
-sleep $(( PASS4 / 4000 ))
-lab_vm vm8 52:54:00:5a:00:18 "$W/disk8.img" & P8=$!
+# vm8 boots once vm6 joined, so that it joins while the others receive (its boot takes
+# well under a pass).
 lab_wait "$LAB_RUN/vm6.debug" "mcast: part root: joined the session" 240
+lab_vm vm8 52:54:00:5a:00:18 "$W/disk8.img" & P8=$!
 ip netns exec "$LAB_NS" python3 tests/tools/mcast_forge.py 239.255.83.1 5083 "$LAB_IP" 2 1 20 120 \
 	> "$LAB_RUN/forge.log" 2>&1 & FORGE=$!
 wait $P6; R6=$?; wait $P7; R7=$?; wait $P8; R8=$?
