@@ -80,13 +80,19 @@ void agent_report(struct agent *a, const char *phase, uint64_t done, uint64_t to
 {
 	char url[ARGS_URL_MAX + 3 * sizeof(a->why) + 200 + STRATA_SESSION_SUFFIX_MAX];
 	char m[3 * sizeof(a->why)], plain[sizeof(a->why)];
+	int n;
 
 	if (!a->has_session)
 		return;
 	url_encode(m, sizeof(m), report_text(plain, sizeof(plain), msg));
-	snprintf(url, sizeof(url), "%s/report/%s?phase=%s&done=%llu&total=%llu&sb=%s&msg=%s",
-		 a->args.server, a->mac, phase, (unsigned long long)done,
-		 (unsigned long long)total, a->secure_boot ? a->secure_boot : "off", m);
+	n = snprintf(url, sizeof(url), "%s/report/%s?phase=%s&done=%llu&total=%llu&sb=%s&msg=%s",
+		     a->args.server, a->mac, phase, (unsigned long long)done,
+		     (unsigned long long)total, a->secure_boot ? a->secure_boot : "off", m);
+	/* a multicast deployment: how its store bytes came so far (docs/multicast.md) */
+	if (a->m.mc.on && n > 0 && (size_t)n < sizeof(url))
+		snprintf(url + n, sizeof(url) - (size_t)n, "&mc=%llu&rep=%llu",
+			 (unsigned long long)a->bytes_mc,
+			 (unsigned long long)(a->bytes_fetched + a->fetching));
 	if (agent_signed_get(a, url, sizeof(url), discard, NULL))
 		log_msg("report: the server did not take our %s report", phase);
 }

@@ -17,6 +17,8 @@
 #include "progress.h"
 #include "session.h"
 
+struct layer_pre;
+
 struct agent {
 	struct args args;
 	struct fetcher *f;
@@ -39,6 +41,7 @@ struct agent {
 	uint64_t bytes_fetched;      /**< over every partition, for the final line */
 	uint64_t chunks_fetched, chunks_kept;
 	uint64_t bytes_mc;           /**< store bytes written from multicast (mcast_agent.c) */
+	uint64_t fetching;           /**< the running layer's bytes_fetched so far (layer.c) */
 	EFI_HANDLE image;            /**< strata.efi's image: its NIC for multicast */
 	/** Why multicast is off for the rest of this boot (static text, logged once), or
 	 *  NULL while it may be tried. */
@@ -56,6 +59,11 @@ struct agent {
 		uint8_t *buf;
 		size_t len;
 	} ix[STRATA_MAX_PARTS];
+	/** The multicast session's later partitions, scanned by the first one's phase so
+	 *  that it receives them all at once (layer.c); their deployment then only fetches.
+	 *  Owned; layer_deploy and layers_forget free them. */
+	struct layer_pre *pre[STRATA_MAX_PARTS];
+	int mc_ran;                  /**< the multicast phase ran (once per boot) */
 	/** What failed, for the screen and the report: long enough for a disk too small with
 	 *  a partition at fault (disk_fit.h). */
 	char why[400];

@@ -63,6 +63,7 @@ struct layer {
 	uint64_t written, to_write;  /**< fetch progress, for the reports to the server */
 	struct layer_times t;
 	struct mcast_job mc;         /**< the multicast phase (mcast_agent.h) */
+	struct strata_deploy *d;     /**< its engine while it runs, for the reports */
 	int target_failed;           /**< the disk refused a read or write: no fallback helps */
 	char failure[96];            /**< what failed from the store: a fallback's and the run's reason */
 };
@@ -151,6 +152,7 @@ static void maybe_report(struct layer *l)
 	if (t - l->a->last_report_ms < REPORT_EVERY_MS)
 		return;
 	l->a->last_report_ms = t;
+	l->a->fetching = l->d ? l->d->st.bytes_fetched : 0;
 	agent_report(l->a, "progress", l->written, l->to_write, l->label);
 }
 
@@ -349,59 +351,14 @@ static int chunk_fail(struct layer *l, const struct strata_diag *diag, int rc)
 			diag->msg);
 }
 
-/* The engine's between hook: the multicast phase, when the manifest has a session. */
-static int between(void *ctx, struct strata_deploy *d, uint64_t *need, uint64_t *n_need)
-{
-	struct layer *l = ctx;
-
-	return mcast_phase(&l->mc, d, need, n_need);
-}
-
 /* How the layer's bytes came, once a multicast phase ran: on screen and in the log. */
 static void log_multicast(struct layer *l, const struct strata_deploy_stats *st)
 {
 	if (!l->mc.used)
 		return;
-	l->a->bytes_mc += st->bytes_put;
 	log_msg("layer %s: %llu chunks (%llu MB) by multicast, %llu MB by repair", l->label,
 		(unsigned long long)l->mc.chunks_mc, (unsigned long long)(st->bytes_put >> 20),
 		(unsigned long long)(st->bytes_fetched >> 20));
-}
-
-/* The engine over the whole layer, with a reuse table so a repeated chunk is fetched
- * once.  The table is this function's (strata_reuse_init/done). */
-static int run_engine(struct layer *l, uint64_t part_bytes)
-{
-	struct strata_reuse reuse = { 0 };
-	struct strata_deploy d = { .idx = &l->idx, .target = &disk_target, .target_ctx = l,
-				   .block_size = l->a->disk.block_size, .source = &net_source,
-				   .source_ctx = l, .progress = on_progress, .hook_ctx = l,
-				   .reuse = &reuse, .wipe = l->wipe };
-	int rc;
-
-	if (l->a->m.mc.on)
-		d.between = between;
-
-	if (l->idx.image_size > part_bytes)
-		return log_fail(STRATA_ENOSPC, "layer %s: %llu bytes do not fit its %llu-byte "
-				"partition", l->label, (unsigned long long)l->idx.image_size,
-				(unsigned long long)part_bytes);
-	if (strata_reuse_init(&reuse, &l->idx))
-		return log_fail(STRATA_ENOMEM, "layer %s: no memory for its reuse table", l->label);
-	l->t.start = clock_us();
-	rc = strata_deploy_run(&d);
-	strata_reuse_done(&reuse);
-	log_times(l, clock_us());
-	if (l->bar_phase)
-		progress_end(&l->a->bar, l->bar_phase == 2 ? d.st.bytes_written : l->idx.image_size);
-	l->a->bytes_fetched += d.st.bytes_fetched;
-	l->a->chunks_fetched += d.st.chunks_fetched;
-	l->a->chunks_kept += d.st.chunks_kept + d.st.chunks_zero + d.st.chunks_free;
-	log_stats(l, &d.st);
-	log_multicast(l, &d.st);
-	if (rc == STRATA_ECORRUPT && d.diag.msg)
-		return chunk_fail(l, &d.diag, rc);
-	return rc ? log_fail(rc, "layer %s: deployment stopped", l->label) : 0;
 }
 
 /* Say that a layer comes sealed from the private route (efi/libc's printf has no
@@ -450,6 +407,187 @@ static int index_of(struct layer *l, unsigned int i, uint8_t **buf, size_t *len)
 	return load_index(l, buf, len);
 }
 
+/* The engine's end for layer l: its bar, its counts into the agent, its lines.  rc is
+ * the engine's; the layer's. */
+static int engine_end(struct layer *l, struct strata_deploy *d, int rc)
+{
+	log_times(l, clock_us());
+	if (l->bar_phase)
+		progress_end(&l->a->bar, l->bar_phase == 2 ? d->st.bytes_written : l->idx.image_size);
+	l->a->bytes_fetched += d->st.bytes_fetched;
+	l->a->fetching = 0;
+	l->d = NULL;
+	l->a->chunks_fetched += d->st.chunks_fetched;
+	l->a->chunks_kept += d->st.chunks_kept + d->st.chunks_zero + d->st.chunks_free;
+	log_stats(l, &d->st);
+	log_multicast(l, &d->st);
+	if (rc == STRATA_ECORRUPT && d->diag.msg)
+		return chunk_fail(l, &d->diag, rc);
+	return rc ? log_fail(rc, "layer %s: deployment stopped", l->label) : 0;
+}
+
+/* The engine d for layer l (its reuse table *reuse, the caller's), checked against the
+ * partition's size part_bytes. */
+static int engine_setup(struct layer *l, struct strata_deploy *d, struct strata_reuse *reuse,
+			uint64_t part_bytes);
+
+/* A later partition of the multicast session, scanned before the phase (layer_pre_scan):
+ * the layer, its engine between scan and fetch, its need list and index (all owned). */
+struct layer_pre {
+	struct layer l;
+	struct strata_reuse reuse;
+	struct strata_deploy d;
+	uint64_t *need, n_need;
+	uint8_t *buf;                /**< the index bytes l.idx borrows */
+	void *raw;                   /**< the allocation p lies in (pre_alloc) */
+};
+
+/* A zeroed layer_pre, or NULL.  The pool is 8-byte aligned (efi/alloc.c) and struct layer
+ * holds crypto contexts of _Alignas(16) (crypto.h) that the compiler copies with aligned
+ * moves, so p is placed at the first 16-byte boundary of a larger block. */
+static struct layer_pre *pre_alloc(void)
+{
+	uint8_t *raw = strata_alloc(sizeof(struct layer_pre) + 15);
+	struct layer_pre *p = (void *)(((uintptr_t)raw + 15) & ~(uintptr_t)15);
+
+	if (!raw)
+		return NULL;
+	p->raw = raw;
+	return p;
+}
+
+/* Free p and what it owns (its engine's buffers too). */
+static void pre_free(struct layer_pre *p)
+{
+	if (!p)
+		return;
+	strata_deploy_done(&p->d);
+	strata_reuse_done(&p->reuse);
+	strata_free(p->need);
+	strata_free(p->buf);
+	strata_free(p->raw);
+}
+
+/* Partition i's layer scanned into a new a->pre[i] when it is a written public partition
+ * of the session.  0, or the disk's rc; any other failure leaves the partition to its
+ * own deployment (logged there). */
+static int pre_scan(struct agent *a, unsigned int i)
+{
+	const struct strata_gpt_part *gp = &a->plan.parts[i];
+	struct layer_pre *p;
+	size_t len;
+	int rc;
+
+	if (a->m.parts[i].policy != STRATA_POLICY_WRITE || a->m.parts[i].private_layer ||
+	    !(p = pre_alloc()))
+		return 0;
+	if (layer_setup(a, i, &p->l) || index_of(&p->l, i, &p->buf, &len) ||
+	    engine_setup(&p->l, &p->d, &p->reuse, (gp->last_lba - gp->first_lba + 1) *
+			 a->disk.block_size) ||
+	    strata_deploy_init(&p->d) ||
+	    !(p->need = strata_alloc((size_t)p->l.idx.chunk_count * sizeof(uint64_t) + 1))) {
+		pre_free(p);
+		return 0;
+	}
+	p->l.base = gp->first_lba * a->disk.block_size;
+	p->d.progress = NULL;          /* the phase draws its own bar */
+	p->l.t.start = clock_us();
+	rc = strata_deploy_scan(&p->d, 0, p->l.idx.chunk_count, p->need, &p->n_need);
+	if (rc) {
+		pre_free(p);
+		return rc;
+	}
+	a->pre[i] = p;
+	return 0;
+}
+
+/* The manifest's index of layer l's partition. */
+static unsigned int part_index(const struct layer *l)
+{
+	return (unsigned int)(l->mc.part - l->a->m.parts);
+}
+
+/* The engine's between hook: the multicast phase, once per boot, over this partition and
+ * every later one of the session (scanned now, so the phase receives them all at once). */
+static int between(void *ctx, struct strata_deploy *d, uint64_t *need, uint64_t *n_need)
+{
+	struct layer *l = ctx;
+	struct agent *a = l->a;
+	struct mcast_job *jobs[STRATA_MAX_PARTS];
+	unsigned int n = 0;
+	int rc = 0;
+
+	l->mc.d = d;
+	l->mc.need = need;
+	l->mc.n_need = n_need;
+	jobs[n++] = &l->mc;
+	for (unsigned int i = part_index(l) + 1; !a->mc_ran && i < a->m.nparts && !rc; i++)
+		if ((rc = pre_scan(a, i)) == 0 && a->pre[i]) {
+			a->pre[i]->l.mc.d = &a->pre[i]->d;
+			a->pre[i]->l.mc.need = a->pre[i]->need;
+			a->pre[i]->l.mc.n_need = &a->pre[i]->n_need;
+			jobs[n++] = &a->pre[i]->l.mc;
+		}
+	a->mc_ran = 1;
+	if (l->bar_phase)
+		progress_end(&a->bar, l->idx.image_size);
+	l->bar_phase = 0;
+	if (rc)
+		return rc;
+	d->progress = NULL;            /* the phase draws its own bar */
+	rc = mcast_phase(jobs, n);
+	d->progress = on_progress;
+	return rc;
+}
+
+static int engine_setup(struct layer *l, struct strata_deploy *d, struct strata_reuse *reuse,
+			uint64_t part_bytes)
+{
+	*d = (struct strata_deploy){ .idx = &l->idx, .target = &disk_target, .target_ctx = l,
+				     .block_size = l->a->disk.block_size, .source = &net_source,
+				     .source_ctx = l, .progress = on_progress, .hook_ctx = l,
+				     .reuse = reuse, .wipe = l->wipe };
+	l->d = d;
+	if (l->a->m.mc.on)
+		d->between = between;
+	if (l->idx.image_size > part_bytes)
+		return log_fail(STRATA_ENOSPC, "layer %s: %llu bytes do not fit its %llu-byte "
+				"partition", l->label, (unsigned long long)l->idx.image_size,
+				(unsigned long long)part_bytes);
+	if (strata_reuse_init(reuse, &l->idx))
+		return log_fail(STRATA_ENOMEM, "layer %s: no memory for its reuse table", l->label);
+	return 0;
+}
+
+/* The engine over the whole layer, with a reuse table so a repeated chunk is fetched
+ * once.  The table is this function's (strata_reuse_init/done). */
+static int run_engine(struct layer *l, uint64_t part_bytes)
+{
+	struct strata_reuse reuse = { 0 };
+	struct strata_deploy d;
+	int rc = engine_setup(l, &d, &reuse, part_bytes);
+
+	if (rc)
+		return rc;
+	l->t.start = clock_us();
+	rc = strata_deploy_run(&d);
+	strata_reuse_done(&reuse);
+	return engine_end(l, &d, rc);
+}
+
+/* A partition pre_scan scanned: the fetch of what the phase left (p is the caller's). */
+static int run_pre(struct layer_pre *p)
+{
+	int rc;
+
+	p->d.progress = on_progress;
+	rc = strata_deploy_fetch(&p->d, p->need, p->n_need);
+
+	if (rc == 0 && p->d.st.chunks_failed)
+		rc = STRATA_ECORRUPT;
+	return engine_end(&p->l, &p->d, rc);
+}
+
 /* One pass over partition i's layer from the current store; *l is the caller's. */
 static int layer_pass(struct agent *a, unsigned int i, struct layer *l)
 {
@@ -460,6 +598,13 @@ static int layer_pass(struct agent *a, unsigned int i, struct layer *l)
 	int rc = layer_setup(a, i, l);
 
 	l->base = gp->first_lba * bs;
+	if (rc == 0 && a->pre[i]) {      /* scanned before the multicast phase */
+		rc = run_pre(a->pre[i]);
+		*l = a->pre[i]->l;
+		pre_free(a->pre[i]);
+		a->pre[i] = NULL;
+		return rc;
+	}
 	if (rc == 0)
 		rc = index_of(l, i, &buf, &len);
 	if (rc == 0)
@@ -496,6 +641,8 @@ void layers_forget(struct agent *a)
 	for (unsigned int i = 0; i < STRATA_MAX_PARTS; i++) {
 		strata_free(a->ix[i].buf);
 		a->ix[i].buf = NULL;
+		pre_free(a->pre[i]);
+		a->pre[i] = NULL;
 	}
 }
 

@@ -1,6 +1,9 @@
 /*
- * The multicast phase of one partition's deployment (docs/multicast.md, "The agent"): the
- * deploy engine's `between` hook, run after the scan and before the HTTP fetch.
+ * The multicast phase of a deployment (docs/multicast.md, "The agent"): the deploy
+ * engine's `between` hook of the session's first partition, run after the scan of every
+ * partition of the session and before the HTTP fetch of any.  One phase receives every
+ * partition at once, because the server's carousel passes over them all: a PC that took
+ * one partition at a time would wait a pass for each.
  *
  * Why a phase and not a second engine: the engine keeps one algorithm.  The phase hands
  * reassembled store files to strata_deploy_put (decoded and verified like fetched ones)
@@ -16,7 +19,7 @@
 #include "agent.h"
 #include "deploy.h"
 
-/** One partition's phase: filled by layer.c, the counters by the phase. */
+/** One partition of the phase: filled by layer.c, the counters by the phase. */
 struct mcast_job {
 	struct agent *a;
 	const struct strata_part *part;  /**< the manifest's partition, borrowed */
@@ -24,15 +27,20 @@ struct mcast_job {
 	int priv;                        /**< a private layer: never multicast */
 	int used;                        /**< the phase received (joined the group) */
 	uint64_t chunks_mc;              /**< chunks it delivered */
+	/** The partition's engine, scanned, and its need list (the engine's, borrowed). */
+	struct strata_deploy *d;
+	uint64_t *need, *n_need;
 };
 
 /**
- * The engine's between hook's work for job j (layer.c's hook passes it): receive the session's datagrams for j's
- * partition until nothing is needed, the server says repair or gone, or the local rules
- * give up (10 s without a datagram, a failed status), then drop the delivered chunks
- * from need[0..*n_need) (the engine's).  Returns 0 whenever the disk did not fail (the
- * fetch phase gets the rest), else the target's rc.
+ * The between hook's work for jobs[0..n) (layer.c's; each scanned, d, need and n_need
+ * set): receive the session's datagrams for all of them at once until nothing is needed,
+ * the server says repair or gone for each, or the local rules give up (10 s without a
+ * datagram, a failed status), then drop the delivered chunks from each need list.  A job
+ * with nothing to do (a private layer, a partition not in the session) is left alone.
+ * Returns 0 whenever the disk did not fail (the fetch phases get the rest), else the
+ * target's rc.
  */
-int mcast_phase(struct mcast_job *j, struct strata_deploy *d, uint64_t *need, uint64_t *n_need);
+int mcast_phase(struct mcast_job **jobs, unsigned int n);
 
 #endif /* STRATA_EFI_MCAST_AGENT_H */

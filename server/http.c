@@ -373,7 +373,7 @@ const char *http_qfield(struct MHD_Connection *c, const char *key)
 static enum MHD_Result report(struct MHD_Connection *c, struct req *r, struct server *s)
 {
 	const char *phase = http_qfield(c, "phase"), *why, *sb;
-	uint64_t done, total;
+	uint64_t done, total, mc, rep;
 	int rc = http_signed_by_machine(r, s, SESSION_ONCE, &why);
 
 	if (rc)
@@ -382,10 +382,14 @@ static enum MHD_Result report(struct MHD_Connection *c, struct req *r, struct se
 		return http_fail(c, r, STRATA_EINVAL, "report needs phase=progress|ok|failed");
 	if (report_bytes(http_qfield(c, "done"), &done) || report_bytes(http_qfield(c, "total"), &total))
 		return http_fail(c, r, STRATA_EINVAL, "done and total must be numbers of bytes");
+	if (report_bytes(http_qfield(c, "mc"), &mc) || report_bytes(http_qfield(c, "rep"), &rep))
+		return http_fail(c, r, STRATA_EINVAL, "mc and rep must be numbers of bytes");
 	sb = http_qfield(c, "sb");
 	if (sb && boot_watch_secure_boot(s, r->route.mac, sb))
 		return http_fail(c, r, STRATA_EINVAL, "sb must be enforcing, setup or off");
 	rc = server_report(s, r->route.mac, phase, done, total, http_qfield(c, "msg"));
+	if (rc == 0 && (http_qfield(c, "mc") || http_qfield(c, "rep")))
+		rc = server_report_mcast(s, r->route.mac, mc, rep);
 	if (rc == 0)
 		boot_watch_agent(s, r->route.mac);
 	if (rc)

@@ -39,6 +39,8 @@ static void copy_state(struct lab_tile *t, const struct mstate *st)
 	t->result = st->result;
 	t->done = st->done;
 	t->total = st->total;
+	t->mc_bytes = st->mc_bytes;
+	t->repair_bytes = st->repair_bytes;
 	t->updated = st->updated;
 	t->capturing = st->capturing;
 	t->rate = st->result == MSTATE_RUNNING ? rate_of(st) : -1;

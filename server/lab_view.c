@@ -309,6 +309,10 @@ void lab_tile_fields(FILE *f, const struct lab_view *v, size_t i)
 	json_kv_str(f, "pending", inv_action_name(t->pending), 0);
 	json_kv_int(f, "done", (int64_t)t->done, 0);
 	json_kv_int(f, "total", (int64_t)t->total, 0);
+	if (t->mc_bytes || t->repair_bytes) {
+		json_kv_int(f, "mc_bytes", (int64_t)t->mc_bytes, 0);
+		json_kv_int(f, "repair_bytes", (int64_t)t->repair_bytes, 0);
+	}
 	rate_json(f, t);
 	gold_json(f, t);
 	json_key(f, "never", 0);

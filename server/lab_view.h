@@ -57,6 +57,7 @@ struct lab_tile {
 	enum lab_state state;
 	enum inv_action pending;
 	uint64_t done, total;        /**< bytes of the running deployment or capture */
+	uint64_t mc_bytes, repair_bytes; /**< its store bytes by multicast and by HTTP (mstate) */
 	double rate;                 /**< bytes/s of the running capture; < 0 unknown */
 	enum lab_gold gold;
 	int never;                   /**< never imaged: no layer recorded, no outcome */

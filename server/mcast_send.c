@@ -109,23 +109,30 @@ static int chunk_load(struct mcast *mc, struct mcast_session *ss)
 	return ss->have_chunk = 1;
 }
 
-/* The end of a pass: one line, then the next pass.  A pass that sent nothing (its clients
- * between partitions, needing none of this one's chunks) is not logged: such passes come
- * hundreds a second. */
-static void cycle_end(struct mcast_session *ss, uint64_t now)
+/* The end of a pass: one line when it took a second or more (a pass over a few chunks,
+ * while statuses are on their way, is over in a millisecond), then the next pass.  0 for
+ * a pass that sent nothing (every
+ * chunk its clients need lacks a readable store file): it is not a pass, since
+ * mcast_verdict counts passes by the cursor's position and such passes would come hundreds
+ * a second (REPAIR's "3 passes" at once); the carousel then waits for the next status. */
+static int cycle_end(struct mcast_session *ss, uint64_t now)
 {
 	double s = (double)(now - ss->cycle_ms) / 1000.0;
 
-	if (ss->cycle_bytes)
-		fprintf(stderr, "mcast: %s: cycle %u: %.1f MB to %zu clients in %.1f s (%.1f MB/s)\n",
-			ss->profile, ss->cycle, (double)ss->cycle_bytes / 1e6, ss->nc, s,
-			s > 0 ? (double)ss->cycle_bytes / 1e6 / s : 0.0);
+	if (!ss->cycle_bytes)
+		return 0;
+	if (s >= 1.0)
+		fprintf(stderr, "mcast: %s: cycle %u: %.1f MB to %zu clients in %.1f s "
+			"(%.1f MB/s)\n", ss->profile, ss->cycle, (double)ss->cycle_bytes / 1e6,
+			ss->nc, s, (double)ss->cycle_bytes / 1e6 / s);
 	ss->cycle++;
 	ss->cycle_ms = now;
 	ss->cycle_bytes = 0;
+	return 1;
 }
 
-/* Move the cursor to the next chunk some client needs.  0 when none does. */
+/* Move the cursor to the next chunk some client needs.  0 when none does, or when the
+ * pass that just ended sent nothing (cycle_end). */
 static int pick(struct mcast_session *ss, uint64_t now)
 {
 	struct mcast_need *nd = calloc(ss->nc ? ss->nc : 1, sizeof(*nd));
@@ -140,8 +147,8 @@ static int pick(struct mcast_session *ss, uint64_t now)
 		rc = mcast_next(nd, ss->nc, ss->chunks, ss->ann.nparts, &ss->cur_part,
 				&ss->cur_chunk);
 	free(nd);
-	if (rc == 2)
-		cycle_end(ss, now);
+	if (rc == 2 && !cycle_end(ss, now))
+		rc = 0;
 	return rc != 0;
 }
 

@@ -355,6 +355,7 @@ static void deploy_progress(struct mstate *st, const char *phase, uint64_t done)
 	if (st->result != MSTATE_RUNNING || st->capturing || done < st->done) {
 		st->dep_t0 = time(NULL);
 		st->dep_d0 = done;
+		st->mc_bytes = st->repair_bytes = 0;   /* a new deployment */
 	}
 }
 
@@ -443,6 +444,20 @@ int server_report(struct server *s, const uint8_t mac[6], const char *phase, uin
 	if (rc == 0 && deployed(phase, msg))
 		rc = lab_snapshot_deployed(s, mac);
 	return rc;
+}
+
+int server_report_mcast(struct server *s, const uint8_t mac[6], uint64_t mc, uint64_t rep)
+{
+	struct mstate *st;
+
+	pthread_mutex_lock(&s->state->lock);
+	st = state_get(s->state, mac);
+	if (st) {
+		st->mc_bytes = mc;
+		st->repair_bytes = rep;
+	}
+	pthread_mutex_unlock(&s->state->lock);
+	return st ? 0 : STRATA_ENOMEM;
 }
 
 size_t server_match(struct server *s, const char *who, uint8_t (*macs)[6],
@@ -633,6 +648,9 @@ static void json_machine(FILE *f, struct server *s, const struct product *p, int
 		mstate_result_name(st ? st->result : MSTATE_NONE),
 		(unsigned long long)(st ? st->done : 0), (unsigned long long)(st ? st->total : 0),
 		(long long)(st ? st->updated : 0), st ? st->message : "");
+	if (st && (st->mc_bytes || st->repair_bytes))
+		fprintf(f, ", \"mc_bytes\": %llu, \"repair_bytes\": %llu",
+			(unsigned long long)st->mc_bytes, (unsigned long long)st->repair_bytes);
 	if (st && st->capturing && st->result == MSTATE_RUNNING)
 		json_capture(f, st);
 	boot_watch_json(f, p->m->name, st, time(NULL));

@@ -236,6 +236,13 @@ int server_report(struct server *s, const uint8_t mac[6], const char *phase, uin
 		  uint64_t total, const char *msg);
 
 /**
+ * Note how a report's machine's store bytes came, by multicast (mc) and by HTTP (rep), its
+ * mc= and rep= (docs/multicast.md): kept in memory for /machines.json and the dashboard's
+ * tiles, after server_report took the report.  0 or STRATA_ENOMEM.
+ */
+int server_report_mcast(struct server *s, const uint8_t mac[6], uint64_t mc, uint64_t rep);
+
+/**
  * The inventory machines that who names (a name, a MAC or "all"): their MACs into macs
  * and, when names is not NULL, their names into names (each with room for s->cat->n).
  * Call with the catalog read lock.  Returns how many.

@@ -50,6 +50,10 @@ struct mstate {
 	time_t boot_fetched;         /**< when the PC last fetched strata.efi, or 0 */
 	time_t agent_seen;           /**< when its agent last spoke (registration, report) */
 	char secure_boot[12];        /**< "enforcing", "setup", "off" as reported, or "" */
+	/* In memory only: how a multicast deployment's store bytes came so far (its
+	 * reports' mc= and rep=; docs/multicast.md), 0 for a deployment by HTTP alone. */
+	uint64_t mc_bytes;           /**< received by multicast, verified and written */
+	uint64_t repair_bytes;       /**< fetched by HTTP (the repair, or unicast) */
 };
 
 /** All machines' state.  Lock `lock` around any access to `m`. */

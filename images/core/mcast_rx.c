@@ -37,7 +37,7 @@ int strata_mc_rx_init(struct strata_mc_rx *rx, const uint64_t *need, uint64_t n_
 	strata_memset(&rx->st, 0, sizeof(rx->st));
 	strata_memset(rx->slot, 0, sizeof(rx->slot));
 	rx->need = rx->slot_mem = (void *)0;
-	rx->need_count = rx->clock = 0;
+	rx->need_count = rx->need_bytes = rx->clock = 0;
 	rx->seq_started = 0;
 	rx->seen_told = rx->lost_told = 0;
 	rx->bad_why = (void *)0;
@@ -52,11 +52,16 @@ int strata_mc_rx_init(struct strata_mc_rx *rx, const uint64_t *need, uint64_t n_
 	for (unsigned int k = 0; k < STRATA_MC_SLOTS; k++)
 		rx->slot[k].buf = rx->slot_mem + (size_t)k * idx->chunk_size;
 	for (uint64_t k = 0; k < n_need; k++) {
-		if (need[k] >= idx->chunk_count || bit_get(rx->need, need[k]) ||
-		    !has_file(idx, need[k]))
+		struct strata_chunk c;
+
+		if (need[k] >= idx->chunk_count || bit_get(rx->need, need[k]))
+			continue;
+		strata_index_chunk(idx, need[k], &c);
+		if (c.flags & STRATA_ENTRY_NOFILE)
 			continue;
 		bit_set(rx->need, need[k]);
 		rx->need_count++;
+		rx->need_bytes += c.stored_size;
 	}
 	return 0;
 }

@@ -84,6 +84,7 @@ struct strata_mc_rx {
 	 *  strata_mc_ranges_from_bits for a status. */
 	uint8_t *need;
 	uint64_t need_count;                  /**< bits set in need */
+	uint64_t need_bytes;                  /**< store bytes of the chunks needed at init */
 	const char *bad_why;                  /**< why the last bad datagram was bad, static */
 	/* internal */
 	struct strata_mc_slot slot[STRATA_MC_SLOTS];

@@ -39,7 +39,8 @@
 # LAB_REBOOT=1 (a reboot restarts the VM, as on a PC, instead of ending QEMU); LAB_DRIVE
 # (the disk's -drive options before ",if=none,id=d0", default "file=DISK,format=raw": e.g. a
 # blkdebug filter that injects errors); LAB_VM_NS and LAB_VM_BR (the namespace and bridge
-# the VM's tap joins, default the lab's and br0: another site's segment).  Each VM's
+# the VM's tap joins, default the lab's and br0: another site's segment); LAB_NETDEV (the
+# NIC's -netdev instead of the tap, id=n0: e.g. a socket to a relay that holds the tap).  Each VM's
 # tap is named after its MAC, so VMs with different MACs can run at once.
 # Traffic stays inside the namespaces; netns_cleanup (installed by netns_init) removes
 # them and every process in them.
@@ -133,7 +134,7 @@ lab_vm() {
 		-drive "if=pflash,format=raw,unit=1,file=$nv" -device virtio-rng-pci \
 		-serial "file:$LAB_RUN/$name.serial" -debugcon "file:$LAB_RUN/$name.debug" \
 		-uuid "5a7a0000-0000-4000-8000-${mac//:/}" \
-		-netdev "tap,id=n0,ifname=$tap,script=no,downscript=no" \
+		-netdev "${LAB_NETDEV:-tap,id=n0,ifname=$tap,script=no,downscript=no}" \
 		-device "virtio-net-pci,netdev=n0,mac=$mac,bootindex=1${LAB_NIC_OPTS:-}" \
 		-drive "${LAB_DRIVE:-file=$disk,format=raw},if=none,id=d0" \
 		-device "virtio-blk-pci,drive=d0,bootindex=2" "$@" >"$LAB_RUN/$name.qemu.log" 2>&1

@@ -79,6 +79,10 @@ check "machine page: before=1 gives no order" jsonq '/api/machine/pc02?before=1'
 check "keys pinned at registration" jsonq /api/machines 'all(m["key"] == "pinned" for m in j["machines"])'
 check "pc03 reports progress" test "$(report $M3 'phase=progress&done=1000&total=4000&msg=part+root')" = 200
 check "pc03 deploying 1000/4000" jsonq '/api/machines?filter=running' '[(m["name"], m["state"], m["done"], m["total"]) for m in j["machines"]] == [("pc03", "deploying", 1000, 4000)]'
+check "pc03 reports multicast progress (mc=, rep=)" test "$(report $M3 'phase=progress&done=2000&total=4000&msg=part+root&mc=1500&rep=500')" = 200
+check "pc03's tile: bytes by multicast and by repair" jsonq '/api/machines?filter=running' '[(m["name"], m["done"], m["mc_bytes"], m["repair_bytes"]) for m in j["machines"]] == [("pc03", 2000, 1500, 500)]'
+check "pc03 in /machines.json: bytes by multicast and by repair" jsonq /machines.json '[(m["mc_bytes"], m["repair_bytes"]) for m in j["machines"] if m["name"] == "pc03"] == [(1500, 500)]'
+check "a report's mc= not a number: 400" test "$(report $M3 'phase=progress&done=2000&total=4000&mc=x')" = 400
 check "pc01 reports deployed" test "$(report $M1 'phase=ok&done=4000&total=4000&msg=deployed+v1')" = 200
 check "pc01: its layers recorded" test "$(srv_sql "$W" "SELECT group_concat(part) FROM deployed WHERE mac = '$M1'")" = CIDATA
 check "pc01: gold current, imaged" jsonq /api/machine/pc01 'j["gold"]["current"] is True and not j["never"] and j["deployed"][0]["part"] == "CIDATA" and len(j["deployed"][0]["layer"]) == 64'

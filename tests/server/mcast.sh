@@ -7,7 +7,8 @@
 # anything; datagrams that parse by the documented layout and reassemble into chunks that
 # verify against the index; only the chunks a client needs; sending stops once it is
 # done; the rate held (wire bytes over time, generous bounds); two peers needing the same
-# layer at once cost about one copy.  The status route: unsigned, a body not matching b=,
+# layer at once cost about one copy; a pass that sends nothing (an unreadable store file) is
+# not counted.  The status route: unsigned, a body not matching b=,
 # a replayed counter, another profile's session, a part not in the session, a body that
 # does not parse, an unknown session (GONE), statuses too close together (503);
 # /api/mcast.json needs a credential; a silent client is dropped after 30 s.
@@ -125,11 +126,25 @@ RATE=$(( (B1 - B0) * 8 * 1000 / (T1 - T0) ))
 check "the rate held: $RATE bit/s for 8M (0.5 .. 1.15)" test "$RATE" -ge 4000000 -a "$RATE" -le 9200000
 check "a cycle line is logged" grep -q "mcast: lab: cycle [0-9]*: .* MB to .* clients in" "$W/log"
 
-# The status route's refusals.
 st() {  # MAC SESSION PART LAYER FLAGS NEED [MODE]
 	inns $PEER post "$W/$1.state" "$1" "$U" "$IA" "$2" "$3" "$4" "$5" "$6" ${7:-}
 }
 LAH=${LA#sha256:}
+# A pass that sends nothing is not a pass: a peer needing only chunk 5, whose store file
+# cannot be read, gets no datagram, the cycle count stays, and after 3 s (hundreds of such
+# passes, were they counted) its need of one chunk is still answered stay, not repair.
+C5=$(python3 -c "import sys; sys.path.insert(0, '$(dirname "$0")/../tools'); import mcast_peer as m; print(m.read_index('$IA')[1][5][0].hex())")
+F5=$(find "$W/root/store" -type f -name "$C5*" | head -1)
+mv "$F5" "$W/c5"
+CY0=$(jq_ lab "s['cycle']")
+check "a peer needing an unreadable chunk joins: stay" test "$(st $M1 $SA 1 $LAH 1 5:1)" = "200 stay"
+sleep 3
+check "no pass counted while nothing can be sent (cycle $CY0 -> $(jq_ lab "s['cycle']"))" test "$(jq_ lab "s['cycle']")" -le $((CY0 + 1))
+check "... and its next status is still answered stay" test "$(st $M1 $SA 1 $LAH 0 5:1)" = "200 stay"
+check "it leaves with DONE" grep -q "^200 " <(st $M1 $SA 1 $LAH 2 0:0)
+mv "$W/c5" "$F5"
+
+# The status route's refusals.
 check "unsigned: 403" test "$(st $M1 $SA 1 $LAH 1 0:4 unsigned)" = "403 -"
 check "a body not matching b=: 403" test "$(st $M1 $SA 1 $LAH 1 0:4 bad-b)" = "403 -"
 check "another profile's session: 409" test "$(st $M1 $SB 1 $LAH 1 0:4)" = "409 -"

@@ -17,7 +17,8 @@
 #           after a random number (1-20, CAPTURE_KILL_AFTER) of a capture's chunk uploads:
 #           earlier generations intact, the next boot sends only what is missing
 #   mcast:  tests/e2e/multicast.sh with every case once (make test runs 1 and 2; case 3 is
-#           firmware PXE -> snponly.efi -> a multicast deployment)
+#           firmware PXE -> snponly.efi -> a multicast deployment; case 4 a late joiner, a
+#           lossy link and forged datagrams)
 #   demo:   tests/e2e/demo.sh once with the one-PC demo also through OVMF PXE (make test
 #           runs the iPXE ROM and UEFI HTTP Boot)
 #   dash:   tests/bench/dashboard.sh once: 5,000 machines in 25 rooms, 500 reporting, the
@@ -67,7 +68,7 @@ for r in $(seq "$ROUNDS"); do
 			env CAPTURE_CASES="1 5 9" CAPTURE_KILL_AFTER=$n bash tests/e2e/capture.sh "$BUILD"
 	fi
 done
-want mcast && suite "soak multicast, every case" env E2E_CASES="1 2 3" bash tests/e2e/multicast.sh "$BUILD"
+want mcast && suite "soak multicast, every case" env E2E_CASES="1 2 3 4" bash tests/e2e/multicast.sh "$BUILD"
 want demo && suite "soak demo through OVMF PXE and HTTP Boot" env DEMO_BOOTS="pxe http" bash tests/e2e/demo.sh "$BUILD"
 want dash && suite "soak dashboard at scale (5,000 machines)" env DASH_DOC=0 bash tests/bench/dashboard.sh "$BUILD"
 suites_finish

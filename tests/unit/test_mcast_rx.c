@@ -371,6 +371,16 @@ static void test_init(void)
 	strata_mc_rx_done(&rx);
 	CHECK_EQ(strata_mc_rx_init(&rx, need, 7), 0);
 	CHECK_EQ(rx.need_count, 3);
+	{       /* need_bytes: the store bytes of chunks 1, 2 and 3, 1 counted once */
+		struct strata_chunk c;
+		uint64_t sum = 0;
+
+		for (uint64_t i = 1; i <= 3; i++) {
+			strata_index_chunk(&layer.idx, i, &c);
+			sum += c.stored_size;
+		}
+		CHECK_EQ(rx.need_bytes, sum);
+	}
 	CHECK(!strata_mc_rx_needs(&rx, 0) && strata_mc_rx_needs(&rx, 1) &&
 	      !strata_mc_rx_needs(&rx, CHUNKS));
 	strata_mc_rx_done(&rx);
