@@ -14,13 +14,16 @@
 #                           session's "bytes" in /api/mcast.json); empty without a session
 #   mcast_rx_bytes          on stdin a strata.efi log: the store bytes its multicast phases
 #                           delivered (the "left after" lines), summed
-#   mcast_copy_files STORE LAYER..
-#                           one copy: the paths of each layer's distinct stored chunks (not
-#                           its zero or free ones), layer after layer; what one unicast
-#                           deployment fetches and one carousel pass sends.  Needs $SI
-#                           (strata-image)
+#   mcast_chunk_files STORE LAYER..
+#                           the stored file of each chunk of the layers, in index order (not
+#                           the zero or free ones), once per chunk: a chunk that recurs is
+#                           listed each time.  Needs $SI (strata-image)
 #   mcast_copy_bytes STORE LAYER..
-#                           their bytes, summed
+#                           one copy: the bytes of those files, each distinct one once; what
+#                           one unicast deployment fetches
+#   mcast_pass_bytes STORE LAYER..
+#                           one pass: their bytes, a recurring chunk each time; what one
+#                           carousel pass sends and one receiver takes
 
 MCAST_GROUP=239.255.83.1
 
@@ -51,14 +54,16 @@ mcast_rx_bytes() {
 		awk '{s += $1} END {print s + 0}'
 }
 
-mcast_copy_files() {
+mcast_chunk_files() {
 	local store=$1 layer
 	shift
 	for layer in "$@"; do
 		$SI inspect --store "$store" --chunks "$layer" |
 			awk '$1 == "chunk" && $3 == "offset" && $9 != "zero" && $9 != "free" { print substr($10, 1, 2) "/" $10 }' |
-			sort -u | sed "s|^|$store/chunks/|"
+			sed "s|^|$store/chunks/|"
 	done
 }
 
-mcast_copy_bytes() { mcast_copy_files "$@" | xargs -r stat -c %s | awk '{ s += $1 } END { print s + 0 }'; }
+mcast_copy_bytes() { mcast_chunk_files "$@" | sort -u | xargs -r stat -c %s | awk '{ s += $1 } END { print s + 0 }'; }
+
+mcast_pass_bytes() { mcast_chunk_files "$@" | xargs -r stat -c %s | awk '{ s += $1 } END { print s + 0 }'; }
