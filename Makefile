@@ -43,9 +43,11 @@ include mk/server.mk
 include mk/efi.mk
 include mk/sb.mk
 include mk/dhcp.mk
+include mk/orders.mk
 include mk/strata-server.mk
 include mk/efi-tests.mk
 include mk/ctl.mk
+include mk/wol.mk
 
 build-all: $(ALL_TARGETS)
 

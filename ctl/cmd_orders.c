@@ -6,9 +6,26 @@
 #include <string.h>
 #include "lab.h"
 #include "order.h"
+#include "schedule.h"
 #include "text.h"
 
 #define Q_MAX 512
+
+/* --at TIME: the order of the one machine name as a form (action, machines=, then extra,
+ * "k=v&.." already escaped), scheduled through POST /api/orders.  An exit code. */
+static int scheduled(struct ctl *c, const char *action, const char *name, const char *extra,
+		     const char *question)
+{
+	char form[SCHEDULE_FORM_MAX];
+	int rc;
+
+	snprintf(form, sizeof(form), "action=%s", action);
+	if ((rc = form_add(form, sizeof(form), "machines", name)))
+		return rc;
+	if (*extra && strlen(form) + strlen(extra) + 2 < sizeof(form))
+		strcat(strcat(form, "&"), extra);
+	return schedule_order(c, form, question);
+}
 
 /* A capture's answer: what was ordered, and the task's token for strata-image. */
 static void print_capture(json_object *o)
@@ -61,6 +78,14 @@ int cmd_capture(struct ctl *c)
 	if ((rc = order_path(path, sizeof(path), "capture", name, q)))
 		return rc;
 	snprintf(what, sizeof(what), "capture %.64s", name);
+	if (c->at) {
+		snprintf(q, sizeof(q), "%s%s%s%s", c->as ? "as=" : "", as,
+			 c->as ? "&prepared=yes" : "", c->opts & OPT_FORCE ? (c->as ?
+			 "&force=yes" : "force=yes") : "");
+		snprintf(path, sizeof(path), "Capture %.64s%s%.64s", name,
+			 c->as ? " as the gold profile " : "", c->as ? c->as : "");
+		return scheduled(c, "capture", name, q, path);
+	}
 	snprintf(q, sizeof(q), "Capture %.64s%s%.64s at its next network boot?", name,
 		 c->as ? " as the gold profile " : "", c->as ? c->as : "");
 	return order_run(c, name, q, path, what, print_capture);
@@ -92,6 +117,10 @@ int cmd_replace(struct ctl *c)
 	snprintf(what, sizeof(what), "replace %.64s", name);
 	snprintf(q, sizeof(q), "Let the PC %s take %.64s over (name, profile, layers, "
 		 "generations)?", c->mac, name);
+	if (c->at) {
+		snprintf(path, sizeof(path), "mac=%s", c->mac);
+		return scheduled(c, "replace", name, path, q);
+	}
 	return order_run(c, name, q, path, what, print_replace);
 }
 
@@ -122,6 +151,10 @@ int cmd_restore(struct ctl *c)
 	snprintf(what, sizeof(what), "restore %.64s", name);
 	snprintf(q, sizeof(q), "Restore %.64s's captured partitions to generation %llu (what "
 		 "they hold now is captured first)?", name, (unsigned long long)c->generation);
+	if (c->at) {
+		snprintf(path, sizeof(path), "generation=%llu", (unsigned long long)c->generation);
+		return scheduled(c, "restore", name, path, q);
+	}
 	return order_run(c, name, q, path, what, print_restore);
 }
 

@@ -34,6 +34,8 @@ enum ctl_optbit {
 	OPT_JSON = 1 << 0, OPT_YES = 1 << 1, OPT_ALL = 1 << 2, OPT_AS = 1 << 3,
 	OPT_FORCE = 1 << 4, OPT_PREPARED = 1 << 5, OPT_MAC = 1 << 6, OPT_GENERATION = 1 << 7,
 	OPT_DRY_RUN = 1 << 8, OPT_UNTIL_IDLE = 1 << 9, OPT_INTERVAL = 1 << 10,
+	OPT_ROOM = 1 << 11, OPT_PATTERN = 1 << 12, OPT_PROFILE = 1 << 13, OPT_START = 1 << 14,
+	OPT_SITE = 1 << 15, OPT_AT = 1 << 16, OPT_WAKE = 1 << 17,
 };
 
 /** The parsed command line.  Strings point into argv or the environment (not owned). */
@@ -47,6 +49,13 @@ struct ctl {
 	const char *mac;         /**< --mac MAC */
 	uint64_t generation;     /**< --generation N */
 	double interval;         /**< --interval: watch's poll period in seconds */
+	const char *at;          /**< --at TIME: when a scheduled order runs (cmd_schedule.c) */
+	const char *room;        /**< --room R: a room of the inventory (wake, register,
+				      deploy) */
+	const char *pattern;     /**< --pattern P: register's names, like lab300-## */
+	const char *profile;     /**< --profile X: register's profile */
+	uint64_t start;          /**< --start N: register's first number; 0: the server's */
+	const char *site;        /**< --site S: register's site */
 	char **args;             /**< operands after the command */
 	int nargs;
 	int in_tty, out_tty;     /**< stdin and stdout are terminals */
@@ -69,6 +78,12 @@ int cmd_accept_key(struct ctl *c);
 int cmd_cancel(struct ctl *c);
 int cmd_gc(struct ctl *c);
 int cmd_watch(struct ctl *c);
+int cmd_wake(struct ctl *c);
+int cmd_schedule(struct ctl *c);
+int cmd_schedule_cancel(struct ctl *c);
+int cmd_unknown(struct ctl *c);
+int cmd_register(struct ctl *c);
+int cmd_library(struct ctl *c);
 
 /**
  * Ask "QUESTION [y/N]" on a terminal; off one, refuse unless --yes was given.  CTL_OK to

@@ -34,18 +34,24 @@ static const struct command commands[] = {
 	  "One machine (by name or MAC): its state, last report, key, and generations." },
 	{ "generations", cmd_generations, LISTING, "generations NAME [--json]",
 	  "The generations captured of NAME's partitions (GET /api/generations/NAME)." },
-	{ "deploy", cmd_deploy, ORDER | OPT_ALL, "deploy NAME... | --all [--yes]",
+	{ "deploy", cmd_deploy, ORDER | OPT_ALL | OPT_ROOM | OPT_AT | OPT_WAKE,
+	  "deploy NAME... | --all | --room R [--at TIME [--wake]] [--yes]",
 	  "Order a deploy at each machine's next network boot (POST /api/deploy/NAME).\n"
-	  "Several names are ordered one by one: exit 7 when some were refused." },
-	{ "capture", cmd_capture, ORDER | OPT_AS | OPT_PREPARED | OPT_FORCE,
-	  "capture NAME [--as PROFILE [--prepared]] [--force] [--yes]",
+	  "Several names are ordered one by one: exit 7 when some were refused.  --room R\n"
+	  "previews the room's order first (POST /api/orders/preview: the bytes each machine\n"
+	  "fetches), asks with the total, then confirms that preview: one order.  --at TIME\n"
+	  "schedules it instead (YYYY-MM-DDTHH:MM[:SS], then Z, +HH:MM or nothing for the\n"
+	  "server's zone); --wake wakes the machines 5 minutes before and at the time." },
+	{ "capture", cmd_capture, ORDER | OPT_AS | OPT_PREPARED | OPT_FORCE | OPT_AT | OPT_WAKE,
+	  "capture NAME [--as PROFILE [--prepared]] [--force] [--at TIME [--wake]] [--yes]",
 	  "Order a capture of NAME's own partitions, or with --as a gold capture of its\n"
 	  "disk to become PROFILE; --prepared says the PC was generalized (asked on a\n"
 	  "terminal, required elsewhere).  --force captures a filesystem strata.efi cannot\n"
 	  "map whole.  Prints the task's token, for strata-image capture-disk." },
-	{ "replace", cmd_replace, ORDER | OPT_MAC, "replace NAME --mac MAC [--yes]",
+	{ "replace", cmd_replace, ORDER | OPT_MAC | OPT_AT, "replace NAME --mac MAC [--at TIME] [--yes]",
 	  "A new PC (MAC) takes NAME over: its name, profile, layers and generations." },
-	{ "restore", cmd_restore, ORDER | OPT_GENERATION, "restore NAME --generation N [--yes]",
+	{ "restore", cmd_restore, ORDER | OPT_GENERATION | OPT_AT | OPT_WAKE,
+	  "restore NAME --generation N [--at TIME [--wake]] [--yes]",
 	  "Capture NAME's partitions, then restore them to generation N at its next boot." },
 	{ "accept-key", cmd_accept_key, ORDER, "accept-key NAME [--yes]",
 	  "Accept NAME's new or changed machine key (NAME may be a MAC or all)." },
@@ -60,6 +66,25 @@ static const struct command commands[] = {
 	  "per change of a machine's state, progress decile or message elsewhere, one JSON\n"
 	  "object per line with --json.  --until-idle ends once no machine is queued,\n"
 	  "deploying or capturing: exit 0, or 8 if a machine failed meanwhile." },
+	{ "wake", cmd_wake, ORDER | OPT_ROOM, "wake NAME... | --room R [--yes]",
+	  "Wake-on-LAN: the server sends each machine's magic packet 3 times to its\n"
+	  "network's broadcast address (POST /api/wake; docs/wol.md)." },
+	{ "schedule", cmd_schedule, LISTING, "schedule [--json]",
+	  "The orders scheduled with --at, newest first, with their state (pending, done,\n"
+	  "failed, cancelled, missed) and result (GET /api/schedule)." },
+	{ "schedule-cancel", cmd_schedule_cancel, ORDER, "schedule-cancel ID [--yes]",
+	  "Cancel scheduled order ID before it runs (exit 5 once it ran)." },
+	{ "unknown", cmd_unknown, LISTING, "unknown [--json]",
+	  "The PCs that asked to boot and are not in the inventory (GET /api/unknown)." },
+	{ "register", cmd_register, ORDER | OPT_PATTERN | OPT_PROFILE | OPT_START | OPT_ROOM |
+	  OPT_SITE, "register MAC... --pattern P --profile X [--start N] [--room R] "
+	  "[--site S] [--yes]",
+	  "Name new PCs from a pattern (one run of #, like lab300-##, names in use\n"
+	  "skipped) into the inventory's registered file (POST /api/register;\n"
+	  "docs/registration.md)." },
+	{ "library", cmd_library, LISTING, "library [--json]",
+	  "The store's sizes: its layers' data, the bytes stored, the ratio\n"
+	  "(GET /api/library)." },
 };
 
 static const char common_help[] =
@@ -70,8 +95,8 @@ static const char common_help[] =
 	"  --cacert FILE     the CA that signed an https server's certificate\n"
 	"  --timeout SECONDS each request's limit (default 30)\n"
 	"  --help            this help, or a command's\n"
-	"Orders (deploy, capture, replace, restore, accept-key, cancel, gc) ask [y/N] on a\n"
-	"terminal; elsewhere they need --yes.\n"
+	"Orders (deploy, capture, replace, restore, accept-key, cancel, gc, wake, register,\n"
+	"schedule-cancel) ask [y/N] on a terminal; elsewhere they need --yes.\n"
 	"Exit codes: 0 ok; 1 other error; 2 usage, or not confirmed; 3 the token or the API\n"
 	"refused (401/403); 4 no such machine (404); 5 the order refused (400/409); 6 server\n"
 	"unreachable or TLS failed; 7 some machines of a bulk order refused; 8 watch\n"
@@ -101,6 +126,10 @@ static const struct option longopts[] = {
 	{ "mac", required_argument, NULL, 'm' }, { "generation", required_argument, NULL, 'g' },
 	{ "dry-run", no_argument, NULL, 'd' }, { "until-idle", no_argument, NULL, 'u' },
 	{ "interval", required_argument, NULL, 'i' }, { "help", no_argument, NULL, 'h' },
+	{ "room", required_argument, NULL, 'r' }, { "at", required_argument, NULL, 'x' },
+	{ "wake", no_argument, NULL, 'k' }, { "pattern", required_argument, NULL, 'P' },
+	{ "profile", required_argument, NULL, 'o' }, { "start", required_argument, NULL, 's' },
+	{ "site", required_argument, NULL, 'e' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -114,7 +143,10 @@ static const struct {
 	{ 'A', OPT_AS, "--as" }, { 'f', OPT_FORCE, "--force" }, { 'p', OPT_PREPARED, "--prepared" },
 	{ 'm', OPT_MAC, "--mac" }, { 'g', OPT_GENERATION, "--generation" },
 	{ 'd', OPT_DRY_RUN, "--dry-run" }, { 'u', OPT_UNTIL_IDLE, "--until-idle" },
-	{ 'i', OPT_INTERVAL, "--interval" },
+	{ 'i', OPT_INTERVAL, "--interval" }, { 'r', OPT_ROOM, "--room" },
+	{ 'x', OPT_AT, "--at" }, { 'k', OPT_WAKE, "--wake" },
+	{ 'P', OPT_PATTERN, "--pattern" }, { 'o', OPT_PROFILE, "--profile" },
+	{ 's', OPT_START, "--start" }, { 'e', OPT_SITE, "--site" },
 };
 
 /* A whole number of 1..max from an option's text; -1 if it is not one. */
@@ -142,6 +174,18 @@ static int take_value(struct ctl *c, int letter, const char *arg)
 		c->as = arg;
 	else if (letter == 'm')
 		c->mac = arg;
+	else if (letter == 'r')
+		c->room = arg;
+	else if (letter == 'x')
+		c->at = arg;
+	else if (letter == 'P')
+		c->pattern = arg;
+	else if (letter == 'o')
+		c->profile = arg;
+	else if (letter == 'e')
+		c->site = arg;
+	else if (letter == 's' && (v = number(arg, 999999999)) > 0)
+		c->start = (uint64_t)v;
 	else if (letter == 't' && (v = number(arg, 86400)) > 0)
 		c->timeout = (long)v;
 	else if (letter == 'g' && (v = number(arg, INT64_MAX)) > 0)
@@ -151,7 +195,8 @@ static int take_value(struct ctl *c, int letter, const char *arg)
 	if (v >= 0)
 		return 0;
 	fprintf(stderr, "strata-ctl: --%s takes a whole number above 0, not '%s'\n",
-		letter == 't' ? "timeout" : letter == 'g' ? "generation" : "interval", arg);
+		letter == 't' ? "timeout" : letter == 'g' ? "generation" :
+		letter == 's' ? "start" : "interval", arg);
 	return CTL_EUSAGE;
 }
 
@@ -169,7 +214,7 @@ static int parse(struct ctl *c, int argc, char **argv, int *help)
 		for (size_t i = 0; i < sizeof(optbits) / sizeof(optbits[0]); i++)
 			if (optbits[i].letter == ch)
 				c->opts |= optbits[i].bit;
-		if (strchr("STCAmtgi", ch) && take_value(c, ch, optarg))
+		if (strchr("STCAmtgirPoesx", ch) && take_value(c, ch, optarg))
 			return CTL_EUSAGE;
 	}
 	return 0;
@@ -231,6 +276,9 @@ int main(int argc, char **argv)
 		return usage_one(stdout, cmd), CTL_OK;
 	if ((rc = check_opts(&c, cmd)))
 		return rc;
+	if ((c.opts & OPT_WAKE) && !c.at)
+		return fprintf(stderr, "strata-ctl %s: --wake goes with --at TIME\n", cmd->name),
+		       CTL_EUSAGE;
 	c.args = argv + optind + 1;
 	c.nargs = argc - optind - 1;
 	c.in_tty = isatty(STDIN_FILENO);

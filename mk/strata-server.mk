@@ -17,7 +17,12 @@ SERVER_SRCS := server/main.c server/services.c server/server.c server/catalog.c 
 	server/json_out.c server/lab_view.c server/lab_snapshot.c server/http_api.c \
 	server/sse.c server/http_events.c \
 	server/inventory_mcast.c server/mcast_plan.c server/mcast.c server/mcast_client.c \
-	server/mcast_send.c server/http_mcast.c
+	server/mcast_send.c server/http_mcast.c \
+	server/wol_packet.c server/wol.c server/http_wol.c \
+	server/unknown.c server/http_unknown.c \
+	server/register.c server/register_write.c server/http_register.c \
+	server/library.c server/http_library.c
+SERVER_SRCS += $(ORDERS_SRCS)
 SERVER_LIBS := $(HOST_LIBS) -lmicrohttpd -lsqlite3 -lcrypt
 # The HTTP parsers: what their unit test, fuzzer and test_efi_url link beside the core.
 HTTP_PARSE_SRCS := server/http_parse.c
@@ -166,6 +171,14 @@ $(FUZZ)/fuzz_cookie: $(FUZZ)/tests/fuzz/fuzz_cookie.o \
 		$(patsubst %.c,$(FUZZ)/%.o,$(HTTP_PARSE_SRCS) $(HOST_LIB_SRCS))
 	$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(HOST_LIBS)
 TEST_TARGETS += $(FUZZ)/fuzz_admins $(FUZZ)/fuzz_cookie
+
+# The dashboard's form and query decoder, and GET /api/machines's reading of it (fuzz_form).
+$(FUZZ)/tests/fuzz/fuzz_form.o: INCS += -Iserver
+$(FUZZ)/fuzz_form: $(FUZZ)/tests/fuzz/fuzz_form.o \
+		$(patsubst %.c,$(FUZZ)/%.o,$(HTTP_PARSE_SRCS) server/lab_view.c server/json_out.c \
+		$(INVENTORY_PURE_SRCS) $(HOST_LIB_SRCS))
+	$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(HOST_LIBS)
+TEST_TARGETS += $(FUZZ)/fuzz_form
 
 # The dashboard's tiles, filters and pages (lab_view.h) and its JSON writer: pure, unit
 # tested beside the inventory's parser (rooms, names).

@@ -26,6 +26,15 @@ int audit_order(struct db *d, const struct who *by, const char *target, const ch
 		const uint8_t (*macs)[6], size_t n);
 
 /**
+ * audit_order for an order that ends as it is given (a wake, a registration): its
+ * machines' outcome is outcome (borrowed) at once, so that the machines' next deployment
+ * does not close it.  Call between db_begin and db_end on d.  0 or STRATA_EREPORTED.
+ */
+int audit_order_closed(struct db *d, const struct who *by, const char *target,
+		       const char *action, const char *outcome, const uint8_t (*macs)[6],
+		       size_t n);
+
+/**
  * Record how mac's deployment ended ("ok" or "failed", borrowed) on every order of it
  * still open, with message (borrowed; NULL for none): a failure's reason as the server
  * keeps it, which GET /api/machine/NAME shows in the order's history.  Call between

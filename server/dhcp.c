@@ -40,6 +40,8 @@ struct dhcp_server {
 	struct dhcp_policy policy;         /**< strings owned (copies) */
 	int (*agent_wanted)(void *ctx, const uint8_t mac[6]);  /**< rule 5's question, or NULL */
 	int (*enroll_wanted)(void *ctx, const uint8_t mac[6]); /**< rule 6's question, or NULL */
+	void (*boot_client)(void *ctx, const uint8_t mac[6], uint32_t addr, bool http,
+			    bool ipxe);                   /**< dhcp.h's hook, or NULL */
 	void *agent_ctx;
 	uint16_t client_port;              /**< broadcast replies go here */
 	bool verbose;                      /**< log requests that get no reply */
@@ -219,6 +221,18 @@ static int send_reply(struct dhcp_server *srv, const struct rx_info *rx,
 
 /* --- receiving ----------------------------------------------------------------------- */
 
+/* dhcp.h's boot_client hook for one request: its address is ciaddr, else the source's. */
+static void tell_boot_client(struct dhcp_server *srv, const struct rx_info *rx,
+			     const struct dhcp_request *req, const struct dhcp_decision *dec)
+{
+	uint32_t addr;
+
+	memcpy(&addr, req->ciaddr, 4);
+	if (!addr)
+		addr = rx->peer.sin_addr.s_addr;
+	srv->boot_client(srv->agent_ctx, req->chaddr, ntohl(addr), dec->http_class, dec->ipxe);
+}
+
 /* Parse, decide, build, send and log one datagram of len bytes in srv->rxbuf. */
 static void handle_request(struct dhcp_server *srv, const struct rx_info *rx, size_t len)
 {
@@ -238,6 +252,8 @@ static void handle_request(struct dhcp_server *srv, const struct rx_info *rx, si
 		return;
 	}
 	dhcp_decide(&req, &srv->policy, rx->via, &dec);
+	if ((dec.boot != DHCP_BOOT_NONE || dec.refused) && srv->boot_client && req.hlen == 6)
+		tell_boot_client(srv, rx, &req, &dec);
 	if (dec.boot == DHCP_BOOT_EFI_TFTP && srv->agent_wanted && req.hlen == 6 &&
 	    srv->agent_wanted(srv->agent_ctx, req.chaddr))
 		dhcp_decide_agent(&srv->policy, &dec);
@@ -537,6 +553,7 @@ int dhcp_server_start(struct loop *loop, const struct dhcp_config *cfg,
 	srv->verbose = cfg->verbose;
 	srv->agent_wanted = cfg->agent_wanted;
 	srv->enroll_wanted = cfg->enroll_wanted;
+	srv->boot_client = cfg->boot_client;
 	srv->agent_ctx = cfg->agent_ctx;
 	srv->bootps_sock = srv->pxe_sock = -1;
 	log_limit_init(&srv->unanswered, "dhcp", "unanswered request", LOG_LIMIT_BURST);

@@ -61,6 +61,15 @@ struct dhcp_config {
 	 * agent_ctx; 1 or 0.
 	 */
 	int (*enroll_wanted)(void *ctx, const uint8_t mac[6]);
+	/**
+	 * NULL, or told of every request from a boot client (one the rules answer, or refuse
+	 * for want of a file) with a 6-byte chaddr: its MAC, its address (ciaddr, else the
+	 * source address; host order, 0 when it has none yet), and whether it is an
+	 * HTTPClient and runs iPXE.  strata-server's unknown PCs (unknown.h).  Called like
+	 * agent_wanted, with agent_ctx.
+	 */
+	void (*boot_client)(void *ctx, const uint8_t mac[6], uint32_t addr, bool http,
+			    bool ipxe);
 	void *agent_ctx;
 };
 

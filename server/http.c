@@ -35,6 +35,12 @@
 #include "mcast_status.h"
 #include "http_private.h"
 #include "http_restore.h"
+#include "http_library.h"
+#include "http_register.h"
+#include "http_unknown.h"
+#include "http_wol.h"
+#include "http_orders.h"
+#include "schedule.h"
 #include "http_run.h"
 #include "http_seal.h"
 #include "log_limit.h"
@@ -393,10 +399,9 @@ int http_has_credential(struct MHD_Connection *c)
 	       MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_COOKIE);
 }
 
-int http_origin_ours(const struct server *s, const char *origin)
+int http_origin_ours(const struct server *s, const struct req *r, const char *origin)
 {
-	return http_origin_ok(origin, s->cfg.url) ||
-	       (s->cfg.tls_url && http_origin_ok(origin, s->cfg.tls_url));
+	return http_origin_ok(origin, r->tls ? s->cfg.tls_url : s->cfg.url);
 }
 
 /* The bearer half of http_authorize: the token must name one of --api-tokens. */
@@ -431,7 +436,7 @@ int http_authorize(struct MHD_Connection *c, struct server *s, struct req *r, st
 	int rc;
 
 	memset(w, 0, sizeof(*w));
-	if (!http_origin_ours(s, origin))
+	if (!http_origin_ours(s, r, origin))
 		return *why = "requests from another origin are refused", STRATA_EACCES;
 	if (auth)
 		return bearer_authorize(s, auth, w, why);
@@ -523,18 +528,43 @@ static enum MHD_Result key_register(struct MHD_Connection *c, struct req *r, str
 	return http_text(c, r, 200, "text/plain", answer, strlen(answer));
 }
 
-/* POST /api/accept-key/NAME (or ?names=a,b,c): accept pending machine keys. */
+/* POST /api/accept-key room=R: the pending keys of the room's machines (http_wol.h). */
+static enum MHD_Result accept_room(struct MHD_Connection *c, struct req *r, struct server *s,
+				   const struct who *by, const char *room)
+{
+	char names[8192], body[96];
+	int n;
+
+	if (!inv_room_ok(room))
+		return http_fail(c, r, STRATA_EINVAL, "room=: 1 to 32 of A-Z a-z 0-9 . _ -");
+	n = http_room_names(s, room, names, sizeof(names));
+	if (n == 0)
+		return http_fail(c, r, STRATA_ENOENT, "no machine of the inventory is in that room");
+	if (n < 0)
+		return http_fail(c, r, STRATA_EINVAL, "the room's names do not fit one "
+				 "acceptance: accept its machines with names= in parts");
+	n = server_accept_keys(s, names, by);
+	if (n < 0)
+		return http_fail(c, r, n, "cannot record the acceptance");
+	snprintf(body, sizeof(body), "accepted the pending keys of %d machines\n", n);
+	return http_text(c, r, 200, "text/plain", body, strlen(body));
+}
+
+/* POST /api/accept-key/NAME (or ?names=a,b,c, or room=R): accept pending machine keys. */
 static enum MHD_Result accept_key(struct MHD_Connection *c, struct req *r, struct server *s)
 {
 	char body[64], list[1024];
-	const char *why, *who = r->route.name;
+	const char *why, *who = r->route.name, *room;
 	struct who by;
 	int rc = http_authorize(c, s, r, &by, &why), n;
 
 	if (rc)
 		return http_fail(c, r, rc, why);
+	if (!who[0] && (room = http_field(c, r, "room", list, sizeof(list))))
+		return accept_room(c, r, s, &by, room);
 	if (!who[0] && !(who = http_field(c, r, "names", list, sizeof(list))))
-		return http_fail(c, r, STRATA_EINVAL, "name the machines: /api/accept-key/NAME or ?names=");
+		return http_fail(c, r, STRATA_EINVAL, "name the machines: /api/accept-key/NAME, "
+				 "?names= or ?room=");
 	n = server_accept_keys(s, who, &by);
 	if (n < 0)
 		return http_fail(c, r, n, "cannot record the acceptance");
@@ -637,6 +667,7 @@ static enum MHD_Result get(struct MHD_Connection *c, struct req *r, struct serve
 		b = server_entry_script(s);
 		return http_owned(c, r, "text/plain", b, b ? strlen(b) : 0);
 	case ROUTE_SCRIPT:
+		unknown_note(s, r->route.mac, http_client_ip4(c), UNKNOWN_IPXE);
 		b = server_script(s, r->route.mac, http_client_ip4(c));
 		return http_owned(c, r, "text/plain", b, b ? strlen(b) : 0);
 	case ROUTE_AGENT:
@@ -679,6 +710,12 @@ static enum MHD_Result get(struct MHD_Connection *c, struct req *r, struct serve
 		return http_api_audit(c, r, s);
 	case ROUTE_EVENTS:
 		return http_events(c, r, s);
+	case ROUTE_SCHEDULE:
+		return http_schedule(c, r, s);
+	case ROUTE_UNKNOWN:
+		return http_unknown(c, r, s);
+	case ROUTE_LIBRARY:
+		return http_library(c, r, s);
 	case ROUTE_NONE:
 		return http_fail(c, r, STRATA_ENOENT, "not found");
 	default:
@@ -761,6 +798,11 @@ static route_handler post_handler(enum http_route_kind kind)
 		{ ROUTE_LOGIN, http_login },
 		{ ROUTE_LOGOUT, http_logout },
 		{ ROUTE_MCAST_STATUS, http_mcast_status },
+		{ ROUTE_WAKE, http_wake },
+		{ ROUTE_ORDERS_PREVIEW, http_orders_preview },
+		{ ROUTE_ORDERS, http_orders },
+		{ ROUTE_SCHEDULE_CANCEL, http_schedule_cancel },
+		{ ROUTE_REGISTER, http_register },
 	};
 
 	for (size_t i = 0; i < sizeof(posts) / sizeof(posts[0]); i++)
@@ -824,6 +866,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	http_guard_request_in(c);
 	if (r->too_big)
 		return http_error(c, r, 413, "request body too large");
+	if (r->uri_nul)
+		return http_error(c, r, 400, "a URL holding %00 is refused: it would be cut there");
 	/* With TLS on, no credential travels in clear: an admin route, or any request carrying
 	 * a token or a cookie (an agent's route included), is sent to HTTPS. */
 	if (!r->tls && s->cfg.tls_cert &&
@@ -854,6 +898,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 		return NULL;
 	r->start = now_seconds();
 	r->uri_long = n > URI_MAX;
+	r->uri_nul = http_uri_has_nul(uri);
 	memcpy(r->uri, uri, r->uri_long ? 0 : n + 1);
 	return r;
 }
@@ -910,6 +955,7 @@ static void tick(struct loop *loop, struct loop_timer *t)
 	login_flush(h->s->login);
 	log_limit_flush(&h->s->unknown_log);
 	http_events_tick(h->s, loop_now());
+	schedule_tick(h->s, loop_now());
 	(void)loop_timer_arm(loop, t, TICK_MS);
 }
 

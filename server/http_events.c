@@ -10,6 +10,7 @@
 #include "loop.h"
 #include "mem.h"
 #include "rc.h"
+#include "server_clock.h"
 #include "sse.h"
 
 /** A stream's reads: what one call of its reader may copy. */
@@ -59,7 +60,7 @@ static int session_alive(void *ctx, const uint8_t owner[32])
 {
 	struct server *s = ctx;
 
-	return s->login && login_alive(s->login, owner, (int64_t)time(NULL));
+	return s->login && login_alive(s->login, owner, server_now());
 }
 
 void http_events_tick(struct server *s, uint64_t now_ms)

@@ -8,6 +8,7 @@
 #include "http_login.h"
 #include "login.h"
 #include "mem.h"
+#include "server_clock.h"
 #include "state.h"
 #include "text.h"
 
@@ -63,7 +64,7 @@ int http_session_authorize(struct MHD_Connection *c, struct server *s, const str
 	const char *sent;
 	int64_t expires;
 
-	if (login_check(s->login, cookie, (int64_t)time(NULL), w, csrf, &expires))
+	if (login_check(s->login, cookie, server_now(), w, csrf, &expires))
 		return *why = "your session ended: log in again", STRATA_EAUTH;
 	if (!strcmp(r->method, "GET") || !strcmp(r->method, "HEAD"))
 		return 0;
@@ -159,7 +160,7 @@ enum MHD_Result http_login(struct MHD_Connection *c, struct req *r, struct serve
 	uint32_t ip = http_client_ip4(c);
 	int rc;
 
-	if (!http_origin_ours(s, origin))
+	if (!http_origin_ours(s, r, origin))
 		return http_fail(c, r, STRATA_EACCES, "requests from another origin are refused");
 	if (MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "password"))
 		return http_fail(c, r, STRATA_EINVAL, "send the password in the POST body, never "
@@ -168,7 +169,7 @@ enum MHD_Result http_login(struct MHD_Connection *c, struct req *r, struct serve
 	     http_query_get(r->body, "password", pw, sizeof(pw)) == 1 ? 0 : STRATA_EINVAL;
 	strata_wipe(r->body, sizeof(r->body));
 	if (rc == 0)
-		rc = login_attempt(s->login, ip, name, pw, strlen(pw), (int64_t)time(NULL), &g,
+		rc = login_attempt(s->login, ip, name, pw, strlen(pw), server_now(), &g,
 				   &retry);
 	strata_wipe(pw, sizeof(pw));
 	if (rc == STRATA_ELIMIT)
@@ -211,7 +212,7 @@ static void session_fields(struct MHD_Connection *c, struct req *r, struct serve
 	snprintf(csrf, ADMIN_CSRF_LEN + 3, "null");
 	snprintf(exp, 24, "null");
 	if (w->via != VIA_SESSION || http_session_cookie(c, r, cookie) != 1 ||
-	    login_check(s->login, cookie, (int64_t)time(NULL), &again, tok, &expires))
+	    login_check(s->login, cookie, server_now(), &again, tok, &expires))
 		return;
 	snprintf(csrf, ADMIN_CSRF_LEN + 3, "\"%s\"", tok);
 	snprintf(exp, 24, "%lld", (long long)expires);

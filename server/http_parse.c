@@ -88,7 +88,7 @@ static enum http_route_kind route_api_word(const char *w)
 		{ "profiles", ROUTE_PROFILES }, { "layers", ROUTE_LAYERS },
 		{ "library", ROUTE_LIBRARY }, { "audit", ROUTE_AUDIT }, { "orders", ROUTE_ORDERS },
 		{ "schedule", ROUTE_SCHEDULE }, { "unknown", ROUTE_UNKNOWN },
-		{ "register", ROUTE_REGISTER },
+		{ "register", ROUTE_REGISTER }, { "wake", ROUTE_WAKE },
 	};
 
 	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
@@ -220,7 +220,7 @@ int http_route_admin(enum http_route_kind kind)
 	case ROUTE_API_MACHINE: case ROUTE_EVENTS: case ROUTE_PROFILES: case ROUTE_LAYERS:
 	case ROUTE_LIBRARY: case ROUTE_AUDIT: case ROUTE_ORDERS_PREVIEW: case ROUTE_ORDERS:
 	case ROUTE_SCHEDULE: case ROUTE_SCHEDULE_CANCEL: case ROUTE_UNKNOWN: case ROUTE_REGISTER:
-	case ROUTE_MCAST_JSON:
+	case ROUTE_MCAST_JSON: case ROUTE_WAKE:
 		return 1;
 	default:
 		return 0;
@@ -235,11 +235,19 @@ int http_route_post(enum http_route_kind kind)
 	case ROUTE_CAPTURE_CHUNK: case ROUTE_CAPTURE_COMMIT: case ROUTE_CAPTURE_DONE:
 	case ROUTE_CAPTURE_HELLO: case ROUTE_GC: case ROUTE_LOGIN: case ROUTE_LOGOUT:
 	case ROUTE_ORDERS_PREVIEW: case ROUTE_ORDERS: case ROUTE_SCHEDULE_CANCEL:
-	case ROUTE_REGISTER: case ROUTE_MCAST_STATUS:
+	case ROUTE_REGISTER: case ROUTE_MCAST_STATUS: case ROUTE_WAKE:
 		return 1;
 	default:
 		return 0;
 	}
+}
+
+int http_uri_has_nul(const char *uri)
+{
+	for (const char *p = strchr(uri, '%'); p; p = strchr(p + 1, '%'))
+		if (p[1] == '0' && p[2] == '0')
+			return 1;
+	return 0;
 }
 
 /* Decimal digits at *p (no sign); advances *p.  -1 when none or overflow. */

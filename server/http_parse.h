@@ -71,6 +71,7 @@ enum http_route_kind {
 	ROUTE_SCHEDULE_CANCEL, /**< POST /api/schedule-cancel/ID: cancel one (first = ID) */
 	ROUTE_UNKNOWN,        /**< GET /api/unknown: PCs that booted, not in the inventory */
 	ROUTE_REGISTER,       /**< POST /api/register: unknown PCs into the registered file */
+	ROUTE_WAKE,           /**< POST /api/wake: Wake-on-LAN for names= or room= (wol.h) */
 };
 
 /** A routed request: the kind and its parameters. */
@@ -137,6 +138,14 @@ const char *http_bearer(const char *hdr);
  * the server host, cannot make a browser order a reimage.
  */
 int http_origin_ok(const char *origin, const char *url);
+
+/**
+ * Whether a raw request URI (path and query as sent, before libmicrohttpd decodes them)
+ * holds an escaped NUL, "%00" in any letter case.  Decoded, it ends the C string the router
+ * and the handlers see, so "/api/deploy/pc01%00x" was routed, logged and ordered as
+ * "/api/deploy/pc01", and a query's value was cut short: such a request is refused whole.
+ */
+int http_uri_has_nul(const char *uri);
 
 /** A session cookie's value: 64 lowercase hex digits (admin_session.h). */
 #define HTTP_COOKIE_VALUE_LEN 64

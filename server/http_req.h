@@ -27,6 +27,7 @@ struct req {
 	char path[HTTP_PATH_MAX + 1];   /**< as requested, cut to fit, for the log */
 	char uri[URI_MAX + 1];          /**< raw path and query, as sent: what a tag covers */
 	int uri_long;                   /**< the raw URI did not fit in uri */
+	int uri_nul;                    /**< the raw URI holds %00 (http_uri_has_nul) */
 	int routed;                     /**< the first call of on_request has run */
 	char body[BODY_MAX + 1];
 	size_t body_len;
@@ -100,8 +101,10 @@ int http_authorize(struct MHD_Connection *c, struct server *s, struct req *r, st
 /** Whether the request carries an admin's credential (Authorization or Cookie): a machine's
  *  routes that also answer admins ask http_authorize then, their session check otherwise. */
 int http_has_credential(struct MHD_Connection *c);
-/** Whether a request's Origin header (NULL: none) is the server's: --url or --tls-url. */
-int http_origin_ours(const struct server *s, const char *origin);
+/** Whether r's Origin header (NULL: none) is the origin of the port r came to: --tls-url on
+ *  the HTTPS port, --url on the plain one.  A page of the plain origin, which any network
+ *  attacker can forge, orders nothing over HTTPS. */
+int http_origin_ours(const struct server *s, const struct req *r, const char *origin);
 /** The client's IPv4 address in host order, 0 when not IPv4. */
 uint32_t http_client_ip4(struct MHD_Connection *c);
 /** Whether the signed query's b= is the SHA-256 of body[0..len) (64 hex digits): the

@@ -1,9 +1,11 @@
 /* Reading the lab inventory (grammar in inventory.h). */
 #include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "capture_parse.h"
 #include "host.h"
 #include "inventory.h"
@@ -552,6 +554,22 @@ static int resolve_default(struct parser *p)
 		: lfail(&l, "unknown profile '%s' in default", p->default_name);
 }
 
+/* `registered FILE`: once, its path kept; the file is read by inventory_load_with. */
+static int parse_registered(struct parser *p, struct line *l)
+{
+	struct inventory *inv = p->inv;
+
+	if (inv->registered)
+		return lfail(l, "registered given twice (first on line %u)", inv->registered_line);
+	if (l->n != 2)
+		return lfail(l, "expected 'registered FILE', e.g. registered state/registered.conf");
+	p->cur_profile = -1;
+	inv->registered_line = l->no;
+	if (!(inv->registered = rel_path(l->path, l->word[1])))
+		return lfail(l, "out of memory");
+	return 0;
+}
+
 static int parse_line(struct parser *p, struct line *l)
 {
 	const char *kw = l->word[0];
@@ -568,6 +586,8 @@ static int parse_line(struct parser *p, struct line *l)
 		return parse_machine(p, l);
 	if (!strcmp(kw, "default"))
 		return parse_default(p, l);
+	if (!strcmp(kw, "registered"))
+		return parse_registered(p, l);
 	if (!strcmp(kw, "site")) {
 		p->cur_profile = -1;
 		return inv_site_parse(p->inv, l->path, l->no, l->word, l->n);
@@ -685,6 +705,29 @@ static int take_captured(struct inventory *inv, const struct inv_profile *pre, s
 	return 0;
 }
 
+int inventory_parse_registered(struct inventory *inv, const char *text, size_t len)
+{
+	struct parser p = { .inv = inv, .cur_profile = -1 };
+	struct line l = { .path = inv->registered };
+	char buf[MAX_LINE];
+	size_t off = 0;
+	int rc = 0;
+
+	while (off < len && rc == 0) {
+		l.no++;
+		rc = take_line(&l, text, len, &off, buf);
+		if (rc == 0)
+			rc = split(&l, buf);
+		if (rc == 0 && l.n && strcmp(l.word[0], "machine"))
+			rc = lfail(&l, "only machine lines belong in a registered file (%s names it "
+				   "on line %u); move '%s' into the inventory", inv->path,
+				   inv->registered_line, l.word[0]);
+		if (rc == 0 && l.n)
+			rc = parse_machine(&p, &l);
+	}
+	return rc ? STRATA_EREPORTED : check_replaces(inv);
+}
+
 int inventory_parse(const char *path, const char *text, size_t len, struct inventory **out)
 {
 	return inventory_parse_with(path, text, len, NULL, 0, out);
@@ -731,6 +774,23 @@ int inventory_load(const char *path, struct inventory **out)
 	return inventory_load_with(path, NULL, 0, out);
 }
 
+/* The registered file's machines into inv; a missing file holds none (the first
+ * registration makes it). */
+static int load_registered(struct inventory *inv)
+{
+	uint8_t *text;
+	size_t len;
+	int rc;
+
+	if (access(inv->registered, F_OK) != 0 && errno == ENOENT)
+		return 0;
+	if (read_file(inv->registered, 16 << 20, &text, &len))
+		return STRATA_EREPORTED;
+	rc = inventory_parse_registered(inv, (const char *)text, len);
+	free(text);
+	return rc;
+}
+
 int inventory_load_with(const char *path, const struct inv_profile *pre, size_t npre,
 			struct inventory **out)
 {
@@ -742,6 +802,11 @@ int inventory_load_with(const char *path, const struct inv_profile *pre, size_t 
 		return STRATA_EREPORTED;
 	rc = inventory_parse_with(path, (const char *)text, len, pre, npre, out);
 	free(text);
+	if (rc == 0 && (*out)->registered && load_registered(*out)) {
+		inventory_free(*out);
+		*out = NULL;
+		return STRATA_EREPORTED;
+	}
 	return rc;
 }
 
@@ -826,6 +891,7 @@ void inventory_free(struct inventory *inv)
 	free(inv->machines);
 	free(inv->sites);
 	free(inv->path);
+	free(inv->registered);
 	free(inv);
 }
 

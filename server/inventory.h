@@ -58,6 +58,10 @@
  *   machines get.
  * - `site NAME subnet=CIDR[,CIDR] store=URL [boot=URL]` and a machine's `site=NAME`: where
  *   a site's machines fetch layers and boot files (inventory_site.h, docs/sites.md).
+ * - `registered FILE` (once; relative to the inventory's folder, e.g.
+ *   `state/registered.conf`): FILE's `machine` lines are read as if they followed the
+ *   inventory's last line (so they may name any profile or site); it holds nothing else.
+ *   POST /api/register appends to it (register.h); a missing FILE holds no machine.
  *
  * Every error names the file and line.
  */
@@ -165,6 +169,9 @@ struct inventory {
 	struct inv_site *sites;        /**< inventory_site.h; owned */
 	size_t nsites;
 	int default_profile;           /**< -1: unknown machines boot locally */
+	char *registered;              /**< `registered FILE`'s path (relative to the
+					    inventory's folder resolved), owned; NULL: none */
+	unsigned int registered_line;  /**< its line */
 	enum inv_action default_action;
 };
 
@@ -192,6 +199,13 @@ void inv_profile_done(struct inv_profile *pr);
  * owns; on failure it prints "path:line: why" and returns a negative rc.
  */
 int inventory_load(const char *path, struct inventory **out);
+
+/**
+ * Add the machine lines of a registered file (text, len bytes, read from inv->registered)
+ * to inv, checked as the inventory's own; any other statement is refused.  Errors print
+ * "FILE:LINE: why".  0 or STRATA_EREPORTED (inv then holds some of them: free it).
+ */
+int inventory_parse_registered(struct inventory *inv, const char *text, size_t len);
 
 /** Parse inventory text (len bytes) as if read from path (for messages and relative paths). */
 int inventory_parse(const char *path, const char *text, size_t len, struct inventory **out);

@@ -83,6 +83,20 @@ static int parse_url(char out[STRATA_STORE_URL_MAX + 1], const char *path, unsig
 	return 0;
 }
 
+/* wol=A.B.C.D: one IPv4 address, the site's directed broadcast. */
+static int parse_wol(struct inv_site *st, const char *path, unsigned int no, const char *v)
+{
+	struct in_addr a;
+
+	if (st->wol)
+		return sfail(path, no, "wol= given twice");
+	if (inet_pton(AF_INET, v, &a) != 1 || !a.s_addr)
+		return sfail(path, no, "wol= must be an IPv4 address A.B.C.D (the site's "
+			     "broadcast address), not '%s'", v);
+	st->wol = ntohl(a.s_addr);
+	return 0;
+}
+
 /* One key=value word of a site line. */
 static int site_key(struct inv_site *st, const char *path, unsigned int no, const char *w)
 {
@@ -92,7 +106,9 @@ static int site_key(struct inv_site *st, const char *path, unsigned int no, cons
 		return parse_url(st->store, path, no, "store", w + 6);
 	if (!strncmp(w, "boot=", 5))
 		return parse_url(st->boot, path, no, "boot", w + 5);
-	return sfail(path, no, "unknown site key '%s' (subnet=, store=, boot=)", w);
+	if (!strncmp(w, "wol=", 4))
+		return parse_wol(st, path, no, w + 4);
+	return sfail(path, no, "unknown site key '%s' (subnet=, store=, boot=, wol=)", w);
 }
 
 static int overlaps(const struct inv_subnet *a, const struct inv_subnet *b)

@@ -11,7 +11,9 @@
  *   INV_SITE_SUBNETS networks A.B.C.D/N with no host bits set, none overlapping another
  *   site's; store= the folder holding layers/ and chunks/ (the manifest's `store` line,
  *   manifest.h, and its URL rule); boot= where the site's PCs fetch strata.efi (BOOT/strata.efi),
- *   by default the server's /boot.
+ *   by default the server's /boot; wol=A.B.C.D the directed broadcast address its
+ *   machines' Wake-on-LAN packets go to (wol.h; its router must forward them), by
+ *   default the server's own targets.
  * - A machine line's `site=NAME` puts the machine at that site, defined above it.  An
  *   unknown machine under `default profile=` belongs to the site whose subnet holds the
  *   address of its first request, as the server sees it (catalog.c).  A machine at no site
@@ -43,6 +45,8 @@ struct inv_site {
 	unsigned int nsubnets;
 	char store[STRATA_STORE_URL_MAX + 1];   /**< the manifest's store URL */
 	char boot[STRATA_STORE_URL_MAX + 1];    /**< base of boot files; "" = the server's */
+	uint32_t wol;                           /**< wol=: Wake-on-LAN's target, host
+						     order; 0 = the server's (wol.h) */
 	unsigned int line;
 };
 

@@ -67,16 +67,35 @@ static void copy_tile(struct lab_tile *t, struct server *s, const struct product
 		copy_state(t, st);
 }
 
+/* Take the locks a tile reads under, in the documented order (catalog, extra_lock, state),
+ * and return the catalog they guard.  Every reader here goes through this pair, so the
+ * order is written once. */
+static struct catalog *lab_lock(struct server *s)
+{
+	struct catalog *c;
+
+	pthread_rwlock_rdlock(&s->lock);
+	c = s->cat;
+	pthread_mutex_lock(&c->extra_lock);
+	pthread_mutex_lock(&s->state->lock);
+	return c;
+}
+
+/* Release what lab_lock took, in reverse order. */
+static void lab_unlock(struct server *s, struct catalog *c)
+{
+	pthread_mutex_unlock(&s->state->lock);
+	pthread_mutex_unlock(&c->extra_lock);
+	pthread_rwlock_unlock(&s->lock);
+}
+
 /* Every tile, under the locks (lock order: catalog, extra_lock, state).  No SQL here. */
 static int copy_tiles(struct server *s, struct lab_view *v)
 {
 	struct catalog *c;
 	int rc = 0;
 
-	pthread_rwlock_rdlock(&s->lock);
-	c = s->cat;
-	pthread_mutex_lock(&c->extra_lock);
-	pthread_mutex_lock(&s->state->lock);
+	c = lab_lock(s);
 	v->gen = c->gen;
 	if (!(v->t = calloc(c->n + c->nextra + 1, sizeof(v->t[0]))))
 		rc = STRATA_ENOMEM;
@@ -85,9 +104,7 @@ static int copy_tiles(struct server *s, struct lab_view *v)
 	for (size_t i = 0; !rc && i < c->nextra; i++)
 		if (c->extra[i].state != PRODUCT_FAILED)
 			copy_tile(&v->t[v->n++], s, &c->extra[i]);
-	pthread_mutex_unlock(&s->state->lock);
-	pthread_mutex_unlock(&c->extra_lock);
-	pthread_rwlock_unlock(&s->lock);
+	lab_unlock(s, c);
 	return rc;
 }
 
@@ -271,10 +288,7 @@ static int product_layers(struct server *s, const uint8_t mac[6], struct lab_wan
 	struct catalog *c;
 	int current = 0;
 
-	pthread_rwlock_rdlock(&s->lock);
-	c = s->cat;
-	pthread_mutex_lock(&c->extra_lock);
-	pthread_mutex_lock(&s->state->lock);
+	c = lab_lock(s);
 	p = lab_product(c, mac);
 	st = state_find(s->state, mac);
 	if (p && p->state == PRODUCT_READY && st && st->version == p->version) {
@@ -282,9 +296,7 @@ static int product_layers(struct server *s, const uint8_t mac[6], struct lab_wan
 		*version = p->version;
 		current = 1;
 	}
-	pthread_mutex_unlock(&s->state->lock);
-	pthread_mutex_unlock(&c->extra_lock);
-	pthread_rwlock_unlock(&s->lock);
+	lab_unlock(s, c);
 	return current;
 }
 

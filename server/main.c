@@ -26,6 +26,7 @@
 #include "services.h"
 #include "store_access.h"
 #include "text.h"
+#include "wol.h"
 
 static void usage(FILE *f)
 {
@@ -75,6 +76,9 @@ static void usage(FILE *f)
 	      "                     clock of retention and interval captures\n"
 	      "  --max-unknown N    unknown machines remembered under `default profile=`\n"
 	      "                     (default 256; see docs/security.md for which are forgotten)\n"
+	      "  --wol-broadcast A.B.C.D[,...]   where Wake-on-LAN's magic packets go (UDP\n"
+	      "                     port 9; default: --addr's directed broadcast; required\n"
+	      "                     when ADDR is 0.0.0.0); docs/wol.md\n"
 	      "  --max-tftp N       concurrent TFTP transfers (default 128)\n"
 	      "  --max-tftp-per-addr N   of which from one IPv4 address or IPv6 /64 (default 8)\n"
 	      "  --max-tftp-timeout S    largest TFTP timeout option granted, 1..255 (default 5)\n"
@@ -95,7 +99,7 @@ enum { O_ROOT = 256, O_INV, O_STORE, O_STATE, O_TOKENS, O_KEY, O_ADDR, O_URL, O_
        O_DHCP_PORT, O_DHCP_ALT, O_USER, O_MAX_HTTP, O_MAX_TFTP, O_TFTP_PER_ADDR,
        O_TFTP_TIMEOUT, O_TFTP_TIME, O_HTTP_PER_ADDR, O_TRUSTED, O_HTTP_TIME, O_MAX_UNKNOWN,
        O_CAPTURE_RESERVE, O_GC_GRACE, O_GC, O_CLOCK_FILE, O_ADMINS, O_TLS_CERT, O_TLS_KEY,
-       O_HTTPS, O_TLS_URL, O_MAX_HTTPS,
+       O_HTTPS, O_TLS_URL, O_MAX_HTTPS, O_WOL_BROADCAST,
        O_HELP };
 
 static const struct option long_opts[] = {
@@ -114,6 +118,7 @@ static const struct option long_opts[] = {
 	{ "admins", 1, NULL, O_ADMINS }, { "tls-cert", 1, NULL, O_TLS_CERT },
 	{ "tls-key", 1, NULL, O_TLS_KEY }, { "https-port", 1, NULL, O_HTTPS },
 	{ "tls-url", 1, NULL, O_TLS_URL }, { "max-https", 1, NULL, O_MAX_HTTPS },
+	{ "wol-broadcast", 1, NULL, O_WOL_BROADCAST },
 	{ "help", 0, NULL, O_HELP }, { NULL, 0, NULL, 0 },
 };
 
@@ -177,6 +182,20 @@ static int url_arg(const char *name, const char *v, const char **out)
 	return 0;
 }
 
+/* --wol-broadcast is checked here, so a typo stops the server before it binds anything;
+ * wol.c parses it again when it opens its socket. */
+static int wol_arg(const char *v, const char **out)
+{
+	uint32_t list[WOL_TARGETS_MAX];
+	size_t n;
+
+	if (wol_targets_parse(v, list, WOL_TARGETS_MAX, &n))
+		return errorf("--wol-broadcast: '%s' is not a list of up to %d IPv4 addresses "
+			      "A.B.C.D (broadcast addresses, without /N)", v, WOL_TARGETS_MAX);
+	*out = v;
+	return 0;
+}
+
 /* One option into cfg.  0, 1 for --help, -1 on error. */
 static int one_opt(struct server_config *c, int o, const char *v)
 {
@@ -222,6 +241,7 @@ static int one_opt(struct server_config *c, int o, const char *v)
 	case O_TLS_URL: return url_arg("--tls-url", v, &c->tls_url);
 	case O_HTTPS: return port_arg("--https-port", v, &c->https_port, 0);
 	case O_MAX_HTTPS: return count_arg("--max-https", v, &c->max_https);
+	case O_WOL_BROADCAST: return wol_arg(v, &c->wol_broadcast);
 	case O_DHCP:
 		if (strcmp(v, "off") && strcmp(v, "proxy"))
 			return errorf("--dhcp must be off or proxy");
@@ -282,6 +302,9 @@ static int fill_defaults(struct server_config *c)
 	c->old_machine_store_dir = join(c->state_dir, "store");
 	if (!c->url && !strcmp(c->addr, "0.0.0.0"))
 		return errorf("--url is required when listening on 0.0.0.0 (PCs need an address)");
+	if (!c->wol_broadcast && !strcmp(c->addr, "0.0.0.0"))
+		return errorf("--wol-broadcast A.B.C.D is required when listening on 0.0.0.0 "
+			      "(Wake-on-LAN needs the lab's broadcast address; docs/wol.md)");
 	if (!c->url) {
 		snprintf(url, sizeof(url), "http://%s:%d", c->addr, c->http_port);
 		c->url = url;

@@ -167,18 +167,6 @@ static int takeover_tx(struct server *s, struct takeover *t, const char **why)
 	return rc;
 }
 
-/* Make a rename in dir durable. */
-static int sync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
-
-	if (fd < 0 || fsync(fd) < 0)
-		rc = errorf("%s: cannot sync the folder: %s", dir, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	return rc;
-}
-
 /*
  * Rename the old MAC's private store folder to the new MAC's, then mark row id moved.  On
  * the first attempt (first) whatever the new MAC had there goes first (a CIDATA layer it
@@ -204,7 +192,7 @@ static int move_folder(struct server *s, int64_t id, const uint8_t old_mac[6],
 		if (rename(from, to) < 0)
 			return errorf("%s: cannot rename it to %s: %s; the server tries again at "
 				      "its next reload or start", from, to, strerror(errno));
-		(void)sync_dir(root);   /* logged; the row is marked all the same */
+		(void)dir_sync(root);   /* logged; the row is marked all the same */
 	}
 	rc = db_begin(s->state->db);
 	return rc ? rc : db_end(s->state->db, db_run(s->state->db, "UPDATE replacements SET "

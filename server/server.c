@@ -490,7 +490,7 @@ int server_match_one(struct server *s, const char *who, uint8_t mac[6],
 /* Mark the n machines of macs with the order what and record it, in one transaction;
  * memory says they are marked only once it committed.  Call with the state lock. */
 static int record_order(struct server *s, const char *who, const struct who *by,
-			enum inv_action what, const uint8_t (*macs)[6], size_t n)
+			enum inv_action what, const char *word, const uint8_t (*macs)[6], size_t n)
 {
 	struct mstate *st, next;
 	int rc = db_begin(s->state->db);
@@ -507,7 +507,7 @@ static int record_order(struct server *s, const char *who, const struct who *by,
 		rc = state_put(s->state, &next);
 	}
 	if (rc == 0)
-		rc = audit_order(s->state->db, by, who, server_action_name(what), macs, n);
+		rc = audit_order(s->state->db, by, who, word, macs, n);
 	rc = db_end(s->state->db, rc);
 	for (size_t i = 0; rc == 0 && i < n; i++)
 		if ((st = state_get(s->state, macs[i])))
@@ -534,7 +534,8 @@ int server_mark(struct server *s, const char *who, const struct who *by, enum in
 	if (!macs)
 		rc = errorf("out of memory");
 	else if (n)
-		rc = record_order(s, who, by, what, (const uint8_t (*)[6])macs, n);
+		rc = record_order(s, who, by, what, server_action_name(what),
+				  (const uint8_t (*)[6])macs, n);
 	pthread_mutex_unlock(&s->state->lock);
 	pthread_rwlock_unlock(&s->lock);
 	free(macs);
@@ -542,6 +543,23 @@ int server_mark(struct server *s, const char *who, const struct who *by, enum in
 		return rc;
 	fprintf(stderr, "action: %s marked for %zu machines (%s) by %s\n",
 		server_action_name(what), n, who, by->name);
+	return (int)n;
+}
+
+int server_mark_list(struct server *s, const char *target, const char *word,
+		     const uint8_t (*macs)[6], size_t n, const struct who *by, enum inv_action what)
+{
+	int rc;
+
+	if (!n)
+		return 0;
+	pthread_mutex_lock(&s->state->lock);
+	rc = record_order(s, target, by, what, word, macs, n);
+	pthread_mutex_unlock(&s->state->lock);
+	if (rc)
+		return rc;
+	fprintf(stderr, "action: %s marked for %zu machines (%s) by %s\n", word, n, target,
+		by->name);
 	return (int)n;
 }
 

@@ -33,6 +33,9 @@ struct capture_hellos;
 struct mcast;
 struct login;
 struct events;
+struct wol;
+struct unknown;
+struct library;
 
 /** Command-line configuration.  Strings borrowed from argv or static. */
 struct server_config {
@@ -70,6 +73,8 @@ struct server_config {
 	int max_tftp_per_addr;   /**< of which from one client; 0: TFTP's default */
 	int max_tftp_timeout;    /**< largest TFTP timeout option granted (s); 0: default */
 	int max_tftp_time;       /**< total deadline of a TFTP transfer (s); 0: default */
+	const char *wol_broadcast; /**< Wake-on-LAN's targets "A.B.C.D,..." (wol.h), or NULL:
+				        --addr's directed broadcast */
 };
 
 /** Where a product stands.  Inventory machines' products are ready when the catalog is. */
@@ -153,6 +158,12 @@ struct server {
 	struct log_limit unknown_log; /**< the unknown-machine table's churn and refusals */
 	struct mcast *mc;        /**< multicast sessions (mcast.h), owned by services.c while
 				      the services run; NULL otherwise */
+	struct wol *wol;         /**< Wake-on-LAN's sender (wol.h), owned by services.c while
+				      the services run; NULL otherwise */
+	struct unknown *unknown; /**< PCs seen, not in the inventory (unknown.h), owned by
+				      services.c while the services run; NULL otherwise */
+	struct library *library; /**< GET /api/library's sizes (library.h), owned by
+				      services.c while the services run; NULL otherwise */
 	uint8_t capture_key[32]; /**< STATE/capture.key: capture tokens are made with it
 				      (capture_task.h); read once at start, wiped at close */
 };
@@ -248,6 +259,16 @@ int server_match_one(struct server *s, const char *who, uint8_t mac[6],
  * database refused the write.
  */
 int server_mark(struct server *s, const char *who, const struct who *by, enum inv_action what);
+
+/**
+ * server_mark for a list the caller resolved (orders.h): the n machines of macs (borrowed)
+ * get the pending order what, with one audit row naming target (borrowed: "room:B",
+ * "all", a list) and action word ("deploy", "boot-local", "cancel").  Why a list: a room
+ * is one order, so it is one audit row.  Takes the state lock; call with no lock held
+ * but, at most, the catalog's read lock.  Returns n, or STRATA_EREPORTED.
+ */
+int server_mark_list(struct server *s, const char *target, const char *word,
+		     const uint8_t (*macs)[6], size_t n, const struct who *by, enum inv_action what);
 
 /** An order's word, as the audit log and /machines.json's "pending" say it (static). */
 const char *server_action_name(enum inv_action a);

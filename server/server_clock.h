@@ -1,7 +1,7 @@
 /*
- * The server's "now" for retention and interval captures: one function, so a test can move
- * it.  Why a file: the interval capture waits days (capture-every=1d) and keep-daily counts
- * days; a test started with --clock-file PATH writes an offset in seconds to PATH and the
+ * The server's "now" for retention, interval captures and admins' sessions: one function, so
+ * a test can move it.  Why a file: the interval capture waits days (capture-every=1d),
+ * keep-daily counts days and a session ends after 1 h idle or 12 h; a test started with --clock-file PATH writes an offset in seconds to PATH and the
  * next use of the clock sees it, so no test waits a day.  Test only: a production server
  * is started without it and reads time(NULL).
  */

@@ -10,7 +10,10 @@
 #include "mcast.h"
 #include "server.h"
 #include "services.h"
+#include "http_unknown.h"
+#include "library.h"
 #include "tftp.h"
+#include "wol.h"
 
 static int start_tftp(struct server *s, struct loop *loop, struct services *sv)
 {
@@ -48,6 +51,12 @@ static int enroll_wanted(void *ctx, const uint8_t mac[6])
 	return enroll_pending(ctx, mac);
 }
 
+/* The proxyDHCP's boot_client hook (dhcp.h): a PC not in the inventory is noted. */
+static void boot_client(void *ctx, const uint8_t mac[6], uint32_t addr, bool http, bool ipxe)
+{
+	unknown_note(ctx, mac, addr, ipxe ? UNKNOWN_IPXE : http ? UNKNOWN_HTTP_BOOT : UNKNOWN_PXE);
+}
+
 static int start_dhcp(struct server *s, struct loop *loop, struct services *sv)
 {
 	static char script[512], http[512], args[512], enroll[512];
@@ -71,6 +80,7 @@ static int start_dhcp(struct server *s, struct loop *loop, struct services *sv)
 	dc.agent_wanted = agent_wanted;
 	dc.policy.enroll_url = enroll;
 	dc.enroll_wanted = enroll_wanted;
+	dc.boot_client = boot_client;
 	dc.agent_ctx = s;
 	dc.port = (uint16_t)s->cfg.dhcp_port;
 	dc.alt_port = (uint16_t)s->cfg.dhcp_alt_port;
@@ -82,6 +92,9 @@ static int start_dhcp(struct server *s, struct loop *loop, struct services *sv)
 
 int services_start(struct server *s, struct loop *loop, struct services *sv)
 {
+	sv->unknown_owner = s;
+	if (!(s->unknown = unknown_new(UNKNOWN_MAX)) || !(s->library = library_open(s)))
+		return errorf("out of memory");
 	if (s->cfg.tftp_port && start_tftp(s, loop, sv))
 		return -1;
 	if (s->cfg.dhcp && start_dhcp(s, loop, sv))
@@ -89,6 +102,8 @@ int services_start(struct server *s, struct loop *loop, struct services *sv)
 	if (mcast_open(s, loop, &s->mc))
 		return -1;
 	sv->s = s;
+	if (wol_open(s, loop, &s->wol))
+		return -1;
 	return http_start(s, loop, &sv->http);
 }
 
@@ -98,8 +113,16 @@ void services_stop(struct services *sv)
 	if (sv->s) {
 		mcast_close(sv->s->mc);
 		sv->s->mc = NULL;
+		wol_close(sv->s->wol);
+		sv->s->wol = NULL;
 	}
 	dhcp_server_stop(sv->dhcp);
+	if (sv->unknown_owner) {
+		unknown_free(sv->unknown_owner->unknown);
+		sv->unknown_owner->unknown = NULL;
+		library_close(sv->unknown_owner->library);
+		sv->unknown_owner->library = NULL;
+	}
 	if (sv->tftp)
 		tftp_server_stop(sv->tftp);
 	*sv = (struct services){ 0 };

@@ -16,7 +16,10 @@ struct services {
 	struct tftp_server *tftp;
 	struct dhcp_server *dhcp;
 	struct http_service *http;
-	struct server *s;             /**< set once its multicast sessions (s->mc) run */
+	struct server *unknown_owner; /**< set once its unknown PCs' table (s->unknown) and
+				           library view (s->library) may be */
+	struct server *s;             /**< set once its multicast sessions (s->mc) and
+				           Wake-on-LAN sender (s->wol) run */
 };
 
 /** Bind and start every service the configuration enables.  0, or -1 (printed). */

@@ -49,6 +49,21 @@ int text_lines(const char *text, size_t len, text_line_fn *line, void *ctx,
  */
 int write_file_atomic(const char *path, const void *buf, size_t len, int mode, int durable);
 
+/**
+ * write_file_atomic for the file name inside the open folder dir, so that a caller who
+ * walked to dir without following links (a store's fan-out folder, which another user may
+ * own) writes exactly there; the temporary file is made with O_NOFOLLOW.  shown names the
+ * file in errors.  Borrows buf and dir.
+ */
+int write_file_atomic_at(int dir, const char *name, const char *shown, const void *buf,
+			 size_t len, int mode, int durable);
+
+/**
+ * fsync folder dir, so that a rename or a new file in it survives a crash (write_file_atomic
+ * syncs the file, not its folder).  0 or STRATA_EREPORTED (printed, naming dir).
+ */
+int dir_sync(const char *dir);
+
 /** Number of worker threads: the online CPUs, at least 1. */
 unsigned int cpu_count(void);
 

@@ -111,49 +111,88 @@ static int like_parent(int parent, const char *name, const struct stat *st)
 	return rc;
 }
 
-/*
- * Make the folder path inside a store (layers/, chunks/ or a chunks/XX fan-out folder)
- * like the folder it is made in (like_parent); one that exists is left as it is.  The
- * store's own folder is made as any folder is: it follows the store, not whatever holds
- * it.  Why:
- * a store handed to strata-server's --user, or opened to it by mode (docs/capture.md,
- * "Who writes the public store"), stays writable by that user when `strata-image build
- * --store` runs as root (or another user) beside it, so a gold upload into a fan-out
- * folder made since does not fail with EACCES.  0, or -1 with errno.
- */
-static int store_mkdir(const char *path)
+/* The folder name under parent, made like its parent when missing (like_parent), opened
+ * without following a link.  The descriptor, or -1 with errno. */
+static int sub_dir(int parent, const char *name)
 {
-	char parent[4096];
-	const char *slash = strrchr(path, '/'), *leaf = slash ? slash + 1 : path;
 	struct stat st;
-	int pfd, rc = 0;
 
-	snprintf(parent, sizeof(parent), "%.*s", slash ? (int)(slash - path) : 1,
-		 slash ? path : ".");
-	pfd = open(parent[0] ? parent : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (pfd < 0)
+	if (mkdirat(parent, name, 0755) == 0) {
+		if (fstat(parent, &st) < 0 || like_parent(parent, name, &st) < 0)
+			return -1;
+	} else if (errno != EEXIST) {
 		return -1;
-	if (mkdirat(pfd, leaf, 0755) < 0)
-		rc = errno == EEXIST ? 0 : -1;
-	else if (fstat(pfd, &st) < 0 || like_parent(pfd, leaf, &st) < 0)
-		rc = -1;
-	close(pfd);
-	return rc;
+	}
+	return openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+/*
+ * Open the folder rel inside the store at root ("layers", "chunks" or "chunks/XX"),
+ * walking from root one folder at a time without following a link, and making each missing
+ * one like the folder it is made in.  The store's own folder is opened as any path is: it
+ * follows the store, not whatever holds it.  Why:
+ * - a store handed to strata-server's --user, or opened to it by mode (docs/capture.md,
+ *   "Who writes the public store"), stays writable by that user when `strata-image build
+ *   --store` runs as root beside it, so a gold upload into a fan-out folder made since
+ *   does not fail with EACCES;
+ * - a folder that user owns cannot be swapped for a link that sends root's writes
+ *   elsewhere on the host.
+ * The caller owns the descriptor returned; -1 with errno on failure.
+ */
+static int store_dir(const char *root, const char *rel)
+{
+	int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC), next, err;
+	char name[256];
+
+	while (fd >= 0 && *rel) {
+		size_t n = strcspn(rel, "/");
+
+		snprintf(name, sizeof(name), "%.*s", (int)n, rel);
+		next = sub_dir(fd, name);
+		err = errno;
+		close(fd);
+		errno = err;
+		fd = next;
+		rel += n + (rel[n] == '/');
+	}
+	return fd;
 }
 
 static int make_dirs(const char *root)
 {
-	char path[4096];
+	static const char *const sub[] = { STRATA_STORE_LAYERS, STRATA_STORE_CHUNKS };
+	int fd;
 
 	if (mkdir(root, 0755) < 0 && errno != EEXIST)
 		return errorf("%s: cannot create store folder: %s", root, strerror(errno));
-	snprintf(path, sizeof(path), "%s/" STRATA_STORE_LAYERS, root);
-	if (store_mkdir(path) < 0)
-		return errorf("%s: %s", path, strerror(errno));
-	snprintf(path, sizeof(path), "%s/" STRATA_STORE_CHUNKS, root);
-	if (store_mkdir(path) < 0)
-		return errorf("%s: %s", path, strerror(errno));
+	for (size_t i = 0; i < sizeof(sub) / sizeof(sub[0]); i++) {
+		if ((fd = store_dir(root, sub[i])) < 0)
+			return errorf("%s/%s: %s", root, sub[i], strerror(errno));
+		close(fd);
+	}
 	return 0;
+}
+
+/* Write the store file rel (a chunk's or an index's path in the store) through store_dir
+ * and write_file_atomic_at.  Borrows buf. */
+static int store_write(struct store *s, const char *rel, const void *buf, size_t len,
+		       int durable)
+{
+	char dir[STRATA_STORE_FILE_MAX], path[4096];
+	const char *slash = strrchr(rel, '/');
+	int fd, rc;
+
+	snprintf(path, sizeof(path), "%s/%s", s->root, rel);
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - rel), rel);
+	if ((fd = store_dir(s->root, dir)) < 0 && (errno == ENOTDIR || errno == ELOOP))
+		return errorf("%s/%s: not a folder (a link or a file): nothing is written "
+			      "through it; remove it, and the next write makes the folder",
+			      s->root, dir);
+	if (fd < 0)
+		return errorf("%s/%s: %s", s->root, dir, strerror(errno));
+	rc = write_file_atomic_at(fd, slash + 1, path, buf, len, 0644, durable);
+	close(fd);
+	return rc;
 }
 
 int store_open(const char *spec, int create, struct store **out)
@@ -272,23 +311,15 @@ int store_chunk_size(struct store *s, const uint8_t digest[32], uint64_t *size)
 
 int store_put_chunk(struct store *s, const uint8_t digest[32], const void *buf, size_t len)
 {
-	char path[4096], rel[STRATA_STORE_FILE_MAX];
-	char *slash;
+	char rel[STRATA_STORE_FILE_MAX];
 
 	strata_store_chunk_rel(rel, digest);
-	snprintf(path, sizeof(path), "%s/%s", s->root, rel);
-	slash = strrchr(path, '/');             /* the chunk's fan-out folder */
-	*slash = '\0';
-	if (store_mkdir(path) < 0)
-		return errorf("%s: %s", path, strerror(errno));
-	*slash = '/';
-	return write_file_atomic(path, buf, len, 0644, 0);
+	return store_write(s, rel, buf, len, 0);
 }
 
 int store_put_index(struct store *s, const void *buf, size_t len, uint8_t id[32])
 {
-	char path[4096], rel[96];
-
+	char rel[STRATA_STORE_FILE_MAX];
 	int fd;
 
 	/* Chunk files were written without fsync: make them durable before the index that
@@ -302,8 +333,7 @@ int store_put_index(struct store *s, const void *buf, size_t len, uint8_t id[32]
 	close(fd);
 	strata_sha256(buf, len, id);
 	store_index_rel(rel, id);
-	snprintf(path, sizeof(path), "%s/%s", s->root, rel);
-	return write_file_atomic(path, buf, len, 0644, 1);
+	return store_write(s, rel, buf, len, 1);
 }
 
 int store_each_layer(struct store *s, int (*fn)(void *ctx, const uint8_t id[32]), void *ctx)

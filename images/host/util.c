@@ -114,35 +114,52 @@ static int write_all(int fd, const char *path, const uint8_t *buf, size_t len)
 	return 0;
 }
 
-int write_file_atomic(const char *path, const void *buf, size_t len, int mode, int durable)
+int write_file_atomic_at(int dir, const char *name, const char *shown, const void *buf,
+			 size_t len, int mode, int durable)
 {
 	static atomic_ulong seq;
 	char tmp[4096];
 	int fd, rc;
 
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%d.%lu", path, getpid(),
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%d.%lu", name, getpid(),
 			     atomic_fetch_add(&seq, 1)) >= sizeof(tmp))
-		return errorf("%s: path too long", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+		return errorf("%s: path too long", shown);
+	fd = openat(dir, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (fd < 0)
-		return errorf("%s: %s", tmp, strerror(errno));
-	rc = write_all(fd, tmp, buf, len);
+		return errorf("%s: %s", shown, strerror(errno));
+	rc = write_all(fd, shown, buf, len);
 	if (rc)
 		goto err_write;
 	if (durable && fsync(fd) < 0) {
-		rc = errorf("%s: fsync: %s", tmp, strerror(errno));
+		rc = errorf("%s: fsync: %s", shown, strerror(errno));
 		goto err_write;
 	}
 	close(fd);
-	if (rename(tmp, path) < 0) {
-		rc = errorf("%s: rename: %s", path, strerror(errno));
-		unlink(tmp);
+	if (renameat(dir, tmp, dir, name) < 0) {
+		rc = errorf("%s: rename: %s", shown, strerror(errno));
+		unlinkat(dir, tmp, 0);
 		return rc;
 	}
 	return 0;
 err_write:
 	close(fd);
-	unlink(tmp);
+	unlinkat(dir, tmp, 0);
+	return rc;
+}
+
+int write_file_atomic(const char *path, const void *buf, size_t len, int mode, int durable)
+{
+	return write_file_atomic_at(AT_FDCWD, path, path, buf, len, mode, durable);
+}
+
+int dir_sync(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
+
+	if (fd < 0 || fsync(fd) < 0)
+		rc = errorf("%s: cannot sync the folder: %s", dir, strerror(errno));
+	if (fd >= 0)
+		close(fd);
 	return rc;
 }
 

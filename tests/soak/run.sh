@@ -20,19 +20,22 @@
 #           firmware PXE -> snponly.efi -> a multicast deployment)
 #   demo:   tests/e2e/demo.sh once with the one-PC demo also through OVMF PXE (make test
 #           runs the iPXE ROM and UEFI HTTP Boot)
+#   dash:   tests/bench/dashboard.sh once: 5,000 machines in 25 rooms, 500 reporting, the
+#           dashboard's API, event streams and page in Chromium measured (docs/benchmarks.md
+#           "Dashboard"; the soak prints the table and leaves the document alone)
 # Each cut round names its kill delay (and each faults round its loss), so a failing round
 # can be run again alone.  It prints one "N passed, N failed" line, like make test.  About
-# 1 h 35 with the defaults.
+# 1 h 40 with the defaults.
 # Usage: tests/soak/run.sh [--help] [BUILD_DIR]   (SOAK_ROUNDS, SOAK_FUZZ_SECONDS,
-#        SOAK_ONLY="fuzz load cuts faults sb capkill mcast demo")
+#        SOAK_ONLY="fuzz load cuts faults sb capkill mcast demo dash")
 set -u
 case ${1:-} in
--h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+-h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 esac
 BUILD=${1:-build}
 ROUNDS=${SOAK_ROUNDS:-3}
 FUZZ_SECONDS=${SOAK_FUZZ_SECONDS:-300}
-ONLY=${SOAK_ONLY:-fuzz load cuts faults sb capkill mcast demo}
+ONLY=${SOAK_ONLY:-fuzz load cuts faults sb capkill mcast demo dash}
 . "$(dirname "$0")/../lib/suite.sh"
 
 want() { case " $ONLY " in *" $1 "*) return 0 ;; esac; return 1; }
@@ -66,4 +69,5 @@ for r in $(seq "$ROUNDS"); do
 done
 want mcast && suite "soak multicast, every case" env E2E_CASES="1 2 3" bash tests/e2e/multicast.sh "$BUILD"
 want demo && suite "soak demo through OVMF PXE and HTTP Boot" env DEMO_BOOTS="pxe http" bash tests/e2e/demo.sh "$BUILD"
+want dash && suite "soak dashboard at scale (5,000 machines)" env DASH_DOC=0 bash tests/bench/dashboard.sh "$BUILD"
 suites_finish

@@ -13,6 +13,7 @@
 #include "deploy.h"
 #include "index.h"
 #include "reuse.h"
+#include "test_fake_chunk.h"
 
 #define SHIFT 12
 #define CS (1u << SHIFT)
@@ -85,29 +86,8 @@ static void build_layer(struct layer *l)
 	l->index_buf = xmalloc(ilen);
 	l->file = calloc(n, sizeof(*l->file));
 	strata_index_header_encode(l->index_buf, l->size, SHIFT);
-	for (uint64_t i = 0; i < n; i++) {
-		struct strata_chunk c = { .index = i, .offset = i * CS };
-		uLongf zl = compressBound(CS);
-		uint8_t *z = xmalloc(zl);
-
-		c.length = (uint32_t)(l->size - c.offset < CS ? l->size - c.offset : CS);
-		if (strata_is_zero(l->image + c.offset, c.length)) {
-			c.flags = STRATA_ENTRY_ZERO;
-			free(z);
-		} else {
-			strata_sha256(l->image + c.offset, c.length, c.digest);
-			compress2(z, &zl, l->image + c.offset, c.length, 6);
-			if (zl < c.length) {
-				c.flags = STRATA_ENTRY_ZLIB;
-				c.stored_size = (uint32_t)zl;
-			} else {
-				memcpy(z, l->image + c.offset, c.length);
-				c.stored_size = c.length;
-			}
-			l->file[i] = z;
-		}
-		strata_index_entry_encode(l->index_buf + 64 + i * 40, &c);
-	}
+	for (uint64_t i = 0; i < n; i++)
+		l->file[i] = fake_chunk(l->image, l->size, SHIFT, i, l->index_buf);
 	if (strata_index_parse(&l->idx, l->index_buf, ilen, &diag))
 		abort();
 }

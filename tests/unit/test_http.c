@@ -312,8 +312,21 @@ static void test_cookie(void)
 	CHECK(!strcmp(out, v));
 }
 
+/* An escaped NUL anywhere in the raw URI, which decoding would turn into the string's end. */
+static void test_uri_nul(void)
+{
+	CHECK(http_uri_has_nul("/api/deploy/pc01%00x"));
+	CHECK(http_uri_has_nul("/ui/app.js%00"));
+	CHECK(http_uri_has_nul("/api/accept-key?names=pc01%00,pc02"));
+	CHECK(!http_uri_has_nul("/api/deploy/pc01"));
+	CHECK(!http_uri_has_nul("/boot/a%20b%0a%100"));
+	CHECK(!http_uri_has_nul("/x%0"));
+	CHECK(!http_uri_has_nul("%"));
+}
+
 int main(void)
 {
+	RUN(test_uri_nul);
 	RUN(test_cidr);
 	RUN(test_status_table);
 	RUN(test_routes_good);

@@ -16,6 +16,7 @@
 #include "crypto.h"
 #include "index.h"
 #include "mcast.h"
+#include "test_fake_chunk.h"
 
 /** The layer: image, index and store files.  All heap, freed by ml_free. */
 struct ml {
@@ -51,33 +52,6 @@ static void ml_fill(struct ml *l, unsigned int seed)
 	}
 }
 
-/* Chunk i's store file and index entry (the format's rule: zlib only when smaller). */
-static void ml_chunk(struct ml *l, uint64_t i)
-{
-	uint32_t cs = 1u << l->shift;
-	struct strata_chunk c = { .index = i, .offset = i * cs };
-	uLongf zl = compressBound(cs);
-	uint8_t *z = ml_alloc(zl);
-
-	c.length = (uint32_t)(l->size - c.offset < cs ? l->size - c.offset : cs);
-	if (strata_is_zero(l->image + c.offset, c.length)) {
-		c.flags = STRATA_ENTRY_ZERO;
-		free(z);
-	} else {
-		strata_sha256(l->image + c.offset, c.length, c.digest);
-		compress2(z, &zl, l->image + c.offset, c.length, 6);
-		if (zl < c.length) {
-			c.flags = STRATA_ENTRY_ZLIB;
-			c.stored_size = (uint32_t)zl;
-		} else {
-			memcpy(z, l->image + c.offset, c.length);
-			c.stored_size = c.length;
-		}
-		l->file[i] = z;
-	}
-	strata_index_entry_encode(l->index_buf + 64 + i * 40, &c);
-}
-
 /* A layer of size bytes in chunks of 2^shift. */
 static void ml_build(struct ml *l, size_t size, unsigned int shift, unsigned int seed)
 {
@@ -94,7 +68,7 @@ static void ml_build(struct ml *l, size_t size, unsigned int shift, unsigned int
 	l->file = ml_alloc(n * sizeof(*l->file));
 	strata_index_header_encode(l->index_buf, size, shift);
 	for (uint64_t i = 0; i < n; i++)
-		ml_chunk(l, i);
+		l->file[i] = fake_chunk(l->image, l->size, shift, i, l->index_buf);
 	if (strata_index_parse(&l->idx, l->index_buf, l->index_len, &diag))
 		abort();
 }
