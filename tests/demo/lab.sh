@@ -20,8 +20,8 @@
 #      to the larger partition and finds the user's files
 #   8. a table per machine: bytes fetched, time, result; totals against a full copy; the
 #      restore's row; with --multicast, what the server sent by multicast for step 3
-# With --multicast the profile is a multicast one (docs/multicast.md): step 3's PCs take the
-# ESP and root layers from one multicast session, and HTTP brings what they missed.
+# With --multicast the profile is a multicast one (docs/multicast.md): the PCs take the ESP
+# and root layers from a multicast session, and HTTP brings what they missed.
 # Exits non-zero naming the failed step and the log to read.  Needs root (namespaces).
 set -uo pipefail
 
@@ -50,9 +50,10 @@ and a new PC with a larger disk takes its place and comes back as pc02 with thos
              leave out the restore of a failed PC (its capture boot and the new PC)
   --multicast
              the gold profile is a multicast one (group 239.255.83.1, rate MCAST_RATE,
-             default 8M bits/s): the first deployment's PCs take the ESP and root layers
-             from one multicast session and fetch only what they missed by HTTP; the
-             table adds the bytes the server sent by multicast against one copy
+             default 8M bits/s): the PCs take the ESP and root layers from a multicast
+             session and fetch only what they missed by HTTP (the first deployment must
+             take some by multicast); the table adds the bytes the first deployment's
+             session sent against one copy
   --keep     keep the work folder (the PCs' disks, the server's store and every log)
   --help     this text
 BUILD_DIR defaults to build (run `make` first; `make demo` does both).  Expect 5 to 7
