@@ -27,6 +27,9 @@
 #                 (iPXE boots Debian's kernel and lib/ramdisk.sh's initramfs, which runs
 #                 wget | gunzip | partclone.restore), per DATA_MIB (default "64 256");
 #                 writes the "Restore a failed PC" section of docs/benchmarks.md (root)
+#   multicast.sh  Strata's multicast session (three lab VMs at once) against udpcast on the
+#                 same layer, clean and with one client losing 2 % of its multicast; writes
+#                 the "Multicast" section of docs/benchmarks.md (root)
 #   chunksize.sh  (--all only) delta bytes, requests and index size per chunk size;
 #                 writes the measurement section of docs/chunk-size.md
 #   sites-load.sh (--all only) the central server with 5,000 machines at 50 sites booting
@@ -36,7 +39,7 @@
 #
 # Run time on 2 cores: about 1 min to make the images the first time (cached in
 # BUILD_DIR/bench/images), 4-5 min for image.sh, 3-4 min for server.sh, 4-5 min for
-# efi.sh, about 3 min for fsaware.sh, 4-5 min for capture.sh (plus 2 min the first time for its images and the
+# efi.sh, about 3 min for fsaware.sh, about 6 for multicast.sh, 4-5 min for capture.sh (plus 2 min the first time for its images and the
 # debootstrap, cached in BUILD_DIR/bench/fsaware), about 4 min per size for restore.sh, 2-3 min
 # more with --all.
 # Environment: STRATA_BENCH_RUNS (default 3), STRATA_BENCH_CACHE (auto|cold|warm),
@@ -72,8 +75,9 @@ if [ "$(id -u)" = 0 ]; then
 	bash "$HERE/capture.sh" "$BUILD"
 	bash "$HERE/capture.sh" "$BUILD" --vm
 	bash "$HERE/restore.sh" "$BUILD"
+	bash "$HERE/multicast.sh" "$BUILD"
 else
-	echo "run.sh: skipping capture.sh and restore.sh (they need root for their network namespaces)" >&2
+	echo "run.sh: skipping capture.sh, restore.sh and multicast.sh (they need root for their network namespaces)" >&2
 fi
 if [ "$ALL" = 1 ]; then
 	bash "$HERE/chunksize.sh" "$BUILD"

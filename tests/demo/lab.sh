@@ -19,14 +19,16 @@
 #      pc02's machine layer and the data generation, and its OS grows the data filesystem
 #      to the larger partition and finds the user's files
 #   8. a table per machine: bytes fetched, time, result; totals against a full copy; the
-#      restore's row
+#      restore's row; with --multicast, what the server sent by multicast for step 3
+# With --multicast the profile is a multicast one (docs/multicast.md): the PCs take the ESP
+# and root layers from a multicast session, and HTTP brings what they missed.
 # Exits non-zero naming the failed step and the log to read.  Needs root (namespaces).
 set -uo pipefail
 
 usage() {
 	cat <<'EOF'
 usage: tests/demo/lab.sh [--vms N] [--boot rom|pxe|http] [--secure-boot] [--no-restore]
-                         [--keep] [--help] [BUILD_DIR]
+                         [--multicast] [--keep] [--help] [BUILD_DIR]
 
 Reimage a lab of N QEMU PCs (default 3, at most 9) with Strata: deploy gold v1 to empty
 disks, let a user write files on one PC, then reimage the lab to gold v2 and show that
@@ -46,16 +48,23 @@ and a new PC with a larger disk takes its place and comes back as pc02 with thos
              build; each PC's agent and gold OS print that Secure Boot is enforcing
   --no-restore
              leave out the restore of a failed PC (its capture boot and the new PC)
+  --multicast
+             the gold profile is a multicast one (group 239.255.83.1, rate MCAST_RATE,
+             default 8M bits/s): the PCs take the ESP and root layers from a multicast
+             session and fetch only what they missed by HTTP (the first deployment must
+             take some by multicast); the table adds the bytes the first deployment's
+             session sent against one copy
   --keep     keep the work folder (the PCs' disks, the server's store and every log)
   --help     this text
 BUILD_DIR defaults to build (run `make` first; `make demo` does both).  Expect 5 to 7
 minutes for 3 PCs on 2 cores under QEMU TCG, most of it firmware under emulation; the
 restore takes about 2 of them.
-Environment: STRATA_SERVER, STRATA_IMAGE (default: the release builds in BUILD_DIR/rel).
+Environment: STRATA_SERVER, STRATA_IMAGE (default: the release builds in BUILD_DIR/rel);
+MCAST_RATE (with --multicast).
 EOF
 }
 
-VMS=3 KEEP=${KEEP:-0} BUILD=build BOOT=rom SB=0 RESTORE=1
+VMS=3 KEEP=${KEEP:-0} BUILD=build BOOT=rom SB=0 RESTORE=1 MCAST=0
 while [ $# -gt 0 ]; do
 	case $1 in
 		--vms) VMS=${2:-}; shift 2 || { usage >&2; exit 2; } ;;
@@ -63,6 +72,7 @@ while [ $# -gt 0 ]; do
 		--keep) KEEP=1; shift ;;
 		--secure-boot) SB=1; shift ;;
 		--no-restore) RESTORE=0; shift ;;
+		--multicast) MCAST=1; shift ;;
 		--help|-h) usage; exit 0 ;;
 		-*) echo "demo: unknown option '$1'" >&2; usage >&2; exit 2 ;;
 		*) BUILD=$1; shift ;;
@@ -95,6 +105,7 @@ command -v qemu-system-x86_64 >/dev/null || fail "QEMU is missing: run 'make dep
 [ "$SB" = 0 ] || command -v sbsign >/dev/null || fail "sbsign is missing: run 'make deps'"
 . "$REPO/tests/lib/netns.sh"
 . "$REPO/tests/lib/lab.sh"
+. "$REPO/tests/lib/mcast.sh"
 
 W=$(mktemp -d /tmp/strata-demo.XXXXXX)
 chmod 755 "$W"
@@ -129,7 +140,7 @@ inventory() {
 	{
 		echo "# The demo lab: every PC gets the gold profile; 'deploy' until told otherwise."
 		echo "default local"
-		echo "profile gold"
+		echo "profile gold$([ "$MCAST" = 0 ] || echo " $(mcast_profile_keys "${MCAST_RATE:-8M}")")"
 		echo "part label=ESP type=esp size=32M layer=$ESP"
 		echo "part label=root type=linux size=64M layer=$ROOT"
 		echo "part label=CIDATA type=basic size=4M layer=machine"
@@ -138,14 +149,6 @@ inventory() {
 			echo "machine $(mac_of "$i") name=$(name_of "$i") profile=gold action=deploy"
 		done
 	} > "$W/root/inventory.conf"
-}
-
-# Compressed bytes of a layer's distinct stored chunks (not its zero or free ones): what a
-# full copy sends.
-layer_bytes() {
-	$SI inspect --store "$W/root/store" --chunks "$1" |
-		awk '$1 == "chunk" && $3 == "offset" && $9 != "zero" && $9 != "free" { print substr($10, 1, 2) "/" $10 }' |
-		sort -u | (cd "$W/root/store/chunks" && xargs stat -c %s) | awk '{ s += $1 } END { print s + 0 }'
 }
 
 # --- the PCs -----------------------------------------------------------------------------
@@ -206,9 +209,14 @@ check_round() {
 		LOG=$LAB_RUN/$name-$1.serial
 		[ "$(os_line "$name-$1")" = "$want" ] || fail "$name: expected '$want', got '$(os_line "$name-$1")'"
 		[ "$SB" = 0 ] || sb_enforced "$name-$1" || fail "$name: Secure Boot was not enforcing"
+		[ "$MCAST" = 0 ] || [ "$1" != 1 ] || by_multicast "$name-$1" ||
+			{ LOG=$LAB_RUN/$name-$1.debug; fail "$name: no layer came by multicast"; }
 	done
 	LOG=
 }
+
+# by_multicast RUN: some layer's chunks came by multicast in that boot.
+by_multicast() { grep -q "layer [^ ]*: [1-9][0-9]* chunks (.*) by multicast" <(agent "$1"); }
 
 # sb_enforced RUN: the agent and the gold OS of that boot both said Secure Boot enforced.
 sb_enforced() {
@@ -375,10 +383,19 @@ table() {
 			total=$((total + $(fetched "$name-$r")))
 		done
 		full=$(( VMS * FULL_BYTES ))
-		printf 'gold v%s: %s fetched by %s PCs; a full copy of their layers is %s (%s%%)\n' "$r" \
-			"$(mb "$total")" "$VMS" "$(mb "$full")" "$(awk -v a="$total" -v b="$full" 'BEGIN { printf "%.2f", 100 * a / b }')"
+		printf 'gold v%s: %s fetched%s by %s PCs; a full copy of their layers is %s (%s%%)\n' "$r" \
+			"$(mb "$total")" "$([ "$MCAST" = 0 ] || echo ' over HTTP')" "$VMS" "$(mb "$full")" "$(awk -v a="$total" -v b="$full" 'BEGIN { printf "%.2f", 100 * a / b }')"
 	done
 	if [ "$RESTORE" = 1 ]; then restore_row; fi
+	if [ "$MCAST" = 1 ]; then mcast_row; fi
+}
+
+# What the first deployment's multicast session cost the server, against one copy (the
+# fetched column counts HTTP only: repairs and what multicast missed).
+mcast_row() {
+	printf 'multicast: the server sent %s for %s PCs; one copy is %s (gold v1: %s copies)\n' \
+		"$(mb "${MC_SENT:-0}")" "$VMS" "$(mb "$FULL_BYTES")" \
+		"$(awk -v a="${MC_SENT:-0}" -v b="$FULL_BYTES" 'BEGIN { printf "%.2f", a / b }')"
 }
 
 # The new PC's row: everything it fetched (gold v2, the machine layer, the data
@@ -411,12 +428,13 @@ inventory
 lab_start "$W/root" "$KEY" || fail "the lab did not start"
 say "   strata-server on $LAB_IP (bridge br0 in namespace $LAB_NS), dnsmasq on $SITE_IP hands out 10.78.0.100-199"
 say "   inventory: $(seq "$VMS" | while read -r i; do printf '%s=%s ' "$(name_of "$i")" "$(mac_of "$i")"; done)"
-FULL_BYTES=$(( $(layer_bytes "$ESP") + $(layer_bytes "$ROOT") ))
+FULL_BYTES=$(mcast_copy_bytes "$W/root/store" "$ESP" "$ROOT")
 
 step "3. boot $VMS PCs with empty disks at once ($BOOT): network boot, deploy, reboot into the disk"
 for i in $(seq "$VMS"); do truncate -s 160M "$W/disks/$(name_of "$i").img"; done
 boot_all 1
 check_round 1 v1
+MC_SENT=$([ "$MCAST" = 0 ] || mcast_sent)   # step 5's reload ends this session
 
 step "4. a user leaves files on pc01's data partition (policy preserve)"
 make_files

@@ -35,30 +35,14 @@
 . "$(dirname "$0")/../lib/netns.sh"
 . "$(dirname "$0")/../lib/lab.sh"
 . "$(dirname "$0")/../lib/gold.sh"
+. "$(dirname "$0")/../lib/mcast.sh"
 gold_init "${1:-build}" mcast
 MAC=52:54:00:5a:00:11
 
 gold
-cat > "$W/root/inventory.conf" <<EOC
-default local
-profile gold multicast=yes group=239.255.83.1 rate=${MCAST_RATE:-4M}
-part label=ESP type=esp size=16M layer=$ESP
-part label=root type=linux size=48M layer=$ROOT1
-part label=CIDATA type=basic size=4M layer=machine
-machine $MAC name=vm1 profile=gold action=deploy
-machine 52:54:00:5a:00:12 name=vm2 profile=gold action=deploy
-machine 52:54:00:5a:00:13 name=vm3 profile=gold action=deploy
-machine 52:54:00:5a:00:14 name=vm4 profile=gold action=deploy
-machine 52:54:00:5a:00:15 name=vm5 profile=gold action=deploy
-machine 52:54:00:5a:00:16 name=vm6 profile=gold action=deploy
-machine 52:54:00:5a:00:17 name=vm7 profile=gold action=deploy
-machine 52:54:00:5a:00:18 name=vm8 profile=gold action=deploy
-EOC
+mcast_inventory "$W/root" "${MCAST_RATE:-4M}" "$ESP" "$ROOT1" 8
 lab_start "$W/root" "$KEY" || { check "lab starts" false; finish; exit; }
 want() { [[ " ${E2E_CASES:-1 2} " == *" $1 "* ]]; }
-sent() { lab_curl -s "$(lab_url)/api/mcast.json" | tr -d ' \n' | sed -n 's/.*"bytes":\([0-9]*\).*/\1/p'; }
-# The store bytes one VM's phases received (its "left after" lines), summed.
-mc_bytes() { debug "$1" | sed -n 's/.*mcast: part .*: left after .* chunks delivered (\([0-9]*\) bytes).*/\1/p' | awk '{s += $1} END {print s + 0}'; }
 
 # 1. One VM over UEFI HTTP Boot.
 truncate -s 100M "$W/disk.img"
@@ -74,11 +58,11 @@ check "1: root equals its layer" part_equals "$W/disk.img" 2 "$W/root-v1.img"
 check "1: CIDATA names the machine" cidata_names "$W/disk.img" vm1
 MC=$(sed -n 's/.*layer root: \([0-9]*\) chunks (.*) by multicast.*/\1/p' <(debug vm1))
 check "1: root: chunks by multicast (${MC:-none})" test "${MC:-0}" -gt 0
-SENT=$(sent)
+SENT=$(mcast_sent)
 check "1: the server sent the session (${SENT:-?} bytes)" test "${SENT:-0}" -gt 0
 check "1: the agent says how much came by multicast" grep -q "strata.efi: [0-9]* MB by multicast, [0-9]* MB by repair" <(debug vm1)
 check "1: server recorded success" grep -q '"result": "ok"' <(lab_machines)
-COPY=$(mc_bytes vm1)
+COPY=$(debug vm1 | mcast_rx_bytes)
 # The longest multicast phase of one VM, in ms (its "left after" lines).
 mc_ms() { debug "$1" | sed -n 's/.*mcast: part .*: left after \([0-9]*\) ms.*/\1/p' | sort -n | tail -1; }
 # Chunks one VM's phases refused by verification plus datagrams counted bad.
@@ -103,7 +87,7 @@ for i in 2 3 4; do
 done
 MCJ=$(lab_machines | python3 -c 'import json, sys; print(" ".join(str(m.get("mc_bytes", 0)) for m in json.load(sys.stdin)["machines"] if m["name"] in ("vm2", "vm3", "vm4")))')
 check "2: /machines.json: each VM's bytes by multicast ($MCJ)" test "$(wc -w <<<"$MCJ")" = 3 -a -z "$(tr ' ' '\n' <<<"$MCJ" | grep -x 0)"
-SENT2=$(( $(sent) - ${SENT:-0} ))
+SENT2=$(( $(mcast_sent) - ${SENT:-0} ))
 echo "multicast: 3 VMs: the server sent $SENT2 bytes; one copy is ${COPY:-?} ($(awk -v s="$SENT2" -v c="${COPY:-0}" 'BEGIN { if (c) printf "%.2f", s / c; else print "?" }') copies)"
 check "2: fewer bytes than three unicast copies ($SENT2 < 3 x ${COPY:-?})" test "${COPY:-0}" -gt 0 -a "$SENT2" -lt $((3 * ${COPY:-0}))
 fi

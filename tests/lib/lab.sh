@@ -40,7 +40,9 @@
 # (the disk's -drive options before ",if=none,id=d0", default "file=DISK,format=raw": e.g. a
 # blkdebug filter that injects errors); LAB_VM_NS and LAB_VM_BR (the namespace and bridge
 # the VM's tap joins, default the lab's and br0: another site's segment); LAB_NETDEV (the
-# NIC's -netdev instead of the tap, id=n0: e.g. a socket to a relay that holds the tap).  Each VM's
+# NIC's -netdev instead of the tap, id=n0: e.g. a socket to a relay that holds the tap).
+# LAB_MCAST_LOSS (a percentage: the VM's tap drops that share of the multicast frames it
+# carries to the VM, netns_mcast_loss; a lossy client for tests/bench/multicast.sh).  Each VM's
 # tap is named after its MAC, so VMs with different MACs can run at once.
 # Traffic stays inside the namespaces; netns_cleanup (installed by netns_init) removes
 # them and every process in them.
@@ -127,6 +129,7 @@ lab_vm() {
 	fi
 	local ns=${LAB_VM_NS:-$LAB_NS}
 	netns_tap "$ns" "$tap" "${LAB_VM_BR:-br0}" || return 1
+	[ -z "${LAB_MCAST_LOSS:-}" ] || netns_mcast_loss "$ns" "$tap" "$LAB_MCAST_LOSS" || return 1
 	ip netns exec "$ns" timeout "$LAB_VM_TIMEOUT" \
 		qemu-system-x86_64 -machine "$machine" -accel tcg -m 1024 -nodefaults -display none \
 		$reboot -monitor none $sb \

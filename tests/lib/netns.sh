@@ -15,6 +15,7 @@
 #   netns_enslave NS IF BR       put IF under bridge BR
 #   netns_addr NS IF CIDR        add an address to IF in NS
 #   netns_tap NS TAP BR          persistent tap TAP in NS under BR, up (for QEMU)
+#   netns_mcast_loss NS PORT PCT the bridge in NS drops PCT % of the multicast out of PORT
 #   netns_spawn VAR NS LOG CMD.. run CMD inside NS in the background, output to LOG;
 #                                VAR = its PID (ip netns exec execs, so it is CMD's)
 #   netns_stop PID               SIGTERM, up to 5 s grace, then SIGKILL; reaps it
@@ -122,4 +123,23 @@ netns_cleanup() {
 	done
 	NETNS_LIST=""
 	[ -z "$NETNS_AFTER" ] || eval "$NETNS_AFTER"
+}
+
+# netns_mcast_loss NS PORT PERCENT: the bridge in NS drops PERCENT % (0.01 steps) of the
+# IPv4 multicast (224.0.0.0/4) it sends out of its port PORT, forwarded or from the
+# bridge's own address (an nftables table of the bridge family, one per port, gone with the
+# namespace); unicast, DHCP and TCP pass untouched.  Why: a lossy multicast receiver
+# behind PORT whose boot and HTTP repairs stay clean.  (This kernel has no netem.)
+netns_mcast_loss() {
+	local ns=$1 port=$2 n
+	n=$(awk -v p="$3" 'BEGIN { printf "%d", p * 100 + 0.5 }')
+	ip netns exec "$ns" nft -f - <<EOF ||
+table bridge loss_$port {
+	chain forwarded { type filter hook forward priority 0; policy accept;
+		oifname "$port" ip daddr 224.0.0.0/4 numgen random mod 10000 < $n drop; }
+	chain sent { type filter hook output priority 0; policy accept;
+		oifname "$port" ip daddr 224.0.0.0/4 numgen random mod 10000 < $n drop; }
+}
+EOF
+		{ echo "netns: cannot make $port in $ns drop $3 % of its multicast (nft)" >&2; return 1; }
 }

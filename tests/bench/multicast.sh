@@ -1,0 +1,226 @@
+#!/bin/bash
+# Benchmark of Strata's multicast sessions (docs/multicast.md) against udpcast, on the same
+# layer: what the server sends per client, and how long the slowest client takes, with
+# every client clean and with one losing 2 % of the multicast frames (issue 16).
+#
+# usage: bash tests/bench/multicast.sh BUILD_DIR
+#
+# The layer: tests/lib/gold.sh's gold disk, its ESP (16 MiB) and root (48 MiB ext4, a 6 MB
+# random file and some docs); one copy is the bytes of their distinct stored chunks
+# (mcast_copy_bytes), about 6.6 MB; one pass of the carousel, which sends a chunk each time
+# the layer holds it (the root has a 1 MiB file of one 64 KiB block), 7.6 MB.
+#   Strata   the lab (tests/lib/lab.sh): strata-server (release build) with the multicast
+#            profile of tests/e2e/multicast.sh (tests/lib/mcast.sh's mcast_inventory) at
+#            MCAST_RATE (default 4M bit/s), and three QEMU VMs (OVMF, TCG, the iPXE ROM)
+#            started at once, twice: every client clean, then the third losing
+#            MBENCH_LOSS % (default 2) of the multicast frames its tap carries
+#            (LAB_MCAST_LOSS, an nftables rule on the lab's bridge).  Server bytes: the
+#            session's store bytes sent (/api/mcast.json) during the run and every
+#            client's bytes by HTTP (repairs, what multicast missed); a client's time:
+#            strata.efi's own deployment time (its final line), which the multicast phase
+#            is most of; its HTTP repair bytes beside.
+#   udpcast  udp-sender and three udp-receivers natively, each in a network namespace on a
+#            bridge with IGMP snooping and a querier, the sender capped at the same rate
+#            (--max-bitrate), sending one file: the layer's stored chunks concatenated, so
+#            one copy is the same bytes.  Twice, as above, the third receiver's bridge
+#            port dropping the same share of multicast (the same nftables rule).  Server
+#            bytes: the sender's UDP payload (its interface's bytes less 42 a frame: its
+#            data, retransmissions and control); a client's time: from the receivers'
+#            start (once the sender listens) to the receiver's exit.
+# udpcast runs natively and Strata's clients under emulation, so the goals compare ratios:
+#   bytes     server bytes <= 1.2x one copy for 3 clients (clean run)
+#   lossy     the lossy client's time <= 1.2x the slowest other's (lossy run)
+#   slowdown  the slowest client's time, lossy run over clean run: Strata's < udpcast's
+# Results: a table on stdout, BUILD_DIR/bench/results/multicast.md, and the "Multicast"
+# section of docs/benchmarks.md (between <!-- bench:multicast begin/end -->).
+# Needs root, qemu-system-x86, ovmf, ipxe-qemu, dnsmasq, udpcast, nftables and
+# `make build-all`.  About 6 minutes at 4M on 2 cores.  KEEP=1 keeps the work folder.
+set -uo pipefail
+
+BENCH=multicast.sh
+. "$(dirname "$0")/lib/common.sh"
+case ${1:-} in -h | --help) sed -n '2,40p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
+[ $# -eq 1 ] || die "usage: multicast.sh BUILD_DIR (or --help)"
+bench_dirs "$1"
+EFI=$BUILD/efi/strata.efi
+KEY=$BUILD/keys/strata.key
+export STRATA_SERVER=$BUILD/rel/strata-server
+for f in "$SI" "$STRATA_SERVER" "$EFI" "$KEY"; do [ -f "$f" ] || die "$f not found: run 'make build-all'"; done
+[ "$(id -u)" = 0 ] || die "needs root (network namespaces)"
+PATH=$PATH:/usr/sbin:/sbin
+need qemu-system-x86_64 qemu-system-x86
+need dnsmasq dnsmasq-base
+need udp-sender udpcast
+need nft nftables
+RATE=${MCAST_RATE:-4M}
+LOSS=${MBENCH_LOSS:-2}
+[[ $RATE =~ ^[0-9]+[KMG]$ ]] || die "MCAST_RATE: '$RATE' is not a rate such as 4M"
+. "$ROOT/tests/lib/netns.sh"
+. "$ROOT/tests/lib/lab.sh"
+. "$ROOT/tests/lib/gold.sh"
+. "$ROOT/tests/lib/mcast.sh"
+
+W=$(mktemp -d /tmp/strata-bench-mcast.XXXXXX)
+chmod 755 "$W"
+LAB_RUN=$W/run
+RES=$BUILD/bench/results
+mkdir -p "$LAB_RUN" "$RES"
+netns_init '[ "${KEEP:-0}" = 1 ] && echo "kept $W" || rm -rf "$W"'
+LAB_VM_TIMEOUT=${LAB_VM_TIMEOUT:-600}
+
+# --- Strata ------------------------------------------------------------------------------
+
+# agent_ms NAME: strata.efi's deployment time in VM NAME (its final line), ms.
+agent_ms() { debug "$1" | sed -n 's/.*deployment complete:.*, \([0-9]*\) ms$/\1/p' | tail -n 1; }
+# http_bytes NAME: the bytes VM NAME fetched by HTTP (repairs and what multicast missed).
+http_bytes() { debug "$1" | sed -n 's/.*deployment complete:.* fetched (\([0-9]*\) bytes).*/\1/p' | tail -n 1; }
+
+# strata_run TAG FIRST LOSS: VMs vmFIRST..vmFIRST+2 at once from empty disks, the last
+# losing LOSS % of its multicast; into $W/strata.tsv one line per VM "TAG vmN MS HTTP MC",
+# "TAG multicast BYTES" (the session's) and "TAG sent BYTES" (those and every VM's HTTP).
+# Dies when a VM does not deploy the layers.
+strata_run() {
+	local tag=$1 first=$2 loss=$3 before n i pids=()
+	before=$(mcast_sent)
+	for i in 0 1 2; do
+		n=$((first + i))
+		truncate -s 100M "$W/disk$n.img"
+		LAB_MCAST_LOSS=$([ "$i" = 2 ] && [ "$loss" != 0 ] && echo "$loss") lab_vm "vm$n" "$(mcast_mac "$n")" "$W/disk$n.img" &
+		pids+=($!)
+	done
+	for i in 0 1 2; do wait "${pids[$i]}" || die "vm$((first + i)) did not end by itself (see $LAB_RUN/vm$((first + i)).debug)"; done
+	echo "$tag multicast $(( $(mcast_sent) - ${before:-0} ))" >> "$W/strata.tsv"
+	for n in $(seq "$first" $((first + 2))); do
+		part_equals "$W/disk$n.img" 2 "$W/root-v1.img" && part_equals "$W/disk$n.img" 1 "$W/esp.img" ||
+			die "vm$n: its disk does not hold the layers (see $LAB_RUN/vm$n.debug)"
+		echo "$tag vm$n $(agent_ms "vm$n") $(http_bytes "vm$n") $(debug "vm$n" | mcast_rx_bytes)" >> "$W/strata.tsv"
+	done
+	awk -v t="$tag" '$1 == t { s += ($2 == "multicast") ? $3 : $4 } END { print t, "sent", s }' "$W/strata.tsv" >> "$W/strata.tsv"
+}
+
+# --- udpcast -----------------------------------------------------------------------------
+
+# uc_lab: a bridge with IGMP snooping and a querier in namespace UC_BR, the sender in UC_S
+# (10.79.0.10) and three receivers in UC_R1..3 (10.79.0.11..13), each behind port vN.
+uc_lab() {
+	local i ns
+	netns_add UC_BR ucbr && netns_bridge "$UC_BR" br0 10.79.0.1/24 &&
+		ip -n "$UC_BR" link set br0 type bridge mcast_snooping 1 mcast_querier 1 &&
+		netns_add UC_S ucs && netns_veth "$UC_BR" vs "$UC_S" eth0 &&
+		netns_enslave "$UC_BR" vs br0 && netns_addr "$UC_S" eth0 10.79.0.10/24 || return 1
+	for i in 1 2 3; do
+		netns_add "UC_R$i" "ucr$i" || return 1
+		ns=UC_R$i
+		netns_veth "$UC_BR" "v$i" "${!ns}" eth0 && netns_enslave "$UC_BR" "v$i" br0 &&
+			netns_addr "${!ns}" eth0 "10.79.0.1$i/24" || return 1
+	done
+}
+
+# tx NS: "bytes frames" sent by eth0 in NS.
+tx() { ip netns exec "$1" cat /sys/class/net/eth0/statistics/tx_bytes /sys/class/net/eth0/statistics/tx_packets | tr '\n' ' '; }
+
+# uc_run TAG: one udpcast transfer of $W/layer.bin to the three receivers; one line "TAG
+# sent BYTES" and one per receiver "TAG rN MS" into $W/udpcast.tsv.
+uc_run() {
+	local tag=$1 t0 b0 f0 b1 f1 i ns pids=() rdv=(--mcast-rdv-address 224.0.0.1 --nokbd --interface eth0)
+	read -r b0 f0 <<< "$(tx "$UC_S")"
+	ip netns exec "$UC_S" timeout 600 udp-sender --file "$W/layer.bin" "${rdv[@]}" --min-receivers 3 \
+		--max-bitrate "${RATE,,}" > "$W/sender-$tag.log" 2>&1 &
+	pids+=($!)
+	# A receiver that asks before the sender listens waits long to ask again: start them
+	# once it does, and count from then.
+	lab_wait "$W/sender-$tag.log" "Broadcasting control" 10 || die "udpcast $tag: udp-sender did not start"
+	sleep 0.5
+	t0=$(date +%s%3N)
+	for i in 1 2 3; do
+		ns=UC_R$i
+		(ip netns exec "${!ns}" timeout 600 udp-receiver --file "$W/out$i.bin" "${rdv[@]}" \
+			> "$W/receiver$i-$tag.log" 2>&1 && echo "$tag r$i $(( $(date +%s%3N) - t0 ))" >> "$W/udpcast.tsv") &
+		pids+=($!)
+	done
+	for i in "${!pids[@]}"; do wait "${pids[$i]}" || die "udpcast $tag: a process failed (see $W/*-$tag.log)"; done
+	read -r b1 f1 <<< "$(tx "$UC_S")"
+	for i in 1 2 3; do cmp -s "$W/layer.bin" "$W/out$i.bin" || die "udpcast $tag: receiver $i's copy differs"; done
+	echo "$tag sent $(( b1 - b0 - 42 * (f1 - f0) ))" >> "$W/udpcast.tsv"
+}
+
+# --- the runs ----------------------------------------------------------------------------
+
+log "the layer (tests/lib/gold.sh's gold disk)"
+gold
+COPY=$(mcast_copy_bytes "$W/root/store" "$ESP" "$ROOT1")
+mcast_chunk_files "$W/root/store" "$ESP" "$ROOT1" | sort -u | xargs -r cat > "$W/layer.bin"
+PASS=$(mcast_pass_bytes "$W/root/store" "$ESP" "$ROOT1")
+[ "$(stat -c %s "$W/layer.bin")" = "$COPY" ] || die "the udpcast file is not one copy ($COPY bytes)"
+log "one copy: $COPY bytes; one pass (a recurring chunk each time): $PASS"
+
+log "udpcast: 3 receivers at $RATE, clean"
+uc_lab || die "udpcast's namespaces could not be made"
+# The first transfer on a new bridge lost two receivers' start for about 25 s (udp-sender's
+# "Timeout notAnswered"), the snooping bridge not yet forwarding the group to them: one
+# transfer first, not counted.
+uc_run warmup
+rm -f "$W/udpcast.tsv"
+uc_run clean
+log "udpcast: 3 receivers, r3 losing $LOSS % of its multicast"
+netns_mcast_loss "$UC_BR" v3 "$LOSS" || die "no loss rule"
+uc_run lossy
+
+log "Strata: the lab at $RATE"
+mcast_inventory "$W/root" "$RATE" "$ESP" "$ROOT1" 6
+lab_start "$W/root" "$KEY" || die "the lab did not start (see $LAB_RUN/server.log)"
+log "Strata: vm1..vm3 at once, clean"
+strata_run clean 1 0
+log "Strata: vm4..vm6 at once, vm6 losing $LOSS % of its multicast"
+strata_run lossy 4 "$LOSS"
+
+# --- the report --------------------------------------------------------------------------
+
+# f FILE TAG FIELD: the value of "TAG FIELD V" in FILE.
+f() { awk -v t="$2" -v k="$3" '$1 == t && $2 == k { print $3 }' "$1"; }
+# slowest FILE TAG [EXCEPT]: the largest time of TAG's clients (but EXCEPT).
+slowest() { awk -v t="$2" -v x="${3:-}" '$1 == t && $2 != "sent" && $2 != "multicast" && $2 != x && $3 > m { m = $3 } END { print m + 0 }' "$1"; }
+met() { awk -v r="$1" -v g="$2" -v op="${3:-le}" 'BEGIN { if (r == "n/a") print "n/a"; else print ((op == "le" ? r <= g : r < g) ? "met" : "NOT met") }'; }
+S=$W/strata.tsv U=$W/udpcast.tsv
+S_clean_bytes=$(ratio "$(f "$S" clean sent)" "$COPY") S_lossy_bytes=$(ratio "$(f "$S" lossy sent)" "$COPY")
+U_clean_bytes=$(ratio "$(f "$U" clean sent)" "$COPY") U_lossy_bytes=$(ratio "$(f "$U" lossy sent)" "$COPY")
+S_clean_slow=$(slowest "$S" clean) S_lossy_slow=$(slowest "$S" lossy)
+U_clean_slow=$(slowest "$U" clean) U_lossy_slow=$(slowest "$U" lossy)
+S_LOSSY=$(ratio "$(f "$S" lossy vm6)" "$(slowest "$S" lossy vm6)")
+U_LOSSY=$(ratio "$(f "$U" lossy r3)" "$(slowest "$U" lossy r3)")
+S_DOWN=$(ratio "$S_lossy_slow" "$S_clean_slow")
+U_DOWN=$(ratio "$U_lossy_slow" "$U_clean_slow")
+rows() {   # rows FILE NAME: one table row per client of each run
+	awk -v n="$2" -v c="$COPY" '$2 != "sent" && $2 != "multicast" { printf "| %s | %s | %s | %.1f | %s | %s |\n", n, $1, $2, $3 / 1000,
+		$4 == "" ? "" : sprintf("%.2f", $4 / 1e6), $5 == "" ? "" : sprintf("%.2f", $5 / 1e6) }' "$1"
+}
+MD=$RES/multicast.md
+cat > "$MD" <<EOF
+Three clients at once on one bridge, the layer of tests/lib/gold.sh (ESP and root):
+one copy is $COPY bytes ($(mib "$COPY") MiB) of distinct stored chunks, what udpcast sends; one pass of Strata's carousel, which sends
+a chunk each time the layer holds it, is $PASS bytes.  Rate $RATE bit/s on both sides;
+the lossy client (Strata's vm6, udpcast's r3) loses $LOSS % of the multicast frames its bridge
+port sends it.  Strata: strata-server release build, QEMU $(qemu-system-x86_64 --version | head -1 | awk '{ print $4 }') TCG VMs (OVMF, the
+iPXE ROM), strata.efi's own deployment time.  udpcast $(dpkg-query -W -f='${Version}' udpcast 2>/dev/null): native, in namespaces, from
+the receivers' start (the sender listening) to the receiver's exit.  $(nproc) host cores.
+
+| client | run | name | time (s) | HTTP (MB) | multicast (MB) |
+| --- | --- | --- | ---: | ---: | ---: |
+$(rows "$S" Strata)
+$(rows "$U" udpcast)
+
+| goal | Strata | udpcast | goal met (Strata) |
+| --- | ---: | ---: | --- |
+| server bytes / one copy, clean (3 clients) | $S_clean_bytes | $U_clean_bytes | <= 1.2: $(met "$S_clean_bytes" 1.2) |
+| server bytes / one copy, lossy run | $S_lossy_bytes | $U_lossy_bytes | |
+| server bytes / one pass, clean | $(ratio "$(f "$S" clean sent)" "$PASS") | | |
+| multicast bytes / one copy, lossy run | $(ratio "$(f "$S" lossy multicast)" "$COPY") | | |
+| lossy client's time / slowest other's | $S_LOSSY | $U_LOSSY | <= 1.2: $(met "$S_LOSSY" 1.2) |
+| slowest client, lossy run / clean run | $S_DOWN | $U_DOWN | < udpcast's: $(met "$S_DOWN" "$U_DOWN" lt) |
+
+Run: \`bash tests/bench/multicast.sh build\` ($(date -u +%Y-%m-%d)); server bytes per client are a third of the ratios above.
+EOF
+cat "$MD"
+doc_section "$ROOT/docs/benchmarks.md" multicast "Multicast" "Measured by tests/bench/multicast.sh." "$MD" \
+	|| die "cannot update docs/benchmarks.md"
+log "wrote $MD and the Multicast section of docs/benchmarks.md"
