@@ -17,6 +17,8 @@ function summary(m) {
       "aria-valuemin": 0, "aria-valuemax": 100, "aria-valuenow": pc }, f),
       pc + "% · " + bytes(m.done) + " of " + bytes(m.total) + (m.rate ? " · " + rate(m.rate) : "") +
       (m.eta !== null && m.eta !== undefined ? " · " + clock(m.eta) + " left" : ""))] : null,
+    m.mc_bytes || m.repair_bytes ? [h("dt", {}, "Multicast"), h("dd", {},
+      bytes(m.mc_bytes || 0) + " by multicast · " + bytes(m.repair_bytes || 0) + " by repair (HTTP)")] : null,
     h("dt", {}, "MAC"), h("dd", { class: "mono" }, m.mac),
     h("dt", {}, "Profile"), h("dd", {}, m.profile || ""),
     h("dt", {}, "Room"), h("dd", {}, m.room || "none"),
