@@ -14,7 +14,7 @@ SERVER_SRCS := server/main.c server/services.c server/server.c server/catalog.c 
 	server/dhcp.c server/dhcp_parse.c \
 	server/dhcp_reply.c server/boot_watch.c server/enroll.c server/store_access.c \
 	server/admins.c server/admin_session.c server/login_limit.c server/login.c server/http_login.c \
-	server/json_out.c server/lab_view.c server/lab_snapshot.c server/http_api.c \
+	server/json_out.c server/lab_view.c server/lab_snapshot.c server/http_api.c server/http_json.c \
 	server/sse.c server/http_events.c \
 	server/inventory_mcast.c server/mcast_plan.c server/mcast.c server/mcast_client.c \
 	server/mcast_send.c server/http_mcast.c \

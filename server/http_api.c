@@ -7,6 +7,7 @@
 #include "http_api.h"
 #include "http_events.h"
 #include "lab_snapshot.h"
+#include "http_json.h"
 #include "rc.h"
 #include "text.h"
 
@@ -15,35 +16,6 @@
 /** Audit rows a page gives without limit=, and at most. */
 #define AUDIT_DEFAULT 100
 #define AUDIT_MAX 500
-
-/* A JSON body being written: the stream and the buffer it fills (owned, until handed to
- * http_owned or freed). */
-struct out {
-	FILE *f;
-	char *buf;
-	size_t len;
-};
-
-static int out_open(struct out *o)
-{
-	o->buf = NULL;
-	o->len = 0;
-	o->f = open_memstream(&o->buf, &o->len);
-	return o->f ? 0 : STRATA_ENOMEM;
-}
-
-/* Send what o holds (taken), or fail with rc (o freed). */
-static enum MHD_Result out_send(struct MHD_Connection *c, struct req *r, struct out *o, int rc,
-				const char *why)
-{
-	if (fclose(o->f) && !rc)
-		rc = STRATA_ENOMEM;
-	if (rc) {
-		free(o->buf);
-		return http_fail(c, r, rc, why);
-	}
-	return http_owned(c, r, "application/json", o->buf, o->len);
-}
 
 /* The credential check every route here starts with: 0, or the answer queued in *ret. */
 static int admit(struct MHD_Connection *c, struct req *r, struct server *s, enum MHD_Result *ret)
@@ -74,7 +46,7 @@ enum MHD_Result http_api_machines(struct MHD_Connection *c, struct req *r, struc
 {
 	struct lab_view v = { 0 };
 	struct lab_query q;
-	struct out o;
+	struct http_json o;
 	enum MHD_Result ret;
 	const char *why = "cannot read the lab's state (the server log says why)";
 	int rc;
@@ -84,13 +56,13 @@ enum MHD_Result http_api_machines(struct MHD_Connection *c, struct req *r, struc
 	if ((rc = machines_query(c, &q, &why)))
 		return http_fail(c, r, rc, why);
 	v.seq = http_events_seq(s);   /* before the snapshot: later frames are not in it */
-	if ((rc = lab_snapshot(s, &v)) || (rc = out_open(&o))) {
+	if ((rc = lab_snapshot(s, &v)) || (rc = http_json_open(&o))) {
 		lab_view_free(&v);
 		return http_fail(c, r, rc, why);
 	}
 	lab_machines_json(o.f, &v, &q);
 	lab_view_free(&v);
-	return out_send(c, r, &o, 0, NULL);
+	return http_json_send(c, r, &o, 0, NULL);
 }
 
 /* A partition's layer: its id in hex, "machine", or null. */
@@ -285,7 +257,7 @@ static int machine_json(FILE *f, struct server *s, const struct lab_view *v, siz
 enum MHD_Result http_api_machine(struct MHD_Connection *c, struct req *r, struct server *s)
 {
 	struct lab_view v = { 0 };
-	struct out o;
+	struct http_json o;
 	enum MHD_Result ret;
 	int64_t before;
 	long i;
@@ -295,7 +267,7 @@ enum MHD_Result http_api_machine(struct MHD_Connection *c, struct req *r, struct
 		return ret;
 	if (before_of(c, &before))
 		return http_fail(c, r, STRATA_EINVAL, "before= is an order's id");
-	if ((rc = lab_snapshot(s, &v)) || (rc = out_open(&o))) {
+	if ((rc = lab_snapshot(s, &v)) || (rc = http_json_open(&o))) {
 		lab_view_free(&v);
 		return http_fail(c, r, rc, "cannot read the lab's state (the server log says why)");
 	}
@@ -305,7 +277,7 @@ enum MHD_Result http_api_machine(struct MHD_Connection *c, struct req *r, struct
 		rc = machine_json(o.f, s, &v, (size_t)i, before);
 	}
 	lab_view_free(&v);
-	return out_send(c, r, &o, rc, rc == STRATA_ENOENT ? "no machine of that name"
+	return http_json_send(c, r, &o, rc, rc == STRATA_ENOENT ? "no machine of that name"
 			: "cannot read the machine's records (the server log says why)");
 }
 
@@ -372,13 +344,13 @@ enum MHD_Result http_api_profiles(struct MHD_Connection *c, struct req *r, struc
 	struct captured *rows = NULL;
 	const struct inventory *inv;
 	size_t nrows;
-	struct out o;
+	struct http_json o;
 	enum MHD_Result ret;
 	int rc;
 
 	if (admit(c, r, s, &ret))
 		return ret;
-	if ((rc = captured_rows(s, &rows, &nrows)) || (rc = out_open(&o)))
+	if ((rc = captured_rows(s, &rows, &nrows)) || (rc = http_json_open(&o)))
 		return free(rows), http_fail(c, r, rc, "cannot read the captured profiles");
 	pthread_rwlock_rdlock(&s->lock);
 	inv = s->cat->inv;
@@ -395,7 +367,7 @@ enum MHD_Result http_api_profiles(struct MHD_Connection *c, struct req *r, struc
 	fputs("]\n", o.f);
 	pthread_rwlock_unlock(&s->lock);
 	free(rows);
-	return out_send(c, r, &o, 0, NULL);
+	return http_json_send(c, r, &o, 0, NULL);
 }
 
 /* Whether profile pr names layer id. */
@@ -456,13 +428,13 @@ static void layer_json(FILE *f, const struct catalog *cat, const uint8_t id[32],
 enum MHD_Result http_api_layers(struct MHD_Connection *c, struct req *r, struct server *s)
 {
 	const struct inventory *inv;
-	struct out o;
+	struct http_json o;
 	enum MHD_Result ret;
 	int rc, first = 1;
 
 	if (admit(c, r, s, &ret))
 		return ret;
-	if ((rc = out_open(&o)))
+	if ((rc = http_json_open(&o)))
 		return http_fail(c, r, rc, "out of memory");
 	pthread_rwlock_rdlock(&s->lock);
 	inv = s->cat->inv;
@@ -478,7 +450,7 @@ enum MHD_Result http_api_layers(struct MHD_Connection *c, struct req *r, struct 
 		}
 	fputs("]\n", o.f);
 	pthread_rwlock_unlock(&s->lock);
-	return out_send(c, r, &o, 0, NULL);
+	return http_json_send(c, r, &o, 0, NULL);
 }
 
 /* One audit row: {"id","at","by","via","target","action","machines","ok","failed","open"}. */
@@ -524,7 +496,7 @@ enum MHD_Result http_api_audit(struct MHD_Connection *c, struct req *r, struct s
 {
 	const char *lim = http_qfield(c, "limit");
 	unsigned int limit = AUDIT_DEFAULT;
-	struct out o;
+	struct http_json o;
 	enum MHD_Result ret;
 	int64_t before;
 	int rc;
@@ -533,8 +505,8 @@ enum MHD_Result http_api_audit(struct MHD_Connection *c, struct req *r, struct s
 		return ret;
 	if (before_of(c, &before) || (lim && lab_number(lim, 1, AUDIT_MAX, &limit)))
 		return http_fail(c, r, STRATA_EINVAL, "before= is an order's id, limit= 1..500");
-	if ((rc = out_open(&o)))
+	if ((rc = http_json_open(&o)))
 		return http_fail(c, r, rc, "out of memory");
 	rc = audit_json(o.f, s, before, limit);
-	return out_send(c, r, &o, rc, "cannot read the audit log (the server log says why)");
+	return http_json_send(c, r, &o, rc, "cannot read the audit log (the server log says why)");
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 #include "http_orders.h"
 #include "orders.h"
+#include "http_json.h"
 #include "rc.h"
 #include "schedule.h"
 #include "server_clock.h"
@@ -32,39 +33,11 @@ static int field(void *ctx, const char *key, char *buf, size_t cap)
 	return 1;
 }
 
-/* A JSON answer being written into a memory stream. */
-struct out {
-	FILE *f;
-	char *buf;
-	size_t len;
-};
-
-/* Send o's JSON (taken) with 200, or fail with rc and why (o freed). */
-static enum MHD_Result send_out(struct MHD_Connection *c, struct req *r, struct out *o, int rc,
-				const char *why)
-{
-	if (fclose(o->f) && !rc)
-		rc = STRATA_ENOMEM;
-	if (rc) {
-		free(o->buf);
-		return http_fail(c, r, rc, why);
-	}
-	return http_owned(c, r, "application/json", o->buf, o->len);
-}
-
-static int out_open(struct out *o)
-{
-	o->buf = NULL;
-	o->len = 0;
-	o->f = open_memstream(&o->buf, &o->len);
-	return o->f ? 0 : STRATA_ENOMEM;
-}
-
 enum MHD_Result http_orders_preview(struct MHD_Connection *c, struct req *r, struct server *s)
 {
 	struct form fm = { c, r };
 	struct order_req o;
-	struct out out;
+	struct http_json out;
 	struct who by;
 	const char *why;
 	int rc = http_authorize(c, s, r, &by, &why);
@@ -73,10 +46,10 @@ enum MHD_Result http_orders_preview(struct MHD_Connection *c, struct req *r, str
 		return http_fail(c, r, rc, why);
 	if ((rc = order_req_parse(&o, field, &fm, server_now(), &why)))
 		return http_fail(c, r, rc, why);
-	if ((rc = out_open(&out)))
+	if ((rc = http_json_open(&out)))
 		return http_fail(c, r, rc, "out of memory");
 	rc = orders_preview(s, &o, &by, out.f);
-	return send_out(c, r, &out, rc, "cannot preview the order (the server's log says why)");
+	return http_json_send(c, r, &out, rc, "cannot preview the order (the server's log says why)");
 }
 
 /* The order a confirmation names: preview=ID, or the fields with confirm=yes. */
@@ -126,7 +99,7 @@ static const char *run_why(const struct order_req *o, int rc)
 enum MHD_Result http_orders(struct MHD_Connection *c, struct req *r, struct server *s)
 {
 	struct order_req o;
-	struct out out;
+	struct http_json out;
 	struct who by;
 	const char *why;
 	int rc = http_authorize(c, s, r, &by, &why);
@@ -135,25 +108,25 @@ enum MHD_Result http_orders(struct MHD_Connection *c, struct req *r, struct serv
 		return http_fail(c, r, rc, why);
 	if ((rc = confirmed(c, r, s, &by, &o, &why)))
 		return http_fail(c, r, rc, why);
-	if ((rc = out_open(&out)))
+	if ((rc = http_json_open(&out)))
 		return http_fail(c, r, rc, "out of memory");
 	rc = o.at ? schedule(s, &o, &by, out.f) : orders_run(s, &o, &by, out.f);
-	return send_out(c, r, &out, rc, run_why(&o, rc));
+	return http_json_send(c, r, &out, rc, run_why(&o, rc));
 }
 
 enum MHD_Result http_schedule(struct MHD_Connection *c, struct req *r, struct server *s)
 {
-	struct out out;
+	struct http_json out;
 	struct who by;
 	const char *why;
 	int rc = http_authorize(c, s, r, &by, &why);
 
 	if (rc)
 		return http_fail(c, r, rc, why);
-	if ((rc = out_open(&out)))
+	if ((rc = http_json_open(&out)))
 		return http_fail(c, r, rc, "out of memory");
 	rc = schedule_json(s, out.f);
-	return send_out(c, r, &out, rc, "cannot read the scheduled orders");
+	return http_json_send(c, r, &out, rc, "cannot read the scheduled orders");
 }
 
 enum MHD_Result http_schedule_cancel(struct MHD_Connection *c, struct req *r,

@@ -123,8 +123,7 @@ static void machine_json(FILE *f, struct server *s, const struct order_req *o,
 	fputc('}', f);
 }
 
-/* "refused": [{"name","why"}] of set. */
-static void refused_json(FILE *f, const struct order_set *set)
+void orders_refused_json(FILE *f, const struct order_set *set)
 {
 	int first = 1;
 
@@ -192,7 +191,7 @@ static void preview_json(FILE *f, struct server *s, const struct order_req *o,
 		}
 	fputc(']', f);
 	json_kv_int(f, "total_bytes", (int64_t)total, 0);
-	refused_json(f, set);
+	orders_refused_json(f, set);
 	fputs("}\n", f);
 }
 

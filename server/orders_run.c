@@ -163,24 +163,13 @@ static int64_t newest_order(struct server *s, int64_t since, const struct who *b
 /* {"order","scheduled":null,"marked","refused"}. */
 static void run_json(FILE *f, int64_t order, const struct order_set *set, int n)
 {
-	int first = 1;
-
 	fputc('{', f);
 	json_kv_int(f, "order", order, 1);
 	json_key(f, "scheduled", 0);
 	fputs("null", f);
 	json_kv_int(f, "marked", n, 0);
-	json_key(f, "refused", 0);
-	fputc('[', f);
-	for (size_t k = 0; k < set->n; k++)
-		if (set->m[k].why) {
-			fputs(first ? "{" : ", {", f);
-			json_kv_str(f, "name", set->m[k].name, 1);
-			json_kv_str(f, "why", set->m[k].why, 0);
-			fputc('}', f);
-			first = 0;
-		}
-	fputs("]}\n", f);
+	orders_refused_json(f, set);
+	fputs("}\n", f);
 }
 
 int orders_run(struct server *s, const struct order_req *o, const struct who *by, FILE *f)

@@ -7,6 +7,7 @@
 #define STRATA_ORDERS_SET_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include "orders.h"
 #include "server.h"
@@ -38,6 +39,10 @@ struct order_set {
 int orders_set_resolve(struct server *s, const struct order_req *o, struct order_set *set);
 
 void orders_set_free(struct order_set *set);
+
+/** Write `"refused": [{"name","why"}]` for set's refused machines into f: the same list
+ *  in a preview's answer and in a run's (orders.c). */
+void orders_refused_json(FILE *f, const struct order_set *set);
 
 /** Whether order o writes part p from the store (deploy, restore and replace write the
  *  layer parts that are not capture=yes): what the preview lists and the cost counts. */
