@@ -376,7 +376,7 @@ static int run_engine(struct layer *l, uint64_t part_bytes)
 	struct strata_deploy d = { .idx = &l->idx, .target = &disk_target, .target_ctx = l,
 				   .block_size = l->a->disk.block_size, .source = &net_source,
 				   .source_ctx = l, .progress = on_progress, .hook_ctx = l,
-				   .reuse = &reuse, .wipe = l->wipe };
+				   .reuse = &reuse, .wipe = l->wipe, .workers = &l->a->cores.w };
 	int rc;
 
 	if (l->a->m.mc.on)
@@ -392,6 +392,7 @@ static int run_engine(struct layer *l, uint64_t part_bytes)
 	rc = strata_deploy_run(&d);
 	strata_reuse_done(&reuse);
 	log_times(l, clock_us());
+	mp_log_counts(&l->a->cores, l->label);
 	if (l->bar_phase)
 		progress_end(&l->a->bar, l->bar_phase == 2 ? d.st.bytes_written : l->idx.image_size);
 	l->a->bytes_fetched += d.st.bytes_fetched;
