@@ -104,7 +104,7 @@ static void pool_start(void *ctx, strata_job_fn *fn, void *arg, uint32_t n)
 static void pool_finish(void *ctx)
 {
 	struct mp_pool *p = ctx;
-	uint64_t t0, noted = 0;
+	uint64_t t0, noted = 0, in = clock_us();
 
 	p->bsp_items += run_items(p, p->gen, 0);
 	t0 = clock_us();
@@ -117,6 +117,7 @@ static void pool_finish(void *ctx)
 		}
 	}
 	p->wait_us += clock_us() - t0;
+	p->finish_us += clock_us() - in;
 }
 
 void mp_pool_init(struct mp_pool *p, uint32_t cores)

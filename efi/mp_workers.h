@@ -51,6 +51,8 @@ struct mp_pool {
 	volatile uint32_t quit;       /**< the APs return */
 	uint32_t bsp_items;           /**< items the BSP ran since mp_counts_reset */
 	uint64_t wait_us;             /**< BSP time spent waiting for APs in finish */
+	uint64_t finish_us;           /**< BSP time in finish, its own items and waiting,
+				       since mp_start: the CPU phases' wall time */
 	const char *one_core;         /**< why one core (static text), or NULL */
 };
 
