@@ -112,9 +112,9 @@ void mp_start(struct mp_pool *p)
 		one_core(p, "no application processor started");
 		return;
 	}
-	log_msg("cores: %u cores (the boot processor and %u application processors of %u "
+	log_msg("cores: %u cores (the boot processor and %u application processor%s of %u "
 		"enabled): hashing and inflating on all of them", 1 + p->alive, p->alive,
-		p->enabled);
+		p->alive == 1 ? "" : "s", p->enabled);
 }
 
 void mp_stop(struct mp_pool *p)
