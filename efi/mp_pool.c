@@ -13,6 +13,20 @@
 
 #define WAIT_NOTE_US 10000000u     /* a stall this long is logged (once per batch) */
 
+/*
+ * Wait a little in a spin loop.  Why not the PAUSE instruction: QEMU's TCG implements it
+ * as a return to its outer loop, which takes QEMU's global lock every time, so a spinning
+ * AP slowed the boot processor's disk writes and network several times over
+ * (tests/bench/cores.sh, -smp 2: writes 1,338 ms with PAUSE, 237 without; network 2,059
+ * and 728).
+ * A loop of plain instructions costs a real CPU nearly the same and TCG nothing more.
+ */
+void mp_relax(void)
+{
+	for (volatile int i = 0; i < 64; i++)
+		;
+}
+
 /* Take the next item of batch gen into *k: 1, or 0 when that batch has none left. */
 static int claim(struct mp_pool *p, uint32_t gen, uint32_t *k)
 {
@@ -51,7 +65,7 @@ static void ap_loop(void *arg)
 	while (!__atomic_load_n(&p->quit, __ATOMIC_ACQUIRE)) {
 		gen = (uint32_t)(__atomic_load_n(&p->next, __ATOMIC_ACQUIRE) >> 32);
 		if (gen == seen) {
-			__builtin_ia32_pause();
+			mp_relax();
 			continue;
 		}
 		ap->items += run_items(p, gen, ap->worker);
@@ -109,7 +123,7 @@ static void pool_finish(void *ctx)
 	p->bsp_items += run_items(p, p->gen, 0);
 	t0 = clock_us();
 	while (__atomic_load_n(&p->done, __ATOMIC_ACQUIRE) != p->n) {
-		__builtin_ia32_pause();
+		mp_relax();
 		if (!noted && clock_us() - t0 > WAIT_NOTE_US) {
 			noted = 1;
 			log_msg("cores: an application processor has worked on one chunk for "

@@ -80,7 +80,7 @@ static uint32_t wait_alive(struct mp_pool *p)
 	for (uint32_t i = 0; i < p->n_aps; i++) {
 		while (!__atomic_load_n(&p->ap[i].alive, __ATOMIC_ACQUIRE) &&
 		       clock_ms() - t0 < ANSWER_MS)
-			__builtin_ia32_pause();
+			mp_relax();
 		if (__atomic_load_n(&p->ap[i].alive, __ATOMIC_ACQUIRE)) {
 			n++;
 			continue;

@@ -72,6 +72,8 @@ void mp_log_counts(struct mp_pool *p, const char *label);
 /* Between mp_workers.c (the firmware) and mp_pool.c (the batches). */
 /** Fill p->w for cores workers (1 + the APs started). */
 void mp_pool_init(struct mp_pool *p, uint32_t cores);
+/** A short wait inside a spin loop (mp_pool.c says why not PAUSE). */
+void mp_relax(void);
 /** What StartupThisAP runs with an AP's struct mp_ap. */
 VOID EFIAPI mp_ap_entry(VOID *arg);
 

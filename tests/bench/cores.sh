@@ -69,7 +69,7 @@ make_layer() {
 	[ -n "$LAYER" ] || return 1
 	# What a redeployment hashes: the data chunks (zero and free chunks are not hashed).
 	HASHED=$($SI inspect --store "$W/root/store" --chunks "$LAYER" |
-		awk '$1 == "chunk" && ($9 == "zlib" || $9 == "raw") { b += $5 } END { print b + 0 }')
+		awk '$1 == "chunk" && ($9 == "zlib" || $9 == "raw") { b += $6 } END { print b + 0 }')
 	rm -rf "$W/tree"
 }
 
