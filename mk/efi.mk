@@ -81,10 +81,11 @@ EFI_FT_ARGS := selftest-fetch=blob
 # (371,200) and on branch blankdisk after (373,760); the budget grows by exactly that:
 # 373,248 + 2,560.
 # Every core (efi/mp_workers.c, efi/mp_pool.c: EFI_MP_SERVICES_PROTOCOL, the APs' mailbox
-# and stacks; core/deploy_batch.c: the engine's batches; strata_inflate_in), the three
-# built with -Os below: 6,144 bytes, measured as strata.efi on main before (373,760) and on
-# branch mp after (379,904); the budget grows by exactly that: 375,808 + 6,144.
-EFI_SIZE_BUDGET := 381952
+# and stacks; core/deploy_batch.c: the engine's batches; strata_inflate_in; the layer time
+# line's hashing), the three built with -Os below: 6,656 bytes, measured as strata.efi on
+# main before (373,760) and on branch mp after (380,416); the budget grows by exactly that:
+# 375,808 + 6,656.
+EFI_SIZE_BUDGET := 382464
 
 # gnu-efi (Debian package gnu-efi 3.0.15).
 GNUEFI_INC := /usr/include/efi
