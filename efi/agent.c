@@ -309,10 +309,12 @@ static void left_alone(struct agent *a, const struct strata_part *p)
 	agent_report(a, "progress", 0, 0, msg);
 }
 
+/* Every layer, with the machine's cores started for their hashing and inflating. */
 static int layers(struct agent *a)
 {
-	int rc;
+	int rc = 0;
 
+	mp_start(&a->cores);
 	for (unsigned int i = 0; i < a->m.nparts; i++) {
 		const struct strata_part *p = &a->m.parts[i];
 
@@ -328,9 +330,10 @@ static int layers(struct agent *a)
 		log_msg("part %u (%s): deploying its layer", p->num, p->label);
 		rc = layer_deploy(a, i);
 		if (rc)
-			return fail(a, rc, "a layer could not be deployed (see the log)");
+			break;
 	}
-	return 0;
+	mp_stop(&a->cores);
+	return rc ? fail(a, rc, "a layer could not be deployed (see the log)") : 0;
 }
 
 /* check=yes with nothing pending: fetch the manifest and check the disk (agent_check.h).

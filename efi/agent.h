@@ -13,6 +13,7 @@
 #include "gpt.h"
 #include "key_answer.h"
 #include "manifest.h"
+#include "mp_workers.h"
 #include "orders.h"
 #include "progress.h"
 #include "session.h"
@@ -47,6 +48,7 @@ struct agent {
 	 *  NULL while it may be tried. */
 	const char *mc_off;
 	uint64_t start_ms;           /**< when the deployment began (clock_ms), for the summary */
+	struct mp_pool cores;        /**< every core, while layers deploy (mp_workers.h) */
 	struct orders orders;        /**< what the server's orders line asks (orders.h) */
 	/** Nothing was pending, and the layout check (check=yes, agent_check.h) found the disk
 	 *  blank or lacking a partition: this run restores it, and a failure hands the PC to

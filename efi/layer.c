@@ -38,8 +38,11 @@
  *  on a slow NIC the answer differs, and an administrator tuning a lab needs to know. */
 struct layer_times {
 	uint64_t start, phase2;      /**< clock_us at the start and when fetching began */
-	uint64_t read, write, sink;  /**< in disk reads, disk writes, handling received bytes */
-	uint64_t sink_write;         /**< the part of `write` done inside the sink */
+	uint64_t read, write;        /**< in disk reads, disk writes */
+	uint64_t write2;             /**< `write` when fetching began */
+	/** The cores' finish_us (mp_workers.h: hashing or inflating, or waiting for the other
+	 *  cores to) at the start and when fetching began. */
+	uint64_t cpu0, cpu2;
 };
 
 /** What the engine's callbacks need. */
@@ -115,12 +118,8 @@ static const struct strata_target_ops disk_target = { t_read, t_write };
 static int on_bytes(void *ctx, uint64_t offset, const void *data, size_t len, uint64_t size)
 {
 	struct layer *l = ctx;
-	uint64_t t0 = clock_us(), w0 = l->t.write;
-	int rc = l->sink(l->sink_ctx, data, len);
 
-	l->t.sink += clock_us() - t0;
-	l->t.sink_write += l->t.write - w0;
-	return rc;
+	return l->sink(l->sink_ctx, data, len);
 }
 
 static int get_chunk(struct layer *l, uint64_t i)
@@ -206,8 +205,11 @@ static int s_fetch_run(void *ctx, uint64_t first, uint64_t last, strata_sink_fn 
 	char url[ARGS_URL_MAX + 256];
 	int rc = STRATA_ENOENT;
 
-	if (!l->t.phase2)
+	if (!l->t.phase2) {
 		l->t.phase2 = clock_us();   /* fetching starts with the first request */
+		l->t.write2 = l->t.write;
+		l->t.cpu2 = l->a->cores.finish_us;
+	}
 	maybe_report(l);
 	l->sink = sink;
 	l->sink_ctx = sink_ctx;
@@ -306,20 +308,22 @@ static int load_index(struct layer *l, uint8_t **buf, size_t *len)
 }
 
 /* Split the layer's time: checking the disk (reading, hashing) and fetching (network,
- * inflating and verifying, writing).  The sink writes as it verifies, so its writes are
- * taken out of its time; what fetching spends outside the sink is the network's. */
+ * inflating and verifying, writing).  Hashing and inflating are the boot processor's time
+ * in the cores' batches (its own items and waiting for the others); what fetching spends
+ * on neither that nor writing is the network's. */
 static void log_times(const struct layer *l, uint64_t end)
 {
-	uint64_t p2 = l->t.phase2 ? l->t.phase2 : end;
-	uint64_t check = p2 - l->t.start, fetch = end - p2, sink = l->t.sink;
-	uint64_t net = fetch > sink ? fetch - sink : 0, wr = l->t.sink_write;
+	uint64_t p2 = l->t.phase2 ? l->t.phase2 : end, cpu = l->a->cores.finish_us;
+	uint64_t cpu2 = l->t.phase2 ? l->t.cpu2 : cpu, wr = l->t.phase2 ? l->t.write - l->t.write2 : 0;
+	uint64_t check = p2 - l->t.start, fetch = end - p2, inflate = cpu - cpu2;
+	uint64_t net = fetch > inflate + wr ? fetch - inflate - wr : 0;
 
-	log_msg("layer %s: %llu ms: check %llu (disk read %llu), fetch %llu (network %llu, "
-		"inflate+verify %llu, disk write %llu)", l->label,
+	log_msg("layer %s: %llu ms: check %llu (disk read %llu, hashing %llu), fetch %llu "
+		"(network %llu, inflate+verify %llu, disk write %llu)", l->label,
 		(unsigned long long)(end - l->t.start) / 1000, (unsigned long long)check / 1000,
-		(unsigned long long)l->t.read / 1000, (unsigned long long)fetch / 1000,
-		(unsigned long long)net / 1000, (unsigned long long)(sink - wr) / 1000,
-		(unsigned long long)wr / 1000);
+		(unsigned long long)l->t.read / 1000, (unsigned long long)(cpu2 - l->t.cpu0) / 1000,
+		(unsigned long long)fetch / 1000, (unsigned long long)net / 1000,
+		(unsigned long long)inflate / 1000, (unsigned long long)wr / 1000);
 }
 
 /* The layer's summary line: what the engine did with each chunk. */
@@ -412,6 +416,7 @@ static int index_of(struct layer *l, unsigned int i, uint8_t **buf, size_t *len)
 static int engine_end(struct layer *l, struct strata_deploy *d, int rc)
 {
 	log_times(l, clock_us());
+	mp_log_counts(&l->a->cores, l->label);
 	if (l->bar_phase)
 		progress_end(&l->a->bar, l->bar_phase == 2 ? d->st.bytes_written : l->idx.image_size);
 	l->a->bytes_fetched += d->st.bytes_fetched;
@@ -492,6 +497,7 @@ static int pre_scan(struct agent *a, unsigned int i)
 	p->l.base = gp->first_lba * a->disk.block_size;
 	p->d.progress = NULL;          /* the phase draws its own bar */
 	p->l.t.start = clock_us();
+	p->l.t.cpu0 = a->cores.finish_us;
 	rc = strata_deploy_scan(&p->d, 0, p->l.idx.chunk_count, p->need, &p->n_need);
 	if (rc) {
 		pre_free(p);
@@ -546,7 +552,8 @@ static int engine_setup(struct layer *l, struct strata_deploy *d, struct strata_
 	*d = (struct strata_deploy){ .idx = &l->idx, .target = &disk_target, .target_ctx = l,
 				     .block_size = l->a->disk.block_size, .source = &net_source,
 				     .source_ctx = l, .progress = on_progress, .hook_ctx = l,
-				     .reuse = reuse, .wipe = l->wipe };
+				     .reuse = reuse, .wipe = l->wipe,
+				     .workers = &l->a->cores.w };
 	l->d = d;
 	if (l->a->m.mc.on)
 		d->between = between;
@@ -570,6 +577,7 @@ static int run_engine(struct layer *l, uint64_t part_bytes)
 	if (rc)
 		return rc;
 	l->t.start = clock_us();
+	l->t.cpu0 = l->a->cores.finish_us;
 	rc = strata_deploy_run(&d);
 	strata_reuse_done(&reuse);
 	return engine_end(l, &d, rc);

@@ -55,7 +55,16 @@ $(SAN)/tests/unit/test_efi_capture: $(SAN)/tests/unit/test_efi_capture.o \
 		$(HOST_LIB_SRCS))
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(HOST_LIBS)
 
+# The batches on every core (efi/mp_pool.c), host threads standing in for the APs: only
+# the pool, not the firmware's start and stop (efi/mp_workers.c).
+$(SAN)/tests/unit/test_efi_mp_pool.o $(SAN)/efi/mp_pool.o: SAN_CFLAGS += $(EFI_HOST_EFIINC) \
+	-DGNU_EFI_USE_MS_ABI
+$(SAN)/tests/unit/test_efi_mp_pool: $(SAN)/tests/unit/test_efi_mp_pool.o \
+		$(patsubst %.c,$(SAN)/%.o,efi/mp_pool.c $(EFI_HOST_BASE))
+	$(CC) $(SAN_FLAGS) -o $@ $^ -lpthread
+
 TEST_TARGETS += $(SAN)/tests/unit/test_efi_args $(SAN)/tests/unit/test_efi_fetch \
+		$(SAN)/tests/unit/test_efi_mp_pool \
 		$(SAN)/tests/unit/test_efi_url $(SAN)/tests/unit/test_efi_machine_key \
 		$(SAN)/tests/unit/test_efi_orders $(SAN)/tests/unit/test_efi_capture
 

@@ -47,6 +47,12 @@ enum strata_action strata_chunk_action(const struct strata_chunk *c, const void 
 int strata_chunk_decode(const struct strata_chunk *c, const void *stored, size_t stored_len,
 			void *out, struct strata_diag *diag)
 {
+	return strata_chunk_decode_in(c, stored, stored_len, out, (void *)0, diag);
+}
+
+int strata_chunk_decode_in(const struct strata_chunk *c, const void *stored, size_t stored_len,
+			   void *out, void *work, struct strata_diag *diag)
+{
 	uint8_t digest[STRATA_SHA256_LEN];
 	int rc;
 
@@ -59,7 +65,8 @@ int strata_chunk_decode(const struct strata_chunk *c, const void *stored, size_t
 	if (stored_len != c->stored_size)
 		return strata_fail(diag, STRATA_ECORRUPT, "chunk file has the wrong size", c->index);
 	if (c->flags & STRATA_ENTRY_ZLIB) {
-		rc = strata_inflate(out, c->length, stored, stored_len);
+		rc = work ? strata_inflate_in(work, out, c->length, stored, stored_len)
+			  : strata_inflate(out, c->length, stored, stored_len);
 		if (rc)
 			return strata_fail(diag, rc, "chunk file is not a valid zlib stream", c->index);
 	} else {

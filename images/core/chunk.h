@@ -39,4 +39,12 @@ enum strata_action strata_chunk_action(const struct strata_chunk *c, const void 
 int strata_chunk_decode(const struct strata_chunk *c, const void *stored, size_t stored_len,
 			void *out, struct strata_diag *diag);
 
+/**
+ * strata_chunk_decode that inflates in work[0..STRATA_INFLATE_WORK) (codec.h; the
+ * caller's) and allocates nothing: what the deploy engine's workers run on cores that may
+ * not call the allocator.  work NULL is strata_chunk_decode.
+ */
+int strata_chunk_decode_in(const struct strata_chunk *c, const void *stored, size_t stored_len,
+			   void *out, void *work, struct strata_diag *diag);
+
 #endif /* STRATA_CHUNK_H */

@@ -17,6 +17,18 @@
  */
 int strata_inflate(void *dst, size_t dst_len, const void *src, size_t src_len);
 
+/** Bytes of scratch strata_inflate_in needs: zlib's inflate state (about 7 KiB) and its
+ *  32 KiB window, with room to spare. */
+#define STRATA_INFLATE_WORK (48u << 10)
+
+/**
+ * strata_inflate with zlib's state carved out of work[0..STRATA_INFLATE_WORK) (the
+ * caller's, 16-byte aligned) instead of strata_alloc.  Why: a UEFI application processor
+ * may not call boot services, so the deploy engine's workers (deploy.h) inflate in a
+ * scratch area each core owns.  Same results and rcs as strata_inflate.
+ */
+int strata_inflate_in(void *work, void *dst, size_t dst_len, const void *src, size_t src_len);
+
 /**
  * The zlib level chunk files are written at, by strata-image build (its --level default)
  * and by the capture engine (capture.h), measured in docs/capture.md.  One level for both,

@@ -2,7 +2,7 @@
 #include "alloc.h"
 #include "chunk.h"
 #include "crypto.h"
-#include "deploy.h"
+#include "deploy_int.h"
 #include "mem.h"
 
 #define DEFAULT_RUN 256
@@ -12,7 +12,7 @@ static uint32_t max_run(const struct strata_deploy *d)
 	return d->max_run ? d->max_run : DEFAULT_RUN;
 }
 
-static uint64_t round_up(const struct strata_deploy *d, uint32_t len)
+uint64_t strata_deploy_blocks(const struct strata_deploy *d, uint32_t len)
 {
 	return ((uint64_t)len + d->block_size - 1) & ~((uint64_t)d->block_size - 1);
 }
@@ -28,7 +28,7 @@ static void progress(struct strata_deploy *d, int phase)
 }
 
 /* Remember the first chunk failure for the caller's message; count and report every one. */
-static void chunk_failed(struct strata_deploy *d, const struct strata_chunk *c, const char *why)
+void strata_deploy_failed(struct strata_deploy *d, const struct strata_chunk *c, const char *why)
 {
 	if (d->st.chunks_failed++ == 0) {
 		d->diag.msg = why;
@@ -46,7 +46,7 @@ static void chunk_failed(struct strata_deploy *d, const struct strata_chunk *c, 
  */
 static int wipe_chunk(struct strata_deploy *d, const struct strata_chunk *c)
 {
-	uint64_t len = round_up(d, c->length);
+	uint64_t len = strata_deploy_blocks(d, c->length);
 	int rc = d->target->read(d->target_ctx, c->offset, d->buf, (size_t)len);
 
 	if (rc || strata_is_zero(d->buf, c->length))
@@ -59,7 +59,7 @@ static int wipe_chunk(struct strata_deploy *d, const struct strata_chunk *c)
 		return rc;
 	d->st.chunks_wiped++;
 	if (!strata_is_zero(d->buf, c->length))
-		chunk_failed(d, c, "free chunk does not read back as zeros after the wipe");
+		strata_deploy_failed(d, c, "free chunk does not read back as zeros after the wipe");
 	return 0;
 }
 
@@ -77,7 +77,7 @@ static int write_zeros(struct strata_deploy *d, const struct strata_chunk *c, ui
  * blind.  A short last chunk is always read, for the bytes past the layer. */
 static int must_read(struct strata_deploy *d, const struct strata_chunk *c)
 {
-	if (!d->gap || round_up(d, c->length) != c->length)
+	if (!d->gap || strata_deploy_blocks(d, c->length) != c->length)
 		return 1;
 	if (d->skip) {
 		d->skip--;
@@ -122,13 +122,36 @@ static int scan_blind(struct strata_deploy *d, const struct strata_chunk *c, uin
 	return 0;
 }
 
+int strata_deploy_decide(struct strata_deploy *d, const struct strata_chunk *c,
+			 enum strata_action act, uint64_t len, uint64_t *need, uint64_t *n_need)
+{
+	learn(d, c, act);
+	switch (act) {
+	case STRATA_KEEP:
+		if (c->flags & STRATA_ENTRY_ZERO) {
+			d->st.chunks_zero++;
+			break;
+		}
+		d->st.chunks_kept++;
+		if (d->reuse)
+			strata_reuse_add(d->reuse, c->index);
+		break;
+	case STRATA_ZERO:
+		return write_zeros(d, c, len);
+	case STRATA_FETCH:
+		need[(*n_need)++] = c->index;
+		d->st.bytes_to_write += c->length;
+		break;
+	}
+	return 0;
+}
+
 /* Phase 1 for chunk i: keep it (and offer it for reuse), zero it, or put it on need,
  * reading it unless blind writes pass it.  A free chunk is not even read, unless d->wipe:
  * the layer's filesystem ignores whatever it holds. */
 static int scan_chunk(struct strata_deploy *d, uint64_t i, uint64_t *need, uint64_t *n_need)
 {
 	struct strata_chunk c;
-	enum strata_action act;
 	uint64_t len;
 	int rc;
 
@@ -140,31 +163,11 @@ static int scan_chunk(struct strata_deploy *d, uint64_t i, uint64_t *need, uint6
 	}
 	if (!must_read(d, &c))
 		return scan_blind(d, &c, need, n_need);
-	len = round_up(d, c.length);
+	len = strata_deploy_blocks(d, c.length);
 	rc = d->target->read(d->target_ctx, c.offset, d->buf, (size_t)len);
 	if (rc)
 		return rc;
-	act = strata_chunk_action(&c, d->buf);
-	learn(d, &c, act);
-	switch (act) {
-	case STRATA_KEEP:
-		if (c.flags & STRATA_ENTRY_ZERO) {
-			d->st.chunks_zero++;
-			break;
-		}
-		d->st.chunks_kept++;
-		if (d->reuse)
-			strata_reuse_add(d->reuse, i);
-		break;
-	case STRATA_ZERO:
-		rc = write_zeros(d, &c, len);
-		break;
-	case STRATA_FETCH:
-		need[(*n_need)++] = i;
-		d->st.bytes_to_write += c.length;
-		break;
-	}
-	return rc;
+	return strata_deploy_decide(d, &c, strata_chunk_action(&c, d->buf), len, need, n_need);
 }
 
 /* Make cur the next chunk with a file of the run at or after index from; 0 when none. */
@@ -190,7 +193,7 @@ static int next_in_run(struct strata_deploy *d, uint64_t from)
 static int put_chunk(struct strata_deploy *d, const struct strata_chunk *c, const void *stored,
 		     size_t len, struct strata_diag *diag)
 {
-	uint64_t blen = round_up(d, c->length);
+	uint64_t blen = strata_deploy_blocks(d, c->length);
 	int rc;
 
 	/* A short last chunk shares its last block with bytes the layer does not cover. */
@@ -201,7 +204,14 @@ static int put_chunk(struct strata_deploy *d, const struct strata_chunk *c, cons
 	}
 	if (strata_chunk_decode(c, stored, len, d->buf, diag))
 		return STRATA_ECORRUPT;
-	rc = d->target->write(d->target_ctx, c->offset, d->buf, (size_t)blen);
+	return strata_deploy_commit(d, c, d->buf);
+}
+
+int strata_deploy_commit(struct strata_deploy *d, const struct strata_chunk *c, const void *out)
+{
+	int rc = d->target->write(d->target_ctx, c->offset, out,
+				  (size_t)strata_deploy_blocks(d, c->length));
+
 	if (rc)
 		return rc;
 	d->st.chunks_fetched++;
@@ -212,14 +222,22 @@ static int put_chunk(struct strata_deploy *d, const struct strata_chunk *c, cons
 	return 0;
 }
 
-/* A chunk's store file is complete: verify it and write it.  Non-zero stops the stream. */
+/* A chunk's store file is complete: verify it and write it, or with workers queue it for
+ * its batch and take the next slot.  Non-zero stops the stream. */
 static int finish_chunk(struct strata_deploy *d)
 {
 	struct strata_diag diag = { 0 };
-	int rc = put_chunk(d, &d->cur, d->stored, d->cur.stored_size, &diag);
+	int rc;
 
+	if (d->batch) {
+		rc = strata_batch_queue(d);
+		if (rc == 0)
+			next_in_run(d, d->cur.index + 1);
+		return rc;
+	}
+	rc = put_chunk(d, &d->cur, d->stored, d->cur.stored_size, &diag);
 	if (rc == STRATA_ECORRUPT)
-		chunk_failed(d, &d->cur, diag.msg);
+		strata_deploy_failed(d, &d->cur, diag.msg);
 	if (rc)
 		return rc;
 	next_in_run(d, d->cur.index + 1);
@@ -241,7 +259,7 @@ int strata_deploy_put(struct strata_deploy *d, uint64_t i, const void *stored, s
 	if (rc == STRATA_ECORRUPT)
 		d->st.chunks_rejected++;
 	else if (rc)
-		chunk_failed(d, &c, "not written: the target failed");
+		strata_deploy_failed(d, &c, "not written: the target failed");
 	else
 		d->st.bytes_put += len;
 	return rc;
@@ -262,7 +280,7 @@ static int sink(void *ctx, const void *data, size_t len)
 			return STRATA_ETRAIL;           /* more bytes than the run holds */
 		want = d->cur.stored_size - d->cur_got;
 		take = len < want ? (uint32_t)len : want;
-		strata_memcpy(d->stored + d->cur_got, p, take);
+		strata_memcpy((d->batch ? strata_batch_slot(d) : d->stored) + d->cur_got, p, take);
 		d->cur_got += take;
 		p += take;
 		len -= take;
@@ -278,9 +296,18 @@ static int sink(void *ctx, const void *data, size_t len)
 static int stop_run(struct strata_deploy *d, uint64_t last, int rc)
 {
 	if (d->run_next <= last)
-		chunk_failed(d, &d->cur, d->cur_got == d->cur.stored_size ?
+		strata_deploy_failed(d, &d->cur, d->cur_got == d->cur.stored_size ?
 			     "not written: the target failed" : "the transfer failed");
 	return rc;
+}
+
+/* With workers, after a run's stream ended with rc: write the queued chunks.  A chunk that
+ * failed or a target error then is the run's outcome, as if the sink had met it. */
+static int drain(struct strata_deploy *d, int rc)
+{
+	int drc = strata_batch_drain(d);
+
+	return drc ? drc : rc;
 }
 
 /* Chunks first..last: fetch, and after a bad chunk ask again for the rest of the run. */
@@ -291,6 +318,8 @@ static int fetch_run(struct strata_deploy *d, uint64_t first, uint64_t last)
 	d->run_last = last;
 	while (next_in_run(d, first)) {
 		rc = d->source->fetch_run(d->source_ctx, d->run_next, last, sink, d);
+		if (d->batch)
+			rc = drain(d, rc);
 		/* Every chunk verified: bytes after them (ETRAIL) were never written. */
 		if (d->run_next > last && (rc == 0 || rc == STRATA_ETRAIL))
 			return 0;
@@ -299,7 +328,7 @@ static int fetch_run(struct strata_deploy *d, uint64_t first, uint64_t last)
 			continue;
 		}
 		if (rc == 0) {
-			chunk_failed(d, &d->cur, "store sent fewer bytes than the run holds");
+			strata_deploy_failed(d, &d->cur, "store sent fewer bytes than the run holds");
 			first = d->cur.index + 1;
 			continue;
 		}
@@ -321,7 +350,7 @@ static int reuse_chunk(struct strata_deploy *d, const struct strata_chunk *c)
 	uint64_t at = d->reuse ? strata_reuse_find(d->reuse, c->digest) : 0;
 	int rc;
 
-	if (!at || round_up(d, c->length) != c->length)
+	if (!at || strata_deploy_blocks(d, c->length) != c->length)
 		return 1;
 	strata_index_chunk(d->idx, at - 1, &from);
 	if (from.length != c->length)
@@ -396,7 +425,7 @@ int strata_deploy_fetch(struct strata_deploy *d, const uint64_t *need, uint64_t 
 		strata_index_chunk(d->idx, need[k], &c);
 		rc = reuse_chunk(d, &c);
 		if (rc < 0) {
-			chunk_failed(d, &c, "not copied: the target failed");
+			strata_deploy_failed(d, &c, "not copied: the target failed");
 			return rc;
 		}
 		if (rc == 0) {
@@ -417,7 +446,16 @@ int strata_deploy_scan(struct strata_deploy *d, uint64_t first, uint64_t end, ui
 {
 	int rc = 0;
 
-	for (uint64_t i = first; i < end && !rc; i++) {
+	uint32_t n;
+
+	for (uint64_t i = first; i < end && !rc; i += n) {
+		n = d->batch ? strata_batch_scan_len(d, i, end) : 0;
+		if (n) {
+			rc = strata_batch_scan(d, i, n, need, n_need);
+			progress(d, 1);
+			continue;
+		}
+		n = 1;
 		rc = scan_chunk(d, i, need, n_need);
 		progress(d, 1);
 	}
@@ -432,18 +470,20 @@ int strata_deploy_init(struct strata_deploy *d)
 	d->run_set.slot = (void *)0;
 	d->run_set.lock = (void *)0;            /* one engine, one thread */
 	d->missed = d->gap = d->skip = 0;
+	d->batch = (void *)0;
 	if (d->block_size == 0 || d->block_size > d->idx->chunk_size ||
 	    (d->block_size & (d->block_size - 1)))
 		return strata_fail(&d->diag, STRATA_EINVAL, "block size does not suit the chunks", 0);
-	d->buf = strata_alloc((size_t)round_up(d, d->idx->chunk_size));
+	d->buf = strata_alloc((size_t)strata_deploy_blocks(d, d->idx->chunk_size));
 	d->stored = strata_alloc(d->idx->chunk_size);
-	if (!d->buf || !d->stored)
+	if (!d->buf || !d->stored || strata_batch_init(d))
 		return STRATA_ENOMEM;
 	return d->reuse ? strata_reuse_init_for(&d->run_set, d->idx, max_run(d)) : 0;
 }
 
 void strata_deploy_done(struct strata_deploy *d)
 {
+	strata_batch_done(d);
 	strata_free(d->buf);
 	strata_free(d->stored);
 	strata_reuse_done(&d->run_set);

@@ -31,6 +31,16 @@
  * decode, verify and write as a fetched chunk's.  It shrinks the need list, and the fetch
  * phase gets the rest (for multicast, the HTTP repair).
  *
+ * Every core (d->workers): the CPU work, hashing what the scan read and inflating and
+ * verifying fetched chunks, runs in batches on all the machine's cores while the caller's
+ * core keeps the target and the source.  The scan reads a batch of consecutive used chunks
+ * in one read, hashes them on every core and decides them in index order, so its choices
+ * and counts are the one-core scan's (a batch never reaches past the chunk where blind
+ * writes could start).  The fetch fills one batch of store files while the cores decode the
+ * previous one, then writes the previous one in order: at most two batches held, and a
+ * chunk is written only after it verified.  A chunk that fails drops the batch after it,
+ * and the rest of the run is asked for again, as without workers.
+ *
  * strata_deploy_run does both phases over a whole layer; the range API below lets a driver
  * run them over slices (the host's threaded apply).
  *
@@ -103,6 +113,29 @@ typedef void strata_progress_fn(void *ctx, int phase, uint64_t done, uint64_t to
 /** A chunk that did not arrive or verify; why is static.  The deployment goes on. */
 typedef void strata_failed_fn(void *ctx, const struct strata_chunk *c, const char *why);
 
+/** One job's work on one item (0..n-1 of its batch), run by core worker (0..cores-1). */
+typedef void strata_job_fn(void *arg, uint32_t item, uint32_t worker);
+
+/**
+ * The machine's cores, for the engine's CPU work (see the top).  Platform glue chosen at
+ * link time: efi/mp_workers.c runs jobs on UEFI's application processors.  A job touches
+ * only the buffers it is given and calls no target, source, hook or allocator, since an
+ * application processor may not call boot services.  One batch runs at a time.
+ */
+struct strata_workers {
+	uint32_t cores;        /**< workers, the caller's core included; at least 1 */
+	void *ctx;
+	/** Begin fn(arg, item, worker) for items 0..n-1 on the other cores; returns at once. */
+	void (*start)(void *ctx, strata_job_fn *fn, void *arg, uint32_t n);
+	/** Run the started batch's items on the caller's core too; return when all are done. */
+	void (*finish)(void *ctx);
+};
+
+/** Chunks per batch on the workers: 1 MiB of 64 KiB chunks to hash or decode at once. */
+#define STRATA_BATCH 16
+
+struct strata_batch;   /* deploy_batch.c's */
+
 /** One engine.  The caller fills the first block; the engine owns the rest. */
 struct strata_deploy {
 	const struct strata_index *idx;
@@ -137,6 +170,9 @@ struct strata_deploy {
 	 * the fetch.
 	 */
 	int (*between)(void *ctx, struct strata_deploy *d, uint64_t *need, uint64_t *n_need);
+	/** Optional: the cores for hashing and decoding (see the top); NULL does that work on
+	 *  the caller's core, chunk by chunk.  Borrowed for the engine's life. */
+	const struct strata_workers *workers;
 
 	struct strata_deploy_stats st;
 	struct strata_diag diag;       /**< the first chunk failure, where = chunk index */
@@ -150,6 +186,7 @@ struct strata_deploy {
 	uint32_t missed;               /**< used chunks missing in a row while reading */
 	uint32_t gap;                  /**< 0 reading; else blind, sampling every gap */
 	uint32_t skip;                 /**< used chunks to pass blind before the next sample */
+	struct strata_batch *batch;    /**< with workers: the batches' buffers */
 };
 
 /** Defaults for blind_after and blind_gap, measured in docs/benchmarks.md ("Blind

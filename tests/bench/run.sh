@@ -13,6 +13,10 @@
 #   efi.sh        strata.efi in a lab VM (QEMU/OVMF, TCG) vs iPXE's plain imgfetch: full
 #                 and unchanged deployments; writes the "strata.efi in a VM" section of
 #                 docs/benchmarks.md (needs root; skipped without it)
+#   cores.sh      strata.efi's CPU phase (an unchanged redeployment's hashing) in a lab VM
+#                 with -smp 1 and -smp 2 under multi-threaded TCG, and the scaling; writes
+#                 the "Every core" section of docs/benchmarks.md (needs root; skipped
+#                 without it)
 #   fsaware.sh    filesystem-aware layers: a 4 GiB ext4 onto old data (strata-image apply
 #                 with and without the free class, partclone.ext4 -r), and a debootstrap
 #                 gold update against casync (root); writes the "Filesystem-aware layers"
@@ -67,8 +71,9 @@ bash "$HERE/image.sh" "$BUILD"
 bash "$HERE/server.sh" "$BUILD"
 if [ "$(id -u)" = 0 ]; then
 	bash "$HERE/efi.sh" "$BUILD"
+	bash "$HERE/cores.sh" "$BUILD"
 else
-	echo "run.sh: skipping efi.sh (it needs root for the lab's network namespaces)" >&2
+	echo "run.sh: skipping efi.sh and cores.sh (they need root for the lab's network namespaces)" >&2
 fi
 bash "$HERE/fsaware.sh" "$BUILD"
 if [ "$(id -u)" = 0 ]; then

@@ -113,7 +113,8 @@ lab_stop_services() {
 }
 
 # lab_vm NAME MAC DISK [QEMU ARGS...]: the NIC boots first (iPXE ROM unless ARGS add
-# romfile=), the disk second.  Returns QEMU's status (124 on timeout).
+# romfile=), the disk second.  Returns QEMU's status (124 on timeout).  LAB_SMP=N gives
+# the VM N vCPUs; LAB_ACCEL replaces -accel tcg (tcg,thread=multi: one host thread each).
 lab_vm() {
 	local name=$1 mac=$2 disk=$3 tap="tap${2//:/}" rc reboot=-no-reboot
 	local machine=q35 code=$OVMF_CODE sb=
@@ -131,8 +132,8 @@ lab_vm() {
 	netns_tap "$ns" "$tap" "${LAB_VM_BR:-br0}" || return 1
 	[ -z "${LAB_MCAST_LOSS:-}" ] || netns_mcast_loss "$ns" "$tap" "$LAB_MCAST_LOSS" || return 1
 	ip netns exec "$ns" timeout "$LAB_VM_TIMEOUT" \
-		qemu-system-x86_64 -machine "$machine" -accel tcg -m 1024 -nodefaults -display none \
-		$reboot -monitor none $sb \
+		qemu-system-x86_64 -machine "$machine" -accel "${LAB_ACCEL:-tcg}" -m 1024 -nodefaults -display none \
+		$reboot -monitor none $sb ${LAB_SMP:+-smp "$LAB_SMP"} \
 		-drive "if=pflash,format=raw,unit=0,readonly=on,file=$code" \
 		-drive "if=pflash,format=raw,unit=1,file=$nv" -device virtio-rng-pci \
 		-serial "file:$LAB_RUN/$name.serial" -debugcon "file:$LAB_RUN/$name.debug" \
