@@ -5,7 +5,8 @@
 #   1. empty disk, iPXE option ROM: a layered gold disk (ESP, root, CIDATA machine layer,
 #      preserved data partition) is deployed; partitions equal their layers byte for byte;
 #      a chunk the root layer repeats is asked of the server once, the repeats are copied
-#   2. redeploy after the gold root changes in a few places: only changed chunks cross the
+#   2. redeploy after the gold root changes in a few places, on 2 vCPUs (multi-threaded
+#      TCG: the agent hashes and inflates on both cores): only changed chunks cross the
 #      wire, the preserved partition is bit-identical
 #   3. a server signing with the wrong key: its session is refused (it cannot prove itself
 #      with the key strata.efi trusts), so no manifest is fetched and nothing written
@@ -148,8 +149,9 @@ inventory "$ROOT2"; CUR_ROOT=v2
 kill -HUP "$LAB_SERVER"; sleep 2
 mark
 : > "$LAB_RUN/server.log.mark"; LINES_BEFORE=$(wc -l < "$LAB_RUN/server.log")
-lab_vm vm1-b "$MAC" "$W/disk.img"
+LAB_SMP=2 LAB_ACCEL=tcg,thread=multi lab_vm vm1-b "$MAC" "$W/disk.img"
 check "2: redeploy completes" grep -q "strata.efi: deployment complete" <(debug vm1-b)
+check "2: on 2 vCPUs the agent hashes and inflates on both (its cores line)" grep -q "cores: 2 cores (the boot processor and 1 application processor" <(debug vm1-b)
 check "2: root equals the new layer" part_equals "$W/disk.img" 2 "$W/root-v2.img"
 check "2: preserved data bit-identical" test "$(data_sum "$W/disk.img")" = "$DATA_SUM"
 FETCHED=$(sed -n 's/.*layer root: .* fetched (\([0-9]*\) bytes).*/\1/p' <(debug vm1-b))
