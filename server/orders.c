@@ -164,17 +164,21 @@ static int keep_preview(const struct order_req *o, const struct who *by,
 	return 0;
 }
 
-/* The preview's whole answer, for set resolved from o. */
+/* The preview's whole answer, for set resolved from o; its target is named as the audit
+ * row will name it (room:R, all or the list), so a page can show what it confirms. */
 static void preview_json(FILE *f, struct server *s, const struct order_req *o,
 			 const struct order_set *set, const char *id, int64_t now)
 {
+	char target[ORDERS_LIST_MAX + 8];
 	uint64_t total = 0;
 	int first = 1;
 
+	order_req_target(o, target, sizeof(target));
 	fputc('{', f);
 	json_kv_str(f, "preview", id, 1);
 	json_kv_int(f, "expires", now + ORDERS_PREVIEW_S, 0);
 	json_kv_str(f, "action", order_action_name(o->action), 0);
+	json_kv_str(f, "target", target, 0);
 	json_key(f, "at", 0);
 	if (o->at)
 		fprintf(f, "%lld", (long long)o->at);

@@ -3,12 +3,12 @@
 // applied in one requestAnimationFrame.
 import { get, qs } from "./api.js";
 import { h, icon, fill, rate, clock, spoken, percent } from "./fmt.js";
-import { selection, refreshBar, setSelectionSource } from "./orders.js";
+import { selection, roomSizes, pickRoom, pickedRoom, refreshBar, setSelectionSource } from "./orders.js";
 
 const PER = 200;
 const STATES = ["failed", "deploying", "capturing", "restoring", "queued", "idle"];
 const st = { room: "", q: "", filter: "", stale: 30, page: 1, gen: 0, seq: 0, total: 0,
-  tiles: new Map(), es: null, due: new Map(), raf: 0, counts: null, lastSpoken: 0, root: null };
+  tiles: new Map(), roomBoxes: new Map(), es: null, due: new Map(), raf: 0, counts: null, lastSpoken: 0, root: null };
 
 // What the counts strip and chips offer: [filter, label, counted from counts].
 const STRIP = [["", "All", (c) => c.total], ["failed", "Failed", (c) => c.failed],
@@ -43,12 +43,51 @@ function tileLabel(m) {
   return p.join(", ");
 }
 
+// A tile's box changed.  A room picked whole becomes the names still checked on the page.
+function tileToggled(t) {
+  if (pickedRoom()) {
+    pickRoom("");
+    for (const x of st.tiles.values()) if (x.check.checked) selection.set(x.m.name, x.m.room);
+    syncRoomBoxes();
+  } else if (t.check.checked) selection.set(t.m.name, t.m.room);
+  else selection.delete(t.m.name);
+  refreshBar();
+}
+
+// "Select room": the whole room R (room=R, every machine of it, on this page or not).
+function roomToggled(r, box) {
+  pickRoom(box.checked ? r : "");
+  for (const t of st.tiles.values()) t.check.checked = box.checked && t.m.room === r;
+  st.pageSel.checked = false;
+  syncRoomBoxes();
+  refreshBar();
+}
+
+function syncRoomBoxes() {
+  for (const [r, boxes] of st.roomBoxes) for (const b of boxes) b.checked = pickedRoom() === r;
+}
+
+// A room's heading and its "Select room" box (none for machines without a room: the
+// server orders a room by name).
+function roomHead(room, rc) {
+  const n = rc.total || 0;
+  const head = h("h2", {}, room || "No room", h("span", { class: "muted" }, " · " + n + (n === 1 ? " machine" : " machines") +
+    (rc.failed ? ", " + rc.failed + " failed" : "")));
+  if (!room) return h("div", { class: "room-head" }, head);
+  const box = h("input", { type: "checkbox", "aria-label": "select room " + room + ", all " + n + (n === 1 ? " machine" : " machines"),
+    onchange: () => roomToggled(room, box) });
+  box.checked = pickedRoom() === room;
+  if (!st.roomBoxes.has(room)) st.roomBoxes.set(room, []);
+  st.roomBoxes.get(room).push(box);
+  return h("div", { class: "room-head" }, head, h("label", { class: "inline room-pick" }, box, " Select room"));
+}
+
 // A tile's nodes, built once; update() fills them in place (no layout change).
 function makeTile(m) {
   const t = { m };
   t.check = h("input", { type: "checkbox", id: "sel-" + m.i, "aria-label": "select " + m.name,
-    onchange: () => { if (t.check.checked) selection.add(t.m.name); else selection.delete(t.m.name); refreshBar(); } });
-  t.check.checked = selection.has(m.name);
+    onchange: () => tileToggled(t) });
+  t.check.checked = selection.has(m.name) || (!!m.room && pickedRoom() === m.room);
   t.badge = h("span", { class: "badge state" });
   t.fill = h("div", { class: "fill" });
   t.bar = h("div", { class: "bar", role: "progressbar", "aria-valuemin": 0, "aria-valuemax": 100,
@@ -194,7 +233,8 @@ function controls() {
   st.chipEls = CHIPS.map(([f, label]) => h("button", { type: "button", class: "chip", "aria-pressed": String(st.filter === f),
     onclick: () => setFilter(f) }, label));
   const pageSel = h("input", { type: "checkbox", id: "select-page", onchange: () => {
-    for (const t of st.tiles.values()) { t.check.checked = pageSel.checked; if (pageSel.checked) selection.add(t.m.name); else selection.delete(t.m.name); }
+    if (pickedRoom()) { pickRoom(""); syncRoomBoxes(); }
+    for (const t of st.tiles.values()) { t.check.checked = pageSel.checked; if (pageSel.checked) selection.set(t.m.name, t.m.room); else selection.delete(t.m.name); }
     refreshBar();
   } });
   st.pageSel = pageSel;
@@ -210,6 +250,8 @@ function controls() {
 
 function rooms(list) {
   const keep = st.room;
+  roomSizes.clear();
+  for (const r of list) if (r.name) roomSizes.set(r.name, r.counts.total);
   fill(st.roomSel, h("option", { value: "" }, "All rooms"),
     list.map((r) => h("option", { value: r.name }, (r.name || "(no room)") + " · " + r.counts.total)));
   st.roomSel.value = keep;
@@ -241,18 +283,18 @@ async function load() {
   st.tiles.clear();
   st.due.clear();
   rooms(j.rooms);
+  refreshBar();
   strip();
   st.chipEls.forEach((b, k) => b.setAttribute("aria-pressed", String(st.filter === CHIPS[k][0])));
   st.pageSel.checked = false;
+  st.roomBoxes = new Map();
   const sections = [];
   let cur = null;
   for (const m of j.machines) {
     if (!cur || cur.room !== m.room) {
       const rc = (j.rooms.find((r) => r.name === (m.room || "")) || {}).counts || {};
       cur = { room: m.room, ul: h("ul", { class: "grid" }) };
-      sections.push(h("section", { class: "room", "aria-label": "Room " + (m.room || "(none)") },
-        h("h2", {}, m.room || "No room", h("span", { class: "muted" }, " · " + (rc.total || 0) + (rc.total === 1 ? " machine" : " machines") +
-          (rc.failed ? ", " + rc.failed + " failed" : ""))), cur.ul));
+      sections.push(h("section", { class: "room", "aria-label": "Room " + (m.room || "(none)") }, roomHead(m.room, rc), cur.ul));
     }
     const t = makeTile(m);
     st.tiles.set(m.i, t);

@@ -1,5 +1,7 @@
 // One machine: its tile's state, the full failure reason, manifest parts, the layers it
-// deployed, its generations and its orders (GET /api/machine/NAME).
+// deployed, its generations and its orders (GET /api/machine/NAME), kept live by the
+// lab's stream (/api/events?room=R): its tile's rows move the state and progress in
+// place, once a frame; a change of state, a reload or a stream's (re)start loads it all.
 import { get, qs } from "./api.js";
 import { h, icon, fill, bytes, rate, clock, when, age, percent, table } from "./fmt.js";
 import { setSelectionSource } from "./orders.js";
@@ -82,17 +84,95 @@ function ordersTable(name, list) {
       : h("p", { class: "muted" }, "No order named this machine."), more);
 }
 
+const live = { name: "", m: null, box: null, facts: null, es: null, raf: 0, due: null, loading: false, again: false };
+
+// Load the whole page again; one load at a time, the last word wins.
+async function load() {
+  if (live.loading) { live.again = true; return; }
+  const name = live.name, box = live.box;
+  let m = null, err = null;
+  live.loading = true;
+  try { m = await get("/api/machine/" + encodeURIComponent(name)); } catch (e) { err = e; }
+  live.loading = false;
+  if (live.again) { live.again = false; load(); return; }
+  if (live.name !== name) return;
+  if (err) { fill(box, h("p", { class: "error", role: "alert" }, err.message)); return; }
+  live.m = m;
+  live.facts = summary(m);
+  fill(box, failure(m), live.facts, manifest(m.manifest), deployed(m.deployed), generations(m.generations), ordersTable(m.name, m.orders || []));
+  if (!document.hidden) openStream();
+}
+
+// Apply the stream's fields once a frame: the state and progress in place, or a load
+// when the state changed (its failure, outcome and layers come with the whole page).
+function flush() {
+  live.raf = 0;
+  const d = live.due, m = live.m;
+  live.due = null;
+  if (!d || !m) return;
+  const changed = d.state !== undefined && d.state !== m.state;
+  Object.assign(m, d);
+  const f = summary(m);
+  live.facts.replaceWith(f);
+  live.facts = f;
+  if (changed) load();
+}
+
+function due(fields) {
+  live.due = Object.assign(live.due || {}, fields);
+  if (!live.raf) live.raf = requestAnimationFrame(flush);
+}
+
+// One stream, for the machine's room (a reload may have moved it).
+function openStream() {
+  const room = live.m.room || "";
+  if (live.es && live.esRoom === room) return;
+  closeStream();
+  const es = new EventSource("/api/events" + qs({ room }));
+  live.es = es;
+  live.esRoom = room;
+  const data = (ev) => { try { return JSON.parse(ev.data); } catch (e) { return null; } };
+  // Frames between the load and the stream's start, or while it reconnected, are not
+  // replayed: each hello loads the page again.
+  es.addEventListener("hello", () => load());
+  es.addEventListener("tiles", (ev) => {
+    const d = data(ev);
+    for (const [i, state, done, total, r, eta, pending] of (d && d.t) || [])
+      if (live.m && i === live.m.i) due({ state, done, total, rate: r, eta, pending });
+  });
+  es.addEventListener("machine", (ev) => { const d = data(ev); if (d && live.m && d.i === live.m.i && d.name === live.m.name) due(d); });
+  es.addEventListener("reload", () => load());
+  es.addEventListener("end", () => { leaveMachine(); location.hash = "#/login"; });
+  es.addEventListener("error", () => {
+    if (es.readyState === EventSource.CLOSED && live.es === es) { live.es = null; get("/api/session").catch(() => {}); }
+  });
+}
+
+function closeStream() {
+  if (live.es) live.es.close();
+  live.es = null;
+}
+
+document.addEventListener("visibilitychange", () => {
+  if (!live.name) return;
+  if (document.hidden) closeStream();
+  else load();
+});
+
+export function leaveMachine() {
+  live.name = "";
+  live.m = null;
+  closeStream();
+  if (live.raf) cancelAnimationFrame(live.raf);
+  live.raf = 0;
+}
+
 export async function showMachine(main, name) {
   const head = h("h1", {}, name);
   const box = h("div", { class: "machine" }, h("p", { class: "muted" }, "Loading…"));
   main.append(h("p", { class: "crumbs" }, h("a", { href: "#/lab" }, "← Lab")), head, box);
   setSelectionSource({ kind: "machine", name });
-  let m;
-  try {
-    m = await get("/api/machine/" + encodeURIComponent(name));
-  } catch (e) {
-    fill(box, h("p", { class: "error", role: "alert" }, e.message));
-    return;
-  }
-  fill(box, failure(m), summary(m), manifest(m.manifest), deployed(m.deployed), generations(m.generations), ordersTable(m.name, m.orders || []));
+  leaveMachine();
+  Object.assign(live, { name, box, due: null, again: false });
+  await load();
 }

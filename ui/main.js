@@ -4,7 +4,7 @@ import { get, post, session, setLogoutHandler } from "./api.js";
 import { fill } from "./fmt.js";
 import { showLogin } from "./login.js";
 import { showLab, leaveLab } from "./lab.js";
-import { showMachine } from "./machine.js";
+import { showMachine, leaveMachine } from "./machine.js";
 import { showNewPcs } from "./newpcs.js";
 import { showLibrary } from "./library.js";
 import { showAudit } from "./audit.js";
@@ -45,6 +45,7 @@ function route() {
 async function render() {
   const r = route();
   leaveLab();
+  leaveMachine();
   setSelectionSource(null);
   if (!session.admin && r.screen !== "login" && !(await loadSession())) {
     location.replace("#/login");

@@ -1,11 +1,15 @@
 // Orders: a fixed action bar over the selected machines, and a <dialog> that shows the
 // server's preview (POST /api/orders/preview) and confirms it with one button naming the
-// count (POST /api/orders preview=ID).  A server without previews (501) is said so, and a
-// deploy may then go by the older POST /api/deploy/NAME.
+// count (POST /api/orders preview=ID).  A room picked whole, or a selection that is all of
+// one room's machines, is ordered as the room (room=R: one audit row, target room:R).  A
+// server without previews (501) is said so, and a deploy of named machines may then go by
+// the older POST /api/deploy/NAME.
 import { post, session, ApiError } from "./api.js";
 import { h, fill, bytes, table, when } from "./fmt.js";
 
-export const selection = new Set();
+export const selection = new Map();   // the names picked on the lab -> their room (null: none)
+export const roomSizes = new Map();   // room -> its machines, from the lab's last load
+let roomPick = "";                    // a room picked whole ("Select room"), or ""
 let source = null;   // {kind: "lab"} or {kind: "machine", name}
 let bar, dialog, countEl;
 
@@ -15,10 +19,28 @@ const ACTIONS = [["deploy", "Deploy", "Reimage"], ["capture", "Capture", "Captur
   ["restore", "Restore", "Restore"], ["boot-local", "Boot local", "Boot locally"],
   ["cancel", "Cancel orders", "Cancel orders of"], ["wake", "Wake", "Wake"]];
 
-function targets() {
-  if (!source) return [];
-  return source.kind === "machine" ? [source.name] : [...selection].sort();
+// Pick a room whole (the lab's "Select room"), or "" for none; the names picked go.
+export function pickRoom(room) {
+  roomPick = room;
+  selection.clear();
+  refreshBar();
 }
+export const pickedRoom = () => roomPick;
+
+// What an order names: {room, n, names}.  A room when one was picked whole or when the
+// names picked are every machine of one room (as the lab last counted it): the server
+// then resolves room=R itself, so no list of names is sent.
+function target() {
+  if (!source) return { room: "", n: 0, names: [] };
+  if (source.kind === "machine") return { room: "", n: 1, names: [source.name] };
+  if (roomPick) return { room: roomPick, n: roomSizes.get(roomPick) || 0, names: [] };
+  const names = [...selection.keys()].sort();
+  const rooms = new Set(selection.values());
+  const r = rooms.size === 1 ? [...rooms][0] : null;
+  return { room: r && roomSizes.get(r) === names.length ? r : "", n: names.length, names };
+}
+
+const roomText = (r, n) => "room " + r + " (" + plural(n) + ")";
 
 export function setSelectionSource(src) {
   source = src;
@@ -29,12 +51,13 @@ export function setSelectionSource(src) {
 
 export function refreshBar() {
   if (!bar) return;
-  const n = targets().length;
+  const tg = target(), n = tg.n || (tg.room ? 1 : 0);
   countEl.textContent = source && source.kind === "machine" ? "Order " + source.name
-    : n ? n + " selected" : "Select machines to order";
+    : tg.room ? "Order " + roomText(tg.room, tg.n) : n ? n + " selected" : "Select machines to order";
   for (const b of bar.querySelectorAll("button[data-action]")) b.disabled = n === 0;
   const clear = bar.querySelector(".clear");
   clear.hidden = !source || source.kind !== "lab" || n === 0;
+  bar.classList.toggle("room", !!tg.room);
 }
 
 const plural = (n) => n + (n === 1 ? " machine" : " machines");
@@ -45,13 +68,13 @@ function field(id, label, input) {
 }
 
 // The fields an action takes beyond its machines.
-function paramFields(action, names) {
+function paramFields(action, tg) {
   switch (action) {
     case "capture-gold":
       return [field("o-as", "Profile to capture as", h("input", { name: "as", required: true, pattern: "[A-Za-z0-9._-]+" })),
         h("label", { class: "inline" }, h("input", { type: "checkbox", name: "prepared", value: "yes" }), " Generalized (prepared for imaging)")];
     case "replace":
-      return [field("o-mac", "New MAC of " + names[0], h("input", { name: "mac", required: true, pattern: "([0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}", placeholder: "52:54:00:12:34:56" }))];
+      return [field("o-mac", "New MAC of " + (tg.names[0] || "the machine"), h("input", { name: "mac", required: true, pattern: "([0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}", placeholder: "52:54:00:12:34:56" }))];
     case "restore":
       return [field("o-gen", "Generation number", h("input", { name: "generation", type: "number", min: 1, required: true }))];
     case "deploy":
@@ -68,10 +91,10 @@ function scheduleFields() {
     h("label", { class: "inline" }, h("input", { type: "checkbox", name: "wake", value: "yes" }), " Wake the machines first"));
 }
 
-function formFields(form, action, names) {
+function formFields(form, action, tg) {
   const f = { action: action === "capture-gold" ? "capture" : action };
-  if (source && source.kind === "room") f.room = source.room;
-  else f.machines = names.join(",");
+  if (tg.room) f.room = tg.room;
+  else f.machines = tg.names.join(",");
   for (const el of form.elements) {
     if (!el.name || el.disabled) continue;
     if (el.type === "checkbox") { if (el.checked) f[el.name] = el.value; } else if (el.value) f[el.name] = el.value;
@@ -106,15 +129,24 @@ function showError(box, e) {
     (e.status === 501 ? "Not available on this server (HTTP 501): " : "Refused: ") + e.message));
 }
 
-async function doPreview(form, action, names, verb, body) {
+// Whom the preview names: the server's target (room:R, all or the list), in words.
+function previewTarget(p, tg) {
+  const t = typeof p.target === "string" ? p.target : tg.room ? "room:" + tg.room : "";
+  const n = (p.machines || []).length + (p.refused || []).length;
+  if (t.startsWith("room:"))
+    return h("p", { class: "target" }, "For ", h("strong", {}, roomText(t.slice(5), n)), ": one order, audited as " + t + ".");
+  return h("p", { class: "target" }, "For " + (t === "all" ? "every machine of the lab (" + plural(n) + ")" : plural(n)) + ".");
+}
+
+async function doPreview(form, action, tg, verb, body) {
   const res = h("div", { class: "result" });
   fill(body, res);
   let p;
   try {
-    p = await post("/api/orders/preview", formFields(form, action, names));
+    p = await post("/api/orders/preview", formFields(form, action, tg));
   } catch (e) {
     showError(res, e);
-    if (e.status === 501 && action === "deploy") res.append(oldDeploy(names));
+    if (e.status === 501 && action === "deploy" && tg.names.length) res.append(oldDeploy(tg.names));
     return;
   }
   const n = (p.machines || []).length;
@@ -131,7 +163,7 @@ async function doPreview(form, action, names, verb, body) {
       status.textContent = (e.status === 409 ? "The lab changed since the preview: preview again. " : "Refused: ") + e.message;
     }
   });
-  fill(res, h("p", {}, "Total: ", h("strong", {}, bytes(p.total_bytes)), " to send to " + plural(n) +
+  fill(res, previewTarget(p, tg), h("p", {}, "Total: ", h("strong", {}, bytes(p.total_bytes)), " to send to " + plural(n) +
       (p.at ? ", at " + atText(p.at) : "") + "."),
     previewTable(p),
     (p.refused || []).length ? h("div", { class: "refused" }, h("h3", {}, "Refused"),
@@ -156,16 +188,17 @@ function oldDeploy(names) {
 }
 
 function openOrder(action, label, verb) {
-  const names = targets();
-  if (!names.length) return;
+  const tg = target(), names = tg.names;
+  if (!names.length && !tg.room) return;
   const body = h("div", { class: "dialog-body" });
   const form = h("form", { method: "dialog", class: "order-form" },
-    h("p", {}, label + ": " + (names.length <= 6 ? names.join(", ") : names.slice(0, 5).join(", ") + " and " + (names.length - 5) + " more")),
-    paramFields(action, names), scheduleFields(),
+    h("p", {}, label + ": " + (tg.room ? roomText(tg.room, tg.n) + ", as the server counts it at the preview"
+      : names.length <= 6 ? names.join(", ") : names.slice(0, 5).join(", ") + " and " + (names.length - 5) + " more")),
+    paramFields(action, tg), scheduleFields(),
     h("div", { class: "buttons" }, h("button", { type: "submit", class: "primary" }, "Preview"),
       h("button", { type: "button", onclick: () => dialog.close() }, "Cancel")));
-  form.addEventListener("submit", (ev) => { ev.preventDefault(); doPreview(form, action, names, verb, body); });
-  fill(dialog, h("h2", { id: "order-title" }, label + " · " + plural(names.length)), form, body);
+  form.addEventListener("submit", (ev) => { ev.preventDefault(); doPreview(form, action, tg, verb, body); });
+  fill(dialog, h("h2", { id: "order-title" }, label + " · " + (tg.room ? "room " + tg.room : plural(names.length))), form, body);
   dialog.showModal();
 }
 
@@ -177,8 +210,9 @@ export function initOrders() {
     h("div", { class: "actions" }, ACTIONS.map(([a, label, verb]) =>
       h("button", { type: "button", "data-action": a, onclick: () => openOrder(a, label, verb) }, label))),
     h("button", { type: "button", class: "clear", onclick: () => {
+      roomPick = "";
       selection.clear();
-      for (const c of document.querySelectorAll(".tile input[type=checkbox]")) c.checked = false;
+      for (const c of document.querySelectorAll(".tile input[type=checkbox], .room-pick input, #select-page")) c.checked = false;
       refreshBar();
     } }, "Clear"));
   setSelectionSource(null);

@@ -2,7 +2,9 @@
 # Orders previewed, confirmed and scheduled (server/orders*.c, schedule.c;
 # docs/dashboard-api.md "Orders") against strata-server on loopback, no VM: every action
 # previewed then confirmed (deploy, boot-local, cancel, capture, restore, replace, wake,
-# accept-key), with its refusals; a room is one audit row; a preview is used once, is the
+# accept-key), with its refusals; a room is one audit row, by token and as the dashboard
+# orders it (a session cookie, room=R previewed then confirmed), the preview naming the
+# target as that row does; a preview is used once, is the
 # admin's own, and answers 409 after a reload or a machine's change in between; the
 # fields with confirm=yes (scripts); an order scheduled at= fired by the moved clock
 # (--clock-file) as the admin with via=schedule, woken first with wake=yes; a scheduled
@@ -83,6 +85,7 @@ check "confirm without preview= or confirm=yes: 400" test "$(post /api/orders 'a
 # deploy room=B: the preview, then one audit row for the room.
 check "preview deploy room=B: 200" test "$(post /api/orders/preview 'action=deploy&room=B')" = 200
 check "  pc01 and pc02, CIDATA and root written, data kept, no user data" ans '[m["name"] for m in j["machines"]] == ["pc01", "pc02"] and all(m["written"] == ["CIDATA", "root"] and m["kept"] == ["data"] and m["restored"] == [] and m["user_data"] == "none" and m["bytes"] >= 0 and m["chunks"] >= 0 for m in j["machines"]) and j["refused"] == [] and j["action"] == "deploy" and j["at"] is None and len(j["preview"]) == 32 and j["total_bytes"] == sum(m["bytes"] for m in j["machines"])'
+check "  its target as the audit row will name it: room:B" ans 'j["target"] == "room:B"'
 PV=$(pid_of)
 check "nothing recorded by a preview" test "$(audit_rows "action = 'deploy'")" = 0
 check "the cookie's admin cannot confirm the token's preview: 404" test "$(code -b "$W/jar" -H "X-Strata-CSRF: $CSRF" -H "Origin: $U" --data "preview=$PV" "$U/api/orders")" = 404
@@ -93,9 +96,18 @@ check "  pc01 and pc02 pending, pc03 not" test "$(pending $M1)$(pending $M2)$(pe
 check "a preview is used once: 404" test "$(post /api/orders "preview=$PV")" = 404
 check "an unknown preview: 404" test "$(post /api/orders 'preview=00112233445566778899aabbccddeeff')" = 404
 
+# As the dashboard orders a room: alice's cookie, room=C previewed then confirmed, one row.
+cpost() { curl -s -o "$W/answer" -w '%{http_code}' -b "$W/jar" -H "X-Strata-CSRF: $CSRF" -H "Origin: $U" --data "$2" "$U$1"; }
+check "cookie: preview boot-local room=C: 200" test "$(cpost /api/orders/preview 'action=boot-local&room=C')" = 200
+check "  target room:C, pc03" ans 'j["target"] == "room:C" and [m["name"] for m in j["machines"]] == ["pc03"] and j["refused"] == []'
+check "  confirm: 200" test "$(cpost /api/orders "preview=$(pid_of)")" = 200
+check "  marked 1" ans 'j["marked"] == 1'
+check "  one audit row boot-local room:C, via session, by alice" test "$(srv_sql "$W" "SELECT count(*) || ' ' || max(via) || ' ' || max(token_name) FROM orders WHERE action = 'boot-local' AND target = 'room:C'")" = "1 session alice"
+
 # The cost: a machine never deployed fetches the root layer's stored chunks and its
 # machine layer; once it reported its deployment ok, the same layers cost nothing.
 check "preview deploy pc01: 200" test "$(post /api/orders/preview 'action=deploy&machines=pc01')" = 200
+check "  its target: pc01" ans 'j["target"] == "pc01"'
 check "  never deployed: the root layer's stored bytes ($STORED) and its machine layer's" ans 'j["machines"][0]["bytes"] > '"$STORED"' and j["machines"][0]["chunks"] >= 1'
 check "pc01 registers" grep -q " session=" <<< "$(sess_register "$U" "$M1" "$W" 2>&1)"
 check "pc01 fetches its manifest" test "$(code "$(sess_url "$W" "$M1" "$U/manifest/$M1")")" = 200

@@ -3,6 +3,7 @@
 tests/e2e/dashboard.sh.  Each step is one run with a fresh browser that logs in first:
 
   dash_browser.py STEP --url URL --user NAME --password-file F --machine NAME --out DIR
+                  [--room ROOM]
 
   login   1: the lab shows NAME's tile (01-lab.png; 01-lab-phone.png at 375x667)
   deploy  2+3: select NAME, order a deploy through the preview dialog (02-preview.png)
@@ -20,6 +21,17 @@ tests/e2e/dashboard.sh.  Each step is one run with a fresh browser that logs in 
           08-newpcs.png, 09-machine.png, 10-order-form.png, 11-preview.png: the
           preview or its refusal, 12-lab-dark.png: prefers-color-scheme dark), no checks
           beyond loading
+  room    ROOM's tiles (default B.204) ticked one by one: the bar says "Order room ROOM
+          (N machines)" (N as /api/machines counts the room); Clear; then "Select room"
+          on ROOM's heading: every tile of it checked, the bar says the same;
+          Deploy, Preview: the dialog says "room ROOM (N machines)" and room:ROOM, the
+          button names N (13-room-preview.png); confirm: GET /api/audit then has exactly
+          one more row with target room:ROOM, action deploy, N machines (14-room-lab.png;
+          14-room-phone.png at 375x667, no horizontal scroll); the layout-shift sum under
+          0.01.  No VM: ui/dev/fake_lab.sh's lab will do
+  live    the page of NAME, a machine deploying (fake_lab.sh's b205-03), follows its
+          progress without a reload: aria-valuenow changes at least twice in 15 s
+          (15-machine-live.png)
 
 Prints "ok: ..." / "FAIL: ..." lines and exits non-zero on a failure.  The browser's
 console goes to DIR/console-STEP.log.  Needs /usr/bin/chromedriver (Debian's
@@ -138,6 +150,86 @@ def order_deploy(d, a, png):
     open(os.path.join(a.out, "ordered"), "w").close()
     WebDriverWait(d, 10).until(lambda d: not d.find_element(By.ID, "order-dialog").get_attribute("open"))
     return how
+
+
+def api(d, path):
+    """GET path with the page's own session cookie; the parsed answer, or None."""
+    return d.execute_async_script("""const cb = arguments[arguments.length - 1];
+        fetch(arguments[0], {credentials: 'same-origin'}).then((r) => r.ok ? r.json() : null).then(cb, () => cb(null));""", path)
+
+
+def step_room(d, a):
+    size(d, WIDE)
+    login(d, a)
+    watch_shifts(d)
+    target = "room:" + a.room
+    n = next(r["counts"]["total"] for r in api(d, "/api/machines")["rooms"] if r["name"] == a.room)
+    before = [r["id"] for r in api(d, "/api/audit?limit=500") if r["target"] == target]
+    words = "room %s (%d machines)" % (a.room, n)
+    # Every tile of the room ticked one by one is the room too (all on this page).
+    for box in d.find_elements(By.CSS_SELECTOR, 'section[aria-label="Room %s"] li.tile input' % a.room):
+        box.click()
+    bar = d.find_element(By.CSS_SELECTOR, "#actionbar .count").text
+    ok(bar == "Order " + words, "room: its %d tiles ticked one by one, the bar says %s" % (n, bar))
+    d.find_element(By.CSS_SELECTOR, "#actionbar button.clear").click()
+    d.find_element(By.CSS_SELECTOR, '.room-pick input[aria-label^="select room %s,"]' % a.room).click()
+    time.sleep(0.3)
+    checked = d.execute_script("""return [...document.querySelectorAll('li.tile')].map((t) =>
+        [t.closest('section').getAttribute('aria-label'), t.querySelector('input').checked]);""")
+    ok(checked and all(c == (s == "Room " + a.room) for s, c in checked),
+       "room: the tiles of %s checked, no other (%d tiles)" % (a.room, len(checked)))
+    bar = d.find_element(By.CSS_SELECTOR, "#actionbar .count").text
+    ok(bar == "Order " + words, "room: the bar says " + bar)
+    d.find_element(By.CSS_SELECTOR, '#actionbar button[data-action="deploy"]').click()
+    d.find_element(By.CSS_SELECTOR, "#order-dialog form button[type=submit]").click()
+    WebDriverWait(d, 20).until(lambda d: d.find_elements(By.ID, "order-confirm"))
+    time.sleep(0.3)
+    said = d.find_element(By.CSS_SELECTOR, "#order-dialog .target").text
+    ok(words in said and target in said, "room: the preview says: " + said)
+    btn = d.find_element(By.ID, "order-confirm")
+    ok(re.search(r"\b%d machines\b" % n, btn.text) is not None, "room: the confirm button names the count: " + btn.text)
+    shot(d, a, "13-room-preview.png")
+    btn.click()
+    WebDriverWait(d, 20).until(lambda d: re.match(r"Ordered|Scheduled|Refused", d.find_element(
+        By.CSS_SELECTOR, "#order-dialog [role=status]").text))
+    said = d.find_element(By.CSS_SELECTOR, "#order-dialog [role=status]").text
+    ok(said.startswith("Ordered"), "room: confirmed: " + said)
+    WebDriverWait(d, 10).until(lambda d: not d.find_element(By.ID, "order-dialog").get_attribute("open"))
+    rows = [r for r in api(d, "/api/audit?limit=500") if r["target"] == target and r["id"] not in before]
+    ok(len(rows) == 1 and rows[0]["action"] == "deploy" and rows[0]["machines"] == n,
+       "room: one new audit row with target %s: %s" % (target, rows))
+    time.sleep(1)
+    shot(d, a, "14-room-lab.png")
+    cls = d.execute_script("return window.__cls")
+    ok(cls < 0.01, "room: layout shift sum %.4f under 0.01" % cls)
+    size(d, PHONE)
+    d.refresh()
+    WebDriverWait(d, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, "li.tile"))
+    box = d.find_element(By.CSS_SELECTOR, '.room-pick input[aria-label^="select room %s,"]' % a.room)
+    d.execute_script("arguments[0].scrollIntoView({block: 'center'})", box)   # not under the bar
+    box.click()
+    time.sleep(0.5)
+    ok(d.execute_script("return document.documentElement.scrollWidth <= window.innerWidth"),
+       "room: no horizontal scroll at 375 px")
+    shot(d, a, "14-room-phone.png")
+
+
+def step_live(d, a):
+    size(d, WIDE)
+    login(d, a)
+    d.get(a.url + "/ui#/m/" + a.machine)
+    sel = ".facts [role=progressbar]"
+    WebDriverWait(d, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, sel))
+    d.execute_script("window.__same = 1")   # gone if the page loaded again
+    seen, t0 = [], time.time()
+    while time.time() - t0 < 15 and len(seen) < 3:
+        v = d.execute_script("const b = document.querySelector(arguments[0]); return b && b.getAttribute('aria-valuenow');", sel)
+        if v is not None and (not seen or seen[-1] != v):
+            seen.append(v)
+        time.sleep(0.5)
+    ok(len(seen) >= 3, "live: %s's progress moved without a reload: %s" % (a.machine, seen))
+    ok(d.execute_script("return window.__same") == 1, "live: the document was not loaded again")
+    shot(d, a, "15-machine-live.png")
 
 
 def step_login(d, a):
@@ -281,11 +373,12 @@ def step_tour(d, a):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("step", choices=["login", "deploy", "fail", "logout", "tour"])
+    p.add_argument("step", choices=["login", "deploy", "fail", "logout", "tour", "room", "live"])
     p.add_argument("--url", required=True)
     p.add_argument("--user", required=True)
     p.add_argument("--password-file", required=True)
     p.add_argument("--machine", required=True)
+    p.add_argument("--room", default="B.204")
     p.add_argument("--out", required=True)
     p.add_argument("--timeout", type=int, default=300)
     a = p.parse_args()
@@ -293,7 +386,7 @@ def main():
     d = browser(a.out)
     try:
         {"login": step_login, "deploy": step_deploy, "fail": step_fail, "logout": step_logout,
-         "tour": step_tour}[a.step](d, a)
+         "tour": step_tour, "room": step_room, "live": step_live}[a.step](d, a)
     except Exception as e:  # a timeout or a missing element: say where, keep the evidence
         ok(False, "%s: %s: %s" % (a.step, type(e).__name__, str(e).splitlines()[0] if str(e) else ""))
         shot(d, a, "error-%s.png" % a.step)
