@@ -80,7 +80,8 @@ static int add_layer(void *ctx, const uint8_t id[32])
 			continue;
 		t->sz.logical_bytes += c.length;
 		if (layer_bytes_add(&t->refs, c.digest, (uint32_t)t->sz.nper, c.stored_size))
-			return errorf("library: out of memory (%zu chunks of %zu layers)",
+			return errorf("library: out of memory after %zu chunks of %zu layers "
+				      "(16 bytes each): the sizes need more memory for the server",
 				      t->refs.n, t->sz.nper + 1);
 	}
 	t->sz.nper++;
