@@ -42,30 +42,44 @@ static const char *parts_of(char *out, json_object *p)
 	return out;
 }
 
+/** A "captured from" cell: "machine, age". */
+#define FROM_MAX (2 * FMT_MAX + 8)
+
+/* o's capture under key ({"machine","at",...} or null or absent) as "machine, age" into
+ * from (FROM_MAX bytes); "-" without one. */
+static const char *captured_cell(char *from, json_object *o, const char *key, time_t now)
+{
+	json_object *cap = NULL;
+	char age[FMT_MAX];
+
+	snprintf(from, FROM_MAX, "-");
+	if (json_object_object_get_ex(o, key, &cap) && cap) {
+		fmt_age(age, lab_int(cap, "at"), now);
+		snprintf(from, FROM_MAX, "%s, %s", lab_str(cap, "machine"), age);
+	}
+	return from;
+}
+
 /* One row of the profiles table. */
 static void profile_row(struct table *t, json_object *p, time_t now)
 {
-	char machines[FMT_MAX], parts[LIST_MAX], from[2 * FMT_MAX + 8] = "-", age[FMT_MAX];
-	json_object *cap = NULL;
+	char machines[FMT_MAX], parts[LIST_MAX], from[FROM_MAX];
 
 	snprintf(machines, sizeof(machines), "%lld", (long long)lab_int(p, "machines"));
-	if (json_object_object_get_ex(p, "captured", &cap) && cap) {
-		fmt_age(age, lab_int(cap, "at"), now);
-		snprintf(from, sizeof(from), "%s, %s", lab_str(cap, "machine"), age);
-	}
+	captured_cell(from, p, "captured", now);
 	const char *row[] = { lab_str(p, "name"), machines, parts_of(parts, p), from };
 	table_row(t, row);
 }
 
-/* One row of the layers table (layers have no ages: now is unused). */
+/* One row of the layers table. */
 static void layer_row(struct table *t, json_object *l, time_t now)
 {
-	char id[17], machines[FMT_MAX], profiles[LIST_MAX], parts[LIST_MAX];
+	char id[17], machines[FMT_MAX], profiles[LIST_MAX], parts[LIST_MAX], from[FROM_MAX];
 
 	snprintf(id, sizeof(id), "%.16s", lab_str(l, "id"));
 	snprintf(machines, sizeof(machines), "%lld", (long long)lab_int(l, "machines"));
 	const char *row[] = { id, machines, joined(profiles, l, "profiles"),
-			      joined(parts, l, "parts") };
+			      joined(parts, l, "parts"), captured_cell(from, l, "captured_from", now) };
 	table_row(t, row);
 }
 
@@ -109,7 +123,7 @@ int cmd_profiles(struct ctl *c)
 int cmd_layers(struct ctl *c)
 {
 	static const char *const head[] = { "LAYER", "MACHINES", "PROFILES", "PARTITIONS",
-					    NULL };
+					    "CAPTURED FROM", NULL };
 
 	return listing(c, "/api/layers", "layers", head, layer_row);
 }

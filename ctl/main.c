@@ -86,11 +86,11 @@ static const struct command commands[] = {
 	  "Every profile: its machines, partitions (label:policy) and, for a captured one,\n"
 	  "the machine and age of the capture (GET /api/profiles)." },
 	{ "layers", cmd_layers, LISTING, "layers [--json]",
-	  "Every store layer a profile names: its machines, profiles and partitions\n"
-	  "(GET /api/layers)." },
+	  "Every store layer a profile names: its machines, profiles, partitions and, when\n"
+	  "a captured profile names it, the machine and age of the capture (GET /api/layers)." },
 	{ "library", cmd_library, LISTING, "library [--json]",
-	  "The store's sizes: its layers' data, the bytes stored, the ratio\n"
-	  "(GET /api/library)." },
+	  "The store's sizes: its layers' data, the bytes stored, the ratio; then each\n"
+	  "layer's image size, stored bytes and unique bytes (GET /api/library)." },
 };
 
 static const char common_help[] =

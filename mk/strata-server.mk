@@ -21,7 +21,7 @@ SERVER_SRCS := server/main.c server/services.c server/server.c server/catalog.c 
 	server/wol_packet.c server/wol.c server/http_wol.c \
 	server/unknown.c server/http_unknown.c \
 	server/register.c server/register_write.c server/http_register.c \
-	server/library.c server/http_library.c
+	server/library.c server/layer_bytes.c server/http_library.c
 SERVER_SRCS += $(ORDERS_SRCS)
 SERVER_LIBS := $(HOST_LIBS) -lmicrohttpd -lsqlite3 -lcrypt
 # The HTTP parsers: what their unit test, fuzzer and test_efi_url link beside the core.

@@ -32,3 +32,11 @@ $(FUZZ)/fuzz_register: $(FUZZ)/tests/fuzz/fuzz_register.o \
 	$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(HOST_LIBS)
 
 TEST_TARGETS += $(SAN)/tests/unit/test_register $(FUZZ)/fuzz_register
+
+# Unit test of each layer's stored and unique bytes (layer_bytes.h), the library's grouping.
+$(SAN)/tests/unit/test_layer_bytes.o: SAN_CFLAGS += -Iserver
+$(SAN)/tests/unit/test_layer_bytes: $(SAN)/tests/unit/test_layer_bytes.o \
+		$(patsubst %.c,$(SAN)/%.o,server/layer_bytes.c $(HOST_LIB_SRCS))
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(HOST_LIBS)
+
+TEST_TARGETS += $(SAN)/tests/unit/test_layer_bytes

@@ -393,8 +393,32 @@ static int layer_seen(const struct inventory *inv, size_t k, unsigned int j, con
 	return 0;
 }
 
-/* One layer: {"id","profiles":[..],"parts":[..],"machines"}.  Catalog read lock. */
-static void layer_json(FILE *f, const struct catalog *cat, const uint8_t id[32], int first)
+/* ,"captured_from":{"profile","machine","at","by"}: the capture of the first captured
+ * profile that names id, when one does and its row is among rows.  Catalog read lock. */
+static void captured_from_json(FILE *f, const struct inventory *inv, const uint8_t id[32],
+			       const struct captured *rows, size_t n)
+{
+	for (size_t k = 0; k < inv->nprofiles; k++) {
+		if (!inv->profiles[k].captured || !profile_has(&inv->profiles[k], id))
+			continue;
+		for (size_t i = 0; i < n; i++)
+			if (!strcmp(rows[i].name, inv->profiles[k].name)) {
+				json_key(f, "captured_from", 0);
+				fputc('{', f);
+				json_kv_str(f, "profile", rows[i].name, 1);
+				json_kv_str(f, "machine", rows[i].machine, 0);
+				json_kv_int(f, "at", rows[i].at, 0);
+				json_kv_str(f, "by", rows[i].by, 0);
+				fputc('}', f);
+				return;
+			}
+	}
+}
+
+/* One layer: {"id","profiles":[..],"parts":[..],"machines"[,"captured_from"]}.  Catalog
+ * read lock; rows (borrowed) the captured profiles' origins. */
+static void layer_json(FILE *f, const struct catalog *cat, const uint8_t id[32], int first,
+		       const struct captured *rows, size_t nrows)
 {
 	const struct inventory *inv = cat->inv;
 	size_t machines = 0;
@@ -422,20 +446,23 @@ static void layer_json(FILE *f, const struct catalog *cat, const uint8_t id[32],
 			}
 	fputc(']', f);
 	json_kv_int(f, "machines", (int64_t)machines, 0);
+	captured_from_json(f, inv, id, rows, nrows);
 	fputc('}', f);
 }
 
 enum MHD_Result http_api_layers(struct MHD_Connection *c, struct req *r, struct server *s)
 {
+	struct captured *rows = NULL;
 	const struct inventory *inv;
 	struct http_json o;
 	enum MHD_Result ret;
+	size_t nrows;
 	int rc, first = 1;
 
 	if (admit(c, r, s, &ret))
 		return ret;
-	if ((rc = http_json_open(&o)))
-		return http_fail(c, r, rc, "out of memory");
+	if ((rc = captured_rows(s, &rows, &nrows)) || (rc = http_json_open(&o)))
+		return free(rows), http_fail(c, r, rc, "cannot read the captured profiles");
 	pthread_rwlock_rdlock(&s->lock);
 	inv = s->cat->inv;
 	fputc('[', o.f);
@@ -445,11 +472,12 @@ enum MHD_Result http_api_layers(struct MHD_Connection *c, struct req *r, struct 
 
 			if (p->layer_kind != INV_LAYER_ID || layer_seen(inv, k, j, p->layer))
 				continue;
-			layer_json(o.f, s->cat, p->layer, first);
+			layer_json(o.f, s->cat, p->layer, first, rows, nrows);
 			first = 0;
 		}
 	fputs("]\n", o.f);
 	pthread_rwlock_unlock(&s->lock);
+	free(rows);
 	return http_json_send(c, r, &o, 0, NULL);
 }
 

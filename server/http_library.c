@@ -5,6 +5,25 @@
 #include "json_out.h"
 #include "library.h"
 
+/* "per_layer":[{"id","size","stored","unique"}]. */
+static void per_layer_json(FILE *f, const struct library_sizes *z)
+{
+	json_key(f, "per_layer", 0);
+	fputc('[', f);
+	for (size_t i = 0; i < z->nper; i++) {
+		const struct library_layer *y = &z->per_layer[i];
+
+		fputs(i ? ",{" : "{", f);
+		json_key(f, "id", 1);
+		json_hex(f, y->id, 32);
+		json_kv_int(f, "size", (int64_t)y->size, 0);
+		json_kv_int(f, "stored", (int64_t)y->stored, 0);
+		json_kv_int(f, "unique", (int64_t)y->unique, 0);
+		fputc('}', f);
+	}
+	fputc(']', f);
+}
+
 /* The sizes as JSON, a new string (NULL: no memory). */
 static char *sizes_json(const struct library_sizes *z, size_t *len)
 {
@@ -20,6 +39,7 @@ static char *sizes_json(const struct library_sizes *z, size_t *len)
 		(double)z->logical_bytes / (double)z->store_bytes : 0.0);
 	json_kv_int(f, "layers", (int64_t)z->layers, 0);
 	json_kv_int(f, "computed_at", z->computed_at, 0);
+	per_layer_json(f, z);
 	fputs("}\n", f);
 	if (fclose(f))
 		return free(buf), NULL;
@@ -47,6 +67,7 @@ enum MHD_Result http_library(struct MHD_Connection *c, struct req *r, struct ser
 		return http_fail(c, r, rc, "cannot compute the library's sizes (the server's log "
 				 "says why)");
 	body = sizes_json(&z, &len);
+	library_sizes_free(&z);
 	return body ? http_owned(c, r, "application/json", body, len)
 		    : http_fail(c, r, STRATA_ENOMEM, "out of memory");
 }

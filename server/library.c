@@ -2,10 +2,11 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include "digest_set.h"
 #include "host.h"
+#include "layer_bytes.h"
 #include "layer_cache.h"
 #include "library.h"
 #include "server.h"
@@ -24,13 +25,35 @@ struct library {
 	struct library_sizes last;
 };
 
-/** One computation's state. */
+/** One computation's state.  Memory: 16 bytes per data chunk of each layer (refs,
+ *  layer_bytes.h) and 56 per layer (sz.per_layer), nothing per distinct chunk besides. */
 struct tally {
 	struct server *s;
 	struct store *st;
-	struct digest_set chunks;
-	struct library_sizes sz;
+	struct layer_bytes refs;  /**< every layer's data chunks, numbered by sz.per_layer */
+	size_t cap;               /**< room in sz.per_layer */
+	struct library_sizes sz;  /**< owns per_layer until handed to the caller */
 };
+
+/* A new per-layer entry for id (size image bytes) at t->sz.per_layer[t->sz.nper]: 0 or
+ * STRATA_ENOMEM (the entry is counted by the caller once its chunks are in). */
+static int new_layer(struct tally *t, const uint8_t id[32], uint64_t size)
+{
+	size_t cap = t->cap ? t->cap * 2 : 64;
+	struct library_layer *a;
+
+	if (t->sz.nper == t->cap) {
+		if (!(a = realloc(t->sz.per_layer, cap * sizeof(*a))))
+			return STRATA_ENOMEM;
+		t->sz.per_layer = a;
+		t->cap = cap;
+	}
+	a = &t->sz.per_layer[t->sz.nper];
+	memcpy(a->id, id, 32);
+	a->size = size;
+	a->stored = a->unique = 0;
+	return 0;
+}
 
 /* store_each_layer's call: one layer's data chunks into the tally.  A layer the cache
  * cannot open is logged and left out (its chunks then count nowhere). */
@@ -48,24 +71,46 @@ static int add_layer(void *ctx, const uint8_t id[32])
 			"counted\n", hex);
 		return 0;
 	}
+	if (t->sz.nper >= UINT32_MAX || new_layer(t, id, e->idx.image_size))
+		return errorf("library: out of memory");
 	for (uint64_t i = strata_index_next_data(&e->idx, 0); i < e->idx.chunk_count;
 	     i = strata_index_next_data(&e->idx, i + 1)) {
 		strata_index_chunk(&e->idx, i, &c);
 		if (!c.stored_size)
 			continue;
 		t->sz.logical_bytes += c.length;
-		if (digest_set_add(&t->chunks, c.digest))
-			return errorf("library: out of memory");
+		if (layer_bytes_add(&t->refs, c.digest, (uint32_t)t->sz.nper, c.stored_size))
+			return errorf("library: out of memory after %zu chunks of %zu layers "
+				      "(16 bytes each): the sizes need more memory for the server",
+				      t->refs.n, t->sz.nper + 1);
 	}
+	t->sz.nper++;
 	return 0;
 }
 
-/* The whole computation.  0 or STRATA_EREPORTED. */
+/* The chunks grouped: each layer's stored and unique bytes, the store's total.  0 or
+ * STRATA_EREPORTED. */
+static int sum_layers(struct tally *t)
+{
+	struct layer_bytes_sum *sum = calloc(t->sz.nper + 1, sizeof(*sum));
+
+	if (!sum)
+		return errorf("library: out of memory");
+	t->sz.store_bytes = layer_bytes_sum(&t->refs, sum, t->sz.nper);
+	for (size_t i = 0; i < t->sz.nper; i++) {
+		t->sz.per_layer[i].stored = sum[i].stored;
+		t->sz.per_layer[i].unique = sum[i].unique;
+	}
+	free(sum);
+	return 0;
+}
+
+/* The whole computation: *out filled (its per_layer the caller's) on 0, untouched on
+ * STRATA_EREPORTED. */
 static int compute(struct server *s, struct library_sizes *out)
 {
 	struct tally t = { .s = s };
 	char dir[4096];
-	uint64_t size;
 	int rc = store_open(s->cfg.store_dir, 0, &t.st);
 
 	if (rc)
@@ -73,15 +118,17 @@ static int compute(struct server *s, struct library_sizes *out)
 	snprintf(dir, sizeof(dir), "%s/layers", s->cfg.store_dir);
 	if (access(dir, F_OK) == 0)   /* a store without layers yet holds nothing */
 		rc = store_each_layer(t.st, add_layer, &t);
-	digest_set_seal(&t.chunks);
-	for (size_t i = 0; rc == 0 && i < t.chunks.n; i++)
-		if (store_chunk_size(t.st, t.chunks.d[i], &size) == 0)
-			t.sz.store_bytes += size;
-	digest_set_free(&t.chunks);
+	if (rc == 0)
+		rc = sum_layers(&t);
+	layer_bytes_free(&t.refs);
 	store_close(t.st);
+	if (rc) {
+		library_sizes_free(&t.sz);
+		return STRATA_EREPORTED;
+	}
 	t.sz.computed_at = (int64_t)time(NULL);
 	*out = t.sz;
-	return rc ? STRATA_EREPORTED : 0;
+	return 0;
 }
 
 static void *worker(void *arg)
@@ -91,8 +138,10 @@ static void *worker(void *arg)
 	int rc = compute(l->s, &sz);
 
 	pthread_mutex_lock(&l->lock);
-	if (rc == 0)
+	if (rc == 0) {
+		library_sizes_free(&l->last);
 		l->last = sz, l->have = 1;
+	}
 	l->failed = rc != 0;
 	l->tried_at = (int64_t)time(NULL);
 	l->running = 0;
@@ -117,6 +166,7 @@ void library_close(struct library *l)
 		return;
 	if (l->joinable)
 		pthread_join(l->worker, NULL);
+	library_sizes_free(&l->last);
 	pthread_mutex_destroy(&l->lock);
 	free(l);
 }
@@ -134,6 +184,19 @@ static void start(struct library *l)
 		fprintf(stderr, "library: cannot start its worker thread\n");
 }
 
+/* A copy of z into *out, per_layer duplicated (the caller's).  0 or STRATA_ENOMEM. */
+static int copy_sizes(struct library_sizes *out, const struct library_sizes *z)
+{
+	*out = *z;
+	out->per_layer = NULL;
+	if (!z->nper)
+		return 0;
+	if (!(out->per_layer = malloc(z->nper * sizeof(*z->per_layer))))
+		return out->nper = 0, STRATA_ENOMEM;
+	memcpy(out->per_layer, z->per_layer, z->nper * sizeof(*z->per_layer));
+	return 0;
+}
+
 int library_get(struct library *l, struct library_sizes *out)
 {
 	int rc;
@@ -141,8 +204,15 @@ int library_get(struct library *l, struct library_sizes *out)
 	pthread_mutex_lock(&l->lock);
 	if (!l->tried_at || (int64_t)time(NULL) - l->tried_at >= LIBRARY_TTL_S)
 		start(l);
-	*out = l->last;
-	rc = l->have ? 0 : l->running ? 1 : STRATA_EREPORTED;
+	*out = (struct library_sizes){ 0 };
+	rc = l->have ? copy_sizes(out, &l->last) : l->running ? 1 : STRATA_EREPORTED;
 	pthread_mutex_unlock(&l->lock);
 	return rc;
+}
+
+void library_sizes_free(struct library_sizes *z)
+{
+	free(z->per_layer);
+	z->per_layer = NULL;
+	z->nper = 0;
 }

@@ -1,19 +1,25 @@
-// The library: store size and dedup ratio (GET /api/library), profiles and layers, and
-// the garbage collection (a dry run, then a confirmed run: POST /api/gc).
+// The library: store size and dedup ratio (GET /api/library), profiles and layers (GET
+// /api/layers, with each layer's size, stored and unique bytes from /api/library's
+// per_layer, merged by id), and the garbage collection (a dry run, then a confirmed run:
+// POST /api/gc).
 import { get, post } from "./api.js";
 import { h, fill, bytes, when, table } from "./fmt.js";
 
-async function storeSection(box, tries) {
-  let j;
-  try { j = await get("/api/library"); } catch (e) {
-    fill(box, h("p", { class: "error", role: "alert" }, (e.status === 501 ? "Not available on this server (HTTP 501): " : "") + e.message));
-    return;
+const wait = (ms) => new Promise((ok) => setTimeout(ok, ms));
+
+// GET /api/library, asked again every 2 s (a minute at most) while the server counts the
+// store (202): onWait is called then.  The answer, or null when it never came.
+async function library(onWait) {
+  for (let tries = 0; tries <= 30; tries++) {
+    const j = await get("/api/library");
+    if (!j.computing && !j._accepted) return j;
+    onWait();
+    await wait(2000);
   }
-  if (j.computing || j._accepted) {
-    fill(box, h("p", { class: "muted", role: "status" }, "The server is counting the store…"));
-    if (tries < 30) setTimeout(() => storeSection(box, tries + 1), 2000);
-    return;
-  }
+  return null;
+}
+
+function storeFacts(box, j) {
   fill(box, h("dl", { class: "facts" },
     h("dt", {}, "Stored"), h("dd", {}, bytes(j.store_bytes)),
     h("dt", {}, "Logical"), h("dd", {}, bytes(j.logical_bytes)),
@@ -21,6 +27,25 @@ async function storeSection(box, tries) {
     h("dt", {}, "Dedup ratio"), h("dd", {}, j.dedup_ratio ? Number(j.dedup_ratio).toFixed(2) + " ×" : "—"),
     h("dt", {}, "Counted"), h("dd", {}, when(j.computed_at))));
 }
+
+// The store's facts into box, and each layer's sizes into sizes (id -> its three cells).
+async function sizesSection(box, sizes) {
+  let j;
+  try {
+    j = await library(() => fill(box, h("p", { class: "muted", role: "status" }, "The server is counting the store…")));
+  } catch (e) {
+    fill(box, h("p", { class: "error", role: "alert" }, (e.status === 501 ? "Not available on this server (HTTP 501): " : "") + e.message));
+  }
+  if (j) storeFacts(box, j);
+  else if (!box.querySelector(".error")) fill(box, h("p", { class: "muted" }, "The server is still counting: come back later."));
+  const per = new Map(((j && j.per_layer) || []).map((l) => [l.id, l]));
+  for (const [id, cells] of sizes) {
+    const l = per.get(id);
+    ["size", "stored", "unique"].forEach((k, i) => { cells[i].textContent = l ? bytes(l[k]) : "—"; });
+  }
+}
+
+const captured = (c) => c ? c.machine + ", " + when(c.at) + " by " + c.by : "—";
 
 function gcSection() {
   const out = h("p", { role: "status" });
@@ -47,25 +72,21 @@ function gcSection() {
 export async function showLibrary(main) {
   const store = h("div", {}, h("p", { class: "muted" }, "Loading…"));
   const prof = h("div", {});
-  const lay = h("div", {});
+  const lay = h("div", {}, h("p", { class: "muted" }, "Loading…"));
   main.append(h("h1", {}, "Library"), h("section", {}, h("h2", {}, "Store"), store),
     h("section", {}, h("h2", {}, "Profiles"), prof), h("section", {}, h("h2", {}, "Layers"), lay), gcSection());
-  storeSection(store, 0);
+  const sizes = new Map();   // layer id -> its Size, Stored and Unique cells
+  const layers = get("/api/layers").then((ls) => {
+    for (const l of ls) sizes.set(l.id, [0, 1, 2].map(() => h("span", {}, "computing…")));
+    fill(lay, ls.length ? table(null, ["Layer", "Size", "Stored", "Unique", "Profiles", "Partitions", "Machines", "Captured from"],
+      ls.map((l) => [h("span", { class: "mono", title: l.id }, l.id.slice(0, 16)), ...sizes.get(l.id),
+        (l.profiles || []).join(", "), (l.parts || []).join(", "), String(l.machines), captured(l.captured_from)]))
+      : h("p", { class: "muted" }, "No profile names a store layer."));
+  }).catch((e) => fill(lay, h("p", { class: "error" }, e.message)));
+  layers.then(() => sizesSection(store, sizes));
   try {
     const ps = await get("/api/profiles");
     fill(prof, table(null, ["Profile", "Partitions", "Machines", "Captured from"], ps.map((p) => [p.name,
-      (p.parts || []).map((x) => x.label).join(", "), String(p.machines),
-      p.captured ? p.captured.machine + ", " + when(p.captured.at) + " by " + p.captured.by : "—"])));
+      (p.parts || []).map((x) => x.label).join(", "), String(p.machines), captured(p.captured)])));
   } catch (e) { fill(prof, h("p", { class: "error" }, e.message)); }
-  try {
-    const ls = await get("/api/layers");
-    // Sizes and origins when the server gives them; the columns it does not give are left out.
-    const cols = [["Layer", (l) => h("span", { class: "mono" }, l.id.slice(0, 16))],
-      ["Size", (l) => bytes(l.size), "size"], ["Unique", (l) => bytes(l.unique), "unique"],
-      ["Profiles", (l) => (l.profiles || []).join(", ")], ["Partitions", (l) => (l.parts || []).join(", ")],
-      ["Machines", (l) => String(l.machines)], ["Captured from", (l) => l.captured_from || "—", "captured_from"]]
-      .filter(([, , key]) => !key || ls.some((l) => l[key] !== undefined));
-    fill(lay, ls.length ? table(null, cols.map((c) => c[0]), ls.map((l) => cols.map((c) => c[1](l))))
-      : h("p", { class: "muted" }, "No profile names a store layer."));
-  } catch (e) { fill(lay, h("p", { class: "error" }, e.message)); }
 }

@@ -361,6 +361,7 @@ kill -HUP "$SRV_PID"
 for _ in $(seq 50); do grep -q 'profiles, 5 machines$' "$W/log-kill" && break; sleep 0.1; done
 curl -s -H "$SRV_AUTH" "$U/manifest/52:54:00:5e:00:04" > "$W/m4"; curl -s -H "$SRV_AUTH" "$U/manifest/52:54:00:5e:00:05" > "$W/m5"
 check "a machine of the captured profile gets a manifest naming its layers" sh -c "grep -q '^part 1 label=ESP type=esp .* layer=sha256:$IDE$' '$W/m4' && grep -q '^part 2 label=root type=linux .* layer=sha256:$IDR$' '$W/m4' && grep -q '^part 3 label=data .* policy=preserve$' '$W/m4'"
+check "  GET /api/layers: the profile's two layers captured from pc03 by admin" sh -c "curl -s -H '$SRV_AUTH' '$U/api/layers' | python3 -c 'import json, sys; j = {l[\"id\"]: l for l in json.load(sys.stdin)}; c = [j[i].get(\"captured_from\") for i in (\"$IDE\", \"$IDR\")]; assert all(x and (x[\"profile\"], x[\"machine\"], x[\"by\"]) == (\"golden\", \"pc03\", \"admin\") and x[\"at\"] > 0 for x in c), c'"
 guids() { grep -o 'guid=[0-9A-F-]*' "$1"; }
 export -f guids
 check "  its disk and partition GUIDs are its own: none the reference's, none another machine's" bash -c "! guids '$W/m4' | grep -qi -e 55555555550 && ! guids '$W/m5' | grep -qi -e 55555555550 && test -z \"\$(comm -12 <(guids '$W/m4' | sort) <(guids '$W/m5' | sort))\" && test \"\$(guids '$W/m4' | sort -u | wc -l)\" = 4"

@@ -75,7 +75,7 @@ check "  a table: each profile, its machines and partitions" sh -c "grep -q '^PR
 check "profiles --json" t 0 profiles --json
 check "  python3 reads it: the machines add up to 3" pyj "sum(p['machines'] for p in d) == 3"
 check "layers" t 0 layers
-check "  a table: LAYER, MACHINES, PROFILES, PARTITIONS" out '^LAYER  *MACHINES  *PROFILES  *PARTITIONS'
+check "  a table: LAYER, MACHINES, PROFILES, PARTITIONS, CAPTURED FROM" out '^LAYER  *MACHINES  *PROFILES  *PARTITIONS  *CAPTURED FROM'
 check "layers --json" t 0 layers --json
 check "  python3 reads it: 64-hex ids" pyj "all(len(l['id']) == 64 for l in d)"
 check "profiles with an operand: 2" t 2 profiles extra

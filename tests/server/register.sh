@@ -124,13 +124,18 @@ check "default profile=lab: reloaded" wait_reload "$n"
 curl -s -o /dev/null "$U/ipxe/52:54:00:77:00:09"
 check "  an unknown PC served under it: served true in /api/unknown" api /api/unknown "[p['served'] for p in j['pcs'] if p['mac'] == '52:54:00:77:00:09'] == [True]"
 
-# GET /api/library: 202 while the first computation runs, then the store's sizes.  Two
-# layers of 2,000,000 random bytes that share all but their last 64 KiB chunk.
+# GET /api/library: 202 while the first computation runs, then the store's sizes and each
+# layer's.  Two layers of 2,000,000 random bytes that share all but their last chunk: each
+# one's unique bytes are that chunk's file.
 SI=${STRATA_IMAGE:-$(dirname "$SRV")/strata-image}
 head -c 2000000 /dev/urandom > "$W/a.img"
 cp "$W/a.img" "$W/b.img"
 head -c 1000 /dev/urandom | dd of="$W/b.img" bs=1 seek=1999000 conv=notrunc 2>/dev/null
-check "two layers built into the store" sh -c "'$SI' build --store '$W/root/store' '$W/a.img' && '$SI' build --store '$W/root/store' '$W/b.img'"
+LA=$("$SI" build --store "$W/root/store" "$W/a.img" 2>/dev/null); LB=$("$SI" build --store "$W/root/store" "$W/b.img" 2>/dev/null)
+check "two layers built into the store" test -n "$LA" -a -n "$LB" -a "$LA" != "$LB"
+# Each layer's chunks as strata-image lists them: "chunk I ... stored S raw|zlib DIGEST".
+"$SI" inspect --chunks --store "$W/root/store" "$LA" > "$W/chunks-a"
+"$SI" inspect --chunks --store "$W/root/store" "$LB" > "$W/chunks-b"
 chmod -R a+rX "$W/root/store"
 check "GET /api/library without a credential: 401" test "$(code "$U/api/library")" = 401
 check "GET /api/library: 202 computing at first" sh -c "test \"\$(curl -s -o '$W/lib' -w '%{http_code}' -H '$SRV_AUTH' '$U/api/library')\" = 202 && grep -q '\"computing\":true' '$W/lib'"
@@ -139,8 +144,15 @@ check "  then 200" until_200
 STORED=$(find "$W/root/store/chunks" -type f -printf '%s\n' | awk '{s += $1} END {print s}')
 check "  2 layers, 4,000,000 logical bytes, store_bytes the chunk files' sum ($STORED)" jq_ "$W/lib" "j['layers'] == 2 and j['logical_bytes'] == 4000000 and j['store_bytes'] == $STORED and j['computed_at'] > 0"
 check "  dedup_ratio: logical over stored, near 2" jq_ "$W/lib" "abs(j['dedup_ratio'] - 4000000 / $STORED) < 0.01 and 1.8 < j['dedup_ratio'] < 2.1"
-check "strata-ctl library: 2 layers, the ratio" sh -c "$(declare -f ctl); U='$U' W='$W' CTL='$CTL'; ctl library | grep -q '^2 layers: .* ratio [12]\.[0-9][0-9] (computed '"
-check "strata-ctl library --json" sh -c "$(declare -f ctl); U='$U' W='$W' CTL='$CTL'; ctl library --json | python3 -c 'import json,sys; assert json.load(sys.stdin)[\"layers\"] == 2'"
+# per layer: size 2,000,000; stored its distinct chunks' files; unique its last chunk's.
+sums() { awk '$1 == "chunk" && $2 ~ /^[0-9]+$/ && $9 != "zero" && !seen[$NF]++ {s += $8; last = $8} END {print s, last}' "$1"; }
+read -r SA UA < <(sums "$W/chunks-a"); read -r SB UB < <(sums "$W/chunks-b")
+check "  per_layer: each layer's size, stored ($SA, $SB) and unique ($UA, $UB) bytes" jq_ "$W/lib" "sorted((l['id'], l['size'], l['stored'], l['unique']) for l in j['per_layer']) == sorted([('${LA#sha256:}', 2000000, $SA, $UA), ('${LB#sha256:}', 2000000, $SB, $UB)])"
+check "  the store: b's chunks and a's unique one" test "$((SB + UA))" = "$STORED" -a "$UA" -gt 0 -a "$UA" -lt 65537
+ctl library > "$W/ctl-lib" < /dev/null
+check "strata-ctl library: 2 layers, the ratio" grep -q '^2 layers: .* ratio [12]\.[0-9][0-9] (computed ' "$W/ctl-lib"
+check "  a table of the layers: size, stored, unique" sh -c "grep -q '^LAYER  *SIZE  *STORED  *UNIQUE\$' '$W/ctl-lib' && grep -q '^$(printf %.16s "${LA#sha256:}")  *2\.0 MB  *2\.0 MB  *33\.9 kB\$' '$W/ctl-lib' && grep -q '^$(printf %.16s "${LB#sha256:}") ' '$W/ctl-lib'"
+check "strata-ctl library --json" sh -c "$(declare -f ctl); U='$U' W='$W' CTL='$CTL'; ctl library --json | python3 -c 'import json,sys; j = json.load(sys.stdin); assert j[\"layers\"] == 2 and len(j[\"per_layer\"]) == 2'"
 check "server stops cleanly" srv_stop
 check "sanitizers quiet" sh -c "! grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' '$LOG'"
 finish
