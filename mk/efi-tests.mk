@@ -10,9 +10,10 @@
 EFI_HOST_GLUE := tests/unit/efi_host/log_capture.c tests/unit/efi_host/clock_fake.c
 EFI_HOST_BASE := efi/log.c images/core/rc.c $(EFI_HOST_GLUE)
 
-# The tests and the glue include efi/'s headers by name.
-$(SAN)/tests/unit/test_efi_%.o: SAN_CFLAGS += -Iefi
-$(SAN)/tests/unit/efi_host/%.o: SAN_CFLAGS += -Iefi
+# The tests and the glue include efi/'s headers by name, ahead of the server's: both have
+# an orders.h (the agent's orders line; the dashboard's orders).
+$(SAN)/tests/unit/test_efi_%.o: SAN_CFLAGS := -Iefi $(SAN_CFLAGS)
+$(SAN)/tests/unit/efi_host/%.o: SAN_CFLAGS := -Iefi $(SAN_CFLAGS)
 
 # Explicit rules, so they win over images.mk's pattern rule that links every
 # tests/unit/test_* with the images core instead.
@@ -69,8 +70,8 @@ TEST_TARGETS += $(SAN)/tests/unit/test_efi_args $(SAN)/tests/unit/test_efi_fetch
 		$(SAN)/tests/unit/test_efi_orders $(SAN)/tests/unit/test_efi_capture
 
 # The DHCP packet strata.efi reads its arguments from after firmware PXE (untrusted bytes).
-$(FUZZ)/tests/fuzz/fuzz_efi_args.o: INCS += -Iefi
-$(FUZZ)/tests/unit/efi_host/%.o: INCS += -Iefi
+$(FUZZ)/tests/fuzz/fuzz_efi_args.o: INCS := -Iefi $(INCS)
+$(FUZZ)/tests/unit/efi_host/%.o: INCS := -Iefi $(INCS)
 $(FUZZ)/fuzz_efi_args: $(FUZZ)/tests/fuzz/fuzz_efi_args.o \
 		$(patsubst %.c,$(FUZZ)/%.o,efi/args.c images/core/text.c $(EFI_HOST_BASE))
 	$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^
