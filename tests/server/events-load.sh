@@ -1,6 +1,6 @@
 #!/bin/bash
 # The dashboard's event streams must not hold up the agents' requests (docs/benchmarks.md,
-# "Dashboard: analysis"): strata-server on loopback with MACHINES machines (2000; a
+# "Dashboard: analysis"): strata-server on loopback with MACHINES machines (6000; a
 # profile without a machine layer, so the start prepares no CIDATA) and a token; 8 of the
 # machines registered, then COUNT (500) signed progress reports from them on 8 keep-alive
 # connections, every 100 ms each, timed: first alone, then with 3 event streams open
@@ -14,7 +14,7 @@
 . "$(dirname "$0")/../lib/server.sh"
 . "$(dirname "$0")/../lib/session.sh"
 SI=${STRATA_IMAGE:-build/san/strata-image}
-MACHINES=${MACHINES:-4000}
+MACHINES=${MACHINES:-6000}
 COUNT=${COUNT:-500}
 SLOW_MS=${SLOW_MS:-100}
 PROBE="python3 $(dirname "$0")/../tools/report_probe.py"
@@ -39,7 +39,7 @@ for i in range(int(sys.argv[1])):
 } > "$W/root/inventory.conf"
 chmod -R a+rX "$W/root"
 srv_token "$W/api-tokens"
-# The sanitizer build signs 4,000 manifests in about 15 s; a loaded machine may double it.
+# The sanitizer build signs 6,000 manifests in about 20 s; a loaded machine may double it.
 export SRV_WAIT=900
 check "the server serves $MACHINES machines" srv_run "$W/root" "$W/log" --api-tokens "$W/api-tokens"
 
