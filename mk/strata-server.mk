@@ -195,6 +195,14 @@ $(SAN)/tests/unit/test_sse: $(SAN)/tests/unit/test_sse.o \
 		$(INVENTORY_PURE_SRCS) $(HOST_LIB_SRCS))
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(HOST_LIBS)
 
+# The state's index by MAC (state_index), which the dashboard's snapshot looks machines up
+# through: state.c with the database code it links against, no database opened.
+$(SAN)/tests/unit/test_state_index.o: SAN_CFLAGS += -Iserver
+$(SAN)/tests/unit/test_state_index: $(SAN)/tests/unit/test_state_index.o \
+		$(patsubst %.c,$(SAN)/%.o,server/state.c server/db.c images/host/util.c \
+		$(HOST_LIB_SRCS))
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(HOST_LIBS) -lsqlite3
+
 # The multicast carousel's pure decisions (mcast_plan.h): the session plan of a profile,
 # the next chunk, the verdict; with the inventory's parser, whose profiles it plans.
 $(SAN)/tests/unit/test_mcast_plan.o: SAN_CFLAGS += -Iserver

@@ -50,12 +50,14 @@ static void copy_state(struct lab_tile *t, const struct mstate *st)
 	t->secure_boot[sizeof(t->secure_boot) - 1] = '\0';
 }
 
-/* One product's tile.  Call with the catalog, extra and state locks. */
-static void copy_tile(struct lab_tile *t, struct server *s, const struct product *p)
+/* One product's tile, its state found through ix (state_index's).  Call with the catalog,
+ * extra and state locks. */
+static void copy_tile(struct lab_tile *t, struct server *s, const struct product *p,
+		      const struct mstate **ix)
 {
 	const struct inventory *inv = s->cat->inv;
 	const struct inv_site *site = inv_site_get(inv, p->m->site);
-	const struct mstate *st = state_find(s->state, p->m->mac);
+	const struct mstate *st = state_index_find(s->state, ix, p->m->mac);
 
 	memcpy(t->mac, p->m->mac, 6);
 	strcpy(t->name, p->m->name);
@@ -91,22 +93,27 @@ static void lab_unlock(struct server *s, struct catalog *c)
 	pthread_rwlock_unlock(&s->lock);
 }
 
-/* Every tile, under the locks (lock order: catalog, extra_lock, state).  No SQL here. */
+/* Every tile, under the locks (lock order: catalog, extra_lock, state), each machine's
+ * state found through an index (state_index): the locks are held for a sort, not for a
+ * scan per machine.  No SQL here. */
 static int copy_tiles(struct server *s, struct lab_view *v)
 {
+	const struct mstate **ix;
 	struct catalog *c;
 	int rc = 0;
 
 	c = lab_lock(s);
 	v->gen = c->gen;
-	if (!(v->t = calloc(c->n + c->nextra + 1, sizeof(v->t[0]))))
+	ix = state_index(s->state);
+	if (!ix || !(v->t = calloc(c->n + c->nextra + 1, sizeof(v->t[0]))))
 		rc = STRATA_ENOMEM;
 	for (size_t i = 0; !rc && i < c->n; i++)
-		copy_tile(&v->t[v->n++], s, &c->p[i]);
+		copy_tile(&v->t[v->n++], s, &c->p[i], ix);
 	for (size_t i = 0; !rc && i < c->nextra; i++)
 		if (c->extra[i].state != PRODUCT_FAILED)
-			copy_tile(&v->t[v->n++], s, &c->extra[i]);
+			copy_tile(&v->t[v->n++], s, &c->extra[i], ix);
 	lab_unlock(s, c);
+	free(ix);
 	return rc;
 }
 

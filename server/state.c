@@ -34,6 +34,39 @@ struct mstate *state_find(struct state *st, const uint8_t mac[6])
 	return find(st, mac);
 }
 
+/* qsort's order of state_index: by MAC. */
+static int entry_cmp(const void *a, const void *b)
+{
+	return memcmp((*(const struct mstate *const *)a)->mac,
+		      (*(const struct mstate *const *)b)->mac, 6);
+}
+
+/* bsearch's: the key is a MAC (6 bytes), the element an entry's pointer. */
+static int mac_entry_cmp(const void *mac, const void *e)
+{
+	return memcmp(mac, (*(const struct mstate *const *)e)->mac, 6);
+}
+
+const struct mstate **state_index(const struct state *st)
+{
+	const struct mstate **ix = malloc((st->n + 1) * sizeof(*ix));
+
+	if (!ix)
+		return NULL;
+	for (size_t i = 0; i < st->n; i++)
+		ix[i] = &st->m[i];
+	qsort(ix, st->n, sizeof(*ix), entry_cmp);
+	return ix;
+}
+
+const struct mstate *state_index_find(const struct state *st, const struct mstate **ix,
+				      const uint8_t mac[6])
+{
+	const struct mstate **hit = bsearch(mac, ix, st->n, sizeof(*ix), mac_entry_cmp);
+
+	return hit ? *hit : NULL;
+}
+
 struct mstate *state_get(struct state *st, const uint8_t mac[6])
 {
 	struct mstate *nm = find(st, mac);

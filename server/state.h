@@ -80,6 +80,20 @@ struct mstate *state_get(struct state *st, const uint8_t mac[6]);
 struct mstate *state_find(struct state *st, const uint8_t mac[6]);
 
 /**
+ * st's entries sorted by MAC, for a caller that looks up every machine at once (the
+ * dashboard's snapshot, once a second while a stream is open): state_find scans, so one
+ * per machine costs machines x entries, 10-20 ms for 5,000 machines, under st->lock, which
+ * every report waits for (docs/benchmarks.md, "Dashboard").  Call with st->lock held and
+ * use it only while holding it: the array is the caller's to free, the entries stay st's.
+ * NULL without memory.
+ */
+const struct mstate **state_index(const struct state *st);
+
+/** The entry for mac through ix (state_index's of st, st->lock still held), or NULL. */
+const struct mstate *state_index_find(const struct state *st, const struct mstate **ix,
+				      const uint8_t mac[6]);
+
+/**
  * Drop mac's entry, in memory and in the database, if its agent never reported (a machine
  * that only asked what to boot): the unknown-machine table forgets such machines, and
  * their entries must not pile up when someone makes up MACs.  Entries with a report stay,

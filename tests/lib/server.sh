@@ -6,7 +6,8 @@
 #
 #   srv_run ROOT LOG [ARGS..]   start SRV --root ROOT on 127.0.0.1, free HTTP and TFTP ports
 #                         (taken again when one turns out in use), no proxyDHCP, then ARGS;
-#                         stderr to LOG (emptied first); wait until it says it is serving.
+#                         stderr to LOG (emptied first); wait until it says it is serving
+#                         (30 s at most, or SRV_WAIT tenths of a second).
 #                         Sets SRV_PID, SRV_HP (HTTP port), SRV_TP (TFTP port) and U
 #                         (http://127.0.0.1:SRV_HP); the server is killed on exit.
 #                         Non-zero, with the log's tail and SRV_PID empty, if it died.
@@ -32,9 +33,10 @@ srv_run() {
 		"$SRV" --root "$root" --addr 127.0.0.1 --http-port "$hp" --tftp-port "$tp" \
 			--dhcp off "$@" 2>"$log" &
 		pid=$!
-		# Up to 30 s: a server restarted after SIGKILL on a loaded 2-core machine has been
+		# Up to 30 s (SRV_WAIT tenths of a second, for a suite with thousands of
+		# machines): a server restarted after SIGKILL on a loaded 2-core machine has been
 		# seen to take over 10 s before it serves.
-		for _ in $(seq 300); do
+		for _ in $(seq "${SRV_WAIT:-300}"); do
 			grep -q '^strata-server: serving ' "$log" && break
 			alive "$pid" || break
 			sleep 0.1
