@@ -139,8 +139,15 @@ mv "$F5" "$W/c5"
 CY0=$(jq_ lab "s['cycle']")
 check "a peer needing an unreadable chunk joins: stay" test "$(st $M1 $SA 1 $LAH 1 5:1)" = "200 stay"
 sleep 3
-check "no pass counted while nothing can be sent (cycle $CY0 -> $(jq_ lab "s['cycle']"))" test "$(jq_ lab "s['cycle']")" -le $((CY0 + 1))
-check "... and its next status is still answered stay" test "$(st $M1 $SA 1 $LAH 0 5:1)" = "200 stay"
+CY1=$(jq_ lab "s['cycle']")
+check "no pass counted while nothing can be sent (cycle $CY0 -> $CY1)" test "$CY1" -le $((CY0 + 1))
+# One pass may close after the join (a pass the earlier peers' statuses began); after a
+# real pass a need of one chunk is rightly sent to HTTP.  Without one it must stay.
+if [ "$CY1" = "$CY0" ]; then
+	check "... and its next status is still answered stay" test "$(st $M1 $SA 1 $LAH 0 5:1)" = "200 stay"
+else
+	check "... and its next status is stay, or repair after the one real pass" sh -c "case '$(st $M1 $SA 1 $LAH 0 5:1)' in '200 stay'|'200 repair') exit 0;; *) exit 1;; esac"
+fi
 check "it leaves with DONE" grep -q "^200 " <(st $M1 $SA 1 $LAH 2 0:0)
 mv "$W/c5" "$F5"
 

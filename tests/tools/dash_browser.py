@@ -52,6 +52,7 @@ import urllib.request
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.action_chains import ActionChains
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
@@ -102,6 +103,18 @@ def login(d, a):
     d.find_element(By.ID, "login-password").send_keys(open(a.password_file).read().strip())
     d.find_element(By.CSS_SELECTOR, "form.login button[type=submit]").click()
     wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "li.tile"))
+
+
+def fresh(d, fn, timeout=20):
+    """fn(d) until it returns a true value, found afresh each time: the live pages rebuild
+    their sections (a stream's first frame reloads the machine's record), so an element
+    found once can be replaced before it is read or clicked."""
+    def attempt(d):
+        try:
+            return fn(d)
+        except StaleElementReferenceException:
+            return None
+    return WebDriverWait(d, timeout).until(attempt)
 
 
 def tile(d, a):
@@ -315,11 +328,10 @@ def step_fail(d, a):
             break
         time.sleep(0.5)
     ok(last == "failed", "4: the tile shows failed")
-    tile(d, a).find_element(By.CSS_SELECTOR, "a.t-name").click()
-    WebDriverWait(d, 20).until(lambda d: d.find_elements(By.ID, "failure-text"))
-    pre = d.find_element(By.ID, "failure-text")
-    ok(pre.tag_name == "pre" and re.search(r"layer root: chunk \d+", pre.text) is not None,
-       "4: the machine page's <pre> names the chunk: " + pre.text)
+    fresh(d, lambda d: tile(d, a).find_element(By.CSS_SELECTOR, "a.t-name").click() or True)
+    said = fresh(d, lambda d: [(e.tag_name, e.text) for e in d.find_elements(By.ID, "failure-text")
+                               if re.search(r"layer root: chunk \d+", e.text)])
+    ok(said[0][0] == "pre", "4: the machine page's <pre> names the chunk: " + said[0][1])
     shot(d, a, "04-failure.png")
     size(d, PHONE)
     ok(d.execute_script("return document.documentElement.scrollWidth <= window.innerWidth"),
