@@ -17,6 +17,8 @@ static void add(struct order_set *set, size_t i, const uint8_t mac[6], const cha
 	for (size_t k = 0; mac && k < set->n; k++)
 		if (set->m[k].i != SIZE_MAX && !memcmp(set->m[k].mac, mac, 6))
 			return;
+	if (set->n >= set->cap)   /* cannot happen: orders_set_resolve sizes it (set_cap) */
+		return;
 	m = &set->m[set->n++];
 	m->i = i;
 	memset(m->mac, 0, 6);
@@ -44,7 +46,7 @@ static int add_list(struct server *s, const char *list, struct order_set *set)
 
 	if (!macs)
 		return STRATA_ENOMEM;
-	while (*p && set->n < s->cat->n + 64) {
+	while (*p) {
 		size_t len = strcspn(p, ","), n;
 
 		snprintf(item, sizeof(item), "%.*s", (int)len, p);
@@ -129,6 +131,18 @@ static void lab_digest(struct server *s, struct order_set *set)
 	strata_sha256_final(&h, set->lab);
 }
 
+/* The most entries o can make: each item of a machines= list adds at most one unmatched
+ * entry, and matched machines, deduplicated by MAC, are at most the catalog's (an item
+ * like "all" matches every one of them). */
+static size_t set_cap(const struct catalog *c, const struct order_req *o)
+{
+	size_t items = o->machines[0] ? 1 : 0;
+
+	for (const char *p = o->machines; *p; p++)
+		items += *p == ',';
+	return c->n + items + 1;
+}
+
 int orders_set_resolve(struct server *s, const struct order_req *o, struct order_set *set)
 {
 	const struct catalog *c = s->cat;
@@ -136,7 +150,8 @@ int orders_set_resolve(struct server *s, const struct order_req *o, struct order
 
 	memset(set, 0, sizeof(*set));
 	set->gen = c->gen;
-	if (!(set->m = calloc(c->n + 64, sizeof(*set->m))))
+	set->cap = set_cap(c, o);
+	if (!(set->m = calloc(set->cap, sizeof(*set->m))))
 		return STRATA_ENOMEM;
 	if (o->machines[0])
 		rc = add_list(s, o->machines, set);

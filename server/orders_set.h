@@ -26,6 +26,7 @@ struct order_mach {
 struct order_set {
 	struct order_mach *m;            /**< owned */
 	size_t n, taken;                 /**< entries, and those without a why */
+	size_t cap;                      /**< room in m: what the order can name at most */
 	uint64_t gen;                    /**< the catalog's generation it was resolved in */
 	uint8_t lab[32];                 /**< orders_set_lab of it */
 };
