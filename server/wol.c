@@ -84,9 +84,14 @@ static uint64_t send_due(struct wol *w, uint64_t now)
 
 	for (size_t i = 0; i < w->njobs; i++) {
 		struct wol_job *j = &w->jobs[i];
+		size_t need = j->to ? 1 : w->ntargets;
 
-		if (j->due <= now && budget >= (j->to ? 1 : w->ntargets)) {
-			budget -= send_one(w, j);
+		/* A job needing more than a tick's whole budget (more --wol-broadcast
+		 * addresses than that) goes alone, at the start of a tick. */
+		if (j->due <= now && (budget >= need || budget == WOL_TICK_BUDGET)) {
+			size_t sent = send_one(w, j);
+
+			budget = sent > budget ? 0 : budget - sent;
 			j->left--;
 			j->due = now + WOL_REPEAT_MS;
 		}

@@ -193,4 +193,14 @@ heard_after 0.6
 check "  pc02's 3 packets" test "$(packets 52:54:00:5e:00:02)$(wc -l < "$W/heard")" = 33
 netns_stop "$SPID"
 check "sanitizers quiet (second server)" sh -c "! grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' '$W/log2'"
+# More --wol-broadcast addresses (12) than a tick's budget of packets (10): each job goes
+# alone at a tick's start (it once waited for ever, and the API said sent).
+MANY=10.78.0.255$(printf ',10.78.0.%d' $(seq 201 211))
+check "server with 12 --wol-broadcast addresses starts" start_srv "$W/log3" --addr 0.0.0.0 --url "$U" --wol-broadcast "$MANY"
+check "listener again" listen
+check "POST /api/wake names=pc02: 200" test "$(wake --data 'names=pc02' "$U/api/wake")" = 200
+heard_after 0.6
+check "  pc02's 3 packets at the broadcast address" test "$(packets 52:54:00:5e:00:02)$(wc -l < "$W/heard")" = 33
+netns_stop "$SPID"
+check "sanitizers quiet (third server)" sh -c "! grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' '$W/log3'"
 finish
