@@ -172,10 +172,12 @@ static void fire(struct server *s, const struct due *d)
 		(void)end_row(s, d->id, "failed", why);
 		return;
 	}
+	if (!(f = open_memstream(&buf, &len))) {
+		(void)end_row(s, d->id, "failed", "out of memory");
+		return;
+	}
 	if (d->wake)
 		wake(s, &o, d);
-	if (!(f = open_memstream(&buf, &len)))
-		return;
 	rc = orders_run(s, &o, &d->by, f);
 	fclose(f);
 	(void)end_row(s, d->id, rc ? "failed" : "done", rc ? (rc == STRATA_ENOENT
@@ -231,6 +233,22 @@ static int next_row(struct server *s, const char *sql, int64_t now, struct due *
 	return step == SQLITE_ROW ? 1 : step == SQLITE_DONE ? 0 : STRATA_EREPORTED;
 }
 
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+/* Record that order id's early wake went out, in a transaction of its own: the
+ * connection is shared with the HTTP threads, whose open transaction must not take it. */
+static int mark_woken(struct server *s, int64_t id)
+{
+	struct db *d = s->state->db;
+	int rc = db_begin(d);
+
+	if (rc)
+		return rc;
+	return db_end(d, db_run(d, "UPDATE scheduled_orders SET result = 'woken' WHERE id = ?",
+				"i", id));
+}
+
 /* The early wakes due: each once (its result says so while it stays pending). */
 static void early_wakes(struct server *s, int64_t now)
 {
@@ -239,13 +257,16 @@ static void early_wakes(struct server *s, int64_t now)
 	struct due d;
 	int left = SCHEDULE_BATCH;
 
+	/* Not for an order already too late to run: it is marked missed below, and its
+	 * room must not be woken for nothing. */
 	while (left-- > 0 && next_row(s, "SELECT id, at, wake, params, token_name FROM "
-			"scheduled_orders WHERE state = 'pending' AND wake = 1 AND result IS NULL AND at - 300 <= ? "
-			"ORDER BY at LIMIT 1", now, &d) == 1) {
+			"scheduled_orders WHERE state = 'pending' AND wake = 1 AND result IS NULL "
+			"AND at - " STR(SCHEDULE_WAKE_S) " <= ?1 AND ?1 - at <= " STR(SCHEDULE_LATE_S)
+			" ORDER BY at LIMIT 1", now, &d) == 1) {
 		if (order_req_parse(&o, form_field, d.form, 0, &why) == 0)
 			wake(s, &o, &d);
-		(void)db_run(s->state->db, "UPDATE scheduled_orders SET result = 'woken' WHERE "
-			     "id = ?", "i", d.id);
+		if (mark_woken(s, d.id))
+			break;   /* it would be found again at once: try at the next tick */
 	}
 }
 

@@ -236,14 +236,16 @@ check "  an unknown one: 4" test "$(ctl schedule-cancel 99999 --yes >/dev/null 2
 
 # Missed: the server is down at the time and comes back more than 15 minutes late.
 AT=$(date -u -d "@$((NOW + 1200))" +%Y-%m-%dT%H:%M:%SZ)
-check "schedule deploy room=C at +20 min" test "$(post /api/orders "action=deploy&room=C&at=$AT&confirm=yes")" = 200
+check "schedule deploy room=C at +20 min, wake first" test "$(post /api/orders "action=deploy&room=C&at=$AT&wake=yes&confirm=yes")" = 200
 SID3=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["scheduled"])' "$W/answer")
 DEPLOYS=$(audit_rows "action = 'deploy' AND target = 'room:C'")
+WAKES=$(audit_rows "action = 'wake'")
 check "server stops" srv_stop
 echo $((1200 + 1000)) > "$W/clock"
 check "server starts 16 minutes after the time" srv_start "$W" "$W/log2" --api-tokens "$W/api-tokens" --admins "$W/admins" --clock-file "$W/clock" --wol-broadcast 127.0.0.1
 for _ in $(seq 150); do [ "$(srv_sql "$W" "SELECT state FROM scheduled_orders WHERE id = $SID3")" = missed ] && break; sleep 0.1; done
 check "  the order is missed" test "$(srv_sql "$W" "SELECT state FROM scheduled_orders WHERE id = $SID3")" = missed
 check "  never run, audited as missed" bash -c "test \"\$(srv_sql '$W' \"SELECT count(*) FROM orders WHERE action = 'deploy' AND target = 'room:C'\")\" = $DEPLOYS && test \"\$(srv_sql '$W' \"SELECT count(*) FROM orders WHERE action = 'deploy missed' AND via = 'schedule'\")\" = 1"
+check "  and its room not woken for nothing" test "$(audit_rows "action = 'wake'")" = "$WAKES"
 check "server log: no sanitizer report" bash -c "! grep -q 'runtime error\|AddressSanitizer' '$W/log' '$W/log2'"
 finish
