@@ -156,10 +156,11 @@ static int replace_file(const char *path, const char *text, size_t len)
 	return dir_sync(dir[0] ? dir : "/");
 }
 
-/* Under the catalog's read lock: the checks and the names, then the new text.  0 or an
- * rc with why; *text (new) and path (copied, cap bytes) on success. */
+/* Under the catalog's read lock: the checks and the names, then the new text.  path is
+ * the file old was read from, which the inventory must still name.  0 or an rc with
+ * why; *text (new, the caller's) on success. */
 static int plan(struct server *s, const struct register_req *req, const char *old,
-		char (*names)[INV_NAME_MAX + 1], char **text, char *path, size_t cap,
+		char (*names)[INV_NAME_MAX + 1], char **text, const char *path,
 		char *why, size_t wcap)
 {
 	struct in_use u = { .file = old };
@@ -169,6 +170,9 @@ static int plan(struct server *s, const struct register_req *req, const char *ol
 
 	u.inv = s->cat->inv;
 	rc = check_req(&u, req, why, wcap);
+	if (rc == 0 && strcmp(u.inv->registered, path))   /* a reload moved the file */
+		rc = STRATA_ESTALE, snprintf(why, wcap, "the inventory's registered file changed "
+					     "while registering: send the request again");
 	if (rc == 0 && (rc = register_names(req->pattern, req->start, req->n, name_taken, &u,
 					    names, &w))) {
 		snprintf(why, wcap, "%s", w);
@@ -176,8 +180,6 @@ static int plan(struct server *s, const struct register_req *req, const char *ol
 	}
 	if (rc == 0 && !(*text = new_text(old, req, names, &len)))
 		rc = STRATA_ENOMEM, snprintf(why, wcap, "out of memory");
-	if (rc == 0)
-		snprintf(path, cap, "%s", u.inv->registered);
 	return rc;
 }
 
@@ -225,7 +227,7 @@ int register_run(struct server *s, const struct who *by, const struct register_r
 						"why)", path);
 	if (old) {
 		pthread_rwlock_rdlock(&s->lock);
-		rc = plan(s, req, old, names, &text, path, REGISTER_PATH_MAX, why, cap);
+		rc = plan(s, req, old, names, &text, path, why, cap);
 		pthread_rwlock_unlock(&s->lock);
 	} else if (rc == STRATA_ESTALE) {
 		struct in_use u = { .file = "" };
@@ -234,6 +236,9 @@ int register_run(struct server *s, const struct who *by, const struct register_r
 		u.inv = s->cat->inv;
 		rc = check_req(&u, req, why, cap);
 		pthread_rwlock_unlock(&s->lock);
+		if (rc == 0)   /* a reload added the statement meanwhile: nothing was read */
+			rc = STRATA_ESTALE, snprintf(why, cap, "the inventory was reloaded while "
+						     "registering: send the request again");
 	}
 	if (rc == 0 && (rc = replace_file(path, text, strlen(text))))
 		snprintf(why, cap, "cannot write %s (the server's log says why)", path);
