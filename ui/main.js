@@ -39,7 +39,13 @@ async function loadSession() {
 
 function route() {
   const m = location.hash.match(/^#\/([a-z]+)(?:\/(.*))?$/);
-  return { screen: m ? m[1] : "lab", arg: m && m[2] ? decodeURIComponent(m[2]) : "" };
+  let arg = "";
+  try {
+    arg = m && m[2] ? decodeURIComponent(m[2]) : "";
+  } catch (e) {   // a hand-made link such as #/m/%E0: the lab, not a stale screen
+    return { screen: "lab", arg: "" };
+  }
+  return { screen: m ? m[1] : "lab", arg };
 }
 
 async function render() {
