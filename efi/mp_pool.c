@@ -3,7 +3,7 @@
  * takes its items.  No firmware call here: the APs run this code.
  *
  * A batch is published by one store of next = gen << 32 (release) after fn, arg and n are
- * set.  A core takes item k by a compare-and-swap of next from gen << 32 | k to k + 1, so a
+ * set, and the one before it retired by a store of its gen with no item left.  A core takes item k by a compare-and-swap of next from gen << 32 | k to k + 1, so a
  * core still looking at an older batch can never take an item of a newer one, and a batch
  * cannot end (done == n) while a core runs one of its items.
  */
@@ -106,6 +106,11 @@ static void pool_start(void *ctx, strata_job_fn *fn, void *arg, uint32_t n)
 {
 	struct mp_pool *p = ctx;
 
+	/* Retire the last batch first: a core that loaded its next before this and reads the
+	 * new n below would otherwise take a phantom item of it (k = the old n) by a
+	 * compare-and-swap that still matched.  Now that swap fails, and a reload sees no
+	 * item left. */
+	__atomic_store_n(&p->next, (uint64_t)p->gen << 32 | UINT32_MAX, __ATOMIC_RELEASE);
 	p->fn = fn;
 	p->arg = arg;
 	p->n = n;
