@@ -64,12 +64,23 @@ static int is_kept(const struct order_req *o, const struct inv_part *p)
 	return !orders_writes(o, p) && !is_restored(o, p);
 }
 
-/* What becomes of the user's data (capture=yes partitions): kept, overwritten or none. */
+/* Whether pr has a partition the user's data lives in: one captured as the machine's own
+ * (capture=yes) or one no deployment writes (policy=preserve). */
+static int has_user_data(const struct inv_profile *pr)
+{
+	for (unsigned int i = 0; i < pr->nparts; i++)
+		if (pr->parts[i].capture || pr->parts[i].policy == STRATA_POLICY_PRESERVE)
+			return 1;
+	return 0;
+}
+
+/* What becomes of the user's data: kept, overwritten (a restore puts a generation over
+ * the capture=yes partitions) or none (the layout has no place for it). */
 static const char *user_data(const struct order_req *o, const struct inv_profile *pr)
 {
-	if (!inv_profile_captured(pr))
+	if (!has_user_data(pr))
 		return "none";
-	return o->action == ORDER_RESTORE ? "overwritten" : "kept";
+	return o->action == ORDER_RESTORE && inv_profile_captured(pr) ? "overwritten" : "kept";
 }
 
 /* What the preview says of m beside its numbers. */

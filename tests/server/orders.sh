@@ -88,7 +88,7 @@ check "confirm without preview= or confirm=yes: 400" test "$(post /api/orders 'a
 
 # deploy room=B: the preview, then one audit row for the room.
 check "preview deploy room=B: 200" test "$(post /api/orders/preview 'action=deploy&room=B')" = 200
-check "  pc01 and pc02, CIDATA and root written, data kept, no user data" ans '[m["name"] for m in j["machines"]] == ["pc01", "pc02"] and all(m["written"] == ["CIDATA", "root"] and m["kept"] == ["data"] and m["restored"] == [] and m["user_data"] == "none" and m["bytes"] >= 0 and m["chunks"] >= 0 for m in j["machines"]) and j["refused"] == [] and j["action"] == "deploy" and j["at"] is None and len(j["preview"]) == 32 and j["total_bytes"] == sum(m["bytes"] for m in j["machines"])'
+check "  pc01 and pc02, CIDATA and root written, data kept (policy=preserve: user data kept)" ans '[m["name"] for m in j["machines"]] == ["pc01", "pc02"] and all(m["written"] == ["CIDATA", "root"] and m["kept"] == ["data"] and m["restored"] == [] and m["user_data"] == "kept" and m["bytes"] >= 0 and m["chunks"] >= 0 for m in j["machines"]) and j["refused"] == [] and j["action"] == "deploy" and j["at"] is None and len(j["preview"]) == 32 and j["total_bytes"] == sum(m["bytes"] for m in j["machines"])'
 check "  its target as the audit row will name it: room:B" ans 'j["target"] == "room:B"'
 PV=$(pid_of)
 check "nothing recorded by a preview" test "$(audit_rows "action = 'deploy'")" = 0
