@@ -169,8 +169,11 @@ print(f"| reports with 3 event streams{' and the page open' if br else ''} | {d[
 print(f"| event stream, per stream | {res['sse']['frames_per_s']} frames/s, {res['sse']['bytes_per_s']:,} bytes/s | |")
 if br:
     for k in ("cold", "warm"):
-        f = br[k]["fcp_ms"]
-        print(f"| Chromium, {k}: first-contentful-paint, tiles-painted | {f} ms, {br[k]['tiles_painted_ms']} ms ({br[k]['tiles']} tiles) | under 1 s: {'met' if f is not None and f < 1000 else 'not met'} |")
+        f, t = br[k]["fcp_ms"], br[k]["tiles_painted_ms"]
+        # A warm load may report no Paint Timing entry: the tiles' own mark is the paint then.
+        first = f if f is not None else t
+        shown = f"{f} ms" if f is not None else "not reported"
+        print(f"| Chromium, {k}: first-contentful-paint, tiles-painted | {shown}, {t} ms ({br[k]['tiles']} tiles) | under 1 s: {'met' if first is not None and first < 1000 else 'not met'} |")
     lv = br["live"]
     print(f"| Chromium, live for {lv['seconds']} s | {lv['frames_per_s']} events/s handled by the page's listeners ({lv['frame_bytes_per_s']:,} bytes/s of data) in {lv['apply_ms_per_s']} ms/s; renderer main thread {lv['renderer_main_thread_pct']} % of a core (script {lv['of_which_pct']['script']} %, style {lv['of_which_pct']['recalcstyle']} %, layout {lv['of_which_pct']['layout']} %) | under 25 %: {'met' if lv['renderer_main_thread_pct'] < 25 else 'not met'} |")
 else:
