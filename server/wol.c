@@ -335,24 +335,12 @@ static int enqueue(struct wol *w, const uint8_t (*macs)[6], const uint32_t *to, 
 	return rc;
 }
 
-int wol_wake(struct server *s, const uint8_t (*macs)[6], size_t n)
-{
-	uint32_t *to;
-	int rc;
-
-	if (!s->wol)
-		return STRATA_ENOTSUP;
-	if (!(to = calloc(n + 1, sizeof(*to))))
-		return STRATA_ENOMEM;
-	rc = resolve(s, macs, n, to);
-	if (rc == 0)
-		rc = enqueue(s->wol, macs, to, n);
-	free(to);
-	return rc;
-}
-
-int wol_order(struct server *s, const struct who *by, const char *target,
-	      const uint8_t (*macs)[6], size_t n)
+/* Resolve the n MACs' broadcast addresses and queue their magic packets.  With by, the
+ * order is also written to the audit log first (as sent to target), and only when the
+ * queue has room, so the log never says "sent" for packets that were refused.  The
+ * address table is this function's own. */
+static int wake(struct server *s, const uint8_t (*macs)[6], size_t n, const struct who *by,
+		const char *target)
 {
 	struct db *d = s->state->db;
 	uint32_t *to;
@@ -363,14 +351,25 @@ int wol_order(struct server *s, const struct who *by, const char *target,
 	if (!(to = calloc(n + 1, sizeof(*to))))
 		return STRATA_ENOMEM;
 	rc = resolve(s, macs, n, to);
-	if (rc == 0)
+	if (rc == 0 && by)
 		rc = room_for(s->wol, n);
-	if (rc == 0 && (rc = db_begin(d)) == 0)
+	if (rc == 0 && by && (rc = db_begin(d)) == 0)
 		rc = db_end(d, audit_order_closed(d, by, target, "wake", "sent", macs, n));
 	if (rc == 0)
 		rc = enqueue(s->wol, macs, to, n);
 	free(to);
 	return rc;
+}
+
+int wol_wake(struct server *s, const uint8_t (*macs)[6], size_t n)
+{
+	return wake(s, macs, n, NULL, NULL);
+}
+
+int wol_order(struct server *s, const struct who *by, const char *target,
+	      const uint8_t (*macs)[6], size_t n)
+{
+	return wake(s, macs, n, by, target);
 }
 
 const char *wol_why(int rc)
