@@ -122,6 +122,32 @@ static void test_frames(void)
 	lab_view_free(&v1);
 }
 
+/* A hub with one stream, drained, and two generation-1 views to publish between: the
+ * overrun tests' common start.  The caller owns *h, the stream and both views. */
+static struct sse_stream *two_views(struct sse_hub **h, struct lab_view v[2], struct fake *fa)
+{
+	struct sse_stream *st;
+	char buf[65536];
+	ssize_t last;
+
+	CHECK_EQ(sse_hub_new(fake_suspend, fake_resume, h), 0);
+	st = sse_open(*h, "", fa, NULL);
+	drain(st, buf, sizeof(buf), &last);
+	lab(&v[0], 1);
+	lab(&v[1], 1);
+	return st;
+}
+
+/* Publish steps first..last, alternating the two views, each a progress tick of
+ * machine 1; every publish must get its step's sequence number. */
+static void publish_steps(struct sse_hub *h, struct lab_view v[2], int first, int last)
+{
+	for (int k = first; k <= last; k++) {
+		progress(&v[k % 2], 1, (uint64_t)k);
+		CHECK_EQ(sse_publish(h, &v[(k + 1) % 2], &v[k % 2]), (uint64_t)k);
+	}
+}
+
 static void test_reload_and_overrun(void)
 {
 	struct fake fa = { 0 };
@@ -131,15 +157,8 @@ static void test_reload_and_overrun(void)
 	char buf[65536];
 	ssize_t last;
 
-	CHECK_EQ(sse_hub_new(fake_suspend, fake_resume, &h), 0);
-	st = sse_open(h, "", &fa, NULL);
-	drain(st, buf, sizeof(buf), &last);
-	lab(&v[0], 1);
-	lab(&v[1], 1);
-	for (int k = 1; k <= SSE_RING + 6; k++) {            /* never read: falls behind */
-		progress(&v[k % 2], 1, (uint64_t)k);
-		CHECK_EQ(sse_publish(h, &v[(k + 1) % 2], &v[k % 2]), (uint64_t)k);
-	}
+	st = two_views(&h, v, &fa);
+	publish_steps(h, v, 1, SSE_RING + 6);                 /* never read: falls behind */
 	CHECK(fa.resumes == 1 && !fa.bad_resumes);           /* resumed once, then running */
 	drain(st, buf, sizeof(buf), &last);
 	CHECK(!strncmp(buf, "event: reload\ndata: {\"why\":\"behind\"}\n\n", 38) && last == 0);
@@ -163,20 +182,11 @@ static void test_overrun_mid_frame(void)
 	struct sse_hub *h = NULL;
 	struct sse_stream *st;
 	char buf[65536];
-	ssize_t last;
 
-	CHECK_EQ(sse_hub_new(fake_suspend, fake_resume, &h), 0);
-	st = sse_open(h, "", &fa, NULL);
-	drain(st, buf, sizeof(buf), &last);
-	lab(&v[0], 1);
-	lab(&v[1], 1);
-	progress(&v[1], 1, 1);
-	CHECK_EQ(sse_publish(h, &v[0], &v[1]), 1);
+	st = two_views(&h, v, &fa);
+	publish_steps(h, v, 1, 1);
 	CHECK_EQ(sse_read(st, buf, 5, 1000), 5);                 /* half of frame 1 */
-	for (int k = 2; k <= SSE_RING + 6; k++) {
-		progress(&v[k % 2], 1, (uint64_t)k);
-		CHECK_EQ(sse_publish(h, &v[(k + 1) % 2], &v[k % 2]), (uint64_t)k);
-	}
+	publish_steps(h, v, 2, SSE_RING + 6);
 	CHECK_EQ(sse_read(st, buf, sizeof(buf), 1000), -1);
 	sse_gone(st);
 	sse_hub_free(h);
