@@ -122,9 +122,9 @@ int disk_settle(struct disk *d)
 	return disk_io2_wait(d, 0, 0);
 }
 
-/* Hand slot w's write of buf (borrowed until it signals) to the device. */
-static int submit(struct disk *d, struct disk_write_slot *w, uint64_t off, const void *buf,
-		  size_t len)
+/* Hand slot w's write of buf (borrowed until it signals) to the device; its status. */
+static EFI_STATUS submit(struct disk *d, struct disk_write_slot *w, uint64_t off,
+			 const void *buf, size_t len)
 {
 	EFI_STATUS s;
 
@@ -132,17 +132,18 @@ static int submit(struct disk *d, struct disk_write_slot *w, uint64_t off, const
 	s = d->bio2->WriteBlocksEx(d->bio2, d->media_id, off / d->block_size, &w->token, len,
 				   (void *)buf);
 	if (EFI_ERROR(s))               /* refused at once: the event will not signal */
-		return disk_io_fail(d, s, "WriteBlocksEx", off, len);
+		return s;
 	/* Field by field: the device may be writing TransactionStatus already. */
 	w->off = off;
 	w->len = len;
 	w->busy = 1;
-	return 0;
+	return s;
 }
 
 int disk_write_start(struct disk *d, uint64_t off, const void *buf, size_t len)
 {
 	struct disk_write_slot *w;
+	EFI_STATUS s;
 	int rc;
 
 	if (!d->io2_tried)
@@ -156,5 +157,10 @@ int disk_write_start(struct disk *d, uint64_t off, const void *buf, size_t len)
 	if ((rc = disk_io2_wait(d, off, len)) || (w->busy && (rc = wait_slot(d, w))))
 		return rc;
 	d->io2->next = (d->io2->next + 1) % DISK_IN_FLIGHT;
-	return submit(d, w, off, buf, len);
+	s = submit(d, w, off, buf, len);
+	/* The device's own queue is full (NVMe's async queue, EFI_NOT_READY): let it drain,
+	 * and write this one at once. */
+	if (s == EFI_NOT_READY)
+		return (rc = disk_settle(d)) ? rc : disk_write(d, off, buf, len);
+	return EFI_ERROR(s) ? disk_io_fail(d, s, "WriteBlocksEx", off, len) : 0;
 }

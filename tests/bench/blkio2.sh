@@ -10,7 +10,7 @@
 # interfaces.  Each round deploys the layer to an empty disk twice: with strata.efi, which
 # writes through Block I/O 2 (a batch's writes go on while the next batch arrives), and
 # with strata-blkio1.efi, the same objects but efi/disk_io2.c built with
-# -DSTRATA_DISK_NO_IO2 (make build/efi/strata-blkio1.efi; this script makes it), which
+# -DSTRATA_DISK_NO_IO2 (make build/efi/strata-blkio1.efi, before this script), which
 # writes each chunk through Block I/O and waits.  Each boot's log must name the interface
 # it used.  From the agent's log: its total (deployment complete, ms) and the root layer's
 # time line: fetch (network, inflate+verify, disk write; the write figure is the boot
@@ -51,7 +51,7 @@ boot() {
 
 col() { awk -v c="$2" '{ print $c }' "$W/$1.tsv" | median; }
 
-make -C "$REPO" -s "$EFI1" BUILD="$BUILD" >/dev/null || die "could not make $EFI1"
+[ -f "$EFI1" ] || die "$EFI1 not found: run 'make build/efi/strata-blkio1.efi'"
 log "making a ${MIB} MiB layer"
 efilayer_make "$MIB" 5f1a2b3c-0000-4000-8000-00000000b102 || die "could not make the layer"
 efilayer_root "$MAC" "$MIB"
