@@ -128,7 +128,7 @@ int disk_find(struct disk *d, uint64_t min_bytes, EFI_HANDLE image)
 	return 0;
 }
 
-static int check_io(const struct disk *d, uint64_t off, size_t len)
+int disk_check_io(const struct disk *d, uint64_t off, size_t len)
 {
 	if (off % d->block_size || len % d->block_size || off > d->bytes || len > d->bytes - off)
 		return log_fail(STRATA_ERANGE, "disk: unaligned or out-of-range I/O at %llu+%llu",
@@ -137,7 +137,7 @@ static int check_io(const struct disk *d, uint64_t off, size_t len)
 }
 
 /* Page-aligned buffers satisfy any IoAlign up to 4096; the spec allows no more here. */
-static int misaligned(const struct disk *d, const void *buf)
+int disk_misaligned(const struct disk *d, const void *buf)
 {
 	return d->io_align > 1 && ((uintptr_t)buf & (d->io_align - 1));
 }
@@ -146,7 +146,7 @@ static int misaligned(const struct disk *d, const void *buf)
  * A transfer the device refused, named by its first block and length: whoever replaces or
  * tests the disk needs to know where it failed, not only that it did.
  */
-static int io_fail(const struct disk *d, EFI_STATUS s, const char *op, uint64_t off, size_t len)
+int disk_io_fail(const struct disk *d, EFI_STATUS s, const char *op, uint64_t off, size_t len)
 {
 	char what[80];
 
@@ -160,27 +160,30 @@ int disk_read(struct disk *d, uint64_t off, void *buf, size_t len)
 {
 	void *io = buf;
 	EFI_STATUS s;
+	int rc = disk_check_io(d, off, len);
 
-	if (check_io(d, off, len))
-		return STRATA_ERANGE;
-	if (misaligned(d, buf) && !(io = disk_buf_alloc(len)))
+	if (rc || (rc = disk_io2_wait(d, off, len)))
+		return rc;
+	if (disk_misaligned(d, buf) && !(io = disk_buf_alloc(len)))
 		return log_fail(STRATA_ENOMEM, "disk: no memory for an aligned buffer");
 	s = d->bio->ReadBlocks(d->bio, d->media_id, off / d->block_size, len, io);
 	if (io != buf) {
 		memcpy(buf, io, len);
 		disk_buf_free(io, len);
 	}
-	return EFI_ERROR(s) ? io_fail(d, s, "ReadBlocks", off, len) : 0;
+	return EFI_ERROR(s) ? disk_io_fail(d, s, "ReadBlocks", off, len) : 0;
 }
 
 int disk_write(struct disk *d, uint64_t off, const void *buf, size_t len)
 {
 	void *io = (void *)buf;
 	EFI_STATUS s;
+	int rc = disk_check_io(d, off, len);
 
-	if (check_io(d, off, len))
-		return STRATA_ERANGE;
-	if (misaligned(d, buf)) {
+	d->failed_at = off;     /* where any failure below is; disk_io2_wait sets its own */
+	if (rc || (rc = disk_io2_wait(d, off, len)))
+		return rc;
+	if (disk_misaligned(d, buf)) {
 		if (!(io = disk_buf_alloc(len)))
 			return log_fail(STRATA_ENOMEM, "disk: no memory for an aligned buffer");
 		memcpy(io, buf, len);
@@ -188,13 +191,17 @@ int disk_write(struct disk *d, uint64_t off, const void *buf, size_t len)
 	s = d->bio->WriteBlocks(d->bio, d->media_id, off / d->block_size, len, io);
 	if (io != buf)
 		disk_buf_free(io, len);
-	return EFI_ERROR(s) ? io_fail(d, s, "WriteBlocks", off, len) : 0;
+	return EFI_ERROR(s) ? disk_io_fail(d, s, "WriteBlocks", off, len) : 0;
 }
 
 int disk_flush(struct disk *d)
 {
-	EFI_STATUS s = d->bio->FlushBlocks(d->bio);
+	int rc = disk_settle(d);
+	EFI_STATUS s;
 
+	if (rc)
+		return rc;
+	s = d->bio->FlushBlocks(d->bio);
 	return EFI_ERROR(s) ? efi_fail(s, "disk: FlushBlocks") : 0;
 }
 

@@ -1,7 +1,10 @@
 /*
  * The target disk: found among the firmware's block devices, read and written through
- * EFI_BLOCK_IO_PROTOCOL.  Offsets and lengths here are bytes, multiples of the block size;
- * buffers come from disk_buf_alloc so they meet the device's IoAlign.
+ * EFI_BLOCK_IO_PROTOCOL, and written asynchronously through EFI_BLOCK_IO2_PROTOCOL where
+ * the disk offers it (disk_write_start; disk_io2.c).  Offsets and lengths here are bytes,
+ * multiples of the block size; buffers come from disk_buf_alloc so they meet the device's
+ * IoAlign.  Transfers are ordered: a read or write waits for the started writes it
+ * overlaps, and disk_flush for all of them.
  */
 #ifndef STRATA_EFI_DISK_H
 #define STRATA_EFI_DISK_H
@@ -18,6 +21,11 @@ struct disk {
 	uint32_t io_align;         /**< buffer alignment the device needs; 0 or 1: none */
 	uint64_t bytes;            /**< whole disk */
 	char name[96];             /**< device path as text, for messages */
+	EFI_BLOCK_IO2_PROTOCOL *bio2; /**< NULL: every write is synchronous (Block I/O) */
+	struct disk_io2 *io2;      /**< with bio2: the writes in flight (disk_io2.c's) */
+	int io2_tried;             /**< disk_io2_open ran: at the first disk_write_start */
+	uint64_t failed_at;        /**< after a write call failed: the disk byte where the
+				    write that failed started (a started one, maybe) */
 };
 
 /**
@@ -34,11 +42,33 @@ int disk_find(struct disk *d, uint64_t min_bytes, EFI_HANDLE image);
 int disk_read(struct disk *d, uint64_t off, void *buf, size_t len);
 /** Write len bytes at off from buf (any buffer: a misaligned one is bounced). */
 int disk_write(struct disk *d, uint64_t off, const void *buf, size_t len);
-/** Ask the device to make written data durable. */
+/**
+ * Start writing len bytes at off from buf; with Block I/O 2 the write may go on after this
+ * returns.  buf is borrowed: the caller neither changes nor frees it until disk_settle
+ * returns (the device reads it until the write's token signals).  Without Block I/O 2, or
+ * for a buffer that misses IoAlign, this is disk_write.  0, or the rc of this write or of
+ * an earlier started one found failed, logged with its LBA; d->failed_at says where.
+ */
+int disk_write_start(struct disk *d, uint64_t off, const void *buf, size_t len);
+/** Wait for every started write: their buffers are the callers' again.  0, or the rc of
+ *  the first that failed (d->failed_at). */
+int disk_settle(struct disk *d);
+/** Settle, then ask the device to make written data durable. */
 int disk_flush(struct disk *d);
 
 /** A zeroed, page-aligned buffer of len bytes the caller owns; free with disk_buf_free. */
 void *disk_buf_alloc(size_t len);
 void disk_buf_free(void *buf, size_t len);
+
+/* Between disk.c and disk_io2.c. */
+/** Wait for the started writes overlapping off..off+len (len 0: all).  0 or the first
+ *  failure's rc. */
+int disk_io2_wait(struct disk *d, uint64_t off, size_t len);
+/** Log a transfer the device refused, by LBA and length, and return its rc. */
+int disk_io_fail(const struct disk *d, EFI_STATUS s, const char *op, uint64_t off, size_t len);
+/** 0 when off..off+len is whole blocks inside the disk, else STRATA_ERANGE (logged). */
+int disk_check_io(const struct disk *d, uint64_t off, size_t len);
+/** True when buf misses the device's IoAlign. */
+int disk_misaligned(const struct disk *d, const void *buf);
 
 #endif /* STRATA_EFI_DISK_H */

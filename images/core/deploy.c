@@ -207,10 +207,11 @@ static int put_chunk(struct strata_deploy *d, const struct strata_chunk *c, cons
 	return strata_deploy_commit(d, c, d->buf);
 }
 
-int strata_deploy_commit(struct strata_deploy *d, const struct strata_chunk *c, const void *out)
+/* Write chunk c's verified bytes with fn (the target's write or write_start) and count it. */
+static int commit_with(struct strata_deploy *d, const struct strata_chunk *c, const void *out,
+		       int (*fn)(void *, uint64_t, const void *, size_t))
 {
-	int rc = d->target->write(d->target_ctx, c->offset, out,
-				  (size_t)strata_deploy_blocks(d, c->length));
+	int rc = fn(d->target_ctx, c->offset, out, (size_t)strata_deploy_blocks(d, c->length));
 
 	if (rc)
 		return rc;
@@ -220,6 +221,19 @@ int strata_deploy_commit(struct strata_deploy *d, const struct strata_chunk *c, 
 		strata_reuse_add(d->reuse, c->index);
 	progress(d, 2);
 	return 0;
+}
+
+int strata_deploy_commit(struct strata_deploy *d, const struct strata_chunk *c, const void *out)
+{
+	return commit_with(d, c, out, d->target->write);
+}
+
+int strata_deploy_commit_start(struct strata_deploy *d, const struct strata_chunk *c,
+			       const void *out)
+{
+	if (!d->target->write_start || !d->target->settle)
+		return strata_deploy_commit(d, c, out);
+	return commit_with(d, c, out, d->target->write_start);
 }
 
 /* A chunk's store file is complete: verify it and write it, or with workers queue it for
@@ -415,7 +429,8 @@ static uint64_t run_end(struct strata_deploy *d, const uint64_t *need, uint64_t 
 	return e;
 }
 
-int strata_deploy_fetch(struct strata_deploy *d, const uint64_t *need, uint64_t n)
+/* Phase 2 (strata_deploy_fetch) before its started writes are settled. */
+static int fetch_all(struct strata_deploy *d, const uint64_t *need, uint64_t n)
 {
 	struct strata_chunk c;
 	uint64_t k = 0, e;
@@ -439,6 +454,16 @@ int strata_deploy_fetch(struct strata_deploy *d, const uint64_t *need, uint64_t 
 		k = e;
 	}
 	return 0;
+}
+
+/* The batches' started writes are settled whatever happened: their buffers are the
+ * engine's when this returns, and the caller may free them. */
+int strata_deploy_fetch(struct strata_deploy *d, const uint64_t *need, uint64_t n)
+{
+	int rc = fetch_all(d, need, n);
+	int src = strata_batch_settle(d);
+
+	return rc ? rc : src;
 }
 
 int strata_deploy_scan(struct strata_deploy *d, uint64_t first, uint64_t end, uint64_t *need,

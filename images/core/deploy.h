@@ -38,7 +38,10 @@
  * and counts are the one-core scan's (a batch never reaches past the chunk where blind
  * writes could start).  The fetch fills one batch of store files while the cores decode the
  * previous one, then writes the previous one in order: at most two batches held, and a
- * chunk is written only after it verified.  A chunk that fails drops the batch after it,
+ * chunk is written only after it verified.  With a target that starts writes
+ * (write_start), a batch's writes go on while the next batch arrives; its buffers are the
+ * target's until settle, which the engine calls before it decodes into them again, and
+ * before strata_deploy_fetch returns, so nothing is in flight between calls.  A chunk that fails drops the batch after it,
  * and the rest of the run is asked for again, as without workers.
  *
  * strata_deploy_run does both phases over a whole layer; the range API below lets a driver
@@ -61,8 +64,20 @@
 struct strata_target_ops {
 	/** Read len bytes at off into buf; off and len are multiples of the block size. */
 	int (*read)(void *ctx, uint64_t off, void *buf, size_t len);
-	/** Write len bytes at off from buf; same alignment. */
+	/** Write len bytes at off from buf; same alignment.  buf is free again on return. */
 	int (*write)(void *ctx, uint64_t off, const void *buf, size_t len);
+	/**
+	 * Optional, with settle: a write that may return before the bytes are on the target
+	 * (UEFI's Block I/O 2), so that the target writes one batch while the engine receives
+	 * and decodes the next.  buf stays the target's, neither changed nor freed by the
+	 * engine, until settle returns.  The target orders overlapping transfers: a read or
+	 * write issued later sees this one.  Only the batches on every core use it.  0, or the
+	 * rc of this write or of an earlier started one that failed (the target names where).
+	 */
+	int (*write_start)(void *ctx, uint64_t off, const void *buf, size_t len);
+	/** Wait until every started write is done; then their buffers are the engine's again.
+	 *  0, or the rc of the first that failed. */
+	int (*settle)(void *ctx);
 };
 
 /** Called by a source with the next bytes of a run's stream; non-zero stops the stream. */

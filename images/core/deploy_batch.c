@@ -2,6 +2,12 @@
  * The deploy engine's batches on every core (deploy.h, "Every core"): the buffers, the
  * jobs the workers run, and the order in which the caller's core reads, decides and
  * writes around them.
+ *
+ * Who owns a set's out bytes: the workers while they decode into it (start to finish),
+ * the target while writes started from it are in flight (write_start to settle), the
+ * caller's core otherwise.  Writes are started one set at a time, in index order, and
+ * settled just before the workers decode into that set again, so one set's writes go on
+ * while the stream fills the next.
  */
 #include "alloc.h"
 #include "codec.h"
@@ -31,6 +37,8 @@ struct strata_batch {
 	struct set set[2];
 	uint32_t fill;             /**< the set the stream fills */
 	int pending;               /**< set[fill ^ 1] is started and not yet written */
+	int started;               /**< writes started with write_start and not settled: the
+				    out bytes they name are the target's */
 	uint8_t *work;             /**< cores * STRATA_INFLATE_WORK of inflate scratch */
 	size_t step;               /**< chunk size in whole blocks */
 };
@@ -73,6 +81,16 @@ void strata_batch_done(struct strata_deploy *d)
 	d->batch = (void *)0;
 }
 
+int strata_batch_settle(struct strata_deploy *d)
+{
+	struct strata_batch *b = d->batch;
+
+	if (!b || !b->started || !d->target->settle)
+		return 0;
+	b->started = 0;
+	return d->target->settle(d->target_ctx);
+}
+
 /* Run fn over set s's slots on every core and wait for them. */
 static void run_all(struct set *s, strata_job_fn *fn)
 {
@@ -112,8 +130,10 @@ int strata_batch_scan(struct strata_deploy *d, uint64_t i, uint32_t n, uint64_t 
 		      uint64_t *n_need)
 {
 	struct set *s = &d->batch->set[0];
-	int rc;
+	int rc = strata_batch_settle(d);        /* the read lands in set 0's out bytes */
 
+	if (rc)
+		return rc;
 	for (uint32_t k = 0; k < n; k++)
 		strata_index_chunk(d->idx, i + k, &s->slot[k].c);
 	s->n = n;
@@ -182,7 +202,8 @@ static int write_set(struct strata_batch *b, struct set *s)
 			strata_deploy_failed(b->d, &sl->c, sl->diag.msg);
 			return stop_at(b, &sl->c, STRATA_ECORRUPT);
 		}
-		rc = strata_deploy_commit(b->d, &sl->c, s->out + (size_t)k * b->step);
+		rc = strata_deploy_commit_start(b->d, &sl->c, s->out + (size_t)k * b->step);
+		b->started = 1;
 		if (rc)
 			return stop_at(b, &sl->c, rc);
 	}
@@ -202,11 +223,17 @@ static int write_pending(struct strata_batch *b)
 	return write_set(b, &b->set[b->fill ^ 1]);
 }
 
-/* Start the set being filled on the workers and fill the other one. */
+/* Start the set being filled on the workers and fill the other one.  The writes in flight
+ * are the filled set's from its last round: settled first, as its out bytes are about to be
+ * decoded into; the other set's writes then start. */
 static int start_fill(struct strata_batch *b)
 {
 	const struct strata_workers *w = b->d->workers;
-	int rc = write_pending(b);
+	int rc = strata_batch_settle(b->d);
+
+	if (rc)
+		return stop_at(b, &b->d->cur, rc);
+	rc = write_pending(b);
 
 	if (rc || !b->set[b->fill].n)
 		return rc;
@@ -223,10 +250,13 @@ int strata_batch_queue(struct strata_deploy *d)
 	uint64_t blen = strata_deploy_blocks(d, d->cur.length);
 	int rc;
 
-	/* A short last chunk shares its last block with bytes the layer does not cover. */
+	/* A short last chunk shares its last block with bytes the layer does not cover; the
+	 * read lands in out bytes a started write may still own. */
 	if (blen != d->cur.length) {
-		rc = d->target->read(d->target_ctx, d->cur.offset, s->out + (size_t)s->n * b->step,
-				     (size_t)blen);
+		rc = strata_batch_settle(d);
+		if (rc == 0)
+			rc = d->target->read(d->target_ctx, d->cur.offset,
+					     s->out + (size_t)s->n * b->step, (size_t)blen);
 		if (rc)
 			return stop_at(b, &d->cur, rc);
 	}

@@ -28,6 +28,15 @@ int strata_deploy_decide(struct strata_deploy *d, const struct strata_chunk *c,
  *  0, or a target rc. */
 int strata_deploy_commit(struct strata_deploy *d, const struct strata_chunk *c, const void *out);
 
+/** As strata_deploy_commit, with the target's write_start when it has one: out is then
+ *  the target's until strata_batch_settle (deploy.h, struct strata_target_ops). */
+int strata_deploy_commit_start(struct strata_deploy *d, const struct strata_chunk *c,
+			       const void *out);
+
+/** Wait for the writes the batches started (a no-op when none is in flight): every batch
+ *  buffer is the engine's again.  0 or the target's rc. */
+int strata_batch_settle(struct strata_deploy *d);
+
 /** Allocate d->batch (with d->workers; a no-op without).  0 or STRATA_ENOMEM. */
 int strata_batch_init(struct strata_deploy *d);
 

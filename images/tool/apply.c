@@ -86,7 +86,7 @@ static int t_write(void *ctx, uint64_t off, const void *buf, size_t len)
 	return pwrite_exact(a->fd, a->o->target, buf, len, a->o->base + off) ? STRATA_EIO : 0;
 }
 
-static const struct strata_target_ops file_target = { t_read, t_write };
+static const struct strata_target_ops file_target = { .read = t_read, .write = t_write };
 
 static void lock_reuse(void *ctx)
 {

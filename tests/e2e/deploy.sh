@@ -7,7 +7,9 @@
 #      a chunk the root layer repeats is asked of the server once, the repeats are copied
 #   2. redeploy after the gold root changes in a few places, on 2 vCPUs (multi-threaded
 #      TCG: the agent hashes and inflates on both cores): only changed chunks cross the
-#      wire, the preserved partition is bit-identical
+#      wire, the preserved partition is bit-identical; the disk is an NVMe controller
+#      this time, so the agent writes through Block I/O 2 (asynchronous writes), where
+#      case 1's virtio-blk disk has Block I/O only (the fallback)
 #   3. a server signing with the wrong key: its session is refused (it cannot prove itself
 #      with the key strata.efi trusts), so no manifest is fetched and nothing written
 #   4. a corrupted chunk on the server: deployment fails naming it, only verified data on
@@ -78,6 +80,7 @@ check "1: the capture ($(stat -c %s "$LAB_RUN/vm1-a.pcap" 2>/dev/null) bytes) ho
 PUB=$($SI inspect --store "$W/root/store" --chunks "$ESP" | awk '/^chunk [0-9]/ && $9 != "zero" && $9 != "free" {print $NF; exit}')
 CTRL=$(python3 tests/tools/private_scan.py windows "$LAB_RUN/vm1-a.pcap" "$W/root/store/chunks/${PUB:0:2}/$PUB" | tail -1)
 check "1: control: it holds the ESP's first chunk file, sent in clear ($CTRL)" test "$(echo "$CTRL" | cut -d' ' -f3)" = 1
+check "1: virtio-blk: writes through Block I/O (no Block I/O 2)" grep -q "disk: Block I/O (no Block I/O 2 on this disk)" <(debug vm1-a)
 check "1: progress bar on the serial console" grep -q "root fetch \[##" <(lab_console "$LAB_RUN/vm1-a.serial")
 # The root layer's most repeated data chunk (etc/repeated; zero and free chunks have no
 # file): how many of its indices fall in the chunk runs (or chunk files) the agent asked for.
@@ -149,8 +152,9 @@ inventory "$ROOT2"; CUR_ROOT=v2
 kill -HUP "$LAB_SERVER"; sleep 2
 mark
 : > "$LAB_RUN/server.log.mark"; LINES_BEFORE=$(wc -l < "$LAB_RUN/server.log")
-LAB_SMP=2 LAB_ACCEL=tcg,thread=multi lab_vm vm1-b "$MAC" "$W/disk.img"
+LAB_SMP=2 LAB_ACCEL=tcg,thread=multi LAB_DISK_DEV=nvme lab_vm vm1-b "$MAC" "$W/disk.img"
 check "2: redeploy completes" grep -q "strata.efi: deployment complete" <(debug vm1-b)
+check "2: NVMe: writes through Block I/O 2" grep -q "disk: Block I/O 2, up to [0-9]* writes in flight" <(debug vm1-b)
 check "2: on 2 vCPUs the agent hashes and inflates on both (its cores line)" grep -q "cores: 2 cores (the boot processor and 1 application processor" <(debug vm1-b)
 check "2: root equals the new layer" part_equals "$W/disk.img" 2 "$W/root-v2.img"
 check "2: preserved data bit-identical" test "$(data_sum "$W/disk.img")" = "$DATA_SUM"

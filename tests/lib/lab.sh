@@ -42,7 +42,9 @@
 # the VM's tap joins, default the lab's and br0: another site's segment); LAB_NETDEV (the
 # NIC's -netdev instead of the tap, id=n0: e.g. a socket to a relay that holds the tap).
 # LAB_MCAST_LOSS (a percentage: the VM's tap drops that share of the multicast frames it
-# carries to the VM, netns_mcast_loss; a lossy client for tests/bench/multicast.sh).  Each VM's
+# carries to the VM, netns_mcast_loss; a lossy client for tests/bench/multicast.sh);
+# LAB_DISK_DEV=nvme (the disk as an NVMe controller, which OVMF offers Block I/O 2 on,
+# instead of virtio-blk; lab_disk_dev).  Each VM's
 # tap is named after its MAC, so VMs with different MACs can run at once.
 # Traffic stays inside the namespaces; netns_cleanup (installed by netns_init) removes
 # them and every process in them.
@@ -141,11 +143,20 @@ lab_vm() {
 		-netdev "${LAB_NETDEV:-tap,id=n0,ifname=$tap,script=no,downscript=no}" \
 		-device "virtio-net-pci,netdev=n0,mac=$mac,bootindex=1${LAB_NIC_OPTS:-}" \
 		-drive "${LAB_DRIVE:-file=$disk,format=raw},if=none,id=d0" \
-		-device "virtio-blk-pci,drive=d0,bootindex=2" "$@" >"$LAB_RUN/$name.qemu.log" 2>&1
+		-device "$(lab_disk_dev "$mac")" "$@" >"$LAB_RUN/$name.qemu.log" 2>&1
 	rc=$?
 	cp "$nv" "$LAB_RUN/$name.vars"
 	ip netns exec "$ns" ip link del "$tap" 2>/dev/null
 	return $rc
+}
+
+# The VM's disk device for drive d0 (LAB_DISK_DEV): virtio-blk, which OVMF drives with
+# Block I/O only, or nvme, which it also drives with Block I/O 2 (asynchronous writes).
+lab_disk_dev() {
+	case "${LAB_DISK_DEV:-virtio}" in
+	nvme) echo "nvme,drive=d0,serial=lab${1//:/},bootindex=2" ;;
+	*) echo "virtio-blk-pci,drive=d0,bootindex=2" ;;
+	esac
 }
 
 lab_sb_enroll() {

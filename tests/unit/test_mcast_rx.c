@@ -440,7 +440,7 @@ static int m_fetch_run(void *ctx, uint64_t first, uint64_t last, strata_sink_fn 
 	return 0;
 }
 
-static const struct strata_target_ops mem_ops = { m_read, m_write };
+static const struct strata_target_ops mem_ops = { .read = m_read, .write = m_write };
 static const struct strata_source_ops src_ops = { m_fetch_run };
 
 static int put(void *ctx, uint64_t chunk, const uint8_t *stored, size_t len)
