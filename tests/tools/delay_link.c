@@ -15,7 +15,8 @@
  * and counted, as a router's full queue would.  PACKET_VNET_HDR carries the checksum and
  * segmentation state of each frame across (veth leaves checksums to the receiver), so
  * nothing is recomputed here.  On SIGTERM or SIGINT it prints one line per direction
- * ("delay_link A->B: frames=N bytes=N dropped=N") and exits 0.
+ * ("delay_link A->B: frames=N bytes=N dropped=N held=N": frames sent, their bytes, frames
+ * dropped, frames still held at the end) and exits 0.
  */
 #define _GNU_SOURCE /* ppoll */
 #include <arpa/inet.h>
@@ -63,6 +64,7 @@ struct dir {
 	uint64_t frames, bytes, dropped;
 };
 
+/* Set by SIGTERM or SIGINT: the relay ends and prints its counts. */
 static volatile sig_atomic_t stop;
 
 static void on_signal(int sig)
@@ -71,6 +73,7 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
+/* The monotonic clock in ns: frame due times, immune to wall-clock steps. */
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
@@ -128,6 +131,7 @@ static int dir_init(struct dir *d, const char *name, int from, int to)
 	return 0;
 }
 
+/* dir_free: free d's slot buffers (those dir_init allocated; NULL ones are skipped). */
 static void dir_free(struct dir *d)
 {
 	unsigned int i;
@@ -227,6 +231,8 @@ static int relay(struct dir *d, uint64_t delay_ns, const sigset_t *open_mask)
 	return 0;
 }
 
+/* parse_args: the delay from argv[3] (microseconds, at most 10 s) into *delay_ns; 0, or
+ * ERR_USAGE after printing the usage. */
 static int parse_args(int argc, char **argv, uint64_t *delay_ns)
 {
 	char *end;
