@@ -10,6 +10,9 @@
 #                 writes the "Layer format and strata-image" section of docs/benchmarks.md
 #   server.sh     strata-server vs tftpd-hpa (atftp) and nginx (wrk), 64 clients, memory;
 #                 writes the "strata-server" section of docs/benchmarks.md
+#   tftp-delay.sh strata-server's TFTP windowsize vs tftpd-hpa across a link of 1 ms each
+#                 way (namespaces and tests/tools/delay_link.c); writes the "TFTP across a
+#                 delayed link" section of docs/benchmarks.md (needs root; skipped without)
 #   efi.sh        strata.efi in a lab VM (QEMU/OVMF, TCG) vs iPXE's plain imgfetch: full
 #                 and unchanged deployments; writes the "strata.efi in a VM" section of
 #                 docs/benchmarks.md (needs root; skipped without it)
@@ -42,10 +45,11 @@
 #                 (about 15 min)
 #
 # Run time on 2 cores: about 1 min to make the images the first time (cached in
-# BUILD_DIR/bench/images), 4-5 min for image.sh, 3-4 min for server.sh, 4-5 min for
-# efi.sh, about 3 min for fsaware.sh, about 6 for multicast.sh, 4-5 min for capture.sh (plus 2 min the first time for its images and the
-# debootstrap, cached in BUILD_DIR/bench/fsaware), about 4 min per size for restore.sh, 2-3 min
-# more with --all.
+# BUILD_DIR/bench/images), 4-5 min for image.sh, 3-4 min for server.sh, about 3 for
+# tftp-delay.sh, 4-5 min for efi.sh, about 3 min for fsaware.sh, about 6 for multicast.sh,
+# 4-5 min for capture.sh (plus 2 min the first time for its images and the debootstrap,
+# cached in BUILD_DIR/bench/fsaware), about 4 min per size for restore.sh, 2-3 min more
+# with --all.
 # Environment: STRATA_BENCH_RUNS (default 3), STRATA_BENCH_CACHE (auto|cold|warm),
 # STRATA_BENCH_IMAGE_MIB (default 1024), STRATA_BENCH_CHUNK_SIZES, DATA_MIB (restore.sh).
 set -eu
@@ -70,10 +74,11 @@ start=$(date +%s)
 bash "$HERE/image.sh" "$BUILD"
 bash "$HERE/server.sh" "$BUILD"
 if [ "$(id -u)" = 0 ]; then
+	bash "$HERE/tftp-delay.sh" "$BUILD"
 	bash "$HERE/efi.sh" "$BUILD"
 	bash "$HERE/cores.sh" "$BUILD"
 else
-	echo "run.sh: skipping efi.sh and cores.sh (they need root for the lab's network namespaces)" >&2
+	echo "run.sh: skipping tftp-delay.sh, efi.sh and cores.sh (they need root for network namespaces)" >&2
 fi
 bash "$HERE/fsaware.sh" "$BUILD"
 if [ "$(id -u)" = 0 ]; then

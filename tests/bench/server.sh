@@ -20,13 +20,16 @@
 #       chunk URLs of the layer; strata-server's run endpoint (/store/runs/LAYER/A-B, 64
 #       chunks a request) is loaded the same way and compared in bytes/s with nginx serving
 #       the same chunks one by one.  Passes alternate between the servers.  Goal: strata's
-#       throughput at least nginx's.
+#       throughput at least nginx's.  Each server's CPU time over each wrk run (/proc) gives
+#       its CPU per request, which the scheduler's split of the cores with wrk does not sway.
 #   (c) 64 concurrent clients over 8 layers (16 MiB slices of that image): even clients run
 #       `strata-image apply --store http://...`, odd ones `curl` the whole layer as one
 #       run; every apply must exit 0 and reproduce its slice, every run must equal the
 #       concatenation of its chunk files.  strata-server's VmRSS is sampled every 0.5 s;
 #       the round is run twice on the same server.  Goals: no errors; memory flat (round
-#       2's peak and end RSS at most round 1's peak + 10 % + 1 MiB).
+#       2's peak and end RSS at most round 1's peak + 10 % + 1 MiB).  The server's log
+#       says what the clients asked for: indexes, runs, single chunks.
+# TFTP across a network with a round trip is tests/bench/tftp-delay.sh.
 #
 # Results: a table on stdout, BUILD_DIR/bench/results/server.md, and the "## strata-server"
 # section of docs/benchmarks.md, which is replaced between the markers
@@ -171,7 +174,7 @@ chmod -R a+rX "$T/root"
 
 "$SI" inspect --store "$S" --chunks "$LV1" >"$T/v1.chunks" || die "strata-image inspect failed"
 # Distinct stored chunks of v1, as URL paths; and runs of 64 chunks holding data.
-awk '$1 == "chunk" && $3 == "offset" && $9 != "zero" { print "/store/chunks/" substr($10, 1, 2) "/" $10 }' \
+awk '$1 == "chunk" && $3 == "offset" && $9 != "zero" && $9 != "free" { print "/store/chunks/" substr($10, 1, 2) "/" $10 }' \
 	"$T/v1.chunks" | sort -u >"$T/chunks.list"
 awk -v l="${LV1#sha256:}" '$1 == "chunk" && $3 == "offset" {
 		g = int($2 / 64); s[g] += $8; last[g] = $2; if (!(g in first)) first[g] = $2
@@ -248,7 +251,7 @@ for c in $(shuf -n 20 "$T/chunks.list"); do
 done
 for rl in $(shuf -n 3 "$T/runs.list"); do
 	range=${rl##*/}
-	awk -v a="${range%-*}" -v b="${range#*-}" '$1 == "chunk" && $3 == "offset" && $2 >= a && $2 <= b && $9 != "zero" {
+	awk -v a="${range%-*}" -v b="${range#*-}" '$1 == "chunk" && $3 == "offset" && $2 >= a && $2 <= b && $9 != "zero" && $9 != "free" {
 		print "store/chunks/" substr($10, 1, 2) "/" $10 }' "$T/v1.chunks" |
 		(cd "$T/root" && xargs cat) >"$OUT/want"
 	curl -sf "$U$rl" -o "$OUT/a" && cmp -s "$OUT/a" "$OUT/want" || die "run $rl served wrong"
@@ -256,33 +259,45 @@ done
 rm -f "$OUT/a" "$OUT/b" "$OUT/want"
 
 : >"$T/wrk.tsv"
-# wrk_run LABEL URL LIST PASS: one wrk run; a line of numbers into wrk.tsv.
+# cpu_sum PIDS: CPU ms of the processes PIDS (the server's, for CPU time per request: unlike
+# throughput, it does not depend on how the scheduler splits the 2 cores with wrk).
+cpu_sum() { local p t=0; for p in "$@"; do t=$((t + $(cpu_ms "$p"))); done; echo "$t"; }
+# wrk_run LABEL URL LIST PASS PIDS...: one wrk run; a line of numbers into wrk.tsv.
 wrk_run() {
-	local label=$1 url=$2 list=$3 pass=$4 line
+	local label=$1 url=$2 list=$3 pass=$4 line c0 c1
+	shift 4
 	log "wrk $label, pass $pass"
+	c0=$(cpu_sum "$@")
 	wrk -t2 -c32 -d"${WRK_SECONDS}s" --timeout 10s -s "$LUA" "$url" -- "$list" "$pass" \
 		>"$T/wrk.out" 2>&1 || { cat "$T/wrk.out" >&2; die "wrk failed"; }
+	c1=$(cpu_sum "$@")
 	cat "$T/wrk.out" >>"$T/wrk.log"
 	line=$(grep '^WRK_RESULT' "$T/wrk.out") || { cat "$T/wrk.out" >&2; die "wrk printed no result"; }
 	# label pass requests bytes seconds errors(connect+read+write+timeout) non2xx p50us p99us
-	echo "$line" | LABEL=$label PASS=$pass perl -ne '
+	# server_cpu_ms
+	echo "$line" | LABEL=$label PASS=$pass CPU=$((c1 - c0)) perl -ne '
 		my %v = /(\w+)=(\d+)/g;
-		printf "%s\t%d\t%d\t%d\t%.3f\t%d\t%d\t%d\t%d\n", $ENV{LABEL}, $ENV{PASS}, $v{requests},
+		printf "%s\t%d\t%d\t%d\t%.3f\t%d\t%d\t%d\t%d\t%d\n", $ENV{LABEL}, $ENV{PASS}, $v{requests},
 			$v{bytes}, $v{duration_us} / 1e6, $v{connect} + $v{read} + $v{write} + $v{timeout},
-			$v{status}, $v{latency_p50_us}, $v{latency_p99_us};
+			$v{status}, $v{latency_p50_us}, $v{latency_p99_us}, $ENV{CPU};
 	' >>"$T/wrk.tsv"
 }
+# nginx's CPU: its workers' (the master only accepts signals).
+NG_PIDS=$(pgrep -P "$(cat "$NGINX_DIR/nginx.pid")" | tr '\n' ' ')
+[ -n "$NG_PIDS" ] || die "no nginx workers found"
 for pass in $(seq "$WRK_PASSES"); do
-	wrk_run "nginx chunks" "$NG_URL" "$T/chunks.list" "$pass"
-	wrk_run "strata chunks" "$U" "$T/chunks.list" "$pass"
-	wrk_run "strata runs" "$U" "$T/runs.list" "$pass"
+	wrk_run "nginx chunks" "$NG_URL" "$T/chunks.list" "$pass" $NG_PIDS
+	wrk_run "strata chunks" "$U" "$T/chunks.list" "$pass" "$SRV_PID"
+	wrk_run "strata runs" "$U" "$T/runs.list" "$pass" "$SRV_PID"
 done
 nginx_stop
 stop_server
-# wrk_stat LABEL FIELD: mean over passes of requests/s (rps), MB/s (mbs, 10^6 bytes), errors.
+# wrk_stat LABEL FIELD: mean over passes of requests/s (rps), MB/s (mbs, 10^6 bytes), errors;
+# over all passes, the server's CPU us per request (cpu) and ms per MB (cpumb).
 wrk_stat() {
 	awk -F '\t' -v l="$1" -v f="$2" '$1 == l {
 		n++; rps += $3 / $5; mbs += $4 / $5 / 1e6; err += $6 + $7; p50 += $8; p99 += $9
+		req += $3; by += $4; cpu += $10
 	} END {
 		if (!n) { print "n/a"; exit }
 		if (f == "rps") printf "%.0f\n", rps / n
@@ -290,6 +305,8 @@ wrk_stat() {
 		else if (f == "err") printf "%d\n", err
 		else if (f == "p50") printf "%.2f\n", p50 / n / 1000
 		else if (f == "p99") printf "%.2f\n", p99 / n / 1000
+		else if (f == "cpu") printf "%.1f\n", cpu * 1000 / req
+		else if (f == "cpumb") printf "%.2f\n", cpu / (by / 1e6)
 	}' "$T/wrk.tsv"
 }
 
@@ -306,7 +323,7 @@ for k in 0 1 2 3 4 5 6 7; do
 	n=$("$SI" inspect --store "$S" --chunks "${LAYERS[k]}" | awk '$1 == "chunk" && $3 == "offset"' | wc -l)
 	RUNURL[k]="/store/runs/${LAYERS[k]#sha256:}/0-$((n - 1))"
 	"$SI" inspect --store "$S" --chunks "${LAYERS[k]}" |
-		awk '$1 == "chunk" && $3 == "offset" && $9 != "zero" { print "store/chunks/" substr($10, 1, 2) "/" $10 }' |
+		awk '$1 == "chunk" && $3 == "offset" && $9 != "zero" && $9 != "free" { print "store/chunks/" substr($10, 1, 2) "/" $10 }' |
 		(cd "$T/root" && xargs -r cat) >"$T/run$k.want"
 done
 rss() { awk '/^VmRSS/ { print $2 }' "/proc/$SRV_PID/status" 2>/dev/null; }
@@ -351,6 +368,13 @@ done
 kill -0 "$SRV_PID" 2>/dev/null || die "strata-server died during (c) (see $T/server-c.log)"
 c_non200=$(grep '^http: ' "$T/server-c.log" | grep -vc ' 200 [0-9]* bytes [0-9.]*s$')
 c_reqs=$(grep -c '^http: ' "$T/server-c.log")
+# What the clients asked for: indexes, runs (and the chunks they covered), single chunks.
+# The curl clients make one run request each; the rest is strata-image apply's choice.
+read -r c_idx c_runs c_run_chunks c_chunks < <(awk '$1 == "http:" {
+		if ($4 ~ /^\/store\/layers\//) i++
+		else if ($4 ~ /^\/store\/runs\//) { r++; n = split($4, p, "/"); split(p[n], a, "-"); k += a[2] - a[1] + 1 }
+		else if ($4 ~ /^\/store\/chunks\//) c++
+	} END { print i + 0, r + 0, k + 0, c + 0 }' "$T/server-c.log")
 stop_server
 
 # --- report -----------------------------------------------------------------------------------
@@ -422,13 +446,14 @@ MD=$RES/server.md
 	echo
 	echo "Store: one layer, a $IMG_MB MiB ext4 image made by \`mkfs.ext4 -d\` from a copy of /usr/bin and /usr/share/doc ($SRC_MB MiB of files): $V1_CHUNKS chunks of 64 KiB, $NCHUNKS distinct stored chunk files ($(calc %.1f "$CHUNK_BYTES / 1048576") MiB, mean $(calc %.0f "$CHUNK_BYTES / $NCHUNKS") bytes); $NRUNS runs of 64 chunks that hold data ($(calc %.1f "$RUN_BYTES / 1048576") MiB, mean $(calc %.0f "$RUN_BYTES / $NRUNS") bytes a run). Both servers serve the same folder; nginx as configured by tests/lib/common.sh (2 workers, sendfile, access log). Each wrk run \`-t2 -c32 -d${WRK_SECONDS}s\`, random paths from the list (tests/bench/wrk-chunks.lua); $WRK_PASSES passes alternating the servers; figures are the mean over passes. MB/s is 10^6 bytes/s of everything wrk read (headers included)."
 	echo
-	echo "| load | requests/s | MB/s | p50 ms | p99 ms | errors | vs nginx chunks (MB/s) |"
-	echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
-	echo "| nginx, chunks | $ng_rps | $ng_mbs | $(wrk_stat "nginx chunks" p50) | $(wrk_stat "nginx chunks" p99) | $(wrk_stat "nginx chunks" err) | 1.00 |"
-	echo "| strata-server, chunks | $st_rps | $st_mbs | $(wrk_stat "strata chunks" p50) | $(wrk_stat "strata chunks" p99) | $(wrk_stat "strata chunks" err) | $r_mbs |"
-	echo "| strata-server, runs of 64 chunks | $ru_rps | $ru_mbs | $(wrk_stat "strata runs" p50) | $(wrk_stat "strata runs" p99) | $(wrk_stat "strata runs" err) | $r_run |"
+	echo "| load | requests/s | MB/s | p50 ms | p99 ms | errors | vs nginx chunks (MB/s) | server CPU us/request | server CPU ms/MB |"
+	echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+	for l in "nginx chunks:nginx, chunks:1.00" "strata chunks:strata-server, chunks:$r_mbs" "strata runs:strata-server, runs of 64 chunks:$r_run"; do
+		IFS=: read -r key name vs <<<"$l"
+		echo "| $name | $(wrk_stat "$key" rps) | $(wrk_stat "$key" mbs) | $(wrk_stat "$key" p50) | $(wrk_stat "$key" p99) | $(wrk_stat "$key" err) | $vs | $(wrk_stat "$key" cpu) | $(wrk_stat "$key" cpumb) |"
+	done
 	echo
-	echo "strata/nginx for chunks: requests/s $r_rps, MB/s $r_mbs (per pass: $(pass_ratios)). Socket errors and non-2xx answers over all wrk runs: $wrk_err. Raw wrk runs (label, pass, requests, bytes, seconds, socket errors, non-2xx, p50 us, p99 us):"
+	echo "strata/nginx for chunks: requests/s $r_rps, MB/s $r_mbs (per pass: $(pass_ratios)); server CPU per chunk request, strata/nginx: $(ratio "$(wrk_stat "strata chunks" cpu)" "$(wrk_stat "nginx chunks" cpu)") (server CPU: the process's user+system time from /proc over the wrk run, nginx's two workers; 10 ms ticks). Socket errors and non-2xx answers over all wrk runs: $wrk_err. Raw wrk runs (label, pass, requests, bytes, seconds, socket errors, non-2xx, p50 us, p99 us, server CPU ms):"
 	echo
 	echo '```'
 	cat "$T/wrk.tsv"
@@ -443,7 +468,7 @@ MD=$RES/server.md
 	echo "| 1 | $c1_time | $c1_bad | $c1_bytes | $c1_start | $c1_min | $c1_max | $c1_end | $c1_n |"
 	echo "| 2 | $c2_time | $c2_bad | $c2_bytes | $c2_start | $c2_min | $c2_max | $c2_end | $c2_n |"
 	echo
-	echo "Server log over both rounds: $c_reqs requests, $c_non200 not answered 200 (or aborted)."
+	echo "Server log over both rounds: $c_reqs requests, $c_non200 not answered 200 (or aborted): $c_idx indexes, $c_runs runs ($((2 * 32)) of them the curl clients'; $c_run_chunks chunks in all), $c_chunks single chunks."
 	echo
 	echo "### Commands"
 	echo
@@ -473,6 +498,7 @@ MD=$RES/server.md
 	printf '%-44s %14s %14s %8s\n' "  nginx chunks" "$ng_rps" "$ng_mbs" 1.00
 	printf '%-44s %14s %14s %8s\n' "  strata-server chunks" "$st_rps" "$st_mbs" "$r_mbs"
 	printf '%-44s %14s %14s %8s\n' "  strata-server runs (64 chunks)" "$ru_rps" "$ru_mbs" "$r_run"
+	printf '%-44s %14s %14s\n' "  server CPU us/request: nginx, strata" "$(wrk_stat "nginx chunks" cpu)" "$(wrk_stat "strata chunks" cpu)"
 	printf '%-44s %s\n' "64 clients x 8 layers, 2 rounds" "round 1: ${c1_time}s, $c1_bad failed, RSS ${c1_start}/${c1_min}/${c1_max}/${c1_end} kB (start/min/max/end)"
 	printf '%-44s %s\n' "" "round 2: ${c2_time}s, $c2_bad failed, RSS ${c2_start}/${c2_min}/${c2_max}/${c2_end} kB"
 	echo
