@@ -30,7 +30,7 @@ PKGS_BUILD="build-essential pkg-config dpkg-dev clang libclang-rt-14-dev \
  zlib1g-dev libmbedtls-dev libssl-dev sbsigntool efitools libcurl4-openssl-dev libmicrohttpd-dev libsqlite3-dev libcrypt-dev libjson-c-dev gnu-efi"
 PKGS_TEST="curl sqlite3 openssl nginx-light casync e2fsprogs dosfstools mtools xxd \
  ntfs-3g partclone gdisk fdisk tftp-hpa atftp tftpd-hpa dnsmasq-base iproute2 qemu-system-x86 ovmf ipxe ipxe-qemu wrk hyperfine \
- chromium chromium-driver python3-selenium udpcast nftables"
+ chromium chromium-driver python3-selenium udpcast nftables iputils-ping"
 
 log() { printf 'deps: %s\n' "$*"; }
 # shellcheck source=mk/apt-fetch.sh
