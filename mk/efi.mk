@@ -85,7 +85,11 @@ EFI_FT_ARGS := selftest-fetch=blob
 # line's hashing), the three built with -Os below: 6,656 bytes, measured as strata.efi on
 # main before (373,760) and on branch mp after (380,416); the budget grows by exactly that:
 # 375,808 + 6,656.
-EFI_SIZE_BUDGET := 382464
+# Index version 3 (core/index.c: 34- and 35-byte data entries decoded, checked and written
+# beside the 40-byte ones of versions 1 and 2, which strata.efi still reads; index.o's text
+# grows by 647 bytes): 1,024 bytes, measured as strata.efi on main before (382,464) and on
+# branch index3 after (383,488); the budget grows by exactly that: 382,464 + 1,024.
+EFI_SIZE_BUDGET := 383488
 
 # gnu-efi (Debian package gnu-efi 3.0.15).
 GNUEFI_INC := /usr/include/efi
