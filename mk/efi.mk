@@ -90,7 +90,11 @@ EFI_FT_ARGS := selftest-fetch=blob
 # efi/disk.c): 2,048 bytes, measured as strata.efi on main before (382,464) and on branch
 # blkio2 after (384,512); strata-fetchtest.efi, which the budget covers too, grew by 3,072
 # (382,464 to 385,536: the sections' padding), so the budget grows by that: 382,464 + 3,072.
-EFI_SIZE_BUDGET := 385536
+# Index version 3 (core/index.c: 34- and 35-byte data entries decoded, checked and written
+# beside the 40-byte ones of versions 1 and 2, which strata.efi still reads; index.o's text
+# grows by 647 bytes): 1,024 bytes, measured as strata.efi on main before (382,464) and on
+# branch index3 after (383,488); the budget grows by exactly that: 385,536 + 1,024.
+EFI_SIZE_BUDGET := 386560
 
 # gnu-efi (Debian package gnu-efi 3.0.15).
 GNUEFI_INC := /usr/include/efi

@@ -22,7 +22,7 @@
 #include "capture_task.h"
 
 /** Largest index a commit carries (64 MiB: a 100 GiB partition at 64 KiB chunks is
- *  about 65 MiB in version 1, and a build publishes the smaller version 2). */
+ *  about 65 MiB in version 1, and a build publishes the smaller version 3). */
 #define CAPTURE_INDEX_MAX (64u << 20)
 
 /** What a commit made. */

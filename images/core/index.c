@@ -6,11 +6,12 @@
 #include "crypto.h"
 
 #define HDR_SIZE sizeof(struct strata_index_header)
-#define ENT_SIZE sizeof(struct strata_index_entry)
+#define ENT_SIZE sizeof(struct strata_index_entry)        /* versions 1, 2, per-chunk form */
 #define RUN_SIZE sizeof(struct strata_index_run)
 #define RUN_MAX 0xffffffffu
+#define V3_SIZE_AT offsetof(struct strata_index_entry_v3, stored_less_one)
 
-_Static_assert(STRATA_INDEX_VERSION == 2, "the newer-version message below names version 2");
+_Static_assert(STRATA_INDEX_VERSION == 3, "the newer-version message below names version 3");
 
 uint64_t strata_chunk_count(uint64_t image_size, unsigned int shift)
 {
@@ -20,6 +21,13 @@ uint64_t strata_chunk_count(uint64_t image_size, unsigned int shift)
 uint64_t strata_index_size(uint64_t chunk_count)
 {
 	return HDR_SIZE + chunk_count * ENT_SIZE;
+}
+
+unsigned int strata_index_entry_size(unsigned int version, unsigned int shift)
+{
+	if (version < STRATA_INDEX_VERSION)
+		return ENT_SIZE;
+	return V3_SIZE_AT + STRATA_ENTRY_V3_SIZE_BYTES(shift);
 }
 
 static int all_zero(const uint8_t *p, size_t n)
@@ -32,7 +40,7 @@ static int check_version(unsigned int v, struct strata_diag *diag)
 {
 	if (v > STRATA_INDEX_VERSION)
 		return strata_fail(diag, STRATA_ENOTSUP, "index version is newer than this reader "
-				   "(2): upgrade strata-image and strata.efi", 8);
+				   "(3): upgrade strata-image and strata.efi", 8);
 	if (v < STRATA_INDEX_VERSION_V1)
 		return strata_fail(diag, STRATA_ENOTSUP, "unknown index version 0", 8);
 	return 0;
@@ -69,10 +77,14 @@ static int parse_header(struct strata_index *idx, const uint8_t *h, struct strat
 		return rc;
 	if (le16_get(hd->header_size) != HDR_SIZE)
 		return strata_fail(diag, STRATA_EINVAL, "header size is not 64", 10);
-	if (le16_get(hd->entry_size) != ENT_SIZE)
-		return strata_fail(diag, STRATA_EINVAL, "entry size is not 40", 12);
 	if (hd->chunk_shift < STRATA_CHUNK_SHIFT_MIN || hd->chunk_shift > STRATA_CHUNK_SHIFT_MAX)
 		return strata_fail(diag, STRATA_ERANGE, "chunk size outside 4 KiB..4 MiB", 14);
+	idx->version = le16_get(hd->version);
+	idx->entry_size = (uint8_t)strata_index_entry_size(idx->version, hd->chunk_shift);
+	if (le16_get(hd->entry_size) != idx->entry_size)
+		return strata_fail(diag, STRATA_EINVAL, idx->entry_size == ENT_SIZE ?
+				   "entry size is not 40" : "entry size does not fit the chunk size "
+				   "(34 up to 64 KiB chunks, 35 above)", 12);
 	if (hd->compression != STRATA_COMP_ZLIB)
 		return strata_fail(diag, STRATA_ENOTSUP, "unknown chunk compression", 15);
 	size = le64_get(hd->image_size);
@@ -81,7 +93,6 @@ static int parse_header(struct strata_index *idx, const uint8_t *h, struct strat
 	count = le64_get(hd->chunk_count);
 	if (count != strata_chunk_count(size, hd->chunk_shift))
 		return strata_fail(diag, STRATA_EINVAL, "chunk count does not match image size", 24);
-	idx->version = le16_get(hd->version);
 	idx->chunk_shift = hd->chunk_shift;
 	idx->chunk_size = 1u << hd->chunk_shift;
 	idx->image_size = size;
@@ -126,16 +137,24 @@ static void place(const struct strata_index *idx, uint64_t i, struct strata_chun
 	c->length = left < idx->chunk_size ? (uint32_t)left : idx->chunk_size;
 }
 
-/* Decode data entry n, which describes chunk i. */
+/* Decode data entry n, which describes chunk i.  A version 3 entry has no flags: ZLIB
+ * follows from the stored size, as the format rules. */
 static void entry_chunk(const struct strata_index *idx, uint64_t n, uint64_t i,
 			struct strata_chunk *c)
 {
-	const struct strata_index_entry *e = (const void *)(idx->entries + n * ENT_SIZE);
+	const uint8_t *e = idx->entries + n * idx->entry_size;
 
 	place(idx, i, c);
-	c->stored_size = le32_get(e->stored_size);
-	c->flags = le32_get(e->flags);
-	strata_memcpy(c->digest, e->digest, sizeof(c->digest));
+	strata_memcpy(c->digest, e, sizeof(c->digest));
+	if (idx->version < STRATA_INDEX_VERSION) {
+		const struct strata_index_entry *old = (const void *)e;
+
+		c->stored_size = le32_get(old->stored_size);
+		c->flags = le32_get(old->flags);
+		return;
+	}
+	c->stored_size = le_n_get(e + V3_SIZE_AT, idx->entry_size - V3_SIZE_AT) + 1;
+	c->flags = c->stored_size < c->length ? STRATA_ENTRY_ZLIB : 0;
 }
 
 /* Check the data entries of chunks [from, to); *n is the first one's entry number. */
@@ -148,7 +167,7 @@ static int check_data(const struct strata_index *idx, uint64_t from, uint64_t to
 
 	for (uint64_t i = from; i < to; i++, (*n)++) {
 		entry_chunk(idx, *n, i, &c);
-		rc = check_entry(idx, &c, base + *n * ENT_SIZE, diag);
+		rc = check_entry(idx, &c, base + *n * idx->entry_size, diag);
 		if (rc)
 			return rc;
 	}
@@ -205,7 +224,7 @@ static int parse_runs(struct strata_index *idx, const uint8_t *buf, size_t len,
 		if (rc)
 			return rc;
 	}
-	want += (w.data + idx->chunk_count - w.end) * ENT_SIZE;
+	want += (w.data + idx->chunk_count - w.end) * idx->entry_size;
 	if (len < want)
 		return strata_fail(diag, STRATA_ETRUNC, "index truncated", len);
 	if (len > want)
@@ -322,21 +341,34 @@ void strata_index_chunk(const struct strata_index *idx, uint64_t i, struct strat
 	strata_memset(c->digest, 0, sizeof(c->digest));
 }
 
+/* Write a data entry's stored size (1..length of its chunk) in place; in versions 1 and 2
+ * its ZLIB flag follows, in version 3 the size alone says it. */
+static void put_stored(const struct strata_index *idx, uint8_t *e, uint32_t stored,
+		       uint32_t length)
+{
+	struct strata_index_entry *old = (void *)e;
+
+	if (idx->version == STRATA_INDEX_VERSION) {
+		le_n_put(e + V3_SIZE_AT, idx->entry_size - V3_SIZE_AT, stored - 1);
+		return;
+	}
+	le32_put(old->stored_size, stored);
+	le32_put(old->flags, (le32_get(old->flags) & ~STRATA_ENTRY_ZLIB) |
+		 (stored < length ? STRATA_ENTRY_ZLIB : 0));
+}
+
 int strata_index_set_stored(const struct strata_index *idx, void *buf, uint64_t i,
 			    uint32_t stored)
 {
 	const struct strata_index_run *r;
-	struct strata_index_entry *e;
 	struct strata_chunk c;
 	uint64_t n;
 
 	strata_index_chunk(idx, i, &c);
 	if (c.stored_size == 0 || stored == 0 || stored > c.length || !data_entry(idx, i, &n, &r))
 		return STRATA_EINVAL;
-	e = (void *)((uint8_t *)buf + (idx->entries - (const uint8_t *)buf) + n * ENT_SIZE);
-	le32_put(e->stored_size, stored);
-	le32_put(e->flags, (c.flags & ~STRATA_ENTRY_ZLIB) |
-		 (stored < c.length ? STRATA_ENTRY_ZLIB : 0));
+	put_stored(idx, (uint8_t *)buf + (idx->entries - (const uint8_t *)buf) +
+		   n * idx->entry_size, stored, c.length);
 	return 0;
 }
 
@@ -350,7 +382,7 @@ static void put_header(uint8_t out[64], unsigned int version, uint64_t image_siz
 	strata_memcpy(h->magic, STRATA_INDEX_MAGIC, 8);
 	le16_put(h->version, (uint16_t)version);
 	le16_put(h->header_size, HDR_SIZE);
-	le16_put(h->entry_size, ENT_SIZE);
+	le16_put(h->entry_size, (uint16_t)strata_index_entry_size(version, shift));
 	h->chunk_shift = (uint8_t)shift;
 	h->compression = STRATA_COMP_ZLIB;
 	le64_put(h->image_size, image_size);
@@ -386,10 +418,12 @@ void strata_index_entry_encode(uint8_t out[40], const struct strata_chunk *c)
 	le32_put(e->flags, c->flags);
 }
 
-/** Where strata_index_encode writes (NULL while it only counts) and what it has written. */
+/** Where strata_index_encode writes (NULL while it only counts), what it has written, and
+ *  the version and entry size it writes. */
 struct enc {
 	uint8_t *runs, *data;
 	uint64_t n_runs, n_data;
+	unsigned int version, ent;
 };
 
 /* The class of per-chunk entry i: STRATA_ENTRY_FREE, STRATA_ENTRY_ZERO or 0 for data. */
@@ -415,6 +449,26 @@ static void put_run(struct enc *e, uint64_t first, uint32_t count, uint32_t flag
 	e->n_runs++;
 }
 
+/* Append the data entry of per-chunk entry src (only counted while e->data is NULL):
+ * version 2 copies it, version 3 keeps its digest and stored size less one. */
+static void put_data(struct enc *e, const uint8_t *src)
+{
+	const struct strata_index_entry *in = (const void *)src;
+	uint8_t *out;
+
+	if (e->data) {
+		out = e->data + e->n_data * e->ent;
+		if (e->version == STRATA_INDEX_VERSION_V2) {
+			strata_memcpy(out, src, ENT_SIZE);
+		} else {
+			strata_memcpy(out, in->digest, sizeof(in->digest));
+			le_n_put(out + V3_SIZE_AT, e->ent - V3_SIZE_AT,
+				 le32_get(in->stored_size) - 1);
+		}
+	}
+	e->n_data++;
+}
+
 /* Encode (or, with e's pointers NULL, count) the runs and data entries of count chunks. */
 static void encode_body(struct enc *e, const uint8_t *entries, uint64_t count)
 {
@@ -422,10 +476,7 @@ static void encode_body(struct enc *e, const uint8_t *entries, uint64_t count)
 		uint32_t cls = entry_class(entries, i);
 
 		if (!cls) {
-			if (e->data)
-				strata_memcpy(e->data + e->n_data * ENT_SIZE, entries + i * ENT_SIZE,
-					      ENT_SIZE);
-			e->n_data++;
+			put_data(e, entries + i * ENT_SIZE);
 			i++;
 			continue;
 		}
@@ -435,23 +486,34 @@ static void encode_body(struct enc *e, const uint8_t *entries, uint64_t count)
 	}
 }
 
-int strata_index_encode(uint8_t *out, size_t *len, const uint8_t *entries, uint64_t image_size,
-			unsigned int shift, uint32_t flags)
+int strata_index_encode_as(unsigned int version, uint8_t *out, size_t *len,
+			   const uint8_t *entries, uint64_t image_size, unsigned int shift,
+			   uint32_t flags)
 {
 	uint64_t count = strata_chunk_count(image_size, shift);
-	struct enc e = { 0 };
+	struct enc e = { .version = version, .ent = strata_index_entry_size(version, shift) };
 	int rc = check_geometry(image_size, shift);
 
 	if (rc)
 		return rc;
-	if (flags & ~STRATA_INDEX_KNOWN)
+	if ((flags & ~STRATA_INDEX_KNOWN) ||
+	    (version != STRATA_INDEX_VERSION && version != STRATA_INDEX_VERSION_V2))
 		return STRATA_EINVAL;
 	encode_body(&e, entries, count);
-	*len = (size_t)(HDR_SIZE + e.n_runs * RUN_SIZE + e.n_data * ENT_SIZE);
+	*len = (size_t)(HDR_SIZE + e.n_runs * RUN_SIZE + e.n_data * e.ent);
 	if (!out)
 		return 0;
-	put_header(out, STRATA_INDEX_VERSION, image_size, shift, flags, e.n_runs);
-	e = (struct enc){ .runs = out + HDR_SIZE, .data = out + HDR_SIZE + e.n_runs * RUN_SIZE };
+	put_header(out, version, image_size, shift, flags, e.n_runs);
+	e.data = out + HDR_SIZE + e.n_runs * RUN_SIZE;
+	e.runs = out + HDR_SIZE;
+	e.n_runs = e.n_data = 0;
 	encode_body(&e, entries, count);
 	return 0;
+}
+
+int strata_index_encode(uint8_t *out, size_t *len, const uint8_t *entries, uint64_t image_size,
+			unsigned int shift, uint32_t flags)
+{
+	return strata_index_encode_as(STRATA_INDEX_VERSION, out, len, entries, image_size, shift,
+				      flags);
 }

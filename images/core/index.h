@@ -16,14 +16,16 @@
 /** A parsed index.  Borrows the buffer given to strata_index_parse. */
 struct strata_index {
 	const uint8_t *entries;  /**< data entries, in the caller's buffer: chunk_count of them
-				      in version 1, one per chunk no run covers in version 2 */
-	const uint8_t *runs;     /**< run_count run records (version 2), in the caller's buffer */
+				      in version 1, one per chunk no run covers in 2 and 3 */
+	const uint8_t *runs;     /**< run_count run records (versions 2, 3), in the caller's
+				      buffer */
 	uint64_t run_count;
 	uint64_t image_size;
 	uint64_t chunk_count;
 	uint32_t chunk_size;
 	uint32_t flags;          /**< STRATA_INDEX_*: how the layer was built */
-	uint16_t version;        /**< 1 or 2: what the file was, for inspect */
+	uint16_t version;        /**< 1, 2 or 3: what the file was, for inspect */
+	uint8_t entry_size;      /**< bytes per data entry: 40, or 34/35 in version 3 */
 	uint8_t chunk_shift;
 };
 
@@ -59,7 +61,9 @@ int strata_layer_open(struct strata_index *idx, const uint8_t id[32], const void
 		      size_t len, struct strata_diag *diag);
 
 /** Decode chunk i (< idx->chunk_count) of a parsed index into *c.  A zero or free chunk
- *  has stored_size 0 and an all-zero digest.  O(log runs): a binary search in version 2. */
+ *  has stored_size 0 and an all-zero digest; a data chunk's ZLIB flag is set exactly when
+ *  its stored size is less than its length, whatever the version.  O(log runs): a binary
+ *  search in versions 2 and 3.  Allocates nothing. */
 void strata_index_chunk(const struct strata_index *idx, uint64_t i, struct strata_chunk *c);
 
 /**
@@ -73,8 +77,9 @@ uint64_t strata_index_next_data(const struct strata_index *idx, uint64_t i);
 /**
  * Give data chunk i (< idx->chunk_count, a chunk with a store file) of idx another store
  * file size, stored (1..its length), in place in buf, the writable buffer idx was parsed
- * from: its entry's stored_size becomes stored and its ZLIB flag follows the format's rule
- * (set exactly when stored < length), so the index stays valid and canonical.  Why: a
+ * from: its entry's stored size becomes stored and, in versions 1 and 2, its ZLIB flag
+ * follows the format's rule (set exactly when stored < length), so the index stays valid
+ * and canonical in its own version.  Why: a
  * chunk's name is the SHA-256 of its plain bytes, and a store built at another zlib level
  * holds the same chunk in a file of another size; strata-server makes a committed index
  * name the files its store holds (docs/capture.md, "Commit").  0, or STRATA_EINVAL (chunk
@@ -86,11 +91,15 @@ int strata_index_set_stored(const struct strata_index *idx, void *buf, uint64_t 
 /*
  * Writing.  The per-chunk form (a version 1 header and one 40-byte entry per chunk) is what
  * a build fills, one entry per chunk from any thread, and what tests write as an old index;
- * strata_index_encode turns its entries into the version 2 file that is published.
+ * strata_index_encode turns its entries into the version 3 file that is published.
  */
 
 /** Bytes a version 1 index of chunk_count entries occupies. */
 uint64_t strata_index_size(uint64_t chunk_count);
+
+/** Bytes of one data entry of an index of version at chunk shift: what its header's
+ *  entry_size holds (40 before version 3; 34 up to 64 KiB chunks, 35 above, in 3). */
+unsigned int strata_index_entry_size(unsigned int version, unsigned int shift);
 
 /** Write a version 1 header for an image of image_size bytes in chunks of 2^shift. */
 int strata_index_header_encode(uint8_t out[64], uint64_t image_size, unsigned int shift);
@@ -99,13 +108,23 @@ int strata_index_header_encode(uint8_t out[64], uint64_t image_size, unsigned in
 void strata_index_entry_encode(uint8_t out[40], const struct strata_chunk *c);
 
 /**
- * Encode the version 2 index of an image from its per-chunk entries (one per chunk, as
- * strata_index_entry_encode writes them; a data entry flagged ZERO or FREE is not data).
- * With out NULL, only sets *len to the size needed; otherwise out must hold *len bytes.
- * flags is STRATA_INDEX_* for the header.  Both buffers stay the caller's.  STRATA_ERANGE
- * for a shift or size the format does not allow.
+ * Encode the version 3 index of an image from its per-chunk entries (one per chunk, as
+ * strata_index_entry_encode writes them, each data chunk with a stored size in 1..its
+ * length; an entry flagged ZERO or FREE is not data).  With out NULL, only sets *len to
+ * the size needed; otherwise out must hold *len bytes.  flags is STRATA_INDEX_* for the
+ * header.  Both buffers stay the caller's.  STRATA_ERANGE for a shift or size the format
+ * does not allow, STRATA_EINVAL for unknown flags.
  */
 int strata_index_encode(uint8_t *out, size_t *len, const uint8_t *entries, uint64_t image_size,
 			unsigned int shift, uint32_t flags);
+
+/**
+ * strata_index_encode in version (STRATA_INDEX_VERSION or STRATA_INDEX_VERSION_V2, else
+ * STRATA_EINVAL).  Why: every reader must keep reading version 2, so its tests and the
+ * fuzzer need a version 2 file's canonical bytes; builds write only the current version.
+ */
+int strata_index_encode_as(unsigned int version, uint8_t *out, size_t *len,
+			   const uint8_t *entries, uint64_t image_size, unsigned int shift,
+			   uint32_t flags);
 
 #endif /* STRATA_INDEX_H */

@@ -25,6 +25,17 @@ static inline uint64_t le64_get(const uint8_t *p)
 	return (uint64_t)le32_get(p) | (uint64_t)le32_get(p + 4) << 32;
 }
 
+/* An n-byte (1..4) little-endian field, for the version 3 index entry whose stored size
+ * takes 2 or 3 bytes by the layer's chunk size (format.h). */
+static inline uint32_t le_n_get(const uint8_t *p, unsigned int n)
+{
+	uint32_t v = 0;
+
+	while (n--)
+		v = v << 8 | p[n];
+	return v;
+}
+
 /* Big-endian, for the few foreign structures the filesystem parsers read (the ext4
  * journal's superblock); kept here so the core has one set of byte-order helpers. */
 static inline uint32_t be32_get(const uint8_t *p)
@@ -48,6 +59,13 @@ static inline void le64_put(uint8_t *p, uint64_t v)
 {
 	le32_put(p, (uint32_t)v);
 	le32_put(p + 4, (uint32_t)(v >> 32));
+}
+
+/* Write the low n (1..4) bytes of v little-endian: le_n_get's other half. */
+static inline void le_n_put(uint8_t *p, unsigned int n, uint32_t v)
+{
+	for (unsigned int k = 0; k < n; k++, v >>= 8)
+		p[k] = (uint8_t)v;
 }
 
 #endif /* STRATA_LE_H */

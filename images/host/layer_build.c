@@ -176,8 +176,8 @@ static int run_workers(struct build *b)
 	return rc ? rc : atomic_load(&b->failed) ? STRATA_EREPORTED : 0;
 }
 
-/* Encode the index (version 2, runs of zero and free chunks) from the finished per-chunk entries
- * and store it; its digest is the layer id.  The index buffer is this function's. */
+/* Encode the index (version 3: runs of zero and free chunks, compact data entries) from the
+ * finished per-chunk entries and store it; its digest is the layer id.  The index buffer is this function's. */
 static int publish(struct build *b, uint8_t id[32])
 {
 	size_t len;

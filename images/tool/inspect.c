@@ -134,7 +134,8 @@ static void verify_chunk(struct vstate *v, const struct strata_chunk *c, const c
 }
 
 /** A data chunk's index and digest, sorted by digest so each distinct chunk is checked
- *  once (the digest is copied: a version 2 index has no entry per chunk to point at). */
+ *  once (the digest is copied: an index of version 2 or 3 has no entry per chunk to point
+ *  at). */
 struct vitem {
 	uint8_t digest[32];
 	uint64_t i;

@@ -37,6 +37,9 @@
 #   multicast.sh  Strata's multicast session (three lab VMs at once) against udpcast on the
 #                 same layer, clean and with one client losing 2 % of its multicast; writes
 #                 the "Multicast" section of docs/benchmarks.md (root)
+#   index.sh      the layer index's size against casync's .caibx on two 2 GiB ext4 layers
+#                 (about 19 % and 25 % data); writes the "Compact index" section of
+#                 docs/benchmarks.md
 #   chunksize.sh  (--all only) delta bytes, requests and index size per chunk size;
 #                 writes the measurement section of docs/chunk-size.md
 #   sites-load.sh (--all only) the central server with 5,000 machines at 50 sites booting
@@ -46,10 +49,10 @@
 #
 # Run time on 2 cores: about 1 min to make the images the first time (cached in
 # BUILD_DIR/bench/images), 4-5 min for image.sh, 3-4 min for server.sh, about 3 for
-# tftp-delay.sh, 4-5 min for efi.sh, about 3 min for fsaware.sh, about 6 for multicast.sh,
-# 4-5 min for capture.sh (plus 2 min the first time for its images and the debootstrap,
-# cached in BUILD_DIR/bench/fsaware), about 4 min per size for restore.sh, 2-3 min more
-# with --all.
+# tftp-delay.sh, 4-5 min for efi.sh, about 3 min for fsaware.sh, about 5 for index.sh, about
+# 6 for multicast.sh, 4-5 min for capture.sh (plus 2 min the first time for its images and
+# the debootstrap, cached in BUILD_DIR/bench/fsaware), about 4 min per size for restore.sh,
+# 2-3 min more with --all.
 # Environment: STRATA_BENCH_RUNS (default 3), STRATA_BENCH_CACHE (auto|cold|warm),
 # STRATA_BENCH_IMAGE_MIB (default 1024), STRATA_BENCH_CHUNK_SIZES, DATA_MIB (restore.sh).
 set -eu
@@ -81,6 +84,7 @@ else
 	echo "run.sh: skipping tftp-delay.sh, efi.sh and cores.sh (they need root for network namespaces)" >&2
 fi
 bash "$HERE/fsaware.sh" "$BUILD"
+bash "$HERE/index.sh" "$BUILD"
 if [ "$(id -u)" = 0 ]; then
 	bash "$HERE/capture.sh" "$BUILD"
 	bash "$HERE/capture.sh" "$BUILD" --vm

@@ -1,13 +1,13 @@
 /*
- * libFuzzer target for the layer index parser (images/core/index.c), versions 1 and 2.
+ * libFuzzer target for the layer index parser (images/core/index.c), versions 1, 2 and 3.
  *
  * Why: an index is the first untrusted file strata.efi and the server read, and the rest
  * of the code trusts whatever strata_index_parse accepts.  Each input is parsed; when it is
  * accepted, every chunk is decoded with strata_index_chunk and checked against the rules
  * in format.h, and the index is re-encoded and compared byte for byte (an accepted index
- * must be canonical: entry by entry for version 1, through strata_index_encode for version
- * 2).  A version 2 index may describe 2^38 chunks in one run: then only its first and last
- * CHECK_MAX chunks are checked.  When it is rejected, the rc and diag must be well formed.
+ * must be canonical: entry by entry for version 1, through strata_index_encode_as in its
+ * own version for versions 2 and 3).  A version 2 or 3 index may describe 2^38 chunks in
+ * one run: then only its first and last CHECK_MAX chunks are checked.  When it is rejected, the rc and diag must be well formed.
  * A broken invariant aborts, which libFuzzer reports as a crash.
  *
  * Run:  cp -r tests/fuzz/corpus/index /tmp/idx-corpus
@@ -37,13 +37,15 @@ static void check_header(const struct strata_index *idx, const uint8_t *data, si
 	REQUIRE(idx->chunk_count == strata_chunk_count(idx->image_size, idx->chunk_shift));
 	REQUIRE(idx->run_count <= idx->chunk_count);
 	REQUIRE(idx->entries == data + 64 + idx->run_count * 24);
+	REQUIRE(idx->entry_size == strata_index_entry_size(idx->version, idx->chunk_shift));
 	if (idx->version == STRATA_INDEX_VERSION_V1) {
 		REQUIRE(idx->run_count == 0 && idx->flags == 0);
 		REQUIRE(strata_index_size(idx->chunk_count) == size);
 		REQUIRE(strata_index_header_encode(h, idx->image_size, idx->chunk_shift) == 0);
 		REQUIRE(memcmp(h, data, 64) == 0);
 	} else {
-		REQUIRE(idx->version == STRATA_INDEX_VERSION);
+		REQUIRE(idx->version == STRATA_INDEX_VERSION ||
+			idx->version == STRATA_INDEX_VERSION_V2);
 		REQUIRE((idx->flags & ~STRATA_INDEX_KNOWN) == 0);
 	}
 }
@@ -71,8 +73,9 @@ static void check_chunk(const struct strata_index *idx, uint64_t i, uint8_t *e)
 	strata_index_entry_encode(e, &c);
 }
 
-/* Version 2: decode every chunk and encode them again; the bytes must be the input's. */
-static void check_v2(const struct strata_index *idx, const uint8_t *data, size_t size)
+/* Versions 2 and 3: decode every chunk and encode them again in the input's version; the
+ * bytes must be the input's. */
+static void check_runs(const struct strata_index *idx, const uint8_t *data, size_t size)
 {
 	uint8_t *e = malloc(idx->chunk_count * 40), *again;
 	size_t n;
@@ -80,19 +83,19 @@ static void check_v2(const struct strata_index *idx, const uint8_t *data, size_t
 	REQUIRE(e != NULL);
 	for (uint64_t i = 0; i < idx->chunk_count; i++)
 		check_chunk(idx, i, e + i * 40);
-	REQUIRE(strata_index_encode(NULL, &n, e, idx->image_size, idx->chunk_shift,
-				    idx->flags) == 0);
+	REQUIRE(strata_index_encode_as(idx->version, NULL, &n, e, idx->image_size,
+				       idx->chunk_shift, idx->flags) == 0);
 	REQUIRE(n == size);
 	again = malloc(n);
 	REQUIRE(again != NULL);
-	REQUIRE(strata_index_encode(again, &n, e, idx->image_size, idx->chunk_shift,
-				    idx->flags) == 0);
+	REQUIRE(strata_index_encode_as(idx->version, again, &n, e, idx->image_size,
+				       idx->chunk_shift, idx->flags) == 0);
 	REQUIRE(memcmp(again, data, size) == 0);
 	free(again);
 	free(e);
 }
 
-/* A version 2 index too large to re-encode: check the chunks at both ends. */
+/* A version 2 or 3 index too large to re-encode: check the chunks at both ends. */
 static void check_ends(const struct strata_index *idx)
 {
 	uint8_t e[40];
@@ -124,7 +127,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			REQUIRE(memcmp(e, data + 64 + i * 40, 40) == 0);
 		}
 	} else if (idx.chunk_count <= 2 * CHECK_MAX) {
-		check_v2(&idx, data, size);
+		check_runs(&idx, data, size);
 	} else {
 		check_ends(&idx);
 	}

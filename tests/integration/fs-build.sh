@@ -5,7 +5,7 @@
 # cannot delete):
 #   - the image still holds the marker, the store does not: every chunk file is inflated
 #     and searched;
-#   - free chunks are counted by build and inspect, and the index is version 2;
+#   - free chunks are counted by build and inspect, and the index is version 3;
 #   - the layer applied to a target full of random bytes checks clean (e2fsck -fn,
 #     ntfsfix -n and ntfsinfo, fsck.fat -n) and a kept file reads back intact;
 #   - --no-fsmap stores every block (the marker is then in the store);
@@ -63,7 +63,7 @@ common_checks() { local fs=$1 img=$2
 	check "$fs: the image holds the deleted marker" grep -q "$MARK" "$img"
 	check "$fs: builds" build "$img"
 	check "$fs: free chunks counted" test "$(free_chunks)" -gt 0
-	check "$fs: index version 2" says "(version 2," "$SI" inspect --store "$W/store" \
+	check "$fs: index version 3" says "(version 3," "$SI" inspect --store "$W/store" \
 		"$(tail -1 "$W/id")"
 	check "$fs: the deleted marker is not in the store" eval '! store_has_marker'
 	check "$fs: applies onto random bytes" apply_random "$img"

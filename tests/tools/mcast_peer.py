@@ -37,14 +37,25 @@ JOIN, DONE, UNICAST = 1, 2, 4
 VERDICTS = {0: "stay", 1: "repair", 2: "gone"}
 
 
+def read_entry(b, at, ver, esz, length):
+    """(digest, stored_size, zlib) of the data entry at b[at:]: v1 and v2 carry a le32
+    stored size and le32 flags (2 = zlib), v3 the stored size less one in esz - 32 bytes,
+    zlib exactly when it is less than the chunk's length (images/core/format.h)."""
+    if ver < 3:
+        dg, stored, flags = struct.unpack_from("<32sII", b, at)
+        return dg, stored, bool(flags & 2)
+    stored = int.from_bytes(b[at + 32:at + esz], "little") + 1
+    return b[at:at + 32], stored, stored < length
+
+
 def read_index(path):
-    """(chunk_count, {chunk: (digest, stored_size, zlib)}) of a layer index, v1 or v2."""
+    """(chunk_count, {chunk: (digest, stored_size, zlib)}) of a layer index, v1, v2 or v3."""
     b = open(path, "rb").read()
     if b[:8] != b"STRATAIX":
         raise SystemExit("not an index")
     ver, hsz, esz, shift = struct.unpack_from("<HHHB", b, 8)
-    count, = struct.unpack_from("<Q", b, 24)
-    runs_n, = struct.unpack_from("<Q", b, 36) if ver == 2 else (0,)
+    size, count = struct.unpack_from("<QQ", b, 16)
+    runs_n, = struct.unpack_from("<Q", b, 36) if ver >= 2 else (0,)
     runs = [struct.unpack_from("<QQII", b, hsz + 24 * i) for i in range(runs_n)]
     off = hsz + 24 * runs_n
     empty = set()
@@ -54,10 +65,11 @@ def read_index(path):
     for i in range(count):
         if i in empty:
             continue
-        dg, stored, flags = struct.unpack_from("<32sII", b, off + esz * k)
+        length = min(1 << shift, size - (i << shift))
+        dg, stored, zlib = read_entry(b, off + esz * k, ver, esz, length)
         k += 1
         if stored:
-            data[i] = (dg, stored, bool(flags & 2))
+            data[i] = (dg, stored, zlib)
     return count, data
 
 

@@ -380,7 +380,8 @@ static void test_full_and_delta(void)
 	free(t.bytes);
 }
 
-/* Re-encode l's index as version 2 with the chunks in mask (bits < 64) made free. */
+/* Re-encode l's index (as the current version) with the chunks in mask (bits < 64) made
+ * free. */
 static void make_free(struct layer *l, uint64_t mask)
 {
 	uint64_t n = l->idx.chunk_count;

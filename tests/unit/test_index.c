@@ -180,7 +180,11 @@ static const struct hcase header_cases[] = {
 	{ "magic[0]", 0, 1, 's', STRATA_EINVAL, 0 },
 	{ "magic[7]", 7, 1, 'Y', STRATA_EINVAL, 0 },
 	{ "version 0", 8, 2, 0, STRATA_ENOTSUP, 8 },
-	{ "version 3", 8, 2, 3, STRATA_ENOTSUP, 8 },
+	{ "version 4", 8, 2, 4, STRATA_ENOTSUP, 8 },
+	/* A version 1 body under a later version: version 3's entries are not 40 bytes, and
+	 * version 2 finds chunk 0's zero entry outside a run (its flags, at 64 + 36). */
+	{ "version 3", 8, 2, 3, STRATA_EINVAL, 12 },
+	{ "version 2", 8, 2, 2, STRATA_EINVAL, 100 },
 	{ "version 0x101", 8, 2, 0x101, STRATA_ENOTSUP, 8 },
 	{ "header_size 63", 10, 2, 63, STRATA_EINVAL, 10 },
 	{ "header_size 0x140", 10, 2, 0x140, STRATA_EINVAL, 10 },

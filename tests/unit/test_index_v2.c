@@ -1,14 +1,16 @@
 /*
  * Unit tests for the version 2 layer index: runs of zero and free chunks (format.h).
  *
- * Why: version 2 is what every build now writes, and strata.efi finds each chunk's entry
- * in it by a binary search it trusts to strata_index_parse.  These tests pin the encoder
+ * Why: version 2 was what builds wrote before version 3, and stores and captured
+ * generations keep it, so every reader still reads it; strata.efi finds each chunk's entry
+ * in it by a binary search it trusts to strata_index_parse.  Its files are written here
+ * with strata_index_encode_as.  These tests pin the encoder
  * (runs merged, singletons in runs, the split of a run at 2^32 - 1 chunks, the --force
  * flag), the lookup of every chunk against the per-chunk entries it was encoded from, each
  * run rule the parser enforces with its rc and diag, truncation at every length, trailing
  * bytes, huge layers described by one run, the message for a newer version, and that
  * whatever a bit flip leaves acceptable still re-encodes to the same bytes.  test_index.c
- * keeps testing version 1, which every reader must still accept.
+ * tests version 1, test_index_v3.c version 3 (the same runs, smaller entries).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -16,79 +18,13 @@
 #include "harness.h"
 #include "index.h"
 #include "index_util.h"
+#include "index_sample.h"
 #include "le.h"
 
 #define HDR 64u
 #define ENT 40u
 #define RUNSZ 24u
-
-/* Chunk i of the sample: a pattern of data, zero and free stretches by i. */
-static uint32_t sample_class(uint64_t i)
-{
-	static const char pat[] = "dzzffdfzdddffffzd";
-
-	switch (pat[i % (sizeof(pat) - 1)]) {
-	case 'z':
-		return STRATA_ENTRY_ZERO;
-	case 'f':
-		return STRATA_ENTRY_FREE;
-	default:
-		return 0;
-	}
-}
-
-/* The per-chunk entries of the sample (heap, count * 40 bytes, the caller's). */
-static uint8_t *sample_entries(uint64_t image_size, unsigned int shift)
-{
-	uint64_t count = strata_chunk_count(image_size, shift);
-	uint8_t *e = calloc(count, ENT);
-	struct strata_chunk c;
-
-	if (!e)
-		abort();
-	for (uint64_t i = 0; i < count; i++) {
-		memset(&c, 0, sizeof(c));
-		c.flags = sample_class(i);
-		if (!c.flags) {
-			uint64_t left = image_size - (i << shift);
-
-			c.stored_size = (uint32_t)(left < (1ULL << shift) ? left : 1ULL << shift);
-			for (int k = 0; k < 32; k++)
-				c.digest[k] = (uint8_t)(i * 13 + (uint64_t)k + 1);
-		}
-		strata_index_entry_encode(e + i * ENT, &c);
-	}
-	return e;
-}
-
-/* Encode entries into an exactly-sized heap buffer (the caller's). */
-static uint8_t *encode(const uint8_t *entries, uint64_t image_size, unsigned int shift,
-		       uint32_t flags, size_t *len)
-{
-	uint8_t *buf;
-
-	if (strata_index_encode(NULL, len, entries, image_size, shift, flags) != 0)
-		abort();
-	buf = malloc(*len);
-	if (!buf || strata_index_encode(buf, len, entries, image_size, shift, flags) != 0)
-		abort();
-	return buf;
-}
-
-/* Every chunk of a parsed index decodes to the per-chunk entry it was encoded from. */
-static int same_chunks(const struct strata_index *idx, const uint8_t *entries)
-{
-	struct strata_chunk c;
-	uint8_t e[40];
-	int ok = 1;
-
-	for (uint64_t i = 0; i < idx->chunk_count; i++) {
-		strata_index_chunk(idx, i, &c);
-		strata_index_entry_encode(e, &c);
-		ok &= c.index == i && memcmp(e, entries + i * ENT, ENT) == 0;
-	}
-	return ok;
-}
+#define V2 STRATA_INDEX_VERSION_V2
 
 static void check_round_trip(uint64_t image_size, unsigned int shift)
 {
@@ -97,7 +33,7 @@ static void check_round_trip(uint64_t image_size, unsigned int shift)
 	struct strata_diag d;
 	struct strata_index idx;
 	size_t len;
-	uint8_t *buf = encode(entries, image_size, shift, 0, &len);
+	uint8_t *buf = encode(V2, entries, image_size, shift, 0, &len);
 
 	for (uint64_t i = 0; i < count; i++) {
 		data += !sample_class(i);
@@ -106,6 +42,7 @@ static void check_round_trip(uint64_t image_size, unsigned int shift)
 	CHECK_EQ(len, HDR + runs * RUNSZ + data * ENT);
 	CHECK_EQ(parse(&idx, buf, len, &d), 0);
 	CHECK_EQ(idx.version, 2);
+	CHECK_EQ(idx.entry_size, ENT);
 	CHECK_EQ(idx.run_count, runs);
 	CHECK_EQ(idx.flags, 0);
 	CHECK(idx.entries == buf + HDR + runs * RUNSZ);
@@ -147,7 +84,7 @@ static void test_set_stored(void)
 	struct strata_chunk c;
 	struct strata_diag d;
 	size_t len;
-	uint8_t *buf = encode(entries, size, 12, 0, &len), *orig = copy_of(buf, len);
+	uint8_t *buf = encode(V2, entries, size, 12, 0, &len), *orig = copy_of(buf, len);
 
 	CHECK_EQ(parse(&idx, buf, len, &d), 0);
 	for (uint64_t i = 0; i < count; i++) {
@@ -191,15 +128,21 @@ static void test_all_zero_forced(void)
 
 	for (uint64_t i = 0; i < count; i++)
 		le32_put(entries + i * ENT + 36, STRATA_ENTRY_ZERO);
-	buf = encode(entries, count * 4096, 12, STRATA_INDEX_FORCED, &len);
+	buf = encode(V2, entries, count * 4096, 12, STRATA_INDEX_FORCED, &len);
 	CHECK_EQ(len, HDR + RUNSZ);
 	CHECK_EQ(parse(&idx, buf, len, &d), 0);
 	CHECK_EQ(idx.flags, STRATA_INDEX_FORCED);
 	strata_index_chunk(&idx, 999, &c);
 	CHECK_EQ(c.flags, STRATA_ENTRY_ZERO);
 	CHECK_EQ(c.offset, 999 * 4096);
-	CHECK_EQ(strata_index_encode(NULL, &len, entries, count * 4096, 12, 2), STRATA_EINVAL);
-	CHECK_EQ(strata_index_encode(NULL, &len, entries, count * 4096, 11, 0), STRATA_ERANGE);
+	CHECK_EQ(strata_index_encode_as(V2, NULL, &len, entries, count * 4096, 12, 2),
+		 STRATA_EINVAL);
+	CHECK_EQ(strata_index_encode_as(V2, NULL, &len, entries, count * 4096, 11, 0),
+		 STRATA_ERANGE);
+	CHECK_EQ(strata_index_encode_as(1, NULL, &len, entries, count * 4096, 12, 0),
+		 STRATA_EINVAL);         /* version 1 has no runs: not a version to encode */
+	CHECK_EQ(strata_index_encode_as(4, NULL, &len, entries, count * 4096, 12, 0),
+		 STRATA_EINVAL);
 	free(buf);
 	free(entries);
 }
@@ -224,7 +167,7 @@ static void put_header(uint8_t *h, uint64_t image_size, unsigned int shift, uint
 
 	le32_put(e + 36, STRATA_ENTRY_FREE);
 	/* One free chunk encodes to the header wanted, bar the sizes set below. */
-	if (strata_index_encode(h, &len, e, 4096, 12, 0) != 0)
+	if (strata_index_encode_as(V2, h, &len, e, 4096, 12, 0) != 0)
 		abort();
 	le64_put(h + 16, image_size);
 	le64_put(h + 24, strata_chunk_count(image_size, shift));
@@ -304,7 +247,7 @@ static void test_run_rules(void)
 	struct strata_diag d;
 	struct strata_index idx;
 	size_t len;
-	uint8_t *base = encode(entries, 17 * 4096, 12, 0, &len);
+	uint8_t *base = encode(V2, entries, 17 * 4096, 12, 0, &len);
 
 	CHECK_EQ(parse(&idx, base, len, &d), 0);
 	CHECK_EQ(idx.run_count, 6);
@@ -326,15 +269,16 @@ static void test_run_rules(void)
 	free(entries);
 }
 
-/* Header rules of version 2: known flags only, no more runs than chunks, and a version
- * newer than the reader is refused with a message that asks for an upgrade. */
+/* Header rules of version 2: known flags only, no more runs than chunks; a version newer
+ * than the reader is refused with a message that asks for an upgrade, and a version 2
+ * body that claims version 3 fails on its entry size. */
 static void test_header_rules(void)
 {
 	uint8_t *entries = sample_entries(17 * 4096, 12);
 	struct strata_diag d;
 	struct strata_index idx;
 	size_t len;
-	uint8_t *base = encode(entries, 17 * 4096, 12, 0, &len), *buf;
+	uint8_t *base = encode(V2, entries, 17 * 4096, 12, 0, &len), *buf;
 
 	buf = copy_of(base, len);
 	le32_put(buf + 32, 2);
@@ -345,9 +289,14 @@ static void test_header_rules(void)
 	CHECK_EQ(parse(&idx, buf, len, &d), STRATA_ERANGE);
 	CHECK_EQ(d.where, 36);
 	memcpy(buf, base, len);
-	le16_put(buf + 8, 3);
+	le16_put(buf + 8, 4);
 	CHECK_EQ(parse(&idx, buf, len, &d), STRATA_ENOTSUP);
-	CHECK(d.where == 8 && strstr(d.msg, "newer than this reader") && strstr(d.msg, "upgrade"));
+	CHECK(d.where == 8 && strstr(d.msg, "newer than this reader (3)") &&
+	      strstr(d.msg, "upgrade"));
+	memcpy(buf, base, len);
+	le16_put(buf + 8, 3);
+	CHECK_EQ(parse(&idx, buf, len, &d), STRATA_EINVAL);
+	CHECK_EQ(d.where, 12);
 	free(buf);
 	free(base);
 	free(entries);
@@ -360,7 +309,7 @@ static void test_entry_classes(void)
 	struct strata_diag d;
 	struct strata_index idx;
 	size_t len;
-	uint8_t *buf = encode(entries, 17 * 4096, 12, 0, &len);
+	uint8_t *buf = encode(V2, entries, 17 * 4096, 12, 0, &len);
 	uint64_t e0 = HDR + 6 * RUNSZ;                /* data entry of chunk 0 */
 
 	le32_put(buf + e0 + 32, 0);
@@ -382,49 +331,12 @@ static void test_entry_classes(void)
 static void test_truncation_and_trailing(void)
 {
 	uint8_t *entries = sample_entries(17 * 4096 + 5, 12);
-	struct strata_diag d;
-	struct strata_index idx;
 	size_t len;
-	uint8_t *base = encode(entries, 17 * 4096 + 5, 12, 0, &len), *buf;
+	uint8_t *base = encode(V2, entries, 17 * 4096 + 5, 12, 0, &len);
 
-	for (size_t n = 0; n < len; n++) {
-		int rc;
-
-		buf = copy_of(base, n);
-		rc = parse(&idx, buf, n, &d);
-		CHECK_MSG(rc == STRATA_ETRUNC && d.where == n && d.msg, "length %zu: rc %d", n, rc);
-		free(buf);
-	}
-	buf = calloc(1, len + 1);
-	if (!buf)
-		abort();
-	memcpy(buf, base, len);
-	CHECK_EQ(parse(&idx, buf, len + 1, &d), STRATA_ETRAIL);
-	CHECK_EQ(d.where, len);
-	free(buf);
+	check_prefixes_and_tail(base, len, 1);
 	free(base);
 	free(entries);
-}
-
-/* An accepted index re-encodes, from its decoded chunks, to exactly its own bytes. */
-static int canonical(const struct strata_index *idx, const uint8_t *buf, size_t len)
-{
-	uint8_t *e = calloc(idx->chunk_count, ENT), *again;
-	struct strata_chunk c;
-	size_t n;
-	int ok;
-
-	if (!e)
-		abort();
-	for (uint64_t i = 0; i < idx->chunk_count; i++) {
-		strata_index_chunk(idx, i, &c);
-		strata_index_entry_encode(e + i * ENT, &c);
-	}
-	again = encode(e, idx->image_size, idx->chunk_shift, idx->flags, &n);
-	ok = n == len && memcmp(again, buf, len) == 0;
-	free(again);
-	free(e);
-	return ok;
 }
 
 /* Truncation may be found only at the end (where == len). */
@@ -432,7 +344,7 @@ static void test_bit_flips(void)
 {
 	uint8_t *entries = sample_entries(17 * 4096 + 5, 12);
 	size_t len;
-	uint8_t *base = encode(entries, 17 * 4096 + 5, 12, 0, &len);
+	uint8_t *base = encode(V2, entries, 17 * 4096 + 5, 12, 0, &len);
 
 	flip_every_bit(base, len, canonical, len);
 	free(base);
