@@ -13,8 +13,9 @@
 #   tftp-delay.sh strata-server's TFTP windowsize vs tftpd-hpa across a link of 1 ms each
 #                 way (namespaces and tests/tools/delay_link.c); writes the "TFTP across a
 #                 delayed link" section of docs/benchmarks.md (needs root; skipped without)
-#   efi.sh        strata.efi in a lab VM (QEMU/OVMF, TCG) vs iPXE's plain imgfetch: full
-#                 and unchanged deployments; writes the "strata.efi in a VM" section of
+#   efi.sh        strata.efi in a lab VM (QEMU/OVMF, multi-threaded TCG, 2 vCPUs and 1) vs
+#                 iPXE's plain imgfetch: full and unchanged deployments; writes the
+#                 "strata.efi in a VM" section of
 #                 docs/benchmarks.md (needs root; skipped without it)
 #   cores.sh      strata.efi's CPU phase (an unchanged redeployment's hashing) in a lab VM
 #                 with -smp 1 and -smp 2 under multi-threaded TCG, and the scaling; writes
@@ -49,10 +50,10 @@
 #
 # Run time on 2 cores: about 1 min to make the images the first time (cached in
 # BUILD_DIR/bench/images), 4-5 min for image.sh, 3-4 min for server.sh, about 3 for
-# tftp-delay.sh, 4-5 min for efi.sh, about 3 min for fsaware.sh, about 5 for index.sh, about
-# 6 for multicast.sh, 4-5 min for capture.sh (plus 2 min the first time for its images and
-# the debootstrap, cached in BUILD_DIR/bench/fsaware), about 4 min per size for restore.sh,
-# 2-3 min more with --all.
+# tftp-delay.sh, 8-9 min for efi.sh, 7-10 min for cores.sh, about 3 min for fsaware.sh,
+# about 5 for index.sh, about 6 for multicast.sh, 4-5 min for capture.sh (plus 2 min the
+# first time for its images and the debootstrap, cached in BUILD_DIR/bench/fsaware), about
+# 4 min per size for restore.sh, 2-3 min more with --all.
 # Environment: STRATA_BENCH_RUNS (default 3), STRATA_BENCH_CACHE (auto|cold|warm),
 # STRATA_BENCH_IMAGE_MIB (default 1024), STRATA_BENCH_CHUNK_SIZES, DATA_MIB (restore.sh).
 set -eu
