@@ -34,6 +34,8 @@ static int session_part(struct server *s, struct mcast_session *ss, unsigned int
 			      ss->ann.parts[p], hex, strata_strerror(rc));
 	}
 	ss->idx[p] = &e->idx;
+	if (strata_reuse_init(&ss->sent[p], &e->idx))
+		return errorf("out of memory");
 	ss->chunks[p] = e->idx.chunk_count;
 	ss->offset[p] = ss->lap;
 	ss->lap += e->idx.chunk_count;
@@ -44,6 +46,27 @@ static int session_part(struct server *s, struct mcast_session *ss, unsigned int
 	}
 	*data_sum += ss->data_chunks[p];
 	return 0;
+}
+
+void mcast_client_drop(struct mcast_session *ss, size_t i)
+{
+	free(ss->c[i].r);
+	ss->c[i] = ss->c[--ss->nc];
+}
+
+static void session_free(struct mcast_session *ss)
+{
+	if (!ss)
+		return;
+	while (ss->nc)
+		mcast_client_drop(ss, 0);
+	if (ss->sock >= 0)
+		close(ss->sock);
+	free(ss->c);
+	free(ss->buf);
+	for (unsigned int p = 0; p < STRATA_MAX_PARTS; p++)
+		strata_reuse_done(&ss->sent[p]);
+	free(ss);
 }
 
 /* A new session for multicast profile pr (the catalog's, read lock held), not yet
@@ -65,27 +88,8 @@ static struct mcast_session *session_plan(struct server *s, const struct inv_pro
 	ss->avg_stored = data ? stored / data : 0;
 	return ss;
 err:
-	free(ss);
+	session_free(ss);
 	return NULL;
-}
-
-void mcast_client_drop(struct mcast_session *ss, size_t i)
-{
-	free(ss->c[i].r);
-	ss->c[i] = ss->c[--ss->nc];
-}
-
-static void session_free(struct mcast_session *ss)
-{
-	if (!ss)
-		return;
-	while (ss->nc)
-		mcast_client_drop(ss, 0);
-	if (ss->sock >= 0)
-		close(ss->sock);
-	free(ss->c);
-	free(ss->buf);
-	free(ss);
 }
 
 /* Log a session that starts: what it carries and where. */

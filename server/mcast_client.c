@@ -50,6 +50,15 @@ static uint64_t client_dist(const struct mcast_session *ss, const struct mcast_c
 	return ss->lap - cur + ss->offset[c->part_ix] + x;
 }
 
+/* Whether no client of ss on a machine other than c's needs anything. */
+static int alone(const struct mcast_session *ss, const struct mcast_client *c)
+{
+	for (size_t i = 0; i < ss->nc; i++)
+		if (ss->c[i].need_chunks && memcmp(ss->c[i].mac, c->mac, 6))
+			return 0;
+	return 1;
+}
+
 /* The answer to client c (NULL: one that left) of ss. */
 static void answer_for(const struct mcast_session *ss, const struct mcast_client *c,
 		       uint8_t out[STRATA_MC_ANSWER_LEN])
@@ -61,7 +70,7 @@ static void answer_for(const struct mcast_session *ss, const struct mcast_client
 	if (c) {
 		struct mcast_verdict_in in = { mcast_pos(ss), c->join_pos, ss->lap,
 					       c->need_chunks, ss->data_chunks[c->part_ix],
-					       c->lossy };
+					       c->lossy, alone(ss, c) };
 
 		a.verdict = (uint8_t)mcast_verdict(&in);
 		a.eta_ms = mcast_eta_ms(client_dist(ss, c), ss->avg_stored, ss->ann.rate);

@@ -15,6 +15,7 @@
 #include "manifest.h"
 #include "mcast_plan.h"
 #include "mcast_status.h"
+#include "reuse.h"
 
 /** One client of a session: a machine receiving one part. */
 struct mcast_client {
@@ -38,6 +39,10 @@ struct mcast_session {
 	uint64_t chunks[STRATA_MAX_PARTS];   /**< chunk count per part index */
 	uint64_t offset[STRATA_MAX_PARTS];   /**< chunks of the parts before it */
 	uint64_t data_chunks[STRATA_MAX_PARTS];
+	/** Per part, the digests sent in this pass (a chunk index with each): the carousel
+	 *  sends a digest once a pass, under the first chunk a client needs that has it;
+	 *  receivers take it for every chunk with that digest (docs/multicast.md). */
+	struct strata_reuse sent[STRATA_MAX_PARTS];
 	uint64_t lap;                    /**< chunks in one pass */
 	uint64_t avg_stored;             /**< store bytes per data chunk, for eta_ms */
 	int sock;                        /**< bound to --addr:port, sending to the group */

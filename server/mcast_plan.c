@@ -107,7 +107,7 @@ int mcast_verdict(const struct mcast_verdict_in *in)
 		small = MCAST_SMALL_CHUNKS;
 	if (in->now_pos < in->join_pos || !in->lap || passed < in->lap)
 		return STRATA_MC_STAY;
-	if (in->need_chunks <= small || passed >= MCAST_MAX_PASSES * in->lap ||
+	if (in->need_chunks <= small || in->alone || passed >= MCAST_MAX_PASSES * in->lap ||
 	    in->lossy >= MCAST_LOSSY_REPORTS)
 		return STRATA_MC_REPAIR;
 	return STRATA_MC_STAY;

@@ -68,6 +68,7 @@ struct mcast_verdict_in {
 	uint64_t need_chunks;        /**< what the client still needs */
 	uint64_t data_chunks;        /**< its part's data chunks (not zero or free) */
 	uint32_t lossy;              /**< its reports in a row with lost/seen over 10 % */
+	int alone;                   /**< no other machine's client needs anything */
 };
 
 /** A client whose need is at most this many chunks, or MCAST_SMALL_PERCENT of its
@@ -82,8 +83,10 @@ struct mcast_verdict_in {
 
 /**
  * STRATA_MC_REPAIR once the client has seen a full pass since its join and its need is
- * small, or MCAST_MAX_PASSES passes went by, or it was lossy MCAST_LOSSY_REPORTS times in
- * a row; else STRATA_MC_STAY.  (GONE is the caller's: an unknown session.)
+ * small or no other machine needs anything (a pass for it alone would cost the server what
+ * HTTP does, be slower, and lose the same share again), or MCAST_MAX_PASSES passes went
+ * by, or it was lossy MCAST_LOSSY_REPORTS times in a row; else STRATA_MC_STAY.  (GONE is
+ * the caller's: an unknown session.)
  */
 int mcast_verdict(const struct mcast_verdict_in *in);
 

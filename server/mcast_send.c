@@ -9,7 +9,9 @@
  * cannot keep up misses datagrams and takes them from the next pass or by HTTP.
  *
  * A chunk's store file (zlib or raw, the bytes /store/ serves) is read whole and sent in
- * STRATA_MC_DATA fragments by the core's strata_mc_encode.  Parity is not sent (the
+ * STRATA_MC_DATA fragments by the core's strata_mc_encode.  A pass sends each digest of a
+ * part once: a chunk whose digest was already sent in this pass is skipped, since the
+ * receivers take a store file for every chunk they need with its digest (mcast_rx.h).  Parity is not sent (the
  * inventory takes parity=0 only).
  */
 #include <arpa/inet.h>
@@ -128,6 +130,8 @@ static int cycle_end(struct mcast_session *ss, uint64_t now)
 	ss->cycle++;
 	ss->cycle_ms = now;
 	ss->cycle_bytes = 0;
+	for (unsigned int p = 0; p < ss->ann.nparts; p++)
+		strata_reuse_clear(&ss->sent[p]);
 	return 1;
 }
 
@@ -150,6 +154,20 @@ static int pick(struct mcast_session *ss, uint64_t now)
 	if (rc == 2 && !cycle_end(ss, now))
 		rc = 0;
 	return rc != 0;
+}
+
+/* Whether the cursor's chunk's digest went out in this pass (under another chunk); if not,
+ * it is recorded as sent now. */
+static int sent_already(struct mcast_session *ss)
+{
+	struct strata_reuse *sent = &ss->sent[ss->cur_part];
+	struct strata_chunk ch;
+
+	strata_index_chunk(ss->idx[ss->cur_part], ss->cur_chunk, &ch);
+	if (strata_reuse_find(sent, ch.digest))
+		return 1;
+	strata_reuse_add(sent, ss->cur_chunk);
+	return 0;
 }
 
 /* Send the current fragment.  Its wire cost, or 0 when the socket is full (retry at the
@@ -211,7 +229,7 @@ static int session_run(struct mcast *mc, struct mcast_session *ss, uint64_t now)
 			ss->tokens = 0;
 			return 0;
 		}
-		if (!ss->have_chunk && !chunk_load(mc, ss)) {
+		if (!ss->have_chunk && (sent_already(ss) || !chunk_load(mc, ss))) {
 			chunk_next(ss);
 			continue;
 		}

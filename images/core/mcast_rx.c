@@ -30,13 +30,35 @@ static int has_file(const struct strata_index *idx, uint64_t i)
 	return !(c.flags & STRATA_ENTRY_NOFILE);
 }
 
+/* Mark chunk i needed (a chunk of the layer with a store file, not yet marked): its bit,
+ * its place in its digest's chain, and its store bytes when its digest is new. */
+static void need_add(struct strata_mc_rx *rx, uint64_t i)
+{
+	struct strata_chunk c;
+	uint64_t prev;
+
+	strata_index_chunk(rx->idx, i, &c);
+	if (c.flags & STRATA_ENTRY_NOFILE)
+		return;
+	prev = strata_reuse_find(&rx->same, c.digest);
+	rx->same_prev[i] = prev;
+	strata_reuse_add(&rx->same, i);
+	bit_set(rx->need, i);
+	rx->need_count++;
+	if (!prev)
+		rx->need_bytes += c.stored_size;
+}
+
 int strata_mc_rx_init(struct strata_mc_rx *rx, const uint64_t *need, uint64_t n_need)
 {
 	const struct strata_index *idx = rx->idx;
+	int rc;
 
 	strata_memset(&rx->st, 0, sizeof(rx->st));
 	strata_memset(rx->slot, 0, sizeof(rx->slot));
+	strata_memset(&rx->same, 0, sizeof(rx->same));
 	rx->need = rx->slot_mem = (void *)0;
+	rx->same_prev = (void *)0;
 	rx->need_count = rx->need_bytes = rx->clock = 0;
 	rx->seq_started = 0;
 	rx->seen_told = rx->lost_told = 0;
@@ -47,22 +69,16 @@ int strata_mc_rx_init(struct strata_mc_rx *rx, const uint64_t *need, uint64_t n_
 		return STRATA_EINVAL;
 	rx->need = strata_alloc((size_t)(idx->chunk_count / 8 + 1));
 	rx->slot_mem = strata_alloc((size_t)STRATA_MC_SLOTS * idx->chunk_size);
-	if (!rx->need || !rx->slot_mem)
+	rx->same_prev = strata_alloc((size_t)idx->chunk_count * sizeof(uint64_t) + 1);
+	if (!rx->need || !rx->slot_mem || !rx->same_prev)
 		return STRATA_ENOMEM;
+	if ((rc = strata_reuse_init_for(&rx->same, idx, n_need)))
+		return rc;
 	for (unsigned int k = 0; k < STRATA_MC_SLOTS; k++)
 		rx->slot[k].buf = rx->slot_mem + (size_t)k * idx->chunk_size;
-	for (uint64_t k = 0; k < n_need; k++) {
-		struct strata_chunk c;
-
-		if (need[k] >= idx->chunk_count || bit_get(rx->need, need[k]))
-			continue;
-		strata_index_chunk(idx, need[k], &c);
-		if (c.flags & STRATA_ENTRY_NOFILE)
-			continue;
-		bit_set(rx->need, need[k]);
-		rx->need_count++;
-		rx->need_bytes += c.stored_size;
-	}
+	for (uint64_t k = 0; k < n_need; k++)
+		if (need[k] < idx->chunk_count && !bit_get(rx->need, need[k]))
+			need_add(rx, need[k]);
 	return 0;
 }
 
@@ -70,7 +86,10 @@ void strata_mc_rx_done(struct strata_mc_rx *rx)
 {
 	strata_free(rx->need);
 	strata_free(rx->slot_mem);
+	strata_free(rx->same_prev);
+	strata_reuse_done(&rx->same);
 	rx->need = rx->slot_mem = (void *)0;
+	rx->same_prev = (void *)0;
 	for (unsigned int k = 0; k < STRATA_MC_SLOTS; k++)
 		rx->slot[k].buf = (void *)0;
 }
@@ -163,22 +182,55 @@ static struct strata_mc_slot *slot_for(struct strata_mc_rx *rx, const struct str
 	return s;
 }
 
-/* Every data fragment of s is in: hand the store file to deliver (mcast_rx.h). */
-static int complete(struct strata_mc_rx *rx, struct strata_mc_slot *s)
+/* Hand s's store file to deliver for chunk i: 1 taken (i's need bit cleared), 0 refused
+ * (STRATA_ECORRUPT: counted, i stays needed), or deliver's rc that stops. */
+static int give(struct strata_mc_rx *rx, struct strata_mc_slot *s, uint64_t i)
 {
-	int rc = rx->deliver(rx->ctx, s->chunk, s->buf, s->stored);
+	int rc = rx->deliver(rx->ctx, i, s->buf, s->stored);
 
-	s->used = 0;
 	if (rc == STRATA_ECORRUPT) {
 		rx->st.chunks_rejected++;
 		return 0;
 	}
 	if (rc)
 		return rc;
-	bit_clear(rx->need, s->chunk);
+	bit_clear(rx->need, i);
 	rx->need_count--;
 	rx->st.chunks_ok++;
+	return 1;
+}
+
+/* The needed chunk with digest's bytes, from the last one in its chain, plus one; 0 when
+ * no needed chunk has it. */
+static uint64_t needed_same(struct strata_mc_rx *rx, const uint8_t digest[32])
+{
+	uint64_t j = strata_reuse_find(&rx->same, digest);
+
+	while (j && !bit_get(rx->need, j - 1))
+		j = rx->same_prev[j - 1];
+	return j;
+}
+
+/* Every data fragment of s is in: hand the store file to deliver (mcast_rx.h), then, once
+ * it verified, to deliver again for each other needed chunk with the same digest. */
+static int complete(struct strata_mc_rx *rx, struct strata_mc_slot *s)
+{
+	struct strata_chunk c;
+	uint64_t j;
+	int rc = give(rx, s, s->chunk);
+
+	s->used = 0;
+	if (rc <= 0)
+		return rc;
 	rx->st.bytes_ok += s->stored;
+	strata_index_chunk(rx->idx, s->chunk, &c);
+	for (j = needed_same(rx, c.digest); j; j = rx->same_prev[j - 1]) {
+		if (!bit_get(rx->need, j - 1))
+			continue;
+		if ((rc = give(rx, s, j - 1)) < 0)
+			return rc;
+		rx->st.repeats += (uint64_t)rc;
+	}
 	return 0;
 }
 
@@ -217,11 +269,18 @@ int strata_mc_rx_datagram(struct strata_mc_rx *rx, const void *pkt, size_t len)
 	}
 	if (f.chunk >= rx->idx->chunk_count)
 		return bad(rx, "multicast datagram names a chunk past the layer");
-	if (!bit_get(rx->need, f.chunk)) {
-		rx->st.ignored_have++;
-		return 0;
-	}
 	strata_index_chunk(rx->idx, f.chunk, &c);
+	if (!bit_get(rx->need, f.chunk)) {
+		/* the carousel sends a digest once a pass, under one of its chunks */
+		uint64_t j = (c.flags & STRATA_ENTRY_NOFILE) ? 0 : needed_same(rx, c.digest);
+
+		if (!j) {
+			rx->st.ignored_have++;
+			return 0;
+		}
+		f.chunk = j - 1;
+		strata_index_chunk(rx->idx, f.chunk, &c);
+	}
 	if (f.stored_size != c.stored_size)
 		return bad(rx, "multicast datagram's store file size is not the index's");
 	if (f.type == STRATA_MC_PARITY) {

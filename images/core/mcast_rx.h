@@ -19,6 +19,15 @@
  * the chunk's need bit; STRATA_ECORRUPT counts it rejected and it stays needed (the next
  * clean pass completes it); any other rc stops the receiver (the target failed).
  *
+ * Repeats: a layer may hold one chunk's bytes at many indices (runs of one block, copies
+ * of a file), and the carousel sends each digest once a pass, under the first index some
+ * client needs (docs/multicast.md).  So the receiver knows its needed chunks by digest (a
+ * reuse table, reuse.h, with a chain through the chunks of one digest): a datagram for a
+ * chunk it does not need is taken for a needed chunk with the same digest, and once
+ * deliver took a store file, the same bytes go to deliver for every other needed chunk
+ * of that digest, each verified and written as the first was.  A store file that did not
+ * verify goes to none of them.
+ *
  * Parity fragments are checked like the others and counted, but not used: the receiver
  * completes a chunk from its data fragments only.
  *
@@ -34,6 +43,7 @@
 #include "index.h"
 #include "mcast.h"
 #include "mcast_status.h"
+#include "reuse.h"
 
 /** Chunks reassembled at once. */
 #define STRATA_MC_SLOTS 8
@@ -55,9 +65,11 @@ struct strata_mc_rx_stats {
 	uint64_t parity;           /**< parity fragments of needed chunks, unused */
 	uint64_t dup;              /**< a fragment already held */
 	uint64_t evicted;          /**< chunks dropped half-assembled for a newer one */
-	uint64_t chunks_ok;        /**< chunks deliver took */
+	uint64_t chunks_ok;        /**< chunks deliver took (repeats included) */
+	uint64_t repeats;          /**< of those, repeats of a chunk taken from datagrams */
 	uint64_t chunks_rejected;  /**< chunks deliver refused (STRATA_ECORRUPT) */
-	uint64_t bytes_ok;         /**< store bytes of the chunks deliver took */
+	uint64_t bytes_ok;         /**< store bytes of the chunks deliver took from
+				        datagrams (a repeat's are not counted again) */
 };
 
 /** One chunk being assembled.  Internal. */
@@ -84,11 +96,15 @@ struct strata_mc_rx {
 	 *  strata_mc_ranges_from_bits for a status. */
 	uint8_t *need;
 	uint64_t need_count;                  /**< bits set in need */
-	uint64_t need_bytes;                  /**< store bytes of the chunks needed at init */
+	uint64_t need_bytes;                  /**< store bytes of the chunks needed at init,
+						   each digest once (what bytes_ok reaches) */
 	const char *bad_why;                  /**< why the last bad datagram was bad, static */
 	/* internal */
 	struct strata_mc_slot slot[STRATA_MC_SLOTS];
 	uint8_t *slot_mem;
+	struct strata_reuse same;             /**< digest -> the last needed chunk with it */
+	uint64_t *same_prev;                  /**< per chunk: the needed chunk with its digest
+						   before it, plus one; 0 none */
 	uint64_t clock;
 	uint32_t seq_next;
 	int seq_started;
@@ -96,10 +112,12 @@ struct strata_mc_rx {
 };
 
 /**
- * Check the first block and allocate the need bitmap and the slots (strata_alloc; rx owns
- * them until strata_mc_rx_done); then mark need[0..n_need) (chunk indices, borrowed) as
- * needed, each that names a chunk of the layer with a store file.  0, STRATA_EINVAL (a
- * part, F or m the manifest could not hold, no deliver) or STRATA_ENOMEM.
+ * Check the first block and allocate the need bitmap, the slots and the digest table
+ * (strata_alloc; rx owns them until strata_mc_rx_done); then mark need[0..n_need) (chunk
+ * indices, borrowed) as needed, each that names a chunk of the layer with a
+ * store file.  0, STRATA_EINVAL (a part, F or m the manifest could not hold, no deliver)
+ * or STRATA_ENOMEM.  Memory: 8 slots of the chunk size, and per chunk of the layer one
+ * bit and 8 bytes, plus 16 to 32 bytes per needed chunk for the table.
  */
 int strata_mc_rx_init(struct strata_mc_rx *rx, const uint64_t *need, uint64_t n_need);
 

@@ -9,8 +9,8 @@
 #   2. three VMs at once over the iPXE ROM (UDP4 on iPXE's SNP, no iPXE download open
 #      during the phase): every disk equals the layers, each VM's log counts chunks by
 #      multicast (and /machines.json its mc_bytes, from the agent's reports), and the
-#      server sent fewer bytes than three unicast copies (the ratio to one copy, case 1's,
-#      is printed)
+#      server sent fewer bytes than three unicast copies (the ratio to one copy, the
+#      layers' distinct stored chunks, mcast_copy_bytes, is printed)
 #   3. OVMF's own PXE loading iPXE's snponly.efi (TFTP via proxyDHCP), which then chains
 #      strata.efi: a multicast profile still deploys; the agent says which way it went
 #      (joined the session, or "multicast unavailable" and unicast), the disk equals the
@@ -26,7 +26,7 @@
 #      counts it rejected or bad); vm7 finishes; vm6's phase is not slower than 1.5 passes
 #      plus 5 s (the loss slows no one); vm8's phase ends within about one more pass (at
 #      most 2 passes plus 10 s); a pass is case 1's phase times 4
-# E2E_CASES="2" runs only those cases (case 1 always runs: case 2 compares with its copy,
+# E2E_CASES="2" runs only those cases (case 1 always runs: case 2 compares with its bytes,
 # case 4 with its time); the default is "1 2", and make soak runs "1 2 3 4".
 # MCAST_RATE sets the session's rate (default 4M: a pass of the root layer takes about 15 s,
 # longer than the three VMs' boots spread under TCG, so they share it).
@@ -62,7 +62,7 @@ SENT=$(mcast_sent)
 check "1: the server sent the session (${SENT:-?} bytes)" test "${SENT:-0}" -gt 0
 check "1: the agent says how much came by multicast" grep -q "strata.efi: [0-9]* MB by multicast, [0-9]* MB by repair" <(debug vm1)
 check "1: server recorded success" grep -q '"result": "ok"' <(lab_machines)
-COPY=$(debug vm1 | mcast_rx_bytes)
+COPY=$(mcast_copy_bytes "$W/root/store" "$ESP" "$ROOT1")
 # The longest multicast phase of one VM, in ms (its "left after" lines).
 mc_ms() { debug "$1" | sed -n 's/.*mcast: part .*: left after \([0-9]*\) ms.*/\1/p' | sort -n | tail -1; }
 # Chunks one VM's phases refused by verification plus datagrams counted bad.

@@ -13,17 +13,16 @@
 #   mcast_sent              the store bytes the server's session has sent so far (the last
 #                           session's "bytes" in /api/mcast.json); empty without a session
 #   mcast_rx_bytes          on stdin a strata.efi log: the store bytes its multicast phases
-#                           delivered (the "left after" lines), summed
+#                           took from datagrams (the "left after" lines; a repeated chunk's
+#                           once), summed
 #   mcast_chunk_files STORE LAYER..
 #                           the stored file of each chunk of the layers, in index order (not
 #                           the zero or free ones), once per chunk: a chunk that recurs is
 #                           listed each time.  Needs $SI (strata-image)
 #   mcast_copy_bytes STORE LAYER..
 #                           one copy: the bytes of those files, each distinct one once; what
-#                           one unicast deployment fetches
-#   mcast_pass_bytes STORE LAYER..
-#                           one pass: their bytes, a recurring chunk each time; what one
-#                           carousel pass sends and one receiver takes
+#                           one unicast deployment fetches, and what one carousel pass sends
+#                           (each digest once)
 
 MCAST_GROUP=239.255.83.1
 
@@ -65,5 +64,3 @@ mcast_chunk_files() {
 }
 
 mcast_copy_bytes() { mcast_chunk_files "$@" | sort -u | xargs -r stat -c %s | awk '{ s += $1 } END { print s + 0 }'; }
-
-mcast_pass_bytes() { mcast_chunk_files "$@" | xargs -r stat -c %s | awk '{ s += $1 } END { print s + 0 }'; }

@@ -7,7 +7,8 @@
 # anything; datagrams that parse by the documented layout and reassemble into chunks that
 # verify against the index; only the chunks a client needs; sending stops once it is
 # done; the rate held (wire bytes over time, generous bounds); two peers needing the same
-# layer at once cost about one copy; a pass that sends nothing (an unreadable store file) is
+# layer at once cost about one copy (each digest once: the layer's last 16 chunks repeat
+# one block, and a pass carries that block once); a pass that sends nothing (an unreadable store file) is
 # not counted.  The status route: unsigned, a body not matching b=,
 # a replayed counter, another profile's session, a part not in the session, a body that
 # does not parse, an unknown session (GONE), statuses too close together (503);
@@ -30,10 +31,12 @@ inns() { ip netns exec "$NS" "$@"; }
 IP=10.99.0.1 HP=8080 U=http://10.99.0.1:8080
 M1=52:54:00:5e:00:01 M2=52:54:00:5e:00:02 M3=52:54:00:5e:00:03 M4=52:54:00:5e:00:04
 
-# Two layers: A (4 MiB of random data: 64 stored chunks of 64 KiB) for profile lab, B for
-# profile lab2.
+# Two layers: A (3 MiB of random data and one random 64 KiB block 16 times: 64 stored
+# chunks of 64 KiB, 49 distinct) for profile lab, B for profile lab2.
 srv_root "$W"
-head -c $((4 << 20)) /dev/urandom > "$W/a.img"
+head -c $((3 << 20)) /dev/urandom > "$W/a.img"
+head -c 65536 /dev/urandom > "$W/rep"
+for _ in $(seq 16); do cat "$W/rep" >> "$W/a.img"; done
 head -c $((1 << 20)) /dev/urandom > "$W/b.img"
 LA=$("$STRATA_IMAGE_BIN" build --store "$W/root/store" "$W/a.img" 2>/dev/null | tail -1)
 LB=$("$STRATA_IMAGE_BIN" build --store "$W/root/store" "$W/b.img" 2>/dev/null | tail -1)
@@ -118,6 +121,8 @@ wait $P1; R1=$?
 wait $P2; R2=$?
 check "two peers needing the layer both finish" test $R1 = 0 -a $R2 = 0
 check "both verified all 64 chunks" test "$(pj "$W/p2.json" "d['chunks_ok']")/$(pj "$W/p3.json" "d['chunks_ok']")" = 64/64
+check "a pass carries each digest once (the repeated block under one chunk)" \
+	test "$(pj "$W/p2.json" "d['digest_twice']")/$(pj "$W/p3.json" "d['digest_twice']")" = 0/0
 ONE=$(pj "$W/p2.json" "d['wanted_stored']")
 P1B=$(jq_ lab "s['bytes']")
 check "bytes sent for two peers about one copy ($((P1B - P0)) for $ONE)" \

@@ -6,7 +6,9 @@ tests/server/mcast.sh runs it against the server's carousel.
       Join GROUP on IFACE (IP_ADD_MEMBERSHIP), post a JOIN status, then take the datagrams
       of SESSION's part PART: each header parsed by the documented layout, each chunk
       reassembled, inflated when its index entry says zlib, and checked against the
-      index's SHA-256.  NEED is "all" or "FIRST:COUNT,..." (chunk indices).  Statuses go
+      index's SHA-256; a chunk that verified clears every needed chunk with its digest
+      (the carousel sends a digest once a pass, under one of its chunks), and a digest
+      sent under two chunks in one cycle is counted (digest_twice).  NEED is "all" or "FIRST:COUNT,..." (chunk indices).  Statuses go
       every report_ms of the answers (signed POSTs, b= the body's SHA-256); the need set
       empty, it posts DONE and stops; REPAIR or GONE stop it too (a final UNICAST).  OUT
       gets a JSON summary.  SECONDS (default 60) bounds the run.
@@ -141,9 +143,23 @@ class Peer:
         self.frags = {}
         self.s = {"datagrams": 0, "bad": 0, "other_session": 0, "unneeded": 0,
                   "chunks_ok": 0, "chunks_bad": 0, "bytes": 0, "seq_gaps": 0,
-                  "verdicts": [], "codes": []}
+                  "digest_twice": 0, "verdicts": [], "codes": []}
         self.last_seq = None
         self.seen = 0
+        self.sent_as = {}  # (cycle, digest) -> the chunk it came under
+
+    def target(self, chunk):
+        """The needed chunk a datagram of chunk fills: itself, or one with its digest."""
+        if chunk in self.need:
+            return chunk
+        dg = self.data[chunk][0]
+        return next((c for c in sorted(self.need) if self.data[c][0] == dg), None)
+
+    def count_digest(self, cycle, chunk):
+        key = (cycle, self.data[chunk][0])
+        if self.sent_as.setdefault(key, chunk) != chunk:
+            self.sent_as[key] = chunk
+            self.s["digest_twice"] += 1
 
     def datagram(self, pkt):
         st = self.s
@@ -152,7 +168,7 @@ class Peer:
         if len(pkt) < 40:
             st["bad"] += 1
             return
-        magic, ver, typ, part, par, sess, seq, _cyc, chunk, stored, frag, fsz = \
+        magic, ver, typ, part, par, sess, seq, cyc, chunk, stored, frag, fsz = \
             HDR.unpack_from(pkt)
         if magic != b"STMC" or ver != 1 or typ != 1 or par != 0:
             st["bad"] += 1
@@ -164,15 +180,18 @@ class Peer:
         if self.last_seq is not None and seq != (self.last_seq + 1) & 0xffffffff:
             st["seq_gaps"] += 1
         self.last_seq = seq
-        if chunk not in self.wanted:
-            st["unneeded"] += 1
         ent = self.data.get(chunk)
         n = -(-stored // fsz)
         want_len = min(fsz, stored - frag * fsz) if frag < n else -1
         if not ent or ent[1] != stored or len(pkt) - 40 != want_len:
             st["bad"] += 1
             return
-        if chunk not in self.need:
+        if frag == 0:
+            self.count_digest(cyc, chunk)
+        if not any(self.data[c][0] == ent[0] for c in self.wanted):
+            st["unneeded"] += 1
+        chunk = self.target(chunk)
+        if chunk is None:
             return
         got = self.frags.setdefault(chunk, {})
         got[frag] = pkt[40:]
@@ -186,8 +205,9 @@ class Peer:
         if hashlib.sha256(raw).digest() != dg:
             self.s["chunks_bad"] += 1
             return
-        self.need.discard(chunk)
-        self.s["chunks_ok"] += 1
+        same = {c for c in self.need if self.data[c][0] == dg}
+        self.need -= same
+        self.s["chunks_ok"] += len(same)
 
 
 def cmd_run(state, mac, base, index, group, iface, port, session, part, need_spec, out,
@@ -226,7 +246,7 @@ def cmd_run(state, mac, base, index, group, iface, port, session, part, need_spe
             pass
     p.s.update(end=end, seconds=round(time.time() - t0, 3), need_left=len(p.need),
                chunk_count=count, wanted=len(p.wanted),
-               wanted_stored=sum(data[c][1] for c in p.wanted))
+               wanted_stored=sum({data[c][0]: data[c][1] for c in p.wanted}.values()))
     json.dump(p.s, open(out, "w"))
     return 0 if end == "done" else 1
 

@@ -52,25 +52,31 @@ static void ml_fill(struct ml *l, unsigned int seed)
 	}
 }
 
+/* l's index and store files, from its image (ml_build's, or a test's own). */
+static void ml_index(struct ml *l)
+{
+	uint64_t n = strata_chunk_count(l->size, l->shift);
+	struct strata_diag diag;
+
+	l->index_len = (size_t)strata_index_size(n);
+	l->index_buf = ml_alloc(l->index_len);
+	l->file = ml_alloc(n * sizeof(*l->file));
+	strata_index_header_encode(l->index_buf, l->size, l->shift);
+	for (uint64_t i = 0; i < n; i++)
+		l->file[i] = fake_chunk(l->image, l->size, l->shift, i, l->index_buf);
+	if (strata_index_parse(&l->idx, l->index_buf, l->index_len, &diag))
+		abort();
+}
+
 /* A layer of size bytes in chunks of 2^shift. */
 static void ml_build(struct ml *l, size_t size, unsigned int shift, unsigned int seed)
 {
-	uint64_t n = strata_chunk_count(size, shift);
-	struct strata_diag diag;
-
 	memset(l, 0, sizeof(*l));
 	l->size = size;
 	l->shift = shift;
 	l->image = ml_alloc(size);
 	ml_fill(l, seed);
-	l->index_len = (size_t)strata_index_size(n);
-	l->index_buf = ml_alloc(l->index_len);
-	l->file = ml_alloc(n * sizeof(*l->file));
-	strata_index_header_encode(l->index_buf, size, shift);
-	for (uint64_t i = 0; i < n; i++)
-		l->file[i] = fake_chunk(l->image, l->size, shift, i, l->index_buf);
-	if (strata_index_parse(&l->idx, l->index_buf, l->index_len, &diag))
-		abort();
+	ml_index(l);
 }
 
 static void ml_free(struct ml *l)

@@ -221,6 +221,11 @@ static void test_verdict(void)
 	CHECK_EQ(mcast_verdict(&in), STRATA_MC_REPAIR);
 	in.lossy = 1;
 	CHECK_EQ(mcast_verdict(&in), STRATA_MC_STAY);
+	in.alone = 1;                                         /* a pass for it alone */
+	CHECK_EQ(mcast_verdict(&in), STRATA_MC_REPAIR);
+	in.now_pos = 150;                                     /* not before a full pass */
+	CHECK_EQ(mcast_verdict(&in), STRATA_MC_STAY);
+	in.alone = 0;
 	in.now_pos = 400;                                     /* three passes */
 	CHECK_EQ(mcast_verdict(&in), STRATA_MC_REPAIR);
 	in.now_pos = 50;                                      /* never before the join */

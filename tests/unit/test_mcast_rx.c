@@ -9,7 +9,10 @@
  * eviction; parity fragments counted, not used; a deliver failure stops; the seq loss
  * estimate across the wrap.  And the whole chain in the deploy engine: its between hook
  * runs a receiver whose deliver is strata_deploy_put, a forged chunk is rejected and
- * fetched, and the fetch phase gets exactly what multicast did not bring.
+ * fetched, and the fetch phase gets exactly what multicast did not bring.  On a layer with
+ * repeats: a store file that verifies clears every needed chunk with its digest, one sent
+ * under a chunk the receiver does not need fills the ones it does, a forged one clears
+ * none.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -517,6 +520,101 @@ static void test_engine(void)
 	free(t.bytes);
 }
 
+/* The layer's index and store files again, after its image was edited. */
+static void reindex(void)
+{
+	for (uint64_t i = 0; i < CHUNKS; i++)
+		free(layer.file[i]);
+	free(layer.file);
+	free(layer.index_buf);
+	ml_index(&layer);
+}
+
+/* The tests' layer: ml_build's, with each compressible chunk's first byte its index, so
+ * no chunk repeats another (ml_fill's repeat every third compressible chunk). */
+static void build_unique(void)
+{
+	ml_build(&layer, CHUNKS * (1u << SHIFT) - 100, SHIFT, 7);
+	for (uint64_t i = 1; i < CHUNKS; i += 4)
+		layer.image[i << SHIFT] = (uint8_t)i;
+	reindex();
+}
+
+/* The layer rebuilt with chunk 2's bytes (random, stored raw) at 6, 10 and 14 too. */
+static void build_repeats(void)
+{
+	uint32_t cs = 1u << SHIFT;
+
+	ml_free(&layer);
+	build_unique();
+	for (unsigned int k = 6; k <= 14; k += 4)
+		memcpy(layer.image + (size_t)k * cs, layer.image + 2 * cs, cs);
+	reindex();
+}
+
+/* Every fragment of chunk i into rx; forged: the last one's last byte flipped. */
+static void send_chunk(struct strata_mc_rx *rx, struct ml_session *s, uint64_t i, int forged)
+{
+	uint8_t pkt[STRATA_MC_DGRAM_MAX];
+
+	for (uint32_t f = 0; f < frags(i); f++) {
+		size_t len = ml_datagram(&layer, s, i, f, pkt);
+
+		if (forged && f + 1 == frags(i))
+			pkt[len - 1] ^= 1;
+		CHECK_EQ(strata_mc_rx_datagram(rx, pkt, len), 0);
+	}
+}
+
+/* A layer with repeats: the digest's store bytes counted once in need_bytes; a forged
+ * store file for chunk 2 clears none of 2, 6, 10, 14; the clean one clears all four, each
+ * verified by deliver; a datagram for chunk 10 (not needed) fills 6 and 14 (needed). */
+static void test_repeats(void)
+{
+	struct ml_session s = session();
+	struct strata_mc_rx rx;
+	struct strata_chunk c2, c3;
+	struct sink sk;
+	uint64_t some[3] = { 3, 6, 14 }, bytes;
+
+	build_repeats();
+	strata_index_chunk(&layer.idx, 2, &c2);
+	strata_index_chunk(&layer.idx, 3, &c3);
+	CHECK(!(c2.flags & STRATA_ENTRY_NOFILE) && c2.stored_size == 1u << SHIFT);
+	rx_open(&rx, &sk, 0);
+	bytes = rx.need_bytes;
+	CHECK_EQ(rx.need_count, data_chunks());
+	send_chunk(&rx, &s, 2, 1);
+	CHECK(rx.st.chunks_rejected == 1 && rx.st.chunks_ok == 0 && sk.corrupt == 1);
+	CHECK(strata_mc_rx_needs(&rx, 2) && strata_mc_rx_needs(&rx, 6) &&
+	      strata_mc_rx_needs(&rx, 10) && strata_mc_rx_needs(&rx, 14));
+	send_chunk(&rx, &s, 2, 0);
+	CHECK(sk.got[2] == 1 && sk.got[6] == 1 && sk.got[10] == 1 && sk.got[14] == 1);
+	CHECK(!strata_mc_rx_needs(&rx, 6) && !strata_mc_rx_needs(&rx, 10) &&
+	      !strata_mc_rx_needs(&rx, 14));
+	CHECK(rx.st.chunks_ok == 4 && rx.st.repeats == 3 && rx.st.bytes_ok == c2.stored_size);
+	CHECK_EQ(rx.need_count, data_chunks() - 4);
+	rx_close(&rx, &sk);
+	/* the whole layer's need_bytes has the repeated store file once */
+	rx_open(&rx, &sk, 0);
+	for (uint64_t i = 0; i < CHUNKS; i++)
+		send_chunk(&rx, &s, i, 0);
+	CHECK(rx.need_count == 0 && rx.st.bytes_ok == bytes && rx.st.repeats == 3);
+	rx_close(&rx, &sk);
+	/* chunk 10's datagrams for a receiver needing 3, 6 and 14 */
+	memset(&sk, 0, sizeof(sk));
+	sk.out = ml_alloc(1u << SHIFT);
+	rx.ctx = &sk;
+	CHECK_EQ(strata_mc_rx_init(&rx, some, 3), 0);
+	CHECK_EQ(rx.need_bytes, c2.stored_size + c3.stored_size);
+	send_chunk(&rx, &s, 10, 0);
+	CHECK(sk.got[6] == 1 && sk.got[14] == 1 && sk.got[10] == 0 && rx.need_count == 1);
+	CHECK(rx.st.ignored_have == 0 && rx.st.bad == 0);
+	send_chunk(&rx, &s, 11, 0);
+	CHECK(rx.st.ignored_have == frags(11) && rx.need_count == 1);
+	rx_close(&rx, &sk);
+}
+
 /* 64 KiB chunks in fragments of 1432 (a raw chunk is 46, the last 1096 bytes), sent in
  * reverse, one fragment of each chunk at a time: all 8 slots in use, nothing evicted. */
 static void test_large_chunks(void)
@@ -556,7 +654,7 @@ static void test_large_chunks(void)
 
 int main(void)
 {
-	ml_build(&layer, CHUNKS * (1u << SHIFT) - 100, SHIFT, 7);
+	build_unique();
 	RUN(test_in_order);
 	RUN(test_reversed_and_duplicated);
 	RUN(test_missing_and_forged);
@@ -567,6 +665,7 @@ int main(void)
 	RUN(test_status);
 	RUN(test_init);
 	RUN(test_engine);
+	RUN(test_repeats);
 	RUN(test_large_chunks);
 	ml_free(&layer);
 	return harness_summary();
