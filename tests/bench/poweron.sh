@@ -237,23 +237,23 @@ MD=$RES/poweron.md
 	echo
 	echo "Strata's own split (strata.efi's \`layer ...: N ms: check ..., fetch ... (network, inflate+verify, disk write)\` lines, summed over ESP and root; seconds on the agent's clock):"
 	echo
-	echo "| run | all layers | check | (disk read | hashing) | fetch | (network | inflate+verify | disk write) | cores |"
-	echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+	echo "| run | hand-over to done (host) | all layers | check | (disk read | hashing) | fetch | (network | inflate+verify | disk write) | cores |"
+	echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
 	for sc in first reimage; do
 		for s in $SIZES; do
-			echo "| $sc-strata$s | $(split_of "$sc-strata$s" | tr ' ' '|' | sed 's/|/ | /g') | $(sed -n 's/.*layer root: cores \([0-9]*\): \([0-9]*\) chunks.* \([0-9]*\) on the others.*/\1 (BSP \2, others \3 chunks)/p' "$LAB_RUN/$sc-strata$s.log" | head -1) |"
+			echo "| $sc-strata$s | $(get "$sc-strata$s" 3) | $(split_of "$sc-strata$s" | tr ' ' '|' | sed 's/|/ | /g') | $(sed -n 's/.*layer root: cores \([0-9]*\): \([0-9]*\) chunks.* \([0-9]*\) on the others.*/\1 (BSP \2, others \3 chunks)/p' "$LAB_RUN/$sc-strata$s.log" | head -1) |"
 		done
 	done
 	echo
-	echo "The ramdisk's steps by the guest's clock (seconds since the previous mark; \`/init\` is the kernel's uptime when /init began, after the EFI stub):"
+	echo "The ramdisk's fixed cost and steps: the host's seconds from the hand-over to /init's first line (the kernel's EFI stub and boot), the kernel's uptime then, and each later step by the guest's clock (seconds since the previous mark):"
 	echo
-	echo "| run | /init at | modules, network | steps (GPT, partitions or the whole disk) | sync |"
-	echo "| --- | ---: | ---: | --- | ---: |"
+	echo "| run | hand-over to /init (host) | /init at (uptime) | modules, network | steps (GPT, partitions or the whole disk) | sync |"
+	echo "| --- | ---: | ---: | ---: | --- | ---: |"
 	for sc in first reimage; do
 		for s in $SIZES; do
 			for t in raw partclone; do
 				n=$sc-$t$s
-				printf '| %s | %s | %s | %s | %s |\n' "$n" "$(sed -n 's/.*rdbench: start (uptime \([0-9.]*\) s).*/\1/p' "$LAB_RUN/$n.log")" \
+				printf '| %s | %s | %s | %s | %s | %s |\n' "$n" "$(span "$n" 'rdbench: iPXE hands over' 'rdbench: start')" "$(sed -n 's/.*rdbench: start (uptime \([0-9.]*\) s).*/\1/p' "$LAB_RUN/$n.log")" \
 					"$(awk -v n="$n" '$1 == n && $3 == "network" { print $2 }' "$W/steps")" \
 					"$(awk -v n="$n" '$1 == n && $3 == "step" { printf "%s%s %s", sep, $6, $2; sep = ", " }' "$W/steps")" \
 					"$(awk -v n="$n" '$1 == n && $3 == "done" { print $2 }' "$W/steps")"
