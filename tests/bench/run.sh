@@ -35,6 +35,12 @@
 #                 (iPXE boots Debian's kernel and lib/ramdisk.sh's initramfs, which runs
 #                 wget | gunzip | partclone.restore), per DATA_MIB (default "64 256");
 #                 writes the "Restore a failed PC" section of docs/benchmarks.md (root)
+#   poweron.sh    power-on to a written disk in a lab VM (2 vCPUs, multi-threaded TCG):
+#                 strata.efi against the ramdisk path (iPXE boots Debian's kernel and
+#                 lib/ramdisk.sh's initramfs, which runs wget | gunzip > /dev/vda of the
+#                 whole disk, or partclone.restore per partition), a first deployment and a
+#                 reimage after a small gold change, per ROOT_MIB (default "64 344"); writes
+#                 the "Power-on to a written disk" section of docs/benchmarks.md (root)
 #   multicast.sh  Strata's multicast session (three lab VMs at once) against udpcast on the
 #                 same layer, clean and with one client losing 2 % of its multicast; writes
 #                 the "Multicast" section of docs/benchmarks.md (root)
@@ -53,9 +59,10 @@
 # tftp-delay.sh, 8-9 min for efi.sh, 7-10 min for cores.sh, about 3 min for fsaware.sh,
 # about 5 for index.sh, about 6 for multicast.sh, 4-5 min for capture.sh (plus 2 min the
 # first time for its images and the debootstrap, cached in BUILD_DIR/bench/fsaware), about
-# 4 min per size for restore.sh, 2-3 min more with --all.
+# 4 min per size for restore.sh, 2-3 min more with --all, and about 6 min per size
+# for poweron.sh.
 # Environment: STRATA_BENCH_RUNS (default 3), STRATA_BENCH_CACHE (auto|cold|warm),
-# STRATA_BENCH_IMAGE_MIB (default 1024), STRATA_BENCH_CHUNK_SIZES, DATA_MIB (restore.sh).
+# STRATA_BENCH_IMAGE_MIB (default 1024), STRATA_BENCH_CHUNK_SIZES, DATA_MIB (restore.sh), ROOT_MIB (poweron.sh).
 set -eu
 
 BENCH=run.sh
@@ -90,9 +97,10 @@ if [ "$(id -u)" = 0 ]; then
 	bash "$HERE/capture.sh" "$BUILD"
 	bash "$HERE/capture.sh" "$BUILD" --vm
 	bash "$HERE/restore.sh" "$BUILD"
+	bash "$HERE/poweron.sh" "$BUILD"
 	bash "$HERE/multicast.sh" "$BUILD"
 else
-	echo "run.sh: skipping capture.sh, restore.sh and multicast.sh (they need root for their network namespaces)" >&2
+	echo "run.sh: skipping capture.sh, restore.sh, poweron.sh and multicast.sh (they need root for their network namespaces)" >&2
 fi
 if [ "$ALL" = 1 ]; then
 	bash "$HERE/chunksize.sh" "$BUILD"
