@@ -24,6 +24,7 @@
 # DASH_MACHINE_LAYER (0), DASH_DOC (1: write the table into docs/benchmarks.md).
 # Writes BUILD_DIR/bench/dashboard.json.  Loopback only; the PCs share 127.0.0.1, which
 # goes in --trusted-proxies.
+case ${1:-} in -h | --help) awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0"; exit 0 ;; esac
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/lib/doc.sh"
 BUILD=${1:-build}

@@ -39,17 +39,9 @@ set -uo pipefail
 
 BENCH=multicast.sh
 . "$(dirname "$0")/lib/common.sh"
-case ${1:-} in -h | --help) sed -n '2,40p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 [ $# -eq 1 ] || die "usage: multicast.sh BUILD_DIR (or --help)"
 bench_dirs "$1"
-EFI=$BUILD/efi/strata.efi
-KEY=$BUILD/keys/strata.key
-export STRATA_SERVER=$BUILD/rel/strata-server
-for f in "$SI" "$STRATA_SERVER" "$EFI" "$KEY"; do [ -f "$f" ] || die "$f not found: run 'make build-all'"; done
-[ "$(id -u)" = 0 ] || die "needs root (network namespaces)"
-PATH=$PATH:/usr/sbin:/sbin
-need qemu-system-x86_64 qemu-system-x86
-need dnsmasq dnsmasq-base
+bench_lab_tools
 need udp-sender udpcast
 need nft nftables
 RATE=${MCAST_RATE:-4M}

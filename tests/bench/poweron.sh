@@ -43,7 +43,6 @@ set -uo pipefail
 
 BENCH=poweron.sh
 . "$(dirname "$0")/lib/common.sh"
-case ${1:-} in -h | --help) sed -n '2,41p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 [ $# -eq 1 ] || die "usage: poweron.sh BUILD_DIR (or --help)"
 bench_dirs "$1"
 . "$HERE/lib/vmbench.sh"

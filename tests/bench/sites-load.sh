@@ -12,6 +12,7 @@
 # Environment: MACHINES (default 5000), SITES (50), SECONDS_WINDOW (600), WORKERS (64).
 # Writes BUILD_DIR/bench/sites-load.json and prints a summary.  Loopback only; the PCs
 # share 127.0.0.1, which goes in --trusted-proxies (as a NATed site would).
+case ${1:-} in -h | --help) awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0"; exit 0 ;; esac
 . "$(dirname "$0")/../lib/common.sh"
 BUILD=${1:-build}
 SRV=${STRATA_SERVER:-$BUILD/rel/strata-server}

@@ -6,6 +6,13 @@
 #   need TOOL HOW     die unless TOOL is on PATH, saying how to install it
 #   mib BYTES         BYTES in MiB with one decimal
 #   ratio A B         A / B with two decimals, "n/a" when A is n/a or B is not positive
+#   bench_lab_tools   for the benches that boot tests/lib/lab.sh's VMs, after bench_dirs:
+#                     EFI, KEY and STRATA_SERVER (exported) from $BUILD; dies unless they
+#                     and SI exist, we are root, and QEMU and dnsmasq are installed (PATH
+#                     gains /usr/sbin and /sbin)
+#   bench_help        print the sourcing script's header comment (its usage), for --help
+# Sourcing this file answers -h or --help as the script's first argument with bench_help
+# and exits, so every bench has --help before it looks at its arguments.
 die() { echo "$BENCH: $*" >&2; exit 1; }
 log() { echo "$BENCH: [${SECONDS}s] $*" >&2; }
 need() { command -v "$1" >/dev/null 2>&1 || die "missing tool '$1' (install: $2)"; }
@@ -22,3 +29,20 @@ bench_dirs() {
 	BUILD=$(cd "$1" && pwd)
 	SI=$BUILD/rel/strata-image
 }
+
+# bench_lab_tools (see the top).
+bench_lab_tools() {
+	local f
+	EFI=$BUILD/efi/strata.efi
+	KEY=$BUILD/keys/strata.key
+	export STRATA_SERVER=$BUILD/rel/strata-server
+	for f in "$SI" "$STRATA_SERVER" "$EFI" "$KEY"; do [ -f "$f" ] || die "$f not found: run 'make build-all'"; done
+	[ "$(id -u)" = 0 ] || die "needs root (network namespaces)"
+	PATH=$PATH:/usr/sbin:/sbin
+	need qemu-system-x86_64 qemu-system-x86
+	need dnsmasq dnsmasq-base
+}
+
+# bench_help (see the top).
+bench_help() { awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0"; }
+case ${1:-} in -h | --help) bench_help; exit 0 ;; esac

@@ -50,15 +50,7 @@ efilayer_setup() {
 	REPO=$(cd "$HERE/../.." && pwd)
 	BUILD=$(cd "$1" 2>/dev/null && pwd) || die "$1: no such folder"
 	SI=$BUILD/rel/strata-image
-	EFI=$BUILD/efi/strata.efi
-	KEY=$BUILD/keys/strata.key
-	export STRATA_SERVER=$BUILD/rel/strata-server
-	[ "$(id -u)" = 0 ] || die "needs root (network namespaces)"
-	local f
-	for f in "$SI" "$STRATA_SERVER" "$EFI" "$KEY"; do
-		[ -f "$f" ] || die "$f not found: run 'make build-all'"
-	done
-	command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing: run 'make deps'"
+	bench_lab_tools
 	. "$REPO/tests/lib/netns.sh"
 	. "$REPO/tests/lib/lab.sh"
 	. "$HERE/lib/doc.sh"

@@ -49,15 +49,7 @@
 RD_IP=10.78.0.50/24   # the ramdisk's address on the lab's bridge
 
 vm_prereqs() {
-	local f
-	EFI=$BUILD/efi/strata.efi
-	KEY=$BUILD/keys/strata.key
-	export STRATA_SERVER=$BUILD/rel/strata-server
-	for f in "$SI" "$STRATA_SERVER" "$EFI" "$KEY"; do [ -f "$f" ] || die "$f not found: run 'make build-all'"; done
-	[ "$(id -u)" = 0 ] || die "needs root (network namespaces)"
-	PATH=$PATH:/usr/sbin:/sbin
-	need qemu-system-x86_64 qemu-system-x86
-	need dnsmasq dnsmasq-base
+	bench_lab_tools
 	need partclone.ext4 partclone
 	need partclone.vfat partclone
 	need perl perl-base
