@@ -102,18 +102,25 @@ static int wait_slot(struct disk *d, struct disk_write_slot *w)
 	return 0;
 }
 
+/* From the oldest slot on, so that the first failure is the earliest started write's
+ * (what the engine's settle names, deploy.h). */
 int disk_io2_wait(struct disk *d, uint64_t off, size_t len)
 {
+	uint64_t at = 0;
 	int rc = 0, wrc;
 
 	for (uint32_t k = 0; d->io2 && k < DISK_IN_FLIGHT; k++) {
-		struct disk_write_slot *w = &d->io2->w[k];
+		struct disk_write_slot *w = &d->io2->w[(d->io2->next + k) % DISK_IN_FLIGHT];
 
 		if (!w->busy || (len && (w->off + w->len <= off || off + len <= w->off)))
 			continue;
 		wrc = wait_slot(d, w);
+		if (wrc && !rc)
+			at = d->failed_at;
 		rc = rc ? rc : wrc;
 	}
+	if (rc)
+		d->failed_at = at;      /* the first failure's, as rc is */
 	return rc;
 }
 

@@ -131,13 +131,17 @@ static int t_write_start(void *ctx, uint64_t off, const void *buf, size_t len)
 	return write_done(l, t0, disk_write_start(&l->a->disk, l->base + off, buf, len));
 }
 
-/* Every started write done: the engine's buffers are its own again. */
-static int t_settle(void *ctx)
+/* Every started write done: the engine's buffers are its own again.  A failed one's
+ * partition offset goes to *failed_off, for the engine to name its chunk. */
+static int t_settle(void *ctx, uint64_t *failed_off)
 {
 	struct layer *l = ctx;
 	uint64_t t0 = clock_us();
+	int rc = write_done(l, t0, disk_settle(&l->a->disk));
 
-	return write_done(l, t0, disk_settle(&l->a->disk));
+	if (rc)
+		*failed_off = l->a->disk.failed_at - l->base;
+	return rc;
 }
 
 static const struct strata_target_ops disk_target = { t_read, t_write, t_write_start,

@@ -228,6 +228,14 @@ int strata_deploy_commit(struct strata_deploy *d, const struct strata_chunk *c, 
 	return commit_with(d, c, out, d->target->write);
 }
 
+void strata_deploy_unwritten(struct strata_deploy *d, const struct strata_chunk *c)
+{
+	d->st.chunks_fetched--;
+	d->st.bytes_written -= c->length;
+	if (d->reuse)
+		strata_reuse_forget(d->reuse, c->index);
+}
+
 int strata_deploy_commit_start(struct strata_deploy *d, const struct strata_chunk *c,
 			       const void *out)
 {
@@ -351,11 +359,18 @@ static int fetch_run(struct strata_deploy *d, uint64_t first, uint64_t last)
 	return 0;
 }
 
+/* A copy onto chunk c that the target failed: c counts as failed.  rc is returned. */
+static int not_copied(struct strata_deploy *d, const struct strata_chunk *c, int rc)
+{
+	strata_deploy_failed(d, c, "not copied: the target failed");
+	return rc;
+}
+
 /*
  * Phase 2 for a chunk that a verified copy elsewhere on the target may stand in for: read
  * the copy, hash it again, write it.  0 copied; 1 when there is no usable copy (none
  * known, a length that is not whole blocks, or bytes that no longer hash to the digest);
- * or a target rc.
+ * or a target rc (the chunk that failed counted and named).
  */
 static int reuse_chunk(struct strata_deploy *d, const struct strata_chunk *c)
 {
@@ -369,15 +384,19 @@ static int reuse_chunk(struct strata_deploy *d, const struct strata_chunk *c)
 	strata_index_chunk(d->idx, at - 1, &from);
 	if (from.length != c->length)
 		return 1;
-	rc = d->target->read(d->target_ctx, from.offset, d->buf, c->length);
+	/* The copy may be a started write: its failure is its own, named by the settle. */
+	rc = strata_batch_settle(d);
 	if (rc)
 		return rc;
+	rc = d->target->read(d->target_ctx, from.offset, d->buf, c->length);
+	if (rc)
+		return not_copied(d, c, rc);
 	strata_sha256(d->buf, c->length, digest);
 	if (strata_memcmp(digest, c->digest, 32))
 		return 1;
 	rc = d->target->write(d->target_ctx, c->offset, d->buf, c->length);
 	if (rc)
-		return rc;
+		return not_copied(d, c, rc);
 	d->st.chunks_reused++;
 	d->st.bytes_written += c->length;
 	progress(d, 2);
@@ -439,10 +458,8 @@ static int fetch_all(struct strata_deploy *d, const uint64_t *need, uint64_t n)
 	while (k < n) {
 		strata_index_chunk(d->idx, need[k], &c);
 		rc = reuse_chunk(d, &c);
-		if (rc < 0) {
-			strata_deploy_failed(d, &c, "not copied: the target failed");
+		if (rc < 0)
 			return rc;
-		}
 		if (rc == 0) {
 			k++;
 			continue;

@@ -76,8 +76,10 @@ struct strata_target_ops {
 	 */
 	int (*write_start)(void *ctx, uint64_t off, const void *buf, size_t len);
 	/** Wait until every started write is done; then their buffers are the engine's again.
-	 *  0, or the rc of the first that failed. */
-	int (*settle)(void *ctx);
+	 *  0, or the rc of the first that failed (the earliest started, where several did),
+	 *  with that write's off in *failed_off: the engine names its chunk as failed and
+	 *  takes it and the writes started after it back out of the fetched counts. */
+	int (*settle)(void *ctx, uint64_t *failed_off);
 };
 
 /** Called by a source with the next bytes of a run's stream; non-zero stops the stream. */

@@ -7,7 +7,9 @@
  * the target while writes started from it are in flight (write_start to settle), the
  * caller's core otherwise.  Writes are started one set at a time, in index order, and
  * settled just before the workers decode into that set again, so one set's writes go on
- * while the stream fills the next.
+ * while the stream fills the next.  A started write counts as fetched when it starts; the
+ * batch keeps its chunk until settle, so that a write that fails there is named and taken
+ * back (strata_deploy_unwritten), with every write started after it.
  */
 #include "alloc.h"
 #include "codec.h"
@@ -37,8 +39,11 @@ struct strata_batch {
 	struct set set[2];
 	uint32_t fill;             /**< the set the stream fills */
 	int pending;               /**< set[fill ^ 1] is started and not yet written */
-	int started;               /**< writes started with write_start and not settled: the
-				    out bytes they name are the target's */
+	/** Chunks whose writes were started with write_start and not settled, in the order
+	 *  started: the out bytes they name are the target's.  Two sets at most, since a
+	 *  drain writes the set it started after the settle (start_fill). */
+	struct strata_chunk started[2 * STRATA_BATCH];
+	uint32_t n_started;
 	uint8_t *work;             /**< cores * STRATA_INFLATE_WORK of inflate scratch */
 	size_t step;               /**< chunk size in whole blocks */
 };
@@ -81,14 +86,45 @@ void strata_batch_done(struct strata_deploy *d)
 	d->batch = (void *)0;
 }
 
+/* Chunk k of the started writes failed at settle: it and the writes started after it are
+ * taken back (whether those landed is not known); it is *bad. */
+static void take_back(struct strata_batch *b, uint32_t k, struct strata_chunk *bad)
+{
+	*bad = b->started[k];
+	for (uint32_t j = k; j < b->n_started; j++)
+		strata_deploy_unwritten(b->d, &b->started[j]);
+}
+
+/* Wait for the started writes.  0, or the target's rc with *bad the chunk whose write
+ * failed (the first started when the target names an offset none of them has), taken
+ * back and not yet counted as failed. */
+static int settle(struct strata_batch *b, struct strata_chunk *bad)
+{
+	struct strata_deploy *d = b->d;
+	uint64_t off = UINT64_MAX;
+	uint32_t k = 0, n = b->n_started;
+	int rc;
+
+	if (!n)
+		return 0;
+	rc = d->target->settle(d->target_ctx, &off);
+	if (rc) {
+		while (k < n && b->started[k].offset != off)
+			k++;
+		take_back(b, k < n ? k : 0, bad);
+	}
+	b->n_started = 0;
+	return rc;
+}
+
 int strata_batch_settle(struct strata_deploy *d)
 {
-	struct strata_batch *b = d->batch;
+	struct strata_chunk bad;
+	int rc = d->batch ? settle(d->batch, &bad) : 0;
 
-	if (!b || !b->started || !d->target->settle)
-		return 0;
-	b->started = 0;
-	return d->target->settle(d->target_ctx);
+	if (rc)
+		strata_deploy_failed(d, &bad, "not written: the target failed");
+	return rc;
 }
 
 /* Run fn over set s's slots on every core and wait for them. */
@@ -203,9 +239,10 @@ static int write_set(struct strata_batch *b, struct set *s)
 			return stop_at(b, &sl->c, STRATA_ECORRUPT);
 		}
 		rc = strata_deploy_commit_start(b->d, &sl->c, s->out + (size_t)k * b->step);
-		b->started = 1;
 		if (rc)
 			return stop_at(b, &sl->c, rc);
+		if (b->d->target->write_start && b->d->target->settle)
+			b->started[b->n_started++] = sl->c;
 	}
 	s->n = 0;
 	return 0;
@@ -229,10 +266,11 @@ static int write_pending(struct strata_batch *b)
 static int start_fill(struct strata_batch *b)
 {
 	const struct strata_workers *w = b->d->workers;
-	int rc = strata_batch_settle(b->d);
+	struct strata_chunk bad;
+	int rc = settle(b, &bad);
 
 	if (rc)
-		return stop_at(b, &b->d->cur, rc);
+		return stop_at(b, &bad, rc);
 	rc = write_pending(b);
 
 	if (rc || !b->set[b->fill].n)
@@ -253,12 +291,14 @@ int strata_batch_queue(struct strata_deploy *d)
 	/* A short last chunk shares its last block with bytes the layer does not cover; the
 	 * read lands in out bytes a started write may still own. */
 	if (blen != d->cur.length) {
-		rc = strata_batch_settle(d);
+		struct strata_chunk bad = d->cur;
+
+		rc = settle(b, &bad);
 		if (rc == 0)
 			rc = d->target->read(d->target_ctx, d->cur.offset,
 					     s->out + (size_t)s->n * b->step, (size_t)blen);
 		if (rc)
-			return stop_at(b, &d->cur, rc);
+			return stop_at(b, &bad, rc);
 	}
 	s->slot[s->n].c = d->cur;
 	s->slot[s->n].diag = (struct strata_diag){ 0 };

@@ -33,8 +33,13 @@ int strata_deploy_commit(struct strata_deploy *d, const struct strata_chunk *c, 
 int strata_deploy_commit_start(struct strata_deploy *d, const struct strata_chunk *c,
 			       const void *out);
 
+/** A started write of chunk c failed, or may have: take it back out of the fetched counts
+ *  and the reuse table (its bytes are not known to be on the target). */
+void strata_deploy_unwritten(struct strata_deploy *d, const struct strata_chunk *c);
+
 /** Wait for the writes the batches started (a no-op when none is in flight): every batch
- *  buffer is the engine's again.  0 or the target's rc. */
+ *  buffer is the engine's again.  0, or the target's rc, the chunk whose write failed
+ *  counted as failed and named (strata_deploy_failed). */
 int strata_batch_settle(struct strata_deploy *d);
 
 /** Allocate d->batch (with d->workers; a no-op without).  0 or STRATA_ENOMEM. */

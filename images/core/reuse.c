@@ -70,6 +70,46 @@ void strata_reuse_add(struct strata_reuse *t, uint64_t i)
 	unlock(t);
 }
 
+/* Slot h's home: where the probe for its digest starts.  Under the lock. */
+static uint64_t home(struct strata_reuse *t, uint64_t h)
+{
+	struct strata_chunk c;
+
+	strata_index_chunk(t->idx, t->slot[h] - 1, &c);
+	return le64_get(c.digest) & t->mask;
+}
+
+/* Empty slot h, and move back each later entry of its cluster whose probe passes h, so
+ * every probe still reaches its entry (linear probing's deletion).  Under the lock. */
+static void remove_at(struct strata_reuse *t, uint64_t h)
+{
+	uint64_t j = h;
+
+	for (;;) {
+		t->slot[h] = 0;
+		do {
+			j = (j + 1) & t->mask;
+			if (!t->slot[j])
+				return;
+		} while (((j - home(t, j)) & t->mask) < ((j - h) & t->mask));
+		t->slot[h] = t->slot[j];
+		h = j;
+	}
+}
+
+void strata_reuse_forget(struct strata_reuse *t, uint64_t i)
+{
+	struct strata_chunk c;
+	uint64_t *s;
+
+	strata_index_chunk(t->idx, i, &c);
+	lock(t);
+	s = probe(t, c.digest);
+	if (*s == i + 1)
+		remove_at(t, (uint64_t)(s - t->slot));
+	unlock(t);
+}
+
 uint64_t strata_reuse_find(struct strata_reuse *t, const uint8_t digest[32])
 {
 	uint64_t v;

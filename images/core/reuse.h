@@ -55,6 +55,13 @@ void strata_reuse_done(struct strata_reuse *t);
  */
 void strata_reuse_add(struct strata_reuse *t, uint64_t i);
 
+/**
+ * Chunk i's bytes are not known to be on the target after all (a started write of it
+ * failed, or may have): when its digest's entry names i, the entry goes, so nothing is
+ * copied from there.  An entry naming another chunk of that digest stays.
+ */
+void strata_reuse_forget(struct strata_reuse *t, uint64_t i);
+
 /** A chunk index holding digest on the target, plus one; 0 when none is known. */
 uint64_t strata_reuse_find(struct strata_reuse *t, const uint8_t digest[32]);
 
