@@ -61,6 +61,9 @@ void *disk_buf_alloc(size_t len);
 void disk_buf_free(void *buf, size_t len);
 
 /* Between disk.c and disk_io2.c. */
+/** The Block I/O 2 to start d's writes with, or NULL with *why (static) saying why not.
+ *  Chosen at link time: disk_io2_find.c asks the disk; disk_io2_none.c never has one. */
+EFI_BLOCK_IO2_PROTOCOL *disk_io2_find(struct disk *d, const char **why);
 /** Wait for the started writes overlapping off..off+len (len 0: all).  0 or the first
  *  failure's rc. */
 int disk_io2_wait(struct disk *d, uint64_t off, size_t len);

@@ -11,8 +11,8 @@
  * OS).  Writes take the slots in turn, so the next slot holds the oldest write: when every
  * slot is busy a new write waits for that one, which bounds what is in flight.
  *
- * Build with -DSTRATA_DISK_NO_IO2 (the bench copy strata-blkio1.efi, mk/efi.mk) to write
- * through Block I/O only, on the same disk: what tests/bench/blkio2.sh compares.
+ * Whether the disk has Block I/O 2 is disk_io2_find's answer, chosen at link time (the
+ * bench copy strata-blkio1.efi links one that says no; mk/efi.mk).
  */
 #include <efi.h>
 #include <efilib.h>
@@ -20,12 +20,6 @@
 #include "efi_rc.h"
 #include "log.h"
 #include "rc.h"
-
-#ifdef STRATA_DISK_NO_IO2
-#define IO2_BUILT 0
-#else
-#define IO2_BUILT 1
-#endif
 
 /** Writes in flight at most: two of the deploy engine's batches (STRATA_BATCH each). */
 #define DISK_IN_FLIGHT 32
@@ -67,14 +61,11 @@ static struct disk_io2 *io2_make(void)
 /* Take Block I/O 2 when the disk offers it, and log which interface writes. */
 static void io2_open(struct disk *d)
 {
-	EFI_BLOCK_IO2_PROTOCOL *bio2 = NULL;
-	const char *why = "no Block I/O 2 on this disk";
+	const char *why;
+	EFI_BLOCK_IO2_PROTOCOL *bio2 = disk_io2_find(d, &why);
 
 	d->io2_tried = 1;
-	if (!IO2_BUILT) {
-		why = "Block I/O 2 left out of this build";
-	} else if (!EFI_ERROR(BS->HandleProtocol(d->handle, &BlockIo2Protocol, (void **)&bio2)) &&
-		   bio2) {
+	if (bio2) {
 		why = "no memory or events for Block I/O 2";
 		d->io2 = io2_make();
 	}

@@ -142,7 +142,9 @@ EFI_MBED_SRCS := aes asn1parse asn1write base64 bignum cipher cipher_wrap consta
 # not the server's carousel (which lives in server/).
 EFI_CORE_SKIP := images/core/store_path_parse.c \
 		 images/core/session_check.c images/core/seal_open.c images/core/session_hello.c
-EFI_OWN_SRCS := $(wildcard efi/*.c) $(wildcard efi/libc/*.c) \
+# Link-time variants, each in place of one of strata.efi's files in a copy of it.
+EFI_VARIANT_SRCS := efi/disk_io2_none.c
+EFI_OWN_SRCS := $(filter-out $(EFI_VARIANT_SRCS),$(wildcard efi/*.c)) $(wildcard efi/libc/*.c) \
 		$(filter-out $(EFI_CORE_SKIP),$(wildcard images/core/*.c)) \
 		images/lib/crypto_mbedtls.c images/lib/sha256_mbedtls.c images/lib/sha256_x86.c \
 		images/lib/inflate_zlib.c
@@ -168,12 +170,13 @@ EFI_FT_OBJS := $(filter-out $(EFI_OBJ)/efi/args_load.o,$(EFI_OBJS)) \
 	       $(EFI_OBJ)/efi/args_load-fetchtest.o
 
 # The bench copy that writes through Block I/O only, on a disk that offers Block I/O 2
-# (tests/bench/blkio2.sh): every object of strata.efi but disk_io2.o, built without it.
-# Made only when asked for (make build/efi/strata-blkio1.efi).
+# (tests/bench/blkio2.sh): every object of strata.efi, with disk_io2_none.o (which finds no
+# Block I/O 2) in place of disk_io2_find.o.  Made only when asked for
+# (make build/efi/strata-blkio1.efi).
 EFI_B1_APP := $(EFI_OUT)/strata-blkio1.efi
 EFI_B1_SO  := $(EFI_OUT)/strata-blkio1.so
-EFI_B1_OBJS := $(filter-out $(EFI_OBJ)/efi/disk_io2.o,$(EFI_OBJS)) \
-	       $(EFI_OBJ)/efi/disk_io2-off.o
+EFI_B1_OBJS := $(filter-out $(EFI_OBJ)/efi/disk_io2_find.o,$(EFI_OBJS)) \
+	       $(EFI_OBJ)/efi/disk_io2_none.o
 
 # Code generation for firmware: position independent (gnu-efi relocates itself), no red
 # zone (firmware interrupts use our stack), no AVX (the firmware has not enabled it), no
@@ -205,7 +208,7 @@ $(EFI_OBJ)/images/core/disk_fit.o: EFI_CFLAGS_OWN += -Os
 # per megabyte (the hashing and inflating they run are zlib's and mbedTLS's, at -O2); so
 # is starting and polling the disk's writes (disk_io2.c).
 $(EFI_OBJ)/efi/mp_workers.o $(EFI_OBJ)/efi/mp_pool.o $(EFI_OBJ)/images/core/deploy_batch.o \
-$(EFI_OBJ)/efi/disk_io2.o $(EFI_OBJ)/efi/disk_io2-off.o: \
+$(EFI_OBJ)/efi/disk_io2.o: \
 	EFI_CFLAGS_OWN += -Os
 
 $(EFI_OBJ)/%.o: %.c
@@ -220,9 +223,6 @@ $(EFI_OBJ)/mbedtls/%.o: $(EFI_MBED_DIR)/library/%.c
 $(EFI_OBJ)/efi/args_load-fetchtest.o: efi/args_load.c
 	@mkdir -p $(@D)
 	$(CC) $(EFI_CFLAGS_OWN) -DSTRATA_ARGS_FALLBACK='"$(EFI_FT_ARGS)"' -c $< -o $@
-$(EFI_OBJ)/efi/disk_io2-off.o: efi/disk_io2.c
-	@mkdir -p $(@D)
-	$(CC) $(EFI_CFLAGS_OWN) -DSTRATA_DISK_NO_IO2 -c $< -o $@
 $(EFI_OBJ)/gen/selftest_data.o: $(EFI_GEN)/selftest_data.c
 	@mkdir -p $(@D)
 	$(CC) $(EFI_CFLAGS_OWN) -c $< -o $@

@@ -9,8 +9,8 @@
 # the VM's disk an NVMe controller (LAB_DISK_DEV=nvme), which OVMF drives with both
 # interfaces.  Each round deploys the layer to an empty disk twice: with strata.efi, which
 # writes through Block I/O 2 (a batch's writes go on while the next batch arrives), and
-# with strata-blkio1.efi, the same objects but efi/disk_io2.c built with
-# -DSTRATA_DISK_NO_IO2 (make build/efi/strata-blkio1.efi, before this script), which
+# with strata-blkio1.efi, the same objects but efi/disk_io2_none.c linked in place of
+# efi/disk_io2_find.c (make build/efi/strata-blkio1.efi, before this script), which
 # writes each chunk through Block I/O and waits.  Each boot's log must name the interface
 # it used.  From the agent's log: its total (deployment complete, ms) and the root layer's
 # time line: fetch (network, inflate+verify, disk write; the write figure is the boot
