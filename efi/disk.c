@@ -162,6 +162,7 @@ int disk_read(struct disk *d, uint64_t off, void *buf, size_t len)
 	EFI_STATUS s;
 	int rc = disk_check_io(d, off, len);
 
+	d->failed_at = DISK_NOT_A_WRITE;        /* disk_io2_wait sets a started write's */
 	if (rc || (rc = disk_io2_wait(d, off, len)))
 		return rc;
 	if (disk_misaligned(d, buf) && !(io = disk_buf_alloc(len)))

@@ -24,9 +24,14 @@ struct disk {
 	EFI_BLOCK_IO2_PROTOCOL *bio2; /**< NULL: every write is synchronous (Block I/O) */
 	struct disk_io2 *io2;      /**< with bio2: the writes in flight (disk_io2.c's) */
 	int io2_tried;             /**< disk_io2_open ran: at the first disk_write_start */
-	uint64_t failed_at;        /**< after a write call failed: the disk byte where the
-				    write that failed started (a started one, maybe) */
+	uint64_t failed_at;        /**< after a call failed: the disk byte where the write
+				    that failed started (a started one, maybe, also when a
+				    read waited for it); DISK_NOT_A_WRITE when a read
+				    itself failed */
 };
+
+/** disk.failed_at after a read that failed itself, not a started write it waited for. */
+#define DISK_NOT_A_WRITE UINT64_MAX
 
 /**
  * Connect every controller but the NIC image was loaded from (firmware that boots from the
@@ -38,7 +43,8 @@ struct disk {
  */
 int disk_find(struct disk *d, uint64_t min_bytes, EFI_HANDLE image);
 
-/** Read len bytes at off into buf (any buffer: a misaligned one is bounced). */
+/** Read len bytes at off into buf (any buffer: a misaligned one is bounced).  0, or the
+ *  read's rc, or that of a started write it overlaps and waited for (d->failed_at). */
 int disk_read(struct disk *d, uint64_t off, void *buf, size_t len);
 /** Write len bytes at off from buf (any buffer: a misaligned one is bounced). */
 int disk_write(struct disk *d, uint64_t off, const void *buf, size_t len);

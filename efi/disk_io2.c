@@ -156,9 +156,10 @@ int disk_write_start(struct disk *d, uint64_t off, const void *buf, size_t len)
 		return rc;
 	d->io2->next = (d->io2->next + 1) % DISK_IN_FLIGHT;
 	s = submit(d, w, off, buf, len);
-	/* The device's own queue is full (NVMe's async queue, EFI_NOT_READY): let it drain,
-	 * and write this one at once. */
-	if (s == EFI_NOT_READY)
+	/* The device's own queue is full (NVMe's async queue, EFI_NOT_READY) or it has no
+	 * resources for another request (EFI_OUT_OF_RESOURCES): let it drain, and write this
+	 * one at once. */
+	if (s == EFI_NOT_READY || s == EFI_OUT_OF_RESOURCES)
 		return (rc = disk_settle(d)) ? rc : disk_write(d, off, buf, len);
 	return EFI_ERROR(s) ? disk_io_fail(d, s, "WriteBlocksEx", off, len) : 0;
 }

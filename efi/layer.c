@@ -71,17 +71,6 @@ struct layer {
 	char failure[96];            /**< what failed from the store: a fallback's and the run's reason */
 };
 
-static int t_read(void *ctx, uint64_t off, void *buf, size_t len)
-{
-	struct layer *l = ctx;
-	uint64_t t0 = clock_us();
-	int rc = disk_read(&l->a->disk, l->base + off, buf, len);
-
-	l->t.read += clock_us() - t0;
-	l->target_failed |= rc != 0;
-	return rc;
-}
-
 /*
  * A write the disk refused: name its block and partition on screen and in the failure
  * report.  The engine stops at a target error and starts no write after it; with Block
@@ -109,6 +98,21 @@ static int write_done(struct layer *l, uint64_t t0, int rc)
 {
 	l->t.write += clock_us() - t0;
 	if (rc)
+		write_failed(l, l->a->disk.failed_at - l->base, rc);
+	return rc;
+}
+
+/* A read that waited for a started write it overlaps may return that write's failure:
+ * it is named as the write it is (write_failed), not as this read. */
+static int t_read(void *ctx, uint64_t off, void *buf, size_t len)
+{
+	struct layer *l = ctx;
+	uint64_t t0 = clock_us();
+	int rc = disk_read(&l->a->disk, l->base + off, buf, len);
+
+	l->t.read += clock_us() - t0;
+	l->target_failed |= rc != 0;
+	if (rc && l->a->disk.failed_at != DISK_NOT_A_WRITE)
 		write_failed(l, l->a->disk.failed_at - l->base, rc);
 	return rc;
 }

@@ -64,7 +64,16 @@ $(SAN)/tests/unit/test_efi_mp_pool: $(SAN)/tests/unit/test_efi_mp_pool.o \
 		$(patsubst %.c,$(SAN)/%.o,efi/mp_pool.c $(EFI_HOST_BASE))
 	$(CC) $(SAN_FLAGS) -o $@ $^ -lpthread
 
+# The disk's started writes (efi/disk_io2.c): the firmware's events, the Block I/O 2
+# device and disk.c's synchronous side stood in for by the test.
+$(SAN)/tests/unit/test_efi_disk_io2.o $(SAN)/efi/disk_io2.o: SAN_CFLAGS += $(EFI_HOST_EFIINC) \
+	-DGNU_EFI_USE_MS_ABI
+$(SAN)/tests/unit/test_efi_disk_io2: $(SAN)/tests/unit/test_efi_disk_io2.o \
+		$(patsubst %.c,$(SAN)/%.o,efi/disk_io2.c $(EFI_HOST_BASE))
+	$(CC) $(SAN_FLAGS) -o $@ $^
+
 TEST_TARGETS += $(SAN)/tests/unit/test_efi_args $(SAN)/tests/unit/test_efi_fetch \
+		$(SAN)/tests/unit/test_efi_disk_io2 \
 		$(SAN)/tests/unit/test_efi_mp_pool \
 		$(SAN)/tests/unit/test_efi_url $(SAN)/tests/unit/test_efi_machine_key \
 		$(SAN)/tests/unit/test_efi_orders $(SAN)/tests/unit/test_efi_capture
