@@ -424,6 +424,8 @@ struct enc {
 	uint8_t *runs, *data;
 	uint64_t n_runs, n_data;
 	unsigned int version, ent;
+	uint64_t image_size;
+	unsigned int shift;
 };
 
 /* The class of per-chunk entry i: STRATA_ENTRY_FREE, STRATA_ENTRY_ZERO or 0 for data. */
@@ -449,34 +451,44 @@ static void put_run(struct enc *e, uint64_t first, uint32_t count, uint32_t flag
 	e->n_runs++;
 }
 
-/* Append the data entry of per-chunk entry src (only counted while e->data is NULL):
- * version 2 copies it, version 3 keeps its digest and stored size less one. */
-static void put_data(struct enc *e, const uint8_t *src)
+/* Append the data entry of chunk i, per-chunk entry src (only counted and checked while
+ * e->data is NULL): version 2 copies it, version 3 keeps its digest and stored size less
+ * one.  STRATA_EINVAL for a stored size outside 1..the chunk's length, which a reader
+ * rejects (version 3 would wrap 0 to a valid-looking size, and cut a larger one). */
+static int put_data(struct enc *e, uint64_t i, const uint8_t *src)
 {
 	const struct strata_index_entry *in = (const void *)src;
+	uint64_t left = e->image_size - (i << e->shift);
+	uint32_t stored = le32_get(in->stored_size);
 	uint8_t *out;
 
+	if (stored == 0 || stored > (left < (1ull << e->shift) ? left : 1ull << e->shift))
+		return STRATA_EINVAL;
 	if (e->data) {
 		out = e->data + e->n_data * e->ent;
 		if (e->version == STRATA_INDEX_VERSION_V2) {
 			strata_memcpy(out, src, ENT_SIZE);
 		} else {
 			strata_memcpy(out, in->digest, sizeof(in->digest));
-			le_n_put(out + V3_SIZE_AT, e->ent - V3_SIZE_AT,
-				 le32_get(in->stored_size) - 1);
+			le_n_put(out + V3_SIZE_AT, e->ent - V3_SIZE_AT, stored - 1);
 		}
 	}
 	e->n_data++;
+	return 0;
 }
 
-/* Encode (or, with e's pointers NULL, count) the runs and data entries of count chunks. */
-static void encode_body(struct enc *e, const uint8_t *entries, uint64_t count)
+/* Encode (or, with e's pointers NULL, count and check) the runs and data entries of count
+ * chunks.  0, or put_data's STRATA_EINVAL. */
+static int encode_body(struct enc *e, const uint8_t *entries, uint64_t count)
 {
+	int rc;
+
 	for (uint64_t i = 0, first; i < count;) {
 		uint32_t cls = entry_class(entries, i);
 
 		if (!cls) {
-			put_data(e, entries + i * ENT_SIZE);
+			if ((rc = put_data(e, i, entries + i * ENT_SIZE)))
+				return rc;
 			i++;
 			continue;
 		}
@@ -484,6 +496,7 @@ static void encode_body(struct enc *e, const uint8_t *entries, uint64_t count)
 			i++;
 		put_run(e, first, (uint32_t)(i - first), cls);
 	}
+	return 0;
 }
 
 int strata_index_encode_as(unsigned int version, uint8_t *out, size_t *len,
@@ -491,7 +504,8 @@ int strata_index_encode_as(unsigned int version, uint8_t *out, size_t *len,
 			   uint32_t flags)
 {
 	uint64_t count = strata_chunk_count(image_size, shift);
-	struct enc e = { .version = version, .ent = strata_index_entry_size(version, shift) };
+	struct enc e = { .version = version, .ent = strata_index_entry_size(version, shift),
+			 .image_size = image_size, .shift = shift };
 	int rc = check_geometry(image_size, shift);
 
 	if (rc)
@@ -499,7 +513,8 @@ int strata_index_encode_as(unsigned int version, uint8_t *out, size_t *len,
 	if ((flags & ~STRATA_INDEX_KNOWN) ||
 	    (version != STRATA_INDEX_VERSION && version != STRATA_INDEX_VERSION_V2))
 		return STRATA_EINVAL;
-	encode_body(&e, entries, count);
+	if ((rc = encode_body(&e, entries, count)))
+		return rc;
 	*len = (size_t)(HDR_SIZE + e.n_runs * RUN_SIZE + e.n_data * e.ent);
 	if (!out)
 		return 0;
@@ -507,8 +522,7 @@ int strata_index_encode_as(unsigned int version, uint8_t *out, size_t *len,
 	e.data = out + HDR_SIZE + e.n_runs * RUN_SIZE;
 	e.runs = out + HDR_SIZE;
 	e.n_runs = e.n_data = 0;
-	encode_body(&e, entries, count);
-	return 0;
+	return encode_body(&e, entries, count);
 }
 
 int strata_index_encode(uint8_t *out, size_t *len, const uint8_t *entries, uint64_t image_size,

@@ -113,7 +113,8 @@ void strata_index_entry_encode(uint8_t out[40], const struct strata_chunk *c);
  * length; an entry flagged ZERO or FREE is not data).  With out NULL, only sets *len to
  * the size needed; otherwise out must hold *len bytes.  flags is STRATA_INDEX_* for the
  * header.  Both buffers stay the caller's.  STRATA_ERANGE for a shift or size the format
- * does not allow, STRATA_EINVAL for unknown flags.
+ * does not allow, STRATA_EINVAL for unknown flags or a data entry whose stored size is
+ * outside 1..its chunk's length (nothing is written then).
  */
 int strata_index_encode(uint8_t *out, size_t *len, const uint8_t *entries, uint64_t image_size,
 			unsigned int shift, uint32_t flags);

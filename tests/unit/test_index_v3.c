@@ -179,6 +179,40 @@ static void test_entry_rules(void)
 		check_entry_case(&entry_cases[i]);
 }
 
+/* The encoder refuses a data entry whose stored size a reader would reject (0, or past
+ * its chunk's length, the short last chunk's included), in both versions it writes,
+ * rather than wrap or cut it into a valid-looking size; the sizes at the limits pass. */
+static void test_encode_stored_range(void)
+{
+	static const struct { unsigned int shift; uint64_t chunk; uint32_t stored; int rc; }
+	cases[] = {
+		{ 16, 5, 0, STRATA_EINVAL },            /* v3 would write 0xffff: 65536 */
+		{ 16, 5, 65537, STRATA_EINVAL },        /* v3 would write 0x0000: 1 */
+		{ 16, 5, 65536, 0 },
+		{ 16, 5, 1, 0 },
+		{ 12, 17, 6, STRATA_EINVAL },           /* the short last chunk: 5 bytes */
+		{ 12, 17, 5, 0 },
+		{ 17, 9, 0, STRATA_EINVAL },
+		{ 17, 9, 131073, STRATA_EINVAL },
+	};
+	static const unsigned int versions[] = { V3, STRATA_INDEX_VERSION_V2 };
+
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		uint64_t size = 17 * (1ull << cases[k].shift) + 5;
+		uint8_t *entries = sample_entries(size, cases[k].shift);
+
+		le32_put(entries + cases[k].chunk * PER_CHUNK + 32, cases[k].stored);
+		for (unsigned int v = 0; v < 2; v++) {
+			size_t len = 0;
+			int rc = strata_index_encode_as(versions[v], NULL, &len, entries, size,
+							cases[k].shift, 0);
+
+			CHECK_MSG(rc == cases[k].rc, "case %zu version %u: rc %d", k, versions[v], rc);
+		}
+		free(entries);
+	}
+}
+
 /* Parse buf with its le16 at off set to val: rc and where 12 or 8 as given. */
 static void expect_header(const uint8_t *base, size_t len, unsigned int off, uint16_t val,
 			  int rc, uint64_t where)
@@ -337,6 +371,7 @@ int main(void)
 	RUN(test_round_trip);
 	RUN(test_entry_bytes);
 	RUN(test_entry_rules);
+	RUN(test_encode_stored_range);
 	RUN(test_header_rules);
 	RUN(test_truncation_and_trailing);
 	RUN(test_bit_flips);
