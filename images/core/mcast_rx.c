@@ -30,8 +30,9 @@ static int has_file(const struct strata_index *idx, uint64_t i)
 	return !(c.flags & STRATA_ENTRY_NOFILE);
 }
 
-/* Mark chunk i needed (a chunk of the layer with a store file, not yet marked): its bit,
- * its place in its digest's chain, and its store bytes when its digest is new. */
+/* Mark chunk i needed (a chunk of the layer with a store file, above every chunk marked
+ * so far): its bit, its place in the list and in its digest's chain, and its store bytes
+ * when its digest is new. */
 static void need_add(struct strata_mc_rx *rx, uint64_t i)
 {
 	struct strata_chunk c;
@@ -41,12 +42,44 @@ static void need_add(struct strata_mc_rx *rx, uint64_t i)
 	if (c.flags & STRATA_ENTRY_NOFILE)
 		return;
 	prev = strata_reuse_find(&rx->same, c.digest);
-	rx->same_prev[i] = prev;
+	rx->list[rx->n_list] = i;
+	rx->same_prev[rx->n_list++] = prev;
 	strata_reuse_add(&rx->same, i);
 	bit_set(rx->need, i);
 	rx->need_count++;
 	if (!prev)
 		rx->need_bytes += c.stored_size;
+}
+
+/* The needed chunk before chunk i (one of the list) with its digest, plus one; 0 none.
+ * The list is ascending: a binary search finds i's place. */
+static uint64_t same_before(const struct strata_mc_rx *rx, uint64_t i)
+{
+	uint64_t lo = 0, hi = rx->n_list;
+
+	while (hi - lo > 1) {
+		uint64_t mid = lo + (hi - lo) / 2;
+
+		if (rx->list[mid] <= i)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return rx->same_prev[lo];
+}
+
+/* Mark need[0..n) needed.  STRATA_EINVAL when a chunk of the layer comes below one
+ * before it (the list must ascend, for same_before). */
+static int need_all(struct strata_mc_rx *rx, const uint64_t *need, uint64_t n)
+{
+	for (uint64_t k = 0; k < n; k++) {
+		if (need[k] >= rx->idx->chunk_count || bit_get(rx->need, need[k]))
+			continue;
+		if (rx->n_list && need[k] < rx->list[rx->n_list - 1])
+			return STRATA_EINVAL;
+		need_add(rx, need[k]);
+	}
+	return 0;
 }
 
 int strata_mc_rx_init(struct strata_mc_rx *rx, const uint64_t *need, uint64_t n_need)
@@ -58,8 +91,8 @@ int strata_mc_rx_init(struct strata_mc_rx *rx, const uint64_t *need, uint64_t n_
 	strata_memset(rx->slot, 0, sizeof(rx->slot));
 	strata_memset(&rx->same, 0, sizeof(rx->same));
 	rx->need = rx->slot_mem = (void *)0;
-	rx->same_prev = (void *)0;
-	rx->need_count = rx->need_bytes = rx->clock = 0;
+	rx->same_prev = rx->list = (void *)0;
+	rx->need_count = rx->need_bytes = rx->clock = rx->n_list = 0;
 	rx->seq_started = 0;
 	rx->seen_told = rx->lost_told = 0;
 	rx->bad_why = (void *)0;
@@ -69,17 +102,15 @@ int strata_mc_rx_init(struct strata_mc_rx *rx, const uint64_t *need, uint64_t n_
 		return STRATA_EINVAL;
 	rx->need = strata_alloc((size_t)(idx->chunk_count / 8 + 1));
 	rx->slot_mem = strata_alloc((size_t)STRATA_MC_SLOTS * idx->chunk_size);
-	rx->same_prev = strata_alloc((size_t)idx->chunk_count * sizeof(uint64_t) + 1);
-	if (!rx->need || !rx->slot_mem || !rx->same_prev)
+	rx->list = strata_alloc((size_t)n_need * sizeof(uint64_t) + 1);
+	rx->same_prev = strata_alloc((size_t)n_need * sizeof(uint64_t) + 1);
+	if (!rx->need || !rx->slot_mem || !rx->list || !rx->same_prev)
 		return STRATA_ENOMEM;
 	if ((rc = strata_reuse_init_for(&rx->same, idx, n_need)))
 		return rc;
 	for (unsigned int k = 0; k < STRATA_MC_SLOTS; k++)
 		rx->slot[k].buf = rx->slot_mem + (size_t)k * idx->chunk_size;
-	for (uint64_t k = 0; k < n_need; k++)
-		if (need[k] < idx->chunk_count && !bit_get(rx->need, need[k]))
-			need_add(rx, need[k]);
-	return 0;
+	return need_all(rx, need, n_need);
 }
 
 void strata_mc_rx_done(struct strata_mc_rx *rx)
@@ -87,9 +118,10 @@ void strata_mc_rx_done(struct strata_mc_rx *rx)
 	strata_free(rx->need);
 	strata_free(rx->slot_mem);
 	strata_free(rx->same_prev);
+	strata_free(rx->list);
 	strata_reuse_done(&rx->same);
 	rx->need = rx->slot_mem = (void *)0;
-	rx->same_prev = (void *)0;
+	rx->same_prev = rx->list = (void *)0;
 	for (unsigned int k = 0; k < STRATA_MC_SLOTS; k++)
 		rx->slot[k].buf = (void *)0;
 }
@@ -207,7 +239,7 @@ static uint64_t needed_same(struct strata_mc_rx *rx, const uint8_t digest[32])
 	uint64_t j = strata_reuse_find(&rx->same, digest);
 
 	while (j && !bit_get(rx->need, j - 1))
-		j = rx->same_prev[j - 1];
+		j = same_before(rx, j - 1);
 	return j;
 }
 
@@ -224,7 +256,7 @@ static int complete(struct strata_mc_rx *rx, struct strata_mc_slot *s)
 		return rc;
 	rx->st.bytes_ok += s->stored;
 	strata_index_chunk(rx->idx, s->chunk, &c);
-	for (j = needed_same(rx, c.digest); j; j = rx->same_prev[j - 1]) {
+	for (j = needed_same(rx, c.digest); j; j = same_before(rx, j - 1)) {
 		if (!bit_get(rx->need, j - 1))
 			continue;
 		if ((rc = give(rx, s, j - 1)) < 0)
@@ -254,6 +286,7 @@ int strata_mc_rx_datagram(struct strata_mc_rx *rx, const void *pkt, size_t len)
 	struct strata_diag diag = { 0 };
 	struct strata_mc_frag f;
 	struct strata_chunk c;
+	uint64_t j;
 
 	if (strata_mc_parse(pkt, len, &f, &diag))
 		return bad(rx, diag.msg);
@@ -270,14 +303,15 @@ int strata_mc_rx_datagram(struct strata_mc_rx *rx, const void *pkt, size_t len)
 	if (f.chunk >= rx->idx->chunk_count)
 		return bad(rx, "multicast datagram names a chunk past the layer");
 	strata_index_chunk(rx->idx, f.chunk, &c);
-	if (!bit_get(rx->need, f.chunk)) {
-		/* the carousel sends a digest once a pass, under one of its chunks */
-		uint64_t j = (c.flags & STRATA_ENTRY_NOFILE) ? 0 : needed_same(rx, c.digest);
-
-		if (!j) {
-			rx->st.ignored_have++;
-			return 0;
-		}
+	/* The carousel sends a digest once a pass, under any of its chunks (needed here or
+	 * not): every fragment of a digest goes to one needed chunk of it, so that they meet
+	 * in one slot. */
+	j = (c.flags & STRATA_ENTRY_NOFILE) ? 0 : needed_same(rx, c.digest);
+	if (!j) {
+		rx->st.ignored_have++;
+		return 0;
+	}
+	if (f.chunk != j - 1) {
 		f.chunk = j - 1;
 		strata_index_chunk(rx->idx, f.chunk, &c);
 	}

@@ -22,8 +22,9 @@
  * Repeats: a layer may hold one chunk's bytes at many indices (runs of one block, copies
  * of a file), and the carousel sends each digest once a pass, under the first index some
  * client needs (docs/multicast.md).  So the receiver knows its needed chunks by digest (a
- * reuse table, reuse.h, with a chain through the chunks of one digest): a datagram for a
- * chunk it does not need is taken for a needed chunk with the same digest, and once
+ * reuse table, reuse.h, with a chain through the chunks of one digest): a datagram is
+ * taken for one needed chunk of its digest, the same for every datagram of that digest
+ * whichever of its chunks it names (so that its fragments meet in one slot), and once
  * deliver took a store file, the same bytes go to deliver for every other needed chunk
  * of that digest, each verified and written as the first was.  A store file that did not
  * verify goes to none of them.
@@ -103,8 +104,11 @@ struct strata_mc_rx {
 	struct strata_mc_slot slot[STRATA_MC_SLOTS];
 	uint8_t *slot_mem;
 	struct strata_reuse same;             /**< digest -> the last needed chunk with it */
-	uint64_t *same_prev;                  /**< per chunk: the needed chunk with its digest
-						   before it, plus one; 0 none */
+	uint64_t *list;                       /**< the needed chunks at init, ascending */
+	uint64_t *same_prev;                  /**< per chunk of list, at its place: the needed
+						   chunk with its digest before it, plus one;
+						   0 none */
+	uint64_t n_list;
 	uint64_t clock;
 	uint32_t seq_next;
 	int seq_started;
@@ -114,10 +118,12 @@ struct strata_mc_rx {
 /**
  * Check the first block and allocate the need bitmap, the slots and the digest table
  * (strata_alloc; rx owns them until strata_mc_rx_done); then mark need[0..n_need) (chunk
- * indices, borrowed) as needed, each that names a chunk of the layer with a
- * store file.  0, STRATA_EINVAL (a part, F or m the manifest could not hold, no deliver)
- * or STRATA_ENOMEM.  Memory: 8 slots of the chunk size, and per chunk of the layer one
- * bit and 8 bytes, plus 16 to 32 bytes per needed chunk for the table.
+ * indices, ascending as the deploy engine's need list is, borrowed) as needed, each that
+ * names a chunk of the layer with a store file.  0, STRATA_EINVAL (a part, F or m the
+ * manifest could not hold, no deliver, or a chunk of the layer below one before it) or
+ * STRATA_ENOMEM.  Memory: 8 slots of the chunk size, one bit per chunk of the layer, and
+ * 32 to 48 bytes per entry of need (the list, the chains, the table): a 2 TiB layer of
+ * 64 KiB chunks costs 4 MiB of bits, not a word per chunk.
  */
 int strata_mc_rx_init(struct strata_mc_rx *rx, const uint64_t *need, uint64_t n_need);
 

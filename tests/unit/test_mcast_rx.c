@@ -615,6 +615,68 @@ static void test_repeats(void)
 	rx_close(&rx, &sk);
 }
 
+/* One digest's fragments sent under two chunks the receiver both needs (2 and 6: half
+ * under each, as two carousel passes may) meet in one slot: the store file completes
+ * once, and every needed chunk of the digest is filled. */
+static void test_repeats_one_slot(void)
+{
+	struct ml_session s = session();
+	struct strata_mc_rx rx;
+	struct sink sk;
+
+	build_repeats();
+	CHECK(frags(2) >= 2);
+	rx_open(&rx, &sk, 0);
+	for (uint32_t f = 0; f < frags(2); f++)
+		CHECK_EQ(send(&rx, &s, f % 2 ? 6 : 2, f), 0);
+	CHECK(sk.got[2] == 1 && sk.got[6] == 1 && sk.got[10] == 1 && sk.got[14] == 1);
+	CHECK(rx.st.chunks_ok == 4 && rx.st.dup == 0 && rx.st.evicted == 0);
+	rx_close(&rx, &sk);
+}
+
+/* The bytes the sanitizer's allocator holds now (every unit test runs under ASan). */
+size_t __sanitizer_get_current_allocated_bytes(void);
+
+/* A layer of 2^18 chunks, 3 of them needed: what init allocates is the need bitmap (one
+ * bit a chunk), the slots and a few words per needed chunk, not a word per chunk of the
+ * layer (2 MiB here; 256 MiB of firmware pool for 2 TiB in 64 KiB chunks). */
+static void test_memory_by_need(void)
+{
+	const uint64_t count = 1u << 18;
+	struct strata_mc_rx rx = { .part = 2, .frag_size = FS, .deliver = deliver };
+	uint8_t *entries = calloc(count, 40), *buf;
+	uint64_t need[3] = { 5, 700, count - 1 };
+	struct strata_index idx;
+	struct strata_diag diag = { 0 };
+	struct strata_chunk c;
+	size_t len, before, used;
+
+	for (uint64_t i = 0; i < count; i++) {
+		int data = i == need[0] || i == need[1] || i == need[2];
+
+		c = (struct strata_chunk){ .flags = data ? 0 : STRATA_ENTRY_FREE,
+					   .stored_size = data ? 1u << SHIFT : 0 };
+		c.digest[0] = (uint8_t)(i + 1);
+		c.digest[1] = (uint8_t)((i + 1) >> 8);
+		c.digest[2] = 0xaa;
+		strata_index_entry_encode(entries + i * 40, &c);
+	}
+	CHECK_EQ(strata_index_encode(NULL, &len, entries, count << SHIFT, SHIFT, 0), 0);
+	buf = malloc(len);
+	CHECK_EQ(strata_index_encode(buf, &len, entries, count << SHIFT, SHIFT, 0), 0);
+	CHECK_EQ(strata_index_parse(&idx, buf, len, &diag), 0);
+	CHECK_MSG(diag.msg == NULL, "%s at %llu", diag.msg, (unsigned long long)diag.where);
+	rx.idx = &idx;
+	before = __sanitizer_get_current_allocated_bytes();
+	CHECK_EQ(strata_mc_rx_init(&rx, need, 3), 0);
+	used = __sanitizer_get_current_allocated_bytes() - before;
+	CHECK_MSG(used < count / 8 + STRATA_MC_SLOTS * (1u << SHIFT) + 4096, "%zu bytes", used);
+	CHECK_EQ(rx.need_count, 3);
+	strata_mc_rx_done(&rx);
+	free(buf);
+	free(entries);
+}
+
 /* 64 KiB chunks in fragments of 1432 (a raw chunk is 46, the last 1096 bytes), sent in
  * reverse, one fragment of each chunk at a time: all 8 slots in use, nothing evicted. */
 static void test_large_chunks(void)
@@ -666,6 +728,8 @@ int main(void)
 	RUN(test_init);
 	RUN(test_engine);
 	RUN(test_repeats);
+	RUN(test_repeats_one_slot);
+	RUN(test_memory_by_need);
 	RUN(test_large_chunks);
 	ml_free(&layer);
 	return harness_summary();
