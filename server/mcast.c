@@ -34,8 +34,6 @@ static int session_part(struct server *s, struct mcast_session *ss, unsigned int
 			      ss->ann.parts[p], hex, strata_strerror(rc));
 	}
 	ss->idx[p] = &e->idx;
-	if (strata_reuse_init(&ss->sent[p], &e->idx))
-		return errorf("out of memory");
 	ss->chunks[p] = e->idx.chunk_count;
 	ss->offset[p] = ss->lap;
 	ss->lap += e->idx.chunk_count;
@@ -45,6 +43,9 @@ static int session_part(struct server *s, struct mcast_session *ss, unsigned int
 		*stored_sum += ch.stored_size;
 	}
 	*data_sum += ss->data_chunks[p];
+	/* A pass's digests are data chunks' only: zero and free chunks are never sent. */
+	if (strata_reuse_init_for(&ss->sent[p], &e->idx, ss->data_chunks[p]))
+		return errorf("out of memory");
 	return 0;
 }
 
