@@ -58,15 +58,20 @@ static uint64_t *probe(struct strata_reuse *t, const uint8_t digest[32])
 	return &t->slot[h];
 }
 
-void strata_reuse_add(struct strata_reuse *t, uint64_t i)
+/* The slot that holds chunk i's digest, or the empty slot where it would go.  Under the
+ * lock. */
+static uint64_t *probe_chunk(struct strata_reuse *t, uint64_t i)
 {
 	struct strata_chunk c;
-	uint64_t *s;
 
 	strata_index_chunk(t->idx, i, &c);
+	return probe(t, c.digest);
+}
+
+void strata_reuse_add(struct strata_reuse *t, uint64_t i)
+{
 	lock(t);
-	s = probe(t, c.digest);
-	*s = i + 1;
+	*probe_chunk(t, i) = i + 1;
 	unlock(t);
 }
 
@@ -99,12 +104,10 @@ static void remove_at(struct strata_reuse *t, uint64_t h)
 
 void strata_reuse_forget(struct strata_reuse *t, uint64_t i)
 {
-	struct strata_chunk c;
 	uint64_t *s;
 
-	strata_index_chunk(t->idx, i, &c);
 	lock(t);
-	s = probe(t, c.digest);
+	s = probe_chunk(t, i);
 	if (*s == i + 1)
 		remove_at(t, (uint64_t)(s - t->slot));
 	unlock(t);

@@ -395,6 +395,14 @@ static void test_init(void)
 	rx.parity = 0;
 	rx.part = 129;
 	CHECK_EQ(strata_mc_rx_init(&rx, need, 7), STRATA_EINVAL);
+	rx.part = 2;
+	strata_mc_rx_done(&rx);
+	{       /* a need list that descends (3 after 5) cannot be searched: refused */
+		uint64_t down[] = { 1, 5, 3 };
+
+		CHECK(frags(1) > 0 && frags(5) > 0);
+		CHECK_EQ(strata_mc_rx_init(&rx, down, 3), STRATA_EINVAL);
+	}
 	rx_close(&rx, &sk);
 }
 
