@@ -127,12 +127,16 @@ static int t_write(void *ctx, uint64_t off, const void *buf, size_t len)
 
 /* A write the disk may finish later (Block I/O 2): buf is the engine's batch buffer, lent
  * to the disk until t_settle returns. */
-static int t_write_start(void *ctx, uint64_t off, const void *buf, size_t len)
+static int t_write_start(void *ctx, uint64_t off, const void *buf, size_t len,
+			 uint64_t *failed_off)
 {
 	struct layer *l = ctx;
 	uint64_t t0 = clock_us();
+	int rc = write_done(l, t0, disk_write_start(&l->a->disk, l->base + off, buf, len));
 
-	return write_done(l, t0, disk_write_start(&l->a->disk, l->base + off, buf, len));
+	if (rc)
+		*failed_off = l->a->disk.failed_at - l->base;
+	return rc;
 }
 
 /* Every started write done: the engine's buffers are its own again.  A failed one's

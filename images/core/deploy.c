@@ -207,25 +207,24 @@ static int put_chunk(struct strata_deploy *d, const struct strata_chunk *c, cons
 	return strata_deploy_commit(d, c, d->buf);
 }
 
-/* Write chunk c's verified bytes with fn (the target's write or write_start) and count it. */
-static int commit_with(struct strata_deploy *d, const struct strata_chunk *c, const void *out,
-		       int (*fn)(void *, uint64_t, const void *, size_t))
+/* Chunk c's verified bytes are written (or started): count it and offer it for reuse. */
+static void written(struct strata_deploy *d, const struct strata_chunk *c)
 {
-	int rc = fn(d->target_ctx, c->offset, out, (size_t)strata_deploy_blocks(d, c->length));
-
-	if (rc)
-		return rc;
 	d->st.chunks_fetched++;
 	d->st.bytes_written += c->length;
 	if (d->reuse)
 		strata_reuse_add(d->reuse, c->index);
 	progress(d, 2);
-	return 0;
 }
 
 int strata_deploy_commit(struct strata_deploy *d, const struct strata_chunk *c, const void *out)
 {
-	return commit_with(d, c, out, d->target->write);
+	int rc = d->target->write(d->target_ctx, c->offset, out,
+				  (size_t)strata_deploy_blocks(d, c->length));
+
+	if (rc == 0)
+		written(d, c);
+	return rc;
 }
 
 void strata_deploy_unwritten(struct strata_deploy *d, const struct strata_chunk *c)
@@ -237,11 +236,18 @@ void strata_deploy_unwritten(struct strata_deploy *d, const struct strata_chunk 
 }
 
 int strata_deploy_commit_start(struct strata_deploy *d, const struct strata_chunk *c,
-			       const void *out)
+			       const void *out, uint64_t *failed_off)
 {
+	int rc;
+
+	*failed_off = c->offset;
 	if (!d->target->write_start || !d->target->settle)
 		return strata_deploy_commit(d, c, out);
-	return commit_with(d, c, out, d->target->write_start);
+	rc = d->target->write_start(d->target_ctx, c->offset, out,
+				    (size_t)strata_deploy_blocks(d, c->length), failed_off);
+	if (rc == 0)
+		written(d, c);
+	return rc;
 }
 
 /* A chunk's store file is complete: verify it and write it, or with workers queue it for

@@ -72,9 +72,11 @@ struct strata_target_ops {
 	 * and decodes the next.  buf stays the target's, neither changed nor freed by the
 	 * engine, until settle returns.  The target orders overlapping transfers: a read or
 	 * write issued later sees this one.  Only the batches on every core use it.  0, or the
-	 * rc of this write or of an earlier started one that failed (the target names where).
+	 * rc of this write or of an earlier started one that failed, with the off of the one
+	 * that failed in *failed_off (as settle's).
 	 */
-	int (*write_start)(void *ctx, uint64_t off, const void *buf, size_t len);
+	int (*write_start)(void *ctx, uint64_t off, const void *buf, size_t len,
+			   uint64_t *failed_off);
 	/** Wait until every started write is done; then their buffers are the engine's again.
 	 *  0, or the rc of the first that failed (the earliest started, where several did),
 	 *  with that write's off in *failed_off: the engine names its chunk as failed and

@@ -8,8 +8,9 @@
  * caller's core otherwise.  Writes are started one set at a time, in index order, and
  * settled just before the workers decode into that set again, so one set's writes go on
  * while the stream fills the next.  A started write counts as fetched when it starts; the
- * batch keeps its chunk until settle, so that a write that fails there is named and taken
- * back (strata_deploy_unwritten), with every write started after it.
+ * batch keeps its chunk until settle, so that a write that fails there (or that a later
+ * write_start reports failed) is named and taken back (strata_deploy_unwritten), with
+ * every write started after it.
  */
 #include "alloc.h"
 #include "codec.h"
@@ -40,10 +41,12 @@ struct strata_batch {
 	uint32_t fill;             /**< the set the stream fills */
 	int pending;               /**< set[fill ^ 1] is started and not yet written */
 	/** Chunks whose writes were started with write_start and not settled, in the order
-	 *  started: the out bytes they name are the target's.  Two sets at most, since a
-	 *  drain writes the set it started after the settle (start_fill). */
+	 *  started, less those taken back.  Two sets at most, since a drain writes the set it
+	 *  started after the settle (start_fill). */
 	struct strata_chunk started[2 * STRATA_BATCH];
 	uint32_t n_started;
+	int in_flight;             /**< writes were started and not settled: the out bytes
+				    they name are the target's */
 	uint8_t *work;             /**< cores * STRATA_INFLATE_WORK of inflate scratch */
 	size_t step;               /**< chunk size in whole blocks */
 };
@@ -86,43 +89,47 @@ void strata_batch_done(struct strata_deploy *d)
 	d->batch = (void *)0;
 }
 
-/* Chunk k of the started writes failed at settle: it and the writes started after it are
- * taken back (whether those landed is not known); it is *bad. */
-static void take_back(struct strata_batch *b, uint32_t k, struct strata_chunk *bad)
+/* The started write at off failed: it and the writes started after it are taken back
+ * (whether those landed is not known) and dropped from the list, and it is *bad.  *bad is
+ * left as it was when no listed write is at off (it was taken back already). */
+static void take_back(struct strata_batch *b, uint64_t off, struct strata_chunk *bad)
 {
+	uint32_t k = 0;
+
+	while (k < b->n_started && b->started[k].offset != off)
+		k++;
+	if (k == b->n_started)
+		return;
 	*bad = b->started[k];
 	for (uint32_t j = k; j < b->n_started; j++)
 		strata_deploy_unwritten(b->d, &b->started[j]);
+	b->n_started = k;
 }
 
 /* Wait for the started writes.  0, or the target's rc with *bad the chunk whose write
- * failed (the first started when the target names an offset none of them has), taken
- * back and not yet counted as failed. */
+ * failed, taken back and not yet counted as failed. */
 static int settle(struct strata_batch *b, struct strata_chunk *bad)
 {
 	struct strata_deploy *d = b->d;
 	uint64_t off = UINT64_MAX;
-	uint32_t k = 0, n = b->n_started;
 	int rc;
 
-	if (!n)
+	if (!b->in_flight)
 		return 0;
+	b->in_flight = 0;
 	rc = d->target->settle(d->target_ctx, &off);
-	if (rc) {
-		while (k < n && b->started[k].offset != off)
-			k++;
-		take_back(b, k < n ? k : 0, bad);
-	}
+	if (rc)
+		take_back(b, off, bad);
 	b->n_started = 0;
 	return rc;
 }
 
 int strata_batch_settle(struct strata_deploy *d)
 {
-	struct strata_chunk bad;
+	struct strata_chunk bad = { .index = UINT64_MAX };
 	int rc = d->batch ? settle(d->batch, &bad) : 0;
 
-	if (rc)
+	if (rc && bad.index != UINT64_MAX)
 		strata_deploy_failed(d, &bad, "not written: the target failed");
 	return rc;
 }
@@ -226,6 +233,27 @@ static int stop_at(struct strata_batch *b, const struct strata_chunk *c, int rc)
 	return rc;
 }
 
+/* Write (or start) slot sl's verified chunk from out.  0, or the target's rc with the
+ * stream stopped at the chunk whose write failed: sl's, or an earlier started one's. */
+static int write_slot(struct strata_batch *b, const struct slot *sl, const uint8_t *out)
+{
+	const struct strata_target_ops *t = b->d->target;
+	int async = t->write_start && t->settle;
+	struct strata_chunk bad = sl->c;
+	uint64_t off;
+	int rc;
+
+	b->in_flight |= async;
+	rc = strata_deploy_commit_start(b->d, &sl->c, out, &off);
+	if (rc) {
+		take_back(b, off, &bad);
+		return stop_at(b, &bad, rc);
+	}
+	if (async)
+		b->started[b->n_started++] = sl->c;
+	return 0;
+}
+
 /* Write set s's verified chunks in order; stop at the first that failed. */
 static int write_set(struct strata_batch *b, struct set *s)
 {
@@ -238,11 +266,8 @@ static int write_set(struct strata_batch *b, struct set *s)
 			strata_deploy_failed(b->d, &sl->c, sl->diag.msg);
 			return stop_at(b, &sl->c, STRATA_ECORRUPT);
 		}
-		rc = strata_deploy_commit_start(b->d, &sl->c, s->out + (size_t)k * b->step);
-		if (rc)
-			return stop_at(b, &sl->c, rc);
-		if (b->d->target->write_start && b->d->target->settle)
-			b->started[b->n_started++] = sl->c;
+		if ((rc = write_slot(b, sl, s->out + (size_t)k * b->step)))
+			return rc;
 	}
 	s->n = 0;
 	return 0;

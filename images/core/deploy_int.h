@@ -29,9 +29,11 @@ int strata_deploy_decide(struct strata_deploy *d, const struct strata_chunk *c,
 int strata_deploy_commit(struct strata_deploy *d, const struct strata_chunk *c, const void *out);
 
 /** As strata_deploy_commit, with the target's write_start when it has one: out is then
- *  the target's until strata_batch_settle (deploy.h, struct strata_target_ops). */
+ *  the target's until strata_batch_settle (deploy.h, struct strata_target_ops).  On a
+ *  failure, *failed_off is the offset of the write that failed: c's, or that of an
+ *  earlier started one. */
 int strata_deploy_commit_start(struct strata_deploy *d, const struct strata_chunk *c,
-			       const void *out);
+			       const void *out, uint64_t *failed_off);
 
 /** A started write of chunk c failed, or may have: take it back out of the fetched counts
  *  and the reuse table (its bytes are not known to be on the target). */
