@@ -100,7 +100,7 @@ EFI_FT_ARGS := selftest-fetch=blob
 # strata.efi on main before (382,464) and on branch mcast after (382,976).  Merged with the
 # above, strata.efi and strata-fetchtest.efi both measured 386,560 (ls -l after `make build-all`
 # on main at the merge), which is the budget: 386,048 + 512.
-EFI_SIZE_BUDGET := 387584
+EFI_SIZE_BUDGET := 388096
 
 # gnu-efi (Debian package gnu-efi 3.0.15).
 GNUEFI_INC := /usr/include/efi
