@@ -17,10 +17,16 @@ uint64_t mcast_pos(const struct mcast_session *ss)
 	return (uint64_t)ss->cycle * ss->lap + ss->offset[ss->cur_part] + ss->cur_chunk;
 }
 
-/* Part p's layer opened through the server's cache into ss (index, counts).  0 or
- * STRATA_EREPORTED (logged, naming the profile and part). */
+/* Sums over a session's data chunks, for its mean store sizes. */
+struct store_sums {
+	uint64_t stored, data;      /* store bytes, data chunks */
+	unsigned __int128 squares;  /* of each chunk's store bytes: 2^44 each at most */
+};
+
+/* Part p's layer opened through the server's cache into ss (index, counts), its chunks
+ * added to sum.  0 or STRATA_EREPORTED (logged, naming the profile and part). */
 static int session_part(struct server *s, struct mcast_session *ss, unsigned int p,
-			uint64_t *stored_sum, uint64_t *data_sum)
+			struct store_sums *sum)
 {
 	const struct layer_entry *e;
 	struct strata_chunk ch;
@@ -40,9 +46,10 @@ static int session_part(struct server *s, struct mcast_session *ss, unsigned int
 	for (uint64_t i = 0; i < e->idx.chunk_count; i++) {
 		strata_index_chunk(&e->idx, i, &ch);
 		ss->data_chunks[p] += ch.stored_size != 0;
-		*stored_sum += ch.stored_size;
+		sum->stored += ch.stored_size;
+		sum->squares += (unsigned __int128)ch.stored_size * ch.stored_size;
 	}
-	*data_sum += ss->data_chunks[p];
+	sum->data += ss->data_chunks[p];
 	/* A pass's digests are data chunks' only: zero and free chunks are never sent. */
 	if (strata_reuse_init_for(&ss->sent[p], &e->idx, ss->data_chunks[p]))
 		return errorf("out of memory");
@@ -75,7 +82,7 @@ static void session_free(struct mcast_session *ss)
 static struct mcast_session *session_plan(struct server *s, const struct inv_profile *pr)
 {
 	struct mcast_session *ss = calloc(1, sizeof(*ss));
-	uint64_t stored = 0, data = 0;
+	struct store_sums sum = { 0 };
 
 	if (!ss)
 		return errorf("out of memory"), NULL;
@@ -84,9 +91,10 @@ static struct mcast_session *session_plan(struct server *s, const struct inv_pro
 	if (mcast_plan_session(pr, &ss->ann, ss->layers))
 		goto err;
 	for (unsigned int p = 0; p < ss->ann.nparts; p++)
-		if (session_part(s, ss, p, &stored, &data))
+		if (session_part(s, ss, p, &sum))
 			goto err;
-	ss->avg_stored = data ? stored / data : 0;
+	ss->avg_stored = sum.data ? sum.stored / sum.data : 0;
+	ss->byte_stored = sum.stored ? (uint64_t)(sum.squares / sum.stored) : 0;
 	return ss;
 err:
 	session_free(ss);
@@ -98,11 +106,16 @@ static void session_log(const struct mcast_session *ss)
 {
 	char hex[17];
 
+	uint32_t frags = mcast_frags(ss->byte_stored, ss->ann.payload);
+	uint32_t limit = mcast_loss_limit(frags);
+
 	strata_hex_encode(hex, ss->ann.session, 8);
 	fprintf(stderr, "mcast: %s: session %s on %u.%u.%u.%u:%u at %llu bit/s, %u parts, "
-		"%llu chunks a pass\n", ss->profile, hex, ss->ann.group[0], ss->ann.group[1],
+		"%llu chunks a pass; chunks of about %u fragments: a client losing %u.%02u %% "
+		"leaves for HTTP\n", ss->profile, hex, ss->ann.group[0], ss->ann.group[1],
 		ss->ann.group[2], ss->ann.group[3], ss->ann.port,
-		(unsigned long long)ss->ann.rate, ss->ann.nparts, (unsigned long long)ss->lap);
+		(unsigned long long)ss->ann.rate, ss->ann.nparts, (unsigned long long)ss->lap,
+		frags, limit / 100, limit % 100);
 }
 
 /* The sessions the catalog announces now, planned (not sending), into *out (n of them). */

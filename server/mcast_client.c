@@ -68,9 +68,10 @@ static void answer_for(const struct mcast_session *ss, const struct mcast_client
 					   .cursor = ss->cur_chunk, .report_ms = MCAST_REPORT_MS };
 
 	if (c) {
-		struct mcast_verdict_in in = { mcast_pos(ss), c->join_pos, ss->lap,
-					       c->need_chunks, ss->data_chunks[c->part_ix],
-					       c->lossy, alone(ss, c) };
+		struct mcast_verdict_in in = {
+			mcast_pos(ss), c->join_pos, ss->lap, c->need_chunks,
+			ss->data_chunks[c->part_ix], c->seen, c->lost,
+			mcast_frags(ss->byte_stored, ss->ann.payload), alone(ss, c) };
 
 		a.verdict = (uint8_t)mcast_verdict(&in);
 		a.eta_ms = mcast_eta_ms(client_dist(ss, c), ss->avg_stored, ss->ann.rate);
@@ -86,9 +87,11 @@ static void client_log(const struct mcast_session *ss, const struct mcast_client
 
 	strata_mac_format(mac, c->mac);
 	fprintf(stderr, "mcast: %s: %s part %u %s: %llu chunks needed, %llu bytes by "
-		"multicast, %llu by repair; %zu clients\n", ss->profile, mac,
-		ss->ann.parts[c->part_ix], what, (unsigned long long)c->need_chunks,
-		(unsigned long long)c->bytes_mc, (unsigned long long)c->bytes_http, ss->nc);
+		"multicast, %llu by repair; %zu clients; datagrams: %llu seen, %llu lost\n",
+		ss->profile, mac, ss->ann.parts[c->part_ix], what,
+		(unsigned long long)c->need_chunks, (unsigned long long)c->bytes_mc,
+		(unsigned long long)c->bytes_http, ss->nc, (unsigned long long)c->seen,
+		(unsigned long long)c->lost);
 }
 
 /* The client of mac and part index pi, added when new (*joined set).  NULL without
@@ -130,7 +133,8 @@ static void client_update(struct mcast_client *c, const struct strata_mc_status_
 	c->need_chunks = st->need_chunks;
 	c->bytes_mc = st->bytes_mc;
 	c->bytes_http = st->bytes_http;
-	c->lossy = mcast_lossy(st->seen, st->lost) ? c->lossy + 1 : 0;
+	c->seen += st->seen;
+	c->lost += st->lost;
 	c->seen_ms = loop_now();
 }
 
@@ -162,7 +166,7 @@ static int status_apply(struct mcast_session *ss, const uint8_t mac[6], unsigned
 		return *why = "out of memory", MCAST_TOO_SOON;
 	if (!joined && (st->flags & STRATA_MCS_JOIN)) {   /* it starts again */
 		c->join_pos = mcast_pos(ss);
-		c->lossy = 0;
+		c->seen = c->lost = 0;
 	}
 	client_update(c, st, r);
 	if (joined)
@@ -247,9 +251,11 @@ static void json_client(FILE *f, const struct mcast_session *ss, const struct mc
 	strata_mac_format(mac, c->mac);
 	fprintf(f, "%s\n   {\"mac\": \"%s\", \"part\": %u, \"need_chunks\": %llu, "
 		"\"ranges\": %u, \"mc_bytes\": %llu, \"repair_bytes\": %llu, "
-		"\"silent_ms\": %llu}", comma ? "," : "", mac, ss->ann.parts[c->part_ix],
-		(unsigned long long)c->need_chunks, c->n, (unsigned long long)c->bytes_mc,
-		(unsigned long long)c->bytes_http, (unsigned long long)(now - c->seen_ms));
+		"\"seen\": %llu, \"lost\": %llu, \"silent_ms\": %llu}", comma ? "," : "",
+		mac, ss->ann.parts[c->part_ix], (unsigned long long)c->need_chunks, c->n,
+		(unsigned long long)c->bytes_mc, (unsigned long long)c->bytes_http,
+		(unsigned long long)c->seen, (unsigned long long)c->lost,
+		(unsigned long long)(now - c->seen_ms));
 }
 
 /* One session's JSON. */

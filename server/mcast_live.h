@@ -27,7 +27,7 @@ struct mcast_client {
 	uint64_t need_chunks, bytes_mc, bytes_http;
 	uint64_t seen_ms;                /**< its last status (loop_now) */
 	uint64_t join_pos;               /**< the carousel's position when it joined */
-	uint32_t lossy;                  /**< lossy reports in a row (mcast_lossy) */
+	uint64_t seen, lost;             /**< datagrams its statuses counted since the join */
 };
 
 /** One session: what the catalog announces, its clients and its carousel. */
@@ -45,6 +45,8 @@ struct mcast_session {
 	struct strata_reuse sent[STRATA_MAX_PARTS];
 	uint64_t lap;                    /**< chunks in one pass */
 	uint64_t avg_stored;             /**< store bytes per data chunk, for eta_ms */
+	uint64_t byte_stored;            /**< the store size of the chunk an average stored
+					      byte is in, for mcast_frags */
 	int sock;                        /**< bound to --addr:port, sending to the group */
 	struct sockaddr_in dst;
 	struct mcast_client *c;          /**< owned */

@@ -91,11 +91,39 @@ int mcast_next(const struct mcast_need *c, size_t nc, const uint64_t *parts,
 	return 0;
 }
 
-int mcast_lossy(uint32_t seen, uint32_t lost)
+int mcast_too_lossy(uint64_t seen, uint64_t lost, uint32_t frags)
 {
-	uint64_t all = (uint64_t)seen + lost;
+	double q, whole = 1;
 
-	return all && (uint64_t)lost * 100 > all * MCAST_LOSSY_PERCENT;
+	if (seen + lost < MCAST_LOSS_EVIDENCE || !lost)
+		return 0;
+	q = (double)seen / (double)(seen + lost);
+	for (; frags; frags >>= 1, q *= q)      /* whole = q^frags, by squaring */
+		if (frags & 1)
+			whole *= q;
+	return whole * 100 < MCAST_WHOLE_PERCENT;
+}
+
+uint32_t mcast_loss_limit(uint32_t frags)
+{
+	uint32_t lo = 0, hi = 10000;
+
+	while (lo < hi) {       /* the least loss, of 10,000 datagrams, that is too lossy */
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (mcast_too_lossy(10000 - mid, mid, frags))
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
+}
+
+uint32_t mcast_frags(uint64_t byte_stored, uint32_t payload)
+{
+	uint64_t f = payload ? (byte_stored + payload - 1) / payload : 1;
+
+	return f ? (f > UINT32_MAX ? UINT32_MAX : (uint32_t)f) : 1;
 }
 
 int mcast_verdict(const struct mcast_verdict_in *in)
@@ -105,10 +133,11 @@ int mcast_verdict(const struct mcast_verdict_in *in)
 
 	if (small < MCAST_SMALL_CHUNKS)
 		small = MCAST_SMALL_CHUNKS;
+	if (mcast_too_lossy(in->seen, in->lost, in->frags))
+		return STRATA_MC_REPAIR;
 	if (in->now_pos < in->join_pos || !in->lap || passed < in->lap)
 		return STRATA_MC_STAY;
-	if (in->need_chunks <= small || in->alone || passed >= MCAST_MAX_PASSES * in->lap ||
-	    in->lossy >= MCAST_LOSSY_REPORTS)
+	if (in->need_chunks <= small || in->alone || passed >= MCAST_MAX_PASSES * in->lap)
 		return STRATA_MC_REPAIR;
 	return STRATA_MC_STAY;
 }

@@ -11,7 +11,9 @@
 # one block, and a pass carries that block once); a pass that sends nothing (an unreadable store file) is
 # not counted.  The status route: unsigned, a body not matching b=,
 # a replayed counter, another profile's session, a part not in the session, a body that
-# does not parse, an unknown session (GONE), statuses too close together (503);
+# does not parse, an unknown session (GONE), statuses too close together (503); a peer
+# reporting a loss that makes multicast pointless is sent to repair before a pass, one with
+# little loss stays;
 # /api/mcast.json needs a credential; a silent client is dropped after 30 s.
 # Needs root (ip netns), curl, python3-cryptography.
 . "$(dirname "$0")/../lib/common.sh"
@@ -155,6 +157,23 @@ else
 fi
 check "it leaves with DONE" grep -q "^200 " <(st $M1 $SA 1 $LAH 2 0:0)
 mv "$W/c5" "$F5"
+
+# Leaving early for HTTP (docs/multicast.md, "Leaving early for HTTP"): layer A's chunks
+# are 46 fragments, so from 1.5 % loss fewer than half would arrive whole.  pc01 reports
+# 10 % loss over 330 datagrams (too little evidence: stay), then 3 % over 1,340 in all
+# (repair); pc02 0.4 % over 1,300, then 0.2 % over 2,600 (stay).  A pass of the 64 chunks
+# would send pc02 (a need of 64 chunks is small) to repair too: its stay says none went by.
+check "a lossy peer joins: stay" test "$(st $M1 $SA 1 $LAH 1 all)" = "200 stay"
+check "a clean peer joins: stay" test "$(st $M2 $SA 1 $LAH 1 all)" = "200 stay"
+sleep 0.5
+check "10 % loss over 330 datagrams: stay (too little evidence)" test "$(st $M1 $SA 1 $LAH 0 all loss=300:30)" = "200 stay"
+check "0.4 % loss over 1,300 datagrams: stay" test "$(st $M2 $SA 1 $LAH 0 all loss=1295:5)" = "200 stay"
+sleep 0.5
+check "3 % loss over 1,340 datagrams: repair, before a pass" test "$(st $M1 $SA 1 $LAH 0 all loss=1000:10)" = "200 repair"
+check "0.2 % loss over 2,600 datagrams: stay (so no pass went by)" test "$(st $M2 $SA 1 $LAH 0 all loss=1300:0)" = "200 stay"
+check "the lossy peer leaves for HTTP" grep -q "^200 " <(st $M1 $SA 1 $LAH 4 all)
+check "... logged with its datagrams" grep -q "mcast: lab: $M1 part 1 left for HTTP: .* datagrams: 1300 seen, 40 lost" "$W/log"
+check "the clean peer leaves with DONE" grep -q "^200 " <(st $M2 $SA 1 $LAH 2 0:0)
 
 # The status route's refusals.
 check "unsigned: 403" test "$(st $M1 $SA 1 $LAH 1 0:4 unsigned)" = "403 -"

@@ -16,7 +16,8 @@ tests/server/mcast.sh runs it against the server's carousel.
       One status; prints "CODE VERDICT" (VERDICT - when the answer is not 200).  MODE:
       signed (default), unsigned, bad-b (b= of another body), garbage (a signed body,
       junk around its part and session), replay (the previous counter again), twice (the same status posted twice back to back;
-      the second's answer printed).
+      the second's answer printed), loss=SEEN:LOST (signed, reporting SEEN datagrams
+      seen and LOST lost since the last status).
 """
 import hashlib
 import json
@@ -253,8 +254,12 @@ def cmd_run(state, mac, base, index, group, iface, port, session, part, need_spe
 
 def cmd_post(state, mac, base, index, session, part, layer, flags, need_spec, mode="signed"):
     _count, data = read_index(index)
+    seen, lost = 0, 0
+    if mode.startswith("loss="):
+        seen, lost = (int(x) for x in mode[5:].split(":"))
+        mode = "signed"
     body = status_body(int(flags), int(part), bytes.fromhex(session), bytes.fromhex(layer),
-                       parse_need(need_spec, data))
+                       parse_need(need_spec, data), seen=seen, lost=lost)
     if mode == "twice":          # the second of two back to back: inside the 500 ms
         post(state, base, mac, body)
         mode = "signed"

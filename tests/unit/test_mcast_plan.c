@@ -3,8 +3,8 @@
  * (server/inventory_mcast.c): profile lines with multicast=yes and each key, good and
  * refused, with file:line; the session a profile announces (its public parts only, the id
  * as strata_mc_session_id makes it, a new id for a new layer); the carousel's next chunk
- * with 0, 1 and 30 clients, across parts, wrapping, with a PARTIAL tail; each verdict;
- * eta_ms.
+ * with 0, 1 and 30 clients, across parts, wrapping, with a PARTIAL tail; each verdict
+ * (leaving early for a loss that makes multicast pointless); fragments a chunk; eta_ms.
  */
 #include <string.h>
 #include "harness.h"
@@ -217,10 +217,6 @@ static void test_verdict(void)
 	in.data_chunks = 5000;                                /* 2 % of it is 100 */
 	CHECK_EQ(mcast_verdict(&in), STRATA_MC_REPAIR);
 	in.data_chunks = 100;
-	in.lossy = 2;
-	CHECK_EQ(mcast_verdict(&in), STRATA_MC_REPAIR);
-	in.lossy = 1;
-	CHECK_EQ(mcast_verdict(&in), STRATA_MC_STAY);
 	in.alone = 1;                                         /* a pass for it alone */
 	CHECK_EQ(mcast_verdict(&in), STRATA_MC_REPAIR);
 	in.now_pos = 150;                                     /* not before a full pass */
@@ -230,7 +226,50 @@ static void test_verdict(void)
 	CHECK_EQ(mcast_verdict(&in), STRATA_MC_REPAIR);
 	in.now_pos = 50;                                      /* never before the join */
 	CHECK_EQ(mcast_verdict(&in), STRATA_MC_STAY);
-	CHECK(mcast_lossy(80, 20) && !mcast_lossy(90, 10) && !mcast_lossy(0, 0));
+}
+
+/* A client whose loss makes multicast pointless leaves before a pass; a clean one, or
+ * one with too little evidence, stays. */
+static void test_verdict_loss(void)
+{
+	struct mcast_verdict_in in = { .now_pos = 110, .join_pos = 100, .lap = 100,
+				       .need_chunks = 90, .data_chunks = 100, .frags = 46 };
+
+	CHECK_EQ(mcast_verdict(&in), STRATA_MC_STAY);         /* nothing counted yet */
+	in.seen = 1274, in.lost = 26;                         /* 2 %: 39 % of chunks whole */
+	CHECK_EQ(mcast_verdict(&in), STRATA_MC_REPAIR);       /* a tenth of a pass in */
+	in.now_pos = 50;                                      /* even before the join's pos */
+	CHECK_EQ(mcast_verdict(&in), STRATA_MC_REPAIR);
+	in.now_pos = 110;
+	in.seen = 1287, in.lost = 13;                         /* 1 %: 63 % whole */
+	CHECK_EQ(mcast_verdict(&in), STRATA_MC_STAY);
+	in.frags = 80;                                        /* 1 % of larger chunks: 45 % */
+	CHECK_EQ(mcast_verdict(&in), STRATA_MC_REPAIR);
+	in.frags = 46;
+	in.seen = 4000, in.lost = 0;                          /* the lab's clean VMs */
+	CHECK_EQ(mcast_verdict(&in), STRATA_MC_STAY);
+	in.seen = 880, in.lost = 119;                         /* 12 %, one short of evidence */
+	CHECK_EQ(mcast_verdict(&in), STRATA_MC_STAY);
+	in.seen = 881;
+	CHECK_EQ(mcast_verdict(&in), STRATA_MC_REPAIR);
+	/* The threshold for 46 fragments: 1 - 0.5^(1/46) = 1.495 %. */
+	CHECK(!mcast_too_lossy(9851, 149, 46) && mcast_too_lossy(9850, 150, 46));
+	CHECK(!mcast_too_lossy(0, 0, 46) && !mcast_too_lossy(5000, 0, 46));
+	CHECK(mcast_too_lossy(0, 1000, 1) && !mcast_too_lossy(999, 1, 1));
+	CHECK_EQ(mcast_loss_limit(46), 150);                  /* 1.50 % (of 10,000) */
+	CHECK_EQ(mcast_loss_limit(20), 341);
+	CHECK_EQ(mcast_loss_limit(1), 5001);                  /* a one-fragment chunk: half */
+	CHECK_EQ(mcast_loss_limit(8192), 1);
+}
+
+static void test_frags(void)
+{
+	CHECK_EQ(mcast_frags(65536, 1432), 46);
+	CHECK_EQ(mcast_frags(1432, 1432), 1);
+	CHECK_EQ(mcast_frags(1433, 1432), 2);
+	CHECK_EQ(mcast_frags(0, 1432), 1);                    /* a layer of zero chunks */
+	CHECK_EQ(mcast_frags(4u << 20, 512), 8192);
+	CHECK_EQ(mcast_frags(100, 0), 1);
 }
 
 static void test_eta(void)
@@ -250,6 +289,8 @@ int main(void)
 	RUN(test_next);
 	RUN(test_next_many);
 	RUN(test_verdict);
+	RUN(test_verdict_loss);
+	RUN(test_frags);
 	RUN(test_eta);
 	return harness_summary();
 }
