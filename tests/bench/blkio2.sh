@@ -32,7 +32,6 @@ RUNS=${STRATA_BENCH_RUNS:-3}
 MIB=${STRATA_BENCH_EFI_MIB:-128}
 MAC=52:54:00:5a:0e:01
 EFI1=$BUILD/efi/strata-blkio1.efi
-netns_init '[ "${KEEP:-0}" = 1 ] && echo "kept $W" || rm -rf "$W"'
 LAB_VM_TIMEOUT=900
 export LAB_DISK_DEV=nvme
 

@@ -42,7 +42,6 @@ MIB=${STRATA_BENCH_CORES_MIB:-128}
 MAC=52:54:00:5a:0c:01
 QUIET=${STRATA_BENCH_CORES_QUIET:-0.25}
 efilayer_setup "$1" cores
-netns_init '[ "${KEEP:-0}" = 1 ] && echo "kept $W" || rm -rf "$W"'
 LAB_VM_TIMEOUT=900
 LAB_ACCEL=tcg,thread=multi
 

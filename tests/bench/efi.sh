@@ -42,9 +42,8 @@ RUNS=${STRATA_BENCH_RUNS:-3}
 MIB=${STRATA_BENCH_EFI_MIB:-128}
 SMPS=${STRATA_BENCH_EFI_SMP:-2 1}
 MAC=52:54:00:5a:0b:01
-efilayer_setup "$1" efi
 STAMPER=
-netns_init '[ -n "$STAMPER" ] && kill -- -"$STAMPER" 2>/dev/null; [ "${KEEP:-0}" = 1 ] && echo "kept $W" || rm -rf "$W"'
+efilayer_setup "$1" efi '[ -n "$STAMPER" ] && kill -- -"$STAMPER" 2>/dev/null'
 LAB_VM_TIMEOUT=600
 LAB_ACCEL=tcg,thread=multi
 

@@ -47,17 +47,9 @@ need nft nftables
 RATE=${MCAST_RATE:-4M}
 LOSS=${MBENCH_LOSS:-2}
 [[ $RATE =~ ^[0-9]+[KMG]$ ]] || die "MCAST_RATE: '$RATE' is not a rate such as 4M"
-. "$ROOT/tests/lib/netns.sh"
-. "$ROOT/tests/lib/lab.sh"
+bench_lab_dir mcast
 . "$ROOT/tests/lib/gold.sh"
 . "$ROOT/tests/lib/mcast.sh"
-
-W=$(mktemp -d /tmp/strata-bench-mcast.XXXXXX)
-chmod 755 "$W"
-LAB_RUN=$W/run
-RES=$BUILD/bench/results
-mkdir -p "$LAB_RUN" "$RES"
-netns_init '[ "${KEEP:-0}" = 1 ] && echo "kept $W" || rm -rf "$W"'
 LAB_VM_TIMEOUT=${LAB_VM_TIMEOUT:-600}
 
 # --- Strata ------------------------------------------------------------------------------

@@ -46,13 +46,9 @@ BENCH=poweron.sh
 [ $# -eq 1 ] || die "usage: poweron.sh BUILD_DIR (or --help)"
 bench_dirs "$1"
 . "$HERE/lib/vmbench.sh"
-vm_prereqs
 need debugfs e2fsprogs
-SIZES=${ROOT_MIB:-64 344}
-for s in $SIZES; do [[ $s =~ ^[0-9]+$ ]] && [ "$s" -ge 32 ] || die "ROOT_MIB: '$s' is not a size in MiB (32 or more)"; done
 export LAB_SMP=2 LAB_ACCEL=tcg,thread=multi
-LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
-vm_lab poweron
+vm_open poweron ROOT_MIB "64 344" 32
 declare -A L1 L2 USED   # per size: the root layers of versions 1 and 2, the root's used MiB
 
 mac_of() { printf '52:54:00:5a:18:%02x' "$1"; }   # mac_of N: the lab's Nth PC

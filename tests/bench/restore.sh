@@ -52,11 +52,7 @@ BENCH=restore.sh
 [ $# -eq 1 ] || die "usage: restore.sh BUILD_DIR (or --help)"
 bench_dirs "$1"
 . "$HERE/lib/vmbench.sh"
-vm_prereqs
-SIZES=${DATA_MIB:-64 256}
-for s in $SIZES; do [[ $s =~ ^[0-9]+$ ]] && [ "$s" -ge 16 ] || die "DATA_MIB: '$s' is not a size in MiB (16 or more)"; done
-LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
-vm_lab restore
+vm_open restore DATA_MIB "64 256" 16
 
 mac_of() { printf '52:54:00:5a:0d:%02x' "$1"; }   # mac_of N: the lab's Nth PC
 # capture N MIB: the user data of PC N (a new ext4) captured as its generation; waits until

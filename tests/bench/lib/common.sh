@@ -10,6 +10,12 @@
 #                     EFI, KEY and STRATA_SERVER (exported) from $BUILD; dies unless they
 #                     and SI exist, we are root, and QEMU and dnsmasq are installed (PATH
 #                     gains /usr/sbin and /sbin)
+#   bench_lab_dir NAME [CLEANUP]
+#                     for those benches, after bench_lab_tools: source tests/lib/netns.sh
+#                     and lab.sh; W (a new world-readable /tmp/strata-bench-NAME.XXXXXX: the
+#                     server and QEMU run as other users), LAB_RUN ($W/run) and RES
+#                     ($BUILD/bench/results), all made; netns_init's clean-up runs CLEANUP,
+#                     then removes W unless KEEP=1
 #   bench_help        print the sourcing script's header comment (its usage), for --help
 # Sourcing this file answers -h or --help as the script's first argument with bench_help
 # and exits, so every bench has --help before it looks at its arguments.
@@ -41,6 +47,18 @@ bench_lab_tools() {
 	PATH=$PATH:/usr/sbin:/sbin
 	need qemu-system-x86_64 qemu-system-x86
 	need dnsmasq dnsmasq-base
+}
+
+# bench_lab_dir NAME [CLEANUP] (see the top).
+bench_lab_dir() {
+	. "$ROOT/tests/lib/netns.sh"
+	. "$ROOT/tests/lib/lab.sh"
+	W=$(mktemp -d "/tmp/strata-bench-$1.XXXXXX") || die "cannot make a work folder in /tmp"
+	chmod 755 "$W"
+	LAB_RUN=$W/run
+	RES=$BUILD/bench/results
+	mkdir -p "$LAB_RUN" "$RES"
+	netns_init "${2:+$2; }"'[ "${KEEP:-0}" = 1 ] && echo "kept $W" || rm -rf "$W"'
 }
 
 # bench_help (see the top).

@@ -2,12 +2,10 @@
 # lab (efi.sh, cores.sh): the checks and folders, the layer, the server's root, one boot.
 # Source it after lib/common.sh (BENCH set), then call efilayer_setup first.
 #
-#   efilayer_setup BUILD_DIR NAME
-#       die unless root with `make build-all`'s outputs and QEMU; set HERE (tests/bench),
-#       REPO, BUILD, SI (release strata-image), EFI, KEY, STRATA_SERVER (exported), W (a new
-#       /tmp/strata-bench-NAME.XXXXXX, world-readable) and LAB_RUN ($W/run); make $W/root/boot
-#       and BUILD/bench/results; source netns.sh, lab.sh and doc.sh.  The caller then runs
-#       netns_init with its own clean-up (removing $W unless KEEP=1).
+#   efilayer_setup BUILD_DIR NAME [CLEANUP]
+#       die unless root with `make build-all`'s outputs and QEMU; bench_dirs, REPO (ROOT),
+#       bench_lab_tools and bench_lab_dir NAME CLEANUP (lib/common.sh: W, LAB_RUN, RES,
+#       the clean-up); make $W/root/boot.
 #   efilayer_make MIB UUID
 #       the layer: a MIB MiB ext4 image (filesystem UUID UUID, so runs compare) of this
 #       machine's /usr/share/doc and /usr/bin, about 60 % full, built into $W/root/store.
@@ -44,20 +42,13 @@
 #   median
 #       the median of the numbers on stdin, one a line ("n/a" when none).
 
-# efilayer_setup BUILD_DIR NAME (see the top).
+# efilayer_setup BUILD_DIR NAME [CLEANUP] (see the top).
 efilayer_setup() {
-	HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-	REPO=$(cd "$HERE/../.." && pwd)
-	BUILD=$(cd "$1" 2>/dev/null && pwd) || die "$1: no such folder"
-	SI=$BUILD/rel/strata-image
+	bench_dirs "$1"
+	REPO=$ROOT
 	bench_lab_tools
-	. "$REPO/tests/lib/netns.sh"
-	. "$REPO/tests/lib/lab.sh"
-	. "$HERE/lib/doc.sh"
-	W=$(mktemp -d "/tmp/strata-bench-$2.XXXXXX")
-	chmod 755 "$W"
-	LAB_RUN=$W/run
-	mkdir -p "$LAB_RUN" "$W/root/boot" "$BUILD/bench/results"
+	bench_lab_dir "$2" "${3:-}"
+	mkdir -p "$W/root/boot"
 }
 
 # efilayer_make MIB UUID (see the top).

@@ -1,18 +1,21 @@
 # Shared by the benches that race strata.efi against the imaging ramdisk (lib/ramdisk.sh)
 # in tests/lib/lab.sh's lab: restore.sh and poweron.sh.  Source it after lib/common.sh and
-# bench_dirs; the functions after vm_prereqs need tests/lib/netns.sh, lab.sh and gold.sh
-# and W (the work folder, the server's root is $W/root) and LAB_RUN set.  Each run's results go into $W/runs, one line
+# bench_dirs; the functions after vm_lab need what vm_lab (or vm_open) sources and sets (W:
+# the work folder, the server's root is $W/root).  Each run's results go into $W/runs, one line
 # "NAME qemu_s handover_s before_s bytes own_s" (seconds on the host's clock: QEMU start to
 # exit, hand-over to done, iPXE's script to the hand-over; bytes fetched; the agent's or
 # the guest's own seconds), and the ramdisk's steps into $W/steps ("NAME secs STEP").
 #
+#   vm_open NAME VAR DEFAULT MIN
+#                               a bench's opening: vm_prereqs; SIZES from the environment's
+#                               VAR (else DEFAULT), dying unless each is a whole MiB >= MIN;
+#                               LOAD0 (the host's load averages before any run); vm_lab NAME
 #   vm_prereqs                  EFI, KEY and STRATA_SERVER (exported) from $BUILD; dies
 #                               unless they exist, we are root and the lab's and the
 #                               ramdisk's tools are installed (PATH gains /usr/sbin, /sbin)
-#   vm_lab NAME                 source tests/lib/netns.sh, lab.sh and gold.sh; a work folder
-#                               W (/tmp/strata-bench-NAME.*, kept with KEEP=1) with LAB_RUN
-#                               in it, RES (BUILD/bench/results), netns_init's cleanup and
-#                               LAB_VM_TIMEOUT (default 900 s)
+#   vm_lab NAME                 bench_lab_dir NAME (lib/common.sh: W, LAB_RUN, RES, the
+#                               clean-up), tests/lib/gold.sh and LAB_VM_TIMEOUT (default
+#                               900 s)
 #   usr_tree DIR BYTES          fill DIR with up to BYTES of this machine's /usr files
 #                               (docs, libraries, programs; sorted, so runs compare)
 #   usr_fs MIB OUT UUID         an ext4 of MIB MiB, 75 % full of usr_tree's files
@@ -48,6 +51,17 @@
 
 RD_IP=10.78.0.50/24   # the ramdisk's address on the lab's bridge
 
+vm_open() {
+	local s
+	vm_prereqs
+	SIZES=${!2:-$3}
+	for s in $SIZES; do
+		[[ $s =~ ^[0-9]+$ ]] && [ "$s" -ge "$4" ] || die "$2: '$s' is not a size in MiB ($4 or more)"
+	done
+	LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
+	vm_lab "$1"
+}
+
 vm_prereqs() {
 	bench_lab_tools
 	need partclone.ext4 partclone
@@ -57,15 +71,8 @@ vm_prereqs() {
 }
 
 vm_lab() {
-	. "$ROOT/tests/lib/netns.sh"
-	. "$ROOT/tests/lib/lab.sh"
+	bench_lab_dir "$1"
 	. "$ROOT/tests/lib/gold.sh"
-	W=$(mktemp -d "/tmp/strata-bench-$1.XXXXXX")
-	chmod 755 "$W"
-	LAB_RUN=$W/run
-	RES=$BUILD/bench/results
-	mkdir -p "$LAB_RUN" "$RES"
-	netns_init '[ "${KEEP:-0}" = 1 ] && echo "kept $W" || rm -rf "$W"'
 	LAB_VM_TIMEOUT=${LAB_VM_TIMEOUT:-900}
 }
 
