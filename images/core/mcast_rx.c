@@ -190,17 +190,27 @@ static void count_seq(struct strata_mc_rx *rx, uint32_t seq)
 	}
 }
 
-/* The slot assembling f's chunk; else a free one, else the one touched longest ago,
- * emptied for it. */
-static struct strata_mc_slot *slot_for(struct strata_mc_rx *rx, const struct strata_mc_frag *f)
+/* The slot assembling f's chunk (digest its digest), else one assembling another chunk of
+ * that digest with its store size (rekeyed to f's chunk, so that the fragments after this
+ * one find it by index); else a free one, else the one touched longest ago, emptied for
+ * it.  So one digest has at most one slot, whichever of its chunks its datagrams name. */
+static struct strata_mc_slot *slot_for(struct strata_mc_rx *rx, const struct strata_mc_frag *f,
+				       const uint8_t digest[32])
 {
 	struct strata_mc_slot *s = (void *)0;
+	unsigned int k;
 
-	for (unsigned int k = 0; k < STRATA_MC_SLOTS; k++) {
+	for (k = 0; k < STRATA_MC_SLOTS; k++)
+		if (rx->slot[k].used && rx->slot[k].chunk == f->chunk)
+			return &rx->slot[k];
+	for (k = 0; k < STRATA_MC_SLOTS; k++) {
 		struct strata_mc_slot *t = &rx->slot[k];
 
-		if (t->used && t->chunk == f->chunk)
+		if (t->used && t->stored == f->stored_size &&
+		    !strata_memcmp(t->digest, digest, 32)) {
+			t->chunk = f->chunk;
 			return t;
+		}
 		if (!s || (s->used && t->used < s->used))
 			s = t;
 	}
@@ -208,6 +218,7 @@ static struct strata_mc_slot *slot_for(struct strata_mc_rx *rx, const struct str
 		rx->st.evicted++;
 	s->chunk = f->chunk;
 	s->stored = f->stored_size;
+	strata_memcpy(s->digest, digest, 32);
 	s->n = strata_mc_data_frags(f->stored_size, f->frag_size);
 	s->got = 0;
 	strata_memset(s->have, 0, (s->n + 7) / 8);
@@ -266,10 +277,11 @@ static int complete(struct strata_mc_rx *rx, struct strata_mc_slot *s)
 	return 0;
 }
 
-/* A data fragment of a needed chunk, checked against the index: keep its bytes. */
-static int take(struct strata_mc_rx *rx, const struct strata_mc_frag *f)
+/* A data fragment of a needed chunk (digest its digest), checked against the index: keep
+ * its bytes. */
+static int take(struct strata_mc_rx *rx, const struct strata_mc_frag *f, const uint8_t digest[32])
 {
-	struct strata_mc_slot *s = slot_for(rx, f);
+	struct strata_mc_slot *s = slot_for(rx, f, digest);
 
 	s->used = ++rx->clock;
 	if (bit_get(s->have, f->frag)) {
@@ -303,15 +315,23 @@ int strata_mc_rx_datagram(struct strata_mc_rx *rx, const void *pkt, size_t len)
 	if (f.chunk >= rx->idx->chunk_count)
 		return bad(rx, "multicast datagram names a chunk past the layer");
 	strata_index_chunk(rx->idx, f.chunk, &c);
-	/* The carousel sends a digest once a pass, under any of its chunks (needed here or
-	 * not): every fragment of a digest goes to one needed chunk of it, so that they meet
-	 * in one slot. */
-	j = (c.flags & STRATA_ENTRY_NOFILE) ? 0 : needed_same(rx, c.digest);
-	if (!j) {
-		rx->st.ignored_have++;
-		return 0;
-	}
-	if (f.chunk != j - 1) {
+	/*
+	 * The carousel sends a digest once a pass, under any of its chunks (needed here or
+	 * not).  A needed chunk is taken as named, with one bit test: a chunk with a need bit
+	 * has a store file (need_add).  Only a chunk not needed (a twin's, or none of ours)
+	 * costs a digest-table probe, for the last needed chunk of its digest.  Either way the
+	 * fragments of one digest meet in one slot: within a pass the server names one chunk
+	 * for all of them, so they take one path to one index; a later pass may name another
+	 * chunk of the digest, and slot_for then finds the half-filled slot by its digest and
+	 * store size (checked against the index below before any fragment is kept).
+	 */
+	if (!bit_get(rx->need, f.chunk)) {
+		j = (c.flags & STRATA_ENTRY_NOFILE) ? 0 : needed_same(rx, c.digest);
+		if (!j) {
+			rx->st.ignored_have++;
+			return 0;
+		}
+		rx->st.by_digest++;
 		f.chunk = j - 1;
 		strata_index_chunk(rx->idx, f.chunk, &c);
 	}
@@ -321,5 +341,5 @@ int strata_mc_rx_datagram(struct strata_mc_rx *rx, const void *pkt, size_t len)
 		rx->st.parity++;
 		return 0;
 	}
-	return take(rx, &f);
+	return take(rx, &f, c.digest);
 }

@@ -12,7 +12,8 @@
  * fetched, and the fetch phase gets exactly what multicast did not bring.  On a layer with
  * repeats: a store file that verifies clears every needed chunk with its digest, one sent
  * under a chunk the receiver does not need fills the ones it does, a forged one clears
- * none.
+ * none; a needed chunk is taken without the digest table, and one digest's fragments sent
+ * under three of its chunks over three passes meet in one slot.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -642,6 +643,40 @@ static void test_repeats_one_slot(void)
 	rx_close(&rx, &sk);
 }
 
+/* A needed chunk's datagrams are taken as named, without the digest table (by_digest
+ * stays 0); a chunk not needed whose twin is needed is taken for the twin through the
+ * table; and one digest's fragments sent across three passes under three of its chunks
+ * (6 and 14 needed, 10 not) meet in one slot and complete both. */
+static void test_direct_and_twins(void)
+{
+	struct ml_session s = session();
+	uint64_t pair[2] = { 6, 14 };
+	struct strata_mc_rx rx;
+	struct sink sk;
+	uint32_t via10 = 0;
+
+	build_repeats();
+	CHECK(frags(2) >= 3);
+	rx_open(&rx, &sk, 0);
+	send_chunk(&rx, &s, 3, 0);
+	send_chunk(&rx, &s, 6, 0);
+	CHECK(sk.got[3] == 1 && sk.got[2] == 1 && sk.got[6] == 1 && sk.got[14] == 1);
+	CHECK(rx.st.by_digest == 0 && rx.st.chunks_ok == 5);
+	rx_close(&rx, &sk);
+	rx_open(&rx, &sk, 0);
+	strata_mc_rx_done(&rx);
+	CHECK_EQ(strata_mc_rx_init(&rx, pair, 2), 0);
+	for (uint32_t pass = 0; pass < 3; pass++)
+		for (uint32_t f = pass; f < frags(2); f += 3) {
+			CHECK_EQ(send(&rx, &s, pass == 0 ? 6 : pass == 1 ? 10 : 14, f), 0);
+			via10 += pass == 1;
+		}
+	CHECK(sk.got[6] == 1 && sk.got[14] == 1 && sk.got[10] == 0 && rx.need_count == 0);
+	CHECK(rx.st.by_digest == via10 && rx.st.chunks_ok == 2 && rx.st.repeats == 1);
+	CHECK(rx.st.dup == 0 && rx.st.evicted == 0 && rx.st.ignored_have == 0);
+	rx_close(&rx, &sk);
+}
+
 /* The bytes the sanitizer's allocator holds now (every unit test runs under ASan). */
 size_t __sanitizer_get_current_allocated_bytes(void);
 
@@ -737,6 +772,7 @@ int main(void)
 	RUN(test_engine);
 	RUN(test_repeats);
 	RUN(test_repeats_one_slot);
+	RUN(test_direct_and_twins);
 	RUN(test_memory_by_need);
 	RUN(test_large_chunks);
 	ml_free(&layer);
