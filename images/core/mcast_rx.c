@@ -225,12 +225,10 @@ static struct strata_mc_slot *slot_for(struct strata_mc_rx *rx, const struct str
 	return s;
 }
 
-/* Hand s's store file to deliver for chunk i: 1 taken (i's need bit cleared), 0 refused
- * (STRATA_ECORRUPT: counted, i stays needed), or deliver's rc that stops. */
-static int give(struct strata_mc_rx *rx, struct strata_mc_slot *s, uint64_t i)
+/* Chunk i's hand-off ended with rc (deliver's or repeat's): 1 taken (i's need bit
+ * cleared), 0 refused (STRATA_ECORRUPT: counted, i stays needed), or the rc that stops. */
+static int taken(struct strata_mc_rx *rx, uint64_t i, int rc)
 {
-	int rc = rx->deliver(rx->ctx, i, s->buf, s->stored);
-
 	if (rc == STRATA_ECORRUPT) {
 		rx->st.chunks_rejected++;
 		return 0;
@@ -241,6 +239,21 @@ static int give(struct strata_mc_rx *rx, struct strata_mc_slot *s, uint64_t i)
 	rx->need_count--;
 	rx->st.chunks_ok++;
 	return 1;
+}
+
+/* Hand s's store file to deliver for chunk i: taken's answer. */
+static int give(struct strata_mc_rx *rx, struct strata_mc_slot *s, uint64_t i)
+{
+	return taken(rx, i, rx->deliver(rx->ctx, i, s->buf, s->stored));
+}
+
+/* Chunk i repeats s's chunk, which deliver took: through repeat when there is one and it
+ * can (no second decode), else deliver with s's store file.  taken's answer. */
+static int give_again(struct strata_mc_rx *rx, struct strata_mc_slot *s, uint64_t i)
+{
+	int rc = rx->repeat ? rx->repeat(rx->ctx, s->chunk, i) : 1;
+
+	return rc == 1 ? give(rx, s, i) : taken(rx, i, rc);
 }
 
 /* The needed chunk with digest's bytes, from the last one in its chain, plus one; 0 when
@@ -255,7 +268,7 @@ static uint64_t needed_same(struct strata_mc_rx *rx, const uint8_t digest[32])
 }
 
 /* Every data fragment of s is in: hand the store file to deliver (mcast_rx.h), then, once
- * it verified, to deliver again for each other needed chunk with the same digest. */
+ * it verified, each other needed chunk with the same digest to give_again. */
 static int complete(struct strata_mc_rx *rx, struct strata_mc_slot *s)
 {
 	struct strata_chunk c;
@@ -270,7 +283,7 @@ static int complete(struct strata_mc_rx *rx, struct strata_mc_slot *s)
 	for (j = needed_same(rx, c.digest); j; j = same_before(rx, j - 1)) {
 		if (!bit_get(rx->need, j - 1))
 			continue;
-		if ((rc = give(rx, s, j - 1)) < 0)
+		if ((rc = give_again(rx, s, j - 1)) < 0)
 			return rc;
 		rx->st.repeats += (uint64_t)rc;
 	}

@@ -27,9 +27,11 @@
  * for a needed chunk of its digest (a table probe), and a slot is found by its digest
  * when its chunk's index does not match, so the fragments of one digest meet in one slot
  * whichever of its chunks each pass names; once
- * deliver took a store file, the same bytes go to deliver for every other needed chunk
- * of that digest, each verified and written as the first was.  A store file that did not
- * verify goes to none of them.
+ * deliver took a store file, every other needed chunk of that digest is written too:
+ * through repeat when the caller gives one (the bytes deliver decoded, hashed again
+ * against the chunk's digest and written: a repeated store file is decoded once), else
+ * the same store file goes to deliver for it, verified and written as the first was.  A
+ * store file that did not verify goes to none of them.
  *
  * Parity fragments are checked like the others and counted, but not used: the receiver
  * completes a chunk from its data fragments only.
@@ -56,6 +58,12 @@
 /** Called with a complete store file (stored[0..len), the receiver's, valid during the
  *  call) of chunk: decode, verify, write.  0, STRATA_ECORRUPT, or an rc that stops. */
 typedef int strata_mc_deliver_fn(void *ctx, uint64_t chunk, const uint8_t *stored, size_t len);
+
+/** Called, when deliver just took first's store file, for chunk, another needed chunk of
+ *  its digest: write chunk from the bytes deliver decoded and verified, hashed again
+ *  (strata_deploy_put_same), without decoding again.  deliver's rcs, or 1 when it cannot
+ *  (then deliver gets the store file for chunk). */
+typedef int strata_mc_repeat_fn(void *ctx, uint64_t first, uint64_t chunk);
 
 /** What the receiver has seen.  Datagram counts unless said otherwise. */
 struct strata_mc_rx_stats {
@@ -95,7 +103,8 @@ struct strata_mc_rx {
 	uint16_t frag_size;                   /**< the manifest's payload= */
 	uint8_t parity;                       /**< the manifest's parity= */
 	strata_mc_deliver_fn *deliver;
-	void *ctx;                            /**< for deliver */
+	strata_mc_repeat_fn *repeat;          /**< optional: NULL delivers every repeat */
+	void *ctx;                            /**< for deliver and repeat */
 
 	struct strata_mc_rx_stats st;
 	/** Bit i of byte i / 8 (LSB first) set while chunk i is needed; read it with
