@@ -54,6 +54,12 @@ static int deliver(void *ctx, uint64_t chunk, const uint8_t *stored, size_t len)
 	return strata_deploy_put(ctx, chunk, stored, len);
 }
 
+/* rx's repeat: the engine writes chunk from first's decoded bytes, hashed again. */
+static int repeat(void *ctx, uint64_t first, uint64_t chunk)
+{
+	return strata_deploy_put_same(ctx, first, chunk);
+}
+
 /* Whether job j has work for the phase: chunks needed, a public layer, its partition in
  * the manifest's session. */
 static int in_session(const struct mcast_job *j)
@@ -227,7 +233,8 @@ static void part_init(struct mc_run *r, struct mcast_job *j)
 	p->j = j;
 	p->rx = (struct strata_mc_rx){ .idx = j->d->idx, .part = (uint8_t)j->part->num,
 				       .frag_size = mc->payload, .parity = mc->parity,
-				       .deliver = deliver, .ctx = j->d };
+				       .deliver = deliver, .repeat = repeat,
+				       .ctx = j->d };
 	memcpy(p->rx.session, mc->session, sizeof(p->rx.session));
 	if (strata_mc_rx_init(&p->rx, j->need, *j->n_need)) {
 		log_msg("mcast: part %s: the receiver did not start%s", j->label, BY_HTTP);

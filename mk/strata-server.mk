@@ -17,7 +17,7 @@ SERVER_SRCS := server/main.c server/services.c server/server.c server/catalog.c 
 	server/json_out.c server/lab_view.c server/lab_snapshot.c server/http_api.c server/http_json.c \
 	server/sse.c server/http_events.c \
 	server/inventory_mcast.c server/mcast_plan.c server/mcast.c server/mcast_client.c \
-	server/mcast_send.c server/http_mcast.c \
+	server/mcast_machines.c server/mcast_send.c server/http_mcast.c \
 	server/wol_packet.c server/wol.c server/http_wol.c \
 	server/unknown.c server/http_unknown.c \
 	server/register.c server/register_write.c server/http_register.c \
@@ -62,6 +62,13 @@ TEST_TARGETS += $(SAN)/strata-server $(FUZZ)/fuzz_http
 # Unit test of the HTTP parsers: links the parser and the core it uses, nothing else.
 $(SAN)/tests/unit/test_http: $(SAN)/tests/unit/test_http.o \
 		$(patsubst %.c,$(SAN)/%.o,$(HTTP_PARSE_SRCS) $(HOST_LIB_SRCS))
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(HOST_LIBS)
+
+# The count of a multicast session's machines still needing chunks (mcast_machines.c),
+# which the verdict's "alone" reads.
+$(SAN)/tests/unit/test_mcast_machines.o: SAN_CFLAGS += -Iserver
+$(SAN)/tests/unit/test_mcast_machines: $(SAN)/tests/unit/test_mcast_machines.o \
+		$(patsubst %.c,$(SAN)/%.o,server/mcast_machines.c $(HOST_LIB_SRCS))
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(HOST_LIBS)
 
 # Unit test of the layer cache: the cache, the host's file reader and the core.

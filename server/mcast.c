@@ -56,12 +56,6 @@ static int session_part(struct server *s, struct mcast_session *ss, unsigned int
 	return 0;
 }
 
-void mcast_client_drop(struct mcast_session *ss, size_t i)
-{
-	free(ss->c[i].r);
-	ss->c[i] = ss->c[--ss->nc];
-}
-
 static void session_free(struct mcast_session *ss)
 {
 	if (!ss)
@@ -95,6 +89,7 @@ static struct mcast_session *session_plan(struct server *s, const struct inv_pro
 			goto err;
 	ss->avg_stored = sum.data ? sum.stored / sum.data : 0;
 	ss->byte_stored = sum.stored ? (uint64_t)(sum.squares / sum.stored) : 0;
+	ss->frags = mcast_frags(ss->byte_stored, ss->ann.payload);
 	return ss;
 err:
 	session_free(ss);
@@ -106,8 +101,7 @@ static void session_log(const struct mcast_session *ss)
 {
 	char hex[17];
 
-	uint32_t frags = mcast_frags(ss->byte_stored, ss->ann.payload);
-	uint32_t limit = mcast_loss_limit(frags);
+	uint32_t limit = mcast_loss_limit(ss->frags);
 
 	strata_hex_encode(hex, ss->ann.session, 8);
 	fprintf(stderr, "mcast: %s: session %s on %u.%u.%u.%u:%u at %llu bit/s, %u parts, "
@@ -115,7 +109,7 @@ static void session_log(const struct mcast_session *ss)
 		"leaves for HTTP\n", ss->profile, hex, ss->ann.group[0], ss->ann.group[1],
 		ss->ann.group[2], ss->ann.group[3], ss->ann.port,
 		(unsigned long long)ss->ann.rate, ss->ann.nparts, (unsigned long long)ss->lap,
-		frags, limit / 100, limit % 100);
+		ss->frags, limit / 100, limit % 100);
 }
 
 /* The sessions the catalog announces now, planned (not sending), into *out (n of them). */

@@ -50,15 +50,6 @@ static uint64_t client_dist(const struct mcast_session *ss, const struct mcast_c
 	return ss->lap - cur + ss->offset[c->part_ix] + x;
 }
 
-/* Whether no client of ss on a machine other than c's needs anything. */
-static int alone(const struct mcast_session *ss, const struct mcast_client *c)
-{
-	for (size_t i = 0; i < ss->nc; i++)
-		if (ss->c[i].need_chunks && memcmp(ss->c[i].mac, c->mac, 6))
-			return 0;
-	return 1;
-}
-
 /* The answer to client c (NULL: one that left) of ss. */
 static void answer_for(const struct mcast_session *ss, const struct mcast_client *c,
 		       uint8_t out[STRATA_MC_ANSWER_LEN])
@@ -71,7 +62,7 @@ static void answer_for(const struct mcast_session *ss, const struct mcast_client
 		struct mcast_verdict_in in = {
 			mcast_pos(ss), c->join_pos, ss->lap, c->need_chunks,
 			ss->data_chunks[c->part_ix], c->seen, c->lost,
-			mcast_frags(ss->byte_stored, ss->ann.payload), alone(ss, c) };
+			ss->frags, mcast_alone(ss, c) };
 
 		a.verdict = (uint8_t)mcast_verdict(&in);
 		a.eta_ms = mcast_eta_ms(client_dist(ss, c), ss->avg_stored, ss->ann.rate);
@@ -121,16 +112,17 @@ static struct mcast_client *client_take(struct mcast_session *ss, const uint8_t 
 	return c;
 }
 
-/* Take status st with ranges r[0..st->range_count) (moved: *r becomes NULL) into c. */
-static void client_update(struct mcast_client *c, const struct strata_mc_status_info *st,
-			  struct strata_mc_range_mem **r)
+/* Take status st with ranges r[0..st->range_count) (moved: *r becomes NULL) into c, one
+ * of ss's clients. */
+static void client_update(struct mcast_session *ss, struct mcast_client *c,
+			  const struct strata_mc_status_info *st, struct strata_mc_range_mem **r)
 {
 	free(c->r);
 	c->r = *r;
 	*r = NULL;
 	c->n = st->range_count;
 	c->partial = (st->flags & STRATA_MCS_PARTIAL) != 0;
-	c->need_chunks = st->need_chunks;
+	mcast_client_need(ss, c, st->need_chunks);
 	c->bytes_mc = st->bytes_mc;
 	c->bytes_http = st->bytes_http;
 	c->seen += st->seen;
@@ -151,7 +143,7 @@ static int status_apply(struct mcast_session *ss, const uint8_t mac[6], unsigned
 		if (i >= 0) {
 			struct mcast_client left;
 
-			client_update(&ss->c[i], st, r);
+			client_update(ss, &ss->c[i], st, r);
 			left = ss->c[i];
 			mcast_client_drop(ss, (size_t)i);
 			client_log(ss, &left, st->flags & STRATA_MCS_DONE ? "done"
@@ -168,7 +160,7 @@ static int status_apply(struct mcast_session *ss, const uint8_t mac[6], unsigned
 		c->join_pos = mcast_pos(ss);
 		c->seen = c->lost = 0;
 	}
-	client_update(c, st, r);
+	client_update(ss, c, st, r);
 	if (joined)
 		client_log(ss, c, "joined");
 	answer_for(ss, c, answer);

@@ -47,10 +47,15 @@ struct mcast_session {
 	uint64_t avg_stored;             /**< store bytes per data chunk, for eta_ms */
 	uint64_t byte_stored;            /**< the store size of the chunk an average stored
 					      byte is in, for mcast_frags */
+	uint32_t frags;                  /**< mcast_frags of it: fixed for the session, so
+					      made once with it, for every verdict */
 	int sock;                        /**< bound to --addr:port, sending to the group */
 	struct sockaddr_in dst;
 	struct mcast_client *c;          /**< owned */
 	size_t nc, cap;
+	/** Distinct MACs with a client whose need_chunks is not 0 (a machine has a client
+	 *  per partition): kept by mcast_client_need, so a verdict's "alone" is O(1). */
+	size_t machines_needing;
 	/* The carousel: the loop's thread only, except what the JSON and answers read. */
 	unsigned int cur_part;           /**< part index of the cursor */
 	uint64_t cur_chunk;              /**< the chunk being sent, or the next to consider */
@@ -90,7 +95,23 @@ void mcast_kick(struct mcast *mc);
 /** The loop's tick (mcast_send.c): send what the buckets allow, drop silent clients. */
 void mcast_tick(struct loop *loop, struct loop_timer *t);
 
-/** Remove client i of ss (its ranges freed).  Under the lock. */
+/** Remove client i of ss (its ranges freed; its need, if any, taken out of
+ *  machines_needing).  Under the lock. */
 void mcast_client_drop(struct mcast_session *ss, size_t i);
+
+/**
+ * Set client c's (one of ss's) need_chunks, keeping ss->machines_needing: the only way
+ * need_chunks changes, with mcast_client_drop going through it with 0.  O(1), but when c
+ * starts or stops needing: then O(clients), to learn whether another client of its
+ * machine needs chunks.  Under the lock.
+ */
+void mcast_client_need(struct mcast_session *ss, struct mcast_client *c, uint64_t need_chunks);
+
+/**
+ * Whether no client of ss on a machine other than c's needs chunks (mcast_verdict's
+ * alone), from machines_needing: O(1), but when exactly one machine needs chunks and c
+ * does not, then O(clients) to learn whether that machine is c's.
+ */
+int mcast_alone(const struct mcast_session *ss, const struct mcast_client *c);
 
 #endif /* STRATA_MCAST_LIVE_H */

@@ -272,25 +272,38 @@ static int finish_chunk(struct strata_deploy *d)
 	return 0;
 }
 
+/* Chunk i, for strata_deploy_put and strata_deploy_put_same, into *c: 0, or
+ * STRATA_EINVAL past the layer or without a store file. */
+static int put_target(const struct strata_deploy *d, uint64_t i, struct strata_chunk *c)
+{
+	if (i >= d->idx->chunk_count)
+		return STRATA_EINVAL;
+	strata_index_chunk(d->idx, i, c);
+	return (c->flags & STRATA_ENTRY_NOFILE) ? STRATA_EINVAL : 0;
+}
+
+/* Count a put of chunk c (len store bytes) that ended with rc (deploy.h); rc returned. */
+static int put_counted(struct strata_deploy *d, const struct strata_chunk *c, size_t len,
+		       int rc)
+{
+	if (rc == STRATA_ECORRUPT)
+		d->st.chunks_rejected++;
+	else if (rc)
+		strata_deploy_failed(d, c, "not written: the target failed");
+	else
+		d->st.bytes_put += len;
+	return rc;
+}
+
 int strata_deploy_put(struct strata_deploy *d, uint64_t i, const void *stored, size_t len)
 {
 	struct strata_diag diag = { 0 };
 	struct strata_chunk c;
-	int rc;
+	int rc = put_target(d, i, &c);
 
-	if (i >= d->idx->chunk_count)
-		return STRATA_EINVAL;
-	strata_index_chunk(d->idx, i, &c);
-	if (c.flags & STRATA_ENTRY_NOFILE)
-		return STRATA_EINVAL;
-	rc = put_chunk(d, &c, stored, len, &diag);
-	if (rc == STRATA_ECORRUPT)
-		d->st.chunks_rejected++;
-	else if (rc)
-		strata_deploy_failed(d, &c, "not written: the target failed");
-	else
-		d->st.bytes_put += len;
-	return rc;
+	if (rc)
+		return rc;
+	return put_counted(d, &c, len, put_chunk(d, &c, stored, len, &diag));
 }
 
 /* The source's stream: split it into store files by the sizes the index gives. */
@@ -372,6 +385,27 @@ static int not_copied(struct strata_deploy *d, const struct strata_chunk *c, int
 	return rc;
 }
 
+/* Whether chunk c may be written from a copy of chunk from's bytes: the same length, in
+ * whole blocks (a short last chunk shares its last block with bytes past the layer). */
+static int copyable(const struct strata_deploy *d, const struct strata_chunk *from,
+		    const struct strata_chunk *c)
+{
+	return from->length == c->length && strata_deploy_blocks(d, c->length) == c->length;
+}
+
+/* d->buf holds c->length bytes that should be chunk c's (copyable): hash them again and
+ * write them only when they are c's.  0 written; 1 not c's bytes (nothing written); or the
+ * target's rc.  The caller counts. */
+static int write_same(struct strata_deploy *d, const struct strata_chunk *c)
+{
+	uint8_t digest[32];
+
+	strata_sha256(d->buf, c->length, digest);
+	if (strata_memcmp(digest, c->digest, 32))
+		return 1;
+	return d->target->write(d->target_ctx, c->offset, d->buf, c->length);
+}
+
 /*
  * Phase 2 for a chunk that a verified copy elsewhere on the target may stand in for: read
  * the copy, hash it again, write it.  0 copied; 1 when there is no usable copy (none
@@ -381,32 +415,41 @@ static int not_copied(struct strata_deploy *d, const struct strata_chunk *c, int
 static int reuse_chunk(struct strata_deploy *d, const struct strata_chunk *c)
 {
 	struct strata_chunk from;
-	uint8_t digest[32];
 	uint64_t at = d->reuse ? strata_reuse_find(d->reuse, c->digest) : 0;
 	int rc;
 
-	if (!at || strata_deploy_blocks(d, c->length) != c->length)
+	if (!at)
 		return 1;
 	strata_index_chunk(d->idx, at - 1, &from);
-	if (from.length != c->length)
+	if (!copyable(d, &from, c))
 		return 1;
 	/* The copy may be a started write: its failure is its own, named by the settle. */
 	rc = strata_batch_settle(d);
 	if (rc)
 		return rc;
 	rc = d->target->read(d->target_ctx, from.offset, d->buf, c->length);
-	if (rc)
-		return not_copied(d, c, rc);
-	strata_sha256(d->buf, c->length, digest);
-	if (strata_memcmp(digest, c->digest, 32))
+	if (rc == 0 && (rc = write_same(d, c)) == 1)
 		return 1;
-	rc = d->target->write(d->target_ctx, c->offset, d->buf, c->length);
 	if (rc)
 		return not_copied(d, c, rc);
 	d->st.chunks_reused++;
 	d->st.bytes_written += c->length;
 	progress(d, 2);
 	return 0;
+}
+
+int strata_deploy_put_same(struct strata_deploy *d, uint64_t i, uint64_t j)
+{
+	struct strata_chunk from, c;
+	int rc = put_target(d, j, &c);
+
+	if (rc || (rc = put_target(d, i, &from)))
+		return rc;
+	if (!copyable(d, &from, &c) || (rc = write_same(d, &c)) == 1)
+		return 1;
+	if (rc == 0)
+		written(d, &c);
+	return put_counted(d, &c, c.stored_size, rc);
 }
 
 /* True when chunks a+1..b-1 all lack a file (zero or free), so a and b can share a run. */

@@ -28,8 +28,9 @@
  *
  * Between the two, an optional hook (d->between) may deliver some of the needed chunks
  * another way, a multicast session (mcast_rx.h), through strata_deploy_put: the same
- * decode, verify and write as a fetched chunk's.  It shrinks the need list, and the fetch
- * phase gets the rest (for multicast, the HTTP repair).
+ * decode, verify and write as a fetched chunk's (a repeat of a chunk just put is written
+ * from its decoded bytes, hashed again: strata_deploy_put_same).  It shrinks the need
+ * list, and the fetch phase gets the rest (for multicast, the HTTP repair).
  *
  * Every core (d->workers): the CPU work, hashing what the scan read and inflating and
  * verifying fetched chunks, runs in batches on all the machine's cores while the caller's
@@ -256,6 +257,17 @@ int strata_deploy_scan(struct strata_deploy *d, uint64_t first, uint64_t end, ui
  * file; or a target rc (the chunk then counts as failed and is named).
  */
 int strata_deploy_put(struct strata_deploy *d, uint64_t i, const void *stored, size_t len);
+
+/**
+ * After strata_deploy_put(d, i, ...) returned 0, with no other call on d between but this
+ * one: write chunk j, of the same digest, from the bytes that put decoded and verified
+ * (the engine's, still in its buffer), so a store file repeated at many indices is
+ * decoded once.  The bytes are hashed again against j's digest and must have j's length
+ * in whole blocks (as a copy on the target, phase 2's reuse); else nothing is written and
+ * it returns 1: then put j's store file.  Counts and other rcs are strata_deploy_put's
+ * for j (chunks_fetched, bytes_put as if its store file were put).
+ */
+int strata_deploy_put_same(struct strata_deploy *d, uint64_t i, uint64_t j);
 
 /**
  * Phase 2 over need[0..n) (ascending chunk indices, borrowed): copy each chunk from a

@@ -190,17 +190,27 @@ static void count_seq(struct strata_mc_rx *rx, uint32_t seq)
 	}
 }
 
-/* The slot assembling f's chunk; else a free one, else the one touched longest ago,
- * emptied for it. */
-static struct strata_mc_slot *slot_for(struct strata_mc_rx *rx, const struct strata_mc_frag *f)
+/* The slot assembling f's chunk (digest its digest), else one assembling another chunk of
+ * that digest with its store size (rekeyed to f's chunk, so that the fragments after this
+ * one find it by index); else a free one, else the one touched longest ago, emptied for
+ * it.  So one digest has at most one slot, whichever of its chunks its datagrams name. */
+static struct strata_mc_slot *slot_for(struct strata_mc_rx *rx, const struct strata_mc_frag *f,
+				       const uint8_t digest[32])
 {
 	struct strata_mc_slot *s = (void *)0;
+	unsigned int k;
 
-	for (unsigned int k = 0; k < STRATA_MC_SLOTS; k++) {
+	for (k = 0; k < STRATA_MC_SLOTS; k++)
+		if (rx->slot[k].used && rx->slot[k].chunk == f->chunk)
+			return &rx->slot[k];
+	for (k = 0; k < STRATA_MC_SLOTS; k++) {
 		struct strata_mc_slot *t = &rx->slot[k];
 
-		if (t->used && t->chunk == f->chunk)
+		if (t->used && t->stored == f->stored_size &&
+		    !strata_memcmp(t->digest, digest, 32)) {
+			t->chunk = f->chunk;
 			return t;
+		}
 		if (!s || (s->used && t->used < s->used))
 			s = t;
 	}
@@ -208,18 +218,17 @@ static struct strata_mc_slot *slot_for(struct strata_mc_rx *rx, const struct str
 		rx->st.evicted++;
 	s->chunk = f->chunk;
 	s->stored = f->stored_size;
+	strata_memcpy(s->digest, digest, 32);
 	s->n = strata_mc_data_frags(f->stored_size, f->frag_size);
 	s->got = 0;
 	strata_memset(s->have, 0, (s->n + 7) / 8);
 	return s;
 }
 
-/* Hand s's store file to deliver for chunk i: 1 taken (i's need bit cleared), 0 refused
- * (STRATA_ECORRUPT: counted, i stays needed), or deliver's rc that stops. */
-static int give(struct strata_mc_rx *rx, struct strata_mc_slot *s, uint64_t i)
+/* Chunk i's hand-off ended with rc (deliver's or repeat's): 1 taken (i's need bit
+ * cleared), 0 refused (STRATA_ECORRUPT: counted, i stays needed), or the rc that stops. */
+static int taken(struct strata_mc_rx *rx, uint64_t i, int rc)
 {
-	int rc = rx->deliver(rx->ctx, i, s->buf, s->stored);
-
 	if (rc == STRATA_ECORRUPT) {
 		rx->st.chunks_rejected++;
 		return 0;
@@ -230,6 +239,21 @@ static int give(struct strata_mc_rx *rx, struct strata_mc_slot *s, uint64_t i)
 	rx->need_count--;
 	rx->st.chunks_ok++;
 	return 1;
+}
+
+/* Hand s's store file to deliver for chunk i: taken's answer. */
+static int give(struct strata_mc_rx *rx, struct strata_mc_slot *s, uint64_t i)
+{
+	return taken(rx, i, rx->deliver(rx->ctx, i, s->buf, s->stored));
+}
+
+/* Chunk i repeats s's chunk, which deliver took: through repeat when there is one and it
+ * can (no second decode), else deliver with s's store file.  taken's answer. */
+static int give_again(struct strata_mc_rx *rx, struct strata_mc_slot *s, uint64_t i)
+{
+	int rc = rx->repeat ? rx->repeat(rx->ctx, s->chunk, i) : 1;
+
+	return rc == 1 ? give(rx, s, i) : taken(rx, i, rc);
 }
 
 /* The needed chunk with digest's bytes, from the last one in its chain, plus one; 0 when
@@ -244,7 +268,7 @@ static uint64_t needed_same(struct strata_mc_rx *rx, const uint8_t digest[32])
 }
 
 /* Every data fragment of s is in: hand the store file to deliver (mcast_rx.h), then, once
- * it verified, to deliver again for each other needed chunk with the same digest. */
+ * it verified, each other needed chunk with the same digest to give_again. */
 static int complete(struct strata_mc_rx *rx, struct strata_mc_slot *s)
 {
 	struct strata_chunk c;
@@ -259,17 +283,18 @@ static int complete(struct strata_mc_rx *rx, struct strata_mc_slot *s)
 	for (j = needed_same(rx, c.digest); j; j = same_before(rx, j - 1)) {
 		if (!bit_get(rx->need, j - 1))
 			continue;
-		if ((rc = give(rx, s, j - 1)) < 0)
+		if ((rc = give_again(rx, s, j - 1)) < 0)
 			return rc;
 		rx->st.repeats += (uint64_t)rc;
 	}
 	return 0;
 }
 
-/* A data fragment of a needed chunk, checked against the index: keep its bytes. */
-static int take(struct strata_mc_rx *rx, const struct strata_mc_frag *f)
+/* A data fragment of a needed chunk (digest its digest), checked against the index: keep
+ * its bytes. */
+static int take(struct strata_mc_rx *rx, const struct strata_mc_frag *f, const uint8_t digest[32])
 {
-	struct strata_mc_slot *s = slot_for(rx, f);
+	struct strata_mc_slot *s = slot_for(rx, f, digest);
 
 	s->used = ++rx->clock;
 	if (bit_get(s->have, f->frag)) {
@@ -303,15 +328,23 @@ int strata_mc_rx_datagram(struct strata_mc_rx *rx, const void *pkt, size_t len)
 	if (f.chunk >= rx->idx->chunk_count)
 		return bad(rx, "multicast datagram names a chunk past the layer");
 	strata_index_chunk(rx->idx, f.chunk, &c);
-	/* The carousel sends a digest once a pass, under any of its chunks (needed here or
-	 * not): every fragment of a digest goes to one needed chunk of it, so that they meet
-	 * in one slot. */
-	j = (c.flags & STRATA_ENTRY_NOFILE) ? 0 : needed_same(rx, c.digest);
-	if (!j) {
-		rx->st.ignored_have++;
-		return 0;
-	}
-	if (f.chunk != j - 1) {
+	/*
+	 * The carousel sends a digest once a pass, under any of its chunks (needed here or
+	 * not).  A needed chunk is taken as named, with one bit test: a chunk with a need bit
+	 * has a store file (need_add).  Only a chunk not needed (a twin's, or none of ours)
+	 * costs a digest-table probe, for the last needed chunk of its digest.  Either way the
+	 * fragments of one digest meet in one slot: within a pass the server names one chunk
+	 * for all of them, so they take one path to one index; a later pass may name another
+	 * chunk of the digest, and slot_for then finds the half-filled slot by its digest and
+	 * store size (checked against the index below before any fragment is kept).
+	 */
+	if (!bit_get(rx->need, f.chunk)) {
+		j = (c.flags & STRATA_ENTRY_NOFILE) ? 0 : needed_same(rx, c.digest);
+		if (!j) {
+			rx->st.ignored_have++;
+			return 0;
+		}
+		rx->st.by_digest++;
 		f.chunk = j - 1;
 		strata_index_chunk(rx->idx, f.chunk, &c);
 	}
@@ -321,5 +354,5 @@ int strata_mc_rx_datagram(struct strata_mc_rx *rx, const void *pkt, size_t len)
 		rx->st.parity++;
 		return 0;
 	}
-	return take(rx, &f);
+	return take(rx, &f, c.digest);
 }

@@ -22,12 +22,16 @@
  * Repeats: a layer may hold one chunk's bytes at many indices (runs of one block, copies
  * of a file), and the carousel sends each digest once a pass, under the first index some
  * client needs (docs/multicast.md).  So the receiver knows its needed chunks by digest (a
- * reuse table, reuse.h, with a chain through the chunks of one digest): a datagram is
- * taken for one needed chunk of its digest, the same for every datagram of that digest
- * whichever of its chunks it names (so that its fragments meet in one slot), and once
- * deliver took a store file, the same bytes go to deliver for every other needed chunk
- * of that digest, each verified and written as the first was.  A store file that did not
- * verify goes to none of them.
+ * reuse table, reuse.h, with a chain through the chunks of one digest): a datagram naming
+ * a needed chunk is taken for it (one bit test), one naming a chunk not needed is taken
+ * for a needed chunk of its digest (a table probe), and a slot is found by its digest
+ * when its chunk's index does not match, so the fragments of one digest meet in one slot
+ * whichever of its chunks each pass names; once
+ * deliver took a store file, every other needed chunk of that digest is written too:
+ * through repeat when the caller gives one (the bytes deliver decoded, hashed again
+ * against the chunk's digest and written: a repeated store file is decoded once), else
+ * the same store file goes to deliver for it, verified and written as the first was.  A
+ * store file that did not verify goes to none of them.
  *
  * Parity fragments are checked like the others and counted, but not used: the receiver
  * completes a chunk from its data fragments only.
@@ -55,6 +59,12 @@
  *  call) of chunk: decode, verify, write.  0, STRATA_ECORRUPT, or an rc that stops. */
 typedef int strata_mc_deliver_fn(void *ctx, uint64_t chunk, const uint8_t *stored, size_t len);
 
+/** Called, when deliver just took first's store file, for chunk, another needed chunk of
+ *  its digest: write chunk from the bytes deliver decoded and verified, hashed again
+ *  (strata_deploy_put_same), without decoding again.  deliver's rcs, or 1 when it cannot
+ *  (then deliver gets the store file for chunk). */
+typedef int strata_mc_repeat_fn(void *ctx, uint64_t first, uint64_t chunk);
+
 /** What the receiver has seen.  Datagram counts unless said otherwise. */
 struct strata_mc_rx_stats {
 	uint64_t seen;             /**< of this session, F and m (any part) */
@@ -63,6 +73,8 @@ struct strata_mc_rx_stats {
 				        layer, a store file size not the index's */
 	uint64_t other_part;       /**< this session's, for another part */
 	uint64_t ignored_have;     /**< a chunk not needed (any more) */
+	uint64_t by_digest;        /**< a chunk not needed, taken for a needed one of its
+				        digest (found by a digest-table probe) */
 	uint64_t parity;           /**< parity fragments of needed chunks, unused */
 	uint64_t dup;              /**< a fragment already held */
 	uint64_t evicted;          /**< chunks dropped half-assembled for a newer one */
@@ -78,6 +90,7 @@ struct strata_mc_slot {
 	uint64_t chunk;
 	uint64_t used;             /**< the receiver's clock at its last fragment; 0 free */
 	uint32_t stored, n, got;   /**< S, its data fragments, those held */
+	uint8_t digest[32];        /**< the chunk's, so another chunk of it finds the slot */
 	uint8_t have[STRATA_MC_FRAGS_MAX / 8];
 	uint8_t *buf;              /**< the store file, chunk_size bytes */
 };
@@ -90,7 +103,8 @@ struct strata_mc_rx {
 	uint16_t frag_size;                   /**< the manifest's payload= */
 	uint8_t parity;                       /**< the manifest's parity= */
 	strata_mc_deliver_fn *deliver;
-	void *ctx;                            /**< for deliver */
+	strata_mc_repeat_fn *repeat;          /**< optional: NULL delivers every repeat */
+	void *ctx;                            /**< for deliver and repeat */
 
 	struct strata_mc_rx_stats st;
 	/** Bit i of byte i / 8 (LSB first) set while chunk i is needed; read it with

@@ -6,9 +6,11 @@
  * length and that many bytes (cut at the end of the input).  Each goes to
  * strata_mc_parse and to a receiver of part 1 of a fixed 16-chunk layer
  * (tests/unit/test_mcast_layer.h: zero, zlib and raw chunks of 4 KiB, F = 512) whose
- * deliver runs the core's strata_chunk_decode, as the deploy engine does.  Invariants: an
- * accepted datagram re-encodes to exactly its bytes; deliver gets only needed chunks, each
- * once, with the index's store file size; a chunk that verifies equals the image; the
+ * deliver runs the core's strata_chunk_decode, as the deploy engine does (and whose
+ * repeat takes even chunks, leaving odd ones to deliver).  Invariants: an accepted
+ * datagram re-encodes to exactly its bytes; deliver and repeat get only needed chunks,
+ * each once, deliver with the index's store file size, repeat a chunk of the digest just
+ * delivered; a chunk that verifies equals the image; the
  * need count plus the chunks delivered stays the data chunks' count.  A broken invariant
  * aborts.
  *
@@ -50,6 +52,24 @@ static int deliver(void *ctx, uint64_t chunk, const uint8_t *stored, size_t len)
 	return 0;
 }
 
+/* rx's repeat: chunk repeats first, just delivered, by digest; an odd chunk says it
+ * cannot (so its store file goes to deliver), an even one is taken as written. */
+static int repeat(void *ctx, uint64_t first, uint64_t chunk)
+{
+	struct strata_mc_rx *rx = ctx;
+	struct strata_chunk a, b;
+
+	REQUIRE(chunk < CHUNKS && first < CHUNKS && chunk != first && delivered[first] == 1);
+	REQUIRE(strata_mc_rx_needs(rx, chunk) && delivered[chunk] == 0);
+	strata_index_chunk(&layer.idx, first, &a);
+	strata_index_chunk(&layer.idx, chunk, &b);
+	REQUIRE(memcmp(a.digest, b.digest, 32) == 0 && a.length == b.length);
+	if (chunk % 2)
+		return 1;
+	delivered[chunk]++;
+	return 0;
+}
+
 /* An accepted datagram is canonical: the writer gives back its bytes. */
 static void check_parse(const uint8_t *p, size_t len)
 {
@@ -69,7 +89,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	uint64_t need[CHUNKS], initial;
 	struct strata_mc_rx rx = { .idx = &layer.idx, .part = 1, .frag_size = 512,
-				   .deliver = deliver };
+				   .deliver = deliver, .repeat = repeat };
 	size_t off = 1;
 
 	if (!layer.image)

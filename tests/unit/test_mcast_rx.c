@@ -12,7 +12,9 @@
  * fetched, and the fetch phase gets exactly what multicast did not bring.  On a layer with
  * repeats: a store file that verifies clears every needed chunk with its digest, one sent
  * under a chunk the receiver does not need fills the ones it does, a forged one clears
- * none.
+ * none; a needed chunk is taken without the digest table, and one digest's fragments sent
+ * under three of its chunks over three passes meet in one slot; into the engine, a
+ * repeated store file is decoded once and written at each of its chunks.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -642,6 +644,114 @@ static void test_repeats_one_slot(void)
 	rx_close(&rx, &sk);
 }
 
+/* A needed chunk's datagrams are taken as named, without the digest table (by_digest
+ * stays 0); a chunk not needed whose twin is needed is taken for the twin through the
+ * table; and one digest's fragments sent across three passes under three of its chunks
+ * (6 and 14 needed, 10 not) meet in one slot and complete both. */
+static void test_direct_and_twins(void)
+{
+	struct ml_session s = session();
+	uint64_t pair[2] = { 6, 14 };
+	struct strata_mc_rx rx;
+	struct sink sk;
+	uint32_t via10 = 0;
+
+	build_repeats();
+	CHECK(frags(2) >= 3);
+	rx_open(&rx, &sk, 0);
+	send_chunk(&rx, &s, 3, 0);
+	send_chunk(&rx, &s, 6, 0);
+	CHECK(sk.got[3] == 1 && sk.got[2] == 1 && sk.got[6] == 1 && sk.got[14] == 1);
+	CHECK(rx.st.by_digest == 0 && rx.st.chunks_ok == 5);
+	rx_close(&rx, &sk);
+	rx_open(&rx, &sk, 0);
+	strata_mc_rx_done(&rx);
+	CHECK_EQ(strata_mc_rx_init(&rx, pair, 2), 0);
+	for (uint32_t pass = 0; pass < 3; pass++)
+		for (uint32_t f = pass; f < frags(2); f += 3) {
+			CHECK_EQ(send(&rx, &s, pass == 0 ? 6 : pass == 1 ? 10 : 14, f), 0);
+			via10 += pass == 1;
+		}
+	CHECK(sk.got[6] == 1 && sk.got[14] == 1 && sk.got[10] == 0 && rx.need_count == 0);
+	CHECK(rx.st.by_digest == via10 && rx.st.chunks_ok == 2 && rx.st.repeats == 1);
+	CHECK(rx.st.dup == 0 && rx.st.evicted == 0 && rx.st.ignored_have == 0);
+	rx_close(&rx, &sk);
+}
+
+/** Counts of an engine-backed receiver's calls. */
+struct counted {
+	struct strata_deploy *d;
+	unsigned int puts[CHUNKS];    /**< store files decoded, per chunk */
+	unsigned int sames[CHUNKS];   /**< written from a decoded repeat, per chunk */
+};
+
+static int counted_put(void *ctx, uint64_t chunk, const uint8_t *stored, size_t len)
+{
+	struct counted *k = ctx;
+
+	k->puts[chunk]++;
+	return strata_deploy_put(k->d, chunk, stored, len);
+}
+
+static int counted_same(void *ctx, uint64_t first, uint64_t chunk)
+{
+	struct counted *k = ctx;
+	int rc = strata_deploy_put_same(k->d, first, chunk);
+
+	k->sames[chunk] += rc == 0;
+	return rc;
+}
+
+/* A repeated chunk by multicast into the engine: its store file (sent under 10) is
+ * decoded once and 2, 6, 10 and 14 are all right on the target, counted as put; strata_deploy_put_same
+ * refuses (1, nothing written) bytes that are not its chunk's, and a receiver without
+ * repeat decodes every copy. */
+static void test_engine_repeats(void)
+{
+	struct mem t = { .size = CHUNKS << SHIFT };
+	struct strata_deploy d = { .idx = &layer.idx, .target = &mem_ops, .target_ctx = &t,
+				   .block_size = 512, .source = &src_ops, .source_ctx = &t };
+	struct ml_session s = session();
+	struct counted k = { .d = &d };
+	struct strata_mc_rx rx = { .idx = &layer.idx, .part = 2, .frag_size = FS,
+				   .deliver = counted_put, .repeat = counted_same, .ctx = &k };
+	uint64_t need[4] = { 2, 6, 10, 14 };
+	const size_t cs = 1u << SHIFT;
+	struct strata_chunk c2, c3;
+
+	build_repeats();
+	strata_index_chunk(&layer.idx, 2, &c2);
+	strata_index_chunk(&layer.idx, 3, &c3);
+	t.bytes = ml_alloc(t.size);
+	memcpy(rx.session, s.session, sizeof(rx.session));
+	CHECK_EQ(strata_deploy_init(&d), 0);
+	CHECK_EQ(strata_mc_rx_init(&rx, need, 4), 0);
+	send_chunk(&rx, &s, 10, 0);
+	CHECK(k.puts[10] == 1 && k.puts[2] + k.puts[6] + k.puts[14] == 0);
+	CHECK(k.sames[2] == 1 && k.sames[6] == 1 && k.sames[14] == 1 && rx.need_count == 0);
+	for (unsigned int i = 0; i < 4; i++)
+		CHECK(memcmp(t.bytes + need[i] * cs, layer.image + 2 * cs, cs) == 0);
+	CHECK(d.st.chunks_fetched == 4 && d.st.bytes_put == 4 * (uint64_t)c2.stored_size);
+	CHECK(rx.st.chunks_ok == 4 && rx.st.repeats == 3);
+	/* the engine's buffer holds chunk 3's bytes: not chunk 6's */
+	memset(t.bytes + 6 * cs, 0, cs);
+	CHECK_EQ(strata_deploy_put(&d, 3, layer.file[3], c3.stored_size), 0);
+	CHECK_EQ(strata_deploy_put_same(&d, 3, 6), 1);
+	CHECK_EQ(strata_deploy_put_same(&d, 3, CHUNKS), STRATA_EINVAL);
+	CHECK(t.bytes[6 * cs] == 0 && d.st.chunks_fetched == 5);
+	strata_mc_rx_done(&rx);
+	/* without repeat, every copy is decoded */
+	memset(&k.puts, 0, sizeof(k.puts));
+	rx.repeat = NULL;
+	CHECK_EQ(strata_mc_rx_init(&rx, need, 4), 0);
+	send_chunk(&rx, &s, 2, 0);
+	CHECK(k.puts[2] == 1 && k.puts[6] == 1 && k.puts[10] == 1 && k.puts[14] == 1);
+	CHECK(memcmp(t.bytes + 6 * cs, layer.image + 2 * cs, cs) == 0);
+	strata_mc_rx_done(&rx);
+	strata_deploy_done(&d);
+	free(t.bytes);
+}
+
 /* The bytes the sanitizer's allocator holds now (every unit test runs under ASan). */
 size_t __sanitizer_get_current_allocated_bytes(void);
 
@@ -737,6 +847,8 @@ int main(void)
 	RUN(test_engine);
 	RUN(test_repeats);
 	RUN(test_repeats_one_slot);
+	RUN(test_direct_and_twins);
+	RUN(test_engine_repeats);
 	RUN(test_memory_by_need);
 	RUN(test_large_chunks);
 	ml_free(&layer);
