@@ -12,29 +12,33 @@
 #   Strata   the lab (tests/lib/lab.sh): strata-server (release build) with the multicast
 #            profile of tests/e2e/multicast.sh (tests/lib/mcast.sh's mcast_inventory) at
 #            MCAST_RATE (default 4M bit/s), and three QEMU VMs (OVMF, TCG, the iPXE ROM)
-#            started at once, twice: every client clean, then the third losing
+#            started at once, twice a round: every client clean, then the third losing
 #            MBENCH_LOSS % (default 2) of the multicast frames its tap carries
-#            (LAB_MCAST_LOSS, an nftables rule on the lab's bridge).  Server bytes: the
+#            (LAB_MCAST_LOSS, an nftables rule on the lab's bridge); MBENCH_ROUNDS rounds
+#            (default 3), new VMs (machines) each run.  Server bytes: the
 #            session's store bytes sent (/api/mcast.json) during the run and every
 #            client's bytes by HTTP (repairs, what multicast missed); a client's time:
 #            strata.efi's own deployment time (its final line), which the multicast phase
-#            is most of; its HTTP repair bytes beside.
+#            is most of, and its multicast phase (the agent's "left after N ms"), which
+#            the carousel sets rather than the VM's CPU; its HTTP repair bytes beside.
 #   udpcast  udp-sender and three udp-receivers natively, each in a network namespace on a
 #            bridge with IGMP snooping and a querier, the sender capped at the same rate
 #            (--max-bitrate), sending one file: the layer's stored chunks concatenated, so
-#            one copy is the same bytes.  Twice, as above, the third receiver's bridge
-#            port dropping the same share of multicast (the same nftables rule).  Server
+#            one copy is the same bytes.  Twice a round, as above, the third receiver's
+#            bridge port dropping the same share of multicast (the same nftables rule).  Server
 #            bytes: the sender's UDP payload (its interface's bytes less 42 a frame: its
 #            data, retransmissions and control); a client's time: from the receivers'
 #            start (once the sender listens) to the receiver's exit.
-# udpcast runs natively and Strata's clients under emulation, so the goals compare ratios:
+# udpcast runs natively and Strata's clients under emulation, so the goals compare ratios,
+# each the median of the rounds' (TCG's run-to-run spread is a few percent, the size of
+# the slowdowns compared):
 #   bytes     server bytes <= 1.2x one copy for 3 clients (clean run)
 #   lossy     the lossy client's time <= 1.2x the slowest other's (lossy run)
 #   slowdown  the slowest client's time, lossy run over clean run: Strata's < udpcast's
 # Results: a table on stdout, BUILD_DIR/bench/results/multicast.md, and the "Multicast"
 # section of docs/benchmarks.md (between <!-- bench:multicast begin/end -->).
 # Needs root, qemu-system-x86, ovmf, ipxe-qemu, dnsmasq, udpcast, nftables and
-# `make build-all`.  About 6 minutes at 4M on 2 cores.  KEEP=1 keeps the work folder.
+# `make build-all`.  About 4 minutes a round at 4M on 2 cores.  KEEP=1 keeps the work folder.
 set -uo pipefail
 
 BENCH=multicast.sh
@@ -46,6 +50,8 @@ need udp-sender udpcast
 need nft nftables
 RATE=${MCAST_RATE:-4M}
 LOSS=${MBENCH_LOSS:-2}
+ROUNDS=${MBENCH_ROUNDS:-3}
+[[ $ROUNDS =~ ^[1-9][0-9]?$ ]] && [ "$ROUNDS" -le 39 ] || die "MBENCH_ROUNDS: '$ROUNDS' is not a count of rounds (1 to 39)"
 [[ $RATE =~ ^[0-9]+[KMG]$ ]] || die "MCAST_RATE: '$RATE' is not a rate such as 4M"
 bench_lab_dir mcast
 . "$ROOT/tests/lib/gold.sh"
@@ -58,11 +64,14 @@ LAB_VM_TIMEOUT=${LAB_VM_TIMEOUT:-600}
 agent_ms() { debug "$1" | sed -n 's/.*deployment complete:.*, \([0-9]*\) ms$/\1/p' | tail -n 1; }
 # http_bytes NAME: the bytes VM NAME fetched by HTTP (repairs and what multicast missed).
 http_bytes() { debug "$1" | sed -n 's/.*deployment complete:.* fetched (\([0-9]*\) bytes).*/\1/p' | tail -n 1; }
+# mc_ms NAME: how long VM NAME's multicast phase ran (its parts' "left after N ms", the
+# longest), ms: the part of its time the carousel sets, not its own CPU.
+mc_ms() { debug "$1" | sed -n 's/.*mcast: part .*: left after \([0-9]*\) ms.*/\1/p' | sort -n | tail -n 1; }
 
 # strata_run TAG FIRST LOSS: VMs vmFIRST..vmFIRST+2 at once from empty disks, the last
-# losing LOSS % of its multicast; into $W/strata.tsv one line per VM "TAG vmN MS HTTP MC",
-# "TAG multicast BYTES" (the session's) and "TAG sent BYTES" (those and every VM's HTTP).
-# Dies when a VM does not deploy the layers.
+# losing LOSS % of its multicast; into $W/strata.tsv one line per VM "TAG vmN MS HTTP MC
+# MCMS", "TAG multicast BYTES" (the session's) and "TAG sent BYTES" (those and every VM's
+# HTTP).  Dies when a VM does not deploy the layers.
 strata_run() {
 	local tag=$1 first=$2 loss=$3 before n i pids=()
 	before=$(mcast_sent)
@@ -77,7 +86,8 @@ strata_run() {
 	for n in $(seq "$first" $((first + 2))); do
 		part_equals "$W/disk$n.img" 2 "$W/root-v1.img" && part_equals "$W/disk$n.img" 1 "$W/esp.img" ||
 			die "vm$n: its disk does not hold the layers (see $LAB_RUN/vm$n.debug)"
-		echo "$tag vm$n $(agent_ms "vm$n") $(http_bytes "vm$n") $(debug "vm$n" | mcast_rx_bytes)" >> "$W/strata.tsv"
+		echo "$tag vm$n $(agent_ms "vm$n") $(http_bytes "vm$n") $(debug "vm$n" | mcast_rx_bytes) $(mc_ms "vm$n")" >> "$W/strata.tsv"
+		rm -f "$W/disk$n.img"
 	done
 	awk -v t="$tag" '$1 == t { s += ($2 == "multicast") ? $3 : $4 } END { print t, "sent", s }' "$W/strata.tsv" >> "$W/strata.tsv"
 }
@@ -137,70 +147,102 @@ mcast_chunk_files "$W/root/store" "$ESP" "$ROOT1" | sort -u | xargs -r cat > "$W
 [ "$(stat -c %s "$W/layer.bin")" = "$COPY" ] || die "the udpcast file is not one copy ($COPY bytes)"
 log "one copy (and one pass): $COPY bytes"
 
-log "udpcast: 3 receivers at $RATE, clean"
 uc_lab || die "udpcast's namespaces could not be made"
 # The first transfer on a new bridge lost two receivers' start for about 25 s (udp-sender's
 # "Timeout notAnswered"), the snooping bridge not yet forwarding the group to them: one
 # transfer first, not counted.
+log "udpcast: a first transfer, not counted"
 uc_run warmup
 rm -f "$W/udpcast.tsv"
-uc_run clean
-log "udpcast: 3 receivers, r3 losing $LOSS % of its multicast"
-netns_mcast_loss "$UC_BR" v3 "$LOSS" || die "no loss rule"
-uc_run lossy
+for r in $(seq "$ROUNDS"); do
+	log "udpcast round $r of $ROUNDS: 3 receivers at $RATE, clean, then r3 losing $LOSS % of its multicast"
+	uc_run "clean$r"
+	netns_mcast_loss "$UC_BR" v3 "$LOSS" || die "no loss rule"
+	uc_run "lossy$r"
+	netns_mcast_clean "$UC_BR" v3 || die "the loss rule stays"
+done
 
 log "Strata: the lab at $RATE"
-mcast_inventory "$W/root" "$RATE" "$ESP" "$ROOT1" 6
+mcast_inventory "$W/root" "$RATE" "$ESP" "$ROOT1" $((6 * ROUNDS))
 lab_start "$W/root" "$KEY" || die "the lab did not start (see $LAB_RUN/server.log)"
-log "Strata: vm1..vm3 at once, clean"
-strata_run clean 1 0
-log "Strata: vm4..vm6 at once, vm6 losing $LOSS % of its multicast"
-strata_run lossy 4 "$LOSS"
+for r in $(seq "$ROUNDS"); do
+	first=$((6 * r - 5))
+	log "Strata round $r of $ROUNDS: vm$first..vm$((first + 2)) at once, clean"
+	strata_run "clean$r" "$first" 0
+	log "Strata round $r: vm$((first + 3))..vm$((first + 5)) at once, vm$((first + 5)) losing $LOSS % of its multicast"
+	strata_run "lossy$r" $((first + 3)) "$LOSS"
+done
 
 # --- the report --------------------------------------------------------------------------
 
 # f FILE TAG FIELD: the value of "TAG FIELD V" in FILE.
 f() { awk -v t="$2" -v k="$3" '$1 == t && $2 == k { print $3 }' "$1"; }
-# slowest FILE TAG [EXCEPT]: the largest time of TAG's clients (but EXCEPT).
-slowest() { awk -v t="$2" -v x="${3:-}" '$1 == t && $2 != "sent" && $2 != "multicast" && $2 != x && $3 > m { m = $3 } END { print m + 0 }' "$1"; }
+# slowest FILE TAG [EXCEPT] [COL]: the largest column COL (default 3, the time) of TAG's
+# clients (but EXCEPT).
+slowest() {
+	awk -v t="$2" -v x="${3:-}" -v c="${4:-3}" '$1 == t && $2 != "sent" && $2 != "multicast" && $2 != x && $c > m { m = $c }
+		END { print m + 0 }' "$1"
+}
+# lossy_name FILE R: the lossy client of round R's lossy run (udpcast's r3, Strata's vm6R).
+lossy_name() { [ "$1" = "$U" ] && echo r3 || echo "vm$((6 * $2))"; }
 met() { awk -v r="$1" -v g="$2" -v op="${3:-le}" 'BEGIN { if (r == "n/a") print "n/a"; else print ((op == "le" ? r <= g : r < g) ? "met" : "NOT met") }'; }
+median() { sort -g | awk '{ v[NR] = $1 } END { if (!NR) print "n/a"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+# per_round FN ARGS..: FN ARGS.. r for every round r, a line each.
+per_round() { local r; for r in $(seq "$ROUNDS"); do echo "$("$@" "$r")"; done; }
 S=$W/strata.tsv U=$W/udpcast.tsv
-S_clean_bytes=$(ratio "$(f "$S" clean sent)" "$COPY") S_lossy_bytes=$(ratio "$(f "$S" lossy sent)" "$COPY")
-U_clean_bytes=$(ratio "$(f "$U" clean sent)" "$COPY") U_lossy_bytes=$(ratio "$(f "$U" lossy sent)" "$COPY")
-S_clean_slow=$(slowest "$S" clean) S_lossy_slow=$(slowest "$S" lossy)
-U_clean_slow=$(slowest "$U" clean) U_lossy_slow=$(slowest "$U" lossy)
-S_LOSSY=$(ratio "$(f "$S" lossy vm6)" "$(slowest "$S" lossy vm6)")
-U_LOSSY=$(ratio "$(f "$U" lossy r3)" "$(slowest "$U" lossy r3)")
-S_DOWN=$(ratio "$S_lossy_slow" "$S_clean_slow")
-U_DOWN=$(ratio "$U_lossy_slow" "$U_clean_slow")
-rows() {   # rows FILE NAME: one table row per client of each run
-	awk -v n="$2" -v c="$COPY" '$2 != "sent" && $2 != "multicast" { printf "| %s | %s | %s | %.1f | %s | %s |\n", n, $1, $2, $3 / 1000,
-		$4 == "" ? "" : sprintf("%.2f", $4 / 1e6), $5 == "" ? "" : sprintf("%.2f", $5 / 1e6) }' "$1"
+bytes_of() { ratio "$(f "$1" "$2$3" sent)" "$COPY"; }                 # FILE clean|lossy R
+mc_bytes_lossy() { ratio "$(f "$S" "lossy$1" multicast)" "$COPY"; }
+lossy_share() {                                                         # FILE R
+	local x; x=$(lossy_name "$1" "$2")
+	ratio "$(awk -v t="lossy$2" -v n="$x" '$1 == t && $2 == n { print $3 }' "$1")" "$(slowest "$1" "lossy$2" "$x")"
+}
+down() { ratio "$(slowest "$1" "lossy$3" "" "$2")" "$(slowest "$1" "clean$3" "" "$2")"; }   # FILE COL R
+S_clean_bytes=$(per_round bytes_of "$S" clean | median) U_clean_bytes=$(per_round bytes_of "$U" clean | median)
+S_lossy_bytes=$(per_round bytes_of "$S" lossy | median) U_lossy_bytes=$(per_round bytes_of "$U" lossy | median)
+S_LOSSY=$(per_round lossy_share "$S" | median) U_LOSSY=$(per_round lossy_share "$U" | median)
+S_DOWN=$(per_round down "$S" 3 | median) U_DOWN=$(per_round down "$U" 3 | median)
+S_DOWN_MC=$(per_round down "$S" 6 | median)
+# runs FILE NAME: one table row per run: its clients' times, the slowest, bytes.
+runs() {
+	awk -v n="$2" -v c="$COPY" '
+		$2 == "sent" { sent[$1] = $3; next }
+		$2 == "multicast" { next }
+		{ if (!($1 in t)) order[++k] = $1
+		  t[$1] = t[$1] (t[$1] == "" ? "" : ", ") sprintf("%.1f", $3 / 1000)
+		  if ($3 > m[$1]) m[$1] = $3
+		  if ($6 != "" && $6 > mc[$1]) mc[$1] = $6
+		  h[$1] += $4 }
+		END { for (i = 1; i <= k; i++) { r = order[i]
+			printf "| %s | %s | %s | %.1f | %s | %s | %.2f |\n", n, r, t[r], m[r] / 1000,
+				r in mc ? sprintf("%.1f", mc[r] / 1000) : "", n == "Strata" ? sprintf("%.2f", h[r] / 1e6) : "", sent[r] / c } }' "$1"
 }
 MD=$RES/multicast.md
 cat > "$MD" <<EOF
 Three clients at once on one bridge, the layer of tests/lib/gold.sh (ESP and root):
 one copy is $COPY bytes ($(mib "$COPY") MiB) of distinct stored chunks, what udpcast sends and what
 one pass of Strata's carousel sends (each digest once).  Rate $RATE bit/s on both sides;
-the lossy client (Strata's vm6, udpcast's r3) loses $LOSS % of the multicast frames its bridge
-port sends it.  Strata: strata-server release build, QEMU $(qemu-system-x86_64 --version | head -1 | awk '{ print $4 }') TCG VMs (OVMF, the
-iPXE ROM), strata.efi's own deployment time.  udpcast $(dpkg-query -W -f='${Version}' udpcast 2>/dev/null): native, in namespaces, from
-the receivers' start (the sender listening) to the receiver's exit.  $(nproc) host cores.
+the lossy client (Strata's last VM of a lossy run, udpcast's r3) loses $LOSS % of the multicast
+frames its bridge port sends it.  $ROUNDS rounds, each a clean run then a lossy one; the goals
+take the median of the rounds' ratios.  Strata: strata-server release build, QEMU
+$(qemu-system-x86_64 --version | head -1 | awk '{ print $4 }') TCG VMs (OVMF, the iPXE ROM), strata.efi's own deployment time and its
+multicast phase (the carousel's part of it).  udpcast $(dpkg-query -W -f='${Version}' udpcast 2>/dev/null): native, in namespaces,
+from the receivers' start (the sender listening) to the receiver's exit.  $(nproc) host cores.
 
-| client | run | name | time (s) | HTTP (MB) | multicast (MB) |
-| --- | --- | --- | ---: | ---: | ---: |
-$(rows "$S" Strata)
-$(rows "$U" udpcast)
+| side | run | clients' times (s) | slowest (s) | slowest multicast phase (s) | HTTP (MB) | server bytes / one copy |
+| --- | --- | --- | ---: | ---: | ---: | ---: |
+$(runs "$S" Strata)
+$(runs "$U" udpcast)
 
-| goal | Strata | udpcast | goal met (Strata) |
+| goal (median of $ROUNDS rounds) | Strata | udpcast | goal met (Strata) |
 | --- | ---: | ---: | --- |
 | server bytes / one copy, clean (3 clients) | $S_clean_bytes | $U_clean_bytes | <= 1.2: $(met "$S_clean_bytes" 1.2) |
 | server bytes / one copy, lossy run | $S_lossy_bytes | $U_lossy_bytes | |
-| multicast bytes / one copy, lossy run | $(ratio "$(f "$S" lossy multicast)" "$COPY") | | |
+| multicast bytes / one copy, lossy run | $(per_round mc_bytes_lossy | median) | | |
 | lossy client's time / slowest other's | $S_LOSSY | $U_LOSSY | <= 1.2: $(met "$S_LOSSY" 1.2) |
 | slowest client, lossy run / clean run | $S_DOWN | $U_DOWN | < udpcast's: $(met "$S_DOWN" "$U_DOWN" lt) |
+| slowest multicast phase, lossy run / clean run | $S_DOWN_MC | | |
 
-Run: \`bash tests/bench/multicast.sh build\` ($(date -u +%Y-%m-%d)); server bytes per client are a third of the ratios above.
+Run: \`bash tests/bench/multicast.sh build\` ($(date -u +%Y-%m-%d), MBENCH_ROUNDS=$ROUNDS); server bytes per client are a third of the ratios above.
 EOF
 cat "$MD"
 doc_section "$ROOT/docs/benchmarks.md" multicast "Multicast" "Measured by tests/bench/multicast.sh." "$MD" \

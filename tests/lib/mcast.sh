@@ -4,7 +4,7 @@
 #
 #   MCAST_GROUP             the group every lab session uses (239.255.83.1)
 #   mcast_profile_keys RATE the keys that make a profile multicast at RATE (e.g. 4M)
-#   mcast_mac I             the MAC of the multicast lab's machine vmI (1..9)
+#   mcast_mac I             the MAC of the multicast lab's machine vmI (1..239)
 #   mcast_inventory ROOT RATE ESP ROOTLAYER N
 #                           ROOT/inventory.conf: the profile gold at RATE carrying ESP
 #                           (16M) and the root layer (48M), CIDATA beside them (its machine
@@ -28,7 +28,7 @@ MCAST_GROUP=239.255.83.1
 
 mcast_profile_keys() { echo "multicast=yes group=$MCAST_GROUP rate=$1"; }
 
-mcast_mac() { printf '52:54:00:5a:00:1%d' "$1"; }
+mcast_mac() { printf '52:54:00:5a:00:%02x' $((0x10 + $1)); }
 
 mcast_inventory() {
 	local i

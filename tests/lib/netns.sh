@@ -16,6 +16,7 @@
 #   netns_addr NS IF CIDR        add an address to IF in NS
 #   netns_tap NS TAP BR          persistent tap TAP in NS under BR, up (for QEMU)
 #   netns_mcast_loss NS PORT PCT the bridge in NS drops PCT % of the multicast out of PORT
+#   netns_mcast_clean NS PORT    ... and no longer does
 #   netns_spawn VAR NS LOG CMD.. run CMD inside NS in the background, output to LOG;
 #                                VAR = its PID (ip netns exec execs, so it is CMD's)
 #   netns_stop PID               SIGTERM, up to 5 s grace, then SIGKILL; reaps it
@@ -142,4 +143,11 @@ table bridge loss_$port {
 }
 EOF
 		{ echo "netns: cannot make $port in $ns drop $3 % of its multicast (nft)" >&2; return 1; }
+}
+
+# netns_mcast_clean NS PORT: undo netns_mcast_loss NS PORT (a bench's clean run after a
+# lossy one on the same namespaces).
+netns_mcast_clean() {
+	ip netns exec "$1" nft delete table bridge "loss_$2" ||
+		{ echo "netns: cannot end the multicast loss of $2 in $1 (nft)" >&2; return 1; }
 }
