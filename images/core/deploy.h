@@ -259,10 +259,11 @@ int strata_deploy_scan(struct strata_deploy *d, uint64_t first, uint64_t end, ui
 int strata_deploy_put(struct strata_deploy *d, uint64_t i, const void *stored, size_t len);
 
 /**
- * After strata_deploy_put(d, i, ...) returned 0, with no other call on d between but this
- * one: write chunk j, of the same digest, from the bytes that put decoded and verified
- * (the engine's, still in its buffer), so a store file repeated at many indices is
- * decoded once.  The bytes are hashed again against j's digest and must have j's length
+ * After strata_deploy_put(d, i, ...) returned 0: write chunk j, of the same digest, from
+ * the bytes that put decoded and verified (the engine's, still in its buffer), so a store
+ * file repeated at many indices is decoded once.  Any call on d between (a fallback put
+ * of another repeat) may leave other bytes there; they are refused, never written: the
+ * bytes are hashed again against j's digest and must have j's length
  * in whole blocks (as a copy on the target, phase 2's reuse); else nothing is written and
  * it returns 1: then put j's store file.  Counts and other rcs are strata_deploy_put's
  * for j (chunks_fetched, bytes_put as if its store file were put).

@@ -186,7 +186,9 @@ slowest() {
 # lossy_name FILE R: the lossy client of round R's lossy run (udpcast's r3, Strata's vm6R).
 lossy_name() { [ "$1" = "$U" ] && echo r3 || echo "vm$((6 * $2))"; }
 met() { awk -v r="$1" -v g="$2" -v op="${3:-le}" 'BEGIN { if (r == "n/a") print "n/a"; else print ((op == "le" ? r <= g : r < g) ? "met" : "NOT met") }'; }
-median() { sort -g | awk '{ v[NR] = $1 } END { if (!NR) print "n/a"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+# median: of stdin's numbers, "n/a" if any is n/a (a round without the figure).
+median() { awk '!/^[0-9.]+$/ { bad = 1 } { print } END { exit bad }' > "$W/median.in" || { echo n/a; return; }
+	sort -g "$W/median.in" | awk '{ v[NR] = $1 } END { if (!NR) print "n/a"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 # per_round FN ARGS..: FN ARGS.. r for every round r, a line each.
 per_round() { local r; for r in $(seq "$ROUNDS"); do echo "$("$@" "$r")"; done; }
 S=$W/strata.tsv U=$W/udpcast.tsv

@@ -46,9 +46,9 @@ BENCH=poweron.sh
 [ $# -eq 1 ] || die "usage: poweron.sh BUILD_DIR (or --help)"
 bench_dirs "$1"
 . "$HERE/lib/vmbench.sh"
-need debugfs e2fsprogs
 export LAB_SMP=2 LAB_ACCEL=tcg,thread=multi
 vm_open poweron ROOT_MIB "64 344" 32
+need debugfs e2fsprogs
 declare -A L1 L2 USED   # per size: the root layers of versions 1 and 2, the root's used MiB
 
 mac_of() { printf '52:54:00:5a:18:%02x' "$1"; }   # mac_of N: the lab's Nth PC
