@@ -21,6 +21,10 @@
 #            strata.efi's own deployment time (its final line), which the multicast phase
 #            is most of, and its multicast phase (the agent's "left after N ms"), which
 #            the carousel sets rather than the VM's CPU; its HTTP repair bytes beside.
+#            Then Strata by unicast, once: three more VMs at once with the same parts in a
+#            profile without multicast, first on the lab's link, then with the server's
+#            link (its bridge) capped at MCAST_RATE (a tbf qdisc): N unicast deployments
+#            against one multicast session, on the same layer and link rate.
 #   udpcast  udp-sender and three udp-receivers natively, each in a network namespace on a
 #            bridge with IGMP snooping and a querier, the sender capped at the same rate
 #            (--max-bitrate), sending one file: the layer's stored chunks concatenated, so
@@ -38,7 +42,7 @@
 # Results: a table on stdout, BUILD_DIR/bench/results/multicast.md, and the "Multicast"
 # section of docs/benchmarks.md (between <!-- bench:multicast begin/end -->).
 # Needs root, qemu-system-x86, ovmf, ipxe-qemu, dnsmasq, udpcast, nftables and
-# `make build-all`.  About 4 minutes a round at 4M on 2 cores.  KEEP=1 keeps the work folder.
+# `make build-all`.  About 2 minutes a round at 4M on 2 cores, and 4 more.  KEEP=1 keeps the work folder.
 set -uo pipefail
 
 BENCH=multicast.sh
@@ -90,6 +94,18 @@ strata_run() {
 		rm -f "$W/disk$n.img"
 	done
 	awk -v t="$tag" '$1 == t { s += ($2 == "multicast") ? $3 : $4 } END { print t, "sent", s }' "$W/strata.tsv" >> "$W/strata.tsv"
+}
+
+# unicast_profile INVENTORY FIRST LAST: append a profile "plain" with the gold profile's
+# parts and no multicast, and machines vmFIRST..vmLAST deploying it.
+unicast_profile() {
+	local parts i
+	parts=$(grep '^part ' "$1")
+	{
+		echo "profile plain"
+		echo "$parts"
+		for i in $(seq "$2" "$3"); do echo "machine $(mcast_mac "$i") name=vm$i profile=plain action=deploy"; done
+	} >> "$1"
 }
 
 # --- udpcast -----------------------------------------------------------------------------
@@ -163,7 +179,9 @@ for r in $(seq "$ROUNDS"); do
 done
 
 log "Strata: the lab at $RATE"
-mcast_inventory "$W/root" "$RATE" "$ESP" "$ROOT1" $((6 * ROUNDS))
+UNI=$((6 * ROUNDS))   # the unicast runs' machines come after the rounds'
+mcast_inventory "$W/root" "$RATE" "$ESP" "$ROOT1" "$UNI"
+unicast_profile "$W/root/inventory.conf" $((UNI + 1)) $((UNI + 6))
 lab_start "$W/root" "$KEY" || die "the lab did not start (see $LAB_RUN/server.log)"
 for r in $(seq "$ROUNDS"); do
 	first=$((6 * r - 5))
@@ -172,6 +190,13 @@ for r in $(seq "$ROUNDS"); do
 	log "Strata round $r: vm$((first + 3))..vm$((first + 5)) at once, vm$((first + 5)) losing $LOSS % of its multicast"
 	strata_run "lossy$r" $((first + 3)) "$LOSS"
 done
+log "Strata by unicast: vm$((UNI + 1))..vm$((UNI + 3)) at once, the server's link as the lab's"
+strata_run unicast $((UNI + 1)) 0
+log "Strata by unicast: vm$((UNI + 4))..vm$((UNI + 6)) at once, the server's link capped at $RATE bit/s"
+ip netns exec "$LAB_NS" tc qdisc add dev br0 root tbf rate "${RATE,,}bit" burst 32k latency 400ms ||
+	die "no tbf qdisc on the lab's bridge"
+strata_run "unicast@$RATE" $((UNI + 4)) 0
+ip netns exec "$LAB_NS" tc qdisc del dev br0 root || die "the lab's bridge keeps its tbf qdisc"
 
 # --- the report --------------------------------------------------------------------------
 
@@ -204,6 +229,9 @@ S_lossy_bytes=$(per_round bytes_of "$S" lossy | median) U_lossy_bytes=$(per_roun
 S_LOSSY=$(per_round lossy_share "$S" | median) U_LOSSY=$(per_round lossy_share "$U" | median)
 S_DOWN=$(per_round down "$S" 3 | median) U_DOWN=$(per_round down "$U" 3 | median)
 S_DOWN_MC=$(per_round down "$S" 6 | median)
+UNI_BYTES=$(bytes_of "$S" unicast "") UNICAP_BYTES=$(bytes_of "$S" "unicast@$RATE" "")
+slowest_of() { slowest "$1" "$2$3"; }                                  # FILE clean R
+MC_VS_UNICAP=$(ratio "$(per_round slowest_of "$S" clean | median)" "$(slowest "$S" "unicast@$RATE")")
 # runs FILE NAME: one table row per run: its clients' times, the slowest, bytes.
 runs() {
 	awk -v n="$2" -v c="$COPY" '
@@ -225,7 +253,9 @@ one copy is $COPY bytes ($(mib "$COPY") MiB) of distinct stored chunks, what udp
 one pass of Strata's carousel sends (each digest once).  Rate $RATE bit/s on both sides;
 the lossy client (Strata's last VM of a lossy run, udpcast's r3) loses $LOSS % of the multicast
 frames its bridge port sends it.  $ROUNDS rounds, each a clean run then a lossy one; the goals
-take the median of the rounds' ratios.  Strata: strata-server release build, QEMU
+take the median of the rounds' ratios.  Then three VMs at once by unicast (the same parts
+in a profile without multicast), on the lab's link and with the server's link capped at
+$RATE bit/s (a tbf qdisc on its bridge).  Strata: strata-server release build, QEMU
 $(qemu-system-x86_64 --version | head -1 | awk '{ print $4 }') TCG VMs (OVMF, the iPXE ROM), strata.efi's own deployment time and its
 multicast phase (the carousel's part of it).  udpcast $(dpkg-query -W -f='${Version}' udpcast 2>/dev/null): native, in namespaces,
 from the receivers' start (the sender listening) to the receiver's exit.  $(nproc) host cores.
@@ -243,6 +273,8 @@ $(runs "$U" udpcast)
 | lossy client's time / slowest other's | $S_LOSSY | $U_LOSSY | <= 1.2: $(met "$S_LOSSY" 1.2) |
 | slowest client, lossy run / clean run | $S_DOWN | $U_DOWN | < udpcast's: $(met "$S_DOWN" "$U_DOWN" lt) |
 | slowest multicast phase, lossy run / clean run | $S_DOWN_MC | | |
+| server bytes / one copy, 3 unicast deployments (lab link; capped at $RATE) | $UNI_BYTES; $UNICAP_BYTES | | |
+| slowest client, multicast (clean, median) / unicast capped at $RATE | $MC_VS_UNICAP | | |
 
 Run: \`bash tests/bench/multicast.sh build\` ($(date -u +%Y-%m-%d), MBENCH_ROUNDS=$ROUNDS); server bytes per client are a third of the ratios above.
 EOF
