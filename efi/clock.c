@@ -8,11 +8,14 @@
 /** How long each calibration stall lasts, and how many there are.  A stall can only run
  *  long (the firmware returns once at least that long has passed; a host that deschedules
  *  a virtual CPU mid-stall makes it much longer), never short, so the fewest ticks of
- *  several short stalls is the rate: one 20 ms stall on a busy 2-core host under TCG read
- *  up to 2.5x the ticks, and every clock_ms after ran that much slow.  5 ms keeps Stall's
- *  granularity (OVMF: the ACPI PM timer, 3.58 MHz) and the call below 0.1 %. */
-#define CLOCK_CALIBRATE_US 5000
-#define CLOCK_CALIBRATE_ROUNDS 5
+ *  several short stalls is the rate.  One 20 ms stall on a busy 2-core host under TCG read
+ *  up to 2.5x the ticks, and every clock_ms after ran that much slow; five 5 ms stalls
+ *  still all ran long in one VM of 36 with three VMs on the two cores (its 14 s pass
+ *  logged as 10.9 s).  Twelve of 2 ms: each short enough to fall between two of the host's
+ *  time slices, and Stall's granularity (OVMF: the ACPI PM timer, 3.58 MHz) and the call's
+ *  cost stay below 0.5 %. */
+#define CLOCK_CALIBRATE_US 2000
+#define CLOCK_CALIBRATE_ROUNDS 12
 /** Ticks per ms assumed when calibration sees no ticks: a 1 GHz guess keeps timeouts
  *  firing, roughly, instead of never. */
 #define CLOCK_FALLBACK_TICKS_PER_MS 1000000ull

@@ -5,7 +5,7 @@
  * TPL_CALLBACK (Debian's iPXE leaves the app there during a download, see fetch_ipxe.c),
  * where timer notifications are blocked and WaitForEvent is refused.  The CPU's time-stamp
  * counter ticks regardless of TPL; it is calibrated once against the firmware's Stall (the
- * fewest ticks of a few short stalls: a stall only ever runs long).
+ * fewest ticks of twelve 2 ms stalls: a stall only ever runs long).
  * x86_64 only, like the build; an invariant TSC (every x86_64 CPU of the last decade, and
  * QEMU under TCG, which derives it from the host clock) keeps it steady.
  */
@@ -14,7 +14,7 @@
 
 #include <stdint.h>
 
-/** Calibrate the counter (takes about 25 ms).  Call once, after InitializeLib. */
+/** Calibrate the counter (takes about 24 ms).  Call once, after InitializeLib. */
 void clock_init(void);
 
 /** Milliseconds since clock_init, monotonic; 0 before clock_init. */
