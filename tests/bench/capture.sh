@@ -120,9 +120,10 @@ vm_part() {
 	need qemu-system-x86_64 qemu-system-x86
 	need dnsmasq dnsmasq-base
 	export STRATA_SERVER=$SRV
+	local timeout=${LAB_VM_TIMEOUT:-1200}   # lab.sh, sourced next, sets its own default
 	. "$ROOT/tests/lib/lab.sh"
 	LAB_RUN=$T/lab
-	LAB_VM_TIMEOUT=${LAB_VM_TIMEOUT:-1200}
+	LAB_VM_TIMEOUT=$timeout
 	VMMIB=${STRATA_BENCH_CAPVM_MIB:-256} VR=$T/vmroot VMAC=52:54:00:5a:0c:01
 	mkdir -p "$LAB_RUN" "$VR/boot" "$VR/store"
 	vm_layer

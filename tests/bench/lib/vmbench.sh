@@ -71,9 +71,10 @@ vm_prereqs() {
 }
 
 vm_lab() {
+	local timeout=${LAB_VM_TIMEOUT:-900}   # lab.sh, sourced next, sets its own default
 	bench_lab_dir "$1"
 	. "$ROOT/tests/lib/gold.sh"
-	LAB_VM_TIMEOUT=${LAB_VM_TIMEOUT:-900}
+	LAB_VM_TIMEOUT=$timeout
 }
 
 usr_tree() {
