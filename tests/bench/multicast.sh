@@ -61,10 +61,11 @@ N=${MBENCH_VMS:-3}
 [ $((2 * N * ROUNDS + 2 * N)) -le 100 ] ||
 	die "MBENCH_VMS x MBENCH_ROUNDS: more VMs ($((2 * N * ROUNDS + 2 * N))) than the lab's DHCP range leases (100)"
 [[ $RATE =~ ^[0-9]+[KMG]$ ]] || die "MCAST_RATE: '$RATE' is not a rate such as 4M"
+VM_TIMEOUT=${LAB_VM_TIMEOUT:-600}   # lab.sh, sourced next, sets its own default
 bench_lab_dir mcast
 . "$ROOT/tests/lib/gold.sh"
 . "$ROOT/tests/lib/mcast.sh"
-LAB_VM_TIMEOUT=${LAB_VM_TIMEOUT:-600}
+LAB_VM_TIMEOUT=$VM_TIMEOUT
 
 # --- Strata ------------------------------------------------------------------------------
 
