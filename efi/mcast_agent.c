@@ -18,8 +18,6 @@
 #include "mcast_udp.h"
 #include "rc.h"
 
-/** Leave when no datagram of the session came for this long while told to stay. */
-#define MCAST_SILENT_MS 10000
 /** The first status interval, before the server says its own. */
 #define MCAST_REPORT_MS 2000
 /** How every message that gives up on multicast ends. */
@@ -212,8 +210,8 @@ static int receive(struct mc_run *r)
 		leave_done(r);
 		now = clock_ms();
 		last = got ? now : last;
-		if (now - last >= MCAST_SILENT_MS)
-			return log_msg("mcast: no datagram for %u s%s", MCAST_SILENT_MS / 1000,
+		if (now - last >= STRATA_MC_SILENT_MS)
+			return log_msg("mcast: no datagram for %u s%s", STRATA_MC_SILENT_MS / 1000,
 				       BY_HTTP), 0;
 		if (now < next)
 			continue;

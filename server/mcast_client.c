@@ -160,6 +160,8 @@ static int status_apply(struct mcast_session *ss, const uint8_t mac[6], unsigned
 		c->join_pos = mcast_pos(ss);
 		c->seen = c->lost = 0;
 	}
+	if (joined || (st->flags & STRATA_MCS_JOIN))
+		mcast_gather_join(ss, loop_now());
 	client_update(ss, c, st, r);
 	if (joined)
 		client_log(ss, c, "joined");
@@ -265,11 +267,12 @@ static void json_session(FILE *f, const struct mcast_session *ss, uint64_t now, 
 		fprintf(f, "%s%u", i ? ", " : "", ss->ann.parts[i]);
 	fprintf(f, "], \"chunks\": %llu, \"cycle\": %u, \"part\": %u, \"cursor\": %llu, "
 		"\"datagrams\": %llu, \"bytes\": %llu, \"wire_bytes\": %llu, "
-		"\"chunks_sent\": %llu, \"send_errors\": %llu, \"clients\": [",
+		"\"chunks_sent\": %llu, \"send_errors\": %llu, \"gathering\": %s, \"clients\": [",
 		(unsigned long long)ss->lap, ss->cycle, ss->ann.parts[ss->cur_part],
 		(unsigned long long)ss->cur_chunk, (unsigned long long)ss->sent_dgrams,
 		(unsigned long long)ss->sent_bytes, (unsigned long long)ss->sent_wire,
-		(unsigned long long)ss->chunks_sent, (unsigned long long)ss->send_errors);
+		(unsigned long long)ss->chunks_sent, (unsigned long long)ss->send_errors,
+		!ss->running && ss->gather_ms ? "true" : "false");
 	for (size_t i = 0; i < ss->nc; i++)
 		json_client(f, ss, &ss->c[i], now, i > 0);
 	fputs("]}", f);

@@ -69,6 +69,11 @@ struct mcast_session {
 	uint64_t sent_dgrams, sent_bytes, sent_wire, chunks_sent;
 	uint64_t cycle_ms, cycle_bytes;  /**< when this cycle began, payload sent in it */
 	uint64_t send_errors;
+	/** Gathering (STRATA_MC_GATHER_*): running is set once a pass starts and cleared when
+	 *  nobody needs anything; a join while it is clear starts (gather_ms) or extends
+	 *  (last_join_ms) the wait before the first pass. */
+	int running;
+	uint64_t gather_ms, last_join_ms;
 };
 
 /** The multicast side of the server. */
@@ -94,6 +99,10 @@ void mcast_kick(struct mcast *mc);
 
 /** The loop's tick (mcast_send.c): send what the buckets allow, drop silent clients. */
 void mcast_tick(struct loop *loop, struct loop_timer *t);
+
+/** A client of ss joined at now: if the carousel is at rest, its first pass waits for
+ *  joins to settle (mcast_send.c).  Under the lock. */
+void mcast_gather_join(struct mcast_session *ss, uint64_t now);
 
 /** Remove client i of ss (its ranges freed; its need, if any, taken out of
  *  machines_needing).  Under the lock. */

@@ -31,8 +31,10 @@
 #include "store_path.h"
 #include "text.h"
 
-/** The tick while a session has work, and while clients are live but need nothing. */
+/** The tick while a session has work, while it gathers, and while clients are live but
+ *  need nothing. */
 #define TICK_MS 1
+#define GATHER_TICK_MS 100
 #define IDLE_MS 1000
 /** Most datagrams one session sends per tick (800 Mbit/s is about 68 a millisecond). */
 #define MAX_PER_TICK 256
@@ -40,6 +42,8 @@
 #define MCAST_BURST_MS 5
 /** A datagram's bytes on the wire beyond its UDP payload: UDP, IPv4, Ethernet. */
 #define WIRE_EXTRA (8 + 20 + 38)
+/** What session_run says of a session, for the tick's next interval. */
+enum { SESSION_IDLE, SESSION_BUSY, SESSION_GATHERING };
 /** Store read or send errors logged per session (then only counted). */
 #define ERRORS_LOGGED 10
 
@@ -218,25 +222,57 @@ static void refill(struct mcast_session *ss, uint64_t now)
 	ss->last_ms = now;
 }
 
-/* Send what ss's bucket allows.  1 while it has work, 0 when nobody needs anything. */
+void mcast_gather_join(struct mcast_session *ss, uint64_t now)
+{
+	if (ss->running)
+		return;
+	if (!ss->gather_ms)
+		ss->gather_ms = now;
+	ss->last_join_ms = now;
+}
+
+/* Whether ss, at rest, still waits for joins to settle before its first pass; when the
+ * wait ends the pass starts (logged). */
+static int gathering(struct mcast_session *ss, uint64_t now)
+{
+	if (ss->running || !ss->gather_ms)
+		return 0;
+	if (now - ss->last_join_ms < STRATA_MC_GATHER_SETTLE_MS &&
+	    now - ss->gather_ms < STRATA_MC_GATHER_MAX_MS)
+		return 1;
+	fprintf(stderr, "mcast: %s: the pass starts after %.1f s of joins (%zu clients)\n",
+		ss->profile, (double)(now - ss->gather_ms) / 1000.0, ss->nc);
+	ss->running = 1;
+	ss->gather_ms = 0;
+	return 0;
+}
+
+/* Send what ss's bucket allows.  SESSION_BUSY while it has work, SESSION_GATHERING while
+ * its first pass waits for joins, SESSION_IDLE when nobody needs anything. */
 static int session_run(struct mcast *mc, struct mcast_session *ss, uint64_t now)
 {
 	long cost;
 
 	refill(ss, now);
+	if (gathering(ss, now)) {
+		ss->tokens = 0;
+		return SESSION_GATHERING;
+	}
 	for (int k = 0; k < MAX_PER_TICK; k++) {
 		if (!ss->have_chunk && !pick(ss, now)) {
 			ss->tokens = 0;
-			return 0;
+			ss->running = 0;
+			return SESSION_IDLE;
 		}
+		ss->running = 1;             /* a join now does not hold the pass */
 		if (!ss->have_chunk && (sent_already(ss) || !chunk_load(mc, ss))) {
 			chunk_next(ss);
 			continue;
 		}
 		if (ss->tokens < STRATA_MC_HDR + ss->ann.payload + WIRE_EXTRA)
-			return 1;
+			return SESSION_BUSY;
 		if ((cost = send_one(ss)) == 0)
-			return 1;
+			return SESSION_BUSY;
 		if (cost < 0) {
 			chunk_next(ss);
 			continue;
@@ -247,7 +283,7 @@ static int session_run(struct mcast *mc, struct mcast_session *ss, uint64_t now)
 			chunk_next(ss);
 		}
 	}
-	return 1;
+	return SESSION_BUSY;
 }
 
 /* Drop ss's clients silent for MCAST_CLIENT_TIMEOUT_MS. */
@@ -269,18 +305,24 @@ static void expire(struct mcast_session *ss, uint64_t now)
 void mcast_tick(struct loop *loop, struct loop_timer *t)
 {
 	struct mcast *mc = t->ctx;
-	uint64_t now = loop_now();
-	int busy = 0, clients = 0;
+	uint64_t now = loop_now(), next = IDLE_MS;
+	int clients = 0;
 
 	pthread_mutex_lock(&mc->lock);
 	for (size_t i = 0; i < mc->n; i++) {
+		int st;
+
 		expire(mc->v[i], now);
-		busy |= session_run(mc, mc->v[i], now);
+		st = session_run(mc, mc->v[i], now);
+		if (st == SESSION_BUSY)
+			next = TICK_MS;
+		else if (st == SESSION_GATHERING && next > GATHER_TICK_MS)
+			next = GATHER_TICK_MS;
 		clients |= mc->v[i]->nc > 0;
 	}
 	pthread_mutex_unlock(&mc->lock);
-	if (busy || clients)
-		(void)loop_timer_arm(loop, t, busy ? TICK_MS : IDLE_MS);
+	if (next < IDLE_MS || clients)
+		(void)loop_timer_arm(loop, t, next);
 }
 
 void mcast_kick(struct mcast *mc)

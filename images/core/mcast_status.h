@@ -48,6 +48,19 @@
 /** The report interval an answer may ask for: never a storm, never silence. */
 #define STRATA_MC_REPORT_MS_MIN 500
 #define STRATA_MC_REPORT_MS_MAX 60000
+/** A receiver that gets no datagram of its session for this long leaves for HTTP: the
+ *  session is not being sent, or not to it (strata.efi). */
+#define STRATA_MC_SILENT_MS 10000
+/** A session at rest starts its first pass once no client has joined for SETTLE ms, and
+ *  at most MAX ms after the first joined: PCs powered on together join over a few seconds
+ *  (their firmware's DHCP alone varies by several), and each that joins after the pass
+ *  began costs the server the part it missed again.  The wait stays well under the
+ *  receivers' silence limit, so nobody leaves for HTTP while it waits. */
+#define STRATA_MC_GATHER_SETTLE_MS 3000
+#define STRATA_MC_GATHER_MAX_MS 6000
+/* 2 s to spare: the server's tick and a datagram's way. */
+_Static_assert(STRATA_MC_GATHER_MAX_MS + 2000 < STRATA_MC_SILENT_MS,
+	       "a gathering session never looks silent to a receiver");
 
 /** Status flags. */
 #define STRATA_MCS_JOIN 0x1u     /**< the client starts (or starts again) */

@@ -97,7 +97,15 @@ run_peer() {  # MAC NEED OUT
 	inns $PEER run "$W/$1.state" "$1" "$U" "$IA" 239.255.83.1 $IP 5083 "$SA" 1 "$2" "$3" 60
 }
 pj() { python3 -c "import json; d=json.load(open('$1')); print($2)"; }
-check "a peer needing 15 chunks takes them all and leaves with DONE" run_peer $M1 10:10,40:5 "$W/p1.json"
+# A session at rest gathers (STRATA_MC_GATHER_*): the pass starts once joins stop for 3 s.
+run_peer $M1 10:10,40:5 "$W/p1.json" & P0=$!
+sleep 1.5
+check "a session at rest gathers: nothing sent 1.5 s after the first join" \
+	test "$(jq_ lab "s['gathering'], s['datagrams']")" = "(True, 0)"
+wait $P0; R0=$?
+check "a peer needing 15 chunks takes them all and leaves with DONE" test $R0 = 0
+check "the pass started once the joins settled (logged)" \
+	grep -q "mcast: lab: the pass starts after [0-9.]* s of joins (1 clients)" "$W/log"
 check "every chunk it took verified (zlib, SHA-256) and no datagram was malformed" \
 	test "$(pj "$W/p1.json" "'%d %d %d' % (d['chunks_ok'], d['chunks_bad'], d['bad'])")" = "15 0 0"
 check "no datagram carried a chunk it did not need" test "$(pj "$W/p1.json" "d['unneeded']")" = 0
@@ -110,12 +118,15 @@ sleep 2
 check "sending stops once nobody needs anything" test "$(jq_ lab "s['datagrams']")" = "$D1"
 check "no client left" test "$(jq_ lab "len(s['clients'])")" = 0
 
-# Two peers needing the whole layer at once: about one copy, at about the rate.
+# Two peers needing the whole layer at once: about one copy, at about the rate (measured
+# once the pass has started, after the gathering).
 B0=$(jq_ lab "s['wire_bytes']")
 P0=$(jq_ lab "s['bytes']")
-T0=$(now_ms)
 run_peer $M1 all "$W/p2.json" & P1=$!
 run_peer $M2 all "$W/p3.json" & P2=$!
+for _ in $(seq 100); do [ "$(jq_ lab "s['wire_bytes']")" -gt "$B0" ] && break; sleep 0.1; done
+B0=$(jq_ lab "s['wire_bytes']")
+T0=$(now_ms)
 sleep 3
 B1=$(jq_ lab "s['wire_bytes']")
 T1=$(now_ms)
