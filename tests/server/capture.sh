@@ -171,9 +171,14 @@ ls "$W/root/store/chunks" | sort | comm -13 "$W/fan0" - > "$W/fan1"
 check "strata-image build as root beside it: the fan-out folders it makes are the server's user's" sh -c "test -s '$W/fan1' && test \"\$(cd '$W/root/store/chunks' && stat -c '%U %a' \$(cat '$W/fan1') | sort -u)\" = 'nobody 755'"
 # A fan-out folder the server's user swapped for a link (a compromised server account):
 # root's build does not follow it, and writes nothing where it points.
-head -c 65536 /dev/urandom > "$W/b7.img"
-C7=$(sha256sum < "$W/b7.img" | cut -c1-64)
-mkdir -p "$W/elsewhere" && rm -rf "$W/root/store/chunks/${C7:0:2}"
+# b7's fan-out folder must be one no earlier chunk fell in (C1 and C2 are needed below):
+# draw again until it is free.
+while :; do
+	head -c 65536 /dev/urandom > "$W/b7.img"
+	C7=$(sha256sum < "$W/b7.img" | cut -c1-64)
+	test -e "$W/root/store/chunks/${C7:0:2}" || break
+done
+mkdir -p "$W/elsewhere"
 ln -s "$W/elsewhere" "$W/root/store/chunks/${C7:0:2}"
 check "strata-image build as root does not follow a fan-out folder swapped for a link" sh -c "! '$STRATA_IMAGE_BIN' build --store '$W/root/store' '$W/b7.img' > /dev/null 2>'$W/b7.err' && grep -q 'chunks/${C7:0:2}: ' '$W/b7.err' && test -z \"\$(ls -A '$W/elsewhere')\""
 rm -f "$W/root/store/chunks/${C7:0:2}"
