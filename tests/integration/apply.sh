@@ -114,9 +114,7 @@ check "after repair: fetched only the missing chunk" test "$(json "$W/jr" chunks
 
 # A corrupt index is refused before anything is written.
 IX="$W/bad/layers/${ID2#sha256:}.idx"
-# Flip one bit (setting a byte to a fixed value would leave it unchanged 1 time in 256).
-B=$(od -An -tu1 -j70 -N1 "$IX" | tr -d ' ')
-printf "\\$(printf %03o $((B ^ 1)))" | dd of="$IX" bs=1 seek=70 conv=notrunc 2>/dev/null
+flip_bit "$IX" 70
 cp "$W/t1" "$W/c2"
 $SI apply --store "$W/bad" "$ID2" "$W/c2" 2>"$W/err3"
 check "corrupt index: refused" grep -q "does not hash to its layer id" "$W/err3"

@@ -32,7 +32,7 @@ check "KEK.auth: signed by PK" $AUTH KEK "$W/k/KEK.auth" "$W/k/PK.crt"
 check "db.auth: signed by KEK" $AUTH db "$W/k/db.auth" "$W/k/KEK.crt"
 check_not "db.auth: not signed by PK" $AUTH db "$W/k/db.auth" "$W/k/PK.crt"
 cp "$W/k/KEK.auth" "$W/flip.auth"
-printf '\x55' | dd of="$W/flip.auth" bs=1 seek=$(($(stat -c %s "$W/flip.auth") - 40)) conv=notrunc 2>/dev/null
+flip_bit "$W/flip.auth" $(($(stat -c %s "$W/flip.auth") - 40))
 check_not "a flipped byte in KEK.auth's value is refused" $AUTH KEK "$W/flip.auth" "$W/k/PK.crt"
 check "noPK.auth: an empty PK, signed by PK" $AUTH PK "$W/k/noPK.auth" "$W/k/PK.crt"
 check "a second run into the folder is refused" sh -c "! '$SI' sb keygen '$W/k' 2>'$W/again.log' && grep -q 'already holds keys' '$W/again.log'"

@@ -69,7 +69,17 @@ build_dir() {
 }
 
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
+# flip_bit FILE OFFSET: flip the low bit of FILE's byte at OFFSET.  A corruption step that
+# wrote a fixed value instead would leave the byte unchanged 1 time in 256.
+flip_bit() {
+	local b
+	b=$(od -An -tu1 -j"$2" -N1 "$1" | tr -d ' ')
+	printf "\\$(printf %03o $((b ^ 1)))" | dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
+}
 alive() { kill -0 "$1" 2>/dev/null; }
+# eventually CMD..: CMD succeeds within 5 s, retried every 0.1 s.  For what a server does
+# just after its answer (a log line written once the response is sent).
+eventually() { local i; for i in $(seq 50); do "$@" && return 0; sleep 0.1; done; "$@"; }
 
 T_KILL=
 T_RM=

@@ -275,7 +275,7 @@ check "a login name with NUL: 400" test "$(code -X POST --data-raw "name=alice%0
 check "a login name with ESC: 400" test "$(code -X POST --data-raw "name=%1b%5d0;pwned%07&password=x" "$U/api/login")" = 400
 check "a path with CR LF: 404" test "$(code --path-as-is -H "$SRV_AUTH" "$U/api/machine/pc01%0d%0aaction:%20deploy%20marked%20by%20mallory")" = 404
 check "a path with NUL: 400, nothing ordered" test "$(code --path-as-is -X POST -H "$SRV_AUTH" "$U/api/deploy/pc01%00x")" = 400
-check "the CR LF path is logged escaped, in its access line" grep -qF 'GET /api/machine/pc01\x0d\x0aaction: deploy marked by mallory 404 ' "$LOG"
+check "the CR LF path is logged escaped, in its access line" eventually grep -qF 'GET /api/machine/pc01\x0d\x0aaction: deploy marked by mallory 404 ' "$LOG"
 check "no forged line: no 'login: mallory', no 'action: ... mallory'" sh -c "! grep -q '^login: mallory\|^action: deploy marked by mallory\|^action: .*mallory' '$LOG'"
 check "no raw control byte in the log" sh -c "! LC_ALL=C grep -q \$'[\x01-\x08\x0b-\x1f\x7f]' '$LOG'"
 check "nothing ordered on pc01 by the hostile requests" test "$(srv_sql "$W" "SELECT count(*) FROM orders WHERE target = 'pc01'")" = 0
