@@ -247,6 +247,23 @@ static int gathering(struct mcast_session *ss, uint64_t now)
 	return 0;
 }
 
+/* ss comes to rest: nobody needs anything.  When nobody is left at all, the chunk in
+ * flight is dropped and the pass's digests are forgotten: no one listening has them.  That
+ * is how every session ends: a pass wraps on needs up to a status old (the chunks of its
+ * last two seconds still listed), and the last clients' DONE statuses come a few
+ * milliseconds into the next pass's first chunk, which went on to nobody before. */
+static int rest(struct mcast_session *ss)
+{
+	if (!ss->nc && (ss->running || ss->have_chunk)) {
+		ss->have_chunk = 0;
+		for (unsigned int p = 0; p < ss->ann.nparts; p++)
+			strata_reuse_clear(&ss->sent[p]);
+	}
+	ss->tokens = 0;
+	ss->running = 0;
+	return SESSION_IDLE;
+}
+
 /* Send what ss's bucket allows.  SESSION_BUSY while it has work, SESSION_GATHERING while
  * its first pass waits for joins, SESSION_IDLE when nobody needs anything. */
 static int session_run(struct mcast *mc, struct mcast_session *ss, uint64_t now)
@@ -259,11 +276,8 @@ static int session_run(struct mcast *mc, struct mcast_session *ss, uint64_t now)
 		return SESSION_GATHERING;
 	}
 	for (int k = 0; k < MAX_PER_TICK; k++) {
-		if (!ss->have_chunk && !pick(ss, now)) {
-			ss->tokens = 0;
-			ss->running = 0;
-			return SESSION_IDLE;
-		}
+		if (!ss->nc || (!ss->have_chunk && !pick(ss, now)))
+			return rest(ss);
 		ss->running = 1;             /* a join now does not hold the pass */
 		if (!ss->have_chunk && (sent_already(ss) || !chunk_load(mc, ss))) {
 			chunk_next(ss);
