@@ -133,12 +133,18 @@ static size_t plan_all(struct mcast *mc, struct mcast_session ***out)
  * new manifests carry.  A chunk half sent in the old fragment size starts again. */
 static void renew_ann(struct mcast_session *o, const struct strata_multicast *ann)
 {
-	if (o->ann.payload != ann->payload || o->ann.parity != ann->parity)
-		o->have_chunk = 0;
+	int refrag = o->ann.payload != ann->payload || o->ann.parity != ann->parity;
+
 	if (o->ann.rate != ann->rate || o->ann.payload != ann->payload)
 		fprintf(stderr, "mcast: %s: rate now %llu bit/s, payload %u\n", o->profile,
 			(unsigned long long)ann->rate, ann->payload);
 	o->ann = *ann;
+	/* Not dropped: its digest is already in this pass's table (sent_already), so a
+	 * dropped chunk would be skipped for the rest of the pass. */
+	if (refrag && o->have_chunk) {
+		o->next_frag = 0;
+		o->nfrags = strata_mc_data_frags(o->stored, o->ann.payload);
+	}
 }
 
 /* Plan p becomes live: the old session of its id (moved out of mc->v), or p itself with

@@ -247,18 +247,33 @@ static int gathering(struct mcast_session *ss, uint64_t now)
 	return 0;
 }
 
-/* ss comes to rest: nobody needs anything.  When nobody is left at all, the chunk in
- * flight is dropped and the pass's digests are forgotten: no one listening has them.  That
- * is how every session ends: a pass wraps on needs up to a status old (the chunks of its
- * last two seconds still listed), and the last clients' DONE statuses come a few
- * milliseconds into the next pass's first chunk, which went on to nobody before. */
-static int rest(struct mcast_session *ss)
+/* Nobody is left: the chunk in flight is dropped and the pass ends where it is (counted
+ * if it sent anything), so the next clients start a pass of their own at the session's
+ * start, with no digest taken as sent that none of them saw.  That is how every session
+ * ends: a pass wraps on needs up to a status old (the chunks of its last two seconds still
+ * listed), and the last clients' DONE statuses come a few milliseconds into the next
+ * pass's first chunk, which went on to nobody before.  The position (mcast_pos) may go
+ * back, but no client holds a join position to compare it with. */
+static void nobody_left(struct mcast_session *ss, uint64_t now)
 {
-	if (!ss->nc && (ss->running || ss->have_chunk)) {
-		ss->have_chunk = 0;
-		for (unsigned int p = 0; p < ss->ann.nparts; p++)
-			strata_reuse_clear(&ss->sent[p]);
-	}
+	if (!ss->have_chunk && !ss->cur_part && !ss->cur_chunk)
+		return;                  /* at the start already: the tables are clear */
+	if (ss->cycle_bytes)
+		ss->cycle++;
+	ss->cycle_bytes = 0;
+	ss->cycle_ms = now;
+	ss->have_chunk = 0;
+	ss->cur_part = 0;
+	ss->cur_chunk = 0;
+	for (unsigned int p = 0; p < ss->ann.nparts; p++)
+		strata_reuse_clear(&ss->sent[p]);
+}
+
+/* ss comes to rest: nobody needs anything, or nobody is left (nobody_left). */
+static int rest(struct mcast_session *ss, uint64_t now)
+{
+	if (!ss->nc)
+		nobody_left(ss, now);
 	ss->tokens = 0;
 	ss->running = 0;
 	return SESSION_IDLE;
@@ -277,7 +292,7 @@ static int session_run(struct mcast *mc, struct mcast_session *ss, uint64_t now)
 	}
 	for (int k = 0; k < MAX_PER_TICK; k++) {
 		if (!ss->nc || (!ss->have_chunk && !pick(ss, now)))
-			return rest(ss);
+			return rest(ss, now);
 		ss->running = 1;             /* a join now does not hold the pass */
 		if (!ss->have_chunk && (sent_already(ss) || !chunk_load(mc, ss))) {
 			chunk_next(ss);
