@@ -613,6 +613,19 @@ static void xfer_readable(struct loop *loop, int fd, void *ctx)
 	}
 }
 
+/*
+ * Why a transfer timed out, for its log line.  RFC 1350 lets a client end once it has
+ * sent its final ACK, and boot firmware does (OVMF's MTFTP4 closes its port at once), so
+ * when that ACK is lost the client has the whole file and the server cannot know it: the
+ * line says so rather than calling the client silent.
+ */
+static const char *timeout_why(const struct tftp_xfer *x)
+{
+	if (!x->oack && x->sent == x->last)
+		return "no final ACK (every block sent: a client may stop after its last ACK)";
+	return "timeout (client stopped acknowledging)";
+}
+
 static void xfer_timeout(struct loop *loop, struct loop_timer *timer)
 {
 	struct tftp_xfer *x = timer->ctx;
@@ -620,7 +633,7 @@ static void xfer_timeout(struct loop *loop, struct loop_timer *timer)
 	int rc;
 
 	if (++x->tries >= x->srv->cfg.max_tries) {
-		xfer_done(x, -ETIMEDOUT, "timeout (client stopped acknowledging)");
+		xfer_done(x, -ETIMEDOUT, timeout_why(x));
 		return;
 	}
 	if (xfer_overdue(x))

@@ -325,6 +325,19 @@ if start_server "$LOG2" --max-transfers 1 --timeout-ms 200 --max-tries 3; then
 	else
 		bad "silent client: no timeout logged ($r)"
 	fi
+	# A client that got every block and whose final ACK was lost (OVMF ends at its last
+	# ACK): the line must not call it silent.
+	r=$(timeout 10 "$POKE" get "$PORT2" s1469 "$T/out" blksize=512 stall=3 2>&1)
+	for _ in $(seq 50); do
+		grep -q '"s1469" no final ACK' "$LOG2" && break
+		sleep 0.1
+	done
+	if [ "$r" = "stalled after 3 blocks" ] && cmp -s "$T/out" "$T/root/s1469" &&
+	   grep -q '"s1469" no final ACK (every block sent: a client may stop after its last ACK), 1024/1469 bytes' "$LOG2"; then
+		ok "final ACK lost: logged as such ($(grep -m1 '"s1469"' "$LOG2" | cut -c1-100)...)"
+	else
+		bad "final ACK lost: '$r', $(grep '"s1469"' "$LOG2")"
+	fi
 	r3=$(timeout 5 "$POKE" raw "$PORT2" "$(rrq_hex s1)" 2>&1)
 	if [ "$r3" = "opcode 3 len 5" ]; then
 		ok "slot free again after the timeout: DATA 1 sent"
