@@ -196,9 +196,11 @@ check "pc01 registers (a deploy pending: a session)" grep -q ' session=' <<< "$(
 check "a progress report" test "$(report 52:54:00:5e:00:01 'phase=progress&done=10&total=100')" = 200
 "$CTL" watch --until-idle --json --interval 1 < /dev/null > "$W/watch1" 2> "$W/watch1.err" &
 WP=$!
-sleep 1.5
+# Each report waits for watch's line of the one before: a slow start or poll would merge them.
+lines() { [ "$(wc -l < "$1")" -ge "$2" ]; }
+eventually lines "$W/watch1" 1
 report 52:54:00:5e:00:01 'phase=progress&done=60&total=100' > /dev/null
-sleep 1.5
+eventually lines "$W/watch1" 2
 report 52:54:00:5e:00:01 'phase=ok' > /dev/null
 wait "$WP"
 check "watch --until-idle --json: 0 once pc01 is done" test $? = 0
@@ -210,7 +212,7 @@ sess_register "$U" 52:54:00:5e:00:02 "$W2" > /dev/null 2>&1
 report 52:54:00:5e:00:02 'phase=progress&done=5&total=100' > /dev/null
 "$CTL" watch --until-idle < /dev/null > "$W/watch2" 2> "$W/watch2.err" &
 WP=$!
-sleep 1.5
+eventually grep -q ' pc02 deploying 5% of 100 B$' "$W/watch2"
 report 52:54:00:5e:00:02 'phase=failed&msg=part+root:+chunk+7:+bad+digest' > /dev/null
 wait "$WP"
 check "watch --until-idle after a failure report: 8" test $? = 8
