@@ -621,7 +621,7 @@ static void xfer_readable(struct loop *loop, int fd, void *ctx)
  */
 static const char *timeout_why(const struct tftp_xfer *x)
 {
-	if (!x->oack && x->sent == x->last)
+	if (x->sent == x->last)          /* no DATA goes out before the OACK's ACK */
 		return "no final ACK (every block sent: a client may stop after its last ACK)";
 	return "timeout (client stopped acknowledging)";
 }

@@ -12,13 +12,12 @@
 #         line and its report name the LBA and the partition; the changed chunks before
 #         it are new (verified), it and every later one old
 #   netem packet loss and latency (tc netem loss FAULT_LOSS% delay 20ms on the lab bridge;
-#         on a kernel without sch_netem, a cBPF filter dropping FAULT_LOSS% each way, DHCP's
-#         excepted, and
-#         QEMU's filter-buffer holding packets 20 ms): the iPXE ROM's HTTP path finishes
-#         v3; then the same disk in a second PC (vm2: its own MAC, so OVMF's NVRAM fresh
-#         from its template, with no boot options left by vm1's boots) boots through
-#         OVMF's PXE, which loads snponly.efi over TFTP, which starts strata.efi, which
-#         deploys v4; both complete and equal their layers
+#         on a kernel without sch_netem, a cBPF filter dropping FAULT_LOSS% each way, DHCP
+#         excepted, and QEMU's filter-buffer holding packets 20 ms): the iPXE ROM's HTTP
+#         path finishes v3; then the same disk in a second PC (vm2: its own MAC, so OVMF's
+#         NVRAM fresh from its template, with no boot options left by vm1's boots) boots
+#         through OVMF's PXE, which loads snponly.efi over TFTP, which starts strata.efi,
+#         which deploys v4; both complete and equal their layers
 # It prints its figures (time to converge, bytes refetched, packets dropped) as "figure:"
 # lines.  FAULT_CUT_MS (default 700) and FAULT_LOSS (percent, default 5) are picked at
 # random by make soak; FAULT_CASES="cut netem" runs some (base always runs).
@@ -100,9 +99,9 @@ EOF
 # Packet loss and latency between the lab's server and its VMs: tc netem on the bridge
 # (loss LOSS% delay 20ms on what the server sends) where the kernel has sch_netem.  Where
 # it has not (the CI machines' kernel), a classic BPF filter on the bridge's clsact drops
-# LOSS% of the packets but DHCP's each way (ingress: VM to server; egress: server to VM), and QEMU's
-# filter-buffer holds the VM's packets up to 20 ms (DELAY_ARGS, for lab_vm).  NET_FAULT
-# names the way taken.
+# LOSS% of the packets each way, DHCP excepted (ingress: VM to server; egress: server to
+# VM), and QEMU's filter-buffer holds the VM's packets up to 20 ms (DELAY_ARGS, for
+# lab_vm).  NET_FAULT names the way taken.
 netem_on() {
 	DELAY_ARGS=()
 	NET_FAULT="tc netem loss $LOSS% delay 20ms"
@@ -210,10 +209,8 @@ BOOT_MAC=$MAC2 LAB_NIC_OPTS=",romfile=" boot vm2-tftp "${DELAY_ARGS[@]}"
 # line then says "no final ACK", once the server's retries end (up to 19 s after the last
 # window, maybe after the VM): wait for it.  The next check proves the file arrived whole.
 tftp_line() { tail -n "+$FROM" "$SLOG" | grep -m1 -E '^tftp: .* "snponly\.efi" (ok|no final ACK [(]every block sent)'; }
-for _ in $(seq 50); do
-	TFTP_LINE=$(tftp_line) && break
-	sleep 0.5
-done
+eventually_for 25 tftp_line > /dev/null
+TFTP_LINE=$(tftp_line)
 check "netem: OVMF's PXE loaded snponly.efi over TFTP (${TFTP_LINE#tftp: })" test -n "$TFTP_LINE"
 check "netem: snponly.efi started strata.efi (its iPXE back-end, no HTTP Boot)" sh -c \
 	"grep -q 'fetch: using the ipxe back-end' '$LAB_RUN/vm2-tftp.debug' &&

@@ -77,9 +77,16 @@ flip_bit() {
 	printf "\\$(printf %03o $((b ^ 1)))" | dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
 }
 alive() { kill -0 "$1" 2>/dev/null; }
-# eventually CMD..: CMD succeeds within 5 s, retried every 0.1 s.  For what a server does
-# just after its answer (a log line written once the response is sent).
-eventually() { local i; for i in $(seq 50); do "$@" && return 0; sleep 0.1; done; "$@"; }
+# eventually_for S CMD..: CMD succeeds within S seconds, retried every 0.1 s.  eventually
+# CMD..: within 5 s, for what a server does just after its answer (a log line written once
+# the response is sent).
+eventually_for() {
+	local i n=$(($1 * 10))
+	shift
+	for i in $(seq "$n"); do "$@" && return 0; sleep 0.1; done
+	"$@"
+}
+eventually() { eventually_for 5 "$@"; }
 
 T_KILL=
 T_RM=

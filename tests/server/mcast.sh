@@ -99,7 +99,8 @@ run_peer() {  # MAC NEED OUT
 pj() { python3 -c "import json; d=json.load(open('$1')); print($2)"; }
 # A session at rest gathers (STRATA_MC_GATHER_*): the pass starts once joins stop for 3 s.
 run_peer $M1 10:10,40:5 "$W/p1.json" & P0=$!
-for _ in $(seq 100); do [ "$(jq_ lab "len(s['clients'])")" -ge 1 ] && break; sleep 0.1; done
+joined() { [ "$(jq_ lab "len(s['clients'])")" -ge 1 ]; }
+eventually_for 10 joined
 check "a session at rest gathers: nothing sent right after the first join" \
 	test "$(jq_ lab "s['gathering'], s['datagrams']")" = "(True, 0)"
 wait $P0; R0=$?
